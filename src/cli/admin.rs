@@ -1,0 +1,697 @@
+//! Admin commands that work directly on a node's database: pools, groups and signing keys
+//! here, app clients in [`clients`], users in [`users`]. They mirror Cognito's admin API
+//! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...) and its
+//! validation rules, so what the CLI accepts the API will also accept.
+//!
+//! Output is for people and scripts alike: `create` commands print the new id alone on
+//! stdout (`POOL=$(cognate pools create --name shop)`), listings are aligned tables,
+//! `describe` prints pretty JSON. Every error names the flag or field and the reason.
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{CliError, CliResult};
+use crate::core::attributes::STANDARD_ATTRIBUTES;
+use crate::core::directory::DirectoryError;
+use crate::core::ids;
+use crate::core::model::{
+    AliasAttribute, AttributeDataType, CustomAttribute, MfaSetting, Origin, PasswordPolicy,
+    UserPool,
+};
+use crate::core::{now, UnixTime};
+use crate::server::Node;
+use crate::store::Conflict;
+
+mod clients;
+mod users;
+
+pub use clients::{clients, ClientsCmd};
+pub use users::{users, UsersCmd};
+
+// ------------------------------------------------------------------------------------------
+// Shared helpers
+// ------------------------------------------------------------------------------------------
+
+/// Loads a pool named by `--pool`, or fails naming the flag.
+pub(crate) async fn require_pool(node: &Node, id: &str) -> Result<UserPool, CliError> {
+    node.store.get_pool(id).await?.ok_or_else(|| {
+        CliError(format!(
+            "--pool: user pool {id:?} does not exist (see `cognate pools list`)"
+        ))
+    })
+}
+
+/// Refuses a destructive command without `--yes`.
+fn confirm(yes: bool, what: &str) -> CliResult {
+    if yes {
+        Ok(())
+    } else {
+        Err(CliError(format!(
+            "{what} cannot be undone; add --yes to confirm"
+        )))
+    }
+}
+
+/// Seconds since the epoch as RFC 3339 (UTC), for tables.
+pub(crate) fn iso(t: UnixTime) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Prints rows as a table with aligned columns; the last column is not padded.
+pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i + 1 < widths.len() {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(&mut headers.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}
+
+pub(crate) fn pretty(value: &serde_json::Value) -> Result<String, CliError> {
+    Ok(serde_json::to_string_pretty(value)?)
+}
+
+/// A directory error as a CLI message naming what it is about.
+pub(crate) fn directory_error(e: DirectoryError, pool: &UserPool, user: &str) -> CliError {
+    CliError(match e {
+        DirectoryError::UserNotFound => {
+            format!("user {user:?} does not exist in pool {}", pool.id)
+        }
+        DirectoryError::GroupNotFound(g) => {
+            format!("group {g:?} does not exist in pool {}", pool.id)
+        }
+        DirectoryError::Conflict(c) => conflict_message(c, user),
+        DirectoryError::InvalidPassword(v) => format!(
+            "password: does not conform to the pool's password policy; it needs {}",
+            v.missing.join(", ")
+        ),
+        DirectoryError::InvalidUsername(reason) => format!("username {user:?}: {reason}"),
+        DirectoryError::InvalidAttribute(a) => {
+            format!("--attribute {}: {}", a.name, a.reason)
+        }
+        other => other.to_string(),
+    })
+}
+
+fn conflict_message(c: Conflict, user: &str) -> String {
+    match c {
+        Conflict::Exists | Conflict::Username => {
+            format!("username {user:?}: a user with this username already exists in the pool")
+        }
+        Conflict::Email => "attribute email: the address belongs to another user".into(),
+        Conflict::PhoneNumber => {
+            "attribute phone_number: the number belongs to another user".into()
+        }
+        Conflict::PreferredUsername => "attribute preferred_username: taken by another user".into(),
+        Conflict::FederatedIdentity => "this federated identity is linked to another user".into(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Pools
+// ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum PoolsCmd {
+    /// Create a user pool and its signing keys; prints the new pool id.
+    Create(PoolCreateArgs),
+    /// List pools with their user counts.
+    List,
+    /// Print a pool's settings as JSON.
+    Describe {
+        /// The pool id.
+        id: String,
+    },
+    /// Delete a pool with all its clients, users, groups and keys.
+    Delete {
+        /// The pool id.
+        id: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// A sign-in alias (Cognito's `AliasAttributes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AliasArg {
+    #[value(name = "email")]
+    Email,
+    #[value(name = "phone_number")]
+    PhoneNumber,
+    #[value(name = "preferred_username")]
+    PreferredUsername,
+}
+
+impl From<AliasArg> for AliasAttribute {
+    fn from(a: AliasArg) -> Self {
+        match a {
+            AliasArg::Email => AliasAttribute::Email,
+            AliasArg::PhoneNumber => AliasAttribute::PhoneNumber,
+            AliasArg::PreferredUsername => AliasAttribute::PreferredUsername,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MfaArg {
+    Off,
+    Optional,
+    On,
+}
+
+#[derive(Debug, Args)]
+pub struct PoolCreateArgs {
+    /// The pool's name (1 to 128 characters).
+    #[arg(long)]
+    pub name: String,
+    /// A fixed id (`<region>_<alphanumerics>`); generated from [server] region when omitted.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Users sign in with their email address; the username becomes the user's sub.
+    #[arg(long)]
+    pub email_as_username: bool,
+    /// An identifier users may sign in with besides the username (repeatable). Email and
+    /// phone aliases count once verified; an email sign-in identifier is auto-verified.
+    #[arg(long = "alias", value_enum, value_name = "ATTRIBUTE")]
+    pub aliases: Vec<AliasArg>,
+    /// Usernames are case-sensitive (the default is insensitive, as Cognito recommends).
+    #[arg(long)]
+    pub case_sensitive: bool,
+    /// A standard attribute every user must have (repeatable).
+    #[arg(long = "required-attribute", value_name = "NAME")]
+    pub required_attributes: Vec<String>,
+    /// A custom attribute, `name` or `name:String|Number|Boolean|DateTime` (repeatable).
+    #[arg(long = "custom-attribute", value_name = "NAME[:TYPE]")]
+    pub custom_attributes: Vec<String>,
+    /// Only administrators create users (no self sign-up).
+    #[arg(long)]
+    pub admin_create_only: bool,
+    /// Multi-factor authentication.
+    #[arg(long, value_enum, default_value = "off")]
+    pub mfa: MfaArg,
+    /// The password policy's minimum length (6 to 99; Cognito's default is 8).
+    #[arg(long, value_name = "N")]
+    pub min_password_length: Option<u32>,
+}
+
+pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
+    match cmd {
+        PoolsCmd::Create(args) => create_pool(&node, args).await,
+        PoolsCmd::List => {
+            let mut rows = Vec::new();
+            for pool in node.store.list_pools().await? {
+                let users = node.store.count_users(&pool.id).await?;
+                rows.push(vec![pool.id, pool.name, users.to_string()]);
+            }
+            print_table(&["ID", "NAME", "USERS"], &rows);
+            Ok(())
+        }
+        PoolsCmd::Describe { id } => {
+            let pool = require_pool(&node, &id).await?;
+            println!("{}", pretty(&serde_json::to_value(&pool)?)?);
+            Ok(())
+        }
+        PoolsCmd::Delete { id, yes } => {
+            let pool = require_pool(&node, &id).await?;
+            let users = node.store.count_users(&pool.id).await?;
+            confirm(
+                yes,
+                &format!("deleting pool {} with its {users} user(s)", pool.id),
+            )?;
+            if pool.origin == Origin::Config {
+                eprintln!(
+                    "warning: pool {} is declared in the configuration file; the next apply \
+                     or start recreates it (empty) unless you remove it there",
+                    pool.id
+                );
+            }
+            node.store.delete_pool(&pool.id).await?;
+            println!("deleted pool {}", pool.id);
+            Ok(())
+        }
+    }
+}
+
+async fn create_pool(node: &Node, args: PoolCreateArgs) -> CliResult {
+    let pool = pool_from_args(&args, &node.config.server.region, now())?;
+    if node.store.get_pool(&pool.id).await?.is_some() {
+        return Err(CliError(format!(
+            "--id: a pool with id {} already exists",
+            pool.id
+        )));
+    }
+    node.store.put_pool(&pool).await?;
+    // A pool without signing keys cannot issue tokens: take it back out if they fail.
+    if let Err(e) = node.keys.ensure_pool_keys(&pool.id, now()).await {
+        let _ = node.store.delete_pool(&pool.id).await;
+        return Err(CliError(format!("creating the signing keys failed: {e}")));
+    }
+    println!("{}", pool.id);
+    Ok(())
+}
+
+/// Builds the pool record from the flags, by CreateUserPool's rules (the same ones
+/// `check-config` applies to `[[pools]]`).
+fn pool_from_args(
+    args: &PoolCreateArgs,
+    region: &str,
+    now: UnixTime,
+) -> Result<UserPool, CliError> {
+    let name = args.name.trim();
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(CliError(
+            "--name: a pool name must have 1 to 128 characters".into(),
+        ));
+    }
+    let id = match &args.id {
+        Some(id) if !ids::is_valid_pool_id(id) => {
+            return Err(CliError(format!(
+                "--id: {id:?} is not a pool id; use <region>_<letters and digits>, e.g. \
+                 us-east-1_AbC123dEf"
+            )))
+        }
+        Some(id) => id.clone(),
+        None => ids::new_pool_id(region),
+    };
+    let username_attributes = if args.email_as_username {
+        vec![AliasAttribute::Email]
+    } else {
+        Vec::new()
+    };
+    let mut alias_attributes: Vec<AliasAttribute> = Vec::new();
+    for alias in &args.aliases {
+        let a = AliasAttribute::from(*alias);
+        if !alias_attributes.contains(&a) {
+            alias_attributes.push(a);
+        }
+    }
+    if args.email_as_username && !alias_attributes.is_empty() {
+        return Err(CliError(
+            "--alias cannot be combined with --email-as-username (Cognito: a pool signs in \
+             either with the email as the username, or with a username plus aliases)"
+                .into(),
+        ));
+    }
+    let mut required_attributes = Vec::new();
+    for name in &args.required_attributes {
+        if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
+            return Err(CliError(format!(
+                "--required-attribute: {name:?} is not a standard attribute (custom attributes \
+                 cannot be required); use one of: {}",
+                STANDARD_ATTRIBUTES.join(", ")
+            )));
+        }
+        if required_attributes.contains(name) {
+            return Err(CliError(format!(
+                "--required-attribute: {name:?} is given twice"
+            )));
+        }
+        required_attributes.push(name.clone());
+    }
+    let mut custom_attributes: Vec<CustomAttribute> = Vec::new();
+    for spec in &args.custom_attributes {
+        let attr = parse_custom_attribute(spec)?;
+        if custom_attributes.iter().any(|c| c.name == attr.name) {
+            return Err(CliError(format!(
+                "--custom-attribute: {:?} is given twice",
+                attr.name
+            )));
+        }
+        custom_attributes.push(attr);
+    }
+    let mut password_policy = PasswordPolicy::default();
+    if let Some(n) = args.min_password_length {
+        if !(6..=99).contains(&n) {
+            return Err(CliError(format!(
+                "--min-password-length: {n} is outside Cognito's range 6 to 99"
+            )));
+        }
+        password_policy.minimum_length = n;
+    }
+    // An email sign-in identifier is verified by a code, as the Cognito console sets up.
+    let auto_verified_attributes = if username_attributes
+        .iter()
+        .chain(&alias_attributes)
+        .any(|a| *a == AliasAttribute::Email)
+    {
+        vec![AliasAttribute::Email]
+    } else {
+        Vec::new()
+    };
+    Ok(UserPool {
+        id,
+        name: name.to_string(),
+        origin: Origin::Api,
+        username_case_sensitive: args.case_sensitive,
+        username_attributes,
+        alias_attributes,
+        auto_verified_attributes,
+        required_attributes,
+        custom_attributes,
+        password_policy,
+        admin_create_user_only: args.admin_create_only,
+        mfa: match args.mfa {
+            MfaArg::Off => MfaSetting::Off,
+            MfaArg::Optional => MfaSetting::Optional,
+            MfaArg::On => MfaSetting::On,
+        },
+        userinfo_string_values: false,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// `name` or `name:Type`; the `custom:` prefix is optional.
+fn parse_custom_attribute(spec: &str) -> Result<CustomAttribute, CliError> {
+    let spec = spec.strip_prefix("custom:").unwrap_or(spec);
+    let (name, kind) = match spec.split_once(':') {
+        Some((name, kind)) => (name, Some(kind)),
+        None => (spec, None),
+    };
+    let valid = (1..=20).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(CliError(format!(
+            "--custom-attribute: {name:?} is not a custom attribute name; use 1 to 20 letters, \
+             digits, _ or -"
+        )));
+    }
+    let data_type = match kind.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("string") => AttributeDataType::String,
+        Some("number") => AttributeDataType::Number,
+        Some("boolean") => AttributeDataType::Boolean,
+        Some("datetime") => AttributeDataType::DateTime,
+        Some(_) => {
+            return Err(CliError(format!(
+                "--custom-attribute {spec:?}: the type must be String, Number, Boolean or \
+                 DateTime"
+            )))
+        }
+    };
+    Ok(CustomAttribute {
+        name: name.to_string(),
+        data_type,
+        mutable: true,
+        min_length: None,
+        max_length: None,
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// Groups
+// ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCmd {
+    /// Create a group.
+    Create {
+        #[arg(long)]
+        pool: String,
+        /// The group's name (1 to 128 characters, no spaces).
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Lower wins when a user's groups name different roles (cognito:preferred_role).
+        #[arg(long, allow_negative_numbers = true)]
+        precedence: Option<i64>,
+        /// An IAM role ARN for identity pools (arn:aws:iam::123456789012:role/Name).
+        #[arg(long)]
+        role_arn: Option<String>,
+    },
+    /// List a pool's groups.
+    List {
+        #[arg(long)]
+        pool: String,
+    },
+    /// Delete a group (its members stay in the pool).
+    Delete {
+        #[arg(long)]
+        pool: String,
+        name: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Add a user (username, alias or sub) to a group.
+    AddUser {
+        #[arg(long)]
+        pool: String,
+        group: String,
+        user: String,
+    },
+    /// Remove a user from a group.
+    RemoveUser {
+        #[arg(long)]
+        pool: String,
+        group: String,
+        user: String,
+    },
+    /// List a group's members.
+    Members {
+        #[arg(long)]
+        pool: String,
+        group: String,
+    },
+}
+
+/// Group names by CreateGroup's rule, as `check-config` checks them.
+fn check_group_name(name: &str) -> CliResult {
+    if name.is_empty()
+        || name.chars().count() > 128
+        || name.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(CliError(format!(
+            "group name {name:?}: use 1 to 128 characters without spaces"
+        )));
+    }
+    Ok(())
+}
+
+async fn require_group(node: &Node, pool: &UserPool, name: &str) -> CliResult {
+    if node.store.get_group(&pool.id, name).await?.is_none() {
+        return Err(CliError(format!(
+            "group {name:?} does not exist in pool {} (see `cognate groups list --pool {}`)",
+            pool.id, pool.id
+        )));
+    }
+    Ok(())
+}
+
+pub async fn groups(node: Node, cmd: GroupsCmd) -> CliResult {
+    match cmd {
+        GroupsCmd::Create {
+            pool,
+            name,
+            description,
+            precedence,
+            role_arn,
+        } => {
+            let pool = require_pool(&node, &pool).await?;
+            check_group_name(&name)?;
+            if let Some(p) = precedence {
+                if !(0..=i64::from(i32::MAX)).contains(&p) {
+                    return Err(CliError(format!(
+                        "--precedence: {p} is out of range; use 0 to 2147483647 (lower wins)"
+                    )));
+                }
+            }
+            if description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 2048)
+            {
+                return Err(CliError("--description: at most 2048 characters".into()));
+            }
+            if let Some(arn) = &role_arn {
+                if !arn.starts_with("arn:") || arn.len() < 20 || arn.len() > 2048 {
+                    return Err(CliError(format!(
+                        "--role-arn: {arn:?} is not an IAM role ARN; write e.g. \
+                         arn:aws:iam::123456789012:role/Admins"
+                    )));
+                }
+            }
+            if node.store.get_group(&pool.id, &name).await?.is_some() {
+                return Err(CliError(format!(
+                    "group {name:?} already exists in pool {}",
+                    pool.id
+                )));
+            }
+            node.directory
+                .put_group(
+                    &pool,
+                    &name,
+                    description,
+                    precedence,
+                    role_arn,
+                    Origin::Api,
+                    now(),
+                )
+                .await
+                .map_err(|e| directory_error(e, &pool, ""))?;
+            println!("{name}");
+            Ok(())
+        }
+        GroupsCmd::List { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            let rows: Vec<Vec<String>> = node
+                .store
+                .list_groups(&pool.id)
+                .await?
+                .into_iter()
+                .map(|g| {
+                    vec![
+                        g.name,
+                        g.precedence.map(|p| p.to_string()).unwrap_or_default(),
+                        g.role_arn.unwrap_or_default(),
+                        g.description.unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_table(&["NAME", "PRECEDENCE", "ROLE", "DESCRIPTION"], &rows);
+            Ok(())
+        }
+        GroupsCmd::Delete { pool, name, yes } => {
+            let pool = require_pool(&node, &pool).await?;
+            require_group(&node, &pool, &name).await?;
+            confirm(yes, &format!("deleting group {name:?}"))?;
+            node.store.delete_group(&pool.id, &name).await?;
+            println!("deleted group {name}");
+            Ok(())
+        }
+        GroupsCmd::AddUser { pool, group, user } => {
+            let pool = require_pool(&node, &pool).await?;
+            require_group(&node, &pool, &group).await?;
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            node.directory
+                .add_to_group(&pool, &group, &found.sub)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            println!("added {} to {group}", found.username);
+            Ok(())
+        }
+        GroupsCmd::RemoveUser { pool, group, user } => {
+            let pool = require_pool(&node, &pool).await?;
+            require_group(&node, &pool, &group).await?;
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            if !node
+                .store
+                .remove_member(&pool.id, &group, &found.sub)
+                .await?
+            {
+                return Err(CliError(format!(
+                    "user {user:?} is not a member of group {group:?}"
+                )));
+            }
+            println!("removed {} from {group}", found.username);
+            Ok(())
+        }
+        GroupsCmd::Members { pool, group } => {
+            let pool = require_pool(&node, &pool).await?;
+            require_group(&node, &pool, &group).await?;
+            let mut rows = Vec::new();
+            let mut page = crate::core::model::PageRequest {
+                limit: 1000,
+                after: None,
+            };
+            loop {
+                let subs = node.store.members_of_group(&pool.id, &group, &page).await?;
+                for sub in subs.items {
+                    let user = node
+                        .store
+                        .get_user(&pool.id, &crate::store::UserRef::Sub(sub.clone()))
+                        .await?;
+                    let username = user.map(|u| u.username).unwrap_or_default();
+                    rows.push(vec![username, sub]);
+                }
+                match subs.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+            print_table(&["USERNAME", "SUB"], &rows);
+            Ok(())
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Signing keys
+// ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Add new ID- and access-token keys; the old ones stay in the JWKS until every token
+    /// they signed has expired.
+    Rotate {
+        #[arg(long)]
+        pool: String,
+    },
+    /// List a pool's signing keys, active and retired.
+    List {
+        #[arg(long)]
+        pool: String,
+    },
+}
+
+pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
+    match cmd {
+        KeysCmd::Rotate { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            let kids = node.keys.rotate(&pool.id, now()).await?;
+            for (purpose, kid) in crate::core::model::KeyPurpose::ALL.iter().zip(&kids) {
+                println!("{}\t{kid}", purpose.as_str());
+            }
+            eprintln!(
+                "new tokens of pool {} are signed with these keys; the retired keys stay in the \
+                 JWKS until the tokens they signed have expired",
+                pool.id
+            );
+            Ok(())
+        }
+        KeysCmd::List { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            let rows: Vec<Vec<String>> = node
+                .store
+                .list_keys(&pool.id)
+                .await?
+                .into_iter()
+                .map(|k| {
+                    vec![
+                        k.kid,
+                        k.purpose.as_str().to_string(),
+                        iso(k.created_at),
+                        k.retired_at.map(iso).unwrap_or_else(|| "active".into()),
+                    ]
+                })
+                .collect();
+            print_table(&["KID", "PURPOSE", "CREATED", "RETIRED"], &rows);
+            Ok(())
+        }
+    }
+}

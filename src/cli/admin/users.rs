@@ -1,0 +1,609 @@
+//! `cognate users ...`: Cognito's AdminCreateUser, ListUsers, AdminGetUser,
+//! AdminSetUserPassword, AdminDisableUser / AdminEnableUser, AdminDeleteUser,
+//! AdminLinkProviderForUser and AdminDisableProviderForUser, plus JSON Lines export and
+//! import (in [`crate::cli::transfer`]).
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use clap::{Args, Subcommand};
+
+use super::{directory_error, iso, pretty, print_table, require_pool};
+use crate::cli::transfer::{self, ExportArgs, ImportArgs};
+use crate::cli::{CliError, CliResult};
+use crate::core::directory::{InitialState, NewUser};
+use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPool};
+use crate::core::now;
+use crate::core::secrets::{random_bytes, SecretString};
+use crate::server::Node;
+use crate::store::{StoreError, UserRef};
+
+/// Cognito allows at most five federated identities per user.
+pub const MAX_LINKS: usize = 5;
+
+/// Upstream provider types, as Cognito names them in `identities`.
+pub const PROVIDER_TYPES: &[&str] = &[
+    "Google",
+    "Facebook",
+    "LoginWithAmazon",
+    "SignInWithApple",
+    "OIDC",
+    "SAML",
+];
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Create a user with a password, an invitation (temporary password) or no password.
+    Create(UserCreateArgs),
+    /// List a pool's users, one page at a time.
+    List {
+        #[arg(long)]
+        pool: String,
+        /// Users per page (1 to 1000).
+        #[arg(long, default_value_t = 60)]
+        limit: u32,
+        /// The page token printed by the previous page.
+        #[arg(long)]
+        page: Option<String>,
+    },
+    /// Print a user as JSON (without the password hash).
+    Describe {
+        #[arg(long)]
+        pool: String,
+        /// Username, sign-in alias or sub.
+        user: String,
+    },
+    /// Set a user's password (permanent, or temporary with --temporary).
+    SetPassword {
+        #[arg(long)]
+        pool: String,
+        /// Username, sign-in alias or sub.
+        user: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// The user must choose a new password at the next sign-in.
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Disable a user: they can no longer sign in.
+    Disable {
+        #[arg(long)]
+        pool: String,
+        user: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        #[arg(long)]
+        pool: String,
+        user: String,
+    },
+    /// Delete a user with their memberships and federated links.
+    Delete {
+        #[arg(long)]
+        pool: String,
+        user: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Link an identity at an upstream IdP to a user (AdminLinkProviderForUser).
+    Link(LinkArgs),
+    /// Remove a user's link to an upstream identity.
+    Unlink {
+        #[arg(long)]
+        pool: String,
+        user: String,
+        /// The IdP's name in the pool.
+        #[arg(long)]
+        provider: String,
+        /// Only the link with this upstream subject (all links to the provider otherwise).
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Write every user of a pool as JSON Lines (with password hashes, groups and links).
+    Export(ExportArgs),
+    /// Import users from JSON Lines, keeping sub, attributes, groups, links and hashes.
+    Import(ImportArgs),
+}
+
+/// Where a password comes from. `--password` is visible to other local users in the
+/// process list; `--password-stdin` is not.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// The password (visible in the process list; prefer --password-stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+impl PasswordArgs {
+    fn read(&self) -> Result<Option<SecretString>, CliError> {
+        if let Some(p) = &self.password {
+            return Ok(Some(SecretString::new(p.clone())));
+        }
+        if !self.password_stdin {
+            return Ok(None);
+        }
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CliError(format!("--password-stdin: cannot read standard input: {e}")))?;
+        let pw = line.strip_suffix('\n').unwrap_or(&line);
+        let pw = pw.strip_suffix('\r').unwrap_or(pw);
+        if pw.is_empty() {
+            return Err(CliError(
+                "--password-stdin: standard input held no password".into(),
+            ));
+        }
+        Ok(Some(SecretString::new(pw)))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    #[arg(long)]
+    pub pool: String,
+    /// The username (with --email-as-username pools, the email address).
+    pub username: String,
+    /// An attribute, `name=value` (repeatable): standard ones or `custom:<name>`.
+    #[arg(long = "attribute", short = 'a', value_name = "NAME=VALUE")]
+    pub attributes: Vec<String>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// The password is temporary: the user must change it at first sign-in
+    /// (FORCE_CHANGE_PASSWORD).
+    #[arg(long)]
+    pub temporary: bool,
+    /// Invite the user: FORCE_CHANGE_PASSWORD with the given password, or with a generated
+    /// temporary password that is printed once.
+    #[arg(long)]
+    pub invite: bool,
+    /// Create a CONFIRMED user without any password (e.g. one who signs in through an IdP).
+    #[arg(long, conflicts_with_all = ["password", "password_stdin", "temporary", "invite"])]
+    pub no_password: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    #[arg(long)]
+    pub pool: String,
+    /// Username, sign-in alias or sub.
+    pub user: String,
+    /// The IdP's name in the pool (e.g. Google, MyOkta).
+    #[arg(long)]
+    pub provider: String,
+    /// Google, Facebook, LoginWithAmazon, SignInWithApple, OIDC or SAML.
+    #[arg(long)]
+    pub provider_type: String,
+    /// The user's id at the IdP (its `sub`, Facebook `id`, SAML NameID, ...).
+    #[arg(long)]
+    pub subject: String,
+    /// The IdP's issuer (OIDC and SAML).
+    #[arg(long)]
+    pub issuer: Option<String>,
+}
+
+pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
+    match cmd {
+        UsersCmd::Create(args) => create_user(&node, args).await,
+        UsersCmd::List { pool, limit, page } => list_users(&node, &pool, limit, page).await,
+        UsersCmd::Describe { pool, user } => {
+            let pool = require_pool(&node, &pool).await?;
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            let groups = node.store.groups_of_user(&pool.id, &found.sub).await?;
+            let mut value = serde_json::to_value(&found)?;
+            if let Some(obj) = value.as_object_mut() {
+                // The hash is a secret too; the lookup keys and version are internal.
+                obj.remove("password_hash");
+                obj.remove("lookup");
+                obj.remove("version");
+                obj.insert("password_set".into(), found.password_hash.is_some().into());
+                obj.insert(
+                    "groups".into(),
+                    groups
+                        .into_iter()
+                        .map(|g| g.name)
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
+            }
+            println!("{}", pretty(&value)?);
+            Ok(())
+        }
+        UsersCmd::SetPassword {
+            pool,
+            user,
+            password,
+            temporary,
+        } => {
+            let pool = require_pool(&node, &pool).await?;
+            let Some(pw) = password.read()? else {
+                return Err(CliError(
+                    "give the new password with --password-stdin or --password".into(),
+                ));
+            };
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            let updated = node
+                .directory
+                .set_password(&pool, &found.sub, &pw, !temporary, now())
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            println!(
+                "password set for {}; status {}",
+                updated.username, updated.status
+            );
+            Ok(())
+        }
+        UsersCmd::Disable { pool, user } => set_enabled(&node, &pool, &user, false).await,
+        UsersCmd::Enable { pool, user } => set_enabled(&node, &pool, &user, true).await,
+        UsersCmd::Delete { pool, user, yes } => {
+            let pool = require_pool(&node, &pool).await?;
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            if !yes {
+                return Err(CliError(format!(
+                    "deleting user {} cannot be undone (its sub is never reused); add --yes to \
+                     confirm",
+                    found.username
+                )));
+            }
+            node.directory
+                .delete_user(&pool, &found.sub)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            println!("deleted user {} ({})", found.username, found.sub);
+            Ok(())
+        }
+        UsersCmd::Link(args) => link(&node, args).await,
+        UsersCmd::Unlink {
+            pool,
+            user,
+            provider,
+            subject,
+        } => {
+            let pool = require_pool(&node, &pool).await?;
+            let found = node
+                .directory
+                .require_user(&pool, &user)
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            let matches = |i: &FederatedIdentity| {
+                i.provider_name == provider && subject.as_ref().is_none_or(|s| *s == i.user_id)
+            };
+            if !found.identities.iter().any(matches) {
+                return Err(CliError(format!(
+                    "user {user:?} has no link to provider {provider:?}{}",
+                    subject
+                        .as_ref()
+                        .map(|s| format!(" with subject {s:?}"))
+                        .unwrap_or_default()
+                )));
+            }
+            let now = now();
+            node.directory
+                .modify_user(&pool, &found.sub, |u| {
+                    u.identities.retain(|i| !matches(i));
+                    u.updated_at = now;
+                    Ok(())
+                })
+                .await
+                .map_err(|e| directory_error(e, &pool, &user))?;
+            println!("unlinked {} from {provider}", found.username);
+            Ok(())
+        }
+        UsersCmd::Export(args) => transfer::export(&node, args).await,
+        UsersCmd::Import(args) => transfer::import(&node, args).await,
+    }
+}
+
+async fn create_user(node: &Node, args: UserCreateArgs) -> CliResult {
+    let pool = require_pool(node, &args.pool).await?;
+    let attributes = parse_attributes(&args.attributes)?;
+    let given = args.password.read()?;
+    let invite = args.invite || args.temporary;
+    let (password, state, generated) = match (given, invite, args.no_password) {
+        (_, _, true) => (None, InitialState::Confirmed, false),
+        (Some(pw), false, false) => (Some(pw), InitialState::Confirmed, false),
+        (Some(pw), true, false) => (Some(pw), InitialState::ForceChangePassword, false),
+        (None, true, false) => (
+            Some(generate_password(&pool.password_policy)),
+            InitialState::ForceChangePassword,
+            true,
+        ),
+        (None, false, false) => {
+            return Err(CliError(
+                "give a password (--password-stdin or --password), --invite for a temporary \
+                 password, or --no-password for a user without one"
+                    .into(),
+            ))
+        }
+    };
+    let new = NewUser {
+        username: args.username.clone(),
+        attributes,
+        password: password.clone(),
+        state,
+    };
+    let user = node
+        .directory
+        .create_user(&pool, new, now())
+        .await
+        .map_err(|e| directory_error(e, &pool, &args.username))?;
+    println!("{}", user.sub);
+    eprintln!(
+        "created user {} in pool {} (status {})",
+        user.username, pool.id, user.status
+    );
+    if let (true, Some(pw)) = (generated, &password) {
+        // Shown once: Cognate keeps only its hash.
+        println!("temporary password: {}", pw.expose());
+    }
+    Ok(())
+}
+
+/// `name=value` pairs; each name once.
+fn parse_attributes(pairs: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(CliError(format!(
+                "--attribute {pair:?}: write name=value, e.g. email=ana@example.com"
+            )));
+        };
+        if name.is_empty() {
+            return Err(CliError(format!("--attribute {pair:?}: the name is empty")));
+        }
+        if out.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(CliError(format!("--attribute {name}: given twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// A random temporary password that satisfies the pool's policy: at least 12 characters
+/// with one of each required class, the rest drawn from all classes.
+pub(crate) fn generate_password(policy: &PasswordPolicy) -> SecretString {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const DIGITS: &[u8] = b"23456789";
+    // A subset of Cognito's symbols that needs no quoting in a shell.
+    const SYMBOLS: &[u8] = b"!#%*+-=@^_";
+    let len = (policy.minimum_length as usize).max(12);
+    let mut chars: Vec<u8> = Vec::with_capacity(len);
+    for (class, required) in [
+        (UPPER, policy.require_uppercase),
+        (LOWER, policy.require_lowercase),
+        (DIGITS, policy.require_numbers),
+        (SYMBOLS, policy.require_symbols),
+    ] {
+        if required {
+            chars.push(pick(class));
+        }
+    }
+    let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
+    while chars.len() < len {
+        chars.push(pick(&all));
+    }
+    // Fisher-Yates, so the required characters are not always in front.
+    for i in (1..chars.len()).rev() {
+        let j = uniform(i + 1);
+        chars.swap(i, j);
+    }
+    SecretString::new(String::from_utf8_lossy(&chars).into_owned())
+}
+
+fn pick(alphabet: &[u8]) -> u8 {
+    alphabet[uniform(alphabet.len())]
+}
+
+/// A uniform index below `n` (n <= 256) from the OS CSPRNG, by rejection sampling.
+fn uniform(n: usize) -> usize {
+    let limit = 256 - (256 % n);
+    loop {
+        let [b] = random_bytes::<1>();
+        if (b as usize) < limit {
+            return b as usize % n;
+        }
+    }
+}
+
+async fn list_users(node: &Node, pool: &str, limit: u32, page: Option<String>) -> CliResult {
+    let pool = require_pool(node, pool).await?;
+    if !(1..=1000).contains(&limit) {
+        return Err(CliError(format!("--limit: {limit} is outside 1 to 1000")));
+    }
+    let request = PageRequest { limit, after: page };
+    let listed = node
+        .store
+        .list_users(&pool.id, &request)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                CliError("--page: not a page token printed by `cognate users list`".into())
+            }
+            other => other.into(),
+        })?;
+    let rows: Vec<Vec<String>> = listed
+        .items
+        .iter()
+        .map(|u| {
+            vec![
+                u.username.clone(),
+                u.sub.clone(),
+                u.status.to_string(),
+                u.enabled.to_string(),
+                u.attribute("email").unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["USERNAME", "SUB", "STATUS", "ENABLED", "EMAIL"], &rows);
+    if let Some(next) = listed.next {
+        eprintln!("more users: add --page {next}");
+    }
+    Ok(())
+}
+
+async fn set_enabled(node: &Node, pool: &str, user: &str, enabled: bool) -> CliResult {
+    let pool = require_pool(node, pool).await?;
+    let found = node
+        .directory
+        .require_user(&pool, user)
+        .await
+        .map_err(|e| directory_error(e, &pool, user))?;
+    node.directory
+        .set_enabled(&pool, &found.sub, enabled, now())
+        .await
+        .map_err(|e| directory_error(e, &pool, user))?;
+    println!(
+        "{} {}",
+        if enabled { "enabled" } else { "disabled" },
+        found.username
+    );
+    Ok(())
+}
+
+/// The canonical spelling of a provider type, matched case-insensitively.
+pub(crate) fn provider_type(text: &str) -> Option<&'static str> {
+    PROVIDER_TYPES
+        .iter()
+        .copied()
+        .find(|t| t.eq_ignore_ascii_case(text))
+}
+
+/// An IdP name by Cognito's rule for `ProviderName`: 1 to 32 characters, no spaces, and
+/// not `COGNITO` (the pool's own directory).
+pub(crate) fn check_provider_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.chars().count() > 32
+        || name.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "{name:?} is not a provider name: use 1 to 32 characters without spaces"
+        ));
+    }
+    if name.eq_ignore_ascii_case("COGNITO") {
+        return Err("COGNITO is the pool's own directory, not an upstream provider".into());
+    }
+    Ok(())
+}
+
+async fn link(node: &Node, args: LinkArgs) -> CliResult {
+    let pool: UserPool = require_pool(node, &args.pool).await?;
+    check_provider_name(&args.provider).map_err(|r| CliError(format!("--provider: {r}")))?;
+    let Some(kind) = provider_type(&args.provider_type) else {
+        return Err(CliError(format!(
+            "--provider-type: {:?} is not a provider type; use one of: {}",
+            args.provider_type,
+            PROVIDER_TYPES.join(", ")
+        )));
+    };
+    if args.subject.is_empty() || args.subject.len() > 2048 {
+        return Err(CliError(
+            "--subject: give the user's id at the IdP (1 to 2048 characters)".into(),
+        ));
+    }
+    let found = node
+        .directory
+        .require_user(&pool, &args.user)
+        .await
+        .map_err(|e| directory_error(e, &pool, &args.user))?;
+    let by_link = UserRef::Federated(args.provider.clone(), args.subject.clone());
+    if let Some(other) = node.store.get_user(&pool.id, &by_link).await? {
+        return Err(CliError(if other.sub == found.sub {
+            format!("user {} is already linked to this identity", found.username)
+        } else {
+            format!(
+                "identity {}:{} is already linked to user {} ({})",
+                args.provider, args.subject, other.username, other.sub
+            )
+        }));
+    }
+    let now = now();
+    let identity = FederatedIdentity {
+        provider_name: args.provider.clone(),
+        provider_type: kind.to_string(),
+        user_id: args.subject.clone(),
+        issuer: args.issuer.clone(),
+        attributes: BTreeMap::new(),
+        linked_at: now,
+    };
+    let updated = node
+        .directory
+        .modify_user(&pool, &found.sub, |u| {
+            if let Some(existing) = u
+                .identities
+                .iter()
+                .find(|i| i.provider_name == identity.provider_name)
+            {
+                return Err(crate::core::directory::DirectoryError::InvalidParameter(
+                    format!(
+                        "user is already linked to provider {} (subject {}); unlink it first",
+                        existing.provider_name, existing.user_id
+                    ),
+                ));
+            }
+            if u.identities.len() >= MAX_LINKS {
+                return Err(crate::core::directory::DirectoryError::InvalidParameter(
+                    format!(
+                        "a user can be linked to at most {MAX_LINKS} identities (Cognito's limit)"
+                    ),
+                ));
+            }
+            u.identities.push(identity.clone());
+            u.updated_at = now;
+            Ok(())
+        })
+        .await
+        .map_err(|e| directory_error(e, &pool, &args.user))?;
+    println!(
+        "linked {} to {}:{} (linked at {})",
+        updated.username,
+        args.provider,
+        args.subject,
+        iso(now)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::password::check_policy;
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        let mut policy = PasswordPolicy::default();
+        for _ in 0..200 {
+            let pw = generate_password(&policy);
+            assert!(
+                check_policy(&policy, pw.expose()).is_ok(),
+                "{}",
+                pw.expose()
+            );
+        }
+        policy.minimum_length = 40;
+        assert_eq!(generate_password(&policy).expose().len(), 40);
+    }
+
+    #[test]
+    fn attribute_pairs() {
+        let a = parse_attributes(&["email=a@b.c".into(), "name=A=B".into()]).unwrap();
+        assert_eq!(a["name"], "A=B");
+        assert!(parse_attributes(&["noequals".into()]).is_err());
+        assert!(parse_attributes(&["x=1".into(), "x=2".into()]).is_err());
+    }
+}

@@ -1,0 +1,233 @@
+//! The `cognate` command line: `serve` (the default), `check-config`, and admin commands
+//! that work directly on the node's database (the same data directory or database URL the
+//! server uses). Errors print a clear message and exit with code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::server::Node;
+
+pub mod admin;
+pub mod transfer;
+
+/// Exit code for every user-facing error (bad input, unknown resource, bad config).
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cognate",
+    version,
+    about = "Cognate: a self-hosted identity broker with Cognito-compatible user pools",
+    long_about = None
+)]
+pub struct Cli {
+    /// The configuration file (TOML). Without one, Cognate runs with defaults and creates
+    /// a demo pool on first start.
+    #[arg(long, short = 'c', global = true, env = "COGNATE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The data directory for the embedded SQLite database and master key
+    /// (overrides [server] data_dir).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Validate a configuration file and report every error with its location and a fix.
+    CheckConfig {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Apply the configuration file to the database without starting the server.
+    Apply {
+        /// Delete config-owned pools, clients, resource servers and groups that the file
+        /// no longer declares.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Manage user pools.
+    #[command(subcommand)]
+    Pools(admin::PoolsCmd),
+    /// Manage app clients.
+    #[command(subcommand)]
+    Clients(admin::ClientsCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(admin::UsersCmd),
+    /// Manage groups and memberships.
+    #[command(subcommand)]
+    Groups(admin::GroupsCmd),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(admin::KeysCmd),
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides [server] listen and COGNATE_LISTEN).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Delete config-owned records that the file no longer declares.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// A CLI failure: printed as `error: <message>` with exit code 2.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Loads the configuration named on the command line, applying `--data-dir`.
+pub fn load_config(cli_config: Option<&PathBuf>, data_dir: Option<&PathBuf>) -> Result<Config, CliError> {
+    let mut config = Config::load(cli_config.map(PathBuf::as_path)).map_err(|diags| {
+        CliError(
+            diags
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    if let Some(dir) = data_dir {
+        config.server.data_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> CliResult {
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    if let Command::CheckConfig { file } = &command {
+        return check_config(file);
+    }
+    let mut config = load_config(cli.config.as_ref(), cli.data_dir.as_ref())?;
+    match command {
+        Command::Serve(args) => {
+            if let Some(listen) = args.listen {
+                config.server.listen = listen;
+            }
+            serve(config, args.prune).await
+        }
+        Command::CheckConfig { .. } => unreachable!("handled above"),
+        Command::Apply { prune } => {
+            let node = Node::open(config).await?;
+            let boot = node.bootstrap(prune).await?;
+            if let Some(report) = boot.report {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Pools(cmd) => admin::pools(open(config).await?, cmd).await,
+        Command::Clients(cmd) => admin::clients(open(config).await?, cmd).await,
+        Command::Users(cmd) => admin::users(open(config).await?, cmd).await,
+        Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
+        Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,
+    }
+}
+
+async fn open(config: Config) -> Result<Node, CliError> {
+    Ok(Node::open(config).await?)
+}
+
+fn check_config(file: &PathBuf) -> CliResult {
+    match crate::config::check_file(file) {
+        Ok(config) => {
+            let clients: usize = config.pools.iter().map(|p| p.clients.len()).sum();
+            println!(
+                "{}: OK ({} pools, {} app clients)",
+                file.display(),
+                config.pools.len(),
+                clients
+            );
+            Ok(())
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            Err(CliError(format!(
+                "{} error(s) in {}",
+                diags.len(),
+                file.display()
+            )))
+        }
+    }
+}
+
+async fn serve(mut config: Config, prune: bool) -> CliResult {
+    crate::telemetry::init_logging(config.server.log_format);
+    let listen = config.server.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError(format!("cannot listen on {listen}: {e}")))?;
+    let local = listener.local_addr()?;
+    // Without a configured public URL the bound address is the public one (port 0 becomes
+    // the port the system picked).
+    if config.server.public_url.is_none() {
+        config.server.public_url = url::Url::parse(&format!("http://{local}")).ok();
+    }
+    let node = Node::open(config).await?;
+    let boot = node.bootstrap(prune).await?;
+    let public = node.config.public_url();
+    if let Some(report) = &boot.report {
+        tracing::info!("configuration applied:\n{report}");
+    }
+    // Printed on stdout (not only logged) so scripts and tests can read the bound address;
+    // the "listening" line comes last.
+    println!("  database: {}", node.store.engine());
+    if let Some(demo) = &boot.demo {
+        println!(
+            "  demo pool {} with app client {}{}",
+            demo.pool_id,
+            demo.client_id,
+            if demo.created { " (created now)" } else { "" }
+        );
+        println!(
+            "  discovery: {public}/{}/.well-known/openid-configuration",
+            demo.pool_id
+        );
+    }
+    println!("Cognate listening on http://{local} (public URL {public})");
+    tracing::info!(%local, engine = node.store.engine(), "listening");
+    let state = crate::web::AppState::new(node);
+    crate::web::serve(listener, state, crate::web::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,505 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::config::check::check_str;
+use crate::core::secrets::SecretString;
+use crate::store::sqlite::SqliteStore;
+
+const FILE: &str = r#"
+[[pools]]
+id = "us-east-1_Shop12345"
+name = "shop"
+username_attributes = ["email"]
+
+[[pools.resource_servers]]
+identifier = "https://api.example.com"
+name = "API"
+scopes = [{ name = "orders.read" }]
+
+[[pools.groups]]
+name = "admins"
+precedence = 1
+
+[[pools.clients]]
+id = "webclient1"
+name = "web"
+callback_urls = ["https://app.example.com/cb"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email"]
+
+[[pools.clients]]
+name = "machine"
+generate_secret = true
+allowed_oauth_flows = ["client_credentials"]
+allowed_oauth_scopes = ["https://api.example.com/orders.read"]
+
+[[pools]]
+name = "staff"
+"#;
+
+async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("cognate.db"))
+        .await
+        .unwrap();
+    (dir, Arc::new(store))
+}
+
+fn config(text: &str) -> Config {
+    check_str(text, "cognate.toml").unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn master() -> MasterKey {
+    MasterKey::generate().0
+}
+
+async fn secret_of(store: &dyn Store, master: &MasterKey, client_id: &str) -> String {
+    let client = store.get_client(client_id).await.unwrap().unwrap();
+    master
+        .open_string(
+            &client_secret_context(client_id),
+            client.secret.as_ref().unwrap(),
+        )
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+#[tokio::test]
+async fn applying_twice_changes_nothing_the_second_time() {
+    let (_dir, store) = store().await;
+    let master = master();
+    let file = config(FILE);
+
+    let first = apply(&file, store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+    assert_eq!(first.count(Action::Created), 6, "{first}");
+    assert_eq!(first.pool_ids.len(), 2);
+    assert_eq!(first.pool_ids[0], "us-east-1_Shop12345");
+    // The machine client and the staff pool had no ids: both were generated and reported.
+    let places: Vec<&str> = first
+        .generated_ids
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "pools[0].clients[1] name \"machine\"",
+            "pools[1] name \"staff\""
+        ]
+    );
+    let staff_id = first.generated_ids[1].1.clone();
+    assert!(ids::is_valid_pool_id(&staff_id) && staff_id.starts_with("us-east-1_"));
+    assert!(
+        first.to_string().contains(&format!("id = \"{staff_id}\"")),
+        "{first}"
+    );
+
+    let machine_id = first.generated_ids[0].1.clone();
+    let secret = secret_of(store.as_ref(), &master, &machine_id).await;
+    assert_eq!(secret.len(), 51);
+    let web = store.get_client("webclient1").await.unwrap().unwrap();
+    assert!(web.secret.is_none() && web.require_pkce);
+    assert_eq!(web.origin, Origin::Config);
+    let pool_before = store
+        .get_pool("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let second = apply(&file, store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    assert!(!second.changed(), "{second}");
+    assert_eq!(second.count(Action::Unchanged), 6);
+    assert!(
+        second.generated_ids.is_empty(),
+        "ids are adopted by name: {second}"
+    );
+    assert_eq!(second.pool_ids, first.pool_ids);
+    assert_eq!(
+        secret_of(store.as_ref(), &master, &machine_id).await,
+        secret,
+        "the secret is kept"
+    );
+    let pool_after = store
+        .get_pool("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pool_after, pool_before, "updated_at is not bumped");
+    assert_eq!(store.list_pools().await.unwrap().len(), 2);
+
+    // A change updates only what changed, and bumps only its updated_at.
+    let changed = config(&FILE.replace("precedence = 1", "precedence = 2"));
+    let third = apply(&changed, store.as_ref(), &master, false, 3000)
+        .await
+        .unwrap();
+    assert_eq!(
+        third
+            .with(Action::Updated)
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["admins"]
+    );
+    let group = store
+        .get_group("us-east-1_Shop12345", "admins")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (group.created_at, group.updated_at, group.precedence),
+        (1000, 3000, Some(2))
+    );
+}
+
+#[tokio::test]
+async fn undeclared_records_are_kept_unless_pruned() {
+    let (_dir, store) = store().await;
+    let master = master();
+    apply(&config(FILE), store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+
+    // Drop the staff pool, the machine client, the resource server and the group. The
+    // machine client's scopes named the resource server, so drop it as a whole.
+    let smaller = FILE
+        .split("\n[[pools.resource_servers]]")
+        .next()
+        .unwrap()
+        .to_string()
+        + "\n[[pools.clients]]\nid = \"webclient1\"\nname = \"web\"\ncallback_urls = [\"https://app.example.com/cb\"]\nallowed_oauth_flows = [\"code\"]\nallowed_oauth_scopes = [\"openid\", \"email\"]\n";
+    let smaller = config(&smaller);
+
+    let kept = apply(&smaller, store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    let mut kept_names: Vec<(Kind, String)> = kept
+        .with(Action::Kept)
+        .map(|i| (i.kind, i.name.clone()))
+        .collect();
+    kept_names.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        kept_names,
+        [
+            (Kind::ResourceServer, "API".to_string()),
+            (Kind::Group, "admins".to_string()),
+            (Kind::Client, "machine".to_string()),
+            (Kind::Pool, "staff".to_string()),
+        ]
+    );
+    assert!(
+        kept.to_string().contains("run with --prune to delete"),
+        "{kept}"
+    );
+    assert_eq!(store.list_pools().await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_clients("us-east-1_Shop12345")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Records made by the CLI/API are never pruned.
+    let api_pool = UserPool {
+        origin: Origin::Api,
+        ..PoolDecl {
+            name: "from the api".into(),
+            ..PoolDecl::default()
+        }
+        .to_record("us-east-1_Api000001", 2000, None)
+    };
+    store.put_pool(&api_pool).await.unwrap();
+    let api_client = AppClient {
+        origin: Origin::Api,
+        ..ClientDecl {
+            name: "cli client".into(),
+            ..ClientDecl::default()
+        }
+        .to_record("apiclient1", "us-east-1_Shop12345", None, 2000, None)
+    };
+    store.put_client(&api_client).await.unwrap();
+
+    let pruned = apply(&smaller, store.as_ref(), &master, true, 3000)
+        .await
+        .unwrap();
+    assert_eq!(pruned.count(Action::Deleted), 4, "{pruned}");
+    assert_eq!(pruned.count(Action::Kept), 0);
+    let pools: Vec<String> = store
+        .list_pools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(pools.len(), 2);
+    assert!(pools.contains(&"from the api".to_string()) && pools.contains(&"shop".to_string()));
+    let clients: Vec<String> = store
+        .list_clients("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(clients.len(), 2);
+    assert!(clients.contains(&"apiclient1".to_string()));
+    assert!(store
+        .list_resource_servers("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_groups("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn records_made_by_the_api_are_never_taken_over() {
+    let (_dir, store) = store().await;
+    let master = master();
+    let api_pool = UserPool {
+        origin: Origin::Api,
+        ..PoolDecl {
+            name: "shop".into(),
+            ..PoolDecl::default()
+        }
+        .to_record("us-east-1_Shop12345", 1000, None)
+    };
+    store.put_pool(&api_pool).await.unwrap();
+
+    let err = apply(&config(FILE), store.as_ref(), &master, true, 2000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::ApiOwned { kind: Kind::Pool, id } if id == "us-east-1_Shop12345")
+    );
+    assert!(
+        err.to_string()
+            .starts_with("pool us-east-1_Shop12345 was created by the CLI/API; the config file cannot take it over"),
+        "{err}"
+    );
+    // Nothing was written: the refusal comes before any write.
+    assert_eq!(store.list_pools().await.unwrap(), vec![api_pool.clone()]);
+    assert!(store
+        .list_clients("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Without a pinned id, a same-named API pool is not adopted either: a new one is made.
+    let unpinned = config(&FILE.replace("id = \"us-east-1_Shop12345\"\n", ""));
+    let report = apply(&unpinned, store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    assert_ne!(report.pool_ids[0], "us-east-1_Shop12345");
+    assert_eq!(
+        store.get_pool("us-east-1_Shop12345").await.unwrap(),
+        Some(api_pool)
+    );
+
+    // An API client with a declared id is refused the same way.
+    let (_dir2, store2) = store_with_api_client().await;
+    let err = apply(&config(FILE), store2.as_ref(), &master, false, 2000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::ApiOwned {
+                kind: Kind::Client,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+async fn store_with_api_client() -> (tempfile::TempDir, Arc<SqliteStore>) {
+    let (dir, store) = store().await;
+    let pool = PoolDecl {
+        name: "shop".into(),
+        ..PoolDecl::default()
+    }
+    .to_record("us-east-1_Shop12345", 1000, None);
+    store.put_pool(&pool).await.unwrap();
+    let client = AppClient {
+        origin: Origin::Api,
+        ..ClientDecl {
+            name: "web".into(),
+            ..ClientDecl::default()
+        }
+        .to_record("webclient1", &pool.id, None, 1000, None)
+    };
+    store.put_client(&client).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn a_client_secret_from_the_environment_is_stored_and_follows_changes() {
+    let (_dir, store) = store().await;
+    let master = master();
+    let text = FILE.replace(
+        "name = \"machine\"",
+        "id = \"machineclient\"\nname = \"machine\"",
+    );
+    let with_secret = |secret: &str| {
+        let mut c = config(&text);
+        c.pools[0].clients[1].secret = Some(SecretString::new(secret));
+        c
+    };
+    apply(
+        &with_secret("first-secret"),
+        store.as_ref(),
+        &master,
+        false,
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        secret_of(store.as_ref(), &master, "machineclient").await,
+        "first-secret"
+    );
+
+    let same = apply(
+        &with_secret("first-secret"),
+        store.as_ref(),
+        &master,
+        false,
+        2000,
+    )
+    .await
+    .unwrap();
+    assert!(!same.changed(), "the same secret is not re-sealed: {same}");
+
+    let changed = apply(
+        &with_secret("second-secret"),
+        store.as_ref(),
+        &master,
+        false,
+        3000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        changed
+            .with(Action::Updated)
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        ["machineclient"]
+    );
+    assert_eq!(
+        secret_of(store.as_ref(), &master, "machineclient").await,
+        "second-secret"
+    );
+
+    // Without the variable, the stored secret is kept.
+    apply(&config(&text), store.as_ref(), &master, false, 4000)
+        .await
+        .unwrap();
+    assert_eq!(
+        secret_of(store.as_ref(), &master, "machineclient").await,
+        "second-secret"
+    );
+
+    // A secret for a public client is refused.
+    let mut public = config(&text);
+    public.pools[0].clients[0].secret = Some(SecretString::new("x"));
+    let err = apply(&public, store.as_ref(), &master, false, 5000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApplyError::SecretForPublicClient(ref id) if id == "webclient1"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_pinned_to_another_pool_is_refused() {
+    let (_dir, store) = store().await;
+    let master = master();
+    apply(&config(FILE), store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+    // Move the web client (same id) into the staff pool.
+    let moved = FILE.replace(
+        "[[pools]]\nname = \"staff\"\n",
+        "[[pools]]\nname = \"staff\"\n\n[[pools.clients]]\nid = \"webclient1\"\nname = \"web2\"\n",
+    )
+    .replace("id = \"webclient1\"\nname = \"web\"", "id = \"webclient0\"\nname = \"web\"");
+    let err = apply(&config(&moved), store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApplyError::ClientInOtherPool { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_demo_pool_is_created_once_even_by_concurrent_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cognate.db");
+    // Two handles on one file stand for two nodes starting at once.
+    let a = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let b = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let url = "http://127.0.0.1:8750";
+    let (ra, rb) = tokio::join!(
+        ensure_demo_pool(a.as_ref(), url, "us-east-1", 1000),
+        ensure_demo_pool(b.as_ref(), url, "us-east-1", 1000),
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!((&ra.pool_id, &ra.client_id), (&rb.pool_id, &rb.client_id));
+    assert!(
+        ra.created ^ rb.created,
+        "exactly one start created it: {ra:?} {rb:?}"
+    );
+    assert_eq!(a.list_pools().await.unwrap().len(), 1);
+
+    let pool = a.get_pool(&ra.pool_id).await.unwrap().unwrap();
+    assert_eq!(pool.name, DEMO_POOL_NAME);
+    assert_eq!(pool.username_attributes, [AliasAttribute::Email]);
+    assert_eq!(pool.auto_verified_attributes, [AliasAttribute::Email]);
+    assert_eq!(pool.required_attributes, ["email"]);
+    let client = a.get_client(&ra.client_id).await.unwrap().unwrap();
+    assert_eq!(client.name, DEMO_CLIENT_NAME);
+    assert_eq!(
+        client.callback_urls,
+        ["http://127.0.0.1:8750/demo/callback"]
+    );
+    assert_eq!(client.logout_urls, ["http://127.0.0.1:8750/demo"]);
+    assert_eq!(client.allowed_oauth_flows, [OAuthFlow::Code]);
+    assert_eq!(client.supported_identity_providers, ["COGNITO"]);
+    assert!(client.require_pkce && client.secret.is_none());
+    assert_eq!(a.list_clients(&ra.pool_id).await.unwrap().len(), 1);
+
+    // A later start finds it; a new public URL moves the client's URLs along.
+    let again = ensure_demo_pool(a.as_ref(), "https://auth.example.com/", "us-east-1", 2000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.pool_id.as_str(), again.created),
+        (ra.pool_id.as_str(), false)
+    );
+    let client = a.get_client(&ra.client_id).await.unwrap().unwrap();
+    assert_eq!(
+        client.callback_urls,
+        ["https://auth.example.com/demo/callback"]
+    );
+    assert_eq!(
+        a.get_pool(&ra.pool_id).await.unwrap().unwrap(),
+        pool,
+        "the pool is unchanged"
+    );
+}

@@ -1,0 +1,206 @@
+//! Configuration as code: one TOML file declares the server settings and the pools, app
+//! clients, resource servers and groups Cognate should have.
+//!
+//! - [`Config::load`] parses the file (or takes the defaults when there is none), applies
+//!   environment overrides, and validates everything ([`check`] reports every error with
+//!   its line, column and a fix).
+//! - [`apply::apply`] creates or updates the declared records. A record deleted from the
+//!   file is deleted only with an explicit prune; records created by the CLI or API
+//!   (`Origin::Api`) are never touched by the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::core::secrets::SecretString;
+
+pub mod apply;
+pub mod check;
+pub mod decl;
+
+pub use check::{check_file, Diagnostic};
+pub use decl::PoolDecl;
+
+/// The default listen address: loopback only, so a first start exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
+
+/// The environment variables that override the file (secrets and the listen address).
+pub mod env {
+    pub const LISTEN: &str = "COGNATE_LISTEN";
+    pub const PUBLIC_URL: &str = "COGNATE_PUBLIC_URL";
+    pub const DATA_DIR: &str = "COGNATE_DATA_DIR";
+    pub const DATABASE_URL: &str = "COGNATE_DATABASE_URL";
+    pub const MASTER_KEY: &str = "COGNATE_MASTER_KEY";
+    pub const MASTER_KEY_FILE: &str = "COGNATE_MASTER_KEY_FILE";
+    pub const LOG_FORMAT: &str = "COGNATE_LOG_FORMAT";
+    /// `COGNATE_CLIENT_SECRET_<CLIENT ID>` sets a declared client's secret.
+    pub const CLIENT_SECRET_PREFIX: &str = "COGNATE_CLIENT_SECRET_";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[server]`: how this node runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The public base URL (what goes into `iss`, redirects and metadata), when Cognate
+    /// runs behind a TLS reverse proxy. Defaults to `http://<listen>`.
+    pub public_url: Option<url::Url>,
+    /// Where the embedded SQLite database and the master key file live.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL: several nodes share it. Needs a master key from the environment
+    /// or `master_key_file`.
+    pub database_url: Option<SecretString>,
+    /// A file holding the base64 master key (32 bytes).
+    pub master_key_file: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub log_format: LogFormat,
+    /// Region prefix for generated pool ids (`<region>_<id>`).
+    pub region: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// A directory of templates overriding the embedded hosted-UI templates.
+    pub templates_dir: Option<PathBuf>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: DEFAULT_LISTEN.parse().expect("constant address"),
+            public_url: None,
+            data_dir: PathBuf::from("cognate-data"),
+            database_url: None,
+            master_key_file: None,
+            trusted_proxies: Vec::new(),
+            log_format: LogFormat::Text,
+            region: "us-east-1".to_string(),
+            max_body_bytes: 1024 * 1024,
+            templates_dir: None,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub server: ServerSettings,
+    pub pools: Vec<PoolDecl>,
+    /// The file it came from, if any. With no file, the first start creates a demo pool.
+    pub source: Option<PathBuf>,
+    /// The master key given in the environment (never in the file).
+    pub master_key: Option<SecretString>,
+}
+
+impl Config {
+    /// Loads and validates `path` (or the defaults when `None`), then applies the process
+    /// environment. Any problem is reported as the full list of diagnostics.
+    pub fn load(path: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
+        Self::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::load`], with the environment passed in (for tests).
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, Vec<Diagnostic>> {
+        let mut config = match path {
+            Some(path) => check::check_file(path)?,
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let mut bad = |var: &str, message: String, fix: &str| {
+            errors.push(Diagnostic::env(var, message, fix));
+        };
+        if let Some(v) = env(env::LISTEN) {
+            match v.parse() {
+                Ok(addr) => self.server.listen = addr,
+                Err(_) => bad(
+                    env::LISTEN,
+                    format!("{v:?} is not an address:port"),
+                    "use e.g. 127.0.0.1:8750 or 0.0.0.0:8750",
+                ),
+            }
+        }
+        if let Some(v) = env(env::PUBLIC_URL) {
+            match check::parse_public_url(&v) {
+                Ok(url) => self.server.public_url = Some(url),
+                Err(message) => bad(env::PUBLIC_URL, message, "use e.g. https://auth.example.com"),
+            }
+        }
+        if let Some(v) = env(env::DATA_DIR) {
+            self.server.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env(env::DATABASE_URL) {
+            self.server.database_url = Some(SecretString::new(v));
+        }
+        if let Some(v) = env(env::MASTER_KEY) {
+            self.master_key = Some(SecretString::new(v));
+        }
+        if let Some(v) = env(env::MASTER_KEY_FILE) {
+            self.server.master_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env(env::LOG_FORMAT) {
+            match v.as_str() {
+                "text" => self.server.log_format = LogFormat::Text,
+                "json" => self.server.log_format = LogFormat::Json,
+                _ => bad(env::LOG_FORMAT, format!("{v:?} is not a log format"), "use text or json"),
+            }
+        }
+        for pool in &mut self.pools {
+            for client in &mut pool.clients {
+                let Some(id) = client.id.as_deref() else {
+                    continue;
+                };
+                let var = format!("{}{id}", env::CLIENT_SECRET_PREFIX);
+                if let Some(secret) = env(&var) {
+                    if !client.generate_secret {
+                        bad(
+                            &var,
+                            format!(
+                                "client {id} is public (generate_secret = false), so it has \
+                                 no secret"
+                            ),
+                            "set generate_secret = true for this client, or unset the variable",
+                        );
+                    } else if secret.trim().is_empty() {
+                        bad(
+                            &var,
+                            "the secret is empty".to_string(),
+                            "set a non-empty secret or unset the variable",
+                        );
+                    } else {
+                        client.secret = Some(SecretString::new(secret));
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.server.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.server.listen),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! User attributes: Cognito's standard set, `custom:` attributes, and value checks.
+
+use std::collections::BTreeMap;
+
+use super::model::{AttributeDataType, UserPool};
+
+/// OpenID Connect standard claims that Cognito keeps as standard attributes
+/// (OIDC Core section 5.1), plus the two `*_verified` flags.
+pub const STANDARD_ATTRIBUTES: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+/// Cognito caps attribute values at 2048 characters.
+pub const MAX_ATTRIBUTE_LEN: usize = 2048;
+
+/// Why an attribute was refused: names the attribute and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct AttributeError {
+    pub name: String,
+    pub reason: String,
+}
+
+fn err(name: &str, reason: impl Into<String>) -> AttributeError {
+    AttributeError {
+        name: name.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks one attribute's name and value against the pool's schema.
+pub fn validate_attribute(pool: &UserPool, name: &str, value: &str) -> Result<(), AttributeError> {
+    if value.chars().count() > MAX_ATTRIBUTE_LEN {
+        return Err(err(
+            name,
+            format!("value is longer than {MAX_ATTRIBUTE_LEN} characters"),
+        ));
+    }
+    if let Some(custom) = name.strip_prefix("custom:") {
+        let Some(def) = pool.custom_attributes.iter().find(|c| c.name == custom) else {
+            return Err(err(
+                name,
+                "is not a custom attribute of this pool (declare it under custom_attributes)",
+            ));
+        };
+        let len = value.chars().count() as u32;
+        if let Some(min) = def.min_length {
+            if len < min {
+                return Err(err(name, format!("must be at least {min} characters")));
+            }
+        }
+        if let Some(max) = def.max_length {
+            if len > max {
+                return Err(err(name, format!("must be at most {max} characters")));
+            }
+        }
+        return match def.data_type {
+            AttributeDataType::String => Ok(()),
+            AttributeDataType::Number => value
+                .parse::<f64>()
+                .map(|_| ())
+                .map_err(|_| err(name, "must be a number")),
+            AttributeDataType::Boolean => match value {
+                "true" | "false" => Ok(()),
+                _ => Err(err(name, "must be \"true\" or \"false\"")),
+            },
+            AttributeDataType::DateTime => chrono::DateTime::parse_from_rfc3339(value)
+                .map(|_| ())
+                .map_err(|_| err(name, "must be an RFC 3339 date-time")),
+        };
+    }
+    if !STANDARD_ATTRIBUTES.contains(&name) {
+        return Err(err(
+            name,
+            "is not a standard attribute; custom attributes are named custom:<name>",
+        ));
+    }
+    match name {
+        "email" => validate_email(value).map_err(|r| err(name, r)),
+        "phone_number" => validate_phone(value).map_err(|r| err(name, r)),
+        "email_verified" | "phone_number_verified" => match value {
+            "true" | "false" => Ok(()),
+            _ => Err(err(name, "must be \"true\" or \"false\"")),
+        },
+        "updated_at" => value
+            .parse::<i64>()
+            .map(|_| ())
+            .map_err(|_| err(name, "must be seconds since the epoch")),
+        "birthdate" => validate_birthdate(value).map_err(|r| err(name, r)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a whole attribute map, then the pool's required attributes.
+pub fn validate_attributes(
+    pool: &UserPool,
+    attributes: &BTreeMap<String, String>,
+    check_required: bool,
+) -> Result<(), AttributeError> {
+    for (name, value) in attributes {
+        if name == "sub" {
+            return Err(err(name, "is assigned by Cognate and cannot be set"));
+        }
+        validate_attribute(pool, name, value)?;
+    }
+    if check_required {
+        for required in &pool.required_attributes {
+            if attributes.get(required).is_none_or(|v| v.is_empty()) {
+                return Err(err(required, "is required by this user pool"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn validate_email(value: &str) -> Result<(), &'static str> {
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return Err("must be an email address (name@example.com)");
+    };
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || local.len() > 64
+        || value.len() > 254
+    {
+        return Err("must be an email address (name@example.com)");
+    }
+    Ok(())
+}
+
+/// Cognito requires E.164: `+` then 4 to 15 digits.
+pub fn validate_phone(value: &str) -> Result<(), &'static str> {
+    let digits = value.strip_prefix('+').unwrap_or("");
+    if digits.len() < 4 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must be in E.164 format: + and country code, e.g. +14325551212");
+    }
+    Ok(())
+}
+
+/// OIDC Core: `YYYY-MM-DD`, or `0000-MM-DD` when the year is withheld.
+fn validate_birthdate(value: &str) -> Result<(), &'static str> {
+    let probe = value.strip_prefix("0000-").map(|md| format!("2000-{md}"));
+    let text = probe.as_deref().unwrap_or(value);
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|_| ())
+        .map_err(|_| "must be YYYY-MM-DD")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{CustomAttribute, PasswordPolicy};
+
+    fn pool() -> UserPool {
+        UserPool {
+            id: "us-east-1_test".into(),
+            name: "t".into(),
+            origin: Default::default(),
+            username_case_sensitive: false,
+            username_attributes: vec![],
+            alias_attributes: vec![],
+            auto_verified_attributes: vec![],
+            required_attributes: vec!["email".into()],
+            custom_attributes: vec![CustomAttribute {
+                name: "tier".into(),
+                data_type: AttributeDataType::Number,
+                mutable: true,
+                min_length: None,
+                max_length: Some(3),
+            }],
+            password_policy: PasswordPolicy::default(),
+            admin_create_user_only: false,
+            mfa: Default::default(),
+            userinfo_string_values: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn attribute_rules() {
+        let p = pool();
+        assert!(validate_attribute(&p, "email", "a@example.com").is_ok());
+        assert_eq!(
+            validate_attribute(&p, "email", "nope").unwrap_err().name,
+            "email"
+        );
+        assert!(validate_attribute(&p, "phone_number", "+14325551212").is_ok());
+        assert!(validate_attribute(&p, "phone_number", "555-1212").is_err());
+        assert!(validate_attribute(&p, "custom:tier", "12").is_ok());
+        assert!(validate_attribute(&p, "custom:tier", "x").is_err());
+        assert!(validate_attribute(&p, "custom:tier", "1234").is_err());
+        assert!(validate_attribute(&p, "custom:unknown", "1").is_err());
+        assert!(validate_attribute(&p, "shoe_size", "1").is_err());
+        assert!(validate_attribute(&p, "birthdate", "0000-02-29").is_ok());
+        let mut attrs = BTreeMap::new();
+        attrs.insert("name".to_string(), "A".to_string());
+        let e = validate_attributes(&p, &attrs, true).unwrap_err();
+        assert_eq!(e.name, "email");
+        attrs.insert("email".to_string(), "a@example.com".to_string());
+        assert!(validate_attributes(&p, &attrs, true).is_ok());
+    }
+}

@@ -1,0 +1,514 @@
+//! The user directory: Cognito's rules for usernames, aliases, attributes, passwords and
+//! status, on top of a [`Store`](crate::store::Store).
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::model::{User, UserLookup, UserPool};
+
+/// The key a username is stored and found under. Case-insensitive pools fold case here,
+/// in Rust (NFKC, then Unicode lowercase), never by the database's collation, so SQLite
+/// and PostgreSQL agree on which usernames collide.
+pub fn normalize_username(pool: &UserPool, username: &str) -> String {
+    let nfkc: String = username.nfkc().collect();
+    if pool.username_case_sensitive {
+        nfkc
+    } else {
+        nfkc.to_lowercase()
+    }
+}
+
+/// Email aliases are matched case-insensitively (the domain is case-insensitive by
+/// RFC 5321 and providers treat the local part so too).
+pub fn normalize_email(email: &str) -> String {
+    email.trim().nfkc().collect::<String>().to_lowercase()
+}
+
+/// Phone numbers are E.164 already; only surrounding space is dropped.
+pub fn normalize_phone(phone: &str) -> String {
+    phone.trim().to_string()
+}
+
+/// Whether an attribute counts as verified (`email_verified` = "true" and the like).
+fn verified(user: &User, flag: &str) -> bool {
+    user.attribute(flag) == Some("true")
+}
+
+/// Computes the keys a user is indexed under. An email or phone alias counts only once
+/// verified, as in Cognito (an unverified address cannot take over another account's
+/// sign-in identifier); with email-as-username the address is the identifier itself and
+/// is indexed from the start.
+pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
+    use super::model::AliasAttribute as A;
+    let mut lookup = UserLookup {
+        username: normalize_username(pool, &user.username),
+        ..UserLookup::default()
+    };
+    for alias in pool.sign_in_aliases() {
+        let as_username = pool.username_attributes.contains(&alias);
+        match alias {
+            A::Email => {
+                if let Some(email) = user.attribute("email") {
+                    if as_username || verified(user, "email_verified") {
+                        lookup.email = Some(normalize_email(email));
+                    }
+                }
+            }
+            A::PhoneNumber => {
+                if let Some(phone) = user.attribute("phone_number") {
+                    if as_username || verified(user, "phone_number_verified") {
+                        lookup.phone_number = Some(normalize_phone(phone));
+                    }
+                }
+            }
+            A::PreferredUsername => {
+                if let Some(p) = user.attribute("preferred_username") {
+                    lookup.preferred_username = Some(normalize_username(pool, p));
+                }
+            }
+        }
+    }
+    lookup
+}
+
+// ------------------------------------------------------------------------------------------
+// The directory service
+// ------------------------------------------------------------------------------------------
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::attributes::{validate_attributes, AttributeError};
+use super::ids::new_sub;
+use super::model::{Group, Origin, UserStatus};
+use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
+use super::secrets::SecretString;
+use super::UnixTime;
+use crate::store::{Conflict, Store, StoreError, UserRef};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("user pool {0} does not exist")]
+    PoolNotFound(String),
+    #[error("user does not exist")]
+    UserNotFound,
+    #[error("group {0} does not exist")]
+    GroupNotFound(String),
+    #[error("{0}")]
+    Conflict(Conflict),
+    #[error("invalid attribute {0}")]
+    InvalidAttribute(#[from] AttributeError),
+    #[error("invalid username: {0}")]
+    InvalidUsername(String),
+    #[error("{0}")]
+    InvalidPassword(#[from] PolicyViolation),
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// Wrong password and unknown user alike (Cognito: "Incorrect username or password.").
+    #[error("Incorrect username or password.")]
+    NotAuthorized,
+    #[error("User is disabled.")]
+    UserDisabled,
+    #[error("Temporary password has expired and must be reset by an administrator.")]
+    TemporaryPasswordExpired,
+    #[error("User is not confirmed.")]
+    UserNotConfirmed,
+    #[error("Password reset required for the user")]
+    PasswordResetRequired,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<StoreError> for DirectoryError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(c) => DirectoryError::Conflict(c),
+            other => DirectoryError::Store(other),
+        }
+    }
+}
+
+pub type DirectoryResult<T> = Result<T, DirectoryError>;
+
+/// How a new user starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialState {
+    /// Self sign-up: must confirm with a code before signing in.
+    Unconfirmed,
+    /// Created by an administrator with a permanent password (or none).
+    Confirmed,
+    /// Created by an administrator with a temporary password to change at first sign-in
+    /// (Cognito's AdminCreateUser invitation state).
+    ForceChangePassword,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The username, or with email/phone-as-username the email address or phone number.
+    pub username: String,
+    pub attributes: BTreeMap<String, String>,
+    pub password: Option<SecretString>,
+    pub state: InitialState,
+}
+
+/// Checks a username against Cognito's rules: 1 to 128 characters, no whitespace or
+/// control characters.
+pub fn validate_username(username: &str) -> DirectoryResult<()> {
+    let len = username.chars().count();
+    if len == 0 || len > 128 {
+        return Err(DirectoryError::InvalidUsername(
+            "must be 1 to 128 characters".into(),
+        ));
+    }
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(DirectoryError::InvalidUsername(
+            "must not contain spaces or control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The user directory of every pool.
+#[derive(Clone)]
+pub struct Directory {
+    store: Arc<dyn Store>,
+    passwords: Passwords,
+}
+
+impl Directory {
+    pub fn new(store: Arc<dyn Store>, passwords: Passwords) -> Self {
+        Directory { store, passwords }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    pub async fn pool(&self, pool_id: &str) -> DirectoryResult<UserPool> {
+        self.store
+            .get_pool(pool_id)
+            .await?
+            .ok_or_else(|| DirectoryError::PoolNotFound(pool_id.to_string()))
+    }
+
+    /// Creates a user. With email- or phone-as-username, `new.username` is the address,
+    /// which becomes the attribute, and the username proper is the new `sub` (Cognito's
+    /// behaviour).
+    pub async fn create_user(
+        &self,
+        pool: &UserPool,
+        new: NewUser,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        use super::model::AliasAttribute as A;
+        let sub = new_sub();
+        let mut attributes = new.attributes;
+        let username = if pool.username_attributes.is_empty() {
+            validate_username(&new.username)?;
+            new.username
+        } else {
+            let looks_like_email = new.username.contains('@');
+            let attr = if looks_like_email && pool.username_attributes.contains(&A::Email) {
+                "email"
+            } else if !looks_like_email && pool.username_attributes.contains(&A::PhoneNumber) {
+                "phone_number"
+            } else {
+                return Err(DirectoryError::InvalidUsername(format!(
+                    "this pool signs users in by {}; the username must be one",
+                    pool.username_attributes
+                        .iter()
+                        .map(|a| a.attribute_name())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )));
+            };
+            if let Some(existing) = attributes.get(attr) {
+                if existing != &new.username {
+                    return Err(DirectoryError::InvalidParameter(format!(
+                        "the username and the {attr} attribute differ"
+                    )));
+                }
+            }
+            attributes.insert(attr.to_string(), new.username);
+            sub.clone()
+        };
+        validate_attributes(pool, &attributes, true)?;
+        let password_hash = match &new.password {
+            Some(pw) => {
+                check_policy(&pool.password_policy, pw.expose())?;
+                Some(self.passwords.hash(pw).await?)
+            }
+            None => None,
+        };
+        let status = match new.state {
+            InitialState::Unconfirmed => UserStatus::Unconfirmed,
+            InitialState::Confirmed => UserStatus::Confirmed,
+            InitialState::ForceChangePassword => UserStatus::ForceChangePassword,
+        };
+        let temporary_password_expires_at = (new.state == InitialState::ForceChangePassword)
+            .then(|| now + i64::from(pool.password_policy.temporary_password_validity_days) * 86400);
+        let mut user = User {
+            pool_id: pool.id.clone(),
+            sub,
+            username,
+            attributes,
+            status,
+            enabled: true,
+            password_hash,
+            temporary_password_expires_at,
+            identities: Vec::new(),
+            lookup: UserLookup::default(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        user.lookup = lookup_for(pool, &user);
+        Ok(self.store.create_user(&user).await?)
+    }
+
+    /// Finds a user by username or by any sign-in alias the pool allows.
+    pub async fn find_user(&self, pool: &UserPool, login: &str) -> DirectoryResult<Option<User>> {
+        use super::model::AliasAttribute as A;
+        let by_name = UserRef::Username(normalize_username(pool, login));
+        if let Some(user) = self.store.get_user(&pool.id, &by_name).await? {
+            return Ok(Some(user));
+        }
+        for alias in pool.sign_in_aliases() {
+            let by = match alias {
+                A::Email => UserRef::Email(normalize_email(login)),
+                A::PhoneNumber => UserRef::PhoneNumber(normalize_phone(login)),
+                A::PreferredUsername => {
+                    UserRef::PreferredUsername(normalize_username(pool, login))
+                }
+            };
+            if let Some(user) = self.store.get_user(&pool.id, &by).await? {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Finds a user by username, alias or `sub`, or fails with `UserNotFound`.
+    pub async fn require_user(&self, pool: &UserPool, login: &str) -> DirectoryResult<User> {
+        if let Some(user) = self.find_user(pool, login).await? {
+            return Ok(user);
+        }
+        if uuid::Uuid::parse_str(login).is_ok() {
+            if let Some(user) = self
+                .store
+                .get_user(&pool.id, &UserRef::Sub(login.to_string()))
+                .await?
+            {
+                return Ok(user);
+            }
+        }
+        Err(DirectoryError::UserNotFound)
+    }
+
+    /// Applies `change` to the current stored user, retrying when another writer got
+    /// there first, so concurrent updates never lose each other's changes.
+    pub async fn modify_user<F>(&self, pool: &UserPool, sub: &str, change: F) -> DirectoryResult<User>
+    where
+        F: Fn(&mut User) -> DirectoryResult<()>,
+    {
+        for _ in 0..20 {
+            let mut user = self
+                .store
+                .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
+                .await?
+                .ok_or(DirectoryError::UserNotFound)?;
+            change(&mut user)?;
+            user.lookup = lookup_for(pool, &user);
+            match self.store.update_user(&user).await {
+                Ok(stored) => return Ok(stored),
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(DirectoryError::Store(StoreError::VersionMismatch))
+    }
+
+    /// Sets a user's password (AdminSetUserPassword): permanent makes the user CONFIRMED,
+    /// temporary puts them in FORCE_CHANGE_PASSWORD.
+    pub async fn set_password(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        password: &SecretString,
+        permanent: bool,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        check_policy(&pool.password_policy, password.expose())?;
+        let hash = self.passwords.hash(password).await?;
+        let validity = i64::from(pool.password_policy.temporary_password_validity_days) * 86400;
+        self.modify_user(pool, sub, |user| {
+            if user.status == UserStatus::ExternalProvider {
+                return Err(DirectoryError::InvalidParameter(
+                    "federated users have no password in this pool".into(),
+                ));
+            }
+            user.password_hash = Some(hash.clone());
+            if permanent {
+                user.status = UserStatus::Confirmed;
+                user.temporary_password_expires_at = None;
+            } else {
+                user.status = UserStatus::ForceChangePassword;
+                user.temporary_password_expires_at = Some(now + validity);
+            }
+            user.updated_at = now;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Checks a username (or alias) and password. An unknown user, a user without a
+    /// password and a wrong password all cost exactly one password verification and give
+    /// the same `NotAuthorized`, so neither the answer nor the work reveals who exists.
+    /// A legacy hash (bcrypt, PBKDF2, scrypt, older Argon2) is upgraded on success.
+    pub async fn authenticate(
+        &self,
+        pool: &UserPool,
+        login: &str,
+        password: &SecretString,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        let user = self.find_user(pool, login).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_ref());
+        let verification = self.passwords.verify(password, stored).await?;
+        let Some(user) = user.filter(|_| verification.ok) else {
+            return Err(DirectoryError::NotAuthorized);
+        };
+        if !user.enabled {
+            return Err(DirectoryError::UserDisabled);
+        }
+        match user.status {
+            UserStatus::Unconfirmed => return Err(DirectoryError::UserNotConfirmed),
+            UserStatus::ResetRequired => return Err(DirectoryError::PasswordResetRequired),
+            UserStatus::ForceChangePassword
+                if user.temporary_password_expires_at.is_some_and(|t| t <= now) =>
+            {
+                return Err(DirectoryError::TemporaryPasswordExpired)
+            }
+            _ => {}
+        }
+        if verification.needs_rehash {
+            let fresh = self.passwords.hash(password).await?;
+            let expected = user.password_hash.clone();
+            // Only replace the hash that was verified; a concurrent password change wins.
+            let upgraded = self
+                .modify_user(pool, &user.sub, |u| {
+                    if u.password_hash == expected {
+                        u.password_hash = Some(fresh.clone());
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Ok(upgraded) = upgraded {
+                return Ok(upgraded);
+            }
+        }
+        Ok(user)
+    }
+
+    pub async fn set_enabled(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        enabled: bool,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        self.modify_user(pool, sub, |u| {
+            u.enabled = enabled;
+            u.updated_at = now;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces or removes attributes (an empty value removes one).
+    pub async fn update_attributes(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        changes: &BTreeMap<String, String>,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        self.modify_user(pool, sub, |u| {
+            for (name, value) in changes {
+                if value.is_empty() {
+                    u.attributes.remove(name);
+                } else {
+                    u.attributes.insert(name.clone(), value.clone());
+                }
+            }
+            validate_attributes(pool, &u.attributes, false)?;
+            u.updated_at = now;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_user(&self, pool: &UserPool, sub: &str) -> DirectoryResult<()> {
+        if self.store.delete_user(&pool.id, sub).await? {
+            Ok(())
+        } else {
+            Err(DirectoryError::UserNotFound)
+        }
+    }
+
+    /// Creates or updates a group.
+    pub async fn put_group(
+        &self,
+        pool: &UserPool,
+        name: &str,
+        description: Option<String>,
+        precedence: Option<i64>,
+        role_arn: Option<String>,
+        origin: Origin,
+        now: UnixTime,
+    ) -> DirectoryResult<Group> {
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(DirectoryError::InvalidParameter(
+                "group name must be 1 to 128 characters".into(),
+            ));
+        }
+        if precedence.is_some_and(|p| p < 0) {
+            return Err(DirectoryError::InvalidParameter(
+                "precedence must be 0 or more".into(),
+            ));
+        }
+        let existing = self.store.get_group(&pool.id, name).await?;
+        let group = Group {
+            pool_id: pool.id.clone(),
+            name: name.to_string(),
+            description,
+            precedence,
+            role_arn,
+            origin: existing.as_ref().map_or(origin, |g| g.origin),
+            created_at: existing.as_ref().map_or(now, |g| g.created_at),
+            updated_at: now,
+        };
+        self.store.put_group(&group).await?;
+        Ok(group)
+    }
+
+    pub async fn add_to_group(&self, pool: &UserPool, group: &str, sub: &str) -> DirectoryResult<()> {
+        match self.store.add_member(&pool.id, group, sub).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::MissingParent("group")) => {
+                Err(DirectoryError::GroupNotFound(group.to_string()))
+            }
+            Err(StoreError::MissingParent(_)) => Err(DirectoryError::UserNotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

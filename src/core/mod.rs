@@ -1,0 +1,19 @@
+//! The domain core: records, directory rules, passwords, secrets and signing keys.
+//! Nothing in here touches HTTP types; callers pass the current time explicitly.
+
+pub mod attributes;
+pub mod directory;
+pub mod ids;
+pub mod keys;
+pub mod model;
+pub mod password;
+pub mod secrets;
+
+/// Seconds since the Unix epoch. Every core function that judges expiry takes `now`
+/// as an argument (kanidm's pattern), so tests never sleep.
+pub type UnixTime = i64;
+
+/// The wall clock, for edges that need a `now` to pass into the core.
+pub fn now() -> UnixTime {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,485 @@
+//! The directory's records, with Cognito's semantics.
+//!
+//! Records are stored whole (as JSON documents beside a few indexed columns), so adding an
+//! optional field later needs no schema migration: give it `#[serde(default)]`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::secrets::{EncryptedSecret, SecretString};
+use super::UnixTime;
+
+/// Who owns a record. Applying the config file creates, updates and (with an explicit
+/// prune) deletes only `Config` records; records made by the CLI or the API are never
+/// touched by the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Config,
+    #[default]
+    Api,
+}
+
+/// Sign-in identifiers that may stand in for the username (Cognito's `UsernameAttributes`
+/// and `AliasAttributes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum AliasAttribute {
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+}
+
+impl AliasAttribute {
+    /// The attribute's name in the directory (`email`, `phone_number`, ...).
+    pub fn attribute_name(self) -> &'static str {
+        match self {
+            AliasAttribute::Email => "email",
+            AliasAttribute::PhoneNumber => "phone_number",
+            AliasAttribute::PreferredUsername => "preferred_username",
+        }
+    }
+}
+
+/// Cognito's `MfaConfiguration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaSetting {
+    #[default]
+    Off,
+    Optional,
+    On,
+}
+
+/// Cognito's `PasswordPolicyType`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    /// Days an admin-set temporary password stays valid.
+    pub temporary_password_validity_days: u32,
+}
+
+impl Default for PasswordPolicy {
+    /// Cognito's defaults for a new pool.
+    fn default() -> Self {
+        PasswordPolicy {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// The type of a custom attribute. Values are stored and emitted as strings, as Cognito does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AttributeDataType {
+    #[default]
+    String,
+    Number,
+    Boolean,
+    DateTime,
+}
+
+/// A `custom:<name>` attribute declared on a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomAttribute {
+    /// The name without the `custom:` prefix.
+    pub name: String,
+    #[serde(default)]
+    pub data_type: AttributeDataType,
+    #[serde(default = "default_true")]
+    pub mutable: bool,
+    #[serde(default)]
+    pub min_length: Option<u32>,
+    #[serde(default)]
+    pub max_length: Option<u32>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A user pool: the directory and its rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPool {
+    /// `<region>_<9 alphanumerics>`, e.g. `us-east-1_AbC123dEf`.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub origin: Origin,
+    /// Cognito's `UsernameConfiguration.CaseSensitive`; Cognate's default is insensitive,
+    /// as Cognito recommends for new pools.
+    #[serde(default)]
+    pub username_case_sensitive: bool,
+    /// Attributes that replace the username (email-as-username); the username is then a
+    /// generated UUID and sign-in uses the attribute.
+    #[serde(default)]
+    pub username_attributes: Vec<AliasAttribute>,
+    /// Attributes that may be used to sign in besides the username.
+    #[serde(default)]
+    pub alias_attributes: Vec<AliasAttribute>,
+    /// Attributes verified automatically by a code (email and/or phone_number).
+    #[serde(default)]
+    pub auto_verified_attributes: Vec<AliasAttribute>,
+    /// Standard attributes a user must have at sign-up.
+    #[serde(default)]
+    pub required_attributes: Vec<String>,
+    #[serde(default)]
+    pub custom_attributes: Vec<CustomAttribute>,
+    #[serde(default)]
+    pub password_policy: PasswordPolicy,
+    /// `AdminCreateUserConfig.AllowAdminCreateUserOnly`: no self sign-up.
+    #[serde(default)]
+    pub admin_create_user_only: bool,
+    #[serde(default)]
+    pub mfa: MfaSetting,
+    /// Return userInfo values in Cognito's all-strings form instead of OIDC Core types.
+    #[serde(default)]
+    pub userinfo_string_values: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl UserPool {
+    /// The AWS region part of the pool id (`us-east-1` for `us-east-1_AbC123dEf`).
+    pub fn region(&self) -> &str {
+        self.id.split('_').next().unwrap_or("us-east-1")
+    }
+
+    /// Identifiers a user may sign in with, besides (or instead of) the username.
+    pub fn sign_in_aliases(&self) -> impl Iterator<Item = AliasAttribute> + '_ {
+        self.username_attributes
+            .iter()
+            .chain(self.alias_attributes.iter())
+            .copied()
+    }
+}
+
+/// OAuth flows an app client may use (Cognito's `AllowedOAuthFlows`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    Code,
+    Implicit,
+    ClientCredentials,
+}
+
+/// Token lifetimes in seconds (Cognito: ID/access 5 min to 1 day, refresh 1 h to 10 years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenValidity {
+    pub id_token_secs: i64,
+    pub access_token_secs: i64,
+    pub refresh_token_secs: i64,
+    /// Authorization codes live 5 minutes, as Cognito's do.
+    pub auth_code_secs: i64,
+}
+
+impl Default for TokenValidity {
+    fn default() -> Self {
+        TokenValidity {
+            id_token_secs: 3600,
+            access_token_secs: 3600,
+            refresh_token_secs: 30 * 86400,
+            auth_code_secs: 300,
+        }
+    }
+}
+
+/// Limits Cognito enforces on token lifetimes.
+pub const MIN_TOKEN_SECS: i64 = 300;
+pub const MAX_TOKEN_SECS: i64 = 86400;
+pub const MIN_REFRESH_SECS: i64 = 3600;
+pub const MAX_REFRESH_SECS: i64 = 10 * 365 * 86400;
+
+/// Refresh-token rotation (Cognito's `RefreshTokenRotation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RefreshRotation {
+    pub enabled: bool,
+    /// Seconds a rotated-out token still works (0 to 60).
+    pub grace_period_secs: i64,
+}
+
+/// Per-client look of the hosted UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Branding {
+    pub display_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub background_color: Option<String>,
+    pub extra_css: Option<String>,
+}
+
+/// An app client of a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppClient {
+    /// Unique across all pools: the pool is found from the client id.
+    pub id: String,
+    pub pool_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub origin: Origin,
+    /// The secret, encrypted under the master key so it can be shown again (as Cognito's
+    /// DescribeUserPoolClient does). `None` for public clients.
+    #[serde(default)]
+    pub secret: Option<EncryptedSecret>,
+    #[serde(default)]
+    pub callback_urls: Vec<String>,
+    #[serde(default)]
+    pub logout_urls: Vec<String>,
+    #[serde(default)]
+    pub allowed_oauth_flows: Vec<OAuthFlow>,
+    #[serde(default)]
+    pub allowed_oauth_scopes: Vec<String>,
+    /// `COGNITO` and/or IdP names.
+    #[serde(default)]
+    pub supported_identity_providers: Vec<String>,
+    #[serde(default)]
+    pub token_validity: TokenValidity,
+    #[serde(default)]
+    pub refresh_rotation: RefreshRotation,
+    /// PKCE required on the authorization code flow; on by default for public clients.
+    #[serde(default)]
+    pub require_pkce: bool,
+    /// Attributes the client may read (empty means every attribute).
+    #[serde(default)]
+    pub read_attributes: Vec<String>,
+    /// Attributes the client may write (empty means every mutable attribute).
+    #[serde(default)]
+    pub write_attributes: Vec<String>,
+    /// Origins allowed to call token, userInfo and revoke from a browser.
+    #[serde(default)]
+    pub allowed_cors_origins: Vec<String>,
+    #[serde(default)]
+    pub branding: Branding,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl AppClient {
+    pub fn is_confidential(&self) -> bool {
+        self.secret.is_some()
+    }
+}
+
+/// A scope of a resource server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceScope {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A resource server: its scopes appear as `<identifier>/<scope>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceServer {
+    pub pool_id: String,
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub origin: Origin,
+    #[serde(default)]
+    pub scopes: Vec<ResourceScope>,
+}
+
+/// Cognito's user status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    Unconfirmed,
+    Confirmed,
+    ForceChangePassword,
+    ResetRequired,
+    ExternalProvider,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNCONFIRMED" => UserStatus::Unconfirmed,
+            "CONFIRMED" => UserStatus::Confirmed,
+            "FORCE_CHANGE_PASSWORD" => UserStatus::ForceChangePassword,
+            "RESET_REQUIRED" => UserStatus::ResetRequired,
+            "EXTERNAL_PROVIDER" => UserStatus::ExternalProvider,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A link between a directory user and an identity at an upstream IdP (Cognito's
+/// `identities` entries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedIdentity {
+    /// The IdP's name in the pool (`Google`, `SignInWithApple`, `MyOkta`, ...).
+    pub provider_name: String,
+    /// `Google`, `Facebook`, `LoginWithAmazon`, `SignInWithApple`, `OIDC` or `SAML`.
+    pub provider_type: String,
+    /// The upstream subject (Google's `sub`, Facebook's `id`, a SAML NameID, ...).
+    pub user_id: String,
+    /// The upstream issuer for OIDC/SAML; `None` for social providers, as in Cognito.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Attributes last received from the IdP.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// When the link was made (seconds since the epoch).
+    pub linked_at: UnixTime,
+}
+
+/// The normalized keys a user is found by. The core computes them (Unicode-aware case
+/// folding in Rust, never the database's collation) and the store indexes them uniquely
+/// per pool, so both engines agree on what collides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UserLookup {
+    pub username: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+}
+
+/// A directory user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub pool_id: String,
+    /// UUID, stable, never reused.
+    pub sub: String,
+    /// The username as given (its case kept for display).
+    pub username: String,
+    /// Standard and `custom:` attributes, as strings (Cognito's model). `sub` is not
+    /// repeated here.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    pub status: UserStatus,
+    pub enabled: bool,
+    /// PHC string (Argon2id, or an imported bcrypt / PBKDF2 / scrypt hash until the next
+    /// sign-in upgrades it).
+    #[serde(default)]
+    pub password_hash: Option<SecretString>,
+    /// When an admin-set temporary password stops working.
+    #[serde(default)]
+    pub temporary_password_expires_at: Option<UnixTime>,
+    #[serde(default)]
+    pub identities: Vec<FederatedIdentity>,
+    pub lookup: UserLookup,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    /// Optimistic-concurrency version: an update names the version it read and fails if
+    /// another writer got there first (no lost update).
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl User {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str)
+    }
+}
+
+/// A group of a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub pool_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Lower wins for `cognito:preferred_role`.
+    #[serde(default)]
+    pub precedence: Option<i64>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub origin: Origin,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// What a signing key signs. Cognito signs ID and access tokens with different keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPurpose {
+    IdToken,
+    AccessToken,
+}
+
+impl KeyPurpose {
+    pub const ALL: [KeyPurpose; 2] = [KeyPurpose::IdToken, KeyPurpose::AccessToken];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPurpose::IdToken => "id_token",
+            KeyPurpose::AccessToken => "access_token",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id_token" => Some(KeyPurpose::IdToken),
+            "access_token" => Some(KeyPurpose::AccessToken),
+            _ => None,
+        }
+    }
+}
+
+/// An RS256 signing key of a pool. The private key (PKCS#8 DER) is encrypted under the
+/// master key; the public part is kept in the clear for the JWKS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub pool_id: String,
+    pub kid: String,
+    pub purpose: KeyPurpose,
+    pub private_pkcs8: EncryptedSecret,
+    /// Base64url modulus and exponent, as they appear in the JWK.
+    pub n: String,
+    pub e: String,
+    pub created_at: UnixTime,
+    /// Set when a newer key replaced this one; the key stays in the JWKS until every token
+    /// it signed has expired.
+    #[serde(default)]
+    pub retired_at: Option<UnixTime>,
+}
+
+/// A page of results with an opaque continuation token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// A request for one page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// The `next` token of the previous page.
+    pub after: Option<String>,
+}

@@ -1,0 +1,273 @@
+//! Secrets: redacted wrappers, the master key, and encryption of stored secrets.
+//!
+//! Everything secret that Cognate stores (client secrets, private signing keys) is sealed
+//! with AES-256-GCM under the master key, with the record's identity as associated data so
+//! a ciphertext cannot be moved to another record. All primitives come from aws-lc-rs.
+
+use std::fmt;
+use std::path::Path;
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// A string that must never reach a log: `Debug` and `Display` print a placeholder.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(s: impl Into<String>) -> Self {
+        SecretString(s.into())
+    }
+
+    /// The secret itself. Call sites are few and easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(s: String) -> Self {
+        SecretString(s)
+    }
+}
+
+/// Compares two secrets in constant time (for equal lengths; the length is not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// Fills a buffer from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // aws-lc-rs reads the OS CSPRNG; it fails only if the OS has none, which we cannot
+    // recover from anyway.
+    aws_lc_rs::rand::fill(&mut buf).expect("the operating system's random source failed");
+    buf
+}
+
+/// A random URL-safe token carrying `N` bytes of entropy.
+pub fn random_token<const N: usize>() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the master key must be 32 bytes, base64 encoded (got {0} bytes)")]
+    BadMasterKeyLength(usize),
+    #[error("the master key is not valid base64")]
+    BadMasterKeyEncoding,
+    #[error("a stored secret could not be decrypted: wrong master key or corrupted record ({0})")]
+    Decrypt(String),
+    #[error("reading the master key file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The 256-bit key that seals every stored secret.
+pub struct MasterKey {
+    key: LessSafeKey,
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+impl MasterKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecretError> {
+        if bytes.len() != 32 {
+            return Err(SecretError::BadMasterKeyLength(bytes.len()));
+        }
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes)
+            .map_err(|_| SecretError::BadMasterKeyLength(bytes.len()))?;
+        Ok(MasterKey {
+            key: LessSafeKey::new(unbound),
+        })
+    }
+
+    /// Parses the base64 form used in `COGNATE_MASTER_KEY` and key files.
+    pub fn from_base64(text: &str) -> Result<Self, SecretError> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim()))
+            .map_err(|_| SecretError::BadMasterKeyEncoding)?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// A fresh random key and its base64 form (to be written to a 0600 file).
+    pub fn generate() -> (Self, String) {
+        let bytes = random_bytes::<32>();
+        let text = STANDARD.encode(bytes);
+        let key = Self::from_bytes(&bytes).expect("32 random bytes make a valid key");
+        (key, text)
+    }
+
+    /// Reads a key file written by [`MasterKey::create_file`] or by an operator.
+    pub fn read_file(path: &Path) -> Result<Self, SecretError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SecretError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_base64(&text)
+    }
+
+    /// Loads the key file, creating it (mode 0600) if it does not exist. Creation uses
+    /// `create_new`, so two processes starting at once cannot both write a key: the loser
+    /// reads the winner's file.
+    pub fn load_or_create_file(path: &Path) -> Result<Self, SecretError> {
+        use std::io::Write;
+        let io = |source| SecretError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if path.exists() {
+            return Self::read_file(path);
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(path) {
+            Ok(mut file) => {
+                let (key, text) = Self::generate();
+                file.write_all(text.as_bytes()).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Another process won the race; give it a moment to finish writing.
+                for _ in 0..50 {
+                    if let Ok(key) = Self::read_file(path) {
+                        return Ok(key);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Self::read_file(path)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Seals `plaintext`, binding it to `context` (the owning record's identity).
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> EncryptedSecret {
+        let nonce_bytes = random_bytes::<NONCE_LEN>();
+        let nonce = Nonce::assume_unique_for_key(nonce_bytes);
+        let mut in_out = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(nonce, Aad::from(context.as_bytes()), &mut in_out)
+            .expect("AES-GCM sealing of an in-memory buffer cannot fail");
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&in_out);
+        EncryptedSecret(format!("v1:{}", STANDARD.encode(out)))
+    }
+
+    /// Opens a sealed secret; fails if the key, the context or the bytes are wrong.
+    pub fn open(&self, context: &str, sealed: &EncryptedSecret) -> Result<Vec<u8>, SecretError> {
+        let body = sealed
+            .0
+            .strip_prefix("v1:")
+            .ok_or_else(|| SecretError::Decrypt("unknown format".into()))?;
+        let raw = STANDARD
+            .decode(body)
+            .map_err(|_| SecretError::Decrypt("not base64".into()))?;
+        if raw.len() < NONCE_LEN + 16 {
+            return Err(SecretError::Decrypt("too short".into()));
+        }
+        let (nonce_bytes, ciphertext) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce_bytes)
+            .map_err(|_| SecretError::Decrypt("bad nonce".into()))?;
+        let mut in_out = ciphertext.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut in_out)
+            .map_err(|_| SecretError::Decrypt(format!("context {context}")))?;
+        Ok(plain.to_vec())
+    }
+
+    /// Opens a sealed UTF-8 secret.
+    pub fn open_string(
+        &self,
+        context: &str,
+        sealed: &EncryptedSecret,
+    ) -> Result<SecretString, SecretError> {
+        let bytes = self.open(context, sealed)?;
+        String::from_utf8(bytes)
+            .map(SecretString)
+            .map_err(|_| SecretError::Decrypt("not UTF-8".into()))
+    }
+}
+
+/// A secret sealed under the master key (`v1:` + base64 of nonce, ciphertext and tag).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EncryptedSecret(String);
+
+impl fmt::Debug for EncryptedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EncryptedSecret(..)")
+    }
+}
+
+/// The associated-data context of an app client's secret.
+pub fn client_secret_context(client_id: &str) -> String {
+    format!("client-secret:{client_id}")
+}
+
+/// The associated-data context of a signing key's private part.
+pub fn signing_key_context(pool_id: &str, kid: &str) -> String {
+    format!("signing-key:{pool_id}:{kid}")
+}
+
+/// The context of the value stored to check that a node has the right master key.
+pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_context_binding() {
+        let (key, _) = MasterKey::generate();
+        let sealed = key.seal("client-secret:a", b"hunter2");
+        assert_eq!(key.open("client-secret:a", &sealed).unwrap(), b"hunter2");
+        // The same ciphertext under another record's context is refused.
+        assert!(key.open("client-secret:b", &sealed).is_err());
+        // Another master key cannot open it.
+        let (other, _) = MasterKey::generate();
+        assert!(other.open("client-secret:a", &sealed).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = SecretString::new("hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let (key, text) = MasterKey::generate();
+        assert!(!format!("{key:?}").contains(&text));
+    }
+
+    #[test]
+    fn master_key_parsing_rejects_wrong_lengths() {
+        assert!(matches!(
+            MasterKey::from_base64("AAAA"),
+            Err(SecretError::BadMasterKeyLength(3))
+        ));
+        assert!(MasterKey::from_base64("!!!").is_err());
+        let (_, text) = MasterKey::generate();
+        assert!(MasterKey::from_base64(&text).is_ok());
+    }
+}

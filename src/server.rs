@@ -1,0 +1,191 @@
+//! Wiring for one Cognate node: open the store, load the master key, bootstrap the
+//! declared (or demo) pools and their signing keys. The HTTP edge ([`crate::web`]) and the
+//! admin CLI ([`crate::cli`]) both start from a [`Node`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::{apply, Config};
+use crate::core::directory::Directory;
+use crate::core::keys::{KeyError, KeyService};
+use crate::core::password::{PasswordError, Passwords};
+use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
+use crate::core::{now, UnixTime};
+use crate::store::postgres::PgStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// The file name of the embedded database inside the data directory.
+pub const SQLITE_FILE: &str = "cognate.db";
+/// The file name of the generated master key inside the data directory.
+pub const MASTER_KEY_FILE: &str = "master.key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Secret(#[from] SecretError),
+    #[error(
+        "a database URL is set, so several nodes may share this database: the master key must \
+         be the same on every node and cannot be generated here. Set COGNATE_MASTER_KEY \
+         (32 random bytes, base64: `openssl rand -base64 32`) or [server] master_key_file"
+    )]
+    MasterKeyRequired,
+    #[error(
+        "the master key does not match this database (it cannot open the secrets stored \
+         there). Use the key this database was created with"
+    )]
+    WrongMasterKey,
+    #[error("{0}")]
+    Keys(#[from] KeyError),
+    #[error("{0}")]
+    Passwords(#[from] PasswordError),
+    #[error("applying the configuration: {0}")]
+    Apply(String),
+}
+
+/// Everything a node needs, shared by the HTTP edge and the CLI.
+#[derive(Clone)]
+pub struct Node {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub master: Arc<MasterKey>,
+    pub directory: Directory,
+    pub keys: KeyService,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("engine", &self.store.engine())
+            .finish()
+    }
+}
+
+/// What bootstrapping did, for the start-up log.
+#[derive(Debug, Default)]
+pub struct Bootstrap {
+    pub report: Option<apply::ApplyReport>,
+    pub demo: Option<apply::DemoPool>,
+}
+
+impl Node {
+    /// Opens the store (creating the SQLite file and schema on first start), loads or
+    /// creates the master key and checks it against the database.
+    pub async fn open(config: Config) -> Result<Node, NodeError> {
+        Self::open_with(config, Passwords::standard()?).await
+    }
+
+    /// As [`Node::open`] with a given password hasher (tests count verifications).
+    pub async fn open_with(config: Config, passwords: Passwords) -> Result<Node, NodeError> {
+        let (store, master): (Arc<dyn Store>, MasterKey) = match &config.server.database_url {
+            Some(url) => {
+                let master = explicit_master_key(&config)?.ok_or(NodeError::MasterKeyRequired)?;
+                (Arc::new(PgStore::connect(url.expose()).await?), master)
+            }
+            None => {
+                let dir = &config.server.data_dir;
+                create_data_dir(dir)?;
+                let master = match explicit_master_key(&config)? {
+                    Some(key) => key,
+                    None => MasterKey::load_or_create_file(&dir.join(MASTER_KEY_FILE))?,
+                };
+                (Arc::new(SqliteStore::open(&dir.join(SQLITE_FILE)).await?), master)
+            }
+        };
+        check_master_key(store.as_ref(), &master).await?;
+        let master = Arc::new(master);
+        Ok(Node {
+            directory: Directory::new(store.clone(), passwords),
+            keys: KeyService::new(store.clone(), master.clone()),
+            config: Arc::new(config),
+            store,
+            master,
+        })
+    }
+
+    /// Applies the config file (or creates the demo pool when there is none) and makes sure
+    /// every pool has its signing keys.
+    pub async fn bootstrap(&self, prune: bool) -> Result<Bootstrap, NodeError> {
+        let now = now();
+        let mut out = Bootstrap::default();
+        if self.config.source.is_some() {
+            let report = apply::apply(&self.config, self.store.as_ref(), &self.master, prune, now)
+                .await
+                .map_err(|e| NodeError::Apply(e.to_string()))?;
+            out.report = Some(report);
+        } else {
+            let demo = apply::ensure_demo_pool(
+                self.store.as_ref(),
+                &self.config.public_url(),
+                &self.config.server.region,
+                now,
+            )
+            .await
+            .map_err(|e| NodeError::Apply(e.to_string()))?;
+            out.demo = Some(demo);
+        }
+        self.ensure_all_keys(now).await?;
+        Ok(out)
+    }
+
+    /// Generates the missing signing keys of every pool (first start, new pools).
+    pub async fn ensure_all_keys(&self, now: UnixTime) -> Result<(), NodeError> {
+        for pool in self.store.list_pools().await? {
+            self.keys.ensure_pool_keys(&pool.id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// The issuer of a pool's tokens: `<public URL>/<poolId>`.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{}", self.config.public_url(), pool_id)
+    }
+}
+
+fn create_data_dir(dir: &PathBuf) -> Result<(), NodeError> {
+    std::fs::create_dir_all(dir).map_err(|source| NodeError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The directory holds the master key and the database: owner only.
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// The master key from `COGNATE_MASTER_KEY` or a named file, if either is given.
+fn explicit_master_key(config: &Config) -> Result<Option<MasterKey>, NodeError> {
+    if let Some(text) = &config.master_key {
+        return Ok(Some(MasterKey::from_base64(text.expose())?));
+    }
+    if let Some(path) = &config.server.master_key_file {
+        return Ok(Some(MasterKey::read_file(path)?));
+    }
+    Ok(None)
+}
+
+/// The first node to start seals a check value under its master key; every later start
+/// (and every other node) must be able to open it, so a node with the wrong key refuses
+/// to start instead of failing on every secret later.
+async fn check_master_key(store: &dyn Store, master: &MasterKey) -> Result<(), NodeError> {
+    const META_KEY: &str = "master_key_check";
+    let ours = master.seal(MASTER_KEY_CHECK_CONTEXT, b"cognate");
+    let stored = store
+        .put_meta_if_absent(META_KEY, &serde_json::to_string(&ours).unwrap_or_default())
+        .await?;
+    let sealed = serde_json::from_str(&stored).map_err(|_| NodeError::WrongMasterKey)?;
+    match master.open(MASTER_KEY_CHECK_CONTEXT, &sealed) {
+        Ok(plain) if plain == b"cognate" => Ok(()),
+        _ => Err(NodeError::WrongMasterKey),
+    }
+}

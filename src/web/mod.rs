@@ -1,0 +1,135 @@
+//! The HTTP edge. Handlers parse and validate input, call the core, and render; they hold
+//! no protocol state of their own (everything lives in the store), so any node can serve
+//! any request.
+//!
+//! Routing follows Cognito: OAuth and hosted-UI endpoints at the root, discovery and JWKS
+//! under `/<poolId>/.well-known/`, the AWS JSON API at `POST /`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::server::Node;
+use crate::telemetry::Metrics;
+
+pub mod discovery;
+pub mod error;
+pub mod net;
+pub mod ops;
+
+pub use error::ApiError;
+
+/// The longest request target accepted; longer ones get 414 (RFC 9110 section 15.5.15).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Node,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(node: Node) -> Self {
+        AppState {
+            node,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.node.config.server.max_body_bytes;
+    // Discovery and JWKS are public documents: any origin may read them (browser apps
+    // validate tokens client-side).
+    let public_cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    let well_known = Router::new()
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{pool_id}/.well-known/jwks.json", get(discovery::jwks))
+        .layer(public_cors);
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/health/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .merge(well_known)
+        .fallback(ops::not_found)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Records metrics and a log line per request (route template and status only: no query
+/// strings or headers, which may carry codes and tokens), and refuses over-long targets.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = if request.uri().to_string().len() > MAX_URI_BYTES {
+        error::plain_status(StatusCode::URI_TOO_LONG, "The request URI is too long.")
+    } else {
+        next.run(request).await
+    };
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe(&route, method.as_str(), status, elapsed);
+    tracing::debug!(%method, route, status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    response
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish (graceful shutdown).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,184 @@
+//! The real `cognate serve` process: zero-config start, discovery and JWKS, operations
+//! endpoints, bad input, shutdown and restart.
+
+use serde_json::Value;
+
+use crate::support::http;
+use crate::support::process::CognateProcess;
+
+/// Reads the demo pool id from the start-up banner.
+fn demo_pool_id(p: &CognateProcess) -> String {
+    p.banner
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("demo pool "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no demo pool in banner {:?}", p.banner))
+}
+
+#[tokio::test]
+async fn zero_config_start_serves_discovery_jwks_health_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = CognateProcess::start(dir.path(), &[], &[]).await;
+    let pool = demo_pool_id(&node);
+    let client = http();
+
+    // First start created the data directory, database and a 0600 master key.
+    let data = dir.path().join("cognate-data");
+    assert!(data.join("cognate.db").exists());
+    let key = data.join("master.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "master key file mode");
+    }
+
+    let health: Value = client
+        .get(format!("{}/health", node.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = client
+        .get(format!("{}/health/ready", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["database"], "sqlite");
+
+    // Discovery: the issuer is <public URL>/<poolId>, endpoints at the root.
+    let disco: Value = client
+        .get(format!(
+            "{}/{pool}/.well-known/openid-configuration",
+            node.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(disco["issuer"], format!("{}/{pool}", node.base));
+    assert_eq!(
+        disco["jwks_uri"],
+        format!("{}/{pool}/.well-known/jwks.json", node.base)
+    );
+    assert_eq!(disco["token_endpoint"], format!("{}/oauth2/token", node.base));
+    assert_eq!(disco["code_challenge_methods_supported"][0], "S256");
+
+    // JWKS: two RS256 keys (ID and access tokens use different kids), readable cross-origin.
+    let resp = client
+        .get(format!("{}/{pool}/.well-known/jwks.json", node.base))
+        .header("Origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("*")
+    );
+    let jwks: Value = resp.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{jwks}");
+    assert_ne!(keys[0]["kid"], keys[1]["kid"]);
+    for k in keys {
+        assert_eq!(k["kty"], "RSA");
+        assert_eq!(k["alg"], "RS256");
+        assert_eq!(k["use"], "sig");
+        assert!(k.get("d").is_none(), "private part must never be published");
+        // 2048-bit modulus: 256 bytes, 342 base64url characters.
+        assert_eq!(k["n"].as_str().unwrap().len(), 342);
+    }
+
+    // Metrics count requests by route template and status.
+    let metrics = client
+        .get(format!("{}/metrics", node.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("cognate_http_requests_total{route=\"/{pool_id}/.well-known/jwks.json\",method=\"GET\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("cognate_http_request_duration_seconds_bucket"));
+
+    // Unknown pools and paths: JSON 404s, never a 500.
+    for path in [
+        "/us-east-1_doesnotexist/.well-known/jwks.json",
+        "/not a pool/.well-known/openid-configuration",
+        "/no/such/endpoint",
+    ] {
+        let r = client
+            .get(format!("{}{}", node.base, path.replace(' ', "%20")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "not_found");
+    }
+    // The corrected request (a real pool) succeeds, as above.
+
+    // Over-long URIs get 414, oversized bodies 413.
+    let long = "a".repeat(10_000);
+    let r = client
+        .get(format!("{}/health?{long}", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 414);
+    let r = client
+        .get(format!("{}/health?short", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .post(format!("{}/", node.base))
+        .body(vec![b'x'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // SIGTERM: clean exit.
+    let first_kids: Vec<Value> = keys.iter().map(|k| k["kid"].clone()).collect();
+    let status = node.terminate().await;
+    assert!(status.success(), "exit status {status:?}");
+
+    // A restart on the same data directory keeps the pool and its keys.
+    let again = CognateProcess::start(dir.path(), &[], &[]).await;
+    assert_eq!(demo_pool_id(&again), pool);
+    let jwks: Value = client
+        .get(format!("{}/{pool}/.well-known/jwks.json", again.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    let mut a = first_kids.clone();
+    let mut b = kids.clone();
+    a.sort_by_key(|v| v.to_string());
+    b.sort_by_key(|v| v.to_string());
+    assert_eq!(a, b);
+    assert!(again.banner.iter().all(|l| !l.contains("(created now)")));
+    assert!(again.terminate().await.success());
+}

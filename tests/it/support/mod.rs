@@ -1,0 +1,13 @@
+//! Shared test helpers: databases, servers, processes.
+
+pub mod pg;
+pub mod process;
+
+/// An HTTP client for tests: no redirects followed, short timeouts.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
