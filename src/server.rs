@@ -34,7 +34,7 @@ pub enum NodeError {
     #[error(
         "a database URL is set, so several nodes may share this database: the master key must \
          be the same on every node and cannot be generated here. Set COGNATE_MASTER_KEY \
-         (32 random bytes, base64: `openssl rand -base64 32`) or [server] master_key_file"
+         (make one with `cognate generate-master-key`) or [server] master_key_file"
     )]
     MasterKeyRequired,
     #[error(
@@ -96,7 +96,10 @@ impl Node {
                     Some(key) => key,
                     None => MasterKey::load_or_create_file(&dir.join(MASTER_KEY_FILE))?,
                 };
-                (Arc::new(SqliteStore::open(&dir.join(SQLITE_FILE)).await?), master)
+                (
+                    Arc::new(SqliteStore::open(&dir.join(SQLITE_FILE)).await?),
+                    master,
+                )
             }
         };
         check_master_key(store.as_ref(), &master).await?;

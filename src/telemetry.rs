@@ -21,7 +21,8 @@ pub const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=warn,hyper=warn";
 
 /// Installs the global subscriber (once per process). `RUST_LOG` overrides the filter.
 pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

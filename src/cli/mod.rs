@@ -69,6 +69,9 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(admin::KeysCmd),
+    /// Print a new random master key (base64 of 32 bytes) for COGNATE_MASTER_KEY or a
+    /// master key file, as several nodes on one database need.
+    GenerateMasterKey,
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -116,7 +119,10 @@ pub fn main() -> ExitCode {
 }
 
 /// Loads the configuration named on the command line, applying `--data-dir`.
-pub fn load_config(cli_config: Option<&PathBuf>, data_dir: Option<&PathBuf>) -> Result<Config, CliError> {
+pub fn load_config(
+    cli_config: Option<&PathBuf>,
+    data_dir: Option<&PathBuf>,
+) -> Result<Config, CliError> {
     let mut config = Config::load(cli_config.map(PathBuf::as_path)).map_err(|diags| {
         CliError(
             diags
@@ -134,8 +140,13 @@ pub fn load_config(cli_config: Option<&PathBuf>, data_dir: Option<&PathBuf>) -> 
 
 async fn run(cli: Cli) -> CliResult {
     let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
-    if let Command::CheckConfig { file } = &command {
-        return check_config(file);
+    match &command {
+        Command::CheckConfig { file } => return check_config(file),
+        Command::GenerateMasterKey => {
+            println!("{}", crate::core::secrets::MasterKey::generate().1);
+            return Ok(());
+        }
+        _ => {}
     }
     let mut config = load_config(cli.config.as_ref(), cli.data_dir.as_ref())?;
     match command {
@@ -145,7 +156,7 @@ async fn run(cli: Cli) -> CliResult {
             }
             serve(config, args.prune).await
         }
-        Command::CheckConfig { .. } => unreachable!("handled above"),
+        Command::CheckConfig { .. } | Command::GenerateMasterKey => Ok(()),
         Command::Apply { prune } => {
             let node = Node::open(config).await?;
             let boot = node.bootstrap(prune).await?;

@@ -354,11 +354,27 @@ async fn plan<'a>(
             None => match stored_pools.iter().find(adopted) {
                 Some(p) => (p.id.clone(), Some(p.clone())),
                 None => {
-                    let id = ids::new_pool_id(&config.server.region);
+                    // Claim the id through the store, so nodes applying the same file at
+                    // once converge on one pool instead of creating one each.
+                    let candidate = ids::new_pool_id(&config.server.region);
+                    let key = format!("config:pool:{}", decl.name);
+                    let claimed = store.put_meta_if_absent(&key, &candidate).await?;
+                    let found = store.get_pool(&claimed).await?;
+                    let usable = claimed == candidate
+                        || (!pinned_pools.contains(claimed.as_str())
+                            && !plans.iter().any(|plan| plan.id == claimed)
+                            && found
+                                .as_ref()
+                                .is_none_or(|p| p.origin == Origin::Config && p.name == decl.name));
+                    let (id, existing) = if usable {
+                        (claimed, found)
+                    } else {
+                        (candidate, None)
+                    };
                     report
                         .generated_ids
                         .push((format!("pools[{i}] name {:?}", decl.name), id.clone()));
-                    (id, None)
+                    (id, existing)
                 }
             },
         };
@@ -441,12 +457,29 @@ async fn plan_clients<'a>(
                 match adopted {
                     Some(c) => (c.id.clone(), Some(c.clone())),
                     None => {
-                        let id = ids::new_client_id();
+                        // Claimed through the store, as pool ids are (see `plan`).
+                        let candidate = ids::new_client_id();
+                        let key = format!("config:client:{pool_id}:{}", decl.name);
+                        let claimed = store.put_meta_if_absent(&key, &candidate).await?;
+                        let found = store.get_client(&claimed).await?;
+                        let usable = claimed == candidate
+                            || (!pinned.contains(claimed.as_str())
+                                && !plans.iter().any(|p| p.id == claimed)
+                                && found.as_ref().is_none_or(|c| {
+                                    c.origin == Origin::Config
+                                        && c.name == decl.name
+                                        && c.pool_id == pool_id
+                                }));
+                        let (id, existing) = if usable {
+                            (claimed, found)
+                        } else {
+                            (candidate, None)
+                        };
                         report.generated_ids.push((
                             format!("pools[{pool_index}].clients[{j}] name {:?}", decl.name),
                             id.clone(),
                         ));
-                        (id, None)
+                        (id, existing)
                     }
                 }
             }

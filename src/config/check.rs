@@ -22,6 +22,8 @@ use super::{Config, PoolDecl, ServerSettings};
 
 mod rules;
 
+pub use rules::check_redirect_url;
+
 /// One problem in the configuration: where it is, what is wrong, and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -119,7 +121,7 @@ pub fn check_str(text: &str, file_label: &str) -> Result<Config, Vec<Diagnostic>
     let file: FileDecl = match toml::from_str(&blanked) {
         Ok(file) => file,
         Err(e) => {
-            diagnostics.push(map.from_toml_error(&e));
+            diagnostics.push(map.diagnose_toml_error(&e));
             sort(&mut diagnostics);
             return Err(diagnostics);
         }
@@ -354,7 +356,7 @@ impl<'a> SourceMap<'a> {
     }
 
     /// One diagnostic for a serde/TOML error, with a fix derived from its message.
-    fn from_toml_error(&self, e: &toml::de::Error) -> Diagnostic {
+    fn diagnose_toml_error(&self, e: &toml::de::Error) -> Diagnostic {
         let mut d = self.at_span(e.span(), first_line(e.message()), String::new());
         (d.message, d.fix) = explain_type_error(&d.message, &d.path);
         d

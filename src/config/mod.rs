@@ -139,7 +139,11 @@ impl Config {
         if let Some(v) = env(env::PUBLIC_URL) {
             match check::parse_public_url(&v) {
                 Ok(url) => self.server.public_url = Some(url),
-                Err(message) => bad(env::PUBLIC_URL, message, "use e.g. https://auth.example.com"),
+                Err(message) => bad(
+                    env::PUBLIC_URL,
+                    message,
+                    "use e.g. https://auth.example.com",
+                ),
             }
         }
         if let Some(v) = env(env::DATA_DIR) {
@@ -158,7 +162,11 @@ impl Config {
             match v.as_str() {
                 "text" => self.server.log_format = LogFormat::Text,
                 "json" => self.server.log_format = LogFormat::Json,
-                _ => bad(env::LOG_FORMAT, format!("{v:?} is not a log format"), "use text or json"),
+                _ => bad(
+                    env::LOG_FORMAT,
+                    format!("{v:?} is not a log format"),
+                    "use text or json",
+                ),
             }
         }
         for pool in &mut self.pools {

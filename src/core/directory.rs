@@ -1,5 +1,5 @@
 //! The user directory: Cognito's rules for usernames, aliases, attributes, passwords and
-//! status, on top of a [`Store`](crate::store::Store).
+//! status, on top of a [`Store`](super::storage::Store).
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -82,8 +82,8 @@ use super::ids::new_sub;
 use super::model::{Group, Origin, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
 use super::secrets::SecretString;
+use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::UnixTime;
-use crate::store::{Conflict, Store, StoreError, UserRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -254,8 +254,10 @@ impl Directory {
             InitialState::Confirmed => UserStatus::Confirmed,
             InitialState::ForceChangePassword => UserStatus::ForceChangePassword,
         };
-        let temporary_password_expires_at = (new.state == InitialState::ForceChangePassword)
-            .then(|| now + i64::from(pool.password_policy.temporary_password_validity_days) * 86400);
+        let temporary_password_expires_at =
+            (new.state == InitialState::ForceChangePassword).then(|| {
+                now + i64::from(pool.password_policy.temporary_password_validity_days) * 86400
+            });
         let mut user = User {
             pool_id: pool.id.clone(),
             sub,
@@ -286,9 +288,7 @@ impl Directory {
             let by = match alias {
                 A::Email => UserRef::Email(normalize_email(login)),
                 A::PhoneNumber => UserRef::PhoneNumber(normalize_phone(login)),
-                A::PreferredUsername => {
-                    UserRef::PreferredUsername(normalize_username(pool, login))
-                }
+                A::PreferredUsername => UserRef::PreferredUsername(normalize_username(pool, login)),
             };
             if let Some(user) = self.store.get_user(&pool.id, &by).await? {
                 return Ok(Some(user));
@@ -316,7 +316,12 @@ impl Directory {
 
     /// Applies `change` to the current stored user, retrying when another writer got
     /// there first, so concurrent updates never lose each other's changes.
-    pub async fn modify_user<F>(&self, pool: &UserPool, sub: &str, change: F) -> DirectoryResult<User>
+    pub async fn modify_user<F>(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        change: F,
+    ) -> DirectoryResult<User>
     where
         F: Fn(&mut User) -> DirectoryResult<()>,
     {
@@ -501,7 +506,12 @@ impl Directory {
         Ok(group)
     }
 
-    pub async fn add_to_group(&self, pool: &UserPool, group: &str, sub: &str) -> DirectoryResult<()> {
+    pub async fn add_to_group(
+        &self,
+        pool: &UserPool,
+        group: &str,
+        sub: &str,
+    ) -> DirectoryResult<()> {
         match self.store.add_member(&pool.id, group, sub).await {
             Ok(()) => Ok(()),
             Err(StoreError::MissingParent("group")) => {

@@ -24,8 +24,8 @@ use serde_json::json;
 use super::ids::new_kid;
 use super::model::{KeyPurpose, SigningKey};
 use super::secrets::{signing_key_context, MasterKey, SecretError};
+use super::storage::{Store, StoreError};
 use super::UnixTime;
-use crate::store::{Store, StoreError};
 
 /// How long a node trusts its cached copy of a pool's keys.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -93,7 +93,10 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     fn from_record(master: &MasterKey, key: &SigningKey) -> Result<Self, KeyError> {
-        let der = master.open(&signing_key_context(&key.pool_id, &key.kid), &key.private_pkcs8)?;
+        let der = master.open(
+            &signing_key_context(&key.pool_id, &key.kid),
+            &key.private_pkcs8,
+        )?;
         let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| KeyError::BadKey {
             kid: key.kid.clone(),
             reason: e.to_string(),
@@ -112,8 +115,7 @@ impl Signer {
 
     /// Signs `claims` as an RS256 JWS in compact serialization.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
-        let payload =
-            serde_json::to_vec(claims).map_err(|e| KeyError::Serialize(e.to_string()))?;
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Serialize(e.to_string()))?;
         let mut out = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 350);
         out.push_str(&self.header_b64);
         out.push('.');
@@ -332,7 +334,9 @@ mod tests {
         let (master, _) = MasterKey::generate();
         let key = generate_key(&master, "us-east-1_x", KeyPurpose::IdToken, 0).unwrap();
         let signer = Signer::from_record(&master, &key).unwrap();
-        let token = signer.sign(&json!({"sub": "abc", "exp": 4_000_000_000i64})).unwrap();
+        let token = signer
+            .sign(&json!({"sub": "abc", "exp": 4_000_000_000i64}))
+            .unwrap();
         let decoding = jsonwebtoken::DecodingKey::from_rsa_components(&key.n, &key.e).unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.required_spec_claims.clear();

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod model;
 pub mod password;
 pub mod secrets;
+pub mod storage;
 
 /// Seconds since the Unix epoch. Every core function that judges expiry takes `now`
 /// as an argument (kanidm's pattern), so tests never sleep.

@@ -73,7 +73,9 @@ pub fn inspect(stored: &str) -> Result<HashKind, PasswordError> {
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| malformed("bcrypt cost"))?;
         if !(4..=MAX_BCRYPT_COST).contains(&cost) || stored.len() != 60 {
-            return Err(malformed("bcrypt hash must be 60 characters with cost 4..=16"));
+            return Err(malformed(
+                "bcrypt hash must be 60 characters with cost 4..=16",
+            ));
         }
         return Ok(HashKind::Bcrypt);
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use sqlx::error::ErrorKind;
+use sqlx::migrate::MigrateError;
 use sqlx::query::Query;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
@@ -34,6 +35,8 @@ use crate::core::UnixTime;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read connections; WAL lets them all read while the single writer writes.
 const READERS: u32 = 4;
+/// Attempts at opening a file another process is opening at the same moment.
+const OPEN_ATTEMPTS: u32 = 10;
 
 /// The SQLite [`Store`].
 #[derive(Debug, Clone)]
@@ -55,26 +58,39 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let unavailable = |e: sqlx::Error| {
-            StoreError::Unavailable(format!(
-                "cannot open the SQLite database {}: {e}",
-                path.display()
-            ))
-        };
+        let mut attempt = 0;
+        loop {
+            match Self::connect(&options).await {
+                Ok(store) => return Ok(store),
+                Err(e) if attempt < OPEN_ATTEMPTS && worth_retrying(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                }
+                Err(e) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "cannot open the SQLite database {}: {e}",
+                        path.display()
+                    )))
+                }
+            }
+        }
+    }
+
+    /// One attempt at [`SqliteStore::open`]; connection errors arrive as
+    /// `MigrateError::Execute`.
+    async fn connect(options: &SqliteConnectOptions) -> Result<SqliteStore, MigrateError> {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(options.clone())
-            .await
-            .map_err(unavailable)?;
-        migrate(&writer).await?;
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
+            .connect_with(options.clone())
+            .await?;
         Ok(SqliteStore { writer, reader })
     }
 
@@ -87,28 +103,27 @@ impl SqliteStore {
     }
 }
 
-/// Applies `migrations/sqlite`. SQLite's migrator takes no lock, so the server and the CLI
-/// opening a fresh file at the same moment can both try to apply the first migration; the
-/// loser's transaction fails, and a rerun finds it applied and does nothing.
-async fn migrate(pool: &SqlitePool) -> StoreResult<()> {
-    let mut attempt = 0;
-    loop {
-        match sqlx::migrate!("migrations/sqlite").run(pool).await {
-            Ok(()) => return Ok(()),
-            Err(
-                sqlx::migrate::MigrateError::Execute(_)
-                | sqlx::migrate::MigrateError::ExecuteMigration(..),
-            ) if attempt < 3 => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => {
-                return Err(StoreError::Unavailable(format!(
-                    "migrating the SQLite schema: {e}"
-                )))
-            }
-        }
+/// Whether opening failed only because another process is opening the same file.
+/// Switching a fresh file to WAL takes an exclusive lock, and SQLite answers `SQLITE_BUSY`
+/// at once (no busy wait) when two connections would otherwise deadlock. And SQLite's
+/// migrator takes no lock: when the server and the CLI migrate a fresh file together, the
+/// loser's migration fails on tables that now exist, and a rerun finds it applied.
+fn worth_retrying(e: &MigrateError) -> bool {
+    match e {
+        MigrateError::Execute(e) => is_busy(e),
+        MigrateError::ExecuteMigration(..) => true,
+        _ => false,
     }
+}
+
+/// `SQLITE_BUSY` and its extended codes ("database is locked").
+fn is_busy(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    db.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 /// Maps a driver error: unique rules to the [`Conflict`] they name, a missing pool row to

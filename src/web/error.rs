@@ -87,7 +87,11 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::Store(s) => s.into(),
             DirectoryError::Password(p) => ApiError::internal(p),
-            other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", other.to_string()),
+            other => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                other.to_string(),
+            ),
         }
     }
 }

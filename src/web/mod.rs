@@ -53,9 +53,11 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.node.config.server.max_body_bytes;
     // Discovery and JWKS are public documents: any origin may read them (browser apps
     // validate tokens client-side).
-    let public_cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+    let public_cors = CorsLayer::new().allow_origin(Any).allow_methods([
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+    ]);
     let well_known = Router::new()
         .route(
             "/{pool_id}/.well-known/openid-configuration",

@@ -80,19 +80,49 @@ conformance!(
 
 // --- engine-specific start-up ------------------------------------------------------------
 
-/// The server and the CLI may open a fresh database file at the same moment; both must
-/// end up with the migrated schema, and reopening is a no-op.
+/// The server and the CLI may open a fresh database file at the same moment, and then
+/// write to it at the same time: every open ends with the migrated schema, and every write
+/// succeeds (waiting on the other's lock, never failing with "database is locked").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_concurrent_open_of_a_fresh_file() {
+async fn sqlite_two_processes_share_one_file() {
     use cognate::store::sqlite::SqliteStore;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cognate.db");
-    let (a, b) = tokio::join!(SqliteStore::open(&path), SqliteStore::open(&path));
-    let (a, b) = (a.expect("first open"), b.expect("second open"));
+    let opened = futures::future::join_all((0..4).map(|_| SqliteStore::open(&path))).await;
+    let stores: Vec<Arc<dyn Store>> = opened
+        .into_iter()
+        .map(|s| Arc::new(s.expect("open")) as Arc<dyn Store>)
+        .collect();
     let p = pool("us-east-1_Pool1", false);
-    a.put_pool(&p).await.unwrap();
-    assert_eq!(b.get_pool(&p.id).await.unwrap(), Some(p.clone()));
-    drop((a, b));
+    stores[0].put_pool(&p).await.unwrap();
+    assert_eq!(stores[3].get_pool(&p.id).await.unwrap(), Some(p.clone()));
+
+    let writers: Vec<_> = stores
+        .iter()
+        .enumerate()
+        .map(|(n, store)| {
+            let (store, p) = (store.clone(), p.clone());
+            tokio::spawn(async move {
+                for i in 0..25 {
+                    let u = store
+                        .create_user(&user(&p, &format!("u{n}-{i}"), &[]))
+                        .await
+                        .expect("create");
+                    store.update_user(&u).await.expect("update");
+                    let batch = [user(&p, &format!("imported{n}-{i}"), &[])];
+                    assert_eq!(
+                        store.import_users(&batch).await.expect("import").inserted,
+                        1
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert_eq!(stores[1].count_users(&p.id).await.unwrap(), 4 * 50);
+    drop(stores);
     let again = SqliteStore::open(&path).await.expect("reopen");
     assert_eq!(again.list_pools().await.unwrap(), vec![p]);
 }
@@ -128,8 +158,15 @@ async fn postgres_migrations_land_in_the_search_path_schema() {
     .expect("query catalog");
     let mut names: Vec<&str> = rows.iter().map(|(_, t)| t.as_str()).collect();
     names.sort();
-    assert_eq!(names, ["_sqlx_migrations", "ephemeral", "users"], "{rows:?}");
-    assert!(rows.iter().all(|(schema, _)| schema == &db.schema), "{rows:?}");
+    assert_eq!(
+        names,
+        ["_sqlx_migrations", "ephemeral", "users"],
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().all(|(schema, _)| schema == &db.schema),
+        "{rows:?}"
+    );
     let _ = conn.close().await;
     drop((a, b));
     db.cleanup().await;
@@ -147,6 +184,70 @@ async fn postgres_unreachable_is_unavailable() {
         "{err:?}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
+
+/// Rows that no longer decode are `Corrupt` errors, never panics or silently skipped rows.
+async fn assert_corrupt_reported(store: &dyn Store, pool_id: &str, sub: &str) {
+    let got = store.get_pool(pool_id).await;
+    assert!(matches!(got, Err(StoreError::Corrupt(_))), "{got:?}");
+    let got = store.list_pools().await;
+    assert!(matches!(got, Err(StoreError::Corrupt(_))), "{got:?}");
+    let got = store.get_user(pool_id, &UserRef::Sub(sub.into())).await;
+    assert!(matches!(got, Err(StoreError::Corrupt(_))), "{got:?}");
+    let got = store.list_users(pool_id, &page(10, None)).await;
+    assert!(matches!(got, Err(StoreError::Corrupt(_))), "{got:?}");
+    // A page token that was never issued is refused, not trusted.
+    let got = store
+        .list_users(pool_id, &page(10, Some("%%%".into())))
+        .await;
+    assert!(got.is_err(), "{got:?}");
+}
+
+const CORRUPT_POOLS: &str = "UPDATE pools SET doc = 'not json'";
+const CORRUPT_USERS: &str = r#"UPDATE users SET doc = '{"sub": 1}'"#;
+
+#[tokio::test]
+async fn sqlite_corrupt_documents_are_reported() {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cognate.db");
+    let store = cognate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    let p = pool("us-east-1_Pool1", false);
+    store.put_pool(&p).await.unwrap();
+    let u = store.create_user(&user(&p, "alice", &[])).await.unwrap();
+    let mut raw = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .unwrap();
+    for sql in [CORRUPT_POOLS, CORRUPT_USERS] {
+        sqlx::query(sql).execute(&mut raw).await.unwrap();
+    }
+    assert_corrupt_reported(&store, &p.id, &u.sub).await;
+}
+
+#[tokio::test]
+async fn postgres_corrupt_documents_are_reported() {
+    use sqlx::Connection;
+    let Some(db) = crate::support::pg::fresh_pg_url("corrupt").await else {
+        return;
+    };
+    let store = cognate::store::postgres::PgStore::connect(&db.url)
+        .await
+        .unwrap();
+    let p = pool("us-east-1_Pool1", false);
+    store.put_pool(&p).await.unwrap();
+    let u = store.create_user(&user(&p, "alice", &[])).await.unwrap();
+    let mut raw = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    for sql in [CORRUPT_POOLS, CORRUPT_USERS] {
+        sqlx::query(sql).execute(&mut raw).await.unwrap();
+    }
+    let _ = raw.close().await;
+    assert_corrupt_reported(&store, &p.id, &u.sub).await;
+    drop(store);
+    db.cleanup().await;
 }
 
 // --- fixtures -----------------------------------------------------------------------------

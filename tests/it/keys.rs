@@ -32,11 +32,9 @@ fn verify_with(jwks: &Value, token: &str) -> Result<Value, String> {
         .iter()
         .find(|k| k["kid"] == kid.as_str())
         .ok_or_else(|| format!("kid {kid} not in JWKS"))?;
-    let key = DecodingKey::from_rsa_components(
-        jwk["n"].as_str().unwrap(),
-        jwk["e"].as_str().unwrap(),
-    )
-    .map_err(|e| e.to_string())?;
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&["test-audience"]);
     decode::<Value>(token, &key, &validation)
@@ -60,7 +58,11 @@ async fn stored_key_signs_tokens_that_verify_against_served_jwks_across_rotation
     let now = cognate::core::now();
     let claims = json!({"sub": "user-1", "aud": "test-audience", "exp": now + 600, "iat": now});
 
-    let id_signer = node.keys.signer(&pool, KeyPurpose::IdToken, now).await.unwrap();
+    let id_signer = node
+        .keys
+        .signer(&pool, KeyPurpose::IdToken, now)
+        .await
+        .unwrap();
     let access_signer = node
         .keys
         .signer(&pool, KeyPurpose::AccessToken, now)
@@ -88,7 +90,14 @@ async fn stored_key_signs_tokens_that_verify_against_served_jwks_across_rotation
     // Rotate with the CLI while the server runs.
     let (code, out, err) = run(
         dir.path(),
-        &["--data-dir", data.to_str().unwrap(), "keys", "rotate", "--pool", &pool],
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "keys",
+            "rotate",
+            "--pool",
+            &pool,
+        ],
         &[],
     )
     .await;
@@ -103,7 +112,11 @@ async fn stored_key_signs_tokens_that_verify_against_served_jwks_across_rotation
     assert!(verify_with(&jwks, &old_token).is_ok());
     // A fresh node signs with the new key, which the server already publishes.
     let fresh = open_node(&data).await;
-    let new_signer = fresh.keys.signer(&pool, KeyPurpose::IdToken, now).await.unwrap();
+    let new_signer = fresh
+        .keys
+        .signer(&pool, KeyPurpose::IdToken, now)
+        .await
+        .unwrap();
     assert_ne!(new_signer.kid(), id_signer.kid());
     assert!(verify_with(&jwks, &new_signer.sign(&claims).unwrap()).is_ok());
 

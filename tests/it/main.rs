@@ -2,11 +2,12 @@
 //! link), modules by area. Tests drive the real server over real HTTP on 127.0.0.1 and the
 //! real `cognate` binary; PostgreSQL tests run when `COGNATE_TEST_DATABASE_URL` is set.
 
-mod conformance;
-mod support;
-mod server;
-mod keys;
-mod passwords;
-mod multinode;
-mod secrets;
 mod cli;
+mod conformance;
+mod crash;
+mod keys;
+mod multinode;
+mod passwords;
+mod secrets;
+mod server;
+mod support;

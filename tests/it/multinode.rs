@@ -50,7 +50,11 @@ async fn two_nodes_on_postgres_converge_on_one_pool_and_key_set() {
     assert_eq!(jwks_a["keys"].as_array().unwrap().len(), 2, "{jwks_a}");
     assert_eq!(jwks_a, jwks_b, "both nodes publish the same keys");
     // No SQLite file was made: the nodes keep nothing of their own.
-    assert!(!dir_a.path().join("cognate-data").join("cognate.db").exists());
+    assert!(!dir_a
+        .path()
+        .join("cognate-data")
+        .join("cognate.db")
+        .exists());
 
     // A node without the master key refuses to start, and says what to do.
     let dir_c = tempfile::tempdir().unwrap();

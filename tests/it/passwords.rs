@@ -67,18 +67,36 @@ async fn unknown_user_costs_one_verification_and_answers_like_a_wrong_password()
     let before = count(&verifications);
     let unknown = node
         .directory
-        .authenticate(&pool, "nobody@example.com", &SecretString::new("Whatever-1"), now)
+        .authenticate(
+            &pool,
+            "nobody@example.com",
+            &SecretString::new("Whatever-1"),
+            now,
+        )
         .await
         .unwrap_err();
-    assert_eq!(count(&verifications) - before, 1, "unknown user: one verification");
+    assert_eq!(
+        count(&verifications) - before,
+        1,
+        "unknown user: one verification"
+    );
 
     let before = count(&verifications);
     let wrong = node
         .directory
-        .authenticate(&pool, "alice@example.com", &SecretString::new("Wrong-horse-1"), now)
+        .authenticate(
+            &pool,
+            "alice@example.com",
+            &SecretString::new("Wrong-horse-1"),
+            now,
+        )
         .await
         .unwrap_err();
-    assert_eq!(count(&verifications) - before, 1, "wrong password: one verification");
+    assert_eq!(
+        count(&verifications) - before,
+        1,
+        "wrong password: one verification"
+    );
     assert!(matches!(unknown, DirectoryError::NotAuthorized));
     assert!(matches!(wrong, DirectoryError::NotAuthorized));
     assert_eq!(unknown.to_string(), wrong.to_string());
@@ -88,14 +106,22 @@ async fn unknown_user_costs_one_verification_and_answers_like_a_wrong_password()
     let (before_v, before_h) = (count(&verifications), count(&hashes));
     let user = node
         .directory
-        .authenticate(&pool, "ALICE@example.com", &SecretString::new("Correct-horse-1"), now)
+        .authenticate(
+            &pool,
+            "ALICE@example.com",
+            &SecretString::new("Correct-horse-1"),
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(user.attribute("email"), Some("alice@example.com"));
     assert_eq!(count(&verifications) - before_v, 1);
     assert_eq!(count(&hashes) - before_h, 0);
     let stored = user.password_hash.as_ref().unwrap().expose().to_string();
-    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
 }
 
 #[tokio::test]
@@ -119,7 +145,12 @@ async fn policy_violations_name_what_is_missing_and_store_nothing() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    for missing in ["at least 8 characters", "an uppercase letter", "a number", "a symbol"] {
+    for missing in [
+        "at least 8 characters",
+        "an uppercase letter",
+        "a number",
+        "a symbol",
+    ] {
         assert!(text.contains(missing), "{text}");
     }
     assert_eq!(node.store.count_users(&pool.id).await.unwrap(), 0);

@@ -64,7 +64,7 @@ allowed_oauth_scopes = ["openid", "email"]
     }
 
     let mut cli_logs = String::new();
-    let mut cli = |argv: Vec<&str>| {
+    let cli = |argv: Vec<&str>| {
         let argv: Vec<String> = args
             .iter()
             .map(|s| s.to_string())
@@ -77,25 +77,41 @@ allowed_oauth_scopes = ["openid", "email"]
             .collect();
         async move {
             let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             run(&dir, &argv, &env).await
         }
     };
     let (code, out, err) = cli(vec![
-        "users", "create", "--pool", POOL, "carol", "--password", PASSWORD,
+        "users",
+        "create",
+        "--pool",
+        POOL,
+        "carol",
+        "--password",
+        PASSWORD,
     ])
     .await;
     assert_eq!(code, 0, "{out}{err}");
     cli_logs.push_str(&err);
     let (code, out, err) = cli(vec![
-        "users", "set-password", "--pool", POOL, "carol", "--password", PASSWORD,
+        "users",
+        "set-password",
+        "--pool",
+        POOL,
+        "carol",
+        "--password",
+        PASSWORD,
     ])
     .await;
     assert_eq!(code, 0, "{out}{err}");
     cli_logs.push_str(&err);
     let (code, out, err) = cli(vec!["users", "describe", "--pool", POOL, "carol"]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(!out.contains("argon2"), "describe must not print the hash: {out}");
+    assert!(
+        !out.contains("argon2"),
+        "describe must not print the hash: {out}"
+    );
     cli_logs.push_str(&err);
     let (code, out, err) = cli(vec!["keys", "rotate", "--pool", POOL]).await;
     assert_eq!(code, 0, "{out}{err}");
@@ -104,7 +120,10 @@ allowed_oauth_scopes = ["openid", "email"]
     // DescribeUserPoolClient); its log output on stderr must not.
     let (code, out, err) = cli(vec!["clients", "describe", CLIENT]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains(CLIENT_SECRET), "the env secret was applied: {out}");
+    assert!(
+        out.contains(CLIENT_SECRET),
+        "the env secret was applied: {out}"
+    );
     cli_logs.push_str(&err);
 
     let server_log = server.log();
@@ -117,7 +136,9 @@ allowed_oauth_scopes = ["openid", "email"]
     // The values to look for, including ones only the database holds.
     let mut config = Config::default();
     config.server.data_dir = dir.path().join("data");
-    config.master_key = Some(cognate::core::secrets::SecretString::new(master_key.clone()));
+    config.master_key = Some(cognate::core::secrets::SecretString::new(
+        master_key.clone(),
+    ));
     let node = Node::open(config).await.unwrap();
     let pool = node.store.get_pool(POOL).await.unwrap().unwrap();
     let user = node.directory.require_user(&pool, "carol").await.unwrap();
@@ -125,7 +146,10 @@ allowed_oauth_scopes = ["openid", "email"]
     let mut secrets = vec![
         ("password", PASSWORD.to_string()),
         ("password hash", hash.clone()),
-        ("password hash digest", hash.rsplit('$').next().unwrap().to_string()),
+        (
+            "password hash digest",
+            hash.rsplit('$').next().unwrap().to_string(),
+        ),
         ("client secret", CLIENT_SECRET.to_string()),
         ("master key", master_key.clone()),
     ];
@@ -143,6 +167,9 @@ allowed_oauth_scopes = ["openid", "email"]
             !server_log.contains(value.as_str()),
             "{what} found in the server log"
         );
-        assert!(!cli_logs.contains(value.as_str()), "{what} found in CLI logs");
+        assert!(
+            !cli_logs.contains(value.as_str()),
+            "{what} found in CLI logs"
+        );
     }
 }

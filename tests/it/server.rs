@@ -69,7 +69,10 @@ async fn zero_config_start_serves_discovery_jwks_health_and_metrics() {
         disco["jwks_uri"],
         format!("{}/{pool}/.well-known/jwks.json", node.base)
     );
-    assert_eq!(disco["token_endpoint"], format!("{}/oauth2/token", node.base));
+    assert_eq!(
+        disco["token_endpoint"],
+        format!("{}/oauth2/token", node.base)
+    );
     assert_eq!(disco["code_challenge_methods_supported"][0], "S256");
 
     // JWKS: two RS256 keys (ID and access tokens use different kids), readable cross-origin.

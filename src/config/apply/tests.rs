@@ -447,7 +447,7 @@ async fn a_client_pinned_to_another_pool_is_refused() {
     assert!(matches!(err, ApplyError::ClientInOtherPool { .. }), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_pool_is_created_once_even_by_concurrent_starts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cognate.db");
@@ -455,10 +455,11 @@ async fn the_demo_pool_is_created_once_even_by_concurrent_starts() {
     let a = Arc::new(SqliteStore::open(&path).await.unwrap());
     let b = Arc::new(SqliteStore::open(&path).await.unwrap());
     let url = "http://127.0.0.1:8750";
-    let (ra, rb) = tokio::join!(
-        ensure_demo_pool(a.as_ref(), url, "us-east-1", 1000),
-        ensure_demo_pool(b.as_ref(), url, "us-east-1", 1000),
-    );
+    let start = |store: Arc<SqliteStore>| {
+        tokio::spawn(async move { ensure_demo_pool(store.as_ref(), url, "us-east-1", 1000).await })
+    };
+    let (ta, tb) = (start(a.clone()), start(b.clone()));
+    let (ra, rb) = (ta.await.unwrap(), tb.await.unwrap());
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     assert_eq!((&ra.pool_id, &ra.client_id), (&rb.pool_id, &rb.client_id));
     assert!(
@@ -501,5 +502,50 @@ async fn the_demo_pool_is_created_once_even_by_concurrent_starts() {
         a.get_pool(&ra.pool_id).await.unwrap().unwrap(),
         pool,
         "the pool is unchanged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_applying_at_once_converge_on_one_id_per_unpinned_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cognate.db");
+    let master = Arc::new(master());
+    let file = Arc::new(config(FILE));
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        // Two handles on one file stand for two nodes starting at once.
+        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let (master, file) = (master.clone(), file.clone());
+        let task = tokio::spawn({
+            let store = store.clone();
+            async move { apply(&file, store.as_ref(), &master, false, 1000).await }
+        });
+        nodes.push((store, task));
+    }
+    let mut reports = Vec::new();
+    for (_, task) in &mut nodes {
+        reports.push(task.await.unwrap().unwrap());
+    }
+    // Whichever node came second either claimed the same ids or adopted the records.
+    assert_eq!(reports[0].pool_ids, reports[1].pool_ids);
+    let a = nodes[0].0.as_ref();
+    let pools = a.list_pools().await.unwrap();
+    assert_eq!(pools.len(), 2, "{pools:?}");
+    assert_eq!(
+        a.list_clients("us-east-1_Shop12345").await.unwrap().len(),
+        2
+    );
+    // Both nodes see the same secret afterwards (whichever write came last).
+    let machine = &a
+        .list_clients("us-east-1_Shop12345")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "machine")
+        .unwrap()
+        .id;
+    assert_eq!(
+        secret_of(a, &master, machine).await,
+        secret_of(nodes[1].0.as_ref(), &master, machine).await
     );
 }

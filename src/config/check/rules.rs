@@ -565,7 +565,9 @@ fn check_urls(c: &mut Checker<'_>, at: &str, urls: &[String]) {
     }
 }
 
-fn check_redirect_url(text: &str) -> Result<(), (String, String)> {
+/// Checks one callback or logout URL; the error is (what is wrong, what to write instead).
+/// Public so the CLI and API apply the same rule as the file.
+pub fn check_redirect_url(text: &str) -> Result<(), (String, String)> {
     let example =
         "write e.g. \"https://app.example.com/callback\" or \"http://localhost:3000/callback\"";
     if text.len() > MAX_URL_LEN {

@@ -59,6 +59,11 @@ impl Drop for PgTestDb {
 
 async fn drop_schema(base_url: &str, schema: &str) -> Result<(), sqlx::Error> {
     let mut conn = sqlx::PgConnection::connect(base_url).await?;
+    // A failed test may leave a transaction holding locks in the schema: give up rather
+    // than hang the test run (the schema is then left behind, which is acceptable).
+    sqlx::query("SET lock_timeout = '10s'")
+        .execute(&mut conn)
+        .await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
         .execute(&mut conn)
         .await?;
@@ -102,8 +107,14 @@ pub async fn fresh_pg_url(label: &str) -> Option<PgTestDb> {
 
     let mut url = url::Url::parse(&base_url)
         .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is not a URL: {e}"));
-    url.query_pairs_mut()
-        .append_pair("options", &format!("-c search_path={schema}"));
+    // Spelled with %20 rather than the `+` of form encoding, which libpq (psql) would
+    // keep literally; the schema name is [a-z0-9_] and needs no escaping.
+    let option = format!("options=-c%20search_path%3D{schema}");
+    let query = match url.query() {
+        Some(q) if !q.is_empty() => format!("{q}&{option}"),
+        _ => option,
+    };
+    url.set_query(Some(&query));
     Some(PgTestDb {
         url: url.to_string(),
         schema,

@@ -1,0 +1,198 @@
+//! The storage interface the core works against: one trait over whole records.
+//!
+//! The core defines what it needs from storage; the engines in [`crate::store`]
+//! (SQLite, PostgreSQL) implement it. Both pass one conformance suite
+//! (`tests/it/conformance.rs`). Nothing a node needs lives only in its memory:
+//! short-lived protocol state (login flows, authorization codes) goes through the
+//! `ephemeral` methods, so any node can serve any request.
+
+use async_trait::async_trait;
+
+use super::model::{
+    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, User, UserPool,
+};
+use super::UnixTime;
+
+/// Which unique rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The record's primary key exists already (pool id, client id, sub, group name).
+    Exists,
+    Username,
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+    /// The (provider, upstream subject) pair is linked to another user.
+    FederatedIdentity,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Conflict::Exists => "a record with this id already exists",
+            Conflict::Username => "the username is taken",
+            Conflict::Email => "the email address belongs to another user",
+            Conflict::PhoneNumber => "the phone number belongs to another user",
+            Conflict::PreferredUsername => "the preferred_username is taken",
+            Conflict::FederatedIdentity => "this federated identity is linked to another user",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
+    #[error("not found")]
+    NotFound,
+    /// An update named a version that is no longer current: someone else wrote first.
+    #[error("the record was changed by another writer; read it again and retry")]
+    VersionMismatch,
+    /// A parent record is missing (a client for an unknown pool, a member of an unknown group).
+    #[error("the {0} this record belongs to does not exist")]
+    MissingParent(&'static str),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a stored record could not be read: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How to find a user in a pool. Keys are already normalized by the core
+/// (see [`crate::core::directory::normalize_username`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Sub(String),
+    Username(String),
+    Email(String),
+    PhoneNumber(String),
+    PreferredUsername(String),
+    /// (provider name, upstream subject)
+    Federated(String, String),
+}
+
+/// What a batch import did with each record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub inserted: u64,
+    /// Subs of records skipped because they collided with an existing user.
+    pub skipped: Vec<String>,
+}
+
+/// The storage engine. Every method is one atomic operation: a crash (kill -9) at any
+/// moment leaves either the old or the new record, never half of one.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine this is ("sqlite" or "postgres"), for logs and readiness.
+    fn engine(&self) -> &'static str;
+
+    /// A round trip to the database (readiness check).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- node-wide metadata -------------------------------------------------------------
+
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Writes `value` unless the key exists; returns the value that is stored afterwards
+    /// (ours, or the one another node wrote first).
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
+
+    // --- pools, clients, resource servers ------------------------------------------------
+
+    /// Creates or replaces a pool.
+    async fn put_pool(&self, pool: &UserPool) -> StoreResult<()>;
+    async fn get_pool(&self, id: &str) -> StoreResult<Option<UserPool>>;
+    async fn list_pools(&self) -> StoreResult<Vec<UserPool>>;
+    /// Deletes a pool and everything in it. Returns whether it existed.
+    async fn delete_pool(&self, id: &str) -> StoreResult<bool>;
+
+    /// Creates or replaces a client. The pool must exist; client ids are unique across
+    /// pools, so replacing a client id that belongs to another pool is a conflict.
+    async fn put_client(&self, client: &AppClient) -> StoreResult<()>;
+    async fn get_client(&self, id: &str) -> StoreResult<Option<AppClient>>;
+    async fn list_clients(&self, pool_id: &str) -> StoreResult<Vec<AppClient>>;
+    async fn delete_client(&self, id: &str) -> StoreResult<bool>;
+
+    async fn put_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
+    async fn list_resource_servers(&self, pool_id: &str) -> StoreResult<Vec<ResourceServer>>;
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+
+    // --- users ---------------------------------------------------------------------------
+
+    /// Inserts a new user (version 1). Fails with a [`Conflict`] naming the unique rule
+    /// (sub, username, alias, federated identity) that another user holds.
+    async fn create_user(&self, user: &User) -> StoreResult<User>;
+    /// Replaces a user if `user.version` is still the stored version; returns the stored
+    /// record with its new version. [`StoreError::VersionMismatch`] otherwise.
+    async fn update_user(&self, user: &User) -> StoreResult<User>;
+    async fn get_user(&self, pool_id: &str, by: &UserRef) -> StoreResult<Option<User>>;
+    /// Deletes a user with its memberships and federated links.
+    async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool>;
+    /// Users of a pool in a stable order, one page at a time.
+    async fn list_users(&self, pool_id: &str, page: &PageRequest) -> StoreResult<Page<User>>;
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64>;
+    /// Inserts many users in one transaction (bulk import). A user that collides with an
+    /// existing one is skipped and reported, not an error.
+    async fn import_users(&self, users: &[User]) -> StoreResult<ImportOutcome>;
+
+    // --- groups and memberships ------------------------------------------------------------
+
+    async fn put_group(&self, group: &Group) -> StoreResult<()>;
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>>;
+    async fn list_groups(&self, pool_id: &str) -> StoreResult<Vec<Group>>;
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+    /// Adds a user to a group (idempotent). Both must exist.
+    async fn add_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<()>;
+    async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<bool>;
+    /// The groups a user belongs to, by precedence (lowest first), then name.
+    async fn groups_of_user(&self, pool_id: &str, sub: &str) -> StoreResult<Vec<Group>>;
+    /// Subs of a group's members, one page at a time.
+    async fn members_of_group(
+        &self,
+        pool_id: &str,
+        group: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<String>>;
+
+    // --- signing keys ------------------------------------------------------------------------
+
+    /// Inserts `key` as the active key for its (pool, purpose) unless one is active
+    /// already; returns the active key either way. Nodes starting at once converge on one
+    /// key set because the database allows one active key per (pool, purpose).
+    async fn insert_key_if_none_active(&self, key: &SigningKey) -> StoreResult<SigningKey>;
+    /// Retires the active key of (pool, purpose) at `now` and makes `key` active, atomically.
+    async fn rotate_key(&self, key: &SigningKey, now: UnixTime) -> StoreResult<()>;
+    /// All keys of a pool (active and retired), newest first.
+    async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKey>>;
+    /// Removes retired keys of a pool that retired before `retired_before`.
+    async fn prune_keys(&self, pool_id: &str, retired_before: UnixTime) -> StoreResult<u64>;
+
+    // --- short-lived protocol state (flows, codes), shared by every node ----------------------
+
+    /// Stores a value under (kind, id) until `expires_at`. Fails with `Conflict::Exists`
+    /// if the id is taken.
+    async fn put_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        value: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Reads a live value without consuming it.
+    async fn get_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>>;
+    /// Removes and returns a live value. Exactly one of several concurrent callers gets it
+    /// (single use across nodes).
+    async fn take_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>>;
+    /// Deletes expired values; returns how many.
+    async fn purge_ephemeral(&self, now: UnixTime) -> StoreResult<u64>;
+}
