@@ -8,8 +8,10 @@ use std::sync::Arc;
 use crate::config::{apply, Config};
 use crate::core::directory::Directory;
 use crate::core::keys::{KeyError, KeyService};
+use crate::core::oauth::grants::TokenService;
 use crate::core::password::{PasswordError, Passwords};
 use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
+use crate::core::session::Sessions;
 use crate::core::{now, UnixTime};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
@@ -58,6 +60,8 @@ pub struct Node {
     pub master: Arc<MasterKey>,
     pub directory: Directory,
     pub keys: KeyService,
+    pub tokens: TokenService,
+    pub sessions: Sessions,
 }
 
 impl std::fmt::Debug for Node {
@@ -104,9 +108,12 @@ impl Node {
         };
         check_master_key(store.as_ref(), &master).await?;
         let master = Arc::new(master);
+        let keys = KeyService::new(store.clone(), master.clone());
         Ok(Node {
             directory: Directory::new(store.clone(), passwords),
-            keys: KeyService::new(store.clone(), master.clone()),
+            tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
+            sessions: Sessions::new(store.clone()),
+            keys,
             config: Arc::new(config),
             store,
             master,

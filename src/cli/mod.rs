@@ -234,10 +234,11 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
             "  discovery: {public}/{}/.well-known/openid-configuration",
             demo.pool_id
         );
+        println!("  try it: open {public}/demo to sign up and sign in");
     }
     println!("Cognate listening on http://{local} (public URL {public})");
     tracing::info!(%local, engine = node.store.engine(), "listening");
-    let state = crate::web::AppState::new(node);
+    let state = crate::web::AppState::new(node)?;
     crate::web::serve(listener, state, crate::web::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -19,12 +19,11 @@
 //! and reported; one whose sub and username are already there counts as imported before,
 //! so running an interrupted import again completes it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use clap::Args;
-use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -34,7 +33,7 @@ use super::{CliError, CliResult};
 use crate::core::attributes::validate_attributes;
 use crate::core::directory::{lookup_for, validate_username};
 use crate::core::model::{
-    AliasAttribute, FederatedIdentity, Group, Origin, PageRequest, User, UserPool, UserStatus,
+    AliasAttribute, FederatedIdentity, Origin, PageRequest, User, UserPool, UserStatus,
 };
 use crate::core::password::inspect;
 use crate::core::secrets::SecretString;
@@ -44,8 +43,6 @@ use crate::store::UserRef;
 
 /// Users per page when exporting (the store's largest page).
 const EXPORT_PAGE: u32 = 1000;
-/// How many `groups_of_user` reads run at once during export.
-const EXPORT_READ_AHEAD: usize = 8;
 /// Line-by-line messages shown per kind before the rest are only counted.
 const MAX_REPORTED: u64 = 100;
 /// Cognito's cap on federated identities per user.
@@ -188,7 +185,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 impl UserRecord {
-    pub fn from_user(user: &User, groups: Vec<Group>) -> Self {
+    pub fn from_user(user: &User, groups: Vec<String>) -> Self {
         UserRecord {
             username: user.username.clone(),
             sub: user.sub.clone(),
@@ -200,7 +197,7 @@ impl UserRecord {
                 .map(|(k, v)| (k.clone(), AttributeValue(v.clone())))
                 .collect(),
             password_hash: user.password_hash.as_ref().map(|h| h.expose().to_string()),
-            groups: groups.into_iter().map(|g| g.name).collect(),
+            groups,
             identities: user.identities.clone(),
             created_at: Some(Timestamp(user.created_at)),
             updated_at: Some(Timestamp(user.updated_at)),
@@ -250,6 +247,7 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
         args.quiet,
         "{spinner} exporting [{elapsed_precise}] [{wide_bar}] {pos}/{len} users ({eta})",
     );
+    let mut memberships = Memberships::load(node, &pool.id).await?;
     let mut page = PageRequest {
         limit: EXPORT_PAGE,
         after: None,
@@ -257,13 +255,9 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
     let mut count: u64 = 0;
     loop {
         let listed = node.store.list_users(&pool.id, &page).await?;
-        let groups: Vec<_> = stream::iter(listed.items.iter())
-            .map(|u| node.store.groups_of_user(&pool.id, &u.sub))
-            .buffered(EXPORT_READ_AHEAD)
-            .collect()
-            .await;
+        let groups = memberships.for_page(node, &pool.id, &listed.items).await?;
         for (user, groups) in listed.items.iter().zip(groups) {
-            let record = UserRecord::from_user(user, groups?);
+            let record = UserRecord::from_user(user, groups);
             serde_json::to_writer(&mut out, &record)?;
             out.write_all(b"\n").map_err(write_err)?;
             count += 1;
@@ -278,6 +272,102 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
     bar.finish_and_clear();
     eprintln!("exported {count} user(s) of pool {} to {target}", pool.id);
     Ok(())
+}
+
+/// The group memberships of the users being exported, found by walking every group's
+/// member list beside the user list. Both come from the store ordered by sub (byte order
+/// in both engines), so one pass over each list serves all users: per-user
+/// `groups_of_user` reads cost a query each (and on SQLite without statistics, a scan of
+/// the pool's memberships each), which a million users cannot afford.
+struct Memberships {
+    cursors: Vec<MemberCursor>,
+    /// Member subs fetched per group page: fewer when there are many groups, so the
+    /// buffered pages stay small.
+    limit: u32,
+}
+
+/// A group's members not yet matched, one page buffered.
+struct MemberCursor {
+    group: String,
+    buffered: VecDeque<String>,
+    after: Option<String>,
+    done: bool,
+}
+
+impl Memberships {
+    async fn load(node: &Node, pool_id: &str) -> Result<Memberships, CliError> {
+        let mut groups = node.store.list_groups(pool_id).await?;
+        // The order `groups_of_user` gives: precedence (lowest first, none last), then name.
+        groups.sort_by(|a, b| {
+            (a.precedence.is_none(), a.precedence, &a.name).cmp(&(
+                b.precedence.is_none(),
+                b.precedence,
+                &b.name,
+            ))
+        });
+        let limit = u32::try_from(200_000 / groups.len().max(1))
+            .unwrap_or(1000)
+            .clamp(10, 1000);
+        let cursors = groups
+            .into_iter()
+            .map(|g| MemberCursor {
+                group: g.name,
+                buffered: VecDeque::new(),
+                after: None,
+                done: false,
+            })
+            .collect();
+        Ok(Memberships { cursors, limit })
+    }
+
+    /// The group names of each user of a page (sorted by sub, as `list_users` returns it).
+    async fn for_page(
+        &mut self,
+        node: &Node,
+        pool_id: &str,
+        users: &[User],
+    ) -> Result<Vec<Vec<String>>, CliError> {
+        let mut out = vec![Vec::new(); users.len()];
+        let Some(last) = users.last().map(|u| u.sub.as_str()) else {
+            return Ok(out);
+        };
+        let index: HashMap<&str, usize> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.sub.as_str(), i))
+            .collect();
+        for cursor in &mut self.cursors {
+            loop {
+                if cursor.buffered.is_empty() {
+                    if cursor.done {
+                        break;
+                    }
+                    let request = PageRequest {
+                        limit: self.limit,
+                        after: cursor.after.take(),
+                    };
+                    let page = node
+                        .store
+                        .members_of_group(pool_id, &cursor.group, &request)
+                        .await?;
+                    cursor.buffered = page.items.into();
+                    cursor.done = page.next.is_none();
+                    cursor.after = page.next;
+                    continue;
+                }
+                match cursor.buffered.front() {
+                    Some(sub) if sub.as_str() <= last => {
+                        if let Some(&i) = index.get(sub.as_str()) {
+                            out[i].push(cursor.group.clone());
+                        }
+                        cursor.buffered.pop_front();
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Creates (or truncates) a file readable by its owner only: it holds password hashes.

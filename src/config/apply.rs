@@ -572,8 +572,8 @@ pub struct DemoPool {
 
 pub const DEMO_POOL_NAME: &str = "Cognate demo pool";
 pub const DEMO_CLIENT_NAME: &str = "Cognate demo app";
-const DEMO_POOL_META: &str = "demo_pool_id";
-const DEMO_CLIENT_META: &str = "demo_client_id";
+pub const DEMO_POOL_META: &str = "demo_pool_id";
+pub const DEMO_CLIENT_META: &str = "demo_client_id";
 
 /// Makes sure the demo pool and its public app client exist. The ids are chosen once,
 /// through `put_meta_if_absent`, so nodes starting at once converge on one pool; the client

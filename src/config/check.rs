@@ -22,7 +22,7 @@ use super::{Config, PoolDecl, ServerSettings};
 
 mod rules;
 
-pub use rules::check_redirect_url;
+pub use rules::{check_mail_from, check_redirect_url, check_smtp_url};
 
 /// One problem in the configuration: where it is, what is wrong, and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,12 +49,30 @@ pub struct PoolDecl {
     pub mfa: MfaSetting,
     #[serde(default)]
     pub userinfo_string_values: bool,
+    /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
+    #[serde(default)]
+    pub email: Option<EmailDecl>,
     #[serde(default)]
     pub clients: Vec<ClientDecl>,
     #[serde(default)]
     pub resource_servers: Vec<ResourceServerDecl>,
     #[serde(default)]
     pub groups: Vec<GroupDecl>,
+}
+
+/// `email = { from, smtp_url_env }`: how a pool's codes are mailed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailDecl {
+    /// The sender: `no-reply@example.com` or `Shop <no-reply@example.com>`.
+    pub from: String,
+    /// The name of an environment variable holding this pool's SMTP URL (the URL holds a
+    /// password, so it never sits in the file). Without it, `[server.smtp]` sends.
+    #[serde(default)]
+    pub smtp_url_env: Option<String>,
+    /// The URL read from `smtp_url_env` when the configuration is loaded.
+    #[serde(skip)]
+    pub smtp_url: Option<SecretString>,
 }
 
 /// `[[pools.custom_attributes]]`: a `custom:<name>` attribute.

@@ -22,6 +22,9 @@ pub mod decl;
 pub use check::{check_file, Diagnostic};
 pub use decl::PoolDecl;
 
+const SMTP_URL_FIX: &str = "write e.g. smtps://user:password@smtp.example.com:465 or \
+                            smtp://user:password@smtp.example.com:587?tls=required";
+
 /// The default listen address: loopback only, so a first start exposes nothing.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
 
@@ -36,6 +39,10 @@ pub mod env {
     pub const LOG_FORMAT: &str = "COGNATE_LOG_FORMAT";
     /// `COGNATE_CLIENT_SECRET_<CLIENT ID>` sets a declared client's secret.
     pub const CLIENT_SECRET_PREFIX: &str = "COGNATE_CLIENT_SECRET_";
+    /// The SMTP URL of the server-wide mail sender (`[server.smtp] url`).
+    pub const SMTP_URL: &str = "COGNATE_SMTP_URL";
+    /// The sender address of the server-wide mail sender (`[server.smtp] from`).
+    pub const SMTP_FROM: &str = "COGNATE_SMTP_FROM";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -71,6 +78,20 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// A directory of templates overriding the embedded hosted-UI templates.
     pub templates_dir: Option<PathBuf>,
+    /// The mail server for confirmation and reset codes. Without it (and without a
+    /// pool's own), codes are written to the log by the development sender.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// `[server.smtp]`: the server-wide mail sender (pools may name their own).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`, or plain
+    /// `smtp://host:25` (unencrypted). Holds a password: prefer `COGNATE_SMTP_URL`.
+    pub url: SecretString,
+    /// The sender: `no-reply@example.com` or `Example <no-reply@example.com>`.
+    pub from: String,
 }
 
 impl Default for ServerSettings {
@@ -86,6 +107,7 @@ impl Default for ServerSettings {
             region: "us-east-1".to_string(),
             max_body_bytes: 1024 * 1024,
             templates_dir: None,
+            smtp: None,
         }
     }
 }
@@ -169,7 +191,27 @@ impl Config {
                 ),
             }
         }
+        self.apply_smtp_env(env, &mut bad);
         for pool in &mut self.pools {
+            if let Some(email) = &mut pool.email {
+                if let Some(var) = email.smtp_url_env.as_deref() {
+                    match env(var).filter(|v| !v.trim().is_empty()) {
+                        Some(url) => match check::check_smtp_url(&url) {
+                            Ok(()) => email.smtp_url = Some(SecretString::new(url)),
+                            Err(message) => bad(var, message, SMTP_URL_FIX),
+                        },
+                        None => bad(
+                            var,
+                            format!(
+                                "pool {:?} takes its SMTP URL from {var}, which is not set",
+                                pool.name
+                            ),
+                            "set the variable (e.g. smtps://user:password@smtp.example.com:465), \
+                             or remove smtp_url_env to use [server.smtp]",
+                        ),
+                    }
+                }
+            }
             for client in &mut pool.clients {
                 let Some(id) = client.id.as_deref() else {
                     continue;
@@ -201,6 +243,60 @@ impl Config {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// `COGNATE_SMTP_URL` / `COGNATE_SMTP_FROM`: override (or, together, create)
+    /// `[server.smtp]`.
+    fn apply_smtp_env(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+        bad: &mut dyn FnMut(&str, String, &str),
+    ) {
+        let url = env(env::SMTP_URL).filter(|v| !v.trim().is_empty());
+        let from = env(env::SMTP_FROM).filter(|v| !v.trim().is_empty());
+        if let Some(url) = &url {
+            if let Err(message) = check::check_smtp_url(url) {
+                bad(env::SMTP_URL, message, SMTP_URL_FIX);
+                return;
+            }
+        }
+        if let Some(from) = &from {
+            if let Err(message) = check::check_mail_from(from) {
+                bad(
+                    env::SMTP_FROM,
+                    message,
+                    "write e.g. no-reply@example.com or \"Example <no-reply@example.com>\"",
+                );
+                return;
+            }
+        }
+        match (&mut self.server.smtp, url, from) {
+            (_, None, None) => {}
+            (Some(smtp), url, from) => {
+                if let Some(url) = url {
+                    smtp.url = SecretString::new(url);
+                }
+                if let Some(from) = from {
+                    smtp.from = from;
+                }
+            }
+            (None, Some(url), Some(from)) => {
+                self.server.smtp = Some(SmtpSettings {
+                    url: SecretString::new(url),
+                    from,
+                });
+            }
+            (None, Some(_), None) => bad(
+                env::SMTP_URL,
+                "an SMTP URL is set but no sender address".to_string(),
+                "set COGNATE_SMTP_FROM=no-reply@example.com, or from = \"...\" in [server.smtp]",
+            ),
+            (None, None, Some(_)) => bad(
+                env::SMTP_FROM,
+                "a sender address is set but no SMTP URL".to_string(),
+                "set COGNATE_SMTP_URL=smtps://user:password@smtp.example.com:465",
+            ),
         }
     }
 

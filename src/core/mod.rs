@@ -1,14 +1,19 @@
 //! The domain core: records, directory rules, passwords, secrets and signing keys.
 //! Nothing in here touches HTTP types; callers pass the current time explicitly.
 
+pub mod account;
 pub mod attributes;
 pub mod directory;
 pub mod ids;
 pub mod keys;
+pub mod mail;
 pub mod model;
+pub mod oauth;
 pub mod password;
 pub mod secrets;
+pub mod session;
 pub mod storage;
+pub mod throttle;
 
 /// Seconds since the Unix epoch. Every core function that judges expiry takes `now`
 /// as an argument (kanidm's pattern), so tests never sleep.

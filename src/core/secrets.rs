@@ -74,9 +74,11 @@ pub enum SecretError {
     },
 }
 
-/// The 256-bit key that seals every stored secret.
+/// The 256-bit key that seals every stored secret, and from which the cookie-signing key
+/// is derived (HKDF-SHA256, RFC 5869), so every node signs cookies alike.
 pub struct MasterKey {
     key: LessSafeKey,
+    cookie_key: aws_lc_rs::hmac::Key,
 }
 
 impl fmt::Debug for MasterKey {
@@ -92,8 +94,15 @@ impl MasterKey {
         }
         let unbound = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| SecretError::BadMasterKeyLength(bytes.len()))?;
+        let prk =
+            aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, b"cognate").extract(bytes);
+        let mut cookie_bytes = [0u8; 32];
+        prk.expand(&[b"cookie-signing-v1"], aws_lc_rs::hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(&mut cookie_bytes))
+            .map_err(|_| SecretError::BadMasterKeyLength(bytes.len()))?;
         Ok(MasterKey {
             key: LessSafeKey::new(unbound),
+            cookie_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &cookie_bytes),
         })
     }
 
@@ -212,6 +221,24 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// `value.signature` with an HMAC-SHA256 over the cookie's name and value, so a
+    /// cookie cannot be forged, altered or moved to another cookie name.
+    pub fn sign_cookie(&self, name: &str, value: &str) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.cookie_key, format!("{name}={value}").as_bytes());
+        format!("{value}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    /// The value of a cookie signed by [`MasterKey::sign_cookie`], if the signature holds.
+    pub fn verify_cookie(&self, name: &str, signed: &str) -> Option<String> {
+        let (value, tag) = signed.rsplit_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        aws_lc_rs::hmac::verify(&self.cookie_key, format!("{name}={value}").as_bytes(), &tag)
+            .ok()
+            .map(|_| value.to_string())
+    }
+}
+
 /// A secret sealed under the master key (`v1:` + base64 of nonce, ciphertext and tag).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -250,6 +277,22 @@ mod tests {
         // Another master key cannot open it.
         let (other, _) = MasterKey::generate();
         assert!(other.open("client-secret:a", &sealed).is_err());
+    }
+
+    #[test]
+    fn signed_cookies_resist_tampering() {
+        let (key, _) = MasterKey::generate();
+        let signed = key.sign_cookie("session", "abc");
+        assert_eq!(
+            key.verify_cookie("session", &signed).as_deref(),
+            Some("abc")
+        );
+        assert!(key.verify_cookie("other", &signed).is_none());
+        assert!(key
+            .verify_cookie("session", &signed.replace("abc", "abd"))
+            .is_none());
+        let (other, _) = MasterKey::generate();
+        assert!(other.verify_cookie("session", &signed).is_none());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! The core defines what it needs from storage; the engines in [`crate::store`]
 //! (SQLite, PostgreSQL) implement it. Both pass one conformance suite
-//! (`tests/it/conformance.rs`). Nothing a node needs lives only in its memory:
+//! (`tests/it/conformance/`). Nothing a node needs lives only in its memory:
 //! short-lived protocol state (login flows, authorization codes) goes through the
-//! `ephemeral` methods, so any node can serve any request.
+//! `ephemeral` methods and brute-force counters through the `counter` methods, so any
+//! node can serve any request.
 
 use async_trait::async_trait;
 
@@ -193,6 +194,60 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         now: UnixTime,
     ) -> StoreResult<Option<String>>;
-    /// Deletes expired values; returns how many.
+    /// Replaces the value and expiry of a live (kind, id) row, but only if its current
+    /// value is `expected` (compare-and-swap); returns whether it did. Of several
+    /// concurrent callers passing the same `expected`, exactly one succeeds (rotation of
+    /// single-use state such as refresh tokens, across nodes).
+    async fn replace_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: &str,
+        new_value: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Live rows of `kind` whose id starts with `id_prefix` (byte for byte; `%` and `_`
+    /// are ordinary characters), as (id, value, expires_at), ordered by id, at most
+    /// `limit` of them (0 returns none).
+    async fn list_ephemeral(
+        &self,
+        kind: &str,
+        id_prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, String, UnixTime)>>;
+    /// Deletes (kind, id) whatever its expiry; returns whether a row was there (an
+    /// expired row not yet purged counts).
+    async fn delete_ephemeral(&self, kind: &str, id: &str) -> StoreResult<bool>;
+    /// Deletes expired values and expired counters (see [`Store::increment_counter`]);
+    /// returns how many rows of both.
     async fn purge_ephemeral(&self, now: UnixTime) -> StoreResult<u64>;
+
+    // --- counters (brute-force and rate limits), shared by every node ------------------------
+
+    /// Atomically adds 1 to the counter `key` and returns its new value. A missing or
+    /// expired counter (expires_at <= now) restarts at 1 with expiry `window_expires_at`;
+    /// a live counter keeps its expiry (a fixed window). Concurrent increments are never
+    /// lost: N of them return 1..=N, each once.
+    async fn increment_counter(
+        &self,
+        key: &str,
+        window_expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<i64>;
+    /// A live counter as (value, expires_at); `None` if missing or expired.
+    async fn get_counter(&self, key: &str, now: UnixTime) -> StoreResult<Option<(i64, UnixTime)>>;
+    /// Deletes every counter (live or expired) whose key starts with `prefix` (byte for
+    /// byte; `%` and `_` are ordinary characters); returns how many. An empty prefix
+    /// deletes all counters.
+    async fn delete_counters(&self, prefix: &str) -> StoreResult<u64>;
+    /// Live counters whose key starts with `prefix`, as (key, value, expires_at), ordered
+    /// by key, at most `limit` of them (0 returns none).
+    async fn list_counters(
+        &self,
+        prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, i64, UnixTime)>>;
 }

@@ -7,10 +7,14 @@
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default (one file in the data directory).
 //! - [`postgres::PgStore`]: for several Cognate nodes behind a load balancer.
+//!
+//! What the engines share besides SQL (error mapping, row decoding, paging, prefix
+//! ranges) lives in `sql`; (de)serializing documents in `doc`.
 
 pub use crate::core::storage::*;
 
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 /// Helpers shared by both engines for (de)serializing record documents.

@@ -17,11 +17,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use sqlx::error::ErrorKind;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 
+use super::sql::{self, doc_of, docs_of, key_of, links_of, page_after, paginate, user_of};
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
 use crate::core::model::{
     AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, User, UserPool,
@@ -75,26 +74,9 @@ impl PgStore {
     }
 }
 
-/// Maps a driver error: unique rules to the [`Conflict`] they name, a missing pool row to
-/// `MissingParent`, undecodable rows to `Corrupt`, and everything else (connection loss,
-/// pool timeout, server shutdown) to `Unavailable`.
+/// [`sql::map_err`], reading the broken unique rule off the constraint name.
 fn map_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(db) => match db.kind() {
-            ErrorKind::UniqueViolation => StoreError::Conflict(conflict_of(db.constraint())),
-            // Every foreign key written outside a checked transaction points at a pool.
-            ErrorKind::ForeignKeyViolation => StoreError::MissingParent("user pool"),
-            _ => StoreError::Unavailable(db.message().to_string()),
-        },
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        e @ (sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::ColumnNotFound(_)
-        | sqlx::Error::ColumnIndexOutOfBounds { .. }
-        | sqlx::Error::TypeNotFound { .. }
-        | sqlx::Error::Encode(_)) => StoreError::Corrupt(e.to_string()),
-        e => StoreError::Unavailable(e.to_string()),
-    }
+    sql::map_err(e, |db| conflict_of(db.constraint()))
 }
 
 /// PostgreSQL names the broken index (see `migrations/postgres/0001_init.sql`).
@@ -107,55 +89,6 @@ fn conflict_of(constraint: Option<&str>) -> Conflict {
         Some("federated_links_identity_uq") => Conflict::FederatedIdentity,
         _ => Conflict::Exists,
     }
-}
-
-fn doc_of<T: DeserializeOwned>(row: &PgRow) -> StoreResult<T> {
-    let text: &str = row.try_get("doc").map_err(map_err)?;
-    doc::from_json(text)
-}
-
-fn docs_of<T: DeserializeOwned>(rows: &[PgRow]) -> StoreResult<Vec<T>> {
-    rows.iter().map(doc_of).collect()
-}
-
-/// A user row; the `version` column is authoritative over the copy inside the document.
-fn user_of(row: &PgRow) -> StoreResult<User> {
-    let mut user: User = doc_of(row)?;
-    user.version = row.try_get("version").map_err(map_err)?;
-    Ok(user)
-}
-
-/// A key row; the `retired_at` column is authoritative over the copy inside the document.
-fn key_of(row: &PgRow) -> StoreResult<SigningKey> {
-    let mut key: SigningKey = doc_of(row)?;
-    key.retired_at = row.try_get("retired_at").map_err(map_err)?;
-    Ok(key)
-}
-
-/// The (provider, upstream subject) pairs a user is linked to, each once.
-fn links_of(user: &User) -> BTreeSet<(&str, &str)> {
-    user.identities
-        .iter()
-        .map(|i| (i.provider_name.as_str(), i.user_id.as_str()))
-        .collect()
-}
-
-/// Cuts one extra fetched row off a listing and turns its presence into a `next` token.
-fn paginate<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> &str) -> Page<T> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next = more
-        .then(|| items.last().map(|last| doc::encode_page_token(key(last))))
-        .flatten();
-    Page { items, next }
-}
-
-fn page_after(page: &PageRequest) -> StoreResult<String> {
-    Ok(match &page.after {
-        Some(token) => doc::decode_page_token(token)?,
-        None => String::new(),
-    })
 }
 
 const INSERT_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
@@ -912,13 +845,163 @@ impl Store for PgStore {
         .map_err(map_err)
     }
 
-    async fn purge_ephemeral(&self, now: UnixTime) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM ephemeral WHERE expires_at <= $1")
+    async fn replace_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: &str,
+        new_value: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        // One conditional UPDATE: a concurrent UPDATE of the same row waits for the first
+        // to commit, then re-checks its WHERE against the new value and matches nothing.
+        let done = sqlx::query(
+            "UPDATE ephemeral SET value = $4, expires_at = $5 \
+             WHERE kind = $1 AND id = $2 AND value = $3 AND expires_at > $6",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(expected)
+        .bind(new_value)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_ephemeral(
+        &self,
+        kind: &str,
+        id_prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, String, UnixTime)>> {
+        let end = sql::prefix_end(id_prefix);
+        let statement = if end.is_some() {
+            "SELECT id, value, expires_at FROM ephemeral \
+             WHERE kind = $1 AND id >= $2 AND expires_at > $3 AND id < $5 \
+             ORDER BY id LIMIT $4"
+        } else {
+            "SELECT id, value, expires_at FROM ephemeral \
+             WHERE kind = $1 AND id >= $2 AND expires_at > $3 \
+             ORDER BY id LIMIT $4"
+        };
+        let mut query = sqlx::query_as(statement)
+            .bind(kind)
+            .bind(id_prefix)
             .bind(now)
+            .bind(sql::list_limit(limit));
+        if let Some(end) = end {
+            query = query.bind(end);
+        }
+        query.fetch_all(&self.pool).await.map_err(map_err)
+    }
+
+    async fn delete_ephemeral(&self, kind: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM ephemeral WHERE kind = $1 AND id = $2")
+            .bind(kind)
+            .bind(id)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn purge_ephemeral(&self, now: UnixTime) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut purged = 0;
+        for sql in [
+            "DELETE FROM ephemeral WHERE expires_at <= $1",
+            "DELETE FROM counters WHERE expires_at <= $1",
+        ] {
+            purged += sqlx::query(sql)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(purged)
+    }
+
+    async fn increment_counter(
+        &self,
+        key: &str,
+        window_expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<i64> {
+        // One upsert: concurrent inserts of a new key wait on the unique index and then
+        // take the update branch against the committed row, so no increment is lost. In
+        // SET, `counters.*` is the row before it. An expired counter restarts (a new
+        // window); a live one keeps its expiry.
+        sqlx::query_scalar(
+            "INSERT INTO counters (key, value, expires_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (key) DO UPDATE SET \
+             value = CASE WHEN counters.expires_at <= $3 THEN 1 ELSE counters.value + 1 END, \
+             expires_at = CASE WHEN counters.expires_at <= $3 \
+             THEN excluded.expires_at ELSE counters.expires_at END \
+             RETURNING value",
+        )
+        .bind(key)
+        .bind(window_expires_at)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn get_counter(&self, key: &str, now: UnixTime) -> StoreResult<Option<(i64, UnixTime)>> {
+        sqlx::query_as("SELECT value, expires_at FROM counters WHERE key = $1 AND expires_at > $2")
+            .bind(key)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn delete_counters(&self, prefix: &str) -> StoreResult<u64> {
+        let end = sql::prefix_end(prefix);
+        let statement = if end.is_some() {
+            "DELETE FROM counters WHERE key >= $1 AND key < $2"
+        } else {
+            "DELETE FROM counters WHERE key >= $1"
+        };
+        let mut query = sqlx::query(statement).bind(prefix);
+        if let Some(end) = end {
+            query = query.bind(end);
+        }
+        let done = query.execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected())
+    }
+
+    async fn list_counters(
+        &self,
+        prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, i64, UnixTime)>> {
+        let end = sql::prefix_end(prefix);
+        let statement = if end.is_some() {
+            "SELECT key, value, expires_at FROM counters \
+             WHERE key >= $1 AND expires_at > $2 AND key < $4 \
+             ORDER BY key LIMIT $3"
+        } else {
+            "SELECT key, value, expires_at FROM counters \
+             WHERE key >= $1 AND expires_at > $2 \
+             ORDER BY key LIMIT $3"
+        };
+        let mut query = sqlx::query_as(statement)
+            .bind(prefix)
+            .bind(now)
+            .bind(sql::list_limit(limit));
+        if let Some(end) = end {
+            query = query.bind(end);
+        }
+        query.fetch_all(&self.pool).await.map_err(map_err)
     }
 }
 

@@ -13,19 +13,29 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::core::account::AccountService;
+use crate::core::mail::MailRouter;
+use crate::core::throttle::Throttle;
 use crate::server::Node;
 use crate::telemetry::Metrics;
 
+pub mod account_pages;
+pub mod cookies;
+pub mod cors;
+pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod net;
+pub mod hosted;
+pub mod oauth;
 pub mod ops;
+pub mod ui;
 
 pub use error::ApiError;
 
@@ -37,14 +47,33 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub struct AppState {
     pub node: Node,
     pub metrics: Arc<Metrics>,
+    pub origins: cors::OriginCache,
+    pub ui: Arc<ui::Ui>,
+    pub accounts: AccountService,
+    pub throttle: Throttle,
+}
+
+/// Why the edge could not be built (a broken template override, a bad SMTP URL).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("hosted UI templates: {0}")]
+    Ui(#[from] ui::UiError),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::core::mail::MailError),
 }
 
 impl AppState {
-    pub fn new(node: Node) -> Self {
-        AppState {
-            node,
+    pub fn new(node: Node) -> Result<Self, StartError> {
+        let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
+        let mail = MailRouter::from_config(&node.config)?;
+        Ok(AppState {
+            accounts: AccountService::new(node.directory.clone(), mail),
+            throttle: Throttle::new(node.store.clone()),
             metrics: Arc::new(Metrics::new()),
-        }
+            origins: cors::OriginCache::default(),
+            ui: Arc::new(ui),
+            node,
+        })
     }
 }
 
@@ -69,6 +98,43 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
+        .route(
+            "/oauth2/token",
+            post(oauth::token).options(oauth::preflight),
+        )
+        .route(
+            "/oauth2/userInfo",
+            get(oauth::userinfo)
+                .post(oauth::userinfo)
+                .options(oauth::preflight),
+        )
+        .route(
+            "/oauth2/revoke",
+            post(oauth::revoke).options(oauth::preflight),
+        )
+        .route("/oauth2/authorize", get(hosted::authorize))
+        .route("/login", get(hosted::login_page).post(hosted::login_submit))
+        .route("/login/new-password", post(hosted::new_password_submit))
+        .route("/logout", get(hosted::logout))
+        .route(
+            "/signup",
+            get(account_pages::signup_page_get).post(account_pages::signup_submit),
+        )
+        .route(
+            "/confirm",
+            get(account_pages::confirm_page_get).post(account_pages::confirm_submit),
+        )
+        .route("/confirm/resend", post(account_pages::confirm_resend))
+        .route(
+            "/forgot-password",
+            get(account_pages::forgot_page_get).post(account_pages::forgot_submit),
+        )
+        .route(
+            "/reset-password",
+            get(account_pages::reset_page_get).post(account_pages::reset_submit),
+        )
+        .route("/demo", get(demo::start))
+        .route("/demo/callback", get(demo::callback))
         .merge(well_known)
         .fallback(ops::not_found)
         .layer(RequestBodyLimitLayer::new(max_body))

@@ -1249,4 +1249,19 @@ fn bulk_import_is_fast() {
     );
     let page = cli.ok(&["users", "list", "--pool", &pool, "--limit", "5"]);
     assert_eq!(page.lines().count(), 6);
+
+    // The export walks the memberships beside the users, page by page.
+    let started = Instant::now();
+    let exported = cli.ok(&["users", "export", "--pool", &pool]);
+    eprintln!(
+        "exported {COUNT} users in {:.2} s (debug build)",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(exported.lines().count(), COUNT);
+    let in_group = exported
+        .lines()
+        .filter(|l| l.contains(r#""groups":["tenth"]"#))
+        .count();
+    assert_eq!(in_group, COUNT / 10);
+    assert!(exported.lines().all(|l| l.contains(r#""groups":["#)));
 }

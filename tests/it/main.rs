@@ -2,6 +2,7 @@
 //! link), modules by area. Tests drive the real server over real HTTP on 127.0.0.1 and the
 //! real `cognate` binary; PostgreSQL tests run when `COGNATE_TEST_DATABASE_URL` is set.
 
+mod account;
 mod cli;
 mod conformance;
 mod crash;
@@ -11,3 +12,4 @@ mod passwords;
 mod secrets;
 mod server;
 mod support;
+mod ui;

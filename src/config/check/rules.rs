@@ -122,6 +122,23 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "write a directory, e.g. data_dir = \"/var/lib/cognate\"",
         );
     }
+    if let Some(smtp) = &s.smtp {
+        if let Err(message) = check_smtp_url(smtp.url.expose()) {
+            c.error(
+                "server.smtp.url",
+                message,
+                "write e.g. url = \"smtps://user:password@smtp.example.com:465\" (better: set \
+                 COGNATE_SMTP_URL, as the URL holds a password)",
+            );
+        }
+        if let Err(message) = check_mail_from(&smtp.from) {
+            c.error(
+                "server.smtp.from",
+                message,
+                "write e.g. from = \"Example <no-reply@example.com>\"",
+            );
+        }
+    }
     if let Some(url) = &s.database_url {
         if url.expose().trim().is_empty() {
             c.error(
@@ -248,8 +265,95 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
             "use a value from 0 to 365 (Cognito's default is 7)",
         );
     }
+    if let Some(email) = &pool.email {
+        if let Err(message) = check_mail_from(&email.from) {
+            c.error(
+                format!("{at}.email.from"),
+                message,
+                "write e.g. from = \"Example <no-reply@example.com>\"",
+            );
+        }
+        if let Some(var) = &email.smtp_url_env {
+            let valid = var
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_uppercase() || ch == '_')
+                && var
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_');
+            if !valid {
+                c.error(
+                    format!("{at}.email.smtp_url_env"),
+                    format!(
+                        "{var:?} is not an environment variable name (capital letters, digits \
+                         and _, not starting with a digit); it names the variable holding the \
+                         SMTP URL, not the URL itself"
+                    ),
+                    "write e.g. smtp_url_env = \"SHOP_SMTP_URL\" and set SHOP_SMTP_URL in the \
+                     environment",
+                );
+            }
+        }
+    }
     check_resource_servers(c, at, pool);
     check_groups(c, at, pool);
+}
+
+/// Checks an SMTP URL (`smtp://` or `smtps://`, a host, and `tls=required|opportunistic`
+/// only on `smtp://`). The message never repeats the URL: it may hold a password.
+pub fn check_smtp_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("the SMTP URL is not an absolute URL ({e})"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(format!(
+            "the SMTP URL has scheme {:?}; use smtps:// (TLS) or smtp://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the SMTP URL has no host".to_string());
+    }
+    for (key, value) in url.query_pairs() {
+        match (key.as_ref(), value.as_ref(), url.scheme()) {
+            ("tls", "required" | "opportunistic", "smtp") => {}
+            ("tls", _, "smtps") => {
+                return Err("smtps:// is TLS already; remove the tls parameter".to_string())
+            }
+            ("tls", other, _) => {
+                return Err(format!(
+                    "tls={other:?} is not a TLS mode; use tls=required (STARTTLS) or \
+                     tls=opportunistic"
+                ))
+            }
+            (other, _, _) => {
+                return Err(format!(
+                    "the SMTP URL has an unknown parameter {other:?} (only tls is known)"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a sender: `name@example.com` or `Display Name <name@example.com>`.
+pub fn check_mail_from(text: &str) -> Result<(), String> {
+    let text = text.trim();
+    let address = match text.strip_suffix('>').and_then(|t| t.rsplit_once('<')) {
+        Some((name, address)) => {
+            if name
+                .chars()
+                .any(|ch| matches!(ch, '<' | '>' | '"') || ch.is_control())
+            {
+                return Err(format!(
+                    "{text:?}: the display name must not contain <, > or quotes"
+                ));
+            }
+            address.trim()
+        }
+        None => text,
+    };
+    crate::core::attributes::validate_email(address)
+        .map_err(|reason| format!("{text:?} is not a sender address: it {reason}"))
 }
 
 fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {

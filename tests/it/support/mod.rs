@@ -1,6 +1,7 @@
 //! Shared test helpers: databases, servers, processes.
 
 pub mod pg;
+pub mod browser;
 pub mod process;
 
 /// An HTTP client for tests: no redirects followed, short timeouts.

@@ -1,0 +1,485 @@
+//! The token endpoint's grants (RFC 6749 sections 4.1.3, 4.4 and 6), revocation (RFC 7009)
+//! and token families.
+//!
+//! Every token issued from one sign-in shares an `origin_jti` (the family). Refresh tokens
+//! are stored under their SHA-256 hash. A family is revoked by `/oauth2/revoke`, by a
+//! replayed authorization code, or by a rotated-out refresh token presented after its grace
+//! period; its access tokens are then refused too (checked by `origin_jti`).
+
+use serde::{Deserialize, Serialize};
+
+use super::authorize::{AuthCode, CODE_KIND, SPENT_CODE_KIND, SPENT_CODE_MEMORY_SECS};
+use super::tokens::{sign_tokens, TokenRequest, TokenSubject};
+use super::{parse_scopes, token_hash, ErrorCode, OAuthError};
+use crate::core::keys::KeyService;
+use crate::core::model::{AppClient, OAuthFlow, User};
+use crate::core::secrets::{constant_time_eq, random_token};
+use crate::core::storage::{Conflict, Store, StoreError, UserRef};
+use crate::core::UnixTime;
+
+/// Store kind of refresh tokens (keyed by hash).
+pub const REFRESH_KIND: &str = "refresh_token";
+/// Store kind of revoked families (keyed by `origin_jti`).
+pub const REVOKED_FAMILY_KIND: &str = "revoked_family";
+
+/// The token endpoint's JSON answer (RFC 6749 section 5.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+/// What a refresh token stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RefreshRecord {
+    pool_id: String,
+    client_id: String,
+    sub: String,
+    scopes: Vec<String>,
+    auth_time: UnixTime,
+    origin_jti: String,
+    expires_at: UnixTime,
+    /// When a newer token of the family replaced this one (rotation).
+    rotated_at: Option<UnixTime>,
+}
+
+/// The token service of one node.
+#[derive(Clone)]
+pub struct TokenService {
+    store: std::sync::Arc<dyn Store>,
+    keys: KeyService,
+    public_url: String,
+}
+
+impl TokenService {
+    pub fn new(store: std::sync::Arc<dyn Store>, keys: KeyService, public_url: String) -> Self {
+        TokenService {
+            store,
+            keys,
+            public_url,
+        }
+    }
+
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{}", self.public_url, pool_id)
+    }
+
+    pub fn keys(&self) -> &KeyService {
+        &self.keys
+    }
+
+    /// `grant_type=authorization_code`.
+    pub async fn exchange_code(
+        &self,
+        client: &AppClient,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        if !client.allowed_oauth_flows.contains(&OAuthFlow::Code) {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "this app client may not use the authorization_code grant",
+            ));
+        }
+        let hash = token_hash(code);
+        let Some(text) = self.store.get_ephemeral(CODE_KIND, &hash, now).await? else {
+            // A replayed code revokes what its first use issued (RFC 6749 section 4.1.2).
+            if let Some(origin) = self
+                .store
+                .get_ephemeral(SPENT_CODE_KIND, &hash, now)
+                .await?
+            {
+                self.revoke_family(&origin, now + crate::core::model::MAX_REFRESH_SECS, now)
+                    .await?;
+                tracing::warn!(client_id = %client.id, "authorization code replay: token family revoked");
+            }
+            return Err(OAuthError::invalid_grant(
+                "The authorization code is invalid, expired or already used.",
+            ));
+        };
+        let record: AuthCode = serde_json::from_str(&text).map_err(OAuthError::server_error)?;
+        // Remember the code as spent before consuming it: of two concurrent redemptions
+        // one wins the take, and the other finds the mark and revokes the family.
+        match self
+            .store
+            .put_ephemeral(
+                SPENT_CODE_KIND,
+                &hash,
+                &record.origin_jti,
+                now + SPENT_CODE_MEMORY_SECS,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(Conflict::Exists)) => {
+                self.revoke_family(
+                    &record.origin_jti,
+                    now + crate::core::model::MAX_REFRESH_SECS,
+                    now,
+                )
+                .await?;
+                return Err(OAuthError::invalid_grant(
+                    "The authorization code is invalid, expired or already used.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if self
+            .store
+            .take_ephemeral(CODE_KIND, &hash, now)
+            .await?
+            .is_none()
+        {
+            self.revoke_family(
+                &record.origin_jti,
+                now + crate::core::model::MAX_REFRESH_SECS,
+                now,
+            )
+            .await?;
+            return Err(OAuthError::invalid_grant(
+                "The authorization code is invalid, expired or already used.",
+            ));
+        }
+        if record.client_id != client.id {
+            return Err(OAuthError::invalid_grant(
+                "The authorization code was issued to another client.",
+            ));
+        }
+        if redirect_uri != Some(record.redirect_uri.as_str()) {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request.",
+            ));
+        }
+        check_pkce(record.code_challenge.as_deref(), code_verifier)?;
+        let user = self.active_user(&record.pool_id, &record.sub).await?;
+        let refresh = RefreshRecord {
+            pool_id: record.pool_id.clone(),
+            client_id: client.id.clone(),
+            sub: user.sub.clone(),
+            scopes: record.scopes.clone(),
+            auth_time: record.auth_time,
+            origin_jti: record.origin_jti.clone(),
+            expires_at: now + client.token_validity.refresh_token_secs,
+            rotated_at: None,
+        };
+        let mut response = self
+            .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
+            .await?;
+        response.refresh_token = Some(self.store_refresh(&refresh).await?);
+        Ok(response)
+    }
+
+    /// Tokens for a user who just signed in (the implicit flow's answer, and the code
+    /// exchange's).
+    pub async fn user_tokens_for_sign_in(
+        &self,
+        client: &AppClient,
+        user: &User,
+        scopes: &[String],
+        auth_time: UnixTime,
+        nonce: Option<&str>,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let family = RefreshRecord {
+            pool_id: client.pool_id.clone(),
+            client_id: client.id.clone(),
+            sub: user.sub.clone(),
+            scopes: scopes.to_vec(),
+            auth_time,
+            origin_jti: uuid::Uuid::new_v4().to_string(),
+            expires_at: now + client.token_validity.refresh_token_secs,
+            rotated_at: None,
+        };
+        self.user_tokens(client, user, &family, nonce, true, now)
+            .await
+    }
+
+    async fn user_tokens(
+        &self,
+        client: &AppClient,
+        user: &User,
+        family: &RefreshRecord,
+        nonce: Option<&str>,
+        with_at_hash: bool,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let groups = self
+            .store
+            .groups_of_user(&family.pool_id, &user.sub)
+            .await?;
+        let issuer = self.issuer(&family.pool_id);
+        let signed = sign_tokens(
+            &self.keys,
+            &TokenRequest {
+                issuer: &issuer,
+                pool_id: &family.pool_id,
+                client,
+                subject: Some(TokenSubject {
+                    user,
+                    groups: &groups,
+                }),
+                scopes: &family.scopes,
+                auth_time: family.auth_time,
+                origin_jti: &family.origin_jti,
+                nonce,
+                with_at_hash,
+            },
+            now,
+        )
+        .await?;
+        Ok(TokenResponse {
+            access_token: signed.access_token,
+            id_token: signed.id_token,
+            refresh_token: None,
+            token_type: "Bearer".into(),
+            expires_in: signed.expires_in,
+        })
+    }
+
+    async fn store_refresh(&self, record: &RefreshRecord) -> Result<String, OAuthError> {
+        let token = random_token::<32>();
+        let value = serde_json::to_string(record).map_err(OAuthError::server_error)?;
+        self.store
+            .put_ephemeral(REFRESH_KIND, &token_hash(&token), &value, record.expires_at)
+            .await?;
+        Ok(token)
+    }
+
+    async fn active_user(&self, pool_id: &str, sub: &str) -> Result<User, OAuthError> {
+        match self
+            .store
+            .get_user(pool_id, &UserRef::Sub(sub.to_string()))
+            .await?
+        {
+            Some(user) if user.enabled => Ok(user),
+            Some(_) => Err(OAuthError::invalid_grant("The user is disabled.")),
+            None => Err(OAuthError::invalid_grant("The user no longer exists.")),
+        }
+    }
+
+    /// `grant_type=refresh_token`. With rotation on, the answer carries a new refresh
+    /// token; the old one keeps working for the grace period, and presenting it later
+    /// revokes the whole family (it was stolen or replayed).
+    pub async fn refresh(
+        &self,
+        client: &AppClient,
+        refresh_token: &str,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let invalid = || OAuthError::invalid_grant("The refresh token is invalid or expired.");
+        let hash = token_hash(refresh_token);
+        let Some(text) = self.store.get_ephemeral(REFRESH_KIND, &hash, now).await? else {
+            return Err(invalid());
+        };
+        let record: RefreshRecord =
+            serde_json::from_str(&text).map_err(OAuthError::server_error)?;
+        if record.client_id != client.id {
+            return Err(invalid());
+        }
+        if self.is_family_revoked(&record.origin_jti, now).await? {
+            return Err(invalid());
+        }
+        let rotation = client.refresh_rotation;
+        if let Some(rotated_at) = record.rotated_at {
+            if !(rotation.enabled && now <= rotated_at + rotation.grace_period_secs) {
+                self.revoke_family(&record.origin_jti, record.expires_at, now)
+                    .await?;
+                tracing::warn!(client_id = %client.id, "rotated-out refresh token reused: token family revoked");
+                return Err(invalid());
+            }
+        }
+        let user = self.active_user(&record.pool_id, &record.sub).await?;
+        let mut response = self
+            .user_tokens(client, &user, &record, None, false, now)
+            .await?;
+        if rotation.enabled {
+            if record.rotated_at.is_none() {
+                let mut rotated = record.clone();
+                rotated.rotated_at = Some(now);
+                let new_value =
+                    serde_json::to_string(&rotated).map_err(OAuthError::server_error)?;
+                let swapped = self
+                    .store
+                    .replace_ephemeral(
+                        REFRESH_KIND,
+                        &hash,
+                        &text,
+                        &new_value,
+                        record.expires_at,
+                        now,
+                    )
+                    .await?;
+                // Lost a race with a concurrent refresh: that one rotated first; we are
+                // within its grace period by construction.
+                let _ = swapped;
+            }
+            let successor = RefreshRecord {
+                rotated_at: None,
+                ..record
+            };
+            response.refresh_token = Some(self.store_refresh(&successor).await?);
+        }
+        Ok(response)
+    }
+
+    /// `grant_type=client_credentials`: an access token for the client itself, with
+    /// resource-server scopes only.
+    pub async fn client_credentials(
+        &self,
+        client: &AppClient,
+        scope: Option<&str>,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        if !client.is_confidential()
+            || !client
+                .allowed_oauth_flows
+                .contains(&OAuthFlow::ClientCredentials)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "this app client may not use the client_credentials grant",
+            ));
+        }
+        let allowed: Vec<&String> = client
+            .allowed_oauth_scopes
+            .iter()
+            .filter(|s| s.contains('/'))
+            .collect();
+        let scopes: Vec<String> = match scope {
+            Some(s) if !s.trim().is_empty() => parse_scopes(s),
+            _ => allowed.iter().map(|s| s.to_string()).collect(),
+        };
+        if scopes.is_empty() {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "client_credentials needs at least one resource-server scope",
+            ));
+        }
+        if let Some(bad) = scopes.iter().find(|s| !allowed.contains(s)) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {bad} is not a resource-server scope of this app client"),
+            ));
+        }
+        let issuer = self.issuer(&client.pool_id);
+        let origin_jti = uuid::Uuid::new_v4().to_string();
+        let signed = sign_tokens(
+            &self.keys,
+            &TokenRequest {
+                issuer: &issuer,
+                pool_id: &client.pool_id,
+                client,
+                subject: None,
+                scopes: &scopes,
+                auth_time: now,
+                origin_jti: &origin_jti,
+                nonce: None,
+                with_at_hash: false,
+            },
+            now,
+        )
+        .await?;
+        Ok(TokenResponse {
+            access_token: signed.access_token,
+            id_token: None,
+            refresh_token: None,
+            token_type: "Bearer".into(),
+            expires_in: signed.expires_in,
+        })
+    }
+
+    /// RFC 7009: revokes a refresh token and its whole family. Unknown tokens, and tokens
+    /// of other clients, are answered the same (200) and left alone.
+    pub async fn revoke(
+        &self,
+        client: &AppClient,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<(), OAuthError> {
+        let hash = token_hash(token);
+        let Some(text) = self.store.get_ephemeral(REFRESH_KIND, &hash, now).await? else {
+            return Ok(());
+        };
+        let record: RefreshRecord =
+            serde_json::from_str(&text).map_err(OAuthError::server_error)?;
+        if record.client_id != client.id {
+            return Ok(());
+        }
+        self.revoke_family(&record.origin_jti, record.expires_at, now)
+            .await?;
+        self.store.take_ephemeral(REFRESH_KIND, &hash, now).await?;
+        Ok(())
+    }
+
+    /// Marks a family revoked until `until` (when its longest-lived token expires).
+    pub async fn revoke_family(
+        &self,
+        origin_jti: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), OAuthError> {
+        match self
+            .store
+            .put_ephemeral(
+                REVOKED_FAMILY_KIND,
+                origin_jti,
+                &now.to_string(),
+                until.max(now + 1),
+            )
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict(Conflict::Exists)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn is_family_revoked(
+        &self,
+        origin_jti: &str,
+        now: UnixTime,
+    ) -> Result<bool, OAuthError> {
+        Ok(self
+            .store
+            .get_ephemeral(REVOKED_FAMILY_KIND, origin_jti, now)
+            .await?
+            .is_some())
+    }
+}
+
+/// RFC 7636 section 4.6 with RFC 9700 section 4.8.2: a verifier is required when the
+/// request had a challenge, and refused when it had none.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent, but the authorization request had no code_challenge.",
+        )),
+        (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is required.")),
+        (Some(challenge), Some(verifier)) => {
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = pkce_challenge(verifier);
+            if well_formed && constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge.",
+                ))
+            }
+        }
+    }
+}
+
+/// `BASE64URL(SHA256(verifier))` (RFC 7636 section 4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    token_hash(verifier)
+}

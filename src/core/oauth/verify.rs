@@ -1,0 +1,112 @@
+//! Verifying Cognate's own access tokens (userInfo, and later the user-pool API): RS256
+//! only, a `kid` the pool publishes, our issuer, not expired, `token_use` = access, no
+//! `aud` (an ID token is not an access token), and a family that was not revoked.
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::grants::TokenService;
+use super::{ErrorCode, OAuthError};
+use crate::core::ids::is_valid_pool_id;
+use crate::core::UnixTime;
+
+/// Clock skew tolerated between nodes, in seconds.
+pub const LEEWAY_SECS: i64 = 5;
+
+/// The claims of a verified access token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub scope: String,
+    pub origin_jti: String,
+    pub token_use: String,
+    pub iss: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub auth_time: Option<i64>,
+    #[serde(default)]
+    pub aud: Option<Value>,
+}
+
+impl AccessClaims {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+fn invalid(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidToken, description)
+}
+
+/// Verifies an access token; returns the pool id and the claims.
+pub async fn verify_access_token(
+    tokens: &TokenService,
+    token: &str,
+    now: UnixTime,
+) -> Result<(String, AccessClaims), OAuthError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("Malformed token."))?;
+    // Only the algorithm we sign with: refuses `none` and HS256-with-the-public-key.
+    if header.alg != Algorithm::RS256 {
+        return Err(invalid("Unsupported token algorithm."));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| invalid("The token has no key id."))?;
+    // Which pool? From the (not yet verified) issuer; the signature check below then
+    // proves it, since only that pool's keys are tried.
+    let payload = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
+        .ok_or_else(|| invalid("Malformed token."))?;
+    let iss = payload
+        .get("iss")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("The token has no issuer."))?;
+    let pool_id = iss
+        .strip_prefix(&tokens.issuer(""))
+        .filter(|p| is_valid_pool_id(p))
+        .ok_or_else(|| invalid("The token was not issued here."))?
+        .to_string();
+    let mut keys = tokens.keys().pool_keys(&pool_id, now).await?;
+    if keys.public_key(&kid).is_none() {
+        // Perhaps rotated in the last seconds by another node.
+        tokens.keys().invalidate(&pool_id).await;
+        keys = tokens.keys().pool_keys(&pool_id, now).await?;
+    }
+    let jwk = keys
+        .public_key(&kid)
+        .ok_or_else(|| invalid("The token's key is unknown."))?;
+    let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(OAuthError::server_error)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    // Time and audience are checked below against the injected clock and Cognito's
+    // access-token shape.
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[tokens.issuer(&pool_id)]);
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+        .map_err(|_| invalid("The token signature or issuer is invalid."))?
+        .claims;
+    if claims.exp + LEEWAY_SECS <= now {
+        return Err(invalid("The token has expired."));
+    }
+    if claims.token_use != "access" || claims.aud.is_some() {
+        return Err(invalid("This is not an access token."));
+    }
+    if tokens.is_family_revoked(&claims.origin_jti, now).await? {
+        return Err(invalid("The token has been revoked."));
+    }
+    Ok((pool_id, claims))
+}

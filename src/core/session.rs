@@ -1,0 +1,175 @@
+//! Login flows and browser sessions, both kept in the store so any node serves any step.
+//!
+//! A login flow is one attempt to sign in for one authorization request (Ory Kratos'
+//! pattern): it has an id carried by the hosted pages, an expiry, a CSRF token, and the id
+//! of the browser that started it (a cookie), and it is consumed exactly once when the
+//! sign-in completes. A session is what lets a second app client of the same pool sign the
+//! user in without a password; `/logout` ends it.
+
+use serde::{Deserialize, Serialize};
+
+use super::oauth::authorize::AuthorizeRequest;
+use super::oauth::token_hash;
+use super::secrets::{constant_time_eq, random_token};
+use super::storage::{Store, StoreError, StoreResult};
+use super::UnixTime;
+
+pub const FLOW_KIND: &str = "login_flow";
+pub const SESSION_KIND: &str = "session";
+/// How long a login page stays usable.
+pub const FLOW_TTL_SECS: i64 = 3600;
+/// Cognito's hosted-UI session lasts one hour.
+pub const SESSION_TTL_SECS: i64 = 3600;
+
+/// One sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginFlow {
+    pub id: String,
+    pub request: AuthorizeRequest,
+    /// Hash of the browser-binding cookie of the browser that started the flow.
+    pub browser: String,
+    /// Compared with the `_csrf` field of every form.
+    pub csrf: String,
+    pub expires_at: UnixTime,
+    /// A user who signed in with a temporary password and must choose a new one
+    /// (Cognito's NEW_PASSWORD_REQUIRED).
+    #[serde(default)]
+    pub pending_new_password: Option<String>,
+    /// The username typed so far, carried between the sign-in, confirm and reset pages.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+impl LoginFlow {
+    /// Whether a form submission belongs to this flow: same browser, right CSRF token.
+    pub fn accepts(&self, browser_cookie: Option<&str>, csrf: &str) -> bool {
+        let same_browser = browser_cookie
+            .map(|b| constant_time_eq(token_hash(b).as_bytes(), self.browser.as_bytes()))
+            .unwrap_or(false);
+        same_browser && constant_time_eq(self.csrf.as_bytes(), csrf.as_bytes())
+    }
+
+    pub fn belongs_to(&self, browser_cookie: Option<&str>) -> bool {
+        browser_cookie
+            .map(|b| constant_time_eq(token_hash(b).as_bytes(), self.browser.as_bytes()))
+            .unwrap_or(false)
+    }
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub pool_id: String,
+    pub sub: String,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// Flows and sessions on top of the store's expiring values.
+#[derive(Clone)]
+pub struct Sessions {
+    store: std::sync::Arc<dyn Store>,
+}
+
+impl Sessions {
+    pub fn new(store: std::sync::Arc<dyn Store>) -> Self {
+        Sessions { store }
+    }
+
+    pub async fn start_flow(
+        &self,
+        request: AuthorizeRequest,
+        browser_cookie: &str,
+        now: UnixTime,
+    ) -> StoreResult<LoginFlow> {
+        let flow = LoginFlow {
+            id: random_token::<24>(),
+            username: request.login_hint.clone(),
+            request,
+            browser: token_hash(browser_cookie),
+            csrf: random_token::<24>(),
+            expires_at: now + FLOW_TTL_SECS,
+            pending_new_password: None,
+        };
+        let value = to_json(&flow)?;
+        self.store
+            .put_ephemeral(FLOW_KIND, &flow.id, &value, flow.expires_at)
+            .await?;
+        Ok(flow)
+    }
+
+    pub async fn flow(&self, id: &str, now: UnixTime) -> StoreResult<Option<LoginFlow>> {
+        match self.store.get_ephemeral(FLOW_KIND, id, now).await? {
+            Some(text) => Ok(from_json(&text).ok()),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves changes to a live flow (username typed, pending new password). Last write
+    /// wins; a flow is driven by one browser.
+    pub async fn save_flow(&self, flow: &LoginFlow, now: UnixTime) -> StoreResult<bool> {
+        let Some(current) = self.store.get_ephemeral(FLOW_KIND, &flow.id, now).await? else {
+            return Ok(false);
+        };
+        let value = to_json(flow)?;
+        self.store
+            .replace_ephemeral(FLOW_KIND, &flow.id, &current, &value, flow.expires_at, now)
+            .await
+    }
+
+    /// Consumes a flow: exactly one caller gets it (a double-submitted form signs in once).
+    pub async fn finish_flow(&self, id: &str, now: UnixTime) -> StoreResult<Option<LoginFlow>> {
+        match self.store.take_ephemeral(FLOW_KIND, id, now).await? {
+            Some(text) => Ok(from_json(&text).ok()),
+            None => Ok(None),
+        }
+    }
+
+    /// Creates a session; returns the opaque id for the cookie.
+    pub async fn start_session(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        auth_time: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<String> {
+        let id = random_token::<32>();
+        let session = Session {
+            pool_id: pool_id.to_string(),
+            sub: sub.to_string(),
+            auth_time,
+            expires_at: now + SESSION_TTL_SECS,
+        };
+        let value = to_json(&session)?;
+        self.store
+            .put_ephemeral(SESSION_KIND, &token_hash(&id), &value, session.expires_at)
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn session(&self, id: &str, now: UnixTime) -> StoreResult<Option<Session>> {
+        match self
+            .store
+            .get_ephemeral(SESSION_KIND, &token_hash(id), now)
+            .await?
+        {
+            Some(text) => Ok(from_json(&text).ok()),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn end_session(&self, id: &str) -> StoreResult<()> {
+        self.store
+            .delete_ephemeral(SESSION_KIND, &token_hash(id))
+            .await
+            .map(|_| ())
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(text)
+}

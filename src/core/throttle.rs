@@ -1,0 +1,428 @@
+//! Brute-force protection of password sign-in.
+//!
+//! Failures are counted in the shared store (so every node sees them), in fixed
+//! [`WINDOW_SECS`] windows, under two keys:
+//! - per **account**: the login as typed, normalized ([`login_key`]). Unknown logins are
+//!   counted exactly like known ones, so a lock (or a delay) reveals nothing about who
+//!   exists. From [`DELAY_FROM_FAILURES`] failures each attempt waits
+//!   [`DELAY_PER_FAILURE`] per failure beyond the fourth (at most [`MAX_DELAY`]); at
+//!   [`ACCOUNT_LOCK_FAILURES`] the account is locked until its window ends.
+//! - per **account and address**: locked at [`PAIR_LOCK_FAILURES`], so one attacking
+//!   address is stopped on that account long before the account itself locks, while the
+//!   real user, from another address, is only slowed down. IPv6 addresses count per /64
+//!   (one subscriber's prefix).
+//!
+//! There is deliberately no per-address lock: users behind one NAT would lock each other
+//! out. Spreading guesses over many addresses still meets the account lock.
+//!
+//! Counter keys are `bf:acct:<pool>:<key>:` and `bf:pair:<pool>:<key>:<address>`, with
+//! the pool, key and address percent-escaped (no `:` survives), so a `:` in a username
+//! cannot collide with another key and the trailing `:` makes each account's prefix its
+//! own. A key whose escaped form exceeds [`MAX_ESCAPED_KEY`] bytes is stored as `#` and
+//! its hash.
+//!
+//! The edge calls [`Throttle::check`] before verifying a password (refusing a locked
+//! attempt without verifying, and waiting out the delay), then
+//! [`Throttle::record_failure`] or [`Throttle::record_success`].
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::directory::{normalize_email, normalize_username};
+use super::model::UserPool;
+use super::oauth::token_hash;
+use super::storage::{Store, StoreError};
+use super::UnixTime;
+
+/// Length of a counting window (15 minutes); a lock lasts until its window ends.
+pub const WINDOW_SECS: i64 = 15 * 60;
+/// Failures of one account from which each attempt is delayed.
+pub const DELAY_FROM_FAILURES: i64 = 5;
+/// Delay per failure beyond `DELAY_FROM_FAILURES - 1`.
+pub const DELAY_PER_FAILURE: Duration = Duration::from_secs(1);
+/// The longest delay.
+pub const MAX_DELAY: Duration = Duration::from_secs(5);
+/// Failures of one account (from any addresses) that lock it.
+pub const ACCOUNT_LOCK_FAILURES: i64 = 20;
+/// Failures of one account from one address that lock that address out of it.
+pub const PAIR_LOCK_FAILURES: i64 = 10;
+/// Escaped keys longer than this are hashed.
+pub const MAX_ESCAPED_KEY: usize = 512;
+/// At most this many counters are read by [`Throttle::list_locked`].
+const LIST_LIMIT: u32 = 10_000;
+
+/// The key a sign-in attempt is counted under: the login as typed, normalized as the
+/// directory would look it up (an email address case-folded as an email, anything else as
+/// the pool's usernames). An account reachable by several identifiers (username, email
+/// alias) has one count per identifier.
+pub fn login_key(pool: &UserPool, typed: &str) -> String {
+    let typed = typed.trim();
+    if typed.contains('@') {
+        normalize_email(typed)
+    } else {
+        normalize_username(pool, typed)
+    }
+}
+
+/// What to do with a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go ahead, after waiting `delay` (zero when there were few failures).
+    Allow { delay: Duration },
+    /// Refuse without checking the password, until `until` (seconds since the epoch).
+    Locked { until: UnixTime },
+}
+
+/// A lock in force, for `cognate users lockouts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockout {
+    /// The login key (`#<hash>` for a very long one).
+    pub login_key: String,
+    /// `None` for an account lock; the address (or IPv6 /64) for an account-and-address
+    /// lock.
+    pub address: Option<String>,
+    pub failures: i64,
+    pub until: UnixTime,
+}
+
+/// Sign-in failure counting. Cheap to clone.
+#[derive(Clone)]
+pub struct Throttle {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").finish()
+    }
+}
+
+impl Throttle {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Throttle { store }
+    }
+
+    /// Whether an attempt on `login_key` from `ip` may go ahead, and after what delay.
+    pub async fn check(
+        &self,
+        pool_id: &str,
+        login_key: &str,
+        ip: IpAddr,
+        now: UnixTime,
+    ) -> Result<Verdict, StoreError> {
+        let account = self.store.get_counter(&account_key(pool_id, login_key), now).await?;
+        if let Some((failures, until)) = account {
+            if failures >= ACCOUNT_LOCK_FAILURES {
+                return Ok(Verdict::Locked { until });
+            }
+        }
+        let pair = self.store.get_counter(&pair_key(pool_id, login_key, ip), now).await?;
+        if let Some((failures, until)) = pair {
+            if failures >= PAIR_LOCK_FAILURES {
+                return Ok(Verdict::Locked { until });
+            }
+        }
+        Ok(Verdict::Allow {
+            delay: delay_for(account.map_or(0, |(failures, _)| failures)),
+        })
+    }
+
+    /// Counts a failed attempt (wrong password or unknown login alike).
+    pub async fn record_failure(
+        &self,
+        pool_id: &str,
+        login_key: &str,
+        ip: IpAddr,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let window_end = now + WINDOW_SECS;
+        self.store
+            .increment_counter(&account_key(pool_id, login_key), window_end, now)
+            .await?;
+        self.store
+            .increment_counter(&pair_key(pool_id, login_key, ip), window_end, now)
+            .await?;
+        Ok(())
+    }
+
+    /// A successful sign-in clears the account's count and that address's count; other
+    /// addresses' locks on the account stay.
+    pub async fn record_success(
+        &self,
+        pool_id: &str,
+        login_key: &str,
+        ip: IpAddr,
+    ) -> Result<(), StoreError> {
+        self.store
+            .delete_counters(&account_key(pool_id, login_key))
+            .await?;
+        self.store
+            .delete_counters(&pair_key(pool_id, login_key, ip))
+            .await?;
+        Ok(())
+    }
+
+    /// The locks in force in a pool (account locks and account-and-address locks), by key.
+    pub async fn list_locked(
+        &self,
+        pool_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<Lockout>, StoreError> {
+        let mut out = Vec::new();
+        let prefix = format!("bf:acct:{}:", escape(pool_id));
+        for (key, failures, until) in self.store.list_counters(&prefix, now, LIST_LIMIT).await? {
+            if failures < ACCOUNT_LOCK_FAILURES {
+                continue;
+            }
+            let Some(rest) = key.strip_prefix(&prefix).and_then(|r| r.strip_suffix(':')) else {
+                continue;
+            };
+            out.push(Lockout {
+                login_key: unescape(rest),
+                address: None,
+                failures,
+                until,
+            });
+        }
+        let prefix = format!("bf:pair:{}:", escape(pool_id));
+        for (key, failures, until) in self.store.list_counters(&prefix, now, LIST_LIMIT).await? {
+            if failures < PAIR_LOCK_FAILURES {
+                continue;
+            }
+            let Some((login, address)) = key.strip_prefix(&prefix).and_then(|r| r.split_once(':'))
+            else {
+                continue;
+            };
+            out.push(Lockout {
+                login_key: unescape(login),
+                address: Some(unescape(address)),
+                failures,
+                until,
+            });
+        }
+        out.sort_by(|a, b| (&a.login_key, &a.address).cmp(&(&b.login_key, &b.address)));
+        Ok(out)
+    }
+
+    /// Clears every count of `login_key` (the account's and each address's); returns how
+    /// many counters were removed.
+    pub async fn unlock(&self, pool_id: &str, login_key: &str) -> Result<u64, StoreError> {
+        let account = self
+            .store
+            .delete_counters(&account_key(pool_id, login_key))
+            .await?;
+        let pairs = self
+            .store
+            .delete_counters(&pair_prefix(pool_id, login_key))
+            .await?;
+        Ok(account + pairs)
+    }
+}
+
+/// The delay before an attempt on an account with `failures` failures in its window.
+pub fn delay_for(failures: i64) -> Duration {
+    if failures < DELAY_FROM_FAILURES {
+        return Duration::ZERO;
+    }
+    let beyond = u32::try_from(failures - (DELAY_FROM_FAILURES - 1)).unwrap_or(u32::MAX);
+    DELAY_PER_FAILURE.saturating_mul(beyond).min(MAX_DELAY)
+}
+
+fn account_key(pool_id: &str, login_key: &str) -> String {
+    format!("bf:acct:{}:{}:", escape(pool_id), escape_key(login_key))
+}
+
+fn pair_prefix(pool_id: &str, login_key: &str) -> String {
+    format!("bf:pair:{}:{}:", escape(pool_id), escape_key(login_key))
+}
+
+fn pair_key(pool_id: &str, login_key: &str, ip: IpAddr) -> String {
+    format!("{}{}", pair_prefix(pool_id, login_key), escape(&address_key(ip)))
+}
+
+/// An address as counted: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
+fn address_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+    }
+}
+
+/// Percent-escapes every byte but `A-Z a-z 0-9 . _ @ + -`.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// [`escape`], or `#<hash>` when the result would be too long.
+fn escape_key(text: &str) -> String {
+    let escaped = escape(text);
+    if escaped.len() <= MAX_ESCAPED_KEY {
+        escaped
+    } else {
+        format!("#{}", token_hash(text))
+    }
+}
+
+fn unescape(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                // Two hex digits make at most 255.
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    async fn throttle() -> (tempfile::TempDir, Throttle) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        (dir, Throttle::new(Arc::new(store)))
+    }
+
+    const POOL: &str = "us-east-1_Test";
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn delays_grow_then_cap() {
+        assert_eq!(delay_for(0), Duration::ZERO);
+        assert_eq!(delay_for(4), Duration::ZERO);
+        assert_eq!(delay_for(5), Duration::from_secs(1));
+        assert_eq!(delay_for(7), Duration::from_secs(3));
+        assert_eq!(delay_for(9), Duration::from_secs(5));
+        assert_eq!(delay_for(19), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn keys_escape_colons_and_round_trip() {
+        assert_ne!(account_key(POOL, "a:b"), account_key(POOL, "a%3Ab"));
+        assert!(!escape("a:b").contains(':'));
+        assert_eq!(unescape(&escape("ünï:cödé %")), "ünï:cödé %");
+        // One account's prefix never covers another's ("al" vs "alice").
+        assert!(!account_key(POOL, "alice").starts_with(&account_key(POOL, "al")));
+        assert!(!pair_key(POOL, "alice", ip("1.2.3.4")).starts_with(&pair_prefix(POOL, "al")));
+        let long = "x".repeat(1000);
+        assert!(escape_key(&long).starts_with('#'));
+        assert_eq!(
+            address_key(ip("2001:db8:1:2:3:4:5:6")),
+            address_key(ip("2001:db8:1:2:ffff::1"))
+        );
+        assert_eq!(address_key(ip("::ffff:10.0.0.1")), "10.0.0.1");
+    }
+
+    #[tokio::test]
+    async fn account_and_pair_locks() {
+        let (_dir, t) = throttle().await;
+        let now = 1_000_000;
+        let (attacker, user) = (ip("203.0.113.9"), ip("198.51.100.7"));
+        for i in 0..PAIR_LOCK_FAILURES {
+            let verdict = t.check(POOL, "alice", attacker, now + i).await.unwrap();
+            assert!(matches!(verdict, Verdict::Allow { .. }), "attempt {i}");
+            t.record_failure(POOL, "alice", attacker, now + i).await.unwrap();
+        }
+        // The attacking address is locked out of alice until the window ends...
+        assert_eq!(
+            t.check(POOL, "alice", attacker, now + 20).await.unwrap(),
+            Verdict::Locked {
+                until: now + WINDOW_SECS
+            }
+        );
+        // ...while alice herself, elsewhere, is only slowed down.
+        assert_eq!(
+            t.check(POOL, "alice", user, now + 20).await.unwrap(),
+            Verdict::Allow {
+                delay: MAX_DELAY
+            }
+        );
+        // Other accounts from the attacking address are untouched (no per-address lock).
+        assert_eq!(
+            t.check(POOL, "bob", attacker, now + 20).await.unwrap(),
+            Verdict::Allow {
+                delay: Duration::ZERO
+            }
+        );
+        // Ten more failures from other addresses lock the account for everyone.
+        for i in 0..(ACCOUNT_LOCK_FAILURES - PAIR_LOCK_FAILURES) {
+            let from = IpAddr::from([192, 0, 2, u8::try_from(i).unwrap()]);
+            t.record_failure(POOL, "alice", from, now + 30).await.unwrap();
+        }
+        assert!(matches!(
+            t.check(POOL, "alice", user, now + 40).await.unwrap(),
+            Verdict::Locked { .. }
+        ));
+        let locks = t.list_locked(POOL, now + 40).await.unwrap();
+        assert_eq!(locks.len(), 2, "{locks:?}");
+        assert_eq!(locks[0].login_key, "alice");
+        assert_eq!(locks[0].address, None);
+        assert_eq!(locks[1].address.as_deref(), Some("203.0.113.9"));
+        // The window ends: everything is allowed again.
+        assert_eq!(
+            t.check(POOL, "alice", attacker, now + WINDOW_SECS).await.unwrap(),
+            Verdict::Allow {
+                delay: Duration::ZERO
+            }
+        );
+        // Unlock clears the account and every address's count.
+        assert_eq!(t.unlock(POOL, "alice").await.unwrap(), 12);
+        assert!(t.list_locked(POOL, now + 40).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn success_clears_the_account_and_that_address() {
+        let (_dir, t) = throttle().await;
+        let now = 5_000;
+        let (a, b) = (ip("203.0.113.9"), ip("198.51.100.7"));
+        for _ in 0..PAIR_LOCK_FAILURES {
+            t.record_failure(POOL, "a:b", a, now).await.unwrap();
+        }
+        for _ in 0..3 {
+            t.record_failure(POOL, "a:b", b, now).await.unwrap();
+            // A user "a" is not touched by "a:b"'s counts.
+            t.record_failure(POOL, "a", b, now).await.unwrap();
+        }
+        t.record_success(POOL, "a:b", b).await.unwrap();
+        assert_eq!(
+            t.check(POOL, "a:b", b, now).await.unwrap(),
+            Verdict::Allow {
+                delay: Duration::ZERO
+            }
+        );
+        // The attacking address stays locked out.
+        assert!(matches!(
+            t.check(POOL, "a:b", a, now).await.unwrap(),
+            Verdict::Locked { .. }
+        ));
+        let a_count = t.store.get_counter(&account_key(POOL, "a"), now).await.unwrap();
+        assert_eq!(a_count.map(|c| c.0), Some(3));
+    }
+}

@@ -1,0 +1,386 @@
+//! A real headless Chromium driven over WebDriver (fantoccini + Debian's chromedriver).
+//!
+//! The harness starts Chromium itself (its own profile, TMPDIR and XDG dirs in a per-test
+//! run dir, `--remote-debugging-port=0`), reads the DevTools port from
+//! `<profile>/DevToolsActivePort`, starts `chromedriver --port=0`, reads the port it
+//! chose from its log, and attaches with `goog:chromeOptions.debuggerAddress`. Owning
+//! the browser process (instead of letting chromedriver launch it) means dropping the
+//! harness kills and reaps everything: both run in their own process group, killed as a
+//! group, and die with the test process (`PR_SET_PDEATHSIG`) if it is killed.
+//!
+//! The run dir lives under Cargo's target tmp dir. It is removed when the test passes
+//! (unless `COGNATE_KEEP_BROWSER_RUNS` is set) and kept when it panics, with
+//! `failure.png` (a screenshot taken while unwinding) and both processes' logs.
+//!
+//! When Chromium or chromedriver is missing the harness prints a NOT RUN banner and
+//! [`Browser::start`] returns `None`, so the test passes on a machine without them; with
+//! `CI=true` it panics instead (CI installs them, see `.ci/run`).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A running headless Chromium with a WebDriver session attached.
+pub struct Browser {
+    /// The WebDriver session; use it for anything the helpers below lack.
+    pub client: Client,
+    run_dir: PathBuf,
+    session_id: String,
+    driver_port: u16,
+    chromium: Child,
+    driver: Child,
+}
+
+impl Browser {
+    /// Starts Chromium and chromedriver for the test `name`, or returns `None` (after a
+    /// loud banner) when they are not installed and `CI` is not `true`.
+    pub async fn start(name: &str) -> Option<Browser> {
+        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+            .into_iter()
+            .filter(|p| !Path::new(p).exists())
+            .collect();
+        if !missing.is_empty() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("browser tests need {missing:?}: apt-get install -y chromium chromium-driver");
+            }
+            eprintln!(
+                "\n==== NOT RUN: browser tests (install chromium chromium-driver) ====\n\
+                 ==== {name}: missing {missing:?} ====\n"
+            );
+            return None;
+        }
+        match Self::try_start(name).await {
+            Ok(browser) => Some(browser),
+            Err(e) => panic!("the browser did not start: {e}"),
+        }
+    }
+
+    async fn try_start(name: &str) -> Result<Browser, String> {
+        let run_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("browser")
+            .join(format!("{name}-{}", super::process::unique()));
+        let profile = run_dir.join("profile");
+        for dir in ["profile", "tmp", "xdg-config", "xdg-cache"] {
+            std::fs::create_dir_all(run_dir.join(dir)).map_err(|e| e.to_string())?;
+        }
+        let log = |file: &str| -> Result<Stdio, String> {
+            std::fs::File::create(run_dir.join(file))
+                .map(Stdio::from)
+                .map_err(|e| e.to_string())
+        };
+
+        let mut cmd = Command::new(CHROMIUM);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--password-store=basic",
+            "--hide-scrollbars",
+            "--window-size=1280,800",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .env("TMPDIR", run_dir.join("tmp"))
+        .env("XDG_CONFIG_HOME", run_dir.join("xdg-config"))
+        .env("XDG_CACHE_HOME", run_dir.join("xdg-cache"))
+        .stdin(Stdio::null())
+        .stdout(log("chromium.log")?)
+        .stderr(log("chromium.log")?);
+        let mut chromium = spawn_owned(&mut cmd).map_err(|e| format!("chromium: {e}"))?;
+
+        let devtools = match wait_for(Duration::from_secs(30), || {
+            if let Ok(Some(status)) = chromium.try_wait() {
+                return Some(Err(format!("chromium exited with {status}")));
+            }
+            let text = std::fs::read_to_string(profile.join("DevToolsActivePort")).ok()?;
+            let port: u16 = text.lines().next()?.trim().parse().ok()?;
+            Some(Ok(port))
+        })
+        .await
+        {
+            Some(Ok(port)) => port,
+            other => {
+                kill_group(&mut chromium);
+                let why = match other {
+                    Some(Err(e)) => e,
+                    _ => "no DevToolsActivePort within 30 s".into(),
+                };
+                return Err(format!("{why}; log in {}", run_dir.display()));
+            }
+        };
+
+        let mut cmd = Command::new(CHROMEDRIVER);
+        cmd.arg("--port=0")
+            .env("TMPDIR", run_dir.join("tmp"))
+            .stdin(Stdio::null())
+            .stdout(log("chromedriver.log")?)
+            .stderr(log("chromedriver.log")?);
+        let mut driver = match spawn_owned(&mut cmd) {
+            Ok(child) => child,
+            Err(e) => {
+                kill_group(&mut chromium);
+                return Err(format!("chromedriver: {e}"));
+            }
+        };
+        // "ChromeDriver was started successfully on port 41715."
+        let driver_port = wait_for(Duration::from_secs(30), || {
+            if let Ok(Some(_)) = driver.try_wait() {
+                return Some(None);
+            }
+            let text = std::fs::read_to_string(run_dir.join("chromedriver.log")).ok()?;
+            let rest = text.split("started successfully on port ").nth(1)?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u16>().ok().map(Some)
+        })
+        .await
+        .flatten();
+        let Some(driver_port) = driver_port else {
+            kill_group(&mut chromium);
+            kill_group(&mut driver);
+            return Err(format!(
+                "chromedriver did not start; log in {}",
+                run_dir.display()
+            ));
+        };
+
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "debuggerAddress": format!("127.0.0.1:{devtools}") }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let connected = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await;
+        let client = match connected {
+            Ok(client) => client,
+            Err(e) => {
+                kill_group(&mut chromium);
+                kill_group(&mut driver);
+                return Err(format!("webdriver session: {e}"));
+            }
+        };
+        let session_id = client
+            .session_id()
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Ok(Browser {
+            client,
+            run_dir,
+            session_id,
+            driver_port,
+            chromium,
+            driver,
+        })
+    }
+
+    /// The per-test run dir (profile, logs, screenshots).
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// Opens `url` and waits for the page load.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
+    }
+
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("title")
+    }
+
+    /// Resizes the window so the page's viewport is `width` x `height` CSS pixels (the
+    /// window's own frame is measured and added).
+    pub async fn set_size(&self, width: u32, height: u32) {
+        let resize = |w: u32, h: u32| async move {
+            self.client
+                .set_window_size(w, h)
+                .await
+                .unwrap_or_else(|e| panic!("resize to {w}x{h}: {e}"));
+        };
+        resize(width, height).await;
+        let (inner_w, inner_h) = self.viewport().await;
+        let frame = |outer: u32, inner: u64| outer.saturating_sub(inner as u32);
+        let (dw, dh) = (frame(width, inner_w), frame(height, inner_h));
+        if dw > 0 || dh > 0 {
+            resize(width + dw, height + dh).await;
+        }
+    }
+
+    /// The viewport's width and height in CSS pixels, as the page sees them.
+    pub async fn viewport(&self) -> (u64, u64) {
+        let v = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("viewport");
+        (
+            v[0].as_u64().unwrap_or_default(),
+            v[1].as_u64().unwrap_or_default(),
+        )
+    }
+
+    /// Saves a PNG of the viewport to `path`.
+    pub async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Types `text` into the element matching the CSS `selector`.
+    pub async fn fill(&self, selector: &str, text: &str) {
+        let el = self.find(selector).await;
+        el.clear().await.ok();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {selector}: {e}"));
+    }
+
+    /// Clicks the element matching `selector` (a submit button submits its form).
+    pub async fn click(&self, selector: &str) {
+        self.find(selector)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+    }
+
+    /// The visible text of the element matching `selector`.
+    pub async fn text(&self, selector: &str) -> String {
+        self.find(selector)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("text of {selector}: {e}"))
+    }
+
+    /// Waits (up to the session's implicit wait) for `selector` and returns it.
+    pub async fn find(&self, selector: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no element {selector}: {e}"))
+    }
+
+    /// Takes a screenshot without the async runtime (usable while unwinding): asks
+    /// chromedriver over a plain blocking HTTP/1.1 request.
+    fn screenshot_blocking(&self, path: &Path) -> Result<(), String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.driver_port)).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .map_err(|e| e.to_string())?;
+        write!(
+            stream,
+            "GET /session/{}/screenshot HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.session_id, self.driver_port
+        )
+        .map_err(|e| e.to_string())?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&response);
+        // The body is `{"value":"<base64 PNG>"}`; find it without caring about framing.
+        let start = text.find("{\"value\"").ok_or("no JSON body")?;
+        let end = text.rfind('}').ok_or("no JSON body")?;
+        let body: serde_json::Value =
+            serde_json::from_str(&text[start..=end]).map_err(|e| e.to_string())?;
+        let b64 = body["value"].as_str().ok_or("no screenshot in the answer")?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| e.to_string())?;
+        std::fs::write(path, png).map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let failed = std::thread::panicking();
+        if failed {
+            let shot = self.run_dir.join("failure.png");
+            match self.screenshot_blocking(&shot) {
+                Ok(()) => eprintln!("browser test failed: screenshot {}", shot.display()),
+                Err(e) => eprintln!("browser test failed: no screenshot ({e})"),
+            }
+        }
+        kill_group(&mut self.chromium);
+        kill_group(&mut self.driver);
+        if failed || std::env::var_os("COGNATE_KEEP_BROWSER_RUNS").is_some() {
+            eprintln!("browser run dir kept: {}", self.run_dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.run_dir);
+        }
+    }
+}
+
+/// Spawns `cmd` as the leader of a new process group, set to be killed if the test
+/// process dies (`PR_SET_PDEATHSIG`, prctl(2)).
+fn spawn_owned(cmd: &mut Command) -> std::io::Result<Child> {
+    unsafe extern "C" {
+        fn prctl(option: i32, ...) -> i32;
+    }
+    const PR_SET_PDEATHSIG: i32 = 1;
+    const SIGKILL: i32 = 9;
+    cmd.process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if prctl(PR_SET_PDEATHSIG, SIGKILL as std::ffi::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
+}
+
+/// Kills the process group led by `child` (the browser's renderer and GPU processes
+/// with it) and reaps the leader.
+fn kill_group(child: &mut Child) {
+    unsafe extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with the negative id of a group this harness created.
+        unsafe {
+            kill(-pid, 9);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Polls `check` every 50 ms until it returns `Some` or `timeout` passes.
+async fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
