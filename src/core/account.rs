@@ -141,8 +141,12 @@ impl From<DirectoryError> for AccountError {
     fn from(e: DirectoryError) -> Self {
         use DirectoryError as D;
         match e {
-            D::PoolNotFound(id) => AccountError::ResourceNotFound(format!("User pool {id} does not exist.")),
-            D::GroupNotFound(name) => AccountError::ResourceNotFound(format!("Group {name} does not exist.")),
+            D::PoolNotFound(id) => {
+                AccountError::ResourceNotFound(format!("User pool {id} does not exist."))
+            }
+            D::GroupNotFound(name) => {
+                AccountError::ResourceNotFound(format!("Group {name} does not exist."))
+            }
             D::UserNotFound => AccountError::UserNotFound,
             D::Conflict(Conflict::Username | Conflict::Exists) => AccountError::UsernameExists,
             D::Conflict(_) => AccountError::AliasExists,
@@ -333,8 +337,15 @@ impl AccountService {
         let id = code_id(pool, &user.sub);
         let code = generate_code();
         let sent = async {
-            self.issue_code(SIGNUP_CODE_KIND, &id, &code, Some(&email), SIGNUP_CODE_VALIDITY_SECS, now)
-                .await?;
+            self.issue_code(
+                SIGNUP_CODE_KIND,
+                &id,
+                &code,
+                Some(&email),
+                SIGNUP_CODE_VALIDITY_SECS,
+                now,
+            )
+            .await?;
             let mail = code_mail(CodePurpose::Verification, &email, &code, lang);
             self.mail
                 .for_user_pool(pool)
@@ -388,7 +399,9 @@ impl AccountService {
                     u.status = UserStatus::Confirmed;
                 }
                 let current = u.attribute("email").map(normalize_email);
-                if current.is_some() && current == stored.destination.as_deref().map(normalize_email) {
+                if current.is_some()
+                    && current == stored.destination.as_deref().map(normalize_email)
+                {
                     u.attributes
                         .insert("email_verified".to_string(), "true".to_string());
                 }
@@ -421,7 +434,10 @@ impl AccountService {
             return self.simulated_delivery(pool, login).await;
         };
         if user.status != UserStatus::Unconfirmed {
-            return Err(AccountError::param("username", "User is already confirmed."));
+            return Err(AccountError::param(
+                "username",
+                "User is already confirmed.",
+            ));
         }
         let Some(email) = verifiable_email(pool, &user) else {
             return Err(AccountError::param(
@@ -432,8 +448,15 @@ impl AccountService {
         self.count_send("signup-sub", pool, &user.sub, now).await?;
         let code = generate_code();
         let id = code_id(pool, &user.sub);
-        self.issue_code(SIGNUP_CODE_KIND, &id, &code, Some(&email), SIGNUP_CODE_VALIDITY_SECS, now)
-            .await?;
+        self.issue_code(
+            SIGNUP_CODE_KIND,
+            &id,
+            &code,
+            Some(&email),
+            SIGNUP_CODE_VALIDITY_SECS,
+            now,
+        )
+        .await?;
         let mail = code_mail(CodePurpose::Verification, &email, &code, lang);
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             tracing::error!(pool = %pool.id, error = %e, "confirmation code not sent");
@@ -484,8 +507,15 @@ impl AccountService {
         });
         let Some((user, email)) = target else {
             let decoy = random_token::<32>();
-            self.issue_code(RESET_CODE_KIND, &decoy_id(pool, login), &decoy, None, RESET_CODE_VALIDITY_SECS, now)
-                .await?;
+            self.issue_code(
+                RESET_CODE_KIND,
+                &decoy_id(pool, login),
+                &decoy,
+                None,
+                RESET_CODE_VALIDITY_SECS,
+                now,
+            )
+            .await?;
             return self.simulated_delivery(pool, login).await;
         };
         let code = generate_code();
@@ -572,10 +602,7 @@ impl AccountService {
                 user.status
             )));
         }
-        if user
-            .temporary_password_expires_at
-            .is_some_and(|t| t <= now)
-        {
+        if user.temporary_password_expires_at.is_some_and(|t| t <= now) {
             return Err(DirectoryError::TemporaryPasswordExpired.into());
         }
         Ok(self
@@ -703,7 +730,11 @@ impl AccountService {
 
     /// The destination shown when there is no one to mail: the typed login masked when it
     /// is an email address, else a stable made-up mask.
-    async fn simulated_delivery(&self, pool: &UserPool, login: &str) -> AccountResult<CodeDelivery> {
+    async fn simulated_delivery(
+        &self,
+        pool: &UserPool,
+        login: &str,
+    ) -> AccountResult<CodeDelivery> {
         if super::attributes::validate_email(login).is_ok() {
             return Ok(CodeDelivery::email(login));
         }
@@ -757,7 +788,10 @@ impl AccountService {
 /// The email address a sign-up confirmation code goes to: the user's email, when the pool
 /// verifies email automatically.
 fn verifiable_email(pool: &UserPool, user: &User) -> Option<String> {
-    if !pool.auto_verified_attributes.contains(&AliasAttribute::Email) {
+    if !pool
+        .auto_verified_attributes
+        .contains(&AliasAttribute::Email)
+    {
         return None;
     }
     user.attribute("email").map(str::to_string)
@@ -800,6 +834,9 @@ mod tests {
         assert_eq!(e.cognito_type(), "NotAuthorizedException");
         assert_eq!(e.to_string(), "User is disabled.");
         let e = AccountError::param("email", "must be an email address");
-        assert_eq!(e.to_string(), "Invalid value for email: must be an email address");
+        assert_eq!(
+            e.to_string(),
+            "Invalid value for email: must be an email address"
+        );
     }
 }

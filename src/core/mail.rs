@@ -333,7 +333,10 @@ impl fmt::Debug for MailRouter {
         f.debug_struct("MailRouter")
             .field("development", &self.default.is_development())
             .field("per_pool", &self.per_pool.keys().collect::<Vec<_>>())
-            .field("per_pool_name", &self.per_pool_name.keys().collect::<Vec<_>>())
+            .field(
+                "per_pool_name",
+                &self.per_pool_name.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -350,10 +353,7 @@ impl MailRouter {
 
     /// The sender of a pool, by id.
     pub fn for_pool(&self, pool_id: &str) -> Arc<dyn Mailer> {
-        self.per_pool
-            .get(pool_id)
-            .unwrap_or(&self.default)
-            .clone()
+        self.per_pool.get(pool_id).unwrap_or(&self.default).clone()
     }
 
     /// The sender of a pool, by id, or for a config-owned pool declared without an id, by
@@ -432,7 +432,12 @@ mod tests {
         let en = code_mail(CodePurpose::Verification, "a@example.com", "123456", "en");
         assert_eq!(en.subject, "Your verification code");
         assert!(en.text.contains("123456"));
-        let fr = code_mail(CodePurpose::PasswordReset, "a@example.com", "654321", "fr-CA");
+        let fr = code_mail(
+            CodePurpose::PasswordReset,
+            "a@example.com",
+            "654321",
+            "fr-CA",
+        );
         assert_eq!(fr.subject, "Votre code de réinitialisation du mot de passe");
         assert!(fr.text.contains("654321"));
         let other = code_mail(CodePurpose::PasswordReset, "a@example.com", "1", "de");
@@ -449,7 +454,10 @@ mod tests {
         let err = SmtpMailer::from_url(&url, "a@example.com").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert_eq!(
-            redact("auth failed for hunter%21 / hunter!", Some(&SecretString::new("hunter%21"))),
+            redact(
+                "auth failed for hunter%21 / hunter!",
+                Some(&SecretString::new("hunter%21"))
+            ),
             "auth failed for <redacted> / <redacted>"
         );
         let ok = SmtpMailer::from_url(

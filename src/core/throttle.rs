@@ -111,13 +111,19 @@ impl Throttle {
         ip: IpAddr,
         now: UnixTime,
     ) -> Result<Verdict, StoreError> {
-        let account = self.store.get_counter(&account_key(pool_id, login_key), now).await?;
+        let account = self
+            .store
+            .get_counter(&account_key(pool_id, login_key), now)
+            .await?;
         if let Some((failures, until)) = account {
             if failures >= ACCOUNT_LOCK_FAILURES {
                 return Ok(Verdict::Locked { until });
             }
         }
-        let pair = self.store.get_counter(&pair_key(pool_id, login_key, ip), now).await?;
+        let pair = self
+            .store
+            .get_counter(&pair_key(pool_id, login_key, ip), now)
+            .await?;
         if let Some((failures, until)) = pair {
             if failures >= PAIR_LOCK_FAILURES {
                 return Ok(Verdict::Locked { until });
@@ -238,7 +244,11 @@ fn pair_prefix(pool_id: &str, login_key: &str) -> String {
 }
 
 fn pair_key(pool_id: &str, login_key: &str, ip: IpAddr) -> String {
-    format!("{}{}", pair_prefix(pool_id, login_key), escape(&address_key(ip)))
+    format!(
+        "{}{}",
+        pair_prefix(pool_id, login_key),
+        escape(&address_key(ip))
+    )
 }
 
 /// An address as counted: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
@@ -348,7 +358,9 @@ mod tests {
         for i in 0..PAIR_LOCK_FAILURES {
             let verdict = t.check(POOL, "alice", attacker, now + i).await.unwrap();
             assert!(matches!(verdict, Verdict::Allow { .. }), "attempt {i}");
-            t.record_failure(POOL, "alice", attacker, now + i).await.unwrap();
+            t.record_failure(POOL, "alice", attacker, now + i)
+                .await
+                .unwrap();
         }
         // The attacking address is locked out of alice until the window ends...
         assert_eq!(
@@ -360,9 +372,7 @@ mod tests {
         // ...while alice herself, elsewhere, is only slowed down.
         assert_eq!(
             t.check(POOL, "alice", user, now + 20).await.unwrap(),
-            Verdict::Allow {
-                delay: MAX_DELAY
-            }
+            Verdict::Allow { delay: MAX_DELAY }
         );
         // Other accounts from the attacking address are untouched (no per-address lock).
         assert_eq!(
@@ -374,7 +384,9 @@ mod tests {
         // Ten more failures from other addresses lock the account for everyone.
         for i in 0..(ACCOUNT_LOCK_FAILURES - PAIR_LOCK_FAILURES) {
             let from = IpAddr::from([192, 0, 2, u8::try_from(i).unwrap()]);
-            t.record_failure(POOL, "alice", from, now + 30).await.unwrap();
+            t.record_failure(POOL, "alice", from, now + 30)
+                .await
+                .unwrap();
         }
         assert!(matches!(
             t.check(POOL, "alice", user, now + 40).await.unwrap(),
@@ -387,7 +399,9 @@ mod tests {
         assert_eq!(locks[1].address.as_deref(), Some("203.0.113.9"));
         // The window ends: everything is allowed again.
         assert_eq!(
-            t.check(POOL, "alice", attacker, now + WINDOW_SECS).await.unwrap(),
+            t.check(POOL, "alice", attacker, now + WINDOW_SECS)
+                .await
+                .unwrap(),
             Verdict::Allow {
                 delay: Duration::ZERO
             }
@@ -422,7 +436,11 @@ mod tests {
             t.check(POOL, "a:b", a, now).await.unwrap(),
             Verdict::Locked { .. }
         ));
-        let a_count = t.store.get_counter(&account_key(POOL, "a"), now).await.unwrap();
+        let a_count = t
+            .store
+            .get_counter(&account_key(POOL, "a"), now)
+            .await
+            .unwrap();
         assert_eq!(a_count.map(|c| c.0), Some(3));
     }
 }

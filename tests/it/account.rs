@@ -79,7 +79,11 @@ impl Env {
             .unwrap();
     }
 
-    async fn authenticate(&self, login: &str, password: &str) -> Result<UserStatus, DirectoryError> {
+    async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<UserStatus, DirectoryError> {
         self.node
             .directory
             .authenticate(&self.pool, login, &SecretString::new(password), self.now)
@@ -232,8 +236,16 @@ async fn sign_up_rules() {
     let AccountError::InvalidPassword(violation) = &err else {
         panic!("{err:?}");
     };
-    for missing in ["at least 8 characters", "an uppercase letter", "a number", "a symbol"] {
-        assert!(violation.missing.iter().any(|m| m == missing), "{violation:?}");
+    for missing in [
+        "at least 8 characters",
+        "an uppercase letter",
+        "a number",
+        "a symbol",
+    ] {
+        assert!(
+            violation.missing.iter().any(|m| m == missing),
+            "{violation:?}"
+        );
     }
     assert!(!violation.missing.iter().any(|m| m == "a lowercase letter"));
     assert_eq!(err.cognito_type(), "InvalidPasswordException");
@@ -483,7 +495,10 @@ async fn reset_with_the_code_replaces_the_password() {
         .await
         .unwrap();
     let mail = e.next_mail().await;
-    assert_eq!(mail.subject, "Votre code de réinitialisation du mot de passe");
+    assert_eq!(
+        mail.subject,
+        "Votre code de réinitialisation du mot de passe"
+    );
     let code = code_of(&mail);
 
     // A weak password is refused first and does not use up the code.
@@ -529,7 +544,9 @@ async fn reset_with_the_code_replaces_the_password() {
         Err(DirectoryError::NotAuthorized)
     ));
     assert_eq!(
-        e.authenticate("erin@example.com", NEW_PASSWORD).await.unwrap(),
+        e.authenticate("erin@example.com", NEW_PASSWORD)
+            .await
+            .unwrap(),
         UserStatus::Confirmed
     );
     // Single use.
@@ -630,7 +647,9 @@ async fn a_forced_password_change_ends_in_confirmed() {
         .unwrap();
     assert_eq!(done.status, UserStatus::Confirmed);
     assert_eq!(
-        e.authenticate("invited@example.com", NEW_PASSWORD).await.unwrap(),
+        e.authenticate("invited@example.com", NEW_PASSWORD)
+            .await
+            .unwrap(),
         UserStatus::Confirmed
     );
     let again = e
@@ -653,21 +672,40 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
     for login in ["frank@example.com", "ghost@example.com"] {
         let key = login_key(pool, login);
         for i in 0..ACCOUNT_LOCK_FAILURES {
-            let verdict = throttle.check(&pool.id, &key, address(i), now).await.unwrap();
-            assert!(matches!(verdict, Verdict::Allow { .. }), "{login} attempt {i}");
+            let verdict = throttle
+                .check(&pool.id, &key, address(i), now)
+                .await
+                .unwrap();
+            assert!(
+                matches!(verdict, Verdict::Allow { .. }),
+                "{login} attempt {i}"
+            );
             let err = e.authenticate(login, "Wr0ng-password").await.unwrap_err();
             assert!(matches!(err, DirectoryError::NotAuthorized));
-            throttle.record_failure(&pool.id, &key, address(i), now).await.unwrap();
+            throttle
+                .record_failure(&pool.id, &key, address(i), now)
+                .await
+                .unwrap();
         }
     }
     // The same verdict for both, from any address.
     let fresh = IpAddr::from([192, 0, 2, 1]);
     let frank = throttle
-        .check(&pool.id, &login_key(pool, "Frank@Example.com"), fresh, now + 1)
+        .check(
+            &pool.id,
+            &login_key(pool, "Frank@Example.com"),
+            fresh,
+            now + 1,
+        )
         .await
         .unwrap();
     let ghost = throttle
-        .check(&pool.id, &login_key(pool, "ghost@example.com"), fresh, now + 1)
+        .check(
+            &pool.id,
+            &login_key(pool, "ghost@example.com"),
+            fresh,
+            now + 1,
+        )
         .await
         .unwrap();
     assert!(matches!(frank, Verdict::Locked { .. }));
@@ -684,25 +722,40 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
     let key = login_key(pool, "frank@example.com");
     assert!(throttle.unlock(&pool.id, &key).await.unwrap() > 0);
     assert_eq!(
-        throttle.check(&pool.id, &key, fresh, now + 2).await.unwrap(),
+        throttle
+            .check(&pool.id, &key, fresh, now + 2)
+            .await
+            .unwrap(),
         Verdict::Allow {
             delay: Duration::ZERO
         }
     );
     e.authenticate("frank@example.com", PASSWORD).await.unwrap();
-    throttle.record_success(&pool.id, &key, fresh).await.unwrap();
+    throttle
+        .record_success(&pool.id, &key, fresh)
+        .await
+        .unwrap();
 
     // One attacking address is stopped at 10; frank, elsewhere, is only slowed down.
     let attacker = IpAddr::from([203, 0, 113, 5]);
     for _ in 0..10 {
-        throttle.record_failure(&pool.id, &key, attacker, now + 3).await.unwrap();
+        throttle
+            .record_failure(&pool.id, &key, attacker, now + 3)
+            .await
+            .unwrap();
     }
     assert!(matches!(
-        throttle.check(&pool.id, &key, attacker, now + 4).await.unwrap(),
+        throttle
+            .check(&pool.id, &key, attacker, now + 4)
+            .await
+            .unwrap(),
         Verdict::Locked { .. }
     ));
     assert_eq!(
-        throttle.check(&pool.id, &key, fresh, now + 4).await.unwrap(),
+        throttle
+            .check(&pool.id, &key, fresh, now + 4)
+            .await
+            .unwrap(),
         Verdict::Allow { delay: MAX_DELAY }
     );
     e.authenticate("frank@example.com", PASSWORD).await.unwrap();
@@ -781,7 +834,10 @@ async fn smtp_mailer_delivers_through_a_real_conversation() {
         .unwrap();
     assert!(data.contains("Subject: Your verification code"), "{data}");
     assert!(data.contains("To: alice@example.com"), "{data}");
-    assert!(data.contains("From: Cognate <no-reply@example.com>"), "{data}");
+    assert!(
+        data.contains("From: Cognate <no-reply@example.com>"),
+        "{data}"
+    );
     assert!(data.contains("424242"), "{data}");
 
     // A failure names the server, never the password.
@@ -849,7 +905,10 @@ fn mail_settings_in_the_file_and_the_environment() {
     assert_eq!(missing[0].path, "SHOP_SMTP_URL", "{missing:?}");
     let config = Config::load_with_env(
         Some(&path),
-        &env(&[("SHOP_SMTP_URL", "smtp://shop:pw@127.0.0.1:2525?tls=required")]),
+        &env(&[(
+            "SHOP_SMTP_URL",
+            "smtp://shop:pw@127.0.0.1:2525?tls=required",
+        )]),
     )
     .unwrap();
     let router = MailRouter::from_config(&config).unwrap();

@@ -13,3 +13,4 @@ mod secrets;
 mod server;
 mod support;
 mod ui;
+mod hosted;

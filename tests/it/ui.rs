@@ -37,7 +37,13 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
             use base64::Engine as _;
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
         };
-        let jwt = |claims: &str| format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","kid":"k1"}"#), enc(claims));
+        let jwt = |claims: &str| {
+            format!(
+                "{}.{}.c2ln",
+                enc(r#"{"alg":"RS256","kid":"k1"}"#),
+                enc(claims)
+            )
+        };
         let mut page = DemoPage::new(
             chrome(),
             &jwt(r#"{"sub":"u-1","token_use":"id","email":"<b>a@example.com</b>"}"#),
@@ -209,8 +215,14 @@ fn every_page_renders_in_every_language() {
             assert!(html.contains("name=\"viewport\""), "{ctx}: viewport");
 
             // Escaping: the hostile display name is text, the CSS cannot close its element.
-            assert!(!html.contains("<script"), "{ctx}: a script tag got through:\n{html}");
-            assert!(!html.contains("<img src=x"), "{ctx}: the username broke out");
+            assert!(
+                !html.contains("<script"),
+                "{ctx}: a script tag got through:\n{html}"
+            );
+            assert!(
+                !html.contains("<img src=x"),
+                "{ctx}: the username broke out"
+            );
             assert_eq!(
                 html.matches("<style>").count(),
                 html.matches("</style>").count(),
@@ -228,12 +240,14 @@ fn every_page_renders_in_every_language() {
             let forms = html.matches("<form ").count();
             assert_eq!(forms > 0, has_form, "{ctx}: forms");
             assert_eq!(
-                html.matches(r#"<input type="hidden" name="_csrf" value="csrf-123">"#).count(),
+                html.matches(r#"<input type="hidden" name="_csrf" value="csrf-123">"#)
+                    .count(),
                 forms,
                 "{ctx}: a form lacks _csrf"
             );
             assert_eq!(
-                html.matches(r#"<input type="hidden" name="flow" value="flow-456">"#).count(),
+                html.matches(r#"<input type="hidden" name="flow" value="flow-456">"#)
+                    .count(),
                 forms,
                 "{ctx}: a form lacks flow"
             );
@@ -249,7 +263,9 @@ fn every_page_renders_in_every_language() {
                     continue;
                 }
                 let id = attr_values(&format!("<input {tag}>"), "input", "id");
-                let id = id.first().unwrap_or_else(|| panic!("{ctx}: input without id: {tag}"));
+                let id = id
+                    .first()
+                    .unwrap_or_else(|| panic!("{ctx}: input without id: {tag}"));
                 assert!(labels.contains(id), "{ctx}: no <label for={id}>");
                 if tag.contains("type=\"password\"") {
                     assert!(
@@ -262,7 +278,10 @@ fn every_page_renders_in_every_language() {
                     assert!(tag.contains("autocomplete=\"username\""), "{ctx}: {tag}");
                 }
                 if tag.contains("name=\"code\"") {
-                    assert!(tag.contains("autocomplete=\"one-time-code\""), "{ctx}: {tag}");
+                    assert!(
+                        tag.contains("autocomplete=\"one-time-code\""),
+                        "{ctx}: {tag}"
+                    );
                 }
             }
             if html.contains("class=\"alert alert-error\"") {
@@ -304,8 +323,11 @@ fn pages_say_the_right_things() {
     let signup = page(&en, "signup.html");
     assert!(signup.contains("<title>Create an account"));
     assert!(signup.contains("for=\"attr-email\">Email</label>"));
-    assert!(signup.contains("type=\"email\" value=\"alice@example.com\" autocomplete=\"email\" required"));
-    assert!(signup.contains("for=\"attr-custom-team\">custom:team <span class=\"optional\">(optional)</span>"));
+    assert!(signup
+        .contains("type=\"email\" value=\"alice@example.com\" autocomplete=\"email\" required"));
+    assert!(signup.contains(
+        "for=\"attr-custom-team\">custom:team <span class=\"optional\">(optional)</span>"
+    ));
     assert!(signup.contains("name=\"custom:team\""));
     assert!(signup.contains("<li>At least 8 characters</li>"));
     assert!(signup.contains("<li>A symbol, such as ! @ # $ %</li>"));
@@ -371,7 +393,11 @@ fn messages_and_parameters() {
         for lang in Lang::ALL {
             assert!(ui.catalogs().contains(lang, key), "{lang:?} lacks {key}");
         }
-        assert_ne!(message(Lang::En, key), message(Lang::Fr, key), "{key} untranslated");
+        assert_ne!(
+            message(Lang::En, key),
+            message(Lang::Fr, key),
+            "{key} untranslated"
+        );
     }
 }
 
@@ -434,7 +460,9 @@ fn an_operator_directory_overrides_single_templates_and_messages() {
     std::fs::write(dir.path().join("i18n/en.toml"), "x = [1]").unwrap();
     let err = Ui::new(Some(dir.path())).unwrap_err().to_string();
     assert!(err.contains("en.toml"), "{err}");
-    let err = Ui::new(Some(&dir.path().join("absent"))).unwrap_err().to_string();
+    let err = Ui::new(Some(&dir.path().join("absent")))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("absent"), "{err}");
 }
 
@@ -511,7 +539,9 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
     let shots = browser.run_dir().to_path_buf();
 
     browser.set_size(390, 844).await;
-    browser.goto(&format!("{base}/page/login.html?lang=fr")).await;
+    browser
+        .goto(&format!("{base}/page/login.html?lang=fr"))
+        .await;
     assert!(browser.title().await.starts_with("Connexion · <script>"));
     assert_eq!(browser.viewport().await, (390, 844));
     no_horizontal_scroll(&browser, "login on a phone").await;
@@ -528,7 +558,10 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
         )
         .await
         .expect("button height");
-    assert!(height.as_f64().unwrap_or(0.0) >= 44.0, "submit is {height} px high");
+    assert!(
+        height.as_f64().unwrap_or(0.0) >= 44.0,
+        "submit is {height} px high"
+    );
     browser.screenshot(&shots.join("login-phone.png")).await;
 
     browser.set_size(1280, 800).await;
@@ -561,7 +594,9 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
             assert!(!browser.title().await.is_empty(), "{name}: no title");
             no_horizontal_scroll(&browser, &format!("{name} on a {size}")).await;
             let stem = name.trim_end_matches(".html");
-            browser.screenshot(&shots.join(format!("{stem}-{size}.png"))).await;
+            browser
+                .screenshot(&shots.join(format!("{stem}-{size}.png")))
+                .await;
         }
     }
     let png = std::fs::read(shots.join("signup-phone.png")).unwrap();

@@ -15,6 +15,7 @@ use crate::core::directory::{InitialState, NewUser};
 use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPool};
 use crate::core::now;
 use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::throttle::{login_key, Throttle};
 use crate::server::Node;
 use crate::store::{StoreError, UserRef};
 
@@ -99,6 +100,19 @@ pub enum UsersCmd {
         /// Only the link with this upstream subject (all links to the provider otherwise).
         #[arg(long)]
         subject: Option<String>,
+    },
+    /// Logins locked by failed sign-ins (brute-force protection): whole accounts, and
+    /// accounts locked for one address.
+    Lockouts {
+        #[arg(long)]
+        pool: String,
+    },
+    /// Clear a login's failed sign-in counts (the account's and every address's).
+    Unlock {
+        #[arg(long)]
+        pool: String,
+        /// The login as users type it (username or email), or a key from `lockouts`.
+        user: String,
     },
     /// Write every user of a pool as JSON Lines (with password hashes, groups and links).
     Export(ExportArgs),
@@ -305,9 +319,55 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
             println!("unlinked {} from {provider}", found.username);
             Ok(())
         }
+        UsersCmd::Lockouts { pool } => lockouts(&node, &pool).await,
+        UsersCmd::Unlock { pool, user } => unlock(&node, &pool, &user).await,
         UsersCmd::Export(args) => transfer::export(&node, args).await,
         UsersCmd::Import(args) => transfer::import(&node, args).await,
     }
+}
+
+/// Locks in force, from the sign-in throttle's counters (see [`crate::core::throttle`]).
+async fn lockouts(node: &Node, pool: &str) -> CliResult {
+    let pool = require_pool(node, pool).await?;
+    let locks = Throttle::new(node.store.clone())
+        .list_locked(&pool.id, now())
+        .await?;
+    if locks.is_empty() {
+        println!("no lockouts in pool {}", pool.id);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = locks
+        .into_iter()
+        .map(|l| {
+            vec![
+                l.login_key,
+                l.address.unwrap_or_else(|| "(all addresses)".to_string()),
+                l.failures.to_string(),
+                iso(l.until),
+            ]
+        })
+        .collect();
+    print_table(&["LOGIN", "ADDRESS", "FAILURES", "LOCKED UNTIL"], &rows);
+    Ok(())
+}
+
+async fn unlock(node: &Node, pool: &str, user: &str) -> CliResult {
+    let pool = require_pool(node, pool).await?;
+    let throttle = Throttle::new(node.store.clone());
+    // The key as the throttle counts it; a key copied from `lockouts` is already one.
+    let mut cleared = throttle.unlock(&pool.id, &login_key(&pool, user)).await?;
+    if cleared == 0 && user != login_key(&pool, user) {
+        cleared = throttle.unlock(&pool.id, user).await?;
+    }
+    if cleared == 0 {
+        println!("{user} had no failed sign-ins counted in pool {}", pool.id);
+    } else {
+        println!(
+            "unlocked {user} in pool {} ({cleared} counters cleared)",
+            pool.id
+        );
+    }
+    Ok(())
 }
 
 async fn create_user(node: &Node, args: UserCreateArgs) -> CliResult {

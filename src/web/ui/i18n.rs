@@ -98,7 +98,7 @@ fn best_accepted(header: &str) -> Option<Lang> {
         .filter_map(|(range, _)| Lang::parse(range))
         .collect();
     // A stable sort keeps header order among equal weights.
-    entries.sort_by(|a, b| b.1.cmp(&a.1));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.1));
     entries
         .into_iter()
         .take_while(|(_, q)| *q > 0)

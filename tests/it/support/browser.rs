@@ -50,7 +50,9 @@ impl Browser {
             .collect();
         if !missing.is_empty() {
             if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("browser tests need {missing:?}: apt-get install -y chromium chromium-driver");
+                panic!(
+                    "browser tests need {missing:?}: apt-get install -y chromium chromium-driver"
+                );
             }
             eprintln!(
                 "\n==== NOT RUN: browser tests (install chromium chromium-driver) ====\n\
@@ -178,12 +180,7 @@ impl Browser {
                 return Err(format!("webdriver session: {e}"));
             }
         };
-        let session_id = client
-            .session_id()
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let session_id = client.session_id().await.ok().flatten().unwrap_or_default();
         Ok(Browser {
             client,
             run_dir,
@@ -288,7 +285,8 @@ impl Browser {
     /// Takes a screenshot without the async runtime (usable while unwinding): asks
     /// chromedriver over a plain blocking HTTP/1.1 request.
     fn screenshot_blocking(&self, path: &Path) -> Result<(), String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.driver_port)).map_err(|e| e.to_string())?;
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.driver_port)).map_err(|e| e.to_string())?;
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .map_err(|e| e.to_string())?;
@@ -299,14 +297,18 @@ impl Browser {
         )
         .map_err(|e| e.to_string())?;
         let mut response = Vec::new();
-        stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+        stream
+            .read_to_end(&mut response)
+            .map_err(|e| e.to_string())?;
         let text = String::from_utf8_lossy(&response);
         // The body is `{"value":"<base64 PNG>"}`; find it without caring about framing.
         let start = text.find("{\"value\"").ok_or("no JSON body")?;
         let end = text.rfind('}').ok_or("no JSON body")?;
         let body: serde_json::Value =
             serde_json::from_str(&text[start..=end]).map_err(|e| e.to_string())?;
-        let b64 = body["value"].as_str().ok_or("no screenshot in the answer")?;
+        let b64 = body["value"]
+            .as_str()
+            .ok_or("no screenshot in the answer")?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| e.to_string())?;

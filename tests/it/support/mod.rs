@@ -3,6 +3,8 @@
 pub mod pg;
 pub mod browser;
 pub mod process;
+pub mod server;
+pub mod smtp;
 
 /// An HTTP client for tests: no redirects followed, short timeouts.
 pub fn http() -> reqwest::Client {
