@@ -47,8 +47,10 @@ pub const MAX_DELAY: Duration = Duration::from_secs(5);
 pub const ACCOUNT_LOCK_FAILURES: i64 = 20;
 /// Failures of one account from one address that lock that address out of it.
 pub const PAIR_LOCK_FAILURES: i64 = 10;
-/// Escaped keys longer than this are hashed.
-pub const MAX_ESCAPED_KEY: usize = 512;
+/// Escaped keys longer than this are hashed. Every valid login fits (a username of 128
+/// characters of 4 UTF-8 bytes escapes to 1536 bytes, an email of 254 bytes to 762), so
+/// only logins that cannot exist, and so never need unlocking by hand, are hashed.
+pub const MAX_ESCAPED_KEY: usize = 1536;
 /// At most this many counters are read by [`Throttle::list_locked`].
 const LIST_LIMIT: u32 = 10_000;
 
@@ -341,7 +343,9 @@ mod tests {
         // One account's prefix never covers another's ("al" vs "alice").
         assert!(!account_key(POOL, "alice").starts_with(&account_key(POOL, "al")));
         assert!(!pair_key(POOL, "alice", ip("1.2.3.4")).starts_with(&pair_prefix(POOL, "al")));
-        let long = "x".repeat(1000);
+        let longest_username = "\u{1F600}".repeat(128);
+        assert!(!escape_key(&longest_username).starts_with('#'));
+        let long = "x".repeat(2000);
         assert!(escape_key(&long).starts_with('#'));
         assert_eq!(
             address_key(ip("2001:db8:1:2:3:4:5:6")),

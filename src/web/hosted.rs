@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::cookies;
 use super::ui::{Chrome, ErrorPage, Lang, LoggedOutPage, LoginPage, Page, UsernameKind};
 use super::AppState;
-use crate::core::directory::{normalize_username, DirectoryError};
+use crate::core::directory::DirectoryError;
 use crate::core::model::{AppClient, User, UserPool, UserStatus};
 use crate::core::now;
 use crate::core::oauth::authorize::{
@@ -393,7 +393,7 @@ pub async fn login_submit(
         return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
     }
     let ip = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    let login_key = normalize_username(&pool, &username);
+    let login_key = crate::core::throttle::login_key(&pool, &username);
     match state.throttle.check(&pool.id, &login_key, ip, now).await {
         Ok(Verdict::Allow { delay }) => {
             if !delay.is_zero() {

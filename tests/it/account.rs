@@ -934,3 +934,57 @@ fn mail_settings_in_the_file_and_the_environment() {
     .unwrap_err();
     assert_eq!(errors[0].path, "COGNATE_SMTP_URL");
 }
+
+// --- the admin CLI ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn lockouts_are_listed_and_cleared_with_the_cli() {
+    let e = env().await;
+    let throttle = Throttle::new(e.node.store.clone());
+    let key = login_key(&e.pool, "Ghost:One@Example.com");
+    let now = cognate::core::now();
+    for i in 0..ACCOUNT_LOCK_FAILURES {
+        let from = IpAddr::from([10, 1, 0, u8::try_from(i % 2).unwrap()]);
+        throttle
+            .record_failure(&e.pool.id, &key, from, now)
+            .await
+            .unwrap();
+    }
+    let data_dir = e.node.config.server.data_dir.clone();
+    let cognate = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"));
+        cmd.arg("--data-dir").arg(&data_dir).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("COGNATE_") || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd.output().expect("run cognate");
+        assert!(
+            out.status.success(),
+            "cognate {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pool = e.pool.id.clone();
+    let listed = cognate(&["users", "lockouts", "--pool", &pool]);
+    assert!(listed.contains("ghost:one@example.com"), "{listed}");
+    assert!(listed.contains("(all addresses)"), "{listed}");
+    assert!(listed.contains("20"), "{listed}");
+
+    // Unlocked by the login as a user would type it.
+    let out = cognate(&["users", "unlock", "--pool", &pool, "GHOST:one@example.com"]);
+    assert!(out.contains("unlocked"), "{out}");
+    let listed = cognate(&["users", "lockouts", "--pool", &pool]);
+    assert!(listed.contains("no lockouts"), "{listed}");
+    assert_eq!(
+        throttle
+            .check(&e.pool.id, &key, IpAddr::from([10, 1, 0, 0]), now)
+            .await
+            .unwrap(),
+        Verdict::Allow {
+            delay: Duration::ZERO
+        }
+    );
+}

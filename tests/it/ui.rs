@@ -151,6 +151,18 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
             true,
         ),
         (
+            NewPasswordPage::TEMPLATE,
+            ui.page(
+                lang,
+                &NewPasswordPage {
+                    chrome: chrome(),
+                    form_action: "/login/new-password".into(),
+                    password_rules: ui.password_rules(lang, &policy),
+                },
+            ),
+            true,
+        ),
+        (
             ErrorPage::TEMPLATE,
             ui.page(
                 lang,
@@ -344,6 +356,11 @@ fn pages_say_the_right_things() {
     assert!(reset.contains("There is a problem"));
     assert!(reset.contains("<li>The passwords do not match.</li>"));
     assert!(reset.contains(">New password</label>"));
+
+    let new_password = page(&en, "new_password.html");
+    assert!(new_password.contains("<title>Choose a new password"));
+    assert!(new_password.contains("autocomplete=\"new-password\" required autofocus"));
+    assert!(page(&fr, "new_password.html").contains(">Nouveau mot de passe</label>"));
 
     let error = page(&en, "error.html");
     assert!(error.contains("<title>Something went wrong</title>"));
@@ -586,7 +603,7 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
         .map(|(n, _)| *n)
         .filter(|n| !n.starts_with('_') && *n != "layout.html")
         .collect();
-    assert_eq!(templates.len(), 8);
+    assert_eq!(templates.len(), 9);
     for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 800)] {
         browser.set_size(w, h).await;
         for name in &templates {

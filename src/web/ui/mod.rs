@@ -55,6 +55,10 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
         "reset_password.html",
         include_str!("../../../templates/reset_password.html"),
     ),
+    (
+        "new_password.html",
+        include_str!("../../../templates/new_password.html"),
+    ),
     ("error.html", include_str!("../../../templates/error.html")),
     ("demo.html", include_str!("../../../templates/demo.html")),
     (

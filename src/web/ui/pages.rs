@@ -507,6 +507,22 @@ impl Page for ResetPasswordPage {
     const TEMPLATE: &'static str = "reset_password.html";
 }
 
+/// The page where a user who signed in with a temporary password chooses their own
+/// (Cognito's `NEW_PASSWORD_REQUIRED` challenge), `new_password.html`. Its form posts
+/// `_csrf`, `flow`, `password`, `password_confirm`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewPasswordPage {
+    #[serde(flatten)]
+    pub chrome: Chrome,
+    pub form_action: String,
+    /// Translated policy lines shown under the password.
+    pub password_rules: Vec<String>,
+}
+
+impl Page for NewPasswordPage {
+    const TEMPLATE: &'static str = "new_password.html";
+}
+
 /// An error page, `error.html`: shown instead of redirecting when the client or the
 /// redirect URI cannot be trusted, and for failures a user cannot fix in a form.
 #[derive(Debug, Clone, Serialize)]

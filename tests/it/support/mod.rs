@@ -1,7 +1,7 @@
 //! Shared test helpers: databases, servers, processes.
 
-pub mod pg;
 pub mod browser;
+pub mod pg;
 pub mod process;
 pub mod server;
 pub mod smtp;
