@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
-use password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use tokio::sync::Semaphore;
+use password_hash::{PasswordHash, PasswordVerifier};
 
 use super::model::PasswordPolicy;
 use super::secrets::{constant_time_eq, random_bytes, SecretString};
@@ -148,20 +147,57 @@ pub trait PasswordHasher: Send + Sync + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StandardHasher;
 
-fn argon2id() -> Argon2<'static> {
-    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
-        .expect("constant Argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+thread_local! {
+    /// Argon2's working memory (19 MiB), allocated once per hashing thread and reused, so
+    /// the allocator never accumulates freed 19 MiB blocks in per-thread arenas (which
+    /// made resident memory grow to hundreds of megabytes under load).
+    static SCRATCH: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+/// Runs Argon2 with `params` into `out`, using this thread's reusable working memory.
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), PasswordError> {
+    let blocks = params.block_count();
+    let context = Argon2::new(algorithm, version, params);
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < blocks {
+            scratch.resize(blocks, argon2::Block::default());
+        }
+        context
+            .hash_password_into_with_memory(password, salt, out, &mut scratch[..blocks])
+            .map_err(|e| PasswordError::Internal(e.to_string()))
+    })
+}
+
+/// PHC strings use standard base64 without padding.
+const PHC_B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
 
 impl PasswordHasher for StandardHasher {
     fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let salt = SaltString::encode_b64(&random_bytes::<16>())
+        let salt = random_bytes::<16>();
+        let mut out = [0u8; 32];
+        let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, Some(32))
             .map_err(|e| PasswordError::Internal(e.to_string()))?;
-        argon2id()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| PasswordError::Internal(e.to_string()))
+        argon2_into(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params,
+            password.as_bytes(),
+            &salt,
+            &mut out,
+        )?;
+        Ok(format!(
+            "$argon2id$v=19$m={ARGON2_M_KIB},t={ARGON2_T},p={ARGON2_P}${}${}",
+            PHC_B64.encode(salt),
+            PHC_B64.encode(out)
+        ))
     }
 
     fn verify(&self, password: &str, stored: &str) -> Result<Verification, PasswordError> {
@@ -171,7 +207,7 @@ impl PasswordHasher for StandardHasher {
             HashKind::Argon2 => {
                 let phc = PasswordHash::new(stored)
                     .map_err(|e| PasswordError::Malformed(e.to_string()))?;
-                let ok = Argon2::default().verify_password(pw, &phc).is_ok();
+                let ok = verify_argon2(pw, &phc)?;
                 let current = phc.algorithm.as_str() == "argon2id"
                     && phc.params.get_decimal("m") == Some(ARGON2_M_KIB)
                     && phc.params.get_decimal("t") == Some(ARGON2_T)
@@ -204,6 +240,28 @@ impl PasswordHasher for StandardHasher {
             needs_rehash: ok,
         })
     }
+}
+
+/// Verifies an Argon2 PHC string (any variant and parameters within [`inspect`]'s bounds)
+/// by recomputing the hash into the thread's working memory and comparing in constant time.
+fn verify_argon2(password: &[u8], phc: &PasswordHash<'_>) -> Result<bool, PasswordError> {
+    let malformed = |m: &str| PasswordError::Malformed(m.to_string());
+    let algorithm = Algorithm::try_from(phc.algorithm).map_err(|_| malformed("argon2 variant"))?;
+    let version = match phc.version {
+        Some(v) => Version::try_from(v).map_err(|_| malformed("argon2 version"))?,
+        None => Version::V0x13,
+    };
+    let params = Params::try_from(phc).map_err(|e| PasswordError::Malformed(e.to_string()))?;
+    let expected = phc.hash.ok_or_else(|| malformed("argon2 hash"))?;
+    let mut salt_buf = [0u8; 64];
+    let salt = phc
+        .salt
+        .ok_or_else(|| malformed("argon2 salt"))?
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| PasswordError::Malformed(e.to_string()))?;
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(algorithm, version, params, password, salt, &mut out)?;
+    Ok(constant_time_eq(&out, expected.as_bytes()))
 }
 
 fn verify_django_pbkdf2(password: &[u8], stored: &str) -> Result<bool, PasswordError> {
@@ -260,19 +318,92 @@ pub fn check_policy(policy: &PasswordPolicy, password: &str) -> Result<(), Polic
     }
 }
 
-/// The async face of password hashing: runs the hasher on the blocking pool behind a
-/// semaphore, and verifies unknown users against a dummy hash so they cost the same.
+/// A job for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of hashing threads (about one per core). Hashing runs here, off the async
+/// workers; the number of threads is the semaphore: at most that many hashes run at once
+/// and the rest wait in the queue. Each thread keeps its Argon2 working memory, so memory
+/// stays at threads x 19 MiB however many sign-ins arrive.
+struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl HashPool {
+    fn new(threads: usize) -> Result<Self, PasswordError> {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("cognate-hash-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the pool was dropped
+                    }
+                })
+                .map_err(|e| PasswordError::Internal(e.to_string()))?;
+        }
+        Ok(HashPool {
+            jobs: std::sync::Mutex::new(tx),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| PasswordError::Internal("hash pool poisoned".into()))?
+            .send(job)
+            .map_err(|_| PasswordError::Internal("hash pool stopped".into()))?;
+        rx.await
+            .map_err(|_| PasswordError::Internal("hash job lost".into()))
+    }
+
+    /// For start-up work outside an async context.
+    fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| PasswordError::Internal("hash pool poisoned".into()))?
+            .send(job)
+            .map_err(|_| PasswordError::Internal("hash pool stopped".into()))?;
+        rx.recv()
+            .map_err(|_| PasswordError::Internal("hash job lost".into()))
+    }
+}
+
+/// The async face of password hashing: runs the hasher on the hashing threads, and
+/// verifies unknown users against a dummy hash so they cost the same.
 #[derive(Clone)]
 pub struct Passwords {
     hasher: Arc<dyn PasswordHasher>,
-    permits: Arc<Semaphore>,
+    pool: Arc<HashPool>,
+    threads: usize,
     dummy_hash: Arc<String>,
 }
 
 impl std::fmt::Debug for Passwords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Passwords")
-            .field("permits", &self.permits.available_permits())
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -280,17 +411,23 @@ impl std::fmt::Debug for Passwords {
 impl Passwords {
     /// `concurrency` hashes may run at once (about one per core).
     pub fn new(hasher: Arc<dyn PasswordHasher>, concurrency: usize) -> Result<Self, PasswordError> {
+        let pool = HashPool::new(concurrency)?;
         // A hash of a random password nobody knows: verifying against it costs exactly what
         // verifying a real user's password costs.
-        let dummy = hasher.hash(&super::secrets::random_token::<24>())?;
+        let dummy = {
+            let hasher = hasher.clone();
+            let secret = super::secrets::random_token::<24>();
+            pool.run_blocking(move || hasher.hash(&secret))??
+        };
         Ok(Passwords {
             hasher,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            pool: Arc::new(pool),
+            threads: concurrency.max(1),
             dummy_hash: Arc::new(dummy),
         })
     }
 
-    /// The standard hasher with one permit per available core.
+    /// The standard hasher with one thread per available core.
     pub fn standard() -> Result<Self, PasswordError> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -299,16 +436,11 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: &SecretString) -> Result<SecretString, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Internal(e.to_string()))?;
         let hasher = self.hasher.clone();
         let password = password.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(password.expose()))
-            .await
-            .map_err(|e| PasswordError::Internal(e.to_string()))?
+        self.pool
+            .run(move || hasher.hash(password.expose()))
+            .await?
             .map(SecretString::new)
     }
 
@@ -320,11 +452,6 @@ impl Passwords {
         password: &SecretString,
         stored: Option<&SecretString>,
     ) -> Result<Verification, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Internal(e.to_string()))?;
         let hasher = self.hasher.clone();
         let password = password.clone();
         let real = stored.is_some();
@@ -332,9 +459,10 @@ impl Passwords {
             Some(s) => s.expose().to_string(),
             None => self.dummy_hash.as_str().to_string(),
         };
-        let result = tokio::task::spawn_blocking(move || hasher.verify(password.expose(), &target))
-            .await
-            .map_err(|e| PasswordError::Internal(e.to_string()))??;
+        let result = self
+            .pool
+            .run(move || hasher.verify(password.expose(), &target))
+            .await??;
         Ok(if real {
             result
         } else {
@@ -349,6 +477,7 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use password_hash::PasswordHasher as _;
 
     #[test]
     fn argon2id_round_trip_with_fixed_parameters() {
@@ -363,6 +492,17 @@ mod tests {
             }
         );
         assert!(!StandardHasher.verify("wrong", &h).unwrap().ok);
+        // The PHC string is the standard one: the reference implementation accepts it.
+        let phc = PasswordHash::new(&h).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse", &phc).is_ok());
+        assert!(Argon2::default().verify_password(b"wrong", &phc).is_err());
+        // And hashes made by the reference implementation verify here.
+        let salt = password_hash::SaltString::encode_b64(b"reference-salt!!").unwrap();
+        let reference = Argon2::default()
+            .hash_password(b"other pw", &salt)
+            .unwrap()
+            .to_string();
+        assert!(StandardHasher.verify("other pw", &reference).unwrap().ok);
     }
 
     #[test]
@@ -372,7 +512,7 @@ mod tests {
         assert!(v.ok && v.needs_rehash);
         assert!(!StandardHasher.verify("nope", &bcrypt).unwrap().ok);
 
-        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let salt = password_hash::SaltString::encode_b64(b"0123456789abcdef").unwrap();
         let pbkdf2 = pbkdf2::Pbkdf2
             .hash_password_customized(
                 b"pw-pbkdf2",

@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::hosted::{
-    error_page, flow_context, flow_of, form_fields, html, lang_of, notice_text, submitted_flow,
-    urlencode, PageQuery,
+    error_page, flow_context, flow_lang, flow_of, form_fields, html, lang_of, notice_text,
+    submitted_flow, urlencode, PageQuery,
 };
 use super::ui::{
     AttributeField, Chrome, ConfirmPage, ForgotPasswordPage, Lang, ResetPasswordPage, SignupPage,
@@ -105,6 +105,7 @@ async fn page_flow(
     let Some(flow) = flow_of(state, headers, q.flow.as_deref()).await else {
         return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.session_expired"));
     };
+    let lang = flow_lang(headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(state, &flow).await else {
         return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
     };
@@ -123,6 +124,7 @@ async fn form_flow(
     let Some(flow) = submitted_flow(state, headers, &form).await else {
         return Err(error_page(state, StatusCode::FORBIDDEN, lang, "error.session_expired"));
     };
+    let lang = flow_lang(headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(state, &flow).await else {
         return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
     };

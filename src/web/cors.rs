@@ -109,9 +109,14 @@ pub fn preflight(origin: Option<&str>, allowed: bool, methods: &[Method]) -> Res
             }
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("authorization, content-type, x-amz-target, x-amz-user-agent"),
+                HeaderValue::from_static(
+                    "authorization, content-type, x-amz-target, x-amz-user-agent",
+                ),
             );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
             h.append(header::VARY, HeaderValue::from_static("Origin"));
             r
         }

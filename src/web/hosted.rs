@@ -15,7 +15,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::ui::{Chrome, ErrorPage, Lang, LoggedOutPage, LoginPage, Page, UsernameKind};
+use super::ui::{
+    Chrome, ErrorPage, Lang, LoggedOutPage, LoginPage, NewPasswordPage, Page, UsernameKind,
+};
 use super::AppState;
 use crate::core::directory::DirectoryError;
 use crate::core::model::{AppClient, User, UserPool, UserStatus};
@@ -31,22 +33,6 @@ use crate::core::storage::UserRef;
 use crate::core::throttle::Verdict;
 use crate::core::UnixTime;
 
-/// The page where a user who signed in with a temporary password chooses a new one
-/// (Cognito's NEW_PASSWORD_REQUIRED), `new_password.html`. Its form posts `_csrf`,
-/// `flow`, `password` and `password_confirm` to `form_action`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct NewPasswordPage {
-    #[serde(flatten)]
-    pub chrome: Chrome,
-    pub form_action: String,
-    /// Translated policy lines shown under the password.
-    pub password_rules: Vec<String>,
-}
-
-impl Page for NewPasswordPage {
-    const TEMPLATE: &'static str = "new_password.html";
-}
-
 /// The language of a page: `lang` in the query wins over `Accept-Language`.
 pub fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
     let accept = headers
@@ -55,7 +41,14 @@ pub fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
     Lang::negotiate(query_lang, accept)
 }
 
-/// Renders a page, or a plain error if the template itself fails.
+/// The language of a page in a flow: `lang` in the query, else the one the authorization
+/// request asked for, else `Accept-Language`.
+pub fn flow_lang(headers: &HeaderMap, query_lang: Option<&str>, flow: &LoginFlow) -> Lang {
+    lang_of(headers, query_lang.or(flow.request.lang.as_deref()))
+}
+
+/// Renders a page, or a plain error if the template itself fails. Hosted pages may not be
+/// framed by other sites (clickjacking) and send no Referer (their URLs carry flow ids).
 pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P) -> Response {
     match state.ui.page(lang, page) {
         Ok(body) => (
@@ -63,6 +56,10 @@ pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P)
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-store"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+                (header::REFERRER_POLICY, "no-referrer"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             ],
             body,
         )
@@ -149,10 +146,14 @@ pub async fn authorize(
         }
         Err(AuthorizeError::Redirect {
             redirect_uri,
+            pool_id,
             state: st,
             error,
             fragment,
-        }) => return redirect_error(&state, lang, &redirect_uri, st.as_deref(), &error, fragment),
+        }) => {
+            let issuer = state.node.issuer(&pool_id);
+            return redirect_error(&state, lang, &redirect_uri, &issuer, st.as_deref(), &error, fragment);
+        }
     };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login.
@@ -167,6 +168,7 @@ pub async fn authorize(
             &state,
             lang,
             &request.redirect_uri,
+            &state.node.issuer(&request.pool_id),
             request.state.as_deref(),
             &error,
             request.response_type == ResponseType::Token,
@@ -201,11 +203,12 @@ fn redirect_error(
     state: &AppState,
     lang: Lang,
     redirect_uri: &str,
+    issuer: &str,
     st: Option<&str>,
     error: &OAuthError,
     fragment: bool,
 ) -> Response {
-    match error_redirect(redirect_uri, st, error, fragment) {
+    match error_redirect(redirect_uri, issuer, st, error, fragment) {
         Some(url) => Redirect::to(&url).into_response(),
         None => error_page(state, StatusCode::BAD_REQUEST, lang, "error.invalid_redirect_uri"),
     }
@@ -291,6 +294,7 @@ pub async fn complete(
         Ok(u) => u,
         Err(e) => error_redirect(
             &request.redirect_uri,
+            &issuer,
             request.state.as_deref(),
             &e,
             request.response_type == ResponseType::Token,
@@ -341,6 +345,7 @@ pub async fn login_page(
     let Some(flow) = flow_of(&state, &headers, q.flow.as_deref()).await else {
         return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
     };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(&state, &flow).await else {
         return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
     };
@@ -358,6 +363,7 @@ fn login_page_for(flow: &LoginFlow, pool: &UserPool, chrome: Chrome, username: S
         username,
         password_login: true,
         signup_allowed: !pool.admin_create_user_only,
+        // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
         forgot_url: format!("/forgot-password?flow={}", flow.id),
         providers: Vec::new(),
@@ -378,6 +384,7 @@ pub async fn login_submit(
     let Some(mut flow) = submitted_flow(&state, &headers, &form).await else {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
     };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(&state, &flow).await else {
         return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
     };
@@ -517,6 +524,7 @@ pub async fn new_password_submit(
     let Some(flow) = submitted_flow(&state, &headers, &form).await else {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
     };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some(sub) = flow.pending_new_password.clone() else {
         return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
     };

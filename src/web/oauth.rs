@@ -84,11 +84,10 @@ pub fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, St
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !content_type
-        .split(';')
-        .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    {
+    if !content_type.split(';').next().is_some_and(|t| {
+        t.trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    }) {
         return Err(OAuthError::invalid_request(
             "The body must be application/x-www-form-urlencoded.",
         ));
@@ -113,7 +112,10 @@ fn presented_client(
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        });
     if let Some(encoded) = basic {
         let fail = || OAuthResponse {
             error: OAuthError::invalid_client("Malformed Basic credentials."),
@@ -132,9 +134,7 @@ fn presented_client(
                 .unwrap_or_default()
         };
         let (id, secret) = (decode(id), decode(secret));
-        if form.contains_key("client_secret")
-            || form.get("client_id").is_some_and(|f| f != &id)
-        {
+        if form.contains_key("client_secret") || form.get("client_id").is_some_and(|f| f != &id) {
             return Err(OAuthResponse {
                 error: OAuthError::invalid_request(
                     "Use one client authentication method, not two.",
@@ -201,7 +201,13 @@ async fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Toke
         Some("authorization_code") => match param("code") {
             Some(code) => {
                 tokens
-                    .exchange_code(&client, code, param("redirect_uri"), param("code_verifier"), now)
+                    .exchange_code(
+                        &client,
+                        code,
+                        param("redirect_uri"),
+                        param("code_verifier"),
+                        now,
+                    )
                     .await
             }
             None => Err(OAuthError::invalid_request("code is missing.")),
@@ -210,7 +216,11 @@ async fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Toke
             Some(rt) => tokens.refresh(&client, rt, now).await,
             None => Err(OAuthError::invalid_request("refresh_token is missing.")),
         },
-        Some("client_credentials") => tokens.client_credentials(&client, param("scope"), now).await,
+        Some("client_credentials") => {
+            tokens
+                .client_credentials(&client, param("scope"), now)
+                .await
+        }
         Some(_) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "grant_type must be authorization_code, refresh_token or client_credentials.",
@@ -226,7 +236,11 @@ async fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Toke
     }
 }
 
-fn with_client_cors(response: Response, origin: Option<&str>, client: Option<&AppClient>) -> Response {
+fn with_client_cors(
+    response: Response,
+    origin: Option<&str>,
+    client: Option<&AppClient>,
+) -> Response {
     match (origin, client) {
         (Some(o), Some(c)) if cors::client_allows(c, o) => cors::allow(response, Some(o)),
         _ => response,
@@ -240,7 +254,11 @@ pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Res
         Some(o) => state.origins.any_client_allows(&state.node.store, o).await,
         None => false,
     };
-    cors::preflight(origin.as_deref(), allowed, &[Method::GET, Method::POST, Method::OPTIONS])
+    cors::preflight(
+        origin.as_deref(),
+        allowed,
+        &[Method::GET, Method::POST, Method::OPTIONS],
+    )
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): revokes a refresh token and its family. Always 200
@@ -318,7 +336,10 @@ async fn userinfo_inner(
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
     else {
@@ -335,7 +356,13 @@ async fn userinfo_inner(
         Ok(v) => v,
         Err(e) => return (None, Err(e)),
     };
-    let client = state.node.store.get_client(&claims.client_id).await.ok().flatten();
+    let client = state
+        .node
+        .store
+        .get_client(&claims.client_id)
+        .await
+        .ok()
+        .flatten();
     if !claims.has_scope("openid") {
         return (
             client,
@@ -355,7 +382,10 @@ async fn userinfo_inner(
         Ok(_) => {
             return (
                 client,
-                Err(OAuthError::new(ErrorCode::InvalidToken, "The user is not active.")),
+                Err(OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "The user is not active.",
+                )),
             )
         }
         Err(e) => return (client, Err(e.into())),
@@ -372,9 +402,9 @@ async fn userinfo_inner(
         .copied()
         .collect();
     let readable = |name: &str| {
-        client
-            .as_ref()
-            .is_none_or(|c| c.read_attributes.is_empty() || c.read_attributes.iter().any(|a| a == name))
+        client.as_ref().is_none_or(|c| {
+            c.read_attributes.is_empty() || c.read_attributes.iter().any(|a| a == name)
+        })
     };
     let mut body = Map::new();
     body.insert("sub".into(), json!(user.sub));

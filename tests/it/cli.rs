@@ -2,6 +2,9 @@
 //! directory: lifecycles of pools, clients, users, groups and keys; bad input exits with
 //! code 2 and a message naming the field; JSON Lines export and import round-trip, and
 //! imported bcrypt / PBKDF2 / scrypt / Django hashes sign in and are upgraded to Argon2id.
+//!
+//! Commands are written as one string (`"users create --pool {p} ana"`), split on spaces;
+//! single quotes keep an argument with spaces together (`-a 'name=Cyd Ü'`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,29 @@ use cognate::config::Config;
 use cognate::core::now;
 use cognate::core::secrets::SecretString;
 use cognate::server::Node;
+
+/// Splits a command line on spaces; '...' quotes an argument (possibly empty).
+fn split(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                current.get_or_insert_with(String::new);
+            }
+            ' ' if !quoted => {
+                if let Some(arg) = current.take() {
+                    args.push(arg);
+                }
+            }
+            c => current.get_or_insert_with(String::new).push(c),
+        }
+    }
+    args.extend(current);
+    args
+}
 
 /// A data directory and a way to run `cognate --data-dir <it> ...` on it.
 struct Cli {
@@ -33,11 +59,15 @@ impl Cli {
         self.dir.path().join("data")
     }
 
-    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Output {
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn run(&self, line: &str, stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
         cmd.arg("--data-dir")
             .arg(self.data_dir())
-            .args(args)
+            .args(split(line))
             .current_dir(self.dir.path())
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -63,15 +93,15 @@ impl Cli {
     }
 
     /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        self.ok_stdin(args, None)
+    fn ok(&self, line: &str) -> String {
+        self.ok_stdin(line, None)
     }
 
-    fn ok_stdin(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let out = self.run_with(args, stdin);
+    fn ok_stdin(&self, line: &str, stdin: Option<&str>) -> String {
+        let out = self.run(line, stdin);
         assert!(
             out.status.success(),
-            "cognate {args:?} failed ({:?}):\nstdout: {}\nstderr: {}",
+            "cognate {line} failed ({:?}):\nstdout: {}\nstderr: {}",
             out.status.code(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
@@ -79,28 +109,28 @@ impl Cli {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Runs a command that must fail with exit code 2; returns its stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run_with(args, None);
+    /// Runs a command that must fail with exit code 2 and mention every needle in its
+    /// error output.
+    fn fails(&self, line: &str, needles: &[&str]) {
+        let out = self.run(line, None);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(
             out.status.code(),
             Some(2),
-            "cognate {args:?} should exit 2:\nstdout: {}\nstderr: {stderr}",
+            "cognate {line} should exit 2:\nstdout: {}\nstderr: {stderr}",
             String::from_utf8_lossy(&out.stdout)
         );
-        stderr
+        assert_mentions(&stderr, needles);
     }
 
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
+    fn json(&self, line: &str) -> Value {
+        let out = self.ok(line);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{line}: not JSON ({e}): {out}"))
     }
 
-    fn create_pool(&self, extra: &[&str]) -> String {
-        let mut args = vec!["pools", "create", "--name", "shop"];
-        args.extend_from_slice(extra);
-        let id = self.ok(&args).trim().to_string();
+    fn create_pool(&self, flags: &str) -> String {
+        let id = self.ok(&format!("pools create --name shop {flags}"));
+        let id = id.trim().to_string();
         assert!(id.starts_with("us-east-1_"), "{id}");
         id
     }
@@ -121,180 +151,127 @@ fn assert_mentions(text: &str, needles: &[&str]) {
 #[test]
 fn pools_clients_and_keys_lifecycle() {
     let cli = Cli::new();
-    assert_eq!(
-        cli.ok(&["pools", "list"]).lines().count(),
-        1,
-        "only the header"
-    );
-    let pool = cli.create_pool(&["--alias", "email", "--custom-attribute", "tier:Number"]);
-    let listed = cli.ok(&["pools", "list"]);
-    assert!(
-        listed.contains(&pool) && listed.contains("shop"),
-        "{listed}"
-    );
-    let described = cli.json(&["pools", "describe", &pool]);
+    assert_eq!(cli.ok("pools list").lines().count(), 1, "only the header");
+    let pool = cli.create_pool("--alias email --custom-attribute tier:Number");
+    let p = pool.as_str();
+    let listed = cli.ok("pools list");
+    assert!(listed.contains(p) && listed.contains("shop"), "{listed}");
+    let described = cli.json(&format!("pools describe {p}"));
     assert_eq!(described["name"], "shop");
     assert_eq!(described["alias_attributes"], json!(["email"]));
     assert_eq!(described["custom_attributes"][0]["data_type"], "Number");
     assert_eq!(described["origin"], "api");
 
     // Keys: created with the pool; a rotation adds two and retires two.
-    let keys = cli.ok(&["keys", "list", "--pool", &pool]);
+    let keys = cli.ok(&format!("keys list --pool {p}"));
     assert_eq!(keys.matches("active").count(), 2, "{keys}");
-    let rotated = cli.ok(&["keys", "rotate", "--pool", &pool]);
+    let rotated = cli.ok(&format!("keys rotate --pool {p}"));
     let new_kids: Vec<&str> = rotated
         .lines()
         .filter_map(|l| l.split('\t').nth(1))
         .collect();
     assert_eq!(new_kids.len(), 2, "{rotated}");
-    let keys = cli.ok(&["keys", "list", "--pool", &pool]);
+    let keys = cli.ok(&format!("keys list --pool {p}"));
     assert_eq!(keys.lines().count(), 5, "{keys}");
     assert_eq!(keys.matches("active").count(), 2, "{keys}");
     for kid in new_kids {
-        assert!(
-            keys.lines()
-                .any(|l| l.starts_with(kid) && l.ends_with("active")),
-            "{keys}"
-        );
+        let line = keys.lines().find(|l| l.starts_with(kid));
+        assert!(line.is_some_and(|l| l.ends_with("active")), "{keys}");
     }
 
-    // A public client: PKCE on, no secret.
-    let public = cli.ok(&[
-        "clients",
-        "create",
-        "--pool",
-        &pool,
-        "--name",
-        "web",
-        "--callback-url",
-        "https://app.example.com/cb",
-        "--callback-url",
-        "http://localhost:3000/cb",
-        "--logout-url",
-        "myapp://signed-out",
-    ]);
+    // A public client: PKCE on, no secret, the code flow with default scopes.
+    let public = cli.ok(&format!(
+        "clients create --pool {p} --name web --callback-url https://app.example.com/cb \
+         --callback-url http://localhost:3000/cb --logout-url myapp://signed-out"
+    ));
     let public = public.trim();
-    let d = cli.json(&["clients", "describe", public]);
+    let d = cli.json(&format!("clients describe {public}"));
     let c = &d["UserPoolClient"];
     assert_eq!(c["ClientId"], public);
-    assert_eq!(c["UserPoolId"], pool.as_str());
+    assert_eq!(c["UserPoolId"], p);
     assert_eq!(c["AllowedOAuthFlows"], json!(["code"]));
     assert_eq!(
         c["AllowedOAuthScopes"],
         json!(["openid", "email", "profile"])
     );
     assert_eq!(c["SupportedIdentityProviders"], json!(["COGNITO"]));
+    assert_eq!(c["LogoutURLs"], json!(["myapp://signed-out"]));
     assert_eq!(c["RequirePkce"], true);
     assert!(c.get("ClientSecret").is_none(), "{d}");
 
     // A confidential client: the secret printed once at creation is the one described.
-    let created = cli.ok(&[
-        "clients",
-        "create",
-        "--pool",
-        &pool,
-        "--name",
-        "backend",
-        "--generate-secret",
-        "--callback-url",
-        "https://api.example.com/cb",
-        "--flow",
-        "code",
-        "--scope",
-        "openid",
-        "--scope",
-        "email",
-    ]);
+    let created = cli.ok(&format!(
+        "clients create --pool {p} --name backend --generate-secret \
+         --callback-url https://api.example.com/cb --flow code --scope openid --scope email"
+    ));
     let mut lines = created.lines();
     let (id, secret) = (lines.next().unwrap(), lines.next().unwrap());
     assert_eq!(secret.len(), 51);
-    let d = cli.json(&["clients", "describe", id]);
+    let d = cli.json(&format!("clients describe {id}"));
     assert_eq!(d["UserPoolClient"]["ClientSecret"], secret);
     assert_eq!(d["UserPoolClient"]["RequirePkce"], false);
-    let list = cli.ok(&["clients", "list", "--pool", &pool]);
-    assert!(
-        list.contains(public) && list.contains(id) && list.contains("confidential"),
-        "{list}"
-    );
+    let list = cli.ok(&format!("clients list --pool {p}"));
+    assert!(list.contains(public) && list.contains(id), "{list}");
+    assert!(list.contains("confidential"), "{list}");
     // The secret is not stored in the clear.
     let db = std::fs::read(cli.data_dir().join("cognate.db")).unwrap();
     assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()));
 
-    cli.fails(&["clients", "delete", id]);
-    cli.ok(&["clients", "delete", id, "--yes"]);
-    assert_mentions(
-        &cli.fails(&["clients", "describe", id]),
+    cli.fails(&format!("clients delete {id}"), &["--yes"]);
+    cli.ok(&format!("clients delete {id} --yes"));
+    cli.fails(
+        &format!("clients describe {id}"),
         &["app client", id, "does not exist"],
     );
 
-    assert_mentions(&cli.fails(&["pools", "delete", &pool]), &["--yes"]);
-    cli.ok(&["pools", "delete", &pool, "--yes"]);
-    assert!(!cli.ok(&["pools", "list"]).contains(&pool));
-    assert_mentions(
-        &cli.fails(&["clients", "describe", public]),
-        &["does not exist"],
-    );
+    cli.fails(&format!("pools delete {p}"), &["--yes"]);
+    cli.ok(&format!("pools delete {p} --yes"));
+    assert!(!cli.ok("pools list").contains(p));
+    cli.fails(&format!("clients describe {public}"), &["does not exist"]);
 }
 
 #[test]
 fn users_and_groups_lifecycle() {
     let cli = Cli::new();
-    let pool = cli.create_pool(&["--alias", "email"]);
+    let pool = cli.create_pool("--alias email");
     let p = pool.as_str();
-    let ana = cli.ok(&[
-        "users",
-        "create",
-        "--pool",
-        p,
-        "ana",
-        "-a",
-        "email=ana@example.com",
-        "-a",
-        "email_verified=true",
-        "-a",
-        "given_name=Ana",
-        "--password",
-        "Passw0rd!x",
-    ]);
+    let ana = cli.ok(&format!(
+        "users create --pool {p} ana -a email=ana@example.com -a email_verified=true \
+         -a given_name=Ana --password Passw0rd!x"
+    ));
     let ana_sub = ana.trim().to_string();
     assert!(uuid::Uuid::parse_str(&ana_sub).is_ok(), "{ana}");
     cli.ok_stdin(
-        &["users", "create", "--pool", p, "bob", "--password-stdin"],
+        &format!("users create --pool {p} bob --password-stdin"),
         Some("B0b-Passw0rd\n"),
     );
-    let carl = cli.ok(&["users", "create", "--pool", p, "carl", "--invite"]);
+    let carl = cli.ok(&format!("users create --pool {p} carl --invite"));
     let temp = carl
         .lines()
         .find_map(|l| l.strip_prefix("temporary password: "))
         .expect("a generated password is printed");
     assert!(temp.len() >= 12, "{carl}");
-    cli.ok(&["users", "create", "--pool", p, "dora", "--no-password"]);
+    cli.ok(&format!("users create --pool {p} dora --no-password"));
 
     // Describe by username, by verified email alias and by sub; never the hash.
-    let by_name = cli.json(&["users", "describe", "--pool", p, "ana"]);
+    let by_name = cli.json(&format!("users describe --pool {p} ana"));
     assert_eq!(by_name["sub"], ana_sub.as_str());
     assert_eq!(by_name["status"], "CONFIRMED");
     assert_eq!(by_name["attributes"]["given_name"], "Ana");
     assert_eq!(by_name["password_set"], true);
     assert!(by_name.get("password_hash").is_none(), "{by_name}");
     assert!(!by_name.to_string().contains("$argon2id$"));
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "ANA@example.com"])["username"],
-        "ana"
-    );
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, &ana_sub])["username"],
-        "ana"
-    );
-    let carl = cli.json(&["users", "describe", "--pool", p, "carl"]);
+    let by_email = cli.json(&format!("users describe --pool {p} ANA@example.com"));
+    assert_eq!(by_email["username"], "ana");
+    let by_sub = cli.json(&format!("users describe --pool {p} {ana_sub}"));
+    assert_eq!(by_sub["username"], "ana");
+    let carl = cli.json(&format!("users describe --pool {p} carl"));
     assert_eq!(carl["status"], "FORCE_CHANGE_PASSWORD");
     assert!(carl["temporary_password_expires_at"].is_i64());
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "dora"])["password_set"],
-        false
-    );
+    let dora = cli.json(&format!("users describe --pool {p} dora"));
+    assert_eq!(dora["password_set"], false);
 
-    let list = cli.ok(&["users", "list", "--pool", p]);
+    let list = cli.ok(&format!("users list --pool {p}"));
     for name in [
         "ana",
         "bob",
@@ -306,323 +283,165 @@ fn users_and_groups_lifecycle() {
         assert!(list.contains(name), "{name} in {list}");
     }
     // Paging: two pages of two.
-    let out = cli.run_with(&["users", "list", "--pool", p, "--limit", "2"], None);
+    let out = cli.run(&format!("users list --pool {p} --limit 2"), None);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let token = stderr
-        .split("--page ")
-        .nth(1)
-        .expect("a next-page token")
-        .trim();
-    let second = cli.ok(&[
-        "users", "list", "--pool", p, "--limit", "2", "--page", token,
-    ]);
+    let token = stderr.split("--page ").nth(1).expect("a next-page token");
+    let second = cli.ok(&format!(
+        "users list --pool {p} --limit 2 --page {}",
+        token.trim()
+    ));
     assert_eq!(second.lines().count(), 3, "{second}");
-    assert_mentions(
-        &cli.fails(&["users", "list", "--pool", p, "--page", "!!"]),
-        &["--page"],
-    );
+    cli.fails(&format!("users list --pool {p} --page !!"), &["--page"]);
 
     // Passwords, enable/disable.
-    let set = cli.ok(&[
-        "users",
-        "set-password",
-        "--pool",
-        p,
-        "ana",
-        "--password",
-        "N3w-Passw0rd",
-        "--temporary",
-    ]);
+    let set = cli.ok(&format!(
+        "users set-password --pool {p} ana --password N3w-Passw0rd --temporary"
+    ));
     assert!(set.contains("FORCE_CHANGE_PASSWORD"), "{set}");
-    cli.ok(&[
-        "users",
-        "set-password",
-        "--pool",
-        p,
-        "ana",
-        "--password",
-        "N3w-Passw0rd",
-    ]);
-    cli.ok(&["users", "disable", "--pool", p, "ana"]);
+    cli.ok(&format!(
+        "users set-password --pool {p} ana --password N3w-Passw0rd"
+    ));
+    cli.ok(&format!("users disable --pool {p} ana"));
+    let described = cli.json(&format!("users describe --pool {p} ana"));
+    assert_eq!(described["enabled"], false);
+    assert_eq!(described["status"], "CONFIRMED");
+    cli.ok(&format!("users enable --pool {p} ana"));
     assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "ana"])["enabled"],
-        false
-    );
-    cli.ok(&["users", "enable", "--pool", p, "ana"]);
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "ana"])["enabled"],
+        cli.json(&format!("users describe --pool {p} ana"))["enabled"],
         true
     );
 
     // Groups and memberships.
-    cli.ok(&[
-        "groups",
-        "create",
-        "--pool",
-        p,
-        "admins",
-        "--precedence",
-        "1",
-        "--description",
-        "Admins",
-        "--role-arn",
-        "arn:aws:iam::123456789012:role/Admins",
-    ]);
-    assert_mentions(
-        &cli.fails(&["groups", "create", "--pool", p, "admins"]),
+    cli.ok(&format!(
+        "groups create --pool {p} admins --precedence 1 --description Admins \
+         --role-arn arn:aws:iam::123456789012:role/Admins"
+    ));
+    cli.fails(
+        &format!("groups create --pool {p} admins"),
         &["admins", "already exists"],
     );
-    assert!(cli
-        .ok(&["groups", "list", "--pool", p])
-        .contains("arn:aws:iam::123456789012:role/Admins"));
-    cli.ok(&[
-        "groups",
-        "add-user",
-        "--pool",
-        p,
-        "admins",
-        "ana@example.com",
-    ]);
-    cli.ok(&["groups", "add-user", "--pool", p, "admins", "bob"]);
-    let members = cli.ok(&["groups", "members", "--pool", p, "admins"]);
+    let groups = cli.ok(&format!("groups list --pool {p}"));
+    assert!(
+        groups.contains("arn:aws:iam::123456789012:role/Admins"),
+        "{groups}"
+    );
+    cli.ok(&format!(
+        "groups add-user --pool {p} admins ana@example.com"
+    ));
+    cli.ok(&format!("groups add-user --pool {p} admins bob"));
+    let members = cli.ok(&format!("groups members --pool {p} admins"));
     assert!(
         members.contains(&ana_sub) && members.contains("bob"),
         "{members}"
     );
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "ana"])["groups"],
-        json!(["admins"])
-    );
-    cli.ok(&["groups", "remove-user", "--pool", p, "admins", "ana"]);
-    assert_mentions(
-        &cli.fails(&["groups", "remove-user", "--pool", p, "admins", "ana"]),
+    let described = cli.json(&format!("users describe --pool {p} ana"));
+    assert_eq!(described["groups"], json!(["admins"]));
+    cli.ok(&format!("groups remove-user --pool {p} admins ana"));
+    cli.fails(
+        &format!("groups remove-user --pool {p} admins ana"),
         &["not a member"],
     );
-    assert_mentions(
-        &cli.fails(&["groups", "add-user", "--pool", p, "nope", "ana"]),
+    cli.fails(
+        &format!("groups add-user --pool {p} nope ana"),
         &["group", "nope", "does not exist"],
     );
-    assert_mentions(
-        &cli.fails(&["groups", "add-user", "--pool", p, "admins", "zed"]),
+    cli.fails(
+        &format!("groups add-user --pool {p} admins zed"),
         &["user", "zed", "does not exist"],
     );
 
-    // Federated links: one identity belongs to one user; at most one link per provider.
-    cli.ok(&[
-        "users",
-        "link",
-        "--pool",
-        p,
-        "ana",
-        "--provider",
-        "Google",
-        "--provider-type",
-        "google",
-        "--subject",
-        "g-123",
-    ]);
-    let d = cli.json(&["users", "describe", "--pool", p, "ana"]);
+    // Federated links: one identity belongs to one user; one link per provider.
+    let link = |user: &str, kind: &str, subject: &str| {
+        format!(
+            "users link --pool {p} {user} --provider Google --provider-type {kind} \
+             --subject {subject}"
+        )
+    };
+    cli.ok(&link("ana", "google", "g-123"));
+    let d = cli.json(&format!("users describe --pool {p} ana"));
     assert_eq!(d["identities"][0]["provider_type"], "Google");
     assert_eq!(d["identities"][0]["user_id"], "g-123");
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "link",
-            "--pool",
-            p,
-            "bob",
-            "--provider",
-            "Google",
-            "--provider-type",
-            "Google",
-            "--subject",
-            "g-123",
-        ]),
+    cli.fails(
+        &link("bob", "Google", "g-123"),
         &["already linked to user ana"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "link",
-            "--pool",
-            p,
-            "ana",
-            "--provider",
-            "Google",
-            "--provider-type",
-            "Google",
-            "--subject",
-            "g-456",
-        ]),
+    cli.fails(
+        &link("ana", "Google", "g-456"),
         &["already linked to provider Google"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "link",
-            "--pool",
-            p,
-            "ana",
-            "--provider",
-            "X",
-            "--provider-type",
-            "MySpace",
-            "--subject",
-            "1",
-        ]),
+    cli.fails(
+        &link("ana", "MySpace", "g-456"),
         &["--provider-type", "MySpace"],
     );
-    cli.ok(&[
-        "users",
-        "unlink",
-        "--pool",
-        p,
-        "ana",
-        "--provider",
-        "Google",
-    ]);
-    assert_eq!(
-        cli.json(&["users", "describe", "--pool", p, "ana"])["identities"],
-        json!([])
-    );
-    cli.ok(&[
-        "users",
-        "link",
-        "--pool",
-        p,
-        "bob",
-        "--provider",
-        "Google",
-        "--provider-type",
-        "Google",
-        "--subject",
-        "g-123",
-    ]);
+    cli.ok(&format!("users unlink --pool {p} ana --provider Google"));
+    let d = cli.json(&format!("users describe --pool {p} ana"));
+    assert_eq!(d["identities"], json!([]));
+    cli.ok(&link("bob", "Google", "g-123"));
 
     // Deletion.
-    assert_mentions(
-        &cli.fails(&["users", "delete", "--pool", p, "ana"]),
-        &["--yes"],
-    );
-    cli.ok(&["users", "delete", "--pool", p, "ana", "--yes"]);
-    assert_mentions(
-        &cli.fails(&["users", "describe", "--pool", p, "ana"]),
+    cli.fails(&format!("users delete --pool {p} ana"), &["--yes"]);
+    cli.ok(&format!("users delete --pool {p} ana --yes"));
+    cli.fails(
+        &format!("users describe --pool {p} ana"),
         &["user \"ana\" does not exist"],
     );
-    cli.ok(&["groups", "delete", "--pool", p, "admins", "--yes"]);
-    assert!(!cli.ok(&["groups", "list", "--pool", p]).contains("admins"));
+    cli.ok(&format!("groups delete --pool {p} admins --yes"));
+    assert!(!cli
+        .ok(&format!("groups list --pool {p}"))
+        .contains("admins"));
 }
 
 #[test]
 fn bad_input_exits_2_naming_the_field() {
     let cli = Cli::new();
-    let pool = cli.create_pool(&["--custom-attribute", "tier:Number"]);
+    let pool = cli.create_pool("--custom-attribute tier:Number");
     let p = pool.as_str();
+    let fails = |line: String, needles: &[&str]| cli.fails(&line, needles);
 
-    assert_mentions(
-        &cli.fails(&["users", "list", "--pool", "us-east-1_Nope"]),
-        &["--pool", "us-east-1_Nope", "does not exist"],
+    // Unknown pool, unknown client.
+    let nope = "us-east-1_Nope";
+    fails(
+        format!("users list --pool {nope}"),
+        &["--pool", nope, "does not exist"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "clients",
-            "create",
-            "--pool",
-            "us-east-1_Nope",
-            "--name",
-            "x",
-        ]),
+    fails(
+        format!("clients create --pool {nope} --name x"),
         &["--pool", "does not exist"],
     );
-    assert_mentions(
-        &cli.fails(&["clients", "describe", "nosuchclient"]),
+    fails(
+        "clients describe nosuchclient".into(),
         &["app client", "nosuchclient", "does not exist"],
     );
-    assert_mentions(
-        &cli.fails(&["keys", "rotate", "--pool", "us-east-1_Nope"]),
-        &["--pool"],
-    );
+    fails(format!("keys rotate --pool {nope}"), &["--pool"]);
 
-    cli.ok(&[
-        "users",
-        "create",
-        "--pool",
-        p,
-        "ana",
-        "--password",
-        "Passw0rd!x",
-    ]);
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "ANA",
-            "--password",
-            "Passw0rd!x",
-        ]),
+    // Users: duplicates, usernames, attributes, passwords.
+    cli.ok(&format!(
+        "users create --pool {p} ana --password Passw0rd!x"
+    ));
+    let create = |rest: &str| format!("users create --pool {p} {rest}");
+    fails(
+        create("ANA --password Passw0rd!x"),
         &["username", "ANA", "already exists"],
     );
-    assert_mentions(
-        &cli.fails(&["users", "create", "--pool", p, "bo b", "--no-password"]),
-        &["username", "spaces"],
-    );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "bob",
-            "-a",
-            "email=nope",
-            "--no-password",
-        ]),
+    fails(create("'bo b' --no-password"), &["username", "spaces"]);
+    fails(
+        create("bob -a email=nope --no-password"),
         &["email", "must be an email address"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "bob",
-            "-a",
-            "shoe_size=44",
-            "--no-password",
-        ]),
+    fails(
+        create("bob -a shoe_size=44 --no-password"),
         &["shoe_size", "not a standard attribute"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "bob",
-            "-a",
-            "custom:tier=gold",
-            "--no-password",
-        ]),
+    fails(
+        create("bob -a custom:tier=gold --no-password"),
         &["custom:tier", "must be a number"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "bob",
-            "-a",
-            "novalue",
-            "--no-password",
-        ]),
+    fails(
+        create("bob -a novalue --no-password"),
         &["--attribute", "name=value"],
     );
-    let weak = cli.fails(&["users", "create", "--pool", p, "bob", "--password", "abc"]);
-    assert_mentions(
-        &weak,
+    fails(
+        create("bob --password abc"),
         &[
             "password",
             "at least 8 characters",
@@ -631,181 +450,93 @@ fn bad_input_exits_2_naming_the_field() {
             "a symbol",
         ],
     );
-    assert_mentions(
-        &cli.fails(&["users", "create", "--pool", p, "bob"]),
-        &["--no-password", "--invite"],
-    );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "set-password",
-            "--pool",
-            p,
-            "ana",
-            "--password",
-            "short",
-        ]),
+    fails(create("bob"), &["--no-password", "--invite"]);
+    fails(
+        format!("users set-password --pool {p} ana --password short"),
         &["at least 8 characters"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "set-password",
-            "--pool",
-            p,
-            "nobody",
-            "--password",
-            "Passw0rd!x",
-        ]),
+    fails(
+        format!("users set-password --pool {p} nobody --password Passw0rd!x"),
         &["user \"nobody\" does not exist"],
     );
     // clap's own usage errors also exit 2.
-    assert_mentions(
-        &cli.fails(&[
-            "users",
-            "create",
-            "--pool",
-            p,
-            "bob",
-            "--no-password",
-            "--invite",
-        ]),
-        &["--no-password"],
-    );
+    fails(create("bob --no-password --invite"), &["--no-password"]);
 
-    assert_mentions(
-        &cli.fails(&[
-            "pools",
-            "create",
-            "--name",
-            "x",
-            "--min-password-length",
-            "3",
-        ]),
+    // Pools.
+    let pools = |rest: &str| format!("pools create --name x {rest}");
+    fails(
+        pools("--min-password-length 3"),
         &["--min-password-length", "6 to 99"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "pools",
-            "create",
-            "--name",
-            "x",
-            "--custom-attribute",
-            "a:Float",
-        ]),
+    fails(
+        pools("--custom-attribute a:Float"),
         &["--custom-attribute", "String, Number, Boolean"],
     );
-    assert_mentions(
-        &cli.fails(&[
-            "pools",
-            "create",
-            "--name",
-            "x",
-            "--required-attribute",
-            "shoe",
-        ]),
+    fails(
+        pools("--required-attribute shoe"),
         &["--required-attribute", "shoe"],
     );
-    assert_mentions(
-        &cli.fails(&["pools", "create", "--name", "x", "--id", "bad id"]),
-        &["--id"],
-    );
-    assert_mentions(
-        &cli.fails(&["pools", "create", "--name", "x", "--id", p]),
-        &["--id", "already exists"],
-    );
-    assert_mentions(&cli.fails(&["pools", "create", "--name", " "]), &["--name"]);
-    assert_mentions(
-        &cli.fails(&[
-            "pools",
-            "create",
-            "--name",
-            "x",
-            "--email-as-username",
-            "--alias",
-            "email",
-        ]),
+    fails(pools("--id 'bad id'"), &["--id"]);
+    fails(pools(&format!("--id {p}")), &["--id", "already exists"]);
+    fails("pools create --name ' '".into(), &["--name"]);
+    fails(
+        pools("--email-as-username --alias email"),
         &["--alias", "--email-as-username"],
     );
 
-    let client = |extra: &[&str]| {
-        let mut args = vec!["clients", "create", "--pool", p, "--name", "web"];
-        args.extend_from_slice(extra);
-        cli.fails(&args)
-    };
-    assert_mentions(
-        &client(&["--callback-url", "http://app.example.com/cb"]),
+    // Clients.
+    let client = |rest: &str| format!("clients create --pool {p} --name web {rest}");
+    fails(
+        client("--callback-url http://app.example.com/cb"),
         &["--callback-url", "https"],
     );
-    assert_mentions(
-        &client(&["--callback-url", "https://app.example.com/cb#x"]),
+    fails(
+        client("--callback-url https://app.example.com/cb#x"),
         &["--callback-url", "fragment"],
     );
-    assert_mentions(
-        &client(&["--callback-url", "not a url"]),
+    fails(
+        client("--callback-url 'not a url'"),
         &["--callback-url", "not an absolute URL"],
     );
-    assert_mentions(
-        &client(&["--logout-url", "javascript://alert(1)"]),
+    fails(
+        client("--logout-url javascript://alert(1)"),
         &["--logout-url", "javascript"],
     );
-    assert_mentions(&client(&["--flow", "code"]), &["--callback-url"]);
-    assert_mentions(
-        &client(&["--flow", "client_credentials"]),
-        &["--generate-secret"],
-    );
-    assert_mentions(
-        &client(&[
-            "--callback-url",
-            "https://a.example.com/cb",
-            "--scope",
-            "email",
-        ]),
+    fails(client("--flow code"), &["--callback-url"]);
+    fails(client("--flow client_credentials"), &["--generate-secret"]);
+    fails(
+        client("--callback-url https://a.example.com/cb --scope email"),
         &["--scope", "openid"],
     );
-    assert_mentions(
-        &client(&[
-            "--callback-url",
-            "https://a.example.com/cb",
-            "--scope",
-            "api/read",
-        ]),
+    fails(
+        client("--callback-url https://a.example.com/cb --scope api/read"),
         &["--scope", "api/read"],
     );
-    assert_mentions(
-        &client(&["--identity-provider", "Okta"]),
+    fails(
+        client("--identity-provider Okta"),
         &["--identity-provider", "Okta"],
     );
     // Valid: loopback http and a native app's custom scheme.
-    cli.ok(&[
-        "clients",
-        "create",
-        "--pool",
-        p,
-        "--name",
-        "native",
-        "--callback-url",
-        "http://127.0.0.1:8080/cb",
-        "--callback-url",
-        "com.example.app://cb",
-    ]);
+    cli.ok(&client(
+        "--callback-url http://127.0.0.1:8080/cb --callback-url com.example.app://cb",
+    ));
 
-    assert_mentions(
-        &cli.fails(&["groups", "create", "--pool", p, "a b"]),
-        &["group name"],
-    );
-    assert_mentions(
-        &cli.fails(&["groups", "create", "--pool", p, "g", "--role-arn", "role"]),
+    // Groups.
+    fails(format!("groups create --pool {p} 'a b'"), &["group name"]);
+    fails(
+        format!("groups create --pool {p} g --role-arn role"),
         &["--role-arn"],
     );
-    assert_mentions(
-        &cli.fails(&["groups", "create", "--pool", p, "g", "--precedence", "-1"]),
-        &["precedence"],
+    fails(
+        format!("groups create --pool {p} g --precedence -1"),
+        &["--precedence"],
     );
-    // Nothing half-written: the failed attempts left exactly one user and one client.
-    let users = cli.ok(&["users", "list", "--pool", p]);
+
+    // Nothing half-written: the failed attempts left one user and one client.
+    let users = cli.ok(&format!("users list --pool {p}"));
     assert_eq!(users.lines().count(), 2, "{users}");
-    assert_eq!(cli.ok(&["clients", "list", "--pool", p]).lines().count(), 2);
+    let clients = cli.ok(&format!("clients list --pool {p}"));
+    assert_eq!(clients.lines().count(), 2, "{clients}");
 }
 
 /// Exports a pool, imports the file into a fresh data directory, exports again: the two
@@ -813,74 +544,30 @@ fn bad_input_exits_2_naming_the_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_import_round_trip() {
     let src = Cli::new();
-    let schema = ["--alias", "email", "--custom-attribute", "tier:Number"];
-    let pool = src.create_pool(&schema);
+    let schema = "--alias email --custom-attribute tier:Number";
+    let pool = src.create_pool(schema);
     let p = pool.as_str();
-    src.ok(&[
-        "users",
-        "create",
-        "--pool",
-        p,
-        "ana",
-        "-a",
-        "email=ana@example.com",
-        "-a",
-        "email_verified=true",
-        "-a",
-        "custom:tier=3",
-        "--password",
-        "Passw0rd!x",
-    ]);
-    src.ok(&["users", "create", "--pool", p, "bob", "--invite"]);
-    src.ok(&[
-        "users",
-        "create",
-        "--pool",
-        p,
-        "cyd",
-        "--no-password",
-        "-a",
-        "name=Cyd Ü",
-    ]);
-    src.ok(&["users", "disable", "--pool", p, "cyd"]);
-    src.ok(&[
-        "users",
-        "link",
-        "--pool",
-        p,
-        "cyd",
-        "--provider",
-        "MyOkta",
-        "--provider-type",
-        "OIDC",
-        "--subject",
-        "00u1",
-        "--issuer",
-        "https://example.okta.com",
-    ]);
-    src.ok(&[
-        "groups",
-        "create",
-        "--pool",
-        p,
-        "admins",
-        "--precedence",
-        "1",
-    ]);
-    src.ok(&["groups", "create", "--pool", p, "staff"]);
-    src.ok(&["groups", "add-user", "--pool", p, "admins", "ana"]);
-    src.ok(&["groups", "add-user", "--pool", p, "staff", "ana"]);
-    src.ok(&["groups", "add-user", "--pool", p, "staff", "cyd"]);
+    src.ok(&format!(
+        "users create --pool {p} ana -a email=ana@example.com -a email_verified=true \
+         -a custom:tier=3 --password Passw0rd!x"
+    ));
+    src.ok(&format!("users create --pool {p} bob --invite"));
+    src.ok(&format!(
+        "users create --pool {p} cyd --no-password -a 'name=Cyd Ü'"
+    ));
+    src.ok(&format!("users disable --pool {p} cyd"));
+    src.ok(&format!(
+        "users link --pool {p} cyd --provider MyOkta --provider-type OIDC --subject 00u1 \
+         --issuer https://example.okta.com"
+    ));
+    src.ok(&format!("groups create --pool {p} admins --precedence 1"));
+    src.ok(&format!("groups create --pool {p} staff"));
+    src.ok(&format!("groups add-user --pool {p} admins ana"));
+    src.ok(&format!("groups add-user --pool {p} staff ana"));
+    src.ok(&format!("groups add-user --pool {p} staff cyd"));
 
-    let first = src.dir.path().join("first.jsonl");
-    src.ok(&[
-        "users",
-        "export",
-        "--pool",
-        p,
-        "--output",
-        first.to_str().unwrap(),
-    ]);
+    let first = src.path("first.jsonl");
+    src.ok(&format!("users export --pool {p} --output {first}"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -894,17 +581,15 @@ async fn export_import_round_trip() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .find(|v| v["username"] == "ana")
         .unwrap();
-    assert!(ana["password_hash"]
-        .as_str()
-        .unwrap()
-        .starts_with("$argon2id$"));
+    let hash = ana["password_hash"].as_str().unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert_eq!(ana["groups"], json!(["admins", "staff"]));
     // Standard output is the default.
-    assert_eq!(src.ok(&["users", "export", "--pool", p]), first_text);
+    assert_eq!(src.ok(&format!("users export --pool {p}")), first_text);
 
     let dst = Cli::new();
-    let pool2 = dst.create_pool(&schema);
-    let imported = dst.ok(&["users", "import", "--pool", &pool2, first.to_str().unwrap()]);
+    let pool2 = dst.create_pool(schema);
+    let imported = dst.ok(&format!("users import --pool {pool2} {first}"));
     assert_mentions(
         &imported,
         &[
@@ -914,31 +599,17 @@ async fn export_import_round_trip() {
             "3 membership(s)",
         ],
     );
-    let second = dst.dir.path().join("second.jsonl");
-    dst.ok(&[
-        "users",
-        "export",
-        "--pool",
-        &pool2,
-        "-o",
-        second.to_str().unwrap(),
-    ]);
+    let second = dst.path("second.jsonl");
+    dst.ok(&format!("users export --pool {pool2} -o {second}"));
     assert_eq!(std::fs::read_to_string(&second).unwrap(), first_text);
 
     // Importing again changes nothing: every user is recognized as already present.
-    let again = dst.ok(&["users", "import", "--pool", &pool2, first.to_str().unwrap()]);
+    let again = dst.ok(&format!("users import --pool {pool2} {first}"));
     assert_mentions(
         &again,
         &["imported 0 user(s)", "3 already present", "0 skipped"],
     );
-    dst.ok(&[
-        "users",
-        "export",
-        "--pool",
-        &pool2,
-        "-o",
-        second.to_str().unwrap(),
-    ]);
+    dst.ok(&format!("users export --pool {pool2} -o {second}"));
     assert_eq!(std::fs::read_to_string(&second).unwrap(), first_text);
 
     // The imported Argon2id hash signs in as it is.
@@ -963,31 +634,22 @@ fn bcrypt_hash(pw: &str) -> String {
 
 fn pbkdf2_hash(pw: &str) -> String {
     let salt = SaltString::encode_b64(b"pbkdf2-salt-1234").unwrap();
+    let params = pbkdf2::Params {
+        rounds: 1000,
+        output_length: 32,
+    };
+    let alg = Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident());
     pbkdf2::Pbkdf2
-        .hash_password_customized(
-            pw.as_bytes(),
-            Some(pbkdf2::Algorithm::Pbkdf2Sha256.ident()),
-            None,
-            pbkdf2::Params {
-                rounds: 1000,
-                output_length: 32,
-            },
-            &salt,
-        )
+        .hash_password_customized(pw.as_bytes(), alg, None, params, &salt)
         .unwrap()
         .to_string()
 }
 
 fn scrypt_hash(pw: &str) -> String {
     let salt = SaltString::encode_b64(b"scrypt-salt-1234").unwrap();
+    let params = scrypt::Params::new(10, 8, 1, 32).unwrap();
     scrypt::Scrypt
-        .hash_password_customized(
-            pw.as_bytes(),
-            None,
-            None,
-            scrypt::Params::new(10, 8, 1, 32).unwrap(),
-            &salt,
-        )
+        .hash_password_customized(pw.as_bytes(), None, None, params, &salt)
         .unwrap()
         .to_string()
 }
@@ -995,16 +657,18 @@ fn scrypt_hash(pw: &str) -> String {
 fn django_hash(pw: &str) -> String {
     let mut out = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pw.as_bytes(), b"djangosalt", 1000, &mut out);
-    format!(
-        "pbkdf2_sha256$1000$djangosalt${}",
-        base64::engine::general_purpose::STANDARD.encode(out)
-    )
+    let b64 = base64::engine::general_purpose::STANDARD.encode(out);
+    format!("pbkdf2_sha256$1000$djangosalt${b64}")
+}
+
+fn new_sub() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn record(username: &str, hash: &str) -> String {
     json!({
         "username": username,
-        "sub": uuid::Uuid::new_v4().to_string(),
+        "sub": new_sub(),
         "status": "CONFIRMED",
         "enabled": true,
         "attributes": {"email": format!("{username}@example.com"), "email_verified": true},
@@ -1023,7 +687,7 @@ fn record(username: &str, hash: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn imported_legacy_hashes_sign_in_and_upgrade() {
     let cli = Cli::new();
-    let pool_id = cli.create_pool(&[]);
+    let pool_id = cli.create_pool("");
     let users = [
         ("bea", "bcrypt-Pw1!", bcrypt_hash("bcrypt-Pw1!")),
         ("pia", "pbkdf2-Pw1!", pbkdf2_hash("pbkdf2-Pw1!")),
@@ -1031,39 +695,39 @@ async fn imported_legacy_hashes_sign_in_and_upgrade() {
         ("dan", "django-Pw1!", django_hash("django-Pw1!")),
     ];
     let mut lines: Vec<String> = users.iter().map(|(u, _, h)| record(u, h)).collect();
-    lines.insert(2, "{\"username\": \"broken\", ".to_string()); // line 3
-    lines.push(record("md5user", "$md5$abc")); // line 6
-    lines.push(String::new()); // blank lines are ignored
-    lines.push(
-        json!({"username": "eve", "sub": "not-a-uuid", "status": "CONFIRMED"}).to_string(), // line 8
-    );
-    lines.push(
-        json!({"username": "fay", "sub": uuid::Uuid::new_v4().to_string(), "status": "NOPE"})
+    let bad = [
+        (3, "{\"username\": \"broken\", ".to_string()),
+        (6, record("md5user", "$md5$abc")),
+        (7, String::new()), // blank lines are ignored
+        (
+            8,
+            json!({"username": "eve", "sub": "not-a-uuid", "status": "CONFIRMED"}).to_string(),
+        ),
+        (
+            9,
+            json!({"username": "fay", "sub": new_sub(), "status": "NOPE"}).to_string(),
+        ),
+        (
+            10,
+            json!({"username": "gus", "sub": new_sub(), "status": "CONFIRMED",
+                   "attributes": {"shoe_size": "44"}})
             .to_string(),
-    );
-    lines.push(
-        json!({"username": "gus", "sub": uuid::Uuid::new_v4().to_string(), "status": "CONFIRMED",
-        "attributes": {"shoe_size": "44"}})
-        .to_string(),
-    );
-    lines.push(
-        json!({"username": "hal", "sub": uuid::Uuid::new_v4().to_string(), "status": "CONFIRMED",
-        "pasword_hash": "typo"})
-        .to_string(),
-    );
-    let file = cli.dir.path().join("legacy.jsonl");
+        ),
+        (
+            11,
+            json!({"username": "hal", "sub": new_sub(), "status": "CONFIRMED",
+                   "pasword_hash": "typo"})
+            .to_string(),
+        ),
+    ];
+    for (line, text) in bad {
+        lines.insert(line - 1, text);
+    }
+    let file = cli.path("legacy.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
 
-    let out = cli.run_with(
-        &[
-            "users",
-            "import",
-            "--pool",
-            &pool_id,
-            file.to_str().unwrap(),
-            "--batch-size",
-            "2",
-        ],
+    let out = cli.run(
+        &format!("users import --pool {pool_id} {file} --batch-size 2"),
         None,
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -1071,7 +735,7 @@ async fn imported_legacy_hashes_sign_in_and_upgrade() {
     assert_eq!(
         out.status.code(),
         Some(2),
-        "rejected lines make the exit code 2: {stderr}"
+        "rejected lines exit 2: {stderr}"
     );
     assert_mentions(
         &stdout,
@@ -1098,43 +762,28 @@ async fn imported_legacy_hashes_sign_in_and_upgrade() {
 
     let node = cli.node().await;
     let pool = node.directory.pool(&pool_id).await.unwrap();
+    let dir = &node.directory;
     for (username, password, hash) in &users {
-        let wrong = node
-            .directory
+        let right = SecretString::new(*password);
+        let wrong = dir
             .authenticate(&pool, username, &SecretString::new("Wrong-Pw1!"), now())
             .await;
         assert!(wrong.is_err(), "{username}: a wrong password must fail");
-        let stored = node
-            .directory
-            .find_user(&pool, username)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            stored.password_hash.as_ref().unwrap().expose(),
-            hash,
-            "kept as it is"
-        );
+        let stored = dir.find_user(&pool, username).await.unwrap().unwrap();
+        assert_eq!(stored.password_hash.as_ref().unwrap().expose(), hash);
         assert_eq!(stored.created_at, 1_577_934_245);
         assert_eq!(stored.updated_at, 1_600_000_000);
-        node.directory
-            .authenticate(&pool, username, &SecretString::new(*password), now())
+        dir.authenticate(&pool, username, &right, now())
             .await
             .unwrap_or_else(|e| panic!("{username}: the right password must verify: {e}"));
-        let upgraded = node
-            .directory
-            .find_user(&pool, username)
-            .await
-            .unwrap()
-            .unwrap();
+        let upgraded = dir.find_user(&pool, username).await.unwrap().unwrap();
         let upgraded_hash = upgraded.password_hash.unwrap();
         assert!(
             upgraded_hash.expose().starts_with("$argon2id$"),
             "{username}: upgraded"
         );
         // And the upgraded hash still takes the same password.
-        node.directory
-            .authenticate(&pool, username, &SecretString::new(*password), now())
+        dir.authenticate(&pool, username, &right, now())
             .await
             .expect("upgraded hash verifies");
     }
@@ -1151,32 +800,24 @@ async fn imported_legacy_hashes_sign_in_and_upgrade() {
 #[test]
 fn import_collisions_and_email_usernames() {
     let cli = Cli::new();
-    let pool = cli.create_pool(&["--email-as-username"]);
-    cli.ok(&[
-        "users",
-        "create",
-        "--pool",
-        &pool,
-        "ana@example.com",
-        "--password",
-        "Passw0rd!x",
-    ]);
-    let file = cli.dir.path().join("users.jsonl");
-    let sub = uuid::Uuid::new_v4().to_string();
+    let pool = cli.create_pool("--email-as-username");
+    let p = pool.as_str();
+    cli.ok(&format!(
+        "users create --pool {p} ana@example.com --password Passw0rd!x"
+    ));
+    let sub = new_sub();
     let lines = [
         // The address as the username: stored under the sub, the address as attribute.
         json!({"username": "bea@example.com", "sub": sub, "status": "CONFIRMED"}),
         // Takes ana's address.
-        json!({"username": "ANA@example.com", "sub": uuid::Uuid::new_v4().to_string(), "status": "CONFIRMED"}),
+        json!({"username": "ANA@example.com", "sub": new_sub(), "status": "CONFIRMED"}),
         // Neither an address nor the sub.
-        json!({"username": "carl", "sub": uuid::Uuid::new_v4().to_string(), "status": "CONFIRMED"}),
+        json!({"username": "carl", "sub": new_sub(), "status": "CONFIRMED"}),
     ];
     let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let file = cli.path("users.jsonl");
     std::fs::write(&file, text.join("\n") + "\n").unwrap();
-    let out = cli.run_with(
-        &["users", "import", "--pool", &pool, file.to_str().unwrap()],
-        None,
-    );
+    let out = cli.run(&format!("users import --pool {p} {file}"), None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_mentions(&stdout, &["imported 1 user(s)", "1 skipped", "1 rejected"]);
@@ -1187,7 +828,7 @@ fn import_collisions_and_email_usernames() {
             "line 3: username",
         ],
     );
-    let bea = cli.json(&["users", "describe", "--pool", &pool, "bea@example.com"]);
+    let bea = cli.json(&format!("users describe --pool {p} bea@example.com"));
     assert_eq!(bea["username"], sub.as_str());
     assert_eq!(bea["attributes"]["email"], "bea@example.com");
 }
@@ -1200,10 +841,14 @@ fn generate_users(path: &Path, count: usize) {
     for i in 0..count {
         let mut rec = json!({
             "username": format!("user{i}"),
-            "sub": uuid::Uuid::new_v4().to_string(),
+            "sub": new_sub(),
             "status": "CONFIRMED",
             "enabled": true,
-            "attributes": {"email": format!("user{i}@example.com"), "email_verified": "true", "name": format!("User {i}")},
+            "attributes": {
+                "email": format!("user{i}@example.com"),
+                "email_verified": "true",
+                "name": format!("User {i}"),
+            },
             "password_hash": hash,
             "created_at": "2020-01-02T03:04:05Z",
         });
@@ -1215,48 +860,40 @@ fn generate_users(path: &Path, count: usize) {
     out.flush().unwrap();
 }
 
-/// A bulk import in the debug build, timed for the test output. The 1M-user figure comes
-/// from a release build (see the README); this keeps the path exercised and fast.
+/// A bulk import and export in the debug build, timed for the test output (the 1M-user
+/// figure comes from a release build by hand); keeps the batched paths exercised.
 #[test]
-fn bulk_import_is_fast() {
+fn bulk_import_and_export() {
     const COUNT: usize = 20_000;
     let cli = Cli::new();
-    let pool = cli.create_pool(&["--alias", "email"]);
-    let file = cli.dir.path().join("bulk.jsonl");
-    generate_users(&file, COUNT);
+    let pool = cli.create_pool("--alias email");
+    let p = pool.as_str();
+    let file = cli.path("bulk.jsonl");
+    generate_users(Path::new(&file), COUNT);
     let started = Instant::now();
-    let out = cli.ok(&[
-        "users",
-        "import",
-        "--pool",
-        &pool,
-        file.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let took = started.elapsed();
+    let out = cli.ok(&format!("users import --pool {p} {file} --quiet"));
+    let took = started.elapsed().as_secs_f64();
     eprintln!(
-        "imported {COUNT} users in {:.2} s (debug build): {:.0} users/s",
-        took.as_secs_f64(),
-        COUNT as f64 / took.as_secs_f64()
+        "imported {COUNT} users in {took:.2} s (debug build): {:.0} users/s",
+        COUNT as f64 / took
     );
+    let memberships = format!("{} membership(s)", COUNT / 10);
     assert_mentions(
         &out,
         &[
             &format!("imported {COUNT} user(s)"),
             "0 rejected",
-            &format!("{} membership(s)", COUNT / 10),
+            &memberships,
         ],
     );
-    let page = cli.ok(&["users", "list", "--pool", &pool, "--limit", "5"]);
+    let page = cli.ok(&format!("users list --pool {p} --limit 5"));
     assert_eq!(page.lines().count(), 6);
 
     // The export walks the memberships beside the users, page by page.
     let started = Instant::now();
-    let exported = cli.ok(&["users", "export", "--pool", &pool]);
-    eprintln!(
-        "exported {COUNT} users in {:.2} s (debug build)",
-        started.elapsed().as_secs_f64()
-    );
+    let exported = cli.ok(&format!("users export --pool {p}"));
+    let took = started.elapsed().as_secs_f64();
+    eprintln!("exported {COUNT} users in {took:.2} s (debug build)");
     assert_eq!(exported.lines().count(), COUNT);
     let in_group = exported
         .lines()
@@ -1264,4 +901,10 @@ fn bulk_import_is_fast() {
         .count();
     assert_eq!(in_group, COUNT / 10);
     assert!(exported.lines().all(|l| l.contains(r#""groups":["#)));
+}
+
+#[test]
+fn command_lines_split_like_a_shell() {
+    assert_eq!(split("a  'b c' ''"), ["a", "b c", ""]);
+    assert_eq!(split("-a 'name=Cyd Ü'"), ["-a", "name=Cyd Ü"]);
 }

@@ -8,7 +8,6 @@ use crate::support::server::{absolute, browser_client, hidden, sign_in, TestServ
 pub const POOL: &str = "us-east-1_HostedT01";
 pub const SPA: &str = "hostedspa00000000000000001";
 pub const WEB: &str = "hostedweb00000000000000001";
-pub const WEB_SECRET: &str = "web-secret-0123456789abcdefghijklmnopqrstuvwxyzABCD";
 
 pub fn pools_toml() -> String {
     format!(

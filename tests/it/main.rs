@@ -3,6 +3,7 @@
 //! real `cognate` binary; PostgreSQL tests run when `COGNATE_TEST_DATABASE_URL` is set.
 
 mod account;
+mod browser_flows;
 mod cli;
 mod conformance;
 mod crash;
@@ -14,3 +15,6 @@ mod server;
 mod support;
 mod ui;
 mod hosted;
+mod oidc;
+mod claims;
+mod attacks;

@@ -185,3 +185,60 @@ async fn zero_config_start_serves_discovery_jwks_health_and_metrics() {
     assert!(again.banner.iter().all(|l| !l.contains("(created now)")));
     assert!(again.terminate().await.success());
 }
+
+#[tokio::test]
+async fn check_config_reports_every_error_with_its_line_and_exit_code_2() {
+    use crate::support::process::run;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = r#"
+[server]
+listen = "127.0.0.1:8750"
+
+[[pools]]
+id = "not a pool id"
+name = "p"
+
+[[pools.clients]]
+name = "c"
+callback_urls = ["http://example.com/cb"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid"]
+"#;
+    std::fs::write(dir.path().join("bad.toml"), bad).unwrap();
+    let (code, out, err) = run(dir.path(), &["check-config", "bad.toml"], &[]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    // Both problems, each with file:line:column, its path and a fix.
+    assert!(err.contains("bad.toml:6:"), "{err}");
+    assert!(err.contains("pools[0].id"), "{err}");
+    assert!(err.contains("bad.toml:11:"), "{err}");
+    assert!(err.contains("pools[0].clients[0].callback_urls[0]"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+    // The corrected file passes.
+    let good = bad
+        .replace("not a pool id", "us-east-1_Good12345")
+        .replace("http://example.com/cb", "https://example.com/cb");
+    std::fs::write(dir.path().join("good.toml"), good).unwrap();
+    let (code, out, err) = run(dir.path(), &["check-config", "good.toml"], &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK"), "{out}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clear_error_not_a_panic() {
+    use crate::support::process::run;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, key) = cognate::core::secrets::MasterKey::generate();
+    let env = [
+        // Nothing listens on port 1.
+        ("COGNATE_DATABASE_URL", "postgres://postgres@127.0.0.1:1/none"),
+        ("COGNATE_MASTER_KEY", key.as_str()),
+    ];
+    let (code, out, err) = run(dir.path(), &["pools", "list"], &env).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("unavailable"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // The corrected command (the embedded database) works.
+    let (code, out, err) = run(dir.path(), &["pools", "list"], &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -71,6 +71,9 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     pub identity_provider: Option<String>,
     pub idp_identifier: Option<String>,
+    /// The hosted UI language asked for (`lang`), kept for every page of the flow.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// Why a request cannot be answered on the client's redirect URI.
@@ -107,6 +110,8 @@ pub enum AuthorizeError {
     /// Tell the client on its (verified) redirect URI.
     Redirect {
         redirect_uri: String,
+        /// The client's pool, whose issuer the error response names (RFC 9207).
+        pool_id: String,
         state: Option<String>,
         error: OAuthError,
         fragment: bool,
@@ -129,7 +134,9 @@ pub async fn validate(
     let client = match store.get_client(client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return Err(AuthorizeError::Page(PageError::UnknownClient)),
-        Err(StoreError::Unavailable(_)) => return Err(AuthorizeError::Page(PageError::Unavailable)),
+        Err(StoreError::Unavailable(_)) => {
+            return Err(AuthorizeError::Page(PageError::Unavailable))
+        }
         Err(e) => {
             tracing::error!(error = %e, "loading client");
             return Err(AuthorizeError::Page(PageError::Internal));
@@ -147,6 +154,7 @@ pub async fn validate(
     let fragment = params.response_type.as_deref() == Some("token");
     let fail = |code: ErrorCode, description: &str| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.to_string(),
+        pool_id: client.pool_id.clone(),
         state: params.state.clone(),
         error: OAuthError::new(code, description),
         fragment,
@@ -286,6 +294,9 @@ pub async fn validate(
             login_hint: params.login_hint.clone().filter(|h| h.len() <= 256),
             identity_provider: params.identity_provider.clone(),
             idp_identifier: params.idp_identifier.clone(),
+            lang: params.lang.clone().filter(|l| {
+                l.len() <= 16 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }),
         },
         client,
     ))
@@ -357,9 +368,12 @@ pub fn success_redirect(
     Ok(url.into())
 }
 
-/// The redirect carrying an error (RFC 6749 section 4.1.2.1).
+/// The redirect carrying an error (RFC 6749 section 4.1.2.1), with `iss` as on success:
+/// RFC 9207 section 2 requires it in error responses too, and a client that knows the
+/// server supports it must reject a response without it.
 pub fn error_redirect(
     redirect_uri: &str,
+    issuer: &str,
     state: Option<&str>,
     error: &OAuthError,
     fragment: bool,
@@ -372,6 +386,7 @@ pub fn error_redirect(
     if let Some(state) = state {
         pairs.push(("state", state));
     }
+    pairs.push(("iss", issuer));
     append(&mut url, &pairs, fragment);
     Some(url.into())
 }

@@ -296,16 +296,29 @@ impl Browser {
             self.session_id, self.driver_port
         )
         .map_err(|e| e.to_string())?;
+        // chromedriver answers with a Content-Length but keeps the connection open.
         let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&response);
-        // The body is `{"value":"<base64 PNG>"}`; find it without caring about framing.
-        let start = text.find("{\"value\"").ok_or("no JSON body")?;
-        let end = text.rfind('}').ok_or("no JSON body")?;
-        let body: serde_json::Value =
-            serde_json::from_str(&text[start..=end]).map_err(|e| e.to_string())?;
+        let mut chunk = [0u8; 64 * 1024];
+        let body = loop {
+            let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed early".into());
+            }
+            response.extend_from_slice(&chunk[..n]);
+            let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or("no Content-Length")?;
+            if response.len() >= split + 4 + length {
+                break response[split + 4..split + 4 + length].to_vec();
+            }
+        };
+        let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let b64 = body["value"]
             .as_str()
             .ok_or("no screenshot in the answer")?;

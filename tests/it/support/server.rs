@@ -19,7 +19,8 @@ pub struct TestServer {
     pub base: String,
     pub node: Node,
     pub inbox: Inbox,
-    pub dir: tempfile::TempDir,
+    /// Holds the data directory for the server's lifetime.
+    _dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -28,18 +29,34 @@ impl TestServer {
     /// Starts a server whose config file holds `pools_toml` (pools, clients...); the
     /// `[server]` table is written here.
     pub async fn start(pools_toml: &str) -> TestServer {
+        Self::start_with(pools_toml, "", &[]).await
+    }
+
+    /// [`TestServer::start`] with extra lines for the `[server]` table (e.g.
+    /// `trusted_proxies = ["127.0.0.1/32"]`) and the environment the configuration is
+    /// loaded with (e.g. `COGNATE_CLIENT_SECRET_<id>`; nothing of the process's own).
+    pub async fn start_with(
+        pools_toml: &str,
+        server_toml: &str,
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let (smtp_url, inbox) = smtp::start().await;
         let text = format!(
-            "[server]\ndata_dir = \"{}\"\npublic_url = \"{base}\"\n\n[server.smtp]\nurl = \"{smtp_url}\"\nfrom = \"no-reply@example.com\"\n\n{pools_toml}",
+            "[server]\ndata_dir = \"{}\"\npublic_url = \"{base}\"\n{server_toml}\n\n[server.smtp]\nurl = \"{smtp_url}\"\nfrom = \"no-reply@example.com\"\n\n{pools_toml}",
             dir.path().join("data").display()
         );
         let path = dir.path().join("cognate.toml");
         std::fs::write(&path, text).unwrap();
-        let config = Config::load_with_env(Some(&path), &|_| None)
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let config = Config::load_with_env(Some(&path), &lookup)
             .unwrap_or_else(|d| panic!("test config: {d:?}"));
         let node = Node::open(config).await.unwrap();
         node.bootstrap(false).await.unwrap();
@@ -55,7 +72,7 @@ impl TestServer {
             base,
             node,
             inbox,
-            dir,
+            _dir: dir,
             shutdown: Some(tx),
             handle: Some(handle),
         }

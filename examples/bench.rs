@@ -1,0 +1,397 @@
+//! Token-endpoint and sign-in benchmark over real HTTP.
+//!
+//! ```sh
+//! cargo run --release --example bench            # defaults: 32 connections, 5 s per phase
+//! cargo run --release --example bench -- 64 10   # connections, seconds per phase
+//! ```
+//!
+//! It starts `target/release/cognate` as a separate process (so its resident memory can be
+//! read from /proc), configures a pool with a confidential client, a resource server and a
+//! user, and measures in one run:
+//! - the machine's raw RS256 signing rate on one thread (aws-lc-rs, parsed key);
+//! - `client_credentials` tokens/s, with its ratio to the raw signing rate;
+//! - `refresh_token` grants/s (each signs an ID and an access token);
+//! - complete password sign-ins/s through the hosted UI (authorize, login page, POST),
+//!   with its ratio to the raw Argon2id rate on all cores;
+//! - p50/p99 latency of the token endpoint, and the server's peak resident memory.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use cognate::core::password::{PasswordHasher, StandardHasher};
+
+const POOL: &str = "us-east-1_BenchPool1";
+const M2M: &str = "benchm2m00000000000000001";
+const M2M_SECRET: &str = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz01";
+const WEB: &str = "benchweb00000000000000001";
+const PASSWORD: &str = "Bench-password-1";
+
+fn raw_signing_rate(seconds: f64) -> f64 {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("key");
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let mut sig = vec![0u8; pair.public_modulus_len()];
+    let msg = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9";
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        pair.sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig).expect("sign");
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn raw_argon2_rate(seconds: f64) -> f64 {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let hash = StandardHasher.hash(PASSWORD).expect("hash");
+    let count = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let (hash, count) = (hash.clone(), count.clone());
+            std::thread::spawn(move || {
+                while start.elapsed().as_secs_f64() < seconds {
+                    let _ = StandardHasher.verify(PASSWORD, &hash);
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    count.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Phase {
+    ops: u64,
+    seconds: f64,
+    latencies: Vec<Duration>,
+    errors: u64,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.seconds
+    }
+    fn pct(&self, p: f64) -> f64 {
+        let mut l = self.latencies.clone();
+        l.sort();
+        if l.is_empty() {
+            return 0.0;
+        }
+        let i = ((l.len() as f64 * p).ceil() as usize).clamp(1, l.len()) - 1;
+        l[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// Runs `op` on `conns` concurrent tasks for `seconds`.
+async fn load<F, Fut>(conns: usize, seconds: f64, op: F) -> Phase
+where
+    F: Fn(reqwest::Client) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let lat = Arc::new(Mutex::new(Vec::new()));
+    let ops = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| {
+            let (stop, lat, ops, errors, op) =
+                (stop.clone(), lat.clone(), ops.clone(), errors.clone(), op.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .expect("client");
+                let mut mine = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    if op(client.clone()).await {
+                        ops.fetch_add(1, Ordering::Relaxed);
+                        mine.push(t.elapsed());
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                lat.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let latencies = std::mem::take(&mut *lat.lock().unwrap());
+    Phase {
+        ops: ops.load(Ordering::Relaxed),
+        seconds,
+        latencies,
+        errors: errors.load(Ordering::Relaxed),
+    }
+}
+
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+async fn sign_in_once(client: reqwest::Client, base: Arc<String>) -> Option<String> {
+    let authorize = format!(
+        "{base}/oauth2/authorize?response_type=code&client_id={WEB}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid&state=s&prompt=login"
+    );
+    let r = client.get(&authorize).send().await.ok()?;
+    let login = r.headers().get("location")?.to_str().ok()?.to_string();
+    let page = client
+        .get(format!("{base}{login}"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let (flow, csrf) = (hidden(&page, "flow")?, hidden(&page, "_csrf")?);
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "bench"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .ok()?;
+    let loc = r.headers().get("location")?.to_str().ok()?.to_string();
+    loc.contains("code=").then_some(loc)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let conns: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let seconds: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5.0);
+    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/cognate");
+    assert!(
+        binary.exists(),
+        "build the server first: cargo build --release (the example runs target/release/cognate)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        r#"
+[server]
+data_dir = "data"
+
+[[pools]]
+id = "{POOL}"
+name = "bench"
+
+[[pools.resource_servers]]
+identifier = "api"
+name = "API"
+scopes = [{{ name = "read" }}]
+
+[[pools.clients]]
+id = "{M2M}"
+name = "m2m"
+generate_secret = true
+allowed_oauth_flows = ["client_credentials"]
+allowed_oauth_scopes = ["api/read"]
+
+[[pools.clients]]
+id = "{WEB}"
+name = "web"
+callback_urls = ["http://127.0.0.1:9/cb"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email"]
+require_pkce = false
+"#
+    );
+    std::fs::write(dir.path().join("cognate.toml"), config).expect("config");
+    let secret_var = format!("COGNATE_CLIENT_SECRET_{M2M}");
+    let status = std::process::Command::new(&binary)
+        .current_dir(dir.path())
+        .env(&secret_var, M2M_SECRET)
+        .args(["-c", "cognate.toml", "apply"])
+        .status()
+        .expect("apply");
+    assert!(status.success());
+    let status = std::process::Command::new(&binary)
+        .current_dir(dir.path())
+        .env(&secret_var, M2M_SECRET)
+        .args(["-c", "cognate.toml", "users", "create", "--pool", POOL, "bench", "--attribute", "email=bench@example.com", "--password", PASSWORD])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("create user");
+    assert!(status.success());
+    let mut child = tokio::process::Command::new(&binary)
+        .current_dir(dir.path())
+        .env(&secret_var, M2M_SECRET)
+        .env("RUST_LOG", "warn")
+        .args(["-c", "cognate.toml", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve");
+    let pid = child.id().expect("pid");
+    let stdout = child.stdout.take().expect("stdout");
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut base = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(rest) = line.strip_prefix("Cognate listening on ") {
+            base = rest.split_whitespace().next().unwrap_or("").to_string();
+            break;
+        }
+    }
+    assert!(!base.is_empty(), "server did not start");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = Arc::new(base);
+    let peak = Arc::new(AtomicU64::new(0));
+    {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+
+    println!("Cognate benchmark: {conns} connections, {seconds} s per phase, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let raw_sign = raw_signing_rate(2.0);
+    println!("raw RS256 signing, 1 thread:          {raw_sign:>8.0} signs/s");
+
+    // Warm-up (keys parsed, connections open).
+    let cc = {
+        let base = base.clone();
+        move |client: reqwest::Client| {
+            let base = base.clone();
+            async move {
+                client
+                    .post(format!("{base}/oauth2/token"))
+                    .basic_auth(M2M, Some(M2M_SECRET))
+                    .form(&[("grant_type", "client_credentials")])
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            }
+        }
+    };
+    let _ = load(conns, 1.0, cc.clone()).await;
+    let phase = load(conns, seconds, cc).await;
+    println!(
+        "client_credentials:                   {:>8.0} tokens/s  ({:.2} of raw signing)  p50 {:.1} ms  p99 {:.1} ms  errors {}",
+        phase.rate(),
+        phase.rate() / raw_sign,
+        phase.pct(0.50),
+        phase.pct(0.99),
+        phase.errors
+    );
+
+    // A refresh token from one real sign-in.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let loc = sign_in_once(client.clone(), base.clone()).await.expect("sign-in");
+    let code = url::Url::parse(&loc)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.to_string())
+        .expect("code");
+    let tokens: serde_json::Value = client
+        .post(format!("{base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let refresh = Arc::new(tokens["refresh_token"].as_str().expect("refresh token").to_string());
+    let rt = {
+        let (base, refresh) = (base.clone(), refresh.clone());
+        move |client: reqwest::Client| {
+            let (base, refresh) = (base.clone(), refresh.clone());
+            async move {
+                client
+                    .post(format!("{base}/oauth2/token"))
+                    .form(&[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", WEB),
+                        ("refresh_token", refresh.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            }
+        }
+    };
+    let phase = load(conns, seconds, rt).await;
+    println!(
+        "refresh_token (ID + access token):    {:>8.0} grants/s  ({:.2} of raw signing / 2)  p50 {:.1} ms  p99 {:.1} ms  errors {}",
+        phase.rate(),
+        phase.rate() * 2.0 / raw_sign,
+        phase.pct(0.50),
+        phase.pct(0.99),
+        phase.errors
+    );
+
+    // Measured right before the sign-in phase, under the same conditions (the two cores
+    // here are shared and noisy).
+    let raw_argon = raw_argon2_rate(seconds);
+    println!("raw Argon2id verification, all cores: {raw_argon:>8.1} hashes/s");
+    let si = {
+        let base = base.clone();
+        move |client: reqwest::Client| {
+            let base = base.clone();
+            async move { sign_in_once(client, base).await.is_some() }
+        }
+    };
+    let phase = load(conns, seconds, si).await;
+    println!(
+        "password sign-in (hosted UI, 3 req):  {:>8.1} sign-ins/s ({:.2} of raw Argon2id)  p50 {:.1} ms  p99 {:.1} ms  errors {}",
+        phase.rate(),
+        phase.rate() / raw_argon,
+        phase.pct(0.50),
+        phase.pct(0.99),
+        phase.errors
+    );
+    println!(
+        "server resident memory: peak {:.1} MB, now {:.1} MB",
+        peak.load(Ordering::Relaxed) as f64 / 1024.0,
+        rss_kib(pid) as f64 / 1024.0
+    );
+    let _ = child.kill().await;
+}
