@@ -37,14 +37,17 @@ fn raw_signing_rate(seconds: f64) -> f64 {
     let start = Instant::now();
     let mut n = 0u64;
     while start.elapsed().as_secs_f64() < seconds {
-        pair.sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig).expect("sign");
+        pair.sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig)
+            .expect("sign");
         n += 1;
     }
     n as f64 / start.elapsed().as_secs_f64()
 }
 
 fn raw_argon2_rate(seconds: f64) -> f64 {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let hash = StandardHasher.hash(PASSWORD).expect("hash");
     let count = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -111,8 +114,13 @@ where
     let start = Instant::now();
     let tasks: Vec<_> = (0..conns)
         .map(|_| {
-            let (stop, lat, ops, errors, op) =
-                (stop.clone(), lat.clone(), ops.clone(), errors.clone(), op.clone());
+            let (stop, lat, ops, errors, op) = (
+                stop.clone(),
+                lat.clone(),
+                ops.clone(),
+                errors.clone(),
+                op.clone(),
+            );
             tokio::spawn(async move {
                 let client = reqwest::Client::builder()
                     .cookie_store(true)
@@ -239,7 +247,19 @@ require_pkce = false
     let status = std::process::Command::new(&binary)
         .current_dir(dir.path())
         .env(&secret_var, M2M_SECRET)
-        .args(["-c", "cognate.toml", "users", "create", "--pool", POOL, "bench", "--attribute", "email=bench@example.com", "--password", PASSWORD])
+        .args([
+            "-c",
+            "cognate.toml",
+            "users",
+            "create",
+            "--pool",
+            POOL,
+            "bench",
+            "--attribute",
+            "email=bench@example.com",
+            "--password",
+            PASSWORD,
+        ])
         .stdout(std::process::Stdio::null())
         .status()
         .expect("create user");
@@ -279,7 +299,12 @@ require_pkce = false
         });
     }
 
-    println!("Cognate benchmark: {conns} connections, {seconds} s per phase, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "Cognate benchmark: {conns} connections, {seconds} s per phase, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     let raw_sign = raw_signing_rate(2.0);
     println!("raw RS256 signing, 1 thread:          {raw_sign:>8.0} signs/s");
 
@@ -317,7 +342,9 @@ require_pkce = false
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let loc = sign_in_once(client.clone(), base.clone()).await.expect("sign-in");
+    let loc = sign_in_once(client.clone(), base.clone())
+        .await
+        .expect("sign-in");
     let code = url::Url::parse(&loc)
         .expect("url")
         .query_pairs()
@@ -338,7 +365,12 @@ require_pkce = false
         .json()
         .await
         .expect("json");
-    let refresh = Arc::new(tokens["refresh_token"].as_str().expect("refresh token").to_string());
+    let refresh = Arc::new(
+        tokens["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_string(),
+    );
     let rt = {
         let (base, refresh) = (base.clone(), refresh.clone());
         move |client: reqwest::Client| {

@@ -494,7 +494,9 @@ mod tests {
         assert!(!StandardHasher.verify("wrong", &h).unwrap().ok);
         // The PHC string is the standard one: the reference implementation accepts it.
         let phc = PasswordHash::new(&h).unwrap();
-        assert!(Argon2::default().verify_password(b"correct horse", &phc).is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &phc)
+            .is_ok());
         assert!(Argon2::default().verify_password(b"wrong", &phc).is_err());
         // And hashes made by the reference implementation verify here.
         let salt = password_hash::SaltString::encode_b64(b"reference-salt!!").unwrap();

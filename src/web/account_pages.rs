@@ -84,7 +84,8 @@ fn signup_fields(pool: &UserPool, values: &BTreeMap<String, String>) -> Vec<Attr
         .cloned()
         .collect();
     // Pools that sign in by email alias ask for it even when not required.
-    if pool.alias_attributes.contains(&AliasAttribute::Email) && !names.iter().any(|n| n == "email") {
+    if pool.alias_attributes.contains(&AliasAttribute::Email) && !names.iter().any(|n| n == "email")
+    {
         names.push("email".into());
     }
     names
@@ -103,11 +104,21 @@ async fn page_flow(
 ) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
     let lang = lang_of(headers, q.lang.as_deref());
     let Some(flow) = flow_of(state, headers, q.flow.as_deref()).await else {
-        return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.session_expired"));
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        ));
     };
     let lang = flow_lang(headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
     };
     Ok((lang, flow, pool, client))
 }
@@ -117,16 +128,34 @@ async fn form_flow(
     headers: &HeaderMap,
     q: &PageQuery,
     body: &Bytes,
-) -> Result<(Lang, LoginFlow, UserPool, AppClient, std::collections::HashMap<String, String>), Response>
-{
+) -> Result<
+    (
+        Lang,
+        LoginFlow,
+        UserPool,
+        AppClient,
+        std::collections::HashMap<String, String>,
+    ),
+    Response,
+> {
     let lang = lang_of(headers, q.lang.as_deref());
     let form = form_fields(body);
     let Some(flow) = submitted_flow(state, headers, &form).await else {
-        return Err(error_page(state, StatusCode::FORBIDDEN, lang, "error.session_expired"));
+        return Err(error_page(
+            state,
+            StatusCode::FORBIDDEN,
+            lang,
+            "error.session_expired",
+        ));
     };
     let lang = flow_lang(headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
     };
     Ok((lang, flow, pool, client, form))
 }
@@ -173,7 +202,16 @@ pub async fn signup_page_get(
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
-    let page = signup_page(&state, lang, &flow, &pool, &client, "", &BTreeMap::new(), None);
+    let page = signup_page(
+        &state,
+        lang,
+        &flow,
+        &pool,
+        &client,
+        "",
+        &BTreeMap::new(),
+        None,
+    );
     html(&state, StatusCode::OK, lang, &page)
 }
 
@@ -191,7 +229,10 @@ pub async fn signup_submit(
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
-    let username = form.get("username").map(|s| s.trim().to_string()).unwrap_or_default();
+    let username = form
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let confirm = form.get("password_confirm").cloned().unwrap_or_default();
     let values: BTreeMap<String, String> = signup_fields(&pool, &BTreeMap::new())
@@ -203,7 +244,16 @@ pub async fn signup_submit(
         })
         .collect();
     let again = |error: String| {
-        let page = signup_page(&state, lang, &flow, &pool, &client, &username, &values, Some(error));
+        let page = signup_page(
+            &state,
+            lang,
+            &flow,
+            &pool,
+            &client,
+            &username,
+            &values,
+            Some(error),
+        );
         html(&state, StatusCode::OK, lang, &page)
     };
     if password != confirm {
@@ -212,7 +262,14 @@ pub async fn signup_submit(
     let now = now();
     match state
         .accounts
-        .sign_up(&pool, &username, &SecretString::new(password), values.clone(), lang.code(), now)
+        .sign_up(
+            &pool,
+            &username,
+            &SecretString::new(password),
+            values.clone(),
+            lang.code(),
+            now,
+        )
         .await
     {
         Ok(outcome) => {
@@ -228,7 +285,12 @@ pub async fn signup_submit(
     }
 }
 
-fn confirm_page(client: &AppClient, flow: &LoginFlow, chrome: Chrome, destination: Option<String>) -> ConfirmPage {
+fn confirm_page(
+    client: &AppClient,
+    flow: &LoginFlow,
+    chrome: Chrome,
+    destination: Option<String>,
+) -> ConfirmPage {
     let _ = client;
     ConfirmPage {
         chrome,
@@ -253,7 +315,12 @@ pub async fn confirm_page_get(
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
-    html(&state, StatusCode::OK, lang, &confirm_page(&client, &flow, chrome, destination))
+    html(
+        &state,
+        StatusCode::OK,
+        lang,
+        &confirm_page(&client, &flow, chrome, destination),
+    )
 }
 
 /// `POST /confirm`: the code confirms the account; the user then signs in.
@@ -273,9 +340,16 @@ pub async fn confirm_submit(
         .filter(|s| !s.is_empty())
         .or_else(|| flow.username.clone())
         .unwrap_or_default();
-    let code = form.get("code").map(|s| s.trim().to_string()).unwrap_or_default();
+    let code = form
+        .get("code")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let now = now();
-    match state.accounts.confirm_sign_up(&pool, &username, &code, now).await {
+    match state
+        .accounts
+        .confirm_sign_up(&pool, &username, &code, now)
+        .await
+    {
         Ok(_) => {
             flow.username = Some(username);
             let _ = state.node.sessions.save_flow(&flow, now).await;
@@ -285,7 +359,12 @@ pub async fn confirm_submit(
             flow.username = Some(username);
             let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
                 .with_error(message_for(&state, lang, &e));
-            html(&state, StatusCode::OK, lang, &confirm_page(&client, &flow, chrome, None))
+            html(
+                &state,
+                StatusCode::OK,
+                lang,
+                &confirm_page(&client, &flow, chrome, None),
+            )
         }
     }
 }
@@ -321,7 +400,12 @@ pub async fn confirm_resend(
         Err(e) => {
             let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
                 .with_error(message_for(&state, lang, &e));
-            html(&state, StatusCode::OK, lang, &confirm_page(&client, &flow, chrome, None))
+            html(
+                &state,
+                StatusCode::OK,
+                lang,
+                &confirm_page(&client, &flow, chrome, None),
+            )
         }
     }
 }
@@ -358,7 +442,10 @@ pub async fn forgot_submit(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let username = form.get("username").map(|s| s.trim().to_string()).unwrap_or_default();
+    let username = form
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let now = now();
     match state
         .accounts
@@ -443,12 +530,20 @@ pub async fn reset_submit(
         .or_else(|| flow.username.clone())
         .unwrap_or_default();
     flow.username = Some(username.clone());
-    let code = form.get("code").map(|s| s.trim().to_string()).unwrap_or_default();
+    let code = form
+        .get("code")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let confirm = form.get("password_confirm").cloned().unwrap_or_default();
     let again = |message: String| {
         let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id).with_error(message);
-        html(&state, StatusCode::OK, lang, &reset_page(&state, lang, &flow, &pool, chrome, None))
+        html(
+            &state,
+            StatusCode::OK,
+            lang,
+            &reset_page(&state, lang, &flow, &pool, chrome, None),
+        )
     };
     if password != confirm {
         return again(state.ui.message(lang, "error.passwords_mismatch"));

@@ -17,7 +17,13 @@ use crate::core::oauth::grants::pkce_challenge;
 use crate::core::secrets::random_token;
 
 async fn demo_client(state: &AppState) -> Option<crate::core::model::AppClient> {
-    let id = state.node.store.get_meta(DEMO_CLIENT_META).await.ok().flatten()?;
+    let id = state
+        .node
+        .store
+        .get_meta(DEMO_CLIENT_META)
+        .await
+        .ok()
+        .flatten()?;
     state.node.store.get_client(&id).await.ok().flatten()
 }
 
@@ -73,7 +79,12 @@ pub async fn callback(
 ) -> Response {
     let lang = lang_of(&headers, None);
     if q.error.is_some() {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
     }
     let Some(client) = demo_client(&state).await else {
         return error_page(&state, StatusCode::NOT_FOUND, lang, "error.unknown_client");
@@ -85,24 +96,50 @@ pub async fn callback(
         .and_then(|s| s.split_once('~'))
         .map(|(a, b)| (a.to_string(), b.to_string()))
     else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     if q.state.as_deref() != Some(expected_state.as_str()) {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     }
     let Some(code) = q.code.as_deref() else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
     };
     let tokens = match state
         .node
         .tokens
-        .exchange_code(&client, code, Some(&callback_url(&state)), Some(&verifier), now())
+        .exchange_code(
+            &client,
+            code,
+            Some(&callback_url(&state)),
+            Some(&verifier),
+            now(),
+        )
         .await
     {
         Ok(t) => t,
         Err(e) => {
             tracing::info!(error = %e, "demo code exchange failed");
-            return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.session_expired",
+            );
         }
     };
     let public = state.node.config.public_url();

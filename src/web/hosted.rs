@@ -66,7 +66,11 @@ pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P)
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "rendering a page");
-            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be rendered.",
+            )
+                .into_response()
         }
     }
 }
@@ -119,7 +123,11 @@ pub async fn submitted_flow(
 pub async fn flow_context(state: &AppState, flow: &LoginFlow) -> Option<(UserPool, AppClient)> {
     let store = &state.node.store;
     let pool = store.get_pool(&flow.request.pool_id).await.ok().flatten()?;
-    let client = store.get_client(&flow.request.client_id).await.ok().flatten()?;
+    let client = store
+        .get_client(&flow.request.client_id)
+        .await
+        .ok()
+        .flatten()?;
     Some((pool, client))
 }
 
@@ -135,7 +143,12 @@ pub async fn authorize(
         Ok(p) => p,
         Err(_) => {
             let lang = lang_of(&headers, None);
-            return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request");
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            );
         }
     };
     let lang = lang_of(&headers, params.lang.as_deref());
@@ -152,13 +165,22 @@ pub async fn authorize(
             fragment,
         }) => {
             let issuer = state.node.issuer(&pool_id);
-            return redirect_error(&state, lang, &redirect_uri, &issuer, st.as_deref(), &error, fragment);
+            return redirect_error(
+                &state,
+                lang,
+                &redirect_uri,
+                &issuer,
+                st.as_deref(),
+                &error,
+                fragment,
+            );
         }
     };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login.
     if request.prompt != Prompt::Login {
-        if let Some((user, auth_time)) = session_user(&state, &headers, &request.pool_id, now).await {
+        if let Some((user, auth_time)) = session_user(&state, &headers, &request.pool_id, now).await
+        {
             return complete(&state, &request, &client, &user, auth_time, now, None).await;
         }
     }
@@ -178,14 +200,28 @@ pub async fn authorize(
         Some(b) if b.len() >= 32 && b.len() <= 64 => (b, None),
         _ => {
             let b = random_token::<32>();
-            (b.clone(), Some(cookies::set(cookies::BROWSER, &b, "/", None, secure(&state))))
+            (
+                b.clone(),
+                Some(cookies::set(
+                    cookies::BROWSER,
+                    &b,
+                    "/",
+                    None,
+                    secure(&state),
+                )),
+            )
         }
     };
     let flow = match state.node.sessions.start_flow(request, &browser, now).await {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "starting a login flow");
-            return error_page(&state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+            return error_page(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
         }
     };
     let mut location = format!("/login?flow={}", flow.id);
@@ -210,7 +246,12 @@ fn redirect_error(
 ) -> Response {
     match error_redirect(redirect_uri, issuer, st, error, fragment) {
         Some(url) => Redirect::to(&url).into_response(),
-        None => error_page(state, StatusCode::BAD_REQUEST, lang, "error.invalid_redirect_uri"),
+        None => error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_redirect_uri",
+        ),
     }
 }
 
@@ -224,7 +265,13 @@ async fn session_user(
 ) -> Option<(User, UnixTime)> {
     let signed = cookies::get(headers, cookies::SESSION)?;
     let sid = state.node.master.verify_cookie(cookies::SESSION, &signed)?;
-    let session = state.node.sessions.session(&sid, now).await.ok().flatten()?;
+    let session = state
+        .node
+        .sessions
+        .session(&sid, now)
+        .await
+        .ok()
+        .flatten()?;
     if session.pool_id != pool_id {
         return None;
     }
@@ -271,7 +318,14 @@ pub async fn complete(
             match state
                 .node
                 .tokens
-                .user_tokens_for_sign_in(client, user, &request.scopes, auth_time, request.nonce.as_deref(), now)
+                .user_tokens_for_sign_in(
+                    client,
+                    user,
+                    &request.scopes,
+                    auth_time,
+                    request.nonce.as_deref(),
+                    now,
+                )
                 .await
             {
                 Ok(t) => {
@@ -343,19 +397,39 @@ pub async fn login_page(
     }
     let lang = lang_of(&headers, q.lang.as_deref());
     let Some(flow) = flow_of(&state, &headers, q.flow.as_deref()).await else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
     };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
-    let page = login_page_for(&flow, &pool, chrome, flow.username.clone().unwrap_or_default());
+    let page = login_page_for(
+        &flow,
+        &pool,
+        chrome,
+        flow.username.clone().unwrap_or_default(),
+    );
     html(&state, StatusCode::OK, lang, &page)
 }
 
-fn login_page_for(flow: &LoginFlow, pool: &UserPool, chrome: Chrome, username: String) -> LoginPage {
+fn login_page_for(
+    flow: &LoginFlow,
+    pool: &UserPool,
+    chrome: Chrome,
+    username: String,
+) -> LoginPage {
     LoginPage {
         chrome,
         form_action: "/login".into(),
@@ -386,15 +460,28 @@ pub async fn login_submit(
     };
     let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
     };
-    let username = form.get("username").map(|s| s.trim().to_string()).unwrap_or_default();
+    let username = form
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
     let now = now();
     let again = |state: &AppState, flow: &LoginFlow, key: &str, status: StatusCode| {
         let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
             .with_error(state.ui.message(lang, key));
-        html(state, status, lang, &login_page_for(flow, &pool, chrome, username.clone()))
+        html(
+            state,
+            status,
+            lang,
+            &login_page_for(flow, &pool, chrome, username.clone()),
+        )
     };
     if username.is_empty() || username.len() > 256 || password.expose().len() > 1024 {
         return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
@@ -408,11 +495,21 @@ pub async fn login_submit(
             }
         }
         Ok(Verdict::Locked { .. }) => {
-            return again(&state, &flow, "error.account_locked", StatusCode::TOO_MANY_REQUESTS)
+            return again(
+                &state,
+                &flow,
+                "error.account_locked",
+                StatusCode::TOO_MANY_REQUESTS,
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "brute-force check");
-            return again(&state, &flow, "error.generic", StatusCode::SERVICE_UNAVAILABLE);
+            return again(
+                &state,
+                &flow,
+                "error.generic",
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
         }
     }
     let user = match state
@@ -422,11 +519,17 @@ pub async fn login_submit(
         .await
     {
         Ok(user) => {
-            let _ = state.throttle.record_success(&pool.id, &login_key, ip).await;
+            let _ = state
+                .throttle
+                .record_success(&pool.id, &login_key, ip)
+                .await;
             user
         }
         Err(DirectoryError::NotAuthorized) => {
-            let _ = state.throttle.record_failure(&pool.id, &login_key, ip, now).await;
+            let _ = state
+                .throttle
+                .record_failure(&pool.id, &login_key, ip, now)
+                .await;
             return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
         }
         Err(DirectoryError::UserNotConfirmed) => {
@@ -453,11 +556,21 @@ pub async fn login_submit(
             return again(&state, &flow, "error.user_disabled", StatusCode::OK)
         }
         Err(DirectoryError::TemporaryPasswordExpired) => {
-            return again(&state, &flow, "error.temporary_password_expired", StatusCode::OK)
+            return again(
+                &state,
+                &flow,
+                "error.temporary_password_expired",
+                StatusCode::OK,
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
-            return again(&state, &flow, "error.generic", StatusCode::SERVICE_UNAVAILABLE);
+            return again(
+                &state,
+                &flow,
+                "error.generic",
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
         }
     };
     if user.status == UserStatus::ForceChangePassword {
@@ -526,10 +639,20 @@ pub async fn new_password_submit(
     };
     let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some(sub) = flow.pending_new_password.clone() else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
     };
     let password = form.get("password").cloned().unwrap_or_default();
     let confirm = form.get("password_confirm").cloned().unwrap_or_default();
@@ -586,12 +709,22 @@ pub async fn logout(
         None => None,
     };
     let Some(client) = client else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.unknown_client");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
     };
     let target = if let Some(uri) = q.logout_uri.as_deref() {
         // Exact match against the registered sign-out URLs.
         if !client.logout_urls.iter().any(|u| u == uri) {
-            return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_redirect_uri");
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_redirect_uri",
+            );
         }
         Some(uri.to_string())
     } else if q.redirect_uri.is_some() && q.response_type.is_some() {

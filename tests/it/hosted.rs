@@ -58,13 +58,22 @@ async fn browserless_code_flow_with_pkce_userinfo_refresh_and_revoke() {
         "{}/oauth2/authorize?response_type=code&client_id={SPA}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid+email+profile&state=xyz&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256",
         server.base
     );
-    let location = sign_in(&client, &server.base, &authorize, "alice", "Correct-horse-1")
-        .await
-        .expect("signed in");
+    let location = sign_in(
+        &client,
+        &server.base,
+        &authorize,
+        "alice",
+        "Correct-horse-1",
+    )
+    .await
+    .expect("signed in");
     assert!(location.starts_with("http://127.0.0.1:9/cb?"), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("xyz"));
     let issuer = format!("{}/{POOL}", server.base);
-    assert_eq!(query_param(&location, "iss").as_deref(), Some(issuer.as_str()));
+    assert_eq!(
+        query_param(&location, "iss").as_deref(),
+        Some(issuer.as_str())
+    );
     let code = query_param(&location, "code").unwrap();
 
     let token = client

@@ -3,18 +3,18 @@
 //! real `cognate` binary; PostgreSQL tests run when `COGNATE_TEST_DATABASE_URL` is set.
 
 mod account;
+mod attacks;
 mod browser_flows;
+mod claims;
 mod cli;
 mod conformance;
 mod crash;
+mod hosted;
 mod keys;
 mod multinode;
+mod oidc;
 mod passwords;
 mod secrets;
 mod server;
 mod support;
 mod ui;
-mod hosted;
-mod oidc;
-mod claims;
-mod attacks;

@@ -220,7 +220,10 @@ allowed_oauth_scopes = ["openid"]
     assert!(err.contains("bad.toml:6:"), "{err}");
     assert!(err.contains("pools[0].id"), "{err}");
     assert!(err.contains("bad.toml:11:"), "{err}");
-    assert!(err.contains("pools[0].clients[0].callback_urls[0]"), "{err}");
+    assert!(
+        err.contains("pools[0].clients[0].callback_urls[0]"),
+        "{err}"
+    );
     assert!(err.contains("fix:"), "{err}");
     // The corrected file passes.
     let good = bad
@@ -239,7 +242,10 @@ async fn an_unreachable_database_is_a_clear_error_not_a_panic() {
     let (_, key) = cognate::core::secrets::MasterKey::generate();
     let env = [
         // Nothing listens on port 1.
-        ("COGNATE_DATABASE_URL", "postgres://postgres@127.0.0.1:1/none"),
+        (
+            "COGNATE_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/none",
+        ),
         ("COGNATE_MASTER_KEY", key.as_str()),
     ];
     let (code, out, err) = run(dir.path(), &["pools", "list"], &env).await;

@@ -36,7 +36,11 @@ impl Inbox {
 }
 
 fn six_digits(message: &str) -> Option<String> {
-    let body = message.split("\r\n\r\n").skip(1).collect::<Vec<_>>().join("\n");
+    let body = message
+        .split("\r\n\r\n")
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n");
     let bytes = body.as_bytes();
     (0..bytes.len().saturating_sub(5)).find_map(|i| {
         let window = &bytes[i..i + 6];
@@ -68,7 +72,11 @@ pub async fn start() -> (String, Inbox) {
                     if data {
                         if line == "." {
                             data = false;
-                            inbox.messages.lock().unwrap().push(std::mem::take(&mut message));
+                            inbox
+                                .messages
+                                .lock()
+                                .unwrap()
+                                .push(std::mem::take(&mut message));
                             let _ = write.write_all(b"250 OK queued\r\n").await;
                         } else {
                             message.push_str(&line);
