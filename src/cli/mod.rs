@@ -177,7 +177,7 @@ async fn open(config: Config) -> Result<Node, CliError> {
     Ok(Node::open(config).await?)
 }
 
-fn check_config(file: &PathBuf) -> CliResult {
+fn check_config(file: &std::path::Path) -> CliResult {
     match crate::config::check_file(file) {
         Ok(config) => {
             let clients: usize = config.pools.iter().map(|p| p.clients.len()).sum();

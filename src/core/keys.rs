@@ -246,11 +246,8 @@ impl KeyService {
         let records = self.store.list_keys(pool_id).await?;
         let mut signers = HashMap::new();
         for key in records.iter().filter(|k| k.retired_at.is_none()) {
-            if !signers.contains_key(&key.purpose) {
-                signers.insert(
-                    key.purpose,
-                    Arc::new(Signer::from_record(&self.master, key)?),
-                );
+            if let std::collections::hash_map::Entry::Vacant(slot) = signers.entry(key.purpose) {
+                slot.insert(Arc::new(Signer::from_record(&self.master, key)?));
             }
         }
         let published = self.published(pool_id, &records, now).await?;

@@ -354,19 +354,22 @@ impl HashPool {
         })
     }
 
+    fn submit(&self, job: Job) -> Result<(), PasswordError> {
+        self.jobs
+            .lock()
+            .map_err(|_| PasswordError::Internal("hash pool poisoned".into()))?
+            .send(job)
+            .map_err(|_| PasswordError::Internal("hash pool stopped".into()))
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
+        self.submit(Box::new(move || {
             let _ = tx.send(f());
-        });
-        self.jobs
-            .lock()
-            .map_err(|_| PasswordError::Internal("hash pool poisoned".into()))?
-            .send(job)
-            .map_err(|_| PasswordError::Internal("hash pool stopped".into()))?;
+        }))?;
         rx.await
             .map_err(|_| PasswordError::Internal("hash job lost".into()))
     }
@@ -377,14 +380,9 @@ impl HashPool {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let job: Job = Box::new(move || {
+        self.submit(Box::new(move || {
             let _ = tx.send(f());
-        });
-        self.jobs
-            .lock()
-            .map_err(|_| PasswordError::Internal("hash pool poisoned".into()))?
-            .send(job)
-            .map_err(|_| PasswordError::Internal("hash pool stopped".into()))?;
+        }))?;
         rx.recv()
             .map_err(|_| PasswordError::Internal("hash job lost".into()))
     }

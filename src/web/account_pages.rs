@@ -164,12 +164,13 @@ fn login_url(flow: &LoginFlow) -> String {
     format!("/login?flow={}", flow.id)
 }
 
+/// The flow a page belongs to, with its pool and app client.
+type FlowParts<'a> = (&'a LoginFlow, &'a UserPool, &'a AppClient);
+
 fn signup_page(
     state: &AppState,
     lang: Lang,
-    flow: &LoginFlow,
-    pool: &UserPool,
-    client: &AppClient,
+    (flow, pool, client): FlowParts<'_>,
     username: &str,
     values: &BTreeMap<String, String>,
     error: Option<String>,
@@ -202,16 +203,8 @@ pub async fn signup_page_get(
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
-    let page = signup_page(
-        &state,
-        lang,
-        &flow,
-        &pool,
-        &client,
-        "",
-        &BTreeMap::new(),
-        None,
-    );
+    let parts = (&flow, &pool, &client);
+    let page = signup_page(&state, lang, parts, "", &BTreeMap::new(), None);
     html(&state, StatusCode::OK, lang, &page)
 }
 
@@ -247,9 +240,7 @@ pub async fn signup_submit(
         let page = signup_page(
             &state,
             lang,
-            &flow,
-            &pool,
-            &client,
+            (&flow, &pool, &client),
             &username,
             &values,
             Some(error),
