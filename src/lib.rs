@@ -11,6 +11,9 @@
 //!   (embedded default) and PostgreSQL (several nodes), each with its own migrations.
 //! - [`config`]: the TOML configuration: parsing, `check-config` validation with
 //!   locations, environment overrides, and applying declared pools and clients.
+//! - [`federation`]: upstream identity providers: provider presets (`providers/*.toml`),
+//!   the outbound HTTP client with its discovery/JWKS caches, Apple's client secret, and
+//!   the mapping of upstream claims onto directory attributes.
 //! - [`web`]: the axum edge: routing, discovery and JWKS, health, metrics, error mapping.
 //!   `web::serve(listener, state, shutdown)` runs the real server (tests bind `127.0.0.1:0`).
 //! - [`server`]: wiring for a node: open the store, load the master key, bootstrap pools
@@ -22,6 +25,7 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod federation;
 pub mod server;
 pub mod store;
 pub mod telemetry;

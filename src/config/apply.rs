@@ -24,6 +24,8 @@ use crate::store::{Store, StoreError};
 use super::decl::{ClientDecl, PoolDecl};
 use super::Config;
 
+mod idp;
+
 /// What kind of record a report line or an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -31,6 +33,7 @@ pub enum Kind {
     Client,
     ResourceServer,
     Group,
+    IdentityProvider,
 }
 
 impl fmt::Display for Kind {
@@ -40,6 +43,7 @@ impl fmt::Display for Kind {
             Kind::Client => "client",
             Kind::ResourceServer => "resource server",
             Kind::Group => "group",
+            Kind::IdentityProvider => "identity provider",
         })
     }
 }
@@ -73,7 +77,7 @@ pub struct ReportItem {
     pub kind: Kind,
     pub action: Action,
     pub pool_id: String,
-    /// Pool id, client id, resource-server identifier or group name.
+    /// Pool id, client id, resource-server identifier, group or identity provider name.
     pub id: String,
     pub name: String,
 }
@@ -167,6 +171,23 @@ pub enum ApplyError {
     SecretForPublicClient(String),
     #[error("the stored secret of client {0} cannot be opened: {1}")]
     Secret(String, SecretError),
+    #[error(
+        "identity provider {name} of pool {pool_id} has no credential: set the environment \
+         variable {var}"
+    )]
+    MissingIdpCredential {
+        pool_id: String,
+        name: String,
+        var: String,
+    },
+    #[error("the stored credential of identity provider {name} of pool {pool_id} cannot be opened: {source}")]
+    IdpSecret {
+        pool_id: String,
+        name: String,
+        source: SecretError,
+    },
+    #[error("identity provider {name} names an unknown preset {preset:?}")]
+    UnknownPreset { name: String, preset: String },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -204,11 +225,15 @@ pub async fn apply(
 
     for plan in &plans {
         let decl = plan.decl;
-        let pool = decl.to_record(&plan.id, now, plan.existing.as_ref());
+        let (providers, provider_actions) = idp::resolve(master, plan, prune, now)?;
+        let pool = decl.to_record_with_providers(&plan.id, providers, now, plan.existing.as_ref());
         let action =
             put_if_changed(plan.existing.as_ref(), &pool, || store.put_pool(&pool)).await?;
         report.push(Kind::Pool, action, &plan.id, &plan.id, &decl.name);
         report.pool_ids.push(plan.id.clone());
+        for (action, name) in provider_actions {
+            report.push(Kind::IdentityProvider, action, &plan.id, &name, &name);
+        }
 
         for client_plan in &plan.clients {
             let secret = client_secret(master, client_plan)?;
@@ -417,6 +442,7 @@ async fn plan<'a>(
                 }
             }
         }
+        idp::check_declared(decl, &id, existing.as_ref())?;
         plans.push(PoolPlan {
             decl,
             id,

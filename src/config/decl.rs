@@ -1,5 +1,6 @@
 //! The declarations of the configuration file: `[[pools]]` and what a pool holds
-//! (`[[pools.clients]]`, `[[pools.resource_servers]]`, `[[pools.groups]]`).
+//! (`[[pools.clients]]`, `[[pools.resource_servers]]`, `[[pools.groups]]`,
+//! `[[pools.identity_providers]]`).
 //!
 //! Every table denies unknown keys, so a misspelt key is an error with its location rather
 //! than a silently ignored setting. The `to_record` helpers turn a declaration into the
@@ -11,12 +12,16 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::core::model::{
-    AliasAttribute, AppClient, AttributeDataType, Branding, CustomAttribute, Group, MfaSetting,
-    OAuthFlow, Origin, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer,
-    TokenValidity, UserPool,
+    AliasAttribute, AppClient, AttributeDataType, Branding, CustomAttribute, Group,
+    IdentityProvider, MfaSetting, OAuthFlow, Origin, PasswordPolicy, RefreshRotation,
+    ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
+
+mod idp;
+
+pub use idp::{EndpointsDecl, IdpDecl, LiteralSecret};
 
 /// `[[pools]]`: a user pool.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -58,6 +63,8 @@ pub struct PoolDecl {
     pub resource_servers: Vec<ResourceServerDecl>,
     #[serde(default)]
     pub groups: Vec<GroupDecl>,
+    #[serde(default)]
+    pub identity_providers: Vec<IdpDecl>,
 }
 
 /// `email = { from, smtp_url_env }`: how a pool's codes are mailed.
@@ -347,7 +354,23 @@ impl PoolDecl {
     /// The stored pool for this declaration. `existing` (the stored record with this id)
     /// keeps its creation time and, when nothing differs, its update time, so applying an
     /// unchanged file changes nothing.
+    ///
+    /// The pool's identity providers are kept as stored: their credentials are sealed
+    /// under the master key, so [`crate::config::apply`] resolves the declared ones and
+    /// passes them to [`PoolDecl::to_record_with_providers`].
     pub fn to_record(&self, id: &str, now: UnixTime, existing: Option<&UserPool>) -> UserPool {
+        let providers = existing.map_or_else(Vec::new, |e| e.identity_providers.clone());
+        self.to_record_with_providers(id, providers, now, existing)
+    }
+
+    /// As [`PoolDecl::to_record`], with these identity providers.
+    pub fn to_record_with_providers(
+        &self,
+        id: &str,
+        identity_providers: Vec<IdentityProvider>,
+        now: UnixTime,
+        existing: Option<&UserPool>,
+    ) -> UserPool {
         let record = UserPool {
             id: id.to_string(),
             name: self.name.clone(),
@@ -372,6 +395,7 @@ impl PoolDecl {
             admin_create_user_only: self.admin_create_user_only,
             mfa: self.mfa,
             userinfo_string_values: self.userinfo_string_values,
+            identity_providers,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
         };

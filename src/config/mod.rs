@@ -212,6 +212,13 @@ impl Config {
                     }
                 }
             }
+            // Identity providers' secrets and Apple's .p8 key come from the variables
+            // they name.
+            for idp in &mut pool.identity_providers {
+                for d in idp.read_env(&pool.name, env) {
+                    bad(&d.path, d.message, &d.fix);
+                }
+            }
             for client in &mut pool.clients {
                 let Some(id) = client.id.as_deref() else {
                     continue;

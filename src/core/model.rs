@@ -146,6 +146,9 @@ pub struct UserPool {
     /// Return userInfo values in Cognito's all-strings form instead of OIDC Core types.
     #[serde(default)]
     pub userinfo_string_values: bool,
+    /// Upstream identity providers users may sign in through (federation).
+    #[serde(default)]
+    pub identity_providers: Vec<IdentityProvider>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -162,6 +165,224 @@ impl UserPool {
             .iter()
             .chain(self.alias_attributes.iter())
             .copied()
+    }
+
+    /// The identity provider with this name (exact, as Cognito's provider names are).
+    pub fn identity_provider(&self, name: &str) -> Option<&IdentityProvider> {
+        self.identity_providers.iter().find(|p| p.name == name)
+    }
+}
+
+/// Cognito's `ProviderType` for the kinds of upstream IdP Cognate federates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProviderType {
+    Google,
+    SignInWithApple,
+    Facebook,
+    LoginWithAmazon,
+    #[serde(rename = "OIDC")]
+    Oidc,
+}
+
+impl ProviderType {
+    /// Cognito's spelling (`Google`, `SignInWithApple`, ..., `OIDC`), as in the
+    /// `identities` claim's `providerType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderType::Google => "Google",
+            ProviderType::SignInWithApple => "SignInWithApple",
+            ProviderType::Facebook => "Facebook",
+            ProviderType::LoginWithAmazon => "LoginWithAmazon",
+            ProviderType::Oidc => "OIDC",
+        }
+    }
+
+    /// The provider name Cognito requires for a social provider (its `ProviderName` must
+    /// equal its type); `None` for enterprise OIDC, which takes any name.
+    pub fn required_name(self) -> Option<&'static str> {
+        match self {
+            ProviderType::Oidc => None,
+            social => Some(social.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for ProviderType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How Cognate talks to an upstream IdP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// OpenID Connect: a signed ID token carries the identity (Google, Apple, enterprise).
+    Oidc,
+    /// Plain OAuth 2.0 and a profile API called with the access token (Facebook, Amazon).
+    Oauth2,
+}
+
+/// How the IdP returns the authorization response (OAuth 2.0 Multiple Response Type
+/// Encoding Practices; Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// A redirect with the response in the query string (GET callback).
+    #[default]
+    Query,
+    /// An auto-submitted form POSTed to the callback (Apple with `name email` scopes).
+    FormPost,
+}
+
+/// How Cognate authenticates at the IdP's token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// HTTP Basic with the form-urlencoded client id and secret.
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+}
+
+/// A vendor behaviour that data cannot express; code paths key on these by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Quirk {
+    /// The client secret is an ES256 JWT signed with the operator's `.p8` key (Apple).
+    AppleClientSecret,
+    /// The first authorization POSTs a `user` JSON with the name, never sent again; only
+    /// the name is read from it (it is unsigned).
+    AppleUserJson,
+    /// Graph API calls carry `appsecret_proof` = HMAC-SHA256(app secret, access token).
+    FacebookAppsecretProof,
+    /// The `hd` claim names the Workspace domain; `hosted_domain` restricts sign-in to it.
+    GoogleHd,
+    /// `email_verified` may be the string `"true"` / `"false"` instead of a boolean.
+    StringEmailVerified,
+}
+
+impl Quirk {
+    pub const ALL: [Quirk; 5] = [
+        Quirk::AppleClientSecret,
+        Quirk::AppleUserJson,
+        Quirk::FacebookAppsecretProof,
+        Quirk::GoogleHd,
+        Quirk::StringEmailVerified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quirk::AppleClientSecret => "apple_client_secret",
+            Quirk::AppleUserJson => "apple_user_json",
+            Quirk::FacebookAppsecretProof => "facebook_appsecret_proof",
+            Quirk::GoogleHd => "google_hd",
+            Quirk::StringEmailVerified => "string_email_verified",
+        }
+    }
+}
+
+/// An IdP's endpoints. For OpenID Connect any endpoint left out is taken from the
+/// issuer's discovery document (`<issuer>/.well-known/openid-configuration`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Endpoints {
+    pub authorize: Option<String>,
+    pub token: Option<String>,
+    pub userinfo: Option<String>,
+    pub jwks: Option<String>,
+    /// The profile API of a plain OAuth 2.0 provider (Facebook's Graph `/me`, Amazon's
+    /// `/user/profile`), called with the access token.
+    pub profile: Option<String>,
+}
+
+/// Apple's client-secret signing material: the `.p8` key (sealed), its key id and the
+/// developer team id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppleSigningKey {
+    pub team_id: String,
+    pub key_id: String,
+    /// The PKCS#8 PEM, sealed under the master key with
+    /// [`crate::core::secrets::idp_secret_context`].
+    pub private_key: EncryptedSecret,
+}
+
+/// An upstream identity provider of a pool (Cognito's `IdentityProviderType`), fully
+/// resolved: the preset's values with the operator's overrides applied, so the runtime
+/// never needs the preset again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    /// The provider name in the pool: `Google`, `SignInWithApple`, `Facebook`,
+    /// `LoginWithAmazon`, or any name for enterprise OIDC. Federated usernames are
+    /// `<name>_<upstream subject>`.
+    pub name: String,
+    pub provider_type: ProviderType,
+    /// The preset it was resolved from (`google`, `apple`, `facebook`, `amazon`, `oidc`).
+    pub preset: String,
+    #[serde(default)]
+    pub origin: Origin,
+    /// The hosted UI's button text.
+    pub display_name: String,
+    pub protocol: Protocol,
+    pub client_id: String,
+    /// The client secret, sealed under the master key; `None` for Apple, whose secret is
+    /// minted from [`IdentityProvider::apple`].
+    #[serde(default)]
+    pub client_secret: Option<EncryptedSecret>,
+    #[serde(default)]
+    pub apple: Option<AppleSigningKey>,
+    /// The OIDC issuer (`iss` of its ID tokens); `None` for plain OAuth 2.0 providers.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Other spellings of the issuer accepted in `iss` (Google's `accounts.google.com`).
+    #[serde(default)]
+    pub issuer_aliases: Vec<String>,
+    #[serde(default)]
+    pub endpoints: Endpoints,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Send PKCE (RFC 7636, S256) toward the IdP.
+    #[serde(default)]
+    pub pkce: bool,
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    #[serde(default)]
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// The claim (dotted path) holding the upstream user id: `sub`, Facebook's `id`,
+    /// Amazon's `user_id`.
+    pub subject_claim: String,
+    /// Merge the userinfo endpoint's claims into the ID token's (OIDC Core 5.3).
+    #[serde(default)]
+    pub fetch_userinfo: bool,
+    /// Directory attribute -> upstream claim (a dotted path such as `picture.data.url`).
+    #[serde(default)]
+    pub attribute_mapping: BTreeMap<String, String>,
+    /// Whether the provider's emails count as verified when no `email_verified` claim
+    /// comes with them.
+    #[serde(default)]
+    pub emails_verified: bool,
+    #[serde(default)]
+    pub quirks: Vec<Quirk>,
+    /// Email domains (or other identifiers) that route `idp_identifier` here.
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+    /// Google only: the Workspace domain (`hd` claim) a user must belong to.
+    #[serde(default)]
+    pub hosted_domain: Option<String>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl IdentityProvider {
+    pub fn has_quirk(&self, quirk: Quirk) -> bool {
+        self.quirks.contains(&quirk)
+    }
+
+    /// Whether `iss` names this provider: the issuer or one of its aliases, compared
+    /// exactly (OIDC Core 3.1.3.7 step 2).
+    pub fn accepts_issuer(&self, iss: &str) -> bool {
+        self.issuer.as_deref() == Some(iss) || self.issuer_aliases.iter().any(|a| a == iss)
     }
 }
 

@@ -260,6 +260,12 @@ pub fn signing_key_context(pool_id: &str, kid: &str) -> String {
     format!("signing-key:{pool_id}:{kid}")
 }
 
+/// The associated-data context of an identity provider's credential (its client secret,
+/// or Apple's `.p8` private key), bound to the pool and the provider name.
+pub fn idp_secret_context(pool_id: &str, provider_name: &str) -> String {
+    format!("idp-secret:{pool_id}:{provider_name}")
+}
+
 /// The context of the value stored to check that a node has the right master key.
 pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
 
@@ -277,6 +283,21 @@ mod tests {
         // Another master key cannot open it.
         let (other, _) = MasterKey::generate();
         assert!(other.open("client-secret:a", &sealed).is_err());
+    }
+
+    #[test]
+    fn idp_secrets_are_bound_to_pool_and_provider() {
+        let (key, _) = MasterKey::generate();
+        let context = idp_secret_context("us-east-1_A", "Google");
+        assert_eq!(context, "idp-secret:us-east-1_A:Google");
+        let sealed = key.seal(&context, b"s3cret");
+        assert_eq!(key.open(&context, &sealed).unwrap(), b"s3cret");
+        assert!(key
+            .open(&idp_secret_context("us-east-1_B", "Google"), &sealed)
+            .is_err());
+        assert!(key
+            .open(&idp_secret_context("us-east-1_A", "Facebook"), &sealed)
+            .is_err());
     }
 
     #[test]

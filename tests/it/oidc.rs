@@ -86,6 +86,7 @@ where
 /// The relying party's HTTP client: reqwest 0.12 (the crate's own integration), never
 /// following redirects (a redirect from a token endpoint is an SSRF vector).
 fn rp_http() -> reqwest::Client {
+    cognate::federation::http::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+mod idp;
+
 use super::{is_loopback, parse_public_url, Checker};
 use crate::config::decl::{ClientDecl, Lifetime, PoolDecl};
 use crate::config::Config;
@@ -297,6 +299,7 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     }
     check_resource_servers(c, at, pool);
     check_groups(c, at, pool);
+    idp::check_identity_providers(c, at, pool);
 }
 
 /// Checks an SMTP URL (`smtp://` or `smtps://`, a host, and `tls=required|opportunistic`
@@ -523,12 +526,29 @@ fn check_client(c: &mut Checker<'_>, at: &str, pool: &PoolDecl, index: usize) {
         );
     }
     check_flows_and_scopes(c, at, pool, client);
-    for (k, idp) in client.supported_identity_providers.iter().enumerate() {
-        if idp != "COGNITO" {
+    let providers = &client.supported_identity_providers;
+    for (k, idp) in providers.iter().enumerate() {
+        let declared = idp == "COGNITO" || pool.identity_providers.iter().any(|p| &p.name == idp);
+        if !declared {
+            let mut known = vec!["\"COGNITO\" (the pool's own directory)".to_string()];
+            known.extend(
+                pool.identity_providers
+                    .iter()
+                    .map(|p| format!("{:?}", p.name)),
+            );
             c.error(
                 format!("{at}.supported_identity_providers[{k}]"),
                 format!("{idp:?} is not an identity provider of this pool"),
-                "use \"COGNITO\" (the pool's own directory)",
+                format!(
+                    "use {}; declare other providers under [[pools.identity_providers]]",
+                    known.join(", ")
+                ),
+            );
+        } else if providers[..k].contains(idp) {
+            c.error(
+                format!("{at}.supported_identity_providers[{k}]"),
+                format!("{idp:?} is listed twice"),
+                "remove the duplicate",
             );
         }
     }

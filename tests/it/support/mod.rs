@@ -8,6 +8,8 @@ pub mod smtp;
 
 /// An HTTP client for tests: no redirects followed, short timeouts.
 pub fn http() -> reqwest::Client {
+    // reqwest is built without a rustls provider of its own (no ring): install aws-lc-rs.
+    cognate::federation::http::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))

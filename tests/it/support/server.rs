@@ -126,6 +126,7 @@ impl Drop for TestServer {
 
 /// A browser-like HTTP client: keeps cookies, follows no redirects (tests look at each).
 pub fn browser_client() -> reqwest::Client {
+    cognate::federation::http::install_crypto_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,21 @@
+//! Federation: signing users in through upstream identity providers (Google, Sign in
+//! with Apple, Facebook, Login with Amazon, any OpenID Connect provider).
+//!
+//! Providers are data: a preset per provider kind under `providers/*.toml`
+//! ([`presets`]), resolved with the operator's overrides into the
+//! [`IdentityProvider`](crate::core::model::IdentityProvider) record stored on the pool.
+//! Vendor behaviour that data cannot express is a named
+//! [`Quirk`](crate::core::model::Quirk) with a small code path here ([`apple`],
+//! [`facebook`], Google's `hd` check in [`mapping`]).
+//!
+//! - [`presets`]: the embedded provider presets.
+//! - [`http`]: the one outbound HTTP client, with the discovery and JWKS caches.
+//! - [`apple`]: Apple's ES256 client secret and its first-sign-in `user` JSON.
+//! - [`facebook`]: Graph API `appsecret_proof`.
+//! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
+
+pub mod apple;
+pub mod facebook;
+pub mod http;
+pub mod mapping;
+pub mod presets;

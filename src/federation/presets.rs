@@ -1,0 +1,217 @@
+//! Provider presets: one declarative file per kind of upstream IdP under `providers/`
+//! (`google`, `apple`, `facebook`, `amazon`, `oidc`), embedded in the binary.
+//!
+//! A preset holds everything a provider kind has in common (protocol, issuer, endpoints,
+//! scopes, claim mapping, quirks). An operator's `[[pools.identity_providers]]` names a
+//! preset and may override any of it; [`crate::config::decl::IdpDecl`] resolves the two
+//! into a complete [`crate::core::model::IdentityProvider`] record.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use crate::core::model::{
+    Endpoints, Protocol, ProviderType, Quirk, ResponseMode, TokenEndpointAuthMethod,
+};
+
+/// The embedded preset files, by preset name.
+const SOURCES: &[(&str, &str)] = &[
+    ("google", include_str!("../../providers/google.toml")),
+    ("apple", include_str!("../../providers/apple.toml")),
+    ("facebook", include_str!("../../providers/facebook.toml")),
+    ("amazon", include_str!("../../providers/amazon.toml")),
+    ("oidc", include_str!("../../providers/oidc.toml")),
+];
+
+/// One provider kind's defaults (a `providers/<name>.toml` file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    /// The file's stem (`google`); set when loading, not written in the file.
+    #[serde(skip)]
+    pub name: String,
+    pub provider_type: ProviderType,
+    pub protocol: Protocol,
+    /// The button text; `None` uses the provider's name in the pool.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `None` when the operator must give it (enterprise OIDC).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub issuer_aliases: Vec<String>,
+    #[serde(default)]
+    pub endpoints: Endpoints,
+    pub scopes: Vec<String>,
+    pub pkce: bool,
+    pub response_mode: ResponseMode,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub subject_claim: String,
+    pub fetch_userinfo: bool,
+    pub emails_verified: bool,
+    #[serde(default)]
+    pub quirks: Vec<Quirk>,
+    /// Directory attribute -> upstream claim path.
+    #[serde(default)]
+    pub attribute_mapping: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("providers/{name}.toml: {message}")]
+pub struct PresetError {
+    pub name: String,
+    pub message: String,
+}
+
+/// Parses one preset file.
+pub fn parse(name: &str, text: &str) -> Result<Preset, PresetError> {
+    let mut preset: Preset = toml::from_str(text).map_err(|e| PresetError {
+        name: name.to_string(),
+        message: e.message().to_string(),
+    })?;
+    preset.name = name.to_string();
+    Ok(preset)
+}
+
+static PRESETS: LazyLock<Vec<Preset>> = LazyLock::new(|| {
+    SOURCES
+        .iter()
+        // The files are compiled in and every one is parsed by a unit test, so a failure
+        // here is a build defect, never something input can cause.
+        .map(|(name, text)| parse(name, text).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+});
+
+/// Every embedded preset, in a stable order.
+pub fn all() -> &'static [Preset] {
+    &PRESETS
+}
+
+/// The preset of this name (`google`, `apple`, `facebook`, `amazon`, `oidc`).
+pub fn get(name: &str) -> Option<&'static Preset> {
+    all().iter().find(|p| p.name == name)
+}
+
+/// The preset names, for error messages.
+pub fn names() -> Vec<&'static str> {
+    SOURCES.iter().map(|(name, _)| *name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::attributes::STANDARD_ATTRIBUTES;
+
+    #[test]
+    fn every_preset_parses_and_is_coherent() {
+        for (name, text) in SOURCES {
+            let preset = parse(name, text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&preset.name, name);
+            assert!(!preset.scopes.is_empty(), "{name}: scopes");
+            assert!(!preset.subject_claim.is_empty(), "{name}: subject");
+            for (attribute, path) in &preset.attribute_mapping {
+                assert!(
+                    STANDARD_ATTRIBUTES.contains(&attribute.as_str()),
+                    "{name}: {attribute} is not a directory attribute"
+                );
+                assert!(!path.is_empty(), "{name}: {attribute} maps to nothing");
+            }
+            let urls = [
+                &preset.endpoints.authorize,
+                &preset.endpoints.token,
+                &preset.endpoints.userinfo,
+                &preset.endpoints.jwks,
+                &preset.endpoints.profile,
+            ];
+            for url in urls.into_iter().flatten().chain(preset.issuer.as_ref()) {
+                assert!(url.starts_with("https://"), "{name}: {url}");
+                url::Url::parse(url).unwrap();
+            }
+            match preset.protocol {
+                Protocol::Oauth2 => {
+                    assert!(preset.issuer.is_none(), "{name}: issuer on OAuth 2.0");
+                    assert!(preset.endpoints.authorize.is_some(), "{name}");
+                    assert!(preset.endpoints.token.is_some(), "{name}");
+                    assert!(preset.endpoints.profile.is_some(), "{name}");
+                }
+                Protocol::Oidc => {
+                    if preset.issuer.is_some() {
+                        assert!(preset.endpoints.jwks.is_some(), "{name}: jwks");
+                    }
+                }
+            }
+        }
+        assert_eq!(all().len(), SOURCES.len());
+        assert_eq!(names(), ["google", "apple", "facebook", "amazon", "oidc"]);
+    }
+
+    #[test]
+    fn presets_carry_the_wire_facts() {
+        let google = get("google").unwrap();
+        assert_eq!(google.provider_type, ProviderType::Google);
+        assert_eq!(
+            google.issuer.as_deref(),
+            Some("https://accounts.google.com")
+        );
+        assert_eq!(google.issuer_aliases, ["accounts.google.com"]);
+        assert!(google.pkce);
+        assert_eq!(google.quirks, [Quirk::GoogleHd]);
+
+        let apple = get("apple").unwrap();
+        assert_eq!(apple.provider_type, ProviderType::SignInWithApple);
+        assert_eq!(apple.response_mode, ResponseMode::FormPost);
+        assert!(!apple.pkce);
+        assert!(apple.endpoints.userinfo.is_none());
+        for q in [
+            Quirk::AppleClientSecret,
+            Quirk::AppleUserJson,
+            Quirk::StringEmailVerified,
+        ] {
+            assert!(apple.quirks.contains(&q), "{q:?}");
+        }
+
+        let facebook = get("facebook").unwrap();
+        assert_eq!(facebook.protocol, Protocol::Oauth2);
+        assert_eq!(facebook.subject_claim, "id");
+        assert_eq!(
+            facebook.endpoints.profile.as_deref(),
+            Some("https://graph.facebook.com/v19.0/me?fields=id,name,email,first_name,last_name,picture")
+        );
+        assert_eq!(facebook.attribute_mapping["picture"], "picture.data.url");
+        assert_eq!(facebook.quirks, [Quirk::FacebookAppsecretProof]);
+
+        let amazon = get("amazon").unwrap();
+        assert_eq!(amazon.provider_type, ProviderType::LoginWithAmazon);
+        assert_eq!(amazon.subject_claim, "user_id");
+        assert_eq!(
+            amazon.endpoints.profile.as_deref(),
+            Some("https://api.amazon.com/user/profile")
+        );
+
+        let oidc = get("oidc").unwrap();
+        assert_eq!(oidc.provider_type, ProviderType::Oidc);
+        assert!(oidc.issuer.is_none());
+        assert!(oidc.pkce && oidc.fetch_userinfo);
+        assert_eq!(
+            oidc.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic
+        );
+
+        // No provider's emails are taken as verified without its own claim: see the
+        // comments in facebook.toml and amazon.toml.
+        assert!(all().iter().all(|p| !p.emails_verified));
+        assert!(get("github").is_none());
+    }
+
+    #[test]
+    fn a_bad_preset_is_reported_with_its_file() {
+        let err = parse("broken", "protocol = \"saml\"").unwrap_err();
+        assert!(
+            err.to_string().starts_with("providers/broken.toml: "),
+            "{err}"
+        );
+        let err = parse("broken", "provider_type = \"Google\"\nquirk = []").unwrap_err();
+        assert!(err.to_string().contains("quirk"), "{err}");
+    }
+}
