@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::{CliError, CliResult};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
-use crate::core::directory::DirectoryError;
+use crate::core::directory::{DirectoryError, GroupSpec};
 use crate::core::ids;
 use crate::core::model::{
     AliasAttribute, AttributeDataType, CustomAttribute, MfaSetting, Origin, PasswordPolicy,
@@ -538,10 +538,12 @@ pub async fn groups(node: Node, cmd: GroupsCmd) -> CliResult {
             node.directory
                 .put_group(
                     &pool,
-                    &name,
-                    description,
-                    precedence,
-                    role_arn,
+                    GroupSpec {
+                        name: name.clone(),
+                        description,
+                        precedence,
+                        role_arn,
+                    },
                     Origin::Api,
                     now(),
                 )

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::admin::{iso, require_pool};
 use super::{CliError, CliResult};
 use crate::core::attributes::validate_attributes;
-use crate::core::directory::{lookup_for, validate_username};
+use crate::core::directory::{lookup_for, validate_username, GroupSpec};
 use crate::core::model::{
     AliasAttribute, FederatedIdentity, Origin, PageRequest, User, UserPool, UserStatus,
 };
@@ -592,7 +592,15 @@ async fn write_batch(
             if !known_groups.contains(group) {
                 if node.store.get_group(&pool.id, group).await?.is_none() {
                     node.directory
-                        .put_group(pool, group, None, None, None, Origin::Api, now)
+                        .put_group(
+                            pool,
+                            GroupSpec {
+                                name: group.to_string(),
+                                ..GroupSpec::default()
+                            },
+                            Origin::Api,
+                            now,
+                        )
                         .await
                         .map_err(|e| CliError(format!("creating group {group:?}: {e}")))?;
                     stats.groups_created += 1;

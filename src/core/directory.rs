@@ -173,6 +173,16 @@ pub fn validate_username(username: &str) -> DirectoryResult<()> {
     Ok(())
 }
 
+/// A group's settings (Cognito's CreateGroup parameters).
+#[derive(Debug, Clone, Default)]
+pub struct GroupSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// Lower wins for `cognito:preferred_role`.
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
 /// The user directory of every pool.
 #[derive(Clone)]
 pub struct Directory {
@@ -474,13 +484,17 @@ impl Directory {
     pub async fn put_group(
         &self,
         pool: &UserPool,
-        name: &str,
-        description: Option<String>,
-        precedence: Option<i64>,
-        role_arn: Option<String>,
+        spec: GroupSpec,
         origin: Origin,
         now: UnixTime,
     ) -> DirectoryResult<Group> {
+        let GroupSpec {
+            name,
+            description,
+            precedence,
+            role_arn,
+        } = spec;
+        let name = name.as_str();
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             return Err(DirectoryError::InvalidParameter(
                 "group name must be 1 to 128 characters".into(),

@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use cognate::core::directory::{InitialState, NewUser};
+use cognate::core::directory::{GroupSpec, InitialState, NewUser};
 use cognate::core::model::{Origin, User};
 use cognate::core::secrets::SecretString;
 
@@ -196,10 +196,12 @@ pub async fn join_groups(server: &TestServer, user: &User) {
     for (name, precedence, role) in [("admins", 5, ADMINS_ROLE), ("readers", 1, READERS_ROLE)] {
         dir.put_group(
             &pool,
-            name,
-            None,
-            Some(precedence),
-            Some(role.to_string()),
+            GroupSpec {
+                name: name.to_string(),
+                precedence: Some(precedence),
+                role_arn: Some(role.to_string()),
+                ..GroupSpec::default()
+            },
             Origin::Api,
             now,
         )
