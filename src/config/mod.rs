@@ -18,6 +18,7 @@ use crate::core::secrets::SecretString;
 pub mod apply;
 pub mod check;
 pub mod decl;
+pub mod mail;
 
 pub use check::{check_file, Diagnostic};
 pub use decl::PoolDecl;

@@ -20,7 +20,6 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::core::account::AccountService;
-use crate::core::mail::MailRouter;
 use crate::core::throttle::Throttle;
 use crate::server::Node;
 use crate::telemetry::Metrics;
@@ -65,7 +64,7 @@ pub enum StartError {
 impl AppState {
     pub fn new(node: Node) -> Result<Self, StartError> {
         let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
-        let mail = MailRouter::from_config(&node.config)?;
+        let mail = crate::config::mail::mail_router(&node.config)?;
         Ok(AppState {
             accounts: AccountService::new(node.directory.clone(), mail),
             throttle: Throttle::new(node.store.clone()),

@@ -873,7 +873,7 @@ fn mail_settings_in_the_file_and_the_environment() {
     // No SMTP anywhere: the development sender, for every pool.
     write("[[pools]]\nname = \"shop\"\n");
     let config = Config::load_with_env(Some(&path), &env(&[])).unwrap();
-    let router = MailRouter::from_config(&config).unwrap();
+    let router = cognate::config::mail::mail_router(&config).unwrap();
     assert!(router.default.is_development());
 
     // Bad values are located and explained, and the URL's password is never repeated.
@@ -911,7 +911,7 @@ fn mail_settings_in_the_file_and_the_environment() {
         )]),
     )
     .unwrap();
-    let router = MailRouter::from_config(&config).unwrap();
+    let router = cognate::config::mail::mail_router(&config).unwrap();
     assert!(!router.default.is_development());
     assert!(router.per_pool.contains_key("us-east-1_Shop12345"));
     assert!(router.per_pool_name.contains_key("blog"));
