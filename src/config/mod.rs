@@ -82,6 +82,9 @@ pub struct ServerSettings {
     /// The mail server for confirmation and reset codes. Without it (and without a
     /// pool's own), codes are written to the log by the development sender.
     pub smtp: Option<SmtpSettings>,
+    /// The most time a sign-in through an upstream identity provider may spend talking
+    /// to it (code exchange, keys, userinfo together), in seconds.
+    pub idp_timeout_secs: u64,
 }
 
 /// `[server.smtp]`: the server-wide mail sender (pools may name their own).
@@ -109,6 +112,7 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             templates_dir: None,
             smtp: None,
+            idp_timeout_secs: 10,
         }
     }
 }

@@ -13,9 +13,14 @@
 //! - [`apple`]: Apple's ES256 client secret and its first-sign-in `user` JSON.
 //! - [`facebook`]: Graph API `appsecret_proof`.
 //! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
+//! - [`flow`]: the upstream sign-in of OpenID Connect providers: the stored flow, the
+//!   code exchange and the directory user.
+//! - [`id_token`]: strict validation of an upstream ID token.
 
 pub mod apple;
 pub mod facebook;
+pub mod flow;
 pub mod http;
+pub mod id_token;
 pub mod mapping;
 pub mod presets;

@@ -86,7 +86,7 @@ pub fn error_page(state: &AppState, status: StatusCode, lang: Lang, message_key:
     html(state, status, lang, &page)
 }
 
-fn secure(state: &AppState) -> bool {
+pub(crate) fn secure(state: &AppState) -> bool {
     state.node.config.public_url().starts_with("https://")
 }
 
@@ -212,6 +212,22 @@ pub async fn authorize(
             )
         }
     };
+    // `identity_provider=<name>` goes straight to that IdP (Cognito's shortcut past the
+    // sign-in page); COGNITO means the page itself.
+    if let Some(name) = request
+        .identity_provider
+        .clone()
+        .filter(|name| name != "COGNITO")
+    {
+        let browser = super::federation::BrowserCookie {
+            value: browser,
+            set: new_cookie,
+        };
+        return super::federation::redirect_upstream(
+            &state, request, &name, browser, None, lang, now,
+        )
+        .await;
+    }
     let flow = match state.node.sessions.start_flow(request, &browser, now).await {
         Ok(f) => f,
         Err(e) => {
@@ -418,6 +434,7 @@ pub async fn login_page(
     let page = login_page_for(
         &flow,
         &pool,
+        &client,
         chrome,
         flow.username.clone().unwrap_or_default(),
     );
@@ -427,6 +444,7 @@ pub async fn login_page(
 fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
+    client: &AppClient,
     chrome: Chrome,
     username: String,
 ) -> LoginPage {
@@ -440,7 +458,7 @@ fn login_page_for(
         // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
         forgot_url: format!("/forgot-password?flow={}", flow.id),
-        providers: Vec::new(),
+        providers: super::federation::provider_buttons(flow, pool, client),
     }
 }
 
@@ -480,7 +498,7 @@ pub async fn login_submit(
             state,
             status,
             lang,
-            &login_page_for(flow, &pool, chrome, username.clone()),
+            &login_page_for(flow, &pool, &client, chrome, username.clone()),
         )
     };
     if username.is_empty() || username.len() > 256 || password.expose().len() > 1024 {

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
@@ -21,6 +21,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::core::account::AccountService;
 use crate::core::throttle::Throttle;
+use crate::federation::flow::Federation;
+use crate::federation::http::{HttpSettings, IdpHttp};
 use crate::server::Node;
 use crate::telemetry::Metrics;
 
@@ -30,6 +32,7 @@ pub mod cors;
 pub mod demo;
 pub mod discovery;
 pub mod error;
+pub mod federation;
 pub mod hosted;
 pub mod net;
 pub mod oauth;
@@ -50,6 +53,8 @@ pub struct AppState {
     pub ui: Arc<ui::Ui>,
     pub accounts: AccountService,
     pub throttle: Throttle,
+    /// Sign-in through upstream identity providers.
+    pub federation: Federation,
 }
 
 /// Why the edge could not be built (a broken template override, a bad SMTP URL).
@@ -59,13 +64,28 @@ pub enum StartError {
     Ui(#[from] ui::UiError),
     #[error("mail: {0}")]
     Mail(#[from] crate::core::mail::MailError),
+    #[error("identity provider HTTP client: {0}")]
+    IdpHttp(#[from] crate::federation::http::HttpError),
 }
 
 impl AppState {
     pub fn new(node: Node) -> Result<Self, StartError> {
         let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
         let mail = crate::config::mail::mail_router(&node.config)?;
+        let timeout = node.config.server.idp_timeout_secs;
+        let idp_http = IdpHttp::new(HttpSettings {
+            timeout: Duration::from_secs(timeout),
+            connect_timeout: Duration::from_secs(timeout.min(5)),
+            ..HttpSettings::default()
+        })?;
+        let federation = Federation::new(
+            node.directory.clone(),
+            node.master.clone(),
+            idp_http,
+            node.config.public_url(),
+        );
         Ok(AppState {
+            federation,
             accounts: AccountService::new(node.directory.clone(), mail),
             throttle: Throttle::new(node.store.clone()),
             metrics: Arc::new(Metrics::new()),
@@ -112,6 +132,8 @@ pub fn app(state: AppState) -> Router {
             post(oauth::revoke).options(oauth::preflight),
         )
         .route("/oauth2/authorize", get(hosted::authorize))
+        .route("/oauth2/idp", get(federation::start_from_login))
+        .route("/oauth2/idpresponse", get(federation::callback))
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))
         .route("/logout", get(hosted::logout))

@@ -9,6 +9,7 @@ mod claims;
 mod cli;
 mod conformance;
 mod crash;
+mod federation;
 mod hosted;
 mod keys;
 mod multinode;

@@ -117,6 +117,13 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use at least 1024; the default is 1048576 (1 MiB)",
         );
     }
+    if !(1..=120).contains(&s.idp_timeout_secs) {
+        c.error(
+            "server.idp_timeout_secs",
+            format!("{} seconds is not a usable timeout", s.idp_timeout_secs),
+            "use 1 to 120 seconds; the default is 10",
+        );
+    }
     if s.data_dir.as_os_str().is_empty() {
         c.error(
             "server.data_dir",

@@ -1,0 +1,310 @@
+//! The HTTP edge of federated sign-in: sending the browser to an upstream IdP
+//! (`identity_provider=` on `/oauth2/authorize`, or a button of the sign-in page through
+//! `GET /oauth2/idp`) and its return to `GET /oauth2/idpresponse`. The protocol work is in
+//! [`crate::federation::flow`]; this module reads cookies and queries and renders.
+
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::cookies;
+use super::hosted::{complete, error_page, flow_context, flow_lang, flow_of, lang_of, secure};
+use super::ui::{Lang, ProviderButton};
+use super::AppState;
+use crate::core::model::{AppClient, UserPool};
+use crate::core::now;
+use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseType};
+use crate::core::oauth::{ErrorCode, OAuthError};
+use crate::core::session::LoginFlow;
+use crate::core::UnixTime;
+use crate::federation::flow::{CallbackParams, FederationError};
+
+/// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
+/// that creates it when it is new.
+pub struct BrowserCookie {
+    pub value: String,
+    pub set: Option<HeaderValue>,
+}
+
+/// Starts an upstream flow for `provider` and redirects the browser to the IdP.
+pub async fn redirect_upstream(
+    state: &AppState,
+    request: AuthorizeRequest,
+    provider: &str,
+    browser: BrowserCookie,
+    login_flow: Option<String>,
+    lang: Lang,
+    now: UnixTime,
+) -> Response {
+    let pool = match state.node.directory.pool(&request.pool_id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "loading the pool of a federated sign-in");
+            return error_page(
+                state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
+        }
+    };
+    let started = state
+        .federation
+        .start(&pool, provider, request, &browser.value, login_flow, now)
+        .await;
+    let mut response = match started {
+        Ok(started) => Redirect::to(&started.url).into_response(),
+        Err(FederationError::UnknownProvider(_) | FederationError::UnsupportedProtocol(_)) => {
+            error_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(provider, error = %e, "could not start a federated sign-in");
+            error_page(
+                state,
+                StatusCode::BAD_GATEWAY,
+                lang,
+                "error.federation_failed",
+            )
+        }
+    };
+    if let Some(c) = browser.set {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// The sign-in page's buttons: one per IdP the client enables that Cognate can sign in
+/// with (OpenID Connect, for now).
+pub fn provider_buttons(
+    flow: &LoginFlow,
+    pool: &UserPool,
+    client: &AppClient,
+) -> Vec<ProviderButton> {
+    client
+        .supported_identity_providers
+        .iter()
+        .filter_map(|name| pool.identity_provider(name))
+        .filter(|p| crate::federation::flow::supported(p))
+        .map(|p| {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("flow", &flow.id)
+                .append_pair("provider", &p.name)
+                .finish();
+            ProviderButton {
+                name: p.name.clone(),
+                display_name: p.display_name.clone(),
+                url: format!("/oauth2/idp?{query}"),
+            }
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct IdpQuery {
+    flow: Option<String>,
+    provider: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /oauth2/idp?flow=<id>&provider=<name>`: a button of the sign-in page; sends this
+/// browser's login flow on to the IdP.
+pub async fn start_from_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IdpQuery>,
+) -> Response {
+    let lang = lang_of(&headers, q.lang.as_deref());
+    let Some(flow) = flow_of(&state, &headers, q.flow.as_deref()).await else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
+    };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
+    let Some((_, client)) = flow_context(&state, &flow).await else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
+    };
+    let provider = q.provider.unwrap_or_default();
+    if provider == "COGNITO" || !client.supported_identity_providers.contains(&provider) {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
+    }
+    // `flow_of` found this browser's cookie.
+    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
+    };
+    let browser = BrowserCookie { value, set: None };
+    redirect_upstream(
+        &state,
+        flow.request.clone(),
+        &provider,
+        browser,
+        Some(flow.id.clone()),
+        lang,
+        now(),
+    )
+    .await
+}
+
+/// `GET /oauth2/idpresponse`: the IdP's answer. Success signs the user in (session cookie
+/// and the client's code); failure shows a page, or for an error the IdP reported tells
+/// the client on its redirect URI.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params: CallbackParams =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let browser = cookies::get(&headers, cookies::BROWSER);
+    let now = now();
+    let outcome = state
+        .federation
+        .callback(&params, browser.as_deref(), now)
+        .await;
+    let signed_in = match outcome {
+        Ok(s) => s,
+        Err(failure) => {
+            let lang = lang_of(
+                &headers,
+                failure.request.as_ref().and_then(|r| r.lang.as_deref()),
+            );
+            return failure_response(&state, lang, failure.request.as_deref(), &failure.error);
+        }
+    };
+    let request = signed_in.request;
+    let lang = lang_of(&headers, request.lang.as_deref());
+    let client = match state.node.store.get_client(&request.client_id).await {
+        Ok(Some(c)) => c,
+        _ => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.unknown_client",
+            )
+        }
+    };
+    if let Some(id) = &signed_in.login_flow {
+        // The sign-in page this started from is done.
+        let _ = state.node.sessions.finish_flow(id, now).await;
+    }
+    let auth_time = now;
+    let cookie = match state
+        .node
+        .sessions
+        .start_session(&request.pool_id, &signed_in.user.sub, auth_time, now)
+        .await
+    {
+        Ok(sid) => Some(cookies::set(
+            cookies::SESSION,
+            &state.node.master.sign_cookie(cookies::SESSION, &sid),
+            "/",
+            Some(crate::core::session::SESSION_TTL_SECS),
+            secure(&state),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not start a session");
+            None
+        }
+    };
+    complete(
+        &state,
+        &request,
+        &client,
+        &signed_in.user,
+        auth_time,
+        now,
+        cookie,
+    )
+    .await
+}
+
+/// What the browser sees when a federated sign-in fails. An error the IdP itself reported
+/// goes back to the client (the flow was this browser's, so the redirect URI and state
+/// are the client's own); anything else is a page, the detail only in the log.
+fn failure_response(
+    state: &AppState,
+    lang: Lang,
+    request: Option<&AuthorizeRequest>,
+    error: &FederationError,
+) -> Response {
+    tracing::warn!(error = %error, "federated sign-in failed");
+    match error {
+        FederationError::Upstream { error: code, .. } => {
+            if let Some(request) = request {
+                let (code, description) = match code.as_str() {
+                    "access_denied"
+                    | "consent_required"
+                    | "login_required"
+                    | "interaction_required" => (
+                        ErrorCode::AccessDenied,
+                        "The user did not sign in at the identity provider.",
+                    ),
+                    "temporarily_unavailable" => (
+                        ErrorCode::TemporarilyUnavailable,
+                        "The identity provider is temporarily unavailable.",
+                    ),
+                    _ => (
+                        ErrorCode::ServerError,
+                        "The identity provider refused the sign-in.",
+                    ),
+                };
+                let issuer = state.node.issuer(&request.pool_id);
+                if let Some(url) = error_redirect(
+                    &request.redirect_uri,
+                    &issuer,
+                    request.state.as_deref(),
+                    &OAuthError::new(code, description),
+                    request.response_type == ResponseType::Token,
+                ) {
+                    return Redirect::to(&url).into_response();
+                }
+            }
+            error_page(
+                state,
+                StatusCode::BAD_GATEWAY,
+                lang,
+                "error.federation_failed",
+            )
+        }
+        FederationError::MissingState
+        | FederationError::UnknownState
+        | FederationError::WrongBrowser => error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.federation_expired",
+        ),
+        FederationError::UserDisabled => {
+            error_page(state, StatusCode::FORBIDDEN, lang, "error.user_disabled")
+        }
+        _ => error_page(
+            state,
+            StatusCode::BAD_GATEWAY,
+            lang,
+            "error.federation_failed",
+        ),
+    }
+}

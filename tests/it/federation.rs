@@ -1,0 +1,676 @@
+//! Federated sign-in through OpenID Connect IdPs, end to end and browserless: Cognate's
+//! `/oauth2/authorize` sends the browser to a fake IdP (its own RSA key, discovery, JWKS,
+//! a strict token endpoint), which answers at `/oauth2/idpresponse`; the client then
+//! redeems Cognate's code. Every attack is paired with the corrected flow succeeding,
+//! and none of them creates a user.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::support::fake_oidc::{ClientAuth, FakeOidc, TokenMode};
+use crate::support::server::{absolute, browser_client, TestServer};
+
+const POOL: &str = "us-east-1_FederTst1";
+const CLIENT: &str = "fedweb00000000000000000001";
+const CALLBACK: &str = "https://app.example.com/cb";
+const VERIFIER: &str = "federation-test-verifier-0123456789-abcdefghijklmnop";
+
+struct Env {
+    server: TestServer,
+    google: FakeOidc,
+    okta: FakeOidc,
+}
+
+/// A pool with `Google` (the google preset, every endpoint pointed at a fake; the preset
+/// authenticates with client_secret_post) and `Okta` (the oidc preset: discovery,
+/// client_secret_basic, userinfo).
+async fn env() -> Env {
+    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
+    let okta = FakeOidc::start("okta-client", "okta s3cret:&", ClientAuth::Basic).await;
+    let g = &google.issuer;
+    let pools = format!(
+        r#"
+[[pools]]
+id = "{POOL}"
+name = "Federation tests"
+
+[[pools.identity_providers]]
+name = "Google"
+preset = "google"
+client_id = "google-client"
+client_secret_env = "FED_GOOGLE_SECRET"
+issuer = "{g}"
+endpoints = {{ authorize = "{g}/authorize", token = "{g}/token", jwks = "{g}/jwks", userinfo = "{g}/userinfo" }}
+
+[[pools.identity_providers]]
+name = "Okta"
+preset = "oidc"
+display_name = "Okta"
+client_id = "okta-client"
+client_secret_env = "FED_OKTA_SECRET"
+issuer = "{o}"
+
+[[pools.clients]]
+id = "{CLIENT}"
+name = "web"
+callback_urls = ["{CALLBACK}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile"]
+supported_identity_providers = ["COGNITO", "Google", "Okta"]
+"#,
+        o = okta.issuer
+    );
+    let server = TestServer::start_with(
+        &pools,
+        "idp_timeout_secs = 2",
+        &[
+            ("FED_GOOGLE_SECRET", "google-secret"),
+            ("FED_OKTA_SECRET", "okta s3cret:&"),
+        ],
+    )
+    .await;
+    google.set_user(
+        "g-alice",
+        json!({"email": "alice@example.com", "email_verified": true, "name": "Alice"}),
+    );
+    okta.set_user(
+        "o-bob",
+        json!({"email": "bob@corp.example", "email_verified": true, "name": "Bob"}),
+    );
+    Env {
+        server,
+        google,
+        okta,
+    }
+}
+
+fn authorize_url(base: &str, idp: Option<&str>) -> String {
+    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
+    let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT)
+        .append_pair("redirect_uri", CALLBACK)
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", "client-state")
+        .append_pair("nonce", "client-nonce")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    if let Some(idp) = idp {
+        url.query_pairs_mut().append_pair("identity_provider", idp);
+    }
+    url.into()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no redirect: {}", r.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Authorize at Cognate with `identity_provider`, then at the fake IdP: the URL the IdP
+/// sends the browser back to (Cognate's `/oauth2/idpresponse?code=..&state=..`).
+async fn via_idp(browser: &reqwest::Client, env: &Env, idp: &str) -> String {
+    let r = browser
+        .get(authorize_url(&env.server.base, Some(idp)))
+        .send()
+        .await
+        .unwrap();
+    let upstream = location(&r);
+    at_idp(browser, &upstream).await
+}
+
+async fn at_idp(browser: &reqwest::Client, upstream: &str) -> String {
+    let r = browser.get(upstream).send().await.unwrap();
+    let back = location(&r);
+    assert!(back.contains("/oauth2/idpresponse?"), "{back}");
+    back
+}
+
+/// The callback's answer: `Ok(client redirect)` or `Err((status, page))`.
+async fn callback(browser: &reqwest::Client, url: &str) -> Result<String, (u16, String)> {
+    let r = browser.get(url).send().await.unwrap();
+    match r.headers().get("location") {
+        Some(l) => Ok(l.to_str().unwrap().to_string()),
+        None => Err((r.status().as_u16(), r.text().await.unwrap())),
+    }
+}
+
+/// A whole sign-in through `idp` in a fresh browser; the client's redirect.
+async fn sign_in(env: &Env, idp: &str) -> Result<String, (u16, String)> {
+    let browser = browser_client();
+    let back = via_idp(&browser, env, idp).await;
+    callback(&browser, &back).await
+}
+
+async fn redeem(env: &Env, redirect: &str) -> Value {
+    assert!(redirect.starts_with(CALLBACK), "{redirect}");
+    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
+    let code = param(redirect, "code").expect("a code");
+    let r = browser_client()
+        .post(format!("{}/oauth2/token", env.server.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+async fn user(env: &Env, username: &str) -> Option<cognate::core::model::User> {
+    let pool = env.server.pool(POOL).await;
+    env.server
+        .node
+        .directory
+        .find_user(&pool, username)
+        .await
+        .unwrap()
+}
+
+async fn user_count(env: &Env) -> u64 {
+    env.server.node.store.count_users(POOL).await.unwrap()
+}
+
+fn assert_failed_page(outcome: Result<String, (u16, String)>, what: &str) {
+    match outcome {
+        Ok(redirect) => panic!("{what}: signed in anyway: {redirect}"),
+        Err((status, page)) => {
+            assert!(status >= 400, "{what}: {status}");
+            assert!(
+                page.contains("did not work") || page.contains("expired or was already used"),
+                "{what}: not a clear page: {page}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user() {
+    let env = env().await;
+    let redirect = sign_in(&env, "Google").await.expect("signed in");
+    let tokens = redeem(&env, &redirect).await;
+    let id = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "Google_g-alice");
+    assert_eq!(id["email"], "alice@example.com");
+    assert_eq!(id["email_verified"], true);
+    assert_eq!(id["name"], "Alice");
+    assert_eq!(id["nonce"], "client-nonce");
+    let group = format!("{POOL}_Google");
+    assert_eq!(id["cognito:groups"], json!([group]));
+    let identities = id["identities"].as_array().expect("identities claim");
+    assert_eq!(identities.len(), 1);
+    let first = &identities[0];
+    assert_eq!(first["userId"], "g-alice");
+    assert_eq!(first["providerName"], "Google");
+    assert_eq!(first["providerType"], "Google");
+    assert_eq!(first["issuer"], Value::Null);
+    assert_eq!(first["primary"], "true");
+    assert!(first["dateCreated"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .is_ok());
+
+    let stored = user(&env, "Google_g-alice").await.expect("the user");
+    assert_eq!(stored.status.as_str(), "EXTERNAL_PROVIDER");
+    assert!(stored.password_hash.is_none());
+    let groups = env
+        .server
+        .node
+        .store
+        .groups_of_user(POOL, &stored.sub)
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].name, group);
+
+    // A later sign-in updates the mapped attributes of the same user.
+    env.google.set_user(
+        "g-alice",
+        json!({"email": "alice@example.com", "email_verified": true, "name": "Alice Liddell"}),
+    );
+    let redirect = sign_in(&env, "Google").await.expect("signed in again");
+    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    assert_eq!(id["name"], "Alice Liddell");
+    assert_eq!(user_count(&env).await, 1);
+    let again = user(&env, "Google_g-alice").await.unwrap();
+    assert_eq!(again.sub, stored.sub);
+    assert_eq!(again.attribute("name"), Some("Alice Liddell"));
+
+    // The enterprise IdP (discovery, client_secret_basic with a secret that needs
+    // encoding, userinfo) signs in too; its identity carries the issuer.
+    let redirect = sign_in(&env, "Okta").await.expect("signed in with Okta");
+    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "Okta_o-bob");
+    assert_eq!(id["email"], "bob@corp.example");
+    assert_eq!(id["identities"][0]["providerType"], "OIDC");
+    assert_eq!(id["identities"][0]["issuer"], json!(env.okta.issuer));
+
+    // A disabled user cannot sign in through the IdP either.
+    let pool = env.server.pool(POOL).await;
+    let now = cognate::core::now();
+    let directory = &env.server.node.directory;
+    directory
+        .set_enabled(&pool, &stored.sub, false, now)
+        .await
+        .unwrap();
+    match sign_in(&env, "Google").await {
+        Err((403, page)) => assert!(page.contains("disabled"), "{page}"),
+        other => panic!("a disabled user signed in: {other:?}"),
+    }
+    directory
+        .set_enabled(&pool, &stored.sub, true, now)
+        .await
+        .unwrap();
+    sign_in(&env, "Google").await.expect("enabled again");
+}
+
+/// The upstream flow expires after 10 minutes (time injected into the core).
+#[tokio::test]
+async fn an_expired_upstream_flow_is_refused() {
+    use cognate::federation::flow::{CallbackParams, Federation, FederationError};
+    use cognate::federation::http::{HttpSettings, IdpHttp};
+    let env = env().await;
+    let node = &env.server.node;
+    let federation = Federation::new(
+        node.directory.clone(),
+        node.master.clone(),
+        IdpHttp::new(HttpSettings::default()).unwrap(),
+        node.config.public_url(),
+    );
+    let pool = env.server.pool(POOL).await;
+    let request = cognate::core::oauth::authorize::AuthorizeRequest {
+        pool_id: POOL.into(),
+        client_id: CLIENT.into(),
+        redirect_uri: CALLBACK.into(),
+        response_type: cognate::core::oauth::authorize::ResponseType::Code,
+        scopes: vec!["openid".into()],
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt: Default::default(),
+        login_hint: Some("alice@example.com".into()),
+        identity_provider: Some("Google".into()),
+        idp_identifier: None,
+        lang: None,
+    };
+    let now = 1_800_000_000;
+    let start = |request| federation.start(&pool, "Google", request, "browser-cookie", None, now);
+    let started = start(request.clone()).await.unwrap();
+    assert_eq!(
+        param(&started.url, "login_hint").as_deref(),
+        Some("alice@example.com")
+    );
+    let params = |state: &str| CallbackParams {
+        state: Some(state.to_string()),
+        ..CallbackParams::default()
+    };
+    let late = federation
+        .callback(&params(&started.state), Some("browser-cookie"), now + 601)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(late.error, FederationError::UnknownState),
+        "{:?}",
+        late.error
+    );
+    // Within the ten minutes the same flow is found (and fails only for want of a code).
+    let started = start(request).await.unwrap();
+    let in_time = federation
+        .callback(&params(&started.state), Some("browser-cookie"), now + 599)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(in_time.error, FederationError::MissingCode),
+        "{:?}",
+        in_time.error
+    );
+    assert_eq!(user_count(&env).await, 0);
+}
+
+#[tokio::test]
+async fn the_login_page_button_leads_through_the_idp() {
+    let env = env().await;
+    let browser = browser_client();
+    let r = browser
+        .get(authorize_url(&env.server.base, None))
+        .send()
+        .await
+        .unwrap();
+    let login = absolute(&env.server.base, &location(&r));
+    let page = browser
+        .get(&login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // minijinja escapes `/` and `&` in attributes.
+    let page = page.replace("&#x2f;", "/");
+    let start = page
+        .find("href=\"/oauth2/idp?")
+        .unwrap_or_else(|| panic!("no provider button: {page}"))
+        + 6;
+    let href = page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(href.ends_with("provider=Google"), "{href}");
+    assert!(page.contains("provider=Okta"));
+    let r = browser
+        .get(absolute(&env.server.base, &href))
+        .send()
+        .await
+        .unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(&env.google.issuer), "{upstream}");
+    assert_eq!(param(&upstream, "hd"), None);
+    assert_eq!(
+        param(&upstream, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    let back = at_idp(&browser, &upstream).await;
+    let redirect = callback(&browser, &back).await.expect("signed in");
+    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "Google_g-alice");
+    // The login flow was consumed with the sign-in.
+    let again = browser.get(&login).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+}
+
+#[tokio::test]
+async fn forged_replayed_and_cross_browser_callbacks_are_refused() {
+    let env = env().await;
+    let browser = browser_client();
+
+    // Missing and wrong state.
+    let back = via_idp(&browser, &env, "Google").await;
+    let state = param(&back, "state").unwrap();
+    let code = param(&back, "code").unwrap();
+    let base = format!("{}/oauth2/idpresponse", env.server.base);
+    let no_state = format!("{base}?code={code}");
+    assert_failed_page(callback(&browser, &no_state).await, "missing state");
+    let wrong = format!("{base}?code={code}&state=x{state}");
+    assert_failed_page(callback(&browser, &wrong).await, "wrong state");
+    // Another browser cannot use this browser's callback (login CSRF / code injection).
+    assert_failed_page(callback(&browser_client(), &back).await, "other browser");
+    assert_eq!(user_count(&env).await, 0);
+
+    // The corrected flow succeeds, once: replaying its callback fails.
+    let back = via_idp(&browser, &env, "Google").await;
+    callback(&browser, &back).await.expect("the real callback");
+    assert_failed_page(callback(&browser, &back).await, "replayed callback");
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn a_flow_started_for_one_idp_cannot_be_answered_by_another() {
+    let env = env().await;
+    let browser = browser_client();
+    let okta_back = via_idp(&browser, &env, "Okta").await;
+    let okta_code = param(&okta_back, "code").unwrap();
+    let base = format!("{}/oauth2/idpresponse", env.server.base);
+
+    // Okta's code delivered into a Google flow: Google's token endpoint refuses it.
+    let google_back = via_idp(&browser, &env, "Google").await;
+    let google_state = param(&google_back, "state").unwrap();
+    let mixed = format!("{base}?code={okta_code}&state={google_state}");
+    assert_failed_page(callback(&browser, &mixed).await, "code of another IdP");
+
+    // With RFC 9207 `iss` naming the other IdP, refused before any exchange.
+    let google_back = via_idp(&browser, &env, "Google").await;
+    let google_state = param(&google_back, "state").unwrap();
+    let before = env.google.token_requests();
+    let mut mixed = url::Url::parse(&base).unwrap();
+    mixed
+        .query_pairs_mut()
+        .append_pair("code", &okta_code)
+        .append_pair("state", &google_state)
+        .append_pair("iss", &env.okta.issuer);
+    assert_failed_page(
+        callback(&browser, mixed.as_str()).await,
+        "iss of another IdP",
+    );
+    assert_eq!(env.google.token_requests(), before);
+    assert_eq!(user_count(&env).await, 0);
+
+    // Each IdP's own answer, with its own `iss`, works.
+    env.google.set_send_iss(true);
+    let back = via_idp(&browser, &env, "Google").await;
+    assert_eq!(
+        param(&back, "iss").as_deref(),
+        Some(env.google.issuer.as_str())
+    );
+    callback(&browser, &back)
+        .await
+        .expect("Google's own answer");
+    callback(&browser, &okta_back)
+        .await
+        .expect("Okta's own answer");
+    assert!(user(&env, "Okta_o-bob").await.is_some());
+    assert_eq!(user_count(&env).await, 2);
+}
+
+#[tokio::test]
+async fn bad_id_tokens_are_refused_and_create_no_user() {
+    let env = env().await;
+    let now = cognate::core::now();
+    let cases: Vec<(&str, Value, TokenMode)> = vec![
+        (
+            "bad nonce",
+            json!({"nonce": "not-the-flow-nonce"}),
+            TokenMode::Normal,
+        ),
+        ("no nonce", json!({"nonce": null}), TokenMode::Normal),
+        (
+            "wrong aud",
+            json!({"aud": "someone-else"}),
+            TokenMode::Normal,
+        ),
+        (
+            "wrong azp",
+            json!({"aud": ["google-client", "x"], "azp": "x"}),
+            TokenMode::Normal,
+        ),
+        (
+            "wrong iss",
+            json!({"iss": "https://evil.example"}),
+            TokenMode::Normal,
+        ),
+        (
+            "expired",
+            json!({"exp": now - 600, "iat": now - 4200}),
+            TokenMode::Normal,
+        ),
+        (
+            "future iat",
+            json!({"iat": now + 3600, "exp": now + 7200}),
+            TokenMode::Normal,
+        ),
+        ("unknown kid", json!({}), TokenMode::UnknownKid),
+        ("alg none", json!({}), TokenMode::AlgNone),
+        (
+            "HS256 over the public key",
+            json!({}),
+            TokenMode::Hs256PublicKey,
+        ),
+        ("garbage token response", json!({}), TokenMode::Garbage),
+    ];
+    for (k, (what, overrides, mode)) in cases.into_iter().enumerate() {
+        let evil = format!("evil-{k}");
+        env.google
+            .set_user(&evil, json!({"email": "mallory@example.com"}));
+        env.google.set_overrides(overrides);
+        env.google.set_mode(mode);
+        let started = Instant::now();
+        assert_failed_page(sign_in(&env, "Google").await, what);
+        assert!(started.elapsed() < Duration::from_secs(5), "{what}");
+        assert!(
+            user(&env, &format!("Google_{evil}")).await.is_none(),
+            "{what}"
+        );
+        assert_eq!(user_count(&env).await, k as u64, "{what}");
+
+        // The same attempt with an honest IdP succeeds.
+        env.google.reset();
+        let good = format!("good-{k}");
+        env.google
+            .set_user(&good, json!({"email": "good@example.com"}));
+        sign_in(&env, "Google")
+            .await
+            .unwrap_or_else(|e| panic!("{what}: corrected flow failed: {e:?}"));
+        assert!(
+            user(&env, &format!("Google_{good}")).await.is_some(),
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn upstream_refusal_and_timeout() {
+    let env = env().await;
+    // The user declines at the IdP: the client hears access_denied on its redirect URI.
+    env.google.set_authorize_error(Some("access_denied"));
+    let redirect = sign_in(&env, "Google")
+        .await
+        .expect("an OAuth error redirect");
+    assert!(redirect.starts_with(CALLBACK), "{redirect}");
+    assert_eq!(param(&redirect, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&redirect, "state").as_deref(), Some("client-state"));
+    assert_eq!(param(&redirect, "code"), None);
+    assert_eq!(user_count(&env).await, 0);
+
+    // A token endpoint that never answers costs at most the configured 2 s.
+    env.google.reset();
+    env.google.set_mode(TokenMode::Hang);
+    let started = Instant::now();
+    assert_failed_page(sign_in(&env, "Google").await, "hanging IdP");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(user_count(&env).await, 0);
+
+    env.google.reset();
+    let redirect = sign_in(&env, "Google").await.expect("the corrected flow");
+    assert!(param(&redirect, "code").is_some());
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn the_fake_idp_refuses_a_wrong_verifier_and_a_wrong_secret() {
+    let fake = FakeOidc::start("c", "right-secret", ClientAuth::Basic).await;
+    let http = crate::support::http();
+    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
+    let code_for = |fake: &FakeOidc| {
+        let mut url = url::Url::parse(&fake.url("/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", "c")
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", "https://rp.example/cb")
+            .append_pair("state", "s")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        url.to_string()
+    };
+    let exchange = |code: String, secret: &'static str, verifier: &'static str| {
+        let http = http.clone();
+        let url = fake.url("/token");
+        async move {
+            http.post(url)
+                .basic_auth("c", Some(secret))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", "https://rp.example/cb"),
+                    ("code_verifier", verifier),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let code = |http: reqwest::Client, url: String| async move {
+        let r = http.get(url).send().await.unwrap();
+        param(&location(&r), "code").unwrap()
+    };
+    let c = code(http.clone(), code_for(&fake)).await;
+    assert_eq!(
+        exchange(c, "right-secret", "wrong-verifier").await.status(),
+        400
+    );
+    let c = code(http.clone(), code_for(&fake)).await;
+    assert_eq!(exchange(c, "wrong-secret", VERIFIER).await.status(), 401);
+    let c = code(http.clone(), code_for(&fake)).await;
+    let ok = exchange(c.clone(), "right-secret", VERIFIER).await;
+    assert_eq!(ok.status(), 200);
+    // Codes are single use.
+    assert_eq!(exchange(c, "right-secret", VERIFIER).await.status(), 400);
+}
+
+#[tokio::test]
+async fn refresh_works_without_the_idp_and_stops_when_the_user_is_disabled() {
+    let env = env().await;
+    let redirect = sign_in(&env, "Google").await.expect("signed in");
+    let tokens = redeem(&env, &redirect).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_string();
+    let Env { server, google, .. } = env;
+    google.stop().await;
+    let refresh = || {
+        browser_client()
+            .post(format!("{}/oauth2/token", server.base))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", CLIENT),
+                ("refresh_token", refresh_token.as_str()),
+            ])
+            .send()
+    };
+    let r = refresh().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        payload(body["id_token"].as_str().unwrap())["cognito:username"],
+        "Google_g-alice"
+    );
+
+    let pool = server.pool(POOL).await;
+    let user = server
+        .node
+        .directory
+        .find_user(&pool, "Google_g-alice")
+        .await
+        .unwrap()
+        .unwrap();
+    server
+        .node
+        .directory
+        .set_enabled(&pool, &user.sub, false, cognate::core::now())
+        .await
+        .unwrap();
+    let r = refresh().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
