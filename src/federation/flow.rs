@@ -1,6 +1,7 @@
 //! The upstream leg of a federated sign-in, for OpenID Connect providers (Google and any
-//! enterprise OIDC IdP): `start` sends the browser to the IdP, `callback` turns its answer
-//! into a directory user.
+//! enterprise OIDC IdP) and plain OAuth 2.0 + profile API providers (Facebook, Login with
+//! Amazon, [`oauth2_profile`](super::oauth2_profile)): `start` sends the browser to the
+//! IdP, `callback` turns its answer into a directory user.
 //!
 //! An upstream flow is a stored, expiring, single-use record keyed by the random `state`
 //! sent to the IdP (Ory Kratos' pattern; kind [`IDP_FLOW_KIND`] in the store's ephemeral
@@ -9,8 +10,9 @@
 //! 4.4), the OIDC `nonce`, the PKCE verifier (RFC 7636) and the hash of the browser-binding
 //! cookie (so a code injected into another browser is refused, RFC 9700 section 4.5).
 //!
-//! The ID token is validated strictly ([`id_token`]), and its `nonce` here. Nothing is
-//! written to the directory before all of it holds.
+//! The ID token is validated strictly ([`id_token`]), and its `nonce` here. A plain OAuth
+//! 2.0 provider has no ID token (and no nonce): the user is whoever its profile API says
+//! the access token belongs to. Nothing is written to the directory before all of it holds.
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use serde_json::Value;
 use super::http::{HttpError, IdpHttp};
 use super::id_token;
 use super::mapping::{map_claims, Mapped, MappingError};
+use super::oauth2_profile;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, DirectoryError, GroupSpec};
 use crate::core::model::{
@@ -86,11 +89,8 @@ pub struct SignedIn {
 pub enum FederationError {
     #[error("identity provider {0:?} is not declared in this pool")]
     UnknownProvider(String),
-    /// Plain OAuth 2.0 providers (Facebook, Amazon) and Apple's `form_post` are not
-    /// implemented yet.
-    #[error(
-        "identity provider {0:?} is not an OpenID Connect provider Cognate can sign in with yet"
-    )]
+    /// Apple's `form_post` and minted client secret are not implemented yet.
+    #[error("identity provider {0:?} is not a provider Cognate can sign in with yet")]
     UnsupportedProtocol(String),
     #[error("the public URL cannot carry the callback path")]
     BadPublicUrl,
@@ -124,6 +124,10 @@ pub enum FederationError {
     Timeout(u64),
     #[error("the token response has no id_token")]
     NoIdToken,
+    #[error("the token response has no access_token")]
+    NoAccessToken,
+    #[error("the profile API refused or answered nonsense: {0}")]
+    Profile(String),
     #[error("the ID token is malformed: {0}")]
     MalformedIdToken(String),
     #[error("the ID token is signed with {0}, which is not accepted")]
@@ -234,7 +238,7 @@ impl Federation {
         login_flow: Option<String>,
         now: UnixTime,
     ) -> Result<Started, FederationError> {
-        let provider = oidc_provider(pool, provider_name)?;
+        let provider = usable_provider(pool, provider_name)?;
         let authorize = self.endpoint(provider, Endpoint::Authorize).await?;
         let state = random_token::<32>();
         let nonce = random_token::<32>();
@@ -252,8 +256,12 @@ impl Federation {
                 .append_pair("redirect_uri", callback.as_str())
                 .append_pair("response_type", "code")
                 .append_pair("scope", &scope)
-                .append_pair("state", &state)
-                .append_pair("nonce", &nonce);
+                .append_pair("state", &state);
+            if provider.protocol == Protocol::Oidc {
+                // OIDC Core 3.1.2.1; a plain OAuth 2.0 provider issues no ID token to
+                // carry it back.
+                q.append_pair("nonce", &nonce);
+            }
             if let Some(verifier) = &pkce_verifier {
                 q.append_pair("code_challenge", &pkce_challenge(verifier))
                     .append_pair("code_challenge_method", "S256");
@@ -326,7 +334,7 @@ impl Federation {
             .pool(&flow.pool_id)
             .await
             .map_err(|e| fail(e.into()))?;
-        let provider = oidc_provider(&pool, &flow.provider).map_err(fail)?;
+        let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
         // RFC 9207 section 2.4: when the IdP names itself, it must be the one this flow
         // was started for (a response from another IdP is a mix-up attack).
         if let Some(iss) = params.iss.as_deref() {
@@ -364,8 +372,9 @@ impl Federation {
         })
     }
 
-    /// The code exchange and the validated claims (ID token, plus userinfo when the
-    /// provider asks for it).
+    /// The code exchange and the user's claims: for OIDC the validated ID token (plus
+    /// userinfo when the provider asks for it), for plain OAuth 2.0 the profile API's
+    /// answer.
     async fn identify(
         &self,
         provider: &IdentityProvider,
@@ -373,8 +382,6 @@ impl Federation {
         code: &str,
         now: UnixTime,
     ) -> Result<Value, FederationError> {
-        let token_url = self.endpoint(provider, Endpoint::Token).await?;
-        let callback = self.callback_url()?;
         let secret = match &provider.client_secret {
             Some(sealed) => Some(
                 self.master
@@ -383,29 +390,14 @@ impl Federation {
             ),
             None => None,
         };
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", callback.as_str()),
-        ];
-        if let Some(verifier) = flow.pkce_verifier.as_deref() {
-            form.push(("code_verifier", verifier));
+        let response = self.exchange(provider, flow, code, secret.as_ref()).await?;
+        let access = response.get("access_token").and_then(Value::as_str);
+        if provider.protocol == Protocol::Oauth2 {
+            let access = access
+                .filter(|a| !a.is_empty())
+                .ok_or(FederationError::NoAccessToken)?;
+            return oauth2_profile::profile(&self.http, provider, access, secret.as_ref()).await;
         }
-        let basic = match (&secret, provider.token_endpoint_auth_method) {
-            (Some(s), TokenEndpointAuthMethod::ClientSecretBasic) => {
-                Some((provider.client_id.as_str(), s))
-            }
-            (Some(s), TokenEndpointAuthMethod::ClientSecretPost) => {
-                form.push(("client_id", &provider.client_id));
-                form.push(("client_secret", s.expose()));
-                None
-            }
-            (None, _) => {
-                form.push(("client_id", &provider.client_id));
-                None
-            }
-        };
-        let response = self.http.post_form(&token_url, &form, basic).await?;
         let id_token = response
             .get("id_token")
             .and_then(Value::as_str)
@@ -420,7 +412,6 @@ impl Federation {
             return Err(FederationError::BadNonce);
         }
         if provider.fetch_userinfo {
-            let access = response.get("access_token").and_then(Value::as_str);
             if let (Some(access), Ok(url)) =
                 (access, self.endpoint(provider, Endpoint::Userinfo).await)
             {
@@ -430,6 +421,42 @@ impl Federation {
             }
         }
         Ok(claims)
+    }
+
+    /// The authorization code exchange at the token endpoint (RFC 6749 section 4.1.3),
+    /// authenticating as the provider's method says; the token response's JSON.
+    async fn exchange(
+        &self,
+        provider: &IdentityProvider,
+        flow: &UpstreamFlow,
+        code: &str,
+        secret: Option<&SecretString>,
+    ) -> Result<Value, FederationError> {
+        let token_url = self.endpoint(provider, Endpoint::Token).await?;
+        let callback = self.callback_url()?;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", callback.as_str()),
+        ];
+        if let Some(verifier) = flow.pkce_verifier.as_deref() {
+            form.push(("code_verifier", verifier));
+        }
+        let basic = match (secret, provider.token_endpoint_auth_method) {
+            (Some(s), TokenEndpointAuthMethod::ClientSecretBasic) => {
+                Some((provider.client_id.as_str(), s))
+            }
+            (Some(s), TokenEndpointAuthMethod::ClientSecretPost) => {
+                form.push(("client_id", &provider.client_id));
+                form.push(("client_secret", s.expose()));
+                None
+            }
+            (None, _) => {
+                form.push(("client_id", &provider.client_id));
+                None
+            }
+        };
+        Ok(self.http.post_form(&token_url, &form, basic).await?)
     }
 
     /// Creates or updates the directory user of an upstream identity (Cognito's
@@ -610,17 +637,36 @@ impl Endpoint {
     }
 }
 
-/// Whether sign-in through this provider is implemented: OpenID Connect with the
-/// answer in the query (not yet Apple, whose `form_post` and minted client secret come
-/// later, nor the plain OAuth 2.0 providers).
+/// Whether sign-in through this provider is implemented: OpenID Connect or plain OAuth
+/// 2.0 + profile with the answer in the query (not yet Apple, whose `form_post` and
+/// minted client secret come later).
 pub fn supported(provider: &IdentityProvider) -> bool {
-    provider.protocol == Protocol::Oidc
-        && provider.response_mode == ResponseMode::Query
-        && !provider.has_quirk(Quirk::AppleClientSecret)
+    provider.response_mode == ResponseMode::Query && !provider.has_quirk(Quirk::AppleClientSecret)
+}
+
+/// The IdP an `idp_identifier` routes to (Cognito's `IdpIdentifiers`): among the
+/// providers the client enables, the one whose identifiers (email domains) claim it,
+/// compared exactly but case-insensitively. An email address routes by its domain.
+pub fn provider_for_identifier<'a>(
+    pool: &'a UserPool,
+    enabled: &[String],
+    identifier: &str,
+) -> Option<&'a IdentityProvider> {
+    let identifier = identifier.trim();
+    let wanted = identifier
+        .rsplit_once('@')
+        .map_or(identifier, |(_, domain)| domain);
+    if wanted.is_empty() {
+        return None;
+    }
+    pool.identity_providers
+        .iter()
+        .filter(|p| enabled.contains(&p.name) && supported(p))
+        .find(|p| p.identifiers.iter().any(|i| i.eq_ignore_ascii_case(wanted)))
 }
 
 /// The pool's provider of this name, if sign-in through it is implemented.
-fn oidc_provider<'a>(
+fn usable_provider<'a>(
     pool: &'a UserPool,
     name: &str,
 ) -> Result<&'a IdentityProvider, FederationError> {

@@ -13,8 +13,10 @@
 //! - [`apple`]: Apple's ES256 client secret and its first-sign-in `user` JSON.
 //! - [`facebook`]: Graph API `appsecret_proof`.
 //! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
-//! - [`flow`]: the upstream sign-in of OpenID Connect providers: the stored flow, the
-//!   code exchange and the directory user.
+//! - [`flow`]: the upstream sign-in: the stored flow, the code exchange, the directory
+//!   user, and `idp_identifier` routing.
+//! - [`oauth2_profile`]: the profile API call of plain OAuth 2.0 providers (Facebook's
+//!   Graph `/me`, Amazon's `/user/profile`).
 //! - [`id_token`]: strict validation of an upstream ID token.
 
 pub mod apple;
@@ -23,4 +25,5 @@ pub mod flow;
 pub mod http;
 pub mod id_token;
 pub mod mapping;
+pub mod oauth2_profile;
 pub mod presets;

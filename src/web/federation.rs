@@ -1,15 +1,20 @@
 //! The HTTP edge of federated sign-in: sending the browser to an upstream IdP
-//! (`identity_provider=` on `/oauth2/authorize`, or a button of the sign-in page through
-//! `GET /oauth2/idp`) and its return to `GET /oauth2/idpresponse`. The protocol work is in
+//! (`identity_provider=` or `idp_identifier=` on `/oauth2/authorize`, a button of the
+//! sign-in page through `GET /oauth2/idp`, or its work email field through
+//! `POST /oauth2/idp`) and its return to `GET /oauth2/idpresponse`. The protocol work is in
 //! [`crate::federation::flow`]; this module reads cookies and queries and renders.
 
+use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::hosted::{complete, error_page, flow_context, flow_lang, flow_of, lang_of, secure};
-use super::ui::{Lang, ProviderButton};
+use super::hosted::{
+    complete, error_page, flow_context, flow_lang, flow_of, form_fields, html, lang_of,
+    login_page_for, redirect_error, secure, submitted_flow,
+};
+use super::ui::{Chrome, Lang, ProviderButton};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::now;
@@ -17,7 +22,7 @@ use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseTy
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
-use crate::federation::flow::{CallbackParams, FederationError};
+use crate::federation::flow::{provider_for_identifier, CallbackParams, FederationError};
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.
@@ -78,8 +83,18 @@ pub async fn redirect_upstream(
     response
 }
 
+/// Whether the sign-in page offers "sign in with your work email": some IdP the client
+/// enables claims identifiers (email domains).
+pub fn routes_work_email(pool: &UserPool, client: &AppClient) -> bool {
+    client
+        .supported_identity_providers
+        .iter()
+        .filter_map(|name| pool.identity_provider(name))
+        .any(|p| !p.identifiers.is_empty() && crate::federation::flow::supported(p))
+}
+
 /// The sign-in page's buttons: one per IdP the client enables that Cognate can sign in
-/// with (OpenID Connect, for now).
+/// with (OpenID Connect and plain OAuth 2.0; not yet Sign in with Apple).
 pub fn provider_buttons(
     flow: &LoginFlow,
     pool: &UserPool,
@@ -167,6 +182,121 @@ pub async fn start_from_login(
     .await
 }
 
+/// `POST /oauth2/idp` (the sign-in page's "sign in with your work email" form, `_csrf`,
+/// `flow`, `identifier`): routes like `idp_identifier` to the IdP whose identifiers claim
+/// the email's domain; a domain none claims shows the page again with an error.
+pub async fn start_from_work_email(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IdpQuery>,
+    body: Bytes,
+) -> Response {
+    let form = form_fields(&body);
+    let lang = lang_of(&headers, q.lang.as_deref());
+    let Some(flow) = submitted_flow(&state, &headers, &form).await else {
+        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
+    };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
+    let Some((pool, client)) = flow_context(&state, &flow).await else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
+    };
+    let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
+    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
+    let Some(provider) = routed else {
+        return login_page_work_email_error(&state, &flow, &pool, &client, lang, identifier);
+    };
+    // `submitted_flow` checked this browser's cookie.
+    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
+        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
+    };
+    redirect_upstream(
+        &state,
+        flow.request.clone(),
+        &provider.name.clone(),
+        BrowserCookie { value, set: None },
+        Some(flow.id.clone()),
+        lang,
+        now(),
+    )
+    .await
+}
+
+/// `idp_identifier` (without `identity_provider`) becomes the name of the enterprise IdP
+/// whose identifiers claim it; one that no IdP enabled for the client claims is the
+/// client's `invalid_request` (its redirect URI was validated already).
+pub async fn route_idp_identifier(
+    state: &AppState,
+    mut request: AuthorizeRequest,
+    client: &AppClient,
+    lang: Lang,
+) -> Result<AuthorizeRequest, Response> {
+    let Some(identifier) = request
+        .idp_identifier
+        .clone()
+        .filter(|_| request.identity_provider.is_none())
+    else {
+        return Ok(request);
+    };
+    let pool = match state.node.directory.pool(&request.pool_id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "loading the pool of an idp_identifier");
+            return Err(error_page(
+                state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            ));
+        }
+    };
+    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, &identifier);
+    match routed {
+        Some(provider) => {
+            request.identity_provider = Some(provider.name.clone());
+            Ok(request)
+        }
+        None => Err(redirect_error(
+            state,
+            lang,
+            &request.redirect_uri,
+            &state.node.issuer(&request.pool_id),
+            request.state.as_deref(),
+            &OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "idp_identifier matches no identity provider enabled for this app client",
+            ),
+            request.response_type == ResponseType::Token,
+        )),
+    }
+}
+
+/// The sign-in page again, with an error for the work email field (a domain no IdP
+/// claims): the user stays on the page instead of losing the flow.
+pub fn login_page_work_email_error(
+    state: &AppState,
+    flow: &LoginFlow,
+    pool: &UserPool,
+    client: &AppClient,
+    lang: Lang,
+    typed: &str,
+) -> Response {
+    let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
+        .with_error(state.ui.message(lang, "error.unknown_work_domain"));
+    let mut page = login_page_for(
+        flow,
+        pool,
+        client,
+        chrome,
+        flow.username.clone().unwrap_or_default(),
+    );
+    page.work_email_value = typed.chars().take(256).collect();
+    html(state, StatusCode::BAD_REQUEST, lang, &page)
+}
 /// `GET /oauth2/idpresponse`: the IdP's answer. Success signs the user in (session cookie
 /// and the client's code); failure shows a page, or for an error the IdP reported tells
 /// the client on its redirect URI.

@@ -176,6 +176,11 @@ pub async fn authorize(
             );
         }
     };
+    let request =
+        match super::federation::route_idp_identifier(&state, request, &client, lang).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login.
     if request.prompt != Prompt::Login {
@@ -251,7 +256,7 @@ pub async fn authorize(
     response
 }
 
-fn redirect_error(
+pub(super) fn redirect_error(
     state: &AppState,
     lang: Lang,
     redirect_uri: &str,
@@ -441,7 +446,7 @@ pub async fn login_page(
     html(&state, StatusCode::OK, lang, &page)
 }
 
-fn login_page_for(
+pub(super) fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
     client: &AppClient,
@@ -459,6 +464,8 @@ fn login_page_for(
         signup_url: format!("/signup?flow={}", flow.id),
         forgot_url: format!("/forgot-password?flow={}", flow.id),
         providers: super::federation::provider_buttons(flow, pool, client),
+        work_email: super::federation::routes_work_email(pool, client),
+        work_email_value: String::new(),
     }
 }
 

@@ -132,7 +132,10 @@ pub fn app(state: AppState) -> Router {
             post(oauth::revoke).options(oauth::preflight),
         )
         .route("/oauth2/authorize", get(hosted::authorize))
-        .route("/oauth2/idp", get(federation::start_from_login))
+        .route(
+            "/oauth2/idp",
+            get(federation::start_from_login).post(federation::start_from_work_email),
+        )
         .route("/oauth2/idpresponse", get(federation::callback))
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))

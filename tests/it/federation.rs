@@ -105,7 +105,7 @@ fn authorize_url(base: &str, idp: Option<&str>) -> String {
     url.into()
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(super) fn location(r: &reqwest::Response) -> String {
     r.headers()
         .get("location")
         .unwrap_or_else(|| panic!("no redirect: {}", r.status()))
@@ -114,7 +114,7 @@ fn location(r: &reqwest::Response) -> String {
         .to_string()
 }
 
-fn param(url: &str, name: &str) -> Option<String> {
+pub(super) fn param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()
@@ -142,7 +142,10 @@ async fn at_idp(browser: &reqwest::Client, upstream: &str) -> String {
 }
 
 /// The callback's answer: `Ok(client redirect)` or `Err((status, page))`.
-async fn callback(browser: &reqwest::Client, url: &str) -> Result<String, (u16, String)> {
+pub(super) async fn callback(
+    browser: &reqwest::Client,
+    url: &str,
+) -> Result<String, (u16, String)> {
     let r = browser.get(url).send().await.unwrap();
     match r.headers().get("location") {
         Some(l) => Ok(l.to_str().unwrap().to_string()),
@@ -177,7 +180,7 @@ async fn redeem(env: &Env, redirect: &str) -> Value {
     r.json().await.unwrap()
 }
 
-fn payload(jwt: &str) -> Value {
+pub(super) fn payload(jwt: &str) -> Value {
     let part = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
@@ -196,7 +199,7 @@ async fn user_count(env: &Env) -> u64 {
     env.server.node.store.count_users(POOL).await.unwrap()
 }
 
-fn assert_failed_page(outcome: Result<String, (u16, String)>, what: &str) {
+pub(super) fn assert_failed_page(outcome: Result<String, (u16, String)>, what: &str) {
     match outcome {
         Ok(redirect) => panic!("{what}: signed in anyway: {redirect}"),
         Err((status, page)) => {

@@ -74,6 +74,8 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
                         display_name: "Google".into(),
                         url: "/oauth2/authorize?identity_provider=Google&flow=flow-456".into(),
                     }],
+                    work_email: true,
+                    work_email_value: "\"><img src=x onerror=alert(4)>@corp.example".into(),
                 },
             ),
             true,
@@ -445,6 +447,8 @@ fn an_operator_directory_overrides_single_templates_and_messages() {
         signup_url: String::new(),
         forgot_url: String::new(),
         providers: vec![],
+        work_email: false,
+        work_email_value: String::new(),
     };
     let html = ui.page(Lang::Fr, &login).unwrap();
     assert!(html.contains("<title>ACME login</title>"), "{html}");
@@ -590,7 +594,9 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
     // The form works without any script: a plain POST with the hidden fields.
     browser.fill("#username", "alice").await;
     browser.fill("#password", "Secret-123").await;
-    browser.click("button[type=submit]").await;
+    browser
+        .click("form:has(#password) button[type=submit]")
+        .await;
     let posted = browser.text("#posted").await;
     assert_eq!(
         posted,

@@ -341,6 +341,11 @@ pub struct LoginPage {
     pub forgot_url: String,
     /// Buttons for the client's federated providers, in display order.
     pub providers: Vec<ProviderButton>,
+    /// Show the "sign in with your work email" field (some enterprise IdP the client
+    /// enables claims email domains).
+    pub work_email: bool,
+    /// What the user typed in that field before an error.
+    pub work_email_value: String,
 }
 
 impl Page for LoginPage {
