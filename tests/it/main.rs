@@ -14,6 +14,7 @@ mod federation_social;
 mod hosted;
 mod keys;
 mod multinode;
+mod multinode_federation;
 mod oidc;
 mod passwords;
 mod secrets;
