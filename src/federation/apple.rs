@@ -6,8 +6,9 @@
 //! id>}`; claims `iss` = team id, `iat`, `exp` (at most 15,777,000 seconds, six months,
 //! after `iat`), `aud` = `https://appleid.apple.com`, `sub` = the Services ID (client id).
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::core::model::{AppleSigningKey, IdentityProvider};
 use crate::core::secrets::SecretString;
 use crate::core::UnixTime;
 
@@ -147,6 +149,51 @@ impl AppleClientSecret {
             "{signing_input}.{}",
             URL_SAFE_NO_PAD.encode(signature.as_ref())
         )))
+    }
+}
+
+/// The minters of a node, one per (pool, provider, team id, key id), so each Services ID's
+/// secret is minted once and reused until it nears expiry.
+#[derive(Debug, Default)]
+pub struct SecretCache {
+    minters: Mutex<HashMap<MinterId, Arc<AppleClientSecret>>>,
+}
+
+/// (pool id, provider name, team id, key id).
+type MinterId = (String, String, String, String);
+
+impl SecretCache {
+    /// The minter of this provider, built from the `.p8` PEM `open_pem` returns (called
+    /// only the first time).
+    pub fn minter<E: From<AppleKeyError>>(
+        &self,
+        pool_id: &str,
+        provider: &IdentityProvider,
+        key: &AppleSigningKey,
+        open_pem: impl FnOnce() -> Result<SecretString, E>,
+    ) -> Result<Arc<AppleClientSecret>, E> {
+        let id = (
+            pool_id.to_string(),
+            provider.name.clone(),
+            key.team_id.clone(),
+            key.key_id.clone(),
+        );
+        let mut minters = self
+            .minters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(minter) = minters.get(&id) {
+            return Ok(minter.clone());
+        }
+        let pem = open_pem()?;
+        let minter = Arc::new(AppleClientSecret::new(
+            pem.expose(),
+            &key.team_id,
+            &key.key_id,
+            &provider.client_id,
+        )?);
+        minters.insert(id, minter.clone());
+        Ok(minter)
     }
 }
 

@@ -1,7 +1,8 @@
-//! The upstream leg of a federated sign-in, for OpenID Connect providers (Google and any
-//! enterprise OIDC IdP) and plain OAuth 2.0 + profile API providers (Facebook, Login with
-//! Amazon, [`oauth2_profile`](super::oauth2_profile)): `start` sends the browser to the
-//! IdP, `callback` turns its answer into a directory user.
+//! The upstream leg of a federated sign-in, for OpenID Connect providers (Google, Sign in
+//! with Apple and any enterprise OIDC IdP) and plain OAuth 2.0 + profile API providers
+//! (Facebook, Login with Amazon, [`oauth2_profile`](super::oauth2_profile)): `start` sends
+//! the browser to the IdP, `callback` turns its answer into a directory user. Apple's
+//! `form_post` answer is first kept by `accept_post` (see there).
 //!
 //! An upstream flow is a stored, expiring, single-use record keyed by the random `state`
 //! sent to the IdP (Ory Kratos' pattern; kind [`IDP_FLOW_KIND`] in the store's ephemeral
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::apple;
 use super::http::{HttpError, IdpHttp};
 use super::id_token;
 use super::mapping::{map_claims, Mapped, MappingError};
@@ -42,6 +44,11 @@ use crate::core::UnixTime;
 pub const IDP_FLOW_KIND: &str = "idp_flow";
 /// How long the user may take at the IdP.
 pub const IDP_FLOW_TTL_SECS: i64 = 600;
+/// The store kind of the fields a `form_post` IdP (Apple) POSTed to the callback, kept
+/// (keyed by `state`) until the browser's same-site GET continuation takes them.
+pub const IDP_POST_KIND: &str = "idp_post";
+/// The POST and its 303 continuation are one browser round trip: a short life suffices.
+pub const IDP_POST_TTL_SECS: i64 = 120;
 /// The callback path registered at every IdP.
 pub const CALLBACK_PATH: [&str; 2] = ["oauth2", "idpresponse"];
 
@@ -74,6 +81,21 @@ pub struct CallbackParams {
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub iss: Option<String>,
+    /// Set on the GET continuation of a `form_post` answer: the fields are in the store.
+    pub posted: Option<String>,
+}
+
+/// What a `form_post` IdP POSTed to `/oauth2/idpresponse` (OAuth 2.0 Form Post Response
+/// Mode; Apple adds `user`, its unsigned first-authorization JSON, and `id_token`, which
+/// Cognate ignores here: the ID token of the code exchange is the one validated).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostedFields {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+    pub user: Option<String>,
 }
 
 /// A federated sign-in that succeeded.
@@ -89,7 +111,7 @@ pub struct SignedIn {
 pub enum FederationError {
     #[error("identity provider {0:?} is not declared in this pool")]
     UnknownProvider(String),
-    /// Apple's `form_post` and minted client secret are not implemented yet.
+    /// A provider whose answer mode Cognate does not implement.
     #[error("identity provider {0:?} is not a provider Cognate can sign in with yet")]
     UnsupportedProtocol(String),
     #[error("the public URL cannot carry the callback path")]
@@ -101,6 +123,10 @@ pub enum FederationError {
     },
     #[error("the identity provider's client secret cannot be opened")]
     Secret,
+    #[error("the Apple signing key cannot be used: {0}")]
+    AppleKey(#[from] apple::AppleKeyError),
+    #[error("this sign-in attempt's answer was already posted")]
+    AlreadyPosted,
     #[error("the callback carries no state")]
     MissingState,
     #[error("no live sign-in attempt has this state (wrong, expired or already used)")]
@@ -185,6 +211,8 @@ pub struct Federation {
     master: Arc<MasterKey>,
     http: IdpHttp,
     public_url: String,
+    /// Apple client secrets, minted once per signing key and refreshed before they expire.
+    apple_secrets: Arc<apple::SecretCache>,
 }
 
 /// Where the browser goes next, and the flow that was stored.
@@ -207,6 +235,7 @@ impl Federation {
             master,
             http,
             public_url,
+            apple_secrets: Arc::default(),
         }
     }
 
@@ -257,6 +286,9 @@ impl Federation {
                 .append_pair("response_type", "code")
                 .append_pair("scope", &scope)
                 .append_pair("state", &state);
+            if provider.response_mode == ResponseMode::FormPost {
+                q.append_pair("response_mode", "form_post");
+            }
             if provider.protocol == Protocol::Oidc {
                 // OIDC Core 3.1.2.1; a plain OAuth 2.0 provider issues no ID token to
                 // carry it back.
@@ -295,10 +327,51 @@ impl Federation {
         })
     }
 
+    /// Keeps what a `form_post` IdP (Apple) POSTed to the callback until the browser's
+    /// GET continuation (OAuth 2.0 Form Post Response Mode). The POST is cross-site, so
+    /// the SameSite=Lax browser-binding cookie is not sent with it: the flow cannot be
+    /// checked or consumed here. The fields are stored once per live flow (a second POST
+    /// for the same `state` is refused) and taken once by [`Federation::callback`];
+    /// returns the `state` to continue with.
+    pub async fn accept_post(
+        &self,
+        fields: &PostedFields,
+        now: UnixTime,
+    ) -> Result<String, FederationError> {
+        let state = fields
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .ok_or(FederationError::MissingState)?;
+        let flow: UpstreamFlow = match self.store.get_ephemeral(IDP_FLOW_KIND, state, now).await? {
+            Some(text) => serde_json::from_str(&text).map_err(|_| FederationError::UnknownState)?,
+            None => return Err(FederationError::UnknownState),
+        };
+        // Only a provider that answers by `form_post` may answer by POST.
+        let pool = self.directory.pool(&flow.pool_id).await?;
+        if usable_provider(&pool, &flow.provider)?.response_mode != ResponseMode::FormPost {
+            return Err(FederationError::UnknownState);
+        }
+        let value =
+            serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let expires_at = (now + IDP_POST_TTL_SECS).min(flow.expires_at);
+        match self
+            .store
+            .put_ephemeral(IDP_POST_KIND, state, &value, expires_at)
+            .await
+        {
+            Ok(()) => Ok(state.to_string()),
+            Err(StoreError::Conflict(_)) => Err(FederationError::AlreadyPosted),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Completes an upstream flow (OIDC Core 3.1.2.5 to 3.1.3.7): consumes it by `state`
     /// exactly once, checks the answer comes from the IdP it was started for, exchanges
     /// the code, validates the ID token and signs the user into the directory. The calls
     /// to the IdP together take at most the configured HTTP timeout.
+    /// For a `form_post` answer (`posted` set), the fields [`Federation::accept_post`]
+    /// stored are taken first, also exactly once.
     pub async fn callback(
         &self,
         params: &CallbackParams,
@@ -310,6 +383,37 @@ impl Federation {
             .as_deref()
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .ok_or(FederationError::MissingState)?;
+        // The continuation of a `form_post` answer takes the stored fields (once); any
+        // other callback carries them in its query.
+        let posted = if params.posted.is_some() {
+            match self
+                .store
+                .take_ephemeral(IDP_POST_KIND, state, now)
+                .await
+                .map_err(FederationError::from)?
+            {
+                Some(text) => Some(
+                    serde_json::from_str::<PostedFields>(&text)
+                        .map_err(|_| FederationError::UnknownState)?,
+                ),
+                None => return Err(FederationError::UnknownState.into()),
+            }
+        } else {
+            None
+        };
+        let params = match &posted {
+            Some(p) => CallbackParams {
+                state: p.state.clone(),
+                code: p.code.clone(),
+                error: p.error.clone(),
+                error_description: p.error_description.clone(),
+                iss: p.iss.clone(),
+                posted: params.posted.clone(),
+            },
+            None => params.clone(),
+        };
+        let params = &params;
+        let user_json = posted.as_ref().and_then(|p| p.user.clone());
         let flow: UpstreamFlow = match self
             .store
             .take_ephemeral(IDP_FLOW_KIND, state, now)
@@ -335,6 +439,11 @@ impl Federation {
             .await
             .map_err(|e| fail(e.into()))?;
         let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
+        // A `form_post` provider answers only by POST: a code in a plain GET query did not
+        // come from it.
+        if provider.response_mode == ResponseMode::FormPost && posted.is_none() {
+            return Err(fail(FederationError::MissingCode));
+        }
         // RFC 9207 section 2.4: when the IdP names itself, it must be the one this flow
         // was started for (a response from another IdP is a mix-up attack).
         if let Some(iss) = params.iss.as_deref() {
@@ -354,12 +463,16 @@ impl Federation {
             .filter(|c| !c.is_empty())
             .ok_or_else(|| fail(FederationError::MissingCode))?;
         let timeout = self.http.settings().timeout;
-        let claims =
-            match tokio::time::timeout(timeout, self.identify(provider, &flow, code, now)).await {
-                Ok(Ok(claims)) => claims,
-                Ok(Err(e)) => return Err(fail(e)),
-                Err(_) => return Err(fail(FederationError::Timeout(timeout.as_secs()))),
-            };
+        let claims = match tokio::time::timeout(
+            timeout,
+            self.identify(provider, &flow, code, user_json.as_deref(), now),
+        )
+        .await
+        {
+            Ok(Ok(claims)) => claims,
+            Ok(Err(e)) => return Err(fail(e)),
+            Err(_) => return Err(fail(FederationError::Timeout(timeout.as_secs()))),
+        };
         let mapped = map_claims(provider, &claims).map_err(|e| fail(e.into()))?;
         let user = self
             .sign_in(&pool, provider, mapped, now)
@@ -380,15 +493,20 @@ impl Federation {
         provider: &IdentityProvider,
         flow: &UpstreamFlow,
         code: &str,
+        user_json: Option<&str>,
         now: UnixTime,
     ) -> Result<Value, FederationError> {
-        let secret = match &provider.client_secret {
-            Some(sealed) => Some(
-                self.master
-                    .open_string(&idp_secret_context(&flow.pool_id, &provider.name), sealed)
-                    .map_err(|_| FederationError::Secret)?,
-            ),
-            None => None,
+        let secret = if provider.has_quirk(Quirk::AppleClientSecret) {
+            Some(self.apple_secret(&flow.pool_id, provider, now)?)
+        } else {
+            match &provider.client_secret {
+                Some(sealed) => Some(
+                    self.master
+                        .open_string(&idp_secret_context(&flow.pool_id, &provider.name), sealed)
+                        .map_err(|_| FederationError::Secret)?,
+                ),
+                None => None,
+            }
         };
         let response = self.exchange(provider, flow, code, secret.as_ref()).await?;
         let access = response.get("access_token").and_then(Value::as_str);
@@ -411,6 +529,10 @@ impl Federation {
         if !nonce_ok {
             return Err(FederationError::BadNonce);
         }
+        if let Some(user) = user_json.filter(|_| provider.has_quirk(Quirk::AppleUserJson)) {
+            // Only the name; the email stays the signed ID token's.
+            apple::merge_user_json(&mut claims, user);
+        }
         if provider.fetch_userinfo {
             if let (Some(access), Ok(url)) =
                 (access, self.endpoint(provider, Endpoint::Userinfo).await)
@@ -421,6 +543,26 @@ impl Federation {
             }
         }
         Ok(claims)
+    }
+
+    /// Apple's client secret for this provider: an ES256 JWT minted from the sealed `.p8`
+    /// key, cached on this service and refreshed before it expires.
+    fn apple_secret(
+        &self,
+        pool_id: &str,
+        provider: &IdentityProvider,
+        now: UnixTime,
+    ) -> Result<SecretString, FederationError> {
+        let key = provider.apple.as_ref().ok_or(FederationError::Secret)?;
+        let minter = self.apple_secrets.minter(pool_id, provider, key, || {
+            self.master
+                .open_string(
+                    &idp_secret_context(pool_id, &provider.name),
+                    &key.private_key,
+                )
+                .map_err(|_| FederationError::Secret)
+        })?;
+        Ok(minter.get(now)?)
     }
 
     /// The authorization code exchange at the token endpoint (RFC 6749 section 4.1.3),
@@ -637,11 +779,10 @@ impl Endpoint {
     }
 }
 
-/// Whether sign-in through this provider is implemented: OpenID Connect or plain OAuth
-/// 2.0 + profile with the answer in the query (not yet Apple, whose `form_post` and
-/// minted client secret come later).
+/// Whether sign-in through this provider is possible: OpenID Connect or plain OAuth 2.0 +
+/// profile, answering in the query or by `form_post`; Apple only with its signing key.
 pub fn supported(provider: &IdentityProvider) -> bool {
-    provider.response_mode == ResponseMode::Query && !provider.has_quirk(Quirk::AppleClientSecret)
+    !provider.has_quirk(Quirk::AppleClientSecret) || provider.apple.is_some()
 }
 
 /// The IdP an `idp_identifier` routes to (Cognito's `IdpIdentifiers`): among the

@@ -22,7 +22,9 @@ use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseTy
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
-use crate::federation::flow::{provider_for_identifier, CallbackParams, FederationError};
+use crate::federation::flow::{
+    provider_for_identifier, CallbackParams, FederationError, PostedFields,
+};
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.
@@ -94,7 +96,7 @@ pub fn routes_work_email(pool: &UserPool, client: &AppClient) -> bool {
 }
 
 /// The sign-in page's buttons: one per IdP the client enables that Cognate can sign in
-/// with (OpenID Connect and plain OAuth 2.0; not yet Sign in with Apple).
+/// with (OpenID Connect, Sign in with Apple and plain OAuth 2.0).
 pub fn provider_buttons(
     flow: &LoginFlow,
     pool: &UserPool,
@@ -371,6 +373,42 @@ pub async fn callback(
     .await
 }
 
+/// `POST /oauth2/idpresponse`: a `form_post` IdP's answer (Apple's auto-submitted form:
+/// `code`, `state`, `id_token` and, on the first authorization, `user`). The POST is
+/// cross-site, so it carries no SameSite=Lax cookie: the fields are stored for this
+/// attempt and the browser is sent, by a top-level same-site GET that does carry the
+/// cookie, to `/oauth2/idpresponse?state=..&posted=1`, where the flow is checked and
+/// consumed (303 See Other, RFC 9110 section 15.4.4, turns the POST into a GET).
+pub async fn callback_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form_fields(&body);
+    let field = |name: &str| form.get(name).filter(|v| v.len() <= 16 * 1024).cloned();
+    let fields = PostedFields {
+        state: field("state"),
+        code: field("code"),
+        error: field("error"),
+        error_description: field("error_description"),
+        iss: field("iss"),
+        user: field("user"),
+    };
+    let lang = lang_of(&headers, None);
+    let accepted = state.federation.accept_post(&fields, now()).await;
+    let continue_at = accepted.and_then(|flow_state| {
+        let mut url = state.federation.callback_url()?;
+        url.query_pairs_mut()
+            .append_pair("state", &flow_state)
+            .append_pair("posted", "1");
+        Ok(url)
+    });
+    match continue_at {
+        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Err(e) => failure_response(&state, lang, None, &e),
+    }
+}
+
 /// What the browser sees when a federated sign-in fails. An error the IdP itself reported
 /// goes back to the client (the flow was this browser's, so the redirect URI and state
 /// are the client's own); anything else is a page, the detail only in the log.
@@ -388,7 +426,9 @@ fn failure_response(
                     "access_denied"
                     | "consent_required"
                     | "login_required"
-                    | "interaction_required" => (
+                    | "interaction_required"
+                    // Apple's form_post when the user cancels.
+                    | "user_cancelled_authorize" => (
                         ErrorCode::AccessDenied,
                         "The user did not sign in at the identity provider.",
                     ),
@@ -420,6 +460,7 @@ fn failure_response(
             )
         }
         FederationError::MissingState
+        | FederationError::AlreadyPosted
         | FederationError::UnknownState
         | FederationError::WrongBrowser => error_page(
             state,

@@ -136,7 +136,10 @@ pub fn app(state: AppState) -> Router {
             "/oauth2/idp",
             get(federation::start_from_login).post(federation::start_from_work_email),
         )
-        .route("/oauth2/idpresponse", get(federation::callback))
+        .route(
+            "/oauth2/idpresponse",
+            get(federation::callback).post(federation::callback_post),
+        )
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))
         .route("/logout", get(hosted::logout))

@@ -10,6 +10,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod federation;
+mod federation_apple;
 mod federation_social;
 mod hosted;
 mod keys;

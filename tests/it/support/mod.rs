@@ -1,6 +1,7 @@
 //! Shared test helpers: databases, servers, processes.
 
 pub mod browser;
+pub mod fake_apple;
 pub mod fake_oauth2;
 pub mod fake_oidc;
 pub mod pg;

@@ -1,0 +1,484 @@
+//! Sign in with Apple end to end against a fake Apple: `response_mode=form_post` (the
+//! cross-site POST to `/oauth2/idpresponse`, stored and continued by a same-site 303 GET),
+//! the ES256 client secret minted from the `.p8` key (which the fake verifies), the
+//! first-authorization `user` JSON (name only; the email comes from the signed ID token),
+//! string or boolean `email_verified`, private relay emails, and the attacks on the POST.
+//! One test drives a real Chromium with the fake Apple on another site.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::federation::{assert_failed_page, location, param, payload};
+use crate::support::browser::Browser;
+use crate::support::fake_apple::{form_of, generate_p8, FakeApple};
+use crate::support::server::{browser_client, TestServer};
+
+const POOL: &str = "us-east-1_AppleTest1";
+const CLIENT: &str = "appleweb00000000000000001";
+const SERVICES_ID: &str = "com.example.web";
+const TEAM: &str = "ABCDE12345";
+const KEY_ID: &str = "KEY1234567";
+const VERIFIER: &str = "apple-test-verifier-0123456789-abcdefghijklmnopqrstuv";
+const SUB: &str = "001234.5f2b1c0e9a8d4b7c.0815";
+
+struct Env {
+    server: TestServer,
+    apple: FakeApple,
+    callback: String,
+}
+
+/// A pool with `SignInWithApple` (the apple preset, endpoints pointed at the fake) and a
+/// client whose callback is `callback`. Cognate signs client secrets with `cognate_p8`;
+/// the fake accepts those of `registered_public` only.
+async fn env_with(
+    apple_host: &str,
+    callback: &str,
+    cognate_p8: &str,
+    registered_public: Vec<u8>,
+) -> Env {
+    let apple = FakeApple::start(apple_host, SERVICES_ID, TEAM, KEY_ID, registered_public).await;
+    let a = &apple.base;
+    let pools = format!(
+        r#"
+[[pools]]
+id = "{POOL}"
+name = "Apple federation tests"
+
+[[pools.identity_providers]]
+name = "SignInWithApple"
+preset = "apple"
+client_id = "{SERVICES_ID}"
+team_id = "{TEAM}"
+key_id = "{KEY_ID}"
+private_key_env = "FED_APPLE_KEY"
+issuer = "{a}"
+endpoints = {{ authorize = "{a}/auth/authorize", token = "{a}/auth/token", jwks = "{a}/auth/keys" }}
+
+[[pools.clients]]
+id = "{CLIENT}"
+name = "web"
+callback_urls = ["{callback}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile"]
+supported_identity_providers = ["COGNITO", "SignInWithApple"]
+"#
+    );
+    let server = TestServer::start_with(
+        &pools,
+        "idp_timeout_secs = 5",
+        &[("FED_APPLE_KEY", cognate_p8)],
+    )
+    .await;
+    Env {
+        server,
+        apple,
+        callback: callback.to_string(),
+    }
+}
+
+async fn env() -> Env {
+    let (pem, public) = generate_p8();
+    env_with("127.0.0.1", "https://app.example.com/cb", &pem, public).await
+}
+
+fn authorize_url(env: &Env) -> String {
+    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
+    let mut url = url::Url::parse(&format!("{}/oauth2/authorize", env.server.base)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT)
+        .append_pair("redirect_uri", &env.callback)
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", "client-state")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("identity_provider", "SignInWithApple");
+    url.into()
+}
+
+/// Authorize at Cognate with `identity_provider=SignInWithApple`, then at the fake Apple:
+/// the upstream authorization URL and the form Apple's page would POST.
+async fn at_apple(browser: &reqwest::Client, env: &Env) -> (String, Vec<(String, String)>) {
+    let r = browser.get(authorize_url(env)).send().await.unwrap();
+    let upstream = location(&r);
+    assert_eq!(
+        param(&upstream, "response_mode").as_deref(),
+        Some("form_post")
+    );
+    assert_eq!(param(&upstream, "scope").as_deref(), Some("name email"));
+    assert!(param(&upstream, "nonce").is_some_and(|n| n.len() >= 32));
+    assert!(param(&upstream, "state").is_some());
+    assert!(
+        param(&upstream, "code_challenge").is_none(),
+        "Apple has no PKCE"
+    );
+    let page = browser.get(&upstream).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (action, fields) = form_of(&page.text().await.unwrap());
+    assert_eq!(action, format!("{}/oauth2/idpresponse", env.server.base));
+    (action, fields)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Apple's cross-site POST, made by a client without the browser's cookies (as the real
+/// browser sends it: SameSite=Lax leaves them out): Cognate's 303 continuation URL.
+async fn post_form(action: &str, fields: &[(String, String)]) -> reqwest::Response {
+    browser_client()
+        .post(action)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The continuation GET in `browser`: `Ok(client redirect)` or `Err((status, page))`.
+async fn continue_in(
+    browser: &reqwest::Client,
+    continuation: &str,
+) -> Result<String, (u16, String)> {
+    let r = browser.get(continuation).send().await.unwrap();
+    match r.headers().get("location") {
+        Some(l) => Ok(l.to_str().unwrap().to_string()),
+        None => Err((r.status().as_u16(), r.text().await.unwrap())),
+    }
+}
+
+/// A whole sign-in in a fresh browser; the client's redirect or the page shown.
+async fn sign_in(env: &Env) -> Result<String, (u16, String)> {
+    let browser = browser_client();
+    let (action, fields) = at_apple(&browser, env).await;
+    let posted = post_form(&action, &fields).await;
+    if posted.status() != 303 {
+        return Err((posted.status().as_u16(), posted.text().await.unwrap()));
+    }
+    let continuation = location(&posted);
+    continue_in(&browser, &continuation).await
+}
+
+async fn id_token_of(env: &Env, redirect: &str) -> Value {
+    assert!(redirect.starts_with(&env.callback), "{redirect}");
+    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
+    let code = param(redirect, "code").expect("a code");
+    let r = browser_client()
+        .post(format!("{}/oauth2/token", env.server.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT),
+            ("code", code.as_str()),
+            ("redirect_uri", env.callback.as_str()),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    payload(tokens["id_token"].as_str().unwrap())
+}
+
+async fn user(env: &Env, username: &str) -> Option<cognate::core::model::User> {
+    let pool = env.server.pool(POOL).await;
+    env.server
+        .node
+        .directory
+        .find_user(&pool, username)
+        .await
+        .unwrap()
+}
+
+async fn user_count(env: &Env) -> u64 {
+    env.server.node.store.count_users(POOL).await.unwrap()
+}
+
+#[tokio::test]
+async fn first_sign_in_takes_the_name_from_the_user_json_and_the_email_from_the_id_token() {
+    let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true, "is_private_email": false}),
+        Some(json!({
+            "name": {"firstName": "Ada", "lastName": "Lovelace"},
+            "email": "forged@evil.example",
+        })),
+    );
+    let browser = browser_client();
+    let (action, fields) = at_apple(&browser, &env).await;
+    assert!(field(&fields, "user").is_some(), "first authorization");
+    assert!(field(&fields, "id_token").is_some());
+    let posted = post_form(&action, &fields).await;
+    assert_eq!(posted.status(), 303);
+    let continuation = location(&posted);
+    assert_eq!(param(&continuation, "posted").as_deref(), Some("1"));
+    assert_eq!(
+        param(&continuation, "state").as_deref(),
+        field(&fields, "state")
+    );
+    let redirect = continue_in(&browser, &continuation).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    let username = format!("SignInWithApple_{SUB}");
+    assert_eq!(claims["cognito:username"], username);
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["given_name"], "Ada");
+    assert_eq!(claims["family_name"], "Lovelace");
+    let identities = claims["identities"].as_array().unwrap();
+    assert_eq!(identities[0]["providerType"], "SignInWithApple");
+    assert_eq!(identities[0]["providerName"], "SignInWithApple");
+    assert_eq!(identities[0]["userId"], SUB);
+    assert!(claims["cognito:groups"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(format!("{POOL}_SignInWithApple"))));
+
+    let stored = user(&env, &username).await.expect("the user");
+    assert_eq!(stored.attributes["email"], "ada@example.com");
+    assert_eq!(stored.attributes["email_verified"], "true");
+    assert_eq!(stored.attributes["given_name"], "Ada");
+    assert!(stored
+        .attributes
+        .values()
+        .all(|v| !v.contains("forged@evil.example")));
+
+    // Later sign-ins carry no `user` JSON: the name stays, the email follows the token.
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@newmail.example", "email_verified": true}),
+        Some(json!({"name": {"firstName": "Eve", "lastName": "Mallory"}})),
+    );
+    let browser = browser_client();
+    let (action, fields) = at_apple(&browser, &env).await;
+    assert!(field(&fields, "user").is_none(), "only the first time");
+    let posted = post_form(&action, &fields).await;
+    let redirect = continue_in(&browser, &location(&posted)).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["given_name"], "Ada");
+    assert_eq!(claims["family_name"], "Lovelace");
+    assert_eq!(claims["email"], "ada@newmail.example");
+    assert_eq!(user_count(&env).await, 1);
+    // Cognate minted one client secret and reused it: every exchange was accepted.
+    assert_eq!(env.apple.refused_secrets(), 0);
+    assert_eq!(env.apple.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn string_email_verified_and_private_relay_emails() {
+    let env = env().await;
+    env.apple.set_user(
+        "000111.relay.0001",
+        json!({
+            "email": "x7k2abc9qz@privaterelay.appleid.com",
+            "email_verified": "true",
+            "is_private_email": "true",
+        }),
+        None,
+    );
+    let redirect = sign_in(&env).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["email"], "x7k2abc9qz@privaterelay.appleid.com");
+    assert_eq!(claims["email_verified"], true);
+    let stored = user(&env, "SignInWithApple_000111.relay.0001")
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.attributes["email"],
+        "x7k2abc9qz@privaterelay.appleid.com"
+    );
+    assert_eq!(stored.attributes["email_verified"], "true");
+    assert!(!stored.attributes.contains_key("given_name"));
+
+    env.apple.set_user(
+        "000222.plain.0002",
+        json!({"email": "bob@example.com", "email_verified": "false", "is_private_email": false}),
+        None,
+    );
+    let redirect = sign_in(&env).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["email_verified"], false);
+    let stored = user(&env, "SignInWithApple_000222.plain.0002")
+        .await
+        .unwrap();
+    assert_eq!(stored.attributes["email_verified"], "false");
+}
+
+#[tokio::test]
+async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
+    let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        None,
+    );
+
+    // A second POST for the same state is refused, before and after the continuation.
+    let browser = browser_client();
+    let (action, fields) = at_apple(&browser, &env).await;
+    let first = post_form(&action, &fields).await;
+    assert_eq!(first.status(), 303);
+    let replay = post_form(&action, &fields).await;
+    assert_eq!(replay.status(), 400);
+    assert!(replay
+        .text()
+        .await
+        .unwrap()
+        .contains("expired or was already used"));
+    let continuation = location(&first);
+    let redirect = continue_in(&browser, &continuation).await.unwrap();
+    assert!(redirect.starts_with(&env.callback));
+    let after = post_form(&action, &fields).await;
+    assert_eq!(after.status(), 400);
+    // Nor is the continuation usable twice.
+    assert_failed_page(
+        continue_in(&browser, &continuation).await,
+        "a replayed continuation",
+    );
+    assert_eq!(user_count(&env).await, 1);
+
+    // The continuation without the browser's cookie (another browser) is refused, and
+    // that attempt is spent: not even the right browser can finish it afterwards.
+    let victim = browser_client();
+    let (action, fields) = at_apple(&victim, &env).await;
+    let posted = post_form(&action, &fields).await;
+    let continuation = location(&posted);
+    assert_failed_page(
+        continue_in(&browser_client(), &continuation).await,
+        "a continuation in another browser",
+    );
+    assert_failed_page(
+        continue_in(&victim, &continuation).await,
+        "a continuation after the flow was spent",
+    );
+    // A code in a plain GET query is not how Apple answers: refused.
+    let (_, fields) = at_apple(&victim, &env).await;
+    let mut forged = url::Url::parse(&action).unwrap();
+    forged
+        .query_pairs_mut()
+        .append_pair("state", field(&fields, "state").unwrap())
+        .append_pair("code", field(&fields, "code").unwrap());
+    assert_failed_page(
+        continue_in(&victim, forged.as_str()).await,
+        "a form_post answer sent as a GET",
+    );
+    // A POST with an unknown state is refused.
+    let unknown = post_form(
+        &action,
+        &[
+            ("state".to_string(), "not-a-state".to_string()),
+            ("code".to_string(), "c".to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(unknown.status(), 400);
+
+    // The corrected flow succeeds.
+    let redirect = sign_in(&env).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn the_fake_apple_refuses_a_client_secret_signed_by_another_key() {
+    // Cognate holds one .p8, Apple knows the public key of another.
+    let (cognate_pem, _) = generate_p8();
+    let (_, registered) = generate_p8();
+    let bad = env_with(
+        "127.0.0.1",
+        "https://app.example.com/cb",
+        &cognate_pem,
+        registered,
+    )
+    .await;
+    bad.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        None,
+    );
+    assert_failed_page(sign_in(&bad).await, "a bad client secret");
+    assert_eq!(bad.apple.refused_secrets(), 1);
+    assert_eq!(user_count(&bad).await, 0);
+
+    // The corrected configuration (the registered key) signs in.
+    let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        None,
+    );
+    assert!(sign_in(&env).await.is_ok());
+    assert_eq!(env.apple.refused_secrets(), 0);
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn the_sign_in_page_shows_the_apple_button() {
+    let env = env().await;
+    let browser = browser_client();
+    let url = authorize_url(&env).replace("&identity_provider=SignInWithApple", "");
+    let r = browser.get(url).send().await.unwrap();
+    let login = crate::support::server::absolute(&env.server.base, &location(&r));
+    let page = browser
+        .get(&login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("provider=SignInWithApple"), "{page}");
+    assert!(page.contains("Apple"));
+}
+
+/// The client's callback page on another origin (`http://localhost:<port>/cb`).
+async fn client_origin() -> String {
+    use axum::response::Html;
+    let app = axum::Router::new().route(
+        "/cb",
+        axum::routing::get(|| async { Html("<!doctype html><title>callback</title><p>back</p>") }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://localhost:{port}")
+}
+
+#[tokio::test]
+async fn a_real_browser_survives_apples_cross_site_form_post() {
+    let Some(browser) = Browser::start("apple-form-post").await else {
+        return;
+    };
+    let app = client_origin().await;
+    let (pem, public) = generate_p8();
+    // The fake Apple is another site (`localhost`) than Cognate (`127.0.0.1`): its form
+    // POST to Cognate carries no SameSite=Lax cookie.
+    let env = env_with("localhost", &format!("{app}/cb"), &pem, public).await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": "true"}),
+        Some(json!({"name": {"firstName": "Ada", "lastName": "Lovelace"}})),
+    );
+    browser.goto(&authorize_url(&env)).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let landed = loop {
+        let url = browser.client.current_url().await.expect("current url");
+        if url.as_str().starts_with(&env.callback) {
+            break url;
+        }
+        if Instant::now() >= deadline {
+            let title = browser.title().await;
+            panic!("the browser did not reach the client: {url} ({title:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let redirect = landed.to_string();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
+    assert_eq!(claims["given_name"], "Ada");
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(env.apple.refused_secrets(), 0);
+}
