@@ -102,7 +102,6 @@ const STANDARD_SCOPES: &[&str] = &[
 ];
 /// Cognito's limits on redirect URL lists.
 const MAX_URLS: usize = 100;
-const MAX_URL_LEN: usize = 1024;
 
 pub async fn clients(node: Node, cmd: ClientsCmd) -> CliResult {
     match cmd {
@@ -322,44 +321,11 @@ fn check_urls(flag: &str, urls: &[String]) -> CliResult {
         if urls[..k].contains(text) {
             return Err(CliError(format!("{flag}: {text:?} is given twice")));
         }
-        check_redirect_url(text).map_err(|reason| CliError(format!("{flag}: {reason}")))?;
+        // The same rule as the configuration file's (Cognito's): https, or http on loopback.
+        crate::config::check::check_redirect_url(text)
+            .map_err(|(reason, fix)| CliError(format!("{flag}: {reason}; {fix}")))?;
     }
     Ok(())
-}
-
-fn check_redirect_url(text: &str) -> Result<(), String> {
-    if text.len() > MAX_URL_LEN {
-        return Err(format!("URLs can have at most {MAX_URL_LEN} characters"));
-    }
-    let url = url::Url::parse(text).map_err(|e| {
-        format!(
-            "{text:?} is not an absolute URL ({e}); write e.g. https://app.example.com/callback"
-        )
-    })?;
-    if url.fragment().is_some() {
-        return Err(format!(
-            "{text:?} has a fragment (#...); redirect URLs must not"
-        ));
-    }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_none() => Err(format!("{text:?} has no host")),
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        "http" => Err(format!(
-            "{text:?} uses http, which is allowed only for localhost, 127.0.0.1 or [::1]; use https"
-        )),
-        "javascript" | "data" | "file" | "vbscript" | "blob" => Err(format!(
-            "{text:?} uses the {} scheme, which cannot be a redirect target",
-            url.scheme()
-        )),
-        _ => Ok(()),
-    }
 }
 
 fn check_scopes(scopes: &[String], declared: &[String], machine: bool) -> CliResult {
