@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::hosted::{
-    error_page, flow_context, flow_lang, flow_of, form_fields, html, lang_of, notice_text,
-    submitted_flow, urlencode, PageQuery,
+    error_page, flow_context, flow_lang, form_fields, form_text, form_username, html, lang_of,
+    notice_text, page_flow, submitted_flow, urlencode, PageQuery,
 };
 use super::ui::{
     AttributeField, Chrome, ConfirmPage, ForgotPasswordPage, Lang, ResetPasswordPage, SignupPage,
@@ -97,32 +97,6 @@ fn signup_fields(pool: &UserPool, values: &BTreeMap<String, String>) -> Vec<Attr
         .collect()
 }
 
-async fn page_flow(
-    state: &AppState,
-    headers: &HeaderMap,
-    q: &PageQuery,
-) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
-    let lang = lang_of(headers, q.lang.as_deref());
-    let Some(flow) = flow_of(state, headers, q.flow.as_deref()).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.session_expired",
-        ));
-    };
-    let lang = flow_lang(headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        ));
-    };
-    Ok((lang, flow, pool, client))
-}
-
 async fn form_flow(
     state: &AppState,
     headers: &HeaderMap,
@@ -196,10 +170,11 @@ pub async fn signup_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) = match page_flow(&state, &headers, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (lang, flow, pool, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -222,10 +197,7 @@ pub async fn signup_submit(
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    let username = form_text(&form, "username");
     let password = form.get("password").cloned().unwrap_or_default();
     let confirm = form.get("password_confirm").cloned().unwrap_or_default();
     let values: BTreeMap<String, String> = signup_fields(&pool, &BTreeMap::new())
@@ -299,10 +271,11 @@ pub async fn confirm_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, _pool, client) = match page_flow(&state, &headers, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (lang, flow, _pool, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -325,16 +298,8 @@ pub async fn confirm_submit(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| flow.username.clone())
-        .unwrap_or_default();
-    let code = form
-        .get("code")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    let username = form_username(&form, &flow);
+    let code = form_text(&form, "code");
     let now = now();
     match state
         .accounts
@@ -371,12 +336,7 @@ pub async fn confirm_resend(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| flow.username.clone())
-        .unwrap_or_default();
+    let username = form_username(&form, &flow);
     match state
         .accounts
         .resend_confirmation_code(&pool, &username, lang.code(), now())
@@ -407,10 +367,11 @@ pub async fn forgot_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) = match page_flow(&state, &headers, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (lang, flow, pool, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let page = ForgotPasswordPage {
         chrome: Chrome::new(&client.branding, &flow.csrf, &flow.id),
         form_action: "/forgot-password".into(),
@@ -433,10 +394,7 @@ pub async fn forgot_submit(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    let username = form_text(&form, "username");
     let now = now();
     match state
         .accounts
@@ -492,10 +450,11 @@ pub async fn reset_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) = match page_flow(&state, &headers, &q).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (lang, flow, pool, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -514,17 +473,9 @@ pub async fn reset_submit(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| flow.username.clone())
-        .unwrap_or_default();
+    let username = form_username(&form, &flow);
     flow.username = Some(username.clone());
-    let code = form
-        .get("code")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    let code = form_text(&form, "code");
     let password = form.get("password").cloned().unwrap_or_default();
     let confirm = form.get("password_confirm").cloned().unwrap_or_default();
     let again = |message: String| {

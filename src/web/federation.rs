@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
 use super::hosted::{
-    complete, error_page, flow_context, flow_lang, flow_of, form_fields, html, lang_of,
-    login_page_for, redirect_error, secure, submitted_flow,
+    complete, error_page, flow_context, flow_lang, form_fields, html, lang_of, login_page_for,
+    page_flow, redirect_error, secure, submitted_flow,
 };
 use super::ui::{Chrome, Lang, ProviderButton};
 use super::AppState;
@@ -135,24 +135,11 @@ pub async fn start_from_login(
     headers: HeaderMap,
     Query(q): Query<IdpQuery>,
 ) -> Response {
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(flow) = flow_of(&state, &headers, q.flow.as_deref()).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.session_expired",
-        );
-    };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
-    let Some((_, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        );
-    };
+    let (lang, flow, _, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let provider = q.provider.unwrap_or_default();
     if provider == "COGNITO" || !client.supported_identity_providers.contains(&provider) {
         return error_page(

@@ -131,6 +131,50 @@ pub async fn flow_context(state: &AppState, flow: &LoginFlow) -> Option<(UserPoo
     Some((pool, client))
 }
 
+/// The flow a page (GET) belongs to, with its language, pool and app client; or the
+/// error page to answer with.
+pub async fn page_flow(
+    state: &AppState,
+    headers: &HeaderMap,
+    flow_id: Option<&str>,
+    query_lang: Option<&str>,
+) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
+    let lang = lang_of(headers, query_lang);
+    let Some(flow) = flow_of(state, headers, flow_id).await else {
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        ));
+    };
+    let lang = flow_lang(headers, query_lang, &flow);
+    let Some((pool, client)) = flow_context(state, &flow).await else {
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
+    };
+    Ok((lang, flow, pool, client))
+}
+
+/// A form field, trimmed (empty when absent).
+pub fn form_text(form: &HashMap<String, String>, name: &str) -> String {
+    form.get(name)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The username a form names, else the one the flow remembers.
+pub fn form_username(form: &HashMap<String, String>, flow: &LoginFlow) -> String {
+    Some(form_text(form, "username"))
+        .filter(|s| !s.is_empty())
+        .or_else(|| flow.username.clone())
+        .unwrap_or_default()
+}
+
 /// `GET /oauth2/authorize` (and `GET /login` with authorization parameters, as Cognito's
 /// hosted UI accepts).
 pub async fn authorize(
@@ -416,24 +460,11 @@ pub async fn login_page(
     if q.flow.is_none() && q.client_id.is_some() {
         return authorize(State(state), headers, RawQuery(raw)).await;
     }
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(flow) = flow_of(&state, &headers, q.flow.as_deref()).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.session_expired",
-        );
-    };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        );
-    };
+    let (lang, flow, pool, client) =
+        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let page = login_page_for(
@@ -492,10 +523,7 @@ pub async fn login_submit(
             "error.unknown_client",
         );
     };
-    let username = form
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    let username = form_text(&form, "username");
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
     let now = now();
     let again = |state: &AppState, flow: &LoginFlow, key: &str, status: StatusCode| {
