@@ -38,6 +38,46 @@ pub struct Browser {
     driver_port: u16,
     chromium: Child,
     driver: Child,
+    /// One browser at a time in this test binary: several Chromiums starting together on
+    /// a loaded 2-core CI machine have aborted at start-up (SIGABRT).
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+static BROWSER_SLOT: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+
+/// How many times a browser that dies while starting is started again.
+const START_ATTEMPTS: usize = 3;
+
+/// A browser that started, before it takes its slot.
+struct Started {
+    client: Client,
+    run_dir: PathBuf,
+    session_id: String,
+    driver_port: u16,
+    chromium: Child,
+    driver: Child,
+}
+
+impl Started {
+    fn into_browser(self, slot: tokio::sync::OwnedSemaphorePermit) -> Browser {
+        Browser {
+            client: self.client,
+            run_dir: self.run_dir,
+            session_id: self.session_id,
+            driver_port: self.driver_port,
+            chromium: self.chromium,
+            driver: self.driver,
+            _slot: slot,
+        }
+    }
+}
+
+/// The last lines of a log file, for an error message.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 impl Browser {
@@ -60,13 +100,28 @@ impl Browser {
             );
             return None;
         }
-        match Self::try_start(name).await {
-            Ok(browser) => Some(browser),
-            Err(e) => panic!("the browser did not start: {e}"),
+        let slot = BROWSER_SLOT
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the browser semaphore is never closed");
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            match Self::try_start(name).await {
+                Ok(parts) => return Some(parts.into_browser(slot)),
+                Err(e) => {
+                    eprintln!("the browser did not start, trying again: {e}");
+                    failures.push(e);
+                }
+            }
         }
+        panic!(
+            "the browser did not start in {START_ATTEMPTS} attempts:\n{}",
+            failures.join("\n")
+        );
     }
 
-    async fn try_start(name: &str) -> Result<Browser, String> {
+    async fn try_start(name: &str) -> Result<Started, String> {
         let run_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("browser")
             .join(format!("{name}-{}", super::process::unique()));
@@ -124,7 +179,11 @@ impl Browser {
                     Some(Err(e)) => e,
                     _ => "no DevToolsActivePort within 30 s".into(),
                 };
-                return Err(format!("{why}; log in {}", run_dir.display()));
+                return Err(format!(
+                    "{why}; log in {}:\n{}",
+                    run_dir.display(),
+                    log_tail(&run_dir.join("chromium.log"))
+                ));
             }
         };
 
@@ -181,7 +240,7 @@ impl Browser {
             }
         };
         let session_id = client.session_id().await.ok().flatten().unwrap_or_default();
-        Ok(Browser {
+        Ok(Started {
             client,
             run_dir,
             session_id,
