@@ -16,11 +16,9 @@
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use moka::future::Cache;
 use moka::ops::compute::Op;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CACHE_CONTROL};
+use reqwest::header::{HeaderMap, ACCEPT, CACHE_CONTROL};
 use serde_json::Value;
 
 use crate::core::secrets::SecretString;
@@ -136,6 +134,18 @@ impl std::fmt::Debug for IdpHttp {
     }
 }
 
+/// The `oauth2` / `openidconnect` crates send their requests through [`IdpHttp::send`].
+impl<'c> oauth2::AsyncHttpClient<'c> for IdpHttp {
+    type Error = HttpError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
+
 /// Makes aws-lc-rs the process's rustls crypto provider (reqwest is built without a
 /// provider of its own, which keeps `ring` out of the build). Idempotent; a provider
 /// installed earlier by someone else is kept.
@@ -231,6 +241,31 @@ impl IdpHttp {
         })
     }
 
+    /// Sends a request built by the `oauth2` / `openidconnect` crates (their
+    /// `AsyncHttpClient`), through this client: same timeouts, no redirects, size cap.
+    pub async fn send(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> Result<oauth2::HttpResponse, HttpError> {
+        let (parts, body) = request.into_parts();
+        let url = parts.uri.to_string();
+        let request = self
+            .inner
+            .client
+            .request(parts.method, &url)
+            .headers(parts.headers)
+            .body(body);
+        let answer = self.execute(request).await?;
+        let mut response = oauth2::HttpResponse::new(answer.body);
+        *response.status_mut() =
+            oauth2::http::StatusCode::from_u16(answer.status).map_err(|e| HttpError::Invalid {
+                url: for_log_str(&url),
+                detail: e.to_string(),
+            })?;
+        *response.headers_mut() = answer.headers;
+        Ok(response)
+    }
+
     /// GETs a JSON document, with a bearer token when given (profile and userinfo APIs).
     pub async fn get_json(
         &self,
@@ -244,35 +279,6 @@ impl IdpHttp {
             .header(ACCEPT, "application/json");
         if let Some(token) = bearer {
             request = request.bearer_auth(token.expose());
-        }
-        json_of(url, self.execute(request).await?)
-    }
-
-    /// POSTs a form (a token request) and returns the JSON answer. With `basic`, the
-    /// client authenticates with HTTP Basic, the id and secret each form-urlencoded first
-    /// (RFC 6749 section 2.3.1); otherwise the form carries whatever the caller put in.
-    pub async fn post_form(
-        &self,
-        url: &str,
-        form: &[(&str, &str)],
-        basic: Option<(&str, &SecretString)>,
-    ) -> Result<Value, HttpError> {
-        let body = serde_urlencoded::to_string(form).map_err(|e| HttpError::Request {
-            url: for_log_str(url),
-            detail: e.to_string(),
-        })?;
-        let mut request = self
-            .inner
-            .client
-            .post(url)
-            .header(ACCEPT, "application/json")
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body);
-        if let Some((id, secret)) = basic {
-            request = request.header(AUTHORIZATION, basic_authorization(id, secret));
         }
         json_of(url, self.execute(request).await?)
     }
@@ -420,13 +426,6 @@ fn json_of(url: &str, response: RawResponse) -> Result<Value, HttpError> {
             body: parsed.ok(),
         }),
     }
-}
-
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 section 2.3.1).
-pub fn basic_authorization(client_id: &str, secret: &SecretString) -> String {
-    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let pair = format!("{}:{}", encode(client_id), encode(secret.expose()));
-    format!("Basic {}", STANDARD.encode(pair))
 }
 
 /// `<issuer>/.well-known/openid-configuration`, path segments appended (so an issuer

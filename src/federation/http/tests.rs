@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap as AxumHeaders, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -543,33 +544,30 @@ async fn the_timeout_fires() {
 async fn token_requests_and_profile_calls() {
     let fake = Fake::start().await;
     let http = client(&TestClock::new());
-    let secret = SecretString::new("p@ss:w/rd");
 
-    // client_secret_basic: id and secret form-urlencoded before base64 (RFC 6749 2.3.1).
-    let answer = http
-        .post_form(
-            &fake.url("/token"),
-            &[("grant_type", "authorization_code"), ("code", "a b&c")],
-            Some(("my client:1", &secret)),
-        )
-        .await
+    // A token request as the oauth2 crate builds it: method, headers and body arrive as
+    // they were; any status comes back as it is, with its headers and body.
+    let request = oauth2::http::Request::builder()
+        .method("POST")
+        .uri(fake.url("/token"))
+        .header("authorization", "Basic abc")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"grant_type=authorization_code&code=a+b%26c".to_vec())
         .unwrap();
-    let expected = format!("Basic {}", STANDARD.encode("my+client%3A1:p%40ss%3Aw%2Frd"));
-    assert_eq!(answer["authorization"], expected.as_str());
-    assert_eq!(answer["body"], "grant_type=authorization_code&code=a+b%26c");
-
-    // An RFC 6749 error answer keeps its JSON for the caller.
-    let err = http
-        .post_form(&fake.url("/token"), &[("code", "bad")], None)
-        .await
-        .unwrap_err();
-    match err {
-        HttpError::Status { status, body, .. } => {
-            assert_eq!(status, 400);
-            assert_eq!(body.unwrap()["error"], "invalid_grant");
-        }
-        other => panic!("{other}"),
-    }
+    let answer = http.send(request).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let echoed: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(echoed["authorization"], "Basic abc");
+    assert_eq!(echoed["body"], "grant_type=authorization_code&code=a+b%26c");
+    let request = oauth2::http::Request::builder()
+        .method("POST")
+        .uri(fake.url("/token"))
+        .body(b"code=bad".to_vec())
+        .unwrap();
+    let answer = http.send(request).await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let refused: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(refused["error"], "invalid_grant");
 
     // A profile call with a bearer token; the message of a failure hides the query.
     let token = SecretString::new("EAAB-token");
