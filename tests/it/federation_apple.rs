@@ -2,16 +2,22 @@
 //! cross-site POST to `/oauth2/idpresponse`, stored and continued by a same-site 303 GET),
 //! the ES256 client secret minted from the `.p8` key (which the fake verifies), the
 //! first-authorization `user` JSON (name only; the email comes from the signed ID token),
-//! string or boolean `email_verified`, private relay emails, and the attacks on the POST.
+//! string or boolean `email_verified`, private relay emails, and the attacks: on the POST
+//! (replays, unknown states, answers for flows of providers that do not post), on the ID
+//! token (each refused, then the honest flow succeeds) and Apple's error answers, which
+//! reach the client as RFC 6749 errors. None of the attacks creates a user.
 //! One test drives a real Chromium with the fake Apple on another site.
 
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde_json::{json, Value};
 
 use super::federation::{assert_failed_page, location, param, payload};
 use crate::support::browser::Browser;
-use crate::support::fake_apple::{form_of, generate_p8, FakeApple};
+use crate::support::fake_apple::{form_of, generate_p8, FakeApple, TokenMode};
+use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::server::{browser_client, TestServer};
 
 const POOL: &str = "us-east-1_AppleTest1";
@@ -21,10 +27,16 @@ const TEAM: &str = "ABCDE12345";
 const KEY_ID: &str = "KEY1234567";
 const VERIFIER: &str = "apple-test-verifier-0123456789-abcdefghijklmnopqrstuv";
 const SUB: &str = "001234.5f2b1c0e9a8d4b7c.0815";
+/// What the page of a failed federated sign-in says (`error.federation_failed`).
+const FAILED: &str = "did not work";
+/// What the page of a wrong, spent or expired attempt says (`error.federation_expired`).
+const EXPIRED: &str = "expired or was already used";
 
 struct Env {
     server: TestServer,
     apple: FakeApple,
+    /// A provider that answers in the query, not by form_post (see [`env_with_google`]).
+    google: Option<FakeOidc>,
     callback: String,
 }
 
@@ -37,8 +49,55 @@ async fn env_with(
     cognate_p8: &str,
     registered_public: Vec<u8>,
 ) -> Env {
+    env_full(apple_host, callback, cognate_p8, registered_public, None).await
+}
+
+/// [`env`] plus `Google` (the google preset on a fake OIDC IdP), which answers in the
+/// query of a GET, as every provider but Apple does.
+async fn env_with_google() -> Env {
+    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
+    google.set_user(
+        "g-carol",
+        json!({"email": "carol@example.com", "email_verified": true, "name": "Carol"}),
+    );
+    let (pem, public) = generate_p8();
+    env_full(
+        "127.0.0.1",
+        "https://app.example.com/cb",
+        &pem,
+        public,
+        Some(google),
+    )
+    .await
+}
+
+async fn env_full(
+    apple_host: &str,
+    callback: &str,
+    cognate_p8: &str,
+    registered_public: Vec<u8>,
+    google: Option<FakeOidc>,
+) -> Env {
     let apple = FakeApple::start(apple_host, SERVICES_ID, TEAM, KEY_ID, registered_public).await;
     let a = &apple.base;
+    let (google_idp, google_name) = match &google {
+        Some(g) => (
+            format!(
+                r#"
+[[pools.identity_providers]]
+name = "Google"
+preset = "google"
+client_id = "google-client"
+client_secret_env = "FED_GOOGLE_SECRET"
+issuer = "{g}"
+endpoints = {{ authorize = "{g}/authorize", token = "{g}/token", jwks = "{g}/jwks", userinfo = "{g}/userinfo" }}
+"#,
+                g = g.issuer
+            ),
+            r#", "Google""#,
+        ),
+        None => (String::new(), ""),
+    };
     let pools = format!(
         r#"
 [[pools]]
@@ -54,25 +113,29 @@ key_id = "{KEY_ID}"
 private_key_env = "FED_APPLE_KEY"
 issuer = "{a}"
 endpoints = {{ authorize = "{a}/auth/authorize", token = "{a}/auth/token", jwks = "{a}/auth/keys" }}
-
+{google_idp}
 [[pools.clients]]
 id = "{CLIENT}"
 name = "web"
 callback_urls = ["{callback}"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "SignInWithApple"]
+supported_identity_providers = ["COGNITO", "SignInWithApple"{google_name}]
 "#
     );
     let server = TestServer::start_with(
         &pools,
         "idp_timeout_secs = 5",
-        &[("FED_APPLE_KEY", cognate_p8)],
+        &[
+            ("FED_APPLE_KEY", cognate_p8),
+            ("FED_GOOGLE_SECRET", "google-secret"),
+        ],
     )
     .await;
     Env {
         server,
         apple,
+        google,
         callback: callback.to_string(),
     }
 }
@@ -83,6 +146,10 @@ async fn env() -> Env {
 }
 
 fn authorize_url(env: &Env) -> String {
+    authorize_url_for(env, "SignInWithApple")
+}
+
+fn authorize_url_for(env: &Env, idp: &str) -> String {
     let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
     let mut url = url::Url::parse(&format!("{}/oauth2/authorize", env.server.base)).unwrap();
     url.query_pairs_mut()
@@ -93,7 +160,7 @@ fn authorize_url(env: &Env) -> String {
         .append_pair("state", "client-state")
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
-        .append_pair("identity_provider", "SignInWithApple");
+        .append_pair("identity_provider", idp);
     url.into()
 }
 
@@ -129,7 +196,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Apple's cross-site POST, made by a client without the browser's cookies (as the real
 /// browser sends it: SameSite=Lax leaves them out): Cognate's 303 continuation URL.
-async fn post_form(action: &str, fields: &[(String, String)]) -> reqwest::Response {
+pub(super) async fn post_form(action: &str, fields: &[(String, String)]) -> reqwest::Response {
     browser_client()
         .post(action)
         .form(fields)
@@ -195,6 +262,44 @@ async fn user(env: &Env, username: &str) -> Option<cognate::core::model::User> {
 
 async fn user_count(env: &Env) -> u64 {
     env.server.node.store.count_users(POOL).await.unwrap()
+}
+
+/// The browser was shown an HTML page (no redirect anywhere) with `status` and `sentence`.
+fn assert_page(outcome: Result<String, (u16, String)>, status: u16, sentence: &str, what: &str) {
+    match outcome {
+        Ok(redirect) => panic!("{what}: redirected instead of a page: {redirect}"),
+        Err((got, page)) => {
+            assert_eq!(got, status, "{what}: {page}");
+            assert!(page.contains("<html"), "{what}: not a page: {page}");
+            assert!(page.contains(sentence), "{what}: not a clear page: {page}");
+        }
+    }
+}
+
+/// A POST to `/oauth2/idpresponse` that was refused with the "expired or already used"
+/// page, not sent on to a continuation.
+pub(super) async fn assert_refused_post(r: reqwest::Response, what: &str) {
+    assert!(r.headers().get("location").is_none(), "{what}: continued");
+    let status = r.status().as_u16();
+    assert_page(Err((status, r.text().await.unwrap())), 400, EXPIRED, what);
+}
+
+/// The client heard the OAuth error `code` on its redirect URI (RFC 6749 section
+/// 4.1.2.1), with its own state and Cognate's issuer (RFC 9207), and no code.
+fn assert_oauth_error(env: &Env, redirect: &str, code: &str) {
+    assert!(redirect.starts_with(&env.callback), "{redirect}");
+    assert_eq!(
+        param(redirect, "error").as_deref(),
+        Some(code),
+        "{redirect}"
+    );
+    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
+    assert_eq!(
+        param(redirect, "iss"),
+        Some(format!("{}/{POOL}", env.server.base))
+    );
+    assert!(param(redirect, "error_description").is_some());
+    assert_eq!(param(redirect, "code"), None);
 }
 
 #[tokio::test]
@@ -481,4 +586,292 @@ async fn a_real_browser_survives_apples_cross_site_form_post() {
     assert_eq!(claims["given_name"], "Ada");
     assert_eq!(claims["email"], "ada@example.com");
     assert_eq!(env.apple.refused_secrets(), 0);
+}
+
+#[tokio::test]
+async fn bad_id_tokens_are_refused_and_create_no_user() {
+    let env = env().await;
+    let now = cognate::core::now();
+    let cases: Vec<(&str, Value, TokenMode)> = vec![
+        (
+            "wrong iss",
+            json!({"iss": "https://appleid.apple.com.evil.example"}),
+            TokenMode::Normal,
+        ),
+        (
+            "wrong aud (another Services ID)",
+            json!({"aud": "com.example.other"}),
+            TokenMode::Normal,
+        ),
+        (
+            "expired exp",
+            json!({"exp": now - 600, "iat": now - 1200}),
+            TokenMode::Normal,
+        ),
+        (
+            "future iat",
+            json!({"iat": now + 3600, "exp": now + 4200}),
+            TokenMode::Normal,
+        ),
+        (
+            "bad nonce",
+            json!({"nonce": "not-the-flow-nonce"}),
+            TokenMode::Normal,
+        ),
+        ("no nonce", json!({"nonce": null}), TokenMode::Normal),
+        ("unknown kid", json!({}), TokenMode::UnknownKid),
+        ("alg none", json!({}), TokenMode::AlgNone),
+        (
+            "HS256 signed with the public key",
+            json!({}),
+            TokenMode::Hs256PublicKey,
+        ),
+        (
+            "a token response that is not JSON",
+            json!({}),
+            TokenMode::Garbage,
+        ),
+    ];
+    for (k, (what, overrides, mode)) in cases.into_iter().enumerate() {
+        let evil = format!("000666.evil.{k}");
+        env.apple.set_user(
+            &evil,
+            json!({"email": "mallory@example.com", "email_verified": true}),
+            Some(json!({"name": {"firstName": "Mallory"}})),
+        );
+        env.apple.set_overrides(overrides);
+        env.apple.set_mode(mode);
+        let exchanges = env.apple.token_requests();
+        let started = Instant::now();
+        // Refused at the continuation, once the code exchange brought the ID token: a
+        // page, and the client is not redirected (only an error the IdP itself reports
+        // goes back to it; see the error answers below).
+        assert_page(sign_in(&env).await, 502, FAILED, what);
+        assert!(started.elapsed() < Duration::from_secs(5), "{what}");
+        // The exchange happened and the client secret was fine: the ID token was refused.
+        assert_eq!(env.apple.token_requests(), exchanges + 1, "{what}");
+        assert_eq!(env.apple.refused_secrets(), 0, "{what}");
+        assert!(
+            user(&env, &format!("SignInWithApple_{evil}"))
+                .await
+                .is_none(),
+            "{what}"
+        );
+        assert_eq!(user_count(&env).await, k as u64, "{what}");
+
+        // The same attempt with an honest Apple succeeds.
+        env.apple.reset();
+        let good = format!("000777.good.{k}");
+        env.apple.set_user(
+            &good,
+            json!({"email": "good@example.com", "email_verified": true}),
+            None,
+        );
+        let redirect = sign_in(&env)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: the corrected flow failed: {e:?}"));
+        let claims = id_token_of(&env, &redirect).await;
+        assert_eq!(
+            claims["cognito:username"],
+            format!("SignInWithApple_{good}"),
+            "{what}"
+        );
+        assert_eq!(user_count(&env).await, k as u64 + 1, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn the_posted_id_token_is_not_what_signs_in() {
+    let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        None,
+    );
+    // Apple's form also carries an ID token; an attacker who rewrites the form (or posts
+    // their own) puts an unsigned one naming a victim there. Cognate validates only the
+    // ID token of its own code exchange.
+    let b64 = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let forged = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none"})),
+        b64(json!({
+            "iss": env.apple.base, "aud": SERVICES_ID, "sub": "000999.victim.0001",
+            "email": "victim@example.com", "email_verified": true,
+            "iat": cognate::core::now(), "exp": cognate::core::now() + 600,
+        }))
+    );
+    let browser = browser_client();
+    let (action, mut fields) = at_apple(&browser, &env).await;
+    for (name, value) in fields.iter_mut() {
+        if name == "id_token" {
+            *value = forged.clone();
+        }
+    }
+    let posted = post_form(&action, &fields).await;
+    assert_eq!(posted.status(), 303);
+    let redirect = continue_in(&browser, &location(&posted)).await.unwrap();
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
+    assert_eq!(claims["email"], "ada@example.com");
+    assert!(user(&env, "SignInWithApple_000999.victim.0001")
+        .await
+        .is_none());
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn apples_error_answers_reach_the_client_as_oauth_errors() {
+    let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        Some(json!({"name": {"firstName": "Ada", "lastName": "Lovelace"}})),
+    );
+
+    // The user cancels at Apple: Apple posts `error` and `state`, nothing else. The
+    // resource owner denied the request: RFC 6749 section 4.1.2.1's `access_denied`.
+    env.apple
+        .set_authorize_error(Some("user_cancelled_authorize"));
+    let browser = browser_client();
+    let (action, fields) = at_apple(&browser, &env).await;
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["error", "state"]);
+    let posted = post_form(&action, &fields).await;
+    assert_eq!(posted.status(), 303);
+    let continuation = location(&posted);
+    let redirect = continue_in(&browser, &continuation)
+        .await
+        .expect("an OAuth error on the client's redirect URI");
+    assert_oauth_error(&env, &redirect, "access_denied");
+    // The answer and its continuation are single use, like a code's.
+    assert_refused_post(post_form(&action, &fields).await, "a replayed cancel").await;
+    assert_page(
+        continue_in(&browser, &continuation).await,
+        400,
+        EXPIRED,
+        "a replayed cancel continuation",
+    );
+
+    // Any other error Apple reports is about Cognate's request to Apple, not the client's
+    // request to Cognate: `server_error`, and Apple's description (text an attacker can
+    // post) is not passed on to the client.
+    env.apple.set_authorize_error(Some("invalid_request"));
+    let (action, mut fields) = at_apple(&browser, &env).await;
+    fields.push((
+        "error_description".to_string(),
+        "Call +1-555-0100 to unlock your account".to_string(),
+    ));
+    let posted = post_form(&action, &fields).await;
+    let redirect = continue_in(&browser, &location(&posted)).await.unwrap();
+    assert_oauth_error(&env, &redirect, "server_error");
+    assert!(!redirect.contains("unlock"), "{redirect}");
+
+    // A cancel continued in another browser: the flow is not that browser's, so nothing
+    // is said to the client; a page.
+    env.apple
+        .set_authorize_error(Some("user_cancelled_authorize"));
+    let (action, fields) = at_apple(&browser, &env).await;
+    let posted = post_form(&action, &fields).await;
+    assert_page(
+        continue_in(&browser_client(), &location(&posted)).await,
+        400,
+        EXPIRED,
+        "a cancel continued in another browser",
+    );
+    assert_eq!(env.apple.token_requests(), 0, "no exchange without a code");
+    assert_eq!(user_count(&env).await, 0);
+
+    // The user consents this time: signed in, with the name of this first authorization.
+    env.apple.reset();
+    let redirect = sign_in(&env).await.expect("the corrected flow");
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
+    assert_eq!(claims["given_name"], "Ada");
+    assert_eq!(user_count(&env).await, 1);
+}
+
+#[tokio::test]
+async fn form_posts_for_no_form_post_flow_are_refused_with_a_clear_page() {
+    let env = env_with_google().await;
+    let google = env.google.as_ref().unwrap();
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        None,
+    );
+    let action = format!("{}/oauth2/idpresponse", env.server.base);
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+
+    // A state no sign-in attempt has, and none at all.
+    let unknown = pairs(&[
+        ("state", "x-not-a-state"),
+        ("code", "c1"),
+        ("id_token", "x"),
+    ]);
+    assert_refused_post(post_form(&action, &unknown).await, "an unknown state").await;
+    assert_refused_post(
+        post_form(&action, &pairs(&[("code", "c1")])).await,
+        "no state",
+    )
+    .await;
+    assert_refused_post(
+        post_form(
+            &action,
+            &pairs(&[("state", ""), ("error", "access_denied")]),
+        )
+        .await,
+        "an empty state",
+    )
+    .await;
+    // Nor does a forged continuation find anything.
+    let forged = format!("{action}?state=x-not-a-state&posted=1");
+    assert_page(
+        continue_in(&browser_client(), &forged).await,
+        400,
+        EXPIRED,
+        "a forged continuation",
+    );
+
+    // A live Google flow answered by POST: Google answers in the query of a GET, so this
+    // did not come from Google. Refused before any exchange, cookie or not.
+    let browser = browser_client();
+    let r = browser
+        .get(authorize_url_for(&env, "Google"))
+        .send()
+        .await
+        .unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(&google.issuer), "{upstream}");
+    assert_eq!(param(&upstream, "response_mode"), None);
+    let back = location(&browser.get(&upstream).send().await.unwrap());
+    assert!(back.starts_with(&format!("{action}?")), "{back}");
+    let answer = pairs(&[
+        ("state", &param(&back, "state").unwrap()),
+        ("code", &param(&back, "code").unwrap()),
+    ]);
+    assert_refused_post(
+        post_form(&action, &answer).await,
+        "a POST for a Google flow",
+    )
+    .await;
+    let with_cookie = browser.post(&action).form(&answer).send().await.unwrap();
+    assert_refused_post(with_cookie, "a same-site POST for a Google flow").await;
+    assert_eq!(google.token_requests(), 0);
+    assert_eq!(env.apple.token_requests(), 0);
+    assert_eq!(user_count(&env).await, 0);
+
+    // The flow was left alone: Google's own answer, a GET in the browser, signs in; and
+    // Apple's form_post works beside it.
+    let redirect = continue_in(&browser, &back).await.expect("Google's answer");
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], "Google_g-carol");
+    let redirect = sign_in(&env).await.expect("Apple's form_post");
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
+    assert_eq!(user_count(&env).await, 2);
 }

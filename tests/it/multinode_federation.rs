@@ -2,7 +2,9 @@
 //! browser starts at node A, the IdP sends it back to the shared public URL, and the load
 //! balancer delivers that callback to node B. Node B must find the upstream flow (state,
 //! nonce, PKCE) and accept node A's browser-binding cookie; the code it issues is redeemed
-//! at node A; the flow and the code are single use across nodes.
+//! at node A; the flow and the code are single use across nodes. Sign in with Apple adds a
+//! leg: Apple's cross-site `form_post` lands on one node, the browser's same-site GET
+//! continuation on another, and the POST is single use across nodes too.
 //!
 //! The "load balancer" is the test itself: both nodes share a public URL on a port the
 //! test holds (nothing answers there), and each request is sent to the node of the test's
@@ -13,17 +15,25 @@ use serde_json::{json, Value};
 use cognate::core::secrets::MasterKey;
 
 use crate::federation::{assert_failed_page, location, param, payload};
+use crate::federation_apple::{assert_refused_post, post_form};
+use crate::support::fake_apple::{form_of, generate_p8, FakeApple};
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::http;
-use crate::support::pg::fresh_pg_url;
+use crate::support::pg::{fresh_pg_url, PgTestDb};
 use crate::support::process::{run, CognateProcess};
 
 const POOL: &str = "us-east-1_MultiFed01";
 const CLIENT: &str = "multifed000000000000000001";
 const CALLBACK: &str = "https://app.example.com/cb";
 const VERIFIER: &str = "multinode-federation-verifier-0123456789-abcdefghijkl";
+const SERVICES_ID: &str = "com.example.multinode";
+const TEAM: &str = "TEAMMULTI1";
+const KEY_ID: &str = "KEYMULTI01";
+const APPLE_SUB: &str = "000555.multinode.0001";
 
-fn config(public: &str, google: &str) -> String {
+/// The nodes' configuration: one pool whose client signs in through the identity
+/// provider `provider`, declared by `provider_toml`.
+fn config(public: &str, provider: &str, provider_toml: &str) -> String {
     format!(
         r#"[server]
 public_url = "{public}"
@@ -34,25 +44,133 @@ id = "{POOL}"
 name = "Multi-node federation"
 
 [[pools.identity_providers]]
-name = "Google"
-preset = "google"
-client_id = "google-client"
-client_secret_env = "MULTIFED_GOOGLE_SECRET"
-issuer = "{google}"
-endpoints = {{ authorize = "{google}/authorize", token = "{google}/token", jwks = "{google}/jwks", userinfo = "{google}/userinfo" }}
-
+name = "{provider}"
+{provider_toml}
 [[pools.clients]]
 id = "{CLIENT}"
 name = "web"
 callback_urls = ["{CALLBACK}"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "Google"]
+supported_identity_providers = ["COGNITO", "{provider}"]
 "#
     )
 }
 
+/// Google (the google preset, endpoints pointed at the fake), the secret in
+/// `MULTIFED_GOOGLE_SECRET`.
+fn google_config(public: &str, google: &str) -> String {
+    let toml = format!(
+        r#"preset = "google"
+client_id = "google-client"
+client_secret_env = "MULTIFED_GOOGLE_SECRET"
+issuer = "{google}"
+endpoints = {{ authorize = "{google}/authorize", token = "{google}/token", jwks = "{google}/jwks", userinfo = "{google}/userinfo" }}
+"#
+    );
+    config(public, "Google", &toml)
+}
+
+/// Sign in with Apple (the apple preset, endpoints pointed at the fake), the `.p8` key in
+/// `MULTIFED_APPLE_KEY`.
+fn apple_config(public: &str, apple: &str) -> String {
+    let toml = format!(
+        r#"preset = "apple"
+client_id = "{SERVICES_ID}"
+team_id = "{TEAM}"
+key_id = "{KEY_ID}"
+private_key_env = "MULTIFED_APPLE_KEY"
+issuer = "{apple}"
+endpoints = {{ authorize = "{apple}/auth/authorize", token = "{apple}/auth/token", jwks = "{apple}/auth/keys" }}
+"#
+    );
+    config(public, "SignInWithApple", &toml)
+}
+
+/// Two `cognate` processes on one database behind the test's "load balancer": both
+/// serve the public URL `public`, on a port the test holds for their lifetime (nothing
+/// answers there).
+struct TwoNodes {
+    a: CognateProcess,
+    b: CognateProcess,
+    public: String,
+    /// The environment of both nodes and of the admin CLI.
+    env: Vec<(String, String)>,
+    dir_a: tempfile::TempDir,
+    _dir_b: tempfile::TempDir,
+    _lb: std::net::TcpListener,
+}
+
+impl TwoNodes {
+    /// Both nodes with the configuration `config(public URL)`, the database of `db`, one
+    /// fresh master key and `env`. They start at once, applying the same configuration to
+    /// the same database concurrently.
+    async fn start(
+        db: &PgTestDb,
+        config: impl Fn(&str) -> String,
+        env: &[(&str, &str)],
+    ) -> TwoNodes {
+        let lb = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let public = format!("http://{}", lb.local_addr().unwrap());
+        let text = config(&public);
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for dir in [&dir_a, &dir_b] {
+            std::fs::write(dir.path().join("cognate.toml"), &text).unwrap();
+        }
+        let (_, key) = MasterKey::generate();
+        let mut all = vec![
+            ("COGNATE_DATABASE_URL".to_string(), db.url.clone()),
+            ("COGNATE_MASTER_KEY".to_string(), key.as_str().to_string()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let args = ["--config", "cognate.toml"];
+        let (a, b) = {
+            let env: Vec<(&str, &str)> =
+                all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            tokio::join!(
+                CognateProcess::start(dir_a.path(), &args, &env),
+                CognateProcess::start(dir_b.path(), &args, &env)
+            )
+        };
+        assert!(a.banner.iter().any(|l| l.contains("database: postgres")));
+        TwoNodes {
+            a,
+            b,
+            public,
+            env: all,
+            dir_a,
+            _dir_b: dir_b,
+            _lb: lb,
+        }
+    }
+
+    /// What the load balancer does: the public URL's request, sent to `node`.
+    fn to(&self, url: &str, node: &CognateProcess) -> String {
+        to_node(url, &self.public, &node.base)
+    }
+
+    /// The pool's users, as the admin CLI lists them from the shared database.
+    async fn usernames(&self) -> Vec<String> {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        usernames(self.dir_a.path(), &env).await
+    }
+
+    /// SIGTERM to both: each exits cleanly.
+    async fn stop(self) {
+        assert!(self.a.terminate().await.success());
+        assert!(self.b.terminate().await.success());
+    }
+}
+
 fn authorize_url(base: &str) -> String {
+    authorize_url_for(base, "Google")
+}
+
+fn authorize_url_for(base: &str, idp: &str) -> String {
     let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
     let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
     url.query_pairs_mut()
@@ -64,7 +182,7 @@ fn authorize_url(base: &str) -> String {
         .append_pair("nonce", "client-nonce")
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
-        .append_pair("identity_provider", "Google");
+        .append_pair("identity_provider", idp);
     url.into()
 }
 
@@ -163,32 +281,17 @@ async fn a_federated_callback_completes_on_the_other_node() {
         json!({"email": "carol@example.com", "email_verified": true, "name": "Carol"}),
     );
     google.set_send_iss(true);
-
-    // The load balancer's address: held for the whole test so nothing else takes it.
-    let lb = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let public = format!("http://{}", lb.local_addr().unwrap());
-    let text = config(&public, &google.issuer);
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    for dir in [&dir_a, &dir_b] {
-        std::fs::write(dir.path().join("cognate.toml"), &text).unwrap();
-    }
-    let (_, key) = MasterKey::generate();
-    let env = [
-        ("COGNATE_DATABASE_URL", db.url.as_str()),
-        ("COGNATE_MASTER_KEY", key.as_str()),
-        ("MULTIFED_GOOGLE_SECRET", "google-secret"),
-    ];
-    let args = ["--config", "cognate.toml"];
-    // Both apply the same configuration to the same database at once.
-    let (a, b) = tokio::join!(
-        CognateProcess::start(dir_a.path(), &args, &env),
-        CognateProcess::start(dir_b.path(), &args, &env)
-    );
-    assert!(a.banner.iter().any(|l| l.contains("database: postgres")));
+    let nodes = TwoNodes::start(
+        &db,
+        |public| google_config(public, &google.issuer),
+        &[("MULTIFED_GOOGLE_SECRET", "google-secret")],
+    )
+    .await;
+    let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
 
     // Started at A, answered at B.
-    let (cookie, back) = through_idp(&a.base, &public, &google).await;
-    let on_b = to_node(&back, &public, &b.base);
+    let (cookie, back) = through_idp(&a.base, public, &google).await;
+    let on_b = nodes.to(&back, b);
     let redirect = deliver(&on_b, &cookie)
         .await
         .unwrap_or_else(|e| panic!("node B refused node A's flow: {e:?}\nB log:\n{}", b.log()));
@@ -215,27 +318,24 @@ async fn a_federated_callback_completes_on_the_other_node() {
 
     // The callback replayed to A (the other node) or to B again is refused, and makes
     // no second user.
-    let on_a = to_node(&back, &public, &a.base);
+    let on_a = nodes.to(&back, a);
     assert_failed_page(deliver(&on_a, &cookie).await, "replay at node A");
     assert_failed_page(deliver(&on_b, &cookie).await, "replay at node B");
-    assert_eq!(
-        usernames(dir_a.path(), &env).await,
-        vec!["Google_g-multinode".to_string()]
-    );
+    assert_eq!(nodes.usernames().await, ["Google_g-multinode"]);
 
     // A flow started at B cannot be finished at A by another browser (the binding holds
     // across nodes; the attempt is burnt, as on one node), and a fresh one by the right
     // browser finishes there: the same user, its attributes updated.
-    let (_, back) = through_idp(&b.base, &public, &google).await;
-    let (stranger, _) = through_idp(&a.base, &public, &google).await;
-    let on_a = to_node(&back, &public, &a.base);
+    let (_, back) = through_idp(&b.base, public, &google).await;
+    let (stranger, _) = through_idp(&a.base, public, &google).await;
+    let on_a = nodes.to(&back, a);
     assert_failed_page(deliver(&on_a, &stranger).await, "another browser");
     google.set_user(
         "g-multinode",
         json!({"email": "carol@example.com", "email_verified": true, "name": "Carol Danvers"}),
     );
-    let (cookie, back) = through_idp(&b.base, &public, &google).await;
-    let on_a = to_node(&back, &public, &a.base);
+    let (cookie, back) = through_idp(&b.base, public, &google).await;
+    let on_a = nodes.to(&back, a);
     let redirect = deliver(&on_a, &cookie)
         .await
         .unwrap_or_else(|e| panic!("node A refused node B's flow: {e:?}\nA log:\n{}", a.log()));
@@ -245,14 +345,151 @@ async fn a_federated_callback_completes_on_the_other_node() {
     let id = payload(tokens["id_token"].as_str().unwrap());
     assert_eq!(id["cognito:username"], "Google_g-multinode");
     assert_eq!(id["name"], "Carol Danvers");
-    assert_eq!(
-        usernames(dir_b.path(), &env).await,
-        vec!["Google_g-multinode".to_string()]
-    );
+    assert_eq!(nodes.usernames().await, ["Google_g-multinode"]);
 
-    assert!(a.terminate().await.success());
-    assert!(b.terminate().await.success());
+    nodes.stop().await;
     google.stop().await;
-    drop(lb);
+    db.cleanup().await;
+}
+
+/// Authorizes at `start` with `identity_provider=SignInWithApple` and opens the fake
+/// Apple's page: the browser's cookie, and the form Apple's page POSTs to the public
+/// callback.
+async fn at_apple(
+    start: &str,
+    public: &str,
+    apple: &FakeApple,
+) -> (String, String, Vec<(String, String)>) {
+    let browser = http();
+    let r = browser
+        .get(authorize_url_for(start, "SignInWithApple"))
+        .send()
+        .await
+        .unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(&apple.base), "{upstream}");
+    assert_eq!(
+        param(&upstream, "redirect_uri"),
+        Some(format!("{public}/oauth2/idpresponse"))
+    );
+    assert_eq!(
+        param(&upstream, "response_mode").as_deref(),
+        Some("form_post")
+    );
+    let cookie = browser_cookie(&r);
+    let page = browser.get(&upstream).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (action, fields) = form_of(&page.text().await.unwrap());
+    assert_eq!(action, format!("{public}/oauth2/idpresponse"));
+    (cookie, action, fields)
+}
+
+#[tokio::test]
+async fn an_apple_form_post_and_its_continuation_land_on_different_nodes() {
+    let Some(db) = fresh_pg_url("multinode_apple").await else {
+        return;
+    };
+    let (pem, registered) = generate_p8();
+    let apple = FakeApple::start("127.0.0.1", SERVICES_ID, TEAM, KEY_ID, registered).await;
+    apple.set_user(
+        APPLE_SUB,
+        json!({"email": "dana@example.com", "email_verified": "true"}),
+        Some(json!({"name": {"firstName": "Dana", "lastName": "Scully"}})),
+    );
+    let nodes = TwoNodes::start(
+        &db,
+        |public| apple_config(public, &apple.base),
+        &[("MULTIFED_APPLE_KEY", pem.as_str())],
+    )
+    .await;
+    let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
+    let username = format!("SignInWithApple_{APPLE_SUB}");
+
+    // Started at A; Apple's POST (with the first authorization's name) lands on B.
+    let (cookie, action, fields) = at_apple(&a.base, public, &apple).await;
+    assert!(fields.iter().any(|(k, _)| k == "user"));
+    let posted = post_form(&nodes.to(&action, b), &fields).await;
+    assert_eq!(
+        posted.status(),
+        303,
+        "node B refused node A's form_post\nB log:\n{}",
+        b.log()
+    );
+    let continuation = location(&posted);
+    assert!(
+        continuation.starts_with(&format!("{public}/oauth2/idpresponse?")),
+        "{continuation}"
+    );
+    // The same POST replayed at A while B's continuation is pending: refused.
+    assert_refused_post(
+        post_form(&nodes.to(&action, a), &fields).await,
+        "the POST replayed at node A",
+    )
+    .await;
+    // The browser's GET continuation, with its cookie, lands on A and finishes there.
+    let redirect = deliver(&nodes.to(&continuation, a), &cookie)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "node A refused B's continuation: {e:?}\nA log:\n{}",
+                a.log()
+            )
+        });
+    let r = redeem(&b.base, &redirect).await;
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    let id = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], username);
+    assert_eq!(id["iss"], format!("{public}/{POOL}"));
+    assert_eq!(id["email"], "dana@example.com");
+    assert_eq!(id["given_name"], "Dana");
+    assert_eq!(id["family_name"], "Scully");
+
+    // Afterwards the POST is refused on both nodes, and so is the continuation at B.
+    for node in [a, b] {
+        assert_refused_post(
+            post_form(&nodes.to(&action, node), &fields).await,
+            &format!("the POST replayed at {}", node.base),
+        )
+        .await;
+    }
+    assert_failed_page(
+        deliver(&nodes.to(&continuation, b), &cookie).await,
+        "the continuation replayed at node B",
+    );
+    assert_eq!(nodes.usernames().await, [username.as_str()]);
+
+    // The other way round: started at B, posted to A (replayed at B), continued at B.
+    // The same user; the name Apple sent only the first time is kept.
+    let (cookie, action, fields) = at_apple(&b.base, public, &apple).await;
+    assert!(!fields.iter().any(|(k, _)| k == "user"));
+    let posted = post_form(&nodes.to(&action, a), &fields).await;
+    assert_eq!(posted.status(), 303, "A log:\n{}", a.log());
+    let continuation = location(&posted);
+    assert_refused_post(
+        post_form(&nodes.to(&action, b), &fields).await,
+        "the second POST replayed at node B",
+    )
+    .await;
+    let redirect = deliver(&nodes.to(&continuation, b), &cookie)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "node B refused A's continuation: {e:?}\nB log:\n{}",
+                b.log()
+            )
+        });
+    let r = redeem(&a.base, &redirect).await;
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.unwrap();
+    let id = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], username);
+    assert_eq!(id["given_name"], "Dana");
+    assert_eq!(nodes.usernames().await, [username.as_str()]);
+    // Each node minted its own client secret from the shared sealed key: Apple took both.
+    assert_eq!(apple.refused_secrets(), 0);
+    assert_eq!(apple.token_requests(), 2);
+
+    nodes.stop().await;
     db.cleanup().await;
 }

@@ -7,6 +7,11 @@
 //! test generated (header `alg` ES256 and `kid`; `iss` = team id, `sub` = Services ID,
 //! `aud` = `https://appleid.apple.com`, live `iat`/`exp`) and refuses anything else with
 //! `invalid_client`, as Apple does.
+//!
+//! Knobs for the attacks, as on the fake OIDC IdP: claim overrides and a [`TokenMode`]
+//! (`alg: none`, HS256 over the public key, an unknown `kid`...) for the ID tokens it
+//! issues, a token endpoint that answers garbage or never, and an error
+//! (`user_cancelled_authorize`) posted instead of a code.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -23,6 +28,8 @@ use axum::{Form, Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Map, Value};
+
+pub use super::fake_oidc::TokenMode;
 
 /// A fresh P-256 key as Apple's `AuthKey_<KEY ID>.p8` file (PKCS#8 PEM), and its public
 /// point (uncompressed `04 || x || y`).
@@ -56,9 +63,15 @@ struct Inner {
     /// The public point of the developer's `.p8` key, as registered at Apple.
     p8_public: Vec<u8>,
     key: RsaKeyPair,
+    /// Signs the ID tokens of [`TokenMode::UnknownKid`]; never in the JWKS.
+    other_key: RsaKeyPair,
     kid: String,
     subject: String,
     claims: Map<String, Value>,
+    overrides: Map<String, Value>,
+    mode: TokenMode,
+    /// Posted (with `state` only) instead of a code, as Apple does when the user cancels.
+    authorize_error: Option<String>,
     /// The `user` JSON sent on a subject's first authorization.
     user_json: Option<String>,
     authorized: HashSet<String>,
@@ -97,9 +110,13 @@ impl FakeApple {
             key_id: key_id.to_string(),
             p8_public,
             key: RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap(),
+            other_key: RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap(),
             kid: "fake-apple-kid".to_string(),
             subject: "001234.abcdef0123456789.0001".to_string(),
             claims: Map::new(),
+            overrides: Map::new(),
+            mode: TokenMode::Normal,
+            authorize_error: None,
             user_json: None,
             authorized: HashSet::new(),
             codes: HashMap::new(),
@@ -129,6 +146,32 @@ impl FakeApple {
         inner.subject = subject.to_string();
         inner.claims = claims.as_object().cloned().unwrap_or_default();
         inner.user_json = user_json.map(|u| u.to_string());
+    }
+
+    /// Claims overriding the ID tokens' computed ones (`iss`, `aud`, `exp`, `iat`,
+    /// `nonce`...); `null` removes a claim. Both ID tokens change: the one posted to the
+    /// redirect URI and the one of the code exchange.
+    pub fn set_overrides(&self, overrides: Value) {
+        self.inner.lock().unwrap().overrides = overrides.as_object().cloned().unwrap_or_default();
+    }
+
+    /// How the ID tokens are signed, or how the token endpoint misbehaves.
+    pub fn set_mode(&self, mode: TokenMode) {
+        self.inner.lock().unwrap().mode = mode;
+    }
+
+    /// The authorize page posts this `error` (and `state`, nothing else) instead of a
+    /// code, as Apple does with `user_cancelled_authorize`.
+    pub fn set_authorize_error(&self, error: Option<&str>) {
+        self.inner.lock().unwrap().authorize_error = error.map(str::to_string);
+    }
+
+    /// Back to a well-behaved Apple (the user and the first-authorization memory stay).
+    pub fn reset(&self) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.overrides.clear();
+        inner.mode = TokenMode::Normal;
+        inner.authorize_error = None;
     }
 
     pub fn token_requests(&self) -> usize {
@@ -210,6 +253,13 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
     let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
         return (StatusCode::BAD_REQUEST, "invalid_request: redirect_uri").into_response();
     };
+    if let Some(error) = inner.authorize_error.clone() {
+        let mut fields = vec![("error".to_string(), error)];
+        if let Some(state) = q.get("state") {
+            fields.push(("state".to_string(), state.clone()));
+        }
+        return form_post_page(&redirect_uri, &fields);
+    }
     let code = format!("c{}", cognate::core::secrets::random_token::<16>());
     let subject = inner.subject.clone();
     let nonce = q.get("nonce").cloned();
@@ -234,6 +284,11 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
             subject,
         },
     );
+    form_post_page(&redirect_uri, &fields)
+}
+
+/// The auto-submitting page that POSTs `fields` to `redirect_uri` (form_post).
+fn form_post_page(redirect_uri: &str, fields: &[(String, String)]) -> Response {
     let inputs: String = fields
         .iter()
         .map(|(k, v)| {
@@ -249,7 +304,7 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
          <body onload=\"document.forms[0].submit()\">\
          <form method=\"post\" action=\"{}\">{inputs}<noscript><button>Continue</button></noscript></form>\
          </body></html>",
-        escape(&redirect_uri)
+        escape(redirect_uri)
     ))
     .into_response()
 }
@@ -296,8 +351,20 @@ fn client_secret_ok(inner: &Inner, secret: &str) -> bool {
 
 /// Apple's token endpoint: `client_secret_post` with the minted ES256 secret.
 async fn token(State(s): State<Shared>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let mode = {
+        let mut inner = s.lock().unwrap();
+        inner.token_requests += 1;
+        inner.mode
+    };
+    match mode {
+        TokenMode::Hang => {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            return token_error("temporarily_unavailable");
+        }
+        TokenMode::Garbage => return (StatusCode::OK, "<html>not json</html>").into_response(),
+        _ => {}
+    }
     let mut inner = s.lock().unwrap();
-    inner.token_requests += 1;
     let secret_ok = form.get("client_id") == Some(&inner.client_id)
         && form
             .get("client_secret")
@@ -326,7 +393,7 @@ async fn token(State(s): State<Shared>, Form(form): Form<HashMap<String, String>
     .into_response()
 }
 
-/// An RS256 ID token in Apple's shape.
+/// An ID token in Apple's shape: RS256 under the JWKS key, unless the mode says otherwise.
 fn id_token(inner: &Inner, subject: &str, nonce: Option<&str>) -> String {
     let now = cognate::core::now();
     let mut claims = Map::new();
@@ -344,21 +411,46 @@ fn id_token(inner: &Inner, subject: &str, nonce: Option<&str>) -> String {
     for (k, v) in &inner.claims {
         claims.insert(k.clone(), v.clone());
     }
+    for (k, v) in &inner.overrides {
+        if v.is_null() {
+            claims.remove(k);
+        } else {
+            claims.insert(k.clone(), v.clone());
+        }
+    }
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    let input = format!(
-        "{}.{}",
-        b64(&json!({"alg": "RS256", "kid": inner.kid})),
-        b64(&Value::Object(claims))
-    );
-    let mut sig = vec![0u8; inner.key.public_modulus_len()];
-    inner
-        .key
-        .sign(
+    let payload = b64(&Value::Object(claims));
+    let rsa = |key: &RsaKeyPair, kid: &str| {
+        let input = format!("{}.{payload}", b64(&json!({"alg": "RS256", "kid": kid})));
+        let mut sig = vec![0u8; key.public_modulus_len()];
+        key.sign(
             &RSA_PKCS1_SHA256,
             &aws_lc_rs::rand::SystemRandom::new(),
             input.as_bytes(),
             &mut sig,
         )
         .unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    };
+    match inner.mode {
+        TokenMode::AlgNone => format!(
+            "{}.{payload}.",
+            b64(&json!({"alg": "none", "kid": inner.kid}))
+        ),
+        TokenMode::Hs256PublicKey => {
+            // The confusion attack: the HMAC secret is the public key a verifier holds.
+            let input = format!(
+                "{}.{payload}",
+                b64(&json!({"alg": "HS256", "kid": inner.kid}))
+            );
+            let key = aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                inner.key.public_key().as_ref(),
+            );
+            let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+        }
+        TokenMode::UnknownKid => rsa(&inner.other_key, "rotated-away"),
+        _ => rsa(&inner.key, &inner.kid),
+    }
 }
