@@ -373,6 +373,7 @@ fn pool_from_args(
             MfaArg::On => MfaSetting::On,
         },
         userinfo_string_values: false,
+        link_federated_users_by_email: false,
         identity_providers: Vec::new(),
         created_at: now,
         updated_at: now,

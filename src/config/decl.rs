@@ -54,6 +54,10 @@ pub struct PoolDecl {
     pub mfa: MfaSetting,
     #[serde(default)]
     pub userinfo_string_values: bool,
+    /// Link a federated identity's first sign-in to the one user holding its verified
+    /// email address (see [`crate::federation::linking`]).
+    #[serde(default)]
+    pub link_federated_users_by_email: bool,
     /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
     #[serde(default)]
     pub email: Option<EmailDecl>,
@@ -395,6 +399,7 @@ impl PoolDecl {
             admin_create_user_only: self.admin_create_user_only,
             mfa: self.mfa,
             userinfo_string_values: self.userinfo_string_values,
+            link_federated_users_by_email: self.link_federated_users_by_email,
             identity_providers,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),

@@ -194,6 +194,7 @@ mod tests {
             admin_create_user_only: false,
             mfa: Default::default(),
             userinfo_string_values: false,
+            link_federated_users_by_email: false,
             identity_providers: vec![],
             created_at: 0,
             updated_at: 0,

@@ -36,11 +36,16 @@ fn verified(user: &User, flag: &str) -> bool {
 /// Computes the keys a user is indexed under. An email or phone alias counts only once
 /// verified, as in Cognito (an unverified address cannot take over another account's
 /// sign-in identifier); with email-as-username the address is the identifier itself and
-/// is indexed from the start.
+/// is indexed from the start. A verified `email` is also kept as a non-unique key, alias
+/// or not: automatic account linking finds the users holding an address by it.
 pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
     use super::model::AliasAttribute as A;
     let mut lookup = UserLookup {
         username: normalize_username(pool, &user.username),
+        verified_email: user
+            .attribute("email")
+            .filter(|_| verified(user, "email_verified"))
+            .map(normalize_email),
         ..UserLookup::default()
     };
     for alias in pool.sign_in_aliases() {

@@ -146,6 +146,12 @@ pub struct UserPool {
     /// Return userInfo values in Cognito's all-strings form instead of OIDC Core types.
     #[serde(default)]
     pub userinfo_string_values: bool,
+    /// A federated identity signing in for the first time becomes the one user of the
+    /// pool that holds its verified email address (see [`crate::federation::linking`]).
+    /// Off by default: Cognito links only by an administrator's call or a pre-sign-up
+    /// trigger.
+    #[serde(default)]
+    pub link_federated_users_by_email: bool,
     /// Upstream identity providers users may sign in through (federation).
     #[serde(default)]
     pub identity_providers: Vec<IdentityProvider>,
@@ -555,6 +561,10 @@ impl fmt::Display for UserStatus {
     }
 }
 
+/// The most upstream identities one user may be linked to (Cognito's limit for
+/// AdminLinkProviderForUser).
+pub const MAX_LINKED_IDENTITIES: usize = 5;
+
 /// A link between a directory user and an identity at an upstream IdP (Cognito's
 /// `identities` entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -587,6 +597,11 @@ pub struct UserLookup {
     pub phone_number: Option<String>,
     #[serde(default)]
     pub preferred_username: Option<String>,
+    /// The `email` attribute, normalized, when it is verified, whether or not it is a
+    /// sign-in identifier. Not unique: automatic account linking finds users by it
+    /// ([`crate::core::storage::Store::users_by_verified_email`]).
+    #[serde(default)]
+    pub verified_email: Option<String>,
 }
 
 /// A directory user.

@@ -127,6 +127,17 @@ pub trait Store: Send + Sync + 'static {
     /// record with its new version. [`StoreError::VersionMismatch`] otherwise.
     async fn update_user(&self, user: &User) -> StoreResult<User>;
     async fn get_user(&self, pool_id: &str, by: &UserRef) -> StoreResult<Option<User>>;
+    /// Users of a pool whose verified `email` has the normalized key `email_key`
+    /// ([`crate::core::model::UserLookup::verified_email`], kept whether or not email is a
+    /// sign-in alias), ordered by sub, at most `limit` of them (0 returns none). Several
+    /// users may share an address; automatic account linking asks for two to learn
+    /// whether exactly one has it.
+    async fn users_by_verified_email(
+        &self,
+        pool_id: &str,
+        email_key: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
     /// Deletes a user with its memberships and federated links.
     async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool>;
     /// Users of a pool in a stable order, one page at a time.

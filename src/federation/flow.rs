@@ -23,13 +23,14 @@ use serde_json::Value;
 use super::apple;
 use super::http::{HttpError, IdpHttp};
 use super::id_token;
+use super::linking;
 use super::mapping::{map_claims, Mapped, MappingError};
 use super::oauth2_profile;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, DirectoryError, GroupSpec};
 use crate::core::model::{
-    FederatedIdentity, IdentityProvider, Origin, Protocol, ProviderType, Quirk, ResponseMode,
-    TokenEndpointAuthMethod, User, UserLookup, UserPool, UserStatus,
+    IdentityProvider, Origin, Protocol, Quirk, ResponseMode, TokenEndpointAuthMethod, User,
+    UserLookup, UserPool, UserStatus,
 };
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::grants::pkce_challenge;
@@ -180,6 +181,13 @@ pub enum FederationError {
     Mapping(#[from] MappingError),
     #[error("the user is disabled")]
     UserDisabled,
+    /// A new federated user lacks attributes the pool requires (Cognito's wording).
+    #[error("Invalid user attributes: {}", linking::missing_description(.attributes))]
+    MissingAttributes {
+        /// The provider's display name.
+        provider: String,
+        attributes: Vec<String>,
+    },
     #[error("the directory refused the user: {0}")]
     Directory(#[from] DirectoryError),
     #[error("storage: {0}")]
@@ -602,8 +610,10 @@ impl Federation {
     }
 
     /// Creates or updates the directory user of an upstream identity (Cognito's
-    /// federated-user rules): the linked user gets the mapped attributes; otherwise a new
-    /// `<ProviderName>_<subject>` user, EXTERNAL_PROVIDER, in group `<poolId>_<ProviderName>`.
+    /// federated-user rules): the linked user gets the mapped attributes; an identity
+    /// without a link may be linked by its verified email ([`linking::by_email`]);
+    /// otherwise a new `<ProviderName>_<subject>` user, EXTERNAL_PROVIDER, in group
+    /// `<poolId>_<ProviderName>`, if it has the pool's required attributes.
     async fn sign_in(
         &self,
         pool: &UserPool,
@@ -613,7 +623,7 @@ impl Federation {
     ) -> Result<User, FederationError> {
         let attributes: std::collections::BTreeMap<String, String> = mapped
             .attributes
-            .into_iter()
+            .iter()
             .filter(
                 |(name, value)| match validate_attribute(pool, name, value) {
                     Ok(()) => true,
@@ -624,6 +634,7 @@ impl Federation {
                     }
                 },
             )
+            .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
         let link = UserRef::Federated(provider.name.clone(), mapped.subject.clone());
         for _ in 0..2 {
@@ -631,31 +642,30 @@ impl Federation {
                 if !existing.enabled {
                     return Err(FederationError::UserDisabled);
                 }
-                // Later sign-ins refresh the mapped attributes; Cognito never fails them
-                // with "attribute cannot be updated".
                 let user = self
                     .directory
                     .modify_user(pool, &existing.sub, |u| {
-                        for (k, v) in &attributes {
-                            u.attributes.insert(k.clone(), v.clone());
-                        }
-                        if let Some(identity) = u
-                            .identities
-                            .iter_mut()
-                            .find(|i| i.provider_name == provider.name)
-                        {
-                            identity.attributes = attributes.clone();
-                        }
-                        u.updated_at = now;
+                        linking::refresh(u, provider, &mapped.subject, &attributes, now);
                         Ok(())
                     })
                     .await?;
                 return Ok(user);
             }
-            match self
-                .create(pool, provider, &mapped.subject, &attributes, now)
-                .await
-            {
+            let outcome =
+                match linking::by_email(&self.directory, pool, provider, &mapped, &attributes, now)
+                    .await
+                {
+                    Ok(Some(user)) => Ok(user),
+                    Ok(None) => match linking::require_attributes(pool, provider, &attributes) {
+                        Ok(()) => {
+                            self.create(pool, provider, &mapped.subject, &attributes, now)
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+            match outcome {
                 // A concurrent first sign-in of the same identity won: use its user.
                 Err(FederationError::Store(StoreError::Conflict(
                     Conflict::Username | Conflict::FederatedIdentity,
@@ -685,18 +695,7 @@ impl Federation {
             enabled: true,
             password_hash: None,
             temporary_password_expires_at: None,
-            identities: vec![FederatedIdentity {
-                provider_name: provider.name.clone(),
-                provider_type: provider.provider_type.as_str().to_string(),
-                user_id: subject.to_string(),
-                // Cognito leaves `issuer` null for the social providers.
-                issuer: match provider.provider_type {
-                    ProviderType::Oidc => provider.issuer.clone(),
-                    _ => None,
-                },
-                attributes: attributes.clone(),
-                linked_at: now,
-            }],
+            identities: vec![linking::identity(provider, subject, attributes, now)],
             lookup: UserLookup::default(),
             created_at: now,
             updated_at: now,

@@ -18,12 +18,15 @@
 //! - [`oauth2_profile`]: the profile API call of plain OAuth 2.0 providers (Facebook's
 //!   Graph `/me`, Amazon's `/user/profile`).
 //! - [`id_token`]: strict validation of an upstream ID token.
+//! - [`linking`]: who a federated sign-in becomes: linking by verified email, the
+//!   attributes a sign-in may change, what a new federated user must bring.
 
 pub mod apple;
 pub mod facebook;
 pub mod flow;
 pub mod http;
 pub mod id_token;
+pub mod linking;
 pub mod mapping;
 pub mod oauth2_profile;
 pub mod presets;

@@ -92,7 +92,8 @@ fn conflict_of(constraint: Option<&str>) -> Conflict {
 }
 
 const INSERT_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
-     preferred_username_key, version, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const USER_COLUMNS: &str = "SELECT version, doc FROM users";
 
 /// Inserts a user row; `user.version` must already be the stored version and `doc` its
@@ -105,6 +106,7 @@ async fn insert_user(conn: &mut PgConnection, user: &User, doc: String) -> Store
         .bind(user.lookup.email.as_deref())
         .bind(user.lookup.phone_number.as_deref())
         .bind(user.lookup.preferred_username.as_deref())
+        .bind(user.lookup.verified_email.as_deref())
         .bind(user.version)
         .bind(user.created_at)
         .bind(doc)
@@ -143,6 +145,7 @@ struct UserColumns {
     email: Vec<Option<String>>,
     phone: Vec<Option<String>>,
     preferred_username: Vec<Option<String>>,
+    verified_email: Vec<Option<String>>,
     version: Vec<i64>,
     created_at: Vec<i64>,
     doc: Vec<String>,
@@ -157,6 +160,7 @@ impl UserColumns {
         self.phone.push(user.lookup.phone_number.clone());
         self.preferred_username
             .push(user.lookup.preferred_username.clone());
+        self.verified_email.push(user.lookup.verified_email.clone());
         self.version.push(user.version);
         self.created_at.push(user.created_at);
         self.doc.push(doc);
@@ -344,8 +348,8 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET username_key = $3, email_key = $4, phone_key = $5, \
-             preferred_username_key = $6, version = $7, doc = $8 \
-             WHERE pool_id = $1 AND sub = $2 AND version = $9",
+             preferred_username_key = $6, verified_email_key = $7, version = $8, doc = $9 \
+             WHERE pool_id = $1 AND sub = $2 AND version = $10",
         )
         .bind(&stored.pool_id)
         .bind(&stored.sub)
@@ -353,6 +357,7 @@ impl Store for PgStore {
         .bind(stored.lookup.email.as_deref())
         .bind(stored.lookup.phone_number.as_deref())
         .bind(stored.lookup.preferred_username.as_deref())
+        .bind(stored.lookup.verified_email.as_deref())
         .bind(stored.version)
         .bind(doc)
         .bind(user.version)
@@ -417,6 +422,25 @@ impl Store for PgStore {
         row.as_ref().map(user_of).transpose()
     }
 
+    async fn users_by_verified_email(
+        &self,
+        pool_id: &str,
+        email_key: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT version, doc FROM users WHERE pool_id = $1 AND verified_email_key = $2 \
+             ORDER BY sub LIMIT $3",
+        )
+        .bind(pool_id)
+        .bind(email_key)
+        .bind(sql::list_limit(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(user_of).collect()
+    }
+
     async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool> {
         // Memberships and federated links cascade.
         let done = sqlx::query("DELETE FROM users WHERE pool_id = $1 AND sub = $2")
@@ -467,9 +491,9 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
-             preferred_username_key, version, created_at, doc) \
+             preferred_username_key, verified_email_key, version, created_at, doc) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-             $6::text[], $7::bigint[], $8::bigint[], $9::text[]) \
+             $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[]) \
              ON CONFLICT DO NOTHING RETURNING pool_id, sub",
         )
         .bind(&columns.pool_id)
@@ -478,6 +502,7 @@ impl Store for PgStore {
         .bind(&columns.email)
         .bind(&columns.phone)
         .bind(&columns.preferred_username)
+        .bind(&columns.verified_email)
         .bind(&columns.version)
         .bind(&columns.created_at)
         .bind(&columns.doc)

@@ -150,11 +150,12 @@ fn conflict_of(message: &str) -> Conflict {
 }
 
 const INSERT_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
-     preferred_username_key, version, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 /// For bulk import: a user that breaks any unique rule is skipped, not an error.
 const IMPORT_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
-     preferred_username_key, version, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-     ON CONFLICT DO NOTHING";
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING";
 const INSERT_LINK: &str =
     "INSERT INTO federated_links (pool_id, provider, subject, sub) VALUES (?1, ?2, ?3, ?4)";
 const IMPORT_LINK: &str = "INSERT INTO federated_links (pool_id, provider, subject, sub) \
@@ -175,6 +176,7 @@ fn bind_user<'q>(
         .bind(user.lookup.email.as_deref())
         .bind(user.lookup.phone_number.as_deref())
         .bind(user.lookup.preferred_username.as_deref())
+        .bind(user.lookup.verified_email.as_deref())
         .bind(user.version)
         .bind(user.created_at)
         .bind(doc)
@@ -382,8 +384,8 @@ impl Store for SqliteStore {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET username_key = ?3, email_key = ?4, phone_key = ?5, \
-             preferred_username_key = ?6, version = ?7, doc = ?8 \
-             WHERE pool_id = ?1 AND sub = ?2 AND version = ?9",
+             preferred_username_key = ?6, verified_email_key = ?7, version = ?8, doc = ?9 \
+             WHERE pool_id = ?1 AND sub = ?2 AND version = ?10",
         )
         .bind(&stored.pool_id)
         .bind(&stored.sub)
@@ -391,6 +393,7 @@ impl Store for SqliteStore {
         .bind(stored.lookup.email.as_deref())
         .bind(stored.lookup.phone_number.as_deref())
         .bind(stored.lookup.preferred_username.as_deref())
+        .bind(stored.lookup.verified_email.as_deref())
         .bind(stored.version)
         .bind(doc)
         .bind(user.version)
@@ -453,6 +456,25 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         row.as_ref().map(user_of).transpose()
+    }
+
+    async fn users_by_verified_email(
+        &self,
+        pool_id: &str,
+        email_key: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT version, doc FROM users WHERE pool_id = ?1 AND verified_email_key = ?2 \
+             ORDER BY sub LIMIT ?3",
+        )
+        .bind(pool_id)
+        .bind(email_key)
+        .bind(sql::list_limit(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(user_of).collect()
     }
 
     async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool> {

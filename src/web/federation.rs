@@ -14,7 +14,7 @@ use super::hosted::{
     complete, error_page, flow_context, flow_lang, form_fields, html, lang_of, login_page_for,
     page_flow, redirect_error, secure, submitted_flow,
 };
-use super::ui::{Chrome, Lang, ProviderButton};
+use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::now;
@@ -396,6 +396,56 @@ pub async fn callback_post(
     }
 }
 
+/// A new federated user lacks attributes the pool requires: no user is created (Cognito
+/// answers `invalid_request`, "Invalid user attributes: email: Attribute is required.").
+/// The page says which attribute the provider did not share, and its button takes the
+/// browser back to the client with that OAuth error on its redirect URI.
+fn missing_attributes_page(
+    state: &AppState,
+    lang: Lang,
+    request: Option<&AuthorizeRequest>,
+    provider: &str,
+    attributes: &[String],
+) -> Response {
+    let names: Vec<String> = attributes
+        .iter()
+        .map(|name| {
+            let key = format!("attribute.{name}");
+            if state.ui.catalogs().contains(lang, &key)
+                || state.ui.catalogs().contains(Lang::En, &key)
+            {
+                state.ui.message(lang, &key)
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    let back_url = request.and_then(|request| {
+        let description = format!(
+            "Invalid user attributes: {}",
+            crate::federation::linking::missing_description(attributes)
+        );
+        error_redirect(
+            &request.redirect_uri,
+            &state.node.issuer(&request.pool_id),
+            request.state.as_deref(),
+            &OAuthError::new(ErrorCode::InvalidRequest, description),
+            request.response_type == ResponseType::Token,
+        )
+    });
+    let page = ErrorPage {
+        chrome: Chrome::plain(),
+        title: state.ui.message(lang, "error.title"),
+        message: state.ui.tr(
+            lang,
+            "error.federation_attribute_missing",
+            &[("provider", provider), ("attributes", &names.join(", "))],
+        ),
+        back_url,
+    };
+    html(state, StatusCode::BAD_REQUEST, lang, &page)
+}
+
 /// What the browser sees when a federated sign-in fails. An error the IdP itself reported
 /// goes back to the client (the flow was this browser's, so the redirect URI and state
 /// are the client's own); anything else is a page, the detail only in the log.
@@ -458,6 +508,10 @@ fn failure_response(
         FederationError::UserDisabled => {
             error_page(state, StatusCode::FORBIDDEN, lang, "error.user_disabled")
         }
+        FederationError::MissingAttributes {
+            provider,
+            attributes,
+        } => missing_attributes_page(state, lang, request, provider, attributes),
         _ => error_page(
             state,
             StatusCode::BAD_GATEWAY,

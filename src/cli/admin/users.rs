@@ -20,7 +20,7 @@ use crate::server::Node;
 use crate::store::{StoreError, UserRef};
 
 /// Cognito allows at most five federated identities per user.
-pub const MAX_LINKS: usize = 5;
+pub const MAX_LINKS: usize = crate::core::model::MAX_LINKED_IDENTITIES;
 
 /// Upstream provider types, as Cognito names them in `identities`.
 pub const PROVIDER_TYPES: &[&str] = &[

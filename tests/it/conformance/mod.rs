@@ -71,6 +71,7 @@ conformance!(
     concurrent_creates_one_winner,
     pagination_and_count,
     import_skips_collisions,
+    users_by_verified_email,
     groups_and_memberships,
     keys_converge,
     keys_rotate_and_prune,

@@ -472,3 +472,94 @@ pub async fn import_skips_collisions(store: Arc<dyn Store>) {
     let empty = store.import_users(&[]).await.unwrap();
     assert_eq!((empty.inserted, empty.skipped.len()), (0, 0));
 }
+
+/// Users by verified email (automatic account linking): found whether or not email is a
+/// sign-in alias, only while verified, several per address, in sub order, within the limit
+/// and the pool; the key follows updates, deletes and imports.
+pub async fn users_by_verified_email(store: Arc<dyn Store>) {
+    // Without the email alias several users may hold one address.
+    let mut open = pool("us-east-1_NoAlias", false);
+    open.alias_attributes.clear();
+    store.put_pool(&open).await.unwrap();
+    let other = with_pool(&store, "us-east-1_Other", false).await;
+    let holder = |p: &cognate::core::model::UserPool, name: &str, email: &str, verified: bool| {
+        let flag = if verified { "true" } else { "false" };
+        user(p, name, &[("email", email), ("email_verified", flag)])
+    };
+    let key = "ana@example.com";
+    let by = |pool_id: &'static str, limit: u32| {
+        let store = store.clone();
+        async move {
+            store
+                .users_by_verified_email(pool_id, key, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.username)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(by("us-east-1_NoAlias", 10).await.is_empty());
+
+    let a = store
+        .create_user(&holder(&open, "a", "Ana@Example.COM", true))
+        .await
+        .unwrap();
+    let b = store
+        .create_user(&holder(&open, "b", "ana@example.com", true))
+        .await
+        .unwrap();
+    let c = store
+        .create_user(&holder(&open, "c", "ana@example.com", false))
+        .await
+        .unwrap();
+    store
+        .create_user(&holder(&open, "d", "dora@example.com", true))
+        .await
+        .unwrap();
+    store
+        .create_user(&holder(&other, "elsewhere", "ana@example.com", true))
+        .await
+        .unwrap();
+    let mut expected = [(a.sub.clone(), "a"), (b.sub.clone(), "b")];
+    expected.sort();
+    let in_order: Vec<String> = expected.iter().map(|(_, n)| n.to_string()).collect();
+    assert_eq!(by("us-east-1_NoAlias", 10).await, in_order, "sub order");
+    assert_eq!(by("us-east-1_NoAlias", 1).await, in_order[..1]);
+    assert!(by("us-east-1_NoAlias", 0).await.is_empty());
+    assert_eq!(by("us-east-1_Other", 10).await, ["elsewhere"]);
+    // The key is the core's: the store matches it exactly.
+    assert!(store
+        .users_by_verified_email("us-east-1_NoAlias", "Ana@Example.COM", 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Verifying c's copy adds it; changing a's address, or un-verifying it, removes a.
+    let mut c2 = c.clone();
+    c2.attributes.insert("email_verified".into(), "true".into());
+    c2.lookup = lookup_for(&open, &c2);
+    store.update_user(&c2).await.unwrap();
+    assert_eq!(by("us-east-1_NoAlias", 10).await.len(), 3);
+    let mut a2 = a.clone();
+    a2.attributes
+        .insert("email".into(), "ana@elsewhere.example".into());
+    a2.lookup = lookup_for(&open, &a2);
+    store.update_user(&a2).await.unwrap();
+    let names = by("us-east-1_NoAlias", 10).await;
+    assert!(!names.contains(&"a".to_string()), "{names:?}");
+    assert!(store.delete_user(&open.id, &b.sub).await.unwrap());
+    assert_eq!(by("us-east-1_NoAlias", 10).await, ["c"]);
+
+    // Imported users are found too, and so are users whose email is a sign-in alias.
+    let imported = holder(&open, "imported", "ana@example.com", true);
+    assert_eq!(store.import_users(&[imported]).await.unwrap().inserted, 1);
+    assert_eq!(by("us-east-1_NoAlias", 10).await.len(), 2);
+    let aliased = with_pool(&store, "us-east-1_Aliased", false).await;
+    let alias_user = store
+        .create_user(&holder(&aliased, "al", "ana@example.com", true))
+        .await
+        .unwrap();
+    assert_eq!(alias_user.lookup.email.as_deref(), Some(key));
+    assert_eq!(by("us-east-1_Aliased", 10).await, ["al"]);
+}

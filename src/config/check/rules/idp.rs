@@ -86,6 +86,39 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
             check_resolved(c, &iat, pool, idp, &resolved);
         }
     }
+    if pool.link_federated_users_by_email {
+        check_linking(c, at, pool);
+    }
+}
+
+/// Automatic account linking trusts only verified addresses, so it needs a provider whose
+/// emails can count as verified: one that maps `email` and either sends `email_verified`
+/// or is declared `emails_verified`. Without one the option would silently never link.
+fn check_linking(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    let vouches = |p: &IdentityProvider| {
+        let mapped = |attribute: &str| {
+            p.attribute_mapping
+                .get(attribute)
+                .is_some_and(|claim| !claim.is_empty())
+        };
+        mapped("email") && (p.emails_verified || mapped("email_verified"))
+    };
+    let any = pool
+        .identity_providers
+        .iter()
+        .filter_map(|idp| idp.to_record(None, None, 0, None))
+        .any(|p| vouches(&p));
+    if !any {
+        c.error(
+            format!("{at}.link_federated_users_by_email"),
+            "no identity provider of this pool can vouch for an email address (none maps \
+             `email` with an `email_verified` claim or `emails_verified = true`), so no \
+             account would ever be linked",
+            "declare a provider that sends email_verified (the google, apple and oidc presets \
+             map it), set emails_verified = true on a provider you trust to verify addresses, \
+             or remove link_federated_users_by_email",
+        );
+    }
 }
 
 fn check_name(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {

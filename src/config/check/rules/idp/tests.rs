@@ -475,3 +475,57 @@ fn the_environment_supplies_secrets_and_apple_keys() {
     assert!(!d[0].to_string().contains("AAAA"), "{}", d[0]);
     assert!(d[1].message.contains("\"Okta\""), "{}", d[1]);
 }
+
+#[test]
+fn linking_by_email_needs_a_provider_that_vouches_for_addresses() {
+    let pool = |providers: &str| {
+        format!(
+            "[[pools]]\nname = \"p\"\nlink_federated_users_by_email = true\n{providers}\n\
+             [[pools.clients]]\nname = \"web\"\ncallback_urls = [\"https://app.example.com/cb\"]\n\
+             allowed_oauth_flows = [\"code\"]\nallowed_oauth_scopes = [\"openid\"]\n"
+        )
+    };
+    let facebook = |extra: &str| {
+        format!(
+            "[[pools.identity_providers]]\nname = \"Facebook\"\npreset = \"facebook\"\n\
+             client_id = \"1\"\nclient_secret_env = \"FB\"\n{extra}\n"
+        )
+    };
+    let google = |extra: &str| {
+        format!(
+            "[[pools.identity_providers]]\nname = \"Google\"\npreset = \"google\"\n\
+             client_id = \"g\"\nclient_secret_env = \"G\"\n{extra}\n"
+        )
+    };
+    // Facebook sends no email_verified and is not declared to verify addresses; Google's
+    // `email_verified` unmapped; no provider at all: nothing could ever be linked.
+    for providers in [
+        facebook(""),
+        google("attribute_mapping = { email_verified = \"\" }"),
+        String::new(),
+    ] {
+        let text = pool(&providers);
+        let d = diagnostics(&text);
+        assert_eq!(d.len(), 1, "{providers}: {d:#?}");
+        assert_eq!(d[0].path, "pools[0].link_federated_users_by_email");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("link_federated_users_by_email"))
+            .unwrap()
+            + 1;
+        assert_eq!(d[0].line, Some(line), "{}", d[0]);
+        assert!(d[0].fix.contains("emails_verified = true"), "{}", d[0]);
+    }
+    // The corrected files pass: a provider declared to verify addresses, or one that
+    // sends `email_verified`.
+    for providers in [
+        facebook("emails_verified = true"),
+        facebook("") + &google(""),
+    ] {
+        let d = diagnostics(&pool(&providers));
+        assert!(d.is_empty(), "{providers}: {d:#?}");
+    }
+    // Off (the default), nothing is asked of the providers.
+    let d = diagnostics(&pool(&facebook("")).replace("link_federated_users_by_email = true\n", ""));
+    assert!(d.is_empty(), "{d:#?}");
+}

@@ -1,0 +1,351 @@
+//! Who a federated sign-in becomes, beyond "the user this identity is linked to": linking
+//! an identity that has no link yet to an existing user by its verified email, the
+//! attributes a sign-in may change on a user, and what a brand-new federated user must
+//! bring.
+//!
+//! An upstream identity (provider, upstream user id) is linked to at most one user; the
+//! store's unique index on federated links keeps it so across nodes and concurrent
+//! sign-ins. Links are made by the first sign-in (a new `<Provider>_<id>` user), by an
+//! administrator (`cognate users link`, Cognito's AdminLinkProviderForUser), or, when the
+//! pool sets `link_federated_users_by_email`, by [`by_email`].
+//!
+//! Linking by email hands an existing account to whoever the IdP vouches for, so it is
+//! strict, and anything short of a clear match signs in as before (a new user):
+//! - the upstream email is verified: the provider's own `email_verified` claim (Apple's
+//!   `"true"` string included, as the mapping normalizes it), or the operator's
+//!   `emails_verified = true` for a provider that sends no claim;
+//! - exactly one user of the pool has that email verified (compared as the directory
+//!   normalizes addresses). Only verified copies count: an address someone registered
+//!   without proving it must not capture its owner's later sign-in (account
+//!   pre-hijacking, Sudhodanan and Paverd, USENIX Security 2022), nor block it;
+//! - that user is not linked to another identity at the same provider and has room for a
+//!   link (Cognito allows five).
+//!
+//! A disabled match refuses the sign-in (the "account disabled" page) instead of creating
+//! a fresh account beside the disabled one, which would undo the administrator's decision.
+
+use std::collections::BTreeMap;
+
+use super::flow::FederationError;
+use super::mapping::Mapped;
+use crate::core::directory::{lookup_for, normalize_email, Directory};
+use crate::core::model::{
+    FederatedIdentity, IdentityProvider, ProviderType, User, UserPool, MAX_LINKED_IDENTITIES,
+};
+use crate::core::storage::{StoreError, UserRef};
+use crate::core::UnixTime;
+
+/// How often a link is retried when another writer changed the user meanwhile.
+const ATTEMPTS: usize = 10;
+
+/// The `identities` entry of an upstream identity (Cognito leaves `issuer` null for the
+/// social providers).
+pub fn identity(
+    provider: &IdentityProvider,
+    subject: &str,
+    attributes: &BTreeMap<String, String>,
+    now: UnixTime,
+) -> FederatedIdentity {
+    FederatedIdentity {
+        provider_name: provider.name.clone(),
+        provider_type: provider.provider_type.as_str().to_string(),
+        user_id: subject.to_string(),
+        issuer: match provider.provider_type {
+            ProviderType::Oidc => provider.issuer.clone(),
+            _ => None,
+        },
+        attributes: attributes.clone(),
+        linked_at: now,
+    }
+}
+
+/// Applies a sign-in's mapped attributes to the user it signs in as (Cognito refreshes
+/// them at every sign-in, never failing with "attribute cannot be updated") and records
+/// them on the identity. A user the identity did not create itself (linked by an
+/// administrator or by email) keeps a verified email: the IdP may not move the address the
+/// account signs in and receives its codes with, nor mark it unverified.
+pub fn refresh(
+    user: &mut User,
+    provider: &IdentityProvider,
+    subject: &str,
+    attributes: &BTreeMap<String, String>,
+    now: UnixTime,
+) {
+    let own_user = user.username == format!("{}_{subject}", provider.name);
+    let keep_email = !own_user && user.attribute("email_verified") == Some("true");
+    for (name, value) in attributes {
+        if keep_email && (name == "email" || name == "email_verified") {
+            continue;
+        }
+        user.attributes.insert(name.clone(), value.clone());
+    }
+    if let Some(identity) = user
+        .identities
+        .iter_mut()
+        .find(|i| i.provider_name == provider.name && i.user_id == subject)
+    {
+        identity.attributes = attributes.clone();
+    }
+    user.updated_at = now;
+}
+
+/// Links an identity that has no link yet to the one user of the pool holding its
+/// verified email, when the pool asks for it (see the module documentation for every
+/// condition). `Ok(None)`: no clear match, sign in as a new user. A disabled match is
+/// [`FederationError::UserDisabled`]. Another user taking the identity meanwhile (a
+/// concurrent first sign-in) is the store's `Conflict::FederatedIdentity`, upon which the
+/// caller looks the identity up again.
+pub async fn by_email(
+    directory: &Directory,
+    pool: &UserPool,
+    provider: &IdentityProvider,
+    mapped: &Mapped,
+    attributes: &BTreeMap<String, String>,
+    now: UnixTime,
+) -> Result<Option<User>, FederationError> {
+    if !pool.link_federated_users_by_email || mapped.email_verified != Some(true) {
+        return Ok(None);
+    }
+    // The email as the pool accepted it (a value the pool refused was dropped).
+    let Some(email) = attributes.get("email") else {
+        return Ok(None);
+    };
+    let key = normalize_email(email);
+    let store = directory.store();
+    let found = store.users_by_verified_email(&pool.id, &key, 2).await?;
+    let [candidate] = found.as_slice() else {
+        if found.len() > 1 {
+            tracing::info!(pool = %pool.id, provider = %provider.name,
+                "not linking by email: several users of the pool have the address verified");
+        }
+        return Ok(None);
+    };
+    let by_sub = UserRef::Sub(candidate.sub.clone());
+    for _ in 0..ATTEMPTS {
+        // Decided on the current record: the user may have changed since the search.
+        let Some(mut user) = store.get_user(&pool.id, &by_sub).await? else {
+            return Ok(None);
+        };
+        if user
+            .identities
+            .iter()
+            .any(|i| i.provider_name == provider.name && i.user_id == mapped.subject)
+        {
+            // A concurrent first sign-in of this identity linked it already.
+            return Ok(Some(user));
+        }
+        if let Some(reason) = not_linkable(&user, &key, provider) {
+            tracing::info!(pool = %pool.id, provider = %provider.name, sub = %user.sub,
+                reason, "not linking by email");
+            return Ok(None);
+        }
+        if !user.enabled {
+            tracing::info!(pool = %pool.id, provider = %provider.name, sub = %user.sub,
+                "refusing a federated sign-in: its verified email belongs to a disabled user");
+            return Err(FederationError::UserDisabled);
+        }
+        user.identities
+            .push(identity(provider, &mapped.subject, attributes, now));
+        refresh(&mut user, provider, &mapped.subject, attributes, now);
+        user.lookup = lookup_for(pool, &user);
+        match store.update_user(&user).await {
+            Ok(stored) => {
+                // Who and through which provider; never the address (nor the username,
+                // which may be one).
+                tracing::info!(pool = %pool.id, provider = %provider.name, sub = %stored.sub,
+                    "linked a federated identity to the existing user with its verified email");
+                return Ok(Some(stored));
+            }
+            Err(StoreError::VersionMismatch) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::VersionMismatch.into())
+}
+
+/// Why this user cannot take the identity, if it cannot.
+fn not_linkable(user: &User, key: &str, provider: &IdentityProvider) -> Option<&'static str> {
+    if user.attribute("email").map(normalize_email).as_deref() != Some(key) {
+        return Some("the user's email changed");
+    }
+    if user.attribute("email_verified") != Some("true") {
+        return Some("the user's own email is not verified");
+    }
+    if user
+        .identities
+        .iter()
+        .any(|i| i.provider_name == provider.name)
+    {
+        return Some("the user is linked to another identity at this provider");
+    }
+    if user.identities.len() >= MAX_LINKED_IDENTITIES {
+        return Some("the user has as many links as allowed");
+    }
+    None
+}
+
+/// The pool's required attributes a new federated user's mapped attributes lack. Cognito
+/// refuses to create such a user ("Invalid user attributes: email: Attribute is
+/// required."); a user already linked is never asked again.
+pub fn require_attributes(
+    pool: &UserPool,
+    provider: &IdentityProvider,
+    attributes: &BTreeMap<String, String>,
+) -> Result<(), FederationError> {
+    let missing: Vec<String> = pool
+        .required_attributes
+        .iter()
+        .filter(|name| attributes.get(*name).is_none_or(|v| v.is_empty()))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(FederationError::MissingAttributes {
+        provider: provider.display_name.clone(),
+        attributes: missing,
+    })
+}
+
+/// Cognito's description of missing required attributes, as its error redirect carries
+/// it: `email: Attribute is required.` for each.
+pub fn missing_description(attributes: &[String]) -> String {
+    attributes
+        .iter()
+        .map(|name| format!("{name}: Attribute is required."))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn provider() -> IdentityProvider {
+        serde_json::from_value(json!({
+            "name": "Google",
+            "provider_type": "Google",
+            "preset": "google",
+            "display_name": "Google",
+            "protocol": "oidc",
+            "client_id": "c",
+            "subject_claim": "sub",
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap()
+    }
+
+    fn user(username: &str, attributes: &[(&str, &str)]) -> User {
+        let attributes: BTreeMap<&str, &str> = attributes.iter().copied().collect();
+        serde_json::from_value(json!({
+            "pool_id": "us-east-1_Pool1",
+            "sub": "s",
+            "username": username,
+            "attributes": attributes,
+            "status": "CONFIRMED",
+            "enabled": true,
+            "lookup": { "username": username },
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap()
+    }
+
+    fn mapped(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_linked_user_keeps_its_verified_email() {
+        let upstream = mapped(&[
+            ("email", "other@example.com"),
+            ("email_verified", "false"),
+            ("name", "Ana B"),
+        ]);
+        let mut ana = user(
+            "ana",
+            &[("email", "ana@example.com"), ("email_verified", "true")],
+        );
+        ana.identities
+            .push(identity(&provider(), "g-1", &BTreeMap::new(), 5));
+        refresh(&mut ana, &provider(), "g-1", &upstream, 9);
+        assert_eq!(ana.attribute("email"), Some("ana@example.com"));
+        assert_eq!(ana.attribute("email_verified"), Some("true"));
+        assert_eq!(
+            ana.attribute("name"),
+            Some("Ana B"),
+            "other attributes refresh"
+        );
+        assert_eq!(ana.identities[0].attributes, upstream, "as received");
+        assert_eq!(ana.updated_at, 9);
+
+        // An unverified address is the IdP's to replace, and the identity's own user
+        // follows its IdP.
+        let mut unverified = user("bo", &[("email", "bo@example.com")]);
+        refresh(&mut unverified, &provider(), "g-2", &upstream, 9);
+        assert_eq!(unverified.attribute("email"), Some("other@example.com"));
+        let mut own = user(
+            "Google_g-3",
+            &[("email", "g3@example.com"), ("email_verified", "true")],
+        );
+        refresh(&mut own, &provider(), "g-3", &upstream, 9);
+        assert_eq!(own.attribute("email"), Some("other@example.com"));
+        assert_eq!(own.attribute("email_verified"), Some("false"));
+    }
+
+    #[test]
+    fn only_a_verified_unlinked_holder_of_the_address_may_take_the_identity() {
+        let key = "ana@example.com";
+        let ok = user(
+            "ana",
+            &[("email", "Ana@Example.com"), ("email_verified", "true")],
+        );
+        assert_eq!(not_linkable(&ok, key, &provider()), None);
+        let unverified = user("ana", &[("email", "ana@example.com")]);
+        assert!(not_linkable(&unverified, key, &provider()).is_some());
+        let moved = user(
+            "ana",
+            &[
+                ("email", "ana@elsewhere.example"),
+                ("email_verified", "true"),
+            ],
+        );
+        assert!(not_linkable(&moved, key, &provider()).is_some());
+        let mut taken = ok.clone();
+        taken
+            .identities
+            .push(identity(&provider(), "g-9", &BTreeMap::new(), 0));
+        assert!(not_linkable(&taken, key, &provider()).is_some());
+    }
+
+    #[test]
+    fn required_attributes_are_named_as_cognito_does() {
+        let mut pool: UserPool = serde_json::from_value(json!({
+            "id": "us-east-1_Pool1",
+            "name": "p",
+            "required_attributes": ["email", "name"],
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap();
+        let err = require_attributes(&pool, &provider(), &mapped(&[("name", "Ana")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid user attributes: email: Attribute is required."
+        );
+        assert!(require_attributes(
+            &pool,
+            &provider(),
+            &mapped(&[("name", "Ana"), ("email", "a@example.com")])
+        )
+        .is_ok());
+        pool.required_attributes.clear();
+        assert!(require_attributes(&pool, &provider(), &BTreeMap::new()).is_ok());
+    }
+}
