@@ -26,14 +26,13 @@ use super::id_token;
 use super::linking;
 use super::mapping::{map_claims, Mapped, MappingError};
 use super::oauth2_profile;
+use super::protocol;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, DirectoryError, GroupSpec};
 use crate::core::model::{
-    IdentityProvider, Origin, Protocol, Quirk, ResponseMode, TokenEndpointAuthMethod, User,
-    UserLookup, UserPool, UserStatus,
+    IdentityProvider, Origin, Protocol, Quirk, ResponseMode, User, UserLookup, UserPool, UserStatus,
 };
 use crate::core::oauth::authorize::AuthorizeRequest;
-use crate::core::oauth::grants::pkce_challenge;
 use crate::core::oauth::token_hash;
 use crate::core::secrets::{
     constant_time_eq, idp_secret_context, random_token, MasterKey, SecretString,
@@ -145,6 +144,11 @@ pub enum FederationError {
     },
     #[error("the callback carries no code")]
     MissingCode,
+    #[error("the identity provider refused the code exchange: {error}")]
+    TokenRefused {
+        error: String,
+        description: Option<String>,
+    },
     #[error("talking to the identity provider: {0}")]
     Http(#[from] HttpError),
     #[error("the identity provider did not answer within {0} seconds")]
@@ -280,41 +284,18 @@ impl Federation {
         let state = random_token::<32>();
         let nonce = random_token::<32>();
         let pkce_verifier = provider.pkce.then(random_token::<48>);
-        let mut url =
-            url::Url::parse(&authorize).map_err(|_| FederationError::MissingEndpoint {
-                provider: provider.name.clone(),
-                what: "valid authorization endpoint",
-            })?;
-        {
-            let callback = self.callback_url()?;
-            let scope = provider.scopes.join(" ");
-            let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &provider.client_id)
-                .append_pair("redirect_uri", callback.as_str())
-                .append_pair("response_type", "code")
-                .append_pair("scope", &scope)
-                .append_pair("state", &state);
-            if provider.response_mode == ResponseMode::FormPost {
-                q.append_pair("response_mode", "form_post");
-            }
-            if provider.protocol == Protocol::Oidc {
-                // OIDC Core 3.1.2.1; a plain OAuth 2.0 provider issues no ID token to
-                // carry it back.
-                q.append_pair("nonce", &nonce);
-            }
-            if let Some(verifier) = &pkce_verifier {
-                q.append_pair("code_challenge", &pkce_challenge(verifier))
-                    .append_pair("code_challenge_method", "S256");
-            }
-            if let Some(hd) = &provider.hosted_domain {
-                // Only a hint for Google's account chooser; the signed `hd` claim is what
-                // `map_claims` enforces.
-                q.append_pair("hd", hd);
-            }
-            if let Some(hint) = request.login_hint.as_deref() {
-                q.append_pair("login_hint", hint);
-            }
-        }
+        let callback = self.callback_url()?;
+        let url = protocol::authorization_url(
+            provider,
+            protocol::AuthorizationParams {
+                authorize_url: &authorize,
+                callback: &callback,
+                state: &state,
+                nonce: &nonce,
+                pkce_verifier: pkce_verifier.as_deref(),
+                login_hint: request.login_hint.as_deref(),
+            },
+        )?;
         let flow = UpstreamFlow {
             request,
             provider: provider.name.clone(),
@@ -516,37 +497,36 @@ impl Federation {
                 None => None,
             }
         };
-        let response = self.exchange(provider, flow, code, secret.as_ref()).await?;
-        let access = response.get("access_token").and_then(Value::as_str);
+        let token_url = self.endpoint(provider, Endpoint::Token).await?;
+        let answer = protocol::exchange_code(
+            &self.http,
+            provider,
+            &token_url,
+            &self.callback_url()?,
+            code,
+            flow.pkce_verifier.as_deref(),
+            secret.as_ref(),
+        )
+        .await?;
+        let access = answer.access_token;
         if provider.protocol == Protocol::Oauth2 {
-            let access = access
-                .filter(|a| !a.is_empty())
-                .ok_or(FederationError::NoAccessToken)?;
-            return oauth2_profile::profile(&self.http, provider, access, secret.as_ref()).await;
+            if access.expose().is_empty() {
+                return Err(FederationError::NoAccessToken);
+            }
+            return oauth2_profile::profile(&self.http, provider, access.expose(), secret.as_ref())
+                .await;
         }
-        let id_token = response
-            .get("id_token")
-            .and_then(Value::as_str)
-            .ok_or(FederationError::NoIdToken)?;
+        let id_token = answer.id_token.ok_or(FederationError::NoIdToken)?;
         let jwks_url = self.endpoint(provider, Endpoint::Jwks).await?;
-        let mut claims = id_token::verify(&self.http, provider, &jwks_url, id_token, now).await?;
-        let nonce_ok = claims
-            .get("nonce")
-            .and_then(Value::as_str)
-            .is_some_and(|n| constant_time_eq(n.as_bytes(), flow.nonce.as_bytes()));
-        if !nonce_ok {
-            return Err(FederationError::BadNonce);
-        }
+        let mut claims =
+            id_token::verify(&self.http, provider, &jwks_url, &id_token, &flow.nonce, now).await?;
         if let Some(user) = user_json.filter(|_| provider.has_quirk(Quirk::AppleUserJson)) {
             // Only the name; the email stays the signed ID token's.
             apple::merge_user_json(&mut claims, user);
         }
         if provider.fetch_userinfo {
-            if let (Some(access), Ok(url)) =
-                (access, self.endpoint(provider, Endpoint::Userinfo).await)
-            {
-                let token = SecretString::new(access.to_string());
-                let info = self.http.get_json(&url, Some(&token)).await?;
+            if let Ok(url) = self.endpoint(provider, Endpoint::Userinfo).await {
+                let info = self.http.get_json(&url, Some(&access)).await?;
                 merge_userinfo(&mut claims, &info)?;
             }
         }
@@ -571,42 +551,6 @@ impl Federation {
                 .map_err(|_| FederationError::Secret)
         })?;
         Ok(minter.get(now)?)
-    }
-
-    /// The authorization code exchange at the token endpoint (RFC 6749 section 4.1.3),
-    /// authenticating as the provider's method says; the token response's JSON.
-    async fn exchange(
-        &self,
-        provider: &IdentityProvider,
-        flow: &UpstreamFlow,
-        code: &str,
-        secret: Option<&SecretString>,
-    ) -> Result<Value, FederationError> {
-        let token_url = self.endpoint(provider, Endpoint::Token).await?;
-        let callback = self.callback_url()?;
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", callback.as_str()),
-        ];
-        if let Some(verifier) = flow.pkce_verifier.as_deref() {
-            form.push(("code_verifier", verifier));
-        }
-        let basic = match (secret, provider.token_endpoint_auth_method) {
-            (Some(s), TokenEndpointAuthMethod::ClientSecretBasic) => {
-                Some((provider.client_id.as_str(), s))
-            }
-            (Some(s), TokenEndpointAuthMethod::ClientSecretPost) => {
-                form.push(("client_id", &provider.client_id));
-                form.push(("client_secret", s.expose()));
-                None
-            }
-            (None, _) => {
-                form.push(("client_id", &provider.client_id));
-                None
-            }
-        };
-        Ok(self.http.post_form(&token_url, &form, basic).await?)
     }
 
     /// Creates or updates the directory user of an upstream identity (Cognito's

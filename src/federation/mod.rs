@@ -30,3 +30,4 @@ pub mod linking;
 pub mod mapping;
 pub mod oauth2_profile;
 pub mod presets;
+pub mod protocol;
