@@ -448,7 +448,8 @@ fn missing_attributes_page(
 
 /// What the browser sees when a federated sign-in fails. An error the IdP itself reported
 /// goes back to the client (the flow was this browser's, so the redirect URI and state
-/// are the client's own); anything else is a page, the detail only in the log.
+/// are the client's own); anything else is a page, the detail only in the log, whose
+/// button brings the client its OAuth error when the flow was this browser's.
 fn failure_response(
     state: &AppState,
     lang: Lang,
@@ -505,18 +506,52 @@ fn failure_response(
             lang,
             "error.federation_expired",
         ),
-        FederationError::UserDisabled => {
-            error_page(state, StatusCode::FORBIDDEN, lang, "error.user_disabled")
-        }
+        FederationError::UserDisabled => page_back_to_client(
+            state,
+            (StatusCode::FORBIDDEN, lang, "error.user_disabled"),
+            request,
+            OAuthError::new(ErrorCode::AccessDenied, "User is disabled."),
+        ),
         FederationError::MissingAttributes {
             provider,
             attributes,
         } => missing_attributes_page(state, lang, request, provider, attributes),
-        _ => error_page(
+        _ => page_back_to_client(
             state,
-            StatusCode::BAD_GATEWAY,
-            lang,
-            "error.federation_failed",
+            (StatusCode::BAD_GATEWAY, lang, "error.federation_failed"),
+            request,
+            OAuthError::new(
+                ErrorCode::ServerError,
+                "Signing in with the identity provider failed.",
+            ),
         ),
     }
+}
+
+/// An error page for a failure of this browser's own flow: the user reads what happened,
+/// and its button takes the client's OAuth error (RFC 6749 section 4.1.2.1) to the
+/// client's redirect URI, so the app learns the sign-in ended. Without the flow's request
+/// (an unknown, spent or foreign attempt) there is no client to tell.
+fn page_back_to_client(
+    state: &AppState,
+    (status, lang, message_key): (StatusCode, Lang, &str),
+    request: Option<&AuthorizeRequest>,
+    error: OAuthError,
+) -> Response {
+    let back_url = request.and_then(|request| {
+        error_redirect(
+            &request.redirect_uri,
+            &state.node.issuer(&request.pool_id),
+            request.state.as_deref(),
+            &error,
+            request.response_type == ResponseType::Token,
+        )
+    });
+    let page = ErrorPage {
+        chrome: Chrome::plain(),
+        title: state.ui.message(lang, "error.title"),
+        message: state.ui.message(lang, message_key),
+        back_url,
+    };
+    html(state, status, lang, &page)
 }

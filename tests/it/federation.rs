@@ -212,6 +212,30 @@ pub(super) fn assert_failed_page(outcome: Result<String, (u16, String)>, what: &
     }
 }
 
+/// The error page of a failed attempt that was this browser's offers the way back to the
+/// client, carrying the OAuth error `code`, the client's state and Cognate's `iss`.
+pub(super) fn assert_back_to_client(page: &str, callback: &str, code: &str, what: &str) {
+    let href = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&"))
+        .find(|h| h.starts_with(callback))
+        .unwrap_or_else(|| panic!("{what}: no way back to the client: {page}"));
+    assert_eq!(
+        param(&href, "error").as_deref(),
+        Some(code),
+        "{what}: {href}"
+    );
+    assert_eq!(
+        param(&href, "state").as_deref(),
+        Some("client-state"),
+        "{what}"
+    );
+    assert!(param(&href, "iss").is_some(), "{what}: {href}");
+    assert!(param(&href, "code").is_none(), "{what}: {href}");
+}
+
 #[tokio::test]
 async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user() {
     let env = env().await;
@@ -283,7 +307,10 @@ async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user()
         .await
         .unwrap();
     match sign_in(&env, "Google").await {
-        Err((403, page)) => assert!(page.contains("disabled"), "{page}"),
+        Err((403, page)) => {
+            assert!(page.contains("disabled"), "{page}");
+            assert_back_to_client(&page, CALLBACK, "access_denied", "disabled");
+        }
         other => panic!("a disabled user signed in: {other:?}"),
     }
     directory
@@ -529,7 +556,11 @@ async fn bad_id_tokens_are_refused_and_create_no_user() {
         env.google.set_overrides(overrides);
         env.google.set_mode(mode);
         let started = Instant::now();
-        assert_failed_page(sign_in(&env, "Google").await, what);
+        let outcome = sign_in(&env, "Google").await;
+        if let Err((_, page)) = &outcome {
+            assert_back_to_client(page, CALLBACK, "server_error", what);
+        }
+        assert_failed_page(outcome, what);
         assert!(started.elapsed() < Duration::from_secs(5), "{what}");
         assert!(
             user(&env, &format!("Google_{evil}")).await.is_none(),
