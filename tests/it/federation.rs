@@ -708,3 +708,40 @@ async fn refresh_works_without_the_idp_and_stops_when_the_user_is_disabled() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn an_open_session_answers_identity_provider_unless_prompt_is_login() {
+    let env = env().await;
+    let browser = browser_client();
+    let back = via_idp(&browser, &env, "Google").await;
+    let first = callback(&browser, &back).await.expect("signed in");
+    let google_user = payload(redeem(&env, &first).await["id_token"].as_str().unwrap());
+
+    // The session answers: no trip to Okta, the Google user again.
+    let r = browser
+        .get(authorize_url(&env.server.base, Some("Okta")))
+        .send()
+        .await
+        .unwrap();
+    let again = location(&r);
+    assert!(again.starts_with(CALLBACK), "{again}");
+    let id = payload(redeem(&env, &again).await["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], google_user["sub"]);
+    assert_eq!(user_count(&env).await, 1);
+
+    // prompt=login goes to the provider anyway, and signs in its user.
+    let with_prompt = format!(
+        "{}&prompt=login",
+        authorize_url(&env.server.base, Some("Okta"))
+    );
+    let r = browser.get(&with_prompt).send().await.unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(&env.okta.issuer), "{upstream}");
+    let back = at_idp(&browser, &upstream).await;
+    let okta = callback(&browser, &back)
+        .await
+        .expect("signed in with Okta");
+    let id = payload(redeem(&env, &okta).await["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "Okta_o-bob");
+    assert_ne!(id["sub"], google_user["sub"]);
+}
