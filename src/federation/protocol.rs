@@ -10,9 +10,9 @@
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CodeTokenRequest, CsrfToken,
+    ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
 };
 use openidconnect::core::{CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreTokenResponse};
 use openidconnect::IssuerUrl;
@@ -122,54 +122,54 @@ pub async fn exchange_code(
     let verifier = pkce_verifier.map(|v| PkceCodeVerifier::new(v.to_string()));
     match provider.protocol {
         Protocol::Oidc => {
-            let mut client = oidc_client(provider)?
-                .set_token_uri(token_uri)
-                .set_redirect_uri(redirect)
-                .set_auth_type(auth_type);
+            let mut client = oidc_client(provider)?.set_token_uri(token_uri);
             if let Some(secret) = secret {
                 client = client.set_client_secret(secret);
             }
-            let mut request = client.exchange_code(code);
-            if let Some(verifier) = verifier {
-                request = request.set_pkce_verifier(verifier);
-            }
-            let answer: CoreTokenResponse = request
-                .request_async(http)
-                .await
-                .map_err(|e| token_error(token_url, e))?;
+            let request = client.set_redirect_uri(redirect).set_auth_type(auth_type);
+            let answer: CoreTokenResponse =
+                request_tokens(http, token_url, request.exchange_code(code), verifier).await?;
             Ok(TokenAnswer {
                 access_token: SecretString::new(answer.access_token().secret().clone()),
                 id_token: answer.extra_fields().id_token().cloned(),
             })
         }
         Protocol::Oauth2 => {
-            let mut client: BasicClient<
-                EndpointNotSet,
-                EndpointNotSet,
-                EndpointNotSet,
-                EndpointNotSet,
-                EndpointSet,
-            > = BasicClient::new(ClientId::new(provider.client_id.clone()))
-                .set_token_uri(token_uri)
-                .set_redirect_uri(redirect)
-                .set_auth_type(auth_type);
+            let mut client = BasicClient::new(ClientId::new(provider.client_id.clone()))
+                .set_token_uri(token_uri);
             if let Some(secret) = secret {
                 client = client.set_client_secret(secret);
             }
-            let mut request = client.exchange_code(code);
-            if let Some(verifier) = verifier {
-                request = request.set_pkce_verifier(verifier);
-            }
-            let answer = request
-                .request_async(http)
-                .await
-                .map_err(|e| token_error(token_url, e))?;
+            let request = client.set_redirect_uri(redirect).set_auth_type(auth_type);
+            let answer =
+                request_tokens(http, token_url, request.exchange_code(code), verifier).await?;
             Ok(TokenAnswer {
                 access_token: SecretString::new(answer.access_token().secret().clone()),
                 id_token: None,
             })
         }
     }
+}
+
+/// Sends a code exchange built by either crate, with the PKCE verifier when there is one.
+async fn request_tokens<TE, TR>(
+    http: &IdpHttp,
+    token_url: &str,
+    request: CodeTokenRequest<'_, TE, TR>,
+    verifier: Option<PkceCodeVerifier>,
+) -> Result<TR, FederationError>
+where
+    TE: ErrorResponse + 'static,
+    TR: TokenResponse,
+{
+    let request = match verifier {
+        Some(verifier) => request.set_pkce_verifier(verifier),
+        None => request,
+    };
+    request
+        .request_async(http)
+        .await
+        .map_err(|e| token_error(token_url, e))
 }
 
 /// An OpenID Connect client for `provider`, without keys: the code exchange needs none,
