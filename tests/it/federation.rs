@@ -6,11 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::support::fake_oidc::{ClientAuth, FakeOidc, TokenMode};
+use crate::support::fake_oidc::{Bendable, ClientAuth, FakeOidc, TokenMode};
+use crate::support::federated::{
+    self, assert_failed_page, at_idp, callback, fake_code, fake_google, google_idp, location,
+    login_page, oidc_idp, param, payload, through_idp, Client, Outcome, GOOGLE_SECRET_ENV,
+};
 use crate::support::server::{absolute, browser_client, TestServer};
 
 const POOL: &str = "us-east-1_FederTst1";
@@ -24,52 +26,33 @@ struct Env {
     okta: FakeOidc,
 }
 
+/// The pool's client, which also sends a nonce.
+fn rp() -> Client {
+    Client::new(CLIENT, CALLBACK, VERIFIER).with_nonce("client-nonce")
+}
+
 /// A pool with `Google` (the google preset, every endpoint pointed at a fake; the preset
 /// authenticates with client_secret_post) and `Okta` (the oidc preset: discovery,
 /// client_secret_basic, userinfo).
 async fn env() -> Env {
-    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
+    let google = fake_google().await;
     let okta = FakeOidc::start("okta-client", "okta s3cret:&", ClientAuth::Basic).await;
-    let g = &google.issuer;
+    let okta_idp = oidc_idp(
+        "Okta",
+        "okta-client",
+        "FED_OKTA_SECRET",
+        &okta.issuer,
+        "display_name = \"Okta\"",
+    );
     let pools = format!(
-        r#"
-[[pools]]
-id = "{POOL}"
-name = "Federation tests"
-
-[[pools.identity_providers]]
-name = "Google"
-preset = "google"
-client_id = "google-client"
-client_secret_env = "FED_GOOGLE_SECRET"
-issuer = "{g}"
-endpoints = {{ authorize = "{g}/authorize", token = "{g}/token", jwks = "{g}/jwks", userinfo = "{g}/userinfo" }}
-
-[[pools.identity_providers]]
-name = "Okta"
-preset = "oidc"
-display_name = "Okta"
-client_id = "okta-client"
-client_secret_env = "FED_OKTA_SECRET"
-issuer = "{o}"
-
-[[pools.clients]]
-id = "{CLIENT}"
-name = "web"
-callback_urls = ["{CALLBACK}"]
-allowed_oauth_flows = ["code"]
-allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "Google", "Okta"]
-"#,
-        o = okta.issuer
+        "[[pools]]\nid = \"{POOL}\"\nname = \"Federation tests\"\n{}{okta_idp}{}",
+        google_idp(&google.issuer),
+        rp().toml(&["Google", "Okta"]),
     );
     let server = TestServer::start_with(
         &pools,
         "idp_timeout_secs = 2",
-        &[
-            ("FED_GOOGLE_SECRET", "google-secret"),
-            ("FED_OKTA_SECRET", "okta s3cret:&"),
-        ],
+        &[GOOGLE_SECRET_ENV, ("FED_OKTA_SECRET", "okta s3cret:&")],
     )
     .await;
     google.set_user(
@@ -87,153 +70,28 @@ supported_identity_providers = ["COGNITO", "Google", "Okta"]
     }
 }
 
+/// Cognate's authorization request for the pool's client, naming `idp` if any.
 fn authorize_url(base: &str, idp: Option<&str>) -> String {
-    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", CLIENT)
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", "client-state")
-        .append_pair("nonce", "client-nonce")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    if let Some(idp) = idp {
-        url.query_pairs_mut().append_pair("identity_provider", idp);
-    }
-    url.into()
-}
-
-pub(super) fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .unwrap_or_else(|| panic!("no redirect: {}", r.status()))
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-pub(super) fn param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.to_string())
+    rp().authorize_url(base, idp.map(|idp| ("identity_provider", idp)).as_slice())
 }
 
 /// Authorize at Cognate with `identity_provider`, then at the fake IdP: the URL the IdP
 /// sends the browser back to (Cognate's `/oauth2/idpresponse?code=..&state=..`).
 async fn via_idp(browser: &reqwest::Client, env: &Env, idp: &str) -> String {
-    let r = browser
-        .get(authorize_url(&env.server.base, Some(idp)))
-        .send()
-        .await
-        .unwrap();
-    let upstream = location(&r);
-    at_idp(browser, &upstream).await
-}
-
-async fn at_idp(browser: &reqwest::Client, upstream: &str) -> String {
-    let r = browser.get(upstream).send().await.unwrap();
-    let back = location(&r);
-    assert!(back.contains("/oauth2/idpresponse?"), "{back}");
-    back
-}
-
-/// The callback's answer: `Ok(client redirect)` or `Err((status, page))`.
-pub(super) async fn callback(
-    browser: &reqwest::Client,
-    url: &str,
-) -> Result<String, (u16, String)> {
-    let r = browser.get(url).send().await.unwrap();
-    match r.headers().get("location") {
-        Some(l) => Ok(l.to_str().unwrap().to_string()),
-        None => Err((r.status().as_u16(), r.text().await.unwrap())),
-    }
+    through_idp(browser, &authorize_url(&env.server.base, Some(idp))).await
 }
 
 /// A whole sign-in through `idp` in a fresh browser; the client's redirect.
-async fn sign_in(env: &Env, idp: &str) -> Result<String, (u16, String)> {
-    let browser = browser_client();
-    let back = via_idp(&browser, env, idp).await;
-    callback(&browser, &back).await
+async fn sign_in(env: &Env, idp: &str) -> Outcome {
+    federated::sign_in(&authorize_url(&env.server.base, Some(idp))).await
 }
 
 async fn redeem(env: &Env, redirect: &str) -> Value {
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
-    let code = param(redirect, "code").expect("a code");
-    let r = browser_client()
-        .post(format!("{}/oauth2/token", env.server.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    rp().tokens(&env.server.base, redirect).await
 }
 
-pub(super) fn payload(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
-
-async fn user(env: &Env, username: &str) -> Option<cognate::core::model::User> {
-    let pool = env.server.pool(POOL).await;
-    env.server
-        .node
-        .directory
-        .find_user(&pool, username)
-        .await
-        .unwrap()
-}
-
-async fn user_count(env: &Env) -> u64 {
-    env.server.node.store.count_users(POOL).await.unwrap()
-}
-
-pub(super) fn assert_failed_page(outcome: Result<String, (u16, String)>, what: &str) {
-    match outcome {
-        Ok(redirect) => panic!("{what}: signed in anyway: {redirect}"),
-        Err((status, page)) => {
-            assert!(status >= 400, "{what}: {status}");
-            assert!(
-                page.contains("did not work") || page.contains("expired or was already used"),
-                "{what}: not a clear page: {page}"
-            );
-        }
-    }
-}
-
-/// The error page of a failed attempt that was this browser's offers the way back to the
-/// client, carrying the OAuth error `code`, the client's state and Cognate's `iss`.
-pub(super) fn assert_back_to_client(page: &str, callback: &str, code: &str, what: &str) {
-    let href = page
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&"))
-        .find(|h| h.starts_with(callback))
-        .unwrap_or_else(|| panic!("{what}: no way back to the client: {page}"));
-    assert_eq!(
-        param(&href, "error").as_deref(),
-        Some(code),
-        "{what}: {href}"
-    );
-    assert_eq!(
-        param(&href, "state").as_deref(),
-        Some("client-state"),
-        "{what}"
-    );
-    assert!(param(&href, "iss").is_some(), "{what}: {href}");
-    assert!(param(&href, "code").is_none(), "{what}: {href}");
+async fn id_token(env: &Env, redirect: &str) -> Value {
+    rp().id_token(&env.server.base, redirect).await
 }
 
 #[tokio::test]
@@ -263,7 +121,11 @@ async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user()
         .parse::<i64>()
         .is_ok());
 
-    let stored = user(&env, "Google_g-alice").await.expect("the user");
+    let stored = env
+        .server
+        .find_user(POOL, "Google_g-alice")
+        .await
+        .expect("the user");
     assert_eq!(stored.status.as_str(), "EXTERNAL_PROVIDER");
     assert!(stored.password_hash.is_none());
     let groups = env
@@ -282,17 +144,17 @@ async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user()
         json!({"email": "alice@example.com", "email_verified": true, "name": "Alice Liddell"}),
     );
     let redirect = sign_in(&env, "Google").await.expect("signed in again");
-    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    let id = id_token(&env, &redirect).await;
     assert_eq!(id["name"], "Alice Liddell");
-    assert_eq!(user_count(&env).await, 1);
-    let again = user(&env, "Google_g-alice").await.unwrap();
+    assert_eq!(env.server.user_count(POOL).await, 1);
+    let again = env.server.find_user(POOL, "Google_g-alice").await.unwrap();
     assert_eq!(again.sub, stored.sub);
     assert_eq!(again.attribute("name"), Some("Alice Liddell"));
 
     // The enterprise IdP (discovery, client_secret_basic with a secret that needs
     // encoding, userinfo) signs in too; its identity carries the issuer.
     let redirect = sign_in(&env, "Okta").await.expect("signed in with Okta");
-    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    let id = id_token(&env, &redirect).await;
     assert_eq!(id["cognito:username"], "Okta_o-bob");
     assert_eq!(id["email"], "bob@corp.example");
     assert_eq!(id["identities"][0]["providerType"], "OIDC");
@@ -309,7 +171,7 @@ async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user()
     match sign_in(&env, "Google").await {
         Err((403, page)) => {
             assert!(page.contains("disabled"), "{page}");
-            assert_back_to_client(&page, CALLBACK, "access_denied", "disabled");
+            rp().assert_back_to_client(&page, "access_denied", "disabled");
         }
         other => panic!("a disabled user signed in: {other:?}"),
     }
@@ -380,27 +242,19 @@ async fn an_expired_upstream_flow_is_refused() {
         "{:?}",
         in_time.error
     );
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 }
 
 #[tokio::test]
 async fn the_login_page_button_leads_through_the_idp() {
     let env = env().await;
     let browser = browser_client();
-    let r = browser
-        .get(authorize_url(&env.server.base, None))
-        .send()
-        .await
-        .unwrap();
-    let login = absolute(&env.server.base, &location(&r));
-    let page = browser
-        .get(&login)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (login, page) = login_page(
+        &browser,
+        &env.server.base,
+        &authorize_url(&env.server.base, None),
+    )
+    .await;
     // minijinja escapes `/` and `&` in attributes.
     let page = page.replace("&#x2f;", "/");
     let start = page
@@ -424,7 +278,7 @@ async fn the_login_page_button_leads_through_the_idp() {
     );
     let back = at_idp(&browser, &upstream).await;
     let redirect = callback(&browser, &back).await.expect("signed in");
-    let id = payload(redeem(&env, &redirect).await["id_token"].as_str().unwrap());
+    let id = id_token(&env, &redirect).await;
     assert_eq!(id["cognito:username"], "Google_g-alice");
     // The login flow was consumed with the sign-in.
     let again = browser.get(&login).send().await.unwrap();
@@ -447,13 +301,13 @@ async fn forged_replayed_and_cross_browser_callbacks_are_refused() {
     assert_failed_page(callback(&browser, &wrong).await, "wrong state");
     // Another browser cannot use this browser's callback (login CSRF / code injection).
     assert_failed_page(callback(&browser_client(), &back).await, "other browser");
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // The corrected flow succeeds, once: replaying its callback fails.
     let back = via_idp(&browser, &env, "Google").await;
     callback(&browser, &back).await.expect("the real callback");
     assert_failed_page(callback(&browser, &back).await, "replayed callback");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -485,7 +339,7 @@ async fn a_flow_started_for_one_idp_cannot_be_answered_by_another() {
         "iss of another IdP",
     );
     assert_eq!(env.google.token_requests(), before);
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // Each IdP's own answer, with its own `iss`, works.
     env.google.set_send_iss(true);
@@ -500,8 +354,8 @@ async fn a_flow_started_for_one_idp_cannot_be_answered_by_another() {
     callback(&browser, &okta_back)
         .await
         .expect("Okta's own answer");
-    assert!(user(&env, "Okta_o-bob").await.is_some());
-    assert_eq!(user_count(&env).await, 2);
+    assert!(env.server.find_user(POOL, "Okta_o-bob").await.is_some());
+    assert_eq!(env.server.user_count(POOL).await, 2);
 }
 
 #[tokio::test]
@@ -558,15 +412,18 @@ async fn bad_id_tokens_are_refused_and_create_no_user() {
         let started = Instant::now();
         let outcome = sign_in(&env, "Google").await;
         if let Err((_, page)) = &outcome {
-            assert_back_to_client(page, CALLBACK, "server_error", what);
+            rp().assert_back_to_client(page, "server_error", what);
         }
         assert_failed_page(outcome, what);
         assert!(started.elapsed() < Duration::from_secs(5), "{what}");
         assert!(
-            user(&env, &format!("Google_{evil}")).await.is_none(),
+            env.server
+                .find_user(POOL, &format!("Google_{evil}"))
+                .await
+                .is_none(),
             "{what}"
         );
-        assert_eq!(user_count(&env).await, k as u64, "{what}");
+        assert_eq!(env.server.user_count(POOL).await, k as u64, "{what}");
 
         // The same attempt with an honest IdP succeeds.
         env.google.reset();
@@ -577,7 +434,10 @@ async fn bad_id_tokens_are_refused_and_create_no_user() {
             .await
             .unwrap_or_else(|e| panic!("{what}: corrected flow failed: {e:?}"));
         assert!(
-            user(&env, &format!("Google_{good}")).await.is_some(),
+            env.server
+                .find_user(POOL, &format!("Google_{good}"))
+                .await
+                .is_some(),
             "{what}"
         );
     }
@@ -591,11 +451,8 @@ async fn upstream_refusal_and_timeout() {
     let redirect = sign_in(&env, "Google")
         .await
         .expect("an OAuth error redirect");
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    assert_eq!(param(&redirect, "error").as_deref(), Some("access_denied"));
-    assert_eq!(param(&redirect, "state").as_deref(), Some("client-state"));
-    assert_eq!(param(&redirect, "code"), None);
-    assert_eq!(user_count(&env).await, 0);
+    rp().assert_error(&redirect, "access_denied");
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // A token endpoint that never answers costs at most the configured 2 s.
     env.google.reset();
@@ -604,12 +461,12 @@ async fn upstream_refusal_and_timeout() {
     assert_failed_page(sign_in(&env, "Google").await, "hanging IdP");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     env.google.reset();
     let redirect = sign_in(&env, "Google").await.expect("the corrected flow");
     assert!(param(&redirect, "code").is_some());
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -617,16 +474,16 @@ async fn the_fake_idp_refuses_a_wrong_verifier_and_a_wrong_secret() {
     let fake = FakeOidc::start("c", "right-secret", ClientAuth::Basic).await;
     let http = crate::support::http();
     let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let code_for = |fake: &FakeOidc| {
-        let mut url = url::Url::parse(&fake.url("/authorize")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("client_id", "c")
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", "https://rp.example/cb")
-            .append_pair("state", "s")
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
-        url.to_string()
+    let code = || async {
+        let params = [
+            ("client_id", "c"),
+            ("response_type", "code"),
+            ("redirect_uri", "https://rp.example/cb"),
+            ("state", "s"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        fake_code(&http, &fake.url("/authorize"), &params).await
     };
     let exchange = |code: String, secret: &'static str, verifier: &'static str| {
         let http = http.clone();
@@ -645,18 +502,14 @@ async fn the_fake_idp_refuses_a_wrong_verifier_and_a_wrong_secret() {
                 .unwrap()
         }
     };
-    let code = |http: reqwest::Client, url: String| async move {
-        let r = http.get(url).send().await.unwrap();
-        param(&location(&r), "code").unwrap()
-    };
-    let c = code(http.clone(), code_for(&fake)).await;
+    let c = code().await;
     assert_eq!(
         exchange(c, "right-secret", "wrong-verifier").await.status(),
         400
     );
-    let c = code(http.clone(), code_for(&fake)).await;
+    let c = code().await;
     assert_eq!(exchange(c, "wrong-secret", VERIFIER).await.status(), 401);
-    let c = code(http.clone(), code_for(&fake)).await;
+    let c = code().await;
     let ok = exchange(c.clone(), "right-secret", VERIFIER).await;
     assert_eq!(ok.status(), 200);
     // Codes are single use.
@@ -690,13 +543,7 @@ async fn refresh_works_without_the_idp_and_stops_when_the_user_is_disabled() {
     );
 
     let pool = server.pool(POOL).await;
-    let user = server
-        .node
-        .directory
-        .find_user(&pool, "Google_g-alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = server.find_user(POOL, "Google_g-alice").await.unwrap();
     server
         .node
         .directory
@@ -715,7 +562,7 @@ async fn an_open_session_answers_identity_provider_unless_prompt_is_login() {
     let browser = browser_client();
     let back = via_idp(&browser, &env, "Google").await;
     let first = callback(&browser, &back).await.expect("signed in");
-    let google_user = payload(redeem(&env, &first).await["id_token"].as_str().unwrap());
+    let google_user = id_token(&env, &first).await;
 
     // The session answers: no trip to Okta, the Google user again.
     let r = browser
@@ -725,9 +572,9 @@ async fn an_open_session_answers_identity_provider_unless_prompt_is_login() {
         .unwrap();
     let again = location(&r);
     assert!(again.starts_with(CALLBACK), "{again}");
-    let id = payload(redeem(&env, &again).await["id_token"].as_str().unwrap());
+    let id = id_token(&env, &again).await;
     assert_eq!(id["sub"], google_user["sub"]);
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 
     // prompt=login goes to the provider anyway, and signs in its user.
     let with_prompt = format!(
@@ -741,7 +588,7 @@ async fn an_open_session_answers_identity_provider_unless_prompt_is_login() {
     let okta = callback(&browser, &back)
         .await
         .expect("signed in with Okta");
-    let id = payload(redeem(&env, &okta).await["id_token"].as_str().unwrap());
+    let id = id_token(&env, &okta).await;
     assert_eq!(id["cognito:username"], "Okta_o-bob");
     assert_ne!(id["sub"], google_user["sub"]);
 }

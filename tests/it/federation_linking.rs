@@ -8,13 +8,14 @@
 
 use serde_json::{json, Value};
 
-use super::federation::{callback, location, param, payload};
-use crate::support::fake_oauth2::{FakeOAuth2, Vendor};
-use crate::support::fake_oidc::{ClientAuth, FakeOidc};
+use crate::support::fake_oauth2::FakeOAuth2;
+use crate::support::fake_oidc::FakeOidc;
+use crate::support::federated::{
+    self, callback, facebook_idp, fake_facebook, fake_google, google_idp, location, param,
+    through_idp, Client, Outcome, FACEBOOK_SECRET_ENV, GOOGLE_SECRET_ENV, STATE,
+};
 use crate::support::server::{browser_client, TestServer};
-use cognate::core::directory::{InitialState, NewUser};
 use cognate::core::model::User;
-use cognate::core::secrets::SecretString;
 
 /// `link_federated_users_by_email = true`; Facebook declared `emails_verified = true`.
 const LINKING: &str = "us-east-1_LinkTst01";
@@ -33,70 +34,38 @@ struct Env {
     facebook: FakeOAuth2,
 }
 
-fn client_of(pool: &str) -> String {
-    format!("linkweb{}", pool.to_lowercase().replace(['-', '_'], ""))
+/// The client of `pool`.
+fn rp(pool: &str) -> Client {
+    let id = format!("linkweb{}", pool.to_lowercase().replace(['-', '_'], ""));
+    Client::new(&id, CALLBACK, VERIFIER)
 }
 
 /// Three pools sharing one fake Google and one fake Facebook (each pool declares them).
 async fn env() -> Env {
-    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
-    let facebook = FakeOAuth2::start(Vendor::Facebook, "fb-app-id", "fb-app-secret").await;
-    let (g, f) = (&google.issuer, &facebook.base);
-    let idps = |facebook_extra: &str| {
+    let google = fake_google().await;
+    let facebook = fake_facebook().await;
+    let idps = |pool: &str, facebook_extra: &str| {
         format!(
-            r#"
-[[pools.identity_providers]]
-name = "Google"
-preset = "google"
-client_id = "google-client"
-client_secret_env = "FED_GOOGLE_SECRET"
-issuer = "{g}"
-endpoints = {{ authorize = "{g}/authorize", token = "{g}/token", jwks = "{g}/jwks", userinfo = "{g}/userinfo" }}
-
-[[pools.identity_providers]]
-name = "Facebook"
-preset = "facebook"
-client_id = "fb-app-id"
-client_secret_env = "FED_FB_SECRET"
-endpoints = {{ authorize = "{f}/v19.0/dialog/oauth", token = "{f}/v19.0/oauth/access_token", profile = "{f}/v19.0/me?fields=id,name,email,first_name,last_name,picture" }}
-{facebook_extra}
-"#
-        )
-    };
-    let client = |pool: &str| {
-        format!(
-            r#"
-[[pools.clients]]
-id = "{}"
-name = "web"
-callback_urls = ["{CALLBACK}"]
-allowed_oauth_flows = ["code"]
-allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "Google", "Facebook"]
-"#,
-            client_of(pool)
+            "{}{}{}",
+            google_idp(&google.issuer),
+            facebook_idp(&facebook.base, facebook_extra),
+            rp(pool).toml(&["Google", "Facebook"])
         )
     };
     let pools = format!(
         "[[pools]]\nid = \"{LINKING}\"\nname = \"Linking by email\"\n\
-         link_federated_users_by_email = true\n{}{}\n\
-         [[pools]]\nid = \"{PLAIN}\"\nname = \"No automatic linking\"\n{}{}\n\
+         link_federated_users_by_email = true\n{}\n\
+         [[pools]]\nid = \"{PLAIN}\"\nname = \"No automatic linking\"\n{}\n\
          [[pools]]\nid = \"{REQUIRED}\"\nname = \"Email required\"\n\
-         required_attributes = [\"email\"]\n{}{}",
-        idps("emails_verified = true"),
-        client(LINKING),
-        idps(""),
-        client(PLAIN),
-        idps(""),
-        client(REQUIRED),
+         required_attributes = [\"email\"]\n{}",
+        idps(LINKING, "emails_verified = true"),
+        idps(PLAIN, ""),
+        idps(REQUIRED, ""),
     );
     let server = TestServer::start_with(
         &pools,
         "idp_timeout_secs = 5",
-        &[
-            ("FED_GOOGLE_SECRET", "google-secret"),
-            ("FED_FB_SECRET", "fb-app-secret"),
-        ],
+        &[GOOGLE_SECRET_ENV, FACEBOOK_SECRET_ENV],
     )
     .await;
     Env {
@@ -107,100 +76,35 @@ supported_identity_providers = ["COGNITO", "Google", "Facebook"]
 }
 
 fn authorize_url(env: &Env, pool: &str, idp: &str) -> String {
-    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let mut url = url::Url::parse(&format!("{}/oauth2/authorize", env.server.base)).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &client_of(pool))
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", "client-state")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("identity_provider", idp);
-    url.into()
+    rp(pool).authorize_url(&env.server.base, &[("identity_provider", idp)])
 }
 
 /// Up to the IdP's answer: the `/oauth2/idpresponse` URL the browser is sent back to.
 async fn via_idp(browser: &reqwest::Client, env: &Env, pool: &str, idp: &str) -> String {
-    let r = browser
-        .get(authorize_url(env, pool, idp))
-        .send()
-        .await
-        .unwrap();
-    let upstream = location(&r);
-    let r = browser.get(&upstream).send().await.unwrap();
-    let back = location(&r);
-    assert!(back.contains("/oauth2/idpresponse?"), "{back}");
-    back
+    through_idp(browser, &authorize_url(env, pool, idp)).await
 }
 
 /// A whole sign-in in a fresh browser: the client's redirect, or the page shown.
-async fn sign_in(env: &Env, pool: &str, idp: &str) -> Result<String, (u16, String)> {
-    let browser = browser_client();
-    let back = via_idp(&browser, env, pool, idp).await;
-    callback(&browser, &back).await
+async fn sign_in(env: &Env, pool: &str, idp: &str) -> Outcome {
+    federated::sign_in(&authorize_url(env, pool, idp)).await
 }
 
 /// The ID token the client gets for a successful sign-in.
-async fn id_token(env: &Env, pool: &str, outcome: Result<String, (u16, String)>) -> Value {
+async fn id_token(env: &Env, pool: &str, outcome: Outcome) -> Value {
     let redirect = outcome.unwrap_or_else(|e| panic!("the sign-in failed: {e:?}"));
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    let code = param(&redirect, "code").unwrap_or_else(|| panic!("no code: {redirect}"));
-    let r = browser_client()
-        .post(format!("{}/oauth2/token", env.server.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", client_of(pool).as_str()),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    payload(tokens["id_token"].as_str().unwrap())
+    rp(pool).id_token(&env.server.base, &redirect).await
 }
 
 /// A local (password) user with this email, verified or not.
 async fn local(env: &Env, pool: &str, username: &str, email: &str, verified: bool) -> User {
-    let pool = env.server.pool(pool).await;
     let attributes = [
         ("email".to_string(), email.to_string()),
         ("email_verified".to_string(), verified.to_string()),
     ]
     .into();
     env.server
-        .node
-        .directory
-        .create_user(
-            &pool,
-            NewUser {
-                username: username.to_string(),
-                attributes,
-                password: Some(SecretString::new(PASSWORD)),
-                state: InitialState::Confirmed,
-            },
-            cognate::core::now(),
-        )
+        .create_user(pool, username, attributes, PASSWORD)
         .await
-        .unwrap()
-}
-
-async fn find(env: &Env, pool: &str, username: &str) -> Option<User> {
-    let pool = env.server.pool(pool).await;
-    env.server
-        .node
-        .directory
-        .find_user(&pool, username)
-        .await
-        .unwrap()
-}
-
-async fn count(env: &Env, pool: &str) -> u64 {
-    env.server.node.store.count_users(pool).await.unwrap()
 }
 
 fn assert_identities(id: &Value, provider: &str, user_id: &str) {
@@ -258,7 +162,11 @@ async fn a_link_made_with_the_cli_makes_the_idp_sign_in_the_local_user() {
     assert_eq!(id["cognito:username"], "Google_g-bob");
     assert_ne!(id["sub"], bob.sub.as_str());
     assert_identities(&id, "Google", "g-bob");
-    assert_eq!(find(&env, PLAIN, "bob").await.unwrap(), bob, "untouched");
+    assert_eq!(
+        env.server.find_user(PLAIN, "bob").await.unwrap(),
+        bob,
+        "untouched"
+    );
 
     // With the link an administrator made, Ana's Google identity signs in as Ana.
     cli_link(&env, PLAIN, "ana", "Google", "g-ana").await;
@@ -276,10 +184,14 @@ async fn a_link_made_with_the_cli_makes_the_idp_sign_in_the_local_user() {
         assert_eq!(id["email_verified"], true);
         assert_eq!(id["name"], "Ana from Google");
     }
-    assert!(find(&env, PLAIN, "Google_g-ana").await.is_none());
-    assert_eq!(count(&env, PLAIN).await, 3, "ana, bob and Google_g-bob");
+    assert!(env.server.find_user(PLAIN, "Google_g-ana").await.is_none());
+    assert_eq!(
+        env.server.user_count(PLAIN).await,
+        3,
+        "ana, bob and Google_g-bob"
+    );
     // Ana still signs in by email and password (her email alias is untouched).
-    let stored = find(&env, PLAIN, "ana").await.unwrap();
+    let stored = env.server.find_user(PLAIN, "ana").await.unwrap();
     assert_eq!(stored.attribute("email"), Some("ana@example.com"));
     assert_eq!(stored.status.as_str(), "CONFIRMED");
     assert!(stored.password_hash.is_some());
@@ -300,7 +212,11 @@ async fn a_verified_email_links_the_first_sign_in_to_the_local_user() {
     assert_eq!(id["cognito:username"], "Google_g-mallory");
     assert_ne!(id["sub"], ana.sub.as_str());
     assert_eq!(id["email_verified"], false);
-    assert_eq!(find(&env, LINKING, "ana").await.unwrap(), ana, "untouched");
+    assert_eq!(
+        env.server.find_user(LINKING, "ana").await.unwrap(),
+        ana,
+        "untouched"
+    );
 
     // Ana's own Google account, its address verified (spelt in another case): the first
     // sign-in is Ana, linked, and no Google_<id> user is made.
@@ -320,9 +236,17 @@ async fn a_verified_email_links_the_first_sign_in_to_the_local_user() {
         );
         assert_eq!(id["name"], "Ana G");
     }
-    assert!(find(&env, LINKING, "Google_g-ana").await.is_none());
-    assert_eq!(count(&env, LINKING).await, 2, "ana and Google_g-mallory");
-    let linked = find(&env, LINKING, "ana").await.unwrap();
+    assert!(env
+        .server
+        .find_user(LINKING, "Google_g-ana")
+        .await
+        .is_none());
+    assert_eq!(
+        env.server.user_count(LINKING).await,
+        2,
+        "ana and Google_g-mallory"
+    );
+    let linked = env.server.find_user(LINKING, "ana").await.unwrap();
     assert_eq!(linked.identities.len(), 1);
     assert_eq!(linked.identities[0].user_id, "g-ana");
     assert!(linked.password_hash.is_some(), "still a password user");
@@ -352,7 +276,10 @@ async fn linking_needs_exactly_one_verified_holder_and_the_option() {
     );
     let id = id_token(&env, LINKING, sign_in(&env, LINKING, "Google").await).await;
     assert_eq!(id["sub"], cy.sub.as_str(), "the one verified holder");
-    assert_eq!(find(&env, LINKING, "unproven").await.unwrap(), unproven);
+    assert_eq!(
+        env.server.find_user(LINKING, "unproven").await.unwrap(),
+        unproven
+    );
     let lone = local(&env, LINKING, "lone", "lone@example.com", false).await;
     env.google.set_user(
         "g-lone",
@@ -360,7 +287,7 @@ async fn linking_needs_exactly_one_verified_holder_and_the_option() {
     );
     let id = id_token(&env, LINKING, sign_in(&env, LINKING, "Google").await).await;
     assert_eq!(id["cognito:username"], "Google_g-lone");
-    assert_eq!(find(&env, LINKING, "lone").await.unwrap(), lone);
+    assert_eq!(env.server.find_user(LINKING, "lone").await.unwrap(), lone);
 
     // The option off (the default): the same verified match is a new user.
     let dee = local(&env, PLAIN, "dee", "dee@example.com", true).await;
@@ -370,7 +297,7 @@ async fn linking_needs_exactly_one_verified_holder_and_the_option() {
     );
     let id = id_token(&env, PLAIN, sign_in(&env, PLAIN, "Google").await).await;
     assert_eq!(id["cognito:username"], "Google_g-dee");
-    assert_eq!(find(&env, PLAIN, "dee").await.unwrap(), dee);
+    assert_eq!(env.server.find_user(PLAIN, "dee").await.unwrap(), dee);
     // ... and on, it links.
     let dee = local(&env, LINKING, "dee", "dee@example.com", true).await;
     let id = id_token(&env, LINKING, sign_in(&env, LINKING, "Google").await).await;
@@ -388,14 +315,17 @@ async fn a_provider_declared_to_verify_emails_links_without_a_claim() {
     let id = id_token(&env, PLAIN, sign_in(&env, PLAIN, "Facebook").await).await;
     assert_eq!(id["cognito:username"], format!("Facebook_{FB_ID}"));
     assert_eq!(id["email_verified"], false);
-    assert_eq!(find(&env, PLAIN, "erin").await.unwrap(), erin_plain);
+    assert_eq!(
+        env.server.find_user(PLAIN, "erin").await.unwrap(),
+        erin_plain
+    );
 
     let erin = local(&env, LINKING, "erin", "erin@example.com", true).await;
     let id = id_token(&env, LINKING, sign_in(&env, LINKING, "Facebook").await).await;
     assert_eq!(id["sub"], erin.sub.as_str());
     assert_identities(&id, "Facebook", FB_ID);
     assert_eq!(id["identities"][0]["issuer"], Value::Null);
-    assert_eq!(count(&env, LINKING).await, 1);
+    assert_eq!(env.server.user_count(LINKING).await, 1);
 }
 
 /// A disabled holder of the address refuses the sign-in: the "disabled" page, and no
@@ -419,8 +349,10 @@ async fn a_disabled_holder_refuses_the_sign_in() {
         Err((403, page)) => assert!(page.contains("disabled"), "{page}"),
         other => panic!("a disabled user's address signed in: {other:?}"),
     }
-    assert_eq!(count(&env, LINKING).await, 1);
-    assert!(find(&env, LINKING, "fay")
+    assert_eq!(env.server.user_count(LINKING).await, 1);
+    assert!(env
+        .server
+        .find_user(LINKING, "fay")
         .await
         .unwrap()
         .identities
@@ -461,8 +393,8 @@ async fn concurrent_first_sign_ins_link_once() {
             let id = id_token(&env, LINKING, outcome).await;
             assert_eq!(id["sub"], gus.sub.as_str(), "round {round}");
         }
-        assert_eq!(count(&env, LINKING).await, 1, "round {round}");
-        let stored = find(&env, LINKING, "gus").await.unwrap();
+        assert_eq!(env.server.user_count(LINKING).await, 1, "round {round}");
+        let stored = env.server.find_user(LINKING, "gus").await.unwrap();
         assert_eq!(stored.identities.len(), 1, "round {round}");
     }
 }
@@ -482,7 +414,7 @@ async fn a_new_federated_user_needs_the_required_attributes() {
     assert_eq!(status, 400);
     assert!(page.contains("Facebook"), "{page}");
     assert!(page.contains("Email"), "{page}");
-    assert_eq!(count(&env, REQUIRED).await, 0);
+    assert_eq!(env.server.user_count(REQUIRED).await, 0);
     let back = back_link(&page);
     assert!(back.starts_with(CALLBACK), "{back}");
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
@@ -490,7 +422,7 @@ async fn a_new_federated_user_needs_the_required_attributes() {
         param(&back, "error_description").as_deref(),
         Some("Invalid user attributes: email: Attribute is required.")
     );
-    assert_eq!(param(&back, "state").as_deref(), Some("client-state"));
+    assert_eq!(param(&back, "state").as_deref(), Some(STATE));
     assert!(param(&back, "iss").is_some());
     assert_eq!(param(&back, "code"), None);
 
@@ -509,7 +441,7 @@ async fn a_new_federated_user_needs_the_required_attributes() {
         .expect_err("refused");
     assert_eq!(status, 400);
     assert!(page.contains("Adresse e-mail"), "{page}");
-    assert_eq!(count(&env, REQUIRED).await, 0);
+    assert_eq!(env.server.user_count(REQUIRED).await, 0);
 
     // The user shares the email: signed in.
     env.facebook
@@ -521,7 +453,7 @@ async fn a_new_federated_user_needs_the_required_attributes() {
     env.facebook.set_profile(no_email);
     let id = id_token(&env, REQUIRED, sign_in(&env, REQUIRED, "Facebook").await).await;
     assert_eq!(id["cognito:username"], format!("Facebook_{FB_ID}"));
-    assert_eq!(count(&env, REQUIRED).await, 1);
+    assert_eq!(env.server.user_count(REQUIRED).await, 1);
 }
 
 /// The error page's "Go back" link, unescaped.

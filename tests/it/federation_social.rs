@@ -6,9 +6,12 @@
 
 use serde_json::{json, Value};
 
-use super::federation::{assert_failed_page, callback, location, param, payload};
 use crate::support::fake_oauth2::{expected_proof, FakeOAuth2, ProfileMode, Vendor};
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
+use crate::support::federated::{
+    self, assert_failed_page, at_idp, callback, facebook_idp, fake_code, fake_facebook, location,
+    login_page, oidc_idp, param, Client, Outcome, FACEBOOK_SECRET_ENV, STATE,
+};
 use crate::support::server::{absolute, browser_client, TestServer};
 
 const POOL: &str = "us-east-1_SocialTst1";
@@ -26,11 +29,15 @@ struct Env {
     partner: FakeOidc,
 }
 
+fn rp() -> Client {
+    Client::new(CLIENT, CALLBACK, VERIFIER)
+}
+
 /// A pool with `Facebook` and `LoginWithAmazon` (their presets, endpoints pointed at the
 /// fakes) and two enterprise OIDC IdPs claiming email domains: `Corp` (corp.example) and
 /// `Partner` (Partner.Example, to prove the match ignores case).
 async fn env() -> Env {
-    let facebook = FakeOAuth2::start(Vendor::Facebook, "fb-app-id", "fb-app-secret").await;
+    let facebook = fake_facebook().await;
     let amazon = FakeOAuth2::start(
         Vendor::Amazon,
         "amzn1.application-oa2-client.x",
@@ -39,59 +46,42 @@ async fn env() -> Env {
     .await;
     let corp = FakeOidc::start("corp-client", "corp-secret", ClientAuth::Basic).await;
     let partner = FakeOidc::start("partner-client", "partner-secret", ClientAuth::Basic).await;
-    let (f, a) = (&facebook.base, &amazon.base);
+    let a = &amazon.base;
     let pools = format!(
         r#"
 [[pools]]
 id = "{POOL}"
 name = "Social federation tests"
-
-[[pools.identity_providers]]
-name = "Facebook"
-preset = "facebook"
-client_id = "fb-app-id"
-client_secret_env = "FED_FB_SECRET"
-endpoints = {{ authorize = "{f}/v19.0/dialog/oauth", token = "{f}/v19.0/oauth/access_token", profile = "{f}/v19.0/me?fields=id,name,email,first_name,last_name,picture" }}
-
+{}
 [[pools.identity_providers]]
 name = "LoginWithAmazon"
 preset = "amazon"
 client_id = "amzn1.application-oa2-client.x"
 client_secret_env = "FED_LWA_SECRET"
 endpoints = {{ authorize = "{a}/ap/oa", token = "{a}/auth/o2/token", profile = "{a}/user/profile" }}
-
-[[pools.identity_providers]]
-name = "Corp"
-preset = "oidc"
-client_id = "corp-client"
-client_secret_env = "FED_CORP_SECRET"
-issuer = "{c}"
-identifiers = ["corp.example"]
-
-[[pools.identity_providers]]
-name = "Partner"
-preset = "oidc"
-client_id = "partner-client"
-client_secret_env = "FED_PARTNER_SECRET"
-issuer = "{p}"
-identifiers = ["Partner.Example"]
-
-[[pools.clients]]
-id = "{CLIENT}"
-name = "web"
-callback_urls = ["{CALLBACK}"]
-allowed_oauth_flows = ["code"]
-allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "Facebook", "LoginWithAmazon", "Corp", "Partner"]
-"#,
-        c = corp.issuer,
-        p = partner.issuer,
+{}{}{}"#,
+        facebook_idp(&facebook.base, ""),
+        oidc_idp(
+            "Corp",
+            "corp-client",
+            "FED_CORP_SECRET",
+            &corp.issuer,
+            r#"identifiers = ["corp.example"]"#
+        ),
+        oidc_idp(
+            "Partner",
+            "partner-client",
+            "FED_PARTNER_SECRET",
+            &partner.issuer,
+            r#"identifiers = ["Partner.Example"]"#
+        ),
+        rp().toml(&["Facebook", "LoginWithAmazon", "Corp", "Partner"]),
     );
     let server = TestServer::start_with(
         &pools,
         "idp_timeout_secs = 2",
         &[
-            ("FED_FB_SECRET", "fb-app-secret"),
+            FACEBOOK_SECRET_ENV,
             ("FED_LWA_SECRET", "lwa-secret"),
             ("FED_CORP_SECRET", "corp-secret"),
             ("FED_PARTNER_SECRET", "partner-secret"),
@@ -115,91 +105,34 @@ supported_identity_providers = ["COGNITO", "Facebook", "LoginWithAmazon", "Corp"
     }
 }
 
-fn authorize_url(base: &str, extra: &[(&str, &str)]) -> String {
-    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", CLIENT)
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", "client-state")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    for (k, v) in extra {
-        url.query_pairs_mut().append_pair(k, v);
-    }
-    url.into()
-}
-
 /// Authorize at Cognate with these extra parameters; the upstream authorization URL.
 async fn upstream(browser: &reqwest::Client, env: &Env, extra: &[(&str, &str)]) -> String {
     let r = browser
-        .get(authorize_url(&env.server.base, extra))
+        .get(rp().authorize_url(&env.server.base, extra))
         .send()
         .await
         .unwrap();
     location(&r)
 }
 
-/// The provider's redirect back to Cognate's `/oauth2/idpresponse`.
-async fn at_provider(browser: &reqwest::Client, upstream: &str) -> String {
-    let r = browser.get(upstream).send().await.unwrap();
-    let back = location(&r);
-    assert!(back.contains("/oauth2/idpresponse?"), "{back}");
-    back
-}
-
 /// A whole sign-in through `identity_provider=idp` in a fresh browser: the client's
 /// redirect or the page shown.
-async fn sign_in(env: &Env, idp: &str) -> Result<String, (u16, String)> {
-    let browser = browser_client();
-    let up = upstream(&browser, env, &[("identity_provider", idp)]).await;
-    let back = at_provider(&browser, &up).await;
-    callback(&browser, &back).await
+async fn sign_in(env: &Env, idp: &str) -> Outcome {
+    federated::sign_in(&rp().authorize_url(&env.server.base, &[("identity_provider", idp)])).await
 }
 
 async fn id_token_of(env: &Env, redirect: &str) -> Value {
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
-    let code = param(redirect, "code").expect("a code");
-    let r = browser_client()
-        .post(format!("{}/oauth2/token", env.server.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    payload(tokens["id_token"].as_str().unwrap())
-}
-
-async fn user_count(env: &Env) -> u64 {
-    env.server.node.store.count_users(POOL).await.unwrap()
+    rp().id_token(&env.server.base, redirect).await
 }
 
 /// The login page's button for `provider`, followed: the upstream authorization URL.
 async fn via_button(browser: &reqwest::Client, env: &Env, provider: &str) -> String {
-    let r = browser
-        .get(authorize_url(&env.server.base, &[]))
-        .send()
-        .await
-        .unwrap();
-    let login = absolute(&env.server.base, &location(&r));
-    let page = browser
-        .get(&login)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = login_page(
+        browser,
+        &env.server.base,
+        &rp().authorize_url(&env.server.base, &[]),
+    )
+    .await;
     // minijinja escapes `/` and `&` in attributes.
     let page = page.replace("&#x2f;", "/").replace("&amp;", "&");
     let wanted = format!("provider={provider}\"");
@@ -239,7 +172,7 @@ async fn facebook_signs_in_through_the_shortcut_and_the_button() {
     assert_eq!(param(&up, "scope").as_deref(), Some("public_profile email"));
     assert_eq!(param(&up, "nonce"), None, "no ID token, so no nonce");
     assert!(param(&up, "state").is_some());
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let redirect = callback(&browser, &back).await.expect("signed in");
     let id = id_token_of(&env, &redirect).await;
     assert_identity(&id, "Facebook", FB_ID);
@@ -252,14 +185,10 @@ async fn facebook_signs_in_through_the_shortcut_and_the_button() {
         .as_str()
         .unwrap()
         .starts_with("https://platform-lookaside.fbsbx.com/"));
-    let pool = env.server.pool(POOL).await;
     let stored = env
         .server
-        .node
-        .directory
-        .find_user(&pool, &format!("Facebook_{FB_ID}"))
+        .find_user(POOL, &format!("Facebook_{FB_ID}"))
         .await
-        .unwrap()
         .expect("the user");
     assert_eq!(stored.status.as_str(), "EXTERNAL_PROVIDER");
 
@@ -267,12 +196,12 @@ async fn facebook_signs_in_through_the_shortcut_and_the_button() {
     let browser = browser_client();
     let up = via_button(&browser, &env, "Facebook").await;
     assert!(up.starts_with(&env.facebook.base), "{up}");
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let redirect = callback(&browser, &back)
         .await
         .expect("signed in by button");
     assert_identity(&id_token_of(&env, &redirect).await, "Facebook", FB_ID);
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -288,7 +217,7 @@ async fn login_with_amazon_signs_in_through_the_shortcut_and_the_button() {
     let up = via_button(&browser, &env, "LoginWithAmazon").await;
     assert!(up.starts_with(&env.amazon.url("/ap/oa?")), "{up}");
     assert_eq!(param(&up, "scope").as_deref(), Some("profile"));
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let redirect = callback(&browser, &back)
         .await
         .expect("signed in by button");
@@ -297,7 +226,7 @@ async fn login_with_amazon_signs_in_through_the_shortcut_and_the_button() {
         "LoginWithAmazon",
         AMZN_ID,
     );
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -324,42 +253,60 @@ async fn a_refused_appsecret_proof_fails_cleanly() {
     env.facebook.set_proof_key("rotated-app-secret");
     assert_failed_page(sign_in(&env, "Facebook").await, "wrong appsecret_proof");
     assert_eq!(env.facebook.profile_requests(), 1);
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     env.facebook.reset();
     sign_in(&env, "Facebook").await.expect("the corrected flow");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
+}
+
+/// Where the fakes' own tests have their codes sent.
+const RP_CALLBACK: &str = "https://rp.example/cb";
+
+/// A code from the fake's authorize endpoint at `path` for the app `app`, asked with the
+/// `extra` parameters too.
+async fn code_at(
+    http: &reqwest::Client,
+    fake: &FakeOAuth2,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut params = vec![
+        ("client_id", "app"),
+        ("response_type", "code"),
+        ("redirect_uri", RP_CALLBACK),
+    ];
+    params.extend_from_slice(extra);
+    fake_code(http, &fake.url(path), &params).await
+}
+
+/// `code` exchanged at the fake's token endpoint at `path`, the app `app` authenticating
+/// with `secret` in the form (RFC 6749 section 2.3.1) after the `extra` fields.
+async fn exchange_at(
+    http: &reqwest::Client,
+    fake: &FakeOAuth2,
+    path: &str,
+    extra: &[(&str, &str)],
+    code: String,
+    secret: &str,
+) -> reqwest::Response {
+    let mut form = extra.to_vec();
+    form.extend([
+        ("client_id", "app"),
+        ("client_secret", secret),
+        ("redirect_uri", RP_CALLBACK),
+        ("code", code.as_str()),
+    ]);
+    http.post(fake.url(path)).form(&form).send().await.unwrap()
 }
 
 #[tokio::test]
 async fn the_fake_facebook_refuses_what_facebook_refuses() {
     let fake = FakeOAuth2::start(Vendor::Facebook, "app", "secret").await;
     let http = crate::support::http();
-    let code = || async {
-        let mut url = url::Url::parse(&fake.url("/v19.0/dialog/oauth")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("client_id", "app")
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", "https://rp.example/cb")
-            .append_pair("state", "s");
-        let r = http.get(url.as_str()).send().await.unwrap();
-        param(&location(&r), "code").unwrap()
-    };
+    let code = || code_at(&http, &fake, "/v19.0/dialog/oauth", &[("state", "s")]);
     let exchange = |code: String, secret: &'static str| {
-        let http = http.clone();
-        let url = fake.url("/v19.0/oauth/access_token");
-        async move {
-            http.post(url)
-                .form(&[
-                    ("client_id", "app"),
-                    ("client_secret", secret),
-                    ("redirect_uri", "https://rp.example/cb"),
-                    ("code", code.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
+        exchange_at(&http, &fake, "/v19.0/oauth/access_token", &[], code, secret)
     };
     // A wrong app secret at the token endpoint.
     let r = exchange(code().await, "wrong").await;
@@ -414,31 +361,10 @@ async fn the_fake_facebook_refuses_what_facebook_refuses() {
 async fn the_fake_amazon_refuses_what_amazon_refuses() {
     let fake = FakeOAuth2::start(Vendor::Amazon, "app", "secret").await;
     let http = crate::support::http();
-    let code = || async {
-        let mut url = url::Url::parse(&fake.url("/ap/oa")).unwrap();
-        url.query_pairs_mut()
-            .append_pair("client_id", "app")
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", "https://rp.example/cb");
-        let r = http.get(url.as_str()).send().await.unwrap();
-        param(&location(&r), "code").unwrap()
-    };
+    let code = || code_at(&http, &fake, "/ap/oa", &[]);
     let exchange = |code: String, secret: &'static str| {
-        let http = http.clone();
-        let url = fake.url("/auth/o2/token");
-        async move {
-            http.post(url)
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("client_id", "app"),
-                    ("client_secret", secret),
-                    ("redirect_uri", "https://rp.example/cb"),
-                    ("code", code.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
+        let grant = &[("grant_type", "authorization_code")];
+        exchange_at(&http, &fake, "/auth/o2/token", grant, code, secret)
     };
     assert_eq!(exchange(code().await, "wrong").await.status(), 401);
     let c = code().await;
@@ -482,32 +408,29 @@ async fn forged_replayed_and_refused_social_callbacks() {
     let env = env().await;
     let browser = browser_client();
     let up = upstream(&browser, &env, &[("identity_provider", "Facebook")]).await;
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let state = param(&back, "state").unwrap();
     let code = param(&back, "code").unwrap();
     let base = format!("{}/oauth2/idpresponse", env.server.base);
     let wrong = format!("{base}?code={code}&state=x{state}");
     assert_failed_page(callback(&browser, &wrong).await, "wrong state");
     assert_failed_page(callback(&browser_client(), &back).await, "other browser");
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
     // A fresh attempt's real callback works once (the one another browser presented was
     // consumed by that attempt); its replay is refused.
     let up = upstream(&browser, &env, &[("identity_provider", "Facebook")]).await;
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     callback(&browser, &back).await.expect("the real callback");
     assert_failed_page(callback(&browser, &back).await, "replayed callback");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 
     // The user declines at Amazon: the client hears access_denied on its redirect URI.
     env.amazon.set_authorize_error(Some("access_denied"));
     let redirect = sign_in(&env, "LoginWithAmazon")
         .await
         .expect("an OAuth error redirect");
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    assert_eq!(param(&redirect, "error").as_deref(), Some("access_denied"));
-    assert_eq!(param(&redirect, "state").as_deref(), Some("client-state"));
-    assert_eq!(param(&redirect, "code"), None);
-    assert_eq!(user_count(&env).await, 1);
+    rp().assert_error(&redirect, "access_denied");
+    assert_eq!(env.server.user_count(POOL).await, 1);
     env.amazon.reset();
 
     // A profile API answering garbage: a clear page and no user, for either provider.
@@ -516,14 +439,14 @@ async fn forged_replayed_and_refused_social_callbacks() {
         assert_failed_page(sign_in(&env, "LoginWithAmazon").await, "garbage profile");
         env.facebook.set_mode(mode);
         assert_failed_page(sign_in(&env, "Facebook").await, "garbage Graph answer");
-        assert_eq!(user_count(&env).await, 1, "{mode:?}");
+        assert_eq!(env.server.user_count(POOL).await, 1, "{mode:?}");
         env.amazon.reset();
         env.facebook.reset();
     }
     sign_in(&env, "LoginWithAmazon")
         .await
         .expect("the corrected flow");
-    assert_eq!(user_count(&env).await, 2);
+    assert_eq!(env.server.user_count(POOL).await, 2);
 }
 
 #[tokio::test]
@@ -544,10 +467,7 @@ async fn idp_identifier_routes_to_the_enterprise_idp_that_claims_it() {
     // A domain no IdP claims (nor a mere suffix of one): invalid_request to the client.
     for unknown in ["unknown.example", "example", "sub.corp.example", "@"] {
         let r = browser
-            .get(authorize_url(
-                &env.server.base,
-                &[("idp_identifier", unknown)],
-            ))
+            .get(rp().authorize_url(&env.server.base, &[("idp_identifier", unknown)]))
             .send()
             .await
             .unwrap();
@@ -557,13 +477,13 @@ async fn idp_identifier_routes_to_the_enterprise_idp_that_claims_it() {
             param(&redirect, "error").as_deref(),
             Some("invalid_request")
         );
-        assert_eq!(param(&redirect, "state").as_deref(), Some("client-state"));
+        assert_eq!(param(&redirect, "state").as_deref(), Some(STATE));
     }
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // The corrected request signs in end to end through the routed IdP.
     let up = upstream(&browser, &env, &[("idp_identifier", "erin@corp.example")]).await;
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let redirect = callback(&browser, &back).await.expect("signed in");
     let id = id_token_of(&env, &redirect).await;
     assert_eq!(id["cognito:username"], "Corp_c-erin");
@@ -574,21 +494,13 @@ async fn idp_identifier_routes_to_the_enterprise_idp_that_claims_it() {
 async fn the_work_email_field_routes_like_idp_identifier() {
     let env = env().await;
     let browser = browser_client();
-    let r = browser
-        .get(authorize_url(&env.server.base, &[]))
-        .send()
-        .await
-        .unwrap();
-    let login = absolute(&env.server.base, &location(&r));
+    let (login, page) = login_page(
+        &browser,
+        &env.server.base,
+        &rp().authorize_url(&env.server.base, &[]),
+    )
+    .await;
     let flow = param(&login, "flow").unwrap();
-    let page = browser
-        .get(&login)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert!(page.contains("name=\"identifier\""), "{page}");
     assert!(page.contains("Continue with your work email"), "{page}");
     let marker = "name=\"_csrf\" value=\"";
@@ -618,13 +530,13 @@ async fn the_work_email_field_routes_like_idp_identifier() {
         "{page}"
     );
     assert!(page.contains("eve@elsewhere.example"), "{page}");
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // The corrected address goes to the IdP claiming its domain, and signs in.
     let r = work_email("Erin@Corp.Example", &csrf).await.unwrap();
     let up = location(&r);
     assert!(up.starts_with(&env.corp.issuer), "{up}");
-    let back = at_provider(&browser, &up).await;
+    let back = at_idp(&browser, &up).await;
     let redirect = callback(&browser, &back).await.expect("signed in");
     let id = id_token_of(&env, &redirect).await;
     assert_eq!(id["cognito:username"], "Corp_c-erin");

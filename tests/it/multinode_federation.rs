@@ -14,10 +14,12 @@ use serde_json::{json, Value};
 
 use cognate::core::secrets::MasterKey;
 
-use crate::federation::{assert_failed_page, location, param, payload};
-use crate::federation_apple::{assert_refused_post, post_form};
-use crate::support::fake_apple::{form_of, generate_p8, FakeApple};
-use crate::support::fake_oidc::{ClientAuth, FakeOidc};
+use crate::support::fake_apple::{generate_p8, FakeApple};
+use crate::support::fake_oidc::FakeOidc;
+use crate::support::federated::{
+    apple_form, apple_idp, assert_failed_page, assert_refused_post, fake_google, google_idp,
+    location, outcome, param, post_form, Client, Outcome, APPLE_KEY_ENV, GOOGLE_SECRET_ENV,
+};
 use crate::support::http;
 use crate::support::pg::{fresh_pg_url, PgTestDb};
 use crate::support::process::{run, CognateProcess};
@@ -31,60 +33,19 @@ const TEAM: &str = "TEAMMULTI1";
 const KEY_ID: &str = "KEYMULTI01";
 const APPLE_SUB: &str = "000555.multinode.0001";
 
+/// The pool's client, which also sends a nonce.
+fn rp() -> Client {
+    Client::new(CLIENT, CALLBACK, VERIFIER).with_nonce("client-nonce")
+}
+
 /// The nodes' configuration: one pool whose client signs in through the identity
 /// provider `provider`, declared by `provider_toml`.
 fn config(public: &str, provider: &str, provider_toml: &str) -> String {
     format!(
-        r#"[server]
-public_url = "{public}"
-idp_timeout_secs = 5
-
-[[pools]]
-id = "{POOL}"
-name = "Multi-node federation"
-
-[[pools.identity_providers]]
-name = "{provider}"
-{provider_toml}
-[[pools.clients]]
-id = "{CLIENT}"
-name = "web"
-callback_urls = ["{CALLBACK}"]
-allowed_oauth_flows = ["code"]
-allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "{provider}"]
-"#
+        "[server]\npublic_url = \"{public}\"\nidp_timeout_secs = 5\n\n\
+         [[pools]]\nid = \"{POOL}\"\nname = \"Multi-node federation\"\n{provider_toml}{}",
+        rp().toml(&[provider])
     )
-}
-
-/// Google (the google preset, endpoints pointed at the fake), the secret in
-/// `MULTIFED_GOOGLE_SECRET`.
-fn google_config(public: &str, google: &str) -> String {
-    let toml = format!(
-        r#"preset = "google"
-client_id = "google-client"
-client_secret_env = "MULTIFED_GOOGLE_SECRET"
-issuer = "{google}"
-endpoints = {{ authorize = "{google}/authorize", token = "{google}/token", jwks = "{google}/jwks", userinfo = "{google}/userinfo" }}
-"#
-    );
-    config(public, "Google", &toml)
-}
-
-/// Sign in with Apple (the apple preset, endpoints pointed at the fake), the `.p8` key in
-/// `MULTIFED_APPLE_KEY`.
-fn apple_config(public: &str, apple: &str) -> String {
-    let toml = format!(
-        r#"preset = "apple"
-client_id = "{SERVICES_ID}"
-team_id = "{TEAM}"
-key_id = "{KEY_ID}"
-private_key_env = "MULTIFED_APPLE_KEY"
-issuer = "{apple}"
-endpoints = {{ authorize = "{apple}/auth/authorize", token = "{apple}/auth/token", jwks = "{apple}/auth/keys" }}
-"#
-    );
-    config(public, "SignInWithApple", &toml)
 }
 
 /// Two `cognate` processes on one database behind the test's "load balancer": both
@@ -166,26 +127,6 @@ impl TwoNodes {
     }
 }
 
-fn authorize_url(base: &str) -> String {
-    authorize_url_for(base, "Google")
-}
-
-fn authorize_url_for(base: &str, idp: &str) -> String {
-    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", CLIENT)
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", "client-state")
-        .append_pair("nonce", "client-nonce")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("identity_provider", idp);
-    url.into()
-}
-
 /// The `cognate_browser` cookie a response sets, as a `Cookie` header value.
 fn browser_cookie(r: &reqwest::Response) -> String {
     r.headers()
@@ -198,6 +139,27 @@ fn browser_cookie(r: &reqwest::Response) -> String {
         .to_string()
 }
 
+/// Authorizes in `browser` at `start` (a node's address) with `identity_provider=idp`:
+/// the browser's cookie, and the upstream authorization URL, which must lead to the IdP
+/// at `idp_base` and have it answer on the shared public URL.
+async fn authorize_at(
+    browser: &reqwest::Client,
+    start: &str,
+    idp: &str,
+    idp_base: &str,
+    public: &str,
+) -> (String, String) {
+    let url = rp().authorize_url(start, &[("identity_provider", idp)]);
+    let r = browser.get(url).send().await.unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(idp_base), "{upstream}");
+    assert_eq!(
+        param(&upstream, "redirect_uri"),
+        Some(format!("{public}/oauth2/idpresponse"))
+    );
+    (browser_cookie(&r), upstream)
+}
+
 /// Starts a federated sign-in at `start` (a node's address) and follows it through the
 /// fake IdP: the browser's cookie and the callback URL the IdP sent it to, which must be
 /// on the shared public URL.
@@ -205,14 +167,7 @@ async fn through_idp(start: &str, public: &str, google: &FakeOidc) -> (String, S
     // The browser: no redirects followed, cookies carried by hand (the nodes have
     // different origins, the real browser only ever sees the public one).
     let browser = http();
-    let r = browser.get(authorize_url(start)).send().await.unwrap();
-    let upstream = location(&r);
-    assert!(upstream.starts_with(&google.issuer), "{upstream}");
-    assert_eq!(
-        param(&upstream, "redirect_uri"),
-        Some(format!("{public}/oauth2/idpresponse"))
-    );
-    let cookie = browser_cookie(&r);
+    let (cookie, upstream) = authorize_at(&browser, start, "Google", &google.issuer, public).await;
     let r = browser.get(&upstream).send().await.unwrap();
     let back = location(&r);
     assert!(
@@ -228,35 +183,16 @@ fn to_node(url: &str, public: &str, node: &str) -> String {
 }
 
 /// The callback, delivered to `node` with the browser's cookie.
-async fn deliver(url: &str, cookie: &str) -> Result<String, (u16, String)> {
-    let r = http()
-        .get(url)
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    match r.headers().get("location") {
-        Some(l) => Ok(l.to_str().unwrap().to_string()),
-        None => Err((r.status().as_u16(), r.text().await.unwrap())),
-    }
+async fn deliver(url: &str, cookie: &str) -> Outcome {
+    let r = http().get(url).header("cookie", cookie).send().await;
+    outcome(r.unwrap()).await
 }
 
-async fn redeem(node: &str, redirect: &str) -> reqwest::Response {
-    assert!(redirect.starts_with(CALLBACK), "{redirect}");
-    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
-    let code = param(redirect, "code").expect("a code");
-    http()
-        .post(format!("{node}/oauth2/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
+/// [`deliver`], which `node` must answer by sending the browser on to the client: where.
+async fn delivered(url: &str, cookie: &str, node: &CognateProcess, what: &str) -> String {
+    deliver(url, cookie)
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{what}: {e:?}\nlog of {}:\n{}", node.base, node.log()))
 }
 
 /// The pool's users, as the admin CLI lists them from the shared database.
@@ -275,7 +211,7 @@ async fn a_federated_callback_completes_on_the_other_node() {
     let Some(db) = fresh_pg_url("multinode_fed").await else {
         return;
     };
-    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
+    let google = fake_google().await;
     google.set_user(
         "g-multinode",
         json!({"email": "carol@example.com", "email_verified": true, "name": "Carol"}),
@@ -283,8 +219,8 @@ async fn a_federated_callback_completes_on_the_other_node() {
     google.set_send_iss(true);
     let nodes = TwoNodes::start(
         &db,
-        |public| google_config(public, &google.issuer),
-        &[("MULTIFED_GOOGLE_SECRET", "google-secret")],
+        |public| config(public, "Google", &google_idp(&google.issuer)),
+        &[GOOGLE_SECRET_ENV],
     )
     .await;
     let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
@@ -292,15 +228,10 @@ async fn a_federated_callback_completes_on_the_other_node() {
     // Started at A, answered at B.
     let (cookie, back) = through_idp(&a.base, public, &google).await;
     let on_b = nodes.to(&back, b);
-    let redirect = deliver(&on_b, &cookie)
-        .await
-        .unwrap_or_else(|e| panic!("node B refused node A's flow: {e:?}\nB log:\n{}", b.log()));
+    let redirect = delivered(&on_b, &cookie, b, "node B refused node A's flow").await;
 
     // Node B's code is redeemed at node A.
-    let r = redeem(&a.base, &redirect).await;
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    let id = payload(tokens["id_token"].as_str().unwrap());
+    let id = rp().id_token(&a.base, &redirect).await;
     assert_eq!(id["cognito:username"], "Google_g-multinode");
     assert_eq!(id["iss"], format!("{public}/{POOL}"));
     assert_eq!(id["aud"], CLIENT);
@@ -310,7 +241,7 @@ async fn a_federated_callback_completes_on_the_other_node() {
     assert_eq!(id["cognito:groups"], json!([format!("{POOL}_Google")]));
     // ...once: a second redemption, at either node, is refused.
     for node in [&a.base, &b.base] {
-        let again = redeem(node, &redirect).await;
+        let again = rp().token_response(node, &redirect).await;
         assert_eq!(again.status(), 400, "code redeemed twice at {node}");
         let body: Value = again.json().await.unwrap();
         assert_eq!(body["error"], "invalid_grant");
@@ -336,13 +267,8 @@ async fn a_federated_callback_completes_on_the_other_node() {
     );
     let (cookie, back) = through_idp(&b.base, public, &google).await;
     let on_a = nodes.to(&back, a);
-    let redirect = deliver(&on_a, &cookie)
-        .await
-        .unwrap_or_else(|e| panic!("node A refused node B's flow: {e:?}\nA log:\n{}", a.log()));
-    let r = redeem(&b.base, &redirect).await;
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    let id = payload(tokens["id_token"].as_str().unwrap());
+    let redirect = delivered(&on_a, &cookie, a, "node A refused node B's flow").await;
+    let id = rp().id_token(&b.base, &redirect).await;
     assert_eq!(id["cognito:username"], "Google_g-multinode");
     assert_eq!(id["name"], "Carol Danvers");
     assert_eq!(nodes.usernames().await, ["Google_g-multinode"]);
@@ -361,25 +287,9 @@ async fn at_apple(
     apple: &FakeApple,
 ) -> (String, String, Vec<(String, String)>) {
     let browser = http();
-    let r = browser
-        .get(authorize_url_for(start, "SignInWithApple"))
-        .send()
-        .await
-        .unwrap();
-    let upstream = location(&r);
-    assert!(upstream.starts_with(&apple.base), "{upstream}");
-    assert_eq!(
-        param(&upstream, "redirect_uri"),
-        Some(format!("{public}/oauth2/idpresponse"))
-    );
-    assert_eq!(
-        param(&upstream, "response_mode").as_deref(),
-        Some("form_post")
-    );
-    let cookie = browser_cookie(&r);
-    let page = browser.get(&upstream).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let (action, fields) = form_of(&page.text().await.unwrap());
+    let (cookie, upstream) =
+        authorize_at(&browser, start, "SignInWithApple", &apple.base, public).await;
+    let (action, fields) = apple_form(&browser, &upstream).await;
     assert_eq!(action, format!("{public}/oauth2/idpresponse"));
     (cookie, action, fields)
 }
@@ -398,8 +308,11 @@ async fn an_apple_form_post_and_its_continuation_land_on_different_nodes() {
     );
     let nodes = TwoNodes::start(
         &db,
-        |public| apple_config(public, &apple.base),
-        &[("MULTIFED_APPLE_KEY", pem.as_str())],
+        |public| {
+            let apple_idp = apple_idp(&apple.base, SERVICES_ID, TEAM, KEY_ID);
+            config(public, "SignInWithApple", &apple_idp)
+        },
+        &[(APPLE_KEY_ENV, pem.as_str())],
     )
     .await;
     let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
@@ -427,18 +340,9 @@ async fn an_apple_form_post_and_its_continuation_land_on_different_nodes() {
     )
     .await;
     // The browser's GET continuation, with its cookie, lands on A and finishes there.
-    let redirect = deliver(&nodes.to(&continuation, a), &cookie)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "node A refused B's continuation: {e:?}\nA log:\n{}",
-                a.log()
-            )
-        });
-    let r = redeem(&b.base, &redirect).await;
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    let id = payload(tokens["id_token"].as_str().unwrap());
+    let on_a = nodes.to(&continuation, a);
+    let redirect = delivered(&on_a, &cookie, a, "node A refused B's continuation").await;
+    let id = rp().id_token(&b.base, &redirect).await;
     assert_eq!(id["cognito:username"], username);
     assert_eq!(id["iss"], format!("{public}/{POOL}"));
     assert_eq!(id["email"], "dana@example.com");
@@ -471,18 +375,9 @@ async fn an_apple_form_post_and_its_continuation_land_on_different_nodes() {
         "the second POST replayed at node B",
     )
     .await;
-    let redirect = deliver(&nodes.to(&continuation, b), &cookie)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "node B refused A's continuation: {e:?}\nB log:\n{}",
-                b.log()
-            )
-        });
-    let r = redeem(&a.base, &redirect).await;
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    let id = payload(tokens["id_token"].as_str().unwrap());
+    let on_b = nodes.to(&continuation, b);
+    let redirect = delivered(&on_b, &cookie, b, "node B refused A's continuation").await;
+    let id = rp().id_token(&a.base, &redirect).await;
     assert_eq!(id["cognito:username"], username);
     assert_eq!(id["given_name"], "Dana");
     assert_eq!(nodes.usernames().await, [username.as_str()]);

@@ -68,12 +68,13 @@ async fn bad_id_tokens_are_refused_and_create_no_user() {
         assert_eq!(env.apple.token_requests(), exchanges + 1, "{what}");
         assert_eq!(env.apple.refused_secrets(), 0, "{what}");
         assert!(
-            user(&env, &format!("SignInWithApple_{evil}"))
+            env.server
+                .find_user(POOL, &format!("SignInWithApple_{evil}"))
                 .await
                 .is_none(),
             "{what}"
         );
-        assert_eq!(user_count(&env).await, k as u64, "{what}");
+        assert_eq!(env.server.user_count(POOL).await, k as u64, "{what}");
 
         // The same attempt with an honest Apple succeeds.
         env.apple.reset();
@@ -92,7 +93,7 @@ async fn bad_id_tokens_are_refused_and_create_no_user() {
             format!("SignInWithApple_{good}"),
             "{what}"
         );
-        assert_eq!(user_count(&env).await, k as u64 + 1, "{what}");
+        assert_eq!(env.server.user_count(POOL).await, k as u64 + 1, "{what}");
     }
 }
 
@@ -130,10 +131,12 @@ async fn the_posted_id_token_is_not_what_signs_in() {
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
     assert_eq!(claims["email"], "ada@example.com");
-    assert!(user(&env, "SignInWithApple_000999.victim.0001")
+    assert!(env
+        .server
+        .find_user(POOL, "SignInWithApple_000999.victim.0001")
         .await
         .is_none());
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -196,7 +199,7 @@ async fn apples_error_answers_reach_the_client_as_oauth_errors() {
         "a cancel continued in another browser",
     );
     assert_eq!(env.apple.token_requests(), 0, "no exchange without a code");
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // The user consents this time: signed in, with the name of this first authorization.
     env.apple.reset();
@@ -204,7 +207,7 @@ async fn apples_error_answers_reach_the_client_as_oauth_errors() {
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
     assert_eq!(claims["given_name"], "Ada");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -279,7 +282,7 @@ async fn form_posts_for_no_form_post_flow_are_refused_with_a_clear_page() {
     assert_refused_post(with_cookie, "a same-site POST for a Google flow").await;
     assert_eq!(google.token_requests(), 0);
     assert_eq!(env.apple.token_requests(), 0);
-    assert_eq!(user_count(&env).await, 0);
+    assert_eq!(env.server.user_count(POOL).await, 0);
 
     // The flow was left alone: Google's own answer, a GET in the browser, signs in; and
     // Apple's form_post works beside it.
@@ -289,5 +292,5 @@ async fn form_posts_for_no_form_post_flow_are_refused_with_a_clear_page() {
     let redirect = sign_in(&env).await.expect("Apple's form_post");
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
-    assert_eq!(user_count(&env).await, 2);
+    assert_eq!(env.server.user_count(POOL).await, 2);
 }

@@ -14,10 +14,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::federation::{assert_failed_page, location, param, payload};
 use crate::support::browser::Browser;
-use crate::support::fake_apple::{form_of, generate_p8, FakeApple, TokenMode};
-use crate::support::fake_oidc::{ClientAuth, FakeOidc};
+use crate::support::fake_apple::{generate_p8, Bendable, FakeApple, TokenMode};
+use crate::support::fake_oidc::FakeOidc;
+use crate::support::federated::{
+    apple_form, apple_idp, assert_failed_page, assert_page, assert_refused_post,
+    callback as continue_in, fake_google, google_idp, location, login_page, param, post_form,
+    Client, Outcome, APPLE_KEY_ENV, EXPIRED, FAILED, GOOGLE_SECRET_ENV,
+};
 use crate::support::server::{browser_client, TestServer};
 
 const POOL: &str = "us-east-1_AppleTest1";
@@ -27,10 +31,6 @@ const TEAM: &str = "ABCDE12345";
 const KEY_ID: &str = "KEY1234567";
 const VERIFIER: &str = "apple-test-verifier-0123456789-abcdefghijklmnopqrstuv";
 const SUB: &str = "001234.5f2b1c0e9a8d4b7c.0815";
-/// What the page of a failed federated sign-in says (`error.federation_failed`).
-const FAILED: &str = "did not work";
-/// What the page of a wrong, spent or expired attempt says (`error.federation_expired`).
-const EXPIRED: &str = "expired or was already used";
 
 struct Env {
     server: TestServer,
@@ -38,6 +38,13 @@ struct Env {
     /// A provider that answers in the query, not by form_post (see [`env_with_google`]).
     google: Option<FakeOidc>,
     callback: String,
+}
+
+impl Env {
+    /// The pool's client.
+    fn rp(&self) -> Client {
+        Client::new(CLIENT, &self.callback, VERIFIER)
+    }
 }
 
 /// A pool with `SignInWithApple` (the apple preset, endpoints pointed at the fake) and a
@@ -55,7 +62,7 @@ async fn env_with(
 /// [`env`] plus `Google` (the google preset on a fake OIDC IdP), which answers in the
 /// query of a GET, as every provider but Apple does.
 async fn env_with_google() -> Env {
-    let google = FakeOidc::start("google-client", "google-secret", ClientAuth::Post).await;
+    let google = fake_google().await;
     google.set_user(
         "g-carol",
         json!({"email": "carol@example.com", "email_verified": true, "name": "Carol"}),
@@ -79,57 +86,22 @@ async fn env_full(
     google: Option<FakeOidc>,
 ) -> Env {
     let apple = FakeApple::start(apple_host, SERVICES_ID, TEAM, KEY_ID, registered_public).await;
-    let a = &apple.base;
-    let (google_idp, google_name) = match &google {
+    let client = Client::new(CLIENT, callback, VERIFIER);
+    let (google_idp, client) = match &google {
         Some(g) => (
-            format!(
-                r#"
-[[pools.identity_providers]]
-name = "Google"
-preset = "google"
-client_id = "google-client"
-client_secret_env = "FED_GOOGLE_SECRET"
-issuer = "{g}"
-endpoints = {{ authorize = "{g}/authorize", token = "{g}/token", jwks = "{g}/jwks", userinfo = "{g}/userinfo" }}
-"#,
-                g = g.issuer
-            ),
-            r#", "Google""#,
+            google_idp(&g.issuer),
+            client.toml(&["SignInWithApple", "Google"]),
         ),
-        None => (String::new(), ""),
+        None => (String::new(), client.toml(&["SignInWithApple"])),
     };
     let pools = format!(
-        r#"
-[[pools]]
-id = "{POOL}"
-name = "Apple federation tests"
-
-[[pools.identity_providers]]
-name = "SignInWithApple"
-preset = "apple"
-client_id = "{SERVICES_ID}"
-team_id = "{TEAM}"
-key_id = "{KEY_ID}"
-private_key_env = "FED_APPLE_KEY"
-issuer = "{a}"
-endpoints = {{ authorize = "{a}/auth/authorize", token = "{a}/auth/token", jwks = "{a}/auth/keys" }}
-{google_idp}
-[[pools.clients]]
-id = "{CLIENT}"
-name = "web"
-callback_urls = ["{callback}"]
-allowed_oauth_flows = ["code"]
-allowed_oauth_scopes = ["openid", "email", "profile"]
-supported_identity_providers = ["COGNITO", "SignInWithApple"{google_name}]
-"#
+        "[[pools]]\nid = \"{POOL}\"\nname = \"Apple federation tests\"\n{}{google_idp}{client}",
+        apple_idp(&apple.base, SERVICES_ID, TEAM, KEY_ID),
     );
     let server = TestServer::start_with(
         &pools,
         "idp_timeout_secs = 5",
-        &[
-            ("FED_APPLE_KEY", cognate_p8),
-            ("FED_GOOGLE_SECRET", "google-secret"),
-        ],
+        &[(APPLE_KEY_ENV, cognate_p8), GOOGLE_SECRET_ENV],
     )
     .await;
     Env {
@@ -150,18 +122,8 @@ fn authorize_url(env: &Env) -> String {
 }
 
 fn authorize_url_for(env: &Env, idp: &str) -> String {
-    let challenge = cognate::core::oauth::grants::pkce_challenge(VERIFIER);
-    let mut url = url::Url::parse(&format!("{}/oauth2/authorize", env.server.base)).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", CLIENT)
-        .append_pair("redirect_uri", &env.callback)
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", "client-state")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("identity_provider", idp);
-    url.into()
+    env.rp()
+        .authorize_url(&env.server.base, &[("identity_provider", idp)])
 }
 
 /// Authorize at Cognate with `identity_provider=SignInWithApple`, then at the fake Apple:
@@ -169,10 +131,6 @@ fn authorize_url_for(env: &Env, idp: &str) -> String {
 async fn at_apple(browser: &reqwest::Client, env: &Env) -> (String, Vec<(String, String)>) {
     let r = browser.get(authorize_url(env)).send().await.unwrap();
     let upstream = location(&r);
-    assert_eq!(
-        param(&upstream, "response_mode").as_deref(),
-        Some("form_post")
-    );
     assert_eq!(param(&upstream, "scope").as_deref(), Some("name email"));
     assert!(param(&upstream, "nonce").is_some_and(|n| n.len() >= 32));
     assert!(param(&upstream, "state").is_some());
@@ -180,9 +138,7 @@ async fn at_apple(browser: &reqwest::Client, env: &Env) -> (String, Vec<(String,
         param(&upstream, "code_challenge").is_none(),
         "Apple has no PKCE"
     );
-    let page = browser.get(&upstream).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let (action, fields) = form_of(&page.text().await.unwrap());
+    let (action, fields) = apple_form(browser, &upstream).await;
     assert_eq!(action, format!("{}/oauth2/idpresponse", env.server.base));
     (action, fields)
 }
@@ -194,31 +150,8 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Apple's cross-site POST, made by a client without the browser's cookies (as the real
-/// browser sends it: SameSite=Lax leaves them out): Cognate's 303 continuation URL.
-pub(super) async fn post_form(action: &str, fields: &[(String, String)]) -> reqwest::Response {
-    browser_client()
-        .post(action)
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The continuation GET in `browser`: `Ok(client redirect)` or `Err((status, page))`.
-async fn continue_in(
-    browser: &reqwest::Client,
-    continuation: &str,
-) -> Result<String, (u16, String)> {
-    let r = browser.get(continuation).send().await.unwrap();
-    match r.headers().get("location") {
-        Some(l) => Ok(l.to_str().unwrap().to_string()),
-        None => Err((r.status().as_u16(), r.text().await.unwrap())),
-    }
-}
-
 /// A whole sign-in in a fresh browser; the client's redirect or the page shown.
-async fn sign_in(env: &Env) -> Result<String, (u16, String)> {
+async fn sign_in(env: &Env) -> Outcome {
     let browser = browser_client();
     let (action, fields) = at_apple(&browser, env).await;
     let posted = post_form(&action, &fields).await;
@@ -230,76 +163,18 @@ async fn sign_in(env: &Env) -> Result<String, (u16, String)> {
 }
 
 async fn id_token_of(env: &Env, redirect: &str) -> Value {
-    assert!(redirect.starts_with(&env.callback), "{redirect}");
-    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
-    let code = param(redirect, "code").expect("a code");
-    let r = browser_client()
-        .post(format!("{}/oauth2/token", env.server.base))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT),
-            ("code", code.as_str()),
-            ("redirect_uri", env.callback.as_str()),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    payload(tokens["id_token"].as_str().unwrap())
-}
-
-async fn user(env: &Env, username: &str) -> Option<cognate::core::model::User> {
-    let pool = env.server.pool(POOL).await;
-    env.server
-        .node
-        .directory
-        .find_user(&pool, username)
-        .await
-        .unwrap()
-}
-
-async fn user_count(env: &Env) -> u64 {
-    env.server.node.store.count_users(POOL).await.unwrap()
-}
-
-/// The browser was shown an HTML page (no redirect anywhere) with `status` and `sentence`.
-fn assert_page(outcome: Result<String, (u16, String)>, status: u16, sentence: &str, what: &str) {
-    match outcome {
-        Ok(redirect) => panic!("{what}: redirected instead of a page: {redirect}"),
-        Err((got, page)) => {
-            assert_eq!(got, status, "{what}: {page}");
-            assert!(page.contains("<html"), "{what}: not a page: {page}");
-            assert!(page.contains(sentence), "{what}: not a clear page: {page}");
-        }
-    }
-}
-
-/// A POST to `/oauth2/idpresponse` that was refused with the "expired or already used"
-/// page, not sent on to a continuation.
-pub(super) async fn assert_refused_post(r: reqwest::Response, what: &str) {
-    assert!(r.headers().get("location").is_none(), "{what}: continued");
-    let status = r.status().as_u16();
-    assert_page(Err((status, r.text().await.unwrap())), 400, EXPIRED, what);
+    env.rp().id_token(&env.server.base, redirect).await
 }
 
 /// The client heard the OAuth error `code` on its redirect URI (RFC 6749 section
 /// 4.1.2.1), with its own state and Cognate's issuer (RFC 9207), and no code.
 fn assert_oauth_error(env: &Env, redirect: &str, code: &str) {
-    assert!(redirect.starts_with(&env.callback), "{redirect}");
-    assert_eq!(
-        param(redirect, "error").as_deref(),
-        Some(code),
-        "{redirect}"
-    );
-    assert_eq!(param(redirect, "state").as_deref(), Some("client-state"));
+    env.rp().assert_error(redirect, code);
     assert_eq!(
         param(redirect, "iss"),
         Some(format!("{}/{POOL}", env.server.base))
     );
     assert!(param(redirect, "error_description").is_some());
-    assert_eq!(param(redirect, "code"), None);
 }
 
 #[tokio::test]
@@ -341,7 +216,11 @@ async fn first_sign_in_takes_the_name_from_the_user_json_and_the_email_from_the_
         .unwrap()
         .contains(&json!(format!("{POOL}_SignInWithApple"))));
 
-    let stored = user(&env, &username).await.expect("the user");
+    let stored = env
+        .server
+        .find_user(POOL, &username)
+        .await
+        .expect("the user");
     assert_eq!(stored.attributes["email"], "ada@example.com");
     assert_eq!(stored.attributes["email_verified"], "true");
     assert_eq!(stored.attributes["given_name"], "Ada");
@@ -365,7 +244,7 @@ async fn first_sign_in_takes_the_name_from_the_user_json_and_the_email_from_the_
     assert_eq!(claims["given_name"], "Ada");
     assert_eq!(claims["family_name"], "Lovelace");
     assert_eq!(claims["email"], "ada@newmail.example");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
     // Cognate minted one client secret and reused it: every exchange was accepted.
     assert_eq!(env.apple.refused_secrets(), 0);
     assert_eq!(env.apple.token_requests(), 2);
@@ -387,7 +266,9 @@ async fn string_email_verified_and_private_relay_emails() {
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["email"], "x7k2abc9qz@privaterelay.appleid.com");
     assert_eq!(claims["email_verified"], true);
-    let stored = user(&env, "SignInWithApple_000111.relay.0001")
+    let stored = env
+        .server
+        .find_user(POOL, "SignInWithApple_000111.relay.0001")
         .await
         .unwrap();
     assert_eq!(
@@ -405,7 +286,9 @@ async fn string_email_verified_and_private_relay_emails() {
     let redirect = sign_in(&env).await.unwrap();
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["email_verified"], false);
-    let stored = user(&env, "SignInWithApple_000222.plain.0002")
+    let stored = env
+        .server
+        .find_user(POOL, "SignInWithApple_000222.plain.0002")
         .await
         .unwrap();
     assert_eq!(stored.attributes["email_verified"], "false");
@@ -427,11 +310,7 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
     assert_eq!(first.status(), 303);
     let replay = post_form(&action, &fields).await;
     assert_eq!(replay.status(), 400);
-    assert!(replay
-        .text()
-        .await
-        .unwrap()
-        .contains("expired or was already used"));
+    assert!(replay.text().await.unwrap().contains(EXPIRED));
     let continuation = location(&first);
     let redirect = continue_in(&browser, &continuation).await.unwrap();
     assert!(redirect.starts_with(&env.callback));
@@ -442,7 +321,7 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
         continue_in(&browser, &continuation).await,
         "a replayed continuation",
     );
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 
     // The continuation without the browser's cookie (another browser) is refused, and
     // that attempt is spent: not even the right browser can finish it afterwards.
@@ -484,7 +363,7 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
     let redirect = sign_in(&env).await.unwrap();
     let claims = id_token_of(&env, &redirect).await;
     assert_eq!(claims["email"], "ada@example.com");
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -506,7 +385,7 @@ async fn the_fake_apple_refuses_a_client_secret_signed_by_another_key() {
     );
     assert_failed_page(sign_in(&bad).await, "a bad client secret");
     assert_eq!(bad.apple.refused_secrets(), 1);
-    assert_eq!(user_count(&bad).await, 0);
+    assert_eq!(bad.server.user_count(POOL).await, 0);
 
     // The corrected configuration (the registered key) signs in.
     let env = env().await;
@@ -517,7 +396,7 @@ async fn the_fake_apple_refuses_a_client_secret_signed_by_another_key() {
     );
     assert!(sign_in(&env).await.is_ok());
     assert_eq!(env.apple.refused_secrets(), 0);
-    assert_eq!(user_count(&env).await, 1);
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]
@@ -525,16 +404,7 @@ async fn the_sign_in_page_shows_the_apple_button() {
     let env = env().await;
     let browser = browser_client();
     let url = authorize_url(&env).replace("&identity_provider=SignInWithApple", "");
-    let r = browser.get(url).send().await.unwrap();
-    let login = crate::support::server::absolute(&env.server.base, &location(&r));
-    let page = browser
-        .get(&login)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = login_page(&browser, &env.server.base, &url).await;
     assert!(page.contains("provider=SignInWithApple"), "{page}");
     assert!(page.contains("Apple"));
 }

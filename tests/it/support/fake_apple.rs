@@ -17,8 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
-    ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -29,7 +29,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-pub use super::fake_oidc::TokenMode;
+use super::fake_idp::{id_token_claims, Bends, SigningKeys};
+pub use super::fake_idp::{Bendable, TokenMode};
 
 /// A fresh P-256 key as Apple's `AuthKey_<KEY ID>.p8` file (PKCS#8 PEM), and its public
 /// point (uncompressed `04 || x || y`).
@@ -62,16 +63,12 @@ struct Inner {
     key_id: String,
     /// The public point of the developer's `.p8` key, as registered at Apple.
     p8_public: Vec<u8>,
-    key: RsaKeyPair,
-    /// Signs the ID tokens of [`TokenMode::UnknownKid`]; never in the JWKS.
-    other_key: RsaKeyPair,
-    kid: String,
+    keys: SigningKeys,
     subject: String,
     claims: Map<String, Value>,
-    overrides: Map<String, Value>,
-    mode: TokenMode,
-    /// Posted (with `state` only) instead of a code, as Apple does when the user cancels.
-    authorize_error: Option<String>,
+    /// An authorize error is posted (with `state` only) instead of a code, as Apple does
+    /// when the user cancels.
+    bends: Bends,
     /// The `user` JSON sent on a subject's first authorization.
     user_json: Option<String>,
     authorized: HashSet<String>,
@@ -109,14 +106,10 @@ impl FakeApple {
             team_id: team_id.to_string(),
             key_id: key_id.to_string(),
             p8_public,
-            key: RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap(),
-            other_key: RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap(),
-            kid: "fake-apple-kid".to_string(),
+            keys: SigningKeys::generate("fake-apple-kid"),
             subject: "001234.abcdef0123456789.0001".to_string(),
             claims: Map::new(),
-            overrides: Map::new(),
-            mode: TokenMode::Normal,
-            authorize_error: None,
+            bends: Bends::default(),
             user_json: None,
             authorized: HashSet::new(),
             codes: HashMap::new(),
@@ -148,32 +141,6 @@ impl FakeApple {
         inner.user_json = user_json.map(|u| u.to_string());
     }
 
-    /// Claims overriding the ID tokens' computed ones (`iss`, `aud`, `exp`, `iat`,
-    /// `nonce`...); `null` removes a claim. Both ID tokens change: the one posted to the
-    /// redirect URI and the one of the code exchange.
-    pub fn set_overrides(&self, overrides: Value) {
-        self.inner.lock().unwrap().overrides = overrides.as_object().cloned().unwrap_or_default();
-    }
-
-    /// How the ID tokens are signed, or how the token endpoint misbehaves.
-    pub fn set_mode(&self, mode: TokenMode) {
-        self.inner.lock().unwrap().mode = mode;
-    }
-
-    /// The authorize page posts this `error` (and `state`, nothing else) instead of a
-    /// code, as Apple does with `user_cancelled_authorize`.
-    pub fn set_authorize_error(&self, error: Option<&str>) {
-        self.inner.lock().unwrap().authorize_error = error.map(str::to_string);
-    }
-
-    /// Back to a well-behaved Apple (the user and the first-authorization memory stay).
-    pub fn reset(&self) {
-        let mut inner = self.inner.lock().unwrap();
-        inner.overrides.clear();
-        inner.mode = TokenMode::Normal;
-        inner.authorize_error = None;
-    }
-
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
     }
@@ -181,6 +148,14 @@ impl FakeApple {
     /// How many token requests were refused for their client secret.
     pub fn refused_secrets(&self) -> usize {
         self.inner.lock().unwrap().refused_secrets
+    }
+}
+
+/// Claim overrides change both ID tokens: the one posted to the redirect URI and the one
+/// of the code exchange.
+impl Bendable for FakeApple {
+    fn bend(&self, change: impl FnOnce(&mut Bends)) {
+        change(&mut self.inner.lock().unwrap().bends);
     }
 }
 
@@ -226,13 +201,7 @@ pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
 }
 
 async fn keys(State(s): State<Shared>) -> Json<Value> {
-    let inner = s.lock().unwrap();
-    let public = inner.key.public_key();
-    Json(json!({ "keys": [{
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": inner.kid,
-        "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-        "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
-    }]}))
+    Json(s.lock().unwrap().keys.jwks())
 }
 
 /// Apple's authorization page, consenting at once: with `response_mode=form_post` the
@@ -253,7 +222,7 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
     let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
         return (StatusCode::BAD_REQUEST, "invalid_request: redirect_uri").into_response();
     };
-    if let Some(error) = inner.authorize_error.clone() {
+    if let Some(error) = inner.bends.authorize_error.clone() {
         let mut fields = vec![("error".to_string(), error)];
         if let Some(state) = q.get("state") {
             fields.push(("state".to_string(), state.clone()));
@@ -354,7 +323,7 @@ async fn token(State(s): State<Shared>, Form(form): Form<HashMap<String, String>
     let mode = {
         let mut inner = s.lock().unwrap();
         inner.token_requests += 1;
-        inner.mode
+        inner.bends.mode
     };
     match mode {
         TokenMode::Hang => {
@@ -408,49 +377,7 @@ fn id_token(inner: &Inner, subject: &str, nonce: Option<&str>) -> String {
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    for (k, v) in &inner.claims {
-        claims.insert(k.clone(), v.clone());
-    }
-    for (k, v) in &inner.overrides {
-        if v.is_null() {
-            claims.remove(k);
-        } else {
-            claims.insert(k.clone(), v.clone());
-        }
-    }
-    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    let payload = b64(&Value::Object(claims));
-    let rsa = |key: &RsaKeyPair, kid: &str| {
-        let input = format!("{}.{payload}", b64(&json!({"alg": "RS256", "kid": kid})));
-        let mut sig = vec![0u8; key.public_modulus_len()];
-        key.sign(
-            &RSA_PKCS1_SHA256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-            input.as_bytes(),
-            &mut sig,
-        )
-        .unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
-    };
-    match inner.mode {
-        TokenMode::AlgNone => format!(
-            "{}.{payload}.",
-            b64(&json!({"alg": "none", "kid": inner.kid}))
-        ),
-        TokenMode::Hs256PublicKey => {
-            // The confusion attack: the HMAC secret is the public key a verifier holds.
-            let input = format!(
-                "{}.{payload}",
-                b64(&json!({"alg": "HS256", "kid": inner.kid}))
-            );
-            let key = aws_lc_rs::hmac::Key::new(
-                aws_lc_rs::hmac::HMAC_SHA256,
-                inner.key.public_key().as_ref(),
-            );
-            let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
-        }
-        TokenMode::UnknownKid => rsa(&inner.other_key, "rotated-away"),
-        _ => rsa(&inner.key, &inner.kid),
-    }
+    // Apple's ID token header has no `typ`.
+    let claims = id_token_claims(claims, &inner.claims, &inner.bends.overrides);
+    inner.keys.sign(inner.bends.mode, &json!({}), &claims)
 }

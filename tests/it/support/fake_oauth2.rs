@@ -21,6 +21,8 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde_json::{json, Map, Value};
 
+use super::fake_idp::authorize_request;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vendor {
     Facebook,
@@ -181,17 +183,11 @@ fn hex_lower(bytes: &[u8]) -> String {
 
 async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut inner = s.lock().unwrap();
-    let (Some(redirect_uri), Some(client_id)) = (q.get("redirect_uri"), q.get("client_id")) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "redirect_uri and client_id are required",
-        )
-            .into_response();
+    let redirect_uri = match authorize_request(&q, &inner.client_id) {
+        Ok(redirect_uri) => redirect_uri,
+        Err(refused) => return refused.into_response(),
     };
-    if client_id != &inner.client_id || q.get("response_type").map(String::as_str) != Some("code") {
-        return (StatusCode::BAD_REQUEST, "unknown client or response_type").into_response();
-    }
-    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+    let Ok(mut url) = url::Url::parse(&redirect_uri) else {
         return (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response();
     };
     {

@@ -7,39 +7,24 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
+
+use super::fake_idp::{authorize_request, id_token_claims, Bends, SigningKeys};
+pub use super::fake_idp::{Bendable, TokenMode};
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientAuth {
     Basic,
     Post,
-}
-
-/// What the token endpoint does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenMode {
-    /// A correct RS256 ID token (with the configured overrides).
-    Normal,
-    /// `alg: none`, no signature.
-    AlgNone,
-    /// HS256 with the IdP's public key (DER) as the HMAC secret.
-    Hs256PublicKey,
-    /// Signed by another key, under a `kid` the JWKS does not have.
-    UnknownKid,
-    /// 200 with a body that is not JSON.
-    Garbage,
-    /// Never answers.
-    Hang,
 }
 
 struct Grant {
@@ -54,14 +39,10 @@ struct Inner {
     client_id: String,
     client_secret: String,
     auth: ClientAuth,
-    key: RsaKeyPair,
-    other_key: RsaKeyPair,
-    kid: String,
+    keys: SigningKeys,
     subject: String,
     claims: Map<String, Value>,
-    overrides: Map<String, Value>,
-    mode: TokenMode,
-    authorize_error: Option<String>,
+    bends: Bends,
     send_iss: bool,
     codes: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
@@ -82,21 +63,15 @@ impl FakeOidc {
     pub async fn start(client_id: &str, client_secret: &str, auth: ClientAuth) -> FakeOidc {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
-        let generate =
-            || RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation");
         let inner = Arc::new(Mutex::new(Inner {
             issuer: issuer.clone(),
             client_id: client_id.to_string(),
             client_secret: client_secret.to_string(),
             auth,
-            key: generate(),
-            other_key: generate(),
-            kid: format!("fake-{}", &issuer[issuer.len() - 5..]),
+            keys: SigningKeys::generate(&format!("fake-{}", &issuer[issuer.len() - 5..])),
             subject: "10769150350006150715113082367".to_string(),
             claims: Map::new(),
-            overrides: Map::new(),
-            mode: TokenMode::Normal,
-            authorize_error: None,
+            bends: Bends::default(),
             send_iss: false,
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
@@ -136,21 +111,6 @@ impl FakeOidc {
         inner.claims = claims.as_object().cloned().unwrap_or_default();
     }
 
-    /// Claims overriding the ID token's computed ones (`aud`, `iss`, `exp`, `iat`,
-    /// `nonce`...); `null` removes a claim.
-    pub fn set_overrides(&self, overrides: Value) {
-        self.inner.lock().unwrap().overrides = overrides.as_object().cloned().unwrap_or_default();
-    }
-
-    pub fn set_mode(&self, mode: TokenMode) {
-        self.inner.lock().unwrap().mode = mode;
-    }
-
-    /// The authorize endpoint answers with this OAuth error instead of a code.
-    pub fn set_authorize_error(&self, error: Option<&str>) {
-        self.inner.lock().unwrap().authorize_error = error.map(str::to_string);
-    }
-
     /// Whether the authorization response carries `iss` (RFC 9207).
     pub fn set_send_iss(&self, send: bool) {
         self.inner.lock().unwrap().send_iss = send;
@@ -158,14 +118,6 @@ impl FakeOidc {
 
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
-    }
-
-    /// Back to a well-behaved IdP.
-    pub fn reset(&self) {
-        let mut inner = self.inner.lock().unwrap();
-        inner.overrides.clear();
-        inner.mode = TokenMode::Normal;
-        inner.authorize_error = None;
     }
 
     pub async fn stop(mut self) {
@@ -176,6 +128,12 @@ impl FakeOidc {
             h.abort();
             let _ = h.await;
         }
+    }
+}
+
+impl Bendable for FakeOidc {
+    fn bend(&self, change: impl FnOnce(&mut Bends)) {
+        change(&mut self.inner.lock().unwrap().bends);
     }
 }
 
@@ -202,36 +160,20 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
     }))
 }
 
-fn jwk(key: &RsaKeyPair, kid: &str) -> Value {
-    let public = key.public_key();
-    json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-        "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-        "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
-    })
-}
-
 async fn jwks(State(s): State<Shared>) -> Json<Value> {
-    let inner = s.lock().unwrap();
-    Json(json!({ "keys": [jwk(&inner.key, &inner.kid)] }))
+    Json(s.lock().unwrap().keys.jwks())
 }
 
 async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut inner = s.lock().unwrap();
-    let (Some(redirect_uri), Some(client_id)) = (q.get("redirect_uri"), q.get("client_id")) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "redirect_uri and client_id are required",
-        )
-            .into_response();
+    let redirect_uri = match authorize_request(&q, &inner.client_id) {
+        Ok(redirect_uri) => redirect_uri,
+        Err(refused) => return refused.into_response(),
     };
-    if client_id != &inner.client_id || q.get("response_type").map(String::as_str) != Some("code") {
-        return (StatusCode::BAD_REQUEST, "unknown client or response_type").into_response();
-    }
-    let mut url = url::Url::parse(redirect_uri).unwrap();
+    let mut url = url::Url::parse(&redirect_uri).unwrap();
     {
         let mut pairs = url.query_pairs_mut();
-        match &inner.authorize_error {
+        match &inner.bends.authorize_error {
             Some(error) => {
                 pairs.append_pair("error", error);
                 pairs.append_pair("error_description", "The user declined.");
@@ -243,10 +185,11 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
                     _ => None,
                 };
                 pairs.append_pair("code", &code);
+                let client_id = inner.client_id.clone();
                 inner.codes.insert(
                     code,
                     Grant {
-                        client_id: client_id.clone(),
+                        client_id,
                         redirect_uri: redirect_uri.clone(),
                         challenge,
                         nonce: q.get("nonce").cloned(),
@@ -277,7 +220,7 @@ async fn token(
     let mode = {
         let mut inner = s.lock().unwrap();
         inner.token_requests += 1;
-        inner.mode
+        inner.bends.mode
     };
     if mode == TokenMode::Hang {
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
@@ -345,17 +288,8 @@ async fn token(
     if let Some(nonce) = grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    for (k, v) in inner.claims.clone() {
-        claims.insert(k, v);
-    }
-    for (k, v) in inner.overrides.clone() {
-        if v.is_null() {
-            claims.remove(&k);
-        } else {
-            claims.insert(k, v);
-        }
-    }
-    let id_token = sign(&inner, mode, &Value::Object(claims));
+    let claims = id_token_claims(claims, &inner.claims, &inner.bends.overrides);
+    let id_token = inner.keys.sign(mode, &json!({"typ": "JWT"}), &claims);
     let access_token = cognate::core::secrets::random_token::<16>();
     let subject = inner.subject.clone();
     inner.access_tokens.insert(access_token.clone(), subject);
@@ -366,46 +300,6 @@ async fn token(
         "id_token": id_token,
     }))
     .into_response()
-}
-
-fn sign(inner: &Inner, mode: TokenMode, claims: &Value) -> String {
-    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    let payload = b64(claims);
-    let rsa = |key: &RsaKeyPair, kid: &str| {
-        let input = format!(
-            "{}.{payload}",
-            b64(&json!({"alg": "RS256", "typ": "JWT", "kid": kid}))
-        );
-        let mut sig = vec![0u8; key.public_modulus_len()];
-        key.sign(
-            &RSA_PKCS1_SHA256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-            input.as_bytes(),
-            &mut sig,
-        )
-        .unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
-    };
-    match mode {
-        TokenMode::AlgNone => {
-            format!(
-                "{}.{payload}.",
-                b64(&json!({"alg": "none", "typ": "JWT", "kid": inner.kid}))
-            )
-        }
-        TokenMode::Hs256PublicKey => {
-            let input = format!(
-                "{}.{payload}",
-                b64(&json!({"alg": "HS256", "typ": "JWT", "kid": inner.kid}))
-            );
-            let secret = inner.key.public_key().as_ref().to_vec();
-            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-            let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
-        }
-        TokenMode::UnknownKid => rsa(&inner.other_key, "rotated-away"),
-        _ => rsa(&inner.key, &inner.kid),
-    }
 }
 
 async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {

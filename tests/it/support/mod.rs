@@ -1,9 +1,12 @@
-//! Shared test helpers: databases, servers, processes.
+//! Shared test helpers: databases, servers, processes, fake identity providers and the
+//! steps of a federated sign-in.
 
 pub mod browser;
 pub mod fake_apple;
+pub mod fake_idp;
 pub mod fake_oauth2;
 pub mod fake_oidc;
+pub mod federated;
 pub mod pg;
 pub mod process;
 pub mod server;

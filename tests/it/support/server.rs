@@ -84,12 +84,24 @@ impl TestServer {
 
     /// Creates a CONFIRMED user with a verified email.
     pub async fn user(&self, pool_id: &str, username: &str, password: &str) -> User {
-        let pool = self.pool(pool_id).await;
         let mut attributes = BTreeMap::new();
         if !username.contains('@') {
             attributes.insert("email".to_string(), format!("{username}@example.com"));
         }
         attributes.insert("email_verified".to_string(), "true".to_string());
+        self.create_user(pool_id, username, attributes, password)
+            .await
+    }
+
+    /// Creates a CONFIRMED user with these attributes and password.
+    pub async fn create_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+        attributes: BTreeMap<String, String>,
+        password: &str,
+    ) -> User {
+        let pool = self.pool(pool_id).await;
         self.node
             .directory
             .create_user(
@@ -104,6 +116,21 @@ impl TestServer {
             )
             .await
             .unwrap()
+    }
+
+    /// The pool's user of this username (or alias), as the directory finds it.
+    pub async fn find_user(&self, pool_id: &str, username: &str) -> Option<User> {
+        let pool = self.pool(pool_id).await;
+        self.node
+            .directory
+            .find_user(&pool, username)
+            .await
+            .unwrap()
+    }
+
+    /// How many users the pool holds.
+    pub async fn user_count(&self, pool_id: &str) -> u64 {
+        self.node.store.count_users(pool_id).await.unwrap()
     }
 
     pub async fn stop(mut self) {
@@ -143,6 +170,11 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].replace("&amp;", "&"))
 }
 
+/// The body of `url`, fetched with `client`.
+pub async fn page(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Resolves a Location header against the server.
 pub fn absolute(base: &str, location: &str) -> String {
     if location.starts_with("http://") || location.starts_with("https://") {
@@ -171,14 +203,7 @@ pub async fn sign_in(
     if !location.starts_with("/login") {
         return Ok(location);
     }
-    let page = client
-        .get(absolute(base, &location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page(client, &absolute(base, &location)).await;
     let flow = hidden(&page, "flow").ok_or("no flow on the login page")?;
     let csrf = hidden(&page, "_csrf").ok_or("no csrf on the login page")?;
     let r = client
