@@ -196,6 +196,8 @@ async fn sign_in_once(client: reqwest::Client, base: Arc<String>) -> Option<Stri
 
 #[tokio::main]
 async fn main() {
+    // reqwest is built without a TLS provider of its own (see Cargo.toml).
+    cognate::federation::http::install_crypto_provider();
     let args: Vec<String> = std::env::args().collect();
     let conns: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
     let seconds: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5.0);
