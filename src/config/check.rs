@@ -22,7 +22,8 @@ use super::{Config, PoolDecl, ServerSettings};
 
 mod rules;
 
-pub use rules::{check_mail_from, check_redirect_url, check_smtp_url};
+pub use crate::core::mail::check_smtp_url;
+pub use rules::{check_mail_from, check_redirect_url};
 
 /// One problem in the configuration: where it is, what is wrong, and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -220,7 +220,7 @@ impl SmtpMailer {
         timeout: Duration,
     ) -> Result<SmtpMailer, MailError> {
         let text = url.expose().trim();
-        crate::config::check::check_smtp_url(text).map_err(MailError::BadUrl)?;
+        check_smtp_url(text).map_err(MailError::BadUrl)?;
         let parsed = url::Url::parse(text).map_err(|e| MailError::BadUrl(e.to_string()))?;
         let password = parsed.password().map(|p| SecretString::new(p.to_string()));
         let host = parsed.host_str().unwrap_or_default();
@@ -368,6 +368,42 @@ impl MailRouter {
         }
         self.default.clone()
     }
+}
+
+/// Checks an SMTP URL (`smtp://` or `smtps://`, a host, and `tls=required|opportunistic`
+/// only on `smtp://`). The message never repeats the URL: it may hold a password.
+pub fn check_smtp_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("the SMTP URL is not an absolute URL ({e})"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(format!(
+            "the SMTP URL has scheme {:?}; use smtps:// (TLS) or smtp://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the SMTP URL has no host".to_string());
+    }
+    for (key, value) in url.query_pairs() {
+        match (key.as_ref(), value.as_ref(), url.scheme()) {
+            ("tls", "required" | "opportunistic", "smtp") => {}
+            ("tls", _, "smtps") => {
+                return Err("smtps:// is TLS already; remove the tls parameter".to_string())
+            }
+            ("tls", other, _) => {
+                return Err(format!(
+                    "tls={other:?} is not a TLS mode; use tls=required (STARTTLS) or \
+                     tls=opportunistic"
+                ))
+            }
+            (other, _, _) => {
+                return Err(format!(
+                    "the SMTP URL has an unknown parameter {other:?} (only tls is known)"
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::config::decl::{ClientDecl, Lifetime, PoolDecl};
 use crate::config::Config;
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
+use crate::core::mail::check_smtp_url;
 use crate::core::model::{
     AliasAttribute, OAuthFlow, MAX_REFRESH_SECS, MAX_TOKEN_SECS, MIN_REFRESH_SECS, MIN_TOKEN_SECS,
 };
@@ -307,42 +308,6 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     check_resource_servers(c, at, pool);
     check_groups(c, at, pool);
     idp::check_identity_providers(c, at, pool);
-}
-
-/// Checks an SMTP URL (`smtp://` or `smtps://`, a host, and `tls=required|opportunistic`
-/// only on `smtp://`). The message never repeats the URL: it may hold a password.
-pub fn check_smtp_url(text: &str) -> Result<(), String> {
-    let url = url::Url::parse(text.trim())
-        .map_err(|e| format!("the SMTP URL is not an absolute URL ({e})"))?;
-    if !matches!(url.scheme(), "smtp" | "smtps") {
-        return Err(format!(
-            "the SMTP URL has scheme {:?}; use smtps:// (TLS) or smtp://",
-            url.scheme()
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("the SMTP URL has no host".to_string());
-    }
-    for (key, value) in url.query_pairs() {
-        match (key.as_ref(), value.as_ref(), url.scheme()) {
-            ("tls", "required" | "opportunistic", "smtp") => {}
-            ("tls", _, "smtps") => {
-                return Err("smtps:// is TLS already; remove the tls parameter".to_string())
-            }
-            ("tls", other, _) => {
-                return Err(format!(
-                    "tls={other:?} is not a TLS mode; use tls=required (STARTTLS) or \
-                     tls=opportunistic"
-                ))
-            }
-            (other, _, _) => {
-                return Err(format!(
-                    "the SMTP URL has an unknown parameter {other:?} (only tls is known)"
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Checks a sender: `name@example.com` or `Display Name <name@example.com>`.
