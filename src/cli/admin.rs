@@ -17,9 +17,9 @@ use crate::core::model::{
     AliasAttribute, AttributeDataType, CustomAttribute, MfaSetting, Origin, PasswordPolicy,
     UserPool,
 };
+use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
 use crate::server::Node;
-use crate::store::Conflict;
 
 mod clients;
 mod users;
@@ -628,7 +628,7 @@ pub async fn groups(node: Node, cmd: GroupsCmd) -> CliResult {
                 for sub in subs.items {
                     let user = node
                         .store
-                        .get_user(&pool.id, &crate::store::UserRef::Sub(sub.clone()))
+                        .get_user(&pool.id, &crate::core::storage::UserRef::Sub(sub.clone()))
                         .await?;
                     let username = user.map(|u| u.username).unwrap_or_default();
                     rows.push(vec![username, sub]);

@@ -37,9 +37,9 @@ use crate::core::model::{
 };
 use crate::core::password::inspect;
 use crate::core::secrets::SecretString;
+use crate::core::storage::UserRef;
 use crate::core::{now, UnixTime};
 use crate::server::Node;
-use crate::store::UserRef;
 
 /// Users per page when exporting (the store's largest page).
 const EXPORT_PAGE: u32 = 1000;

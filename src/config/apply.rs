@@ -18,8 +18,8 @@ use crate::core::model::{
 use crate::core::secrets::{
     client_secret_context, constant_time_eq, EncryptedSecret, MasterKey, SecretError,
 };
+use crate::core::storage::{Store, StoreError};
 use crate::core::UnixTime;
-use crate::store::{Store, StoreError};
 
 use super::decl::{ClientDecl, PoolDecl};
 use super::Config;

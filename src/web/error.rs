@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::core::directory::DirectoryError;
 use crate::core::keys::KeyError;
-use crate::store::StoreError;
+use crate::core::storage::StoreError;
 
 /// An error answered as `{"error": code, "message": text}`.
 #[derive(Debug)]

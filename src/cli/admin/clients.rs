@@ -11,8 +11,8 @@ use crate::core::ids;
 use crate::core::model::{AppClient, Branding, OAuthFlow, Origin, RefreshRotation, TokenValidity};
 use crate::core::now;
 use crate::core::secrets::client_secret_context;
+use crate::core::storage::StoreError;
 use crate::server::Node;
-use crate::store::StoreError;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientsCmd {

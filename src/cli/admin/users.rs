@@ -15,9 +15,9 @@ use crate::core::directory::{InitialState, NewUser};
 use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPool};
 use crate::core::now;
 use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::storage::{StoreError, UserRef};
 use crate::core::throttle::{login_key, Throttle};
 use crate::server::Node;
-use crate::store::{StoreError, UserRef};
 
 /// Cognito allows at most five federated identities per user.
 pub const MAX_LINKS: usize = crate::core::model::MAX_LINKED_IDENTITIES;
