@@ -14,6 +14,8 @@
 //! The ID token is validated strictly ([`id_token`]), and its `nonce` here. A plain OAuth
 //! 2.0 provider has no ID token (and no nonce): the user is whoever its profile API says
 //! the access token belongs to. Nothing is written to the directory before all of it holds.
+//! Its errors, [`FederationError`] and [`CallbackFailure`], live in [`error`](super::error)
+//! and are re-exported here.
 
 use std::sync::Arc;
 
@@ -21,14 +23,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::apple;
-use super::http::{HttpError, IdpHttp};
+pub use super::error::{CallbackFailure, FederationError};
+use super::http::IdpHttp;
 use super::id_token;
 use super::linking;
-use super::mapping::{map_claims, Mapped, MappingError};
+use super::mapping::{map_claims, Mapped};
 use super::oauth2_profile;
 use super::protocol;
 use crate::core::attributes::validate_attribute;
-use crate::core::directory::{lookup_for, Directory, DirectoryError, GroupSpec};
+use crate::core::directory::{lookup_for, Directory, GroupSpec};
 use crate::core::model::{
     IdentityProvider, Origin, Protocol, Quirk, ResponseMode, User, UserLookup, UserPool, UserStatus,
 };
@@ -104,115 +107,6 @@ pub struct SignedIn {
     pub request: AuthorizeRequest,
     pub user: User,
     pub login_flow: Option<String>,
-}
-
-/// Why a federated sign-in failed. Nothing is written to the directory on any of them.
-#[derive(Debug, thiserror::Error)]
-pub enum FederationError {
-    #[error("identity provider {0:?} is not declared in this pool")]
-    UnknownProvider(String),
-    /// A provider whose answer mode Cognate does not implement.
-    #[error("identity provider {0:?} is not a provider Cognate can sign in with yet")]
-    UnsupportedProtocol(String),
-    #[error("the public URL cannot carry the callback path")]
-    BadPublicUrl,
-    #[error("identity provider {provider:?} has no {what} (declare it or an issuer)")]
-    MissingEndpoint {
-        provider: String,
-        what: &'static str,
-    },
-    #[error("the identity provider's client secret cannot be opened")]
-    Secret,
-    #[error("the Apple signing key cannot be used: {0}")]
-    AppleKey(#[from] apple::AppleKeyError),
-    #[error("this sign-in attempt's answer was already posted")]
-    AlreadyPosted,
-    #[error("the callback carries no state")]
-    MissingState,
-    #[error("no live sign-in attempt has this state (wrong, expired or already used)")]
-    UnknownState,
-    #[error("the sign-in attempt was started in another browser")]
-    WrongBrowser,
-    #[error(
-        "the callback names issuer {0:?}, not the identity provider this attempt was started for"
-    )]
-    IssuerMismatch(String),
-    #[error("the identity provider answered {error}")]
-    Upstream {
-        error: String,
-        description: Option<String>,
-    },
-    #[error("the callback carries no code")]
-    MissingCode,
-    #[error("the identity provider refused the code exchange: {error}")]
-    TokenRefused {
-        error: String,
-        description: Option<String>,
-    },
-    #[error("talking to the identity provider: {0}")]
-    Http(#[from] HttpError),
-    #[error("the identity provider did not answer within {0} seconds")]
-    Timeout(u64),
-    #[error("the token response has no id_token")]
-    NoIdToken,
-    #[error("the token response has no access_token")]
-    NoAccessToken,
-    #[error("the profile API refused or answered nonsense: {0}")]
-    Profile(String),
-    #[error("the ID token is malformed: {0}")]
-    MalformedIdToken(String),
-    #[error("the ID token is signed with {0}, which is not accepted")]
-    UnsupportedAlgorithm(String),
-    #[error("the ID token names a key the identity provider does not publish")]
-    UnknownKey,
-    #[error("the identity provider's key does not fit the ID token's algorithm")]
-    KeyMismatch,
-    #[error("the ID token's signature is invalid")]
-    BadSignature,
-    #[error("the ID token's issuer {0:?} is not this identity provider")]
-    WrongIssuer(String),
-    #[error("the ID token is not meant for this client")]
-    WrongAudience,
-    #[error("the ID token has expired")]
-    Expired,
-    #[error("the ID token was issued in the future")]
-    IssuedInFuture,
-    #[error("the ID token's nonce does not match this sign-in attempt")]
-    BadNonce,
-    #[error("userinfo describes another user than the ID token")]
-    UserinfoSubjectMismatch,
-    #[error("{0}")]
-    Mapping(#[from] MappingError),
-    #[error("the user is disabled")]
-    UserDisabled,
-    /// A new federated user lacks attributes the pool requires (Cognito's wording).
-    #[error("Invalid user attributes: {}", linking::missing_description(.attributes))]
-    MissingAttributes {
-        /// The provider's display name.
-        provider: String,
-        attributes: Vec<String>,
-    },
-    #[error("the directory refused the user: {0}")]
-    Directory(#[from] DirectoryError),
-    #[error("storage: {0}")]
-    Store(#[from] StoreError),
-}
-
-/// A failed callback, with the client's request when the flow was found and bound to this
-/// browser (so the edge may answer the client with an OAuth error).
-#[derive(Debug)]
-pub struct CallbackFailure {
-    pub request: Option<Box<AuthorizeRequest>>,
-    pub error: FederationError,
-}
-
-impl From<FederationError> for CallbackFailure {
-    fn from(error: FederationError) -> Self {
-        CallbackFailure {
-            request: None,
-            error,
-        }
-    }
 }
 
 /// The federation service: starts upstream flows and completes them into the directory.

@@ -20,7 +20,7 @@ use openidconnect::{
 };
 use serde_json::Value;
 
-use super::flow::FederationError;
+use super::error::FederationError;
 use super::http::IdpHttp;
 use crate::core::model::IdentityProvider;
 use crate::core::UnixTime;

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 
-use super::flow::FederationError;
+use super::error::FederationError;
 use super::mapping::Mapped;
 use crate::core::directory::{lookup_for, normalize_email, Directory};
 use crate::core::model::{
@@ -205,16 +205,6 @@ pub fn require_attributes(
         provider: provider.display_name.clone(),
         attributes: missing,
     })
-}
-
-/// Cognito's description of missing required attributes, as its error redirect carries
-/// it: `email: Attribute is required.` for each.
-pub fn missing_description(attributes: &[String]) -> String {
-    attributes
-        .iter()
-        .map(|name| format!("{name}: Attribute is required."))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

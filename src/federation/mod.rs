@@ -15,6 +15,8 @@
 //! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
 //! - [`flow`]: the upstream sign-in: the stored flow, the code exchange, the directory
 //!   user, and `idp_identifier` routing.
+//! - [`error`]: why a federated sign-in fails ([`error::FederationError`]), shared by the
+//!   flow and the modules below, which import it from there rather than from the flow.
 //! - [`oauth2_profile`]: the profile API call of plain OAuth 2.0 providers (Facebook's
 //!   Graph `/me`, Amazon's `/user/profile`).
 //! - [`id_token`]: strict validation of an upstream ID token.
@@ -22,6 +24,7 @@
 //!   attributes a sign-in may change, what a new federated user must bring.
 
 pub mod apple;
+pub mod error;
 pub mod facebook;
 pub mod flow;
 pub mod http;

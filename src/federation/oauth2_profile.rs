@@ -11,8 +11,8 @@
 
 use serde_json::Value;
 
+use super::error::FederationError;
 use super::facebook::appsecret_proof;
-use super::flow::FederationError;
 use super::http::{HttpError, IdpHttp};
 use crate::core::model::{IdentityProvider, Quirk};
 use crate::core::secrets::SecretString;

@@ -17,7 +17,7 @@ use oauth2::{
 use openidconnect::core::{CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreTokenResponse};
 use openidconnect::IssuerUrl;
 
-use super::flow::FederationError;
+use super::error::FederationError;
 use super::http::{HttpError, IdpHttp};
 use crate::core::model::{IdentityProvider, Protocol, ResponseMode, TokenEndpointAuthMethod};
 use crate::core::secrets::SecretString;

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::hosted::{
+use super::page::{
     error_page, flow_context, flow_lang, form_fields, form_text, form_username, html, lang_of,
     notice_text, page_flow, submitted_flow, urlencode, PageQuery,
 };

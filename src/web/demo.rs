@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::hosted::{error_page, html, lang_of, urlencode};
+use super::page::{error_page, html, lang_of, urlencode};
 use super::ui::{Chrome, DemoPage};
 use super::AppState;
 use crate::config::apply::DEMO_CLIENT_META;

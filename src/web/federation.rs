@@ -1,8 +1,10 @@
 //! The HTTP edge of federated sign-in: sending the browser to an upstream IdP
 //! (`identity_provider=` or `idp_identifier=` on `/oauth2/authorize`, a button of the
 //! sign-in page through `GET /oauth2/idp`, or its work email field through
-//! `POST /oauth2/idp`) and its return to `GET /oauth2/idpresponse`. The protocol work is in
-//! [`crate::federation::flow`]; this module reads cookies and queries and renders.
+//! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super::hosted)) and
+//! its return to `/oauth2/idpresponse`. The protocol work is in
+//! [`crate::federation::flow`]; this module reads cookies and queries and renders, and
+//! leaves completing the sign-in to [`signin`](super::signin). It does not use `hosted`.
 
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
@@ -10,10 +12,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::hosted::{
-    complete, error_page, flow_context, flow_lang, form_fields, html, lang_of, login_page_for,
-    page_flow, redirect_error, secure, submitted_flow,
-};
+use super::page::{error_page, form_fields, html, lang_of, page_flow, redirect_error};
+use super::signin::{complete, session_cookie};
 use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool};
@@ -22,9 +22,8 @@ use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseTy
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
-use crate::federation::flow::{
-    provider_for_identifier, CallbackParams, FederationError, PostedFields,
-};
+use crate::federation::error::{missing_description, FederationError};
+use crate::federation::flow::{provider_for_identifier, CallbackParams, PostedFields};
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.
@@ -121,11 +120,12 @@ pub fn provider_buttons(
         .collect()
 }
 
+/// The query of `/oauth2/idp`: the login flow, the button's provider, the page language.
 #[derive(serde::Deserialize, Default)]
 pub struct IdpQuery {
-    flow: Option<String>,
-    provider: Option<String>,
-    lang: Option<String>,
+    pub flow: Option<String>,
+    pub provider: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// `GET /oauth2/idp?flow=<id>&provider=<name>`: a button of the sign-in page; sends this
@@ -164,50 +164,6 @@ pub async fn start_from_login(
         flow.request.clone(),
         &provider,
         browser,
-        Some(flow.id.clone()),
-        lang,
-        now(),
-    )
-    .await
-}
-
-/// `POST /oauth2/idp` (the sign-in page's "sign in with your work email" form, `_csrf`,
-/// `flow`, `identifier`): routes like `idp_identifier` to the IdP whose identifiers claim
-/// the email's domain; a domain none claims shows the page again with an error.
-pub async fn start_from_work_email(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<IdpQuery>,
-    body: Bytes,
-) -> Response {
-    let form = form_fields(&body);
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(flow) = submitted_flow(&state, &headers, &form).await else {
-        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
-    };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        );
-    };
-    let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
-    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
-    let Some(provider) = routed else {
-        return login_page_work_email_error(&state, &flow, &pool, &client, lang, identifier);
-    };
-    // `submitted_flow` checked this browser's cookie.
-    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
-        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
-    };
-    redirect_upstream(
-        &state,
-        flow.request.clone(),
-        &provider.name.clone(),
-        BrowserCookie { value, set: None },
         Some(flow.id.clone()),
         lang,
         now(),
@@ -264,28 +220,6 @@ pub async fn route_idp_identifier(
     }
 }
 
-/// The sign-in page again, with an error for the work email field (a domain no IdP
-/// claims): the user stays on the page instead of losing the flow.
-pub fn login_page_work_email_error(
-    state: &AppState,
-    flow: &LoginFlow,
-    pool: &UserPool,
-    client: &AppClient,
-    lang: Lang,
-    typed: &str,
-) -> Response {
-    let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
-        .with_error(state.ui.message(lang, "error.unknown_work_domain"));
-    let mut page = login_page_for(
-        flow,
-        pool,
-        client,
-        chrome,
-        flow.username.clone().unwrap_or_default(),
-    );
-    page.work_email_value = typed.chars().take(256).collect();
-    html(state, StatusCode::BAD_REQUEST, lang, &page)
-}
 /// `GET /oauth2/idpresponse`: the IdP's answer. Success signs the user in (session cookie
 /// and the client's code); failure shows a page, or for an error the IdP reported tells
 /// the client on its redirect URI.
@@ -330,24 +264,14 @@ pub async fn callback(
         let _ = state.node.sessions.finish_flow(id, now).await;
     }
     let auth_time = now;
-    let cookie = match state
-        .node
-        .sessions
-        .start_session(&request.pool_id, &signed_in.user.sub, auth_time, now)
-        .await
-    {
-        Ok(sid) => Some(cookies::set(
-            cookies::SESSION,
-            &state.node.master.sign_cookie(cookies::SESSION, &sid),
-            "/",
-            Some(crate::core::session::SESSION_TTL_SECS),
-            secure(&state),
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not start a session");
-            None
-        }
-    };
+    let cookie = session_cookie(
+        &state,
+        &request.pool_id,
+        &signed_in.user.sub,
+        auth_time,
+        now,
+    )
+    .await;
     complete(
         &state,
         &request,
@@ -423,7 +347,7 @@ fn missing_attributes_page(
     let back_url = request.and_then(|request| {
         let description = format!(
             "Invalid user attributes: {}",
-            crate::federation::linking::missing_description(attributes)
+            missing_description(attributes)
         );
         error_redirect(
             &request.redirect_uri,

@@ -1,179 +1,42 @@
-//! The hosted UI's sign-in path: `/oauth2/authorize`, `/login`, `/logout`.
+//! The hosted UI's sign-in path: `/oauth2/authorize`, `/login` (with its work email form,
+//! `POST /oauth2/idp`), `/login/new-password`, `/logout`.
 //!
 //! `/oauth2/authorize` validates the request, answers at once from a session when it can,
 //! and otherwise starts a stored login flow and sends the browser to `/login?flow=<id>`.
 //! Every form carries the flow id and its CSRF token, and only the browser that started
-//! the flow (its `cognate_browser` cookie) may submit it. Completing sign-in consumes the
-//! flow exactly once and redirects to the client with a code (or tokens, implicit flow).
+//! the flow (its `cognate_browser` cookie) may submit it. Completing sign-in
+//! ([`signin`](super::signin)) consumes the flow exactly once and redirects to the client
+//! with a code (or tokens, implicit flow). The page plumbing is in [`page`](super::page);
+//! sending the browser to an upstream IdP is [`federation`](super::federation)'s.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::ui::{
-    Chrome, ErrorPage, Lang, LoggedOutPage, LoginPage, NewPasswordPage, Page, UsernameKind,
+use super::federation::{
+    provider_buttons, redirect_upstream, route_idp_identifier, routes_work_email, BrowserCookie,
+    IdpQuery,
 };
+use super::page::{
+    error_page, flow_context, flow_lang, form_fields, form_text, html, lang_of, notice_text,
+    page_flow, redirect_error, secure, submitted_flow, urlencode, PageQuery,
+};
+use super::signin::{complete, finish_sign_in, session_user};
+use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
 use super::AppState;
 use crate::core::directory::DirectoryError;
-use crate::core::model::{AppClient, User, UserPool, UserStatus};
+use crate::core::model::{AppClient, UserPool, UserStatus};
 use crate::core::now;
-use crate::core::oauth::authorize::{
-    self, error_redirect, issue_code, success_redirect, AuthorizeError, AuthorizeParams,
-    AuthorizeRequest, Prompt, ResponseType,
-};
+use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt, ResponseType};
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::{random_token, SecretString};
 use crate::core::session::LoginFlow;
-use crate::core::storage::UserRef;
 use crate::core::throttle::Verdict;
-use crate::core::UnixTime;
-
-/// The language of a page: `lang` in the query wins over `Accept-Language`.
-pub fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    Lang::negotiate(query_lang, accept)
-}
-
-/// The language of a page in a flow: `lang` in the query, else the one the authorization
-/// request asked for, else `Accept-Language`.
-pub fn flow_lang(headers: &HeaderMap, query_lang: Option<&str>, flow: &LoginFlow) -> Lang {
-    lang_of(headers, query_lang.or(flow.request.lang.as_deref()))
-}
-
-/// Renders a page, or a plain error if the template itself fails. Hosted pages may not be
-/// framed by other sites (clickjacking) and send no Referer (their URLs carry flow ids).
-pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P) -> Response {
-    match state.ui.page(lang, page) {
-        Ok(body) => (
-            status,
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-                (header::X_FRAME_OPTIONS, "DENY"),
-                (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
-                (header::REFERRER_POLICY, "no-referrer"),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be rendered.",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// A friendly error page (never a redirect).
-pub fn error_page(state: &AppState, status: StatusCode, lang: Lang, message_key: &str) -> Response {
-    let page = ErrorPage {
-        chrome: Chrome::plain(),
-        title: state.ui.message(lang, "error.title"),
-        message: state.ui.message(lang, message_key),
-        back_url: None,
-    };
-    html(state, status, lang, &page)
-}
-
-pub(crate) fn secure(state: &AppState) -> bool {
-    state.node.config.public_url().starts_with("https://")
-}
-
-/// Form fields of a hosted page (first value of each name wins).
-pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(body) {
-        out.entry(k.to_string()).or_insert_with(|| v.to_string());
-    }
-    out
-}
-
-/// The flow a page or form belongs to, if it is live and this browser's.
-pub async fn flow_of(state: &AppState, headers: &HeaderMap, id: Option<&str>) -> Option<LoginFlow> {
-    let id = id.filter(|i| !i.is_empty() && i.len() <= 64)?;
-    let flow = state.node.sessions.flow(id, now()).await.ok().flatten()?;
-    let browser = cookies::get(headers, cookies::BROWSER);
-    flow.belongs_to(browser.as_deref()).then_some(flow)
-}
-
-/// A form submission's flow: live, this browser's, with the right CSRF token.
-pub async fn submitted_flow(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &HashMap<String, String>,
-) -> Option<LoginFlow> {
-    let flow = flow_of(state, headers, form.get("flow").map(String::as_str)).await?;
-    let csrf = form.get("_csrf").map(String::as_str).unwrap_or("");
-    let browser = cookies::get(headers, cookies::BROWSER);
-    flow.accepts(browser.as_deref(), csrf).then_some(flow)
-}
-
-/// The pool and client of a flow.
-pub async fn flow_context(state: &AppState, flow: &LoginFlow) -> Option<(UserPool, AppClient)> {
-    let store = &state.node.store;
-    let pool = store.get_pool(&flow.request.pool_id).await.ok().flatten()?;
-    let client = store
-        .get_client(&flow.request.client_id)
-        .await
-        .ok()
-        .flatten()?;
-    Some((pool, client))
-}
-
-/// The flow a page (GET) belongs to, with its language, pool and app client; or the
-/// error page to answer with.
-pub async fn page_flow(
-    state: &AppState,
-    headers: &HeaderMap,
-    flow_id: Option<&str>,
-    query_lang: Option<&str>,
-) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
-    let lang = lang_of(headers, query_lang);
-    let Some(flow) = flow_of(state, headers, flow_id).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.session_expired",
-        ));
-    };
-    let lang = flow_lang(headers, query_lang, &flow);
-    let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        ));
-    };
-    Ok((lang, flow, pool, client))
-}
-
-/// A form field, trimmed (empty when absent).
-pub fn form_text(form: &HashMap<String, String>, name: &str) -> String {
-    form.get(name)
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
-/// The username a form names, else the one the flow remembers.
-pub fn form_username(form: &HashMap<String, String>, flow: &LoginFlow) -> String {
-    Some(form_text(form, "username"))
-        .filter(|s| !s.is_empty())
-        .or_else(|| flow.username.clone())
-        .unwrap_or_default()
-}
+use crate::federation::flow::provider_for_identifier;
 
 /// `GET /oauth2/authorize` (and `GET /login` with authorization parameters, as Cognito's
 /// hosted UI accepts).
@@ -220,11 +83,10 @@ pub async fn authorize(
             );
         }
     };
-    let request =
-        match super::federation::route_idp_identifier(&state, request, &client, lang).await {
-            Ok(r) => r,
-            Err(response) => return response,
-        };
+    let request = match route_idp_identifier(&state, request, &client, lang).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login.
     if request.prompt != Prompt::Login {
@@ -268,14 +130,11 @@ pub async fn authorize(
         .clone()
         .filter(|name| name != "COGNITO")
     {
-        let browser = super::federation::BrowserCookie {
+        let browser = BrowserCookie {
             value: browser,
             set: new_cookie,
         };
-        return super::federation::redirect_upstream(
-            &state, request, &name, browser, None, lang, now,
-        )
-        .await;
+        return redirect_upstream(&state, request, &name, browser, None, lang, now).await;
     }
     let flow = match state.node.sessions.start_flow(request, &browser, now).await {
         Ok(f) => f,
@@ -298,155 +157,6 @@ pub async fn authorize(
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
-}
-
-pub(super) fn redirect_error(
-    state: &AppState,
-    lang: Lang,
-    redirect_uri: &str,
-    issuer: &str,
-    st: Option<&str>,
-    error: &OAuthError,
-    fragment: bool,
-) -> Response {
-    match error_redirect(redirect_uri, issuer, st, error, fragment) {
-        Some(url) => Redirect::to(&url).into_response(),
-        None => error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.invalid_redirect_uri",
-        ),
-    }
-}
-
-/// The signed-in user of this browser in `pool_id`, if the session is live and the user
-/// still active.
-async fn session_user(
-    state: &AppState,
-    headers: &HeaderMap,
-    pool_id: &str,
-    now: UnixTime,
-) -> Option<(User, UnixTime)> {
-    let signed = cookies::get(headers, cookies::SESSION)?;
-    let sid = state.node.master.verify_cookie(cookies::SESSION, &signed)?;
-    let session = state
-        .node
-        .sessions
-        .session(&sid, now)
-        .await
-        .ok()
-        .flatten()?;
-    if session.pool_id != pool_id {
-        return None;
-    }
-    let user = state
-        .node
-        .store
-        .get_user(pool_id, &UserRef::Sub(session.sub.clone()))
-        .await
-        .ok()
-        .flatten()?;
-    (user.enabled && user.status != UserStatus::ForceChangePassword)
-        .then_some((user, session.auth_time))
-}
-
-/// Finishes a sign-in: the code (or the tokens) on the client's redirect URI, plus the
-/// session cookie when a new session was started.
-pub async fn complete(
-    state: &AppState,
-    request: &AuthorizeRequest,
-    client: &AppClient,
-    user: &User,
-    auth_time: UnixTime,
-    now: UnixTime,
-    session_cookie: Option<HeaderValue>,
-) -> Response {
-    let issuer = state.node.issuer(&request.pool_id);
-    let url = match request.response_type {
-        ResponseType::Code => {
-            match issue_code(
-                state.node.store.as_ref(),
-                request,
-                &user.sub,
-                auth_time,
-                client.token_validity.auth_code_secs,
-                now,
-            )
-            .await
-            {
-                Ok(code) => success_redirect(request, &issuer, &[("code", &code)]),
-                Err(e) => Err(e),
-            }
-        }
-        ResponseType::Token => {
-            match state
-                .node
-                .tokens
-                .user_tokens_for_sign_in(
-                    client,
-                    user,
-                    &request.scopes,
-                    auth_time,
-                    request.nonce.as_deref(),
-                    now,
-                )
-                .await
-            {
-                Ok(t) => {
-                    let expires = t.expires_in.to_string();
-                    let mut pairs = vec![
-                        ("access_token", t.access_token.as_str()),
-                        ("token_type", "Bearer"),
-                        ("expires_in", expires.as_str()),
-                    ];
-                    if let Some(id) = t.id_token.as_deref() {
-                        pairs.push(("id_token", id));
-                    }
-                    success_redirect(request, &issuer, &pairs)
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    let url = match url {
-        Ok(u) => u,
-        Err(e) => error_redirect(
-            &request.redirect_uri,
-            &issuer,
-            request.state.as_deref(),
-            &e,
-            request.response_type == ResponseType::Token,
-        )
-        .unwrap_or_else(|| request.redirect_uri.clone()),
-    };
-    let mut response = Redirect::to(&url).into_response();
-    if let Some(c) = session_cookie {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct PageQuery {
-    pub flow: Option<String>,
-    pub lang: Option<String>,
-    pub notice: Option<String>,
-    pub sent: Option<String>,
-    pub client_id: Option<String>,
-}
-
-/// Notices a page may show after a redirect (a whitelist, so the query cannot inject text).
-pub fn notice_text(state: &AppState, lang: Lang, q: &PageQuery) -> Option<String> {
-    match q.notice.as_deref()? {
-        "confirmed" => Some(state.ui.message(lang, "notice.account_confirmed")),
-        "password_changed" => Some(state.ui.message(lang, "notice.password_changed")),
-        "code_sent" => Some(match q.sent.as_deref().filter(|s| s.len() <= 100) {
-            Some(d) => state.ui.tr(lang, "notice.code_sent", &[("destination", d)]),
-            None => state.ui.message(lang, "notice.code_sent_generic"),
-        }),
-        _ => None,
-    }
 }
 
 /// `GET /login`: the sign-in page of a flow (or, with `client_id`, the authorize request
@@ -477,7 +187,7 @@ pub async fn login_page(
     html(&state, StatusCode::OK, lang, &page)
 }
 
-pub(super) fn login_page_for(
+fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
     client: &AppClient,
@@ -494,10 +204,77 @@ pub(super) fn login_page_for(
         // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
         forgot_url: format!("/forgot-password?flow={}", flow.id),
-        providers: super::federation::provider_buttons(flow, pool, client),
-        work_email: super::federation::routes_work_email(pool, client),
+        providers: provider_buttons(flow, pool, client),
+        work_email: routes_work_email(pool, client),
         work_email_value: String::new(),
     }
+}
+
+/// `POST /oauth2/idp` (the sign-in page's "sign in with your work email" form, `_csrf`,
+/// `flow`, `identifier`): routes like `idp_identifier` to the IdP whose identifiers claim
+/// the email's domain; a domain none claims shows the page again with an error.
+pub async fn work_email_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IdpQuery>,
+    body: Bytes,
+) -> Response {
+    let form = form_fields(&body);
+    let lang = lang_of(&headers, q.lang.as_deref());
+    let Some(flow) = submitted_flow(&state, &headers, &form).await else {
+        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
+    };
+    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
+    let Some((pool, client)) = flow_context(&state, &flow).await else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        );
+    };
+    let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
+    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
+    let Some(provider) = routed else {
+        return login_page_work_email_error(&state, &flow, &pool, &client, lang, identifier);
+    };
+    // `submitted_flow` checked this browser's cookie.
+    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
+        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
+    };
+    redirect_upstream(
+        &state,
+        flow.request.clone(),
+        &provider.name.clone(),
+        BrowserCookie { value, set: None },
+        Some(flow.id.clone()),
+        lang,
+        now(),
+    )
+    .await
+}
+
+/// The sign-in page again, with an error for the work email field (a domain no IdP
+/// claims): the user stays on the page instead of losing the flow.
+fn login_page_work_email_error(
+    state: &AppState,
+    flow: &LoginFlow,
+    pool: &UserPool,
+    client: &AppClient,
+    lang: Lang,
+    typed: &str,
+) -> Response {
+    let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
+        .with_error(state.ui.message(lang, "error.unknown_work_domain"));
+    let mut page = login_page_for(
+        flow,
+        pool,
+        client,
+        chrome,
+        flow.username.clone().unwrap_or_default(),
+    );
+    page.work_email_value = typed.chars().take(256).collect();
+    html(state, StatusCode::BAD_REQUEST, lang, &page)
 }
 
 /// `POST /login`: checks the credentials with brute-force protection, then completes the
@@ -640,43 +417,6 @@ pub async fn login_submit(
     finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await
 }
 
-/// Starts the session and completes the flow (once).
-pub async fn finish_sign_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    flow: &LoginFlow,
-    client: &AppClient,
-    user: &User,
-    lang: Lang,
-    now: UnixTime,
-) -> Response {
-    let _ = headers;
-    let Ok(Some(flow)) = state.node.sessions.finish_flow(&flow.id, now).await else {
-        // Already completed (a double submit): nothing more to do for this flow.
-        return error_page(state, StatusCode::CONFLICT, lang, "error.session_expired");
-    };
-    let auth_time = now;
-    let cookie = match state
-        .node
-        .sessions
-        .start_session(&flow.request.pool_id, &user.sub, auth_time, now)
-        .await
-    {
-        Ok(sid) => Some(cookies::set(
-            cookies::SESSION,
-            &state.node.master.sign_cookie(cookies::SESSION, &sid),
-            "/",
-            Some(crate::core::session::SESSION_TTL_SECS),
-            secure(state),
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not start a session");
-            None
-        }
-    };
-    complete(state, &flow.request, client, user, auth_time, now, cookie).await
-}
-
 /// `POST /login/new-password`: the user who signed in with a temporary password sets a
 /// permanent one, then the flow completes.
 pub async fn new_password_submit(
@@ -804,9 +544,4 @@ pub async fn logout(
     };
     response.headers_mut().append(header::SET_COOKIE, clear);
     response
-}
-
-/// Percent-encodes a query value.
-pub fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }

@@ -4,6 +4,12 @@
 //!
 //! Routing follows Cognito: OAuth and hosted-UI endpoints at the root, discovery and JWKS
 //! under `/<poolId>/.well-known/`, the AWS JSON API at `POST /`.
+//!
+//! The hosted UI: [`hosted`] (authorize, the sign-in page and its forms, logout),
+//! [`account_pages`] (sign up, confirm, forgot and reset password), [`federation`]
+//! (upstream IdPs) and the [`demo`] app. They share [`page`] (rendering, forms, the login
+//! flow a request belongs to) and [`signin`] (completing a sign-in). Dependencies run one
+//! way: `hosted` uses `federation`, and both use `signin` and `page`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,6 +43,8 @@ pub mod hosted;
 pub mod net;
 pub mod oauth;
 pub mod ops;
+pub mod page;
+pub mod signin;
 pub mod ui;
 
 pub use error::ApiError;
@@ -134,7 +142,7 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth2/authorize", get(hosted::authorize))
         .route(
             "/oauth2/idp",
-            get(federation::start_from_login).post(federation::start_from_work_email),
+            get(federation::start_from_login).post(hosted::work_email_submit),
         )
         .route(
             "/oauth2/idpresponse",

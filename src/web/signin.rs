@@ -1,0 +1,175 @@
+//! Completing a sign-in, whichever way the user proved who they are (a password or a new
+//! password on the hosted pages, an upstream IdP) or was found already signed in (a live
+//! session at `/oauth2/authorize`): the login flow is consumed once, a session is started,
+//! and the code (or the tokens, implicit flow) goes to the client's redirect URI.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::cookies;
+use super::page::{error_page, secure};
+use super::ui::Lang;
+use super::AppState;
+use crate::core::model::{AppClient, User, UserStatus};
+use crate::core::oauth::authorize::{
+    error_redirect, issue_code, success_redirect, AuthorizeRequest, ResponseType,
+};
+use crate::core::session::LoginFlow;
+use crate::core::storage::UserRef;
+use crate::core::UnixTime;
+
+/// The signed-in user of this browser in `pool_id`, if the session is live and the user
+/// still active.
+pub async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    pool_id: &str,
+    now: UnixTime,
+) -> Option<(User, UnixTime)> {
+    let signed = cookies::get(headers, cookies::SESSION)?;
+    let sid = state.node.master.verify_cookie(cookies::SESSION, &signed)?;
+    let session = state
+        .node
+        .sessions
+        .session(&sid, now)
+        .await
+        .ok()
+        .flatten()?;
+    if session.pool_id != pool_id {
+        return None;
+    }
+    let user = state
+        .node
+        .store
+        .get_user(pool_id, &UserRef::Sub(session.sub.clone()))
+        .await
+        .ok()
+        .flatten()?;
+    (user.enabled && user.status != UserStatus::ForceChangePassword)
+        .then_some((user, session.auth_time))
+}
+
+/// Finishes a sign-in: the code (or the tokens) on the client's redirect URI, plus the
+/// session cookie when a new session was started.
+pub async fn complete(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    client: &AppClient,
+    user: &User,
+    auth_time: UnixTime,
+    now: UnixTime,
+    session_cookie: Option<HeaderValue>,
+) -> Response {
+    let issuer = state.node.issuer(&request.pool_id);
+    let url = match request.response_type {
+        ResponseType::Code => {
+            match issue_code(
+                state.node.store.as_ref(),
+                request,
+                &user.sub,
+                auth_time,
+                client.token_validity.auth_code_secs,
+                now,
+            )
+            .await
+            {
+                Ok(code) => success_redirect(request, &issuer, &[("code", &code)]),
+                Err(e) => Err(e),
+            }
+        }
+        ResponseType::Token => {
+            match state
+                .node
+                .tokens
+                .user_tokens_for_sign_in(
+                    client,
+                    user,
+                    &request.scopes,
+                    auth_time,
+                    request.nonce.as_deref(),
+                    now,
+                )
+                .await
+            {
+                Ok(t) => {
+                    let expires = t.expires_in.to_string();
+                    let mut pairs = vec![
+                        ("access_token", t.access_token.as_str()),
+                        ("token_type", "Bearer"),
+                        ("expires_in", expires.as_str()),
+                    ];
+                    if let Some(id) = t.id_token.as_deref() {
+                        pairs.push(("id_token", id));
+                    }
+                    success_redirect(request, &issuer, &pairs)
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let url = match url {
+        Ok(u) => u,
+        Err(e) => error_redirect(
+            &request.redirect_uri,
+            &issuer,
+            request.state.as_deref(),
+            &e,
+            request.response_type == ResponseType::Token,
+        )
+        .unwrap_or_else(|| request.redirect_uri.clone()),
+    };
+    let mut response = Redirect::to(&url).into_response();
+    if let Some(c) = session_cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// Starts the session and completes the flow (once).
+pub async fn finish_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    flow: &LoginFlow,
+    client: &AppClient,
+    user: &User,
+    lang: Lang,
+    now: UnixTime,
+) -> Response {
+    let _ = headers;
+    let Ok(Some(flow)) = state.node.sessions.finish_flow(&flow.id, now).await else {
+        // Already completed (a double submit): nothing more to do for this flow.
+        return error_page(state, StatusCode::CONFLICT, lang, "error.session_expired");
+    };
+    let auth_time = now;
+    let cookie = session_cookie(state, &flow.request.pool_id, &user.sub, auth_time, now).await;
+    complete(state, &flow.request, client, user, auth_time, now, cookie).await
+}
+
+/// Starts a session for `sub` in `pool_id` and returns its signed cookie; a session that
+/// cannot be stored is logged and the sign-in goes on without one.
+pub async fn session_cookie(
+    state: &AppState,
+    pool_id: &str,
+    sub: &str,
+    auth_time: UnixTime,
+    now: UnixTime,
+) -> Option<HeaderValue> {
+    match state
+        .node
+        .sessions
+        .start_session(pool_id, sub, auth_time, now)
+        .await
+    {
+        Ok(sid) => Some(cookies::set(
+            cookies::SESSION,
+            &state.node.master.sign_cookie(cookies::SESSION, &sid),
+            "/",
+            Some(crate::core::session::SESSION_TTL_SECS),
+            secure(state),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not start a session");
+            None
+        }
+    }
+}
