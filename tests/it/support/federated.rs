@@ -1,5 +1,6 @@
-//! What the federation tests share: the OAuth client that signs in through Cognate
-//! ([`Client`]: its authorization request, its code redemption, the errors it hears), the
+//! What the federation tests share: the relying party that signs in through Cognate
+//! ([`Client`]: its authorization request, its code redemption and ID token check by the
+//! `openidconnect` crate, the errors it hears), the
 //! steps of a browserless federated sign-in (Cognate's `/oauth2/authorize`, the fake IdP,
 //! back to `/oauth2/idpresponse`, on to the client), the pages a refused attempt shows,
 //! and the pool configuration declaring the fake IdPs.
@@ -91,14 +92,82 @@ impl Client {
             .unwrap()
     }
 
-    /// [`Client::token_response`], which must be a success: the tokens.
+    /// The tokens of a successful redirect, redeemed and checked by an independent OpenID
+    /// Connect library (`openidconnect` as a relying party): discovery at the issuer the
+    /// redirect names (RFC 9207 `iss`), the code exchange with PKCE, and the ID token's
+    /// signature (against the served JWKS), `iss`, `aud`, `exp` and `nonce`. The token
+    /// response as JSON.
+    ///
+    /// Every request goes to the node at `base`: where several nodes share one public URL
+    /// (the multi-node tests), the test is the load balancer, so the discovery document,
+    /// JWKS and token endpoint the issuer names are fetched from that node.
     pub async fn tokens(&self, base: &str, redirect: &str) -> Value {
-        let r = self.token_response(base, redirect).await;
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
+        use openidconnect::core::{
+            CoreClient, CoreJsonWebKeySet, CoreProviderMetadata, CoreTokenResponse,
+        };
+        use openidconnect::{
+            AuthorizationCode, ClientId, JsonWebKeySetUrl, Nonce, NonceVerifier, PkceCodeVerifier,
+            RedirectUrl, TokenResponse, TokenUrl,
+        };
+
+        assert!(redirect.starts_with(&self.callback), "{redirect}");
+        assert_eq!(param(redirect, "state").as_deref(), Some(STATE));
+        let code = param(redirect, "code").expect("a code");
+        let issuer = param(redirect, "iss").expect("RFC 9207 iss on the redirect");
+        let at_node = |url: &str| {
+            let url = url::Url::parse(url).unwrap();
+            format!("{base}{}", url.path())
+        };
+        let http = super::http();
+        let discovery = format!("{}/.well-known/openid-configuration", at_node(&issuer));
+        let text = http
+            .get(&discovery)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let metadata: CoreProviderMetadata = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("discovery document: {e}: {text}"));
+        assert_eq!(metadata.issuer().as_str(), issuer, "OIDC Discovery 4.3");
+        let jwks_url = JsonWebKeySetUrl::new(at_node(metadata.jwks_uri().as_str())).unwrap();
+        let jwks = CoreJsonWebKeySet::fetch_async(&jwks_url, &http)
+            .await
+            .unwrap_or_else(|e| panic!("JWKS: {e:?}"));
+        let token_url = at_node(
+            metadata
+                .token_endpoint()
+                .expect("a token endpoint")
+                .as_str(),
+        );
+        let client = CoreClient::from_provider_metadata(
+            metadata.set_jwks(jwks),
+            ClientId::new(self.id.clone()),
+            None,
+        )
+        .set_token_uri(TokenUrl::new(token_url).unwrap())
+        .set_redirect_uri(RedirectUrl::new(self.callback.clone()).unwrap());
+        let answer: CoreTokenResponse = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(self.verifier.clone()))
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+        let id_token = answer.id_token().expect("an ID token");
+        let expected = self.nonce.clone().map(Nonce::new);
+        let nonce_check = |claimed: Option<&Nonce>| match &expected {
+            Some(nonce) => nonce.verify(claimed),
+            None if claimed.is_none() => Ok(()),
+            None => Err("a nonce nobody sent".to_string()),
+        };
+        id_token
+            .claims(&client.id_token_verifier(), nonce_check)
+            .unwrap_or_else(|e| panic!("the relying party refused the ID token: {e:?}"));
+        serde_json::to_value(&answer).unwrap()
     }
 
-    /// The claims of the ID token among [`Client::tokens`].
+    /// The claims of the ID token among [`Client::tokens`] (verified there).
     pub async fn id_token(&self, base: &str, redirect: &str) -> Value {
         payload(
             self.tokens(base, redirect).await["id_token"]
