@@ -1,9 +1,9 @@
 //! What the federation tests share: the relying party that signs in through Cognate
 //! ([`Client`]: its authorization request, its code redemption and ID token check by the
-//! `openidconnect` crate, the errors it hears), the
-//! steps of a browserless federated sign-in (Cognate's `/oauth2/authorize`, the fake IdP,
-//! back to `/oauth2/idpresponse`, on to the client), the pages a refused attempt shows,
-//! and the pool configuration declaring the fake IdPs.
+//! `openidconnect` crate, the errors it hears), the steps of a browserless federated
+//! sign-in (Cognate's `/oauth2/authorize`, the fake IdP, back to `/oauth2/idpresponse`, on
+//! to the client), the pages a refused attempt shows, and the pool configuration declaring
+//! the fake IdPs.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
