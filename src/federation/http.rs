@@ -13,7 +13,7 @@
 //! unreachable the last good copy is served (for up to a day past its freshness) with a
 //! warning. Fetches of one URL are serialized, so a burst of sign-ins makes one request.
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -119,7 +119,7 @@ pub struct IdpHttp {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    client: OnceLock<reqwest::Client>,
     settings: HttpSettings,
     clock: Clock,
     discovery: Cache<String, Arc<CachedDocument>>,
@@ -164,7 +164,31 @@ impl IdpHttp {
 
     /// A client whose caches judge freshness by `clock`.
     pub fn with_clock(settings: HttpSettings, clock: Clock) -> Result<Self, HttpError> {
+        let cache = || {
+            Cache::builder()
+                .max_capacity(settings.cache_capacity)
+                .build()
+        };
+        Ok(IdpHttp {
+            inner: Arc::new(Inner {
+                client: OnceLock::new(),
+                discovery: cache(),
+                jwks: cache(),
+                settings,
+                clock,
+            }),
+        })
+    }
+
+    /// The underlying client, built at first use: a node whose pools federate with no one
+    /// never loads TLS roots or the HTTP client. Prefer [`IdpHttp::execute`], which
+    /// enforces the size cap.
+    pub fn client(&self) -> Result<&reqwest::Client, HttpError> {
+        if let Some(client) = self.inner.client.get() {
+            return Ok(client);
+        }
         install_crypto_provider();
+        let settings = &self.inner.settings;
         let client = reqwest::Client::builder()
             // An IdP endpoint that redirects is misconfigured or hostile; following it
             // could send codes or secrets elsewhere.
@@ -174,26 +198,8 @@ impl IdpHttp {
             .user_agent(concat!("Cognate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Client(describe(e)))?;
-        let cache = || {
-            Cache::builder()
-                .max_capacity(settings.cache_capacity)
-                .build()
-        };
-        Ok(IdpHttp {
-            inner: Arc::new(Inner {
-                client,
-                discovery: cache(),
-                jwks: cache(),
-                settings,
-                clock,
-            }),
-        })
-    }
-
-    /// The underlying client, for protocol libraries that take one. Prefer
-    /// [`IdpHttp::execute`], which enforces the size cap.
-    pub fn client(&self) -> &reqwest::Client {
-        &self.inner.client
+        // Two first uses at once build two clients; one is kept.
+        Ok(self.inner.client.get_or_init(|| client))
     }
 
     pub fn settings(&self) -> &HttpSettings {
@@ -211,8 +217,7 @@ impl IdpHttp {
             .map_err(|e| HttpError::Client(describe(e)))?;
         let url = for_log(request.url());
         let mut response = self
-            .inner
-            .client
+            .client()?
             .execute(request)
             .await
             .map_err(|e| classify(&url, e))?;
@@ -250,8 +255,7 @@ impl IdpHttp {
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
         let request = self
-            .inner
-            .client
+            .client()?
             .request(parts.method, &url)
             .headers(parts.headers)
             .body(body);
@@ -272,11 +276,7 @@ impl IdpHttp {
         url: &str,
         bearer: Option<&SecretString>,
     ) -> Result<Value, HttpError> {
-        let mut request = self
-            .inner
-            .client
-            .get(url)
-            .header(ACCEPT, "application/json");
+        let mut request = self.client()?.get(url).header(ACCEPT, "application/json");
         if let Some(token) = bearer {
             request = request.bearer_auth(token.expose());
         }
@@ -394,11 +394,7 @@ impl IdpHttp {
 
     /// GETs a document and how long it stays fresh.
     async fn fetch_document(&self, url: &str) -> Result<(Value, i64), HttpError> {
-        let request = self
-            .inner
-            .client
-            .get(url)
-            .header(ACCEPT, "application/json");
+        let request = self.client()?.get(url).header(ACCEPT, "application/json");
         let response = self.execute(request).await?;
         let s = &self.inner.settings;
         let max_age = max_age(&response.headers)

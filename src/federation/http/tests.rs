@@ -513,7 +513,7 @@ async fn redirects_are_not_followed() {
         "{err}"
     );
     let raw = http
-        .execute(http.client().get(fake.url("/redirect")))
+        .execute(http.client().unwrap().get(fake.url("/redirect")))
         .await
         .unwrap();
     assert_eq!(raw.status, 302);
