@@ -181,7 +181,7 @@ pub struct PoolCreateArgs {
     /// The pool's name (1 to 128 characters).
     #[arg(long)]
     pub name: String,
-    /// A fixed id (`<region>_<alphanumerics>`); generated from [server] region when omitted.
+    /// A fixed id (`<region>_<alphanumerics>`); generated from the server section's region when omitted.
     #[arg(long)]
     pub id: Option<String>,
     /// Users sign in with their email address; the username becomes the user's sub.

@@ -30,7 +30,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// The data directory for the embedded SQLite database and master key
-    /// (overrides [server] data_dir).
+    /// (overrides data_dir of the server section).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
 
@@ -76,7 +76,7 @@ pub enum Command {
 
 #[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (overrides [server] listen and COGNATE_LISTEN).
+    /// Address to listen on (overrides listen of the server section and COGNATE_LISTEN).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
     /// Delete config-owned records that the file no longer declares.

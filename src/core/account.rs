@@ -3,8 +3,9 @@
 //! FORCE_CHANGE_PASSWORD user chooses after signing in (the NEW_PASSWORD_REQUIRED
 //! challenge).
 //!
-//! Codes are 6 random digits, drawn uniformly, mailed through the pool's [`Mailer`], and
-//! stored only as a salted hash in the shared ephemeral store (any node can check them):
+//! Codes are 6 random digits, drawn uniformly, mailed through the pool's
+//! [`Mailer`](super::mail::Mailer), and stored only as a salted hash in the shared
+//! ephemeral store (any node can check them):
 //! - kind [`SIGNUP_CODE_KIND`], id `<pool>:<sub>`, valid 24 hours (Cognito's validity);
 //! - kind [`RESET_CODE_KIND`], id `<pool>:<sub>`, valid 1 hour (Cognito's validity).
 //!
@@ -483,7 +484,7 @@ impl AccountService {
     ///
     /// The mail is sent in the background, so a real request takes as long as a simulated
     /// one; a sending failure is logged. A page should say "if an account exists, a code
-    /// was sent to <destination>". Every typed login may ask for
+    /// was sent to `<destination>`". Every typed login may ask for
     /// [`MAX_CODE_SENDS_PER_HOUR`] codes an hour (`LimitExceeded` after that, for known
     /// and unknown logins alike).
     pub async fn forgot_password(

@@ -1,5 +1,5 @@
 //! The user directory: Cognito's rules for usernames, aliases, attributes, passwords and
-//! status, on top of a [`Store`](super::storage::Store).
+//! status, on top of a [`Store`].
 
 use unicode_normalization::UnicodeNormalization;
 

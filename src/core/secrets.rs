@@ -123,7 +123,7 @@ impl MasterKey {
         (key, text)
     }
 
-    /// Reads a key file written by [`MasterKey::create_file`] or by an operator.
+    /// Reads a key file written by [`MasterKey::load_or_create_file`] or by an operator.
     pub fn read_file(path: &Path) -> Result<Self, SecretError> {
         let text = std::fs::read_to_string(path).map_err(|source| SecretError::Io {
             path: path.display().to_string(),

@@ -1,6 +1,6 @@
 //! The upstream leg of a federated sign-in, for OpenID Connect providers (Google, Sign in
 //! with Apple and any enterprise OIDC IdP) and plain OAuth 2.0 + profile API providers
-//! (Facebook, Login with Amazon, [`oauth2_profile`](super::oauth2_profile)): `start` sends
+//! (Facebook, Login with Amazon, [`oauth2_profile`]): `start` sends
 //! the browser to the IdP, `callback` turns its answer into a directory user. Apple's
 //! `form_post` answer is first kept by `accept_post` (see there).
 //!

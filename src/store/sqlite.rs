@@ -7,7 +7,7 @@
 //! with `BEGIN IMMEDIATE`, so they wait up to the busy timeout for the lock up front instead
 //! of failing when a read transaction tries to upgrade.
 //!
-//! The schema is `migrations/sqlite`; records are JSON documents (see [`super::doc`])
+//! The schema is `migrations/sqlite`; records are JSON documents (see `store::doc`)
 //! beside the columns SQLite must index or constrain.
 
 use std::path::Path;
