@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::page::{
-    error_page, flow_context, flow_lang, form_fields, form_text, form_username, html, lang_of,
-    notice_text, page_flow, submitted_flow, urlencode, PageQuery,
+    error_page, form_text, form_username, html, notice_text, page_flow, submitted_form, urlencode,
+    PageQuery, SubmittedForm,
 };
 use super::ui::{
     AttributeField, Chrome, ConfirmPage, ForgotPasswordPage, Lang, ResetPasswordPage, SignupPage,
@@ -97,43 +97,6 @@ fn signup_fields(pool: &UserPool, values: &BTreeMap<String, String>) -> Vec<Attr
         .collect()
 }
 
-async fn form_flow(
-    state: &AppState,
-    headers: &HeaderMap,
-    q: &PageQuery,
-    body: &Bytes,
-) -> Result<
-    (
-        Lang,
-        LoginFlow,
-        UserPool,
-        AppClient,
-        std::collections::HashMap<String, String>,
-    ),
-    Response,
-> {
-    let lang = lang_of(headers, q.lang.as_deref());
-    let form = form_fields(body);
-    let Some(flow) = submitted_flow(state, headers, &form).await else {
-        return Err(error_page(
-            state,
-            StatusCode::FORBIDDEN,
-            lang,
-            "error.session_expired",
-        ));
-    };
-    let lang = flow_lang(headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        ));
-    };
-    Ok((lang, flow, pool, client, form))
-}
-
 fn login_url(flow: &LoginFlow) -> String {
     format!("/login?flow={}", flow.id)
 }
@@ -190,7 +153,13 @@ pub async fn signup_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let (lang, mut flow, pool, client, form) = match form_flow(&state, &headers, &q, &body).await {
+    let SubmittedForm {
+        lang,
+        mut flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -294,7 +263,13 @@ pub async fn confirm_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let (lang, mut flow, pool, client, form) = match form_flow(&state, &headers, &q, &body).await {
+    let SubmittedForm {
+        lang,
+        mut flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -332,7 +307,13 @@ pub async fn confirm_resend(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let (lang, flow, pool, client, form) = match form_flow(&state, &headers, &q, &body).await {
+    let SubmittedForm {
+        lang,
+        flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -390,7 +371,13 @@ pub async fn forgot_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let (lang, mut flow, pool, client, form) = match form_flow(&state, &headers, &q, &body).await {
+    let SubmittedForm {
+        lang,
+        mut flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -469,7 +456,13 @@ pub async fn reset_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let (lang, mut flow, pool, client, form) = match form_flow(&state, &headers, &q, &body).await {
+    let SubmittedForm {
+        lang,
+        mut flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
         Ok(v) => v,
         Err(r) => return r,
     };

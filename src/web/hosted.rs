@@ -22,8 +22,8 @@ use super::federation::{
     IdpQuery,
 };
 use super::page::{
-    error_page, flow_context, flow_lang, form_fields, form_text, html, lang_of, notice_text,
-    page_flow, redirect_error, secure, submitted_flow, urlencode, PageQuery,
+    error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error, secure,
+    submitted_form, urlencode, PageQuery, SubmittedForm,
 };
 use super::signin::{complete, finish_sign_in, session_user};
 use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
@@ -219,19 +219,15 @@ pub async fn work_email_submit(
     Query(q): Query<IdpQuery>,
     body: Bytes,
 ) -> Response {
-    let form = form_fields(&body);
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(flow) = submitted_flow(&state, &headers, &form).await else {
-        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
-    };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        );
+    let SubmittedForm {
+        lang,
+        flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
+        Ok(submitted) => submitted,
+        Err(page) => return page,
     };
     let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
     let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
@@ -286,19 +282,15 @@ pub async fn login_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let form = form_fields(&body);
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(mut flow) = submitted_flow(&state, &headers, &form).await else {
-        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
-    };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
-    let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        );
+    let SubmittedForm {
+        lang,
+        mut flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
+        Ok(submitted) => submitted,
+        Err(page) => return page,
     };
     let username = form_text(&form, "username");
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
@@ -425,26 +417,22 @@ pub async fn new_password_submit(
     Query(q): Query<PageQuery>,
     body: Bytes,
 ) -> Response {
-    let form = form_fields(&body);
-    let lang = lang_of(&headers, q.lang.as_deref());
-    let Some(flow) = submitted_flow(&state, &headers, &form).await else {
-        return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
+    let SubmittedForm {
+        lang,
+        flow,
+        pool,
+        client,
+        form,
+    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
+        Ok(submitted) => submitted,
+        Err(page) => return page,
     };
-    let lang = flow_lang(&headers, q.lang.as_deref(), &flow);
     let Some(sub) = flow.pending_new_password.clone() else {
         return error_page(
             &state,
             StatusCode::BAD_REQUEST,
             lang,
             "error.session_expired",
-        );
-    };
-    let Some((pool, client)) = flow_context(&state, &flow).await else {
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
         );
     };
     let password = form.get("password").cloned().unwrap_or_default();

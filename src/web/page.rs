@@ -211,3 +211,50 @@ pub fn notice_text(state: &AppState, lang: Lang, q: &PageQuery) -> Option<String
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
+
+/// A hosted page's form POST, checked: the submitted fields, this browser's live flow (by
+/// its `flow` and `_csrf` fields), its language, pool and client.
+pub struct SubmittedForm {
+    pub lang: Lang,
+    pub flow: LoginFlow,
+    pub pool: UserPool,
+    pub client: AppClient,
+    pub form: HashMap<String, String>,
+}
+
+/// Reads and checks a hosted page's form POST ([`SubmittedForm`]), or the error page to
+/// answer with: 403 for a flow that is not this browser's live one, 400 for a flow whose
+/// client is gone.
+pub async fn submitted_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_lang: Option<&str>,
+    body: &[u8],
+) -> Result<SubmittedForm, Response> {
+    let form = form_fields(body);
+    let lang = lang_of(headers, query_lang);
+    let Some(flow) = submitted_flow(state, headers, &form).await else {
+        return Err(error_page(
+            state,
+            StatusCode::FORBIDDEN,
+            lang,
+            "error.session_expired",
+        ));
+    };
+    let lang = flow_lang(headers, query_lang, &flow);
+    let Some((pool, client)) = flow_context(state, &flow).await else {
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
+    };
+    Ok(SubmittedForm {
+        lang,
+        flow,
+        pool,
+        client,
+        form,
+    })
+}
