@@ -5,14 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::page::{
-    error_page, form_text, form_username, html, notice_text, page_flow, submitted_form, urlencode,
-    PageQuery, SubmittedForm,
+    error_page, form_text, form_username, html, notice_text, page_flow, urlencode, PageQuery,
+    SubmittedForm,
 };
 use super::ui::{
     AttributeField, Chrome, ConfirmPage, ForgotPasswordPage, Lang, ResetPasswordPage, SignupPage,
@@ -149,20 +148,14 @@ pub async fn signup_page_get(
 /// `POST /signup`.
 pub async fn signup_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    }: SubmittedForm,
+) -> Response {
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -259,20 +252,14 @@ pub async fn confirm_page_get(
 /// `POST /confirm`: the code confirms the account; the user then signs in.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    }: SubmittedForm,
+) -> Response {
     let username = form_username(&form, &flow);
     let code = form_text(&form, "code");
     let now = now();
@@ -303,20 +290,14 @@ pub async fn confirm_submit(
 /// `POST /confirm/resend`.
 pub async fn confirm_resend(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    }: SubmittedForm,
+) -> Response {
     let username = form_username(&form, &flow);
     match state
         .accounts
@@ -367,20 +348,14 @@ pub async fn forgot_page_get(
 /// answer.
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    }: SubmittedForm,
+) -> Response {
     let username = form_text(&form, "username");
     let now = now();
     match state
@@ -452,20 +427,14 @@ pub async fn reset_page_get(
 /// `POST /reset-password`: the code and a new password; then back to sign-in.
 pub async fn reset_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    }: SubmittedForm,
+) -> Response {
     let username = form_username(&form, &flow);
     flow.username = Some(username.clone());
     let code = form_text(&form, "code");

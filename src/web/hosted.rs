@@ -11,7 +11,6 @@
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,11 +18,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::cookies;
 use super::federation::{
     provider_buttons, redirect_upstream, route_idp_identifier, routes_work_email, BrowserCookie,
-    IdpQuery,
 };
 use super::page::{
     error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error, secure,
-    submitted_form, urlencode, PageQuery, SubmittedForm,
+    urlencode, PageQuery, SubmittedForm,
 };
 use super::signin::{complete, finish_sign_in, session_user};
 use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
@@ -216,19 +214,14 @@ fn login_page_for(
 pub async fn work_email_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<IdpQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(submitted) => submitted,
-        Err(page) => return page,
-    };
+    }: SubmittedForm,
+) -> Response {
     let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
     let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
     let Some(provider) = routed else {
@@ -279,19 +272,14 @@ pub async fn login_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(submitted) => submitted,
-        Err(page) => return page,
-    };
+    }: SubmittedForm,
+) -> Response {
     let username = form_text(&form, "username");
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
     let now = now();
@@ -414,19 +402,14 @@ pub async fn login_submit(
 pub async fn new_password_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-    body: Bytes,
-) -> Response {
-    let SubmittedForm {
+    SubmittedForm {
         lang,
         flow,
         pool,
         client,
         form,
-    } = match submitted_form(&state, &headers, q.lang.as_deref(), &body).await {
-        Ok(submitted) => submitted,
-        Err(page) => return page,
-    };
+    }: SubmittedForm,
+) -> Response {
     let Some(sub) = flow.pending_new_password.clone() else {
         return error_page(
             &state,

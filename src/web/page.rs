@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Query, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -220,6 +222,28 @@ pub struct SubmittedForm {
     pub pool: UserPool,
     pub client: AppClient,
     pub form: HashMap<String, String>,
+}
+
+/// A hosted form POST as a handler's argument: the query's `lang`, the headers and the
+/// body, read and checked by [`submitted_form`]; a refused one answers with its page.
+impl FromRequest<AppState> for SubmittedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        #[derive(serde::Deserialize)]
+        struct LangOnly {
+            lang: Option<String>,
+        }
+        let query_lang = Query::<LangOnly>::try_from_uri(request.uri())
+            .ok()
+            .and_then(|Query(q)| q.lang);
+        let headers = request.headers().clone();
+        // A body over the server's limit is refused as axum refuses it (413).
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        submitted_form(state, &headers, query_lang.as_deref(), &body).await
+    }
 }
 
 /// Reads and checks a hosted page's form POST ([`SubmittedForm`]), or the error page to
