@@ -127,14 +127,22 @@ pub async fn page_flow(
     flow_id: Option<&str>,
     query_lang: Option<&str>,
 ) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
-    let lang = lang_of(headers, query_lang);
-    let Some(flow) = flow_of(state, headers, flow_id).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.session_expired",
-        ));
+    let flow = flow_of(state, headers, flow_id).await;
+    flow_parts(state, headers, query_lang, flow, StatusCode::BAD_REQUEST).await
+}
+
+/// A found flow's language, pool and client, or the error page: `missing` (the status for
+/// no live flow of this browser's) with "expired", 400 for a flow whose client is gone.
+async fn flow_parts(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_lang: Option<&str>,
+    flow: Option<LoginFlow>,
+    missing: StatusCode,
+) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
+    let Some(flow) = flow else {
+        let lang = lang_of(headers, query_lang);
+        return Err(error_page(state, missing, lang, "error.session_expired"));
     };
     let lang = flow_lang(headers, query_lang, &flow);
     let Some((pool, client)) = flow_context(state, &flow).await else {
@@ -256,24 +264,9 @@ pub async fn submitted_form(
     body: &[u8],
 ) -> Result<SubmittedForm, Response> {
     let form = form_fields(body);
-    let lang = lang_of(headers, query_lang);
-    let Some(flow) = submitted_flow(state, headers, &form).await else {
-        return Err(error_page(
-            state,
-            StatusCode::FORBIDDEN,
-            lang,
-            "error.session_expired",
-        ));
-    };
-    let lang = flow_lang(headers, query_lang, &flow);
-    let Some((pool, client)) = flow_context(state, &flow).await else {
-        return Err(error_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.unknown_client",
-        ));
-    };
+    let flow = submitted_flow(state, headers, &form).await;
+    let (lang, flow, pool, client) =
+        flow_parts(state, headers, query_lang, flow, StatusCode::FORBIDDEN).await?;
     Ok(SubmittedForm {
         lang,
         flow,
