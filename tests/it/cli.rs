@@ -1,7 +1,8 @@
 //! The admin command line, driven as the real `cognate` binary on a temporary data
-//! directory: lifecycles of pools, clients, users, groups and keys; bad input exits with
-//! code 2 and a message naming the field; JSON Lines export and import round-trip, and
-//! imported bcrypt / PBKDF2 / scrypt / Django hashes sign in and are upgraded to Argon2id.
+//! directory: lifecycles of pools, clients, users, groups and keys (on SQLite and on
+//! PostgreSQL); bad input exits with code 2 and a message naming the field; JSON Lines
+//! export and import round-trip, and imported bcrypt / PBKDF2 / scrypt / Django hashes
+//! sign in and are upgraded to Argon2id.
 //!
 //! Commands are written as one string (`"users create --pool {p} ana"`), split on spaces;
 //! single quotes keep an argument with spaces together (`-a 'name=Cyd Ü'`).
@@ -19,6 +20,8 @@ use cognate::config::Config;
 use cognate::core::now;
 use cognate::core::secrets::SecretString;
 use cognate::server::Node;
+
+use crate::support::pg::{fresh_pg_url, PgTestDb};
 
 /// Splits a command line on spaces; '...' quotes an argument (possibly empty).
 fn split(line: &str) -> Vec<String> {
@@ -43,16 +46,36 @@ fn split(line: &str) -> Vec<String> {
     args
 }
 
-/// A data directory and a way to run `cognate --data-dir <it> ...` on it.
+/// A data directory and a way to run `cognate --data-dir <it> ...` on it: on its embedded
+/// SQLite database, or on a PostgreSQL schema of its own ([`Cli::postgres`]).
 struct Cli {
     dir: tempfile::TempDir,
+    /// `COGNATE_DATABASE_URL` and `COGNATE_MASTER_KEY` for PostgreSQL.
+    postgres: Option<(PgTestDb, SecretString)>,
 }
 
 impl Cli {
     fn new() -> Cli {
         Cli {
             dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
         }
+    }
+
+    /// The same on a fresh PostgreSQL schema (with a master key from the environment, as
+    /// several nodes need), or `None` when no test database is configured (see
+    /// [`fresh_pg_url`]: a banner locally, a failure under CI).
+    fn postgres(label: &str) -> Option<Cli> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let db = runtime.block_on(fresh_pg_url(label))?;
+        let (_, key) = cognate::core::secrets::MasterKey::generate();
+        Some(Cli {
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: Some((db, SecretString::new(key))),
+        })
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -80,6 +103,10 @@ impl Cli {
             if k.starts_with("COGNATE_") || k == "RUST_LOG" {
                 cmd.env_remove(k);
             }
+        }
+        if let Some((db, key)) = &self.postgres {
+            cmd.env("COGNATE_DATABASE_URL", &db.url)
+                .env("COGNATE_MASTER_KEY", key.expose());
         }
         let mut child = cmd.spawn().expect("spawn cognate");
         if let Some(input) = stdin {
@@ -135,9 +162,37 @@ impl Cli {
         id
     }
 
+    /// What the database holds of app clients, as bytes: the whole SQLite file, or the
+    /// PostgreSQL `clients` rows.
+    fn stored_clients(&self) -> Vec<u8> {
+        let Some((db, _)) = &self.postgres else {
+            return std::fs::read(self.data_dir().join("cognate.db")).expect("the database file");
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, doc FROM clients")
+                .fetch_all(&mut conn)
+                .await
+                .expect("clients");
+            rows.into_iter()
+                .flat_map(|(id, doc)| [id, doc])
+                .collect::<String>()
+                .into_bytes()
+        })
+    }
+
     async fn node(&self) -> Node {
         let mut config = Config::default();
         config.server.data_dir = self.data_dir();
+        if let Some((db, key)) = &self.postgres {
+            config.server.database_url = Some(SecretString::new(db.url.clone()));
+            config.master_key = Some(key.clone());
+        }
         Node::open(config).await.expect("open node")
     }
 }
@@ -150,7 +205,17 @@ fn assert_mentions(text: &str, needles: &[&str]) {
 
 #[test]
 fn pools_clients_and_keys_lifecycle() {
-    let cli = Cli::new();
+    pools_clients_and_keys_lifecycle_on(&Cli::new());
+}
+
+#[test]
+fn pools_clients_and_keys_lifecycle_on_postgres() {
+    if let Some(cli) = Cli::postgres("cli_pools") {
+        pools_clients_and_keys_lifecycle_on(&cli);
+    }
+}
+
+fn pools_clients_and_keys_lifecycle_on(cli: &Cli) {
     assert_eq!(cli.ok("pools list").lines().count(), 1, "only the header");
     let pool = cli.create_pool("--alias email --custom-attribute tier:Number");
     let p = pool.as_str();
@@ -214,8 +279,9 @@ fn pools_clients_and_keys_lifecycle() {
     assert!(list.contains(public) && list.contains(id), "{list}");
     assert!(list.contains("confidential"), "{list}");
     // The secret is not stored in the clear.
-    let db = std::fs::read(cli.data_dir().join("cognate.db")).unwrap();
-    assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    let stored = cli.stored_clients();
+    assert!(!stored.is_empty());
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()));
 
     cli.fails(&format!("clients delete {id}"), &["--yes"]);
     cli.ok(&format!("clients delete {id} --yes"));
@@ -232,7 +298,17 @@ fn pools_clients_and_keys_lifecycle() {
 
 #[test]
 fn users_and_groups_lifecycle() {
-    let cli = Cli::new();
+    users_and_groups_lifecycle_on(&Cli::new());
+}
+
+#[test]
+fn users_and_groups_lifecycle_on_postgres() {
+    if let Some(cli) = Cli::postgres("cli_users") {
+        users_and_groups_lifecycle_on(&cli);
+    }
+}
+
+fn users_and_groups_lifecycle_on(cli: &Cli) {
     let pool = cli.create_pool("--alias email");
     let p = pool.as_str();
     let ana = cli.ok(&format!(
