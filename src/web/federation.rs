@@ -12,13 +12,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::page::{error_page, form_fields, html, lang_of, page_flow, redirect_error};
+use super::page::{error_page, form_fields, html, lang_of, page_flow, redirect_request_error};
 use super::signin::{complete, session_cookie};
 use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::now;
-use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseType};
+use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
@@ -205,17 +205,14 @@ pub async fn route_idp_identifier(
             request.identity_provider = Some(provider.name.clone());
             Ok(request)
         }
-        None => Err(redirect_error(
+        None => Err(redirect_request_error(
             state,
             lang,
-            &request.redirect_uri,
-            &state.node.issuer(&request.pool_id),
-            request.state.as_deref(),
+            &request,
             &OAuthError::new(
                 ErrorCode::InvalidRequest,
                 "idp_identifier matches no identity provider enabled for this app client",
             ),
-            request.response_type == ResponseType::Token,
         )),
     }
 }
@@ -349,12 +346,9 @@ fn missing_attributes_page(
             "Invalid user attributes: {}",
             missing_description(attributes)
         );
-        error_redirect(
-            &request.redirect_uri,
+        request.error_redirect(
             &state.node.issuer(&request.pool_id),
-            request.state.as_deref(),
             &OAuthError::new(ErrorCode::InvalidRequest, description),
-            request.response_type == ResponseType::Token,
         )
     });
     let page = ErrorPage {
@@ -404,13 +398,9 @@ fn failure_response(
                     ),
                 };
                 let issuer = state.node.issuer(&request.pool_id);
-                if let Some(url) = error_redirect(
-                    &request.redirect_uri,
-                    &issuer,
-                    request.state.as_deref(),
-                    &OAuthError::new(code, description),
-                    request.response_type == ResponseType::Token,
-                ) {
+                if let Some(url) =
+                    request.error_redirect(&issuer, &OAuthError::new(code, description))
+                {
                     return Redirect::to(&url).into_response();
                 }
             }
@@ -462,15 +452,8 @@ fn page_back_to_client(
     request: Option<&AuthorizeRequest>,
     error: OAuthError,
 ) -> Response {
-    let back_url = request.and_then(|request| {
-        error_redirect(
-            &request.redirect_uri,
-            &state.node.issuer(&request.pool_id),
-            request.state.as_deref(),
-            &error,
-            request.response_type == ResponseType::Token,
-        )
-    });
+    let back_url = request
+        .and_then(|request| request.error_redirect(&state.node.issuer(&request.pool_id), &error));
     let page = ErrorPage {
         chrome: Chrome::plain(),
         title: state.ui.message(lang, "error.title"),

@@ -20,8 +20,8 @@ use super::federation::{
     provider_buttons, redirect_upstream, route_idp_identifier, routes_work_email, BrowserCookie,
 };
 use super::page::{
-    error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error, secure,
-    urlencode, PageQuery, SubmittedForm,
+    error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error,
+    redirect_request_error, secure, urlencode, PageQuery, SubmittedForm,
 };
 use super::signin::{complete, finish_sign_in, session_user};
 use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
@@ -29,7 +29,7 @@ use super::AppState;
 use crate::core::directory::DirectoryError;
 use crate::core::model::{AppClient, UserPool, UserStatus};
 use crate::core::now;
-use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt, ResponseType};
+use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::{random_token, SecretString};
 use crate::core::session::LoginFlow;
@@ -95,15 +95,7 @@ pub async fn authorize(
     }
     if request.prompt == Prompt::None {
         let error = OAuthError::new(ErrorCode::LoginRequired, "The user is not signed in.");
-        return redirect_error(
-            &state,
-            lang,
-            &request.redirect_uri,
-            &state.node.issuer(&request.pool_id),
-            request.state.as_deref(),
-            &error,
-            request.response_type == ResponseType::Token,
-        );
+        return redirect_request_error(&state, lang, &request, &error);
     }
     let (browser, new_cookie) = match cookies::get(&headers, cookies::BROWSER) {
         Some(b) if b.len() >= 32 && b.len() <= 64 => (b, None),

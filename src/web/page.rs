@@ -16,7 +16,7 @@ use super::ui::{Chrome, ErrorPage, Lang, Page};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::now;
-use crate::core::oauth::authorize::error_redirect;
+use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseType};
 use crate::core::oauth::OAuthError;
 use crate::core::session::LoginFlow;
 
@@ -191,6 +191,24 @@ pub(super) fn redirect_error(
             "error.invalid_redirect_uri",
         ),
     }
+}
+
+/// [`redirect_error`] answering a validated authorization request.
+pub(super) fn redirect_request_error(
+    state: &AppState,
+    lang: Lang,
+    request: &AuthorizeRequest,
+    error: &OAuthError,
+) -> Response {
+    redirect_error(
+        state,
+        lang,
+        &request.redirect_uri,
+        &state.node.issuer(&request.pool_id),
+        request.state.as_deref(),
+        error,
+        request.response_type == ResponseType::Token,
+    )
 }
 
 /// The query of a hosted page: its flow and language, the notice a redirect left for it,

@@ -11,9 +11,7 @@ use super::page::{error_page, secure};
 use super::ui::Lang;
 use super::AppState;
 use crate::core::model::{AppClient, User, UserStatus};
-use crate::core::oauth::authorize::{
-    error_redirect, issue_code, success_redirect, AuthorizeRequest, ResponseType,
-};
+use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
 use crate::core::session::LoginFlow;
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
@@ -109,14 +107,9 @@ pub async fn complete(
     };
     let url = match url {
         Ok(u) => u,
-        Err(e) => error_redirect(
-            &request.redirect_uri,
-            &issuer,
-            request.state.as_deref(),
-            &e,
-            request.response_type == ResponseType::Token,
-        )
-        .unwrap_or_else(|| request.redirect_uri.clone()),
+        Err(e) => request
+            .error_redirect(&issuer, &e)
+            .unwrap_or_else(|| request.redirect_uri.clone()),
     };
     let mut response = Redirect::to(&url).into_response();
     if let Some(c) = session_cookie {

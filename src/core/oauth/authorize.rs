@@ -391,6 +391,20 @@ pub fn error_redirect(
     Some(url.into())
 }
 
+impl AuthorizeRequest {
+    /// [`error_redirect`] answering this validated request: its redirect URI and state, in
+    /// the fragment for the implicit flow.
+    pub fn error_redirect(&self, issuer: &str, error: &OAuthError) -> Option<String> {
+        error_redirect(
+            &self.redirect_uri,
+            issuer,
+            self.state.as_deref(),
+            error,
+            self.response_type == ResponseType::Token,
+        )
+    }
+}
+
 fn append(url: &mut Url, pairs: &[(&str, &str)], fragment: bool) {
     if fragment {
         let encoded = url::form_urlencoded::Serializer::new(String::new())
