@@ -158,18 +158,18 @@ pub fn install_crypto_provider() {
 
 impl IdpHttp {
     /// A client with the wall clock.
-    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+    pub fn new(settings: HttpSettings) -> Self {
         Self::with_clock(settings, Arc::new(crate::core::now))
     }
 
     /// A client whose caches judge freshness by `clock`.
-    pub fn with_clock(settings: HttpSettings, clock: Clock) -> Result<Self, HttpError> {
+    pub fn with_clock(settings: HttpSettings, clock: Clock) -> Self {
         let cache = || {
             Cache::builder()
                 .max_capacity(settings.cache_capacity)
                 .build()
         };
-        Ok(IdpHttp {
+        IdpHttp {
             inner: Arc::new(Inner {
                 client: OnceLock::new(),
                 discovery: cache(),
@@ -177,7 +177,7 @@ impl IdpHttp {
                 settings,
                 clock,
             }),
-        })
+        }
     }
 
     /// The underlying client, built at first use: a node whose pools federate with no one

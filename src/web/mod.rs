@@ -72,8 +72,6 @@ pub enum StartError {
     Ui(#[from] ui::UiError),
     #[error("mail: {0}")]
     Mail(#[from] crate::core::mail::MailError),
-    #[error("identity provider HTTP client: {0}")]
-    IdpHttp(#[from] crate::federation::http::HttpError),
 }
 
 impl AppState {
@@ -85,7 +83,7 @@ impl AppState {
             timeout: Duration::from_secs(timeout),
             connect_timeout: Duration::from_secs(timeout.min(5)),
             ..HttpSettings::default()
-        })?;
+        });
         let federation = Federation::new(
             node.directory.clone(),
             node.master.clone(),

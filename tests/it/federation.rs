@@ -192,7 +192,7 @@ async fn an_expired_upstream_flow_is_refused() {
     let federation = Federation::new(
         node.directory.clone(),
         node.master.clone(),
-        IdpHttp::new(HttpSettings::default()).unwrap(),
+        IdpHttp::new(HttpSettings::default()),
         node.config.public_url(),
     );
     let pool = env.server.pool(POOL).await;

@@ -264,7 +264,7 @@ impl TestClock {
 }
 
 fn client(clock: &TestClock) -> IdpHttp {
-    IdpHttp::with_clock(HttpSettings::default(), clock.clock()).unwrap()
+    IdpHttp::with_clock(HttpSettings::default(), clock.clock())
 }
 
 fn kids(jwks: &Value) -> Vec<String> {
@@ -528,7 +528,7 @@ async fn the_timeout_fires() {
         timeout: Duration::from_millis(300),
         ..HttpSettings::default()
     };
-    let http = IdpHttp::with_clock(settings, TestClock::new().clock()).unwrap();
+    let http = IdpHttp::with_clock(settings, TestClock::new().clock());
     let started = Instant::now();
     let err = http.get_json(&fake.url("/slow"), None).await.unwrap_err();
     assert!(matches!(err, HttpError::Timeout { .. }), "{err}");
