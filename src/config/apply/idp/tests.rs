@@ -73,6 +73,26 @@ fn config(text: &str, google_secret: &str, apple_pem: &str) -> Config {
     config
 }
 
+/// Applies [`FILE`] with this Google secret and Apple key; the report.
+async fn apply_file(
+    store: &Arc<SqliteStore>,
+    master: &MasterKey,
+    google_secret: &str,
+    apple_pem: &str,
+    prune: bool,
+    now: i64,
+) -> ApplyReport {
+    apply(
+        &config(FILE, google_secret, apple_pem),
+        store.as_ref(),
+        master,
+        prune,
+        now,
+    )
+    .await
+    .unwrap()
+}
+
 fn idp_items(report: &ApplyReport) -> Vec<(String, Action)> {
     report
         .items
@@ -168,26 +188,10 @@ async fn applying_twice_changes_nothing_and_secrets_change_in_place() {
     let (_dir, store) = store().await;
     let (master, _) = MasterKey::generate();
     let (pem, _) = crate::federation::apple::tests::p8();
-    apply(
-        &config(FILE, "one", &pem),
-        store.as_ref(),
-        &master,
-        false,
-        1000,
-    )
-    .await
-    .unwrap();
+    apply_file(&store, &master, "one", &pem, false, 1000).await;
     let first = store.get_pool(POOL).await.unwrap().unwrap();
 
-    let again = apply(
-        &config(FILE, "one", &pem),
-        store.as_ref(),
-        &master,
-        false,
-        2000,
-    )
-    .await
-    .unwrap();
+    let again = apply_file(&store, &master, "one", &pem, false, 2000).await;
     assert!(!again.changed(), "{again}");
     assert_eq!(store.get_pool(POOL).await.unwrap().unwrap(), first);
 
@@ -199,15 +203,7 @@ async fn applying_twice_changes_nothing_and_secrets_change_in_place() {
     assert!(!report.changed(), "{report}");
 
     // A new Google secret: only Google (and so the pool) is updated.
-    let report = apply(
-        &config(FILE, "two", &pem),
-        store.as_ref(),
-        &master,
-        false,
-        3000,
-    )
-    .await
-    .unwrap();
+    let report = apply_file(&store, &master, "two", &pem, false, 3000).await;
     assert_eq!(
         idp_items(&report),
         [
@@ -275,15 +271,7 @@ async fn undeclared_providers_are_kept_until_pruned_and_api_ones_are_never_touch
     let (_dir, store) = store().await;
     let (master, _) = MasterKey::generate();
     let (pem, _) = crate::federation::apple::tests::p8();
-    apply(
-        &config(FILE, "s", &pem),
-        store.as_ref(),
-        &master,
-        false,
-        1000,
-    )
-    .await
-    .unwrap();
+    apply_file(&store, &master, "s", &pem, false, 1000).await;
 
     // A provider added through the API (later: CreateIdentityProvider).
     let mut pool = store.get_pool(POOL).await.unwrap().unwrap();
