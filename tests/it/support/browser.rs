@@ -1,13 +1,16 @@
 //! A real headless Chromium driven over WebDriver (fantoccini + Debian's chromedriver).
 //!
-//! The harness starts Chromium itself (its own profile, TMPDIR and XDG dirs in a per-test
-//! run dir, `--remote-debugging-port=0`), reads the DevTools port from
+//! The harness starts Chromium itself (its own profile and XDG dirs in a per-test run
+//! dir, its own short TMPDIR, `--remote-debugging-port=0`), reads the DevTools port from
 //! `<profile>/DevToolsActivePort`, starts `chromedriver --port=0`, reads the port it
 //! chose from its log, and attaches with `goog:chromeOptions.debuggerAddress`. Owning
 //! the browser process (instead of letting chromedriver launch it) means dropping the
 //! harness kills and reaps everything: both run in their own process group, killed as a
 //! group, and die with the test process (`PR_SET_PDEATHSIG`) if it is killed.
 //!
+//! Chromium's singleton socket lives in TMPDIR and a Unix socket path holds at most 107
+//! bytes, so TMPDIR is a short dir of its own under `/tmp` (a checkout at a deep path
+//! made Chromium abort with "Socket path too long"); it is removed with the browser.
 //! The run dir lives under Cargo's target tmp dir. It is removed when the test passes
 //! (unless `COGNATE_KEEP_BROWSER_RUNS` is set) and kept when it panics, with
 //! `failure.png` (a screenshot taken while unwinding) and both processes' logs.
@@ -34,6 +37,7 @@ pub struct Browser {
     /// The WebDriver session; use it for anything the helpers below lack.
     pub client: Client,
     run_dir: PathBuf,
+    tmp_dir: ShortTmp,
     session_id: String,
     driver_port: u16,
     chromium: Child,
@@ -53,6 +57,7 @@ const START_ATTEMPTS: usize = 3;
 struct Started {
     client: Client,
     run_dir: PathBuf,
+    tmp_dir: ShortTmp,
     session_id: String,
     driver_port: u16,
     chromium: Child,
@@ -64,12 +69,30 @@ impl Started {
         Browser {
             client: self.client,
             run_dir: self.run_dir,
+            tmp_dir: self.tmp_dir,
             session_id: self.session_id,
             driver_port: self.driver_port,
             chromium: self.chromium,
             driver: self.driver,
             _slot: slot,
         }
+    }
+}
+
+/// Chromium's TMPDIR: a short dir under `/tmp`, removed when dropped.
+struct ShortTmp(PathBuf);
+
+impl ShortTmp {
+    fn create() -> Result<ShortTmp, String> {
+        let dir = Path::new("/tmp").join(format!("cgb-{}", super::process::unique()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(ShortTmp(dir))
+    }
+}
+
+impl Drop for ShortTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -126,7 +149,8 @@ impl Browser {
             .join("browser")
             .join(format!("{name}-{}", super::process::unique()));
         let profile = run_dir.join("profile");
-        for dir in ["profile", "tmp", "xdg-config", "xdg-cache"] {
+        let tmp_dir = ShortTmp::create()?;
+        for dir in ["profile", "xdg-config", "xdg-cache"] {
             std::fs::create_dir_all(run_dir.join(dir)).map_err(|e| e.to_string())?;
         }
         let log = |file: &str| -> Result<Stdio, String> {
@@ -154,7 +178,7 @@ impl Browser {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
-        .env("TMPDIR", run_dir.join("tmp"))
+        .env("TMPDIR", &tmp_dir.0)
         .env("XDG_CONFIG_HOME", run_dir.join("xdg-config"))
         .env("XDG_CACHE_HOME", run_dir.join("xdg-cache"))
         .stdin(Stdio::null())
@@ -189,7 +213,7 @@ impl Browser {
 
         let mut cmd = Command::new(CHROMEDRIVER);
         cmd.arg("--port=0")
-            .env("TMPDIR", run_dir.join("tmp"))
+            .env("TMPDIR", &tmp_dir.0)
             .stdin(Stdio::null())
             .stdout(log("chromedriver.log")?)
             .stderr(log("chromedriver.log")?);
@@ -243,6 +267,7 @@ impl Browser {
         Ok(Started {
             client,
             run_dir,
+            tmp_dir,
             session_id,
             driver_port,
             chromium,
