@@ -37,7 +37,7 @@ pub struct Browser {
     /// The WebDriver session; use it for anything the helpers below lack.
     pub client: Client,
     run_dir: PathBuf,
-    tmp_dir: ShortTmp,
+    _tmp_dir: ShortTmp,
     session_id: String,
     driver_port: u16,
     chromium: Child,
@@ -69,7 +69,7 @@ impl Started {
         Browser {
             client: self.client,
             run_dir: self.run_dir,
-            tmp_dir: self.tmp_dir,
+            _tmp_dir: self.tmp_dir,
             session_id: self.session_id,
             driver_port: self.driver_port,
             chromium: self.chromium,
