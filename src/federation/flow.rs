@@ -250,7 +250,7 @@ impl Federation {
     }
 
     /// Completes an upstream flow (OIDC Core 3.1.2.5 to 3.1.3.7): consumes it by `state`
-    /// exactly once, checks the answer comes from the IdP it was started for, exchanges
+    /// exactly once (only in the browser that started it), checks the answer comes from the IdP it was started for, exchanges
     /// the code, validates the ID token and signs the user into the directory. The calls
     /// to the IdP together take at most the configured HTTP timeout.
     /// For a `form_post` answer (`posted` set), the fields [`Federation::accept_post`]
@@ -266,6 +266,23 @@ impl Federation {
             .as_deref()
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .ok_or(FederationError::MissingState)?;
+        // The flow is read first and taken (once) only by the browser that started it:
+        // whoever sees a callback URL in another browser can neither finish the attempt
+        // nor cancel it for its owner.
+        let flow: UpstreamFlow = match self
+            .store
+            .get_ephemeral(IDP_FLOW_KIND, state, now)
+            .await
+            .map_err(FederationError::from)?
+        {
+            Some(text) => serde_json::from_str(&text).map_err(|_| FederationError::UnknownState)?,
+            None => return Err(FederationError::UnknownState.into()),
+        };
+        let same_browser = browser_cookie
+            .is_some_and(|b| constant_time_eq(token_hash(b).as_bytes(), flow.browser.as_bytes()));
+        if !same_browser {
+            return Err(FederationError::WrongBrowser.into());
+        }
         // The continuation of a `form_post` answer takes the stored fields (once); any
         // other callback carries them in its query.
         let posted = if params.posted.is_some() {
@@ -297,19 +314,15 @@ impl Federation {
         };
         let params = &params;
         let user_json = posted.as_ref().and_then(|p| p.user.clone());
-        let flow: UpstreamFlow = match self
+        // Single use: of concurrent callbacks for this state, one takes the flow.
+        if self
             .store
             .take_ephemeral(IDP_FLOW_KIND, state, now)
             .await
             .map_err(FederationError::from)?
+            .is_none()
         {
-            Some(text) => serde_json::from_str(&text).map_err(|_| FederationError::UnknownState)?,
-            None => return Err(FederationError::UnknownState.into()),
-        };
-        let same_browser = browser_cookie
-            .is_some_and(|b| constant_time_eq(token_hash(b).as_bytes(), flow.browser.as_bytes()));
-        if !same_browser {
-            return Err(FederationError::WrongBrowser.into());
+            return Err(FederationError::UnknownState.into());
         }
         let request = Box::new(flow.request.clone());
         let fail = |error: FederationError| CallbackFailure {

@@ -299,12 +299,12 @@ async fn forged_replayed_and_cross_browser_callbacks_are_refused() {
     assert_failed_page(callback(&browser, &no_state).await, "missing state");
     let wrong = format!("{base}?code={code}&state=x{state}");
     assert_failed_page(callback(&browser, &wrong).await, "wrong state");
-    // Another browser cannot use this browser's callback (login CSRF / code injection).
+    // Another browser cannot use this browser's callback (login CSRF / code injection),
+    // nor spend the attempt for its owner.
     assert_failed_page(callback(&browser_client(), &back).await, "other browser");
     assert_eq!(env.server.user_count(POOL).await, 0);
 
-    // The corrected flow succeeds, once: replaying its callback fails.
-    let back = via_idp(&browser, &env, "Google").await;
+    // The right browser finishes that same attempt, once: replaying its callback fails.
     callback(&browser, &back).await.expect("the real callback");
     assert_failed_page(callback(&browser, &back).await, "replayed callback");
     assert_eq!(env.server.user_count(POOL).await, 1);

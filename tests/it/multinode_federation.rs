@@ -255,12 +255,14 @@ async fn a_federated_callback_completes_on_the_other_node() {
     assert_eq!(nodes.usernames().await, ["Google_g-multinode"]);
 
     // A flow started at B cannot be finished at A by another browser (the binding holds
-    // across nodes; the attempt is burnt, as on one node), and a fresh one by the right
-    // browser finishes there: the same user, its attributes updated.
-    let (_, back) = through_idp(&b.base, public, &google).await;
+    // across nodes), nor spent by it: the right browser finishes it at A afterwards.
+    // A fresh one by the right browser finishes there too: the same user, its
+    // attributes updated.
+    let (owner, back) = through_idp(&b.base, public, &google).await;
     let (stranger, _) = through_idp(&a.base, public, &google).await;
     let on_a = nodes.to(&back, a);
     assert_failed_page(deliver(&on_a, &stranger).await, "another browser");
+    delivered(&on_a, &owner, a, "the owner after a stranger").await;
     google.set_user(
         "g-multinode",
         json!({"email": "carol@example.com", "email_verified": true, "name": "Carol Danvers"}),

@@ -323,8 +323,8 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
     );
     assert_eq!(env.server.user_count(POOL).await, 1);
 
-    // The continuation without the browser's cookie (another browser) is refused, and
-    // that attempt is spent: not even the right browser can finish it afterwards.
+    // The continuation without the browser's cookie (another browser) is refused and
+    // does not spend the attempt: the right browser finishes it afterwards, once.
     let victim = browser_client();
     let (action, fields) = at_apple(&victim, &env).await;
     let posted = post_form(&action, &fields).await;
@@ -333,11 +333,16 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
         continue_in(&browser_client(), &continuation).await,
         "a continuation in another browser",
     );
+    let redirect = continue_in(&victim, &continuation)
+        .await
+        .expect("the owner's continuation");
+    assert!(redirect.starts_with(&env.callback));
     assert_failed_page(
         continue_in(&victim, &continuation).await,
-        "a continuation after the flow was spent",
+        "a continuation after the flow was finished",
     );
     // A code in a plain GET query is not how Apple answers: refused.
+    let victim = browser_client();
     let (_, fields) = at_apple(&victim, &env).await;
     let mut forged = url::Url::parse(&action).unwrap();
     forged
