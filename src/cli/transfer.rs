@@ -558,7 +558,7 @@ fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<usi
     reader.read_until(b'\n', buf)
 }
 
-/// Writes one batch in one transaction, then its groups and memberships.
+/// Writes one batch in one transaction, then its groups, then its memberships in one more.
 #[allow(clippy::too_many_arguments)]
 async fn write_batch(
     node: &Node,
@@ -573,6 +573,7 @@ async fn write_batch(
     let outcome = node.store.import_users(users).await?;
     stats.imported += outcome.inserted;
     let skipped: HashSet<&str> = outcome.skipped.iter().map(String::as_str).collect();
+    let mut members: Vec<(String, String)> = Vec::new();
     for (user, meta) in users.iter().zip(pending) {
         if skipped.contains(user.sub.as_str()) {
             match collision(node, pool, user).await? {
@@ -607,9 +608,12 @@ async fn write_batch(
                 }
                 known_groups.insert(group.clone());
             }
-            node.store.add_member(&pool.id, group, &user.sub).await?;
-            stats.memberships += 1;
+            members.push((group.clone(), user.sub.clone()));
         }
+    }
+    if !members.is_empty() {
+        node.store.add_members(&pool.id, &members).await?;
+        stats.memberships += members.len() as u64;
     }
     Ok(())
 }

@@ -155,6 +155,10 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
     /// Adds a user to a group (idempotent). Both must exist.
     async fn add_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<()>;
+    /// Adds many `(group, sub)` memberships in one transaction (bulk import), each
+    /// idempotent. All or nothing: a missing group or user adds none of them
+    /// (`MissingParent("group or user")`).
+    async fn add_members(&self, pool_id: &str, members: &[(String, String)]) -> StoreResult<()>;
     async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<bool>;
     /// The groups a user belongs to, by precedence (lowest first), then name.
     async fn groups_of_user(&self, pool_id: &str, sub: &str) -> StoreResult<Vec<Group>>;

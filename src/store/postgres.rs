@@ -670,6 +670,26 @@ impl Store for PgStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn add_members(&self, pool_id: &str, members: &[(String, String)]) -> StoreResult<()> {
+        // One statement for the whole batch: the pairs as two arrays.
+        let (groups, subs): (Vec<&str>, Vec<&str>) = members
+            .iter()
+            .map(|(g, s)| (g.as_str(), s.as_str()))
+            .unzip();
+        sqlx::query(
+            "INSERT INTO memberships (pool_id, group_name, sub) \
+             SELECT $1, g, s FROM UNNEST($2::text[], $3::text[]) AS m (g, s) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(pool_id)
+        .bind(&groups)
+        .bind(&subs)
+        .execute(&self.pool)
+        .await
+        .map_err(sql::membership_err)?;
+        Ok(())
+    }
+
     async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "DELETE FROM memberships WHERE pool_id = $1 AND group_name = $2 AND sub = $3",

@@ -38,6 +38,14 @@ pub(crate) fn map_err(
     }
 }
 
+/// A membership insert: its foreign keys point at a group and a user.
+pub(crate) fn membership_err(e: sqlx::Error) -> StoreError {
+    match map_err(e, |_| Conflict::Exists) {
+        StoreError::MissingParent(_) => StoreError::MissingParent("group or user"),
+        other => other,
+    }
+}
+
 /// Reading a column breaks no unique rule.
 fn column_err(e: sqlx::Error) -> StoreError {
     map_err(e, |_| Conflict::Exists)

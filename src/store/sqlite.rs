@@ -632,6 +632,23 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn add_members(&self, pool_id: &str, members: &[(String, String)]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for (group, sub) in members {
+            sqlx::query(
+                "INSERT INTO memberships (pool_id, group_name, sub) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(pool_id)
+            .bind(group)
+            .bind(sub)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql::membership_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "DELETE FROM memberships WHERE pool_id = ?1 AND group_name = ?2 AND sub = ?3",

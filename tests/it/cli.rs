@@ -619,7 +619,26 @@ fn bad_input_exits_2_naming_the_field() {
 /// files are the same (sub, attributes, status, groups, identities, hashes, times).
 #[tokio::test(flavor = "multi_thread")]
 async fn export_import_round_trip() {
-    let src = Cli::new();
+    round_trip(Cli::new(), Cli::new()).await;
+}
+
+/// From SQLite to PostgreSQL and back out, the same file: the way from one node to
+/// several.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_import_round_trip_from_sqlite_to_postgres() {
+    let Some(dst) = tokio::task::spawn_blocking(|| Cli::postgres("cli_round_trip"))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    round_trip(Cli::new(), dst).await;
+}
+
+/// Exports `src`'s users (every kind: password, invitation, none, disabled, linked,
+/// grouped), imports them into `dst`, and checks `dst` exports the same file, takes the
+/// same file again as a no-op, and signs the user in with the carried hash.
+async fn round_trip(src: Cli, dst: Cli) {
     let schema = "--alias email --custom-attribute tier:Number";
     let pool = src.create_pool(schema);
     let p = pool.as_str();
@@ -663,7 +682,6 @@ async fn export_import_round_trip() {
     // Standard output is the default.
     assert_eq!(src.ok(&format!("users export --pool {p}")), first_text);
 
-    let dst = Cli::new();
     let pool2 = dst.create_pool(schema);
     let imported = dst.ok(&format!("users import --pool {pool2} {first}"));
     assert_mentions(
@@ -940,24 +958,33 @@ fn generate_users(path: &Path, count: usize) {
 /// figure comes from a release build by hand); keeps the batched paths exercised.
 #[test]
 fn bulk_import_and_export() {
-    const COUNT: usize = 20_000;
-    let cli = Cli::new();
+    bulk_import_and_export_on(&Cli::new(), 20_000);
+}
+
+#[test]
+fn bulk_import_and_export_on_postgres() {
+    if let Some(cli) = Cli::postgres("cli_bulk") {
+        bulk_import_and_export_on(&cli, 5_000);
+    }
+}
+
+fn bulk_import_and_export_on(cli: &Cli, count: usize) {
     let pool = cli.create_pool("--alias email");
     let p = pool.as_str();
     let file = cli.path("bulk.jsonl");
-    generate_users(Path::new(&file), COUNT);
+    generate_users(Path::new(&file), count);
     let started = Instant::now();
     let out = cli.ok(&format!("users import --pool {p} {file} --quiet"));
     let took = started.elapsed().as_secs_f64();
     eprintln!(
-        "imported {COUNT} users in {took:.2} s (debug build): {:.0} users/s",
-        COUNT as f64 / took
+        "imported {count} users in {took:.2} s (debug build): {:.0} users/s",
+        count as f64 / took
     );
-    let memberships = format!("{} membership(s)", COUNT / 10);
+    let memberships = format!("{} membership(s)", count / 10);
     assert_mentions(
         &out,
         &[
-            &format!("imported {COUNT} user(s)"),
+            &format!("imported {count} user(s)"),
             "0 rejected",
             &memberships,
         ],
@@ -969,13 +996,13 @@ fn bulk_import_and_export() {
     let started = Instant::now();
     let exported = cli.ok(&format!("users export --pool {p}"));
     let took = started.elapsed().as_secs_f64();
-    eprintln!("exported {COUNT} users in {took:.2} s (debug build)");
-    assert_eq!(exported.lines().count(), COUNT);
+    eprintln!("exported {count} users in {took:.2} s (debug build)");
+    assert_eq!(exported.lines().count(), count);
     let in_group = exported
         .lines()
         .filter(|l| l.contains(r#""groups":["tenth"]"#))
         .count();
-    assert_eq!(in_group, COUNT / 10);
+    assert_eq!(in_group, count / 10);
     assert!(exported.lines().all(|l| l.contains(r#""groups":["#)));
 }
 

@@ -121,3 +121,63 @@ pub async fn groups_and_memberships(store: Arc<dyn Store>) {
         .unwrap();
     assert!(ops.items.is_empty());
 }
+
+/// Bulk memberships (import): idempotent, duplicates in one batch included, and all or
+/// nothing when a group or user is missing.
+pub async fn bulk_memberships(store: Arc<dyn Store>) {
+    let p = with_pool(&store, "us-east-1_Pool1", false).await;
+    for g in ["ops", "dev"] {
+        store.put_group(&group(&p.id, g, None)).await.unwrap();
+    }
+    let u = store.create_user(&user(&p, "alice", &[])).await.unwrap();
+    let v = store.create_user(&user(&p, "bob", &[])).await.unwrap();
+    let pair = |g: &str, s: &str| (g.to_string(), s.to_string());
+    store.add_members(&p.id, &[]).await.unwrap();
+
+    // A missing group or user fails the whole batch: nothing of it is added.
+    for bad in [pair("nope", &u.sub), pair("ops", &new_sub())] {
+        let batch = [pair("ops", &u.sub), bad, pair("dev", &v.sub)];
+        let refused = store.add_members(&p.id, &batch).await;
+        assert!(
+            matches!(refused, Err(StoreError::MissingParent("group or user"))),
+            "{refused:?}"
+        );
+        assert!(store
+            .groups_of_user(&p.id, &u.sub)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .groups_of_user(&p.id, &v.sub)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    // The corrected batch, with a pair twice and one already stored, adds each once.
+    store.add_member(&p.id, "dev", &v.sub).await.unwrap();
+    let batch = [
+        pair("ops", &u.sub),
+        pair("dev", &u.sub),
+        pair("ops", &u.sub),
+        pair("dev", &v.sub),
+    ];
+    store.add_members(&p.id, &batch).await.unwrap();
+    store.add_members(&p.id, &batch).await.unwrap();
+    let names = |groups: Vec<cognate::core::model::Group>| -> Vec<String> {
+        groups.into_iter().map(|g| g.name).collect()
+    };
+    assert_eq!(
+        names(store.groups_of_user(&p.id, &u.sub).await.unwrap()),
+        ["dev", "ops"]
+    );
+    assert_eq!(
+        names(store.groups_of_user(&p.id, &v.sub).await.unwrap()),
+        ["dev"]
+    );
+    let ops = store
+        .members_of_group(&p.id, "ops", &page(10, None))
+        .await
+        .unwrap();
+    assert_eq!(ops.items, vec![u.sub.clone()]);
+}

@@ -73,6 +73,7 @@ conformance!(
     import_skips_collisions,
     users_by_verified_email,
     groups_and_memberships,
+    bulk_memberships,
     keys_converge,
     keys_rotate_and_prune,
     ephemeral_single_use,
