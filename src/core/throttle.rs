@@ -2,9 +2,11 @@
 //!
 //! Failures are counted in the shared store (so every node sees them), in fixed
 //! [`WINDOW_SECS`] windows, under two keys:
-//! - per **account**: the login as typed, normalized ([`login_key`]). Unknown logins are
-//!   counted exactly like known ones, so a lock (or a delay) reveals nothing about who
-//!   exists. From [`DELAY_FROM_FAILURES`] failures each attempt waits
+//! - per **account**: a known user is counted under its username whichever identifier
+//!   was typed (username, email, phone or preferred username alias), so aliases do not
+//!   multiply an attacker's guesses; an unknown login is counted under the login as typed,
+//!   normalized ([`login_key`]), exactly like a known one, so a lock (or a delay) reveals
+//!   nothing about who exists ([`account_login_key`]). From [`DELAY_FROM_FAILURES`] failures each attempt waits
 //!   [`DELAY_PER_FAILURE`] per failure beyond the fourth (at most [`MAX_DELAY`]); at
 //!   [`ACCOUNT_LOCK_FAILURES`] the account is locked until its window ends.
 //! - per **account and address**: locked at [`PAIR_LOCK_FAILURES`], so one attacking
@@ -30,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::directory::{normalize_email, normalize_username};
-use super::model::UserPool;
+use super::model::{User, UserPool};
 use super::oauth::token_hash;
 use super::storage::{Store, StoreError};
 use super::UnixTime;
@@ -64,6 +66,16 @@ pub fn login_key(pool: &UserPool, typed: &str) -> String {
         normalize_email(typed)
     } else {
         normalize_username(pool, typed)
+    }
+}
+
+/// The key a sign-in attempt is counted under: the username of the user the typed login
+/// resolves to (one count per account, whichever alias was typed), or, when it resolves to
+/// nobody, the typed login's [`login_key`].
+pub fn account_login_key(pool: &UserPool, typed: &str, user: Option<&User>) -> String {
+    match user {
+        Some(user) => user.lookup.username.clone(),
+        None => login_key(pool, typed),
     }
 }
 

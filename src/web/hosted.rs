@@ -289,7 +289,19 @@ pub async fn login_submit(
         return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
     }
     let ip = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    let login_key = crate::core::throttle::login_key(&pool, &username);
+    // Counted per account: every identifier of one user shares one count.
+    let login_key = match state.node.directory.find_user(&pool, &username).await {
+        Ok(found) => crate::core::throttle::account_login_key(&pool, &username, found.as_ref()),
+        Err(e) => {
+            tracing::error!(error = %e, "brute-force check");
+            return again(
+                &state,
+                &flow,
+                "error.generic",
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+        }
+    };
     match state.throttle.check(&pool.id, &login_key, ip, now).await {
         Ok(Verdict::Allow { delay }) => {
             if !delay.is_zero() {

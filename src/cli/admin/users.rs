@@ -16,7 +16,7 @@ use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPoo
 use crate::core::now;
 use crate::core::secrets::{random_bytes, SecretString};
 use crate::core::storage::{StoreError, UserRef};
-use crate::core::throttle::{login_key, Throttle};
+use crate::core::throttle::{account_login_key, Throttle};
 use crate::server::Node;
 
 /// Cognito allows at most five federated identities per user.
@@ -354,9 +354,16 @@ async fn lockouts(node: &Node, pool: &str) -> CliResult {
 async fn unlock(node: &Node, pool: &str, user: &str) -> CliResult {
     let pool = require_pool(node, pool).await?;
     let throttle = Throttle::new(node.store.clone());
-    // The key as the throttle counts it; a key copied from `lockouts` is already one.
-    let mut cleared = throttle.unlock(&pool.id, &login_key(&pool, user)).await?;
-    if cleared == 0 && user != login_key(&pool, user) {
+    // The key as the throttle counts it (the account's, whichever identifier is given);
+    // a key copied from `lockouts` is already one.
+    let found = node
+        .directory
+        .find_user(&pool, user)
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    let key = account_login_key(&pool, user, found.as_ref());
+    let mut cleared = throttle.unlock(&pool.id, &key).await?;
+    if cleared == 0 && user != key {
         cleared = throttle.unlock(&pool.id, user).await?;
     }
     if cleared == 0 {

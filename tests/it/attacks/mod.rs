@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use cognate::core::model::KeyPurpose;
 use cognate::core::oauth::authorize::{self, issue_code, AuthorizeParams};
 use cognate::core::oauth::ErrorCode;
-use cognate::core::throttle::{login_key, Throttle, ACCOUNT_LOCK_FAILURES, PAIR_LOCK_FAILURES};
+use cognate::core::throttle::{
+    account_login_key, delay_for, login_key, Throttle, Verdict, ACCOUNT_LOCK_FAILURES,
+    PAIR_LOCK_FAILURES,
+};
 
 use crate::claims::{
     authorize_url, claims_of, code_for, header_of, query_param, rich_user, spa_authorize,
