@@ -9,10 +9,11 @@ use serde_json::{json, Value};
 use crate::support::fake_oauth2::{expected_proof, FakeOAuth2, ProfileMode, Vendor};
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::federated::{
-    self, assert_failed_page, at_idp, callback, facebook_idp, fake_code, fake_facebook, location,
-    login_page, oidc_idp, param, Client, Outcome, FACEBOOK_SECRET_ENV, STATE,
+    self, assert_failed_page, at_idp, button_href, callback, facebook_idp, fake_code,
+    fake_facebook, location, login_page, oidc_idp, param, Client, Outcome, FACEBOOK_SECRET_ENV,
+    STATE,
 };
-use crate::support::server::{absolute, browser_client, TestServer};
+use crate::support::server::{browser_client, TestServer};
 
 const POOL: &str = "us-east-1_SocialTst1";
 const CLIENT: &str = "socialweb0000000000000001";
@@ -133,20 +134,8 @@ async fn via_button(browser: &reqwest::Client, env: &Env, provider: &str) -> Str
         &rp().authorize_url(&env.server.base, &[]),
     )
     .await;
-    // minijinja escapes `/` and `&` in attributes.
-    let page = page.replace("&#x2f;", "/").replace("&amp;", "&");
-    let wanted = format!("provider={provider}\"");
-    let end = page
-        .find(&wanted)
-        .unwrap_or_else(|| panic!("no {provider} button: {page}"))
-        + wanted.len()
-        - 1;
-    let start = page[..end].rfind("href=\"").unwrap() + 6;
-    let r = browser
-        .get(absolute(&env.server.base, &page[start..end]))
-        .send()
-        .await
-        .unwrap();
+    let button = button_href(&env.server.base, &page, provider);
+    let r = browser.get(button).send().await.unwrap();
     location(&r)
 }
 
@@ -486,6 +475,17 @@ async fn idp_identifier_routes_to_the_enterprise_idp_that_claims_it() {
     let id = id_token_of(&env, &redirect).await;
     assert_eq!(id["cognito:username"], "Corp_c-erin");
     assert_eq!(id["identities"][0]["issuer"], json!(env.corp.issuer));
+
+    // The enterprise IdP's button on the sign-in page leads the same way.
+    let browser = browser_client();
+    let up = via_button(&browser, &env, "Corp").await;
+    assert!(up.starts_with(&env.corp.issuer), "{up}");
+    let back = at_idp(&browser, &up).await;
+    let redirect = callback(&browser, &back)
+        .await
+        .expect("signed in by button");
+    let id = id_token_of(&env, &redirect).await;
+    assert_eq!(id["cognito:username"], "Corp_c-erin");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::support::browser::Browser;
 use crate::support::fake_apple::{generate_p8, Bendable, FakeApple, TokenMode};
 use crate::support::fake_oidc::FakeOidc;
 use crate::support::federated::{
-    apple_form, apple_idp, assert_failed_page, assert_page, assert_refused_post,
+    apple_form, apple_idp, assert_failed_page, assert_page, assert_refused_post, button_href,
     callback as continue_in, fake_google, google_idp, location, login_page, param, post_form,
     Client, Outcome, APPLE_KEY_ENV, EXPIRED, FAILED, GOOGLE_SECRET_ENV,
 };
@@ -405,13 +405,30 @@ async fn the_fake_apple_refuses_a_client_secret_signed_by_another_key() {
 }
 
 #[tokio::test]
-async fn the_sign_in_page_shows_the_apple_button() {
+async fn the_sign_in_page_button_leads_through_apple() {
     let env = env().await;
+    env.apple.set_user(
+        SUB,
+        json!({"email": "ada@example.com", "email_verified": true}),
+        Some(json!({"name": {"firstName": "Ada", "lastName": "Lovelace"}})),
+    );
     let browser = browser_client();
     let url = authorize_url(&env).replace("&identity_provider=SignInWithApple", "");
     let (_, page) = login_page(&browser, &env.server.base, &url).await;
-    assert!(page.contains("provider=SignInWithApple"), "{page}");
     assert!(page.contains("Apple"));
+    let button = button_href(&env.server.base, &page, "SignInWithApple");
+    let r = browser.get(&button).send().await.unwrap();
+    let upstream = location(&r);
+    assert_eq!(param(&upstream, "scope").as_deref(), Some("name email"));
+    let (action, fields) = apple_form(&browser, &upstream).await;
+    let posted = post_form(&action, &fields).await;
+    assert_eq!(posted.status(), 303);
+    let redirect = continue_in(&browser, &location(&posted))
+        .await
+        .expect("signed in through the button");
+    let claims = id_token_of(&env, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("SignInWithApple_{SUB}"));
+    assert_eq!(claims["given_name"], "Ada");
 }
 
 /// The client's callback page on another origin (`http://localhost:<port>/cb`).

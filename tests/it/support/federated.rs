@@ -290,6 +290,21 @@ pub async fn sign_in(authorize_url: &str) -> Outcome {
     callback(&browser, &back).await
 }
 
+/// The sign-in page's button for `provider`: its link, absolute on `base`.
+pub fn button_href(base: &str, page: &str, provider: &str) -> String {
+    // minijinja escapes `/` and `&` in attributes.
+    let page = page.replace("&#x2f;", "/").replace("&amp;", "&");
+    let href = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| {
+            href.starts_with("/oauth2/idp?") && href.ends_with(&format!("provider={provider}"))
+        })
+        .unwrap_or_else(|| panic!("no {provider} button: {page}"));
+    absolute(base, href)
+}
+
 /// `authorize_url` (which names no IdP) leads to Cognate's sign-in page at `base`: its
 /// URL, and the page.
 pub async fn login_page(
