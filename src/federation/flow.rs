@@ -17,6 +17,7 @@
 //! Its errors, [`FederationError`] and [`CallbackFailure`], live in [`error`](super::error)
 //! and are re-exported here.
 
+use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub const IDP_POST_TTL_SECS: i64 = 120;
 pub const CALLBACK_PATH: [&str; 2] = ["oauth2", "idpresponse"];
 
 /// One attempt to sign in through an upstream IdP, stored until its callback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpstreamFlow {
     /// The client's authorization request, answered once the IdP vouches for the user.
     pub request: AuthorizeRequest,
@@ -77,7 +78,7 @@ pub struct UpstreamFlow {
 }
 
 /// What the IdP sent back to `/oauth2/idpresponse` (RFC 6749 section 4.1.2, RFC 9207).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct CallbackParams {
     pub state: Option<String>,
     pub code: Option<String>,
@@ -91,7 +92,7 @@ pub struct CallbackParams {
 /// What a `form_post` IdP POSTed to `/oauth2/idpresponse` (OAuth 2.0 Form Post Response
 /// Mode; Apple adds `user`, its unsigned first-authorization JSON, and `id_token`, which
 /// Cognate ignores here: the ID token of the code exchange is the one validated).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostedFields {
     pub state: Option<String>,
     pub code: Option<String>,
@@ -99,6 +100,59 @@ pub struct PostedFields {
     pub error_description: Option<String>,
     pub iss: Option<String>,
     pub user: Option<String>,
+}
+
+// Hand-written `Debug`: the upstream code, nonce and PKCE verifier would let a log
+// reader finish (or replay into) the upstream sign-in (RFC 6749 section 10.5, RFC 7636
+// section 7.1, OIDC Core 15.5.2).
+
+impl fmt::Debug for UpstreamFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstreamFlow")
+            .field("request", &self.request)
+            .field("provider", &self.provider)
+            .field("pool_id", &self.pool_id)
+            .field("nonce", &REDACTED)
+            .field("pkce_verifier", &redacted(&self.pkce_verifier))
+            .field("browser", &self.browser)
+            .field("login_flow", &self.login_flow)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("state", &self.state)
+            .field("code", &redacted(&self.code))
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .field("iss", &self.iss)
+            .field("posted", &self.posted)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PostedFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostedFields")
+            .field("state", &self.state)
+            .field("code", &redacted(&self.code))
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .field("iss", &self.iss)
+            // Apple's user JSON: not a secret, but a name and an email address.
+            .field("user", &self.user.as_ref().map(|_| "<present>"))
+            .finish()
+    }
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// `Some("<redacted>")` for a present secret, so a `Debug` still tells whether it was set.
+fn redacted(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| REDACTED)
 }
 
 /// A federated sign-in that succeeded.
@@ -122,10 +176,24 @@ pub struct Federation {
 }
 
 /// Where the browser goes next, and the flow that was stored.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Started {
     pub url: String,
     pub state: String,
+}
+
+impl fmt::Debug for Started {
+    /// The URL without its query, which carries the upstream nonce.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let endpoint = self
+            .url
+            .split_once('?')
+            .map_or(self.url.as_str(), |(e, _)| e);
+        f.debug_struct("Started")
+            .field("url", &endpoint)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Federation {
@@ -425,8 +493,15 @@ impl Federation {
         }
         let id_token = answer.id_token.ok_or(FederationError::NoIdToken)?;
         let jwks_url = self.endpoint(provider, Endpoint::Jwks).await?;
-        let mut claims =
-            id_token::verify(&self.http, provider, &jwks_url, &id_token, &flow.nonce, now).await?;
+        let mut claims = id_token::verify(
+            &self.http,
+            provider,
+            &jwks_url,
+            id_token.expose(),
+            &flow.nonce,
+            now,
+        )
+        .await?;
         if let Some(user) = user_json.filter(|_| provider.has_quirk(Quirk::AppleUserJson)) {
             // Only the name; the email stays the signed ID token's.
             apple::merge_user_json(&mut claims, user);
@@ -690,6 +765,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::core::oauth::authorize::sample_request;
 
     #[test]
     fn userinfo_must_describe_the_same_user() {
@@ -703,5 +779,50 @@ mod tests {
         assert_eq!(claims["name"], "A");
         assert!(merge_userinfo(&mut claims, &json!({"sub": "2"})).is_err());
         assert!(merge_userinfo(&mut claims, &json!({"name": "x"})).is_err());
+    }
+
+    #[test]
+    fn debug_hides_codes_nonces_and_verifiers() {
+        let flow = UpstreamFlow {
+            request: sample_request("client-state", "client-nonce-value"),
+            provider: "Google".into(),
+            pool_id: "us-east-1_Debug".into(),
+            nonce: "upstream-nonce-value".into(),
+            pkce_verifier: Some("pkce-verifier-value".into()),
+            browser: "browser-hash".into(),
+            login_flow: None,
+            expires_at: 1,
+        };
+        let callback = CallbackParams {
+            state: Some("upstream-state".into()),
+            code: Some("upstream-code-value".into()),
+            ..Default::default()
+        };
+        let posted = PostedFields {
+            state: Some("upstream-state".into()),
+            code: Some("posted-code-value".into()),
+            user: Some(r#"{"email":"a@example.com"}"#.into()),
+            ..Default::default()
+        };
+        let started = Started {
+            url: "https://idp.example.com/auth?nonce=started-nonce-value&state=s".into(),
+            state: "s".into(),
+        };
+        let text = format!("{flow:?} {callback:?} {posted:?} {started:?}");
+        for secret in [
+            "upstream-nonce-value",
+            "pkce-verifier-value",
+            "client-nonce-value",
+            "upstream-code-value",
+            "posted-code-value",
+            "started-nonce-value",
+            "a@example.com",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        // What is not secret still helps debugging.
+        for shown in ["Google", "upstream-state", "https://idp.example.com/auth"] {
+            assert!(text.contains(shown), "{shown} missing from {text}");
+        }
     }
 }

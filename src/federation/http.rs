@@ -93,11 +93,23 @@ pub enum HttpError {
 }
 
 /// An IdP's answer, read within the size cap.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for RawResponse {
+    /// Leaves out the body: a token endpoint's holds the upstream tokens, a profile API's
+    /// the user's data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One cached document and what the cache knows about it.
@@ -134,7 +146,7 @@ impl std::fmt::Debug for IdpHttp {
     }
 }
 
-/// The `oauth2` / `openidconnect` crates send their requests through [`IdpHttp::send`].
+/// The `oauth2` crate sends its requests through [`IdpHttp::send`].
 impl<'c> oauth2::AsyncHttpClient<'c> for IdpHttp {
     type Error = HttpError;
     type Future = std::pin::Pin<
@@ -246,7 +258,7 @@ impl IdpHttp {
         })
     }
 
-    /// Sends a request built by the `oauth2` / `openidconnect` crates (their
+    /// Sends a request built by the `oauth2` crate (its
     /// `AsyncHttpClient`), through this client: same timeouts, no redirects, size cap.
     pub async fn send(
         &self,

@@ -1,21 +1,28 @@
-//! The OAuth 2.0 and OpenID Connect wire protocol toward upstream IdPs: the authorization
-//! URL (the `oauth2` crate, plus `nonce` for OpenID Connect) and the authorization code
-//! exchange, with the `openidconnect` crate for OpenID Connect providers (Google, Sign in
-//! with Apple, enterprise OIDC: the token response carries the ID token) and the `oauth2`
-//! crate for plain OAuth 2.0 + profile API providers (Facebook, Login with Amazon).
+//! The OAuth 2.0 and OpenID Connect wire protocol toward upstream IdPs, on the `oauth2`
+//! crate: the authorization URL (plus `nonce` for OpenID Connect) and the authorization
+//! code exchange, for OpenID Connect providers (Google, Sign in with Apple, enterprise
+//! OIDC: the token response also carries the ID token) and plain OAuth 2.0 + profile API
+//! providers (Facebook, Login with Amazon).
 //!
-//! The crates build and parse; every request they make goes through [`IdpHttp`] (one
-//! `reqwest` client, timeouts, no redirects, a size cap). ID token validation is
-//! [`super::id_token`]'s.
+//! The ID token is taken from the token response as the compact string the IdP sent and
+//! validated by [`super::id_token`]. It is deliberately not parsed into a typed OpenID
+//! Connect token here: providers' quirks (Google's scheme-less `iss`, Apple's string
+//! booleans) would make a typed parse refuse tokens the validation accepts.
+//!
+//! The crate builds and parses; every request it makes goes through [`IdpHttp`] (one
+//! `reqwest` client, timeouts, no redirects, a size cap).
 
-use oauth2::basic::BasicClient;
+use oauth2::basic::{
+    BasicClient, BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CodeTokenRequest, CsrfToken,
-    ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    ErrorResponse, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
-use openidconnect::core::{CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreTokenResponse};
-use openidconnect::IssuerUrl;
+use serde::{Deserialize, Serialize};
 
 use super::error::FederationError;
 use super::http::{HttpError, IdpHttp};
@@ -23,7 +30,7 @@ use crate::core::model::{IdentityProvider, Protocol, ResponseMode, TokenEndpoint
 use crate::core::secrets::SecretString;
 
 /// What one sign-in attempt sends to the IdP's authorization endpoint.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct AuthorizationParams<'a> {
     pub authorize_url: &'a str,
     pub callback: &'a url::Url,
@@ -34,6 +41,20 @@ pub struct AuthorizationParams<'a> {
     /// PKCE S256 (RFC 7636) when the provider uses it.
     pub pkce_verifier: Option<&'a str>,
     pub login_hint: Option<&'a str>,
+}
+
+impl std::fmt::Debug for AuthorizationParams<'_> {
+    /// Leaves out the nonce and the PKCE verifier (RFC 7636 section 7.1).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationParams")
+            .field("authorize_url", &self.authorize_url)
+            .field("callback", &self.callback.as_str())
+            .field("state", &self.state)
+            .field("nonce", &"<redacted>")
+            .field("pkce_verifier", &self.pkce_verifier.map(|_| "<redacted>"))
+            .field("login_hint", &self.login_hint)
+            .finish()
+    }
 }
 
 /// The IdP's authorization URL (RFC 6749 section 4.1.1, OIDC Core 3.1.2.1): `state`,
@@ -88,13 +109,43 @@ pub fn authorization_url(
     Ok(url)
 }
 
-/// What the token endpoint answered to a code exchange.
+/// What the token endpoint answered to a code exchange (`Debug` shows neither token).
 #[derive(Debug)]
 pub struct TokenAnswer {
     pub access_token: SecretString,
-    /// The ID token (OpenID Connect providers), not yet validated.
-    pub id_token: Option<CoreIdToken>,
+    /// The ID token (OpenID Connect providers) as the IdP sent it, not yet validated.
+    pub id_token: Option<SecretString>,
 }
+
+/// The OpenID Connect addition to an RFC 6749 token response (OIDC Core 3.1.3.3).
+#[derive(Clone, Deserialize, Serialize)]
+pub struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+impl ExtraTokenFields for IdTokenField {}
+
+impl std::fmt::Debug for IdTokenField {
+    /// The crate's error and debug output must not carry the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTokenField")
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// An OpenID Connect provider's token response.
+type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+/// An `oauth2` client whose token responses may carry an ID token.
+type OidcClient = oauth2::Client<
+    BasicErrorResponse,
+    OidcTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+>;
 
 /// The authorization code exchange (RFC 6749 section 4.1.3, RFC 7636 section 4.5),
 /// authenticating as the provider's `token_endpoint_auth_method` says.
@@ -122,16 +173,21 @@ pub async fn exchange_code(
     let verifier = pkce_verifier.map(|v| PkceCodeVerifier::new(v.to_string()));
     match provider.protocol {
         Protocol::Oidc => {
-            let mut client = oidc_client(provider)?.set_token_uri(token_uri);
+            let mut client =
+                OidcClient::new(ClientId::new(provider.client_id.clone())).set_token_uri(token_uri);
             if let Some(secret) = secret {
                 client = client.set_client_secret(secret);
             }
             let request = client.set_redirect_uri(redirect).set_auth_type(auth_type);
-            let answer: CoreTokenResponse =
+            let answer =
                 request_tokens(http, token_url, request.exchange_code(code), verifier).await?;
             Ok(TokenAnswer {
                 access_token: SecretString::new(answer.access_token().secret().clone()),
-                id_token: answer.extra_fields().id_token().cloned(),
+                id_token: answer
+                    .extra_fields()
+                    .id_token
+                    .clone()
+                    .map(SecretString::new),
             })
         }
         Protocol::Oauth2 => {
@@ -172,28 +228,6 @@ where
         .map_err(|e| token_error(token_url, e))
 }
 
-/// An OpenID Connect client for `provider`, without keys: the code exchange needs none,
-/// and ID tokens are checked by [`super::id_token`] against the
-/// cached JWKS.
-fn oidc_client(provider: &IdentityProvider) -> Result<CoreClient, FederationError> {
-    // An IdP declared by its endpoints alone has no issuer; the crate needs one to build a
-    // client, and `id_token` refuses its tokens' `iss` anyway (nothing to match).
-    let issuer = provider
-        .issuer
-        .clone()
-        .or_else(|| provider.endpoints.authorize.clone())
-        .unwrap_or_default();
-    let issuer = IssuerUrl::new(issuer).map_err(|_| FederationError::MissingEndpoint {
-        provider: provider.name.clone(),
-        what: "valid issuer",
-    })?;
-    Ok(CoreClient::new(
-        ClientId::new(provider.client_id.clone()),
-        issuer,
-        CoreJsonWebKeySet::new(Vec::new()),
-    ))
-}
-
 /// A failed token request in Cognate's terms: the IdP's RFC 6749 section 5.2 refusal, or
 /// what went wrong on the way.
 fn token_error<RE: ErrorResponse + 'static>(
@@ -227,4 +261,51 @@ fn token_error<RE: ErrorResponse + 'static>(
 
 fn strip_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_nonce_the_verifier_and_the_tokens() {
+        let callback = url::Url::parse("https://cognate.example.com/oauth2/idpresponse").unwrap();
+        let params = AuthorizationParams {
+            authorize_url: "https://idp.example.com/authorize",
+            callback: &callback,
+            state: "upstream-state",
+            nonce: "upstream-nonce-value",
+            pkce_verifier: Some("pkce-verifier-value"),
+            login_hint: None,
+        };
+        let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let signature = URL_SAFE_NO_PAD.encode("id-token-signature");
+        let id_token = format!(
+            "{}.{}.{signature}",
+            part(json!({"alg": "RS256", "kid": "k1"})),
+            part(
+                json!({"iss": "https://idp.example.com", "aud": "c", "sub": "upstream-sub",
+                        "exp": 2_000_000_000, "iat": 1_000_000_000})
+            ),
+        );
+        let answer = TokenAnswer {
+            access_token: SecretString::new("upstream-access-token"),
+            id_token: Some(SecretString::new(id_token)),
+        };
+        let text = format!("{params:?} {answer:?}");
+        for secret in [
+            "upstream-nonce-value",
+            "pkce-verifier-value",
+            "upstream-access-token",
+            "upstream-sub",
+            signature.as_str(),
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("upstream-state"), "{text}");
+    }
 }

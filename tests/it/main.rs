@@ -11,6 +11,7 @@ mod conformance;
 mod crash;
 mod federation;
 mod federation_apple;
+mod federation_google;
 mod federation_linking;
 mod federation_social;
 mod hosted;
