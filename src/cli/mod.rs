@@ -216,6 +216,8 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
     }
     let node = Node::open(config).await?;
     let boot = node.bootstrap(prune).await?;
+    // Before the banner: once "listening" is printed, SIGTERM must stop gracefully.
+    let shutdown = crate::web::shutdown_signal();
     let public = node.config.public_url();
     if let Some(report) = &boot.report {
         tracing::info!("configuration applied:\n{report}");
@@ -239,7 +241,7 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
     println!("Cognate listening on http://{local} (public URL {public})");
     tracing::info!(%local, engine = node.store.engine(), "listening");
     let state = crate::web::AppState::new(node)?;
-    crate::web::serve(listener, state, crate::web::shutdown_signal()).await?;
+    crate::web::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,6 +15,7 @@ mod federation_google;
 mod federation_linking;
 mod federation_social;
 mod hosted;
+mod hosted_pages;
 mod keys;
 mod multinode;
 mod multinode_federation;
