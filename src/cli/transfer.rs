@@ -87,8 +87,10 @@ pub struct UserRecord {
     /// Values are strings; `true` and numbers are accepted and kept as their text.
     #[serde(default)]
     pub attributes: BTreeMap<String, AttributeValue>,
+    /// A `SecretString`, so a `Debug` of the record does not print it (the file itself
+    /// holds it: the export is created owner-only).
     #[serde(default)]
-    pub password_hash: Option<String>,
+    pub password_hash: Option<SecretString>,
     #[serde(default)]
     pub groups: Vec<String>,
     #[serde(default)]
@@ -196,7 +198,7 @@ impl UserRecord {
                 .iter()
                 .map(|(k, v)| (k.clone(), AttributeValue(v.clone())))
                 .collect(),
-            password_hash: user.password_hash.as_ref().map(|h| h.expose().to_string()),
+            password_hash: user.password_hash.clone(),
             groups,
             identities: user.identities.clone(),
             created_at: Some(Timestamp(user.created_at)),
@@ -712,7 +714,7 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
     validate_attributes(pool, &attributes, false).map_err(|e| format!("attribute {e}"))?;
     let username = username_for(pool, &record.username, &sub, &mut attributes)?;
     if let Some(hash) = &record.password_hash {
-        inspect(hash).map_err(|e| format!("password_hash: {e}"))?;
+        inspect(hash.expose()).map_err(|e| format!("password_hash: {e}"))?;
     }
     let mut groups: Vec<String> = Vec::with_capacity(record.groups.len());
     for g in record.groups {
@@ -757,7 +759,7 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
         attributes,
         status,
         enabled: record.enabled,
-        password_hash: record.password_hash.map(SecretString::new),
+        password_hash: record.password_hash,
         temporary_password_expires_at: record.temporary_password_expires_at.map(|t| t.0),
         identities: record.identities,
         lookup: Default::default(),
@@ -829,4 +831,23 @@ fn sign_in_names(pool: &UserPool) -> String {
         .map(|a| a.attribute_name())
         .collect::<Vec<_>>()
         .join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_keeps_its_hash_in_the_file_but_not_in_debug() {
+        let line = r#"{"username":"carol","sub":"s-1","status":"CONFIRMED","password_hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaC1kaWdlc3QtdmFsdWU"}"#;
+        let record: UserRecord = serde_json::from_str(line).unwrap();
+        let text = format!("{record:?}");
+        assert!(!text.contains("aGFzaC1kaWdlc3QtdmFsdWU"), "{text}");
+        assert!(text.contains("carol"), "{text}");
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(
+            written.contains(r#""password_hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaC1kaWdlc3QtdmFsdWU""#),
+            "{written}"
+        );
+    }
 }

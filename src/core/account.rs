@@ -230,7 +230,7 @@ pub fn generate_code() -> String {
 }
 
 /// A code as stored: never the code itself.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct StoredCode {
     salt: String,
     /// `token_hash(salt:code)`; `None` once the last try used it up.
@@ -239,6 +239,19 @@ struct StoredCode {
     expires_at: UnixTime,
     /// Where the code was mailed; a sign-up confirmation verifies this address only.
     destination: Option<String>,
+}
+
+impl std::fmt::Debug for StoredCode {
+    /// Leaves out the salt and the hash: a six-digit code is found from them in a
+    /// million hashes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCode")
+            .field("hash", &self.hash.as_ref().map(|_| "<redacted>"))
+            .field("attempts", &self.attempts)
+            .field("expires_at", &self.expires_at)
+            .field("destination", &self.destination)
+            .finish_non_exhaustive()
+    }
 }
 
 fn hash_code(salt: &str, code: &str) -> String {
@@ -812,6 +825,21 @@ mod tests {
             seen.insert(code);
         }
         assert!(seen.len() > 190);
+    }
+
+    #[test]
+    fn debug_of_a_stored_code_hides_its_salt_and_hash() {
+        let stored = StoredCode {
+            salt: "salt-value".into(),
+            hash: Some(hash_code("salt-value", "123456")),
+            attempts: 0,
+            expires_at: 1,
+            destination: Some("alice@example.com".into()),
+        };
+        let text = format!("{stored:?}");
+        assert!(!text.contains("salt-value"), "{text}");
+        assert!(!text.contains(&hash_code("salt-value", "123456")), "{text}");
+        assert!(text.contains("alice@example.com"), "{text}");
     }
 
     #[test]

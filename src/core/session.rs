@@ -22,7 +22,7 @@ pub const FLOW_TTL_SECS: i64 = 3600;
 pub const SESSION_TTL_SECS: i64 = 3600;
 
 /// One sign-in attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginFlow {
     pub id: String,
     pub request: AuthorizeRequest,
@@ -38,6 +38,22 @@ pub struct LoginFlow {
     /// The username typed so far, carried between the sign-in, confirm and reset pages.
     #[serde(default)]
     pub username: Option<String>,
+}
+
+impl std::fmt::Debug for LoginFlow {
+    /// Leaves out the CSRF token: it guards every form of the flow (the browser cookie is
+    /// only a hash here).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginFlow")
+            .field("id", &self.id)
+            .field("request", &self.request)
+            .field("browser", &self.browser)
+            .field("csrf", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("pending_new_password", &self.pending_new_password)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 impl LoginFlow {
@@ -172,4 +188,32 @@ fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::oauth::authorize::sample_request;
+
+    #[test]
+    fn debug_hides_the_csrf_token_and_the_nonce() {
+        let flow = LoginFlow {
+            id: "flow-id".into(),
+            request: sample_request("client-state", "client-nonce-value"),
+            browser: token_hash("browser-cookie-value"),
+            csrf: "csrf-token-value".into(),
+            expires_at: 1,
+            pending_new_password: None,
+            username: Some("carol".into()),
+        };
+        let text = format!("{flow:?}");
+        for secret in [
+            "csrf-token-value",
+            "client-nonce-value",
+            "browser-cookie-value",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("flow-id") && text.contains("carol"), "{text}");
+    }
 }

@@ -126,7 +126,7 @@ pub enum UsersCmd {
 pub struct PasswordArgs {
     /// The password (visible in the process list; prefer --password-stdin).
     #[arg(long, conflicts_with = "password_stdin")]
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// Read the password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
@@ -135,7 +135,7 @@ pub struct PasswordArgs {
 impl PasswordArgs {
     fn read(&self) -> Result<Option<SecretString>, CliError> {
         if let Some(p) = &self.password {
-            return Ok(Some(SecretString::new(p.clone())));
+            return Ok(Some(p.clone()));
         }
         if !self.password_stdin {
             return Ok(None);
@@ -664,6 +664,26 @@ mod tests {
         }
         policy.minimum_length = 40;
         assert_eq!(generate_password(&policy).expose().len(), 40);
+    }
+
+    #[test]
+    fn debug_of_the_arguments_hides_the_password() {
+        use clap::Parser;
+
+        let cli = crate::cli::Cli::try_parse_from([
+            "cognate",
+            "users",
+            "set-password",
+            "--pool",
+            "us-east-1_Debug",
+            "carol",
+            "--password",
+            "Pa55word-in-argv!",
+        ])
+        .unwrap();
+        let text = format!("{cli:?}");
+        assert!(!text.contains("Pa55word-in-argv!"), "{text}");
+        assert!(text.contains("carol"), "{text}");
     }
 
     #[test]

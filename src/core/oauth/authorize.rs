@@ -2,6 +2,8 @@
 //! Core 3.1.2.1, RFC 7636), issuing single-use codes bound to the client, the redirect URI,
 //! the PKCE challenge and the nonce, and building the redirect back to the client.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -20,7 +22,7 @@ pub const SPENT_CODE_KIND: &str = "auth_code_spent";
 pub const SPENT_CODE_MEMORY_SECS: i64 = 86_400;
 
 /// The query of `/oauth2/authorize`, as received.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -57,7 +59,7 @@ pub enum Prompt {
 }
 
 /// A validated authorization request, stored with the login flow until sign-in ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub pool_id: String,
     pub client_id: String,
@@ -74,6 +76,56 @@ pub struct AuthorizeRequest {
     /// The hosted UI language asked for (`lang`), kept for every page of the flow.
     #[serde(default)]
     pub lang: Option<String>,
+}
+
+// Hand-written `Debug`: the client's nonce binds its ID token to the browser session
+// (OIDC Core 15.5.2), so it stays out of logs like every other secret. The PKCE
+// challenge is public by design (RFC 7636 section 4.2).
+
+impl fmt::Debug for AuthorizeParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizeParams")
+            .field("response_type", &self.response_type)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("state", &self.state)
+            .field("scope", &self.scope)
+            .field("nonce", &redacted(&self.nonce))
+            .field("code_challenge", &self.code_challenge)
+            .field("code_challenge_method", &self.code_challenge_method)
+            .field("identity_provider", &self.identity_provider)
+            .field("idp_identifier", &self.idp_identifier)
+            .field("prompt", &self.prompt)
+            .field("login_hint", &self.login_hint)
+            .field("response_mode", &self.response_mode)
+            .field("lang", &self.lang)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuthorizeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("pool_id", &self.pool_id)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("response_type", &self.response_type)
+            .field("scopes", &self.scopes)
+            .field("state", &self.state)
+            .field("nonce", &redacted(&self.nonce))
+            .field("code_challenge", &self.code_challenge)
+            .field("prompt", &self.prompt)
+            .field("login_hint", &self.login_hint)
+            .field("identity_provider", &self.identity_provider)
+            .field("idp_identifier", &self.idp_identifier)
+            .field("lang", &self.lang)
+            .finish()
+    }
+}
+
+/// `Some("<redacted>")` for a present secret, so a `Debug` still tells whether it was set.
+fn redacted(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<redacted>")
 }
 
 /// Why a request cannot be answered on the client's redirect URI.
@@ -303,7 +355,7 @@ pub async fn validate(
 }
 
 /// What an authorization code stands for (stored under the code's hash).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthCode {
     pub pool_id: String,
     pub client_id: String,
@@ -315,6 +367,22 @@ pub struct AuthCode {
     pub auth_time: UnixTime,
     /// The token family this code starts (`origin_jti` of every token issued from it).
     pub origin_jti: String,
+}
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthCode")
+            .field("pool_id", &self.pool_id)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("sub", &self.sub)
+            .field("scopes", &self.scopes)
+            .field("nonce", &redacted(&self.nonce))
+            .field("code_challenge", &self.code_challenge)
+            .field("auth_time", &self.auth_time)
+            .field("origin_jti", &self.origin_jti)
+            .finish()
+    }
 }
 
 /// Issues a single-use code for a signed-in user.
@@ -413,5 +481,63 @@ fn append(url: &mut Url, pairs: &[(&str, &str)], fragment: bool) {
         url.set_fragment(Some(&encoded));
     } else {
         url.query_pairs_mut().extend_pairs(pairs);
+    }
+}
+
+/// A code-flow request with `state` and `nonce` set, for other modules' unit tests.
+#[cfg(test)]
+pub(crate) fn sample_request(state: &str, nonce: &str) -> AuthorizeRequest {
+    AuthorizeRequest {
+        pool_id: "us-east-1_Sample".into(),
+        client_id: "client".into(),
+        redirect_uri: "https://app.example.com/cb".into(),
+        response_type: ResponseType::Code,
+        scopes: vec!["openid".into()],
+        state: Some(state.into()),
+        nonce: Some(nonce.into()),
+        code_challenge: Some("challenge".into()),
+        prompt: Prompt::Default,
+        login_hint: None,
+        identity_provider: None,
+        idp_identifier: None,
+        lang: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_nonce() {
+        let params = AuthorizeParams {
+            client_id: Some("client".into()),
+            nonce: Some("nonce-of-the-params".into()),
+            ..Default::default()
+        };
+        let request = sample_request("client-state", "nonce-of-the-request");
+        let code = AuthCode {
+            pool_id: "us-east-1_Debug".into(),
+            client_id: "client".into(),
+            redirect_uri: "https://app.example.com/cb".into(),
+            sub: "sub-1".into(),
+            scopes: vec!["openid".into()],
+            nonce: Some("nonce-of-the-code".into()),
+            code_challenge: None,
+            auth_time: 1,
+            origin_jti: "jti-1".into(),
+        };
+        let text = format!("{params:?} {request:?} {code:?}");
+        for nonce in [
+            "nonce-of-the-params",
+            "nonce-of-the-request",
+            "nonce-of-the-code",
+        ] {
+            assert!(!text.contains(nonce), "{nonce} in {text}");
+        }
+        assert!(
+            text.contains("client-state") && text.contains("sub-1"),
+            "{text}"
+        );
     }
 }

@@ -23,7 +23,7 @@ pub const REFRESH_KIND: &str = "refresh_token";
 pub const REVOKED_FAMILY_KIND: &str = "revoked_family";
 
 /// The token endpoint's JSON answer (RFC 6749 section 5.1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,6 +32,22 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     pub token_type: String,
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    /// Bearer tokens: whoever reads them can use them, so they never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// What a refresh token stands for.
@@ -482,4 +498,29 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// `BASE64URL(SHA256(verifier))` (RFC 7636 section 4.2).
 pub fn pkce_challenge(verifier: &str) -> String {
     token_hash(verifier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_tokens() {
+        let response = TokenResponse {
+            access_token: "access-token-value".into(),
+            id_token: Some("id-token-value".into()),
+            refresh_token: Some("refresh-token-value".into()),
+            token_type: "Bearer".into(),
+            expires_in: 3600,
+        };
+        let text = format!("{response:?}");
+        for secret in [
+            "access-token-value",
+            "id-token-value",
+            "refresh-token-value",
+        ] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("Bearer") && text.contains("3600"), "{text}");
+    }
 }

@@ -38,11 +38,22 @@ pub struct TokenRequest<'a> {
 }
 
 /// Signed ID and access tokens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedTokens {
     pub access_token: String,
     pub id_token: Option<String>,
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for SignedTokens {
+    /// Leaves out the tokens: they are bearer credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedTokens")
+            .field("access_token", &"<redacted>")
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// Issues the access token and, for a user with the `openid` scope, the ID token.
@@ -203,4 +214,22 @@ pub fn at_hash(access_token: &str) -> String {
     use base64::Engine;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_tokens() {
+        let tokens = SignedTokens {
+            access_token: "access-token-value".into(),
+            id_token: Some("id-token-value".into()),
+            expires_in: 3600,
+        };
+        let text = format!("{tokens:?}");
+        assert!(!text.contains("access-token-value"), "{text}");
+        assert!(!text.contains("id-token-value"), "{text}");
+        assert!(text.contains("3600"), "{text}");
+    }
 }

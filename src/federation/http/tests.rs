@@ -627,3 +627,15 @@ fn cache_control_parsing() {
         Some(i64::MAX)
     );
 }
+
+#[test]
+fn debug_of_a_response_leaves_out_the_body() {
+    let response = RawResponse {
+        status: 200,
+        headers: HeaderMap::new(),
+        body: br#"{"access_token":"upstream-access-token"}"#.to_vec(),
+    };
+    let text = format!("{response:?}");
+    assert!(!text.contains("upstream-access-token"), "{text}");
+    assert!(text.contains("200"), "{text}");
+}
