@@ -186,7 +186,8 @@ pub fn absolute(base: &str, location: &str) -> String {
 
 /// Drives the hosted sign-in page without a browser: follows `authorize_url` to the
 /// login page, posts the credentials, and returns the final redirect's Location (the
-/// client's redirect URI with `code` and `state`), or the page body when no redirect came.
+/// client's redirect URI with `code` and `state`), or the page body when no redirect came
+/// (or the transport error, when the server is gone).
 pub async fn sign_in(
     client: &reqwest::Client,
     base: &str,
@@ -194,7 +195,11 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<String, String> {
-    let r = client.get(authorize_url).send().await.unwrap();
+    let r = client
+        .get(authorize_url)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     let location = r
         .headers()
         .get("location")
@@ -203,7 +208,14 @@ pub async fn sign_in(
     if !location.starts_with("/login") {
         return Ok(location);
     }
-    let page = page(client, &absolute(base, &location)).await;
+    let page = client
+        .get(absolute(base, &location))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
     let flow = hidden(&page, "flow").ok_or("no flow on the login page")?;
     let csrf = hidden(&page, "_csrf").ok_or("no csrf on the login page")?;
     let r = client
@@ -216,7 +228,7 @@ pub async fn sign_in(
         ])
         .send()
         .await
-        .unwrap();
+        .map_err(|e| e.to_string())?;
     match r.headers().get("location") {
         Some(l) => Ok(l.to_str().unwrap().to_string()),
         None => Err(r.text().await.unwrap_or_default()),
