@@ -177,6 +177,16 @@ pub async fn login_page(
     html(&state, StatusCode::OK, lang, &page)
 }
 
+/// Whether the client lets the pool's own users sign in with a password: `COGNITO` among
+/// its `supported_identity_providers` (Cognito's rule; a client of IdPs only offers
+/// their buttons, and its sign-in page no password form).
+fn signs_in_pool_users(client: &AppClient) -> bool {
+    client
+        .supported_identity_providers
+        .iter()
+        .any(|p| p == "COGNITO")
+}
+
 fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
@@ -189,7 +199,7 @@ fn login_page_for(
         form_action: "/login".into(),
         username_kind: UsernameKind::for_sign_in(pool),
         username,
-        password_login: true,
+        password_login: signs_in_pool_users(client),
         signup_allowed: !pool.admin_create_user_only,
         // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
@@ -272,6 +282,15 @@ pub async fn login_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if !signs_in_pool_users(&client) {
+        // The page offered no password form: a posted one is forged.
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
+    }
     let username = form_text(&form, "username");
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
     let now = now();

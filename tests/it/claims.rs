@@ -40,6 +40,11 @@ pub const POST_SECRET: &str = "postsecret0123456789abcdefghijklmnopqrstuvwxyzABC
 /// Machine to machine: client_credentials only, the `orders` resource server's scopes.
 pub const M2M: &str = "oidcm2m000000000000000001";
 pub const M2M_SECRET: &str = "m2msecret0123456789abcdefghijklmnopqrstuvwxyzABCDE";
+/// Public, like the SPA, but may read only `email`, `email_verified` and `custom:tier`
+/// (Cognito's `ReadAttributes`).
+pub const READER: &str = "oidcreader000000000000001";
+/// Public, the code and the implicit flows.
+pub const IMPLICIT: &str = "oidcimplicit0000000000001";
 /// The strings pool's public client.
 pub const STR_SPA: &str = "oidcstrspa000000000000001";
 /// A pool with case-sensitive usernames and email as an alias.
@@ -48,6 +53,7 @@ pub const CASE_SPA: &str = "oidccasespa00000000000001";
 
 pub const SPA_CALLBACK: &str = "http://127.0.0.1:9/cb";
 pub const SPA_LOGOUT: &str = "http://127.0.0.1:9/bye";
+pub const IMPLICIT_CALLBACK: &str = "http://127.0.0.1:9/implicit";
 pub const BASIC_CALLBACK: &str = "https://basic.example.com/cb";
 pub const POST_CALLBACK: &str = "https://post.example.com/cb";
 
@@ -79,6 +85,22 @@ allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email", "profile", "aws.cognito.signin.user.admin"]
 id_token_validity = "10m"
 access_token_validity = "15m"
+
+[[pools.clients]]
+id = "{READER}"
+name = "reader"
+callback_urls = ["{SPA_CALLBACK}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile", "aws.cognito.signin.user.admin"]
+read_attributes = ["email", "email_verified", "custom:tier"]
+
+[[pools.clients]]
+id = "{IMPLICIT}"
+name = "implicit"
+callback_urls = ["{IMPLICIT_CALLBACK}"]
+allowed_oauth_flows = ["code", "implicit"]
+allowed_oauth_scopes = ["openid", "email", "profile", "aws.cognito.signin.user.admin"]
+access_token_validity = "20m"
 
 [[pools.clients]]
 id = "{BASIC}"
@@ -280,11 +302,17 @@ pub async fn code_for(
 
 /// The SPA's authorization URL with PKCE, a nonce and a state.
 pub fn spa_authorize(base: &str, pkce: &Pkce, nonce: &str) -> String {
+    code_authorize(base, SPA, pkce, nonce)
+}
+
+/// The authorization URL of `client` (one redirecting to [`SPA_CALLBACK`]), as
+/// [`spa_authorize`] builds the SPA's.
+pub fn code_authorize(base: &str, client: &str, pkce: &Pkce, nonce: &str) -> String {
     authorize_url(
         base,
         &[
             ("response_type", "code"),
-            ("client_id", SPA),
+            ("client_id", client),
             ("redirect_uri", SPA_CALLBACK),
             (
                 "scope",
@@ -341,11 +369,16 @@ pub async fn token(base: &str, form: &[(&str, &str)], basic: Option<(&str, &str)
 
 /// The SPA's code exchange.
 pub async fn spa_exchange(base: &str, code: &str, verifier: &str) -> Answer {
+    exchange(base, SPA, code, verifier).await
+}
+
+/// The code exchange of a public `client` redirecting to [`SPA_CALLBACK`].
+pub async fn exchange(base: &str, client: &str, code: &str, verifier: &str) -> Answer {
     token(
         base,
         &[
             ("grant_type", "authorization_code"),
-            ("client_id", SPA),
+            ("client_id", client),
             ("code", code),
             ("redirect_uri", SPA_CALLBACK),
             ("code_verifier", verifier),
@@ -580,6 +613,118 @@ async fn id_and_access_tokens_carry_cognitos_claims() {
     assert_eq!(id2["aud"], id["aud"]);
     assert_eq!(id2["cognito:preferred_role"], READERS_ROLE);
     assert!(id2.get("nonce").is_none(), "{id2}");
+    server.stop().await;
+}
+
+/// The claims `client` reads of alice (in `browser`, signed in by its first call): its ID
+/// token's, and userInfo's for its access token.
+async fn read_by(server: &TestServer, browser: &reqwest::Client, client: &str) -> (Value, Value) {
+    let pkce = Pkce::new(client);
+    let authorize = code_authorize(&server.base, client, &pkce, "n-read");
+    let code = code_for(browser, &server.base, &authorize, "alice").await;
+    let tokens = exchange(&server.base, client, &code, &pkce.verifier).await;
+    assert_eq!(tokens.status, 200, "{client}: {}", tokens.json);
+    let (status, _, body) = userinfo(&server.base, &tokens.str("access_token")).await;
+    assert_eq!(status, 200, "{client}: {body}");
+    (
+        claims_of(&tokens.str("id_token")),
+        serde_json::from_str(&body).unwrap(),
+    )
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Cognito's `ReadAttributes`: a client that may read only some attributes finds only those
+/// in its ID tokens and at userInfo (even with `aws.cognito.signin.user.admin`, which
+/// releases every attribute); a client that lists none reads them all.
+#[tokio::test]
+async fn read_attributes_limit_the_id_token_and_userinfo() {
+    let server = start().await;
+    let alice = rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+
+    let (id, info) = read_by(&server, &browser, READER).await;
+    assert_eq!(id["aud"], READER);
+    assert_eq!(id["sub"], alice.sub.as_str());
+    assert_eq!(id["cognito:username"], "alice");
+    assert_eq!(id["email"], "alice@example.com");
+    assert_eq!(id["email_verified"], Value::Bool(true));
+    assert_eq!(id["custom:tier"], "gold");
+    for hidden in ["name", "custom:level"] {
+        assert!(id.get(hidden).is_none(), "{hidden} in {id}");
+    }
+    assert_eq!(
+        keys(&info),
+        set(&["sub", "username", "email", "email_verified", "custom:tier"]),
+        "{info}"
+    );
+    assert_eq!(info["custom:tier"], "gold");
+
+    // The same user, the same session, a client with every attribute readable.
+    let (id, info) = read_by(&server, &browser, SPA).await;
+    assert_eq!(id["aud"], SPA);
+    assert_eq!(id["sub"], alice.sub.as_str());
+    assert_eq!(id["name"], "alice Liddell");
+    assert_eq!(id["custom:tier"], "gold");
+    assert_eq!(id["custom:level"], "7");
+    assert_eq!(
+        keys(&info),
+        set(&[
+            "sub",
+            "username",
+            "email",
+            "email_verified",
+            "name",
+            "custom:tier",
+            "custom:level"
+        ]),
+        "{info}"
+    );
+    server.stop().await;
+}
+
+/// RFC 6750 section 2.1 and Cognito: userInfo answers `POST` with the Bearer header as it
+/// answers `GET`, and refuses a `POST` without a token.
+#[tokio::test]
+async fn userinfo_answers_post_as_it_answers_get() {
+    let server = start().await;
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let pkce = Pkce::new("post-userinfo");
+    let authorize = spa_authorize(&base, &pkce, "n");
+    let code = code_for(&browser_client(), &base, &authorize, "alice").await;
+    let tokens = spa_exchange(&base, &code, &pkce.verifier).await;
+    let access_token = tokens.str("access_token");
+    let post = |bearer: Option<&str>| {
+        let mut request = crate::support::http()
+            .post(format!("{base}/oauth2/userInfo"))
+            .form(&[("unrelated", "field")]);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+
+    let refused = post(None).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+    let forged = post(Some("not-a-token")).await.unwrap();
+    assert_eq!(forged.status(), 401);
+
+    let (status, _, got) = userinfo(&base, &access_token).await;
+    assert_eq!(status, 200, "{got}");
+    let posted = post(Some(&access_token)).await.unwrap();
+    assert_eq!(posted.status(), 200);
+    assert_eq!(
+        posted.headers()["cache-control"].to_str().unwrap(),
+        "no-store"
+    );
+    let posted: Value = posted.json().await.unwrap();
+    assert_eq!(posted, serde_json::from_str::<Value>(&got).unwrap());
+    assert_eq!(posted["email"], "alice@example.com");
     server.stop().await;
 }
 

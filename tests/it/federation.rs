@@ -19,6 +19,8 @@ const POOL: &str = "us-east-1_FederTst1";
 const CLIENT: &str = "fedweb00000000000000000001";
 const CALLBACK: &str = "https://app.example.com/cb";
 const VERIFIER: &str = "federation-test-verifier-0123456789-abcdefghijklmnop";
+/// The pool's second client: Google only (not Okta, not the pool's own users).
+const GOOGLE_ONLY: &str = "fedweb00000000000000000002";
 
 struct Env {
     server: TestServer,
@@ -31,9 +33,15 @@ fn rp() -> Client {
     Client::new(CLIENT, CALLBACK, VERIFIER).with_nonce("client-nonce")
 }
 
+/// [`GOOGLE_ONLY`], which also sends a nonce.
+fn google_only() -> Client {
+    Client::new(GOOGLE_ONLY, CALLBACK, VERIFIER).with_nonce("client-nonce")
+}
+
 /// A pool with `Google` (the google preset, every endpoint pointed at a fake; the preset
 /// authenticates with client_secret_post) and `Okta` (the oidc preset: discovery,
-/// client_secret_basic, userinfo).
+/// client_secret_basic, userinfo); its client [`CLIENT`] enables both and the pool's own
+/// users, [`GOOGLE_ONLY`] only Google.
 async fn env() -> Env {
     let google = fake_google().await;
     let okta = FakeOidc::start("okta-client", "okta s3cret:&", ClientAuth::Basic).await;
@@ -44,8 +52,19 @@ async fn env() -> Env {
         &okta.issuer,
         "display_name = \"Okta\"",
     );
+    let google_only = format!(
+        r#"
+[[pools.clients]]
+id = "{GOOGLE_ONLY}"
+name = "google only"
+callback_urls = ["{CALLBACK}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile"]
+supported_identity_providers = ["Google"]
+"#
+    );
     let pools = format!(
-        "[[pools]]\nid = \"{POOL}\"\nname = \"Federation tests\"\n{}{okta_idp}{}",
+        "[[pools]]\nid = \"{POOL}\"\nname = \"Federation tests\"\n{}{okta_idp}{}{google_only}",
         google_idp(&google.issuer),
         rp().toml(&["Google", "Okta"]),
     );
@@ -591,4 +610,114 @@ async fn an_open_session_answers_identity_provider_unless_prompt_is_login() {
     let id = id_token(&env, &okta).await;
     assert_eq!(id["cognito:username"], "Okta_o-bob");
     assert_ne!(id["sub"], google_user["sub"]);
+}
+
+/// Cognito's `SupportedIdentityProviders`: a client signs in only through the IdPs it
+/// enables. Another IdP of the pool is refused on `identity_provider` (to the client, on its
+/// redirect URI) and on the sign-in page's `/oauth2/idp` (a page), the page offers only the
+/// enabled IdP's button, and without `COGNITO` neither the password form nor
+/// `identity_provider=COGNITO`.
+#[tokio::test]
+async fn a_client_signs_in_only_through_the_idps_it_enables() {
+    let env = env().await;
+    let base = env.server.base.clone();
+    env.server.user(POOL, "carol", "Carol-pass-1").await;
+    let only = google_only();
+    let browser = browser_client();
+    for idp in ["Okta", "COGNITO", "NoSuchIdp"] {
+        let r = browser
+            .get(only.authorize_url(&base, &[("identity_provider", idp)]))
+            .send()
+            .await
+            .unwrap();
+        only.assert_error(&location(&r), "invalid_request");
+    }
+
+    let (login, page) = login_page(&browser, &base, &only.authorize_url(&base, &[])).await;
+    let page = page.replace("&#x2f;", "/");
+    assert!(page.contains("provider=Google"), "{page}");
+    assert!(!page.contains("provider=Okta"), "{page}");
+    assert!(
+        !page.contains("name=\"password\""),
+        "a password form: {page}"
+    );
+    let flow = param(&login, "flow").expect("a flow");
+    let button = |provider: &str| {
+        let mut url = url::Url::parse(&format!("{base}/oauth2/idp")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("flow", &flow)
+            .append_pair("provider", provider);
+        url.to_string()
+    };
+    for idp in ["Okta", "COGNITO", "NoSuchIdp"] {
+        let r = browser.get(button(idp)).send().await.unwrap();
+        let refused = federated::outcome(r).await;
+        federated::assert_page(refused, 400, "not valid", idp);
+    }
+    // A password posted anyway (the form is not offered) signs nobody in.
+    // The page has no form, so no CSRF token either: the attacker read it from the store.
+    let stored = env.server.node.sessions.flow(&flow, cognate::core::now());
+    let csrf = stored.await.unwrap().expect("the flow").csrf;
+    let r = browser
+        .post(format!("{base}/login"))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "carol"),
+            ("password", "Carol-pass-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("set-cookie").is_none());
+    federated::assert_page(federated::outcome(r).await, 400, "not valid", "password");
+    assert_eq!(env.okta.token_requests(), 0);
+    assert_eq!(env.server.user_count(POOL).await, 1);
+
+    // The enabled IdP: its button (the same flow) and `identity_provider` both sign in.
+    let r = browser.get(button("Google")).send().await.unwrap();
+    let upstream = location(&r);
+    assert!(upstream.starts_with(&env.google.issuer), "{upstream}");
+    let back = at_idp(&browser, &upstream).await;
+    let redirect = callback(&browser, &back).await.expect("signed in");
+    let id = only.id_token(&base, &redirect).await;
+    assert_eq!(id["aud"], GOOGLE_ONLY);
+    assert_eq!(id["cognito:username"], "Google_g-alice");
+    let direct = only.authorize_url(&base, &[("identity_provider", "Google")]);
+    let redirect = federated::sign_in(&direct)
+        .await
+        .expect("identity_provider");
+    only.id_token(&base, &redirect).await;
+    // The pool's client that enables Okta and the pool's own users still has both.
+    let redirect = sign_in(&env, "Okta")
+        .await
+        .expect("Okta for the other client");
+    assert_eq!(id_token(&env, &redirect).await["aud"], CLIENT);
+    assert_eq!(env.server.user_count(POOL).await, 3);
+}
+
+/// `identity_provider=COGNITO` is the pool's own sign-in page (Cognito), buttons included,
+/// and its password form signs the pool's user in.
+#[tokio::test]
+async fn identity_provider_cognito_shows_the_pools_own_sign_in() {
+    let env = env().await;
+    let base = env.server.base.clone();
+    let carol = env.server.user(POOL, "carol", "Carol-pass-1").await;
+    let browser = browser_client();
+    let url = authorize_url(&base, Some("COGNITO"));
+    let (_, page) = login_page(&browser, &base, &url).await;
+    assert!(
+        page.contains("name=\"password\""),
+        "no password form: {page}"
+    );
+    let page = page.replace("&#x2f;", "/");
+    assert!(page.contains("provider=Google") && page.contains("provider=Okta"));
+    let redirect = crate::support::server::sign_in(&browser, &base, &url, "carol", "Carol-pass-1")
+        .await
+        .unwrap_or_else(|page| panic!("password sign-in: {page}"));
+    let id = id_token(&env, &redirect).await;
+    assert_eq!(id["sub"], carol.sub.as_str());
+    assert_eq!(id["cognito:username"], "carol");
+    assert!(id.get("identities").is_none(), "{id}");
+    assert_eq!(env.google.token_requests() + env.okta.token_requests(), 0);
 }

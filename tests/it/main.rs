@@ -23,5 +23,6 @@ mod oidc;
 mod passwords;
 mod secrets;
 mod server;
+mod sessions;
 mod support;
 mod ui;

@@ -199,6 +199,99 @@ async fn pkce_plain_a_missing_challenge_and_a_forbidden_scope_are_refused_on_the
     server.stop().await;
 }
 
+/// The parameters of a redirect's fragment (the implicit flow's answer, RFC 6749 section
+/// 4.2.2).
+fn fragment_params(location: &str) -> std::collections::BTreeMap<String, String> {
+    let (_, fragment) = location
+        .split_once('#')
+        .unwrap_or_else(|| panic!("no fragment: {location}"));
+    url::form_urlencoded::parse(fragment.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The refusal above, corrected: a client that enables the implicit flow gets its tokens
+/// in the fragment (never the query), with the state and `iss`; the ID token echoes the
+/// nonce OIDC Core 3.2.2.1 requires, and carries `at_hash` (3.2.2.10). No refresh token
+/// (RFC 6749 section 4.2.2).
+#[tokio::test]
+async fn implicit_flow_returns_tokens_in_the_fragment_for_a_client_that_enables_it() {
+    use crate::claims::{IMPLICIT, IMPLICIT_CALLBACK};
+    let server = start().await;
+    let base = server.base.clone();
+    let alice = rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+    let implicit = |scope: &str, nonce: Option<&str>| {
+        let mut params = vec![
+            ("response_type", "token"),
+            ("client_id", IMPLICIT),
+            ("redirect_uri", IMPLICIT_CALLBACK),
+            ("scope", scope),
+            ("state", "imp"),
+        ];
+        params.extend(nonce.map(|n| ("nonce", n)));
+        authorize_url(&base, &params)
+    };
+
+    // Without a nonce, the openid scope is refused, in the fragment.
+    let refused = get(&browser, &implicit("openid email", None)).await;
+    let location = refused.location.expect("an error redirect");
+    assert!(location.starts_with(IMPLICIT_CALLBACK), "{location}");
+    assert_eq!(query_param(&location, "error"), None, "{location}");
+    let error = fragment_params(&location);
+    assert_eq!(error["error"], "invalid_request", "{location}");
+    assert_eq!(error["state"], "imp");
+    assert!(!error.contains_key("access_token"));
+
+    let issuer = format!("{base}/{POOL}");
+    let location = crate::support::server::sign_in(
+        &browser,
+        &base,
+        &implicit("openid email profile", Some("n-implicit")),
+        "alice",
+        PASSWORD,
+    )
+    .await
+    .unwrap_or_else(|page| panic!("implicit sign-in: {page}"));
+    assert!(location.starts_with(IMPLICIT_CALLBACK), "{location}");
+    let url = url::Url::parse(&location).unwrap();
+    assert_eq!(url.query(), None, "nothing in the query: {location}");
+    let answer = fragment_params(&location);
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], "1200");
+    assert_eq!(answer["state"], "imp");
+    assert_eq!(answer["iss"], issuer);
+    assert!(!answer.contains_key("code"), "{location}");
+    assert!(!answer.contains_key("refresh_token"), "{location}");
+    let access_token = &answer["access_token"];
+    let id = claims_of(&answer["id_token"]);
+    assert_eq!(id["nonce"], "n-implicit");
+    assert_eq!(id["aud"], IMPLICIT);
+    assert_eq!(id["iss"], issuer.as_str());
+    assert_eq!(id["sub"], alice.sub.as_str());
+    assert_eq!(id["email"], "alice@example.com");
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(access_token.as_bytes());
+    assert_eq!(
+        id["at_hash"],
+        URL_SAFE_NO_PAD.encode(&digest[..16]).as_str()
+    );
+    let access = claims_of(access_token);
+    assert_eq!(access["client_id"], IMPLICIT);
+    assert_eq!(access["token_use"], "access");
+    let (status, _, body) = userinfo(&base, access_token).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("alice@example.com"), "{body}");
+
+    // With the session, and without openid (so no nonce is needed): only an access token.
+    let silent = get(&browser, &implicit("aws.cognito.signin.user.admin", None)).await;
+    let location = silent.location.expect("a redirect");
+    let answer = fragment_params(&location);
+    assert!(answer.contains_key("access_token"), "{location}");
+    assert!(!answer.contains_key("id_token"), "{location}");
+    assert_eq!(answer["state"], "imp");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn prompt_none_needs_a_session_and_prompt_login_asks_again() {
     let server = start().await;
