@@ -70,7 +70,8 @@ pub struct ServerSettings {
     pub database_url: Option<SecretString>,
     /// A file holding the base64 master key (32 bytes).
     pub master_key_file: Option<PathBuf>,
-    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    /// Proxies whose `X-Forwarded-For` is believed (the client address for sign-in
+    /// throttling). `X-Forwarded-Proto` is not read: the scheme comes from `public_url`.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_format: LogFormat,
     /// Region prefix for generated pool ids (`<region>_<id>`).
