@@ -356,13 +356,21 @@ async fn userinfo_inner(
         Ok(v) => v,
         Err(e) => return (None, Err(e)),
     };
-    let client = state
-        .node
-        .store
-        .get_client(&claims.client_id)
-        .await
-        .ok()
-        .flatten();
+    // A deleted app client's tokens no longer answer (and its read_attributes are gone).
+    let client = match state.node.store.get_client(&claims.client_id).await {
+        Ok(Some(c)) if c.pool_id == pool_id => c,
+        Ok(_) => {
+            return (
+                None,
+                Err(OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "The token's app client no longer exists.",
+                )),
+            )
+        }
+        Err(e) => return (None, Err(e.into())),
+    };
+    let client = Some(client);
     if !claims.has_scope("openid") {
         return (
             client,
@@ -402,7 +410,7 @@ async fn userinfo_inner(
         .copied()
         .collect();
     let readable = |name: &str| {
-        client.as_ref().is_none_or(|c| {
+        client.as_ref().is_some_and(|c| {
             c.read_attributes.is_empty() || c.read_attributes.iter().any(|a| a == name)
         })
     };

@@ -288,6 +288,53 @@ async fn refresh_tokens_serve_and_revoke_only_for_their_own_client() {
 }
 
 #[tokio::test]
+async fn a_deleted_clients_tokens_no_longer_answer() {
+    let server = start().await;
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+    let tokens = spa_tokens(&server, &browser).await;
+    // While the client exists, its tokens serve.
+    assert_eq!(userinfo(&base, &tokens.str("access_token")).await.0, 200);
+    let kept = spa_tokens(&server, &browser).await;
+
+    assert!(server.node.store.delete_client(SPA).await.unwrap());
+    assert_refused(
+        &base,
+        &tokens.str("access_token"),
+        "a deleted client's token",
+    )
+    .await;
+    let refresh = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", SPA),
+            ("refresh_token", kept.str("refresh_token").as_str()),
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        [400, 401].contains(&refresh.status.as_u16()),
+        "{}",
+        refresh.json
+    );
+    assert!(
+        refresh.json.get("access_token").is_none(),
+        "{}",
+        refresh.json
+    );
+    // Another client's tokens still serve.
+    let pkce = Pkce::new("other");
+    let authorize = crate::claims::code_authorize(&base, crate::claims::READER, &pkce, "n");
+    let code = crate::claims::code_for(&browser, &base, &authorize, "alice").await;
+    let other = crate::claims::exchange(&base, crate::claims::READER, &code, &pkce.verifier).await;
+    assert_eq!(userinfo(&base, &other.str("access_token")).await.0, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn cors_answers_only_the_clients_own_origins() {
     let server = start().await;
     let base = server.base.clone();
