@@ -44,7 +44,9 @@ fn error_key(e: &AccountError) -> &'static str {
     }
 }
 
-fn message_for(state: &AppState, lang: Lang, e: &AccountError) -> String {
+/// The page's message for an account error: what a refused password lacks, which attribute
+/// is at fault, or the error's general message.
+pub(super) fn message_for(state: &AppState, lang: Lang, e: &AccountError) -> String {
     match e {
         // Name the attribute at fault, or say what the password lacks.
         AccountError::InvalidParameter { field, reason } if !field.is_empty() => {

@@ -462,8 +462,9 @@ pub async fn new_password_submit(
         .await
     {
         Ok(user) => finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await,
-        Err(crate::core::account::AccountError::InvalidPassword(_)) => {
-            again(state.ui.message(lang, "error.password_policy"))
+        // Says what the password lacks, as the sign-up and reset pages do.
+        Err(e @ crate::core::account::AccountError::InvalidPassword(_)) => {
+            again(super::account_pages::message_for(&state, lang, &e))
         }
         Err(e) => {
             tracing::warn!(error = %e, "new password refused");
