@@ -6,8 +6,12 @@ use axum::http::{header, HeaderMap, HeaderValue};
 
 /// Binds a login flow to the browser that started it.
 pub const BROWSER: &str = "cognate_browser";
-/// The hosted-UI session (signed).
-pub const SESSION: &str = "cognate_session";
+/// The hosted-UI session of one pool (signed): `cognate_session_<poolId>`, so sessions
+/// in several pools live side by side in one browser and signing out of one leaves the
+/// others.
+pub fn session(pool_id: &str) -> String {
+    format!("cognate_session_{pool_id}")
+}
 /// The demo page's state and PKCE verifier (signed).
 pub const DEMO: &str = "cognate_demo";
 

@@ -521,12 +521,14 @@ pub async fn logout(
     } else {
         None
     };
-    if let Some(signed) = cookies::get(&headers, cookies::SESSION) {
-        if let Some(sid) = state.node.master.verify_cookie(cookies::SESSION, &signed) {
+    // Signs out of the client's pool only.
+    let name = cookies::session(&client.pool_id);
+    if let Some(signed) = cookies::get(&headers, &name) {
+        if let Some(sid) = state.node.master.verify_cookie(&name, &signed) {
             let _ = state.node.sessions.end_session(&sid).await;
         }
     }
-    let clear = cookies::clear(cookies::SESSION, "/", secure(&state));
+    let clear = cookies::clear(&name, "/", secure(&state));
     let mut response = match target {
         Some(url) => Redirect::to(&url).into_response(),
         None => {

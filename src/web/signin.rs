@@ -24,8 +24,9 @@ pub async fn session_user(
     pool_id: &str,
     now: UnixTime,
 ) -> Option<(User, UnixTime)> {
-    let signed = cookies::get(headers, cookies::SESSION)?;
-    let sid = state.node.master.verify_cookie(cookies::SESSION, &signed)?;
+    let name = cookies::session(pool_id);
+    let signed = cookies::get(headers, &name)?;
+    let sid = state.node.master.verify_cookie(&name, &signed)?;
     let session = state
         .node
         .sessions
@@ -154,8 +155,11 @@ pub async fn session_cookie(
         .await
     {
         Ok(sid) => Some(cookies::set(
-            cookies::SESSION,
-            &state.node.master.sign_cookie(cookies::SESSION, &sid),
+            &cookies::session(pool_id),
+            &state
+                .node
+                .master
+                .sign_cookie(&cookies::session(pool_id), &sid),
             "/",
             Some(crate::core::session::SESSION_TTL_SECS),
             secure(state),

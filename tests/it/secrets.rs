@@ -446,7 +446,9 @@ refresh_token_rotation = {{ enabled = true, grace_period_seconds = 0 }}
         "the run really logged at trace level"
     );
     assert!(
-        cookies.iter().any(|(name, _)| name == "cognate_session"),
+        cookies
+            .iter()
+            .any(|(name, _)| name.starts_with("cognate_session_")),
         "the browser held a session: {:?}",
         cookies.iter().map(|(n, _)| n).collect::<Vec<_>>()
     );

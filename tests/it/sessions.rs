@@ -135,6 +135,28 @@ async fn a_session_in_one_pool_does_not_sign_in_to_another_pools_client() {
     let id = claims_of(&tokens.str("id_token"));
     assert_eq!(id["sub"], other.sub.as_str());
     assert_eq!(id["iss"], format!("{base}/{STRINGS_POOL}").as_str());
+
+    // Both sessions live side by side (a cookie each), and signing out of pool B leaves
+    // pool A's.
+    assert_code(&authorize(&browser, &pool_b).await, "pool B's session");
+    assert_code(
+        &authorize(&browser, &code_authorize(&base, SPA, &Pkce::new("a3"), "n")).await,
+        "pool A's session beside pool B's",
+    );
+    let out = browser
+        .get(format!("{base}/logout?client_id={STR_SPA}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_form(
+        &authorize(&browser, &pool_b).await,
+        "pool B after its sign-out",
+    );
+    assert_code(
+        &authorize(&browser, &code_authorize(&base, SPA, &Pkce::new("a4"), "n")).await,
+        "pool A's session after pool B's sign-out",
+    );
     server.stop().await;
 }
 
@@ -194,7 +216,7 @@ async fn cookies_of_a_sign_in(server: &TestServer) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let session = set_cookie(&r, "cognate_session");
+    let session = set_cookie(&r, &format!("cognate_session_{POOL}"));
     assert_code(r.headers()["location"].to_str().unwrap(), "sign-in");
 
     // The session cookie is the session: sent back, it answers without the form.

@@ -386,7 +386,7 @@ async fn logout_accepts_only_registered_uris_and_ends_the_session() {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("cognate_session="))
+        .find(|c| c.starts_with("cognate_session_"))
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_string();
