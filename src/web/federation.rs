@@ -141,7 +141,7 @@ pub async fn start_from_login(
             Err(r) => return r,
         };
     let provider = q.provider.unwrap_or_default();
-    if provider == "COGNITO" || !client.supported_identity_providers.contains(&provider) {
+    if provider == "COGNITO" || !client.supports(&provider) {
         return error_page(
             &state,
             StatusCode::BAD_REQUEST,

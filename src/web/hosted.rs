@@ -86,11 +86,14 @@ pub async fn authorize(
         Err(response) => return response,
     };
     let now = now();
-    // An existing session signs the user in without a password, unless prompt=login.
+    // An existing session signs the user in without a password, unless prompt=login, when
+    // the user has a way in that this client takes.
     if request.prompt != Prompt::Login {
         if let Some((user, auth_time)) = session_user(&state, &headers, &request.pool_id, now).await
         {
-            return complete(&state, &request, &client, &user, auth_time, now, None).await;
+            if client.admits(&user) {
+                return complete(&state, &request, &client, &user, auth_time, now, None).await;
+            }
         }
     }
     if request.prompt == Prompt::None {
@@ -181,10 +184,7 @@ pub async fn login_page(
 /// its `supported_identity_providers` (Cognito's rule; a client of IdPs only offers
 /// their buttons, and its sign-in page no password form).
 fn signs_in_pool_users(client: &AppClient) -> bool {
-    client
-        .supported_identity_providers
-        .iter()
-        .any(|p| p == "COGNITO")
+    client.supports("COGNITO")
 }
 
 fn login_page_for(

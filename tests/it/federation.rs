@@ -721,3 +721,57 @@ async fn identity_provider_cognito_shows_the_pools_own_sign_in() {
     assert!(id.get("identities").is_none(), "{id}");
     assert_eq!(env.google.token_requests() + env.okta.token_requests(), 0);
 }
+
+/// A session answers a client only when the user has a way in that the client takes: a
+/// password session does not enter a client of Google alone (its form or IdP is shown,
+/// and `prompt=none` is `login_required`), while a Google session does.
+#[tokio::test]
+async fn a_session_answers_only_clients_that_take_its_users_way_in() {
+    let env = env().await;
+    let base = env.server.base.clone();
+    env.server.user(POOL, "carol", "Carol-pass-1").await;
+    let only = google_only();
+    let browser = browser_client();
+    let redirect = crate::support::server::sign_in(
+        &browser,
+        &base,
+        &rp().authorize_url(&base, &[]),
+        "carol",
+        "Carol-pass-1",
+    )
+    .await
+    .expect("password sign-in");
+    assert_eq!(id_token(&env, &redirect).await["cognito:username"], "carol");
+    let authorize = |url: String| {
+        let browser = browser.clone();
+        async move { location(&browser.get(url).send().await.unwrap()) }
+    };
+    let with_code = |url: &str| url.starts_with(CALLBACK) && param(url, "code").is_some();
+
+    // The password session answers the client that takes passwords...
+    let again = authorize(rp().authorize_url(&base, &[("prompt", "none")])).await;
+    assert!(with_code(&again), "{again}");
+    // ...but not the client of Google alone.
+    let silent = authorize(only.authorize_url(&base, &[("prompt", "none")])).await;
+    only.assert_error(&silent, "login_required");
+    let shown = authorize(only.authorize_url(&base, &[])).await;
+    assert!(shown.starts_with("/login"), "{shown}");
+    let to_google = authorize(only.authorize_url(&base, &[("identity_provider", "Google")])).await;
+    assert!(to_google.starts_with(&env.google.issuer), "{to_google}");
+
+    // Signed in through Google there, the Google session answers both clients.
+    let back = at_idp(&browser, &to_google).await;
+    let redirect = callback(&browser, &back).await.expect("Google sign-in");
+    assert_eq!(
+        only.id_token(&base, &redirect).await["cognito:username"],
+        "Google_g-alice"
+    );
+    let silent = authorize(only.authorize_url(&base, &[("prompt", "none")])).await;
+    assert!(with_code(&silent), "{silent}");
+    let both = authorize(rp().authorize_url(&base, &[("prompt", "none")])).await;
+    assert!(with_code(&both), "{both}");
+    assert_eq!(
+        id_token(&env, &both).await["cognito:username"],
+        "Google_g-alice"
+    );
+}

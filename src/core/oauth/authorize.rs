@@ -325,7 +325,7 @@ pub async fn validate(
         }
     };
     if let Some(idp) = params.identity_provider.as_deref() {
-        if !client.supported_identity_providers.iter().any(|p| p == idp) {
+        if !client.supports(idp) {
             return Err(fail(
                 ErrorCode::InvalidRequest,
                 "identity_provider is not enabled for this app client",
