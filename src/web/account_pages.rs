@@ -128,6 +128,19 @@ fn signup_page(
     }
 }
 
+/// The account pages (sign-up, confirmation, password reset) serve the pool's own users: a
+/// client that signs in only through identity providers offers none of them.
+fn own_users_refused(state: &AppState, lang: Lang, client: &AppClient) -> Option<Response> {
+    (!client.supports("COGNITO")).then(|| {
+        error_page(
+            state,
+            StatusCode::FORBIDDEN,
+            lang,
+            "error.own_accounts_disabled",
+        )
+    })
+}
+
 /// `GET /signup`.
 pub async fn signup_page_get(
     State(state): State<AppState>,
@@ -139,6 +152,9 @@ pub async fn signup_page_get(
             Ok(v) => v,
             Err(r) => return r,
         };
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -158,6 +174,9 @@ pub async fn signup_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -240,6 +259,9 @@ pub async fn confirm_page_get(
             Ok(v) => v,
             Err(r) => return r,
         };
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -262,6 +284,9 @@ pub async fn confirm_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let username = form_username(&form, &flow);
     let code = form_text(&form, "code");
     let now = now();
@@ -300,6 +325,9 @@ pub async fn confirm_resend(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let username = form_username(&form, &flow);
     match state
         .accounts
@@ -336,6 +364,9 @@ pub async fn forgot_page_get(
             Ok(v) => v,
             Err(r) => return r,
         };
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let page = ForgotPasswordPage {
         chrome: Chrome::new(&client.branding, &flow.csrf, &flow.id),
         form_action: "/forgot-password".into(),
@@ -358,6 +389,9 @@ pub async fn forgot_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let username = form_text(&form, "username");
     let now = now();
     match state
@@ -419,6 +453,9 @@ pub async fn reset_page_get(
             Ok(v) => v,
             Err(r) => return r,
         };
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -437,6 +474,9 @@ pub async fn reset_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
+    if let Some(refused) = own_users_refused(&state, lang, &client) {
+        return refused;
+    }
     let username = form_username(&form, &flow);
     flow.username = Some(username.clone());
     let code = form_text(&form, "code");

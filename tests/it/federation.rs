@@ -673,6 +673,40 @@ async fn a_client_signs_in_only_through_the_idps_it_enables() {
     federated::assert_page(federated::outcome(r).await, 400, "not valid", "password");
     assert_eq!(env.okta.token_requests(), 0);
     assert_eq!(env.server.user_count(POOL).await, 1);
+    // Nor does it offer the pool's own account pages (sign-up, confirmation, reset), by
+    // URL or by a posted form.
+    const IDPS_ONLY: &str = "only through its identity providers";
+    let pages = ["/signup", "/confirm", "/forgot-password", "/reset-password"];
+    for path in pages {
+        let r = browser
+            .get(format!("{base}{path}?flow={flow}"))
+            .send()
+            .await
+            .unwrap();
+        federated::assert_page(federated::outcome(r).await, 403, IDPS_ONLY, path);
+    }
+    let r = browser
+        .post(format!("{base}/forgot-password"))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "carol"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    federated::assert_page(federated::outcome(r).await, 403, IDPS_ONLY, "posted");
+    // The pool's other client, which takes its own users, offers them.
+    let (other, _) = login_page(&browser, &base, &rp().authorize_url(&base, &[])).await;
+    let other_flow = param(&other, "flow").expect("a flow");
+    for path in pages {
+        let r = browser
+            .get(format!("{base}{path}?flow={other_flow}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
 
     // The enabled IdP: its button (the same flow) and `identity_provider` both sign in.
     let r = browser.get(button("Google")).send().await.unwrap();
