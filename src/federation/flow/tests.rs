@@ -1,0 +1,65 @@
+//! Unit tests of [`super`].
+
+use serde_json::json;
+
+use super::*;
+use crate::core::oauth::authorize::sample_request;
+
+#[test]
+fn userinfo_must_describe_the_same_user() {
+    let mut claims = json!({"sub": "1", "email": "a@example.com"});
+    merge_userinfo(
+        &mut claims,
+        &json!({"sub": "1", "email": "b@example.com", "name": "A"}),
+    )
+    .unwrap();
+    assert_eq!(claims["email"], "a@example.com");
+    assert_eq!(claims["name"], "A");
+    assert!(merge_userinfo(&mut claims, &json!({"sub": "2"})).is_err());
+    assert!(merge_userinfo(&mut claims, &json!({"name": "x"})).is_err());
+}
+
+#[test]
+fn debug_hides_codes_nonces_and_verifiers() {
+    let flow = UpstreamFlow {
+        request: sample_request("client-state", "client-nonce-value"),
+        provider: "Google".into(),
+        pool_id: "us-east-1_Debug".into(),
+        nonce: "upstream-nonce-value".into(),
+        pkce_verifier: Some("pkce-verifier-value".into()),
+        browser: "browser-hash".into(),
+        login_flow: None,
+        expires_at: 1,
+    };
+    let callback = CallbackParams {
+        state: Some("upstream-state".into()),
+        code: Some("upstream-code-value".into()),
+        ..Default::default()
+    };
+    let posted = PostedFields {
+        state: Some("upstream-state".into()),
+        code: Some("posted-code-value".into()),
+        user: Some(r#"{"email":"a@example.com"}"#.into()),
+        ..Default::default()
+    };
+    let started = Started {
+        url: "https://idp.example.com/auth?nonce=started-nonce-value&state=s".into(),
+        state: "s".into(),
+    };
+    let text = format!("{flow:?} {callback:?} {posted:?} {started:?}");
+    for secret in [
+        "upstream-nonce-value",
+        "pkce-verifier-value",
+        "client-nonce-value",
+        "upstream-code-value",
+        "posted-code-value",
+        "started-nonce-value",
+        "a@example.com",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // What is not secret still helps debugging.
+    for shown in ["Google", "upstream-state", "https://idp.example.com/auth"] {
+        assert!(text.contains(shown), "{shown} missing from {text}");
+    }
+}
