@@ -309,25 +309,20 @@ pub async fn login_submit(
     }
     let ip = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     // Counted per account: every identifier of one user shares one count.
-    let login_key = match state.node.directory.find_user(&pool, &username).await {
-        Ok(found) => crate::core::throttle::account_login_key(&pool, &username, found.as_ref()),
-        Err(e) => {
-            tracing::error!(error = %e, "brute-force check");
-            return again(
-                &state,
-                &flow,
-                "error.generic",
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
-        }
+    let verdict = async {
+        let found = state.node.directory.find_user(&pool, &username).await?;
+        let key = crate::core::throttle::account_login_key(&pool, &username, found.as_ref());
+        let verdict = state.throttle.check(&pool.id, &key, ip, now).await?;
+        Ok::<_, DirectoryError>((key, verdict))
     };
-    match state.throttle.check(&pool.id, &login_key, ip, now).await {
-        Ok(Verdict::Allow { delay }) => {
+    let login_key = match verdict.await {
+        Ok((key, Verdict::Allow { delay })) => {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            key
         }
-        Ok(Verdict::Locked { .. }) => {
+        Ok((_, Verdict::Locked { .. })) => {
             return again(
                 &state,
                 &flow,
@@ -344,7 +339,7 @@ pub async fn login_submit(
                 StatusCode::SERVICE_UNAVAILABLE,
             );
         }
-    }
+    };
     let user = match state
         .node
         .directory

@@ -28,6 +28,21 @@ fn import_file(path: &std::path::Path) {
     }
 }
 
+/// SQLite's own check of the database file in `data_dir`.
+async fn assert_sqlite_intact(data_dir: &str) {
+    let db = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{data_dir}/cognate.db"))
+        .await
+        .unwrap();
+    let check: (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(check.0, "ok");
+    db.close().await;
+}
+
 #[tokio::test]
 async fn kill_9_during_an_import_leaves_whole_batches_and_a_sound_database() {
     let dir = tempfile::tempdir().unwrap();
@@ -128,17 +143,7 @@ async fn kill_9_during_an_import_leaves_whole_batches_and_a_sound_database() {
         }
     }
     assert_eq!(seen, count);
-    let db = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}/cognate.db", data_s))
-        .await
-        .unwrap();
-    let check: (String,) = sqlx::query_as("PRAGMA integrity_check")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(check.0, "ok");
-    db.close().await;
+    assert_sqlite_intact(data_s).await;
 
     // Running the import again completes it.
     let (code, out, err) = run(
@@ -371,17 +376,7 @@ async fn kill_9_while_serving_loses_no_acknowledged_write_on_sqlite() {
         &[],
     )
     .await;
-    let db = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{data_s}/cognate.db"))
-        .await
-        .unwrap();
-    let check: (String,) = sqlx::query_as("PRAGMA integrity_check")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(check.0, "ok");
-    db.close().await;
+    assert_sqlite_intact(data_s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
