@@ -504,19 +504,6 @@ impl AppClient {
     pub fn supports(&self, name: &str) -> bool {
         self.supported_identity_providers.iter().any(|p| p == name)
     }
-
-    /// Whether `user` has a way to sign in to this client: its password, when the client
-    /// takes the pool's own sign-in and the user is not a federated-only user, or one of
-    /// its linked identity providers that the client lists. A session answers a client
-    /// only for such a user: an app that takes only its corporate IdP is not entered with
-    /// a password session.
-    pub fn admits(&self, user: &User) -> bool {
-        (user.status != UserStatus::ExternalProvider && self.supports("COGNITO"))
-            || user
-                .identities
-                .iter()
-                .any(|i| self.supports(&i.provider_name))
-    }
 }
 
 /// A scope of a resource server.

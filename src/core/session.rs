@@ -77,6 +77,10 @@ impl LoginFlow {
 pub struct Session {
     pub pool_id: String,
     pub sub: String,
+    /// How the user signed in: `COGNITO` (a password) or the identity provider's name. A
+    /// session answers only clients that take this way in.
+    #[serde(default)]
+    pub method: Option<String>,
     pub auth_time: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -146,6 +150,7 @@ impl Sessions {
         &self,
         pool_id: &str,
         sub: &str,
+        method: &str,
         auth_time: UnixTime,
         now: UnixTime,
     ) -> StoreResult<String> {
@@ -153,6 +158,7 @@ impl Sessions {
         let session = Session {
             pool_id: pool_id.to_string(),
             sub: sub.to_string(),
+            method: Some(method.to_string()),
             auth_time,
             expires_at: now + SESSION_TTL_SECS,
         };

@@ -160,6 +160,8 @@ fn redacted(secret: &Option<String>) -> Option<&'static str> {
 pub struct SignedIn {
     pub request: AuthorizeRequest,
     pub user: User,
+    /// The pool's name of the IdP the user signed in with.
+    pub provider: String,
     pub login_flow: Option<String>,
 }
 
@@ -443,6 +445,7 @@ impl Federation {
             .await
             .map_err(fail)?;
         Ok(SignedIn {
+            provider: flow.provider.clone(),
             request: flow.request,
             user,
             login_flow: flow.login_flow,

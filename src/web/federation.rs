@@ -265,6 +265,7 @@ pub async fn callback(
         &state,
         &request.pool_id,
         &signed_in.user.sub,
+        &signed_in.provider,
         auth_time,
         now,
     )

@@ -87,13 +87,10 @@ pub async fn authorize(
     };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login, when
-    // the user has a way in that this client takes.
+    // it was signed in a way this client takes.
     if request.prompt != Prompt::Login {
-        if let Some((user, auth_time)) = session_user(&state, &headers, &request.pool_id, now).await
-        {
-            if client.admits(&user) {
-                return complete(&state, &request, &client, &user, auth_time, now, None).await;
-            }
+        if let Some((user, auth_time)) = session_user(&state, &headers, &client, now).await {
+            return complete(&state, &request, &client, &user, auth_time, now, None).await;
         }
     }
     if request.prompt == Prompt::None {

@@ -16,14 +16,17 @@ use crate::core::session::LoginFlow;
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
 
-/// The signed-in user of this browser in `pool_id`, if the session is live and the user
-/// still active.
+/// The signed-in user of this browser in the client's pool, if the session is live, the
+/// user still active, and the way the session was signed in (`COGNITO` or an IdP) one
+/// that `client` takes: an app that takes only its corporate IdP is not entered with a
+/// password session, nor with another IdP's.
 pub async fn session_user(
     state: &AppState,
     headers: &HeaderMap,
-    pool_id: &str,
+    client: &AppClient,
     now: UnixTime,
 ) -> Option<(User, UnixTime)> {
+    let pool_id = client.pool_id.as_str();
     let name = cookies::session(pool_id);
     let signed = cookies::get(headers, &name)?;
     let sid = state.node.master.verify_cookie(&name, &signed)?;
@@ -34,7 +37,12 @@ pub async fn session_user(
         .await
         .ok()
         .flatten()?;
-    if session.pool_id != pool_id {
+    if session.pool_id != pool_id
+        || !session
+            .method
+            .as_deref()
+            .is_some_and(|m| client.supports(m))
+    {
         return None;
     }
     let user = state
@@ -135,23 +143,37 @@ pub async fn finish_sign_in(
         return error_page(state, StatusCode::CONFLICT, lang, "error.session_expired");
     };
     let auth_time = now;
-    let cookie = session_cookie(state, &flow.request.pool_id, &user.sub, auth_time, now).await;
+    let cookie = session_cookie(
+        state,
+        &flow.request.pool_id,
+        &user.sub,
+        PASSWORD_SIGN_IN,
+        auth_time,
+        now,
+    )
+    .await;
     complete(state, &flow.request, client, user, auth_time, now, cookie).await
 }
 
-/// Starts a session for `sub` in `pool_id` and returns its signed cookie; a session that
-/// cannot be stored is logged and the sign-in goes on without one.
+/// The session method of a password sign-in (the pool's own directory, as clients name it
+/// in `supported_identity_providers`).
+const PASSWORD_SIGN_IN: &str = "COGNITO";
+
+/// Starts a session for `sub` in `pool_id`, signed in by `method` (`COGNITO` or the IdP's
+/// name), and returns its signed cookie; a session that cannot be stored is logged and the
+/// sign-in goes on without one.
 pub async fn session_cookie(
     state: &AppState,
     pool_id: &str,
     sub: &str,
+    method: &str,
     auth_time: UnixTime,
     now: UnixTime,
 ) -> Option<HeaderValue> {
     match state
         .node
         .sessions
-        .start_session(pool_id, sub, auth_time, now)
+        .start_session(pool_id, sub, method, auth_time, now)
         .await
     {
         Ok(sid) => Some(cookies::set(

@@ -756,14 +756,33 @@ async fn identity_provider_cognito_shows_the_pools_own_sign_in() {
     assert_eq!(env.google.token_requests() + env.okta.token_requests(), 0);
 }
 
-/// A session answers a client only when the user has a way in that the client takes: a
+/// A session answers a client only when it was signed in a way the client takes: a
 /// password session does not enter a client of Google alone (its form or IdP is shown,
-/// and `prompt=none` is `login_required`), while a Google session does.
+/// and `prompt=none` is `login_required`), even for a user linked to a Google identity,
+/// while a Google session does.
 #[tokio::test]
 async fn a_session_answers_only_clients_that_take_its_users_way_in() {
     let env = env().await;
     let base = env.server.base.clone();
-    env.server.user(POOL, "carol", "Carol-pass-1").await;
+    let carol = env.server.user(POOL, "carol", "Carol-pass-1").await;
+    // Carol also has a Google identity linked (as `cognate users link` makes).
+    let pool = env.server.pool(POOL).await;
+    env.server
+        .node
+        .directory
+        .modify_user(&pool, &carol.sub, |u| {
+            u.identities.push(cognate::core::model::FederatedIdentity {
+                provider_name: "Google".into(),
+                provider_type: "Google".into(),
+                user_id: "g-carol".into(),
+                issuer: None,
+                attributes: Default::default(),
+                linked_at: cognate::core::now(),
+            });
+            Ok(())
+        })
+        .await
+        .expect("link");
     let only = google_only();
     let browser = browser_client();
     let redirect = crate::support::server::sign_in(
