@@ -5,8 +5,11 @@
 //! - per **account**: a known user is counted under its username whichever identifier
 //!   was typed (username, email, phone or preferred username alias), so aliases do not
 //!   multiply an attacker's guesses; an unknown login is counted under the login as typed,
-//!   normalized ([`login_key`]), exactly like a known one, so a lock (or a delay) reveals
-//!   nothing about who exists ([`account_login_key`]). From [`DELAY_FROM_FAILURES`] failures each attempt waits
+//!   normalized ([`login_key`]), exactly like a known one, so a lock (or a delay) on a
+//!   login never tells whether it exists ([`account_login_key`]). The price of one count
+//!   per account, as with Cognito's per-user lockout: someone who fails on one identifier
+//!   sees the delay or lock on the account's other identifiers too, and so learns that
+//!   they belong together, which only a guesser who already holds both can test. From [`DELAY_FROM_FAILURES`] failures each attempt waits
 //!   [`DELAY_PER_FAILURE`] per failure beyond the fourth (at most [`MAX_DELAY`]); at
 //!   [`ACCOUNT_LOCK_FAILURES`] the account is locked until its window ends.
 //! - per **account and address**: locked at [`PAIR_LOCK_FAILURES`], so one attacking

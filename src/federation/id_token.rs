@@ -16,7 +16,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, EllipticCurveKeyParameters, Jwk, KeyAlgorithm, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
@@ -91,16 +93,16 @@ fn check_claims(
     check_audience(claims, &provider.client_id)?;
     let time = |name: &str| claims.get(name).and_then(Value::as_i64);
     match time("exp") {
-        Some(exp) if exp + CLOCK_SKEW_SECS > now => {}
+        Some(exp) if exp.saturating_add(CLOCK_SKEW_SECS) > now => {}
         Some(_) => return Err(FederationError::Expired),
         None => return Err(FederationError::MalformedIdToken("no exp".into())),
     }
     match time("iat") {
-        Some(iat) if iat <= now + CLOCK_SKEW_SECS => {}
+        Some(iat) if iat <= now.saturating_add(CLOCK_SKEW_SECS) => {}
         Some(_) => return Err(FederationError::IssuedInFuture),
         None => return Err(FederationError::MalformedIdToken("no iat".into())),
     }
-    if time("nbf").is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECS) {
+    if time("nbf").is_some_and(|nbf| nbf > now.saturating_add(CLOCK_SKEW_SECS)) {
         return Err(FederationError::IssuedInFuture);
     }
     let signed_nonce = claims.get("nonce").and_then(Value::as_str);
@@ -140,7 +142,13 @@ fn signing_key(jwks: &Value, kid: Option<&str>, alg: Algorithm) -> Result<Jwk, F
         let kty_fits = matches!(
             (&key.algorithm, alg),
             (AlgorithmParameters::RSA(_), Algorithm::RS256)
-                | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
+                | (
+                    AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                        curve: EllipticCurve::P256,
+                        ..
+                    }),
+                    Algorithm::ES256
+                )
         );
         let use_fits = matches!(
             key.common.public_key_use,
@@ -281,6 +289,14 @@ mod tests {
         assert!(matches!(
             kid("nope", Algorithm::RS256),
             Err(FederationError::UnknownKey)
+        ));
+        // ES256 is P-256 only: a P-384 key does not fit it.
+        let p384 = json!({"keys": [{"kty": "EC", "kid": "p384", "crv": "P-384",
+            "x": "iA7lWQLzVrKGEFjfGMfMHfTEZ2KnLezo4NzyWrL-6KXu8E4jRPIVJBMIQv1PaWGg",
+            "y": "2ZrNXvGvVQQg6hVKbgCSEtKZHcWdQ2eaWvm3A3Yt-5LNhOqB5eV9JBNYRUHeAPjv"}]});
+        assert!(matches!(
+            signing_key(&p384, Some("p384"), Algorithm::ES256),
+            Err(FederationError::KeyMismatch)
         ));
         // Without a kid: the one key that fits, or none at all.
         let one = signing_key(&jwks, None, Algorithm::ES256).unwrap();
