@@ -402,6 +402,19 @@ impl Directory {
         now: UnixTime,
     ) -> DirectoryResult<User> {
         let user = self.find_user(pool, login).await?;
+        self.authenticate_found(pool, user, password, now).await
+    }
+
+    /// [`Directory::authenticate`] for a login already looked up with
+    /// [`Directory::find_user`] (`None`: nobody has it), so a caller that needed the user
+    /// first (the sign-in's brute-force count) does not look it up twice.
+    pub async fn authenticate_found(
+        &self,
+        pool: &UserPool,
+        user: Option<User>,
+        password: &SecretString,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_ref());
         let verification = self.passwords.verify(password, stored).await?;
         let Some(user) = user.filter(|_| verification.ok) else {

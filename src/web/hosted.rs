@@ -305,21 +305,24 @@ pub async fn login_submit(
         return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
     }
     let ip = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    // Counted per account: every identifier of one user shares one count.
-    let verdict = async {
-        let found = state.node.directory.find_user(&pool, &username).await?;
+    // Counted per account: every identifier of one user shares one count. `None`: locked.
+    let checked = async {
+        let directory = &state.node.directory;
+        let found = directory.find_user(&pool, &username).await?;
         let key = crate::core::throttle::account_login_key(&pool, &username, found.as_ref());
-        let verdict = state.throttle.check(&pool.id, &key, ip, now).await?;
-        Ok::<_, DirectoryError>((key, verdict))
-    };
-    let login_key = match verdict.await {
-        Ok((key, Verdict::Allow { delay })) => {
-            if !delay.is_zero() {
+        match state.throttle.check(&pool.id, &key, ip, now).await? {
+            Verdict::Locked { .. } => Ok(None),
+            Verdict::Allow { delay } if delay.is_zero() => Ok(Some((found, key))),
+            Verdict::Allow { delay } => {
+                // After the wait the user is read again (it may have been disabled).
                 tokio::time::sleep(delay).await;
+                Ok(Some((directory.find_user(&pool, &username).await?, key)))
             }
-            key
         }
-        Ok((_, Verdict::Locked { .. })) => {
+    };
+    let (found, login_key) = match checked.await {
+        Ok(Some(checked)) => checked,
+        Ok(None) => {
             return again(
                 &state,
                 &flow,
@@ -327,7 +330,7 @@ pub async fn login_submit(
                 StatusCode::TOO_MANY_REQUESTS,
             )
         }
-        Err(e) => {
+        Err::<_, DirectoryError>(e) => {
             tracing::error!(error = %e, "brute-force check");
             return again(
                 &state,
@@ -340,7 +343,7 @@ pub async fn login_submit(
     let user = match state
         .node
         .directory
-        .authenticate(&pool, &username, &password, now)
+        .authenticate_found(&pool, found, &password, now)
         .await
     {
         Ok(user) => {
