@@ -32,6 +32,7 @@ use super::secrets::{constant_time_eq, random_bytes, random_token, SecretString}
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
 use super::UnixTime;
+use crate::core::secrets::redacted;
 
 /// Ephemeral-store kind of sign-up confirmation codes.
 pub const SIGNUP_CODE_KIND: &str = "signup_code";
@@ -246,7 +247,7 @@ impl std::fmt::Debug for StoredCode {
     /// million hashes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredCode")
-            .field("hash", &self.hash.as_ref().map(|_| "<redacted>"))
+            .field("hash", &redacted(&self.hash))
             .field("attempts", &self.attempts)
             .field("expires_at", &self.expires_at)
             .field("destination", &self.destination)

@@ -24,6 +24,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::model::{Origin, UserPool};
 use super::secrets::SecretString;
+use crate::core::secrets::REDACTED;
 
 /// How long one SMTP conversation may take (connect, each command, the message).
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -42,7 +43,7 @@ impl fmt::Debug for Mail {
         f.debug_struct("Mail")
             .field("to", &self.to)
             .field("subject", &self.subject)
-            .field("text", &"<redacted>")
+            .field("text", &REDACTED)
             .finish()
     }
 }
@@ -256,10 +257,10 @@ fn redact(text: &str, secret: Option<&SecretString>) -> String {
     let Some(secret) = secret.map(SecretString::expose).filter(|s| !s.is_empty()) else {
         return text.to_string();
     };
-    let mut out = text.replace(secret, "<redacted>");
+    let mut out = text.replace(secret, REDACTED);
     if let Ok(decoded) = urlencoding_decode(secret) {
         if !decoded.is_empty() {
-            out = out.replace(&decoded, "<redacted>");
+            out = out.replace(&decoded, REDACTED);
         }
     }
     out

@@ -495,14 +495,26 @@ pub struct AppClient {
     pub updated_at: UnixTime,
 }
 
+/// The name `supported_identity_providers` (and a session's sign-in method) give the
+/// pool's own directory, password sign-in, as Cognito names it.
+pub const OWN_USERS: &str = "COGNITO";
+
 impl AppClient {
     pub fn is_confidential(&self) -> bool {
         self.secret.is_some()
     }
 
-    /// Whether `name` (`COGNITO` or an IdP of the pool) is a way to sign in to this client.
+    /// Whether `name` ([`OWN_USERS`] or an IdP of the pool) is a way to sign in to this
+    /// client.
     pub fn supports(&self, name: &str) -> bool {
         self.supported_identity_providers.iter().any(|p| p == name)
+    }
+
+    /// Whether the pool's own users sign in here with a password ([`OWN_USERS`] among the
+    /// client's providers; a client of IdPs only offers their buttons, no password form
+    /// and no account pages).
+    pub fn takes_own_users(&self) -> bool {
+        self.supports(OWN_USERS)
     }
 }
 

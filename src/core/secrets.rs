@@ -30,8 +30,16 @@ impl SecretString {
 
 impl fmt::Debug for SecretString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretString(<redacted>)")
+        write!(f, "SecretString({REDACTED})")
     }
+}
+
+/// What a hand-written `Debug` prints for a secret field.
+pub const REDACTED: &str = "<redacted>";
+
+/// [`REDACTED`] for an optional secret that is set, so a `Debug` still tells whether it was.
+pub fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| REDACTED)
 }
 
 impl From<String> for SecretString {

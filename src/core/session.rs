@@ -13,6 +13,7 @@ use super::oauth::token_hash;
 use super::secrets::{constant_time_eq, random_token};
 use super::storage::{Store, StoreError, StoreResult};
 use super::UnixTime;
+use crate::core::secrets::REDACTED;
 
 pub const FLOW_KIND: &str = "login_flow";
 pub const SESSION_KIND: &str = "session";
@@ -48,7 +49,7 @@ impl std::fmt::Debug for LoginFlow {
             .field("id", &self.id)
             .field("request", &self.request)
             .field("browser", &self.browser)
-            .field("csrf", &"<redacted>")
+            .field("csrf", &REDACTED)
             .field("expires_at", &self.expires_at)
             .field("pending_new_password", &self.pending_new_password)
             .field("username", &self.username)

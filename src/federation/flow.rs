@@ -41,6 +41,7 @@ use crate::core::oauth::token_hash;
 use crate::core::secrets::{
     constant_time_eq, idp_secret_context, random_token, MasterKey, SecretString,
 };
+use crate::core::secrets::{redacted, REDACTED};
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
 
@@ -146,13 +147,6 @@ impl fmt::Debug for PostedFields {
             .field("user", &self.user.as_ref().map(|_| "<present>"))
             .finish()
     }
-}
-
-const REDACTED: &str = "<redacted>";
-
-/// `Some("<redacted>")` for a present secret, so a `Debug` still tells whether it was set.
-fn redacted(secret: &Option<String>) -> Option<&'static str> {
-    secret.as_ref().map(|_| REDACTED)
 }
 
 /// A federated sign-in that succeeded.

@@ -28,6 +28,7 @@ use super::error::FederationError;
 use super::http::{HttpError, IdpHttp};
 use crate::core::model::{IdentityProvider, Protocol, ResponseMode, TokenEndpointAuthMethod};
 use crate::core::secrets::SecretString;
+use crate::core::secrets::{redacted, REDACTED};
 
 /// What one sign-in attempt sends to the IdP's authorization endpoint.
 #[derive(Clone, Copy)]
@@ -50,8 +51,8 @@ impl std::fmt::Debug for AuthorizationParams<'_> {
             .field("authorize_url", &self.authorize_url)
             .field("callback", &self.callback.as_str())
             .field("state", &self.state)
-            .field("nonce", &"<redacted>")
-            .field("pkce_verifier", &self.pkce_verifier.map(|_| "<redacted>"))
+            .field("nonce", &REDACTED)
+            .field("pkce_verifier", &redacted(&self.pkce_verifier))
             .field("login_hint", &self.login_hint)
             .finish()
     }
@@ -130,7 +131,7 @@ impl std::fmt::Debug for IdTokenField {
     /// The crate's error and debug output must not carry the token.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdTokenField")
-            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("id_token", &redacted(&self.id_token))
             .finish()
     }
 }

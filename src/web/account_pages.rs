@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -129,9 +129,11 @@ fn signup_page(
 }
 
 /// The account pages (sign-up, confirmation, password reset) serve the pool's own users: a
-/// client that signs in only through identity providers offers none of them.
+/// client that signs in only through identity providers offers none of them. Their pages
+/// find their flow with [`account_page_flow`] and their forms arrive as [`AccountForm`],
+/// which both answer with this refusal.
 fn own_users_refused(state: &AppState, lang: Lang, client: &AppClient) -> Option<Response> {
-    (!client.supports("COGNITO")).then(|| {
+    (!client.takes_own_users()).then(|| {
         error_page(
             state,
             StatusCode::FORBIDDEN,
@@ -141,20 +143,45 @@ fn own_users_refused(state: &AppState, lang: Lang, client: &AppClient) -> Option
     })
 }
 
+/// [`page_flow`] for an account page: also refused when the client takes no own users.
+async fn account_page_flow(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+) -> Result<(Lang, LoginFlow, UserPool, AppClient), Response> {
+    let parts = page_flow(state, headers, q.flow.as_deref(), q.lang.as_deref()).await?;
+    match own_users_refused(state, parts.0, &parts.3) {
+        Some(refused) => Err(refused),
+        None => Ok(parts),
+    }
+}
+
+/// A form POST to an account page: the checked [`SubmittedForm`], refused when the client
+/// takes no own users.
+pub struct AccountForm(SubmittedForm);
+
+impl FromRequest<AppState> for AccountForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let form = SubmittedForm::from_request(request, state).await?;
+        match own_users_refused(state, form.lang, &form.client) {
+            Some(refused) => Err(refused),
+            None => Ok(AccountForm(form)),
+        }
+    }
+}
+
 /// `GET /signup`.
 pub async fn signup_page_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) =
-        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
+    let (lang, flow, pool, client) = match account_page_flow(&state, &headers, &q).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -166,17 +193,14 @@ pub async fn signup_page_get(
 /// `POST /signup`.
 pub async fn signup_submit(
     State(state): State<AppState>,
-    SubmittedForm {
+    AccountForm(SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    }: SubmittedForm,
+    }): AccountForm,
 ) -> Response {
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
     }
@@ -254,14 +278,10 @@ pub async fn confirm_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, _pool, client) =
-        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
+    let (lang, flow, _pool, client) = match account_page_flow(&state, &headers, &q).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -276,17 +296,14 @@ pub async fn confirm_page_get(
 /// `POST /confirm`: the code confirms the account; the user then signs in.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    SubmittedForm {
+    AccountForm(SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    }: SubmittedForm,
+    }): AccountForm,
 ) -> Response {
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
     let username = form_username(&form, &flow);
     let code = form_text(&form, "code");
     let now = now();
@@ -317,17 +334,14 @@ pub async fn confirm_submit(
 /// `POST /confirm/resend`.
 pub async fn confirm_resend(
     State(state): State<AppState>,
-    SubmittedForm {
+    AccountForm(SubmittedForm {
         lang,
         flow,
         pool,
         client,
         form,
-    }: SubmittedForm,
+    }): AccountForm,
 ) -> Response {
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
     let username = form_username(&form, &flow);
     match state
         .accounts
@@ -359,14 +373,10 @@ pub async fn forgot_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) =
-        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
+    let (lang, flow, pool, client) = match account_page_flow(&state, &headers, &q).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let page = ForgotPasswordPage {
         chrome: Chrome::new(&client.branding, &flow.csrf, &flow.id),
         form_action: "/forgot-password".into(),
@@ -381,17 +391,14 @@ pub async fn forgot_page_get(
 /// answer.
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    SubmittedForm {
+    AccountForm(SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    }: SubmittedForm,
+    }): AccountForm,
 ) -> Response {
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
     let username = form_text(&form, "username");
     let now = now();
     match state
@@ -448,14 +455,10 @@ pub async fn reset_page_get(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let (lang, flow, pool, client) =
-        match page_flow(&state, &headers, q.flow.as_deref(), q.lang.as_deref()).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
+    let (lang, flow, pool, client) = match account_page_flow(&state, &headers, &q).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let mut chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id);
     chrome.notice = notice_text(&state, lang, &q);
     let destination = q.sent.clone().filter(|s| s.len() <= 100);
@@ -466,17 +469,14 @@ pub async fn reset_page_get(
 /// `POST /reset-password`: the code and a new password; then back to sign-in.
 pub async fn reset_submit(
     State(state): State<AppState>,
-    SubmittedForm {
+    AccountForm(SubmittedForm {
         lang,
         mut flow,
         pool,
         client,
         form,
-    }: SubmittedForm,
+    }): AccountForm,
 ) -> Response {
-    if let Some(refused) = own_users_refused(&state, lang, &client) {
-        return refused;
-    }
     let username = form_username(&form, &flow);
     flow.username = Some(username.clone());
     let code = form_text(&form, "code");

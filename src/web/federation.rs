@@ -16,7 +16,7 @@ use super::page::{error_page, form_fields, html, lang_of, page_flow, redirect_re
 use super::signin::{complete, session_cookie};
 use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
 use super::AppState;
-use crate::core::model::{AppClient, UserPool};
+use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::{ErrorCode, OAuthError};
@@ -141,7 +141,7 @@ pub async fn start_from_login(
             Err(r) => return r,
         };
     let provider = q.provider.unwrap_or_default();
-    if provider == "COGNITO" || !client.supports(&provider) {
+    if provider == OWN_USERS || !client.supports(&provider) {
         return error_page(
             &state,
             StatusCode::BAD_REQUEST,

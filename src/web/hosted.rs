@@ -27,7 +27,7 @@ use super::signin::{complete, finish_sign_in, session_user};
 use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
 use super::AppState;
 use crate::core::directory::DirectoryError;
-use crate::core::model::{AppClient, UserPool, UserStatus};
+use crate::core::model::{AppClient, UserPool, UserStatus, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
@@ -118,7 +118,7 @@ pub async fn authorize(
     if let Some(name) = request
         .identity_provider
         .clone()
-        .filter(|name| name != "COGNITO")
+        .filter(|name| name != OWN_USERS)
     {
         let browser = BrowserCookie {
             value: browser,
@@ -177,13 +177,6 @@ pub async fn login_page(
     html(&state, StatusCode::OK, lang, &page)
 }
 
-/// Whether the client lets the pool's own users sign in with a password: `COGNITO` among
-/// its `supported_identity_providers` (Cognito's rule; a client of IdPs only offers
-/// their buttons, and its sign-in page no password form).
-fn signs_in_pool_users(client: &AppClient) -> bool {
-    client.supports("COGNITO")
-}
-
 fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
@@ -196,7 +189,7 @@ fn login_page_for(
         form_action: "/login".into(),
         username_kind: UsernameKind::for_sign_in(pool),
         username,
-        password_login: signs_in_pool_users(client),
+        password_login: client.takes_own_users(),
         signup_allowed: !pool.admin_create_user_only,
         // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
@@ -279,7 +272,7 @@ pub async fn login_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
-    if !signs_in_pool_users(&client) {
+    if !client.takes_own_users() {
         // The page offered no password form: a posted one is forged.
         return error_page(
             &state,

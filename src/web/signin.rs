@@ -10,7 +10,7 @@ use super::cookies;
 use super::page::{error_page, secure};
 use super::ui::Lang;
 use super::AppState;
-use crate::core::model::{AppClient, User, UserStatus};
+use crate::core::model::{AppClient, User, UserStatus, OWN_USERS};
 use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
 use crate::core::session::LoginFlow;
 use crate::core::storage::UserRef;
@@ -147,17 +147,13 @@ pub async fn finish_sign_in(
         state,
         &flow.request.pool_id,
         &user.sub,
-        PASSWORD_SIGN_IN,
+        OWN_USERS,
         auth_time,
         now,
     )
     .await;
     complete(state, &flow.request, client, user, auth_time, now, cookie).await
 }
-
-/// The session method of a password sign-in (the pool's own directory, as clients name it
-/// in `supported_identity_providers`).
-const PASSWORD_SIGN_IN: &str = "COGNITO";
 
 /// Starts a session for `sub` in `pool_id`, signed in by `method` (`COGNITO` or the IdP's
 /// name), and returns its signed cookie; a session that cannot be stored is logged and the
@@ -170,6 +166,7 @@ pub async fn session_cookie(
     auth_time: UnixTime,
     now: UnixTime,
 ) -> Option<HeaderValue> {
+    let name = cookies::session(pool_id);
     match state
         .node
         .sessions
@@ -177,11 +174,8 @@ pub async fn session_cookie(
         .await
     {
         Ok(sid) => Some(cookies::set(
-            &cookies::session(pool_id),
-            &state
-                .node
-                .master
-                .sign_cookie(&cookies::session(pool_id), &sid),
+            &name,
+            &state.node.master.sign_cookie(&name, &sid),
             "/",
             Some(crate::core::session::SESSION_TTL_SECS),
             secure(state),

@@ -10,6 +10,7 @@ use url::Url;
 use super::{parse_scopes, token_hash, ErrorCode, OAuthError};
 use crate::core::model::{AppClient, OAuthFlow};
 use crate::core::secrets::random_token;
+use crate::core::secrets::redacted;
 use crate::core::storage::{Store, StoreError};
 use crate::core::UnixTime;
 
@@ -121,11 +122,6 @@ impl fmt::Debug for AuthorizeRequest {
             .field("lang", &self.lang)
             .finish()
     }
-}
-
-/// `Some("<redacted>")` for a present secret, so a `Debug` still tells whether it was set.
-fn redacted(secret: &Option<String>) -> Option<&'static str> {
-    secret.as_ref().map(|_| "<redacted>")
 }
 
 /// Why a request cannot be answered on the client's redirect URI.

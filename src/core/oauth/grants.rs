@@ -14,6 +14,7 @@ use super::{parse_scopes, token_hash, ErrorCode, OAuthError};
 use crate::core::keys::KeyService;
 use crate::core::model::{AppClient, OAuthFlow, User};
 use crate::core::secrets::{constant_time_eq, random_token};
+use crate::core::secrets::{redacted, REDACTED};
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
 
@@ -38,12 +39,9 @@ impl std::fmt::Debug for TokenResponse {
     /// Bearer tokens: whoever reads them can use them, so they never reach a log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenResponse")
-            .field("access_token", &"<redacted>")
-            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("access_token", &REDACTED)
+            .field("id_token", &redacted(&self.id_token))
+            .field("refresh_token", &redacted(&self.refresh_token))
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .finish()

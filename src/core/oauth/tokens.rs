@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::OAuthError;
 use crate::core::keys::KeyService;
 use crate::core::model::{AppClient, Group, KeyPurpose, User};
+use crate::core::secrets::{redacted, REDACTED};
 use crate::core::UnixTime;
 
 /// What tokens are about.
@@ -49,8 +50,8 @@ impl std::fmt::Debug for SignedTokens {
     /// Leaves out the tokens: they are bearer credentials.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignedTokens")
-            .field("access_token", &"<redacted>")
-            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("access_token", &REDACTED)
+            .field("id_token", &redacted(&self.id_token))
             .field("expires_in", &self.expires_in)
             .finish()
     }
