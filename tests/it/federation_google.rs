@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::support::fake_oidc::{Bendable, FakeOidc};
 use crate::support::federated::{
-    assert_failed_page, fake_google, location, param, sign_in, Client, GOOGLE_SECRET_ENV,
+    assert_failed_page, fake_google, google_idp, location, param, sign_in, Client,
+    GOOGLE_SECRET_ENV,
 };
 use crate::support::server::{browser_client, TestServer};
 
@@ -26,23 +27,12 @@ fn rp() -> Client {
 /// of its issuer.
 async fn env() -> (TestServer, FakeOidc) {
     let google = fake_google().await;
-    let issuer = &google.issuer;
+    // The preset pointed at the fake (an overridden issuer drops the preset's aliases, so
+    // the scheme-less spelling is declared again), admitting one Workspace domain.
     let pools = format!(
-        r#"[[pools]]
-id = "{POOL}"
-name = "Google tests"
-
-[[pools.identity_providers]]
-name = "Google"
-preset = "google"
-client_id = "google-client"
-client_secret_env = "{}"
-issuer = "{issuer}"
-issuer_aliases = ["accounts.google.com"]
-hosted_domain = "example.com"
-endpoints = {{ authorize = "{issuer}/authorize", token = "{issuer}/token", jwks = "{issuer}/jwks", userinfo = "{issuer}/userinfo" }}
-{}"#,
-        GOOGLE_SECRET_ENV.0,
+        "[[pools]]\nid = \"{POOL}\"\nname = \"Google tests\"\n{}\
+         issuer_aliases = [\"accounts.google.com\"]\nhosted_domain = \"example.com\"\n{}",
+        google_idp(&google.issuer),
         rp().toml(&["Google"]),
     );
     let server = TestServer::start_with(&pools, "idp_timeout_secs = 2", &[GOOGLE_SECRET_ENV]).await;
