@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod password;
 pub mod secrets;
 pub mod session;
+pub mod signin;
 pub mod storage;
 pub mod throttle;
 

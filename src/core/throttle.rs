@@ -26,8 +26,8 @@
 //! own. A key whose escaped form exceeds [`MAX_ESCAPED_KEY`] bytes is stored as `#` and
 //! its hash.
 //!
-//! The edge calls [`Throttle::check`] before verifying a password (refusing a locked
-//! attempt without verifying, and waiting out the delay), then
+//! Password sign-in ([`super::signin`]) calls [`Throttle::check`] before verifying a
+//! password (refusing a locked attempt without verifying, and waiting out the delay), then
 //! [`Throttle::record_failure`] or [`Throttle::record_success`].
 
 use std::net::IpAddr;

@@ -26,14 +26,13 @@ use super::page::{
 use super::signin::{complete, finish_sign_in, session_user};
 use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
 use super::AppState;
-use crate::core::directory::DirectoryError;
-use crate::core::model::{AppClient, UserPool, UserStatus, OWN_USERS};
+use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::{random_token, SecretString};
 use crate::core::session::LoginFlow;
-use crate::core::throttle::Verdict;
+use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
 use crate::federation::flow::provider_for_identifier;
 
 /// `GET /oauth2/authorize` (and `GET /login` with authorization parameters, as Cognito's
@@ -258,8 +257,10 @@ fn login_page_work_email_error(
     html(state, StatusCode::BAD_REQUEST, lang, &page)
 }
 
-/// `POST /login`: checks the credentials with brute-force protection, then completes the
-/// flow.
+/// `POST /login`: the core's password sign-in ([`SignIn::password`](crate::core::signin::SignIn::password): brute-force count,
+/// verification, the next step by the user's status), rendered: the code on the client's
+/// redirect URI, the new-password page, the confirmation or reset page, or the sign-in
+/// page again with the refusal's message.
 pub async fn login_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -272,88 +273,41 @@ pub async fn login_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
-    if !client.takes_own_users() {
-        // The page offered no password form: a posted one is forged.
-        return error_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            lang,
-            "error.invalid_request",
-        );
-    }
     let username = form_text(&form, "username");
     let password = SecretString::new(form.get("password").cloned().unwrap_or_default());
     let now = now();
-    let again = |state: &AppState, flow: &LoginFlow, key: &str, status: StatusCode| {
-        let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
-            .with_error(state.ui.message(lang, key));
-        html(
-            state,
-            status,
-            lang,
-            &login_page_for(flow, &pool, &client, chrome, username.clone()),
-        )
+    let address = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let attempt = PasswordSignIn {
+        pool: &pool,
+        client: &client,
+        login: &username,
+        password: &password,
+        address,
+        now,
     };
-    if username.is_empty() || username.len() > 256 || password.expose().len() > 1024 {
-        return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
-    }
-    let ip = super::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    // Counted per account: every identifier of one user shares one count. `None`: locked.
-    let checked = async {
-        let directory = &state.node.directory;
-        let found = directory.find_user(&pool, &username).await?;
-        let key = crate::core::throttle::account_login_key(&pool, &username, found.as_ref());
-        match state.throttle.check(&pool.id, &key, ip, now).await? {
-            Verdict::Locked { .. } => Ok(None),
-            Verdict::Allow { delay } if delay.is_zero() => Ok(Some((found, key))),
-            Verdict::Allow { delay } => {
-                // After the wait the user is read again (it may have been disabled).
-                tokio::time::sleep(delay).await;
-                Ok(Some((directory.find_user(&pool, &username).await?, key)))
-            }
+    let user = match state.signin.password(attempt).await {
+        Ok(SignInOutcome::SignedIn(user)) => user,
+        Ok(SignInOutcome::NewPasswordRequired(user)) => {
+            // NEW_PASSWORD_REQUIRED: the flow remembers who proved the temporary password.
+            flow.pending_new_password = Some(user.sub.clone());
+            let _ = state.node.sessions.save_flow(&flow, now).await;
+            let page = NewPasswordPage {
+                chrome: Chrome::new(&client.branding, &flow.csrf, &flow.id),
+                form_action: "/login/new-password".into(),
+                password_rules: state.ui.password_rules(lang, &pool.password_policy),
+            };
+            return html(&state, StatusCode::OK, lang, &page);
         }
-    };
-    let (found, login_key) = match checked.await {
-        Ok(Some(checked)) => checked,
-        Ok(None) => {
-            return again(
+        Err(SignInError::PasswordsNotTaken) => {
+            // The page offered no password form: a posted one is forged.
+            return error_page(
                 &state,
-                &flow,
-                "error.account_locked",
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-        }
-        Err::<_, DirectoryError>(e) => {
-            tracing::error!(error = %e, "brute-force check");
-            return again(
-                &state,
-                &flow,
-                "error.generic",
-                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
             );
         }
-    };
-    let user = match state
-        .node
-        .directory
-        .authenticate_found(&pool, found, &password, now)
-        .await
-    {
-        Ok(user) => {
-            let _ = state
-                .throttle
-                .record_success(&pool.id, &login_key, ip)
-                .await;
-            user
-        }
-        Err(DirectoryError::NotAuthorized) => {
-            let _ = state
-                .throttle
-                .record_failure(&pool.id, &login_key, ip, now)
-                .await;
-            return again(&state, &flow, "error.bad_credentials", StatusCode::OK);
-        }
-        Err(DirectoryError::UserNotConfirmed) => {
+        Err(SignInError::UserNotConfirmed) => {
             flow.username = Some(username.clone());
             let _ = state.node.sessions.save_flow(&flow, now).await;
             let sent = state
@@ -368,44 +322,42 @@ pub async fn login_submit(
             }
             return Redirect::to(&url).into_response();
         }
-        Err(DirectoryError::PasswordResetRequired) => {
+        Err(SignInError::PasswordResetRequired) => {
             flow.username = Some(username.clone());
             let _ = state.node.sessions.save_flow(&flow, now).await;
             return Redirect::to(&format!("/forgot-password?flow={}", flow.id)).into_response();
         }
-        Err(DirectoryError::UserDisabled) => {
-            return again(&state, &flow, "error.user_disabled", StatusCode::OK)
-        }
-        Err(DirectoryError::TemporaryPasswordExpired) => {
-            return again(
-                &state,
-                &flow,
-                "error.temporary_password_expired",
-                StatusCode::OK,
-            )
-        }
         Err(e) => {
-            tracing::error!(error = %e, "sign-in failed");
-            return again(
-                &state,
-                &flow,
-                "error.generic",
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
+            if let SignInError::Internal { .. } = e {
+                tracing::error!(error = %e, "password sign-in");
+            }
+            let (key, status) = sign_in_refusal(&e);
+            let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
+                .with_error(state.ui.message(lang, key));
+            let page = login_page_for(&flow, &pool, &client, chrome, username);
+            return html(&state, status, lang, &page);
         }
     };
-    if user.status == UserStatus::ForceChangePassword {
-        // NEW_PASSWORD_REQUIRED: the flow remembers who proved the temporary password.
-        flow.pending_new_password = Some(user.sub.clone());
-        let _ = state.node.sessions.save_flow(&flow, now).await;
-        let page = NewPasswordPage {
-            chrome: Chrome::new(&client.branding, &flow.csrf, &flow.id),
-            form_action: "/login/new-password".into(),
-            password_rules: state.ui.password_rules(lang, &pool.password_policy),
-        };
-        return html(&state, StatusCode::OK, lang, &page);
-    }
     finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await
+}
+
+/// The sign-in page's message and status for a refused password sign-in that shows the
+/// page again.
+fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
+    match e {
+        SignInError::NotAuthorized => ("error.bad_credentials", StatusCode::OK),
+        SignInError::Locked { .. } => ("error.account_locked", StatusCode::TOO_MANY_REQUESTS),
+        SignInError::UserDisabled => ("error.user_disabled", StatusCode::OK),
+        SignInError::TemporaryPasswordExpired => {
+            ("error.temporary_password_expired", StatusCode::OK)
+        }
+        // The other refusals are answered by a page of their own; reaching here is an
+        // internal failure.
+        SignInError::PasswordsNotTaken
+        | SignInError::UserNotConfirmed
+        | SignInError::PasswordResetRequired
+        | SignInError::Internal { .. } => ("error.generic", StatusCode::SERVICE_UNAVAILABLE),
+    }
 }
 
 /// `POST /login/new-password`: the user who signed in with a temporary password sets a

@@ -26,6 +26,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::core::account::AccountService;
+use crate::core::signin::SignIn;
 use crate::core::throttle::Throttle;
 use crate::federation::flow::Federation;
 use crate::federation::http::{HttpSettings, IdpHttp};
@@ -60,7 +61,8 @@ pub struct AppState {
     pub origins: cors::OriginCache,
     pub ui: Arc<ui::Ui>,
     pub accounts: AccountService,
-    pub throttle: Throttle,
+    /// Password sign-in (the brute-force count, verification, the next step).
+    pub signin: SignIn,
     /// Sign-in through upstream identity providers.
     pub federation: Federation,
 }
@@ -93,7 +95,7 @@ impl AppState {
         Ok(AppState {
             federation,
             accounts: AccountService::new(node.directory.clone(), mail),
-            throttle: Throttle::new(node.store.clone()),
+            signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
             metrics: Arc::new(Metrics::new()),
             origins: cors::OriginCache::default(),
             ui: Arc::new(ui),

@@ -10,14 +10,14 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::cors;
 use super::AppState;
 use crate::core::model::AppClient;
 use crate::core::now;
+use crate::core::oauth::claims::userinfo_claims;
 use crate::core::oauth::client_auth::{authenticate_client, AuthMethod, PresentedClient};
-use crate::core::oauth::tokens::typed_value;
 use crate::core::oauth::verify::verify_access_token;
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::SecretString;
@@ -292,32 +292,6 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-/// The standard claims each OIDC scope releases (OIDC Core section 5.4).
-fn scope_claims(scope: &str) -> &'static [&'static str] {
-    match scope {
-        "email" => &["email", "email_verified"],
-        "phone" => &["phone_number", "phone_number_verified"],
-        "profile" => &[
-            "name",
-            "family_name",
-            "given_name",
-            "middle_name",
-            "nickname",
-            "preferred_username",
-            "profile",
-            "picture",
-            "website",
-            "gender",
-            "birthdate",
-            "zoneinfo",
-            "locale",
-            "updated_at",
-            "address",
-        ],
-        _ => &[],
-    }
-}
-
 /// `GET|POST /oauth2/userInfo` with a Bearer access token (RFC 6750 section 2.1).
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let origin = cors::request_origin(&headers);
@@ -370,10 +344,9 @@ async fn userinfo_inner(
         }
         Err(e) => return (None, Err(e.into())),
     };
-    let client = Some(client);
     if !claims.has_scope("openid") {
         return (
-            client,
+            Some(client),
             Err(OAuthError::new(
                 ErrorCode::InsufficientScope,
                 "userInfo needs the openid scope.",
@@ -389,43 +362,16 @@ async fn userinfo_inner(
         Ok(Some(u)) if u.enabled => u,
         Ok(_) => {
             return (
-                client,
+                Some(client),
                 Err(OAuthError::new(
                     ErrorCode::InvalidToken,
                     "The user is not active.",
                 )),
             )
         }
-        Err(e) => return (client, Err(e.into())),
+        Err(e) => return (Some(client), Err(e.into())),
     };
-    let strings = matches!(
-        state.node.store.get_pool(&pool_id).await,
-        Ok(Some(p)) if p.userinfo_string_values
-    );
-    let all = claims.has_scope("aws.cognito.signin.user.admin");
-    let released: Vec<&str> = claims
-        .scope
-        .split(' ')
-        .flat_map(scope_claims)
-        .copied()
-        .collect();
-    let readable = |name: &str| {
-        client.as_ref().is_some_and(|c| {
-            c.read_attributes.is_empty() || c.read_attributes.iter().any(|a| a == name)
-        })
-    };
-    let mut body = Map::new();
-    body.insert("sub".into(), json!(user.sub));
-    for (name, value) in &user.attributes {
-        if (all || released.contains(&name.as_str())) && readable(name) {
-            let v = if strings {
-                Value::String(value.clone())
-            } else {
-                typed_value(name, value)
-            };
-            body.insert(name.clone(), v);
-        }
-    }
-    body.insert("username".into(), json!(user.username));
-    (client, Ok(Value::Object(body)))
+    let pool = state.node.store.get_pool(&pool_id).await.ok().flatten();
+    let body = userinfo_claims(pool.as_ref(), &client, &user, &claims.scope);
+    (Some(client), Ok(Value::Object(body)))
 }

@@ -24,5 +24,6 @@ mod passwords;
 mod secrets;
 mod server;
 mod sessions;
+mod signin;
 mod support;
 mod ui;

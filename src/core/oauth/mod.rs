@@ -7,12 +7,14 @@
 //! - [`tokens`]: Cognito-shaped ID and access tokens, opaque refresh tokens.
 //! - [`grants`]: the token endpoint's grants and revocation (RFC 6749 sections 4.1.3, 4.4, 6;
 //!   RFC 7009).
+//! - [`claims`]: the attributes released to userInfo (by scope and `ReadAttributes`).
 //! - [`verify`]: checking Cognate's own access tokens (userInfo, later the APIs).
 //! - [`client_auth`]: client authentication (RFC 6749 section 2.3.1), constant time.
 
 use serde::{Deserialize, Serialize};
 
 pub mod authorize;
+pub mod claims;
 pub mod client_auth;
 pub mod grants;
 pub mod tokens;

@@ -1,0 +1,228 @@
+//! Password sign-in, whichever edge asks: the hosted UI's `POST /login` today, and the
+//! AWS API's `InitiateAuth` / `AdminInitiateAuth` (`USER_PASSWORD_AUTH`,
+//! `ADMIN_USER_PASSWORD_AUTH`) next. Both call [`SignIn::password`] with a
+//! [`PasswordSignIn`] and render its [`SignInOutcome`] or [`SignInError`] in their own
+//! terms (a page and a redirect; a JSON challenge or a `__type` error).
+//!
+//! One attempt runs, in this order:
+//! 1. the app client must take the pool's own users (`COGNITO` among its
+//!    `SupportedIdentityProviders`); a client of only upstream IdPs has no password sign-in;
+//! 2. a login or password no real account can have (empty, over-long) is refused as a wrong
+//!    password, without counting or hashing;
+//! 3. the login is looked up once, and the attempt is counted under that account's key
+//!    ([`account_login_key`]): a locked account or account-and-address is refused without
+//!    verifying the password, and a slowed one waits out its delay here (then the user is
+//!    read again, since the wait may have seen it disabled);
+//! 4. the password is verified ([`Directory::authenticate_found`]: unknown users cost one
+//!    verification too), and the outcome recorded with the throttle (a wrong password or an
+//!    unknown login counts a failure, success clears the account's and the address's counts);
+//! 5. the user's status chooses the next step: tokens, or Cognito's `NEW_PASSWORD_REQUIRED`
+//!    challenge for a `FORCE_CHANGE_PASSWORD` user.
+//!
+//! Nothing here knows HTTP: the client address and the time come in the request.
+
+use std::net::IpAddr;
+
+use super::directory::{Directory, DirectoryError};
+use super::model::{AppClient, User, UserPool, UserStatus};
+use super::secrets::SecretString;
+use super::throttle::{account_login_key, Throttle, Verdict};
+use super::UnixTime;
+
+/// The longest login (in bytes) worth looking up: a username is at most 128 characters,
+/// an email address 254 bytes; anything longer is a wrong login without a lookup.
+pub const MAX_LOGIN_BYTES: usize = 256;
+/// The longest password (in bytes) worth hashing: Cognito's limit is 256 characters;
+/// anything longer is a wrong password without the cost of a verification.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// One password sign-in attempt.
+pub struct PasswordSignIn<'a> {
+    pub pool: &'a UserPool,
+    pub client: &'a AppClient,
+    /// What the user typed: a username or a sign-in alias (email, phone number, preferred
+    /// username), as the pool allows.
+    pub login: &'a str,
+    pub password: &'a SecretString,
+    /// Where the attempt comes from (the client address the edge trusts), for the
+    /// per-account-and-address count.
+    pub address: IpAddr,
+    pub now: UnixTime,
+}
+
+/// What a password that was accepted leads to, chosen by the user's status (Cognito's
+/// `InitiateAuth` answers with tokens or a challenge).
+#[derive(Debug, Clone)]
+pub enum SignInOutcome {
+    /// Signed in: the edge issues a code or tokens for this user.
+    SignedIn(User),
+    /// `NEW_PASSWORD_REQUIRED`: a `FORCE_CHANGE_PASSWORD` user proved the temporary
+    /// password and must choose a permanent one
+    /// ([`AccountService::complete_new_password`](super::account::AccountService::complete_new_password))
+    /// before any token is issued.
+    NewPasswordRequired(User),
+    // The MFA challenges (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`) come here as
+    // variants when MFA factors exist: chosen after the password and before
+    // `SignedIn`, from the pool's MFA setting and the user's factors.
+}
+
+/// Why a sign-in was refused. Messages are Cognito's where Cognito has one; the edge
+/// chooses what to show (the hosted UI maps each to a catalog message, the AWS API to an
+/// exception name).
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// The app client does not take the pool's own users (no `COGNITO` among its
+    /// identity providers), so it has no password sign-in.
+    #[error("This app client does not sign users in with a password.")]
+    PasswordsNotTaken,
+    /// Wrong password, unknown login and malformed input alike (Cognito's
+    /// `NotAuthorizedException`), so the answer never tells who exists.
+    #[error("Incorrect username or password.")]
+    NotAuthorized,
+    /// Too many failures: refused without verifying the password until `until`
+    /// (Cognito: `NotAuthorizedException`, "Password attempts exceeded").
+    #[error("Password attempts exceeded")]
+    Locked { until: UnixTime },
+    #[error("User is not confirmed.")]
+    UserNotConfirmed,
+    #[error("Password reset required for the user")]
+    PasswordResetRequired,
+    #[error("User is disabled.")]
+    UserDisabled,
+    #[error("Temporary password has expired and must be reset by an administrator.")]
+    TemporaryPasswordExpired,
+    /// The store or the hasher failed; the detail is for the log, not the user.
+    #[error("{stage}: {source}")]
+    Internal {
+        stage: &'static str,
+        source: DirectoryError,
+    },
+}
+
+/// Password sign-in over the directory and the brute-force throttle. Cheap to clone.
+#[derive(Clone)]
+pub struct SignIn {
+    directory: Directory,
+    throttle: Throttle,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").finish()
+    }
+}
+
+impl SignIn {
+    pub fn new(directory: Directory, throttle: Throttle) -> Self {
+        SignIn {
+            directory,
+            throttle,
+        }
+    }
+
+    /// Signs a user in with a password (the steps are in the [module doc](self)). The
+    /// throttle's delay is waited out here, in real time, before the password is verified.
+    pub async fn password(
+        &self,
+        request: PasswordSignIn<'_>,
+    ) -> Result<SignInOutcome, SignInError> {
+        let PasswordSignIn {
+            pool,
+            client,
+            login,
+            password,
+            address,
+            now,
+        } = request;
+        if !client.takes_own_users() {
+            return Err(SignInError::PasswordsNotTaken);
+        }
+        if login.is_empty()
+            || login.len() > MAX_LOGIN_BYTES
+            || password.expose().len() > MAX_PASSWORD_BYTES
+        {
+            return Err(SignInError::NotAuthorized);
+        }
+        let (found, login_key) = self.checked_lookup(pool, login, address, now).await?;
+        let user = match self
+            .directory
+            .authenticate_found(pool, found, password, now)
+            .await
+        {
+            Ok(user) => {
+                // A count that cannot be cleared only delays the user's next attempts.
+                let _ = self
+                    .throttle
+                    .record_success(&pool.id, &login_key, address)
+                    .await;
+                user
+            }
+            Err(DirectoryError::NotAuthorized) => {
+                let _ = self
+                    .throttle
+                    .record_failure(&pool.id, &login_key, address, now)
+                    .await;
+                return Err(SignInError::NotAuthorized);
+            }
+            Err(DirectoryError::UserNotConfirmed) => return Err(SignInError::UserNotConfirmed),
+            Err(DirectoryError::PasswordResetRequired) => {
+                return Err(SignInError::PasswordResetRequired)
+            }
+            Err(DirectoryError::UserDisabled) => return Err(SignInError::UserDisabled),
+            Err(DirectoryError::TemporaryPasswordExpired) => {
+                return Err(SignInError::TemporaryPasswordExpired)
+            }
+            Err(source) => {
+                return Err(SignInError::Internal {
+                    stage: "sign-in failed",
+                    source,
+                })
+            }
+        };
+        if user.status == UserStatus::ForceChangePassword {
+            return Ok(SignInOutcome::NewPasswordRequired(user));
+        }
+        Ok(SignInOutcome::SignedIn(user))
+    }
+
+    /// Looks the login up and checks the throttle: counted per account, so every
+    /// identifier of one user shares one count. Returns the user found (if any) and the
+    /// key the attempt is counted under.
+    async fn checked_lookup(
+        &self,
+        pool: &UserPool,
+        login: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> Result<(Option<User>, String), SignInError> {
+        let internal = |source: DirectoryError| SignInError::Internal {
+            stage: "brute-force check",
+            source,
+        };
+        let found = self
+            .directory
+            .find_user(pool, login)
+            .await
+            .map_err(internal)?;
+        let key = account_login_key(pool, login, found.as_ref());
+        let verdict = self
+            .throttle
+            .check(&pool.id, &key, address, now)
+            .await
+            .map_err(|e| internal(e.into()))?;
+        match verdict {
+            Verdict::Locked { until } => Err(SignInError::Locked { until }),
+            Verdict::Allow { delay } if delay.is_zero() => Ok((found, key)),
+            Verdict::Allow { delay } => {
+                // After the wait the user is read again (it may have been disabled).
+                tokio::time::sleep(delay).await;
+                let found = self
+                    .directory
+                    .find_user(pool, login)
+                    .await
+                    .map_err(internal)?;
+                Ok((found, key))
+            }
+        }
+    }
+}
