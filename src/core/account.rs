@@ -51,9 +51,9 @@ const SEND_WINDOW_SECS: i64 = 3600;
 /// requests for unknown users.
 const DECOY_KEY_META: &str = "account_decoy_key";
 
-/// Errors of the account flows, named after Cognito's exceptions (see
-/// [`AccountError::cognito_type`]). Messages are Cognito's, safe to show, except
-/// `Internal`, whose detail belongs in the log.
+/// Errors of the account flows, named after Cognito's exceptions (the AWS API's names for
+/// them are the edge's: `crate::web::cognito_errors`). Messages are Cognito's, safe to
+/// show, except `Internal`, whose detail belongs in the log.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("User already exists")]
@@ -103,28 +103,6 @@ fn invalid_parameter(field: &str, reason: &str) -> String {
 }
 
 impl AccountError {
-    /// Cognito's `__type` for this error (AWS JSON API).
-    pub fn cognito_type(&self) -> &'static str {
-        match self {
-            AccountError::UsernameExists => "UsernameExistsException",
-            AccountError::AliasExists => "AliasExistsException",
-            AccountError::InvalidPassword(_) => "InvalidPasswordException",
-            AccountError::InvalidParameter { .. } => "InvalidParameterException",
-            AccountError::CodeMismatch => "CodeMismatchException",
-            AccountError::ExpiredCode => "ExpiredCodeException",
-            AccountError::LimitExceeded => "LimitExceededException",
-            AccountError::NotAuthorized(_) | AccountError::SignUpDisabled => {
-                "NotAuthorizedException"
-            }
-            AccountError::UserNotFound => "UserNotFoundException",
-            AccountError::UserNotConfirmed => "UserNotConfirmedException",
-            AccountError::PasswordResetRequired => "PasswordResetRequiredException",
-            AccountError::CodeDeliveryFailure(_) => "CodeDeliveryFailureException",
-            AccountError::ResourceNotFound(_) => "ResourceNotFoundException",
-            AccountError::Internal(_) => "InternalErrorException",
-        }
-    }
-
     fn param(field: &str, reason: impl Into<String>) -> Self {
         AccountError::InvalidParameter {
             field: field.to_string(),

@@ -8,8 +8,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::page::{error_page, html, lang_of, urlencode};
-use super::ui::{Chrome, DemoPage};
+use super::hosted::plumbing::{error_page, html, lang_of, urlencode};
+use super::hosted::ui::{Chrome, DemoPage};
 use super::AppState;
 use crate::config::apply::DEMO_CLIENT_META;
 use crate::core::now;

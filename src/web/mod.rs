@@ -2,18 +2,31 @@
 //! no protocol state of their own (everything lives in the store), so any node can serve
 //! any request.
 //!
-//! Routing follows Cognito: OAuth and hosted-UI endpoints at the root, discovery and JWKS
-//! under `/<poolId>/.well-known/`, the AWS JSON API at `POST /`.
+//! Routing follows Cognito: the OAuth 2.0 / OIDC endpoints ([`oauth`]) and the hosted UI
+//! ([`hosted`]) at the root, discovery and JWKS ([`discovery`]) under
+//! `/<poolId>/.well-known/`, health and metrics ([`ops`]), and the built-in [`demo`] app.
+//! The state every handler shares is [`state`]'s [`AppState`]; errors become responses
+//! in [`error`], and Cognito's exception names for the core's errors are in
+//! [`cognito_errors`].
 //!
-//! The hosted UI: [`hosted`] (authorize, the sign-in page and its forms, logout),
-//! [`account_pages`] (sign up, confirm, forgot and reset password), [`federation`]
-//! (upstream IdPs) and the [`demo`] app. They share [`page`] (rendering, forms, the login
-//! flow a request belongs to) and [`signin`] (completing a sign-in). Dependencies run one
-//! way: `hosted` uses `federation`, and both use `signin` and `page`.
+//! Where the coming edges go (not built yet, so no route answers them today):
+//! - **The AWS APIs**, all on `POST /` as AWS serves them, behind ONE dispatcher, a module
+//!   `web::aws` with a single route. It reads the AWS JSON 1.1 `X-Amz-Target` header and
+//!   routes by its prefix: `AWSCognitoIdentityProviderService.<Action>` to the Cognito
+//!   user pools API (InitiateAuth, SignUp, GetUser, the Admin* actions, ...),
+//!   `AWSCognitoIdentityService.<Action>` to the identity pools API (GetId,
+//!   GetCredentialsForIdentity, ...); a form body (`application/x-www-form-urlencoded`)
+//!   without that header is STS's query API, routed by its `Action` field
+//!   (`AssumeRoleWithWebIdentity`). Each action parses its JSON, calls the same core
+//!   services as the hosted UI (password sign-in is [`crate::core::signin`], the claims
+//!   GetUser releases [`crate::core::oauth::claims`]) and answers errors with
+//!   [`cognito_errors`]' `__type` names.
+//! - **The SAML 2.0 service provider**: its endpoints sit in the hosted UI's
+//!   [`hosted::upstream`] beside the OAuth/OIDC callback: the assertion consumer service at
+//!   `POST /saml2/idpresponse` (Cognito's path) and the SP metadata.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
@@ -25,84 +38,23 @@ use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::core::account::AccountService;
-use crate::core::signin::SignIn;
-use crate::core::throttle::Throttle;
-use crate::federation::flow::Federation;
-use crate::federation::http::{HttpSettings, IdpHttp};
-use crate::server::Node;
-use crate::telemetry::Metrics;
-
-pub mod account_pages;
+pub mod cognito_errors;
 pub mod cookies;
 pub mod cors;
 pub mod demo;
 pub mod discovery;
 pub mod error;
-pub mod federation;
 pub mod hosted;
 pub mod net;
 pub mod oauth;
 pub mod ops;
-pub mod page;
-pub mod signin;
-pub mod ui;
+pub mod state;
 
 pub use error::ApiError;
+pub use state::{AppState, StartError};
 
 /// The longest request target accepted; longer ones get 414 (RFC 9110 section 15.5.15).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub node: Node,
-    pub metrics: Arc<Metrics>,
-    pub origins: cors::OriginCache,
-    pub ui: Arc<ui::Ui>,
-    pub accounts: AccountService,
-    /// Password sign-in (the brute-force count, verification, the next step).
-    pub signin: SignIn,
-    /// Sign-in through upstream identity providers.
-    pub federation: Federation,
-}
-
-/// Why the edge could not be built (a broken template override, a bad SMTP URL).
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("hosted UI templates: {0}")]
-    Ui(#[from] ui::UiError),
-    #[error("mail: {0}")]
-    Mail(#[from] crate::core::mail::MailError),
-}
-
-impl AppState {
-    pub fn new(node: Node) -> Result<Self, StartError> {
-        let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
-        let mail = crate::config::mail::mail_router(&node.config)?;
-        let timeout = node.config.server.idp_timeout_secs;
-        let idp_http = IdpHttp::new(HttpSettings {
-            timeout: Duration::from_secs(timeout),
-            connect_timeout: Duration::from_secs(timeout.min(5)),
-            ..HttpSettings::default()
-        });
-        let federation = Federation::new(
-            node.directory.clone(),
-            node.master.clone(),
-            idp_http,
-            node.config.public_url(),
-        );
-        Ok(AppState {
-            federation,
-            accounts: AccountService::new(node.directory.clone(), mail),
-            signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
-            metrics: Arc::new(Metrics::new()),
-            origins: cors::OriginCache::default(),
-            ui: Arc::new(ui),
-            node,
-        })
-    }
-}
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
@@ -142,31 +94,31 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth2/authorize", get(hosted::authorize))
         .route(
             "/oauth2/idp",
-            get(federation::start_from_login).post(hosted::work_email_submit),
+            get(hosted::upstream::start_from_login).post(hosted::work_email_submit),
         )
         .route(
             "/oauth2/idpresponse",
-            get(federation::callback).post(federation::callback_post),
+            get(hosted::upstream::callback).post(hosted::upstream::callback_post),
         )
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))
         .route("/logout", get(hosted::logout))
         .route(
             "/signup",
-            get(account_pages::signup_page_get).post(account_pages::signup_submit),
+            get(hosted::account::signup_page_get).post(hosted::account::signup_submit),
         )
         .route(
             "/confirm",
-            get(account_pages::confirm_page_get).post(account_pages::confirm_submit),
+            get(hosted::account::confirm_page_get).post(hosted::account::confirm_submit),
         )
-        .route("/confirm/resend", post(account_pages::confirm_resend))
+        .route("/confirm/resend", post(hosted::account::confirm_resend))
         .route(
             "/forgot-password",
-            get(account_pages::forgot_page_get).post(account_pages::forgot_submit),
+            get(hosted::account::forgot_page_get).post(hosted::account::forgot_submit),
         )
         .route(
             "/reset-password",
-            get(account_pages::reset_page_get).post(account_pages::reset_submit),
+            get(hosted::account::reset_page_get).post(hosted::account::reset_submit),
         )
         .route("/demo", get(demo::start))
         .route("/demo/callback", get(demo::callback))

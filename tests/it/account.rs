@@ -18,6 +18,7 @@ use cognate::core::model::{AliasAttribute, UserPool, UserStatus};
 use cognate::core::secrets::SecretString;
 use cognate::core::throttle::{login_key, Throttle, Verdict, ACCOUNT_LOCK_FAILURES, MAX_DELAY};
 use cognate::server::Node;
+use cognate::web::cognito_errors::account_error_type;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, Mutex};
 
@@ -168,7 +169,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::CodeMismatch), "{err}");
-    assert_eq!(err.cognito_type(), "CodeMismatchException");
+    assert_eq!(account_error_type(&err), "CodeMismatchException");
 
     let user = e
         .accounts
@@ -202,7 +203,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
         )
         .await
         .unwrap_err();
-    assert_eq!(taken.cognito_type(), "UsernameExistsException");
+    assert_eq!(account_error_type(&taken), "UsernameExistsException");
     e.accounts
         .sign_up(
             &e.pool,
@@ -248,7 +249,7 @@ async fn sign_up_rules() {
         );
     }
     assert!(!violation.missing.iter().any(|m| m == "a lowercase letter"));
-    assert_eq!(err.cognito_type(), "InvalidPasswordException");
+    assert_eq!(account_error_type(&err), "InvalidPasswordException");
     assert!(err.to_string().contains("an uppercase letter"), "{err}");
 
     // A sign-up cannot claim a verified address.
@@ -283,7 +284,11 @@ async fn sign_up_rules() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.cognito_type(), "InvalidParameterException", "{err}");
+    assert_eq!(
+        account_error_type(&err),
+        "InvalidParameterException",
+        "{err}"
+    );
 
     // Admin-only pools refuse; the corrected request (self sign-up allowed) succeeds.
     let closed = UserPool {
@@ -337,7 +342,7 @@ async fn codes_expire_and_resending_replaces_them() {
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::ExpiredCode), "{err}");
-    assert_eq!(err.cognito_type(), "ExpiredCodeException");
+    assert_eq!(account_error_type(&err), "ExpiredCodeException");
 
     let delivery = e
         .accounts
@@ -373,7 +378,7 @@ async fn five_wrong_codes_destroy_the_code() {
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::LimitExceeded), "{err}");
-    assert_eq!(err.cognito_type(), "LimitExceededException");
+    assert_eq!(account_error_type(&err), "LimitExceededException");
 
     e.accounts
         .resend_confirmation_code(&e.pool, "guess@example.com", "en", e.now)

@@ -7,7 +7,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cognate::core::model::{Branding, PasswordPolicy};
-use cognate::web::ui::*;
+use cognate::web::hosted::ui::*;
 
 use crate::support::browser::Browser;
 

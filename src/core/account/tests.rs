@@ -37,17 +37,8 @@ fn masks() {
 }
 
 #[test]
-fn cognito_types() {
-    assert_eq!(
-        AccountError::UsernameExists.cognito_type(),
-        "UsernameExistsException"
-    );
-    assert_eq!(
-        AccountError::SignUpDisabled.cognito_type(),
-        "NotAuthorizedException"
-    );
+fn messages() {
     let e: AccountError = DirectoryError::UserDisabled.into();
-    assert_eq!(e.cognito_type(), "NotAuthorizedException");
     assert_eq!(e.to_string(), "User is disabled.");
     let e = AccountError::param("email", "must be an email address");
     assert_eq!(

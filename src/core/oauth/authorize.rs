@@ -135,20 +135,6 @@ pub enum PageError {
     Internal,
 }
 
-impl PageError {
-    /// The hosted UI's message key for this error.
-    pub fn message_key(self) -> &'static str {
-        match self {
-            PageError::MissingClient | PageError::UnknownClient => "error.unknown_client",
-            PageError::MissingRedirectUri | PageError::UnregisteredRedirectUri => {
-                "error.invalid_redirect_uri"
-            }
-            PageError::Unavailable => "error.too_many_requests",
-            PageError::Internal => "error.generic",
-        }
-    }
-}
-
 /// Why a request was refused, and whether the answer may go back to the client.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthorizeError {

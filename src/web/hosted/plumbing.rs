@@ -1,5 +1,5 @@
-//! Plumbing shared by the hosted UI's pages (the sign-in path in [`hosted`](super::hosted),
-//! the account pages, federation's pages and the demo app): the page language, rendering
+//! Plumbing shared by the hosted UI's pages (the sign-in path in [`hosted`](super),
+//! the account pages, the upstream IdP pages and the demo app): the page language, rendering
 //! with the hosted pages' security headers, the friendly error page, form fields, the
 //! login flow a page or form belongs to (this browser's, with its CSRF token), notices
 //! after a redirect, and OAuth error redirects to the client.
@@ -11,14 +11,14 @@ use axum::extract::{FromRequest, Query, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::cookies;
 use super::ui::{Chrome, ErrorPage, Lang, Page};
-use super::AppState;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::now;
 use crate::core::oauth::authorize::{error_redirect, AuthorizeRequest, ResponseType};
 use crate::core::oauth::OAuthError;
 use crate::core::session::LoginFlow;
+use crate::web::cookies;
+use crate::web::AppState;
 
 /// The language of a page: `lang` in the query wins over `Accept-Language`.
 pub fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {

@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::page::{
+use super::plumbing::{
     error_page, form_text, form_username, html, notice_text, page_flow, urlencode, PageQuery,
     SubmittedForm,
 };
@@ -17,12 +17,12 @@ use super::ui::{
     AttributeField, Chrome, ConfirmPage, ForgotPasswordPage, Lang, ResetPasswordPage, SignupPage,
     UsernameKind,
 };
-use super::AppState;
 use crate::core::account::AccountError;
 use crate::core::model::{AliasAttribute, AppClient, UserPool};
 use crate::core::now;
 use crate::core::secrets::SecretString;
 use crate::core::session::LoginFlow;
+use crate::web::AppState;
 
 /// The message key for an account error (the message never says whether a user exists,
 /// beyond what Cognito's own hosted UI says).

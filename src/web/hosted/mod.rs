@@ -1,13 +1,36 @@
-//! The hosted UI's sign-in path: `/oauth2/authorize`, `/login` (with its work email form,
-//! `POST /oauth2/idp`), `/login/new-password`, `/logout`.
+//! The hosted UI: the pages and forms a browser signs in with, under the paths Cognito's
+//! hosted UI uses.
 //!
+//! This module is the sign-in path: `/oauth2/authorize`, `/login` (with its work email
+//! form, `POST /oauth2/idp`), `/login/new-password`, `/logout`.
 //! `/oauth2/authorize` validates the request, answers at once from a session when it can,
 //! and otherwise starts a stored login flow and sends the browser to `/login?flow=<id>`.
 //! Every form carries the flow id and its CSRF token, and only the browser that started
-//! the flow (its `cognate_browser` cookie) may submit it. Completing sign-in
-//! ([`signin`](super::signin)) consumes the flow exactly once and redirects to the client
-//! with a code (or tokens, implicit flow). The page plumbing is in [`page`](super::page);
-//! sending the browser to an upstream IdP is [`federation`](super::federation)'s.
+//! the flow (its `cognate_browser` cookie) may submit it. The password itself is checked
+//! by the core ([`crate::core::signin`]); this module renders the outcome.
+//!
+//! Beside it:
+//! - [`account`]: sign up, confirm, forgot and reset password;
+//! - [`upstream`]: the upstream IdP buttons, `GET /oauth2/idp` and the callback
+//!   `/oauth2/idpresponse` (the OAuth/OIDC protocol work is [`crate::federation`]'s).
+//!   The SAML service provider's endpoints will sit here too: the assertion consumer
+//!   service `POST /saml2/idpresponse` (Cognito's path), taking the IdP's `SAMLResponse`
+//!   and `RelayState`, and the SP metadata;
+//! - [`completion`]: completing a sign-in, however the user proved who they are: the login
+//!   flow consumed once, a session started, the code (or tokens) sent to the client;
+//! - [`plumbing`]: what every page shares: its language, rendering with the hosted pages'
+//!   security headers, the error page, form fields, the login flow a page or form belongs
+//!   to (this browser's, with its CSRF token), notices, OAuth error redirects;
+//! - [`ui`]: the templates, their typed contexts and the message catalogs.
+//!
+//! Dependencies run one way: this module uses `account` and `upstream`, and all of them
+//! use `completion`, `plumbing` and `ui`.
+
+pub mod account;
+pub mod completion;
+pub mod plumbing;
+pub mod ui;
+pub mod upstream;
 
 use std::net::SocketAddr;
 
@@ -16,24 +39,24 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::federation::{
-    provider_buttons, redirect_upstream, route_idp_identifier, routes_work_email, BrowserCookie,
-};
-use super::page::{
-    error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error,
-    redirect_request_error, secure, urlencode, PageQuery, SubmittedForm,
-};
-use super::signin::{complete, finish_sign_in, session_user};
-use super::ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
 use super::AppState;
 use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
-use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, Prompt};
+use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, PageError, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::{random_token, SecretString};
 use crate::core::session::LoginFlow;
 use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
 use crate::federation::flow::provider_for_identifier;
+use completion::{complete, finish_sign_in, session_user};
+use plumbing::{
+    error_page, form_text, html, lang_of, notice_text, page_flow, redirect_error,
+    redirect_request_error, secure, urlencode, PageQuery, SubmittedForm,
+};
+use ui::{Chrome, Lang, LoggedOutPage, LoginPage, NewPasswordPage, UsernameKind};
+use upstream::{
+    provider_buttons, redirect_upstream, route_idp_identifier, routes_work_email, BrowserCookie,
+};
 
 /// `GET /oauth2/authorize` (and `GET /login` with authorization parameters, as Cognito's
 /// hosted UI accepts).
@@ -59,7 +82,7 @@ pub async fn authorize(
     let (request, client) = match authorize::validate(state.node.store.as_ref(), &params).await {
         Ok(v) => v,
         Err(AuthorizeError::Page(kind)) => {
-            return error_page(&state, StatusCode::BAD_REQUEST, lang, kind.message_key())
+            return error_page(&state, StatusCode::BAD_REQUEST, lang, page_error_key(kind))
         }
         Err(AuthorizeError::Redirect {
             redirect_uri,
@@ -146,6 +169,19 @@ pub async fn authorize(
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
+}
+
+/// The error page's message for an authorization request that cannot be answered on the
+/// client's redirect URI.
+fn page_error_key(kind: PageError) -> &'static str {
+    match kind {
+        PageError::MissingClient | PageError::UnknownClient => "error.unknown_client",
+        PageError::MissingRedirectUri | PageError::UnregisteredRedirectUri => {
+            "error.invalid_redirect_uri"
+        }
+        PageError::Unavailable => "error.too_many_requests",
+        PageError::Internal => "error.generic",
+    }
 }
 
 /// `GET /login`: the sign-in page of a flow (or, with `client_id`, the authorize request
@@ -404,7 +440,7 @@ pub async fn new_password_submit(
         Ok(user) => finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await,
         // Says what the password lacks, as the sign-up and reset pages do.
         Err(e @ crate::core::account::AccountError::InvalidPassword(_)) => {
-            again(super::account_pages::message_for(&state, lang, &e))
+            again(account::message_for(&state, lang, &e))
         }
         Err(e) => {
             tracing::warn!(error = %e, "new password refused");

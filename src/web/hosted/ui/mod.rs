@@ -1,6 +1,6 @@
 //! The hosted UI's presentation layer: minijinja templates and message catalogs.
 //!
-//! Handlers build a typed page context ([`pages`]) and call [`Ui::page`]; they never
+//! Handlers build a typed page context ([`contexts`]) and call [`Ui::page`]; they never
 //! write HTML. The default templates and catalogs under `templates/` are compiled into
 //! the binary. An operator's directory (`[server] templates_dir`) overrides any of them
 //! by the same relative name (`login.html`, `layout.html`, `i18n/fr.toml`, ...); a
@@ -21,49 +21,55 @@ use serde::Serialize;
 
 use crate::core::model::PasswordPolicy;
 
+pub mod contexts;
 pub mod i18n;
-pub mod pages;
 
+pub use contexts::*;
 pub use i18n::{message, tr, Catalogs, Lang};
-pub use pages::*;
 
 /// The templates compiled into the binary, by name. A unit test checks this list names
 /// every `.html` file under `templates/`.
 pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
         "layout.html",
-        include_str!("../../../templates/layout.html"),
+        include_str!("../../../../templates/layout.html"),
     ),
     (
         "_form_state.html",
-        include_str!("../../../templates/_form_state.html"),
+        include_str!("../../../../templates/_form_state.html"),
     ),
-    ("login.html", include_str!("../../../templates/login.html")),
+    (
+        "login.html",
+        include_str!("../../../../templates/login.html"),
+    ),
     (
         "signup.html",
-        include_str!("../../../templates/signup.html"),
+        include_str!("../../../../templates/signup.html"),
     ),
     (
         "confirm.html",
-        include_str!("../../../templates/confirm.html"),
+        include_str!("../../../../templates/confirm.html"),
     ),
     (
         "forgot_password.html",
-        include_str!("../../../templates/forgot_password.html"),
+        include_str!("../../../../templates/forgot_password.html"),
     ),
     (
         "reset_password.html",
-        include_str!("../../../templates/reset_password.html"),
+        include_str!("../../../../templates/reset_password.html"),
     ),
     (
         "new_password.html",
-        include_str!("../../../templates/new_password.html"),
+        include_str!("../../../../templates/new_password.html"),
     ),
-    ("error.html", include_str!("../../../templates/error.html")),
-    ("demo.html", include_str!("../../../templates/demo.html")),
+    (
+        "error.html",
+        include_str!("../../../../templates/error.html"),
+    ),
+    ("demo.html", include_str!("../../../../templates/demo.html")),
     (
         "logged_out.html",
-        include_str!("../../../templates/logged_out.html"),
+        include_str!("../../../../templates/logged_out.html"),
     ),
 ];
 
@@ -299,7 +305,7 @@ mod tests {
             .collect();
         // Keys chosen in Rust rather than written in a template.
         used.extend(
-            pages::UsernameKind::ALL
+            contexts::UsernameKind::ALL
                 .iter()
                 .map(|k| k.label_key().to_string()),
         );
@@ -307,7 +313,7 @@ mod tests {
             crate::core::attributes::STANDARD_ATTRIBUTES
                 .iter()
                 .filter(|a| !a.ends_with("_verified"))
-                .map(|a| pages::AttributeField::standard(a, false, "").label_key),
+                .map(|a| contexts::AttributeField::standard(a, false, "").label_key),
         );
         used.extend(
             [

@@ -1,21 +1,20 @@
 //! The HTTP edge of federated sign-in: sending the browser to an upstream IdP
 //! (`identity_provider=` or `idp_identifier=` on `/oauth2/authorize`, a button of the
 //! sign-in page through `GET /oauth2/idp`, or its work email field through
-//! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super::hosted)) and
+//! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super)) and
 //! its return to `/oauth2/idpresponse`. The protocol work is in
 //! [`crate::federation::flow`]; this module reads cookies and queries and renders, and
-//! leaves completing the sign-in to [`signin`](super::signin). It does not use `hosted`.
+//! leaves completing the sign-in to [`completion`](super::completion). It does not use
+//! [`hosted`](super)'s sign-in path.
 
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::cookies;
-use super::page::{error_page, form_fields, html, lang_of, page_flow, redirect_request_error};
-use super::signin::{complete, session_cookie};
+use super::completion::{complete, session_cookie};
+use super::plumbing::{error_page, form_fields, html, lang_of, page_flow, redirect_request_error};
 use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
-use super::AppState;
 use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::AuthorizeRequest;
@@ -24,6 +23,8 @@ use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, FederationError};
 use crate::federation::flow::{provider_for_identifier, CallbackParams, PostedFields};
+use crate::web::cookies;
+use crate::web::AppState;
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.

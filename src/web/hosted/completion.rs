@@ -6,15 +6,15 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::cookies;
-use super::page::{error_page, secure};
+use super::plumbing::{error_page, secure};
 use super::ui::Lang;
-use super::AppState;
 use crate::core::model::{AppClient, User, UserStatus, OWN_USERS};
 use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
 use crate::core::session::LoginFlow;
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
+use crate::web::cookies;
+use crate::web::AppState;
 
 /// The signed-in user of this browser in the client's pool, if the session is live, the
 /// user still active, and the way the session was signed in (`COGNITO` or an IdP) one

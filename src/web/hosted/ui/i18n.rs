@@ -128,8 +128,8 @@ fn parse_qvalue(text: &str) -> Option<u16> {
 
 /// The catalog files compiled into the binary, by language.
 const EMBEDDED_CATALOGS: [(Lang, &str); 2] = [
-    (Lang::En, include_str!("../../../templates/i18n/en.toml")),
-    (Lang::Fr, include_str!("../../../templates/i18n/fr.toml")),
+    (Lang::En, include_str!("../../../../templates/i18n/en.toml")),
+    (Lang::Fr, include_str!("../../../../templates/i18n/fr.toml")),
 ];
 
 /// The messages of every language.

@@ -1,0 +1,67 @@
+//! The application state every handler shares, and how a node's edge is built from a
+//! [`Node`]: the hosted UI's templates, the mail router, the outbound client for upstream
+//! IdPs, and the core services the handlers call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cors;
+use super::hosted::ui;
+use crate::core::account::AccountService;
+use crate::core::signin::SignIn;
+use crate::core::throttle::Throttle;
+use crate::federation::flow::Federation;
+use crate::federation::http::{HttpSettings, IdpHttp};
+use crate::server::Node;
+use crate::telemetry::Metrics;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Node,
+    pub metrics: Arc<Metrics>,
+    pub origins: cors::OriginCache,
+    pub ui: Arc<ui::Ui>,
+    pub accounts: AccountService,
+    /// Password sign-in (the brute-force count, verification, the next step).
+    pub signin: SignIn,
+    /// Sign-in through upstream identity providers.
+    pub federation: Federation,
+}
+
+/// Why the edge could not be built (a broken template override, a bad SMTP URL).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("hosted UI templates: {0}")]
+    Ui(#[from] ui::UiError),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::core::mail::MailError),
+}
+
+impl AppState {
+    pub fn new(node: Node) -> Result<Self, StartError> {
+        let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
+        let mail = crate::config::mail::mail_router(&node.config)?;
+        let timeout = node.config.server.idp_timeout_secs;
+        let idp_http = IdpHttp::new(HttpSettings {
+            timeout: Duration::from_secs(timeout),
+            connect_timeout: Duration::from_secs(timeout.min(5)),
+            ..HttpSettings::default()
+        });
+        let federation = Federation::new(
+            node.directory.clone(),
+            node.master.clone(),
+            idp_http,
+            node.config.public_url(),
+        );
+        Ok(AppState {
+            federation,
+            accounts: AccountService::new(node.directory.clone(), mail),
+            signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
+            metrics: Arc::new(Metrics::new()),
+            origins: cors::OriginCache::default(),
+            ui: Arc::new(ui),
+            node,
+        })
+    }
+}
