@@ -92,7 +92,8 @@ impl AppState {
         );
         Ok(AppState {
             federation,
-            accounts: AccountService::new(node.directory.clone(), mail),
+            accounts: AccountService::new(node.directory.clone(), mail)
+                .with_texts(ui.texts().clone()),
             throttle: Throttle::new(node.store.clone()),
             metrics: Arc::new(Metrics::new()),
             origins: cors::OriginCache::default(),
