@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::directory::{normalize_email, Directory, DirectoryError, InitialState, NewUser};
-use super::mail::{built_in_texts, code_mail, CodePurpose, Mail, MailRouter};
+use super::mail::{CodePurpose, Mail, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::oauth::token_hash;
 use super::password::{check_policy, PolicyViolation};
@@ -33,7 +33,6 @@ use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
 use super::UnixTime;
 use crate::core::secrets::redacted;
-use crate::text::Texts;
 
 /// Ephemeral-store kind of sign-up confirmation codes.
 pub const SIGNUP_CODE_KIND: &str = "signup_code";
@@ -278,8 +277,6 @@ fn corrupt(e: serde_json::Error) -> AccountError {
 pub struct AccountService {
     directory: Directory,
     mail: MailRouter,
-    /// The mail templates and catalogs (the server's, with the operator's overrides).
-    texts: Arc<Texts>,
     decoy_key: Arc<tokio::sync::OnceCell<[u8; 32]>>,
 }
 
@@ -292,36 +289,12 @@ impl std::fmt::Debug for AccountService {
 }
 
 impl AccountService {
-    /// The account flows, mailing the texts built into the binary; see
-    /// [`AccountService::with_texts`] for the server's.
     pub fn new(directory: Directory, mail: MailRouter) -> Self {
         AccountService {
             directory,
             mail,
-            texts: built_in_texts(),
             decoy_key: Arc::new(tokio::sync::OnceCell::new()),
         }
-    }
-
-    /// Writes the mails with `texts` (the server's, built with the operator's
-    /// `templates_dir`) instead of the built-in ones.
-    pub fn with_texts(mut self, texts: Arc<Texts>) -> Self {
-        self.texts = texts;
-        self
-    }
-
-    /// The message carrying `code` to `email`. A template that fails to render (an
-    /// operator's override that compiled at start but fails on these values) is an
-    /// internal error: its detail goes to the log.
-    fn code_mail(
-        &self,
-        purpose: CodePurpose,
-        email: &str,
-        code: &str,
-        lang: &str,
-    ) -> AccountResult<Mail> {
-        code_mail(&self.texts, purpose, email, code, lang)
-            .map_err(|e| AccountError::Internal(format!("writing the code mail: {e}")))
     }
 
     pub fn directory(&self) -> &Directory {
@@ -388,7 +361,9 @@ impl AccountService {
                 now,
             )
             .await?;
-            let mail = self.code_mail(CodePurpose::Verification, &email, &code, lang)?;
+            let mail = self
+                .mail
+                .code_mail(CodePurpose::Verification, &email, &code, lang);
             self.mail
                 .for_user_pool(pool)
                 .send(&mail)
@@ -490,7 +465,6 @@ impl AccountService {
         self.count_send("signup-sub", pool, &user.sub, now).await?;
         let code = generate_code();
         let id = code_id(pool, &user.sub);
-        let mail = self.code_mail(CodePurpose::Verification, &email, &code, lang)?;
         self.issue_code(
             SIGNUP_CODE_KIND,
             &id,
@@ -500,6 +474,9 @@ impl AccountService {
             now,
         )
         .await?;
+        let mail = self
+            .mail
+            .code_mail(CodePurpose::Verification, &email, &code, lang);
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             tracing::error!(pool = %pool.id, error = %e, "confirmation code not sent");
             let _ = self.store().delete_ephemeral(SIGNUP_CODE_KIND, &id).await;
@@ -570,15 +547,9 @@ impl AccountService {
             now,
         )
         .await?;
-        // A mail that cannot be written is logged like one that cannot be sent: the
-        // answer stays the one an unknown user gets.
-        let mail = match self.code_mail(CodePurpose::PasswordReset, &email, &code, lang) {
-            Ok(mail) => mail,
-            Err(e) => {
-                tracing::error!(pool = %pool.id, error = %e, "password reset code not sent");
-                return Ok(CodeDelivery::email(&email));
-            }
-        };
+        let mail: Mail = self
+            .mail
+            .code_mail(CodePurpose::PasswordReset, &email, &code, lang);
         let mailer = self.mail.for_user_pool(pool);
         let pool_id = pool.id.clone();
         tokio::spawn(async move {

@@ -7,7 +7,10 @@
 //!   to the log (target `cognate::dev_mail`) so a newcomer without a mail server can read
 //!   the confirmation code in the terminal.
 //! - [`MailRouter`] picks a pool's sender: its own SMTP URL, else the server's, else the
-//!   development sender.
+//!   development sender; and writes the code mails ([`MailRouter::code_mail`]).
+//! - [`code_mail`] writes a code mail from the template `mail/code.txt` and the catalog
+//!   keys `mail.signup.*` / `mail.reset.*` of the shared [`crate::text::Texts`], which the
+//!   operator's `templates_dir` overrides as it does the hosted UI's pages.
 //!
 //! **The development sender is the only place in Cognate where a code reaches a log.** A
 //! deployment that sends real users' mail must configure SMTP (`[server.smtp]` or
@@ -121,8 +124,8 @@ fn mail_lang(tag: &str) -> Lang {
         .unwrap_or_default()
 }
 
-/// The texts built into the binary, for an [`AccountService`](super::account::AccountService)
-/// built without the server's (tests, tools).
+/// The texts built into the binary, for a [`MailRouter`] not given the server's (tests,
+/// tools).
 pub fn built_in_texts() -> Arc<Texts> {
     static BUILT_IN: LazyLock<Arc<Texts>> =
         LazyLock::new(|| Arc::new(Texts::built_in(&[MAIL_TEMPLATES])));
@@ -334,6 +337,9 @@ pub struct MailRouter {
     /// Senders of declared pools without a pinned id, by pool name (such pools are found
     /// by name when the file is applied, so their id is known only then).
     pub per_pool_name: HashMap<String, Arc<dyn Mailer>>,
+    /// The templates and catalogs the mails are written with: the server's (with the
+    /// operator's `templates_dir`) after [`MailRouter::with_texts`], else the built-in ones.
+    texts: Arc<Texts>,
 }
 
 impl fmt::Debug for MailRouter {
@@ -356,7 +362,33 @@ impl MailRouter {
             default,
             per_pool: HashMap::new(),
             per_pool_name: HashMap::new(),
+            texts: built_in_texts(),
         }
+    }
+
+    /// Writes the mails with `texts` (the server's, built at start with the operator's
+    /// overrides, see `web::ui::Ui::texts`).
+    pub fn with_texts(mut self, texts: Arc<Texts>) -> MailRouter {
+        self.texts = texts;
+        self
+    }
+
+    /// The message carrying `code` to `to` ([`code_mail`] with this router's texts). An
+    /// operator's template compiles at start but may still fail on these values (an
+    /// undefined name): the error goes to the log and the mail falls back to the catalog's
+    /// body, which is what the built-in template writes, so the user still gets the code.
+    pub fn code_mail(&self, purpose: CodePurpose, to: &str, code: &str, lang: &str) -> Mail {
+        code_mail(&self.texts, purpose, to, code, lang).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the mail template failed; sending the catalog's text");
+            let lang = mail_lang(lang);
+            let key = |part: &str| format!("mail.{}.{part}", purpose.name());
+            let args = [("code", code)];
+            Mail {
+                to: to.to_string(),
+                subject: self.texts.tr(lang, &key("subject"), &args),
+                text: self.texts.tr(lang, &key("body"), &args),
+            }
+        })
     }
 
     /// The sender of a pool, by id.
@@ -570,6 +602,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("mail/code.txt"), "{err}");
+    }
+
+    #[test]
+    fn the_router_writes_with_its_texts_and_falls_back_to_the_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("mail")).unwrap();
+        // Compiles, but fails when rendered: printing an undefined name is an error.
+        std::fs::write(dir.path().join("mail/code.txt"), "{{ no_such_name }}").unwrap();
+        let texts = Arc::new(Texts::new(Some(dir.path()), &[MAIL_TEMPLATES]).unwrap());
+        assert!(code_mail(&texts, CodePurpose::PasswordReset, "a@b.c", "5", "fr").is_err());
+        let built_in = code_mail(
+            &built_in_texts(),
+            CodePurpose::PasswordReset,
+            "a@b.c",
+            "5",
+            "fr",
+        )
+        .unwrap();
+        let router = MailRouter::new(Arc::new(DevMailer::default()));
+        assert_eq!(
+            router.code_mail(CodePurpose::PasswordReset, "a@b.c", "5", "fr"),
+            built_in
+        );
+        let router = router.with_texts(texts);
+        assert_eq!(
+            router.code_mail(CodePurpose::PasswordReset, "a@b.c", "5", "fr"),
+            built_in
+        );
     }
 
     #[test]

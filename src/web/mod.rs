@@ -77,7 +77,7 @@ pub enum StartError {
 impl AppState {
     pub fn new(node: Node) -> Result<Self, StartError> {
         let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
-        let mail = crate::config::mail::mail_router(&node.config)?;
+        let mail = crate::config::mail::mail_router(&node.config)?.with_texts(ui.texts().clone());
         let timeout = node.config.server.idp_timeout_secs;
         let idp_http = IdpHttp::new(HttpSettings {
             timeout: Duration::from_secs(timeout),
@@ -92,8 +92,7 @@ impl AppState {
         );
         Ok(AppState {
             federation,
-            accounts: AccountService::new(node.directory.clone(), mail)
-                .with_texts(ui.texts().clone()),
+            accounts: AccountService::new(node.directory.clone(), mail),
             throttle: Throttle::new(node.store.clone()),
             metrics: Arc::new(Metrics::new()),
             origins: cors::OriginCache::default(),
