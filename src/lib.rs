@@ -29,4 +29,5 @@ pub mod federation;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod web;

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::directory::{normalize_email, Directory, DirectoryError, InitialState, NewUser};
-use super::mail::{code_mail, CodePurpose, Mail, MailRouter};
+use super::mail::{CodePurpose, Mail, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::oauth::token_hash;
 use super::password::{check_policy, PolicyViolation};
@@ -339,7 +339,9 @@ impl AccountService {
                 now,
             )
             .await?;
-            let mail = code_mail(CodePurpose::Verification, &email, &code, lang);
+            let mail = self
+                .mail
+                .code_mail(CodePurpose::Verification, &email, &code, lang);
             self.mail
                 .for_user_pool(pool)
                 .send(&mail)
@@ -450,7 +452,9 @@ impl AccountService {
             now,
         )
         .await?;
-        let mail = code_mail(CodePurpose::Verification, &email, &code, lang);
+        let mail = self
+            .mail
+            .code_mail(CodePurpose::Verification, &email, &code, lang);
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             tracing::error!(pool = %pool.id, error = %e, "confirmation code not sent");
             let _ = self.store().delete_ephemeral(SIGNUP_CODE_KIND, &id).await;
@@ -521,7 +525,9 @@ impl AccountService {
             now,
         )
         .await?;
-        let mail: Mail = code_mail(CodePurpose::PasswordReset, &email, &code, lang);
+        let mail: Mail = self
+            .mail
+            .code_mail(CodePurpose::PasswordReset, &email, &code, lang);
         let mailer = self.mail.for_user_pool(pool);
         let pool_id = pool.id.clone();
         tokio::spawn(async move {

@@ -7,24 +7,30 @@
 //!   to the log (target `cognate::dev_mail`) so a newcomer without a mail server can read
 //!   the confirmation code in the terminal.
 //! - [`MailRouter`] picks a pool's sender: its own SMTP URL, else the server's, else the
-//!   development sender.
+//!   development sender; and writes the code mails ([`MailRouter::code_mail`]).
+//! - [`code_mail`] writes a code mail from the template `mail/code.txt` and the catalog
+//!   keys `mail.signup.*` / `mail.reset.*` of the shared [`crate::text::Texts`], which the
+//!   operator's `templates_dir` overrides as it does the hosted UI's pages.
 //!
 //! **The development sender is the only place in Cognate where a code reaches a log.** A
 //! deployment that sends real users' mail must configure SMTP (`[server.smtp]` or
 //! `COGNATE_SMTP_URL`); Cognate warns at start while the development sender is in use.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Serialize;
 
 use super::model::{Origin, UserPool};
 use super::secrets::SecretString;
 use crate::core::secrets::REDACTED;
+use crate::text::{EmbeddedTemplates, Lang, TextError, Texts};
 
 /// How long one SMTP conversation may take (connect, each command, the message).
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -80,6 +86,14 @@ pub trait Mailer: Send + Sync {
 // Message texts
 // ------------------------------------------------------------------------------------------
 
+/// The mail templates compiled into the binary, by name; the hosted UI builds the shared
+/// [`Texts`] with them so that `templates_dir` overrides them like its pages. A unit test
+/// checks this list names every file under `templates/mail/`.
+pub const MAIL_TEMPLATES: EmbeddedTemplates = &[(
+    "mail/code.txt",
+    include_str!("../../templates/mail/code.txt"),
+)];
+
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodePurpose {
@@ -89,61 +103,71 @@ pub enum CodePurpose {
     PasswordReset,
 }
 
-/// The languages mail is written in: French for `fr`, `fr-FR`, `fr_CA`...; English
-/// otherwise.
-fn is_french(lang: &str) -> bool {
-    let primary = lang.split(['-', '_']).next().unwrap_or("");
-    primary.eq_ignore_ascii_case("fr")
+impl CodePurpose {
+    /// The name the mail template and the catalog keys (`mail.<name>.subject`,
+    /// `mail.<name>.body`) know the purpose by.
+    pub fn name(self) -> &'static str {
+        match self {
+            CodePurpose::Verification => "signup",
+            CodePurpose::PasswordReset => "reset",
+        }
+    }
 }
 
-/// The message carrying `code` to `to`, in `lang` ("en" or "fr"; anything else is
-/// English).
-pub fn code_mail(purpose: CodePurpose, to: &str, code: &str, lang: &str) -> Mail {
-    let (subject, text) = match (purpose, is_french(lang)) {
-        (CodePurpose::Verification, false) => (
-            "Your verification code".to_string(),
-            format!(
-                "Your verification code is {code}.\n\n\
-                 Enter it on the confirmation page to finish signing up. It expires in 24 \
-                 hours.\n\n\
-                 If you did not sign up, you can ignore this message.\n"
-            ),
-        ),
-        (CodePurpose::Verification, true) => (
-            "Votre code de vérification".to_string(),
-            format!(
-                "Votre code de vérification est {code}.\n\n\
-                 Saisissez-le sur la page de confirmation pour terminer votre inscription. Il \
-                 expire dans 24 heures.\n\n\
-                 Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.\n"
-            ),
-        ),
-        (CodePurpose::PasswordReset, false) => (
-            "Your password reset code".to_string(),
-            format!(
-                "Your password reset code is {code}.\n\n\
-                 Enter it with your new password to reset your password. It expires in 1 \
-                 hour.\n\n\
-                 If you did not ask to reset your password, you can ignore this message: your \
-                 password has not changed.\n"
-            ),
-        ),
-        (CodePurpose::PasswordReset, true) => (
-            "Votre code de réinitialisation du mot de passe".to_string(),
-            format!(
-                "Votre code de réinitialisation du mot de passe est {code}.\n\n\
-                 Saisissez-le avec votre nouveau mot de passe pour le réinitialiser. Il expire \
-                 dans 1 heure.\n\n\
-                 Si vous n'avez pas demandé à réinitialiser votre mot de passe, ignorez ce \
-                 message : votre mot de passe n'a pas changé.\n"
-            ),
-        ),
-    };
-    Mail {
+/// The language a mail is written in, by the primary subtag of `tag` (`fr`, `fr-FR`,
+/// `fr_CA`... are French); English for any language the catalogs lack.
+fn mail_lang(tag: &str) -> Lang {
+    let primary = tag.split(['-', '_']).next().unwrap_or("");
+    Lang::ALL
+        .into_iter()
+        .find(|l| l.code().eq_ignore_ascii_case(primary))
+        .unwrap_or_default()
+}
+
+/// The texts built into the binary, for a [`MailRouter`] not given the server's (tests,
+/// tools).
+pub fn built_in_texts() -> Arc<Texts> {
+    static BUILT_IN: LazyLock<Arc<Texts>> =
+        LazyLock::new(|| Arc::new(Texts::built_in(&[MAIL_TEMPLATES])));
+    BUILT_IN.clone()
+}
+
+/// The message carrying `code` to `to`, in `lang` (a language tag; one the catalogs lack
+/// is English): the subject is the catalog's `mail.<purpose>.subject`, the body the
+/// template `mail/code.txt`, both as `texts` has them (the operator's overrides included).
+pub fn code_mail(
+    texts: &Texts,
+    purpose: CodePurpose,
+    to: &str,
+    code: &str,
+    lang: &str,
+) -> Result<Mail, TextError> {
+    #[derive(Serialize)]
+    struct CodeMail<'a> {
+        purpose: &'static str,
+        code: &'a str,
+        to: &'a str,
+    }
+    let lang = mail_lang(lang);
+    let subject = texts.tr(
+        lang,
+        &format!("mail.{}.subject", purpose.name()),
+        &[("code", code)],
+    );
+    let text = texts.render(
+        "mail/code.txt",
+        lang,
+        &CodeMail {
+            purpose: purpose.name(),
+            code,
+            to,
+        },
+    )?;
+    Ok(Mail {
         to: to.to_string(),
         subject,
         text,
-    }
+    })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -266,25 +290,12 @@ fn redact(text: &str, secret: Option<&SecretString>) -> String {
     out
 }
 
-/// Percent-decodes `s` (URL passwords are stored encoded).
-fn urlencoding_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                // Two hex digits make at most 255.
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out)
+/// Percent-decodes `s` (URL passwords are stored encoded, RFC 3986 section 2.1); a `%`
+/// not followed by two hex digits stays as written.
+fn urlencoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(Cow::into_owned)
 }
 
 #[async_trait]
@@ -326,6 +337,9 @@ pub struct MailRouter {
     /// Senders of declared pools without a pinned id, by pool name (such pools are found
     /// by name when the file is applied, so their id is known only then).
     pub per_pool_name: HashMap<String, Arc<dyn Mailer>>,
+    /// The templates and catalogs the mails are written with: the server's (with the
+    /// operator's `templates_dir`) after [`MailRouter::with_texts`], else the built-in ones.
+    texts: Arc<Texts>,
 }
 
 impl fmt::Debug for MailRouter {
@@ -348,7 +362,33 @@ impl MailRouter {
             default,
             per_pool: HashMap::new(),
             per_pool_name: HashMap::new(),
+            texts: built_in_texts(),
         }
+    }
+
+    /// Writes the mails with `texts` (the server's, built at start with the operator's
+    /// overrides, see `web::hosted::ui::Ui::texts`).
+    pub fn with_texts(mut self, texts: Arc<Texts>) -> MailRouter {
+        self.texts = texts;
+        self
+    }
+
+    /// The message carrying `code` to `to` ([`code_mail`] with this router's texts). An
+    /// operator's template compiles at start but may still fail on these values (an
+    /// undefined name): the error goes to the log and the mail falls back to the catalog's
+    /// body, which is what the built-in template writes, so the user still gets the code.
+    pub fn code_mail(&self, purpose: CodePurpose, to: &str, code: &str, lang: &str) -> Mail {
+        code_mail(&self.texts, purpose, to, code, lang).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the mail template failed; sending the catalog's text");
+            let lang = mail_lang(lang);
+            let key = |part: &str| format!("mail.{}.{part}", purpose.name());
+            let args = [("code", code)];
+            Mail {
+                to: to.to_string(),
+                subject: self.texts.tr(lang, &key("subject"), &args),
+                text: self.texts.tr(lang, &key("body"), &args),
+            }
+        })
     }
 
     /// The sender of a pool, by id.
@@ -411,8 +451,15 @@ pub fn check_smtp_url(text: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn texts() -> Texts {
+        Texts::new(None, &[MAIL_TEMPLATES]).expect("built-in mail texts")
+    }
+
     #[test]
     fn texts_in_english_and_french() {
+        let texts = texts();
+        let code_mail =
+            |purpose, to, code, lang| code_mail(&texts, purpose, to, code, lang).unwrap();
         let en = code_mail(CodePurpose::Verification, "a@example.com", "123456", "en");
         assert_eq!(en.subject, "Your verification code");
         assert!(en.text.contains("123456"));
@@ -427,6 +474,162 @@ mod tests {
         let other = code_mail(CodePurpose::PasswordReset, "a@example.com", "1", "de");
         assert_eq!(other.subject, "Your password reset code");
         assert!(!format!("{fr:?}").contains("654321"));
+    }
+
+    /// The texts as they were written in Rust before they moved to the catalogs, byte for
+    /// byte.
+    #[test]
+    fn texts_are_unchanged_by_the_move_to_templates() {
+        let texts = texts();
+        let code = "123456";
+        let cases = [
+            (
+                CodePurpose::Verification,
+                "en",
+                "Your verification code",
+                format!(
+                    "Your verification code is {code}.\n\n\
+                     Enter it on the confirmation page to finish signing up. It expires in 24 \
+                     hours.\n\n\
+                     If you did not sign up, you can ignore this message.\n"
+                ),
+            ),
+            (
+                CodePurpose::Verification,
+                "fr",
+                "Votre code de vérification",
+                format!(
+                    "Votre code de vérification est {code}.\n\n\
+                     Saisissez-le sur la page de confirmation pour terminer votre inscription. Il \
+                     expire dans 24 heures.\n\n\
+                     Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.\n"
+                ),
+            ),
+            (
+                CodePurpose::PasswordReset,
+                "en-GB",
+                "Your password reset code",
+                format!(
+                    "Your password reset code is {code}.\n\n\
+                     Enter it with your new password to reset your password. It expires in 1 \
+                     hour.\n\n\
+                     If you did not ask to reset your password, you can ignore this message: your \
+                     password has not changed.\n"
+                ),
+            ),
+            (
+                CodePurpose::PasswordReset,
+                "FR_be",
+                "Votre code de réinitialisation du mot de passe",
+                format!(
+                    "Votre code de réinitialisation du mot de passe est {code}.\n\n\
+                     Saisissez-le avec votre nouveau mot de passe pour le réinitialiser. Il expire \
+                     dans 1 heure.\n\n\
+                     Si vous n'avez pas demandé à réinitialiser votre mot de passe, ignorez ce \
+                     message : votre mot de passe n'a pas changé.\n"
+                ),
+            ),
+        ];
+        for (purpose, lang, subject, text) in cases {
+            let mail = code_mail(&texts, purpose, "a@example.com", code, lang).unwrap();
+            assert_eq!(mail.to, "a@example.com");
+            assert_eq!(mail.subject, subject, "{purpose:?} in {lang}");
+            assert_eq!(mail.text, text, "{purpose:?} in {lang}");
+        }
+        // A tag the old code did not trim is English still.
+        let padded = code_mail(&texts, CodePurpose::Verification, "a@b.c", code, " fr").unwrap();
+        assert_eq!(padded.subject, "Your verification code");
+        assert_eq!(
+            code_mail(
+                &built_in_texts(),
+                CodePurpose::Verification,
+                "a@b.c",
+                code,
+                "fr"
+            )
+            .unwrap()
+            .subject,
+            "Votre code de vérification"
+        );
+    }
+
+    #[test]
+    fn every_mail_template_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/mail");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .expect("templates/mail")
+            .filter_map(|e| e.ok())
+            .map(|e| format!("mail/{}", e.file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = MAIL_TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn an_operator_directory_overrides_the_mail_texts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("mail")).unwrap();
+        std::fs::create_dir_all(dir.path().join("i18n")).unwrap();
+        // The body template of the operator, the subject from the operator's catalog; the
+        // other language and the other keys keep their built-in text.
+        std::fs::write(
+            dir.path().join("mail/code.txt"),
+            "ACME ({{ lang }}, {{ purpose }}) for {{ to }}: {{ code }}\n\
+             {{ t(\"mail.signup.body\", code=code) }}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("i18n/fr.toml"),
+            "[mail.signup]\nsubject = \"ACME : votre code {code}\"\nbody = \"Code : {code}\"\n",
+        )
+        .unwrap();
+        let texts = Texts::new(Some(dir.path()), &[MAIL_TEMPLATES]).expect("overrides");
+        let fr = code_mail(&texts, CodePurpose::Verification, "a@b.c", "42", "fr").unwrap();
+        assert_eq!(fr.subject, "ACME : votre code 42");
+        assert_eq!(fr.text, "ACME (fr, signup) for a@b.c: 42\nCode : 42");
+        let en = code_mail(&texts, CodePurpose::PasswordReset, "a@b.c", "7", "en").unwrap();
+        assert_eq!(en.subject, "Your password reset code");
+        assert!(en
+            .text
+            .starts_with("ACME (en, reset) for a@b.c: 7\nYour verification code is 7."));
+
+        // A template that does not compile is refused when the texts are built (at start),
+        // naming the file, as a broken page template is.
+        std::fs::write(dir.path().join("mail/code.txt"), "{% if %}").unwrap();
+        let err = Texts::new(Some(dir.path()), &[MAIL_TEMPLATES])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mail/code.txt"), "{err}");
+    }
+
+    #[test]
+    fn the_router_writes_with_its_texts_and_falls_back_to_the_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("mail")).unwrap();
+        // Compiles, but fails when rendered: printing an undefined name is an error.
+        std::fs::write(dir.path().join("mail/code.txt"), "{{ no_such_name }}").unwrap();
+        let texts = Arc::new(Texts::new(Some(dir.path()), &[MAIL_TEMPLATES]).unwrap());
+        assert!(code_mail(&texts, CodePurpose::PasswordReset, "a@b.c", "5", "fr").is_err());
+        let built_in = code_mail(
+            &built_in_texts(),
+            CodePurpose::PasswordReset,
+            "a@b.c",
+            "5",
+            "fr",
+        )
+        .unwrap();
+        let router = MailRouter::new(Arc::new(DevMailer::default()));
+        assert_eq!(
+            router.code_mail(CodePurpose::PasswordReset, "a@b.c", "5", "fr"),
+            built_in
+        );
+        let router = router.with_texts(texts);
+        assert_eq!(
+            router.code_mail(CodePurpose::PasswordReset, "a@b.c", "5", "fr"),
+            built_in
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use super::directory::{normalize_email, normalize_username};
 use super::model::{User, UserPool};
 use super::oauth::token_hash;
@@ -280,17 +282,18 @@ fn address_key(ip: IpAddr) -> String {
     }
 }
 
-/// Percent-escapes every byte but `A-Z a-z 0-9 . _ @ + -`.
+/// The ASCII bytes [`escape`] encodes: all but `A-Z a-z 0-9 . _ @ + -` (so `:` is; the
+/// crate encodes every non-ASCII byte too).
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'@')
+    .remove(b'+')
+    .remove(b'-');
+
+/// Percent-escapes every byte but `A-Z a-z 0-9 . _ @ + -` (upper-case hex digits).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, ESCAPED).to_string()
 }
 
 /// [`escape`], or `#<hash>` when the result would be too long.
@@ -303,24 +306,9 @@ fn escape_key(text: &str) -> String {
     }
 }
 
+/// Reverses [`escape`]; bytes that are not UTF-8 (never produced by it) become U+FFFD.
 fn unescape(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| char::from(b).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                // Two hex digits make at most 255.
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]

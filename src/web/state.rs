@@ -41,7 +41,7 @@ pub enum StartError {
 impl AppState {
     pub fn new(node: Node) -> Result<Self, StartError> {
         let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
-        let mail = crate::config::mail::mail_router(&node.config)?;
+        let mail = crate::config::mail::mail_router(&node.config)?.with_texts(ui.texts().clone());
         let timeout = node.config.server.idp_timeout_secs;
         let idp_http = IdpHttp::new(HttpSettings {
             timeout: Duration::from_secs(timeout),

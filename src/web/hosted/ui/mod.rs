@@ -1,31 +1,29 @@
 //! The hosted UI's presentation layer: minijinja templates and message catalogs.
 //!
 //! Handlers build a typed page context ([`contexts`]) and call [`Ui::page`]; they never
-//! write HTML. The default templates and catalogs under `templates/` are compiled into
-//! the binary. An operator's directory (`[server] templates_dir`) overrides any of them
-//! by the same relative name (`login.html`, `layout.html`, `i18n/fr.toml`, ...); a
-//! template the directory lacks comes from the binary, and an override catalog replaces
-//! only the keys it names.
+//! write HTML. The templates, catalogs and the operator's overrides (`[server]
+//! templates_dir`: `login.html`, `layout.html`, `i18n/fr.toml`, ...) are the shared
+//! [`crate::text::Texts`], which the mailer renders its messages with too; this module
+//! adds the pages' list of templates and their typed contexts.
 //!
 //! Output is HTML-escaped (auto-escaping on for `.html`), so a hostile display name or
 //! username is shown, never run. Templates see the page context's fields, `lang` (the
 //! render's language code) and `t(key, name=value, ...)`, which translates a catalog key
 //! with `{name}` placeholders filled in.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Serde};
-use minijinja::{context, path_loader, AutoEscape, Environment, TemplateSource, Value};
 use serde::Serialize;
 
+use crate::core::mail::MAIL_TEMPLATES;
 use crate::core::model::PasswordPolicy;
+use crate::text::Texts;
 
 pub mod contexts;
-pub mod i18n;
 
+pub use crate::text::{message, tr, Catalogs, Lang};
 pub use contexts::*;
-pub use i18n::{message, tr, Catalogs, Lang};
 
 /// The templates compiled into the binary, by name. A unit test checks this list names
 /// every `.html` file under `templates/`.
@@ -73,20 +71,8 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Why the UI could not be built or a page not rendered.
-#[derive(Debug, thiserror::Error)]
-pub enum UiError {
-    #[error("templates_dir {path}: {detail}")]
-    OverrideDir { path: PathBuf, detail: String },
-    #[error("template {name}: {source}")]
-    Template {
-        name: String,
-        #[source]
-        source: minijinja::Error,
-    },
-    #[error("message catalog {name}: {detail}")]
-    Catalog { name: String, detail: String },
-}
+/// Why the UI could not be built or a page not rendered (the shared texts' error).
+pub use crate::text::TextError as UiError;
 
 /// A page context that knows its template, so a handler cannot pair a context with the
 /// wrong page.
@@ -95,10 +81,10 @@ pub trait Page: Serialize {
     const TEMPLATE: &'static str;
 }
 
-/// The template environment and catalogs, built once at start and shared by handlers.
+/// The hosted UI's view of the shared [`Texts`] (which also hold the mail templates),
+/// built once at start and shared by handlers.
 pub struct Ui {
-    env: Environment<'static>,
-    catalogs: Arc<Catalogs>,
+    texts: Arc<Texts>,
 }
 
 impl std::fmt::Debug for Ui {
@@ -109,70 +95,19 @@ impl std::fmt::Debug for Ui {
 
 impl Ui {
     /// Builds the UI from the embedded templates and catalogs, with `override_dir` (the
-    /// operator's `templates_dir`) searched first. Every built-in template is loaded and
-    /// compiled here, so a broken override fails the start, not a user's sign-in.
+    /// operator's `templates_dir`) searched first. Every built-in template, the mail
+    /// templates included, is loaded and compiled here, so a broken override fails the
+    /// start, not a user's sign-in.
     pub fn new(override_dir: Option<&Path>) -> Result<Ui, UiError> {
-        let mut catalogs = Catalogs::embedded()?;
-        if let Some(dir) = override_dir {
-            if !dir.is_dir() {
-                return Err(UiError::OverrideDir {
-                    path: dir.to_path_buf(),
-                    detail: "not a readable directory".into(),
-                });
-            }
-            for lang in Lang::ALL {
-                let path = dir.join("i18n").join(format!("{}.toml", lang.code()));
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => catalogs.merge(lang, &path.display().to_string(), &text)?,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(UiError::Catalog {
-                            name: path.display().to_string(),
-                            detail: e.to_string(),
-                        })
-                    }
-                }
-            }
-        }
-
-        let mut env = Environment::new();
-        let from_dir = override_dir.map(|dir| path_loader(dir.to_path_buf()));
-        // Templates come only through the loader (templates added with `add_template`
-        // would shadow it): the operator's file first, the embedded default otherwise.
-        env.set_loader(move |name| {
-            if let Some(load) = &from_dir {
-                if let Some(source) = load(name)? {
-                    return Ok(Some(source));
-                }
-            }
-            Ok(EMBEDDED_TEMPLATES
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, text)| TemplateSource::new(*text)))
-        });
-        // Templates are read once; a restart picks up an operator's edits.
-        env.set_auto_reload(false);
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") || name.ends_with(".htm") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        // Printing or iterating an undefined value is an error, so a misspelled field
-        // fails the template tests instead of rendering an empty label.
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-
-        for (name, _) in EMBEDDED_TEMPLATES {
-            env.get_template(name).map_err(|source| UiError::Template {
-                name: (*name).to_string(),
-                source,
-            })?;
-        }
+        let texts = Texts::new(override_dir, &[EMBEDDED_TEMPLATES, MAIL_TEMPLATES])?;
         Ok(Ui {
-            env,
-            catalogs: Arc::new(catalogs),
+            texts: Arc::new(texts),
         })
+    }
+
+    /// The shared texts, for the mailer to render its messages with the same overrides.
+    pub fn texts(&self) -> &Arc<Texts> {
+        &self.texts
     }
 
     /// Renders a typed page in `lang`.
@@ -188,39 +123,17 @@ impl Ui {
         lang: Lang,
         ctx: &T,
     ) -> Result<String, UiError> {
-        let err = |source| UiError::Template {
-            name: template.to_string(),
-            source,
-        };
-        let tmpl = self.env.get_template(template).map_err(err)?;
-        let catalogs = self.catalogs.clone();
-        let t = Value::from_function(
-            move |key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
-                let mut args = Vec::new();
-                for name in kwargs.args() {
-                    let value: Value = kwargs.get(name)?;
-                    args.push((name.to_string(), value.to_string()));
-                }
-                Ok(i18n::interpolate(catalogs.get(lang, key), |name| {
-                    args.iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.as_str())
-                }))
-            },
-        );
-        // Explicit keys come first and win over same-named fields of `ctx`.
-        tmpl.render(context! { lang => lang.code(), t => t, ..Value::from(Serde(ctx)) })
-            .map_err(err)
+        self.texts.render(template, lang, ctx)
     }
 
     /// The message for `key` in `lang`, honouring the operator's catalog overrides.
     pub fn message(&self, lang: Lang, key: &str) -> String {
-        self.catalogs.get(lang, key).to_string()
+        self.texts.message(lang, key)
     }
 
     /// The message for `key` with `{name}` placeholders filled from `args`.
     pub fn tr(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
-        self.catalogs.tr(lang, key, args)
+        self.texts.tr(lang, key, args)
     }
 
     /// The pool's password policy as translated lines for the sign-up and reset pages
@@ -246,7 +159,7 @@ impl Ui {
 
     /// The catalogs in use (built-in plus overrides).
     pub fn catalogs(&self) -> &Catalogs {
-        &self.catalogs
+        self.texts.catalogs()
     }
 }
 
@@ -341,6 +254,25 @@ mod tests {
             keys_used(r#"{{ t("a.b") }} {{ t('c', n=1) }} {{ x.t("no") }} {{ alt("no") }}"#),
             vec!["a.b", "c"]
         );
+    }
+
+    /// The server builds its UI, and with it the mailer's texts, at start: a broken mail
+    /// override stops the start as a broken page does, and a good one reaches the mails.
+    #[test]
+    fn mail_overrides_are_checked_at_start_and_shared_with_the_mailer() {
+        use crate::core::mail::{code_mail, CodePurpose};
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("mail")).expect("mkdir");
+        std::fs::write(dir.path().join("mail/code.txt"), "{{ code }} {% endif %}").expect("write");
+        let err = Ui::new(Some(dir.path())).expect_err("broken mail template");
+        assert!(err.to_string().contains("mail/code.txt"), "{err}");
+
+        std::fs::write(dir.path().join("mail/code.txt"), "Code: {{ code }}").expect("write");
+        let ui = Ui::new(Some(dir.path())).expect("ui");
+        let mail =
+            code_mail(ui.texts(), CodePurpose::Verification, "a@b.c", "9", "en").expect("mail");
+        assert_eq!(mail.text, "Code: 9");
+        assert_eq!(mail.subject, "Your verification code");
     }
 
     #[test]

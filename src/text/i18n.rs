@@ -1,4 +1,4 @@
-//! Languages and message catalogs of the hosted UI.
+//! Languages and message catalogs of the hosted UI and of the mails Cognate sends.
 //!
 //! A catalog is a TOML file per language (`templates/i18n/<code>.toml`); its tables are
 //! flattened into dotted keys (`[login] title = "Sign in"` is `login.title`). Values may
@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use super::UiError;
+use super::TextError;
 
 /// A language the hosted UI speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -128,8 +128,8 @@ fn parse_qvalue(text: &str) -> Option<u16> {
 
 /// The catalog files compiled into the binary, by language.
 const EMBEDDED_CATALOGS: [(Lang, &str); 2] = [
-    (Lang::En, include_str!("../../../../templates/i18n/en.toml")),
-    (Lang::Fr, include_str!("../../../../templates/i18n/fr.toml")),
+    (Lang::En, include_str!("../../templates/i18n/en.toml")),
+    (Lang::Fr, include_str!("../../templates/i18n/fr.toml")),
 ];
 
 /// The messages of every language.
@@ -140,7 +140,7 @@ pub struct Catalogs {
 
 impl Catalogs {
     /// The catalogs compiled into the binary.
-    pub fn embedded() -> Result<Catalogs, UiError> {
+    pub fn embedded() -> Result<Catalogs, TextError> {
         let mut catalogs = Catalogs::default();
         for (lang, text) in EMBEDDED_CATALOGS {
             let name = format!("(embedded) i18n/{}.toml", lang.code());
@@ -151,7 +151,7 @@ impl Catalogs {
 
     /// Replaces, key by key, the messages of `lang` with those in `text` (an operator's
     /// override file); keys the file does not name keep their built-in text.
-    pub fn merge(&mut self, lang: Lang, name: &str, text: &str) -> Result<(), UiError> {
+    pub fn merge(&mut self, lang: Lang, name: &str, text: &str) -> Result<(), TextError> {
         let overrides = parse_catalog(name, text)?;
         self.by_lang.entry(lang).or_default().extend(overrides);
         Ok(())
@@ -190,8 +190,8 @@ impl Catalogs {
 }
 
 /// Parses a catalog file into flat dotted keys; every value must be a string.
-fn parse_catalog(name: &str, text: &str) -> Result<HashMap<String, String>, UiError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| UiError::Catalog {
+fn parse_catalog(name: &str, text: &str) -> Result<HashMap<String, String>, TextError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| TextError::Catalog {
         name: name.to_string(),
         detail: e.to_string(),
     })?;
@@ -205,7 +205,7 @@ fn flatten(
     prefix: &str,
     table: &toml::Table,
     out: &mut HashMap<String, String>,
-) -> Result<(), UiError> {
+) -> Result<(), TextError> {
     for (key, value) in table {
         let full = if prefix.is_empty() {
             key.clone()
@@ -218,7 +218,7 @@ fn flatten(
             }
             toml::Value::Table(t) => flatten(name, &full, t, out)?,
             _ => {
-                return Err(UiError::Catalog {
+                return Err(TextError::Catalog {
                     name: name.to_string(),
                     detail: format!("{full}: messages must be strings"),
                 })
@@ -264,19 +264,19 @@ pub(crate) fn interpolate<'v>(text: &str, value: impl Fn(&str) -> Option<&'v str
     out
 }
 
-/// The built-in catalogs, for callers without a [`super::Ui`] at hand. An unparsable
+/// The built-in catalogs, for callers without a [`super::Texts`] at hand. An unparsable
 /// built-in catalog (caught by the unit tests) degrades to showing keys.
 static BUILT_IN: LazyLock<Catalogs> = LazyLock::new(|| Catalogs::embedded().unwrap_or_default());
 
 /// The built-in message for `key` in `lang` (English, then the key, as fallbacks).
-/// Handlers holding a [`super::Ui`] should prefer [`super::Ui::message`], which honours
+/// Callers holding a [`super::Texts`] should prefer [`super::Texts::message`], which honours
 /// the operator's catalog overrides.
 pub fn message(lang: Lang, key: &str) -> String {
     BUILT_IN.get(lang, key).to_string()
 }
 
 /// The built-in message for `key` with `{name}` placeholders filled from `args`, e.g.
-/// `tr(lang, "password.min_length", &[("n", "8")])`. See [`super::Ui::tr`].
+/// `tr(lang, "password.min_length", &[("n", "8")])`. See [`super::Texts::tr`].
 pub fn tr(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     BUILT_IN.tr(lang, key, args)
 }
