@@ -57,9 +57,10 @@ pub enum SignInOutcome {
     /// Signed in: the edge issues a code or tokens for this user.
     SignedIn(User),
     /// `NEW_PASSWORD_REQUIRED`: a `FORCE_CHANGE_PASSWORD` user proved the temporary
-    /// password and must choose a permanent one
-    /// ([`AccountService::complete_new_password`](super::account::AccountService::complete_new_password))
-    /// before any token is issued.
+    /// password and must choose a permanent one ([`complete_new_password`]) before any
+    /// token is issued.
+    ///
+    /// [`complete_new_password`]: super::account::AccountService::complete_new_password
     NewPasswordRequired(User),
     // The MFA challenges (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`) come here as
     // variants when MFA factors exist: chosen after the password and before

@@ -293,10 +293,12 @@ fn login_page_work_email_error(
     html(state, StatusCode::BAD_REQUEST, lang, &page)
 }
 
-/// `POST /login`: the core's password sign-in ([`SignIn::password`](crate::core::signin::SignIn::password): brute-force count,
-/// verification, the next step by the user's status), rendered: the code on the client's
-/// redirect URI, the new-password page, the confirmation or reset page, or the sign-in
-/// page again with the refusal's message.
+/// `POST /login`: the core's password sign-in ([`SignIn::password`]: the brute-force
+/// count, verification, the next step by the user's status), rendered: the code on the
+/// client's redirect URI, the new-password page, the confirmation or reset page, or the
+/// sign-in page again with the refusal's message.
+///
+/// [`SignIn::password`]: crate::core::signin::SignIn::password
 pub async fn login_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
