@@ -830,9 +830,9 @@ impl Store for PgStore {
         id: &str,
         value: &str,
         expires_at: UnixTime,
+        now: UnixTime,
     ) -> StoreResult<()> {
-        // An expired row not yet purged does not hold its id. The trait passes no `now`
-        // here, so the wall clock decides what has expired.
+        // An expired row not yet purged does not hold its id.
         let done = sqlx::query(
             "INSERT INTO ephemeral (kind, id, value, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (kind, id) DO UPDATE \
@@ -843,7 +843,7 @@ impl Store for PgStore {
         .bind(id)
         .bind(value)
         .bind(expires_at)
-        .bind(crate::core::now())
+        .bind(now)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;

@@ -789,9 +789,9 @@ impl Store for SqliteStore {
         id: &str,
         value: &str,
         expires_at: UnixTime,
+        now: UnixTime,
     ) -> StoreResult<()> {
-        // An expired row not yet purged does not hold its id. The trait passes no `now`
-        // here, so the wall clock decides what has expired.
+        // An expired row not yet purged does not hold its id.
         let done = sqlx::query(
             "INSERT INTO ephemeral (kind, id, value, expires_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (kind, id) DO UPDATE \
@@ -802,7 +802,7 @@ impl Store for SqliteStore {
         .bind(id)
         .bind(value)
         .bind(expires_at)
-        .bind(crate::core::now())
+        .bind(now)
         .execute(&self.writer)
         .await
         .map_err(map_err)?;
