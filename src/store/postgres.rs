@@ -31,7 +31,7 @@ const MAX_CONNECTIONS: u32 = 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL [`Store`](super::Store): the shared implementation over this engine's
-/// [`Engine`] hooks.
+/// `Engine` hooks.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,

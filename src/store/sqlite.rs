@@ -34,7 +34,7 @@ const READERS: u32 = 4;
 const OPEN_ATTEMPTS: u32 = 10;
 
 /// The SQLite [`Store`](super::Store): the shared implementation over this engine's
-/// [`Engine`] hooks.
+/// `Engine` hooks.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: every write in this process is serialized here.
