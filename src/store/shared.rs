@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::engine::{Engine, On, Run, Value};
+use super::engine::{Engine, On, RowOf, Run, Value};
 use super::sql::{
     self, doc_of, docs_of, key_of, links_of, page_after, paginate, string_of, user_of, RecordRow,
 };
@@ -91,7 +91,7 @@ async fn list_prefixed<E: Run>(
     (ranged, open): (&str, &str),
     values: &[Value<'_>],
     prefix: &str,
-) -> StoreResult<Vec<super::engine::RowOf<E>>> {
+) -> StoreResult<Vec<RowOf<E>>> {
     match sql::prefix_end(prefix) {
         Some(end) => {
             let mut values = values.to_vec();
@@ -102,6 +102,7 @@ async fn list_prefixed<E: Run>(
     }
 }
 
+// Every engine is a `Store` through this one impl; what is its own is behind `Engine`.
 #[async_trait]
 impl<E: Run> Store for E {
     fn engine(&self) -> &'static str {
