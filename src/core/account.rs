@@ -635,7 +635,7 @@ impl AccountService {
             self.store().delete_ephemeral(kind, id).await?;
             match self
                 .store()
-                .put_ephemeral(kind, id, &value, record.expires_at)
+                .put_ephemeral(kind, id, &value, record.expires_at, now)
                 .await
             {
                 Ok(()) => return Ok(()),
@@ -694,7 +694,7 @@ impl AccountService {
                         // A newer code replaced ours meanwhile: put it back untouched.
                         let _ = self
                             .store()
-                            .put_ephemeral(kind, id, &taken, taken_record.expires_at)
+                            .put_ephemeral(kind, id, &taken, taken_record.expires_at, now)
                             .await;
                         Err(AccountError::ExpiredCode)
                     }

@@ -114,7 +114,7 @@ impl Sessions {
         };
         let value = to_json(&flow)?;
         self.store
-            .put_ephemeral(FLOW_KIND, &flow.id, &value, flow.expires_at)
+            .put_ephemeral(FLOW_KIND, &flow.id, &value, flow.expires_at, now)
             .await?;
         Ok(flow)
     }
@@ -165,7 +165,13 @@ impl Sessions {
         };
         let value = to_json(&session)?;
         self.store
-            .put_ephemeral(SESSION_KIND, &token_hash(&id), &value, session.expires_at)
+            .put_ephemeral(
+                SESSION_KIND,
+                &token_hash(&id),
+                &value,
+                session.expires_at,
+                now,
+            )
             .await?;
         Ok(id)
     }

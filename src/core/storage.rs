@@ -186,13 +186,15 @@ pub trait Store: Send + Sync + 'static {
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 
     /// Stores a value under (kind, id) until `expires_at`. Fails with `Conflict::Exists`
-    /// if the id is taken.
+    /// if the id is taken; a row that expired at or before `now` and is not yet purged
+    /// does not hold its id.
     async fn put_ephemeral(
         &self,
         kind: &str,
         id: &str,
         value: &str,
         expires_at: UnixTime,
+        now: UnixTime,
     ) -> StoreResult<()>;
     /// Reads a live value without consuming it.
     async fn get_ephemeral(

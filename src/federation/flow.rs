@@ -266,7 +266,7 @@ impl Federation {
         };
         let value = serde_json::to_string(&flow).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.store
-            .put_ephemeral(IDP_FLOW_KIND, &state, &value, flow.expires_at)
+            .put_ephemeral(IDP_FLOW_KIND, &state, &value, flow.expires_at, now)
             .await?;
         Ok(Started {
             url: url.into(),
@@ -304,7 +304,7 @@ impl Federation {
         let expires_at = (now + IDP_POST_TTL_SECS).min(flow.expires_at);
         match self
             .store
-            .put_ephemeral(IDP_POST_KIND, state, &value, expires_at)
+            .put_ephemeral(IDP_POST_KIND, state, &value, expires_at, now)
             .await
         {
             Ok(()) => Ok(state.to_string()),

@@ -8,12 +8,19 @@
 //! - [`sqlite::SqliteStore`]: the embedded default (one file in the data directory).
 //! - [`postgres::PgStore`]: for several Cognate nodes behind a load balancer.
 //!
-//! What the engines share besides SQL (error mapping, row decoding, paging, prefix
-//! ranges) lives in `sql`; (de)serializing documents in `doc`.
+//! Both engines run one [`Store`] implementation (`shared`): every statement is written
+//! once, with `$N` placeholders that PostgreSQL and sqlx's SQLite driver both read, and
+//! bound and decoded once. An engine file holds only what really differs, behind the
+//! hooks of `engine::Engine`: connecting, opening a write transaction, naming a broken
+//! unique rule, PostgreSQL's row locks and its `UNNEST` batches. Helpers that are not
+//! SQL (error mapping, row decoding, paging, prefix ranges) live in `sql`;
+//! (de)serializing documents in `doc`.
 
 pub use crate::core::storage::*;
 
+mod engine;
 pub mod postgres;
+mod shared;
 mod sql;
 pub mod sqlite;
 

@@ -1,12 +1,12 @@
 //! Helpers both engines share that are not SQL: error mapping, row decoding, paging and
-//! prefix ranges. Each engine keeps its own statements (placeholders and dialects differ).
+//! prefix ranges.
 
 use std::collections::BTreeSet;
 
 use serde::de::DeserializeOwned;
 use sqlx::error::{DatabaseError, ErrorKind};
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
+use sqlx::postgres::{PgQueryResult, PgRow};
+use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
 use sqlx::Row;
 
 use super::{doc, Conflict, StoreError, StoreResult};
@@ -74,6 +74,28 @@ macro_rules! record_row {
     )*};
 }
 record_row!(SqliteRow, PgRow);
+
+/// How many rows a statement wrote, from a result of either engine (sqlx has no trait
+/// for it).
+pub(crate) trait Affected {
+    fn rows_affected(&self) -> u64;
+}
+
+macro_rules! affected {
+    ($($result:ty),*) => {$(
+        impl Affected for $result {
+            fn rows_affected(&self) -> u64 {
+                <$result>::rows_affected(self)
+            }
+        }
+    )*};
+}
+affected!(SqliteQueryResult, PgQueryResult);
+
+/// A text column, owned.
+pub(crate) fn string_of(row: &impl RecordRow, column: &str) -> StoreResult<String> {
+    row.text(column).map(str::to_owned)
+}
 
 /// The record in a row's `doc` column.
 pub(crate) fn doc_of<T: DeserializeOwned>(row: &impl RecordRow) -> StoreResult<T> {

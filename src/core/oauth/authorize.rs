@@ -390,7 +390,13 @@ pub async fn issue_code(
     };
     let value = serde_json::to_string(&record).map_err(OAuthError::server_error)?;
     store
-        .put_ephemeral(CODE_KIND, &token_hash(&code), &value, now + lifetime_secs)
+        .put_ephemeral(
+            CODE_KIND,
+            &token_hash(&code),
+            &value,
+            now + lifetime_secs,
+            now,
+        )
         .await?;
     Ok(code)
 }

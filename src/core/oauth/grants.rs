@@ -128,6 +128,7 @@ impl TokenService {
                 &hash,
                 &record.origin_jti,
                 now + SPENT_CODE_MEMORY_SECS,
+                now,
             )
             .await
         {
@@ -186,7 +187,7 @@ impl TokenService {
         let mut response = self
             .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
             .await?;
-        response.refresh_token = Some(self.store_refresh(&refresh).await?);
+        response.refresh_token = Some(self.store_refresh(&refresh, now).await?);
         Ok(response)
     }
 
@@ -257,11 +258,21 @@ impl TokenService {
         })
     }
 
-    async fn store_refresh(&self, record: &RefreshRecord) -> Result<String, OAuthError> {
+    async fn store_refresh(
+        &self,
+        record: &RefreshRecord,
+        now: UnixTime,
+    ) -> Result<String, OAuthError> {
         let token = random_token::<32>();
         let value = serde_json::to_string(record).map_err(OAuthError::server_error)?;
         self.store
-            .put_ephemeral(REFRESH_KIND, &token_hash(&token), &value, record.expires_at)
+            .put_ephemeral(
+                REFRESH_KIND,
+                &token_hash(&token),
+                &value,
+                record.expires_at,
+                now,
+            )
             .await?;
         Ok(token)
     }
@@ -338,7 +349,7 @@ impl TokenService {
                 rotated_at: None,
                 ..record
             };
-            response.refresh_token = Some(self.store_refresh(&successor).await?);
+            response.refresh_token = Some(self.store_refresh(&successor, now).await?);
         }
         Ok(response)
     }
@@ -446,6 +457,7 @@ impl TokenService {
                 origin_jti,
                 &now.to_string(),
                 until.max(now + 1),
+                now,
             )
             .await
         {

@@ -168,7 +168,7 @@ pub async fn purge_removes_expired_counters(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store
-        .put_ephemeral("code", "c", "v", now + 10)
+        .put_ephemeral("code", "c", "v", now + 10, now)
         .await
         .unwrap();
     assert_eq!(store.purge_ephemeral(now).await.unwrap(), 0);

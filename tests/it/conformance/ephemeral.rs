@@ -9,14 +9,16 @@ use super::fixtures::*;
 pub async fn ephemeral_single_use(store: Arc<dyn Store>) {
     let now = cognate::core::now();
     store
-        .put_ephemeral("code", "c1", "payload", now + 300)
+        .put_ephemeral("code", "c1", "payload", now + 300, now)
         .await
         .unwrap();
-    let dup = store.put_ephemeral("code", "c1", "other", now + 300).await;
+    let dup = store
+        .put_ephemeral("code", "c1", "other", now + 300, now)
+        .await;
     assert!(is_conflict(&dup, Conflict::Exists), "{dup:?}");
     // The same id under another kind is another value.
     store
-        .put_ephemeral("flow", "c1", "flow payload", now + 300)
+        .put_ephemeral("flow", "c1", "flow payload", now + 300, now)
         .await
         .unwrap();
     assert_eq!(
@@ -63,7 +65,7 @@ pub async fn ephemeral_single_use(store: Arc<dyn Store>) {
     );
     // Once taken, the id may be used again.
     store
-        .put_ephemeral("code", "c1", "second", now + 300)
+        .put_ephemeral("code", "c1", "second", now + 300, now)
         .await
         .unwrap();
     assert_eq!(
@@ -79,7 +81,7 @@ pub async fn ephemeral_single_use(store: Arc<dyn Store>) {
 pub async fn ephemeral_expiry(store: Arc<dyn Store>) {
     let now = cognate::core::now();
     store
-        .put_ephemeral("code", "live", "v", now + 60)
+        .put_ephemeral("code", "live", "v", now + 60, now)
         .await
         .unwrap();
     // Live until expires_at, gone from then on, for get and take alike.
@@ -110,11 +112,11 @@ pub async fn ephemeral_expiry(store: Arc<dyn Store>) {
 
     // An expired, unpurged row does not hold its id.
     store
-        .put_ephemeral("code", "stale", "old", now - 10)
+        .put_ephemeral("code", "stale", "old", now - 10, now)
         .await
         .unwrap();
     store
-        .put_ephemeral("code", "stale", "new", now + 60)
+        .put_ephemeral("code", "stale", "new", now + 60, now)
         .await
         .unwrap();
     assert_eq!(
@@ -127,11 +129,11 @@ pub async fn ephemeral_expiry(store: Arc<dyn Store>) {
     );
 
     store
-        .put_ephemeral("code", "old1", "v", now - 5)
+        .put_ephemeral("code", "old1", "v", now - 5, now)
         .await
         .unwrap();
     store
-        .put_ephemeral("flow", "old2", "v", now - 1)
+        .put_ephemeral("flow", "old2", "v", now - 1, now)
         .await
         .unwrap();
     assert_eq!(store.purge_ephemeral(now).await.unwrap(), 2);
@@ -149,7 +151,7 @@ pub async fn ephemeral_expiry(store: Arc<dyn Store>) {
 pub async fn ephemeral_compare_and_swap(store: Arc<dyn Store>) {
     let now = cognate::core::now();
     store
-        .put_ephemeral("refresh", "r1", "v1", now + 300)
+        .put_ephemeral("refresh", "r1", "v1", now + 300, now)
         .await
         .unwrap();
     let get = |id: &'static str, at: i64| {
@@ -207,7 +209,7 @@ pub async fn ephemeral_compare_and_swap(store: Arc<dyn Store>) {
 
     // An expired row is not live: it is not replaced, even with the right expectation.
     store
-        .put_ephemeral("refresh", "old", "x", now + 5)
+        .put_ephemeral("refresh", "old", "x", now + 5, now)
         .await
         .unwrap();
     assert!(!store
@@ -230,12 +232,12 @@ pub async fn ephemeral_list_and_delete(store: Arc<dyn Store>) {
         ("user:bob:1", now + 100),
     ] {
         store
-            .put_ephemeral("session", id, &format!("value of {id}"), expires)
+            .put_ephemeral("session", id, &format!("value of {id}"), expires, now)
             .await
             .unwrap();
     }
     store
-        .put_ephemeral("other", "user:alice:3", "v", now + 100)
+        .put_ephemeral("other", "user:alice:3", "v", now + 100, now)
         .await
         .unwrap();
     let ids = |prefix: &'static str, limit: u32| {

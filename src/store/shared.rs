@@ -1,0 +1,786 @@
+//! The one [`Store`] implementation both engines share: every statement both run as
+//! written, with its binding and its decoding into records. What an engine supplies is
+//! behind [`Engine`]; see `engine` for why one statement text serves both.
+
+use async_trait::async_trait;
+
+use super::engine::{Engine, On, RowOf, Run, Value};
+use super::sql::{
+    self, doc_of, docs_of, key_of, links_of, page_after, paginate, string_of, user_of, RecordRow,
+};
+use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
+use crate::core::model::{
+    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, User, UserPool,
+};
+use crate::core::UnixTime;
+
+/// Inserts a user row with the values of [`user_values`].
+pub(crate) const INSERT_USER: &str =
+    "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// Links `($1 pool, $2 provider, $3 subject)` to the user `$4`.
+pub(crate) const INSERT_LINK: &str =
+    "INSERT INTO federated_links (pool_id, provider, subject, sub) VALUES ($1, $2, $3, $4)";
+/// Deletes the user `($1 pool, $2 sub)`; its links and memberships cascade.
+pub(crate) const DELETE_USER: &str = "DELETE FROM users WHERE pool_id = $1 AND sub = $2";
+const INSERT_KEY: &str =
+    "INSERT INTO signing_keys (kid, pool_id, purpose, retired_at, created_at, doc) \
+     VALUES ($1, $2, $3, NULL, $4, $5)";
+/// [`INSERT_KEY`] that inserts nothing where a unique rule would break.
+const INSERT_KEY_IF_FREE: &str =
+    "INSERT INTO signing_keys (kid, pool_id, purpose, retired_at, created_at, doc) \
+     VALUES ($1, $2, $3, NULL, $4, $5) ON CONFLICT DO NOTHING";
+/// Makes `$3` a member of the group `($1 pool, $2 name)`; already one is no error.
+pub(crate) const INSERT_MEMBER: &str = "INSERT INTO memberships (pool_id, group_name, sub) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// A user's row for [`INSERT_USER`]; `user.version` must already be the stored version
+/// and `doc` its serialization.
+pub(crate) fn user_values<'a>(user: &'a User, doc: &'a str) -> [Value<'a>; 10] {
+    [
+        (&user.pool_id).into(),
+        (&user.sub).into(),
+        (&user.lookup.username).into(),
+        user.lookup.email.as_deref().into(),
+        user.lookup.phone_number.as_deref().into(),
+        user.lookup.preferred_username.as_deref().into(),
+        user.lookup.verified_email.as_deref().into(),
+        user.version.into(),
+        user.created_at.into(),
+        doc.into(),
+    ]
+}
+
+/// Writes the user's federated links with `sql` (a form of [`INSERT_LINK`]); returns how
+/// many rows were inserted.
+pub(crate) async fn write_links<E: Run>(
+    store: &E,
+    conn: &mut <E::Db as sqlx::Database>::Connection,
+    sql: &str,
+    user: &User,
+) -> StoreResult<u64> {
+    let mut inserted = 0;
+    for (provider, subject) in links_of(user) {
+        let values = [
+            (&user.pool_id).into(),
+            provider.into(),
+            subject.into(),
+            (&user.sub).into(),
+        ];
+        inserted += store.execute(On::Tx(&mut *conn), sql, &values).await?;
+    }
+    Ok(inserted)
+}
+
+/// A key's row for [`INSERT_KEY`] and [`INSERT_KEY_IF_FREE`].
+fn key_values<'a>(key: &'a SigningKey, doc: &'a str) -> [Value<'a>; 5] {
+    [
+        (&key.kid).into(),
+        (&key.pool_id).into(),
+        key.purpose.as_str().into(),
+        key.created_at.into(),
+        doc.into(),
+    ]
+}
+
+/// The rows of a ranged listing: `ranged` when the prefix has an end (it binds the end
+/// as one more value), `open` otherwise.
+async fn list_prefixed<E: Run>(
+    store: &E,
+    (ranged, open): (&str, &str),
+    values: &[Value<'_>],
+    prefix: &str,
+) -> StoreResult<Vec<RowOf<E>>> {
+    match sql::prefix_end(prefix) {
+        Some(end) => {
+            let mut values = values.to_vec();
+            values.push(end.as_str().into());
+            store.fetch_all(On::Read, ranged, &values).await
+        }
+        None => store.fetch_all(On::Read, open, values).await,
+    }
+}
+
+// Every engine is a `Store` through this one impl; what is its own is behind `Engine`.
+#[async_trait]
+impl<E: Run> Store for E {
+    fn engine(&self) -> &'static str {
+        E::NAME
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.execute(On::Read, "SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    // --- meta, pools, clients, resource servers ------------------------------------------
+
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        let row = self
+            .fetch_optional(
+                On::Read,
+                "SELECT value FROM meta WHERE name = $1",
+                &[key.into()],
+            )
+            .await?;
+        row.as_ref().map(|r| string_of(r, "value")).transpose()
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String> {
+        let mut tx = self.begin().await?;
+        self.execute(
+            On::Tx(&mut *tx),
+            "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[key.into(), value.into()],
+        )
+        .await?;
+        let row = self
+            .fetch_one(
+                On::Tx(&mut *tx),
+                "SELECT value FROM meta WHERE name = $1",
+                &[key.into()],
+            )
+            .await?;
+        let stored = string_of(&row, "value")?;
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(stored)
+    }
+
+    async fn put_pool(&self, pool: &UserPool) -> StoreResult<()> {
+        // An upsert, never SQLite's INSERT OR REPLACE nor a delete and insert: the delete
+        // would cascade to every user of the pool.
+        self.execute(
+            On::Write,
+            "INSERT INTO pools (id, doc) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            &[(&pool.id).into(), doc::to_json(pool)?.as_str().into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_pool(&self, id: &str) -> StoreResult<Option<UserPool>> {
+        let sql = "SELECT doc FROM pools WHERE id = $1";
+        let row = self.fetch_optional(On::Read, sql, &[id.into()]).await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_pools(&self) -> StoreResult<Vec<UserPool>> {
+        let sql = "SELECT doc FROM pools ORDER BY id";
+        docs_of(&self.fetch_all(On::Read, sql, &[]).await?)
+    }
+
+    async fn delete_pool(&self, id: &str) -> StoreResult<bool> {
+        // Foreign keys cascade to clients, resource servers, users (and their links and
+        // memberships), groups and signing keys.
+        let sql = "DELETE FROM pools WHERE id = $1";
+        Ok(self.execute(On::Write, sql, &[id.into()]).await? > 0)
+    }
+
+    async fn put_client(&self, client: &AppClient) -> StoreResult<()> {
+        // The update applies only within the same pool: a client id held by another pool
+        // leaves the row untouched, which reads as a conflict.
+        let done = self
+            .execute(
+                On::Write,
+                "INSERT INTO clients (id, pool_id, doc) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc \
+                 WHERE clients.pool_id = excluded.pool_id",
+                &[
+                    (&client.id).into(),
+                    (&client.pool_id).into(),
+                    doc::to_json(client)?.as_str().into(),
+                ],
+            )
+            .await?;
+        if done == 0 {
+            return Err(StoreError::Conflict(Conflict::Exists));
+        }
+        Ok(())
+    }
+
+    async fn get_client(&self, id: &str) -> StoreResult<Option<AppClient>> {
+        let sql = "SELECT doc FROM clients WHERE id = $1";
+        let row = self.fetch_optional(On::Read, sql, &[id.into()]).await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_clients(&self, pool_id: &str) -> StoreResult<Vec<AppClient>> {
+        let sql = "SELECT doc FROM clients WHERE pool_id = $1 ORDER BY id";
+        docs_of(&self.fetch_all(On::Read, sql, &[pool_id.into()]).await?)
+    }
+
+    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM clients WHERE id = $1";
+        Ok(self.execute(On::Write, sql, &[id.into()]).await? > 0)
+    }
+
+    async fn put_resource_server(&self, server: &ResourceServer) -> StoreResult<()> {
+        self.execute(
+            On::Write,
+            "INSERT INTO resource_servers (pool_id, identifier, doc) VALUES ($1, $2, $3) \
+             ON CONFLICT (pool_id, identifier) DO UPDATE SET doc = excluded.doc",
+            &[
+                (&server.pool_id).into(),
+                (&server.identifier).into(),
+                doc::to_json(server)?.as_str().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_resource_servers(&self, pool_id: &str) -> StoreResult<Vec<ResourceServer>> {
+        let sql = "SELECT doc FROM resource_servers WHERE pool_id = $1 ORDER BY identifier";
+        docs_of(&self.fetch_all(On::Read, sql, &[pool_id.into()]).await?)
+    }
+
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM resource_servers WHERE pool_id = $1 AND identifier = $2";
+        let values = [pool_id.into(), identifier.into()];
+        Ok(self.execute(On::Write, sql, &values).await? > 0)
+    }
+
+    // --- users ---------------------------------------------------------------------------
+
+    async fn create_user(&self, user: &User) -> StoreResult<User> {
+        let mut stored = user.clone();
+        stored.version = 1;
+        let doc = doc::to_json(&stored)?;
+        let mut tx = self.begin().await?;
+        self.execute(On::Tx(&mut *tx), INSERT_USER, &user_values(&stored, &doc))
+            .await?;
+        write_links(self, &mut tx, INSERT_LINK, &stored).await?;
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(stored)
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<User> {
+        let mut stored = user.clone();
+        stored.version = user.version + 1;
+        let doc = doc::to_json(&stored)?;
+        let mut tx = self.begin().await?;
+        let done = self
+            .execute(
+                On::Tx(&mut *tx),
+                "UPDATE users SET username_key = $3, email_key = $4, phone_key = $5, \
+                 preferred_username_key = $6, verified_email_key = $7, version = $8, doc = $9 \
+                 WHERE pool_id = $1 AND sub = $2 AND version = $10",
+                &[
+                    (&stored.pool_id).into(),
+                    (&stored.sub).into(),
+                    (&stored.lookup.username).into(),
+                    stored.lookup.email.as_deref().into(),
+                    stored.lookup.phone_number.as_deref().into(),
+                    stored.lookup.preferred_username.as_deref().into(),
+                    stored.lookup.verified_email.as_deref().into(),
+                    stored.version.into(),
+                    doc.as_str().into(),
+                    user.version.into(),
+                ],
+            )
+            .await?;
+        let key = [(&user.pool_id).into(), (&user.sub).into()];
+        if done == 0 {
+            let sql = "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2";
+            let exists = self.fetch_optional(On::Tx(&mut *tx), sql, &key).await?;
+            return Err(if exists.is_some() {
+                StoreError::VersionMismatch
+            } else {
+                StoreError::NotFound
+            });
+        }
+        let sql = "DELETE FROM federated_links WHERE pool_id = $1 AND sub = $2";
+        self.execute(On::Tx(&mut *tx), sql, &key).await?;
+        write_links(self, &mut tx, INSERT_LINK, &stored).await?;
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(stored)
+    }
+
+    async fn get_user(&self, pool_id: &str, by: &UserRef) -> StoreResult<Option<User>> {
+        let (sql, values): (&str, Vec<Value<'_>>) = match by {
+            UserRef::Sub(key) => (
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND sub = $2",
+                vec![pool_id.into(), key.into()],
+            ),
+            UserRef::Username(key) => (
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND username_key = $2",
+                vec![pool_id.into(), key.into()],
+            ),
+            UserRef::Email(key) => (
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND email_key = $2",
+                vec![pool_id.into(), key.into()],
+            ),
+            UserRef::PhoneNumber(key) => (
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND phone_key = $2",
+                vec![pool_id.into(), key.into()],
+            ),
+            UserRef::PreferredUsername(key) => (
+                "SELECT version, doc FROM users \
+                 WHERE pool_id = $1 AND preferred_username_key = $2",
+                vec![pool_id.into(), key.into()],
+            ),
+            UserRef::Federated(provider, subject) => (
+                "SELECT u.version, u.doc FROM federated_links f \
+                 JOIN users u ON u.pool_id = f.pool_id AND u.sub = f.sub \
+                 WHERE f.pool_id = $1 AND f.provider = $2 AND f.subject = $3",
+                vec![pool_id.into(), provider.into(), subject.into()],
+            ),
+        };
+        let row = self.fetch_optional(On::Read, sql, &values).await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    async fn users_by_verified_email(
+        &self,
+        pool_id: &str,
+        email_key: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let rows = self
+            .fetch_all(
+                On::Read,
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND verified_email_key = $2 \
+                 ORDER BY sub LIMIT $3",
+                &[
+                    pool_id.into(),
+                    email_key.into(),
+                    sql::list_limit(limit).into(),
+                ],
+            )
+            .await?;
+        rows.iter().map(user_of).collect()
+    }
+
+    async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool> {
+        // Memberships and federated links cascade.
+        let values = [pool_id.into(), sub.into()];
+        Ok(self.execute(On::Write, DELETE_USER, &values).await? > 0)
+    }
+
+    async fn list_users(&self, pool_id: &str, page: &PageRequest) -> StoreResult<Page<User>> {
+        let limit = doc::page_limit(page.limit);
+        let after = page_after(page)?;
+        let rows = self
+            .fetch_all(
+                On::Read,
+                "SELECT version, doc FROM users WHERE pool_id = $1 AND sub > $2 \
+                 ORDER BY sub LIMIT $3",
+                &[pool_id.into(), after.as_str().into(), (limit + 1).into()],
+            )
+            .await?;
+        let users = rows.iter().map(user_of).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(users, limit, |u| u.sub.as_str()))
+    }
+
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64> {
+        let sql = "SELECT COUNT(*) AS n FROM users WHERE pool_id = $1";
+        let row = self.fetch_one(On::Read, sql, &[pool_id.into()]).await?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+    }
+
+    async fn import_users(&self, users: &[User]) -> StoreResult<ImportOutcome> {
+        Engine::import_users(self, users).await
+    }
+
+    // --- groups and memberships ----------------------------------------------------------
+
+    async fn put_group(&self, group: &Group) -> StoreResult<()> {
+        self.execute(
+            On::Write,
+            "INSERT INTO groups (pool_id, name, precedence, doc) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (pool_id, name) DO UPDATE \
+             SET precedence = excluded.precedence, doc = excluded.doc",
+            &[
+                (&group.pool_id).into(),
+                (&group.name).into(),
+                group.precedence.into(),
+                doc::to_json(group)?.as_str().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
+        let sql = "SELECT doc FROM groups WHERE pool_id = $1 AND name = $2";
+        let row = self
+            .fetch_optional(On::Read, sql, &[pool_id.into(), name.into()])
+            .await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_groups(&self, pool_id: &str) -> StoreResult<Vec<Group>> {
+        let sql = "SELECT doc FROM groups WHERE pool_id = $1 ORDER BY name";
+        docs_of(&self.fetch_all(On::Read, sql, &[pool_id.into()]).await?)
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM groups WHERE pool_id = $1 AND name = $2";
+        let values = [pool_id.into(), name.into()];
+        Ok(self.execute(On::Write, sql, &values).await? > 0)
+    }
+
+    async fn add_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<()> {
+        // Checked in the write transaction so the error names the missing parent (a
+        // foreign key failure would not say which); where the engine needs it, the checks
+        // lock both rows against deletion until the membership commits.
+        let mut tx = self.begin().await?;
+        let group_key = [pool_id.into(), group.into()];
+        if self
+            .fetch_optional(On::Tx(&mut *tx), E::GROUP_EXISTS, &group_key)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::MissingParent("group"));
+        }
+        let user_key = [pool_id.into(), sub.into()];
+        if self
+            .fetch_optional(On::Tx(&mut *tx), E::USER_EXISTS, &user_key)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::MissingParent("user"));
+        }
+        let values = [pool_id.into(), group.into(), sub.into()];
+        self.execute(On::Tx(&mut *tx), INSERT_MEMBER, &values)
+            .await?;
+        tx.commit().await.map_err(E::map_err)
+    }
+
+    async fn add_members(&self, pool_id: &str, members: &[(String, String)]) -> StoreResult<()> {
+        Engine::add_members(self, pool_id, members).await
+    }
+
+    async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM memberships WHERE pool_id = $1 AND group_name = $2 AND sub = $3";
+        let values = [pool_id.into(), group.into(), sub.into()];
+        Ok(self.execute(On::Write, sql, &values).await? > 0)
+    }
+
+    async fn groups_of_user(&self, pool_id: &str, sub: &str) -> StoreResult<Vec<Group>> {
+        let rows = self
+            .fetch_all(
+                On::Read,
+                "SELECT g.doc FROM memberships m \
+                 JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+                 WHERE m.pool_id = $1 AND m.sub = $2 \
+                 ORDER BY g.precedence ASC NULLS LAST, g.name",
+                &[pool_id.into(), sub.into()],
+            )
+            .await?;
+        docs_of(&rows)
+    }
+
+    async fn members_of_group(
+        &self,
+        pool_id: &str,
+        group: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<String>> {
+        let limit = doc::page_limit(page.limit);
+        let after = page_after(page)?;
+        let rows = self
+            .fetch_all(
+                On::Read,
+                "SELECT sub FROM memberships \
+                 WHERE pool_id = $1 AND group_name = $2 AND sub > $3 \
+                 ORDER BY sub LIMIT $4",
+                &[
+                    pool_id.into(),
+                    group.into(),
+                    after.as_str().into(),
+                    (limit + 1).into(),
+                ],
+            )
+            .await?;
+        let subs = rows
+            .iter()
+            .map(|r| string_of(r, "sub"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(subs, limit, String::as_str))
+    }
+
+    // --- signing keys --------------------------------------------------------------------
+
+    async fn insert_key_if_none_active(&self, key: &SigningKey) -> StoreResult<SigningKey> {
+        // The partial unique index signing_keys_active_uq admits one active key per
+        // (pool, purpose); the loser of a race inserts nothing and reads the winner's key.
+        let doc = doc::to_json(key)?;
+        let mut tx = self.begin().await?;
+        self.execute(On::Tx(&mut *tx), INSERT_KEY_IF_FREE, &key_values(key, &doc))
+            .await?;
+        let row = self
+            .fetch_optional(
+                On::Tx(&mut *tx),
+                "SELECT retired_at, doc FROM signing_keys \
+                 WHERE pool_id = $1 AND purpose = $2 AND retired_at IS NULL",
+                &[(&key.pool_id).into(), key.purpose.as_str().into()],
+            )
+            .await?;
+        tx.commit().await.map_err(E::map_err)?;
+        // No active key after the insert means the kid itself was taken by a retired key.
+        row.as_ref()
+            .map(key_of)
+            .transpose()?
+            .ok_or(StoreError::Conflict(Conflict::Exists))
+    }
+
+    async fn rotate_key(&self, key: &SigningKey, now: UnixTime) -> StoreResult<()> {
+        let doc = doc::to_json(key)?;
+        let mut tx = self.begin().await?;
+        self.execute(
+            On::Tx(&mut *tx),
+            "UPDATE signing_keys SET retired_at = $3 \
+             WHERE pool_id = $1 AND purpose = $2 AND retired_at IS NULL",
+            &[
+                (&key.pool_id).into(),
+                key.purpose.as_str().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        self.execute(On::Tx(&mut *tx), INSERT_KEY, &key_values(key, &doc))
+            .await?;
+        tx.commit().await.map_err(E::map_err)
+    }
+
+    async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKey>> {
+        let sql = "SELECT retired_at, doc FROM signing_keys WHERE pool_id = $1 \
+                   ORDER BY created_at DESC, kid";
+        let rows = self.fetch_all(On::Read, sql, &[pool_id.into()]).await?;
+        rows.iter().map(key_of).collect()
+    }
+
+    async fn prune_keys(&self, pool_id: &str, retired_before: UnixTime) -> StoreResult<u64> {
+        let sql = "DELETE FROM signing_keys WHERE pool_id = $1 \
+                   AND retired_at IS NOT NULL AND retired_at < $2";
+        let values = [pool_id.into(), retired_before.into()];
+        self.execute(On::Write, sql, &values).await
+    }
+
+    // --- short-lived protocol state and counters -----------------------------------------
+
+    async fn put_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        value: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        // An expired row not yet purged does not hold its id.
+        let done = self
+            .execute(
+                On::Write,
+                "INSERT INTO ephemeral (kind, id, value, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, id) DO UPDATE \
+                 SET value = excluded.value, expires_at = excluded.expires_at \
+                 WHERE ephemeral.expires_at <= $5",
+                &[
+                    kind.into(),
+                    id.into(),
+                    value.into(),
+                    expires_at.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        if done == 0 {
+            return Err(StoreError::Conflict(Conflict::Exists));
+        }
+        Ok(())
+    }
+
+    async fn get_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>> {
+        let sql = "SELECT value FROM ephemeral WHERE kind = $1 AND id = $2 AND expires_at > $3";
+        let values = [kind.into(), id.into(), now.into()];
+        let row = self.fetch_optional(On::Read, sql, &values).await?;
+        row.as_ref().map(|r| string_of(r, "value")).transpose()
+    }
+
+    async fn take_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>> {
+        // One statement: whoever deletes the row gets the value. SQLite runs it under its
+        // single write lock; in PostgreSQL a concurrent DELETE waits for the first, then
+        // finds the row gone. Either way exactly one caller gets the value.
+        let sql = "DELETE FROM ephemeral WHERE kind = $1 AND id = $2 AND expires_at > $3 \
+                   RETURNING value";
+        let values = [kind.into(), id.into(), now.into()];
+        let row = self.fetch_optional(On::Write, sql, &values).await?;
+        row.as_ref().map(|r| string_of(r, "value")).transpose()
+    }
+
+    async fn replace_ephemeral(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: &str,
+        new_value: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        // One conditional UPDATE. SQLite runs it under its single write lock, so the
+        // second of two racing callers sees the first one's value; in PostgreSQL the
+        // second waits for the first to commit, then re-checks its WHERE against the new
+        // value. Either way the second matches nothing.
+        let done = self
+            .execute(
+                On::Write,
+                "UPDATE ephemeral SET value = $4, expires_at = $5 \
+                 WHERE kind = $1 AND id = $2 AND value = $3 AND expires_at > $6",
+                &[
+                    kind.into(),
+                    id.into(),
+                    expected.into(),
+                    new_value.into(),
+                    expires_at.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        Ok(done > 0)
+    }
+
+    async fn list_ephemeral(
+        &self,
+        kind: &str,
+        id_prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, String, UnixTime)>> {
+        let rows = list_prefixed(
+            self,
+            (
+                "SELECT id, value, expires_at FROM ephemeral \
+                 WHERE kind = $1 AND id >= $2 AND expires_at > $3 AND id < $5 \
+                 ORDER BY id LIMIT $4",
+                "SELECT id, value, expires_at FROM ephemeral \
+                 WHERE kind = $1 AND id >= $2 AND expires_at > $3 \
+                 ORDER BY id LIMIT $4",
+            ),
+            &[
+                kind.into(),
+                id_prefix.into(),
+                now.into(),
+                sql::list_limit(limit).into(),
+            ],
+            id_prefix,
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    string_of(r, "id")?,
+                    string_of(r, "value")?,
+                    r.int("expires_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn delete_ephemeral(&self, kind: &str, id: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM ephemeral WHERE kind = $1 AND id = $2";
+        Ok(self
+            .execute(On::Write, sql, &[kind.into(), id.into()])
+            .await?
+            > 0)
+    }
+
+    async fn purge_ephemeral(&self, now: UnixTime) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut purged = 0;
+        for sql in [
+            "DELETE FROM ephemeral WHERE expires_at <= $1",
+            "DELETE FROM counters WHERE expires_at <= $1",
+        ] {
+            purged += self.execute(On::Tx(&mut *tx), sql, &[now.into()]).await?;
+        }
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(purged)
+    }
+
+    async fn increment_counter(
+        &self,
+        key: &str,
+        window_expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<i64> {
+        // One upsert. SQLite runs it under its single write lock; in PostgreSQL concurrent
+        // inserts of a new key wait on the unique index and then take the update branch
+        // against the committed row, so no increment is lost. In SET, `counters.*` is the
+        // row before it. An expired counter restarts (a new window); a live one keeps its
+        // expiry.
+        let row = self
+            .fetch_one(
+                On::Write,
+                "INSERT INTO counters (key, value, expires_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 value = CASE WHEN counters.expires_at <= $3 THEN 1 ELSE counters.value + 1 END, \
+                 expires_at = CASE WHEN counters.expires_at <= $3 \
+                 THEN excluded.expires_at ELSE counters.expires_at END \
+                 RETURNING value",
+                &[key.into(), window_expires_at.into(), now.into()],
+            )
+            .await?;
+        row.int("value")
+    }
+
+    async fn get_counter(&self, key: &str, now: UnixTime) -> StoreResult<Option<(i64, UnixTime)>> {
+        let sql = "SELECT value, expires_at FROM counters WHERE key = $1 AND expires_at > $2";
+        let row = self
+            .fetch_optional(On::Read, sql, &[key.into(), now.into()])
+            .await?;
+        row.map(|r| Ok((r.int("value")?, r.int("expires_at")?)))
+            .transpose()
+    }
+
+    async fn delete_counters(&self, prefix: &str) -> StoreResult<u64> {
+        match sql::prefix_end(prefix) {
+            Some(end) => {
+                let sql = "DELETE FROM counters WHERE key >= $1 AND key < $2";
+                let values = [prefix.into(), end.as_str().into()];
+                self.execute(On::Write, sql, &values).await
+            }
+            None => {
+                let sql = "DELETE FROM counters WHERE key >= $1";
+                self.execute(On::Write, sql, &[prefix.into()]).await
+            }
+        }
+    }
+
+    async fn list_counters(
+        &self,
+        prefix: &str,
+        now: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, i64, UnixTime)>> {
+        let rows = list_prefixed(
+            self,
+            (
+                "SELECT key, value, expires_at FROM counters \
+                 WHERE key >= $1 AND expires_at > $2 AND key < $4 \
+                 ORDER BY key LIMIT $3",
+                "SELECT key, value, expires_at FROM counters \
+                 WHERE key >= $1 AND expires_at > $2 \
+                 ORDER BY key LIMIT $3",
+            ),
+            &[prefix.into(), now.into(), sql::list_limit(limit).into()],
+            prefix,
+        )
+        .await?;
+        rows.iter()
+            .map(|r| Ok((string_of(r, "key")?, r.int("value")?, r.int("expires_at")?)))
+            .collect()
+    }
+}
