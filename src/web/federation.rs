@@ -23,7 +23,8 @@ use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, FederationError};
-use crate::federation::flow::{provider_for_identifier, CallbackParams, PostedFields};
+use crate::federation::flow::provider_for_identifier;
+use crate::federation::oauth::flow::{CallbackParams, PostedFields};
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.

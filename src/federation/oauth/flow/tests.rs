@@ -25,8 +25,10 @@ fn debug_hides_codes_nonces_and_verifiers() {
         request: sample_request("client-state", "client-nonce-value"),
         provider: "Google".into(),
         pool_id: "us-east-1_Debug".into(),
-        nonce: "upstream-nonce-value".into(),
-        pkce_verifier: Some("pkce-verifier-value".into()),
+        leg: UpstreamLeg::OAuth(OAuthLeg {
+            nonce: "upstream-nonce-value".into(),
+            pkce_verifier: Some("pkce-verifier-value".into()),
+        }),
         browser: "browser-hash".into(),
         login_flow: None,
         expires_at: 1,
