@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use super::{apple, id_token, oauth2_profile, protocol, CodeGrant};
 use crate::core::model::{
-    IdentityProvider, OidcEndpoints, ProtocolSettings, Quirk, ResponseMode, UserPool,
+    AppleSigningKey, IdentityProvider, OidcClientSecret, OidcEndpoints, ProtocolSettings, Quirk,
+    ResponseMode, UserPool,
 };
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::token_hash;
@@ -372,18 +373,7 @@ impl Federation {
         user_json: Option<&str>,
         now: UnixTime,
     ) -> Result<Value, FederationError> {
-        let secret = if provider.has_quirk(Quirk::AppleClientSecret) {
-            Some(self.apple_secret(&flow.pool_id, provider, now)?)
-        } else {
-            match provider.protocol.client_secret() {
-                Some(sealed) => Some(
-                    self.master
-                        .open_string(&idp_secret_context(&flow.pool_id, &provider.name), sealed)
-                        .map_err(|_| FederationError::Secret)?,
-                ),
-                None => None,
-            }
-        };
+        let secret = self.client_secret(&flow.pool_id, provider, now)?;
         let token_url = self.endpoint(provider, Endpoint::Token).await?;
         let answer = protocol::exchange_code(
             &self.http,
@@ -437,18 +427,42 @@ impl Federation {
         Ok(claims)
     }
 
+    /// The client secret sent to the token endpoint (RFC 6749 section 2.3.1): Apple's
+    /// minted from its key, else the provider's sealed static secret, opened.
+    fn client_secret(
+        &self,
+        pool_id: &str,
+        provider: &IdentityProvider,
+        now: UnixTime,
+    ) -> Result<Option<SecretString>, FederationError> {
+        let sealed = match &provider.protocol {
+            ProtocolSettings::Oidc(oidc) => match &oidc.client_secret {
+                Some(OidcClientSecret::AppleKey(key)) => {
+                    return self.apple_secret(pool_id, provider, key, now).map(Some)
+                }
+                Some(OidcClientSecret::Sealed(sealed)) => Some(sealed),
+                None => None,
+            },
+            ProtocolSettings::OAuth2(oauth2) => oauth2.client_secret.as_ref(),
+        };
+        sealed
+            .map(|sealed| {
+                self.master
+                    .open_string(&idp_secret_context(pool_id, &provider.name), sealed)
+                    .map_err(|_| FederationError::Secret)
+            })
+            .transpose()
+    }
+
     /// Apple's client secret for this provider: an ES256 JWT minted from the sealed `.p8`
     /// key, cached on this service and refreshed before it expires.
     fn apple_secret(
         &self,
         pool_id: &str,
         provider: &IdentityProvider,
+        key: &AppleSigningKey,
         now: UnixTime,
     ) -> Result<SecretString, FederationError> {
-        let key = provider
-            .protocol
-            .apple_key()
-            .ok_or(FederationError::Secret)?;
         let minter = self.apple_secrets.minter(pool_id, provider, key, || {
             self.master
                 .open_string(
