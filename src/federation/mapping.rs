@@ -288,9 +288,10 @@ pub(crate) mod tests {
     #[test]
     fn google_hosted_domain_is_enforced_on_the_signed_claim() {
         let mut google = provider("google");
-        if let ProtocolSettings::Oidc(oidc) = &mut google.protocol {
-            oidc.hosted_domain = Some("example.com".into());
-        }
+        let ProtocolSettings::Oidc(oidc) = &mut google.protocol else {
+            panic!("the google preset is OpenID Connect");
+        };
+        oidc.hosted_domain = Some("example.com".into());
         let member = json!({"sub": "1", "hd": "Example.COM", "email": "a@example.com"});
         assert!(map_claims(&google, &member).is_ok());
         let consumer = json!({"sub": "2", "email": "a@gmail.com", "email_verified": true});
