@@ -14,9 +14,9 @@ use super::UnixTime;
 mod idp;
 
 pub use idp::{
-    AppleSigningKey, IdentityProvider, OAuth2Endpoints, OAuth2Settings, OidcClientSecret,
-    OidcEndpoints, OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk, ResponseMode,
-    TokenEndpointAuthMethod,
+    AppleSigningKey, FlatProtocolSettings, IdentityProvider, OAuth2Endpoints, OAuth2Settings,
+    OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
+    ResponseMode, TokenEndpointAuthMethod,
 };
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit

@@ -15,9 +15,8 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::core::model::{
-    AppleSigningKey, OAuth2Endpoints, OAuth2Settings, OidcClientSecret, OidcEndpoints,
-    OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk, ResponseMode,
-    TokenEndpointAuthMethod,
+    AppleSigningKey, FlatProtocolSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
+    ResponseMode, TokenEndpointAuthMethod,
 };
 use crate::core::secrets::EncryptedSecret;
 
@@ -97,44 +96,26 @@ impl Preset {
         hosted_domain: Option<String>,
     ) -> ProtocolSettings {
         let e = self.endpoints.clone();
-        match self.protocol {
-            Protocol::Oidc => {
-                let client_secret = if self.quirks.contains(&Quirk::AppleClientSecret) {
-                    credentials.apple_key.map(OidcClientSecret::AppleKey)
-                } else {
-                    credentials.client_secret.map(OidcClientSecret::Sealed)
-                };
-                ProtocolSettings::Oidc(OidcSettings {
-                    issuer: self.issuer.clone(),
-                    issuer_aliases: self.issuer_aliases.clone(),
-                    endpoints: OidcEndpoints {
-                        authorize: e.authorize,
-                        token: e.token,
-                        userinfo: e.userinfo,
-                        jwks: e.jwks,
-                    },
-                    scopes: self.scopes.clone(),
-                    pkce: self.pkce,
-                    response_mode: self.response_mode,
-                    token_endpoint_auth_method: self.token_endpoint_auth_method,
-                    fetch_userinfo: self.fetch_userinfo,
-                    client_secret,
-                    hosted_domain,
-                })
-            }
-            Protocol::Oauth2 => ProtocolSettings::OAuth2(OAuth2Settings {
-                endpoints: OAuth2Endpoints {
-                    authorize: e.authorize,
-                    token: e.token,
-                    profile: e.profile,
-                },
-                scopes: self.scopes.clone(),
-                pkce: self.pkce,
-                response_mode: self.response_mode,
-                token_endpoint_auth_method: self.token_endpoint_auth_method,
-                client_secret: credentials.client_secret,
-            }),
+        FlatProtocolSettings {
+            protocol: self.protocol,
+            issuer: self.issuer.clone(),
+            issuer_aliases: self.issuer_aliases.clone(),
+            authorize: e.authorize,
+            token: e.token,
+            userinfo: e.userinfo,
+            jwks: e.jwks,
+            profile: e.profile,
+            scopes: self.scopes.clone(),
+            pkce: self.pkce,
+            response_mode: self.response_mode,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            fetch_userinfo: self.fetch_userinfo,
+            client_secret: credentials.client_secret,
+            apple_key: credentials.apple_key,
+            apple_client_secret: self.quirks.contains(&Quirk::AppleClientSecret),
+            hosted_domain,
         }
+        .into_settings()
     }
 }
 

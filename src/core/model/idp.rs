@@ -255,6 +255,78 @@ impl ProtocolSettings {
     }
 }
 
+/// A provider's protocol keys side by side, as operators write them (preset files and
+/// `[[pools.identity_providers]]`) and as pools of earlier versions stored them;
+/// `protocol` chooses which are read. The one place that says where each flat key goes.
+#[derive(Debug, Clone)]
+pub struct FlatProtocolSettings {
+    pub protocol: Protocol,
+    pub issuer: Option<String>,
+    pub issuer_aliases: Vec<String>,
+    pub authorize: Option<String>,
+    pub token: Option<String>,
+    pub userinfo: Option<String>,
+    pub jwks: Option<String>,
+    pub profile: Option<String>,
+    pub scopes: Vec<String>,
+    pub pkce: bool,
+    pub response_mode: ResponseMode,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub fetch_userinfo: bool,
+    pub client_secret: Option<EncryptedSecret>,
+    pub apple_key: Option<AppleSigningKey>,
+    /// Whether the provider has [`Quirk::AppleClientSecret`]: then its credential is
+    /// Apple's key (a static secret is never read), else the static secret.
+    pub apple_client_secret: bool,
+    pub hosted_domain: Option<String>,
+}
+
+impl FlatProtocolSettings {
+    /// The protocol's settings. What the chosen protocol does not read is dropped: a plain
+    /// OAuth 2.0 provider's issuer, userinfo, JWKS, Apple key and hosted domain, an OpenID
+    /// Connect provider's profile endpoint.
+    pub fn into_settings(self) -> ProtocolSettings {
+        match self.protocol {
+            Protocol::Oidc => {
+                let client_secret = if self.apple_client_secret {
+                    self.apple_key.map(OidcClientSecret::AppleKey)
+                } else {
+                    self.client_secret.map(OidcClientSecret::Sealed)
+                };
+                ProtocolSettings::Oidc(OidcSettings {
+                    issuer: self.issuer,
+                    issuer_aliases: self.issuer_aliases,
+                    endpoints: OidcEndpoints {
+                        authorize: self.authorize,
+                        token: self.token,
+                        userinfo: self.userinfo,
+                        jwks: self.jwks,
+                    },
+                    scopes: self.scopes,
+                    pkce: self.pkce,
+                    response_mode: self.response_mode,
+                    token_endpoint_auth_method: self.token_endpoint_auth_method,
+                    fetch_userinfo: self.fetch_userinfo,
+                    client_secret,
+                    hosted_domain: self.hosted_domain,
+                })
+            }
+            Protocol::Oauth2 => ProtocolSettings::OAuth2(OAuth2Settings {
+                endpoints: OAuth2Endpoints {
+                    authorize: self.authorize,
+                    token: self.token,
+                    profile: self.profile,
+                },
+                scopes: self.scopes,
+                pkce: self.pkce,
+                response_mode: self.response_mode,
+                token_endpoint_auth_method: self.token_endpoint_auth_method,
+                client_secret: self.client_secret,
+            }),
+        }
+    }
+}
+
 /// An OpenID Connect provider's settings (OIDC Core 1.0, authorization code flow).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]

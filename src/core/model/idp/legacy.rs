@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{
-    AppleSigningKey, IdentityProvider, OAuth2Endpoints, OAuth2Settings, OidcClientSecret,
-    OidcEndpoints, OidcSettings, Origin, Protocol, ProtocolSettings, ProviderType, Quirk,
-    ResponseMode, TokenEndpointAuthMethod,
+    AppleSigningKey, FlatProtocolSettings, IdentityProvider, Origin, Protocol, ProtocolSettings,
+    ProviderType, Quirk, ResponseMode, TokenEndpointAuthMethod,
 };
 use crate::core::secrets::EncryptedSecret;
 use crate::core::UnixTime;
@@ -140,51 +139,31 @@ pub(super) struct FlatEndpoints {
 }
 
 impl Flat {
-    /// The current shape of a flat record. What the flat record's protocol did not read is
-    /// dropped: an OAuth 2.0 provider's issuer, userinfo, JWKS and hosted domain, an OIDC
-    /// provider's profile endpoint. The credential is the one the runtime used: with
-    /// [`Quirk::AppleClientSecret`] the Apple key (the static secret was never read),
-    /// else the static secret.
+    /// The current shape of a flat record ([`FlatProtocolSettings`] says where each
+    /// protocol key goes). The credential is the one the runtime used: with
+    /// [`Quirk::AppleClientSecret`] the Apple key, else the static secret.
     fn into_provider(self) -> IdentityProvider {
         let e = self.endpoints;
-        let protocol = match self.protocol {
-            Protocol::Oidc => {
-                let client_secret = if self.quirks.contains(&Quirk::AppleClientSecret) {
-                    self.apple.map(OidcClientSecret::AppleKey)
-                } else {
-                    self.client_secret.map(OidcClientSecret::Sealed)
-                };
-                ProtocolSettings::Oidc(OidcSettings {
-                    issuer: self.issuer,
-                    issuer_aliases: self.issuer_aliases,
-                    endpoints: OidcEndpoints {
-                        authorize: e.authorize,
-                        token: e.token,
-                        userinfo: e.userinfo,
-                        jwks: e.jwks,
-                    },
-                    scopes: self.scopes,
-                    pkce: self.pkce,
-                    response_mode: self.response_mode,
-                    token_endpoint_auth_method: self.token_endpoint_auth_method,
-                    fetch_userinfo: self.fetch_userinfo,
-                    client_secret,
-                    hosted_domain: self.hosted_domain,
-                })
-            }
-            Protocol::Oauth2 => ProtocolSettings::OAuth2(OAuth2Settings {
-                endpoints: OAuth2Endpoints {
-                    authorize: e.authorize,
-                    token: e.token,
-                    profile: e.profile,
-                },
-                scopes: self.scopes,
-                pkce: self.pkce,
-                response_mode: self.response_mode,
-                token_endpoint_auth_method: self.token_endpoint_auth_method,
-                client_secret: self.client_secret,
-            }),
-        };
+        let protocol = FlatProtocolSettings {
+            protocol: self.protocol,
+            issuer: self.issuer,
+            issuer_aliases: self.issuer_aliases,
+            authorize: e.authorize,
+            token: e.token,
+            userinfo: e.userinfo,
+            jwks: e.jwks,
+            profile: e.profile,
+            scopes: self.scopes,
+            pkce: self.pkce,
+            response_mode: self.response_mode,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            fetch_userinfo: self.fetch_userinfo,
+            client_secret: self.client_secret,
+            apple_key: self.apple,
+            apple_client_secret: self.quirks.contains(&Quirk::AppleClientSecret),
+            hosted_domain: self.hosted_domain,
+        }
+        .into_settings();
         IdentityProvider {
             name: self.name,
             provider_type: self.provider_type,
