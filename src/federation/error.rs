@@ -1,13 +1,13 @@
 //! Why a federated sign-in fails: [`FederationError`], shared by the upstream flow
 //! ([`flow`](super::flow)) and the modules it calls (the code exchange in
-//! [`protocol`](super::protocol), [`id_token`](super::id_token) validation, the
-//! [`oauth2_profile`](super::oauth2_profile) API, [`linking`](super::linking)), and
+//! [`protocol`](super::oauth::protocol), [`id_token`](super::oauth::id_token) validation, the
+//! [`oauth2_profile`](super::oauth::oauth2_profile) API, [`linking`](super::linking)), and
 //! [`CallbackFailure`], a failed callback as the edge sees it. The flow re-exports both,
 //! so callers outside this module may name them from either place.
 
-use super::apple;
 use super::http::HttpError;
 use super::mapping::MappingError;
+use super::oauth::apple;
 use crate::core::directory::DirectoryError;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::storage::StoreError;

@@ -51,7 +51,7 @@ pub fn identity(
         provider_type: provider.provider_type.as_str().to_string(),
         user_id: subject.to_string(),
         issuer: match provider.provider_type {
-            ProviderType::Oidc => provider.issuer.clone(),
+            ProviderType::Oidc => provider.protocol.issuer().map(str::to_string),
             _ => None,
         },
         attributes: attributes.clone(),

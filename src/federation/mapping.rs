@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::core::attributes::MAX_ATTRIBUTE_LEN;
-use crate::core::model::{IdentityProvider, Quirk};
+use crate::core::model::{IdentityProvider, ProtocolSettings, Quirk};
 
 /// Longest upstream user id accepted. Federated usernames are `<provider>_<id>`; real ids
 /// are far shorter (Google's 21 digits, Amazon's `amzn1.account.` + 28 characters).
@@ -142,7 +142,11 @@ fn subject(provider: &IdentityProvider, claims: &Value) -> Result<String, Mappin
 /// domain may sign in (consumer accounts have no `hd` at all). The `hd` authorize
 /// parameter is only a UI hint; this check on the signed claim is what enforces it.
 fn check_hosted_domain(provider: &IdentityProvider, claims: &Value) -> Result<(), MappingError> {
-    let Some(expected) = &provider.hosted_domain else {
+    // `hosted_domain` is an OpenID Connect setting (Google's `hd` is an ID token claim).
+    let ProtocolSettings::Oidc(oidc) = &provider.protocol else {
+        return Ok(());
+    };
+    let Some(expected) = &oidc.hosted_domain else {
         return Ok(());
     };
     let got = claims.get("hd").and_then(Value::as_str);
@@ -222,24 +226,13 @@ pub(crate) mod tests {
             preset: p.name.clone(),
             origin: Origin::Config,
             display_name: p.display_name.clone().unwrap_or_else(|| "Corp".into()),
-            protocol: p.protocol,
             client_id: "client".into(),
-            client_secret: None,
-            apple: None,
-            issuer: p.issuer.clone(),
-            issuer_aliases: p.issuer_aliases.clone(),
-            endpoints: p.endpoints.clone(),
-            scopes: p.scopes.clone(),
-            pkce: p.pkce,
-            response_mode: p.response_mode,
-            token_endpoint_auth_method: p.token_endpoint_auth_method,
             subject_claim: p.subject_claim.clone(),
-            fetch_userinfo: p.fetch_userinfo,
             attribute_mapping: p.attribute_mapping.clone(),
             emails_verified: p.emails_verified,
             quirks: p.quirks.clone(),
             identifiers: vec![],
-            hosted_domain: None,
+            protocol: p.protocol_settings(Default::default(), None),
             created_at: 0,
             updated_at: 0,
         }
@@ -295,7 +288,10 @@ pub(crate) mod tests {
     #[test]
     fn google_hosted_domain_is_enforced_on_the_signed_claim() {
         let mut google = provider("google");
-        google.hosted_domain = Some("example.com".into());
+        let ProtocolSettings::Oidc(oidc) = &mut google.protocol else {
+            panic!("the google preset is OpenID Connect");
+        };
+        oidc.hosted_domain = Some("example.com".into());
         let member = json!({"sub": "1", "hd": "Example.COM", "email": "a@example.com"});
         assert!(map_claims(&google, &member).is_ok());
         let consumer = json!({"sub": "2", "email": "a@gmail.com", "email_verified": true});

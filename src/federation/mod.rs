@@ -5,32 +5,30 @@
 //! ([`presets`]), resolved with the operator's overrides into the
 //! [`IdentityProvider`](crate::core::model::IdentityProvider) record stored on the pool.
 //! Vendor behaviour that data cannot express is a named
-//! [`Quirk`](crate::core::model::Quirk) with a small code path here ([`apple`],
-//! [`facebook`], Google's `hd` check in [`mapping`]).
+//! [`Quirk`](crate::core::model::Quirk) with a small code path here ([`oauth::apple`],
+//! [`oauth::facebook`], Google's `hd` check in [`mapping`]).
 //!
+//! The code is split by protocol: [`oauth`] holds everything OpenID Connect and plain
+//! OAuth 2.0, and a `saml` module (a SAML 2.0 service provider) will sit beside it. What
+//! every protocol shares stays at this level:
+//!
+//! - [`flow`]: the stored upstream flow (keyed by a protocol-chosen flow id: OAuth's
+//!   `state`, SAML's request id), the federation service, the directory user an upstream
+//!   identity becomes, and `idp_identifier` routing.
 //! - [`presets`]: the embedded provider presets.
 //! - [`http`]: the one outbound HTTP client, with the discovery and JWKS caches.
-//! - [`apple`]: Apple's ES256 client secret and its first-sign-in `user` JSON.
-//! - [`facebook`]: Graph API `appsecret_proof`.
 //! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
-//! - [`flow`]: the upstream sign-in: the stored flow, the code exchange, the directory
-//!   user, and `idp_identifier` routing.
 //! - [`error`]: why a federated sign-in fails ([`error::FederationError`]), shared by the
-//!   flow and the modules below, which import it from there rather than from the flow.
-//! - [`oauth2_profile`]: the profile API call of plain OAuth 2.0 providers (Facebook's
-//!   Graph `/me`, Amazon's `/user/profile`).
-//! - [`id_token`]: strict validation of an upstream ID token.
+//!   flow and every protocol's modules, which import it from there.
 //! - [`linking`]: who a federated sign-in becomes: linking by verified email, the
 //!   attributes a sign-in may change, what a new federated user must bring.
+//! - [`oauth`]: the OpenID Connect and OAuth 2.0 legs (authorization URL, code exchange,
+//!   ID token validation, profile APIs, Apple and Facebook specifics).
 
-pub mod apple;
 pub mod error;
-pub mod facebook;
 pub mod flow;
 pub mod http;
-pub mod id_token;
 pub mod linking;
 pub mod mapping;
-pub mod oauth2_profile;
+pub mod oauth;
 pub mod presets;
-pub mod protocol;

@@ -3,8 +3,11 @@
 //!
 //! A preset holds everything a provider kind has in common (protocol, issuer, endpoints,
 //! scopes, claim mapping, quirks). An operator's `[[pools.identity_providers]]` names a
-//! preset and may override any of it; [`crate::config::decl::IdpDecl`] resolves the two
-//! into a complete [`crate::core::model::IdentityProvider`] record.
+//! preset and may override any of it; [`crate::config::decl::IdpDecl`] applies the
+//! overrides to the preset's values and [`Preset::protocol_settings`] shapes the result
+//! into the protocol part of a complete [`crate::core::model::IdentityProvider`] record.
+//! The files stay flat (every protocol's keys side by side, `protocol` choosing): that is
+//! the operator's format, and a key the chosen protocol does not read is ignored.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -12,8 +15,10 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::core::model::{
-    Endpoints, Protocol, ProviderType, Quirk, ResponseMode, TokenEndpointAuthMethod,
+    AppleSigningKey, FlatProtocolSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
+    ResponseMode, TokenEndpointAuthMethod,
 };
+use crate::core::secrets::EncryptedSecret;
 
 /// The embedded preset files, by preset name.
 const SOURCES: &[(&str, &str)] = &[
@@ -55,6 +60,63 @@ pub struct Preset {
     /// Directory attribute -> upstream claim path.
     #[serde(default)]
     pub attribute_mapping: BTreeMap<String, String>,
+}
+
+/// A preset's `[endpoints]`: every protocol's together, as operators write them. For
+/// OpenID Connect any endpoint left out is taken from the issuer's discovery document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default)]
+pub struct Endpoints {
+    pub authorize: Option<String>,
+    pub token: Option<String>,
+    pub userinfo: Option<String>,
+    pub jwks: Option<String>,
+    /// The profile API of a plain OAuth 2.0 provider (Facebook's Graph `/me`, Amazon's
+    /// `/user/profile`), called with the access token.
+    pub profile: Option<String>,
+}
+
+/// The credentials of a provider being resolved, sealed; only the one its protocol and
+/// quirks read is kept.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub client_secret: Option<EncryptedSecret>,
+    /// Apple's signing key (quirk `apple_client_secret`).
+    pub apple_key: Option<AppleSigningKey>,
+}
+
+impl Preset {
+    /// The protocol part of a provider with these (already overridden) values: the keys
+    /// `protocol` reads, the credential it authenticates with (Apple's key with quirk
+    /// `apple_client_secret`, else the client secret) and, for OpenID Connect, Google's
+    /// `hosted_domain`.
+    pub fn protocol_settings(
+        &self,
+        credentials: Credentials,
+        hosted_domain: Option<String>,
+    ) -> ProtocolSettings {
+        let e = self.endpoints.clone();
+        FlatProtocolSettings {
+            protocol: self.protocol,
+            issuer: self.issuer.clone(),
+            issuer_aliases: self.issuer_aliases.clone(),
+            authorize: e.authorize,
+            token: e.token,
+            userinfo: e.userinfo,
+            jwks: e.jwks,
+            profile: e.profile,
+            scopes: self.scopes.clone(),
+            pkce: self.pkce,
+            response_mode: self.response_mode,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            fetch_userinfo: self.fetch_userinfo,
+            client_secret: credentials.client_secret,
+            apple_key: credentials.apple_key,
+            apple_client_secret: self.quirks.contains(&Quirk::AppleClientSecret),
+            hosted_domain,
+        }
+        .into_settings()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -204,8 +204,9 @@ async fn identity_provider_shortcut_signs_in_creates_and_then_updates_the_user()
 /// The upstream flow expires after 10 minutes (time injected into the core).
 #[tokio::test]
 async fn an_expired_upstream_flow_is_refused() {
-    use cognate::federation::flow::{CallbackParams, Federation, FederationError};
+    use cognate::federation::flow::{Federation, FederationError};
     use cognate::federation::http::{HttpSettings, IdpHttp};
+    use cognate::federation::oauth::flow::CallbackParams;
     let env = env().await;
     let node = &env.server.node;
     let federation = Federation::new(

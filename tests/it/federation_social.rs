@@ -339,7 +339,7 @@ async fn the_fake_facebook_refuses_what_facebook_refuses() {
     // The fake's proof agrees with Cognate's.
     assert_eq!(
         expected_proof("secret", &access),
-        cognate::federation::facebook::appsecret_proof(
+        cognate::federation::oauth::facebook::appsecret_proof(
             &cognate::core::secrets::SecretString::new("secret"),
             &access
         )

@@ -37,12 +37,12 @@ pub(super) fn check_declared(
         let (given, kept) = if idp.uses_apple_key() {
             (
                 idp.private_key.is_some(),
-                stored.is_some_and(|p| p.apple.is_some()),
+                stored.is_some_and(|p| p.protocol.apple_key().is_some()),
             )
         } else {
             (
                 idp.client_secret.is_some(),
-                stored.is_some_and(|p| p.client_secret.is_some()),
+                stored.is_some_and(|p| p.protocol.client_secret().is_some()),
             )
         };
         if !given && !kept {
@@ -76,7 +76,7 @@ pub(super) fn resolve(
         let existing = stored.iter().find(|p| p.name == decl.name);
         let (secret, apple_key) = if decl.uses_apple_key() {
             let stored_key = existing
-                .and_then(|e| e.apple.as_ref())
+                .and_then(|e| e.protocol.apple_key())
                 .map(|a| &a.private_key);
             let key = idp_credential(
                 master,
@@ -87,7 +87,7 @@ pub(super) fn resolve(
             )?;
             (None, Some(key))
         } else {
-            let stored_secret = existing.and_then(|e| e.client_secret.as_ref());
+            let stored_secret = existing.and_then(|e| e.protocol.client_secret());
             let secret = idp_credential(
                 master,
                 &plan.id,

@@ -9,12 +9,13 @@ use serde::Deserialize;
 use super::touch;
 use crate::config::check::Diagnostic;
 use crate::core::model::{
-    AppleSigningKey, Endpoints, IdentityProvider, Origin, Protocol, Quirk, ResponseMode,
+    AppleSigningKey, IdentityProvider, Origin, Protocol, Quirk, ResponseMode,
     TokenEndpointAuthMethod,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
-use crate::federation::{apple, presets};
+use crate::federation::oauth::apple;
+use crate::federation::presets::{self, Credentials, Endpoints, Preset};
 
 /// `[[pools.identity_providers]]`: an upstream IdP users may sign in through. It names a
 /// preset (`providers/<preset>.toml`) and may override any of the preset's values.
@@ -167,20 +168,9 @@ impl IdpDecl {
             }),
             _ => None,
         };
-        let record = IdentityProvider {
-            name: self.name.clone(),
-            provider_type: preset.provider_type,
-            preset: preset.name.clone(),
-            origin: Origin::Config,
-            display_name: self
-                .display_name
-                .clone()
-                .or_else(|| preset.display_name.clone())
-                .unwrap_or_else(|| self.name.clone()),
+        // The preset with the declaration's overrides, shaped by the protocol it names.
+        let resolved = Preset {
             protocol: self.protocol.unwrap_or(preset.protocol),
-            client_id: self.client_id.clone(),
-            client_secret,
-            apple,
             issuer,
             issuer_aliases,
             endpoints: Endpoints {
@@ -201,11 +191,35 @@ impl IdpDecl {
                 .clone()
                 .unwrap_or_else(|| preset.subject_claim.clone()),
             fetch_userinfo: self.fetch_userinfo.unwrap_or(preset.fetch_userinfo),
-            attribute_mapping,
             emails_verified: self.emails_verified.unwrap_or(preset.emails_verified),
             quirks: self.effective_quirks().unwrap_or_default(),
+            attribute_mapping,
+            ..preset.clone()
+        };
+        let protocol = resolved.protocol_settings(
+            Credentials {
+                client_secret,
+                apple_key: apple,
+            },
+            self.hosted_domain.clone(),
+        );
+        let record = IdentityProvider {
+            name: self.name.clone(),
+            provider_type: preset.provider_type,
+            preset: preset.name.clone(),
+            origin: Origin::Config,
+            display_name: self
+                .display_name
+                .clone()
+                .or_else(|| preset.display_name.clone())
+                .unwrap_or_else(|| self.name.clone()),
+            client_id: self.client_id.clone(),
+            subject_claim: resolved.subject_claim,
+            attribute_mapping: resolved.attribute_mapping,
+            emails_verified: resolved.emails_verified,
+            quirks: resolved.quirks,
             identifiers: self.identifiers.clone(),
-            hosted_domain: self.hosted_domain.clone(),
+            protocol,
             created_at: existing.map_or(now, |x| x.created_at),
             updated_at: existing.map_or(now, |x| x.updated_at),
         };

@@ -22,7 +22,8 @@ use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, FederationError};
-use crate::federation::flow::{provider_for_identifier, CallbackParams, PostedFields};
+use crate::federation::flow::provider_for_identifier;
+use crate::federation::oauth::flow::{CallbackParams, PostedFields};
 use crate::web::cookies;
 use crate::web::AppState;
 

@@ -10,7 +10,7 @@ use crate::core::model::Origin;
 use crate::core::model::{ProviderType, ResponseMode};
 use crate::core::secrets::SecretString;
 use crate::core::secrets::{idp_secret_context, EncryptedSecret, MasterKey};
-use crate::federation::apple::AppleClientSecret;
+use crate::federation::oauth::apple::AppleClientSecret;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -114,7 +114,7 @@ fn open(master: &MasterKey, name: &str, sealed: &EncryptedSecret) -> String {
 async fn providers_are_stored_resolved_with_sealed_credentials() {
     let (_dir, store) = store().await;
     let (master, _) = MasterKey::generate();
-    let (pem, _) = crate::federation::apple::tests::p8();
+    let (pem, _) = crate::federation::oauth::apple::tests::p8();
     let file = config(FILE, "google-secret", &pem);
 
     let report = apply(&file, store.as_ref(), &master, false, 1000)
@@ -138,18 +138,24 @@ async fn providers_are_stored_resolved_with_sealed_credentials() {
     assert_eq!(google.provider_type, ProviderType::Google);
     assert_eq!(google.origin, Origin::Config);
     assert_eq!(
-        google.endpoints.token.as_deref(),
+        google
+            .protocol
+            .as_oidc()
+            .unwrap()
+            .endpoints
+            .token
+            .as_deref(),
         Some("https://oauth2.googleapis.com/token")
     );
     assert_eq!(
-        open(&master, "Google", google.client_secret.as_ref().unwrap()),
+        open(&master, "Google", google.protocol.client_secret().unwrap()),
         "google-secret"
     );
     // Sealed to this pool and provider: another provider's context cannot open it.
     assert!(master
         .open(
             &idp_secret_context(POOL, "Corp"),
-            google.client_secret.as_ref().unwrap()
+            google.protocol.client_secret().unwrap()
         )
         .is_err());
     let stored_json = serde_json::to_string(&pool).unwrap();
@@ -157,9 +163,12 @@ async fn providers_are_stored_resolved_with_sealed_credentials() {
     assert!(!stored_json.contains("PRIVATE KEY"));
 
     let apple = pool.identity_provider("SignInWithApple").unwrap();
-    assert!(apple.client_secret.is_none());
-    assert_eq!(apple.response_mode, ResponseMode::FormPost);
-    let key = apple.apple.as_ref().unwrap();
+    assert!(apple.protocol.client_secret().is_none());
+    assert_eq!(
+        apple.protocol.as_oidc().unwrap().response_mode,
+        ResponseMode::FormPost
+    );
+    let key = apple.protocol.apple_key().unwrap();
     assert_eq!(
         (key.team_id.as_str(), key.key_id.as_str()),
         ("ABCDE12345", "ABC123DEFG")
@@ -173,7 +182,7 @@ async fn providers_are_stored_resolved_with_sealed_credentials() {
         .unwrap();
 
     let corp = pool.identity_provider("Corp").unwrap();
-    assert_eq!(corp.issuer.as_deref(), Some("http://127.0.0.1:4000"));
+    assert_eq!(corp.protocol.issuer(), Some("http://127.0.0.1:4000"));
     assert_eq!(corp.identifiers, ["corp.example"]);
 
     let client = store.get_client("fedclient1").await.unwrap().unwrap();
@@ -187,7 +196,7 @@ async fn providers_are_stored_resolved_with_sealed_credentials() {
 async fn applying_twice_changes_nothing_and_secrets_change_in_place() {
     let (_dir, store) = store().await;
     let (master, _) = MasterKey::generate();
-    let (pem, _) = crate::federation::apple::tests::p8();
+    let (pem, _) = crate::federation::oauth::apple::tests::p8();
     apply_file(&store, &master, "one", &pem, false, 1000).await;
     let first = store.get_pool(POOL).await.unwrap().unwrap();
 
@@ -216,7 +225,7 @@ async fn applying_twice_changes_nothing_and_secrets_change_in_place() {
     let pool = store.get_pool(POOL).await.unwrap().unwrap();
     let google = pool.identity_provider("Google").unwrap();
     assert_eq!(
-        open(&master, "Google", google.client_secret.as_ref().unwrap()),
+        open(&master, "Google", google.protocol.client_secret().unwrap()),
         "two"
     );
     assert_eq!((google.created_at, google.updated_at), (1000, 3000));
@@ -238,7 +247,15 @@ async fn applying_twice_changes_nothing_and_secrets_change_in_place() {
     .unwrap();
     assert!(idp_items(&report).contains(&("Corp".to_string(), Action::Updated)));
     let pool = store.get_pool(POOL).await.unwrap().unwrap();
-    assert!(!pool.identity_provider("Corp").unwrap().pkce);
+    assert!(
+        !pool
+            .identity_provider("Corp")
+            .unwrap()
+            .protocol
+            .as_oidc()
+            .unwrap()
+            .pkce
+    );
 }
 
 #[tokio::test]
@@ -256,7 +273,7 @@ async fn a_provider_without_its_credential_is_refused_before_anything_is_written
     );
     assert!(store.get_pool(POOL).await.unwrap().is_none());
 
-    let (pem, _) = crate::federation::apple::tests::p8();
+    let (pem, _) = crate::federation::oauth::apple::tests::p8();
     let mut file = config(FILE, "s", &pem);
     file.pools[0].identity_providers[1].private_key = None;
     let err = apply(&file, store.as_ref(), &master, false, 1000)
@@ -270,7 +287,7 @@ async fn a_provider_without_its_credential_is_refused_before_anything_is_written
 async fn undeclared_providers_are_kept_until_pruned_and_api_ones_are_never_touched() {
     let (_dir, store) = store().await;
     let (master, _) = MasterKey::generate();
-    let (pem, _) = crate::federation::apple::tests::p8();
+    let (pem, _) = crate::federation::oauth::apple::tests::p8();
     apply_file(&store, &master, "s", &pem, false, 1000).await;
 
     // A provider added through the API (later: CreateIdentityProvider).

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::super::{is_loopback, Checker};
 use crate::config::decl::{IdpDecl, PoolDecl};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
-use crate::core::model::{IdentityProvider, Protocol, ProviderType, Quirk};
+use crate::core::model::{IdentityProvider, ProtocolSettings, ProviderType, Quirk};
 use crate::federation::presets;
 
 /// Cognito's limit on provider names.
@@ -373,8 +373,8 @@ fn check_resolved(
             }
         }
     }
-    match resolved.protocol {
-        Protocol::Oidc if resolved.issuer.is_none() => c.error(
+    match &resolved.protocol {
+        ProtocolSettings::Oidc(oidc) if oidc.issuer.is_none() => c.error(
             iat,
             format!(
                 "missing key `issuer`: the {} preset needs the provider's issuer (its \
@@ -383,8 +383,8 @@ fn check_resolved(
             ),
             "add issuer = \"https://login.example.com\"",
         ),
-        Protocol::Oauth2 => {
-            let ep = &resolved.endpoints;
+        ProtocolSettings::OAuth2(oauth2) => {
+            let ep = &oauth2.endpoints;
             for (key, value) in [
                 ("authorize", &ep.authorize),
                 ("token", &ep.token),
@@ -399,7 +399,7 @@ fn check_resolved(
                 }
             }
         }
-        Protocol::Oidc => {}
+        ProtocolSettings::Oidc(_) => {}
     }
     if let Some(scopes) = &idp.scopes {
         if scopes.is_empty() {

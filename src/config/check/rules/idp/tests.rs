@@ -123,44 +123,50 @@ fn every_preset_declares_and_resolves() {
         .collect();
 
     let google = &resolved[0];
+    let google_oidc = google.protocol.as_oidc().unwrap();
     assert_eq!(
-        google.issuer.as_deref(),
+        google_oidc.issuer.as_deref(),
         Some("https://accounts.google.com")
     );
-    assert!(google.accepts_issuer("accounts.google.com"));
-    assert_eq!(google.hosted_domain.as_deref(), Some("example.com"));
+    assert!(google_oidc.accepts_issuer("accounts.google.com"));
+    assert_eq!(google_oidc.hosted_domain.as_deref(), Some("example.com"));
     assert_eq!(google.display_name, "Google");
     assert_eq!((google.created_at, google.updated_at), (7, 7));
 
     let apple = &resolved[1];
-    assert_eq!(apple.response_mode, ResponseMode::FormPost);
+    assert_eq!(
+        apple.protocol.as_oidc().unwrap().response_mode,
+        ResponseMode::FormPost
+    );
     assert!(apple.has_quirk(Quirk::AppleClientSecret));
     assert!(idps[1].uses_apple_key() && !idps[0].uses_apple_key());
 
     assert!(resolved[2].emails_verified, "overridden");
     assert!(!resolved[3].emails_verified, "the preset's");
-    assert_eq!(resolved[3].protocol, Protocol::Oauth2);
+    assert_eq!(resolved[3].protocol.kind(), Protocol::Oauth2);
 
     let okta = &resolved[4];
+    let okta_oidc = okta.protocol.as_oidc().unwrap();
     assert_eq!(okta.display_name, "Corporate login");
     assert_eq!(
-        okta.token_endpoint_auth_method,
+        okta_oidc.token_endpoint_auth_method,
         TokenEndpointAuthMethod::ClientSecretPost
     );
     assert_eq!(okta.attribute_mapping["custom:tenant"], "tid");
     assert!(!okta.attribute_mapping.contains_key("picture"), "unmapped");
     assert_eq!(okta.attribute_mapping["email"], "email", "the preset's");
     assert_eq!(okta.identifiers, ["corp.example", "corp.example.org"]);
-    assert!(okta.issuer_aliases.is_empty());
+    assert!(okta_oidc.issuer_aliases.is_empty());
 
     let local = &resolved[5];
+    let local_oidc = local.protocol.as_oidc().unwrap();
     assert_eq!(local.display_name, "Local", "the name when nothing else");
     assert_eq!(
-        local.endpoints.jwks.as_deref(),
+        local_oidc.endpoints.jwks.as_deref(),
         Some("http://localhost:9999/jwks")
     );
     assert_eq!(
-        local.endpoints.authorize, None,
+        local_oidc.endpoints.authorize, None,
         "from discovery at run time"
     );
 }
@@ -172,9 +178,10 @@ fn overriding_the_issuer_drops_the_presets_other_spellings() {
         "issuer = \"http://127.0.0.1:4000\"\nendpoints = { token = \"http://127.0.0.1:4000/token\" }",
     );
     let config = check_str(&text, "cognate.toml").unwrap_or_else(|d| panic!("{d:#?}"));
-    let google = config.pools[0].identity_providers[0]
+    let record = config.pools[0].identity_providers[0]
         .to_record(None, None, 0, None)
         .unwrap();
+    let google = record.protocol.as_oidc().unwrap();
     assert!(google.accepts_issuer("http://127.0.0.1:4000"));
     assert!(!google.accepts_issuer("accounts.google.com"));
     assert!(!google.accepts_issuer("https://accounts.google.com"));
@@ -442,7 +449,7 @@ fn the_environment_supplies_secrets_and_apple_keys() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cognate.toml");
     std::fs::write(&path, GOOD).unwrap();
-    let (pem, _) = crate::federation::apple::tests::p8();
+    let (pem, _) = crate::federation::oauth::apple::tests::p8();
     let full = |name: &str| match name {
         "GOOGLE_SECRET" | "FB_SECRET" | "AMAZON_SECRET" | "OKTA_SECRET" | "LOCAL_SECRET" => {
             Some(format!("secret-of-{name}"))

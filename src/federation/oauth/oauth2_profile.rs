@@ -1,6 +1,6 @@
 //! The plain OAuth 2.0 + profile API protocol (Facebook Login, Login with Amazon): no ID
 //! token, so the user is whoever the provider's profile API says the access token
-//! belongs to. The code exchange is the shared one of [`super::flow`]; this module makes
+//! belongs to. The code exchange is the shared one of [`super::protocol`]; this module makes
 //! the profile call and reads its answer.
 //!
 //! Facebook (quirk `facebook_appsecret_proof`): Graph `/me?fields=..` with the access
@@ -11,21 +11,22 @@
 
 use serde_json::Value;
 
-use super::error::FederationError;
 use super::facebook::appsecret_proof;
-use super::http::{HttpError, IdpHttp};
-use crate::core::model::{IdentityProvider, Quirk};
+use crate::core::model::{IdentityProvider, OAuth2Settings, Quirk};
 use crate::core::secrets::SecretString;
+use crate::federation::error::FederationError;
+use crate::federation::http::{HttpError, IdpHttp};
 
 /// The user's profile, as the provider's profile API returns it (a JSON object).
 pub async fn profile(
     http: &IdpHttp,
     provider: &IdentityProvider,
+    settings: &OAuth2Settings,
     access_token: &str,
     client_secret: Option<&SecretString>,
 ) -> Result<Value, FederationError> {
     let declared =
-        provider
+        settings
             .endpoints
             .profile
             .as_deref()

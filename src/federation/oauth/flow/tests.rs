@@ -25,8 +25,10 @@ fn debug_hides_codes_nonces_and_verifiers() {
         request: sample_request("client-state", "client-nonce-value"),
         provider: "Google".into(),
         pool_id: "us-east-1_Debug".into(),
-        nonce: "upstream-nonce-value".into(),
-        pkce_verifier: Some("pkce-verifier-value".into()),
+        leg: UpstreamLeg::OAuth(OAuthLeg {
+            nonce: "upstream-nonce-value".into(),
+            pkce_verifier: Some("pkce-verifier-value".into()),
+        }),
         browser: "browser-hash".into(),
         login_flow: None,
         expires_at: 1,
@@ -62,4 +64,58 @@ fn debug_hides_codes_nonces_and_verifiers() {
     for shown in ["Google", "upstream-state", "https://idp.example.com/auth"] {
         assert!(text.contains(shown), "{shown} missing from {text}");
     }
+}
+
+#[test]
+fn a_flow_is_stored_in_the_shape_flows_in_flight_have() {
+    // The fields a flow had before its protocol part was split out, at the top level: a
+    // flow stored by the earlier version (in flight during an upgrade) still reads.
+    let flow = UpstreamFlow {
+        request: sample_request("client-state", "client-nonce"),
+        provider: "Google".into(),
+        pool_id: "us-east-1_Flow".into(),
+        leg: UpstreamLeg::OAuth(OAuthLeg {
+            nonce: "n".into(),
+            pkce_verifier: Some("v".into()),
+        }),
+        browser: "b".into(),
+        login_flow: None,
+        expires_at: 600,
+    };
+    let stored = serde_json::to_value(&flow).unwrap();
+    let mut keys: Vec<&str> = stored
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "browser",
+            "expires_at",
+            "login_flow",
+            "nonce",
+            "pkce_verifier",
+            "pool_id",
+            "provider",
+            "request"
+        ]
+    );
+    let read: UpstreamFlow = serde_json::from_value(stored.clone()).unwrap();
+    assert_eq!(read, flow);
+
+    // Written without the optional fields (no PKCE, no login flow), as a flow of a
+    // provider without PKCE was.
+    let mut older = stored;
+    let object = older.as_object_mut().unwrap();
+    object.remove("pkce_verifier");
+    object.remove("login_flow");
+    let read: UpstreamFlow = serde_json::from_value(older).unwrap();
+    let UpstreamLeg::OAuth(leg) = &read.leg;
+    assert_eq!(
+        (leg.nonce.as_str(), leg.pkce_verifier.as_deref()),
+        ("n", None)
+    );
 }

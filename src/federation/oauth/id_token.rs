@@ -22,11 +22,11 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-use super::error::FederationError;
-use super::http::IdpHttp;
-use crate::core::model::IdentityProvider;
+use crate::core::model::{IdentityProvider, OidcSettings};
 use crate::core::secrets::constant_time_eq;
 use crate::core::UnixTime;
+use crate::federation::error::FederationError;
+use crate::federation::http::IdpHttp;
 
 /// Clock difference tolerated between Cognate and the IdP for `exp`, `iat` and `nbf`.
 pub const CLOCK_SKEW_SECS: i64 = 60;
@@ -36,6 +36,7 @@ pub const CLOCK_SKEW_SECS: i64 = 60;
 pub async fn verify(
     http: &IdpHttp,
     provider: &IdentityProvider,
+    oidc: &OidcSettings,
     jwks_url: &str,
     token: &str,
     nonce: &str,
@@ -70,13 +71,14 @@ pub async fn verify(
             "the claims are not a JSON object".into(),
         ));
     }
-    check_claims(provider, &claims, nonce, now)?;
+    check_claims(provider, oidc, &claims, nonce, now)?;
     Ok(claims)
 }
 
 /// The claims once the signature holds: issuer, audience, times, nonce.
 fn check_claims(
     provider: &IdentityProvider,
+    oidc: &OidcSettings,
     claims: &Value,
     nonce: &str,
     now: UnixTime,
@@ -85,7 +87,7 @@ fn check_claims(
         .get("iss")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if !provider.accepts_issuer(iss) {
+    if !oidc.accepts_issuer(iss) {
         return Err(FederationError::WrongIssuer(
             iss.chars().take(200).collect(),
         ));

@@ -24,11 +24,14 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::error::FederationError;
-use super::http::{HttpError, IdpHttp};
-use crate::core::model::{IdentityProvider, Protocol, ResponseMode, TokenEndpointAuthMethod};
+use super::CodeGrant;
+use crate::core::model::{
+    IdentityProvider, ProtocolSettings, ResponseMode, TokenEndpointAuthMethod,
+};
 use crate::core::secrets::SecretString;
 use crate::core::secrets::{redacted, REDACTED};
+use crate::federation::error::FederationError;
+use crate::federation::http::{HttpError, IdpHttp};
 
 /// What one sign-in attempt sends to the IdP's authorization endpoint.
 #[derive(Clone, Copy)]
@@ -75,11 +78,16 @@ pub fn authorization_url(
     let challenge = params
         .pkce_verifier
         .map(|v| PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(v.into())));
+    let grant = CodeGrant::of(&provider.protocol);
+    let oidc = match &provider.protocol {
+        ProtocolSettings::Oidc(oidc) => Some(oidc),
+        ProtocolSettings::OAuth2(_) => None,
+    };
     let mut extra: Vec<(&str, &str)> = Vec::new();
-    if provider.response_mode == ResponseMode::FormPost {
+    if grant.response_mode == ResponseMode::FormPost {
         extra.push(("response_mode", "form_post"));
     }
-    if let Some(hd) = &provider.hosted_domain {
+    if let Some(hd) = oidc.and_then(|o| o.hosted_domain.as_deref()) {
         // Only a hint for Google's account chooser; the signed `hd` claim is what
         // `map_claims` enforces.
         extra.push(("hd", hd));
@@ -87,7 +95,7 @@ pub fn authorization_url(
     if let Some(hint) = params.login_hint {
         extra.push(("login_hint", hint));
     }
-    if provider.protocol == Protocol::Oidc {
+    if oidc.is_some() {
         // OIDC Core 3.1.2.1; a plain OAuth 2.0 provider issues no ID token to carry it
         // back.
         extra.push(("nonce", params.nonce));
@@ -99,7 +107,7 @@ pub fn authorization_url(
         .set_redirect_uri(redirect);
     let mut request = client
         .authorize_url(move || state)
-        .add_scopes(provider.scopes.iter().cloned().map(Scope::new));
+        .add_scopes(grant.scopes.iter().cloned().map(Scope::new));
     if let Some(challenge) = challenge {
         request = request.set_pkce_challenge(challenge);
     }
@@ -166,14 +174,14 @@ pub async fn exchange_code(
         })?;
     let redirect = RedirectUrl::from_url(callback.clone());
     let secret = secret.map(|s| ClientSecret::new(s.expose().to_string()));
-    let auth_type = match provider.token_endpoint_auth_method {
+    let auth_type = match CodeGrant::of(&provider.protocol).token_endpoint_auth_method {
         TokenEndpointAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
         TokenEndpointAuthMethod::ClientSecretPost => AuthType::RequestBody,
     };
     let code = AuthorizationCode::new(code.to_string());
     let verifier = pkce_verifier.map(|v| PkceCodeVerifier::new(v.to_string()));
     match provider.protocol {
-        Protocol::Oidc => {
+        ProtocolSettings::Oidc(_) => {
             let mut client =
                 OidcClient::new(ClientId::new(provider.client_id.clone())).set_token_uri(token_uri);
             if let Some(secret) = secret {
@@ -191,7 +199,7 @@ pub async fn exchange_code(
                     .map(SecretString::new),
             })
         }
-        Protocol::Oauth2 => {
+        ProtocolSettings::OAuth2(_) => {
             let mut client = BasicClient::new(ClientId::new(provider.client_id.clone()))
                 .set_token_uri(token_uri);
             if let Some(secret) = secret {
