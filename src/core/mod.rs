@@ -2,6 +2,7 @@
 //! Nothing in here touches HTTP types; callers pass the current time explicitly.
 
 pub mod account;
+pub mod admin;
 pub mod attributes;
 pub mod directory;
 pub mod ids;
