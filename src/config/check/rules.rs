@@ -9,6 +9,7 @@ mod idp;
 use super::{is_loopback, parse_public_url, Checker};
 use crate::config::decl::{ClientDecl, Lifetime, PoolDecl};
 use crate::config::Config;
+use crate::core::admin::{self, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::mail::check_smtp_url;
@@ -334,24 +335,13 @@ pub fn check_mail_from(text: &str) -> Result<(), String> {
 fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     for (k, rs) in pool.resource_servers.iter().enumerate() {
         let rat = format!("{at}.resource_servers[{k}]");
-        let identifier_ok = (1..=256).contains(&rs.identifier.len())
-            && rs
-                .identifier
-                .chars()
-                .all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\');
-        if !identifier_ok {
-            c.error(
-                format!("{rat}.identifier"),
-                format!(
-                    "{:?} is not a resource server identifier: use 1 to 256 printable \
-                     characters without spaces, quotes or backslashes",
-                    rs.identifier
-                ),
-                "write e.g. identifier = \"https://api.example.com\"",
-            );
-        } else if pool.resource_servers[..k]
-            .iter()
-            .any(|other| other.identifier == rs.identifier)
+        let errors = admin::validate_resource_server(&rs.to_record(""));
+        // A duplicate is the file's concern (the service replaces by identifier); it is
+        // reported only for an identifier that is valid itself.
+        if !errors.iter().any(|e| e.field() == "identifier")
+            && pool.resource_servers[..k]
+                .iter()
+                .any(|other| other.identifier == rs.identifier)
         {
             c.error(
                 format!("{rat}.identifier"),
@@ -359,87 +349,68 @@ fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
                 "remove the duplicate or give it another identifier",
             );
         }
-        if rs.name.trim().is_empty() || rs.name.chars().count() > 256 {
-            c.error(
-                format!("{rat}.name"),
-                "a resource server name must have 1 to 256 characters",
-                "write e.g. name = \"Orders API\"",
-            );
-        }
-        if rs.scopes.len() > 100 {
-            c.error(
-                format!("{rat}.scopes"),
-                "a resource server can have at most 100 scopes",
-                "remove scopes",
-            );
-        }
-        for (s, scope) in rs.scopes.iter().enumerate() {
-            let valid = (1..=256).contains(&scope.name.len())
-                && scope
-                    .name
-                    .chars()
-                    .all(|ch| ch.is_ascii_graphic() && !matches!(ch, '"' | '\\' | '/'));
-            if !valid {
-                c.error(
-                    format!("{rat}.scopes[{s}].name"),
-                    format!(
-                        "{:?} is not a scope name: use 1 to 256 printable characters without \
-                         spaces, quotes, / or \\",
-                        scope.name
-                    ),
-                    "write e.g. name = \"orders.read\"",
-                );
-            } else if rs.scopes[..s].iter().any(|o| o.name == scope.name) {
-                c.error(
-                    format!("{rat}.scopes[{s}].name"),
-                    format!("scope {:?} is declared twice", scope.name),
-                    "remove the duplicate",
-                );
-            }
-        }
+        report(c, &rat, errors, RecordKind::ResourceServer, "");
     }
 }
 
 fn check_groups(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     for (k, group) in pool.groups.iter().enumerate() {
         let gat = format!("{at}.groups[{k}]");
-        if group.name.is_empty()
-            || group.name.chars().count() > 128
-            || group.name.chars().any(char::is_whitespace)
+        let errors = admin::validate_group(&group.to_record("", 0, None));
+        if !errors.iter().any(|e| e.field() == "name")
+            && pool.groups[..k].iter().any(|o| o.name == group.name)
         {
-            c.error(
-                format!("{gat}.name"),
-                format!(
-                    "{:?} is not a group name: use 1 to 128 characters without spaces",
-                    group.name
-                ),
-                "write e.g. name = \"admins\"",
-            );
-        } else if pool.groups[..k].iter().any(|o| o.name == group.name) {
             c.error(
                 format!("{gat}.name"),
                 format!("group {:?} is declared twice", group.name),
                 "remove the duplicate or rename it",
             );
         }
-        if let Some(p) = group.precedence {
-            if !(0..=i64::from(i32::MAX)).contains(&p) {
-                c.error(
-                    format!("{gat}.precedence"),
-                    format!("precedence {p} is out of range"),
-                    "use a number from 0 to 2147483647 (lower wins)",
-                );
+        report(c, &gat, errors, RecordKind::Group, "");
+    }
+}
+
+/// Reports the core's field errors of a record declared at `at` (`pools[0].clients[1]`),
+/// each at its TOML key: the model's paths are the file's keys except for token lifetimes
+/// and rotation, and a few fixes name the file's own keys (`generate_secret`,
+/// `[[pools.identity_providers]]`) or its generated ids. `region` is the server's, for the
+/// example pool id.
+fn report(c: &mut Checker<'_>, at: &str, errors: Vec<FieldError>, kind: RecordKind, region: &str) {
+    for e in errors {
+        let path = format!("{at}.{}", toml_path(&e.path));
+        let core_fix = e.fix.clone().unwrap_or_default();
+        let fix = match (e.rule, e.field(), kind) {
+            (Rule::IdFormat, _, RecordKind::Pool) => format!(
+                "write e.g. id = \"{region}_AbC123dEf\", or remove the line to have one generated"
+            ),
+            (Rule::IdFormat, _, _) => {
+                "write e.g. id = \"4tbm2ghd2ohn16fbcjlh1kt6rb\", or remove the \
+                                       line to have one generated"
+                    .to_string()
             }
-        }
-        if let Some(arn) = &group.role_arn {
-            if !arn.starts_with("arn:") || arn.len() < 20 || arn.len() > 2048 {
-                c.error(
-                    format!("{gat}.role_arn"),
-                    format!("{arn:?} is not an IAM role ARN"),
-                    "write e.g. role_arn = \"arn:aws:iam::123456789012:role/Admins\"",
-                );
+            (Rule::NeedsSecret, _, _) => "add generate_secret = true".to_string(),
+            (Rule::Unknown, "supported_identity_providers", _) => {
+                format!("{core_fix}; declare other providers under [[pools.identity_providers]]")
             }
-        }
+            (Rule::Unknown, "allowed_oauth_scopes", _) => format!(
+                "{core_fix} (resource-server scopes are <identifier>/<scope> from \
+                 [[pools.resource_servers]])"
+            ),
+            _ => core_fix,
+        };
+        c.error(path, e.message, fix);
+    }
+}
+
+/// The file's key for a model path: token lifetimes are `<token>_validity` and rotation is
+/// `refresh_token_rotation.grace_period_seconds` in the file.
+fn toml_path(model: &str) -> &str {
+    match model {
+        "token_validity.id_token_secs" => "id_token_validity",
+        "token_validity.access_token_secs" => "access_token_validity",
+        "token_validity.refresh_token_secs" => "refresh_token_validity",
+        "refresh_rotation.grace_period_secs" => "refresh_token_rotation.grace_period_seconds",
+        other => other,
     }
 }
 
