@@ -14,7 +14,7 @@ use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::mail::check_smtp_url;
 use crate::core::model::{
-    AliasAttribute, OAuthFlow, MAX_REFRESH_SECS, MAX_TOKEN_SECS, MIN_REFRESH_SECS, MIN_TOKEN_SECS,
+    OAuthFlow, MAX_REFRESH_SECS, MAX_TOKEN_SECS, MIN_REFRESH_SECS, MIN_TOKEN_SECS,
 };
 
 /// OIDC and Cognito scopes a client may request besides resource-server scopes.
@@ -25,6 +25,9 @@ const STANDARD_SCOPES: &[&str] = &[
     "profile",
     "aws.cognito.signin.user.admin",
 ];
+
+/// The id the rules see for a pool declared without one (applying generates it).
+const CHECKED_POOL_ID: &str = "us-east-1_Checked";
 
 /// Cognito's limits on URL lists and lengths.
 const MAX_URLS: usize = 100;
@@ -37,17 +40,14 @@ pub(super) fn check_config(c: &mut Checker<'_>, config: &Config) {
     let mut client_ids: HashMap<&str, String> = HashMap::new();
     for (i, pool) in config.pools.iter().enumerate() {
         let at = format!("pools[{i}]");
-        if let Some(id) = &pool.id {
-            if !ids::is_valid_pool_id(id) {
-                c.error(
-                    format!("{at}.id"),
-                    format!("{id:?} is not a pool id; pool ids look like <region>_<letters and digits>"),
-                    format!(
-                        "write e.g. id = \"{}_AbC123dEf\", or remove the line to have one generated",
-                        config.server.region
-                    ),
-                );
-            } else if let Some(first) = pool_ids.insert(id, i) {
+        let record = pool.to_record(pool.id.as_deref().unwrap_or(CHECKED_POOL_ID), 0, None);
+        let (id_errors, errors): (Vec<FieldError>, Vec<FieldError>) = admin::validate_pool(&record)
+            .into_iter()
+            .partition(|e| e.field() == "id");
+        let id_valid = id_errors.is_empty();
+        report(c, &at, id_errors, RecordKind::Pool, &config.server.region);
+        if let Some(id) = pool.id.as_deref().filter(|_| id_valid) {
+            if let Some(first) = pool_ids.insert(id, i) {
                 c.error(
                     format!("{at}.id"),
                     format!("pool id {id:?} is also declared at pools[{first}]"),
@@ -62,6 +62,7 @@ pub(super) fn check_config(c: &mut Checker<'_>, config: &Config) {
                 "give each pool its own name (a pool without an id is found by its name)",
             );
         }
+        report(c, &at, errors, RecordKind::Pool, &config.server.region);
         check_pool(c, &at, pool);
         for (j, client) in pool.clients.iter().enumerate() {
             let cat = format!("{at}.clients[{j}]");
@@ -162,120 +163,9 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
     }
 }
 
+/// The file's own pool rules (the mail sender) and the pool's children; the pool record's
+/// rules are the core's ([`admin::validate_pool`], run by [`check_config`]).
 fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
-    if pool.name.trim().is_empty() || pool.name.chars().count() > 128 {
-        c.error(
-            format!("{at}.name"),
-            "a pool name must have 1 to 128 characters",
-            "write e.g. name = \"customers\"",
-        );
-    }
-    for (k, attr) in pool.username_attributes.iter().enumerate() {
-        if *attr == AliasAttribute::PreferredUsername {
-            c.error(
-                format!("{at}.username_attributes[{k}]"),
-                "only email and phone_number can replace the username",
-                "use \"email\" and/or \"phone_number\", or move preferred_username to \
-                 alias_attributes",
-            );
-        }
-    }
-    if !pool.username_attributes.is_empty() && !pool.alias_attributes.is_empty() {
-        c.error(
-            format!("{at}.alias_attributes"),
-            "username_attributes and alias_attributes cannot both be set (Cognito: a pool \
-             signs in either with email/phone as the username, or with a username plus aliases)",
-            "remove one of username_attributes and alias_attributes",
-        );
-    }
-    for (k, attr) in pool.auto_verified_attributes.iter().enumerate() {
-        if *attr == AliasAttribute::PreferredUsername {
-            c.error(
-                format!("{at}.auto_verified_attributes[{k}]"),
-                "only email and phone_number can be verified by a code",
-                "use \"email\" and/or \"phone_number\"",
-            );
-        }
-    }
-    for (k, name) in pool.required_attributes.iter().enumerate() {
-        if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
-            c.error(
-                format!("{at}.required_attributes[{k}]"),
-                format!(
-                    "{name:?} is not a standard attribute (custom attributes cannot be required)"
-                ),
-                format!("use one of: {}", STANDARD_ATTRIBUTES.join(", ")),
-            );
-        } else if pool.required_attributes[..k].contains(name) {
-            c.error(
-                format!("{at}.required_attributes[{k}]"),
-                format!("{name:?} is listed twice"),
-                "remove the duplicate",
-            );
-        }
-    }
-    for (k, attr) in pool.custom_attributes.iter().enumerate() {
-        let cat = format!("{at}.custom_attributes[{k}]");
-        let valid = (1..=20).contains(&attr.name.chars().count())
-            && attr
-                .name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
-        if !valid {
-            c.error(
-                format!("{cat}.name"),
-                format!(
-                    "{:?} is not a custom attribute name: use 1 to 20 letters, digits, _ or -, \
-                     without the custom: prefix",
-                    attr.name
-                ),
-                "write e.g. name = \"tenant_id\"",
-            );
-        } else if pool.custom_attributes[..k]
-            .iter()
-            .any(|other| other.name == attr.name)
-        {
-            c.error(
-                format!("{cat}.name"),
-                format!("custom attribute {:?} is declared twice", attr.name),
-                "remove the duplicate or rename it",
-            );
-        }
-        if attr.max_length.is_some_and(|m| m > 2048) {
-            c.error(
-                format!("{cat}.max_length"),
-                "max_length must be at most 2048 (Cognito's attribute size limit)",
-                "use a value from 1 to 2048",
-            );
-        }
-        if let (Some(min), Some(max)) = (attr.min_length, attr.max_length) {
-            if min > max {
-                c.error(
-                    format!("{cat}.min_length"),
-                    format!("min_length {min} is larger than max_length {max}"),
-                    "make min_length at most max_length",
-                );
-            }
-        }
-    }
-    let pp = &pool.password_policy;
-    if !(6..=99).contains(&pp.minimum_length) {
-        c.error(
-            format!("{at}.password_policy.minimum_length"),
-            format!(
-                "minimum_length {} is outside Cognito's range 6 to 99",
-                pp.minimum_length
-            ),
-            "use a value from 6 to 99 (Cognito's default is 8)",
-        );
-    }
-    if pp.temporary_password_validity_days > 365 {
-        c.error(
-            format!("{at}.password_policy.temporary_password_validity_days"),
-            "temporary passwords can stay valid at most 365 days",
-            "use a value from 0 to 365 (Cognito's default is 7)",
-        );
-    }
     if let Some(email) = &pool.email {
         if let Err(message) = check_mail_from(&email.from) {
             c.error(
