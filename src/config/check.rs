@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::Path;
 
@@ -22,8 +21,10 @@ use super::{Config, PoolDecl, ServerSettings};
 
 mod rules;
 
+pub use crate::core::admin::check_redirect_url;
+pub(crate) use crate::core::admin::is_loopback;
 pub use crate::core::mail::check_smtp_url;
-pub use rules::{check_mail_from, check_redirect_url};
+pub use rules::check_mail_from;
 
 /// One problem in the configuration: where it is, what is wrong, and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,16 +180,6 @@ pub fn parse_public_url(text: &str) -> Result<url::Url, String> {
         return Err(format!("{text:?} must not contain a user name or password"));
     }
     Ok(url)
-}
-
-/// Whether the URL's host is loopback: `localhost`, `127.0.0.0/8` or `[::1]`.
-pub(crate) fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 /// Collects diagnostics for the semantic rules.
