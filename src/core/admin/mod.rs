@@ -233,3 +233,6 @@ where
         &*self.store
     }
 }
+
+#[cfg(test)]
+mod tests;
