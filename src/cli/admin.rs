@@ -1,7 +1,9 @@
 //! Admin commands that work directly on a node's database: pools, groups and signing keys
 //! here, app clients in [`clients`], users in [`users`]. They mirror Cognito's admin API
-//! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...) and its
-//! validation rules, so what the CLI accepts the API will also accept.
+//! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...). Pools,
+//! clients and groups are written by the core's administration service
+//! ([`crate::core::admin`]), whose rules are Cognito's, so what the CLI accepts the file
+//! and the API also accept.
 //!
 //! Output is for people and scripts alike: `create` commands print the new id alone on
 //! stdout (`POOL=$(cognate pools create --name shop)`), listings are aligned tables,

@@ -6,8 +6,9 @@
 //!    a syntax error stops here with one diagnostic.
 //! 2. serde turns it into [`Config`]; a type error (a string where a number belongs, an
 //!    unknown key) stops here with one diagnostic located by the error's span.
-//! 3. The semantic rules (Cognito's limits and Cognate's own) run over the whole
-//!    configuration and report every violation, each located by its dotted path.
+//! 3. The semantic rules (Cognito's limits, checked by the core's administration service on
+//!    the records the file declares, and the file's own) run over the whole configuration
+//!    and report every violation, each located by its dotted path.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,6 +1,9 @@
-//! The semantic rules of the configuration file. Most mirror Cognito's own validation
-//! (CreateUserPool / CreateUserPoolClient / CreateResourceServer / CreateGroup), so a file
-//! that passes here describes pools Cognito would also accept.
+//! The semantic rules of the configuration file. The records' own rules are Cognito's
+//! (CreateUserPool / CreateUserPoolClient / CreateResourceServer / CreateGroup) and live in
+//! the core ([`crate::core::admin`]): the checker builds each declared record, runs them,
+//! and places every field error on its TOML key. What is left here is the file's own:
+//! ids and names declared twice, the `[server]` table, mail senders, and identity
+//! providers as declared (presets, secrets from the environment).
 
 use std::collections::HashMap;
 
