@@ -77,11 +77,13 @@ pub(crate) fn admin_error(e: AdminError, flag: fn(&str) -> Option<&'static str>)
             line
         })
         .collect();
-    CliError(lines.join("\n"))
+    // `main` prints the first line after `error: `; every further refusal gets its own.
+    CliError(lines.join("\nerror: "))
 }
 
 /// The fix in the CLI's terms, for the rules whose remedy is another flag (the core's fixes
-/// name record fields); URL refusals keep the core's fix, which names the URL to write.
+/// name record fields); URL refusals and unknown names keep the core's fix, which names the
+/// URL to write or the names the pool has.
 fn cli_fix(e: &FieldError) -> Option<String> {
     match (e.rule, e.field()) {
         (Rule::Exclusive, "alias_attributes") => {
@@ -90,7 +92,7 @@ fn cli_fix(e: &FieldError) -> Option<String> {
         (Rule::NeedsCallbackUrl, _) => Some("give at least one --callback-url".into()),
         (Rule::NeedsSecret, _) => Some("add --generate-secret".into()),
         (Rule::NeedsScope, _) => Some("give --scope <identifier>/<scope>".into()),
-        (_, "callback_urls" | "logout_urls") => e.fix.clone(),
+        (Rule::Unknown, _) | (_, "callback_urls" | "logout_urls") => e.fix.clone(),
         _ => None,
     }
 }
