@@ -669,7 +669,12 @@ pub async fn ensure_demo_pool(
     };
     let existing = store.get_client(&client_id).await?;
     let client = client_decl.to_record(&client_id, &pool_id, None, now, existing.as_ref());
-    put_if_changed(existing.as_ref(), &client, || admin.put_client(&client)).await?;
+    // The demo app's pages are the node's own (`<public URL>/demo`), reached as the issuer
+    // is, so they stay allowed when the node listens on plain http beyond loopback.
+    put_if_changed(existing.as_ref(), &client, || {
+        admin.put_builtin_client(&client, base)
+    })
+    .await?;
 
     Ok(DemoPool {
         pool_id,

@@ -294,6 +294,7 @@ fn client_context(pool: &PoolDecl) -> ClientContext {
             .map(|p| p.name.clone())
             .collect(),
         resource_scopes: admin::clients::resource_scopes(&servers),
+        own_base_url: None,
     }
 }
 

@@ -29,6 +29,11 @@ pub struct ClientContext {
     pub identity_providers: Vec<String>,
     /// `<identifier>/<scope>` of every resource server of the pool.
     pub resource_scopes: Vec<String>,
+    /// The node's own public base URL, for a client whose pages the node itself serves
+    /// (the demo app): its redirect URLs under that base are the broker's own pages,
+    /// reached however the issuer is (plain http on a LAN address included), so Cognito's
+    /// https rule, which protects tokens sent to other hosts, does not apply to them.
+    pub own_base_url: Option<String>,
 }
 
 impl ClientContext {
@@ -46,7 +51,17 @@ impl ClientContext {
                 .map(|p| p.name.clone())
                 .collect(),
             resource_scopes: resource_scopes(servers),
+            own_base_url: None,
         }
+    }
+
+    /// Whether `url` is one of the node's own pages (see [`ClientContext::own_base_url`]).
+    fn is_own(&self, url: &str) -> bool {
+        self.own_base_url.as_deref().is_some_and(|base| {
+            let base = base.trim_end_matches('/');
+            url.strip_prefix(base)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 
@@ -85,8 +100,8 @@ pub fn validate_client(client: &AppClient, pool: &ClientContext) -> Vec<FieldErr
             "write e.g. name = \"web\"",
         );
     }
-    check_urls(&mut e, "callback_urls", &client.callback_urls);
-    check_urls(&mut e, "logout_urls", &client.logout_urls);
+    check_urls(&mut e, "callback_urls", &client.callback_urls, pool);
+    check_urls(&mut e, "logout_urls", &client.logout_urls, pool);
     let v = &client.token_validity;
     check_lifetime(&mut e, "id_token", v.id_token_secs, false);
     check_lifetime(&mut e, "access_token", v.access_token_secs, false);
@@ -268,8 +283,8 @@ fn check_scopes(e: &mut Errors, flows: &[OAuthFlow], scopes: &[String], declared
 }
 
 /// Callback and logout URLs, by Cognito's rule: at most 100, each valid
-/// ([`check_redirect_url`]) and listed once.
-fn check_urls(e: &mut Errors, at: &str, urls: &[String]) {
+/// ([`check_redirect_url`]; the node's own pages excepted) and listed once.
+fn check_urls(e: &mut Errors, at: &str, urls: &[String], pool: &ClientContext) {
     if urls.len() > MAX_URLS {
         e.push(
             at,
@@ -280,7 +295,12 @@ fn check_urls(e: &mut Errors, at: &str, urls: &[String]) {
     }
     for (k, text) in urls.iter().enumerate() {
         let uat = format!("{at}[{k}]");
-        if let Err((message, fix)) = check_redirect_url(text) {
+        let checked = if pool.is_own(text) {
+            Ok(())
+        } else {
+            check_redirect_url(text)
+        };
+        if let Err((message, fix)) = checked {
             e.push(uat, Rule::Invalid, message, fix);
         } else if urls[..k].contains(text) {
             e.push(
@@ -464,12 +484,30 @@ where
     /// (custom attributes, identity providers, resource-server scopes as stored) and writes
     /// it. A client id names one client across all pools, so a client cannot move pools.
     pub async fn put_client(&self, client: &AppClient) -> AdminResult<()> {
+        self.put_client_with(client, None).await
+    }
+
+    /// As [`AdminService::put_client`], for a client whose pages the node serves itself
+    /// under `own_base_url` (the demo app): its redirect URLs there are exempt from the
+    /// https rule (see [`ClientContext::own_base_url`]); every other rule holds.
+    pub async fn put_builtin_client(
+        &self,
+        client: &AppClient,
+        own_base_url: &str,
+    ) -> AdminResult<()> {
+        self.put_client_with(client, Some(own_base_url)).await
+    }
+
+    async fn put_client_with(
+        &self,
+        client: &AppClient,
+        own_base_url: Option<&str>,
+    ) -> AdminResult<()> {
         let pool = self.require_pool(&client.pool_id).await?;
         let servers = self.store().list_resource_servers(&pool.id).await?;
-        valid(
-            RecordKind::Client,
-            validate_client(client, &ClientContext::of(&pool, &servers)),
-        )?;
+        let mut context = ClientContext::of(&pool, &servers);
+        context.own_base_url = own_base_url.map(String::from);
+        valid(RecordKind::Client, validate_client(client, &context))?;
         match self.store().put_client(client).await {
             Err(StoreError::MissingParent(_)) => Err(AdminError::NotFound {
                 kind: RecordKind::Pool,

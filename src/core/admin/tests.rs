@@ -692,3 +692,26 @@ async fn identity_providers_are_added_replaced_and_removed_on_the_pool() {
     let stored = admin.store().get_pool(POOL).await.unwrap().unwrap();
     assert_eq!(stored.identity_providers.len(), 1);
 }
+
+#[tokio::test]
+async fn a_builtin_client_may_redirect_to_the_nodes_own_pages_only() {
+    let (_dir, admin) = service().await;
+    admin.create_pool(&pool()).await.unwrap();
+    // A node listening on a LAN address over plain http, without a public URL.
+    let base = "http://0.0.0.0:8750";
+    let mut demo = client();
+    demo.callback_urls = vec![format!("{base}/demo/callback")];
+    demo.logout_urls = vec![format!("{base}/demo")];
+    let err = admin.put_client(&demo).await.unwrap_err();
+    assert_eq!(err.field_errors()[0].path, "callback_urls[0]");
+    admin.put_builtin_client(&demo, base).await.unwrap();
+    // Every other URL keeps Cognito's rule, look-alike hosts included.
+    for other in [
+        "http://0.0.0.0:8750.evil.example/cb",
+        "http://app.example.com/cb",
+    ] {
+        demo.callback_urls = vec![other.to_string()];
+        let err = admin.put_builtin_client(&demo, base).await.unwrap_err();
+        assert_eq!(err.field_errors()[0].path, "callback_urls[0]", "{other}");
+    }
+}
