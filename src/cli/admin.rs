@@ -1,7 +1,9 @@
 //! Admin commands that work directly on a node's database: pools, groups and signing keys
 //! here, app clients in [`clients`], users in [`users`]. They mirror Cognito's admin API
-//! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...) and its
-//! validation rules, so what the CLI accepts the API will also accept.
+//! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...). Pools,
+//! clients and groups are written by the core's administration service
+//! ([`crate::core::admin`]), whose rules are Cognito's, so what the CLI accepts the file
+//! and the API also accept.
 //!
 //! Output is for people and scripts alike: `create` commands print the new id alone on
 //! stdout (`POOL=$(cognate pools create --name shop)`), listings are aligned tables,
@@ -10,11 +12,11 @@
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{CliError, CliResult};
-use crate::core::attributes::STANDARD_ATTRIBUTES;
-use crate::core::directory::{DirectoryError, GroupSpec};
+use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule};
+use crate::core::directory::DirectoryError;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, AttributeDataType, CustomAttribute, MfaSetting, Origin, PasswordPolicy,
+    AliasAttribute, AttributeDataType, CustomAttribute, Group, MfaSetting, Origin, PasswordPolicy,
     UserPool,
 };
 use crate::core::storage::Conflict;
@@ -37,6 +39,85 @@ pub(crate) async fn require_pool(node: &Node, id: &str) -> Result<UserPool, CliE
         CliError(format!(
             "--pool: user pool {id:?} does not exist (see `cognate pools list`)"
         ))
+    })
+}
+
+/// The administration service over the node's store: every pool, client and group the
+/// CLI writes goes through it, so the CLI applies the core's rules (Cognito's).
+pub(crate) fn admin(node: &Node) -> AdminService {
+    AdminService::new(node.store.clone())
+}
+
+/// A refusal of the administration service as a CLI message: one line per field error,
+/// naming the flag the field came from (`flag`; `None` for a positional argument) and,
+/// where the CLI has its own wording, what to give instead.
+pub(crate) fn admin_error(e: AdminError, flag: fn(&str) -> Option<&'static str>) -> CliError {
+    let AdminError::Invalid { errors, .. } = e else {
+        return match e {
+            AdminError::NotFound {
+                kind: RecordKind::Pool,
+                id,
+            } => CliError(format!(
+                "--pool: user pool {id:?} does not exist (see `cognate pools list`)"
+            )),
+            other => CliError(other.to_string()),
+        };
+    };
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let mut line = match flag(e.field()) {
+                Some(flag) => format!("{flag}: {}", e.message),
+                None => e.message.clone(),
+            };
+            if let Some(fix) = cli_fix(e) {
+                line.push_str("; ");
+                line.push_str(&fix);
+            }
+            line
+        })
+        .collect();
+    // `main` prints the first line after `error: `; every further refusal gets its own.
+    CliError(lines.join("\nerror: "))
+}
+
+/// The fix in the CLI's terms, for the rules whose remedy is another flag (the core's fixes
+/// name record fields); URL refusals and unknown names keep the core's fix, which names the
+/// URL to write or the names the pool has.
+fn cli_fix(e: &FieldError) -> Option<String> {
+    match (e.rule, e.field()) {
+        (Rule::Exclusive, "alias_attributes") => {
+            Some("give either --alias or --email-as-username".into())
+        }
+        (Rule::NeedsCallbackUrl, _) => Some("give at least one --callback-url".into()),
+        (Rule::NeedsSecret, _) => Some("add --generate-secret".into()),
+        (Rule::NeedsScope, _) => Some("give --scope <identifier>/<scope>".into()),
+        (Rule::Unknown, _) | (_, "callback_urls" | "logout_urls") => e.fix.clone(),
+        _ => None,
+    }
+}
+
+/// The `pools create` flag of a pool field.
+fn pool_flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "id" => "--id",
+        "name" => "--name",
+        "username_attributes" => "--email-as-username",
+        "alias_attributes" => "--alias",
+        "required_attributes" => "--required-attribute",
+        "custom_attributes" => "--custom-attribute",
+        "password_policy" => "--min-password-length",
+        _ => return None,
+    })
+}
+
+/// The `groups create` flag of a group field (the name is positional).
+fn group_flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "description" => "--description",
+        "precedence" => "--precedence",
+        "role_arn" => "--role-arn",
+        _ => return None,
     })
 }
 
@@ -242,7 +323,7 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
                     pool.id
                 );
             }
-            node.store.delete_pool(&pool.id).await?;
+            admin(&node).delete_pool(&pool.id).await?;
             println!("deleted pool {}", pool.id);
             Ok(())
         }
@@ -251,45 +332,31 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
 
 async fn create_pool(node: &Node, args: PoolCreateArgs) -> CliResult {
     let pool = pool_from_args(&args, &node.config.server.region, now())?;
-    if node.store.get_pool(&pool.id).await?.is_some() {
-        return Err(CliError(format!(
-            "--id: a pool with id {} already exists",
-            pool.id
-        )));
-    }
-    node.store.put_pool(&pool).await?;
+    let admin = admin(node);
+    admin.create_pool(&pool).await.map_err(|e| match e {
+        AdminError::Exists { id, .. } => {
+            CliError(format!("--id: a pool with id {id} already exists"))
+        }
+        other => admin_error(other, pool_flag),
+    })?;
     // A pool without signing keys cannot issue tokens: take it back out if they fail.
     if let Err(e) = node.keys.ensure_pool_keys(&pool.id, now()).await {
-        let _ = node.store.delete_pool(&pool.id).await;
+        let _ = admin.delete_pool(&pool.id).await;
         return Err(CliError(format!("creating the signing keys failed: {e}")));
     }
     println!("{}", pool.id);
     Ok(())
 }
 
-/// Builds the pool record from the flags, by CreateUserPool's rules (the same ones
-/// `check-config` applies to `[[pools]]`).
+/// Builds the pool record from the flags. Cognito's rules on it (CreateUserPool's, the
+/// same ones `check-config` applies to `[[pools]]`) are the core's, checked when it is
+/// created.
 fn pool_from_args(
     args: &PoolCreateArgs,
     region: &str,
     now: UnixTime,
 ) -> Result<UserPool, CliError> {
-    let name = args.name.trim();
-    if name.is_empty() || name.chars().count() > 128 {
-        return Err(CliError(
-            "--name: a pool name must have 1 to 128 characters".into(),
-        ));
-    }
-    let id = match &args.id {
-        Some(id) if !ids::is_valid_pool_id(id) => {
-            return Err(CliError(format!(
-                "--id: {id:?} is not a pool id; use <region>_<letters and digits>, e.g. \
-                 us-east-1_AbC123dEf"
-            )))
-        }
-        Some(id) => id.clone(),
-        None => ids::new_pool_id(region),
-    };
+    let id = args.id.clone().unwrap_or_else(|| ids::new_pool_id(region));
     let username_attributes = if args.email_as_username {
         vec![AliasAttribute::Email]
     } else {
@@ -302,47 +369,13 @@ fn pool_from_args(
             alias_attributes.push(a);
         }
     }
-    if args.email_as_username && !alias_attributes.is_empty() {
-        return Err(CliError(
-            "--alias cannot be combined with --email-as-username (Cognito: a pool signs in \
-             either with the email as the username, or with a username plus aliases)"
-                .into(),
-        ));
-    }
-    let mut required_attributes = Vec::new();
-    for name in &args.required_attributes {
-        if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
-            return Err(CliError(format!(
-                "--required-attribute: {name:?} is not a standard attribute (custom attributes \
-                 cannot be required); use one of: {}",
-                STANDARD_ATTRIBUTES.join(", ")
-            )));
-        }
-        if required_attributes.contains(name) {
-            return Err(CliError(format!(
-                "--required-attribute: {name:?} is given twice"
-            )));
-        }
-        required_attributes.push(name.clone());
-    }
-    let mut custom_attributes: Vec<CustomAttribute> = Vec::new();
-    for spec in &args.custom_attributes {
-        let attr = parse_custom_attribute(spec)?;
-        if custom_attributes.iter().any(|c| c.name == attr.name) {
-            return Err(CliError(format!(
-                "--custom-attribute: {:?} is given twice",
-                attr.name
-            )));
-        }
-        custom_attributes.push(attr);
-    }
+    let custom_attributes = args
+        .custom_attributes
+        .iter()
+        .map(|spec| parse_custom_attribute(spec))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut password_policy = PasswordPolicy::default();
     if let Some(n) = args.min_password_length {
-        if !(6..=99).contains(&n) {
-            return Err(CliError(format!(
-                "--min-password-length: {n} is outside Cognito's range 6 to 99"
-            )));
-        }
         password_policy.minimum_length = n;
     }
     // An email sign-in identifier is verified by a code, as the Cognito console sets up.
@@ -357,13 +390,13 @@ fn pool_from_args(
     };
     Ok(UserPool {
         id,
-        name: name.to_string(),
+        name: args.name.trim().to_string(),
         origin: Origin::Api,
         username_case_sensitive: args.case_sensitive,
         username_attributes,
         alias_attributes,
         auto_verified_attributes,
-        required_attributes,
+        required_attributes: args.required_attributes.clone(),
         custom_attributes,
         password_policy,
         admin_create_user_only: args.admin_create_only,
@@ -380,23 +413,13 @@ fn pool_from_args(
     })
 }
 
-/// `name` or `name:Type`; the `custom:` prefix is optional.
+/// `name` or `name:Type`; the `custom:` prefix is optional. The name's rule is the core's.
 fn parse_custom_attribute(spec: &str) -> Result<CustomAttribute, CliError> {
     let spec = spec.strip_prefix("custom:").unwrap_or(spec);
     let (name, kind) = match spec.split_once(':') {
         Some((name, kind)) => (name, Some(kind)),
         None => (spec, None),
     };
-    let valid = (1..=20).contains(&name.chars().count())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
-        return Err(CliError(format!(
-            "--custom-attribute: {name:?} is not a custom attribute name; use 1 to 20 letters, \
-             digits, _ or -"
-        )));
-    }
     let data_type = match kind.map(str::to_ascii_lowercase).as_deref() {
         None | Some("string") => AttributeDataType::String,
         Some("number") => AttributeDataType::Number,
@@ -475,19 +498,6 @@ pub enum GroupsCmd {
     },
 }
 
-/// Group names by CreateGroup's rule, as `check-config` checks them.
-fn check_group_name(name: &str) -> CliResult {
-    if name.is_empty()
-        || name.chars().count() > 128
-        || name.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(CliError(format!(
-            "group name {name:?}: use 1 to 128 characters without spaces"
-        )));
-    }
-    Ok(())
-}
-
 async fn require_group(node: &Node, pool: &UserPool, name: &str) -> CliResult {
     if node.store.get_group(&pool.id, name).await?.is_none() {
         return Err(CliError(format!(
@@ -508,48 +518,26 @@ pub async fn groups(node: Node, cmd: GroupsCmd) -> CliResult {
             role_arn,
         } => {
             let pool = require_pool(&node, &pool).await?;
-            check_group_name(&name)?;
-            if let Some(p) = precedence {
-                if !(0..=i64::from(i32::MAX)).contains(&p) {
-                    return Err(CliError(format!(
-                        "--precedence: {p} is out of range; use 0 to 2147483647 (lower wins)"
-                    )));
-                }
-            }
-            if description
-                .as_ref()
-                .is_some_and(|d| d.chars().count() > 2048)
-            {
-                return Err(CliError("--description: at most 2048 characters".into()));
-            }
-            if let Some(arn) = &role_arn {
-                if !arn.starts_with("arn:") || arn.len() < 20 || arn.len() > 2048 {
-                    return Err(CliError(format!(
-                        "--role-arn: {arn:?} is not an IAM role ARN; write e.g. \
-                         arn:aws:iam::123456789012:role/Admins"
-                    )));
-                }
-            }
-            if node.store.get_group(&pool.id, &name).await?.is_some() {
-                return Err(CliError(format!(
-                    "group {name:?} already exists in pool {}",
-                    pool.id
-                )));
-            }
-            node.directory
-                .put_group(
-                    &pool,
-                    GroupSpec {
-                        name: name.clone(),
-                        description,
-                        precedence,
-                        role_arn,
-                    },
-                    Origin::Api,
-                    now(),
-                )
+            let now = now();
+            let group = Group {
+                pool_id: pool.id.clone(),
+                name: name.clone(),
+                description,
+                precedence,
+                role_arn,
+                origin: Origin::Api,
+                created_at: now,
+                updated_at: now,
+            };
+            admin(&node)
+                .create_group(&group)
                 .await
-                .map_err(|e| directory_error(e, &pool, ""))?;
+                .map_err(|e| match e {
+                    AdminError::Exists { .. } => {
+                        CliError(format!("group {name:?} already exists in pool {}", pool.id))
+                    }
+                    other => admin_error(other, group_flag),
+                })?;
             println!("{name}");
             Ok(())
         }
@@ -576,7 +564,7 @@ pub async fn groups(node: Node, cmd: GroupsCmd) -> CliResult {
             let pool = require_pool(&node, &pool).await?;
             require_group(&node, &pool, &name).await?;
             confirm(yes, &format!("deleting group {name:?}"))?;
-            node.store.delete_group(&pool.id, &name).await?;
+            admin(&node).delete_group(&pool.id, &name).await?;
             println!("deleted group {name}");
             Ok(())
         }

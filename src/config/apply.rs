@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::core::admin::{AdminError, AdminService};
 use crate::core::ids;
 use crate::core::model::{
     AliasAttribute, AppClient, Group, OAuthFlow, Origin, ResourceServer, UserPool,
@@ -188,8 +189,22 @@ pub enum ApplyError {
     },
     #[error("identity provider {name} names an unknown preset {preset:?}")]
     UnknownPreset { name: String, preset: String },
+    /// The core refused a record (the file passed `check-config`'s rules, so this is a
+    /// record the file does not fully describe, such as a client naming a stored server's
+    /// scope that was removed).
+    #[error("{0}")]
+    Admin(AdminError),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+}
+
+impl From<AdminError> for ApplyError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(e) => ApplyError::Store(e),
+            other => ApplyError::Admin(other),
+        }
+    }
 }
 
 /// A declared client with its resolved id.
@@ -222,29 +237,25 @@ pub async fn apply(
     let mut report = ApplyReport::default();
     let stored_pools = store.list_pools().await?;
     let plans = plan(config, store, &stored_pools, &mut report).await?;
+    // Every write goes through the core's administration service, which checks Cognito's
+    // rules on the record (the same rules `check-config` ran on the file).
+    let admin = AdminService::new(store);
 
     for plan in &plans {
         let decl = plan.decl;
         let (providers, provider_actions) = idp::resolve(master, plan, prune, now)?;
         let pool = decl.to_record_with_providers(&plan.id, providers, now, plan.existing.as_ref());
         let action =
-            put_if_changed(plan.existing.as_ref(), &pool, || store.put_pool(&pool)).await?;
+            put_if_changed(plan.existing.as_ref(), &pool, || admin.put_pool(&pool)).await?;
         report.push(Kind::Pool, action, &plan.id, &plan.id, &decl.name);
         report.pool_ids.push(plan.id.clone());
         for (action, name) in provider_actions {
             report.push(Kind::IdentityProvider, action, &plan.id, &name, &name);
         }
 
-        for client_plan in &plan.clients {
-            let secret = client_secret(master, client_plan)?;
-            let existing = client_plan.existing.as_ref();
-            let client =
-                client_plan
-                    .decl
-                    .to_record(&client_plan.id, &plan.id, secret, now, existing);
-            let action = put_if_changed(existing, &client, || store.put_client(&client)).await?;
-            report.push(Kind::Client, action, &plan.id, &client.id, &client.name);
-        }
+        // Resource servers before clients, whose scopes the core checks against the stored
+        // servers; the report keeps the file's order (clients first).
+        let mut server_items = Vec::new();
         for rs_decl in &decl.resource_servers {
             let existing = plan
                 .stored_servers
@@ -252,14 +263,21 @@ pub async fn apply(
                 .find(|s| s.identifier == rs_decl.identifier);
             let server = rs_decl.to_record(&plan.id);
             let action =
-                put_if_changed(existing, &server, || store.put_resource_server(&server)).await?;
-            report.push(
-                Kind::ResourceServer,
-                action,
-                &plan.id,
-                &server.identifier,
-                &server.name,
-            );
+                put_if_changed(existing, &server, || admin.put_resource_server(&server)).await?;
+            server_items.push((action, server.identifier, server.name));
+        }
+        for client_plan in &plan.clients {
+            let secret = client_secret(master, client_plan)?;
+            let existing = client_plan.existing.as_ref();
+            let client =
+                client_plan
+                    .decl
+                    .to_record(&client_plan.id, &plan.id, secret, now, existing);
+            let action = put_if_changed(existing, &client, || admin.put_client(&client)).await?;
+            report.push(Kind::Client, action, &plan.id, &client.id, &client.name);
+        }
+        for (action, identifier, name) in server_items {
+            report.push(Kind::ResourceServer, action, &plan.id, &identifier, &name);
         }
         for group_decl in &decl.groups {
             let existing = plan
@@ -267,7 +285,7 @@ pub async fn apply(
                 .iter()
                 .find(|g| g.name == group_decl.name);
             let group = group_decl.to_record(&plan.id, now, existing);
-            let action = put_if_changed(existing, &group, || store.put_group(&group)).await?;
+            let action = put_if_changed(existing, &group, || admin.put_group(&group)).await?;
             report.push(Kind::Group, action, &plan.id, &group.name, &group.name);
         }
 
@@ -276,7 +294,7 @@ pub async fn apply(
         for client in &plan.stored_clients {
             if client.origin == Origin::Config && !declared_clients.contains(client.id.as_str()) {
                 if prune {
-                    store.delete_client(&client.id).await?;
+                    admin.delete_client(&client.id).await?;
                 }
                 report.push(
                     Kind::Client,
@@ -294,7 +312,7 @@ pub async fn apply(
                 .any(|d| d.identifier == server.identifier);
             if server.origin == Origin::Config && !declared {
                 if prune {
-                    store
+                    admin
                         .delete_resource_server(&plan.id, &server.identifier)
                         .await?;
                 }
@@ -311,7 +329,7 @@ pub async fn apply(
             let declared = decl.groups.iter().any(|d| d.name == group.name);
             if group.origin == Origin::Config && !declared {
                 if prune {
-                    store.delete_group(&plan.id, &group.name).await?;
+                    admin.delete_group(&plan.id, &group.name).await?;
                 }
                 report.push(
                     Kind::Group,
@@ -328,7 +346,7 @@ pub async fn apply(
     for pool in &stored_pools {
         if pool.origin == Origin::Config && !declared_pools.contains(pool.id.as_str()) {
             if prune {
-                store.delete_pool(&pool.id).await?;
+                admin.delete_pool(&pool.id).await?;
             }
             report.push(
                 Kind::Pool,
@@ -562,7 +580,7 @@ fn client_secret(
     }))
 }
 
-/// Writes `record` unless it equals what is stored.
+/// Writes `record` (through the administration service) unless it equals what is stored.
 async fn put_if_changed<T, F, Fut>(
     existing: Option<&T>,
     record: &T,
@@ -571,7 +589,7 @@ async fn put_if_changed<T, F, Fut>(
 where
     T: PartialEq,
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
+    Fut: std::future::Future<Output = Result<(), AdminError>>,
 {
     match existing {
         Some(e) if e == record => Ok(Action::Unchanged),
@@ -625,9 +643,10 @@ pub async fn ensure_demo_pool(
         required_attributes: vec!["email".to_string()],
         ..PoolDecl::default()
     };
+    let admin = AdminService::new(store);
     let existing = store.get_pool(&pool_id).await?;
     let pool = pool_decl.to_record(&pool_id, now, existing.as_ref());
-    put_if_changed(existing.as_ref(), &pool, || store.put_pool(&pool)).await?;
+    put_if_changed(existing.as_ref(), &pool, || admin.put_pool(&pool)).await?;
 
     let base = public_url.trim_end_matches('/');
     let client_decl = ClientDecl {
@@ -650,7 +669,12 @@ pub async fn ensure_demo_pool(
     };
     let existing = store.get_client(&client_id).await?;
     let client = client_decl.to_record(&client_id, &pool_id, None, now, existing.as_ref());
-    put_if_changed(existing.as_ref(), &client, || store.put_client(&client)).await?;
+    // The demo app's pages are the node's own (`<public URL>/demo`), reached as the issuer
+    // is, so they stay allowed when the node listens on plain http beyond loopback.
+    put_if_changed(existing.as_ref(), &client, || {
+        admin.put_builtin_client(&client, base)
+    })
+    .await?;
 
     Ok(DemoPool {
         pool_id,

@@ -6,12 +6,12 @@
 //!    a syntax error stops here with one diagnostic.
 //! 2. serde turns it into [`Config`]; a type error (a string where a number belongs, an
 //!    unknown key) stops here with one diagnostic located by the error's span.
-//! 3. The semantic rules (Cognito's limits and Cognate's own) run over the whole
-//!    configuration and report every violation, each located by its dotted path.
+//! 3. The semantic rules (Cognito's limits, checked by the core's administration service on
+//!    the records the file declares, and the file's own) run over the whole configuration
+//!    and report every violation, each located by its dotted path.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::Path;
 
@@ -22,8 +22,10 @@ use super::{Config, PoolDecl, ServerSettings};
 
 mod rules;
 
+pub use crate::core::admin::check_redirect_url;
+pub(crate) use crate::core::admin::is_loopback;
 pub use crate::core::mail::check_smtp_url;
-pub use rules::{check_mail_from, check_redirect_url};
+pub use rules::check_mail_from;
 
 /// One problem in the configuration: where it is, what is wrong, and what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,16 +181,6 @@ pub fn parse_public_url(text: &str) -> Result<url::Url, String> {
         return Err(format!("{text:?} must not contain a user name or password"));
     }
     Ok(url)
-}
-
-/// Whether the URL's host is loopback: `localhost`, `127.0.0.0/8` or `[::1]`.
-pub(crate) fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 /// Collects diagnostics for the semantic rules.

@@ -3,6 +3,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::admin::{AdminError, AdminService};
 use super::model::{User, UserLookup, UserPool};
 
 /// The key a username is stored and found under. Case-insensitive pools fold case here,
@@ -498,7 +499,8 @@ impl Directory {
         }
     }
 
-    /// Creates or updates a group.
+    /// Creates or updates a group, keeping a stored group's origin and creation time; the
+    /// rules and the write are [`AdminService::put_group`]'s.
     pub async fn put_group(
         &self,
         pool: &UserPool,
@@ -512,29 +514,33 @@ impl Directory {
             precedence,
             role_arn,
         } = spec;
-        let name = name.as_str();
-        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-            return Err(DirectoryError::InvalidParameter(
-                "group name must be 1 to 128 characters".into(),
-            ));
-        }
-        if precedence.is_some_and(|p| p < 0) {
-            return Err(DirectoryError::InvalidParameter(
-                "precedence must be 0 or more".into(),
-            ));
-        }
-        let existing = self.store.get_group(&pool.id, name).await?;
+        let existing = self.store.get_group(&pool.id, &name).await?;
         let group = Group {
             pool_id: pool.id.clone(),
-            name: name.to_string(),
             description,
             precedence,
             role_arn,
             origin: existing.as_ref().map_or(origin, |g| g.origin),
             created_at: existing.as_ref().map_or(now, |g| g.created_at),
             updated_at: now,
+            name,
         };
-        self.store.put_group(&group).await?;
+        // The write and CreateGroup's rules are the administration service's.
+        AdminService::new(&*self.store)
+            .put_group(&group)
+            .await
+            .map_err(|e| match e {
+                AdminError::Store(e) => DirectoryError::from(e),
+                AdminError::NotFound { id, .. } => DirectoryError::PoolNotFound(id),
+                other => DirectoryError::InvalidParameter(
+                    other
+                        .field_errors()
+                        .iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            })?;
         Ok(group)
     }
 

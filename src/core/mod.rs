@@ -1,7 +1,9 @@
-//! The domain core: records, directory rules, passwords, secrets and signing keys.
+//! The domain core: records, directory rules, the administration service ([`admin`]),
+//! passwords, secrets and signing keys.
 //! Nothing in here touches HTTP types; callers pass the current time explicitly.
 
 pub mod account;
+pub mod admin;
 pub mod attributes;
 pub mod directory;
 pub mod ids;

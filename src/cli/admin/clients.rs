@@ -1,17 +1,17 @@
 //! `cognate clients ...`: Cognito's CreateUserPoolClient, ListUserPoolClients,
-//! DescribeUserPoolClient and DeleteUserPoolClient, with the same validation of callback
-//! URLs, flows and scopes that `check-config` applies to `[[pools.clients]]`.
+//! DescribeUserPoolClient and DeleteUserPoolClient. The client is checked by the core's
+//! administration service ([`crate::core::admin`]), by the same rules `check-config`
+//! applies to `[[pools.clients]]`.
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
-use super::{confirm, pretty, print_table, require_pool};
+use super::{admin, admin_error, confirm, pretty, print_table, require_pool};
 use crate::cli::{CliError, CliResult};
 use crate::core::ids;
 use crate::core::model::{AppClient, Branding, OAuthFlow, Origin, RefreshRotation, TokenValidity};
 use crate::core::now;
 use crate::core::secrets::client_secret_context;
-use crate::core::storage::StoreError;
 use crate::server::Node;
 
 #[derive(Debug, Subcommand)]
@@ -92,17 +92,6 @@ pub struct ClientCreateArgs {
     pub require_pkce: Option<bool>,
 }
 
-/// OIDC and Cognito scopes a client may allow besides resource-server scopes.
-const STANDARD_SCOPES: &[&str] = &[
-    "openid",
-    "email",
-    "phone",
-    "profile",
-    "aws.cognito.signin.user.admin",
-];
-/// Cognito's limits on redirect URL lists.
-const MAX_URLS: usize = 100;
-
 pub async fn clients(node: Node, cmd: ClientsCmd) -> CliResult {
     match cmd {
         ClientsCmd::Create(args) => create_client(&node, args).await,
@@ -159,7 +148,7 @@ pub async fn clients(node: Node, cmd: ClientsCmd) -> CliResult {
                     client.id
                 );
             }
-            node.store.delete_client(&client.id).await?;
+            admin(&node).delete_client(&client.id).await?;
             println!("deleted app client {}", client.id);
             Ok(())
         }
@@ -182,83 +171,42 @@ fn flow_name(flow: OAuthFlow) -> &'static str {
     }
 }
 
-async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
-    let pool = require_pool(node, &args.pool).await?;
-    let name = args.name.trim();
-    if name.is_empty() || name.chars().count() > 128 {
-        return Err(CliError(
-            "--name: a client name must have 1 to 128 characters".into(),
-        ));
-    }
-    check_urls("--callback-url", &args.callback_urls)?;
-    check_urls("--logout-url", &args.logout_urls)?;
+/// The `clients create` flag of a client field.
+fn client_flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "name" => "--name",
+        "callback_urls" => "--callback-url",
+        "logout_urls" => "--logout-url",
+        "allowed_oauth_flows" => "--flow",
+        "allowed_oauth_scopes" => "--scope",
+        "supported_identity_providers" => "--identity-provider",
+        _ => return None,
+    })
+}
 
-    let mut flows: Vec<OAuthFlow> = Vec::new();
-    for f in &args.flows {
-        let f = OAuthFlow::from(*f);
-        if !flows.contains(&f) {
-            flows.push(f);
+/// Keeps the first of each repeated value (repeating a flag is not an error).
+fn distinct<T: PartialEq + Clone>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
         }
     }
+    out
+}
+
+async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
+    let pool = require_pool(node, &args.pool).await?;
+    let mut flows: Vec<OAuthFlow> = distinct(args.flows.iter().map(|f| OAuthFlow::from(*f)));
     if flows.is_empty() && !args.callback_urls.is_empty() {
         flows.push(OAuthFlow::Code);
     }
     let machine = flows.contains(&OAuthFlow::ClientCredentials);
-    if machine && flows.len() > 1 {
-        return Err(CliError(
-            "--flow: client_credentials cannot be combined with code or implicit (Cognito \
-             rule); create a separate client for machine-to-machine access"
-                .into(),
-        ));
-    }
-    if machine && !args.generate_secret {
-        return Err(CliError(
-            "--flow client_credentials needs a confidential client: add --generate-secret".into(),
-        ));
-    }
-    if !machine && !flows.is_empty() && args.callback_urls.is_empty() {
-        return Err(CliError(
-            "--callback-url: the code and implicit flows redirect to a callback URL; give at \
-             least one"
-                .into(),
-        ));
-    }
-    let mut scopes: Vec<String> = Vec::new();
-    for s in &args.scopes {
-        if !scopes.contains(s) {
-            scopes.push(s.clone());
-        }
-    }
+    let mut scopes: Vec<String> = distinct(args.scopes.iter().cloned());
     if scopes.is_empty() && !flows.is_empty() && !machine {
         scopes = vec!["openid".into(), "email".into(), "profile".into()];
     }
-    let declared: Vec<String> = node
-        .store
-        .list_resource_servers(&pool.id)
-        .await?
-        .iter()
-        .flat_map(|rs| {
-            rs.scopes
-                .iter()
-                .map(move |s| format!("{}/{}", rs.identifier, s.name))
-        })
-        .collect();
-    check_scopes(&scopes, &declared, machine)?;
-
-    let mut providers: Vec<String> = Vec::new();
-    for p in &args.identity_providers {
-        // Upstream IdPs are not stored yet, so the pool's own directory is the only one.
-        if p != "COGNITO" {
-            return Err(CliError(format!(
-                "--identity-provider: {p:?} is not an identity provider of pool {}; use COGNITO \
-                 (the pool's own directory)",
-                pool.id
-            )));
-        }
-        if !providers.contains(p) {
-            providers.push(p.clone());
-        }
-    }
+    let mut providers: Vec<String> = distinct(args.identity_providers.iter().cloned());
     if providers.is_empty() {
         providers.push("COGNITO".into());
     }
@@ -269,7 +217,7 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
     let client = AppClient {
         id: id.clone(),
         pool_id: pool.id.clone(),
-        name: name.to_string(),
+        name: args.name.trim().to_string(),
         origin: Origin::Api,
         secret: secret
             .as_ref()
@@ -290,12 +238,10 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
         created_at: now,
         updated_at: now,
     };
-    node.store.put_client(&client).await.map_err(|e| match e {
-        StoreError::MissingParent(_) => {
-            CliError(format!("--pool: user pool {:?} does not exist", pool.id))
-        }
-        other => other.into(),
-    })?;
+    admin(node)
+        .put_client(&client)
+        .await
+        .map_err(|e| admin_error(e, client_flag))?;
     println!("{id}");
     if let Some(secret) = secret {
         println!("{secret}");
@@ -304,60 +250,6 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
              describe {id}` shows it again)",
             pool.id
         );
-    }
-    Ok(())
-}
-
-/// Callback and logout URLs by Cognito's rule: absolute, no fragment, https except http on
-/// a loopback host; a native app's custom scheme (`myapp://cb`) is allowed. The config
-/// checker applies the same rule (`config::check::rules::check_redirect_url`, private there).
-fn check_urls(flag: &str, urls: &[String]) -> CliResult {
-    if urls.len() > MAX_URLS {
-        return Err(CliError(format!(
-            "{flag}: at most {MAX_URLS} URLs are allowed"
-        )));
-    }
-    for (k, text) in urls.iter().enumerate() {
-        if urls[..k].contains(text) {
-            return Err(CliError(format!("{flag}: {text:?} is given twice")));
-        }
-        // The same rule as the configuration file's (Cognito's): https, or http on loopback.
-        crate::config::check::check_redirect_url(text)
-            .map_err(|(reason, fix)| CliError(format!("{flag}: {reason}; {fix}")))?;
-    }
-    Ok(())
-}
-
-fn check_scopes(scopes: &[String], declared: &[String], machine: bool) -> CliResult {
-    if machine && scopes.is_empty() {
-        return Err(CliError(
-            "--scope: client_credentials needs at least one resource-server scope \
-             (<identifier>/<scope>)"
-                .into(),
-        ));
-    }
-    let has_openid = scopes.iter().any(|s| s == "openid");
-    for scope in scopes {
-        let standard = STANDARD_SCOPES.contains(&scope.as_str());
-        if !standard && !declared.contains(scope) {
-            let mut known: Vec<&str> = STANDARD_SCOPES.to_vec();
-            known.extend(declared.iter().map(String::as_str));
-            return Err(CliError(format!(
-                "--scope: {scope:?} is not a scope of this pool; use one of: {}",
-                known.join(", ")
-            )));
-        }
-        if standard && machine {
-            return Err(CliError(format!(
-                "--scope: client_credentials clients can only have resource-server scopes, not \
-                 {scope:?}"
-            )));
-        }
-        if matches!(scope.as_str(), "email" | "phone" | "profile") && !has_openid {
-            return Err(CliError(format!(
-                "--scope: the {scope} scope requires the openid scope (Cognito rule)"
-            )));
-        }
     }
     Ok(())
 }

@@ -20,7 +20,9 @@ pub mod grants;
 pub mod tokens;
 pub mod verify;
 
-/// The OIDC scopes Cognito knows besides resource-server scopes.
+/// The OIDC scopes Cognito knows besides resource-server scopes. The one list: the
+/// administration service's scope check ([`crate::core::admin::clients`]) reads it for the
+/// configuration file, the CLI and the API alike.
 pub const STANDARD_SCOPES: &[&str] = &[
     "openid",
     "email",

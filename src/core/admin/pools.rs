@@ -1,0 +1,221 @@
+//! User pools: CreateUserPool / UpdateUserPool / DeleteUserPool and their rules.
+
+use std::ops::Deref;
+
+use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
+use crate::core::attributes::STANDARD_ATTRIBUTES;
+use crate::core::ids;
+use crate::core::model::{AliasAttribute, UserPool};
+use crate::core::storage::Store;
+
+/// Cognito's limits: pool names 1 to 128 characters, passwords 6 to 99, temporary passwords
+/// valid at most 365 days, custom attribute names 1 to 20 characters, values 2048.
+const MAX_POOL_NAME: usize = 128;
+const MAX_CUSTOM_NAME: usize = 20;
+const MAX_ATTRIBUTE_LEN: u32 = 2048;
+const MAX_TEMPORARY_DAYS: u32 = 365;
+
+/// CreateUserPool's rules on a pool record. The identity providers are checked when they
+/// are added ([`super::identity_providers`]), not here.
+pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
+    let mut e = Errors::default();
+    if !ids::is_valid_pool_id(&pool.id) {
+        e.push(
+            "id",
+            Rule::IdFormat,
+            format!(
+                "{:?} is not a pool id; pool ids look like <region>_<letters and digits>",
+                pool.id
+            ),
+            "write e.g. \"us-east-1_AbC123dEf\"",
+        );
+    }
+    if pool.name.trim().is_empty() || pool.name.chars().count() > MAX_POOL_NAME {
+        e.push(
+            "name",
+            Rule::Invalid,
+            "a pool name must have 1 to 128 characters",
+            "write e.g. name = \"customers\"",
+        );
+    }
+    for (k, attr) in pool.username_attributes.iter().enumerate() {
+        if *attr == AliasAttribute::PreferredUsername {
+            e.push(
+                format!("username_attributes[{k}]"),
+                Rule::Invalid,
+                "only email and phone_number can replace the username",
+                "use \"email\" and/or \"phone_number\", or move preferred_username to \
+                 alias_attributes",
+            );
+        }
+    }
+    if !pool.username_attributes.is_empty() && !pool.alias_attributes.is_empty() {
+        e.push(
+            "alias_attributes",
+            Rule::Exclusive,
+            "username_attributes and alias_attributes cannot both be set (Cognito: a pool \
+             signs in either with email/phone as the username, or with a username plus aliases)",
+            "remove one of username_attributes and alias_attributes",
+        );
+    }
+    for (k, attr) in pool.auto_verified_attributes.iter().enumerate() {
+        if *attr == AliasAttribute::PreferredUsername {
+            e.push(
+                format!("auto_verified_attributes[{k}]"),
+                Rule::Invalid,
+                "only email and phone_number can be verified by a code",
+                "use \"email\" and/or \"phone_number\"",
+            );
+        }
+    }
+    for (k, name) in pool.required_attributes.iter().enumerate() {
+        if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
+            e.push(
+                format!("required_attributes[{k}]"),
+                Rule::Unknown,
+                format!(
+                    "{name:?} is not a standard attribute (custom attributes cannot be required)"
+                ),
+                format!("use one of: {}", STANDARD_ATTRIBUTES.join(", ")),
+            );
+        } else if pool.required_attributes[..k].contains(name) {
+            e.push(
+                format!("required_attributes[{k}]"),
+                Rule::Duplicate,
+                format!("{name:?} is listed twice"),
+                "remove the duplicate",
+            );
+        }
+    }
+    check_custom_attributes(&mut e, pool);
+    let pp = &pool.password_policy;
+    if !(6..=99).contains(&pp.minimum_length) {
+        e.push(
+            "password_policy.minimum_length",
+            Rule::Invalid,
+            format!(
+                "minimum_length {} is outside Cognito's range 6 to 99",
+                pp.minimum_length
+            ),
+            "use a value from 6 to 99 (Cognito's default is 8)",
+        );
+    }
+    if pp.temporary_password_validity_days > MAX_TEMPORARY_DAYS {
+        e.push(
+            "password_policy.temporary_password_validity_days",
+            Rule::Invalid,
+            "temporary passwords can stay valid at most 365 days",
+            "use a value from 0 to 365 (Cognito's default is 7)",
+        );
+    }
+    e.into_vec()
+}
+
+/// Cognito's `SchemaAttributeType` rules for `custom:` attributes: the name without the
+/// prefix, letters, digits, `_` and `-`, and string lengths within the attribute size.
+fn check_custom_attributes(e: &mut Errors, pool: &UserPool) {
+    for (k, attr) in pool.custom_attributes.iter().enumerate() {
+        let at = format!("custom_attributes[{k}]");
+        let valid = (1..=MAX_CUSTOM_NAME).contains(&attr.name.chars().count())
+            && attr
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        if !valid {
+            e.push(
+                format!("{at}.name"),
+                Rule::Invalid,
+                format!(
+                    "{:?} is not a custom attribute name: use 1 to 20 letters, digits, _ or -, \
+                     without the custom: prefix",
+                    attr.name
+                ),
+                "write e.g. name = \"tenant_id\"",
+            );
+        } else if pool.custom_attributes[..k]
+            .iter()
+            .any(|other| other.name == attr.name)
+        {
+            e.push(
+                format!("{at}.name"),
+                Rule::Duplicate,
+                format!("custom attribute {:?} is declared twice", attr.name),
+                "remove the duplicate or rename it",
+            );
+        }
+        if attr.max_length.is_some_and(|m| m > MAX_ATTRIBUTE_LEN) {
+            e.push(
+                format!("{at}.max_length"),
+                Rule::Invalid,
+                "max_length must be at most 2048 (Cognito's attribute size limit)",
+                "use a value from 1 to 2048",
+            );
+        }
+        if let (Some(min), Some(max)) = (attr.min_length, attr.max_length) {
+            if min > max {
+                e.push(
+                    format!("{at}.min_length"),
+                    Rule::Invalid,
+                    format!("min_length {min} is larger than max_length {max}"),
+                    "make min_length at most max_length",
+                );
+            }
+        }
+    }
+}
+
+impl<S> AdminService<S>
+where
+    S: Deref<Target = dyn Store> + Send + Sync,
+{
+    /// CreateUserPool: refuses an invalid pool or a taken id. The caller makes the pool's
+    /// signing keys (a pool without them cannot issue tokens).
+    pub async fn create_pool(&self, pool: &UserPool) -> AdminResult<()> {
+        valid(RecordKind::Pool, validate_pool(pool))?;
+        if self.store().get_pool(&pool.id).await?.is_some() {
+            return Err(AdminError::Exists {
+                kind: RecordKind::Pool,
+                id: pool.id.clone(),
+            });
+        }
+        self.store().put_pool(pool).await?;
+        Ok(())
+    }
+
+    /// Writes a whole pool record, identity providers included, creating or replacing it
+    /// (the configuration file, which resolves its providers itself).
+    pub async fn put_pool(&self, pool: &UserPool) -> AdminResult<()> {
+        valid(RecordKind::Pool, validate_pool(pool))?;
+        self.store().put_pool(pool).await?;
+        Ok(())
+    }
+
+    /// UpdateUserPool: replaces an existing pool's settings. The stored identity providers,
+    /// origin and creation time are kept (providers change through
+    /// [`AdminService::add_identity_provider`] and its siblings). Returns the stored record.
+    pub async fn update_pool(&self, mut pool: UserPool) -> AdminResult<UserPool> {
+        let stored = self.require_pool(&pool.id).await?;
+        pool.identity_providers = stored.identity_providers;
+        pool.origin = stored.origin;
+        pool.created_at = stored.created_at;
+        self.put_pool(&pool).await?;
+        Ok(pool)
+    }
+
+    /// DeleteUserPool: the pool with its clients, users, groups and keys. Returns whether
+    /// it existed.
+    pub async fn delete_pool(&self, id: &str) -> AdminResult<bool> {
+        Ok(self.store().delete_pool(id).await?)
+    }
+
+    /// The stored pool, or [`AdminError::NotFound`].
+    pub(crate) async fn require_pool(&self, id: &str) -> AdminResult<UserPool> {
+        self.store()
+            .get_pool(id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                kind: RecordKind::Pool,
+                id: id.to_string(),
+            })
+    }
+}
