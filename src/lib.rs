@@ -1,25 +1,66 @@
 //! Cognate: a self-hosted identity broker with Cognito-shaped user pools, tokens and APIs.
 //!
-//! The crate is layered so that protocol edges depend on the core and the core depends
-//! on storage, never the other way round:
+//! The crate is layered: protocol edges on top, the domain core below them, storage at the
+//! bottom behind a trait the core defines. The core imports no edge, no engine, no
+//! federation code and no configuration; the engines import only the core's records and
+//! storage trait.
 //!
-//! - [`core`]: the domain. Records ([`core::model`]), the user directory and its rules
-//!   ([`core::directory`]), password hashing ([`core::password`]), secrets under the master
-//!   key ([`core::secrets`]), signing keys and the JWT signer ([`core::keys`]). Knows nothing
-//!   of HTTP; takes the current time as an argument where expiry matters.
-//! - [`store`]: one [`store::Store`] trait over whole records, implemented for SQLite
-//!   (embedded default) and PostgreSQL (several nodes), each with its own migrations.
-//! - [`config`]: the TOML configuration: parsing, `check-config` validation with
-//!   locations, environment overrides, and applying declared pools and clients.
-//! - [`federation`]: upstream identity providers: provider presets (`providers/*.toml`),
-//!   the outbound HTTP client with its discovery/JWKS caches, Apple's client secret, and
-//!   the mapping of upstream claims onto directory attributes.
-//! - [`web`]: the axum edge: routing, discovery and JWKS, health, metrics, error mapping.
-//!   `web::serve(listener, state, shutdown)` runs the real server (tests bind `127.0.0.1:0`).
+//! ```text
+//! edges       cli, web (OAuth/OIDC endpoints, hosted UI; next: the AWS dispatcher)
+//! wiring      server (a node), config (TOML, check-config, apply), telemetry
+//! upstream    federation (OAuth/OIDC legs; next: SAML)
+//! domain      core (admin, signin, account, directory, oauth, ...), text (templates)
+//! storage     store (SQLite, PostgreSQL): implements core::storage::Store
+//! ```
+//!
+//! Each layer imports only the layers below it, but for storage, which the core defines
+//! and the engines fill in: `store` imports the core's records and `Store` trait, and
+//! nothing in the core names an engine (its doc comments may link upward, and its unit
+//! tests open a SQLite store).
+//!
+//! - [`core`]: the domain, knowing nothing of HTTP and taking `now` as an argument:
+//!   - records ([`core::model`], identity providers shaped by protocol in
+//!     `core::model::idp`) and the storage interface ([`core::storage`]);
+//!   - the user directory and its rules ([`core::directory`], [`core::attributes`]);
+//!   - the administration service for pools, app clients, resource servers, groups and
+//!     identity providers with Cognito's validation rules ([`core::admin`]): `cognate
+//!     apply`, the admin CLI and the coming Cognito API all write through it;
+//!   - password sign-in, from lookup and brute-force count to the next step
+//!     ([`core::signin`]), and the account flows: sign-up, confirmation, forgot/reset
+//!     password, first-sign-in password change ([`core::account`]);
+//!   - the brute-force counters ([`core::throttle`]), hosted-UI sessions and login flows
+//!     ([`core::session`]), mail composition and sending ([`core::mail`]);
+//!   - the OAuth 2.0 / OIDC provider ([`core::oauth`]): authorization requests, grants,
+//!     token issuing and verification, client authentication, the claims userInfo releases
+//!     ([`core::oauth::claims`]);
+//!   - passwords ([`core::password`]), secrets under the master key ([`core::secrets`]),
+//!     signing keys and the JWT signer ([`core::keys`]), ids ([`core::ids`]).
+//! - [`text`]: minijinja templates and message catalogs (embedded, overridable by the
+//!   operator), shared by the hosted UI's pages and the core's mails.
+//! - [`store`]: the [`core::storage::Store`] trait for SQLite (embedded default) and
+//!   PostgreSQL (several nodes): one implementation over both, engine hooks only where the
+//!   SQL really differs, each engine with its own migrations.
+//! - [`federation`]: upstream identity providers: presets (`providers/*.toml`), the stored
+//!   upstream flow every protocol shares ([`federation::flow`]), claim mapping and account
+//!   linking, the outbound HTTP client with its caches; the OpenID Connect and OAuth 2.0
+//!   legs in [`federation::oauth`]. A SAML 2.0 service provider will be a `saml` module
+//!   beside `oauth`, keying the same stored flow by its request id.
+//! - [`config`]: the TOML configuration: parsing, `check-config` (every error with
+//!   file:line:col and a fix; the record rules are the core's, mapped back to the file),
+//!   environment overrides, and `apply` (plans and prunes, writes through [`core::admin`]).
+//! - [`web`]: the axum edge: the OAuth/OIDC endpoints ([`web::oauth`]), the hosted UI
+//!   ([`web::hosted`]), discovery and JWKS, health and metrics, the demo app, the shared
+//!   [`web::AppState`], error mapping and Cognito's exception names
+//!   ([`web::cognito_errors`]). `web::serve(listener, state, shutdown)` runs the real
+//!   server (tests bind `127.0.0.1:0`). The coming AWS edge is one dispatcher on `POST /`
+//!   (a `web::aws` module, described in [`web`]'s docs) for the Cognito user pools API,
+//!   identity pools and STS; identity pools' credential vending will be a core service of
+//!   its own (`core::identity_pools`) beside [`core::oauth`], verifying pool tokens with
+//!   [`core::oauth::verify`] and mapping roles from the directory's groups.
 //! - [`server`]: wiring for a node: open the store, load the master key, bootstrap pools
 //!   and keys, build the application state.
-//! - [`cli`]: the `cognate` admin command line (serve, check-config, pools, clients,
-//!   users, groups, keys, import/export).
+//! - [`cli`]: the `cognate` admin command line (serve, check-config, apply, pools,
+//!   clients, users, groups, keys, import/export).
 //! - [`telemetry`]: structured logs and Prometheus metrics.
 
 pub mod cli;
