@@ -31,7 +31,7 @@ use super::http::IdpHttp;
 use super::linking;
 use super::mapping::Mapped;
 use super::oauth::apple;
-use super::oauth::flow::OAuthLeg;
+use super::oauth::leg::OAuthLeg;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, GroupSpec};
 use crate::core::model::{IdentityProvider, Origin, Quirk, User, UserLookup, UserPool, UserStatus};

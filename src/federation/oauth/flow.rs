@@ -17,6 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::leg::OAuthLeg;
 use super::{apple, id_token, oauth2_profile, protocol, CodeGrant};
 use crate::core::model::{
     AppleSigningKey, IdentityProvider, OidcClientSecret, OidcEndpoints, ProtocolSettings, Quirk,
@@ -24,8 +25,8 @@ use crate::core::model::{
 };
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::token_hash;
+use crate::core::secrets::redacted;
 use crate::core::secrets::{constant_time_eq, idp_secret_context, random_token, SecretString};
-use crate::core::secrets::{redacted, REDACTED};
 use crate::core::storage::StoreError;
 use crate::core::UnixTime;
 use crate::federation::error::{CallbackFailure, FederationError};
@@ -41,18 +42,6 @@ pub const IDP_POST_KIND: &str = "idp_post";
 pub const IDP_POST_TTL_SECS: i64 = 120;
 /// The callback path registered at every IdP.
 pub const CALLBACK_PATH: [&str; 2] = ["oauth2", "idpresponse"];
-
-/// What an OAuth flow keeps for checking the IdP's answer. Its `Debug` hides both: they
-/// would let a log reader finish (or replay into) the upstream sign-in (RFC 7636 section
-/// 7.1, OIDC Core 15.5.2).
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct OAuthLeg {
-    /// The OIDC `nonce` sent with the authorization request (unused by plain OAuth 2.0).
-    pub nonce: String,
-    /// The PKCE verifier (when the provider uses PKCE).
-    #[serde(default)]
-    pub pkce_verifier: Option<String>,
-}
 
 /// What the IdP sent back to `/oauth2/idpresponse` (RFC 6749 section 4.1.2, RFC 9207).
 #[derive(Clone, Default, Deserialize)]
@@ -79,18 +68,8 @@ pub struct PostedFields {
     pub user: Option<String>,
 }
 
-// Hand-written `Debug`: the upstream code, nonce and PKCE verifier would let a log
-// reader finish (or replay into) the upstream sign-in (RFC 6749 section 10.5, RFC 7636
-// section 7.1, OIDC Core 15.5.2).
-
-impl fmt::Debug for OAuthLeg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthLeg")
-            .field("nonce", &REDACTED)
-            .field("pkce_verifier", &redacted(&self.pkce_verifier))
-            .finish()
-    }
-}
+// Hand-written `Debug`: the upstream code would let a log reader finish the upstream
+// sign-in (RFC 6749 section 10.5).
 
 impl fmt::Debug for CallbackParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

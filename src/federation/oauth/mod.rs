@@ -7,6 +7,7 @@
 //!
 //! - [`flow`]: the OAuth leg of a sign-in: `start`, `accept_post` (Apple's `form_post`)
 //!   and `callback` on [`Federation`](crate::federation::flow::Federation).
+//! - [`leg`]: what an OAuth flow keeps in the stored upstream flow (nonce, PKCE verifier).
 //! - [`protocol`]: the authorization URL and the code exchange, on the `oauth2` crate.
 //! - [`id_token`]: strict validation of an upstream ID token.
 //! - [`oauth2_profile`]: the profile API call of plain OAuth 2.0 providers (Facebook's
@@ -18,6 +19,7 @@ pub mod apple;
 pub mod facebook;
 pub mod flow;
 pub mod id_token;
+pub mod leg;
 pub mod oauth2_profile;
 pub mod protocol;
 
