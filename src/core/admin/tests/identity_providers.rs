@@ -384,3 +384,36 @@ fn a_whole_pool_write_checks_every_provider_among_the_others() {
     );
     assert!(errors.iter().all(|e| e.rule == Rule::Duplicate));
 }
+
+#[tokio::test]
+async fn a_pool_write_refuses_a_provider_the_rules_refuse() {
+    let (_dir, admin) = service().await;
+    let mut p = pool();
+    let mut okta = idp("Okta", "OIDC");
+    oidc(&mut okta).issuer = Some("http://corp.okta.com".into());
+    p.identity_providers = vec![okta];
+    let err = admin.put_pool(&p).await.unwrap_err();
+    assert_eq!(
+        err.field_errors()[0].path,
+        "identity_providers[0].protocol.issuer"
+    );
+    assert!(
+        admin.store().get_pool(POOL).await.unwrap().is_none(),
+        "nothing written"
+    );
+    p.identity_providers = vec![idp("Okta", "OIDC")];
+    admin.put_pool(&p).await.unwrap();
+    let err = admin
+        .add_identity_provider(POOL, facebook_without_profile(), 2)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].path, "protocol.endpoints");
+}
+
+fn facebook_without_profile() -> IdentityProvider {
+    let mut fb = facebook();
+    if let ProtocolSettings::OAuth2(o) = &mut fb.protocol {
+        o.endpoints.profile = None;
+    }
+    fb
+}
