@@ -71,6 +71,18 @@ pub fn validate_identity_provider(idp: &IdentityProvider, pool: &UserPool) -> Ve
     validate_among(idp, &others, pool)
 }
 
+/// As [`validate_identity_provider`], beside exactly `others` (the pool's own list is not
+/// read): for a caller that holds providers not yet in a pool, such as the configuration
+/// checker comparing a declaration with the ones declared before it, where two of the
+/// same name are a duplicate, not a replacement.
+pub fn validate_identity_provider_among(
+    idp: &IdentityProvider,
+    others: &[IdentityProvider],
+    pool: &UserPool,
+) -> Vec<FieldError> {
+    validate_among(idp, &others.iter().collect::<Vec<_>>(), pool)
+}
+
 /// The rules on every provider of `pool`, each among the others, with paths under
 /// `identity_providers[i]`: what a whole-pool write checks.
 pub fn validate_identity_providers(pool: &UserPool) -> Vec<FieldError> {
@@ -149,7 +161,18 @@ fn check_name(e: &mut Errors, idp: &IdentityProvider, others: &[&IdentityProvide
             "COGNITO is the pool's own directory, not an identity provider name",
             "choose another name, e.g. name = \"Corporate\"",
         );
-    } else if let Some(required) = idp.provider_type.required_name() {
+    } else if idp.provider_type.required_name().is_none()
+        && SOCIAL.iter().any(|t| t.as_str().eq_ignore_ascii_case(name))
+    {
+        e.push(
+            "name",
+            Rule::Reserved,
+            format!("{name:?} is reserved for the social provider of that name (Cognito rule)"),
+            "give this OIDC provider another name",
+        );
+    }
+    // Whatever else is wrong with the name, a social provider's is fixed: say which.
+    if let Some(required) = idp.provider_type.required_name() {
         if name != required {
             e.push(
                 "name",
@@ -161,13 +184,6 @@ fn check_name(e: &mut Errors, idp: &IdentityProvider, others: &[&IdentityProvide
                 format!("write name = \"{required}\""),
             );
         }
-    } else if SOCIAL.iter().any(|t| t.as_str().eq_ignore_ascii_case(name)) {
-        e.push(
-            "name",
-            Rule::Reserved,
-            format!("{name:?} is reserved for the social provider of that name (Cognito rule)"),
-            "give this OIDC provider another name",
-        );
     }
     if others.iter().any(|o| o.name.eq_ignore_ascii_case(name)) {
         e.push(

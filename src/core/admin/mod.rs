@@ -40,7 +40,8 @@ pub mod resource_servers;
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
 pub use groups::validate_group;
 pub use identity_providers::{
-    validate_identity_provider, validate_identity_provider_name, validate_identity_providers,
+    validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
+    validate_identity_providers,
 };
 pub use pools::validate_pool;
 pub use resource_servers::validate_resource_server;

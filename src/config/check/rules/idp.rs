@@ -21,7 +21,7 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
     let mut earlier: Vec<IdentityProvider> = Vec::new();
     for (k, idp) in pool.identity_providers.iter().enumerate() {
         let iat = format!("{at}.identity_providers[{k}]");
-        let context = pool.to_record_with_providers(CHECKED_POOL_ID, earlier.clone(), 0, None);
+        let context = pool.to_record_with_providers(CHECKED_POOL_ID, Vec::new(), 0, None);
         let places = Places {
             at,
             iat: &iat,
@@ -43,7 +43,7 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
                 ..idp.clone()
             };
             if let Some(record) = checked_record(&stand_in) {
-                let errors = admin::validate_identity_provider(&record, &context)
+                let errors = admin::validate_identity_provider_among(&record, &earlier, &context)
                     .into_iter()
                     .filter(|e| {
                         (e.field() == "name" && !is_social_refusal(e, &record))
@@ -56,9 +56,9 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
             continue;
         };
         check_credentials(c, &iat, idp);
-        let errors = admin::validate_identity_provider(&record, &context);
+        let errors = admin::validate_identity_provider_among(&record, &earlier, &context);
         report(c, &places, errors, &record);
-        check_dropped(c, &places, &record, &context);
+        check_dropped(c, &places, &record, &earlier, &context);
         earlier.push(record);
     }
     if pool.link_federated_users_by_email {
@@ -75,19 +75,33 @@ struct Places<'a> {
     idp: &'a IdpDecl,
 }
 
+/// An Apple team or key id of Apple's shape, standing in for one the declaration lacks.
+const PLACEHOLDER_APPLE_ID: &str = "CHECKED000";
+
 /// The record the core's rules see for a declaration: resolved against its preset, with
-/// a stand-in sealed credential wherever the declaration names where the real one comes
-/// from (the checker reads no secret; whether one is named is this file's own rule), and
-/// with the attributes the declaration unmaps (`picture = ""`) kept under an empty
-/// claim, so their names are checked too. `None` for an unknown preset.
+/// a stand-in sealed credential (and Apple ids where the declaration lacks them), since
+/// the checker reads no secret and whether the declaration names each credential's
+/// source is this file's own rule ([`check_credentials`]); and with the attributes the
+/// declaration unmaps (`picture = ""`) kept under an empty claim, so their names are
+/// checked too. `None` for an unknown preset.
 fn checked_record(idp: &IdpDecl) -> Option<IdentityProvider> {
-    let placeholder = |named: bool| named.then(placeholder_secret).flatten();
     let (secret, apple_key) = if idp.uses_apple_key() {
-        (None, placeholder(idp.private_key_env.is_some()))
+        (None, placeholder_secret())
     } else {
-        (placeholder(idp.client_secret_env.is_some()), None)
+        (placeholder_secret(), None)
     };
-    let mut record = idp.to_record(secret, apple_key, 0, None)?;
+    let filled = IdpDecl {
+        team_id: idp
+            .team_id
+            .clone()
+            .or_else(|| Some(PLACEHOLDER_APPLE_ID.into())),
+        key_id: idp
+            .key_id
+            .clone()
+            .or_else(|| Some(PLACEHOLDER_APPLE_ID.into())),
+        ..idp.clone()
+    };
+    let mut record = filled.to_record(secret, apple_key, 0, None)?;
     for (attribute, claim) in &idp.attribute_mapping {
         if claim.is_empty() {
             record
@@ -114,6 +128,7 @@ fn check_dropped(
     c: &mut Checker<'_>,
     places: &Places<'_>,
     record: &IdentityProvider,
+    earlier: &[IdentityProvider],
     context: &crate::core::model::UserPool,
 ) {
     let idp = places.idp;
@@ -151,7 +166,7 @@ fn check_dropped(
     let Some(probe) = checked_record(&probe) else {
         return;
     };
-    let errors = admin::validate_identity_provider(&probe, context)
+    let errors = admin::validate_identity_provider_among(&probe, earlier, context)
         .into_iter()
         .filter(|err| {
             let key = toml_key(&err.path);

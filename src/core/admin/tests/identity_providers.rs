@@ -417,3 +417,22 @@ fn facebook_without_profile() -> IdentityProvider {
     }
     fb
 }
+
+#[test]
+fn beside_given_providers_the_same_name_is_a_duplicate_not_a_replacement() {
+    let others = [idp("Okta", "OIDC")];
+    let errors = validate_identity_provider_among(&idp("Okta", "OIDC"), &others, &pool());
+    refused(errors, "name", Rule::Duplicate);
+    assert_eq!(
+        validate_identity_provider_among(&idp("Corporate", "OIDC"), &others, &pool()),
+        []
+    );
+    // A social provider's required name is said even when the name is malformed too.
+    let mut spaced = facebook();
+    spaced.name = "Face book".into();
+    let rules: Vec<Rule> = validate_identity_provider(&spaced, &pool())
+        .into_iter()
+        .map(|e| e.rule)
+        .collect();
+    assert_eq!(rules, [Rule::Invalid, Rule::Reserved]);
+}
