@@ -189,6 +189,19 @@ fn is_social_refusal(e: &FieldError, record: &IdentityProvider) -> bool {
             .eq_ignore_ascii_case(crate::core::model::OWN_USERS)
 }
 
+/// Whether `e` is the core's refusal of a social provider not named after its type (the
+/// one `Reserved` name error whose fix writes the required name; `COGNITO` is refused
+/// beside it with its own words).
+fn is_required_name_refusal(e: &FieldError, record: &IdentityProvider) -> bool {
+    e.rule == Rule::Reserved
+        && record
+            .provider_type
+            .required_name()
+            .is_some_and(|required| {
+                e.fix.as_deref() == Some(&format!("write name = \"{required}\""))
+            })
+}
+
 /// The file's key for a path of the provider record: the protocol's settings are written
 /// at the provider's top level, and Apple's key ids beside its other keys.
 fn toml_key(model: &str) -> &str {
@@ -273,7 +286,7 @@ fn report(
                     social_preset(&idp.name)
                 ),
             ),
-            (Rule::Reserved, "name") if record.provider_type.required_name().is_some() => {
+            (Rule::Reserved, "name") if is_required_name_refusal(&e, record) => {
                 let required = record.provider_type.required_name().unwrap_or_default();
                 (
                     format!("{iat}.name"),
