@@ -1,6 +1,11 @@
 //! Applying `[[pools.identity_providers]]`. Providers live on the pool record, so they are
 //! resolved (preset plus overrides, credentials sealed under the master key) before the
-//! pool is written, and checked in the plan phase so a refused file writes nothing.
+//! pool is written, and what only the declaration can tell (a known preset, a credential
+//! at hand) is checked in the plan phase so a refused file writes nothing. The pool is
+//! written through the administration service, whose whole-pool write runs the core's
+//! rules on every provider it carries ([`crate::core::admin::validate_identity_providers`],
+//! the rules `check-config` ran on the file), so the file cannot put an unchecked
+//! provider in the store.
 
 use super::{undeclared, Action, ApplyError, Kind, PoolPlan};
 use crate::config::decl::{IdpDecl, PoolDecl};

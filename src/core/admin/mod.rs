@@ -20,8 +20,10 @@
 //!   identity providers, attribute lists, CORS origins, branding.
 //! - [`resource_servers`]: identifiers, names and scopes.
 //! - [`groups`]: names, precedence, description, role ARN.
-//! - [`identity_providers`]: adding, replacing and removing a pool's identity providers,
-//!   with the rules that do not look inside the protocol settings (names).
+//! - [`identity_providers`]: adding, replacing and removing a pool's identity providers:
+//!   names, client ids, identifiers, attribute mapping, and each protocol's settings
+//!   (issuer and endpoint URLs, scopes, credentials). A whole-pool write
+//!   ([`AdminService::put_pool`]) checks every provider the pool carries too.
 
 use std::fmt;
 use std::ops::Deref;
@@ -37,7 +39,10 @@ pub mod resource_servers;
 
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
 pub use groups::validate_group;
-pub use identity_providers::validate_identity_provider_name;
+pub use identity_providers::{
+    validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
+    validate_identity_providers,
+};
 pub use pools::validate_pool;
 pub use resource_servers::validate_resource_server;
 
@@ -90,6 +95,9 @@ pub enum Rule {
     ScopeNotAllowed,
     /// A reserved name (COGNITO, a social provider's name used by another provider).
     Reserved,
+    /// A setting the record's protocol cannot do without: an OpenID Connect issuer, a
+    /// plain OAuth 2.0 provider's endpoints.
+    Missing,
 }
 
 /// One refused field of a record.

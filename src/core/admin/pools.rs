@@ -2,7 +2,10 @@
 
 use std::ops::Deref;
 
-use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
+use super::{
+    valid, validate_identity_providers, AdminError, AdminResult, AdminService, Errors, FieldError,
+    RecordKind, Rule,
+};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{AliasAttribute, UserPool};
@@ -15,8 +18,8 @@ const MAX_CUSTOM_NAME: usize = 20;
 const MAX_ATTRIBUTE_LEN: u32 = 2048;
 const MAX_TEMPORARY_DAYS: u32 = 365;
 
-/// CreateUserPool's rules on a pool record. The identity providers are checked when they
-/// are added ([`super::identity_providers`]), not here.
+/// CreateUserPool's rules on a pool record. Its identity providers have their own rules
+/// ([`super::validate_identity_providers`]), which [`AdminService::put_pool`] runs too.
 pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
     let mut e = Errors::default();
     if !ids::is_valid_pool_id(&pool.id) {
@@ -164,6 +167,13 @@ fn check_custom_attributes(e: &mut Errors, pool: &UserPool) {
     }
 }
 
+/// The pool's rules and its providers' rules: what writing a whole pool record checks.
+fn whole_pool_errors(pool: &UserPool) -> Vec<FieldError> {
+    let mut errors = validate_pool(pool);
+    errors.extend(validate_identity_providers(pool));
+    errors
+}
+
 impl<S> AdminService<S>
 where
     S: Deref<Target = dyn Store> + Send + Sync,
@@ -171,7 +181,7 @@ where
     /// CreateUserPool: refuses an invalid pool or a taken id. The caller makes the pool's
     /// signing keys (a pool without them cannot issue tokens).
     pub async fn create_pool(&self, pool: &UserPool) -> AdminResult<()> {
-        valid(RecordKind::Pool, validate_pool(pool))?;
+        valid(RecordKind::Pool, whole_pool_errors(pool))?;
         if self.store().get_pool(&pool.id).await?.is_some() {
             return Err(AdminError::Exists {
                 kind: RecordKind::Pool,
@@ -183,9 +193,11 @@ where
     }
 
     /// Writes a whole pool record, identity providers included, creating or replacing it
-    /// (the configuration file, which resolves its providers itself).
+    /// (the configuration file, which resolves its providers itself). Every provider is
+    /// checked as [`AdminService::add_identity_provider`] would, so no edge writes one
+    /// unchecked; their errors' paths are under `identity_providers[i]`.
     pub async fn put_pool(&self, pool: &UserPool) -> AdminResult<()> {
-        valid(RecordKind::Pool, validate_pool(pool))?;
+        valid(RecordKind::Pool, whole_pool_errors(pool))?;
         self.store().put_pool(pool).await?;
         Ok(())
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::*;
 use crate::core::model::{
     AliasAttribute, AppClient, Branding, CustomAttribute, Group, IdentityProvider, OAuthFlow,
-    Origin, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer, TokenValidity,
-    UserPool,
+    OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings, RefreshRotation, ResourceScope,
+    ResourceServer, TokenValidity, UserPool,
 };
 use crate::core::storage::Store;
 // As in the throttle's tests: the service is driven over the real engine, which the core
@@ -100,8 +100,10 @@ fn idp(name: &str, provider_type: &str) -> IdentityProvider {
     shown_as(name, provider_type, name)
 }
 
+/// An honest enterprise OIDC provider (a social type named after it): an https issuer,
+/// `openid` requested, a sealed client secret.
 fn shown_as(name: &str, provider_type: &str, display_name: &str) -> IdentityProvider {
-    serde_json::from_value(serde_json::json!({
+    let mut idp: IdentityProvider = serde_json::from_value(serde_json::json!({
         "name": name,
         "provider_type": provider_type,
         "preset": "oidc",
@@ -113,7 +115,12 @@ fn shown_as(name: &str, provider_type: &str, display_name: &str) -> IdentityProv
         "created_at": 1,
         "updated_at": 1,
     }))
-    .expect("a stored identity provider")
+    .expect("a stored identity provider");
+    if let ProtocolSettings::Oidc(oidc) = &mut idp.protocol {
+        oidc.scopes = vec!["openid".into(), "email".into()];
+        oidc.client_secret = Some(OidcClientSecret::Sealed(sealed()));
+    }
+    idp
 }
 
 fn context() -> ClientContext {
@@ -715,3 +722,5 @@ async fn a_builtin_client_may_redirect_to_the_nodes_own_pages_only() {
         assert_eq!(err.field_errors()[0].path, "callback_urls[0]", "{other}");
     }
 }
+
+mod identity_providers;

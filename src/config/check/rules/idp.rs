@@ -1,94 +1,362 @@
-//! The rules of `[[pools.identity_providers]]`. Names and identifiers follow Cognito's
-//! CreateIdentityProvider; everything else is checked on the provider as it resolves
-//! (preset plus overrides), so an override that breaks the preset is caught too.
+//! The rules of `[[pools.identity_providers]]`. The provider record's rules are the
+//! core's ([`admin::validate_identity_provider`]: names, identifiers, mapping, URLs,
+//! scopes, Apple's key ids, Google's hosted domain); the checker resolves each declared
+//! provider (preset plus overrides) into that record, runs them, and places every field
+//! error on the TOML key that wrote the value, so an override that breaks the preset is
+//! caught too. What is left here is the declaration's own: the preset it names, secrets
+//! named by environment variables (never written in the file), which credential keys
+//! each kind of provider takes, and the pool's account-linking option.
 
-use std::collections::HashMap;
-
-use super::super::{is_loopback, Checker};
+use super::super::Checker;
+use super::CHECKED_POOL_ID;
 use crate::config::decl::{IdpDecl, PoolDecl};
-use crate::core::attributes::STANDARD_ATTRIBUTES;
-use crate::core::model::{IdentityProvider, ProtocolSettings, ProviderType, Quirk};
+use crate::core::admin::{self, FieldError, Rule};
+use crate::core::model::{IdentityProvider, Protocol, ProtocolSettings};
+use crate::core::secrets::{EncryptedSecret, MasterKey};
 use crate::federation::presets;
 
-/// Cognito's limit on provider names.
-const MAX_NAME_LEN: usize = 32;
-/// Cognito's limits on `IdpIdentifiers`.
-const MAX_IDENTIFIERS: usize = 50;
-const MAX_IDENTIFIER_LEN: usize = 40;
-
 pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut identifiers: HashMap<String, String> = HashMap::new();
+    // The providers declared before the one checked, resolved: the core compares names
+    // and identifiers with them, so the later of two declarations is the one refused.
+    let mut earlier: Vec<IdentityProvider> = Vec::new();
     for (k, idp) in pool.identity_providers.iter().enumerate() {
         let iat = format!("{at}.identity_providers[{k}]");
-        check_name(c, &iat, idp);
-        if let Some(first) = names.insert(idp.name.to_lowercase(), k) {
-            c.error(
-                format!("{iat}.name"),
-                format!(
-                    "identity provider {:?} is also declared at {at}.identity_providers[{first}]",
-                    idp.name
-                ),
-                "give each identity provider of a pool its own name (names differing only in \
-                 case collide: federated usernames are <name>_<id>)",
-            );
-        }
-        for (n, identifier) in idp.identifiers.iter().enumerate() {
-            let nat = format!("{iat}.identifiers[{n}]");
-            if !valid_identifier(identifier) {
-                c.error(
-                    nat,
-                    format!(
-                        "{identifier:?} is not an identifier: use 1 to {MAX_IDENTIFIER_LEN} \
-                         letters, digits and . _ - @ + = (usually an email domain)"
-                    ),
-                    "write e.g. identifiers = [\"example.com\"]",
-                );
-            } else if let Some(first) = identifiers.insert(identifier.to_lowercase(), nat.clone()) {
-                c.error(
-                    nat,
-                    format!("identifier {identifier:?} is also claimed at {first}"),
-                    "an identifier routes sign-ins to one identity provider: keep it on one",
-                );
-            }
-        }
-        if idp.identifiers.len() > MAX_IDENTIFIERS {
-            c.error(
-                format!("{iat}.identifiers"),
-                format!("at most {MAX_IDENTIFIERS} identifiers are allowed"),
-                "remove identifiers",
-            );
-        }
-        let Some(preset) = presets::get(&idp.preset) else {
+        let context = pool.to_record_with_providers(CHECKED_POOL_ID, Vec::new(), 0, None);
+        let places = Places {
+            at,
+            iat: &iat,
+            pool,
+            index: k,
+            idp,
+        };
+        let Some(record) = checked_record(idp) else {
             c.error(
                 format!("{iat}.preset"),
                 format!("{:?} is not a provider preset", idp.preset),
                 format!("use one of: {}", presets::names().join(", ")),
             );
+            // The name and identifiers do not depend on the preset: they are checked on
+            // the provider resolved as the generic one, without the social-name rule
+            // (which only holds for an OpenID Connect preset).
+            let stand_in = IdpDecl {
+                preset: "oidc".into(),
+                ..idp.clone()
+            };
+            if let Some(record) = checked_record(&stand_in) {
+                let errors = admin::validate_identity_provider_among(&record, &earlier, &context)
+                    .into_iter()
+                    .filter(|e| {
+                        (e.field() == "name" && !is_social_refusal(e, &record))
+                            || e.field() == "identifiers"
+                    })
+                    .collect();
+                report(c, &places, errors, &record);
+                earlier.push(record);
+            }
             continue;
         };
-        if let Some(required) = preset.provider_type.required_name() {
-            if idp.name != required {
-                c.error(
+        check_credentials(c, &iat, idp);
+        let errors = admin::validate_identity_provider_among(&record, &earlier, &context);
+        report(c, &places, errors, &record);
+        check_dropped(c, &places, &record, &earlier, &context);
+        earlier.push(record);
+    }
+    if pool.link_federated_users_by_email {
+        check_linking(c, at, pool);
+    }
+}
+
+/// Where a declared provider sits, for placing its errors and naming earlier declarations.
+struct Places<'a> {
+    at: &'a str,
+    iat: &'a str,
+    pool: &'a PoolDecl,
+    index: usize,
+    idp: &'a IdpDecl,
+}
+
+/// An Apple team or key id of Apple's shape, standing in for one the declaration lacks.
+const PLACEHOLDER_APPLE_ID: &str = "CHECKED000";
+
+/// The record the core's rules see for a declaration: resolved against its preset, with
+/// a stand-in sealed credential (and Apple ids where the declaration lacks them), since
+/// the checker reads no secret and whether the declaration names each credential's
+/// source is this file's own rule ([`check_credentials`]); and with the attributes the
+/// declaration unmaps (`picture = ""`) kept under an empty claim, so their names are
+/// checked too. `None` for an unknown preset.
+fn checked_record(idp: &IdpDecl) -> Option<IdentityProvider> {
+    let (secret, apple_key) = if idp.uses_apple_key() {
+        (None, placeholder_secret())
+    } else {
+        (placeholder_secret(), None)
+    };
+    let filled = IdpDecl {
+        team_id: idp
+            .team_id
+            .clone()
+            .or_else(|| Some(PLACEHOLDER_APPLE_ID.into())),
+        key_id: idp
+            .key_id
+            .clone()
+            .or_else(|| Some(PLACEHOLDER_APPLE_ID.into())),
+        ..idp.clone()
+    };
+    let mut record = filled.to_record(secret, apple_key, 0, None)?;
+    for (attribute, claim) in &idp.attribute_mapping {
+        if claim.is_empty() {
+            record
+                .attribute_mapping
+                .entry(attribute.clone())
+                .or_default();
+        }
+    }
+    Some(record)
+}
+
+/// A sealed stand-in credential; the rules only ask whether a provider has one.
+fn placeholder_secret() -> Option<EncryptedSecret> {
+    MasterKey::from_bytes(&[0; 32])
+        .ok()
+        .map(|key| key.seal("checked-identity-provider", b"checked"))
+}
+
+/// Keys the declaration writes that its protocol does not read (an issuer on a plain
+/// OAuth 2.0 provider, a profile endpoint on an OpenID Connect one) never reach the
+/// record; they are checked with the same rules on the provider resolved as the other
+/// protocol, keeping only the errors on those keys.
+fn check_dropped(
+    c: &mut Checker<'_>,
+    places: &Places<'_>,
+    record: &IdentityProvider,
+    earlier: &[IdentityProvider],
+    context: &crate::core::model::UserPool,
+) {
+    let idp = places.idp;
+    let e = &idp.endpoints;
+    let (other, dropped): (Protocol, Vec<&str>) = match &record.protocol {
+        ProtocolSettings::OAuth2(_) => (
+            Protocol::Oidc,
+            [
+                ("issuer", idp.issuer.is_some()),
+                ("issuer_aliases", idp.issuer_aliases.is_some()),
+                ("endpoints.userinfo", e.userinfo.is_some()),
+                ("endpoints.jwks", e.jwks.is_some()),
+                ("hosted_domain", idp.hosted_domain.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(key, written)| written.then_some(key))
+            .collect(),
+        ),
+        ProtocolSettings::Oidc(_) => (
+            Protocol::Oauth2,
+            e.profile
+                .is_some()
+                .then_some("endpoints.profile")
+                .into_iter()
+                .collect(),
+        ),
+    };
+    if dropped.is_empty() {
+        return;
+    }
+    let probe = IdpDecl {
+        protocol: Some(other),
+        ..idp.clone()
+    };
+    let Some(probe) = checked_record(&probe) else {
+        return;
+    };
+    let errors = admin::validate_identity_provider_among(&probe, earlier, context)
+        .into_iter()
+        .filter(|err| {
+            let key = toml_key(&err.path);
+            err.rule != Rule::Missing
+                && dropped
+                    .iter()
+                    .any(|d| key == *d || key.strip_prefix(d).is_some_and(|r| r.starts_with('[')))
+        })
+        .collect();
+    report(c, places, errors, &probe);
+}
+
+/// Whether `e` is the core's refusal of a social provider's name on an OpenID Connect
+/// provider.
+fn is_social_refusal(e: &FieldError, record: &IdentityProvider) -> bool {
+    e.rule == Rule::Reserved
+        && record.provider_type.required_name().is_none()
+        && !record
+            .name
+            .eq_ignore_ascii_case(crate::core::model::OWN_USERS)
+}
+
+/// Whether `e` is the core's refusal of a social provider not named after its type (the
+/// one `Reserved` name error whose fix writes the required name; `COGNITO` is refused
+/// beside it with its own words).
+fn is_required_name_refusal(e: &FieldError, record: &IdentityProvider) -> bool {
+    e.rule == Rule::Reserved
+        && record
+            .provider_type
+            .required_name()
+            .is_some_and(|required| {
+                e.fix.as_deref() == Some(&format!("write name = \"{required}\""))
+            })
+}
+
+/// The file's key for a path of the provider record: the protocol's settings are written
+/// at the provider's top level, and Apple's key ids beside its other keys.
+fn toml_key(model: &str) -> &str {
+    match model {
+        "protocol.client_secret.team_id" => "team_id",
+        "protocol.client_secret.key_id" => "key_id",
+        other => other.strip_prefix("protocol.").unwrap_or(other),
+    }
+}
+
+/// Whether the declaration writes the key an error is about. Values it does not write
+/// come from the preset or from other keys (the button text defaults to the name), and
+/// are reported where they are written, so an error on them is not placed here.
+fn declared(idp: &IdpDecl, key: &str) -> bool {
+    let top = key.split(['.', '[']).next().unwrap_or(key);
+    let e = &idp.endpoints;
+    match top {
+        "display_name" => idp.display_name.is_some(),
+        "issuer" => idp.issuer.is_some(),
+        "issuer_aliases" => idp.issuer_aliases.is_some(),
+        "scopes" => idp.scopes.is_some(),
+        "subject_claim" => idp.subject_claim.is_some(),
+        "hosted_domain" => idp.hosted_domain.is_some(),
+        "team_id" => idp.team_id.is_some(),
+        "key_id" => idp.key_id.is_some(),
+        "attribute_mapping" => key
+            .strip_prefix("attribute_mapping.")
+            .is_some_and(|attribute| idp.attribute_mapping.contains_key(attribute)),
+        "endpoints" => match key.strip_prefix("endpoints.") {
+            Some("authorize") => e.authorize.is_some(),
+            Some("token") => e.token.is_some(),
+            Some("userinfo") => e.userinfo.is_some(),
+            Some("jwks") => e.jwks.is_some(),
+            Some("profile") => e.profile.is_some(),
+            _ => true,
+        },
+        _ => true,
+    }
+}
+
+/// Reports the core's field errors of the provider declared at `places.iat`, each at
+/// its TOML key, with the file's own words where it has them: a duplicate names the
+/// earlier declaration, a social name suggests the social preset, a missing issuer names
+/// the preset. A missing credential is not repeated: [`check_credentials`] names the
+/// key that should say where it comes from.
+fn report(
+    c: &mut Checker<'_>,
+    places: &Places<'_>,
+    errors: Vec<FieldError>,
+    record: &IdentityProvider,
+) {
+    let Places {
+        at, iat, pool, idp, ..
+    } = *places;
+    for e in errors {
+        let key = toml_key(&e.path);
+        if e.rule == Rule::NeedsSecret || (e.rule != Rule::Missing && !declared(idp, key)) {
+            continue;
+        }
+        let fix = e.fix.clone().unwrap_or_default();
+        let (path, message, fix) = match (e.rule, e.field()) {
+            (Rule::Duplicate, "name") => {
+                let first = pool
+                    .identity_providers
+                    .iter()
+                    .position(|o| o.name.eq_ignore_ascii_case(&idp.name))
+                    .unwrap_or_default();
+                (
+                    format!("{iat}.name"),
+                    format!(
+                        "identity provider {:?} is also declared at {at}.identity_providers[{first}]",
+                        idp.name
+                    ),
+                    fix,
+                )
+            }
+            (Rule::Reserved, "name") if is_social_refusal(&e, record) => (
+                format!("{iat}.name"),
+                e.message,
+                format!(
+                    "use preset = \"{}\" for it, or give this OIDC provider another name",
+                    social_preset(&idp.name)
+                ),
+            ),
+            (Rule::Reserved, "name") if is_required_name_refusal(&e, record) => {
+                let required = record.provider_type.required_name().unwrap_or_default();
+                (
                     format!("{iat}.name"),
                     format!(
                         "the {} preset's provider must be named {required:?} (Cognito's name \
                          for it)",
                         idp.preset
                     ),
-                    format!("write name = \"{required}\""),
-                );
+                    fix,
+                )
             }
-        }
-        check_credentials(c, &iat, idp);
-        check_display_name(c, &iat, idp);
-        if let Some(resolved) = idp.to_record(None, None, 0, None) {
-            check_resolved(c, &iat, pool, idp, &resolved);
-        }
+            (Rule::Duplicate, "identifiers") => {
+                let message = first_claim(places, key)
+                    .map(|(identifier, first)| {
+                        format!("identifier {identifier:?} is also claimed at {first}")
+                    })
+                    .unwrap_or(e.message);
+                (
+                    format!("{iat}.{key}"),
+                    message,
+                    "an identifier routes sign-ins to one identity provider: keep it on one"
+                        .to_string(),
+                )
+            }
+            (Rule::Missing, "protocol") if key == "issuer" => (
+                iat.to_string(),
+                format!(
+                    "missing key `issuer`: the {} preset needs the provider's issuer (its \
+                     discovery document is read from <issuer>/.well-known/openid-configuration)",
+                    idp.preset
+                ),
+                fix,
+            ),
+            (Rule::Invalid, "protocol") if key == "scopes" => (
+                format!("{iat}.scopes"),
+                e.message,
+                "remove the key to use the preset's scopes".to_string(),
+            ),
+            _ => (format!("{iat}.{key}"), e.message, fix),
+        };
+        c.error(path, message, fix);
     }
-    if pool.link_federated_users_by_email {
-        check_linking(c, at, pool);
-    }
+}
+
+/// For a refused `identifiers[n]` of the declaration: the identifier and where it was
+/// first claimed (an earlier provider's key, or an earlier entry of this one).
+fn first_claim(places: &Places<'_>, key: &str) -> Option<(String, String)> {
+    let n: usize = key
+        .strip_prefix("identifiers[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    let identifier = places.idp.identifiers.get(n)?;
+    let wanted = identifier.to_lowercase();
+    let earlier = places.pool.identity_providers[..places.index]
+        .iter()
+        .enumerate()
+        .find_map(|(j, p)| {
+            p.identifiers
+                .iter()
+                .position(|i| i.to_lowercase() == wanted)
+                .map(|m| format!("{}.identity_providers[{j}].identifiers[{m}]", places.at))
+        });
+    let first = earlier.or_else(|| {
+        places.idp.identifiers[..n]
+            .iter()
+            .position(|i| i.to_lowercase() == wanted)
+            .map(|m| format!("{}.identifiers[{m}]", places.iat))
+    })?;
+    Some((identifier.clone(), first))
 }
 
 /// Automatic account linking trusts only verified addresses, so it needs a provider whose
@@ -121,51 +389,6 @@ fn check_linking(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     }
 }
 
-fn check_name(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
-    let valid = (1..=MAX_NAME_LEN).contains(&idp.name.chars().count())
-        && idp
-            .name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'));
-    if !valid {
-        c.error(
-            format!("{iat}.name"),
-            format!(
-                "{:?} is not a provider name: use 1 to {MAX_NAME_LEN} letters, digits, _ . or -",
-                idp.name
-            ),
-            "write e.g. name = \"Okta\"",
-        );
-    } else if idp.name.eq_ignore_ascii_case("COGNITO") {
-        c.error(
-            format!("{iat}.name"),
-            "COGNITO is the pool's own directory, not an identity provider name",
-            "choose another name, e.g. name = \"Corporate\"",
-        );
-    } else if presets::get(&idp.preset).is_some_and(|p| p.provider_type == ProviderType::Oidc)
-        && [
-            ProviderType::Google,
-            ProviderType::SignInWithApple,
-            ProviderType::Facebook,
-            ProviderType::LoginWithAmazon,
-        ]
-        .iter()
-        .any(|t| t.as_str().eq_ignore_ascii_case(&idp.name))
-    {
-        c.error(
-            format!("{iat}.name"),
-            format!(
-                "{:?} is reserved for the social provider of that name (Cognito rule)",
-                idp.name
-            ),
-            format!(
-                "use preset = \"{}\" for it, or give this OIDC provider another name",
-                social_preset(&idp.name)
-            ),
-        );
-    }
-}
-
 fn social_preset(name: &str) -> &'static str {
     match name.to_ascii_lowercase().as_str() {
         "google" => "google",
@@ -175,16 +398,9 @@ fn social_preset(name: &str) -> &'static str {
     }
 }
 
-/// An `IdpIdentifiers` entry: Cognito's `[\w\s+=.@-]+` without spaces.
-fn valid_identifier(text: &str) -> bool {
-    (1..=MAX_IDENTIFIER_LEN).contains(&text.chars().count())
-        && text
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || matches!(ch, '_' | '.' | '-' | '@' | '+' | '='))
-}
-
 /// Secrets come from the environment: a literal in the file is refused, and each kind of
-/// provider names the variables it needs (Apple a `.p8` key, the others a secret).
+/// provider names the variables it needs (Apple a `.p8` key with its team and key ids,
+/// the others a secret). The ids' shape is the core's rule on the record.
 fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
     for (present, key, var_key) in [
         (
@@ -211,13 +427,6 @@ fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
                 ),
             );
         }
-    }
-    if idp.client_id.trim().is_empty() || idp.client_id.chars().count() > 256 {
-        c.error(
-            format!("{iat}.client_id"),
-            "client_id must have 1 to 256 characters",
-            "write the client id (Apple: the Services ID) the provider issued",
-        );
     }
     for (key, var) in [
         ("client_secret_env", &idp.client_secret_env),
@@ -257,17 +466,6 @@ fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
                     ),
                     format!("add {example}"),
                 );
-            }
-        }
-        for (key, value) in [("team_id", &idp.team_id), ("key_id", &idp.key_id)] {
-            if let Some(v) = value {
-                if v.len() != 10 || !v.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-                    c.error(
-                        format!("{iat}.{key}"),
-                        format!("{v:?} is not an Apple {key}: Apple's are 10 letters and digits"),
-                        "copy it from the Apple developer account (Membership, or Keys)",
-                    );
-                }
             }
         }
         if idp.client_secret_env.is_some() {
@@ -310,197 +508,6 @@ fn valid_env_name(var: &str) -> bool {
         && var
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-}
-
-fn check_display_name(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
-    if let Some(name) = &idp.display_name {
-        if name.trim().is_empty() || name.chars().count() > 128 {
-            c.error(
-                format!("{iat}.display_name"),
-                "display_name must have 1 to 128 characters",
-                "write e.g. display_name = \"Corporate login\"",
-            );
-        }
-    }
-}
-
-/// The provider as it resolves must be usable: well-formed URLs, what its protocol needs,
-/// and a mapping onto attributes the pool has.
-fn check_resolved(
-    c: &mut Checker<'_>,
-    iat: &str,
-    pool: &PoolDecl,
-    idp: &IdpDecl,
-    resolved: &IdentityProvider,
-) {
-    if let Some(issuer) = &idp.issuer {
-        if let Err(message) = check_idp_url(issuer) {
-            c.error(
-                format!("{iat}.issuer"),
-                message,
-                "write the issuer exactly as the provider's ID tokens carry it in `iss`, e.g. \
-                 issuer = \"https://login.example.com\"",
-            );
-        }
-    }
-    if let Some(aliases) = &idp.issuer_aliases {
-        for (n, alias) in aliases.iter().enumerate() {
-            if alias.trim().is_empty() || alias.chars().any(char::is_whitespace) {
-                c.error(
-                    format!("{iat}.issuer_aliases[{n}]"),
-                    format!("{alias:?} is not an issuer"),
-                    "write another spelling of `iss` the provider uses, e.g. \
-                     \"accounts.google.com\"",
-                );
-            }
-        }
-    }
-    let e = &idp.endpoints;
-    for (key, value) in [
-        ("authorize", &e.authorize),
-        ("token", &e.token),
-        ("userinfo", &e.userinfo),
-        ("jwks", &e.jwks),
-        ("profile", &e.profile),
-    ] {
-        if let Some(url) = value {
-            if let Err(message) = check_idp_url(url) {
-                c.error(
-                    format!("{iat}.endpoints.{key}"),
-                    message,
-                    "write an https URL (http only on localhost, 127.x.x.x or [::1])",
-                );
-            }
-        }
-    }
-    match &resolved.protocol {
-        ProtocolSettings::Oidc(oidc) if oidc.issuer.is_none() => c.error(
-            iat,
-            format!(
-                "missing key `issuer`: the {} preset needs the provider's issuer (its \
-                 discovery document is read from <issuer>/.well-known/openid-configuration)",
-                idp.preset
-            ),
-            "add issuer = \"https://login.example.com\"",
-        ),
-        ProtocolSettings::OAuth2(oauth2) => {
-            let ep = &oauth2.endpoints;
-            for (key, value) in [
-                ("authorize", &ep.authorize),
-                ("token", &ep.token),
-                ("profile", &ep.profile),
-            ] {
-                if value.is_none() {
-                    c.error(
-                        format!("{iat}.endpoints"),
-                        format!("a plain OAuth 2.0 provider needs the {key} endpoint"),
-                        format!("add endpoints = {{ {key} = \"https://...\" }}"),
-                    );
-                }
-            }
-        }
-        ProtocolSettings::Oidc(_) => {}
-    }
-    if let Some(scopes) = &idp.scopes {
-        if scopes.is_empty() {
-            c.error(
-                format!("{iat}.scopes"),
-                "scopes cannot be empty",
-                "remove the key to use the preset's scopes",
-            );
-        }
-        for (n, scope) in scopes.iter().enumerate() {
-            let printable = !scope.is_empty()
-                && scope
-                    .chars()
-                    .all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\');
-            if !printable {
-                c.error(
-                    format!("{iat}.scopes[{n}]"),
-                    format!("{scope:?} is not a scope (RFC 6749 section 3.3)"),
-                    "write each scope as its own string, e.g. scopes = [\"openid\", \"email\"]",
-                );
-            }
-        }
-    }
-    if idp.subject_claim.as_deref().is_some_and(str::is_empty) {
-        c.error(
-            format!("{iat}.subject_claim"),
-            "subject_claim cannot be empty",
-            "write the claim holding the user id, e.g. subject_claim = \"sub\"",
-        );
-    }
-    for (attribute, path) in &idp.attribute_mapping {
-        let known = match attribute.strip_prefix("custom:") {
-            Some(custom) => pool.custom_attributes.iter().any(|a| a.name == custom),
-            None => STANDARD_ATTRIBUTES.contains(&attribute.as_str()),
-        };
-        if !known {
-            c.error(
-                format!("{iat}.attribute_mapping.{attribute}"),
-                format!("{attribute:?} is not an attribute of this pool"),
-                "map onto a standard attribute (email, name, ...) or custom:<name> of a \
-                 declared custom attribute (quote it: \"custom:tenant\" = \"tid\")",
-            );
-        }
-        if path.chars().any(char::is_whitespace) {
-            c.error(
-                format!("{iat}.attribute_mapping.{attribute}"),
-                format!("{path:?} is not a claim path"),
-                "write the upstream claim, dotted for nested ones: \"picture.data.url\"",
-            );
-        }
-    }
-    if let Some(domain) = &idp.hosted_domain {
-        if !resolved.has_quirk(Quirk::GoogleHd) {
-            c.error(
-                format!("{iat}.hosted_domain"),
-                "hosted_domain restricts Google sign-in to a Workspace domain; this provider \
-                 is not Google",
-                "remove it",
-            );
-        } else if !valid_domain(domain) {
-            c.error(
-                format!("{iat}.hosted_domain"),
-                format!("{domain:?} is not a domain name"),
-                "write the Workspace domain, e.g. hosted_domain = \"example.com\"",
-            );
-        }
-    }
-}
-
-/// An IdP URL: absolute, no fragment, https except http on a loopback host.
-fn check_idp_url(text: &str) -> Result<(), String> {
-    let url =
-        url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URL ({e})"))?;
-    if url.fragment().is_some() {
-        return Err(format!("{text:?} must not have a fragment (#...)"));
-    }
-    if url.host().is_none() {
-        return Err(format!("{text:?} has no host"));
-    }
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(&url) => Ok(()),
-        "http" => Err(format!(
-            "{text:?} uses http, allowed only for a loopback host (a local test provider); \
-             identity providers are reached over https"
-        )),
-        other => Err(format!("{text:?} has scheme {other:?}; use https")),
-    }
-}
-
-fn valid_domain(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 253
-        && text.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
 }
 
 #[cfg(test)]

@@ -1,0 +1,438 @@
+//! The identity-provider rules, each refusal paired with the honest record it accepts:
+//! names, client id and button text, identifiers, mapping, and each protocol's settings.
+
+use super::*;
+use crate::core::model::{
+    AppleSigningKey, OAuth2Endpoints, OAuth2Settings, OidcClientSecret, ProtocolSettings, Quirk,
+};
+
+/// The provider's OIDC settings, for a test to edit.
+fn oidc(idp: &mut IdentityProvider) -> &mut crate::core::model::OidcSettings {
+    match &mut idp.protocol {
+        ProtocolSettings::Oidc(oidc) => oidc,
+        ProtocolSettings::OAuth2(_) => panic!("an OIDC provider"),
+    }
+}
+
+/// An honest plain OAuth 2.0 provider (Facebook).
+fn facebook() -> IdentityProvider {
+    let mut fb = idp("Facebook", "Facebook");
+    fb.protocol = ProtocolSettings::OAuth2(OAuth2Settings {
+        endpoints: OAuth2Endpoints {
+            authorize: Some("https://www.facebook.com/v19.0/dialog/oauth".into()),
+            token: Some("https://graph.facebook.com/v19.0/oauth/access_token".into()),
+            profile: Some("https://graph.facebook.com/me".into()),
+        },
+        scopes: vec!["email".into(), "public_profile".into()],
+        client_secret: Some(sealed()),
+        ..OAuth2Settings::default()
+    });
+    fb
+}
+
+/// An honest Sign in with Apple provider: its credential is the signing key.
+fn apple() -> IdentityProvider {
+    let mut apple = idp("SignInWithApple", "SignInWithApple");
+    apple.quirks = vec![Quirk::AppleClientSecret, Quirk::AppleUserJson];
+    oidc(&mut apple).client_secret = Some(OidcClientSecret::AppleKey(AppleSigningKey {
+        team_id: "ABCDE12345".into(),
+        key_id: "ABC123DEFG".into(),
+        private_key: sealed(),
+    }));
+    apple
+}
+
+#[test]
+fn identity_provider_rules_refuse_and_accept() {
+    let mut context = pool();
+    let mut okta = idp("Okta", "OIDC");
+    okta.identifiers = vec!["corp.example".into()];
+    context.identity_providers = vec![okta];
+    let honest = || idp("Corporate", "OIDC");
+    assert_eq!(validate_identity_provider(&honest(), &context), []);
+    assert_eq!(validate_identity_provider(&facebook(), &context), []);
+    assert_eq!(validate_identity_provider(&apple(), &context), []);
+    let check = |edit: &dyn Fn(&mut IdentityProvider),
+                 honest_edit: &dyn Fn(&mut IdentityProvider),
+                 base: &dyn Fn() -> IdentityProvider,
+                 path: &str,
+                 rule: Rule| {
+        let mut bad = base();
+        edit(&mut bad);
+        refused(validate_identity_provider(&bad, &context), path, rule);
+        let mut good = base();
+        honest_edit(&mut good);
+        assert_eq!(validate_identity_provider(&good, &context), [], "{path}");
+    };
+    let corporate = &honest;
+
+    // Names: pattern, COGNITO, social names, case-insensitive uniqueness, social types.
+    check(
+        &|p| p.name = "My Okta".into(),
+        &|p| p.name = "My.Okta-1".into(),
+        corporate,
+        "name",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.name = "x".repeat(33),
+        &|p| p.name = "x".repeat(32),
+        corporate,
+        "name",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.name = "Cognito".into(),
+        &|p| p.name = "Cognitive".into(),
+        corporate,
+        "name",
+        Rule::Reserved,
+    );
+    check(
+        &|p| p.name = "facebook".into(),
+        &|p| p.name = "Facebook2".into(),
+        corporate,
+        "name",
+        Rule::Reserved,
+    );
+    check(
+        &|p| p.name = "OKTA".into(),
+        &|p| p.name = "Okta2".into(),
+        corporate,
+        "name",
+        Rule::Duplicate,
+    );
+    check(
+        &|p| p.name = "Fb".into(),
+        &|p| p.name = "Facebook".into(),
+        &facebook,
+        "name",
+        Rule::Reserved,
+    );
+
+    // The client id and the button text.
+    check(
+        &|p| p.client_id = " ".into(),
+        &|p| p.client_id = "c".repeat(256),
+        corporate,
+        "client_id",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.client_id = "c".repeat(257),
+        &|p| p.client_id = "0oa1".into(),
+        corporate,
+        "client_id",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.display_name = String::new(),
+        &|p| p.display_name = "d".repeat(128),
+        corporate,
+        "display_name",
+        Rule::Invalid,
+    );
+
+    // Identifiers: well-formed, at most 50, each routing to one provider.
+    check(
+        &|p| p.identifiers = vec!["two words".into()],
+        &|p| p.identifiers = vec!["a+b=c@d.e_f-g".into()],
+        corporate,
+        "identifiers[0]",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.identifiers = vec!["x".repeat(41)],
+        &|p| p.identifiers = vec!["x".repeat(40)],
+        corporate,
+        "identifiers[0]",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.identifiers = (0..51).map(|n| format!("d{n}.example")).collect(),
+        &|p| p.identifiers = (0..50).map(|n| format!("d{n}.example")).collect(),
+        corporate,
+        "identifiers",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.identifiers = vec!["CORP.example".into()],
+        &|p| p.identifiers = vec!["corp.example.org".into()],
+        corporate,
+        "identifiers[0]",
+        Rule::Duplicate,
+    );
+    check(
+        &|p| p.identifiers = vec!["a.example".into(), "A.example".into()],
+        &|p| p.identifiers = vec!["a.example".into(), "b.example".into()],
+        corporate,
+        "identifiers[1]",
+        Rule::Duplicate,
+    );
+
+    // The subject claim and the attribute mapping.
+    check(
+        &|p| p.subject_claim = String::new(),
+        &|p| p.subject_claim = "oid".into(),
+        corporate,
+        "subject_claim",
+        Rule::Invalid,
+    );
+    check(
+        &|p| {
+            drop(
+                p.attribute_mapping
+                    .insert("custom:nope".into(), "tid".into()),
+            )
+        },
+        &|p| {
+            drop(
+                p.attribute_mapping
+                    .insert("custom:tenant_id".into(), "tid".into()),
+            )
+        },
+        corporate,
+        "attribute_mapping.custom:nope",
+        Rule::Unknown,
+    );
+    check(
+        &|p| drop(p.attribute_mapping.insert("sub".into(), "oid".into())),
+        &|p| drop(p.attribute_mapping.insert("email".into(), "mail".into())),
+        corporate,
+        "attribute_mapping.sub",
+        Rule::Unknown,
+    );
+    check(
+        &|p| {
+            drop(
+                p.attribute_mapping
+                    .insert("picture".into(), "picture data".into()),
+            )
+        },
+        &|p| {
+            drop(
+                p.attribute_mapping
+                    .insert("picture".into(), "picture.data.url".into()),
+            )
+        },
+        corporate,
+        "attribute_mapping.picture",
+        Rule::Invalid,
+    );
+
+    // OpenID Connect: the issuer, its aliases, endpoints, scopes, the secret.
+    check(
+        &|p| oidc(p).issuer = None,
+        &|p| oidc(p).issuer = Some("https://corp.okta.com".into()),
+        corporate,
+        "protocol.issuer",
+        Rule::Missing,
+    );
+    check(
+        &|p| oidc(p).issuer = Some("http://corp.okta.com".into()),
+        &|p| oidc(p).issuer = Some("http://127.0.0.1:9999".into()),
+        corporate,
+        "protocol.issuer",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).issuer = Some("https://corp.okta.com/#x".into()),
+        &|p| oidc(p).issuer = Some("http://[::1]:9999/realm".into()),
+        corporate,
+        "protocol.issuer",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).issuer_aliases = vec!["two words".into()],
+        &|p| oidc(p).issuer_aliases = vec!["accounts.google.com".into()],
+        corporate,
+        "protocol.issuer_aliases[0]",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).endpoints.jwks = Some("ftp://localhost/jwks".into()),
+        &|p| oidc(p).endpoints.jwks = Some("http://localhost:9999/jwks".into()),
+        corporate,
+        "protocol.endpoints.jwks",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).endpoints.userinfo = Some("/userinfo".into()),
+        &|p| oidc(p).endpoints.userinfo = Some("https://idp.example.com/userinfo".into()),
+        corporate,
+        "protocol.endpoints.userinfo",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).scopes.clear(),
+        &|p| oidc(p).scopes = vec!["openid".into()],
+        corporate,
+        "protocol.scopes",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).scopes = vec!["openid email".into()],
+        &|p| oidc(p).scopes = vec!["openid".into(), "email".into()],
+        corporate,
+        "protocol.scopes[0]",
+        Rule::Invalid,
+    );
+    check(
+        &|p| oidc(p).client_secret = None,
+        &|p| oidc(p).client_secret = Some(OidcClientSecret::Sealed(sealed())),
+        corporate,
+        "protocol.client_secret",
+        Rule::NeedsSecret,
+    );
+
+    // Google's hosted domain: only with the Google quirk, and a domain name.
+    check(
+        &|p| oidc(p).hosted_domain = Some("example.com".into()),
+        &|p| {
+            p.quirks = vec![Quirk::GoogleHd];
+            oidc(p).hosted_domain = Some("example.com".into());
+        },
+        corporate,
+        "protocol.hosted_domain",
+        Rule::Invalid,
+    );
+    check(
+        &|p| {
+            p.quirks = vec![Quirk::GoogleHd];
+            oidc(p).hosted_domain = Some("not a domain".into());
+        },
+        &|p| {
+            p.quirks = vec![Quirk::GoogleHd];
+            oidc(p).hosted_domain = Some("corp-1.example.com".into());
+        },
+        corporate,
+        "protocol.hosted_domain",
+        Rule::Invalid,
+    );
+
+    // Apple: the key, with ids of Apple's shape, and no static secret.
+    check(
+        &|p| oidc(p).client_secret = Some(OidcClientSecret::Sealed(sealed())),
+        &|_| {},
+        &apple,
+        "protocol.client_secret",
+        Rule::NeedsSecret,
+    );
+    let apple_key = |team_id: &'static str| {
+        move |p: &mut IdentityProvider| {
+            if let Some(OidcClientSecret::AppleKey(key)) = &mut oidc(p).client_secret {
+                key.team_id = team_id.into();
+            }
+        }
+    };
+    check(
+        &apple_key("ABC"),
+        &apple_key("ZYXWV98765"),
+        &apple,
+        "protocol.client_secret.team_id",
+        Rule::Invalid,
+    );
+
+    // Plain OAuth 2.0: all three endpoints, https, scopes, a secret.
+    let edit2 = |f: fn(&mut OAuth2Settings)| {
+        move |p: &mut IdentityProvider| match &mut p.protocol {
+            ProtocolSettings::OAuth2(o) => f(o),
+            ProtocolSettings::Oidc(_) => panic!("an OAuth 2.0 provider"),
+        }
+    };
+    check(
+        &edit2(|o| o.endpoints.profile = None),
+        &edit2(|_| {}),
+        &facebook,
+        "protocol.endpoints",
+        Rule::Missing,
+    );
+    check(
+        &edit2(|o| o.endpoints.token = Some("http://graph.facebook.com/token".into())),
+        &edit2(|o| o.endpoints.token = Some("http://localhost:4000/token".into())),
+        &facebook,
+        "protocol.endpoints.token",
+        Rule::Invalid,
+    );
+    check(
+        &edit2(|o| o.scopes.clear()),
+        &edit2(|o| o.scopes = vec!["email".into()]),
+        &facebook,
+        "protocol.scopes",
+        Rule::Invalid,
+    );
+    check(
+        &edit2(|o| o.client_secret = None),
+        &edit2(|_| {}),
+        &facebook,
+        "protocol.client_secret",
+        Rule::NeedsSecret,
+    );
+}
+
+#[test]
+fn a_whole_pool_write_checks_every_provider_among_the_others() {
+    let mut p = pool();
+    p.identity_providers = vec![idp("Okta", "OIDC"), facebook()];
+    assert_eq!(validate_identity_providers(&p), []);
+    p.identity_providers.push(idp("okta", "OIDC"));
+    let errors = validate_identity_providers(&p);
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["identity_providers[0].name", "identity_providers[2].name"]
+    );
+    assert!(errors.iter().all(|e| e.rule == Rule::Duplicate));
+}
+
+#[tokio::test]
+async fn a_pool_write_refuses_a_provider_the_rules_refuse() {
+    let (_dir, admin) = service().await;
+    let mut p = pool();
+    let mut okta = idp("Okta", "OIDC");
+    oidc(&mut okta).issuer = Some("http://corp.okta.com".into());
+    p.identity_providers = vec![okta];
+    let err = admin.put_pool(&p).await.unwrap_err();
+    assert_eq!(
+        err.field_errors()[0].path,
+        "identity_providers[0].protocol.issuer"
+    );
+    assert!(
+        admin.store().get_pool(POOL).await.unwrap().is_none(),
+        "nothing written"
+    );
+    p.identity_providers = vec![idp("Okta", "OIDC")];
+    admin.put_pool(&p).await.unwrap();
+    let err = admin
+        .add_identity_provider(POOL, facebook_without_profile(), 2)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].path, "protocol.endpoints");
+}
+
+fn facebook_without_profile() -> IdentityProvider {
+    let mut fb = facebook();
+    if let ProtocolSettings::OAuth2(o) = &mut fb.protocol {
+        o.endpoints.profile = None;
+    }
+    fb
+}
+
+#[test]
+fn beside_given_providers_the_same_name_is_a_duplicate_not_a_replacement() {
+    let others = [idp("Okta", "OIDC")];
+    let errors = validate_identity_provider_among(&idp("Okta", "OIDC"), &others, &pool());
+    refused(errors, "name", Rule::Duplicate);
+    assert_eq!(
+        validate_identity_provider_among(&idp("Corporate", "OIDC"), &others, &pool()),
+        []
+    );
+    // A social provider's required name is said even when the name is malformed too.
+    let mut spaced = facebook();
+    spaced.name = "Face book".into();
+    let rules: Vec<Rule> = validate_identity_provider(&spaced, &pool())
+        .into_iter()
+        .map(|e| e.rule)
+        .collect();
+    assert_eq!(rules, [Rule::Invalid, Rule::Reserved]);
+}
