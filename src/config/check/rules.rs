@@ -282,20 +282,11 @@ fn client_context(pool: &PoolDecl) -> ClientContext {
         .iter()
         .map(|rs| rs.to_record(""))
         .collect();
-    ClientContext {
-        custom_attributes: pool
-            .custom_attributes
-            .iter()
-            .map(|a| a.name.clone())
-            .collect(),
-        identity_providers: pool
-            .identity_providers
-            .iter()
-            .map(|p| p.name.clone())
-            .collect(),
-        resource_scopes: admin::clients::resource_scopes(&servers),
-        own_base_url: None,
-    }
+    ClientContext::new(
+        pool.custom_attributes.iter().map(|a| a.name.as_str()),
+        pool.identity_providers.iter().map(|p| p.name.as_str()),
+        &servers,
+    )
 }
 
 /// The core's client rules on the declared client, plus the file's own: ids and names

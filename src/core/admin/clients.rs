@@ -39,17 +39,24 @@ pub struct ClientContext {
 impl ClientContext {
     /// The context of a stored pool and its resource servers.
     pub fn of(pool: &UserPool, servers: &[ResourceServer]) -> Self {
+        ClientContext::new(
+            pool.custom_attributes.iter().map(|a| a.name.as_str()),
+            pool.identity_providers.iter().map(|p| p.name.as_str()),
+            servers,
+        )
+    }
+
+    /// The context of a pool's custom attribute names, identity provider names and
+    /// resource servers, wherever they come from (a stored pool, or a configuration file's
+    /// declarations).
+    pub fn new<'a>(
+        custom_attributes: impl IntoIterator<Item = &'a str>,
+        identity_providers: impl IntoIterator<Item = &'a str>,
+        servers: &[ResourceServer],
+    ) -> Self {
         ClientContext {
-            custom_attributes: pool
-                .custom_attributes
-                .iter()
-                .map(|a| a.name.clone())
-                .collect(),
-            identity_providers: pool
-                .identity_providers
-                .iter()
-                .map(|p| p.name.clone())
-                .collect(),
+            custom_attributes: custom_attributes.into_iter().map(str::to_owned).collect(),
+            identity_providers: identity_providers.into_iter().map(str::to_owned).collect(),
             resource_scopes: resource_scopes(servers),
             own_base_url: None,
         }
