@@ -92,6 +92,7 @@ fn cli_fix(e: &FieldError) -> Option<String> {
         (Rule::NeedsCallbackUrl, _) => Some("give at least one --callback-url".into()),
         (Rule::NeedsSecret, _) => Some("add --generate-secret".into()),
         (Rule::NeedsScope, _) => Some("give --scope <identifier>/<scope>".into()),
+        (Rule::NotSupported, "mfa") => Some("give --mfa off (the default)".into()),
         (Rule::Unknown, _) | (_, "callback_urls" | "logout_urls") => e.fix.clone(),
         _ => None,
     }
@@ -107,6 +108,7 @@ fn pool_flag(field: &str) -> Option<&'static str> {
         "required_attributes" => "--required-attribute",
         "custom_attributes" => "--custom-attribute",
         "password_policy" => "--min-password-length",
+        "mfa" => "--mfa",
         _ => return None,
     })
 }
@@ -219,6 +221,16 @@ pub enum PoolsCmd {
         /// The pool id.
         id: String,
     },
+    /// Change a stored pool's settings. Today this repairs a pool stored with `mfa` other
+    /// than `off` before Cognate refused it: `--mfa off` (password sign-in to such a pool
+    /// is refused until then).
+    Update {
+        /// The pool id.
+        id: String,
+        /// Multi-factor authentication (only `off` is supported yet).
+        #[arg(long, value_enum)]
+        mfa: Option<MfaArg>,
+    },
     /// Delete a pool with all its clients, users, groups and keys.
     Delete {
         /// The pool id.
@@ -255,6 +267,16 @@ pub enum MfaArg {
     Off,
     Optional,
     On,
+}
+
+impl From<MfaArg> for MfaSetting {
+    fn from(a: MfaArg) -> Self {
+        match a {
+            MfaArg::Off => MfaSetting::Off,
+            MfaArg::Optional => MfaSetting::Optional,
+            MfaArg::On => MfaSetting::On,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +329,29 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
         PoolsCmd::Describe { id } => {
             let pool = require_pool(&node, &id).await?;
             println!("{}", pretty(&serde_json::to_value(&pool)?)?);
+            Ok(())
+        }
+        PoolsCmd::Update { id, mfa } => {
+            let Some(mfa) = mfa else {
+                return Err(CliError(
+                    "nothing to update: give the setting to change, e.g. --mfa off".into(),
+                ));
+            };
+            let mut pool = require_pool(&node, &id).await?;
+            pool.mfa = mfa.into();
+            pool.updated_at = crate::core::now();
+            let pool = admin(&node)
+                .update_pool(pool)
+                .await
+                .map_err(|e| admin_error(e, pool_flag))?;
+            if pool.origin == Origin::Config {
+                eprintln!(
+                    "warning: pool {} is declared in the configuration file; the next apply \
+                     or start sets it from the file again",
+                    pool.id
+                );
+            }
+            println!("updated pool {} (mfa {})", pool.id, pool.mfa);
             Ok(())
         }
         PoolsCmd::Delete { id, yes } => {
@@ -400,11 +445,7 @@ fn pool_from_args(
         custom_attributes,
         password_policy,
         admin_create_user_only: args.admin_create_only,
-        mfa: match args.mfa {
-            MfaArg::Off => MfaSetting::Off,
-            MfaArg::Optional => MfaSetting::Optional,
-            MfaArg::On => MfaSetting::On,
-        },
+        mfa: args.mfa.into(),
         userinfo_string_values: false,
         link_federated_users_by_email: false,
         identity_providers: Vec::new(),

@@ -61,6 +61,23 @@ pub enum MfaSetting {
     On,
 }
 
+impl MfaSetting {
+    /// Cognito's spelling: `OFF`, `OPTIONAL`, `ON`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaSetting::Off => "OFF",
+            MfaSetting::Optional => "OPTIONAL",
+            MfaSetting::On => "ON",
+        }
+    }
+}
+
+impl std::fmt::Display for MfaSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Cognito's `PasswordPolicyType`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -7,6 +7,8 @@
 //! One attempt runs, in this order:
 //! 1. the app client must take the pool's own users (`COGNITO` among its
 //!    `SupportedIdentityProviders`); a client of only upstream IdPs has no password sign-in;
+//!    and a pool stored with `mfa` other than `OFF` is refused (Cognate has no second factor
+//!    yet, and a password alone must not pass where the pool demands two);
 //! 2. a login or password no real account can have (empty, over-long) is refused as a wrong
 //!    password, without counting or hashing;
 //! 3. the login is looked up once, and the attempt is counted under that account's key
@@ -24,7 +26,7 @@
 use std::net::IpAddr;
 
 use super::directory::{Directory, DirectoryError};
-use super::model::{AppClient, User, UserPool, UserStatus};
+use super::model::{AppClient, MfaSetting, User, UserPool, UserStatus};
 use super::secrets::SecretString;
 use super::throttle::{account_login_key, Throttle, Verdict};
 use super::UnixTime;
@@ -92,6 +94,12 @@ pub enum SignInError {
     UserDisabled,
     #[error("Temporary password has expired and must be reset by an administrator.")]
     TemporaryPasswordExpired,
+    /// The pool requires a second factor (`mfa` `ON` or `OPTIONAL`, stored before Cognate
+    /// refused such pools) that Cognate cannot ask for yet: refused before any lookup
+    /// rather than signing in with a password alone. `cognate pools update <id> --mfa off`
+    /// repairs the pool. (Cognito: `InvalidUserPoolConfigurationException`.)
+    #[error("This user pool requires multi-factor authentication, which is not supported yet.")]
+    MfaNotSupported,
     /// The store or the hasher failed; the detail is for the log, not the user.
     #[error("{stage}: {source}")]
     Internal {
@@ -137,6 +145,9 @@ impl SignIn {
         } = request;
         if !client.takes_own_users() {
             return Err(SignInError::PasswordsNotTaken);
+        }
+        if pool.mfa != MfaSetting::Off {
+            return Err(SignInError::MfaNotSupported);
         }
         if login.is_empty()
             || login.len() > MAX_LOGIN_BYTES

@@ -98,6 +98,9 @@ pub enum Rule {
     /// A setting the record's protocol cannot do without: an OpenID Connect issuer, a
     /// plain OAuth 2.0 provider's endpoints.
     Missing,
+    /// A setting Cognate does not honour yet (a pool's `mfa` other than `OFF`, phone
+    /// numbers verified by SMS): refused rather than stored and ignored.
+    NotSupported,
 }
 
 /// One refused field of a record.

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::core::model::{
-    AliasAttribute, AppClient, Branding, CustomAttribute, Group, IdentityProvider, OAuthFlow,
-    OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings, RefreshRotation, ResourceScope,
-    ResourceServer, TokenValidity, UserPool,
+    AliasAttribute, AppClient, Branding, CustomAttribute, Group, IdentityProvider, MfaSetting,
+    OAuthFlow, OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings, RefreshRotation,
+    ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
 use crate::core::storage::Store;
 // As in the throttle's tests: the service is driven over the real engine, which the core
@@ -185,9 +185,27 @@ fn pool_rules_refuse_and_accept() {
     );
     check(
         &|p| p.auto_verified_attributes = vec![AliasAttribute::PreferredUsername],
-        &|p| p.auto_verified_attributes = vec![AliasAttribute::PhoneNumber],
+        &|p| p.auto_verified_attributes = vec![AliasAttribute::Email],
         "auto_verified_attributes[0]",
         Rule::Invalid,
+    );
+    check(
+        &|p| p.auto_verified_attributes = vec![AliasAttribute::Email, AliasAttribute::PhoneNumber],
+        &|p| p.auto_verified_attributes = vec![AliasAttribute::Email],
+        "auto_verified_attributes[1]",
+        Rule::NotSupported,
+    );
+    check(
+        &|p| p.mfa = MfaSetting::On,
+        &|p| p.mfa = MfaSetting::Off,
+        "mfa",
+        Rule::NotSupported,
+    );
+    check(
+        &|p| p.mfa = MfaSetting::Optional,
+        &|p| p.mfa = MfaSetting::Off,
+        "mfa",
+        Rule::NotSupported,
     );
     check(
         &|p| p.required_attributes = vec!["email".into(), "shoe_size".into()],

@@ -389,6 +389,10 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
         SignInError::TemporaryPasswordExpired => {
             ("error.temporary_password_expired", StatusCode::OK)
         }
+        // The operator's to repair (`cognate pools update --mfa off`), not the user's.
+        SignInError::MfaNotSupported => {
+            ("error.mfa_not_supported", StatusCode::SERVICE_UNAVAILABLE)
+        }
         // The other refusals are answered by a page of their own; reaching here is an
         // internal failure.
         SignInError::PasswordsNotTaken

@@ -29,6 +29,7 @@ use crate::support::server::{absolute, browser_client, hidden, TestServer};
 mod codes;
 mod input;
 mod redirects;
+mod settings;
 mod signin;
 mod tokens;
 
