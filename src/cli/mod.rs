@@ -209,6 +209,14 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
         .await
         .map_err(|e| CliError(format!("cannot listen on {listen}: {e}")))?;
     let local = listener.local_addr()?;
+    let metrics_listener = match config.server.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| CliError(format!("cannot listen for metrics on {addr}: {e}")))?,
+        ),
+        None => None,
+    };
     // Without a configured public URL the bound address is the public one (port 0 becomes
     // the port the system picked).
     if config.server.public_url.is_none() {
@@ -238,10 +246,30 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
         );
         println!("  try it: open {public}/demo to sign up and sign in");
     }
+    if let Some(metrics) = &metrics_listener {
+        println!("  metrics: http://{}/metrics", metrics.local_addr()?);
+    }
     println!("Cognate listening on http://{local} (public URL {public})");
     tracing::info!(%local, engine = node.store.engine(), "listening");
     let state = crate::web::AppState::new(node)?;
-    crate::web::serve(listener, state, shutdown).await?;
+    match metrics_listener {
+        None => crate::web::serve(listener, state, shutdown).await?,
+        Some(metrics) => {
+            // One signal stops both listeners.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            });
+            let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|stopped| *stopped).await;
+            };
+            tokio::try_join!(
+                crate::web::serve(listener, state.clone(), until_stopped(stopped.clone())),
+                crate::web::serve_metrics(metrics, state, until_stopped(stopped)),
+            )?;
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -516,6 +516,7 @@ fn explain_type_error(message: &str, path: &str) -> (String, String) {
     }
     let fix = match leaf {
         "listen" => "write an address and port, e.g. listen = \"127.0.0.1:8750\"",
+        "metrics_listen" => "write an address and port, e.g. metrics_listen = \"127.0.0.1:9750\"",
         "public_url" => "write an absolute URL, e.g. public_url = \"https://auth.example.com\"",
         "trusted_proxies" => {
             "write CIDR blocks, e.g. trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.10/32\"]"

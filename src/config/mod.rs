@@ -32,6 +32,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8750";
 /// The environment variables that override the file (secrets and the listen address).
 pub mod env {
     pub const LISTEN: &str = "COGNATE_LISTEN";
+    /// `[server] metrics_listen`.
+    pub const METRICS_LISTEN: &str = "COGNATE_METRICS_LISTEN";
     pub const PUBLIC_URL: &str = "COGNATE_PUBLIC_URL";
     pub const DATA_DIR: &str = "COGNATE_DATA_DIR";
     pub const DATABASE_URL: &str = "COGNATE_DATABASE_URL";
@@ -86,6 +88,14 @@ pub struct ServerSettings {
     /// The most time a sign-in through an upstream identity provider may spend talking
     /// to it (code exchange, keys, userinfo together), in seconds.
     pub idp_timeout_secs: u64,
+    /// The most time one request may take, body included, in seconds (then 408).
+    pub request_timeout_secs: u64,
+    /// The most time a client may take to send a request head, in seconds (then the
+    /// connection is closed): slow clients cannot hold connections open.
+    pub header_read_timeout_secs: u64,
+    /// Where `/metrics` is served: a listener of its own (loopback or an internal
+    /// network). Without it no metrics are served: they are never on the public listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// `[server.smtp]`: the server-wide mail sender (pools may name their own).
@@ -114,6 +124,9 @@ impl Default for ServerSettings {
             templates_dir: None,
             smtp: None,
             idp_timeout_secs: 10,
+            request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            metrics_listen: None,
         }
     }
 }
@@ -161,6 +174,16 @@ impl Config {
                     env::LISTEN,
                     format!("{v:?} is not an address:port"),
                     "use e.g. 127.0.0.1:8750 or 0.0.0.0:8750",
+                ),
+            }
+        }
+        if let Some(v) = env(env::METRICS_LISTEN) {
+            match v.parse() {
+                Ok(addr) => self.server.metrics_listen = Some(addr),
+                Err(_) => bad(
+                    env::METRICS_LISTEN,
+                    format!("{v:?} is not an address:port"),
+                    "use e.g. 127.0.0.1:9750",
                 ),
             }
         }

@@ -4,7 +4,8 @@
 //!
 //! Routing follows Cognito: the OAuth 2.0 / OIDC endpoints ([`oauth`]) and the hosted UI
 //! ([`hosted`]) at the root, discovery and JWKS ([`discovery`]) under
-//! `/<poolId>/.well-known/`, health and metrics ([`ops`]), and the built-in [`demo`] app.
+//! `/<poolId>/.well-known/`, health ([`ops`]), and the built-in [`demo`] app; metrics are
+//! served on a listener of their own ([`serve_metrics`], `[server] metrics_listen`).
 //! The state every handler shares is [`state`]'s [`AppState`]; errors become responses
 //! in [`error`], and Cognito's exception names for the core's errors are in
 //! [`cognito_errors`].
@@ -26,7 +27,7 @@
 //!   `POST /saml2/idpresponse` (Cognito's path) and the SP metadata.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
@@ -45,6 +46,7 @@ pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod hosted;
+mod listen;
 pub mod net;
 pub mod oauth;
 pub mod ops;
@@ -76,7 +78,6 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/health/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
         .route(
             "/oauth2/token",
             post(oauth::token).options(oauth::preflight),
@@ -129,8 +130,20 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The metrics listener's router: `GET /metrics` (Prometheus text exposition) only. It is
+/// not on the public listener: request counts, routes and latencies are for the operator,
+/// so they are served only on `[server] metrics_listen` (loopback or an internal network).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .with_state(state)
+}
+
 /// Records metrics and a log line per request (route template and status only: no query
-/// strings or headers, which may carry codes and tokens), and refuses over-long targets.
+/// strings or headers, which may carry codes and tokens), refuses over-long targets, and
+/// ends a request that runs past `[server] request_timeout_secs` with 408 (a slow body
+/// counts: extractors read it inside the handler).
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -139,10 +152,17 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
+    let limit = Duration::from_secs(state.node.config.server.request_timeout_secs);
     let response = if request.uri().to_string().len() > MAX_URI_BYTES {
         error::plain_status(StatusCode::URI_TOO_LONG, "The request URI is too long.")
     } else {
-        next.run(request).await
+        match tokio::time::timeout(limit, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => error::plain_status(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request took too long and was stopped.",
+            ),
+        }
     };
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -154,16 +174,35 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish (graceful shutdown).
+/// finish (graceful shutdown). Connections must send each request head within `[server]
+/// header_read_timeout_secs` ([`listen`] says how).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = connection_limits(&state);
+    listen::serve_router(listener, app(state), limits, shutdown).await
+}
+
+/// Serves [`metrics_app`] on its own listener (`[server] metrics_listen`) until `shutdown`.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = connection_limits(&state);
+    listen::serve_router(listener, metrics_app(state), limits, shutdown).await
+}
+
+fn connection_limits(state: &AppState) -> listen::ConnectionLimits {
+    let server = &state.node.config.server;
+    listen::ConnectionLimits {
+        header_read: Duration::from_secs(server.header_read_timeout_secs),
+        // In-flight requests can take at most the request timeout; a second more lets
+        // their answers go out.
+        drain: Duration::from_secs(server.request_timeout_secs + 1),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed by this call, not

@@ -8,6 +8,7 @@ mod browser_flows;
 mod claims;
 mod cli;
 mod conformance;
+mod connections;
 mod crash;
 mod federation;
 mod federation_apple;

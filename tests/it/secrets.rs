@@ -55,6 +55,7 @@ allowed_oauth_scopes = ["openid", "email"]
         ("RUST_LOG", "trace"),
         ("COGNATE_MASTER_KEY", master_key.as_str()),
         (secret_var.as_str(), CLIENT_SECRET),
+        ("COGNATE_METRICS_LISTEN", "127.0.0.1:0"),
     ];
     let args = ["--config", "cognate.toml"];
     let server = CognateProcess::start(dir.path(), &args, &env).await;
@@ -64,7 +65,6 @@ allowed_oauth_scopes = ["openid", "email"]
         "/health/ready".to_string(),
         format!("/{POOL}/.well-known/openid-configuration"),
         format!("/{POOL}/.well-known/jwks.json"),
-        "/metrics".to_string(),
     ] {
         let r = client
             .get(format!("{}{path}", server.base))
@@ -73,6 +73,14 @@ allowed_oauth_scopes = ["openid", "email"]
             .unwrap();
         assert!(r.status().is_success(), "{path}");
     }
+    let metrics = server.metrics_url().expect("metrics listener");
+    assert!(client
+        .get(&metrics)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
 
     let mut cli_logs = String::new();
     let cli = |argv: Vec<&str>| {

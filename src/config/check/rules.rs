@@ -97,6 +97,40 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 120 seconds; the default is 10",
         );
     }
+    if !(1..=600).contains(&s.request_timeout_secs) {
+        c.error(
+            "server.request_timeout_secs",
+            format!("{} seconds is not a usable timeout", s.request_timeout_secs),
+            "use 1 to 600 seconds; the default is 30",
+        );
+    } else if s.request_timeout_secs <= s.idp_timeout_secs {
+        c.error(
+            "server.request_timeout_secs",
+            format!(
+                "{} seconds leaves no time around an upstream sign-in, which may take \
+                 idp_timeout_secs = {}",
+                s.request_timeout_secs, s.idp_timeout_secs
+            ),
+            "make request_timeout_secs longer than idp_timeout_secs (the defaults are 30 and 10)",
+        );
+    }
+    if !(1..=120).contains(&s.header_read_timeout_secs) {
+        c.error(
+            "server.header_read_timeout_secs",
+            format!(
+                "{} seconds is not a usable timeout",
+                s.header_read_timeout_secs
+            ),
+            "use 1 to 120 seconds; the default is 10",
+        );
+    }
+    if s.metrics_listen.is_some() && s.metrics_listen == Some(s.listen) {
+        c.error(
+            "server.metrics_listen",
+            "metrics_listen is the same address as listen",
+            "give metrics a port of their own, e.g. metrics_listen = \"127.0.0.1:9750\"",
+        );
+    }
     if s.data_dir.as_os_str().is_empty() {
         c.error(
             "server.data_dir",

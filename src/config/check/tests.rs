@@ -563,6 +563,32 @@ fn server_rules() {
         "server.region",
         "region = \"eu-central-1\"",
     );
+    // The connection limits: usable ranges, and room for an upstream sign-in.
+    case(
+        "log_format = \"json\"",
+        "header_read_timeout_secs = 0",
+        "server.header_read_timeout_secs",
+        "header_read_timeout_secs = 5",
+    );
+    let d = case(
+        "log_format = \"json\"",
+        "request_timeout_secs = 10",
+        "server.request_timeout_secs",
+        "request_timeout_secs = 11",
+    );
+    assert!(d.message.contains("idp_timeout_secs = 10"), "{d}");
+    case(
+        "log_format = \"json\"",
+        "request_timeout_secs = 601",
+        "server.request_timeout_secs",
+        "request_timeout_secs = 600",
+    );
+    case(
+        "log_format = \"json\"",
+        "metrics_listen = \"127.0.0.1:9000\"",
+        "server.metrics_listen",
+        "metrics_listen = \"127.0.0.1:9750\"",
+    );
     // Type errors: one diagnostic, located by the serde error's span.
     for (bad, needle) in [
         (

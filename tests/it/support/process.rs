@@ -104,6 +104,15 @@ impl CognateProcess {
             .expect("wait")
     }
 
+    /// The metrics URL the banner printed (`  metrics: http://.../metrics`), when the
+    /// process was given `COGNATE_METRICS_LISTEN` or `[server] metrics_listen`.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("metrics: "))
+            .map(str::to_string)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
