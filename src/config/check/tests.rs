@@ -863,3 +863,21 @@ fn environment_secrets_for_public_clients_are_refused() {
     assert!(d[0].fix.contains("generate_secret = true"), "{}", d[0]);
     assert!(!d[0].to_string().contains("not-for-a-public-client"));
 }
+
+/// The README's complete example is a file users copy: it must pass as it is (it once
+/// declared `mfa = "ON"`, which Cognate refuses until it has a second factor).
+#[test]
+fn the_readme_complete_example_passes() {
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("### A complete example")
+        .nth(1)
+        .expect("the README has a complete example");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a toml block");
+    let config = check_str(example, "README.md").unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(config.pools.len(), 2);
+}
