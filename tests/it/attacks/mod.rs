@@ -26,6 +26,7 @@ use crate::claims::{
 use crate::support::http;
 use crate::support::server::{absolute, browser_client, hidden, TestServer};
 
+mod bursts;
 mod codes;
 mod input;
 mod redirects;
