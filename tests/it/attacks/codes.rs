@@ -2,20 +2,8 @@
 //! tokens that serve only their own client, CORS included.
 
 use super::*;
-use crate::claims::{exchange, pools_toml, secrets_env, READER};
-use crate::support::pg::{fresh_pg_url, PgTestDb};
-
-/// The fixture's server on `db` (PostgreSQL), or on its own SQLite file without it.
-async fn start_on(db: Option<&PgTestDb>) -> TestServer {
-    let (_, master_key) = cognate::core::secrets::MasterKey::generate();
-    let mut env = secrets_env();
-    if let Some(db) = db {
-        env.push(("COGNATE_DATABASE_URL".into(), db.url.clone()));
-        env.push(("COGNATE_MASTER_KEY".into(), master_key));
-    }
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    TestServer::start_with(&pools_toml(), "", &env).await
-}
+use crate::claims::{exchange, READER};
+use crate::support::pg::fresh_pg_url;
 
 #[tokio::test]
 async fn a_replayed_code_fails_and_revokes_what_its_first_use_issued() {

@@ -201,6 +201,18 @@ async fn spa_tokens(server: &TestServer, browser: &reqwest::Client) -> crate::cl
     answer
 }
 
+/// The fixture's server on `db` (PostgreSQL), or on its own SQLite file without it.
+async fn start_on(db: Option<&crate::support::pg::PgTestDb>) -> TestServer {
+    let (_, master_key) = cognate::core::secrets::MasterKey::generate();
+    let mut env = crate::claims::secrets_env();
+    if let Some(db) = db {
+        env.push(("COGNATE_DATABASE_URL".into(), db.url.clone()));
+        env.push(("COGNATE_MASTER_KEY".into(), master_key));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    TestServer::start_with(&crate::claims::pools_toml(), "", &env).await
+}
+
 /// Posts raw bytes to the token endpoint.
 async fn raw_token(
     base: &str,
