@@ -7,10 +7,19 @@
 //! straight to aws-lc-rs and the JWS compact form is assembled here (RFC 7515 section 7.1).
 //!
 //! Keys are cached per pool for [`KEY_CACHE_TTL`], so a rotation made by another node or by
-//! the CLI is picked up within that time.
+//! the CLI is picked up within that time; concurrent misses share one load.
+//!
+//! A token whose `kid` the cached keys lack may be signed by a key rotated in elsewhere
+//! since, so verifying it reloads the pool's keys ([`KeyService::verification_key`]), but
+//! at most once per pool per [`UNKNOWN_KID_RELOAD_SECS`] on this node: the `kid` comes from
+//! a token nobody has authenticated yet, and a load reads the store and opens every active
+//! private key. Within that time an unknown `kid` is refused without reloading. The guard
+//! is per node on purpose: it only bounds work and holds nothing a node needs (the keys
+//! themselves always come from the store).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
@@ -29,6 +38,11 @@ use super::UnixTime;
 
 /// How long a node trusts its cached copy of a pool's keys.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// The shortest time between two reloads of one pool's keys asked for by tokens with a
+/// `kid` the cached keys lack (a key rotated in elsewhere is accepted at most this long
+/// after the previous such reload).
+pub const UNKNOWN_KID_RELOAD_SECS: i64 = 5;
 
 /// The longest a token can live (Cognito's cap for ID and access tokens): a retired key
 /// stays in the JWKS at least this long unless every client of the pool issues shorter
@@ -49,6 +63,9 @@ pub enum KeyError {
     Generation,
     #[error("token serialization failed: {0}")]
     Serialize(String),
+    /// A load of the pool's keys that this caller waited on (another's) failed.
+    #[error("loading the pool's keys failed: {0}")]
+    Load(Arc<KeyError>),
 }
 
 /// Generates a new RSA-2048 key for `purpose`, sealing its private part under the master
@@ -173,6 +190,11 @@ pub struct KeyService {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
     cache: moka::future::Cache<String, Arc<PoolKeys>>,
+    /// When each pool's keys were last reloaded for an unknown `kid` (only pools reloaded
+    /// within the last [`UNKNOWN_KID_RELOAD_SECS`] are kept).
+    unknown_kid_reloads: Arc<Mutex<HashMap<String, UnixTime>>>,
+    /// How many times this node loaded a pool's keys from the store.
+    loads: Arc<AtomicU64>,
 }
 
 impl KeyService {
@@ -184,7 +206,62 @@ impl KeyService {
                 .time_to_live(KEY_CACHE_TTL)
                 .max_capacity(10_000)
                 .build(),
+            unknown_kid_reloads: Arc::new(Mutex::new(HashMap::new())),
+            loads: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How many times this node has loaded a pool's keys from the store (reading them and
+    /// opening the private keys), since it started: what the cache and the unknown-`kid`
+    /// guard keep low.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    /// The published key `kid` of a pool, to verify one of Cognate's own tokens. A `kid`
+    /// the cached keys lack reloads them (it may have been rotated in by another node or
+    /// the CLI), unless this pool was reloaded so within the last
+    /// [`UNKNOWN_KID_RELOAD_SECS`] or has no keys at all: then it is refused as unknown
+    /// (`None`) without touching the store.
+    pub async fn verification_key(
+        &self,
+        pool_id: &str,
+        kid: &str,
+        now: UnixTime,
+    ) -> Result<Option<Jwk>, KeyError> {
+        let keys = self.pool_keys(pool_id, now).await?;
+        if let Some(jwk) = keys.public_key(kid) {
+            return Ok(Some(jwk.clone()));
+        }
+        // A pool without keys (one that does not exist) has nothing to rotate in.
+        if keys.published.is_empty() || !self.may_reload_for_unknown_kid(pool_id, now) {
+            return Ok(None);
+        }
+        // Replaced rather than invalidated, so that other requests keep the cached keys
+        // meanwhile instead of loading them again.
+        let fresh = Arc::new(self.load(pool_id, now).await?);
+        self.cache.insert(pool_id.to_string(), fresh.clone()).await;
+        Ok(fresh.public_key(kid).cloned())
+    }
+
+    /// Whether an unknown `kid` may reload this pool's keys now; if so, the reload is
+    /// recorded, so that of concurrent callers exactly one gets `true`.
+    fn may_reload_for_unknown_kid(&self, pool_id: &str, now: UnixTime) -> bool {
+        // A poisoned lock only means another request panicked while holding it; the map
+        // (times of recent reloads) is still coherent.
+        let mut reloads = self
+            .unknown_kid_reloads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if reloads
+            .get(pool_id)
+            .is_some_and(|last| now < last + UNKNOWN_KID_RELOAD_SECS)
+        {
+            return false;
+        }
+        reloads.retain(|_, last| now < *last + UNKNOWN_KID_RELOAD_SECS);
+        reloads.insert(pool_id.to_string(), now);
+        true
     }
 
     /// Makes sure the pool has an active key for each purpose. Safe when several nodes do it
@@ -232,17 +309,18 @@ impl KeyService {
             .map_err(|_| KeyError::Generation)?
     }
 
-    /// The pool's keys, from the cache or the store.
+    /// The pool's keys, from the cache or the store (concurrent misses share one load).
     pub async fn pool_keys(&self, pool_id: &str, now: UnixTime) -> Result<Arc<PoolKeys>, KeyError> {
-        if let Some(keys) = self.cache.get(pool_id).await {
-            return Ok(keys);
-        }
-        let keys = Arc::new(self.load(pool_id, now).await?);
-        self.cache.insert(pool_id.to_string(), keys.clone()).await;
-        Ok(keys)
+        self.cache
+            .try_get_with_by_ref(pool_id, async {
+                self.load(pool_id, now).await.map(Arc::new)
+            })
+            .await
+            .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(KeyError::Load))
     }
 
     async fn load(&self, pool_id: &str, now: UnixTime) -> Result<PoolKeys, KeyError> {
+        self.loads.fetch_add(1, Ordering::Relaxed);
         let records = self.store.list_keys(pool_id).await?;
         let mut signers = HashMap::new();
         for key in records.iter().filter(|k| k.retired_at.is_none()) {
@@ -325,6 +403,35 @@ impl KeyService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn unknown_kids_reload_a_pool_at_most_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("k.db"))
+            .await
+            .unwrap();
+        let (master, _) = MasterKey::generate();
+        let keys = KeyService::new(Arc::new(store), Arc::new(master));
+        let t = 1_000;
+        assert!(keys.may_reload_for_unknown_kid("p1", t));
+        assert!(!keys.may_reload_for_unknown_kid("p1", t));
+        assert!(!keys.may_reload_for_unknown_kid("p1", t + UNKNOWN_KID_RELOAD_SECS - 1));
+        // Per pool.
+        assert!(keys.may_reload_for_unknown_kid("p2", t + 1));
+        assert!(keys.may_reload_for_unknown_kid("p1", t + UNKNOWN_KID_RELOAD_SECS));
+        // Only recent reloads are remembered.
+        assert!(keys.may_reload_for_unknown_kid("p3", t + 100));
+        assert_eq!(keys.unknown_kid_reloads.lock().unwrap().len(), 1);
+
+        // A pool without keys (none such) is loaded once, then refuses every kid from the
+        // cache, never reloading.
+        for _ in 0..3 {
+            let found = keys.verification_key("p4", "kid", t).await.unwrap();
+            assert!(found.is_none());
+        }
+        assert_eq!(keys.loads(), 1);
+        assert!(!keys.unknown_kid_reloads.lock().unwrap().contains_key("p4"));
+    }
 
     #[test]
     fn generated_key_signs_a_verifiable_jwt() {

@@ -11,13 +11,16 @@
 //!    yet, and a password alone must not pass where the pool demands two);
 //! 2. a login or password no real account can have (empty, over-long) is refused as a wrong
 //!    password, without counting or hashing;
-//! 3. the login is looked up once, and the attempt is counted under that account's key
-//!    ([`account_login_key`]): a locked account or account-and-address is refused without
-//!    verifying the password, and a slowed one waits out its delay here (then the user is
-//!    read again, since the wait may have seen it disabled);
+//! 3. the login is looked up once, and the attempt is reserved under that account's key
+//!    ([`account_login_key`], [`Throttle::reserve`]) BEFORE any verification: an attempt
+//!    over the account's or the account-and-address's limit is refused without verifying
+//!    the password, however many arrive at once, and a slowed one waits out the delay of
+//!    its reserved number here (then the user is read again, since the wait may have seen
+//!    it disabled);
 //! 4. the password is verified ([`Directory::authenticate_found`]: unknown users cost one
-//!    verification too), and the outcome recorded with the throttle (a wrong password or an
-//!    unknown login counts a failure, success clears the account's and the address's counts);
+//!    verification too). The reservation stands as the failure of a wrong password or an
+//!    unknown login; a password proven right clears the account's and the address's counts
+//!    (whatever the user's status then says);
 //! 5. the user's status chooses the next step: tokens, or Cognito's `NEW_PASSWORD_REQUIRED`
 //!    challenge for a `FORCE_CHANGE_PASSWORD` user.
 //!
@@ -155,27 +158,34 @@ impl SignIn {
         {
             return Err(SignInError::NotAuthorized);
         }
-        let (found, login_key) = self.checked_lookup(pool, login, address, now).await?;
-        let user = match self
+        let (found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        let verified = self
             .directory
             .authenticate_found(pool, found, password, now)
-            .await
-        {
-            Ok(user) => {
-                // A count that cannot be cleared only delays the user's next attempts.
-                let _ = self
-                    .throttle
-                    .record_success(&pool.id, &login_key, address)
-                    .await;
-                user
-            }
-            Err(DirectoryError::NotAuthorized) => {
-                let _ = self
-                    .throttle
-                    .record_failure(&pool.id, &login_key, address, now)
-                    .await;
-                return Err(SignInError::NotAuthorized);
-            }
+            .await;
+        // These outcomes follow a password proven right (authenticate_found looks at the
+        // user's state only then).
+        let proven = matches!(
+            verified,
+            Ok(_)
+                | Err(DirectoryError::UserDisabled
+                    | DirectoryError::UserNotConfirmed
+                    | DirectoryError::PasswordResetRequired
+                    | DirectoryError::TemporaryPasswordExpired)
+        );
+        if proven {
+            // The password was right (the user's status may still refuse): the guessing is
+            // over, so the counts go. One that cannot be cleared only delays the user's
+            // next attempts.
+            let _ = self
+                .throttle
+                .record_success(&pool.id, &login_key, address)
+                .await;
+        }
+        let user = match verified {
+            Ok(user) => user,
+            // The reservation already counted the failure.
+            Err(DirectoryError::NotAuthorized) => return Err(SignInError::NotAuthorized),
             Err(DirectoryError::UserNotConfirmed) => return Err(SignInError::UserNotConfirmed),
             Err(DirectoryError::PasswordResetRequired) => {
                 return Err(SignInError::PasswordResetRequired)
@@ -197,10 +207,10 @@ impl SignIn {
         Ok(SignInOutcome::SignedIn(user))
     }
 
-    /// Looks the login up and checks the throttle: counted per account, so every
-    /// identifier of one user shares one count. Returns the user found (if any) and the
-    /// key the attempt is counted under.
-    async fn checked_lookup(
+    /// Looks the login up and reserves the attempt with the throttle: counted per account,
+    /// so every identifier of one user shares one count. Returns the user found (if any)
+    /// and the key the attempt is counted under.
+    async fn reserved_lookup(
         &self,
         pool: &UserPool,
         login: &str,
@@ -219,14 +229,16 @@ impl SignIn {
         let key = account_login_key(pool, login, found.as_ref());
         let verdict = self
             .throttle
-            .check(&pool.id, &key, address, now)
+            .reserve(&pool.id, &key, address, now)
             .await
             .map_err(|e| internal(e.into()))?;
         match verdict {
             Verdict::Locked { until } => Err(SignInError::Locked { until }),
             Verdict::Allow { delay } if delay.is_zero() => Ok((found, key)),
             Verdict::Allow { delay } => {
-                // After the wait the user is read again (it may have been disabled).
+                // Waited after the reservation, so attempts that arrive meanwhile are
+                // counted against the limit already. After the wait the user is read again
+                // (it may have been disabled).
                 tokio::time::sleep(delay).await;
                 let found = self
                     .directory

@@ -1,7 +1,8 @@
 //! Brute-force protection of password sign-in.
 //!
-//! Failures are counted in the shared store (so every node sees them), in fixed
-//! [`WINDOW_SECS`] windows, under two keys:
+//! Attempts are counted in the shared store (so every node sees them; each is reserved
+//! before its password is verified, see below), in fixed [`WINDOW_SECS`] windows, under
+//! two keys:
 //! - per **account**: a known user is counted under its username whichever identifier
 //!   was typed (username, email, phone or preferred username alias), so aliases do not
 //!   multiply an attacker's guesses; an unknown login is counted under the login as typed,
@@ -26,9 +27,23 @@
 //! own. A key whose escaped form exceeds [`MAX_ESCAPED_KEY`] bytes is stored as `#` and
 //! its hash.
 //!
-//! Password sign-in ([`super::signin`]) calls [`Throttle::check`] before verifying a
-//! password (refusing a locked attempt without verifying, and waiting out the delay), then
-//! [`Throttle::record_failure`] or [`Throttle::record_success`].
+//! Every attempt is **reserved** before its password is verified ([`Throttle::reserve`]):
+//! both counts are raised with the store's atomic [`Store::increment_counter`] (one upsert
+//! returning the new value, on SQLite and on PostgreSQL alike, so every node shares it),
+//! and an attempt whose reserved number is over a limit is refused without verifying. So
+//! at most [`PAIR_LOCK_FAILURES`] passwords are verified per account and address, and at
+//! most [`ACCOUNT_LOCK_FAILURES`] per account, per window, however many requests arrive at
+//! once and on however many nodes: counting after the verification (check, verify, record)
+//! let a parallel burst through whole. A reserved attempt counts as a failure unless the
+//! password proves right ([`Throttle::record_success`] clears the account's and that
+//! address's counts). The delay is chosen from the reserved number and waited after the
+//! reservation, so a burst cannot slip in under an old count.
+//!
+//! The pair is reserved first and the account only when the pair is within its limit, so
+//! one address's refused attempts never raise the account's count (one address cannot lock
+//! the account for everyone). A count already at its limit is refused on a read, reserving
+//! nothing, so attempts against a lock in force do not stretch the other count; only the
+//! attempts that race the account to its limit raise their pair once without being verified.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -87,7 +102,8 @@ pub fn account_login_key(pool: &UserPool, typed: &str, user: Option<&User>) -> S
 /// What to do with a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Go ahead, after waiting `delay` (zero when there were few failures).
+    /// Go ahead (the attempt is reserved), after waiting `delay` (zero when there were few
+    /// failures).
     Allow { delay: Duration },
     /// Refuse without checking the password, until `until` (seconds since the epoch).
     Locked { until: UnixTime },
@@ -122,57 +138,62 @@ impl Throttle {
         Throttle { store }
     }
 
-    /// Whether an attempt on `login_key` from `ip` may go ahead, and after what delay.
-    pub async fn check(
+    /// Reserves an attempt on `login_key` from `ip`: the account-and-address count, then
+    /// the account's, are raised atomically, and the attempt goes ahead (after the delay)
+    /// only when both reserved numbers are within their limits; otherwise it is refused
+    /// without verifying (see the [module doc](self) for why in this order). The reserved
+    /// attempt stays counted as a failure unless [`Throttle::record_success`] clears it.
+    pub async fn reserve(
         &self,
         pool_id: &str,
         login_key: &str,
         ip: IpAddr,
         now: UnixTime,
     ) -> Result<Verdict, StoreError> {
-        let account = self
-            .store
-            .get_counter(&account_key(pool_id, login_key), now)
-            .await?;
-        if let Some((failures, until)) = account {
-            if failures >= ACCOUNT_LOCK_FAILURES {
-                return Ok(Verdict::Locked { until });
+        let account = account_key(pool_id, login_key);
+        let pair = pair_key(pool_id, login_key, ip);
+        // A lock in force refuses on a read, counting nothing more.
+        for (key, limit) in [
+            (&account, ACCOUNT_LOCK_FAILURES),
+            (&pair, PAIR_LOCK_FAILURES),
+        ] {
+            if let Some((failures, until)) = self.store.get_counter(key, now).await? {
+                if failures >= limit {
+                    return Ok(Verdict::Locked { until });
+                }
             }
         }
-        let pair = self
-            .store
-            .get_counter(&pair_key(pool_id, login_key, ip), now)
-            .await?;
-        if let Some((failures, until)) = pair {
-            if failures >= PAIR_LOCK_FAILURES {
-                return Ok(Verdict::Locked { until });
-            }
+        let window_end = now + WINDOW_SECS;
+        let reserved = self.store.increment_counter(&pair, window_end, now).await?;
+        if reserved > PAIR_LOCK_FAILURES {
+            return Ok(Verdict::Locked {
+                until: self.window_end(&pair, now).await?,
+            });
         }
+        let reserved = self
+            .store
+            .increment_counter(&account, window_end, now)
+            .await?;
+        if reserved > ACCOUNT_LOCK_FAILURES {
+            return Ok(Verdict::Locked {
+                until: self.window_end(&account, now).await?,
+            });
+        }
+        // The failures before this attempt choose its delay.
         Ok(Verdict::Allow {
-            delay: delay_for(account.map_or(0, |(failures, _)| failures)),
+            delay: delay_for(reserved - 1),
         })
     }
 
-    /// Counts a failed attempt (wrong password or unknown login alike).
-    pub async fn record_failure(
-        &self,
-        pool_id: &str,
-        login_key: &str,
-        ip: IpAddr,
-        now: UnixTime,
-    ) -> Result<(), StoreError> {
-        let window_end = now + WINDOW_SECS;
-        self.store
-            .increment_counter(&account_key(pool_id, login_key), window_end, now)
-            .await?;
-        self.store
-            .increment_counter(&pair_key(pool_id, login_key, ip), window_end, now)
-            .await?;
-        Ok(())
+    /// When the window of a counter just raised ends (a whole window from now, should it
+    /// have been cleared since).
+    async fn window_end(&self, key: &str, now: UnixTime) -> Result<UnixTime, StoreError> {
+        let counter = self.store.get_counter(key, now).await?;
+        Ok(counter.map_or(now + WINDOW_SECS, |(_, until)| until))
     }
 
-    /// A successful sign-in clears the account's count and that address's count; other
-    /// addresses' locks on the account stay.
+    /// A password proven right clears the account's count and that address's count (the
+    /// attempt's own reservation with them); other addresses' locks on the account stay.
     pub async fn record_success(
         &self,
         pool_id: &str,
@@ -363,59 +384,114 @@ mod tests {
         let now = 1_000_000;
         let (attacker, user) = (ip("203.0.113.9"), ip("198.51.100.7"));
         for i in 0..PAIR_LOCK_FAILURES {
-            let verdict = t.check(POOL, "alice", attacker, now + i).await.unwrap();
+            let verdict = t.reserve(POOL, "alice", attacker, now + i).await.unwrap();
             assert!(matches!(verdict, Verdict::Allow { .. }), "attempt {i}");
-            t.record_failure(POOL, "alice", attacker, now + i)
-                .await
-                .unwrap();
         }
         // The attacking address is locked out of alice until the window ends...
         assert_eq!(
-            t.check(POOL, "alice", attacker, now + 20).await.unwrap(),
+            t.reserve(POOL, "alice", attacker, now + 20).await.unwrap(),
             Verdict::Locked {
                 until: now + WINDOW_SECS
             }
         );
-        // ...while alice herself, elsewhere, is only slowed down.
+        // ...while alice herself, elsewhere, is only slowed down (this attempt is the
+        // account's eleventh reservation).
         assert_eq!(
-            t.check(POOL, "alice", user, now + 20).await.unwrap(),
+            t.reserve(POOL, "alice", user, now + 20).await.unwrap(),
             Verdict::Allow { delay: MAX_DELAY }
         );
         // Other accounts from the attacking address are untouched (no per-address lock).
         assert_eq!(
-            t.check(POOL, "bob", attacker, now + 20).await.unwrap(),
+            t.reserve(POOL, "bob", attacker, now + 20).await.unwrap(),
             Verdict::Allow {
                 delay: Duration::ZERO
             }
         );
-        // Ten more failures from other addresses lock the account for everyone.
-        for i in 0..(ACCOUNT_LOCK_FAILURES - PAIR_LOCK_FAILURES) {
+        // Nine more failures from other addresses lock the account for everyone.
+        for i in 0..(ACCOUNT_LOCK_FAILURES - PAIR_LOCK_FAILURES - 1) {
             let from = IpAddr::from([192, 0, 2, u8::try_from(i).unwrap()]);
-            t.record_failure(POOL, "alice", from, now + 30)
-                .await
-                .unwrap();
+            let verdict = t.reserve(POOL, "alice", from, now + 30).await.unwrap();
+            assert!(matches!(verdict, Verdict::Allow { .. }), "attempt {i}");
         }
         assert!(matches!(
-            t.check(POOL, "alice", user, now + 40).await.unwrap(),
+            t.reserve(POOL, "alice", user, now + 40).await.unwrap(),
             Verdict::Locked { .. }
         ));
         let locks = t.list_locked(POOL, now + 40).await.unwrap();
         assert_eq!(locks.len(), 2, "{locks:?}");
         assert_eq!(locks[0].login_key, "alice");
         assert_eq!(locks[0].address, None);
+        assert_eq!(locks[0].failures, ACCOUNT_LOCK_FAILURES);
         assert_eq!(locks[1].address.as_deref(), Some("203.0.113.9"));
+        assert_eq!(locks[1].failures, PAIR_LOCK_FAILURES);
         // The window ends: everything is allowed again.
         assert_eq!(
-            t.check(POOL, "alice", attacker, now + WINDOW_SECS)
+            t.reserve(POOL, "alice", attacker, now + WINDOW_SECS)
                 .await
                 .unwrap(),
             Verdict::Allow {
                 delay: Duration::ZERO
             }
         );
-        // Unlock clears the account and every address's count.
+        // Unlock clears the account and every address's count (the attacker's, the
+        // user's and the nine others).
         assert_eq!(t.unlock(POOL, "alice").await.unwrap(), 12);
         assert!(t.list_locked(POOL, now + 40).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_parallel_burst_reserves_at_most_the_limits() {
+        let (_dir, t) = throttle().await;
+        let now = 2_000_000;
+        let burst = |key: &'static str, addresses: u8| {
+            let t = t.clone();
+            async move {
+                let tasks: Vec<_> = (0..200u8)
+                    .map(|i| {
+                        let t = t.clone();
+                        let from = IpAddr::from([10, 0, 0, i % addresses]);
+                        tokio::spawn(async move { t.reserve(POOL, key, from, now).await })
+                    })
+                    .collect();
+                let mut allowed = Vec::new();
+                for task in tasks {
+                    if let Verdict::Allow { delay } = task.await.unwrap().unwrap() {
+                        allowed.push(delay);
+                    }
+                }
+                allowed
+            }
+        };
+        // From one address: the pair's ten, and the refused ones never reach the account's
+        // count (so one address cannot lock the account for everyone).
+        let allowed = burst("alice", 1).await;
+        assert_eq!(allowed.len(), 10);
+        let account = t.store.get_counter(&account_key(POOL, "alice"), now).await;
+        assert_eq!(account.unwrap().map(|c| c.0), Some(PAIR_LOCK_FAILURES));
+        // Each allowed attempt waits for the failures reserved before it: 0,0,0,0,0,1,..,5 s.
+        let mut delays: Vec<u64> = allowed.iter().map(Duration::as_secs).collect();
+        delays.sort_unstable();
+        assert_eq!(delays, [0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
+        // From twenty addresses: the account's twenty.
+        assert_eq!(burst("bob", 20).await.len(), 20);
+        // A locked attempt reserves nothing more.
+        assert!(matches!(
+            t.reserve(POOL, "bob", ip("192.0.2.1"), now).await.unwrap(),
+            Verdict::Locked { .. }
+        ));
+        let pair = pair_key(POOL, "bob", ip("192.0.2.1"));
+        assert_eq!(t.store.get_counter(&pair, now).await.unwrap(), None);
+        // A success clears the reservations of the account and that address: the next
+        // attempt is the first again.
+        t.record_success(POOL, "alice", ip("10.0.0.0"))
+            .await
+            .unwrap();
+        assert_eq!(
+            t.reserve(POOL, "alice", ip("10.0.0.0"), now).await.unwrap(),
+            Verdict::Allow {
+                delay: Duration::ZERO
+            }
+        );
     }
 
     #[tokio::test]
@@ -424,23 +500,23 @@ mod tests {
         let now = 5_000;
         let (a, b) = (ip("203.0.113.9"), ip("198.51.100.7"));
         for _ in 0..PAIR_LOCK_FAILURES {
-            t.record_failure(POOL, "a:b", a, now).await.unwrap();
+            t.reserve(POOL, "a:b", a, now).await.unwrap();
         }
         for _ in 0..3 {
-            t.record_failure(POOL, "a:b", b, now).await.unwrap();
+            t.reserve(POOL, "a:b", b, now).await.unwrap();
             // A user "a" is not touched by "a:b"'s counts.
-            t.record_failure(POOL, "a", b, now).await.unwrap();
+            t.reserve(POOL, "a", b, now).await.unwrap();
         }
         t.record_success(POOL, "a:b", b).await.unwrap();
         assert_eq!(
-            t.check(POOL, "a:b", b, now).await.unwrap(),
+            t.reserve(POOL, "a:b", b, now).await.unwrap(),
             Verdict::Allow {
                 delay: Duration::ZERO
             }
         );
         // The attacking address stays locked out.
         assert!(matches!(
-            t.check(POOL, "a:b", a, now).await.unwrap(),
+            t.reserve(POOL, "a:b", a, now).await.unwrap(),
             Verdict::Locked { .. }
         ));
         let a_count = t

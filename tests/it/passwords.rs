@@ -14,13 +14,16 @@ use cognate::core::password::{
 use cognate::core::secrets::SecretString;
 use cognate::server::Node;
 
+/// How many hashes and verifications a [`CountingHasher`] did (also used by the sign-in
+/// burst tests, `attacks::bursts`).
 #[derive(Default)]
-struct Counting {
-    hashes: AtomicUsize,
-    verifications: AtomicUsize,
+pub struct Counting {
+    pub hashes: AtomicUsize,
+    pub verifications: AtomicUsize,
 }
 
-struct CountingHasher(Arc<Counting>);
+/// The real Argon2id hasher, counting what it does.
+pub struct CountingHasher(pub Arc<Counting>);
 
 impl PasswordHasher for CountingHasher {
     fn hash(&self, password: &str) -> Result<String, PasswordError> {

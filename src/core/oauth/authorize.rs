@@ -17,7 +17,8 @@ use crate::core::UnixTime;
 /// The store kind of authorization codes (keyed by the code's hash).
 pub const CODE_KIND: &str = "auth_code";
 /// The store kind of redeemed codes, kept to detect a replay (RFC 6749 section 4.1.2:
-/// a second use must revoke what the first issued).
+/// a second use must revoke what the first issued). The value is the redeemed code's
+/// record, so that only a replay by its own client (its binding holding) revokes.
 pub const SPENT_CODE_KIND: &str = "auth_code_spent";
 /// How long a redeemed code is remembered.
 pub const SPENT_CODE_MEMORY_SECS: i64 = 86_400;

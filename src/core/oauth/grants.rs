@@ -2,9 +2,11 @@
 //! and token families.
 //!
 //! Every token issued from one sign-in shares an `origin_jti` (the family). Refresh tokens
-//! are stored under their SHA-256 hash. A family is revoked by `/oauth2/revoke`, by a
-//! replayed authorization code, or by a rotated-out refresh token presented after its grace
-//! period; its access tokens are then refused too (checked by `origin_jti`).
+//! are stored under their SHA-256 hash. A family is revoked by `/oauth2/revoke`, by an
+//! authorization code replayed by its own client (a code presented by anyone else is
+//! refused before it is consumed, and changes nothing), or by a rotated-out refresh token
+//! presented after its grace period; its access tokens are then refused too (checked by
+//! `origin_jti`).
 
 use serde::{Deserialize, Serialize};
 
@@ -103,30 +105,48 @@ impl TokenService {
             ));
         }
         let hash = token_hash(code);
+        let used = || {
+            OAuthError::invalid_grant("The authorization code is invalid, expired or already used.")
+        };
         let Some(text) = self.store.get_ephemeral(CODE_KIND, &hash, now).await? else {
-            // A replayed code revokes what its first use issued (RFC 6749 section 4.1.2).
-            if let Some(origin) = self
+            // A replayed code revokes what its first use issued (RFC 6749 section 4.1.2),
+            // but only when its owner replays it (the binding holds: client, redirect URI,
+            // PKCE verifier): another client holding a leaked code must not be able to end
+            // the owner's sessions.
+            if let Some(spent) = self
                 .store
                 .get_ephemeral(SPENT_CODE_KIND, &hash, now)
                 .await?
             {
-                self.revoke_family(&origin, now + crate::core::model::MAX_REFRESH_SECS, now)
-                    .await?;
-                tracing::warn!(client_id = %client.id, "authorization code replay: token family revoked");
+                let owner_replay = match serde_json::from_str::<AuthCode>(&spent) {
+                    Ok(first) => check_binding(&first, client, redirect_uri, code_verifier)
+                        .is_ok()
+                        .then_some(first.origin_jti),
+                    // A mark left before marks kept the binding holds the family alone.
+                    Err(_) => Some(spent),
+                };
+                if let Some(origin) = owner_replay {
+                    self.revoke_family(&origin, now + crate::core::model::MAX_REFRESH_SECS, now)
+                        .await?;
+                    tracing::warn!(client_id = %client.id, "authorization code replay: token family revoked");
+                }
             }
-            return Err(OAuthError::invalid_grant(
-                "The authorization code is invalid, expired or already used.",
-            ));
+            return Err(used());
         };
         let record: AuthCode = serde_json::from_str(&text).map_err(OAuthError::server_error)?;
-        // Remember the code as spent before consuming it: of two concurrent redemptions
-        // one wins the take, and the other finds the mark and revokes the family.
+        // The binding is checked before anything is consumed, on what was only read: a
+        // code presented by another client, to another redirect URI or without its PKCE
+        // verifier is refused and stays its owner's to redeem.
+        check_binding(&record, client, redirect_uri, code_verifier)?;
+        // Remember the code as spent (with its binding, for the replay check above) before
+        // consuming it: of two concurrent redemptions one wins the take, and the other
+        // finds the mark and revokes the family.
         match self
             .store
             .put_ephemeral(
                 SPENT_CODE_KIND,
                 &hash,
-                &record.origin_jti,
+                &text,
                 now + SPENT_CODE_MEMORY_SECS,
                 now,
             )
@@ -140,39 +160,22 @@ impl TokenService {
                     now,
                 )
                 .await?;
-                return Err(OAuthError::invalid_grant(
-                    "The authorization code is invalid, expired or already used.",
-                ));
+                return Err(used());
             }
             Err(e) => return Err(e.into()),
         }
-        if self
-            .store
-            .take_ephemeral(CODE_KIND, &hash, now)
-            .await?
-            .is_none()
-        {
+        // Single use across nodes: the take is atomic, and what it removed must be the
+        // record whose binding was checked.
+        let taken = self.store.take_ephemeral(CODE_KIND, &hash, now).await?;
+        if taken.as_deref() != Some(text.as_str()) {
             self.revoke_family(
                 &record.origin_jti,
                 now + crate::core::model::MAX_REFRESH_SECS,
                 now,
             )
             .await?;
-            return Err(OAuthError::invalid_grant(
-                "The authorization code is invalid, expired or already used.",
-            ));
+            return Err(used());
         }
-        if record.client_id != client.id {
-            return Err(OAuthError::invalid_grant(
-                "The authorization code was issued to another client.",
-            ));
-        }
-        if redirect_uri != Some(record.redirect_uri.as_str()) {
-            return Err(OAuthError::invalid_grant(
-                "redirect_uri does not match the authorization request.",
-            ));
-        }
-        check_pkce(record.code_challenge.as_deref(), code_verifier)?;
         let user = self.active_user(&record.pool_id, &record.sub).await?;
         let refresh = RefreshRecord {
             pool_id: record.pool_id.clone(),
@@ -477,6 +480,27 @@ impl TokenService {
             .await?
             .is_some())
     }
+}
+
+/// Whether a code may be redeemed by this request: issued to this client, for this
+/// redirect URI (RFC 6749 section 4.1.3), with the verifier of its PKCE challenge.
+fn check_binding(
+    record: &AuthCode,
+    client: &AppClient,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<(), OAuthError> {
+    if record.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "The authorization code was issued to another client.",
+        ));
+    }
+    if redirect_uri != Some(record.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request.",
+        ));
+    }
+    check_pkce(record.code_challenge.as_deref(), code_verifier)
 }
 
 /// RFC 7636 section 4.6 with RFC 9700 section 4.8.2: a verifier is required when the

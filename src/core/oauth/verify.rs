@@ -79,14 +79,12 @@ pub async fn verify_access_token(
         .filter(|p| is_valid_pool_id(p))
         .ok_or_else(|| invalid("The token was not issued here."))?
         .to_string();
-    let mut keys = tokens.keys().pool_keys(&pool_id, now).await?;
-    if keys.public_key(&kid).is_none() {
-        // Perhaps rotated in the last seconds by another node.
-        tokens.keys().invalidate(&pool_id).await;
-        keys = tokens.keys().pool_keys(&pool_id, now).await?;
-    }
-    let jwk = keys
-        .public_key(&kid)
+    // A kid the cached keys lack reloads them at most once per pool every few seconds
+    // (perhaps rotated in by another node): this token is not authenticated yet.
+    let jwk = tokens
+        .keys()
+        .verification_key(&pool_id, &kid, now)
+        .await?
         .ok_or_else(|| invalid("The token's key is unknown."))?;
     let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(OAuthError::server_error)?;
     let mut validation = Validation::new(Algorithm::RS256);

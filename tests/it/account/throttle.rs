@@ -21,8 +21,9 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
     for login in ["frank@example.com", "ghost@example.com"] {
         let key = login_key(pool, login);
         for i in 0..ACCOUNT_LOCK_FAILURES {
+            // Reserved before verifying; a wrong password leaves the reservation counted.
             let verdict = throttle
-                .check(&pool.id, &key, address(i), now)
+                .reserve(&pool.id, &key, address(i), now)
                 .await
                 .unwrap();
             assert!(
@@ -31,16 +32,12 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
             );
             let err = e.authenticate(login, "Wr0ng-password").await.unwrap_err();
             assert!(matches!(err, DirectoryError::NotAuthorized));
-            throttle
-                .record_failure(&pool.id, &key, address(i), now)
-                .await
-                .unwrap();
         }
     }
     // The same verdict for both, from any address.
     let fresh = IpAddr::from([192, 0, 2, 1]);
     let frank = throttle
-        .check(
+        .reserve(
             &pool.id,
             &login_key(pool, "Frank@Example.com"),
             fresh,
@@ -49,7 +46,7 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
         .await
         .unwrap();
     let ghost = throttle
-        .check(
+        .reserve(
             &pool.id,
             &login_key(pool, "ghost@example.com"),
             fresh,
@@ -72,7 +69,7 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
     assert!(throttle.unlock(&pool.id, &key).await.unwrap() > 0);
     assert_eq!(
         throttle
-            .check(&pool.id, &key, fresh, now + 2)
+            .reserve(&pool.id, &key, fresh, now + 2)
             .await
             .unwrap(),
         Verdict::Allow {
@@ -88,21 +85,22 @@ async fn the_throttle_locks_known_and_unknown_accounts_alike() {
     // One attacking address is stopped at 10; frank, elsewhere, is only slowed down.
     let attacker = IpAddr::from([203, 0, 113, 5]);
     for _ in 0..10 {
-        throttle
-            .record_failure(&pool.id, &key, attacker, now + 3)
+        let verdict = throttle
+            .reserve(&pool.id, &key, attacker, now + 3)
             .await
             .unwrap();
+        assert!(matches!(verdict, Verdict::Allow { .. }));
     }
     assert!(matches!(
         throttle
-            .check(&pool.id, &key, attacker, now + 4)
+            .reserve(&pool.id, &key, attacker, now + 4)
             .await
             .unwrap(),
         Verdict::Locked { .. }
     ));
     assert_eq!(
         throttle
-            .check(&pool.id, &key, fresh, now + 4)
+            .reserve(&pool.id, &key, fresh, now + 4)
             .await
             .unwrap(),
         Verdict::Allow { delay: MAX_DELAY }
@@ -118,10 +116,8 @@ async fn lockouts_are_listed_and_cleared_with_the_cli() {
     let now = cognate::core::now();
     for i in 0..ACCOUNT_LOCK_FAILURES {
         let from = IpAddr::from([10, 1, 0, u8::try_from(i % 2).unwrap()]);
-        throttle
-            .record_failure(&e.pool.id, &key, from, now)
-            .await
-            .unwrap();
+        let verdict = throttle.reserve(&e.pool.id, &key, from, now).await.unwrap();
+        assert!(matches!(verdict, Verdict::Allow { .. }));
     }
     let data_dir = e.node.config.server.data_dir.clone();
     let cognate = |args: &[&str]| {
@@ -153,7 +149,7 @@ async fn lockouts_are_listed_and_cleared_with_the_cli() {
     assert!(listed.contains("no lockouts"), "{listed}");
     assert_eq!(
         throttle
-            .check(&e.pool.id, &key, IpAddr::from([10, 1, 0, 0]), now)
+            .reserve(&e.pool.id, &key, IpAddr::from([10, 1, 0, 0]), now)
             .await
             .unwrap(),
         Verdict::Allow {

@@ -2,6 +2,8 @@
 //! tokens that serve only their own client, CORS included.
 
 use super::*;
+use crate::claims::{exchange, READER};
+use crate::support::pg::fresh_pg_url;
 
 #[tokio::test]
 async fn a_replayed_code_fails_and_revokes_what_its_first_use_issued() {
@@ -54,6 +56,171 @@ async fn a_replayed_code_fails_and_revokes_what_its_first_use_issued() {
     )
     .await;
     assert_eq!(refresh.status, 200, "{}", refresh.json);
+    server.stop().await;
+}
+
+/// A leaked code presented by another client (issue 8, hole 7) is refused before it is
+/// consumed: the owner's exchange still works and its tokens are not revoked. Only the
+/// owner's own replay revokes (RFC 6749 section 4.1.2).
+#[tokio::test]
+async fn another_client_cannot_burn_a_code_or_revoke_its_tokens() {
+    another_client_cannot_burn_a_code(start_on(None).await).await;
+}
+
+#[tokio::test]
+async fn another_client_cannot_burn_a_code_or_revoke_its_tokens_on_postgres() {
+    let Some(db) = fresh_pg_url("code_burn").await else {
+        return;
+    };
+    another_client_cannot_burn_a_code(start_on(Some(&db)).await).await;
+    db.cleanup().await;
+}
+
+async fn another_client_cannot_burn_a_code(server: TestServer) {
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+    let pkce = Pkce::new("burn");
+    let code = code_for(&browser, &base, &spa_authorize(&base, &pkce, "n"), "alice").await;
+    let refresh = |client: &'static str, refresh_token: String| {
+        let base = base.clone();
+        async move {
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("client_id", client),
+                ("refresh_token", refresh_token.as_str()),
+            ];
+            token(&base, &form, None).await
+        }
+    };
+    let code_grant = |code: &str, verifier: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", SPA_CALLBACK),
+        ];
+        form.extend(verifier.map(|v| ("code_verifier", v)));
+        form.into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let send = |form: Vec<(&'static str, String)>, basic: Option<(&'static str, &'static str)>| {
+        let base = base.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token(&base, &form, basic).await
+        }
+    };
+
+    // Another public client with the same redirect URI and even the right verifier, a
+    // confidential client with its own valid secret, and the owner's public client id
+    // without the verifier (a thief of the code alone): all refused, nothing consumed.
+    let other_public = exchange(&base, READER, &code, &pkce.verifier).await;
+    assert_eq!(
+        other_public.error(),
+        "invalid_grant",
+        "{}",
+        other_public.json
+    );
+    let confidential = send(
+        code_grant(&code, Some(&pkce.verifier)),
+        Some((BASIC, BASIC_SECRET)),
+    )
+    .await;
+    assert_eq!(
+        confidential.error(),
+        "invalid_grant",
+        "{}",
+        confidential.json
+    );
+    let mut thief = code_grant(&code, None);
+    thief.push(("client_id", SPA.to_string()));
+    let thief = send(thief, None).await;
+    assert_eq!(thief.error(), "invalid_grant", "{}", thief.json);
+
+    // The owner's exchange still succeeds, and its refresh token works.
+    let first = spa_exchange(&base, &code, &pkce.verifier).await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    let refreshed = refresh(SPA, first.str("refresh_token")).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.json);
+
+    // Once used, another client's replay is refused and revokes nothing.
+    let replayed = exchange(&base, READER, &code, &pkce.verifier).await;
+    assert_eq!(replayed.error(), "invalid_grant", "{}", replayed.json);
+    let replayed = send(
+        code_grant(&code, Some(&pkce.verifier)),
+        Some((BASIC, BASIC_SECRET)),
+    )
+    .await;
+    assert_eq!(replayed.error(), "invalid_grant", "{}", replayed.json);
+    assert_eq!(userinfo(&base, &first.str("access_token")).await.0, 200);
+    let refreshed = refresh(SPA, first.str("refresh_token")).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.json);
+
+    // The owner's own replay is refused and revokes the family.
+    let replay = spa_exchange(&base, &code, &pkce.verifier).await;
+    assert_eq!(replay.error(), "invalid_grant", "{}", replay.json);
+    let refreshed = refresh(SPA, first.str("refresh_token")).await;
+    assert_eq!(
+        refreshed.error(),
+        "invalid_grant",
+        "after the owner's replay"
+    );
+    assert_refused(
+        &base,
+        &first.str("access_token"),
+        "after the owner's replay",
+    )
+    .await;
+    server.stop().await;
+}
+
+/// The binding is read before the code is taken; the take stays single use: of many
+/// concurrent redemptions (the owner's, and other clients' among them) exactly one gets
+/// tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_of_one_code_issue_tokens_once() {
+    concurrent_redemptions_issue_tokens_once(start_on(None).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_of_one_code_issue_tokens_once_on_postgres() {
+    let Some(db) = fresh_pg_url("code_race").await else {
+        return;
+    };
+    concurrent_redemptions_issue_tokens_once(start_on(Some(&db)).await).await;
+    db.cleanup().await;
+}
+
+async fn concurrent_redemptions_issue_tokens_once(server: TestServer) {
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+    let pkce = Pkce::new("race");
+    let code = code_for(&browser, &base, &spa_authorize(&base, &pkce, "n"), "alice").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let (base, code, verifier) = (base.clone(), code.clone(), pkce.verifier.clone());
+        let client = if i % 2 == 0 { SPA } else { READER };
+        tasks.spawn(async move { (client, exchange(&base, client, &code, &verifier).await) });
+    }
+    let mut issued = 0;
+    while let Some(answer) = tasks.join_next().await {
+        let (client, answer) = answer.unwrap();
+        if answer.status == 200 {
+            assert_eq!(client, SPA);
+            issued += 1;
+        } else {
+            assert_eq!(answer.error(), "invalid_grant", "{}", answer.json);
+        }
+    }
+    assert_eq!(issued, 1);
+    // Corrected: a fresh code, redeemed once, works.
+    let pkce = Pkce::new("race-fresh");
+    let code = code_for(&browser, &base, &spa_authorize(&base, &pkce, "n"), "alice").await;
+    let fresh = spa_exchange(&base, &code, &pkce.verifier).await;
+    assert_eq!(fresh.status, 200, "{}", fresh.json);
+    assert_eq!(userinfo(&base, &fresh.str("access_token")).await.0, 200);
     server.stop().await;
 }
 

@@ -26,6 +26,7 @@ use crate::claims::{
 use crate::support::http;
 use crate::support::server::{absolute, browser_client, hidden, TestServer};
 
+mod bursts;
 mod codes;
 mod input;
 mod redirects;
@@ -199,6 +200,18 @@ async fn spa_tokens(server: &TestServer, browser: &reqwest::Client) -> crate::cl
     let answer = spa_exchange(&server.base, &code, &pkce.verifier).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     answer
+}
+
+/// The fixture's server on `db` (PostgreSQL), or on its own SQLite file without it.
+async fn start_on(db: Option<&crate::support::pg::PgTestDb>) -> TestServer {
+    let (_, master_key) = cognate::core::secrets::MasterKey::generate();
+    let mut env = crate::claims::secrets_env();
+    if let Some(db) = db {
+        env.push(("COGNATE_DATABASE_URL".into(), db.url.clone()));
+        env.push(("COGNATE_MASTER_KEY".into(), master_key));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    TestServer::start_with(&crate::claims::pools_toml(), "", &env).await
 }
 
 /// Posts raw bytes to the token endpoint.

@@ -323,3 +323,94 @@ async fn userinfo_refuses_forged_expired_foreign_and_id_tokens() {
     assert_eq!(userinfo(&base, &access).await.0, 200);
     server.stop().await;
 }
+
+/// Tokens with made-up `kid`s at userInfo (issue 8, hole 9a): each used to reload and
+/// decrypt the pool's keys, unauthenticated. Now a `kid` the cached keys lack reloads them
+/// at most once per pool per `UNKNOWN_KID_RELOAD_SECS` on a node, counted with the key
+/// service's own load counter; and a key rotated in on another node over the same store is
+/// still accepted once the bound allows a reload.
+async fn unknown_kids_reload_the_keys_at_most_once_per_interval(
+    server: TestServer,
+    db: Option<crate::support::pg::PgTestDb>,
+) {
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let browser = browser_client();
+    let tokens = spa_tokens(&server, &browser).await;
+    let access = tokens.str("access_token");
+    assert_eq!(userinfo(&base, &access).await.0, 200, "the real token");
+    let real = claims_of(&access);
+    let keys = &server.node.keys;
+
+    // A burst of tokens for the pool, each naming a kid nobody issued.
+    let forged = |kid: String| {
+        let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
+        format!("{}.{}.{}", b64(&header), b64(&real), "c2lnbmF0dXJl")
+    };
+    let burst = || async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..100 {
+            let (base, token) = (base.clone(), forged(uuid::Uuid::new_v4().to_string()));
+            tasks.spawn(async move { userinfo(&base, &token).await.0 });
+        }
+        while let Some(status) = tasks.join_next().await {
+            assert_eq!(status.unwrap(), 401);
+        }
+    };
+    let before = keys.loads();
+    burst().await;
+    // One reload the guard allows (at most one more should the 30 s cache expire
+    // meanwhile: concurrent misses share one load), not one per request.
+    let after_first = keys.loads();
+    assert!(after_first - before <= 2, "{before} -> {after_first}");
+    burst().await;
+    assert!(keys.loads() - before <= 2, "{before} -> {}", keys.loads());
+
+    // Another node over the same store rotates the keys and signs with the new one.
+    let other = cognate::server::Node::open((*server.node.config).clone())
+        .await
+        .unwrap();
+    let now = cognate::core::now();
+    let kids = other.keys.rotate(POOL, now).await.unwrap();
+    let signer = other
+        .keys
+        .signer(POOL, KeyPurpose::AccessToken, now)
+        .await
+        .unwrap();
+    assert!(kids.iter().any(|k| k == signer.kid()));
+    let rotated = signer.sign(&real).unwrap();
+    // Once the interval since the last reload has passed, the first request naming the
+    // new kid reloads the keys, and the token is accepted; then it is cached.
+    tokio::time::sleep(Duration::from_secs(
+        u64::try_from(cognate::core::keys::UNKNOWN_KID_RELOAD_SECS).unwrap() + 1,
+    ))
+    .await;
+    let before = keys.loads();
+    assert_eq!(userinfo(&base, &rotated).await.0, 200, "the rotated key");
+    assert_eq!(userinfo(&base, &rotated).await.0, 200, "the rotated key");
+    assert!(keys.loads() - before <= 1, "{before} -> {}", keys.loads());
+    // The old key stays published until its tokens expire.
+    assert_eq!(userinfo(&base, &access).await.0, 200, "the first key");
+    // And right after that reload, unknown kids are refused without another.
+    let before = keys.loads();
+    burst().await;
+    assert_eq!(keys.loads(), before);
+    server.stop().await;
+    if let Some(db) = db {
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unknown_kids_at_userinfo_reload_the_keys_at_most_once_per_interval() {
+    unknown_kids_reload_the_keys_at_most_once_per_interval(start_on(None).await, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unknown_kids_at_userinfo_reload_the_keys_at_most_once_per_interval_on_postgres() {
+    let Some(db) = crate::support::pg::fresh_pg_url("unknown_kid").await else {
+        return;
+    };
+    let server = start_on(Some(&db)).await;
+    unknown_kids_reload_the_keys_at_most_once_per_interval(server, Some(db)).await;
+}

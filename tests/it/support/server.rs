@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use cognate::config::Config;
 use cognate::core::directory::{InitialState, NewUser};
 use cognate::core::model::{User, UserPool};
+use cognate::core::password::Passwords;
 use cognate::core::secrets::SecretString;
 use cognate::server::Node;
 use cognate::web::AppState;
@@ -40,6 +41,19 @@ impl TestServer {
         server_toml: &str,
         env: &[(&str, &str)],
     ) -> TestServer {
+        let passwords = Passwords::standard().unwrap();
+        Self::start_with_passwords(pools_toml, server_toml, env, passwords).await
+    }
+
+    /// [`TestServer::start_with`] with a given password hasher (tests count verifications;
+    /// `COGNATE_DATABASE_URL` and `COGNATE_MASTER_KEY` in `env` put several of these
+    /// servers on one PostgreSQL database).
+    pub async fn start_with_passwords(
+        pools_toml: &str,
+        server_toml: &str,
+        env: &[(&str, &str)],
+        passwords: Passwords,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -58,7 +72,7 @@ impl TestServer {
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let config = Config::load_with_env(Some(&path), &lookup)
             .unwrap_or_else(|d| panic!("test config: {d:?}"));
-        let node = Node::open(config).await.unwrap();
+        let node = Node::open_with(config, passwords).await.unwrap();
         node.bootstrap(false).await.unwrap();
         let state = AppState::new(node.clone()).unwrap();
         let (tx, rx) = oneshot::channel::<()>();
