@@ -21,7 +21,7 @@
 //! There is deliberately no per-address lock: users behind one NAT would lock each other
 //! out. Spreading guesses over many addresses still meets the account lock.
 //!
-//! Counter keys are `bf:acct:<pool>:<key>:` and `bf:pair:<pool>:<key>:<address>`, with
+//! Counter keys are `bf:acct:<pool>:<key>:` and `bf:pair:<pool>:<key>:<address>:`, with
 //! the pool, key and address percent-escaped (no `:` survives), so a `:` in a username
 //! cannot collide with another key and the trailing `:` makes each account's prefix its
 //! own. A key whose escaped form exceeds [`MAX_ESCAPED_KEY`] bytes is stored as `#` and
@@ -236,7 +236,10 @@ impl Throttle {
             if failures < PAIR_LOCK_FAILURES {
                 continue;
             }
-            let Some((login, address)) = key.strip_prefix(&prefix).and_then(|r| r.split_once(':'))
+            let Some((login, address)) = key
+                .strip_prefix(&prefix)
+                .and_then(|r| r.split_once(':'))
+                .map(|(login, address)| (login, address.trim_end_matches(':')))
             else {
                 continue;
             };
@@ -283,9 +286,11 @@ fn pair_prefix(pool_id: &str, login_key: &str) -> String {
     format!("bf:pair:{}:{}:", escape(pool_id), escape_key(login_key))
 }
 
+/// The trailing `:` ends the address, so clearing one address's count (a prefix delete)
+/// never clears another's that starts with the same characters (`1.2.3.4` vs `1.2.3.45`).
 fn pair_key(pool_id: &str, login_key: &str, ip: IpAddr) -> String {
     format!(
-        "{}{}",
+        "{}{}:",
         pair_prefix(pool_id, login_key),
         escape(&address_key(ip))
     )
@@ -525,5 +530,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(a_count.map(|c| c.0), Some(3));
+    }
+
+    /// Clearing one address's count on success leaves an address that merely starts with
+    /// the same characters locked (`1.2.3.4` against `1.2.3.45`).
+    #[tokio::test]
+    async fn success_from_one_address_never_clears_a_longer_one() {
+        let (_dir, t) = throttle().await;
+        let now = 7_000;
+        let (short, long) = (ip("1.2.3.4"), ip("1.2.3.45"));
+        for _ in 0..PAIR_LOCK_FAILURES {
+            t.reserve(POOL, "carol", long, now).await.unwrap();
+        }
+        t.record_success(POOL, "carol", short).await.unwrap();
+        assert!(matches!(
+            t.reserve(POOL, "carol", long, now).await.unwrap(),
+            Verdict::Locked { .. }
+        ));
+        let locks = t.list_locked(POOL, now).await.unwrap();
+        assert!(
+            locks
+                .iter()
+                .any(|l| l.address.as_deref() == Some("1.2.3.45")),
+            "{locks:?}"
+        );
     }
 }
