@@ -16,8 +16,8 @@ use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule}
 use crate::core::directory::DirectoryError;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, AttributeDataType, CustomAttribute, Group, MfaSetting, Origin, PasswordPolicy,
-    UserPool,
+    AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, Group, MfaSetting, Origin,
+    PasswordPolicy, UserPool,
 };
 use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
@@ -407,6 +407,7 @@ fn pool_from_args(
         },
         userinfo_string_values: false,
         link_federated_users_by_email: false,
+        code_limits: CodeLimits::default(),
         identity_providers: Vec::new(),
         created_at: now,
         updated_at: now,
