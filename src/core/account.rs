@@ -40,6 +40,7 @@ use super::mail::{CodePurpose, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
 use super::secrets::SecretString;
+use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
 use super::UnixTime;
@@ -470,8 +471,10 @@ impl AccountService {
     /// ConfirmForgotPassword: checks the password against the pool's policy (before the
     /// code, so a weak password does not use up a try), then the code (each try takes the
     /// budgets first, [`budgets`]), then sets the new password permanently: the user is
-    /// CONFIRMED (a RESET_REQUIRED or FORCE_CHANGE_PASSWORD state ends). Unknown users get
-    /// the answers a wrong code gets.
+    /// CONFIRMED (a RESET_REQUIRED or FORCE_CHANGE_PASSWORD state ends), and signed out
+    /// everywhere ([`super::signout`]: sessions and refresh tokens end, earlier access
+    /// tokens are refused), since the account may have been taken. Unknown users get the
+    /// answers a wrong code gets.
     #[allow(clippy::too_many_arguments)]
     pub async fn confirm_forgot_password(
         &self,
@@ -499,10 +502,15 @@ impl AccountService {
                 if !user.enabled {
                     return Err(AccountError::NotAuthorized("User is disabled.".into()));
                 }
-                return Ok(self
+                let user = self
                     .directory
                     .set_password(pool, &user.sub, new_password, true, now)
-                    .await?);
+                    .await?;
+                // Whoever knew the old password may have taken the account: end its
+                // sessions and refresh tokens (Cognito's GlobalSignOut).
+                signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
+                    .await?;
+                return Ok(user);
             }
         }
         // A simulated code (or none): the same answers, and never a match.

@@ -15,6 +15,7 @@ use crate::core::keys::KeyService;
 use crate::core::model::{AppClient, OAuthFlow, User};
 use crate::core::secrets::{constant_time_eq, random_token};
 use crate::core::secrets::{redacted, REDACTED};
+use crate::core::signout;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
 
@@ -60,6 +61,10 @@ struct RefreshRecord {
     expires_at: UnixTime,
     /// When a newer token of the family replaced this one (rotation).
     rotated_at: Option<UnixTime>,
+    /// The user's sign-out generation at the family's sign-in: the family ends when the
+    /// user is signed out everywhere ([`crate::core::signout`]).
+    #[serde(default)]
+    sign_out_generation: Option<String>,
 }
 
 /// The token service of one node.
@@ -183,6 +188,13 @@ impl TokenService {
             origin_jti: record.origin_jti.clone(),
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
+            sign_out_generation: signout::generation(
+                self.store.as_ref(),
+                &record.pool_id,
+                &user.sub,
+                now,
+            )
+            .await?,
         };
         let mut response = self
             .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
@@ -211,6 +223,8 @@ impl TokenService {
             origin_jti: uuid::Uuid::new_v4().to_string(),
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
+            // No refresh token is issued here (implicit flow), so none to end.
+            sign_out_generation: None,
         };
         self.user_tokens(client, user, &family, nonce, true, now)
             .await
@@ -309,6 +323,20 @@ impl TokenService {
             return Err(invalid());
         }
         if self.is_family_revoked(&record.origin_jti, now).await? {
+            return Err(invalid());
+        }
+        let signed_in = signout::is_current(
+            self.store.as_ref(),
+            &record.pool_id,
+            &record.sub,
+            record.sign_out_generation.as_deref(),
+            now,
+        )
+        .await?;
+        if !signed_in {
+            // Signed out everywhere since: the family's access tokens end too.
+            self.revoke_family(&record.origin_jti, record.expires_at, now)
+                .await?;
             return Err(invalid());
         }
         let rotation = client.refresh_rotation;
@@ -464,6 +492,18 @@ impl TokenService {
             Ok(()) | Err(StoreError::Conflict(Conflict::Exists)) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Whether the user was signed out everywhere after `issued_at`
+    /// ([`crate::core::signout`]).
+    pub async fn is_signed_out_since(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        issued_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, OAuthError> {
+        Ok(signout::is_signed_out_since(self.store.as_ref(), pool_id, sub, issued_at, now).await?)
     }
 
     pub async fn is_family_revoked(
