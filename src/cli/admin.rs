@@ -107,6 +107,7 @@ fn pool_flag(field: &str) -> Option<&'static str> {
         "required_attributes" => "--required-attribute",
         "custom_attributes" => "--custom-attribute",
         "password_policy" => "--min-password-length",
+        "code_limits" => "--code-limit",
         _ => return None,
     })
 }
@@ -290,6 +291,11 @@ pub struct PoolCreateArgs {
     /// The password policy's minimum length (6 to 99; Cognito's default is 8).
     #[arg(long, value_name = "N")]
     pub min_password_length: Option<u32>,
+    /// A budget of mailed codes per hour, as `[pools.code_limits]` names it:
+    /// `sends_per_destination=5`, `tries_per_destination=10`,
+    /// `sends_per_client_address=30` or `tries_per_client_address=60` (repeatable).
+    #[arg(long = "code-limit", value_name = "NAME=N")]
+    pub code_limits: Vec<String>,
 }
 
 pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
@@ -378,6 +384,10 @@ fn pool_from_args(
     if let Some(n) = args.min_password_length {
         password_policy.minimum_length = n;
     }
+    let mut code_limits = CodeLimits::default();
+    for spec in &args.code_limits {
+        set_code_limit(&mut code_limits, spec)?;
+    }
     // An email sign-in identifier is verified by a code, as the Cognito console sets up.
     let auto_verified_attributes = if username_attributes
         .iter()
@@ -407,11 +417,32 @@ fn pool_from_args(
         },
         userinfo_string_values: false,
         link_federated_users_by_email: false,
-        code_limits: CodeLimits::default(),
+        code_limits,
         identity_providers: Vec::new(),
         created_at: now,
         updated_at: now,
     })
+}
+
+/// `name=N`, a key of `[pools.code_limits]`; the value's range is the core's.
+fn set_code_limit(limits: &mut CodeLimits, spec: &str) -> Result<(), CliError> {
+    let refused = || {
+        CliError(format!(
+            "--code-limit: {spec:?} is not NAME=N with NAME one of sends_per_destination, \
+             tries_per_destination, sends_per_client_address, tries_per_client_address"
+        ))
+    };
+    let (name, value) = spec.split_once('=').ok_or_else(refused)?;
+    let value: u32 = value.trim().parse().map_err(|_| refused())?;
+    let slot = match name.trim() {
+        "sends_per_destination" => &mut limits.sends_per_destination,
+        "tries_per_destination" => &mut limits.tries_per_destination,
+        "sends_per_client_address" => &mut limits.sends_per_client_address,
+        "tries_per_client_address" => &mut limits.tries_per_client_address,
+        _ => return Err(refused()),
+    };
+    *slot = value;
+    Ok(())
 }
 
 /// `name` or `name:Type`; the `custom:` prefix is optional. The name's rule is the core's.
