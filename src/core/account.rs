@@ -21,9 +21,9 @@
 //! is confirmed (Cognito's PreventUserExistenceErrors, always on): unknown, unconfirmed
 //! and confirmed users get the same answers, tries and limits ([`decoys`]).
 
-mod budgets;
-mod codes;
-mod decoys;
+pub mod budgets;
+pub mod codes;
+pub mod decoys;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

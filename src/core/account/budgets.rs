@@ -22,10 +22,20 @@
 //! that address's `tries_per_destination` tries an hour (10 by default) whichever account,
 //! code or client it comes from, and a code is one of a million; so the chance that any
 //! guess hits a code mailed to a given address is at most `tries_per_destination` in a
-//! million per hour (1 in 100,000 by default, under 0.03% a day).
+//! million per hour (1 in 100,000 by default, under 0.03% a day; a sign-up code, valid 24
+//! hours, meets at most 240 tries by default, odds under 1 in 4,000).
 //!
-//! Counter keys are `code:<send|try>:<addr|pair|dest>:<pool>:<hash>`, where the hash covers the destination
-//! and/or the client address, so no typed text reaches a key.
+//! What remains: an attacker holding at least two client addresses (two IPv6 /64s) can
+//! spend a destination's whole hourly budget, so its owner may have to wait for the next
+//! window; the code last mailed stays valid meanwhile (a refused request replaces
+//! nothing, and a wrong try destroys nothing), so an owner who already has a code can
+//! still use it unless the tries are spent too. Raising `tries_per_destination` buys
+//! owners room at the price of a proportionally weaker guess bound.
+//!
+//! Counter keys are `code:<send|try>:<addr|pair|dest>:<pool>:<hash>`, where the hash
+//! covers the destination and/or the client address, so no typed text reaches a key.
+//!
+//! [`Store::increment_counter`]: crate::core::storage::Store::increment_counter
 
 use std::net::IpAddr;
 

@@ -2,8 +2,9 @@
 //! unknown, unconfirmed and confirmed users (Cognito's PreventUserExistenceErrors).
 //!
 //! Where nothing is mailed, a simulated code that no input matches is stored under the
-//! login as typed ([`decoy_id`]), so tries against it take the same budgets and get the
-//! same answers as tries against a real code, and the answer names a destination:
+//! login as typed (id `<pool>:login:<hash of the login>`), so tries against it take the
+//! same budgets and get the same answers as tries against a real code, and the answer
+//! names a destination:
 //! - the user's own address masked, when the login is a user with an email address (what
 //!   the same request would show if a code went out);
 //! - the typed login masked, when it is an email address (what a real user signing in by
