@@ -220,3 +220,74 @@ async fn the_pools_own_budgets_apply(engine: super::Engine) {
     assert_eq!(flow.forgot("nobody9", "192.0.2.8").await.status, 303);
     env.stop().await;
 }
+
+/// The budgets are counted in the shared store: a burst of guesses split across two
+/// nodes on one PostgreSQL database gets no more comparisons than on one node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_split_across_two_nodes_share_the_destinations_tries() {
+    let Some(env) = Env::start(super::Engine::Postgres, "").await else {
+        return;
+    };
+    let node_b = env.second_node("").await.expect("a second node");
+    let on_a = env.flow().await;
+    let on_b = super::Flow {
+        browser: on_a.browser.clone(),
+        base: node_b.base.clone(),
+        flow: on_a.flow.clone(),
+        csrf: on_a.csrf.clone(),
+    };
+    // Sign-ups carrying the victim's address, alternating between the nodes.
+    let mut accepted = Vec::new();
+    for i in 0..10 {
+        let flow = if i % 2 == 0 { &on_a } else { &on_b };
+        let page = flow
+            .sign_up(&format!("mallory{i}"), VICTIM, &format!("198.51.100.{i}"))
+            .await;
+        if page.status == 303 {
+            accepted.push(i);
+        } else {
+            assert!(page.says(LIMIT), "{}", page.body);
+        }
+    }
+    let limits = CodeLimits::default();
+    assert_eq!(accepted.len(), limits.sends_per_destination as usize);
+    // Each node mails through its own sink here.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mails: Vec<String> = env
+        .server
+        .inbox
+        .all()
+        .into_iter()
+        .chain(node_b.inbox.all())
+        .filter(|m| m.contains(VICTIM))
+        .collect();
+    assert_eq!(mails.len(), accepted.len());
+    let mailed_codes: BTreeSet<String> = mails
+        .iter()
+        .filter_map(|m| crate::support::smtp::six_digits(m))
+        .collect();
+    let guesses: Vec<String> = (0..200u32)
+        .map(|n| format!("{n:06}"))
+        .filter(|c| !mailed_codes.contains(c))
+        .take(100)
+        .collect();
+    // 100 guesses at once, half on each node, from 100 addresses.
+    let answers = futures::stream::iter(guesses.iter().enumerate())
+        .map(|(k, code)| {
+            let flow = if k % 2 == 0 { &on_a } else { &on_b };
+            let username = format!("mallory{}", accepted[k % accepted.len()]);
+            async move {
+                flow.confirm(&username, code, &format!("203.0.113.{k}"))
+                    .await
+            }
+        })
+        .buffer_unordered(25)
+        .collect::<Vec<_>>()
+        .await;
+    let compared = answers.iter().filter(|p| p.says(MISMATCH)).count();
+    let limited = answers.iter().filter(|p| p.says(LIMIT)).count();
+    assert_eq!(compared + limited, 100, "{:?}", answers.first());
+    assert_eq!(compared, limits.tries_per_destination as usize);
+    node_b.stop().await;
+    env.stop().await;
+}

@@ -83,7 +83,8 @@ allowed_oauth_scopes = ["openid", "email"]
 /// A server on the engine, trusting 127.0.0.1 as a proxy.
 pub struct Env {
     pub server: TestServer,
-    db: Option<PgTestDb>,
+    /// The PostgreSQL schema and the master key its nodes share.
+    db: Option<(PgTestDb, String)>,
 }
 
 impl Env {
@@ -107,15 +108,27 @@ impl Env {
                 let server = TestServer::start_with(&pools, proxies, &env).await;
                 Some(Env {
                     server,
-                    db: Some(db),
+                    db: Some((db, key.as_str().to_string())),
                 })
             }
         }
     }
 
+    /// Another node on the same PostgreSQL database (with the same pool and master key);
+    /// `None` on SQLite, whose database one node owns.
+    pub async fn second_node(&self, pool_extra: &str) -> Option<TestServer> {
+        let (db, key) = self.db.as_ref()?;
+        let env = [
+            ("COGNATE_DATABASE_URL", db.url.as_str()),
+            ("COGNATE_MASTER_KEY", key.as_str()),
+        ];
+        let proxies = "trusted_proxies = [\"127.0.0.1/32\"]";
+        Some(TestServer::start_with(&pools_toml(pool_extra), proxies, &env).await)
+    }
+
     pub async fn stop(self) {
         self.server.stop().await;
-        if let Some(db) = self.db {
+        if let Some((db, _)) = self.db {
             db.cleanup().await;
         }
     }
