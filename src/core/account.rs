@@ -316,7 +316,8 @@ impl AccountService {
     ///
     /// If the now verified address is another user's verified alias, `AliasExists`
     /// (Cognito's default without ForceAliasCreation) and the user stays UNCONFIRMED:
-    /// request a new code once that is resolved.
+    /// request a new code once that is resolved. A pool that does not verify email
+    /// automatically refuses every request alike.
     pub async fn confirm_sign_up(
         &self,
         pool: &UserPool,
@@ -325,6 +326,7 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
+        refuse_without_email_codes(pool)?;
         let login = username.trim();
         let typed = login_key(pool, login);
         let user = self.directory.find_user(pool, login).await?;
@@ -379,15 +381,7 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
-        if !pool
-            .auto_verified_attributes
-            .contains(&AliasAttribute::Email)
-        {
-            return Err(AccountError::param(
-                "username",
-                "this pool does not confirm users by email; an administrator confirms them",
-            ));
-        }
+        refuse_without_email_codes(pool)?;
         let login = username.trim();
         let user = self.directory.find_user(pool, login).await?;
         let target = user
@@ -632,6 +626,22 @@ fn purpose_of(kind: &str) -> CodePurpose {
         CodePurpose::PasswordReset
     } else {
         CodePurpose::Verification
+    }
+}
+
+/// Confirmation codes exist only in pools that verify email automatically; elsewhere an
+/// administrator confirms users, and every request is refused alike.
+fn refuse_without_email_codes(pool: &UserPool) -> AccountResult<()> {
+    if pool
+        .auto_verified_attributes
+        .contains(&AliasAttribute::Email)
+    {
+        Ok(())
+    } else {
+        Err(AccountError::param(
+            "username",
+            "this pool does not confirm users by email; an administrator confirms them",
+        ))
     }
 }
 
