@@ -332,8 +332,18 @@ impl AccountService {
         let user = self.directory.find_user(pool, login).await?;
         let Some(user) = user.filter(|u| u.status == UserStatus::Unconfirmed) else {
             let id = decoy_id(pool, login);
-            self.ensure_simulated_code(SIGNUP_CODE_KIND, &id, SIGNUP_CODE_VALIDITY_SECS, now)
+            let stored = self
+                .store()
+                .get_ephemeral(SIGNUP_CODE_KIND, &id, now)
                 .await?;
+            if stored.is_none() {
+                // The try is reserved before anything is stored, so a guesser past the
+                // budgets stores nothing; a fresh simulated code matches nothing.
+                self.reserve(pool, Spend::Try, &typed, client, now).await?;
+                self.ensure_simulated_code(SIGNUP_CODE_KIND, &id, SIGNUP_CODE_VALIDITY_SECS, now)
+                    .await?;
+                return Err(AccountError::CodeMismatch);
+            }
             self.check_code(pool, (SIGNUP_CODE_KIND, &id), code, &typed, client, now)
                 .await?;
             return Err(AccountError::CodeMismatch);
