@@ -13,13 +13,15 @@
 //!   destination comes from exactly the distribution real ones do. The draw is
 //!   deterministic, so repeating a request gives the same answer on every node: an HMAC,
 //!   with a secret key shared by the nodes (node metadata), of the pool and the login,
-//!   read as a point among the users' subs (random UUIDs); the first user at or after the
-//!   point (wrapping around) with a verified email is the one whose mask is shown. Adding
-//!   or removing a user changes only the answers whose point falls just before it. With
-//!   fewer than [`MIN_USERS_TO_SAMPLE`] users (or none with a verified email near the
-//!   point), the few real masks would be recognisable, so the mask is drawn instead from
-//!   a fixed spread shaped like real addresses (the big mail providers' domains, then any
-//!   letter or digit and the common top-level domains, country codes included).
+//!   read as a point among the users' subs (random UUIDs, so every user is as likely to
+//!   follow a point); the first user after the point with a verified email, among the
+//!   next few (else among the first of the ring, wrapping around), is the one whose mask
+//!   is shown. Adding or removing a user changes only the answers whose point falls just
+//!   before it (about one in N for a pool of N users). With fewer than
+//!   [`MIN_USERS_TO_SAMPLE`] users (or none with a verified email near the point), the
+//!   few real masks would be recognisable, so the mask is drawn instead from a fixed
+//!   spread shaped like real addresses (the big mail providers' domains, then any letter
+//!   or digit and the common top-level domains, country codes included).
 
 use super::{AccountResult, AccountService, CodeDelivery};
 use crate::core::attributes::validate_email;
@@ -84,31 +86,27 @@ impl AccountService {
 
     /// The masked verified address of the first user at or after the tag's point among
     /// the subs, wrapping around; `None` when the pool is too small or none is found.
+    /// Two bounded reads (no count of a large pool's users).
     async fn sampled_mask(&self, pool: &UserPool, tag: &[u8; 32]) -> AccountResult<Option<String>> {
-        if self.store().count_users(&pool.id).await? < MIN_USERS_TO_SAMPLE {
+        let limit = u32::try_from(MIN_USERS_TO_SAMPLE).unwrap_or(u32::MAX);
+        let start = PageRequest { limit, after: None };
+        let first = self.store().list_users(&pool.id, &start).await?;
+        if first.next.is_none() && first.items.len() < limit as usize {
             return Ok(None);
         }
-        let point = uuid::Builder::from_random_bytes(tag[..16].try_into().unwrap_or([0; 16]))
+        let mut point = [0u8; 16];
+        point.copy_from_slice(&tag[..16]);
+        let point = uuid::Builder::from_random_bytes(point)
             .into_uuid()
             .to_string();
-        let pages = [
-            PageRequest::after_key(&point, SAMPLE_PAGE),
-            PageRequest {
-                limit: SAMPLE_PAGE,
-                after: None,
-            },
-        ];
-        for page in pages {
-            let users = self.store().list_users(&pool.id, &page).await?.items;
-            let verified = users.iter().find_map(|u| {
-                u.attribute("email")
-                    .filter(|_| u.attribute("email_verified") == Some("true"))
-            });
-            if let Some(email) = verified {
-                return Ok(Some(mask_email(email)));
-            }
-        }
-        Ok(None)
+        let after = PageRequest::after_key(&point, SAMPLE_PAGE);
+        let after = self.store().list_users(&pool.id, &after).await?;
+        // Past the last sub, the ring wraps around to the first ones.
+        let verified = after.items.iter().chain(&first.items).find_map(|u| {
+            u.attribute("email")
+                .filter(|_| u.attribute("email_verified") == Some("true"))
+        });
+        Ok(verified.map(mask_email))
     }
 
     /// A secret shared by every node (node metadata), created on first use.
