@@ -10,10 +10,12 @@
 //! token records the generation current when it was made ([`generation`]) and is
 //! honoured only while that is still the current one ([`is_current`]): one read per use,
 //! and a sign-out holds on every node at once. A refresh token keeps the generation of
-//! its family's first sign-in through rotations. Access tokens carry no generation: one
-//! issued (`iat`) before the last sign-out's second is refused; one issued within that
-//! same second still answers until it expires (at most its lifetime, one hour by
-//! default).
+//! its family's first sign-in through rotations. Access tokens and authorization codes
+//! carry no generation: an access token issued (`iat`), or a code whose sign-in happened
+//! (`auth_time`), before the last sign-out's second is refused; one from within that same
+//! second still answers until it expires (an access token's lifetime, one hour by
+//! default; a code's five minutes). Resource servers that verify access tokens themselves
+//! do not see a sign-out, as with Cognito's.
 //!
 //! The marker lives as long as the longest refresh token ([`MAX_REFRESH_SECS`]), so it
 //! outlives everything issued before it.

@@ -179,6 +179,15 @@ impl TokenService {
         }
         check_pkce(record.code_challenge.as_deref(), code_verifier)?;
         let user = self.active_user(&record.pool_id, &record.sub).await?;
+        // A sign-in that the user's sign-out everywhere (a password reset) came after.
+        if self
+            .is_signed_out_since(&record.pool_id, &user.sub, record.auth_time, now)
+            .await?
+        {
+            return Err(OAuthError::invalid_grant(
+                "The user was signed out after this sign-in.",
+            ));
+        }
         let refresh = RefreshRecord {
             pool_id: record.pool_id.clone(),
             client_id: client.id.clone(),

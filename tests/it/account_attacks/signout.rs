@@ -1,7 +1,7 @@
 //! A password reset by code signs the user out everywhere (issue 8, hole 9): whoever
-//! knew the old password may hold a session and refresh tokens; after the reset, neither
-//! works, and access tokens issued before are refused, while the new password signs in
-//! and what it issues works.
+//! knew the old password may hold a session, refresh tokens and unexchanged codes; after
+//! the reset none of them works, and access tokens issued before are refused, while the
+//! new password signs in and what it issues works.
 
 use std::time::Duration;
 
@@ -94,7 +94,12 @@ async fn a_reset_by_code_ends_sessions_and_refresh_tokens(engine: super::Engine)
     let (status, json) = refresh(&env, &old_refresh).await;
     assert_eq!(status, 200, "{json}");
     code_of(&silent(&env, &old).await);
-    // Access tokens are refused by the second they were issued in: let that second pass.
+    // A code from a sign-in with the old password, not yet exchanged.
+    let pending = env.flow().await;
+    let page = pending.sign_in("vic", PASSWORD, from).await;
+    let pending_code = code_of(&page.location.unwrap_or_default());
+    // Access tokens and codes are refused by the second of their sign-in or issue: let
+    // that second pass.
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // The reset by code, from another browser.
@@ -115,6 +120,23 @@ async fn a_reset_by_code_ends_sessions_and_refresh_tokens(engine: super::Engine)
     assert_eq!(
         (status, json["error"].as_str()),
         (400, Some("invalid_grant"))
+    );
+    let verifier = pkce().verifier;
+    let (status, json) = token(
+        &env,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", SPA),
+            ("code", pending_code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code from before the reset"
     );
     let location = silent(&env, &old).await;
     assert!(location.starts_with("/login?flow="), "{location}");
