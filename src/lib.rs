@@ -29,7 +29,8 @@
 //!     ([`core::signin`]), and the account flows: sign-up, confirmation, forgot/reset
 //!     password, first-sign-in password change ([`core::account`]);
 //!   - the brute-force counters ([`core::throttle`]), hosted-UI sessions and login flows
-//!     ([`core::session`]), mail composition and sending ([`core::mail`]);
+//!     ([`core::session`]), signing a user out everywhere ([`core::signout`]), mail
+//!     composition and sending ([`core::mail`]);
 //!   - the OAuth 2.0 / OIDC provider ([`core::oauth`]): authorization requests, grants,
 //!     token issuing and verification, client authentication, the claims userInfo releases
 //!     ([`core::oauth::claims`]);

@@ -16,8 +16,8 @@ use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule}
 use crate::core::directory::DirectoryError;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, AttributeDataType, CustomAttribute, Group, MfaSetting, Origin, PasswordPolicy,
-    UserPool,
+    AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, Group, MfaSetting, Origin,
+    PasswordPolicy, UserPool,
 };
 use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
@@ -109,6 +109,7 @@ fn pool_flag(field: &str) -> Option<&'static str> {
         "custom_attributes" => "--custom-attribute",
         "password_policy" => "--min-password-length",
         "mfa" => "--mfa",
+        "code_limits" => "--code-limit",
         _ => return None,
     })
 }
@@ -312,6 +313,11 @@ pub struct PoolCreateArgs {
     /// The password policy's minimum length (6 to 99; Cognito's default is 8).
     #[arg(long, value_name = "N")]
     pub min_password_length: Option<u32>,
+    /// A budget of mailed codes per hour, as `[pools.code_limits]` names it:
+    /// `sends_per_destination=5`, `tries_per_destination=10`,
+    /// `sends_per_client_address=30` or `tries_per_client_address=60` (repeatable).
+    #[arg(long = "code-limit", value_name = "NAME=N")]
+    pub code_limits: Vec<String>,
 }
 
 pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
@@ -423,6 +429,10 @@ fn pool_from_args(
     if let Some(n) = args.min_password_length {
         password_policy.minimum_length = n;
     }
+    let mut code_limits = CodeLimits::default();
+    for spec in &args.code_limits {
+        set_code_limit(&mut code_limits, spec)?;
+    }
     // An email sign-in identifier is verified by a code, as the Cognito console sets up.
     let auto_verified_attributes = if username_attributes
         .iter()
@@ -448,10 +458,32 @@ fn pool_from_args(
         mfa: args.mfa.into(),
         userinfo_string_values: false,
         link_federated_users_by_email: false,
+        code_limits,
         identity_providers: Vec::new(),
         created_at: now,
         updated_at: now,
     })
+}
+
+/// `name=N`, a key of `[pools.code_limits]`; the value's range is the core's.
+fn set_code_limit(limits: &mut CodeLimits, spec: &str) -> Result<(), CliError> {
+    let refused = || {
+        CliError(format!(
+            "--code-limit: {spec:?} is not NAME=N with NAME one of sends_per_destination, \
+             tries_per_destination, sends_per_client_address, tries_per_client_address"
+        ))
+    };
+    let (name, value) = spec.split_once('=').ok_or_else(refused)?;
+    let value: u32 = value.trim().parse().map_err(|_| refused())?;
+    let slot = match name.trim() {
+        "sends_per_destination" => &mut limits.sends_per_destination,
+        "tries_per_destination" => &mut limits.tries_per_destination,
+        "sends_per_client_address" => &mut limits.sends_per_client_address,
+        "tries_per_client_address" => &mut limits.tries_per_client_address,
+        _ => return Err(refused()),
+    };
+    *slot = value;
+    Ok(())
 }
 
 /// `name` or `name:Type`; the `custom:` prefix is optional. The name's rule is the core's.

@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::core::model::{
-    AliasAttribute, AppClient, AttributeDataType, Branding, CustomAttribute, Group,
+    AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute, Group,
     IdentityProvider, MfaSetting, OAuthFlow, Origin, PasswordPolicy, RefreshRotation,
     ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
@@ -58,6 +58,9 @@ pub struct PoolDecl {
     /// email address (see [`crate::federation::linking`]).
     #[serde(default)]
     pub link_federated_users_by_email: bool,
+    /// `[pools.code_limits]`: budgets of mailed codes per destination and client address.
+    #[serde(default)]
+    pub code_limits: CodeLimitsDecl,
     /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
     #[serde(default)]
     pub email: Option<EmailDecl>,
@@ -142,6 +145,40 @@ impl From<&PasswordPolicyDecl> for PasswordPolicy {
             require_numbers: d.require_numbers,
             require_symbols: d.require_symbols,
             temporary_password_validity_days: d.temporary_password_validity_days,
+        }
+    }
+}
+
+/// `[pools.code_limits]`: the budgets of mailed codes, per hour
+/// ([`crate::core::model::CodeLimits`], whose defaults these are).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeLimitsDecl {
+    pub sends_per_destination: u32,
+    pub tries_per_destination: u32,
+    pub sends_per_client_address: u32,
+    pub tries_per_client_address: u32,
+}
+
+impl Default for CodeLimitsDecl {
+    fn default() -> Self {
+        let l = CodeLimits::default();
+        CodeLimitsDecl {
+            sends_per_destination: l.sends_per_destination,
+            tries_per_destination: l.tries_per_destination,
+            sends_per_client_address: l.sends_per_client_address,
+            tries_per_client_address: l.tries_per_client_address,
+        }
+    }
+}
+
+impl From<&CodeLimitsDecl> for CodeLimits {
+    fn from(d: &CodeLimitsDecl) -> Self {
+        CodeLimits {
+            sends_per_destination: d.sends_per_destination,
+            tries_per_destination: d.tries_per_destination,
+            sends_per_client_address: d.sends_per_client_address,
+            tries_per_client_address: d.tries_per_client_address,
         }
     }
 }
@@ -400,6 +437,7 @@ impl PoolDecl {
             mfa: self.mfa,
             userinfo_string_values: self.userinfo_string_values,
             link_federated_users_by_email: self.link_federated_users_by_email,
+            code_limits: (&self.code_limits).into(),
             identity_providers,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),

@@ -5,34 +5,48 @@
 //!
 //! Codes are 6 random digits, drawn uniformly, mailed through the pool's
 //! [`Mailer`](super::mail::Mailer), and stored only as a salted hash in the shared
-//! ephemeral store (any node can check them):
+//! ephemeral store (any node can check them; see [`codes`]):
 //! - kind [`SIGNUP_CODE_KIND`], id `<pool>:<sub>`, valid 24 hours (Cognito's validity);
 //! - kind [`RESET_CODE_KIND`], id `<pool>:<sub>`, valid 1 hour (Cognito's validity).
 //!
-//! A code is single use. Every try, right or wrong, first takes one of
-//! [`MAX_CODE_ATTEMPTS`] turns by compare-and-swap on the stored record and only then is
-//! compared (in constant time), so concurrent guesses can never get more than that many
-//! answers; the try that uses the last turn destroys the hash, and later tries (even with
-//! the right code) get `LimitExceeded` until a new code is sent.
+//! Every code mailed and every code tried is first reserved against the pool's code
+//! budgets ([`budgets`]: per client address, per destination address across accounts,
+//! and per pair of both), so guesses spread over many accounts carrying one address, or
+//! over many nodes, stay bounded, and an attacker's requests and guesses cost the
+//! attacker rather than the owner: a wrong code never destroys the owner's code. The
+//! caller passes the client address it trusts (the hosted pages: the peer, or the
+//! forwarded address from a trusted proxy).
 //!
-//! Password recovery never reveals whether an account exists (Cognito's
-//! PreventUserExistenceErrors): see [`AccountService::forgot_password`].
+//! Confirmation, resend and password recovery never reveal whether an account exists or
+//! is confirmed (Cognito's PreventUserExistenceErrors, always on): unknown, unconfirmed
+//! and confirmed users get the same answers, tries and limits ([`decoys`]).
+
+pub mod budgets;
+pub mod codes;
+pub mod decoys;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use budgets::BUDGET_WINDOW_SECS;
+pub use codes::generate_code;
+pub use decoys::MIN_USERS_TO_SAMPLE;
 
 use super::directory::{normalize_email, Directory, DirectoryError, InitialState, NewUser};
-use super::mail::{CodePurpose, Mail, MailRouter};
+use super::mail::{CodePurpose, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
-use super::oauth::token_hash;
 use super::password::{check_policy, PolicyViolation};
-use super::secrets::{constant_time_eq, random_bytes, random_token, SecretString};
+use super::secrets::SecretString;
+use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
 use super::UnixTime;
-use crate::core::secrets::redacted;
+use budgets::Spend;
+use codes::code_id;
+use decoys::decoy_id;
 
 /// Ephemeral-store kind of sign-up confirmation codes.
 pub const SIGNUP_CODE_KIND: &str = "signup_code";
@@ -42,14 +56,6 @@ pub const RESET_CODE_KIND: &str = "reset_code";
 pub const SIGNUP_CODE_VALIDITY_SECS: i64 = 24 * 3600;
 /// Cognito's password reset codes are valid 1 hour.
 pub const RESET_CODE_VALIDITY_SECS: i64 = 3600;
-/// Tries per code; the last one destroys it.
-pub const MAX_CODE_ATTEMPTS: u32 = 5;
-/// Codes mailed per hour for one account (or one typed login): a bound on mail bombing.
-pub const MAX_CODE_SENDS_PER_HOUR: i64 = 5;
-const SEND_WINDOW_SECS: i64 = 3600;
-/// Node metadata key of the secret that shapes the simulated destinations of recovery
-/// requests for unknown users.
-const DECOY_KEY_META: &str = "account_decoy_key";
 
 /// Errors of the account flows, named after Cognito's exceptions (the AWS API's names for
 /// them are the edge's: `crate::web::cognito_errors`). Messages are Cognito's, safe to
@@ -195,61 +201,6 @@ pub fn mask_email(address: &str) -> String {
     }
 }
 
-/// A uniformly random 6-digit code. Four random bytes are drawn again when they fall in
-/// the incomplete last block of a million, so every code is equally likely.
-pub fn generate_code() -> String {
-    const RANGE: u32 = 1_000_000;
-    const ZONE: u32 = u32::MAX - (u32::MAX % RANGE);
-    loop {
-        let value = u32::from_le_bytes(random_bytes::<4>());
-        if value < ZONE {
-            return format!("{:06}", value % RANGE);
-        }
-    }
-}
-
-/// A code as stored: never the code itself.
-#[derive(Clone, Serialize, Deserialize)]
-struct StoredCode {
-    salt: String,
-    /// `token_hash(salt:code)`; `None` once the last try used it up.
-    hash: Option<String>,
-    attempts: u32,
-    expires_at: UnixTime,
-    /// Where the code was mailed; a sign-up confirmation verifies this address only.
-    destination: Option<String>,
-}
-
-impl std::fmt::Debug for StoredCode {
-    /// Leaves out the salt and the hash: a six-digit code is found from them in a
-    /// million hashes.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredCode")
-            .field("hash", &redacted(&self.hash))
-            .field("attempts", &self.attempts)
-            .field("expires_at", &self.expires_at)
-            .field("destination", &self.destination)
-            .finish_non_exhaustive()
-    }
-}
-
-fn hash_code(salt: &str, code: &str) -> String {
-    token_hash(&format!("{salt}:{code}"))
-}
-
-fn code_id(pool: &UserPool, sub: &str) -> String {
-    format!("{}:{sub}", pool.id)
-}
-
-/// The id of a simulated reset code, keyed by what was typed (no user behind it).
-fn decoy_id(pool: &UserPool, login: &str) -> String {
-    format!("{}:login:{}", pool.id, token_hash(&login_key(pool, login)))
-}
-
-fn corrupt(e: serde_json::Error) -> AccountError {
-    AccountError::Internal(format!("a stored code could not be read: {e}"))
-}
-
 /// The account flows. Cheap to clone.
 #[derive(Clone)]
 pub struct AccountService {
@@ -285,9 +236,13 @@ impl AccountService {
 
     /// SignUp: creates an UNCONFIRMED user (the directory applies the username, alias,
     /// attribute and password-policy rules) and, when the pool verifies email
-    /// automatically, mails a confirmation code. If the code cannot be mailed the user is
-    /// removed again, so the person can simply retry. Refused when the pool allows only
-    /// administrators to create users.
+    /// automatically, mails a confirmation code. The code takes one of the destination
+    /// address's sends ([`budgets`]; sign-ups are not counted per client address, so
+    /// people behind one NAT can all sign up); when that budget is spent, or the code
+    /// cannot be mailed, the user is removed again (`LimitExceeded`, or
+    /// `CodeDeliveryFailure`), so the person can simply retry later. Refused when the pool
+    /// allows only administrators to create users.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_up(
         &self,
         pool: &UserPool,
@@ -295,6 +250,7 @@ impl AccountService {
         password: &SecretString,
         attributes: BTreeMap<String, String>,
         lang: &str,
+        client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<SignUpOutcome> {
         if pool.admin_create_user_only {
@@ -328,29 +284,15 @@ impl AccountService {
             });
         };
         let id = code_id(pool, &user.sub);
-        let code = generate_code();
         let sent = async {
-            self.issue_code(
-                SIGNUP_CODE_KIND,
-                &id,
-                &code,
-                Some(&email),
-                SIGNUP_CODE_VALIDITY_SECS,
-                now,
-            )
-            .await?;
-            let mail = self
-                .mail
-                .code_mail(CodePurpose::Verification, &email, &code, lang);
-            self.mail
-                .for_user_pool(pool)
-                .send(&mail)
+            self.reserve(pool, Spend::SignUpSend, &email, client, now)
+                .await?;
+            self.mail_code(pool, SIGNUP_CODE_KIND, &id, &email, lang, now)
                 .await
-                .map_err(|e| AccountError::CodeDeliveryFailure(e.to_string()))
         }
         .await;
         if let Err(e) = sent {
-            tracing::error!(pool = %pool.id, error = %e, "sign-up code not sent; sign-up undone");
+            tracing::warn!(pool = %pool.id, error = %e, "sign-up code not sent; sign-up undone");
             let _ = self.store().delete_ephemeral(SIGNUP_CODE_KIND, &id).await;
             let _ = self.directory.delete_user(pool, &user.sub).await;
             return Err(e);
@@ -363,29 +305,52 @@ impl AccountService {
 
     /// ConfirmSignUp: the right code makes the user CONFIRMED and marks the address the
     /// code went to as verified (`email_verified=true`, which also indexes it as a sign-in
-    /// alias). An unknown user gets `CodeMismatch`, like a wrong code; a user who is not
-    /// UNCONFIRMED gets `NotAuthorized`, as in Cognito. If the now verified address is
-    /// another user's verified alias, `AliasExists` (Cognito's default without
-    /// ForceAliasCreation) and the user stays UNCONFIRMED: request a new code once that
-    /// is resolved.
+    /// alias). Every try takes the budgets of the client address and of that destination
+    /// first ([`budgets`]).
+    ///
+    /// Unknown and already confirmed users are answered exactly like an unconfirmed user
+    /// with a wrong code: their tries go to a simulated code stored under the login as
+    /// typed (created on the first try, valid as long as a real one), with the same
+    /// budgets, so `CodeMismatch`, `LimitExceeded` and `ExpiredCode` come alike. (Cognito
+    /// answers a confirmed user `NotAuthorized`, which tells that the user exists.)
+    ///
+    /// If the now verified address is another user's verified alias, `AliasExists`
+    /// (Cognito's default without ForceAliasCreation) and the user stays UNCONFIRMED:
+    /// request a new code once that is resolved. A pool that does not verify email
+    /// automatically refuses every request alike.
     pub async fn confirm_sign_up(
         &self,
         pool: &UserPool,
         username: &str,
         code: &str,
+        client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
-        let Some(user) = self.directory.find_user(pool, username.trim()).await? else {
+        refuse_without_email_codes(pool)?;
+        let login = username.trim();
+        let typed = login_key(pool, login);
+        let user = self.directory.find_user(pool, login).await?;
+        let Some(user) = user.filter(|u| u.status == UserStatus::Unconfirmed) else {
+            let id = decoy_id(pool, login);
+            let stored = self
+                .store()
+                .get_ephemeral(SIGNUP_CODE_KIND, &id, now)
+                .await?;
+            if stored.is_none() {
+                // The try is reserved before anything is stored, so a guesser past the
+                // budgets stores nothing; a fresh simulated code matches nothing.
+                self.reserve(pool, Spend::Try, &typed, client, now).await?;
+                self.ensure_simulated_code(SIGNUP_CODE_KIND, &id, SIGNUP_CODE_VALIDITY_SECS, now)
+                    .await?;
+                return Err(AccountError::CodeMismatch);
+            }
+            self.check_code(pool, (SIGNUP_CODE_KIND, &id), code, &typed, client, now)
+                .await?;
             return Err(AccountError::CodeMismatch);
         };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(AccountError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status
-            )));
-        }
+        let id = code_id(pool, &user.sub);
         let stored = self
-            .check_code(SIGNUP_CODE_KIND, &code_id(pool, &user.sub), code, now)
+            .check_code(pool, (SIGNUP_CODE_KIND, &id), code, &typed, client, now)
             .await?;
         let confirmed = self
             .directory
@@ -411,55 +376,48 @@ impl AccountService {
         }
     }
 
-    /// ResendConfirmationCode: a new code replaces the old one. An unknown user gets the
-    /// same answer as a known one (a simulated destination, see
-    /// [`AccountService::forgot_password`]) and nothing is sent; a confirmed user gets
-    /// `InvalidParameter`, as in Cognito.
+    /// ResendConfirmationCode: a new code replaces the old one, mailed in the background
+    /// (so the answer takes as long whoever asks; a sending failure is logged). The
+    /// request takes a send from the client address's and the destination's budgets
+    /// ([`budgets`]) first. Unknown and already confirmed users get the same answer and
+    /// limits, and nothing is mailed: a simulated code is stored and the destination shown
+    /// is simulated ([`decoys`]). A pool that does not verify email automatically refuses
+    /// every request alike (an administrator confirms its users).
     pub async fn resend_confirmation_code(
         &self,
         pool: &UserPool,
         username: &str,
         lang: &str,
+        client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
+        refuse_without_email_codes(pool)?;
         let login = username.trim();
-        self.count_send("signup", pool, &login_key(pool, login), now)
+        let user = self.directory.find_user(pool, login).await?;
+        let target = user
+            .as_ref()
+            .filter(|u| u.status == UserStatus::Unconfirmed)
+            .and_then(|u| verifiable_email(pool, u).map(|email| (u, email)));
+        let destination = match &target {
+            Some((_, email)) => email.clone(),
+            None => login_key(pool, login),
+        };
+        self.reserve(pool, Spend::Send, &destination, client, now)
             .await?;
-        let Some(user) = self.directory.find_user(pool, login).await? else {
-            return self.simulated_delivery(pool, login).await;
+        let Some((user, email)) = target else {
+            self.issue_simulated_code(
+                SIGNUP_CODE_KIND,
+                pool,
+                login,
+                SIGNUP_CODE_VALIDITY_SECS,
+                now,
+            )
+            .await?;
+            return self.simulated_delivery(pool, login, user.as_ref()).await;
         };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(AccountError::param(
-                "username",
-                "User is already confirmed.",
-            ));
-        }
-        let Some(email) = verifiable_email(pool, &user) else {
-            return Err(AccountError::param(
-                "username",
-                "this pool does not confirm users by email; an administrator confirms them",
-            ));
-        };
-        self.count_send("signup-sub", pool, &user.sub, now).await?;
-        let code = generate_code();
         let id = code_id(pool, &user.sub);
-        self.issue_code(
-            SIGNUP_CODE_KIND,
-            &id,
-            &code,
-            Some(&email),
-            SIGNUP_CODE_VALIDITY_SECS,
-            now,
-        )
-        .await?;
-        let mail = self
-            .mail
-            .code_mail(CodePurpose::Verification, &email, &code, lang);
-        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
-            tracing::error!(pool = %pool.id, error = %e, "confirmation code not sent");
-            let _ = self.store().delete_ephemeral(SIGNUP_CODE_KIND, &id).await;
-            return Err(AccountError::CodeDeliveryFailure(e.to_string()));
-        }
+        self.mail_code_in_background(pool, SIGNUP_CODE_KIND, &id, &email, lang, now)
+            .await?;
         Ok(CodeDelivery::email(&email))
     }
 
@@ -472,29 +430,24 @@ impl AccountService {
     ///   mailed, a simulated code that no input can match is stored under the login as
     ///   typed (so [`AccountService::confirm_forgot_password`] then answers
     ///   `CodeMismatch`, `LimitExceeded` and `ExpiredCode` exactly as for a real code),
-    ///   and the answer is `EMAIL` to a simulated destination: the typed login masked
-    ///   when it is an email address (what a real user signing in by email would see),
-    ///   else a stable made-up mask (`k***@g***.com`) derived with a secret key from the
-    ///   pool and the login, so repeating the request gives the same answer, on every
-    ///   node.
+    ///   and the answer is `EMAIL` to a simulated destination ([`decoys`]).
     ///
     /// The mail is sent in the background, so a real request takes as long as a simulated
     /// one; a sending failure is logged. A page should say "if an account exists, a code
-    /// was sent to `<destination>`". Every typed login may ask for
-    /// [`MAX_CODE_SENDS_PER_HOUR`] codes an hour (`LimitExceeded` after that, for known
-    /// and unknown logins alike).
+    /// was sent to `<destination>`". Every request, for known and unknown logins alike,
+    /// takes a send from the client address's and the destination's budgets first
+    /// ([`budgets`]), so requests from an attacker's address cannot spend the owner's.
     pub async fn forgot_password(
         &self,
         pool: &UserPool,
         username: &str,
         lang: &str,
+        client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
         let login = username.trim();
-        self.count_send("reset", pool, &login_key(pool, login), now)
-            .await?;
         let user = self.directory.find_user(pool, login).await?;
-        let target = user.and_then(|u| {
+        let target = user.as_ref().and_then(|u| {
             let can_reset = u.enabled && u.status != UserStatus::ExternalProvider;
             let email = u
                 .attribute("email")
@@ -502,57 +455,44 @@ impl AccountService {
                 .map(str::to_string);
             email.filter(|_| can_reset).map(|email| (u, email))
         });
-        let Some((user, email)) = target else {
-            let decoy = random_token::<32>();
-            self.issue_code(
-                RESET_CODE_KIND,
-                &decoy_id(pool, login),
-                &decoy,
-                None,
-                RESET_CODE_VALIDITY_SECS,
-                now,
-            )
-            .await?;
-            return self.simulated_delivery(pool, login).await;
+        let destination = match &target {
+            Some((_, email)) => email.clone(),
+            None => login_key(pool, login),
         };
-        let code = generate_code();
-        self.issue_code(
-            RESET_CODE_KIND,
-            &code_id(pool, &user.sub),
-            &code,
-            Some(&email),
-            RESET_CODE_VALIDITY_SECS,
-            now,
-        )
-        .await?;
-        let mail: Mail = self
-            .mail
-            .code_mail(CodePurpose::PasswordReset, &email, &code, lang);
-        let mailer = self.mail.for_user_pool(pool);
-        let pool_id = pool.id.clone();
-        tokio::spawn(async move {
-            if let Err(e) = mailer.send(&mail).await {
-                tracing::error!(pool = %pool_id, error = %e, "password reset code not sent");
-            }
-        });
+        self.reserve(pool, Spend::Send, &destination, client, now)
+            .await?;
+        let Some((user, email)) = target else {
+            self.issue_simulated_code(RESET_CODE_KIND, pool, login, RESET_CODE_VALIDITY_SECS, now)
+                .await?;
+            return self.simulated_delivery(pool, login, user.as_ref()).await;
+        };
+        let id = code_id(pool, &user.sub);
+        self.mail_code_in_background(pool, RESET_CODE_KIND, &id, &email, lang, now)
+            .await?;
         Ok(CodeDelivery::email(&email))
     }
 
     /// ConfirmForgotPassword: checks the password against the pool's policy (before the
-    /// code, so a weak password does not use up a try), then the code, then sets the new
-    /// password permanently: the user is CONFIRMED (a RESET_REQUIRED or
-    /// FORCE_CHANGE_PASSWORD state ends). Unknown users get the answers a wrong code gets.
+    /// code, so a weak password does not use up a try), then the code (each try takes the
+    /// budgets first, [`budgets`]), then sets the new password permanently: the user is
+    /// CONFIRMED (a RESET_REQUIRED or FORCE_CHANGE_PASSWORD state ends), and signed out
+    /// everywhere ([`super::signout`]: sessions and refresh tokens end, earlier access
+    /// tokens are refused), since the account may have been taken. Unknown users get the
+    /// answers a wrong code gets.
+    #[allow(clippy::too_many_arguments)]
     pub async fn confirm_forgot_password(
         &self,
         pool: &UserPool,
         username: &str,
         code: &str,
         new_password: &SecretString,
+        client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
         check_policy(&pool.password_policy, new_password.expose())
             .map_err(AccountError::InvalidPassword)?;
         let login = username.trim();
+        let typed = login_key(pool, login);
         if let Some(user) = self.directory.find_user(pool, login).await? {
             let id = code_id(pool, &user.sub);
             if self
@@ -561,18 +501,25 @@ impl AccountService {
                 .await?
                 .is_some()
             {
-                self.check_code(RESET_CODE_KIND, &id, code, now).await?;
+                self.check_code(pool, (RESET_CODE_KIND, &id), code, &typed, client, now)
+                    .await?;
                 if !user.enabled {
                     return Err(AccountError::NotAuthorized("User is disabled.".into()));
                 }
-                return Ok(self
+                let user = self
                     .directory
                     .set_password(pool, &user.sub, new_password, true, now)
-                    .await?);
+                    .await?;
+                // Whoever knew the old password may have taken the account: end its
+                // sessions and refresh tokens (Cognito's GlobalSignOut).
+                signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
+                    .await?;
+                return Ok(user);
             }
         }
         // A simulated code (or none): the same answers, and never a match.
-        self.check_code(RESET_CODE_KIND, &decoy_id(pool, login), code, now)
+        let id = decoy_id(pool, login);
+        self.check_code(pool, (RESET_CODE_KIND, &id), code, &typed, client, now)
             .await?;
         Err(AccountError::CodeMismatch)
     }
@@ -610,177 +557,101 @@ impl AccountService {
             .await?)
     }
 
-    // --- codes -------------------------------------------------------------------------
+    // --- mailing codes ---------------------------------------------------------------------
 
-    /// Stores a code (hashed), replacing any earlier one for the same id.
-    async fn issue_code(
+    /// Draws a code, stores it under (kind, id) for `email`, and mails it; the code is
+    /// taken back if the mail cannot be sent.
+    async fn mail_code(
         &self,
-        kind: &str,
-        id: &str,
-        code: &str,
-        destination: Option<&str>,
-        validity: i64,
-        now: UnixTime,
-    ) -> AccountResult<()> {
-        let salt = random_token::<16>();
-        let record = StoredCode {
-            hash: Some(hash_code(&salt, code)),
-            salt,
-            attempts: 0,
-            expires_at: now + validity,
-            destination: destination.map(str::to_string),
-        };
-        let value = serde_json::to_string(&record).map_err(corrupt)?;
-        for _ in 0..5 {
-            self.store().delete_ephemeral(kind, id).await?;
-            match self
-                .store()
-                .put_ephemeral(kind, id, &value, record.expires_at, now)
-                .await
-            {
-                Ok(()) => return Ok(()),
-                // Another request stored a code between our delete and put: replace it
-                // (the latest code wins, as in Cognito).
-                Err(StoreError::Conflict(Conflict::Exists)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AccountError::LimitExceeded)
-    }
-
-    /// Checks a code and consumes it. Each call first takes a try by compare-and-swap,
-    /// then compares, so no interleaving of concurrent calls gets more than
-    /// [`MAX_CODE_ATTEMPTS`] comparisons.
-    async fn check_code(
-        &self,
-        kind: &str,
-        id: &str,
-        code: &str,
-        now: UnixTime,
-    ) -> AccountResult<StoredCode> {
-        let submitted = code.trim();
-        for _ in 0..64 {
-            let Some(raw) = self.store().get_ephemeral(kind, id, now).await? else {
-                return Err(AccountError::ExpiredCode);
-            };
-            let record: StoredCode = serde_json::from_str(&raw).map_err(corrupt)?;
-            let Some(hash) = record.hash.clone() else {
-                return Err(AccountError::LimitExceeded);
-            };
-            let mut next = record.clone();
-            next.attempts += 1;
-            if next.attempts >= MAX_CODE_ATTEMPTS {
-                next.hash = None;
-            }
-            let next_raw = serde_json::to_string(&next).map_err(corrupt)?;
-            let took_turn = self
-                .store()
-                .replace_ephemeral(kind, id, &raw, &next_raw, record.expires_at, now)
-                .await?;
-            if !took_turn {
-                continue;
-            }
-            let candidate = hash_code(&record.salt, submitted);
-            if !constant_time_eq(candidate.as_bytes(), hash.as_bytes()) {
-                return Err(AccountError::CodeMismatch);
-            }
-            // Single use: of concurrent right answers, one takes the row.
-            return match self.store().take_ephemeral(kind, id, now).await? {
-                Some(taken) => {
-                    let taken_record: StoredCode = serde_json::from_str(&taken).map_err(corrupt)?;
-                    if taken_record.salt == record.salt {
-                        Ok(record)
-                    } else {
-                        // A newer code replaced ours meanwhile: put it back untouched.
-                        let _ = self
-                            .store()
-                            .put_ephemeral(kind, id, &taken, taken_record.expires_at, now)
-                            .await;
-                        Err(AccountError::ExpiredCode)
-                    }
-                }
-                None => Err(AccountError::ExpiredCode),
-            };
-        }
-        // Could not get a turn under heavy contention on this one code.
-        Err(AccountError::LimitExceeded)
-    }
-
-    /// Counts a code request against [`MAX_CODE_SENDS_PER_HOUR`].
-    async fn count_send(
-        &self,
-        what: &str,
         pool: &UserPool,
-        key: &str,
+        kind: &str,
+        id: &str,
+        email: &str,
+        lang: &str,
         now: UnixTime,
     ) -> AccountResult<()> {
-        let counter = format!("acct:send:{what}:{}:{}", pool.id, token_hash(key));
-        let sent = self
-            .store()
-            .increment_counter(&counter, now + SEND_WINDOW_SECS, now)
+        let code = generate_code();
+        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
             .await?;
-        if sent > MAX_CODE_SENDS_PER_HOUR {
-            return Err(AccountError::LimitExceeded);
+        let mail = self.mail.code_mail(purpose_of(kind), email, &code, lang);
+        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
+            let _ = self.store().delete_ephemeral(kind, id).await;
+            return Err(AccountError::CodeDeliveryFailure(e.to_string()));
         }
         Ok(())
     }
 
-    // --- simulated answers ---------------------------------------------------------------
-
-    /// The destination shown when there is no one to mail: the typed login masked when it
-    /// is an email address, else a stable made-up mask.
-    async fn simulated_delivery(
+    /// Draws a code, stores it, and mails it in the background, so the answer takes as
+    /// long as a simulated one; a sending failure is logged.
+    async fn mail_code_in_background(
         &self,
         pool: &UserPool,
-        login: &str,
-    ) -> AccountResult<CodeDelivery> {
-        if super::attributes::validate_email(login).is_ok() {
-            return Ok(CodeDelivery::email(login));
-        }
-        let key = self.decoy_key().await?;
-        let hmac_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key);
-        let tag = aws_lc_rs::hmac::sign(
-            &hmac_key,
-            format!("{}\n{}", pool.id, login_key(pool, login)).as_bytes(),
-        );
-        let t = tag.as_ref();
-        const TLDS: [&str; 6] = ["com", "com", "com", "net", "org", "fr"];
-        let letter = |b: u8| char::from(b'a' + b % 26);
-        Ok(CodeDelivery {
-            medium: "EMAIL",
-            attribute_name: "email",
-            destination: format!(
-                "{}***@{}***.{}",
-                letter(t[0]),
-                letter(t[1]),
-                TLDS[usize::from(t[2]) % TLDS.len()]
-            ),
-        })
+        kind: &str,
+        id: &str,
+        email: &str,
+        lang: &str,
+        now: UnixTime,
+    ) -> AccountResult<()> {
+        let code = generate_code();
+        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
+            .await?;
+        let mail = self.mail.code_mail(purpose_of(kind), email, &code, lang);
+        let mailer = self.mail.for_user_pool(pool);
+        let pool_id = pool.id.clone();
+        let kind = kind.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::error!(pool = %pool_id, kind = %kind, error = %e, "code not sent");
+            }
+        });
+        Ok(())
     }
 
-    /// A secret shared by every node (node metadata), created on first use.
-    async fn decoy_key(&self) -> AccountResult<[u8; 32]> {
-        let key = self
-            .decoy_key
-            .get_or_try_init(|| async {
-                use base64::Engine;
-                let engine = base64::engine::general_purpose::STANDARD;
-                let ours = engine.encode(random_bytes::<32>());
-                let stored = self
-                    .store()
-                    .put_meta_if_absent(DECOY_KEY_META, &ours)
-                    .await?;
-                let bytes = engine
-                    .decode(stored.trim())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| {
-                        AccountError::Internal(format!("node metadata {DECOY_KEY_META} is corrupt"))
-                    })?;
-                Ok::<_, AccountError>(bytes)
-            })
-            .await?;
-        Ok(*key)
+    /// Replaces the simulated code under the typed login, as a real request replaces the
+    /// real code.
+    async fn issue_simulated_code(
+        &self,
+        kind: &str,
+        pool: &UserPool,
+        login: &str,
+        validity: i64,
+        now: UnixTime,
+    ) -> AccountResult<()> {
+        let id = decoy_id(pool, login);
+        self.store().delete_ephemeral(kind, &id).await?;
+        self.ensure_simulated_code(kind, &id, validity, now).await
+    }
+}
+
+fn validity_of(kind: &str) -> i64 {
+    if kind == RESET_CODE_KIND {
+        RESET_CODE_VALIDITY_SECS
+    } else {
+        SIGNUP_CODE_VALIDITY_SECS
+    }
+}
+
+fn purpose_of(kind: &str) -> CodePurpose {
+    if kind == RESET_CODE_KIND {
+        CodePurpose::PasswordReset
+    } else {
+        CodePurpose::Verification
+    }
+}
+
+/// Confirmation codes exist only in pools that verify email automatically; elsewhere an
+/// administrator confirms users, and every request is refused alike.
+fn refuse_without_email_codes(pool: &UserPool) -> AccountResult<()> {
+    if pool
+        .auto_verified_attributes
+        .contains(&AliasAttribute::Email)
+    {
+        Ok(())
+    } else {
+        Err(AccountError::param(
+            "username",
+            "this pool does not confirm users by email; an administrator confirms them",
+        ))
     }
 }
 

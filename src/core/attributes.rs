@@ -195,6 +195,7 @@ mod tests {
             mfa: Default::default(),
             userinfo_string_values: false,
             link_federated_users_by_email: false,
+            code_limits: Default::default(),
             identity_providers: vec![],
             created_at: 0,
             updated_at: 0,

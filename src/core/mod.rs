@@ -15,6 +15,7 @@ pub mod password;
 pub mod secrets;
 pub mod session;
 pub mod signin;
+pub mod signout;
 pub mod storage;
 pub mod throttle;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::oauth::authorize::AuthorizeRequest;
 use super::oauth::token_hash;
 use super::secrets::{constant_time_eq, random_token};
+use super::signout;
 use super::storage::{Store, StoreError, StoreResult};
 use super::UnixTime;
 use crate::core::secrets::REDACTED;
@@ -84,6 +85,10 @@ pub struct Session {
     pub method: Option<String>,
     pub auth_time: UnixTime,
     pub expires_at: UnixTime,
+    /// The user's sign-out generation when the session started; the session ends when
+    /// the user is signed out everywhere ([`super::signout`]).
+    #[serde(default)]
+    pub sign_out_generation: Option<String>,
 }
 
 /// Flows and sessions on top of the store's expiring values.
@@ -162,6 +167,8 @@ impl Sessions {
             method: Some(method.to_string()),
             auth_time,
             expires_at: now + SESSION_TTL_SECS,
+            sign_out_generation: signout::generation(self.store.as_ref(), pool_id, sub, now)
+                .await?,
         };
         let value = to_json(&session)?;
         self.store
@@ -176,15 +183,32 @@ impl Sessions {
         Ok(id)
     }
 
+    /// A live session, unless its user was signed out everywhere since it started (it is
+    /// then ended).
     pub async fn session(&self, id: &str, now: UnixTime) -> StoreResult<Option<Session>> {
-        match self
+        let Some(text) = self
             .store
             .get_ephemeral(SESSION_KIND, &token_hash(id), now)
             .await?
-        {
-            Some(text) => Ok(from_json(&text).ok()),
-            None => Ok(None),
+        else {
+            return Ok(None);
+        };
+        let Ok(session) = from_json::<Session>(&text) else {
+            return Ok(None);
+        };
+        let current = signout::is_current(
+            self.store.as_ref(),
+            &session.pool_id,
+            &session.sub,
+            session.sign_out_generation.as_deref(),
+            now,
+        )
+        .await?;
+        if !current {
+            self.end_session(id).await?;
+            return Ok(None);
         }
+        Ok(Some(session))
     }
 
     pub async fn end_session(&self, id: &str) -> StoreResult<()> {

@@ -297,7 +297,7 @@ fn pair_key(pool_id: &str, login_key: &str, ip: IpAddr) -> String {
 }
 
 /// An address as counted: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
-fn address_key(ip: IpAddr) -> String {
+pub(crate) fn address_key(ip: IpAddr) -> String {
     match ip.to_canonical() {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {

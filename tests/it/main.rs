@@ -3,6 +3,7 @@
 //! real `cognate` binary; PostgreSQL tests run when `COGNATE_TEST_DATABASE_URL` is set.
 
 mod account;
+mod account_attacks;
 mod attacks;
 mod browser_flows;
 mod claims;

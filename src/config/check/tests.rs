@@ -184,6 +184,39 @@ fn pool_rules() {
 }
 
 #[test]
+fn code_limits_are_checked_and_refuse_unknown_keys() {
+    let d = case(
+        "password_policy = { minimum_length = 10, require_symbols = false }",
+        "code_limits = { tries_per_destination = 0 }",
+        "pools[0].code_limits.tries_per_destination",
+        "code_limits = { sends_per_destination = 3, tries_per_destination = 20 }",
+    );
+    assert!(d.message.contains("1 to 100"), "{d}");
+    let d = diagnostics(&edit(
+        "password_policy = { minimum_length = 10, require_symbols = false }",
+        "code_limits = { sends_per_signup = 3 }",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("sends_per_signup"), "{}", d[0]);
+    let declared = check_str(
+        &edit(
+            "password_policy = { minimum_length = 10, require_symbols = false }",
+            "code_limits = { sends_per_destination = 3 }",
+        ),
+        "cognate.toml",
+    )
+    .unwrap();
+    let limits = declared.pools[0]
+        .to_record("us-east-1_AbC123dEf", 0, None)
+        .code_limits;
+    assert_eq!(limits.sends_per_destination, 3);
+    assert_eq!(
+        limits.tries_per_destination,
+        crate::core::model::CodeLimits::default().tries_per_destination
+    );
+}
+
+#[test]
 fn password_policy_as_a_table_is_located_too() {
     let text = edit(
         "password_policy = { minimum_length = 10, require_symbols = false }",

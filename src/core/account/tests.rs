@@ -1,5 +1,6 @@
 //! Unit tests of [`super`].
 
+use super::codes::{hash_code, StoredCode};
 use super::*;
 
 #[test]
@@ -19,7 +20,6 @@ fn debug_of_a_stored_code_hides_its_salt_and_hash() {
     let stored = StoredCode {
         salt: "salt-value".into(),
         hash: Some(hash_code("salt-value", "123456")),
-        attempts: 0,
         expires_at: 1,
         destination: Some("alice@example.com".into()),
     };

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
-use crate::core::model::{AliasAttribute, MfaSetting, UserPool};
+use crate::core::model::{AliasAttribute, CodeLimits, MfaSetting, UserPool};
 use crate::core::storage::Store;
 
 /// Cognito's limits: pool names 1 to 128 characters, passwords 6 to 99, temporary passwords
@@ -17,6 +17,10 @@ const MAX_POOL_NAME: usize = 128;
 const MAX_CUSTOM_NAME: usize = 20;
 const MAX_ATTRIBUTE_LEN: u32 = 2048;
 const MAX_TEMPORARY_DAYS: u32 = 365;
+/// Upper bounds of the code budgets (per hour; see [`check_code_limits`]).
+const MAX_SENDS_PER_DESTINATION: u32 = 100;
+const MAX_TRIES_PER_DESTINATION: u32 = 100;
+const MAX_PER_CLIENT_ADDRESS: u32 = 100_000;
 
 /// CreateUserPool's rules on a pool record. Its identity providers have their own rules
 /// ([`super::validate_identity_providers`]), which [`AdminService::put_pool`] runs too.
@@ -136,7 +140,51 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
             "use a value from 0 to 365 (Cognito's default is 7)",
         );
     }
+    check_code_limits(&mut e, &pool.code_limits);
     e.into_vec()
+}
+
+/// The code budgets' ranges. Zero would refuse every code (so every sign-up); the upper
+/// bounds keep the guess bound meaningful (each try against a destination's codes wins
+/// with probability one in a million, so `tries_per_destination` is the hourly odds in
+/// millionths) and the store's counters small.
+fn check_code_limits(e: &mut Errors, limits: &CodeLimits) {
+    let ranges = [
+        (
+            "sends_per_destination",
+            limits.sends_per_destination,
+            MAX_SENDS_PER_DESTINATION,
+            CodeLimits::default().sends_per_destination,
+        ),
+        (
+            "tries_per_destination",
+            limits.tries_per_destination,
+            MAX_TRIES_PER_DESTINATION,
+            CodeLimits::default().tries_per_destination,
+        ),
+        (
+            "sends_per_client_address",
+            limits.sends_per_client_address,
+            MAX_PER_CLIENT_ADDRESS,
+            CodeLimits::default().sends_per_client_address,
+        ),
+        (
+            "tries_per_client_address",
+            limits.tries_per_client_address,
+            MAX_PER_CLIENT_ADDRESS,
+            CodeLimits::default().tries_per_client_address,
+        ),
+    ];
+    for (name, value, max, default) in ranges {
+        if !(1..=max).contains(&value) {
+            e.push(
+                format!("code_limits.{name}"),
+                Rule::Invalid,
+                format!("{name} {value} is outside the range 1 to {max} (per hour)"),
+                format!("use a value from 1 to {max} (the default is {default})"),
+            );
+        }
+    }
 }
 
 /// Cognito's `SchemaAttributeType` rules for `custom:` attributes: the name without the

@@ -38,6 +38,7 @@ fn pool() -> UserPool {
         mfa: Default::default(),
         userinfo_string_values: false,
         link_federated_users_by_email: false,
+        code_limits: Default::default(),
         identity_providers: Vec::new(),
         created_at: 1,
         updated_at: 1,
@@ -260,6 +261,24 @@ fn pool_rules_refuse_and_accept() {
         &|p| p.password_policy.temporary_password_validity_days = 366,
         &|p| p.password_policy.temporary_password_validity_days = 365,
         "password_policy.temporary_password_validity_days",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.code_limits.sends_per_destination = 0,
+        &|p| p.code_limits.sends_per_destination = 100,
+        "code_limits.sends_per_destination",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.code_limits.tries_per_destination = 101,
+        &|p| p.code_limits.tries_per_destination = 1,
+        "code_limits.tries_per_destination",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.code_limits.tries_per_client_address = 0,
+        &|p| p.code_limits.tries_per_client_address = 100_000,
+        "code_limits.tries_per_client_address",
         Rule::Invalid,
     );
 }

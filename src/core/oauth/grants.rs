@@ -17,6 +17,7 @@ use crate::core::keys::KeyService;
 use crate::core::model::{AppClient, OAuthFlow, User};
 use crate::core::secrets::{constant_time_eq, random_token};
 use crate::core::secrets::{redacted, REDACTED};
+use crate::core::signout;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
 
@@ -62,6 +63,10 @@ struct RefreshRecord {
     expires_at: UnixTime,
     /// When a newer token of the family replaced this one (rotation).
     rotated_at: Option<UnixTime>,
+    /// The user's sign-out generation at the family's sign-in: the family ends when the
+    /// user is signed out everywhere ([`crate::core::signout`]).
+    #[serde(default)]
+    sign_out_generation: Option<String>,
 }
 
 /// The token service of one node.
@@ -177,6 +182,15 @@ impl TokenService {
             return Err(used());
         }
         let user = self.active_user(&record.pool_id, &record.sub).await?;
+        // A sign-in that the user's sign-out everywhere (a password reset) came after.
+        if self
+            .is_signed_out_since(&record.pool_id, &user.sub, record.auth_time, now)
+            .await?
+        {
+            return Err(OAuthError::invalid_grant(
+                "The user was signed out after this sign-in.",
+            ));
+        }
         let refresh = RefreshRecord {
             pool_id: record.pool_id.clone(),
             client_id: client.id.clone(),
@@ -186,6 +200,13 @@ impl TokenService {
             origin_jti: record.origin_jti.clone(),
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
+            sign_out_generation: signout::generation(
+                self.store.as_ref(),
+                &record.pool_id,
+                &user.sub,
+                now,
+            )
+            .await?,
         };
         let mut response = self
             .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
@@ -214,6 +235,8 @@ impl TokenService {
             origin_jti: uuid::Uuid::new_v4().to_string(),
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
+            // No refresh token is issued here (implicit flow), so none to end.
+            sign_out_generation: None,
         };
         self.user_tokens(client, user, &family, nonce, true, now)
             .await
@@ -312,6 +335,20 @@ impl TokenService {
             return Err(invalid());
         }
         if self.is_family_revoked(&record.origin_jti, now).await? {
+            return Err(invalid());
+        }
+        let signed_in = signout::is_current(
+            self.store.as_ref(),
+            &record.pool_id,
+            &record.sub,
+            record.sign_out_generation.as_deref(),
+            now,
+        )
+        .await?;
+        if !signed_in {
+            // Signed out everywhere since: the family's access tokens end too.
+            self.revoke_family(&record.origin_jti, record.expires_at, now)
+                .await?;
             return Err(invalid());
         }
         let rotation = client.refresh_rotation;
@@ -467,6 +504,18 @@ impl TokenService {
             Ok(()) | Err(StoreError::Conflict(Conflict::Exists)) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Whether the user was signed out everywhere after `issued_at`
+    /// ([`crate::core::signout`]).
+    pub async fn is_signed_out_since(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        issued_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, OAuthError> {
+        Ok(signout::is_signed_out_since(self.store.as_ref(), pool_id, sub, issued_at, now).await?)
     }
 
     pub async fn is_family_revoked(

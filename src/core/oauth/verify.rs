@@ -1,6 +1,7 @@
 //! Verifying Cognate's own access tokens (userInfo, and later the user-pool API): RS256
 //! only, a `kid` the pool publishes, our issuer, not expired, `token_use` = access, no
-//! `aud` (an ID token is not an access token), and a family that was not revoked.
+//! `aud` (an ID token is not an access token), a family that was not revoked, and a user
+//! not signed out everywhere since it was issued.
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -28,6 +29,8 @@ pub struct AccessClaims {
     pub token_use: String,
     pub iss: String,
     pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
     #[serde(default)]
     pub auth_time: Option<i64>,
     #[serde(default)]
@@ -105,6 +108,15 @@ pub async fn verify_access_token(
     }
     if tokens.is_family_revoked(&claims.origin_jti, now).await? {
         return Err(invalid("The token has been revoked."));
+    }
+    // A user signed out everywhere since the token was issued (GlobalSignOut).
+    if let Some(issued_at) = claims.iat {
+        if tokens
+            .is_signed_out_since(&pool_id, &claims.sub, issued_at, now)
+            .await?
+        {
+            return Err(invalid("The token has been revoked."));
+        }
     }
     Ok((pool_id, claims))
 }

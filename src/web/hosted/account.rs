@@ -4,8 +4,9 @@
 //! either re-renders with a clear message or moves the flow on.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -22,6 +23,7 @@ use crate::core::model::{AliasAttribute, AppClient, UserPool};
 use crate::core::now;
 use crate::core::secrets::SecretString;
 use crate::core::session::LoginFlow;
+use crate::web::net::client_ip;
 use crate::web::AppState;
 
 /// The message key for an account error (the message never says whether a user exists,
@@ -157,17 +159,39 @@ async fn account_page_flow(
 }
 
 /// A form POST to an account page: the checked [`SubmittedForm`], refused when the client
-/// takes no own users.
-pub struct AccountForm(SubmittedForm);
+/// takes no own users, and the client address the account service counts its code
+/// budgets under (the peer, or the address a trusted proxy forwarded, as for `/login`).
+pub struct AccountForm(SubmittedForm, IpAddr);
 
 impl FromRequest<AppState> for AccountForm {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer);
+        let address = peer.map(|peer| {
+            client_ip(
+                peer,
+                request.headers(),
+                &state.node.config.server.trusted_proxies,
+            )
+        });
         let form = SubmittedForm::from_request(request, state).await?;
-        match own_users_refused(state, form.lang, &form.client) {
-            Some(refused) => Err(refused),
-            None => Ok(AccountForm(form)),
+        if let Some(refused) = own_users_refused(state, form.lang, &form.client) {
+            return Err(refused);
+        }
+        match address {
+            Some(address) => Ok(AccountForm(form, address)),
+            // The server always runs with connection info; without it no budget could
+            // be counted, so nothing is done.
+            None => Err(error_page(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                form.lang,
+                "error.generic",
+            )),
         }
     }
 }
@@ -193,13 +217,16 @@ pub async fn signup_page_get(
 /// `POST /signup`.
 pub async fn signup_submit(
     State(state): State<AppState>,
-    AccountForm(SubmittedForm {
-        lang,
-        mut flow,
-        pool,
-        client,
-        form,
-    }): AccountForm,
+    AccountForm(
+        SubmittedForm {
+            lang,
+            mut flow,
+            pool,
+            client,
+            form,
+        },
+        address,
+    ): AccountForm,
 ) -> Response {
     if pool.admin_create_user_only {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.signup_disabled");
@@ -238,6 +265,7 @@ pub async fn signup_submit(
             &SecretString::new(password),
             values.clone(),
             lang.code(),
+            address,
             now,
         )
         .await
@@ -296,20 +324,23 @@ pub async fn confirm_page_get(
 /// `POST /confirm`: the code confirms the account; the user then signs in.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    AccountForm(SubmittedForm {
-        lang,
-        mut flow,
-        pool,
-        client,
-        form,
-    }): AccountForm,
+    AccountForm(
+        SubmittedForm {
+            lang,
+            mut flow,
+            pool,
+            client,
+            form,
+        },
+        address,
+    ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
     let code = form_text(&form, "code");
     let now = now();
     match state
         .accounts
-        .confirm_sign_up(&pool, &username, &code, now)
+        .confirm_sign_up(&pool, &username, &code, address, now)
         .await
     {
         Ok(_) => {
@@ -334,18 +365,21 @@ pub async fn confirm_submit(
 /// `POST /confirm/resend`.
 pub async fn confirm_resend(
     State(state): State<AppState>,
-    AccountForm(SubmittedForm {
-        lang,
-        flow,
-        pool,
-        client,
-        form,
-    }): AccountForm,
+    AccountForm(
+        SubmittedForm {
+            lang,
+            flow,
+            pool,
+            client,
+            form,
+        },
+        address,
+    ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
     match state
         .accounts
-        .resend_confirmation_code(&pool, &username, lang.code(), now())
+        .resend_confirmation_code(&pool, &username, lang.code(), address, now())
         .await
     {
         Ok(d) => Redirect::to(&format!(
@@ -391,19 +425,22 @@ pub async fn forgot_page_get(
 /// answer.
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    AccountForm(SubmittedForm {
-        lang,
-        mut flow,
-        pool,
-        client,
-        form,
-    }): AccountForm,
+    AccountForm(
+        SubmittedForm {
+            lang,
+            mut flow,
+            pool,
+            client,
+            form,
+        },
+        address,
+    ): AccountForm,
 ) -> Response {
     let username = form_text(&form, "username");
     let now = now();
     match state
         .accounts
-        .forgot_password(&pool, &username, lang.code(), now)
+        .forgot_password(&pool, &username, lang.code(), address, now)
         .await
     {
         Ok(d) => {
@@ -469,13 +506,16 @@ pub async fn reset_page_get(
 /// `POST /reset-password`: the code and a new password; then back to sign-in.
 pub async fn reset_submit(
     State(state): State<AppState>,
-    AccountForm(SubmittedForm {
-        lang,
-        mut flow,
-        pool,
-        client,
-        form,
-    }): AccountForm,
+    AccountForm(
+        SubmittedForm {
+            lang,
+            mut flow,
+            pool,
+            client,
+            form,
+        },
+        address,
+    ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
     flow.username = Some(username.clone());
@@ -497,7 +537,14 @@ pub async fn reset_submit(
     let now = now();
     match state
         .accounts
-        .confirm_forgot_password(&pool, &username, &code, &SecretString::new(password), now)
+        .confirm_forgot_password(
+            &pool,
+            &username,
+            &code,
+            &SecretString::new(password),
+            address,
+            now,
+        )
         .await
     {
         Ok(_) => {

@@ -350,7 +350,7 @@ pub async fn login_submit(
             let _ = state.node.sessions.save_flow(&flow, now).await;
             let sent = state
                 .accounts
-                .resend_confirmation_code(&pool, &username, lang.code(), now)
+                .resend_confirmation_code(&pool, &username, lang.code(), address, now)
                 .await
                 .ok()
                 .map(|d| d.destination);

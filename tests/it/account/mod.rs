@@ -12,6 +12,7 @@ mod sign_up;
 mod throttle;
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,12 +21,15 @@ use cognate::config::Config;
 use cognate::core::account::AccountService;
 use cognate::core::directory::DirectoryError;
 use cognate::core::mail::{Mail, MailError, MailRouter, Mailer};
-use cognate::core::model::{UserPool, UserStatus};
+use cognate::core::model::{CodeLimits, UserPool, UserStatus};
 use cognate::core::secrets::SecretString;
 use cognate::server::Node;
 use tokio::sync::{mpsc, Mutex};
 
 const PASSWORD: &str = "Corr3ct-horse";
+/// The client address of the tests' requests, and another one.
+const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9));
 const NEW_PASSWORD: &str = "Battery-stapl3";
 
 /// Records mail instead of delivering it (the outside world, faked).
@@ -66,6 +70,7 @@ impl Env {
                 &SecretString::new(PASSWORD),
                 BTreeMap::new(),
                 "en",
+                ADDRESS,
                 self.now,
             )
             .await
@@ -78,7 +83,7 @@ impl Env {
     async fn confirmed(&self, email: &str) {
         let code = self.sign_up(email).await;
         self.accounts
-            .confirm_sign_up(&self.pool, email, &code, self.now)
+            .confirm_sign_up(&self.pool, email, &code, ADDRESS, self.now)
             .await
             .unwrap();
     }
@@ -128,6 +133,12 @@ fn code_of(mail: &Mail) -> String {
         }
     }
     panic!("no code in {:?}", mail.text);
+}
+
+/// The tries one client address may spend on one destination's codes: half the
+/// destination's (rounded up).
+fn pair_tries() -> u32 {
+    CodeLimits::default().tries_per_destination.div_ceil(2)
 }
 
 /// A code that is not `code`.

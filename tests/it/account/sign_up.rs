@@ -1,15 +1,15 @@
 //! Sign-up and its rules, and the confirmation code: mailed, expiring, replaced when sent
-//! again, destroyed after five wrong guesses, and answering at most five concurrent ones.
+//! again, never destroyed by wrong guesses, which the code budgets bound however concurrent.
 
 use std::collections::BTreeMap;
 
-use cognate::core::account::{AccountError, MAX_CODE_ATTEMPTS, SIGNUP_CODE_VALIDITY_SECS};
+use cognate::core::account::{AccountError, SIGNUP_CODE_VALIDITY_SECS};
 use cognate::core::directory::DirectoryError;
-use cognate::core::model::{UserPool, UserStatus};
+use cognate::core::model::{CodeLimits, UserPool, UserStatus};
 use cognate::core::secrets::SecretString;
 use cognate::web::cognito_errors::account_error_type;
 
-use super::{code_of, env, wrong, PASSWORD};
+use super::{code_of, env, pair_tries, wrong, ADDRESS, OTHER, PASSWORD};
 
 #[tokio::test]
 async fn sign_up_mails_a_code_that_confirms_the_user() {
@@ -22,6 +22,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -43,7 +44,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
 
     let err = e
         .accounts
-        .confirm_sign_up(&e.pool, "alice@example.com", &wrong(&code), e.now)
+        .confirm_sign_up(&e.pool, "alice@example.com", &wrong(&code), ADDRESS, e.now)
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::CodeMismatch), "{err}");
@@ -51,7 +52,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
 
     let user = e
         .accounts
-        .confirm_sign_up(&e.pool, "alice@example.com", &code, e.now)
+        .confirm_sign_up(&e.pool, "alice@example.com", &code, ADDRESS, e.now)
         .await
         .unwrap();
     assert_eq!(user.status, UserStatus::Confirmed);
@@ -60,13 +61,14 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
         e.authenticate("ALICE@example.com", PASSWORD).await.unwrap(),
         UserStatus::Confirmed
     );
-    // Confirming again is refused as in Cognito.
+    // Confirming again is answered like a wrong code (Cognito's NotAuthorized would tell
+    // that the user exists and is confirmed).
     let again = e
         .accounts
-        .confirm_sign_up(&e.pool, "alice@example.com", &code, e.now)
+        .confirm_sign_up(&e.pool, "alice@example.com", &code, ADDRESS, e.now)
         .await
         .unwrap_err();
-    assert!(matches!(again, AccountError::NotAuthorized(_)), "{again}");
+    assert!(matches!(again, AccountError::CodeMismatch), "{again}");
 
     // The same address cannot sign up twice; French mail for a French speaker.
     let taken = e
@@ -77,6 +79,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -89,6 +92,7 @@ async fn sign_up_mails_a_code_that_confirms_the_user() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "fr-FR",
+            ADDRESS,
             e.now,
         )
         .await
@@ -108,6 +112,7 @@ async fn sign_up_rules() {
             &SecretString::new("abc"),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -140,6 +145,7 @@ async fn sign_up_rules() {
             &SecretString::new(PASSWORD),
             claims,
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -158,6 +164,7 @@ async fn sign_up_rules() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -181,6 +188,7 @@ async fn sign_up_rules() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -201,6 +209,7 @@ async fn sign_up_rules() {
             &SecretString::new(PASSWORD),
             BTreeMap::new(),
             "en",
+            ADDRESS,
             e.now,
         )
         .await
@@ -216,7 +225,7 @@ async fn codes_expire_and_resending_replaces_them() {
     let later = e.now + SIGNUP_CODE_VALIDITY_SECS;
     let err = e
         .accounts
-        .confirm_sign_up(&e.pool, "slow@example.com", &code, later)
+        .confirm_sign_up(&e.pool, "slow@example.com", &code, ADDRESS, later)
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::ExpiredCode), "{err}");
@@ -224,69 +233,79 @@ async fn codes_expire_and_resending_replaces_them() {
 
     let delivery = e
         .accounts
-        .resend_confirmation_code(&e.pool, "slow@example.com", "en", later)
+        .resend_confirmation_code(&e.pool, "slow@example.com", "en", ADDRESS, later)
         .await
         .unwrap();
     assert_eq!(delivery.destination, "s***@e***.com");
     let fresh = code_of(&e.next_mail().await);
     let user = e
         .accounts
-        .confirm_sign_up(&e.pool, "slow@example.com", &fresh, later + 60)
+        .confirm_sign_up(&e.pool, "slow@example.com", &fresh, ADDRESS, later + 60)
         .await
         .unwrap();
     assert_eq!(user.status, UserStatus::Confirmed);
 }
 
 #[tokio::test]
-async fn five_wrong_codes_destroy_the_code() {
+async fn wrong_codes_cost_the_guessers_address_not_the_code() {
     let e = env().await;
     let code = e.sign_up("guess@example.com").await;
-    for _ in 0..MAX_CODE_ATTEMPTS {
+    let share = pair_tries();
+    for _ in 0..share {
         let err = e
             .accounts
-            .confirm_sign_up(&e.pool, "guess@example.com", &wrong(&code), e.now)
+            .confirm_sign_up(&e.pool, "guess@example.com", &wrong(&code), OTHER, e.now)
             .await
             .unwrap_err();
         assert!(matches!(err, AccountError::CodeMismatch), "{err}");
     }
-    // Even the right code is refused now: a new one must be requested.
+    // The guessing address has spent its share: even the right code is not compared.
     let err = e
         .accounts
-        .confirm_sign_up(&e.pool, "guess@example.com", &code, e.now)
+        .confirm_sign_up(&e.pool, "guess@example.com", &code, OTHER, e.now)
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::LimitExceeded), "{err}");
     assert_eq!(account_error_type(&err), "LimitExceededException");
 
+    // The code is intact: its owner, from another address, confirms with it.
     e.accounts
-        .resend_confirmation_code(&e.pool, "guess@example.com", "en", e.now)
-        .await
-        .unwrap();
-    let fresh = code_of(&e.next_mail().await);
-    e.accounts
-        .confirm_sign_up(&e.pool, "guess@example.com", &fresh, e.now)
+        .confirm_sign_up(&e.pool, "guess@example.com", &code, ADDRESS, e.now)
         .await
         .unwrap();
 }
 
 #[tokio::test]
-async fn concurrent_guesses_get_at_most_five_answers() {
+async fn concurrent_guesses_get_at_most_the_budgets_answers() {
     let e = env().await;
     let code = e.sign_up("race@example.com").await;
     let bad = wrong(&code);
+    let count = |results: &[Result<_, AccountError>]| {
+        let mismatches = results
+            .iter()
+            .filter(|r| matches!(r, Err(AccountError::CodeMismatch)))
+            .count();
+        let limited = results
+            .iter()
+            .filter(|r| matches!(r, Err(AccountError::LimitExceeded)))
+            .count();
+        assert_eq!(mismatches + limited, results.len());
+        mismatches
+    };
+    // From one address: its share of the destination's tries.
     let guesses = (0..20).map(|_| {
         e.accounts
-            .confirm_sign_up(&e.pool, "race@example.com", &bad, e.now)
+            .confirm_sign_up(&e.pool, "race@example.com", &bad, OTHER, e.now)
     });
     let results = futures::future::join_all(guesses).await;
-    let mismatches = results
-        .iter()
-        .filter(|r| matches!(r, Err(AccountError::CodeMismatch)))
-        .count();
-    let limited = results
-        .iter()
-        .filter(|r| matches!(r, Err(AccountError::LimitExceeded)))
-        .count();
-    assert_eq!(mismatches, MAX_CODE_ATTEMPTS as usize);
-    assert_eq!(mismatches + limited, 20);
+    assert_eq!(count(&results), pair_tries() as usize);
+    // From 20 addresses: the destination's tries, all told.
+    let guesses = (0..20u8).map(|i| {
+        let from = std::net::IpAddr::from([198, 51, 100, i]);
+        e.accounts
+            .confirm_sign_up(&e.pool, "race@example.com", &bad, from, e.now)
+    });
+    let results = futures::future::join_all(guesses).await;
+    let all_told = CodeLimits::default().tries_per_destination as usize;
+    assert_eq!(count(&results), all_told - pair_tries() as usize);
 }

@@ -20,12 +20,16 @@ fn pools_clients_and_keys_lifecycle_on_postgres() {
 
 fn pools_clients_and_keys_lifecycle_on(cli: &Cli) {
     assert_eq!(cli.ok("pools list").lines().count(), 1, "only the header");
-    let pool = cli.create_pool("--alias email --custom-attribute tier:Number");
+    let pool = cli.create_pool(
+        "--alias email --custom-attribute tier:Number --code-limit sends_per_destination=3",
+    );
     let p = pool.as_str();
     let listed = cli.ok("pools list");
     assert!(listed.contains(p) && listed.contains("shop"), "{listed}");
     let described = cli.json(&format!("pools describe {p}"));
     assert_eq!(described["name"], "shop");
+    assert_eq!(described["code_limits"]["sends_per_destination"], 3);
+    assert_eq!(described["code_limits"]["tries_per_destination"], 10);
     assert_eq!(described["alias_attributes"], json!(["email"]));
     assert_eq!(described["custom_attributes"][0]["data_type"], "Number");
     assert_eq!(described["origin"], "api");
@@ -346,6 +350,14 @@ fn bad_input_exits_2_naming_the_field() {
     fails(
         pools("--min-password-length 3"),
         &["--min-password-length", "6 to 99"],
+    );
+    fails(
+        pools("--code-limit tries_per_destination=0"),
+        &["--code-limit", "1 to 100"],
+    );
+    fails(
+        pools("--code-limit sends_per_signup=3"),
+        &["--code-limit", "sends_per_destination"],
     );
     fails(
         pools("--custom-attribute a:Float"),

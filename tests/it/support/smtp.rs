@@ -35,7 +35,7 @@ impl Inbox {
     }
 }
 
-fn six_digits(message: &str) -> Option<String> {
+pub fn six_digits(message: &str) -> Option<String> {
     let body = message
         .split("\r\n\r\n")
         .skip(1)
