@@ -179,6 +179,84 @@ pub fn validate_username(username: &str) -> DirectoryResult<()> {
     Ok(())
 }
 
+/// Whether a sign-in identifier, as the directory folds it (NFKC, so a fullwidth `＠` or
+/// `＋` counts as the ASCII one), could be taken for an email address: any `@` does.
+/// Every stored address has one, so nothing without it can reach an email alias.
+fn looks_like_email(folded: &str) -> bool {
+    folded.contains('@')
+}
+
+/// Whether a folded identifier could be taken for a phone number: `+` then digits only,
+/// the E.164 shape every stored number has.
+fn looks_like_phone(folded: &str) -> bool {
+    folded
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether users of `pool` sign in with `alias` (as an alias or as the username).
+fn signs_in_by(pool: &UserPool, alias: super::model::AliasAttribute) -> bool {
+    pool.sign_in_aliases().any(|a| a == alias)
+}
+
+/// Why `identifier` (a username, or a preferred_username alias) may not be one in `pool`,
+/// if it may not. Sign-in looks usernames up before aliases, so a username shaped like
+/// another user's address would capture that user's sign-in and recovery. Cognito: "If
+/// you choose email as an alias, a username can't match a valid email format. Similarly,
+/// if you choose phone number as an alias, the service doesn't accept a username that
+/// matches a valid phone number format" (Developer Guide, user pool attributes). The same
+/// holds for a preferred_username alias, which is looked up before neither but would
+/// shadow or be shadowed by an address all the same.
+fn shape_refusal(pool: &UserPool, identifier: &str) -> Option<String> {
+    use super::model::AliasAttribute as A;
+    let folded: String = identifier.nfkc().collect();
+    if signs_in_by(pool, A::Email) && looks_like_email(&folded) {
+        return Some("this pool signs users in by email address, so it must not contain @".into());
+    }
+    if signs_in_by(pool, A::PhoneNumber) && looks_like_phone(&folded) {
+        return Some(
+            "this pool signs users in by phone number, so it must not be + and digits".into(),
+        );
+    }
+    None
+}
+
+/// Checks a username proper (a pool without email- or phone-as-username) against the
+/// pool's sign-in rules beyond [`validate_username`]: not shaped like an email address
+/// when email is a sign-in alias, nor like a phone number when phone_number is. Local
+/// sign-up, administrator creation and import all pass here; the store keeps usernames and
+/// aliases in one space of login identifiers, so no username equals another user's alias.
+pub fn check_username(pool: &UserPool, username: &str) -> DirectoryResult<()> {
+    validate_username(username)?;
+    match shape_refusal(pool, username) {
+        Some(reason) => Err(DirectoryError::InvalidUsername(reason)),
+        None => Ok(()),
+    }
+}
+
+/// Checks the attributes that are sign-in identifiers of a local user: a preferred_username
+/// alias obeys the shape rules of [`check_username`]. (A federated user's attributes are
+/// no sign-in identifiers: see [`lookup_for`].)
+pub fn check_login_attributes(
+    pool: &UserPool,
+    attributes: &BTreeMap<String, String>,
+) -> DirectoryResult<()> {
+    use super::model::AliasAttribute as A;
+    if !pool.alias_attributes.contains(&A::PreferredUsername) {
+        return Ok(());
+    }
+    match attributes
+        .get("preferred_username")
+        .and_then(|p| shape_refusal(pool, p))
+    {
+        Some(reason) => Err(DirectoryError::InvalidAttribute(AttributeError {
+            name: "preferred_username".into(),
+            reason,
+        })),
+        None => Ok(()),
+    }
+}
+
 /// A group's settings (Cognito's CreateGroup parameters).
 #[derive(Debug, Clone, Default)]
 pub struct GroupSpec {
@@ -229,7 +307,7 @@ impl Directory {
         let sub = new_sub();
         let mut attributes = new.attributes;
         let username = if pool.username_attributes.is_empty() {
-            validate_username(&new.username)?;
+            check_username(pool, &new.username)?;
             new.username
         } else {
             let looks_like_email = new.username.contains('@');
@@ -258,6 +336,7 @@ impl Directory {
             sub.clone()
         };
         validate_attributes(pool, &attributes, true)?;
+        check_login_attributes(pool, &attributes)?;
         let password_hash = match &new.password {
             Some(pw) => {
                 check_policy(&pool.password_policy, pw.expose())?;
@@ -485,6 +564,9 @@ impl Directory {
                 }
             }
             validate_attributes(pool, &u.attributes, false)?;
+            if u.status != UserStatus::ExternalProvider {
+                check_login_attributes(pool, &u.attributes)?;
+            }
             u.updated_at = now;
             Ok(())
         })
@@ -558,5 +640,57 @@ impl Directory {
             Err(StoreError::MissingParent(_)) => Err(DirectoryError::UserNotFound),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::AliasAttribute as A;
+
+    fn pool(aliases: &[A]) -> UserPool {
+        serde_json::from_value(serde_json::json!({
+            "id": "us-east-1_test",
+            "name": "t",
+            "alias_attributes": aliases,
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn usernames_shaped_like_a_sign_in_alias_are_refused() {
+        let email = pool(&[A::Email]);
+        let phone = pool(&[A::PhoneNumber]);
+        let none = pool(&[]);
+        for name in ["vic@example.com", "vic@", "@", "vic\u{ff20}example.com"] {
+            assert!(check_username(&email, name).is_err(), "{name}");
+            assert!(check_username(&phone, name).is_ok(), "{name}");
+            assert!(check_username(&none, name).is_ok(), "{name}");
+        }
+        for name in ["+14325551212", "+1", "\u{ff0b}\u{ff11}\u{ff12}"] {
+            assert!(check_username(&phone, name).is_err(), "{name}");
+            assert!(check_username(&email, name).is_ok(), "{name}");
+        }
+        // Not shaped like either: a plain name, a number without +, + and letters.
+        for name in ["vic", "14325551212", "+vic", "+", "vic+1"] {
+            assert!(check_username(&email, name).is_ok(), "{name}");
+            assert!(check_username(&phone, name).is_ok(), "{name}");
+        }
+        // The basic rules still hold.
+        assert!(check_username(&none, "").is_err());
+        assert!(check_username(&none, "a b").is_err());
+    }
+
+    #[test]
+    fn a_preferred_username_alias_obeys_the_same_shapes() {
+        let attrs = |p: &str| BTreeMap::from([("preferred_username".to_string(), p.to_string())]);
+        let both = pool(&[A::Email, A::PreferredUsername]);
+        assert!(check_login_attributes(&both, &attrs("vic@example.com")).is_err());
+        assert!(check_login_attributes(&both, &attrs("vic")).is_ok());
+        // Not an alias: no sign-in identifier, no rule.
+        let email = pool(&[A::Email]);
+        assert!(check_login_attributes(&email, &attrs("vic@example.com")).is_ok());
     }
 }

@@ -22,6 +22,11 @@ pub(crate) const INSERT_USER: &str =
 /// Links `($1 pool, $2 provider, $3 subject)` to the user `$4`.
 pub(crate) const INSERT_LINK: &str =
     "INSERT INTO federated_links (pool_id, provider, subject, sub) VALUES ($1, $2, $3, $4)";
+/// Gives the user `$3` the sign-in identifier `($1 pool, $2 key)`, unless another user
+/// holds it (then it inserts nothing).
+pub(crate) const INSERT_LOGIN_KEY: &str =
+    "INSERT INTO login_keys (pool_id, login_key, sub) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING";
 /// Deletes the user `($1 pool, $2 sub)`; its links and memberships cascade.
 pub(crate) const DELETE_USER: &str = "DELETE FROM users WHERE pool_id = $1 AND sub = $2";
 const INSERT_KEY: &str =
@@ -71,6 +76,28 @@ pub(crate) async fn write_links<E: Run>(
         inserted += store.execute(On::Tx(&mut *conn), sql, &values).await?;
     }
     Ok(inserted)
+}
+
+/// Writes the user's sign-in identifiers ([`sql::login_keys_of`]) with
+/// [`INSERT_LOGIN_KEY`]; returns the rule broken by the first one another user holds,
+/// unless the user held that key already before (`held`: its keys from before the shared
+/// space existed, where two users may share one, are kept, never newly taken).
+pub(crate) async fn write_login_keys<E: Run>(
+    store: &E,
+    conn: &mut <E::Db as sqlx::Database>::Connection,
+    user: &User,
+    held: &[String],
+) -> StoreResult<Option<Conflict>> {
+    for (key, kind) in sql::login_keys_of(user) {
+        let values = [(&user.pool_id).into(), key.into(), (&user.sub).into()];
+        let inserted = store
+            .execute(On::Tx(&mut *conn), INSERT_LOGIN_KEY, &values)
+            .await?;
+        if inserted == 0 && !held.iter().any(|h| h == key) {
+            return Ok(Some(kind));
+        }
+    }
+    Ok(None)
 }
 
 /// A key's row for [`INSERT_KEY`] and [`INSERT_KEY_IF_FREE`].
@@ -251,6 +278,9 @@ impl<E: Run> Store for E {
         let mut tx = self.begin().await?;
         self.execute(On::Tx(&mut *tx), INSERT_USER, &user_values(&stored, &doc))
             .await?;
+        if let Some(conflict) = write_login_keys(self, &mut tx, &stored, &[]).await? {
+            return Err(StoreError::Conflict(conflict));
+        }
         write_links(self, &mut tx, INSERT_LINK, &stored).await?;
         tx.commit().await.map_err(E::map_err)?;
         Ok(stored)
@@ -261,6 +291,27 @@ impl<E: Run> Store for E {
         stored.version = user.version + 1;
         let doc = doc::to_json(&stored)?;
         let mut tx = self.begin().await?;
+        let key = [(&user.pool_id).into(), (&user.sub).into()];
+        // The keys the user is found by now: the ones it may keep though another user
+        // holds them too (see write_login_keys).
+        let held: Vec<String> = match self
+            .fetch_optional(
+                On::Tx(&mut *tx),
+                "SELECT username_key, email_key, phone_key, preferred_username_key \
+                 FROM users WHERE pool_id = $1 AND sub = $2",
+                &key,
+            )
+            .await?
+        {
+            Some(row) => {
+                let mut held = vec![row.text("username_key")?.to_string()];
+                for column in ["email_key", "phone_key", "preferred_username_key"] {
+                    held.extend(row.maybe_text(column)?.map(str::to_string));
+                }
+                held
+            }
+            None => Vec::new(),
+        };
         let done = self
             .execute(
                 On::Tx(&mut *tx),
@@ -281,7 +332,6 @@ impl<E: Run> Store for E {
                 ],
             )
             .await?;
-        let key = [(&user.pool_id).into(), (&user.sub).into()];
         if done == 0 {
             let sql = "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2";
             let exists = self.fetch_optional(On::Tx(&mut *tx), sql, &key).await?;
@@ -290,6 +340,11 @@ impl<E: Run> Store for E {
             } else {
                 StoreError::NotFound
             });
+        }
+        let sql = "DELETE FROM login_keys WHERE pool_id = $1 AND sub = $2";
+        self.execute(On::Tx(&mut *tx), sql, &key).await?;
+        if let Some(conflict) = write_login_keys(self, &mut tx, &stored, &held).await? {
+            return Err(StoreError::Conflict(conflict));
         }
         let sql = "DELETE FROM federated_links WHERE pool_id = $1 AND sub = $2";
         self.execute(On::Tx(&mut *tx), sql, &key).await?;

@@ -323,6 +323,15 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
     }
     validate_attributes(pool, &attributes, false).map_err(|e| format!("attribute {e}"))?;
     let username = username_for(pool, &record.username, &sub, &mut attributes)?;
+    // A federated user's name and attributes are no sign-in identifiers of its own
+    // choosing; a local user's obey the directory's rules (an email-shaped username in a
+    // pool that signs in by email would capture another user's sign-in).
+    if status != UserStatus::ExternalProvider {
+        if pool.username_attributes.is_empty() {
+            check_username(pool, &username).map_err(|e| e.to_string())?;
+        }
+        check_login_attributes(pool, &attributes).map_err(|e| e.to_string())?;
+    }
     if let Some(hash) = &record.password_hash {
         inspect(hash.expose()).map_err(|e| format!("password_hash: {e}"))?;
     }

@@ -27,6 +27,7 @@ use crate::support::http;
 use crate::support::server::{absolute, browser_client, hidden, TestServer};
 
 mod codes;
+mod identifiers;
 mod input;
 mod redirects;
 mod signin;
