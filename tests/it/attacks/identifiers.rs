@@ -243,3 +243,51 @@ async fn a_username_cannot_equal_another_users_alias_nor_the_reverse() {
     assert_eq!(server.user_count(POOL_ID).await, 2);
     server.stop().await;
 }
+
+/// Issue 8, hole 4: an email with a display name passed validation, the code went to the
+/// bracketed address, and once confirmed the token carried the whole string with
+/// `email_verified: true`. Only a plain address is accepted now; nothing is mailed for a
+/// refused one; an honest address signs up and gets its code, mailed to exactly it.
+#[tokio::test]
+async fn an_email_with_a_display_name_is_refused_and_mails_nothing() {
+    let server = TestServer::start(&pool_toml("")).await;
+    let base = server.base.clone();
+    for (i, email) in [
+        "\"ceo@corp.test\"<mallory@evil.test>",
+        "\"ceo@corp.test\" <mallory@evil.test>",
+        "CEO <mallory@evil.test>",
+        "\"ceo@corp.test\"@evil.test",
+        "ceo@corp.test(mallory@evil.test)",
+        "ceo@corp.test,mallory@evil.test",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let username = format!("ceo{i}");
+        let page = sign_up(&base, &username, email, &username).await;
+        assert_refused_with(
+            &page,
+            "email: must be a plain address (name@example.com), without a display name, \
+             quotes, comments or angle brackets",
+            email,
+        );
+    }
+    let page = sign_up(&base, "ceo9", "ceo@corp.test@evil.test", "ceo9").await;
+    assert_refused_with(&page, "email: must contain exactly one @", "two @");
+    assert_eq!(server.user_count(POOL_ID).await, 0);
+    // Give a wrongly accepted sign-up's mail time to arrive before saying none came.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.inbox.all().is_empty(), "{:?}", server.inbox.all());
+
+    let page = sign_up(&base, "mallory", "mallory@evil.test", "mal").await;
+    assert_signed_up(&page, "a plain address");
+    server.inbox.code_for("mallory@evil.test").await;
+    let mails = server.inbox.all();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let to = mails[0]
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("to:"))
+        .expect("a To header");
+    assert_eq!(to.trim(), "To: mallory@evil.test");
+    server.stop().await;
+}
