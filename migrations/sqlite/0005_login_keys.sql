@@ -13,6 +13,12 @@ CREATE TABLE login_keys (
     FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE
 );
 CREATE INDEX login_keys_user ON login_keys (pool_id, sub);
+-- A federated user's email, phone number and preferred_username are attributes, not
+-- sign-in identifiers (core::directory::lookup_for; issue 8, hole 5): rows written before
+-- lose those keys now rather than at the user's next sign-in. A document that is not JSON
+-- is left as it is rather than failing the migration.
+UPDATE users SET email_key = NULL, phone_key = NULL, preferred_username_key = NULL
+ WHERE json_valid(doc) AND json_extract(doc, '$.status') = 'EXTERNAL_PROVIDER';
 -- Existing users, oldest first, usernames before aliases: where two users already share
 -- an identifier the first keeps the row and the other keeps working (the store lets a
 -- user keep a key it held before this migration; it may not take a new one).

@@ -39,6 +39,13 @@ fn verified(user: &User, flag: &str) -> bool {
 /// sign-in identifier); with email-as-username the address is the identifier itself and
 /// is indexed from the start. A verified `email` is also kept as a non-unique key, alias
 /// or not: automatic account linking finds the users holding an address by it.
+///
+/// A federated user (`EXTERNAL_PROVIDER`, named `<Provider>_<id>`) signs in through its
+/// IdP only, never with a password, so its email, phone number and preferred_username are
+/// attributes, not sign-in identifiers: in Cognito a federated user beside a local user
+/// with the same address is the ordinary case (it is what linking joins). Indexing them
+/// would let a local sign-up that never confirmed the address (in an email-as-username
+/// pool the address is indexed from sign-up) block its owner's first federated sign-in.
 pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
     use super::model::AliasAttribute as A;
     let mut lookup = UserLookup {
@@ -49,6 +56,9 @@ pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
             .map(normalize_email),
         ..UserLookup::default()
     };
+    if user.status == UserStatus::ExternalProvider {
+        return lookup;
+    }
     for alias in pool.sign_in_aliases() {
         let as_username = pool.username_attributes.contains(&alias);
         match alias {

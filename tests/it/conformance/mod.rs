@@ -233,7 +233,16 @@ fn legacy_users() -> (
     newer.created_at += 1;
     let mut plain = user(&p, "carol", &[]);
     plain.version = 1;
-    (p, vec![older, newer, plain])
+    // A federated user indexed by its verified email, as before hole 5 was closed.
+    let mut federated = user(
+        &p,
+        "Google_1",
+        &[("email", "fed@example.com"), ("email_verified", "true")],
+    );
+    federated.status = cognate::core::model::UserStatus::ExternalProvider;
+    federated.lookup.email = Some("fed@example.com".into());
+    federated.version = 1;
+    (p, vec![older, newer, plain, federated])
 }
 
 /// After migration 0005 every legacy user loads and can still be written (keeping the key
@@ -304,6 +313,17 @@ async fn legacy_collisions_survive(
         .create_user(&user(p, "zed", &[("preferred_username", "zeddy")]))
         .await
         .expect("a fresh name");
+    // The federated user's address is an attribute now: a local user may verify it.
+    let fed = UserRef::Email("fed@example.com".into());
+    assert_eq!(store.get_user(&p.id, &fed).await.unwrap(), None);
+    store
+        .create_user(&user(
+            p,
+            "fred",
+            &[("email", "fed@example.com"), ("email_verified", "true")],
+        ))
+        .await
+        .expect("the address is free for a local user");
 }
 
 /// Binds [`LEGACY_USER`]'s values for `u`.
