@@ -215,8 +215,8 @@ fn signs_in_by(pool: &UserPool, alias: super::model::AliasAttribute) -> bool {
 /// you choose email as an alias, a username can't match a valid email format. Similarly,
 /// if you choose phone number as an alias, the service doesn't accept a username that
 /// matches a valid phone number format" (Developer Guide, user pool attributes). The same
-/// holds for a preferred_username alias, which is looked up before neither but would
-/// shadow or be shadowed by an address all the same.
+/// holds for a preferred_username alias: equal to another user's address, it would shadow
+/// it or be shadowed by it, depending on the order of the lookups.
 fn shape_refusal(pool: &UserPool, identifier: &str) -> Option<String> {
     use super::model::AliasAttribute as A;
     let folded: String = identifier.nfkc().collect();
@@ -228,12 +228,29 @@ fn shape_refusal(pool: &UserPool, identifier: &str) -> Option<String> {
             "this pool signs users in by phone number, so it must not be + and digits".into(),
         );
     }
+    // A federated user is named `<ProviderName>_<upstream id>` (Cognito's convention, kept
+    // by federation::flow): a local user so named would squat a name its first sign-in
+    // through that provider needs, and be taken for that federated user. Compared as the
+    // pool folds usernames, so a case-insensitive pool refuses `google_1` too.
+    let key = normalize_username(pool, identifier);
+    if let Some(provider) = pool
+        .identity_providers
+        .iter()
+        .find(|p| key.starts_with(&normalize_username(pool, &format!("{}_", p.name))))
+    {
+        return Some(format!(
+            "names starting with {}_ are kept for users who sign in through that identity \
+             provider",
+            provider.name
+        ));
+    }
     None
 }
 
 /// Checks a username proper (a pool without email- or phone-as-username) against the
 /// pool's sign-in rules beyond [`validate_username`]: not shaped like an email address
-/// when email is a sign-in alias, nor like a phone number when phone_number is. Local
+/// when email is a sign-in alias, nor like a phone number when phone_number is, nor like
+/// the name of a user of one of the pool's identity providers (`Google_...`). Local
 /// sign-up, administrator creation and import all pass here; the store keeps usernames and
 /// aliases in one space of login identifiers, so no username equals another user's alias.
 pub fn check_username(pool: &UserPool, username: &str) -> DirectoryResult<()> {
@@ -691,6 +708,44 @@ mod tests {
         // The basic rules still hold.
         assert!(check_username(&none, "").is_err());
         assert!(check_username(&none, "a b").is_err());
+    }
+
+    #[test]
+    fn usernames_of_a_declared_providers_users_are_refused() {
+        let with_google = |case_sensitive: bool| {
+            let mut p = pool(&[A::PreferredUsername]);
+            p.username_case_sensitive = case_sensitive;
+            p.identity_providers = vec![serde_json::from_value(serde_json::json!({
+                "name": "Google",
+                "provider_type": "Google",
+                "preset": "google",
+                "display_name": "Google",
+                "protocol": "oidc",
+                "client_id": "c",
+                "issuer": "https://accounts.google.com",
+                "subject_claim": "sub",
+                "created_at": 1,
+                "updated_at": 1,
+            }))
+            .unwrap()];
+            p
+        };
+        let folding = with_google(false);
+        for name in ["Google_123", "google_123", "GOOGLE_x", "Google_"] {
+            let e = check_username(&folding, name).unwrap_err().to_string();
+            assert!(e.contains("starting with Google_"), "{name}: {e}");
+        }
+        let attrs = BTreeMap::from([("preferred_username".to_string(), "google_1".to_string())]);
+        assert!(check_login_attributes(&folding, &attrs).is_err());
+        for name in ["Googlefan", "Google", "my_Google_1", "Okta_1"] {
+            assert!(check_username(&folding, name).is_ok(), "{name}");
+        }
+        // A case-sensitive pool compares as it stores: only the provider's own spelling.
+        let exact = with_google(true);
+        assert!(check_username(&exact, "Google_123").is_err());
+        assert!(check_username(&exact, "google_123").is_ok());
+        // Without the provider, the name is free.
+        assert!(check_username(&pool(&[]), "Google_123").is_ok());
     }
 
     #[test]

@@ -273,6 +273,27 @@ async fn collision(node: &Node, pool: &UserPool, user: &User) -> Result<Option<S
             }
         }
     }
+    // Usernames and aliases are one space (a username may not be another user's alias,
+    // nor the reverse): name the kind the other user holds the key as.
+    let keys = [
+        (Some(l.username.clone()), "username"),
+        (l.email.clone(), "attribute email"),
+        (l.phone_number.clone(), "attribute phone_number"),
+        (l.preferred_username.clone(), "attribute preferred_username"),
+    ];
+    for (key, name) in keys {
+        let Some(key) = key else { continue };
+        for (by, held_as) in [
+            (UserRef::Username(key.clone()), "username"),
+            (UserRef::Email(key.clone()), "email"),
+            (UserRef::PhoneNumber(key.clone()), "phone_number"),
+            (UserRef::PreferredUsername(key), "preferred_username"),
+        ] {
+            if store.get_user(&pool.id, &by).await?.is_some() {
+                return Ok(Some(format!("{name} is another user's {held_as}")));
+            }
+        }
+    }
     for i in &user.identities {
         let by = UserRef::Federated(i.provider_name.clone(), i.user_id.clone());
         if store.get_user(&pool.id, &by).await?.is_some() {

@@ -291,3 +291,79 @@ async fn an_email_with_a_display_name_is_refused_and_mails_nothing() {
     assert_eq!(to.trim(), "To: mallory@evil.test");
     server.stop().await;
 }
+
+/// Issue 8, hole 9: a local user named `Google_<sub>` squatted the name a Google user's
+/// first sign-in needs (and passed for that federated user). In a pool that declares
+/// Google, sign-up and administrator creation refuse names starting `Google_` (in any case,
+/// as this case-insensitive pool folds them), and a preferred_username alias likewise;
+/// `Googlefan` signs up.
+#[tokio::test]
+async fn a_local_user_cannot_take_a_federated_users_name() {
+    let idp = crate::support::federated::google_idp("https://accounts.google.example");
+    let server = TestServer::start_with(
+        &pool_toml(&idp),
+        "",
+        &[crate::support::federated::GOOGLE_SECRET_ENV],
+    )
+    .await;
+    let base = server.base.clone();
+    for (i, name) in ["Google_123", "google_123", "GOOGLE_110248495921238986420"]
+        .into_iter()
+        .enumerate()
+    {
+        let page = sign_up(
+            &base,
+            name,
+            &format!("squat{i}@evil.test"),
+            &format!("s{i}"),
+        )
+        .await;
+        assert_refused_with(
+            &page,
+            "username: names starting with Google_ are kept for users who sign in through \
+             that identity provider",
+            name,
+        );
+    }
+    let page = sign_up(&base, "mallory", "mallory@evil.test", "Google_123").await;
+    assert_refused_with(
+        &page,
+        "preferred_username: names starting with Google_ are kept",
+        "preferred_username",
+    );
+    // An administrator's creation is refused the same way (the directory's rule).
+    let pool = server.pool(POOL_ID).await;
+    let created = server
+        .node
+        .directory
+        .create_user(
+            &pool,
+            cognate::core::directory::NewUser {
+                username: "Google_123".into(),
+                attributes: [
+                    ("email".to_string(), "admin-made@example.com".to_string()),
+                    ("preferred_username".to_string(), "adminmade".to_string()),
+                ]
+                .into(),
+                password: None,
+                state: cognate::core::directory::InitialState::Confirmed,
+            },
+            cognate::core::now(),
+        )
+        .await;
+    assert!(
+        matches!(
+            created,
+            Err(cognate::core::directory::DirectoryError::InvalidUsername(_))
+        ),
+        "{created:?}"
+    );
+    assert_eq!(server.user_count(POOL_ID).await, 0);
+
+    // Names that merely start like the provider's are free.
+    let page = sign_up(&base, "Googlefan", "fan@example.com", "fan").await;
+    assert_signed_up(&page, "Googlefan");
+    server.inbox.code_for("fan@example.com").await;
+    assert_eq!(server.user_count(POOL_ID).await, 1);
+    server.stop().await;
+}
