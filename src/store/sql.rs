@@ -133,8 +133,10 @@ pub(crate) fn links_of(user: &User) -> BTreeSet<(&str, &str)> {
 }
 
 /// The keys a user signs in by (its `login_keys` rows), each once, with the rule a
-/// collision on it breaks: the username first, then the aliases. Usernames and aliases
-/// share one space per pool, so a login finds one user whichever kind it is looked up as.
+/// collision on it breaks (a key that is both the username and an alias counts as the
+/// username). Usernames and aliases share one space per pool, so a login finds one user
+/// whichever kind it is looked up as. Ordered by key, so two PostgreSQL transactions
+/// claiming the same keys take their index locks in one order and never deadlock.
 pub(crate) fn login_keys_of(user: &User) -> Vec<(&str, Conflict)> {
     let l = &user.lookup;
     let mut keys: Vec<(&str, Conflict)> = Vec::with_capacity(4);
@@ -148,6 +150,7 @@ pub(crate) fn login_keys_of(user: &User) -> Vec<(&str, Conflict)> {
             keys.push((key, kind));
         }
     }
+    keys.sort_unstable_by_key(|(key, _)| *key);
     keys
 }
 

@@ -158,10 +158,13 @@ async fn postgres_migrations_land_in_the_search_path_schema() {
 
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    // This schema and `public` only: other tests' schemas exist meanwhile.
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-         WHERE table_name IN ('_sqlx_migrations', 'users', 'ephemeral', 'counters')",
+         WHERE table_name IN ('_sqlx_migrations', 'users', 'ephemeral', 'counters') \
+         AND table_schema IN ($1, 'public')",
     )
+    .bind(&db.schema)
     .fetch_all(&mut conn)
     .await
     .expect("query catalog");

@@ -697,4 +697,29 @@ pub async fn login_identifiers_share_one_space(store: Arc<dyn Store>) {
         }
     }
     assert_eq!((won, lost), (1, 19));
+
+    // Two users claiming each other's names at once: one wins, the other is a conflict,
+    // never a deadlock reported as an unavailable database.
+    for round in 0..10 {
+        let (x, y) = (format!("x{round}"), format!("y{round}"));
+        let a = user(&p, &x, &[("preferred_username", y.as_str())]);
+        let b = user(&p, &y, &[("preferred_username", x.as_str())]);
+        let (sa, sb) = (store.clone(), store.clone());
+        let (ra, rb) = tokio::join!(
+            tokio::spawn(async move { sa.create_user(&a).await }),
+            tokio::spawn(async move { sb.create_user(&b).await })
+        );
+        let results = [ra.unwrap(), rb.unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict(_)))),
+            "{results:?}"
+        );
+    }
 }
