@@ -209,6 +209,20 @@ fn signs_in_by(pool: &UserPool, alias: super::model::AliasAttribute) -> bool {
     pool.sign_in_aliases().any(|a| a == alias)
 }
 
+/// Why `identifier` may not be a username of `pool` because it is shaped like the email
+/// addresses or phone numbers the pool's users sign in with, if it is.
+fn alias_shape(pool: &UserPool, identifier: &str) -> Option<&'static str> {
+    use super::model::AliasAttribute as A;
+    let folded: String = identifier.nfkc().collect();
+    if signs_in_by(pool, A::Email) && looks_like_email(&folded) {
+        return Some("this pool signs users in by email address, so it must not contain @");
+    }
+    if signs_in_by(pool, A::PhoneNumber) && looks_like_phone(&folded) {
+        return Some("this pool signs users in by phone number, so it must not be + and digits");
+    }
+    None
+}
+
 /// Why `identifier` (a username, or a preferred_username alias) may not be one in `pool`,
 /// if it may not. Sign-in looks usernames up before aliases, so a username shaped like
 /// another user's address would capture that user's sign-in and recovery. Cognito: "If
@@ -218,15 +232,8 @@ fn signs_in_by(pool: &UserPool, alias: super::model::AliasAttribute) -> bool {
 /// holds for a preferred_username alias: equal to another user's address, it would shadow
 /// it or be shadowed by it, depending on the order of the lookups.
 fn shape_refusal(pool: &UserPool, identifier: &str) -> Option<String> {
-    use super::model::AliasAttribute as A;
-    let folded: String = identifier.nfkc().collect();
-    if signs_in_by(pool, A::Email) && looks_like_email(&folded) {
-        return Some("this pool signs users in by email address, so it must not contain @".into());
-    }
-    if signs_in_by(pool, A::PhoneNumber) && looks_like_phone(&folded) {
-        return Some(
-            "this pool signs users in by phone number, so it must not be + and digits".into(),
-        );
+    if let Some(reason) = alias_shape(pool, identifier) {
+        return Some(reason.into());
     }
     // A federated user is named `<ProviderName>_<upstream id>` (Cognito's convention, kept
     // by federation::flow): a local user so named would squat a name its first sign-in
@@ -399,12 +406,21 @@ impl Directory {
         Ok(self.store.create_user(&user).await?)
     }
 
-    /// Finds a user by username or by any sign-in alias the pool allows.
+    /// Finds a user by username or by any sign-in alias the pool allows: the username
+    /// first (Cognito's order), except for a login shaped like the pool's email addresses
+    /// or phone numbers, which no username may be now. A username so shaped can only be
+    /// one stored before that rule (and before usernames and aliases shared one space); it
+    /// must not shadow the user who holds the login as a verified alias, so aliases are
+    /// looked up first for it.
     pub async fn find_user(&self, pool: &UserPool, login: &str) -> DirectoryResult<Option<User>> {
         use super::model::AliasAttribute as A;
         let by_name = UserRef::Username(normalize_username(pool, login));
-        if let Some(user) = self.store.get_user(&pool.id, &by_name).await? {
-            return Ok(Some(user));
+        let alias_shaped =
+            pool.username_attributes.is_empty() && alias_shape(pool, login).is_some();
+        if !alias_shaped {
+            if let Some(user) = self.store.get_user(&pool.id, &by_name).await? {
+                return Ok(Some(user));
+            }
         }
         for alias in pool.sign_in_aliases() {
             let by = match alias {
@@ -415,6 +431,9 @@ impl Directory {
             if let Some(user) = self.store.get_user(&pool.id, &by).await? {
                 return Ok(Some(user));
             }
+        }
+        if alias_shaped {
+            return Ok(self.store.get_user(&pool.id, &by_name).await?);
         }
         Ok(None)
     }

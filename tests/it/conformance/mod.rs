@@ -245,7 +245,17 @@ fn legacy_users() -> (
     federated.status = cognate::core::model::UserStatus::ExternalProvider;
     federated.lookup.email = Some("fed@example.com".into());
     federated.version = 1;
-    (p, vec![older, newer, plain, federated])
+    // Hole 3's attack, stored: a username that is another user's verified email.
+    let mut owner = user(
+        &p,
+        "alice",
+        &[("email", "alice@example.com"), ("email_verified", "true")],
+    );
+    owner.version = 1;
+    let mut attacker = user(&p, "alice@example.com", &[]);
+    attacker.version = 1;
+    attacker.created_at += 2;
+    (p, vec![older, newer, plain, federated, owner, attacker])
 }
 
 /// After migration 0005 every legacy user loads and can still be written (keeping the key
@@ -327,6 +337,19 @@ async fn legacy_collisions_survive(
         ))
         .await
         .expect("the address is free for a local user");
+
+    // The stored attack no longer captures the owner's email sign-in: a login shaped like
+    // an email finds the verified alias before a username (which may not be so shaped).
+    let passwords = cognate::core::password::Passwords::new(
+        Arc::new(cognate::core::password::StandardHasher),
+        1,
+    )
+    .unwrap();
+    let directory = cognate::core::directory::Directory::new(store.clone(), passwords);
+    for login in ["alice@example.com", "Alice@Example.com", "alice"] {
+        let found = directory.find_user(p, login).await.unwrap().unwrap();
+        assert_eq!(found.sub, legacy[4].sub, "{login}");
+    }
 }
 
 /// Binds [`LEGACY_USER`]'s values for `u`.
