@@ -21,8 +21,9 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::engine::{Engine, On, Run};
-use super::shared::{user_values, write_links, write_login_keys, DELETE_USER, INSERT_MEMBER};
+use super::shared::INSERT_MEMBER;
 use super::sql::{self, links_of};
+use super::user_rows::{user_values, write_links, write_login_keys, DELETE_USER};
 use super::{doc, Conflict, ImportOutcome, StoreError, StoreResult};
 use crate::core::model::User;
 
