@@ -196,7 +196,10 @@ pub(crate) fn directory_error(e: DirectoryError, pool: &UserPool, user: &str) ->
 fn conflict_message(c: Conflict, user: &str) -> String {
     match c {
         Conflict::Exists | Conflict::Username => {
-            format!("username {user:?}: a user with this username already exists in the pool")
+            format!(
+                "username {user:?}: a user with this username already exists in the pool, \
+                 or another user signs in with it"
+            )
         }
         Conflict::Email => "attribute email: the address belongs to another user".into(),
         Conflict::PhoneNumber => {

@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::admin::{iso, require_pool};
 use super::{CliError, CliResult};
 use crate::core::attributes::validate_attributes;
-use crate::core::directory::{lookup_for, validate_username, GroupSpec};
+use crate::core::directory::{
+    check_login_attributes, check_username, lookup_for, validate_username, GroupSpec,
+};
 use crate::core::model::{
     AliasAttribute, FederatedIdentity, Origin, PageRequest, User, UserPool, UserStatus,
 };

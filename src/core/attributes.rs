@@ -131,23 +131,53 @@ pub fn validate_attributes(
     Ok(())
 }
 
-/// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Accepts only a plain address, `local@domain`, exactly as it will be stored, shown and
+/// mailed to. The local part is an RFC 5322 dot-atom (section 3.4.1), checked by the mail
+/// crate's address parser (lettre's `Address`, the type the sender delivers to); the
+/// domain is a dotted name, never an IP literal. Everything a mail parser would read
+/// around or inside the address is refused before parsing, so what is validated is what
+/// the code goes to: a display name (`"ceo@corp.test" <mallory@evil.test>` would send
+/// the code to mallory and, once confirmed, put that string in a token with
+/// `email_verified: true`), angle brackets, quoted local parts, comments, spaces, and more
+/// than one `@`.
 pub fn validate_email(value: &str) -> Result<(), &'static str> {
-    let Some((local, domain)) = value.rsplit_once('@') else {
+    const PLAIN: &str = "must be a plain address (name@example.com), without a display name, \
+                         quotes, comments or angle brackets";
+    if value.chars().any(|c| {
+        matches!(
+            c,
+            '<' | '>' | '"' | '(' | ')' | ',' | ';' | ':' | '\\' | '[' | ']'
+        )
+    }) {
+        return Err(PLAIN);
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be an email address (name@example.com) without spaces");
+    }
+    let Some((local, domain)) = value.split_once('@') else {
         return Err("must be an email address (name@example.com)");
     };
+    if domain.contains('@') {
+        return Err("must contain exactly one @ (name@example.com)");
+    }
     if local.is_empty()
         || domain.is_empty()
         || !domain.contains('.')
         || domain.starts_with('.')
         || domain.ends_with('.')
-        || value.chars().any(|c| c.is_whitespace() || c.is_control())
         || local.len() > 64
         || value.len() > 254
     {
         return Err("must be an email address (name@example.com)");
     }
-    Ok(())
+    if domain.parse::<std::net::IpAddr>().is_ok() {
+        return Err("must name a mail domain, not an IP address");
+    }
+    // The mail crate's own reading must be the input itself, whole.
+    match value.parse::<lettre::Address>() {
+        Ok(parsed) if AsRef::<str>::as_ref(&parsed) == value => Ok(()),
+        _ => Err("must be an email address (name@example.com)"),
+    }
 }
 
 /// Cognito requires E.164: `+` then 4 to 15 digits.
@@ -200,6 +230,72 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn email_addresses_are_plain() {
+        for ok in [
+            "a@example.com",
+            "first.last+tag@sub.example.co.uk",
+            "o'brien@example.ie",
+            "x_y-z@example-mail.com",
+            "user@b\u{fc}cher.example",
+        ] {
+            assert_eq!(validate_email(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            // Display names and angle brackets: the code would go to the bracketed one.
+            "\"ceo@corp.test\"<mallory@evil.test>",
+            "\"ceo@corp.test\" <mallory@evil.test>",
+            "CEO <ceo@corp.test>",
+            "<ceo@corp.test>",
+            "ceo@corp.test <mallory@evil.test>",
+            // Quoted local parts, with or without a second @ inside.
+            "\"ceo@corp.test\"@evil.test",
+            "\"john doe\"@example.com",
+            "\"john\"@example.com",
+            // Comments.
+            "ceo(comment)@corp.test",
+            "ceo@corp.test(mallory@evil.test)",
+            "(c)ceo@corp.test",
+            // Whitespace anywhere, control characters.
+            " a@example.com",
+            "a@example.com ",
+            "a @example.com",
+            "a@exa mple.com",
+            "a@example.com\n",
+            "a\t@example.com",
+            "a@example.com\u{a0}",
+            // More than one @, or none.
+            "a@b@example.com",
+            "a@@example.com",
+            "a.example.com",
+            // Lists, routes, IP literals, bare or dotless domains, empty parts.
+            "a@example.com,b@evil.test",
+            "a@example.com;b@evil.test",
+            "@evil.test:a@example.com",
+            "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            "a@localhost",
+            "a@.example.com",
+            "a@example.com.",
+            "@example.com",
+            "a@",
+            // Not a dot-atom.
+            ".a@example.com",
+            "a..b@example.com",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad:?} was accepted");
+        }
+        // The display-name attack gets the precise reason.
+        assert_eq!(
+            validate_email("\"ceo@corp.test\"<mallory@evil.test>").unwrap_err(),
+            "must be a plain address (name@example.com), without a display name, quotes, \
+             comments or angle brackets"
+        );
+        assert!(validate_email("a@b@example.com")
+            .unwrap_err()
+            .contains("exactly one @"));
     }
 
     #[test]

@@ -39,6 +39,13 @@ fn verified(user: &User, flag: &str) -> bool {
 /// sign-in identifier); with email-as-username the address is the identifier itself and
 /// is indexed from the start. A verified `email` is also kept as a non-unique key, alias
 /// or not: automatic account linking finds the users holding an address by it.
+///
+/// A federated user (`EXTERNAL_PROVIDER`, named `<Provider>_<id>`) signs in through its
+/// IdP only, never with a password, so its email, phone number and preferred_username are
+/// attributes, not sign-in identifiers: in Cognito a federated user beside a local user
+/// with the same address is the ordinary case (it is what linking joins). Indexing them
+/// would let a local sign-up that never confirmed the address (in an email-as-username
+/// pool the address is indexed from sign-up) block its owner's first federated sign-in.
 pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
     use super::model::AliasAttribute as A;
     let mut lookup = UserLookup {
@@ -49,6 +56,9 @@ pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
             .map(normalize_email),
         ..UserLookup::default()
     };
+    if user.status == UserStatus::ExternalProvider {
+        return lookup;
+    }
     for alias in pool.sign_in_aliases() {
         let as_username = pool.username_attributes.contains(&alias);
         match alias {
@@ -179,6 +189,108 @@ pub fn validate_username(username: &str) -> DirectoryResult<()> {
     Ok(())
 }
 
+/// Whether a sign-in identifier, as the directory folds it (NFKC, so a fullwidth `＠` or
+/// `＋` counts as the ASCII one), could be taken for an email address: any `@` does.
+/// Every stored address has one, so nothing without it can reach an email alias.
+fn looks_like_email(folded: &str) -> bool {
+    folded.contains('@')
+}
+
+/// Whether a folded identifier could be taken for a phone number: `+` then digits only,
+/// the E.164 shape every stored number has.
+fn looks_like_phone(folded: &str) -> bool {
+    folded
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether users of `pool` sign in with `alias` (as an alias or as the username).
+fn signs_in_by(pool: &UserPool, alias: super::model::AliasAttribute) -> bool {
+    pool.sign_in_aliases().any(|a| a == alias)
+}
+
+/// Why `identifier` may not be a username of `pool` because it is shaped like the email
+/// addresses or phone numbers the pool's users sign in with, if it is.
+fn alias_shape(pool: &UserPool, identifier: &str) -> Option<&'static str> {
+    use super::model::AliasAttribute as A;
+    let folded: String = identifier.nfkc().collect();
+    if signs_in_by(pool, A::Email) && looks_like_email(&folded) {
+        return Some("this pool signs users in by email address, so it must not contain @");
+    }
+    if signs_in_by(pool, A::PhoneNumber) && looks_like_phone(&folded) {
+        return Some("this pool signs users in by phone number, so it must not be + and digits");
+    }
+    None
+}
+
+/// Why `identifier` (a username, or a preferred_username alias) may not be one in `pool`,
+/// if it may not. Sign-in looks usernames up before aliases, so a username shaped like
+/// another user's address would capture that user's sign-in and recovery. Cognito: "If
+/// you choose email as an alias, a username can't match a valid email format. Similarly,
+/// if you choose phone number as an alias, the service doesn't accept a username that
+/// matches a valid phone number format" (Developer Guide, user pool attributes). The same
+/// holds for a preferred_username alias: equal to another user's address, it would shadow
+/// it or be shadowed by it, depending on the order of the lookups.
+fn shape_refusal(pool: &UserPool, identifier: &str) -> Option<String> {
+    if let Some(reason) = alias_shape(pool, identifier) {
+        return Some(reason.into());
+    }
+    // A federated user is named `<ProviderName>_<upstream id>` (Cognito's convention, kept
+    // by federation::flow): a local user so named would squat a name its first sign-in
+    // through that provider needs, and be taken for that federated user. Compared as the
+    // pool folds usernames, so a case-insensitive pool refuses `google_1` too.
+    let key = normalize_username(pool, identifier);
+    if let Some(provider) = pool
+        .identity_providers
+        .iter()
+        .find(|p| key.starts_with(&normalize_username(pool, &format!("{}_", p.name))))
+    {
+        return Some(format!(
+            "names starting with {}_ are kept for users who sign in through that identity \
+             provider",
+            provider.name
+        ));
+    }
+    None
+}
+
+/// Checks a username proper (a pool without email- or phone-as-username) against the
+/// pool's sign-in rules beyond [`validate_username`]: not shaped like an email address
+/// when email is a sign-in alias, nor like a phone number when phone_number is, nor like
+/// the name of a user of one of the pool's identity providers (`Google_...`). Local
+/// sign-up, administrator creation and import all pass here; the store keeps usernames and
+/// aliases in one space of login identifiers, so no username equals another user's alias.
+pub fn check_username(pool: &UserPool, username: &str) -> DirectoryResult<()> {
+    validate_username(username)?;
+    match shape_refusal(pool, username) {
+        Some(reason) => Err(DirectoryError::InvalidUsername(reason)),
+        None => Ok(()),
+    }
+}
+
+/// Checks the attributes that are sign-in identifiers of a local user: a preferred_username
+/// alias obeys the shape rules of [`check_username`]. (A federated user's attributes are
+/// no sign-in identifiers: see [`lookup_for`].)
+pub fn check_login_attributes(
+    pool: &UserPool,
+    attributes: &BTreeMap<String, String>,
+) -> DirectoryResult<()> {
+    use super::model::AliasAttribute as A;
+    if !pool.alias_attributes.contains(&A::PreferredUsername) {
+        return Ok(());
+    }
+    match attributes
+        .get("preferred_username")
+        .and_then(|p| shape_refusal(pool, p))
+    {
+        Some(reason) => Err(DirectoryError::InvalidAttribute(AttributeError {
+            name: "preferred_username".into(),
+            reason,
+        })),
+        None => Ok(()),
+    }
+}
+
 /// A group's settings (Cognito's CreateGroup parameters).
 #[derive(Debug, Clone, Default)]
 pub struct GroupSpec {
@@ -229,7 +341,7 @@ impl Directory {
         let sub = new_sub();
         let mut attributes = new.attributes;
         let username = if pool.username_attributes.is_empty() {
-            validate_username(&new.username)?;
+            check_username(pool, &new.username)?;
             new.username
         } else {
             let looks_like_email = new.username.contains('@');
@@ -258,6 +370,7 @@ impl Directory {
             sub.clone()
         };
         validate_attributes(pool, &attributes, true)?;
+        check_login_attributes(pool, &attributes)?;
         let password_hash = match &new.password {
             Some(pw) => {
                 check_policy(&pool.password_policy, pw.expose())?;
@@ -293,12 +406,21 @@ impl Directory {
         Ok(self.store.create_user(&user).await?)
     }
 
-    /// Finds a user by username or by any sign-in alias the pool allows.
+    /// Finds a user by username or by any sign-in alias the pool allows: the username
+    /// first (Cognito's order), except for a login shaped like the pool's email addresses
+    /// or phone numbers, which no username may be now. A username so shaped can only be
+    /// one stored before that rule (and before usernames and aliases shared one space); it
+    /// must not shadow the user who holds the login as a verified alias, so aliases are
+    /// looked up first for it.
     pub async fn find_user(&self, pool: &UserPool, login: &str) -> DirectoryResult<Option<User>> {
         use super::model::AliasAttribute as A;
         let by_name = UserRef::Username(normalize_username(pool, login));
-        if let Some(user) = self.store.get_user(&pool.id, &by_name).await? {
-            return Ok(Some(user));
+        let alias_shaped =
+            pool.username_attributes.is_empty() && alias_shape(pool, login).is_some();
+        if !alias_shaped {
+            if let Some(user) = self.store.get_user(&pool.id, &by_name).await? {
+                return Ok(Some(user));
+            }
         }
         for alias in pool.sign_in_aliases() {
             let by = match alias {
@@ -309,6 +431,9 @@ impl Directory {
             if let Some(user) = self.store.get_user(&pool.id, &by).await? {
                 return Ok(Some(user));
             }
+        }
+        if alias_shaped {
+            return Ok(self.store.get_user(&pool.id, &by_name).await?);
         }
         Ok(None)
     }
@@ -485,6 +610,9 @@ impl Directory {
                 }
             }
             validate_attributes(pool, &u.attributes, false)?;
+            if u.status != UserStatus::ExternalProvider {
+                check_login_attributes(pool, &u.attributes)?;
+            }
             u.updated_at = now;
             Ok(())
         })
@@ -558,5 +686,95 @@ impl Directory {
             Err(StoreError::MissingParent(_)) => Err(DirectoryError::UserNotFound),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::AliasAttribute as A;
+
+    fn pool(aliases: &[A]) -> UserPool {
+        serde_json::from_value(serde_json::json!({
+            "id": "us-east-1_test",
+            "name": "t",
+            "alias_attributes": aliases,
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn usernames_shaped_like_a_sign_in_alias_are_refused() {
+        let email = pool(&[A::Email]);
+        let phone = pool(&[A::PhoneNumber]);
+        let none = pool(&[]);
+        for name in ["vic@example.com", "vic@", "@", "vic\u{ff20}example.com"] {
+            assert!(check_username(&email, name).is_err(), "{name}");
+            assert!(check_username(&phone, name).is_ok(), "{name}");
+            assert!(check_username(&none, name).is_ok(), "{name}");
+        }
+        for name in ["+14325551212", "+1", "\u{ff0b}\u{ff11}\u{ff12}"] {
+            assert!(check_username(&phone, name).is_err(), "{name}");
+            assert!(check_username(&email, name).is_ok(), "{name}");
+        }
+        // Not shaped like either: a plain name, a number without +, + and letters.
+        for name in ["vic", "14325551212", "+vic", "+", "vic+1"] {
+            assert!(check_username(&email, name).is_ok(), "{name}");
+            assert!(check_username(&phone, name).is_ok(), "{name}");
+        }
+        // The basic rules still hold.
+        assert!(check_username(&none, "").is_err());
+        assert!(check_username(&none, "a b").is_err());
+    }
+
+    #[test]
+    fn usernames_of_a_declared_providers_users_are_refused() {
+        let with_google = |case_sensitive: bool| {
+            let mut p = pool(&[A::PreferredUsername]);
+            p.username_case_sensitive = case_sensitive;
+            p.identity_providers = vec![serde_json::from_value(serde_json::json!({
+                "name": "Google",
+                "provider_type": "Google",
+                "preset": "google",
+                "display_name": "Google",
+                "protocol": "oidc",
+                "client_id": "c",
+                "issuer": "https://accounts.google.com",
+                "subject_claim": "sub",
+                "created_at": 1,
+                "updated_at": 1,
+            }))
+            .unwrap()];
+            p
+        };
+        let folding = with_google(false);
+        for name in ["Google_123", "google_123", "GOOGLE_x", "Google_"] {
+            let e = check_username(&folding, name).unwrap_err().to_string();
+            assert!(e.contains("starting with Google_"), "{name}: {e}");
+        }
+        let attrs = BTreeMap::from([("preferred_username".to_string(), "google_1".to_string())]);
+        assert!(check_login_attributes(&folding, &attrs).is_err());
+        for name in ["Googlefan", "Google", "my_Google_1", "Okta_1"] {
+            assert!(check_username(&folding, name).is_ok(), "{name}");
+        }
+        // A case-sensitive pool compares as it stores: only the provider's own spelling.
+        let exact = with_google(true);
+        assert!(check_username(&exact, "Google_123").is_err());
+        assert!(check_username(&exact, "google_123").is_ok());
+        // Without the provider, the name is free.
+        assert!(check_username(&pool(&[]), "Google_123").is_ok());
+    }
+
+    #[test]
+    fn a_preferred_username_alias_obeys_the_same_shapes() {
+        let attrs = |p: &str| BTreeMap::from([("preferred_username".to_string(), p.to_string())]);
+        let both = pool(&[A::Email, A::PreferredUsername]);
+        assert!(check_login_attributes(&both, &attrs("vic@example.com")).is_err());
+        assert!(check_login_attributes(&both, &attrs("vic")).is_ok());
+        // Not an alias: no sign-in identifier, no rule.
+        let email = pool(&[A::Email]);
+        assert!(check_login_attributes(&email, &attrs("vic@example.com")).is_ok());
     }
 }

@@ -301,7 +301,14 @@ fn urlencoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let to: Mailbox = mail.to.parse().map_err(|_| MailError::BadRecipient)?;
+        // Exactly the stored string, as a bare address: a display name or angle brackets
+        // in it (stored before validation refused them) must not route the mail to an
+        // address other than the one shown and verified.
+        let address: lettre::Address = mail.to.parse().map_err(|_| MailError::BadRecipient)?;
+        if address.as_ref() != mail.to {
+            return Err(MailError::BadRecipient);
+        }
+        let to = Mailbox::new(None, address);
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

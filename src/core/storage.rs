@@ -121,10 +121,17 @@ pub trait Store: Send + Sync + 'static {
     // --- users ---------------------------------------------------------------------------
 
     /// Inserts a new user (version 1). Fails with a [`Conflict`] naming the unique rule
-    /// (sub, username, alias, federated identity) that another user holds.
+    /// (sub, username, alias, federated identity) that another user holds. Usernames and
+    /// aliases (the keys of [`UserLookup`](super::model::UserLookup) but the non-unique
+    /// `verified_email`) are one space per pool: a key another user holds as any kind is
+    /// refused, named by the kind this user would hold it as (a username equal to another
+    /// user's email is `Conflict::Username`), so a login finds one user whichever kind it
+    /// is looked up as.
     async fn create_user(&self, user: &User) -> StoreResult<User>;
     /// Replaces a user if `user.version` is still the stored version; returns the stored
-    /// record with its new version. [`StoreError::VersionMismatch`] otherwise.
+    /// record with its new version. [`StoreError::VersionMismatch`] otherwise. The unique
+    /// rules are [`Store::create_user`]'s, except that a key the stored record already has
+    /// stays allowed (two users may share one from before the shared space existed).
     async fn update_user(&self, user: &User) -> StoreResult<User>;
     async fn get_user(&self, pool_id: &str, by: &UserRef) -> StoreResult<Option<User>>;
     /// Users of a pool whose verified `email` has the normalized key `email_key`

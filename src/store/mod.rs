@@ -14,7 +14,8 @@
 //! hooks of `engine::Engine`: connecting, opening a write transaction, naming a broken
 //! unique rule, PostgreSQL's row locks and its `UNNEST` batches. Helpers that are not
 //! SQL (error mapping, row decoding, paging, prefix ranges) live in `sql`;
-//! (de)serializing documents in `doc`.
+//! (de)serializing documents in `doc`; the rows a user is written as (its `users` row,
+//! federated links and sign-in identifiers) in `user_rows`.
 
 pub use crate::core::storage::*;
 
@@ -23,6 +24,7 @@ pub mod postgres;
 mod shared;
 mod sql;
 pub mod sqlite;
+mod user_rows;
 
 /// Helpers shared by both engines for (de)serializing record documents.
 pub(crate) mod doc {

@@ -163,10 +163,11 @@ impl Engine for PgStore {
     }
 
     async fn import_users(&self, users: &[User]) -> StoreResult<ImportOutcome> {
-        // Three statements per batch, in one transaction: insert every user that breaks
+        // Four statements per batch, in one transaction: insert every user that breaks
         // no unique rule (ON CONFLICT DO NOTHING without a target covers every unique
-        // index), insert the links of those inserted, then take back out the users one of
-        // whose federated identities is linked to someone else.
+        // index), insert the sign-in identifiers and then the links of those inserted,
+        // then take back out the users one of whose identifiers another user holds or one
+        // of whose federated identities is linked to someone else.
         let mut columns = UserColumns::default();
         for user in users {
             let mut stored = user.clone();
@@ -201,6 +202,51 @@ impl Engine for PgStore {
             inserted.insert((pool_id, sub));
         }
 
+        // The sign-in identifiers of the inserted users: one another user holds (or an
+        // earlier user of the batch took) refuses the user.
+        let mut refused = BTreeSet::new();
+        let mut keys_wanted: HashMap<(String, String), usize> = HashMap::new();
+        let (mut k_pool, mut k_key, mut k_sub) = (vec![], vec![], vec![]);
+        for user in users {
+            let key = (user.pool_id.clone(), user.sub.clone());
+            if !inserted.contains(&key) || keys_wanted.contains_key(&key) {
+                continue;
+            }
+            let keys = sql::login_keys_of(user);
+            for (login_key, _) in &keys {
+                k_pool.push(user.pool_id.clone());
+                k_key.push(login_key.to_string());
+                k_sub.push(user.sub.clone());
+            }
+            keys_wanted.insert(key, keys.len());
+        }
+        if !keys_wanted.is_empty() {
+            let rows = sqlx::query(
+                "INSERT INTO login_keys (pool_id, login_key, sub) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) \
+                 ON CONFLICT DO NOTHING RETURNING pool_id, sub",
+            )
+            .bind(&k_pool)
+            .bind(&k_key)
+            .bind(&k_sub)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Self::map_err)?;
+            for row in &rows {
+                let pool_id: String = row.try_get("pool_id").map_err(Self::map_err)?;
+                let sub: String = row.try_get("sub").map_err(Self::map_err)?;
+                if let Some(n) = keys_wanted.get_mut(&(pool_id, sub)) {
+                    *n -= 1;
+                }
+            }
+            refused.extend(
+                keys_wanted
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(k, _)| k),
+            );
+        }
+
         // Links of the inserted users, and how many each one needs.
         let mut wanted: HashMap<(String, String), usize> = HashMap::new();
         let (mut l_pool, mut l_provider, mut l_subject, mut l_sub) =
@@ -208,7 +254,11 @@ impl Engine for PgStore {
         for user in users {
             let key = (user.pool_id.clone(), user.sub.clone());
             let links = links_of(user);
-            if links.is_empty() || !inserted.contains(&key) || wanted.contains_key(&key) {
+            if links.is_empty()
+                || !inserted.contains(&key)
+                || refused.contains(&key)
+                || wanted.contains_key(&key)
+            {
                 continue;
             }
             for (provider, subject) in &links {
@@ -219,7 +269,6 @@ impl Engine for PgStore {
             }
             wanted.insert(key, links.len());
         }
-        let mut refused = BTreeSet::new();
         if !wanted.is_empty() {
             let rows = sqlx::query(
                 "INSERT INTO federated_links (pool_id, provider, subject, sub) \

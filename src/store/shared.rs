@@ -6,7 +6,10 @@ use async_trait::async_trait;
 
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::sql::{
-    self, doc_of, docs_of, key_of, links_of, page_after, paginate, string_of, user_of, RecordRow,
+    self, doc_of, docs_of, key_of, page_after, paginate, string_of, user_of, RecordRow,
+};
+use super::user_rows::{
+    user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
 use crate::core::model::{
@@ -14,16 +17,6 @@ use crate::core::model::{
 };
 use crate::core::UnixTime;
 
-/// Inserts a user row with the values of [`user_values`].
-pub(crate) const INSERT_USER: &str =
-    "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
-     preferred_username_key, verified_email_key, version, created_at, doc) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-/// Links `($1 pool, $2 provider, $3 subject)` to the user `$4`.
-pub(crate) const INSERT_LINK: &str =
-    "INSERT INTO federated_links (pool_id, provider, subject, sub) VALUES ($1, $2, $3, $4)";
-/// Deletes the user `($1 pool, $2 sub)`; its links and memberships cascade.
-pub(crate) const DELETE_USER: &str = "DELETE FROM users WHERE pool_id = $1 AND sub = $2";
 const INSERT_KEY: &str =
     "INSERT INTO signing_keys (kid, pool_id, purpose, retired_at, created_at, doc) \
      VALUES ($1, $2, $3, NULL, $4, $5)";
@@ -34,44 +27,6 @@ const INSERT_KEY_IF_FREE: &str =
 /// Makes `$3` a member of the group `($1 pool, $2 name)`; already one is no error.
 pub(crate) const INSERT_MEMBER: &str = "INSERT INTO memberships (pool_id, group_name, sub) \
      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-
-/// A user's row for [`INSERT_USER`]; `user.version` must already be the stored version
-/// and `doc` its serialization.
-pub(crate) fn user_values<'a>(user: &'a User, doc: &'a str) -> [Value<'a>; 10] {
-    [
-        (&user.pool_id).into(),
-        (&user.sub).into(),
-        (&user.lookup.username).into(),
-        user.lookup.email.as_deref().into(),
-        user.lookup.phone_number.as_deref().into(),
-        user.lookup.preferred_username.as_deref().into(),
-        user.lookup.verified_email.as_deref().into(),
-        user.version.into(),
-        user.created_at.into(),
-        doc.into(),
-    ]
-}
-
-/// Writes the user's federated links with `sql` (a form of [`INSERT_LINK`]); returns how
-/// many rows were inserted.
-pub(crate) async fn write_links<E: Run>(
-    store: &E,
-    conn: &mut <E::Db as sqlx::Database>::Connection,
-    sql: &str,
-    user: &User,
-) -> StoreResult<u64> {
-    let mut inserted = 0;
-    for (provider, subject) in links_of(user) {
-        let values = [
-            (&user.pool_id).into(),
-            provider.into(),
-            subject.into(),
-            (&user.sub).into(),
-        ];
-        inserted += store.execute(On::Tx(&mut *conn), sql, &values).await?;
-    }
-    Ok(inserted)
-}
 
 /// A key's row for [`INSERT_KEY`] and [`INSERT_KEY_IF_FREE`].
 fn key_values<'a>(key: &'a SigningKey, doc: &'a str) -> [Value<'a>; 5] {
@@ -251,6 +206,9 @@ impl<E: Run> Store for E {
         let mut tx = self.begin().await?;
         self.execute(On::Tx(&mut *tx), INSERT_USER, &user_values(&stored, &doc))
             .await?;
+        if let Some(conflict) = write_login_keys(self, &mut tx, &stored, &[]).await? {
+            return Err(StoreError::Conflict(conflict));
+        }
         write_links(self, &mut tx, INSERT_LINK, &stored).await?;
         tx.commit().await.map_err(E::map_err)?;
         Ok(stored)
@@ -261,6 +219,27 @@ impl<E: Run> Store for E {
         stored.version = user.version + 1;
         let doc = doc::to_json(&stored)?;
         let mut tx = self.begin().await?;
+        let key = [(&user.pool_id).into(), (&user.sub).into()];
+        // The keys the user is found by now: the ones it may keep though another user
+        // holds them too (see write_login_keys).
+        let held: Vec<String> = match self
+            .fetch_optional(
+                On::Tx(&mut *tx),
+                "SELECT username_key, email_key, phone_key, preferred_username_key \
+                 FROM users WHERE pool_id = $1 AND sub = $2",
+                &key,
+            )
+            .await?
+        {
+            Some(row) => {
+                let mut held = vec![row.text("username_key")?.to_string()];
+                for column in ["email_key", "phone_key", "preferred_username_key"] {
+                    held.extend(row.maybe_text(column)?.map(str::to_string));
+                }
+                held
+            }
+            None => Vec::new(),
+        };
         let done = self
             .execute(
                 On::Tx(&mut *tx),
@@ -281,7 +260,6 @@ impl<E: Run> Store for E {
                 ],
             )
             .await?;
-        let key = [(&user.pool_id).into(), (&user.sub).into()];
         if done == 0 {
             let sql = "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2";
             let exists = self.fetch_optional(On::Tx(&mut *tx), sql, &key).await?;
@@ -290,6 +268,11 @@ impl<E: Run> Store for E {
             } else {
                 StoreError::NotFound
             });
+        }
+        let sql = "DELETE FROM login_keys WHERE pool_id = $1 AND sub = $2";
+        self.execute(On::Tx(&mut *tx), sql, &key).await?;
+        if let Some(conflict) = write_login_keys(self, &mut tx, &stored, &held).await? {
+            return Err(StoreError::Conflict(conflict));
         }
         let sql = "DELETE FROM federated_links WHERE pool_id = $1 AND sub = $2";
         self.execute(On::Tx(&mut *tx), sql, &key).await?;

@@ -56,6 +56,7 @@ pub(crate) trait RecordRow: Row {
     fn text(&self, column: &str) -> StoreResult<&str>;
     fn int(&self, column: &str) -> StoreResult<i64>;
     fn maybe_int(&self, column: &str) -> StoreResult<Option<i64>>;
+    fn maybe_text(&self, column: &str) -> StoreResult<Option<&str>>;
 }
 
 macro_rules! record_row {
@@ -68,6 +69,9 @@ macro_rules! record_row {
                 self.try_get(column).map_err(column_err)
             }
             fn maybe_int(&self, column: &str) -> StoreResult<Option<i64>> {
+                self.try_get(column).map_err(column_err)
+            }
+            fn maybe_text(&self, column: &str) -> StoreResult<Option<&str>> {
                 self.try_get(column).map_err(column_err)
             }
         }
@@ -126,6 +130,28 @@ pub(crate) fn links_of(user: &User) -> BTreeSet<(&str, &str)> {
         .iter()
         .map(|i| (i.provider_name.as_str(), i.user_id.as_str()))
         .collect()
+}
+
+/// The keys a user signs in by (its `login_keys` rows), each once, with the rule a
+/// collision on it breaks (a key that is both the username and an alias counts as the
+/// username). Usernames and aliases share one space per pool, so a login finds one user
+/// whichever kind it is looked up as. Ordered by key, so two PostgreSQL transactions
+/// claiming the same keys take their index locks in one order and never deadlock.
+pub(crate) fn login_keys_of(user: &User) -> Vec<(&str, Conflict)> {
+    let l = &user.lookup;
+    let mut keys: Vec<(&str, Conflict)> = Vec::with_capacity(4);
+    for (key, kind) in [
+        (Some(l.username.as_str()), Conflict::Username),
+        (l.email.as_deref(), Conflict::Email),
+        (l.phone_number.as_deref(), Conflict::PhoneNumber),
+        (l.preferred_username.as_deref(), Conflict::PreferredUsername),
+    ] {
+        if let Some(key) = key.filter(|k| !keys.iter().any(|(held, _)| held == k)) {
+            keys.push((key, kind));
+        }
+    }
+    keys.sort_unstable_by_key(|(key, _)| *key);
+    keys
 }
 
 /// Cuts one extra fetched row off a listing and turns its presence into a `next` token.

@@ -21,8 +21,9 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::engine::{Engine, On, Run};
-use super::shared::{user_values, write_links, DELETE_USER, INSERT_MEMBER};
+use super::shared::INSERT_MEMBER;
 use super::sql::{self, links_of};
+use super::user_rows::{user_values, write_links, write_login_keys, DELETE_USER};
 use super::{doc, Conflict, ImportOutcome, StoreError, StoreResult};
 use crate::core::model::User;
 
@@ -202,9 +203,14 @@ impl Engine for SqliteStore {
                 continue;
             }
             let wanted = links_of(&stored).len() as u64;
-            if wanted > 0 && write_links(self, &mut tx, IMPORT_LINK, &stored).await? < wanted {
-                // A federated identity is linked to someone else: take the user back out
-                // (its links cascade) and report it like any other collision.
+            // A sign-in identifier held by another user, or a federated identity linked
+            // to someone else: take the user back out (its keys and links cascade) and
+            // report it like any other collision.
+            if write_login_keys(self, &mut tx, &stored, &[])
+                .await?
+                .is_some()
+                || (wanted > 0 && write_links(self, &mut tx, IMPORT_LINK, &stored).await? < wanted)
+            {
                 let key = [(&stored.pool_id).into(), (&stored.sub).into()];
                 self.execute(On::Tx(&mut *tx), DELETE_USER, &key).await?;
                 outcome.skipped.push(user.sub.clone());

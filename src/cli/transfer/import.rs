@@ -273,6 +273,27 @@ async fn collision(node: &Node, pool: &UserPool, user: &User) -> Result<Option<S
             }
         }
     }
+    // Usernames and aliases are one space (a username may not be another user's alias,
+    // nor the reverse): name the kind the other user holds the key as.
+    let keys = [
+        (Some(l.username.clone()), "username"),
+        (l.email.clone(), "attribute email"),
+        (l.phone_number.clone(), "attribute phone_number"),
+        (l.preferred_username.clone(), "attribute preferred_username"),
+    ];
+    for (key, name) in keys {
+        let Some(key) = key else { continue };
+        for (by, held_as) in [
+            (UserRef::Username(key.clone()), "username"),
+            (UserRef::Email(key.clone()), "email"),
+            (UserRef::PhoneNumber(key.clone()), "phone_number"),
+            (UserRef::PreferredUsername(key), "preferred_username"),
+        ] {
+            if store.get_user(&pool.id, &by).await?.is_some() {
+                return Ok(Some(format!("{name} is another user's {held_as}")));
+            }
+        }
+    }
     for i in &user.identities {
         let by = UserRef::Federated(i.provider_name.clone(), i.user_id.clone());
         if store.get_user(&pool.id, &by).await?.is_some() {
@@ -323,6 +344,15 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
     }
     validate_attributes(pool, &attributes, false).map_err(|e| format!("attribute {e}"))?;
     let username = username_for(pool, &record.username, &sub, &mut attributes)?;
+    // A federated user's name and attributes are no sign-in identifiers of its own
+    // choosing; a local user's obey the directory's rules (an email-shaped username in a
+    // pool that signs in by email would capture another user's sign-in).
+    if status != UserStatus::ExternalProvider {
+        if pool.username_attributes.is_empty() {
+            check_username(pool, &username).map_err(|e| e.to_string())?;
+        }
+        check_login_attributes(pool, &attributes).map_err(|e| e.to_string())?;
+    }
     if let Some(hash) = &record.password_hash {
         inspect(hash.expose()).map_err(|e| format!("password_hash: {e}"))?;
     }

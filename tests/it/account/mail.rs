@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cognate::config::Config;
-use cognate::core::mail::{Mail, Mailer, SmtpMailer};
+use cognate::core::mail::{Mail, MailError, Mailer, SmtpMailer};
 use cognate::core::secrets::SecretString;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -99,6 +99,40 @@ async fn smtp_mailer_delivers_through_a_real_conversation() {
     let text = err.to_string();
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
     assert!(!text.contains("s3cr"), "{text}");
+}
+
+/// Issue 8, hole 4: the sender delivers to exactly the stored string as a bare address. A
+/// recipient with a display name (one stored before sign-up refused them) is refused, not
+/// read as its bracketed address; the sink then gets the plain address's mail only.
+#[tokio::test]
+async fn smtp_mailer_sends_only_to_a_bare_address() {
+    let (addr, received) = smtp_sink().await;
+    let mailer = SmtpMailer::from_url(
+        &SecretString::new(format!("smtp://{addr}")),
+        "no-reply@example.com",
+    )
+    .unwrap();
+    let mail = |to: &str| Mail {
+        to: to.into(),
+        subject: "Your verification code".into(),
+        text: "Your verification code is 424242.\n".into(),
+    };
+    for to in [
+        "\"ceo@corp.test\"<mallory@evil.test>",
+        "CEO <mallory@evil.test>",
+        "<mallory@evil.test>",
+        " mallory@evil.test",
+    ] {
+        let err = mailer.send(&mail(to)).await.unwrap_err();
+        assert!(matches!(err, MailError::BadRecipient), "{to}: {err}");
+    }
+    mailer.send(&mail("ceo@corp.test")).await.unwrap();
+    let data = tokio::time::timeout(Duration::from_secs(10), received)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(data.contains("To: ceo@corp.test\r\n"), "{data}");
+    assert!(!data.contains("evil.test"), "{data}");
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::support::server::{absolute, browser_client, hidden, TestServer};
 
 mod bursts;
 mod codes;
+mod identifiers;
 mod input;
 mod redirects;
 mod settings;

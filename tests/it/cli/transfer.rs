@@ -327,6 +327,44 @@ fn import_collisions_and_email_usernames() {
     assert_eq!(bea["attributes"]["email"], "bea@example.com");
 }
 
+/// Issue 8, hole 3, on import: a local record whose username is shaped like an email in a
+/// pool that signs in by email is rejected, and one whose alias is another user's username
+/// is skipped with the reason; an honest record imports.
+#[test]
+fn import_keeps_usernames_and_aliases_apart() {
+    let cli = Cli::new();
+    let pool = cli.create_pool("--alias email --alias preferred_username");
+    let p = pool.as_str();
+    cli.ok(&format!(
+        "users create --pool {p} vic -a email=vic@example.com -a email_verified=true \
+         --password Passw0rd!x"
+    ));
+    let lines = [
+        json!({"username": "vic@example.com", "sub": new_sub(), "status": "CONFIRMED"}),
+        json!({"username": "mallory", "sub": new_sub(), "status": "CONFIRMED",
+               "attributes": {"preferred_username": "VIC"}}),
+        json!({"username": "honest", "sub": new_sub(), "status": "CONFIRMED",
+               "attributes": {"preferred_username": "hon"}}),
+    ];
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let file = cli.path("users.jsonl");
+    std::fs::write(&file, text.join("\n") + "\n").unwrap();
+    let out = cli.run(&format!("users import --pool {p} {file}"), None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_mentions(&stdout, &["imported 1 user(s)", "1 skipped", "1 rejected"]);
+    assert_mentions(
+        &stderr,
+        &[
+            "line 1: invalid username: this pool signs users in by email address",
+            "line 2: skipped: attribute preferred_username is another user's username",
+        ],
+    );
+    let vic = cli.json(&format!("users describe --pool {p} vic@example.com"));
+    assert_eq!(vic["username"], "vic");
+    cli.json(&format!("users describe --pool {p} hon"));
+}
+
 /// Writes `count` users as JSON Lines, as a migration from another system would look:
 /// a bcrypt hash each, an email, every tenth user in a group.
 fn generate_users(path: &Path, count: usize) {

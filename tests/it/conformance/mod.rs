@@ -71,6 +71,7 @@ conformance!(
     concurrent_creates_one_winner,
     pagination_and_count,
     import_skips_collisions,
+    login_identifiers_share_one_space,
     users_by_verified_email,
     groups_and_memberships,
     bulk_memberships,
@@ -157,10 +158,13 @@ async fn postgres_migrations_land_in_the_search_path_schema() {
 
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    // This schema and `public` only: other tests' schemas exist meanwhile.
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-         WHERE table_name IN ('_sqlx_migrations', 'users', 'ephemeral', 'counters')",
+         WHERE table_name IN ('_sqlx_migrations', 'users', 'ephemeral', 'counters') \
+         AND table_schema IN ($1, 'public')",
     )
+    .bind(&db.schema)
     .fetch_all(&mut conn)
     .await
     .expect("query catalog");
@@ -192,6 +196,240 @@ async fn postgres_unreachable_is_unavailable() {
         "{err:?}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
+
+/// A schema at migration 0004 (before usernames and aliases shared one space) holding
+/// `users`: the migrations up to it, run from a copy of the engine's folder.
+fn migrations_before_login_keys(engine: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    for n in [
+        "0001_init",
+        "0002_counters",
+        "0003_membership_index",
+        "0004_verified_email",
+    ] {
+        let name = format!("{n}.sql");
+        std::fs::copy(source.join(&name), dir.path().join(&name)).expect("copy migration");
+    }
+    dir
+}
+
+const LEGACY_POOL: &str = "INSERT INTO pools (id, doc) VALUES ($1, $2)";
+const LEGACY_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)";
+
+/// Two users written before migration 0005 that share a sign-in identifier (the older
+/// one's username is the newer one's preferred_username), and a plain one.
+fn legacy_users() -> (
+    cognate::core::model::UserPool,
+    Vec<cognate::core::model::User>,
+) {
+    let p = pool("us-east-1_Pool1", false);
+    let mut older = user(&p, "vic", &[]);
+    older.version = 1;
+    let mut newer = user(&p, "mallory", &[("preferred_username", "Vic")]);
+    newer.version = 1;
+    newer.created_at += 1;
+    let mut plain = user(&p, "carol", &[]);
+    plain.version = 1;
+    // A federated user indexed by its verified email, as before hole 5 was closed.
+    let mut federated = user(
+        &p,
+        "Google_1",
+        &[("email", "fed@example.com"), ("email_verified", "true")],
+    );
+    federated.status = cognate::core::model::UserStatus::ExternalProvider;
+    federated.lookup.email = Some("fed@example.com".into());
+    federated.version = 1;
+    // Hole 3's attack, stored: a username that is another user's verified email.
+    let mut owner = user(
+        &p,
+        "alice",
+        &[("email", "alice@example.com"), ("email_verified", "true")],
+    );
+    owner.version = 1;
+    let mut attacker = user(&p, "alice@example.com", &[]);
+    attacker.version = 1;
+    attacker.created_at += 2;
+    (p, vec![older, newer, plain, federated, owner, attacker])
+}
+
+/// After migration 0005 every legacy user loads and can still be written (keeping the key
+/// it shares), nobody new may take a key already held, and the older holder keeps it.
+async fn legacy_collisions_survive(
+    store: Arc<dyn Store>,
+    p: &cognate::core::model::UserPool,
+    legacy: &[cognate::core::model::User],
+) {
+    use cognate::core::directory::lookup_for;
+    use cognate::store::Conflict;
+    for u in legacy {
+        let got = store.get_user(&p.id, &UserRef::Sub(u.sub.clone())).await;
+        assert_eq!(got.unwrap().as_ref(), Some(u));
+    }
+    // Both sharers can be updated, keeping the shared key.
+    for u in &legacy[..2] {
+        let mut changed = u.clone();
+        changed.attributes.insert("name".into(), "renamed".into());
+        store
+            .update_user(&changed)
+            .await
+            .expect("update a legacy user");
+    }
+    // The shared key, and every other legacy key, is taken for anybody new.
+    for key in ["vic", "carol", "mallory"] {
+        let squat = store
+            .create_user(&user(p, "zed", &[("preferred_username", key)]))
+            .await;
+        assert!(
+            matches!(
+                squat,
+                Err(StoreError::Conflict(Conflict::PreferredUsername))
+            ),
+            "{key}: {squat:?}"
+        );
+    }
+    // Once the newer user lets the key go it cannot take it back; the older keeps it.
+    let mut newer = store
+        .get_user(&p.id, &UserRef::Sub(legacy[1].sub.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    newer
+        .attributes
+        .insert("preferred_username".into(), "Mal".into());
+    newer.lookup = lookup_for(p, &newer);
+    let newer = store.update_user(&newer).await.unwrap();
+    let mut back = newer.clone();
+    back.attributes
+        .insert("preferred_username".into(), "vic".into());
+    back.lookup = lookup_for(p, &back);
+    let refused = store.update_user(&back).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::PreferredUsername))
+        ),
+        "{refused:?}"
+    );
+    let older = store
+        .get_user(&p.id, &UserRef::Username("vic".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(older.sub, legacy[0].sub);
+    store
+        .create_user(&user(p, "zed", &[("preferred_username", "zeddy")]))
+        .await
+        .expect("a fresh name");
+    // The federated user's address is an attribute now: a local user may verify it.
+    let fed = UserRef::Email("fed@example.com".into());
+    assert_eq!(store.get_user(&p.id, &fed).await.unwrap(), None);
+    store
+        .create_user(&user(
+            p,
+            "fred",
+            &[("email", "fed@example.com"), ("email_verified", "true")],
+        ))
+        .await
+        .expect("the address is free for a local user");
+
+    // The stored attack no longer captures the owner's email sign-in: a login shaped like
+    // an email finds the verified alias before a username (which may not be so shaped).
+    let passwords = cognate::core::password::Passwords::new(
+        Arc::new(cognate::core::password::StandardHasher),
+        1,
+    )
+    .unwrap();
+    let directory = cognate::core::directory::Directory::new(store.clone(), passwords);
+    for login in ["alice@example.com", "Alice@Example.com", "alice"] {
+        let found = directory.find_user(p, login).await.unwrap().unwrap();
+        assert_eq!(found.sub, legacy[4].sub, "{login}");
+    }
+}
+
+/// Binds [`LEGACY_USER`]'s values for `u`.
+macro_rules! legacy_user_query {
+    ($u:expr) => {{
+        let u = $u;
+        sqlx::query(LEGACY_USER)
+            .bind(u.pool_id.clone())
+            .bind(u.sub.clone())
+            .bind(u.lookup.username.clone())
+            .bind(u.lookup.email.clone())
+            .bind(u.lookup.phone_number.clone())
+            .bind(u.lookup.preferred_username.clone())
+            .bind(u.lookup.verified_email.clone())
+            .bind(u.created_at)
+            .bind(serde_json::to_string(u).unwrap())
+    }};
+}
+
+/// Issue 8, hole 3: the SQLite migration that puts usernames and aliases in one space
+/// loads a database whose users already share an identifier.
+#[tokio::test]
+async fn sqlite_login_keys_migration_keeps_existing_users() {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cognate.db");
+    let old = migrations_before_login_keys("sqlite");
+    let mut raw = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .connect()
+        .await
+        .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(old.path()).await.unwrap();
+    migrator.run(&mut raw).await.unwrap();
+    let (p, legacy) = legacy_users();
+    sqlx::query(LEGACY_POOL)
+        .bind(p.id.clone())
+        .bind(serde_json::to_string(&p).unwrap())
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    for u in &legacy {
+        legacy_user_query!(u).execute(&mut raw).await.unwrap();
+    }
+    drop(raw);
+    let store = cognate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .expect("the migration runs on existing data");
+    legacy_collisions_survive(Arc::new(store), &p, &legacy).await;
+}
+
+/// The same on PostgreSQL.
+#[tokio::test]
+async fn postgres_login_keys_migration_keeps_existing_users() {
+    use sqlx::Connection;
+    let Some(db) = crate::support::pg::fresh_pg_url("login_keys").await else {
+        return;
+    };
+    let old = migrations_before_login_keys("postgres");
+    let mut raw = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let migrator = sqlx::migrate::Migrator::new(old.path()).await.unwrap();
+    migrator.run(&mut raw).await.unwrap();
+    let (p, legacy) = legacy_users();
+    sqlx::query(LEGACY_POOL)
+        .bind(p.id.clone())
+        .bind(serde_json::to_string(&p).unwrap())
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    for u in &legacy {
+        legacy_user_query!(u).execute(&mut raw).await.unwrap();
+    }
+    let _ = raw.close().await;
+    let store = cognate::store::postgres::PgStore::connect(&db.url)
+        .await
+        .expect("the migration runs on existing data");
+    legacy_collisions_survive(Arc::new(store), &p, &legacy).await;
+    db.cleanup().await;
 }
 
 /// Rows that no longer decode are `Corrupt` errors, never panics or silently skipped rows.

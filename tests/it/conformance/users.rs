@@ -563,3 +563,163 @@ pub async fn users_by_verified_email(store: Arc<dyn Store>) {
     assert_eq!(alias_user.lookup.email.as_deref(), Some(key));
     assert_eq!(by("us-east-1_Aliased", 10).await, ["al"]);
 }
+
+/// Usernames and aliases are one space of sign-in identifiers per pool: no user's username
+/// is another user's alias, nor the reverse, whether the second user is created, updated or
+/// imported, and under a concurrent race exactly one of the two claims wins (issue 8, hole
+/// 3: a username equal to another user's email captured that user's sign-in).
+pub async fn login_identifiers_share_one_space(store: Arc<dyn Store>) {
+    let p = with_pool(&store, "us-east-1_Pool1", false).await;
+    let q = with_pool(&store, "us-east-1_Pool2", false).await;
+    let verified =
+        |name: &str, email: &str| user(&p, name, &[("email", email), ("email_verified", "true")]);
+    let vic = store
+        .create_user(&verified("vic", "vic@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_user(&user(&p, "boss", &[("preferred_username", "Chief")]))
+        .await
+        .unwrap();
+
+    // A username that is another user's email or preferred_username.
+    let squat = store.create_user(&user(&p, "VIC@example.com", &[])).await;
+    assert!(is_conflict(&squat, Conflict::Username), "{squat:?}");
+    let squat = store.create_user(&user(&p, "chief", &[])).await;
+    assert!(is_conflict(&squat, Conflict::Username), "{squat:?}");
+    // An alias that is another user's username.
+    let squat = store
+        .create_user(&user(&p, "mallory", &[("preferred_username", "Vic")]))
+        .await;
+    assert!(
+        is_conflict(&squat, Conflict::PreferredUsername),
+        "{squat:?}"
+    );
+    // The corrected names go through, and one user may hold one key as two kinds.
+    store
+        .create_user(&user(&p, "vic2", &[("preferred_username", "vic2")]))
+        .await
+        .unwrap();
+    store
+        .create_user(&user(&p, "mallory", &[("preferred_username", "Mal")]))
+        .await
+        .unwrap();
+    // Another pool is another space.
+    store
+        .create_user(&user(&q, "vic@example.com", &[]))
+        .await
+        .unwrap();
+
+    // Verifying an email that is another user's username is refused; the record stays.
+    let named = store
+        .create_user(&user(&p, "dana@example.com", &[]))
+        .await
+        .unwrap();
+    let mut eve = store
+        .create_user(&user(&p, "eve", &[("email", "DANA@example.com")]))
+        .await
+        .unwrap();
+    assert_eq!(eve.lookup.email, None, "unverified: no alias yet");
+    eve.attributes
+        .insert("email_verified".into(), "true".into());
+    eve.lookup = lookup_for(&p, &eve);
+    let taken = store.update_user(&eve).await;
+    assert!(is_conflict(&taken, Conflict::Email), "{taken:?}");
+    let by_name = UserRef::Username("dana@example.com".into());
+    let found = store.get_user(&p.id, &by_name).await.unwrap().unwrap();
+    assert_eq!(found.sub, named.sub);
+    assert_eq!(
+        store
+            .get_user(&p.id, &UserRef::Email("dana@example.com".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    // The honest update of the same user goes through, and a freed key is free again.
+    eve.attributes
+        .insert("email".into(), "eve@example.com".into());
+    eve.lookup = lookup_for(&p, &eve);
+    let eve = store.update_user(&eve).await.unwrap();
+    let mut boss = store
+        .get_user(&p.id, &UserRef::Username("boss".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    boss.attributes
+        .insert("preferred_username".into(), "Head".into());
+    boss.lookup = lookup_for(&p, &boss);
+    store.update_user(&boss).await.unwrap();
+    store.create_user(&user(&p, "chief", &[])).await.unwrap();
+    // Deleting a user frees its identifiers.
+    assert!(store.delete_user(&p.id, &eve.sub).await.unwrap());
+    store
+        .create_user(&user(&p, "eve@example.com", &[]))
+        .await
+        .unwrap();
+
+    // Import skips a record whose username is another user's alias.
+    let squat = user(&p, "vic@EXAMPLE.com", &[]);
+    let honest = user(&p, "imported", &[]);
+    let outcome = store
+        .import_users(&[squat.clone(), honest.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.inserted, outcome.skipped),
+        (1, vec![squat.sub.clone()])
+    );
+    let by_email = UserRef::Email("vic@example.com".into());
+    assert_eq!(
+        store.get_user(&p.id, &by_email).await.unwrap().unwrap().sub,
+        vic.sub
+    );
+
+    // A race between a username and another user's alias of one key: one winner.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let u = if i % 2 == 0 {
+                user(&p, "Racer", &[])
+            } else {
+                user(&p, &format!("alias{i}"), &[("preferred_username", "rAcEr")])
+            };
+            tokio::spawn(async move { store.create_user(&u).await })
+        })
+        .collect();
+    let (mut won, mut lost) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::Conflict(Conflict::Username | Conflict::PreferredUsername)) => {
+                lost += 1
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((won, lost), (1, 19));
+
+    // Two users claiming each other's names at once: one wins, the other is a conflict,
+    // never a deadlock reported as an unavailable database.
+    for round in 0..10 {
+        let (x, y) = (format!("x{round}"), format!("y{round}"));
+        let a = user(&p, &x, &[("preferred_username", y.as_str())]);
+        let b = user(&p, &y, &[("preferred_username", x.as_str())]);
+        let (sa, sb) = (store.clone(), store.clone());
+        let (ra, rb) = tokio::join!(
+            tokio::spawn(async move { sa.create_user(&a).await }),
+            tokio::spawn(async move { sb.create_user(&b).await })
+        );
+        let results = [ra.unwrap(), rb.unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict(_)))),
+            "{results:?}"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 mod clients;
 mod flows;
 mod refusals;
+mod unconfirmed;
 
 use serde_json::{json, Value};
 
