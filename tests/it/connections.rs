@@ -157,13 +157,7 @@ async fn metrics_are_served_on_their_own_listener_only() {
         metrics_url.starts_with("http://127.0.0.1:"),
         "{metrics_url}"
     );
-    let pool = node
-        .banner
-        .iter()
-        .find_map(|l| l.trim().strip_prefix("demo pool "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("demo pool")
-        .to_string();
+    let pool = crate::server::demo_pool_id(&node);
     let client = http();
     let jwks = client
         .get(format!("{}/{pool}/.well-known/jwks.json", node.base))

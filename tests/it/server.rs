@@ -17,7 +17,7 @@ use crate::support::pg::fresh_pg_url;
 use crate::support::process::CognateProcess;
 
 /// Reads the demo pool id from the start-up banner.
-fn demo_pool_id(p: &CognateProcess) -> String {
+pub(crate) fn demo_pool_id(p: &CognateProcess) -> String {
     p.banner
         .iter()
         .find_map(|l| l.trim().strip_prefix("demo pool "))

@@ -153,8 +153,9 @@ fn masked(page: &Page, secrets: &[&str]) -> String {
     body
 }
 
-/// Runs the real `cognate` binary on the server's data directory.
-fn cognate_cli(server: &TestServer, args: &[&str]) -> String {
+/// Runs the real `cognate` binary on the server's data directory; returns the exit code,
+/// stdout and stderr.
+fn cognate_cli_output(server: &TestServer, args: &[&str]) -> (Option<i32>, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"));
     cmd.arg("--data-dir")
         .arg(&server.node.config.server.data_dir)
@@ -165,12 +166,18 @@ fn cognate_cli(server: &TestServer, args: &[&str]) -> String {
         }
     }
     let out = cmd.output().expect("run cognate");
-    assert!(
-        out.status.success(),
-        "cognate {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the real `cognate` binary on the server's data directory; it must succeed.
+fn cognate_cli(server: &TestServer, args: &[&str]) -> String {
+    let (code, stdout, stderr) = cognate_cli_output(server, args);
+    assert_eq!(code, Some(0), "cognate {args:?}: {stderr}");
+    stdout
 }
 
 /// userInfo refuses the token as RFC 6750 says: 401 with a Bearer challenge.

@@ -8,26 +8,6 @@ use super::*;
 
 use cognate::core::model::MfaSetting;
 
-/// Runs the real `cognate` binary on the server's data directory; returns the exit code,
-/// stdout and stderr (for commands that must fail).
-fn cognate_cli_output(server: &TestServer, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"));
-    cmd.arg("--data-dir")
-        .arg(&server.node.config.server.data_dir)
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("COGNATE_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd.output().expect("run cognate");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn a_pool_stored_with_mfa_refuses_password_sign_in_until_the_cli_turns_it_off() {
     let server = start().await;
