@@ -238,13 +238,20 @@ impl SignIn {
             Verdict::Allow { delay } => {
                 // Waited after the reservation, so attempts that arrive meanwhile are
                 // counted against the limit already. After the wait the user is read again
-                // (it may have been disabled).
+                // (it may have been disabled), but only as the account the attempt was
+                // counted under: a login that now names another account (a username or
+                // alias moved meanwhile) is answered as a wrong password, never verified
+                // against an account whose count it did not raise.
                 tokio::time::sleep(delay).await;
-                let found = self
+                let again = self
                     .directory
                     .find_user(pool, login)
                     .await
                     .map_err(internal)?;
+                let found = match (found, again) {
+                    (Some(first), Some(again)) if again.sub == first.sub => Some(again),
+                    _ => None,
+                };
                 Ok((found, key))
             }
         }

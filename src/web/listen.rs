@@ -4,7 +4,9 @@
 //! the timeout, the first one and every later one on a kept-alive connection alike
 //! (hyper's `header_read_timeout`, which needs a timer that `axum::serve` does not set).
 //! The time a request may then take, body included, is bounded by the request timeout of
-//! [`super::observe`].
+//! [`super::observe`]; and a client that stops reading its answers (a full TCP window,
+//! e.g. thousands of pipelined requests never read) is cut off when a write makes no
+//! progress for the write timeout.
 //!
 //! Only HTTP/1.1 is served: with HTTP/2 by prior knowledge (h2c) a client could stall the
 //! protocol detection or the HTTP/2 handshake without any head timeout applying. Browsers
@@ -25,6 +27,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 /// How a listener treats its connections.
@@ -32,6 +35,8 @@ use tower::ServiceExt;
 pub(super) struct ConnectionLimits {
     /// The most time a client may take to send a request head.
     pub header_read: Duration,
+    /// The most time one write to the client may wait without progress.
+    pub write: Duration,
     /// How long in-flight requests may run on after the shutdown signal.
     pub drain: Duration,
 }
@@ -72,8 +77,12 @@ pub(super) async fn serve_router(
                     .insert(ConnectInfo::<SocketAddr>(peer));
                 request
             });
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write));
+        let connection = builder.serve_connection(
+            TokioIo::new(Box::pin(stream)),
+            TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away or times out ends its connection; nothing to report

@@ -199,6 +199,9 @@ fn connection_limits(state: &AppState) -> listen::ConnectionLimits {
     let server = &state.node.config.server;
     listen::ConnectionLimits {
         header_read: Duration::from_secs(server.header_read_timeout_secs),
+        // A client may be slow to read a large answer, but not stall for a whole request's
+        // time.
+        write: Duration::from_secs(server.request_timeout_secs),
         // In-flight requests can take at most the request timeout; a second more lets
         // their answers go out.
         drain: Duration::from_secs(server.request_timeout_secs + 1),

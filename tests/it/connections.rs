@@ -204,3 +204,66 @@ async fn metrics_are_served_on_their_own_listener_only() {
     assert!(node.terminate().await.success());
     assert!(client.get(&metrics_url).send().await.is_err());
 }
+
+/// A client that pipelines requests and never reads the answers fills its TCP window; the
+/// server's writes then make no progress and, after the write timeout (here 2 s), it
+/// closes the connection instead of holding it (and the answers queued for it) forever.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_is_cut_off() {
+    let server = TestServer::start_with(
+        "",
+        "header_read_timeout_secs = 1\nrequest_timeout_secs = 2\nidp_timeout_secs = 1",
+        &[],
+    )
+    .await;
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    const REQUESTS: usize = 60_000;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    let (mut reader, mut writer) = tcp.into_split();
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let sender = tokio::spawn(async move {
+        let batch = request.repeat(1000);
+        for _ in 0..REQUESTS / 1000 {
+            // Blocks once the server stops reading; fails once it has closed.
+            if writer.write_all(batch.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    // Never read for a while: the server's writes stall.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Now drain: a connection that was cut ends (EOF or reset) before every request was
+    // answered; one that was held would go on answering all of them.
+    let mut answered = 0usize;
+    let mut tail = Vec::new();
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    tail.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&tail).into_owned();
+                    answered += text.matches("HTTP/1.1 200").count();
+                    // Keep the last bytes in case a status line spans two reads.
+                    let keep = tail.len().saturating_sub(16);
+                    tail.drain(..keep);
+                }
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the connection was still open after 36 s");
+    assert!(
+        answered < REQUESTS,
+        "all {answered} pipelined requests were answered: the stalled connection was held"
+    );
+    sender.abort();
+    // The server still answers honest clients.
+    let answer = honest_health(server.base.trim_start_matches("http://")).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server.stop().await;
+}
