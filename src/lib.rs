@@ -50,10 +50,11 @@
 //!   file:line:col and a fix; the record rules are the core's, mapped back to the file),
 //!   environment overrides, and `apply` (plans and prunes, writes through [`core::admin`]).
 //! - [`web`]: the axum edge: the OAuth/OIDC endpoints ([`web::oauth`]), the hosted UI
-//!   ([`web::hosted`]), discovery and JWKS, health and metrics, the demo app, the shared
+//!   ([`web::hosted`]), discovery and JWKS, health, the demo app, the shared
 //!   [`web::AppState`], error mapping and Cognito's exception names
 //!   ([`web::cognito_errors`]). `web::serve(listener, state, shutdown)` runs the real
-//!   server (tests bind `127.0.0.1:0`). The coming AWS edge is one dispatcher on `POST /`
+//!   server (tests bind `127.0.0.1:0`) on an HTTP/1.1 connection loop with head, request
+//!   and write timeouts; `web::serve_metrics` serves `/metrics` on a listener of its own. The coming AWS edge is one dispatcher on `POST /`
 //!   (a `web::aws` module, described in [`web`]'s docs) for the Cognito user pools API,
 //!   identity pools and STS; identity pools' credential vending will be a core service of
 //!   its own (`core::identity_pools`) beside [`core::oauth`], verifying pool tokens with
