@@ -175,7 +175,7 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish (graceful shutdown). Connections must send each request head within `[server]
-/// header_read_timeout_secs` ([`listen`] says how).
+/// header_read_timeout_secs` (the private `listen` module says how).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
