@@ -347,3 +347,73 @@ async fn the_login_form_needs_its_browser_and_csrf_token_and_signs_in_once() {
     );
     server.stop().await;
 }
+
+/// Behind a trusted proxy, an `X-Forwarded-For` entry that is no address (`unknown`, as
+/// some proxies write) must not let the entry to its left, which the attacker wrote, pick
+/// the address counted: every such attempt counts under the proxy's own address, so
+/// changing the spoofed entry gains nothing. The honest client, named properly, signs in.
+#[tokio::test]
+async fn an_unparseable_forwarded_entry_cannot_pick_the_counted_address() {
+    let server = start_with_server_toml("trusted_proxies = [\"127.0.0.1/32\"]").await;
+    let base = server.base.clone();
+    rich_user(&server, POOL, "alice").await;
+    let pool = server.pool(POOL).await;
+    let pkce = Pkce::new("spoof");
+    let attacker = browser_client();
+    let flow = login_form(&attacker, &base, &spa_authorize(&base, &pkce, "n")).await;
+    for i in 0..5 {
+        let spoofed = format!("10.9.8.{i}, unknown");
+        let page = attempt(
+            &attacker,
+            &base,
+            &flow,
+            "alice",
+            "Wrong-horse-1",
+            Some(&spoofed),
+        )
+        .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    // Five more counted under the proxy's address, as five more such attempts would be
+    // (without waiting out their growing delays)...
+    let throttle = Throttle::new(server.node.store.clone());
+    let now = cognate::core::now();
+    for _ in 5..PAIR_LOCK_FAILURES {
+        let reserved = throttle
+            .reserve(
+                POOL,
+                &login_key(&pool, "alice"),
+                "127.0.0.1".parse().unwrap(),
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(reserved, Verdict::Allow { .. }), "{reserved:?}");
+    }
+    // ...so a fresh spoofed entry meets the proxy address's lock, even with the right
+    // password: it was never the spoofed address that counted.
+    let spoofed = attempt(
+        &attacker,
+        &base,
+        &flow,
+        "alice",
+        PASSWORD,
+        Some("10.9.8.77, unknown"),
+    )
+    .await;
+    assert_eq!(spoofed.status, 429, "{}", spoofed.body);
+    // The honest client, whose proxy names it properly, signs in.
+    let user = browser_client();
+    let user_flow = login_form(&user, &base, &spa_authorize(&base, &pkce, "n")).await;
+    let page = attempt(
+        &user,
+        &base,
+        &user_flow,
+        "alice",
+        PASSWORD,
+        Some("198.51.100.7"),
+    )
+    .await;
+    assert_signed_in(&page, "the properly forwarded client");
+    server.stop().await;
+}
