@@ -284,7 +284,9 @@ fn legacy_users() -> (
     local.version = 1;
     (
         p,
-        vec![older, newer, plain, federated, owner, attacker, quoted, local],
+        vec![
+            older, newer, plain, federated, owner, attacker, quoted, local,
+        ],
     )
 }
 
