@@ -18,6 +18,7 @@ mod counters;
 mod ephemeral;
 mod fixtures;
 mod groups;
+mod hardened;
 mod keys;
 mod pools;
 mod users;
@@ -446,7 +447,8 @@ async fn sqlite_login_keys_migration_keeps_existing_users() {
 #[tokio::test]
 async fn postgres_login_keys_migration_keeps_existing_users() {
     use sqlx::Connection;
-    let Some(db) = crate::support::pg::fresh_pg_url("login_keys").await else {
+    // On a hardened database (no TEMPORARY privilege, no superuser): see `hardened`.
+    let Some(db) = hardened::Hardened::create().await else {
         return;
     };
     let old = migrations_before_login_keys("postgres");
