@@ -17,6 +17,7 @@ pub struct Hardened {
     pub url: String,
     admin_url: String,
     name: String,
+    dropped: bool,
 }
 
 impl Hardened {
@@ -51,22 +52,50 @@ impl Hardened {
             url: url.to_string(),
             admin_url,
             name,
+            dropped: false,
         })
     }
 
-    pub async fn cleanup(self) {
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
-        let name = &self.name;
-        for statement in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("DROP ROLE IF EXISTS {name}"),
-        ] {
-            if let Err(e) = sqlx::query(&statement).execute(&mut admin).await {
-                eprintln!("warning: {statement}: {e}");
-            }
-        }
-        let _ = admin.close().await;
+    pub async fn cleanup(mut self) {
+        self.dropped = true;
+        drop_database_and_role(&self.admin_url, &self.name).await;
     }
+}
+
+impl Drop for Hardened {
+    /// A failed test drops the database too, from a thread with a runtime of its own (as
+    /// `support::pg` does for schemas).
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let handle = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(drop_database_and_role(&admin_url, &name));
+            }
+        });
+        let _ = handle.join();
+    }
+}
+
+async fn drop_database_and_role(admin_url: &str, name: &str) {
+    let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await else {
+        eprintln!("warning: could not drop the test database {name}");
+        return;
+    };
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("DROP ROLE IF EXISTS {name}"),
+    ] {
+        if let Err(e) = sqlx::query(&statement).execute(&mut admin).await {
+            eprintln!("warning: {statement}: {e}");
+        }
+    }
+    let _ = admin.close().await;
 }
 
 /// The database really is hardened: the role cannot create a function in `pg_temp`, as
