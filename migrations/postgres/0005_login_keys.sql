@@ -15,20 +15,31 @@ CREATE TABLE login_keys (
 CREATE INDEX login_keys_user ON login_keys (pool_id, sub);
 -- A federated user's email, phone number and preferred_username are attributes, not
 -- sign-in identifiers (core::directory::lookup_for; issue 8, hole 5): rows written before
--- lose those keys now rather than at the user's next sign-in. A document that is not JSON
--- is left as it is rather than failing the migration, and every node's start with it.
-CREATE FUNCTION pg_temp.cognate_user_status(doc TEXT) RETURNS TEXT
-LANGUAGE plpgsql AS $$
-BEGIN
-    RETURN doc::jsonb ->> 'status';
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END
-$$;
+-- lose those keys now rather than at the user's next sign-in.
+--
+-- No function is created and nothing is cast: a function (even in pg_temp) needs the
+-- CREATE or TEMPORARY privilege, which hardened and managed databases revoke from PUBLIC,
+-- and `doc::jsonb` fails the whole migration (and every node's start) on one document
+-- that is not JSON, which no CASE guard short of a JSON parser can rule out before
+-- PostgreSQL 16's IS JSON. Instead a regex reads the top-level `status` exactly as
+-- Cognate writes it: serde_json's compact form of core::model::User, whose fields come in
+-- declaration order, so `status` follows `pool_id`, `sub`, `username` and the
+-- `attributes` object of strings. Every JSON string is matched whole
+-- ("(?:[^"\]|\.)*": a quote ends it only when not escaped), from the document's first
+-- character, so the match is exact: an attribute named `status`, or a value (a name, an
+-- identity) holding the text "status":"EXTERNAL_PROVIDER", sits inside the attributes
+-- object or a string and cannot be read as the user's status; a document that is not
+-- JSON, or not in this shape, does not match and is left as it is, as before this
+-- migration. Regex matching cannot raise an error, whatever the text. A plain
+-- substring test on '"status":"EXTERNAL_PROVIDER"' would not be exact: it also matches
+-- an attribute named `status`. The LIKE is only a cheap filter before the regex.
 UPDATE users SET email_key = NULL, phone_key = NULL, preferred_username_key = NULL
- WHERE doc LIKE '%EXTERNAL_PROVIDER%'
-   AND pg_temp.cognate_user_status(doc) = 'EXTERNAL_PROVIDER';
-DROP FUNCTION pg_temp.cognate_user_status(TEXT);
+ WHERE doc LIKE '%"status":"EXTERNAL_PROVIDER"%'
+   AND doc ~ ('^\{"pool_id":"(?:[^"\\]|\\.)*","sub":"(?:[^"\\]|\\.)*",'
+              '"username":"(?:[^"\\]|\\.)*","attributes":\{'
+              '(?:"(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*"'
+              '(?:,"(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*")*)?'
+              '\},"status":"EXTERNAL_PROVIDER"[,}]');
 -- Existing users, oldest first, usernames before aliases: where two users already share
 -- an identifier the first keeps the row and the other keeps working (the store lets a
 -- user keep a key it held before this migration; it may not take a new one).

@@ -312,7 +312,10 @@ impl AccountService {
     /// with a wrong code: their tries go to a simulated code stored under the login as
     /// typed (created on the first try, valid as long as a real one), with the same
     /// budgets, so `CodeMismatch`, `LimitExceeded` and `ExpiredCode` come alike. (Cognito
-    /// answers a confirmed user `NotAuthorized`, which tells that the user exists.)
+    /// answers a confirmed user `NotAuthorized`, which tells that the user exists.) So is
+    /// an unconfirmed user without a live code (its code expired, or an administrator or
+    /// an import created it and none was ever sent): answering it `ExpiredCode` before any
+    /// try is reserved would tell, for free and in bulk, which logins are such users.
     ///
     /// If the now verified address is another user's verified alias, `AliasExists`
     /// (Cognito's default without ForceAliasCreation) and the user stays UNCONFIRMED:
@@ -330,7 +333,15 @@ impl AccountService {
         let login = username.trim();
         let typed = login_key(pool, login);
         let user = self.directory.find_user(pool, login).await?;
-        let Some(user) = user.filter(|u| u.status == UserStatus::Unconfirmed) else {
+        let mut pending = None;
+        if let Some(user) = user.filter(|u| u.status == UserStatus::Unconfirmed) {
+            let live = self
+                .store()
+                .get_ephemeral(SIGNUP_CODE_KIND, &code_id(pool, &user.sub), now)
+                .await?;
+            pending = live.map(|_| user);
+        }
+        let Some(user) = pending else {
             let id = decoy_id(pool, login);
             let stored = self
                 .store()

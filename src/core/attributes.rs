@@ -140,6 +140,14 @@ pub fn validate_attributes(
 /// the code to mallory and, once confirmed, put that string in a token with
 /// `email_verified: true`), angle brackets, quoted local parts, comments, spaces, and more
 /// than one `@`.
+///
+/// Characters that are not shown are refused too: control characters, and Unicode's
+/// default-ignorable code points ([`is_default_ignorable`]: the soft hyphen, zero-width
+/// spaces and joiners, bidirectional marks, variation selectors, ...). IDNA (UTS #46,
+/// which the mail crate applies to a non-ASCII domain before delivery) maps most of them
+/// to nothing, so `ceo@vic\u{ad}tim.test` is mailed to `ceo@victim.test` while looking
+/// exactly like it and being stored under a key of its own: each such spelling would get
+/// a fresh budget of codes for the same mailbox.
 pub fn validate_email(value: &str) -> Result<(), &'static str> {
     const PLAIN: &str = "must be a plain address (name@example.com), without a display name, \
                          quotes, comments or angle brackets";
@@ -151,8 +159,18 @@ pub fn validate_email(value: &str) -> Result<(), &'static str> {
     }) {
         return Err(PLAIN);
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if value.chars().any(char::is_whitespace) {
         return Err("must be an email address (name@example.com) without spaces");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("must be an email address (name@example.com) without control characters");
+    }
+    if value.chars().any(is_default_ignorable) {
+        return Err(
+            "must be an email address (name@example.com) without invisible characters \
+                    (soft hyphens, zero-width spaces or joiners, direction marks, variation \
+                    selectors)",
+        );
     }
     let Some((local, domain)) = value.split_once('@') else {
         return Err("must be an email address (name@example.com)");
@@ -178,6 +196,32 @@ pub fn validate_email(value: &str) -> Result<(), &'static str> {
         Ok(parsed) if AsRef::<str>::as_ref(&parsed) == value => Ok(()),
         _ => Err("must be an email address (name@example.com)"),
     }
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` property (DerivedCoreProperties.txt, Unicode
+/// 15): code points a renderer shows as nothing unless it supports them, which IDNA maps
+/// away or refuses.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
 }
 
 /// Cognito requires E.164: `+` then 4 to 15 digits.
@@ -240,6 +284,7 @@ mod tests {
             "o'brien@example.ie",
             "x_y-z@example-mail.com",
             "user@b\u{fc}cher.example",
+            "jos\u{e9}@ex\u{e4}mple.test",
         ] {
             assert_eq!(validate_email(ok), Ok(()), "{ok}");
         }
@@ -296,6 +341,57 @@ mod tests {
         assert!(validate_email("a@b@example.com")
             .unwrap_err()
             .contains("exactly one @"));
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_anywhere_in_an_address() {
+        for c in [
+            '\u{ad}',
+            '\u{34f}',
+            '\u{61c}',
+            '\u{115f}',
+            '\u{17b4}',
+            '\u{180b}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{3164}',
+            '\u{fe0f}',
+            '\u{feff}',
+            '\u{ffa0}',
+            '\u{fff0}',
+            '\u{1bca0}',
+            '\u{1d173}',
+            '\u{e0001}',
+            '\u{e0fff}',
+        ] {
+            for address in [
+                format!("ceo@vic{c}tim.test"),
+                format!("ceo@{c}victim.test"),
+                format!("ceo@victim.test{c}"),
+                format!("c{c}eo@victim.test"),
+            ] {
+                let refused = validate_email(&address).unwrap_err();
+                assert!(
+                    refused.contains("invisible characters"),
+                    "{address:?}: {refused}"
+                );
+            }
+        }
+        assert!(validate_email("a@exa\u{7}mple.com")
+            .unwrap_err()
+            .contains("control characters"));
+        assert!(validate_email("a@exa\u{85}mple.com").is_err());
+        // Neighbours of the ranges are ordinary characters.
+        for c in [
+            '\u{ac}', '\u{ae}', '\u{200a}', '\u{2010}', '\u{fdff}', '\u{fe10}',
+        ] {
+            assert!(!is_default_ignorable(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //! 2. the **client address and destination** pair: half (rounded up) of the destination's
 //!    budget, so one attacking address can never spend a destination's whole budget and
 //!    the owner, from another address, keeps the rest;
-//! 3. the **destination** (the normalized address a code is mailed to, across every
-//!    account that carries it): `sends_per_destination` codes mailed and
+//! 3. the **destination** (the address a code is mailed to, across every account that
+//!    carries it, its domain in IDNA ASCII form so every spelling of one domain is one
+//!    destination: [`destination_key`]): `sends_per_destination` codes mailed and
 //!    `tries_per_destination` tries.
 //!
 //! A refused reservation spends nothing further down the list: an attacker past their
@@ -84,14 +85,21 @@ impl Spend {
     }
 }
 
-/// The budget key of a destination: the normalized address a code is (or, for a simulated
-/// code, would be) mailed to. A login that is not an email address (a simulated code for a
+/// The budget key of a destination: the mailbox a code is (or, for a simulated code, would
+/// be) mailed to. The local part is normalized as stored keys are; the domain is keyed by
+/// its IDNA ASCII form (UTS #46, lowercase), the name the mail is delivered to, so every
+/// spelling of one domain (`xn--exmple-cua.test` and `exämple.test`, full-width or
+/// ideographic dots, ...) shares one budget. A domain IDNA refuses is keyed normalized,
+/// as it was typed. A login that is not an email address (a simulated code for a
 /// username) is keyed as typed, normalized by the caller.
 pub(super) fn destination_key(address: &str) -> String {
-    if address.contains('@') {
-        normalize_email(address)
-    } else {
-        address.to_string()
+    let normalized = normalize_email(address);
+    let Some((local, domain)) = normalized.rsplit_once('@') else {
+        return address.to_string();
+    };
+    match url::Host::parse(domain) {
+        Ok(url::Host::Domain(ascii)) => format!("{local}@{}", ascii.to_ascii_lowercase()),
+        _ => normalized,
     }
 }
 
@@ -151,5 +159,23 @@ mod tests {
     fn destinations_are_keyed_normalized() {
         assert_eq!(destination_key("CEO@Victim.test"), "ceo@victim.test");
         assert_eq!(destination_key("bob"), "bob");
+    }
+
+    #[test]
+    fn every_spelling_of_a_domain_is_one_destination() {
+        let ascii = destination_key("josé@xn--exmple-cua.test");
+        assert_eq!(ascii, "josé@xn--exmple-cua.test");
+        for spelling in [
+            "josé@exämple.test",
+            "José@EXÄMPLE.test",
+            "josé@XN--EXMPLE-CUA.TEST",
+            "josé@exämple\u{3002}test",
+            "josé@exa\u{308}mple.test",
+        ] {
+            assert_eq!(destination_key(spelling), ascii, "{spelling}");
+        }
+        // What IDNA maps away would be one destination too, were it let through.
+        assert_eq!(destination_key("ceo@vic\u{ad}tim.test"), "ceo@victim.test");
+        assert_eq!(destination_key("ceo@victim.test"), "ceo@victim.test");
     }
 }

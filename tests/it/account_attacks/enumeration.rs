@@ -1,7 +1,9 @@
 //! Answers that never tell who exists (issue 8, hole 6): `/confirm` with a wrong code,
 //! `/confirm/resend` and `/forgot-password` answer an unknown, an unconfirmed and a
 //! confirmed user alike (status, page and limits), and the destinations shown for users
-//! who get no mail are drawn from the pool's own users' masked addresses.
+//! who get no mail are drawn from the pool's own users' masked addresses. An unconfirmed
+//! user that was never sent a code (created by an administrator or an import) answers
+//! `/confirm` and `/reset-password` like an unknown login, and spends tries alike.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +14,7 @@ use super::{on_both_engines, Env, Flow, Page, LIMIT, POOL};
 
 on_both_engines!(
     confirm_resend_and_forgot_answer_alike_for_unknown_unconfirmed_and_confirmed_users,
+    an_unconfirmed_user_without_a_code_answers_like_an_unknown_login,
     simulated_destinations_are_drawn_from_the_pools_own_masks,
 );
 
@@ -215,4 +218,90 @@ fn sent_of(page: &Page) -> String {
         .find(|(k, _)| k == "sent")
         .map(|(_, v)| v.to_string())
         .expect("a destination")
+}
+
+const IMPORTED: &str = "zqx-imported-user";
+
+async fn an_unconfirmed_user_without_a_code_answers_like_an_unknown_login(engine: super::Engine) {
+    let Some(env) = Env::start(engine, "").await else {
+        return;
+    };
+    // Created UNCONFIRMED by an administrator (or an import): no code was ever sent.
+    let pool = env.server.pool(POOL).await;
+    let mut attributes = BTreeMap::new();
+    attributes.insert("email".to_string(), "imported@example.com".to_string());
+    env.server
+        .node
+        .directory
+        .create_user(
+            &pool,
+            NewUser {
+                username: IMPORTED.to_string(),
+                attributes,
+                password: Some(super::PASSWORD.to_string().into()),
+                state: InitialState::Unconfirmed,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    assert!(env.server.inbox.all().is_empty());
+
+    // Each login, from an address of its own, in a flow of its own: wrong codes on
+    // /confirm until the try budget refuses, then wrong codes on /reset-password (no
+    // reset code was ever requested for either).
+    let mut answers = Vec::new();
+    for (k, user) in [GHOST, IMPORTED].into_iter().enumerate() {
+        let flow = env.flow().await;
+        let from = format!("198.51.100.{k}");
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let page = flow.confirm(user, "123456", &from).await;
+            seen.push(normalized(&page, &flow, user));
+        }
+        for _ in 0..2 {
+            let page = flow
+                .reset(
+                    user,
+                    "123456",
+                    super::NEW_PASSWORD,
+                    &format!("198.51.101.{k}"),
+                )
+                .await;
+            seen.push(normalized(&page, &flow, user));
+        }
+        answers.push(seen);
+    }
+    // A try was reserved for each: five wrong codes, then this address's share of the
+    // destination's tries is spent, for the unknown login and the user alike.
+    let ghost = &answers[0];
+    for answer in &ghost[..5] {
+        assert!(answer.contains(super::MISMATCH), "{answer}");
+    }
+    assert!(ghost[5].contains(LIMIT), "{}", ghost[5]);
+    for (i, (a, b)) in ghost.iter().zip(&answers[1]).enumerate() {
+        assert_eq!(
+            a, b,
+            "answer {i} for {IMPORTED} differs from an unknown login's"
+        );
+    }
+
+    // The honest path: the user asks for a code, gets one, and confirms.
+    let flow = env.flow().await;
+    let page = flow.resend(IMPORTED, "192.0.2.7").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let code = env.server.inbox.code_for("imported@example.com").await;
+    let page = flow.confirm(IMPORTED, &code, "192.0.2.7").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let user = env
+        .server
+        .node
+        .directory
+        .find_user(&pool, IMPORTED)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.status, cognate::core::model::UserStatus::Confirmed);
+    assert_eq!(user.attribute("email_verified"), Some("true"));
+    env.stop().await;
 }

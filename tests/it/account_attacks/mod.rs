@@ -2,11 +2,14 @@
 //! resend, forgot and reset password), each beside the honest request succeeding, on
 //! SQLite and (with `COGNATE_TEST_DATABASE_URL`) PostgreSQL: the code budgets per
 //! destination and per client address ([`budgets`]), answers that never tell who exists
-//! ([`enumeration`]), and a reset by code signing the user out everywhere ([`signout`]).
+//! ([`enumeration`]), a reset by code signing the user out everywhere ([`signout`]), and
+//! addresses that look like another kept from getting budgets of their own
+//! ([`addresses`]).
 //!
 //! The server trusts 127.0.0.1 as a proxy, so each request names its client address in
 //! `X-Forwarded-For`, as a load balancer would.
 
+mod addresses;
 mod budgets;
 mod enumeration;
 mod signout;

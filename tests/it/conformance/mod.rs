@@ -18,6 +18,7 @@ mod counters;
 mod ephemeral;
 mod fixtures;
 mod groups;
+mod hardened;
 mod keys;
 mod pools;
 mod users;
@@ -255,7 +256,39 @@ fn legacy_users() -> (
     let mut attacker = user(&p, "alice@example.com", &[]);
     attacker.version = 1;
     attacker.created_at += 2;
-    (p, vec![older, newer, plain, federated, owner, attacker])
+    // A federated user whose attributes hold quotes and backslashes, and a local user
+    // holding an attribute named `status` valued EXTERNAL_PROVIDER and a name containing
+    // that text: the migration must read each one's own status, not these strings.
+    let mut quoted = user(
+        &p,
+        "Google_2",
+        &[
+            ("email", "fed2@example.com"),
+            ("email_verified", "true"),
+            ("name", "Q \"R\" \\"),
+        ],
+    );
+    quoted.status = cognate::core::model::UserStatus::ExternalProvider;
+    quoted.lookup.email = Some("fed2@example.com".into());
+    quoted.version = 1;
+    let mut local = user(
+        &p,
+        "lou",
+        &[
+            ("email", "lou@example.com"),
+            ("email_verified", "true"),
+            ("name", "x\",\"status\":\"EXTERNAL_PROVIDER\""),
+            ("status", "EXTERNAL_PROVIDER"),
+        ],
+    );
+    local.lookup.email = Some("lou@example.com".into());
+    local.version = 1;
+    (
+        p,
+        vec![
+            older, newer, plain, federated, owner, attacker, quoted, local,
+        ],
+    )
 }
 
 /// After migration 0005 every legacy user loads and can still be written (keeping the key
@@ -338,6 +371,13 @@ async fn legacy_collisions_survive(
         .await
         .expect("the address is free for a local user");
 
+    // Each user's own status decided, never a string that holds the word.
+    let quoted = UserRef::Email("fed2@example.com".into());
+    assert_eq!(store.get_user(&p.id, &quoted).await.unwrap(), None);
+    let local = UserRef::Email("lou@example.com".into());
+    let found = store.get_user(&p.id, &local).await.unwrap().unwrap();
+    assert_eq!(found.sub, legacy[7].sub);
+
     // The stored attack no longer captures the owner's email sign-in: a login shaped like
     // an email finds the verified alias before a username (which may not be so shaped).
     let passwords = cognate::core::password::Passwords::new(
@@ -407,7 +447,8 @@ async fn sqlite_login_keys_migration_keeps_existing_users() {
 #[tokio::test]
 async fn postgres_login_keys_migration_keeps_existing_users() {
     use sqlx::Connection;
-    let Some(db) = crate::support::pg::fresh_pg_url("login_keys").await else {
+    // On a hardened database (no TEMPORARY privilege, no superuser): see `hardened`.
+    let Some(db) = hardened::Hardened::create().await else {
         return;
     };
     let old = migrations_before_login_keys("postgres");

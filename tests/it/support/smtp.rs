@@ -86,7 +86,9 @@ pub async fn start() -> (String, Inbox) {
                     }
                     let upper = line.to_ascii_uppercase();
                     let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250-sink\r\n250 8BITMIME\r\n"
+                        // SMTPUTF8 (RFC 6531), as relays today offer: the mail crate needs it
+                        // to send to an internationalised address.
+                        b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
                     } else if upper.starts_with("DATA") {
                         data = true;
                         b"354 go ahead\r\n"
