@@ -256,17 +256,11 @@ async fn serve(mut config: Config, prune: bool) -> CliResult {
         None => crate::web::serve(listener, state, shutdown).await?,
         Some(metrics) => {
             // One signal stops both listeners.
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                shutdown.await;
-                let _ = stop.send(true);
-            });
-            let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-                let _ = rx.wait_for(|stopped| *stopped).await;
-            };
+            use futures::FutureExt;
+            let shutdown = shutdown.shared();
             tokio::try_join!(
-                crate::web::serve(listener, state.clone(), until_stopped(stopped.clone())),
-                crate::web::serve_metrics(metrics, state, until_stopped(stopped)),
+                crate::web::serve(listener, state.clone(), shutdown.clone()),
+                crate::web::serve_metrics(metrics, state, shutdown),
             )?;
         }
     }

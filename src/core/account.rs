@@ -77,7 +77,8 @@ pub enum AccountError {
     /// The code expired, was used, or was never sent.
     #[error("Invalid code provided, please request a code again.")]
     ExpiredCode,
-    /// Too many wrong codes (the code is destroyed) or too many codes requested.
+    /// A code budget is spent: too many codes requested or tried for a destination or from
+    /// a client address ([`budgets`]).
     #[error("Attempt limit exceeded, please try after some time.")]
     LimitExceeded,
     #[error("{0}")]

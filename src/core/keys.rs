@@ -393,11 +393,6 @@ impl KeyService {
             .cloned()
             .ok_or_else(|| KeyError::NoActiveKey(pool_id.to_string(), purpose.as_str()))
     }
-
-    /// Drops the cached keys of a pool (after a rotation made in this process).
-    pub async fn invalidate(&self, pool_id: &str) {
-        self.cache.invalidate(pool_id).await;
-    }
 }
 
 #[cfg(test)]

@@ -590,13 +590,17 @@ impl PageRequest {
     /// The page that starts after `key` in the listing's order (users: by sub), as if a
     /// previous page had ended there, so a caller can start anywhere (the simulated
     /// destinations of [`crate::core::account`] start at a point derived from a hash).
-    /// Page tokens are that key, base64url-encoded: the engines' shared format
-    /// (`crate::store::doc::encode_page_token`).
     pub fn after_key(key: &str, limit: u32) -> Self {
-        use base64::Engine;
         PageRequest {
             limit,
-            after: Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)),
+            after: Some(Self::token_after(key)),
         }
+    }
+
+    /// The page token of a page that ended at `last_key`: the key, base64url-encoded so
+    /// callers treat it as opaque. The one definition: the engines write their tokens with it.
+    pub fn token_after(last_key: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_key)
     }
 }

@@ -56,6 +56,37 @@ async fn marker(
     Ok(Some((raw, marker)))
 }
 
+/// The user's sign-out state, read once: the current generation and the time of the last
+/// sign-out (both `None` for a user never signed out).
+#[derive(Debug, Clone, Default)]
+pub struct SignOutState {
+    pub generation: Option<String>,
+    pub at: Option<UnixTime>,
+}
+
+impl SignOutState {
+    /// Whether something issued (or signed in) at `issued_at` predates the last sign-out.
+    pub fn predates(&self, issued_at: UnixTime) -> bool {
+        self.at.is_some_and(|at| issued_at < at)
+    }
+}
+
+/// The user's [`SignOutState`], for a caller that needs both the generation and the time.
+pub async fn state(
+    store: &dyn Store,
+    pool_id: &str,
+    sub: &str,
+    now: UnixTime,
+) -> StoreResult<SignOutState> {
+    Ok(marker(store, pool_id, sub, now)
+        .await?
+        .map(|(_, m)| SignOutState {
+            generation: Some(m.generation),
+            at: Some(m.at),
+        })
+        .unwrap_or_default())
+}
+
 /// The user's current generation, to record in a new session or refresh token (`None`
 /// for a user never signed out).
 pub async fn generation(

@@ -41,10 +41,12 @@ pub(crate) mod doc {
     }
 
     /// Page tokens are the last key of the previous page, base64url encoded so callers
-    /// treat them as opaque.
+    /// treat them as opaque (the core's [`PageRequest::token_after`], which the core also
+    /// uses to start a listing at a key of its choosing).
+    ///
+    /// [`PageRequest::token_after`]: crate::core::model::PageRequest::token_after
     pub fn encode_page_token(last_key: &str) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_key)
+        crate::core::model::PageRequest::token_after(last_key)
     }
 
     pub fn decode_page_token(token: &str) -> StoreResult<String> {

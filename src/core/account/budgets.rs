@@ -13,7 +13,7 @@
 //!    the owner, from another address, keeps the rest;
 //! 3. the **destination** (the address a code is mailed to, across every account that
 //!    carries it, its domain in IDNA ASCII form so every spelling of one domain is one
-//!    destination: [`destination_key`]): `sends_per_destination` codes mailed and
+//!    destination: `destination_key`): `sends_per_destination` codes mailed and
 //!    `tries_per_destination` tries.
 //!
 //! A refused reservation spends nothing further down the list: an attacker past their

@@ -4,9 +4,10 @@
 //! Every token issued from one sign-in shares an `origin_jti` (the family). Refresh tokens
 //! are stored under their SHA-256 hash. A family is revoked by `/oauth2/revoke`, by an
 //! authorization code replayed by its own client (a code presented by anyone else is
-//! refused before it is consumed, and changes nothing), or by a rotated-out refresh token
-//! presented after its grace period; its access tokens are then refused too (checked by
-//! `origin_jti`).
+//! refused before it is consumed, and changes nothing), by a rotated-out refresh token
+//! presented after its grace period, or by a refresh token presented after the user was
+//! signed out everywhere ([`crate::core::signout`]); its access tokens are then refused too
+//! (checked by `origin_jti`).
 
 use serde::{Deserialize, Serialize};
 
@@ -182,11 +183,11 @@ impl TokenService {
             return Err(used());
         }
         let user = self.active_user(&record.pool_id, &record.sub).await?;
+        // One read gives both what the check needs and the generation the new family records.
+        let signed_out =
+            signout::state(self.store.as_ref(), &record.pool_id, &user.sub, now).await?;
         // A sign-in that the user's sign-out everywhere (a password reset) came after.
-        if self
-            .is_signed_out_since(&record.pool_id, &user.sub, record.auth_time, now)
-            .await?
-        {
+        if signed_out.predates(record.auth_time) {
             return Err(OAuthError::invalid_grant(
                 "The user was signed out after this sign-in.",
             ));
@@ -200,13 +201,7 @@ impl TokenService {
             origin_jti: record.origin_jti.clone(),
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
-            sign_out_generation: signout::generation(
-                self.store.as_ref(),
-                &record.pool_id,
-                &user.sub,
-                now,
-            )
-            .await?,
+            sign_out_generation: signed_out.generation,
         };
         let mut response = self
             .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
