@@ -14,12 +14,20 @@
 //! - the upstream email is verified: the provider's own `email_verified` claim (Apple's
 //!   `"true"` string included, as the mapping normalizes it), or the operator's
 //!   `emails_verified = true` for a provider that sends no claim;
+//! - the provider is authorized for the address's domain: the domain is one of its
+//!   `identifiers`, or the operator opted it in for every domain (`link_by_email`, which
+//!   the social presets set and the generic OpenID Connect preset does not). An
+//!   enterprise IdP's administrator sets any `email` and `email_verified` he likes, so
+//!   a tenant's IdP must not vouch for another tenant's domain (nor the local `admin`);
+//!   its user signs in as a new user of its own instead;
 //! - exactly one user of the pool has that email verified (compared as the directory
 //!   normalizes addresses). Only verified copies count: an address someone registered
 //!   without proving it must not capture its owner's later sign-in (account
 //!   pre-hijacking, Sudhodanan and Paverd, USENIX Security 2022), nor block it;
-//! - that user is not linked to another identity at the same provider and has room for a
-//!   link (Cognito allows five).
+//! - that user is not linked to another identity at the same provider, every provider
+//!   it is linked to (or was created by) is authorized for the domain too, and it has
+//!   room for a link (Cognito allows five). A user another IdP brought is that IdP's to
+//!   vouch for: a second IdP trusted for the domain may join it, any other may not.
 //!
 //! A disabled match refuses the sign-in (the "account disabled" page) instead of creating
 //! a fresh account beside the disabled one, which would undo the administrator's decision.
@@ -37,6 +45,9 @@ use crate::core::UnixTime;
 
 /// How often a link is retried when another writer changed the user meanwhile.
 const ATTEMPTS: usize = 10;
+/// How many holders of an address are read to find the one that may be linked (the
+/// others held by IdPs not authorized for its domain); this many or more links nothing.
+const CANDIDATES: u32 = 16;
 
 /// The `identities` entry of an upstream identity (Cognito leaves `issuer` null for the
 /// social providers).
@@ -111,8 +122,30 @@ pub async fn by_email(
         return Ok(None);
     };
     let key = normalize_email(email);
+    if !provider.vouches_for(domain_of(&key)) {
+        // Not the address's owner: a new user of its own, as without the option.
+        tracing::info!(pool = %pool.id, provider = %provider.name,
+            "not linking by email: the provider is not authorized for the address's domain \
+             (neither one of its identifiers nor link_by_email)");
+        return Ok(None);
+    }
     let store = directory.store();
-    let found = store.users_by_verified_email(&pool.id, &key, 2).await?;
+    let found = store
+        .users_by_verified_email(&pool.id, &key, CANDIDATES)
+        .await?;
+    if found.len() >= CANDIDATES as usize {
+        tracing::info!(pool = %pool.id, provider = %provider.name,
+            "not linking by email: too many users of the pool have the address verified");
+        return Ok(None);
+    }
+    // A copy of the address that an IdP not authorized for its domain brought (a
+    // tenant's user claiming another tenant's address) vouches for nothing: it neither
+    // counts as a holder nor blocks the owner's link.
+    let domain = domain_of(&key);
+    let found: Vec<&User> = found
+        .iter()
+        .filter(|u| !holds_unauthorized_identity(u, domain, pool))
+        .collect();
     let [candidate] = found.as_slice() else {
         if found.len() > 1 {
             tracing::info!(pool = %pool.id, provider = %provider.name,
@@ -134,7 +167,7 @@ pub async fn by_email(
             // A concurrent first sign-in of this identity linked it already.
             return Ok(Some(user));
         }
-        if let Some(reason) = not_linkable(&user, &key, provider) {
+        if let Some(reason) = not_linkable(&user, &key, provider, pool) {
             tracing::info!(pool = %pool.id, provider = %provider.name, sub = %user.sub,
                 reason, "not linking by email");
             return Ok(None);
@@ -163,8 +196,29 @@ pub async fn by_email(
     Err(StoreError::VersionMismatch.into())
 }
 
+/// The domain of a normalized address: what follows its last `@` (the whole text when
+/// there is none, which no identifier matches).
+fn domain_of(key: &str) -> &str {
+    key.rsplit_once('@').map_or(key, |(_, domain)| domain)
+}
+
+/// Whether the user holds the identity of a provider not authorized for `domain`. Such
+/// a user is that provider's: it may be joined only when its providers vouch for the
+/// domain as well (a provider since removed vouches for nothing).
+fn holds_unauthorized_identity(user: &User, domain: &str, pool: &UserPool) -> bool {
+    user.identities.iter().any(|i| {
+        pool.identity_provider(&i.provider_name)
+            .is_none_or(|other| !other.vouches_for(domain))
+    })
+}
+
 /// Why this user cannot take the identity, if it cannot.
-fn not_linkable(user: &User, key: &str, provider: &IdentityProvider) -> Option<&'static str> {
+fn not_linkable(
+    user: &User,
+    key: &str,
+    provider: &IdentityProvider,
+    pool: &UserPool,
+) -> Option<&'static str> {
     if user.attribute("email").map(normalize_email).as_deref() != Some(key) {
         return Some("the user's email changed");
     }
@@ -177,6 +231,9 @@ fn not_linkable(user: &User, key: &str, provider: &IdentityProvider) -> Option<&
         .any(|i| i.provider_name == provider.name)
     {
         return Some("the user is linked to another identity at this provider");
+    }
+    if holds_unauthorized_identity(user, domain_of(key), pool) {
+        return Some("the user holds the identity of a provider not authorized for the domain");
     }
     if user.identities.len() >= MAX_LINKED_IDENTITIES {
         return Some("the user has as many links as allowed");
@@ -289,16 +346,40 @@ mod tests {
         assert_eq!(own.attribute("email_verified"), Some("false"));
     }
 
+    /// A pool holding `providers`.
+    fn pool_with(providers: Vec<IdentityProvider>) -> UserPool {
+        let mut pool: UserPool = serde_json::from_value(json!({
+            "id": "us-east-1_Pool1",
+            "name": "p",
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap();
+        pool.identity_providers = providers;
+        pool
+    }
+
+    /// An enterprise provider authorized for `domains` only.
+    fn enterprise(name: &str, domains: &[&str]) -> IdentityProvider {
+        IdentityProvider {
+            name: name.into(),
+            provider_type: ProviderType::Oidc,
+            identifiers: domains.iter().map(|d| d.to_string()).collect(),
+            ..provider()
+        }
+    }
+
     #[test]
     fn only_a_verified_unlinked_holder_of_the_address_may_take_the_identity() {
         let key = "ana@example.com";
+        let pool = pool_with(vec![provider()]);
         let ok = user(
             "ana",
             &[("email", "Ana@Example.com"), ("email_verified", "true")],
         );
-        assert_eq!(not_linkable(&ok, key, &provider()), None);
+        assert_eq!(not_linkable(&ok, key, &provider(), &pool), None);
         let unverified = user("ana", &[("email", "ana@example.com")]);
-        assert!(not_linkable(&unverified, key, &provider()).is_some());
+        assert!(not_linkable(&unverified, key, &provider(), &pool).is_some());
         let moved = user(
             "ana",
             &[
@@ -306,12 +387,71 @@ mod tests {
                 ("email_verified", "true"),
             ],
         );
-        assert!(not_linkable(&moved, key, &provider()).is_some());
+        assert!(not_linkable(&moved, key, &provider(), &pool).is_some());
         let mut taken = ok.clone();
         taken
             .identities
             .push(identity(&provider(), "g-9", &BTreeMap::new(), 0));
-        assert!(not_linkable(&taken, key, &provider()).is_some());
+        assert!(not_linkable(&taken, key, &provider(), &pool).is_some());
+    }
+
+    #[test]
+    fn a_provider_vouches_only_for_its_domains_unless_opted_in() {
+        let corp = enterprise("Corp", &["Corp.Example"]);
+        assert!(
+            corp.vouches_for("corp.example"),
+            "identifiers, without case"
+        );
+        assert!(!corp.vouches_for("tenant.example"));
+        assert!(
+            !corp.vouches_for("sub.corp.example"),
+            "a subdomain is another domain"
+        );
+        let opted_in = IdentityProvider {
+            link_by_email: true,
+            ..enterprise("Any", &[])
+        };
+        assert!(opted_in.vouches_for("tenant.example"));
+        assert_eq!(domain_of("a@b@corp.example"), "corp.example");
+        assert_eq!(domain_of("nodomain"), "nodomain");
+    }
+
+    #[test]
+    fn a_user_another_provider_brought_is_joined_only_by_a_provider_trusted_alike() {
+        let key = "vic@corp.example";
+        let corp = enterprise("Corp", &["corp.example"]);
+        let corp2 = enterprise("Corp2", &["corp.example", "corp2.example"]);
+        let tenant = IdentityProvider {
+            link_by_email: true,
+            ..enterprise("Tenant", &["tenant.example"])
+        };
+        let pool = pool_with(vec![corp.clone(), corp2.clone(), tenant.clone()]);
+        let mut vic = user(
+            "Corp_1",
+            &[("email", "vic@corp.example"), ("email_verified", "true")],
+        );
+        vic.identities
+            .push(identity(&corp, "1", &BTreeMap::new(), 0));
+        assert_eq!(not_linkable(&vic, key, &corp2, &pool), None);
+        let mut tenant_user = vic.clone();
+        tenant_user.identities[0] = identity(&enterprise("Gone", &[]), "1", &BTreeMap::new(), 0);
+        assert!(
+            not_linkable(&tenant_user, key, &corp2, &pool).is_some(),
+            "a removed provider vouches for nothing"
+        );
+        // Tenant (opted in for every domain) holding the user: both are authorized.
+        let mut held = vic.clone();
+        held.identities[0] = identity(&tenant, "1", &BTreeMap::new(), 0);
+        assert_eq!(not_linkable(&held, key, &corp, &pool), None);
+        // A tenant.example user held by Corp2, which is not authorized for that domain.
+        let mut other = user(
+            "Corp2_1",
+            &[("email", "t@tenant.example"), ("email_verified", "true")],
+        );
+        other
+            .identities
+            .push(identity(&corp2, "1", &BTreeMap::new(), 0));
+        assert!(not_linkable(&other, "t@tenant.example", &tenant, &pool).is_some());
     }
 
     #[test]

@@ -232,6 +232,7 @@ pub(crate) mod tests {
             emails_verified: p.emails_verified,
             quirks: p.quirks.clone(),
             identifiers: vec![],
+            link_by_email: p.link_by_email,
             protocol: p.protocol_settings(Default::default(), None),
             created_at: 0,
             updated_at: 0,

@@ -55,6 +55,10 @@ pub struct Preset {
     pub subject_claim: String,
     pub fetch_userinfo: bool,
     pub emails_verified: bool,
+    /// Whether the provider's verified emails may link to existing users of any domain
+    /// (a provider that owns its users' addresses or verifies them itself); otherwise
+    /// only its `identifiers`' domains link.
+    pub link_by_email: bool,
     #[serde(default)]
     pub quirks: Vec<Quirk>,
     /// Directory attribute -> upstream claim path.
@@ -263,6 +267,13 @@ mod tests {
         // No provider's emails are taken as verified without its own claim: see the
         // comments in facebook.toml and amazon.toml.
         assert!(all().iter().all(|p| !p.emails_verified));
+        // An enterprise IdP links by email only its own domains unless the operator says
+        // otherwise; the social providers verify their consumers' addresses themselves.
+        assert!(!oidc.link_by_email);
+        assert!(all()
+            .iter()
+            .filter(|p| p.name != "oidc")
+            .all(|p| p.link_by_email));
         assert!(get("github").is_none());
     }
 

@@ -76,6 +76,10 @@ pub struct IdpDecl {
     pub attribute_mapping: BTreeMap<String, String>,
     #[serde(default)]
     pub emails_verified: Option<bool>,
+    /// Whether the provider's verified emails may link to existing users of any domain
+    /// (default: the preset's; the social presets' true, the generic OIDC preset's false).
+    #[serde(default)]
+    pub link_by_email: Option<bool>,
     #[serde(default)]
     pub quirks: Option<Vec<Quirk>>,
 
@@ -219,6 +223,7 @@ impl IdpDecl {
             emails_verified: resolved.emails_verified,
             quirks: resolved.quirks,
             identifiers: self.identifiers.clone(),
+            link_by_email: self.link_by_email.unwrap_or(preset.link_by_email),
             protocol,
             created_at: existing.map_or(now, |x| x.created_at),
             updated_at: existing.map_or(now, |x| x.updated_at),

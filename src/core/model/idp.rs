@@ -170,8 +170,16 @@ pub struct IdentityProvider {
     /// comes with them.
     pub emails_verified: bool,
     pub quirks: Vec<Quirk>,
-    /// Email domains (or other identifiers) that route `idp_identifier` here.
+    /// Email domains (or other identifiers) that route `idp_identifier` here. With the
+    /// pool's `link_federated_users_by_email`, they are also the domains whose verified
+    /// addresses this provider may link to existing users ([`Self::vouches_for`]).
     pub identifiers: Vec<String>,
+    /// Whether the provider's verified emails may link to existing users whatever their
+    /// domain (an operator's explicit trust; the social presets set it, the generic
+    /// OpenID Connect preset does not). Without it a provider links only addresses of
+    /// its own `identifiers`: a tenant's IdP, whose administrator sets any `email`,
+    /// must not vouch for another tenant's domain.
+    pub link_by_email: bool,
     /// How Cognate talks to the provider, with that protocol's settings.
     pub protocol: ProtocolSettings,
     pub created_at: UnixTime,
@@ -181,6 +189,17 @@ pub struct IdentityProvider {
 impl IdentityProvider {
     pub fn has_quirk(&self, quirk: Quirk) -> bool {
         self.quirks.contains(&quirk)
+    }
+
+    /// Whether the provider may vouch for an address at `domain` when linking by email:
+    /// it opted in for every domain (`link_by_email`), or `domain` is one of its
+    /// identifiers (compared without case, exactly: a subdomain is another domain).
+    pub fn vouches_for(&self, domain: &str) -> bool {
+        self.link_by_email
+            || self
+                .identifiers
+                .iter()
+                .any(|i| i.to_lowercase() == domain.to_lowercase())
     }
 }
 

@@ -6,8 +6,9 @@
 //!
 //! The sign-ins that go through are in [`flows`]; the refused callbacks, tokens, flows and
 //! upstream answers in [`refusals`]; which IdPs and sessions each app client takes in
-//! [`clients`].
+//! [`clients`]; which domains an IdP may link users of by email in [`capture`].
 
+mod capture;
 mod clients;
 mod flows;
 mod refusals;

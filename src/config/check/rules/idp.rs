@@ -63,6 +63,19 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
     }
     if pool.link_federated_users_by_email {
         check_linking(c, at, pool);
+    } else {
+        // A promise the pool would not keep: without the pool's option nothing links.
+        for (k, idp) in pool.identity_providers.iter().enumerate() {
+            if idp.link_by_email == Some(true) {
+                c.error(
+                    format!("{at}.identity_providers[{k}].link_by_email"),
+                    "link_by_email = true has no effect: the pool does not link federated \
+                     users by email",
+                    "set link_federated_users_by_email = true on the pool, or remove \
+                     link_by_email",
+                );
+            }
+        }
     }
 }
 
@@ -361,7 +374,8 @@ fn first_claim(places: &Places<'_>, key: &str) -> Option<(String, String)> {
 
 /// Automatic account linking trusts only verified addresses, so it needs a provider whose
 /// emails can count as verified: one that maps `email` and either sends `email_verified`
-/// or is declared `emails_verified`. Without one the option would silently never link.
+/// or is declared `emails_verified`, and that is authorized for some domain (its
+/// identifiers, or `link_by_email`). Without one the option would silently never link.
 fn check_linking(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
     let vouches = |p: &IdentityProvider| {
         let mapped = |attribute: &str| {
@@ -369,7 +383,9 @@ fn check_linking(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
                 .get(attribute)
                 .is_some_and(|claim| !claim.is_empty())
         };
-        mapped("email") && (p.emails_verified || mapped("email_verified"))
+        mapped("email")
+            && (p.emails_verified || mapped("email_verified"))
+            && (p.link_by_email || !p.identifiers.is_empty())
     };
     let any = pool
         .identity_providers
@@ -380,11 +396,13 @@ fn check_linking(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
         c.error(
             format!("{at}.link_federated_users_by_email"),
             "no identity provider of this pool can vouch for an email address (none maps \
-             `email` with an `email_verified` claim or `emails_verified = true`), so no \
+             `email` with an `email_verified` claim or `emails_verified = true`, and is \
+             authorized for a domain by its identifiers or link_by_email = true), so no \
              account would ever be linked",
             "declare a provider that sends email_verified (the google, apple and oidc presets \
-             map it), set emails_verified = true on a provider you trust to verify addresses, \
-             or remove link_federated_users_by_email",
+             map it) and list its email domains in identifiers (an enterprise OIDC provider \
+             links only those), set emails_verified = true on a provider you trust to verify \
+             addresses, or remove link_federated_users_by_email",
         );
     }
 }

@@ -54,6 +54,10 @@ pub(super) struct Current {
     quirks: Vec<Quirk>,
     #[serde(default)]
     identifiers: Vec<String>,
+    /// Absent from providers stored before it existed: they link no address outside
+    /// their identifiers until the operator opts in again.
+    #[serde(default)]
+    link_by_email: bool,
     protocol: ProtocolSettings,
     created_at: UnixTime,
     updated_at: UnixTime,
@@ -73,6 +77,7 @@ impl Current {
             emails_verified: self.emails_verified,
             quirks: self.quirks,
             identifiers: self.identifiers,
+            link_by_email: self.link_by_email,
             protocol: self.protocol,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -121,6 +126,10 @@ pub(super) struct Flat {
     quirks: Vec<Quirk>,
     #[serde(default)]
     identifiers: Vec<String>,
+    /// Absent from providers stored before it existed: they link no address outside
+    /// their identifiers until the operator opts in again.
+    #[serde(default)]
+    link_by_email: bool,
     #[serde(default)]
     hosted_domain: Option<String>,
     created_at: UnixTime,
@@ -176,6 +185,7 @@ impl Flat {
             emails_verified: self.emails_verified,
             quirks: self.quirks,
             identifiers: self.identifiers,
+            link_by_email: self.link_by_email,
             protocol,
             created_at: self.created_at,
             updated_at: self.updated_at,

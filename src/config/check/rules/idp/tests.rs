@@ -535,4 +535,39 @@ fn linking_by_email_needs_a_provider_that_vouches_for_addresses() {
     // Off (the default), nothing is asked of the providers.
     let d = diagnostics(&pool(&facebook("")).replace("link_federated_users_by_email = true\n", ""));
     assert!(d.is_empty(), "{d:#?}");
+
+    // A provider vouches only for domains it is authorized for: an enterprise OIDC
+    // provider without identifiers, or a social one that opted out, authorizes none.
+    let corp = |extra: &str| {
+        format!(
+            "[[pools.identity_providers]]\nname = \"Corp\"\npreset = \"oidc\"\n\
+             issuer = \"https://idp.corp.example\"\nclient_id = \"c\"\n\
+             client_secret_env = \"CORP\"\n{extra}\n"
+        )
+    };
+    for providers in [corp(""), google("link_by_email = false")] {
+        let d = diagnostics(&pool(&providers));
+        assert_eq!(d.len(), 1, "{providers}: {d:#?}");
+        assert_eq!(d[0].path, "pools[0].link_federated_users_by_email");
+        assert!(d[0].message.contains("identifiers"), "{}", d[0]);
+    }
+    for providers in [
+        corp("identifiers = [\"corp.example\"]"),
+        corp("link_by_email = true"),
+        google("link_by_email = false\nidentifiers = [\"gmail.com\"]"),
+    ] {
+        let d = diagnostics(&pool(&providers));
+        assert!(d.is_empty(), "{providers}: {d:#?}");
+    }
+    // `link_by_email = true` on a pool that does not link is a promise nothing keeps.
+    let text =
+        pool(&corp("link_by_email = true")).replace("link_federated_users_by_email = true\n", "");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].path, "pools[0].identity_providers[0].link_by_email");
+    assert!(
+        d[0].fix.contains("link_federated_users_by_email"),
+        "{}",
+        d[0]
+    );
 }

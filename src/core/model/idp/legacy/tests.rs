@@ -285,6 +285,7 @@ fn a_pool_of_flat_providers_loads_into_the_protocol_shape() {
             Quirk::StringEmailVerified,
         ],
         identifiers: strings(&["apple.example"]),
+        link_by_email: false,
         protocol: ProtocolSettings::Oidc(OidcSettings {
             issuer: Some("https://appleid.apple.com".into()),
             issuer_aliases: vec![],
@@ -331,6 +332,7 @@ fn a_pool_of_flat_providers_loads_into_the_protocol_shape() {
         emails_verified: false,
         quirks: vec![Quirk::GoogleHd],
         identifiers: vec![],
+        link_by_email: false,
         protocol: ProtocolSettings::Oidc(OidcSettings {
             issuer: Some("https://accounts.google.com".into()),
             issuer_aliases: strings(&["accounts.google.com"]),
@@ -373,6 +375,7 @@ fn a_pool_of_flat_providers_loads_into_the_protocol_shape() {
         emails_verified: true,
         quirks: vec![Quirk::FacebookAppsecretProof],
         identifiers: vec![],
+        link_by_email: false,
         protocol: ProtocolSettings::OAuth2(OAuth2Settings {
             endpoints: OAuth2Endpoints {
                 authorize: Some("https://www.facebook.com/v19.0/dialog/oauth".into()),
@@ -426,6 +429,7 @@ fn a_pool_of_flat_providers_loads_into_the_protocol_shape() {
         emails_verified: false,
         quirks: vec![],
         identifiers: strings(&["corp.example", "corp.example.org"]),
+        link_by_email: false,
         protocol: ProtocolSettings::Oidc(OidcSettings {
             issuer: Some("https://corp.okta.example".into()),
             issuer_aliases: strings(&["corp.okta.example"]),
