@@ -131,6 +131,49 @@ pub fn validate_attributes(
     Ok(())
 }
 
+/// Cognito's words for a change to an immutable attribute.
+const IMMUTABLE: &str = "Attribute cannot be updated. (changing an immutable attribute)";
+
+/// The custom attributes declared `mutable = false` that are set in `before` and that
+/// `after` changes or removes. An immutable attribute is written once (at creation, or
+/// the first time it is given) and then holds: Cognito refuses to update it.
+pub fn immutable_changes<'a>(
+    pool: &UserPool,
+    before: &'a BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<&'a str> {
+    before
+        .iter()
+        .filter(|(name, value)| !value.is_empty() && !is_mutable(pool, name))
+        .filter(|(name, value)| after.get(*name) != Some(*value))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// Whether the pool lets `name` change once set: every attribute but a custom one
+/// declared `mutable = false`.
+pub fn is_mutable(pool: &UserPool, name: &str) -> bool {
+    name.strip_prefix("custom:").is_none_or(|custom| {
+        pool.custom_attributes
+            .iter()
+            .find(|c| c.name == custom)
+            .is_none_or(|c| c.mutable)
+    })
+}
+
+/// Refuses an update that changes an immutable attribute once set (Cognito's
+/// AdminUpdateUserAttributes answers "Attribute cannot be updated").
+pub fn check_immutable(
+    pool: &UserPool,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Result<(), AttributeError> {
+    match immutable_changes(pool, before, after).first() {
+        Some(name) => Err(err(name, IMMUTABLE)),
+        None => Ok(()),
+    }
+}
+
 /// Accepts only a plain address, `local@domain`, exactly as it will be stored, shown and
 /// mailed to. The local part is an RFC 5322 dot-atom (section 3.4.1), checked by the mail
 /// crate's address parser (lettre's `Address`, the type the sender delivers to); the

@@ -93,7 +93,7 @@ pub fn lookup_for(pool: &UserPool, user: &User) -> UserLookup {
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::attributes::{validate_attributes, AttributeError};
+use super::attributes::{check_immutable, validate_attributes, AttributeError};
 use super::ids::new_sub;
 use super::model::{Group, Origin, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
@@ -456,7 +456,10 @@ impl Directory {
     }
 
     /// Applies `change` to the current stored user, retrying when another writer got
-    /// there first, so concurrent updates never lose each other's changes.
+    /// there first, so concurrent updates never lose each other's changes. A change to an
+    /// immutable custom attribute once set is refused here, whatever the edge (Cognito:
+    /// "Attribute cannot be updated"); the federated refresh leaves such changes out
+    /// before it gets here ([`crate::federation::linking::refresh`]).
     pub async fn modify_user<F>(
         &self,
         pool: &UserPool,
@@ -472,7 +475,9 @@ impl Directory {
                 .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
                 .await?
                 .ok_or(DirectoryError::UserNotFound)?;
+            let before = user.attributes.clone();
             change(&mut user)?;
+            check_immutable(pool, &before, &user.attributes)?;
             user.lookup = lookup_for(pool, &user);
             match self.store.update_user(&user).await {
                 Ok(stored) => return Ok(stored),
@@ -593,7 +598,8 @@ impl Directory {
         .await
     }
 
-    /// Replaces or removes attributes (an empty value removes one).
+    /// Replaces or removes attributes (an empty value removes one). An immutable custom
+    /// attribute may be given while unset, never changed nor removed once set.
     pub async fn update_attributes(
         &self,
         pool: &UserPool,

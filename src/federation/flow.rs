@@ -219,7 +219,7 @@ impl Federation {
                 let user = self
                     .directory
                     .modify_user(pool, &existing.sub, |u| {
-                        linking::refresh(u, provider, &mapped.subject, &attributes, now);
+                        linking::refresh(u, pool, provider, &mapped.subject, &attributes, now);
                         Ok(())
                     })
                     .await?;

@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 
 use super::error::FederationError;
 use super::mapping::Mapped;
+use crate::core::attributes::is_mutable;
 use crate::core::directory::{lookup_for, normalize_email, Directory};
 use crate::core::model::{
     FederatedIdentity, IdentityProvider, ProviderType, User, UserPool, MAX_LINKED_IDENTITIES,
@@ -71,12 +72,18 @@ pub fn identity(
 }
 
 /// Applies a sign-in's mapped attributes to the user it signs in as (Cognito refreshes
-/// them at every sign-in, never failing with "attribute cannot be updated") and records
-/// them on the identity. A user the identity did not create itself (linked by an
-/// administrator or by email) keeps a verified email: the IdP may not move the address the
-/// account signs in and receives its codes with, nor mark it unverified.
+/// them at every sign-in) and records them on the identity. A user the identity did not
+/// create itself (linked by an administrator or by email) keeps a verified email and a
+/// verified phone number: the IdP may not move the address or number the account signs
+/// in and receives its codes with, nor mark them unverified.
+///
+/// An immutable custom attribute once set keeps its value: the change is left out and
+/// logged, and the sign-in goes on. Cognito refuses the whole sign-in instead ("Attribute
+/// cannot be updated"), which locks users out whenever their IdP's claim moves, a
+/// long-standing complaint of its users; the directory refuses every other edge's change.
 pub fn refresh(
     user: &mut User,
+    pool: &UserPool,
     provider: &IdentityProvider,
     subject: &str,
     attributes: &BTreeMap<String, String>,
@@ -84,8 +91,20 @@ pub fn refresh(
 ) {
     let own_user = user.username == format!("{}_{subject}", provider.name);
     let keep_email = !own_user && user.attribute("email_verified") == Some("true");
+    let keep_phone = !own_user && user.attribute("phone_number_verified") == Some("true");
     for (name, value) in attributes {
         if keep_email && (name == "email" || name == "email_verified") {
+            continue;
+        }
+        if keep_phone && (name == "phone_number" || name == "phone_number_verified") {
+            continue;
+        }
+        let current = user.attribute(name).filter(|v| !v.is_empty());
+        if current.is_some_and(|v| v != value) && !is_mutable(pool, name) {
+            // Which attribute and whose, never the values.
+            tracing::info!(pool = %pool.id, provider = %provider.name, sub = %user.sub,
+                attribute = %name,
+                "keeping an immutable attribute a federated sign-in would change");
             continue;
         }
         user.attributes.insert(name.clone(), value.clone());
@@ -179,7 +198,7 @@ pub async fn by_email(
         }
         user.identities
             .push(identity(provider, &mapped.subject, attributes, now));
-        refresh(&mut user, provider, &mapped.subject, attributes, now);
+        refresh(&mut user, pool, provider, &mapped.subject, attributes, now);
         user.lookup = lookup_for(pool, &user);
         match store.update_user(&user).await {
             Ok(stored) => {
@@ -321,7 +340,14 @@ mod tests {
         );
         ana.identities
             .push(identity(&provider(), "g-1", &BTreeMap::new(), 5));
-        refresh(&mut ana, &provider(), "g-1", &upstream, 9);
+        refresh(
+            &mut ana,
+            &pool_with(vec![]),
+            &provider(),
+            "g-1",
+            &upstream,
+            9,
+        );
         assert_eq!(ana.attribute("email"), Some("ana@example.com"));
         assert_eq!(ana.attribute("email_verified"), Some("true"));
         assert_eq!(
@@ -335,13 +361,27 @@ mod tests {
         // An unverified address is the IdP's to replace, and the identity's own user
         // follows its IdP.
         let mut unverified = user("bo", &[("email", "bo@example.com")]);
-        refresh(&mut unverified, &provider(), "g-2", &upstream, 9);
+        refresh(
+            &mut unverified,
+            &pool_with(vec![]),
+            &provider(),
+            "g-2",
+            &upstream,
+            9,
+        );
         assert_eq!(unverified.attribute("email"), Some("other@example.com"));
         let mut own = user(
             "Google_g-3",
             &[("email", "g3@example.com"), ("email_verified", "true")],
         );
-        refresh(&mut own, &provider(), "g-3", &upstream, 9);
+        refresh(
+            &mut own,
+            &pool_with(vec![]),
+            &provider(),
+            "g-3",
+            &upstream,
+            9,
+        );
         assert_eq!(own.attribute("email"), Some("other@example.com"));
         assert_eq!(own.attribute("email_verified"), Some("false"));
     }
@@ -367,6 +407,56 @@ mod tests {
             identifiers: domains.iter().map(|d| d.to_string()).collect(),
             ..provider()
         }
+    }
+
+    #[test]
+    fn a_linked_user_keeps_its_verified_phone_and_immutable_attributes() {
+        let mut pool = pool_with(vec![]);
+        pool.custom_attributes = serde_json::from_value(json!([
+            {"name": "tenant_id", "mutable": false},
+            {"name": "team"},
+        ]))
+        .unwrap();
+        let upstream = mapped(&[
+            ("phone_number", "+15550000002"),
+            ("phone_number_verified", "false"),
+            ("custom:tenant_id", "globex"),
+            ("custom:team", "blue"),
+        ]);
+        let mut ana = user(
+            "ana",
+            &[
+                ("phone_number", "+15550000001"),
+                ("phone_number_verified", "true"),
+                ("custom:tenant_id", "acme"),
+                ("custom:team", "red"),
+            ],
+        );
+        refresh(&mut ana, &pool, &provider(), "g-1", &upstream, 9);
+        assert_eq!(ana.attribute("phone_number"), Some("+15550000001"));
+        assert_eq!(ana.attribute("phone_number_verified"), Some("true"));
+        assert_eq!(ana.attribute("custom:tenant_id"), Some("acme"), "immutable");
+        assert_eq!(ana.attribute("custom:team"), Some("blue"), "mutable");
+
+        // The identity's own user follows its IdP's phone, never an immutable value set
+        // once; an immutable attribute not yet set is given.
+        let mut own = user(
+            "Google_g-3",
+            &[
+                ("phone_number", "+15550000003"),
+                ("phone_number_verified", "true"),
+            ],
+        );
+        refresh(&mut own, &pool, &provider(), "g-3", &upstream, 9);
+        assert_eq!(own.attribute("phone_number"), Some("+15550000002"));
+        assert_eq!(
+            own.attribute("custom:tenant_id"),
+            Some("globex"),
+            "first set"
+        );
+        let again = mapped(&[("custom:tenant_id", "initech")]);
+        refresh(&mut own, &pool, &provider(), "g-3", &again, 10);
+        assert_eq!(own.attribute("custom:tenant_id"), Some("globex"));
     }
 
     #[test]

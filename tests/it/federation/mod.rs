@@ -6,11 +6,13 @@
 //!
 //! The sign-ins that go through are in [`flows`]; the refused callbacks, tokens, flows and
 //! upstream answers in [`refusals`]; which IdPs and sessions each app client takes in
-//! [`clients`]; which domains an IdP may link users of by email in [`capture`].
+//! [`clients`]; which domains an IdP may link users of by email in [`capture`]; what a
+//! sign-in may not rewrite (immutable attributes, a linked user's phone) in [`immutable`].
 
 mod capture;
 mod clients;
 mod flows;
+mod immutable;
 mod refusals;
 mod unconfirmed;
 
