@@ -6,10 +6,11 @@
 //!
 //! The sign-ins that go through are in [`flows`]; the refused callbacks, tokens, flows and
 //! upstream answers in [`refusals`]; which IdPs and sessions each app client takes in
-//! [`clients`].
+//! [`clients`]; mix-up across providers and the per-provider callbacks in [`mixup`].
 
 mod clients;
 mod flows;
+mod mixup;
 mod refusals;
 mod unconfirmed;
 
