@@ -2,7 +2,8 @@
 //! (`identity_provider=` or `idp_identifier=` on `/oauth2/authorize`, a button of the
 //! sign-in page through `GET /oauth2/idp`, or its work email field through
 //! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super)) and
-//! its return to `/oauth2/idpresponse`. The protocol work is in
+//! its return to the provider's own callback `/oauth2/idpresponse/<pool id>/<provider>`
+//! (or the bare `/oauth2/idpresponse` where that is safe). The protocol work is in
 //! [`crate::federation::flow`]; this module reads cookies and queries and renders, and
 //! leaves completing the sign-in to [`completion`](super::completion). It does not use
 //! [`hosted`](super)'s sign-in path.

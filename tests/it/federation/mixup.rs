@@ -16,8 +16,8 @@ use serde_json::json;
 
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::federated::{
-    assert_page, at_idp, callback, location, oidc_idp, param, Client, Outcome, BARE_REFUSED,
-    WRONG_CALLBACK,
+    assert_failed_page, assert_page, at_idp, callback, location, oidc_idp, param, Client, Outcome,
+    BARE_REFUSED, WRONG_CALLBACK,
 };
 use crate::support::server::{browser_client, TestServer};
 
@@ -297,10 +297,7 @@ async fn where_every_provider_sends_iss_the_bare_callback_stays_and_iss_exposes_
     let victim = browser_client();
     let back = relayed(&env, &victim, &env.bare()).await.unwrap();
     assert_eq!(param(&back, "iss"), Some(env.corp.issuer.clone()));
-    match callback(&victim, &back).await {
-        Err((status, _)) => assert!(status >= 400, "{status}"),
-        Ok(redirect) => panic!("signed in with a relayed code: {redirect}"),
-    }
+    assert_failed_page(callback(&victim, &back).await, "Corp's iss in an Evil flow");
     // And at Corp's own callback, refused by the path.
     let back = relayed(&env, &victim, &env.own("Corp")).await.unwrap();
     assert_page(callback(&victim, &back).await, 400, WRONG_CALLBACK, "path");
@@ -330,10 +327,7 @@ async fn iss_is_required_from_a_provider_that_advertises_it() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     stripped.query_pairs_mut().clear().extend_pairs(&pairs);
-    match callback(&browser, stripped.as_str()).await {
-        Err((status, _)) => assert!(status >= 400, "{status}"),
-        Ok(redirect) => panic!("signed in without iss: {redirect}"),
-    }
+    assert_failed_page(callback(&browser, stripped.as_str()).await, "no iss");
     assert_eq!(env.corp.token_requests(), 0);
     assert_eq!(env.server.user_count(POOL).await, 0);
 
@@ -369,4 +363,39 @@ async fn the_bare_callback_is_kept_with_a_single_provider_on_the_instance() {
     let claims = rp().id_token(&server.base, &redirect).await;
     assert_eq!(claims["cognito:username"], format!("Corp_{VICTIM}"));
     assert_eq!(corp.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn one_provider_in_each_of_two_pools_is_two_providers_on_the_instance() {
+    // Mix-up is across the instance: two tenants' pools, one IdP each, share the bare URL.
+    let corp = FakeOidc::start("corp-client", "corp-secret", ClientAuth::Basic).await;
+    let other = FakeOidc::start("other-client", "other-secret", ClientAuth::Basic).await;
+    corp.set_user(VICTIM, json!({"email": "victim@corp.example"}));
+    let pools = format!(
+        "[[pools]]\nid = \"{POOL}\"\nname = \"Tenant A\"\n{}{}\
+         [[pools]]\nid = \"us-east-1_MixUpTest2\"\nname = \"Tenant B\"\n{}",
+        oidc_idp("Corp", "corp-client", "MIX_CORP", &corp.issuer, ""),
+        rp().toml(&["Corp"]),
+        oidc_idp("Other", "other-client", "MIX_OTHER", &other.issuer, ""),
+    );
+    let server = TestServer::start_with(
+        &pools,
+        "idp_timeout_secs = 2",
+        &[("MIX_CORP", "corp-secret"), ("MIX_OTHER", "other-secret")],
+    )
+    .await;
+    let own = format!("{}/oauth2/idpresponse/{POOL}/Corp", server.base);
+    let browser = browser_client();
+    let authorize = rp().authorize_url(&server.base, &[("identity_provider", "Corp")]);
+    let upstream = location(&browser.get(&authorize).send().await.unwrap());
+    assert_eq!(param(&upstream, "redirect_uri"), Some(own.clone()));
+    let back = at_idp(&browser, &upstream).await;
+    let query = back.split_once('?').unwrap().1;
+    let bare = format!("{}/oauth2/idpresponse?{query}", server.base);
+    assert_page(callback(&browser, &bare).await, 400, BARE_REFUSED, "bare");
+    let redirect = callback(&browser, &back)
+        .await
+        .expect("Corp's own callback");
+    let claims = rp().id_token(&server.base, &redirect).await;
+    assert_eq!(claims["cognito:username"], format!("Corp_{VICTIM}"));
 }
