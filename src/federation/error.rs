@@ -43,6 +43,18 @@ pub enum FederationError {
         "the callback names issuer {0:?}, not the identity provider this attempt was started for"
     )]
     IssuerMismatch(String),
+    /// The answer arrived at another provider's callback than the flow's (RFC 9700
+    /// section 4.4: a code relayed from one IdP into another's flow).
+    #[error("the answer arrived at another identity provider's callback than this attempt's")]
+    WrongCallback,
+    /// The answer arrived at the bare `/oauth2/idpresponse`, which is refused while the
+    /// instance has several providers not all of which send `iss` (RFC 9207).
+    #[error("the bare callback is refused here; register {0} at the identity provider")]
+    BareCallbackRefused(String),
+    /// The provider advertises `authorization_response_iss_parameter_supported` (RFC 9207
+    /// section 3) but its answer does not name itself.
+    #[error("the identity provider advertises RFC 9207 but its answer carries no iss")]
+    MissingIssuer,
     #[error("the identity provider answered {error}")]
     Upstream {
         error: String,

@@ -101,6 +101,10 @@ pub fn app(state: AppState) -> Router {
             "/oauth2/idpresponse",
             get(hosted::upstream::callback).post(hosted::upstream::callback_post),
         )
+        .route(
+            "/oauth2/idpresponse/{pool_id}/{provider}",
+            get(hosted::upstream::provider_callback).post(hosted::upstream::provider_callback_post),
+        )
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))
         .route("/logout", get(hosted::logout))

@@ -15,10 +15,11 @@ use serde_json::{json, Value};
 use cognate::core::secrets::MasterKey;
 
 use crate::support::fake_apple::{generate_p8, FakeApple};
-use crate::support::fake_oidc::FakeOidc;
+use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::federated::{
     apple_form, apple_idp, assert_failed_page, assert_refused_post, fake_google, google_idp,
-    location, outcome, param, post_form, Client, Outcome, APPLE_KEY_ENV, GOOGLE_SECRET_ENV,
+    location, oidc_idp, outcome, param, post_form, Client, Outcome, APPLE_KEY_ENV,
+    GOOGLE_SECRET_ENV,
 };
 use crate::support::http;
 use crate::support::pg::{fresh_pg_url, PgTestDb};
@@ -388,5 +389,102 @@ async fn an_apple_form_post_and_its_continuation_land_on_different_nodes() {
     assert_eq!(apple.token_requests(), 2);
 
     nodes.stop().await;
+    db.cleanup().await;
+}
+
+/// Mix-up across providers (RFC 9700 section 4.4) on two nodes over PostgreSQL: with an
+/// honest `Corp` and a malicious `Evil` beside it, flows send each provider's own callback;
+/// Corp's code relayed into a victim's Evil flow (started at node A) and delivered at
+/// Corp's callback on node B is refused before any exchange and leaves the stored flow
+/// alone, so Evil's own answer still completes it on node A; Corp's honest flow crosses
+/// nodes at its own callback.
+#[tokio::test]
+async fn a_relayed_code_is_refused_at_the_other_node_and_the_flow_survives() {
+    let Some(db) = fresh_pg_url("multinode_mixup").await else {
+        return;
+    };
+    let corp = FakeOidc::start("corp-client", "corp-secret", ClientAuth::Basic).await;
+    let evil = FakeOidc::start("evil-client", "evil-secret", ClientAuth::Basic).await;
+    corp.set_user("corp-victim", json!({"email": "victim@corp.example"}));
+    evil.set_user("evil-user", json!({"email": "someone@evil.example"}));
+    let nodes = TwoNodes::start(
+        &db,
+        |public| {
+            format!(
+                "[server]\npublic_url = \"{public}\"\nidp_timeout_secs = 5\n\n\
+                 [[pools]]\nid = \"{POOL}\"\nname = \"Multi-node mix-up\"\n{}{}{}",
+                oidc_idp("Corp", "corp-client", "MIX_CORP", &corp.issuer, ""),
+                oidc_idp("Evil", "evil-client", "MIX_EVIL", &evil.issuer, ""),
+                rp().toml(&["Corp", "Evil"]),
+            )
+        },
+        &[("MIX_CORP", "corp-secret"), ("MIX_EVIL", "evil-secret")],
+    )
+    .await;
+    let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
+    let own = |provider: &str| format!("{public}/oauth2/idpresponse/{POOL}/{provider}");
+
+    // The victim starts an Evil flow at node A.
+    let browser = http();
+    let r = browser
+        .get(rp().authorize_url(&a.base, &[("identity_provider", "Evil")]))
+        .send()
+        .await
+        .unwrap();
+    let cookie = browser_cookie(&r);
+    let to_evil = location(&r);
+    assert_eq!(param(&to_evil, "redirect_uri"), Some(own("Evil")));
+    // Evil relays the victim's state to Corp, answering at Corp's own callback.
+    let mut relay = url::Url::parse(&corp.url("/authorize")).unwrap();
+    relay
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", "corp-client")
+        .append_pair("redirect_uri", &own("Corp"))
+        .append_pair("state", &param(&to_evil, "state").unwrap())
+        .append_pair("nonce", "attacker-nonce");
+    let back = location(&browser.get(relay.as_str()).send().await.unwrap());
+    assert!(back.starts_with(&format!("{}?", own("Corp"))), "{back}");
+    assert_failed_page(
+        deliver(&nodes.to(&back, b), &cookie).await,
+        "Corp's code in an Evil flow",
+    );
+    assert_eq!(evil.token_requests(), 0);
+    assert_eq!(corp.token_requests(), 0);
+
+    // Evil's own answer to the victim's flow, at Evil's callback on node A, completes it.
+    let evil_back = location(&browser.get(&to_evil).send().await.unwrap());
+    assert!(
+        evil_back.starts_with(&format!("{}?", own("Evil"))),
+        "{evil_back}"
+    );
+    let redirect = delivered(&nodes.to(&evil_back, a), &cookie, a, "Evil's own").await;
+    let id = rp().id_token(&b.base, &redirect).await;
+    assert_eq!(id["cognito:username"], "Evil_evil-user");
+
+    // Corp's honest flow, started at B, answered at its own callback on A.
+    let browser = http();
+    let r = browser
+        .get(rp().authorize_url(&b.base, &[("identity_provider", "Corp")]))
+        .send()
+        .await
+        .unwrap();
+    let cookie = browser_cookie(&r);
+    let corp_back = location(&browser.get(location(&r)).send().await.unwrap());
+    assert!(
+        corp_back.starts_with(&format!("{}?", own("Corp"))),
+        "{corp_back}"
+    );
+    let redirect = delivered(&nodes.to(&corp_back, a), &cookie, a, "Corp's own").await;
+    let id = rp().id_token(&a.base, &redirect).await;
+    assert_eq!(id["cognito:username"], "Corp_corp-victim");
+    assert_eq!(evil.token_requests(), 1);
+    let mut users = nodes.usernames().await;
+    users.sort();
+    assert_eq!(users, ["Corp_corp-victim", "Evil_evil-user"]);
+
+    nodes.stop().await;
+    corp.stop().await;
+    evil.stop().await;
     db.cleanup().await;
 }

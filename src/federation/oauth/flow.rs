@@ -40,8 +40,26 @@ use crate::federation::mapping::map_claims;
 pub const IDP_POST_KIND: &str = "idp_post";
 /// The POST and its 303 continuation are one browser round trip: a short life suffices.
 pub const IDP_POST_TTL_SECS: i64 = 120;
-/// The callback path registered at every IdP.
+/// The bare callback path (Cognito's, shared by every provider); each provider's own
+/// callback is this path followed by `/<pool id>/<provider name>`.
 pub const CALLBACK_PATH: [&str; 2] = ["oauth2", "idpresponse"];
+
+/// The discovery field by which an IdP promises `iss` in every authorization response
+/// (RFC 9207 section 3).
+const ISS_SUPPORTED: &str = "authorization_response_iss_parameter_supported";
+
+/// The callback path an IdP's answer arrived at. A per-provider path is what defeats
+/// mix-up (RFC 9700 section 4.4.2, "distinct redirect URIs"): an answer is accepted only at
+/// the path of the pool and provider its flow was started for, so a code an honest IdP
+/// sends to its own callback cannot be exchanged at another IdP's token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackRoute {
+    /// `/oauth2/idpresponse`: accepted only where mix-up cannot happen
+    /// ([`Federation::bare_callback_safe`]).
+    Bare,
+    /// `/oauth2/idpresponse/<pool id>/<provider name>`.
+    Provider { pool_id: String, provider: String },
+}
 
 /// What the IdP sent back to `/oauth2/idpresponse` (RFC 6749 section 4.1.2, RFC 9207).
 #[derive(Clone, Default, Deserialize)]
@@ -120,7 +138,8 @@ impl fmt::Debug for Started {
 }
 
 impl Federation {
-    /// `<public URL>/oauth2/idpresponse`: the redirect URI registered at every IdP.
+    /// `<public URL>/oauth2/idpresponse`: the bare callback, Cognito's, shared by every
+    /// provider; sent upstream only while [`Federation::bare_callback_safe`].
     pub fn callback_url(&self) -> Result<url::Url, FederationError> {
         let mut url =
             url::Url::parse(&self.public_url).map_err(|_| FederationError::MissingEndpoint {
@@ -131,6 +150,108 @@ impl Federation {
             segments.pop_if_empty().extend(CALLBACK_PATH);
         }
         Ok(url)
+    }
+
+    /// `<public URL>/oauth2/idpresponse/<pool id>/<provider name>`: this provider's own
+    /// callback (each segment percent-encoded).
+    pub fn provider_callback_url(
+        &self,
+        pool_id: &str,
+        provider: &str,
+    ) -> Result<url::Url, FederationError> {
+        let mut url = self.callback_url()?;
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.extend([pool_id, provider]);
+        }
+        Ok(url)
+    }
+
+    /// The URL of a callback route (where a `form_post` answer's GET continuation goes).
+    pub fn route_url(&self, route: &CallbackRoute) -> Result<url::Url, FederationError> {
+        match route {
+            CallbackRoute::Bare => self.callback_url(),
+            CallbackRoute::Provider { pool_id, provider } => {
+                self.provider_callback_url(pool_id, provider)
+            }
+        }
+    }
+
+    /// Whether the bare `/oauth2/idpresponse` is safe on this instance, so flows send it
+    /// and answers are accepted there: a single identity provider on the whole instance
+    /// (no other IdP to mix up with), or every provider of the instance advertises RFC
+    /// 9207 (then every honest answer names its issuer, and a code relayed into another
+    /// provider's flow is exposed by it, RFC 9207 section 2.4). Otherwise one shared URL
+    /// lets a malicious IdP have an honest IdP's code sent to its own token endpoint (RFC
+    /// 9700 section 4.4.1).
+    pub async fn bare_callback_safe(&self) -> Result<bool, FederationError> {
+        let pools = self.store.list_pools().await?;
+        let providers: Vec<&IdentityProvider> = pools
+            .iter()
+            .flat_map(|p| p.identity_providers.iter())
+            .collect();
+        if providers.len() <= 1 {
+            return Ok(true);
+        }
+        for provider in providers {
+            if !self.advertises_iss(provider).await {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether the provider's discovery document (cached) advertises `iss` in
+    /// authorization responses (RFC 9207 section 3). A plain OAuth 2.0 provider has no
+    /// discovery; an unreachable one does not count as advertising.
+    pub async fn advertises_iss(&self, provider: &IdentityProvider) -> bool {
+        let ProtocolSettings::Oidc(oidc) = &provider.protocol else {
+            return false;
+        };
+        let Some(issuer) = oidc.issuer.as_deref() else {
+            return false;
+        };
+        match self.http.discovery(issuer).await {
+            Ok(doc) => doc.get(ISS_SUPPORTED).and_then(Value::as_bool) == Some(true),
+            Err(e) => {
+                tracing::warn!(provider = %provider.name, error = %e,
+                    "discovery unavailable: the provider counts as not sending iss");
+                false
+            }
+        }
+    }
+
+    /// Refuses an answer at a callback that is not its flow's (checked before the flow
+    /// is consumed, so a forged request cannot spend it): a per-provider path must name
+    /// the flow's own pool and provider; the bare path is accepted only for a flow that
+    /// was sent the bare URL, and only while it is safe.
+    async fn check_route(
+        &self,
+        flow: &UpstreamFlow,
+        leg: &OAuthLeg,
+        route: &CallbackRoute,
+    ) -> Result<(), FederationError> {
+        match route {
+            CallbackRoute::Provider { pool_id, provider } => {
+                if *pool_id == flow.pool_id && *provider == flow.provider {
+                    Ok(())
+                } else {
+                    Err(FederationError::WrongCallback)
+                }
+            }
+            CallbackRoute::Bare => {
+                let bare = self.callback_url()?;
+                let sent_bare = leg
+                    .redirect_uri
+                    .as_deref()
+                    .is_none_or(|sent| sent == bare.as_str());
+                if sent_bare && self.bare_callback_safe().await? {
+                    Ok(())
+                } else {
+                    let own = self.provider_callback_url(&flow.pool_id, &flow.provider)?;
+                    Err(FederationError::BareCallbackRefused(own.to_string()))
+                }
+            }
+        }
     }
 
     /// Stores an upstream flow and returns the IdP's authorization URL (OIDC Core
@@ -151,7 +272,13 @@ impl Federation {
         let pkce_verifier = CodeGrant::of(&provider.protocol)
             .pkce
             .then(random_token::<48>);
-        let callback = self.callback_url()?;
+        // The bare URL where it is safe, so an IdP that has only Cognito's
+        // `/oauth2/idpresponse` registered keeps working; the provider's own otherwise.
+        let callback = if self.bare_callback_safe().await? {
+            self.callback_url()?
+        } else {
+            self.provider_callback_url(&pool.id, &provider.name)?
+        };
         let url = protocol::authorization_url(
             provider,
             protocol::AuthorizationParams {
@@ -170,6 +297,7 @@ impl Federation {
             leg: UpstreamLeg::OAuth(OAuthLeg {
                 nonce,
                 pkce_verifier,
+                redirect_uri: Some(callback.to_string()),
             }),
             browser: token_hash(browser_cookie),
             login_flow,
@@ -192,6 +320,7 @@ impl Federation {
     pub async fn accept_post(
         &self,
         fields: &PostedFields,
+        route: &CallbackRoute,
         now: UnixTime,
     ) -> Result<String, FederationError> {
         let state = fields
@@ -200,6 +329,8 @@ impl Federation {
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .ok_or(FederationError::MissingState)?;
         let flow = self.read_flow(state, now).await?;
+        let UpstreamLeg::OAuth(leg) = &flow.leg;
+        self.check_route(&flow, leg, route).await?;
         // Only a provider that answers by `form_post` may answer by POST.
         let pool = self.directory.pool(&flow.pool_id).await?;
         let provider = usable_provider(&pool, &flow.provider)?;
@@ -221,7 +352,8 @@ impl Federation {
     }
 
     /// Completes an upstream flow (OIDC Core 3.1.2.5 to 3.1.3.7): consumes it by `state`
-    /// exactly once (only in the browser that started it), checks the answer comes from the IdP it was started for, exchanges
+    /// exactly once (only in the browser that started it, and only at its own callback
+    /// `route`), checks the answer comes from the IdP it was started for, exchanges
     /// the code, validates the ID token and signs the user into the directory. The calls
     /// to the IdP together take at most the configured HTTP timeout.
     /// For a `form_post` answer (`posted` set), the fields [`Federation::accept_post`]
@@ -229,6 +361,7 @@ impl Federation {
     pub async fn callback(
         &self,
         params: &CallbackParams,
+        route: &CallbackRoute,
         browser_cookie: Option<&str>,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
@@ -247,6 +380,9 @@ impl Federation {
         if !same_browser {
             return Err(FederationError::WrongBrowser.into());
         }
+        // Mix-up (RFC 9700 section 4.4): only the flow's own callback, before the flow is
+        // taken, so a relayed answer neither reaches a token endpoint nor spends it.
+        self.check_route(&flow, leg, route).await?;
         // The continuation of a `form_post` answer takes the stored fields (once); any
         // other callback carries them in its query.
         let posted = if params.posted.is_some() {
@@ -304,6 +440,10 @@ impl Federation {
             if !accepts_issuer(provider, iss) {
                 return Err(fail(FederationError::IssuerMismatch(iss.to_string())));
             }
+        } else if self.advertises_iss(provider).await {
+            // RFC 9207 section 2.4: a client that knows the IdP sends `iss` must refuse an
+            // answer without it (it may come from another IdP, relayed).
+            return Err(fail(FederationError::MissingIssuer));
         }
         if let Some(error) = &params.error {
             return Err(fail(FederationError::Upstream {
@@ -354,11 +494,16 @@ impl Federation {
     ) -> Result<Value, FederationError> {
         let secret = self.client_secret(&flow.pool_id, provider, now)?;
         let token_url = self.endpoint(provider, Endpoint::Token).await?;
+        // The redirect_uri of the authorization request (RFC 6749 section 4.1.3).
+        let redirect_uri = match leg.redirect_uri.as_deref() {
+            Some(sent) => url::Url::parse(sent).map_err(|_| FederationError::UnknownState)?,
+            None => self.callback_url()?,
+        };
         let answer = protocol::exchange_code(
             &self.http,
             provider,
             &token_url,
-            &self.callback_url()?,
+            &redirect_uri,
             code,
             leg.pkce_verifier.as_deref(),
             secret.as_ref(),

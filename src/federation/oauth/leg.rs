@@ -19,6 +19,12 @@ pub struct OAuthLeg {
     /// The PKCE verifier (when the provider uses PKCE).
     #[serde(default)]
     pub pkce_verifier: Option<String>,
+    /// The `redirect_uri` sent upstream (the per-provider callback, or the bare
+    /// `/oauth2/idpresponse` where that is safe), sent again with the code exchange (RFC
+    /// 6749 section 4.1.3). Absent in flows started before per-provider callbacks: the
+    /// bare URL (and none is written for a flow without one, so the stored shape stays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
 }
 
 // Hand-written `Debug`: the nonce and PKCE verifier would let a log reader finish (or
@@ -28,6 +34,7 @@ impl fmt::Debug for OAuthLeg {
         f.debug_struct("OAuthLeg")
             .field("nonce", &REDACTED)
             .field("pkce_verifier", &redacted(&self.pkce_verifier))
+            .field("redirect_uri", &self.redirect_uri)
             .finish()
     }
 }

@@ -12,7 +12,8 @@
 //! Beside it:
 //! - [`account`]: sign up, confirm, forgot and reset password;
 //! - [`upstream`]: the upstream IdP buttons, `GET /oauth2/idp` and the callback
-//!   `/oauth2/idpresponse` (the OAuth/OIDC protocol work is [`crate::federation`]'s).
+//!   `/oauth2/idpresponse/<pool id>/<provider>` (and the bare `/oauth2/idpresponse`
+//!   where it is safe; the OAuth/OIDC protocol work is [`crate::federation`]'s).
 //!   The SAML service provider's endpoints will sit here too: the assertion consumer
 //!   service `POST /saml2/idpresponse` (Cognito's path), taking the IdP's `SAMLResponse`
 //!   and `RelayState`, and the SP metadata;

@@ -2,13 +2,14 @@
 //! (`identity_provider=` or `idp_identifier=` on `/oauth2/authorize`, a button of the
 //! sign-in page through `GET /oauth2/idp`, or its work email field through
 //! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super)) and
-//! its return to `/oauth2/idpresponse`. The protocol work is in
+//! its return to the provider's own callback `/oauth2/idpresponse/<pool id>/<provider>`
+//! (or the bare `/oauth2/idpresponse` where that is safe). The protocol work is in
 //! [`crate::federation::flow`]; this module reads cookies and queries and renders, and
 //! leaves completing the sign-in to [`completion`](super::completion). It does not use
 //! [`hosted`](super)'s sign-in path.
 
 use axum::body::Bytes;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -23,7 +24,7 @@ use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, FederationError};
 use crate::federation::flow::provider_for_identifier;
-use crate::federation::oauth::flow::{CallbackParams, PostedFields};
+use crate::federation::oauth::flow::{CallbackParams, CallbackRoute, PostedFields};
 use crate::web::cookies;
 use crate::web::AppState;
 
@@ -219,13 +220,40 @@ pub async fn route_idp_identifier(
     }
 }
 
-/// `GET /oauth2/idpresponse`: the IdP's answer. Success signs the user in (session cookie
-/// and the client's code); failure shows a page, or for an error the IdP reported tells
-/// the client on its redirect URI.
+/// `GET /oauth2/idpresponse`: the bare (Cognito) callback, accepted only where it is
+/// safe (see [`crate::federation::oauth::flow::CallbackRoute`]).
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+) -> Response {
+    answer(state, headers, raw, CallbackRoute::Bare).await
+}
+
+/// `GET /oauth2/idpresponse/<pool id>/<provider name>`: one provider's own callback.
+pub async fn provider_callback(
+    State(state): State<AppState>,
+    Path((pool_id, provider)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    answer(
+        state,
+        headers,
+        raw,
+        CallbackRoute::Provider { pool_id, provider },
+    )
+    .await
+}
+
+/// The IdP's answer at `route`. Success signs the user in (session cookie and the
+/// client's code); failure shows a page, or for an error the IdP reported tells the
+/// client on its redirect URI.
+async fn answer(
+    state: AppState,
+    headers: HeaderMap,
+    raw: Option<String>,
+    route: CallbackRoute,
 ) -> Response {
     let params: CallbackParams =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
@@ -233,7 +261,7 @@ pub async fn callback(
     let now = now();
     let outcome = state
         .federation
-        .callback(&params, browser.as_deref(), now)
+        .callback(&params, &route, browser.as_deref(), now)
         .await;
     let signed_in = match outcome {
         Ok(s) => s,
@@ -284,16 +312,44 @@ pub async fn callback(
     .await
 }
 
-/// `POST /oauth2/idpresponse`: a `form_post` IdP's answer (Apple's auto-submitted form:
-/// `code`, `state`, `id_token` and, on the first authorization, `user`). The POST is
-/// cross-site, so it carries no SameSite=Lax cookie: the fields are stored for this
-/// attempt and the browser is sent, by a top-level same-site GET that does carry the
-/// cookie, to `/oauth2/idpresponse?state=..&posted=1`, where the flow is checked and
-/// consumed (303 See Other, RFC 9110 section 15.4.4, turns the POST into a GET).
+/// `POST /oauth2/idpresponse`: a `form_post` IdP's answer at the bare callback (see
+/// [`posted_answer`]).
 pub async fn callback_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
+) -> Response {
+    posted_answer(state, headers, body, CallbackRoute::Bare).await
+}
+
+/// `POST /oauth2/idpresponse/<pool id>/<provider name>`: a `form_post` IdP's answer at
+/// its own callback.
+pub async fn provider_callback_post(
+    State(state): State<AppState>,
+    Path((pool_id, provider)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    posted_answer(
+        state,
+        headers,
+        body,
+        CallbackRoute::Provider { pool_id, provider },
+    )
+    .await
+}
+
+/// A `form_post` IdP's answer (Apple's auto-submitted form: `code`, `state`, `id_token`
+/// and, on the first authorization, `user`). The POST is cross-site, so it carries no
+/// SameSite=Lax cookie: the fields are stored for this attempt (if `route` is its own
+/// callback) and the browser is sent, by a top-level same-site GET that does carry the
+/// cookie, to the same callback with `?state=..&posted=1`, where the flow is checked and
+/// consumed (303 See Other, RFC 9110 section 15.4.4, turns the POST into a GET).
+async fn posted_answer(
+    state: AppState,
+    headers: HeaderMap,
+    body: Bytes,
+    route: CallbackRoute,
 ) -> Response {
     let form = form_fields(&body);
     let field = |name: &str| form.get(name).filter(|v| v.len() <= 16 * 1024).cloned();
@@ -306,9 +362,9 @@ pub async fn callback_post(
         user: field("user"),
     };
     let lang = lang_of(&headers, None);
-    let accepted = state.federation.accept_post(&fields, now()).await;
+    let accepted = state.federation.accept_post(&fields, &route, now()).await;
     let continue_at = accepted.and_then(|flow_state| {
-        let mut url = state.federation.callback_url()?;
+        let mut url = state.federation.route_url(&route)?;
         url.query_pairs_mut()
             .append_pair("state", &flow_state)
             .append_pair("posted", "1");
@@ -423,6 +479,25 @@ fn failure_response(
             lang,
             "error.federation_expired",
         ),
+        // A relayed answer (RFC 9700 section 4.4): nothing was exchanged and the flow is
+        // left for its own callback.
+        FederationError::WrongCallback => error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.federation_wrong_callback",
+        ),
+        FederationError::BareCallbackRefused(url) => {
+            let page = ErrorPage {
+                chrome: Chrome::plain(),
+                title: state.ui.message(lang, "error.title"),
+                message: state
+                    .ui
+                    .tr(lang, "error.federation_bare_callback", &[("url", url)]),
+                back_url: None,
+            };
+            html(state, StatusCode::BAD_REQUEST, lang, &page)
+        }
         FederationError::UserDisabled => page_back_to_client(
             state,
             (StatusCode::FORBIDDEN, lang, "error.user_disabled"),

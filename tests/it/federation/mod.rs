@@ -7,12 +7,14 @@
 //! The sign-ins that go through are in [`flows`]; the refused callbacks, tokens, flows and
 //! upstream answers in [`refusals`]; which IdPs and sessions each app client takes in
 //! [`clients`]; which domains an IdP may link users of by email in [`capture`]; what a
-//! sign-in may not rewrite (immutable attributes, a linked user's phone) in [`immutable`].
+//! sign-in may not rewrite (immutable attributes, a linked user's phone) in [`immutable`];
+//! mix-up across providers and the per-provider callbacks in [`mixup`].
 
 mod capture;
 mod clients;
 mod flows;
 mod immutable;
+mod mixup;
 mod refusals;
 mod unconfirmed;
 

@@ -17,7 +17,7 @@ use super::{env, rp, sign_in, via_idp, CALLBACK, CLIENT, POOL, VERIFIER};
 async fn an_expired_upstream_flow_is_refused() {
     use cognate::federation::flow::{Federation, FederationError};
     use cognate::federation::http::{HttpSettings, IdpHttp};
-    use cognate::federation::oauth::flow::CallbackParams;
+    use cognate::federation::oauth::flow::{CallbackParams, CallbackRoute};
     let env = env().await;
     let node = &env.server.node;
     let federation = Federation::new(
@@ -53,8 +53,18 @@ async fn an_expired_upstream_flow_is_refused() {
         state: Some(state.to_string()),
         ..CallbackParams::default()
     };
+    // Google's own callback: the pool has two providers, so the bare one is refused.
+    let google = CallbackRoute::Provider {
+        pool_id: POOL.into(),
+        provider: "Google".into(),
+    };
     let late = federation
-        .callback(&params(&started.state), Some("browser-cookie"), now + 601)
+        .callback(
+            &params(&started.state),
+            &google,
+            Some("browser-cookie"),
+            now + 601,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -65,7 +75,12 @@ async fn an_expired_upstream_flow_is_refused() {
     // Within the ten minutes the same flow is found (and fails only for want of a code).
     let started = start(request).await.unwrap();
     let in_time = federation
-        .callback(&params(&started.state), Some("browser-cookie"), now + 599)
+        .callback(
+            &params(&started.state),
+            &google,
+            Some("browser-cookie"),
+            now + 599,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -107,10 +122,23 @@ async fn a_flow_started_for_one_idp_cannot_be_answered_by_another() {
     let browser = browser_client();
     let okta_back = via_idp(&browser, &env, "Okta").await;
     let okta_code = param(&okta_back, "code").unwrap();
-    let base = format!("{}/oauth2/idpresponse", env.server.base);
+    // Each provider answers at its own callback (two providers in the pool).
+    let base = format!("{}/oauth2/idpresponse/{POOL}/Google", env.server.base);
+    assert!(
+        okta_back.starts_with(&format!(
+            "{}/oauth2/idpresponse/{POOL}/Okta?",
+            env.server.base
+        )),
+        "{okta_back}"
+    );
 
-    // Okta's code delivered into a Google flow: Google's token endpoint refuses it.
+    // Okta's code delivered into a Google flow at Google's callback: Google's token
+    // endpoint refuses it.
     let google_back = via_idp(&browser, &env, "Google").await;
+    assert!(
+        google_back.starts_with(&format!("{base}?")),
+        "{google_back}"
+    );
     let google_state = param(&google_back, "state").unwrap();
     let mixed = format!("{base}?code={okta_code}&state={google_state}");
     assert_failed_page(callback(&browser, &mixed).await, "code of another IdP");

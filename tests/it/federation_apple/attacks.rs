@@ -268,18 +268,37 @@ async fn form_posts_for_no_form_post_flow_are_refused_with_a_clear_page() {
     assert!(upstream.starts_with(&google.issuer), "{upstream}");
     assert_eq!(param(&upstream, "response_mode"), None);
     let back = location(&browser.get(&upstream).send().await.unwrap());
-    assert!(back.starts_with(&format!("{action}?")), "{back}");
+    // Beside Apple, Google answers at its own callback.
+    let google_action = format!("{action}/{POOL}/Google");
+    assert!(back.starts_with(&format!("{google_action}?")), "{back}");
     let answer = pairs(&[
         ("state", &param(&back, "state").unwrap()),
         ("code", &param(&back, "code").unwrap()),
     ]);
-    assert_refused_post(
-        post_form(&action, &answer).await,
-        "a POST for a Google flow",
-    )
-    .await;
-    let with_cookie = browser.post(&action).form(&answer).send().await.unwrap();
-    assert_refused_post(with_cookie, "a same-site POST for a Google flow").await;
+    // At Google's own callback: not a form_post provider. At Apple's: not this flow's
+    // provider. At the bare one: refused beside two providers, naming the URL to register.
+    let apple_action = format!("{action}/{POOL}/SignInWithApple");
+    for (at, sentence) in [
+        (&google_action, EXPIRED),
+        (&apple_action, WRONG_CALLBACK),
+        (&action, BARE_REFUSED),
+    ] {
+        for r in [
+            post_form(at, &answer).await,
+            browser.post(at).form(&answer).send().await.unwrap(),
+        ] {
+            assert!(r.headers().get("location").is_none(), "{at}: continued");
+            let status = r.status().as_u16();
+            let page = r.text().await.unwrap();
+            assert_page(Err((status, page.clone())), 400, sentence, at);
+            if sentence == BARE_REFUSED {
+                assert!(
+                    page.replace("&#x2f;", "/").contains(&google_action),
+                    "{page}"
+                );
+            }
+        }
+    }
     assert_eq!(google.token_requests(), 0);
     assert_eq!(env.apple.token_requests(), 0);
     assert_eq!(env.server.user_count(POOL).await, 0);

@@ -20,7 +20,8 @@ use crate::support::fake_oidc::FakeOidc;
 use crate::support::federated::{
     apple_form, apple_idp, assert_failed_page, assert_page, assert_refused_post, button_href,
     callback as continue_in, fake_google, google_idp, location, login_page, param, post_form,
-    Client, Outcome, APPLE_KEY_ENV, EXPIRED, FAILED, GOOGLE_SECRET_ENV,
+    Client, Outcome, APPLE_KEY_ENV, BARE_REFUSED, EXPIRED, FAILED, GOOGLE_SECRET_ENV,
+    WRONG_CALLBACK,
 };
 use crate::support::server::{browser_client, TestServer};
 
@@ -139,7 +140,16 @@ async fn at_apple(browser: &reqwest::Client, env: &Env) -> (String, Vec<(String,
         "Apple has no PKCE"
     );
     let (action, fields) = apple_form(browser, &upstream).await;
-    assert_eq!(action, format!("{}/oauth2/idpresponse", env.server.base));
+    // The bare callback while Apple is the instance's only provider; its own beside Google.
+    let expected = match env.google {
+        None => format!("{}/oauth2/idpresponse", env.server.base),
+        Some(_) => format!(
+            "{}/oauth2/idpresponse/{POOL}/SignInWithApple",
+            env.server.base
+        ),
+    };
+    assert_eq!(action, expected);
+    assert_eq!(param(&upstream, "redirect_uri"), Some(expected));
     (action, fields)
 }
 

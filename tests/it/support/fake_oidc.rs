@@ -44,6 +44,11 @@ struct Inner {
     claims: Map<String, Value>,
     bends: Bends,
     send_iss: bool,
+    /// Whether discovery advertises `iss` in authorization responses (RFC 9207).
+    advertise_iss: bool,
+    /// The redirect URIs registered for the client; when set, any other is refused with
+    /// a 400 as a real provider does (exact match, RFC 9700 section 4.1.3).
+    registered: Option<Vec<String>>,
     codes: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
     token_requests: usize,
@@ -73,6 +78,8 @@ impl FakeOidc {
             claims: Map::new(),
             bends: Bends::default(),
             send_iss: false,
+            advertise_iss: false,
+            registered: None,
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             token_requests: 0,
@@ -116,6 +123,18 @@ impl FakeOidc {
         self.inner.lock().unwrap().send_iss = send;
     }
 
+    /// Whether discovery advertises `authorization_response_iss_parameter_supported`
+    /// (RFC 9207 section 3); the answers carry `iss` only per [`FakeOidc::set_send_iss`].
+    pub fn set_advertise_iss(&self, advertise: bool) {
+        self.inner.lock().unwrap().advertise_iss = advertise;
+    }
+
+    /// Registers exactly these redirect URIs for the client: the authorize endpoint
+    /// refuses any other (by default it takes any, to let tests deliver anywhere).
+    pub fn register_redirects(&self, uris: &[String]) {
+        self.inner.lock().unwrap().registered = Some(uris.to_vec());
+    }
+
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
     }
@@ -146,8 +165,11 @@ impl Drop for FakeOidc {
 }
 
 async fn discovery(State(s): State<Shared>) -> Json<Value> {
-    let issuer = s.lock().unwrap().issuer.clone();
-    Json(json!({
+    let (issuer, advertise_iss) = {
+        let inner = s.lock().unwrap();
+        (inner.issuer.clone(), inner.advertise_iss)
+    };
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -157,7 +179,11 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
-    }))
+    });
+    if advertise_iss {
+        doc["authorization_response_iss_parameter_supported"] = json!(true);
+    }
+    Json(doc)
 }
 
 async fn jwks(State(s): State<Shared>) -> Json<Value> {
@@ -170,6 +196,13 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
         Ok(redirect_uri) => redirect_uri,
         Err(refused) => return refused.into_response(),
     };
+    if inner
+        .registered
+        .as_ref()
+        .is_some_and(|uris| !uris.contains(&redirect_uri))
+    {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is not registered").into_response();
+    }
     let mut url = url::Url::parse(&redirect_uri).unwrap();
     {
         let mut pairs = url.query_pairs_mut();

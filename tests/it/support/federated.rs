@@ -20,6 +20,10 @@ pub const STATE: &str = "client-state";
 pub const FAILED: &str = "did not work";
 /// What the page of a wrong, spent or expired attempt says (`error.federation_expired`).
 pub const EXPIRED: &str = "expired or was already used";
+/// The page of an IdP answer at another provider's callback (RFC 9700 section 4.4).
+pub const WRONG_CALLBACK: &str = "arrived at the address of another provider";
+/// The page of an answer at the bare callback where it is refused; it names the URL.
+pub const BARE_REFUSED: &str = "no longer accepts for it. The administrator must register";
 
 /// Where a step of a sign-in left the browser: `Ok(the redirect's Location)`, or
 /// `Err((status, page))` when Cognate answered with a page.
@@ -267,11 +271,24 @@ pub async fn callback(browser: &reqwest::Client, url: &str) -> Outcome {
 }
 
 /// At the fake IdP, which consents at once: from `upstream` (where Cognate sent the
-/// browser) to the IdP's answer, Cognate's `/oauth2/idpresponse?code=..&state=..`.
+/// browser) to the IdP's answer at Cognate's callback: the bare
+/// `/oauth2/idpresponse?code=..&state=..` on an instance where it is safe, else the
+/// provider's own `/oauth2/idpresponse/<pool>/<provider>?code=..`. The redirect_uri
+/// Cognate sent is the one the IdP answers at.
 pub async fn at_idp(browser: &reqwest::Client, upstream: &str) -> String {
+    let sent = param(upstream, "redirect_uri").expect("Cognate sends a redirect_uri");
     let r = browser.get(upstream).send().await.unwrap();
     let back = location(&r);
-    assert!(back.contains("/oauth2/idpresponse?"), "{back}");
+    assert!(
+        back.starts_with(&format!("{sent}?")),
+        "{back} is not at {sent}"
+    );
+    let path = url::Url::parse(&sent).unwrap().path().to_string();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    assert!(
+        segments[..2] == ["oauth2", "idpresponse"] && matches!(segments.len(), 2 | 4),
+        "{sent}"
+    );
     back
 }
 

@@ -28,6 +28,7 @@ fn debug_hides_codes_nonces_and_verifiers() {
         leg: UpstreamLeg::OAuth(OAuthLeg {
             nonce: "upstream-nonce-value".into(),
             pkce_verifier: Some("pkce-verifier-value".into()),
+            redirect_uri: None,
         }),
         browser: "browser-hash".into(),
         login_flow: None,
@@ -77,6 +78,7 @@ fn a_flow_is_stored_in_the_shape_flows_in_flight_have() {
         leg: UpstreamLeg::OAuth(OAuthLeg {
             nonce: "n".into(),
             pkce_verifier: Some("v".into()),
+            redirect_uri: None,
         }),
         browser: "b".into(),
         login_flow: None,
