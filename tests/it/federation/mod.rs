@@ -9,6 +9,7 @@
 //! [`clients`].
 
 mod clients;
+mod discovery;
 mod flows;
 mod refusals;
 mod unconfirmed;

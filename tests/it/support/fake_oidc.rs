@@ -44,6 +44,8 @@ struct Inner {
     claims: Map<String, Value>,
     bends: Bends,
     send_iss: bool,
+    /// Fields of the discovery document replaced (a hostile IdP's endpoints).
+    discovery: Map<String, Value>,
     codes: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
     token_requests: usize,
@@ -73,6 +75,7 @@ impl FakeOidc {
             claims: Map::new(),
             bends: Bends::default(),
             send_iss: false,
+            discovery: Map::new(),
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             token_requests: 0,
@@ -116,6 +119,18 @@ impl FakeOidc {
         self.inner.lock().unwrap().send_iss = send;
     }
 
+    /// Replaces `field` of the discovery document with `value` (an endpoint elsewhere);
+    /// `Value::Null` restores it. While any field is replaced the document is served
+    /// `no-store`, so Cognate's cache does not keep it.
+    pub fn set_discovery(&self, field: &str, value: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        if value.is_null() {
+            inner.discovery.remove(field);
+        } else {
+            inner.discovery.insert(field.to_string(), value);
+        }
+    }
+
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
     }
@@ -145,9 +160,12 @@ impl Drop for FakeOidc {
     }
 }
 
-async fn discovery(State(s): State<Shared>) -> Json<Value> {
-    let issuer = s.lock().unwrap().issuer.clone();
-    Json(json!({
+async fn discovery(State(s): State<Shared>) -> Response {
+    let (issuer, replaced) = {
+        let inner = s.lock().unwrap();
+        (inner.issuer.clone(), inner.discovery.clone())
+    };
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -157,7 +175,12 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
-    }))
+    });
+    if replaced.is_empty() {
+        return Json(doc).into_response();
+    }
+    doc.as_object_mut().unwrap().extend(replaced);
+    ([("cache-control", "no-store")], Json(doc)).into_response()
 }
 
 async fn jwks(State(s): State<Shared>) -> Json<Value> {
