@@ -11,6 +11,7 @@
 mod clients;
 mod discovery;
 mod flows;
+mod planted;
 mod refusals;
 mod unconfirmed;
 
