@@ -50,6 +50,9 @@ pub struct HttpSettings {
     pub max_stale: i64,
     /// Documents kept per cache.
     pub cache_capacity: u64,
+    /// Non-public networks IdPs may nonetheless be reached on (the operator's
+    /// `idp_private_networks`).
+    pub private_networks: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -63,6 +66,7 @@ impl Default for HttpSettings {
             refetch_interval: 30,
             max_stale: 86400,
             cache_capacity: 1024,
+            private_networks: Vec::new(),
         }
     }
 }
@@ -215,7 +219,9 @@ impl IdpHttp {
             // could send codes or secrets elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             // The address connected to is checked, not the name (DNS rebinding).
-            .dns_resolver(Arc::new(guard::PublicResolver))
+            .dns_resolver(Arc::new(guard::PublicResolver::new(
+                &settings.private_networks,
+            )))
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .user_agent(concat!("Cognate/", env!("CARGO_PKG_VERSION")))
@@ -239,10 +245,12 @@ impl IdpHttp {
             .build()
             .map_err(|e| HttpError::Client(describe(e)))?;
         let url = for_log(request.url());
-        guard::check_literal(request.url()).map_err(|detail| HttpError::Refused {
-            url: url.clone(),
-            detail,
-        })?;
+        guard::check_literal(request.url(), &self.inner.settings.private_networks).map_err(
+            |detail| HttpError::Refused {
+                url: url.clone(),
+                detail,
+            },
+        )?;
         let mut response = self
             .client()?
             .execute(request)

@@ -21,9 +21,13 @@
 //!   loopback too).
 //!
 //! Like Cognito, which reaches IdPs from the public internet, Cognate does not talk to
-//! IdPs on private addresses.
+//! IdPs on private addresses, except in the networks the operator lists in
+//! `idp_private_networks` (an in-house IdP).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
@@ -108,15 +112,28 @@ fn is_localhost_name(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
 
+/// Whether `ip` is in one of the operator's networks (an IPv4-mapped address counts as
+/// its IPv4 address).
+fn in_networks(ip: IpAddr, networks: &[IpNet]) -> bool {
+    let plain = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    networks
+        .iter()
+        .any(|n| n.contains(&ip) || n.contains(&plain))
+}
+
 /// A URL whose host is an IP address (no resolver sees it): refused unless the address
-/// is public or loopback. Host names are left to [`PublicResolver`].
-pub fn check_literal(url: &Url) -> Result<(), String> {
+/// is public, loopback, or in the operator's `networks`. Host names are left to
+/// [`PublicResolver`].
+pub fn check_literal(url: &Url, networks: &[IpNet]) -> Result<(), String> {
     let ip = match url.host() {
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
         _ => return Ok(()),
     };
-    if is_public(ip) || is_loopback(ip) {
+    if is_public(ip) || is_loopback(ip) || in_networks(ip, networks) {
         Ok(())
     } else {
         Err(format!("{ip} is not a public address"))
@@ -155,17 +172,29 @@ pub fn check_discovered(issuer: &str, endpoint: &str) -> Result<(), String> {
 }
 
 /// The system resolver, keeping only the addresses Cognate may connect to: public ones,
-/// and loopback ones for names under `localhost`. A name left with none fails to resolve.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PublicResolver;
+/// those in the operator's networks, and loopback ones for names under `localhost`. A name
+/// left with none fails to resolve.
+#[derive(Debug, Default, Clone)]
+pub struct PublicResolver {
+    networks: Arc<[IpNet]>,
+}
+
+impl PublicResolver {
+    pub fn new(networks: &[IpNet]) -> Self {
+        PublicResolver {
+            networks: networks.into(),
+        }
+    }
+}
 
 impl Resolve for PublicResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
+        let networks = self.networks.clone();
         Box::pin(async move {
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let kept = allowed_addresses(&host, found);
+            let kept = allowed_addresses(&host, found, &networks);
             if kept.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
             }
@@ -175,11 +204,17 @@ impl Resolve for PublicResolver {
 }
 
 /// The resolved addresses of `host` that Cognate may connect to.
-pub fn allowed_addresses(host: &str, found: Vec<SocketAddr>) -> Vec<SocketAddr> {
+pub fn allowed_addresses(
+    host: &str,
+    found: Vec<SocketAddr>,
+    networks: &[IpNet],
+) -> Vec<SocketAddr> {
     let local = is_localhost_name(host);
     found
         .into_iter()
-        .filter(|a| is_public(a.ip()) || (local && is_loopback(a.ip())))
+        .filter(|a| {
+            is_public(a.ip()) || (local && is_loopback(a.ip())) || in_networks(a.ip(), networks)
+        })
         .collect()
 }
 
@@ -245,7 +280,7 @@ mod tests {
 
     #[test]
     fn literal_hosts_are_public_or_loopback() {
-        let check = |u: &str| check_literal(&Url::parse(u).unwrap());
+        let check = |u: &str| check_literal(&Url::parse(u).unwrap(), &[]);
         check("https://8.8.8.8/token").unwrap();
         check("http://127.0.0.1:8080/token").unwrap();
         check("http://[::1]:8080/token").unwrap();
@@ -261,6 +296,13 @@ mod tests {
         ] {
             assert!(check(refused).is_err(), "{refused} allowed");
         }
+        // The operator's internal network, and only it.
+        let nets: Vec<IpNet> = vec!["10.1.2.0/24".parse().unwrap()];
+        let with = |u: &str| check_literal(&Url::parse(u).unwrap(), &nets);
+        with("http://10.1.2.3/token").unwrap();
+        with("http://[::ffff:10.1.2.3]/token").unwrap();
+        assert!(with("http://10.1.3.3/token").is_err());
+        assert!(with("http://169.254.169.254/").is_err());
     }
 
     #[test]
@@ -270,30 +312,39 @@ mod tests {
         };
         let mixed = addrs(&["10.0.0.1", "93.184.216.34", "169.254.169.254", "::1"]);
         assert_eq!(
-            allowed_addresses("idp.example", mixed.clone()),
+            allowed_addresses("idp.example", mixed.clone(), &[]),
             addrs(&["93.184.216.34"])
         );
         // DNS rebinding to loopback or the metadata service: nothing left.
-        assert!(allowed_addresses("idp.example", addrs(&["127.0.0.1"])).is_empty());
-        assert!(allowed_addresses("idp.example", addrs(&["169.254.169.254"])).is_empty());
+        assert!(allowed_addresses("idp.example", addrs(&["127.0.0.1"]), &[]).is_empty());
+        assert!(allowed_addresses("idp.example", addrs(&["169.254.169.254"]), &[]).is_empty());
         assert_eq!(
-            allowed_addresses("localhost", addrs(&["127.0.0.1", "::1", "10.0.0.1"])),
+            allowed_addresses("localhost", addrs(&["127.0.0.1", "::1", "10.0.0.1"]), &[]),
             addrs(&["127.0.0.1", "::1"])
         );
         assert_eq!(
-            allowed_addresses("idp.localhost.", addrs(&["127.0.0.1"])),
+            allowed_addresses("idp.localhost.", addrs(&["127.0.0.1"]), &[]),
             addrs(&["127.0.0.1"])
+        );
+        let nets: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            allowed_addresses("keycloak.internal", mixed, &nets),
+            addrs(&["10.0.0.1", "93.184.216.34"])
         );
     }
 
     #[tokio::test]
     async fn the_resolver_refuses_a_name_with_no_public_address() {
         let name: Name = "localhost".parse().unwrap();
-        let found: Vec<_> = PublicResolver.resolve(name).await.unwrap().collect();
+        let found: Vec<_> = PublicResolver::default()
+            .resolve(name)
+            .await
+            .unwrap()
+            .collect();
         assert!(found.iter().all(|a| a.ip().is_loopback()), "{found:?}");
         // A literal private address handed to the resolver as a name is filtered too.
         let name: Name = "10.0.0.1".parse().unwrap();
-        assert!(PublicResolver.resolve(name).await.is_err());
+        assert!(PublicResolver::default().resolve(name).await.is_err());
     }
 
     /// The client refuses an internal address before connecting (an unroutable
@@ -314,6 +365,21 @@ mod tests {
             );
             assert!(started.elapsed() < std::time::Duration::from_secs(1));
         }
+        // In the operator's network the client does try to connect (and, nothing
+        // answering there, fails to).
+        let http = super::super::IdpHttp::new(super::super::HttpSettings {
+            connect_timeout: std::time::Duration::from_millis(200),
+            private_networks: vec!["10.255.255.0/24".parse().unwrap()],
+            ..Default::default()
+        });
+        let err = http
+            .get_json("http://10.255.255.1:9/token", None)
+            .await
+            .unwrap_err();
+        assert!(
+            !matches!(err, super::super::HttpError::Refused { .. }),
+            "{err}"
+        );
     }
 
     #[test]
