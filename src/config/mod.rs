@@ -88,6 +88,11 @@ pub struct ServerSettings {
     /// The most time a sign-in through an upstream identity provider may spend talking
     /// to it (code exchange, keys, userinfo together), in seconds.
     pub idp_timeout_secs: u64,
+    /// Internal networks where identity providers may be reached (an in-house Keycloak on
+    /// 10.1.2.0/24). Outside them Cognate connects to no private, link-local or other
+    /// non-public address (`federation::http::guard`); empty by default, as Cognito
+    /// reaches IdPs only over the internet.
+    pub idp_private_networks: Vec<ipnet::IpNet>,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -124,6 +129,7 @@ impl Default for ServerSettings {
             templates_dir: None,
             smtp: None,
             idp_timeout_secs: 10,
+            idp_private_networks: Vec::new(),
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

@@ -27,6 +27,13 @@ pub enum FederationError {
         provider: String,
         what: &'static str,
     },
+    /// A discovered endpoint Cognate will not use (`http::guard::check_discovered`).
+    #[error("identity provider {provider:?}'s discovery document names a {what} Cognate refuses: {detail}")]
+    UnsafeEndpoint {
+        provider: String,
+        what: &'static str,
+        detail: String,
+    },
     #[error("the identity provider's client secret cannot be opened")]
     Secret,
     #[error("the Apple signing key cannot be used: {0}")]

@@ -12,6 +12,12 @@
 //! URL so forged `kid`s cannot turn Cognate into a load generator. While the IdP is
 //! unreachable the last good copy is served (for up to a day past its freshness) with a
 //! warning. Fetches of one URL are serialized, so a burst of sign-ins makes one request.
+//!
+//! No request reaches a private, link-local or otherwise internal address: the client
+//! resolves names through [`guard::PublicResolver`] and checks IP-literal hosts before
+//! sending ([`guard`] says why, and what a discovered endpoint must be).
+
+pub mod guard;
 
 use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
@@ -44,6 +50,9 @@ pub struct HttpSettings {
     pub max_stale: i64,
     /// Documents kept per cache.
     pub cache_capacity: u64,
+    /// Non-public networks IdPs may nonetheless be reached on (the operator's
+    /// `idp_private_networks`).
+    pub private_networks: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -57,6 +66,7 @@ impl Default for HttpSettings {
             refetch_interval: 30,
             max_stale: 86400,
             cache_capacity: 1024,
+            private_networks: Vec::new(),
         }
     }
 }
@@ -86,6 +96,9 @@ pub enum HttpError {
     TooLarge { url: String, limit: usize },
     #[error("{url}: the answer is not what was expected ({detail})")]
     Invalid { url: String, detail: String },
+    /// The URL's address is one Cognate never connects to ([`guard`]).
+    #[error("{url}: refused ({detail})")]
+    Refused { url: String, detail: String },
     #[error("{url}: the request failed ({detail})")]
     Request { url: String, detail: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -205,6 +218,10 @@ impl IdpHttp {
             // An IdP endpoint that redirects is misconfigured or hostile; following it
             // could send codes or secrets elsewhere.
             .redirect(reqwest::redirect::Policy::none())
+            // The address connected to is checked, not the name (DNS rebinding).
+            .dns_resolver(Arc::new(guard::PublicResolver::new(
+                &settings.private_networks,
+            )))
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .user_agent(concat!("Cognate/", env!("CARGO_PKG_VERSION")))
@@ -228,6 +245,12 @@ impl IdpHttp {
             .build()
             .map_err(|e| HttpError::Client(describe(e)))?;
         let url = for_log(request.url());
+        guard::check_literal(request.url(), &self.inner.settings.private_networks).map_err(
+            |detail| HttpError::Refused {
+                url: url.clone(),
+                detail,
+            },
+        )?;
         let mut response = self
             .client()?
             .execute(request)

@@ -16,7 +16,9 @@
 //!   `state`, SAML's request id), the federation service, the directory user an upstream
 //!   identity becomes, and `idp_identifier` routing.
 //! - [`presets`]: the embedded provider presets.
-//! - [`http`]: the one outbound HTTP client, with the discovery and JWKS caches.
+//! - [`http`]: the one outbound HTTP client, with the discovery and JWKS caches, and
+//!   [`http::guard`], which keeps it off internal addresses and discovered endpoints on
+//!   the issuer's own host.
 //! - [`mapping`]: upstream claims to the upstream user id and directory attributes.
 //! - [`error`]: why a federated sign-in fails ([`error::FederationError`]), shared by the
 //!   flow and every protocol's modules, which import it from there.

@@ -1,12 +1,55 @@
 //! Cookies of the hosted UI. All are HttpOnly and SameSite=Lax, and Secure when the public
 //! URL is https. Values that must not be forged are signed with a key derived from the
 //! master key, so every node accepts every other node's cookies.
+//!
+//! On an https public URL the browser and session cookies are named with the `__Host-`
+//! prefix ([`name`]): a browser keeps such a cookie only if it was set Secure, with
+//! `Path=/` and no `Domain` (RFC 6265bis section 4.1.3.2), so neither a sibling subdomain
+//! nor a plain-http page can plant or overwrite it. On a plain-http public URL (loopback
+//! development) the plain names are kept, as browsers refuse `__Host-` without Secure.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
-/// Binds a login flow to the browser that started it.
+use crate::core::secrets::{random_token, MasterKey};
+
+/// Binds a login flow to the browser that started it (signed: only a value this server
+/// issued is adopted, so an attacker cannot plant his own and bind the victim's browser to
+/// his flow, a login CSRF). The base name; [`name`] gives the one sent.
 pub const BROWSER: &str = "cognate_browser";
-/// The hosted-UI session of one pool (signed): `cognate_session_<poolId>`, so sessions
+
+/// The name a cookie is sent under: `__Host-<base>` when cookies are Secure (the public
+/// URL is https), else `base`. Signatures are made over the base name, so one value is
+/// valid under either.
+pub fn name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// This browser's binding value, if its cookie carries one this server (any node) issued.
+/// A planted or forged value reads as no cookie.
+pub fn browser(headers: &HeaderMap, master: &MasterKey, secure: bool) -> Option<String> {
+    let signed = get(headers, &name(BROWSER, secure))?;
+    master.verify_cookie(BROWSER, &signed)
+}
+
+/// A fresh binding value and the `Set-Cookie` that gives it to the browser, signed.
+pub fn issue_browser(master: &MasterKey, secure: bool) -> (String, HeaderValue) {
+    let value = random_token::<32>();
+    let cookie = set(
+        &name(BROWSER, secure),
+        &master.sign_cookie(BROWSER, &value),
+        "/",
+        None,
+        secure,
+    );
+    (value, cookie)
+}
+
+/// The hosted-UI session of one pool (signed; the base name, see [`name`]):
+/// `cognate_session_<poolId>`, so sessions
 /// in several pools live side by side in one browser and signing out of one leaves the
 /// others.
 pub fn session(pool_id: &str) -> String {

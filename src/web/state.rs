@@ -46,6 +46,7 @@ impl AppState {
         let idp_http = IdpHttp::new(HttpSettings {
             timeout: Duration::from_secs(timeout),
             connect_timeout: Duration::from_secs(timeout.min(5)),
+            private_networks: node.config.server.idp_private_networks.clone(),
             ..HttpSettings::default()
         });
         let federation = Federation::new(

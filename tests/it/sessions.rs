@@ -187,12 +187,13 @@ fn pair(cookie: &str) -> String {
 /// Signs alice in by the form with a client that keeps no cookies (a cookie jar would not
 /// send a Secure cookie over the test's plain http), carrying them by hand: the browser
 /// cookie's and the session cookie's `Set-Cookie`.
-async fn cookies_of_a_sign_in(server: &TestServer) -> (String, String) {
+/// `prefix` is `__Host-` behind an https public URL, else empty.
+async fn cookies_of_a_sign_in(server: &TestServer, prefix: &str) -> (String, String) {
     let base = &server.base;
     let http = crate::support::http();
     let url = code_authorize(base, SPA, &Pkce::new("cookies"), "n");
     let r = http.get(&url).send().await.unwrap();
-    let browser = set_cookie(&r, "cognate_browser");
+    let browser = set_cookie(&r, &format!("{prefix}cognate_browser"));
     let login = r.headers()["location"].to_str().unwrap().to_string();
     assert_form(&login, "sign-in");
     let form = http
@@ -216,7 +217,7 @@ async fn cookies_of_a_sign_in(server: &TestServer) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let session = set_cookie(&r, &format!("cognate_session_{POOL}"));
+    let session = set_cookie(&r, &format!("{prefix}cognate_session_{POOL}"));
     assert_code(r.headers()["location"].to_str().unwrap(), "sign-in");
 
     // The session cookie is the session: sent back, it answers without the form.
@@ -239,13 +240,45 @@ async fn session_cookies_are_http_only_same_site_and_secure_behind_an_https_publ
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server = TestServer::start_with(&pools_toml(), "", &env).await;
     rich_user(&server, POOL, "alice").await;
-    let (browser, session) = cookies_of_a_sign_in(&server).await;
+    let (browser, session) = cookies_of_a_sign_in(&server, "__Host-").await;
     for cookie in [&browser, &session] {
         let attributes = attributes(cookie);
         for wanted in ["httponly", "samesite=lax", "secure", "path=/"] {
             assert!(attributes.iter().any(|a| a == wanted), "{wanted}: {cookie}");
         }
+        // `__Host-` (RFC 6265bis section 4.1.3.2): no Domain, so no sibling subdomain
+        // shares, plants or overwrites it.
+        assert!(cookie.starts_with("__Host-"), "{cookie}");
+        assert!(
+            !attributes.iter().any(|a| a.starts_with("domain")),
+            "{cookie}"
+        );
     }
+    // The same values under the plain names (which a sibling subdomain or a plain-http
+    // page could set) are not read: no session, and the sign-in form again.
+    let unprefixed = |c: &str| pair(c).trim_start_matches("__Host-").to_string();
+    let url = code_authorize(&server.base, SPA, &Pkce::new("plain"), "n");
+    let r = crate::support::http()
+        .get(&url)
+        .header(
+            COOKIE,
+            format!("{}; {}", unprefixed(&browser), unprefixed(&session)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_form(
+        r.headers()["location"].to_str().unwrap(),
+        "plain-named cookies",
+    );
+    assert!(
+        r.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("__Host-cognate_browser=")),
+        "a new browser cookie is issued: {:?}",
+        r.headers()
+    );
     // The session outlives the browser's session (Cognito keeps it an hour); the flow's
     // browser binding does not.
     assert!(
@@ -269,10 +302,11 @@ async fn session_cookies_are_http_only_same_site_and_secure_behind_an_https_publ
     // Published as http: the same cookies, without Secure (a browser would drop them).
     let server = start().await;
     rich_user(&server, POOL, "alice").await;
-    let (browser, session) = cookies_of_a_sign_in(&server).await;
+    let (browser, session) = cookies_of_a_sign_in(&server, "").await;
     for cookie in [&browser, &session] {
         let attributes = attributes(cookie);
         assert!(!attributes.iter().any(|a| a == "secure"), "{cookie}");
+        assert!(!cookie.starts_with("__Host-"), "{cookie}");
         for wanted in ["httponly", "samesite=lax"] {
             assert!(attributes.iter().any(|a| a == wanted), "{wanted}: {cookie}");
         }

@@ -97,6 +97,15 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 120 seconds; the default is 10",
         );
     }
+    for net in &s.idp_private_networks {
+        if net.prefix_len() == 0 {
+            c.error(
+                "server.idp_private_networks",
+                format!("{net} is every address, the cloud metadata service's included"),
+                "list only the internal networks your identity providers are on, e.g. \"10.1.2.0/24\"",
+            );
+        }
+    }
     if !(1..=600).contains(&s.request_timeout_secs) {
         c.error(
             "server.request_timeout_secs",

@@ -610,6 +610,13 @@ fn server_rules() {
         "request_timeout_secs = 11",
     );
     assert!(d.message.contains("idp_timeout_secs = 10"), "{d}");
+    // Every address allowed would let a hostile IdP reach the metadata service again.
+    case(
+        "log_format = \"json\"",
+        "idp_private_networks = [\"10.1.2.0/24\", \"::/0\"]",
+        "server.idp_private_networks",
+        "idp_private_networks = [\"10.1.2.0/24\"]",
+    );
     case(
         "log_format = \"json\"",
         "request_timeout_secs = 601",

@@ -543,9 +543,16 @@ impl Federation {
             apple::merge_user_json(&mut claims, user);
         }
         if oidc.fetch_userinfo {
-            if let Ok(url) = self.endpoint(provider, Endpoint::Userinfo).await {
-                let info = self.http.get_json(&url, Some(&access)).await?;
-                merge_userinfo(&mut claims, &info)?;
+            // A provider without userinfo signs in on the ID token alone; one whose
+            // discovery names an unsafe userinfo endpoint is refused (the access token
+            // would go there).
+            match self.endpoint(provider, Endpoint::Userinfo).await {
+                Ok(url) => {
+                    let info = self.http.get_json(&url, Some(&access)).await?;
+                    merge_userinfo(&mut claims, &info)?;
+                }
+                Err(e @ FederationError::UnsafeEndpoint { .. }) => return Err(e),
+                Err(_) => {}
             }
         }
         Ok(claims)
@@ -629,10 +636,21 @@ impl Federation {
         };
         let issuer = issuer.ok_or_else(missing)?;
         let doc = self.http.discovery(issuer).await?;
-        doc.get(which.discovery_field())
+        let url = doc
+            .get(which.discovery_field())
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(missing)
+            .ok_or_else(missing)?;
+        // The discovery document is the IdP's word: its endpoints get the client secret,
+        // the codes and the keys that verify ID tokens, so they must be the issuer's own.
+        crate::federation::http::guard::check_discovered(issuer, &url).map_err(|detail| {
+            FederationError::UnsafeEndpoint {
+                provider: provider.name.clone(),
+                what: which.discovery_field(),
+                detail,
+            }
+        })?;
+        Ok(url)
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn session_user(
 ) -> Option<(User, UnixTime)> {
     let pool_id = client.pool_id.as_str();
     let name = cookies::session(pool_id);
-    let signed = cookies::get(headers, &name)?;
+    let signed = cookies::get(headers, &cookies::name(&name, secure(state)))?;
     let sid = state.node.master.verify_cookie(&name, &signed)?;
     let session = state
         .node
@@ -174,7 +174,7 @@ pub async fn session_cookie(
         .await
     {
         Ok(sid) => Some(cookies::set(
-            &name,
+            &cookies::name(&name, secure(state)),
             &state.node.master.sign_cookie(&name, &sid),
             "/",
             Some(crate::core::session::SESSION_TTL_SECS),

@@ -45,7 +45,7 @@ use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, PageError, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
-use crate::core::secrets::{random_token, SecretString};
+use crate::core::secrets::SecretString;
 use crate::core::session::LoginFlow;
 use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
 use crate::federation::flow::provider_for_identifier;
@@ -120,20 +120,14 @@ pub async fn authorize(
         let error = OAuthError::new(ErrorCode::LoginRequired, "The user is not signed in.");
         return redirect_request_error(&state, lang, &request, &error);
     }
-    let (browser, new_cookie) = match cookies::get(&headers, cookies::BROWSER) {
-        Some(b) if b.len() >= 32 && b.len() <= 64 => (b, None),
-        _ => {
-            let b = random_token::<32>();
-            (
-                b.clone(),
-                Some(cookies::set(
-                    cookies::BROWSER,
-                    &b,
-                    "/",
-                    None,
-                    secure(&state),
-                )),
-            )
+    // Only a binding value this server issued is adopted (signed); a planted one is
+    // replaced, so the attacker's flow is never this browser's.
+    let master = &state.node.master;
+    let (browser, new_cookie) = match cookies::browser(&headers, master, secure(&state)) {
+        Some(b) => (b, None),
+        None => {
+            let (b, cookie) = cookies::issue_browser(master, secure(&state));
+            (b, Some(cookie))
         }
     };
     // `identity_provider=<name>` goes straight to that IdP (Cognito's shortcut past the
@@ -256,7 +250,7 @@ pub async fn work_email_submit(
         return login_page_work_email_error(&state, &flow, &pool, &client, lang, identifier);
     };
     // `submitted_flow` checked this browser's cookie.
-    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
+    let Some(value) = cookies::browser(&headers, &state.node.master, secure(&state)) else {
         return error_page(&state, StatusCode::FORBIDDEN, lang, "error.session_expired");
     };
     redirect_upstream(
@@ -506,12 +500,13 @@ pub async fn logout(
     };
     // Signs out of the client's pool only.
     let name = cookies::session(&client.pool_id);
-    if let Some(signed) = cookies::get(&headers, &name) {
+    let sent_as = cookies::name(&name, secure(&state));
+    if let Some(signed) = cookies::get(&headers, &sent_as) {
         if let Some(sid) = state.node.master.verify_cookie(&name, &signed) {
             let _ = state.node.sessions.end_session(&sid).await;
         }
     }
-    let clear = cookies::clear(&name, "/", secure(&state));
+    let clear = cookies::clear(&sent_as, "/", secure(&state));
     let mut response = match target {
         Some(url) => Redirect::to(&url).into_response(),
         None => {

@@ -91,7 +91,7 @@ pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
 pub async fn flow_of(state: &AppState, headers: &HeaderMap, id: Option<&str>) -> Option<LoginFlow> {
     let id = id.filter(|i| !i.is_empty() && i.len() <= 64)?;
     let flow = state.node.sessions.flow(id, now()).await.ok().flatten()?;
-    let browser = cookies::get(headers, cookies::BROWSER);
+    let browser = cookies::browser(headers, &state.node.master, secure(state));
     flow.belongs_to(browser.as_deref()).then_some(flow)
 }
 
@@ -103,7 +103,7 @@ pub async fn submitted_flow(
 ) -> Option<LoginFlow> {
     let flow = flow_of(state, headers, form.get("flow").map(String::as_str)).await?;
     let csrf = form.get("_csrf").map(String::as_str).unwrap_or("");
-    let browser = cookies::get(headers, cookies::BROWSER);
+    let browser = cookies::browser(headers, &state.node.master, secure(state));
     flow.accepts(browser.as_deref(), csrf).then_some(flow)
 }
 

@@ -153,7 +153,11 @@ pub async fn start_from_login(
         );
     }
     // `flow_of` found this browser's cookie.
-    let Some(value) = cookies::get(&headers, cookies::BROWSER) else {
+    let Some(value) = cookies::browser(
+        &headers,
+        &state.node.master,
+        super::plumbing::secure(&state),
+    ) else {
         return error_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -257,7 +261,11 @@ async fn answer(
 ) -> Response {
     let params: CallbackParams =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
-    let browser = cookies::get(&headers, cookies::BROWSER);
+    let browser = cookies::browser(
+        &headers,
+        &state.node.master,
+        super::plumbing::secure(&state),
+    );
     let now = now();
     let outcome = state
         .federation

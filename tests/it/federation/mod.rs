@@ -8,13 +8,16 @@
 //! upstream answers in [`refusals`]; which IdPs and sessions each app client takes in
 //! [`clients`]; which domains an IdP may link users of by email in [`capture`]; what a
 //! sign-in may not rewrite (immutable attributes, a linked user's phone) in [`immutable`];
-//! mix-up across providers and the per-provider callbacks in [`mixup`].
+//! mix-up across providers and the per-provider callbacks in [`mixup`]; discovered
+//! endpoints off the issuer's host in [`discovery`]; a planted browser cookie in [`planted`].
 
 mod capture;
 mod clients;
+mod discovery;
 mod flows;
 mod immutable;
 mod mixup;
+mod planted;
 mod refusals;
 mod unconfirmed;
 

@@ -49,6 +49,8 @@ struct Inner {
     /// The redirect URIs registered for the client; when set, any other is refused with
     /// a 400 as a real provider does (exact match, RFC 9700 section 4.1.3).
     registered: Option<Vec<String>>,
+    /// Fields of the discovery document replaced (a hostile IdP's endpoints).
+    discovery: Map<String, Value>,
     codes: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
     token_requests: usize,
@@ -80,6 +82,7 @@ impl FakeOidc {
             send_iss: false,
             advertise_iss: false,
             registered: None,
+            discovery: Map::new(),
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             token_requests: 0,
@@ -135,6 +138,18 @@ impl FakeOidc {
         self.inner.lock().unwrap().registered = Some(uris.to_vec());
     }
 
+    /// Replaces `field` of the discovery document with `value` (an endpoint elsewhere);
+    /// `Value::Null` restores it. While any field is replaced the document is served
+    /// `no-store`, so Cognate's cache does not keep it.
+    pub fn set_discovery(&self, field: &str, value: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        if value.is_null() {
+            inner.discovery.remove(field);
+        } else {
+            inner.discovery.insert(field.to_string(), value);
+        }
+    }
+
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
     }
@@ -164,10 +179,10 @@ impl Drop for FakeOidc {
     }
 }
 
-async fn discovery(State(s): State<Shared>) -> Json<Value> {
-    let (issuer, advertise_iss) = {
+async fn discovery(State(s): State<Shared>) -> Response {
+    let (issuer, advertise_iss, replaced) = {
         let inner = s.lock().unwrap();
-        (inner.issuer.clone(), inner.advertise_iss)
+        (inner.issuer.clone(), inner.advertise_iss, inner.discovery.clone())
     };
     let mut doc = json!({
         "issuer": issuer,
@@ -183,7 +198,11 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
     if advertise_iss {
         doc["authorization_response_iss_parameter_supported"] = json!(true);
     }
-    Json(doc)
+    if replaced.is_empty() {
+        return Json(doc).into_response();
+    }
+    doc.as_object_mut().unwrap().extend(replaced);
+    ([("cache-control", "no-store")], Json(doc)).into_response()
 }
 
 async fn jwks(State(s): State<Shared>) -> Json<Value> {
