@@ -182,7 +182,11 @@ impl Drop for FakeOidc {
 async fn discovery(State(s): State<Shared>) -> Response {
     let (issuer, advertise_iss, replaced) = {
         let inner = s.lock().unwrap();
-        (inner.issuer.clone(), inner.advertise_iss, inner.discovery.clone())
+        (
+            inner.issuer.clone(),
+            inner.advertise_iss,
+            inner.discovery.clone(),
+        )
     };
     let mut doc = json!({
         "issuer": issuer,
