@@ -110,6 +110,10 @@ pub enum FederationError {
     Mapping(#[from] MappingError),
     #[error("the user is disabled")]
     UserDisabled,
+    /// The identity's link was made with another issuer than the provider's current one
+    /// ([`linking::check_binding`](super::linking::check_binding)).
+    #[error("identity provider {0:?} names another issuer than this identity's link was made with; an administrator must relink it")]
+    IssuerChanged(String),
     /// A new federated user lacks attributes the pool requires (Cognito's wording).
     #[error("Invalid user attributes: {}", missing_description(.attributes))]
     MissingAttributes {

@@ -213,6 +213,8 @@ impl Federation {
         let link = UserRef::Federated(provider.name.clone(), mapped.subject.clone());
         for _ in 0..2 {
             if let Some(existing) = self.store.get_user(&pool.id, &link).await? {
+                // Before anything else: a repointed provider's subject is someone else.
+                linking::check_binding(&existing, pool, provider, &mapped.subject)?;
                 if !existing.enabled {
                     return Err(FederationError::UserDisabled);
                 }

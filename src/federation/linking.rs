@@ -31,6 +31,14 @@
 //!
 //! A disabled match refuses the sign-in (the "account disabled" page) instead of creating
 //! a fresh account beside the disabled one, which would undo the administrator's decision.
+//!
+//! A link is keyed by the provider's name, which is the operator's label: each link also
+//! records who issued its subject ([`IdentityProvider::link_binding`]: the OIDC issuer,
+//! or a plain OAuth 2.0 provider's token endpoint and client id), and [`check_binding`]
+//! refuses a sign-in through a link made with another issuer (a provider repointed at
+//! another IdP, or a removed provider's name reused), whose `"1"` is someone else. The
+//! operator decides: `cognate users relink` ([`relink`]) rebinds the provider's links
+//! when the new IdP issues the same subjects, or `users unlink`/`delete` when not.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +47,8 @@ use super::mapping::Mapped;
 use crate::core::attributes::is_mutable;
 use crate::core::directory::{lookup_for, normalize_email, Directory};
 use crate::core::model::{
-    FederatedIdentity, IdentityProvider, ProviderType, User, UserPool, MAX_LINKED_IDENTITIES,
+    FederatedIdentity, IdentityProvider, PageRequest, ProviderType, User, UserPool,
+    MAX_LINKED_IDENTITIES,
 };
 use crate::core::storage::{StoreError, UserRef};
 use crate::core::UnixTime;
@@ -67,7 +76,79 @@ pub fn identity(
             _ => None,
         },
         attributes: attributes.clone(),
+        bound_to: Some(provider.link_binding()),
         linked_at: now,
+    }
+}
+
+/// Refuses a sign-in through a link made with another issuer than the provider's current
+/// one ([`FederatedIdentity::bound_to`]). A link recorded before Cognate bound links
+/// passes, and [`refresh`] binds it to the provider's current issuer.
+pub fn check_binding(
+    user: &User,
+    pool: &UserPool,
+    provider: &IdentityProvider,
+    subject: &str,
+) -> Result<(), FederationError> {
+    let current = provider.link_binding();
+    let linked = user
+        .identities
+        .iter()
+        .find(|i| i.provider_name == provider.name && i.user_id == subject);
+    match linked.and_then(|i| i.bound_to.as_deref()) {
+        Some(old) if old != current => {
+            // Issuers and client ids only: never the subject, the user or its attributes.
+            tracing::warn!(pool = %pool.id, provider = %provider.name, old_issuer = %old,
+                new_issuer = %current,
+                "refusing a federated sign-in: the provider's issuer changed since the link \
+                 was made; relink with `cognate users relink` if the new issuer's subjects \
+                 are the same people");
+            Err(FederationError::IssuerChanged(provider.name.clone()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Binds every link of `provider` in the pool to the provider's current issuer (the
+/// operator's `cognate users relink`, after repointing the provider at an IdP that issues
+/// the same subjects). Returns how many links it rebound.
+pub async fn relink(
+    directory: &Directory,
+    pool: &UserPool,
+    provider: &IdentityProvider,
+    now: UnixTime,
+) -> Result<u64, FederationError> {
+    let current = provider.link_binding();
+    let stale = |u: &User| {
+        u.identities
+            .iter()
+            .any(|i| i.provider_name == provider.name && i.bound_to.as_ref() != Some(&current))
+    };
+    let mut rebound = 0;
+    let mut page = PageRequest {
+        limit: 500,
+        after: None,
+    };
+    loop {
+        let listed = directory.store().list_users(&pool.id, &page).await?;
+        for user in listed.items.iter().filter(|u| stale(u)) {
+            directory
+                .modify_user(pool, &user.sub, |u| {
+                    for i in u.identities.iter_mut() {
+                        if i.provider_name == provider.name {
+                            i.bound_to = Some(current.clone());
+                        }
+                    }
+                    u.updated_at = now;
+                    Ok(())
+                })
+                .await?;
+            rebound += 1;
+        }
+        match listed.next {
+            Some(next) => page.after = Some(next),
+            None => return Ok(rebound),
+        }
     }
 }
 
@@ -115,6 +196,10 @@ pub fn refresh(
         .find(|i| i.provider_name == provider.name && i.user_id == subject)
     {
         identity.attributes = attributes.clone();
+        // A link made before links were bound adopts the provider's current issuer.
+        if identity.bound_to.is_none() {
+            identity.bound_to = Some(provider.link_binding());
+        }
     }
     user.updated_at = now;
 }
@@ -288,6 +373,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::core::model::{OAuth2Endpoints, OAuth2Settings, OidcSettings, ProtocolSettings};
 
     fn provider() -> IdentityProvider {
         serde_json::from_value(json!({
@@ -542,6 +628,68 @@ mod tests {
             .identities
             .push(identity(&corp2, "1", &BTreeMap::new(), 0));
         assert!(not_linkable(&other, "t@tenant.example", &tenant, &pool).is_some());
+    }
+
+    #[test]
+    fn a_link_is_bound_to_its_issuer_or_its_oauth2_client() {
+        let mut corp = enterprise("Corp", &[]);
+        corp.protocol = ProtocolSettings::Oidc(OidcSettings {
+            issuer: Some("https://a.example".into()),
+            ..OidcSettings::default()
+        });
+        let pool = pool_with(vec![corp.clone()]);
+        let mut ana = user("Corp_1", &[]);
+        ana.identities
+            .push(identity(&corp, "1", &BTreeMap::new(), 0));
+        assert_eq!(
+            ana.identities[0].bound_to.as_deref(),
+            Some("https://a.example")
+        );
+        assert!(check_binding(&ana, &pool, &corp, "1").is_ok());
+        // The client id does not bind an OpenID Connect link (subjects are the issuer's).
+        let rotated = IdentityProvider {
+            client_id: "other".into(),
+            ..corp.clone()
+        };
+        assert!(check_binding(&ana, &pool, &rotated, "1").is_ok());
+        let mut repointed = corp.clone();
+        repointed.protocol = ProtocolSettings::Oidc(OidcSettings {
+            issuer: Some("https://b.example".into()),
+            ..OidcSettings::default()
+        });
+        assert!(matches!(
+            check_binding(&ana, &pool, &repointed, "1"),
+            Err(FederationError::IssuerChanged(_))
+        ));
+        // A link from before binding passes, and its sign-in binds it.
+        ana.identities[0].bound_to = None;
+        assert!(check_binding(&ana, &pool, &repointed, "1").is_ok());
+        refresh(&mut ana, &pool, &repointed, "1", &BTreeMap::new(), 1);
+        assert_eq!(
+            ana.identities[0].bound_to.as_deref(),
+            Some("https://b.example")
+        );
+
+        // Plain OAuth 2.0: the token endpoint and the client id (app-scoped ids).
+        let mut facebook = enterprise("Facebook", &[]);
+        facebook.provider_type = ProviderType::Facebook;
+        facebook.protocol = ProtocolSettings::OAuth2(OAuth2Settings {
+            endpoints: OAuth2Endpoints {
+                token: Some("https://graph.example/token".into()),
+                ..OAuth2Endpoints::default()
+            },
+            ..OAuth2Settings::default()
+        });
+        let mut fb_user = user("Facebook_1", &[]);
+        fb_user
+            .identities
+            .push(identity(&facebook, "1", &BTreeMap::new(), 0));
+        assert!(check_binding(&fb_user, &pool, &facebook, "1").is_ok());
+        let other_app = IdentityProvider {
+            client_id: "another-app".into(),
+            ..facebook.clone()
+        };
+        assert!(check_binding(&fb_user, &pool, &other_app, "1").is_err());
     }
 
     #[test]

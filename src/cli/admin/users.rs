@@ -101,6 +101,19 @@ pub enum UsersCmd {
         #[arg(long)]
         subject: Option<String>,
     },
+    /// Bind every link of a provider to its current issuer, after repointing the provider
+    /// at an IdP that issues the same subjects (sign-ins through links made with the old
+    /// issuer are refused until then). When the new IdP's subjects are other people,
+    /// unlink or delete the old users instead.
+    Relink {
+        #[arg(long)]
+        pool: String,
+        /// The IdP's name in the pool.
+        provider: String,
+        /// Confirm that the provider's current issuer issues the same subjects.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Logins locked by failed sign-ins (brute-force protection): whole accounts, and
     /// accounts locked for one address.
     Lockouts {
@@ -317,6 +330,34 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
                 .await
                 .map_err(|e| directory_error(e, &pool, &user))?;
             println!("unlinked {} from {provider}", found.username);
+            Ok(())
+        }
+        UsersCmd::Relink {
+            pool,
+            provider,
+            yes,
+        } => {
+            let pool = require_pool(&node, &pool).await?;
+            let Some(idp) = pool.identity_provider(&provider) else {
+                return Err(CliError(format!(
+                    "pool {} has no identity provider {provider:?}",
+                    pool.id
+                )));
+            };
+            if !yes {
+                return Err(CliError(format!(
+                    "relinking hands every user linked to {provider} to whoever {} says has \
+                     the same subject; add --yes to confirm",
+                    idp.link_binding()
+                )));
+            }
+            let rebound = crate::federation::linking::relink(&node.directory, &pool, idp, now())
+                .await
+                .map_err(|e| CliError(e.to_string()))?;
+            println!(
+                "rebound {rebound} user(s) linked to {provider} to {}",
+                idp.link_binding()
+            );
             Ok(())
         }
         UsersCmd::Lockouts { pool } => lockouts(&node, &pool).await,
@@ -606,6 +647,10 @@ async fn link(node: &Node, args: LinkArgs) -> CliResult {
         user_id: args.subject.clone(),
         issuer: args.issuer.clone(),
         attributes: BTreeMap::new(),
+        // A provider not declared yet binds the link at its first sign-in.
+        bound_to: pool
+            .identity_provider(&args.provider)
+            .map(|p| p.link_binding()),
         linked_at: now,
     };
     let updated = node

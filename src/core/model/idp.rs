@@ -191,6 +191,27 @@ impl IdentityProvider {
         self.quirks.contains(&quirk)
     }
 
+    /// Who issues this provider's subjects, as a federated link records it
+    /// ([`super::FederatedIdentity::bound_to`]). OpenID Connect: the issuer, within which
+    /// a `sub` is unique and never reassigned (OpenID Connect Core 1.0 section 2); the
+    /// client id is left out, as one issuer's public subjects are the same for every
+    /// client (pairwise ones differ, making new users, never another's). Plain OAuth 2.0
+    /// has no issuer and its ids may be per application (Facebook's app-scoped ids): the
+    /// token endpoint and the client id. An OpenID Connect provider declared without an
+    /// issuer falls back to its token endpoint the same way.
+    pub fn link_binding(&self) -> String {
+        let (token, client) = match &self.protocol {
+            ProtocolSettings::Oidc(oidc) => match &oidc.issuer {
+                Some(issuer) => return issuer.clone(),
+                None => (oidc.endpoints.token.as_deref(), &self.client_id),
+            },
+            ProtocolSettings::OAuth2(oauth2) => {
+                (oauth2.endpoints.token.as_deref(), &self.client_id)
+            }
+        };
+        format!("{} client_id={client}", token.unwrap_or("-"))
+    }
+
     /// Whether the provider may vouch for an address at `domain` when linking by email:
     /// it opted in for every domain (`link_by_email`), or `domain` is one of its
     /// identifiers (compared without case, exactly: a subdomain is another domain).

@@ -506,6 +506,19 @@ fn failure_response(
             };
             html(state, StatusCode::BAD_REQUEST, lang, &page)
         }
+        FederationError::IssuerChanged(_) => page_back_to_client(
+            state,
+            (
+                StatusCode::FORBIDDEN,
+                lang,
+                "error.federation_issuer_changed",
+            ),
+            request,
+            OAuthError::new(
+                ErrorCode::AccessDenied,
+                "The identity provider changed; an administrator must relink this account.",
+            ),
+        ),
         FederationError::UserDisabled => page_back_to_client(
             state,
             (StatusCode::FORBIDDEN, lang, "error.user_disabled"),

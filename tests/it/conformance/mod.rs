@@ -67,6 +67,7 @@ conformance!(
     username_case_folding,
     alias_conflicts,
     federated_link_conflicts,
+    federated_link_bindings,
     stale_version_is_refused,
     concurrent_updates_lose_nothing,
     concurrent_creates_one_winner,

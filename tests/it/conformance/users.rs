@@ -723,3 +723,52 @@ pub async fn login_identifiers_share_one_space(store: Arc<dyn Store>) {
         );
     }
 }
+
+/// Each link records the issuer it was made with (issue 9, hole 6), stored with the user
+/// and read back the same by every lookup; a link from before (no binding) reads as
+/// unbound, and rebinding keeps the link where it was.
+pub async fn federated_link_bindings(store: Arc<dyn Store>) {
+    let p = with_pool(&store, "us-east-1_Pool1", false).await;
+    let mut legacy = linked(&p, "legacy", "Corp", "1");
+    assert_eq!(
+        legacy.identities[0].bound_to, None,
+        "fixture without binding"
+    );
+    legacy = store.create_user(&legacy).await.unwrap();
+    let mut bound = linked(&p, "bound", "Corp", "2");
+    bound.identities[0].bound_to = Some("https://a.example".into());
+    let bound = store.create_user(&bound).await.unwrap();
+
+    let by_link = UserRef::Federated("Corp".into(), "2".into());
+    let read = store.get_user(&p.id, &by_link).await.unwrap().unwrap();
+    assert_eq!(read.sub, bound.sub);
+    assert_eq!(
+        read.identities[0].bound_to.as_deref(),
+        Some("https://a.example")
+    );
+    let by_legacy = UserRef::Federated("Corp".into(), "1".into());
+    let read = store.get_user(&p.id, &by_legacy).await.unwrap().unwrap();
+    assert_eq!(read.identities[0].bound_to, None);
+    let listed = store.list_users(&p.id, &page(10, None)).await.unwrap();
+    let bindings: Vec<Option<String>> = listed
+        .items
+        .iter()
+        .map(|u| u.identities[0].bound_to.clone())
+        .collect();
+    assert!(
+        bindings.contains(&Some("https://a.example".into())),
+        "{bindings:?}"
+    );
+    assert!(bindings.contains(&None), "{bindings:?}");
+
+    // Rebinding (the first sign-in after the upgrade, or `users relink`) is an update of
+    // the record: the link stays with its user.
+    legacy.identities[0].bound_to = Some("https://b.example".into());
+    store.update_user(&legacy).await.unwrap();
+    let read = store.get_user(&p.id, &by_legacy).await.unwrap().unwrap();
+    assert_eq!(read.sub, legacy.sub);
+    assert_eq!(
+        read.identities[0].bound_to.as_deref(),
+        Some("https://b.example")
+    );
+}

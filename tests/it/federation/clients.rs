@@ -212,6 +212,7 @@ async fn a_session_answers_only_clients_that_take_its_users_way_in() {
                 user_id: "g-carol".into(),
                 issuer: None,
                 attributes: Default::default(),
+                bound_to: None,
                 linked_at: cognate::core::now(),
             });
             Ok(())

@@ -9,7 +9,8 @@
 //! [`clients`]; which domains an IdP may link users of by email in [`capture`]; what a
 //! sign-in may not rewrite (immutable attributes, a linked user's phone) in [`immutable`];
 //! mix-up across providers and the per-provider callbacks in [`mixup`]; discovered
-//! endpoints off the issuer's host in [`discovery`]; a planted browser cookie in [`planted`].
+//! endpoints off the issuer's host in [`discovery`]; a planted browser cookie in [`planted`];
+//! a provider repointed at another IdP in [`repointed`].
 
 mod capture;
 mod clients;
@@ -19,6 +20,7 @@ mod immutable;
 mod mixup;
 mod planted;
 mod refusals;
+mod repointed;
 mod unconfirmed;
 
 use serde_json::{json, Value};
