@@ -451,8 +451,9 @@ pub struct FederatedIdentity {
     /// was made: a provider name is the operator's label, and a `sub` is unique only
     /// within its issuer (OpenID Connect Core 1.0 section 2), so a provider repointed at
     /// another IdP must not sign its `"1"` into this user. `None` on links made before
-    /// Cognate recorded it (and on imported or CLI links to an undeclared provider): the
-    /// next sign-in adopts the provider's current binding.
+    /// Cognate recorded it (and on imported or CLI links to an undeclared provider): an
+    /// OpenID Connect link is held to its recorded `issuer` meanwhile, and the next
+    /// sign-in adopts the provider's current binding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound_to: Option<String>,
     /// When the link was made (seconds since the epoch).

@@ -82,8 +82,11 @@ pub fn identity(
 }
 
 /// Refuses a sign-in through a link made with another issuer than the provider's current
-/// one ([`FederatedIdentity::bound_to`]). A link recorded before Cognate bound links
-/// passes, and [`refresh`] binds it to the provider's current issuer.
+/// one ([`FederatedIdentity::bound_to`]). A link recorded before Cognate bound links is
+/// held to the `issuer` it recorded when it is an OpenID Connect link (every sign-in
+/// wrote it, so a provider repointed before the upgrade is caught too); any other passes
+/// (social and plain OAuth 2.0 links recorded none), and [`refresh`] binds it to the
+/// provider's current issuer.
 pub fn check_binding(
     user: &User,
     pool: &UserPool,
@@ -95,7 +98,14 @@ pub fn check_binding(
         .identities
         .iter()
         .find(|i| i.provider_name == provider.name && i.user_id == subject);
-    match linked.and_then(|i| i.bound_to.as_deref()) {
+    let recorded = linked.and_then(|i| {
+        i.bound_to.as_deref().or_else(|| {
+            (i.provider_type == ProviderType::Oidc.as_str())
+                .then_some(i.issuer.as_deref())
+                .flatten()
+        })
+    });
+    match recorded {
         Some(old) if old != current => {
             // Issuers and client ids only: never the subject, the user or its attributes.
             tracing::warn!(pool = %pool.id, provider = %provider.name, old_issuer = %old,
@@ -661,8 +671,12 @@ mod tests {
             check_binding(&ana, &pool, &repointed, "1"),
             Err(FederationError::IssuerChanged(_))
         ));
-        // A link from before binding passes, and its sign-in binds it.
+        // A link from before binding is held to the issuer it recorded; without one it
+        // passes, and its sign-in binds it.
         ana.identities[0].bound_to = None;
+        assert!(check_binding(&ana, &pool, &repointed, "1").is_err());
+        assert!(check_binding(&ana, &pool, &corp, "1").is_ok());
+        ana.identities[0].issuer = None;
         assert!(check_binding(&ana, &pool, &repointed, "1").is_ok());
         refresh(&mut ana, &pool, &repointed, "1", &BTreeMap::new(), 1);
         assert_eq!(

@@ -2,7 +2,8 @@
 //! the provider's name. The operator repoints `Corp` from IdP A to IdP B, whose `sub`
 //! `"1"` is someone else: B's `"1"` is refused with a clear page, is not signed in as A's
 //! user, and creates no user; an unchanged provider keeps signing its users in; a link
-//! recorded before links were bound adopts the provider's issuer at its next sign-in;
+//! recorded before links were bound adopts the provider's issuer at its next sign-in, and
+//! one not signed in since the repoint is held to the issuer it recorded;
 //! after `cognate users relink --yes`, B's `"1"` signs in as the operator decided. On both
 //! engines: the binding is stored with the user.
 
@@ -114,21 +115,25 @@ async fn a_repointed_provider_does_not_sign_others_in(
 ) {
     let ana = sign_in(&server, &idps.a, "Corp", "1", "ana@a.example").await;
     assert_eq!(ana["cognito:username"], "Corp_1");
+    let cleo = sign_in(&server, &idps.a, "Corp", "2", "cleo@a.example").await;
     let olga = sign_in(&server, &idps.other, "Other", "1", "olga@o.example").await;
     assert_eq!(olga["cognito:username"], "Other_1");
 
-    // A link recorded before links were bound adopts the provider's issuer.
+    // Links recorded before links were bound: Ana's adopts the provider's issuer at her
+    // next sign-in; Cleo's, not signed in again, keeps only the issuer it recorded.
     let pool = server.pool(POOL).await;
-    let sub = ana["sub"].as_str().unwrap().to_string();
-    server
-        .node
-        .directory
-        .modify_user(&pool, &sub, |u| {
-            u.identities.iter_mut().for_each(|i| i.bound_to = None);
-            Ok(())
-        })
-        .await
-        .unwrap();
+    for user in [&ana, &cleo] {
+        let sub = user["sub"].as_str().unwrap().to_string();
+        server
+            .node
+            .directory
+            .modify_user(&pool, &sub, |u| {
+                u.identities.iter_mut().for_each(|i| i.bound_to = None);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
     let again = sign_in(&server, &idps.a, "Corp", "1", "ana@a.example").await;
     assert_eq!(again["sub"], ana["sub"]);
     let stored = server.find_user(POOL, "Corp_1").await.unwrap();
@@ -159,6 +164,13 @@ async fn a_repointed_provider_does_not_sign_others_in(
         "Ask an administrator to relink your account",
         "B's 1 through the repointed Corp",
     );
+    let refused = attempt(&server, &idps.b, "Corp", "2", "dan@b.example").await;
+    federated::assert_page(
+        refused,
+        403,
+        "Ask an administrator to relink your account",
+        "B's 2 through the repointed Corp, onto a link from before binding",
+    );
     assert_eq!(server.user_count(POOL).await, users, "no user created");
     let kept = server.find_user(POOL, "Corp_1").await.unwrap();
     assert_eq!(
@@ -179,10 +191,12 @@ async fn a_repointed_provider_does_not_sign_others_in(
     assert!(refused.is_err(), "still refused before the relink");
     let (code, out) = relink(&server, cli_env, true).await;
     assert_eq!(code, 0, "relink --yes: {out}");
-    assert!(out.contains("rebound 1 user"), "{out}");
+    assert!(out.contains("rebound 2 user"), "{out}");
     let bob = sign_in(&server, &idps.b, "Corp", "1", "bob@b.example").await;
     assert_eq!(bob["cognito:username"], "Corp_1");
     assert_eq!(bob["sub"], ana["sub"], "as the operator decided");
+    let dan = sign_in(&server, &idps.b, "Corp", "2", "dan@b.example").await;
+    assert_eq!(dan["sub"], cleo["sub"]);
     assert_eq!(server.user_count(POOL).await, users);
     server.stop().await;
 }
