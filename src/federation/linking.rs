@@ -278,7 +278,12 @@ pub async fn by_email(
             .iter()
             .any(|i| i.provider_name == provider.name && i.user_id == mapped.subject)
         {
-            // A concurrent first sign-in of this identity linked it already.
+            // A concurrent first sign-in of this identity linked it already: answer as a
+            // sign-in through that link would (its binding, a disabled user).
+            check_binding(&user, pool, provider, &mapped.subject)?;
+            if !user.enabled {
+                return Err(FederationError::UserDisabled);
+            }
             return Ok(Some(user));
         }
         if let Some(reason) = not_linkable(&user, &key, provider, pool) {
