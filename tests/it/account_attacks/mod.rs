@@ -16,9 +16,7 @@ mod signout;
 
 use reqwest::StatusCode;
 
-use cognate::core::secrets::MasterKey;
-
-use crate::support::pg::{fresh_pg_url, PgTestDb};
+use crate::support::pg::PgNodeEnv;
 use crate::support::server::{absolute, browser_client, hidden, TestServer};
 
 pub const POOL: &str = "us-east-1_AcctAtk001";
@@ -87,7 +85,7 @@ allowed_oauth_scopes = ["openid", "email"]
 pub struct Env {
     pub server: TestServer,
     /// The PostgreSQL schema and the master key its nodes share.
-    db: Option<(PgTestDb, String)>,
+    db: Option<PgNodeEnv>,
 }
 
 impl Env {
@@ -102,16 +100,11 @@ impl Env {
                 db: None,
             }),
             Engine::Postgres => {
-                let db = fresh_pg_url("account_attacks").await?;
-                let (_, key) = MasterKey::generate();
-                let env = [
-                    ("COGNATE_DATABASE_URL", db.url.as_str()),
-                    ("COGNATE_MASTER_KEY", key.as_str()),
-                ];
-                let server = TestServer::start_with(&pools, proxies, &env).await;
+                let pg = PgNodeEnv::new("account_attacks").await?;
+                let server = TestServer::start_with(&pools, proxies, &pg.vars()).await;
                 Some(Env {
                     server,
-                    db: Some((db, key.as_str().to_string())),
+                    db: Some(pg),
                 })
             }
         }
@@ -120,19 +113,15 @@ impl Env {
     /// Another node on the same PostgreSQL database (with the same pool and master key);
     /// `None` on SQLite, whose database one node owns.
     pub async fn second_node(&self, pool_extra: &str) -> Option<TestServer> {
-        let (db, key) = self.db.as_ref()?;
-        let env = [
-            ("COGNATE_DATABASE_URL", db.url.as_str()),
-            ("COGNATE_MASTER_KEY", key.as_str()),
-        ];
+        let pg = self.db.as_ref()?;
         let proxies = "trusted_proxies = [\"127.0.0.1/32\"]";
-        Some(TestServer::start_with(&pools_toml(pool_extra), proxies, &env).await)
+        Some(TestServer::start_with(&pools_toml(pool_extra), proxies, &pg.vars()).await)
     }
 
     pub async fn stop(self) {
         self.server.stop().await;
-        if let Some((db, _)) = self.db {
-            db.cleanup().await;
+        if let Some(pg) = self.db {
+            pg.cleanup().await;
         }
     }
 

@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::account_attacks::{on_both_engines, Engine};
-use crate::support::pg::{fresh_pg_url, PgTestDb};
+use crate::support::pg::PgNodeEnv;
 use crate::support::server::sign_in;
 
 const POOL_ID: &str = "us-east-1_IdentT01";
@@ -39,28 +39,22 @@ allowed_oauth_scopes = ["openid", "email"]
 }
 
 /// The pool's server on `engine`, with the PostgreSQL schema it runs on (dropped by
-/// [`stop_on`]); `None` when no test database is configured (a loud banner locally, a
-/// failure under CI: see [`fresh_pg_url`]).
-async fn start_on(engine: Engine, toml: &str) -> Option<(TestServer, Option<PgTestDb>)> {
+/// [`stop_on`]); `None` when no test database is configured (see [`PgNodeEnv::new`]).
+async fn start_on(engine: Engine, toml: &str) -> Option<(TestServer, Option<PgNodeEnv>)> {
     match engine {
         Engine::Sqlite => Some((TestServer::start(toml).await, None)),
         Engine::Postgres => {
-            let db = fresh_pg_url("identifiers").await?;
-            let (_, key) = cognate::core::secrets::MasterKey::generate();
-            let env = [
-                ("COGNATE_DATABASE_URL", db.url.as_str()),
-                ("COGNATE_MASTER_KEY", key.as_str()),
-            ];
-            let server = TestServer::start_with(toml, "", &env).await;
-            Some((server, Some(db)))
+            let pg = PgNodeEnv::new("identifiers").await?;
+            let server = TestServer::start_with(toml, "", &pg.vars()).await;
+            Some((server, Some(pg)))
         }
     }
 }
 
-async fn stop_on(server: TestServer, db: Option<PgTestDb>) {
+async fn stop_on(server: TestServer, pg: Option<PgNodeEnv>) {
     server.stop().await;
-    if let Some(db) = db {
-        db.cleanup().await;
+    if let Some(pg) = pg {
+        pg.cleanup().await;
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::federated::{self, oidc_idp, Client};
+use crate::support::pg::PgNodeEnv;
 use crate::support::server::TestServer;
 
 const POOL: &str = "us-east-1_FedCaptur1";
@@ -193,16 +194,13 @@ async fn a_tenant_idp_does_not_capture_another_domains_users() {
 
 #[tokio::test]
 async fn a_tenant_idp_does_not_capture_another_domains_users_on_postgres() {
-    let Some(db) = crate::support::pg::fresh_pg_url("fed_capture").await else {
+    let Some(pg) = PgNodeEnv::new("fed_capture").await else {
         return;
     };
-    let (_, key) = cognate::core::secrets::MasterKey::generate();
     let idps = idps().await;
-    let mut env = SECRETS.to_vec();
-    env.push(("COGNATE_DATABASE_URL", db.url.as_str()));
-    env.push(("COGNATE_MASTER_KEY", key.as_str()));
+    let env = pg.with(&SECRETS);
     let server = TestServer::start_with(&pools(&idps), "idp_timeout_secs = 5", &env).await;
     assert_eq!(server.node.store.engine(), "postgres");
     no_idp_captures_a_domain_it_is_not_authorized_for(server, idps).await;
-    db.cleanup().await;
+    pg.cleanup().await;
 }

@@ -189,18 +189,13 @@ async fn an_immutable_attribute_keeps_its_first_value() {
 
 #[tokio::test]
 async fn an_immutable_attribute_keeps_its_first_value_on_postgres() {
-    let Some(db) = crate::support::pg::fresh_pg_url("fed_immutable").await else {
+    let Some(pg) = crate::support::pg::PgNodeEnv::new("fed_immutable").await else {
         return;
     };
-    let (_, key) = cognate::core::secrets::MasterKey::generate();
     let corp = FakeOidc::start("corp-client", SECRET.1, ClientAuth::Basic).await;
-    let env = [
-        SECRET,
-        ("COGNATE_DATABASE_URL", db.url.as_str()),
-        ("COGNATE_MASTER_KEY", key.as_str()),
-    ];
+    let env = pg.with(&[SECRET]);
     let server = TestServer::start_with(&pools(&corp), "idp_timeout_secs = 5", &env).await;
     assert_eq!(server.node.store.engine(), "postgres");
     immutable_attributes_hold(server, corp).await;
-    db.cleanup().await;
+    pg.cleanup().await;
 }

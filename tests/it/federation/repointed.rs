@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
 use crate::support::federated::{self, oidc_idp, Client};
+use crate::support::pg::PgNodeEnv;
 use crate::support::server::TestServer;
 use cognate::core::model::ProtocolSettings;
 
@@ -210,20 +211,13 @@ async fn a_repointed_provider_does_not_sign_another_idps_user_in() {
 
 #[tokio::test]
 async fn a_repointed_provider_does_not_sign_another_idps_user_in_on_postgres() {
-    let Some(db) = crate::support::pg::fresh_pg_url("fed_repoint").await else {
+    let Some(pg) = PgNodeEnv::new("fed_repoint").await else {
         return;
     };
-    let (_, key) = cognate::core::secrets::MasterKey::generate();
     let idps = idps().await;
-    let mut env = SECRETS.to_vec();
-    env.push(("COGNATE_DATABASE_URL", db.url.as_str()));
-    env.push(("COGNATE_MASTER_KEY", key.as_str()));
+    let env = pg.with(&SECRETS);
     let server = TestServer::start_with(&pools(&idps), "idp_timeout_secs = 5", &env).await;
     assert_eq!(server.node.store.engine(), "postgres");
-    let cli_env = [
-        ("COGNATE_DATABASE_URL", db.url.as_str()),
-        ("COGNATE_MASTER_KEY", key.as_str()),
-    ];
-    a_repointed_provider_does_not_sign_others_in(server, idps, &cli_env).await;
-    db.cleanup().await;
+    a_repointed_provider_does_not_sign_others_in(server, idps, &pg.vars()).await;
+    pg.cleanup().await;
 }

@@ -37,6 +37,43 @@ impl PgTestDb {
     }
 }
 
+/// What a test server on PostgreSQL needs: a fresh schema and a master key (several
+/// nodes, and the CLI, must share it). `None` when no test database is configured (see
+/// [`fresh_pg_url`]: a banner locally, a failure under CI).
+pub struct PgNodeEnv {
+    pub db: PgTestDb,
+    pub key: String,
+}
+
+impl PgNodeEnv {
+    pub async fn new(label: &str) -> Option<PgNodeEnv> {
+        let db = fresh_pg_url(label).await?;
+        let (_, key) = cognate::core::secrets::MasterKey::generate();
+        Some(PgNodeEnv {
+            db,
+            key: key.as_str().to_string(),
+        })
+    }
+
+    /// `COGNATE_DATABASE_URL` and `COGNATE_MASTER_KEY`, for `TestServer::start_with` or a
+    /// `cognate` process.
+    pub fn vars(&self) -> [(&str, &str); 2] {
+        [
+            ("COGNATE_DATABASE_URL", self.db.url.as_str()),
+            ("COGNATE_MASTER_KEY", self.key.as_str()),
+        ]
+    }
+
+    /// `extra` variables followed by [`PgNodeEnv::vars`].
+    pub fn with<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        extra.iter().copied().chain(self.vars()).collect()
+    }
+
+    pub async fn cleanup(self) {
+        self.db.cleanup().await;
+    }
+}
+
 impl Drop for PgTestDb {
     fn drop(&mut self) {
         if self.dropped {
