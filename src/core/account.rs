@@ -36,7 +36,7 @@ pub use codes::generate_code;
 pub use decoys::MIN_USERS_TO_SAMPLE;
 
 use super::directory::{normalize_email, Directory, DirectoryError, InitialState, NewUser};
-use super::mail::{CodePurpose, MailRouter};
+use super::mail::{CodePurpose, Mail, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
 use super::secrets::SecretString;
@@ -417,14 +417,8 @@ impl AccountService {
         self.reserve(pool, Spend::Send, &destination, client, now)
             .await?;
         let Some((user, email)) = target else {
-            self.issue_simulated_code(
-                SIGNUP_CODE_KIND,
-                pool,
-                login,
-                SIGNUP_CODE_VALIDITY_SECS,
-                now,
-            )
-            .await?;
+            self.issue_simulated_code(SIGNUP_CODE_KIND, pool, login, now)
+                .await?;
             return self.simulated_delivery(pool, login, user.as_ref()).await;
         };
         let id = code_id(pool, &user.sub);
@@ -474,7 +468,7 @@ impl AccountService {
         self.reserve(pool, Spend::Send, &destination, client, now)
             .await?;
         let Some((user, email)) = target else {
-            self.issue_simulated_code(RESET_CODE_KIND, pool, login, RESET_CODE_VALIDITY_SECS, now)
+            self.issue_simulated_code(RESET_CODE_KIND, pool, login, now)
                 .await?;
             return self.simulated_delivery(pool, login, user.as_ref()).await;
         };
@@ -582,10 +576,7 @@ impl AccountService {
         lang: &str,
         now: UnixTime,
     ) -> AccountResult<()> {
-        let code = generate_code();
-        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
-            .await?;
-        let mail = self.mail.code_mail(purpose_of(kind), email, &code, lang);
+        let mail = self.stored_code_mail(kind, id, email, lang, now).await?;
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             let _ = self.store().delete_ephemeral(kind, id).await;
             return Err(AccountError::CodeDeliveryFailure(e.to_string()));
@@ -604,10 +595,7 @@ impl AccountService {
         lang: &str,
         now: UnixTime,
     ) -> AccountResult<()> {
-        let code = generate_code();
-        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
-            .await?;
-        let mail = self.mail.code_mail(purpose_of(kind), email, &code, lang);
+        let mail = self.stored_code_mail(kind, id, email, lang, now).await?;
         let mailer = self.mail.for_user_pool(pool);
         let pool_id = pool.id.clone();
         let kind = kind.to_string();
@@ -619,6 +607,23 @@ impl AccountService {
         Ok(())
     }
 
+    /// Draws a code, stores it under (kind, id) for `email` (replacing the earlier one),
+    /// and composes its mail: the first steps of [`Self::mail_code`] and
+    /// [`Self::mail_code_in_background`].
+    async fn stored_code_mail(
+        &self,
+        kind: &str,
+        id: &str,
+        email: &str,
+        lang: &str,
+        now: UnixTime,
+    ) -> AccountResult<Mail> {
+        let code = generate_code();
+        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
+            .await?;
+        Ok(self.mail.code_mail(purpose_of(kind), email, &code, lang))
+    }
+
     /// Replaces the simulated code under the typed login, as a real request replaces the
     /// real code.
     async fn issue_simulated_code(
@@ -626,12 +631,12 @@ impl AccountService {
         kind: &str,
         pool: &UserPool,
         login: &str,
-        validity: i64,
         now: UnixTime,
     ) -> AccountResult<()> {
         let id = decoy_id(pool, login);
         self.store().delete_ephemeral(kind, &id).await?;
-        self.ensure_simulated_code(kind, &id, validity, now).await
+        self.ensure_simulated_code(kind, &id, validity_of(kind), now)
+            .await
     }
 }
 

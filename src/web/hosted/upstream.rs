@@ -321,7 +321,7 @@ async fn answer(
 }
 
 /// `POST /oauth2/idpresponse`: a `form_post` IdP's answer at the bare callback (see
-/// [`posted_answer`]).
+/// `posted_answer`).
 pub async fn callback_post(
     State(state): State<AppState>,
     headers: HeaderMap,
