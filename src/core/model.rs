@@ -16,7 +16,7 @@ mod idp;
 pub use idp::{
     AppleSigningKey, FlatProtocolSettings, IdentityProvider, OAuth2Endpoints, OAuth2Settings,
     OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
-    ResponseMode, TokenEndpointAuthMethod,
+    ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
 };
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit

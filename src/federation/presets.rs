@@ -206,6 +206,10 @@ mod tests {
                         assert!(preset.endpoints.jwks.is_some(), "{name}: jwks");
                     }
                 }
+                Protocol::Saml => {
+                    assert!(preset.issuer.is_none(), "{name}: issuer on SAML");
+                    assert!(preset.scopes.is_empty(), "{name}: scopes on SAML");
+                }
             }
         }
         assert_eq!(all().len(), SOURCES.len());

@@ -21,7 +21,7 @@ use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, Re
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AppleSigningKey, IdentityProvider, OidcClientSecret, ProtocolSettings, ProviderType, Quirk,
-    UserPool, OWN_USERS,
+    SamlSettings, UserPool, OWN_USERS,
 };
 use crate::core::storage::Store;
 use crate::core::UnixTime;
@@ -354,6 +354,59 @@ fn check_protocol(e: &mut Errors, idp: &IdentityProvider) {
                 needs_secret(e);
             }
         }
+        ProtocolSettings::Saml(saml) => check_saml(e, saml),
+    }
+}
+
+/// A SAML provider's settings, as its metadata gave them: an entity id, an SSO endpoint
+/// for the binding requests go by, and at least one signing certificate (the only keys
+/// its responses are checked with).
+fn check_saml(e: &mut Errors, saml: &SamlSettings) {
+    let entity_id = saml.entity_id.trim();
+    if entity_id.is_empty() {
+        e.push(
+            "protocol.entity_id",
+            Rule::Missing,
+            "a SAML provider needs its entity id (the metadata's entityID)",
+            "give the IdP's metadata, whose EntityDescriptor carries entityID",
+        );
+    } else if entity_id.len() > 1024 || entity_id != saml.entity_id {
+        e.push(
+            "protocol.entity_id",
+            Rule::Invalid,
+            "the entity id must be at most 1024 characters without surrounding spaces",
+            "give the IdP's metadata as the IdP publishes it",
+        );
+    }
+    for (key, value) in [
+        ("sso_redirect_url", &saml.sso_redirect_url),
+        ("sso_post_url", &saml.sso_post_url),
+        ("slo_redirect_url", &saml.slo_redirect_url),
+    ] {
+        if let Some(url) = value {
+            check_endpoint(e, &format!("protocol.{key}"), url);
+        }
+    }
+    if saml.sso_url(saml.request_binding).is_none() {
+        e.push(
+            "protocol.request_binding",
+            Rule::Invalid,
+            format!(
+                "the IdP's metadata has no SingleSignOnService for the {} binding",
+                saml.request_binding.urn()
+            ),
+            "choose a binding the metadata lists (redirect or post)",
+        );
+    }
+    if saml.signing_certificates.is_empty() {
+        e.push(
+            "protocol.signing_certificates",
+            Rule::Missing,
+            "a SAML provider needs at least one signing certificate: responses are \
+             checked against the metadata's certificates only",
+            "give metadata whose IDPSSODescriptor has a KeyDescriptor with the signing \
+             certificate",
+        );
     }
 }
 

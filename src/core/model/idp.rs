@@ -28,6 +28,10 @@ pub enum ProviderType {
     LoginWithAmazon,
     #[serde(rename = "OIDC")]
     Oidc,
+    /// A SAML 2.0 identity provider (Okta, Entra ID, ADFS, Google Workspace, Keycloak,
+    /// Shibboleth...).
+    #[serde(rename = "SAML")]
+    Saml,
 }
 
 impl ProviderType {
@@ -40,14 +44,15 @@ impl ProviderType {
             ProviderType::Facebook => "Facebook",
             ProviderType::LoginWithAmazon => "LoginWithAmazon",
             ProviderType::Oidc => "OIDC",
+            ProviderType::Saml => "SAML",
         }
     }
 
     /// The provider name Cognito requires for a social provider (its `ProviderName` must
-    /// equal its type); `None` for enterprise OIDC, which takes any name.
+    /// equal its type); `None` for enterprise OIDC and SAML, which take any name.
     pub fn required_name(self) -> Option<&'static str> {
         match self {
-            ProviderType::Oidc => None,
+            ProviderType::Oidc | ProviderType::Saml => None,
             social => Some(social.as_str()),
         }
     }
@@ -68,6 +73,8 @@ pub enum Protocol {
     Oidc,
     /// Plain OAuth 2.0 and a profile API called with the access token (Facebook, Amazon).
     Oauth2,
+    /// SAML 2.0 Web Browser SSO: a signed assertion carries the identity.
+    Saml,
 }
 
 /// How the IdP returns the authorization response (OAuth 2.0 Multiple Response Type
@@ -208,6 +215,9 @@ impl IdentityProvider {
             ProtocolSettings::OAuth2(oauth2) => {
                 (oauth2.endpoints.token.as_deref(), &self.client_id)
             }
+            // A NameID (or the configured attribute) is unique within its IdP's entity id
+            // (SAML Core 2.0 section 8.3.7).
+            ProtocolSettings::Saml(saml) => return saml.entity_id.clone(),
         };
         format!("{} client_id={client}", token.unwrap_or("-"))
     }
@@ -224,10 +234,10 @@ impl IdentityProvider {
     }
 }
 
-/// The protocol part of an [`IdentityProvider`]. Both variants sign in with the OAuth 2.0
-/// authorization code grant (RFC 6749 section 4.1); they differ in who vouches for the
-/// user. A SAML 2.0 variant (entity id, SSO endpoint, signing certificates) will sit
-/// beside them, with its code in a `federation::saml` module beside `federation::oauth`.
+/// The protocol part of an [`IdentityProvider`]. The two OAuth variants sign in with the
+/// OAuth 2.0 authorization code grant (RFC 6749 section 4.1) and differ in who vouches for
+/// the user; SAML 2.0 (entity id, SSO endpoints, signing certificates) has its code in
+/// `federation::saml`, beside `federation::oauth`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ProtocolSettings {
     /// OpenID Connect: a signed ID token carries the identity (Google, Apple, enterprise).
@@ -236,6 +246,9 @@ pub enum ProtocolSettings {
     /// Plain OAuth 2.0 and a profile API called with the access token (Facebook, Amazon).
     #[serde(rename = "oauth2")]
     OAuth2(OAuth2Settings),
+    /// SAML 2.0 Web Browser SSO profile: a signed assertion POSTed to the ACS.
+    #[serde(rename = "saml")]
+    Saml(SamlSettings),
 }
 
 impl ProtocolSettings {
@@ -244,6 +257,7 @@ impl ProtocolSettings {
         match self {
             ProtocolSettings::Oidc(_) => Protocol::Oidc,
             ProtocolSettings::OAuth2(_) => Protocol::Oauth2,
+            ProtocolSettings::Saml(_) => Protocol::Saml,
         }
     }
 
@@ -251,7 +265,7 @@ impl ProtocolSettings {
     pub fn as_oidc(&self) -> Option<&OidcSettings> {
         match self {
             ProtocolSettings::Oidc(oidc) => Some(oidc),
-            ProtocolSettings::OAuth2(_) => None,
+            ProtocolSettings::OAuth2(_) | ProtocolSettings::Saml(_) => None,
         }
     }
 
@@ -259,7 +273,15 @@ impl ProtocolSettings {
     pub fn as_oauth2(&self) -> Option<&OAuth2Settings> {
         match self {
             ProtocolSettings::OAuth2(oauth2) => Some(oauth2),
-            ProtocolSettings::Oidc(_) => None,
+            ProtocolSettings::Oidc(_) | ProtocolSettings::Saml(_) => None,
+        }
+    }
+
+    /// The SAML 2.0 settings, if the provider speaks SAML.
+    pub fn as_saml(&self) -> Option<&SamlSettings> {
+        match self {
+            ProtocolSettings::Saml(saml) => Some(saml),
+            ProtocolSettings::Oidc(_) | ProtocolSettings::OAuth2(_) => None,
         }
     }
 
@@ -267,7 +289,7 @@ impl ProtocolSettings {
     pub fn issuer(&self) -> Option<&str> {
         match self {
             ProtocolSettings::Oidc(oidc) => oidc.issuer.as_deref(),
-            ProtocolSettings::OAuth2(_) => None,
+            ProtocolSettings::OAuth2(_) | ProtocolSettings::Saml(_) => None,
         }
     }
 
@@ -280,6 +302,7 @@ impl ProtocolSettings {
                 Some(OidcClientSecret::AppleKey(_)) | None => None,
             },
             ProtocolSettings::OAuth2(oauth2) => oauth2.client_secret.as_ref(),
+            ProtocolSettings::Saml(_) => None,
         }
     }
 
@@ -363,6 +386,9 @@ impl FlatProtocolSettings {
                 token_endpoint_auth_method: self.token_endpoint_auth_method,
                 client_secret: self.client_secret,
             }),
+            // None of the flat keys are SAML's: its settings come from the IdP's metadata
+            // and the declaration ([`SamlSettings`]), filled in by whoever declares it.
+            Protocol::Saml => ProtocolSettings::Saml(SamlSettings::default()),
         }
     }
 }
@@ -445,4 +471,68 @@ pub struct OAuth2Endpoints {
     /// The profile API (Facebook's Graph `/me`, Amazon's `/user/profile`), called with
     /// the access token.
     pub profile: Option<String>,
+}
+
+/// How an AuthnRequest travels to the IdP (SAML Bindings 2.0 sections 3.4 and 3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SamlBinding {
+    /// HTTP-Redirect: deflated, base64 and URL-encoded in the query; signed over the query.
+    #[default]
+    Redirect,
+    /// HTTP-POST: an auto-submitting form; signed as XML.
+    Post,
+}
+
+impl SamlBinding {
+    /// The binding's URN, as metadata names it.
+    pub fn urn(self) -> &'static str {
+        match self {
+            SamlBinding::Redirect => "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+            SamlBinding::Post => "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        }
+    }
+}
+
+/// A SAML 2.0 identity provider's settings: what its metadata says (parsed when it is
+/// declared, so the runtime never reads XML metadata) and the operator's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SamlSettings {
+    /// The IdP's entity id (metadata `entityID`): every response's and assertion's
+    /// `Issuer` must equal it.
+    pub entity_id: String,
+    /// SingleSignOnService locations by binding (at least one).
+    pub sso_redirect_url: Option<String>,
+    pub sso_post_url: Option<String>,
+    /// SingleLogoutService location (HTTP-Redirect), kept for single logout.
+    pub slo_redirect_url: Option<String>,
+    /// The IdP's signing certificates (standard base64 of the DER), from its metadata: the
+    /// only keys a response's signature is checked with (several during a key rollover).
+    pub signing_certificates: Vec<String>,
+    /// The binding Cognate sends AuthnRequests by.
+    pub request_binding: SamlBinding,
+    /// Sign AuthnRequests (the metadata's `WantAuthnRequestsSigned`, or the operator's
+    /// choice).
+    pub sign_requests: bool,
+    /// The attribute whose value is the upstream user id instead of the NameID (required
+    /// for an IdP that sends transient NameIDs).
+    pub user_id_attribute: Option<String>,
+    /// Accept RSA-SHA1 signatures and SHA-1 digests (an operator's opt-in for old IdPs).
+    pub allow_sha1: bool,
+    /// The attribute holding the user's groups at the IdP (default: the common names).
+    pub groups_attribute: Option<String>,
+    /// IdP group value -> directory group. Only these groups are granted from the IdP's
+    /// word, and a membership granted here is removed when the IdP stops sending it.
+    pub group_mapping: BTreeMap<String, String>,
+}
+
+impl SamlSettings {
+    /// The SSO endpoint of a binding, if the IdP offers it.
+    pub fn sso_url(&self, binding: SamlBinding) -> Option<&str> {
+        match binding {
+            SamlBinding::Redirect => self.sso_redirect_url.as_deref(),
+            SamlBinding::Post => self.sso_post_url.as_deref(),
+        }
+    }
 }

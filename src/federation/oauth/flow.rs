@@ -269,7 +269,7 @@ impl Federation {
         let authorize = self.endpoint(provider, Endpoint::Authorize).await?;
         let state = random_token::<32>();
         let nonce = random_token::<32>();
-        let pkce_verifier = CodeGrant::of(&provider.protocol)
+        let pkce_verifier = CodeGrant::for_provider(provider)?
             .pkce
             .then(random_token::<48>);
         // The bare URL where it is safe, so an IdP that has only Cognito's
@@ -334,7 +334,7 @@ impl Federation {
         // Only a provider that answers by `form_post` may answer by POST.
         let pool = self.directory.pool(&flow.pool_id).await?;
         let provider = usable_provider(&pool, &flow.provider)?;
-        if CodeGrant::of(&provider.protocol).response_mode != ResponseMode::FormPost {
+        if CodeGrant::for_provider(provider)?.response_mode != ResponseMode::FormPost {
             return Err(FederationError::UnknownState);
         }
         let value =
@@ -429,9 +429,8 @@ impl Federation {
         let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
         // A `form_post` provider answers only by POST: a code in a plain GET query did not
         // come from it.
-        if CodeGrant::of(&provider.protocol).response_mode == ResponseMode::FormPost
-            && posted.is_none()
-        {
+        let grant = CodeGrant::for_provider(provider).map_err(fail)?;
+        if grant.response_mode == ResponseMode::FormPost && posted.is_none() {
             return Err(fail(FederationError::MissingCode));
         }
         // RFC 9207 section 2.4: when the IdP names itself, it must be the one this flow
@@ -512,6 +511,9 @@ impl Federation {
         let access = answer.access_token;
         let oidc = match &provider.protocol {
             ProtocolSettings::Oidc(oidc) => oidc,
+            ProtocolSettings::Saml(_) => {
+                return Err(FederationError::UnsupportedProtocol(provider.name.clone()))
+            }
             ProtocolSettings::OAuth2(settings) => {
                 if access.expose().is_empty() {
                     return Err(FederationError::NoAccessToken);
@@ -575,6 +577,7 @@ impl Federation {
                 None => None,
             },
             ProtocolSettings::OAuth2(oauth2) => oauth2.client_secret.as_ref(),
+            ProtocolSettings::Saml(_) => None,
         };
         sealed
             .map(|sealed| {
@@ -625,6 +628,9 @@ impl Federation {
                     Endpoint::Jwks | Endpoint::Userinfo => None,
                 };
                 (declared, None)
+            }
+            ProtocolSettings::Saml(_) => {
+                return Err(FederationError::UnsupportedProtocol(provider.name.clone()))
             }
         };
         if let Some(url) = declared {
@@ -690,7 +696,7 @@ impl Endpoint {
 fn accepts_issuer(provider: &IdentityProvider, iss: &str) -> bool {
     match &provider.protocol {
         ProtocolSettings::Oidc(oidc) => oidc.accepts_issuer(iss),
-        ProtocolSettings::OAuth2(_) => false,
+        ProtocolSettings::OAuth2(_) | ProtocolSettings::Saml(_) => false,
     }
 }
 

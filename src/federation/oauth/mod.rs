@@ -23,7 +23,10 @@ pub mod leg;
 pub mod oauth2_profile;
 pub mod protocol;
 
-use crate::core::model::{ProtocolSettings, ResponseMode, TokenEndpointAuthMethod};
+use crate::core::model::{
+    IdentityProvider, ProtocolSettings, ResponseMode, TokenEndpointAuthMethod,
+};
+use crate::federation::error::FederationError;
 
 /// What the authorization code grant needs of a provider, which both OAuth protocols'
 /// settings hold: the code paths they share read it here instead of matching twice.
@@ -37,20 +40,29 @@ pub struct CodeGrant<'a> {
 }
 
 impl<'a> CodeGrant<'a> {
-    pub fn of(protocol: &'a ProtocolSettings) -> Self {
+    /// The grant's settings; `None` for a protocol that is not OAuth (SAML).
+    pub fn of(protocol: &'a ProtocolSettings) -> Option<Self> {
         match protocol {
-            ProtocolSettings::Oidc(oidc) => CodeGrant {
+            ProtocolSettings::Oidc(oidc) => Some(CodeGrant {
                 scopes: &oidc.scopes,
                 pkce: oidc.pkce,
                 response_mode: oidc.response_mode,
                 token_endpoint_auth_method: oidc.token_endpoint_auth_method,
-            },
-            ProtocolSettings::OAuth2(oauth2) => CodeGrant {
+            }),
+            ProtocolSettings::OAuth2(oauth2) => Some(CodeGrant {
                 scopes: &oauth2.scopes,
                 pkce: oauth2.pkce,
                 response_mode: oauth2.response_mode,
                 token_endpoint_auth_method: oauth2.token_endpoint_auth_method,
-            },
+            }),
+            ProtocolSettings::Saml(_) => None,
         }
+    }
+
+    /// The grant of a provider the OAuth leg serves; a provider of another protocol is
+    /// [`FederationError::UnsupportedProtocol`] here.
+    pub fn for_provider(provider: &'a IdentityProvider) -> Result<Self, FederationError> {
+        Self::of(&provider.protocol)
+            .ok_or_else(|| FederationError::UnsupportedProtocol(provider.name.clone()))
     }
 }

@@ -78,11 +78,8 @@ pub fn authorization_url(
     let challenge = params
         .pkce_verifier
         .map(|v| PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(v.into())));
-    let grant = CodeGrant::of(&provider.protocol);
-    let oidc = match &provider.protocol {
-        ProtocolSettings::Oidc(oidc) => Some(oidc),
-        ProtocolSettings::OAuth2(_) => None,
-    };
+    let grant = CodeGrant::for_provider(provider)?;
+    let oidc = provider.protocol.as_oidc();
     let mut extra: Vec<(&str, &str)> = Vec::new();
     if grant.response_mode == ResponseMode::FormPost {
         extra.push(("response_mode", "form_post"));
@@ -174,7 +171,7 @@ pub async fn exchange_code(
         })?;
     let redirect = RedirectUrl::from_url(callback.clone());
     let secret = secret.map(|s| ClientSecret::new(s.expose().to_string()));
-    let auth_type = match CodeGrant::of(&provider.protocol).token_endpoint_auth_method {
+    let auth_type = match CodeGrant::for_provider(provider)?.token_endpoint_auth_method {
         TokenEndpointAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
         TokenEndpointAuthMethod::ClientSecretPost => AuthType::RequestBody,
     };
@@ -212,6 +209,9 @@ pub async fn exchange_code(
                 access_token: SecretString::new(answer.access_token().secret().clone()),
                 id_token: None,
             })
+        }
+        ProtocolSettings::Saml(_) => {
+            Err(FederationError::UnsupportedProtocol(provider.name.clone()))
         }
     }
 }

@@ -168,6 +168,9 @@ fn check_dropped(
                 .into_iter()
                 .collect(),
         ),
+        // No OAuth key is dropped silently from a SAML provider: each is refused where the
+        // SAML declaration is checked.
+        ProtocolSettings::Saml(_) => return,
     };
     if dropped.is_empty() {
         return;

@@ -10,7 +10,7 @@ use crate::core::model::{
 fn oidc(idp: &mut IdentityProvider) -> &mut crate::core::model::OidcSettings {
     match &mut idp.protocol {
         ProtocolSettings::Oidc(oidc) => oidc,
-        ProtocolSettings::OAuth2(_) => panic!("an OIDC provider"),
+        ProtocolSettings::OAuth2(_) | ProtocolSettings::Saml(_) => panic!("an OIDC provider"),
     }
 }
 
@@ -337,7 +337,9 @@ fn identity_provider_rules_refuse_and_accept() {
     let edit2 = |f: fn(&mut OAuth2Settings)| {
         move |p: &mut IdentityProvider| match &mut p.protocol {
             ProtocolSettings::OAuth2(o) => f(o),
-            ProtocolSettings::Oidc(_) => panic!("an OAuth 2.0 provider"),
+            ProtocolSettings::Oidc(_) | ProtocolSettings::Saml(_) => {
+                panic!("an OAuth 2.0 provider")
+            }
         }
     };
     check(
