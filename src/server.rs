@@ -60,6 +60,7 @@ pub struct Node {
     pub master: Arc<MasterKey>,
     pub directory: Directory,
     pub keys: KeyService,
+    pub sp_keys: crate::core::sp_keys::SpKeyService,
     pub tokens: TokenService,
     pub sessions: Sessions,
 }
@@ -114,6 +115,7 @@ impl Node {
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
             keys,
+            sp_keys: Default::default(),
             config: Arc::new(config),
             store,
             master,

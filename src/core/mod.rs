@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod session;
 pub mod signin;
 pub mod signout;
+pub mod sp_keys;
 pub mod storage;
 pub mod throttle;
 

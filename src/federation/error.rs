@@ -8,6 +8,7 @@
 use super::http::HttpError;
 use super::mapping::MappingError;
 use super::oauth::apple;
+use super::saml::response::SamlError;
 use crate::core::directory::DirectoryError;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::storage::StoreError;
@@ -125,6 +126,21 @@ pub enum FederationError {
     Directory(#[from] DirectoryError),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// The SAML Response failed a check ([`SamlError`] says which).
+    #[error("the SAML response is refused: {0}")]
+    Saml(#[from] SamlError),
+    /// A response that answers no request of Cognate's (IdP-initiated sign-in).
+    #[error("the SAML response answers no sign-in request (IdP-initiated sign-in is not enabled)")]
+    SamlUnsolicited,
+    /// An assertion already used (SAML Profiles 2.0 section 4.1.4.5).
+    #[error("the SAML assertion was already used")]
+    SamlReplay,
+    /// The AuthnRequest could not be rendered.
+    #[error("the SAML request could not be made: {0}")]
+    SamlRequest(String),
+    /// The pool's SP key could not be loaded or used.
+    #[error("the service provider key cannot be used: {0}")]
+    SpKey(String),
 }
 
 /// A failed callback, with the client's request when the flow was found and bound to this

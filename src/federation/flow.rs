@@ -32,11 +32,13 @@ use super::linking;
 use super::mapping::Mapped;
 use super::oauth::apple;
 use super::oauth::leg::OAuthLeg;
+use super::saml::leg::SamlLeg;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, GroupSpec};
 use crate::core::model::{IdentityProvider, Origin, Quirk, User, UserLookup, UserPool, UserStatus};
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::secrets::MasterKey;
+use crate::core::sp_keys::SpKeyService;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
 
@@ -68,13 +70,14 @@ pub struct UpstreamFlow {
 
 /// The protocol's part of an [`UpstreamFlow`]. Untagged and flattened: each protocol's
 /// part has fields of its own (OAuth's `nonce`), which tell them apart, and a flow stored
-/// before the split reads as the OAuth part it was. SAML's part (the AuthnRequest id)
-/// will be a variant here.
+/// before the split reads as the OAuth part it was. SAML's part has its RelayState.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum UpstreamLeg {
     /// OpenID Connect or plain OAuth 2.0 ([`super::oauth`]).
     OAuth(OAuthLeg),
+    /// SAML 2.0 ([`super::saml`]): the flow id is the AuthnRequest id.
+    Saml(SamlLeg),
 }
 
 impl fmt::Debug for UpstreamFlow {
@@ -89,6 +92,33 @@ impl fmt::Debug for UpstreamFlow {
             .field("login_flow", &self.login_flow)
             .field("expires_at", &self.expires_at)
             .finish()
+    }
+}
+
+/// Where the browser goes next, and the flow that was stored.
+#[derive(Clone)]
+pub struct Started {
+    /// The IdP's URL: navigated to (a redirect), or the action of [`Started::form`].
+    pub url: String,
+    /// The flow id (OAuth's `state`, SAML's AuthnRequest id).
+    pub state: String,
+    /// Fields the browser must POST to `url` (SAML's HTTP-POST binding), by an
+    /// auto-submitting form; `None` for a redirect.
+    pub form: Option<Vec<(String, String)>>,
+}
+
+impl fmt::Debug for Started {
+    /// The URL without its query, which carries the upstream nonce, and no form values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let endpoint = self
+            .url
+            .split_once('?')
+            .map_or(self.url.as_str(), |(e, _)| e);
+        f.debug_struct("Started")
+            .field("url", &endpoint)
+            .field("state", &self.state)
+            .field("form", &self.form.as_ref().map(|_| "<form>"))
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,6 +143,8 @@ pub struct Federation {
     pub(super) public_url: String,
     /// Apple client secrets, minted once per signing key and refreshed before they expire.
     pub(super) apple_secrets: Arc<apple::SecretCache>,
+    /// The pools' SAML service provider keys (signing AuthnRequests).
+    pub(super) sp_keys: SpKeyService,
 }
 
 impl Federation {
@@ -121,6 +153,7 @@ impl Federation {
         master: Arc<MasterKey>,
         http: IdpHttp,
         public_url: String,
+        sp_keys: SpKeyService,
     ) -> Self {
         Federation {
             store: directory.store().clone(),
@@ -129,6 +162,28 @@ impl Federation {
             http,
             public_url,
             apple_secrets: Arc::default(),
+            sp_keys,
+        }
+    }
+
+    /// Stores an upstream flow for `provider_name` and says where the browser goes, by
+    /// the provider's protocol ([`super::oauth`], [`super::saml`]).
+    pub async fn start(
+        &self,
+        pool: &UserPool,
+        provider_name: &str,
+        request: AuthorizeRequest,
+        browser_cookie: &str,
+        login_flow: Option<String>,
+        now: UnixTime,
+    ) -> Result<Started, FederationError> {
+        let provider = usable_provider(pool, provider_name)?;
+        if provider.protocol.as_saml().is_some() {
+            self.start_saml(pool, provider, request, browser_cookie, login_flow, now)
+                .await
+        } else {
+            self.start_oauth(pool, provider, request, browser_cookie, login_flow, now)
+                .await
         }
     }
 

@@ -73,6 +73,8 @@ pub fn identity(
         user_id: subject.to_string(),
         issuer: match provider.provider_type {
             ProviderType::Oidc => provider.protocol.issuer().map(str::to_string),
+            // The IdP's entity id: the namespace of its NameIDs.
+            ProviderType::Saml => provider.protocol.as_saml().map(|s| s.entity_id.clone()),
             _ => None,
         },
         attributes: attributes.clone(),

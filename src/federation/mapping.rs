@@ -122,6 +122,15 @@ fn subject(provider: &IdentityProvider, claims: &Value) -> Result<String, Mappin
         Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
         _ => return Err(missing()),
     };
+    check_subject(subject, missing)
+}
+
+/// An upstream user id as the directory takes it: not empty, at most
+/// [`MAX_SUBJECT_LEN`] bytes, no control characters (every protocol's ids).
+pub fn check_subject(
+    subject: String,
+    missing: impl Fn() -> MappingError,
+) -> Result<String, MappingError> {
     if subject.is_empty() {
         return Err(missing());
     }

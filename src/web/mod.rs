@@ -125,6 +125,10 @@ pub fn app(state: AppState) -> Router {
             "/reset-password",
             get(hosted::account::reset_page_get).post(hosted::account::reset_submit),
         )
+        .route(
+            "/saml2/idpresponse",
+            get(hosted::upstream::saml_continue).post(hosted::upstream::saml_acs),
+        )
         .route("/demo", get(demo::start))
         .route("/demo/callback", get(demo::callback))
         .merge(well_known)

@@ -54,6 +54,7 @@ impl AppState {
             node.master.clone(),
             idp_http,
             node.config.public_url(),
+            node.sp_keys.clone(),
         );
         Ok(AppState {
             federation,

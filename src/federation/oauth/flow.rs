@@ -31,7 +31,7 @@ use crate::core::storage::StoreError;
 use crate::core::UnixTime;
 use crate::federation::error::{CallbackFailure, FederationError};
 use crate::federation::flow::{
-    usable_provider, Federation, SignedIn, UpstreamFlow, UpstreamLeg, IDP_FLOW_TTL_SECS,
+    usable_provider, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg, IDP_FLOW_TTL_SECS,
 };
 use crate::federation::mapping::map_claims;
 
@@ -113,27 +113,6 @@ impl fmt::Debug for PostedFields {
             // Apple's user JSON: not a secret, but a name and an email address.
             .field("user", &self.user.as_ref().map(|_| "<present>"))
             .finish()
-    }
-}
-
-/// Where the browser goes next, and the flow that was stored.
-#[derive(Clone)]
-pub struct Started {
-    pub url: String,
-    pub state: String,
-}
-
-impl fmt::Debug for Started {
-    /// The URL without its query, which carries the upstream nonce.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let endpoint = self
-            .url
-            .split_once('?')
-            .map_or(self.url.as_str(), |(e, _)| e);
-        f.debug_struct("Started")
-            .field("url", &endpoint)
-            .field("state", &self.state)
-            .finish_non_exhaustive()
     }
 }
 
@@ -256,16 +235,15 @@ impl Federation {
 
     /// Stores an upstream flow and returns the IdP's authorization URL (OIDC Core
     /// 3.1.2.1), with `state`, `nonce`, PKCE S256 and Google's `hd` hint.
-    pub async fn start(
+    pub(crate) async fn start_oauth(
         &self,
         pool: &UserPool,
-        provider_name: &str,
+        provider: &IdentityProvider,
         request: AuthorizeRequest,
         browser_cookie: &str,
         login_flow: Option<String>,
         now: UnixTime,
     ) -> Result<Started, FederationError> {
-        let provider = usable_provider(pool, provider_name)?;
         let authorize = self.endpoint(provider, Endpoint::Authorize).await?;
         let state = random_token::<32>();
         let nonce = random_token::<32>();
@@ -308,6 +286,7 @@ impl Federation {
         Ok(Started {
             url: url.into(),
             state,
+            form: None,
         })
     }
 
@@ -329,7 +308,9 @@ impl Federation {
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .ok_or(FederationError::MissingState)?;
         let flow = self.read_flow(state, now).await?;
-        let UpstreamLeg::OAuth(leg) = &flow.leg;
+        let UpstreamLeg::OAuth(leg) = &flow.leg else {
+            return Err(FederationError::UnknownState);
+        };
         self.check_route(&flow, leg, route).await?;
         // Only a provider that answers by `form_post` may answer by POST.
         let pool = self.directory.pool(&flow.pool_id).await?;
@@ -374,7 +355,9 @@ impl Federation {
         // whoever sees a callback URL in another browser can neither finish the attempt
         // nor cancel it for its owner.
         let flow = self.read_flow(state, now).await?;
-        let UpstreamLeg::OAuth(leg) = &flow.leg;
+        let UpstreamLeg::OAuth(leg) = &flow.leg else {
+            return Err(FederationError::UnknownState.into());
+        };
         let same_browser = browser_cookie
             .is_some_and(|b| constant_time_eq(token_hash(b).as_bytes(), flow.browser.as_bytes()));
         if !same_browser {

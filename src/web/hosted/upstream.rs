@@ -15,18 +15,23 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::completion::{complete, session_cookie};
 use super::plumbing::{error_page, form_fields, html, lang_of, page_flow, redirect_request_error};
-use super::ui::{Chrome, ErrorPage, Lang, ProviderButton};
+use super::ui::{
+    Chrome, ErrorPage, HiddenField, Lang, ProviderButton, UpstreamPostPage, UPSTREAM_POST_SCRIPT,
+};
 use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::LoginFlow;
 use crate::core::UnixTime;
-use crate::federation::error::{missing_description, FederationError};
+use crate::federation::error::{missing_description, CallbackFailure, FederationError};
 use crate::federation::flow::provider_for_identifier;
+use crate::federation::flow::{SignedIn, Started};
 use crate::federation::oauth::flow::{CallbackParams, CallbackRoute, PostedFields};
 use crate::web::cookies;
 use crate::web::AppState;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 /// The browser-binding cookie of the browser being sent upstream, and the `Set-Cookie`
 /// that creates it when it is new.
@@ -62,6 +67,11 @@ pub async fn redirect_upstream(
         .start(&pool, provider, request, &browser.value, login_flow, now)
         .await;
     let mut response = match started {
+        Ok(Started {
+            url,
+            form: Some(fields),
+            ..
+        }) => post_page(state, lang, url, fields),
         Ok(started) => Redirect::to(&started.url).into_response(),
         Err(FederationError::UnknownProvider(_) | FederationError::UnsupportedProtocol(_)) => {
             error_page(
@@ -83,6 +93,43 @@ pub async fn redirect_upstream(
     };
     if let Some(c) = browser.set {
         response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// The auto-submitting form that POSTs `fields` to the IdP at `action` (SAML's HTTP-POST
+/// binding). Its policy runs only its own inline script and lets the form go only to
+/// the IdP's origin.
+fn post_page(
+    state: &AppState,
+    lang: Lang,
+    action: String,
+    fields: Vec<(String, String)>,
+) -> Response {
+    let origin = url::Url::parse(&action)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "'none'".to_string());
+    let page = UpstreamPostPage {
+        chrome: Chrome::plain(),
+        action,
+        fields: fields
+            .into_iter()
+            .map(|(name, value)| HiddenField { name, value })
+            .collect(),
+    };
+    let mut response = html(state, StatusCode::OK, lang, &page);
+    let script_hash = STANDARD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        UPSTREAM_POST_SCRIPT.as_bytes(),
+    ));
+    let policy = format!(
+        "script-src 'sha256-{script_hash}'; form-action {origin}; base-uri 'none'; \
+         object-src 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
@@ -271,18 +318,30 @@ async fn answer(
         .federation
         .callback(&params, &route, browser.as_deref(), now)
         .await;
+    finish(&state, &headers, outcome, now).await
+}
+
+/// The end of every federated sign-in: the session and the client's code, or the page
+/// (or client error) that says why it failed.
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    outcome: Result<SignedIn, CallbackFailure>,
+    now: UnixTime,
+) -> Response {
+    let state = state.clone();
     let signed_in = match outcome {
         Ok(s) => s,
         Err(failure) => {
             let lang = lang_of(
-                &headers,
+                headers,
                 failure.request.as_ref().and_then(|r| r.lang.as_deref()),
             );
             return failure_response(&state, lang, failure.request.as_deref(), &failure.error);
         }
     };
     let request = signed_in.request;
-    let lang = lang_of(&headers, request.lang.as_deref());
+    let lang = lang_of(headers, request.lang.as_deref());
     let client = match state.node.store.get_client(&request.client_id).await {
         Ok(Some(c)) => c,
         _ => {
@@ -382,6 +441,75 @@ async fn posted_answer(
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(e) => failure_response(&state, lang, None, &e),
     }
+}
+
+/// `POST /saml2/idpresponse`: the SAML ACS (HTTP-POST binding). The IdP's page posts
+/// `SAMLResponse` and `RelayState` cross-site, without Cognate's SameSite=Lax cookies:
+/// the response is kept for its flow and the browser continues, by a same-site GET that
+/// carries the cookie, at `GET /saml2/idpresponse?flow=<request id>` (303 See Other).
+pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = form_fields(&body);
+    let lang = lang_of(&headers, None);
+    let Some(saml_response) = form.get("SAMLResponse") else {
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
+    };
+    let accepted = state
+        .federation
+        .accept_saml_post(
+            saml_response,
+            form.get("RelayState").map(String::as_str),
+            now(),
+        )
+        .await;
+    match accepted {
+        Ok(flow_id) => {
+            let mut url = match url::Url::parse(&state.federation.acs_url()) {
+                Ok(url) => url,
+                Err(_) => {
+                    return failure_response(&state, lang, None, &FederationError::BadPublicUrl)
+                }
+            };
+            url.query_pairs_mut().append_pair("flow", &flow_id);
+            Redirect::to(url.as_str()).into_response()
+        }
+        Err(e) => failure_response(&state, lang, None, &e),
+    }
+}
+
+/// The query of the ACS's continuation.
+#[derive(serde::Deserialize, Default)]
+pub struct SamlContinue {
+    pub flow: Option<String>,
+}
+
+/// `GET /saml2/idpresponse?flow=<request id>`: the same-site continuation of the ACS,
+/// where the flow is checked against this browser, the response verified and the user
+/// signed in.
+pub async fn saml_continue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SamlContinue>,
+) -> Response {
+    let browser = cookies::browser(
+        &headers,
+        &state.node.master,
+        super::plumbing::secure(&state),
+    );
+    let now = now();
+    let outcome = state
+        .federation
+        .saml_callback(
+            q.flow.as_deref().unwrap_or_default(),
+            browser.as_deref(),
+            now,
+        )
+        .await;
+    finish(&state, &headers, outcome, now).await
 }
 
 /// A new federated user lacks attributes the pool requires: no user is created (Cognito

@@ -546,6 +546,32 @@ impl Page for ErrorPage {
     const TEMPLATE: &'static str = "error.html";
 }
 
+/// The auto-submitting form that takes the browser to an IdP by POST,
+/// `upstream_post.html` (SAML's HTTP-POST binding).
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamPostPage {
+    #[serde(flatten)]
+    pub chrome: Chrome,
+    /// The IdP's endpoint the form posts to.
+    pub action: String,
+    pub fields: Vec<HiddenField>,
+}
+
+/// A hidden form field.
+#[derive(Debug, Clone, Serialize)]
+pub struct HiddenField {
+    pub name: String,
+    pub value: String,
+}
+
+impl Page for UpstreamPostPage {
+    const TEMPLATE: &'static str = "upstream_post.html";
+}
+
+/// The inline script of `upstream_post.html`, whose hash its Content-Security-Policy
+/// allows (and no other script).
+pub const UPSTREAM_POST_SCRIPT: &str = "document.forms[0].submit();";
+
 /// The signed-out page, `logged_out.html` (`/logout` without a redirect).
 #[derive(Debug, Clone, Serialize)]
 pub struct LoggedOutPage {

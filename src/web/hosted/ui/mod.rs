@@ -69,6 +69,10 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
         "logged_out.html",
         include_str!("../../../../templates/logged_out.html"),
     ),
+    (
+        "upstream_post.html",
+        include_str!("../../../../templates/upstream_post.html"),
+    ),
 ];
 
 /// Why the UI could not be built or a page not rendered (the shared texts' error).

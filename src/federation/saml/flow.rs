@@ -1,0 +1,372 @@
+//! The SAML leg of a federated sign-in (SAML Profiles 2.0 section 4.1, Web Browser SSO,
+//! SP-initiated): `start_saml` sends the browser to the IdP with an AuthnRequest,
+//! `accept_saml_post` keeps the Response the IdP's page POSTs to the ACS, and
+//! `saml_callback` checks it and signs the user in.
+//!
+//! The POST to the ACS is cross-site (the IdP's page submits it), so the browser does not
+//! send Cognate's SameSite=Lax cookies with it, as with Apple's `form_post`: the posted
+//! response is stored once for its flow and the browser continues with a same-site GET
+//! that carries the browser-binding cookie, where the flow is checked and consumed. Only
+//! then is the response verified ([`response::verify`]) against the flow's IdP, its
+//! assertion id recorded against replay (in the shared store, until the assertion expires),
+//! and the identity signed into the directory.
+
+use std::collections::BTreeSet;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use super::leg::SamlLeg;
+use super::mapping::{managed_groups, map_assertion, mapped_groups};
+use super::request::{self, AuthnRequest};
+use super::response::{self, Expectations, SamlError};
+use crate::core::directory::GroupSpec;
+use crate::core::keys::KeyError;
+use crate::core::model::{IdentityProvider, Origin, SamlBinding, SamlSettings, User, UserPool};
+use crate::core::oauth::authorize::AuthorizeRequest;
+use crate::core::oauth::token_hash;
+use crate::core::secrets::{constant_time_eq, random_token};
+use crate::core::storage::StoreError;
+use crate::core::UnixTime;
+use crate::federation::error::{CallbackFailure, FederationError};
+use crate::federation::flow::{
+    usable_provider, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg, IDP_FLOW_TTL_SECS,
+};
+
+/// The store kind of a Response POSTed to the ACS, kept (keyed by the flow id) until the
+/// browser's same-site GET continuation takes it.
+pub const SAML_POST_KIND: &str = "saml_post";
+/// How long a posted Response waits for the continuation.
+pub const SAML_POST_TTL_SECS: i64 = 120;
+/// The store kind of the assertion ids seen (replay cache), keyed by IdP and assertion id.
+pub const SAML_ASSERTION_KIND: &str = "saml_assertion";
+/// The clock skew allowed on the assertion's time conditions.
+pub const SAML_SKEW_SECS: i64 = 120;
+/// The ACS path (Cognito's).
+pub const ACS_PATH: &str = "/saml2/idpresponse";
+
+impl Federation {
+    /// The ACS URL: where IdPs POST their responses, and every response's `Destination`
+    /// and `Recipient`.
+    pub fn acs_url(&self) -> String {
+        format!("{}{ACS_PATH}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// Stores an upstream flow keyed by a new AuthnRequest id and returns where the
+    /// browser goes: the IdP's SSO URL with the request in the query (HTTP-Redirect,
+    /// signed when the IdP wants it), or the SSO URL and the fields of a form the browser
+    /// POSTs (HTTP-POST).
+    pub(crate) async fn start_saml(
+        &self,
+        pool: &UserPool,
+        provider: &IdentityProvider,
+        request: AuthorizeRequest,
+        browser_cookie: &str,
+        login_flow: Option<String>,
+        now: UnixTime,
+    ) -> Result<Started, FederationError> {
+        let saml = saml_settings(provider)?;
+        let binding = saml.request_binding;
+        let sso_url = saml
+            .sso_url(binding)
+            .ok_or_else(|| FederationError::MissingEndpoint {
+                provider: provider.name.clone(),
+                what: "SingleSignOnService for the request binding",
+            })?;
+        let id = request::new_request_id();
+        let relay_state = random_token::<32>();
+        let acs_url = self.acs_url();
+        let sp_entity_id = pool.sp_entity_id();
+        let xml = AuthnRequest {
+            id: &id,
+            issue_instant: now,
+            destination: sso_url,
+            acs_url: &acs_url,
+            sp_entity_id: &sp_entity_id,
+        }
+        .to_xml()
+        .map_err(|e| FederationError::SamlRequest(e.to_string()))?;
+        let started =
+            match binding {
+                SamlBinding::Redirect => {
+                    let key = if saml.sign_requests {
+                        Some(
+                            self.sp_keys
+                                .active(&pool.id, now)
+                                .await
+                                .map_err(|e| FederationError::SpKey(e.to_string()))?,
+                        )
+                    } else {
+                        None
+                    };
+                    let sign = key
+                        .as_ref()
+                        .map(|key| move |m: &[u8]| key.sign_rsa_sha256(m));
+                    let sign_ref = sign
+                        .as_ref()
+                        .map(|f| f as &dyn Fn(&[u8]) -> Result<Vec<u8>, KeyError>);
+                    let url = request::redirect_url(sso_url, &xml, &relay_state, sign_ref)
+                        .map_err(|e| match e {
+                            request::RedirectError::Encode => {
+                                FederationError::SamlRequest("deflating the request".into())
+                            }
+                            request::RedirectError::Sign(e) => {
+                                FederationError::SpKey(e.to_string())
+                            }
+                        })?;
+                    Started {
+                        url,
+                        state: id.clone(),
+                        form: None,
+                    }
+                }
+                SamlBinding::Post => {
+                    if saml.sign_requests {
+                        // Signing a POST-binding request means an enveloped XML signature,
+                        // which Cognate does not make yet; the checker refuses the setting.
+                        return Err(FederationError::UnsupportedProtocol(provider.name.clone()));
+                    }
+                    Started {
+                        url: sso_url.to_string(),
+                        state: id.clone(),
+                        form: Some(vec![
+                            ("SAMLRequest".to_string(), STANDARD.encode(xml.as_bytes())),
+                            ("RelayState".to_string(), relay_state.clone()),
+                        ]),
+                    }
+                }
+            };
+        let flow = UpstreamFlow {
+            request,
+            provider: provider.name.clone(),
+            pool_id: pool.id.clone(),
+            leg: UpstreamLeg::Saml(SamlLeg {
+                saml_relay_state: relay_state,
+            }),
+            browser: token_hash(browser_cookie),
+            login_flow,
+            expires_at: now + IDP_FLOW_TTL_SECS,
+        };
+        self.put_flow(&id, &flow, now).await?;
+        Ok(started)
+    }
+
+    /// Keeps a Response POSTed to the ACS until the browser's GET continuation. The POST
+    /// is cross-site, so the browser-binding cookie is not sent with it and the flow
+    /// cannot be checked or consumed here: the response's `InResponseTo` (unverified: it
+    /// only finds the flow, whose IdP the response is then verified against) names a
+    /// live flow, the RelayState must be that flow's, and the response is stored once per
+    /// flow (a second POST is refused). Returns the flow id to continue with.
+    pub async fn accept_saml_post(
+        &self,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        now: UnixTime,
+    ) -> Result<String, FederationError> {
+        // The hint refuses a response over the size cap before decoding it.
+        let flow_id = response::in_response_to_hint(saml_response)?
+            .ok_or(FederationError::SamlUnsolicited)?;
+        if !request::is_request_id(&flow_id) {
+            return Err(FederationError::UnknownState);
+        }
+        let flow = self.read_flow(&flow_id, now).await?;
+        let UpstreamLeg::Saml(leg) = &flow.leg else {
+            return Err(FederationError::UnknownState);
+        };
+        let relay_ok = relay_state
+            .is_some_and(|r| constant_time_eq(r.as_bytes(), leg.saml_relay_state.as_bytes()));
+        if !relay_ok {
+            return Err(FederationError::UnknownState);
+        }
+        let expires_at = (now + SAML_POST_TTL_SECS).min(flow.expires_at);
+        match self
+            .store
+            .put_ephemeral(SAML_POST_KIND, &flow_id, saml_response, expires_at, now)
+            .await
+        {
+            Ok(()) => Ok(flow_id),
+            Err(StoreError::Conflict(_)) => Err(FederationError::AlreadyPosted),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Completes a SAML flow from the ACS's same-site continuation: the flow is this
+    /// browser's and is consumed once with the response posted for it, which must be
+    /// signed by the flow's IdP (its metadata's certificates only) and pass every check of
+    /// [`response::verify`]; its assertion id must not have been seen. Then the identity
+    /// is signed into the directory and the IdP's mapped groups applied.
+    pub async fn saml_callback(
+        &self,
+        flow_id: &str,
+        browser_cookie: Option<&str>,
+        now: UnixTime,
+    ) -> Result<SignedIn, CallbackFailure> {
+        if !request::is_request_id(flow_id) {
+            return Err(FederationError::UnknownState.into());
+        }
+        let flow = self.read_flow(flow_id, now).await?;
+        if !matches!(flow.leg, UpstreamLeg::Saml(_)) {
+            return Err(FederationError::UnknownState.into());
+        }
+        let same_browser = browser_cookie
+            .is_some_and(|b| constant_time_eq(token_hash(b).as_bytes(), flow.browser.as_bytes()));
+        if !same_browser {
+            return Err(FederationError::WrongBrowser.into());
+        }
+        let posted = self
+            .store
+            .take_ephemeral(SAML_POST_KIND, flow_id, now)
+            .await
+            .map_err(FederationError::from)?
+            .ok_or(FederationError::UnknownState)?;
+        // Single use: of concurrent continuations, one takes the flow.
+        self.take_flow(flow_id, now).await?;
+        let request = Box::new(flow.request.clone());
+        let fail = |error: FederationError| CallbackFailure {
+            request: Some(request.clone()),
+            error,
+        };
+        let pool = self
+            .directory
+            .pool(&flow.pool_id)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
+        let saml = saml_settings(provider).map_err(fail)?;
+        let certificates: Vec<Vec<u8>> = saml
+            .signing_certificates
+            .iter()
+            .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
+            .collect();
+        let acs_url = self.acs_url();
+        let sp_entity_id = pool.sp_entity_id();
+        let assertion = response::verify(
+            &posted,
+            &Expectations {
+                idp_entity_id: &saml.entity_id,
+                certificates: &certificates,
+                allow_sha1: saml.allow_sha1,
+                sp_entity_id: &sp_entity_id,
+                acs_url: &acs_url,
+                in_response_to: flow_id,
+                now,
+                skew_secs: SAML_SKEW_SECS,
+            },
+        )
+        .map_err(|e| fail(status_error(e)))?;
+        // Replay (SAML Profiles 2.0 section 4.1.4.5): an assertion is accepted once, on
+        // any node, until it expires.
+        let seen = format!("{}\n{}", saml.entity_id, assertion.assertion_id);
+        match self
+            .store
+            .put_ephemeral(
+                SAML_ASSERTION_KIND,
+                &token_hash(&seen),
+                "1",
+                assertion.expires_at.max(now + 1),
+                now,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(fail(FederationError::SamlReplay)),
+            Err(e) => return Err(fail(e.into())),
+        }
+        let mapped = map_assertion(provider, saml, &assertion).map_err(|e| fail(e.into()))?;
+        let user = self
+            .sign_in(&pool, provider, mapped, now)
+            .await
+            .map_err(fail)?;
+        self.apply_groups(&pool, saml, &user, mapped_groups(saml, &assertion), now)
+            .await
+            .map_err(fail)?;
+        Ok(SignedIn {
+            provider: flow.provider.clone(),
+            request: flow.request,
+            user,
+            login_flow: flow.login_flow,
+        })
+    }
+
+    /// Makes the user's memberships of the groups this IdP's table can grant exactly
+    /// `wanted`: a mapped group the IdP no longer sends is left. A target group that does
+    /// not exist yet is created (as the federated sign-in's own group is).
+    async fn apply_groups(
+        &self,
+        pool: &UserPool,
+        saml: &SamlSettings,
+        user: &User,
+        wanted: BTreeSet<String>,
+        now: UnixTime,
+    ) -> Result<(), FederationError> {
+        let managed = managed_groups(saml);
+        if managed.is_empty() {
+            return Ok(());
+        }
+        let current: BTreeSet<String> = self
+            .store
+            .groups_of_user(&pool.id, &user.sub)
+            .await?
+            .into_iter()
+            .map(|g| g.name)
+            .filter(|g| managed.contains(g))
+            .collect();
+        for group in wanted.difference(&current) {
+            if self.store.get_group(&pool.id, group).await?.is_none() {
+                // Creating is an upsert: a concurrent sign-in creating it too is harmless.
+                self.directory
+                    .put_group(
+                        pool,
+                        GroupSpec {
+                            name: group.clone(),
+                            description: Some(format!(
+                                "Granted by identity provider mappings ({})",
+                                saml.entity_id
+                            )),
+                            ..GroupSpec::default()
+                        },
+                        Origin::Api,
+                        now,
+                    )
+                    .await?;
+            }
+            self.directory.add_to_group(pool, group, &user.sub).await?;
+        }
+        for group in current.difference(&wanted) {
+            self.store.remove_member(&pool.id, group, &user.sub).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The provider's SAML settings; any other protocol is not for this leg.
+fn saml_settings(provider: &IdentityProvider) -> Result<&SamlSettings, FederationError> {
+    provider
+        .protocol
+        .as_saml()
+        .ok_or_else(|| FederationError::UnsupportedProtocol(provider.name.clone()))
+}
+
+/// A non-success status from the IdP is its refusal (the user cancelled, failed to
+/// authenticate, or is not allowed): the client hears `access_denied`; anything else about
+/// the response is Cognate's refusal.
+fn status_error(e: SamlError) -> FederationError {
+    match e {
+        SamlError::Status { code, message } => FederationError::Upstream {
+            error: if code.ends_with(":AuthnFailed")
+                || code.ends_with(":RequestDenied")
+                || code.ends_with(":NoPassive")
+                || code.ends_with(":NoAuthnContext")
+            {
+                "access_denied".to_string()
+            } else {
+                "saml_status".to_string()
+            },
+            description: Some(match message {
+                Some(m) => format!("{code}: {m}"),
+                None => code,
+            }),
+        },
+        other => FederationError::Saml(other),
+    }
+}
