@@ -657,6 +657,19 @@ fn failure_response(
             provider,
             attributes,
         } => missing_attributes_page(state, lang, request, provider, attributes),
+        // A SAML response Cognate refuses (forged, replayed, unsolicited, malformed) is the
+        // poster's fault: a page, and the client's error when the flow was this browser's.
+        FederationError::Saml(_)
+        | FederationError::SamlReplay
+        | FederationError::SamlUnsolicited => page_back_to_client(
+            state,
+            (StatusCode::BAD_REQUEST, lang, "error.federation_failed"),
+            request,
+            OAuthError::new(
+                ErrorCode::AccessDenied,
+                "The identity provider's answer was refused.",
+            ),
+        ),
         _ => page_back_to_client(
             state,
             (StatusCode::BAD_GATEWAY, lang, "error.federation_failed"),
