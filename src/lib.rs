@@ -8,7 +8,7 @@
 //! ```text
 //! edges       cli, web (OAuth/OIDC endpoints, hosted UI; next: the AWS dispatcher)
 //! wiring      server (a node), config (TOML, check-config, apply), telemetry
-//! upstream    federation (OAuth/OIDC legs; next: SAML)
+//! upstream    federation (OAuth/OIDC legs, SAML 2.0 service provider)
 //! domain      core (admin, signin, account, directory, oauth, ...), text (templates)
 //! storage     store (SQLite, PostgreSQL): implements core::storage::Store
 //! ```
@@ -44,8 +44,9 @@
 //! - [`federation`]: upstream identity providers: presets (`providers/*.toml`), the stored
 //!   upstream flow every protocol shares ([`federation::flow`]), claim mapping and account
 //!   linking, the outbound HTTP client with its caches; the OpenID Connect and OAuth 2.0
-//!   legs in [`federation::oauth`]. A SAML 2.0 service provider will be a `saml` module
-//!   beside `oauth`, keying the same stored flow by its request id.
+//!   legs in [`federation::oauth`]; the SAML 2.0 service provider in [`federation::saml`]
+//!   (AuthnRequests, the ACS, the response verifier with its node rules against
+//!   signature wrapping), keying the same stored flow by its request id.
 //! - [`config`]: the TOML configuration: parsing, `check-config` (every error with
 //!   file:line:col and a fix; the record rules are the core's, mapped back to the file),
 //!   environment overrides, and `apply` (plans and prunes, writes through [`core::admin`]).

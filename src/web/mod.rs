@@ -3,7 +3,9 @@
 //! any request.
 //!
 //! Routing follows Cognito: the OAuth 2.0 / OIDC endpoints ([`oauth`]) and the hosted UI
-//! ([`hosted`]) at the root, discovery and JWKS ([`discovery`]) under
+//! ([`hosted`]) at the root, the SAML service provider's assertion consumer service at
+//! `/saml2/idpresponse` (in [`hosted::upstream`], beside the OAuth/OIDC callbacks) and
+//! its metadata at `/saml2/metadata/<poolId>`, discovery and JWKS ([`discovery`]) under
 //! `/<poolId>/.well-known/`, health ([`ops`]), and the built-in [`demo`] app; metrics are
 //! served on a listener of their own ([`serve_metrics`], `[server] metrics_listen`).
 //! The state every handler shares is [`state`]'s [`AppState`]; errors become responses
@@ -22,9 +24,6 @@
 //!   services as the hosted UI (password sign-in is [`crate::core::signin`], the claims
 //!   GetUser releases [`crate::core::oauth::claims`]) and answers errors with
 //!   [`cognito_errors`]' `__type` names.
-//! - **The SAML 2.0 service provider**: its endpoints sit in the hosted UI's
-//!   [`hosted::upstream`] beside the OAuth/OIDC callback: the assertion consumer service at
-//!   `POST /saml2/idpresponse` (Cognito's path) and the SP metadata.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

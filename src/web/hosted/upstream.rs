@@ -3,7 +3,9 @@
 //! sign-in page through `GET /oauth2/idp`, or its work email field through
 //! `POST /oauth2/idp`, a form of the sign-in page handled in [`hosted`](super)) and
 //! its return to the provider's own callback `/oauth2/idpresponse/<pool id>/<provider>`
-//! (or the bare `/oauth2/idpresponse` where that is safe). The protocol work is in
+//! (or the bare `/oauth2/idpresponse` where that is safe); for SAML IdPs, the
+//! auto-submitting form of the HTTP-POST binding and the assertion consumer service
+//! (`POST /saml2/idpresponse`, continued by a same-site `GET`). The protocol work is in
 //! [`crate::federation::flow`]; this module reads cookies and queries and renders, and
 //! leaves completing the sign-in to [`completion`](super::completion). It does not use
 //! [`hosted`](super)'s sign-in path.
