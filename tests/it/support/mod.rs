@@ -9,6 +9,7 @@ pub mod fake_oidc;
 pub mod federated;
 pub mod pg;
 pub mod process;
+pub mod saml_sign;
 pub mod server;
 pub mod smtp;
 
