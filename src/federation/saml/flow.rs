@@ -352,21 +352,40 @@ fn saml_settings(provider: &IdentityProvider) -> Result<&SamlSettings, Federatio
 /// the response is Cognate's refusal.
 fn status_error(e: SamlError) -> FederationError {
     match e {
-        SamlError::Status { code, message } => FederationError::Upstream {
-            error: if code.ends_with(":AuthnFailed")
-                || code.ends_with(":RequestDenied")
-                || code.ends_with(":NoPassive")
-                || code.ends_with(":NoAuthnContext")
-            {
-                "access_denied".to_string()
-            } else {
-                "saml_status".to_string()
-            },
-            description: Some(match message {
-                Some(m) => format!("{code}: {m}"),
-                None => code,
-            }),
-        },
+        SamlError::Status {
+            code,
+            sub_code,
+            message,
+        } => {
+            let refused = sub_code.as_deref().is_some_and(|s| {
+                [
+                    ":AuthnFailed",
+                    ":RequestDenied",
+                    ":NoPassive",
+                    ":NoAuthnContext",
+                ]
+                .iter()
+                .any(|end| s.ends_with(end))
+            });
+            let mut description = code;
+            if let Some(sub) = sub_code {
+                description.push_str(" / ");
+                description.push_str(&sub);
+            }
+            if let Some(m) = message {
+                description.push_str(": ");
+                description.push_str(&m.chars().take(200).collect::<String>());
+            }
+            FederationError::Upstream {
+                error: if refused {
+                    "access_denied"
+                } else {
+                    "saml_status"
+                }
+                .to_string(),
+                description: Some(description),
+            }
+        }
         other => FederationError::Saml(other),
     }
 }

@@ -6,8 +6,11 @@
 //! - [`leg`]: what a SAML flow keeps in the stored upstream flow (its RelayState).
 //! - [`flow`]: `start_saml`, `accept_saml_post` (the ACS) and `saml_callback` on
 //!   [`Federation`](crate::federation::flow::Federation).
-//! - [`response`]: the verification of the IdP's Response, with the node rules that stop
-//!   signature wrapping.
+//! - [`response`]: verifying the `SAMLResponse` an IdP posts to the assertion consumer
+//!   service: size and parser limits, XML-DSig with bergshamra against the IdP's metadata
+//!   certificates only, and Cognate's own node rules against signature wrapping, then the
+//!   profile's checks (Issuer, Destination, InResponseTo, Audience, SubjectConfirmation,
+//!   Conditions). Pure and synchronous; the caller owns replay and the stored flow.
 //! - [`mapping`]: a verified assertion to the user id, attributes and groups.
 
 pub mod flow;

@@ -1,47 +1,612 @@
-//! PLACEHOLDER (not committed): helper A's verifier replaces this file.
+//! Verifying a SAML 2.0 `Response` posted to the assertion consumer service (SAML profiles
+//! §4.1.4, Web Browser SSO, HTTP-POST binding), the defence against XML signature wrapping.
+//!
+//! [`verify`] takes the base64 `SAMLResponse` form value and the stored flow's
+//! [`Expectations`] and answers the [`VerifiedAssertion`] or a precise [`SamlError`]. It is
+//! pure: no I/O, no store, `now` is an argument. The caller keeps the returned
+//! `assertion_id` until `expires_at` and refuses a replay.
+//!
+//! The order of the checks, and why each is there:
+//! 1. Size cap on the form value (Cognito's 100,000 characters), base64 (line wraps
+//!    tolerated), UTF-8; one parse with no DTD, nesting at most [`xml::MAX_DEPTH`], at most
+//!    [`xml::MAX_NODES`] nodes. Everything after reads that one document.
+//! 2. The root is `samlp:Response`; an `EncryptedAssertion` (or `EncryptedID`,
+//!    `EncryptedAttribute`) is refused by name (part 2 adds decryption); an ID value that
+//!    appears twice anywhere is refused (the engine resolves references by ID).
+//! 3. Every `ds:Signature` must have Cognate's shape (see [`dsig`]): one `#ID`
+//!    reference, enveloped + exclusive c14n only, allowlisted algorithms. Checked before the
+//!    engine runs, so it never follows a URI out of the document.
+//! 4. `Status` must be Success (an IdP's error answer is usually unsigned, so this comes
+//!    before the signature requirement; it can only refuse).
+//! 5. bergshamra verifies every signature with the metadata certificates only; each must
+//!    be valid and pass the node rule: its reference is its parent, which carries that
+//!    `ID` and is the `Response` root or an `Assertion` child of it.
+//! 6. Exactly one `saml:Assertion` in the whole document, a child of the root; the
+//!    Response or that Assertion must be signed. Every identity field is read from that
+//!    Assertion (covered by either signature); `Destination`, `InResponseTo` and the
+//!    Response `Issuer` are checked too, so unsigned Response fields can only refuse.
+//! 7. The profile's checks: Issuer, Destination, InResponseTo (Response and
+//!    SubjectConfirmationData), a bearer SubjectConfirmation for the ACS URL, Conditions
+//!    times with skew, AudienceRestriction naming the SP.
+
+mod dsig;
+mod xml;
+
 use std::collections::BTreeMap;
 
-use crate::core::UnixTime;
+use bergshamra::xml::uppsala::{Document, NodeId, NodeKind};
 
+use crate::core::UnixTime;
+use xml::{at_most_one, attr, children_named, exactly_one, is, text_only, SAML, SAMLP};
+
+pub use xml::{MAX_DEPTH, MAX_NODES};
+
+/// Cognito's cap on the `SAMLResponse` form value (base64), in characters.
 pub const MAX_SAML_RESPONSE_CHARS: usize = 100_000;
+
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const NAMEID_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// What the stored flow expects of the response.
+#[derive(Debug, Clone, Copy)]
 pub struct Expectations<'a> {
+    /// The IdP's entity id: the Assertion's Issuer must equal it, and the Response's
+    /// Issuer when present.
     pub idp_entity_id: &'a str,
+    /// DER X.509 signing certificates from the IdP's metadata, never from a message.
     pub certificates: &'a [Vec<u8>],
+    /// Accept RSA-SHA1 signatures and SHA-1 digests (an operator's per-IdP opt-in).
     pub allow_sha1: bool,
+    /// The SP entity id: required among the Audiences of every AudienceRestriction.
     pub sp_entity_id: &'a str,
+    /// The ACS URL: the Response's Destination (when present) and the bearer
+    /// SubjectConfirmationData's Recipient (required) must equal it.
     pub acs_url: &'a str,
+    /// The flow's AuthnRequest ID: Response/@InResponseTo (when present) and
+    /// SubjectConfirmationData/@InResponseTo (required) must equal it.
     pub in_response_to: &'a str,
+    /// The current time, Unix seconds.
     pub now: UnixTime,
+    /// Clock skew tolerated on NotBefore / NotOnOrAfter, in seconds (e.g. 120).
     pub skew_secs: i64,
 }
-#[derive(Debug, Clone)]
+
+/// The subject's NameID (SAML core §2.2.3), as sent: a transient format is returned as
+/// is, the caller decides whether it may identify a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameId {
     pub value: String,
     pub format: Option<String>,
 }
-#[derive(Debug, Clone)]
+
+/// A verified assertion: every field comes from the element a verified signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedAssertion {
+    /// The Response's ID.
     pub response_id: String,
+    /// The Assertion's ID, for the replay cache.
     pub assertion_id: String,
+    /// The Assertion's Issuer (equal to the expected IdP entity id).
     pub issuer: String,
     pub name_id: Option<NameId>,
+    /// Attribute values by `Attribute/@Name` only (`FriendlyName` is informational and
+    /// not indexed, so one attribute cannot pose as another). Values are the text of each
+    /// `AttributeValue`; values with child elements (complex types) and `xsi:nil` values
+    /// are skipped. Repeated attributes and statements are merged in document order.
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// `AuthnStatement/@SessionIndex` of the first AuthnStatement that has one.
     pub session_index: Option<String>,
+    /// Keep the assertion id until then: the earlier of Conditions/@NotOnOrAfter and the
+    /// bearer SubjectConfirmationData/@NotOnOrAfter.
     pub expires_at: UnixTime,
 }
-#[derive(Debug, thiserror::Error)]
+
+/// Why a response is refused. Values quoted from the message are clipped to 200
+/// printable characters; nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SamlError {
-    #[error("x")]
-    X,
-    #[error("status {code}")]
+    #[error("the SAMLResponse is longer than {max} characters")]
+    TooLarge { max: usize },
+    #[error("the SAMLResponse is not valid base64")]
+    Base64,
+    #[error("the SAML response is not UTF-8")]
+    NotUtf8,
+    #[error("the SAML response carries a DTD (DOCTYPE or ENTITY), which is not allowed")]
+    Dtd,
+    #[error("the SAML response nests elements deeper than {max} levels")]
+    TooDeep { max: u32 },
+    #[error("the SAML response has more than {max} nodes")]
+    TooManyNodes { max: usize },
+    #[error("the SAML response is not well-formed XML: {0}")]
+    Malformed(String),
+    #[error("the document is not a SAML 2.0 Response: {0}")]
+    NotAResponse(String),
+    #[error("encrypted assertions are not supported yet")]
+    EncryptedAssertion,
+    #[error("encrypted {0} elements are not supported yet")]
+    EncryptedElement(&'static str),
+    #[error("the ID {0:?} appears more than once in the SAML response")]
+    DuplicateId(String),
+    #[error("an element of the SAML response carries more than one ID attribute")]
+    AmbiguousId,
+    #[error("the SAML response has more than {max} signatures")]
+    TooManySignatures { max: usize },
+    #[error("unsupported signature structure: {0}")]
+    UnsupportedSignature(String),
+    #[error("signature or digest algorithm not allowed: {0}")]
+    AlgorithmNotAllowed(String),
+    #[error("signature reference URI not allowed (only #ID): {0}")]
+    ReferenceUri(String),
+    #[error("the identity provider has no signing certificate")]
+    NoCertificates,
+    #[error("a signing certificate of the identity provider cannot be read")]
+    BadCertificate,
+    #[error("the SAML response is not signed")]
+    Unsigned,
+    #[error("the signature does not verify with the identity provider's certificates: {0}")]
+    SignatureInvalid(String),
+    #[error("signature wrapping refused: {0}")]
+    SignatureWrapping(String),
+    #[error("the Response must hold exactly one Assertion, as its child: {0}")]
+    AssertionCount(String),
+    #[error("neither the Response nor its Assertion is signed")]
+    AssertionNotSigned,
+    #[error("the identity provider answered {code}{}{}",
+        sub_code.as_deref().map(|s| format!(" / {s}")).unwrap_or_default(),
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
         code: String,
+        sub_code: Option<String>,
+        /// The IdP's StatusMessage: unverified text, escape it before display.
         message: Option<String>,
     },
+    #[error("missing {0}")]
+    Missing(&'static str),
+    #[error("{0} appears more than once")]
+    Repeated(&'static str),
+    #[error("the {0} element contains a comment or child element (comment injection?)")]
+    MixedContent(&'static str),
+    #[error("unsupported SAML version {0:?}")]
+    Version(String),
+    #[error("{0} is not a valid xs:dateTime")]
+    BadInstant(&'static str),
+    #[error("Issuer {found:?} is not the identity provider of this flow")]
+    Issuer { found: String },
+    #[error("Issuer Format {0:?} is not the entity format")]
+    IssuerFormat(String),
+    #[error("Destination {found:?} is not this service provider's ACS URL")]
+    Destination { found: String },
+    #[error("InResponseTo {found:?} does not match this sign-in's request")]
+    InResponseTo { found: String },
+    #[error("no AudienceRestriction names this service provider")]
+    Audience,
+    #[error("Recipient {found:?} is not this service provider's ACS URL")]
+    Recipient { found: String },
+    #[error("no bearer SubjectConfirmation")]
+    NoBearerConfirmation,
+    #[error("the {0} has expired")]
+    Expired(&'static str),
+    #[error("the {0} is not valid yet")]
+    NotYetValid(&'static str),
+    #[error("unsupported condition {0}")]
+    UnsupportedCondition(String),
+    #[error("the Subject uses an identifier Cognate does not read (BaseID)")]
+    UnsupportedIdentifier,
 }
-pub fn verify(_b64: &str, _expect: &Expectations) -> Result<VerifiedAssertion, SamlError> {
-    Err(SamlError::X)
+
+/// Verify a posted `SAMLResponse` against the flow's expectations. See the module
+/// documentation for the order of the checks.
+pub fn verify(
+    saml_response_b64: &str,
+    expect: &Expectations<'_>,
+) -> Result<VerifiedAssertion, SamlError> {
+    let source = xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)?;
+    let doc = xml::parse(&source)?;
+    let root = response_root(&doc)?;
+    refuse_encrypted(&doc)?;
+    dsig::check_unique_ids(&doc)?;
+    let shapes = dsig::check_all_shapes(&doc, expect.allow_sha1)?;
+    check_status(&doc, root)?;
+    if shapes.is_empty() {
+        return Err(SamlError::Unsigned);
+    }
+    let covers = dsig::verify_signatures(&doc, &source, &shapes, expect.certificates)?;
+    let assertion = the_assertion(&doc, root)?;
+    let signed = covers.iter().any(|c| match c {
+        dsig::Covers::Response => true,
+        dsig::Covers::Assertion(a) => *a == assertion,
+    });
+    if !signed {
+        return Err(SamlError::AssertionNotSigned);
+    }
+    let response_id = check_response(&doc, root, expect)?;
+    let mut verified = read_assertion(&doc, assertion, expect)?;
+    verified.response_id = response_id;
+    Ok(verified)
 }
-pub fn in_response_to_hint(_b64: &str) -> Result<Option<String>, SamlError> {
-    Err(SamlError::X)
+
+/// Response/@InResponseTo, unverified, to find the stored flow before [`verify`]; the
+/// document goes through the same size, base64 and parser limits.
+pub fn in_response_to_hint(saml_response_b64: &str) -> Result<Option<String>, SamlError> {
+    let source = xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)?;
+    let doc = xml::parse(&source)?;
+    let root = response_root(&doc)?;
+    Ok(attr(&doc, root, "InResponseTo").map(str::to_owned))
+}
+
+/// The raw cryptographic check, for differential tests against other XML-DSig verifiers
+/// (`xmlsec1 --verify`): `xml` (not base64) has at least one `ds:Signature` and every one
+/// verifies with one of `certificates` (DER). Parser limits and the reference URI check
+/// apply (the engine never resolves anything outside the document); no node rule, no
+/// algorithm allowlist, no SAML check. Never use it to accept a response: a wrapped
+/// response is crypto-valid.
+pub fn crypto_valid(xml: &str, certificates: &[Vec<u8>]) -> bool {
+    let Ok(doc) = xml::parse(xml) else {
+        return false;
+    };
+    dsig::crypto_valid(&doc, xml, certificates)
+}
+
+fn response_root(doc: &Document<'_>) -> Result<NodeId, SamlError> {
+    let root = doc
+        .document_element()
+        .ok_or_else(|| SamlError::NotAResponse("no document element".into()))?;
+    if !is(doc, root, SAMLP, "Response") {
+        let name = doc
+            .element(root)
+            .map(|e| {
+                format!(
+                    "{{{}}}{}",
+                    e.name.namespace_uri.as_deref().unwrap_or(""),
+                    e.name.local_name
+                )
+            })
+            .unwrap_or_default();
+        return Err(SamlError::NotAResponse(xml::clip(&name)));
+    }
+    Ok(root)
+}
+
+fn refuse_encrypted(doc: &Document<'_>) -> Result<(), SamlError> {
+    for n in doc.descendants(doc.root()) {
+        if is(doc, n, SAML, "EncryptedAssertion") {
+            return Err(SamlError::EncryptedAssertion);
+        }
+        for what in ["EncryptedID", "EncryptedAttribute"] {
+            if is(doc, n, SAML, what) {
+                return Err(SamlError::EncryptedElement(what));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_version(doc: &Document<'_>, id: NodeId) -> Result<(), SamlError> {
+    match attr(doc, id, "Version") {
+        Some("2.0") => Ok(()),
+        Some(other) => Err(SamlError::Version(xml::clip(other))),
+        None => Err(SamlError::Missing("Version")),
+    }
+}
+
+/// Status (SAML core §3.2.2.1-2): Success, or the IdP's code, second-level code and
+/// message as a [`SamlError::Status`].
+fn check_status(doc: &Document<'_>, root: NodeId) -> Result<(), SamlError> {
+    let status = exactly_one(doc, root, SAMLP, "Status")?;
+    let code = exactly_one(doc, status, SAMLP, "StatusCode")?;
+    let value = attr(doc, code, "Value").ok_or(SamlError::Missing("StatusCode Value"))?;
+    if value == STATUS_SUCCESS {
+        return Ok(());
+    }
+    let sub_code = at_most_one(doc, code, SAMLP, "StatusCode")?
+        .and_then(|s| attr(doc, s, "Value"))
+        .map(xml::clip);
+    let message = match at_most_one(doc, status, SAMLP, "StatusMessage")? {
+        Some(m) => Some(xml::clip(text_only(doc, m, "StatusMessage")?.trim())),
+        None => None,
+    };
+    Err(SamlError::Status {
+        code: xml::clip(value),
+        sub_code,
+        message,
+    })
+}
+
+/// The one `saml:Assertion` of the document: a child of the root, and no other anywhere
+/// (not in Extensions, Advice, a signature, or a nested Response).
+fn the_assertion(doc: &Document<'_>, root: NodeId) -> Result<NodeId, SamlError> {
+    let all: Vec<NodeId> = doc
+        .descendants(root)
+        .into_iter()
+        .filter(|&n| is(doc, n, SAML, "Assertion"))
+        .collect();
+    match all.as_slice() {
+        [] => Err(SamlError::AssertionCount("there is none".into())),
+        [one] if doc.parent(*one) == Some(root) => Ok(*one),
+        [_] => Err(SamlError::AssertionCount(
+            "the Assertion is not a child of the Response".into(),
+        )),
+        more => Err(SamlError::AssertionCount(format!(
+            "there are {}",
+            more.len()
+        ))),
+    }
+}
+
+/// The issuer text of an `Issuer` element, checked against the expected entity id.
+fn check_issuer(doc: &Document<'_>, issuer: NodeId, expect: &str) -> Result<String, SamlError> {
+    if let Some(format) = attr(doc, issuer, "Format") {
+        if format != NAMEID_ENTITY {
+            return Err(SamlError::IssuerFormat(xml::clip(format)));
+        }
+    }
+    let text = text_only(doc, issuer, "Issuer")?;
+    let text = text.trim();
+    if text != expect {
+        return Err(SamlError::Issuer {
+            found: xml::clip(text),
+        });
+    }
+    Ok(text.to_owned())
+}
+
+/// Response-level checks (SAML profiles §4.1.4.3): Version, ID, Issuer when present,
+/// Destination when present, InResponseTo when present. Answers the Response ID.
+fn check_response(
+    doc: &Document<'_>,
+    root: NodeId,
+    expect: &Expectations<'_>,
+) -> Result<String, SamlError> {
+    check_version(doc, root)?;
+    let id = attr(doc, root, "ID").ok_or(SamlError::Missing("Response ID"))?;
+    if let Some(issuer) = at_most_one(doc, root, SAML, "Issuer")? {
+        check_issuer(doc, issuer, expect.idp_entity_id)?;
+    }
+    if let Some(destination) = attr(doc, root, "Destination") {
+        if destination != expect.acs_url {
+            return Err(SamlError::Destination {
+                found: xml::clip(destination),
+            });
+        }
+    }
+    if let Some(irt) = attr(doc, root, "InResponseTo") {
+        if irt != expect.in_response_to {
+            return Err(SamlError::InResponseTo {
+                found: xml::clip(irt),
+            });
+        }
+    }
+    Ok(id.to_owned())
+}
+
+fn instant(
+    doc: &Document<'_>,
+    id: NodeId,
+    name: &'static str,
+    what: &'static str,
+) -> Result<Option<UnixTime>, SamlError> {
+    match attr(doc, id, name) {
+        None => Ok(None),
+        Some(v) => xml::parse_instant(v)
+            .map(Some)
+            .ok_or(SamlError::BadInstant(what)),
+    }
+}
+
+/// The validity window [not_before, not_on_or_after) with the skew on both ends.
+fn check_window(
+    now: UnixTime,
+    skew: i64,
+    not_before: Option<UnixTime>,
+    not_on_or_after: Option<UnixTime>,
+    what: &'static str,
+) -> Result<(), SamlError> {
+    if let Some(nb) = not_before {
+        if now.saturating_add(skew) < nb {
+            return Err(SamlError::NotYetValid(what));
+        }
+    }
+    if let Some(noa) = not_on_or_after {
+        if now.saturating_sub(skew) >= noa {
+            return Err(SamlError::Expired(what));
+        }
+    }
+    Ok(())
+}
+
+/// Everything read from the one Assertion, which a verified signature covers.
+fn read_assertion(
+    doc: &Document<'_>,
+    assertion: NodeId,
+    expect: &Expectations<'_>,
+) -> Result<VerifiedAssertion, SamlError> {
+    check_version(doc, assertion)?;
+    let assertion_id = attr(doc, assertion, "ID")
+        .ok_or(SamlError::Missing("Assertion ID"))?
+        .to_owned();
+    let issuer = check_issuer(
+        doc,
+        exactly_one(doc, assertion, SAML, "Issuer")?,
+        expect.idp_entity_id,
+    )?;
+
+    let subject = exactly_one(doc, assertion, SAML, "Subject")?;
+    if at_most_one(doc, subject, SAML, "BaseID")?.is_some() {
+        return Err(SamlError::UnsupportedIdentifier);
+    }
+    let name_id = match at_most_one(doc, subject, SAML, "NameID")? {
+        None => None,
+        Some(n) => {
+            let value = text_only(doc, n, "NameID")?;
+            if value.trim().is_empty() {
+                return Err(SamlError::Missing("NameID value"));
+            }
+            Some(NameId {
+                value,
+                format: attr(doc, n, "Format").map(str::to_owned),
+            })
+        }
+    };
+    let confirmed_until = bearer_confirmation(doc, subject, expect)?;
+
+    let conditions = exactly_one(doc, assertion, SAML, "Conditions")?;
+    let conditions_until = check_conditions(doc, conditions, expect)?;
+
+    let authn = children_named(doc, assertion, SAML, "AuthnStatement");
+    if authn.is_empty() {
+        return Err(SamlError::Missing("AuthnStatement"));
+    }
+    let session_index = authn
+        .iter()
+        .find_map(|&s| attr(doc, s, "SessionIndex"))
+        .map(str::to_owned);
+
+    let attributes = read_attributes(doc, assertion)?;
+    let expires_at = match conditions_until {
+        Some(c) => c.min(confirmed_until),
+        None => confirmed_until,
+    };
+    Ok(VerifiedAssertion {
+        response_id: String::new(),
+        assertion_id,
+        issuer,
+        name_id,
+        attributes,
+        session_index,
+        expires_at,
+    })
+}
+
+/// A bearer SubjectConfirmation (SAML profiles §4.1.4.2) whose SubjectConfirmationData
+/// names the ACS URL as Recipient, answers the flow's request, and is within its window.
+/// Answers its NotOnOrAfter (required). With several bearer confirmations, one passing is
+/// enough; when none passes, the first one's reason is the error.
+fn bearer_confirmation(
+    doc: &Document<'_>,
+    subject: NodeId,
+    expect: &Expectations<'_>,
+) -> Result<UnixTime, SamlError> {
+    let mut first_error = None;
+    for sc in children_named(doc, subject, SAML, "SubjectConfirmation") {
+        if attr(doc, sc, "Method") != Some(CM_BEARER) {
+            continue;
+        }
+        match check_bearer(doc, sc, expect) {
+            Ok(until) => return Ok(until),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(SamlError::NoBearerConfirmation))
+}
+
+fn check_bearer(
+    doc: &Document<'_>,
+    sc: NodeId,
+    expect: &Expectations<'_>,
+) -> Result<UnixTime, SamlError> {
+    const WHAT: &str = "SubjectConfirmationData";
+    let data = exactly_one(doc, sc, SAML, WHAT)?;
+    let recipient = attr(doc, data, "Recipient").ok_or(SamlError::Missing("Recipient"))?;
+    if recipient != expect.acs_url {
+        return Err(SamlError::Recipient {
+            found: xml::clip(recipient),
+        });
+    }
+    let irt = attr(doc, data, "InResponseTo")
+        .ok_or(SamlError::Missing("SubjectConfirmationData InResponseTo"))?;
+    if irt != expect.in_response_to {
+        return Err(SamlError::InResponseTo {
+            found: xml::clip(irt),
+        });
+    }
+    let not_on_or_after = instant(doc, data, "NotOnOrAfter", WHAT)?
+        .ok_or(SamlError::Missing("SubjectConfirmationData NotOnOrAfter"))?;
+    let not_before = instant(doc, data, "NotBefore", WHAT)?;
+    check_window(
+        expect.now,
+        expect.skew_secs,
+        not_before,
+        Some(not_on_or_after),
+        WHAT,
+    )?;
+    Ok(not_on_or_after)
+}
+
+/// Conditions (SAML core §2.5): the time window, and every AudienceRestriction (at least
+/// one required) must list the SP. OneTimeUse (the caller's replay cache honours it) and
+/// ProxyRestriction are understood; any other condition makes the assertion
+/// Indeterminate (§2.5.1.1), so it is refused. Answers NotOnOrAfter.
+fn check_conditions(
+    doc: &Document<'_>,
+    conditions: NodeId,
+    expect: &Expectations<'_>,
+) -> Result<Option<UnixTime>, SamlError> {
+    const WHAT: &str = "Conditions";
+    let not_before = instant(doc, conditions, "NotBefore", WHAT)?;
+    let not_on_or_after = instant(doc, conditions, "NotOnOrAfter", WHAT)?;
+    check_window(
+        expect.now,
+        expect.skew_secs,
+        not_before,
+        not_on_or_after,
+        WHAT,
+    )?;
+    let mut restrictions = 0;
+    for c in xml::child_elements(doc, conditions) {
+        if is(doc, c, SAML, "AudienceRestriction") {
+            restrictions += 1;
+            let mut listed = false;
+            for a in children_named(doc, c, SAML, "Audience") {
+                if text_only(doc, a, "Audience")?.trim() == expect.sp_entity_id {
+                    listed = true;
+                }
+            }
+            if !listed {
+                return Err(SamlError::Audience);
+            }
+        } else if is(doc, c, SAML, "OneTimeUse") || is(doc, c, SAML, "ProxyRestriction") {
+        } else {
+            let name = doc
+                .element(c)
+                .map(|e| e.name.local_name.to_string())
+                .unwrap_or_default();
+            return Err(SamlError::UnsupportedCondition(xml::clip(&name)));
+        }
+    }
+    if restrictions == 0 {
+        return Err(SamlError::Missing("AudienceRestriction"));
+    }
+    Ok(not_on_or_after)
+}
+
+fn read_attributes(
+    doc: &Document<'_>,
+    assertion: NodeId,
+) -> Result<BTreeMap<String, Vec<String>>, SamlError> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for statement in children_named(doc, assertion, SAML, "AttributeStatement") {
+        for attribute in children_named(doc, statement, SAML, "Attribute") {
+            let name = attr(doc, attribute, "Name").ok_or(SamlError::Missing("Attribute Name"))?;
+            let values = out.entry(name.to_owned()).or_default();
+            for value in children_named(doc, attribute, SAML, "AttributeValue") {
+                let nil = doc
+                    .element(value)
+                    .and_then(|e| e.get_attribute_ns(XSI, "nil"))
+                    .is_some_and(|v| v == "true" || v == "1");
+                let complex = doc
+                    .children(value)
+                    .iter()
+                    .any(|&c| matches!(doc.node_kind(c), Some(NodeKind::Element(_))));
+                if nil || complex {
+                    continue;
+                }
+                values.push(text_only(doc, value, "AttributeValue")?);
+            }
+        }
+    }
+    Ok(out)
 }

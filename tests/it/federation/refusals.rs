@@ -25,6 +25,7 @@ async fn an_expired_upstream_flow_is_refused() {
         node.master.clone(),
         IdpHttp::new(HttpSettings::default()),
         node.config.public_url(),
+        node.sp_keys.clone(),
     );
     let pool = env.server.pool(POOL).await;
     let request = cognate::core::oauth::authorize::AuthorizeRequest {

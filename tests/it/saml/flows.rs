@@ -132,7 +132,14 @@ async fn sign_in(base: &str, idp: &str) -> Outcome {
     let browser = browser_client();
     let (action, fields) = to_idp_form(&browser, base, idp).await;
     let continued = outcome(post_acs(&action, &fields).await).await?;
-    outcome(browser.get(absolute(base, &continued)).send().await.unwrap()).await
+    outcome(
+        browser
+            .get(absolute(base, &continued))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn id_token(base: &str, redirect: &str) -> Value {
@@ -190,7 +197,8 @@ async fn sp_initiated_sign_in_by_redirect_reaches_an_oidc_client() {
 
     // A group the IdP stops sending is left at the next sign-in.
     let mut ada = SamlUser::ada();
-    ada.attributes.retain(|(name, _)| !name.ends_with("/groups"));
+    ada.attributes
+        .retain(|(name, _)| !name.ends_with("/groups"));
     env.okta.set_user(ada);
     let redirect = sign_in(base, "Okta").await.expect("signed in again");
     let id = id_token(base, &redirect).await;

@@ -10,6 +10,7 @@ pub mod fake_saml;
 pub mod federated;
 pub mod pg;
 pub mod process;
+pub mod saml_sign;
 pub mod server;
 pub mod smtp;
 
