@@ -463,6 +463,7 @@ fn pool_from_args(
         link_federated_users_by_email: false,
         code_limits,
         identity_providers: Vec::new(),
+        saml_sp_entity_id: None,
         created_at: now,
         updated_at: now,
     })

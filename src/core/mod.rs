@@ -1,5 +1,5 @@
 //! The domain core: records, directory rules, the administration service ([`admin`]),
-//! passwords, secrets and signing keys.
+//! passwords, secrets, signing keys and the SAML service provider's keys ([`sp_keys`]).
 //! Nothing in here touches HTTP types; callers pass the current time explicitly.
 
 pub mod account;
@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod session;
 pub mod signin;
 pub mod signout;
+pub mod sp_keys;
 pub mod storage;
 pub mod throttle;
 

@@ -22,9 +22,9 @@
 //!   services as the hosted UI (password sign-in is [`crate::core::signin`], the claims
 //!   GetUser releases [`crate::core::oauth::claims`]) and answers errors with
 //!   [`cognito_errors`]' `__type` names.
-//! - **The SAML 2.0 service provider**: its endpoints sit in the hosted UI's
-//!   [`hosted::upstream`] beside the OAuth/OIDC callback: the assertion consumer service at
-//!   `POST /saml2/idpresponse` (Cognito's path) and the SP metadata.
+//! - **The SAML 2.0 service provider**: the SP metadata is served by [`saml`]
+//!   (`GET /saml2/metadata/<poolId>`); the assertion consumer service at
+//!   `POST /saml2/idpresponse` (Cognito's path) comes beside it.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -50,6 +50,7 @@ mod listen;
 pub mod net;
 pub mod oauth;
 pub mod ops;
+pub mod saml;
 pub mod state;
 
 pub use error::ApiError;
@@ -125,6 +126,7 @@ pub fn app(state: AppState) -> Router {
             "/reset-password",
             get(hosted::account::reset_page_get).post(hosted::account::reset_submit),
         )
+        .route("/saml2/metadata/{pool_id}", get(saml::metadata))
         .route("/demo", get(demo::start))
         .route("/demo/callback", get(demo::callback))
         .merge(well_known)

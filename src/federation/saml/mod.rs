@@ -1,0 +1,3 @@
+//! The SAML 2.0 service provider.
+
+pub mod sp;
