@@ -35,7 +35,8 @@
 //!     token issuing and verification, client authentication, the claims userInfo releases
 //!     ([`core::oauth::claims`]);
 //!   - passwords ([`core::password`]), secrets under the master key ([`core::secrets`]),
-//!     signing keys and the JWT signer ([`core::keys`]), ids ([`core::ids`]).
+//!     signing keys and the JWT signer ([`core::keys`]), each pool's SAML service-provider
+//!     key pair and certificate ([`core::sp_keys`]), ids ([`core::ids`]).
 //! - [`text`]: minijinja templates and message catalogs (embedded, overridable by the
 //!   operator), shared by the hosted UI's pages and the core's mails.
 //! - [`store`]: the [`core::storage::Store`] trait for SQLite (embedded default) and
@@ -46,12 +47,13 @@
 //!   linking, the outbound HTTP client with its caches; the OpenID Connect and OAuth 2.0
 //!   legs in [`federation::oauth`]; the SAML 2.0 service provider in [`federation::saml`]
 //!   (AuthnRequests, the ACS, the response verifier with its node rules against
-//!   signature wrapping), keying the same stored flow by its request id.
+//!   signature wrapping, the SP metadata), keying the same stored flow by its request id.
 //! - [`config`]: the TOML configuration: parsing, `check-config` (every error with
 //!   file:line:col and a fix; the record rules are the core's, mapped back to the file),
 //!   environment overrides, and `apply` (plans and prunes, writes through [`core::admin`]).
 //! - [`web`]: the axum edge: the OAuth/OIDC endpoints ([`web::oauth`]), the hosted UI
-//!   ([`web::hosted`]), discovery and JWKS, health, the demo app, the shared
+//!   ([`web::hosted`]), discovery and JWKS, the SAML SP metadata ([`web::saml`]), health,
+//!   the demo app, the shared
 //!   [`web::AppState`], error mapping and Cognito's exception names
 //!   ([`web::cognito_errors`]). `web::serve(listener, state, shutdown)` runs the real
 //!   server (tests bind `127.0.0.1:0`) on an HTTP/1.1 connection loop with head, request

@@ -12,6 +12,7 @@ use crate::core::oauth::grants::TokenService;
 use crate::core::password::{PasswordError, Passwords};
 use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
 use crate::core::session::Sessions;
+use crate::core::sp_keys::SpKeyService;
 use crate::core::{now, UnixTime};
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
@@ -60,7 +61,8 @@ pub struct Node {
     pub master: Arc<MasterKey>,
     pub directory: Directory,
     pub keys: KeyService,
-    pub sp_keys: crate::core::sp_keys::SpKeyService,
+    /// Each pool's SAML service-provider key pair, made on first use.
+    pub sp_keys: SpKeyService,
     pub tokens: TokenService,
     pub sessions: Sessions,
 }
@@ -114,8 +116,8 @@ impl Node {
             directory: Directory::new(store.clone(), passwords),
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
+            sp_keys: SpKeyService::new(store.clone(), master.clone()),
             keys,
-            sp_keys: Default::default(),
             config: Arc::new(config),
             store,
             master,

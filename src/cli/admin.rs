@@ -19,6 +19,7 @@ use crate::core::model::{
     AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, Group, MfaSetting, Origin,
     PasswordPolicy, UserPool,
 };
+use crate::core::sp_keys::{DEFAULT_SP_GRACE_DAYS, MAX_SP_GRACE_DAYS};
 use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
 use crate::server::Node;
@@ -110,6 +111,7 @@ fn pool_flag(field: &str) -> Option<&'static str> {
         "password_policy" => "--min-password-length",
         "mfa" => "--mfa",
         "code_limits" => "--code-limit",
+        "saml_sp_entity_id" => "--saml-sp-entity-id",
         _ => return None,
     })
 }
@@ -225,15 +227,23 @@ pub enum PoolsCmd {
         /// The pool id.
         id: String,
     },
-    /// Change a stored pool's settings. Today this repairs a pool stored with `mfa` other
-    /// than `off` before Cognate refused it: `--mfa off` (password sign-in to such a pool
-    /// is refused until then).
+    /// Change a stored pool's settings: `--mfa off` repairs a pool stored with `mfa`
+    /// other than `off` before Cognate refused it (password sign-in to such a pool is
+    /// refused until then); `--saml-sp-entity-id` sets the entity id its SAML service
+    /// provider presents.
     Update {
         /// The pool id.
         id: String,
         /// Multi-factor authentication (only `off` is supported yet).
         #[arg(long, value_enum)]
         mfa: Option<MfaArg>,
+        /// The SAML SP entity id (an absolute URI or a URN, at most 1024 characters);
+        /// IdPs must be told the new one (it is the Audience they send).
+        #[arg(long, value_name = "URI", conflicts_with = "default_saml_sp_entity_id")]
+        saml_sp_entity_id: Option<String>,
+        /// Go back to Cognito's SAML SP entity id, urn:amazon:cognito:sp:<poolId>.
+        #[arg(long)]
+        default_saml_sp_entity_id: bool,
     },
     /// Delete a pool with all its clients, users, groups and keys.
     Delete {
@@ -340,14 +350,24 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
             println!("{}", pretty(&serde_json::to_value(&pool)?)?);
             Ok(())
         }
-        PoolsCmd::Update { id, mfa } => {
-            let Some(mfa) = mfa else {
+        PoolsCmd::Update {
+            id,
+            mfa,
+            saml_sp_entity_id,
+            default_saml_sp_entity_id,
+        } => {
+            if mfa.is_none() && saml_sp_entity_id.is_none() && !default_saml_sp_entity_id {
                 return Err(CliError(
                     "nothing to update: give the setting to change, e.g. --mfa off".into(),
                 ));
-            };
+            }
             let mut pool = require_pool(&node, &id).await?;
-            pool.mfa = mfa.into();
+            if let Some(mfa) = mfa {
+                pool.mfa = mfa.into();
+            }
+            if saml_sp_entity_id.is_some() || default_saml_sp_entity_id {
+                pool.saml_sp_entity_id = saml_sp_entity_id;
+            }
             pool.updated_at = crate::core::now();
             let pool = admin(&node)
                 .update_pool(pool)
@@ -360,7 +380,12 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
                     pool.id
                 );
             }
-            println!("updated pool {} (mfa {})", pool.id, pool.mfa);
+            println!(
+                "updated pool {} (mfa {}, SAML SP entity id {})",
+                pool.id,
+                pool.mfa,
+                pool.sp_entity_id()
+            );
             Ok(())
         }
         PoolsCmd::Delete { id, yes } => {
@@ -463,6 +488,7 @@ fn pool_from_args(
         link_federated_users_by_email: false,
         code_limits,
         identity_providers: Vec::new(),
+        saml_sp_entity_id: None,
         created_at: now,
         updated_at: now,
     })
@@ -720,10 +746,21 @@ pub enum KeysCmd {
         #[arg(long)]
         pool: String,
     },
-    /// List a pool's signing keys, active and retired.
+    /// List a pool's signing keys, active and retired: the token keys, then the SAML SP
+    /// keys (purpose saml_sp).
     List {
         #[arg(long)]
         pool: String,
+    },
+    /// Add a new SAML SP key pair and certificate (made on demand otherwise); prints its
+    /// kid. The old certificate stays in the SP metadata for the grace period, so IdPs
+    /// that refresh the metadata within it keep trusting what the SP signed before.
+    RotateSaml {
+        #[arg(long)]
+        pool: String,
+        /// How long the old certificate stays in the metadata, in days (1 to 365).
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_SP_GRACE_DAYS)]
+        grace_days: u32,
     },
 }
 
@@ -744,7 +781,7 @@ pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
         }
         KeysCmd::List { pool } => {
             let pool = require_pool(&node, &pool).await?;
-            let rows: Vec<Vec<String>> = node
+            let mut rows: Vec<Vec<String>> = node
                 .store
                 .list_keys(&pool.id)
                 .await?
@@ -755,10 +792,50 @@ pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
                         k.purpose.as_str().to_string(),
                         iso(k.created_at),
                         k.retired_at.map(iso).unwrap_or_else(|| "active".into()),
+                        String::new(),
                     ]
                 })
                 .collect();
-            print_table(&["KID", "PURPOSE", "CREATED", "RETIRED"], &rows);
+            rows.extend(
+                node.store
+                    .list_sp_keys(&pool.id)
+                    .await?
+                    .into_iter()
+                    .map(|k| {
+                        vec![
+                            k.kid,
+                            "saml_sp".to_string(),
+                            iso(k.created_at),
+                            k.retired_at.map(iso).unwrap_or_else(|| "active".into()),
+                            k.published_until.map(iso).unwrap_or_default(),
+                        ]
+                    }),
+            );
+            print_table(
+                &["KID", "PURPOSE", "CREATED", "RETIRED", "PUBLISHED_UNTIL"],
+                &rows,
+            );
+            Ok(())
+        }
+        KeysCmd::RotateSaml { pool, grace_days } => {
+            if !(1..=MAX_SP_GRACE_DAYS).contains(&grace_days) {
+                return Err(CliError(format!(
+                    "--grace-days: {grace_days} is outside 1 to {MAX_SP_GRACE_DAYS}; IdPs need \
+                     time to fetch the new metadata (the default is {DEFAULT_SP_GRACE_DAYS})"
+                )));
+            }
+            let pool = require_pool(&node, &pool).await?;
+            let grace_secs = i64::from(grace_days) * 86_400;
+            let now = now();
+            let kid = node.sp_keys.rotate(&pool.id, grace_secs, now).await?;
+            println!("{kid}");
+            eprintln!(
+                "the SAML SP of pool {} signs with this key within {} seconds; the old \
+                 certificate stays in its metadata until {}",
+                pool.id,
+                crate::core::sp_keys::SP_KEY_CACHE_TTL.as_secs(),
+                iso(now + grace_secs)
+            );
             Ok(())
         }
     }

@@ -72,6 +72,10 @@ pub struct PoolDecl {
     pub groups: Vec<GroupDecl>,
     #[serde(default)]
     pub identity_providers: Vec<IdpDecl>,
+    /// The SAML SP entity id presented to SAML IdPs (an absolute URI or a URN); Cognito's
+    /// `urn:amazon:cognito:sp:<poolId>` when omitted.
+    #[serde(default)]
+    pub saml_sp_entity_id: Option<String>,
 }
 
 /// `email = { from, smtp_url_env }`: how a pool's codes are mailed.
@@ -439,6 +443,7 @@ impl PoolDecl {
             link_federated_users_by_email: self.link_federated_users_by_email,
             code_limits: (&self.code_limits).into(),
             identity_providers,
+            saml_sp_entity_id: self.saml_sp_entity_id.clone(),
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
         };

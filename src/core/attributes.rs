@@ -314,6 +314,7 @@ mod tests {
             link_federated_users_by_email: false,
             code_limits: Default::default(),
             identity_providers: vec![],
+            saml_sp_entity_id: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -61,6 +61,10 @@ pub enum KeyError {
     NoActiveKey(String, &'static str),
     #[error("key generation failed")]
     Generation,
+    #[error("making the key's certificate failed: {0}")]
+    Certificate(String),
+    #[error("RSA signing failed")]
+    Signing,
     #[error("token serialization failed: {0}")]
     Serialize(String),
     /// A load of the pool's keys that this caller waited on (another's) failed.

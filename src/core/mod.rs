@@ -1,5 +1,5 @@
 //! The domain core: records, directory rules, the administration service ([`admin`]),
-//! passwords, secrets and signing keys.
+//! passwords, secrets, signing keys and the SAML service provider's keys ([`sp_keys`]).
 //! Nothing in here touches HTTP types; callers pass the current time explicitly.
 
 pub mod account;

@@ -217,11 +217,25 @@ pub struct UserPool {
     /// Upstream identity providers users may sign in through (federation).
     #[serde(default)]
     pub identity_providers: Vec<IdentityProvider>,
+    /// The SAML SP entity id this pool presents to SAML IdPs; `None` is Cognito's
+    /// `urn:amazon:cognito:sp:<poolId>` (see [`UserPool::sp_entity_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml_sp_entity_id: Option<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
 
 impl UserPool {
+    /// The entity id of the pool's SAML service provider: the configured one, else
+    /// Cognito's `urn:amazon:cognito:sp:<poolId>` (the Audience SAML IdPs are set up with
+    /// for a Cognito pool, so a pool moved from Cognito keeps working unchanged).
+    pub fn sp_entity_id(&self) -> String {
+        match &self.saml_sp_entity_id {
+            Some(id) => id.clone(),
+            None => format!("urn:amazon:cognito:sp:{}", self.id),
+        }
+    }
+
     /// The AWS region part of the pool id (`us-east-1` for `us-east-1_AbC123dEf`).
     pub fn region(&self) -> &str {
         self.id.split('_').next().unwrap_or("us-east-1")
@@ -578,6 +592,26 @@ pub struct SigningKey {
     /// it signed has expired.
     #[serde(default)]
     pub retired_at: Option<UnixTime>,
+}
+
+/// A pool's SAML 2.0 service-provider key pair (RSA-2048) and the self-signed X.509
+/// certificate that carries its public key in the SP metadata (SAML 2.0 Metadata section
+/// 2.4.1.1, `KeyDescriptor use="signing"`). The private key (PKCS#8 DER) is sealed under
+/// the master key like the token keys. One is active per pool; a rotated-out key stays in
+/// the metadata until `published_until`, so IdPs that refresh metadata late still trust
+/// what the SP signed before the rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpKeyRecord {
+    pub pool_id: String,
+    pub kid: String,
+    pub private_pkcs8: EncryptedSecret,
+    /// The certificate's DER, standard base64 (as `ds:X509Certificate` carries it).
+    pub certificate: String,
+    pub created_at: UnixTime,
+    /// When a newer key replaced this one (`None` while active).
+    pub retired_at: Option<UnixTime>,
+    /// Until when a retired key's certificate stays in the metadata.
+    pub published_until: Option<UnixTime>,
 }
 
 /// A page of results with an opaque continuation token.

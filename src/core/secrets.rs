@@ -252,6 +252,19 @@ impl MasterKey {
 #[serde(transparent)]
 pub struct EncryptedSecret(String);
 
+impl EncryptedSecret {
+    /// A sealed secret as a storage engine read it from a column of its own.
+    pub(crate) fn from_stored(text: String) -> Self {
+        EncryptedSecret(text)
+    }
+
+    /// The sealed form (nonce, ciphertext and tag; nothing secret without the master key),
+    /// for a storage engine to write to a column of its own.
+    pub(crate) fn as_stored(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for EncryptedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("EncryptedSecret(..)")
@@ -266,6 +279,13 @@ pub fn client_secret_context(client_id: &str) -> String {
 /// The associated-data context of a signing key's private part.
 pub fn signing_key_context(pool_id: &str, kid: &str) -> String {
     format!("signing-key:{pool_id}:{kid}")
+}
+
+/// The associated-data context of a pool's SAML service-provider private key, bound to
+/// the pool and the key's id (a distinct prefix, so a token key's ciphertext can never be
+/// opened as an SP key nor the reverse).
+pub fn sp_key_context(pool_id: &str, kid: &str) -> String {
+    format!("saml-sp-key:{pool_id}:{kid}")
 }
 
 /// The associated-data context of an identity provider's credential (its client secret,

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, User, UserPool,
+    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
 
@@ -189,6 +189,23 @@ pub trait Store: Send + Sync + 'static {
     async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKey>>;
     /// Removes retired keys of a pool that retired before `retired_before`.
     async fn prune_keys(&self, pool_id: &str, retired_before: UnixTime) -> StoreResult<u64>;
+
+    // --- SAML service-provider keys --------------------------------------------------------
+
+    /// Inserts `key` as the pool's active SAML SP key unless one is active already;
+    /// returns the active key either way (one active key per pool, enforced by the
+    /// database, so nodes creating a pool's first key at once converge on one).
+    async fn insert_sp_key_if_none_active(&self, key: &SpKeyRecord) -> StoreResult<SpKeyRecord>;
+    /// Retires the pool's active SP key at `now`, keeping its certificate published until
+    /// `published_until`, and makes `key` active, atomically.
+    async fn rotate_sp_key(
+        &self,
+        key: &SpKeyRecord,
+        now: UnixTime,
+        published_until: UnixTime,
+    ) -> StoreResult<()>;
+    /// All SP keys of a pool (active and retired), newest first.
+    async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>>;
 
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 

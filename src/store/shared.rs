@@ -6,14 +6,15 @@ use async_trait::async_trait;
 
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::sql::{
-    self, doc_of, docs_of, key_of, page_after, paginate, string_of, user_of, RecordRow,
+    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of,
+    RecordRow,
 };
 use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
 use crate::core::model::{
-    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, User, UserPool,
+    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
 };
 use crate::core::UnixTime;
 
@@ -24,6 +25,17 @@ const INSERT_KEY: &str =
 const INSERT_KEY_IF_FREE: &str =
     "INSERT INTO signing_keys (kid, pool_id, purpose, retired_at, created_at, doc) \
      VALUES ($1, $2, $3, NULL, $4, $5) ON CONFLICT DO NOTHING";
+/// Inserts an active SAML SP key.
+const INSERT_SP_KEY: &str =
+    "INSERT INTO sp_keys (kid, pool_id, private_pkcs8, certificate, created_at, retired_at, \
+     published_until) VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
+/// [`INSERT_SP_KEY`] that inserts nothing where a unique rule would break.
+const INSERT_SP_KEY_IF_FREE: &str =
+    "INSERT INTO sp_keys (kid, pool_id, private_pkcs8, certificate, created_at, retired_at, \
+     published_until) VALUES ($1, $2, $3, $4, $5, NULL, NULL) ON CONFLICT DO NOTHING";
+/// The columns [`sp_key_of`] reads.
+const SP_KEY_COLUMNS: &str =
+    "kid, pool_id, private_pkcs8, certificate, created_at, retired_at, published_until";
 /// Makes `$3` a member of the group `($1 pool, $2 name)`; already one is no error.
 pub(crate) const INSERT_MEMBER: &str = "INSERT INTO memberships (pool_id, group_name, sub) \
      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
@@ -36,6 +48,17 @@ fn key_values<'a>(key: &'a SigningKey, doc: &'a str) -> [Value<'a>; 5] {
         key.purpose.as_str().into(),
         key.created_at.into(),
         doc.into(),
+    ]
+}
+
+/// An SP key's row for [`INSERT_SP_KEY`] and [`INSERT_SP_KEY_IF_FREE`].
+fn sp_key_values(key: &SpKeyRecord) -> [Value<'_>; 5] {
+    [
+        (&key.kid).into(),
+        (&key.pool_id).into(),
+        key.private_pkcs8.as_stored().into(),
+        (&key.certificate).into(),
+        key.created_at.into(),
     ]
 }
 
@@ -541,6 +564,60 @@ impl<E: Run> Store for E {
                    AND retired_at IS NOT NULL AND retired_at < $2";
         let values = [pool_id.into(), retired_before.into()];
         self.execute(On::Write, sql, &values).await
+    }
+
+    // --- SAML service-provider keys ------------------------------------------------------
+
+    async fn insert_sp_key_if_none_active(&self, key: &SpKeyRecord) -> StoreResult<SpKeyRecord> {
+        // The partial unique index sp_keys_active_uq admits one active key per pool; the
+        // loser of a race inserts nothing and reads the winner's key.
+        let mut tx = self.begin().await?;
+        self.execute(On::Tx(&mut *tx), INSERT_SP_KEY_IF_FREE, &sp_key_values(key))
+            .await?;
+        let sql = format!(
+            "SELECT {SP_KEY_COLUMNS} FROM sp_keys WHERE pool_id = $1 AND retired_at IS NULL"
+        );
+        let row = self
+            .fetch_optional(On::Tx(&mut *tx), &sql, &[(&key.pool_id).into()])
+            .await?;
+        tx.commit().await.map_err(E::map_err)?;
+        // No active key after the insert means the kid itself was taken by a retired key.
+        row.as_ref()
+            .map(sp_key_of)
+            .transpose()?
+            .ok_or(StoreError::Conflict(Conflict::Exists))
+    }
+
+    async fn rotate_sp_key(
+        &self,
+        key: &SpKeyRecord,
+        now: UnixTime,
+        published_until: UnixTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        self.execute(
+            On::Tx(&mut *tx),
+            "UPDATE sp_keys SET retired_at = $2, published_until = $3 \
+             WHERE pool_id = $1 AND retired_at IS NULL",
+            &[
+                (&key.pool_id).into(),
+                now.into(),
+                published_until.into(),
+            ],
+        )
+        .await?;
+        self.execute(On::Tx(&mut *tx), INSERT_SP_KEY, &sp_key_values(key))
+            .await?;
+        tx.commit().await.map_err(E::map_err)
+    }
+
+    async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>> {
+        let sql = format!(
+            "SELECT {SP_KEY_COLUMNS} FROM sp_keys WHERE pool_id = $1 \
+             ORDER BY created_at DESC, kid"
+        );
+        let rows = self.fetch_all(On::Read, &sql, &[pool_id.into()]).await?;
+        rows.iter().map(sp_key_of).collect()
     }
 
     // --- short-lived protocol state and counters -----------------------------------------

@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
 use sqlx::Row;
 
 use super::{doc, Conflict, StoreError, StoreResult};
-use crate::core::model::{Page, PageRequest, SigningKey, User};
+use crate::core::model::{Page, PageRequest, SigningKey, SpKeyRecord, User};
+use crate::core::secrets::EncryptedSecret;
 
 /// Maps a driver error: a unique rule to the [`Conflict`] that `conflict` reads off the
 /// error (each engine names the broken rule its own way), a missing pool row to
@@ -122,6 +123,19 @@ pub(crate) fn key_of(row: &impl RecordRow) -> StoreResult<SigningKey> {
     let mut key: SigningKey = doc_of(row)?;
     key.retired_at = row.maybe_int("retired_at")?;
     Ok(key)
+}
+
+/// An `sp_keys` row (its columns are the record: nothing in it needs a document).
+pub(crate) fn sp_key_of(row: &impl RecordRow) -> StoreResult<SpKeyRecord> {
+    Ok(SpKeyRecord {
+        pool_id: string_of(row, "pool_id")?,
+        kid: string_of(row, "kid")?,
+        private_pkcs8: EncryptedSecret::from_stored(string_of(row, "private_pkcs8")?),
+        certificate: string_of(row, "certificate")?,
+        created_at: row.int("created_at")?,
+        retired_at: row.maybe_int("retired_at")?,
+        published_until: row.maybe_int("published_until")?,
+    })
 }
 
 /// The (provider, upstream subject) pairs a user is linked to, each once.

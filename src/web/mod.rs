@@ -49,6 +49,7 @@ mod listen;
 pub mod net;
 pub mod oauth;
 pub mod ops;
+pub mod saml;
 pub mod state;
 
 pub use error::ApiError;
@@ -128,6 +129,7 @@ pub fn app(state: AppState) -> Router {
             "/saml2/idpresponse",
             get(hosted::upstream::saml_continue).post(hosted::upstream::saml_acs),
         )
+        .route("/saml2/metadata/{pool_id}", get(saml::metadata))
         .route("/demo", get(demo::start))
         .route("/demo/callback", get(demo::callback))
         .merge(well_known)

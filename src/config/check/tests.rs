@@ -921,3 +921,46 @@ fn the_readme_complete_example_passes() {
     let config = check_str(example, "README.md").unwrap_or_else(|d| panic!("{d:#?}"));
     assert_eq!(config.pools.len(), 2);
 }
+
+#[test]
+fn saml_sp_entity_id_rule() {
+    let from = "mfa = \"OFF\"";
+    for bad in [
+        "saml_sp_entity_id = \"shop-sp\"",
+        "saml_sp_entity_id = \"urn:x\"",
+        "saml_sp_entity_id = \"urn:example:\"",
+        "saml_sp_entity_id = \"https://auth.example.com/sa ml\"",
+        "saml_sp_entity_id = \"\"",
+    ] {
+        // `case` checks the diagnostic's line is the one of the bad key.
+        let d = case(
+            from,
+            bad,
+            "pools[0].saml_sp_entity_id",
+            "saml_sp_entity_id = \"https://auth.example.com/saml\"",
+        );
+        assert!(d.fix.contains("absolute URI or a URN"), "{d}");
+    }
+    // At most 1024 characters (SAML 2.0 Core section 8.3.6).
+    let long = |n: usize| format!("urn:example:{}", "a".repeat(n - "urn:example:".len()));
+    let d = case(
+        from,
+        &format!("saml_sp_entity_id = \"{}\"", long(1025)),
+        "pools[0].saml_sp_entity_id",
+        &format!("saml_sp_entity_id = \"{}\"", long(1024)),
+    );
+    assert!(d.message.contains("1025"), "{d}");
+    // A URN passes, and the declared id is the pool's.
+    let text = edit(from, "saml_sp_entity_id = \"urn:example:sp:shop\"");
+    let config = check_str(&text, "cognate.toml").unwrap();
+    let record = config.pools[0].to_record("us-east-1_AbC123dEf", 0, None);
+    assert_eq!(record.sp_entity_id(), "urn:example:sp:shop");
+    // Without it, Cognito's default.
+    let config = check_str(GOOD, "cognate.toml").unwrap();
+    let record = config.pools[0].to_record("us-east-1_AbC123dEf", 0, None);
+    assert_eq!(record.saml_sp_entity_id, None);
+    assert_eq!(
+        record.sp_entity_id(),
+        "urn:amazon:cognito:sp:us-east-1_AbC123dEf"
+    );
+}

@@ -141,7 +141,58 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
         );
     }
     check_code_limits(&mut e, &pool.code_limits);
+    if let Some(entity_id) = &pool.saml_sp_entity_id {
+        if let Err(message) = check_sp_entity_id(entity_id) {
+            e.push(
+                "saml_sp_entity_id",
+                Rule::Invalid,
+                message,
+                "write an absolute URI or a URN, e.g. saml_sp_entity_id = \
+                 \"https://auth.example.com/saml\", or remove the line for Cognito's \
+                 urn:amazon:cognito:sp:<poolId>",
+            );
+        }
+    }
     e.into_vec()
+}
+
+/// The longest entity id SAML allows (SAML 2.0 Core section 8.3.6).
+pub const MAX_ENTITY_ID: usize = 1024;
+
+/// A SAML entity id: an absolute URI (SAML 2.0 Core section 8.3.6), at most
+/// [`MAX_ENTITY_ID`] characters, with no white space or control character (IdPs compare
+/// it byte for byte with the Audience they send); a URN needs its namespace id and a
+/// specific string (`urn:<NID>:<NSS>`, RFC 8141 section 2).
+pub fn check_sp_entity_id(text: &str) -> Result<(), String> {
+    let length = text.chars().count();
+    if length == 0 || length > MAX_ENTITY_ID {
+        return Err(format!(
+            "an entity id must have 1 to {MAX_ENTITY_ID} characters (this one has {length})"
+        ));
+    }
+    if let Some(bad) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the entity id contains {bad:?}: white space and control characters are not \
+             allowed in a URI"
+        ));
+    }
+    let parsed =
+        url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URI ({e})"))?;
+    if parsed.scheme() == "urn" {
+        let mut parts = text.splitn(3, ':').skip(1);
+        let nid = parts.next().unwrap_or_default();
+        let nss = parts.next().unwrap_or_default();
+        let nid_ok = (2..=32).contains(&nid.len())
+            && nid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !nid.starts_with('-');
+        if !nid_ok || nss.is_empty() {
+            return Err(format!(
+                "{text:?} is not a URN: write urn:<namespace>:<name>, e.g. \
+                 urn:example:sp:shop"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The code budgets' ranges. Zero would refuse every code (so every sign-up); the upper

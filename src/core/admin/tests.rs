@@ -40,6 +40,7 @@ fn pool() -> UserPool {
         link_federated_users_by_email: false,
         code_limits: Default::default(),
         identity_providers: Vec::new(),
+        saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
     }

@@ -12,9 +12,11 @@
 //!   profile's checks (Issuer, Destination, InResponseTo, Audience, SubjectConfirmation,
 //!   Conditions). Pure and synchronous; the caller owns replay and the stored flow.
 //! - [`mapping`]: a verified assertion to the user id, attributes and groups.
+//! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
 
 pub mod flow;
 pub mod leg;
 pub mod mapping;
 pub mod request;
 pub mod response;
+pub mod sp;

@@ -21,6 +21,7 @@ mod groups;
 mod hardened;
 mod keys;
 mod pools;
+mod sp_keys;
 mod users;
 
 macro_rules! conformance {
@@ -79,6 +80,8 @@ conformance!(
     bulk_memberships,
     keys_converge,
     keys_rotate_and_prune,
+    sp_keys_converge,
+    sp_keys_rotate_with_grace,
     ephemeral_single_use,
     ephemeral_expiry,
     ephemeral_compare_and_swap,
@@ -544,5 +547,6 @@ mod checks {
     pub use super::groups::*;
     pub use super::keys::*;
     pub use super::pools::*;
+    pub use super::sp_keys::*;
     pub use super::users::*;
 }
