@@ -382,3 +382,59 @@ async fn an_unsolicited_malformed_or_oversized_post_is_refused_with_a_page() {
     // The honest sign-in still works.
     assert!(sign_in(&env.server.base, "Okta").await.is_ok());
 }
+
+/// The certificates of Cognate's SP metadata for the pool (what an IdP is given).
+async fn sp_certificates(base: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let xml = browser_client()
+        .get(format!("{base}/saml2/metadata/{POOL}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    xml.split("<ds:X509Certificate>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</ds:X509Certificate>").next())
+        .map(|b64| {
+            let clean: String = b64.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn requests_are_signed_when_the_idp_wants_it_and_verify_with_the_sp_metadata() {
+    if !saml_sign::available() {
+        return;
+    }
+    let env = env_with("redirect", true).await;
+    let base = &env.server.base;
+    let certs = sp_certificates(base).await;
+    assert_eq!(certs.len(), 1, "one SP certificate before any rotation");
+    env.okta.require_signed_requests(certs[0].clone());
+    let redirect = sign_in(base, "Okta").await.expect("signed in");
+    assert!(param(&redirect, "code").is_some());
+    let request = env.okta.received().pop().unwrap();
+    assert_eq!(
+        request.signature_ok,
+        Some(true),
+        "openssl verifies the query signature with the metadata's certificate"
+    );
+
+    // An IdP holding another certificate (a stale or forged metadata) refuses the request.
+    env.okta
+        .require_signed_requests(saml_sign::attacker().cert_der.clone());
+    let browser = browser_client();
+    let r = browser
+        .get(authorize_url(base, "Okta"))
+        .send()
+        .await
+        .unwrap();
+    let at_idp = browser.get(location(&r)).send().await.unwrap();
+    assert_eq!(at_idp.status(), 403);
+    assert_eq!(env.okta.received().pop().unwrap().signature_ok, Some(false));
+}

@@ -77,8 +77,6 @@ struct Inner {
     sp_cert_der: Option<Vec<u8>>,
     received: Vec<Received>,
     tamper: Option<Tamper>,
-    /// The last `SAMLResponse` (base64) the fake answered with.
-    last_response: Option<String>,
 }
 
 /// The fake IdP.
@@ -102,7 +100,6 @@ impl FakeSaml {
                 sp_cert_der: None,
                 received: Vec::new(),
                 tamper: None,
-                last_response: None,
             })),
         };
         let app = Router::new()
@@ -156,10 +153,6 @@ impl FakeSaml {
 
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().received.clone()
-    }
-
-    pub fn last_response(&self) -> Option<String> {
-        self.inner.lock().unwrap().last_response.clone()
     }
 }
 
@@ -324,7 +317,6 @@ async fn answer(
         .await
         .unwrap();
     let response = b64(&signed);
-    fake.inner.lock().unwrap().last_response = Some(response.clone());
     let relay = relay_state
         .map(|r| {
             format!(
