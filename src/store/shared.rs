@@ -6,8 +6,7 @@ use async_trait::async_trait;
 
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::sql::{
-    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of,
-    RecordRow,
+    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of, RecordRow,
 };
 use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
@@ -599,11 +598,7 @@ impl<E: Run> Store for E {
             On::Tx(&mut *tx),
             "UPDATE sp_keys SET retired_at = $2, published_until = $3 \
              WHERE pool_id = $1 AND retired_at IS NULL",
-            &[
-                (&key.pool_id).into(),
-                now.into(),
-                published_until.into(),
-            ],
+            &[(&key.pool_id).into(), now.into(), published_until.into()],
         )
         .await?;
         self.execute(On::Tx(&mut *tx), INSERT_SP_KEY, &sp_key_values(key))

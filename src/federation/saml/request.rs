@@ -103,6 +103,9 @@ impl AuthnRequest<'_> {
     }
 }
 
+/// Signs the bytes of a Redirect-binding query (RSA-SHA256, PKCS#1 v1.5).
+pub type QuerySigner<'a, E> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, E>;
+
 /// The HTTP-Redirect binding's URL for `xml` (section 3.4.4.1): `SAMLRequest` (raw
 /// DEFLATE, base64), `RelayState`, and when `sign` is given `SigAlg` and `Signature`, the
 /// RSA-SHA256 signature over exactly `SAMLRequest=..&RelayState=..&SigAlg=..` as sent.
@@ -110,7 +113,7 @@ pub fn redirect_url<E>(
     sso_url: &str,
     xml: &str,
     relay_state: &str,
-    sign: Option<&dyn Fn(&[u8]) -> Result<Vec<u8>, E>>,
+    sign: Option<QuerySigner<'_, E>>,
 ) -> Result<String, RedirectError<E>> {
     let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
     deflater

@@ -48,6 +48,7 @@ fn debug_hides_codes_nonces_and_verifiers() {
     let started = Started {
         url: "https://idp.example.com/auth?nonce=started-nonce-value&state=s".into(),
         state: "s".into(),
+        form: None,
     };
     let text = format!("{flow:?} {callback:?} {posted:?} {started:?}");
     for secret in [
@@ -115,9 +116,34 @@ fn a_flow_is_stored_in_the_shape_flows_in_flight_have() {
     object.remove("pkce_verifier");
     object.remove("login_flow");
     let read: UpstreamFlow = serde_json::from_value(older).unwrap();
-    let UpstreamLeg::OAuth(leg) = &read.leg;
+    let UpstreamLeg::OAuth(leg) = &read.leg else {
+        panic!("an older flow reads as the OAuth leg it was")
+    };
     assert_eq!(
         (leg.nonce.as_str(), leg.pkce_verifier.as_deref()),
         ("n", None)
     );
+}
+
+#[test]
+fn a_saml_flow_reads_back_as_saml_and_hides_its_relay_state() {
+    use crate::federation::saml::leg::SamlLeg;
+    let flow = UpstreamFlow {
+        request: sample_request("client-state", "client-nonce"),
+        provider: "Okta".into(),
+        pool_id: "us-east-1_Flow".into(),
+        leg: UpstreamLeg::Saml(SamlLeg {
+            saml_relay_state: "relay-state-value".into(),
+        }),
+        browser: "b".into(),
+        login_flow: None,
+        expires_at: 600,
+    };
+    let stored = serde_json::to_value(&flow).unwrap();
+    assert_eq!(stored["saml_relay_state"], "relay-state-value");
+    assert!(stored.get("nonce").is_none());
+    let read: UpstreamFlow = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, flow);
+    assert!(matches!(read.leg, UpstreamLeg::Saml(_)));
+    assert!(!format!("{read:?}").contains("relay-state-value"));
 }
