@@ -610,3 +610,173 @@ fn read_attributes(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect() -> Expectations<'static> {
+        Expectations {
+            idp_entity_id: "https://idp.example.test/",
+            certificates: &[],
+            allow_sha1: false,
+            sp_entity_id: "urn:sp",
+            acs_url: "https://sp.example.test/acs",
+            in_response_to: "_req",
+            now: 1_000_000,
+            skew_secs: 120,
+        }
+    }
+
+    /// Parse `inner` inside an element in the assertion namespace and run `f` on it.
+    fn with_element<T>(inner: &str, f: impl FnOnce(&Document<'_>, NodeId) -> T) -> T {
+        let text = format!(
+            r#"<saml:X xmlns:saml="{SAML}" xmlns:samlp="{SAMLP}" xmlns:xsi="{XSI}">{inner}</saml:X>"#
+        );
+        let doc = xml::parse(&text).unwrap();
+        let root = doc.document_element().unwrap();
+        f(&doc, root)
+    }
+
+    #[test]
+    fn windows_apply_the_skew_on_both_ends() {
+        let w = |nb, noa| check_window(1000, 120, nb, noa, "Conditions");
+        assert!(w(Some(1120), Some(881)).is_ok());
+        assert_eq!(
+            w(Some(1121), None),
+            Err(SamlError::NotYetValid("Conditions"))
+        );
+        assert_eq!(w(None, Some(880)), Err(SamlError::Expired("Conditions")));
+        assert!(w(None, None).is_ok());
+        // No overflow at the edges of time.
+        assert!(check_window(i64::MAX, i64::MAX, Some(0), Some(i64::MAX), "x").is_ok());
+        assert!(check_window(i64::MIN, 120, Some(0), None, "x").is_err());
+    }
+
+    #[test]
+    fn conditions_need_an_audience_restriction_naming_the_sp() {
+        let run = |inner: &str| with_element(inner, |d, n| check_conditions(d, n, &expect()));
+        let ok = "<saml:AudienceRestriction><saml:Audience>urn:other</saml:Audience><saml:Audience> urn:sp </saml:Audience></saml:AudienceRestriction><saml:OneTimeUse/>";
+        assert_eq!(run(ok), Ok(None));
+        assert_eq!(run(""), Err(SamlError::Missing("AudienceRestriction")));
+        // Every restriction must be satisfied (SAML core §2.5.1.4).
+        let two = "<saml:AudienceRestriction><saml:Audience>urn:sp</saml:Audience></saml:AudienceRestriction><saml:AudienceRestriction><saml:Audience>urn:other</saml:Audience></saml:AudienceRestriction>";
+        assert_eq!(run(two), Err(SamlError::Audience));
+        let unknown = "<saml:AudienceRestriction><saml:Audience>urn:sp</saml:Audience></saml:AudienceRestriction><saml:Condition/>";
+        assert_eq!(
+            run(unknown),
+            Err(SamlError::UnsupportedCondition("Condition".into()))
+        );
+        // An Audience in another namespace does not count.
+        let lookalike = r#"<saml:AudienceRestriction><e:Audience xmlns:e="urn:e">urn:sp</e:Audience></saml:AudienceRestriction>"#;
+        assert_eq!(run(lookalike), Err(SamlError::Audience));
+    }
+
+    #[test]
+    fn attributes_are_indexed_by_name_only() {
+        let inner = r#"<saml:AttributeStatement>
+            <saml:Attribute Name="urn:oid:0.9.2342.19200300.100.1.3" FriendlyName="mail"><saml:AttributeValue>a@example.com</saml:AttributeValue></saml:Attribute>
+            <saml:Attribute Name="groups"><saml:AttributeValue>x</saml:AttributeValue><saml:AttributeValue xsi:nil="true"/><saml:AttributeValue><saml:NameID>complex</saml:NameID></saml:AttributeValue></saml:Attribute>
+        </saml:AttributeStatement><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>y</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>"#;
+        let attributes = with_element(inner, |d, n| read_attributes(d, n)).unwrap();
+        assert_eq!(
+            attributes.get("urn:oid:0.9.2342.19200300.100.1.3"),
+            Some(&vec!["a@example.com".to_owned()])
+        );
+        assert_eq!(attributes.get("mail"), None);
+        assert_eq!(
+            attributes.get("groups"),
+            Some(&vec!["x".to_owned(), "y".to_owned()])
+        );
+        let commented = r#"<saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>admin@example.com<!---->.evil.com</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>"#;
+        assert_eq!(
+            with_element(commented, |d, n| read_attributes(d, n)),
+            Err(SamlError::MixedContent("AttributeValue"))
+        );
+    }
+
+    #[test]
+    fn status_errors_carry_code_sub_code_and_message() {
+        let inner = r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage> no </samlp:StatusMessage></samlp:Status>"#;
+        let e = with_element(inner, |d, n| check_status(d, n)).unwrap_err();
+        assert_eq!(
+            e,
+            SamlError::Status {
+                code: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+                sub_code: Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed".into()),
+                message: Some("no".into()),
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "the identity provider answered urn:oasis:names:tc:SAML:2.0:status:Responder / urn:oasis:names:tc:SAML:2.0:status:AuthnFailed: no"
+        );
+        assert_eq!(
+            with_element("", |d, n| check_status(d, n)),
+            Err(SamlError::Missing("Status"))
+        );
+    }
+
+    #[test]
+    fn bearer_confirmation_needs_recipient_request_and_expiry() {
+        let sc = |data: &str| {
+            format!(
+                r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData {data}/></saml:SubjectConfirmation>"#
+            )
+        };
+        let run = |inner: &str| with_element(inner, |d, n| bearer_confirmation(d, n, &expect()));
+        let good = r#"Recipient="https://sp.example.test/acs" InResponseTo="_req" NotOnOrAfter="1970-01-12T13:48:20Z""#;
+        assert_eq!(run(&sc(good)), Ok(1_000_100));
+        assert_eq!(
+            run(&sc(
+                r#"Recipient="https://sp.example.test/acs" InResponseTo="_req""#
+            )),
+            Err(SamlError::Missing("SubjectConfirmationData NotOnOrAfter"))
+        );
+        assert_eq!(run(""), Err(SamlError::NoBearerConfirmation));
+        // A holder-of-key confirmation is not a bearer one; a good bearer one after a bad
+        // one is enough.
+        let hok =
+            r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"/>"#;
+        assert_eq!(run(hok), Err(SamlError::NoBearerConfirmation));
+        let bad = sc(
+            r#"Recipient="https://evil/" InResponseTo="_req" NotOnOrAfter="1970-01-12T13:48:20Z""#,
+        );
+        assert_eq!(run(&format!("{bad}{}", sc(good))), Ok(1_000_100));
+        assert_eq!(
+            run(&bad),
+            Err(SamlError::Recipient {
+                found: "https://evil/".into()
+            })
+        );
+        assert_eq!(
+            run(&sc(
+                r#"Recipient="https://sp.example.test/acs" InResponseTo="_req" NotOnOrAfter="soon""#
+            )),
+            Err(SamlError::BadInstant("SubjectConfirmationData"))
+        );
+    }
+
+    #[test]
+    fn non_responses_and_garbage_are_precise_errors_not_panics() {
+        let b64 = |s: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(s)
+        };
+        let run = |xml: &str| verify(&b64(xml), &expect());
+        assert!(matches!(run("<a/>"), Err(SamlError::NotAResponse(_))));
+        assert!(matches!(
+            run(r#"<Response xmlns="urn:oasis:names:tc:SAML:1.0:protocol"/>"#),
+            Err(SamlError::NotAResponse(_))
+        ));
+        assert!(matches!(run("<a"), Err(SamlError::Malformed(_))));
+        assert!(matches!(run(""), Err(SamlError::Base64)));
+        assert!(matches!(run("\u{0}\u{1}"), Err(SamlError::Malformed(_))));
+        assert_eq!(
+            in_response_to_hint(&b64(&format!(
+                r#"<samlp:Response xmlns:samlp="{SAMLP}" InResponseTo="_x"/>"#
+            ))),
+            Ok(Some("_x".into()))
+        );
+    }
+}

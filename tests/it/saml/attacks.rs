@@ -18,7 +18,7 @@ use crate::support::saml_sign::{
     ResponseSpec,
 };
 
-const EVIL: &str = "admin@example.com";
+pub(super) const EVIL: &str = "admin@example.com";
 
 /// The byte range of the first element opened by `open` (e.g. `<saml:Assertion `) and
 /// closed by the first `close` after it (the elements cut here do not nest themselves).
@@ -59,14 +59,14 @@ fn evil(text: &str, id: &str, evil_id: &str) -> String {
         .replace("alice@example.com", EVIL)
 }
 
-fn response_signed() -> String {
+pub(super) fn response_signed() -> String {
     let mut spec = ResponseSpec::new(NOW);
     spec.sign_response = true;
     spec.sign_assertion = false;
     spec.signed()
 }
 
-fn assertion_signed() -> String {
+pub(super) fn assertion_signed() -> String {
     ResponseSpec::new(NOW).signed()
 }
 
@@ -100,12 +100,7 @@ fn honest_bases_are_accepted() {
 
 /// XSW1: the signed Response is copied (without its signature) into its own
 /// `ds:Signature`; the root becomes an evil Response with an evil assertion.
-#[test]
-fn xsw1_response_copy_inside_the_signature() {
-    if !saml_sign::available() {
-        return;
-    }
-    honest_bases_are_accepted();
+pub(super) fn xsw1() -> String {
     let signed = response_signed();
     let response = cut(&signed, RESPONSE.0, RESPONSE.1);
     let signature = cut(response, SIG.0, SIG.1);
@@ -116,7 +111,16 @@ fn xsw1_response_copy_inside_the_signature() {
         "_evil",
     );
     let wrapped_sig = before_last(signature, "</ds:Signature>", &original);
-    let attack = after_first(&evil_root, "</saml:Issuer>", &wrapped_sig);
+    after_first(&evil_root, "</saml:Issuer>", &wrapped_sig)
+}
+
+#[test]
+fn xsw1_response_copy_inside_the_signature() {
+    if !saml_sign::available() {
+        return;
+    }
+    honest_bases_are_accepted();
+    let attack = xsw1();
     // The enveloped-signature transform removes the whole ds:Signature subtree, copy
     // included, so the digest no longer matches for either verifier.
     refused(&attack, false, |e| {
@@ -126,12 +130,7 @@ fn xsw1_response_copy_inside_the_signature() {
 
 /// XSW2: the signed Response copy sits before the signature, as its sibling (a detached
 /// signature); the root is the evil Response.
-#[test]
-fn xsw2_response_copy_beside_the_signature() {
-    if !saml_sign::available() {
-        return;
-    }
-    honest_bases_are_accepted();
+pub(super) fn xsw2() -> String {
     let signed = response_signed();
     let response = cut(&signed, RESPONSE.0, RESPONSE.1);
     let signature = cut(response, SIG.0, SIG.1);
@@ -141,42 +140,59 @@ fn xsw2_response_copy_beside_the_signature() {
         "_assert1",
         "_evil",
     );
-    let attack = after_first(
+    after_first(
         &evil_root,
         "</saml:Issuer>",
         &format!("{original}{signature}"),
-    );
+    )
+}
+
+#[test]
+fn xsw2_response_copy_beside_the_signature() {
+    if !saml_sign::available() {
+        return;
+    }
+    honest_bases_are_accepted();
+    let attack = xsw2();
     refused(&attack, true, |e| {
         matches!(e, SamlError::SignatureWrapping(_))
     });
 }
 
 /// XSW3: an evil unsigned assertion is inserted before the signed one.
+pub(super) fn xsw3() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
+    signed.replacen(original, &format!("{evil_assertion}{original}"), 1)
+}
+
 #[test]
 fn xsw3_evil_assertion_before_the_signed_one() {
     if !saml_sign::available() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
-    let attack = signed.replacen(original, &format!("{evil_assertion}{original}"), 1);
+    let attack = xsw3();
     refused(&attack, true, |e| matches!(e, SamlError::AssertionCount(_)));
 }
 
 /// XSW4: the signed assertion is moved inside the evil one.
+pub(super) fn xsw4() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
+    let wrapper = before_last(&evil_assertion, "</saml:Assertion>", original);
+    signed.replacen(original, &wrapper, 1)
+}
+
 #[test]
 fn xsw4_signed_assertion_inside_the_evil_one() {
     if !saml_sign::available() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
-    let wrapper = before_last(&evil_assertion, "</saml:Assertion>", original);
-    let attack = signed.replacen(original, &wrapper, 1);
+    let attack = xsw4();
     refused(&attack, true, |e| {
         matches!(e, SamlError::SignatureWrapping(_))
     });
@@ -184,21 +200,25 @@ fn xsw4_signed_assertion_inside_the_evil_one() {
 
 /// XSW5: the evil assertion keeps the signature; an unsigned copy of the original is
 /// appended to the Response for the reference to find.
+pub(super) fn xsw5() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let copy = without(original, SIG.0, SIG.1);
+    let evil_signed = evil(original, "_assert1", "_evil");
+    before_last(
+        &signed.replacen(original, &evil_signed, 1),
+        "</samlp:Response>",
+        &copy,
+    )
+}
+
 #[test]
 fn xsw5_signature_in_the_evil_assertion_copy_at_the_end() {
     if !saml_sign::available() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let copy = without(original, SIG.0, SIG.1);
-    let evil_signed = evil(original, "_assert1", "_evil");
-    let attack = before_last(
-        &signed.replacen(original, &evil_signed, 1),
-        "</samlp:Response>",
-        &copy,
-    );
+    let attack = xsw5();
     // bergshamra's own position check (strict mode) stops this one before the node rule
     // would: the reference target is neither an ancestor nor a sibling of the signature.
     refused(
@@ -209,18 +229,22 @@ fn xsw5_signature_in_the_evil_assertion_copy_at_the_end() {
 }
 
 /// XSW6: the evil assertion keeps the signature, and the original's copy sits inside it.
+pub(super) fn xsw6() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let copy = without(original, SIG.0, SIG.1);
+    let evil_signed = evil(original, "_assert1", "_evil");
+    let evil_wrapping = before_last(&evil_signed, "</ds:Signature>", &copy);
+    signed.replacen(original, &evil_wrapping, 1)
+}
+
 #[test]
 fn xsw6_original_copy_inside_the_evil_assertions_signature() {
     if !saml_sign::available() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let copy = without(original, SIG.0, SIG.1);
-    let evil_signed = evil(original, "_assert1", "_evil");
-    let evil_wrapping = before_last(&evil_signed, "</ds:Signature>", &copy);
-    let attack = signed.replacen(original, &evil_wrapping, 1);
+    let attack = xsw6();
     refused(&attack, false, |e| {
         matches!(e, SamlError::UnsupportedSignature(_))
     });
@@ -228,21 +252,25 @@ fn xsw6_original_copy_inside_the_evil_assertions_signature() {
 
 /// XSW7: the signed assertion hides in `samlp:Extensions` (schema-lax content); the evil
 /// assertion takes its place.
+pub(super) fn xsw7() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
+    let swapped = signed.replacen(original, &evil_assertion, 1);
+    after_first(
+        &swapped,
+        "</saml:Issuer>",
+        &format!("<samlp:Extensions>{original}</samlp:Extensions>"),
+    )
+}
+
 #[test]
 fn xsw7_signed_assertion_in_extensions() {
     if !saml_sign::available() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
-    let swapped = signed.replacen(original, &evil_assertion, 1);
-    let attack = after_first(
-        &swapped,
-        "</saml:Issuer>",
-        &format!("<samlp:Extensions>{original}</samlp:Extensions>"),
-    );
+    let attack = xsw7();
     refused(&attack, true, |e| {
         matches!(e, SamlError::SignatureWrapping(_))
     });
@@ -250,12 +278,7 @@ fn xsw7_signed_assertion_in_extensions() {
 
 /// XSW8: the evil assertion keeps the signature, with the original's copy in a
 /// `ds:Object` inside it.
-#[test]
-fn xsw8_original_copy_in_a_signature_object() {
-    if !saml_sign::available() {
-        return;
-    }
-    honest_bases_are_accepted();
+pub(super) fn xsw8() -> String {
     let signed = assertion_signed();
     let original = cut(&signed, ASSERTION.0, ASSERTION.1);
     let copy = without(original, SIG.0, SIG.1);
@@ -265,10 +288,26 @@ fn xsw8_original_copy_in_a_signature_object() {
         "</ds:Signature>",
         &format!("<ds:Object>{copy}</ds:Object>"),
     );
-    let attack = signed.replacen(original, &evil_wrapping, 1);
+    signed.replacen(original, &evil_wrapping, 1)
+}
+
+#[test]
+fn xsw8_original_copy_in_a_signature_object() {
+    if !saml_sign::available() {
+        return;
+    }
+    honest_bases_are_accepted();
+    let attack = xsw8();
     refused(&attack, false, |e| {
         matches!(e, SamlError::UnsupportedSignature(_))
     });
+}
+
+pub(super) fn sibling_of_signed_assertion() -> String {
+    let signed = assertion_signed();
+    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
+    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
+    signed.replacen(original, &format!("{original}{evil_assertion}"), 1)
 }
 
 #[test]
@@ -277,21 +316,13 @@ fn unsigned_assertion_beside_a_signed_one() {
         return;
     }
     honest_bases_are_accepted();
-    let signed = assertion_signed();
-    let original = cut(&signed, ASSERTION.0, ASSERTION.1);
-    let evil_assertion = evil(&without(original, SIG.0, SIG.1), "_assert1", "_evil");
-    let attack = signed.replacen(original, &format!("{original}{evil_assertion}"), 1);
+    let attack = sibling_of_signed_assertion();
     refused(&attack, true, |e| matches!(e, SamlError::AssertionCount(_)));
 }
 
 /// An evil unsigned Response whose unsigned assertion sits beside the IdP's signed
 /// Response (nested as a sibling).
-#[test]
-fn unsigned_assertion_beside_a_signed_response() {
-    if !saml_sign::available() {
-        return;
-    }
-    honest_bases_are_accepted();
+pub(super) fn sibling_of_signed_response() -> String {
     let signed = response_signed();
     let response = cut(&signed, RESPONSE.0, RESPONSE.1);
     let evil_root = evil(
@@ -299,7 +330,16 @@ fn unsigned_assertion_beside_a_signed_response() {
         "_assert1",
         "_evil",
     );
-    let attack = before_last(&evil_root, "</samlp:Response>", response);
+    before_last(&evil_root, "</samlp:Response>", response)
+}
+
+#[test]
+fn unsigned_assertion_beside_a_signed_response() {
+    if !saml_sign::available() {
+        return;
+    }
+    honest_bases_are_accepted();
+    let attack = sibling_of_signed_response();
     refused(&attack, true, |e| {
         matches!(e, SamlError::SignatureWrapping(_))
     });
@@ -433,7 +473,7 @@ fn doctype_and_billion_laughs_are_refused() {
     assert_eq!(check(&xxe), Err(SamlError::Dtd));
 }
 
-fn signed_with(change: impl FnOnce(&mut ResponseSpec)) -> String {
+pub(super) fn signed_with(change: impl FnOnce(&mut ResponseSpec)) -> String {
     let mut spec = ResponseSpec::new(NOW);
     change(&mut spec);
     spec.signed()

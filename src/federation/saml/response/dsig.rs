@@ -477,3 +477,223 @@ pub(super) fn check_unique_ids(doc: &Document<'_>) -> Result<(), SamlError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+    const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
+    /// A Response whose signature is `signature` (an unsigned skeleton is enough: the
+    /// shape check runs before any crypto).
+    fn with_signature(signature: &str) -> String {
+        format!(
+            r#"<samlp:Response xmlns:samlp="{SAMLP}" xmlns:ds="{DS}" ID="_r">{signature}</samlp:Response>"#
+        )
+    }
+
+    fn skeleton(c14n: &str, method: &str, references: &str, extra: &str) -> String {
+        format!(
+            r#"<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{c14n}"/><ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue>{extra}</ds:Signature>"#
+        )
+    }
+
+    fn reference(uri: &str, transforms: &[&str], digest: &str) -> String {
+        let transforms: String = transforms
+            .iter()
+            .map(|t| format!(r#"<ds:Transform Algorithm="{t}"/>"#))
+            .collect();
+        format!(
+            r#"<ds:Reference URI="{uri}"><ds:Transforms>{transforms}</ds:Transforms><ds:DigestMethod Algorithm="{digest}"/><ds:DigestValue>AA==</ds:DigestValue></ds:Reference>"#
+        )
+    }
+
+    fn shapes(xml: &str, allow_sha1: bool) -> Result<Vec<SignatureShape>, SamlError> {
+        let doc = xml::parse(xml).unwrap();
+        check_all_shapes(&doc, allow_sha1)
+    }
+
+    fn good_reference() -> String {
+        reference("#_r", &[ENVELOPED, EXC_C14N], SHA256)
+    }
+
+    #[test]
+    fn the_saml_shape_passes() {
+        let xml = with_signature(&skeleton(
+            EXC_C14N,
+            RSA_SHA256,
+            &good_reference(),
+            "<ds:KeyInfo><ds:X509Data/></ds:KeyInfo>",
+        ));
+        let found = shapes(&xml, false).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].reference_id, "_r");
+    }
+
+    #[test]
+    fn reference_uris_other_than_an_id_are_refused() {
+        assert_eq!(reference_id("#_a-1.b").unwrap(), "_a-1.b");
+        for uri in [
+            "",
+            "#",
+            "Cargo.toml",
+            "/etc/passwd",
+            "file:///etc/passwd",
+            "#xpointer(/)",
+            "#xpointer(id('_r'))",
+            "#1abc",
+            "#a b",
+            "http://x/#a",
+        ] {
+            assert!(reference_id(uri).is_err(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn algorithms_outside_the_allowlist_are_refused() {
+        let hmac = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256";
+        let dsa = "http://www.w3.org/2000/09/xmldsig#dsa-sha1";
+        let rsa_sha1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+        let sha1 = "http://www.w3.org/2000/09/xmldsig#sha1";
+        let inclusive = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+        let with_comments = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+        let xslt = "http://www.w3.org/TR/1999/REC-xslt-19991116";
+        let cases = [
+            skeleton(EXC_C14N, hmac, &good_reference(), ""),
+            skeleton(EXC_C14N, dsa, &good_reference(), ""),
+            skeleton(EXC_C14N, rsa_sha1, &good_reference(), ""),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &reference("#_r", &[ENVELOPED], sha1),
+                "",
+            ),
+            skeleton(inclusive, RSA_SHA256, &good_reference(), ""),
+            skeleton(with_comments, RSA_SHA256, &good_reference(), ""),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &reference("#_r", &[ENVELOPED, with_comments], SHA256),
+                "",
+            ),
+            skeleton(EXC_C14N, RSA_SHA256, &reference("#_r", &[xslt], SHA256), ""),
+        ];
+        for sig in cases {
+            assert!(
+                matches!(
+                    shapes(&with_signature(&sig), false),
+                    Err(SamlError::AlgorithmNotAllowed(_))
+                ),
+                "{sig}"
+            );
+        }
+        // SHA-1 when the IdP opted in.
+        let sha1_sig = skeleton(
+            EXC_C14N,
+            rsa_sha1,
+            &reference("#_r", &[ENVELOPED], sha1),
+            "",
+        );
+        assert!(shapes(&with_signature(&sha1_sig), true).is_ok());
+    }
+
+    #[test]
+    fn shapes_beyond_one_reference_are_refused() {
+        let two = format!("{}{}", good_reference(), good_reference());
+        let cases = [
+            skeleton(EXC_C14N, RSA_SHA256, &two, ""),
+            skeleton(EXC_C14N, RSA_SHA256, "", ""),
+            skeleton(EXC_C14N, RSA_SHA256, &good_reference(), "<ds:Object/>"),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &good_reference(),
+                r##"<ds:KeyInfo><ds:RetrievalMethod URI="Cargo.toml"/></ds:KeyInfo>"##,
+            ),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &reference("#_r", &[ENVELOPED, ENVELOPED], SHA256),
+                "",
+            ),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &reference("#_r", &[EXC_C14N, ENVELOPED], SHA256),
+                "",
+            ),
+            skeleton(
+                EXC_C14N,
+                RSA_SHA256,
+                &good_reference().replace(
+                    "<ds:Transforms>",
+                    r#"<ds:Transforms><x:Transform xmlns:x="urn:x" Algorithm="urn:x"/>"#,
+                ),
+                "",
+            ),
+            skeleton(
+                EXC_C14N,
+                &format!(
+                    r#"{RSA_SHA256}"><ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod><ds:X Algorithm="x"#
+                ),
+                &good_reference(),
+                "",
+            ),
+        ];
+        for sig in cases {
+            let xml = with_signature(&sig);
+            assert!(
+                matches!(shapes(&xml, false), Err(SamlError::UnsupportedSignature(_))),
+                "{xml}: {:?}",
+                shapes(&xml, false)
+            );
+        }
+        // Two Algorithm attributes (one namespaced) would let Cognate and the engine read
+        // different values.
+        let doubled = skeleton(
+            EXC_C14N,
+            &format!(
+                r#"{RSA_SHA256}" xmlns:x="urn:x" x:Algorithm="http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"#
+            ),
+            &good_reference(),
+            "",
+        );
+        assert!(matches!(
+            shapes(&with_signature(&doubled), false),
+            Err(SamlError::UnsupportedSignature(_))
+        ));
+    }
+
+    #[test]
+    fn more_than_two_signatures_are_refused() {
+        let sig = skeleton(EXC_C14N, RSA_SHA256, &good_reference(), "");
+        let xml = with_signature(&sig.repeat(3));
+        assert_eq!(
+            shapes(&xml, false).unwrap_err(),
+            SamlError::TooManySignatures { max: 2 }
+        );
+    }
+
+    #[test]
+    fn ids_must_be_unique_and_single() {
+        let doc = xml::parse(r#"<a ID="x"><b Id="y"/><c xml:id="z"/></a>"#).unwrap();
+        assert!(check_unique_ids(&doc).is_ok());
+        let doc = xml::parse(r#"<a ID="x"><b xmlns:q="urn:q" q:ID="x"/></a>"#).unwrap();
+        assert_eq!(
+            check_unique_ids(&doc).unwrap_err(),
+            SamlError::DuplicateId("x".into())
+        );
+        let doc = xml::parse(r#"<a ID="x" Id="y"/>"#).unwrap();
+        assert_eq!(check_unique_ids(&doc).unwrap_err(), SamlError::AmbiguousId);
+    }
+
+    #[test]
+    fn no_certificates_or_a_bad_one_is_a_precise_error() {
+        assert!(matches!(keys_manager(&[]), Err(SamlError::NoCertificates)));
+        assert!(matches!(
+            keys_manager(&[b"not a certificate".to_vec()]),
+            Err(SamlError::BadCertificate)
+        ));
+    }
+}

@@ -280,10 +280,9 @@ mod tests {
 
     #[test]
     fn namespaces_are_matched_exactly() {
-        let doc = parse(&format!(
-            r#"<r xmlns:s="{SAML}" xmlns:e="urn:evil"><e:Assertion/><s:Assertion/></r>"#
-        ))
-        .unwrap();
+        let text =
+            format!(r#"<r xmlns:s="{SAML}" xmlns:e="urn:evil"><e:Assertion/><s:Assertion/></r>"#);
+        let doc = parse(&text).unwrap();
         let r = doc.document_element().unwrap();
         assert_eq!(children_named(&doc, r, SAML, "Assertion").len(), 1);
         assert!(exactly_one(&doc, r, SAML, "Assertion").is_ok());
