@@ -34,3 +34,4 @@ pub mod linking;
 pub mod mapping;
 pub mod oauth;
 pub mod presets;
+pub mod saml;
