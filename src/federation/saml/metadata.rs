@@ -381,10 +381,8 @@ fn read_certificate(text: &str) -> Result<Vec<u8>, String> {
 fn collect_idps(doc: &Document<'_>, entities: NodeId, out: &mut Vec<NodeId>) {
     for child in doc.children(entities) {
         match element_name(doc, child) {
-            Some((Some(MD_NS), "EntityDescriptor")) => {
-                if idp_descriptor(doc, child).is_some() {
-                    out.push(child);
-                }
+            Some((Some(MD_NS), "EntityDescriptor")) if idp_descriptor(doc, child).is_some() => {
+                out.push(child)
             }
             Some((Some(MD_NS), "EntitiesDescriptor")) => collect_idps(doc, child, out),
             _ => {}
