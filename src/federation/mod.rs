@@ -9,7 +9,7 @@
 //! [`oauth::facebook`], Google's `hd` check in [`mapping`]).
 //!
 //! The code is split by protocol: [`oauth`] holds everything OpenID Connect and plain
-//! OAuth 2.0, and a `saml` module (a SAML 2.0 service provider) will sit beside it. What
+//! OAuth 2.0, and [`saml`] (a SAML 2.0 service provider) sits beside it. What
 //! every protocol shares stays at this level:
 //!
 //! - [`flow`]: the stored upstream flow (keyed by a protocol-chosen flow id: OAuth's
@@ -26,6 +26,7 @@
 //!   attributes a sign-in may change, what a new federated user must bring.
 //! - [`oauth`]: the OpenID Connect and OAuth 2.0 legs (authorization URL, code exchange,
 //!   ID token validation, profile APIs, Apple and Facebook specifics).
+//! - [`saml`]: SAML 2.0 (the IdP's metadata, read when a provider is declared).
 
 pub mod error;
 pub mod flow;

@@ -9,7 +9,11 @@
 //! issuer and endpoint URLs (https, http only on a loopback host, as the redirect-URL
 //! rule allows), scopes (RFC 6749 section 3.3), the credential the protocol needs (a
 //! sealed secret, or Apple's `.p8` key with its team and key ids), and Google's hosted
-//! domain. How a provider is declared (presets, secrets read from the environment) is
+//! domain. A SAML provider has no client id; its name follows Cognito's `ProviderName`
+//! pattern, and its settings need the entity id, an SSO endpoint (for the request
+//! binding) and signing certificates from the IdP's metadata, attribute names, and
+//! group-mapping targets that are group names. Parsing the metadata is the declaring
+//! edge's (the core does not read XML). How a provider is declared (presets, secrets read from the environment) is
 //! the declaring edge's concern; the configuration checker runs these rules on the
 //! records it resolves and places each error on its TOML key.
 
