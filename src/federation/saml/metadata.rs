@@ -177,6 +177,9 @@ pub fn parse(xml: &str) -> Result<IdpMetadata, MetadataError> {
     if xml.len() > MAX_METADATA_BYTES {
         return Err(MetadataError::TooLarge { size: xml.len() });
     }
+    // Files saved on Windows (ADFS's FederationMetadata.xml) often start with a UTF-8 byte
+    // order mark.
+    let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
     let doc = uppsala::Parser::new()
         .with_forbid_dtd(true)
         .with_max_depth(MAX_DEPTH)

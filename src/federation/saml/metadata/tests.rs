@@ -157,6 +157,9 @@ fn post_only_metadata_defaults_to_post() {
 fn the_honest_minimal_document_parses() {
     let m = parse(&idp(ENTITY, &good_inner())).unwrap();
     assert_eq!(m.entity_id, "https://idp.example.com/metadata");
+    // Saved on Windows: a byte order mark and CRLF line ends.
+    let windows = format!("\u{feff}{}", ENTRA.replace('\n', "\r\n"));
+    assert_eq!(parse(&windows).unwrap(), parse(ENTRA).unwrap());
 }
 
 #[test]
