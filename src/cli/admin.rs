@@ -1,5 +1,5 @@
 //! Admin commands that work directly on a node's database: pools, groups and signing keys
-//! here, app clients in [`clients`], users in [`users`]. They mirror Cognito's admin API
+//! here, app clients in [`clients`], identity providers in [`idps`], users in [`users`]. They mirror Cognito's admin API
 //! (CreateUserPool, CreateUserPoolClient, DescribeUserPoolClient, CreateGroup, ...). Pools,
 //! clients and groups are written by the core's administration service
 //! ([`crate::core::admin`]), whose rules are Cognito's, so what the CLI accepts the file
@@ -25,9 +25,11 @@ use crate::core::{now, UnixTime};
 use crate::server::Node;
 
 mod clients;
+mod idps;
 mod users;
 
 pub use clients::{clients, ClientsCmd};
+pub use idps::{idps, IdpsCmd};
 pub use users::{users, UsersCmd};
 
 // ------------------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage app clients.
     #[command(subcommand)]
     Clients(admin::ClientsCmd),
+    /// Manage a pool's identity providers (SAML 2.0 providers from their metadata).
+    #[command(subcommand)]
+    Idps(admin::IdpsCmd),
     /// Manage users.
     #[command(subcommand)]
     Users(admin::UsersCmd),
@@ -167,6 +170,7 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Pools(cmd) => admin::pools(open(config).await?, cmd).await,
         Command::Clients(cmd) => admin::clients(open(config).await?, cmd).await,
+        Command::Idps(cmd) => admin::idps(open(config).await?, cmd).await,
         Command::Users(cmd) => admin::users(open(config).await?, cmd).await,
         Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
         Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,

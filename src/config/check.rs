@@ -86,7 +86,8 @@ pub fn check_file(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             fix: "check the path and the file's permissions".to_string(),
         }]
     })?;
-    let mut config = check_str(&text, &label)?;
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let mut config = check_str_in(&text, &label, base)?;
     config.source = Some(path.to_path_buf());
     Ok(config)
 }
@@ -101,8 +102,19 @@ struct FileDecl {
     pools: Vec<PoolDecl>,
 }
 
-/// Parses and validates configuration text; `file_label` names it in diagnostics.
+/// Parses and validates configuration text; `file_label` names it in diagnostics. Files
+/// it names (an IdP's `metadata_file`) are read relative to the current directory.
 pub fn check_str(text: &str, file_label: &str) -> Result<Config, Vec<Diagnostic>> {
+    check_str_in(text, file_label, None)
+}
+
+/// As [`check_str`], with the files the configuration names read relative to `base` (the
+/// configuration file's directory).
+pub fn check_str_in(
+    text: &str,
+    file_label: &str,
+    base: Option<&Path>,
+) -> Result<Config, Vec<Diagnostic>> {
     let doc = match ImDocument::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -129,7 +141,7 @@ pub fn check_str(text: &str, file_label: &str) -> Result<Config, Vec<Diagnostic>
             return Err(diagnostics);
         }
     };
-    let config = Config {
+    let mut config = Config {
         server: file.server,
         pools: file.pools,
         source: None,
@@ -139,6 +151,8 @@ pub fn check_str(text: &str, file_label: &str) -> Result<Config, Vec<Diagnostic>
         map: &map,
         diagnostics,
     };
+    // What the file only names (SAML metadata) is read first, so the rules see it.
+    rules::load_saml_metadata(&mut checker, &mut config, base);
     rules::check_config(&mut checker, &config);
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty() {

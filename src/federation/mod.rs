@@ -26,6 +26,7 @@
 //!   attributes a sign-in may change, what a new federated user must bring.
 //! - [`oauth`]: the OpenID Connect and OAuth 2.0 legs (authorization URL, code exchange,
 //!   ID token validation, profile APIs, Apple and Facebook specifics).
+//! - [`saml`]: SAML 2.0 (the IdP's metadata, read when a provider is declared).
 
 pub mod error;
 pub mod flow;

@@ -1,5 +1,5 @@
 //! Provider presets: one declarative file per kind of upstream IdP under `providers/`
-//! (`google`, `apple`, `facebook`, `amazon`, `oidc`), embedded in the binary.
+//! (`google`, `apple`, `facebook`, `amazon`, `oidc`, `saml`), embedded in the binary.
 //!
 //! A preset holds everything a provider kind has in common (protocol, issuer, endpoints,
 //! scopes, claim mapping, quirks). An operator's `[[pools.identity_providers]]` names a
@@ -27,6 +27,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("facebook", include_str!("../../providers/facebook.toml")),
     ("amazon", include_str!("../../providers/amazon.toml")),
     ("oidc", include_str!("../../providers/oidc.toml")),
+    ("saml", include_str!("../../providers/saml.toml")),
 ];
 
 /// One provider kind's defaults (a `providers/<name>.toml` file).
@@ -48,11 +49,20 @@ pub struct Preset {
     pub issuer_aliases: Vec<String>,
     #[serde(default)]
     pub endpoints: Endpoints,
+    // The OAuth keys: a SAML preset has none of them (its settings come from the IdP's
+    // metadata); the OAuth presets write every one (a unit test checks they do).
+    #[serde(default)]
     pub scopes: Vec<String>,
+    #[serde(default)]
     pub pkce: bool,
+    #[serde(default)]
     pub response_mode: ResponseMode,
+    #[serde(default)]
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Empty for SAML (the NameID, or the provider's `user_id_attribute`, is the id).
+    #[serde(default)]
     pub subject_claim: String,
+    #[serde(default)]
     pub fetch_userinfo: bool,
     pub emails_verified: bool,
     /// Whether the provider's verified emails may link to existing users of any domain
@@ -154,7 +164,7 @@ pub fn all() -> &'static [Preset] {
     &PRESETS
 }
 
-/// The preset of this name (`google`, `apple`, `facebook`, `amazon`, `oidc`).
+/// The preset of this name (`google`, `apple`, `facebook`, `amazon`, `oidc`, `saml`).
 pub fn get(name: &str) -> Option<&'static Preset> {
     all().iter().find(|p| p.name == name)
 }
@@ -174,8 +184,19 @@ mod tests {
         for (name, text) in SOURCES {
             let preset = parse(name, text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(&preset.name, name);
-            assert!(!preset.scopes.is_empty(), "{name}: scopes");
-            assert!(!preset.subject_claim.is_empty(), "{name}: subject");
+            if preset.protocol != Protocol::Saml {
+                assert!(!preset.scopes.is_empty(), "{name}: scopes");
+                assert!(!preset.subject_claim.is_empty(), "{name}: subject");
+                // Every OAuth key is written, none left to its default.
+                for key in [
+                    "pkce",
+                    "response_mode",
+                    "token_endpoint_auth_method",
+                    "fetch_userinfo",
+                ] {
+                    assert!(text.contains(&format!("\n{key} = ")), "{name}: {key}");
+                }
+            }
             for (attribute, path) in &preset.attribute_mapping {
                 assert!(
                     STANDARD_ATTRIBUTES.contains(&attribute.as_str()),
@@ -209,11 +230,16 @@ mod tests {
                 Protocol::Saml => {
                     assert!(preset.issuer.is_none(), "{name}: issuer on SAML");
                     assert!(preset.scopes.is_empty(), "{name}: scopes on SAML");
+                    assert!(preset.subject_claim.is_empty(), "{name}: subject on SAML");
+                    assert_eq!(preset.endpoints, Endpoints::default(), "{name}");
                 }
             }
         }
         assert_eq!(all().len(), SOURCES.len());
-        assert_eq!(names(), ["google", "apple", "facebook", "amazon", "oidc"]);
+        assert_eq!(
+            names(),
+            ["google", "apple", "facebook", "amazon", "oidc", "saml"]
+        );
     }
 
     #[test]
@@ -268,6 +294,19 @@ mod tests {
             TokenEndpointAuthMethod::ClientSecretBasic
         );
 
+        let saml = get("saml").unwrap();
+        assert_eq!(saml.provider_type, ProviderType::Saml);
+        assert_eq!(saml.protocol, Protocol::Saml);
+        assert_eq!(
+            saml.attribute_mapping["email"],
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+        );
+        assert_eq!(
+            saml.attribute_mapping["family_name"],
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"
+        );
+        assert!(!saml.link_by_email && !saml.emails_verified);
+
         // No provider's emails are taken as verified without its own claim: see the
         // comments in facebook.toml and amazon.toml.
         assert!(all().iter().all(|p| !p.emails_verified));
@@ -276,7 +315,7 @@ mod tests {
         assert!(!oidc.link_by_email);
         assert!(all()
             .iter()
-            .filter(|p| p.name != "oidc")
+            .filter(|p| p.name != "oidc" && p.name != "saml")
             .all(|p| p.link_by_email));
         assert!(get("github").is_none());
     }

@@ -17,8 +17,8 @@ use crate::core::UnixTime;
 use crate::federation::presets;
 
 /// The plan-phase checks of a pool's declared providers: none may take over an API-owned
-/// provider, each names a known preset, and each has its credential (from the
-/// environment now, or stored by an earlier apply).
+/// provider, each names a known preset, and each OAuth one has its credential (from the
+/// environment now, or stored by an earlier apply; SAML providers have none).
 pub(super) fn check_declared(
     decl: &PoolDecl,
     id: &str,
@@ -38,6 +38,10 @@ pub(super) fn check_declared(
                 name: idp.name.clone(),
                 preset: idp.preset.clone(),
             });
+        }
+        // A SAML provider has no credential: its metadata's certificates are public.
+        if idp.is_saml() {
+            continue;
         }
         let (given, kept) = if idp.uses_apple_key() {
             (
@@ -79,7 +83,9 @@ pub(super) fn resolve(
     let mut actions = Vec::new();
     for decl in &plan.decl.identity_providers {
         let existing = stored.iter().find(|p| p.name == decl.name);
-        let (secret, apple_key) = if decl.uses_apple_key() {
+        let (secret, apple_key) = if decl.is_saml() {
+            (None, None)
+        } else if decl.uses_apple_key() {
             let stored_key = existing
                 .and_then(|e| e.protocol.apple_key())
                 .map(|a| &a.private_key);

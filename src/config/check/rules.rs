@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 mod idp;
 
+pub(in crate::config::check) use idp::load_saml_metadata;
+
 use super::{parse_public_url, Checker};
 use crate::config::decl::PoolDecl;
 use crate::config::Config;

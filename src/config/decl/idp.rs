@@ -9,13 +9,14 @@ use serde::Deserialize;
 use super::touch;
 use crate::config::check::Diagnostic;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, Origin, Protocol, Quirk, ResponseMode,
-    TokenEndpointAuthMethod,
+    AppleSigningKey, IdentityProvider, Origin, Protocol, ProtocolSettings, Quirk, ResponseMode,
+    SamlBinding, SamlSettings, TokenEndpointAuthMethod,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
 use crate::federation::oauth::apple;
 use crate::federation::presets::{self, Credentials, Endpoints, Preset};
+use crate::federation::saml::metadata::IdpMetadata;
 
 /// `[[pools.identity_providers]]`: an upstream IdP users may sign in through. It names a
 /// preset (`providers/<preset>.toml`) and may override any of the preset's values.
@@ -23,10 +24,12 @@ use crate::federation::presets::{self, Credentials, Endpoints, Preset};
 #[serde(deny_unknown_fields)]
 pub struct IdpDecl {
     /// The provider name: `Google`, `SignInWithApple`, `Facebook`, `LoginWithAmazon` for
-    /// the social presets (Cognito's names), any name for enterprise OIDC.
+    /// the social presets (Cognito's names), any name for enterprise OIDC and SAML.
     pub name: String,
-    /// `google`, `apple`, `facebook`, `amazon` or `oidc`.
+    /// `google`, `apple`, `facebook`, `amazon`, `oidc` or `saml`.
     pub preset: String,
+    /// The OAuth 2.0 client id (required by the OAuth presets; a SAML provider has none).
+    #[serde(default)]
     pub client_id: String,
     /// The environment variable holding the client secret (never the file).
     #[serde(default)]
@@ -83,6 +86,34 @@ pub struct IdpDecl {
     #[serde(default)]
     pub quirks: Option<Vec<Quirk>>,
 
+    // SAML 2.0 (preset `saml`): the IdP's metadata and the operator's choices
+    // ([`SamlSettings`]).
+    /// The IdP's metadata XML, inline.
+    #[serde(default)]
+    pub metadata: Option<String>,
+    /// A file holding the IdP's metadata XML, relative to the configuration file's
+    /// directory.
+    #[serde(default)]
+    pub metadata_file: Option<String>,
+    /// The attribute whose value is the user id instead of the NameID.
+    #[serde(default)]
+    pub user_id_attribute: Option<String>,
+    /// Accept RSA-SHA1 / SHA-1 from this IdP (default false).
+    #[serde(default)]
+    pub allow_sha1: Option<bool>,
+    /// `redirect` or `post` (default: redirect when the metadata offers it, else post).
+    #[serde(default)]
+    pub request_binding: Option<SamlBinding>,
+    /// Sign AuthnRequests (default: the metadata's `WantAuthnRequestsSigned`).
+    #[serde(default)]
+    pub sign_requests: Option<bool>,
+    /// The attribute holding the user's groups at the IdP.
+    #[serde(default)]
+    pub groups_attribute: Option<String>,
+    /// IdP group value -> directory group.
+    #[serde(default)]
+    pub group_mapping: Option<BTreeMap<String, String>>,
+
     /// A literal `client_secret` / `private_key` in the file: accepted by the parser only
     /// so the checker can refuse it with its location; the value itself is discarded.
     #[serde(default, rename = "client_secret")]
@@ -96,6 +127,10 @@ pub struct IdpDecl {
     /// The `.p8` PEM read from `private_key_env` when the configuration is loaded.
     #[serde(skip)]
     pub private_key: Option<SecretString>,
+    /// The IdP metadata read from `metadata` / `metadata_file` when the configuration is
+    /// checked (`None` when neither is given or it was refused).
+    #[serde(skip)]
+    pub saml_metadata: Option<IdpMetadata>,
 }
 
 /// `endpoints = { ... }`: per-endpoint overrides of the preset.
@@ -125,6 +160,38 @@ impl IdpDecl {
     pub fn uses_apple_key(&self) -> bool {
         self.effective_quirks()
             .is_some_and(|q| q.contains(&Quirk::AppleClientSecret))
+    }
+
+    /// The protocol the provider speaks: the declaration's override, else its preset's
+    /// (`None` for an unknown preset).
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.protocol
+            .or_else(|| presets::get(&self.preset).map(|p| p.protocol))
+    }
+
+    /// Whether the provider is a SAML 2.0 one (and so takes metadata, not OAuth keys).
+    pub fn is_saml(&self) -> bool {
+        self.protocol() == Some(Protocol::Saml)
+    }
+
+    /// The SAML settings: the metadata's, with the declaration's choices over them.
+    fn saml_settings(&self) -> SamlSettings {
+        let mut saml = self
+            .saml_metadata
+            .as_ref()
+            .map(IdpMetadata::to_settings)
+            .unwrap_or_default();
+        if let Some(binding) = self.request_binding {
+            saml.request_binding = binding;
+        }
+        if let Some(sign) = self.sign_requests {
+            saml.sign_requests = sign;
+        }
+        saml.user_id_attribute = self.user_id_attribute.clone();
+        saml.allow_sha1 = self.allow_sha1.unwrap_or(false);
+        saml.groups_attribute = self.groups_attribute.clone();
+        saml.group_mapping = self.group_mapping.clone().unwrap_or_default();
+        saml
     }
 
     fn effective_quirks(&self) -> Option<Vec<Quirk>> {
@@ -200,13 +267,18 @@ impl IdpDecl {
             attribute_mapping,
             ..preset.clone()
         };
-        let protocol = resolved.protocol_settings(
-            Credentials {
-                client_secret,
-                apple_key: apple,
-            },
-            self.hosted_domain.clone(),
-        );
+        let saml = resolved.protocol == Protocol::Saml;
+        let protocol = if saml {
+            ProtocolSettings::Saml(self.saml_settings())
+        } else {
+            resolved.protocol_settings(
+                Credentials {
+                    client_secret,
+                    apple_key: apple,
+                },
+                self.hosted_domain.clone(),
+            )
+        };
         let record = IdentityProvider {
             name: self.name.clone(),
             provider_type: preset.provider_type,
@@ -218,7 +290,12 @@ impl IdpDecl {
                 .or_else(|| preset.display_name.clone())
                 .unwrap_or_else(|| self.name.clone()),
             client_id: self.client_id.clone(),
-            subject_claim: resolved.subject_claim,
+            // A SAML provider's user id is the NameID or `user_id_attribute`.
+            subject_claim: if saml {
+                String::new()
+            } else {
+                resolved.subject_claim
+            },
             attribute_mapping: resolved.attribute_mapping,
             emails_verified: resolved.emails_verified,
             quirks: resolved.quirks,

@@ -12,14 +12,19 @@ use crate::core::storage::{Store, StoreError};
 const MAX_NAME: usize = 128;
 const MAX_DESCRIPTION: usize = 2048;
 
+/// Cognito's `GroupName`: 1 to 128 characters without white space (or control
+/// characters). Also the rule on the directory groups an IdP's group values map to.
+pub fn is_group_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= MAX_NAME
+        && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// CreateGroup's rules on a group record.
 pub fn validate_group(group: &Group) -> Vec<FieldError> {
     let mut e = Errors::default();
     let name = &group.name;
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME
-        || name.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if !is_group_name(name) {
         e.push(
             "name",
             Rule::Invalid,

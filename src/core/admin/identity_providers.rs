@@ -9,19 +9,26 @@
 //! issuer and endpoint URLs (https, http only on a loopback host, as the redirect-URL
 //! rule allows), scopes (RFC 6749 section 3.3), the credential the protocol needs (a
 //! sealed secret, or Apple's `.p8` key with its team and key ids), and Google's hosted
-//! domain. How a provider is declared (presets, secrets read from the environment) is
+//! domain. A SAML provider has no client id; its name follows Cognito's `ProviderName`
+//! pattern, and its settings need the entity id, an SSO endpoint (for the request
+//! binding) and signing certificates from the IdP's metadata, attribute names, and
+//! group-mapping targets that are group names. Parsing the metadata is the declaring
+//! edge's (the core does not read XML). How a provider is declared (presets, secrets read from the environment) is
 //! the declaring edge's concern; the configuration checker runs these rules on the
 //! records it resolves and places each error on its TOML key.
 
 use std::collections::HashMap;
 use std::ops::Deref;
 
+use base64::Engine;
+
 use super::clients::is_loopback;
+use super::groups::is_group_name;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, OidcClientSecret, ProtocolSettings, ProviderType, Quirk,
-    SamlSettings, UserPool, OWN_USERS,
+    AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
+    Quirk, SamlSettings, UserPool, OWN_USERS,
 };
 use crate::core::storage::Store;
 use crate::core::UnixTime;
@@ -110,7 +117,18 @@ fn validate_among(
 ) -> Vec<FieldError> {
     let mut e = Errors::default();
     check_name(&mut e, idp, others);
-    if idp.client_id.trim().is_empty() || idp.client_id.chars().count() > MAX_CLIENT_ID_LEN {
+    let saml = idp.protocol.kind() == Protocol::Saml;
+    if saml {
+        // Cognito's SAML providers have no client id: it is OAuth's registration.
+        if !idp.client_id.is_empty() {
+            e.push(
+                "client_id",
+                Rule::Invalid,
+                "a SAML provider has no client id (it is an OAuth 2.0 setting)",
+                "remove the client id",
+            );
+        }
+    } else if idp.client_id.trim().is_empty() || idp.client_id.chars().count() > MAX_CLIENT_ID_LEN {
         e.push(
             "client_id",
             Rule::Invalid,
@@ -128,7 +146,8 @@ fn validate_among(
         );
     }
     check_identifiers(&mut e, idp, others);
-    if idp.subject_claim.is_empty() {
+    // A SAML provider's user id is the NameID or `SamlSettings::user_id_attribute`.
+    if idp.subject_claim.is_empty() && !saml {
         e.push(
             "subject_claim",
             Rule::Invalid,
@@ -152,6 +171,18 @@ fn check_name(e: &mut Errors, idp: &IdentityProvider, others: &[&IdentityProvide
             "name",
             Rule::Invalid,
             format!("{name:?} is not a provider name: use 1 to {MAX_NAME_LEN} letters, digits, _ . or -"),
+            "write e.g. name = \"Okta\"",
+        );
+    } else if idp.protocol.kind() == Protocol::Saml && !cognito_provider_name(name) {
+        e.push(
+            "name",
+            Rule::Invalid,
+            format!(
+                "{name:?} is not a SAML provider name: Cognito's ProviderName pattern \
+                 ([^_\\p{{Z}}][\\p{{L}}\\p{{M}}\\p{{S}}\\p{{N}}\\p{{P}}][^_\\p{{Z}}]+) wants at \
+                 least 3 characters and no _ except as the second (federated usernames \
+                 are <name>_<id>)"
+            ),
             "write e.g. name = \"Okta\"",
         );
     } else if name.eq_ignore_ascii_case(OWN_USERS) {
@@ -194,6 +225,14 @@ fn check_name(e: &mut Errors, idp: &IdentityProvider, others: &[&IdentityProvide
              case collide: federated usernames are <name>_<id>)",
         );
     }
+}
+
+/// Cognito's `ProviderName` pattern, `[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+`, on a
+/// name already limited to ASCII letters, digits, `_`, `.` and `-`: three characters or
+/// more, `_` only as the second. Cognito applies it to SAML providers; the OpenID Connect
+/// providers keep the looser rule they were declared under.
+fn cognito_provider_name(name: &str) -> bool {
+    name.len() >= 3 && name.char_indices().all(|(i, ch)| ch != '_' || i == 1)
 }
 
 /// `IdpIdentifiers`: each well-formed, and each routing to one provider of the pool
@@ -387,7 +426,15 @@ fn check_saml(e: &mut Errors, saml: &SamlSettings) {
             check_endpoint(e, &format!("protocol.{key}"), url);
         }
     }
-    if saml.sso_url(saml.request_binding).is_none() {
+    if saml.sso_redirect_url.is_none() && saml.sso_post_url.is_none() {
+        e.push(
+            "protocol.sso_redirect_url",
+            Rule::Missing,
+            "a SAML provider needs an SSO endpoint (a SingleSignOnService with the \
+             HTTP-Redirect or HTTP-POST binding)",
+            "give metadata whose IDPSSODescriptor lists its SingleSignOnService",
+        );
+    } else if saml.sso_url(saml.request_binding).is_none() {
         e.push(
             "protocol.request_binding",
             Rule::Invalid,
@@ -397,6 +444,53 @@ fn check_saml(e: &mut Errors, saml: &SamlSettings) {
             ),
             "choose a binding the metadata lists (redirect or post)",
         );
+    }
+    for (n, cert) in saml.signing_certificates.iter().enumerate() {
+        // The certificate itself was parsed where the metadata was read; the record
+        // keeps standard base64 of its DER.
+        let decoded = base64::engine::general_purpose::STANDARD.decode(cert.as_bytes());
+        if cert.is_empty() || decoded.is_err() {
+            e.push(
+                format!("protocol.signing_certificates[{n}]"),
+                Rule::Invalid,
+                "a signing certificate must be standard base64 of its DER",
+                "give the IdP's metadata as the IdP publishes it",
+            );
+        }
+    }
+    for (key, value) in [
+        ("user_id_attribute", &saml.user_id_attribute),
+        ("groups_attribute", &saml.groups_attribute),
+    ] {
+        if let Some(name) = value {
+            if name.trim().is_empty() || name.trim() != name || name.chars().count() > 1024 {
+                e.push(
+                    format!("protocol.{key}"),
+                    Rule::Invalid,
+                    format!("{name:?} is not a SAML attribute name"),
+                    "write the attribute's Name as the IdP sends it, e.g. \
+                     \"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress\"",
+                );
+            }
+        }
+    }
+    for (value, group) in &saml.group_mapping {
+        if value.is_empty() {
+            e.push(
+                "protocol.group_mapping",
+                Rule::Invalid,
+                "an IdP group value cannot be empty",
+                "write the value the IdP sends, e.g. group_mapping = { \"Engineering\" = \"staff\" }",
+            );
+        }
+        if !is_group_name(group) {
+            e.push(
+                format!("protocol.group_mapping.{value}"),
+                Rule::Invalid,
+                format!("{group:?} is not a group name: use 1 to 128 characters without spaces"),
+                "map onto a directory group, e.g. group_mapping = { \"Engineering\" = \"staff\" }",
+            );
+        }
     }
     if saml.signing_certificates.is_empty() {
         e.push(

@@ -38,7 +38,7 @@ pub mod pools;
 pub mod resource_servers;
 
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
-pub use groups::validate_group;
+pub use groups::{is_group_name, validate_group};
 pub use identity_providers::{
     validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
     validate_identity_providers,

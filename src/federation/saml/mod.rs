@@ -12,11 +12,14 @@
 //!   profile's checks (Issuer, Destination, InResponseTo, Audience, SubjectConfirmation,
 //!   Conditions). Pure and synchronous; the caller owns replay and the stored flow.
 //! - [`mapping`]: a verified assertion to the user id, attributes and groups.
+//! - [`metadata`]: reading an IdP's metadata XML (entity id, SSO endpoints, signing
+//!   certificates) when a provider is declared, so the runtime never reads metadata.
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
 
 pub mod flow;
 pub mod leg;
 pub mod mapping;
+pub mod metadata;
 pub mod request;
 pub mod response;
 pub mod sp;

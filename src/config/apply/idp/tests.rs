@@ -367,3 +367,68 @@ async fn undeclared_providers_are_kept_until_pruned_and_api_ones_are_never_touch
     let record = decl.to_record(POOL, 5000, Some(&pruned));
     assert_eq!(record.identity_providers, pruned.identity_providers);
 }
+
+/// A pool with one SAML provider declared from metadata beside the file.
+const SAML_FILE: &str = r#"
+[[pools]]
+id = "us-east-1_Fed123456"
+name = "federated"
+
+[[pools.identity_providers]]
+name = "Okta"
+preset = "saml"
+metadata_file = "idp.xml"
+identifiers = ["corp.example"]
+group_mapping = { "Engineering" = "staff" }
+"#;
+
+#[tokio::test]
+async fn a_saml_provider_is_stored_from_its_metadata_and_reapplying_is_a_no_op() {
+    let (dir, store) = store().await;
+    let (master, _) = MasterKey::generate();
+    let okta = include_str!("../../../../tests/fixtures/saml/okta.xml");
+    let google = include_str!("../../../../tests/fixtures/saml/google.xml");
+    let config_path = dir.path().join("cognate.toml");
+    std::fs::write(&config_path, SAML_FILE).unwrap();
+    std::fs::write(dir.path().join("idp.xml"), okta).unwrap();
+    // Loaded as the server loads it, with no environment: a SAML provider has no secret.
+    let load = || Config::load_with_env(Some(&config_path), &|_| None).unwrap();
+
+    let report = apply(&load(), store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+    assert_eq!(idp_items(&report), [("Okta".to_string(), Action::Created)]);
+    let first = store.get_pool(POOL).await.unwrap().unwrap();
+    let stored = first.identity_provider("Okta").unwrap();
+    assert_eq!(stored.provider_type, ProviderType::Saml);
+    assert_eq!(stored.origin, Origin::Config);
+    assert_eq!(stored.client_id, "");
+    let saml = stored.protocol.as_saml().unwrap();
+    assert_eq!(saml.entity_id, "http://www.okta.com/exk1a2b3c4d5E6f7g8h9");
+    assert_eq!(saml.signing_certificates.len(), 1);
+    assert_eq!(saml.group_mapping["Engineering"], "staff");
+    assert!(stored.protocol.client_secret().is_none());
+
+    // Unchanged file and metadata: nothing is written.
+    let again = apply(&load(), store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    assert!(!again.changed(), "{again}");
+    assert_eq!(store.get_pool(POOL).await.unwrap().unwrap(), first);
+
+    // New metadata (the IdP moved): the provider is updated in place.
+    std::fs::write(dir.path().join("idp.xml"), google).unwrap();
+    let report = apply(&load(), store.as_ref(), &master, false, 3000)
+        .await
+        .unwrap();
+    assert_eq!(idp_items(&report), [("Okta".to_string(), Action::Updated)]);
+    let pool = store.get_pool(POOL).await.unwrap().unwrap();
+    let updated = pool.identity_provider("Okta").unwrap();
+    assert_eq!((updated.created_at, updated.updated_at), (1000, 3000));
+    let saml = updated.protocol.as_saml().unwrap();
+    assert_eq!(
+        saml.entity_id,
+        "https://accounts.google.com/o/saml2?idpid=C01abcd2e"
+    );
+    assert_eq!(saml.sso_post_url, None);
+}

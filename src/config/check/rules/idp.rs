@@ -5,7 +5,8 @@
 //! error on the TOML key that wrote the value, so an override that breaks the preset is
 //! caught too. What is left here is the declaration's own: the preset it names, secrets
 //! named by environment variables (never written in the file), which credential keys
-//! each kind of provider takes, and the pool's account-linking option.
+//! each kind of provider takes, and the pool's account-linking option; a SAML provider's
+//! metadata and the keys only one protocol takes are [`saml`]'s.
 
 use super::super::Checker;
 use super::CHECKED_POOL_ID;
@@ -55,8 +56,21 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
             }
             continue;
         };
-        check_credentials(c, &iat, idp);
-        let errors = admin::validate_identity_provider_among(&record, &earlier, &context);
+        check_literal_secrets(c, &iat, idp);
+        if !saml::check_keys(c, &iat, idp) {
+            earlier.push(record);
+            continue;
+        }
+        if !idp.is_saml() {
+            check_credentials(c, &iat, idp);
+        }
+        let mut errors = admin::validate_identity_provider_among(&record, &earlier, &context);
+        if idp.is_saml() {
+            errors = saml::place_errors(idp, errors);
+        } else if idp.client_id.is_empty() {
+            // Reported as the missing key by saml::check_keys.
+            errors.retain(|e| e.field() != "client_id");
+        }
         report(c, &places, errors, &record);
         check_dropped(c, &places, &record, &earlier, &context);
         earlier.push(record);
@@ -419,10 +433,9 @@ fn social_preset(name: &str) -> &'static str {
     }
 }
 
-/// Secrets come from the environment: a literal in the file is refused, and each kind of
-/// provider names the variables it needs (Apple a `.p8` key with its team and key ids,
-/// the others a secret). The ids' shape is the core's rule on the record.
-fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
+/// Secrets come from the environment: a literal in the file is refused, whatever the
+/// provider.
+fn check_literal_secrets(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
     for (present, key, var_key) in [
         (
             idp.literal_client_secret.is_some(),
@@ -449,6 +462,12 @@ fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
             );
         }
     }
+}
+
+/// Each kind of OAuth provider names the variables its credentials come from (Apple a
+/// `.p8` key with its team and key ids, the others a secret). The ids' shape is the
+/// core's rule on the record.
+fn check_credentials(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) {
     for (key, var) in [
         ("client_secret_env", &idp.client_secret_env),
         ("private_key_env", &idp.private_key_env),
@@ -530,6 +549,10 @@ fn valid_env_name(var: &str) -> bool {
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
+
+mod saml;
+
+pub(in crate::config::check) use saml::load_saml_metadata;
 
 #[cfg(test)]
 mod tests;

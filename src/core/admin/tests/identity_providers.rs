@@ -438,3 +438,167 @@ fn beside_given_providers_the_same_name_is_a_duplicate_not_a_replacement() {
         .collect();
     assert_eq!(rules, [Rule::Invalid, Rule::Reserved]);
 }
+
+/// An honest SAML provider, as its metadata and the declaration give it.
+fn saml() -> IdentityProvider {
+    let mut p = idp("Okta", "SAML");
+    p.preset = "saml".into();
+    p.client_id = String::new();
+    p.subject_claim = String::new();
+    p.protocol = ProtocolSettings::Saml(crate::core::model::SamlSettings {
+        entity_id: "http://www.okta.com/exk1".into(),
+        sso_redirect_url: Some("https://corp.okta.com/app/exk1/sso/saml".into()),
+        sso_post_url: Some("https://corp.okta.com/app/exk1/sso/saml".into()),
+        signing_certificates: vec!["MIIBAAAA".into()],
+        group_mapping: [("Engineering".to_string(), "staff".to_string())].into(),
+        ..Default::default()
+    });
+    p
+}
+
+fn saml_settings(p: &mut IdentityProvider) -> &mut crate::core::model::SamlSettings {
+    match &mut p.protocol {
+        ProtocolSettings::Saml(s) => s,
+        ProtocolSettings::Oidc(_) | ProtocolSettings::OAuth2(_) => panic!("a SAML provider"),
+    }
+}
+
+#[test]
+fn saml_provider_rules_refuse_and_accept() {
+    let context = pool();
+    assert_eq!(validate_identity_provider(&saml(), &context), []);
+    let check = |edit: &dyn Fn(&mut IdentityProvider),
+                 honest_edit: &dyn Fn(&mut IdentityProvider),
+                 path: &str,
+                 rule: Rule| {
+        let mut bad = saml();
+        edit(&mut bad);
+        refused(validate_identity_provider(&bad, &context), path, rule);
+        let mut good = saml();
+        honest_edit(&mut good);
+        assert_eq!(validate_identity_provider(&good, &context), [], "{path}");
+    };
+    // Cognito's ProviderName pattern: 3 or more characters, `_` only as the second.
+    check(
+        &|p| p.name = "Ok".into(),
+        &|p| p.name = "Oka".into(),
+        "name",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.name = "Corp_IdP".into(),
+        &|p| p.name = "C_orp".into(),
+        "name",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.name = "_Corp".into(),
+        &|p| p.name = "Corp.IdP-1".into(),
+        "name",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.name = "x".repeat(33),
+        &|p| p.name = "x".repeat(32),
+        "name",
+        Rule::Invalid,
+    );
+    // No OAuth client id; no subject claim needed.
+    check(
+        &|p| p.client_id = "abc".into(),
+        &|p| p.subject_claim = String::new(),
+        "client_id",
+        Rule::Invalid,
+    );
+    // What the metadata gives: entity id, an SSO endpoint for the binding, certificates.
+    check(
+        &|p| saml_settings(p).entity_id = String::new(),
+        &|p| saml_settings(p).entity_id = "urn:okta:exk1".into(),
+        "protocol.entity_id",
+        Rule::Missing,
+    );
+    check(
+        &|p| saml_settings(p).entity_id = " urn:x ".into(),
+        &|p| saml_settings(p).entity_id = "urn:x".into(),
+        "protocol.entity_id",
+        Rule::Invalid,
+    );
+    check(
+        &|p| {
+            let s = saml_settings(p);
+            s.sso_redirect_url = None;
+            s.sso_post_url = None;
+        },
+        &|p| {
+            let s = saml_settings(p);
+            s.sso_redirect_url = None;
+            s.request_binding = crate::core::model::SamlBinding::Post;
+        },
+        "protocol.sso_redirect_url",
+        Rule::Missing,
+    );
+    check(
+        &|p| saml_settings(p).sso_redirect_url = None,
+        &|p| saml_settings(p).sso_post_url = None,
+        "protocol.request_binding",
+        Rule::Invalid,
+    );
+    for bad in [
+        "/sso",
+        "http://corp.okta.com/sso",
+        "ftp://corp.okta.com/sso",
+    ] {
+        check(
+            &|p| saml_settings(p).sso_post_url = Some(bad.into()),
+            &|p| saml_settings(p).sso_post_url = Some("http://localhost:8080/sso".into()),
+            "protocol.sso_post_url",
+            Rule::Invalid,
+        );
+    }
+    check(
+        &|p| saml_settings(p).signing_certificates.clear(),
+        &|p| {
+            saml_settings(p)
+                .signing_certificates
+                .push("MIIBBBBB".into())
+        },
+        "protocol.signing_certificates",
+        Rule::Missing,
+    );
+    check(
+        &|p| saml_settings(p).signing_certificates = vec!["not base64!".into()],
+        &|p| saml_settings(p).signing_certificates = vec!["TUlJ".into()],
+        "protocol.signing_certificates[0]",
+        Rule::Invalid,
+    );
+    // The operator's choices.
+    check(
+        &|p| saml_settings(p).user_id_attribute = Some(" uid".into()),
+        &|p| saml_settings(p).user_id_attribute = Some("uid".into()),
+        "protocol.user_id_attribute",
+        Rule::Invalid,
+    );
+    check(
+        &|p| saml_settings(p).groups_attribute = Some(String::new()),
+        &|p| {
+            saml_settings(p).groups_attribute =
+                Some("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups".into())
+        },
+        "protocol.groups_attribute",
+        Rule::Invalid,
+    );
+    check(
+        &|p| {
+            saml_settings(p)
+                .group_mapping
+                .insert("Admins".into(), "two words".into());
+        },
+        &|p| {
+            saml_settings(p)
+                .group_mapping
+                .insert("Admins".into(), "admins".into());
+        },
+        "protocol.group_mapping.Admins",
+        Rule::Invalid,
+    );
+}
