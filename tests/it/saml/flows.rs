@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use crate::support::fake_apple::form_of;
 use crate::support::fake_saml::{FakeSaml, SamlUser};
-use crate::support::federated::{location, param, Client, Outcome, EXPIRED, FAILED};
+use crate::support::federated::{
+    button_href, location, login_page, param, Client, Outcome, EXPIRED, FAILED,
+};
 use crate::support::saml_sign;
 use crate::support::server::{absolute, browser_client, TestServer};
 
@@ -55,7 +57,8 @@ async fn env_with(binding: &str, want_signed: bool) -> Env {
             &okta,
             want_signed,
             &format!(
-                "request_binding = \"{binding}\"\ngroup_mapping = {{ \"Engineering\" = \"engineers\" }}"
+                "request_binding = \"{binding}\"\nidentifiers = [\"corp.example\"]\n\
+                 group_mapping = {{ \"Engineering\" = \"engineers\" }}"
             ),
         ),
         saml_idp("Other", &other, false, ""),
@@ -310,7 +313,14 @@ async fn a_response_the_flow_did_not_ask_for_is_refused() {
             "attacker-signed",
             Box::new(|s| s.signer = saml_sign::attacker()),
         ),
-        ("encrypted", Box::new(|s| s.encrypted_assertion = true)),
+        (
+            "encrypted",
+            Box::new(|s| {
+                s.encrypted_assertion = true;
+                s.sign_assertion = false;
+                s.sign_response = true;
+            }),
+        ),
         (
             "transient NameID",
             Box::new(|s| {
@@ -437,4 +447,32 @@ async fn requests_are_signed_when_the_idp_wants_it_and_verify_with_the_sp_metada
     let at_idp = browser.get(location(&r)).send().await.unwrap();
     assert_eq!(at_idp.status(), 403);
     assert_eq!(env.okta.received().pop().unwrap().signature_ok, Some(false));
+}
+
+#[tokio::test]
+async fn the_sign_in_page_button_and_the_email_domain_start_saml_too() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let sso = format!("{}/sso?", env.okta.base);
+
+    // The sign-in page offers both SAML IdPs; Okta's button leads to its SSO endpoint.
+    let browser = browser_client();
+    let (_, page) = login_page(&browser, base, &rp().authorize_url(base, &[])).await;
+    assert!(page.contains("Other"), "{page}");
+    let r = browser
+        .get(button_href(base, &page, "Okta"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).starts_with(&sso), "{}", location(&r));
+
+    // `idp_identifier` with an address of the IdP's domain routes there.
+    let r = browser_client()
+        .get(rp().authorize_url(base, &[("idp_identifier", "ada@corp.example")]))
+        .send()
+        .await
+        .unwrap();
+    let to = location(&r);
+    assert!(to.starts_with(&sso), "{to}");
+    assert!(param(&to, "SAMLRequest").is_some() && param(&to, "RelayState").is_some());
 }

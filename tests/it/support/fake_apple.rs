@@ -175,7 +175,10 @@ fn escape(s: &str) -> String {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
+    // minijinja's HTML escaping also writes `/` and `'` as character references.
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
