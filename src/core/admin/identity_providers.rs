@@ -28,7 +28,7 @@ use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, Re
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
-    Quirk, SamlSettings, UserPool, OWN_USERS,
+    Quirk, SamlBinding, SamlSettings, UserPool, OWN_USERS,
 };
 use crate::core::storage::Store;
 use crate::core::UnixTime;
@@ -443,6 +443,14 @@ fn check_saml(e: &mut Errors, saml: &SamlSettings) {
                 saml.request_binding.urn()
             ),
             "choose a binding the metadata lists (redirect or post)",
+        );
+    } else if saml.sign_requests && saml.request_binding == SamlBinding::Post {
+        e.push(
+            "protocol.sign_requests",
+            Rule::NotSupported,
+            "signed AuthnRequests are sent by the HTTP-Redirect binding only: Cognate does \
+             not sign requests of the HTTP-POST binding (an enveloped XML signature) yet",
+            "use request_binding = \"redirect\" (the IdP's metadata must list it)",
         );
     }
     for (n, cert) in saml.signing_certificates.iter().enumerate() {
