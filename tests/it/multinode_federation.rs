@@ -4,7 +4,8 @@
 //! nonce, PKCE) and accept node A's browser-binding cookie; the code it issues is redeemed
 //! at node A; the flow and the code are single use across nodes. Sign in with Apple adds a
 //! leg: Apple's cross-site `form_post` lands on one node, the browser's same-site GET
-//! continuation on another, and the POST is single use across nodes too.
+//! continuation on another, and the POST is single use across nodes too; a SAML
+//! response posted to the ACS does the same.
 //!
 //! The "load balancer" is the test itself: both nodes share a public URL on a port the
 //! test holds (nothing answers there), and each request is sent to the node of the test's
@@ -14,8 +15,9 @@ use serde_json::{json, Value};
 
 use cognate::core::secrets::MasterKey;
 
-use crate::support::fake_apple::{generate_p8, FakeApple};
+use crate::support::fake_apple::{form_of, generate_p8, FakeApple};
 use crate::support::fake_oidc::{ClientAuth, FakeOidc};
+use crate::support::fake_saml::FakeSaml;
 use crate::support::federated::{
     apple_form, apple_idp, assert_failed_page, assert_refused_post, fake_google, google_idp,
     location, oidc_idp, outcome, param, post_form, Client, Outcome, APPLE_KEY_ENV,
@@ -24,6 +26,7 @@ use crate::support::federated::{
 use crate::support::http;
 use crate::support::pg::{fresh_pg_url, PgTestDb};
 use crate::support::process::{run, CognateProcess};
+use crate::support::saml_sign;
 
 const POOL: &str = "us-east-1_MultiFed01";
 const CLIENT: &str = "multifed000000000000000001";
@@ -486,5 +489,74 @@ async fn a_relayed_code_is_refused_at_the_other_node_and_the_flow_survives() {
     nodes.stop().await;
     corp.stop().await;
     evil.stop().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_saml_response_posted_to_one_node_continues_on_the_other_once() {
+    let Some(db) = fresh_pg_url("multinode_saml").await else {
+        return;
+    };
+    if !saml_sign::available() {
+        return;
+    }
+    let idp = FakeSaml::start().await;
+    let provider = format!(
+        "\n[[pools.identity_providers]]\nname = \"Corp\"\npreset = \"saml\"\nmetadata = '''{}'''\n",
+        idp.metadata(false)
+    );
+    let nodes = TwoNodes::start(&db, |public| config(public, "Corp", &provider), &[]).await;
+    let (a, b, public) = (&nodes.a, &nodes.b, nodes.public.as_str());
+
+    // Started at A; the IdP's page posts to the shared public ACS.
+    let browser = http();
+    let r = browser
+        .get(rp().authorize_url(&a.base, &[("identity_provider", "Corp")]))
+        .send()
+        .await
+        .unwrap();
+    let cookie = browser_cookie(&r);
+    let upstream = location(&r);
+    assert!(
+        upstream.starts_with(&format!("{}/sso?", idp.base)),
+        "{upstream}"
+    );
+    let page = browser.get(&upstream).send().await.unwrap();
+    let (action, fields) = form_of(&page.text().await.unwrap());
+    assert_eq!(action, format!("{public}/saml2/idpresponse"));
+
+    // The POST lands on B; the same response posted again at A is refused.
+    let r = http()
+        .post(nodes.to(&action, b))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let continuation = location(&r);
+    assert!(continuation.starts_with(&format!("{public}/saml2/idpresponse?flow=_")));
+    let again = http()
+        .post(nodes.to(&action, a))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_refused_post(again, "the response posted again at the other node").await;
+
+    // The browser's continuation reaches A, which verifies B's stored response; the
+    // code is redeemed at B.
+    let redirect = delivered(&nodes.to(&continuation, a), &cookie, a, "continuation at A").await;
+    let id = rp().id_token(&b.base, &redirect).await;
+    assert_eq!(id["cognito:username"], "Corp_00u1ada");
+    assert_eq!(id["identities"][0]["providerType"], "SAML");
+    // Continued again, at either node: spent.
+    for node in [a, b] {
+        assert_failed_page(
+            deliver(&nodes.to(&continuation, node), &cookie).await,
+            "continuation replayed",
+        );
+    }
+    assert_eq!(nodes.usernames().await, ["Corp_00u1ada"]);
+
+    nodes.stop().await;
     db.cleanup().await;
 }

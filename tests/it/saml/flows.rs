@@ -476,3 +476,46 @@ async fn the_sign_in_page_button_and_the_email_domain_start_saml_too() {
     assert!(to.starts_with(&sso), "{to}");
     assert!(param(&to, "SAMLRequest").is_some() && param(&to, "RelayState").is_some());
 }
+
+#[tokio::test]
+async fn an_assertion_is_accepted_once_even_if_its_flow_came_back() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let store = &env.server.node.store;
+    let browser = browser_client();
+    let (action, fields) = to_idp_form(&browser, base, "Okta").await;
+    let continued = location(&post_acs(&action, &fields).await);
+    let flow_id = param(&continued, "flow").unwrap();
+    let now = cognate::core::now();
+    let kind = cognate::federation::flow::IDP_FLOW_KIND;
+    let flow = store
+        .get_ephemeral(kind, &flow_id, now)
+        .await
+        .unwrap()
+        .expect("the stored flow");
+    let signed_in = browser
+        .get(absolute(base, &continued))
+        .send()
+        .await
+        .unwrap();
+    assert!(param(&outcome(signed_in).await.unwrap(), "code").is_some());
+
+    // The flow restored (a store rolled back, a flow id reused): the same assertion is
+    // still refused, by the replay cache of assertion ids.
+    store
+        .put_ephemeral(kind, &flow_id, &flow, now + 600, now)
+        .await
+        .unwrap();
+    let continued = outcome(post_acs(&action, &fields).await)
+        .await
+        .expect("the flow is live again, so the POST is kept");
+    let replayed = browser
+        .get(absolute(base, &continued))
+        .send()
+        .await
+        .unwrap();
+    // Refused after the flow checks passed (a spent flow would say "expired").
+    let (status, page) = outcome(replayed).await.expect_err("a replayed assertion");
+    assert_eq!(status, 400);
+    assert!(page.contains(FAILED) && !page.contains(EXPIRED), "{page}");
+}
