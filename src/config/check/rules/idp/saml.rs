@@ -274,17 +274,9 @@ pub(super) fn check_keys(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) -> bool 
 /// metadata are placed on the key that gave it (and dropped when the metadata was refused,
 /// which is reported already); the client id's, reported by [`check_keys`], are dropped.
 pub(super) fn place_errors(idp: &IdpDecl, errors: Vec<FieldError>) -> Vec<FieldError> {
-    let from_metadata = |path: &str| {
+    let top = |path: &str| -> String {
         let field = path.strip_prefix("protocol.").unwrap_or("");
-        let top = field.split(['.', '[']).next().unwrap_or(field);
-        matches!(
-            top,
-            "entity_id"
-                | "sso_redirect_url"
-                | "sso_post_url"
-                | "slo_redirect_url"
-                | "signing_certificates"
-        ) || (top == "request_binding" && idp.request_binding.is_none())
+        field.split(['.', '[']).next().unwrap_or(field).to_string()
     };
     let key = if idp.metadata_file.is_some() {
         "metadata_file"
@@ -295,8 +287,20 @@ pub(super) fn place_errors(idp: &IdpDecl, errors: Vec<FieldError>) -> Vec<FieldE
         .into_iter()
         .filter(|e| e.field() != "client_id")
         .filter_map(|mut e| {
-            if from_metadata(&e.path) {
+            let top = top(&e.path);
+            let from_metadata = matches!(
+                top.as_str(),
+                "entity_id"
+                    | "sso_redirect_url"
+                    | "sso_post_url"
+                    | "slo_redirect_url"
+                    | "signing_certificates"
+            );
+            // Checked against metadata that was refused, the binding says nothing new.
+            if from_metadata || top == "request_binding" {
                 idp.saml_metadata.as_ref()?;
+            }
+            if from_metadata || (top == "request_binding" && idp.request_binding.is_none()) {
                 e.path = key.to_string();
                 e.message = format!("the IdP's metadata: {}", e.message);
             }

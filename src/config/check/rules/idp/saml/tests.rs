@@ -226,6 +226,32 @@ fn a_missing_or_refused_metadata_file_is_reported_at_its_key_with_the_reason() {
 }
 
 #[test]
+fn the_cores_refusal_of_a_metadata_value_is_placed_on_the_metadata_key() {
+    // Metadata the parser reads, with SSO endpoints over plain http on a public host.
+    let inline = format!(
+        "metadata = '''{}'''",
+        OKTA.trim()
+            .replace("https://dev-123456", "http://dev-123456")
+    );
+    let text = edit("metadata_file = \"okta.xml\"", &inline);
+    let d = check_str(&text, "cognate.toml").unwrap_err();
+    assert_eq!(d.len(), 2, "{d:#?}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("metadata = "))
+        .unwrap()
+        + 1;
+    for d in &d {
+        assert_eq!(d.path, format!("{IDP}[1].metadata"));
+        assert!(
+            d.message.starts_with("the IdP's metadata: ") && d.message.contains("uses http"),
+            "{d}"
+        );
+        assert_eq!(d.line, Some(line), "{d}");
+    }
+}
+
+#[test]
 fn metadata_is_given_exactly_once() {
     let d = one(
         "metadata_file = \"okta.xml\"\n",
@@ -334,6 +360,14 @@ fn group_mapping_targets_bindings_and_names_follow_the_rules() {
         Some("request_binding"),
     );
     assert!(d.message.contains("HTTP-POST"), "{d}");
+    // With metadata that was refused, only the metadata's refusal is reported.
+    let d = one(
+        "metadata_file = \"okta.xml\"",
+        "metadata_file = \"nowhere.xml\"\nrequest_binding = \"post\"",
+        &format!("{IDP}[1].metadata_file"),
+        Some("nowhere.xml"),
+    );
+    assert!(d.message.contains("cannot read"), "{d}");
     // Keycloak wants signed requests: they cannot be turned off.
     let d = one(
         "metadata_file = \"okta.xml\"",
