@@ -77,7 +77,11 @@ pub fn generate_sp_key(
 /// subject and issuer `CN=Cognate SAML SP <poolId>, O=Cognate`, valid from a day before
 /// `now` for [`SP_CERT_VALIDITY_SECS`], with a random 127-bit serial number (RFC 5280
 /// section 4.1.2.2: positive, at most 20 octets, unique per issuer).
-fn self_signed_certificate(pool_id: &str, pkcs8: &[u8], now: UnixTime) -> Result<Vec<u8>, KeyError> {
+fn self_signed_certificate(
+    pool_id: &str,
+    pkcs8: &[u8],
+    now: UnixTime,
+) -> Result<Vec<u8>, KeyError> {
     let failed = |e: rcgen::Error| KeyError::Certificate(e.to_string());
     let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
         &rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs8),
@@ -223,7 +227,7 @@ impl SpKeyService {
     }
 
     /// The certificates (DER) the pool's SP metadata publishes: the active key's first,
-    /// then those of retired keys whose grace period has not ended at `now`, newest
+    /// then those of retired keys whose grace period has not ended at `now`, last retired
     /// first. Read from the store on every call (no private key is opened), so a rotation
     /// made anywhere is published at once. Makes the pool's first key if it has none.
     pub async fn published_certificates(
@@ -253,9 +257,7 @@ impl SpKeyService {
     ) -> Result<String, KeyError> {
         let key = self.generate(pool_id, now).await?;
         let published_until = now.saturating_add(grace_secs.max(0));
-        self.store
-            .rotate_sp_key(&key, now, published_until)
-            .await?;
+        self.store.rotate_sp_key(&key, now, published_until).await?;
         self.cache.invalidate(pool_id).await;
         Ok(key.kid)
     }

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::sql::{
-    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of,
-    RecordRow,
+    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of, RecordRow,
 };
 use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
@@ -599,11 +598,7 @@ impl<E: Run> Store for E {
             On::Tx(&mut *tx),
             "UPDATE sp_keys SET retired_at = $2, published_until = $3 \
              WHERE pool_id = $1 AND retired_at IS NULL",
-            &[
-                (&key.pool_id).into(),
-                now.into(),
-                published_until.into(),
-            ],
+            &[(&key.pool_id).into(), now.into(), published_until.into()],
         )
         .await?;
         self.execute(On::Tx(&mut *tx), INSERT_SP_KEY, &sp_key_values(key))
@@ -614,7 +609,8 @@ impl<E: Run> Store for E {
     async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>> {
         let sql = format!(
             "SELECT {SP_KEY_COLUMNS} FROM sp_keys WHERE pool_id = $1 \
-             ORDER BY created_at DESC, kid"
+             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, retired_at DESC, \
+             created_at DESC, kid"
         );
         let rows = self.fetch_all(On::Read, &sql, &[pool_id.into()]).await?;
         rows.iter().map(sp_key_of).collect()

@@ -36,8 +36,8 @@ pub async fn metadata(
         .published_certificates(&pool.id, crate::core::now())
         .await?;
     let acs_url = format!("{}{ACS_PATH}", state.node.config.public_url());
-    let xml = sp_metadata(&pool.sp_entity_id(), &acs_url, &certificates)
-        .map_err(ApiError::internal)?;
+    let xml =
+        sp_metadata(&pool.sp_entity_id(), &acs_url, &certificates).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, METADATA_CONTENT_TYPE),

@@ -23,6 +23,7 @@ mod multinode;
 mod multinode_federation;
 mod oidc;
 mod passwords;
+mod saml_sp;
 mod secrets;
 mod server;
 mod sessions;

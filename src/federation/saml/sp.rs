@@ -40,7 +40,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_formatter(xml_formatter);
     // A broken embedded template surfaces as an error at render time (and in the tests).
-    let _ = env.add_template(TEMPLATE, include_str!("../../../templates/saml/sp_metadata.xml"));
+    let _ = env.add_template(
+        TEMPLATE,
+        include_str!("../../../templates/saml/sp_metadata.xml"),
+    );
     env
 });
 
@@ -148,7 +151,10 @@ mod tests {
                 cert.text().unwrap().to_string()
             })
             .collect();
-        assert_eq!(found, [STANDARD.encode(&certs[0]), STANDARD.encode(&certs[1])]);
+        assert_eq!(
+            found,
+            [STANDARD.encode(&certs[0]), STANDARD.encode(&certs[1])]
+        );
         let formats: Vec<&str> = child(sp, MD, "NameIDFormat")
             .iter()
             .map(|n| n.text().unwrap())

@@ -11,6 +11,7 @@
 //! import and the hashes carried from other systems in [`transfer`].
 
 mod lifecycle;
+mod saml_keys;
 mod transfer;
 
 use std::io::Write;

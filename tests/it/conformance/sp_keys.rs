@@ -49,7 +49,10 @@ pub async fn sp_keys_converge(store: Arc<dyn Store>) {
     // Another pool has its own active key.
     let q = with_pool(&store, "us-east-1_Pool2", false).await;
     let other = sp_key(&q.id, "sp-other", T0);
-    assert_eq!(store.insert_sp_key_if_none_active(&other).await.unwrap(), other);
+    assert_eq!(
+        store.insert_sp_key_if_none_active(&other).await.unwrap(),
+        other
+    );
     assert_eq!(store.list_sp_keys(&p.id).await.unwrap().len(), 1);
     // A kid another key holds is a conflict, not a second key.
     let taken = sp_key(&q.id, &winners[0].kid, T0);
@@ -101,7 +104,10 @@ pub async fn sp_keys_rotate_with_grace(store: Arc<dyn Store>) {
 
     // A second rotation retires only the active key; the first keeps its own grace.
     let third = sp_key(&p.id, "sp-3", T0 + 300);
-    store.rotate_sp_key(&third, T0 + 300, T0 + 400).await.unwrap();
+    store
+        .rotate_sp_key(&third, T0 + 300, T0 + 400)
+        .await
+        .unwrap();
     let keys = store.list_sp_keys(&p.id).await.unwrap();
     let state: Vec<(&str, Option<i64>, Option<i64>)> = keys
         .iter()
@@ -117,7 +123,10 @@ pub async fn sp_keys_rotate_with_grace(store: Arc<dyn Store>) {
     );
     // A rotation that fails (its kid is taken) changes nothing: it is one transaction.
     let clash = sp_key(&p.id, "sp-1", T0 + 500);
-    assert!(store.rotate_sp_key(&clash, T0 + 500, T0 + 600).await.is_err());
+    assert!(store
+        .rotate_sp_key(&clash, T0 + 500, T0 + 600)
+        .await
+        .is_err());
     assert_eq!(store.list_sp_keys(&p.id).await.unwrap(), keys);
 
     // The token keys, and so the JWKS, are exactly as before.
