@@ -227,7 +227,7 @@ impl SpKeyService {
     }
 
     /// The certificates (DER) the pool's SP metadata publishes: the active key's first,
-    /// then those of retired keys whose grace period has not ended at `now`, newest
+    /// then those of retired keys whose grace period has not ended at `now`, last retired
     /// first. Read from the store on every call (no private key is opened), so a rotation
     /// made anywhere is published at once. Makes the pool's first key if it has none.
     pub async fn published_certificates(

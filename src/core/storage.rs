@@ -204,7 +204,9 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
         published_until: UnixTime,
     ) -> StoreResult<()>;
-    /// All SP keys of a pool (active and retired), newest first.
+    /// All SP keys of a pool: the active one first, then the retired ones, the last
+    /// retired first (times are whole seconds: keys retired in the same second come in
+    /// no particular order).
     async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>>;
 
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------

@@ -609,7 +609,8 @@ impl<E: Run> Store for E {
     async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>> {
         let sql = format!(
             "SELECT {SP_KEY_COLUMNS} FROM sp_keys WHERE pool_id = $1 \
-             ORDER BY created_at DESC, kid"
+             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, retired_at DESC, \
+             created_at DESC, kid"
         );
         let rows = self.fetch_all(On::Read, &sql, &[pool_id.into()]).await?;
         rows.iter().map(sp_key_of).collect()

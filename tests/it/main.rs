@@ -24,6 +24,7 @@ mod multinode_federation;
 mod oidc;
 mod passwords;
 mod saml;
+mod saml_sp;
 mod secrets;
 mod server;
 mod sessions;

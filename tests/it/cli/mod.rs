@@ -12,6 +12,7 @@
 
 mod idps;
 mod lifecycle;
+mod saml_keys;
 mod transfer;
 
 use std::io::Write;

@@ -137,8 +137,21 @@ fn a_saml_provider_declared_from_a_metadata_file_resolves() {
 
 #[test]
 fn inline_metadata_and_the_operators_choices() {
+    // Signed requests by the POST binding are not made yet: refused, not ignored.
     let inline = format!(
         "metadata = '''\n{}'''\nrequest_binding = \"post\"\nsign_requests = true",
+        KEYCLOAK.trim()
+    );
+    let text = edit("metadata_file = \"okta.xml\"", &inline);
+    let refused = check_str(&text, "cognate.toml").expect_err("signed POST-binding requests");
+    assert!(
+        refused
+            .iter()
+            .any(|d| format!("{d:?}").contains("HTTP-POST binding")),
+        "{refused:#?}"
+    );
+    let inline = format!(
+        "metadata = '''\n{}'''\nrequest_binding = \"redirect\"\nsign_requests = true",
         KEYCLOAK.trim()
     );
     let text = edit("metadata_file = \"okta.xml\"", &inline);
@@ -149,7 +162,7 @@ fn inline_metadata_and_the_operators_choices() {
         .unwrap();
     let saml = record.protocol.as_saml().unwrap();
     assert_eq!(saml.entity_id, "https://keycloak.example.com/realms/corp");
-    assert_eq!(saml.request_binding, SamlBinding::Post);
+    assert_eq!(saml.request_binding, SamlBinding::Redirect);
     assert!(saml.sign_requests);
     // The defaults: Keycloak wants signed requests; redirect when offered.
     let text = edit(
