@@ -8,12 +8,12 @@
 //!
 //! The order of the checks, and why each is there:
 //! 1. Size cap on the form value (Cognito's 100,000 characters), base64 (line wraps
-//!    tolerated), UTF-8; one parse with no DTD, nesting at most [`xml::MAX_DEPTH`], at most
-//!    [`xml::MAX_NODES`] nodes. Everything after reads that one document.
+//!    tolerated), UTF-8; one parse with no DTD, nesting at most [`MAX_DEPTH`], at most
+//!    [`MAX_NODES`] nodes. Everything after reads that one document.
 //! 2. The root is `samlp:Response`; an `EncryptedAssertion` (or `EncryptedID`,
 //!    `EncryptedAttribute`) is refused by name (part 2 adds decryption); an ID value that
 //!    appears twice anywhere is refused (the engine resolves references by ID).
-//! 3. Every `ds:Signature` must have Cognate's shape (see [`dsig`]): one `#ID`
+//! 3. Every `ds:Signature` must have Cognate's shape (see the `dsig` submodule): one `#ID`
 //!    reference, enveloped + exclusive c14n only, allowlisted algorithms. Checked before the
 //!    engine runs, so it never follows a URI out of the document.
 //! 4. `Status` must be Success (an IdP's error answer is usually unsigned, so this comes
@@ -84,7 +84,8 @@ pub struct NameId {
 /// A verified assertion: every field comes from the element a verified signature covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedAssertion {
-    /// The Response's ID.
+    /// The Response's ID (covered by a signature only when the Response is signed; the
+    /// replay cache keys on `assertion_id`).
     pub response_id: String,
     /// The Assertion's ID, for the replay cache.
     pub assertion_id: String,
@@ -678,7 +679,7 @@ mod tests {
             <saml:Attribute Name="urn:oid:0.9.2342.19200300.100.1.3" FriendlyName="mail"><saml:AttributeValue>a@example.com</saml:AttributeValue></saml:Attribute>
             <saml:Attribute Name="groups"><saml:AttributeValue>x</saml:AttributeValue><saml:AttributeValue xsi:nil="true"/><saml:AttributeValue><saml:NameID>complex</saml:NameID></saml:AttributeValue></saml:Attribute>
         </saml:AttributeStatement><saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue>y</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>"#;
-        let attributes = with_element(inner, |d, n| read_attributes(d, n)).unwrap();
+        let attributes = with_element(inner, read_attributes).unwrap();
         assert_eq!(
             attributes.get("urn:oid:0.9.2342.19200300.100.1.3"),
             Some(&vec!["a@example.com".to_owned()])
@@ -690,7 +691,7 @@ mod tests {
         );
         let commented = r#"<saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>admin@example.com<!---->.evil.com</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>"#;
         assert_eq!(
-            with_element(commented, |d, n| read_attributes(d, n)),
+            with_element(commented, read_attributes),
             Err(SamlError::MixedContent("AttributeValue"))
         );
     }
@@ -698,7 +699,7 @@ mod tests {
     #[test]
     fn status_errors_carry_code_sub_code_and_message() {
         let inner = r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage> no </samlp:StatusMessage></samlp:Status>"#;
-        let e = with_element(inner, |d, n| check_status(d, n)).unwrap_err();
+        let e = with_element(inner, check_status).unwrap_err();
         assert_eq!(
             e,
             SamlError::Status {
@@ -712,7 +713,7 @@ mod tests {
             "the identity provider answered urn:oasis:names:tc:SAML:2.0:status:Responder / urn:oasis:names:tc:SAML:2.0:status:AuthnFailed: no"
         );
         assert_eq!(
-            with_element("", |d, n| check_status(d, n)),
+            with_element("", check_status),
             Err(SamlError::Missing("Status"))
         );
     }

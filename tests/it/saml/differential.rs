@@ -186,8 +186,22 @@ fn xmlsec1_and_cognate_agree_on_every_fixture() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Five wrapping variants carry a signature that is valid to both verifiers; Cognate
-/// refuses every one of them.
+/// What a naive SP reads after a signature check passes: the NameID of the first
+/// `saml:Assertion` child of the Response (namespace-aware, at least).
+fn naive_name_id(xml: &str) -> Option<String> {
+    use bergshamra::xml::uppsala;
+    const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+    let doc = uppsala::parse(xml).ok()?;
+    let root = doc.document_element()?;
+    let assertion = doc.first_child_element_by_name_ns(root, SAML, "Assertion")?;
+    let subject = doc.first_child_element_by_name_ns(assertion, SAML, "Subject")?;
+    let name_id = doc.first_child_element_by_name_ns(subject, SAML, "NameID")?;
+    Some(doc.text_content_deep(name_id))
+}
+
+/// Five wrapping variants carry a signature that is valid to both verifiers, and a naive
+/// SP that checks the signature and then reads the Response's first Assertion gets the
+/// victim; Cognate refuses every one of them.
 #[test]
 fn wrapping_variants_valid_to_both_verifiers_are_refused() {
     if !saml_sign::available() {
@@ -204,6 +218,7 @@ fn wrapping_variants_valid_to_both_verifiers_are_refused() {
     for xml in wrapped {
         assert!(xmlsec1_verify(&xml, &idp().cert_pem));
         assert!(crypto_valid(&xml, &certs));
+        assert_eq!(naive_name_id(&xml).as_deref(), Some(EVIL), "{xml}");
         assert!(check(&xml).is_err());
     }
 }

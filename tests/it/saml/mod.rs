@@ -151,3 +151,30 @@ fn the_in_response_to_hint_reads_the_response() {
         Err(SamlError::Base64)
     );
 }
+
+/// Shapes real IdPs send: an unprefixed `Signature` in the default namespace (ADFS) and
+/// an `InclusiveNamespaces PrefixList` on the exclusive c14n transform (Okta, Shibboleth).
+#[test]
+fn honest_signatures_in_the_shapes_idps_send_are_accepted() {
+    if !saml_sign::available() {
+        return;
+    }
+    let exc = r#"<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#;
+    let with_prefix_list = r#"<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs"/></ds:Transform>"#;
+    let skeleton = saml_sign::signature_template("#_assert1", Alg::RsaSha256, true)
+        .replace(exc, with_prefix_list);
+    let unprefixed = skeleton
+        .replace(r#"xmlns:ds="#, "xmlns=")
+        .replace("<ds:", "<")
+        .replace("</ds:", "</");
+    for signature in [skeleton, unprefixed] {
+        let template = ResponseSpec::new(NOW).template_with("", &signature);
+        let xml = saml_sign::sign(&template, idp());
+        assert!(saml_sign::xmlsec1_verify(&xml, &idp().cert_pem), "{xml}");
+        let v = check(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        assert_eq!(
+            v.name_id.map(|n| n.value).as_deref(),
+            Some("alice@example.com")
+        );
+    }
+}

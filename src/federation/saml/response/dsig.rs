@@ -632,14 +632,15 @@ mod tests {
                 ),
                 "",
             ),
-            skeleton(
-                EXC_C14N,
+            // A parameter under SignatureMethod (HMACOutputLength truncation).
+            skeleton(EXC_C14N, RSA_SHA256, &good_reference(), "").replace(
+                &format!(r#"<ds:SignatureMethod Algorithm="{RSA_SHA256}"/>"#),
                 &format!(
-                    r#"{RSA_SHA256}"><ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod><ds:X Algorithm="x"#
+                    r#"<ds:SignatureMethod Algorithm="{RSA_SHA256}"><ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod>"#
                 ),
-                &good_reference(),
-                "",
             ),
+            // Text where only elements belong.
+            skeleton(EXC_C14N, RSA_SHA256, &good_reference(), "text"),
         ];
         for sig in cases {
             let xml = with_signature(&sig);
