@@ -156,17 +156,21 @@ impl Federation {
     }
 
     /// Whether the bare `/oauth2/idpresponse` is safe on this instance, so flows send it
-    /// and answers are accepted there: a single identity provider on the whole instance
-    /// (no other IdP to mix up with), or every provider of the instance advertises RFC
+    /// and answers are accepted there: a single OAuth identity provider on the whole
+    /// instance (no other IdP to mix up with), or every one of them advertises RFC
     /// 9207 (then every honest answer names its issuer, and a code relayed into another
     /// provider's flow is exposed by it, RFC 9207 section 2.4). Otherwise one shared URL
     /// lets a malicious IdP have an honest IdP's code sent to its own token endpoint (RFC
     /// 9700 section 4.4.1).
     pub async fn bare_callback_safe(&self) -> Result<bool, FederationError> {
         let pools = self.store.list_pools().await?;
+        // SAML providers never answer at this callback (their answer goes to the ACS, and
+        // an OAuth answer carrying a SAML flow's id is refused as unknown), so they cannot
+        // take part in a mix-up here.
         let providers: Vec<&IdentityProvider> = pools
             .iter()
             .flat_map(|p| p.identity_providers.iter())
+            .filter(|p| p.protocol.as_saml().is_none())
             .collect();
         if providers.len() <= 1 {
             return Ok(true);

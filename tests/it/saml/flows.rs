@@ -519,3 +519,34 @@ async fn an_assertion_is_accepted_once_even_if_its_flow_came_back() {
     assert_eq!(status, 400);
     assert!(page.contains(FAILED) && !page.contains(EXPIRED), "{page}");
 }
+
+#[tokio::test]
+async fn a_saml_provider_beside_one_oidc_provider_keeps_the_bare_oauth_callback() {
+    if !saml_sign::available() {
+        return;
+    }
+    // One OpenID Connect provider and one SAML IdP: the SAML IdP never answers at the
+    // OAuth callback, so the bare Cognito URL stays safe for Google.
+    let google = crate::support::federated::fake_google().await;
+    let okta = FakeSaml::start().await;
+    let pools = format!(
+        "[[pools]]\nid = \"{POOL}\"\nname = \"SAML beside OIDC\"\n{}{}{}",
+        crate::support::federated::google_idp(&google.issuer),
+        saml_idp("Okta", &okta, false, ""),
+        rp().toml(&["Google", "Okta"]),
+    );
+    let server =
+        TestServer::start_with(&pools, "", &[crate::support::federated::GOOGLE_SECRET_ENV]).await;
+    let base = &server.base;
+    let r = browser_client()
+        .get(authorize_url(base, "Google"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        param(&location(&r), "redirect_uri"),
+        Some(format!("{base}/oauth2/idpresponse"))
+    );
+    // And the SAML IdP still signs in.
+    assert!(sign_in(base, "Okta").await.is_ok());
+}
