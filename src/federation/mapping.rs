@@ -90,8 +90,17 @@ pub fn map_claims(provider: &IdentityProvider, claims: &Value) -> Result<Mapped,
         }
         attributes.insert(attribute.clone(), text);
     }
+    Ok(with_verification(provider, subject, attributes))
+}
 
-    // A verification flag means nothing without the value it verifies.
+/// The mapped identity with its verification flags settled (every protocol's): a flag
+/// means nothing without the value it verifies, and an email without a flag is as
+/// verified as the provider's `emails_verified` declares.
+pub fn with_verification(
+    provider: &IdentityProvider,
+    subject: String,
+    mut attributes: BTreeMap<String, String>,
+) -> Mapped {
     if !attributes.contains_key("phone_number") {
         attributes.remove("phone_number_verified");
     }
@@ -105,11 +114,11 @@ pub fn map_claims(provider: &IdentityProvider, claims: &Value) -> Result<Mapped,
         attributes.remove("email_verified");
         None
     };
-    Ok(Mapped {
+    Mapped {
         subject,
         attributes,
         email_verified,
-    })
+    }
 }
 
 fn subject(provider: &IdentityProvider, claims: &Value) -> Result<String, MappingError> {

@@ -403,11 +403,7 @@ impl Federation {
         let user_json = posted.as_ref().and_then(|p| p.user.clone());
         // Single use: of concurrent callbacks for this state, one takes the flow.
         self.take_flow(state, now).await?;
-        let request = Box::new(flow.request.clone());
-        let fail = |error: FederationError| CallbackFailure {
-            request: Some(request.clone()),
-            error,
-        };
+        let fail = |error: FederationError| flow.failure(error);
         let pool = self
             .directory
             .pool(&flow.pool_id)

@@ -20,9 +20,8 @@ use super::leg::SamlLeg;
 use super::mapping::{managed_groups, map_assertion, mapped_groups};
 use super::request::{self, AuthnRequest};
 use super::response::{self, Expectations, SamlError};
-use crate::core::directory::GroupSpec;
 use crate::core::keys::KeyError;
-use crate::core::model::{IdentityProvider, Origin, SamlBinding, SamlSettings, User, UserPool};
+use crate::core::model::{IdentityProvider, SamlBinding, SamlSettings, User, UserPool};
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::token_hash;
 use crate::core::secrets::{constant_time_eq, random_token};
@@ -221,11 +220,7 @@ impl Federation {
             .ok_or(FederationError::UnknownState)?;
         // Single use: of concurrent continuations, one takes the flow.
         self.take_flow(flow_id, now).await?;
-        let request = Box::new(flow.request.clone());
-        let fail = |error: FederationError| CallbackFailure {
-            request: Some(request.clone()),
-            error,
-        };
+        let fail = |error: FederationError| flow.failure(error);
         let pool = self
             .directory
             .pool(&flow.pool_id)
@@ -312,24 +307,8 @@ impl Federation {
             .filter(|g| managed.contains(g))
             .collect();
         for group in wanted.difference(&current) {
-            if self.store.get_group(&pool.id, group).await?.is_none() {
-                // Creating is an upsert: a concurrent sign-in creating it too is harmless.
-                self.directory
-                    .put_group(
-                        pool,
-                        GroupSpec {
-                            name: group.clone(),
-                            description: Some(format!(
-                                "Granted by identity provider mappings ({})",
-                                saml.entity_id
-                            )),
-                            ..GroupSpec::default()
-                        },
-                        Origin::Api,
-                        now,
-                    )
-                    .await?;
-            }
+            let description = format!("Granted by identity provider mappings ({})", saml.entity_id);
+            self.ensure_group(pool, group, description, now).await?;
             self.directory.add_to_group(pool, group, &user.sub).await?;
         }
         for group in current.difference(&wanted) {

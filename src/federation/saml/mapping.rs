@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::response::VerifiedAssertion;
 use crate::core::attributes::MAX_ATTRIBUTE_LEN;
 use crate::core::model::{IdentityProvider, SamlSettings};
-use crate::federation::mapping::{check_subject, Mapped, MappingError};
+use crate::federation::mapping::{check_subject, with_verification, Mapped, MappingError};
 
 /// SAML Core 2.0 section 8.3.8: a transient identifier, new at every sign-in.
 pub const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
@@ -147,24 +147,7 @@ pub fn map_assertion(
         }
         attributes.insert(attribute.clone(), text);
     }
-    if !attributes.contains_key("phone_number") {
-        attributes.remove("phone_number_verified");
-    }
-    let email_verified = if attributes.contains_key("email") {
-        let verified = attributes
-            .get("email_verified")
-            .map_or(provider.emails_verified, |v| v == "true");
-        attributes.insert("email_verified".to_string(), verified.to_string());
-        Some(verified)
-    } else {
-        attributes.remove("email_verified");
-        None
-    };
-    Ok(Mapped {
-        subject,
-        attributes,
-        email_verified,
-    })
+    Ok(with_verification(provider, subject, attributes))
 }
 
 /// The directory groups the IdP's groups map to, through the provider's explicit table

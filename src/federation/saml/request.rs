@@ -15,6 +15,7 @@ use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use minijinja::{Environment, Value};
 
+use super::sp::xml_escape;
 use crate::core::secrets::random_bytes;
 use crate::core::UnixTime;
 
@@ -66,22 +67,6 @@ fn environment() -> &'static Environment<'static> {
             .expect("the embedded AuthnRequest template parses");
         env
     })
-}
-
-/// Escapes the five characters XML gives meaning to.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl AuthnRequest<'_> {
