@@ -37,7 +37,8 @@ use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, GroupSpec};
 use crate::core::model::{IdentityProvider, Origin, Quirk, User, UserLookup, UserPool, UserStatus};
 use crate::core::oauth::authorize::AuthorizeRequest;
-use crate::core::secrets::MasterKey;
+use crate::core::oauth::token_hash;
+use crate::core::secrets::{constant_time_eq, random_token, MasterKey};
 use crate::core::sp_keys::SpKeyService;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
 use crate::core::UnixTime;
@@ -133,6 +134,31 @@ impl UpstreamFlow {
     }
 }
 
+/// Where the browser that POSTed an IdP's answer continues: the flow, and the token only
+/// that browser receives ([`Federation::keep_posted`]).
+#[derive(Clone)]
+pub struct Continuation {
+    pub flow_id: String,
+    pub token: String,
+}
+
+impl fmt::Debug for Continuation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Continuation")
+            .field("flow_id", &self.flow_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An answer POSTed to a callback, kept for its flow with the hash of the continuation
+/// token the posting browser received.
+#[derive(Serialize, Deserialize)]
+struct KeptPost {
+    value: String,
+    token: String,
+}
+
 /// A federated sign-in that succeeded.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -214,6 +240,72 @@ impl Federation {
             .put_ephemeral(IDP_FLOW_KIND, flow_id, &value, flow.expires_at, now)
             .await?;
         Ok(())
+    }
+
+    /// Keeps an answer an IdP's page POSTed cross-site (Apple's `form_post`, SAML's ACS)
+    /// for the flow `flow_id` until the browser's same-site continuation, once per flow (a
+    /// second POST is [`FederationError::AlreadyPosted`]). Returns the continuation token,
+    /// which only the browser that posted receives (in the redirect to its continuation);
+    /// the hash is kept. The continuation needs the token and the flow's browser cookie
+    /// both, so an answer posted by one browser cannot be finished by another: a victim
+    /// sent to the IdP with an attacker's sign-in attempt posts the victim's identity, and
+    /// the attacker, who holds the flow's cookie but never sees the token, cannot take it
+    /// (login CSRF).
+    pub(super) async fn keep_posted(
+        &self,
+        kind: &str,
+        flow_id: &str,
+        value: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<String, FederationError> {
+        let token = random_token::<32>();
+        let kept = serde_json::to_string(&KeptPost {
+            value: value.to_string(),
+            token: token_hash(&token),
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        match self
+            .store
+            .put_ephemeral(kind, flow_id, &kept, expires_at, now)
+            .await
+        {
+            Ok(()) => Ok(token),
+            Err(StoreError::Conflict(_)) => Err(FederationError::AlreadyPosted),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes (once) the answer kept for `flow_id` by [`Federation::keep_posted`], for a
+    /// continuation presenting `token` in a browser that is (`same_browser`) the flow's.
+    /// A wrong or missing token, or another browser, takes nothing.
+    pub(super) async fn take_posted(
+        &self,
+        kind: &str,
+        flow_id: &str,
+        token: &str,
+        same_browser: bool,
+        now: UnixTime,
+    ) -> Result<String, FederationError> {
+        let kept = self
+            .store
+            .get_ephemeral(kind, flow_id, now)
+            .await?
+            .ok_or(FederationError::UnknownState)?;
+        let kept: KeptPost =
+            serde_json::from_str(&kept).map_err(|_| FederationError::UnknownState)?;
+        if !constant_time_eq(token_hash(token).as_bytes(), kept.token.as_bytes()) {
+            return Err(FederationError::UnknownState);
+        }
+        if !same_browser {
+            return Err(FederationError::WrongBrowser);
+        }
+        match self.store.take_ephemeral(kind, flow_id, now).await? {
+            Some(taken) => serde_json::from_str::<KeptPost>(&taken)
+                .map(|k| k.value)
+                .map_err(|_| FederationError::UnknownState),
+            None => Err(FederationError::UnknownState),
+        }
     }
 
     /// The live flow of this id, read without consuming it. An unknown, expired or

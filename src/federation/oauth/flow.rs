@@ -31,7 +31,8 @@ use crate::core::storage::StoreError;
 use crate::core::UnixTime;
 use crate::federation::error::{CallbackFailure, FederationError};
 use crate::federation::flow::{
-    usable_provider, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg, IDP_FLOW_TTL_SECS,
+    usable_provider, Continuation, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg,
+    IDP_FLOW_TTL_SECS,
 };
 use crate::federation::mapping::map_claims;
 
@@ -305,7 +306,7 @@ impl Federation {
         fields: &PostedFields,
         route: &CallbackRoute,
         now: UnixTime,
-    ) -> Result<String, FederationError> {
+    ) -> Result<Continuation, FederationError> {
         let state = fields
             .state
             .as_deref()
@@ -325,15 +326,13 @@ impl Federation {
         let value =
             serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let expires_at = (now + IDP_POST_TTL_SECS).min(flow.expires_at);
-        match self
-            .store
-            .put_ephemeral(IDP_POST_KIND, state, &value, expires_at, now)
-            .await
-        {
-            Ok(()) => Ok(state.to_string()),
-            Err(StoreError::Conflict(_)) => Err(FederationError::AlreadyPosted),
-            Err(e) => Err(e.into()),
-        }
+        let token = self
+            .keep_posted(IDP_POST_KIND, state, &value, expires_at, now)
+            .await?;
+        Ok(Continuation {
+            flow_id: state.to_string(),
+            token,
+        })
     }
 
     /// Completes an upstream flow (OIDC Core 3.1.2.5 to 3.1.3.7): consumes it by `state`
@@ -370,23 +369,20 @@ impl Federation {
         // Mix-up (RFC 9700 section 4.4): only the flow's own callback, before the flow is
         // taken, so a relayed answer neither reaches a token endpoint nor spends it.
         self.check_route(&flow, leg, route).await?;
-        // The continuation of a `form_post` answer takes the stored fields (once); any
-        // other callback carries them in its query.
-        let posted = if params.posted.is_some() {
-            match self
-                .store
-                .take_ephemeral(IDP_POST_KIND, state, now)
-                .await
-                .map_err(FederationError::from)?
-            {
-                Some(text) => Some(
+        // The continuation of a `form_post` answer takes the stored fields (once, with the
+        // token only the posting browser was given); any other callback carries them in
+        // its query.
+        let posted = match params.posted.as_deref() {
+            Some(token) => {
+                let text = self
+                    .take_posted(IDP_POST_KIND, state, token, same_browser, now)
+                    .await?;
+                Some(
                     serde_json::from_str::<PostedFields>(&text)
                         .map_err(|_| FederationError::UnknownState)?,
-                ),
-                None => return Err(FederationError::UnknownState.into()),
+                )
             }
-        } else {
-            None
+            None => None,
         };
         let params = match &posted {
             Some(p) => CallbackParams {

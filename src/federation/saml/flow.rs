@@ -19,7 +19,7 @@ use base64::Engine;
 use super::leg::SamlLeg;
 use super::mapping::{managed_groups, map_assertion, mapped_groups};
 use super::request::{self, AuthnRequest};
-use super::response::{self, Expectations, SamlError};
+use super::response::{self, Expectations, SamlError, MAX_SAML_RESPONSE_CHARS};
 use crate::core::keys::KeyError;
 use crate::core::model::{IdentityProvider, SamlBinding, SamlSettings, User, UserPool};
 use crate::core::oauth::authorize::AuthorizeRequest;
@@ -29,7 +29,8 @@ use crate::core::storage::StoreError;
 use crate::core::UnixTime;
 use crate::federation::error::{CallbackFailure, FederationError};
 use crate::federation::flow::{
-    usable_provider, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg, IDP_FLOW_TTL_SECS,
+    usable_provider, Continuation, Federation, SignedIn, Started, UpstreamFlow, UpstreamLeg,
+    IDP_FLOW_TTL_SECS,
 };
 
 /// The store kind of a Response POSTed to the ACS, kept (keyed by the flow id) until the
@@ -73,7 +74,10 @@ impl Federation {
                 what: "SingleSignOnService for the request binding",
             })?;
         let id = request::new_request_id();
-        let relay_state = random_token::<32>();
+        // The RelayState names the flow, so the ACS finds it without reading the
+        // response (nothing parses XML before the flow is authenticated), and carries 256
+        // random bits the answer must bring back.
+        let relay_state = format!("{id}.{}", random_token::<32>());
         let acs_url = self.acs_url();
         let sp_entity_id = pool.sp_entity_id();
         let xml = AuthnRequest {
@@ -152,41 +156,45 @@ impl Federation {
 
     /// Keeps a Response POSTed to the ACS until the browser's GET continuation. The POST
     /// is cross-site, so the browser-binding cookie is not sent with it and the flow
-    /// cannot be checked or consumed here: the response's `InResponseTo` (unverified: it
-    /// only finds the flow, whose IdP the response is then verified against) names a
-    /// live flow, the RelayState must be that flow's, and the response is stored once per
-    /// flow (a second POST is refused). Returns the flow id to continue with.
+    /// cannot be checked or consumed here: the RelayState must be a live flow's (it names
+    /// the flow and carries its random part), the response is stored once per flow (a
+    /// second POST is refused) without being read (no XML is parsed for an unauthenticated
+    /// request), and the posting browser gets the continuation's token.
     pub async fn accept_saml_post(
         &self,
         saml_response: &str,
         relay_state: Option<&str>,
         now: UnixTime,
-    ) -> Result<String, FederationError> {
-        // The hint refuses a response over the size cap before decoding it.
-        let flow_id = response::in_response_to_hint(saml_response)?
-            .ok_or(FederationError::SamlUnsolicited)?;
-        if !request::is_request_id(&flow_id) {
-            return Err(FederationError::UnknownState);
+    ) -> Result<Continuation, FederationError> {
+        if saml_response.len() > MAX_SAML_RESPONSE_CHARS {
+            return Err(SamlError::TooLarge {
+                max: MAX_SAML_RESPONSE_CHARS,
+            }
+            .into());
         }
-        let flow = self.read_flow(&flow_id, now).await?;
+        let relay_state = relay_state
+            .filter(|r| r.len() <= 128)
+            .ok_or(FederationError::SamlUnsolicited)?;
+        let flow_id = relay_state
+            .split_once('.')
+            .map(|(id, _)| id)
+            .filter(|id| request::is_request_id(id))
+            .ok_or(FederationError::UnknownState)?;
+        let flow = self.read_flow(flow_id, now).await?;
         let UpstreamLeg::Saml(leg) = &flow.leg else {
             return Err(FederationError::UnknownState);
         };
-        let relay_ok = relay_state
-            .is_some_and(|r| constant_time_eq(r.as_bytes(), leg.saml_relay_state.as_bytes()));
-        if !relay_ok {
+        if !constant_time_eq(relay_state.as_bytes(), leg.saml_relay_state.as_bytes()) {
             return Err(FederationError::UnknownState);
         }
         let expires_at = (now + SAML_POST_TTL_SECS).min(flow.expires_at);
-        match self
-            .store
-            .put_ephemeral(SAML_POST_KIND, &flow_id, saml_response, expires_at, now)
-            .await
-        {
-            Ok(()) => Ok(flow_id),
-            Err(StoreError::Conflict(_)) => Err(FederationError::AlreadyPosted),
-            Err(e) => Err(e.into()),
-        }
+        let token = self
+            .keep_posted(SAML_POST_KIND, flow_id, saml_response, expires_at, now)
+            .await?;
+        Ok(Continuation {
+            flow_id: flow_id.to_string(),
+            token,
+        })
     }
 
     /// Completes a SAML flow from the ACS's same-site continuation: the flow is this
@@ -197,6 +205,7 @@ impl Federation {
     pub async fn saml_callback(
         &self,
         flow_id: &str,
+        token: &str,
         browser_cookie: Option<&str>,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
@@ -209,15 +218,11 @@ impl Federation {
         }
         let same_browser = browser_cookie
             .is_some_and(|b| constant_time_eq(token_hash(b).as_bytes(), flow.browser.as_bytes()));
-        if !same_browser {
-            return Err(FederationError::WrongBrowser.into());
-        }
+        // The response, once, only with the token the posting browser got and only in the
+        // browser that started the flow.
         let posted = self
-            .store
-            .take_ephemeral(SAML_POST_KIND, flow_id, now)
-            .await
-            .map_err(FederationError::from)?
-            .ok_or(FederationError::UnknownState)?;
+            .take_posted(SAML_POST_KIND, flow_id, token, same_browser, now)
+            .await?;
         // Single use: of concurrent continuations, one takes the flow.
         self.take_flow(flow_id, now).await?;
         let fail = |error: FederationError| flow.failure(error);
@@ -233,22 +238,32 @@ impl Federation {
             .iter()
             .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
             .collect();
-        let acs_url = self.acs_url();
-        let sp_entity_id = pool.sp_entity_id();
-        let assertion = response::verify(
-            &posted,
-            &Expectations {
-                idp_entity_id: &saml.entity_id,
-                certificates: &certificates,
-                allow_sha1: saml.allow_sha1,
-                sp_entity_id: &sp_entity_id,
-                acs_url: &acs_url,
-                in_response_to: flow_id,
-                now,
-                skew_secs: SAML_SKEW_SECS,
-            },
-        )
-        .map_err(|e| fail(status_error(e)))?;
+        let (idp_entity_id, allow_sha1) = (saml.entity_id.clone(), saml.allow_sha1);
+        let (acs_url, sp_entity_id) = (self.acs_url(), pool.sp_entity_id());
+        let in_response_to = flow_id.to_string();
+        // Parsing and RSA verification are CPU work: off the async workers.
+        let verified = tokio::task::spawn_blocking(move || {
+            response::verify(
+                &posted,
+                &Expectations {
+                    idp_entity_id: &idp_entity_id,
+                    certificates: &certificates,
+                    allow_sha1,
+                    sp_entity_id: &sp_entity_id,
+                    acs_url: &acs_url,
+                    in_response_to: &in_response_to,
+                    now,
+                    skew_secs: SAML_SKEW_SECS,
+                },
+            )
+        })
+        .await
+        .map_err(|_| {
+            fail(FederationError::SamlRequest(
+                "verification task failed".into(),
+            ))
+        })?;
+        let assertion = verified.map_err(|e| fail(status_error(e)))?;
         // Replay (SAML Profiles 2.0 section 4.1.4.5): an assertion is accepted once, on
         // any node, until it expires.
         let seen = format!("{}\n{}", saml.entity_id, assertion.assertion_id);

@@ -412,7 +412,8 @@ pub async fn provider_callback_post(
 /// and, on the first authorization, `user`). The POST is cross-site, so it carries no
 /// SameSite=Lax cookie: the fields are stored for this attempt (if `route` is its own
 /// callback) and the browser is sent, by a top-level same-site GET that does carry the
-/// cookie, to the same callback with `?state=..&posted=1`, where the flow is checked and
+/// cookie, to the same callback with `?state=..&posted=<token>` (the token only this
+/// browser receives: see `Federation::keep_posted`), where the flow is checked and
 /// consumed (303 See Other, RFC 9110 section 15.4.4, turns the POST into a GET).
 async fn posted_answer(
     state: AppState,
@@ -432,11 +433,11 @@ async fn posted_answer(
     };
     let lang = lang_of(&headers, None);
     let accepted = state.federation.accept_post(&fields, &route, now()).await;
-    let continue_at = accepted.and_then(|flow_state| {
+    let continue_at = accepted.and_then(|continuation| {
         let mut url = state.federation.route_url(&route)?;
         url.query_pairs_mut()
-            .append_pair("state", &flow_state)
-            .append_pair("posted", "1");
+            .append_pair("state", &continuation.flow_id)
+            .append_pair("posted", &continuation.token);
         Ok(url)
     });
     match continue_at {
@@ -448,7 +449,8 @@ async fn posted_answer(
 /// `POST /saml2/idpresponse`: the SAML ACS (HTTP-POST binding). The IdP's page posts
 /// `SAMLResponse` and `RelayState` cross-site, without Cognate's SameSite=Lax cookies:
 /// the response is kept for its flow and the browser continues, by a same-site GET that
-/// carries the cookie, at `GET /saml2/idpresponse?flow=<request id>` (303 See Other).
+/// carries the cookie, at `GET /saml2/idpresponse?flow=<request id>&posted=<token>` (303
+/// See Other; the token goes only to the browser that posted).
 pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_fields(&body);
     let lang = lang_of(&headers, None);
@@ -469,14 +471,16 @@ pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: B
         )
         .await;
     match accepted {
-        Ok(flow_id) => {
+        Ok(continuation) => {
             let mut url = match url::Url::parse(&state.federation.acs_url()) {
                 Ok(url) => url,
                 Err(_) => {
                     return failure_response(&state, lang, None, &FederationError::BadPublicUrl)
                 }
             };
-            url.query_pairs_mut().append_pair("flow", &flow_id);
+            url.query_pairs_mut()
+                .append_pair("flow", &continuation.flow_id)
+                .append_pair("posted", &continuation.token);
             Redirect::to(url.as_str()).into_response()
         }
         Err(e) => failure_response(&state, lang, None, &e),
@@ -487,6 +491,7 @@ pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: B
 #[derive(serde::Deserialize, Default)]
 pub struct SamlContinue {
     pub flow: Option<String>,
+    pub posted: Option<String>,
 }
 
 /// `GET /saml2/idpresponse?flow=<request id>`: the same-site continuation of the ACS,
@@ -507,6 +512,7 @@ pub async fn saml_continue(
         .federation
         .saml_callback(
             q.flow.as_deref().unwrap_or_default(),
+            q.posted.as_deref().unwrap_or_default(),
             browser.as_deref(),
             now,
         )

@@ -205,7 +205,8 @@ async fn first_sign_in_takes_the_name_from_the_user_json_and_the_email_from_the_
     let posted = post_form(&action, &fields).await;
     assert_eq!(posted.status(), 303);
     let continuation = location(&posted);
-    assert_eq!(param(&continuation, "posted").as_deref(), Some("1"));
+    // The continuation token: only this browser, which posted, received it.
+    assert!(param(&continuation, "posted").is_some_and(|t| t.len() >= 43));
     assert_eq!(
         param(&continuation, "state").as_deref(),
         field(&fields, "state")
@@ -373,6 +374,36 @@ async fn the_form_post_cannot_be_replayed_or_continued_in_another_browser() {
     )
     .await;
     assert_eq!(unknown.status(), 400);
+
+    // Login CSRF: the attacker starts an attempt and leads a victim to Apple with it;
+    // the victim's browser posts the victim's answer. The attacker holds the flow's
+    // cookie but not the token the victim's browser got: nothing to finish.
+    let attacker = browser_client();
+    let (action, fields) = at_apple(&attacker, &env).await;
+    let victims_post = post_form(&action, &fields).await;
+    let victims_continuation = location(&victims_post);
+    assert_failed_page(
+        continue_in(&browser_client(), &victims_continuation).await,
+        "the victim's own continuation (not the flow's browser)",
+    );
+    let mut without_token = url::Url::parse(&victims_continuation).unwrap();
+    let kept: Vec<(String, String)> = without_token
+        .query_pairs()
+        .filter(|(k, _)| k != "posted")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    without_token.query_pairs_mut().clear().extend_pairs(&kept);
+    for forged in [
+        without_token.to_string(),
+        format!("{without_token}&posted=1"),
+        format!("{without_token}&posted=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        assert_failed_page(
+            continue_in(&attacker, &forged).await,
+            "the attacker's continuation without the victim's token",
+        );
+    }
+    assert_eq!(env.server.user_count(POOL).await, 1);
 
     // The corrected flow succeeds.
     let redirect = sign_in(&env).await.unwrap();

@@ -517,12 +517,21 @@ fn wrong_audience_destination_recipient_issuer_are_refused() {
             found: evil_idp.into()
         })
     );
-    // Without a Destination or a Response Issuer (both optional) it is fine.
+    // Without a Destination or a Response Issuer (both optional when only the Assertion
+    // is signed) it is fine.
     check(&signed_with(|s| {
         s.destination = None;
         s.response_issuer = None;
     }))
     .expect("optional Response fields");
+    // A signed Response must carry its Destination (SAML Bindings 2.0 section 3.5.5.2).
+    assert_eq!(
+        check(&signed_with(|s| {
+            s.destination = None;
+            s.sign_response = true;
+        })),
+        Err(SamlError::Missing("Destination of a signed Response"))
+    );
     // The checked values are the flow's: the same response for another SP is refused.
     let certs = metadata();
     let mut other_sp = expectations(&certs);

@@ -550,3 +550,45 @@ async fn a_saml_provider_beside_one_oidc_provider_keeps_the_bare_oauth_callback(
     // And the SAML IdP still signs in.
     assert!(sign_in(base, "Okta").await.is_ok());
 }
+
+#[tokio::test]
+async fn an_attackers_attempt_answered_in_a_victims_browser_cannot_be_finished() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+
+    // Login CSRF: the attacker starts an attempt, keeps its cookie, and leads a victim
+    // (signed in at the IdP) to the IdP with it; the victim's browser posts the victim's
+    // signed identity to the ACS and gets the continuation, which fails there (not the
+    // flow's browser).
+    let attacker = browser_client();
+    let r = attacker
+        .get(authorize_url(base, "Okta"))
+        .send()
+        .await
+        .unwrap();
+    let at_idp = location(&r);
+    let victim = browser_client();
+    let page = victim.get(&at_idp).send().await.unwrap();
+    let (action, fields) = form_of(&page.text().await.unwrap());
+    let victims = location(&post_acs(&action, &fields).await);
+    assert_refused(
+        outcome(victim.get(absolute(base, &victims)).send().await.unwrap()).await,
+        "the victim's continuation",
+    );
+    // The attacker has the flow's cookie and its id, not the token only the victim's
+    // browser received: nothing to finish.
+    let flow = param(&victims, "flow").unwrap();
+    for forged in [
+        format!("{base}/saml2/idpresponse?flow={flow}"),
+        format!("{base}/saml2/idpresponse?flow={flow}&posted=1"),
+        format!("{base}/saml2/idpresponse?flow={flow}&posted=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        let r = attacker.get(&forged).send().await.unwrap();
+        assert_refused(outcome(r).await, "the attacker's continuation");
+    }
+    assert_eq!(env.server.user_count(POOL).await, 0);
+
+    // The honest sign-in, in one browser, goes through.
+    assert!(sign_in(base, "Okta").await.is_ok());
+    assert_eq!(env.server.user_count(POOL).await, 1);
+}

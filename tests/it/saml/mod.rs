@@ -130,28 +130,6 @@ fn honest_response_with_rotated_certificates_is_accepted() {
     verify(&b64(&xml), &expectations(&certs)).expect("any metadata certificate may sign");
 }
 
-#[test]
-fn the_in_response_to_hint_reads_the_response() {
-    if !saml_sign::available() {
-        return;
-    }
-    let xml = ResponseSpec::new(NOW).signed();
-    assert_eq!(
-        cognate::federation::saml::response::in_response_to_hint(&b64(&xml)).unwrap(),
-        Some(REQUEST.to_owned())
-    );
-    let mut spec = ResponseSpec::new(NOW);
-    spec.in_response_to = None;
-    assert_eq!(
-        cognate::federation::saml::response::in_response_to_hint(&b64(&spec.unsigned())).unwrap(),
-        None
-    );
-    assert_eq!(
-        cognate::federation::saml::response::in_response_to_hint("<not base64>"),
-        Err(SamlError::Base64)
-    );
-}
-
 /// Shapes real IdPs send: an unprefixed `Signature` in the default namespace (ADFS) and
 /// an `InclusiveNamespaces PrefixList` on the exclusive c14n transform (Okta, Shibboleth).
 #[test]

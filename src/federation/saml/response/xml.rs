@@ -24,6 +24,10 @@ pub const MAX_DEPTH: u32 = 64;
 /// Most nodes (elements, text, comments) accepted in one document. A real response has a
 /// few hundred; the 100,000-character cap already bounds the input to 75,000 bytes.
 pub const MAX_NODES: usize = 10_000;
+/// Most `=` signs between two `<` (so most attributes on one element) accepted. A real
+/// element has a handful; the parser's duplicate-attribute check costs the square of the
+/// count, so a document of one element with thousands is refused before it is parsed.
+pub const MAX_ATTRIBUTES: usize = 64;
 
 /// Base64-decode the posted form value. IdPs wrap the base64 at 64 or 76 columns, so
 /// ASCII whitespace is dropped first; the length cap applies to the form as posted.
@@ -57,6 +61,14 @@ pub(super) fn decode(saml_response_b64: &str, max_chars: usize) -> Result<String
 pub(super) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(SamlError::Dtd);
+    }
+    if xml
+        .split('<')
+        .any(|run| run.bytes().filter(|b| *b == b'=').count() > MAX_ATTRIBUTES)
+    {
+        return Err(SamlError::TooManyAttributes {
+            max: MAX_ATTRIBUTES,
+        });
     }
     let doc = uppsala::Parser::new()
         .with_max_depth(MAX_DEPTH)
@@ -240,6 +252,20 @@ mod tests {
             SamlError::TooManyNodes { max: MAX_NODES }
         );
         assert!(matches!(parse("<a><b></a>"), Err(SamlError::Malformed(_))));
+    }
+
+    #[test]
+    fn an_element_with_thousands_of_attributes_is_refused_before_parsing() {
+        let attrs: String = (0..8_000).map(|n| format!(" a{n}=\"\"")).collect();
+        // The cap's own error: the parser never saw the document.
+        assert_eq!(
+            parse(&format!("<r{attrs}/>")).unwrap_err(),
+            SamlError::TooManyAttributes {
+                max: MAX_ATTRIBUTES
+            }
+        );
+        let some: String = (0..MAX_ATTRIBUTES).map(|n| format!(" a{n}=\"\"")).collect();
+        assert!(parse(&format!("<r{some}/>")).is_ok());
     }
 
     #[test]
