@@ -161,20 +161,37 @@ pub fn signature_template(reference_uri: &str, alg: Alg, key_info: bool) -> Stri
 /// Sign the first `ds:Signature` skeleton (document order) of `template` with
 /// `xmlsec1 --sign`, `ID` registered as the ID attribute of Response and Assertion.
 pub fn sign(template: &str, signer: &Party) -> String {
+    xmlsec1_sign(template, |dir, cmd| {
+        let key = dir.join("key.pem");
+        let cert = dir.join("cert.pem");
+        std::fs::write(&key, &signer.key_pem).expect("write key");
+        std::fs::write(&cert, &signer.cert_pem).expect("write cert");
+        cmd.arg("--privkey-pem")
+            .arg(format!("{},{}", key.display(), cert.display()));
+    })
+}
+
+/// Sign the first skeleton of `template` with HMAC (its `SignatureMethod` must name an
+/// HMAC algorithm), keyed with `key`: the key-confusion attack signs with the IdP's public
+/// certificate as the HMAC secret.
+pub fn sign_hmac(template: &str, key: &[u8]) -> String {
+    xmlsec1_sign(template, |dir, cmd| {
+        let path = dir.join("hmac.key");
+        std::fs::write(&path, key).expect("write key");
+        cmd.arg("--hmackey").arg(path);
+    })
+}
+
+/// `xmlsec1 --sign` of `template` in a temporary directory, with the key arguments
+/// `with_key` writes there and adds.
+fn xmlsec1_sign(template: &str, with_key: impl FnOnce(&std::path::Path, &mut Command)) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("write temp file");
-        path
-    };
-    let key = write("key.pem", &signer.key_pem);
-    let cert = write("cert.pem", &signer.cert_pem);
-    let input = write("template.xml", template);
+    let input = dir.path().join("template.xml");
+    std::fs::write(&input, template).expect("write template");
     let output = dir.path().join("signed.xml");
     let mut cmd = Command::new("xmlsec1");
-    cmd.arg("--sign")
-        .arg("--privkey-pem")
-        .arg(format!("{},{}", key.display(), cert.display()));
+    cmd.arg("--sign");
+    with_key(dir.path(), &mut cmd);
     for id in ID_ATTRS {
         cmd.arg("--id-attr:ID").arg(id);
     }
@@ -187,35 +204,6 @@ pub fn sign(template: &str, signer: &Party) -> String {
     assert!(
         out.status.success(),
         "xmlsec1 --sign failed: {}\n{template}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(output).expect("signed.xml")
-}
-
-/// Sign the first skeleton of `template` with HMAC (its `SignatureMethod` must name an
-/// HMAC algorithm), keyed with `key`: the key-confusion attack signs with the IdP's public
-/// certificate as the HMAC secret.
-pub fn sign_hmac(template: &str, key: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key_path = dir.path().join("hmac.key");
-    std::fs::write(&key_path, key).expect("write key");
-    let input = dir.path().join("template.xml");
-    std::fs::write(&input, template).expect("write template");
-    let output = dir.path().join("signed.xml");
-    let mut cmd = Command::new("xmlsec1");
-    cmd.arg("--sign").arg("--hmackey").arg(&key_path);
-    for id in ID_ATTRS {
-        cmd.arg("--id-attr:ID").arg(id);
-    }
-    let out = cmd
-        .arg("--output")
-        .arg(&output)
-        .arg(&input)
-        .output()
-        .expect("run xmlsec1");
-    assert!(
-        out.status.success(),
-        "xmlsec1 --sign --hmackey failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::read_to_string(output).expect("signed.xml")
