@@ -29,8 +29,7 @@ use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
     Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
-    MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS,
-    OWN_USERS,
+    MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS, OWN_USERS,
 };
 use crate::core::storage::Store;
 use crate::core::UnixTime;

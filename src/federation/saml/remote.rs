@@ -23,7 +23,7 @@ use reqwest::header::ACCEPT;
 use super::metadata::{self, IdpMetadata, MetadataError, MAX_METADATA_BYTES};
 use crate::config::Config;
 use crate::core::admin::{is_loopback, AdminService};
-use crate::core::model::{ProtocolSettings, UserPool};
+use crate::core::model::{ProtocolSettings, SamlSettings, UserPool, MIN_METADATA_REFRESH_SECS};
 use crate::core::UnixTime;
 use crate::federation::http::{for_log_str, HttpError, IdpHttp};
 use crate::store::Store;
@@ -77,9 +77,8 @@ pub async fn fetch(http: &IdpHttp, url: &str) -> Result<IdpMetadata, FetchError>
             status: answer.status,
         });
     }
-    let text = String::from_utf8(answer.body).map_err(|_| FetchError::NotText {
-        url: shown.clone(),
-    })?;
+    let text =
+        String::from_utf8(answer.body).map_err(|_| FetchError::NotText { url: shown.clone() })?;
     metadata::parse(&text).map_err(|source| FetchError::Metadata { url: shown, source })
 }
 
@@ -156,7 +155,7 @@ impl MetadataRefresher {
 
     /// Refreshes every provider whose period has passed at `now`. A provider seen for the
     /// first time is due one period later (the node applied the file, fetching it, when
-    /// it started). Returns what each refresh did, by (pool id, provider name).
+    /// it started); one whose refresh failed is retried after at most 300 s. Returns what each refresh did, by (pool id, provider name).
     pub async fn refresh_due(&self, now: UnixTime) -> Vec<((String, String), Refreshed)> {
         let pools = match self.store.list_pools().await {
             Ok(pools) => pools,
@@ -188,6 +187,15 @@ impl MetadataRefresher {
                 };
                 if due {
                     let result = self.refresh(&pool.id, &idp.name).await;
+                    if matches!(result, Refreshed::Kept(_)) {
+                        // A failing IdP is retried sooner than its period, so a rollover
+                        // it announces once it is back is not an hour late.
+                        let retry = period.min(MIN_METADATA_REFRESH_SECS as i64);
+                        self.due
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(key.clone(), now.saturating_add(retry));
+                    }
                     out.push((key, result));
                 }
             }
@@ -237,7 +245,7 @@ impl MetadataRefresher {
 
     async fn try_refresh(&self, pool_id: &str, name: &str) -> Result<Refreshed, String> {
         let stored = self.stored(pool_id, name).await?;
-        let Some((_, saml)) = find_saml(&stored, name) else {
+        let Some(saml) = find_saml(&stored, name) else {
             return Err("the provider is no longer stored with a metadata_url".into());
         };
         let Some(url) = saml.metadata_url.clone() else {
@@ -285,15 +293,8 @@ impl MetadataRefresher {
     }
 }
 
-fn find_saml<'p>(
-    pool: &'p UserPool,
-    name: &str,
-) -> Option<(usize, &'p crate::core::model::SamlSettings)> {
-    pool.identity_providers
-        .iter()
-        .enumerate()
-        .find(|(_, p)| p.name == name)
-        .and_then(|(i, p)| p.protocol.as_saml().map(|s| (i, s)))
+fn find_saml<'p>(pool: &'p UserPool, name: &str) -> Option<&'p SamlSettings> {
+    pool.identity_provider(name)?.protocol.as_saml()
 }
 
 #[cfg(test)]
@@ -305,7 +306,12 @@ mod tests {
         assert!(check_url("https://idp.example.com/metadata").is_ok());
         assert!(check_url("http://127.0.0.1:8080/metadata").is_ok());
         assert!(check_url("http://localhost/metadata").is_ok());
-        for bad in ["http://idp.example.com/metadata", "ftp://idp/x", "/metadata", ""] {
+        for bad in [
+            "http://idp.example.com/metadata",
+            "ftp://idp/x",
+            "/metadata",
+            "",
+        ] {
             let e = check_url(bad).unwrap_err();
             assert!(matches!(e, FetchError::BadUrl { .. }), "{bad}: {e}");
         }

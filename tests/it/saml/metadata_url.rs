@@ -42,7 +42,11 @@ impl MetadataServer {
                 "/saml/metadata",
                 get(|State(s): State<MetadataServer>| async move {
                     let (status, body) = s.answer.lock().unwrap().clone();
-                    (status, [("content-type", "application/samlmetadata+xml")], body)
+                    (
+                        status,
+                        [("content-type", "application/samlmetadata+xml")],
+                        body,
+                    )
                         .into_response()
                 }),
             )
@@ -131,12 +135,18 @@ async fn metadata_from_a_url_signs_in_and_a_refreshed_key_rollover_signs_in_too(
         vec![STANDARD.encode(&idp().cert_der)]
     );
     let redirect = sign_in(base, "Okta").await.expect("signed in");
-    assert_eq!(id_token(base, &redirect).await["cognito:username"], "Okta_00u1ada");
+    assert_eq!(
+        id_token(base, &redirect).await["cognito:username"],
+        "Okta_00u1ada"
+    );
 
     // The IdP rolls its key over: responses signed by the new key are refused until the
     // metadata announcing it is picked up.
     fake.tamper(|spec| spec.signer = next_idp());
-    assert_refused(sign_in(base, "Okta").await, "signed by a key not yet announced");
+    assert_refused(
+        sign_in(base, "Okta").await,
+        "signed by a key not yet announced",
+    );
     served.serve(
         StatusCode::OK,
         metadata_with(&fake, &[&idp().cert_der, &next_idp().cert_der]),
@@ -160,7 +170,10 @@ async fn metadata_from_a_url_signs_in_and_a_refreshed_key_rollover_signs_in_too(
     let redirect = sign_in(base, "Okta")
         .await
         .expect("signed in with the new key");
-    assert_eq!(id_token(base, &redirect).await["cognito:username"], "Okta_00u1ada");
+    assert_eq!(
+        id_token(base, &redirect).await["cognito:username"],
+        "Okta_00u1ada"
+    );
     // The same document again changes nothing.
     assert_eq!(refresher.refresh(POOL, "Okta").await, Refreshed::Unchanged);
     assert_eq!(counter(&metrics, "saml_metadata_certificate_changes"), 1);
@@ -177,9 +190,10 @@ async fn a_failing_or_wrong_url_keeps_the_last_good_copy_and_is_counted() {
     let good = stored_certificates(&server).await;
     let (refresher, metrics) = refresher(&server);
 
-    let other_entity = fake
-        .metadata(false)
-        .replace(&format!("entityID=\"{}\"", fake.entity_id), "entityID=\"https://evil.example/\"");
+    let other_entity = fake.metadata(false).replace(
+        &format!("entityID=\"{}\"", fake.entity_id),
+        "entityID=\"https://evil.example/\"",
+    );
     let huge = format!(
         "{}<!--{}-->",
         metadata_with(&fake, &[&next_idp().cert_der]),
@@ -188,8 +202,16 @@ async fn a_failing_or_wrong_url_keeps_the_last_good_copy_and_is_counted() {
     let cases: Vec<(StatusCode, String, &str)> = vec![
         (StatusCode::INTERNAL_SERVER_ERROR, "oops".into(), "HTTP 500"),
         (StatusCode::OK, huge, "larger than"),
-        (StatusCode::OK, "<html><body>Sign in</body></html>".into(), "not SAML 2.0 metadata"),
-        (StatusCode::OK, "{\"keys\": []}".into(), "not well-formed XML"),
+        (
+            StatusCode::OK,
+            "<html><body>Sign in</body></html>".into(),
+            "not SAML 2.0 metadata",
+        ),
+        (
+            StatusCode::OK,
+            "{\"keys\": []}".into(),
+            "not well-formed XML",
+        ),
         (StatusCode::OK, other_entity, "entity id"),
     ];
     for (n, (status, body, reason)) in cases.into_iter().enumerate() {
@@ -205,11 +227,16 @@ async fn a_failing_or_wrong_url_keeps_the_last_good_copy_and_is_counted() {
         );
     }
     // The readiness probe is unaffected.
-    let ready = reqwest::get(format!("{}/health/ready", server.base)).await.unwrap();
+    let ready = reqwest::get(format!("{}/health/ready", server.base))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
 
     // The honest document, with a new certificate, is taken again.
-    served.serve(StatusCode::OK, metadata_with(&fake, &[&next_idp().cert_der]));
+    served.serve(
+        StatusCode::OK,
+        metadata_with(&fake, &[&next_idp().cert_der]),
+    );
     assert_eq!(
         refresher.refresh(POOL, "Okta").await,
         Refreshed::Updated {
@@ -220,6 +247,28 @@ async fn a_failing_or_wrong_url_keeps_the_last_good_copy_and_is_counted() {
         stored_certificates(&server).await,
         vec![STANDARD.encode(&next_idp().cert_der)]
     );
+
+    // On its schedule (hourly by default), a failure is retried after 300 s.
+    served.serve(StatusCode::BAD_GATEWAY, "");
+    let t0 = 1_900_000_000;
+    assert!(refresher.refresh_due(t0).await.is_empty());
+    assert!(refresher.refresh_due(t0 + 3599).await.is_empty());
+    let failed = refresher.refresh_due(t0 + 3600).await;
+    assert!(
+        matches!(failed[..], [(_, Refreshed::Kept(_))]),
+        "{failed:?}"
+    );
+    assert!(refresher.refresh_due(t0 + 3899).await.is_empty());
+    served.serve(
+        StatusCode::OK,
+        metadata_with(&fake, &[&next_idp().cert_der]),
+    );
+    let retried = refresher.refresh_due(t0 + 3900).await;
+    assert!(
+        matches!(retried[..], [(_, Refreshed::Unchanged)]),
+        "{retried:?}"
+    );
+    assert!(refresher.refresh_due(t0 + 3900 + 3599).await.is_empty());
 }
 
 /// A config file in `dir` with the pools' TOML.
@@ -248,17 +297,25 @@ async fn applying_refuses_an_unreachable_url_without_a_stored_copy_and_keeps_one
         .await
         .unwrap();
     let err = node.bootstrap(false).await.unwrap_err().to_string();
-    assert!(err.contains("metadata_url") && err.contains("HTTP 404"), "{err}");
+    assert!(
+        err.contains("metadata_url") && err.contains("HTTP 404"),
+        "{err}"
+    );
     assert!(node.store.get_pool(POOL).await.unwrap().is_none());
 
     // Served: applied. Then the URL fails: the next apply (a restart) keeps that copy.
     served.serve(StatusCode::OK, fake.metadata(false));
-    node.bootstrap(false).await.expect("applied with the fetched metadata");
+    node.bootstrap(false)
+        .await
+        .expect("applied with the fetched metadata");
     served.serve(StatusCode::SERVICE_UNAVAILABLE, "");
     let again = Node::open(config_in(dir.path(), &pools_toml(&served.url, ""), ""))
         .await
         .unwrap();
-    again.bootstrap(false).await.expect("applied with the stored copy");
+    again
+        .bootstrap(false)
+        .await
+        .expect("applied with the stored copy");
     let pool = again.store.get_pool(POOL).await.unwrap().unwrap();
     let saml = pool.identity_provider("Okta").unwrap().protocol.as_saml();
     assert_eq!(saml.unwrap().entity_id, fake.entity_id);
@@ -331,7 +388,7 @@ fn check_config_checks_the_url_form_without_fetching() {
         (
             "metadata_url = \"https://idp.example.com/m\"\nmetadata = \"<x/>\"",
             "metadata_url",
-            "given 2 times",
+            "given twice",
         ),
     ] {
         let diags = check(idp).expect_err(idp);
@@ -358,7 +415,9 @@ async fn idps_check_fetches_and_reports_the_difference() {
     let (code, _, err) =
         crate::support::process::run(dir.path(), &["--config", config, "apply"], &[]).await;
     assert_eq!(code, 0, "{err}");
-    let check = ["--config", config, "idps", "check", "--pool", POOL, "--name", "Okta"];
+    let check = [
+        "--config", config, "idps", "check", "--pool", POOL, "--name", "Okta",
+    ];
     let (code, out, err) = crate::support::process::run(dir.path(), &check, &[]).await;
     assert_eq!(code, 0, "{err}");
     let fingerprint = {
@@ -382,11 +441,20 @@ async fn idps_check_fetches_and_reports_the_difference() {
     }
 
     // A rollover announced: reported, not stored.
-    served.serve(StatusCode::OK, metadata_with(&fake, &[&next_idp().cert_der]));
+    served.serve(
+        StatusCode::OK,
+        metadata_with(&fake, &[&next_idp().cert_der]),
+    );
     let (code, out, err) = crate::support::process::run(dir.path(), &check, &[]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("differs from the stored copy: signing certificates"), "{out}");
-    assert!(out.contains("NEW") && out.contains("1 stored signing certificate(s) are no longer"), "{out}");
+    assert!(
+        out.contains("differs from the stored copy: signing certificates"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NEW") && out.contains("1 stored signing certificate(s) are no longer"),
+        "{out}"
+    );
 
     // A failing URL is an error naming it.
     served.serve(StatusCode::BAD_GATEWAY, "");

@@ -235,8 +235,12 @@ pub(super) fn check_keys(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) -> bool 
             [.., last] => c.error(
                 format!("{iat}.{last}"),
                 format!(
-                    "the IdP's metadata is given {} times: {}",
-                    given.len(),
+                    "the IdP's metadata is given {}: {}",
+                    if given.len() == 2 {
+                        "twice"
+                    } else {
+                        "three times"
+                    },
                     given.join(" and ")
                 ),
                 "keep one of them",
