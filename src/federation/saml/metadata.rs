@@ -18,7 +18,8 @@
 //! Interoperability Profile, section 2.5.1).
 //!
 //! The metadata document's own signature, if any, is not verified: the operator gives
-//! the file, and trusts it as they trust the configuration file.
+//! the file, and trusts it as they trust the configuration file; metadata from a URL
+//! ([`super::remote`]) is trusted by its https origin, which the operator names.
 
 use std::fmt;
 
