@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::{apply, Config};
 use crate::core::directory::Directory;
@@ -14,6 +15,8 @@ use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
 use crate::core::session::Sessions;
 use crate::core::sp_keys::SpKeyService;
 use crate::core::{now, UnixTime};
+use crate::federation::http::{HttpSettings, IdpHttp};
+use crate::federation::saml::remote;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
@@ -65,6 +68,9 @@ pub struct Node {
     pub sp_keys: SpKeyService,
     pub tokens: TokenService,
     pub sessions: Sessions,
+    /// The one client for every call to an upstream identity provider (sign-ins,
+    /// discovery, JWKS, SAML metadata URLs).
+    pub idp_http: IdpHttp,
 }
 
 impl std::fmt::Debug for Node {
@@ -112,7 +118,15 @@ impl Node {
         check_master_key(store.as_ref(), &master).await?;
         let master = Arc::new(master);
         let keys = KeyService::new(store.clone(), master.clone());
+        let timeout = config.server.idp_timeout_secs;
+        let idp_http = IdpHttp::new(HttpSettings {
+            timeout: Duration::from_secs(timeout),
+            connect_timeout: Duration::from_secs(timeout.min(5)),
+            private_networks: config.server.idp_private_networks.clone(),
+            ..HttpSettings::default()
+        });
         Ok(Node {
+            idp_http,
             directory: Directory::new(store.clone(), passwords),
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
@@ -130,7 +144,9 @@ impl Node {
         let now = now();
         let mut out = Bootstrap::default();
         if self.config.source.is_some() {
-            let report = apply::apply(&self.config, self.store.as_ref(), &self.master, prune, now)
+            // Metadata declared by URL is fetched now (check-config only checked the URL).
+            let config = remote::fetch_declared(&self.config, &self.idp_http).await;
+            let report = apply::apply(&config, self.store.as_ref(), &self.master, prune, now)
                 .await
                 .map_err(|e| NodeError::Apply(e.to_string()))?;
             out.report = Some(report);

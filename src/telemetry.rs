@@ -46,6 +46,13 @@ struct RouteLabels {
     method: String,
 }
 
+/// One identity provider of one pool.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    pool: String,
+    provider: String,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// The node's metrics registry, rendered at `/metrics`.
@@ -53,6 +60,8 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
+    metadata_failures: Family<ProviderLabels, Counter>,
+    certificate_changes: Family<ProviderLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -87,10 +96,25 @@ impl Metrics {
             "HTTP request latency by route and method",
             latency.clone(),
         );
+        let metadata_failures = Family::<ProviderLabels, Counter>::default();
+        let certificate_changes = Family::<ProviderLabels, Counter>::default();
+        registry.register(
+            "saml_metadata_refresh_failures",
+            "Refreshes of an IdP's metadata_url that failed or were refused (the last good \
+             copy is kept)",
+            metadata_failures.clone(),
+        );
+        registry.register(
+            "saml_metadata_certificate_changes",
+            "Changes of an IdP's signing certificates picked up from its metadata_url",
+            certificate_changes.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
             latency,
+            metadata_failures,
+            certificate_changes,
         }
     }
 
@@ -112,11 +136,32 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Counts a refresh of a provider's metadata URL that failed or was refused.
+    pub fn metadata_refresh_failed(&self, pool: &str, provider: &str) {
+        self.metadata_failures
+            .get_or_create(&provider_labels(pool, provider))
+            .inc();
+    }
+
+    /// Counts a change of a provider's signing certificates taken from its metadata URL.
+    pub fn metadata_certificates_changed(&self, pool: &str, provider: &str) {
+        self.certificate_changes
+            .get_or_create(&provider_labels(pool, provider))
+            .inc();
+    }
+
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         out
+    }
+}
+
+fn provider_labels(pool: &str, provider: &str) -> ProviderLabels {
+    ProviderLabels {
+        pool: pool.to_string(),
+        provider: provider.to_string(),
     }
 }

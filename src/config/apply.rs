@@ -189,6 +189,16 @@ pub enum ApplyError {
     },
     #[error("identity provider {name} names an unknown preset {preset:?}")]
     UnknownPreset { name: String, preset: String },
+    #[error(
+        "identity provider {name} of pool {pool_id}: its metadata_url cannot be used and no \
+         copy from that URL is stored yet: {reason}. Check that the URL serves the IdP's SAML \
+         metadata (https, a public address or one in [server] idp_private_networks)"
+    )]
+    IdpMetadataUnavailable {
+        pool_id: String,
+        name: String,
+        reason: String,
+    },
     /// The core refused a record (the file passed `check-config`'s rules, so this is a
     /// record the file does not fully describe, such as a client naming a stored server's
     /// scope that was removed).

@@ -17,6 +17,7 @@ pub use idp::{
     AppleSigningKey, FlatProtocolSettings, IdentityProvider, OAuth2Endpoints, OAuth2Settings,
     OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
     ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
+    DEFAULT_METADATA_REFRESH_SECS, MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS,
 };
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit

@@ -241,6 +241,18 @@ impl IdpHttp {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<RawResponse, HttpError> {
+        self.execute_capped(request, self.inner.settings.max_body_bytes)
+            .await
+    }
+
+    /// [`IdpHttp::execute`] with a cap of its own (at most the client's): the answer is
+    /// read as it streams in and refused once it passes `limit` bytes.
+    pub async fn execute_capped(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> Result<RawResponse, HttpError> {
+        let limit = limit.min(self.inner.settings.max_body_bytes);
         let request = request
             .build()
             .map_err(|e| HttpError::Client(describe(e)))?;
@@ -256,7 +268,6 @@ impl IdpHttp {
             .execute(request)
             .await
             .map_err(|e| classify(&url, e))?;
-        let limit = self.inner.settings.max_body_bytes;
         let too_large = || HttpError::TooLarge {
             url: url.clone(),
             limit,
@@ -541,7 +552,7 @@ fn describe(e: reqwest::Error) -> String {
 }
 
 /// A URL fit for logs and messages: no user info, query or fragment.
-fn for_log(url: &url::Url) -> String {
+pub fn for_log(url: &url::Url) -> String {
     let mut clean = url.clone();
     clean.set_query(None);
     clean.set_fragment(None);
@@ -550,7 +561,8 @@ fn for_log(url: &url::Url) -> String {
     clean.into()
 }
 
-fn for_log_str(url: &str) -> String {
+/// [`for_log`] of a URL given as text.
+pub fn for_log_str(url: &str) -> String {
     url::Url::parse(url).map_or_else(|_| "<invalid URL>".to_string(), |u| for_log(&u))
 }
 

@@ -25,6 +25,7 @@
 //!   GetUser releases [`crate::core::oauth::claims`]) and answers errors with
 //!   [`cognito_errors`]' `__type` names.
 
+use crate::federation::saml::remote::MetadataRefresher;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -191,7 +192,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = connection_limits(&state);
-    listen::serve_router(listener, app(state), limits, shutdown).await
+    // Every node refreshes the SAML metadata declared by URL while it serves.
+    let refresher = tokio::spawn(
+        MetadataRefresher::new(
+            state.node.store.clone(),
+            state.node.idp_http.clone(),
+            state.metrics.clone(),
+        )
+        .run(),
+    );
+    let served = listen::serve_router(listener, app(state), limits, shutdown).await;
+    refresher.abort();
+    served
 }
 
 /// Serves [`metrics_app`] on its own listener (`[server] metrics_listen`) until `shutdown`.

@@ -3,7 +3,6 @@
 //! IdPs, and the core services the handlers call.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::cors;
 use super::hosted::ui;
@@ -11,7 +10,6 @@ use crate::core::account::AccountService;
 use crate::core::signin::SignIn;
 use crate::core::throttle::Throttle;
 use crate::federation::flow::Federation;
-use crate::federation::http::{HttpSettings, IdpHttp};
 use crate::server::Node;
 use crate::telemetry::Metrics;
 
@@ -42,13 +40,7 @@ impl AppState {
     pub fn new(node: Node) -> Result<Self, StartError> {
         let ui = ui::Ui::new(node.config.server.templates_dir.as_deref())?;
         let mail = crate::config::mail::mail_router(&node.config)?.with_texts(ui.texts().clone());
-        let timeout = node.config.server.idp_timeout_secs;
-        let idp_http = IdpHttp::new(HttpSettings {
-            timeout: Duration::from_secs(timeout),
-            connect_timeout: Duration::from_secs(timeout.min(5)),
-            private_networks: node.config.server.idp_private_networks.clone(),
-            ..HttpSettings::default()
-        });
+        let idp_http = node.idp_http.clone();
         let federation = Federation::new(
             node.directory.clone(),
             node.master.clone(),

@@ -12,14 +12,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{admin, confirm, print_table, require_pool};
+use super::{admin, confirm, iso, print_table, require_pool};
 use crate::cli::{CliError, CliResult};
 use crate::config::decl::IdpDecl;
 use crate::core::admin::{AdminError, FieldError};
 use crate::core::model::{Origin, ProtocolSettings, SamlBinding};
 use crate::core::now;
+use crate::federation::http::for_log_str;
 use crate::federation::presets;
 use crate::federation::saml::metadata::{self, IdpMetadata, MAX_METADATA_BYTES};
+use crate::federation::saml::remote;
 use crate::server::Node;
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +44,16 @@ pub enum IdpsCmd {
         /// Confirm the deletion.
         #[arg(long)]
         yes: bool,
+    },
+    /// Fetch a SAML provider's metadata_url now and report what it says (entity id,
+    /// endpoints, signing certificates with their fingerprints and expiry) and whether it
+    /// differs from the stored copy. Stores nothing.
+    Check {
+        #[arg(long)]
+        pool: String,
+        /// The provider's name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -106,6 +118,7 @@ pub struct IdpAddArgs {
 pub async fn idps(node: Node, cmd: IdpsCmd) -> CliResult {
     match cmd {
         IdpsCmd::Add(args) => add(&node, args).await,
+        IdpsCmd::Check { pool, name } => check(&node, &pool, &name).await,
         IdpsCmd::List { pool } => {
             let pool = require_pool(&node, &pool).await?;
             let rows: Vec<Vec<String>> = pool
@@ -175,6 +188,96 @@ pub async fn idps(node: Node, cmd: IdpsCmd) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// `idps check`: fetches the provider's metadata URL and compares it with the stored copy.
+async fn check(node: &Node, pool: &str, name: &str) -> CliResult {
+    let pool = require_pool(node, pool).await?;
+    let Some(idp) = pool.identity_provider(name) else {
+        return Err(CliError(format!(
+            "--name: identity provider {name:?} does not exist in pool {} (see `cognate idps \
+             list --pool {}`)",
+            pool.id, pool.id
+        )));
+    };
+    let Some(saml) = idp.protocol.as_saml() else {
+        return Err(CliError(format!(
+            "--name: identity provider {name} is not a SAML provider; only SAML metadata \
+             URLs are checked"
+        )));
+    };
+    let Some(url) = &saml.metadata_url else {
+        return Err(CliError(format!(
+            "--name: identity provider {name} has no metadata_url (its metadata was given \
+             inline or as a file); nothing to fetch"
+        )));
+    };
+    let fresh = remote::fetch(&node.idp_http, url)
+        .await
+        .map_err(|e| CliError(format!("fetching the metadata of {name} failed: {e}")))?;
+    let at = now();
+    println!("identity provider {name} of pool {}", pool.id);
+    println!("metadata URL: {}", for_log_str(url));
+    println!("entity id: {}", fresh.entity_id);
+    for (what, value) in [
+        ("SSO HTTP-Redirect", &fresh.sso_redirect_url),
+        ("SSO HTTP-POST", &fresh.sso_post_url),
+        ("SLO HTTP-Redirect", &fresh.slo_redirect_url),
+    ] {
+        println!("{what}: {}", value.as_deref().unwrap_or("-"));
+    }
+    println!(
+        "WantAuthnRequestsSigned: {}",
+        fresh.want_authn_requests_signed
+    );
+    for (n, cert) in fresh.signing_certificates.iter().enumerate() {
+        let stored = if saml.signing_certificates.contains(cert) {
+            "stored"
+        } else {
+            "NEW"
+        };
+        match metadata::certificate_summary(cert) {
+            Some(c) => println!(
+                "signing certificate {}: SHA-256 {}; subject {}; expires {}{}; {stored}",
+                n + 1,
+                c.sha256,
+                c.subject,
+                iso(c.not_after),
+                if c.not_after < at { " (EXPIRED)" } else { "" }
+            ),
+            None => println!("signing certificate {}: unreadable; {stored}", n + 1),
+        }
+    }
+    let removed = saml
+        .signing_certificates
+        .iter()
+        .filter(|c| !fresh.signing_certificates.contains(c))
+        .count();
+    if removed > 0 {
+        println!("{removed} stored signing certificate(s) are no longer in the metadata");
+    }
+    let mut differs = Vec::new();
+    if fresh.entity_id != saml.entity_id {
+        differs.push(format!(
+            "entity id (stored {:?}; a refresh refuses this copy)",
+            saml.entity_id
+        ));
+    }
+    if fresh.sso_redirect_url != saml.sso_redirect_url
+        || fresh.sso_post_url != saml.sso_post_url
+        || fresh.slo_redirect_url != saml.slo_redirect_url
+    {
+        differs.push("endpoints".to_string());
+    }
+    if fresh.signing_certificates != saml.signing_certificates {
+        differs.push("signing certificates".to_string());
+    }
+    if differs.is_empty() {
+        println!("same as the stored copy");
+    } else {
+        println!("differs from the stored copy: {}", differs.join(", "));
+    }
+    Ok(())
 }
 
 async fn add(node: &Node, args: IdpAddArgs) -> CliResult {

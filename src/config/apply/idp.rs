@@ -15,6 +15,7 @@ use crate::core::secrets::{
 };
 use crate::core::UnixTime;
 use crate::federation::presets;
+use crate::federation::saml::metadata::IdpMetadata;
 
 /// The plan-phase checks of a pool's declared providers: none may take over an API-owned
 /// provider, each names a known preset, and each OAuth one has its credential (from the
@@ -39,8 +40,24 @@ pub(super) fn check_declared(
                 preset: idp.preset.clone(),
             });
         }
-        // A SAML provider has no credential: its metadata's certificates are public.
+        // A SAML provider has no credential: its metadata's certificates are public. Its
+        // metadata from a URL was fetched before applying; when that failed, the copy
+        // stored from the same URL stands in (see [`stored_metadata`]), else nothing is
+        // written.
         if idp.is_saml() {
+            if idp.metadata_url.is_some()
+                && idp.saml_metadata.is_none()
+                && stored_metadata(idp, stored).is_none()
+            {
+                return Err(ApplyError::IdpMetadataUnavailable {
+                    pool_id: id.to_string(),
+                    name: idp.name.clone(),
+                    reason: idp
+                        .metadata_fetch_error
+                        .clone()
+                        .unwrap_or_else(|| "it was not fetched".to_string()),
+                });
+            }
             continue;
         }
         let (given, kept) = if idp.uses_apple_key() {
@@ -83,6 +100,23 @@ pub(super) fn resolve(
     let mut actions = Vec::new();
     for decl in &plan.decl.identity_providers {
         let existing = stored.iter().find(|p| p.name == decl.name);
+        let fallback;
+        let decl = match stored_metadata(decl, existing) {
+            Some(metadata) if decl.saml_metadata.is_none() && decl.metadata_url.is_some() => {
+                tracing::warn!(
+                    pool = %plan.id,
+                    provider = %decl.name,
+                    error = decl.metadata_fetch_error.as_deref().unwrap_or("not fetched"),
+                    "the IdP's metadata URL failed; applying with the stored copy"
+                );
+                fallback = IdpDecl {
+                    saml_metadata: Some(metadata),
+                    ..decl.clone()
+                };
+                &fallback
+            }
+            _ => decl,
+        };
         let (secret, apple_key) = if decl.is_saml() {
             (None, None)
         } else if decl.uses_apple_key() {
@@ -175,6 +209,17 @@ fn idp_credential(
         (None, Some(sealed)) => Ok(sealed.clone()),
         (None, None) => Err(missing_credential(pool_id, decl)),
     }
+}
+
+/// The metadata of the stored provider, when it was fetched from the URL the declaration
+/// names: what applying uses when that URL fails now.
+fn stored_metadata(decl: &IdpDecl, stored: Option<&IdentityProvider>) -> Option<IdpMetadata> {
+    let url = decl.metadata_url.as_ref()?;
+    let saml = stored?.protocol.as_saml()?;
+    if saml.metadata_url.as_ref() != Some(url) || saml.entity_id.is_empty() {
+        return None;
+    }
+    Some(IdpMetadata::from_settings(saml))
 }
 
 fn missing_credential(pool_id: &str, decl: &IdpDecl) -> ApplyError {

@@ -95,6 +95,13 @@ pub struct IdpDecl {
     /// directory.
     #[serde(default)]
     pub metadata_file: Option<String>,
+    /// The IdP's metadata URL (https): fetched when the configuration is applied, then
+    /// refetched every `metadata_refresh_secs` by every node (`check-config` does not fetch).
+    #[serde(default)]
+    pub metadata_url: Option<String>,
+    /// Seconds between two fetches of `metadata_url` (default 3600; 300 to 86400).
+    #[serde(default)]
+    pub metadata_refresh_secs: Option<u64>,
     /// The attribute whose value is the user id instead of the NameID.
     #[serde(default)]
     pub user_id_attribute: Option<String>,
@@ -128,9 +135,14 @@ pub struct IdpDecl {
     #[serde(skip)]
     pub private_key: Option<SecretString>,
     /// The IdP metadata read from `metadata` / `metadata_file` when the configuration is
-    /// checked (`None` when neither is given or it was refused).
+    /// checked, or fetched from `metadata_url` when it is applied (`None` when none is
+    /// given, it was refused, or the fetch failed).
     #[serde(skip)]
     pub saml_metadata: Option<IdpMetadata>,
+    /// Why fetching `metadata_url` failed when the configuration was about to be applied
+    /// (the stored copy is used then, if there is one).
+    #[serde(skip)]
+    pub metadata_fetch_error: Option<String>,
 }
 
 /// `endpoints = { ... }`: per-endpoint overrides of the preset.
@@ -191,6 +203,8 @@ impl IdpDecl {
         saml.allow_sha1 = self.allow_sha1.unwrap_or(false);
         saml.groups_attribute = self.groups_attribute.clone();
         saml.group_mapping = self.group_mapping.clone().unwrap_or_default();
+        saml.metadata_url = self.metadata_url.clone();
+        saml.metadata_refresh_secs = self.metadata_refresh_secs;
         saml
     }
 

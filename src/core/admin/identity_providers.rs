@@ -28,7 +28,8 @@ use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, Re
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
-    Quirk, SamlBinding, SamlSettings, UserPool, OWN_USERS,
+    Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
+    MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS, OWN_USERS,
 };
 use crate::core::storage::Store;
 use crate::core::UnixTime;
@@ -497,6 +498,39 @@ fn check_saml(e: &mut Errors, saml: &SamlSettings) {
                 Rule::Invalid,
                 format!("{group:?} is not a group name: use 1 to 128 characters without spaces"),
                 "map onto a directory group, e.g. group_mapping = { \"Engineering\" = \"staff\" }",
+            );
+        }
+    }
+    if let Some(url) = &saml.metadata_url {
+        if let Err(message) = check_idp_url(url) {
+            e.push(
+                "protocol.metadata_url",
+                Rule::Invalid,
+                message,
+                "write the IdP's metadata URL, https (http only on localhost, 127.x.x.x or \
+                 [::1]), e.g. \"https://idp.example.com/saml/metadata\"",
+            );
+        }
+    }
+    if let Some(secs) = saml.metadata_refresh_secs {
+        if saml.metadata_url.is_none() {
+            e.push(
+                "protocol.metadata_refresh_secs",
+                Rule::Invalid,
+                "metadata_refresh_secs applies only to metadata fetched from metadata_url",
+                "remove it, or give the metadata as metadata_url",
+            );
+        } else if !(MIN_METADATA_REFRESH_SECS..=MAX_METADATA_REFRESH_SECS).contains(&secs) {
+            e.push(
+                "protocol.metadata_refresh_secs",
+                Rule::Invalid,
+                format!(
+                    "{secs} is out of range: the metadata is refetched every \
+                     {MIN_METADATA_REFRESH_SECS} to {MAX_METADATA_REFRESH_SECS} seconds"
+                ),
+                format!(
+                    "write e.g. metadata_refresh_secs = {DEFAULT_METADATA_REFRESH_SECS} (hourly)"
+                ),
             );
         }
     }

@@ -525,9 +525,30 @@ pub struct SamlSettings {
     /// IdP group value -> directory group. Only these groups are granted from the IdP's
     /// word, and a membership granted here is removed when the IdP stops sending it.
     pub group_mapping: BTreeMap<String, String>,
+    /// Where the metadata above was fetched from (`metadata_url`), when it came from a URL:
+    /// every node refetches it periodically and keeps the last good copy.
+    pub metadata_url: Option<String>,
+    /// Seconds between two fetches of `metadata_url` (`metadata_refresh_secs`; `None`:
+    /// [`DEFAULT_METADATA_REFRESH_SECS`]).
+    pub metadata_refresh_secs: Option<u64>,
 }
 
+/// How often metadata from a URL is refetched when the operator says nothing: hourly.
+pub const DEFAULT_METADATA_REFRESH_SECS: u64 = 3600;
+/// The shortest refresh period accepted (an IdP's metadata changes on key rollovers,
+/// announced weeks ahead; more often only loads the IdP).
+pub const MIN_METADATA_REFRESH_SECS: u64 = 300;
+/// The longest refresh period accepted (a day: a rollover must reach Cognate before the
+/// IdP switches keys).
+pub const MAX_METADATA_REFRESH_SECS: u64 = 86_400;
+
 impl SamlSettings {
+    /// The refresh period of `metadata_url`.
+    pub fn refresh_secs(&self) -> u64 {
+        self.metadata_refresh_secs
+            .unwrap_or(DEFAULT_METADATA_REFRESH_SECS)
+    }
+
     /// The SSO endpoint of a binding, if the IdP offers it.
     pub fn sso_url(&self, binding: SamlBinding) -> Option<&str> {
         match binding {

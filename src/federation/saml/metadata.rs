@@ -18,7 +18,8 @@
 //! Interoperability Profile, section 2.5.1).
 //!
 //! The metadata document's own signature, if any, is not verified: the operator gives
-//! the file, and trusts it as they trust the configuration file.
+//! the file, and trusts it as they trust the configuration file; metadata from a URL
+//! ([`super::remote`]) is trusted by its https origin, which the operator names.
 
 use std::fmt;
 
@@ -107,6 +108,83 @@ impl IdpMetadata {
             ..SamlSettings::default()
         }
     }
+}
+
+impl IdpMetadata {
+    /// What a stored provider's settings keep of its metadata (a copy fetched earlier from
+    /// its `metadata_url`). `WantAuthnRequestsSigned` is not kept apart from the operator's
+    /// choice, so the stored `sign_requests` stands for it.
+    pub fn from_settings(saml: &SamlSettings) -> IdpMetadata {
+        IdpMetadata {
+            entity_id: saml.entity_id.clone(),
+            sso_redirect_url: saml.sso_redirect_url.clone(),
+            sso_post_url: saml.sso_post_url.clone(),
+            slo_redirect_url: saml.slo_redirect_url.clone(),
+            want_authn_requests_signed: saml.sign_requests,
+            signing_certificates: saml.signing_certificates.clone(),
+        }
+    }
+
+    /// Whether a stored provider's settings hold this metadata's values (entity id,
+    /// endpoints, certificates).
+    pub fn same_as(&self, saml: &SamlSettings) -> bool {
+        self.entity_id == saml.entity_id
+            && self.sso_redirect_url == saml.sso_redirect_url
+            && self.sso_post_url == saml.sso_post_url
+            && self.slo_redirect_url == saml.slo_redirect_url
+            && self.signing_certificates == saml.signing_certificates
+    }
+
+    /// A stored provider's settings with this metadata's values in place of the old
+    /// copy's; the operator's choices are kept (requests are signed from now on if the
+    /// IdP now wants them).
+    pub fn update(&self, saml: &SamlSettings) -> SamlSettings {
+        SamlSettings {
+            entity_id: self.entity_id.clone(),
+            sso_redirect_url: self.sso_redirect_url.clone(),
+            sso_post_url: self.sso_post_url.clone(),
+            slo_redirect_url: self.slo_redirect_url.clone(),
+            signing_certificates: self.signing_certificates.clone(),
+            sign_requests: saml.sign_requests || self.want_authn_requests_signed,
+            ..saml.clone()
+        }
+    }
+}
+
+/// A signing certificate, described for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// SHA-256 of the DER, upper-case hex pairs joined by `:` (as `openssl x509
+    /// -fingerprint -sha256` prints it).
+    pub sha256: String,
+    pub subject: String,
+    /// `notAfter`, seconds since the epoch.
+    pub not_after: i64,
+}
+
+/// Describes a certificate kept as standard base64 of its DER; `None` if it does not
+/// decode (the record's rule refuses such a one).
+pub fn certificate_summary(b64: &str) -> Option<CertificateSummary> {
+    let der = STANDARD.decode(b64.as_bytes()).ok()?;
+    let cert = Certificate::from_der(&der).ok()?;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+    let sha256 = digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let not_after = cert
+        .tbs_certificate
+        .validity
+        .not_after
+        .to_unix_duration()
+        .as_secs();
+    Some(CertificateSummary {
+        sha256,
+        subject: cert.tbs_certificate.subject.to_string(),
+        not_after: i64::try_from(not_after).unwrap_or(i64::MAX),
+    })
 }
 
 /// Why metadata was refused. Each names what is missing or wrong, for the operator.

@@ -14,12 +14,15 @@
 //! - [`mapping`]: a verified assertion to the user id, attributes and groups.
 //! - [`metadata`]: reading an IdP's metadata XML (entity id, SSO endpoints, signing
 //!   certificates) when a provider is declared, so the runtime never reads metadata.
+//! - [`remote`]: metadata from a URL (`metadata_url`), fetched when the file is applied
+//!   and refreshed periodically by every node, keeping the last good copy.
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
 
 pub mod flow;
 pub mod leg;
 pub mod mapping;
 pub mod metadata;
+pub mod remote;
 pub mod request;
 pub mod response;
 pub mod sp;

@@ -15,12 +15,12 @@ use crate::support::federated::{
 use crate::support::saml_sign;
 use crate::support::server::{absolute, browser_client, TestServer};
 
-const POOL: &str = "us-east-1_SamlTest1";
-const CLIENT: &str = "samlweb0000000000000000001";
-const CALLBACK: &str = "https://app.example.com/cb";
+pub(super) const POOL: &str = "us-east-1_SamlTest1";
+pub(super) const CLIENT: &str = "samlweb0000000000000000001";
+pub(super) const CALLBACK: &str = "https://app.example.com/cb";
 const VERIFIER: &str = "saml-test-verifier-0123456789-abcdefghijklmnopqrstu";
 
-fn rp() -> Client {
+pub(super) fn rp() -> Client {
     Client::new(CLIENT, CALLBACK, VERIFIER).with_nonce("client-nonce")
 }
 
@@ -131,7 +131,7 @@ async fn outcome(r: reqwest::Response) -> Outcome {
 }
 
 /// A whole sign-in through `idp` in a fresh browser: the client's redirect, or the page.
-async fn sign_in(base: &str, idp: &str) -> Outcome {
+pub(super) async fn sign_in(base: &str, idp: &str) -> Outcome {
     let browser = browser_client();
     let (action, fields) = to_idp_form(&browser, base, idp).await;
     let continued = outcome(post_acs(&action, &fields).await).await?;
@@ -145,12 +145,12 @@ async fn sign_in(base: &str, idp: &str) -> Outcome {
     .await
 }
 
-async fn id_token(base: &str, redirect: &str) -> Value {
+pub(super) async fn id_token(base: &str, redirect: &str) -> Value {
     rp().id_token(base, redirect).await
 }
 
 /// Refused: a page with an error status, or the client's redirect without a code.
-fn assert_refused(outcome: Outcome, what: &str) {
+pub(super) fn assert_refused(outcome: Outcome, what: &str) {
     match outcome {
         Ok(redirect) => assert!(
             redirect.starts_with(CALLBACK) && param(&redirect, "code").is_none(),

@@ -6,6 +6,7 @@
 mod attacks;
 mod differential;
 mod flows;
+mod metadata_url;
 
 use std::time::Duration;
 

@@ -109,6 +109,13 @@ pub fn idp() -> &'static Party {
     IDP.get_or_init(|| generate("idp.example.test"))
 }
 
+/// The IdP's next key pair, after a key rollover (in its metadata only once it
+/// announces the rollover).
+pub fn next_idp() -> &'static Party {
+    static NEXT: OnceLock<Party> = OnceLock::new();
+    NEXT.get_or_init(|| generate("idp-next.example.test"))
+}
+
 /// An attacker's key pair (never in metadata).
 pub fn attacker() -> &'static Party {
     static ATTACKER: OnceLock<Party> = OnceLock::new();

@@ -1,5 +1,6 @@
 //! The declaration rules of SAML 2.0 providers (`preset = "saml"`): the IdP's metadata,
-//! given once (inline or as a file) and read before the rules run; no OAuth key on a SAML
+//! given once (inline, as a file, or as a URL) and read before the rules run (a URL's
+//! form only: `check-config` does not fetch it; applying does); no OAuth key on a SAML
 //! provider and no SAML key on an OAuth one (a setting is a promise: one the provider
 //! would not read is refused, not ignored); and the core's errors on what came from the
 //! metadata placed on the key that gave it.
@@ -16,10 +17,12 @@ use crate::federation::presets;
 use crate::federation::saml::metadata::{self, MetadataError, MAX_METADATA_BYTES};
 
 /// The SAML keys of a declaration, and whether each is written.
-fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 8] {
+fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 10] {
     [
         ("metadata", idp.metadata.is_some()),
         ("metadata_file", idp.metadata_file.is_some()),
+        ("metadata_url", idp.metadata_url.is_some()),
+        ("metadata_refresh_secs", idp.metadata_refresh_secs.is_some()),
         ("user_id_attribute", idp.user_id_attribute.is_some()),
         ("allow_sha1", idp.allow_sha1.is_some()),
         ("request_binding", idp.request_binding.is_some()),
@@ -210,20 +213,38 @@ pub(super) fn check_keys(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) -> bool 
                 );
             }
         }
-        match (&idp.metadata, &idp.metadata_file) {
-            (Some(_), Some(_)) => c.error(
-                format!("{iat}.metadata_file"),
-                "the IdP's metadata is given twice: metadata and metadata_file",
-                "keep one of them",
-            ),
-            (None, None) => c.error(
+        let given: Vec<&str> = [
+            ("metadata", idp.metadata.is_some()),
+            ("metadata_file", idp.metadata_file.is_some()),
+            ("metadata_url", idp.metadata_url.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect();
+        match given.as_slice() {
+            [] => c.error(
                 iat,
                 "missing key `metadata_file`: a SAML provider is declared from its IdP's \
                  metadata XML",
-                "add metadata_file = \"idp-metadata.xml\" (relative to this file), or the XML \
-                 inline as metadata = \"\"\"<md:EntityDescriptor ...>\"\"\"",
+                "add metadata_file = \"idp-metadata.xml\" (relative to this file), \
+                 metadata_url = \"https://idp.example.com/metadata\" (fetched when the file \
+                 is applied and refreshed), or the XML inline as \
+                 metadata = \"\"\"<md:EntityDescriptor ...>\"\"\"",
             ),
-            _ => {}
+            [_] => {}
+            [.., last] => c.error(
+                format!("{iat}.{last}"),
+                format!(
+                    "the IdP's metadata is given {}: {}",
+                    if given.len() == 2 {
+                        "twice"
+                    } else {
+                        "three times"
+                    },
+                    given.join(" and ")
+                ),
+                "keep one of them",
+            ),
         }
         let wants_signed = idp
             .saml_metadata
@@ -278,7 +299,9 @@ pub(super) fn place_errors(idp: &IdpDecl, errors: Vec<FieldError>) -> Vec<FieldE
         let field = path.strip_prefix("protocol.").unwrap_or("");
         field.split(['.', '[']).next().unwrap_or(field).to_string()
     };
-    let key = if idp.metadata_file.is_some() {
+    let key = if idp.metadata_url.is_some() {
+        "metadata_url"
+    } else if idp.metadata_file.is_some() {
         "metadata_file"
     } else {
         "metadata"
