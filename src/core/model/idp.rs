@@ -525,6 +525,23 @@ pub struct SamlSettings {
     /// IdP group value -> directory group. Only these groups are granted from the IdP's
     /// word, and a membership granted here is removed when the IdP stops sending it.
     pub group_mapping: BTreeMap<String, String>,
+    /// IdP-initiated sign-in (an unsolicited response at the ACS): off when `None`.
+    pub idp_initiated: Option<IdpInitiated>,
+}
+
+/// Where an IdP-initiated (unsolicited) sign-in lands: the app client that receives the
+/// code, its redirect URI and the scopes of the code. The client must list this IdP, the
+/// redirect URI must be one of its callback URLs, and it must list no provider other than
+/// SAML IdPs (Cognito's guard: a forged unsolicited login cannot ride a client that also
+/// signs users in another way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdpInitiated {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The code's scopes (empty: all the client's allowed scopes, as an authorization
+    /// request without `scope`).
+    pub scopes: Vec<String>,
 }
 
 impl SamlSettings {

@@ -15,6 +15,8 @@
 //! - [`metadata`]: reading an IdP's metadata XML (entity id, SSO endpoints, signing
 //!   certificates) when a provider is declared, so the runtime never reads metadata.
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
+//! - [`unsolicited`]: IdP-initiated sign-in (an unsolicited response at the ACS), off by
+//!   default, with Cognito's guards.
 
 pub mod flow;
 pub mod leg;
@@ -23,3 +25,4 @@ pub mod metadata;
 pub mod request;
 pub mod response;
 pub mod sp;
+pub mod unsolicited;

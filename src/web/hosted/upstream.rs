@@ -462,13 +462,21 @@ pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: B
             "error.invalid_request",
         );
     };
+    let relay_state = form
+        .get("RelayState")
+        .map(String::as_str)
+        .filter(|r| !r.is_empty());
+    if relay_state.is_none() {
+        // No RelayState names a flow: an unsolicited (IdP-initiated) response, signed in
+        // here when its IdP enabled that (see `federation::saml::unsolicited`), with no
+        // browser to bind (there was no request).
+        let now = now();
+        let outcome = state.federation.saml_unsolicited(saml_response, now).await;
+        return finish(&state, &headers, outcome, now).await;
+    }
     let accepted = state
         .federation
-        .accept_saml_post(
-            saml_response,
-            form.get("RelayState").map(String::as_str),
-            now(),
-        )
+        .accept_saml_post(saml_response, relay_state, now())
         .await;
     match accepted {
         Ok(continuation) => {
@@ -669,7 +677,8 @@ fn failure_response(
         // poster's fault: a page, and the client's error when the flow was this browser's.
         FederationError::Saml(_)
         | FederationError::SamlReplay
-        | FederationError::SamlUnsolicited => page_back_to_client(
+        | FederationError::SamlUnsolicited
+        | FederationError::IdpInitiatedTarget(_) => page_back_to_client(
             state,
             (StatusCode::BAD_REQUEST, lang, "error.federation_failed"),
             request,
