@@ -181,6 +181,23 @@ impl Federation {
         saml_response: &str,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
+        let pools = self
+            .store
+            .list_pools()
+            .await
+            .map_err(FederationError::from)?;
+        // Off by default: where no IdP enabled it, nothing of the posted value is read (as
+        // before IdP-initiated sign-in existed).
+        let enabled_anywhere = pools.iter().any(|pool| {
+            pool.identity_providers.iter().any(|p| {
+                p.protocol
+                    .as_saml()
+                    .is_some_and(|s| s.idp_initiated.is_some())
+            })
+        });
+        if !enabled_anywhere {
+            return Err(FederationError::SamlUnsolicited.into());
+        }
         let posted = saml_response.to_string();
         // Parsing is CPU work and the input is anyone's: off the async workers, with the
         // verifier's caps.
@@ -188,11 +205,6 @@ impl Federation {
             .await
             .map_err(|_| FederationError::SamlRequest("parsing task failed".into()))?
             .map_err(FederationError::Saml)?;
-        let pools = self
-            .store
-            .list_pools()
-            .await
-            .map_err(FederationError::from)?;
         let mut candidates: Vec<(&UserPool, &IdentityProvider)> = Vec::new();
         for pool in &pools {
             for provider in enabled_for(pool, &issuer) {
@@ -295,6 +307,7 @@ impl Federation {
             request,
             user,
             login_flow: None,
+            unsolicited: true,
         })
     }
 

@@ -365,6 +365,7 @@ async fn finish(
         &request.pool_id,
         &signed_in.user.sub,
         &signed_in.provider,
+        signed_in.unsolicited.then_some(request.client_id.as_str()),
         auth_time,
         now,
     )

@@ -14,6 +14,8 @@ use crate::support::server::{browser_client, TestServer};
 const POOL: &str = "us-east-1_SamlIdpInit1";
 const PORTAL: &str = "samlportal00000000000001";
 const CALLBACK: &str = "https://portal.example.com/cb";
+const WEB: &str = "samlweb00000000000000001";
+const WEB_CALLBACK: &str = "https://web.example.com/cb";
 
 struct Env {
     server: TestServer,
@@ -64,7 +66,13 @@ async fn env() -> Option<Env> {
     }
     let okta = FakeSaml::start().await;
     let other = FakeSaml::start().await;
-    let client = portal_client(r#""Okta", "Other""#, "");
+    // Beside the portal, a client of passwords and Okta (not IdP-initiated's target).
+    let client = format!(
+        "{}\n[[pools.clients]]\nid = \"{WEB}\"\nname = \"web\"\ncallback_urls = [\"{WEB_CALLBACK}\"]\n\
+         allowed_oauth_flows = [\"code\"]\nallowed_oauth_scopes = [\"openid\"]\n\
+         supported_identity_providers = [\"COGNITO\", \"Okta\"]\nrequire_pkce = false\n",
+        portal_client(r#""Okta", "Other""#, "")
+    );
     let server = TestServer::start(&pools(&okta, &other, &client)).await;
     Some(Env {
         server,
@@ -102,7 +110,11 @@ async fn signed(spec: ResponseSpec) -> String {
 
 /// The IdP portal's cross-site POST to the ACS: `SAMLResponse` only, no cookies.
 async fn post(base: &str, response: &str) -> (Outcome, bool) {
-    let r = browser_client()
+    post_in(&browser_client(), base, response).await
+}
+
+async fn post_in(browser: &reqwest::Client, base: &str, response: &str) -> (Outcome, bool) {
+    let r = browser
         .post(format!("{base}/saml2/idpresponse"))
         .form(&[("SAMLResponse", response)])
         .send()
@@ -175,6 +187,46 @@ async fn honest_idp_initiated_sign_in_reaches_the_client_and_its_code_redeems() 
     // A second sign-in of the same user (a new assertion) works too.
     honest(&env).await;
     assert_eq!(env.server.user_count(POOL).await, 1);
+}
+
+/// The session an unsolicited sign-in starts answers only its client: another client of
+/// the pool that lists the same IdP (and passwords) is not entered with it.
+#[tokio::test]
+async fn the_session_of_an_idp_initiated_sign_in_enters_only_its_client() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let browser = browser_client();
+    let response = signed(unsolicited(&env.server, &env.okta.entity_id)).await;
+    let (outcome, session) = post_in(&browser, base, &response).await;
+    assert!(session && outcome.is_ok(), "{outcome:?}");
+    let authorize = |client: &str, callback: &str| {
+        let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", client)
+            .append_pair("redirect_uri", callback)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid");
+        url.to_string()
+    };
+    let again = browser
+        .get(authorize(PORTAL, CALLBACK))
+        .send()
+        .await
+        .unwrap();
+    let to = crate::support::federated::outcome(again).await;
+    let to = to.expect("the portal is entered with the session");
+    assert!(
+        to.starts_with(CALLBACK) && param(&to, "code").is_some(),
+        "{to}"
+    );
+    let web = browser
+        .get(authorize(WEB, WEB_CALLBACK))
+        .send()
+        .await
+        .unwrap();
+    let to = crate::support::federated::outcome(web).await;
+    let to = to.expect("the web client sends the browser to its sign-in page");
+    assert!(to.starts_with("/login?"), "not signed in: {to}");
 }
 
 #[tokio::test]
