@@ -451,7 +451,9 @@ async fn posted_answer(
 /// `SAMLResponse` and `RelayState` cross-site, without Cognate's SameSite=Lax cookies:
 /// the response is kept for its flow and the browser continues, by a same-site GET that
 /// carries the cookie, at `GET /saml2/idpresponse?flow=<request id>&posted=<token>` (303
-/// See Other; the token goes only to the browser that posted).
+/// See Other; the token goes only to the browser that posted). Without a RelayState (or
+/// with an empty one) the response is unsolicited: IdP-initiated sign-in, completed here
+/// when its IdP enabled it ([`crate::federation::saml::unsolicited`]), refused otherwise.
 pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_fields(&body);
     let lang = lang_of(&headers, None);
