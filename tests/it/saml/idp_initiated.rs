@@ -291,6 +291,30 @@ async fn stale_solicited_or_replayed_unsolicited_responses_are_refused() {
     assert_refused(post(base, &response).await.0, "replayed");
 }
 
+/// The client is checked again at every unsolicited sign-in: one changed since the
+/// configuration was checked (here to take passwords too) is not signed in to, and the
+/// assertion is not spent on it.
+#[tokio::test]
+async fn a_client_that_has_since_taken_passwords_is_refused_at_sign_in() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let store = env.server.node.store.clone();
+    let original = store.get_client(PORTAL).await.unwrap().unwrap();
+    let mut changed = original.clone();
+    changed.supported_identity_providers.push("COGNITO".into());
+    store.put_client(&changed).await.unwrap();
+    let response = signed(unsolicited(&env.server, &env.okta.entity_id)).await;
+    assert_refused(post(base, &response).await.0, "a password client");
+    assert_eq!(env.server.user_count(POOL).await, 0);
+    store.put_client(&original).await.unwrap();
+    let (outcome, _) = post(base, &response).await;
+    assert!(param(
+        &outcome.expect("the same response, the client restored"),
+        "code"
+    )
+    .is_some());
+}
+
 #[tokio::test]
 async fn disabled_by_default() {
     if !saml_sign::available() {
