@@ -100,7 +100,7 @@ fn verify_rate(seconds: f64) -> f64 {
         allow_sha1: false,
         sp_entity_id: &audience,
         acs_url: acs,
-        in_response_to: spec.in_response_to.as_deref().unwrap_or_default(),
+        in_response_to: Some(spec.in_response_to.as_deref().unwrap_or_default()),
         now,
         skew_secs: 120,
     };

@@ -14,9 +14,9 @@ use super::UnixTime;
 mod idp;
 
 pub use idp::{
-    AppleSigningKey, FlatProtocolSettings, IdentityProvider, OAuth2Endpoints, OAuth2Settings,
-    OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings, ProviderType, Quirk,
-    ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
+    AppleSigningKey, FlatProtocolSettings, IdentityProvider, IdpInitiated, OAuth2Endpoints,
+    OAuth2Settings, OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings,
+    ProviderType, Quirk, ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
     DEFAULT_METADATA_REFRESH_SECS, MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS,
 };
 

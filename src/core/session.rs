@@ -89,6 +89,12 @@ pub struct Session {
     /// the user is signed out everywhere ([`super::signout`]).
     #[serde(default)]
     pub sign_out_generation: Option<String>,
+    /// The only client this session answers, when it was started by an IdP-initiated
+    /// (unsolicited) SAML sign-in: nothing bound that sign-in to the browser, so its
+    /// session must not enter any other client of the pool, not even one listing the IdP
+    /// (Cognito's guard is on the client that receives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_client: Option<String>,
 }
 
 /// Flows and sessions on top of the store's expiring values.
@@ -160,6 +166,21 @@ impl Sessions {
         auth_time: UnixTime,
         now: UnixTime,
     ) -> StoreResult<String> {
+        self.start_session_for(pool_id, sub, method, None, auth_time, now)
+            .await
+    }
+
+    /// [`Sessions::start_session`], answering only `only_client` when given (see
+    /// [`Session::only_client`]).
+    pub async fn start_session_for(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        method: &str,
+        only_client: Option<&str>,
+        auth_time: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<String> {
         let id = random_token::<32>();
         let session = Session {
             pool_id: pool_id.to_string(),
@@ -169,6 +190,7 @@ impl Sessions {
             expires_at: now + SESSION_TTL_SECS,
             sign_out_generation: signout::generation(self.store.as_ref(), pool_id, sub, now)
                 .await?,
+            only_client: only_client.map(str::to_owned),
         };
         let value = to_json(&session)?;
         self.store

@@ -130,8 +130,14 @@ pub enum FederationError {
     #[error("the SAML response is refused: {0}")]
     Saml(#[from] SamlError),
     /// A response that answers no request of Cognate's (IdP-initiated sign-in).
-    #[error("the SAML response answers no sign-in request (IdP-initiated sign-in is not enabled)")]
+    #[error(
+        "the SAML response answers no sign-in request, and no identity provider that enabled \
+         IdP-initiated sign-in issued it"
+    )]
     SamlUnsolicited,
+    /// The app client an IdP's IdP-initiated sign-in names is no longer one it may land on.
+    #[error("IdP-initiated sign-in cannot land on its configured client: {0}")]
+    IdpInitiatedTarget(String),
     /// An assertion already used (SAML Profiles 2.0 section 4.1.4.5).
     #[error("the SAML assertion was already used")]
     SamlReplay,

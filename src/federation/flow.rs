@@ -167,6 +167,8 @@ pub struct SignedIn {
     /// The pool's name of the IdP the user signed in with.
     pub provider: String,
     pub login_flow: Option<String>,
+    /// An IdP-initiated sign-in: its session answers only the request's client.
+    pub unsolicited: bool,
 }
 
 /// The federation service: starts upstream flows and completes them into the directory.

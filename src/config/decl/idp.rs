@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::touch;
 use crate::config::check::Diagnostic;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, Origin, Protocol, ProtocolSettings, Quirk, ResponseMode,
-    SamlBinding, SamlSettings, TokenEndpointAuthMethod,
+    AppleSigningKey, IdentityProvider, IdpInitiated, Origin, Protocol, ProtocolSettings, Quirk,
+    ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
@@ -120,6 +120,9 @@ pub struct IdpDecl {
     /// IdP group value -> directory group.
     #[serde(default)]
     pub group_mapping: Option<BTreeMap<String, String>>,
+    /// IdP-initiated sign-in: `{ client_id, redirect_uri, scopes }` (off when absent).
+    #[serde(default)]
+    pub idp_initiated: Option<IdpInitiated>,
 
     /// A literal `client_secret` / `private_key` in the file: accepted by the parser only
     /// so the checker can refuse it with its location; the value itself is discarded.
@@ -205,6 +208,7 @@ impl IdpDecl {
         saml.group_mapping = self.group_mapping.clone().unwrap_or_default();
         saml.metadata_url = self.metadata_url.clone();
         saml.metadata_refresh_secs = self.metadata_refresh_secs;
+        saml.idp_initiated = self.idp_initiated.clone();
         saml
     }
 

@@ -531,6 +531,23 @@ pub struct SamlSettings {
     /// Seconds between two fetches of `metadata_url` (`metadata_refresh_secs`; `None`:
     /// [`DEFAULT_METADATA_REFRESH_SECS`]).
     pub metadata_refresh_secs: Option<u64>,
+    /// IdP-initiated sign-in (an unsolicited response at the ACS): off when `None`.
+    pub idp_initiated: Option<IdpInitiated>,
+}
+
+/// Where an IdP-initiated (unsolicited) sign-in lands: the app client that receives the
+/// code, its redirect URI and the scopes of the code. The client must list this IdP, the
+/// redirect URI must be one of its callback URLs, and it must list no provider other than
+/// SAML IdPs (Cognito's guard: a forged unsolicited login cannot ride a client that also
+/// signs users in another way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdpInitiated {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The code's scopes (empty: all the client's allowed scopes, as an authorization
+    /// request without `scope`).
+    pub scopes: Vec<String>,
 }
 
 /// How often metadata from a URL is refetched when the operator says nothing: hourly.

@@ -19,7 +19,7 @@ use base64::Engine;
 use super::leg::SamlLeg;
 use super::mapping::{managed_groups, map_assertion, mapped_groups};
 use super::request::{self, AuthnRequest};
-use super::response::{self, Expectations, SamlError, MAX_SAML_RESPONSE_CHARS};
+use super::response::{self, Expectations, SamlError, VerifiedAssertion, MAX_SAML_RESPONSE_CHARS};
 use crate::core::keys::KeyError;
 use crate::core::model::{IdentityProvider, SamlBinding, SamlSettings, User, UserPool};
 use crate::core::oauth::authorize::AuthorizeRequest;
@@ -251,7 +251,7 @@ impl Federation {
                     allow_sha1,
                     sp_entity_id: &sp_entity_id,
                     acs_url: &acs_url,
-                    in_response_to: &in_response_to,
+                    in_response_to: Some(&in_response_to),
                     now,
                     skew_secs: SAML_SKEW_SECS,
                 },
@@ -264,24 +264,9 @@ impl Federation {
             ))
         })?;
         let assertion = verified.map_err(|e| fail(status_error(e)))?;
-        // Replay (SAML Profiles 2.0 section 4.1.4.5): an assertion is accepted once, on
-        // any node, until it expires.
-        let seen = format!("{}\n{}", saml.entity_id, assertion.assertion_id);
-        match self
-            .store
-            .put_ephemeral(
-                SAML_ASSERTION_KIND,
-                &token_hash(&seen),
-                "1",
-                assertion.expires_at.max(now + 1),
-                now,
-            )
+        self.record_assertion(&saml.entity_id, &assertion, now)
             .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(fail(FederationError::SamlReplay)),
-            Err(e) => return Err(fail(e.into())),
-        }
+            .map_err(fail)?;
         let mapped = map_assertion(provider, saml, &assertion).map_err(|e| fail(e.into()))?;
         let user = self
             .sign_in(&pool, provider, mapped, now)
@@ -295,13 +280,40 @@ impl Federation {
             request: flow.request,
             user,
             login_flow: flow.login_flow,
+            unsolicited: false,
         })
+    }
+
+    /// Replay (SAML Profiles 2.0 section 4.1.4.5): an assertion of this IdP is accepted
+    /// once, on any node (the shared store), until it expires.
+    pub(super) async fn record_assertion(
+        &self,
+        idp_entity_id: &str,
+        assertion: &VerifiedAssertion,
+        now: UnixTime,
+    ) -> Result<(), FederationError> {
+        let seen = format!("{idp_entity_id}\n{}", assertion.assertion_id);
+        match self
+            .store
+            .put_ephemeral(
+                SAML_ASSERTION_KIND,
+                &token_hash(&seen),
+                "1",
+                assertion.expires_at.max(now + 1),
+                now,
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict(_)) => Err(FederationError::SamlReplay),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Makes the user's memberships of the groups this IdP's table can grant exactly
     /// `wanted`: a mapped group the IdP no longer sends is left. A target group that does
     /// not exist yet is created (as the federated sign-in's own group is).
-    async fn apply_groups(
+    pub(super) async fn apply_groups(
         &self,
         pool: &UserPool,
         saml: &SamlSettings,

@@ -17,6 +17,8 @@
 //! - [`remote`]: metadata from a URL (`metadata_url`), fetched when the file is applied
 //!   and refreshed periodically by every node, keeping the last good copy.
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
+//! - [`unsolicited`]: IdP-initiated sign-in (an unsolicited response at the ACS), off by
+//!   default, with Cognito's guards.
 
 pub mod flow;
 pub mod leg;
@@ -26,3 +28,4 @@ pub mod remote;
 pub mod request;
 pub mod response;
 pub mod sp;
+pub mod unsolicited;

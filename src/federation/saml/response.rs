@@ -43,6 +43,10 @@ pub use xml::{MAX_DEPTH, MAX_NODES};
 
 /// Cognito's cap on the `SAMLResponse` form value (base64), in characters.
 pub const MAX_SAML_RESPONSE_CHARS: usize = 100_000;
+/// An unsolicited response's Response and Assertion `IssueInstant` and every
+/// `AuthnInstant` must be within this many seconds before now (plus the skew): Cognito's
+/// six minutes for IdP-initiated sign-in. No request bounds its lifetime, so this does.
+pub const UNSOLICITED_MAX_AGE_SECS: i64 = 360;
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
@@ -65,8 +69,10 @@ pub struct Expectations<'a> {
     /// SubjectConfirmationData's Recipient (required) must equal it.
     pub acs_url: &'a str,
     /// The flow's AuthnRequest ID: Response/@InResponseTo (when present) and
-    /// SubjectConfirmationData/@InResponseTo (required) must equal it.
-    pub in_response_to: &'a str,
+    /// SubjectConfirmationData/@InResponseTo (required) must equal it. `None` for an
+    /// unsolicited (IdP-initiated) response, which must then carry no InResponseTo
+    /// anywhere and be fresh (see [`UNSOLICITED_MAX_AGE_SECS`]).
+    pub in_response_to: Option<&'a str>,
     /// The current time, Unix seconds.
     pub now: UnixTime,
     /// Clock skew tolerated on NotBefore / NotOnOrAfter, in seconds (e.g. 120).
@@ -183,6 +189,10 @@ pub enum SamlError {
     Destination { found: String },
     #[error("InResponseTo {found:?} does not match this sign-in's request")]
     InResponseTo { found: String },
+    #[error("an unsolicited (IdP-initiated) response carries InResponseTo {found:?}")]
+    UnsolicitedInResponseTo { found: String },
+    #[error("the {0} of an unsolicited response is older than six minutes")]
+    Stale(&'static str),
     #[error("no AudienceRestriction names this service provider")]
     Audience,
     #[error("Recipient {found:?} is not this service provider's ACS URL")]
@@ -229,6 +239,20 @@ pub fn verify(
     let mut verified = read_assertion(&doc, assertion, expect)?;
     verified.response_id = response_id;
     Ok(verified)
+}
+
+/// The Issuer of an unsolicited response's one Assertion, read only to choose which IdP's
+/// certificates [`verify`] checks it with (nothing is trusted before that): the same size
+/// cap and parser limits as [`verify`], the root a `samlp:Response` holding exactly one
+/// Assertion, as its child, whose Issuer is text.
+pub fn unverified_issuer(saml_response_b64: &str) -> Result<String, SamlError> {
+    let source = xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)?;
+    let doc = xml::parse(&source)?;
+    let root = response_root(&doc)?;
+    refuse_encrypted(&doc)?;
+    let assertion = the_assertion(&doc, root)?;
+    let issuer = exactly_one(&doc, assertion, SAML, "Issuer")?;
+    Ok(text_only(&doc, issuer, "Issuer")?.trim().to_owned())
 }
 
 /// The raw cryptographic check, for differential tests against other XML-DSig verifiers
@@ -373,11 +397,24 @@ fn check_response(
         None => {}
     }
     if let Some(irt) = attr(doc, root, "InResponseTo") {
-        if irt != expect.in_response_to {
-            return Err(SamlError::InResponseTo {
-                found: xml::clip(irt),
-            });
+        match expect.in_response_to {
+            Some(expected) if irt == expected => {}
+            Some(_) => {
+                return Err(SamlError::InResponseTo {
+                    found: xml::clip(irt),
+                })
+            }
+            None => {
+                return Err(SamlError::UnsolicitedInResponseTo {
+                    found: xml::clip(irt),
+                })
+            }
         }
+    }
+    if expect.in_response_to.is_none() {
+        let issued = instant(doc, root, "IssueInstant", "Response IssueInstant")?
+            .ok_or(SamlError::Missing("Response IssueInstant"))?;
+        check_fresh(expect, issued, "Response IssueInstant")?;
     }
     Ok(id.to_owned())
 }
@@ -394,6 +431,27 @@ fn instant(
             .map(Some)
             .ok_or(SamlError::BadInstant(what)),
     }
+}
+
+/// An unsolicited response's instant: not in the future (beyond the skew) and at most
+/// [`UNSOLICITED_MAX_AGE_SECS`] (plus the skew) old.
+fn check_fresh(
+    expect: &Expectations<'_>,
+    at: UnixTime,
+    what: &'static str,
+) -> Result<(), SamlError> {
+    let skew = expect.skew_secs;
+    if at > expect.now.saturating_add(skew) {
+        return Err(SamlError::NotYetValid(what));
+    }
+    if at
+        < expect
+            .now
+            .saturating_sub(UNSOLICITED_MAX_AGE_SECS.saturating_add(skew))
+    {
+        return Err(SamlError::Stale(what));
+    }
+    Ok(())
 }
 
 /// The validity window [not_before, not_on_or_after) with the skew on both ends.
@@ -464,6 +522,28 @@ fn read_assertion(
         .find_map(|&s| attr(doc, s, "SessionIndex"))
         .map(str::to_owned);
 
+    if expect.in_response_to.is_none() {
+        let issued = instant(doc, assertion, "IssueInstant", "Assertion IssueInstant")?
+            .ok_or(SamlError::Missing("Assertion IssueInstant"))?;
+        check_fresh(expect, issued, "Assertion IssueInstant")?;
+        for &statement in &authn {
+            let at = instant(doc, statement, "AuthnInstant", "AuthnInstant")?
+                .ok_or(SamlError::Missing("AuthnInstant"))?;
+            check_fresh(expect, at, "AuthnInstant")?;
+        }
+        // SAML profiles §4.1.5: an unsolicited response answers no request; an
+        // InResponseTo on any confirmation (bearer or not) says it is some request's
+        // answer replayed here.
+        for sc in children_named(doc, subject, SAML, "SubjectConfirmation") {
+            for data in children_named(doc, sc, SAML, "SubjectConfirmationData") {
+                if let Some(irt) = attr(doc, data, "InResponseTo") {
+                    return Err(SamlError::UnsolicitedInResponseTo {
+                        found: xml::clip(irt),
+                    });
+                }
+            }
+        }
+    }
     let attributes = read_attributes(doc, assertion)?;
     let expires_at = match conditions_until {
         Some(c) => c.min(confirmed_until),
@@ -517,12 +597,20 @@ fn check_bearer(
             found: xml::clip(recipient),
         });
     }
-    let irt = attr(doc, data, "InResponseTo")
-        .ok_or(SamlError::Missing("SubjectConfirmationData InResponseTo"))?;
-    if irt != expect.in_response_to {
-        return Err(SamlError::InResponseTo {
-            found: xml::clip(irt),
-        });
+    match (attr(doc, data, "InResponseTo"), expect.in_response_to) {
+        (Some(irt), Some(expected)) if irt == expected => {}
+        (Some(irt), Some(_)) => {
+            return Err(SamlError::InResponseTo {
+                found: xml::clip(irt),
+            })
+        }
+        (None, Some(_)) => return Err(SamlError::Missing("SubjectConfirmationData InResponseTo")),
+        (Some(irt), None) => {
+            return Err(SamlError::UnsolicitedInResponseTo {
+                found: xml::clip(irt),
+            })
+        }
+        (None, None) => {}
     }
     let not_on_or_after = instant(doc, data, "NotOnOrAfter", WHAT)?
         .ok_or(SamlError::Missing("SubjectConfirmationData NotOnOrAfter"))?;
@@ -623,7 +711,7 @@ mod tests {
             allow_sha1: false,
             sp_entity_id: "urn:sp",
             acs_url: "https://sp.example.test/acs",
-            in_response_to: "_req",
+            in_response_to: Some("_req"),
             now: 1_000_000,
             skew_secs: 120,
         }

@@ -38,6 +38,10 @@ pub async fn session_user(
         .ok()
         .flatten()?;
     if session.pool_id != pool_id
+        || session
+            .only_client
+            .as_ref()
+            .is_some_and(|c| c != &client.id)
         || !session
             .method
             .as_deref()
@@ -148,6 +152,7 @@ pub async fn finish_sign_in(
         &flow.request.pool_id,
         &user.sub,
         OWN_USERS,
+        None,
         auth_time,
         now,
     )
@@ -163,6 +168,7 @@ pub async fn session_cookie(
     pool_id: &str,
     sub: &str,
     method: &str,
+    only_client: Option<&str>,
     auth_time: UnixTime,
     now: UnixTime,
 ) -> Option<HeaderValue> {
@@ -170,7 +176,7 @@ pub async fn session_cookie(
     match state
         .node
         .sessions
-        .start_session(pool_id, sub, method, auth_time, now)
+        .start_session_for(pool_id, sub, method, only_client, auth_time, now)
         .await
     {
         Ok(sid) => Some(cookies::set(

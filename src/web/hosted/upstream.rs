@@ -365,6 +365,7 @@ async fn finish(
         &request.pool_id,
         &signed_in.user.sub,
         &signed_in.provider,
+        signed_in.unsolicited.then_some(request.client_id.as_str()),
         auth_time,
         now,
     )
@@ -450,7 +451,9 @@ async fn posted_answer(
 /// `SAMLResponse` and `RelayState` cross-site, without Cognate's SameSite=Lax cookies:
 /// the response is kept for its flow and the browser continues, by a same-site GET that
 /// carries the cookie, at `GET /saml2/idpresponse?flow=<request id>&posted=<token>` (303
-/// See Other; the token goes only to the browser that posted).
+/// See Other; the token goes only to the browser that posted). Without a RelayState (or
+/// with an empty one) the response is unsolicited: IdP-initiated sign-in, completed here
+/// when its IdP enabled it ([`crate::federation::saml::unsolicited`]), refused otherwise.
 pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_fields(&body);
     let lang = lang_of(&headers, None);
@@ -462,13 +465,21 @@ pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: B
             "error.invalid_request",
         );
     };
+    let relay_state = form
+        .get("RelayState")
+        .map(String::as_str)
+        .filter(|r| !r.is_empty());
+    if relay_state.is_none() {
+        // No RelayState names a flow: an unsolicited (IdP-initiated) response, signed in
+        // here when its IdP enabled that (see `federation::saml::unsolicited`), with no
+        // browser to bind (there was no request).
+        let now = now();
+        let outcome = state.federation.saml_unsolicited(saml_response, now).await;
+        return finish(&state, &headers, outcome, now).await;
+    }
     let accepted = state
         .federation
-        .accept_saml_post(
-            saml_response,
-            form.get("RelayState").map(String::as_str),
-            now(),
-        )
+        .accept_saml_post(saml_response, relay_state, now())
         .await;
     match accepted {
         Ok(continuation) => {
@@ -669,7 +680,8 @@ fn failure_response(
         // poster's fault: a page, and the client's error when the flow was this browser's.
         FederationError::Saml(_)
         | FederationError::SamlReplay
-        | FederationError::SamlUnsolicited => page_back_to_client(
+        | FederationError::SamlUnsolicited
+        | FederationError::IdpInitiatedTarget(_) => page_back_to_client(
             state,
             (StatusCode::BAD_REQUEST, lang, "error.federation_failed"),
             request,

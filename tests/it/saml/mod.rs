@@ -6,6 +6,7 @@
 mod attacks;
 mod differential;
 mod flows;
+mod idp_initiated;
 mod metadata_url;
 
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub fn expectations(certificates: &[Vec<u8>]) -> Expectations<'_> {
         allow_sha1: false,
         sp_entity_id: SP,
         acs_url: ACS,
-        in_response_to: REQUEST,
+        in_response_to: Some(REQUEST),
         now: NOW,
         skew_secs: 120,
     }

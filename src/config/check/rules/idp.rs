@@ -75,6 +75,7 @@ pub(super) fn check_identity_providers(c: &mut Checker<'_>, at: &str, pool: &Poo
         check_dropped(c, &places, &record, &earlier, &context);
         earlier.push(record);
     }
+    saml::check_idp_initiated(c, at, pool, &earlier);
     if pool.link_federated_users_by_email {
         check_linking(c, at, pool);
     } else {

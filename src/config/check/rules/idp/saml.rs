@@ -9,15 +9,16 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::super::super::Checker;
-use crate::config::decl::IdpDecl;
+use crate::config::decl::{IdpDecl, PoolDecl};
 use crate::config::Config;
 use crate::core::admin::FieldError;
-use crate::core::model::Protocol;
+use crate::core::model::{IdentityProvider, Protocol};
 use crate::federation::presets;
 use crate::federation::saml::metadata::{self, MetadataError, MAX_METADATA_BYTES};
+use crate::federation::saml::unsolicited;
 
 /// The SAML keys of a declaration, and whether each is written.
-fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 10] {
+fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 11] {
     [
         ("metadata", idp.metadata.is_some()),
         ("metadata_file", idp.metadata_file.is_some()),
@@ -29,6 +30,7 @@ fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 10] {
         ("sign_requests", idp.sign_requests.is_some()),
         ("groups_attribute", idp.groups_attribute.is_some()),
         ("group_mapping", idp.group_mapping.is_some()),
+        ("idp_initiated", idp.idp_initiated.is_some()),
     ]
 }
 
@@ -289,6 +291,45 @@ pub(super) fn check_keys(c: &mut Checker<'_>, iat: &str, idp: &IdpDecl) -> bool 
         }
     }
     true
+}
+
+/// `idp_initiated` of every SAML provider of the pool: the named client is declared in
+/// this pool with its `id`, and passes Cognito's rules for an IdP-initiated target
+/// ([`unsolicited::target_problems`]), each refusal placed on the key at fault.
+/// `providers` are the pool's providers, resolved.
+pub(super) fn check_idp_initiated(
+    c: &mut Checker<'_>,
+    at: &str,
+    pool: &PoolDecl,
+    providers: &[IdentityProvider],
+) {
+    for (k, idp) in pool.identity_providers.iter().enumerate() {
+        let Some(target) = idp.idp_initiated.as_ref().filter(|_| idp.is_saml()) else {
+            continue;
+        };
+        let key = format!("{at}.identity_providers[{k}].idp_initiated");
+        let client = pool
+            .clients
+            .iter()
+            .find(|cl| cl.id.as_deref() == Some(target.client_id.as_str()))
+            .map(|cl| cl.to_record(&target.client_id, &pool_id(pool), None, 0, None));
+        for p in unsolicited::target_problems(target, &idp.name, client.as_ref(), providers) {
+            let fix = if client.is_none() {
+                "name the id of a client declared in this pool (write id = \"...\" on the \
+                 client)"
+                    .to_string()
+            } else {
+                p.fix
+            };
+            c.error(format!("{key}.{}", p.key), p.message, fix);
+        }
+    }
+}
+
+fn pool_id(pool: &PoolDecl) -> String {
+    pool.id
+        .clone()
+        .unwrap_or_else(|| super::super::CHECKED_POOL_ID.to_string())
 }
 
 /// The core's errors on a SAML provider as the file's: those on values that came from the

@@ -331,6 +331,7 @@ fn saml_keys_on_an_oidc_provider_are_refused() {
         "sign_requests = true",
         "groups_attribute = \"groups\"",
         "group_mapping = { a = \"b\" }",
+        "idp_initiated = { client_id = \"c\", redirect_uri = \"https://a/cb\" }",
     ] {
         let field = key.split(' ').next().unwrap();
         let d = one(
