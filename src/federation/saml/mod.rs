@@ -18,6 +18,7 @@
 
 pub mod flow;
 pub mod leg;
+pub mod logout;
 pub mod mapping;
 pub mod metadata;
 pub mod request;
