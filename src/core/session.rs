@@ -89,6 +89,21 @@ pub struct Session {
     /// the user is signed out everywhere ([`super::signout`]).
     #[serde(default)]
     pub sign_out_generation: Option<String>,
+    /// For a sign-in through a SAML IdP: the subject as the IdP named it, for the
+    /// LogoutRequest `/logout` sends it (single logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlSubject>,
+}
+
+/// The IdP's name for a SAML session's user (SAML Core 2.0 section 3.7.1: a
+/// LogoutRequest carries the NameID of the sign-in and its SessionIndex).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamlSubject {
+    pub name_id: String,
+    #[serde(default)]
+    pub name_id_format: Option<String>,
+    #[serde(default)]
+    pub session_index: Option<String>,
 }
 
 /// Flows and sessions on top of the store's expiring values.
@@ -157,6 +172,7 @@ impl Sessions {
         pool_id: &str,
         sub: &str,
         method: &str,
+        saml: Option<SamlSubject>,
         auth_time: UnixTime,
         now: UnixTime,
     ) -> StoreResult<String> {
@@ -169,6 +185,7 @@ impl Sessions {
             expires_at: now + SESSION_TTL_SECS,
             sign_out_generation: signout::generation(self.store.as_ref(), pool_id, sub, now)
                 .await?,
+            saml,
         };
         let value = to_json(&session)?;
         self.store

@@ -167,6 +167,8 @@ pub struct SignedIn {
     /// The pool's name of the IdP the user signed in with.
     pub provider: String,
     pub login_flow: Option<String>,
+    /// A SAML sign-in's subject, kept with the session for single logout.
+    pub saml: Option<crate::core::session::SamlSubject>,
 }
 
 /// The federation service: starts upstream flows and completes them into the directory.

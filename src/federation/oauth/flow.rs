@@ -455,6 +455,7 @@ impl Federation {
             request: flow.request,
             user,
             login_flow: flow.login_flow,
+            saml: None,
         })
     }
 

@@ -14,6 +14,8 @@
 //! - [`mapping`]: a verified assertion to the user id, attributes and groups.
 //! - [`metadata`]: reading an IdP's metadata XML (entity id, SSO endpoints, signing
 //!   certificates) when a provider is declared, so the runtime never reads metadata.
+//! - [`logout`]: single logout messages on the Redirect binding (written, read, verified).
+//! - [`slo`]: single logout both ways on [`Federation`](crate::federation::flow::Federation).
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
 
 pub mod flow;
@@ -23,4 +25,5 @@ pub mod mapping;
 pub mod metadata;
 pub mod request;
 pub mod response;
+pub mod slo;
 pub mod sp;

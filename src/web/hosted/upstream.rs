@@ -365,6 +365,7 @@ async fn finish(
         &request.pool_id,
         &signed_in.user.sub,
         &signed_in.provider,
+        signed_in.saml.clone(),
         auth_time,
         now,
     )
