@@ -6,6 +6,7 @@
 mod attacks;
 mod differential;
 mod flows;
+mod logout;
 
 use std::time::Duration;
 
