@@ -105,7 +105,7 @@ impl Federation {
             .await
             .map_err(|e| FederationError::SpKey(e.to_string()))?;
         let sign = move |m: &[u8]| key.sign_rsa_sha256(m);
-        let sign_ref: &dyn Fn(&[u8]) -> Result<Vec<u8>, KeyError> = &sign;
+        let sign_ref: request::QuerySigner<'_, KeyError> = &sign;
         redirect_message_url(endpoint, param, xml, relay_state, Some(sign_ref)).map_err(|e| match e
         {
             RedirectError::Encode => FederationError::SamlRequest("deflating the message".into()),

@@ -161,9 +161,13 @@ async fn sp_initiated_logout_goes_through_the_idp_and_back_to_the_logout_uri() {
         Some(true),
         "openssl verifies the LogoutRequest with the SP metadata's certificate"
     );
-    assert!(request.xml.contains(&format!(
-        "<saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent\">00u1ada</saml:NameID>"
-    )), "{}", request.xml);
+    assert!(
+        request.xml.contains(
+            "<saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent\">00u1ada</saml:NameID>"
+        ),
+        "{}",
+        request.xml
+    );
     assert!(
         request.xml.contains("<samlp:SessionIndex>"),
         "{}",
