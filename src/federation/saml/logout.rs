@@ -179,6 +179,11 @@ pub fn read_redirect(raw_query: &str) -> Result<RedirectMessage, LogoutError> {
 }
 
 impl RedirectMessage {
+    /// Whether the query carries `SigAlg` and `Signature`.
+    pub fn is_signed(&self) -> bool {
+        self.sig_alg.is_some() && self.signature.is_some()
+    }
+
     /// Verifies the query signature with one of `certificates` (DER, from the IdP's
     /// metadata). Unsigned, an algorithm not accepted, or no certificate verifying: refused.
     pub fn verify_signature(

@@ -4,12 +4,13 @@
 //!   SingleLogoutService ends Cognate's session, then [`Federation::start_logout`] sends the
 //!   browser to the IdP with a LogoutRequest signed with the pool's SP key (the sign-in's
 //!   NameID and SessionIndex). The pending logout (pool, IdP, where the browser goes next)
-//!   is kept in the shared store under the request's ID; the IdP's LogoutResponse at
-//!   `/saml2/logout` ([`Federation::finish_logout`]) must be signed by that IdP and answer
-//!   that ID, once.
+//!   is kept in the shared store under the request's ID, which is also the RelayState;
+//!   the IdP's LogoutResponse at `/saml2/logout` ([`Federation::finish_logout`]) must
+//!   bring that RelayState back, be signed by that IdP (checked before its XML is read),
+//!   answer that ID (`InResponseTo`), and is taken once.
 //! - IdP-initiated: a LogoutRequest at `/saml2/logout` ([`Federation::idp_logout`]) must
-//!   name a SAML IdP of a pool as its Issuer and be signed by one of that IdP's metadata
-//!   certificates; its Destination must be this service, its times current, its ID new
+//!   be signed by the metadata certificates of a pool's SAML IdP (checked over the query
+//!   before its XML is read) and name that IdP as its Issuer; its Destination must be this service, its times current, its ID new
 //!   (kept in the shared store). The user it names is then signed out everywhere in that
 //!   pool ([`crate::core::signout`]: sessions and refresh tokens end on every node) and
 //!   the IdP gets a signed LogoutResponse.
@@ -219,29 +220,33 @@ impl Federation {
         if message.kind != MessageKind::Response {
             return Err(LogoutError::WrongMessage("LogoutResponse").into());
         }
-        let response = parse_logout_response(&message.xml)?;
-        if !request::is_request_id(&response.in_response_to) {
-            return Err(FederationError::SamlLogoutUnknown);
-        }
-        let pending: PendingLogout = match self
-            .store
-            .get_ephemeral(SAML_LOGOUT_KIND, &response.in_response_to, now)
-            .await?
-        {
-            Some(text) => {
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
-            }
-            None => return Err(FederationError::SamlLogoutUnknown),
-        };
+        // The RelayState Cognate sent is its LogoutRequest's ID: the pending logout, and
+        // so the IdP whose signature to check, are found before any XML is parsed.
+        let id = message
+            .relay_state
+            .as_deref()
+            .filter(|r| request::is_request_id(r))
+            .ok_or(FederationError::SamlLogoutUnknown)?;
+        let pending: PendingLogout =
+            match self.store.get_ephemeral(SAML_LOGOUT_KIND, id, now).await? {
+                Some(text) => {
+                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
+                }
+                None => return Err(FederationError::SamlLogoutUnknown),
+            };
         let pool = self.directory.pool(&pending.pool_id).await?;
         let saml = pool
             .identity_provider(&pending.provider)
             .and_then(saml_of)
             .ok_or_else(|| FederationError::UnknownProvider(pending.provider.clone()))?;
+        message.verify_signature(&certificates(saml), saml.allow_sha1)?;
+        let response = parse_logout_response(&message.xml)?;
+        if response.in_response_to != id {
+            return Err(FederationError::SamlLogoutUnknown);
+        }
         if response.issuer != saml.entity_id {
             return Err(FederationError::SamlLogoutIssuer(response.issuer));
         }
-        message.verify_signature(&certificates(saml), saml.allow_sha1)?;
         if let Some(destination) = &response.destination {
             if *destination != self.slo_url() {
                 return Err(LogoutError::Destination(destination.clone()).into());
@@ -250,7 +255,7 @@ impl Federation {
         // Answered once.
         if self
             .store
-            .take_ephemeral(SAML_LOGOUT_KIND, &response.in_response_to, now)
+            .take_ephemeral(SAML_LOGOUT_KIND, id, now)
             .await?
             .is_none()
         {
@@ -263,8 +268,8 @@ impl Federation {
         Ok(pending.target)
     }
 
-    /// An IdP-initiated LogoutRequest: authenticated by its Issuer's metadata
-    /// certificates, current, never seen; its user is signed out everywhere in every pool
+    /// An IdP-initiated LogoutRequest: signed (checked over the query before the XML is
+    /// read) by the metadata certificates of the IdP its Issuer names, current, never seen; its user is signed out everywhere in every pool
     /// where that IdP's signature verified, and the IdP gets a signed LogoutResponse.
     pub async fn idp_logout(
         &self,
@@ -274,33 +279,35 @@ impl Federation {
         if message.kind != MessageKind::Request {
             return Err(LogoutError::WrongMessage("LogoutRequest").into());
         }
-        let request = parse_logout_request(&message.xml)?;
-        let pools = self.store.list_pools().await?;
-        let issuer = request.issuer.as_str();
-        let candidates: Vec<(&UserPool, &IdentityProvider, &SamlSettings)> = pools
-            .iter()
-            .flat_map(|pool| {
-                pool.identity_providers.iter().filter_map(move |p| {
-                    saml_of(p)
-                        .filter(|s| s.entity_id == issuer)
-                        .map(|s| (pool, p, s))
-                })
-            })
-            .collect();
-        if candidates.is_empty() {
-            return Err(FederationError::SamlLogoutIssuer(request.issuer.clone()));
+        if !message.is_signed() {
+            return Err(LogoutError::Unsigned.into());
         }
-        // Signed by this IdP (any pool's copy of its metadata that verifies).
-        let mut verified = Vec::new();
-        let mut last_error = LogoutError::BadSignature;
-        for (pool, provider, saml) in candidates {
-            match message.verify_signature(&certificates(saml), saml.allow_sha1) {
-                Ok(()) => verified.push((pool, provider, saml)),
-                Err(e) => last_error = e,
+        // Authenticated before any XML is parsed: the signature over the query must
+        // verify with the metadata certificates of some pool's SAML IdP.
+        let pools = self.store.list_pools().await?;
+        let mut verified: Vec<(&UserPool, &IdentityProvider, &SamlSettings)> = Vec::new();
+        let mut refusal = LogoutError::BadSignature;
+        for pool in &pools {
+            for provider in &pool.identity_providers {
+                let Some(saml) = saml_of(provider) else {
+                    continue;
+                };
+                match message.verify_signature(&certificates(saml), saml.allow_sha1) {
+                    Ok(()) => verified.push((pool, provider, saml)),
+                    Err(LogoutError::Unsigned) => return Err(LogoutError::Unsigned.into()),
+                    Err(e @ LogoutError::SignatureAlgorithm(_)) => refusal = e,
+                    Err(_) => {}
+                }
             }
         }
         if verified.is_empty() {
-            return Err(last_error.into());
+            return Err(refusal.into());
+        }
+        // Then read, and kept only for the IdPs that are its Issuer.
+        let request = parse_logout_request(&message.xml)?;
+        verified.retain(|(_, _, saml)| saml.entity_id == request.issuer);
+        if verified.is_empty() {
+            return Err(FederationError::SamlLogoutIssuer(request.issuer.clone()));
         }
         match &request.destination {
             Some(d) if *d == self.slo_url() => {}

@@ -26,6 +26,8 @@ fn rp() -> Client {
 struct Env {
     server: TestServer,
     okta: FakeSaml,
+    /// A second IdP of the pool, without a SingleLogoutService.
+    plain: FakeSaml,
 }
 
 async fn env() -> Option<Env> {
@@ -33,12 +35,15 @@ async fn env() -> Option<Env> {
         return None;
     }
     let okta = FakeSaml::start().await;
+    let plain = FakeSaml::start().await;
     let pools = format!(
         "[[pools]]\nid = \"{POOL}\"\nname = \"SAML logout\"\n\
-         [[pools.identity_providers]]\nname = \"Okta\"\npreset = \"saml\"\nmetadata = '''{}'''\n{}\
+         [[pools.identity_providers]]\nname = \"Okta\"\npreset = \"saml\"\nmetadata = '''{}'''\n\
+         [[pools.identity_providers]]\nname = \"Plain\"\npreset = \"saml\"\nmetadata = '''{}'''\n{}\
          logout_urls = [\"{BYE}\"]\n",
         okta.metadata_with_slo(false),
-        rp().toml(&["Okta"]),
+        plain.metadata(false),
+        rp().toml(&["Okta", "Plain"]),
     );
     let server = TestServer::start(&pools).await;
     let metadata = browser_client()
@@ -68,14 +73,22 @@ async fn env() -> Option<Env> {
             .unwrap()
     };
     okta.set_sp(sp_cert, &format!("{}/saml2/logout", server.base));
-    Some(Env { server, okta })
+    Some(Env {
+        server,
+        okta,
+        plain,
+    })
 }
 
 /// Signs Ada in through Okta in `browser` and redeems the code: the token response.
 async fn sign_in(env: &Env, browser: &reqwest::Client) -> Value {
+    sign_in_with(env, browser, "Okta").await
+}
+
+async fn sign_in_with(env: &Env, browser: &reqwest::Client, idp: &str) -> Value {
     let base = &env.server.base;
     let r = browser
-        .get(rp().authorize_url(base, &[("identity_provider", "Okta")]))
+        .get(rp().authorize_url(base, &[("identity_provider", idp)]))
         .send()
         .await
         .unwrap();
@@ -352,4 +365,22 @@ async fn unsigned_forged_and_expired_logout_requests_are_refused_and_sign_nobody
         .unwrap();
     assert_eq!(r.status(), 303);
     assert!(!refresh_works(base, refresh).await);
+}
+
+#[tokio::test]
+async fn logout_of_an_idp_without_a_single_logout_service_goes_straight_to_the_client() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let browser = browser_client();
+    sign_in_with(&env, &browser, "Plain").await;
+    assert!(session_works(base, &browser).await);
+    let r = browser
+        .get(format!("{base}/logout?client_id={CLIENT}&logout_uri={BYE}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), BYE);
+    assert!(!session_works(base, &browser).await);
+    assert!(env.plain.slo_received().is_empty());
+    assert!(env.okta.slo_received().is_empty());
 }
