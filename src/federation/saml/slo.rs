@@ -29,6 +29,7 @@ use super::logout::{
     STATUS_UNKNOWN_PRINCIPAL,
 };
 use super::request::{self, redirect_message_url, RedirectError};
+use super::response::xml::clip;
 use crate::core::keys::KeyError;
 use crate::core::model::{IdentityProvider, SamlSettings, UserPool};
 use crate::core::oauth::token_hash;
@@ -245,11 +246,11 @@ impl Federation {
             return Err(FederationError::SamlLogoutUnknown);
         }
         if response.issuer != saml.entity_id {
-            return Err(FederationError::SamlLogoutIssuer(response.issuer));
+            return Err(FederationError::SamlLogoutIssuer(clip(&response.issuer)));
         }
         if let Some(destination) = &response.destination {
             if *destination != self.slo_url() {
-                return Err(LogoutError::Destination(destination.clone()).into());
+                return Err(LogoutError::Destination(clip(destination)).into());
             }
         }
         // Answered once.
@@ -262,7 +263,7 @@ impl Federation {
             return Err(FederationError::SamlLogoutUnknown);
         }
         if response.status != STATUS_SUCCESS {
-            tracing::warn!(provider = %pending.provider, status = %response.status,
+            tracing::warn!(provider = %pending.provider, status = %clip(&response.status),
                 "the identity provider did not complete the single logout");
         }
         Ok(pending.target)
@@ -307,11 +308,11 @@ impl Federation {
         let request = parse_logout_request(&message.xml)?;
         verified.retain(|(_, _, saml)| saml.entity_id == request.issuer);
         if verified.is_empty() {
-            return Err(FederationError::SamlLogoutIssuer(request.issuer.clone()));
+            return Err(FederationError::SamlLogoutIssuer(clip(&request.issuer)));
         }
         match &request.destination {
             Some(d) if *d == self.slo_url() => {}
-            Some(d) => return Err(LogoutError::Destination(d.clone()).into()),
+            Some(d) => return Err(LogoutError::Destination(clip(d)).into()),
             None => return Err(LogoutError::Field("Destination").into()),
         }
         let keep_until = check_times(&request, now, SAML_SKEW_SECS)?;
