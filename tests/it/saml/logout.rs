@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::support::fake_saml::{redirect_query, FakeSaml};
+use crate::support::fake_saml::{redirect_query, FakeSaml, SamlUser};
 use crate::support::federated::{location, param, Client};
 use crate::support::saml_sign::{self, attacker, idp};
 use crate::support::server::{absolute, browser_client, TestServer};
@@ -28,6 +28,8 @@ struct Env {
     okta: FakeSaml,
     /// A second IdP of the pool, without a SingleLogoutService.
     plain: FakeSaml,
+    /// A third, whose user id is the attribute `uid` (its NameIDs may be transient).
+    entra: FakeSaml,
 }
 
 async fn env() -> Option<Env> {
@@ -36,14 +38,18 @@ async fn env() -> Option<Env> {
     }
     let okta = FakeSaml::start().await;
     let plain = FakeSaml::start().await;
+    let entra = FakeSaml::start().await;
     let pools = format!(
         "[[pools]]\nid = \"{POOL}\"\nname = \"SAML logout\"\n\
          [[pools.identity_providers]]\nname = \"Okta\"\npreset = \"saml\"\nmetadata = '''{}'''\n\
-         [[pools.identity_providers]]\nname = \"Plain\"\npreset = \"saml\"\nmetadata = '''{}'''\n{}\
+         [[pools.identity_providers]]\nname = \"Plain\"\npreset = \"saml\"\nmetadata = '''{}'''\n\
+         [[pools.identity_providers]]\nname = \"Entra\"\npreset = \"saml\"\nmetadata = '''{}'''\n\
+         user_id_attribute = \"uid\"\n{}\
          logout_urls = [\"{BYE}\"]\n",
         okta.metadata_with_slo(false),
         plain.metadata(false),
-        rp().toml(&["Okta", "Plain"]),
+        entra.metadata_with_slo(false),
+        rp().toml(&["Okta", "Plain", "Entra"]),
     );
     let server = TestServer::start(&pools).await;
     let metadata = browser_client()
@@ -72,11 +78,13 @@ async fn env() -> Option<Env> {
             .decode(b64.split_whitespace().collect::<String>())
             .unwrap()
     };
-    okta.set_sp(sp_cert, &format!("{}/saml2/logout", server.base));
+    okta.set_sp(sp_cert.clone(), &format!("{}/saml2/logout", server.base));
+    entra.set_sp(sp_cert, &format!("{}/saml2/logout", server.base));
     Some(Env {
         server,
         okta,
         plain,
+        entra,
     })
 }
 
@@ -383,4 +391,30 @@ async fn logout_of_an_idp_without_a_single_logout_service_goes_straight_to_the_c
     assert!(!session_works(base, &browser).await);
     assert!(env.plain.slo_received().is_empty());
     assert!(env.okta.slo_received().is_empty());
+}
+
+/// An IdP whose NameIDs are transient (the user id is an attribute): the NameID of the
+/// sign-in still finds the user at its LogoutRequest.
+#[tokio::test]
+async fn idp_initiated_logout_finds_a_user_signed_in_with_a_transient_name_id() {
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let mut user = SamlUser::ada();
+    user.name_id = "_transient-7f3a".into();
+    user.format = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient".into();
+    user.attributes.push(("uid".into(), vec!["ada-42".into()]));
+    env.entra.set_user(user);
+    let browser = browser_client();
+    let tokens = sign_in_with(&env, &browser, "Entra").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert!(refresh_works(base, refresh).await);
+    let spec = env.entra.logout_request(&slo_url(base));
+    let r = browser_client()
+        .get(env.entra.logout_request_url(&spec, Some(idp())))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).starts_with(&format!("{}/slo?SAMLResponse=", env.entra.base)));
+    assert!(!refresh_works(base, refresh).await);
+    assert!(!session_works(base, &browser).await);
 }
