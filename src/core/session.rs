@@ -95,6 +95,30 @@ pub struct Session {
     /// (Cognito's guard is on the client that receives it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_client: Option<String>,
+    /// For a sign-in through a SAML IdP: the subject as the IdP named it, for the
+    /// LogoutRequest `/logout` sends it (single logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlSubject>,
+}
+
+/// The IdP's name for a SAML session's user (SAML Core 2.0 section 3.7.1: a
+/// LogoutRequest carries the NameID of the sign-in and its SessionIndex).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamlSubject {
+    pub name_id: String,
+    #[serde(default)]
+    pub name_id_format: Option<String>,
+    #[serde(default)]
+    pub session_index: Option<String>,
+}
+
+/// What a new session records beyond its user.
+#[derive(Debug, Clone, Default)]
+pub struct SessionExtras {
+    /// The only client it answers (an IdP-initiated SAML sign-in: [`Session::only_client`]).
+    pub only_client: Option<String>,
+    /// The SAML subject of the sign-in, for single logout ([`Session::saml`]).
+    pub saml: Option<SamlSubject>,
 }
 
 /// Flows and sessions on top of the store's expiring values.
@@ -157,27 +181,13 @@ impl Sessions {
         }
     }
 
-    /// Creates a session; returns the opaque id for the cookie.
+    /// Starts a hosted-UI session for the user, recording `extras`.
     pub async fn start_session(
         &self,
         pool_id: &str,
         sub: &str,
         method: &str,
-        auth_time: UnixTime,
-        now: UnixTime,
-    ) -> StoreResult<String> {
-        self.start_session_for(pool_id, sub, method, None, auth_time, now)
-            .await
-    }
-
-    /// [`Sessions::start_session`], answering only `only_client` when given (see
-    /// [`Session::only_client`]).
-    pub async fn start_session_for(
-        &self,
-        pool_id: &str,
-        sub: &str,
-        method: &str,
-        only_client: Option<&str>,
+        extras: SessionExtras,
         auth_time: UnixTime,
         now: UnixTime,
     ) -> StoreResult<String> {
@@ -190,7 +200,8 @@ impl Sessions {
             expires_at: now + SESSION_TTL_SECS,
             sign_out_generation: signout::generation(self.store.as_ref(), pool_id, sub, now)
                 .await?,
-            only_client: only_client.map(str::to_owned),
+            only_client: extras.only_client,
+            saml: extras.saml,
         };
         let value = to_json(&session)?;
         self.store

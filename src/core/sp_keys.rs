@@ -125,7 +125,7 @@ impl std::fmt::Debug for SpKey {
 }
 
 impl SpKey {
-    fn from_record(master: &MasterKey, record: &SpKeyRecord) -> Result<Self, KeyError> {
+    pub(crate) fn from_record(master: &MasterKey, record: &SpKeyRecord) -> Result<Self, KeyError> {
         let bad = |reason: String| KeyError::BadKey {
             kid: record.kid.clone(),
             reason,

@@ -144,6 +144,19 @@ pub enum FederationError {
     /// The AuthnRequest could not be rendered.
     #[error("the SAML request could not be made: {0}")]
     SamlRequest(String),
+    /// A single logout message failed a check ([`LogoutError`] says which).
+    #[error("the SAML logout message is refused: {0}")]
+    SamlLogout(#[from] crate::federation::saml::logout::LogoutError),
+    /// A LogoutRequest whose Issuer is no SAML IdP of any pool.
+    #[error("the SAML logout message's Issuer {0:?} is no SAML identity provider of a pool")]
+    SamlLogoutIssuer(String),
+    /// A LogoutRequest already received.
+    #[error("the SAML LogoutRequest was already received")]
+    SamlLogoutReplay,
+    /// A LogoutResponse that answers no LogoutRequest of Cognate's (unknown, expired or
+    /// already answered).
+    #[error("the SAML LogoutResponse answers no pending logout")]
+    SamlLogoutUnknown,
     /// The pool's SP key could not be loaded or used.
     #[error("the service provider key cannot be used: {0}")]
     SpKey(String),

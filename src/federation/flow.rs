@@ -169,6 +169,8 @@ pub struct SignedIn {
     pub login_flow: Option<String>,
     /// An IdP-initiated sign-in: its session answers only the request's client.
     pub unsolicited: bool,
+    /// A SAML sign-in's subject, kept with the session for single logout.
+    pub saml: Option<crate::core::session::SamlSubject>,
 }
 
 /// The federation service: starts upstream flows and completes them into the directory.

@@ -131,6 +131,7 @@ pub fn app(state: AppState) -> Router {
             get(hosted::upstream::saml_continue).post(hosted::upstream::saml_acs),
         )
         .route("/saml2/metadata/{pool_id}", get(saml::metadata))
+        .route("/saml2/logout", get(hosted::saml_logout))
         .route("/demo", get(demo::start))
         .route("/demo/callback", get(demo::callback))
         .merge(well_known)

@@ -1,7 +1,8 @@
 //! The SAML 2.0 service provider's HTTP edge. Today: the SP metadata per pool,
 //! `GET /saml2/metadata/<poolId>` (SAML 2.0 Metadata section 4.1, well-known location
 //! left to the deployment), which an operator gives the IdP. The assertion consumer
-//! service it names is `<public URL>/saml2/idpresponse`, Cognito's path.
+//! service it names is `<public URL>/saml2/idpresponse`, Cognito's path, and its single
+//! logout service `<public URL>/saml2/logout` (served by [`super::hosted::saml_logout`]).
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -9,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
 use crate::core::ids::is_valid_pool_id;
+use crate::federation::saml::logout::SLO_PATH;
 use crate::federation::saml::sp::{sp_metadata, METADATA_CONTENT_TYPE};
 
 /// The assertion consumer service's path (Cognito's), under the public URL.
@@ -36,8 +38,9 @@ pub async fn metadata(
         .published_certificates(&pool.id, crate::core::now())
         .await?;
     let acs_url = format!("{}{ACS_PATH}", state.node.config.public_url());
-    let xml =
-        sp_metadata(&pool.sp_entity_id(), &acs_url, &certificates).map_err(ApiError::internal)?;
+    let slo_url = format!("{}{SLO_PATH}", state.node.config.public_url());
+    let xml = sp_metadata(&pool.sp_entity_id(), &acs_url, &slo_url, &certificates)
+        .map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, METADATA_CONTENT_TYPE),

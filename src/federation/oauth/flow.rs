@@ -456,6 +456,7 @@ impl Federation {
             user,
             login_flow: flow.login_flow,
             unsolicited: false,
+            saml: None,
         })
     }
 

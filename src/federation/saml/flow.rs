@@ -25,6 +25,7 @@ use crate::core::model::{IdentityProvider, SamlBinding, SamlSettings, User, User
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::token_hash;
 use crate::core::secrets::{constant_time_eq, random_token};
+use crate::core::session::SamlSubject;
 use crate::core::storage::StoreError;
 use crate::core::UnixTime;
 use crate::federation::error::{CallbackFailure, FederationError};
@@ -42,6 +43,9 @@ pub const SAML_POST_TTL_SECS: i64 = 120;
 pub const SAML_ASSERTION_KIND: &str = "saml_assertion";
 /// The clock skew allowed on the assertion's time conditions.
 pub const SAML_SKEW_SECS: i64 = 120;
+/// How long a SAML subject record lives when the client is gone (Cognito's default
+/// refresh token validity, 30 days).
+const SAML_SUBJECT_DEFAULT_SECS: i64 = 30 * 86400;
 /// The ACS path (Cognito's).
 pub const ACS_PATH: &str = "/saml2/idpresponse";
 
@@ -275,12 +279,35 @@ impl Federation {
         self.apply_groups(&pool, saml, &user, mapped_groups(saml, &assertion), now)
             .await
             .map_err(fail)?;
+        if let Some(name_id) = &assertion.name_id {
+            // For an IdP-initiated logout: which user this NameID names, as long as
+            // anything this sign-in issues may live.
+            let refresh_secs = match self.store.get_client(&flow.request.client_id).await {
+                Ok(Some(client)) => client.token_validity.refresh_token_secs,
+                _ => SAML_SUBJECT_DEFAULT_SECS,
+            };
+            let until = now + refresh_secs.max(crate::core::session::SESSION_TTL_SECS);
+            if let Err(e) = self
+                .remember_saml_subject(
+                    &pool.id,
+                    &provider.name,
+                    &name_id.value,
+                    &user.sub,
+                    until,
+                    now,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not record the SAML subject for single logout");
+            }
+        }
         Ok(SignedIn {
             provider: flow.provider.clone(),
             request: flow.request,
             user,
             login_flow: flow.login_flow,
             unsolicited: false,
+            saml: logout_subject(&assertion),
         })
     }
 
@@ -343,6 +370,15 @@ impl Federation {
         }
         Ok(())
     }
+}
+
+/// The IdP's name for the signed-in user, kept with the session for single logout.
+pub(super) fn logout_subject(assertion: &response::VerifiedAssertion) -> Option<SamlSubject> {
+    assertion.name_id.as_ref().map(|n| SamlSubject {
+        name_id: n.value.clone(),
+        name_id_format: n.format.clone(),
+        session_index: assertion.session_index.clone(),
+    })
 }
 
 /// The provider's SAML settings; any other protocol is not for this leg.

@@ -16,16 +16,20 @@
 //!   certificates) when a provider is declared, so the runtime never reads metadata.
 //! - [`remote`]: metadata from a URL (`metadata_url`), fetched when the file is applied
 //!   and refreshed periodically by every node, keeping the last good copy.
+//! - [`logout`]: single logout messages on the Redirect binding (written, read, verified).
+//! - [`slo`]: single logout both ways on [`Federation`](crate::federation::flow::Federation).
 //! - [`sp`]: Cognate's SP metadata (entity id, ACS, signing certificates).
 //! - [`unsolicited`]: IdP-initiated sign-in (an unsolicited response at the ACS), off by
 //!   default, with Cognito's guards.
 
 pub mod flow;
 pub mod leg;
+pub mod logout;
 pub mod mapping;
 pub mod metadata;
 pub mod remote;
 pub mod request;
 pub mod response;
+pub mod slo;
 pub mod sp;
 pub mod unsolicited;

@@ -100,17 +100,30 @@ pub fn redirect_url<E>(
     relay_state: &str,
     sign: Option<QuerySigner<'_, E>>,
 ) -> Result<String, RedirectError<E>> {
+    redirect_message_url(sso_url, "SAMLRequest", xml, Some(relay_state), sign)
+}
+
+/// The HTTP-Redirect binding's URL for any message: `param` is `SAMLRequest` or
+/// `SAMLResponse`; `RelayState` only when given (section 3.4.4.1 signs the parameters
+/// present, in this order).
+pub fn redirect_message_url<E>(
+    endpoint: &str,
+    param: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    sign: Option<QuerySigner<'_, E>>,
+) -> Result<String, RedirectError<E>> {
     let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
     deflater
         .write_all(xml.as_bytes())
         .map_err(|_| RedirectError::Encode)?;
     let deflated = deflater.finish().map_err(|_| RedirectError::Encode)?;
     let encode = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-    let mut query = format!(
-        "SAMLRequest={}&RelayState={}",
-        encode(&STANDARD.encode(deflated)),
-        encode(relay_state)
-    );
+    let mut query = format!("{param}={}", encode(&STANDARD.encode(deflated)));
+    if let Some(relay_state) = relay_state {
+        query.push_str("&RelayState=");
+        query.push_str(&encode(relay_state));
+    }
     if let Some(sign) = sign {
         query.push_str("&SigAlg=");
         query.push_str(&encode(RSA_SHA256));
@@ -118,8 +131,8 @@ pub fn redirect_url<E>(
         query.push_str("&Signature=");
         query.push_str(&encode(&STANDARD.encode(signature)));
     }
-    let separator = if sso_url.contains('?') { '&' } else { '?' };
-    Ok(format!("{sso_url}{separator}{query}"))
+    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{endpoint}{separator}{query}"))
 }
 
 /// Why a Redirect-binding URL could not be made.

@@ -30,7 +30,7 @@
 //!    times with skew, AudienceRestriction naming the SP.
 
 mod dsig;
-mod xml;
+pub(super) mod xml;
 
 use std::collections::BTreeMap;
 

@@ -83,15 +83,17 @@ pub fn xml_escape(text: &str) -> String {
 /// The SP's `md:EntityDescriptor`: `entity_id`, an `SPSSODescriptor` that signs its
 /// AuthnRequests and wants signed assertions, one signing `KeyDescriptor` per certificate
 /// (DER, in the order given: the active key's first), the accepted NameID formats and one
-/// HTTP-POST `AssertionConsumerService` at `acs_url` (index 0, the default).
+/// HTTP-POST `AssertionConsumerService` at `acs_url` (index 0, the default), and the
+/// HTTP-Redirect `SingleLogoutService` at `slo_url`.
 pub fn sp_metadata(
     entity_id: &str,
     acs_url: &str,
+    slo_url: &str,
     certificates: &[Vec<u8>],
 ) -> Result<String, MetadataError> {
     let certificates: Vec<String> = certificates.iter().map(|c| STANDARD.encode(c)).collect();
     let template = ENV.get_template(TEMPLATE)?;
-    Ok(template.render(context! { entity_id, acs_url, certificates })?)
+    Ok(template.render(context! { entity_id, acs_url, slo_url, certificates })?)
 }
 
 #[cfg(test)]
@@ -118,6 +120,7 @@ mod tests {
         let xml = sp_metadata(
             "urn:amazon:cognito:sp:us-east-1_Abc",
             "https://auth.example.com/saml2/idpresponse",
+            "https://auth.example.com/saml2/logout",
             &certs,
         )
         .unwrap();
@@ -172,7 +175,18 @@ mod tests {
         );
         assert_eq!(acs[0].attribute("index"), Some("0"));
         assert_eq!(acs[0].attribute("isDefault"), Some("true"));
-        // Schema order (SSODescriptorType, then SPSSODescriptorType): keys, formats, ACS.
+        let slo = child(sp, MD, "SingleLogoutService");
+        assert_eq!(slo.len(), 1);
+        assert_eq!(
+            slo[0].attribute("Binding"),
+            Some("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect")
+        );
+        assert_eq!(
+            slo[0].attribute("Location"),
+            Some("https://auth.example.com/saml2/logout")
+        );
+        // Schema order (SSODescriptorType, then SPSSODescriptorType): keys, single
+        // logout, formats, ACS.
         let order: Vec<&str> = sp
             .children()
             .filter(|n| n.is_element())
@@ -183,6 +197,7 @@ mod tests {
             [
                 "KeyDescriptor",
                 "KeyDescriptor",
+                "SingleLogoutService",
                 "NameIDFormat",
                 "NameIDFormat",
                 "NameIDFormat",
@@ -195,7 +210,7 @@ mod tests {
     fn hostile_values_are_escaped_and_the_document_still_parses() {
         let entity_id = "https://x.example/\"<&'>\"/><md:Injected a=\"";
         let acs = "https://x.example/acs?a=1&b=\"2\"<x>\t\r\n\u{1}";
-        let xml = sp_metadata(entity_id, acs, &[]).unwrap();
+        let xml = sp_metadata(entity_id, acs, acs, &[]).unwrap();
         assert!(xml.contains("&quot;&lt;&amp;&apos;&gt;&quot;"), "{xml}");
         assert!(!xml.contains("<md:Injected"), "{xml}");
         let doc = roxmltree::Document::parse(&xml).unwrap();

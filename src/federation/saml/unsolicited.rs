@@ -308,6 +308,7 @@ impl Federation {
             user,
             login_flow: None,
             unsolicited: true,
+            saml: super::flow::logout_subject(&assertion),
         })
     }
 

@@ -10,7 +10,7 @@ use super::plumbing::{error_page, secure};
 use super::ui::Lang;
 use crate::core::model::{AppClient, User, UserStatus, OWN_USERS};
 use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
-use crate::core::session::LoginFlow;
+use crate::core::session::{LoginFlow, SessionExtras};
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
 use crate::web::cookies;
@@ -152,7 +152,7 @@ pub async fn finish_sign_in(
         &flow.request.pool_id,
         &user.sub,
         OWN_USERS,
-        None,
+        SessionExtras::default(),
         auth_time,
         now,
     )
@@ -161,14 +161,14 @@ pub async fn finish_sign_in(
 }
 
 /// Starts a session for `sub` in `pool_id`, signed in by `method` (`COGNITO` or the IdP's
-/// name), and returns its signed cookie; a session that cannot be stored is logged and the
+/// name; a SAML IdP's subject in `saml`), and returns its signed cookie; a session that cannot be stored is logged and the
 /// sign-in goes on without one.
 pub async fn session_cookie(
     state: &AppState,
     pool_id: &str,
     sub: &str,
     method: &str,
-    only_client: Option<&str>,
+    extras: SessionExtras,
     auth_time: UnixTime,
     now: UnixTime,
 ) -> Option<HeaderValue> {
@@ -176,7 +176,7 @@ pub async fn session_cookie(
     match state
         .node
         .sessions
-        .start_session_for(pool_id, sub, method, only_client, auth_time, now)
+        .start_session(pool_id, sub, method, extras, auth_time, now)
         .await
     {
         Ok(sid) => Some(cookies::set(

@@ -450,6 +450,85 @@ pub async fn new_password_submit(
     }
 }
 
+/// The IdP's single logout URL for a session that ended, if it was signed in through a
+/// SAML IdP that has a SingleLogoutService (a failure is logged: the browser then goes
+/// straight to `target`).
+async fn idp_logout_url(
+    state: &AppState,
+    session: &crate::core::session::Session,
+    target: Option<String>,
+    now: crate::core::UnixTime,
+) -> Option<String> {
+    let subject = session.saml.as_ref()?;
+    let provider = session.method.as_deref()?;
+    let pool = state.node.directory.pool(&session.pool_id).await.ok()?;
+    match state
+        .federation
+        .start_logout(&pool, provider, subject, target, now)
+        .await
+    {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(provider, error = %e, "could not start the SAML single logout");
+            None
+        }
+    }
+}
+
+/// `GET /saml2/logout`: the single logout service (HTTP-Redirect binding). A
+/// `SAMLResponse` answers the LogoutRequest `/logout` sent (the browser then goes where
+/// `/logout` was asked to send it); a `SAMLRequest` is the IdP's own logout of a user,
+/// who is signed out everywhere, and the browser goes back to the IdP with the signed
+/// answer. Anything unsigned, forged, stale or replayed is refused with a page.
+pub async fn saml_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    use crate::federation::error::FederationError;
+    use crate::federation::saml::logout::{read_redirect, MessageKind};
+    let lang = lang_of(&headers, None);
+    let now = now();
+    let refused = |e: &FederationError| {
+        tracing::warn!(error = %e, "SAML single logout refused");
+        let (status, key) = match e {
+            FederationError::Store(_) | FederationError::Directory(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "error.generic")
+            }
+            FederationError::SpKey(_) | FederationError::SamlRequest(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "error.generic")
+            }
+            _ => (StatusCode::BAD_REQUEST, "error.invalid_request"),
+        };
+        error_page(&state, status, lang, key)
+    };
+    let message = match read_redirect(raw.as_deref().unwrap_or_default()) {
+        Ok(m) => m,
+        Err(e) => return refused(&e.into()),
+    };
+    let signed_out_page = |state: &AppState| {
+        let page = LoggedOutPage {
+            chrome: Chrome::plain(),
+            login_url: None,
+        };
+        html(state, StatusCode::OK, lang, &page)
+    };
+    match message.kind {
+        MessageKind::Response => match state.federation.finish_logout(&message, now).await {
+            Ok(Some(target)) => Redirect::to(&target).into_response(),
+            Ok(None) => signed_out_page(&state),
+            Err(e) => refused(&e),
+        },
+        MessageKind::Request => match state.federation.idp_logout(&message, now).await {
+            Ok(done) => match done.redirect {
+                Some(url) => Redirect::to(&url).into_response(),
+                None => signed_out_page(&state),
+            },
+            Err(e) => refused(&e),
+        },
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 pub struct LogoutQuery {
     client_id: Option<String>,
@@ -501,13 +580,25 @@ pub async fn logout(
     // Signs out of the client's pool only.
     let name = cookies::session(&client.pool_id);
     let sent_as = cookies::name(&name, secure(&state));
+    let now = now();
+    let mut ended = None;
     if let Some(signed) = cookies::get(&headers, &sent_as) {
         if let Some(sid) = state.node.master.verify_cookie(&name, &signed) {
+            ended = state.node.sessions.session(&sid, now).await.ok().flatten();
             let _ = state.node.sessions.end_session(&sid).await;
         }
     }
+    // A session signed in through a SAML IdP with a SingleLogoutService: the browser
+    // goes to the IdP with a LogoutRequest first, and to `target` when the IdP answers at
+    // `/saml2/logout`. Cognate's own session has ended whatever the IdP does.
+    let idp_logout = match ended {
+        Some(session) if session.pool_id == client.pool_id => {
+            idp_logout_url(&state, &session, target.clone(), now).await
+        }
+        _ => None,
+    };
     let clear = cookies::clear(&sent_as, "/", secure(&state));
-    let mut response = match target {
+    let mut response = match idp_logout.or(target) {
         Some(url) => Redirect::to(&url).into_response(),
         None => {
             let page = LoggedOutPage {

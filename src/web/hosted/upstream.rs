@@ -24,7 +24,7 @@ use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::{ErrorCode, OAuthError};
-use crate::core::session::LoginFlow;
+use crate::core::session::{LoginFlow, SessionExtras};
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, CallbackFailure, FederationError};
 use crate::federation::flow::provider_for_identifier;
@@ -365,7 +365,10 @@ async fn finish(
         &request.pool_id,
         &signed_in.user.sub,
         &signed_in.provider,
-        signed_in.unsolicited.then_some(request.client_id.as_str()),
+        SessionExtras {
+            only_client: signed_in.unsolicited.then(|| request.client_id.clone()),
+            saml: signed_in.saml.clone(),
+        },
         auth_time,
         now,
     )

@@ -7,6 +7,7 @@ mod attacks;
 mod differential;
 mod flows;
 mod idp_initiated;
+mod logout;
 mod metadata_url;
 
 use std::time::Duration;

@@ -4,6 +4,12 @@
 //! the SP signs) and HTTP-POST (`POST /sso`), and answers, as IdPs do, with a page whose
 //! auto-submitting form POSTs a `SAMLResponse` signed by `xmlsec1` (an independent
 //! signer, [`super::saml_sign`]) and the `RelayState` to the request's ACS.
+//!
+//! Single logout (HTTP-Redirect): `GET /slo` records the LogoutRequests and
+//! LogoutResponses the SP sends (the query signature checked by `openssl` with the SP's
+//! certificate) and answers a LogoutRequest with a LogoutResponse signed by `openssl`;
+//! [`FakeSaml::logout_request_url`] makes the IdP's own LogoutRequest, signed by any
+//! party or unsigned. Only [`FakeSaml::metadata_with_slo`] advertises the endpoint.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -18,7 +24,7 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::saml_sign::{b64, escape, idp, ResponseSpec};
+use super::saml_sign::{b64, escape, idp, instant, Party, ResponseSpec, SAML, SAMLP};
 
 /// The user the IdP signs in (it consents at once).
 #[derive(Debug, Clone)]
@@ -71,11 +77,108 @@ pub struct Received {
 
 type Tamper = Box<dyn Fn(&mut ResponseSpec) + Send>;
 
+/// A single logout message the fake's `/slo` received from the SP.
+#[derive(Debug, Clone)]
+pub struct SloReceived {
+    /// `SAMLRequest` or `SAMLResponse`.
+    pub param: String,
+    pub xml: String,
+    pub relay_state: Option<String>,
+    /// Whether the query signature verified with the SP's certificate (`None`: unsigned).
+    pub signature_ok: Option<bool>,
+}
+
+/// The IdP's own LogoutRequest (see [`FakeSaml::logout_request`]).
+#[derive(Debug, Clone)]
+pub struct LogoutSpec {
+    pub id: String,
+    pub issue_instant: i64,
+    pub not_on_or_after: Option<i64>,
+    pub destination: String,
+    pub issuer: String,
+    pub name_id: String,
+    pub format: String,
+}
+
+impl LogoutSpec {
+    pub fn xml(&self) -> String {
+        let until = self
+            .not_on_or_after
+            .map(|t| format!(" NotOnOrAfter=\"{}\"", instant(t)))
+            .unwrap_or_default();
+        format!(
+            r#"<samlp:LogoutRequest xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{id}" Version="2.0" IssueInstant="{at}"{until} Destination="{dest}"><saml:Issuer>{issuer}</saml:Issuer><saml:NameID Format="{format}">{name_id}</saml:NameID><samlp:SessionIndex>_session1</samlp:SessionIndex></samlp:LogoutRequest>"#,
+            id = escape(&self.id),
+            at = instant(self.issue_instant),
+            dest = escape(&self.destination),
+            issuer = escape(&self.issuer),
+            format = escape(&self.format),
+            name_id = escape(&self.name_id),
+        )
+    }
+}
+
+/// A Redirect-binding query (SAML Bindings 2.0 section 3.4.4.1) for `xml` as `param`,
+/// signed RSA-SHA256 by `signer` with the `openssl` command when given.
+pub fn redirect_query(
+    param: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    signer: Option<&Party>,
+) -> String {
+    use std::io::Write;
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflater.write_all(xml.as_bytes()).unwrap();
+    let deflated = deflater.finish().unwrap();
+    let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let mut query = format!("{param}={}", enc(&STANDARD.encode(deflated)));
+    if let Some(relay) = relay_state {
+        query.push_str(&format!("&RelayState={}", enc(relay)));
+    }
+    if let Some(signer) = signer {
+        query.push_str(&format!(
+            "&SigAlg={}",
+            enc("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+        ));
+        let signature = openssl_sign(&signer.key_pem, query.as_bytes());
+        query.push_str(&format!("&Signature={}", enc(&STANDARD.encode(signature))));
+    }
+    query
+}
+
+/// RSA-SHA256 (PKCS#1 v1.5) over `data` by the `openssl` command.
+fn openssl_sign(key_pem: &str, data: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    let input = dir.path().join("data");
+    let sig = dir.path().join("sig");
+    std::fs::write(&key, key_pem).unwrap();
+    std::fs::write(&input, data).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&sig)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&sig).unwrap()
+}
+
 struct Inner {
     user: SamlUser,
     want_signed_requests: bool,
     sp_cert_der: Option<Vec<u8>>,
     received: Vec<Received>,
+    slo_received: Vec<SloReceived>,
+    /// The SP's single logout service, where `/slo` sends its LogoutResponses.
+    sp_slo_url: Option<String>,
     tamper: Option<Tamper>,
 }
 
@@ -99,11 +202,14 @@ impl FakeSaml {
                 want_signed_requests: false,
                 sp_cert_der: None,
                 received: Vec::new(),
+                slo_received: Vec::new(),
+                sp_slo_url: None,
                 tamper: None,
             })),
         };
         let app = Router::new()
             .route("/sso", get(sso_redirect).post(sso_post))
+            .route("/slo", get(slo))
             .with_state(fake.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -131,6 +237,51 @@ impl FakeSaml {
             want = want_signed_requests,
             base = self.base,
         )
+    }
+
+    /// [`FakeSaml::metadata`] with a SingleLogoutService (HTTP-Redirect) at `/slo`.
+    pub fn metadata_with_slo(&self, want_signed_requests: bool) -> String {
+        self.metadata(want_signed_requests).replacen(
+            "    <md:NameIDFormat>",
+            &format!(
+                "    <md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{}/slo\"/>\n    <md:NameIDFormat>",
+                self.base
+            ),
+            1,
+        )
+    }
+
+    /// The SP's certificate (its metadata's) and single logout service: `/slo` checks
+    /// signatures with the one and answers to the other.
+    pub fn set_sp(&self, sp_cert_der: Vec<u8>, sp_slo_url: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.sp_cert_der = Some(sp_cert_der);
+        inner.sp_slo_url = Some(sp_slo_url.to_string());
+    }
+
+    pub fn slo_received(&self) -> Vec<SloReceived> {
+        self.inner.lock().unwrap().slo_received.clone()
+    }
+
+    /// An honest LogoutRequest of this IdP for its user, to the SP's `destination`.
+    pub fn logout_request(&self, destination: &str) -> LogoutSpec {
+        let now = cognate::core::now();
+        let user = self.inner.lock().unwrap().user.clone();
+        LogoutSpec {
+            id: format!("_l{}", uuid::Uuid::new_v4().simple()),
+            issue_instant: now,
+            not_on_or_after: Some(now + 300),
+            destination: destination.to_string(),
+            issuer: self.entity_id.clone(),
+            name_id: user.name_id,
+            format: user.format,
+        }
+    }
+
+    /// The URL of the SP's single logout service carrying `spec`, signed by `signer`.
+    pub fn logout_request_url(&self, spec: &LogoutSpec, signer: Option<&Party>) -> String {
+        let query = redirect_query("SAMLRequest", &spec.xml(), Some("idp-relay"), signer);
+        format!("{}?{query}", spec.destination)
     }
 
     /// Signed Redirect-binding requests are required, checked with `sp_cert_der` (the
@@ -330,4 +481,78 @@ async fn answer(
         acs = escape(&received.acs),
     ))
     .into_response()
+}
+
+/// `GET /slo`: the SP's LogoutRequest (answered at once with a signed LogoutResponse
+/// to the SP's single logout service) or its LogoutResponse (recorded, a page).
+async fn slo(State(fake): State<FakeSaml>, RawQuery(raw): RawQuery) -> Response {
+    let raw = raw.unwrap_or_default();
+    let q: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect();
+    let Some((param, message)) = ["SAMLRequest", "SAMLResponse"]
+        .into_iter()
+        .find_map(|p| q.get(p).map(|m| (p, m)))
+    else {
+        return (axum::http::StatusCode::BAD_REQUEST, "no SAML message").into_response();
+    };
+    let mut xml = String::new();
+    let inflated = STANDARD.decode(message).ok().and_then(|d| {
+        flate2::read::DeflateDecoder::new(&d[..])
+            .read_to_string(&mut xml)
+            .ok()
+    });
+    if inflated.is_none() {
+        return (axum::http::StatusCode::BAD_REQUEST, "not deflated").into_response();
+    }
+    let sp_cert = fake.inner.lock().unwrap().sp_cert_der.clone();
+    let signature_ok = q.get("Signature").map(|signature| {
+        let covered: Vec<&str> = raw
+            .split('&')
+            .filter(|p| {
+                [&format!("{param}=")[..], "RelayState=", "SigAlg="]
+                    .iter()
+                    .any(|k| p.starts_with(k))
+            })
+            .collect();
+        q.get("SigAlg").map(String::as_str)
+            == Some("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+            && sp_cert.is_some_and(|c| openssl_verify(&c, covered.join("&").as_bytes(), signature))
+    });
+    let received = SloReceived {
+        param: param.to_string(),
+        xml: xml.clone(),
+        relay_state: q.get("RelayState").cloned(),
+        signature_ok,
+    };
+    let sp_slo = {
+        let mut inner = fake.inner.lock().unwrap();
+        inner.slo_received.push(received.clone());
+        inner.sp_slo_url.clone()
+    };
+    if param == "SAMLResponse" {
+        return Html("<p>Signed out at the IdP.</p>").into_response();
+    }
+    let Some(sp_slo) = sp_slo else {
+        return (axum::http::StatusCode::BAD_REQUEST, "no SP SLO URL set").into_response();
+    };
+    let answer = format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_lr{id}" Version="2.0" IssueInstant="{at}" Destination="{dest}" InResponseTo="{irt}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
+        id = uuid::Uuid::new_v4().simple(),
+        at = instant(cognate::core::now()),
+        dest = escape(&sp_slo),
+        irt = escape(&attr(&xml, "ID").unwrap_or_default()),
+        issuer = escape(&fake.entity_id),
+    );
+    let relay = received.relay_state.clone();
+    let query = tokio::task::spawn_blocking(move || {
+        redirect_query("SAMLResponse", &answer, relay.as_deref(), Some(idp()))
+    })
+    .await
+    .unwrap();
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, format!("{sp_slo}?{query}"))],
+    )
+        .into_response()
 }

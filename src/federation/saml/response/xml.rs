@@ -9,13 +9,13 @@ use bergshamra::xml::uppsala::{self, Document, Element, NodeId, NodeKind};
 use super::SamlError;
 
 /// `urn:oasis:names:tc:SAML:2.0:protocol` (SAML core §1.2).
-pub(super) const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+pub(in crate::federation::saml) const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 /// `urn:oasis:names:tc:SAML:2.0:assertion` (SAML core §1.2).
-pub(super) const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+pub(in crate::federation::saml) const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 /// XML-DSig (xmldsig-core §4).
-pub(super) const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub(in crate::federation::saml) const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// Exclusive canonicalization (xml-exc-c14n §3): its `InclusiveNamespaces` element.
-pub(super) const EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+pub(in crate::federation::saml) const EC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
 /// Deepest element nesting accepted. A real response nests about 8 levels
 /// (Response/Assertion/AttributeStatement/Attribute/AttributeValue, Signature/SignedInfo/
@@ -31,7 +31,10 @@ pub const MAX_ATTRIBUTES: usize = 64;
 
 /// Base64-decode the posted form value. IdPs wrap the base64 at 64 or 76 columns, so
 /// ASCII whitespace is dropped first; the length cap applies to the form as posted.
-pub(super) fn decode(saml_response_b64: &str, max_chars: usize) -> Result<String, SamlError> {
+pub(in crate::federation::saml) fn decode(
+    saml_response_b64: &str,
+    max_chars: usize,
+) -> Result<String, SamlError> {
     if saml_response_b64.len() > max_chars {
         return Err(SamlError::TooLarge { max: max_chars });
     }
@@ -58,7 +61,7 @@ pub(super) fn decode(saml_response_b64: &str, max_chars: usize) -> Result<String
 /// A `<!DOCTYPE` is refused before the parser sees it (SAML never carries a DTD, and a
 /// DTD is where entity expansion, billion laughs, and external entities live); the parser
 /// is told to forbid it as well.
-pub(super) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
+pub(in crate::federation::saml) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(SamlError::Dtd);
     }
@@ -92,13 +95,21 @@ pub(super) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
 }
 
 /// The element at `id`, if it is `{ns}local`.
-pub(super) fn is(doc: &Document<'_>, id: NodeId, ns: &str, local: &str) -> bool {
+pub(in crate::federation::saml) fn is(
+    doc: &Document<'_>,
+    id: NodeId,
+    ns: &str,
+    local: &str,
+) -> bool {
     doc.element(id)
         .is_some_and(|e| e.matches_name_ns(ns, local))
 }
 
 /// Child elements of `parent` (in document order).
-pub(super) fn child_elements(doc: &Document<'_>, parent: NodeId) -> Vec<NodeId> {
+pub(in crate::federation::saml) fn child_elements(
+    doc: &Document<'_>,
+    parent: NodeId,
+) -> Vec<NodeId> {
     doc.children(parent)
         .into_iter()
         .filter(|&c| doc.element(c).is_some())
@@ -106,7 +117,7 @@ pub(super) fn child_elements(doc: &Document<'_>, parent: NodeId) -> Vec<NodeId> 
 }
 
 /// Child elements of `parent` named `{ns}local`.
-pub(super) fn children_named(
+pub(in crate::federation::saml) fn children_named(
     doc: &Document<'_>,
     parent: NodeId,
     ns: &str,
@@ -120,7 +131,7 @@ pub(super) fn children_named(
 
 /// The one child `{ns}local` of `parent`: `None` when absent, an error when repeated
 /// (a second copy is a place for an attacker to put a value a lax reader would take).
-pub(super) fn at_most_one(
+pub(in crate::federation::saml) fn at_most_one(
     doc: &Document<'_>,
     parent: NodeId,
     ns: &str,
@@ -135,7 +146,7 @@ pub(super) fn at_most_one(
 }
 
 /// The one required child `{ns}local` of `parent`.
-pub(super) fn exactly_one(
+pub(in crate::federation::saml) fn exactly_one(
     doc: &Document<'_>,
     parent: NodeId,
     ns: &str,
@@ -145,11 +156,18 @@ pub(super) fn exactly_one(
 }
 
 /// An unqualified attribute (SAML's attributes carry no namespace).
-pub(super) fn attr<'d>(doc: &'d Document<'_>, id: NodeId, local: &str) -> Option<&'d str> {
+pub(in crate::federation::saml) fn attr<'d>(
+    doc: &'d Document<'_>,
+    id: NodeId,
+    local: &str,
+) -> Option<&'d str> {
     doc.element(id).and_then(|e| unqualified_attr(e, local))
 }
 
-pub(super) fn unqualified_attr<'d>(e: &'d Element<'_>, local: &str) -> Option<&'d str> {
+pub(in crate::federation::saml) fn unqualified_attr<'d>(
+    e: &'d Element<'_>,
+    local: &str,
+) -> Option<&'d str> {
     e.attributes
         .iter()
         .find(|a| {
@@ -165,7 +183,7 @@ pub(super) fn unqualified_attr<'d>(e: &'d Element<'_>, local: &str) -> Option<&'
 /// IdP for the attacker's own account) splits the text so that a reader taking the first
 /// text node sees the victim's address. Refusing is stricter than concatenating and costs
 /// nothing: IdPs do not put comments in values.
-pub(super) fn text_only(
+pub(in crate::federation::saml) fn text_only(
     doc: &Document<'_>,
     id: NodeId,
     element: &'static str,
@@ -182,7 +200,7 @@ pub(super) fn text_only(
 
 /// A value from the message inside an error: printable and at most 200 characters, so an
 /// error line cannot be flooded or carry control characters.
-pub(super) fn clip(value: &str) -> String {
+pub(in crate::federation::saml) fn clip(value: &str) -> String {
     const MAX: usize = 200;
     let mut out: String = value
         .chars()
