@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -115,6 +115,7 @@ fn self_signed_certificate(
 pub struct SpKey {
     kid: String,
     pair: RsaKeyPair,
+    decrypting: PrivateDecryptingKey,
     certificate_der: Vec<u8>,
 }
 
@@ -135,10 +136,12 @@ impl SpKey {
             &record.private_pkcs8,
         )?;
         let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| bad(e.to_string()))?;
+        let decrypting = PrivateDecryptingKey::from_pkcs8(&der).map_err(|e| bad(e.to_string()))?;
         let certificate_der = certificate_der(record)?;
         Ok(SpKey {
             kid: record.kid.clone(),
             pair,
+            decrypting,
             certificate_der,
         })
     }
@@ -163,6 +166,13 @@ impl SpKey {
             .sign(&RSA_PKCS1_SHA256, &rng, msg, &mut signature)
             .map_err(|_| KeyError::Signing)?;
         Ok(signature)
+    }
+
+    /// The same key for RSA-OAEP key transport: what an IdP that encrypts its assertions
+    /// to this key's certificate is decrypted with
+    /// ([`crate::federation::saml::response::Expectations::decryption_keys`]).
+    pub fn decryption_key(&self) -> &PrivateDecryptingKey {
+        &self.decrypting
     }
 
     /// The public key as PKCS#1 `RSAPublicKey` DER (what aws-lc-rs verifies with).
@@ -245,6 +255,30 @@ impl SpKeyService {
             k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
         });
         active.chain(in_grace).map(certificate_der).collect()
+    }
+
+    /// The private keys of every published certificate (see
+    /// [`Self::published_certificates`]): the active key's first, then the retired keys
+    /// still in their grace period, so an IdP that encrypted to the previous certificate
+    /// is still read. Opened from the store on every call (no cache: a response is
+    /// decrypted only with what is published at `now`). Makes no key: a pool without one
+    /// has published no certificate to encrypt to.
+    pub async fn decryption_keys(
+        &self,
+        pool_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<PrivateDecryptingKey>, KeyError> {
+        let records = self.store.list_sp_keys(pool_id).await?;
+        let active = records.iter().filter(|k| k.retired_at.is_none());
+        let in_grace = records.iter().filter(|k| {
+            k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
+        });
+        active
+            .chain(in_grace)
+            .map(|record| {
+                SpKey::from_record(&self.master, record).map(|k| k.decrypting.clone())
+            })
+            .collect()
     }
 
     /// Makes a new active SP key for the pool; the retired one stays published for

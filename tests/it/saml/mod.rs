@@ -31,6 +31,8 @@ pub fn expectations(certificates: &[Vec<u8>]) -> Expectations<'_> {
         in_response_to: REQUEST,
         now: NOW,
         skew_secs: 120,
+        decryption_keys: &[],
+        allow_aes_cbc: false,
     }
 }
 

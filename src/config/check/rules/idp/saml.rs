@@ -16,12 +16,13 @@ use crate::federation::presets;
 use crate::federation::saml::metadata::{self, MetadataError, MAX_METADATA_BYTES};
 
 /// The SAML keys of a declaration, and whether each is written.
-fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 8] {
+fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 9] {
     [
         ("metadata", idp.metadata.is_some()),
         ("metadata_file", idp.metadata_file.is_some()),
         ("user_id_attribute", idp.user_id_attribute.is_some()),
         ("allow_sha1", idp.allow_sha1.is_some()),
+        ("allow_aes_cbc", idp.allow_aes_cbc.is_some()),
         ("request_binding", idp.request_binding.is_some()),
         ("sign_requests", idp.sign_requests.is_some()),
         ("groups_attribute", idp.groups_attribute.is_some()),
