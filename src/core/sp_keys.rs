@@ -275,9 +275,7 @@ impl SpKeyService {
         });
         active
             .chain(in_grace)
-            .map(|record| {
-                SpKey::from_record(&self.master, record).map(|k| k.decrypting.clone())
-            })
+            .map(|record| SpKey::from_record(&self.master, record).map(|k| k.decrypting.clone()))
             .collect()
     }
 

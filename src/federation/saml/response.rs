@@ -231,6 +231,15 @@ pub fn verify(
     let Some(encrypted) = encrypted_assertion(&doc, root)? else {
         return verify_document(&doc, &source, root, expect, false);
     };
+    if doc
+        .descendants(root)
+        .into_iter()
+        .any(|n| is(&doc, n, SAML, "Assertion"))
+    {
+        return Err(SamlError::AssertionCount(
+            "an Assertion beside an EncryptedAssertion".into(),
+        ));
+    }
     // The Response-level checks, on the message as posted.
     dsig::check_unique_ids(&doc)?;
     let shapes = dsig::check_all_shapes(&doc, expect.allow_sha1)?;

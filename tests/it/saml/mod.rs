@@ -5,6 +5,7 @@
 
 mod attacks;
 mod differential;
+mod encrypted;
 mod flows;
 
 use std::time::Duration;
