@@ -208,6 +208,19 @@ async fn rotation_keeps_the_old_certificate_listed_until_the_grace_ends() {
     for t in [t0 + grace, t0 + grace + 86_400] {
         assert_eq!(published(t).await, both[..1], "at t0 + {}", t - t0);
     }
+    // An encrypted assertion is decrypted with the key of every published certificate:
+    // the new key and, until the grace ends, the old one.
+    let public = |k: &aws_lc_rs::rsa::PrivateDecryptingKey| {
+        use aws_lc_rs::encoding::AsDer;
+        k.public_key().as_der().unwrap().as_ref().to_vec()
+    };
+    let decrypting = |t: i64| async move {
+        let found = keys.decryption_keys(POOL_A, t).await.unwrap();
+        found.iter().map(public).collect::<Vec<_>>()
+    };
+    let both_keys = vec![public(new.decryption_key()), public(old.decryption_key())];
+    assert_eq!(decrypting(t0 + grace - 1).await, both_keys);
+    assert_eq!(decrypting(t0 + grace).await, both_keys[..1]);
     // Over HTTP (now is within the grace): both, the new one first.
     assert_eq!(metadata(base, POOL_A).await.certificates, both);
     // Another node (a service with its own cache over the same store) signs with the new

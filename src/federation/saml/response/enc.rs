@@ -344,3 +344,108 @@ fn read_wrapped_key(doc: &Document<'_>, node: NodeId) -> Result<WrappedKey, Saml
         ciphertext,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = r#"<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>AAAA</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>"#;
+
+    /// `read` over an EncryptedAssertion holding an EncryptedData with `method` (the
+    /// content algorithm), `key_info` and `cipher_data`, and `extra` after it.
+    fn shape(
+        method: &str,
+        key_info: &str,
+        cipher_data: &str,
+        extra: &str,
+    ) -> Result<(), SamlError> {
+        let text = format!(
+            r#"<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xenc="{XENC}" xmlns:ds="{DS}"><xenc:EncryptedData Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{method}"/><ds:KeyInfo>{key_info}</ds:KeyInfo><xenc:CipherData>{cipher_data}</xenc:CipherData></xenc:EncryptedData>{extra}</saml:EncryptedAssertion>"#
+        );
+        let doc = xml::parse(&text).unwrap();
+        let root = doc.document_element().unwrap();
+        read(&doc, root, false).map(|_| ())
+    }
+
+    fn refused_with(result: Result<(), SamlError>, part: &str) {
+        match result {
+            Err(SamlError::EncryptionRefused(why)) => assert!(why.contains(part), "{why}"),
+            other => panic!("expected a refusal naming {part:?}: {other:?}"),
+        }
+    }
+
+    const VALUE: &str = "<xenc:CipherValue>AAAA</xenc:CipherValue>";
+
+    #[test]
+    fn the_accepted_shapes() {
+        assert_eq!(shape(AES256_GCM, KEY, VALUE, ""), Ok(()));
+        // The EncryptedKey beside the EncryptedData (SAML core 2.3.4); a RetrievalMethod
+        // pointing at it is not followed, and not needed.
+        let retrieval = r##"<ds:RetrievalMethod URI="#k" Type="http://www.w3.org/2001/04/xmlenc#EncryptedKey"/>"##;
+        assert_eq!(shape(AES128_GCM, retrieval, VALUE, KEY), Ok(()));
+        // A CipherValue that is not base64 is not a shape error: it fails later, alike.
+        assert_eq!(
+            shape(
+                AES256_GCM,
+                KEY,
+                "<xenc:CipherValue>%%</xenc:CipherValue>",
+                ""
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn refused_shapes_and_algorithms_are_named() {
+        refused_with(shape(AES256_CBC, KEY, VALUE, ""), "allow_aes_cbc");
+        refused_with(
+            shape(
+                "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
+                KEY,
+                VALUE,
+                "",
+            ),
+            "tripledes",
+        );
+        refused_with(shape(AES256_GCM, "", VALUE, ""), "no EncryptedKey");
+        refused_with(
+            shape(AES256_GCM, &KEY.repeat(MAX_ENCRYPTED_KEYS + 1), VALUE, ""),
+            "more than",
+        );
+        refused_with(
+            shape(
+                AES256_GCM,
+                KEY,
+                r#"<xenc:CipherReference URI="http://evil/"/>"#,
+                "",
+            ),
+            "CipherReference",
+        );
+        refused_with(shape(AES256_GCM, KEY, "", ""), "no CipherValue");
+        refused_with(
+            shape(AES256_GCM, KEY, VALUE, "<x/>"),
+            "EncryptedAssertion holds",
+        );
+        let rsa15 = KEY.replace("rsa-oaep-mgf1p", "rsa-1_5");
+        refused_with(shape(AES256_GCM, &rsa15, VALUE, ""), "RSA-1_5");
+        let labelled = KEY.replace(
+            r#"mgf1p"/>"#,
+            r#"mgf1p"><xenc:OAEPparams>bGFiZWw=</xenc:OAEPparams></xenc:EncryptionMethod>"#,
+        );
+        refused_with(shape(AES256_GCM, &labelled, VALUE, ""), "OAEP label");
+        let content_type = r#"Type="http://www.w3.org/2001/04/xmlenc#Content""#;
+        let text = format!(r#"<a xmlns:xenc="{XENC}"><xenc:EncryptedData {content_type}/></a>"#);
+        let doc = xml::parse(&text).unwrap();
+        refused_with(
+            read(&doc, doc.document_element().unwrap(), true).map(|_| ()),
+            "Type",
+        );
+    }
+
+    #[test]
+    fn a_leading_declaration_is_dropped_from_the_plaintext() {
+        assert_eq!(strip_declaration(r#"<?xml version="1.0"?><a/>"#), "<a/>");
+        assert_eq!(strip_declaration("<a/>"), "<a/>");
+        assert_eq!(strip_declaration("<?xml no end"), "<?xml no end");
+    }
+}
