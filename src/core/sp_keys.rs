@@ -262,7 +262,7 @@ impl SpKeyService {
     /// still in their grace period, so an IdP that encrypted to the previous certificate
     /// is still read. Opened from the store on every call (no cache: a response is
     /// decrypted only with what is published at `now`). Makes no key: a pool without one
-    /// has published no certificate to encrypt to.
+    /// has published no certificate to encrypt to. Only a store failure is an error.
     pub async fn decryption_keys(
         &self,
         pool_id: &str,
@@ -273,10 +273,20 @@ impl SpKeyService {
         let in_grace = records.iter().filter(|k| {
             k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
         });
-        active
+        // A key that cannot be opened (a corrupt record) is left out with a warning rather
+        // than failing every SAML sign-in of the pool: a response encrypted to it then
+        // fails like any undecryptable one.
+        Ok(active
             .chain(in_grace)
-            .map(|record| SpKey::from_record(&self.master, record).map(|k| k.decrypting.clone()))
-            .collect()
+            .filter_map(|record| match SpKey::from_record(&self.master, record) {
+                Ok(key) => Some(key.decrypting),
+                Err(e) => {
+                    tracing::warn!(pool = %pool_id, kid = %record.kid, error = %e,
+                        "SAML SP key cannot be opened; left out of the decryption keys");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Makes a new active SP key for the pool; the retired one stays published for

@@ -17,7 +17,9 @@
 //!    Status, Issuer, Destination, InResponseTo) with the SP's keys (see the `enc`
 //!    submodule), put in its place (a Response signature, which covered the ciphertext,
 //!    is taken out with it), and the resulting document goes through every step below
-//!    again, from the parse.
+//!    again, from the parse. With AES-CBC (unauthenticated) and no Response signature
+//!    over the ciphertext, any refusal after the decryption is the one decryption error
+//!    (no oracle on a bit-flipped plaintext).
 //! 3. Every `ds:Signature` must have Cognate's shape (see the `dsig` submodule): one `#ID`
 //!    reference, enveloped + exclusive c14n only, allowlisted algorithms. Checked before the
 //!    engine runs, so it never follows a URI out of the document.
@@ -260,21 +262,37 @@ pub fn verify(
         }
     }
     check_response(&doc, root, expect, response_signed)?;
-    let plaintext = enc::decrypt(
+    let decrypted = enc::decrypt(
         &doc,
         encrypted,
         expect.decryption_keys,
         expect.allow_aes_cbc,
     )?;
-    splices.push((range(&doc, encrypted)?, plaintext));
+    // Unauthenticated (AES-CBC) ciphertext the IdP did not sign in the Response may have
+    // been bit-flipped: every refusal of what it decrypts to is the one decryption error.
+    let oracle_safe = decrypted.authenticated || response_signed;
+    splices.push((range(&doc, encrypted)?, decrypted.plaintext));
     splices.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     let mut decrypted = source.clone();
     for (r, text) in splices {
         decrypted.replace_range(r, &text);
     }
-    // A plaintext that does not make a document fails like any decryption (under AES-CBC
-    // a parse error would otherwise be an oracle on the plaintext).
-    let doc = xml::parse(&decrypted).map_err(|_| SamlError::Decryption)?;
+    let result = verify_decrypted(&decrypted, expect, response_signed);
+    if oracle_safe {
+        result
+    } else {
+        result.map_err(|_| SamlError::Decryption)
+    }
+}
+
+/// The document with its assertion decrypted, through every check again. A plaintext
+/// that does not make a document fails like any decryption.
+fn verify_decrypted(
+    decrypted: &str,
+    expect: &Expectations<'_>,
+    response_signed: bool,
+) -> Result<VerifiedAssertion, SamlError> {
+    let doc = xml::parse(decrypted).map_err(|_| SamlError::Decryption)?;
     let root = response_root(&doc).map_err(|_| SamlError::Decryption)?;
     refuse_encrypted_parts(&doc)?;
     if encrypted_assertion(&doc, root)?.is_some() {
@@ -282,7 +300,7 @@ pub fn verify(
             "an encrypted assertion inside an encrypted assertion".into(),
         ));
     }
-    verify_document(&doc, &decrypted, root, expect, response_signed)
+    verify_document(&doc, decrypted, root, expect, response_signed)
 }
 
 /// Where an element is in the source text.

@@ -133,6 +133,36 @@ fn aes_cbc_only_where_the_idp_is_allowed_it() {
     }
     // GCM needs no opt-in and is still accepted with it.
     accepted(check_with(&honest(), &[key(sp())], true));
+
+    // Under CBC (unauthenticated), what the plaintext is refused for is not told: a
+    // bit-flipped ciphertext would otherwise be an oracle on its plaintext. The same
+    // refusal under GCM names its reason; so does CBC under a Response signature, which
+    // protects the ciphertext.
+    let cbc = Encryption::with(AES256_CBC, RSA_OAEP_MGF1P, &sp().cert_pem);
+    let wrong_audience = |s: &mut ResponseSpec| s.audience = "urn:amazon:cognito:sp:other".into();
+    let xml = encrypted(cbc.clone(), wrong_audience);
+    assert_eq!(
+        check_with(&xml, &[key(sp())], true),
+        Err(SamlError::Decryption)
+    );
+    let xml = encrypted(to_sp(), wrong_audience);
+    assert_eq!(
+        check_with(&xml, &[key(sp())], true),
+        Err(SamlError::Audience)
+    );
+    let xml = encrypted(cbc.clone(), |s| {
+        wrong_audience(s);
+        s.sign_response = true;
+    });
+    assert_eq!(
+        check_with(&xml, &[key(sp())], true),
+        Err(SamlError::Audience)
+    );
+    accepted(check_with(
+        &encrypted(cbc, |s| s.sign_response = true),
+        &[key(sp())],
+        true,
+    ));
 }
 
 #[test]

@@ -75,14 +75,25 @@ struct Encrypted {
     keys: Vec<WrappedKey>,
 }
 
-/// Decrypts the `EncryptedAssertion` at `node` and answers the plaintext (the assertion's
-/// XML, to be put in its place and verified like any assertion).
+/// A decrypted assertion.
+pub(super) struct Decrypted {
+    /// The assertion's XML, to be put in the place of the `EncryptedAssertion` and
+    /// verified like any assertion.
+    pub plaintext: String,
+    /// Whether the content encryption is authenticated (AES-GCM). An AES-CBC plaintext
+    /// may be an attacker's bit-flipped variant of a real one: whatever the verifier says
+    /// about it must not tell more than "refused" (the Jager-Somorovsky attack on XML
+    /// Encryption reads the plaintext from such answers).
+    pub authenticated: bool,
+}
+
+/// Decrypts the `EncryptedAssertion` at `node`.
 pub(super) fn decrypt(
     doc: &Document<'_>,
     node: NodeId,
     keys: &[PrivateDecryptingKey],
     allow_aes_cbc: bool,
-) -> Result<String, SamlError> {
+) -> Result<Decrypted, SamlError> {
     let encrypted = read(doc, node, allow_aes_cbc)?;
     // Every EncryptedKey with every SP key, none skipped once one works.
     let mut session: Option<Vec<u8>> = None;
@@ -110,7 +121,10 @@ pub(super) fn decrypt(
         return Err(SamlError::Decryption);
     }
     let text = String::from_utf8(plaintext).map_err(|_| SamlError::Decryption)?;
-    Ok(strip_declaration(&text).to_owned())
+    Ok(Decrypted {
+        plaintext: strip_declaration(&text).to_owned(),
+        authenticated: encrypted.content_algorithm.ends_with("-gcm"),
+    })
 }
 
 /// The plaintext without a leading XML declaration (it is spliced into a document).
