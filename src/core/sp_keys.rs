@@ -76,7 +76,8 @@ pub fn generate_sp_key(
 /// A self-signed certificate (sha256WithRSAEncryption) for the RSA key in `pkcs8`, its
 /// subject and issuer `CN=Cognate SAML SP <poolId>, O=Cognate`, valid from a day before
 /// `now` for [`SP_CERT_VALIDITY_SECS`], with a random 127-bit serial number (RFC 5280
-/// section 4.1.2.2: positive, at most 20 octets, unique per issuer).
+/// section 4.1.2.2: positive, at most 20 octets, unique per issuer), its key usage
+/// digitalSignature and keyEncipherment.
 fn self_signed_certificate(
     pool_id: &str,
     pkcs8: &[u8],
@@ -106,7 +107,11 @@ fn self_signed_certificate(
     serial[0] = (serial[0] & 0x7f) | 0x40;
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     params.is_ca = rcgen::IsCa::ExplicitNoCa;
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    // Signing (AuthnRequests) and RSA key transport (IdPs encrypt assertions to it).
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
     let certificate = params.self_signed(&key).map_err(failed)?;
     Ok(certificate.der().to_vec())
 }
@@ -350,6 +355,44 @@ mod tests {
         // A token key's context does not open it.
         let token_context = crate::core::secrets::signing_key_context(&record.pool_id, &record.kid);
         assert!(master.open(&token_context, &record.private_pkcs8).is_err());
+    }
+
+    #[test]
+    fn the_key_decrypts_what_is_encrypted_to_its_certificate() {
+        use aws_lc_rs::rsa::{
+            OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PublicEncryptingKey,
+            OAEP_SHA1_MGF1SHA1,
+        };
+        let (master, _) = MasterKey::generate();
+        let record = generate_sp_key(&master, "us-east-1_Sp", NOW).unwrap();
+        let key = SpKey::from_record(&master, &record).unwrap();
+        use x509_cert::der::{asn1::ObjectIdentifier, Decode, Encode};
+        let cert = x509_cert::Certificate::from_der(key.certificate_der()).unwrap();
+        let tbs = &cert.tbs_certificate;
+        let key_usage = ObjectIdentifier::new_unwrap("2.5.29.15");
+        let extension = tbs
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == key_usage)
+            .expect("a key usage");
+        let usage =
+            x509_cert::ext::pkix::KeyUsage::from_der(extension.extn_value.as_bytes()).unwrap();
+        assert!(usage.digital_signature() && usage.key_encipherment());
+        let spki = tbs.subject_public_key_info.to_der().unwrap();
+        let public = PublicEncryptingKey::from_der(&spki).unwrap();
+        let public = OaepPublicEncryptingKey::new(public).unwrap();
+        let mut wrapped = vec![0u8; public.ciphertext_size()];
+        let wrapped = public
+            .encrypt(&OAEP_SHA1_MGF1SHA1, b"session key", &mut wrapped, None)
+            .unwrap()
+            .to_vec();
+        let private = OaepPrivateDecryptingKey::new(key.decryption_key().clone()).unwrap();
+        let mut out = vec![0u8; private.min_output_size()];
+        let session = private
+            .decrypt(&OAEP_SHA1_MGF1SHA1, &wrapped, &mut out, None)
+            .unwrap();
+        assert_eq!(session, b"session key");
     }
 
     #[test]
