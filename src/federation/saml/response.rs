@@ -274,7 +274,17 @@ pub fn verify(
     splices.push((range(&doc, encrypted)?, decrypted.plaintext));
     splices.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     let mut decrypted = source.clone();
+    let mut limit = decrypted.len();
     for (r, text) in splices {
+        // The parser's byte ranges, checked anyway: no overlap, on character boundaries.
+        if r.start > r.end
+            || r.end > limit
+            || !decrypted.is_char_boundary(r.start)
+            || !decrypted.is_char_boundary(r.end)
+        {
+            return Err(SamlError::Malformed("overlapping elements".into()));
+        }
+        limit = r.start;
         decrypted.replace_range(r, &text);
     }
     let result = verify_decrypted(&decrypted, expect, response_signed);

@@ -77,6 +77,8 @@ fn encrypted_assertions_are_decrypted_and_read_like_clear_ones() {
     let clear = super::check(&ResponseSpec::new(NOW).signed()).unwrap();
     assert_eq!(v, clear, "the same fields as the same assertion in clear");
 
+    // CRLF line ends (the parser's positions are those of the text as posted).
+    accepted(check(&honest().replace('\n', "\r\n")));
     // AES-128-GCM.
     accepted(check(&encrypted(
         Encryption::with(AES128_GCM, RSA_OAEP_MGF1P, &sp().cert_pem),
