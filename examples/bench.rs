@@ -103,6 +103,8 @@ fn verify_rate(seconds: f64) -> f64 {
         in_response_to: Some(spec.in_response_to.as_deref().unwrap_or_default()),
         now,
         skew_secs: 120,
+        decryption_keys: &[],
+        allow_aes_cbc: false,
     };
     let start = Instant::now();
     let mut n = 0u64;

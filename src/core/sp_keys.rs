@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -76,7 +76,8 @@ pub fn generate_sp_key(
 /// A self-signed certificate (sha256WithRSAEncryption) for the RSA key in `pkcs8`, its
 /// subject and issuer `CN=Cognate SAML SP <poolId>, O=Cognate`, valid from a day before
 /// `now` for [`SP_CERT_VALIDITY_SECS`], with a random 127-bit serial number (RFC 5280
-/// section 4.1.2.2: positive, at most 20 octets, unique per issuer).
+/// section 4.1.2.2: positive, at most 20 octets, unique per issuer), its key usage
+/// digitalSignature and keyEncipherment.
 fn self_signed_certificate(
     pool_id: &str,
     pkcs8: &[u8],
@@ -106,7 +107,11 @@ fn self_signed_certificate(
     serial[0] = (serial[0] & 0x7f) | 0x40;
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     params.is_ca = rcgen::IsCa::ExplicitNoCa;
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    // Signing (AuthnRequests) and RSA key transport (IdPs encrypt assertions to it).
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
     let certificate = params.self_signed(&key).map_err(failed)?;
     Ok(certificate.der().to_vec())
 }
@@ -115,6 +120,7 @@ fn self_signed_certificate(
 pub struct SpKey {
     kid: String,
     pair: RsaKeyPair,
+    decrypting: PrivateDecryptingKey,
     certificate_der: Vec<u8>,
 }
 
@@ -135,10 +141,12 @@ impl SpKey {
             &record.private_pkcs8,
         )?;
         let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| bad(e.to_string()))?;
+        let decrypting = PrivateDecryptingKey::from_pkcs8(&der).map_err(|e| bad(e.to_string()))?;
         let certificate_der = certificate_der(record)?;
         Ok(SpKey {
             kid: record.kid.clone(),
             pair,
+            decrypting,
             certificate_der,
         })
     }
@@ -163,6 +171,13 @@ impl SpKey {
             .sign(&RSA_PKCS1_SHA256, &rng, msg, &mut signature)
             .map_err(|_| KeyError::Signing)?;
         Ok(signature)
+    }
+
+    /// The same key for RSA-OAEP key transport: what an IdP that encrypts its assertions
+    /// to this key's certificate is decrypted with
+    /// ([`crate::federation::saml::response::Expectations::decryption_keys`]).
+    pub fn decryption_key(&self) -> &PrivateDecryptingKey {
+        &self.decrypting
     }
 
     /// The public key as PKCS#1 `RSAPublicKey` DER (what aws-lc-rs verifies with).
@@ -247,6 +262,38 @@ impl SpKeyService {
         active.chain(in_grace).map(certificate_der).collect()
     }
 
+    /// The private keys of every published certificate (see
+    /// [`Self::published_certificates`]): the active key's first, then the retired keys
+    /// still in their grace period, so an IdP that encrypted to the previous certificate
+    /// is still read. Opened from the store on every call (no cache: a response is
+    /// decrypted only with what is published at `now`). Makes no key: a pool without one
+    /// has published no certificate to encrypt to. Only a store failure is an error.
+    pub async fn decryption_keys(
+        &self,
+        pool_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<PrivateDecryptingKey>, KeyError> {
+        let records = self.store.list_sp_keys(pool_id).await?;
+        let active = records.iter().filter(|k| k.retired_at.is_none());
+        let in_grace = records.iter().filter(|k| {
+            k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
+        });
+        // A key that cannot be opened (a corrupt record) is left out with a warning rather
+        // than failing every SAML sign-in of the pool: a response encrypted to it then
+        // fails like any undecryptable one.
+        Ok(active
+            .chain(in_grace)
+            .filter_map(|record| match SpKey::from_record(&self.master, record) {
+                Ok(key) => Some(key.decrypting),
+                Err(e) => {
+                    tracing::warn!(pool = %pool_id, kid = %record.kid, error = %e,
+                        "SAML SP key cannot be opened; left out of the decryption keys");
+                    None
+                }
+            })
+            .collect())
+    }
+
     /// Makes a new active SP key for the pool; the retired one stays published for
     /// `grace_secs` (none if negative). Returns the new key's id.
     pub async fn rotate(
@@ -308,6 +355,44 @@ mod tests {
         // A token key's context does not open it.
         let token_context = crate::core::secrets::signing_key_context(&record.pool_id, &record.kid);
         assert!(master.open(&token_context, &record.private_pkcs8).is_err());
+    }
+
+    #[test]
+    fn the_key_decrypts_what_is_encrypted_to_its_certificate() {
+        use aws_lc_rs::rsa::{
+            OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PublicEncryptingKey,
+            OAEP_SHA1_MGF1SHA1,
+        };
+        let (master, _) = MasterKey::generate();
+        let record = generate_sp_key(&master, "us-east-1_Sp", NOW).unwrap();
+        let key = SpKey::from_record(&master, &record).unwrap();
+        use x509_cert::der::{asn1::ObjectIdentifier, Decode, Encode};
+        let cert = x509_cert::Certificate::from_der(key.certificate_der()).unwrap();
+        let tbs = &cert.tbs_certificate;
+        let key_usage = ObjectIdentifier::new_unwrap("2.5.29.15");
+        let extension = tbs
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == key_usage)
+            .expect("a key usage");
+        let usage =
+            x509_cert::ext::pkix::KeyUsage::from_der(extension.extn_value.as_bytes()).unwrap();
+        assert!(usage.digital_signature() && usage.key_encipherment());
+        let spki = tbs.subject_public_key_info.to_der().unwrap();
+        let public = PublicEncryptingKey::from_der(&spki).unwrap();
+        let public = OaepPublicEncryptingKey::new(public).unwrap();
+        let mut wrapped = vec![0u8; public.ciphertext_size()];
+        let wrapped = public
+            .encrypt(&OAEP_SHA1_MGF1SHA1, b"session key", &mut wrapped, None)
+            .unwrap()
+            .to_vec();
+        let private = OaepPrivateDecryptingKey::new(key.decryption_key().clone()).unwrap();
+        let mut out = vec![0u8; private.min_output_size()];
+        let session = private
+            .decrypt(&OAEP_SHA1_MGF1SHA1, &wrapped, &mut out, None)
+            .unwrap();
+        assert_eq!(session, b"session key");
     }
 
     #[test]

@@ -58,21 +58,51 @@ fn parse(xml: &str) -> Metadata {
         .filter(|n| n.has_tag_name((MD, "AssertionConsumerService")))
         .collect();
     assert_eq!(acs.len(), 1, "{xml}");
-    let certificates = sp[0]
+    let certificates_for = |usage: &str| -> Vec<String> {
+        sp[0]
+            .children()
+            .filter(|n| n.has_tag_name((MD, "KeyDescriptor")))
+            .filter(|k| k.attribute("use") == Some(usage))
+            .map(|k| {
+                let text = k
+                    .descendants()
+                    .find(|n| n.has_tag_name((DS, "X509Certificate")))
+                    .and_then(|n| n.text())
+                    .expect("a certificate");
+                let text = text.trim().to_string();
+                STANDARD.decode(&text).expect("base64");
+                text
+            })
+            .collect()
+    };
+    let certificates = certificates_for("signing");
+    let keys = sp[0]
         .children()
         .filter(|n| n.has_tag_name((MD, "KeyDescriptor")))
-        .map(|k| {
-            assert_eq!(k.attribute("use"), Some("signing"));
-            let text = k
-                .descendants()
-                .find(|n| n.has_tag_name((DS, "X509Certificate")))
-                .and_then(|n| n.text())
-                .expect("a certificate");
-            let text = text.trim().to_string();
-            STANDARD.decode(&text).expect("base64");
-            text
-        })
-        .collect();
+        .count();
+    assert_eq!(
+        keys,
+        2 * certificates.len(),
+        "signing and encryption only: {xml}"
+    );
+    // Every published certificate is an encryption key too (an IdP encrypting to the
+    // previous one during the grace period is still decrypted), with the algorithms
+    // Cognate accepts.
+    assert_eq!(certificates_for("encryption"), certificates, "{xml}");
+    for k in sp[0].children().filter(|k| {
+        k.has_tag_name((MD, "KeyDescriptor")) && k.attribute("use") == Some("encryption")
+    }) {
+        let methods: Vec<&str> = k
+            .children()
+            .filter(|n| n.has_tag_name((MD, "EncryptionMethod")))
+            .filter_map(|n| n.attribute("Algorithm"))
+            .collect();
+        assert_eq!(
+            methods,
+            cognate::federation::saml::sp::ENCRYPTION_METHODS,
+            "{xml}"
+        );
+    }
     Metadata {
         entity_id: root.attribute("entityID").expect("entityID").to_string(),
         acs: acs[0].attribute("Location").expect("Location").to_string(),
@@ -178,6 +208,19 @@ async fn rotation_keeps_the_old_certificate_listed_until_the_grace_ends() {
     for t in [t0 + grace, t0 + grace + 86_400] {
         assert_eq!(published(t).await, both[..1], "at t0 + {}", t - t0);
     }
+    // An encrypted assertion is decrypted with the key of every published certificate:
+    // the new key and, until the grace ends, the old one.
+    let public = |k: &aws_lc_rs::rsa::PrivateDecryptingKey| {
+        use aws_lc_rs::encoding::AsDer;
+        k.public_key().as_der().unwrap().as_ref().to_vec()
+    };
+    let decrypting = |t: i64| async move {
+        let found = keys.decryption_keys(POOL_A, t).await.unwrap();
+        found.iter().map(public).collect::<Vec<_>>()
+    };
+    let both_keys = vec![public(new.decryption_key()), public(old.decryption_key())];
+    assert_eq!(decrypting(t0 + grace - 1).await, both_keys);
+    assert_eq!(decrypting(t0 + grace).await, both_keys[..1]);
     // Over HTTP (now is within the grace): both, the new one first.
     assert_eq!(metadata(base, POOL_A).await.certificates, both);
     // Another node (a service with its own cache over the same store) signs with the new

@@ -100,6 +100,9 @@ pub struct IdpAddArgs {
     /// Accept RSA-SHA1 signatures and SHA-1 digests from this IdP (old IdPs only).
     #[arg(long)]
     pub allow_sha1: bool,
+    /// Accept AES-CBC encrypted assertions from this IdP (AES-GCM is always accepted).
+    #[arg(long)]
+    pub allow_aes_cbc: bool,
     /// How AuthnRequests are sent (default: redirect when the metadata offers it, else
     /// post).
     #[arg(long, value_enum)]
@@ -327,6 +330,7 @@ async fn add(node: &Node, args: IdpAddArgs) -> CliResult {
         display_name: args.display_name.clone(),
         user_id_attribute: args.user_id_attribute.clone(),
         allow_sha1: Some(args.allow_sha1),
+        allow_aes_cbc: Some(args.allow_aes_cbc),
         request_binding: args.request_binding.map(SamlBinding::from),
         sign_requests: args.sign_requests.then_some(true),
         groups_attribute: args.groups_attribute.clone(),

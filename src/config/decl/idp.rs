@@ -108,6 +108,9 @@ pub struct IdpDecl {
     /// Accept RSA-SHA1 / SHA-1 from this IdP (default false).
     #[serde(default)]
     pub allow_sha1: Option<bool>,
+    /// Accept AES-CBC encrypted assertions from this IdP (default false: AES-GCM only).
+    #[serde(default)]
+    pub allow_aes_cbc: Option<bool>,
     /// `redirect` or `post` (default: redirect when the metadata offers it, else post).
     #[serde(default)]
     pub request_binding: Option<SamlBinding>,
@@ -204,6 +207,7 @@ impl IdpDecl {
         }
         saml.user_id_attribute = self.user_id_attribute.clone();
         saml.allow_sha1 = self.allow_sha1.unwrap_or(false);
+        saml.allow_aes_cbc = self.allow_aes_cbc.unwrap_or(false);
         saml.groups_attribute = self.groups_attribute.clone();
         saml.group_mapping = self.group_mapping.clone().unwrap_or_default();
         saml.metadata_url = self.metadata_url.clone();

@@ -520,6 +520,9 @@ pub struct SamlSettings {
     pub user_id_attribute: Option<String>,
     /// Accept RSA-SHA1 signatures and SHA-1 digests (an operator's opt-in for old IdPs).
     pub allow_sha1: bool,
+    /// Accept AES-CBC content encryption in an EncryptedAssertion (an operator's opt-in
+    /// for IdPs without AES-GCM; CBC is unauthenticated). AES-GCM is always accepted.
+    pub allow_aes_cbc: bool,
     /// The attribute holding the user's groups at the IdP (default: the common names).
     pub groups_attribute: Option<String>,
     /// IdP group value -> directory group. Only these groups are granted from the IdP's

@@ -243,6 +243,14 @@ impl Federation {
             .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
             .collect();
         let (idp_entity_id, allow_sha1) = (saml.entity_id.clone(), saml.allow_sha1);
+        let allow_aes_cbc = saml.allow_aes_cbc;
+        // An EncryptedAssertion is decrypted with the key of any certificate the pool's SP
+        // metadata publishes now.
+        let decryption_keys = self
+            .sp_keys
+            .decryption_keys(&pool.id, now)
+            .await
+            .map_err(|e| fail(FederationError::SpKey(e.to_string())))?;
         let (acs_url, sp_entity_id) = (self.acs_url(), pool.sp_entity_id());
         let in_response_to = flow_id.to_string();
         // Parsing and RSA verification are CPU work: off the async workers.
@@ -258,6 +266,8 @@ impl Federation {
                     in_response_to: Some(&in_response_to),
                     now,
                     skew_secs: SAML_SKEW_SECS,
+                    decryption_keys: &decryption_keys,
+                    allow_aes_cbc,
                 },
             )
         })

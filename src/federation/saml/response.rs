@@ -10,9 +10,16 @@
 //! 1. Size cap on the form value (Cognito's 100,000 characters), base64 (line wraps
 //!    tolerated), UTF-8; one parse with no DTD, nesting at most [`MAX_DEPTH`], at most
 //!    [`MAX_NODES`] nodes. Everything after reads that one document.
-//! 2. The root is `samlp:Response`; an `EncryptedAssertion` (or `EncryptedID`,
-//!    `EncryptedAttribute`) is refused by name (part 2 adds decryption); an ID value that
-//!    appears twice anywhere is refused (the engine resolves references by ID).
+//! 2. The root is `samlp:Response`; an `EncryptedID` or `EncryptedAttribute` is refused
+//!    by name; an ID value that appears twice anywhere is refused (the engine resolves
+//!    references by ID). An `EncryptedAssertion` (a child of the root, the only one) is
+//!    decrypted after the Response-level checks (shape and validity of its signatures,
+//!    Status, Issuer, Destination, InResponseTo) with the SP's keys (see the `enc`
+//!    submodule), put in its place (a Response signature, which covered the ciphertext,
+//!    is taken out with it), and the resulting document goes through every step below
+//!    again, from the parse. With AES-CBC (unauthenticated) and no Response signature
+//!    over the ciphertext, any refusal after the decryption is the one decryption error
+//!    (no oracle on a bit-flipped plaintext).
 //! 3. Every `ds:Signature` must have Cognate's shape (see the `dsig` submodule): one `#ID`
 //!    reference, enveloped + exclusive c14n only, allowlisted algorithms. Checked before the
 //!    engine runs, so it never follows a URI out of the document.
@@ -30,15 +37,20 @@
 //!    times with skew, AudienceRestriction naming the SP.
 
 mod dsig;
+mod enc;
 pub(super) mod xml;
 
 use std::collections::BTreeMap;
 
+use aws_lc_rs::rsa::PrivateDecryptingKey;
 use bergshamra::xml::uppsala::{Document, NodeId, NodeKind};
 
 use crate::core::UnixTime;
 use xml::{at_most_one, attr, children_named, exactly_one, is, text_only, SAML, SAMLP};
 
+pub use enc::{
+    AES128_CBC, AES128_GCM, AES256_CBC, AES256_GCM, MAX_ENCRYPTED_KEYS, RSA_OAEP, RSA_OAEP_MGF1P,
+};
 pub use xml::{MAX_DEPTH, MAX_NODES};
 
 /// Cognito's cap on the `SAMLResponse` form value (base64), in characters.
@@ -77,6 +89,12 @@ pub struct Expectations<'a> {
     pub now: UnixTime,
     /// Clock skew tolerated on NotBefore / NotOnOrAfter, in seconds (e.g. 120).
     pub skew_secs: i64,
+    /// The SP's private keys an `EncryptedAssertion` may be encrypted to: the pool's
+    /// active key and the retired ones still published (an IdP that has not refreshed
+    /// the metadata yet encrypts to the previous certificate).
+    pub decryption_keys: &'a [PrivateDecryptingKey],
+    /// Accept AES-CBC content encryption (an operator's per-IdP opt-in; AES-GCM always).
+    pub allow_aes_cbc: bool,
 }
 
 /// The subject's NameID (SAML core §2.2.3), as sent: a transient format is returned as
@@ -126,15 +144,20 @@ pub enum SamlError {
     TooDeep { max: u32 },
     #[error("an element of the SAML response has more than {max} attributes")]
     TooManyAttributes { max: usize },
+    #[error("an IdP-initiated response with an encrypted assertion is not supported yet")]
+    UnsolicitedEncrypted,
     #[error("the SAML response has more than {max} nodes")]
     TooManyNodes { max: usize },
     #[error("the SAML response is not well-formed XML: {0}")]
     Malformed(String),
     #[error("the document is not a SAML 2.0 Response: {0}")]
     NotAResponse(String),
-    #[error("encrypted assertions are not supported yet")]
-    EncryptedAssertion,
-    #[error("encrypted {0} elements are not supported yet")]
+    /// Every cryptographic failure of a decryption, alike (no padding or format oracle).
+    #[error("the encrypted assertion cannot be decrypted with this service provider's keys")]
+    Decryption,
+    #[error("encrypted assertion refused: {0}")]
+    EncryptionRefused(String),
+    #[error("encrypted {0} elements are not supported")]
     EncryptedElement(&'static str),
     #[error("the ID {0:?} appears more than once in the SAML response")]
     DuplicateId(String),
@@ -218,25 +241,130 @@ pub fn verify(
     let source = xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)?;
     let doc = xml::parse(&source)?;
     let root = response_root(&doc)?;
-    refuse_encrypted(&doc)?;
+    refuse_encrypted_parts(&doc)?;
+    let Some(encrypted) = encrypted_assertion(&doc, root)? else {
+        return verify_document(&doc, &source, root, expect, false);
+    };
+    if doc
+        .descendants(root)
+        .into_iter()
+        .any(|n| is(&doc, n, SAML, "Assertion"))
+    {
+        return Err(SamlError::AssertionCount(
+            "an Assertion beside an EncryptedAssertion".into(),
+        ));
+    }
+    // The Response-level checks, on the message as posted.
     dsig::check_unique_ids(&doc)?;
     let shapes = dsig::check_all_shapes(&doc, expect.allow_sha1)?;
     check_status(&doc, root)?;
-    if shapes.is_empty() {
+    let mut splices = Vec::new();
+    let response_signed = !shapes.is_empty();
+    if response_signed {
+        // There is no Assertion yet: the node rule lets only the Response be signed.
+        let covers = dsig::verify_signatures(&doc, &source, &shapes, expect.certificates)?;
+        if !covers.iter().all(|c| matches!(c, dsig::Covers::Response)) {
+            return Err(SamlError::SignatureWrapping(
+                "a signature beside an encrypted assertion covers something else than the Response"
+                    .into(),
+            ));
+        }
+        for shape in &shapes {
+            splices.push((range(&doc, shape.node)?, String::new()));
+        }
+    }
+    check_response(&doc, root, expect, response_signed)?;
+    let decrypted = enc::decrypt(
+        &doc,
+        encrypted,
+        expect.decryption_keys,
+        expect.allow_aes_cbc,
+    )?;
+    // Unauthenticated (AES-CBC) ciphertext the IdP did not sign in the Response may have
+    // been bit-flipped: every refusal of what it decrypts to is the one decryption error.
+    let oracle_safe = decrypted.authenticated || response_signed;
+    splices.push((range(&doc, encrypted)?, decrypted.plaintext));
+    splices.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut decrypted = source.clone();
+    let mut limit = decrypted.len();
+    for (r, text) in splices {
+        // The parser's byte ranges, checked anyway: no overlap, on character boundaries.
+        if r.start > r.end
+            || r.end > limit
+            || !decrypted.is_char_boundary(r.start)
+            || !decrypted.is_char_boundary(r.end)
+        {
+            return Err(SamlError::Malformed("overlapping elements".into()));
+        }
+        limit = r.start;
+        decrypted.replace_range(r, &text);
+    }
+    let result = verify_decrypted(&decrypted, expect, response_signed);
+    if oracle_safe {
+        result
+    } else {
+        result.map_err(|_| SamlError::Decryption)
+    }
+}
+
+/// The document with its assertion decrypted, through every check again. A plaintext
+/// that does not make a document fails like any decryption.
+fn verify_decrypted(
+    decrypted: &str,
+    expect: &Expectations<'_>,
+    response_signed: bool,
+) -> Result<VerifiedAssertion, SamlError> {
+    let doc = xml::parse(decrypted).map_err(|_| SamlError::Decryption)?;
+    let root = response_root(&doc).map_err(|_| SamlError::Decryption)?;
+    refuse_encrypted_parts(&doc)?;
+    if encrypted_assertion(&doc, root)?.is_some() {
+        return Err(SamlError::EncryptionRefused(
+            "an encrypted assertion inside an encrypted assertion".into(),
+        ));
+    }
+    verify_document(&doc, decrypted, root, expect, response_signed)
+}
+
+/// Where an element is in the source text.
+fn range(doc: &Document<'_>, node: NodeId) -> Result<std::ops::Range<usize>, SamlError> {
+    doc.node_range(node)
+        .ok_or_else(|| SamlError::Malformed("an element without a position".into()))
+}
+
+/// Every check from step 2 on, over a document with its assertion in clear.
+/// `response_signed`: the Response's signature was verified over the encrypted form (and
+/// taken out of this document).
+fn verify_document(
+    doc: &Document<'_>,
+    source: &str,
+    root: NodeId,
+    expect: &Expectations<'_>,
+    response_signed: bool,
+) -> Result<VerifiedAssertion, SamlError> {
+    dsig::check_unique_ids(doc)?;
+    let shapes = dsig::check_all_shapes(doc, expect.allow_sha1)?;
+    check_status(doc, root)?;
+    if shapes.is_empty() && !response_signed {
         return Err(SamlError::Unsigned);
     }
-    let covers = dsig::verify_signatures(&doc, &source, &shapes, expect.certificates)?;
-    let assertion = the_assertion(&doc, root)?;
-    let signed = covers.iter().any(|c| match c {
-        dsig::Covers::Response => true,
-        dsig::Covers::Assertion(a) => *a == assertion,
-    });
+    let covers = if shapes.is_empty() {
+        Vec::new()
+    } else {
+        dsig::verify_signatures(doc, source, &shapes, expect.certificates)?
+    };
+    let assertion = the_assertion(doc, root)?;
+    let signed = response_signed
+        || covers.iter().any(|c| match c {
+            dsig::Covers::Response => true,
+            dsig::Covers::Assertion(a) => *a == assertion,
+        });
     if !signed {
         return Err(SamlError::AssertionNotSigned);
     }
-    let response_signed = covers.iter().any(|c| matches!(c, dsig::Covers::Response));
-    let response_id = check_response(&doc, root, expect, response_signed)?;
-    let mut verified = read_assertion(&doc, assertion, expect)?;
+    let response_signed =
+        response_signed || covers.iter().any(|c| matches!(c, dsig::Covers::Response));
+    let response_id = check_response(doc, root, expect, response_signed)?;
+    let mut verified = read_assertion(doc, assertion, expect)?;
     verified.response_id = response_id;
     Ok(verified)
 }
@@ -249,7 +377,10 @@ pub fn unverified_issuer(saml_response_b64: &str) -> Result<String, SamlError> {
     let source = xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)?;
     let doc = xml::parse(&source)?;
     let root = response_root(&doc)?;
-    refuse_encrypted(&doc)?;
+    refuse_encrypted_parts(&doc)?;
+    if encrypted_assertion(&doc, root)?.is_some() {
+        return Err(SamlError::UnsolicitedEncrypted);
+    }
     let assertion = the_assertion(&doc, root)?;
     let issuer = exactly_one(&doc, assertion, SAML, "Issuer")?;
     Ok(text_only(&doc, issuer, "Issuer")?.trim().to_owned())
@@ -288,11 +419,8 @@ fn response_root(doc: &Document<'_>) -> Result<NodeId, SamlError> {
     Ok(root)
 }
 
-fn refuse_encrypted(doc: &Document<'_>) -> Result<(), SamlError> {
+fn refuse_encrypted_parts(doc: &Document<'_>) -> Result<(), SamlError> {
     for n in doc.descendants(doc.root()) {
-        if is(doc, n, SAML, "EncryptedAssertion") {
-            return Err(SamlError::EncryptedAssertion);
-        }
         for what in ["EncryptedID", "EncryptedAttribute"] {
             if is(doc, n, SAML, what) {
                 return Err(SamlError::EncryptedElement(what));
@@ -300,6 +428,26 @@ fn refuse_encrypted(doc: &Document<'_>) -> Result<(), SamlError> {
         }
     }
     Ok(())
+}
+
+/// The one `saml:EncryptedAssertion`, a child of the root, if there is one.
+fn encrypted_assertion(doc: &Document<'_>, root: NodeId) -> Result<Option<NodeId>, SamlError> {
+    let all: Vec<NodeId> = doc
+        .descendants(root)
+        .into_iter()
+        .filter(|&n| is(doc, n, SAML, "EncryptedAssertion"))
+        .collect();
+    match all.as_slice() {
+        [] => Ok(None),
+        [one] if doc.parent(*one) == Some(root) => Ok(Some(*one)),
+        [_] => Err(SamlError::AssertionCount(
+            "the EncryptedAssertion is not a child of the Response".into(),
+        )),
+        more => Err(SamlError::AssertionCount(format!(
+            "there are {} encrypted assertions",
+            more.len()
+        ))),
+    }
 }
 
 fn check_version(doc: &Document<'_>, id: NodeId) -> Result<(), SamlError> {
@@ -714,6 +862,8 @@ mod tests {
             in_response_to: Some("_req"),
             now: 1_000_000,
             skew_secs: 120,
+            decryption_keys: &[],
+            allow_aes_cbc: false,
         }
     }
 

@@ -2,7 +2,11 @@
 //! `SPSSODescriptor`): its entity id, the assertion consumer service (HTTP-POST binding,
 //! SAML 2.0 Bindings section 3.5) and the certificates of its signing keys
 //! ([`crate::core::sp_keys`]), one `KeyDescriptor use="signing"` each, so that during a
-//! rotation an IdP trusts both the new key and the one it replaces.
+//! rotation an IdP trusts both the new key and the one it replaces, and the same
+//! certificates again as `KeyDescriptor use="encryption"` with the algorithms an IdP may
+//! encrypt assertions with ([`ENCRYPTION_METHODS`]): the active key's first, so an IdP
+//! that takes the first encrypts to it, while one still holding the previous certificate
+//! is decrypted during the grace period.
 //!
 //! The document is rendered from `templates/saml/sp_metadata.xml` (embedded in the binary)
 //! with every printed value XML-escaped by the environment's formatter, whatever the
@@ -13,6 +17,8 @@ use std::sync::LazyLock;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use minijinja::{context, Environment, Error, Output, State, Value};
+
+use super::response;
 
 /// The embedded template's name.
 const TEMPLATE: &str = "saml/sp_metadata.xml";
@@ -27,6 +33,17 @@ pub const NAME_ID_FORMATS: [&str; 3] = [
     "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
     "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
     "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+];
+
+/// The `EncryptionMethod`s advertised on each encryption key (SAML 2.0 Metadata, section
+/// 2.4.1.1), preferred first: AES-GCM content encryption and RSA-OAEP key transport.
+/// AES-CBC is not advertised: it is accepted only from an IdP configured with
+/// `allow_aes_cbc`.
+pub const ENCRYPTION_METHODS: [&str; 4] = [
+    response::AES256_GCM,
+    response::AES128_GCM,
+    response::RSA_OAEP_MGF1P,
+    response::RSA_OAEP,
 ];
 
 /// Why the metadata could not be rendered (only a broken embedded template, which the
@@ -82,9 +99,10 @@ pub fn xml_escape(text: &str) -> String {
 
 /// The SP's `md:EntityDescriptor`: `entity_id`, an `SPSSODescriptor` that signs its
 /// AuthnRequests and wants signed assertions, one signing `KeyDescriptor` per certificate
-/// (DER, in the order given: the active key's first), the accepted NameID formats and one
-/// HTTP-POST `AssertionConsumerService` at `acs_url` (index 0, the default), and the
-/// HTTP-Redirect `SingleLogoutService` at `slo_url`.
+/// (DER, in the order given: the active key's first) then one encryption `KeyDescriptor`
+/// per certificate in the same order, the HTTP-Redirect `SingleLogoutService` at
+/// `slo_url`, the accepted NameID formats and one HTTP-POST `AssertionConsumerService` at
+/// `acs_url` (index 0, the default).
 pub fn sp_metadata(
     entity_id: &str,
     acs_url: &str,
@@ -93,7 +111,9 @@ pub fn sp_metadata(
 ) -> Result<String, MetadataError> {
     let certificates: Vec<String> = certificates.iter().map(|c| STANDARD.encode(c)).collect();
     let template = ENV.get_template(TEMPLATE)?;
-    Ok(template.render(context! { entity_id, acs_url, slo_url, certificates })?)
+    let encryption_methods = ENCRYPTION_METHODS;
+    Ok(template
+        .render(context! { entity_id, acs_url, slo_url, certificates, encryption_methods })?)
 }
 
 #[cfg(test)]
@@ -142,11 +162,20 @@ mod tests {
             Some("urn:oasis:names:tc:SAML:2.0:protocol")
         );
         let keys = child(sp, MD, "KeyDescriptor");
-        assert_eq!(keys.len(), 2);
+        assert_eq!(keys.len(), 4);
+        let uses: Vec<_> = keys.iter().map(|k| k.attribute("use")).collect();
+        let (signing, encryption) = (Some("signing"), Some("encryption"));
+        assert_eq!(uses, [signing, signing, encryption, encryption]);
+        for k in &keys[2..] {
+            let methods: Vec<&str> = child(*k, MD, "EncryptionMethod")
+                .iter()
+                .map(|m| m.attribute("Algorithm").unwrap())
+                .collect();
+            assert_eq!(methods, ENCRYPTION_METHODS);
+        }
         let found: Vec<String> = keys
             .iter()
             .map(|k| {
-                assert_eq!(k.attribute("use"), Some("signing"));
                 let cert = k
                     .descendants()
                     .find(|n| n.has_tag_name((DS, "X509Certificate")))
@@ -154,10 +183,8 @@ mod tests {
                 cert.text().unwrap().to_string()
             })
             .collect();
-        assert_eq!(
-            found,
-            [STANDARD.encode(&certs[0]), STANDARD.encode(&certs[1])]
-        );
+        let (first, second) = (STANDARD.encode(&certs[0]), STANDARD.encode(&certs[1]));
+        assert_eq!(found, [first.clone(), second.clone(), first, second]);
         let formats: Vec<&str> = child(sp, MD, "NameIDFormat")
             .iter()
             .map(|n| n.text().unwrap())
@@ -195,6 +222,8 @@ mod tests {
         assert_eq!(
             order,
             [
+                "KeyDescriptor",
+                "KeyDescriptor",
                 "KeyDescriptor",
                 "KeyDescriptor",
                 "SingleLogoutService",

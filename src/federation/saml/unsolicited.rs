@@ -269,6 +269,10 @@ impl Federation {
                     in_response_to: None,
                     now,
                     skew_secs: SAML_SKEW_SECS,
+                    // An unsolicited response with an encrypted assertion is refused
+                    // before this (`unverified_issuer`).
+                    decryption_keys: &[],
+                    allow_aes_cbc: false,
                 },
             )
         })

@@ -22,7 +22,7 @@ fn a_saml_provider_is_added_from_metadata_listed_and_deleted() {
         &format!(
             "idps add --pool {p} --name Okta --preset saml --metadata-file {okta} \
              --identifier corp.example --user-id-attribute uid --allow-sha1 \
-             --request-binding post --group-mapping Engineering=staff"
+             --allow-aes-cbc --request-binding post --group-mapping Engineering=staff"
         ),
         None,
     );
@@ -62,6 +62,7 @@ fn a_saml_provider_is_added_from_metadata_listed_and_deleted() {
     );
     assert_eq!(saml["request_binding"], "post");
     assert_eq!(saml["allow_sha1"], true);
+    assert_eq!(saml["allow_aes_cbc"], true);
     assert_eq!(saml["sign_requests"], false);
     assert_eq!(saml["user_id_attribute"], "uid");
     assert_eq!(saml["group_mapping"], json!({ "Engineering": "staff" }));
@@ -84,6 +85,7 @@ fn a_saml_provider_is_added_from_metadata_listed_and_deleted() {
     assert_eq!(saml["sign_requests"], true);
     assert_eq!(saml["request_binding"], "redirect");
     assert_eq!(saml["allow_sha1"], false);
+    assert_eq!(saml["allow_aes_cbc"], false);
 
     // Deleting asks for --yes, then removes only that provider.
     cli.fails(&format!("idps delete --pool {p} --name Okta"), &["--yes"]);

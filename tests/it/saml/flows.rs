@@ -393,7 +393,8 @@ async fn an_unsolicited_malformed_or_oversized_post_is_refused_with_a_page() {
     assert!(sign_in(&env.server.base, "Okta").await.is_ok());
 }
 
-/// The certificates of Cognate's SP metadata for the pool (what an IdP is given).
+/// The certificates of Cognate's SP metadata for the pool (what an IdP is given), each
+/// once (the metadata lists each as a signing and as an encryption key).
 async fn sp_certificates(base: &str) -> Vec<Vec<u8>> {
     use base64::Engine;
     let xml = browser_client()
@@ -413,7 +414,56 @@ async fn sp_certificates(base: &str) -> Vec<Vec<u8>> {
                 .decode(clean)
                 .unwrap()
         })
-        .collect()
+        .fold(Vec::new(), |mut all: Vec<Vec<u8>>, cert| {
+            if !all.contains(&cert) {
+                all.push(cert);
+            }
+            all
+        })
+}
+
+/// The fake IdP encrypts its assertions to the certificate of Cognate's SP metadata: the
+/// sign-in goes through the ACS; encrypted to another key, or with AES-CBC the IdP is not
+/// allowed, it is refused and no user is made.
+#[tokio::test]
+async fn encrypted_assertions_sign_in_through_the_acs() {
+    use crate::support::saml_sign::{cert_pem, Encryption, AES256_CBC, RSA_OAEP_MGF1P};
+    let Some(env) = env().await else { return };
+    let base = &env.server.base;
+    let certs = sp_certificates(base).await;
+    assert_eq!(certs.len(), 1);
+    let sp_cert = cert_pem(&certs[0]);
+
+    // Encrypted to another key: refused, nothing made.
+    env.okta.tamper(|s| {
+        s.encrypt = Some(Encryption::gcm(&saml_sign::attacker().cert_pem));
+    });
+    assert_refused(sign_in(base, "Okta").await, "encrypted to another key");
+    // AES-CBC, which this IdP is not allowed.
+    let cert = sp_cert.clone();
+    env.okta.tamper(move |s| {
+        s.encrypt = Some(Encryption::with(AES256_CBC, RSA_OAEP_MGF1P, &cert));
+    });
+    assert_refused(sign_in(base, "Okta").await, "AES-CBC not allowed");
+    assert_eq!(env.server.user_count(POOL).await, 0);
+
+    // AES-256-GCM + RSA-OAEP to Cognate's certificate: signed in.
+    let cert = sp_cert.clone();
+    env.okta
+        .tamper(move |s| s.encrypt = Some(Encryption::gcm(&cert)));
+    let redirect = sign_in(base, "Okta").await.expect("signed in");
+    let id = id_token(base, &redirect).await;
+    assert_eq!(id["cognito:username"], "Okta_00u1ada");
+    assert_eq!(id["email"], "ada@corp.example");
+    // A Response signed over the ciphertext, the assertion unsigned, works too.
+    let cert = sp_cert.clone();
+    env.okta.tamper(move |s| {
+        s.encrypt = Some(Encryption::gcm(&cert));
+        s.sign_assertion = false;
+        s.sign_response = true;
+    });
+    sign_in(base, "Okta").await.expect("signed in again");
+    assert_eq!(env.server.user_count(POOL).await, 1);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod attacks;
 mod differential;
+mod encrypted;
 mod flows;
 mod idp_initiated;
 mod logout;
@@ -34,6 +35,8 @@ pub fn expectations(certificates: &[Vec<u8>]) -> Expectations<'_> {
         in_response_to: Some(REQUEST),
         now: NOW,
         skew_secs: 120,
+        decryption_keys: &[],
+        allow_aes_cbc: false,
     }
 }
 

@@ -15,6 +15,11 @@
 //!   a process: call it from `spawn_blocking` in async code).
 //! - [`sign`]: sign any template holding `ds:Signature` skeletons ([`signature_template`]).
 //! - [`xmlsec1_verify`]: `xmlsec1 --verify` with a certificate, for differential tests.
+//! - [`Encryption`] / [`encrypt_assertion`]: an assertion encrypted by `xmlsec1 --encrypt`
+//!   (session key AES-GCM or AES-CBC, key transport RSA-OAEP or RSA-1_5) to an SP's
+//!   certificate ([`sp`], [`sp_previous`] for the tests, or Cognate's from its metadata);
+//!   [`ResponseSpec::encrypt`] makes [`ResponseSpec::signed`] encrypt the (signed)
+//!   assertion before a Response signature is made.
 
 use std::process::Command;
 use std::sync::OnceLock;
@@ -120,6 +125,143 @@ pub fn next_idp() -> &'static Party {
 pub fn attacker() -> &'static Party {
     static ATTACKER: OnceLock<Party> = OnceLock::new();
     ATTACKER.get_or_init(|| generate("attacker.example.test"))
+}
+
+/// The SP's key pair of the verifier tests (the private key is given to the verifier as
+/// PKCS#8 DER, [`pkcs8_der`]).
+pub fn sp() -> &'static Party {
+    static SP: OnceLock<Party> = OnceLock::new();
+    SP.get_or_init(|| generate("sp.example.test"))
+}
+
+/// The SP's previous key pair (rotated out, still published during its grace period).
+pub fn sp_previous() -> &'static Party {
+    static SP: OnceLock<Party> = OnceLock::new();
+    SP.get_or_init(|| generate("sp-previous.example.test"))
+}
+
+/// A party's private key as PKCS#8 DER (`openssl req -nodes` writes PKCS#8 PEM).
+pub fn pkcs8_der(party: &Party) -> Vec<u8> {
+    assert!(party.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    let body: String = party
+        .key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    STANDARD.decode(body).expect("key base64")
+}
+
+/// A DER certificate as PEM.
+pub fn cert_pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+pub const AES128_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
+pub const AES256_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
+pub const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
+pub const AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
+pub const RSA_OAEP_MGF1P: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+pub const RSA_OAEP: &str = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
+pub const RSA_1_5: &str = "http://www.w3.org/2001/04/xmlenc#rsa-1_5";
+
+/// How `xmlsec1 --encrypt` encrypts an assertion.
+#[derive(Debug, Clone)]
+pub struct Encryption {
+    /// The content encryption algorithm (`AES*_GCM`, `AES*_CBC`).
+    pub content: &'static str,
+    /// The key transport algorithm (`RSA_OAEP_MGF1P`, `RSA_OAEP`, `RSA_1_5`).
+    pub transport: &'static str,
+    /// Extra children of the key transport's EncryptionMethod (OAEP DigestMethod, MGF).
+    pub transport_params: String,
+    /// The recipient's certificate (PEM).
+    pub cert_pem: String,
+}
+
+impl Encryption {
+    /// AES-256-GCM, RSA-OAEP (MGF1-SHA1), to `cert_pem`: what IdPs send by default.
+    pub fn gcm(cert_pem: &str) -> Encryption {
+        Encryption::with(AES256_GCM, RSA_OAEP_MGF1P, cert_pem)
+    }
+
+    pub fn with(content: &'static str, transport: &'static str, cert_pem: &str) -> Encryption {
+        Encryption {
+            content,
+            transport,
+            transport_params: String::new(),
+            cert_pem: cert_pem.to_owned(),
+        }
+    }
+
+    /// The `xenc:EncryptedData` of `element` (one XML element, standalone: it declares the
+    /// namespaces it uses), made by `xmlsec1 --encrypt` with the `EncryptedKey` in its
+    /// `KeyInfo`.
+    pub fn encrypt(&self, element: &str) -> String {
+        let session = if self.content.contains("128") {
+            "aes-128"
+        } else {
+            "aes-256"
+        };
+        let template = format!(
+            r#"<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{}"/><ds:KeyInfo><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{}">{}</xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"#,
+            self.content, self.transport, self.transport_params
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (t, d, c, o) = (
+            dir.path().join("template.xml"),
+            dir.path().join("data.xml"),
+            dir.path().join("cert.pem"),
+            dir.path().join("out.xml"),
+        );
+        std::fs::write(&t, &template).expect("write template");
+        std::fs::write(&d, element).expect("write data");
+        std::fs::write(&c, &self.cert_pem).expect("write cert");
+        let out = Command::new("xmlsec1")
+            .arg("--encrypt")
+            .arg("--pubkey-cert-pem")
+            .arg(&c)
+            .arg("--session-key")
+            .arg(session)
+            .arg("--xml-data")
+            .arg(&d)
+            .arg("--output")
+            .arg(&o)
+            .arg(&t)
+            .output()
+            .expect("run xmlsec1");
+        assert!(
+            out.status.success(),
+            "xmlsec1 --encrypt failed: {}\n{template}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let encrypted = std::fs::read_to_string(o).expect("out.xml");
+        let start = encrypted
+            .find("<xenc:EncryptedData")
+            .expect("EncryptedData");
+        encrypted[start..].trim_end().to_owned()
+    }
+}
+
+/// `xml` with the text from its first `<saml:Assertion` to its last `</saml:Assertion>`
+/// (one element, possibly holding others) replaced by an `EncryptedAssertion` of it.
+pub fn encrypt_assertion(xml: &str, encryption: &Encryption) -> String {
+    const CLOSE: &str = "</saml:Assertion>";
+    let start = xml.find("<saml:Assertion").expect("an assertion");
+    let end = xml.rfind(CLOSE).expect("an assertion end") + CLOSE.len();
+    format!(
+        "{}<saml:EncryptedAssertion>{}</saml:EncryptedAssertion>{}",
+        &xml[..start],
+        encryption.encrypt(&xml[start..end]),
+        &xml[end..]
+    )
 }
 
 /// Signature and digest algorithms.
@@ -304,8 +446,10 @@ pub struct ResponseSpec {
     pub status_message: Option<String>,
     /// `false`: a Response without an Assertion (an IdP's error answer).
     pub include_assertion: bool,
-    /// An `EncryptedAssertion` instead of the Assertion.
+    /// A bogus `EncryptedAssertion` (no key, no real ciphertext) instead of the Assertion.
     pub encrypted_assertion: bool,
+    /// Encrypt the (signed) assertion with `xmlsec1` before the Response is signed.
+    pub encrypt: Option<Encryption>,
     pub sign_response: bool,
     pub sign_assertion: bool,
     pub alg: Alg,
@@ -351,6 +495,7 @@ impl ResponseSpec {
             status_message: None,
             include_assertion: true,
             encrypted_assertion: false,
+            encrypt: None,
             sign_response: false,
             sign_assertion: true,
             alg: Alg::RsaSha256,
@@ -472,6 +617,9 @@ impl ResponseSpec {
         let mut xml = self.template_with(response_mark, &assertion_sig);
         if self.sign_assertion {
             xml = sign(&xml, self.signer);
+        }
+        if let Some(encryption) = &self.encrypt {
+            xml = encrypt_assertion(&xml, encryption);
         }
         if self.sign_response {
             let sig =

@@ -18,7 +18,7 @@ use crate::federation::saml::metadata::{self, MetadataError, MAX_METADATA_BYTES}
 use crate::federation::saml::unsolicited;
 
 /// The SAML keys of a declaration, and whether each is written.
-fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 11] {
+fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 12] {
     [
         ("metadata", idp.metadata.is_some()),
         ("metadata_file", idp.metadata_file.is_some()),
@@ -26,6 +26,7 @@ fn saml_keys(idp: &IdpDecl) -> [(&'static str, bool); 11] {
         ("metadata_refresh_secs", idp.metadata_refresh_secs.is_some()),
         ("user_id_attribute", idp.user_id_attribute.is_some()),
         ("allow_sha1", idp.allow_sha1.is_some()),
+        ("allow_aes_cbc", idp.allow_aes_cbc.is_some()),
         ("request_binding", idp.request_binding.is_some()),
         ("sign_requests", idp.sign_requests.is_some()),
         ("groups_attribute", idp.groups_attribute.is_some()),

@@ -32,6 +32,7 @@ metadata_file = "okta.xml"
 identifiers = ["okta.example"]
 user_id_attribute = "uid"
 allow_sha1 = true
+allow_aes_cbc = true
 groups_attribute = "memberOf"
 group_mapping = { "Engineering" = "staff", "Admins" = "admins" }
 attribute_mapping = { phone_number = "mobile" }
@@ -127,6 +128,7 @@ fn a_saml_provider_declared_from_a_metadata_file_resolves() {
     assert_eq!(saml.request_binding, SamlBinding::Redirect);
     assert!(!saml.sign_requests, "Okta's metadata does not want them");
     assert!(saml.allow_sha1);
+    assert!(saml.allow_aes_cbc);
     assert_eq!(saml.user_id_attribute.as_deref(), Some("uid"));
     assert_eq!(saml.groups_attribute.as_deref(), Some("memberOf"));
     assert_eq!(saml.group_mapping["Engineering"], "staff");
@@ -169,14 +171,15 @@ fn inline_metadata_and_the_operators_choices() {
         "metadata_file = \"okta.xml\"",
         "metadata_file = \"keycloak.xml\"",
     )
-    .replace("allow_sha1 = true\n", "");
+    .replace("allow_sha1 = true\n", "")
+    .replace("allow_aes_cbc = true\n", "");
     let (_dir, result) = check(&text);
     let config = result.unwrap_or_else(|d| panic!("{d:#?}"));
     let record = config.pools[0].identity_providers[1]
         .to_record(None, None, 0, None)
         .unwrap();
     let saml = record.protocol.as_saml().unwrap();
-    assert!(saml.sign_requests && !saml.allow_sha1);
+    assert!(saml.sign_requests && !saml.allow_sha1 && !saml.allow_aes_cbc);
     assert_eq!(saml.request_binding, SamlBinding::Redirect);
 }
 
@@ -326,6 +329,7 @@ fn saml_keys_on_an_oidc_provider_are_refused() {
         "metadata_file = \"okta.xml\"",
         "metadata = \"<x/>\"",
         "allow_sha1 = true",
+        "allow_aes_cbc = true",
         "user_id_attribute = \"uid\"",
         "request_binding = \"post\"",
         "sign_requests = true",
