@@ -13,6 +13,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_lc_rs::rsa::PrivateDecryptingKey;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -237,13 +238,6 @@ impl Federation {
             .map_err(|e| fail(e.into()))?;
         let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
         let saml = saml_settings(provider).map_err(fail)?;
-        let certificates: Vec<Vec<u8>> = saml
-            .signing_certificates
-            .iter()
-            .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
-            .collect();
-        let (idp_entity_id, allow_sha1) = (saml.entity_id.clone(), saml.allow_sha1);
-        let allow_aes_cbc = saml.allow_aes_cbc;
         // An EncryptedAssertion is decrypted with the key of any certificate the pool's SP
         // metadata publishes now.
         let decryption_keys = self
@@ -251,32 +245,17 @@ impl Federation {
             .decryption_keys(&pool.id, now)
             .await
             .map_err(|e| fail(FederationError::SpKey(e.to_string())))?;
-        let (acs_url, sp_entity_id) = (self.acs_url(), pool.sp_entity_id());
-        let in_response_to = flow_id.to_string();
-        // Parsing and RSA verification are CPU work: off the async workers.
-        let verified = tokio::task::spawn_blocking(move || {
-            response::verify(
-                &posted,
-                &Expectations {
-                    idp_entity_id: &idp_entity_id,
-                    certificates: &certificates,
-                    allow_sha1,
-                    sp_entity_id: &sp_entity_id,
-                    acs_url: &acs_url,
-                    in_response_to: Some(&in_response_to),
-                    now,
-                    skew_secs: SAML_SKEW_SECS,
-                    decryption_keys: &decryption_keys,
-                    allow_aes_cbc,
-                },
+        let verified = self
+            .verify_posted(
+                &pool,
+                saml,
+                posted,
+                Some(flow_id.to_string()),
+                decryption_keys,
+                now,
             )
-        })
-        .await
-        .map_err(|_| {
-            fail(FederationError::SamlRequest(
-                "verification task failed".into(),
-            ))
-        })?;
+            .await
+            .map_err(fail)?;
         let assertion = verified.map_err(|e| fail(status_error(e)))?;
         self.record_assertion(&saml.entity_id, &assertion, now)
             .await
@@ -379,6 +358,49 @@ impl Federation {
             self.store.remove_member(&pool.id, group, &user.sub).await?;
         }
         Ok(())
+    }
+}
+
+impl Federation {
+    /// Verifies a posted response against the IdP of `saml` and the pool's SP (the ACS
+    /// URL, the SP entity id), answering `in_response_to` (`None`: unsolicited), off the
+    /// async workers: parsing, decryption and RSA are CPU work.
+    pub(super) async fn verify_posted(
+        &self,
+        pool: &UserPool,
+        saml: &SamlSettings,
+        posted: String,
+        in_response_to: Option<String>,
+        decryption_keys: Vec<PrivateDecryptingKey>,
+        now: UnixTime,
+    ) -> Result<Result<VerifiedAssertion, SamlError>, FederationError> {
+        let certificates: Vec<Vec<u8>> = saml
+            .signing_certificates
+            .iter()
+            .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
+            .collect();
+        let (idp_entity_id, allow_sha1) = (saml.entity_id.clone(), saml.allow_sha1);
+        let allow_aes_cbc = saml.allow_aes_cbc;
+        let (acs_url, sp_entity_id) = (self.acs_url(), pool.sp_entity_id());
+        tokio::task::spawn_blocking(move || {
+            response::verify(
+                &posted,
+                &Expectations {
+                    idp_entity_id: &idp_entity_id,
+                    certificates: &certificates,
+                    allow_sha1,
+                    sp_entity_id: &sp_entity_id,
+                    acs_url: &acs_url,
+                    in_response_to: in_response_to.as_deref(),
+                    now,
+                    skew_secs: SAML_SKEW_SECS,
+                    decryption_keys: &decryption_keys,
+                    allow_aes_cbc,
+                },
+            )
+        })
+        .await
+        .map_err(|_| FederationError::SamlRequest("verification task failed".into()))
     }
 }
 

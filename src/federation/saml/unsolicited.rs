@@ -21,12 +21,8 @@
 //!
 //! [`UNSOLICITED_MAX_AGE_SECS`]: super::response::UNSOLICITED_MAX_AGE_SECS
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
-use super::flow::SAML_SKEW_SECS;
 use super::mapping::{map_assertion, mapped_groups};
-use super::response::{self, Expectations, VerifiedAssertion};
+use super::response::{self, VerifiedAssertion};
 use crate::core::model::{
     AppClient, IdentityProvider, IdpInitiated, OAuthFlow, UserPool, OWN_USERS,
 };
@@ -249,35 +245,11 @@ impl Federation {
             .protocol
             .as_saml()
             .ok_or_else(|| FederationError::UnsupportedProtocol(provider.name.clone()))?;
-        let certificates: Vec<Vec<u8>> = saml
-            .signing_certificates
-            .iter()
-            .filter_map(|c| STANDARD.decode(c.as_bytes()).ok())
-            .collect();
-        let (idp_entity_id, allow_sha1) = (saml.entity_id.clone(), saml.allow_sha1);
-        let (acs_url, sp_entity_id) = (self.acs_url(), pool.sp_entity_id());
-        let posted = saml_response.to_string();
-        let verified = tokio::task::spawn_blocking(move || {
-            response::verify(
-                &posted,
-                &Expectations {
-                    idp_entity_id: &idp_entity_id,
-                    certificates: &certificates,
-                    allow_sha1,
-                    sp_entity_id: &sp_entity_id,
-                    acs_url: &acs_url,
-                    in_response_to: None,
-                    now,
-                    skew_secs: SAML_SKEW_SECS,
-                    // An unsolicited response with an encrypted assertion is refused
-                    // before this (`unverified_issuer`).
-                    decryption_keys: &[],
-                    allow_aes_cbc: false,
-                },
-            )
-        })
-        .await
-        .map_err(|_| FederationError::SamlRequest("verification task failed".into()))?;
+        // An unsolicited response with an encrypted assertion is refused before this
+        // (`unverified_issuer`): no decryption keys.
+        let verified = self
+            .verify_posted(pool, saml, saml_response.to_string(), None, Vec::new(), now)
+            .await?;
         // An IdP's error Status answers no client here: a refusal like any other.
         verified.map_err(FederationError::Saml)
     }
