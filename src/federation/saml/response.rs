@@ -39,7 +39,7 @@ use bergshamra::xml::uppsala::{Document, NodeId, NodeKind};
 use crate::core::UnixTime;
 use xml::{at_most_one, attr, children_named, exactly_one, is, text_only, SAML, SAMLP};
 
-pub use xml::{MAX_DEPTH, MAX_NODES};
+pub use xml::{too_many_attributes, MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES};
 
 /// Cognito's cap on the `SAMLResponse` form value (base64), in characters.
 pub const MAX_SAML_RESPONSE_CHARS: usize = 100_000;
