@@ -6,6 +6,7 @@
 mod attacks;
 mod differential;
 mod flows;
+mod fuzz_corpus;
 
 use std::time::Duration;
 
