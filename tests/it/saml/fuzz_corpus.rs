@@ -29,7 +29,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     };
     let mut out: Vec<PathBuf> = entries
         .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n == "README.txt"))
+        .filter(|p| p.is_file())
         .collect();
     out.sort();
     out
