@@ -45,6 +45,13 @@ pub const MAX_METADATA_BYTES: usize = 1024 * 1024;
 /// federation's `EntitiesDescriptor`s add a few).
 pub const MAX_DEPTH: u32 = 32;
 
+/// Most `=` signs between two `<` (so most attributes on one element) accepted, as for
+/// responses ([`crate::federation::saml::response::MAX_ATTRIBUTES`]). The parser's
+/// duplicate-attribute check scans the element's earlier attributes for each one, so one
+/// element with 100,000 attributes (under the 1 MiB limit) would cost some 5·10⁹ name
+/// comparisons. Metadata elements carry a handful.
+pub const MAX_ATTRIBUTES: usize = 64;
+
 /// rsaEncryption (RFC 8017 appendix C; RFC 3279 section 2.3.1).
 const RSA_ENCRYPTION_OID: &str = "1.2.840.113549.1.1.1";
 
@@ -197,6 +204,8 @@ pub enum MetadataError {
          is refused (entity expansion)"
     )]
     Doctype,
+    #[error("an element of the metadata has more than {MAX_ATTRIBUTES} attributes")]
+    TooManyAttributes,
     #[error("the metadata is not well-formed XML: {0}")]
     Xml(String),
     #[error(
@@ -258,6 +267,9 @@ pub fn parse(xml: &str) -> Result<IdpMetadata, MetadataError> {
     // Files saved on Windows (ADFS's FederationMetadata.xml) often start with a UTF-8 byte
     // order mark.
     let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
+    if crate::federation::saml::response::too_many_attributes(xml) {
+        return Err(MetadataError::TooManyAttributes);
+    }
     let doc = uppsala::Parser::new()
         .with_forbid_dtd(true)
         .with_max_depth(MAX_DEPTH)

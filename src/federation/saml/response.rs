@@ -51,7 +51,7 @@ use xml::{at_most_one, attr, children_named, exactly_one, is, text_only, SAML, S
 pub use enc::{
     AES128_CBC, AES128_GCM, AES256_CBC, AES256_GCM, MAX_ENCRYPTED_KEYS, RSA_OAEP, RSA_OAEP_MGF1P,
 };
-pub use xml::{MAX_DEPTH, MAX_NODES};
+pub use xml::{too_many_attributes, MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES};
 
 /// Cognito's cap on the `SAMLResponse` form value (base64), in characters.
 pub const MAX_SAML_RESPONSE_CHARS: usize = 100_000;

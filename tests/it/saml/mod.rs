@@ -7,6 +7,7 @@ mod attacks;
 mod differential;
 mod encrypted;
 mod flows;
+mod fuzz_corpus;
 mod idp_initiated;
 mod logout;
 mod metadata_url;

@@ -420,3 +420,24 @@ fn huge_deep_or_broken_documents_are_refused_quickly() {
     ));
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// Found while writing the fuzz harness (issue 11), by reading the parser: it checks
+/// duplicate attributes in time quadratic in their count (some 5·10⁹ comparisons for one
+/// element with 100,000 attributes). The cap refuses it before parsing; real metadata,
+/// vendors' included, is under it.
+#[test]
+fn an_element_with_thousands_of_attributes_is_refused_before_parsing() {
+    let attrs: String = (0..100_000).map(|n| format!(" a{n}=\"\"")).collect();
+    let doc = idp(&format!("{ENTITY}{attrs}"), &good_inner());
+    assert!(doc.len() < MAX_METADATA_BYTES);
+    assert_eq!(parse(&doc).unwrap_err(), MetadataError::TooManyAttributes);
+    let some: String = (0..MAX_ATTRIBUTES - 8)
+        .map(|n| format!(" a{n}=\"\""))
+        .collect();
+    let parsed = parse(&idp(&format!("{ENTITY}{some}"), &good_inner()))
+        .expect("an element with a few dozen attributes is read");
+    assert_eq!(parsed.signing_certificates.len(), 1);
+    for vendor in [OKTA, ENTRA, KEYCLOAK, SHIBBOLETH, GOOGLE] {
+        assert!(parse(vendor).is_ok());
+    }
+}

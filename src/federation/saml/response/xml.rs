@@ -56,6 +56,13 @@ pub(in crate::federation::saml) fn decode(
     String::from_utf8(bytes).map_err(|_| SamlError::NotUtf8)
 }
 
+/// Whether some run of `xml` between two `<` holds more than [`MAX_ATTRIBUTES`] `=`
+/// signs: checked before the parser sees a document (the IdP metadata parser too).
+pub fn too_many_attributes(xml: &str) -> bool {
+    xml.split('<')
+        .any(|run| run.bytes().filter(|b| *b == b'=').count() > MAX_ATTRIBUTES)
+}
+
 /// Parse once, with the DTD forbidden, nesting bounded and the node count bounded.
 ///
 /// A `<!DOCTYPE` is refused before the parser sees it (SAML never carries a DTD, and a
@@ -65,10 +72,7 @@ pub(in crate::federation::saml) fn parse(xml: &str) -> Result<Document<'_>, Saml
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(SamlError::Dtd);
     }
-    if xml
-        .split('<')
-        .any(|run| run.bytes().filter(|b| *b == b'=').count() > MAX_ATTRIBUTES)
-    {
+    if too_many_attributes(xml) {
         return Err(SamlError::TooManyAttributes {
             max: MAX_ATTRIBUTES,
         });
