@@ -28,6 +28,12 @@ SHA512 = ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "http://www.w3.or
 SHA1 = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1")
 IDP_A = (os.path.join(FIX, "test_only_idp_a.key.pem"), os.path.join(FIX, "idp_a.cert.pem"))
 IDP_B = (os.path.join(FIX, "test_only_idp_b.key.pem"), os.path.join(FIX, "idp_b.cert.pem"))
+# The SP's test-only key pair: the targets decrypt with its key (test_only_sp.key.pem).
+SP_CERT = os.path.join(FIX, "sp.cert.pem")
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+RSA_1_5 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
 
 
 def instant(t):
@@ -100,6 +106,34 @@ def sign(template, key=IDP_A):
             return f.read()
 
 
+def encrypt_assertion(xml, content=AES256_GCM, transport=RSA_OAEP_MGF1P):
+    """`xml` with its Assertion replaced by an EncryptedAssertion made by `xmlsec1 --encrypt`
+    to the SP's test certificate."""
+    start = xml.index("<saml:Assertion ")
+    end = xml.index("</saml:Assertion>") + len("</saml:Assertion>")
+    template = (
+        '<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" '
+        'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Type="http://www.w3.org/2001/04/xmlenc#Element">'
+        f'<xenc:EncryptionMethod Algorithm="{content}"/><ds:KeyInfo><xenc:EncryptedKey>'
+        f'<xenc:EncryptionMethod Algorithm="{transport}"/><xenc:CipherData><xenc:CipherValue/>'
+        '</xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/>'
+        '</xenc:CipherData></xenc:EncryptedData>')
+    with tempfile.TemporaryDirectory() as d:
+        paths = [os.path.join(d, n) for n in ("t.xml", "data.xml", "out.xml")]
+        for path, text in zip(paths, (template, xml[start:end])):
+            with open(path, "w") as f:
+                f.write(text)
+        session = "aes-128" if "128" in content else "aes-256"
+        subprocess.run(
+            ["xmlsec1", "--encrypt", "--pubkey-cert-pem", SP_CERT, "--session-key", session,
+             "--xml-data", paths[1], "--output", paths[2], paths[0]],
+            check=True, capture_output=True)
+        with open(paths[2]) as f:
+            encrypted = f.read()
+    data = encrypted[encrypted.index("<xenc:EncryptedData"):].strip()
+    return f"{xml[:start]}<saml:EncryptedAssertion>{data}</saml:EncryptedAssertion>{xml[end:]}"
+
+
 def write(kind, name, text):
     path = os.path.join(OUT, kind, name)
     with open(path, "wb") as f:
@@ -156,6 +190,16 @@ def main():
         'Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod '
         'Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/><xenc:CipherData><xenc:CipherValue>'
         "AAAA</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"))
+    # Encrypted to the SP's test key: the honest one decrypts and verifies; CBC is not
+    # allowed by the targets' expectations, RSA-1_5 never; a flipped ciphertext byte fails.
+    encrypted = encrypt_assertion(honest)
+    write("response", "honest_encrypted_gcm.xml", encrypted)
+    write("response", "encrypted_cbc_not_allowed.xml", encrypt_assertion(honest, AES256_CBC))
+    write("response", "encrypted_rsa_1_5.xml", encrypt_assertion(honest, transport=RSA_1_5))
+    values = encrypted.split("<xenc:CipherValue>")
+    last = values[-1]
+    flipped = ("B" if last[0] == "A" else "A") + last[1:]
+    write("response", "encrypted_ciphertext_flipped.xml", "<xenc:CipherValue>".join(values[:-1] + [flipped]))
     write("response", "status_responder.xml", response(
         "", status="urn:oasis:names:tc:SAML:2.0:status:Responder", message="no such user"))
     write("response", "dtd_laughs.xml",

@@ -17,6 +17,18 @@ pub const ACS: &str = "https://sp.example.test/saml2/idpresponse";
 pub const REQUEST: &str = "_req1";
 
 const CERT_B64: &str = include_str!("../../tests/fixtures/saml/cert_idp_a.b64");
+const SP_KEY_PEM: &str = include_str!("../../tests/fixtures/saml/test_only_sp.key.pem");
+
+/// The SP's test-only private key, which the encrypted seeds are encrypted to: with it the
+/// target runs the decryptor too.
+pub fn decryption_keys() -> Vec<aws_lc_rs::rsa::PrivateDecryptingKey> {
+    let body: String = SP_KEY_PEM
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = STANDARD.decode(body).expect("the fixture SP key is base64");
+    vec![aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&der).expect("the fixture SP key")]
+}
 
 /// The IdP's metadata certificate (DER).
 pub fn certificates() -> Vec<Vec<u8>> {
@@ -30,16 +42,22 @@ pub fn certificates() -> Vec<Vec<u8>> {
 /// encode), and the bytes as the posted form value when they are UTF-8 (exercising the
 /// base64 decoding itself). Each call must answer Ok or Err: a panic is a finding, and
 /// AFL's timeout finds hangs.
-pub fn response(data: &[u8], certificates: &[Vec<u8>]) {
+pub fn response(
+    data: &[u8],
+    certificates: &[Vec<u8>],
+    decryption_keys: &[aws_lc_rs::rsa::PrivateDecryptingKey],
+) {
     let expect = response::Expectations {
         idp_entity_id: IDP,
         certificates,
         allow_sha1: false,
         sp_entity_id: SP,
         acs_url: ACS,
-        in_response_to: REQUEST,
+        in_response_to: Some(REQUEST),
         now: NOW,
         skew_secs: 120,
+        decryption_keys,
+        allow_aes_cbc: false,
     };
     let _ = response::verify(&STANDARD.encode(data), &expect);
     if let Ok(text) = std::str::from_utf8(data) {

@@ -1,7 +1,8 @@
 //! The fuzz corpus replayed under `cargo test` (no AFL): every file of `fuzz/corpus/` and
 //! every saved finding under `fuzz/crashes/` goes through `response::verify` and
 //! `metadata::parse` the way the AFL targets feed them (`fuzz/src/lib.rs`): the bytes
-//! base64-encoded as an IdP posts them, and the bytes as the form value itself. Each must
+//! base64-encoded as an IdP posts them, and the bytes as the form value itself, with the
+//! SP's test-only key for the encrypted seeds (so the decryptor is replayed too). Each must
 //! answer, Ok or Err, without a panic or a hang.
 //!
 //! Names in the corpus say what must happen (see `fuzz/make_corpus.py`): `honest_*` is
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cognate::federation::saml::metadata;
-use cognate::federation::saml::response::{verify, SamlError, VerifiedAssertion};
+use cognate::federation::saml::response::{verify, Expectations, SamlError, VerifiedAssertion};
 
 use super::{expectations, within};
 
@@ -45,6 +46,17 @@ fn corpus_certificates() -> Vec<Vec<u8>> {
     vec![STANDARD.decode(compact).expect("certificate base64")]
 }
 
+/// The SP's test-only private key the encrypted seeds are encrypted to.
+fn corpus_decryption_keys() -> Vec<aws_lc_rs::rsa::PrivateDecryptingKey> {
+    let pem = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/saml/test_only_sp.key.pem"),
+    )
+    .expect("fixture SP key");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = STANDARD.decode(body).expect("SP key base64");
+    vec![aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&der).expect("SP key PKCS#8")]
+}
+
 type Answer = Result<VerifiedAssertion, SamlError>;
 
 /// What the response target does with `data`: (base64 of the bytes, the bytes as the form
@@ -52,7 +64,11 @@ type Answer = Result<VerifiedAssertion, SamlError>;
 fn replay_response(data: Vec<u8>) -> (Answer, Option<Answer>) {
     within(move || {
         let certs = corpus_certificates();
-        let expect = expectations(&certs);
+        let keys = corpus_decryption_keys();
+        let expect = Expectations {
+            decryption_keys: &keys,
+            ..expectations(&certs)
+        };
         let encoded = verify(&STANDARD.encode(&data), &expect);
         let raw = std::str::from_utf8(&data)
             .ok()
