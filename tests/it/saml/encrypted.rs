@@ -470,3 +470,86 @@ fn cipher_references_and_foreign_shapes_are_refused() {
         Err(SamlError::EncryptedElement("EncryptedID"))
     );
 }
+
+/// The wrapping attacks of part 1, built around the IdP's signed response as in `attacks`,
+/// with the whole attack (from its first Assertion to its last, when that is one element)
+/// put inside one EncryptedAssertion to the SP: decrypting never turns a refused document
+/// into an accepted one.
+#[test]
+fn every_wrapping_attack_of_part_one_is_refused_inside_an_encrypted_assertion() {
+    use super::attacks::{
+        sibling_of_signed_assertion, sibling_of_signed_response, xsw1, xsw2, xsw3, xsw5, xsw6,
+        xsw7, xsw8,
+    };
+    if !saml_sign::available() {
+        return;
+    }
+    accepted(check(&honest()));
+    type Build = fn() -> String;
+    let attacks: [(&str, Build); 11] = [
+        ("XSW1", xsw1),
+        ("XSW2", xsw2),
+        ("XSW3", xsw3),
+        ("XSW4", xsw4),
+        ("XSW5", xsw5),
+        ("XSW6", xsw6),
+        ("XSW7", xsw7),
+        ("XSW8", xsw8),
+        (
+            "an unsigned assertion beside a signed one",
+            sibling_of_signed_assertion,
+        ),
+        (
+            "an unsigned assertion beside a signed response",
+            sibling_of_signed_response,
+        ),
+        (
+            "the signed assertion itself",
+            super::attacks::assertion_signed,
+        ),
+    ];
+    let mut exercised = Vec::new();
+    for (what, build) in attacks {
+        let clear = build();
+        // xmlsec1 encrypts one element: the attacks whose Assertions form one element
+        // (one nested in another, or a single one) go in whole; those with two sibling
+        // Assertions are the one-Assertion rule's, checked in clear in `attacks`.
+        let (Some(start), Some(end)) = (
+            clear.find("<saml:Assertion"),
+            clear.rfind("</saml:Assertion>"),
+        ) else {
+            continue;
+        };
+        let span = &clear[start..end + "</saml:Assertion>".len()];
+        let one_element = roxmltree::Document::parse(&format!(
+            r#"<r xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">{span}</r>"#
+        ))
+        .is_ok_and(|d| d.root_element().children().filter(|n| n.is_element()).count() == 1);
+        if !one_element {
+            continue;
+        }
+        exercised.push(what);
+        let wrapped = encrypt_assertion(&clear, &to_sp());
+        let answer = check(&wrapped);
+        if what == "the signed assertion itself" {
+            // The control: the honest signed assertion, encrypted the same way, signs in.
+            accepted(answer);
+            continue;
+        }
+        match answer {
+            Err(_) => {}
+            Ok(v) => panic!(
+                "{what} inside an encrypted assertion was accepted as {:?}",
+                v.name_id
+            ),
+        }
+    }
+    // An EncryptedAssertion decrypts to one element: the variants that need two sibling
+    // Assertions or a moved Response cannot be expressed inside one (and the decrypted
+    // document meets the same one-Assertion and node rules as a clear one).
+    assert_eq!(
+        exercised,
+        ["XSW4", "XSW6", "XSW8", "the signed assertion itself"],
+        "the attacks encrypted"
+    );
+}
