@@ -196,6 +196,16 @@ fn certificate_der(record: &SpKeyRecord) -> Result<Vec<u8>, KeyError> {
         })
 }
 
+/// The keys whose certificates the SP metadata publishes at `now`: the active one, then
+/// the retired ones still in their grace period, in the store's order.
+fn published(records: &[SpKeyRecord], now: UnixTime) -> impl Iterator<Item = &SpKeyRecord> {
+    let active = records.iter().filter(|k| k.retired_at.is_none());
+    let in_grace = records.iter().filter(move |k| {
+        k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
+    });
+    active.chain(in_grace)
+}
+
 /// Loads, caches, creates and rotates pools' SAML SP keys. Any node may do any of it.
 #[derive(Clone)]
 pub struct SpKeyService {
@@ -255,11 +265,7 @@ impl SpKeyService {
             self.active(pool_id, now).await?;
             records = self.store.list_sp_keys(pool_id).await?;
         }
-        let active = records.iter().filter(|k| k.retired_at.is_none());
-        let in_grace = records.iter().filter(|k| {
-            k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
-        });
-        active.chain(in_grace).map(certificate_der).collect()
+        published(&records, now).map(certificate_der).collect()
     }
 
     /// The private keys of every published certificate (see
@@ -274,15 +280,10 @@ impl SpKeyService {
         now: UnixTime,
     ) -> Result<Vec<PrivateDecryptingKey>, KeyError> {
         let records = self.store.list_sp_keys(pool_id).await?;
-        let active = records.iter().filter(|k| k.retired_at.is_none());
-        let in_grace = records.iter().filter(|k| {
-            k.retired_at.is_some() && k.published_until.is_some_and(|until| until > now)
-        });
         // A key that cannot be opened (a corrupt record) is left out with a warning rather
         // than failing every SAML sign-in of the pool: a response encrypted to it then
         // fails like any undecryptable one.
-        Ok(active
-            .chain(in_grace)
+        Ok(published(&records, now)
             .filter_map(|record| match SpKey::from_record(&self.master, record) {
                 Ok(key) => Some(key.decrypting),
                 Err(e) => {
