@@ -239,12 +239,15 @@ impl Federation {
         let provider = usable_provider(&pool, &flow.provider).map_err(fail)?;
         let saml = saml_settings(provider).map_err(fail)?;
         // An EncryptedAssertion is decrypted with the key of any certificate the pool's SP
-        // metadata publishes now.
-        let decryption_keys = self
-            .sp_keys
-            .decryption_keys(&pool.id, now)
-            .await
-            .map_err(|e| fail(FederationError::SpKey(e.to_string())))?;
+        // metadata publishes now; the keys are opened only for a response that has one.
+        let decryption_keys = if response::may_be_encrypted(&posted) {
+            self.sp_keys
+                .decryption_keys(&pool.id, now)
+                .await
+                .map_err(|e| fail(FederationError::SpKey(e.to_string())))?
+        } else {
+            Vec::new()
+        };
         let verified = self
             .verify_posted(
                 &pool,

@@ -386,6 +386,14 @@ pub fn unverified_issuer(saml_response_b64: &str) -> Result<String, SamlError> {
     Ok(text_only(&doc, issuer, "Issuer")?.trim().to_owned())
 }
 
+/// Whether a posted value may hold an `EncryptedAssertion` (its decoded text names one):
+/// the caller opens its decryption keys (an unseal and an RSA key parse each) only then. A
+/// value that does not decode holds none, and [`verify`] refuses it anyway.
+pub fn may_be_encrypted(saml_response_b64: &str) -> bool {
+    xml::decode(saml_response_b64, MAX_SAML_RESPONSE_CHARS)
+        .is_ok_and(|text| text.contains("EncryptedAssertion"))
+}
+
 /// The raw cryptographic check, for differential tests against other XML-DSig verifiers
 /// (`xmlsec1 --verify`): `xml` (not base64) has at least one `ds:Signature` and every one
 /// verifies with one of `certificates` (DER). Parser limits and the reference URI check
