@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod attributes;
 pub mod directory;
+pub mod identity_pools;
 pub mod ids;
 pub mod keys;
 pub mod mail;
