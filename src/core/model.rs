@@ -12,7 +12,13 @@ use super::secrets::{EncryptedSecret, SecretString};
 use super::UnixTime;
 
 mod idp;
+mod identity_pool;
 
+pub use identity_pool::{
+    is_identity_id, new_identity_id, Identity, IdentityLogin, IdentityPool, IdentityPoolUserPool,
+    Role, RoleTrust, TrustAmr, DEFAULT_ROLE_SESSION_SECS, MAX_ROLE_SESSION_SECS,
+    MIN_ROLE_SESSION_SECS,
+};
 pub use idp::{
     AppleSigningKey, FlatProtocolSettings, IdentityProvider, IdpInitiated, OAuth2Endpoints,
     OAuth2Settings, OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings,

@@ -10,7 +10,8 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
+    Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
 
@@ -208,6 +209,56 @@ pub trait Store: Send + Sync + 'static {
     /// retired first (times are whole seconds: keys retired in the same second come in
     /// no particular order).
     async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>>;
+
+    // --- identity pools, roles, identities ---------------------------------------------------
+
+    /// Creates or replaces an identity pool (its identities are kept).
+    async fn put_identity_pool(&self, pool: &IdentityPool) -> StoreResult<()>;
+    async fn get_identity_pool(&self, id: &str) -> StoreResult<Option<IdentityPool>>;
+    /// Identity pools by id, one page at a time (`page.limit` 0 means 60, Cognito's
+    /// ListIdentityPools maximum; the service bounds it to 1..=60).
+    async fn list_identity_pools(&self, page: &PageRequest) -> StoreResult<Page<IdentityPool>>;
+    /// Deletes an identity pool with its identities and their logins. Returns whether it
+    /// existed.
+    async fn delete_identity_pool(&self, id: &str) -> StoreResult<bool>;
+
+    /// Creates or replaces a role (keyed by its ARN).
+    async fn put_role(&self, role: &Role) -> StoreResult<()>;
+    /// One primary-key read: credential checks read the role at every request.
+    async fn get_role(&self, arn: &str) -> StoreResult<Option<Role>>;
+    /// Every role, by ARN.
+    async fn list_roles(&self) -> StoreResult<Vec<Role>>;
+    async fn delete_role(&self, arn: &str) -> StoreResult<bool>;
+
+    /// The identity of `pool_id` that holds `login`, or else `candidate` inserted (with
+    /// `pool_id` and `login` as its only login; the candidate's own `identity_pool_id` and
+    /// `logins` are not read). Nodes resolving one login at once converge on ONE identity:
+    /// the database keeps one identity per (pool, provider, subject) and the losers of the
+    /// race return the winner's. `None` (a guest) always inserts the candidate. A missing
+    /// pool is `MissingParent("identity pool")`; a candidate id that is taken,
+    /// `Conflict::Exists`.
+    async fn get_or_create_identity(
+        &self,
+        pool_id: &str,
+        login: Option<&IdentityLogin>,
+        candidate: &Identity,
+    ) -> StoreResult<Identity>;
+    async fn get_identity(&self, id: &str) -> StoreResult<Option<Identity>>;
+    /// The identities of a pool by id, one page at a time.
+    async fn list_identities(&self, pool_id: &str, page: &PageRequest)
+        -> StoreResult<Page<Identity>>;
+    /// Deletes identities (with their logins); returns the ids that existed and are gone.
+    async fn delete_identities(&self, ids: &[String]) -> StoreResult<Vec<String>>;
+    /// Removes one login from an identity, stamping `updated_at = now`; returns whether
+    /// the identity held it. An identity left with no logins stays (by id only: the
+    /// unlinked login makes a new identity next time it is seen).
+    async fn unlink_identity(
+        &self,
+        id: &str,
+        login: &IdentityLogin,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    async fn count_identities(&self, pool_id: &str) -> StoreResult<u64>;
 
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 

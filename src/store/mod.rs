@@ -20,6 +20,7 @@
 pub use crate::core::storage::*;
 
 mod engine;
+mod identities;
 pub mod postgres;
 mod shared;
 mod sql;

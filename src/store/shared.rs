@@ -12,8 +12,10 @@ use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
+use super::identities;
 use crate::core::model::{
-    AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
+    Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use crate::core::UnixTime;
 
@@ -614,6 +616,88 @@ impl<E: Run> Store for E {
         );
         let rows = self.fetch_all(On::Read, &sql, &[pool_id.into()]).await?;
         rows.iter().map(sp_key_of).collect()
+    }
+
+    // --- identity pools, roles, identities (statements in `identities`) -------------------
+
+    async fn put_identity_pool(&self, pool: &IdentityPool) -> StoreResult<()> {
+        identities::put_identity_pool(self, pool).await
+    }
+
+    async fn get_identity_pool(&self, id: &str) -> StoreResult<Option<IdentityPool>> {
+        let sql = "SELECT doc FROM identity_pools WHERE id = $1";
+        let row = self.fetch_optional(On::Read, sql, &[id.into()]).await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_identity_pools(&self, page: &PageRequest) -> StoreResult<Page<IdentityPool>> {
+        identities::list_identity_pools(self, page).await
+    }
+
+    async fn delete_identity_pool(&self, id: &str) -> StoreResult<bool> {
+        // Identities and their logins cascade.
+        let sql = "DELETE FROM identity_pools WHERE id = $1";
+        Ok(self.execute(On::Write, sql, &[id.into()]).await? > 0)
+    }
+
+    async fn put_role(&self, role: &Role) -> StoreResult<()> {
+        identities::put_role(self, role).await
+    }
+
+    async fn get_role(&self, arn: &str) -> StoreResult<Option<Role>> {
+        let sql = "SELECT doc FROM roles WHERE arn = $1";
+        let row = self.fetch_optional(On::Read, sql, &[arn.into()]).await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_roles(&self) -> StoreResult<Vec<Role>> {
+        let sql = "SELECT doc FROM roles ORDER BY arn";
+        docs_of(&self.fetch_all(On::Read, sql, &[]).await?)
+    }
+
+    async fn delete_role(&self, arn: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM roles WHERE arn = $1";
+        Ok(self.execute(On::Write, sql, &[arn.into()]).await? > 0)
+    }
+
+    async fn get_or_create_identity(
+        &self,
+        pool_id: &str,
+        login: Option<&IdentityLogin>,
+        candidate: &Identity,
+    ) -> StoreResult<Identity> {
+        identities::get_or_create_identity(self, pool_id, login, candidate).await
+    }
+
+    async fn get_identity(&self, id: &str) -> StoreResult<Option<Identity>> {
+        identities::get_identity(self, id).await
+    }
+
+    async fn list_identities(
+        &self,
+        pool_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Identity>> {
+        identities::list_identities(self, pool_id, page).await
+    }
+
+    async fn delete_identities(&self, ids: &[String]) -> StoreResult<Vec<String>> {
+        identities::delete_identities(self, ids).await
+    }
+
+    async fn unlink_identity(
+        &self,
+        id: &str,
+        login: &IdentityLogin,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        identities::unlink_identity(self, id, login, now).await
+    }
+
+    async fn count_identities(&self, pool_id: &str) -> StoreResult<u64> {
+        let sql = "SELECT COUNT(*) AS n FROM identities WHERE identity_pool_id = $1";
+        let row = self.fetch_one(On::Read, sql, &[pool_id.into()]).await?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or(0))
     }
 
     // --- short-lived protocol state and counters -----------------------------------------

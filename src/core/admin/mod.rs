@@ -20,6 +20,10 @@
 //!   identity providers, attribute lists, CORS origins, branding.
 //! - [`resource_servers`]: identifiers, names and scopes.
 //! - [`groups`]: names, precedence, description, role ARN.
+//! - [`identity_pools`]: identity pools (CreateIdentityPool ... SetIdentityPoolRoles) and
+//!   the identity operations the identity API calls; [`roles`]: the role records they
+//!   hand out (ARN, trust, policy, session length). A record declared in the file is
+//!   refused to Api-origin writes ([`AdminError::ConfigOwned`]).
 //! - [`identity_providers`]: adding, replacing and removing a pool's identity providers:
 //!   names, client ids, identifiers, attribute mapping, and each protocol's settings
 //!   (issuer and endpoint URLs, scopes, credentials). A whole-pool write
@@ -33,9 +37,11 @@ use super::storage::{Store, StoreError};
 
 pub mod clients;
 pub mod groups;
+pub mod identity_pools;
 pub mod identity_providers;
 pub mod pools;
 pub mod resource_servers;
+pub mod roles;
 
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
 pub use groups::{is_group_name, validate_group};
@@ -43,7 +49,11 @@ pub use identity_providers::{
     validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
     validate_identity_providers,
 };
+pub use identity_pools::{
+    is_developer_provider_name, is_identity_pool_name, validate_identity_pool,
+};
 pub use pools::validate_pool;
+pub use roles::validate_role;
 pub use resource_servers::validate_resource_server;
 
 /// The kind of record an error is about.
@@ -54,6 +64,9 @@ pub enum RecordKind {
     ResourceServer,
     Group,
     IdentityProvider,
+    IdentityPool,
+    Role,
+    Identity,
 }
 
 impl fmt::Display for RecordKind {
@@ -64,6 +77,9 @@ impl fmt::Display for RecordKind {
             RecordKind::ResourceServer => "resource server",
             RecordKind::Group => "group",
             RecordKind::IdentityProvider => "identity provider",
+            RecordKind::IdentityPool => "identity pool",
+            RecordKind::Role => "role",
+            RecordKind::Identity => "identity",
         })
     }
 }
@@ -185,6 +201,10 @@ pub enum AdminError {
     /// (Cognito's `ResourceNotFoundException`).
     #[error("{kind} {id} does not exist")]
     NotFound { kind: RecordKind, id: String },
+    /// An API or CLI write (update, delete, role change) on a record declared in the
+    /// configuration file. The web edge names the file (`node.config`).
+    #[error("{kind} {id} is declared in the configuration file; change it there")]
+    ConfigOwned { kind: RecordKind, id: String },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }

@@ -16,7 +16,7 @@ use crate::store::sqlite::SqliteStore;
 
 const POOL: &str = "us-east-1_AdminTest";
 
-fn pool() -> UserPool {
+pub(crate) fn pool() -> UserPool {
     UserPool {
         id: POOL.into(),
         name: "customers".into(),
@@ -46,7 +46,7 @@ fn pool() -> UserPool {
     }
 }
 
-fn client() -> AppClient {
+pub(crate) fn client() -> AppClient {
     AppClient {
         id: "webclient1".into(),
         pool_id: POOL.into(),
@@ -603,7 +603,7 @@ fn identity_provider_name_rules_refuse_and_accept() {
     assert_eq!(check("Google", "Google"), []);
 }
 
-async fn service() -> (tempfile::TempDir, AdminService) {
+pub(crate) async fn service() -> (tempfile::TempDir, AdminService) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("admin.db"))
         .await
