@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::secrets::{EncryptedSecret, SecretString};
 use super::UnixTime;
 
-mod idp;
 mod identity_pool;
+mod idp;
 
 pub use identity_pool::{
     is_identity_id, new_identity_id, Identity, IdentityLogin, IdentityPool, IdentityPoolUserPool,

@@ -245,8 +245,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Identity>;
     async fn get_identity(&self, id: &str) -> StoreResult<Option<Identity>>;
     /// The identities of a pool by id, one page at a time.
-    async fn list_identities(&self, pool_id: &str, page: &PageRequest)
-        -> StoreResult<Page<Identity>>;
+    async fn list_identities(
+        &self,
+        pool_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Identity>>;
     /// Deletes identities (with their logins); returns the ids that existed and are gone.
     async fn delete_identities(&self, ids: &[String]) -> StoreResult<Vec<String>>;
     /// Removes one login from an identity, stamping `updated_at = now`; returns whether

@@ -7,14 +7,11 @@
 use super::engine::{On, Run};
 use super::sql::{self, page_after, paginate, string_of, RecordRow};
 use super::{doc, StoreError, StoreResult};
-use crate::core::model::{
-    Identity, IdentityLogin, IdentityPool, Origin, Page, PageRequest, Role,
-};
+use crate::core::model::{Identity, IdentityLogin, IdentityPool, Origin, Page, PageRequest, Role};
 use crate::core::UnixTime;
 
 /// An identity with its logins: one row per login (or one with NULL login columns).
-const IDENTITY_SELECT: &str =
-    "SELECT i.id, i.identity_pool_id, i.created_at, i.updated_at, \
+const IDENTITY_SELECT: &str = "SELECT i.id, i.identity_pool_id, i.created_at, i.updated_at, \
      l.provider AS provider, l.subject AS subject \
      FROM identities i LEFT JOIN identity_logins l ON l.identity_id = i.id";
 

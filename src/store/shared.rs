@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use super::engine::{Engine, On, RowOf, Run, Value};
+use super::identities;
 use super::sql::{
     self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of, RecordRow,
 };
@@ -12,7 +13,6 @@ use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
-use super::identities;
 use crate::core::model::{
     AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
     Role, SigningKey, SpKeyRecord, User, UserPool,

@@ -46,7 +46,9 @@ pub const MAX_PAGE: u32 = 60;
 pub fn is_identity_pool_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= MAX_NAME
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
 }
 
 /// Cognito's `DeveloperProviderName`: 1 to 128 characters of `[\w._-]`.
@@ -69,8 +71,8 @@ fn role_mapping_errors(key: &str, mapping: &RoleMapping, e: &mut Errors) {
             "a Token mapping takes its role from the token and has no rules",
             "remove the rules, or use type = \"rules\"",
         ),
-        RoleMappingKind::Rules if mapping.rules.is_empty() || mapping.rules.len() > MAX_RULES => {
-            e.push(
+        RoleMappingKind::Rules if mapping.rules.is_empty() || mapping.rules.len() > MAX_RULES => e
+            .push(
                 format!("{base}.rules"),
                 Rule::Invalid,
                 format!(
@@ -78,8 +80,7 @@ fn role_mapping_errors(key: &str, mapping: &RoleMapping, e: &mut Errors) {
                     mapping.rules.len()
                 ),
                 "list the rules in the order they are tried",
-            )
-        }
+            ),
         _ => {}
     }
     for (j, rule) in mapping.rules.iter().enumerate() {
@@ -157,7 +158,10 @@ pub fn validate_identity_pool(pool: &IdentityPool) -> Vec<FieldError> {
             e.push(
                 format!("user_pools[{i}]"),
                 Rule::Duplicate,
-                format!("user pool {} with client {} is listed twice", up.pool_id, up.client_id),
+                format!(
+                    "user pool {} with client {} is listed twice",
+                    up.pool_id, up.client_id
+                ),
                 "list it once",
             );
         }
@@ -175,7 +179,9 @@ pub fn validate_identity_pool(pool: &IdentityPool) -> Vec<FieldError> {
             e.push(
                 "developer_provider_name",
                 Rule::Invalid,
-                format!("{name:?} is not a developer provider name: use 1 to 128 of [A-Za-z0-9_.-]"),
+                format!(
+                    "{name:?} is not a developer provider name: use 1 to 128 of [A-Za-z0-9_.-]"
+                ),
                 "write e.g. developer_provider_name = \"login.example.app\"",
             );
         }
@@ -315,7 +321,10 @@ where
 
     /// CreateIdentityPool: refuses an invalid pool or a taken id.
     pub async fn create_identity_pool(&self, pool: &IdentityPool) -> AdminResult<()> {
-        valid(RecordKind::IdentityPool, self.identity_pool_errors(pool).await?)?;
+        valid(
+            RecordKind::IdentityPool,
+            self.identity_pool_errors(pool).await?,
+        )?;
         if self.store().get_identity_pool(&pool.id).await?.is_some() {
             return Err(AdminError::Exists {
                 kind: RecordKind::IdentityPool,
@@ -333,7 +342,12 @@ where
     pub async fn put_identity_pool(&self, pool: &IdentityPool) -> AdminResult<()> {
         let stored = self.store().get_identity_pool(&pool.id).await?;
         if let Some(stored) = &stored {
-            refuse_config_owned(RecordKind::IdentityPool, &pool.id, stored.origin, pool.origin)?;
+            refuse_config_owned(
+                RecordKind::IdentityPool,
+                &pool.id,
+                stored.origin,
+                pool.origin,
+            )?;
         }
         let mut errors = self.identity_pool_errors(pool).await?;
         if let Some(stored) = &stored {
@@ -354,7 +368,12 @@ where
         now: UnixTime,
     ) -> AdminResult<IdentityPool> {
         let stored = self.require_identity_pool(&pool.id).await?;
-        refuse_config_owned(RecordKind::IdentityPool, &pool.id, stored.origin, pool.origin)?;
+        refuse_config_owned(
+            RecordKind::IdentityPool,
+            &pool.id,
+            stored.origin,
+            pool.origin,
+        )?;
         pool.roles = stored.roles;
         pool.role_mappings = stored.role_mappings;
         pool.origin = stored.origin;
@@ -404,7 +423,10 @@ where
         pool.roles = roles;
         pool.role_mappings = role_mappings;
         pool.updated_at = now;
-        valid(RecordKind::IdentityPool, self.identity_pool_errors(&pool).await?)?;
+        valid(
+            RecordKind::IdentityPool,
+            self.identity_pool_errors(&pool).await?,
+        )?;
         self.store().put_identity_pool(&pool).await?;
         Ok(pool)
     }

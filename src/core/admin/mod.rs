@@ -45,16 +45,16 @@ pub mod roles;
 
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
 pub use groups::{is_group_name, validate_group};
+pub use identity_pools::{
+    is_developer_provider_name, is_identity_pool_name, validate_identity_pool,
+};
 pub use identity_providers::{
     validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
     validate_identity_providers,
 };
-pub use identity_pools::{
-    is_developer_provider_name, is_identity_pool_name, validate_identity_pool,
-};
 pub use pools::validate_pool;
-pub use roles::validate_role;
 pub use resource_servers::validate_resource_server;
+pub use roles::validate_role;
 
 /// The kind of record an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,9 +40,10 @@ pub(crate) fn is_role_arn(arn: &str) -> bool {
         && partition.starts_with("aws")
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
-        && resource
-            .strip_prefix("role/")
-            .is_some_and(|path| path.split('/').all(|s| !s.is_empty() && s.chars().all(name_char)))
+        && resource.strip_prefix("role/").is_some_and(|path| {
+            path.split('/')
+                .all(|s| !s.is_empty() && s.chars().all(name_char))
+        })
 }
 
 /// The rules on a role record (see the module docs).
@@ -239,7 +240,9 @@ mod tests {
         assert_eq!(paths(&r), ["trust.identity_pools"]);
         let mut r = role();
         r.trust.identity_pool_ids.push("not-an-id".into());
-        r.trust.identity_pool_ids.push(role().trust.identity_pool_ids[0].clone());
+        r.trust
+            .identity_pool_ids
+            .push(role().trust.identity_pool_ids[0].clone());
         assert_eq!(
             paths(&r),
             ["trust.identity_pools[1]", "trust.identity_pools[2]"]
@@ -272,7 +275,8 @@ mod tests {
         let refused = refuse_config_owned(RecordKind::Role, "arn", Origin::Config, Origin::Api);
         let err = refused.expect_err("an API write over a file record");
         assert!(
-            err.to_string().contains("declared in the configuration file"),
+            err.to_string()
+                .contains("declared in the configuration file"),
             "{err}"
         );
         for (stored, by) in [

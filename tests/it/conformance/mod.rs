@@ -19,6 +19,7 @@ mod ephemeral;
 mod fixtures;
 mod groups;
 mod hardened;
+mod identity_pools;
 mod keys;
 mod pools;
 mod sp_keys;
@@ -90,6 +91,8 @@ conformance!(
     counters_concurrent_increments,
     counters_by_prefix,
     purge_removes_expired_counters,
+    identity_pools_and_roles_crud,
+    identities_one_per_login,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -545,6 +548,7 @@ mod checks {
     pub use super::counters::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
+    pub use super::identity_pools::*;
     pub use super::keys::*;
     pub use super::pools::*;
     pub use super::sp_keys::*;

@@ -82,7 +82,10 @@ fn record_rules_each_refusal_beside_the_honest_pool() {
     assert_eq!(paths(&check(&|p| p.id = "us-east-1_Abc".into())), ["id"]);
     assert_eq!(paths(&check(&|p| p.name = "bad/name".into())), ["name"]);
     assert_eq!(paths(&check(&|p| p.name = "n".repeat(129))), ["name"]);
-    assert_eq!(paths(&check(&|p| p.name = "ok_name 2".into())), Vec::<&str>::new());
+    assert_eq!(
+        paths(&check(&|p| p.name = "ok_name 2".into())),
+        Vec::<&str>::new()
+    );
     let dup = check(&|p| p.user_pools.push(p.user_pools[0].clone()));
     assert_eq!(paths(&dup), ["user_pools[1]"]);
     let social = check(&|p| {
@@ -104,7 +107,10 @@ fn record_rules_each_refusal_beside_the_honest_pool() {
         let m = p.role_mappings.values_mut().next().unwrap();
         m.rules = vec![m.rules[0].clone(); MAX_RULES + 1];
     });
-    assert_eq!(paths(&too_many), ["role_mappings.us-east-1_AdminTest.rules"]);
+    assert_eq!(
+        paths(&too_many),
+        ["role_mappings.us-east-1_AdminTest.rules"]
+    );
     let exactly = check(&|p| {
         let m = p.role_mappings.values_mut().next().unwrap();
         m.rules = vec![m.rules[0].clone(); MAX_RULES];
@@ -120,7 +126,10 @@ fn record_rules_each_refusal_beside_the_honest_pool() {
 async fn references_must_exist_and_roles_must_trust_the_pool() {
     let (_dir, admin) = service().await;
     // Nothing exists yet: every reference is refused, and nothing is written.
-    let err = admin.create_identity_pool(&identity_pool()).await.unwrap_err();
+    let err = admin
+        .create_identity_pool(&identity_pool())
+        .await
+        .unwrap_err();
     assert_eq!(
         paths(err.field_errors()),
         [
@@ -143,24 +152,52 @@ async fn references_must_exist_and_roles_must_trust_the_pool() {
     admin.put_client(&client()).await.unwrap();
 
     // Roles of the wrong kind, or trusting another pool, are refused by name.
-    admin.put_role(&role(AUTH, TrustAmr::Unauthenticated)).await.unwrap();
+    admin
+        .put_role(&role(AUTH, TrustAmr::Unauthenticated))
+        .await
+        .unwrap();
     let mut other = role(GUEST, TrustAmr::Any);
     other.trust.identity_pool_ids = vec!["us-east-1:11111111-2222-4333-8444-555555555555".into()];
     admin.put_role(&other).await.unwrap();
-    let err = admin.create_identity_pool(&identity_pool()).await.unwrap_err();
-    let messages: Vec<String> = err.field_errors().iter().map(|e| e.message.clone()).collect();
+    let err = admin
+        .create_identity_pool(&identity_pool())
+        .await
+        .unwrap_err();
+    let messages: Vec<String> = err
+        .field_errors()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
     assert_eq!(err.field_errors().len(), 3, "{messages:?}");
-    assert!(messages[0].contains("trusts only unauthenticated"), "{messages:?}");
-    assert!(messages[1].contains("does not trust identity pool"), "{messages:?}");
+    assert!(
+        messages[0].contains("trusts only unauthenticated"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("does not trust identity pool"),
+        "{messages:?}"
+    );
 
     // The honest roles: the pool is accepted and stored as given.
-    admin.put_role(&role(AUTH, TrustAmr::Authenticated)).await.unwrap();
-    admin.put_role(&role(GUEST, TrustAmr::Unauthenticated)).await.unwrap();
+    admin
+        .put_role(&role(AUTH, TrustAmr::Authenticated))
+        .await
+        .unwrap();
+    admin
+        .put_role(&role(GUEST, TrustAmr::Unauthenticated))
+        .await
+        .unwrap();
     admin.create_identity_pool(&identity_pool()).await.unwrap();
-    assert_eq!(admin.describe_identity_pool(ID).await.unwrap(), identity_pool());
+    assert_eq!(
+        admin.describe_identity_pool(ID).await.unwrap(),
+        identity_pool()
+    );
     assert!(matches!(
         admin.create_identity_pool(&identity_pool()).await,
-        Err(AdminError::Exists { kind: RecordKind::IdentityPool, .. })
+        Err(AdminError::Exists {
+            kind: RecordKind::IdentityPool,
+            ..
+        })
     ));
 }
 
@@ -182,9 +219,20 @@ async fn config_owned_pools_refuse_api_writes_and_accept_the_file() {
 
     let mut api = identity_pool();
     api.name = "renamed".into();
-    let refused = admin.update_identity_pool(api.clone(), 5).await.unwrap_err();
-    assert!(matches!(refused, AdminError::ConfigOwned { kind: RecordKind::IdentityPool, .. }));
-    assert!(refused.to_string().contains("declared in the configuration file; change it there"));
+    let refused = admin
+        .update_identity_pool(api.clone(), 5)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        AdminError::ConfigOwned {
+            kind: RecordKind::IdentityPool,
+            ..
+        }
+    ));
+    assert!(refused
+        .to_string()
+        .contains("declared in the configuration file; change it there"));
     assert!(matches!(
         admin.delete_identity_pool(ID, Origin::Api).await,
         Err(AdminError::ConfigOwned { .. })
@@ -206,9 +254,18 @@ async fn config_owned_pools_refuse_api_writes_and_accept_the_file() {
     let mut edited = declared.clone();
     edited.name = "renamed".into();
     admin.put_identity_pool(&edited).await.unwrap();
-    assert_eq!(admin.describe_identity_pool(ID).await.unwrap().name, "renamed");
-    assert!(admin.delete_identity_pool(ID, Origin::Config).await.unwrap());
-    assert!(!admin.delete_identity_pool(ID, Origin::Config).await.unwrap());
+    assert_eq!(
+        admin.describe_identity_pool(ID).await.unwrap().name,
+        "renamed"
+    );
+    assert!(admin
+        .delete_identity_pool(ID, Origin::Config)
+        .await
+        .unwrap());
+    assert!(!admin
+        .delete_identity_pool(ID, Origin::Config)
+        .await
+        .unwrap());
 }
 
 #[tokio::test]
@@ -227,7 +284,10 @@ async fn update_keeps_roles_and_the_developer_name_is_immutable() {
     assert_eq!((stored.created_at, stored.updated_at), (1, 7));
 
     update.developer_provider_name = Some("other.example.app".into());
-    let err = admin.update_identity_pool(update.clone(), 8).await.unwrap_err();
+    let err = admin
+        .update_identity_pool(update.clone(), 8)
+        .await
+        .unwrap_err();
     assert_eq!(paths(err.field_errors()), ["developer_provider_name"]);
     update.developer_provider_name = None;
     assert!(admin.update_identity_pool(update, 8).await.is_err());
@@ -274,8 +334,16 @@ async fn listing_pages_and_identities() {
     }
     ids.sort();
     let first = admin.list_identity_pools(2, None).await.unwrap();
-    let second = admin.list_identity_pools(2, first.next.clone()).await.unwrap();
-    let listed: Vec<String> = first.items.iter().chain(&second.items).map(|p| p.id.clone()).collect();
+    let second = admin
+        .list_identity_pools(2, first.next.clone())
+        .await
+        .unwrap();
+    let listed: Vec<String> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|p| p.id.clone())
+        .collect();
     assert_eq!(listed, ids);
     assert!(first.next.is_some() && second.next.is_none());
 
@@ -285,18 +353,40 @@ async fn listing_pages_and_identities() {
         provider: pool().id,
         subject: "sub-1".into(),
     };
-    let a = admin.get_or_create_identity(pool_id, Some(&login), "us-east-1", 10).await.unwrap();
-    let b = admin.get_or_create_identity(pool_id, Some(&login), "us-east-1", 11).await.unwrap();
+    let a = admin
+        .get_or_create_identity(pool_id, Some(&login), "us-east-1", 10)
+        .await
+        .unwrap();
+    let b = admin
+        .get_or_create_identity(pool_id, Some(&login), "us-east-1", 11)
+        .await
+        .unwrap();
     assert_eq!(a, b);
     assert_eq!(a.logins, vec![login.clone()]);
-    let guest = admin.get_or_create_identity(pool_id, None, "us-east-1", 12).await.unwrap();
+    let guest = admin
+        .get_or_create_identity(pool_id, None, "us-east-1", 12)
+        .await
+        .unwrap();
     assert_ne!(guest.id, a.id);
     assert!(guest.logins.is_empty());
     assert_eq!(admin.count_identities(pool_id).await.unwrap(), 2);
-    assert_eq!(admin.list_identities(pool_id, 60, None).await.unwrap().items.len(), 2);
+    assert_eq!(
+        admin
+            .list_identities(pool_id, 60, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     assert!(matches!(
-        admin.get_or_create_identity(ID, None, "us-east-1", 12).await,
-        Err(AdminError::NotFound { kind: RecordKind::IdentityPool, .. })
+        admin
+            .get_or_create_identity(ID, None, "us-east-1", 12)
+            .await,
+        Err(AdminError::NotFound {
+            kind: RecordKind::IdentityPool,
+            ..
+        })
     ));
 
     assert!(admin.unlink_identity(&a.id, &login, 20).await.unwrap());
@@ -305,17 +395,29 @@ async fn listing_pages_and_identities() {
     assert!(unlinked.logins.is_empty());
     assert_eq!(unlinked.updated_at, 20);
     // The unlinked login is a new identity next time it is seen.
-    let again = admin.get_or_create_identity(pool_id, Some(&login), "us-east-1", 30).await.unwrap();
+    let again = admin
+        .get_or_create_identity(pool_id, Some(&login), "us-east-1", 30)
+        .await
+        .unwrap();
     assert_ne!(again.id, a.id);
 
     let unprocessed = admin
-        .delete_identities(&[a.id.clone(), "us-east-1:11111111-2222-4333-8444-555555555555".into()])
+        .delete_identities(&[
+            a.id.clone(),
+            "us-east-1:11111111-2222-4333-8444-555555555555".into(),
+        ])
         .await
         .unwrap();
-    assert_eq!(unprocessed, ["us-east-1:11111111-2222-4333-8444-555555555555"]);
+    assert_eq!(
+        unprocessed,
+        ["us-east-1:11111111-2222-4333-8444-555555555555"]
+    );
     assert!(admin.delete_identities(&[]).await.is_err());
     assert!(matches!(
         admin.describe_identity(&a.id).await,
-        Err(AdminError::NotFound { kind: RecordKind::Identity, .. })
+        Err(AdminError::NotFound {
+            kind: RecordKind::Identity,
+            ..
+        })
     ));
 }
