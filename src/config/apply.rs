@@ -25,6 +25,7 @@ use crate::core::UnixTime;
 use super::decl::{ClientDecl, PoolDecl};
 use super::Config;
 
+mod identity_pools;
 mod idp;
 
 /// What kind of record a report line or an error is about.
@@ -35,6 +36,8 @@ pub enum Kind {
     ResourceServer,
     Group,
     IdentityProvider,
+    IdentityPool,
+    Role,
 }
 
 impl fmt::Display for Kind {
@@ -45,6 +48,8 @@ impl fmt::Display for Kind {
             Kind::ResourceServer => "resource server",
             Kind::Group => "group",
             Kind::IdentityProvider => "identity provider",
+            Kind::IdentityPool => "identity pool",
+            Kind::Role => "role",
         })
     }
 }
@@ -129,7 +134,8 @@ impl ApplyReport {
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for item in &self.items {
-            let indent = if item.kind == Kind::Pool { "" } else { "  " };
+            let top = matches!(item.kind, Kind::Pool | Kind::IdentityPool | Kind::Role);
+            let indent = if top { "" } else { "  " };
             write!(f, "{indent}{} {}", item.kind, item.id)?;
             if item.name != item.id {
                 write!(f, " ({})", item.name)?;
@@ -351,6 +357,21 @@ pub async fn apply(
             }
         }
     }
+
+    // Roles and identity pools, after the user pools and clients they name.
+    let declared: Vec<identity_pools::DeclaredPool> = plans
+        .iter()
+        .map(|p| identity_pools::DeclaredPool {
+            name: p.decl.name.clone(),
+            id: p.id.clone(),
+            clients: p
+                .clients
+                .iter()
+                .map(|c| (c.decl.name.clone(), c.id.clone()))
+                .collect(),
+        })
+        .collect();
+    identity_pools::apply(config, store, &declared, prune, now, &mut report).await?;
 
     let declared_pools: HashSet<&str> = plans.iter().map(|p| p.id.as_str()).collect();
     for pool in &stored_pools {

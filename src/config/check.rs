@@ -20,7 +20,7 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::{Config, PoolDecl, ServerSettings};
 
-mod rules;
+pub(crate) mod rules;
 
 pub use crate::core::admin::check_redirect_url;
 pub(crate) use crate::core::admin::is_loopback;
@@ -100,6 +100,10 @@ struct FileDecl {
     server: ServerSettings,
     #[serde(default)]
     pools: Vec<PoolDecl>,
+    #[serde(default)]
+    identity_pools: Vec<super::decl::IdentityPoolDecl>,
+    #[serde(default)]
+    roles: Vec<super::decl::RoleDecl>,
 }
 
 /// Parses and validates configuration text; `file_label` names it in diagnostics. Files
@@ -144,6 +148,8 @@ pub fn check_str_in(
     let mut config = Config {
         server: file.server,
         pools: file.pools,
+        identity_pools: file.identity_pools,
+        roles: file.roles,
         source: None,
         master_key: None,
     };
@@ -153,7 +159,9 @@ pub fn check_str_in(
     };
     // What the file only names (SAML metadata) is read first, so the rules see it.
     rules::load_saml_metadata(&mut checker, &mut config, base);
+    rules::identity_pools::load_policy_files(&mut checker, &mut config, base);
     rules::check_config(&mut checker, &config);
+    rules::identity_pools::check(&mut checker, &config);
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty() {
         return Ok(config);

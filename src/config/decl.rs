@@ -1,6 +1,7 @@
 //! The declarations of the configuration file: `[[pools]]` and what a pool holds
 //! (`[[pools.clients]]`, `[[pools.resource_servers]]`, `[[pools.groups]]`,
-//! `[[pools.identity_providers]]`).
+//! `[[pools.identity_providers]]`), and the identity pools with the roles they hand out
+//! (`[[identity_pools]]`, `[[roles]]`, in `identity_pool`).
 //!
 //! Every table denies unknown keys, so a misspelt key is an error with its location rather
 //! than a silently ignored setting. The `to_record` helpers turn a declaration into the
@@ -19,8 +20,12 @@ use crate::core::model::{
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
 
+mod identity_pool;
 mod idp;
 
+pub use identity_pool::{
+    IdentityPoolDecl, IdentityPoolUserPoolDecl, RoleDecl, RoleMappingDecl, RuleDecl, TrustDecl,
+};
 pub use idp::{EndpointsDecl, IdpDecl, LiteralSecret};
 
 /// `[[pools]]`: a user pool.

@@ -142,6 +142,10 @@ impl Default for ServerSettings {
 pub struct Config {
     pub server: ServerSettings,
     pub pools: Vec<PoolDecl>,
+    /// `[[identity_pools]]`.
+    pub identity_pools: Vec<decl::IdentityPoolDecl>,
+    /// `[[roles]]`.
+    pub roles: Vec<decl::RoleDecl>,
     /// The file it came from, if any. With no file, the first start creates a demo pool.
     pub source: Option<PathBuf>,
     /// The master key given in the environment (never in the file).

@@ -37,7 +37,7 @@ allowed_oauth_scopes = ["https://api.example.com/orders.read"]
 name = "staff"
 "#;
 
-async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+pub(crate) async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("cognate.db"))
         .await
@@ -45,7 +45,7 @@ async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     (dir, Arc::new(store))
 }
 
-fn config(text: &str) -> Config {
+pub(crate) fn config(text: &str) -> Config {
     check_str(text, "cognate.toml").unwrap_or_else(|d| {
         panic!(
             "{}",
@@ -57,7 +57,7 @@ fn config(text: &str) -> Config {
     })
 }
 
-fn master() -> MasterKey {
+pub(crate) fn master() -> MasterKey {
     MasterKey::generate().0
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+pub(crate) mod identity_pools;
 mod idp;
 
 pub(in crate::config::check) use idp::load_saml_metadata;
