@@ -25,10 +25,12 @@ use crate::core::{now, UnixTime};
 use crate::server::Node;
 
 mod clients;
+mod identity_pools;
 mod idps;
 mod users;
 
 pub use clients::{clients, ClientsCmd};
+pub use identity_pools::{identity_pools, roles, IdentityPoolsCmd, RolesCmd};
 pub use idps::{idps, IdpsCmd};
 pub use users::{users, UsersCmd};
 

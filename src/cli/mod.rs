@@ -63,6 +63,12 @@ pub enum Command {
     /// Manage a pool's identity providers (SAML 2.0 providers from their metadata).
     #[command(subcommand)]
     Idps(admin::IdpsCmd),
+    /// Show identity pools (written by `cognate apply` and the identity API).
+    #[command(subcommand, name = "identity-pools")]
+    IdentityPools(admin::IdentityPoolsCmd),
+    /// Show the roles identity pools hand out (declared in the configuration file).
+    #[command(subcommand)]
+    Roles(admin::RolesCmd),
     /// Manage users.
     #[command(subcommand)]
     Users(admin::UsersCmd),
@@ -171,6 +177,8 @@ async fn run(cli: Cli) -> CliResult {
         Command::Pools(cmd) => admin::pools(open(config).await?, cmd).await,
         Command::Clients(cmd) => admin::clients(open(config).await?, cmd).await,
         Command::Idps(cmd) => admin::idps(open(config).await?, cmd).await,
+        Command::IdentityPools(cmd) => admin::identity_pools(open(config).await?, cmd).await,
+        Command::Roles(cmd) => admin::roles(open(config).await?, cmd).await,
         Command::Users(cmd) => admin::users(open(config).await?, cmd).await,
         Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
         Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,
