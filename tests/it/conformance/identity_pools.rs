@@ -229,7 +229,7 @@ pub async fn identities_one_per_login(store: Arc<dyn Store>) {
     );
 
     // Listing pages in id order, logins included.
-    let mut all = vec![got[0].clone(), bob.clone(), g1.clone(), g2.clone()];
+    let mut all = [got[0].clone(), bob.clone(), g1.clone(), g2.clone()];
     all.sort_by(|a, b| a.id.cmp(&b.id));
     let first = store
         .list_identities(&pool_id, &page(3, None))
