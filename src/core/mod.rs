@@ -13,6 +13,7 @@ pub mod mail;
 pub mod model;
 pub mod oauth;
 pub mod password;
+pub mod policy;
 pub mod secrets;
 pub mod session;
 pub mod signin;
