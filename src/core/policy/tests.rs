@@ -461,6 +461,14 @@ fn for_all_values_and_if_exists() {
 fn malformed_documents_are_refused_precisely() {
     assert!(err("not json").starts_with("the policy is not valid JSON"));
     assert_eq!(err("[]"), "policy: must be a JSON object");
+    let dup = err(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Effect":"Allow","Action":"*","Resource":"*"}}"#,
+    );
+    assert!(dup.contains(r#"duplicate key "Effect""#), "{dup}");
+    let dup_cond = err(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"k":"a","k":"b"}}}}"#,
+    );
+    assert!(dup_cond.contains(r#"duplicate key "k""#), "{dup_cond}");
     assert_eq!(
         err(r#"{"Version":"2012-10-17","Statement":[],"Extra":1}"#),
         "Extra: unknown top-level element"
@@ -601,4 +609,30 @@ fn serializes_as_its_source_and_reparses() {
         serde_json::from_str(r#"{"Statement":{"Effect":"Maybe"}}"#);
     assert!(bad.is_err(), "deserializing checks the document again");
     assert_eq!(d.as_json()["Version"], "2012-10-17");
+}
+
+#[test]
+fn evaluation_is_fast_enough_for_the_check_endpoint() {
+    // Not a benchmark: a generous guard that a realistic role policy decides in
+    // microseconds (the check endpoint's budget is well under 1 ms).
+    let d = doc(FILES);
+    let mut ctx = RequestContext::new().with(SUB, "us-east-1:0f1e2d3c-aaaa-bbbb-cccc-111122223333");
+    ctx.insert(
+        "cognito-identity.amazonaws.com:amr",
+        vec!["authenticated".into()],
+    );
+    let resource = "arn:cognate:files:::bucket/us-east-1:0f1e2d3c-aaaa-bbbb-cccc-111122223333/photos/2026/a.jpg";
+    let n = 10_000u32;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        assert_eq!(
+            decide(&d, "files:GetObject", resource, &ctx),
+            Decision::Allow
+        );
+    }
+    let per = start.elapsed() / n;
+    assert!(
+        per < std::time::Duration::from_micros(100),
+        "{per:?} per evaluation"
+    );
 }
