@@ -39,6 +39,8 @@ use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+// H1: the AWS edge (POST /).
+pub mod aws;
 pub mod cognito_errors;
 pub mod cookies;
 pub mod cors;
@@ -77,6 +79,8 @@ pub fn app(state: AppState) -> Router {
         .route("/{pool_id}/.well-known/jwks.json", get(discovery::jwks))
         .layer(public_cors);
     Router::new()
+        // H1: the AWS APIs on one endpoint (see `aws`).
+        .route("/", post(aws::dispatch).options(aws::preflight))
         .route("/health", get(ops::health))
         .route("/health/ready", get(ops::ready))
         .route(
@@ -137,6 +141,8 @@ pub fn app(state: AppState) -> Router {
         .merge(well_known)
         .fallback(ops::not_found)
         .layer(RequestBodyLimitLayer::new(max_body))
+        // H1: outside the limit, so its 413 on `POST /` gets the AWS error shape.
+        .layer(middleware::from_fn(aws::shape_body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
