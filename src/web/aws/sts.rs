@@ -116,7 +116,7 @@ pub const ACTIONS: &[StsAction] = &[crate::sts_action!(
 )];
 
 /// The action of the form, after checking its `Version`.
-pub fn action_of<'p>(params: &'p StsParams) -> Result<&'p str, AwsError> {
+pub fn action_of(params: &StsParams) -> Result<&str, AwsError> {
     let Some(action) = params.get("Action") else {
         return Err(AwsError::bad_request(
             "MissingAction",
