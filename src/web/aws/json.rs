@@ -32,7 +32,8 @@ pub const IDP_PREFIX: &str = "AWSCognitoIdentityProviderService";
 pub enum Auth {
     /// Unsigned, as AWS serves it (GetId, GetCredentialsForIdentity, InitiateAuth...).
     Public,
-    /// SigV4-signed with an operator key (`purpose = operator`).
+    /// SigV4-signed with an operator key of purpose `operator` (an `authorize` key is
+    /// refused with `AccessDeniedException`).
     Operator,
 }
 

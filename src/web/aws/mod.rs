@@ -240,6 +240,20 @@ async fn run_json(
     };
     if action.auth == Auth::Operator {
         call.caller = operator(state, received, api.service, Protocol::Json, call.now).await?;
+        // A resource server's key (`authorize`) manages nothing.
+        if let Caller::Operator {
+            purpose: AdminKeyPurpose::Authorize,
+            access_key_id,
+        } = &call.caller
+        {
+            return Err(AwsError::access_denied(
+                Protocol::Json,
+                format!(
+                    "{access_key_id} is an authorization-check key and is not authorized to perform {}.{action_name}",
+                    api.prefix
+                ),
+            ));
+        }
     }
     let output = (action.run)(state, &call, input).await?;
     let mut response = (StatusCode::OK, output.to_string()).into_response();

@@ -73,6 +73,33 @@ async fn sdk_get_caller_identity_with_operator_key() {
         .await
         .expect("chosen key");
     assert_eq!(me.user_id(), Some(chosen.access_key_id.as_str()));
+
+    // A resource server's key (purpose authorize) may name itself too: that manages
+    // nothing.
+    let checker = super::keys(&server)
+        .create(
+            cognate::core::admin_keys::NewAdminKey {
+                access_key_id: None,
+                secret: None,
+                description: "resource server".into(),
+                purpose: cognate::core::admin_keys::AdminKeyPurpose::Authorize,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    let client = sts(
+        &server.base,
+        "us-east-1",
+        &checker.access_key_id,
+        checker.secret.expose(),
+    );
+    let me = client
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("authorize key");
+    assert_eq!(me.user_id(), Some(checker.access_key_id.as_str()));
     server.stop().await;
 }
 
