@@ -24,10 +24,14 @@ use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
 use crate::server::Node;
 
+// H1: operator credentials.
+mod admin_keys;
 mod clients;
 mod idps;
 mod users;
 
+// H1: operator credentials.
+pub use admin_keys::{admin_keys, AdminKeysCmd};
 pub use clients::{clients, ClientsCmd};
 pub use idps::{idps, IdpsCmd};
 pub use users::{users, UsersCmd};

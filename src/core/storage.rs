@@ -209,6 +209,21 @@ pub trait Store: Send + Sync + 'static {
     /// no particular order).
     async fn list_sp_keys(&self, pool_id: &str) -> StoreResult<Vec<SpKeyRecord>>;
 
+    // --- operator credentials (admin keys for SigV4-signed management calls) -------------
+
+    /// Inserts an operator credential; `Conflict::Exists` when its access key id is taken
+    /// (the stored key is left as it was).
+    async fn insert_admin_key(&self, key: &crate::core::admin_keys::AdminKey) -> StoreResult<()>;
+    /// The credential with this access key id (compared byte for byte).
+    async fn get_admin_key(
+        &self,
+        access_key_id: &str,
+    ) -> StoreResult<Option<crate::core::admin_keys::AdminKey>>;
+    /// Every credential, ordered by access key id.
+    async fn list_admin_keys(&self) -> StoreResult<Vec<crate::core::admin_keys::AdminKey>>;
+    /// Deletes a credential; whether one was there.
+    async fn delete_admin_key(&self, access_key_id: &str) -> StoreResult<bool>;
+
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 
     /// Stores a value under (kind, id) until `expires_at`. Fails with `Conflict::Exists`

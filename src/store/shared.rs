@@ -12,6 +12,7 @@ use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
+use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
 use crate::core::model::{
     AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
 };
@@ -38,6 +39,22 @@ const SP_KEY_COLUMNS: &str =
 /// Makes `$3` a member of the group `($1 pool, $2 name)`; already one is no error.
 pub(crate) const INSERT_MEMBER: &str = "INSERT INTO memberships (pool_id, group_name, sub) \
      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// The columns [`admin_key_of`] reads.
+const ADMIN_KEY_COLUMNS: &str = "access_key_id, secret, description, purpose, created_at";
+
+/// An `admin_keys` row (its columns are the record).
+fn admin_key_of(row: &impl RecordRow) -> StoreResult<AdminKey> {
+    let purpose = string_of(row, "purpose")?;
+    Ok(AdminKey {
+        access_key_id: string_of(row, "access_key_id")?,
+        secret: crate::core::secrets::EncryptedSecret::from_stored(string_of(row, "secret")?),
+        description: string_of(row, "description")?,
+        purpose: AdminKeyPurpose::parse(&purpose)
+            .ok_or_else(|| StoreError::Corrupt(format!("admin key purpose {purpose:?}")))?,
+        created_at: row.int("created_at")?,
+    })
+}
 
 /// A key's row for [`INSERT_KEY`] and [`INSERT_KEY_IF_FREE`].
 fn key_values<'a>(key: &'a SigningKey, doc: &'a str) -> [Value<'a>; 5] {
@@ -614,6 +631,51 @@ impl<E: Run> Store for E {
         );
         let rows = self.fetch_all(On::Read, &sql, &[pool_id.into()]).await?;
         rows.iter().map(sp_key_of).collect()
+    }
+
+    // --- operator credentials (admin keys) -----------------------------------------------
+
+    async fn insert_admin_key(&self, key: &AdminKey) -> StoreResult<()> {
+        let values = [
+            (&key.access_key_id).into(),
+            key.secret.as_stored().into(),
+            (&key.description).into(),
+            key.purpose.as_str().into(),
+            key.created_at.into(),
+        ];
+        self.execute(
+            On::Write,
+            "INSERT INTO admin_keys (access_key_id, secret, description, purpose, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_admin_key(&self, access_key_id: &str) -> StoreResult<Option<AdminKey>> {
+        let sql = format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE access_key_id = $1");
+        let row = self
+            .fetch_optional(On::Read, &sql, &[access_key_id.into()])
+            .await?;
+        row.as_ref().map(admin_key_of).transpose()
+    }
+
+    async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKey>> {
+        let sql = format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY access_key_id");
+        let rows = self.fetch_all(On::Read, &sql, &[]).await?;
+        rows.iter().map(admin_key_of).collect()
+    }
+
+    async fn delete_admin_key(&self, access_key_id: &str) -> StoreResult<bool> {
+        let n = self
+            .execute(
+                On::Write,
+                "DELETE FROM admin_keys WHERE access_key_id = $1",
+                &[access_key_id.into()],
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     // --- short-lived protocol state and counters -----------------------------------------

@@ -5,6 +5,8 @@
 mod account;
 mod account_attacks;
 mod attacks;
+// H1: the AWS edge.
+mod aws_edge;
 mod browser_flows;
 mod claims;
 mod cli;

@@ -10,6 +10,8 @@
 //! The lifecycles of records and the refusals of bad input are in [`lifecycle`]; export,
 //! import and the hashes carried from other systems in [`transfer`].
 
+// H1: operator credentials.
+mod admin_keys;
 mod idps;
 mod lifecycle;
 mod saml_keys;

@@ -14,6 +14,8 @@ use cognate::store::{Store, StoreError, UserRef};
 
 use fixtures::{page, pool, user};
 
+// H1: operator credentials.
+mod admin_keys;
 mod counters;
 mod ephemeral;
 mod fixtures;
@@ -90,6 +92,9 @@ conformance!(
     counters_concurrent_increments,
     counters_by_prefix,
     purge_removes_expired_counters,
+    // H1: operator credentials.
+    admin_keys_lifecycle,
+    admin_keys_concurrent_creates_one_winner,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -542,6 +547,8 @@ async fn postgres_corrupt_documents_are_reported() {
 }
 
 mod checks {
+    // H1: operator credentials.
+    pub use super::admin_keys::*;
     pub use super::counters::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
