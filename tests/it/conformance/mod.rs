@@ -19,6 +19,7 @@ mod ephemeral;
 mod fixtures;
 mod groups;
 mod hardened;
+mod identity_keys;
 mod keys;
 mod pools;
 mod sp_keys;
@@ -90,6 +91,9 @@ conformance!(
     counters_concurrent_increments,
     counters_by_prefix,
     purge_removes_expired_counters,
+    // identity service token keys (issue 12)
+    identity_keys_converge,
+    identity_keys_rotate_with_grace,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -545,6 +549,7 @@ mod checks {
     pub use super::counters::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
+    pub use super::identity_keys::*;
     pub use super::keys::*;
     pub use super::pools::*;
     pub use super::sp_keys::*;
