@@ -82,7 +82,9 @@ pub async fn assume_role_with_web_identity(
     duration_secs: u32,
 ) -> Result<UpstreamCredentials, AwsStsError> {
     if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&duration_secs) {
-        return Err(AwsStsError::BadRequest("DurationSeconds outside 900 to 43200"));
+        return Err(AwsStsError::BadRequest(
+            "DurationSeconds outside 900 to 43200",
+        ));
     }
     // AWS: RoleSessionName is 2 to 64 of [\w+=,.@-].
     let session_name_ok = (2..=64).contains(&role_session_name.len())
@@ -104,8 +106,8 @@ pub async fn assume_role_with_web_identity(
         ("WebIdentityToken", web_identity_token),
         ("DurationSeconds", &duration),
     ];
-    let body = serde_urlencoded::to_string(form)
-        .map_err(|_| AwsStsError::BadRequest("form encoding"))?;
+    let body =
+        serde_urlencoded::to_string(form).map_err(|_| AwsStsError::BadRequest("form encoding"))?;
     let request = http
         .client()?
         .post(endpoint.clone())
@@ -239,10 +241,7 @@ pub fn parse_error(status: u16, xml: &str) -> AwsStsError {
 
 /// At most 200 printable characters of an upstream string, for errors and logs.
 fn clip(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect()
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 #[cfg(test)]
@@ -273,7 +272,10 @@ mod tests {
         assert_eq!(creds.session_token.expose(), "FwoGZXIvYXdzEXAMPLE");
         assert_eq!(creds.expiration, 1_796_511_600);
         let shown = format!("{creds:?}");
-        assert!(!shown.contains("wJalr") && !shown.contains("FwoG"), "{shown}");
+        assert!(
+            !shown.contains("wJalr") && !shown.contains("FwoG"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -12,10 +12,10 @@ use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
+use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::model::{
     AppClient, Group, Page, PageRequest, ResourceServer, SigningKey, SpKeyRecord, User, UserPool,
 };
-use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::UnixTime;
 
 const INSERT_KEY: &str =
@@ -41,7 +41,8 @@ const INSERT_IDENTITY_KEY: &str =
     "INSERT INTO identity_keys (kid, private_pkcs8, n, e, created_at, retired_at, \
      published_until) VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
 /// The columns [`identity_key_of`] reads.
-const IDENTITY_KEY_COLUMNS: &str = "kid, private_pkcs8, n, e, created_at, retired_at, published_until";
+const IDENTITY_KEY_COLUMNS: &str =
+    "kid, private_pkcs8, n, e, created_at, retired_at, published_until";
 
 /// An identity key's row for [`INSERT_IDENTITY_KEY`].
 fn identity_key_values(key: &IdentityKeyRecord) -> [Value<'_>; 5] {

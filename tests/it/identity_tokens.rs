@@ -14,7 +14,7 @@ use cognate::core::identity_pools::openid::{
 };
 use cognate::core::secrets::MasterKey;
 use cognate::federation::aws_sts::{assume_role_with_web_identity, AwsStsError};
-use cognate::federation::http::{HttpSettings, IdpHttp};
+use cognate::federation::http::{HttpError, HttpSettings, IdpHttp};
 use cognate::store::Store;
 
 use crate::support::fake_sts::{FakeSts, Trust};
@@ -81,8 +81,14 @@ async fn identity_issuer_documents_verify_its_tokens_across_rotation() {
         doc["jwks_uri"],
         format!("{issuer}/.well-known/jwks.json").as_str()
     );
-    assert_eq!(doc["response_types_supported"], serde_json::json!(["id_token"]));
-    assert_eq!(doc["subject_types_supported"], serde_json::json!(["public"]));
+    assert_eq!(
+        doc["response_types_supported"],
+        serde_json::json!(["id_token"])
+    );
+    assert_eq!(
+        doc["subject_types_supported"],
+        serde_json::json!(["public"])
+    );
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
         serde_json::json!(["RS256"])
@@ -118,8 +124,13 @@ async fn identity_issuer_documents_verify_its_tokens_across_rotation() {
     );
     // The relying party's checks bite: another audience, another issuer.
     assert!(verify_with(&jwks, &old, &issuer, "us-east-1:other").is_err());
-    assert!(verify_with(&jwks, &old, "https://cognito-identity.amazonaws.com", IDENTITY_POOL)
-        .is_err());
+    assert!(verify_with(
+        &jwks,
+        &old,
+        "https://cognito-identity.amazonaws.com",
+        IDENTITY_POOL
+    )
+    .is_err());
 
     // Rotation: new tokens use the new key; the old token still verifies against the
     // served JWKS, which carries both keys.
@@ -201,12 +212,10 @@ async fn nodes_sharing_postgres_converge_on_one_identity_key() {
     db.cleanup().await;
 }
 
-/// The federation client, allowed onto 127.0.0.1 where the fake STS listens.
+/// The federation client as a node builds it (loopback, where the fake STS listens, is
+/// reachable: an STS on the same machine is allowed like a local IdP).
 fn loopback_http() -> IdpHttp {
-    IdpHttp::new(HttpSettings {
-        private_networks: vec!["127.0.0.1/32".parse().unwrap()],
-        ..HttpSettings::default()
-    })
+    IdpHttp::new(HttpSettings::default())
 }
 
 #[tokio::test]
@@ -247,20 +256,21 @@ async fn sts_client_exchanges_an_identity_token_at_a_strict_fake_sts() {
         .await
         .unwrap();
     let refused =
-        assume_role_with_web_identity(&client, &sts.endpoint, ROLE, "cognate-1", &stale, 900)
-            .await;
+        assume_role_with_web_identity(&client, &sts.endpoint, ROLE, "cognate-1", &stale, 900).await;
     assert!(
         matches!(&refused, Err(AwsStsError::Refused { status: 400, code, .. }) if code == "ExpiredTokenException"),
         "{refused:?}"
     );
     // A token for another identity pool: the audience the role does not trust.
     let other = tokens
-        .issue(&request("us-east-1:ffffffff-0000-4000-8000-000000000000"), now)
+        .issue(
+            &request("us-east-1:ffffffff-0000-4000-8000-000000000000"),
+            now,
+        )
         .await
         .unwrap();
     let refused =
-        assume_role_with_web_identity(&client, &sts.endpoint, ROLE, "cognate-1", &other, 900)
-            .await;
+        assume_role_with_web_identity(&client, &sts.endpoint, ROLE, "cognate-1", &other, 900).await;
     assert!(
         matches!(&refused, Err(AwsStsError::Refused { code, .. }) if code == "InvalidIdentityToken"),
         "{refused:?}"
@@ -304,36 +314,30 @@ async fn sts_client_exchanges_an_identity_token_at_a_strict_fake_sts() {
 }
 
 #[tokio::test]
-async fn sts_client_refuses_an_sts_that_is_not_reachable_safely() {
-    // Without the operator allowing the loopback network, the guard refuses the call
-    // before anything is sent.
+async fn sts_client_refuses_internal_addresses_and_reports_sts_refusals() {
+    // The federation client's guard: an STS endpoint on an internal address (here the
+    // cloud metadata service's) is refused before anything is sent.
+    let client = loopback_http();
+    let internal: url::Url = "http://169.254.169.254/".parse().unwrap();
+    let refused =
+        assume_role_with_web_identity(&client, &internal, ROLE, "cognate-1", "t.t.t", 900).await;
+    assert!(
+        matches!(&refused, Err(AwsStsError::Http(HttpError::Refused { .. }))),
+        "{refused:?}"
+    );
+    // A reachable STS gets the same call, and its refusal of the junk token comes back
+    // with AWS's code.
     let sts = FakeSts::start(Trust {
         issuer: "http://127.0.0.1:1/identity".into(),
         audience: IDENTITY_POOL.into(),
         role_arn: ROLE.into(),
     })
     .await;
-    let guarded = IdpHttp::new(HttpSettings::default());
     let refused =
-        assume_role_with_web_identity(&guarded, &sts.endpoint, ROLE, "cognate-1", "t.t.t", 900)
+        assume_role_with_web_identity(&client, &sts.endpoint, ROLE, "cognate-1", "t.t.t", 900)
             .await;
     assert!(
-        matches!(refused, Err(AwsStsError::Http(_))),
-        "{refused:?}"
-    );
-    assert!(sts.calls().is_empty());
-    // Allowed, the same call reaches it (and the junk token is refused there).
-    let refused = assume_role_with_web_identity(
-        &loopback_http(),
-        &sts.endpoint,
-        ROLE,
-        "cognate-1",
-        "t.t.t",
-        900,
-    )
-    .await;
-    assert!(
-        matches!(&refused, Err(AwsStsError::Refused { code, .. }) if code == "InvalidIdentityToken"),
+        matches!(&refused, Err(AwsStsError::Refused { status: 400, code, .. }) if code == "InvalidIdentityToken"),
         "{refused:?}"
     );
     assert_eq!(sts.calls().len(), 1);

@@ -128,8 +128,7 @@ pub fn open(
     session_token: &str,
     now: UnixTime,
 ) -> Result<(SessionGrant, SecretString), CredentialError> {
-    if !is_temporary_access_key_id(access_key_id) || session_token.len() > MAX_SESSION_TOKEN_LEN
-    {
+    if !is_temporary_access_key_id(access_key_id) || session_token.len() > MAX_SESSION_TOKEN_LEN {
         return Err(CredentialError::Malformed);
     }
     let sealed = EncryptedSecret::from_stored(session_token.to_string());
@@ -196,8 +195,13 @@ mod tests {
         assert_eq!(creds.expiration, g.expires_at);
         // Another node: the same master key, nothing else shared.
         let other_node = MasterKey::from_base64(&text).unwrap();
-        let (opened, secret) =
-            open(&other_node, &creds.access_key_id, &creds.session_token, 1_001).unwrap();
+        let (opened, secret) = open(
+            &other_node,
+            &creds.access_key_id,
+            &creds.session_token,
+            1_001,
+        )
+        .unwrap();
         assert_eq!(opened, g);
         assert_eq!(secret, creds.secret_access_key);
         // Two vends never share an access key id or a secret.

@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::core::ids::new_kid;
-use crate::core::keys::{generate_rsa, Jwk, KeyError, RsaParts, Signer, KEY_CACHE_TTL};
 use crate::core::keys::UNKNOWN_KID_RELOAD_SECS;
+use crate::core::keys::{generate_rsa, Jwk, KeyError, RsaParts, Signer, KEY_CACHE_TTL};
 use crate::core::secrets::{random_token, EncryptedSecret, MasterKey};
 use crate::core::storage::{Store, StoreError};
 use crate::core::UnixTime;
@@ -530,7 +530,10 @@ mod tests {
         let (tokens, _) = service(&dir, "https://id.example.com").await;
         let token = tokens.issue(&request(), T0).await.unwrap();
         let exp = T0 + DEFAULT_OPENID_TOKEN_SECS;
-        assert!(tokens.verify(&token, exp + VERIFY_LEEWAY_SECS - 1).await.is_ok());
+        assert!(tokens
+            .verify(&token, exp + VERIFY_LEEWAY_SECS - 1)
+            .await
+            .is_ok());
         assert!(matches!(
             tokens.verify(&token, exp + VERIFY_LEEWAY_SECS).await,
             Err(OpenIdError::Expired)
@@ -557,7 +560,10 @@ mod tests {
         let der = other_master
             .open(&identity_key_context(&other.kid), &other.private_pkcs8)
             .unwrap();
-        let foreign = Signer::from_pkcs8(&kid, &der).unwrap().sign(&payload).unwrap();
+        let foreign = Signer::from_pkcs8(&kid, &der)
+            .unwrap()
+            .sign(&payload)
+            .unwrap();
         assert!(matches!(
             tokens.verify(&foreign, T0).await,
             Err(OpenIdError::Invalid(_))
@@ -573,7 +579,8 @@ mod tests {
             URL_SAFE_NO_PAD.encode(payload.to_string())
         );
         let records = tokens.store.list_identity_keys().await.unwrap();
-        let mac_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, records[0].n.as_bytes());
+        let mac_key =
+            aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, records[0].n.as_bytes());
         let tag = aws_lc_rs::hmac::sign(&mac_key, signing_input.as_bytes());
         let hs = forge(hs_header, &payload, tag.as_ref());
         assert!(matches!(
@@ -642,7 +649,7 @@ mod tests {
         // Past the longest token's life the old key leaves the JWKS and a later rotation
         // prunes it.
         let later = T0 + 10 + MAX_OPENID_TOKEN_SECS + VERIFY_LEEWAY_SECS;
-        assert_eq!(kids(tokens.jwks(later).await.unwrap()), [new_kid.clone()]);
+        assert_eq!(kids(tokens.jwks(later).await.unwrap()), [new_kid]);
         tokens.rotate(later).await.unwrap();
         let stored: Vec<String> = store
             .list_identity_keys()

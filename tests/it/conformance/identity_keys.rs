@@ -37,7 +37,11 @@ pub async fn identity_keys_converge(store: Arc<dyn Store>) {
         .collect();
     let mut winners = Vec::new();
     for task in tasks {
-        winners.push(task.await.unwrap().expect("insert_identity_key_if_none_active"));
+        winners.push(
+            task.await
+                .unwrap()
+                .expect("insert_identity_key_if_none_active"),
+        );
     }
     assert!(winners.iter().all(|k| k == &winners[0]), "{winners:?}");
     // The stored record is the inserted one, field for field (the sealed key included).
@@ -47,7 +51,10 @@ pub async fn identity_keys_converge(store: Arc<dyn Store>) {
     // A later insert returns the active key and adds nothing.
     let late = identity_key("id-late", T0 + 1);
     assert_eq!(
-        store.insert_identity_key_if_none_active(&late).await.unwrap(),
+        store
+            .insert_identity_key_if_none_active(&late)
+            .await
+            .unwrap(),
         winners[0]
     );
     // A kid another key holds is a conflict, not a second key, and changes nothing.
@@ -82,7 +89,11 @@ pub async fn identity_keys_rotate_with_grace(store: Arc<dyn Store>) {
         .unwrap();
     let keys = store.list_identity_keys().await.unwrap();
     let kids: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
-    assert_eq!(kids, ["id-3", "id-2", "id-1"], "active, then last retired first");
+    assert_eq!(
+        kids,
+        ["id-3", "id-2", "id-1"],
+        "active, then last retired first"
+    );
     assert_eq!((keys[0].retired_at, keys[0].published_until), (None, None));
     assert_eq!(
         (keys[1].retired_at, keys[1].published_until),

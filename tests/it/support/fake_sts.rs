@@ -58,9 +58,7 @@ impl FakeSts {
             trust,
             calls: Vec::new(),
         }));
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(inner.clone());
+        let app = Router::new().fallback(handle).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}/", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -176,7 +174,13 @@ async fn judge(
     body: &[u8],
     fields: &BTreeMap<String, String>,
 ) -> (Option<Value>, Result<(), Refusal>) {
-    let bad = |m: &str| Err((StatusCode::BAD_REQUEST, "InvalidParameterValue", m.to_string()));
+    let bad = |m: &str| {
+        Err((
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValue",
+            m.to_string(),
+        ))
+    };
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -193,8 +197,7 @@ async fn judge(
     if fields["Action"] != "AssumeRoleWithWebIdentity" || fields["Version"] != "2011-06-15" {
         return (None, bad("Action or Version"));
     }
-    if fields["DurationSeconds"].parse::<u32>().is_err() || fields["RoleSessionName"].len() < 2
-    {
+    if fields["DurationSeconds"].parse::<u32>().is_err() || fields["RoleSessionName"].len() < 2 {
         return (None, bad("DurationSeconds or RoleSessionName"));
     }
     let claims = match verify(trust, &fields["WebIdentityToken"]).await {
