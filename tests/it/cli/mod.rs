@@ -10,6 +10,7 @@
 //! The lifecycles of records and the refusals of bad input are in [`lifecycle`]; export,
 //! import and the hashes carried from other systems in [`transfer`].
 
+mod identity_keys;
 mod idps;
 mod lifecycle;
 mod saml_keys;
