@@ -75,6 +75,16 @@ pub fn app(state: AppState) -> Router {
             get(discovery::openid_configuration),
         )
         .route("/{pool_id}/.well-known/jwks.json", get(discovery::jwks))
+        // The identity service's issuer (issue 12). A static segment: axum prefers it over
+        // `{pool_id}`, and no pool id (`<region>_<id>`) is `identity` anyway.
+        .route(
+            "/identity/.well-known/openid-configuration",
+            get(discovery::identity_openid_configuration),
+        )
+        .route(
+            "/identity/.well-known/jwks.json",
+            get(discovery::identity_jwks),
+        )
         .layer(public_cors);
     Router::new()
         // H1: the AWS APIs on one endpoint (see `aws`).

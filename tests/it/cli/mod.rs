@@ -12,6 +12,7 @@
 
 // H1: operator credentials.
 mod admin_keys;
+mod identity_keys;
 mod idps;
 mod lifecycle;
 mod saml_keys;

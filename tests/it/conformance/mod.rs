@@ -21,6 +21,7 @@ mod ephemeral;
 mod fixtures;
 mod groups;
 mod hardened;
+mod identity_keys;
 mod keys;
 mod pools;
 mod sp_keys;
@@ -95,6 +96,9 @@ conformance!(
     // H1: operator credentials.
     admin_keys_lifecycle,
     admin_keys_concurrent_creates_one_winner,
+    // identity service token keys (issue 12)
+    identity_keys_converge,
+    identity_keys_rotate_with_grace,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -552,6 +556,7 @@ mod checks {
     pub use super::counters::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
+    pub use super::identity_keys::*;
     pub use super::keys::*;
     pub use super::pools::*;
     pub use super::sp_keys::*;
