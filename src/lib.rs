@@ -6,7 +6,7 @@
 //! storage trait.
 //!
 //! ```text
-//! edges       cli, web (OAuth/OIDC endpoints, hosted UI; next: the AWS dispatcher)
+//! edges       cli, web (OAuth/OIDC endpoints, hosted UI, the AWS dispatcher on POST /)
 //! wiring      server (a node), config (TOML, check-config, apply), telemetry
 //! upstream    federation (OAuth/OIDC legs, SAML 2.0 service provider)
 //! domain      core (admin, signin, account, directory, oauth, ...), text (templates)
@@ -57,15 +57,15 @@
 //!   [`web::AppState`], error mapping and Cognito's exception names
 //!   ([`web::cognito_errors`]). `web::serve(listener, state, shutdown)` runs the real
 //!   server (tests bind `127.0.0.1:0`) on an HTTP/1.1 connection loop with head, request
-//!   and write timeouts; `web::serve_metrics` serves `/metrics` on a listener of its own. The coming AWS edge is one dispatcher on `POST /`
-//!   (a `web::aws` module, described in [`web`]'s docs) for the Cognito user pools API,
-//!   identity pools and STS; identity pools' credential vending will be a core service of
+//!   and write timeouts; `web::serve_metrics` serves `/metrics` on a listener of its own. The AWS edge is one dispatcher on `POST /`
+//!   ([`web::aws`]: SigV4 by [`core::sigv4`] against the operator credentials of
+//!   [`core::admin_keys`]) for the Cognito user pools API, identity pools and STS; identity pools' credential vending will be a core service of
 //!   its own (`core::identity_pools`) beside [`core::oauth`], verifying pool tokens with
 //!   [`core::oauth::verify`] and mapping roles from the directory's groups.
 //! - [`server`]: wiring for a node: open the store, load the master key, bootstrap pools
 //!   and keys, build the application state.
 //! - [`cli`]: the `cognate` admin command line (serve, check-config, apply, pools,
-//!   clients, users, groups, keys, import/export).
+//!   clients, users, groups, keys, admin-keys, import/export).
 //! - [`telemetry`]: structured logs and Prometheus metrics.
 
 pub mod cli;

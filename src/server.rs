@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::config::{apply, Config};
 use crate::core::directory::Directory;
+use crate::core::identity_pools::openid::OpenIdTokens;
 use crate::core::keys::{KeyError, KeyService};
 use crate::core::oauth::grants::TokenService;
 use crate::core::password::{PasswordError, Passwords};
@@ -71,6 +72,9 @@ pub struct Node {
     /// The one client for every call to an upstream identity provider (sign-ins,
     /// discovery, JWKS, SAML metadata URLs).
     pub idp_http: IdpHttp,
+    /// The identity service's OpenID tokens and their keys (issue 12), one issuer per
+    /// deployment: `<public URL>/identity`.
+    pub identity_tokens: OpenIdTokens,
 }
 
 impl std::fmt::Debug for Node {
@@ -126,6 +130,7 @@ impl Node {
             ..HttpSettings::default()
         });
         Ok(Node {
+            identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
             idp_http,
             directory: Directory::new(store.clone(), passwords),
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),

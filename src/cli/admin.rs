@@ -24,11 +24,15 @@ use crate::core::storage::Conflict;
 use crate::core::{now, UnixTime};
 use crate::server::Node;
 
+// H1: operator credentials.
+mod admin_keys;
 mod clients;
 mod identity_pools;
 mod idps;
 mod users;
 
+// H1: operator credentials.
+pub use admin_keys::{admin_keys, AdminKeysCmd};
 pub use clients::{clients, ClientsCmd};
 pub use identity_pools::{identity_pools, roles, IdentityPoolsCmd, RolesCmd};
 pub use idps::{idps, IdpsCmd};
@@ -766,6 +770,10 @@ pub enum KeysCmd {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_SP_GRACE_DAYS)]
         grace_days: u32,
     },
+    /// Add a new key for the identity service's OpenID tokens (GetOpenIdToken, issuer
+    /// `<public URL>/identity`); prints its kid. The old key stays in that issuer's JWKS
+    /// until every token it signed has expired (a day at most).
+    RotateIdentity,
 }
 
 pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
@@ -818,6 +826,25 @@ pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
             print_table(
                 &["KID", "PURPOSE", "CREATED", "RETIRED", "PUBLISHED_UNTIL"],
                 &rows,
+            );
+            Ok(())
+        }
+        KeysCmd::RotateIdentity => {
+            let now = now();
+            let kid = node
+                .identity_tokens
+                .rotate(now)
+                .await
+                .map_err(|e| CliError(format!("rotating the identity key failed: {e}")))?;
+            println!("{kid}");
+            eprintln!(
+                "the identity service ({}) signs with this key within {} seconds; the old key \
+                 stays in its JWKS until {}",
+                node.identity_tokens.issuer(),
+                crate::core::keys::KEY_CACHE_TTL.as_secs(),
+                iso(now
+                    + crate::core::identity_pools::openid::MAX_OPENID_TOKEN_SECS
+                    + crate::core::identity_pools::openid::VERIFY_LEEWAY_SECS)
             );
             Ok(())
         }

@@ -78,6 +78,10 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(admin::KeysCmd),
+    /// H1: manage operator credentials (access keys that SigV4-sign calls to the AWS
+    /// APIs on `POST /`).
+    #[command(subcommand)]
+    AdminKeys(admin::AdminKeysCmd),
     /// Print a new random master key (base64 of 32 bytes) for COGNATE_MASTER_KEY or a
     /// master key file, as several nodes on one database need.
     GenerateMasterKey,
@@ -182,6 +186,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Users(cmd) => admin::users(open(config).await?, cmd).await,
         Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
         Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,
+        Command::AdminKeys(cmd) => admin::admin_keys(open(config).await?, cmd).await,
     }
 }
 

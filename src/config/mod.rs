@@ -101,7 +101,14 @@ pub struct ServerSettings {
     /// Where `/metrics` is served: a listener of its own (loopback or an internal
     /// network). Without it no metrics are served: they are never on the public listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// H1: the 12-digit AWS-style account id in the ARNs the AWS edge answers with (STS
+    /// GetCallerIdentity's `arn:aws:iam::<account_id>:user/<access key id>`). Default
+    /// `"000000000000"`; check-config refuses anything but 12 digits.
+    pub account_id: String,
 }
+
+/// The default `[server] account_id`.
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 
 /// `[server.smtp]`: the server-wide mail sender (pools may name their own).
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +140,7 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
         }
     }
 }

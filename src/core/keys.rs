@@ -80,21 +80,37 @@ pub fn generate_key(
     purpose: KeyPurpose,
     now: UnixTime,
 ) -> Result<SigningKey, KeyError> {
-    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
-    let pkcs8 = pair.as_der().map_err(|_| KeyError::Generation)?;
-    let public = pair.public_key();
-    let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
-    let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
+    let RsaParts { pkcs8, n, e } = generate_rsa()?;
     let kid = new_kid();
     Ok(SigningKey {
         pool_id: pool_id.to_string(),
-        private_pkcs8: master.seal(&signing_key_context(pool_id, &kid), pkcs8.as_ref()),
+        private_pkcs8: master.seal(&signing_key_context(pool_id, &kid), &pkcs8),
         kid,
         purpose,
         n,
         e,
         created_at: now,
         retired_at: None,
+    })
+}
+
+/// A fresh RSA-2048 key pair: the private key as PKCS#8 DER (to be sealed by the caller
+/// under its own context) and the public modulus and exponent as a JWK carries them
+/// (base64url, RFC 7518 section 6.3.1). CPU-heavy: call it from a blocking task.
+pub(crate) struct RsaParts {
+    pub pkcs8: Vec<u8>,
+    pub n: String,
+    pub e: String,
+}
+
+pub(crate) fn generate_rsa() -> Result<RsaParts, KeyError> {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
+    let pkcs8 = pair.as_der().map_err(|_| KeyError::Generation)?;
+    let public = pair.public_key();
+    Ok(RsaParts {
+        pkcs8: pkcs8.as_ref().to_vec(),
+        n: URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+        e: URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
     })
 }
 
@@ -118,13 +134,19 @@ impl Signer {
             &signing_key_context(&key.pool_id, &key.kid),
             &key.private_pkcs8,
         )?;
-        let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| KeyError::BadKey {
-            kid: key.kid.clone(),
+        Self::from_pkcs8(&key.kid, &der)
+    }
+
+    /// A signer from an opened PKCS#8 private key (for keys kept outside `signing_keys`,
+    /// such as the identity service's, [`super::identity_pools::openid`]).
+    pub(crate) fn from_pkcs8(kid: &str, der: &[u8]) -> Result<Self, KeyError> {
+        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| KeyError::BadKey {
+            kid: kid.to_string(),
             reason: e.to_string(),
         })?;
-        let header = json!({"alg": "RS256", "kid": key.kid, "typ": "JWT"});
+        let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
         Ok(Signer {
-            kid: key.kid.clone(),
+            kid: kid.to_string(),
             pair,
             header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
         })

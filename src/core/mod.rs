@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_keys;
 pub mod attributes;
 pub mod directory;
 pub mod identity_pools;
@@ -13,10 +14,12 @@ pub mod mail;
 pub mod model;
 pub mod oauth;
 pub mod password;
+pub mod policy;
 pub mod secrets;
 pub mod session;
 pub mod signin;
 pub mod signout;
+pub mod sigv4;
 pub mod sp_keys;
 pub mod storage;
 pub mod throttle;

@@ -14,6 +14,7 @@ use super::model::{
     Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
+use crate::core::identity_pools::openid::IdentityKeyRecord;
 
 /// Which unique rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +263,44 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
     ) -> StoreResult<bool>;
     async fn count_identities(&self, pool_id: &str) -> StoreResult<u64>;
+
+    // --- operator credentials (admin keys for SigV4-signed management calls) -------------
+
+    /// Inserts an operator credential; `Conflict::Exists` when its access key id is taken
+    /// (the stored key is left as it was).
+    async fn insert_admin_key(&self, key: &crate::core::admin_keys::AdminKey) -> StoreResult<()>;
+    /// The credential with this access key id (compared byte for byte).
+    async fn get_admin_key(
+        &self,
+        access_key_id: &str,
+    ) -> StoreResult<Option<crate::core::admin_keys::AdminKey>>;
+    /// Every credential, ordered by access key id.
+    async fn list_admin_keys(&self) -> StoreResult<Vec<crate::core::admin_keys::AdminKey>>;
+    /// Deletes a credential; whether one was there.
+    async fn delete_admin_key(&self, access_key_id: &str) -> StoreResult<bool>;
+
+    // --- identity service token keys (issue 12, migration 0009) ----------------------------
+
+    /// Inserts `key` as the identity service's active key unless one is active already;
+    /// returns the active key either way (one active key per deployment, enforced by the
+    /// database, so nodes creating the first key at once converge on one).
+    async fn insert_identity_key_if_none_active(
+        &self,
+        key: &IdentityKeyRecord,
+    ) -> StoreResult<IdentityKeyRecord>;
+    /// Retires the active identity key at `now`, keeping it published until
+    /// `published_until`, and makes `key` active, atomically.
+    async fn rotate_identity_key(
+        &self,
+        key: &IdentityKeyRecord,
+        now: UnixTime,
+        published_until: UnixTime,
+    ) -> StoreResult<()>;
+    /// Every identity key: the active one first, then the retired ones, the last retired
+    /// first.
+    async fn list_identity_keys(&self) -> StoreResult<Vec<IdentityKeyRecord>>;
+    /// Removes retired identity keys no longer published at `now`; returns how many.
+    async fn prune_identity_keys(&self, now: UnixTime) -> StoreResult<u64>;
 
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 

@@ -27,7 +27,10 @@
 //! - [`oauth`]: the OpenID Connect and OAuth 2.0 legs (authorization URL, code exchange,
 //!   ID token validation, profile APIs, Apple and Facebook specifics).
 //! - [`saml`]: SAML 2.0 (the IdP's metadata, read when a provider is declared).
+//! - [`aws_sts`]: the client of AWS STS's AssumeRoleWithWebIdentity, for identity pools
+//!   that hand out real AWS credentials (issue 12, item 6).
 
+pub mod aws_sts;
 pub mod error;
 pub mod flow;
 pub mod http;

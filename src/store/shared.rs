@@ -13,6 +13,8 @@ use super::user_rows::{
     user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
 };
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserRef};
+use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
+use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::model::{
     AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
     Role, SigningKey, SpKeyRecord, User, UserPool,
@@ -37,9 +39,60 @@ const INSERT_SP_KEY_IF_FREE: &str =
 /// The columns [`sp_key_of`] reads.
 const SP_KEY_COLUMNS: &str =
     "kid, pool_id, private_pkcs8, certificate, created_at, retired_at, published_until";
+/// Inserts an active identity-service key (issue 12).
+const INSERT_IDENTITY_KEY: &str =
+    "INSERT INTO identity_keys (kid, private_pkcs8, n, e, created_at, retired_at, \
+     published_until) VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
+/// The columns [`identity_key_of`] reads.
+const IDENTITY_KEY_COLUMNS: &str =
+    "kid, private_pkcs8, n, e, created_at, retired_at, published_until";
+
+/// An identity key's row for [`INSERT_IDENTITY_KEY`].
+fn identity_key_values(key: &IdentityKeyRecord) -> [Value<'_>; 5] {
+    [
+        (&key.kid).into(),
+        key.private_pkcs8.as_stored().into(),
+        (&key.n).into(),
+        (&key.e).into(),
+        key.created_at.into(),
+    ]
+}
+
+/// An identity key from the [`IDENTITY_KEY_COLUMNS`] of a row.
+fn identity_key_of(row: &impl RecordRow) -> StoreResult<IdentityKeyRecord> {
+    Ok(IdentityKeyRecord {
+        kid: string_of(row, "kid")?,
+        private_pkcs8: crate::core::secrets::EncryptedSecret::from_stored(string_of(
+            row,
+            "private_pkcs8",
+        )?),
+        n: string_of(row, "n")?,
+        e: string_of(row, "e")?,
+        created_at: row.int("created_at")?,
+        retired_at: row.maybe_int("retired_at")?,
+        published_until: row.maybe_int("published_until")?,
+    })
+}
+
 /// Makes `$3` a member of the group `($1 pool, $2 name)`; already one is no error.
 pub(crate) const INSERT_MEMBER: &str = "INSERT INTO memberships (pool_id, group_name, sub) \
      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// The columns [`admin_key_of`] reads.
+const ADMIN_KEY_COLUMNS: &str = "access_key_id, secret, description, purpose, created_at";
+
+/// An `admin_keys` row (its columns are the record).
+fn admin_key_of(row: &impl RecordRow) -> StoreResult<AdminKey> {
+    let purpose = string_of(row, "purpose")?;
+    Ok(AdminKey {
+        access_key_id: string_of(row, "access_key_id")?,
+        secret: crate::core::secrets::EncryptedSecret::from_stored(string_of(row, "secret")?),
+        description: string_of(row, "description")?,
+        purpose: AdminKeyPurpose::parse(&purpose)
+            .ok_or_else(|| StoreError::Corrupt(format!("admin key purpose {purpose:?}")))?,
+        created_at: row.int("created_at")?,
+    })
+}
 
 /// A key's row for [`INSERT_KEY`] and [`INSERT_KEY_IF_FREE`].
 fn key_values<'a>(key: &'a SigningKey, doc: &'a str) -> [Value<'a>; 5] {
@@ -698,6 +751,113 @@ impl<E: Run> Store for E {
         let sql = "SELECT COUNT(*) AS n FROM identities WHERE identity_pool_id = $1";
         let row = self.fetch_one(On::Read, sql, &[pool_id.into()]).await?;
         Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+    }
+
+    // --- operator credentials (admin keys) -----------------------------------------------
+
+    async fn insert_admin_key(&self, key: &AdminKey) -> StoreResult<()> {
+        let values = [
+            (&key.access_key_id).into(),
+            key.secret.as_stored().into(),
+            (&key.description).into(),
+            key.purpose.as_str().into(),
+            key.created_at.into(),
+        ];
+        self.execute(
+            On::Write,
+            "INSERT INTO admin_keys (access_key_id, secret, description, purpose, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_admin_key(&self, access_key_id: &str) -> StoreResult<Option<AdminKey>> {
+        let sql = format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE access_key_id = $1");
+        let row = self
+            .fetch_optional(On::Read, &sql, &[access_key_id.into()])
+            .await?;
+        row.as_ref().map(admin_key_of).transpose()
+    }
+
+    async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKey>> {
+        let sql = format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY access_key_id");
+        let rows = self.fetch_all(On::Read, &sql, &[]).await?;
+        rows.iter().map(admin_key_of).collect()
+    }
+
+    async fn delete_admin_key(&self, access_key_id: &str) -> StoreResult<bool> {
+        let n = self
+            .execute(
+                On::Write,
+                "DELETE FROM admin_keys WHERE access_key_id = $1",
+                &[access_key_id.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    // --- identity service token keys (issue 12) -------------------------------------------
+
+    async fn insert_identity_key_if_none_active(
+        &self,
+        key: &IdentityKeyRecord,
+    ) -> StoreResult<IdentityKeyRecord> {
+        // The partial unique index identity_keys_active_uq admits one active key; the
+        // loser of a race inserts nothing and reads the winner's key.
+        let mut tx = self.begin().await?;
+        let insert = format!("{INSERT_IDENTITY_KEY} ON CONFLICT DO NOTHING");
+        self.execute(On::Tx(&mut *tx), &insert, &identity_key_values(key))
+            .await?;
+        let sql =
+            format!("SELECT {IDENTITY_KEY_COLUMNS} FROM identity_keys WHERE retired_at IS NULL");
+        let row = self.fetch_optional(On::Tx(&mut *tx), &sql, &[]).await?;
+        tx.commit().await.map_err(E::map_err)?;
+        // No active key after the insert means the kid itself was taken by a retired key.
+        row.as_ref()
+            .map(identity_key_of)
+            .transpose()?
+            .ok_or(StoreError::Conflict(Conflict::Exists))
+    }
+
+    async fn rotate_identity_key(
+        &self,
+        key: &IdentityKeyRecord,
+        now: UnixTime,
+        published_until: UnixTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        self.execute(
+            On::Tx(&mut *tx),
+            "UPDATE identity_keys SET retired_at = $1, published_until = $2 \
+             WHERE retired_at IS NULL",
+            &[now.into(), published_until.into()],
+        )
+        .await?;
+        self.execute(
+            On::Tx(&mut *tx),
+            INSERT_IDENTITY_KEY,
+            &identity_key_values(key),
+        )
+        .await?;
+        tx.commit().await.map_err(E::map_err)
+    }
+
+    async fn list_identity_keys(&self) -> StoreResult<Vec<IdentityKeyRecord>> {
+        let sql = format!(
+            "SELECT {IDENTITY_KEY_COLUMNS} FROM identity_keys \
+             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, retired_at DESC, \
+             created_at DESC, kid"
+        );
+        let rows = self.fetch_all(On::Read, &sql, &[]).await?;
+        rows.iter().map(identity_key_of).collect()
+    }
+
+    async fn prune_identity_keys(&self, now: UnixTime) -> StoreResult<u64> {
+        let sql = "DELETE FROM identity_keys \
+                   WHERE retired_at IS NOT NULL AND published_until <= $1";
+        self.execute(On::Write, sql, &[now.into()]).await
     }
 
     // --- short-lived protocol state and counters -----------------------------------------

@@ -1,6 +1,8 @@
 //! OpenID Connect discovery (OpenID Connect Discovery 1.0 section 4) and the JWKS
 //! (RFC 7517), per pool, at Cognito's paths: `/<poolId>/.well-known/openid-configuration`
-//! and `/<poolId>/.well-known/jwks.json`.
+//! and `/<poolId>/.well-known/jwks.json`; and the same two documents for the identity
+//! service's issuer (`/identity/.well-known/...`, [`crate::core::identity_pools::openid`]),
+//! which is what an AWS IAM OIDC identity provider reads.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -69,4 +71,44 @@ pub async fn jwks(
     let jwks = state.node.keys.jwks(&pool_id, crate::core::now()).await?;
     // Verifiers refetch on an unknown kid, so a short max-age is enough for rotation.
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
+}
+
+/// The identity service's discovery document: only what a relying party of its tokens
+/// needs (it has no authorization or token endpoint; tokens come from GetOpenIdToken).
+/// AWS IAM's OIDC provider reads `issuer` and `jwks_uri` from it.
+pub async fn identity_openid_configuration(
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let issuer = state.node.identity_tokens.issuer();
+    let doc = json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["iss", "sub", "aud", "amr", "iat", "exp", "jti"],
+    });
+    Ok(([(header::CACHE_CONTROL, "public, max-age=3600")], Json(doc)).into_response())
+}
+
+/// The identity service's public keys: the active key (made here if none exists yet, so
+/// a relying party set up before the first token finds one) and retired keys whose tokens
+/// may still be alive.
+pub async fn identity_jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let now = crate::core::now();
+    let tokens = &state.node.identity_tokens;
+    tokens.ensure_key(now).await.map_err(identity_error)?;
+    let jwks = tokens.jwks(now).await.map_err(identity_error)?;
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
+}
+
+/// Any failure to read or make the identity keys is the server's (or the store's), logged,
+/// not shown.
+fn identity_error(e: crate::core::identity_pools::openid::OpenIdError) -> ApiError {
+    use crate::core::identity_pools::openid::OpenIdError;
+    match e {
+        OpenIdError::Store(s) => s.into(),
+        OpenIdError::Keys(k) => k.into(),
+        other => ApiError::internal(other),
+    }
 }

@@ -12,18 +12,16 @@
 //! in [`error`], and Cognito's exception names for the core's errors are in
 //! [`cognito_errors`].
 //!
-//! Where the coming edges go (not built yet, so no route answers them today):
-//! - **The AWS APIs**, all on `POST /` as AWS serves them, behind ONE dispatcher, a module
-//!   `web::aws` with a single route. It reads the AWS JSON 1.1 `X-Amz-Target` header and
-//!   routes by its prefix: `AWSCognitoIdentityProviderService.<Action>` to the Cognito
-//!   user pools API (InitiateAuth, SignUp, GetUser, the Admin* actions, ...),
-//!   `AWSCognitoIdentityService.<Action>` to the identity pools API (GetId,
-//!   GetCredentialsForIdentity, ...); a form body (`application/x-www-form-urlencoded`)
-//!   without that header is STS's query API, routed by its `Action` field
-//!   (`AssumeRoleWithWebIdentity`). Each action parses its JSON, calls the same core
-//!   services as the hosted UI (password sign-in is [`crate::core::signin`], the claims
-//!   GetUser releases [`crate::core::oauth::claims`]) and answers errors with
-//!   [`cognito_errors`]' `__type` names.
+//! **The AWS APIs** are all on `POST /` as AWS serves them, behind ONE dispatcher,
+//! [`aws`]: the AWS JSON 1.1 `X-Amz-Target` header routes by its prefix
+//! (`AWSCognitoIdentityService.<Action>` to the identity pools API,
+//! `AWSCognitoIdentityProviderService.<Action>` to the Cognito user pools API), and a form
+//! body without that header is STS's query API, routed by its `Action` field. Signed
+//! calls are verified with SigV4 ([`crate::core::sigv4`]) against the operator
+//! credentials ([`crate::core::admin_keys`]). Each action parses its JSON, calls the same
+//! core services as the hosted UI (password sign-in is [`crate::core::signin`], the claims
+//! GetUser releases [`crate::core::oauth::claims`]) and answers errors with
+//! [`cognito_errors`]' `__type` names.
 
 use crate::federation::saml::remote::MetadataRefresher;
 use std::future::Future;
@@ -39,6 +37,8 @@ use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+// H1: the AWS edge (POST /).
+pub mod aws;
 pub mod cognito_errors;
 pub mod cookies;
 pub mod cors;
@@ -75,8 +75,26 @@ pub fn app(state: AppState) -> Router {
             get(discovery::openid_configuration),
         )
         .route("/{pool_id}/.well-known/jwks.json", get(discovery::jwks))
+        // The identity service's issuer (issue 12). A static segment: axum prefers it over
+        // `{pool_id}`, and no pool id (`<region>_<id>`) is `identity` anyway.
+        .route(
+            "/identity/.well-known/openid-configuration",
+            get(discovery::identity_openid_configuration),
+        )
+        .route(
+            "/identity/.well-known/jwks.json",
+            get(discovery::identity_jwks),
+        )
         .layer(public_cors);
     Router::new()
+        // H1: the AWS APIs on one endpoint (see `aws`).
+        // Other methods on `/` answer as any unknown path does (a JSON 404).
+        .route(
+            "/",
+            post(aws::dispatch)
+                .options(aws::preflight)
+                .fallback(ops::not_found),
+        )
         .route("/health", get(ops::health))
         .route("/health/ready", get(ops::ready))
         .route(
@@ -137,6 +155,8 @@ pub fn app(state: AppState) -> Router {
         .merge(well_known)
         .fallback(ops::not_found)
         .layer(RequestBodyLimitLayer::new(max_body))
+        // H1: outside the limit, so its 413 on `POST /` gets the AWS error shape.
+        .layer(middleware::from_fn(aws::shape_body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::cors;
 use super::hosted::ui;
 use crate::core::account::AccountService;
+use crate::core::admin_keys::AdminKeys;
 use crate::core::signin::SignIn;
 use crate::core::throttle::Throttle;
 use crate::federation::flow::Federation;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub signin: SignIn,
     /// Sign-in through upstream identity providers.
     pub federation: Federation,
+    /// H1: operator credentials, for the AWS edge's SigV4 verification.
+    pub admin_keys: AdminKeys,
 }
 
 /// Why the edge could not be built (a broken template override, a bad SMTP URL).
@@ -50,6 +53,7 @@ impl AppState {
         );
         Ok(AppState {
             federation,
+            admin_keys: AdminKeys::new(node.store.clone(), node.master.clone()),
             accounts: AccountService::new(node.directory.clone(), mail),
             signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
             metrics: Arc::new(Metrics::new()),

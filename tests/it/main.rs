@@ -5,6 +5,8 @@
 mod account;
 mod account_attacks;
 mod attacks;
+// H1: the AWS edge.
+mod aws_edge;
 mod browser_flows;
 mod claims;
 mod cli;
@@ -18,6 +20,7 @@ mod federation_linking;
 mod federation_social;
 mod hosted;
 mod hosted_pages;
+mod identity_tokens;
 mod keys;
 mod multinode;
 mod multinode_federation;

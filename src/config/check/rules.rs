@@ -86,6 +86,14 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "write e.g. region = \"us-east-1\"",
         );
     }
+    // H1: the account id of the AWS edge's ARNs.
+    if s.account_id.len() != 12 || !s.account_id.bytes().all(|b| b.is_ascii_digit()) {
+        c.error(
+            "server.account_id",
+            format!("{:?} is not an account id (12 digits)", s.account_id),
+            "write e.g. account_id = \"123456789012\", or remove the line for 000000000000",
+        );
+    }
     if s.max_body_bytes < 1024 {
         c.error(
             "server.max_body_bytes",

@@ -964,3 +964,23 @@ fn saml_sp_entity_id_rule() {
         "urn:amazon:cognito:sp:us-east-1_AbC123dEf"
     );
 }
+
+// H1: the AWS edge's account id.
+#[test]
+fn account_id_is_twelve_digits() {
+    for bad in [
+        "account_id = \"12345\"",
+        "account_id = \"12345678901a\"",
+        "account_id = \"1234567890123\"",
+    ] {
+        let d = case(
+            "log_format = \"json\"",
+            bad,
+            "server.account_id",
+            "account_id = \"123456789012\"",
+        );
+        assert!(d.message.contains("12 digits"), "{d}");
+    }
+    let config = check_str(GOOD, "cognate.toml").unwrap();
+    assert_eq!(config.server.account_id, "000000000000");
+}

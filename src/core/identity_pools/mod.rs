@@ -4,5 +4,12 @@
 //! - [`mapping`]: which role a signed-in (or guest) identity gets: the pool's
 //!   authenticated and unauthenticated roles and the per-provider role mappings (Token or
 //!   Rules), resolved as Cognito's GetCredentialsForIdentity does.
+//! - [`openid`]: the identity service's own issuer (`<public URL>/identity`), its RS256
+//!   keys (table `identity_keys`), and the OpenID tokens of GetOpenIdToken: issue, verify,
+//!   JWKS, rotation.
+//! - [`credentials`]: vended temporary AWS credentials, stateless: the session token is
+//!   the grant and the secret sealed under the master key, bound to its access key id.
 
+pub mod credentials;
 pub mod mapping;
+pub mod openid;

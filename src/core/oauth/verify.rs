@@ -1,4 +1,5 @@
-//! Verifying Cognate's own access tokens (userInfo, and later the user-pool API): RS256
+//! Verifying Cognate's own tokens: access tokens (userInfo, and later the user-pool API) and
+//! ID tokens (an identity pool's `Logins`). Access tokens: RS256
 //! only, a `kid` the pool publishes, our issuer, not expired, `token_use` = access, no
 //! `aud` (an ID token is not an access token), a family that was not revoked, and a user
 //! not signed out everywhere since it was issued.
@@ -53,6 +54,108 @@ pub async fn verify_access_token(
     token: &str,
     now: UnixTime,
 ) -> Result<(String, AccessClaims), OAuthError> {
+    let (pool_id, claims) = verify_signed::<AccessClaims>(tokens, token, now).await?;
+    if claims.exp + LEEWAY_SECS <= now {
+        return Err(invalid("The token has expired."));
+    }
+    if claims.token_use != "access" || claims.aud.is_some() {
+        return Err(invalid("This is not an access token."));
+    }
+    check_not_revoked(
+        tokens,
+        &pool_id,
+        &claims.origin_jti,
+        &claims.sub,
+        claims.iat,
+        now,
+    )
+    .await?;
+    Ok((pool_id, claims))
+}
+
+/// The claims of a verified ID token: the few the checks need, and every claim as issued
+/// (an identity pool's role rules match on any of them).
+#[derive(Debug, Clone)]
+pub struct IdClaims {
+    pub sub: String,
+    /// The app client the token was issued to.
+    pub aud: String,
+    pub exp: i64,
+    pub all: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct IdClaimsWire {
+    sub: String,
+    aud: String,
+    token_use: String,
+    exp: i64,
+    #[serde(default)]
+    iat: Option<i64>,
+    origin_jti: String,
+}
+
+/// Verifies one of Cognate's ID tokens as an identity pool's `Logins` value (Cognito's
+/// GetId and GetCredentialsForIdentity): RS256 with a key the pool publishes, the pool's
+/// exact issuer, not expired, `token_use` = id with one string `aud`, a token family that
+/// was not revoked and a user not signed out everywhere since. Returns the pool id and the
+/// claims; the caller checks that `aud` is a client the identity pool trusts.
+pub async fn verify_id_token(
+    tokens: &TokenService,
+    token: &str,
+    now: UnixTime,
+) -> Result<(String, IdClaims), OAuthError> {
+    let (pool_id, all) = verify_signed::<Map<String, Value>>(tokens, token, now).await?;
+    let wire: IdClaimsWire = serde_json::from_value(Value::Object(all.clone()))
+        .map_err(|_| invalid("This is not an ID token."))?;
+    if wire.exp + LEEWAY_SECS <= now {
+        return Err(invalid("The token has expired."));
+    }
+    if wire.token_use != "id" {
+        return Err(invalid("This is not an ID token."));
+    }
+    check_not_revoked(tokens, &pool_id, &wire.origin_jti, &wire.sub, wire.iat, now).await?;
+    Ok((
+        pool_id,
+        IdClaims {
+            sub: wire.sub,
+            aud: wire.aud,
+            exp: wire.exp,
+            all,
+        },
+    ))
+}
+
+async fn check_not_revoked(
+    tokens: &TokenService,
+    pool_id: &str,
+    origin_jti: &str,
+    sub: &str,
+    iat: Option<i64>,
+    now: UnixTime,
+) -> Result<(), OAuthError> {
+    if tokens.is_family_revoked(origin_jti, now).await? {
+        return Err(invalid("The token has been revoked."));
+    }
+    // A user signed out everywhere since the token was issued (GlobalSignOut).
+    if let Some(issued_at) = iat {
+        if tokens
+            .is_signed_out_since(pool_id, sub, issued_at, now)
+            .await?
+        {
+            return Err(invalid("The token has been revoked."));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a token's signature and issuer against the keys of the pool its issuer names;
+/// returns the pool id and the decoded claims (expiry is the caller's, on its clock).
+async fn verify_signed<T: serde::de::DeserializeOwned>(
+    tokens: &TokenService,
+    token: &str,
+    now: UnixTime,
+) -> Result<(String, T), OAuthError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("Malformed token."))?;
     // Only the algorithm we sign with: refuses `none` and HS256-with-the-public-key.
     if header.alg != Algorithm::RS256 {
@@ -97,26 +200,8 @@ pub async fn verify_access_token(
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     validation.set_issuer(&[tokens.issuer(&pool_id)]);
-    let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+    let claims = jsonwebtoken::decode::<T>(token, &key, &validation)
         .map_err(|_| invalid("The token signature or issuer is invalid."))?
         .claims;
-    if claims.exp + LEEWAY_SECS <= now {
-        return Err(invalid("The token has expired."));
-    }
-    if claims.token_use != "access" || claims.aud.is_some() {
-        return Err(invalid("This is not an access token."));
-    }
-    if tokens.is_family_revoked(&claims.origin_jti, now).await? {
-        return Err(invalid("The token has been revoked."));
-    }
-    // A user signed out everywhere since the token was issued (GlobalSignOut).
-    if let Some(issued_at) = claims.iat {
-        if tokens
-            .is_signed_out_since(&pool_id, &claims.sub, issued_at, now)
-            .await?
-        {
-            return Err(invalid("The token has been revoked."));
-        }
-    }
     Ok((pool_id, claims))
 }

@@ -11,6 +11,9 @@
 //! import and the hashes carried from other systems in [`transfer`].
 
 mod identity_pools;
+// H1: operator credentials.
+mod admin_keys;
+mod identity_keys;
 mod idps;
 mod lifecycle;
 mod saml_keys;

@@ -14,11 +14,14 @@ use cognate::store::{Store, StoreError, UserRef};
 
 use fixtures::{page, pool, user};
 
+// H1: operator credentials.
+mod admin_keys;
 mod counters;
 mod ephemeral;
 mod fixtures;
 mod groups;
 mod hardened;
+mod identity_keys;
 mod identity_pools;
 mod keys;
 mod pools;
@@ -93,6 +96,12 @@ conformance!(
     purge_removes_expired_counters,
     identity_pools_and_roles_crud,
     identities_one_per_login,
+    // H1: operator credentials.
+    admin_keys_lifecycle,
+    admin_keys_concurrent_creates_one_winner,
+    // identity service token keys (issue 12)
+    identity_keys_converge,
+    identity_keys_rotate_with_grace,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -545,9 +554,12 @@ async fn postgres_corrupt_documents_are_reported() {
 }
 
 mod checks {
+    // H1: operator credentials.
+    pub use super::admin_keys::*;
     pub use super::counters::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
+    pub use super::identity_keys::*;
     pub use super::identity_pools::*;
     pub use super::keys::*;
     pub use super::pools::*;

@@ -7,6 +7,7 @@ pub mod fake_idp;
 pub mod fake_oauth2;
 pub mod fake_oidc;
 pub mod fake_saml;
+pub mod fake_sts;
 pub mod federated;
 pub mod pg;
 pub mod process;

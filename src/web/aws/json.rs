@@ -1,0 +1,177 @@
+//! The AWS JSON 1.1 protocol: `X-Amz-Target: <Service>.<Action>`, a JSON object in the
+//! body (`application/x-amz-json-1.1`), a JSON object back, errors as `__type`.
+//!
+//! Each target prefix has a table of [`JsonAction`]s; an action names its handler and
+//! whether it must be SigV4-signed with an operator key. To add one, write
+//!
+//! ```ignore
+//! async fn get_id(state: &AppState, call: &AwsCall, input: Value) -> Result<Value, AwsError>
+//! ```
+//!
+//! and list it in the table: `json_action!("GetId", Auth::Public, get_id)`. The
+//! dispatcher has checked the signature (for `Auth::Operator`) before the handler runs;
+//! public actions receive [`Caller::Unsigned`](super::Caller) whatever the request carries,
+//! as AWS ignores a signature on them.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::{AwsCall, AwsError};
+use crate::web::AppState;
+
+/// The body's media type, and the answers'.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The prefix of the identity pools API (`cognito-identity`).
+pub const IDENTITY_PREFIX: &str = "AWSCognitoIdentityService";
+/// The prefix of the user pools API (`cognito-idp`).
+pub const IDP_PREFIX: &str = "AWSCognitoIdentityProviderService";
+
+/// Who may call an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Unsigned, as AWS serves it (GetId, GetCredentialsForIdentity, InitiateAuth...).
+    Public,
+    /// SigV4-signed with an operator key of purpose `operator` (an `authorize` key is
+    /// refused with `AccessDeniedException`).
+    Operator,
+}
+
+/// A JSON action's handler.
+pub type JsonHandler =
+    for<'a> fn(&'a AppState, &'a AwsCall, Value) -> BoxFuture<'a, Result<Value, AwsError>>;
+
+/// One action of a JSON API.
+#[derive(Clone, Copy)]
+pub struct JsonAction {
+    pub name: &'static str,
+    pub auth: Auth,
+    pub run: JsonHandler,
+}
+
+/// A [`JsonAction`] from an `async fn(&AppState, &AwsCall, Value) -> Result<Value,
+/// AwsError>`.
+#[macro_export]
+macro_rules! json_action {
+    ($name:literal, $auth:expr, $handler:path) => {
+        $crate::web::aws::json::JsonAction {
+            name: $name,
+            auth: $auth,
+            run: {
+                fn run<'a>(
+                    state: &'a $crate::web::AppState,
+                    call: &'a $crate::web::aws::AwsCall,
+                    input: ::serde_json::Value,
+                ) -> ::futures::future::BoxFuture<
+                    'a,
+                    Result<::serde_json::Value, $crate::web::aws::AwsError>,
+                > {
+                    Box::pin($handler(state, call, input))
+                }
+                run
+            },
+        }
+    };
+}
+
+/// One JSON API: its target prefix, the SigV4 service name its signatures are scoped to,
+/// and its actions.
+pub struct JsonApi {
+    pub prefix: &'static str,
+    pub service: &'static str,
+    pub actions: &'static [JsonAction],
+}
+
+/// The identity pools API's actions (issue 12's phase 2 fills them in).
+pub const IDENTITY_ACTIONS: &[JsonAction] = &[];
+/// The user pools API's actions (a later issue).
+pub const IDP_ACTIONS: &[JsonAction] = &[];
+
+/// Every JSON API the endpoint serves.
+pub const APIS: &[JsonApi] = &[
+    JsonApi {
+        prefix: IDENTITY_PREFIX,
+        service: "cognito-identity",
+        actions: IDENTITY_ACTIONS,
+    },
+    JsonApi {
+        prefix: IDP_PREFIX,
+        service: "cognito-idp",
+        actions: IDP_ACTIONS,
+    },
+];
+
+/// The API of a target's prefix and the action's name (`None` for a target that is not
+/// `<prefix>.<action>` of a served API).
+pub fn api_of(target: &str) -> Option<(&'static JsonApi, &str)> {
+    let (prefix, action) = target.split_once('.')?;
+    let api = APIS.iter().find(|api| api.prefix == prefix)?;
+    Some((api, action))
+}
+
+/// An action of `actions` by its exact name.
+pub fn find<'t>(actions: &'t [JsonAction], name: &str) -> Option<&'t JsonAction> {
+    actions.iter().find(|a| a.name == name)
+}
+
+/// The body as a JSON object: an empty body counts as `{}` (some clients send none for
+/// an input without members); anything else that is not an object is refused.
+pub fn parse_body(body: &[u8]) -> Result<Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err("The request body must be a JSON object.".into()),
+        Err(_) => Err("The request body is not valid JSON.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn echo(_: &AppState, _: &AwsCall, input: Value) -> Result<Value, AwsError> {
+        Ok(input)
+    }
+
+    const TABLE: &[JsonAction] = &[json_action!("Echo", Auth::Operator, echo)];
+
+    #[test]
+    fn targets_route_by_prefix() {
+        let (api, action) = api_of("AWSCognitoIdentityService.GetId").unwrap();
+        assert_eq!(api.service, "cognito-identity");
+        assert_eq!(action, "GetId");
+        let (api, action) = api_of("AWSCognitoIdentityProviderService.InitiateAuth").unwrap();
+        assert_eq!(api.service, "cognito-idp");
+        assert_eq!(action, "InitiateAuth");
+        for bad in [
+            "DynamoDB_20120810.GetItem",
+            "AWSCognitoIdentityService",
+            "",
+            ".",
+        ] {
+            assert!(api_of(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn actions_are_found_by_exact_name() {
+        let a = find(TABLE, "Echo").unwrap();
+        assert_eq!(a.auth, Auth::Operator);
+        assert!(find(TABLE, "echo").is_none());
+        assert!(find(TABLE, "Echo2").is_none());
+    }
+
+    #[test]
+    fn bodies_must_be_objects() {
+        assert_eq!(parse_body(b"").unwrap(), serde_json::json!({}));
+        assert_eq!(
+            parse_body(b"{\"A\":1}").unwrap(),
+            serde_json::json!({"A": 1})
+        );
+        for bad in [&b"[1]"[..], b"\"x\"", b"{", b"Action=GetId", b"null"] {
+            assert!(parse_body(bad).is_err());
+        }
+    }
+}
