@@ -26,7 +26,9 @@ use std::ops::Deref;
 
 use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
-use crate::core::identity_pools::mapping::{IdentityPoolRoles, RoleMapping, RoleMappingKind};
+use crate::core::identity_pools::mapping::{
+    is_role_arn, IdentityPoolRoles, RoleMapping, RoleMappingKind, MAX_CLAIM_LEN, MAX_VALUE_LEN,
+};
 use crate::core::ids::{is_valid_client_id, is_valid_pool_id};
 use crate::core::model::{
     is_identity_id, new_identity_id, Identity, IdentityLogin, IdentityPool, Origin, Page,
@@ -38,7 +40,7 @@ use crate::core::UnixTime;
 const MAX_NAME: usize = 128;
 /// Cognito's limits: 25 rules per mapping, 50 tags, ListIdentityPools / ListIdentities
 /// MaxResults 1 to 60.
-pub const MAX_RULES: usize = 25;
+pub use crate::core::identity_pools::mapping::MAX_RULES;
 const MAX_TAGS: usize = 50;
 pub const MAX_PAGE: u32 = 60;
 
@@ -61,7 +63,6 @@ pub fn is_developer_provider_name(name: &str) -> bool {
 }
 
 /// The rules on one role mapping, with paths under `role_mappings.<key>`.
-// MERGE: replace with mapping::validate_role_mapping
 fn role_mapping_errors(key: &str, mapping: &RoleMapping, e: &mut Errors) {
     let base = format!("role_mappings.{key}");
     match mapping.kind {
@@ -85,23 +86,23 @@ fn role_mapping_errors(key: &str, mapping: &RoleMapping, e: &mut Errors) {
     }
     for (j, rule) in mapping.rules.iter().enumerate() {
         let path = format!("{base}.rules[{j}]");
-        if rule.claim.is_empty() || rule.claim.chars().count() > 64 {
+        if rule.claim.is_empty() || rule.claim.chars().count() > MAX_CLAIM_LEN {
             e.push(
                 format!("{path}.claim"),
                 Rule::Invalid,
-                "a rule's claim has 1 to 64 characters",
+                format!("a rule's claim has 1 to {MAX_CLAIM_LEN} characters"),
                 "name a token claim, e.g. claim = \"cognito:groups\"",
             );
         }
-        if rule.value.is_empty() || rule.value.chars().count() > 128 {
+        if rule.value.is_empty() || rule.value.chars().count() > MAX_VALUE_LEN {
             e.push(
                 format!("{path}.value"),
                 Rule::Invalid,
-                "a rule's value has 1 to 128 characters",
+                format!("a rule's value has 1 to {MAX_VALUE_LEN} characters"),
                 "",
             );
         }
-        if !super::roles::is_role_arn(&rule.role_arn) {
+        if !is_role_arn(&rule.role_arn) {
             e.push(
                 format!("{path}.role_arn"),
                 Rule::IdFormat,
@@ -190,7 +191,7 @@ pub fn validate_identity_pool(pool: &IdentityPool) -> Vec<FieldError> {
         ("roles.authenticated", &pool.roles.authenticated),
         ("roles.unauthenticated", &pool.roles.unauthenticated),
     ] {
-        if let Some(arn) = arn.as_deref().filter(|a| !super::roles::is_role_arn(a)) {
+        if let Some(arn) = arn.as_deref().filter(|a| !is_role_arn(a)) {
             e.push(
                 field,
                 Rule::IdFormat,

@@ -16,35 +16,11 @@ use crate::core::model::{
 };
 use crate::core::storage::Store;
 
-/// IAM's limit on an inline policy document.
-pub const MAX_POLICY_CHARS: usize = 10_240;
+use crate::core::policy::PolicyDocument;
+pub use crate::core::policy::MAX_POLICY_CHARS;
 const MAX_DESCRIPTION: usize = 1000;
 
-/// Whether `arn` is an IAM role ARN: `arn:<aws partition>:iam::<12 digits>:role/<path/name>`,
-/// each path segment and the name made of IAM's `[\w+=,.@-]`, at most 2048 characters.
-// MERGE: replace with mapping::is_role_arn
-pub(crate) fn is_role_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    let name_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    arn.len() <= 2048
-        && partition.starts_with("aws")
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && resource.strip_prefix("role/").is_some_and(|path| {
-            path.split('/')
-                .all(|s| !s.is_empty() && s.chars().all(name_char))
-        })
-}
+pub use crate::core::identity_pools::mapping::is_role_arn;
 
 /// The rules on a role record (see the module docs).
 pub fn validate_role(role: &Role) -> Vec<FieldError> {
@@ -82,21 +58,13 @@ pub fn validate_role(role: &Role) -> Vec<FieldError> {
             );
         }
     }
-    if role.policy.chars().count() > MAX_POLICY_CHARS {
+    // The same parser the authorization check evaluates with: a document it would refuse
+    // (unknown keys or operators, a Principal, over IAM's 10,240 characters) is refused here.
+    if let Err(err) = PolicyDocument::parse(&role.policy) {
         e.push(
             "policy",
             Rule::Invalid,
-            format!("a policy document can have at most {MAX_POLICY_CHARS} characters"),
-            "split the role or shorten its statements",
-        );
-    } else if !matches!(
-        serde_json::from_str::<serde_json::Value>(&role.policy),
-        Ok(serde_json::Value::Object(_))
-    ) {
-        e.push(
-            "policy",
-            Rule::Invalid,
-            "the policy is not a JSON object",
+            format!("the policy document is refused: {err}"),
             "write an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
         );
     }
@@ -194,7 +162,7 @@ mod tests {
                 identity_pool_ids: vec!["us-east-1:0b9b1c9e-1f2a-4c55-9a4e-2f5d7c1a0b3c".into()],
                 amr: TrustAmr::Authenticated,
             },
-            policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+            policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"files:GetObject","Resource":"*"}]}"#.into(),
             max_session_secs: 3600,
             description: Some("signed-in users".into()),
             origin: Origin::Config,

@@ -143,56 +143,6 @@ pub fn is_role_arn(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
 }
 
-/// Checks a role mapping as Cognito's SetIdentityPoolRoles does; every problem, each as
-/// one sentence naming the rule (`rules[2].claim ...`). Empty means valid.
-pub fn validate_role_mapping(mapping: &RoleMapping) -> Vec<String> {
-    let mut errors = Vec::new();
-    match mapping.kind {
-        RoleMappingKind::Token => {
-            if !mapping.rules.is_empty() {
-                errors.push("a Token role mapping takes no rules".to_string());
-            }
-        }
-        RoleMappingKind::Rules => {
-            if mapping.rules.is_empty() {
-                errors.push("a Rules role mapping needs at least one rule".to_string());
-            }
-        }
-    }
-    if mapping.rules.len() > MAX_RULES {
-        errors.push(format!(
-            "a role mapping has at most {MAX_RULES} rules, this one has {}",
-            mapping.rules.len()
-        ));
-    }
-    for (i, rule) in mapping.rules.iter().enumerate() {
-        let claim_len = rule.claim.chars().count();
-        if claim_len == 0 || claim_len > MAX_CLAIM_LEN {
-            errors.push(format!(
-                "rules[{i}].claim must be 1 to {MAX_CLAIM_LEN} characters"
-            ));
-        } else if !rule
-            .claim
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control())
-        {
-            errors.push(format!("rules[{i}].claim must not contain whitespace"));
-        }
-        let value_len = rule.value.chars().count();
-        if value_len == 0 || value_len > MAX_VALUE_LEN {
-            errors.push(format!(
-                "rules[{i}].value must be 1 to {MAX_VALUE_LEN} characters"
-            ));
-        }
-        if !is_role_arn(&rule.role_arn) {
-            errors.push(format!(
-                "rules[{i}].role_arn must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
-            ));
-        }
-    }
-    errors
-}
-
 /// The role an identity gets, as Cognito's GetCredentialsForIdentity (enhanced flow)
 /// picks it
 /// (<https://docs.aws.amazon.com/cognito/latest/developerguide/role-based-access-control.html>):

@@ -52,7 +52,7 @@ async fn roles_then_identity_pools_are_applied_and_pruned() {
 
     // Editing a role's policy updates it in place (credentials read it at each check).
     let edited = GOOD.replacen(
-        r#"policy = '''{"Version": "2012-10-17", "Statement": []}'''"#,
+        r#"policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''"#,
         r#"policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'''"#,
         1,
     );

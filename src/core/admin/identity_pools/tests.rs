@@ -59,7 +59,7 @@ fn role(arn: &str, amr: TrustAmr) -> Role {
             identity_pool_ids: vec![ID.into()],
             amr,
         },
-        policy: "{}".into(),
+        policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"files:GetObject","Resource":"*"}]}"#.into(),
         max_session_secs: 3600,
         description: None,
         origin: Origin::Config,

@@ -366,64 +366,6 @@ fn role_arn_shape() {
 }
 
 #[test]
-fn validation_reports_every_problem() {
-    assert!(validate_role_mapping(&token(AmbiguousRoleResolution::Deny)).is_empty());
-    let good = rules(
-        AmbiguousRoleResolution::Deny,
-        vec![rule("cognito:groups", MatchType::Contains, "admins", ADMIN)],
-    );
-    assert!(validate_role_mapping(&good).is_empty());
-    let empty = rules(AmbiguousRoleResolution::Deny, Vec::new());
-    assert_eq!(
-        validate_role_mapping(&empty),
-        ["a Rules role mapping needs at least one rule"]
-    );
-    let mut with_rules = token(AmbiguousRoleResolution::Deny);
-    with_rules.rules = good.rules.clone();
-    assert_eq!(
-        validate_role_mapping(&with_rules),
-        ["a Token role mapping takes no rules"]
-    );
-    let too_many = rules(
-        AmbiguousRoleResolution::Deny,
-        vec![good.rules[0].clone(); 26],
-    );
-    assert_eq!(
-        validate_role_mapping(&too_many),
-        ["a role mapping has at most 25 rules, this one has 26"]
-    );
-    let max = rules(
-        AmbiguousRoleResolution::Deny,
-        vec![good.rules[0].clone(); 25],
-    );
-    assert!(validate_role_mapping(&max).is_empty());
-    let bad = rules(
-        AmbiguousRoleResolution::Deny,
-        vec![
-            rule("", MatchType::Equals, "x", ADMIN),
-            rule(
-                &"c".repeat(65),
-                MatchType::Equals,
-                &"v".repeat(129),
-                "admin",
-            ),
-            rule("a b", MatchType::Equals, "", ADMIN),
-        ],
-    );
-    assert_eq!(
-        validate_role_mapping(&bad),
-        [
-            "rules[0].claim must be 1 to 64 characters",
-            "rules[1].claim must be 1 to 64 characters",
-            "rules[1].value must be 1 to 128 characters",
-            "rules[1].role_arn must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)",
-            "rules[2].claim must not contain whitespace",
-            "rules[2].value must be 1 to 128 characters",
-        ]
-    );
-}
-
-#[test]
 fn records_serialize_in_snake_case() {
     let m = rules(
         AmbiguousRoleResolution::AuthenticatedRole,

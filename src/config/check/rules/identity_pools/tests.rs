@@ -19,12 +19,12 @@ allowed_oauth_scopes = ["openid"]
 arn = "arn:aws:iam::123456789012:role/users"
 description = "signed-in users"
 trust = { identity_pools = ["app users"], amr = "authenticated" }
-policy = '''{"Version": "2012-10-17", "Statement": []}'''
+policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''
 
 [[roles]]
 arn = "arn:aws:iam::123456789012:role/guests"
 trust = { identity_pools = ["app users"], amr = "unauthenticated" }
-policy = '''{"Version": "2012-10-17", "Statement": []}'''
+policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''
 
 [[identity_pools]]
 name = "app users"
@@ -108,7 +108,7 @@ fn role_mistakes_are_located() {
     assert!(d.fix.contains("900 to 43200"), "{d}");
     // A policy that is not a JSON object, and a role without one.
     let text = GOOD.replacen(
-        r#"policy = '''{"Version": "2012-10-17", "Statement": []}'''"#,
+        r#"policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''"#,
         "policy = '''[1]'''",
         1,
     );
@@ -116,7 +116,7 @@ fn role_mistakes_are_located() {
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].path, "roles[0].policy");
     let text = GOOD.replacen(
-        r#"policy = '''{"Version": "2012-10-17", "Statement": []}'''"#,
+        r#"policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''"#,
         "",
         1,
     );
@@ -131,18 +131,20 @@ fn policy_files_are_read_relative_to_the_config_file() {
     std::fs::create_dir(dir.path().join("policies")).unwrap();
     std::fs::write(
         dir.path().join("policies/users.json"),
-        r#"{"Statement": []}"#,
+        r#"{"Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}"#,
     )
     .unwrap();
     let text = GOOD.replacen(
-        r#"policy = '''{"Version": "2012-10-17", "Statement": []}'''"#,
+        r#"policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}'''"#,
         "policy_file = \"policies/users.json\"",
         1,
     );
     let config = check_str_in(&text, "cognate.toml", Some(dir.path())).unwrap();
     assert_eq!(
         config.roles[0].policy.as_deref(),
-        Some(r#"{"Statement": []}"#)
+        Some(
+            r#"{"Statement": [{"Effect": "Allow", "Action": "files:GetObject", "Resource": "*"}]}"#
+        )
     );
     let missing = text.replace("policies/users.json", "policies/nope.json");
     let d = check_str_in(&missing, "cognate.toml", Some(dir.path())).unwrap_err();
