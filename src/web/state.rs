@@ -8,6 +8,7 @@ use super::cors;
 use super::hosted::ui;
 use crate::core::account::AccountService;
 use crate::core::admin_keys::AdminKeys;
+use crate::core::identity_pools::service::IdentityService;
 use crate::core::signin::SignIn;
 use crate::core::throttle::Throttle;
 use crate::federation::flow::Federation;
@@ -28,6 +29,9 @@ pub struct AppState {
     pub federation: Federation,
     /// H1: operator credentials, for the AWS edge's SigV4 verification.
     pub admin_keys: AdminKeys,
+    /// P1: the identity API's end-user and developer actions (GetId, GetOpenIdToken,
+    /// GetCredentialsForIdentity, GetOpenIdTokenForDeveloperIdentity).
+    pub identity: IdentityService,
 }
 
 /// Why the edge could not be built (a broken template override, a bad SMTP URL).
@@ -54,6 +58,14 @@ impl AppState {
         Ok(AppState {
             federation,
             admin_keys: AdminKeys::new(node.store.clone(), node.master.clone()),
+            identity: IdentityService::new(
+                node.store.clone(),
+                node.tokens.clone(),
+                node.identity_tokens.clone(),
+                node.master.clone(),
+                &node.config.public_url(),
+                &node.config.server.region,
+            ),
             accounts: AccountService::new(node.directory.clone(), mail),
             signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
             metrics: Arc::new(Metrics::new()),

@@ -124,6 +124,10 @@ pub struct IdentityPoolDecl {
     pub role_mappings: BTreeMap<String, RoleMappingDecl>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// P1 (issue 12, item 6): an STS endpoint where GetCredentialsForIdentity exchanges an
+    /// OpenID token for the resolved role (a real AWS IAM role ARN) instead of vending.
+    #[serde(default)]
+    pub upstream_sts_endpoint: Option<String>,
 }
 
 /// `[[identity_pools.user_pools]]`.
@@ -222,6 +226,7 @@ impl IdentityPoolDecl {
             },
             role_mappings,
             tags: self.tags.clone(),
+            upstream_sts_endpoint: self.upstream_sts_endpoint.clone(),
             origin: Origin::Config,
             created_at: now,
             updated_at: now,

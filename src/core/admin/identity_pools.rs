@@ -187,6 +187,25 @@ pub fn validate_identity_pool(pool: &IdentityPool) -> Vec<FieldError> {
             );
         }
     }
+    // P1 (issue 12, item 6): the upstream STS endpoint is a promise GetCredentialsForIdentity
+    // keeps, so it must be a URL it can call: https, or http to a loopback host (a local
+    // STS such as a test double).
+    if let Some(endpoint) = &pool.upstream_sts_endpoint {
+        let ok = url::Url::parse(endpoint).is_ok_and(|u| {
+            u.host_str().is_some()
+                && (u.scheme() == "https"
+                    || (u.scheme() == "http"
+                        && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))))
+        });
+        if !ok {
+            e.push(
+                "upstream_sts_endpoint",
+                Rule::Invalid,
+                format!("{endpoint:?} is not an https URL"),
+                "write e.g. upstream_sts_endpoint = \"https://sts.us-east-1.amazonaws.com/\"",
+            );
+        }
+    }
     for (field, arn) in [
         ("roles.authenticated", &pool.roles.authenticated),
         ("roles.unauthenticated", &pool.roles.unauthenticated),
@@ -302,15 +321,17 @@ where
             }
         }
         let store = self.store();
-        if let Some(arn) = &pool.roles.authenticated {
+        // With an upstream STS (P1, item 6) the roles are AWS IAM roles, not role records.
+        let local_roles = pool.upstream_sts_endpoint.is_none();
+        if let Some(arn) = pool.roles.authenticated.as_ref().filter(|_| local_roles) {
             let path = "roles.authenticated".to_string();
             role_errors(store, &pool.id, path, arn, true, &mut e).await?;
         }
-        if let Some(arn) = &pool.roles.unauthenticated {
+        if let Some(arn) = pool.roles.unauthenticated.as_ref().filter(|_| local_roles) {
             let path = "roles.unauthenticated".to_string();
             role_errors(store, &pool.id, path, arn, false, &mut e).await?;
         }
-        for (key, mapping) in &pool.role_mappings {
+        for (key, mapping) in pool.role_mappings.iter().filter(|_| local_roles) {
             for (j, rule) in mapping.rules.iter().enumerate() {
                 let path = format!("role_mappings.{key}.rules[{j}].role_arn");
                 role_errors(store, &pool.id, path, &rule.role_arn, true, &mut e).await?;

@@ -9,7 +9,10 @@
 //!   JWKS, rotation.
 //! - [`credentials`]: vended temporary AWS credentials, stateless: the session token is
 //!   the grant and the secret sealed under the master key, bound to its access key id.
+//! - [`service`]: the end-user and developer actions (GetId, GetOpenIdToken,
+//!   GetCredentialsForIdentity, GetOpenIdTokenForDeveloperIdentity) over the above.
 
 pub mod credentials;
 pub mod mapping;
 pub mod openid;
+pub mod service;

@@ -69,6 +69,12 @@ pub struct IdentityPool {
     /// Cognito's `IdentityPoolTags`.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Issue 12, item 6 ("optional real AWS"): an STS endpoint (`https://sts.<region>.
+    /// amazonaws.com/`) where GetCredentialsForIdentity exchanges a fresh OpenID token
+    /// for the resolved role ARN (AssumeRoleWithWebIdentity) instead of vending Cognate's
+    /// own credentials. The roles are then real IAM roles, not Cognate role records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_sts_endpoint: Option<String>,
     #[serde(default)]
     pub origin: Origin,
     pub created_at: UnixTime,

@@ -82,8 +82,22 @@ pub struct JsonApi {
     pub actions: &'static [JsonAction],
 }
 
-/// The identity pools API's actions (issue 12's phase 2 fills them in).
-pub const IDENTITY_ACTIONS: &[JsonAction] = &[];
+/// The identity pools API's actions.
+pub const IDENTITY_ACTIONS: &[JsonAction] = &[
+    // P1: the end-user and developer actions (web::aws::identity).
+    json_action!("GetId", Auth::Public, super::identity::get_id),
+    json_action!("GetOpenIdToken", Auth::Public, super::identity::get_open_id_token),
+    json_action!(
+        "GetCredentialsForIdentity",
+        Auth::Public,
+        super::identity::get_credentials_for_identity
+    ),
+    json_action!(
+        "GetOpenIdTokenForDeveloperIdentity",
+        Auth::Operator,
+        super::identity::get_open_id_token_for_developer_identity
+    ),
+];
 /// The user pools API's actions (a later issue).
 pub const IDP_ACTIONS: &[JsonAction] = &[];
 

@@ -32,6 +32,7 @@ fn identity_pool(id: &str, name: &str) -> IdentityPool {
         },
         role_mappings: BTreeMap::new(),
         tags: BTreeMap::from([("team".into(), "web".into())]),
+        upstream_sts_endpoint: None,
         origin: Origin::Config,
         created_at: T0,
         updated_at: T0,

@@ -46,6 +46,7 @@ fn identity_pool() -> IdentityPool {
             },
         )]),
         tags: BTreeMap::new(),
+        upstream_sts_endpoint: None,
         origin: Origin::Api,
         created_at: 1,
         updated_at: 1,
