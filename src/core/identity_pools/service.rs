@@ -320,7 +320,9 @@ impl IdentityService {
             .get_identity_pool(id)
             .await
             .map_err(IdentityError::internal)?
-            .ok_or_else(|| IdentityError::ResourceNotFound(format!("IdentityPool '{id}' not found.")))
+            .ok_or_else(|| {
+                IdentityError::ResourceNotFound(format!("IdentityPool '{id}' not found."))
+            })
     }
 
     /// GetId: the identity of the verified login (stable per identity pool, user pool and
@@ -376,7 +378,8 @@ impl IdentityService {
         logins: &BTreeMap<String, String>,
         now: UnixTime,
     ) -> IdResult<(Identity, IdentityPool, Option<VerifiedLogin>)> {
-        let not_found = || IdentityError::ResourceNotFound(format!("Identity '{identity_id}' not found."));
+        let not_found =
+            || IdentityError::ResourceNotFound(format!("Identity '{identity_id}' not found."));
         if !is_identity_id(identity_id) {
             return Err(not_found());
         }
@@ -462,16 +465,16 @@ impl IdentityService {
         };
         let role_arn = resolve_role(&pool.roles, mapping, claims, authenticated, custom_role_arn)
             .map_err(|e| match e {
-                super::mapping::MappingError::InvalidIdentityPoolConfiguration(m) => {
-                    IdentityError::InvalidConfiguration(m.into())
-                }
-                super::mapping::MappingError::NotAuthorized(m) => {
-                    IdentityError::NotAuthorized(m.into())
-                }
-                super::mapping::MappingError::InvalidParameter(m) => {
-                    IdentityError::InvalidParameter(m.into())
-                }
-            })?;
+            super::mapping::MappingError::InvalidIdentityPoolConfiguration(m) => {
+                IdentityError::InvalidConfiguration(m.into())
+            }
+            super::mapping::MappingError::NotAuthorized(m) => {
+                IdentityError::NotAuthorized(m.into())
+            }
+            super::mapping::MappingError::InvalidParameter(m) => {
+                IdentityError::InvalidParameter(m.into())
+            }
+        })?;
         if let Some(endpoint) = &pool.upstream_sts_endpoint {
             let request = IdentityTokenRequest {
                 identity_id: identity.id.clone(),
@@ -550,7 +553,9 @@ impl IdentityService {
             )));
         }
         let Some(name) = pool.developer_provider_name.as_deref() else {
-            return Err(IdentityError::not_authorized(messages::BAD_DEVELOPER_PROVIDER));
+            return Err(IdentityError::not_authorized(
+                messages::BAD_DEVELOPER_PROVIDER,
+            ));
         };
         let (key, user_id) = match logins.iter().collect::<Vec<_>>().as_slice() {
             [(k, v)] => (k.as_str(), v.as_str()),
@@ -562,7 +567,9 @@ impl IdentityService {
             _ => return Err(IdentityError::InvalidParameter(messages::ONE_LOGIN.into())),
         };
         if key != name {
-            return Err(IdentityError::not_authorized(messages::BAD_DEVELOPER_PROVIDER));
+            return Err(IdentityError::not_authorized(
+                messages::BAD_DEVELOPER_PROVIDER,
+            ));
         }
         if user_id.is_empty() || user_id.len() > MAX_DEVELOPER_USER_ID_LEN {
             return Err(IdentityError::InvalidParameter(format!(
@@ -650,7 +657,10 @@ mod tests {
         let ours = "login.example.com:8443/auth/eu-west-1_Abc123";
         assert_eq!(pool_of_key(host, ours).as_deref(), Some("eu-west-1_Abc123"));
         let cognito = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123";
-        assert_eq!(pool_of_key(host, cognito).as_deref(), Some("eu-west-1_Abc123"));
+        assert_eq!(
+            pool_of_key(host, cognito).as_deref(),
+            Some("eu-west-1_Abc123")
+        );
         for bad in [
             // Another region than the pool id's.
             "cognito-idp.us-east-1.amazonaws.com/eu-west-1_Abc123",

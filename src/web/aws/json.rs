@@ -86,7 +86,11 @@ pub struct JsonApi {
 pub const IDENTITY_ACTIONS: &[JsonAction] = &[
     // P1: the end-user and developer actions (web::aws::identity).
     json_action!("GetId", Auth::Public, super::identity::get_id),
-    json_action!("GetOpenIdToken", Auth::Public, super::identity::get_open_id_token),
+    json_action!(
+        "GetOpenIdToken",
+        Auth::Public,
+        super::identity::get_open_id_token
+    ),
     json_action!(
         "GetCredentialsForIdentity",
         Auth::Public,

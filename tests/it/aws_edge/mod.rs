@@ -23,7 +23,11 @@ fn keys(server: &TestServer) -> AdminKeys {
 }
 
 /// An operator key, generated or with a chosen id and secret.
-async fn make_key(server: &TestServer, id: Option<&str>, secret: Option<&str>) -> CreatedAdminKey {
+pub(crate) async fn make_key(
+    server: &TestServer,
+    id: Option<&str>,
+    secret: Option<&str>,
+) -> CreatedAdminKey {
     keys(server)
         .create(
             NewAdminKey {
