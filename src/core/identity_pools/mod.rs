@@ -9,7 +9,14 @@
 //!   JWKS, rotation.
 //! - [`credentials`]: vended temporary AWS credentials, stateless: the session token is
 //!   the grant and the secret sealed under the master key, bound to its access key id.
+//! - [`sts`]: STS's AssumeRoleWithWebIdentity for the identity service's OpenID tokens,
+//!   checking the role's trust (pool and `amr`).
+//! - [`authorize`]: the resource servers' authorization check: a SigV4 request signed
+//!   with vended credentials, the session's liveness, the role's current policy.
 
 pub mod credentials;
 pub mod mapping;
 pub mod openid;
+// P3: STS for vended sessions and the resource servers' authorization check.
+pub mod authorize;
+pub mod sts;
