@@ -376,6 +376,21 @@ pub fn verify(
     expect: &Expectation<'_>,
     now: UnixTime,
 ) -> Result<(), SigV4Error> {
+    let payload_hash = hex(digest::digest(&digest::SHA256, req.body).as_ref());
+    verify_hashed(req, parts, &payload_hash, secret, expect, now)
+}
+
+/// [`verify`] for a request whose body the verifier does not hold, only its hex SHA-256
+/// (`payload_hash`, lowercase): the authorization check, to which a resource server may
+/// forward the hash instead of the body. `req.body` is not read.
+pub fn verify_hashed(
+    req: &Request<'_>,
+    parts: &SignedParts,
+    payload_hash: &str,
+    secret: &[u8],
+    expect: &Expectation<'_>,
+    now: UnixTime,
+) -> Result<(), SigV4Error> {
     let signs = |name: &str| parts.signed_headers.iter().any(|h| h == name);
     for required in ["host", "x-amz-date"] {
         if !signs(required) {
@@ -396,7 +411,6 @@ pub fn verify(
             )));
         }
     }
-    let payload_hash = hex(digest::digest(&digest::SHA256, req.body).as_ref());
     if let Some(sent) = req.single("x-amz-content-sha256")? {
         // UNSIGNED-PAYLOAD and STREAMING-* are not hashes, so they never match.
         if sent != payload_hash {
@@ -426,7 +440,7 @@ pub fn verify(
             amz_date: parts.amz_date.clone(),
         });
     }
-    let canonical = canonical_request(req, &parts.signed_headers, &payload_hash);
+    let canonical = canonical_request(req, &parts.signed_headers, payload_hash);
     let expected = signature(secret, parts, &canonical);
     if constant_time_eq(expected.as_bytes(), parts.signature.as_bytes()) {
         Ok(())
@@ -556,7 +570,8 @@ fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
     hmac::sign(&key, data).as_ref().to_vec()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (payload hashes, signatures).
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");

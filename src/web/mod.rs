@@ -39,6 +39,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 // H1: the AWS edge (POST /).
 pub mod aws;
+// P3: the resource servers' authorization check.
+pub mod authorize;
 pub mod cognito_errors;
 pub mod cookies;
 pub mod cors;
@@ -95,6 +97,8 @@ pub fn app(state: AppState) -> Router {
                 .options(aws::preflight)
                 .fallback(ops::not_found),
         )
+        // P3: the resource servers' authorization check (admin key, HTTP Basic).
+        .route(authorize::PATH, post(authorize::check))
         .route("/health", get(ops::health))
         .route("/health/ready", get(ops::ready))
         .route(

@@ -5,6 +5,8 @@
 mod account;
 mod account_attacks;
 mod attacks;
+// P3: the authorization check, STS for vended sessions, the example resource server.
+mod authorize;
 // H1: the AWS edge.
 mod aws_edge;
 mod browser_flows;

@@ -11,8 +11,14 @@
 //!   the grant and the secret sealed under the master key, bound to its access key id.
 //! - [`service`]: the end-user and developer actions (GetId, GetOpenIdToken,
 //!   GetCredentialsForIdentity, GetOpenIdTokenForDeveloperIdentity) over the above.
+//! - [`sts`]: STS's AssumeRoleWithWebIdentity for the identity service's OpenID tokens,
+//!   checking the role's trust (pool and `amr`).
+//! - [`authorize`]: the resource servers' authorization check: a SigV4 request signed
+//!   with vended credentials, the session's liveness, the role's current policy.
 
+pub mod authorize;
 pub mod credentials;
 pub mod mapping;
 pub mod openid;
 pub mod service;
+pub mod sts;

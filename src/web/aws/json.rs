@@ -35,6 +35,9 @@ pub enum Auth {
     /// SigV4-signed with an operator key of purpose `operator` (an `authorize` key is
     /// refused with `AccessDeniedException`).
     Operator,
+    /// P3: SigV4-signed by an operator key (either purpose) or by vended session
+    /// credentials (`ASIA...` with `x-amz-security-token`): STS's GetCallerIdentity.
+    AnySigned,
 }
 
 /// A JSON action's handler.

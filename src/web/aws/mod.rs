@@ -32,7 +32,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::core::admin_keys::{AdminKeyPurpose, AdminKeys};
+use crate::core::identity_pools::authorize::live_role;
+use crate::core::identity_pools::credentials::{self, CredentialError, SessionGrant};
+use crate::core::secrets::MasterKey;
 use crate::core::sigv4::{self, Expectation, SigV4Error};
+use crate::core::storage::Store;
 use crate::core::UnixTime;
 use crate::web::AppState;
 
@@ -62,6 +66,12 @@ pub enum Caller {
     Operator {
         access_key_id: String,
         purpose: AdminKeyPurpose,
+    },
+    /// P3: signed with vended credentials whose session is live (identity, user and role
+    /// still there, the user enabled); only [`Auth::AnySigned`] actions accept it.
+    Session {
+        access_key_id: String,
+        grant: Box<SessionGrant>,
     },
 }
 
@@ -239,6 +249,9 @@ async fn run_json(
     let Some(action) = json::find(api.actions, action_name) else {
         return Err(AwsError::unknown_operation(Protocol::Json, action_name));
     };
+    if action.auth == Auth::AnySigned {
+        call.caller = any_signed(state, received, api.service, Protocol::Json, call.now).await?;
+    }
     if action.auth == Auth::Operator {
         call.caller = operator(state, received, api.service, Protocol::Json, call.now).await?;
         // A resource server's key (`authorize`) manages nothing.
@@ -277,8 +290,16 @@ async fn run_sts(
     let Some(action) = sts::ACTIONS.iter().find(|a| a.name == action_name) else {
         return Err(AwsError::unknown_operation(Protocol::Query, action_name));
     };
-    if action.auth == Auth::Operator {
-        call.caller = operator(state, received, sts::SERVICE, Protocol::Query, call.now).await?;
+    match action.auth {
+        Auth::Public => {}
+        Auth::Operator => {
+            call.caller =
+                operator(state, received, sts::SERVICE, Protocol::Query, call.now).await?;
+        }
+        Auth::AnySigned => {
+            call.caller =
+                any_signed(state, received, sts::SERVICE, Protocol::Query, call.now).await?;
+        }
     }
     let result = (action.run)(state, &call, &params).await?;
     let body = sts::render_result(action.name, &result, &call.request_id);
@@ -306,6 +327,79 @@ async fn operator(
         now,
     )
     .await
+}
+
+/// P3: an operator key or vended session credentials, by the shape of the access key id.
+async fn any_signed(
+    state: &AppState,
+    received: &Received,
+    service: &str,
+    protocol: Protocol,
+    now: UnixTime,
+) -> Result<Caller, AwsError> {
+    let parts = sigv4::parse_authorization(&received.as_sigv4())
+        .map_err(|e| AwsError::sigv4(protocol, &e))?;
+    if credentials::is_temporary_access_key_id(&parts.access_key_id) {
+        authenticate_session(
+            state.node.store.as_ref(),
+            &state.node.master,
+            &state.node.config.server.region,
+            received,
+            service,
+            protocol,
+            now,
+        )
+        .await
+    } else {
+        operator(state, received, service, protocol, now).await
+    }
+}
+
+/// P3: verifies a request signed with vended credentials: the session token opens for the
+/// access key id (else `InvalidClientTokenId` / `UnrecognizedClientException`), is not
+/// expired (`ExpiredToken` / `ExpiredTokenException`), the signature verifies with the
+/// session's secret, and the session is live ([`live_role`]: a disabled user's or a
+/// deleted role's credentials are refused as invalid at once).
+pub async fn authenticate_session(
+    store: &dyn Store,
+    master: &MasterKey,
+    region: &str,
+    request: &Received,
+    service: &str,
+    protocol: Protocol,
+    now: UnixTime,
+) -> Result<Caller, AwsError> {
+    let req = request.as_sigv4();
+    let fail = |e: SigV4Error| AwsError::sigv4(protocol, &e);
+    let parts = sigv4::parse_authorization(&req).map_err(fail)?;
+    let Some(token) = parts.session_token.as_deref() else {
+        return Err(fail(SigV4Error::UnknownAccessKey));
+    };
+    let (grant, secret) =
+        credentials::open(master, &parts.access_key_id, token, now).map_err(|e| match e {
+            CredentialError::Expired => fail(SigV4Error::ExpiredSessionToken),
+            CredentialError::Malformed | CredentialError::Invalid => {
+                fail(SigV4Error::InvalidSessionToken)
+            }
+        })?;
+    let services = [service];
+    let expect = Expectation {
+        region,
+        services: &services,
+    };
+    sigv4::verify(&req, &parts, secret.expose().as_bytes(), &expect, now).map_err(fail)?;
+    match live_role(store, &grant).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(why)) => {
+            tracing::info!(?why, identity_id = %grant.identity_id, "AWS API: session no longer live");
+            return Err(fail(SigV4Error::InvalidSessionToken));
+        }
+        Err(e) => return Err(AwsError::internal(protocol, e)),
+    }
+    Ok(Caller::Session {
+        access_key_id: parts.access_key_id,
+        grant: Box::new(grant),
+    })
 }
 
 /// The headers browsers may send on `POST /`.

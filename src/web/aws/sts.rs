@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 
 use super::json::Auth;
 use super::{AwsCall, AwsError, Caller, Protocol};
+use crate::core::identity_pools::sts as id_sts;
 use crate::federation::saml::sp::xml_escape;
 use crate::web::AppState;
 
@@ -109,11 +110,15 @@ macro_rules! sts_action {
 }
 
 /// The STS actions served.
-pub const ACTIONS: &[StsAction] = &[crate::sts_action!(
-    "GetCallerIdentity",
-    Auth::Operator,
-    get_caller_identity
-)];
+pub const ACTIONS: &[StsAction] = &[
+    crate::sts_action!("GetCallerIdentity", Auth::AnySigned, get_caller_identity),
+    // P3: the classic identity-pool flow's second step.
+    crate::sts_action!(
+        "AssumeRoleWithWebIdentity",
+        Auth::Public,
+        assume_role_with_web_identity
+    ),
+];
 
 /// The action of the form, after checking its `Version`.
 pub fn action_of(params: &StsParams) -> Result<&str, AwsError> {
@@ -157,11 +162,123 @@ async fn get_caller_identity(
             )
             .text("UserId", access_key_id)
             .text("Account", account)),
+        // P3: vended credentials name their assumed role. The grant does not record the
+        // session name, so it is Cognito's for vended credentials.
+        Caller::Session { grant, .. } => {
+            let arn = id_sts::assumed_role_arn(grant, SESSION_NAME).ok_or_else(|| {
+                AwsError::internal(Protocol::Query, "a session's role ARN does not parse")
+            })?;
+            let account = id_sts::role_name_and_account(&grant.role_arn)
+                .map(|(_, a)| a.to_string())
+                .unwrap_or_else(|| account.clone());
+            Ok(XmlOut::new()
+                .text("Arn", &arn)
+                .text(
+                    "UserId",
+                    &format!("{}:{SESSION_NAME}", id_sts::role_id(&grant.role_arn)),
+                )
+                .text("Account", &account))
+        }
         Caller::Unsigned => Err(AwsError::sigv4(
             Protocol::Query,
             &crate::core::sigv4::SigV4Error::MissingAuthentication,
         )),
     }
+}
+
+/// The session name GetCallerIdentity shows for vended credentials (Cognito's for
+/// GetCredentialsForIdentity; the sealed grant keeps no name of its own).
+pub const SESSION_NAME: &str = "CognitoIdentityCredentials";
+
+/// ISO 8601 UTC, as STS writes `Expiration`.
+fn iso8601(t: crate::core::UnixTime) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// A required form field.
+fn required<'a>(params: &'a StsParams, name: &str) -> Result<&'a str, AwsError> {
+    params.get(name).ok_or_else(|| {
+        AwsError::bad_request(
+            "MissingParameter",
+            format!("The request must contain the parameter {name}."),
+        )
+    })
+}
+
+/// P3: AssumeRoleWithWebIdentity with an OpenID token of the identity service
+/// ([`crate::core::identity_pools::sts`]); unsigned, as in AWS.
+async fn assume_role_with_web_identity(
+    state: &AppState,
+    call: &AwsCall,
+    params: &StsParams,
+) -> Result<XmlOut, AwsError> {
+    use axum::http::StatusCode;
+    let duration_secs = match params.get("DurationSeconds") {
+        None => None,
+        Some(d) => Some(d.parse::<i64>().map_err(|_| {
+            AwsError::bad_request("ValidationError", "DurationSeconds must be an integer.")
+        })?),
+    };
+    let req = id_sts::WebIdentityRequest {
+        role_arn: required(params, "RoleArn")?,
+        role_session_name: required(params, "RoleSessionName")?,
+        web_identity_token: required(params, "WebIdentityToken")?,
+        duration_secs,
+    };
+    let assumed = id_sts::assume_role_with_web_identity(
+        &state.node.store,
+        &state.node.master,
+        &state.node.identity_tokens,
+        &req,
+        call.now,
+    )
+    .await
+    .map_err(|e| match e {
+        id_sts::StsError::Validation(m) => AwsError::bad_request("ValidationError", m),
+        id_sts::StsError::InvalidToken(why) => {
+            tracing::info!(%why, "STS: web identity token refused");
+            AwsError::bad_request(
+                "InvalidIdentityToken",
+                "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.",
+            )
+        }
+        id_sts::StsError::ExpiredToken => AwsError::bad_request(
+            "ExpiredTokenException",
+            "Token expired: current date/time is later than the token's expiry.",
+        ),
+        id_sts::StsError::AccessDenied(why) => {
+            tracing::info!(why, role = req.role_arn, "STS: AssumeRoleWithWebIdentity denied");
+            AwsError::new(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            )
+        }
+        e @ (id_sts::StsError::Store(_) | id_sts::StsError::Keys(_)) => {
+            AwsError::internal(Protocol::Query, e)
+        }
+    })?;
+    let c = &assumed.credentials;
+    Ok(XmlOut::new()
+        .element(
+            "Credentials",
+            XmlOut::new()
+                .text("AccessKeyId", &c.access_key_id)
+                .text("SecretAccessKey", c.secret_access_key.expose())
+                .text("SessionToken", &c.session_token)
+                .text("Expiration", &iso8601(c.expiration)),
+        )
+        .text("SubjectFromWebIdentityToken", &assumed.subject)
+        .element(
+            "AssumedRoleUser",
+            XmlOut::new()
+                .text("Arn", &assumed.assumed_role_arn)
+                .text("AssumedRoleId", &assumed.assumed_role_id),
+        )
+        .text("Audience", &assumed.audience)
+        .text("Provider", state.node.identity_tokens.issuer()))
 }
 
 #[cfg(test)]
