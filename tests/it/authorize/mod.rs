@@ -12,7 +12,7 @@ mod sts;
 
 #[allow(dead_code)]
 #[path = "../../../examples/file_store.rs"]
-mod file_store;
+pub(crate) mod file_store;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};

@@ -12,6 +12,7 @@
 
 mod attacks;
 mod flows;
+mod scenario;
 
 use aws_sdk_cognitoidentity::config::retry::RetryConfig;
 use aws_sdk_cognitoidentity::config::{BehaviorVersion, Credentials, Region};
