@@ -37,6 +37,7 @@ use crate::core::UnixTime;
 use crate::web::AppState;
 
 mod error;
+pub mod identity_admin;
 pub mod json;
 pub mod sts;
 
