@@ -54,6 +54,7 @@ policy = '{POLICY}'
 [[identity_pools]]
 id = "{CONFIG_ID}"
 name = "file users"
+developer_provider_name = "login_example"
 authenticated_role = "arn:aws:iam::123456789012:role/file-users"
 
 [[identity_pools.user_pools]]
@@ -629,6 +630,22 @@ async fn identities_are_described_listed_unlinked_and_deleted() {
         .get_or_create_identity(CONFIG_ID, None, "us-east-1", now)
         .await
         .unwrap();
+    // A developer identity whose provider name looks like a user pool id.
+    let developer_login = IdentityLogin {
+        provider: "login_example".into(),
+        subject: "dev-user-1".into(),
+    };
+    let dev = admin
+        .get_or_create_identity(CONFIG_ID, Some(&developer_login), "us-east-1", now)
+        .await
+        .unwrap();
+    let described = client
+        .describe_identity()
+        .identity_id(&dev.id)
+        .send()
+        .await
+        .expect("describe developer identity");
+    assert_eq!(described.logins(), ["login_example"]);
 
     let described = client
         .describe_identity()
@@ -661,7 +678,7 @@ async fn identities_are_described_listed_unlinked_and_deleted() {
             break;
         }
     }
-    let expected: HashSet<String> = [&alice.id, &bob.id, &guest.id]
+    let expected: HashSet<String> = [&alice.id, &bob.id, &guest.id, &dev.id]
         .into_iter()
         .cloned()
         .collect();
@@ -698,6 +715,16 @@ async fn identities_are_described_listed_unlinked_and_deleted() {
     let described = client
         .describe_identity()
         .identity_id(&alice.id)
+        .send()
+        .await
+        .unwrap();
+    assert!(described.logins().is_empty());
+    let body = unlink(&dev.id, "login_example");
+    let (code, _) = signed(&server, &key, "UnlinkIdentity", &body).await;
+    assert_eq!(code, "");
+    let described = client
+        .describe_identity()
+        .identity_id(&dev.id)
         .send()
         .await
         .unwrap();

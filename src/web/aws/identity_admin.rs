@@ -189,13 +189,13 @@ impl ProviderNames {
         (prefix == self.host || prefix == cognito).then(|| pool_id.to_string())
     }
 
-    /// The provider name of a stored login: a user pool's, or the developer provider
-    /// name as is.
-    fn login(&self, login: &IdentityLogin) -> String {
-        if is_valid_pool_id(&login.provider) {
-            self.render(&login.provider)
-        } else {
+    /// The provider name of a stored login: the identity pool's developer provider name
+    /// as is (it may look like a pool id: `login_example`), else a user pool's.
+    fn login(&self, login: &IdentityLogin, developer: Option<&str>) -> String {
+        if developer == Some(login.provider.as_str()) {
             login.provider.clone()
+        } else {
+            self.render(&login.provider)
         }
     }
 }
@@ -566,9 +566,11 @@ fn mapping_in(base: &str, m: MappingIn) -> Result<RoleMapping, AwsError> {
             "Contains" => MatchType::Contains,
             "StartsWith" => MatchType::StartsWith,
             "NotEqual" => MatchType::NotEqual,
-            other => return Err(invalid(format!(
+            other => {
+                return Err(invalid(format!(
                 "{path}.MatchType: {other:?} is not one of Equals, Contains, StartsWith, NotEqual."
-            ))),
+            )))
+            }
         };
         rules.push(MappingRule {
             claim: required(r.claim, &format!("{path}.Claim"))?,
@@ -683,8 +685,12 @@ pub async fn get_identity_pool_roles(
 // --- identities ------------------------------------------------------------------------------
 
 /// Botocore's `IdentityDescription` (dates as epoch seconds, AWS JSON's timestamps).
-fn render_identity(identity: &Identity, names: &ProviderNames) -> Value {
-    let logins: Vec<String> = identity.logins.iter().map(|l| names.login(l)).collect();
+fn render_identity(identity: &Identity, names: &ProviderNames, developer: Option<&str>) -> Value {
+    let logins: Vec<String> = identity
+        .logins
+        .iter()
+        .map(|l| names.login(l, developer))
+        .collect();
     json!({
         "IdentityId": identity.id,
         "Logins": logins,
@@ -710,7 +716,21 @@ pub async fn describe_identity(
         .describe_identity(&id)
         .await
         .map_err(|e| admin_error(state, e))?;
-    Ok(render_identity(&identity, &ProviderNames::of(state)))
+    let developer = developer_name(state, &identity.identity_pool_id).await?;
+    Ok(render_identity(
+        &identity,
+        &ProviderNames::of(state),
+        developer.as_deref(),
+    ))
+}
+
+/// The developer provider name of an identity's pool (none when the pool is gone).
+async fn developer_name(state: &AppState, pool_id: &str) -> Result<Option<String>, AwsError> {
+    match admin(state).describe_identity_pool(pool_id).await {
+        Ok(pool) => Ok(pool.developer_provider_name),
+        Err(AdminError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(admin_error(state, e)),
+    }
 }
 
 /// ListIdentities: `MaxResults` 1 to 60; `HideDisabled` hides nothing (module docs).
@@ -723,6 +743,7 @@ pub async fn list_identities(
     let list: ListIn = input(body)?;
     let id = identity_pool_id(list.identity_pool_id)?;
     let max = max_results(list.max_results)?;
+    let developer = developer_name(state, &id).await?;
     let page = admin(state)
         .list_identities(&id, max, list.next_token)
         .await
@@ -730,7 +751,7 @@ pub async fn list_identities(
     let identities: Vec<Value> = page
         .items
         .iter()
-        .map(|i| render_identity(i, &names))
+        .map(|i| render_identity(i, &names, developer.as_deref()))
         .collect();
     let mut out = json!({ "IdentityPoolId": id, "Identities": identities });
     if let (Some(next), Value::Object(o)) = (page.next, &mut out) {
@@ -796,13 +817,18 @@ pub async fn unlink_identity(
         .describe_identity(&id)
         .await
         .map_err(|e| admin_error(state, e))?;
+    let developer = developer_name(state, &identity.identity_pool_id).await?;
     let mut logins: Vec<IdentityLogin> = Vec::new();
     for (i, name) in remove.iter().enumerate() {
-        let provider = names.parse(name).unwrap_or_else(|| name.clone());
+        let provider = if developer.as_deref() == Some(name.as_str()) {
+            Some(name.clone())
+        } else {
+            names.parse(name)
+        };
         let held: Vec<&IdentityLogin> = identity
             .logins
             .iter()
-            .filter(|l| l.provider == provider)
+            .filter(|l| provider.as_ref() == Some(&l.provider))
             .collect();
         if held.is_empty() {
             return Err(invalid(format!(
