@@ -22,6 +22,7 @@ mod federation_linking;
 mod federation_social;
 mod hosted;
 mod hosted_pages;
+mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
 mod keys;

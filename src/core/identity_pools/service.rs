@@ -243,6 +243,11 @@ impl IdentityService {
         format!("{}/{pool_id}", self.issuer_host)
     }
 
+    /// The public URL without its scheme: the prefix of every user pool's Logins key.
+    pub fn issuer_host(&self) -> &str {
+        &self.issuer_host
+    }
+
     /// Verifies an identity pool's `Logins` (see the module doc). `Ok(None)` for no logins;
     /// more than one Cognate pool login is refused.
     pub async fn verify_logins(
@@ -618,7 +623,7 @@ impl IdentityService {
 /// The user pool a Logins key names (`<issuer_host>/<poolId>`, or Cognito's
 /// `cognito-idp.<region>.amazonaws.com/<poolId>` with the pool id's region), or `None`
 /// for a key that names no pool of ours.
-fn pool_of_key(issuer_host: &str, key: &str) -> Option<String> {
+pub fn pool_of_key(issuer_host: &str, key: &str) -> Option<String> {
     let (host, pool_id) = key.rsplit_once('/')?;
     if !is_valid_pool_id(pool_id) {
         return None;

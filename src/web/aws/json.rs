@@ -104,6 +104,62 @@ pub const IDENTITY_ACTIONS: &[JsonAction] = &[
         Auth::Operator,
         super::identity::get_open_id_token_for_developer_identity
     ),
+    // P2: the operator-signed management actions (`identity_admin`).
+    json_action!(
+        "CreateIdentityPool",
+        Auth::Operator,
+        super::identity_admin::create_identity_pool
+    ),
+    json_action!(
+        "DescribeIdentityPool",
+        Auth::Operator,
+        super::identity_admin::describe_identity_pool
+    ),
+    json_action!(
+        "UpdateIdentityPool",
+        Auth::Operator,
+        super::identity_admin::update_identity_pool
+    ),
+    json_action!(
+        "DeleteIdentityPool",
+        Auth::Operator,
+        super::identity_admin::delete_identity_pool
+    ),
+    json_action!(
+        "ListIdentityPools",
+        Auth::Operator,
+        super::identity_admin::list_identity_pools
+    ),
+    json_action!(
+        "SetIdentityPoolRoles",
+        Auth::Operator,
+        super::identity_admin::set_identity_pool_roles
+    ),
+    json_action!(
+        "GetIdentityPoolRoles",
+        Auth::Operator,
+        super::identity_admin::get_identity_pool_roles
+    ),
+    json_action!(
+        "DescribeIdentity",
+        Auth::Operator,
+        super::identity_admin::describe_identity
+    ),
+    json_action!(
+        "ListIdentities",
+        Auth::Operator,
+        super::identity_admin::list_identities
+    ),
+    json_action!(
+        "DeleteIdentities",
+        Auth::Operator,
+        super::identity_admin::delete_identities
+    ),
+    json_action!(
+        "UnlinkIdentity",
+        Auth::Operator,
+        super::identity_admin::unlink_identity
+    ),
 ];
 /// The user pools API's actions (a later issue).
 pub const IDP_ACTIONS: &[JsonAction] = &[];

@@ -42,6 +42,7 @@ use crate::web::AppState;
 
 mod error;
 pub mod identity;
+pub mod identity_admin;
 pub mod json;
 pub mod sts;
 

@@ -18,7 +18,7 @@ use cognate::core::secrets::SecretString;
 use crate::support::server::TestServer;
 
 /// The core's key service over the test server's store and master key.
-fn keys(server: &TestServer) -> AdminKeys {
+pub(crate) fn keys(server: &TestServer) -> AdminKeys {
     AdminKeys::new(server.node.store.clone(), server.node.master.clone())
 }
 
@@ -43,7 +43,7 @@ pub(crate) async fn make_key(
 }
 
 /// How a raw request is signed.
-struct Signing<'a> {
+pub(crate) struct Signing<'a> {
     access_key_id: &'a str,
     secret: &'a str,
     region: &'a str,
@@ -54,7 +54,7 @@ struct Signing<'a> {
 }
 
 impl<'a> Signing<'a> {
-    fn new(key: &'a CreatedAdminKey, service: &'a str) -> Self {
+    pub(crate) fn new(key: &'a CreatedAdminKey, service: &'a str) -> Self {
         Signing {
             access_key_id: &key.access_key_id,
             secret: key.secret.expose(),
@@ -66,7 +66,12 @@ impl<'a> Signing<'a> {
     }
 
     /// The headers to send with `POST <base>/` and `body`: `headers` plus the signature's.
-    fn sign(&self, base: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<(String, String)> {
+    pub(crate) fn sign(
+        &self,
+        base: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Vec<(String, String)> {
         let identity = aws_credential_types::Credentials::new(
             self.access_key_id,
             self.secret,
@@ -121,13 +126,17 @@ fn minutes_off(minutes: i64) -> SystemTime {
 }
 
 /// A plain HTTP client (with the process's TLS provider installed, as reqwest needs).
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     cognate::federation::http::install_crypto_provider();
     reqwest::Client::new()
 }
 
 /// Sends `POST <base>/` with exactly these headers and body.
-async fn post(base: &str, headers: &[(String, String)], body: &[u8]) -> reqwest::Response {
+pub(crate) async fn post(
+    base: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> reqwest::Response {
     let mut request = client().post(format!("{base}/"));
     for (k, v) in headers {
         request = request.header(k.as_str(), v.as_str());
