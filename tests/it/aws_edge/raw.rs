@@ -275,11 +275,12 @@ async fn over_limit_bodies_get_aws_shapes() {
         answer.to_ascii_lowercase().contains("x-amzn-requestid"),
         "{answer}"
     );
-    // Within the limit, the same request is read (and answered for what it is).
+    // Within the limit, the same request is read (and answered for what it is: GetId
+    // without its IdentityPoolId).
     json_error(
         post(base, &json, b"{}").await,
         400,
-        "UnknownOperationException",
+        "InvalidParameterException",
     )
     .await;
     server.stop().await;
