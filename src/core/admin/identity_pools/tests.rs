@@ -422,3 +422,32 @@ async fn listing_pages_and_identities() {
         })
     ));
 }
+
+// P1 (issue 12, item 6): the upstream STS endpoint must be a URL GetCredentialsForIdentity
+// can call.
+#[test]
+fn upstream_sts_endpoints_are_https_or_loopback_http() {
+    let check = |endpoint: &str| {
+        let mut p = identity_pool();
+        p.upstream_sts_endpoint = Some(endpoint.into());
+        paths(&validate_identity_pool(&p))
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    for ok in [
+        "https://sts.us-east-1.amazonaws.com/",
+        "http://127.0.0.1:4566/",
+        "http://localhost:4566/",
+    ] {
+        assert!(check(ok).is_empty(), "{ok}");
+    }
+    for bad in [
+        "http://sts.us-east-1.amazonaws.com/",
+        "ftp://127.0.0.1/",
+        "sts.us-east-1.amazonaws.com",
+        "",
+    ] {
+        assert_eq!(check(bad), ["upstream_sts_endpoint"], "{bad}");
+    }
+}
