@@ -19,7 +19,10 @@
 //!   the same-site continuation that verifies the response and signs the user in), each
 //!   response signed beforehand by `xmlsec1` as an IdP would, with its ratio to the raw
 //!   RSA-SHA256 verification rate on one thread (skipped, saying so, without `xmlsec1`);
-//! - p50/p99 latency of the token endpoint, and the server's peak resident memory.
+//! - p50/p99 latency of the token endpoint, and the server's peak resident memory;
+//! - authorization checks/s (`POST /iam/authorize`, vended credentials, pre-signed
+//!   requests) at the given connections, then the check's p50/p99 in an open loop at half
+//!   that rate (fixed schedule, latency from each scheduled start).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -553,6 +556,9 @@ require_pkce = false
             .expect("create user");
         assert!(status.success());
     }
+    // P3: the authorization check's records and credentials, written before the server
+    // starts (one writer at a time on the SQLite file).
+    let authorize_bench = prepare_authorize(&dir.path().join("data"), 256).await;
     let mut child = tokio::process::Command::new(&binary)
         .current_dir(dir.path())
         .env(&secret_var, M2M_SECRET)
@@ -735,6 +741,9 @@ require_pkce = false
     } else {
         println!("SAML sign-in at the ACS: NOT RUN (xmlsec1 or openssl missing)");
     }
+    // P3: authorization checks/s and the check's p99 at half that rate.
+    authorize_figures(conns, seconds, base.clone(), authorize_bench).await;
+    // (lead: GetCredentialsForIdentity/s goes here once P1 lands.)
     println!(
         "server resident memory: peak {:.1} MB, now {:.1} MB",
         peak.load(Ordering::Relaxed) as f64 / 1024.0,
@@ -742,3 +751,282 @@ require_pkce = false
     );
     let _ = child.kill().await;
 }
+
+// --- P3: the authorization check (issue 12, item 5) ----------------------------------------
+
+/// What the authorization phases send: pre-signed check requests (SigV4 signatures stay
+/// valid 15 minutes, and a check has no nonce, so each is sent many times) and the
+/// resource server's Basic credentials.
+struct AuthorizeBench {
+    key_id: String,
+    secret: String,
+    bodies: Vec<String>,
+}
+
+const AUTHORIZE_KEY: &str = "bench-authorize";
+const AUTHORIZE_SECRET: &str = "bench-authorize-secret-0123456789";
+const BENCH_IPOOL: &str = "us-east-1:0c0c0c0c-0000-4000-8000-00000000000c";
+const BENCH_ROLE: &str = "arn:aws:iam::123456789012:role/BenchFiles";
+
+/// Writes an identity pool, a role, `n` identities and an `authorize` admin key straight
+/// into the (stopped) server's SQLite store, and vends credentials for each identity with
+/// the data directory's master key. GetCredentialsForIdentity replaces the vending once it
+/// lands (the lead's hook: `get_credentials_phase` below).
+async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBench {
+    use cognate::core::admin_keys::{AdminKeyPurpose, AdminKeys, NewAdminKey};
+    use cognate::core::identity_pools::credentials::{vend, SessionGrant};
+    use cognate::core::model::{Identity, IdentityPool, Origin, Role, RoleTrust, TrustAmr};
+    use cognate::core::secrets::{MasterKey, SecretString};
+    use cognate::core::storage::Store;
+
+    let master = MasterKey::read_file(&data_dir.join("master.key")).expect("master key");
+    let store: Arc<dyn Store> = Arc::new(
+        cognate::store::sqlite::SqliteStore::open(&data_dir.join("cognate.db"))
+            .await
+            .expect("store"),
+    );
+    let now = cognate::core::now();
+    store
+        .put_identity_pool(&IdentityPool {
+            id: BENCH_IPOOL.into(),
+            name: "bench".into(),
+            allow_unauthenticated: true,
+            allow_classic_flow: false,
+            user_pools: vec![],
+            supported_login_providers: Default::default(),
+            developer_provider_name: None,
+            roles: Default::default(),
+            role_mappings: Default::default(),
+            tags: Default::default(),
+            origin: Origin::Config,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .expect("identity pool");
+    store
+        .put_role(&Role {
+            arn: BENCH_ROLE.into(),
+            trust: RoleTrust {
+                identity_pool_ids: vec![BENCH_IPOOL.into()],
+                amr: TrustAmr::Any,
+            },
+            policy: r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Action":"files:GetObject","Resource":"arn:cognate:files:::${cognito-identity.amazonaws.com:sub}/*"},
+              {"Effect":"Deny","Action":"files:*","Resource":"arn:cognate:files:::*/private/*"}]}"#
+                .into(),
+            max_session_secs: 3600,
+            description: None,
+            origin: Origin::Config,
+            updated_at: now,
+        })
+        .await
+        .expect("role");
+    let master = Arc::new(master);
+    AdminKeys::new(store.clone(), master.clone())
+        .create(
+            NewAdminKey {
+                access_key_id: Some(AUTHORIZE_KEY.into()),
+                secret: Some(SecretString::new(AUTHORIZE_SECRET)),
+                description: "bench".into(),
+                purpose: AdminKeyPurpose::Authorize,
+            },
+            now,
+        )
+        .await
+        .expect("authorize key");
+    let mut bodies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let candidate = Identity {
+            id: cognate::core::model::new_identity_id("us-east-1"),
+            identity_pool_id: BENCH_IPOOL.into(),
+            logins: vec![],
+            created_at: now,
+            updated_at: now,
+        };
+        let identity = store
+            .get_or_create_identity(BENCH_IPOOL, None, &candidate)
+            .await
+            .expect("identity");
+        let creds = vend(
+            &master,
+            &SessionGrant {
+                identity_id: identity.id.clone(),
+                identity_pool_id: BENCH_IPOOL.into(),
+                role_arn: BENCH_ROLE.into(),
+                user: None,
+                authenticated: false,
+                issued_at: now,
+                expires_at: now + 3600,
+            },
+        );
+        bodies.push(signed_check(&creds, &identity.id));
+    }
+    AuthorizeBench {
+        key_id: AUTHORIZE_KEY.into(),
+        secret: AUTHORIZE_SECRET.into(),
+        bodies,
+    }
+}
+
+/// The check body for `GET https://files.bench.example/files/<identity>/doc` signed with
+/// `creds` as a client would (aws-sigv4, service `files`).
+fn signed_check(
+    creds: &cognate::core::identity_pools::credentials::VendedCredentials,
+    identity_id: &str,
+) -> String {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let path = format!(
+        "/files/{}/doc",
+        percent_encoding::utf8_percent_encode(identity_id, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let url = format!("https://files.bench.example{path}");
+    let identity = aws_credential_types::Credentials::new(
+        &creds.access_key_id,
+        creds.secret_access_key.expose(),
+        Some(creds.session_token.clone()),
+        None,
+        "bench",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("files")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("params")
+        .into();
+    let host = [("host", "files.bench.example")];
+    let request = SignableRequest::new("GET", &url, host.iter().copied(), SignableBody::Bytes(b""))
+        .expect("signable");
+    let (instructions, _) = sign(request, &params).expect("sign").into_parts();
+    let mut headers: Vec<(String, String)> = vec![("host".into(), "files.bench.example".into())];
+    headers.extend(
+        instructions
+            .headers()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    serde_json::json!({
+        "request": {"method": "GET", "path": path, "query": "", "headers": headers,
+            "body_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        "service": "files", "region": "us-east-1",
+        "action": "files:GetObject",
+        "resource": format!("arn:cognate:files:::{identity_id}/doc"),
+    })
+    .to_string()
+}
+
+/// One check; true when answered `Allow`.
+async fn check_once(
+    client: &reqwest::Client,
+    base: &str,
+    bench: &AuthorizeBench,
+    i: usize,
+) -> bool {
+    let Ok(r) = client
+        .post(format!("{base}/iam/authorize"))
+        .basic_auth(&bench.key_id, Some(&bench.secret))
+        .header("content-type", "application/json")
+        .body(bench.bodies[i % bench.bodies.len()].clone())
+        .send()
+        .await
+    else {
+        return false;
+    };
+    r.status().is_success()
+        && r.json::<serde_json::Value>()
+            .await
+            .is_ok_and(|v| v["decision"] == "Allow")
+}
+
+/// Closed loop: checks/s at `conns` connections.
+async fn authorize_phase(
+    conns: usize,
+    seconds: f64,
+    base: Arc<String>,
+    bench: Arc<AuthorizeBench>,
+) -> Phase {
+    let turn = Arc::new(AtomicU64::new(0));
+    load(conns, seconds, move |client| {
+        let (base, bench, turn) = (base.clone(), bench.clone(), turn.clone());
+        async move {
+            let i = turn.fetch_add(1, Ordering::Relaxed) as usize;
+            check_once(&client, &base, &bench, i).await
+        }
+    })
+    .await
+}
+
+/// Open loop: one check every `1 / rate` seconds on a fixed schedule for `seconds`, each
+/// latency measured from its scheduled start (so a stall counts against every request
+/// it delays, not only the one it hit).
+async fn authorize_open_loop(
+    rate: f64,
+    seconds: f64,
+    base: Arc<String>,
+    bench: Arc<AuthorizeBench>,
+) -> Phase {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client");
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let total = (rate * seconds) as usize;
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let at = start + interval * i as u32;
+        tokio::time::sleep_until(at).await;
+        let (client, base, bench) = (client.clone(), base.clone(), bench.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = check_once(&client, &base, &bench, i).await;
+            (ok, at.elapsed())
+        }));
+    }
+    let mut phase = Phase {
+        ops: 0,
+        seconds: 0.0,
+        latencies: Vec::with_capacity(total),
+        errors: 0,
+    };
+    for t in tasks {
+        match t.await {
+            Ok((true, latency)) => {
+                phase.ops += 1;
+                phase.latencies.push(latency);
+            }
+            _ => phase.errors += 1,
+        }
+    }
+    phase.seconds = start.elapsed().as_secs_f64();
+    phase
+}
+
+/// The authorization figures: closed-loop throughput at `conns`, then p99 at half of it.
+async fn authorize_figures(conns: usize, seconds: f64, base: Arc<String>, bench: AuthorizeBench) {
+    let bench = Arc::new(bench);
+    // Warm-up: connections open, the role and keys read once.
+    let _ = authorize_phase(conns, 1.0, base.clone(), bench.clone()).await;
+    let closed = authorize_phase(conns, seconds, base.clone(), bench.clone()).await;
+    println!(
+        "authorization check (POST /iam/authorize): {:>8.0} checks/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        closed.rate(),
+        closed.pct(0.50),
+        closed.pct(0.99),
+        closed.errors
+    );
+    let half = closed.rate() / 2.0;
+    let open = authorize_open_loop(half, seconds, base, bench).await;
+    println!(
+        "authorization check, open loop at {half:.0}/s: p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        open.pct(0.50),
+        open.pct(0.99),
+        open.errors
+    );
+}
+
+// Hook for the lead (after P1 lands): `async fn get_credentials_phase(conns, seconds, base)`
+// measuring GetCredentialsForIdentity/s, called from `main` beside `authorize_figures`.

@@ -22,6 +22,9 @@
 //! the operator credentials ([`crate::core::admin_keys`]), scoped to `[server] region` and
 //! the API's service (`cognito-identity`, `cognito-idp`, `sts`). Handlers receive an
 //! [`AwsCall`] with the [`Caller`], the client address, the request id and `now`.
+//! [`Auth::AnySigned`](json::Auth::AnySigned) actions also accept vended session
+//! credentials ([`authenticate_session`]: `ASIA` key id, `x-amz-security-token`, a live
+//! session), as [`Caller::Session`].
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -14,7 +14,12 @@
 //!
 //! Implemented: `GetCallerIdentity` for operator keys (either purpose: naming oneself
 //! manages nothing). Its `Arn` is `arn:aws:iam::<account>:user/<access key id>`, its
-//! `UserId` the access key id, `Account` the `[server] account_id`.
+//! `UserId` the access key id, `Account` the `[server] account_id`. For vended session
+//! credentials (P3, [`Auth::AnySigned`]): `arn:aws:sts::<role's account>:assumed-role/<role
+//! name>/CognitoIdentityCredentials`, `UserId` `AROA...:CognitoIdentityCredentials` (the
+//! sealed grant records no session name, so every session shows Cognito's).
+//! `AssumeRoleWithWebIdentity` (P3, unsigned) with the identity service's OpenID tokens:
+//! see [`crate::core::identity_pools::sts`].
 
 use futures::future::BoxFuture;
 

@@ -10,7 +10,6 @@ mod check;
 mod endpoint;
 mod sts;
 
-#[allow(dead_code)]
 #[path = "../../../examples/file_store.rs"]
 pub(crate) mod file_store;
 
