@@ -798,6 +798,7 @@ async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBen
             roles: Default::default(),
             role_mappings: Default::default(),
             tags: Default::default(),
+            upstream_sts_endpoint: None,
             origin: Origin::Config,
             created_at: now,
             updated_at: now,
