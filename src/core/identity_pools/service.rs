@@ -54,7 +54,7 @@ use crate::core::oauth::grants::TokenService;
 use crate::core::oauth::verify::{verify_id_token, IdClaims};
 use crate::core::oauth::ErrorCode;
 use crate::core::secrets::MasterKey;
-use crate::core::storage::Store;
+use crate::core::storage::{Store, UserRef};
 use crate::core::UnixTime;
 
 /// Guest identities one client address may create per window.
@@ -87,6 +87,8 @@ pub mod messages {
     pub const BAD_ROLE_CONFIG: &str =
         "Invalid identity pool configuration. Check assigned IAM roles for this pool.";
     pub const THROTTLED: &str = "Rate exceeded";
+    pub const CLASSIC_FLOW_DISABLED: &str =
+        "Basic (classic) flow is not enabled, please use enhanced flow.";
     pub const ONE_LOGIN: &str =
         "Cognate links one login per identity: send one user pool token in Logins.";
     pub const GUEST_WITH_LOGINS: &str =
@@ -301,6 +303,18 @@ impl IdentityService {
                 tracing::info!(pool = %listed.pool_id, "identity pool login refused: audience");
                 return Err(IdentityError::not_authorized(messages::INVALID_LOGIN));
             }
+            // The user must still exist and be enabled: a token issued before the user was
+            // disabled or deleted gets no identity and no credentials (Cognito checks the
+            // user pool too when ServerSideTokenCheck is on; Cognate always does).
+            let user = self
+                .store
+                .get_user(&token_pool, &UserRef::Sub(claims.sub.clone()))
+                .await
+                .map_err(IdentityError::internal)?;
+            if !user.is_some_and(|u| u.enabled) {
+                tracing::info!(pool = %token_pool, "identity pool login refused: user disabled or gone");
+                return Err(IdentityError::not_authorized(messages::INVALID_LOGIN));
+            }
             found = Some(VerifiedLogin {
                 provider_name: self.provider_name(&token_pool),
                 login: IdentityLogin {
@@ -437,6 +451,13 @@ impl IdentityService {
         now: UnixTime,
     ) -> IdResult<(String, String)> {
         let (identity, pool, verified) = self.authorize_identity(identity_id, logins, now).await?;
+        // The basic flow is off unless the pool allows it (Cognito's AllowClassicFlow,
+        // default false): its token is what STS's AssumeRoleWithWebIdentity takes.
+        if !pool.allow_classic_flow {
+            return Err(IdentityError::InvalidParameter(
+                messages::CLASSIC_FLOW_DISABLED.into(),
+            ));
+        }
         let request = IdentityTokenRequest {
             identity_id: identity.id.clone(),
             identity_pool_id: pool.id,

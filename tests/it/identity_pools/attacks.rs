@@ -314,3 +314,81 @@ async fn a_guest_never_gets_the_authenticated_role() {
     assert_eq!(grant.role_arn, GUEST_ROLE);
     assert!(!grant.authenticated);
 }
+
+#[tokio::test]
+async fn a_disabled_users_unexpired_token_gets_nothing() {
+    let server = start().await;
+    let alice = user(&server, POOL, "alice").await;
+    let token = id_token(&server, WEB, "alice").await;
+    let login = key(&server, POOL);
+    let sdk = client(&server.base, None);
+    // Honest: the token works while alice is enabled.
+    let identity = sdk
+        .get_id()
+        .identity_pool_id(IDP)
+        .logins(&login, &token)
+        .send()
+        .await
+        .expect("GetId")
+        .identity_id()
+        .unwrap()
+        .to_string();
+    // Disabled: the same, still unexpired token gets no identity and no credentials.
+    let pool = server.pool(POOL).await;
+    server
+        .node
+        .directory
+        .set_enabled(&pool, &alice.sub, false, cognate::core::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        get_id_code(&server, &[(&login, &token)]).await,
+        "NotAuthorizedException"
+    );
+    let refused = sdk
+        .get_credentials_for_identity()
+        .identity_id(&identity)
+        .logins(&login, &token)
+        .send()
+        .await
+        .expect_err("a disabled user gets no credentials");
+    assert_eq!(code_of(&refused), "NotAuthorizedException");
+}
+
+#[tokio::test]
+async fn the_basic_flow_is_refused_where_the_pool_does_not_allow_it() {
+    let server = start().await;
+    user(&server, POOL, "alice").await;
+    let token = id_token(&server, WEB, "alice").await;
+    let login = key(&server, POOL);
+    let sdk = client(&server.base, None);
+    for (pool, allowed) in [(IDP, true), (IDP_TOKEN, false)] {
+        let identity = sdk
+            .get_id()
+            .identity_pool_id(pool)
+            .logins(&login, &token)
+            .send()
+            .await
+            .expect("GetId")
+            .identity_id()
+            .unwrap()
+            .to_string();
+        let answer = sdk
+            .get_open_id_token()
+            .identity_id(&identity)
+            .logins(&login, &token)
+            .send()
+            .await;
+        match (allowed, answer) {
+            (true, Ok(t)) => assert!(t.token().is_some()),
+            (false, Err(e)) => {
+                assert_eq!(code_of(&e), "InvalidParameterException");
+                assert!(
+                    e.to_string().contains("classic") || format!("{e:?}").contains("classic"),
+                    "{e:?}"
+                );
+            }
+            (allowed, answer) => panic!("allowed={allowed}: {answer:?}"),
+        }
+    }
+}

@@ -8,7 +8,7 @@
 //! [`OTHER_CLIENT`]; user pool [`UNTRUSTED_POOL`] no identity pool lists; identity pool
 //! [`IDP`] (guests allowed, Rules mapping: `cognito:groups` contains `admins` ->
 //! [`ADMINS_ROLE`], developer provider [`DEV_PROVIDER`]) and [`IDP_TOKEN`] (no guests,
-//! Token mapping).
+//! Token mapping, no basic flow).
 
 mod attacks;
 mod flows;
@@ -99,6 +99,7 @@ policy = '{POLICY}'
 id = "{IDP}"
 name = "app"
 allow_unauthenticated = true
+allow_classic_flow = true
 developer_provider_name = "{DEV_PROVIDER}"
 authenticated_role = "{AUTH_ROLE}"
 unauthenticated_role = "{GUEST_ROLE}"
