@@ -20,6 +20,8 @@
 //!   response signed beforehand by `xmlsec1` as an IdP would, with its ratio to the raw
 //!   RSA-SHA256 verification rate on one thread (skipped, saying so, without `xmlsec1`);
 //! - p50/p99 latency of the token endpoint, and the server's peak resident memory;
+//! - GetCredentialsForIdentity/s over the AWS JSON API (guest identities of a bench
+//!   identity pool: the vending itself, no ID token to verify);
 //! - authorization checks/s (`POST /iam/authorize`, vended credentials, pre-signed
 //!   requests) at the given connections, then the check's p50/p99 in an open loop at half
 //!   that rate (fixed schedule, latency from each scheduled start).
@@ -741,9 +743,10 @@ require_pkce = false
     } else {
         println!("SAML sign-in at the ACS: NOT RUN (xmlsec1 or openssl missing)");
     }
-    // P3: authorization checks/s and the check's p99 at half that rate.
+    // Identity pools: GetCredentialsForIdentity/s, then authorization checks/s and the
+    // check's p99 at half that rate.
+    get_credentials_figures(conns, seconds, base.clone(), &authorize_bench).await;
     authorize_figures(conns, seconds, base.clone(), authorize_bench).await;
-    // (lead: GetCredentialsForIdentity/s goes here once P1 lands.)
     println!(
         "server resident memory: peak {:.1} MB, now {:.1} MB",
         peak.load(Ordering::Relaxed) as f64 / 1024.0,
@@ -761,6 +764,9 @@ struct AuthorizeBench {
     key_id: String,
     secret: String,
     bodies: Vec<String>,
+    /// The guest identities the credentials were vended for (GetCredentialsForIdentity's
+    /// phase asks for theirs again, over the API).
+    identities: Vec<String>,
 }
 
 const AUTHORIZE_KEY: &str = "bench-authorize";
@@ -770,8 +776,8 @@ const BENCH_ROLE: &str = "arn:aws:iam::123456789012:role/BenchFiles";
 
 /// Writes an identity pool, a role, `n` identities and an `authorize` admin key straight
 /// into the (stopped) server's SQLite store, and vends credentials for each identity with
-/// the data directory's master key. GetCredentialsForIdentity replaces the vending once it
-/// lands (the lead's hook: `get_credentials_phase` below).
+/// the data directory's master key (`get_credentials_figures` asks for them again over
+/// the API).
 async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBench {
     use cognate::core::admin_keys::{AdminKeyPurpose, AdminKeys, NewAdminKey};
     use cognate::core::identity_pools::credentials::{vend, SessionGrant};
@@ -795,7 +801,11 @@ async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBen
             user_pools: vec![],
             supported_login_providers: Default::default(),
             developer_provider_name: None,
-            roles: Default::default(),
+            // Guests get the bench role: GetCredentialsForIdentity's phase needs no token.
+            roles: cognate::core::identity_pools::mapping::IdentityPoolRoles {
+                authenticated: None,
+                unauthenticated: Some(BENCH_ROLE.into()),
+            },
             role_mappings: Default::default(),
             tags: Default::default(),
             upstream_sts_endpoint: None,
@@ -837,6 +847,7 @@ async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBen
         .await
         .expect("authorize key");
     let mut bodies = Vec::with_capacity(n);
+    let mut identities = Vec::with_capacity(n);
     for _ in 0..n {
         let candidate = Identity {
             id: cognate::core::model::new_identity_id("us-east-1"),
@@ -862,11 +873,13 @@ async fn prepare_authorize(data_dir: &std::path::Path, n: usize) -> AuthorizeBen
             },
         );
         bodies.push(signed_check(&creds, &identity.id));
+        identities.push(identity.id);
     }
     AuthorizeBench {
         key_id: AUTHORIZE_KEY.into(),
         secret: AUTHORIZE_SECRET.into(),
         bodies,
+        identities,
     }
 }
 
@@ -1029,5 +1042,47 @@ async fn authorize_figures(conns: usize, seconds: f64, base: Arc<String>, bench:
     );
 }
 
-// Hook for the lead (after P1 lands): `async fn get_credentials_phase(conns, seconds, base)`
-// measuring GetCredentialsForIdentity/s, called from `main` beside `authorize_figures`.
+/// GetCredentialsForIdentity/s (the enhanced flow's vending: the identity read, the role
+/// resolved and its trust checked, credentials sealed) at `conns` connections, for the
+/// bench's guest identities (no ID token to verify, so the figure is the vending itself).
+async fn get_credentials_figures(
+    conns: usize,
+    seconds: f64,
+    base: Arc<String>,
+    bench: &AuthorizeBench,
+) {
+    let identities = Arc::new(bench.identities.clone());
+    let turn = Arc::new(AtomicU64::new(0));
+    let phase = load(conns, seconds, move |client| {
+        let (base, identities, turn) = (base.clone(), identities.clone(), turn.clone());
+        async move {
+            let i = turn.fetch_add(1, Ordering::Relaxed) as usize;
+            let body = serde_json::json!({"IdentityId": identities[i % identities.len()]});
+            let Ok(r) = client
+                .post(base.as_str())
+                .header("content-type", "application/x-amz-json-1.1")
+                .header(
+                    "x-amz-target",
+                    "AWSCognitoIdentityService.GetCredentialsForIdentity",
+                )
+                .body(body.to_string())
+                .send()
+                .await
+            else {
+                return false;
+            };
+            r.status().is_success()
+                && r.json::<serde_json::Value>()
+                    .await
+                    .is_ok_and(|v| v["Credentials"]["SessionToken"].is_string())
+        }
+    })
+    .await;
+    println!(
+        "GetCredentialsForIdentity:            {:>8.0} credentials/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        phase.rate(),
+        phase.pct(0.50),
+        phase.pct(0.99),
+        phase.errors
+    );
+}
