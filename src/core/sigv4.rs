@@ -380,6 +380,9 @@ pub fn verify(
     verify_hashed(req, parts, &payload_hash, secret, expect, now)
 }
 
+/// The AWS JSON 1.1 protocol's action header.
+const TARGET_HEADER: &str = "x-amz-target";
+
 /// [`verify`] for a request whose body the verifier does not hold, only its hex SHA-256
 /// (`payload_hash`, lowercase): the authorization check, to which a resource server may
 /// forward the hash instead of the body. `req.body` is not read.
@@ -402,6 +405,14 @@ pub fn verify_hashed(
     if parts.session_token.is_some() && !signs(SESSION_TOKEN_HEADER) {
         return Err(incomplete(
             "Signed headers must include 'x-amz-security-token' when a session token is sent.",
+        ));
+    }
+    // The target names the action (AWS JSON 1.1): unsigned, a captured DescribeIdentityPool
+    // could be replayed as DeleteIdentityPool with the same body and signature. The AWS
+    // SDKs sign it; a client that does not is refused.
+    if req.values(TARGET_HEADER).next().is_some() && !signs(TARGET_HEADER) {
+        return Err(incomplete(
+            "Signed headers must include 'x-amz-target' when it is sent.",
         ));
     }
     for name in &parts.signed_headers {

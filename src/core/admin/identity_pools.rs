@@ -185,6 +185,16 @@ pub fn validate_identity_pool(pool: &IdentityPool) -> Vec<FieldError> {
                 ),
                 "write e.g. developer_provider_name = \"login.example.app\"",
             );
+        } else if pool.user_pools.iter().any(|u| &u.pool_id == name) {
+            // Developer logins and user-pool logins share one space per identity pool
+            // (provider, subject): a developer provider named as a listed user pool could
+            // claim that pool's users' identities by sending their subs as developer ids.
+            e.push(
+                "developer_provider_name",
+                Rule::Invalid,
+                format!("{name:?} is the id of a user pool this identity pool lists"),
+                "write e.g. developer_provider_name = \"login.example.app\"",
+            );
         }
     }
     // P1 (issue 12, item 6): the upstream STS endpoint is a promise GetCredentialsForIdentity
@@ -561,7 +571,20 @@ where
         now: UnixTime,
     ) -> AdminResult<bool> {
         self.describe_identity(id).await?;
-        Ok(self.store().unlink_identity(id, login, now).await?)
+        let unlinked = self.store().unlink_identity(id, login, now).await?;
+        // Cognito: "Removing the last linked login will make this identity inaccessible."
+        // Kept without logins it would read as a guest identity that anyone holding its id
+        // could take credentials for, scoped to the former user's `${sub}`: delete it.
+        if unlinked
+            && self
+                .store()
+                .get_identity(id)
+                .await?
+                .is_some_and(|i| i.logins.is_empty())
+        {
+            self.store().delete_identities(&[id.to_string()]).await?;
+        }
+        Ok(unlinked)
     }
 
     /// How many identities a pool has.

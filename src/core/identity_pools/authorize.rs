@@ -57,18 +57,49 @@ pub enum NotLive {
     UserDisabled,
     RoleGone,
     RoleNoLongerTrustsPool,
+    /// The user's login was unlinked from the identity.
+    LoginUnlinked,
+    /// A guest session, but the identity now has a login or the pool no longer admits
+    /// guests.
+    GuestAccessEnded,
 }
 
 /// The role of a live session, or why the session is not live: the identity exists in the
-/// grant's pool, the user (if any) exists and is enabled, the role exists and trusts the
-/// pool. Three primary-key reads.
+/// grant's pool and still holds the user's login (a guest's: no login, in a pool still
+/// open to guests), the user (if any) exists and is enabled, the role exists and trusts
+/// the pool for this kind of identity. Three or four primary-key reads.
 pub async fn live_role(
     store: &dyn Store,
     grant: &SessionGrant,
 ) -> Result<Result<Role, NotLive>, StoreError> {
-    match store.get_identity(&grant.identity_id).await? {
-        Some(identity) if identity.identity_pool_id == grant.identity_pool_id => {}
+    let identity = match store.get_identity(&grant.identity_id).await? {
+        Some(identity) if identity.identity_pool_id == grant.identity_pool_id => identity,
         _ => return Ok(Err(NotLive::IdentityGone)),
+    };
+    // A user's credentials need their login still linked to the identity (UnlinkIdentity
+    // ends them); a guest's need the identity still a guest and the pool still open to
+    // guests.
+    match &grant.user {
+        Some(user) => {
+            let linked = identity
+                .logins
+                .iter()
+                .any(|l| l.provider == user.pool_id && l.subject == user.sub);
+            if !linked {
+                return Ok(Err(NotLive::LoginUnlinked));
+            }
+        }
+        None if !grant.authenticated => {
+            let open = store
+                .get_identity_pool(&grant.identity_pool_id)
+                .await?
+                .is_some_and(|p| p.allow_unauthenticated);
+            if !identity.logins.is_empty() || !open {
+                return Ok(Err(NotLive::GuestAccessEnded));
+            }
+        }
+        // A developer identity: its login is the developer provider's.
+        None => {}
     }
     if let Some(user) = &grant.user {
         match store
@@ -83,7 +114,12 @@ pub async fn live_role(
     let Some(role) = store.get_role(&grant.role_arn).await? else {
         return Ok(Err(NotLive::RoleGone));
     };
-    if !role.trust.trusts_pool(&grant.identity_pool_id) {
+    let kind_admitted = if grant.authenticated {
+        role.trust.amr.admits_authenticated()
+    } else {
+        role.trust.amr.admits_unauthenticated()
+    };
+    if !role.trust.trusts_pool(&grant.identity_pool_id) || !kind_admitted {
         return Ok(Err(NotLive::RoleNoLongerTrustsPool));
     }
     Ok(Ok(role))
@@ -153,12 +189,39 @@ pub struct Principal {
 pub enum DenyReason {
     /// Not signed with vended credentials (no signature, an operator key, no token).
     NotSessionCredentials,
+    /// The path is not in its one canonical spelling (dot segments, `//`, an encoded `.`
+    /// or `/`): SigV4 signs the normalised path, so the resource server, which routes on
+    /// the raw one, could serve another resource than the one checked.
+    NonCanonicalPath,
     Credentials(CredentialError),
     Signature(SigV4Error),
     NotLive(NotLive),
     /// The stored policy no longer parses (cannot happen through `apply`; fail closed).
     UnreadablePolicy,
     Policy(Decision),
+}
+
+/// Whether a raw request path has one spelling only: absolute, no empty, `.` or `..`
+/// segment, and no percent-encoded `.`, `/` or `\` (which a resource server might decode
+/// into a segment separator or a dot segment after the check).
+pub fn is_canonical_path(path: &str) -> bool {
+    if !path.starts_with('/') {
+        return false;
+    }
+    let lower = path.to_ascii_lowercase();
+    if ["%2f", "%5c"].iter().any(|e| lower.contains(e)) {
+        return false;
+    }
+    // Every segment is non-empty and not a dot segment, also when its dots are encoded
+    // (`%2E` is a legal spelling of `.`); one trailing `/` is allowed (the root, a
+    // "folder"), as SigV4's normalisation keeps it.
+    let inner = &lower[1..];
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    inner.is_empty()
+        || inner.split('/').all(|seg| {
+            let dots = seg.replace("%2e", ".");
+            !seg.is_empty() && dots != "." && dots != ".."
+        })
 }
 
 /// The outcome of a check.
@@ -200,6 +263,9 @@ impl Authorizer {
             headers: req.headers,
             body,
         };
+        if !is_canonical_path(req.path) {
+            return Ok(Check::Deny(DenyReason::NonCanonicalPath));
+        }
         let parts = match sigv4::parse_authorization(&signed) {
             Ok(p) => p,
             Err(e) => return Ok(Check::Deny(DenyReason::Signature(e))),
@@ -264,6 +330,39 @@ impl Authorizer {
             user_pool_id: grant.user.as_ref().map(|u| u.pool_id.clone()),
             user_sub: grant.user.map(|u| u.sub),
         }))
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::is_canonical_path;
+
+    #[test]
+    fn only_canonical_paths_are_checked() {
+        for ok in [
+            "/",
+            "/files/us-east-1:abc/cat.jpg",
+            "/files/a%20b",
+            "/files/a%3Ab",
+            "/files/a%2Etxt",
+            "/files/folder/",
+        ] {
+            assert!(is_canonical_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "files/x",
+            "/files/alice/../bob/x",
+            "/files/./x",
+            "/files//x",
+            "/files/alice%2F..%2Fbob/x",
+            "/files/alice%2f..%2fbob/x",
+            "/files/%2E%2E/x",
+            "/files/a%5Cb",
+            "/files/x//",
+        ] {
+            assert!(!is_canonical_path(bad), "{bad}");
+        }
     }
 }
 

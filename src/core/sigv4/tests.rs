@@ -485,6 +485,10 @@ fn hand_signed(signed_headers: &[&str], scope_date: &str, amz_date: &str) -> Vec
         ("host", HOST),
         ("content-type", "application/x-amz-json-1.1"),
         ("x-amz-date", amz_date),
+        (
+            "x-amz-target",
+            "AWSCognitoIdentityService.DescribeIdentityPool",
+        ),
     ]);
     let parts = SignedParts {
         access_key_id: AKID.into(),
@@ -530,17 +534,36 @@ fn host_and_date_must_be_signed() {
     let check_hand = |h: &[(String, String)]| check("POST", "/", "", h, BODY, SECRET, &HERE, NOW);
     // The honest hand-signed request passes, so the refusals below are for what is signed.
     assert!(check_hand(&hand_signed(
-        &["content-type", "host", "x-amz-date"],
+        &["content-type", "host", "x-amz-date", "x-amz-target"],
         day,
         &date
     ))
     .is_ok());
-    let no_host = check_hand(&hand_signed(&["content-type", "x-amz-date"], day, &date));
+    // The action header, when sent, must be signed: else a captured Describe* could be
+    // replayed as a Delete* with the same signature.
+    let no_target = check_hand(&hand_signed(
+        &["content-type", "host", "x-amz-date"],
+        day,
+        &date,
+    ));
+    assert!(
+        matches!(&no_target, Err(SigV4Error::Incomplete(m)) if m.contains("'x-amz-target'")),
+        "{no_target:?}"
+    );
+    let no_host = check_hand(&hand_signed(
+        &["content-type", "x-amz-date", "x-amz-target"],
+        day,
+        &date,
+    ));
     assert!(
         matches!(&no_host, Err(SigV4Error::Incomplete(m)) if m.contains("'host'")),
         "{no_host:?}"
     );
-    let no_date = check_hand(&hand_signed(&["content-type", "host"], day, &date));
+    let no_date = check_hand(&hand_signed(
+        &["content-type", "host", "x-amz-target"],
+        day,
+        &date,
+    ));
     assert!(
         matches!(&no_date, Err(SigV4Error::Incomplete(m)) if m.contains("'x-amz-date'")),
         "{no_date:?}"
@@ -554,13 +577,13 @@ fn scope_date_must_be_the_request_date() {
     let now = midnight + 300;
     let date = amz(now);
     let yesterday = amz(now - 86_400)[..8].to_string();
-    let h = hand_signed(&["host", "x-amz-date"], &yesterday, &date);
+    let h = hand_signed(&["host", "x-amz-date", "x-amz-target"], &yesterday, &date);
     let got = check("POST", "/", "", &h, BODY, SECRET, &HERE, now);
     assert!(
         matches!(&got, Err(SigV4Error::Scope(m)) if m.contains("Date")),
         "{got:?}"
     );
-    let h = hand_signed(&["host", "x-amz-date"], &date[..8], &date);
+    let h = hand_signed(&["host", "x-amz-date", "x-amz-target"], &date[..8], &date);
     assert!(check("POST", "/", "", &h, BODY, SECRET, &HERE, now).is_ok());
 }
 

@@ -174,13 +174,18 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         &parts.headers,
         &state.node.config.server.trusted_proxies,
     );
+    // Header values are compared as signed: a value that is not UTF-8 would decode to
+    // U+FFFD, so that several different requests share one signature. Such a value marks
+    // the request as unreadable (the signature check then fails), never lossily decoded.
     let mut headers: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(n, v)| {
             (
                 n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                std::str::from_utf8(v.as_bytes())
+                    .map(str::to_string)
+                    .unwrap_or_else(|_| "\u{0}invalid".to_string()),
             )
         })
         .collect();
@@ -258,20 +263,6 @@ async fn run_json(
     }
     if action.auth == Auth::Operator {
         call.caller = operator(state, received, api.service, Protocol::Json, call.now).await?;
-        // A resource server's key (`authorize`) manages nothing.
-        if let Caller::Operator {
-            purpose: AdminKeyPurpose::Authorize,
-            access_key_id,
-        } = &call.caller
-        {
-            return Err(AwsError::access_denied(
-                Protocol::Json,
-                format!(
-                    "{access_key_id} is an authorization-check key and is not authorized to perform {}.{action_name}",
-                    api.prefix
-                ),
-            ));
-        }
     }
     let output = (action.run)(state, &call, input).await?;
     let mut response = (StatusCode::OK, output.to_string()).into_response();
@@ -322,7 +313,7 @@ async fn operator(
     protocol: Protocol,
     now: UnixTime,
 ) -> Result<Caller, AwsError> {
-    authenticate(
+    let caller = authenticate(
         &state.admin_keys,
         &state.node.config.server.region,
         received,
@@ -330,7 +321,21 @@ async fn operator(
         protocol,
         now,
     )
-    .await
+    .await?;
+    // A resource server's key (`authorize`) manages nothing, in every protocol.
+    if let Caller::Operator {
+        purpose: AdminKeyPurpose::Authorize,
+        access_key_id,
+    } = &caller
+    {
+        return Err(AwsError::access_denied(
+            protocol,
+            format!(
+                "{access_key_id} is an authorization-check key and is not authorized to perform this action"
+            ),
+        ));
+    }
+    Ok(caller)
 }
 
 /// P3: an operator key or vended session credentials, by the shape of the access key id.
@@ -355,7 +360,16 @@ async fn any_signed(
         )
         .await
     } else {
-        operator(state, received, service, protocol, now).await
+        // Any admin key, an `authorize` one included: "who am I" manages nothing.
+        authenticate(
+            &state.admin_keys,
+            &state.node.config.server.region,
+            received,
+            service,
+            protocol,
+            now,
+        )
+        .await
     }
 }
 

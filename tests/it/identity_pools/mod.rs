@@ -12,6 +12,7 @@
 
 mod attacks;
 mod flows;
+mod multinode;
 mod scenario;
 
 use aws_sdk_cognitoidentity::config::retry::RetryConfig;

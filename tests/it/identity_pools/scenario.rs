@@ -11,12 +11,12 @@ use super::{client, id_token, key, user};
 use crate::authorize::file_store;
 use crate::support::server::TestServer;
 
-const POOL: &str = "us-east-1_Scenario1";
-const WEB: &str = "scenarioweb00000000000001";
-const IPOOL: &str = "us-east-1:5ce0a210-0000-4000-8000-000000000001";
+pub(super) const POOL: &str = "us-east-1_Scenario1";
+pub(super) const WEB: &str = "scenarioweb00000000000001";
+pub(super) const IPOOL: &str = "us-east-1:5ce0a210-0000-4000-8000-000000000001";
 const FILES_ROLE: &str = "arn:aws:iam::123456789012:role/FilesUsers";
 
-fn toml() -> String {
+pub(super) fn toml() -> String {
     format!(
         r#"
 [[pools]]
@@ -57,14 +57,14 @@ client = "{WEB}"
 }
 
 /// Temporary credentials as the SDKs hand them out.
-struct Creds {
-    access_key_id: String,
-    secret: String,
-    token: String,
+pub(super) struct Creds {
+    pub access_key_id: String,
+    pub secret: String,
+    pub token: String,
 }
 
 /// Signs like any AWS SDK (SigV4, service `files`) and sends to the file store.
-async fn send(creds: &Creds, method: &str, url: &str, body: &[u8]) -> u16 {
+pub(super) async fn send(creds: &Creds, method: &str, url: &str, body: &[u8]) -> u16 {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
     let identity = aws_credential_types::Credentials::new(
@@ -109,12 +109,16 @@ async fn send(creds: &Creds, method: &str, url: &str, body: &[u8]) -> u16 {
 
 /// The enhanced flow: GetId then GetCredentialsForIdentity with the hosted UI's ID token.
 async fn enhanced(server: &TestServer, id_token: &str) -> (String, Creds) {
-    let sdk = client(&server.base, None);
-    let login = key(server, POOL);
+    enhanced_on(&server.base, &key(server, POOL), id_token).await
+}
+
+/// [`enhanced`] at the node `base`, with the Logins key `login`.
+pub(super) async fn enhanced_on(base: &str, login: &str, id_token: &str) -> (String, Creds) {
+    let sdk = client(base, None);
     let identity = sdk
         .get_id()
         .identity_pool_id(IPOOL)
-        .logins(&login, id_token)
+        .logins(login, id_token)
         .send()
         .await
         .expect("GetId")
@@ -124,7 +128,7 @@ async fn enhanced(server: &TestServer, id_token: &str) -> (String, Creds) {
     let answer = sdk
         .get_credentials_for_identity()
         .identity_id(&identity)
-        .logins(&login, id_token)
+        .logins(login, id_token)
         .send()
         .await
         .expect("GetCredentialsForIdentity");
@@ -137,7 +141,7 @@ async fn enhanced(server: &TestServer, id_token: &str) -> (String, Creds) {
     (identity, creds)
 }
 
-fn sts(base: &str, creds: Option<&Creds>) -> aws_sdk_sts::Client {
+pub(super) fn sts(base: &str, creds: Option<&Creds>) -> aws_sdk_sts::Client {
     let mut config = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -201,6 +205,9 @@ async fn hosted_sign_in_to_credentials_to_a_resource_the_policy_guards() {
     // Nobody reads or writes another user's files.
     assert_eq!(send(&bob, "GET", &alice_file, b"").await, 403);
     assert_eq!(send(&alice, "PUT", &bob_file, b"mine now").await, 403);
+    // A path spelled to pass the check as one's own but route elsewhere is refused.
+    let sneaky = format!("{files}/users/{alice_id}%2F..%2F{bob_id}/dog.txt");
+    assert_eq!(send(&alice, "GET", &sneaky, b"").await, 403);
     // The explicit Deny wins over the Allow on one's own prefix.
     let readonly = format!("{files}/users/{alice_id}/readonly/x.txt");
     assert_eq!(send(&alice, "PUT", &readonly, b"x").await, 403);
