@@ -195,3 +195,53 @@ async fn disabling_a_user_and_editing_the_policy_apply_at_once() {
     w.server.node.store.delete_role(ROLE).await.unwrap();
     assert_eq!(a.send("GET", &url, b"").await.0, 403);
 }
+
+#[tokio::test]
+async fn unlinking_a_login_or_closing_guest_access_ends_credentials_already_out() {
+    use cognate::core::model::IdentityLogin;
+    let w = world().await;
+    let alice = w.alice_creds();
+    let bob = w.bob_creds();
+    let a = Signer::new(&alice);
+    let b = Signer::new(&bob);
+    let hers = file_url(&w, &format!("{}/k", w.alice_id));
+    let his = file_url(&w, &format!("{}/k", w.bob_id));
+    assert_eq!(a.send("PUT", &hers, b"v").await.0, 200);
+    assert_eq!(b.send("PUT", &his, b"b").await.0, 200);
+    // Alice's login is unlinked from her identity: her credentials stop; Bob's go on.
+    let login = IdentityLogin {
+        provider: super::POOL.into(),
+        subject: w.alice.sub.clone(),
+    };
+    assert!(w
+        .server
+        .node
+        .store
+        .unlink_identity(&w.alice_id, &login, cognate::core::now())
+        .await
+        .unwrap());
+    assert_eq!(a.send("GET", &hers, b"").await.0, 403);
+    assert_eq!(b.send("GET", &his, b"").await, (200, "b".to_string()));
+
+    // A guest's credentials (the guest role admits unauthenticated identities) work while
+    // the pool admits guests, and stop when it no longer does.
+    let guest_id = super::identity(&w.server, IPOOL, None, None).await;
+    let mut grant = super::grant(&guest_id, None, 3600);
+    grant.authenticated = false;
+    grant.role_arn = super::GUEST_ROLE.into();
+    let guest = w.vend(&grant);
+    let g = Signer::new(&guest);
+    let own = file_url(&w, &format!("{guest_id}/k"));
+    assert_eq!(g.send("PUT", &own, b"g").await.0, 200);
+    let mut pool = w
+        .server
+        .node
+        .store
+        .get_identity_pool(IPOOL)
+        .await
+        .unwrap()
+        .unwrap();
+    pool.allow_unauthenticated = false;
+    w.server.node.store.put_identity_pool(&pool).await.unwrap();
+    assert_eq!(g.send("GET", &own, b"").await.0, 403);
+}
