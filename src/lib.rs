@@ -36,7 +36,13 @@
 //!     ([`core::oauth::claims`]);
 //!   - passwords ([`core::password`]), secrets under the master key ([`core::secrets`]),
 //!     signing keys and the JWT signer ([`core::keys`]), each pool's SAML service-provider
-//!     key pair and certificate ([`core::sp_keys`]), ids ([`core::ids`]).
+//!     key pair and certificate ([`core::sp_keys`]), ids ([`core::ids`]);
+//!   - the AWS side: the SigV4 verifier ([`core::sigv4`]), operator credentials
+//!     ([`core::admin_keys`]), IAM-style policy documents and their evaluation
+//!     ([`core::policy`]), and identity pools ([`core::identity_pools`]: role mapping, the
+//!     identity issuer's OpenID tokens, stateless vended credentials, the identity service
+//!     behind GetId / GetCredentialsForIdentity, STS's AssumeRoleWithWebIdentity and the
+//!     authorization check), verifying pool tokens with [`core::oauth::verify`].
 //! - [`text`]: minijinja templates and message catalogs (embedded, overridable by the
 //!   operator), shared by the hosted UI's pages and the core's mails.
 //! - [`store`]: the [`core::storage::Store`] trait for SQLite (embedded default) and
@@ -57,15 +63,15 @@
 //!   [`web::AppState`], error mapping and Cognito's exception names
 //!   ([`web::cognito_errors`]). `web::serve(listener, state, shutdown)` runs the real
 //!   server (tests bind `127.0.0.1:0`) on an HTTP/1.1 connection loop with head, request
-//!   and write timeouts; `web::serve_metrics` serves `/metrics` on a listener of its own. The AWS edge is one dispatcher on `POST /`
-//!   ([`web::aws`]: SigV4 by [`core::sigv4`] against the operator credentials of
-//!   [`core::admin_keys`]) for the Cognito user pools API, identity pools and STS; identity pools' credential vending will be a core service of
-//!   its own (`core::identity_pools`) beside [`core::oauth`], verifying pool tokens with
-//!   [`core::oauth::verify`] and mapping roles from the directory's groups.
+//!   and write timeouts; `web::serve_metrics` serves `/metrics` on a listener of its
+//!   own. The AWS edge is one dispatcher on `POST /` ([`web::aws`]: AWS JSON 1.1 actions
+//!   by `X-Amz-Target`, STS's query actions by `Action`; SigV4 by [`core::sigv4`] against
+//!   the operator credentials of [`core::admin_keys`] or vended session credentials), and
+//!   [`web::authorize`] is the resource servers' authorization check.
 //! - [`server`]: wiring for a node: open the store, load the master key, bootstrap pools
 //!   and keys, build the application state.
 //! - [`cli`]: the `cognate` admin command line (serve, check-config, apply, pools,
-//!   clients, users, groups, keys, admin-keys, import/export).
+//!   clients, users, groups, keys, admin-keys, identity-pools, roles, import/export).
 //! - [`telemetry`]: structured logs and Prometheus metrics.
 
 pub mod cli;

@@ -153,6 +153,22 @@ pub async fn world() -> World {
     let bob = server.user(POOL, "bob", PASSWORD).await;
     let alice_id = identity(&server, IPOOL, Some(&alice), None).await;
     let bob_id = identity(&server, IPOOL, Some(&bob), None).await;
+    let (files, checker) = file_store_for(&server, &server.base).await;
+    World {
+        server,
+        files,
+        checker,
+        alice,
+        bob,
+        alice_id,
+        bob_id,
+    }
+}
+
+/// Starts the example file store in-process, checking with Cognate at `cognate_url`
+/// (`server`'s node, or another node on the same database) with a new `authorize` key made
+/// through `server`; returns the store's base URL and the key.
+pub async fn file_store_for(server: &TestServer, cognate_url: &str) -> (String, CreatedAdminKey) {
     let checker = AdminKeys::new(server.node.store.clone(), server.node.master.clone())
         .create(
             NewAdminKey {
@@ -168,21 +184,13 @@ pub async fn world() -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let files = format!("http://{}", listener.local_addr().unwrap());
     let config = file_store::FileStoreConfig {
-        cognate_url: server.base.clone(),
+        cognate_url: cognate_url.to_string(),
         key_id: checker.access_key_id.clone(),
         secret: checker.secret.expose().to_string(),
         region: "us-east-1".into(),
     };
     tokio::spawn(file_store::serve(listener, config));
-    World {
-        server,
-        files,
-        checker,
-        alice,
-        bob,
-        alice_id,
-        bob_id,
-    }
+    (files, checker)
 }
 
 /// A grant for `identity_id` (of [`IPOOL`], role [`ROLE`]) for `user`, valid `secs` from now.

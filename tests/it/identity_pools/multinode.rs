@@ -5,11 +5,8 @@
 
 use serde_json::json;
 
-use cognate::core::admin_keys::{AdminKeyPurpose, AdminKeys, NewAdminKey};
-
 use super::scenario::{enhanced_on, send, sts, toml, POOL, WEB};
 use super::user;
-use crate::authorize::file_store;
 use crate::support::pg::PgNodeEnv;
 use crate::support::server::TestServer;
 
@@ -57,29 +54,8 @@ async fn credentials_vended_by_one_node_work_and_stop_on_the_other() {
     let (identity, creds) = on_a;
 
     // The resource server checks with node B; the credentials came from node A.
-    let checker = AdminKeys::new(a.node.store.clone(), a.node.master.clone())
-        .create(
-            NewAdminKey {
-                access_key_id: None,
-                secret: None,
-                description: "file store".into(),
-                purpose: AdminKeyPurpose::Authorize,
-            },
-            cognate::core::now(),
-        )
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let files = format!("http://{}/files", listener.local_addr().unwrap());
-    tokio::spawn(file_store::serve(
-        listener,
-        file_store::FileStoreConfig {
-            cognate_url: b.base.clone(),
-            key_id: checker.access_key_id.clone(),
-            secret: checker.secret.expose().to_string(),
-            region: "us-east-1".into(),
-        },
-    ));
+    let (files, _) = crate::authorize::file_store_for(&a, &b.base).await;
+    let files = format!("{files}/files");
     let own = format!("{files}/users/{identity}/a.txt");
     assert_eq!(send(&creds, "PUT", &own, b"hello").await, 200);
     // Node B answers GetCallerIdentity for node A's credentials.

@@ -4,7 +4,6 @@
 //! (`examples/file_store.rs`), where the role's policy decides per user.
 
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
-use cognate::core::admin_keys::{AdminKeyPurpose, AdminKeys, NewAdminKey};
 use std::time::SystemTime;
 
 use super::{client, id_token, key, user};
@@ -165,29 +164,8 @@ async fn hosted_sign_in_to_credentials_to_a_resource_the_policy_guards() {
     user(&server, POOL, "bob").await;
 
     // The example resource server, authenticated to Cognate with an `authorize` key.
-    let checker = AdminKeys::new(server.node.store.clone(), server.node.master.clone())
-        .create(
-            NewAdminKey {
-                access_key_id: None,
-                secret: None,
-                description: "file store".into(),
-                purpose: AdminKeyPurpose::Authorize,
-            },
-            cognate::core::now(),
-        )
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let files = format!("http://{}/files", listener.local_addr().unwrap());
-    tokio::spawn(file_store::serve(
-        listener,
-        file_store::FileStoreConfig {
-            cognate_url: server.base.clone(),
-            key_id: checker.access_key_id.clone(),
-            secret: checker.secret.expose().to_string(),
-            region: "us-east-1".into(),
-        },
-    ));
+    let (files, _) = crate::authorize::file_store_for(&server, &server.base).await;
+    let files = format!("{files}/files");
 
     // Alice and Bob sign in through the hosted UI and take the enhanced flow.
     let alice_token = id_token(&server, WEB, "alice").await;
