@@ -46,7 +46,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::core::identity_pools::authorize::{Authorizer, Check, CheckRequest, Payload};
+use crate::core::identity_pools::authorize::{Check, CheckRequest, Payload};
 use crate::core::secrets::constant_time_eq;
 use crate::web::AppState;
 
@@ -208,8 +208,7 @@ pub async fn check(State(state): State<AppState>, headers: HeaderMap, body: Byte
         action: &input.action,
         resource: &input.resource,
     };
-    let authorizer = Authorizer::new(state.node.store.clone(), state.node.master.clone());
-    let outcome = match authorizer.check(&req, crate::core::now()).await {
+    let outcome = match state.authorizer.check(&req, crate::core::now()).await {
         Ok(o) => o,
         Err(e) => {
             tracing::error!(error = %e, "authorization check: store failed");

@@ -32,6 +32,8 @@ pub struct AppState {
     /// P1: the identity API's end-user and developer actions (GetId, GetOpenIdToken,
     /// GetCredentialsForIdentity, GetOpenIdTokenForDeveloperIdentity).
     pub identity: IdentityService,
+    /// The resource servers' authorization check (keeps parsed policies).
+    pub authorizer: crate::core::identity_pools::authorize::Authorizer,
 }
 
 /// Why the edge could not be built (a broken template override, a bad SMTP URL).
@@ -58,6 +60,10 @@ impl AppState {
         Ok(AppState {
             federation,
             admin_keys: AdminKeys::new(node.store.clone(), node.master.clone()),
+            authorizer: crate::core::identity_pools::authorize::Authorizer::new(
+                node.store.clone(),
+                node.master.clone(),
+            ),
             identity: IdentityService::new(
                 node.store.clone(),
                 node.tokens.clone(),

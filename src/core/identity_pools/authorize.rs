@@ -231,11 +231,18 @@ pub enum Check {
     Deny(DenyReason),
 }
 
-/// The authorization check over the store and the master key.
+/// How many distinct policy texts the check keeps parsed.
+const POLICY_CACHE_ENTRIES: u64 = 1024;
+
+/// The authorization check over the store and the master key (built once per node: it
+/// keeps the parsed policies).
 #[derive(Clone)]
 pub struct Authorizer {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
+    /// Parsed policies by their text: the role is still read at every check (an edited
+    /// policy is new text, so it applies at once), but the same text is parsed once.
+    policies: moka::future::Cache<String, Arc<PolicyDocument>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -246,7 +253,11 @@ impl std::fmt::Debug for Authorizer {
 
 impl Authorizer {
     pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>) -> Self {
-        Authorizer { store, master }
+        Authorizer {
+            store,
+            master,
+            policies: moka::future::Cache::new(POLICY_CACHE_ENTRIES),
+        }
     }
 
     /// Decides `req` at `now` (see the module doc for the steps). `Err` only for a store
@@ -309,8 +320,18 @@ impl Authorizer {
             Ok(role) => role,
             Err(why) => return Ok(Check::Deny(DenyReason::NotLive(why))),
         };
-        let Ok(document) = PolicyDocument::parse(&role.policy) else {
-            return Ok(Check::Deny(DenyReason::UnreadablePolicy));
+        let document = match self.policies.get(&role.policy).await {
+            Some(document) => document,
+            None => {
+                let Ok(parsed) = PolicyDocument::parse(&role.policy) else {
+                    return Ok(Check::Deny(DenyReason::UnreadablePolicy));
+                };
+                let parsed = Arc::new(parsed);
+                self.policies
+                    .insert(role.policy.clone(), parsed.clone())
+                    .await;
+                parsed
+            }
         };
         let context = request_context(&grant);
         let decision = document.evaluate(&policy::Request {
