@@ -462,11 +462,18 @@ pub async fn list_identity_pools(
         .iter()
         .map(|p| json!({"IdentityPoolId": p.id, "IdentityPoolName": p.name}))
         .collect();
-    let mut out = json!({ "IdentityPools": pools });
-    if let (Some(next), Value::Object(o)) = (page.next, &mut out) {
+    Ok(with_next_token(
+        json!({ "IdentityPools": pools }),
+        page.next,
+    ))
+}
+
+/// A listing's output with its `NextToken` when there is a next page.
+fn with_next_token(mut out: Value, next: Option<String>) -> Value {
+    if let (Some(next), Value::Object(o)) = (next, &mut out) {
         o.insert("NextToken".into(), json!(next));
     }
-    Ok(out)
+    out
 }
 
 // --- roles -----------------------------------------------------------------------------------
@@ -745,11 +752,10 @@ pub async fn list_identities(
         .iter()
         .map(|i| render_identity(i, &names, developer.as_deref()))
         .collect();
-    let mut out = json!({ "IdentityPoolId": id, "Identities": identities });
-    if let (Some(next), Value::Object(o)) = (page.next, &mut out) {
-        o.insert("NextToken".into(), json!(next));
-    }
-    Ok(out)
+    Ok(with_next_token(
+        json!({ "IdentityPoolId": id, "Identities": identities }),
+        page.next,
+    ))
 }
 
 #[derive(Deserialize)]
