@@ -499,6 +499,7 @@ fn pool_from_args(
         saml_sp_entity_id: None,
         created_at: now,
         updated_at: now,
+        factors: Default::default(),
     })
 }
 

@@ -451,6 +451,7 @@ impl PoolDecl {
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
+            factors: Default::default(),
         };
         touch(record, existing, now, |r, t| r.updated_at = t)
     }

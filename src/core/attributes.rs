@@ -317,6 +317,7 @@ mod tests {
             saml_sp_entity_id: None,
             created_at: 0,
             updated_at: 0,
+            factors: Default::default(),
         }
     }
 

@@ -401,6 +401,7 @@ impl Directory {
             created_at: now,
             updated_at: now,
             version: 0,
+            mfa: Default::default(),
         };
         user.lookup = lookup_for(pool, &user);
         Ok(self.store.create_user(&user).await?)

@@ -11,6 +11,7 @@ pub mod identity_pools;
 pub mod ids;
 pub mod keys;
 pub mod mail;
+pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod password;

@@ -13,6 +13,7 @@ use super::UnixTime;
 
 mod identity_pool;
 mod idp;
+mod mfa;
 
 pub use identity_pool::{
     is_identity_id, new_identity_id, Identity, IdentityLogin, IdentityPool, IdentityPoolUserPool,
@@ -24,6 +25,10 @@ pub use idp::{
     OAuth2Settings, OidcClientSecret, OidcEndpoints, OidcSettings, Protocol, ProtocolSettings,
     ProviderType, Quirk, ResponseMode, SamlBinding, SamlSettings, TokenEndpointAuthMethod,
     DEFAULT_METADATA_REFRESH_SECS, MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS,
+};
+pub use mfa::{
+    Factor, FactorData, FactorSettings, FirstFactor, MfaFactor, PasskeySettings, RecoveryCode,
+    UserMfa,
 };
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit
@@ -208,6 +213,10 @@ pub struct UserPool {
     pub admin_create_user_only: bool,
     #[serde(default)]
     pub mfa: MfaSetting,
+    /// Which second factors and which first factors (passwordless sign-in) the pool
+    /// allows, and its passkey settings (issue 13).
+    #[serde(default)]
+    pub factors: FactorSettings,
     /// Return userInfo values in Cognito's all-strings form instead of OIDC Core types.
     #[serde(default)]
     pub userinfo_string_values: bool,
@@ -524,6 +533,10 @@ pub struct User {
     #[serde(default)]
     pub identities: Vec<FederatedIdentity>,
     pub lookup: UserLookup,
+    /// Enrolled second factors and recovery codes (issue 13). Secrets in it are sealed or
+    /// hashed; it is left out of exports unless asked for.
+    #[serde(default, skip_serializing_if = "UserMfa::is_empty")]
+    pub mfa: UserMfa,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// Optimistic-concurrency version: an update names the version it read and fails if

@@ -40,6 +40,27 @@ pub struct LoginFlow {
     /// The username typed so far, carried between the sign-in, confirm and reset pages.
     #[serde(default)]
     pub username: Option<String>,
+    /// A user who passed a first factor and must pass a second one, or enrol one, before
+    /// the flow completes (issue 13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_mfa: Option<PendingMfa>,
+    /// Where the browser goes once signed in, instead of the client's redirect URI (the
+    /// account security page signs its user in again through a flow of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A sign-in between its first factor and its second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingMfa {
+    pub sub: String,
+    /// What was proven so far (`pwd`, `email`), for the session's `amr`.
+    pub amr: Vec<String>,
+    /// When the first factor passed; the step expires [`crate::core::mfa::PENDING_SECS`]
+    /// later.
+    pub since: UnixTime,
+    /// `MFA_SETUP`: the user must enrol a factor (and gets recovery codes) first.
+    pub setup: bool,
 }
 
 impl std::fmt::Debug for LoginFlow {
@@ -54,6 +75,8 @@ impl std::fmt::Debug for LoginFlow {
             .field("expires_at", &self.expires_at)
             .field("pending_new_password", &self.pending_new_password)
             .field("username", &self.username)
+            .field("pending_mfa", &self.pending_mfa)
+            .field("after", &self.after)
             .finish()
     }
 }
@@ -99,6 +122,11 @@ pub struct Session {
     /// LogoutRequest `/logout` sends it (single logout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml: Option<SamlSubject>,
+    /// What the sign-in proved (RFC 8176 `amr` values: `pwd`, `otp`, `email`, `hwk`,
+    /// `kba`, and `mfa` once a second factor passed); empty for sessions made before
+    /// issue 13, which never pass a pool's MFA rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// The IdP's name for a SAML session's user (SAML Core 2.0 section 3.7.1: a
@@ -119,6 +147,8 @@ pub struct SessionExtras {
     pub only_client: Option<String>,
     /// The SAML subject of the sign-in, for single logout ([`Session::saml`]).
     pub saml: Option<SamlSubject>,
+    /// What the sign-in proved ([`Session::amr`]).
+    pub amr: Vec<String>,
 }
 
 /// Flows and sessions on top of the store's expiring values.
@@ -146,6 +176,8 @@ impl Sessions {
             csrf: random_token::<24>(),
             expires_at: now + FLOW_TTL_SECS,
             pending_new_password: None,
+            pending_mfa: None,
+            after: None,
         };
         let value = to_json(&flow)?;
         self.store
@@ -202,6 +234,7 @@ impl Sessions {
                 .await?,
             only_client: extras.only_client,
             saml: extras.saml,
+            amr: extras.amr,
         };
         let value = to_json(&session)?;
         self.store
@@ -275,6 +308,8 @@ mod tests {
             expires_at: 1,
             pending_new_password: None,
             username: Some("carol".into()),
+            pending_mfa: None,
+            after: None,
         };
         let text = format!("{flow:?}");
         for secret in [

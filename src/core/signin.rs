@@ -7,8 +7,6 @@
 //! One attempt runs, in this order:
 //! 1. the app client must take the pool's own users (`COGNITO` among its
 //!    `SupportedIdentityProviders`); a client of only upstream IdPs has no password sign-in;
-//!    and a pool stored with `mfa` other than `OFF` is refused (Cognate has no second factor
-//!    yet, and a password alone must not pass where the pool demands two);
 //! 2. a login or password no real account can have (empty, over-long) is refused as a wrong
 //!    password, without counting or hashing;
 //! 3. the login is looked up once, and the attempt is reserved under that account's key
@@ -21,15 +19,18 @@
 //!    verification too). The reservation stands as the failure of a wrong password or an
 //!    unknown login; a password proven right clears the account's and the address's counts
 //!    (whatever the user's status then says);
-//! 5. the user's status chooses the next step: tokens, or Cognito's `NEW_PASSWORD_REQUIRED`
-//!    challenge for a `FORCE_CHANGE_PASSWORD` user.
+//! 5. the user's status chooses the next step: Cognito's `NEW_PASSWORD_REQUIRED` challenge
+//!    for a `FORCE_CHANGE_PASSWORD` user; otherwise the pool's `mfa` rule
+//!    ([`crate::core::mfa::requirement`]): a second factor to pass, enrolment first
+//!    (`MFA_SETUP`), or tokens.
 //!
 //! Nothing here knows HTTP: the client address and the time come in the request.
 
 use std::net::IpAddr;
 
 use super::directory::{Directory, DirectoryError};
-use super::model::{AppClient, MfaSetting, User, UserPool, UserStatus};
+use super::mfa::{requirement, Requirement};
+use super::model::{AppClient, MfaFactor, User, UserPool, UserStatus};
 use super::secrets::SecretString;
 use super::throttle::{account_login_key, Throttle, Verdict};
 use super::UnixTime;
@@ -67,9 +68,25 @@ pub enum SignInOutcome {
     ///
     /// [`complete_new_password`]: super::account::AccountService::complete_new_password
     NewPasswordRequired(User),
-    // The MFA challenges (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`) come here as
-    // variants when MFA factors exist: chosen after the password and before
-    // `SignedIn`, from the pool's MFA setting and the user's factors.
+    /// The password is right and the user must pass one of `factors` (enrolled, the
+    /// preferred first) before any token (Cognito's `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`,
+    /// `SELECT_MFA_TYPE`).
+    MfaRequired { user: User, factors: Vec<MfaFactor> },
+    /// The pool's `mfa` is `ON` and the user has no factor: enrol one of `factors` first
+    /// (Cognito's `MFA_SETUP`); no token, session or code until then.
+    MfaSetup { user: User, factors: Vec<MfaFactor> },
+}
+
+impl SignInOutcome {
+    /// The outcome for `user`, who proved one factor (a password, a new password, an
+    /// emailed sign-in code), by the pool's `mfa` rule.
+    pub fn after_first_factor(pool: &UserPool, user: User) -> SignInOutcome {
+        match requirement(pool, &user) {
+            Requirement::None => SignInOutcome::SignedIn(user),
+            Requirement::Challenge { factors } => SignInOutcome::MfaRequired { user, factors },
+            Requirement::Setup { factors } => SignInOutcome::MfaSetup { user, factors },
+        }
+    }
 }
 
 /// Why a sign-in was refused. Messages are Cognito's where Cognito has one; the edge
@@ -97,12 +114,6 @@ pub enum SignInError {
     UserDisabled,
     #[error("Temporary password has expired and must be reset by an administrator.")]
     TemporaryPasswordExpired,
-    /// The pool requires a second factor (`mfa` `ON` or `OPTIONAL`, stored before Cognate
-    /// refused such pools) that Cognate cannot ask for yet: refused before any lookup
-    /// rather than signing in with a password alone. `cognate pools update <id> --mfa off`
-    /// repairs the pool. (Cognito: `InvalidUserPoolConfigurationException`.)
-    #[error("This user pool requires multi-factor authentication, which is not supported yet.")]
-    MfaNotSupported,
     /// The store or the hasher failed; the detail is for the log, not the user.
     #[error("{stage}: {source}")]
     Internal {
@@ -148,9 +159,6 @@ impl SignIn {
         } = request;
         if !client.takes_own_users() {
             return Err(SignInError::PasswordsNotTaken);
-        }
-        if pool.mfa != MfaSetting::Off {
-            return Err(SignInError::MfaNotSupported);
         }
         if login.is_empty()
             || login.len() > MAX_LOGIN_BYTES
@@ -204,7 +212,7 @@ impl SignIn {
         if user.status == UserStatus::ForceChangePassword {
             return Ok(SignInOutcome::NewPasswordRequired(user));
         }
-        Ok(SignInOutcome::SignedIn(user))
+        Ok(SignInOutcome::after_first_factor(pool, user))
     }
 
     /// Looks the login up and reserves the attempt with the throttle: counted per account,

@@ -464,6 +464,7 @@ impl Federation {
             created_at: now,
             updated_at: now,
             version: 0,
+            mfa: Default::default(),
         };
         user.lookup = lookup_for(pool, &user);
         let group = format!("{}_{}", pool.id, provider.name);

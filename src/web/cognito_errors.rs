@@ -41,7 +41,6 @@ pub fn sign_in_error_type(e: &SignInError) -> &'static str {
         | SignInError::TemporaryPasswordExpired => "NotAuthorizedException",
         SignInError::UserNotConfirmed => "UserNotConfirmedException",
         SignInError::PasswordResetRequired => "PasswordResetRequiredException",
-        SignInError::MfaNotSupported => "InvalidUserPoolConfigurationException",
         SignInError::Internal { .. } => "InternalErrorException",
     }
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub identity: IdentityService,
     /// The resource servers' authorization check (keeps parsed policies).
     pub authorizer: crate::core::identity_pools::authorize::Authorizer,
+    /// Second factors and passkeys (issue 13).
+    pub mfa: crate::core::mfa::Mfa,
 }
 
 /// Why the edge could not be built (a broken template override, a bad SMTP URL).
@@ -57,6 +59,8 @@ impl AppState {
             node.config.public_url(),
             node.sp_keys.clone(),
         );
+        let public_url = url::Url::parse(&node.config.public_url())
+            .expect("the public URL was checked when the configuration was loaded");
         Ok(AppState {
             federation,
             admin_keys: AdminKeys::new(node.store.clone(), node.master.clone()),
@@ -71,6 +75,12 @@ impl AppState {
                 node.master.clone(),
                 &node.config.public_url(),
                 &node.config.server.region,
+            ),
+            mfa: crate::core::mfa::Mfa::new(
+                node.directory.clone(),
+                mail.clone(),
+                node.master.clone(),
+                public_url,
             ),
             accounts: AccountService::new(node.directory.clone(), mail),
             signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),

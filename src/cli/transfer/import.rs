@@ -406,6 +406,7 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
         created_at,
         updated_at: record.updated_at.map_or(created_at, |t| t.0),
         version: 0,
+        mfa: Default::default(),
     };
     user.lookup = lookup_for(pool, &user);
     Ok((user, groups))

@@ -43,6 +43,7 @@ pub(crate) fn pool() -> UserPool {
         saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
+        factors: Default::default(),
     }
 }
 

@@ -131,13 +131,16 @@ pub async fn complete(
     response
 }
 
-/// Starts the session and completes the flow (once).
+/// Starts the session (recording `amr`, what the sign-in proved) and completes the flow
+/// (once).
+#[allow(clippy::too_many_arguments)]
 pub async fn finish_sign_in(
     state: &AppState,
     headers: &HeaderMap,
     flow: &LoginFlow,
     client: &AppClient,
     user: &User,
+    amr: &[&str],
     lang: Lang,
     now: UnixTime,
 ) -> Response {
@@ -152,7 +155,10 @@ pub async fn finish_sign_in(
         &flow.request.pool_id,
         &user.sub,
         OWN_USERS,
-        SessionExtras::default(),
+        SessionExtras {
+            amr: amr.iter().map(|a| a.to_string()).collect(),
+            ..SessionExtras::default()
+        },
         auth_time,
         now,
     )

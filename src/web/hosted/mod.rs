@@ -41,12 +41,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
 use super::AppState;
+use crate::core::mfa::AMR_PASSWORD;
 use crate::core::model::{AppClient, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, PageError, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::SecretString;
-use crate::core::session::LoginFlow;
+use crate::core::session::{LoginFlow, PendingMfa};
 use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
 use crate::federation::flow::provider_for_identifier;
 use completion::{complete, finish_sign_in, session_user};
@@ -320,6 +321,12 @@ pub async fn login_submit(
     };
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,
+        Ok(SignInOutcome::MfaRequired { user, .. }) => {
+            return to_second_factor(&state, &mut flow, &user, false, now).await
+        }
+        Ok(SignInOutcome::MfaSetup { user, .. }) => {
+            return to_second_factor(&state, &mut flow, &user, true, now).await
+        }
         Ok(SignInOutcome::NewPasswordRequired(user)) => {
             // NEW_PASSWORD_REQUIRED: the flow remembers who proved the temporary password.
             flow.pending_new_password = Some(user.sub.clone());
@@ -371,7 +378,45 @@ pub async fn login_submit(
             return html(&state, status, lang, &page);
         }
     };
-    finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await
+    finish_sign_in(
+        &state,
+        &headers,
+        &flow,
+        &client,
+        &user,
+        &[AMR_PASSWORD],
+        lang,
+        now,
+    )
+    .await
+}
+
+/// A password proven, and the pool asks a second factor (or enrolment first): the flow
+/// remembers who is half signed in, and the browser goes to the second-factor page.
+async fn to_second_factor(
+    state: &AppState,
+    flow: &mut LoginFlow,
+    user: &crate::core::model::User,
+    setup: bool,
+    now: crate::core::UnixTime,
+) -> Response {
+    flow.pending_mfa = Some(PendingMfa {
+        sub: user.sub.clone(),
+        amr: vec![AMR_PASSWORD.to_string()],
+        since: now,
+        setup,
+    });
+    flow.pending_new_password = None;
+    if !matches!(state.node.sessions.save_flow(flow, now).await, Ok(true)) {
+        let lang = Lang::default();
+        return error_page(state, StatusCode::CONFLICT, lang, "error.session_expired");
+    }
+    let page = if setup {
+        "/login/mfa-setup"
+    } else {
+        "/login/mfa"
+    };
+    Redirect::to(&format!("{page}?flow={}", flow.id)).into_response()
 }
 
 /// The sign-in page's message and status for a refused password sign-in that shows the
@@ -383,10 +428,6 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
         SignInError::UserDisabled => ("error.user_disabled", StatusCode::OK),
         SignInError::TemporaryPasswordExpired => {
             ("error.temporary_password_expired", StatusCode::OK)
-        }
-        // The operator's to repair (`cognate pools update --mfa off`), not the user's.
-        SignInError::MfaNotSupported => {
-            ("error.mfa_not_supported", StatusCode::SERVICE_UNAVAILABLE)
         }
         // The other refusals are answered by a page of their own; reaching here is an
         // internal failure.
@@ -438,7 +479,29 @@ pub async fn new_password_submit(
         .complete_new_password(&pool, &sub, &SecretString::new(password), now)
         .await
     {
-        Ok(user) => finish_sign_in(&state, &headers, &flow, &client, &user, lang, now).await,
+        Ok(user) => match SignInOutcome::after_first_factor(&pool, user) {
+            SignInOutcome::MfaRequired { user, .. } => {
+                let mut flow = flow;
+                to_second_factor(&state, &mut flow, &user, false, now).await
+            }
+            SignInOutcome::MfaSetup { user, .. } => {
+                let mut flow = flow;
+                to_second_factor(&state, &mut flow, &user, true, now).await
+            }
+            SignInOutcome::SignedIn(user) | SignInOutcome::NewPasswordRequired(user) => {
+                finish_sign_in(
+                    &state,
+                    &headers,
+                    &flow,
+                    &client,
+                    &user,
+                    &[AMR_PASSWORD],
+                    lang,
+                    now,
+                )
+                .await
+            }
+        },
         // Says what the password lacks, as the sign-up and reset pages do.
         Err(e @ crate::core::account::AccountError::InvalidPassword(_)) => {
             again(account::message_for(&state, lang, &e))

@@ -368,6 +368,7 @@ async fn finish(
         SessionExtras {
             only_client: signed_in.unsolicited.then(|| request.client_id.clone()),
             saml: signed_in.saml.clone(),
+            amr: Vec::new(),
         },
         auth_time,
         now,
