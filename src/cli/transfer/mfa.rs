@@ -30,8 +30,8 @@ pub struct MfaRecord {
     pub recovery_codes: Vec<RecoveryCode>,
 }
 
+/// (Not `deny_unknown_fields`: serde cannot deny them beside a flattened field.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FactorRecord {
     pub id: String,
     #[serde(default)]
