@@ -47,7 +47,15 @@ async fn enrol(cli: &Cli, pool_id: &str, user: &str) -> (String, Vec<String>) {
     let start = mfa.start_totp(&pool, &found, at).await.unwrap();
     let secret = start.secret_base32.expose().to_string();
     let enrolled = mfa
-        .confirm_totp(&pool, &found.sub, &start.id, &code(&secret, at), "Phone", ip(), at)
+        .confirm_totp(
+            &pool,
+            &found.sub,
+            &start.id,
+            &code(&secret, at),
+            "Phone",
+            ip(),
+            at,
+        )
         .await
         .unwrap();
     (secret, enrolled.recovery_codes.unwrap())
@@ -61,15 +69,23 @@ async fn list_reset_and_new_recovery_codes() {
         "users create --pool {p} ana -a email=ana@example.com -a email_verified=true \
          --password Passw0rd!x"
     ));
-    cli.ok(&format!("users create --pool {p} bob --password Passw0rd!x"));
+    cli.ok(&format!(
+        "users create --pool {p} bob --password Passw0rd!x"
+    ));
     let (secret, old_codes) = enrol(&cli, &p, "ana").await;
 
     let listed = cli.ok(&format!("users mfa list {p} ana"));
-    assert!(listed.contains("TOTP") && listed.contains("Phone"), "{listed}");
+    assert!(
+        listed.contains("TOTP") && listed.contains("Phone"),
+        "{listed}"
+    );
     assert!(listed.contains("recovery codes left: 10"), "{listed}");
     assert!(!listed.contains(&secret), "never a key: {listed}");
     // The --pool form, as other `users` commands take it, says the same.
-    assert_eq!(cli.ok(&format!("users mfa list --pool {p} ana@example.com")), listed);
+    assert_eq!(
+        cli.ok(&format!("users mfa list --pool {p} ana@example.com")),
+        listed
+    );
     assert!(cli
         .ok(&format!("users mfa list {p} bob"))
         .contains("has no second factor"));
@@ -109,8 +125,14 @@ async fn list_reset_and_new_recovery_codes() {
         .contains("has no second factor"));
 
     // Bad input names what is wrong.
-    cli.fails("users mfa list us-east-1_Nope ana", &["us-east-1_Nope", "does not exist"]);
-    cli.fails(&format!("users mfa list {p} zed"), &["zed", "does not exist"]);
+    cli.fails(
+        "users mfa list us-east-1_Nope ana",
+        &["us-east-1_Nope", "does not exist"],
+    );
+    cli.fails(
+        &format!("users mfa list {p} zed"),
+        &["zed", "does not exist"],
+    );
     cli.fails(&format!("users mfa list {p}"), &["<pool-id> <user>"]);
 }
 
@@ -131,19 +153,27 @@ async fn export_and_import_carry_factors_only_with_include_mfa() {
     assert!(record.get("mfa").is_none(), "{record}");
 
     let full = src.path("full.jsonl");
-    src.ok(&format!("users export --pool {p} --include-mfa --output {full}"));
+    src.ok(&format!(
+        "users export --pool {p} --include-mfa --output {full}"
+    ));
     let full_text = std::fs::read_to_string(&full).unwrap();
     let record: Value = serde_json::from_str(full_text.trim()).unwrap();
     let factor = &record["mfa"]["factors"][0];
     assert_eq!(factor["type"], "TOTP");
     assert_eq!(factor["secret"], secret.as_str());
-    assert_eq!(record["mfa"]["recovery_codes"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        record["mfa"]["recovery_codes"].as_array().unwrap().len(),
+        10
+    );
 
     // Without --include-mfa, import ignores the field and says so.
     let dst = Cli::new();
     let q = dst.create_pool("--alias email");
     let said = dst.ok(&format!("users import --pool {q} {full}"));
-    assert!(said.contains("ignored the second factors (mfa) of 1 user(s)"), "{said}");
+    assert!(
+        said.contains("ignored the second factors (mfa) of 1 user(s)"),
+        "{said}"
+    );
     assert!(dst
         .ok(&format!("users mfa list {q} ana"))
         .contains("has no second factor"));
@@ -167,7 +197,9 @@ async fn export_and_import_carry_factors_only_with_include_mfa() {
         .unwrap();
     // The importing node exports the same key again.
     let again = dst.path("again.jsonl");
-    dst.ok(&format!("users export --pool {q} --include-mfa --output {again}"));
+    dst.ok(&format!(
+        "users export --pool {q} --include-mfa --output {again}"
+    ));
     let again: Value =
         serde_json::from_str(std::fs::read_to_string(&again).unwrap().trim()).unwrap();
     assert_eq!(again["mfa"]["factors"][0]["secret"], secret.as_str());
@@ -180,8 +212,14 @@ async fn export_and_import_carry_factors_only_with_include_mfa() {
     broken["username"] = "eve".into();
     broken["attributes"] = serde_json::json!({});
     std::fs::write(&bad, format!("{broken}\n")).unwrap();
-    let out = dst.run(&format!("users import --pool {q} --include-mfa {bad}"), None);
+    let out = dst.run(
+        &format!("users import --pool {q} --include-mfa {bad}"),
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("mfa.factors[0]: secret is not base32"), "{stderr}");
+    assert!(
+        stderr.contains("mfa.factors[0]: secret is not base32"),
+        "{stderr}"
+    );
 }
