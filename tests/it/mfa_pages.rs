@@ -407,3 +407,101 @@ async fn the_security_page_signs_in_first_and_checks_its_own_csrf_token() {
     assert_eq!(r.status(), 303);
     server.stop().await;
 }
+
+/// The MFA pages with filled contexts, for the template tests of `ui.rs` (every page in
+/// every language, escaping, labels, phone and desktop sizes): (template, HTML, has a
+/// form). The passkey variants run a script and are checked above instead.
+pub fn sample_pages(
+    ui: &cognate::web::hosted::ui::Ui,
+    lang: cognate::web::hosted::ui::Lang,
+    chrome: cognate::web::hosted::ui::Chrome,
+) -> Vec<(&'static str, Result<String, cognate::web::hosted::ui::UiError>, bool)> {
+    use cognate::web::hosted::ui::*;
+    let link = |factor: &str, key: &str| FactorLink {
+        factor: factor.into(),
+        label_key: key.into(),
+        url: format!("/login/mfa?flow=flow-456&factor={factor}"),
+    };
+    let challenge = MfaChallengePage {
+        chrome: chrome.clone().with_error(ui.message(lang, "error.code_invalid")),
+        form_action: "/login/mfa".into(),
+        factor: "totp".into(),
+        code_sent: false,
+        destination: None,
+        email_code_action: "/login/mfa/email-code".into(),
+        passkey: None,
+        others: vec![
+            link("email", "mfa.use_email"),
+            link("recovery", "mfa.use_recovery"),
+        ],
+    };
+    let setup = MfaSetupPage {
+        chrome: chrome.clone(),
+        client_id: None,
+        step: "totp".into(),
+        required: true,
+        choices: Vec::new(),
+        form_action: "/login/mfa-setup".into(),
+        totp: Some(TotpView {
+            enrolment: "enrol-1".into(),
+            secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into(),
+            uri: "otpauth://totp/Cognate:alice?secret=JBSWY3DPEHPK3PXP&issuer=Cognate".into(),
+            qr_svg: "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 21 21\"><rect width=\"21\" height=\"21\"/></svg>".into(),
+        }),
+        code_sent: false,
+        destination: None,
+        email_code_action: "/login/mfa-setup/email-code".into(),
+        passkey: None,
+        back_url: Some("/login/mfa-setup?flow=flow-456".into()),
+    };
+    let codes = RecoveryCodesPage {
+        chrome: chrome.clone(),
+        codes: (0..10).map(|i| format!("abcde-{i:05}")).collect(),
+        continue_action: Some("/login/mfa-setup/done".into()),
+        back_url: None,
+    };
+    let email = EmailSignInPage {
+        chrome: chrome.clone(),
+        step: "username".into(),
+        username_kind: UsernameKind::UsernameOrEmail,
+        username: "\"><img src=x onerror=alert(5)>".into(),
+        form_action: "/login/email".into(),
+        login_url: "/login?flow=flow-456".into(),
+    };
+    let security = SecurityPage {
+        chrome: chrome.with_notice(ui.message(lang, "notice.factor_added")),
+        client_id: "client-1".into(),
+        username: "\"><img src=x onerror=alert(6)>".into(),
+        factors: vec![
+            FactorView {
+                id: "f-1".into(),
+                kind: "TOTP".into(),
+                kind_key: "factor.TOTP".into(),
+                name: "Phone <b>app</b>".into(),
+                created: "2026-12-06".into(),
+                preferred: true,
+            },
+            FactorView {
+                id: "f-2".into(),
+                kind: "EMAIL".into(),
+                kind_key: "factor.EMAIL".into(),
+                name: String::new(),
+                created: "2026-12-06".into(),
+                preferred: false,
+            },
+        ],
+        recovery_codes_left: 9,
+        can_add_totp: true,
+        can_add_email: false,
+        passkey: None,
+        preferable: vec!["TOTP".into(), "EMAIL".into()],
+        required: true,
+    };
+    vec![
+        (MfaChallengePage::TEMPLATE, ui.page(lang, &challenge), true),
+        (MfaSetupPage::TEMPLATE, ui.page(lang, &setup), true),
+        (RecoveryCodesPage::TEMPLATE, ui.page(lang, &codes), true),
+        (EmailSignInPage::TEMPLATE, ui.page(lang, &email), true),
+        (SecurityPage::TEMPLATE, ui.page(lang, &security), true),
+    ]
+}
