@@ -505,3 +505,197 @@ pub fn sample_pages(
         (SecurityPage::TEMPLATE, ui.page(lang, &security), true),
     ]
 }
+
+/// The TOTP code of `secret` (base32) at `at`, computed by the test.
+fn totp_code(secret: &str, at: i64) -> String {
+    let key = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, key).unwrap();
+    totp.generate(u64::try_from(at).unwrap())
+}
+
+/// The text of the element with `id` (`<code id="totp-secret" ...>KEY</code>`).
+fn element_text(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let start = html[at..].find('>')? + at + 1;
+    let end = html[start..].find('<')? + start;
+    Some(html[start..end].trim().to_string())
+}
+
+async fn post_form(
+    browser: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser.post(url).form(fields).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn totp_enrolment_at_sign_in_then_a_challenge_and_a_recovery_code() {
+    let server = start().await;
+    let base = server.base.clone();
+    server.user(ON_POOL, "tess", PASSWORD).await;
+    let browser = browser_client();
+    let to = sign_in(&browser, &base, &authorize(&base, ON_APP, &[]), "tess", PASSWORD)
+        .await
+        .unwrap();
+    assert!(to.starts_with("/login/mfa-setup?flow="), "{to}");
+    let flow = to.split("flow=").nth(1).unwrap().to_string();
+    // TOTP is the pool's only factor: its page at once.
+    let page = browser
+        .get(absolute(&base, &to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = element_text(&page, "totp-secret").unwrap_or_else(|| panic!("{page}"));
+    assert!(page.contains("id=\"totp-uri\" href=\"otpauth:"), "{page}");
+    assert!(page.contains("<svg"), "{page}");
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let enrolment = hidden(&page, "enrolment").unwrap();
+    let now = cognate::core::now();
+    let form = |code: String| {
+        vec![
+            ("flow".to_string(), flow.clone()),
+            ("_csrf".to_string(), csrf.clone()),
+            ("factor".to_string(), "totp".to_string()),
+            ("enrolment".to_string(), enrolment.clone()),
+            ("code".to_string(), code),
+            ("name".to_string(), "Phone".to_string()),
+        ]
+    };
+    // A wrong code: the code form again, no code for the client.
+    let wrong = if totp_code(&secret, now) == "000000" { "111111" } else { "000000" };
+    let r = browser
+        .post(format!("{base}/login/mfa-setup"))
+        .form(&form(wrong.into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let r = browser
+        .post(format!("{base}/login/mfa-setup"))
+        .form(&form(totp_code(&secret, now)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let codes: Vec<String> = page
+        .split("<li class=\"recovery-code\">")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "{page}");
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/mfa-setup/done"),
+        &[("flow", flow.as_str()), ("_csrf", csrf.as_str())],
+    )
+    .await;
+    let done = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(done.starts_with(CALLBACK) && done.contains("code="), "{done}");
+
+    // Another browser: the password, then the challenge (the next step's code: the one
+    // just used is never accepted again).
+    let other = browser_client();
+    let to = sign_in(&other, &base, &authorize(&base, ON_APP, &[]), "tess", PASSWORD)
+        .await
+        .unwrap();
+    assert!(to.starts_with("/login/mfa?flow="), "{to}");
+    let page = other
+        .get(absolute(&base, &to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("factor=recovery"), "{page}");
+    let flow2 = hidden(&page, "flow").unwrap();
+    let csrf2 = hidden(&page, "_csrf").unwrap();
+    let replay = post_form(
+        &other,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", flow2.as_str()),
+            ("_csrf", csrf2.as_str()),
+            ("factor", "totp"),
+            ("code", totp_code(&secret, now).as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(replay.status(), 200, "a replayed code shows the page again");
+    let r = post_form(
+        &other,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", flow2.as_str()),
+            ("_csrf", csrf2.as_str()),
+            ("factor", "totp"),
+            ("code", totp_code(&secret, now + 30).as_str()),
+        ],
+    )
+    .await;
+    let signed = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(signed.contains("code="), "{signed}");
+
+    // A third browser: a recovery code instead, once.
+    let third = browser_client();
+    let to = sign_in(&third, &base, &authorize(&base, ON_APP, &[]), "tess", PASSWORD)
+        .await
+        .unwrap();
+    let page = third
+        .get(absolute(&base, &format!("{to}&factor=recovery")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"factor\" value=\"recovery\""), "{page}");
+    let r = post_form(
+        &third,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", hidden(&page, "flow").unwrap().as_str()),
+            ("_csrf", hidden(&page, "_csrf").unwrap().as_str()),
+            ("factor", "recovery"),
+            ("code", codes[0].as_str()),
+        ],
+    )
+    .await;
+    let signed = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(signed.contains("code="), "{signed}");
+
+    // The session of the first browser passed a second factor: single sign-on works,
+    // and the security page lists the factor.
+    let sso = location(&browser, &authorize(&base, ON_APP, &[])).await;
+    assert!(sso.contains("code="), "{sso}");
+    let page = browser
+        .get(format!("{base}/account/security?client_id={ON_APP}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("class=\"factor\""), "{page}");
+    assert!(page.contains("data-kind=\"TOTP\""), "{page}");
+    let id = page.split("data-factor-id=\"").nth(1).unwrap();
+    let id = &id[..id.find('"').unwrap()];
+    // The last factor of an ON pool cannot go.
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let r = post_form(
+        &browser,
+        &format!("{base}/account/security/remove"),
+        &[("_csrf", csrf.as_str()), ("client_id", ON_APP), ("factor", id)],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    server.stop().await;
+}
