@@ -116,12 +116,22 @@ async fn sign_in_again(
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "starting the security page's login flow");
-            return error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+            return error_page(
+                state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
         }
     };
     flow.after = Some(page_url(&client.id));
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
-        return error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+        return error_page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang,
+            "error.generic",
+        );
     }
     let mut response = Redirect::to(&format!("/login?flow={}", flow.id)).into_response();
     if let Some(c) = new_cookie {
@@ -144,7 +154,12 @@ async fn signed_in(
         None => None,
     };
     let Some(client) = client.filter(AppClient::takes_own_users) else {
-        return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
     };
     let Some((sid, session)) = current_session(state, headers, &client.pool_id, now).await else {
         return Err(sign_in_again(state, headers, &client, false, lang, now).await);
@@ -158,7 +173,12 @@ async fn signed_in(
         ));
     }
     let Ok(pool) = state.node.directory.pool(&client.pool_id).await else {
-        return Err(error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic"));
+        return Err(error_page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang,
+            "error.generic",
+        ));
     };
     let user = match state
         .node
@@ -218,7 +238,12 @@ impl FromRequest<crate::web::AppState> for SecurityForm {
         .await?;
         let csrf = form.get("_csrf").map(String::as_str).unwrap_or("");
         if !constant_time_eq(csrf_of(state, &signed.sid).as_bytes(), csrf.as_bytes()) {
-            return Err(error_page(state, StatusCode::FORBIDDEN, lang, "error.session_expired"));
+            return Err(error_page(
+                state,
+                StatusCode::FORBIDDEN,
+                lang,
+                "error.session_expired",
+            ));
         }
         let address =
             crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
@@ -282,11 +307,13 @@ fn render_page(
         .filter(|k| allows(*k))
         .map(|k| k.as_str().to_string())
         .collect();
-    let passkey = s
-        .pool
-        .factors
-        .passkeys_enabled()
-        .then(|| PasskeyButton::new("/account/security/passkey/options", "register", "passkey.register"));
+    let passkey = s.pool.factors.passkeys_enabled().then(|| {
+        PasskeyButton::new(
+            "/account/security/passkey/options",
+            "register",
+            "passkey.register",
+        )
+    });
     let page = SecurityPage {
         chrome,
         client_id: s.client.id.clone(),
@@ -344,7 +371,17 @@ async fn require_fresh(state: &AppState, f: &SecurityForm) -> Option<Response> {
     if f.signed.fresh(now) {
         return None;
     }
-    Some(sign_in_again(state, &f.headers, &f.signed.client, true, f.signed.lang, now).await)
+    Some(
+        sign_in_again(
+            state,
+            &f.headers,
+            &f.signed.client,
+            true,
+            f.signed.lang,
+            now,
+        )
+        .await,
+    )
 }
 
 fn render_enrolment(
@@ -470,7 +507,16 @@ async fn enrolled(
 /// `POST /account/security/totp/confirm` (`enrolment`, `code`, `name`).
 pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Totp, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Totp,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     enrolled(&state, &f, MfaFactor::Totp, result).await
 }
 
@@ -482,7 +528,14 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
     let s = &f.signed;
     match state
         .mfa
-        .send_email_code(&s.pool, &s.user, EmailCodePurpose::Enrol, s.lang.code(), f.address, now())
+        .send_email_code(
+            &s.pool,
+            &s.user,
+            EmailCodePurpose::Enrol,
+            s.lang.code(),
+            f.address,
+            now(),
+        )
         .await
     {
         Ok(sent) => {
@@ -505,7 +558,16 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
 /// `POST /account/security/email/confirm` (`code`).
 pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Email, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Email,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     enrolled(&state, &f, MfaFactor::Email, result).await
 }
 
@@ -533,14 +595,26 @@ pub async fn passkey_options(State(state): State<AppState>, f: SecurityForm) -> 
         }
         return json;
     }
-    let started = state.mfa.start_passkey_registration(&s.pool, &s.user, now).await;
+    let started = state
+        .mfa
+        .start_passkey_registration(&s.pool, &s.user, now)
+        .await;
     ceremony_json(&state, s.lang, started)
 }
 
 /// `POST /account/security/passkey/register` (`ceremony`, `credential`, `name`).
 pub async fn passkey_register(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Passkey, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Passkey,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     enrolled(&state, &f, MfaFactor::Passkey, result).await
 }
 
@@ -576,9 +650,21 @@ pub async fn prefer(State(state): State<AppState>, f: SecurityForm) -> Response 
         "TOTP" => MfaFactor::Totp,
         "EMAIL" => MfaFactor::Email,
         "PASSKEY" => MfaFactor::Passkey,
-        _ => return render_page(&state, s, None, Some("error.invalid_request"), StatusCode::BAD_REQUEST),
+        _ => {
+            return render_page(
+                &state,
+                s,
+                None,
+                Some("error.invalid_request"),
+                StatusCode::BAD_REQUEST,
+            )
+        }
     };
-    match state.mfa.set_preferred(&s.pool, &s.user.sub, kind, now()).await {
+    match state
+        .mfa
+        .set_preferred(&s.pool, &s.user.sub, kind, now())
+        .await
+    {
         Ok(_) => back_to_page(&s.client.id, "preferred_set"),
         Err(e) => {
             log_refusal(&e, "preferred factor not set");
