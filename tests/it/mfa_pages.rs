@@ -792,3 +792,85 @@ async fn totp_enrolment_at_sign_in_then_a_challenge_and_a_recovery_code() {
     assert_eq!(r.status(), 409);
     server.stop().await;
 }
+
+/// The last emailed code (6 to 8 digits) to `to`.
+async fn mailed_code(server: &TestServer, to: &str) -> String {
+    for _ in 0..200 {
+        let found = server
+            .inbox
+            .all()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(to));
+        if let Some(m) = found {
+            let body = m.split("\r\n\r\n").skip(1).collect::<Vec<_>>().join("\n");
+            let words = body.split(|c: char| !c.is_ascii_digit());
+            if let Some(code) = words.into_iter().find(|w| (6..=8).contains(&w.len())) {
+                return code.to_string();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no code mailed to {to}");
+}
+
+#[tokio::test]
+async fn an_emailed_sign_in_code_signs_in_without_a_password() {
+    let server = start().await;
+    let base = server.base.clone();
+    set_pool(&server, OPT_POOL, |p| {
+        p.factors.first = vec![FirstFactor::Password, FirstFactor::EmailOtp];
+    })
+    .await;
+    server.user(OPT_POOL, "emma", PASSWORD).await;
+    let browser = browser_client();
+    let login = location(&browser, &authorize(&base, OPT_APP, &[])).await;
+    let flow = login.split("flow=").nth(1).unwrap().to_string();
+    let page = browser
+        .get(format!("{base}/login/email?flow={flow}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "emma"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let code = mailed_code(&server, "emma@example.com").await;
+    // A wrong code: the page again.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email/verify"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("code", "00000000"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("location").is_none());
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email/verify"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("code", code.as_str()),
+        ],
+    )
+    .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    server.stop().await;
+}
