@@ -804,8 +804,8 @@ async fn mailed_code(server: &TestServer, to: &str) -> String {
             .find(|m| m.contains(to));
         if let Some(m) = found {
             let body = m.split("\r\n\r\n").skip(1).collect::<Vec<_>>().join("\n");
-            let words = body.split(|c: char| !c.is_ascii_digit());
-            if let Some(code) = words.into_iter().find(|w| (6..=8).contains(&w.len())) {
+            let mut words = body.split(|c: char| !c.is_ascii_digit());
+            if let Some(code) = words.find(|w| (6..=8).contains(&w.len())) {
                 return code.to_string();
             }
         }
