@@ -26,6 +26,7 @@ mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
 mod keys;
+mod mfa_pages;
 mod multinode;
 mod multinode_federation;
 mod oidc;

@@ -21,9 +21,11 @@ use crate::core::model::PasswordPolicy;
 use crate::text::Texts;
 
 pub mod contexts;
+pub mod mfa_pages;
 
 pub use crate::text::{message, tr, Catalogs, Lang};
 pub use contexts::*;
+pub use mfa_pages::*;
 
 /// The templates compiled into the binary, by name. A unit test checks this list names
 /// every `.html` file under `templates/`.
@@ -72,6 +74,30 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
         "upstream_post.html",
         include_str!("../../../../templates/upstream_post.html"),
+    ),
+    (
+        "_passkey.html",
+        include_str!("../../../../templates/_passkey.html"),
+    ),
+    (
+        "mfa_challenge.html",
+        include_str!("../../../../templates/mfa_challenge.html"),
+    ),
+    (
+        "mfa_setup.html",
+        include_str!("../../../../templates/mfa_setup.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../../../../templates/recovery_codes.html"),
+    ),
+    (
+        "email_login.html",
+        include_str!("../../../../templates/email_login.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("../../../../templates/account_security.html"),
     ),
 ];
 
@@ -239,6 +265,36 @@ mod tests {
                 "password.require_lowercase",
                 "password.require_number",
                 "password.require_symbol",
+            ]
+            .map(String::from),
+        );
+        // The MFA pages' keys chosen in Rust (issue 13).
+        for kind in ["totp", "email", "passkey"] {
+            used.push(format!("mfa.use_{kind}"));
+            used.push(format!("setup.choice_{kind}"));
+        }
+        for kind in crate::core::model::MfaFactor::ALL {
+            used.push(format!("factor.{}", kind.as_str()));
+        }
+        used.extend(
+            [
+                "mfa.use_recovery",
+                "passkey.verify",
+                "passkey.register",
+                "login.passkey",
+                "notice.factor_added",
+                "notice.factor_removed",
+                "notice.preferred_set",
+                "error.mfa_expired",
+                "error.mfa_locked",
+                "error.enrolment_expired",
+                "error.factor_not_allowed",
+                "error.email_not_verified",
+                "error.last_factor",
+                "error.passkey_failed",
+                "error.code_delivery",
+                "error.security_federated",
+                "error.no_factor",
             ]
             .map(String::from),
         );
