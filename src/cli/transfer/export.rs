@@ -34,7 +34,10 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
         let listed = node.store.list_users(&pool.id, &page).await?;
         let groups = memberships.for_page(node, &pool.id, &listed.items).await?;
         for (user, groups) in listed.items.iter().zip(groups) {
-            let record = UserRecord::from_user(user, groups);
+            let mut record = UserRecord::from_user(user, groups);
+            if args.include_mfa {
+                record.mfa = mfa::export_mfa(&node.master, user).map_err(CliError)?;
+            }
             serde_json::to_writer(&mut out, &record)?;
             out.write_all(b"\n").map_err(write_err)?;
             count += 1;
