@@ -49,7 +49,7 @@ pub const PASSWORD: &str = "Corr3ct-horse-mfa";
 
 /// How many wrong second-factor codes an account takes before it is locked (Cognito
 /// locks after five).
-pub const MFA_LOCK_FAILURES: usize = 5;
+pub const MFA_LOCK_FAILURES: usize = cognate::core::throttle::MFA_LOCK_FAILURES as usize;
 
 fn client_toml(id: &str, name: &str) -> String {
     format!(
@@ -147,6 +147,10 @@ fn the_test_computes_rfc_6238_codes() {
     // these six digits.
     let key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
     assert_eq!(totp_at(key, 59), "287082");
+    assert_eq!(
+        unescape("otpauth:&#x2f;&#x2F;a&amp;b&#39;&x"),
+        "otpauth://a&b'&x"
+    );
     assert_eq!(totp_at(key, 1_111_111_109), "081804");
     assert_eq!(
         totp_at("gezd gnbv gy3t qojq gezd gnbv gy3t qojq", 1_234_567_890),
@@ -214,12 +218,19 @@ impl Page {
             .unwrap_or_else(|| panic!("{what}: no code in {:?}", self.location))
     }
 
-    /// Asserts that nothing was granted: no redirect to the client, no `code=` anywhere.
+    /// Asserts that nothing was granted: no authorization code in the redirect, if any (an
+    /// error sent to the client is no grant).
     pub fn assert_no_code(&self, what: &str) {
-        assert!(
-            !self.location().starts_with(CALLBACK) && !self.location().contains("code="),
-            "{what}: {self:?}"
-        );
+        let location = self.location();
+        let granted = if location.starts_with("http") {
+            query_param(location, "code").is_some()
+        } else {
+            location.contains("?code=") || location.contains("&code=")
+        };
+        assert!(!granted, "{what}: {self:?}");
+        if location.starts_with(CALLBACK) {
+            assert!(query_param(location, "error").is_some(), "{what}: {self:?}");
+        }
     }
 
     /// Asserts a refusal answered with the page again (200, no redirect).
@@ -234,7 +245,49 @@ pub fn element_text(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\""))?;
     let start = html[at..].find('>')? + at + 1;
     let end = html[start..].find('<')? + start;
-    Some(html[start..end].trim().replace("&amp;", "&"))
+    Some(unescape(html[start..end].trim()))
+}
+
+/// Decodes the character references an HTML template writes (`&amp;`, `&#x2f;`...), as a
+/// browser does.
+pub fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let Some(end) = after.find(';').filter(|e| *e <= 10) else {
+            out.push('&');
+            rest = &after[1..];
+            continue;
+        };
+        let entity = &after[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An attribute of the element with `id`.
@@ -246,7 +299,7 @@ pub fn element_attribute(html: &str, id: &str, attribute: &str) -> Option<String
     let marker = format!("{attribute}=\"");
     let start = tag.find(&marker)? + marker.len();
     let end = tag[start..].find('"')? + start;
-    Some(tag[start..end].replace("&amp;", "&"))
+    Some(unescape(&tag[start..end]))
 }
 
 /// The recovery codes a page lists (`<li class="recovery-code">CODE</li>`).
@@ -260,7 +313,7 @@ pub fn recovery_codes(html: &str) -> Vec<String> {
         let Some(end) = after[start..].find('<') else {
             break;
         };
-        codes.push(after[start + 1..start + end].trim().to_string());
+        codes.push(unescape(after[start + 1..start + end].trim()));
         rest = &after[start + end..];
     }
     codes
