@@ -201,3 +201,44 @@ async fn passwordless_email_sign_in_is_single_use_and_reveals_no_account() {
     assert_eq!(server.inbox.all().len(), mails, "nothing mailed for zed");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passwordless_sign_in_still_asks_the_users_totp() {
+    let server = start().await;
+    server.user(PWLESS, "pia", super::PASSWORD).await;
+    let address = "pia@example.com";
+    // pia signs in with her password and enrols TOTP on the account page.
+    let browser = Browser::new(&server);
+    let (_, page) = browser.password(PWLESS_SPA, "pia").await;
+    page.expect_code("no factor yet");
+    let secret = super::rules::enrol_totp_on_account_page(&browser, PWLESS_SPA).await;
+    let enrolled_step = super::unix_now() / 30;
+
+    // An emailed sign-in code is one factor: the TOTP challenge follows, no code yet.
+    let other = Browser::new(&server);
+    let flow = other.start(PWLESS_SPA, &[]).await;
+    let before = mails_to(&server, address);
+    let asked = other
+        .form(&flow, "/login/email", &[("username", "pia")])
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{asked:?}");
+    let code = next_code(&server, address, before).await;
+    let page = other
+        .form(&flow, "/login/email/verify", &[("code", &code)])
+        .await;
+    page.assert_no_code("an emailed code for a user with TOTP");
+    assert!(page.location().starts_with("/login/mfa?"), "{page:?}");
+    let challenge = other.get(page.location()).await;
+    assert_eq!(challenge.status, StatusCode::OK, "{challenge:?}");
+
+    // Honest: her TOTP code completes it.
+    super::wait_for_step(enrolled_step + 1).await;
+    super::clear_of_step_end(3).await;
+    let totp = super::totp_at(&secret, super::unix_now());
+    let page = other
+        .form(&flow, "/login/mfa", &[("factor", "totp"), ("code", &totp)])
+        .await;
+    let authorization = page.expect_code("emailed code then TOTP");
+    tokens_for(&server.base, &flow, &authorization, "pia").await;
+    server.stop().await;
+}

@@ -40,7 +40,7 @@ pub const OPT_OTHER: &str = "mfaoptother00000000000001";
 /// `mfa = "ON"`, email codes as the only second factor.
 pub const EMAIL: &str = "us-east-1_MfaMail001";
 pub const EMAIL_SPA: &str = "mfamailspa000000000000001";
-/// `mfa = "OFF"`, passwords and emailed sign-in codes as first factors.
+/// `mfa = "OPTIONAL"` (TOTP), passwords and emailed sign-in codes as first factors.
 pub const PWLESS: &str = "us-east-1_MfaPwless1";
 pub const PWLESS_SPA: &str = "mfapwlessspa0000000000001";
 
@@ -86,7 +86,7 @@ mfa_factors = ["EMAIL"]
 [[pools]]
 id = "{PWLESS}"
 name = "Passwordless"
-mfa = "OFF"
+mfa = "OPTIONAL"
 sign_in_factors = ["PASSWORD", "EMAIL_OTP"]
 {pwless_spa}"#,
         on_spa = client_toml(ON_SPA, "spa"),

@@ -156,3 +156,48 @@ async fn parallel_wrong_totp_codes_lock_the_account_within_the_limit() {
     tokens_for(&server.base, &flow, &code, "hal").await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_right_totp_code_sent_at_once_on_many_sign_ins_is_accepted_once() {
+    let server = start().await;
+    server.user(ON, "ida", super::PASSWORD).await;
+    let ida = enrol_totp_at_sign_in(&Browser::new(&server), ON_SPA, "ida", 0).await;
+    ida.completion.expect_code("enrolled");
+
+    // Eight browsers past the password (an attacker who saw the code over a shoulder,
+    // racing the owner), then the same fresh code on all of them at once.
+    let mut pending = Vec::new();
+    for _ in 0..8 {
+        let browser = Browser::new(&server);
+        let (flow, page) = browser.password(ON_SPA, "ida").await;
+        assert!(page.location().starts_with("/login/mfa?"), "{page:?}");
+        pending.push((browser, flow));
+    }
+    wait_for_step(ida.step + 1).await;
+    clear_of_step_end(5).await;
+    let code = totp_at(&ida.secret, unix_now());
+    let answers = futures::future::join_all(pending.iter().map(|(browser, flow)| {
+        browser.form(flow, "/login/mfa", &[("factor", "totp"), ("code", &code)])
+    }))
+    .await;
+    let granted: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.code().is_some())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(granted.len(), 1, "{answers:?}");
+    for (i, a) in answers.iter().enumerate() {
+        if i != granted[0] {
+            a.assert_no_code("the same code on another sign-in");
+            assert!(
+                a.status == StatusCode::OK || a.status == StatusCode::TOO_MANY_REQUESTS,
+                "{a:?}"
+            );
+        }
+    }
+    let (_, flow) = &pending[granted[0]];
+    let authorization = answers[granted[0]].code().unwrap();
+    tokens_for(&server.base, flow, &authorization, "ida").await;
+    server.stop().await;
+}
