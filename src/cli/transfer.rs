@@ -113,9 +113,10 @@ pub struct UserRecord {
     /// When an admin-set temporary password stops working (FORCE_CHANGE_PASSWORD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporary_password_expires_at: Option<Timestamp>,
-    /// Second factors, only with `--include-mfa` ([`mfa`]).
+    /// Second factors ([`mfa::MfaRecord`]), written and read only with `--include-mfa`
+    /// (kept unparsed here, so an import without it ignores the field whatever it holds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mfa: Option<mfa::MfaRecord>,
+    pub mfa: Option<serde_json::Value>,
 }
 
 fn default_true() -> bool {

@@ -108,10 +108,7 @@ pub async fn mfa(node: &Node, cmd: MfaCmd) -> CliResult {
                 })
                 .collect();
             print_table(&["KIND", "ID", "NAME", "CREATED", "LAST USED"], &rows);
-            println!(
-                "recovery codes left: {}",
-                user.mfa.unused_recovery_codes()
-            );
+            println!("recovery codes left: {}", user.mfa.unused_recovery_codes());
             Ok(())
         }
         MfaCmd::Reset(t) => {

@@ -36,7 +36,9 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
         for (user, groups) in listed.items.iter().zip(groups) {
             let mut record = UserRecord::from_user(user, groups);
             if args.include_mfa {
-                record.mfa = mfa::export_mfa(&node.master, user).map_err(CliError)?;
+                if let Some(m) = mfa::export_mfa(&node.master, user).map_err(CliError)? {
+                    record.mfa = Some(serde_json::to_value(m)?);
+                }
             }
             serde_json::to_writer(&mut out, &record)?;
             out.write_all(b"\n").map_err(write_err)?;

@@ -30,8 +30,8 @@ pub struct MfaRecord {
     pub recovery_codes: Vec<RecoveryCode>,
 }
 
+/// (Not `deny_unknown_fields`: serde cannot deny them beside a flattened field.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FactorRecord {
     pub id: String,
     #[serde(default)]
@@ -150,7 +150,11 @@ pub fn import_mfa(
         }
         let (kind, data) = match f.data {
             FactorRecordData::Totp { secret, last_step } => {
-                let text = secret.expose().trim().trim_end_matches('=').to_ascii_uppercase();
+                let text = secret
+                    .expose()
+                    .trim()
+                    .trim_end_matches('=')
+                    .to_ascii_uppercase();
                 let key = totp_rs::Secret::Encoded(text)
                     .to_bytes()
                     .map_err(|_| at("secret is not base32"))?;

@@ -93,7 +93,14 @@ pub async fn mfa_factors_round_trip(store: Arc<dyn Store>) {
     assert!(again.mfa.is_empty());
     // A batch import keeps the factors too, and listing returns them.
     let imported = enrolled(&p, "bob");
-    assert_eq!(store.import_users(&[imported.clone()]).await.unwrap().inserted, 1);
+    assert_eq!(
+        store
+            .import_users(std::slice::from_ref(&imported))
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
     let listed = store.list_users(&p.id, &page(10, None)).await.unwrap();
     let bob = listed
         .items
