@@ -176,9 +176,12 @@ async fn one_right_totp_code_sent_at_once_on_many_sign_ins_is_accepted_once() {
     wait_for_step(ida.step + 1).await;
     clear_of_step_end(5).await;
     let code = totp_at(&ida.secret, unix_now());
-    let answers = futures::future::join_all(pending.iter().map(|(browser, flow)| {
-        browser.form(flow, "/login/mfa", &[("factor", "totp"), ("code", &code)])
-    }))
+    let fields = [("factor", "totp"), ("code", code.as_str())];
+    let answers = futures::future::join_all(
+        pending
+            .iter()
+            .map(|(browser, flow)| browser.form(flow, "/login/mfa", &fields)),
+    )
     .await;
     let granted: Vec<usize> = answers
         .iter()
