@@ -318,7 +318,11 @@ fn check_passkey_settings(e: &mut Errors, p: &PasskeySettings) {
 /// A relying-party id: a lowercase host name (WebAuthn: a valid domain string, never an
 /// IP address), with a dot unless it is `localhost`.
 pub fn check_relying_party_id(id: &str) -> Result<(), String> {
-    if id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+    if id
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+    {
         return Err(format!(
             "{id:?} is an IP address: browsers refuse WebAuthn on IP addresses (use a host \
              name such as localhost)"
@@ -422,7 +426,34 @@ pub fn validate_passkeys_at(pool: &UserPool, public_url: &url::Url) -> Vec<Field
         }
         return e.into_vec();
     };
-    if let Some(id) = pool.factors.passkeys.relying_party_id.as_deref().map(str::trim) {
+    // Without a relying-party id, the public URL's host is the relying party: an extra
+    // origin must be on it (the core checks them against a declared id).
+    if pool.factors.passkeys.relying_party_id.is_none() {
+        for (k, origin) in pool.factors.passkeys.origins.iter().enumerate() {
+            let Ok(origin_host) = check_passkey_origin(origin) else {
+                continue;
+            };
+            if !within_domain(&origin_host, &host) {
+                e.push(
+                    format!("factors.passkeys.origins[{k}]"),
+                    Rule::Invalid,
+                    format!(
+                        "{origin:?} is outside the relying party, which is the public URL's \
+                         host {host:?}: browsers would refuse passkey ceremonies there"
+                    ),
+                    "set relying_party_id to a parent domain of both (e.g. \
+                     relying_party_id = \"example.com\"), or remove the origin",
+                );
+            }
+        }
+    }
+    if let Some(id) = pool
+        .factors
+        .passkeys
+        .relying_party_id
+        .as_deref()
+        .map(str::trim)
+    {
         if check_relying_party_id(id).is_ok() && !within_domain(&host, id) {
             e.push(
                 "factors.passkeys.relying_party_id",
