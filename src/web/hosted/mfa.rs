@@ -80,6 +80,7 @@ pub(crate) fn factor_of(text: &str) -> Option<MfaFactor> {
 }
 
 /// The flow's pending step, still live; or the page to answer with (400).
+#[allow(clippy::result_large_err)]
 fn live_pending(
     state: &AppState,
     flow: &LoginFlow,
@@ -181,6 +182,7 @@ fn amr_with(pending: &PendingMfa, extra: &[&str]) -> Vec<String> {
     amr
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish_with(
     state: &AppState,
     headers: &HeaderMap,
@@ -372,7 +374,14 @@ pub async fn challenge_submit(
     let now = now();
     let pending = match live_pending(&state, &flow, lang, now) {
         Ok(p) if !p.setup => p,
-        Ok(_) => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request"),
+        Ok(_) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
         Err(r) => return r,
     };
     let user = match pending_user(&state, &pool, &pending, lang).await {
@@ -380,16 +389,27 @@ pub async fn challenge_submit(
         Err(r) => return r,
     };
     let Requirement::Challenge { factors } = remaining(&pool, &user, &pending) else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     let proof = Proof::parse(&form_text(&form, "factor")).filter(|p| match p {
         Proof::Factor(f) => factors.contains(f),
         Proof::Recovery => true,
     });
     let Some(proof) = proof else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let code = form_text(&form, "code");
     let sub = pending.sub.as_str();
     let result = match proof {
@@ -399,7 +419,14 @@ pub async fn challenge_submit(
         Proof::Factor(MfaFactor::Email) => {
             state
                 .mfa
-                .verify_email_code(&pool, sub, EmailCodePurpose::SecondFactor, &code, address, now)
+                .verify_email_code(
+                    &pool,
+                    sub,
+                    EmailCodePurpose::SecondFactor,
+                    &code,
+                    address,
+                    now,
+                )
                 .await
         }
         Proof::Recovery => {
@@ -430,7 +457,17 @@ pub async fn challenge_submit(
     match result {
         Ok(verified) => {
             let amr = amr_with(&pending, &[verified.amr, AMR_MFA]);
-            finish_with(&state, &headers, &flow, &client, &verified.user, &amr, lang, now).await
+            finish_with(
+                &state,
+                &headers,
+                &flow,
+                &client,
+                &verified.user,
+                &amr,
+                lang,
+                now,
+            )
+            .await
         }
         Err(e) => {
             log_refusal(&e, "second factor refused");
@@ -464,7 +501,14 @@ pub async fn challenge_email_code(
     let now = now();
     let pending = match live_pending(&state, &flow, lang, now) {
         Ok(p) if !p.setup => p,
-        Ok(_) => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request"),
+        Ok(_) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
         Err(r) => return r,
     };
     let user = match pending_user(&state, &pool, &pending, lang).await {
@@ -473,9 +517,17 @@ pub async fn challenge_email_code(
     };
     let factors = match remaining(&pool, &user, &pending) {
         Requirement::Challenge { factors } if factors.contains(&MfaFactor::Email) => factors,
-        _ => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed"),
+        _ => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.factor_not_allowed",
+            )
+        }
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let proof = Proof::Factor(MfaFactor::Email);
     let c = Challenge {
         flow: &flow,
@@ -486,7 +538,14 @@ pub async fn challenge_email_code(
     };
     match state
         .mfa
-        .send_email_code(&pool, &user, EmailCodePurpose::SecondFactor, lang.code(), address, now)
+        .send_email_code(
+            &pool,
+            &user,
+            EmailCodePurpose::SecondFactor,
+            lang.code(),
+            address,
+            now,
+        )
         .await
     {
         Ok(sent) => render_challenge(
@@ -565,6 +624,7 @@ pub(crate) async fn setup_view(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_setup(
     state: &AppState,
     lang: Lang,
@@ -584,7 +644,11 @@ fn render_setup(
         .map(|f| FactorLink {
             factor: factor_str(*f).into(),
             label_key: format!("setup.choice_{}", factor_str(*f)),
-            url: format!("/login/mfa-setup?flow={}&factor={}", flow.id, factor_str(*f)),
+            url: format!(
+                "/login/mfa-setup?flow={}&factor={}",
+                flow.id,
+                factor_str(*f)
+            ),
         })
         .collect();
     let step = view.as_ref().map(|v| v.step);
@@ -601,8 +665,8 @@ fn render_setup(
         email_code_action: "/login/mfa-setup/email-code".into(),
         passkey: (step == Some(MfaFactor::Passkey))
             .then(|| PasskeyButton::new("/login/passkey/options", "register", "passkey.register")),
-        back_url: (step.is_some() && factors.len() > 1)
-            .then(|| format!("/login/mfa-setup?flow={}", flow.id)),
+        // Back to the choice, or (one factor) the factor's page again: a new start.
+        back_url: step.map(|_| format!("/login/mfa-setup?flow={}", flow.id)),
     };
     if page.passkey.is_some() {
         html_with_scripts(state, status, lang, &page)
@@ -635,7 +699,16 @@ pub async fn setup_page(
         .filter(|f| factors.contains(f))
         .or_else(|| (factors.len() == 1).then(|| factors[0]));
     let Some(step) = chosen else {
-        return render_setup(&state, lang, &flow, &client, &factors, None, None, StatusCode::OK);
+        return render_setup(
+            &state,
+            lang,
+            &flow,
+            &client,
+            &factors,
+            None,
+            None,
+            StatusCode::OK,
+        );
     };
     match setup_view(&state, &pool, &user, step, now).await {
         Ok(view) => render_setup(
@@ -651,7 +724,16 @@ pub async fn setup_page(
         Err(e) => {
             log_refusal(&e, "starting an enrolment");
             let (key, status) = refusal(&e, Proof::Factor(step));
-            render_setup(&state, lang, &flow, &client, &factors, None, Some(key), status)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                None,
+                Some(key),
+                status,
+            )
         }
     }
 }
@@ -677,40 +759,51 @@ pub async fn setup_submit(
         Err(r) => return r,
     };
     let Some(kind) = factor_of(&form_text(&form, "factor")).filter(|f| factors.contains(f)) else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let enrolled = enrol(&state, &pool, &user.sub, kind, &form, address, now).await;
     let enrolled = match enrolled {
         Ok(e) => e,
         Err(e) => {
             log_refusal(&e, "enrolment at sign-in refused");
             let (key, status) = refusal(&e, Proof::Factor(kind));
-            // A wrong TOTP code: a new key is drawn (the page cannot show the old one
-            // again); an emailed code can be typed again.
-            let view = match kind {
-                MfaFactor::Email => Some(SetupView {
-                    step: kind,
-                    totp: None,
-                    code_sent: true,
-                    destination: None,
-                }),
-                _ => setup_view(&state, &pool, &user, kind, now).await.ok(),
-            };
-            return render_setup(&state, lang, &flow, &client, &factors, view, Some(key), status);
+            let view = retry_view(&state, &pool, &user, kind, &form, &e, now).await;
+            return render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                view,
+                Some(key),
+                status,
+            );
         }
     };
-    state
-        .mfa
-        .notify(&pool, &enrolled.user, Notice::FactorAdded(kind), lang.code())
-        .await;
+    notify_passkey_added(&state, &pool, &enrolled.user, kind, lang).await;
     pending.setup = false;
     pending.amr = amr_with(&pending, &[kind.amr(), AMR_MFA]);
     pending.since = now;
     flow.pending_mfa = Some(pending.clone());
     let Some(codes) = enrolled.recovery_codes else {
-        return finish_with(&state, &headers, &flow, &client, &enrolled.user, &pending.amr, lang, now)
-            .await;
+        return finish_with(
+            &state,
+            &headers,
+            &flow,
+            &client,
+            &enrolled.user,
+            &pending.amr,
+            lang,
+            now,
+        )
+        .await;
     };
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
         return error_page(&state, StatusCode::CONFLICT, lang, "error.session_expired");
@@ -722,6 +815,57 @@ pub async fn setup_submit(
         back_url: None,
     };
     html(&state, StatusCode::OK, lang, &page)
+}
+
+/// The core mails the notice of a TOTP or email enrolment itself; a passkey's is mailed
+/// here.
+pub(crate) async fn notify_passkey_added(
+    state: &AppState,
+    pool: &UserPool,
+    user: &User,
+    kind: MfaFactor,
+    lang: Lang,
+) {
+    if kind == MfaFactor::Passkey {
+        state
+            .mfa
+            .notify(pool, user, Notice::FactorAdded(kind), lang.code())
+            .await;
+    }
+}
+
+/// The enrolment step again after a refused proof: a wrong TOTP code keeps its pending
+/// enrolment (the key was scanned already: only the code form, with a way to start
+/// again), an expired one draws a new key; an emailed code can be typed again.
+pub(crate) async fn retry_view(
+    state: &AppState,
+    pool: &UserPool,
+    user: &User,
+    kind: MfaFactor,
+    form: &std::collections::HashMap<String, String>,
+    error: &MfaError,
+    now: UnixTime,
+) -> Option<SetupView> {
+    match (kind, error) {
+        (MfaFactor::Email, _) => Some(SetupView {
+            step: kind,
+            totp: None,
+            code_sent: true,
+            destination: None,
+        }),
+        (MfaFactor::Totp, MfaError::CodeMismatch | MfaError::Locked { .. }) => Some(SetupView {
+            step: kind,
+            totp: Some(TotpView {
+                enrolment: form_text(form, "enrolment").chars().take(64).collect(),
+                secret: String::new(),
+                uri: String::new(),
+                qr_svg: String::new(),
+            }),
+            code_sent: false,
+            destination: None,
+        }),
+        _ => setup_view(state, pool, user, kind, now).await.ok(),
+    }
 }
 
 /// Enrols `kind` from a posted form (TOTP: `enrolment`, `code`, `name`; email: `code`;
@@ -784,12 +928,25 @@ pub async fn setup_email_code(
         Err(r) => return r,
     };
     if !factors.contains(&MfaFactor::Email) {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     match state
         .mfa
-        .send_email_code(&pool, &user, EmailCodePurpose::Enrol, lang.code(), address, now)
+        .send_email_code(
+            &pool,
+            &user,
+            EmailCodePurpose::Enrol,
+            lang.code(),
+            address,
+            now,
+        )
         .await
     {
         Ok(sent) => {
@@ -799,7 +956,16 @@ pub async fn setup_email_code(
                 code_sent: true,
                 destination: Some(sent.destination),
             };
-            render_setup(&state, lang, &flow, &client, &factors, Some(view), None, StatusCode::OK)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                Some(view),
+                None,
+                StatusCode::OK,
+            )
         }
         Err(e) => {
             log_refusal(&e, "enrolment code not sent");
@@ -810,7 +976,16 @@ pub async fn setup_email_code(
                 code_sent: false,
                 destination: None,
             };
-            render_setup(&state, lang, &flow, &client, &factors, Some(view), Some(key), status)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                Some(view),
+                Some(key),
+                status,
+            )
         }
     }
 }
@@ -835,13 +1010,28 @@ pub async fn setup_done(
     };
     // Only an enrolment at this flow sets `mfa` in a pending step.
     if pending.setup || !pending.amr.iter().any(|a| a == AMR_MFA) {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
     }
     let user = match pending_user(&state, &pool, &pending, lang).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    finish_with(&state, &headers, &flow, &client, &user, &pending.amr, lang, now).await
+    finish_with(
+        &state,
+        &headers,
+        &flow,
+        &client,
+        &user,
+        &pending.amr,
+        lang,
+        now,
+    )
+    .await
 }
 
 /// `POST /login/passkey/options` (`_csrf`, `flow`, `purpose` = `signin` | `mfa` |
@@ -877,7 +1067,13 @@ pub async fn passkey_options(
             let user = if login.is_empty() {
                 None
             } else {
-                state.node.directory.find_user(&pool, &login).await.ok().flatten()
+                state
+                    .node
+                    .directory
+                    .find_user(&pool, &login)
+                    .await
+                    .ok()
+                    .flatten()
             };
             state
                 .mfa
@@ -919,7 +1115,10 @@ pub async fn passkey_options(
                     .start_passkey_authentication(&pool, Some(&user), now)
                     .await
             } else {
-                state.mfa.start_passkey_registration(&pool, &user, now).await
+                state
+                    .mfa
+                    .start_passkey_registration(&pool, &user, now)
+                    .await
             }
         }
         _ => return refused(StatusCode::BAD_REQUEST, "error.invalid_request"),
