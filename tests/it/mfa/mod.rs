@@ -612,6 +612,26 @@ pub async fn enrol_totp_at_sign_in(
     clear_of_step_end(3).await;
     let time = unix_now().saturating_add_signed(time_offset);
     let code = totp_at(&secret, time);
+    // A wrong code first: the form again, the same enrolment, nothing granted.
+    let refused = browser
+        .form(
+            &flow,
+            "/login/mfa-setup",
+            &[
+                ("factor", "totp"),
+                ("enrolment", &enrolment),
+                ("code", &wrong(&code)),
+                ("name", "Phone"),
+            ],
+        )
+        .await;
+    refused.assert_refused("a wrong code at enrolment");
+    assert!(recovery_codes(&refused.body).is_empty(), "{refused:?}");
+    assert_eq!(
+        hidden(&refused.body, "enrolment").as_deref(),
+        Some(enrolment.as_str()),
+        "the enrolment is kept after a wrong code"
+    );
     let done = browser
         .form(
             &flow,
