@@ -26,6 +26,8 @@ mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
 mod keys;
+// Issue 13: MFA and passkeys over HTTP.
+mod mfa;
 mod mfa_pages;
 mod multinode;
 mod multinode_federation;

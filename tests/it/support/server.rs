@@ -92,6 +92,12 @@ impl TestServer {
         }
     }
 
+    /// The server's data directory (its SQLite database and master key), for running
+    /// the `cognate` CLI on the same data.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     pub async fn pool(&self, id: &str) -> UserPool {
         self.node.store.get_pool(id).await.unwrap().unwrap()
     }
