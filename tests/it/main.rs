@@ -26,6 +26,8 @@ mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
 mod keys;
+// Issue 13: TOTP enrolment and passkeys in a real browser.
+mod mfa_browser;
 mod multinode;
 mod multinode_federation;
 mod oidc;
