@@ -89,10 +89,16 @@ pub trait Mailer: Send + Sync {
 /// The mail templates compiled into the binary, by name; the hosted UI builds the shared
 /// [`Texts`] with them so that `templates_dir` overrides them like its pages. A unit test
 /// checks this list names every file under `templates/mail/`.
-pub const MAIL_TEMPLATES: EmbeddedTemplates = &[(
-    "mail/code.txt",
-    include_str!("../../templates/mail/code.txt"),
-)];
+pub const MAIL_TEMPLATES: EmbeddedTemplates = &[
+    (
+        "mail/code.txt",
+        include_str!("../../templates/mail/code.txt"),
+    ),
+    (
+        "mail/notice.txt",
+        include_str!("../../templates/mail/notice.txt"),
+    ),
+];
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +107,12 @@ pub enum CodePurpose {
     Verification,
     /// Resetting a forgotten password; valid 1 hour.
     PasswordReset,
+    /// A second factor after a password (issue 13); valid 5 minutes.
+    MfaCode,
+    /// Proving the address receives mail, to enrol email as a second factor.
+    MfaEnrol,
+    /// A passwordless sign-in (Cognito's `EMAIL_OTP` first factor).
+    SignIn,
 }
 
 impl CodePurpose {
@@ -110,6 +122,9 @@ impl CodePurpose {
         match self {
             CodePurpose::Verification => "signup",
             CodePurpose::PasswordReset => "reset",
+            CodePurpose::MfaCode => "mfa",
+            CodePurpose::MfaEnrol => "mfa_enrol",
+            CodePurpose::SignIn => "signin",
         }
     }
 }
@@ -160,6 +175,49 @@ pub fn code_mail(
         &CodeMail {
             purpose: purpose.name(),
             code,
+            to,
+        },
+    )?;
+    Ok(Mail {
+        to: to.to_string(),
+        subject,
+        text,
+    })
+}
+
+/// The notice mail `notice` (a [`crate::core::mfa::manage::Notice`] name:
+/// `factor_added`, `factor_removed`, `recovery_code_used`, `recovery_codes_regenerated`)
+/// to `to`, in `lang`: the subject is the catalog's `mail.notice.<notice>.subject`, the body
+/// the template `mail/notice.txt`. `factor` (`TOTP`, `EMAIL`, `PASSKEY`) is named in the
+/// user's language by the catalog's `mail.factor.<factor in lowercase>`.
+pub fn notice_mail(
+    texts: &Texts,
+    notice: &str,
+    factor: Option<&str>,
+    to: &str,
+    lang: &str,
+) -> Result<Mail, TextError> {
+    #[derive(Serialize)]
+    struct NoticeMail<'a> {
+        notice: &'a str,
+        factor: String,
+        to: &'a str,
+    }
+    let lang = mail_lang(lang);
+    let factor = factor
+        .map(|f| texts.tr(lang, &format!("mail.factor.{}", f.to_ascii_lowercase()), &[]))
+        .unwrap_or_default();
+    let subject = texts.tr(
+        lang,
+        &format!("mail.notice.{notice}.subject"),
+        &[("factor", &factor)],
+    );
+    let text = texts.render(
+        "mail/notice.txt",
+        lang,
+        &NoticeMail {
+            notice,
+            factor,
             to,
         },
     )?;
@@ -390,6 +448,28 @@ impl MailRouter {
             let lang = mail_lang(lang);
             let key = |part: &str| format!("mail.{}.{part}", purpose.name());
             let args = [("code", code)];
+            Mail {
+                to: to.to_string(),
+                subject: self.texts.tr(lang, &key("subject"), &args),
+                text: self.texts.tr(lang, &key("body"), &args),
+            }
+        })
+    }
+
+    /// The notice mail ([`notice_mail`] with this router's texts); a failing operator
+    /// template falls back to the catalog's body, as [`MailRouter::code_mail`] does.
+    pub fn notice_mail(&self, notice: &str, factor: Option<&str>, to: &str, lang: &str) -> Mail {
+        notice_mail(&self.texts, notice, factor, to, lang).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the mail template failed; sending the catalog's text");
+            let lang = mail_lang(lang);
+            let factor = factor
+                .map(|f| {
+                    self.texts
+                        .tr(lang, &format!("mail.factor.{}", f.to_ascii_lowercase()), &[])
+                })
+                .unwrap_or_default();
+            let key = |part: &str| format!("mail.notice.{notice}.{part}");
+            let args = [("factor", factor.as_str())];
             Mail {
                 to: to.to_string(),
                 subject: self.texts.tr(lang, &key("subject"), &args),

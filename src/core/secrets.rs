@@ -294,6 +294,12 @@ pub fn idp_secret_context(pool_id: &str, provider_name: &str) -> String {
     format!("idp-secret:{pool_id}:{provider_name}")
 }
 
+/// The associated-data context of a user's TOTP key (RFC 6238), bound to the pool, the
+/// user and the factor, so a sealed key can be opened only as that factor's key.
+pub fn totp_secret_context(pool_id: &str, sub: &str, factor_id: &str) -> String {
+    format!("totp-secret:{pool_id}:{sub}:{factor_id}")
+}
+
 /// The context of the value stored to check that a node has the right master key.
 pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
 

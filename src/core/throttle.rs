@@ -269,6 +269,94 @@ impl Throttle {
     }
 }
 
+/// Wrong second-factor codes (TOTP, emailed, recovery) of one account that lock its
+/// second factor until the window ends (Cognito locks a user after five failed MFA
+/// attempts).
+pub const MFA_LOCK_FAILURES: i64 = 5;
+
+/// What a second-factor counter counts: codes after a first factor, or passwordless
+/// sign-in codes (their own count, so that an anonymous guesser of sign-in codes cannot
+/// lock the second factor of a user who holds the password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaScope {
+    /// TOTP, emailed second-factor and enrolment codes, recovery codes.
+    SecondFactor,
+    /// Passwordless sign-in codes (Cognito's `EMAIL_OTP` first factor).
+    SignIn,
+}
+
+impl MfaScope {
+    fn name(self) -> &'static str {
+        match self {
+            MfaScope::SecondFactor => "mfa",
+            MfaScope::SignIn => "signin",
+        }
+    }
+}
+
+/// The counter of an account's second-factor codes: `mfa:<scope>:<pool>:<key>:`.
+fn mfa_key(scope: MfaScope, pool_id: &str, key: &str) -> String {
+    format!("mfa:{}:{}:{}:", scope.name(), escape(pool_id), escape_key(key))
+}
+
+impl Throttle {
+    /// Reserves one second-factor code comparison for the account `key` (its `sub`, or
+    /// for an unknown passwordless login the login's [`login_key`]) BEFORE the comparison:
+    /// the count is raised atomically in the shared store, and a reserved number over
+    /// [`MFA_LOCK_FAILURES`] is refused without comparing. So however many requests
+    /// arrive at once, on however many nodes, at most five codes are compared per account
+    /// and window. The reservation counts as a failure unless
+    /// [`Throttle::mfa_success`] clears it.
+    pub async fn reserve_mfa(
+        &self,
+        scope: MfaScope,
+        pool_id: &str,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Verdict, StoreError> {
+        let counter = mfa_key(scope, pool_id, key);
+        // A lock in force refuses on a read, without stretching the count.
+        if let Some((failures, until)) = self.store.get_counter(&counter, now).await? {
+            if failures >= MFA_LOCK_FAILURES {
+                return Ok(Verdict::Locked { until });
+            }
+        }
+        let reserved = self
+            .store
+            .increment_counter(&counter, now + WINDOW_SECS, now)
+            .await?;
+        if reserved > MFA_LOCK_FAILURES {
+            return Ok(Verdict::Locked {
+                until: self.window_end(&counter, now).await?,
+            });
+        }
+        Ok(Verdict::Allow {
+            delay: Duration::ZERO,
+        })
+    }
+
+    /// A code proven right clears the account's second-factor count of `scope`.
+    pub async fn mfa_success(
+        &self,
+        scope: MfaScope,
+        pool_id: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .delete_counters(&mfa_key(scope, pool_id, key))
+            .await?;
+        Ok(())
+    }
+
+    /// Clears both second-factor counts of an account (the administrator's reset).
+    pub async fn mfa_unlock(&self, pool_id: &str, key: &str) -> Result<(), StoreError> {
+        for scope in [MfaScope::SecondFactor, MfaScope::SignIn] {
+            self.mfa_success(scope, pool_id, key).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The delay before an attempt on an account with `failures` failures in its window.
 pub fn delay_for(failures: i64) -> Duration {
     if failures < DELAY_FROM_FAILURES {
@@ -497,6 +585,44 @@ mod tests {
                 delay: Duration::ZERO
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_parallel_burst_of_codes_reserves_at_most_five() {
+        let (_dir, t) = throttle().await;
+        let now = 1_000_000;
+        let mut tasks = Vec::new();
+        for _ in 0..30 {
+            let t = t.clone();
+            tasks.push(tokio::spawn(async move {
+                t.reserve_mfa(MfaScope::SecondFactor, POOL, "sub-1", now)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut allowed = 0;
+        for task in tasks {
+            if matches!(task.await.unwrap(), Verdict::Allow { .. }) {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, MFA_LOCK_FAILURES);
+        // Passwordless sign-in codes have their own count; a success clears the lock.
+        assert!(matches!(
+            t.reserve_mfa(MfaScope::SignIn, POOL, "sub-1", now)
+                .await
+                .unwrap(),
+            Verdict::Allow { .. }
+        ));
+        t.mfa_success(MfaScope::SecondFactor, POOL, "sub-1")
+            .await
+            .unwrap();
+        assert!(matches!(
+            t.reserve_mfa(MfaScope::SecondFactor, POOL, "sub-1", now)
+                .await
+                .unwrap(),
+            Verdict::Allow { .. }
+        ));
     }
 
     #[tokio::test]

@@ -52,7 +52,7 @@ pub const BUDGET_WINDOW_SECS: i64 = 3600;
 
 /// What a reservation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Spend {
+pub(crate) enum Spend {
     /// A code mailed at sign-up: counted per destination and per pair only.
     SignUpSend,
     /// A code requested again (resend, forgot password).
@@ -111,7 +111,7 @@ fn pair_limit(destination_limit: u32) -> u32 {
 impl AccountService {
     /// Reserves one send or try for `destination` from `client` (see the module's
     /// documentation); `LimitExceeded` when a budget is spent.
-    pub(super) async fn reserve(
+    pub(crate) async fn reserve(
         &self,
         pool: &UserPool,
         spend: Spend,

@@ -34,7 +34,7 @@ pub fn generate_code() -> String {
 
 /// A code as stored: never the code itself.
 #[derive(Clone, Serialize, Deserialize)]
-pub(super) struct StoredCode {
+pub(crate) struct StoredCode {
     pub(super) salt: String,
     /// `token_hash(salt:code)`; `None` only in codes stored by an earlier release that
     /// destroyed a code after five wrong tries.
@@ -72,7 +72,7 @@ fn corrupt(e: serde_json::Error) -> AccountError {
 
 impl AccountService {
     /// Stores a code (hashed), replacing any earlier one for the same id.
-    pub(super) async fn issue_code(
+    pub(crate) async fn issue_code(
         &self,
         kind: &str,
         id: &str,
@@ -102,7 +102,7 @@ impl AccountService {
 
     /// Stores a simulated code that no input matches under `id`, unless a live one is
     /// there already (it then keeps its expiry, as a real code does between sends).
-    pub(super) async fn ensure_simulated_code(
+    pub(crate) async fn ensure_simulated_code(
         &self,
         kind: &str,
         id: &str,
@@ -125,7 +125,7 @@ impl AccountService {
     /// client address and of the destination the code went to (`unsent`, the typed
     /// login's key, for a simulated code) before the comparison, so no burst, on any
     /// number of nodes, gets more comparisons than the budgets allow.
-    pub(super) async fn check_code(
+    pub(crate) async fn check_code(
         &self,
         pool: &UserPool,
         (kind, id): (&str, &str),

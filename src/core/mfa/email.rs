@@ -1,12 +1,26 @@
 //! Email one-time codes: a second factor, an enrolment proof, and a passwordless first
 //! factor (Cognito's `EMAIL_OTP`). 6 to 8 digits, single use, short expiry, stored hashed,
 //! mailed through the pool's mailer, under the pool's code budgets. Owned by helper A.
+//!
+//! The codes are the account flows' ([`crate::core::account::codes`]): stored salted and
+//! hashed in the shared store, one slot per user and purpose (the latest code sent
+//! replaces the earlier one), taken once; each send and each try is reserved against the
+//! pool's code budgets ([`crate::core::account::budgets`]: per client address, per
+//! destination, per pair) before the work. Tries are also counted per account by the
+//! second-factor throttle (five wrong codes lock), passwordless sign-in codes under their
+//! own count.
 
 use std::net::IpAddr;
 
-use super::{Enrolled, Mfa, MfaResult, Verified};
-use crate::core::account::CodeDelivery;
-use crate::core::model::{User, UserPool};
+use super::{Enrolled, Mfa, MfaError, MfaResult, Verified};
+use crate::core::account::budgets::Spend;
+use crate::core::account::{mask_email, AccountError, AccountService, CodeDelivery};
+use crate::core::mail::CodePurpose;
+use crate::core::model::{
+    Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus,
+};
+use crate::core::secrets::{random_bytes, random_token};
+use crate::core::throttle::{login_key, MfaScope};
 use crate::core::UnixTime;
 
 /// How long an emailed sign-in or MFA code is valid (Cognito: 3 minutes for EMAIL_OTP;
@@ -14,6 +28,8 @@ use crate::core::UnixTime;
 pub const EMAIL_CODE_SECS: i64 = 300;
 /// Digits in an emailed code (Cognito's EMAIL_OTP codes have 8; 6 to 8 allowed).
 pub const EMAIL_CODE_DIGITS: usize = 8;
+/// The ephemeral-store kind of emailed MFA and sign-in codes.
+const CODE_KIND: &str = "mfa_email_code";
 
 /// What an emailed code is for (each has its own stored slot per user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +42,91 @@ pub enum EmailCodePurpose {
     SignIn,
 }
 
+impl EmailCodePurpose {
+    fn slot(self) -> &'static str {
+        match self {
+            EmailCodePurpose::SecondFactor => "mfa",
+            EmailCodePurpose::Enrol => "enrol",
+            EmailCodePurpose::SignIn => "signin",
+        }
+    }
+
+    fn mail(self) -> CodePurpose {
+        match self {
+            EmailCodePurpose::SecondFactor => CodePurpose::MfaCode,
+            EmailCodePurpose::Enrol => CodePurpose::MfaEnrol,
+            EmailCodePurpose::SignIn => CodePurpose::SignIn,
+        }
+    }
+
+    fn scope(self) -> MfaScope {
+        match self {
+            EmailCodePurpose::SignIn => MfaScope::SignIn,
+            _ => MfaScope::SecondFactor,
+        }
+    }
+}
+
+/// A uniformly random code of [`EMAIL_CODE_DIGITS`] digits (four random bytes drawn again
+/// when they fall in the incomplete last block, so every code is equally likely).
+pub fn generate_email_code() -> String {
+    const RANGE: u32 = 100_000_000;
+    const ZONE: u32 = u32::MAX - (u32::MAX % RANGE);
+    loop {
+        let value = u32::from_le_bytes(random_bytes::<4>());
+        if value < ZONE {
+            return format!("{:08}", value % RANGE);
+        }
+    }
+}
+
+/// The slot of a user's code for `purpose`.
+fn slot_id(pool: &UserPool, sub: &str, purpose: EmailCodePurpose) -> String {
+    format!("{}:{sub}:{}", pool.id, purpose.slot())
+}
+
+/// The slot of a simulated sign-in code for a login that names no eligible account.
+fn unknown_slot_id(pool: &UserPool, key: &str) -> String {
+    format!("{}:login:{key}", pool.id)
+}
+
+/// A typed code without spaces, if it could be a code at all.
+fn typed_code(code: &str) -> Option<String> {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    (digits.len() == EMAIL_CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
+}
+
+/// The user's verified email address.
+fn verified_email(user: &User) -> Option<&str> {
+    user.attribute("email")
+        .filter(|_| super::has_verified_email(user))
+}
+
+/// Who may sign in with an emailed code alone: confirmed, enabled, local, with a verified
+/// email address.
+fn can_sign_in_by_email(user: &User) -> bool {
+    user.enabled && user.status == UserStatus::Confirmed && verified_email(user).is_some()
+}
+
+impl From<AccountError> for MfaError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::CodeMismatch => MfaError::CodeMismatch,
+            AccountError::ExpiredCode => MfaError::Expired,
+            AccountError::LimitExceeded => MfaError::LimitExceeded,
+            AccountError::UserNotFound => MfaError::NotFound,
+            AccountError::CodeDeliveryFailure(_) => MfaError::Delivery,
+            e => MfaError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl Mfa {
+    fn accounts(&self) -> AccountService {
+        AccountService::new(self.directory.clone(), self.mail.clone())
+    }
+
     /// Mails a code for `purpose` to the user's verified email address.
     pub async fn send_email_code(
         &self,
@@ -37,11 +137,40 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<CodeDelivery> {
-        let _ = (pool, user, purpose, lang, address, now);
-        todo!("helper A")
+        let allowed = match purpose {
+            EmailCodePurpose::SecondFactor | EmailCodePurpose::Enrol => {
+                pool.factors.allows_mfa(MfaFactor::Email)
+            }
+            EmailCodePurpose::SignIn => pool.factors.allows_first(FirstFactor::EmailOtp),
+        };
+        if !allowed {
+            return Err(MfaError::FactorNotAllowed);
+        }
+        if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(MfaFactor::Email) {
+            return Err(MfaError::NotFound);
+        }
+        let email = verified_email(user)
+            .ok_or(MfaError::NotPossible("The user has no verified email address"))?;
+        let accounts = self.accounts();
+        accounts
+            .reserve(pool, Spend::Send, email, address, now)
+            .await?;
+        let code = generate_email_code();
+        let id = slot_id(pool, &user.sub, purpose);
+        accounts
+            .issue_code(CODE_KIND, &id, &code, Some(email), EMAIL_CODE_SECS, now)
+            .await?;
+        let mail = self.mail.code_mail(purpose.mail(), email, &code, lang);
+        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
+            tracing::warn!(error = %e, "an emailed code was not sent");
+            let _ = self.store().delete_ephemeral(CODE_KIND, &id).await;
+            return Err(MfaError::Delivery);
+        }
+        Ok(delivery(email))
     }
 
-    /// Checks an emailed code (single use; wrong codes counted by the throttle).
+    /// Checks an emailed code (single use; wrong codes counted by the throttle: the try is
+    /// reserved per account, then against the code budgets, before the comparison).
     pub async fn verify_email_code(
         &self,
         pool: &UserPool,
@@ -51,8 +180,41 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<Verified> {
-        let _ = (pool, sub, purpose, code, address, now);
-        todo!("helper A")
+        let code = typed_code(code).ok_or(MfaError::CodeMismatch)?;
+        let scope = purpose.scope();
+        self.reserve_code(scope, pool, sub, now).await?;
+        let user = self.user_by_sub(pool, sub).await?;
+        let unsent = verified_email(&user).unwrap_or(sub).to_string();
+        self.accounts()
+            .check_code(
+                pool,
+                (CODE_KIND, &slot_id(pool, sub, purpose)),
+                &code,
+                &unsent,
+                address,
+                now,
+            )
+            .await?;
+        self.code_success(scope, pool, sub).await;
+        let user = if purpose == EmailCodePurpose::SecondFactor {
+            self.update_user(pool, sub, now, |user| {
+                for f in &mut user.mfa.factors {
+                    if f.kind == MfaFactor::Email {
+                        f.last_used_at = Some(now);
+                    }
+                }
+                Ok(())
+            })
+            .await?
+            .0
+        } else {
+            user
+        };
+        Ok(Verified {
+            user,
+            amr: MfaFactor::Email.amr(),
+            recovery_codes_left: None,
+        })
     }
 
     /// Enrols email as a factor with a code sent for [`EmailCodePurpose::Enrol`].
@@ -64,13 +226,44 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<Enrolled> {
-        let _ = (pool, sub, code, address, now);
-        todo!("helper A")
+        if !pool.factors.allows_mfa(MfaFactor::Email) {
+            return Err(MfaError::FactorNotAllowed);
+        }
+        let verified = self
+            .verify_email_code(pool, sub, EmailCodePurpose::Enrol, code, address, now)
+            .await?;
+        if let Some(existing) = verified
+            .user
+            .mfa
+            .factors
+            .iter()
+            .find(|f| f.kind == MfaFactor::Email)
+        {
+            return Ok(Enrolled {
+                factor_id: existing.id.clone(),
+                user: verified.user.clone(),
+                recovery_codes: None,
+            });
+        }
+        let factor = Factor {
+            id: random_token::<12>(),
+            kind: MfaFactor::Email,
+            name: "Email".into(),
+            created_at: now,
+            last_used_at: Some(now),
+            data: FactorData::Email,
+        };
+        self.enrol(pool, sub, factor, now).await
     }
 
     /// Passwordless sign-in, step 1: mails a sign-in code to the account `login` names if
     /// it exists, is confirmed and enabled and has a verified email; answers the same
     /// (a masked destination or none) whoever exists, so it reveals no account.
+    ///
+    /// Every request takes a send from the client address's and the destination's
+    /// budgets (the typed login's, for an unknown one); an unknown login gets a simulated
+    /// code no input matches, so step 2 answers alike; the mail goes out in the
+    /// background, so a real request takes as long as a simulated one.
     pub async fn send_sign_in_code(
         &self,
         pool: &UserPool,
@@ -79,12 +272,58 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<()> {
-        let _ = (pool, login, lang, address, now);
-        todo!("helper A")
+        if !pool.factors.allows_first(FirstFactor::EmailOtp) {
+            return Err(MfaError::FactorNotAllowed);
+        }
+        let login = login.trim();
+        let target = self
+            .directory
+            .find_user(pool, login)
+            .await?
+            .filter(can_sign_in_by_email);
+        let typed_key = login_key(pool, login);
+        let destination = target
+            .as_ref()
+            .and_then(verified_email)
+            .unwrap_or(&typed_key)
+            .to_string();
+        let accounts = self.accounts();
+        accounts
+            .reserve(pool, Spend::Send, &destination, address, now)
+            .await?;
+        let Some(user) = target else {
+            accounts
+                .ensure_simulated_code(
+                    CODE_KIND,
+                    &unknown_slot_id(pool, &typed_key),
+                    EMAIL_CODE_SECS,
+                    now,
+                )
+                .await?;
+            return Ok(());
+        };
+        let code = generate_email_code();
+        let id = slot_id(pool, &user.sub, EmailCodePurpose::SignIn);
+        accounts
+            .issue_code(CODE_KIND, &id, &code, Some(&destination), EMAIL_CODE_SECS, now)
+            .await?;
+        let mail = self
+            .mail
+            .code_mail(CodePurpose::SignIn, &destination, &code, lang);
+        let mailer = self.mail.for_user_pool(pool);
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::warn!(error = %e, "a sign-in code was not sent");
+            }
+        });
+        Ok(())
     }
 
     /// Passwordless sign-in, step 2: the code for `login`; the user on success (the
-    /// caller then applies [`super::requirement`] minus email).
+    /// caller then applies [`super::requirement`] minus email). Tries are counted per
+    /// account (five wrong codes lock passwordless sign-in, not the second factor) and
+    /// against the code budgets per client address and destination; an unknown login is
+    /// answered exactly as a known one with a wrong code.
     pub async fn verify_sign_in_code(
         &self,
         pool: &UserPool,
@@ -93,7 +332,39 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<User> {
-        let _ = (pool, login, code, address, now);
-        todo!("helper A")
+        if !pool.factors.allows_first(FirstFactor::EmailOtp) {
+            return Err(MfaError::FactorNotAllowed);
+        }
+        let code = typed_code(code).ok_or(MfaError::CodeMismatch)?;
+        let login = login.trim();
+        let target = self
+            .directory
+            .find_user(pool, login)
+            .await?
+            .filter(can_sign_in_by_email);
+        let typed_key = login_key(pool, login);
+        let (key, id) = match &target {
+            Some(user) => (
+                user.sub.clone(),
+                slot_id(pool, &user.sub, EmailCodePurpose::SignIn),
+            ),
+            None => (typed_key.clone(), unknown_slot_id(pool, &typed_key)),
+        };
+        self.reserve_code(MfaScope::SignIn, pool, &key, now).await?;
+        self.accounts()
+            .check_code(pool, (CODE_KIND, &id), &code, &typed_key, address, now)
+            .await?;
+        let user = target.ok_or(MfaError::CodeMismatch)?;
+        self.code_success(MfaScope::SignIn, pool, &key).await;
+        // The user as stored now (the code may have waited a while).
+        self.user_by_sub(pool, &user.sub).await
+    }
+}
+
+fn delivery(email: &str) -> CodeDelivery {
+    CodeDelivery {
+        medium: "EMAIL",
+        attribute_name: "email",
+        destination: mask_email(email),
     }
 }
