@@ -101,7 +101,11 @@ fn cli_fix(e: &FieldError) -> Option<String> {
         (Rule::NeedsCallbackUrl, _) => Some("give at least one --callback-url".into()),
         (Rule::NeedsSecret, _) => Some("add --generate-secret".into()),
         (Rule::NeedsScope, _) => Some("give --scope <identifier>/<scope>".into()),
-        (Rule::NotSupported, "mfa") => Some("give --mfa off (the default)".into()),
+        (Rule::Missing | Rule::Exclusive, "factors") => Some(format!(
+            "{} (the pool's factors are set in the configuration file: mfa_factors, \
+             sign_in_factors); or give --mfa off",
+            e.fix.as_deref().unwrap_or_default()
+        )),
         (Rule::Unknown, _) | (_, "callback_urls" | "logout_urls") => e.fix.clone(),
         _ => None,
     }
@@ -117,7 +121,7 @@ fn pool_flag(field: &str) -> Option<&'static str> {
         "required_attributes" => "--required-attribute",
         "custom_attributes" => "--custom-attribute",
         "password_policy" => "--min-password-length",
-        "mfa" => "--mfa",
+        "mfa" | "factors" => "--mfa",
         "code_limits" => "--code-limit",
         "saml_sp_entity_id" => "--saml-sp-entity-id",
         _ => return None,
@@ -235,14 +239,15 @@ pub enum PoolsCmd {
         /// The pool id.
         id: String,
     },
-    /// Change a stored pool's settings: `--mfa off` repairs a pool stored with `mfa`
-    /// other than `off` before Cognate refused it (password sign-in to such a pool is
-    /// refused until then); `--saml-sp-entity-id` sets the entity id its SAML service
-    /// provider presents.
+    /// Change a stored pool's settings: `--mfa` sets whether a second factor is asked
+    /// (`optional`: of users who enrolled one; `on`: of every local user, who enrols one
+    /// at sign-in); `--saml-sp-entity-id` sets the entity id its SAML service provider
+    /// presents.
     Update {
         /// The pool id.
         id: String,
-        /// Multi-factor authentication (only `off` is supported yet).
+        /// Multi-factor authentication: off, optional or on (the pool's allowed factors
+        /// stay as they are; TOTP by default).
         #[arg(long, value_enum)]
         mfa: Option<MfaArg>,
         /// The SAML SP entity id (an absolute URI or a URN, at most 1024 characters);
@@ -328,7 +333,8 @@ pub struct PoolCreateArgs {
     /// Only administrators create users (no self sign-up).
     #[arg(long)]
     pub admin_create_only: bool,
-    /// Multi-factor authentication.
+    /// Multi-factor authentication: off, optional (users who enrolled a factor pass it)
+    /// or on (every local user does); the allowed second factor is TOTP.
     #[arg(long, value_enum, default_value = "off")]
     pub mfa: MfaArg,
     /// The password policy's minimum length (6 to 99; Cognito's default is 8).

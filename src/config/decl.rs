@@ -13,9 +13,10 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::core::model::{
-    AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute, Group,
-    IdentityProvider, MfaSetting, OAuthFlow, Origin, PasswordPolicy, RefreshRotation,
-    ResourceScope, ResourceServer, TokenValidity, UserPool,
+    AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute,
+    FactorSettings, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting, OAuthFlow,
+    Origin, PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer,
+    TokenValidity, UserPool,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
@@ -57,6 +58,17 @@ pub struct PoolDecl {
     pub admin_create_user_only: bool,
     #[serde(default)]
     pub mfa: MfaSetting,
+    /// Second factors users may enrol and pass: `TOTP`, `EMAIL`, `PASSKEY` (omitted:
+    /// `["TOTP"]`).
+    #[serde(default)]
+    pub mfa_factors: Option<Vec<MfaFactor>>,
+    /// Ways to start signing in: `PASSWORD`, `EMAIL_OTP`, `PASSKEY` (omitted:
+    /// `["PASSWORD"]`).
+    #[serde(default)]
+    pub sign_in_factors: Option<Vec<FirstFactor>>,
+    /// `passkeys = { relying_party_id, origins, register_at_sign_up }`.
+    #[serde(default)]
+    pub passkeys: PasskeysDecl,
     #[serde(default)]
     pub userinfo_string_values: bool,
     /// Link a federated identity's first sign-in to the one user holding its verified
@@ -81,6 +93,20 @@ pub struct PoolDecl {
     /// `urn:amazon:cognito:sp:<poolId>` when omitted.
     #[serde(default)]
     pub saml_sp_entity_id: Option<String>,
+}
+
+/// `passkeys = { ... }`: the pool's WebAuthn relying party (used when `mfa_factors` or
+/// `sign_in_factors` has `PASSKEY`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasskeysDecl {
+    /// The relying-party id: the public URL's host (the default) or a parent domain of it.
+    pub relying_party_id: Option<String>,
+    /// Origins besides the public URL's that may run passkey ceremonies
+    /// (`https://app.example.com`).
+    pub origins: Vec<String>,
+    /// Offer passkey registration right after sign-up.
+    pub register_at_sign_up: bool,
 }
 
 /// `email = { from, smtp_url_env }`: how a pool's codes are mailed.
@@ -401,6 +427,20 @@ impl<'de> Deserialize<'de> for Lifetime {
 }
 
 impl PoolDecl {
+    /// The pool's factor settings, with the defaults for what is not declared.
+    pub fn factor_settings(&self) -> FactorSettings {
+        let defaults = FactorSettings::default();
+        FactorSettings {
+            mfa: self.mfa_factors.clone().unwrap_or(defaults.mfa),
+            first: self.sign_in_factors.clone().unwrap_or(defaults.first),
+            passkeys: PasskeySettings {
+                relying_party_id: self.passkeys.relying_party_id.clone(),
+                origins: self.passkeys.origins.clone(),
+                register_at_sign_up: self.passkeys.register_at_sign_up,
+            },
+        }
+    }
+
     /// The stored pool for this declaration. `existing` (the stored record with this id)
     /// keeps its creation time and, when nothing differs, its update time, so applying an
     /// unchanged file changes nothing.
@@ -451,7 +491,7 @@ impl PoolDecl {
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
-            factors: Default::default(),
+            factors: self.factor_settings(),
         };
         touch(record, existing, now, |r, t| r.updated_at = t)
     }

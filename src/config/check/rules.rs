@@ -56,6 +56,11 @@ pub(super) fn check_config(c: &mut Checker<'_>, config: &Config) {
             );
         }
         report(c, &at, errors, RecordKind::Pool, &config.server.region);
+        // The passkey rules that need the public URL (an invalid one is reported above).
+        if let Ok(public_url) = parse_public_url(&config.public_url()) {
+            let errors = admin::validate_passkeys_at(&record, &public_url);
+            report(c, &at, errors, RecordKind::Pool, &config.server.region);
+        }
         check_pool(c, &at, pool);
         let context = client_context(pool);
         for j in 0..pool.clients.len() {
@@ -291,7 +296,7 @@ fn check_groups(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
 /// example pool id.
 fn report(c: &mut Checker<'_>, at: &str, errors: Vec<FieldError>, kind: RecordKind, region: &str) {
     for e in errors {
-        let path = format!("{at}.{}", toml_path(&e.path));
+        let path = format!("{at}.{}", toml_path(&e.path, kind));
         let core_fix = e.fix.clone().unwrap_or_default();
         let fix = match (e.rule, e.field(), kind) {
             (Rule::IdFormat, _, RecordKind::Pool) => format!(
@@ -317,15 +322,29 @@ fn report(c: &mut Checker<'_>, at: &str, errors: Vec<FieldError>, kind: RecordKi
 }
 
 /// The file's key for a model path: token lifetimes are `<token>_validity` and rotation is
-/// `refresh_token_rotation.grace_period_seconds` in the file.
-fn toml_path(model: &str) -> &str {
-    match model {
+/// `refresh_token_rotation.grace_period_seconds` in the file; a pool's `factors.mfa`,
+/// `factors.first` and `factors.passkeys` are `mfa_factors`, `sign_in_factors` and
+/// `passkeys`.
+fn toml_path(model: &str, kind: RecordKind) -> String {
+    let renamed = match model {
         "token_validity.id_token_secs" => "id_token_validity",
         "token_validity.access_token_secs" => "access_token_validity",
         "token_validity.refresh_token_secs" => "refresh_token_validity",
         "refresh_rotation.grace_period_secs" => "refresh_token_rotation.grace_period_seconds",
         other => other,
+    };
+    if kind == RecordKind::Pool {
+        for (from, to) in [
+            ("factors.mfa", "mfa_factors"),
+            ("factors.first", "sign_in_factors"),
+            ("factors.passkeys", "passkeys"),
+        ] {
+            if let Some(rest) = renamed.strip_prefix(from) {
+                return format!("{to}{rest}");
+            }
+        }
     }
+    renamed.to_string()
 }
 
 /// What the core's client rules know of a declared pool: its custom attributes, identity

@@ -702,18 +702,13 @@ fn unknown_keys_are_located_and_list_the_allowed_keys() {
 }
 
 /// Settings Cognate does not honour yet are refused where they are written, never stored
-/// and ignored: a pool whose `mfa` asks for a second factor (none exists yet) and phone
-/// numbers verified by SMS (none is sent yet).
+/// and ignored: phone numbers verified by SMS (none is sent yet). A pool's `mfa` is
+/// honoured since issue 13.
 #[test]
 fn settings_not_supported_yet_are_refused_at_their_key() {
     for mfa in ["OPTIONAL", "ON"] {
         let text = edit("mfa = \"OFF\"", &format!("mfa = \"{mfa}\""));
-        let d = diagnostics(&text);
-        assert_eq!(d.len(), 1, "{d:#?}");
-        assert_eq!(d[0].path, "pools[0].mfa");
-        assert_eq!(d[0].line, Some(line_of(&text, &format!("\"{mfa}\""))));
-        assert!(d[0].message.contains("not supported yet"), "{}", d[0]);
-        assert!(d[0].fix.contains("mfa = \"OFF\""), "{}", d[0]);
+        assert_eq!(diagnostics(&text), Vec::new(), "mfa {mfa} is accepted");
     }
     let text = edit(
         "auto_verified_attributes = [\"email\"]",
@@ -723,8 +718,140 @@ fn settings_not_supported_yet_are_refused_at_their_key() {
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].path, "pools[0].auto_verified_attributes[1]");
     assert!(d[0].message.contains("SMS"), "{}", d[0]);
-    // The honest file (mfa OFF, email verified by code) passes.
     assert!(diagnostics(GOOD).is_empty());
+}
+
+/// `mfa`, `mfa_factors`, `sign_in_factors` and `passkeys` map to the pool's factor
+/// settings, with the defaults (TOTP, password) for what is not written.
+#[test]
+fn factor_settings_map_to_the_pool() {
+    use crate::core::model::{FactorSettings, FirstFactor, MfaFactor, PasskeySettings};
+    let record = |text: &str| {
+        let config = check_str(text, "cognate.toml").unwrap_or_else(|d| panic!("{d:#?}"));
+        config.pools[0].to_record("us-east-1_AbC123dEf", 0, None)
+    };
+    let pool = record(&edit("mfa = \"OFF\"", "mfa = \"ON\""));
+    assert_eq!(pool.mfa, MfaSetting::On);
+    assert_eq!(pool.factors, FactorSettings::default());
+    assert_eq!(pool.factors.mfa, [MfaFactor::Totp]);
+    assert_eq!(pool.factors.first, [FirstFactor::Password]);
+    let pool = record(&edit(
+        "mfa = \"OFF\"",
+        "mfa = \"OPTIONAL\"
+mfa_factors = [\"TOTP\", \"EMAIL\", \"PASSKEY\"]
+sign_in_factors = [\"PASSWORD\", \"EMAIL_OTP\", \"PASSKEY\"]
+passkeys = { relying_party_id = \"example.com\", origins = [\"https://app.example.com\"], register_at_sign_up = true }",
+    ));
+    assert_eq!(pool.mfa, MfaSetting::Optional);
+    assert_eq!(
+        pool.factors,
+        FactorSettings {
+            mfa: vec![MfaFactor::Totp, MfaFactor::Email, MfaFactor::Passkey],
+            first: vec![
+                FirstFactor::Password,
+                FirstFactor::EmailOtp,
+                FirstFactor::Passkey
+            ],
+            passkeys: PasskeySettings {
+                relying_party_id: Some("example.com".into()),
+                origins: vec!["https://app.example.com".into()],
+                register_at_sign_up: true,
+            },
+        }
+    );
+    assert!(pool.factors.passkeys_enabled());
+}
+
+#[test]
+fn factor_rules_are_reported_at_their_keys() {
+    let from = "mfa = \"OFF\"";
+    let d = case(
+        from,
+        "mfa_factors = []\nmfa = \"ON\"",
+        "pools[0].mfa_factors",
+        "mfa_factors = [\"EMAIL\"]\nmfa = \"ON\"",
+    );
+    assert!(d.message.contains("at least one"), "{d}");
+    let d = case(
+        from,
+        "sign_in_factors = [\"PASSKEY\"]",
+        "pools[0].sign_in_factors",
+        "sign_in_factors = [\"PASSWORD\", \"PASSKEY\"]",
+    );
+    assert!(d.message.contains("PASSWORD"), "{d}");
+    let d = case(
+        from,
+        "sign_in_factors = [\"PASSWORD\", \"EMAIL_OTP\"]\nmfa = \"ON\"",
+        "pools[0].sign_in_factors[1]",
+        "sign_in_factors = [\"PASSWORD\", \"EMAIL_OTP\"]\nmfa = \"OPTIONAL\"",
+    );
+    assert!(d.fix.contains("OPTIONAL"), "{d}");
+    let d = case(
+        from,
+        "passkeys = { relying_party_id = \"example.org\" }",
+        "pools[0].passkeys.relying_party_id",
+        "passkeys = { relying_party_id = \"example.com\" }",
+    );
+    assert!(d.message.contains("auth.example.com"), "{d}");
+    let d = case(
+        from,
+        "passkeys = { relying_party_id = \"10.0.0.1\" }",
+        "pools[0].passkeys.relying_party_id",
+        "passkeys = { relying_party_id = \"auth.example.com\" }",
+    );
+    assert!(d.message.contains("IP address"), "{d}");
+    let d = case(
+        from,
+        "passkeys = { origins = [\"https://app.example.com\", \"http://app.example.com\"] }",
+        "pools[0].passkeys.origins[1]",
+        "passkeys = { origins = [\"https://app.example.com\", \"http://localhost:3000\"] }",
+    );
+    assert!(d.message.contains("localhost"), "{d}");
+    // An unknown factor or key is refused where it is written.
+    let text = edit(from, "mfa_factors = [\"SMS\"]");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].line, Some(line_of(&text, "SMS")));
+    assert!(d[0].message.contains("TOTP"), "{}", d[0]);
+    let text = edit(from, "passkeys = { rp_id = \"example.com\" }");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("rp_id"), "{}", d[0]);
+}
+
+/// Browsers refuse WebAuthn on an IP-address origin (testing.md), so passkeys on a public
+/// URL that is an IP address are refused with the way out: a host name such as localhost.
+#[test]
+fn passkeys_on_an_ip_public_url_are_refused() {
+    let passkeys = "mfa = \"OFF\"\nsign_in_factors = [\"PASSWORD\", \"PASSKEY\"]";
+    let with_url = |url: &str| {
+        GOOD.replace(
+            "public_url = \"https://auth.example.com\"",
+            &format!("public_url = \"{url}\""),
+        )
+        .replace("mfa = \"OFF\"", passkeys)
+    };
+    for text in [
+        with_url("http://127.0.0.1:9000"),
+        with_url("http://[::1]:9000"),
+        // No public URL: the listen address, an IP address.
+        GOOD.replace("public_url = \"https://auth.example.com\"\n", "")
+            .replace("mfa = \"OFF\"", passkeys),
+    ] {
+        let d = diagnostics(&text);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].path, "pools[0].sign_in_factors");
+        assert_eq!(d[0].line, Some(line_of(&text, "sign_in_factors")));
+        assert!(d[0].message.contains("IP address"), "{}", d[0]);
+        assert!(d[0].fix.contains("localhost"), "{}", d[0]);
+    }
+    assert_eq!(diagnostics(&with_url("http://localhost:9000")), Vec::new());
+    // Without passkeys, an IP public URL is fine.
+    let text = GOOD.replace(
+        "public_url = \"https://auth.example.com\"",
+        "public_url = \"http://127.0.0.1:9000\"",
+    );
+    assert_eq!(diagnostics(&text), Vec::new());
 }
 
 #[test]
@@ -904,8 +1031,7 @@ fn environment_secrets_for_public_clients_are_refused() {
     assert!(!d[0].to_string().contains("not-for-a-public-client"));
 }
 
-/// The README's complete example is a file users copy: it must pass as it is (it once
-/// declared `mfa = "ON"`, which Cognate refuses until it has a second factor).
+/// The README's complete example is a file users copy: it must pass as it is.
 #[test]
 fn the_readme_complete_example_passes() {
     let readme = include_str!("../../../README.md");

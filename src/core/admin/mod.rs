@@ -52,7 +52,9 @@ pub use identity_providers::{
     validate_identity_provider, validate_identity_provider_among, validate_identity_provider_name,
     validate_identity_providers,
 };
-pub use pools::validate_pool;
+pub use pools::{
+    check_passkey_origin, check_relying_party_id, validate_passkeys_at, validate_pool,
+};
 pub use resource_servers::validate_resource_server;
 pub use roles::validate_role;
 
@@ -114,8 +116,8 @@ pub enum Rule {
     /// A setting the record's protocol cannot do without: an OpenID Connect issuer, a
     /// plain OAuth 2.0 provider's endpoints.
     Missing,
-    /// A setting Cognate does not honour yet (a pool's `mfa` other than `OFF`, phone
-    /// numbers verified by SMS): refused rather than stored and ignored.
+    /// A setting Cognate does not honour yet (phone numbers verified by SMS): refused
+    /// rather than stored and ignored.
     NotSupported,
 }
 

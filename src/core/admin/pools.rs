@@ -8,7 +8,9 @@ use super::{
 };
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
-use crate::core::model::{AliasAttribute, CodeLimits, MfaSetting, UserPool};
+use crate::core::model::{
+    AliasAttribute, CodeLimits, FirstFactor, MfaSetting, PasskeySettings, UserPool,
+};
 use crate::core::storage::Store;
 
 /// Cognito's limits: pool names 1 to 128 characters, passwords 6 to 99, temporary passwords
@@ -86,20 +88,7 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
             AliasAttribute::Email => {}
         }
     }
-    // A pool that requires a second factor must never sign anyone in with a password
-    // alone: until Cognate has MFA, only OFF is a promise it keeps.
-    if pool.mfa != MfaSetting::Off {
-        e.push(
-            "mfa",
-            Rule::NotSupported,
-            format!(
-                "mfa {} is not supported yet: Cognate has no second factor, so such a pool \
-                 would sign users in with a password alone",
-                pool.mfa
-            ),
-            "use mfa = \"OFF\" until multi-factor authentication lands",
-        );
-    }
+    check_factors(&mut e, pool);
     for (k, name) in pool.required_attributes.iter().enumerate() {
         if !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
             e.push(
@@ -193,6 +182,253 @@ pub fn check_sp_entity_id(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The factor settings (issue 13): what `mfa` may ask, which first factors a pool offers,
+/// and the passkeys' relying party as far as it can be judged without the public URL
+/// ([`validate_passkeys_at`] judges the rest).
+fn check_factors(e: &mut Errors, pool: &UserPool) {
+    let f = &pool.factors;
+    for (k, factor) in f.mfa.iter().enumerate() {
+        if f.mfa[..k].contains(factor) {
+            e.push(
+                format!("factors.mfa[{k}]"),
+                Rule::Duplicate,
+                format!("{factor} is listed twice"),
+                "remove the duplicate",
+            );
+        }
+    }
+    for (k, factor) in f.first.iter().enumerate() {
+        if f.first[..k].contains(factor) {
+            e.push(
+                format!("factors.first[{k}]"),
+                Rule::Duplicate,
+                format!("{factor} is listed twice"),
+                "remove the duplicate",
+            );
+        }
+    }
+    // A pool that asks for a second factor must offer one to enrol (Cognito: an MFA
+    // configuration of ON or OPTIONAL needs a software token, SMS or email MFA enabled).
+    if pool.mfa != MfaSetting::Off && f.mfa.is_empty() {
+        e.push(
+            "factors.mfa",
+            Rule::Missing,
+            format!(
+                "mfa {} needs at least one second factor, and none is allowed",
+                pool.mfa
+            ),
+            "allow at least one of TOTP, EMAIL and PASSKEY, e.g. mfa_factors = [\"TOTP\"], \
+             or set mfa = \"OFF\"",
+        );
+    }
+    // The hosted sign-up sets a password; a pool without password sign-in would create
+    // users who cannot sign in until they have another factor.
+    if !f.first.contains(&FirstFactor::Password) {
+        e.push(
+            "factors.first",
+            Rule::Missing,
+            "the sign-in factors must include PASSWORD: the hosted sign-up sets a password",
+            "add \"PASSWORD\", e.g. sign_in_factors = [\"PASSWORD\", \"PASSKEY\"]",
+        );
+    }
+    // Cognito: passwordless sign-in with an emailed code is one factor, so a pool whose
+    // MFA is required cannot offer it (a passkey passes: user verification makes it two).
+    if pool.mfa == MfaSetting::On {
+        if let Some(k) = f.first.iter().position(|x| *x == FirstFactor::EmailOtp) {
+            e.push(
+                format!("factors.first[{k}]"),
+                Rule::Exclusive,
+                "EMAIL_OTP sign-in is one factor, which a pool with mfa ON cannot accept \
+                 (as in Cognito)",
+                "remove \"EMAIL_OTP\", or set mfa = \"OPTIONAL\"",
+            );
+        }
+    }
+    check_passkey_settings(e, &f.passkeys);
+}
+
+/// The relying-party id and the extra origins, on their own: a host name (not an IP
+/// address; not a single label but `localhost`), and absolute http(s) origins (http only
+/// for localhost) inside the relying party's domain.
+fn check_passkey_settings(e: &mut Errors, p: &PasskeySettings) {
+    let rp_id = p.relying_party_id.as_deref().map(str::trim);
+    if let Some(id) = rp_id {
+        if let Err(message) = check_relying_party_id(id) {
+            e.push(
+                "factors.passkeys.relying_party_id",
+                Rule::Invalid,
+                message,
+                "write the public URL's host or a parent domain of it, e.g. \
+                 relying_party_id = \"example.com\", or remove it for the public URL's host",
+            );
+        }
+    }
+    for (k, origin) in p.origins.iter().enumerate() {
+        let at = format!("factors.passkeys.origins[{k}]");
+        let host = match check_passkey_origin(origin) {
+            Ok(host) => host,
+            Err(message) => {
+                e.push(
+                    at,
+                    Rule::Invalid,
+                    message,
+                    "write an origin such as \"https://app.example.com\" (http only for \
+                     localhost)",
+                );
+                continue;
+            }
+        };
+        if let Some(id) = rp_id.filter(|id| check_relying_party_id(id).is_ok()) {
+            if !within_domain(&host, id) {
+                e.push(
+                    at,
+                    Rule::Invalid,
+                    format!(
+                        "{origin:?} is outside the relying party {id:?}: browsers run passkey \
+                         ceremonies only on the relying party's domain and its subdomains"
+                    ),
+                    format!("use an origin on {id} or one of its subdomains"),
+                );
+                continue;
+            }
+        }
+        if p.origins[..k].contains(origin) {
+            e.push(
+                at,
+                Rule::Duplicate,
+                format!("{origin:?} is listed twice"),
+                "remove the duplicate",
+            );
+        }
+    }
+}
+
+/// A relying-party id: a lowercase host name (WebAuthn: a valid domain string, never an
+/// IP address), with a dot unless it is `localhost`.
+pub fn check_relying_party_id(id: &str) -> Result<(), String> {
+    if id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!(
+            "{id:?} is an IP address: browsers refuse WebAuthn on IP addresses (use a host \
+             name such as localhost)"
+        ));
+    }
+    let valid_label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if id.is_empty() || id.len() > 253 || !id.split('.').all(valid_label) {
+        return Err(format!(
+            "{id:?} is not a host name (lowercase letters, digits, - and dots, no scheme, \
+             port or path)"
+        ));
+    }
+    if !id.contains('.') && id != "localhost" {
+        return Err(format!(
+            "{id:?} is a single label: a relying party is a registrable domain such as \
+             example.com (or localhost)"
+        ));
+    }
+    Ok(())
+}
+
+/// An extra passkey origin: `scheme://host[:port]` with https, or http for localhost;
+/// returns its host.
+pub fn check_passkey_origin(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not an origin ({e})"))?;
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+        Some(_) => {
+            return Err(format!(
+                "{text:?} has an IP address: browsers refuse WebAuthn on IP addresses (use a \
+                 host name such as localhost)"
+            ))
+        }
+        None => return Err(format!("{text:?} has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if host == "localhost" || host.ends_with(".localhost") => {}
+        "http" => {
+            return Err(format!(
+                "{text:?} uses http, which browsers allow for passkeys only on localhost"
+            ))
+        }
+        other => return Err(format!("{text:?} has scheme {other:?}; use https")),
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "{text:?} is not an origin: write only scheme, host and port, without a path"
+        ));
+    }
+    Ok(host)
+}
+
+/// Whether `host` is `domain` or one of its subdomains.
+fn within_domain(host: &str, domain: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// The passkey rules that need the server's public URL (`cognate check-config` runs them;
+/// the pool alone cannot know): a pool with passkeys needs a public URL on a host name,
+/// and its relying-party id must be that host or a parent domain of it.
+pub fn validate_passkeys_at(pool: &UserPool, public_url: &url::Url) -> Vec<FieldError> {
+    let mut e = Errors::default();
+    let host = match public_url.host() {
+        Some(url::Host::Domain(d)) => Some(d.to_ascii_lowercase()),
+        _ => None,
+    };
+    let Some(host) = host else {
+        if pool.factors.passkeys_enabled() {
+            let path = if pool.factors.allows_first(FirstFactor::Passkey) {
+                "factors.first"
+            } else {
+                "factors.mfa"
+            };
+            e.push(
+                path,
+                Rule::Invalid,
+                format!(
+                    "passkeys are enabled but the public URL {:?} is an IP address: \
+                     browsers refuse WebAuthn on IP origins",
+                    public_url.as_str().trim_end_matches('/')
+                ),
+                "serve under a host name, e.g. public_url = \"http://localhost:9000\" \
+                 (a secure context over plain http) or \"https://auth.example.com\"; or \
+                 remove PASSKEY",
+            );
+        }
+        return e.into_vec();
+    };
+    if let Some(id) = pool.factors.passkeys.relying_party_id.as_deref().map(str::trim) {
+        if check_relying_party_id(id).is_ok() && !within_domain(&host, id) {
+            e.push(
+                "factors.passkeys.relying_party_id",
+                Rule::Invalid,
+                format!(
+                    "relying party {id:?} is neither the public URL's host {host:?} nor a \
+                     parent domain of it, so browsers would refuse every passkey ceremony"
+                ),
+                format!(
+                    "write relying_party_id = \"{host}\" or a parent domain of it, or remove \
+                     it for the public URL's host"
+                ),
+            );
+        }
+    }
+    e.into_vec()
 }
 
 /// The code budgets' ranges. Zero would refuse every code (so every sign-up); the upper

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::core::model::{
-    AliasAttribute, AppClient, Branding, CustomAttribute, Group, IdentityProvider, MfaSetting,
+    AliasAttribute, AppClient, Branding, CustomAttribute, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting,
     OAuthFlow, OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings, RefreshRotation,
     ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
@@ -198,17 +198,111 @@ fn pool_rules_refuse_and_accept() {
         "auto_verified_attributes[1]",
         Rule::NotSupported,
     );
+    // MFA (issue 13): ON and OPTIONAL are honoured, with a factor to enrol.
     check(
+        &|p| {
+            p.mfa = MfaSetting::On;
+            p.factors.mfa.clear();
+        },
         &|p| p.mfa = MfaSetting::On,
-        &|p| p.mfa = MfaSetting::Off,
-        "mfa",
-        Rule::NotSupported,
+        "factors.mfa",
+        Rule::Missing,
     );
     check(
-        &|p| p.mfa = MfaSetting::Optional,
-        &|p| p.mfa = MfaSetting::Off,
-        "mfa",
-        Rule::NotSupported,
+        &|p| {
+            p.mfa = MfaSetting::Optional;
+            p.factors.mfa.clear();
+        },
+        &|p| {
+            p.mfa = MfaSetting::Optional;
+            p.factors.mfa = vec![MfaFactor::Email, MfaFactor::Passkey];
+        },
+        "factors.mfa",
+        Rule::Missing,
+    );
+    check(
+        &|p| p.factors.mfa = vec![MfaFactor::Totp, MfaFactor::Email, MfaFactor::Totp],
+        &|p| p.factors.mfa.clear(),
+        "factors.mfa[2]",
+        Rule::Duplicate,
+    );
+    check(
+        &|p| p.factors.first = vec![FirstFactor::Passkey],
+        &|p| p.factors.first = vec![FirstFactor::Passkey, FirstFactor::Password],
+        "factors.first",
+        Rule::Missing,
+    );
+    check(
+        &|p| {
+            p.mfa = MfaSetting::On;
+            p.factors.first = vec![FirstFactor::Password, FirstFactor::EmailOtp];
+        },
+        &|p| {
+            p.mfa = MfaSetting::Optional;
+            p.factors.first = vec![FirstFactor::Password, FirstFactor::EmailOtp];
+        },
+        "factors.first[1]",
+        Rule::Exclusive,
+    );
+    // A passkey sign-in is two factors: allowed under ON.
+    check(
+        &|p| {
+            p.mfa = MfaSetting::On;
+            p.factors.first = vec![FirstFactor::Password, FirstFactor::Password];
+        },
+        &|p| {
+            p.mfa = MfaSetting::On;
+            p.factors.first = vec![FirstFactor::Password, FirstFactor::Passkey];
+        },
+        "factors.first[1]",
+        Rule::Duplicate,
+    );
+    for bad in ["127.0.0.1", "[::1]", "Example.com", "https://example.com", "com", "a..b", "-a.com"] {
+        check(
+            &|p| p.factors.passkeys.relying_party_id = Some(bad.into()),
+            &|p| p.factors.passkeys.relying_party_id = Some("example.com".into()),
+            "factors.passkeys.relying_party_id",
+            Rule::Invalid,
+        );
+    }
+    for bad in [
+        "http://app.example.com",
+        "https://10.0.0.1",
+        "https://app.example.com/path",
+        "ftp://app.example.com",
+        "app.example.com",
+        "https://user@app.example.com",
+    ] {
+        check(
+            &|p| p.factors.passkeys.origins = vec!["https://login.example.com".into(), bad.into()],
+            &|p| {
+                p.factors.passkeys.origins = vec![
+                    "https://login.example.com".into(),
+                    "http://localhost:3000".into(),
+                    "https://app.example.com:8443".into(),
+                ]
+            },
+            "factors.passkeys.origins[1]",
+            Rule::Invalid,
+        );
+    }
+    check(
+        &|p| {
+            p.factors.passkeys.relying_party_id = Some("example.com".into());
+            p.factors.passkeys.origins = vec!["https://app.example.org".into()];
+        },
+        &|p| {
+            p.factors.passkeys.relying_party_id = Some("example.com".into());
+            p.factors.passkeys.origins = vec!["https://app.example.com".into()];
+        },
+        "factors.passkeys.origins[0]",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.factors.passkeys.origins = vec!["https://a.example.com".into(); 2],
+        &|p| p.factors.passkeys.origins = vec!["https://a.example.com".into()],
+        "factors.passkeys.origins[1]",
+        Rule::Duplicate,
     );
     check(
         &|p| p.required_attributes = vec!["email".into(), "shoe_size".into()],
@@ -763,3 +857,46 @@ async fn a_builtin_client_may_redirect_to_the_nodes_own_pages_only() {
 }
 
 mod identity_providers;
+
+/// The passkey rules that need the public URL: a host name, and a relying party that is
+/// that host or a parent domain of it.
+#[test]
+fn passkeys_need_a_host_name_and_a_matching_relying_party() {
+    use crate::core::admin::validate_passkeys_at;
+    let url = |u: &str| url::Url::parse(u).unwrap();
+    let mut p = pool();
+    // No passkeys: an IP public URL is fine.
+    assert_eq!(validate_passkeys_at(&p, &url("http://127.0.0.1:9000")), []);
+    p.factors.mfa.push(MfaFactor::Passkey);
+    let errors = validate_passkeys_at(&p, &url("http://127.0.0.1:9000"));
+    refused(errors.clone(), "factors.mfa", Rule::Invalid);
+    assert!(errors[0].message.contains("IP"), "{}", errors[0]);
+    assert!(errors[0].fix.as_deref().unwrap_or_default().contains("localhost"));
+    p.factors.first.push(FirstFactor::Passkey);
+    refused(
+        validate_passkeys_at(&p, &url("http://[::1]:9000")),
+        "factors.first",
+        Rule::Invalid,
+    );
+    assert_eq!(validate_passkeys_at(&p, &url("http://localhost:9000")), []);
+    for (rp, public) in [
+        ("login.example.com", "https://login.example.com"),
+        ("example.com", "https://login.example.com"),
+        ("example.com", "https://a.b.example.com:8443"),
+    ] {
+        p.factors.passkeys.relying_party_id = Some(rp.into());
+        assert_eq!(validate_passkeys_at(&p, &url(public)), [], "{rp} {public}");
+    }
+    for (rp, public) in [
+        ("other.com", "https://login.example.com"),
+        ("ample.com", "https://login.example.com"),
+        ("a.login.example.com", "https://login.example.com"),
+    ] {
+        p.factors.passkeys.relying_party_id = Some(rp.into());
+        refused(
+            validate_passkeys_at(&p, &url(public)),
+            "factors.passkeys.relying_party_id",
+            Rule::Invalid,
+        );
+    }
+}

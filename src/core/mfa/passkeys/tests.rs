@@ -1,0 +1,519 @@
+//! What the ceremonies do without a browser: options, state kept once, expiry, pool and
+//! user binding, the credential index. Registration and sign-in with a real authenticator
+//! are tested in Chromium (tests/it).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::core::directory::{Directory, InitialState, NewUser};
+use crate::core::mail::{DevMailer, MailRouter};
+use crate::core::model::{
+    AliasAttribute, FactorSettings, MfaSetting, Origin, PasskeySettings, PasswordPolicy,
+};
+use crate::core::password::Passwords;
+use crate::core::secrets::MasterKey;
+use crate::core::storage::Store;
+use crate::store::sqlite::SqliteStore;
+
+const POOL: &str = "us-east-1_Passkeys1";
+const NOW: UnixTime = 1_800_000_000;
+const ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+
+fn pool() -> UserPool {
+    UserPool {
+        id: POOL.into(),
+        name: "customers".into(),
+        origin: Origin::Api,
+        username_case_sensitive: false,
+        username_attributes: vec![AliasAttribute::Email],
+        alias_attributes: Vec::new(),
+        auto_verified_attributes: vec![AliasAttribute::Email],
+        required_attributes: Vec::new(),
+        custom_attributes: Vec::new(),
+        password_policy: PasswordPolicy::default(),
+        admin_create_user_only: false,
+        mfa: MfaSetting::Optional,
+        userinfo_string_values: false,
+        link_federated_users_by_email: false,
+        code_limits: Default::default(),
+        identity_providers: Vec::new(),
+        saml_sp_entity_id: None,
+        created_at: 1,
+        updated_at: 1,
+        factors: FactorSettings {
+            mfa: vec![MfaFactor::Totp, MfaFactor::Passkey],
+            first: vec![FirstFactor::Password, FirstFactor::Passkey],
+            passkeys: PasskeySettings::default(),
+        },
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    mfa: Mfa,
+    store: Arc<dyn Store>,
+    pool: UserPool,
+    user: User,
+}
+
+async fn fixture_at(public_url: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("p.db"))
+            .await
+            .unwrap(),
+    );
+    let directory = Directory::new(store.clone(), Passwords::standard().unwrap());
+    let pool = pool();
+    store.put_pool(&pool).await.unwrap();
+    let user = directory
+        .create_user(
+            &pool,
+            NewUser {
+                username: "ada@example.com".into(),
+                attributes: BTreeMap::from([
+                    ("email".into(), "ada@example.com".into()),
+                    ("email_verified".into(), "true".into()),
+                ]),
+                password: None,
+                state: InitialState::Confirmed,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let mfa = Mfa::new(
+        directory,
+        MailRouter::new(Arc::new(DevMailer::default())),
+        Arc::new(MasterKey::from_bytes(&[7; 32]).unwrap()),
+        url::Url::parse(public_url).unwrap(),
+    );
+    Fixture {
+        _dir: dir,
+        mfa,
+        store,
+        pool,
+        user,
+    }
+}
+
+async fn fixture() -> Fixture {
+    fixture_at("https://login.example.com").await
+}
+
+/// A stored passkey factor for `credential_id` (the credential JSON is not a real key).
+fn fake_passkey(credential_id: &str) -> Factor {
+    Factor {
+        id: random_token::<12>(),
+        kind: MfaFactor::Passkey,
+        name: "Laptop".into(),
+        created_at: NOW,
+        last_used_at: None,
+        data: FactorData::Passkey {
+            credential_id: credential_id.into(),
+            credential: json!({}),
+            counter: 0,
+            backup_eligible: false,
+            backup_state: false,
+        },
+    }
+}
+
+async fn give_factor(f: &Fixture, sub: &str, factor: Factor) -> User {
+    f.mfa
+        .directory
+        .modify_user(&f.pool, sub, |u| {
+            u.mfa.factors.push(factor.clone());
+            Ok(())
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn registration_options_ask_for_a_verified_discoverable_passkey() {
+    let f = fixture().await;
+    let c = f
+        .mfa
+        .start_passkey_registration(&f.pool, &f.user, NOW)
+        .await
+        .unwrap();
+    let o = &c.options;
+    assert_eq!(o["rp"]["id"], "login.example.com");
+    assert_eq!(o["rp"]["name"], "customers");
+    let handle = Uuid::parse_str(&f.user.sub).unwrap();
+    assert_eq!(o["user"]["id"], URL_SAFE_NO_PAD.encode(handle.as_bytes()));
+    assert_eq!(o["user"]["name"], "ada@example.com");
+    let selection = &o["authenticatorSelection"];
+    assert_eq!(selection["residentKey"], "required");
+    assert_eq!(selection["requireResidentKey"], true);
+    assert_eq!(selection["userVerification"], "required");
+    assert!(o["challenge"].as_str().is_some_and(|c| c.len() >= 43), "{o}");
+    assert_eq!(o["timeout"], 300_000);
+    assert!(o.get("excludeCredentials").is_none_or(|e| e
+        .as_array()
+        .is_some_and(|a| a.is_empty())));
+
+    // The state is in the store, bound to the pool and the user, for CEREMONY_SECS.
+    let text = f
+        .store
+        .get_ephemeral(REGISTRATION_KIND, &c.id, NOW + CEREMONY_SECS - 1)
+        .await
+        .unwrap()
+        .expect("stored");
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored["pool_id"], POOL);
+    assert_eq!(stored["sub"], f.user.sub.as_str());
+    assert!(f
+        .store
+        .get_ephemeral(REGISTRATION_KIND, &c.id, NOW + CEREMONY_SECS)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn registration_excludes_the_users_passkeys() {
+    let f = fixture().await;
+    let id = URL_SAFE_NO_PAD.encode([9u8; 16]);
+    let user = give_factor(&f, &f.user.sub, fake_passkey(&id)).await;
+    let c = f
+        .mfa
+        .start_passkey_registration(&f.pool, &user, NOW)
+        .await
+        .unwrap();
+    let excluded = c.options["excludeCredentials"].as_array().unwrap();
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded[0]["id"], id.as_str());
+    assert_eq!(excluded[0]["type"], "public-key");
+}
+
+#[tokio::test]
+async fn a_registration_ceremony_is_single_use_and_bound() {
+    let f = fixture().await;
+    let bogus = json!({"id": "x", "rawId": "eA", "type": "public-key",
+        "response": {"attestationObject": "AA", "clientDataJSON": "AA"}});
+    let start = || f.mfa.start_passkey_registration(&f.pool, &f.user, NOW);
+
+    // A response that does not verify consumes the ceremony: the retry finds nothing.
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "Key", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Passkey(_)), "{err:?}");
+    let err = f
+        .mfa
+        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "Key", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+
+    // Malformed JSON is a precise refusal, not a panic.
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &json!({"id": 1}), "", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("malformed")), "{err:?}");
+
+    // Expired.
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "",
+            NOW + CEREMONY_SECS,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+
+    // Another pool, another user, or an authentication id: refused.
+    let c = start().await.unwrap();
+    let mut other = f.pool.clone();
+    other.id = "us-east-1_Other".into();
+    let err = f
+        .mfa
+        .finish_passkey_registration(&other, &f.user.sub, &c.id, &bogus, "", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_registration(&f.pool, &crate::core::ids::new_sub(), &c.id, &bogus, "", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_authentication(&f.pool, &c.id, &bogus, ADDRESS, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+    // A name with control characters is refused before anything is verified.
+    let c = start().await.unwrap();
+    let err = f
+        .mfa
+        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "a\u{7}b", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("name")), "{err:?}");
+    // Garbage ids are simply unknown.
+    for id in ["", &"x".repeat(500)] {
+        let err = f
+            .mfa
+            .finish_passkey_registration(&f.pool, &f.user.sub, id, &bogus, "", NOW)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::Expired), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn authentication_options_require_user_verification() {
+    let f = fixture().await;
+    // Sign-in without a username: any discoverable passkey of the pool.
+    let c = f
+        .mfa
+        .start_passkey_authentication(&f.pool, None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(c.options["rpId"], "login.example.com");
+    assert_eq!(c.options["userVerification"], "required");
+    assert!(c.options["allowCredentials"]
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+    let stored: serde_json::Value = serde_json::from_str(
+        &f.store
+            .get_ephemeral(AUTHENTICATION_KIND, &c.id, NOW)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored["pool_id"], POOL);
+    assert!(stored["sub"].is_null());
+
+    // A user without passkeys has nothing to offer; with a (real-looking) passkey the
+    // options name it.
+    let err = f
+        .mfa
+        .start_passkey_authentication(&f.pool, Some(&f.user), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::NotPossible(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn pools_without_passkeys_refuse_every_ceremony() {
+    let mut f = fixture().await;
+    f.pool.factors = FactorSettings::default();
+    let err = f
+        .mfa
+        .start_passkey_registration(&f.pool, &f.user, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::FactorNotAllowed), "{err:?}");
+    let err = f
+        .mfa
+        .start_passkey_authentication(&f.pool, None, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::FactorNotAllowed), "{err:?}");
+    // Passkeys as a second factor only: no username-less sign-in.
+    f.pool.factors.mfa.push(MfaFactor::Passkey);
+    let err = f
+        .mfa
+        .start_passkey_authentication(&f.pool, None, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::FactorNotAllowed), "{err:?}");
+    assert!(f
+        .mfa
+        .start_passkey_registration(&f.pool, &f.user, NOW)
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn a_discoverable_assertion_naming_nobody_is_refused_once() {
+    let f = fixture().await;
+    let c = f
+        .mfa
+        .start_passkey_authentication(&f.pool, None, NOW)
+        .await
+        .unwrap();
+    let nobody = Uuid::new_v4();
+    let assertion = json!({"id": "eA", "rawId": "eA", "type": "public-key", "response": {
+        "authenticatorData": "AA", "clientDataJSON": "AA", "signature": "AA",
+        "userHandle": URL_SAFE_NO_PAD.encode(nobody.as_bytes())}});
+    let err = f
+        .mfa
+        .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+    let err = f
+        .mfa
+        .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::Expired), "{err:?}");
+
+    // The user's handle with a credential they do not hold: a counted failure.
+    let c = f
+        .mfa
+        .start_passkey_authentication(&f.pool, None, NOW)
+        .await
+        .unwrap();
+    let handle = Uuid::parse_str(&f.user.sub).unwrap();
+    let mut assertion = assertion;
+    assertion["response"]["userHandle"] = URL_SAFE_NO_PAD.encode(handle.as_bytes()).into();
+    let err = f
+        .mfa
+        .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+    let counted = f
+        .store
+        .list_counters("bf:acct:", NOW, 10)
+        .await
+        .unwrap();
+    assert_eq!(counted.len(), 1, "{counted:?}");
+    assert_eq!(counted[0].1, 1);
+}
+
+#[tokio::test]
+async fn the_relying_party_follows_the_pool_and_the_public_url() {
+    let f = fixture_at("https://login.example.com:8443/base").await;
+    let mut pool = f.pool.clone();
+    let rp = f.mfa.passkeys.relying_party(&pool).unwrap();
+    let origins: Vec<String> = rp
+        .get_allowed_origins()
+        .iter()
+        .map(|u| u.as_str().to_string())
+        .collect();
+    assert_eq!(origins, ["https://login.example.com:8443/"]);
+    pool.factors.passkeys = PasskeySettings {
+        relying_party_id: Some("example.com".into()),
+        origins: vec!["https://app.example.com".into()],
+        register_at_sign_up: false,
+    };
+    let rp = f.mfa.passkeys.relying_party(&pool).unwrap();
+    assert_eq!(rp.get_allowed_origins().len(), 2);
+    let c = f
+        .mfa
+        .start_passkey_authentication(&pool, None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(c.options["rpId"], "example.com");
+    // A relying party that is not the host or a parent of it cannot be built.
+    pool.factors.passkeys.relying_party_id = Some("other.org".into());
+    assert!(matches!(
+        f.mfa.passkeys.relying_party(&pool),
+        Err(MfaError::Internal(_))
+    ));
+
+    // Browsers refuse WebAuthn on IP addresses: so does the server, saying why.
+    let f = fixture_at("http://127.0.0.1:9000").await;
+    let err = f
+        .mfa
+        .start_passkey_registration(&f.pool, &f.user, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, MfaError::NotPossible(m) if m.contains("IP address")), "{err:?}");
+    // localhost works (a secure context over plain http).
+    let f = fixture_at("http://localhost:9000").await;
+    let c = f
+        .mfa
+        .start_passkey_registration(&f.pool, &f.user, NOW)
+        .await
+        .unwrap();
+    assert_eq!(c.options["rp"]["id"], "localhost");
+}
+
+#[tokio::test]
+async fn a_credential_id_belongs_to_one_user_of_the_pool() {
+    let f = fixture().await;
+    let other = f
+        .mfa
+        .directory
+        .create_user(
+            &f.pool,
+            NewUser {
+                username: "bob@example.com".into(),
+                attributes: BTreeMap::from([("email".into(), "bob@example.com".into())]),
+                password: None,
+                state: InitialState::Confirmed,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let id = URL_SAFE_NO_PAD.encode([3u8; 32]);
+    f.mfa
+        .claim_credential(&f.pool, &id, &f.user.sub, NOW)
+        .await
+        .unwrap();
+    give_factor(&f, &f.user.sub, fake_passkey(&id)).await;
+    // Claiming again for its holder is harmless; for another user it is refused.
+    f.mfa
+        .claim_credential(&f.pool, &id, &f.user.sub, NOW)
+        .await
+        .unwrap();
+    let err = f
+        .mfa
+        .claim_credential(&f.pool, &id, &other.sub, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("already")), "{err:?}");
+    // Another pool has its own index.
+    let mut pool2 = f.pool.clone();
+    pool2.id = "us-east-1_Other".into();
+    f.mfa
+        .claim_credential(&pool2, &id, &other.sub, NOW)
+        .await
+        .unwrap();
+    // Once the holder no longer has the passkey, the stale row is taken over.
+    f.mfa
+        .directory
+        .modify_user(&f.pool, &f.user.sub, |u| {
+            u.mfa.factors.clear();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    f.mfa
+        .claim_credential(&f.pool, &id, &other.sub, NOW)
+        .await
+        .unwrap();
+    let holder = f
+        .store
+        .get_ephemeral(CREDENTIAL_KIND, &format!("{POOL}:{id}"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(holder.as_deref(), Some(other.sub.as_str()));
+}
+
+#[test]
+fn passkey_names() {
+    assert_eq!(passkey_name("  ").unwrap(), "Passkey");
+    assert_eq!(passkey_name(" Work laptop ").unwrap(), "Work laptop");
+    assert!(passkey_name(&"é".repeat(MAX_NAME_CHARS)).is_ok());
+    assert!(passkey_name(&"é".repeat(MAX_NAME_CHARS + 1)).is_err());
+    assert!(passkey_name("a\nb").is_err());
+}
