@@ -277,6 +277,37 @@ impl Sessions {
         Ok(Some(session))
     }
 
+    /// Changes a live session with `change` (compare-and-swap on its stored value, retried
+    /// a few times against concurrent writers): a factor enrolled while signed in adds its
+    /// `amr` so single sign-on keeps working under the pool's MFA rule. Returns the
+    /// session as stored, or `None` when it ended.
+    pub async fn update_session(
+        &self,
+        id: &str,
+        now: UnixTime,
+        change: impl Fn(&mut Session),
+    ) -> StoreResult<Option<Session>> {
+        let key = token_hash(id);
+        for _ in 0..4 {
+            let Some(text) = self.store.get_ephemeral(SESSION_KIND, &key, now).await? else {
+                return Ok(None);
+            };
+            let Ok(mut session) = from_json::<Session>(&text) else {
+                return Ok(None);
+            };
+            change(&mut session);
+            let value = to_json(&session)?;
+            if self
+                .store
+                .replace_ephemeral(SESSION_KIND, &key, &text, &value, session.expires_at, now)
+                .await?
+            {
+                return Ok(Some(session));
+            }
+        }
+        Err(StoreError::VersionMismatch)
+    }
+
     pub async fn end_session(&self, id: &str) -> StoreResult<()> {
         self.store
             .delete_ephemeral(SESSION_KIND, &token_hash(id))

@@ -130,6 +130,66 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/login", get(hosted::login_page).post(hosted::login_submit))
         .route("/login/new-password", post(hosted::new_password_submit))
+        // Issue 13: the second factor, enrolment at sign-in, passwordless first factors.
+        .route(
+            "/login/mfa",
+            get(hosted::mfa::challenge_page).post(hosted::mfa::challenge_submit),
+        )
+        .route(
+            "/login/mfa/email-code",
+            post(hosted::mfa::challenge_email_code),
+        )
+        .route(
+            "/login/mfa-setup",
+            get(hosted::mfa::setup_page).post(hosted::mfa::setup_submit),
+        )
+        .route(
+            "/login/mfa-setup/email-code",
+            post(hosted::mfa::setup_email_code),
+        )
+        .route("/login/mfa-setup/done", post(hosted::mfa::setup_done))
+        .route("/login/passkey/options", post(hosted::mfa::passkey_options))
+        .route("/login/passkey", post(hosted::passwordless::passkey_submit))
+        .route(
+            "/login/email",
+            get(hosted::passwordless::email_page_get).post(hosted::passwordless::email_submit),
+        )
+        .route(
+            "/login/email/verify",
+            post(hosted::passwordless::email_verify),
+        )
+        .route("/static/passkey.js", get(hosted::passwordless::passkey_js))
+        .route("/account/security", get(hosted::security::page))
+        .route(
+            "/account/security/totp/start",
+            post(hosted::security::totp_start),
+        )
+        .route(
+            "/account/security/totp/confirm",
+            post(hosted::security::totp_confirm),
+        )
+        .route(
+            "/account/security/email/send",
+            post(hosted::security::email_send),
+        )
+        .route(
+            "/account/security/email/confirm",
+            post(hosted::security::email_confirm),
+        )
+        .route(
+            "/account/security/passkey/options",
+            post(hosted::security::passkey_options),
+        )
+        .route(
+            "/account/security/passkey/register",
+            post(hosted::security::passkey_register),
+        )
+        .route("/account/security/remove", post(hosted::security::remove))
+        .route("/account/security/prefer", post(hosted::security::prefer))
+        .route(
+            "/account/security/recovery-codes",
+            post(hosted::security::recovery_codes),
+        )
         .route("/logout", get(hosted::logout))
         .route(
             "/signup",

@@ -10,7 +10,8 @@ use super::plumbing::{error_page, secure};
 use super::ui::Lang;
 use crate::core::model::{AppClient, User, UserStatus, OWN_USERS};
 use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
-use crate::core::session::{LoginFlow, SessionExtras};
+use crate::core::mfa;
+use crate::core::session::{LoginFlow, Session, SessionExtras};
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
 use crate::web::cookies;
@@ -20,6 +21,10 @@ use crate::web::AppState;
 /// user still active, and the way the session was signed in (`COGNITO` or an IdP) one
 /// that `client` takes: an app that takes only its corporate IdP is not entered with a
 /// password session, nor with another IdP's.
+///
+/// The session must also satisfy the pool's MFA rule as it is now
+/// ([`mfa::session_satisfies`]): a password session made before the user enrolled a
+/// factor (or before the pool turned `ON`) does not pass.
 pub async fn session_user(
     state: &AppState,
     headers: &HeaderMap,
@@ -27,16 +32,7 @@ pub async fn session_user(
     now: UnixTime,
 ) -> Option<(User, UnixTime)> {
     let pool_id = client.pool_id.as_str();
-    let name = cookies::session(pool_id);
-    let signed = cookies::get(headers, &cookies::name(&name, secure(state)))?;
-    let sid = state.node.master.verify_cookie(&name, &signed)?;
-    let session = state
-        .node
-        .sessions
-        .session(&sid, now)
-        .await
-        .ok()
-        .flatten()?;
+    let (_, session) = current_session(state, headers, pool_id, now).await?;
     if session.pool_id != pool_id
         || session
             .only_client
@@ -56,8 +52,31 @@ pub async fn session_user(
         .await
         .ok()
         .flatten()?;
-    (user.enabled && user.status != UserStatus::ForceChangePassword)
-        .then_some((user, session.auth_time))
+    if !(user.enabled && user.status != UserStatus::ForceChangePassword) {
+        return None;
+    }
+    let pool = state.node.directory.pool(pool_id).await.ok()?;
+    mfa::session_satisfies(&pool, &user, &session.amr).then_some((user, session.auth_time))
+}
+
+/// This browser's live session in `pool_id` (its id and record), from the signed cookie.
+pub async fn current_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    pool_id: &str,
+    now: UnixTime,
+) -> Option<(String, Session)> {
+    let name = cookies::session(pool_id);
+    let signed = cookies::get(headers, &cookies::name(&name, secure(state)))?;
+    let sid = state.node.master.verify_cookie(&name, &signed)?;
+    let session = state
+        .node
+        .sessions
+        .session(&sid, now)
+        .await
+        .ok()
+        .flatten()?;
+    (session.pool_id == pool_id).then_some((sid, session))
 }
 
 /// Finishes a sign-in: the code (or the tokens) on the client's redirect URI, plus the
@@ -132,7 +151,8 @@ pub async fn complete(
 }
 
 /// Starts the session (recording `amr`, what the sign-in proved) and completes the flow
-/// (once).
+/// (once). A flow with `after` (the account security page's own sign-in) goes there
+/// instead of the client: no code is issued.
 #[allow(clippy::too_many_arguments)]
 pub async fn finish_sign_in(
     state: &AppState,
@@ -145,6 +165,8 @@ pub async fn finish_sign_in(
     now: UnixTime,
 ) -> Response {
     let _ = headers;
+    // A sign-in that a second factor must still complete never reaches here without its
+    // proof: the handlers call this only after the pool's rule is met.
     let Ok(Some(flow)) = state.node.sessions.finish_flow(&flow.id, now).await else {
         // Already completed (a double submit): nothing more to do for this flow.
         return error_page(state, StatusCode::CONFLICT, lang, "error.session_expired");
@@ -163,7 +185,19 @@ pub async fn finish_sign_in(
         now,
     )
     .await;
+    if let Some(after) = flow.after.as_deref().filter(|a| is_local_path(a)) {
+        let mut response = Redirect::to(after).into_response();
+        if let Some(c) = cookie {
+            response.headers_mut().append(header::SET_COOKIE, c);
+        }
+        return response;
+    }
     complete(state, &flow.request, client, user, auth_time, now, cookie).await
+}
+
+/// A path on this server (`/account/security?...`), never another site (`//evil`, `/\evil`).
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
 
 /// Starts a session for `sub` in `pool_id`, signed in by `method` (`COGNITO` or the IdP's

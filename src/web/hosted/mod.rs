@@ -29,7 +29,10 @@
 
 pub mod account;
 pub mod completion;
+pub mod mfa;
+pub mod passwordless;
 pub mod plumbing;
+pub mod security;
 pub mod ui;
 pub mod upstream;
 
@@ -42,7 +45,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::cookies;
 use super::AppState;
 use crate::core::mfa::AMR_PASSWORD;
-use crate::core::model::{AppClient, UserPool, OWN_USERS};
+use crate::core::model::{AppClient, FirstFactor, UserPool, OWN_USERS};
 use crate::core::now;
 use crate::core::oauth::authorize::{self, AuthorizeError, AuthorizeParams, PageError, Prompt};
 use crate::core::oauth::{ErrorCode, OAuthError};
@@ -111,10 +114,14 @@ pub async fn authorize(
     };
     let now = now();
     // An existing session signs the user in without a password, unless prompt=login, when
-    // it was signed in a way this client takes.
+    // it was signed in a way this client takes, meets the pool's MFA rule, and is recent
+    // enough for `max_age` (OIDC Core 3.1.2.1; else the user signs in again, second factor
+    // included).
     if request.prompt != Prompt::Login {
         if let Some((user, auth_time)) = session_user(&state, &headers, &client, now).await {
-            return complete(&state, &request, &client, &user, auth_time, now, None).await;
+            if request.session_fresh_enough(auth_time, now) {
+                return complete(&state, &request, &client, &user, auth_time, now, None).await;
+            }
         }
     }
     if request.prompt == Prompt::None {
@@ -205,10 +212,24 @@ pub async fn login_page(
         chrome,
         flow.username.clone().unwrap_or_default(),
     );
-    html(&state, StatusCode::OK, lang, &page)
+    login_html(&state, StatusCode::OK, lang, &page)
 }
 
-fn login_page_for(
+/// Renders the sign-in page; one offering a passkey may run the passkey script.
+pub(crate) fn login_html(
+    state: &AppState,
+    status: StatusCode,
+    lang: Lang,
+    page: &LoginPage,
+) -> Response {
+    if page.passkey.is_some() {
+        plumbing::html_with_scripts(state, status, lang, page)
+    } else {
+        html(state, status, lang, page)
+    }
+}
+
+pub(crate) fn login_page_for(
     flow: &LoginFlow,
     pool: &UserPool,
     client: &AppClient,
@@ -228,6 +249,14 @@ fn login_page_for(
         providers: provider_buttons(flow, pool, client),
         work_email: routes_work_email(pool, client),
         work_email_value: String::new(),
+        passkey: pool
+            .factors
+            .allows_first(FirstFactor::Passkey)
+            .then(|| ui::PasskeyButton::new("/login/passkey/options", "signin", "login.passkey")),
+        email_url: pool
+            .factors
+            .allows_first(FirstFactor::EmailOtp)
+            .then(|| format!("/login/email?flow={}", flow.id)),
     }
 }
 
@@ -286,7 +315,7 @@ fn login_page_work_email_error(
         flow.username.clone().unwrap_or_default(),
     );
     page.work_email_value = typed.chars().take(256).collect();
-    html(state, StatusCode::BAD_REQUEST, lang, &page)
+    login_html(state, StatusCode::BAD_REQUEST, lang, &page)
 }
 
 /// `POST /login`: the core's password sign-in ([`SignIn::password`]: the brute-force
@@ -322,10 +351,10 @@ pub async fn login_submit(
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,
         Ok(SignInOutcome::MfaRequired { user, .. }) => {
-            return to_second_factor(&state, &mut flow, &user, false, now).await
+            return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, false, now).await
         }
         Ok(SignInOutcome::MfaSetup { user, .. }) => {
-            return to_second_factor(&state, &mut flow, &user, true, now).await
+            return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, true, now).await
         }
         Ok(SignInOutcome::NewPasswordRequired(user)) => {
             // NEW_PASSWORD_REQUIRED: the flow remembers who proved the temporary password.
@@ -375,7 +404,7 @@ pub async fn login_submit(
             let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
                 .with_error(state.ui.message(lang, key));
             let page = login_page_for(&flow, &pool, &client, chrome, username);
-            return html(&state, status, lang, &page);
+            return login_html(&state, status, lang, &page);
         }
     };
     finish_sign_in(
@@ -391,18 +420,20 @@ pub async fn login_submit(
     .await
 }
 
-/// A password proven, and the pool asks a second factor (or enrolment first): the flow
-/// remembers who is half signed in, and the browser goes to the second-factor page.
-async fn to_second_factor(
+/// A first factor proven (`first_amr`: a password, an emailed sign-in code), and the pool
+/// asks a second factor (or enrolment first): the flow remembers who is half signed in,
+/// and the browser goes to the second-factor page.
+pub(crate) async fn to_second_factor(
     state: &AppState,
     flow: &mut LoginFlow,
     user: &crate::core::model::User,
+    first_amr: &str,
     setup: bool,
     now: crate::core::UnixTime,
 ) -> Response {
     flow.pending_mfa = Some(PendingMfa {
         sub: user.sub.clone(),
-        amr: vec![AMR_PASSWORD.to_string()],
+        amr: vec![first_amr.to_string()],
         since: now,
         setup,
     });
@@ -482,11 +513,11 @@ pub async fn new_password_submit(
         Ok(user) => match SignInOutcome::after_first_factor(&pool, user) {
             SignInOutcome::MfaRequired { user, .. } => {
                 let mut flow = flow;
-                to_second_factor(&state, &mut flow, &user, false, now).await
+                to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, false, now).await
             }
             SignInOutcome::MfaSetup { user, .. } => {
                 let mut flow = flow;
-                to_second_factor(&state, &mut flow, &user, true, now).await
+                to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, true, now).await
             }
             SignInOutcome::SignedIn(user) | SignInOutcome::NewPasswordRequired(user) => {
                 finish_sign_in(

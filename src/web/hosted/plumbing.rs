@@ -34,9 +34,40 @@ pub fn flow_lang(headers: &HeaderMap, query_lang: Option<&str>, flow: &LoginFlow
     lang_of(headers, query_lang.or(flow.request.lang.as_deref()))
 }
 
+/// The hosted pages' Content-Security-Policy: no script at all (the pages work without
+/// JavaScript), no plugins, no `<base>`, never framed (clickjacking).
+pub const PAGE_CSP: &str =
+    "script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// The policy of a page offering a passkey: the one script WebAuthn needs, served by this
+/// server (`/static/passkey.js`), and still no inline script.
+pub const PASSKEY_PAGE_CSP: &str =
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /// Renders a page, or a plain error if the template itself fails. Hosted pages may not be
-/// framed by other sites (clickjacking) and send no Referer (their URLs carry flow ids).
+/// framed by other sites (clickjacking), run no script, and send no Referer (their URLs
+/// carry flow ids).
 pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P) -> Response {
+    render(state, status, lang, page, PAGE_CSP)
+}
+
+/// [`html`] for a page that may offer a passkey ceremony: its policy allows this server's
+/// own scripts (the passkey script), nothing inline.
+pub fn html_with_scripts<P: Page>(
+    state: &AppState,
+    status: StatusCode,
+    lang: Lang,
+    page: &P,
+) -> Response {
+    render(state, status, lang, page, PASSKEY_PAGE_CSP)
+}
+
+fn render<P: Page>(
+    state: &AppState,
+    status: StatusCode,
+    lang: Lang,
+    page: &P,
+    policy: &'static str,
+) -> Response {
     match state.ui.page(lang, page) {
         Ok(body) => (
             status,
@@ -44,7 +75,7 @@ pub fn html<P: Page>(state: &AppState, status: StatusCode, lang: Lang, page: &P)
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-store"),
                 (header::X_FRAME_OPTIONS, "DENY"),
-                (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+                (header::CONTENT_SECURITY_POLICY, policy),
                 (header::REFERRER_POLICY, "no-referrer"),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             ],

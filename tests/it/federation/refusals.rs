@@ -42,6 +42,7 @@ async fn an_expired_upstream_flow_is_refused() {
         identity_provider: Some("Google".into()),
         idp_identifier: None,
         lang: None,
+        max_age: None,
     };
     let now = 1_800_000_000;
     let start = |request| federation.start(&pool, "Google", request, "browser-cookie", None, now);

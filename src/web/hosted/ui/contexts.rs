@@ -346,6 +346,10 @@ pub struct LoginPage {
     pub work_email: bool,
     /// What the user typed in that field before an error.
     pub work_email_value: String,
+    /// "Sign in with a passkey" (the pool's first factors include `PASSKEY`).
+    pub passkey: Option<super::PasskeyButton>,
+    /// "Email me a sign-in code" (the pool's first factors include `EMAIL_OTP`).
+    pub email_url: Option<String>,
 }
 
 impl Page for LoginPage {

@@ -21,9 +21,11 @@ use crate::core::model::PasswordPolicy;
 use crate::text::Texts;
 
 pub mod contexts;
+pub mod mfa_pages;
 
 pub use crate::text::{message, tr, Catalogs, Lang};
 pub use contexts::*;
+pub use mfa_pages::*;
 
 /// The templates compiled into the binary, by name. A unit test checks this list names
 /// every `.html` file under `templates/`.
@@ -72,6 +74,30 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
         "upstream_post.html",
         include_str!("../../../../templates/upstream_post.html"),
+    ),
+    (
+        "_passkey.html",
+        include_str!("../../../../templates/_passkey.html"),
+    ),
+    (
+        "mfa_challenge.html",
+        include_str!("../../../../templates/mfa_challenge.html"),
+    ),
+    (
+        "mfa_setup.html",
+        include_str!("../../../../templates/mfa_setup.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../../../../templates/recovery_codes.html"),
+    ),
+    (
+        "email_login.html",
+        include_str!("../../../../templates/email_login.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("../../../../templates/account_security.html"),
     ),
 ];
 
