@@ -14,9 +14,9 @@ use serde::Deserialize;
 
 use crate::core::model::{
     AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute,
-    FactorSettings, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting, OAuthFlow,
-    Origin, PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer,
-    TokenValidity, UserPool,
+    FactorSettings, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting, OAuthFlow, Origin,
+    PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer, TokenValidity,
+    UserPool,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;

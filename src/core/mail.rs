@@ -205,22 +205,20 @@ pub fn notice_mail(
     }
     let lang = mail_lang(lang);
     let factor = factor
-        .map(|f| texts.tr(lang, &format!("mail.factor.{}", f.to_ascii_lowercase()), &[]))
+        .map(|f| {
+            texts.tr(
+                lang,
+                &format!("mail.factor.{}", f.to_ascii_lowercase()),
+                &[],
+            )
+        })
         .unwrap_or_default();
     let subject = texts.tr(
         lang,
         &format!("mail.notice.{notice}.subject"),
         &[("factor", &factor)],
     );
-    let text = texts.render(
-        "mail/notice.txt",
-        lang,
-        &NoticeMail {
-            notice,
-            factor,
-            to,
-        },
-    )?;
+    let text = texts.render("mail/notice.txt", lang, &NoticeMail { notice, factor, to })?;
     Ok(Mail {
         to: to.to_string(),
         subject,
@@ -464,8 +462,11 @@ impl MailRouter {
             let lang = mail_lang(lang);
             let factor = factor
                 .map(|f| {
-                    self.texts
-                        .tr(lang, &format!("mail.factor.{}", f.to_ascii_lowercase()), &[])
+                    self.texts.tr(
+                        lang,
+                        &format!("mail.factor.{}", f.to_ascii_lowercase()),
+                        &[],
+                    )
                 })
                 .unwrap_or_default();
             let key = |part: &str| format!("mail.notice.{notice}.{part}");

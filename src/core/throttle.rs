@@ -296,7 +296,12 @@ impl MfaScope {
 
 /// The counter of an account's second-factor codes: `mfa:<scope>:<pool>:<key>:`.
 fn mfa_key(scope: MfaScope, pool_id: &str, key: &str) -> String {
-    format!("mfa:{}:{}:{}:", scope.name(), escape(pool_id), escape_key(key))
+    format!(
+        "mfa:{}:{}:{}:",
+        scope.name(),
+        escape(pool_id),
+        escape_key(key)
+    )
 }
 
 impl Throttle {

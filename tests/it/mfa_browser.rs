@@ -154,6 +154,7 @@ impl LocalServer {
     /// Exchanges `code` (from the client's redirect URI) at the token endpoint and returns
     /// the ID token's claims.
     async fn redeem(&self, code: &str, callback: &str) -> Value {
+        cognate::federation::http::install_crypto_provider();
         let response = reqwest::Client::new()
             .post(format!("{}/oauth2/token", self.direct))
             .form(&[
@@ -263,6 +264,50 @@ async fn wait_path(browser: &Browser, path: &str) -> url::Url {
     }
 }
 
+/// Clicks `selector` and waits until the page it posts or links to has loaded (a new
+/// document: a page that answers with the same URL, as a form shown again with an error
+/// does, is told apart from the old one by a mark the old one carries).
+async fn click_and_wait(browser: &Browser, selector: &str) {
+    mark_document(browser).await;
+    browser.click(selector).await;
+    wait_new_document(browser, selector).await;
+}
+
+async fn mark_document(browser: &Browser) {
+    eval(browser, "window.cognateTestOldPage = true; return null;").await;
+}
+
+/// Waits for a document without the mark of [`mark_document`] to finish loading.
+async fn wait_new_document(browser: &Browser, after: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // A navigation in progress can make the script fail: try again.
+        let state = browser
+            .client
+            .execute(
+                "return [window.cognateTestOldPage === true, document.readyState];",
+                vec![],
+            )
+            .await
+            .ok();
+        if let Some(state) = state {
+            if state[0] == false && state[1] == "complete" {
+                return;
+            }
+        }
+        if Instant::now() >= deadline {
+            let url = current_url(browser).await;
+            let text = eval(
+                browser,
+                "return document.body ? document.body.innerText : '';",
+            )
+            .await;
+            panic!("no new page after {after} (at {url}); the page says:\n{text}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits to be back at the app's callback and returns the authorization code.
 async fn wait_for_code(browser: &Browser, app: &str) -> String {
     let url = wait_path(browser, "/cb").await;
@@ -288,6 +333,17 @@ async fn count(browser: &Browser, selector: &str) -> usize {
         .await
         .unwrap_or_default()
         .len()
+}
+
+/// The TOTP key the enrolment page shows for manual entry (`#totp-secret`; spaces that
+/// group it for reading are dropped).
+async fn page_key(browser: &Browser) -> String {
+    browser
+        .text("#totp-secret")
+        .await
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) of the base32 `key` at `unix_time`.
@@ -330,7 +386,8 @@ async fn sign_out(browser: &Browser, server: &LocalServer, app: &str) {
 
 /// Clicks the visible passkey button of the current page (`purpose` = `signin`, `mfa` or
 /// `register`): /static/passkey.js shows it when the browser has WebAuthn, runs the
-/// ceremony with the virtual authenticator and posts the form.
+/// ceremony with the virtual authenticator and posts the form. Returns when the page the
+/// form posted to has loaded.
 async fn click_passkey(browser: &Browser, purpose: &str) {
     let selector = format!("button[data-passkey-purpose='{purpose}']");
     let button = browser.find(&selector).await;
@@ -344,10 +401,12 @@ async fn click_passkey(browser: &Browser, purpose: &str) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    mark_document(browser).await;
     button
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+    wait_new_document(browser, &selector).await;
 }
 
 /// Asserts the page fits a phone: nothing scrolls sideways, and `selector` is a
@@ -399,16 +458,10 @@ async fn totp_enrolment_at_sign_in_reads_the_key_from_the_page() {
     shot(&browser, "01-setup").await;
     if count(&browser, "#totp-secret").await == 0 {
         // A page to choose the factor first.
-        browser.click("a[data-factor='totp']").await;
-        wait_path(&browser, "/login/mfa-setup").await;
+        click_and_wait(&browser, "a[data-factor='totp']").await;
     }
     assert!(!url.as_str().contains("code="), "{url}");
-    let key: String = browser
-        .text("#totp-secret")
-        .await
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let key = page_key(&browser).await;
     assert!(key.len() >= 16, "the key on the page: {key:?}");
     let uri = browser
         .find("#totp-uri")
@@ -426,32 +479,46 @@ async fn totp_enrolment_at_sign_in_reads_the_key_from_the_page() {
     shot(&browser, "02-totp-key").await;
 
     // A wrong code first: the page again with an error, still no code.
-    let now = unix_now();
-    let right = totp_code(&key, now);
+    let right = totp_code(&key, unix_now());
     let wrong = if right == "000000" {
         "111111"
     } else {
         "000000"
     };
     browser.fill("#code", wrong).await;
-    browser.click("form button[type=submit]").await;
-    wait_path(&browser, "/login/mfa-setup").await;
-    assert!(
-        count(&browser, "li.recovery-code").await == 0,
+    click_and_wait(&browser, SETUP_SUBMIT).await;
+    assert_eq!(current_url(&browser).await.path(), "/login/mfa-setup");
+    assert_eq!(
+        count(&browser, "li.recovery-code").await,
+        0,
         "a wrong code enrolled the factor"
     );
+    assert!(
+        browser
+            .text("[role=alert]")
+            .await
+            .contains("Invalid verification code"),
+        "no error shown for a wrong code"
+    );
     shot(&browser, "03-wrong-code").await;
+    // The page shows a key again (a fresh enrolment's: the old key is not shown twice).
+    let key = page_key(&browser).await;
 
     // The right code (computed now: the step may have turned since).
     browser.fill("#code", &totp_code(&key, unix_now())).await;
-    browser.click("form button[type=submit]").await;
-    wait_path(&browser, "/login/mfa-setup").await;
+    click_and_wait(&browser, SETUP_SUBMIT).await;
     let codes = browser
         .client
         .find_all(fantoccini::Locator::Css("li.recovery-code"))
         .await
         .unwrap();
-    assert_eq!(codes.len(), 10, "ten recovery codes");
+    if codes.len() != 10 {
+        let text = eval(&browser, "return document.body.innerText;").await;
+        panic!(
+            "{} recovery codes, not ten; the page says:\n{text}",
+            codes.len()
+        );
+    }
     let mut seen = std::collections::BTreeSet::new();
     for code in &codes {
         let text = code.text().await.unwrap();
@@ -482,7 +549,7 @@ async fn totp_enrolment_at_sign_in_reads_the_key_from_the_page() {
     browser
         .fill("#code", &totp_code(&key, unix_now() + 30))
         .await;
-    browser.click("#mfa-form button[type=submit]").await;
+    click_and_wait(&browser, "#mfa-form button[type=submit]").await;
     wait_for_code(&browser, &app).await;
 }
 

@@ -76,6 +76,8 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
                     }],
                     work_email: true,
                     work_email_value: "\"><img src=x onerror=alert(4)>@corp.example".into(),
+                    passkey: None,
+                    email_url: None,
                 },
             ),
             true,
@@ -484,6 +486,8 @@ fn an_operator_directory_overrides_single_templates_and_messages() {
         providers: vec![],
         work_email: false,
         work_email_value: String::new(),
+        passkey: None,
+        email_url: None,
     };
     let html = ui.page(Lang::Fr, &login).unwrap();
     assert!(html.contains("<title>ACME login</title>"), "{html}");

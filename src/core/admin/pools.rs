@@ -308,7 +308,11 @@ fn check_passkey_settings(e: &mut Errors, p: &PasskeySettings) {
 /// A relying-party id: a lowercase host name (WebAuthn: a valid domain string, never an
 /// IP address), with a dot unless it is `localhost`.
 pub fn check_relying_party_id(id: &str) -> Result<(), String> {
-    if id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+    if id
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+    {
         return Err(format!(
             "{id:?} is an IP address: browsers refuse WebAuthn on IP addresses (use a host \
              name such as localhost)"
@@ -412,7 +416,13 @@ pub fn validate_passkeys_at(pool: &UserPool, public_url: &url::Url) -> Vec<Field
         }
         return e.into_vec();
     };
-    if let Some(id) = pool.factors.passkeys.relying_party_id.as_deref().map(str::trim) {
+    if let Some(id) = pool
+        .factors
+        .passkeys
+        .relying_party_id
+        .as_deref()
+        .map(str::trim)
+    {
         if check_relying_party_id(id).is_ok() && !within_domain(&host, id) {
             e.push(
                 "factors.passkeys.relying_party_id",

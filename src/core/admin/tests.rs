@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::core::model::{
-    AliasAttribute, AppClient, Branding, CustomAttribute, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting,
-    OAuthFlow, OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings, RefreshRotation,
-    ResourceScope, ResourceServer, TokenValidity, UserPool,
+    AliasAttribute, AppClient, Branding, CustomAttribute, FirstFactor, Group, IdentityProvider,
+    MfaFactor, MfaSetting, OAuthFlow, OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings,
+    RefreshRotation, ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
 use crate::core::storage::Store;
 // As in the throttle's tests: the service is driven over the real engine, which the core
@@ -257,7 +257,15 @@ fn pool_rules_refuse_and_accept() {
         "factors.first[1]",
         Rule::Duplicate,
     );
-    for bad in ["127.0.0.1", "[::1]", "Example.com", "https://example.com", "com", "a..b", "-a.com"] {
+    for bad in [
+        "127.0.0.1",
+        "[::1]",
+        "Example.com",
+        "https://example.com",
+        "com",
+        "a..b",
+        "-a.com",
+    ] {
         check(
             &|p| p.factors.passkeys.relying_party_id = Some(bad.into()),
             &|p| p.factors.passkeys.relying_party_id = Some("example.com".into()),
@@ -871,7 +879,11 @@ fn passkeys_need_a_host_name_and_a_matching_relying_party() {
     let errors = validate_passkeys_at(&p, &url("http://127.0.0.1:9000"));
     refused(errors.clone(), "factors.mfa", Rule::Invalid);
     assert!(errors[0].message.contains("IP"), "{}", errors[0]);
-    assert!(errors[0].fix.as_deref().unwrap_or_default().contains("localhost"));
+    assert!(errors[0]
+        .fix
+        .as_deref()
+        .unwrap_or_default()
+        .contains("localhost"));
     p.factors.first.push(FirstFactor::Passkey);
     refused(
         validate_passkeys_at(&p, &url("http://[::1]:9000")),

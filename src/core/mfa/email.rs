@@ -16,9 +16,7 @@ use super::{Enrolled, Mfa, MfaError, MfaResult, Verified};
 use crate::core::account::budgets::Spend;
 use crate::core::account::{mask_email, AccountError, AccountService, CodeDelivery};
 use crate::core::mail::CodePurpose;
-use crate::core::model::{
-    Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus,
-};
+use crate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, random_token};
 use crate::core::throttle::{login_key, MfaScope};
 use crate::core::UnixTime;
@@ -149,8 +147,9 @@ impl Mfa {
         if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(MfaFactor::Email) {
             return Err(MfaError::NotFound);
         }
-        let email = verified_email(user)
-            .ok_or(MfaError::NotPossible("The user has no verified email address"))?;
+        let email = verified_email(user).ok_or(MfaError::NotPossible(
+            "The user has no verified email address",
+        ))?;
         let accounts = self.accounts();
         accounts
             .reserve(pool, Spend::Send, email, address, now)
@@ -305,7 +304,14 @@ impl Mfa {
         let code = generate_email_code();
         let id = slot_id(pool, &user.sub, EmailCodePurpose::SignIn);
         accounts
-            .issue_code(CODE_KIND, &id, &code, Some(&destination), EMAIL_CODE_SECS, now)
+            .issue_code(
+                CODE_KIND,
+                &id,
+                &code,
+                Some(&destination),
+                EMAIL_CODE_SECS,
+                now,
+            )
             .await?;
         let mail = self
             .mail

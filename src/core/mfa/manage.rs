@@ -166,8 +166,7 @@ impl Mfa {
                     .iter()
                     .enumerate()
                     .any(|(j, f)| j != i && pool.factors.allows_mfa(f.kind));
-                if pool.mfa == MfaSetting::On && pool.factors.allows_mfa(kind) && !others_allowed
-                {
+                if pool.mfa == MfaSetting::On && pool.factors.allows_mfa(kind) && !others_allowed {
                     return Err(MfaError::LastFactor);
                 }
                 mfa.factors.remove(i);
@@ -230,9 +229,9 @@ impl Mfa {
         let Some(to) = user.attribute("email") else {
             return;
         };
-        let mail = self
-            .mail
-            .notice_mail(notice.name(), notice.factor().map(|f| f.as_str()), to, lang);
+        let mail =
+            self.mail
+                .notice_mail(notice.name(), notice.factor().map(|f| f.as_str()), to, lang);
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             tracing::warn!(error = %e, notice = notice.name(), "a notice mail was not sent");
         }

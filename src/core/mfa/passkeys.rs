@@ -28,9 +28,7 @@ use webauthn_rs::prelude::{
 
 use super::{Enrolled, Mfa, MfaError, MfaResult, Verified};
 use crate::core::directory::DirectoryError;
-use crate::core::model::{
-    Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus,
-};
+use crate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus};
 use crate::core::secrets::random_token;
 use crate::core::storage::{Conflict, StoreError, UserRef};
 use crate::core::throttle::Verdict;
@@ -94,7 +92,9 @@ impl Passkeys {
             let parsed = Url::parse(extra)
                 .ok()
                 .and_then(|u| origin_of(&u))
-                .ok_or_else(|| MfaError::Internal(format!("passkey origin {extra:?} is invalid")))?;
+                .ok_or_else(|| {
+                    MfaError::Internal(format!("passkey origin {extra:?} is invalid"))
+                })?;
             if parsed != origin {
                 builder = builder.append_allowed_origin(&parsed);
             }
@@ -110,7 +110,10 @@ impl Passkeys {
 pub fn relying_party_id(public_url: &url::Url, pool: &UserPool) -> String {
     match &pool.factors.passkeys.relying_party_id {
         Some(id) if !id.trim().is_empty() => id.trim().to_ascii_lowercase(),
-        _ => public_url.host_str().unwrap_or_default().to_ascii_lowercase(),
+        _ => public_url
+            .host_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
     }
 }
 
@@ -239,7 +242,8 @@ impl Mfa {
                 MfaError::Passkey("the passkey could not be verified".into())
             })?;
         let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice());
-        self.claim_credential(pool, &credential_id, sub, now).await?;
+        self.claim_credential(pool, &credential_id, sub, now)
+            .await?;
         let internals = Credential::from(passkey.clone());
         let factor = Factor {
             id: random_token::<12>(),

@@ -222,7 +222,8 @@ impl Mfa {
             .await?;
         let context = totp_secret_context(&pool.id, sub, &pending.factor_id);
         let key = open_key(&self.master, &context, &pending.secret)?;
-        let step = matching_step(&generator(key)?, &code, now, None).ok_or(MfaError::CodeMismatch)?;
+        let step =
+            matching_step(&generator(key)?, &code, now, None).ok_or(MfaError::CodeMismatch)?;
         // Single use: of two confirmations at once, one takes the enrolment.
         if self
             .store()

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::plumbing::{error_page, secure};
 use super::ui::Lang;
+use crate::core::mfa;
 use crate::core::model::{AppClient, User, UserStatus, OWN_USERS};
 use crate::core::oauth::authorize::{issue_code, success_redirect, AuthorizeRequest, ResponseType};
-use crate::core::mfa;
 use crate::core::session::{LoginFlow, Session, SessionExtras};
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;

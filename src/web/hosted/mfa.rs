@@ -368,7 +368,14 @@ pub async fn challenge_submit(
     let now = now();
     let pending = match live_pending(&state, &flow, lang, now) {
         Ok(p) if !p.setup => p,
-        Ok(_) => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request"),
+        Ok(_) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
         Err(r) => return r,
     };
     let user = match pending_user(&state, &pool, &pending, lang).await {
@@ -376,16 +383,27 @@ pub async fn challenge_submit(
         Err(r) => return r,
     };
     let Requirement::Challenge { factors } = remaining(&pool, &user, &pending) else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     let proof = Proof::parse(&form_text(&form, "factor")).filter(|p| match p {
         Proof::Factor(f) => factors.contains(f),
         Proof::Recovery => true,
     });
     let Some(proof) = proof else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let code = form_text(&form, "code");
     let sub = pending.sub.as_str();
     let result = match proof {
@@ -395,7 +413,14 @@ pub async fn challenge_submit(
         Proof::Factor(MfaFactor::Email) => {
             state
                 .mfa
-                .verify_email_code(&pool, sub, EmailCodePurpose::SecondFactor, &code, address, now)
+                .verify_email_code(
+                    &pool,
+                    sub,
+                    EmailCodePurpose::SecondFactor,
+                    &code,
+                    address,
+                    now,
+                )
                 .await
         }
         Proof::Recovery => {
@@ -426,7 +451,17 @@ pub async fn challenge_submit(
     match result {
         Ok(verified) => {
             let amr = amr_with(&pending, &[verified.amr, AMR_MFA]);
-            finish_with(&state, &headers, &flow, &client, &verified.user, &amr, lang, now).await
+            finish_with(
+                &state,
+                &headers,
+                &flow,
+                &client,
+                &verified.user,
+                &amr,
+                lang,
+                now,
+            )
+            .await
         }
         Err(e) => {
             log_refusal(&e, "second factor refused");
@@ -460,7 +495,14 @@ pub async fn challenge_email_code(
     let now = now();
     let pending = match live_pending(&state, &flow, lang, now) {
         Ok(p) if !p.setup => p,
-        Ok(_) => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request"),
+        Ok(_) => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
         Err(r) => return r,
     };
     let user = match pending_user(&state, &pool, &pending, lang).await {
@@ -469,9 +511,17 @@ pub async fn challenge_email_code(
     };
     let factors = match remaining(&pool, &user, &pending) {
         Requirement::Challenge { factors } if factors.contains(&MfaFactor::Email) => factors,
-        _ => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed"),
+        _ => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.factor_not_allowed",
+            )
+        }
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let proof = Proof::Factor(MfaFactor::Email);
     let c = Challenge {
         flow: &flow,
@@ -482,7 +532,14 @@ pub async fn challenge_email_code(
     };
     match state
         .mfa
-        .send_email_code(&pool, &user, EmailCodePurpose::SecondFactor, lang.code(), address, now)
+        .send_email_code(
+            &pool,
+            &user,
+            EmailCodePurpose::SecondFactor,
+            lang.code(),
+            address,
+            now,
+        )
         .await
     {
         Ok(sent) => render_challenge(
@@ -580,7 +637,11 @@ fn render_setup(
         .map(|f| FactorLink {
             factor: factor_str(*f).into(),
             label_key: format!("setup.choice_{}", factor_str(*f)),
-            url: format!("/login/mfa-setup?flow={}&factor={}", flow.id, factor_str(*f)),
+            url: format!(
+                "/login/mfa-setup?flow={}&factor={}",
+                flow.id,
+                factor_str(*f)
+            ),
         })
         .collect();
     let step = view.as_ref().map(|v| v.step);
@@ -627,7 +688,16 @@ pub async fn setup_page(
         .filter(|f| factors.contains(f))
         .or_else(|| (factors.len() == 1).then(|| factors[0]));
     let Some(step) = chosen else {
-        return render_setup(&state, lang, &flow, &client, &factors, None, None, StatusCode::OK);
+        return render_setup(
+            &state,
+            lang,
+            &flow,
+            &client,
+            &factors,
+            None,
+            None,
+            StatusCode::OK,
+        );
     };
     match setup_view(&state, &pool, &user, step, now).await {
         Ok(view) => render_setup(
@@ -643,7 +713,16 @@ pub async fn setup_page(
         Err(e) => {
             log_refusal(&e, "starting an enrolment");
             let (key, status) = refusal(&e, Proof::Factor(step));
-            render_setup(&state, lang, &flow, &client, &factors, None, Some(key), status)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                None,
+                Some(key),
+                status,
+            )
         }
     }
 }
@@ -669,9 +748,15 @@ pub async fn setup_submit(
         Err(r) => return r,
     };
     let Some(kind) = factor_of(&form_text(&form, "factor")).filter(|f| factors.contains(f)) else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     };
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     let enrolled = enrol(&state, &pool, &user.sub, kind, &form, address, now).await;
     let enrolled = match enrolled {
         Ok(e) => e,
@@ -689,20 +774,43 @@ pub async fn setup_submit(
                 }),
                 _ => setup_view(&state, &pool, &user, kind, now).await.ok(),
             };
-            return render_setup(&state, lang, &flow, &client, &factors, view, Some(key), status);
+            return render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                view,
+                Some(key),
+                status,
+            );
         }
     };
     state
         .mfa
-        .notify(&pool, &enrolled.user, Notice::FactorAdded(kind), lang.code())
+        .notify(
+            &pool,
+            &enrolled.user,
+            Notice::FactorAdded(kind),
+            lang.code(),
+        )
         .await;
     pending.setup = false;
     pending.amr = amr_with(&pending, &[kind.amr(), AMR_MFA]);
     pending.since = now;
     flow.pending_mfa = Some(pending.clone());
     let Some(codes) = enrolled.recovery_codes else {
-        return finish_with(&state, &headers, &flow, &client, &enrolled.user, &pending.amr, lang, now)
-            .await;
+        return finish_with(
+            &state,
+            &headers,
+            &flow,
+            &client,
+            &enrolled.user,
+            &pending.amr,
+            lang,
+            now,
+        )
+        .await;
     };
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
         return error_page(&state, StatusCode::CONFLICT, lang, "error.session_expired");
@@ -776,12 +884,25 @@ pub async fn setup_email_code(
         Err(r) => return r,
     };
     if !factors.contains(&MfaFactor::Email) {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
-    let address = crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
+    let address =
+        crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
     match state
         .mfa
-        .send_email_code(&pool, &user, EmailCodePurpose::Enrol, lang.code(), address, now)
+        .send_email_code(
+            &pool,
+            &user,
+            EmailCodePurpose::Enrol,
+            lang.code(),
+            address,
+            now,
+        )
         .await
     {
         Ok(sent) => {
@@ -791,7 +912,16 @@ pub async fn setup_email_code(
                 code_sent: true,
                 destination: Some(sent.destination),
             };
-            render_setup(&state, lang, &flow, &client, &factors, Some(view), None, StatusCode::OK)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                Some(view),
+                None,
+                StatusCode::OK,
+            )
         }
         Err(e) => {
             log_refusal(&e, "enrolment code not sent");
@@ -802,7 +932,16 @@ pub async fn setup_email_code(
                 code_sent: false,
                 destination: None,
             };
-            render_setup(&state, lang, &flow, &client, &factors, Some(view), Some(key), status)
+            render_setup(
+                &state,
+                lang,
+                &flow,
+                &client,
+                &factors,
+                Some(view),
+                Some(key),
+                status,
+            )
         }
     }
 }
@@ -827,13 +966,28 @@ pub async fn setup_done(
     };
     // Only an enrolment at this flow sets `mfa` in a pending step.
     if pending.setup || !pending.amr.iter().any(|a| a == AMR_MFA) {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.invalid_request",
+        );
     }
     let user = match pending_user(&state, &pool, &pending, lang).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    finish_with(&state, &headers, &flow, &client, &user, &pending.amr, lang, now).await
+    finish_with(
+        &state,
+        &headers,
+        &flow,
+        &client,
+        &user,
+        &pending.amr,
+        lang,
+        now,
+    )
+    .await
 }
 
 /// `POST /login/passkey/options` (`_csrf`, `flow`, `purpose` = `signin` | `mfa` |
@@ -869,7 +1023,13 @@ pub async fn passkey_options(
             let user = if login.is_empty() {
                 None
             } else {
-                state.node.directory.find_user(&pool, &login).await.ok().flatten()
+                state
+                    .node
+                    .directory
+                    .find_user(&pool, &login)
+                    .await
+                    .ok()
+                    .flatten()
             };
             state
                 .mfa
@@ -911,7 +1071,10 @@ pub async fn passkey_options(
                     .start_passkey_authentication(&pool, Some(&user), now)
                     .await
             } else {
-                state.mfa.start_passkey_registration(&pool, &user, now).await
+                state
+                    .mfa
+                    .start_passkey_registration(&pool, &user, now)
+                    .await
             }
         }
         _ => return refused(StatusCode::BAD_REQUEST, "error.invalid_request"),

@@ -85,7 +85,12 @@ pub async fn email_page_get(
             Err(r) => return r,
         };
     if !email_allowed(&pool, &client) {
-        return error_page(&state, StatusCode::NOT_FOUND, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
     let username = flow.username.clone().unwrap_or_default();
     email_page(
@@ -116,7 +121,12 @@ pub async fn email_submit(
     }: SubmittedForm,
 ) -> Response {
     if !email_allowed(&pool, &client) {
-        return error_page(&state, StatusCode::NOT_FOUND, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
     let username: String = form_username(&form, &flow).chars().take(256).collect();
     if username.is_empty() {
@@ -192,10 +202,20 @@ pub async fn email_verify(
     }: SubmittedForm,
 ) -> Response {
     if !email_allowed(&pool, &client) {
-        return error_page(&state, StatusCode::NOT_FOUND, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
     let Some(username) = flow.username.clone() else {
-        return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.session_expired");
+        return error_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.session_expired",
+        );
     };
     let code = super::plumbing::form_text(&form, "code");
     let now = now();
@@ -276,7 +296,12 @@ pub async fn passkey_submit(
     }: SubmittedForm,
 ) -> Response {
     if !pool.factors.allows_first(FirstFactor::Passkey) || !client.takes_own_users() {
-        return error_page(&state, StatusCode::NOT_FOUND, lang, "error.factor_not_allowed");
+        return error_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            lang,
+            "error.factor_not_allowed",
+        );
     }
     let now = now();
     let address =
@@ -299,9 +324,7 @@ pub async fn passkey_submit(
         login_html(&state, status, lang, &page)
     };
     match result {
-        Ok(v)
-            if v.user.enabled && v.user.status == UserStatus::Confirmed =>
-        {
+        Ok(v) if v.user.enabled && v.user.status == UserStatus::Confirmed => {
             finish_sign_in(
                 &state,
                 &headers,
@@ -318,7 +341,9 @@ pub async fn passkey_submit(
         Err(e) => {
             log_refusal(&e, "passkey sign-in refused");
             match e {
-                MfaError::Locked { .. } => refused("error.mfa_locked", StatusCode::TOO_MANY_REQUESTS),
+                MfaError::Locked { .. } => {
+                    refused("error.mfa_locked", StatusCode::TOO_MANY_REQUESTS)
+                }
                 MfaError::Internal(_) => refused("error.generic", StatusCode::SERVICE_UNAVAILABLE),
                 _ => refused("error.passkey_failed", StatusCode::OK),
             }

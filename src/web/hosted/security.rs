@@ -115,12 +115,22 @@ async fn sign_in_again(
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "starting the security page's login flow");
-            return error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+            return error_page(
+                state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
         }
     };
     flow.after = Some(page_url(&client.id));
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
-        return error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+        return error_page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang,
+            "error.generic",
+        );
     }
     let mut response = Redirect::to(&format!("/login?flow={}", flow.id)).into_response();
     if let Some(c) = new_cookie {
@@ -143,7 +153,12 @@ async fn signed_in(
         None => None,
     };
     let Some(client) = client.filter(AppClient::takes_own_users) else {
-        return Err(error_page(state, StatusCode::BAD_REQUEST, lang, "error.unknown_client"));
+        return Err(error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "error.unknown_client",
+        ));
     };
     let Some((sid, session)) = current_session(state, headers, &client.pool_id, now).await else {
         return Err(sign_in_again(state, headers, &client, false, lang, now).await);
@@ -157,7 +172,12 @@ async fn signed_in(
         ));
     }
     let Ok(pool) = state.node.directory.pool(&client.pool_id).await else {
-        return Err(error_page(state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic"));
+        return Err(error_page(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang,
+            "error.generic",
+        ));
     };
     let user = match state
         .node
@@ -217,7 +237,12 @@ impl FromRequest<crate::web::AppState> for SecurityForm {
         .await?;
         let csrf = form.get("_csrf").map(String::as_str).unwrap_or("");
         if !constant_time_eq(csrf_of(state, &signed.sid).as_bytes(), csrf.as_bytes()) {
-            return Err(error_page(state, StatusCode::FORBIDDEN, lang, "error.session_expired"));
+            return Err(error_page(
+                state,
+                StatusCode::FORBIDDEN,
+                lang,
+                "error.session_expired",
+            ));
         }
         let address =
             crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
@@ -281,11 +306,13 @@ fn render_page(
         .filter(|k| allows(*k))
         .map(|k| k.as_str().to_string())
         .collect();
-    let passkey = s
-        .pool
-        .factors
-        .passkeys_enabled()
-        .then(|| PasskeyButton::new("/account/security/passkey/options", "register", "passkey.register"));
+    let passkey = s.pool.factors.passkeys_enabled().then(|| {
+        PasskeyButton::new(
+            "/account/security/passkey/options",
+            "register",
+            "passkey.register",
+        )
+    });
     let page = SecurityPage {
         chrome,
         client_id: s.client.id.clone(),
@@ -343,7 +370,17 @@ async fn require_fresh(state: &AppState, f: &SecurityForm) -> Option<Response> {
     if f.signed.fresh(now) {
         return None;
     }
-    Some(sign_in_again(state, &f.headers, &f.signed.client, true, f.signed.lang, now).await)
+    Some(
+        sign_in_again(
+            state,
+            &f.headers,
+            &f.signed.client,
+            true,
+            f.signed.lang,
+            now,
+        )
+        .await,
+    )
 }
 
 fn render_enrolment(
@@ -468,7 +505,16 @@ async fn enrolled(
 /// `POST /account/security/totp/confirm` (`enrolment`, `code`, `name`).
 pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Totp, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Totp,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     let retry = async {
         setup_view(&state, &s.pool, &s.user, MfaFactor::Totp, now())
             .await
@@ -485,7 +531,14 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
     let s = &f.signed;
     match state
         .mfa
-        .send_email_code(&s.pool, &s.user, EmailCodePurpose::Enrol, s.lang.code(), f.address, now())
+        .send_email_code(
+            &s.pool,
+            &s.user,
+            EmailCodePurpose::Enrol,
+            s.lang.code(),
+            f.address,
+            now(),
+        )
         .await
     {
         Ok(sent) => {
@@ -508,7 +561,16 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
 /// `POST /account/security/email/confirm` (`code`).
 pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Email, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Email,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     let retry = async {
         Some(SetupView {
             step: MfaFactor::Email,
@@ -544,14 +606,26 @@ pub async fn passkey_options(State(state): State<AppState>, f: SecurityForm) -> 
         }
         return json;
     }
-    let started = state.mfa.start_passkey_registration(&s.pool, &s.user, now).await;
+    let started = state
+        .mfa
+        .start_passkey_registration(&s.pool, &s.user, now)
+        .await;
     ceremony_json(&state, s.lang, started)
 }
 
 /// `POST /account/security/passkey/register` (`ceremony`, `credential`, `name`).
 pub async fn passkey_register(State(state): State<AppState>, f: SecurityForm) -> Response {
     let s = &f.signed;
-    let result = enrol(&state, &s.pool, &s.user.sub, MfaFactor::Passkey, &f.form, f.address, now()).await;
+    let result = enrol(
+        &state,
+        &s.pool,
+        &s.user.sub,
+        MfaFactor::Passkey,
+        &f.form,
+        f.address,
+        now(),
+    )
+    .await;
     enrolled(&state, s, MfaFactor::Passkey, result, async { None }).await
 }
 
@@ -587,9 +661,21 @@ pub async fn prefer(State(state): State<AppState>, f: SecurityForm) -> Response 
         "TOTP" => MfaFactor::Totp,
         "EMAIL" => MfaFactor::Email,
         "PASSKEY" => MfaFactor::Passkey,
-        _ => return render_page(&state, s, None, Some("error.invalid_request"), StatusCode::BAD_REQUEST),
+        _ => {
+            return render_page(
+                &state,
+                s,
+                None,
+                Some("error.invalid_request"),
+                StatusCode::BAD_REQUEST,
+            )
+        }
     };
-    match state.mfa.set_preferred(&s.pool, &s.user.sub, kind, now()).await {
+    match state
+        .mfa
+        .set_preferred(&s.pool, &s.user.sub, kind, now())
+        .await
+    {
         Ok(_) => back_to_page(&s.client.id, "preferred_set"),
         Err(e) => {
             log_refusal(&e, "preferred factor not set");
@@ -616,7 +702,12 @@ pub async fn recovery_codes(State(state): State<AppState>, f: SecurityForm) -> R
         Ok(codes) => {
             state
                 .mfa
-                .notify(&s.pool, &s.user, Notice::RecoveryCodesRegenerated, s.lang.code())
+                .notify(
+                    &s.pool,
+                    &s.user,
+                    Notice::RecoveryCodesRegenerated,
+                    s.lang.code(),
+                )
                 .await;
             let page = RecoveryCodesPage {
                 chrome: chrome_of(&state, s),

@@ -62,11 +62,8 @@ struct Fixture {
 
 async fn fixture_at(public_url: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("p.db"))
-            .await
-            .unwrap(),
-    );
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("p.db")).await.unwrap());
     let directory = Directory::new(store.clone(), Passwords::standard().unwrap());
     let pool = pool();
     store.put_pool(&pool).await.unwrap();
@@ -152,11 +149,14 @@ async fn registration_options_ask_for_a_verified_discoverable_passkey() {
     assert_eq!(selection["residentKey"], "required");
     assert_eq!(selection["requireResidentKey"], true);
     assert_eq!(selection["userVerification"], "required");
-    assert!(o["challenge"].as_str().is_some_and(|c| c.len() >= 43), "{o}");
+    assert!(
+        o["challenge"].as_str().is_some_and(|c| c.len() >= 43),
+        "{o}"
+    );
     assert_eq!(o["timeout"], 300_000);
-    assert!(o.get("excludeCredentials").is_none_or(|e| e
-        .as_array()
-        .is_some_and(|a| a.is_empty())));
+    assert!(o
+        .get("excludeCredentials")
+        .is_none_or(|e| e.as_array().is_some_and(|a| a.is_empty())));
 
     // The state is in the store, bound to the pool and the user, for CEREMONY_SECS.
     let text = f
@@ -221,20 +221,16 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
         .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &json!({"id": 1}), "", NOW)
         .await
         .unwrap_err();
-    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("malformed")), "{err:?}");
+    assert!(
+        matches!(&err, MfaError::Passkey(m) if m.contains("malformed")),
+        "{err:?}"
+    );
 
     // Expired.
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(
-            &f.pool,
-            &f.user.sub,
-            &c.id,
-            &bogus,
-            "",
-            NOW + CEREMONY_SECS,
-        )
+        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "", NOW + CEREMONY_SECS)
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -252,7 +248,14 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &crate::core::ids::new_sub(), &c.id, &bogus, "", NOW)
+        .finish_passkey_registration(
+            &f.pool,
+            &crate::core::ids::new_sub(),
+            &c.id,
+            &bogus,
+            "",
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -270,7 +273,10 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
         .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "a\u{7}b", NOW)
         .await
         .unwrap_err();
-    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("name")), "{err:?}");
+    assert!(
+        matches!(&err, MfaError::Passkey(m) if m.contains("name")),
+        "{err:?}"
+    );
     // Garbage ids are simply unknown.
     for id in ["", &"x".repeat(500)] {
         let err = f
@@ -388,11 +394,7 @@ async fn a_discoverable_assertion_naming_nobody_is_refused_once() {
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
-    let counted = f
-        .store
-        .list_counters("bf:acct:", NOW, 10)
-        .await
-        .unwrap();
+    let counted = f.store.list_counters("bf:acct:", NOW, 10).await.unwrap();
     assert_eq!(counted.len(), 1, "{counted:?}");
     assert_eq!(counted[0].1, 1);
 }
@@ -435,7 +437,10 @@ async fn the_relying_party_follows_the_pool_and_the_public_url() {
         .start_passkey_registration(&f.pool, &f.user, NOW)
         .await
         .unwrap_err();
-    assert!(matches!(&err, MfaError::NotPossible(m) if m.contains("IP address")), "{err:?}");
+    assert!(
+        matches!(&err, MfaError::NotPossible(m) if m.contains("IP address")),
+        "{err:?}"
+    );
     // localhost works (a secure context over plain http).
     let f = fixture_at("http://localhost:9000").await;
     let c = f
@@ -480,7 +485,10 @@ async fn a_credential_id_belongs_to_one_user_of_the_pool() {
         .claim_credential(&f.pool, &id, &other.sub, NOW)
         .await
         .unwrap_err();
-    assert!(matches!(&err, MfaError::Passkey(m) if m.contains("already")), "{err:?}");
+    assert!(
+        matches!(&err, MfaError::Passkey(m) if m.contains("already")),
+        "{err:?}"
+    );
     // Another pool has its own index.
     let mut pool2 = f.pool.clone();
     pool2.id = "us-east-1_Other".into();

@@ -46,7 +46,12 @@ impl Recording {
     }
 
     fn subjects(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|m| m.subject.clone()).collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.subject.clone())
+            .collect()
     }
 }
 
@@ -92,7 +97,8 @@ fn ip() -> IpAddr {
 
 async fn harness(setting: MfaSetting) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("m.db")).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("m.db")).await.unwrap());
     let pool = pool(setting);
     store.put_pool(&pool).await.unwrap();
     let mut attributes = BTreeMap::new();
@@ -212,7 +218,10 @@ async fn a_wrong_confirmation_keeps_the_enrolment_and_the_pool_must_allow_totp()
     let user = h.user().await;
     let start = h.mfa.start_totp(&h.pool, &user, NOW).await.unwrap();
     let secret = start.secret_base32.expose().to_string();
-    let wrong = format!("{:06}", (code_at(&secret, NOW).parse::<u32>().unwrap() + 1) % 1_000_000);
+    let wrong = format!(
+        "{:06}",
+        (code_at(&secret, NOW).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
     assert!(matches!(
         h.mfa
             .confirm_totp(&h.pool, &h.sub, &start.id, &wrong, "", ip(), NOW)
@@ -221,11 +230,22 @@ async fn a_wrong_confirmation_keeps_the_enrolment_and_the_pool_must_allow_totp()
     ));
     let enrolled = h
         .mfa
-        .confirm_totp(&h.pool, &h.sub, &start.id, &code_at(&secret, NOW), "", ip(), NOW)
+        .confirm_totp(
+            &h.pool,
+            &h.sub,
+            &start.id,
+            &code_at(&secret, NOW),
+            "",
+            ip(),
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(enrolled.recovery_codes.as_ref().map(Vec::len), Some(10));
-    assert_eq!(h.mail.subjects(), ["A second factor was added to your account"]);
+    assert_eq!(
+        h.mail.subjects(),
+        ["A second factor was added to your account"]
+    );
     let mut no_totp = h.pool.clone();
     no_totp.factors.mfa = vec![MfaFactor::Email];
     assert!(matches!(
@@ -310,7 +330,10 @@ async fn a_parallel_burst_of_wrong_codes_locks_after_five() {
     let (secret, _) = h.enrol_totp().await;
     let later = NOW + 1200;
     let right = code_at(&secret, later);
-    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    let wrong = format!(
+        "{:06}",
+        (right.parse::<u32>().unwrap() + 500_000) % 1_000_000
+    );
     let mut tasks = Vec::new();
     for _ in 0..30 {
         let (mfa, pool, sub, wrong) = (h.mfa.clone(), h.pool.clone(), h.sub.clone(), wrong.clone());
@@ -329,7 +352,9 @@ async fn a_parallel_burst_of_wrong_codes_locks_after_five() {
     assert_eq!((compared, locked), (5, 25));
     // The right code is refused too until the window ends...
     assert!(matches!(
-        h.mfa.verify_totp(&h.pool, &h.sub, &right, ip(), later).await,
+        h.mfa
+            .verify_totp(&h.pool, &h.sub, &right, ip(), later)
+            .await,
         Err(MfaError::Locked { .. })
     ));
     // ...and accepted after it.
@@ -373,7 +398,12 @@ async fn recovery_codes_are_single_use_and_mailed_about() {
     // Two requests with one code at once: one wins.
     let mut tasks = Vec::new();
     for _ in 0..3 {
-        let (mfa, pool, sub, code) = (h.mfa.clone(), h.pool.clone(), h.sub.clone(), codes[1].clone());
+        let (mfa, pool, sub, code) = (
+            h.mfa.clone(),
+            h.pool.clone(),
+            h.sub.clone(),
+            codes[1].clone(),
+        );
         tasks.push(tokio::spawn(async move {
             mfa.use_recovery_code(&pool, &sub, &code, "en", ip(), NOW + 7)
                 .await
@@ -417,7 +447,9 @@ async fn the_last_factor_of_an_on_pool_stays_and_recovery_codes_go_with_the_last
         Err(MfaError::LastFactor)
     ));
     assert!(matches!(
-        h.mfa.remove_factor(&h.pool, &h.sub, "nope", "en", NOW).await,
+        h.mfa
+            .remove_factor(&h.pool, &h.sub, "nope", "en", NOW)
+            .await,
         Err(MfaError::NotFound)
     ));
     let mut optional = h.pool.clone();
@@ -429,7 +461,9 @@ async fn the_last_factor_of_an_on_pool_stays_and_recovery_codes_go_with_the_last
         .unwrap();
     assert_eq!(user.mfa.preferred, Some(MfaFactor::Totp));
     assert!(matches!(
-        h.mfa.set_preferred(&optional, &h.sub, MfaFactor::Email, NOW).await,
+        h.mfa
+            .set_preferred(&optional, &h.sub, MfaFactor::Email, NOW)
+            .await,
         Err(MfaError::NotFound)
     ));
     let user = h
@@ -443,7 +477,9 @@ async fn the_last_factor_of_an_on_pool_stays_and_recovery_codes_go_with_the_last
         .subjects()
         .contains(&"Un second facteur a été supprimé de votre compte".to_string()));
     assert!(matches!(
-        h.mfa.regenerate_recovery_codes(&optional, &h.sub, NOW).await,
+        h.mfa
+            .regenerate_recovery_codes(&optional, &h.sub, NOW)
+            .await,
         Err(MfaError::NotPossible(_))
     ));
 }
@@ -463,7 +499,14 @@ async fn emailed_codes_enrol_and_pass_once() {
     // No email factor yet: a second-factor code is not sent.
     assert!(matches!(
         h.mfa
-            .send_email_code(&h.pool, &user, EmailCodePurpose::SecondFactor, "en", ip(), NOW)
+            .send_email_code(
+                &h.pool,
+                &user,
+                EmailCodePurpose::SecondFactor,
+                "en",
+                ip(),
+                NOW
+            )
             .await,
         Err(MfaError::NotFound)
     ));
@@ -482,38 +525,80 @@ async fn emailed_codes_enrol_and_pass_once() {
     assert_eq!(enrolled.recovery_codes.map(|c| c.len()), Some(10));
     let user = h.user().await;
     h.mfa
-        .send_email_code(&h.pool, &user, EmailCodePurpose::SecondFactor, "en", ip(), NOW + 2)
+        .send_email_code(
+            &h.pool,
+            &user,
+            EmailCodePurpose::SecondFactor,
+            "en",
+            ip(),
+            NOW + 2,
+        )
         .await
         .unwrap();
     let code = h.mail.last_code();
     assert!(matches!(
         h.mfa
-            .verify_email_code(&h.pool, &h.sub, EmailCodePurpose::SignIn, &code, ip(), NOW + 3)
+            .verify_email_code(
+                &h.pool,
+                &h.sub,
+                EmailCodePurpose::SignIn,
+                &code,
+                ip(),
+                NOW + 3
+            )
             .await,
         Err(MfaError::Expired)
     ));
     let v = h
         .mfa
-        .verify_email_code(&h.pool, &h.sub, EmailCodePurpose::SecondFactor, &code, ip(), NOW + 3)
+        .verify_email_code(
+            &h.pool,
+            &h.sub,
+            EmailCodePurpose::SecondFactor,
+            &code,
+            ip(),
+            NOW + 3,
+        )
         .await
         .unwrap();
     assert_eq!(v.amr, "email");
     // Single use.
     assert!(matches!(
         h.mfa
-            .verify_email_code(&h.pool, &h.sub, EmailCodePurpose::SecondFactor, &code, ip(), NOW + 4)
+            .verify_email_code(
+                &h.pool,
+                &h.sub,
+                EmailCodePurpose::SecondFactor,
+                &code,
+                ip(),
+                NOW + 4
+            )
             .await,
         Err(MfaError::Expired)
     ));
     // Expired after five minutes.
     h.mfa
-        .send_email_code(&h.pool, &user, EmailCodePurpose::SecondFactor, "en", ip(), NOW + 10)
+        .send_email_code(
+            &h.pool,
+            &user,
+            EmailCodePurpose::SecondFactor,
+            "en",
+            ip(),
+            NOW + 10,
+        )
         .await
         .unwrap();
     let code = h.mail.last_code();
     assert!(matches!(
         h.mfa
-            .verify_email_code(&h.pool, &h.sub, EmailCodePurpose::SecondFactor, &code, ip(), NOW + 10 + 301)
+            .verify_email_code(
+                &h.pool,
+                &h.sub,
+                EmailCodePurpose::SecondFactor,
+                &code,
+                ip(),
+                NOW + 10 + 301
+            )
             .await,
         Err(MfaError::Expired)
     ));
