@@ -564,13 +564,13 @@ fn passkey_pool(app: &str) -> String {
 
 /// Signs in with a password through the account security page (which sends a browser
 /// without a session to sign in first) and registers a passkey there with the virtual
-/// authenticator `authenticator`. Returns the factor's id.
+/// authenticator `authenticator`. Returns how many recovery codes the page showed.
 async fn register_passkey_on_security_page(
     browser: &Browser,
     server: &LocalServer,
     authenticator: &str,
     username: &str,
-) -> String {
+) -> usize {
     browser
         .goto(&format!("{}/account/security?client_id={APP}", server.base))
         .await;
@@ -585,16 +585,9 @@ async fn register_passkey_on_security_page(
 
     browser.fill("#passkey-name", "Virtual key").await;
     click_passkey(browser, "register").await;
-    // The first factor shows the ten recovery codes; the page lists the passkey.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while count(browser, "li.recovery-code").await == 0 {
-        if Instant::now() >= deadline {
-            let text = eval(browser, "return document.body.innerText;").await;
-            panic!("no recovery codes after registering a passkey; the page says:\n{text}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(count(browser, "li.recovery-code").await, 10);
+    // The first factor's ten recovery codes are shown once (counted here, checked by the
+    // caller at the end so the sign-ins after it run either way).
+    let recovery_codes = count(browser, "li.recovery-code").await;
     shot(browser, "02-passkey-registered").await;
 
     let credentials = browser.virtual_credentials(authenticator).await;
@@ -614,11 +607,7 @@ async fn register_passkey_on_security_page(
         factor.text().await.unwrap().contains("Virtual key"),
         "the passkey's name is not listed"
     );
-    factor
-        .attr("data-factor-id")
-        .await
-        .unwrap()
-        .expect("the factor has an id")
+    recovery_codes
 }
 
 /// Signs in with the passkey alone from the sign-in page (no username, no password) and
@@ -655,7 +644,8 @@ async fn a_passkey_registered_on_the_security_page_signs_in_alone_and_as_second_
     server.user("pat").await;
     let authenticator = browser.add_virtual_authenticator().await;
 
-    register_passkey_on_security_page(&browser, &server, &authenticator, "pat").await;
+    let recovery_codes =
+        register_passkey_on_security_page(&browser, &server, &authenticator, "pat").await;
     let user = server.find_user("pat").await;
     let passkeys = user
         .mfa
@@ -692,6 +682,11 @@ async fn a_passkey_registered_on_the_security_page_signs_in_alone_and_as_second_
         assert!(amr.iter().any(|a| a == want), "session amr {amr:?}");
     }
     server.redeem(&code, &format!("{app}/cb")).await;
+
+    assert_eq!(
+        recovery_codes, 10,
+        "the first factor (a passkey) shows ten recovery codes"
+    );
 }
 
 /// The passkey sign-in on a phone-sized viewport and on a desktop: the sign-in page's
@@ -708,7 +703,8 @@ async fn passkey_sign_in_on_a_phone_and_on_a_desktop() {
 
     browser.set_viewport(PHONE).await;
     assert_eq!(browser.viewport().await, (390, 844));
-    register_passkey_on_security_page(&browser, &server, &authenticator, "pat").await;
+    let recovery_codes =
+        register_passkey_on_security_page(&browser, &server, &authenticator, "pat").await;
 
     for (name, viewport) in [("phone", PHONE), ("desktop", DESKTOP)] {
         browser.set_viewport(viewport).await;
@@ -726,4 +722,8 @@ async fn passkey_sign_in_on_a_phone_and_on_a_desktop() {
         sign_in_with_passkey_alone(&browser, &server, &app, name).await;
         shot(&browser, &format!("{name}-signed-in")).await;
     }
+    assert_eq!(
+        recovery_codes, 10,
+        "the first factor shows ten recovery codes"
+    );
 }
