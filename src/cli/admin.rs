@@ -29,6 +29,7 @@ mod admin_keys;
 mod clients;
 mod identity_pools;
 mod idps;
+mod mfa;
 mod users;
 
 // H1: operator credentials.
@@ -36,6 +37,7 @@ pub use admin_keys::{admin_keys, AdminKeysCmd};
 pub use clients::{clients, ClientsCmd};
 pub use identity_pools::{identity_pools, roles, IdentityPoolsCmd, RolesCmd};
 pub use idps::{idps, IdpsCmd};
+pub use mfa::MfaCmd;
 pub use users::{users, UsersCmd};
 
 // ------------------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ pub struct ExportArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also write each user's second factors (`mfa`): TOTP keys as base32 text, passkeys,
+    /// recovery code hashes. The file then holds every authenticator key: keep it as
+    /// safe as the master key.
+    #[arg(long)]
+    pub include_mfa: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +80,10 @@ pub struct ImportArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also import each user's second factors (`mfa`, written by `export --include-mfa`);
+    /// without it the field is ignored (and the import says how many users had one).
+    #[arg(long)]
+    pub include_mfa: bool,
 }
 
 /// One line of the file.
@@ -104,6 +113,10 @@ pub struct UserRecord {
     /// When an admin-set temporary password stops working (FORCE_CHANGE_PASSWORD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporary_password_expires_at: Option<Timestamp>,
+    /// Second factors ([`mfa::MfaRecord`]), written and read only with `--include-mfa`
+    /// (kept unparsed here, so an import without it ignores the field whatever it holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<serde_json::Value>,
 }
 
 fn default_true() -> bool {
@@ -206,6 +219,7 @@ impl UserRecord {
             created_at: Some(Timestamp(user.created_at)),
             updated_at: Some(Timestamp(user.updated_at)),
             temporary_password_expires_at: user.temporary_password_expires_at.map(Timestamp),
+            mfa: None,
         }
     }
 }
@@ -227,6 +241,7 @@ fn progress_bar(len: Option<u64>, quiet: bool, template: &str) -> ProgressBar {
 
 mod export;
 mod import;
+pub mod mfa;
 
 pub use export::export;
 pub use import::import;

@@ -127,6 +127,9 @@ pub enum UsersCmd {
         /// The login as users type it (username or email), or a key from `lockouts`.
         user: String,
     },
+    /// A user's second factors: list them, reset them, new recovery codes.
+    #[command(subcommand)]
+    Mfa(super::MfaCmd),
     /// Write every user of a pool as JSON Lines (with password hashes, groups and links).
     Export(ExportArgs),
     /// Import users from JSON Lines, keeping sub, attributes, groups, links and hashes.
@@ -231,6 +234,19 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
                 obj.remove("password_hash");
                 obj.remove("lookup");
                 obj.remove("version");
+                // Factors hold sealed keys and hashed codes: only their kinds are shown
+                // (`cognate users mfa list` shows more).
+                obj.remove("mfa");
+                obj.insert(
+                    "mfa_factors".into(),
+                    found
+                        .mfa
+                        .kinds()
+                        .into_iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
                 obj.insert("password_set".into(), found.password_hash.is_some().into());
                 obj.insert(
                     "groups".into(),
@@ -362,6 +378,7 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
         }
         UsersCmd::Lockouts { pool } => lockouts(&node, &pool).await,
         UsersCmd::Unlock { pool, user } => unlock(&node, &pool, &user).await,
+        UsersCmd::Mfa(cmd) => super::mfa::mfa(&node, cmd).await,
         UsersCmd::Export(args) => transfer::export(&node, args).await,
         UsersCmd::Import(args) => transfer::import(&node, args).await,
     }

@@ -34,7 +34,12 @@ pub async fn export(node: &Node, args: ExportArgs) -> CliResult {
         let listed = node.store.list_users(&pool.id, &page).await?;
         let groups = memberships.for_page(node, &pool.id, &listed.items).await?;
         for (user, groups) in listed.items.iter().zip(groups) {
-            let record = UserRecord::from_user(user, groups);
+            let mut record = UserRecord::from_user(user, groups);
+            if args.include_mfa {
+                if let Some(m) = mfa::export_mfa(&node.master, user).map_err(CliError)? {
+                    record.mfa = Some(serde_json::to_value(m)?);
+                }
+            }
             serde_json::to_writer(&mut out, &record)?;
             out.write_all(b"\n").map_err(write_err)?;
             count += 1;

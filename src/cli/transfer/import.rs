@@ -1,6 +1,7 @@
 //! `cognate users import`: streams a JSON Lines file into the pool in batches.
 
 use super::*;
+use crate::core::secrets::MasterKey;
 
 /// Counts for the summary, and how many messages were printed per kind.
 #[derive(Debug, Default)]
@@ -14,6 +15,8 @@ struct Stats {
     rejected: u64,
     groups_created: u64,
     memberships: u64,
+    /// Records whose `mfa` was ignored (no `--include-mfa`).
+    mfa_ignored: u64,
 }
 
 /// A valid line waiting for its batch.
@@ -84,12 +87,16 @@ pub async fn import(node: &Node, args: ImportArgs) -> CliResult {
                 if text.is_empty() {
                     Ok(None)
                 } else {
-                    parse_record(&pool, text, now).map(Some)
+                    let master = args.include_mfa.then_some(node.master.as_ref());
+                    parse_record(&pool, text, now, master).map(Some)
                 }
             });
         match parsed {
             Ok(None) => {}
-            Ok(Some((user, groups))) => {
+            Ok(Some((user, groups, mfa_ignored))) => {
+                if mfa_ignored {
+                    stats.mfa_ignored += 1;
+                }
                 if !batch_subs.insert(user.sub.clone()) {
                     stats.rejected += 1;
                     let m = format!(
@@ -154,6 +161,12 @@ pub async fn import(node: &Node, args: ImportArgs) -> CliResult {
         stats.groups_created,
         stats.memberships
     );
+    if stats.mfa_ignored > 0 {
+        println!(
+            "ignored the second factors (mfa) of {} user(s): give --include-mfa to import them",
+            stats.mfa_ignored
+        );
+    }
     if stats.rejected > 0 {
         return Err(CliError(format!(
             "{} line(s) of {} were rejected (see above); fix them and import the file again \
@@ -306,8 +319,15 @@ async fn collision(node: &Node, pool: &UserPool, user: &User) -> Result<Option<S
     Ok(Some("collides with an existing user".into()))
 }
 
-/// Validates one line and builds the user to store (with its lookup keys) and its groups.
-fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec<String>), String> {
+/// Validates one line and builds the user to store (with its lookup keys) and its groups,
+/// and whether the record's second factors were ignored. With `master` (`--include-mfa`)
+/// the record's `mfa` is checked and imported, its TOTP keys sealed under `master`.
+fn parse_record(
+    pool: &UserPool,
+    text: &str,
+    now: UnixTime,
+    master: Option<&MasterKey>,
+) -> Result<(User, Vec<String>, bool), String> {
     let record: UserRecord =
         serde_json::from_str(text).map_err(|e| format!("not a user record: {e}"))?;
     let sub = uuid::Uuid::parse_str(&record.sub)
@@ -391,6 +411,18 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
             ));
         }
     }
+    let (mfa, mfa_ignored) = match (record.mfa, master) {
+        (Some(m), Some(master)) => {
+            let m: super::mfa::MfaRecord =
+                serde_json::from_value(m).map_err(|e| format!("mfa: {e}"))?;
+            (
+                super::mfa::import_mfa(master, &pool.id, &sub, m, now)?,
+                false,
+            )
+        }
+        (Some(_), None) => (Default::default(), true),
+        (None, _) => (Default::default(), false),
+    };
     let created_at = record.created_at.map_or(now, |t| t.0);
     let mut user = User {
         pool_id: pool.id.clone(),
@@ -406,10 +438,10 @@ fn parse_record(pool: &UserPool, text: &str, now: UnixTime) -> Result<(User, Vec
         created_at,
         updated_at: record.updated_at.map_or(created_at, |t| t.0),
         version: 0,
-        mfa: Default::default(),
+        mfa,
     };
     user.lookup = lookup_for(pool, &user);
-    Ok((user, groups))
+    Ok((user, groups, mfa_ignored))
 }
 
 /// In a pool where the email (or phone number) is the username, Cognate's username is the

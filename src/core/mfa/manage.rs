@@ -114,7 +114,7 @@ impl Mfa {
         factor: Factor,
         now: UnixTime,
     ) -> MfaResult<Enrolled> {
-        let (codes, hashed) = new_recovery_codes(&pool.id, sub);
+        let (codes, hashed) = new_recovery_codes(sub);
         let kind = factor.kind;
         let factor_id = factor.id.clone();
         let (user, first) = self

@@ -3,7 +3,7 @@
 //!
 //! A code is ten characters of a 32-letter alphabet without look-alikes (`0`/`o`, `1`/`l`),
 //! shown as `abcde-fghij`: 50 random bits, so the five tries a lock allows per window
-//! never find one. Only SHA-256 of the pool, the user and the normalized code is kept
+//! never find one. Only SHA-256 of the user and the normalized code is kept
 //! (bound to the user, so one table of hashes does not serve every user).
 
 use std::net::IpAddr;
@@ -45,22 +45,24 @@ fn normalize(code: &str) -> String {
         .collect()
 }
 
-/// The stored hash of a code of user `sub` of pool `pool_id` (SHA-256, hex).
-pub fn recovery_hash(pool_id: &str, sub: &str, code: &str) -> String {
+/// The stored hash of a code of user `sub` (SHA-256, hex). Bound to the sub (a UUID
+/// never reused, kept by export and import) and not to the pool, so an import into
+/// another pool keeps the codes working.
+pub fn recovery_hash(sub: &str, code: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{pool_id}\n{sub}\n{}", normalize(code)).as_bytes());
+    let digest = Sha256::digest(format!("recovery-code\n{sub}\n{}", normalize(code)).as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Ten new codes for a user, and what is stored of them.
-pub fn new_recovery_codes(pool_id: &str, sub: &str) -> (Vec<String>, Vec<RecoveryCode>) {
+pub fn new_recovery_codes(sub: &str) -> (Vec<String>, Vec<RecoveryCode>) {
     let codes: Vec<String> = (0..RECOVERY_CODES)
         .map(|_| generate_recovery_code())
         .collect();
     let hashed = codes
         .iter()
         .map(|c| RecoveryCode {
-            hash: recovery_hash(pool_id, sub, c),
+            hash: recovery_hash(sub, c),
             used_at: None,
         })
         .collect();
@@ -89,7 +91,7 @@ impl Mfa {
         }
         self.reserve_code(MfaScope::SecondFactor, pool, sub, now)
             .await?;
-        let hash = recovery_hash(&pool.id, sub, &typed);
+        let hash = recovery_hash(sub, &typed);
         let (user, left) = self
             .update_user(pool, sub, now, |user| {
                 let found = user
@@ -121,7 +123,7 @@ impl Mfa {
         sub: &str,
         now: UnixTime,
     ) -> MfaResult<Vec<String>> {
-        let (codes, hashed) = new_recovery_codes(&pool.id, sub);
+        let (codes, hashed) = new_recovery_codes(sub);
         let (user, ()) = self
             .update_user(pool, sub, now, |user| {
                 if user.mfa.factors.is_empty() {

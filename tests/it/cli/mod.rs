@@ -16,6 +16,7 @@ mod admin_keys;
 mod identity_keys;
 mod idps;
 mod lifecycle;
+mod mfa;
 mod saml_keys;
 mod transfer;
 

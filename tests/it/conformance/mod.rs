@@ -24,6 +24,7 @@ mod hardened;
 mod identity_keys;
 mod identity_pools;
 mod keys;
+mod mfa;
 mod pools;
 mod sp_keys;
 mod users;
@@ -102,6 +103,9 @@ conformance!(
     // identity service token keys (issue 12)
     identity_keys_converge,
     identity_keys_rotate_with_grace,
+    // second factors (issue 13)
+    mfa_factors_round_trip,
+    mfa_two_writers_of_one_version,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -562,6 +566,7 @@ mod checks {
     pub use super::identity_keys::*;
     pub use super::identity_pools::*;
     pub use super::keys::*;
+    pub use super::mfa::*;
     pub use super::pools::*;
     pub use super::sp_keys::*;
     pub use super::users::*;
