@@ -246,6 +246,16 @@ fn check_factors(e: &mut Errors, pool: &UserPool) {
             );
         }
     }
+    if f.passkeys.register_at_sign_up && !f.passkeys_enabled() {
+        e.push(
+            "factors.passkeys.register_at_sign_up",
+            Rule::Missing,
+            "register_at_sign_up offers a passkey after sign-up, but the pool allows no \
+             passkeys",
+            "add \"PASSKEY\" to sign_in_factors or mfa_factors, or remove \
+             register_at_sign_up",
+        );
+    }
     check_passkey_settings(e, &f.passkeys);
 }
 

@@ -307,6 +307,15 @@ fn pool_rules_refuse_and_accept() {
         Rule::Invalid,
     );
     check(
+        &|p| p.factors.passkeys.register_at_sign_up = true,
+        &|p| {
+            p.factors.passkeys.register_at_sign_up = true;
+            p.factors.mfa.push(MfaFactor::Passkey);
+        },
+        "factors.passkeys.register_at_sign_up",
+        Rule::Missing,
+    );
+    check(
         &|p| p.factors.passkeys.origins = vec!["https://a.example.com".into(); 2],
         &|p| p.factors.passkeys.origins = vec!["https://a.example.com".into()],
         "factors.passkeys.origins[1]",

@@ -278,7 +278,10 @@ impl Mfa {
                 e => e.into(),
             })?;
         // A: the user's first factor gets ten recovery codes once helper A's generator in
-        // recovery.rs lands (written in the same update as the factor).
+        // recovery.rs lands, written in the same update as the factor: before the update
+        // `let (codes, hashes) = super::recovery::new_recovery_codes(sub);`, in it
+        // `if u.mfa.factors.is_empty() { u.mfa.recovery_codes = hashes.clone(); }`, and
+        // `recovery_codes: (user.mfa.recovery_codes == hashes).then_some(codes)`.
         Ok(Enrolled {
             user,
             factor_id: factor.id,

@@ -525,3 +525,318 @@ fn passkey_names() {
     assert!(passkey_name(&"é".repeat(MAX_NAME_CHARS + 1)).is_err());
     assert!(passkey_name("a\nb").is_err());
 }
+
+/// End to end with webauthn-authenticator-rs's software authenticator: real attestation
+/// and assertions, checked by the relying party. (It cannot store resident keys nor
+/// return a user handle, so the tests drop `residentKey` from what it is given, and, for
+/// the username-less sign-in, name its credential and put the handle back as a browser's
+/// authenticator would: the handle is not signed, which the last case below relies on.)
+mod soft {
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
+
+    use super::*;
+
+    const ORIGIN: &str = "https://login.example.com";
+
+    fn origin() -> Url {
+        Url::parse(ORIGIN).unwrap()
+    }
+
+    fn register_with(
+        authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+        ceremony: &Ceremony,
+    ) -> serde_json::Value {
+        let mut options = ceremony.options.clone();
+        options["authenticatorSelection"]["requireResidentKey"] = false.into();
+        options["authenticatorSelection"]
+            .as_object_mut()
+            .unwrap()
+            .remove("residentKey");
+        let challenge: CreationChallengeResponse =
+            serde_json::from_value(json!({ "publicKey": options })).unwrap();
+        let response = authenticator.do_registration(origin(), challenge).unwrap();
+        serde_json::to_value(response).unwrap()
+    }
+
+    /// Signs `ceremony` with the authenticator's credential `credential_id`, returning the
+    /// user handle `handle` as a resident credential would.
+    fn assert_with(
+        authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+        ceremony: &Ceremony,
+        credential_id: &str,
+        handle: Option<&str>,
+    ) -> serde_json::Value {
+        let mut options = ceremony.options.clone();
+        options["allowCredentials"] = json!([{ "type": "public-key", "id": credential_id }]);
+        let challenge: RequestChallengeResponse =
+            serde_json::from_value(json!({ "publicKey": options })).unwrap();
+        let response = authenticator.do_authentication(origin(), challenge).unwrap();
+        let mut response = serde_json::to_value(response).unwrap();
+        if let Some(sub) = handle {
+            let uuid = Uuid::parse_str(sub).unwrap();
+            response["response"]["userHandle"] = URL_SAFE_NO_PAD.encode(uuid.as_bytes()).into();
+        }
+        response
+    }
+
+    async fn registered(
+        f: &Fixture,
+        authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+        user: &User,
+        name: &str,
+    ) -> Enrolled {
+        let c = f
+            .mfa
+            .start_passkey_registration(&f.pool, user, NOW)
+            .await
+            .unwrap();
+        let response = register_with(authenticator, &c);
+        f.mfa
+            .finish_passkey_registration(&f.pool, &user.sub, &c.id, &response, name, NOW + 1)
+            .await
+            .unwrap()
+    }
+
+    fn credential_id(user: &User, factor_id: &str) -> String {
+        let factor = user.mfa.factors.iter().find(|f| f.id == factor_id).unwrap();
+        match &factor.data {
+            FactorData::Passkey { credential_id, .. } => credential_id.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn register_then_sign_in_with_and_without_a_username() {
+        let f = fixture().await;
+        let mut key = WebauthnAuthenticator::new(SoftPasskey::new(true));
+        let enrolled = registered(&f, &mut key, &f.user, " Work laptop ").await;
+        let user = enrolled.user;
+        assert_eq!(user.mfa.factors.len(), 1);
+        let factor = &user.mfa.factors[0];
+        assert_eq!(factor.id, enrolled.factor_id);
+        assert_eq!(factor.kind, MfaFactor::Passkey);
+        assert_eq!(factor.name, "Work laptop");
+        assert_eq!(factor.created_at, NOW + 1);
+        let id = credential_id(&user, &factor.id);
+        // The stored credential is webauthn-rs's Passkey.
+        let FactorData::Passkey { credential, .. } = &factor.data else {
+            unreachable!()
+        };
+        let passkey: Passkey = serde_json::from_value(credential.clone()).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice()), id);
+
+        // Second factor / username first: the user's passkeys are offered.
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, Some(&user), NOW + 2)
+            .await
+            .unwrap();
+        let allowed = c.options["allowCredentials"].as_array().unwrap();
+        assert_eq!(allowed.len(), 1);
+        assert_eq!(allowed[0]["id"], id.as_str());
+        let assertion = assert_with(&mut key, &c, &id, None);
+        let verified = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 3)
+            .await
+            .unwrap();
+        assert_eq!(verified.amr, "hwk");
+        assert_eq!(verified.user.sub, f.user.sub);
+        assert_eq!(verified.user.mfa.factors[0].last_used_at, Some(NOW + 3));
+        let counter = |u: &User| match &u.mfa.factors[0].data {
+            FactorData::Passkey { counter, .. } => *counter,
+            _ => unreachable!(),
+        };
+        let after_first = counter(&verified.user);
+        assert!(after_first > 0, "the soft authenticator counts");
+        // The same assertion again: the ceremony is gone.
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 3)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::Expired), "{err:?}");
+        // ...and replayed into a new ceremony, its challenge does not match.
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, Some(&verified.user), NOW + 4)
+            .await
+            .unwrap();
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 4)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+
+        // Without a username: the handle names the user.
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, None, NOW + 5)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&f.user.sub));
+        let verified = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 5)
+            .await
+            .unwrap();
+        assert_eq!(verified.user.sub, f.user.sub);
+        assert!(counter(&verified.user) > after_first);
+        // A success clears the failure counted by the replay above.
+        assert!(f
+            .store
+            .list_counters("bf:", NOW + 5, 10)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn what_the_passkey_proves_is_refused_when_it_should_be() {
+        let f = fixture().await;
+        let mut key = WebauthnAuthenticator::new(SoftPasskey::new(true));
+        let enrolled = registered(&f, &mut key, &f.user, "").await;
+        let id = credential_id(&enrolled.user, &enrolled.factor_id);
+        assert_eq!(enrolled.user.mfa.factors[0].name, "Passkey");
+
+        // Another user who claims this passkey by sending their handle: the credential is
+        // not theirs.
+        let mallory = f
+            .mfa
+            .directory
+            .create_user(
+                &f.pool,
+                NewUser {
+                    username: "mallory@example.com".into(),
+                    attributes: BTreeMap::from([("email".into(), "mallory@example.com".into())]),
+                    password: None,
+                    state: InitialState::Confirmed,
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, None, NOW + 2)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&mallory.sub));
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 2)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+        // A ceremony bound to Ada refuses an assertion naming Mallory.
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, Some(&enrolled.user), NOW + 2)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&mallory.sub));
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 2)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+
+        // A counter at or below the stored one (a cloned authenticator) is refused.
+        f.mfa
+            .directory
+            .modify_user(&f.pool, &f.user.sub, |u| {
+                if let FactorData::Passkey { counter, .. } = &mut u.mfa.factors[0].data {
+                    *counter = 1_000_000;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, None, NOW + 3)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&f.user.sub));
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 3)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::CodeMismatch), "{err:?}");
+        f.mfa
+            .directory
+            .modify_user(&f.pool, &f.user.sub, |u| {
+                if let FactorData::Passkey { counter, .. } = &mut u.mfa.factors[0].data {
+                    *counter = 0;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+
+        // A disabled user proves the passkey and is still refused.
+        f.mfa
+            .directory
+            .set_enabled(&f.pool, &f.user.sub, false, NOW)
+            .await
+            .unwrap();
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, None, NOW + 4)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&f.user.sub));
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 4)
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, MfaError::NotPossible(m) if m.contains("disabled")), "{err:?}");
+        f.mfa
+            .directory
+            .set_enabled(&f.pool, &f.user.sub, true, NOW)
+            .await
+            .unwrap();
+
+        // The same authenticator registers a new credential for Mallory (a registration
+        // for Ada's credential id cannot be forged: the attestation signs it, and the
+        // index refusing a second holder is a_credential_id_belongs_to_one_user_of_the_pool).
+        let c = f
+            .mfa
+            .start_passkey_registration(&f.pool, &mallory, NOW + 5)
+            .await
+            .unwrap();
+        let response = register_with(&mut key, &c);
+        assert_ne!(response["rawId"], json!(id));
+        f.mfa
+            .finish_passkey_registration(&f.pool, &mallory.sub, &c.id, &response, "", NOW + 5)
+            .await
+            .unwrap();
+
+        // A locked account is refused before the assertion is checked.
+        for _ in 0..crate::core::throttle::PAIR_LOCK_FAILURES {
+            f.mfa
+                .throttle
+                .reserve(&f.pool.id, &f.user.lookup.username, ADDRESS, NOW + 6)
+                .await
+                .unwrap();
+        }
+        let c = f
+            .mfa
+            .start_passkey_authentication(&f.pool, None, NOW + 6)
+            .await
+            .unwrap();
+        let assertion = assert_with(&mut key, &c, &id, Some(&f.user.sub));
+        let err = f
+            .mfa
+            .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 6)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, MfaError::Locked { .. }), "{err:?}");
+    }
+}
