@@ -55,7 +55,7 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
         page.sign_in_url = Some("/login?client_id=c1".into());
         page
     };
-    let out = vec![
+    let mut out = vec![
         (
             LoginPage::TEMPLATE,
             ui.page(
@@ -192,6 +192,7 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
         ),
         (DemoPage::TEMPLATE, ui.page(lang, &demo), false),
     ];
+    out.extend(crate::mfa_pages::sample_pages(ui, lang, chrome()));
     out.into_iter()
         .map(|(name, html, form)| {
             (
@@ -649,7 +650,7 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
         // The form that takes the browser to an IdP submits itself: tested on its own.
         .filter(|n| !n.starts_with('_') && *n != "layout.html" && *n != "upstream_post.html")
         .collect();
-    assert_eq!(templates.len(), 9);
+    assert_eq!(templates.len(), 14);
     for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 800)] {
         browser.set_size(w, h).await;
         for name in &templates {

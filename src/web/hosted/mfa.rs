@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 
 use super::completion::finish_sign_in;
-use super::plumbing::{error_page, form_text, html_with_scripts, page_flow, SubmittedForm};
+use super::plumbing::{error_page, form_text, html, html_with_scripts, page_flow, SubmittedForm};
 use super::ui::{
     Chrome, FactorLink, Lang, MfaChallengePage, MfaSetupPage, PasskeyButton, RecoveryCodesPage,
     TotpView,
@@ -243,7 +243,11 @@ fn render_challenge(
         passkey,
         others,
     };
-    html_with_scripts(state, status, lang, &page)
+    if page.passkey.is_some() {
+        html_with_scripts(state, status, lang, &page)
+    } else {
+        html(state, status, lang, &page)
+    }
 }
 
 /// The page and status for a refused proof.
@@ -661,7 +665,11 @@ fn render_setup(
         back_url: (step.is_some() && factors.len() > 1)
             .then(|| format!("/login/mfa-setup?flow={}", flow.id)),
     };
-    html_with_scripts(state, status, lang, &page)
+    if page.passkey.is_some() {
+        html_with_scripts(state, status, lang, &page)
+    } else {
+        html(state, status, lang, &page)
+    }
 }
 
 /// `GET /login/mfa-setup?flow=F[&factor=totp|email|passkey]`: choose a factor to enrol
@@ -821,7 +829,7 @@ pub async fn setup_submit(
         continue_action: Some("/login/mfa-setup/done".into()),
         back_url: None,
     };
-    super::plumbing::html(&state, StatusCode::OK, lang, &page)
+    html(&state, StatusCode::OK, lang, &page)
 }
 
 /// Enrols `kind` from a posted form (TOTP: `enrolment`, `code`, `name`; email: `code`;

@@ -268,6 +268,36 @@ mod tests {
             ]
             .map(String::from),
         );
+        // The MFA pages' keys chosen in Rust (issue 13).
+        for kind in ["totp", "email", "passkey"] {
+            used.push(format!("mfa.use_{kind}"));
+            used.push(format!("setup.choice_{kind}"));
+        }
+        for kind in crate::core::model::MfaFactor::ALL {
+            used.push(format!("factor.{}", kind.as_str()));
+        }
+        used.extend(
+            [
+                "mfa.use_recovery",
+                "passkey.verify",
+                "passkey.register",
+                "login.passkey",
+                "notice.factor_added",
+                "notice.factor_removed",
+                "notice.preferred_set",
+                "error.mfa_expired",
+                "error.mfa_locked",
+                "error.enrolment_expired",
+                "error.factor_not_allowed",
+                "error.email_not_verified",
+                "error.last_factor",
+                "error.passkey_failed",
+                "error.code_delivery",
+                "error.security_federated",
+                "error.no_factor",
+            ]
+            .map(String::from),
+        );
         assert!(used.len() > 40, "found only {used:?}");
         for lang in Lang::ALL {
             let missing: Vec<&String> = used
