@@ -25,10 +25,10 @@ mod hosted_pages;
 mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
-mod mfa_pages;
 mod keys;
 // Issue 13: TOTP enrolment and passkeys in a real browser.
 mod mfa_browser;
+mod mfa_pages;
 mod multinode;
 mod multinode_federation;
 mod oidc;
