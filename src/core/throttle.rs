@@ -286,7 +286,8 @@ pub enum MfaScope {
 }
 
 impl MfaScope {
-    fn name(self) -> &'static str {
+    /// `mfa` or `signin`, as the counters and `cognate users lockouts` name the scope.
+    pub fn name(self) -> &'static str {
         match self {
             MfaScope::SecondFactor => "mfa",
             MfaScope::SignIn => "signin",
@@ -353,12 +354,41 @@ impl Throttle {
         Ok(())
     }
 
-    /// Clears both second-factor counts of an account (the administrator's reset).
-    pub async fn mfa_unlock(&self, pool_id: &str, key: &str) -> Result<(), StoreError> {
+    /// Second-factor locks in force in a pool, as (scope, account key, failures, until);
+    /// the account key is the user's `sub` (or, for passwordless sign-in codes of an
+    /// unknown login, the login's key).
+    pub async fn list_mfa_locked(
+        &self,
+        pool_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<(MfaScope, String, i64, UnixTime)>, StoreError> {
+        let mut out = Vec::new();
         for scope in [MfaScope::SecondFactor, MfaScope::SignIn] {
-            self.mfa_success(scope, pool_id, key).await?;
+            let prefix = format!("mfa:{}:{}:", scope.name(), escape(pool_id));
+            for (key, failures, until) in self.store.list_counters(&prefix, now, LIST_LIMIT).await?
+            {
+                if failures < MFA_LOCK_FAILURES {
+                    continue;
+                }
+                if let Some(rest) = key.strip_prefix(&prefix).and_then(|r| r.strip_suffix(':')) {
+                    out.push((scope, unescape(rest), failures, until));
+                }
+            }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// Clears both second-factor counts of an account (the administrator's reset);
+    /// returns how many counters were removed.
+    pub async fn mfa_unlock(&self, pool_id: &str, key: &str) -> Result<u64, StoreError> {
+        let mut cleared = 0;
+        for scope in [MfaScope::SecondFactor, MfaScope::SignIn] {
+            cleared += self
+                .store
+                .delete_counters(&mfa_key(scope, pool_id, key))
+                .await?;
+        }
+        Ok(cleared)
     }
 }
 
@@ -619,6 +649,9 @@ mod tests {
                 .unwrap(),
             Verdict::Allow { .. }
         ));
+        let locked = t.list_mfa_locked(POOL, now).await.unwrap();
+        assert_eq!(locked.len(), 1, "{locked:?}");
+        assert_eq!(locked[0].1, "sub-1");
         t.mfa_success(MfaScope::SecondFactor, POOL, "sub-1")
             .await
             .unwrap();

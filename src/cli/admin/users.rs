@@ -16,7 +16,7 @@ use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPoo
 use crate::core::now;
 use crate::core::secrets::{random_bytes, SecretString};
 use crate::core::storage::{StoreError, UserRef};
-use crate::core::throttle::{account_login_key, Throttle};
+use crate::core::throttle::{account_login_key, MfaScope, Throttle};
 use crate::server::Node;
 
 /// Cognito allows at most five federated identities per user.
@@ -387,14 +387,14 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
 /// Locks in force, from the sign-in throttle's counters (see [`crate::core::throttle`]).
 async fn lockouts(node: &Node, pool: &str) -> CliResult {
     let pool = require_pool(node, pool).await?;
-    let locks = Throttle::new(node.store.clone())
-        .list_locked(&pool.id, now())
-        .await?;
-    if locks.is_empty() {
+    let throttle = Throttle::new(node.store.clone());
+    let locks = throttle.list_locked(&pool.id, now()).await?;
+    let mfa_locks = throttle.list_mfa_locked(&pool.id, now()).await?;
+    if locks.is_empty() && mfa_locks.is_empty() {
         println!("no lockouts in pool {}", pool.id);
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = locks
+    let mut rows: Vec<Vec<String>> = locks
         .into_iter()
         .map(|l| {
             vec![
@@ -405,6 +405,27 @@ async fn lockouts(node: &Node, pool: &str) -> CliResult {
             ]
         })
         .collect();
+    // Second-factor codes (issue 13) are counted per account, by sub.
+    for (scope, key, failures, until) in mfa_locks {
+        let login = match node
+            .store
+            .get_user(&pool.id, &UserRef::Sub(key.clone()))
+            .await?
+        {
+            Some(u) => u.lookup.username,
+            None => key,
+        };
+        let what = match scope {
+            MfaScope::SecondFactor => "(second-factor codes)",
+            MfaScope::SignIn => "(emailed sign-in codes)",
+        };
+        rows.push(vec![
+            login,
+            what.to_string(),
+            failures.to_string(),
+            iso(until),
+        ]);
+    }
     print_table(&["LOGIN", "ADDRESS", "FAILURES", "LOCKED UNTIL"], &rows);
     Ok(())
 }
@@ -421,6 +442,10 @@ async fn unlock(node: &Node, pool: &str, user: &str) -> CliResult {
         .map_err(|e| CliError(e.to_string()))?;
     let key = account_login_key(&pool, user, found.as_ref());
     let mut cleared = throttle.unlock(&pool.id, &key).await?;
+    // The account's second-factor counts (by sub) go too.
+    if let Some(u) = &found {
+        cleared += throttle.mfa_unlock(&pool.id, &u.sub).await?;
+    }
     if cleared == 0 && user != key {
         cleared = throttle.unlock(&pool.id, user).await?;
     }

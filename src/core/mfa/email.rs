@@ -362,8 +362,13 @@ impl Mfa {
             .await?;
         let user = target.ok_or(MfaError::CodeMismatch)?;
         self.code_success(MfaScope::SignIn, pool, &key).await;
-        // The user as stored now (the code may have waited a while).
-        self.user_by_sub(pool, &user.sub).await
+        // The user as stored now (the code may have waited a while): still one who may
+        // sign in this way (not disabled, address still verified).
+        let user = self.user_by_sub(pool, &user.sub).await?;
+        if !can_sign_in_by_email(&user) {
+            return Err(MfaError::CodeMismatch);
+        }
+        Ok(user)
     }
 }
 

@@ -117,6 +117,32 @@ async fn list_reset_and_new_recovery_codes() {
         &["bob", "second factor first"],
     );
 
+    // Five wrong codes lock the second factor; `lockouts` shows it, `unlock` clears it.
+    let at = now();
+    let right = code(&secret, at);
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+    for _ in 0..5 {
+        assert!(mfa
+            .verify_totp(&pool, &ana.sub, &wrong, ip(), at)
+            .await
+            .is_err());
+    }
+    assert!(matches!(
+        mfa.verify_totp(&pool, &ana.sub, &right, ip(), at).await,
+        Err(cognate::core::mfa::MfaError::Locked { .. })
+    ));
+    let locks = cli.ok(&format!("users lockouts --pool {p}"));
+    assert!(
+        locks.contains("ana") && locks.contains("(second-factor codes)"),
+        "{locks}"
+    );
+    assert!(cli
+        .ok(&format!("users unlock --pool {p} ana"))
+        .contains("unlocked ana"));
+    mfa.verify_totp(&pool, &ana.sub, &right, ip(), at)
+        .await
+        .unwrap();
+
     // Reset removes every factor and code.
     let reset = cli.ok(&format!("users mfa reset --pool {p} ana"));
     assert!(reset.contains("removed 1 factor(s)"), "{reset}");

@@ -652,3 +652,40 @@ async fn passwordless_sign_in_codes_reveal_no_account() {
         Err(MfaError::FactorNotAllowed)
     ));
 }
+
+#[tokio::test]
+async fn wrong_sign_in_codes_lock_sign_in_codes_only_and_unknown_logins_alike() {
+    let h = harness(MfaSetting::Optional).await;
+    let (secret, _) = h.enrol_totp().await;
+    for login in ["alice@example.com", "nobody@example.com"] {
+        h.mfa
+            .send_sign_in_code(&h.pool, login, "en", ip(), NOW)
+            .await
+            .unwrap();
+        let mut answers = Vec::new();
+        for _ in 0..6 {
+            answers.push(
+                match h
+                    .mfa
+                    .verify_sign_in_code(&h.pool, login, "00000000", ip(), NOW + 1)
+                    .await
+                {
+                    Err(MfaError::CodeMismatch) => "mismatch",
+                    Err(MfaError::Locked { .. }) => "locked",
+                    Err(MfaError::LimitExceeded) => "limit",
+                    other => panic!("{other:?}"),
+                },
+            );
+        }
+        // The destination's try budget or the account's lock stops the guesses, for a
+        // known login and an unknown one alike.
+        assert_eq!(answers[..5], ["mismatch"; 5], "{login}: {answers:?}");
+        assert_ne!(answers[5], "mismatch", "{login}: {answers:?}");
+    }
+    // The second factor is not locked by them.
+    let later = NOW + 300;
+    h.mfa
+        .verify_totp(&h.pool, &h.sub, &code_at(&secret, later), ip(), later)
+        .await
+        .unwrap();
+}
