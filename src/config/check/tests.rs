@@ -802,11 +802,19 @@ fn factor_rules_are_reported_at_their_keys() {
     assert!(d.message.contains("IP address"), "{d}");
     let d = case(
         from,
-        "passkeys = { origins = [\"https://app.example.com\", \"http://app.example.com\"] }",
+        "passkeys = { origins = [\"https://a.auth.example.com\", \"http://app.example.com\"] }",
         "pools[0].passkeys.origins[1]",
-        "passkeys = { origins = [\"https://app.example.com\", \"http://localhost:3000\"] }",
+        "passkeys = { origins = [\"https://a.auth.example.com\", \"https://b.auth.example.com\"] }",
     );
     assert!(d.message.contains("localhost"), "{d}");
+    // Without a relying-party id, extra origins are on the public URL's host.
+    let d = case(
+        from,
+        "passkeys = { origins = [\"https://app.example.com\"] }",
+        "pools[0].passkeys.origins[0]",
+        "passkeys = { origins = [\"https://app.example.com\"], relying_party_id = \"example.com\" }",
+    );
+    assert!(d.fix.contains("relying_party_id"), "{d}");
     // An unknown factor or key is refused where it is written.
     let text = edit(from, "mfa_factors = [\"SMS\"]");
     let d = diagnostics(&text);

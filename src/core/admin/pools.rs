@@ -426,6 +426,27 @@ pub fn validate_passkeys_at(pool: &UserPool, public_url: &url::Url) -> Vec<Field
         }
         return e.into_vec();
     };
+    // Without a relying-party id, the public URL's host is the relying party: an extra
+    // origin must be on it (the core checks them against a declared id).
+    if pool.factors.passkeys.relying_party_id.is_none() {
+        for (k, origin) in pool.factors.passkeys.origins.iter().enumerate() {
+            let Ok(origin_host) = check_passkey_origin(origin) else {
+                continue;
+            };
+            if !within_domain(&origin_host, &host) {
+                e.push(
+                    format!("factors.passkeys.origins[{k}]"),
+                    Rule::Invalid,
+                    format!(
+                        "{origin:?} is outside the relying party, which is the public URL's \
+                         host {host:?}: browsers would refuse passkey ceremonies there"
+                    ),
+                    "set relying_party_id to a parent domain of both (e.g. \
+                     relying_party_id = \"example.com\"), or remove the origin",
+                );
+            }
+        }
+    }
     if let Some(id) = pool
         .factors
         .passkeys

@@ -252,7 +252,7 @@ impl Mfa {
             created_at: now,
             last_used_at: None,
             data: FactorData::Passkey {
-                credential_id: credential_id.clone(),
+                credential_id,
                 credential: serde_json::to_value(&passkey)
                     .map_err(|e| MfaError::Internal(e.to_string()))?,
                 counter: internals.counter,
@@ -260,33 +260,8 @@ impl Mfa {
                 backup_state: internals.backup_state,
             },
         };
-        let user = self
-            .directory
-            .modify_user(pool, sub, |u| {
-                if passkey_factors(u).any(|(_, id, _)| id == credential_id) {
-                    return Err(DirectoryError::Conflict(Conflict::Exists));
-                }
-                u.mfa.factors.push(factor.clone());
-                u.updated_at = now;
-                Ok(())
-            })
-            .await
-            .map_err(|e| match e {
-                DirectoryError::Conflict(_) => {
-                    MfaError::Passkey("this passkey is already registered".into())
-                }
-                e => e.into(),
-            })?;
-        // A: the user's first factor gets ten recovery codes once helper A's generator in
-        // recovery.rs lands, written in the same update as the factor: before the update
-        // `let (codes, hashes) = super::recovery::new_recovery_codes(sub);`, in it
-        // `if u.mfa.factors.is_empty() { u.mfa.recovery_codes = hashes.clone(); }`, and
-        // `recovery_codes: (user.mfa.recovery_codes == hashes).then_some(codes)`.
-        Ok(Enrolled {
-            user,
-            factor_id: factor.id,
-            recovery_codes: None,
-        })
+        // With the user's first factor come ten recovery codes; a notice is mailed.
+        self.enrol(pool, sub, factor, now).await
     }
 
     /// Starts an authentication: for `user`'s passkeys (second factor, or username-first
@@ -527,9 +502,9 @@ impl Mfa {
         Ok(stored)
     }
 
-    /// Claims `credential_id` for `sub` in the pool's credential index; refused when
-    /// another user of the pool holds it. A row whose holder no longer has the passkey
-    /// (removed, or the user deleted) is taken over.
+    /// Claims `credential_id` for `sub` in the pool's credential index; refused when a
+    /// user of the pool (this one included) holds it. A row whose holder no longer has the
+    /// passkey (removed, or the user deleted) is taken over.
     async fn claim_credential(
         &self,
         pool: &UserPool,
@@ -551,9 +526,6 @@ impl Mfa {
             let Some(holder) = store.get_ephemeral(CREDENTIAL_KIND, &key, now).await? else {
                 continue;
             };
-            if holder == sub {
-                return Ok(());
-            }
             let held = store
                 .get_user(&pool.id, &UserRef::Sub(holder.clone()))
                 .await?

@@ -475,11 +475,16 @@ async fn a_credential_id_belongs_to_one_user_of_the_pool() {
         .await
         .unwrap();
     give_factor(&f, &f.user.sub, fake_passkey(&id)).await;
-    // Claiming again for its holder is harmless; for another user it is refused.
-    f.mfa
+    // Once held, it is refused to its holder (a second copy) and to anyone else.
+    let err = f
+        .mfa
         .claim_credential(&f.pool, &id, &f.user.sub, NOW)
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(&err, MfaError::Passkey(m) if m.contains("already")),
+        "{err:?}"
+    );
     let err = f
         .mfa
         .claim_credential(&f.pool, &id, &other.sub, NOW)
@@ -572,7 +577,9 @@ mod soft {
         options["allowCredentials"] = json!([{ "type": "public-key", "id": credential_id }]);
         let challenge: RequestChallengeResponse =
             serde_json::from_value(json!({ "publicKey": options })).unwrap();
-        let response = authenticator.do_authentication(origin(), challenge).unwrap();
+        let response = authenticator
+            .do_authentication(origin(), challenge)
+            .unwrap();
         let mut response = serde_json::to_value(response).unwrap();
         if let Some(sub) = handle {
             let uuid = Uuid::parse_str(sub).unwrap();
@@ -612,6 +619,25 @@ mod soft {
         let f = fixture().await;
         let mut key = WebauthnAuthenticator::new(SoftPasskey::new(true));
         let enrolled = registered(&f, &mut key, &f.user, " Work laptop ").await;
+        // The first factor comes with ten recovery codes, shown once; a second does not.
+        assert_eq!(enrolled.recovery_codes.as_ref().map(Vec::len), Some(10));
+        assert_eq!(enrolled.user.mfa.unused_recovery_codes(), 10);
+        let mut phone = WebauthnAuthenticator::new(SoftPasskey::new(true));
+        let second = registered(&f, &mut phone, &enrolled.user, "Phone").await;
+        assert_eq!(second.recovery_codes, None);
+        assert_eq!(second.user.mfa.factors.len(), 2);
+        assert_eq!(
+            second.user.mfa.recovery_codes,
+            enrolled.user.mfa.recovery_codes
+        );
+        f.mfa
+            .directory
+            .modify_user(&f.pool, &f.user.sub, |u| {
+                u.mfa.factors.retain(|x| x.name != "Phone");
+                Ok(())
+            })
+            .await
+            .unwrap();
         let user = enrolled.user;
         assert_eq!(user.mfa.factors.len(), 1);
         let factor = &user.mfa.factors[0];
@@ -796,7 +822,10 @@ mod soft {
             .finish_passkey_authentication(&f.pool, &c.id, &assertion, ADDRESS, NOW + 4)
             .await
             .unwrap_err();
-        assert!(matches!(&err, MfaError::NotPossible(m) if m.contains("disabled")), "{err:?}");
+        assert!(
+            matches!(&err, MfaError::NotPossible(m) if m.contains("disabled")),
+            "{err:?}"
+        );
         f.mfa
             .directory
             .set_enabled(&f.pool, &f.user.sub, true, NOW)
