@@ -5,9 +5,7 @@
 //! security page needs a session and its own CSRF token. (Full flows with codes and
 //! passkeys are in the flow tests.)
 
-use cognate::core::model::{
-    Factor, FactorData, FirstFactor, MfaFactor, MfaSetting, UserPool,
-};
+use cognate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, MfaSetting, UserPool};
 
 use crate::support::server::{absolute, browser_client, hidden, sign_in, TestServer};
 
@@ -74,7 +72,10 @@ fn authorize(base: &str, client: &str, extra: &[(&str, &str)]) -> String {
         ("scope", "openid email"),
         ("state", "st"),
         // RFC 7636 appendix B's challenge (public clients must use PKCE).
-        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
         ("code_challenge_method", "S256"),
     ]);
     url.query_pairs_mut().extend_pairs(extra);
@@ -108,9 +109,15 @@ async fn an_on_pool_takes_a_user_without_a_factor_to_enrolment_and_gives_no_code
     .await;
     server.user(ON_POOL, "olive", PASSWORD).await;
     let browser = browser_client();
-    let to = sign_in(&browser, &base, &authorize(&base, ON_APP, &[]), "olive", PASSWORD)
-        .await
-        .unwrap_or_else(|p| panic!("sign-in: {p}"));
+    let to = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, ON_APP, &[]),
+        "olive",
+        PASSWORD,
+    )
+    .await
+    .unwrap_or_else(|p| panic!("sign-in: {p}"));
     assert!(to.starts_with("/login/mfa-setup?flow="), "{to}");
     assert!(!to.contains("code="), "{to}");
 
@@ -119,7 +126,10 @@ async fn an_on_pool_takes_a_user_without_a_factor_to_enrolment_and_gives_no_code
     assert_eq!(r.status(), 200);
     assert!(csp(&r).contains("script-src 'none'"), "{}", csp(&r));
     let page = r.text().await.unwrap();
-    assert!(page.contains("factor=totp") && page.contains("factor=email"), "{page}");
+    assert!(
+        page.contains("factor=totp") && page.contains("factor=email"),
+        "{page}"
+    );
     assert!(!page.contains("<script"), "{page}");
 
     // The email step offers to send a code (a form with the flow's CSRF token).
@@ -176,9 +186,15 @@ async fn a_pending_second_step_expires() {
     .await;
     server.user(ON_POOL, "pat", PASSWORD).await;
     let browser = browser_client();
-    let to = sign_in(&browser, &base, &authorize(&base, ON_APP, &[]), "pat", PASSWORD)
-        .await
-        .unwrap();
+    let to = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, ON_APP, &[]),
+        "pat",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
     let flow_id = to.split("flow=").nth(1).unwrap().to_string();
     // Fresh: the page answers.
     let r = browser.get(absolute(&base, &to)).send().await.unwrap();
@@ -204,13 +220,26 @@ async fn max_age_decides_whether_a_session_signs_in() {
     let base = server.base.clone();
     server.user(OPT_POOL, "max", PASSWORD).await;
     let browser = browser_client();
-    let first = sign_in(&browser, &base, &authorize(&base, OPT_APP, &[]), "max", PASSWORD)
-        .await
-        .unwrap_or_else(|p| panic!("sign-in: {p}"));
-    assert!(first.starts_with(CALLBACK) && first.contains("code="), "{first}");
+    let first = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, OPT_APP, &[]),
+        "max",
+        PASSWORD,
+    )
+    .await
+    .unwrap_or_else(|p| panic!("sign-in: {p}"));
+    assert!(
+        first.starts_with(CALLBACK) && first.contains("code="),
+        "{first}"
+    );
 
     // A recent session answers a generous max_age and a request without one.
-    let ok = location(&browser, &authorize(&base, OPT_OTHER, &[("max_age", "3600")])).await;
+    let ok = location(
+        &browser,
+        &authorize(&base, OPT_OTHER, &[("max_age", "3600")]),
+    )
+    .await;
     assert!(ok.starts_with(CALLBACK) && ok.contains("code="), "{ok}");
     let ok = location(&browser, &authorize(&base, OPT_OTHER, &[])).await;
     assert!(ok.contains("code="), "{ok}");
@@ -238,9 +267,15 @@ async fn a_password_session_does_not_pass_once_the_user_holds_a_factor() {
     .await;
     let user = server.user(OPT_POOL, "sso", PASSWORD).await;
     let browser = browser_client();
-    let first = sign_in(&browser, &base, &authorize(&base, OPT_APP, &[]), "sso", PASSWORD)
-        .await
-        .unwrap();
+    let first = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, OPT_APP, &[]),
+        "sso",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
     assert!(first.contains("code="), "{first}");
     let sso = location(&browser, &authorize(&base, OPT_OTHER, &[])).await;
     assert!(sso.contains("code="), "single sign-on before: {sso}");
@@ -259,7 +294,10 @@ async fn a_password_session_does_not_pass_once_the_user_holds_a_factor() {
     server.node.store.update_user(&stored).await.unwrap();
     assert_eq!(stored.sub, user.sub);
     let after = location(&browser, &authorize(&base, OPT_OTHER, &[])).await;
-    assert!(after.starts_with("/login?flow="), "single sign-on after: {after}");
+    assert!(
+        after.starts_with("/login?flow="),
+        "single sign-on after: {after}"
+    );
     // A pool that turns MFA off lets the same session through again.
     set_pool(&server, OPT_POOL, |p| p.mfa = MfaSetting::Off).await;
     let off = location(&browser, &authorize(&base, OPT_OTHER, &[])).await;
@@ -281,7 +319,10 @@ async fn only_pages_offering_a_passkey_may_run_the_passkey_script() {
         "{policy}"
     );
     let page = r.text().await.unwrap();
-    assert!(!page.contains("passkey.js") && !page.contains("email-signin"), "{page}");
+    assert!(
+        !page.contains("passkey.js") && !page.contains("email-signin"),
+        "{page}"
+    );
 
     set_pool(&server, OPT_POOL, |p| {
         p.factors.first = vec![
@@ -299,7 +340,10 @@ async fn only_pages_offering_a_passkey_may_run_the_passkey_script() {
     );
     let page = r.text().await.unwrap();
     let page = page.replace("&#x2f;", "/");
-    assert!(page.contains("<script src=\"/static/passkey.js\""), "{page}");
+    assert!(
+        page.contains("<script src=\"/static/passkey.js\""),
+        "{page}"
+    );
     assert!(page.contains("data-passkey-purpose=\"signin\""), "{page}");
     // Without WebAuthn (or JavaScript) the button stays hidden behind a message.
     assert!(page.contains("data-passkey-message"), "{page}");
@@ -328,7 +372,10 @@ async fn only_pages_offering_a_passkey_may_run_the_passkey_script() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    set_pool(&server, OPT_POOL, |p| p.factors.first = vec![FirstFactor::Password]).await;
+    set_pool(&server, OPT_POOL, |p| {
+        p.factors.first = vec![FirstFactor::Password]
+    })
+    .await;
     let r = browser
         .get(format!("{base}/login/email?flow={flow}"))
         .send()
@@ -392,7 +439,11 @@ async fn the_security_page_signs_in_first_and_checks_its_own_csrf_token() {
     }
     let r = browser
         .post(format!("{base}/account/security/prefer"))
-        .form(&[("_csrf", csrf.as_str()), ("client_id", OPT_APP), ("kind", "BOGUS")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("client_id", OPT_APP),
+            ("kind", "BOGUS"),
+        ])
         .send()
         .await
         .unwrap();
@@ -400,7 +451,11 @@ async fn the_security_page_signs_in_first_and_checks_its_own_csrf_token() {
     // Another browser has no session: it is sent to sign in.
     let r = browser_client()
         .post(format!("{base}/account/security/remove"))
-        .form(&[("_csrf", csrf.as_str()), ("client_id", OPT_APP), ("factor", "x")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("client_id", OPT_APP),
+            ("factor", "x"),
+        ])
         .send()
         .await
         .unwrap();
@@ -415,7 +470,11 @@ pub fn sample_pages(
     ui: &cognate::web::hosted::ui::Ui,
     lang: cognate::web::hosted::ui::Lang,
     chrome: cognate::web::hosted::ui::Chrome,
-) -> Vec<(&'static str, Result<String, cognate::web::hosted::ui::UiError>, bool)> {
+) -> Vec<(
+    &'static str,
+    Result<String, cognate::web::hosted::ui::UiError>,
+    bool,
+)> {
     use cognate::web::hosted::ui::*;
     let link = |factor: &str, key: &str| FactorLink {
         factor: factor.into(),
@@ -423,7 +482,9 @@ pub fn sample_pages(
         url: format!("/login/mfa?flow=flow-456&factor={factor}"),
     };
     let challenge = MfaChallengePage {
-        chrome: chrome.clone().with_error(ui.message(lang, "error.code_invalid")),
+        chrome: chrome
+            .clone()
+            .with_error(ui.message(lang, "error.code_invalid")),
         form_action: "/login/mfa".into(),
         factor: "totp".into(),
         code_sent: false,
@@ -504,4 +565,312 @@ pub fn sample_pages(
         (EmailSignInPage::TEMPLATE, ui.page(lang, &email), true),
         (SecurityPage::TEMPLATE, ui.page(lang, &security), true),
     ]
+}
+
+/// The TOTP code of `secret` (base32) at `at`, computed by the test.
+fn totp_code(secret: &str, at: i64) -> String {
+    let key = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, key).unwrap();
+    totp.generate(u64::try_from(at).unwrap())
+}
+
+/// The text of the element with `id` (`<code id="totp-secret" ...>KEY</code>`).
+fn element_text(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let start = html[at..].find('>')? + at + 1;
+    let end = html[start..].find('<')? + start;
+    Some(html[start..end].trim().to_string())
+}
+
+async fn post_form(
+    browser: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser.post(url).form(fields).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn totp_enrolment_at_sign_in_then_a_challenge_and_a_recovery_code() {
+    let server = start().await;
+    let base = server.base.clone();
+    server.user(ON_POOL, "tess", PASSWORD).await;
+    let browser = browser_client();
+    let to = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, ON_APP, &[]),
+        "tess",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    assert!(to.starts_with("/login/mfa-setup?flow="), "{to}");
+    let flow = to.split("flow=").nth(1).unwrap().to_string();
+    // TOTP is the pool's only factor: its page at once.
+    let page = browser
+        .get(absolute(&base, &to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = element_text(&page, "totp-secret").unwrap_or_else(|| panic!("{page}"));
+    assert!(page.contains("id=\"totp-uri\" href=\"otpauth:"), "{page}");
+    assert!(page.contains("<svg"), "{page}");
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let enrolment = hidden(&page, "enrolment").unwrap();
+    let now = cognate::core::now();
+    let form = |code: String| {
+        vec![
+            ("flow".to_string(), flow.clone()),
+            ("_csrf".to_string(), csrf.clone()),
+            ("factor".to_string(), "totp".to_string()),
+            ("enrolment".to_string(), enrolment.clone()),
+            ("code".to_string(), code),
+            ("name".to_string(), "Phone".to_string()),
+        ]
+    };
+    // A wrong code: the code form again, no code for the client.
+    let wrong = if totp_code(&secret, now) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let r = browser
+        .post(format!("{base}/login/mfa-setup"))
+        .form(&form(wrong.into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let r = browser
+        .post(format!("{base}/login/mfa-setup"))
+        .form(&form(totp_code(&secret, now)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let codes: Vec<String> = page
+        .split("<li class=\"recovery-code\">")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "{page}");
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/mfa-setup/done"),
+        &[("flow", flow.as_str()), ("_csrf", csrf.as_str())],
+    )
+    .await;
+    let done = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        done.starts_with(CALLBACK) && done.contains("code="),
+        "{done}"
+    );
+
+    // Another browser: the password, then the challenge (the next step's code: the one
+    // just used is never accepted again).
+    let other = browser_client();
+    let to = sign_in(
+        &other,
+        &base,
+        &authorize(&base, ON_APP, &[]),
+        "tess",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    assert!(to.starts_with("/login/mfa?flow="), "{to}");
+    let page = other
+        .get(absolute(&base, &to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("factor=recovery"), "{page}");
+    let flow2 = hidden(&page, "flow").unwrap();
+    let csrf2 = hidden(&page, "_csrf").unwrap();
+    let replay = post_form(
+        &other,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", flow2.as_str()),
+            ("_csrf", csrf2.as_str()),
+            ("factor", "totp"),
+            ("code", totp_code(&secret, now).as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(replay.status(), 200, "a replayed code shows the page again");
+    let r = post_form(
+        &other,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", flow2.as_str()),
+            ("_csrf", csrf2.as_str()),
+            ("factor", "totp"),
+            ("code", totp_code(&secret, now + 30).as_str()),
+        ],
+    )
+    .await;
+    let signed = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(signed.contains("code="), "{signed}");
+
+    // A third browser: a recovery code instead, once.
+    let third = browser_client();
+    let to = sign_in(
+        &third,
+        &base,
+        &authorize(&base, ON_APP, &[]),
+        "tess",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    let page = third
+        .get(absolute(&base, &format!("{to}&factor=recovery")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"factor\" value=\"recovery\""),
+        "{page}"
+    );
+    let r = post_form(
+        &third,
+        &format!("{base}/login/mfa"),
+        &[
+            ("flow", hidden(&page, "flow").unwrap().as_str()),
+            ("_csrf", hidden(&page, "_csrf").unwrap().as_str()),
+            ("factor", "recovery"),
+            ("code", codes[0].as_str()),
+        ],
+    )
+    .await;
+    let signed = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(signed.contains("code="), "{signed}");
+
+    // The session of the first browser passed a second factor: single sign-on works,
+    // and the security page lists the factor.
+    let sso = location(&browser, &authorize(&base, ON_APP, &[])).await;
+    assert!(sso.contains("code="), "{sso}");
+    let page = browser
+        .get(format!("{base}/account/security?client_id={ON_APP}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("class=\"factor\""), "{page}");
+    assert!(page.contains("data-kind=\"TOTP\""), "{page}");
+    let id = page.split("data-factor-id=\"").nth(1).unwrap();
+    let id = &id[..id.find('"').unwrap()];
+    // The last factor of an ON pool cannot go.
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let r = post_form(
+        &browser,
+        &format!("{base}/account/security/remove"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("client_id", ON_APP),
+            ("factor", id),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    server.stop().await;
+}
+
+/// The last emailed code (6 to 8 digits) to `to`.
+async fn mailed_code(server: &TestServer, to: &str) -> String {
+    for _ in 0..200 {
+        let found = server
+            .inbox
+            .all()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(to));
+        if let Some(m) = found {
+            let body = m.split("\r\n\r\n").skip(1).collect::<Vec<_>>().join("\n");
+            let mut words = body.split(|c: char| !c.is_ascii_digit());
+            if let Some(code) = words.find(|w| (6..=8).contains(&w.len())) {
+                return code.to_string();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no code mailed to {to}");
+}
+
+#[tokio::test]
+async fn an_emailed_sign_in_code_signs_in_without_a_password() {
+    let server = start().await;
+    let base = server.base.clone();
+    set_pool(&server, OPT_POOL, |p| {
+        p.factors.first = vec![FirstFactor::Password, FirstFactor::EmailOtp];
+    })
+    .await;
+    server.user(OPT_POOL, "emma", PASSWORD).await;
+    let browser = browser_client();
+    let login = location(&browser, &authorize(&base, OPT_APP, &[])).await;
+    let flow = login.split("flow=").nth(1).unwrap().to_string();
+    let page = browser
+        .get(format!("{base}/login/email?flow={flow}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "emma"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let code = mailed_code(&server, "emma@example.com").await;
+    // A wrong code: the page again.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email/verify"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("code", "00000000"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("location").is_none());
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/email/verify"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("code", code.as_str()),
+        ],
+    )
+    .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    server.stop().await;
 }

@@ -80,6 +80,7 @@ pub(crate) fn factor_of(text: &str) -> Option<MfaFactor> {
 }
 
 /// The flow's pending step, still live; or the page to answer with (400).
+#[allow(clippy::result_large_err)]
 fn live_pending(
     state: &AppState,
     flow: &LoginFlow,
@@ -181,6 +182,7 @@ fn amr_with(pending: &PendingMfa, extra: &[&str]) -> Vec<String> {
     amr
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish_with(
     state: &AppState,
     headers: &HeaderMap,
@@ -622,6 +624,7 @@ pub(crate) async fn setup_view(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_setup(
     state: &AppState,
     lang: Lang,
@@ -662,8 +665,8 @@ fn render_setup(
         email_code_action: "/login/mfa-setup/email-code".into(),
         passkey: (step == Some(MfaFactor::Passkey))
             .then(|| PasskeyButton::new("/login/passkey/options", "register", "passkey.register")),
-        back_url: (step.is_some() && factors.len() > 1)
-            .then(|| format!("/login/mfa-setup?flow={}", flow.id)),
+        // Back to the choice, or (one factor) the factor's page again: a new start.
+        back_url: step.map(|_| format!("/login/mfa-setup?flow={}", flow.id)),
     };
     if page.passkey.is_some() {
         html_with_scripts(state, status, lang, &page)
@@ -771,17 +774,7 @@ pub async fn setup_submit(
         Err(e) => {
             log_refusal(&e, "enrolment at sign-in refused");
             let (key, status) = refusal(&e, Proof::Factor(kind));
-            // A wrong TOTP code: a new key is drawn (the page cannot show the old one
-            // again); an emailed code can be typed again.
-            let view = match kind {
-                MfaFactor::Email => Some(SetupView {
-                    step: kind,
-                    totp: None,
-                    code_sent: true,
-                    destination: None,
-                }),
-                _ => setup_view(&state, &pool, &user, kind, now).await.ok(),
-            };
+            let view = retry_view(&state, &pool, &user, kind, &form, &e, now).await;
             return render_setup(
                 &state,
                 lang,
@@ -794,15 +787,7 @@ pub async fn setup_submit(
             );
         }
     };
-    state
-        .mfa
-        .notify(
-            &pool,
-            &enrolled.user,
-            Notice::FactorAdded(kind),
-            lang.code(),
-        )
-        .await;
+    notify_passkey_added(&state, &pool, &enrolled.user, kind, lang).await;
     pending.setup = false;
     pending.amr = amr_with(&pending, &[kind.amr(), AMR_MFA]);
     pending.since = now;
@@ -830,6 +815,57 @@ pub async fn setup_submit(
         back_url: None,
     };
     html(&state, StatusCode::OK, lang, &page)
+}
+
+/// The core mails the notice of a TOTP or email enrolment itself; a passkey's is mailed
+/// here.
+pub(crate) async fn notify_passkey_added(
+    state: &AppState,
+    pool: &UserPool,
+    user: &User,
+    kind: MfaFactor,
+    lang: Lang,
+) {
+    if kind == MfaFactor::Passkey {
+        state
+            .mfa
+            .notify(pool, user, Notice::FactorAdded(kind), lang.code())
+            .await;
+    }
+}
+
+/// The enrolment step again after a refused proof: a wrong TOTP code keeps its pending
+/// enrolment (the key was scanned already: only the code form, with a way to start
+/// again), an expired one draws a new key; an emailed code can be typed again.
+pub(crate) async fn retry_view(
+    state: &AppState,
+    pool: &UserPool,
+    user: &User,
+    kind: MfaFactor,
+    form: &std::collections::HashMap<String, String>,
+    error: &MfaError,
+    now: UnixTime,
+) -> Option<SetupView> {
+    match (kind, error) {
+        (MfaFactor::Email, _) => Some(SetupView {
+            step: kind,
+            totp: None,
+            code_sent: true,
+            destination: None,
+        }),
+        (MfaFactor::Totp, MfaError::CodeMismatch | MfaError::Locked { .. }) => Some(SetupView {
+            step: kind,
+            totp: Some(TotpView {
+                enrolment: form_text(form, "enrolment").chars().take(64).collect(),
+                secret: String::new(),
+                uri: String::new(),
+                qr_svg: String::new(),
+            }),
+            code_sent: false,
+            destination: None,
+        }),
+        _ => setup_view(state, pool, user, kind, now).await.ok(),
+    }
 }
 
 /// Enrols `kind` from a posted form (TOTP: `enrolment`, `code`, `name`; email: `code`;

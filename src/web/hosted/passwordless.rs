@@ -39,6 +39,7 @@ pub async fn passkey_js() -> Response {
         .into_response()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn email_page(
     state: &AppState,
     lang: Lang,

@@ -21,7 +21,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 
 use super::completion::current_session;
-use super::mfa::{ceremony_json, enrol, log_refusal, setup_view, SetupView};
+use super::mfa::{
+    ceremony_json, enrol, log_refusal, notify_passkey_added, retry_view, setup_view, SetupView,
+};
 use super::plumbing::{
     error_page, form_fields, form_text, html, html_with_scripts, lang_of, secure, urlencode,
 };
@@ -29,7 +31,6 @@ use super::ui::{
     Chrome, FactorView, Lang, MfaSetupPage, PasskeyButton, RecoveryCodesPage, SecurityPage,
 };
 use crate::core::mfa::email::EmailCodePurpose;
-use crate::core::mfa::manage::Notice;
 use crate::core::mfa::{self, MfaError, AMR_MFA};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool, OWN_USERS};
 use crate::core::now;
@@ -453,17 +454,21 @@ pub async fn totp_start(State(state): State<AppState>, f: SecurityForm) -> Respo
 /// mailed, and the first factor's recovery codes are shown once.
 async fn enrolled(
     state: &AppState,
-    s: &Signed,
+    f: &SecurityForm,
     kind: MfaFactor,
     result: Result<mfa::Enrolled, MfaError>,
-    retry: impl std::future::Future<Output = Option<SetupView>>,
 ) -> Response {
+    let s = &f.signed;
     let e = match result {
         Ok(e) => e,
         Err(e) => {
             log_refusal(&e, "enrolment on the security page refused");
             let (key, status) = refused_status(&e);
-            return match retry.await {
+            let retry = match kind {
+                MfaFactor::Passkey => None,
+                _ => retry_view(state, &s.pool, &s.user, kind, &f.form, &e, now()).await,
+            };
+            return match retry {
                 Some(view) => render_enrolment(state, s, view, Some(key), status),
                 None => render_page(state, s, None, Some(key), status),
             };
@@ -484,10 +489,7 @@ async fn enrolled(
     {
         tracing::warn!(error = %err, "could not record the new factor in the session");
     }
-    state
-        .mfa
-        .notify(&s.pool, &e.user, Notice::FactorAdded(kind), s.lang.code())
-        .await;
+    notify_passkey_added(state, &s.pool, &e.user, kind, s.lang).await;
     match e.recovery_codes {
         Some(codes) => {
             let page = RecoveryCodesPage {
@@ -515,12 +517,7 @@ pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Res
         now(),
     )
     .await;
-    let retry = async {
-        setup_view(&state, &s.pool, &s.user, MfaFactor::Totp, now())
-            .await
-            .ok()
-    };
-    enrolled(&state, s, MfaFactor::Totp, result, retry).await
+    enrolled(&state, &f, MfaFactor::Totp, result).await
 }
 
 /// `POST /account/security/email/send`: mails an enrolment code, then the code form.
@@ -571,15 +568,7 @@ pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Re
         now(),
     )
     .await;
-    let retry = async {
-        Some(SetupView {
-            step: MfaFactor::Email,
-            totp: None,
-            code_sent: true,
-            destination: None,
-        })
-    };
-    enrolled(&state, s, MfaFactor::Email, result, retry).await
+    enrolled(&state, &f, MfaFactor::Email, result).await
 }
 
 /// `POST /account/security/passkey/options`: a registration ceremony's options (JSON).
@@ -626,7 +615,7 @@ pub async fn passkey_register(State(state): State<AppState>, f: SecurityForm) ->
         now(),
     )
     .await;
-    enrolled(&state, s, MfaFactor::Passkey, result, async { None }).await
+    enrolled(&state, &f, MfaFactor::Passkey, result).await
 }
 
 /// `POST /account/security/remove` (`factor`: its id). The last factor of an `ON` pool
@@ -700,15 +689,7 @@ pub async fn recovery_codes(State(state): State<AppState>, f: SecurityForm) -> R
         .await
     {
         Ok(codes) => {
-            state
-                .mfa
-                .notify(
-                    &s.pool,
-                    &s.user,
-                    Notice::RecoveryCodesRegenerated,
-                    s.lang.code(),
-                )
-                .await;
+            // (The core mails the notice.)
             let page = RecoveryCodesPage {
                 chrome: chrome_of(&state, s),
                 codes,
