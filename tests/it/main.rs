@@ -26,8 +26,9 @@ mod identity_admin;
 mod identity_pools;
 mod identity_tokens;
 mod keys;
-// Issue 13: MFA and passkeys over HTTP.
+// Issue 13: MFA and passkeys over HTTP, and in a real browser.
 mod mfa;
+mod mfa_browser;
 mod mfa_pages;
 mod multinode;
 mod multinode_federation;

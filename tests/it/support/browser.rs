@@ -27,10 +27,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A phone's viewport in CSS pixels (an iPhone 12-15 sized screen).
+pub const PHONE: (u32, u32) = (390, 844);
+/// The desktop viewport the browser starts with.
+pub const DESKTOP: (u32, u32) = (1280, 800);
 
 /// A running headless Chromium with a WebDriver session attached.
 pub struct Browser {
@@ -323,6 +329,68 @@ impl Browser {
         )
     }
 
+    /// Sets the viewport to [`PHONE`] or [`DESKTOP`] (or any `(width, height)`).
+    pub async fn set_viewport(&self, (width, height): (u32, u32)) {
+        self.set_size(width, height).await;
+    }
+
+    /// Adds a WebDriver virtual authenticator to the browser (W3C WebAuthn level 2, 11.3
+    /// "Add Virtual Authenticator", which chromedriver implements): a CTAP2 platform
+    /// authenticator that stores discoverable (resident) credentials and always passes
+    /// user verification, so registration and sign-in need no human. Returns its id.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let id = self
+            .webdriver(
+                axum::http::Method::POST,
+                "webauthn/authenticator",
+                Some(serde_json::json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserVerified": true,
+                    "automaticPresenceSimulation": true,
+                })),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("add a virtual authenticator: {e}"));
+        id.as_str()
+            .unwrap_or_else(|| panic!("the authenticator id is not a string: {id}"))
+            .to_string()
+    }
+
+    /// The credentials the virtual authenticator `authenticator` holds (11.7 "Get
+    /// Credentials"): objects with `credentialId`, `isResidentCredential`, `rpId`,
+    /// `userHandle` and `signCount`.
+    pub async fn virtual_credentials(&self, authenticator: &str) -> Vec<serde_json::Value> {
+        let list = self
+            .webdriver(
+                axum::http::Method::GET,
+                &format!("webauthn/authenticator/{authenticator}/credentials"),
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("credentials of {authenticator}: {e}"));
+        list.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Sends a WebDriver command fantoccini has no method for (`path` is relative to the
+    /// session, e.g. `webauthn/authenticator`) and returns the answer's `value`.
+    pub async fn webdriver(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client
+            .issue_cmd(SessionCommand {
+                method,
+                path: path.to_string(),
+                body,
+            })
+            .await
+    }
+
     /// Saves a PNG of the viewport to `path`.
     pub async fn screenshot(&self, path: &Path) {
         let png = self.client.screenshot().await.expect("screenshot");
@@ -430,6 +498,37 @@ impl Drop for Browser {
         } else {
             let _ = std::fs::remove_dir_all(&self.run_dir);
         }
+    }
+}
+
+/// A WebDriver command under `/session/{id}/`, for extension commands fantoccini lacks
+/// (the WebAuthn virtual authenticator's).
+#[derive(Debug)]
+struct SessionCommand {
+    method: axum::http::Method,
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url
+            .join(&format!("session/{}/", session_id.unwrap_or_default()))?
+            .join(&self.path)
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
+        // chromedriver wants a JSON body on every POST, even an empty one.
+        let body = match (&self.body, self.method == axum::http::Method::POST) {
+            (Some(b), _) => Some(b.to_string()),
+            (None, true) => Some("{}".to_string()),
+            (None, false) => None,
+        };
+        (self.method.clone(), body)
     }
 }
 
