@@ -99,17 +99,42 @@ pub fn requirement(pool: &UserPool, user: &User) -> Requirement {
     }
 }
 
-/// Whether a browser session signed in with `amr` (the factors it recorded) may sign
-/// `user` in to another client of `pool` now (single sign-on): a pool `ON`, or `OPTIONAL`
-/// for a user with an enrolled factor, needs a session that passed a second factor.
-/// Federated users pass (their IdP asks).
-pub fn session_satisfies(pool: &UserPool, user: &User, amr: &[String]) -> bool {
+/// What the pool's rule still asks of `user` after a first step that proved `first_amr`:
+/// [`requirement`], less the email factor when the first step was an emailed sign-in code
+/// (one mailbox is not two factors, and it is not asked twice). Where nothing would remain
+/// under `ON` the rule stands unreduced (a pool `ON` never lets one factor through; the
+/// pool's settings also refuse an emailed first factor under `ON`).
+pub fn requirement_after(pool: &UserPool, user: &User, first_amr: &[String]) -> Requirement {
+    let email_first = first_amr.iter().any(|a| a == MfaFactor::Email.amr());
+    let reduce = |factors: &[MfaFactor]| -> Vec<MfaFactor> {
+        factors
+            .iter()
+            .copied()
+            .filter(|f| !(email_first && *f == MfaFactor::Email))
+            .collect()
+    };
     match requirement(pool, user) {
-        Requirement::None => true,
-        Requirement::Challenge { .. } | Requirement::Setup { .. } => {
-            amr.iter().any(|a| a == AMR_MFA)
-        }
+        Requirement::None => Requirement::None,
+        Requirement::Challenge { factors } => match reduce(&factors) {
+            left if !left.is_empty() => Requirement::Challenge { factors: left },
+            _ if pool.mfa == MfaSetting::On => Requirement::Challenge { factors },
+            _ => Requirement::None,
+        },
+        Requirement::Setup { factors } => match reduce(&factors) {
+            left if !left.is_empty() => Requirement::Setup { factors: left },
+            _ => Requirement::Setup { factors },
+        },
     }
+}
+
+/// Whether a browser session signed in with `amr` (the factors it recorded) may sign
+/// `user` in to another client of `pool` now (single sign-on): a session that passed a
+/// second factor (`mfa` in its `amr`) does; otherwise the pool's rule must ask nothing more
+/// of what the session proved ([`requirement_after`]), so a password session made before
+/// the user enrolled, or before the pool turned `ON`, does not pass. Only sessions of the
+/// pool's own users (`COGNITO`) are judged: a federated sign-in's IdP asks its own factors.
+pub fn session_satisfies(pool: &UserPool, user: &User, amr: &[String]) -> bool {
+    amr.iter().any(|a| a == AMR_MFA) || requirement_after(pool, user, amr) == Requirement::None
 }
 
 /// Whether the user's `email` attribute is present and verified.

@@ -31,7 +31,6 @@ use crate::core::directory::DirectoryError;
 use crate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus};
 use crate::core::secrets::random_token;
 use crate::core::storage::{Conflict, StoreError, UserRef};
-use crate::core::throttle::Verdict;
 use crate::core::UnixTime;
 
 /// How long a ceremony may take (the browser's own timeout is about as long).
@@ -323,8 +322,9 @@ impl Mfa {
     }
 
     /// Finishes an authentication: the assertion verified (user verification required),
-    /// the counter and backup flags stored, the ceremony consumed. Failures are counted by
-    /// the throttle.
+    /// the counter and backup flags stored, the ceremony consumed. A success clears the
+    /// account's password count (the user is proven); failures are not counted (see the
+    /// body).
     pub async fn finish_passkey_authentication(
         &self,
         pool: &UserPool,
@@ -366,19 +366,10 @@ impl Mfa {
             // Nobody to count against: an assertion cannot be guessed, only forged.
             return Err(MfaError::CodeMismatch);
         };
+        // No guess is counted here: an assertion cannot be guessed, only forged, and a count
+        // shared with the password's would let anyone who types wrong passwords (or posts
+        // made-up assertions naming the user) lock the user's passkey out.
         let account = user.lookup.username.clone();
-        match self
-            .throttle
-            .reserve(&pool.id, &account, address, now)
-            .await?
-        {
-            Verdict::Locked { until } => return Err(MfaError::Locked { until }),
-            Verdict::Allow { delay } => {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
         let credential_id = URL_SAFE_NO_PAD.encode(response.get_credential_id());
         let Some(passkey) = passkey_factors(&user)
             .find(|(_, id, _)| *id == credential_id)

@@ -55,6 +55,10 @@ pub async fn session_user(
     if !(user.enabled && user.status != UserStatus::ForceChangePassword) {
         return None;
     }
+    // A federated sign-in's IdP asked its own factors (as Cognito leaves them to it).
+    if session.method.as_deref() != Some(OWN_USERS) {
+        return Some((user, session.auth_time));
+    }
     let pool = state.node.directory.pool(pool_id).await.ok()?;
     mfa::session_satisfies(&pool, &user, &session.amr).then_some((user, session.auth_time))
 }

@@ -21,8 +21,7 @@ use super::ui::{
     TotpView,
 };
 use crate::core::mfa::email::EmailCodePurpose;
-use crate::core::mfa::manage::Notice;
-use crate::core::mfa::{self, requirement, MfaError, Requirement, AMR_MFA};
+use crate::core::mfa::{self, requirement_after, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, User, UserPool};
 use crate::core::now;
 use crate::core::session::{LoginFlow, PendingMfa};
@@ -138,37 +137,9 @@ async fn pending_user(
     }
 }
 
-/// The factors the pool's rule asks of the user now, without the one the first step
-/// already proved (an emailed sign-in code is not asked again as a second factor).
-fn without_first(factors: Vec<MfaFactor>, pending: &PendingMfa) -> Vec<MfaFactor> {
-    let email_first = pending.amr.iter().any(|a| a == MfaFactor::Email.amr());
-    factors
-        .into_iter()
-        .filter(|f| !(email_first && *f == MfaFactor::Email))
-        .collect()
-}
-
-/// What remains of the pool's rule for the pending user.
+/// What remains of the pool's rule for the pending user ([`requirement_after`]).
 pub(crate) fn remaining(pool: &UserPool, user: &User, pending: &PendingMfa) -> Requirement {
-    match requirement(pool, user) {
-        Requirement::None => Requirement::None,
-        Requirement::Challenge { factors } => {
-            let factors = without_first(factors, pending);
-            if factors.is_empty() {
-                Requirement::None
-            } else {
-                Requirement::Challenge { factors }
-            }
-        }
-        Requirement::Setup { factors } => {
-            let factors = without_first(factors, pending);
-            if factors.is_empty() {
-                Requirement::None
-            } else {
-                Requirement::Setup { factors }
-            }
-        }
-    }
+    requirement_after(pool, user, &pending.amr)
 }
 
 /// The session's `amr`: what the first step proved, then `extra`, each once.
@@ -579,6 +550,14 @@ async fn setup_context(
     }
     let user = pending_user(state, pool, &pending, lang).await?;
     match remaining(pool, &user, &pending) {
+        // `ON`, and no factor the pool allows can be enrolled by this user (email only,
+        // and no verified address): said plainly, never signed in.
+        Requirement::Setup { factors } if factors.is_empty() => Err(error_page(
+            state,
+            StatusCode::FORBIDDEN,
+            lang,
+            "error.no_factor_to_enrol",
+        )),
         Requirement::Setup { factors } => Ok((pending, user, factors)),
         _ => Err(error_page(
             state,
@@ -787,7 +766,6 @@ pub async fn setup_submit(
             );
         }
     };
-    notify_passkey_added(&state, &pool, &enrolled.user, kind, lang).await;
     pending.setup = false;
     pending.amr = amr_with(&pending, &[kind.amr(), AMR_MFA]);
     pending.since = now;
@@ -815,23 +793,6 @@ pub async fn setup_submit(
         back_url: None,
     };
     html(&state, StatusCode::OK, lang, &page)
-}
-
-/// The core mails the notice of a TOTP or email enrolment itself; a passkey's is mailed
-/// here.
-pub(crate) async fn notify_passkey_added(
-    state: &AppState,
-    pool: &UserPool,
-    user: &User,
-    kind: MfaFactor,
-    lang: Lang,
-) {
-    if kind == MfaFactor::Passkey {
-        state
-            .mfa
-            .notify(pool, user, Notice::FactorAdded(kind), lang.code())
-            .await;
-    }
 }
 
 /// The enrolment step again after a refused proof: a wrong TOTP code keeps its pending
@@ -1061,23 +1022,12 @@ pub async fn passkey_options(
             if !pool.factors.allows_first(FirstFactor::Passkey) {
                 return refused(StatusCode::FORBIDDEN, "error.factor_not_allowed");
             }
-            // A username narrows the ceremony to that user's passkeys; one that names no
-            // account gets the discoverable ceremony, so the answer reveals no account.
-            let login = form_text(&form, "username");
-            let user = if login.is_empty() {
-                None
-            } else {
-                state
-                    .node
-                    .directory
-                    .find_user(&pool, &login)
-                    .await
-                    .ok()
-                    .flatten()
-            };
+            // Always the discoverable ceremony (the passkey names its user), whatever
+            // username is typed: a ceremony narrowed to a user's passkeys would list their
+            // credential ids to anyone, and tell who has passkeys.
             state
                 .mfa
-                .start_passkey_authentication(&pool, user.as_ref(), now)
+                .start_passkey_authentication(&pool, None, now)
                 .await
         }
         purpose @ ("mfa" | "register") => {

@@ -246,8 +246,13 @@ pub(crate) fn login_page_for(
         // Flow ids are base64url tokens: safe in a query as they are.
         signup_url: format!("/signup?flow={}", flow.id),
         forgot_url: format!("/forgot-password?flow={}", flow.id),
-        providers: provider_buttons(flow, pool, client),
-        work_email: routes_work_email(pool, client),
+        // The account security page's own sign-in (`after`) is the pool's own user's.
+        providers: if flow.after.is_some() {
+            Vec::new()
+        } else {
+            provider_buttons(flow, pool, client)
+        },
+        work_email: flow.after.is_none() && routes_work_email(pool, client),
         work_email_value: String::new(),
         passkey: pool
             .factors
@@ -275,7 +280,8 @@ pub async fn work_email_submit(
     }: SubmittedForm,
 ) -> Response {
     let identifier = form.get("identifier").map(String::as_str).unwrap_or("");
-    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier);
+    let routed = provider_for_identifier(&pool, &client.supported_identity_providers, identifier)
+        .filter(|_| flow.after.is_none());
     let Some(provider) = routed else {
         return login_page_work_email_error(&state, &flow, &pool, &client, lang, identifier);
     };

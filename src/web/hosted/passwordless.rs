@@ -338,7 +338,14 @@ pub async fn passkey_submit(
             )
             .await
         }
-        Ok(_) => refused("error.user_disabled", StatusCode::OK),
+        // The passkey is the user's, but the account may not sign in yet: said as the
+        // password sign-in says it.
+        Ok(v) if !v.user.enabled => refused("error.user_disabled", StatusCode::OK),
+        Ok(v) if v.user.status == UserStatus::Unconfirmed => {
+            refused("error.user_not_confirmed", StatusCode::OK)
+        }
+        // FORCE_CHANGE_PASSWORD, RESET_REQUIRED: the password's own steps come first.
+        Ok(_) => refused("error.password_step_first", StatusCode::OK),
         Err(e) => {
             log_refusal(&e, "passkey sign-in refused");
             match e {

@@ -21,9 +21,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 
 use super::completion::current_session;
-use super::mfa::{
-    ceremony_json, enrol, log_refusal, notify_passkey_added, retry_view, setup_view, SetupView,
-};
+use super::mfa::{ceremony_json, enrol, log_refusal, retry_view, setup_view, SetupView};
 use super::plumbing::{
     error_page, form_fields, form_text, html, html_with_scripts, lang_of, secure, urlencode,
 };
@@ -191,7 +189,9 @@ async fn signed_in(
     };
     // A session the pool's rule no longer accepts (a factor enrolled elsewhere since)
     // signs in again, second factor included.
-    if !mfa::session_satisfies(&pool, &user, &session.amr) {
+    if session.method.as_deref() == Some(OWN_USERS)
+        && !mfa::session_satisfies(&pool, &user, &session.amr)
+    {
         return Err(sign_in_again(state, headers, &client, true, lang, now).await);
     }
     Ok(Signed {
@@ -489,7 +489,6 @@ async fn enrolled(
     {
         tracing::warn!(error = %err, "could not record the new factor in the session");
     }
-    notify_passkey_added(state, &s.pool, &e.user, kind, s.lang).await;
     match e.recovery_codes {
         Some(codes) => {
             let page = RecoveryCodesPage {
@@ -506,6 +505,9 @@ async fn enrolled(
 
 /// `POST /account/security/totp/confirm` (`enrolment`, `code`, `name`).
 pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
+    if let Some(r) = require_fresh(&state, &f).await {
+        return r;
+    }
     let s = &f.signed;
     let result = enrol(
         &state,
@@ -557,6 +559,9 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
 
 /// `POST /account/security/email/confirm` (`code`).
 pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
+    if let Some(r) = require_fresh(&state, &f).await {
+        return r;
+    }
     let s = &f.signed;
     let result = enrol(
         &state,
@@ -604,6 +609,9 @@ pub async fn passkey_options(State(state): State<AppState>, f: SecurityForm) -> 
 
 /// `POST /account/security/passkey/register` (`ceremony`, `credential`, `name`).
 pub async fn passkey_register(State(state): State<AppState>, f: SecurityForm) -> Response {
+    if let Some(r) = require_fresh(&state, &f).await {
+        return r;
+    }
     let s = &f.signed;
     let result = enrol(
         &state,
@@ -645,6 +653,9 @@ pub async fn remove(State(state): State<AppState>, f: SecurityForm) -> Response 
 
 /// `POST /account/security/prefer` (`kind`: `TOTP`, `EMAIL`, `PASSKEY`).
 pub async fn prefer(State(state): State<AppState>, f: SecurityForm) -> Response {
+    if let Some(r) = require_fresh(&state, &f).await {
+        return r;
+    }
     let s = &f.signed;
     let kind = match form_text(&f.form, "kind").as_str() {
         "TOTP" => MfaFactor::Totp,

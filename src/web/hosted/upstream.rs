@@ -193,7 +193,9 @@ pub async fn start_from_login(
             Err(r) => return r,
         };
     let provider = q.provider.unwrap_or_default();
-    if provider == OWN_USERS || !client.supports(&provider) {
+    // A flow that returns to the account security page (`after`) signs the pool's own
+    // user in again; an IdP's sign-in would not come back there.
+    if provider == OWN_USERS || !client.supports(&provider) || flow.after.is_some() {
         return error_page(
             &state,
             StatusCode::BAD_REQUEST,
