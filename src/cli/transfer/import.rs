@@ -412,7 +412,6 @@ fn parse_record(
         }
     }
     let (mfa, mfa_ignored) = match (record.mfa, master) {
-<<<<<<< HEAD
         (Some(m), Some(master)) => {
             let m: super::mfa::MfaRecord =
                 serde_json::from_value(m).map_err(|e| format!("mfa: {e}"))?;
@@ -421,12 +420,6 @@ fn parse_record(
                 false,
             )
         }
-=======
-        (Some(m), Some(master)) => (
-            super::mfa::import_mfa(master, &pool.id, &sub, m, now)?,
-            false,
-        ),
->>>>>>> wt-c
         (Some(_), None) => (Default::default(), true),
         (None, _) => (Default::default(), false),
     };
