@@ -977,15 +977,28 @@ async fn a_passkey_is_offered_after_sign_up_and_not_now_completes_with_a_code() 
     let page = r.text().await.unwrap().replace("&#x2f;", "/");
     assert!(page.contains("action=\"/login/passkey-offer\""), "{page}");
     assert!(page.contains("data-passkey-purpose=\"register\""), "{page}");
-    assert!(page.contains("data-passkey-options=\"/login/passkey/options\""), "{page}");
-    assert!(page.contains("action=\"/login/passkey-offer/continue\""), "{page}");
-    assert!(page.contains("<script src=\"/static/passkey.js\""), "{page}");
+    assert!(
+        page.contains("data-passkey-options=\"/login/passkey/options\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("action=\"/login/passkey-offer/continue\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<script src=\"/static/passkey.js\""),
+        "{page}"
+    );
 
     // The existing registration ceremony starts for the offer.
     let r = post_form(
         &browser,
         &format!("{base}/login/passkey/options"),
-        &[("flow", fields.0), ("_csrf", fields.1), ("purpose", "register")],
+        &[
+            ("flow", fields.0),
+            ("_csrf", fields.1),
+            ("purpose", "register"),
+        ],
     )
     .await;
     let status = r.status();

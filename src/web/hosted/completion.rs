@@ -165,8 +165,7 @@ pub async fn finish_sign_in(
     now: UnixTime,
 ) -> Response {
     // A user who signed up in this flow may be offered a passkey first (issue 13).
-    if let Some(page) =
-        super::passkey_offer::offer(state, flow, client, user, amr, lang, now).await
+    if let Some(page) = super::passkey_offer::offer(state, flow, client, user, amr, lang, now).await
     {
         return page;
     }

@@ -137,7 +137,10 @@ async fn live_offer(
     lang: Lang,
     now: UnixTime,
 ) -> Result<(PendingMfa, User), Response> {
-    match (&flow.passkey_offer, offered_user(state, flow, pool, now).await) {
+    match (
+        &flow.passkey_offer,
+        offered_user(state, flow, pool, now).await,
+    ) {
         (_, Some(v)) => Ok(v),
         (None, None) => Err(error_page(
             state,
@@ -194,9 +197,7 @@ pub async fn register(
                 MfaError::Internal(_) | MfaError::Delivery => {
                     ("error.generic", StatusCode::SERVICE_UNAVAILABLE)
                 }
-                MfaError::FactorNotAllowed => {
-                    ("error.factor_not_allowed", StatusCode::BAD_REQUEST)
-                }
+                MfaError::FactorNotAllowed => ("error.factor_not_allowed", StatusCode::BAD_REQUEST),
                 _ => ("error.passkey_failed", StatusCode::OK),
             };
             return render(&state, lang, &flow, &client, Some(key), status);
@@ -212,7 +213,17 @@ pub async fn register(
     offer.since = now;
     flow.passkey_offer = Some(offer.clone());
     let Some(codes) = enrolled.recovery_codes else {
-        return complete(&state, &headers, &flow, &client, &enrolled.user, &offer, lang, now).await;
+        return complete(
+            &state,
+            &headers,
+            &flow,
+            &client,
+            &enrolled.user,
+            &offer,
+            lang,
+            now,
+        )
+        .await;
     };
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
         return error_page(&state, StatusCode::CONFLICT, lang, "error.session_expired");
@@ -260,4 +271,96 @@ async fn complete(
 ) -> Response {
     let amr: Vec<&str> = offer.amr.iter().map(String::as_str).collect();
     finish_sign_in_now(state, headers, flow, client, user, &amr, lang, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{Origin, PasswordPolicy};
+    use crate::core::oauth::authorize::sample_request;
+
+    fn pool(passkeys: bool, register_at_sign_up: bool) -> UserPool {
+        let mut pool = UserPool {
+            id: "us-east-1_Offer".into(),
+            name: "offer".into(),
+            origin: Origin::Api,
+            username_case_sensitive: false,
+            username_attributes: Vec::new(),
+            alias_attributes: Vec::new(),
+            auto_verified_attributes: Vec::new(),
+            required_attributes: Vec::new(),
+            custom_attributes: Vec::new(),
+            password_policy: PasswordPolicy::default(),
+            admin_create_user_only: false,
+            mfa: Default::default(),
+            userinfo_string_values: false,
+            link_federated_users_by_email: false,
+            code_limits: Default::default(),
+            identity_providers: Vec::new(),
+            saml_sp_entity_id: None,
+            created_at: 1,
+            updated_at: 1,
+            factors: Default::default(),
+        };
+        if passkeys {
+            pool.factors.mfa.push(MfaFactor::Passkey);
+        }
+        pool.factors.passkeys.register_at_sign_up = register_at_sign_up;
+        pool
+    }
+
+    fn user(sub: &str) -> User {
+        serde_json::from_value(serde_json::json!({
+            "pool_id": "us-east-1_Offer",
+            "sub": sub,
+            "username": "nina",
+            "attributes": {},
+            "status": "CONFIRMED",
+            "enabled": true,
+            "lookup": { "username": "nina" },
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .expect("user")
+    }
+
+    fn flow(signed_up: Option<&str>) -> LoginFlow {
+        LoginFlow {
+            id: "flow".into(),
+            request: sample_request("st", "nonce"),
+            browser: "b".into(),
+            csrf: "c".into(),
+            expires_at: 10,
+            pending_new_password: None,
+            username: None,
+            pending_mfa: None,
+            after: None,
+            signed_up: signed_up.map(String::from),
+            passkey_offer: None,
+        }
+    }
+
+    #[test]
+    fn only_the_user_who_signed_up_in_the_flow_is_offered_a_passkey_where_the_pool_says_so() {
+        let nina = user("sub-nina");
+        assert!(offered(&pool(true, true), &flow(Some("sub-nina")), &nina));
+        // Another user signing in through the flow, or a flow with no sign-up.
+        assert!(!offered(&pool(true, true), &flow(Some("sub-other")), &nina));
+        assert!(!offered(&pool(true, true), &flow(None), &nina));
+        // Pools without the setting, or without passkeys.
+        assert!(!offered(&pool(true, false), &flow(Some("sub-nina")), &nina));
+        assert!(!offered(&pool(false, true), &flow(Some("sub-nina")), &nina));
+        // The account page's own sign-in, and a flow already showing the offer.
+        let mut f = flow(Some("sub-nina"));
+        f.after = Some("/account/security".into());
+        assert!(!offered(&pool(true, true), &f, &nina));
+        let mut f = flow(Some("sub-nina"));
+        f.passkey_offer = Some(PendingMfa {
+            sub: "sub-nina".into(),
+            amr: vec!["pwd".into()],
+            since: 1,
+            setup: false,
+        });
+        assert!(!offered(&pool(true, true), &f, &nina));
+    }
 }
