@@ -529,6 +529,12 @@ pub fn sample_pages(
         form_action: "/login/email".into(),
         login_url: "/login?flow=flow-456".into(),
     };
+    let offer = PasskeyOfferPage {
+        chrome: chrome.clone(),
+        form_action: "/login/passkey-offer".into(),
+        skip_action: "/login/passkey-offer/continue".into(),
+        passkey: None,
+    };
     let security = SecurityPage {
         chrome: chrome.with_notice(ui.message(lang, "notice.factor_added")),
         client_id: "client-1".into(),
@@ -564,6 +570,7 @@ pub fn sample_pages(
         (RecoveryCodesPage::TEMPLATE, ui.page(lang, &codes), true),
         (EmailSignInPage::TEMPLATE, ui.page(lang, &email), true),
         (SecurityPage::TEMPLATE, ui.page(lang, &security), true),
+        (PasskeyOfferPage::TEMPLATE, ui.page(lang, &offer), true),
     ]
 }
 

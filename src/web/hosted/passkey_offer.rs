@@ -100,7 +100,11 @@ fn render(
         chrome,
         form_action: REGISTER_PATH.into(),
         skip_action: CONTINUE_PATH.into(),
-        passkey: PasskeyButton::new("/login/passkey/options", "register", "passkey.register"),
+        passkey: Some(PasskeyButton::new(
+            "/login/passkey/options",
+            "register",
+            "passkey.register",
+        )),
     };
     html_with_scripts(state, status, lang, &page)
 }

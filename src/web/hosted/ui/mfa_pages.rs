@@ -207,7 +207,9 @@ pub struct PasskeyOfferPage {
     pub chrome: Chrome,
     pub form_action: String,
     pub skip_action: String,
-    pub passkey: PasskeyButton,
+    /// Always set by the handler; `None` draws the page without its script (template
+    /// tests).
+    pub passkey: Option<PasskeyButton>,
 }
 
 impl Page for PasskeyOfferPage {
