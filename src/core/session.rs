@@ -48,6 +48,14 @@ pub struct LoginFlow {
     /// account security page signs its user in again through a flow of its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// The user (`sub`) who signed up, or confirmed their sign-up, in this flow: their
+    /// first sign-in may be offered a passkey (`passkeys.register_at_sign_up`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_up: Option<String>,
+    /// A sign-in that is complete but waits on the "Add a passkey" page offered after
+    /// sign-up: who signed in and what they proved. It is never a second-factor step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_offer: Option<PendingMfa>,
 }
 
 /// A sign-in between its first factor and its second.
@@ -77,6 +85,8 @@ impl std::fmt::Debug for LoginFlow {
             .field("username", &self.username)
             .field("pending_mfa", &self.pending_mfa)
             .field("after", &self.after)
+            .field("signed_up", &self.signed_up)
+            .field("passkey_offer", &self.passkey_offer)
             .finish()
     }
 }
@@ -178,6 +188,8 @@ impl Sessions {
             pending_new_password: None,
             pending_mfa: None,
             after: None,
+            signed_up: None,
+            passkey_offer: None,
         };
         let value = to_json(&flow)?;
         self.store
@@ -341,6 +353,8 @@ mod tests {
             username: Some("carol".into()),
             pending_mfa: None,
             after: None,
+            signed_up: None,
+            passkey_offer: None,
         };
         let text = format!("{flow:?}");
         for secret in [

@@ -149,6 +149,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/login/mfa-setup/done", post(hosted::mfa::setup_done))
         .route("/login/passkey/options", post(hosted::mfa::passkey_options))
+        .route(
+            hosted::passkey_offer::REGISTER_PATH,
+            post(hosted::passkey_offer::register),
+        )
+        .route(
+            hosted::passkey_offer::CONTINUE_PATH,
+            post(hosted::passkey_offer::continue_sign_in),
+        )
         .route("/login/passkey", post(hosted::passwordless::passkey_submit))
         .route(
             "/login/email",

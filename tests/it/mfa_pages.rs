@@ -529,6 +529,12 @@ pub fn sample_pages(
         form_action: "/login/email".into(),
         login_url: "/login?flow=flow-456".into(),
     };
+    let offer = PasskeyOfferPage {
+        chrome: chrome.clone(),
+        form_action: "/login/passkey-offer".into(),
+        skip_action: "/login/passkey-offer/continue".into(),
+        passkey: None,
+    };
     let security = SecurityPage {
         chrome: chrome.with_notice(ui.message(lang, "notice.factor_added")),
         client_id: "client-1".into(),
@@ -564,6 +570,7 @@ pub fn sample_pages(
         (RecoveryCodesPage::TEMPLATE, ui.page(lang, &codes), true),
         (EmailSignInPage::TEMPLATE, ui.page(lang, &email), true),
         (SecurityPage::TEMPLATE, ui.page(lang, &security), true),
+        (PasskeyOfferPage::TEMPLATE, ui.page(lang, &offer), true),
     ]
 }
 
@@ -870,6 +877,243 @@ async fn an_emailed_sign_in_code_signs_in_without_a_password() {
         ],
     )
     .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    server.stop().await;
+}
+
+/// Signs `username` up through the hosted pages of `client`'s flow and confirms the
+/// mailed code; answers the flow's id and CSRF token, back on the login page.
+async fn sign_up_and_confirm(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    client: &str,
+    username: &str,
+) -> (String, String) {
+    let base = server.base.clone();
+    let login = location(browser, &authorize(&base, client, &[])).await;
+    let flow = login.split("flow=").nth(1).unwrap().to_string();
+    let page = browser
+        .get(format!("{base}/signup?flow={flow}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let email = format!("{username}@example.com");
+    let r = post_form(
+        browser,
+        &format!("{base}/signup"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let code = server.inbox.code_for(&email).await;
+    let r = post_form(
+        browser,
+        &format!("{base}/confirm"),
+        &[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("code", code.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    (flow, csrf)
+}
+
+/// The password form of a flow.
+async fn password(
+    browser: &reqwest::Client,
+    base: &str,
+    (flow, csrf): (&str, &str),
+    username: &str,
+) -> reqwest::Response {
+    post_form(
+        browser,
+        &format!("{base}/login"),
+        &[
+            ("flow", flow),
+            ("_csrf", csrf),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+}
+
+/// `OPT_POOL` with passkeys (as a second factor) and sign-ups confirmed by email;
+/// `register_at_sign_up` as given.
+async fn passkey_pool(server: &TestServer, register_at_sign_up: bool) {
+    set_pool(server, OPT_POOL, |p| {
+        p.factors.mfa = vec![MfaFactor::Totp, MfaFactor::Passkey];
+        p.factors.passkeys.register_at_sign_up = register_at_sign_up;
+        p.auto_verified_attributes = vec![cognate::core::model::AliasAttribute::Email];
+        p.required_attributes = vec!["email".into()];
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_passkey_is_offered_after_sign_up_and_not_now_completes_with_a_code() {
+    // A host name: the registration ceremony needs one.
+    let server = TestServer::start_on_localhost(&pools_toml()).await;
+    set_pool(&server, OPT_POOL, |p| p.mfa = MfaSetting::Optional).await;
+    let base = server.base.clone();
+    passkey_pool(&server, true).await;
+    let browser = browser_client();
+    let (flow, csrf) = sign_up_and_confirm(&server, &browser, OPT_APP, "nina").await;
+    let fields = (flow.as_str(), csrf.as_str());
+    // The first sign-in is complete, but the offer comes before the code.
+    let r = password(&browser, &base, fields, "nina").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("location").is_none());
+    let policy = csp(&r);
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let page = r.text().await.unwrap().replace("&#x2f;", "/");
+    assert!(page.contains("action=\"/login/passkey-offer\""), "{page}");
+    assert!(page.contains("data-passkey-purpose=\"register\""), "{page}");
+    assert!(
+        page.contains("data-passkey-options=\"/login/passkey/options\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("action=\"/login/passkey-offer/continue\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<script src=\"/static/passkey.js\""),
+        "{page}"
+    );
+
+    // The existing registration ceremony starts for the offer.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey/options"),
+        &[
+            ("flow", fields.0),
+            ("_csrf", fields.1),
+            ("purpose", "register"),
+        ],
+    )
+    .await;
+    let status = r.status();
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{json}");
+    assert!(json["ceremony"].is_string(), "{json}");
+    assert!(json["publicKey"]["challenge"].is_string(), "{json}");
+    // The offer is not a second-factor step: the second-factor ceremony is refused.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey/options"),
+        &[("flow", fields.0), ("_csrf", fields.1), ("purpose", "mfa")],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    // A forged credential stores nothing and completes nothing: the offer again.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey-offer"),
+        &[
+            ("flow", fields.0),
+            ("_csrf", fields.1),
+            ("ceremony", json["ceremony"].as_str().unwrap()),
+            ("credential", "{\"id\":\"forged\"}"),
+            ("name", "Laptop"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("location").is_none());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("role=\"alert\""), "{page}");
+    let nina = server.find_user(OPT_POOL, "nina").await.unwrap();
+    assert!(!nina.mfa.has(MfaFactor::Passkey));
+
+    // "Not now" with another form's token is refused; with the flow's own it completes.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey-offer/continue"),
+        &[("flow", fields.0), ("_csrf", "not-the-token")],
+    )
+    .await;
+    assert!(r.headers().get("location").is_none(), "{}", r.status());
+    assert_ne!(r.status(), 200);
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey-offer/continue"),
+        &[("flow", fields.0), ("_csrf", fields.1)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    // Once only.
+    let r = post_form(
+        &browser,
+        &format!("{base}/login/passkey-offer/continue"),
+        &[("flow", fields.0), ("_csrf", fields.1)],
+    )
+    .await;
+    assert!(r.headers().get("location").is_none(), "{}", r.status());
+
+    // Her next sign-in, in a new flow, is a plain one.
+    let other = browser_client();
+    let to = sign_in(
+        &other,
+        &base,
+        &authorize(&base, OPT_APP, &[]),
+        "nina",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn no_passkey_offer_without_the_setting_or_for_an_existing_user() {
+    let server = start().await;
+    let base = server.base.clone();
+    // An existing user of a pool with the setting signs in as before.
+    passkey_pool(&server, true).await;
+    server.user(OPT_POOL, "owen", PASSWORD).await;
+    let browser = browser_client();
+    let to = sign_in(
+        &browser,
+        &base,
+        &authorize(&base, OPT_APP, &[]),
+        "owen",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+    // Nor is a user offered one for signing in through the flow another user signed up in.
+    let browser = browser_client();
+    let (flow, csrf) = sign_up_and_confirm(&server, &browser, OPT_APP, "nell").await;
+    let r = password(&browser, &base, (&flow, &csrf), "owen").await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
+
+    // Without the setting, a new user's first sign-in completes at once.
+    passkey_pool(&server, false).await;
+    let browser = browser_client();
+    let (flow, csrf) = sign_up_and_confirm(&server, &browser, OPT_APP, "noor").await;
+    let r = password(&browser, &base, (&flow, &csrf), "noor").await;
+    assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert!(to.starts_with(CALLBACK) && to.contains("code="), "{to}");
     server.stop().await;

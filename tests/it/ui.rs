@@ -650,7 +650,7 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
         // The form that takes the browser to an IdP submits itself: tested on its own.
         .filter(|n| !n.starts_with('_') && *n != "layout.html" && *n != "upstream_post.html")
         .collect();
-    assert_eq!(templates.len(), 14);
+    assert_eq!(templates.len(), 15);
     for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 800)] {
         browser.set_size(w, h).await;
         for name in &templates {

@@ -272,6 +272,7 @@ pub async fn signup_submit(
     {
         Ok(outcome) => {
             flow.username = Some(username.clone());
+            flow.signed_up = Some(outcome.user.sub.clone());
             let _ = state.node.sessions.save_flow(&flow, now).await;
             let mut url = format!("/confirm?flow={}&notice=code_sent", flow.id);
             if let Some(d) = outcome.delivery {
@@ -343,8 +344,9 @@ pub async fn confirm_submit(
         .confirm_sign_up(&pool, &username, &code, address, now)
         .await
     {
-        Ok(_) => {
+        Ok(user) => {
             flow.username = Some(username);
+            flow.signed_up = Some(user.sub);
             let _ = state.node.sessions.save_flow(&flow, now).await;
             Redirect::to(&format!("/login?flow={}&notice=confirmed", flow.id)).into_response()
         }

@@ -168,6 +168,26 @@ pub async fn finish_sign_in(
     lang: Lang,
     now: UnixTime,
 ) -> Response {
+    // A user who signed up in this flow may be offered a passkey first (issue 13).
+    if let Some(page) = super::passkey_offer::offer(state, flow, client, user, amr, lang, now).await
+    {
+        return page;
+    }
+    finish_sign_in_now(state, headers, flow, client, user, amr, lang, now).await
+}
+
+/// [`finish_sign_in`] without the passkey offer: the offer's own forms end here.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_sign_in_now(
+    state: &AppState,
+    headers: &HeaderMap,
+    flow: &LoginFlow,
+    client: &AppClient,
+    user: &User,
+    amr: &[&str],
+    lang: Lang,
+    now: UnixTime,
+) -> Response {
     let _ = headers;
     // A sign-in that a second factor must still complete never reaches here without its
     // proof: the handlers call this only after the pool's rule is met.

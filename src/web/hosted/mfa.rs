@@ -1030,6 +1030,18 @@ pub async fn passkey_options(
                 .start_passkey_authentication(&pool, None, now)
                 .await
         }
+        // The passkey offered after sign-up (`passkeys.register_at_sign_up`).
+        "register" if flow.passkey_offer.is_some() => {
+            match super::passkey_offer::offered_user(&state, &flow, &pool, now).await {
+                Some((_, user)) => {
+                    state
+                        .mfa
+                        .start_passkey_registration(&pool, &user, now)
+                        .await
+                }
+                None => return refused(StatusCode::BAD_REQUEST, "error.mfa_expired"),
+            }
+        }
         purpose @ ("mfa" | "register") => {
             let Some(pending) = flow
                 .pending_mfa

@@ -30,6 +30,7 @@
 pub mod account;
 pub mod completion;
 pub mod mfa;
+pub mod passkey_offer;
 pub mod passwordless;
 pub mod plumbing;
 pub mod security;

@@ -54,10 +54,27 @@ impl TestServer {
         env: &[(&str, &str)],
         passwords: Passwords,
     ) -> TestServer {
+        Self::start_on(pools_toml, server_toml, env, passwords, "127.0.0.1").await
+    }
+
+    /// [`TestServer::start`] with `public_url = "http://localhost:PORT"`: passkey
+    /// ceremonies need a host name (browsers and webauthn-rs refuse an IP address).
+    pub async fn start_on_localhost(pools_toml: &str) -> TestServer {
+        let passwords = Passwords::standard().unwrap();
+        Self::start_on(pools_toml, "", &[], passwords, "localhost").await
+    }
+
+    async fn start_on(
+        pools_toml: &str,
+        server_toml: &str,
+        env: &[(&str, &str)],
+        passwords: Passwords,
+        host: &str,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let base = format!("http://{addr}");
+        let base = format!("http://{host}:{}", addr.port());
         let (smtp_url, inbox) = smtp::start().await;
         let text = format!(
             "[server]\ndata_dir = \"{}\"\npublic_url = \"{base}\"\n{server_toml}\n\n[server.smtp]\nurl = \"{smtp_url}\"\nfrom = \"no-reply@example.com\"\n\n{pools_toml}",

@@ -196,3 +196,22 @@ pub struct SecurityPage {
 impl Page for SecurityPage {
     const TEMPLATE: &'static str = "account_security.html";
 }
+
+/// "Add a passkey", `passkey_offer.html`: offered once, after sign-up, before the first
+/// sign-in completes (`passkeys.register_at_sign_up`). The passkey form posts `_csrf`,
+/// `flow`, `ceremony`, `credential`, `name` to `form_action`; the "Not now" form posts
+/// `_csrf`, `flow` to `skip_action` (no script needed).
+#[derive(Debug, Clone, Serialize)]
+pub struct PasskeyOfferPage {
+    #[serde(flatten)]
+    pub chrome: Chrome,
+    pub form_action: String,
+    pub skip_action: String,
+    /// Always set by the handler; `None` draws the page without its script (template
+    /// tests).
+    pub passkey: Option<PasskeyButton>,
+}
+
+impl Page for PasskeyOfferPage {
+    const TEMPLATE: &'static str = "passkey_offer.html";
+}

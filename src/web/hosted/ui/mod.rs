@@ -88,6 +88,10 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/mfa_setup.html"),
     ),
     (
+        "passkey_offer.html",
+        include_str!("../../../../templates/passkey_offer.html"),
+    ),
+    (
         "recovery_codes.html",
         include_str!("../../../../templates/recovery_codes.html"),
     ),
