@@ -238,7 +238,7 @@ fn refusal(e: &MfaError, proof: Proof) -> (&'static str, StatusCode) {
         MfaError::Locked { .. } => ("error.mfa_locked", StatusCode::TOO_MANY_REQUESTS),
         MfaError::LimitExceeded => ("error.too_many_requests", StatusCode::TOO_MANY_REQUESTS),
         MfaError::FactorNotAllowed => ("error.factor_not_allowed", StatusCode::BAD_REQUEST),
-        MfaError::NotPossible(_) => ("error.email_not_verified", StatusCode::BAD_REQUEST),
+        MfaError::NotPossible(why) => (not_possible_key(why), StatusCode::BAD_REQUEST),
         MfaError::LastFactor => ("error.last_factor", StatusCode::CONFLICT),
         MfaError::NotFound => ("error.enrolment_expired", StatusCode::BAD_REQUEST),
         MfaError::Delivery => ("error.code_delivery", StatusCode::SERVICE_UNAVAILABLE),
@@ -1116,5 +1116,16 @@ pub(crate) fn ceremony_json(
             )
                 .into_response()
         }
+    }
+}
+
+/// The page's message for a factor the account cannot use: the email factor's own when
+/// the address is the reason, a general one otherwise (a passkey on an IP-address public
+/// URL, a federated user's factor).
+pub(crate) fn not_possible_key(why: &str) -> &'static str {
+    if why.to_ascii_lowercase().contains("email") {
+        "error.email_not_verified"
+    } else {
+        "error.factor_not_possible"
     }
 }

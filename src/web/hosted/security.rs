@@ -21,7 +21,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 
 use super::completion::current_session;
-use super::mfa::{ceremony_json, enrol, log_refusal, retry_view, setup_view, SetupView};
+use super::mfa::{
+    ceremony_json, enrol, log_refusal, not_possible_key, retry_view, setup_view, SetupView,
+};
 use super::plumbing::{
     error_page, form_fields, form_text, html, html_with_scripts, lang_of, secure, urlencode,
 };
@@ -426,7 +428,7 @@ fn refused_status(e: &MfaError) -> (&'static str, StatusCode) {
         MfaError::Locked { .. } => ("error.mfa_locked", StatusCode::TOO_MANY_REQUESTS),
         MfaError::LimitExceeded => ("error.too_many_requests", StatusCode::TOO_MANY_REQUESTS),
         MfaError::FactorNotAllowed => ("error.factor_not_allowed", StatusCode::BAD_REQUEST),
-        MfaError::NotPossible(_) => ("error.email_not_verified", StatusCode::BAD_REQUEST),
+        MfaError::NotPossible(why) => (not_possible_key(why), StatusCode::BAD_REQUEST),
         MfaError::LastFactor => ("error.last_factor", StatusCode::CONFLICT),
         MfaError::NotFound => ("error.enrolment_expired", StatusCode::NOT_FOUND),
         MfaError::Delivery => ("error.code_delivery", StatusCode::SERVICE_UNAVAILABLE),
