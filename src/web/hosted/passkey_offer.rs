@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::completion::finish_sign_in_now;
-use super::mfa::{enrol, log_refusal, notify_passkey_added};
+use super::mfa::{enrol, log_refusal};
 use super::plumbing::{error_page, html, html_with_scripts, SubmittedForm};
 use super::ui::{Chrome, Lang, PasskeyButton, PasskeyOfferPage, RecoveryCodesPage};
 use crate::core::mfa::{self, MfaError, AMR_MFA};
@@ -207,7 +207,6 @@ pub async fn register(
             return render(&state, lang, &flow, &client, Some(key), status);
         }
     };
-    notify_passkey_added(&state, &pool, &enrolled.user, MfaFactor::Passkey, lang).await;
     // As at enrolment during sign-in: the ceremony verified the user on the device.
     for a in [MfaFactor::Passkey.amr(), AMR_MFA] {
         if !offer.amr.iter().any(|x| x == a) {
