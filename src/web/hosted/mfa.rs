@@ -327,6 +327,30 @@ pub async fn challenge_page(
     render_challenge(&state, lang, &c, false, None, None, StatusCode::OK)
 }
 
+/// The pending sign-in of a challenge form (a live second step that is not an enrolment)
+/// and its user.
+async fn challenge_context(
+    state: &AppState,
+    flow: &LoginFlow,
+    pool: &UserPool,
+    lang: Lang,
+    now: UnixTime,
+) -> Result<(PendingMfa, User), Response> {
+    let pending = match live_pending(state, flow, lang, now)? {
+        p if !p.setup => p,
+        _ => {
+            return Err(error_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            ))
+        }
+    };
+    let user = pending_user(state, pool, &pending, lang).await?;
+    Ok((pending, user))
+}
+
 /// `POST /login/mfa` (`factor`, `code` or `ceremony` + `credential`): the proof checked by
 /// the core; right completes the sign-in (the session's `amr`: the first factor, the
 /// factor's, and `mfa`), wrong shows the page again.
@@ -343,20 +367,8 @@ pub async fn challenge_submit(
     }: SubmittedForm,
 ) -> Response {
     let now = now();
-    let pending = match live_pending(&state, &flow, lang, now) {
-        Ok(p) if !p.setup => p,
-        Ok(_) => {
-            return error_page(
-                &state,
-                StatusCode::BAD_REQUEST,
-                lang,
-                "error.invalid_request",
-            )
-        }
-        Err(r) => return r,
-    };
-    let user = match pending_user(&state, &pool, &pending, lang).await {
-        Ok(u) => u,
+    let (pending, user) = match challenge_context(&state, &flow, &pool, lang, now).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let Requirement::Challenge { factors } = remaining(&pool, &user, &pending) else {
@@ -470,20 +482,8 @@ pub async fn challenge_email_code(
     }: SubmittedForm,
 ) -> Response {
     let now = now();
-    let pending = match live_pending(&state, &flow, lang, now) {
-        Ok(p) if !p.setup => p,
-        Ok(_) => {
-            return error_page(
-                &state,
-                StatusCode::BAD_REQUEST,
-                lang,
-                "error.invalid_request",
-            )
-        }
-        Err(r) => return r,
-    };
-    let user = match pending_user(&state, &pool, &pending, lang).await {
-        Ok(u) => u,
+    let (pending, user) = match challenge_context(&state, &flow, &pool, lang, now).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let factors = match remaining(&pool, &user, &pending) {
