@@ -74,6 +74,24 @@ fn email_allowed(pool: &UserPool, client: &AppClient) -> bool {
     pool.factors.allows_first(FirstFactor::EmailOtp) && client.takes_own_users()
 }
 
+/// The page refusing the email sign-in pages where the pool or the client does not offer
+/// them (`None`: go on).
+fn email_refused(
+    state: &AppState,
+    pool: &UserPool,
+    client: &AppClient,
+    lang: Lang,
+) -> Option<Response> {
+    (!email_allowed(pool, client)).then(|| {
+        error_page(
+            state,
+            StatusCode::NOT_FOUND,
+            lang,
+            "error.factor_not_allowed",
+        )
+    })
+}
+
 /// `GET /login/email?flow=F`: the account to mail a sign-in code to.
 pub async fn email_page_get(
     State(state): State<AppState>,
@@ -85,13 +103,8 @@ pub async fn email_page_get(
             Ok(v) => v,
             Err(r) => return r,
         };
-    if !email_allowed(&pool, &client) {
-        return error_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            lang,
-            "error.factor_not_allowed",
-        );
+    if let Some(refused) = email_refused(&state, &pool, &client, lang) {
+        return refused;
     }
     let username = flow.username.clone().unwrap_or_default();
     email_page(
@@ -121,13 +134,8 @@ pub async fn email_submit(
         form,
     }: SubmittedForm,
 ) -> Response {
-    if !email_allowed(&pool, &client) {
-        return error_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            lang,
-            "error.factor_not_allowed",
-        );
+    if let Some(refused) = email_refused(&state, &pool, &client, lang) {
+        return refused;
     }
     let username: String = form_username(&form, &flow).chars().take(256).collect();
     if username.is_empty() {
@@ -202,13 +210,8 @@ pub async fn email_verify(
         form,
     }: SubmittedForm,
 ) -> Response {
-    if !email_allowed(&pool, &client) {
-        return error_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            lang,
-            "error.factor_not_allowed",
-        );
+    if let Some(refused) = email_refused(&state, &pool, &client, lang) {
+        return refused;
     }
     let Some(username) = flow.username.clone() else {
         return error_page(
