@@ -505,23 +505,20 @@ async fn enrolled(
     }
 }
 
-/// `POST /account/security/totp/confirm` (`enrolment`, `code`, `name`).
-pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
-    if let Some(r) = require_fresh(&state, &f).await {
+/// Finishes adding a factor of `kind` from the page's form (a fresh sign-in required):
+/// the enrolment through the core, then the page (with recovery codes for a first factor).
+async fn confirm_factor(state: &AppState, f: &SecurityForm, kind: MfaFactor) -> Response {
+    if let Some(r) = require_fresh(state, f).await {
         return r;
     }
     let s = &f.signed;
-    let result = enrol(
-        &state,
-        &s.pool,
-        &s.user.sub,
-        MfaFactor::Totp,
-        &f.form,
-        f.address,
-        now(),
-    )
-    .await;
-    enrolled(&state, &f, MfaFactor::Totp, result).await
+    let result = enrol(state, &s.pool, &s.user.sub, kind, &f.form, f.address, now()).await;
+    enrolled(state, f, kind, result).await
+}
+
+/// `POST /account/security/totp/confirm` (`enrolment`, `code`, `name`).
+pub async fn totp_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
+    confirm_factor(&state, &f, MfaFactor::Totp).await
 }
 
 /// `POST /account/security/email/send`: mails an enrolment code, then the code form.
@@ -561,21 +558,7 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
 
 /// `POST /account/security/email/confirm` (`code`).
 pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
-    if let Some(r) = require_fresh(&state, &f).await {
-        return r;
-    }
-    let s = &f.signed;
-    let result = enrol(
-        &state,
-        &s.pool,
-        &s.user.sub,
-        MfaFactor::Email,
-        &f.form,
-        f.address,
-        now(),
-    )
-    .await;
-    enrolled(&state, &f, MfaFactor::Email, result).await
+    confirm_factor(&state, &f, MfaFactor::Email).await
 }
 
 /// `POST /account/security/passkey/options`: a registration ceremony's options (JSON).
@@ -611,21 +594,7 @@ pub async fn passkey_options(State(state): State<AppState>, f: SecurityForm) -> 
 
 /// `POST /account/security/passkey/register` (`ceremony`, `credential`, `name`).
 pub async fn passkey_register(State(state): State<AppState>, f: SecurityForm) -> Response {
-    if let Some(r) = require_fresh(&state, &f).await {
-        return r;
-    }
-    let s = &f.signed;
-    let result = enrol(
-        &state,
-        &s.pool,
-        &s.user.sub,
-        MfaFactor::Passkey,
-        &f.form,
-        f.address,
-        now(),
-    )
-    .await;
-    enrolled(&state, &f, MfaFactor::Passkey, result).await
+    confirm_factor(&state, &f, MfaFactor::Passkey).await
 }
 
 /// `POST /account/security/remove` (`factor`: its id). The last factor of an `ON` pool
