@@ -263,6 +263,13 @@ pub struct ClientDecl {
     pub allowed_cors_origins: Vec<String>,
     #[serde(default)]
     pub branding: BrandingDecl,
+    /// Cognito's `ExplicitAuthFlows` (`ALLOW_USER_SRP_AUTH`, ...); omitted is Cognito's
+    /// default (SRP, custom, refresh).
+    #[serde(default = "crate::core::model::default_auth_flows")]
+    pub explicit_auth_flows: Vec<crate::core::model::AuthFlow>,
+    /// Cognito's `PreventUserExistenceErrors`: `ENABLED` (the default) or `LEGACY`.
+    #[serde(default)]
+    pub prevent_user_existence_errors: crate::core::model::UserExistenceErrors,
 }
 
 fn default_providers() -> Vec<String> {
@@ -290,6 +297,8 @@ impl Default for ClientDecl {
             write_attributes: Vec::new(),
             allowed_cors_origins: Vec::new(),
             branding: BrandingDecl::default(),
+            explicit_auth_flows: crate::core::model::default_auth_flows(),
+            prevent_user_existence_errors: Default::default(),
         }
     }
 }
@@ -561,6 +570,8 @@ impl ClientDecl {
                 background_color: self.branding.background_color.clone(),
                 extra_css: self.branding.extra_css.clone(),
             },
+            explicit_auth_flows: self.explicit_auth_flows.clone(),
+            prevent_user_existence_errors: self.prevent_user_existence_errors,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
         };

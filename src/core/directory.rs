@@ -402,6 +402,8 @@ impl Directory {
             updated_at: now,
             version: 0,
             mfa: Default::default(),
+            srp: None,
+            pending_attributes: Default::default(),
         };
         user.lookup = lookup_for(pool, &user);
         Ok(self.store.create_user(&user).await?)

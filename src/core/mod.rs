@@ -22,6 +22,7 @@ pub mod signin;
 pub mod signout;
 pub mod sigv4;
 pub mod sp_keys;
+pub mod srp;
 pub mod storage;
 pub mod throttle;
 

@@ -317,6 +317,77 @@ pub struct RefreshRotation {
     pub grace_period_secs: i64,
 }
 
+/// The user pools API's sign-in flows an app client may use (Cognito's
+/// `ExplicitAuthFlows`). The hosted UI's own sign-in is not governed by them, as in Cognito.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthFlow {
+    /// `USER_SRP_AUTH` (Amplify's default).
+    AllowUserSrpAuth,
+    /// `USER_PASSWORD_AUTH`: the password sent in clear over TLS.
+    AllowUserPasswordAuth,
+    /// `ADMIN_USER_PASSWORD_AUTH` (AdminInitiateAuth, signed).
+    AllowAdminUserPasswordAuth,
+    /// `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN` and GetTokensFromRefreshToken.
+    AllowRefreshTokenAuth,
+    /// `USER_AUTH`: choice-based sign-in.
+    AllowUserAuth,
+    /// `CUSTOM_AUTH`: needs the custom-challenge triggers; without them Cognito (and
+    /// Cognate) refuse the flow itself.
+    AllowCustomAuth,
+}
+
+impl AuthFlow {
+    /// Cognito's name (`ALLOW_USER_SRP_AUTH`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthFlow::AllowUserSrpAuth => "ALLOW_USER_SRP_AUTH",
+            AuthFlow::AllowUserPasswordAuth => "ALLOW_USER_PASSWORD_AUTH",
+            AuthFlow::AllowAdminUserPasswordAuth => "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
+            AuthFlow::AllowUserAuth => "ALLOW_USER_AUTH",
+            AuthFlow::AllowCustomAuth => "ALLOW_CUSTOM_AUTH",
+        }
+    }
+
+    /// Every flow, in Cognito's documentation order.
+    pub const ALL: [AuthFlow; 6] = [
+        AuthFlow::AllowUserSrpAuth,
+        AuthFlow::AllowUserPasswordAuth,
+        AuthFlow::AllowAdminUserPasswordAuth,
+        AuthFlow::AllowRefreshTokenAuth,
+        AuthFlow::AllowUserAuth,
+        AuthFlow::AllowCustomAuth,
+    ];
+
+    pub fn parse(text: &str) -> Option<AuthFlow> {
+        AuthFlow::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// Cognito's default `ExplicitAuthFlows` for a client created without any: SRP, custom
+/// and refresh.
+pub fn default_auth_flows() -> Vec<AuthFlow> {
+    vec![
+        AuthFlow::AllowUserSrpAuth,
+        AuthFlow::AllowCustomAuth,
+        AuthFlow::AllowRefreshTokenAuth,
+    ]
+}
+
+/// Cognito's `PreventUserExistenceErrors` of an app client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserExistenceErrors {
+    /// Unknown users are answered exactly like known ones (wrong password, masked decoy
+    /// delivery): Cognate's behaviour, and its default.
+    #[default]
+    Enabled,
+    /// Cognito's LEGACY: `UserNotFoundException` tells that a user does not exist (the
+    /// default of clients that Cognito's API creates).
+    Legacy,
+}
+
 /// Per-client look of the hosted UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -370,6 +441,13 @@ pub struct AppClient {
     pub allowed_cors_origins: Vec<String>,
     #[serde(default)]
     pub branding: Branding,
+    /// The user pools API's sign-in flows this client may use (Cognito's
+    /// `ExplicitAuthFlows`; issue 14).
+    #[serde(default = "default_auth_flows")]
+    pub explicit_auth_flows: Vec<AuthFlow>,
+    /// Cognito's `PreventUserExistenceErrors` (issue 14).
+    #[serde(default)]
+    pub prevent_user_existence_errors: UserExistenceErrors,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -394,6 +472,11 @@ impl AppClient {
     /// and no account pages).
     pub fn takes_own_users(&self) -> bool {
         self.supports(OWN_USERS)
+    }
+
+    /// Whether the client's `ExplicitAuthFlows` allow `flow`.
+    pub fn allows_flow(&self, flow: AuthFlow) -> bool {
+        self.explicit_auth_flows.contains(&flow)
     }
 }
 
@@ -537,6 +620,16 @@ pub struct User {
     /// hashed; it is left out of exports unless asked for.
     #[serde(default, skip_serializing_if = "UserMfa::is_empty")]
     pub mfa: UserMfa,
+    /// The SRP verifier of the current password (issue 14, `USER_SRP_AUTH`), computed
+    /// whenever the password is set or checked in clear; `None` until then (an imported
+    /// hash). Sealed under the master key: a verifier is a fast hash of the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srp: Option<SrpVerifier>,
+    /// Email or phone number changes waiting for their code (Cognito's
+    /// AttributesRequireVerificationBeforeUpdate): the attribute keeps its old, verified
+    /// value until the new one is verified (issue 14).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_attributes: BTreeMap<String, String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// Optimistic-concurrency version: an update names the version it read and fails if
@@ -549,6 +642,16 @@ impl User {
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).map(String::as_str)
     }
+}
+
+/// A user's SRP verifier (`v = g^x mod N`, Cognito's variant: see [`crate::core::srp`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SrpVerifier {
+    /// The salt, as the lowercase hex Cognito's `SALT` challenge parameter carries.
+    pub salt: String,
+    /// The verifier's big-endian bytes, sealed under the master key with
+    /// [`crate::core::secrets::srp_verifier_context`].
+    pub verifier: EncryptedSecret,
 }
 
 /// A group of a pool.

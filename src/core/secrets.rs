@@ -300,6 +300,12 @@ pub fn totp_secret_context(pool_id: &str, sub: &str, factor_id: &str) -> String 
     format!("totp-secret:{pool_id}:{sub}:{factor_id}")
 }
 
+/// The associated-data context of a user's SRP verifier, bound to the pool, the user and
+/// the salt, so a sealed verifier cannot be moved to another user or salt.
+pub fn srp_verifier_context(pool_id: &str, sub: &str, salt: &str) -> String {
+    format!("srp-verifier:{pool_id}:{sub}:{salt}")
+}
+
 /// The context of the value stored to check that a node has the right master key.
 pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
 

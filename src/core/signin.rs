@@ -114,12 +114,64 @@ pub enum SignInError {
     UserDisabled,
     #[error("Temporary password has expired and must be reset by an administrator.")]
     TemporaryPasswordExpired,
+    /// A parameter no honest client sends (an SRP `A` with `A mod N = 0`, a `u` of 0, a
+    /// signature that is not base64): Cognito's `InvalidParameterException`.
+    #[error("{reason}")]
+    InvalidParameter { field: &'static str, reason: String },
+    /// The SRP state (`SECRET_BLOCK`) is unknown, used, expired, or bound to another user
+    /// or client (Cognito: `NotAuthorizedException`, "Invalid session for the user.").
+    #[error("Invalid session for the user, session is expired.")]
+    SessionExpired,
     /// The store or the hasher failed; the detail is for the log, not the user.
     #[error("{stage}: {source}")]
     Internal {
         stage: &'static str,
         source: DirectoryError,
     },
+}
+
+/// The first step of `USER_SRP_AUTH` (Cognito's `InitiateAuth` with `SRP_A`).
+pub struct SrpStart<'a> {
+    pub pool: &'a UserPool,
+    pub client: &'a AppClient,
+    /// `USERNAME` as sent: a username or a sign-in alias.
+    pub login: &'a str,
+    /// `SRP_A`, hex.
+    pub srp_a: &'a str,
+    pub address: IpAddr,
+    pub now: UnixTime,
+}
+
+/// Cognito's `PASSWORD_VERIFIER` challenge parameters. An unknown user and a user without
+/// a verifier get the same shape (a deterministic fake salt and `B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrpChallenge {
+    /// `SALT`, hex.
+    pub salt: String,
+    /// `SRP_B`, hex.
+    pub srp_b: String,
+    /// `SECRET_BLOCK`: names the stored server state (single use, 3 minutes).
+    pub secret_block: String,
+    /// `USER_ID_FOR_SRP`: the name the client hashes the password with.
+    pub user_id_for_srp: String,
+    /// `USERNAME`.
+    pub username: String,
+}
+
+/// The `PASSWORD_VERIFIER` answer (Cognito's `RespondToAuthChallenge`).
+pub struct SrpVerify<'a> {
+    pub pool: &'a UserPool,
+    pub client: &'a AppClient,
+    /// `USERNAME` of the challenge responses.
+    pub username: &'a str,
+    /// `PASSWORD_CLAIM_SECRET_BLOCK`.
+    pub secret_block: &'a str,
+    /// `PASSWORD_CLAIM_SIGNATURE`, base64.
+    pub signature: &'a str,
+    /// `TIMESTAMP`, `EEE MMM d HH:mm:ss UTC yyyy`.
+    pub timestamp: &'a str,
+    pub address: IpAddr,
+    pub now: UnixTime,
 }
 
 /// Password sign-in over the directory and the brute-force throttle. Cheap to clone.
@@ -213,6 +265,24 @@ impl SignIn {
             return Ok(SignInOutcome::NewPasswordRequired(user));
         }
         Ok(SignInOutcome::after_first_factor(pool, user))
+    }
+
+    /// `USER_SRP_AUTH`, step 1: checks `A`, looks the login up and answers the
+    /// `PASSWORD_VERIFIER` challenge, keeping the server's secret `b` in the store (single
+    /// use, bound to the user and the client, 3 minutes). Nothing is counted here: no
+    /// password is tried until [`SignIn::srp_verify`].
+    pub async fn srp_start(&self, request: SrpStart<'_>) -> Result<SrpChallenge, SignInError> {
+        let _ = request;
+        todo!("issue 14 H1: USER_SRP_AUTH step 1")
+    }
+
+    /// `USER_SRP_AUTH`, step 2 (`PASSWORD_VERIFIER`): takes the stored state (single use),
+    /// reserves the attempt with the throttle exactly as [`SignIn::password`] does, then
+    /// checks the timestamp and the claim signature (constant time). The outcome is
+    /// [`SignIn::password`]'s: the user's status and the pool's `mfa` rule choose it.
+    pub async fn srp_verify(&self, request: SrpVerify<'_>) -> Result<SignInOutcome, SignInError> {
+        let _ = request;
+        todo!("issue 14 H1: USER_SRP_AUTH step 2")
     }
 
     /// Looks the login up and reserves the attempt with the throttle: counted per account,

@@ -465,6 +465,8 @@ impl Federation {
             updated_at: now,
             version: 0,
             mfa: Default::default(),
+            srp: None,
+            pending_attributes: Default::default(),
         };
         user.lookup = lookup_for(pool, &user);
         let group = format!("{}_{}", pool.id, provider.name);

@@ -34,8 +34,11 @@ pub fn account_error_type(e: &AccountError) -> &'static str {
 /// whose allowed flows exclude the password as `InvalidParameterException`.
 pub fn sign_in_error_type(e: &SignInError) -> &'static str {
     match e {
-        SignInError::PasswordsNotTaken => "InvalidParameterException",
-        SignInError::NotAuthorized
+        SignInError::PasswordsNotTaken | SignInError::InvalidParameter { .. } => {
+            "InvalidParameterException"
+        }
+        SignInError::SessionExpired
+        | SignInError::NotAuthorized
         | SignInError::Locked { .. }
         | SignInError::UserDisabled
         | SignInError::TemporaryPasswordExpired => "NotAuthorizedException",

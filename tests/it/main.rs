@@ -42,3 +42,5 @@ mod sessions;
 mod signin;
 mod support;
 mod ui;
+// Issue 14: the Cognito user pools API (AWS SDK for Rust, aws-cognito-srp, Amplify).
+mod user_pools;

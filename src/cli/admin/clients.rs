@@ -235,6 +235,8 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
         write_attributes: Vec::new(),
         allowed_cors_origins: Vec::new(),
         branding: Branding::default(),
+        explicit_auth_flows: crate::core::model::default_auth_flows(),
+        prevent_user_existence_errors: Default::default(),
         created_at: now,
         updated_at: now,
     };

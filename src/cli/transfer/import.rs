@@ -439,6 +439,9 @@ fn parse_record(
         updated_at: record.updated_at.map_or(created_at, |t| t.0),
         version: 0,
         mfa,
+        // An imported hash gives no SRP verifier: the first password sign-in makes one.
+        srp: None,
+        pending_attributes: Default::default(),
     };
     user.lookup = lookup_for(pool, &user);
     Ok((user, groups, mfa_ignored))

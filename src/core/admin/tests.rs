@@ -66,6 +66,8 @@ pub(crate) fn client() -> AppClient {
         write_attributes: vec!["email".into()],
         allowed_cors_origins: vec!["https://app.example.com".into()],
         branding: Branding::default(),
+        explicit_auth_flows: crate::core::model::default_auth_flows(),
+        prevent_user_existence_errors: Default::default(),
         created_at: 1,
         updated_at: 1,
     }

@@ -46,6 +46,7 @@ use crate::web::AppState;
 mod error;
 pub mod identity;
 pub mod identity_admin;
+pub mod idp;
 pub mod json;
 pub mod sts;
 

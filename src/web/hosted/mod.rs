@@ -472,6 +472,8 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
         SignInError::PasswordsNotTaken
         | SignInError::UserNotConfirmed
         | SignInError::PasswordResetRequired
+        | SignInError::InvalidParameter { .. }
+        | SignInError::SessionExpired
         | SignInError::Internal { .. } => ("error.generic", StatusCode::SERVICE_UNAVAILABLE),
     }
 }

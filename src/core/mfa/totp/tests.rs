@@ -116,6 +116,8 @@ async fn harness(setting: MfaSetting) -> Harness {
         identities: Vec::new(),
         lookup: UserLookup::default(),
         mfa: UserMfa::default(),
+        srp: None,
+        pending_attributes: Default::default(),
         created_at: 1,
         updated_at: 1,
         version: 0,

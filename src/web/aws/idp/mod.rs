@@ -1,0 +1,330 @@
+//! The user pools API (`cognito-idp`, target prefix `AWSCognitoIdentityProviderService`),
+//! issue 14: sign-up and the account flows ([`user`]), sign-in with its challenges
+//! ([`auth`]), administration of users ([`admin`]) and groups ([`groups`]), and ListUsers
+//! ([`list`]).
+//!
+//! Every handler is a thin edge: it reads Cognito's input shape, calls a core service (the
+//! account service, the sign-in operation, the MFA core, the directory, the administration
+//! service) and renders Cognito's output or exception. No rule lives here that the hosted
+//! UI does not share: limits, codes and checks are the core's.
+//!
+//! This module holds what the handlers share: reading parameters ([`required`],
+//! [`optional`], [`attributes_in`]), finding the pool and the client
+//! ([`pool`], [`client_of`]), the SECRET_HASH check ([`check_secret_hash`]), the
+//! access-token check of the end-user actions ([`access_token_user`]), and rendering users
+//! ([`attributes_out`], [`user_type`]) and errors ([`account_error`], [`sign_in_error`],
+//! [`directory_error`]).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{AwsCall, AwsError};
+use crate::core::account::AccountError;
+use crate::core::directory::DirectoryError;
+use crate::core::model::{AppClient, User, UserPool};
+use crate::core::signin::SignInError;
+use crate::web::cognito_errors::{account_error_type, sign_in_error_type};
+use crate::web::AppState;
+
+pub mod admin;
+pub mod auth;
+pub mod groups;
+pub mod list;
+pub mod user;
+
+/// `InvalidParameterException` with `message`.
+pub fn invalid(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("InvalidParameterException", message)
+}
+
+/// `ResourceNotFoundException` with `message`.
+pub fn not_found(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("ResourceNotFoundException", message)
+}
+
+/// `NotAuthorizedException` with `message`.
+pub fn not_authorized(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("NotAuthorizedException", message)
+}
+
+/// A required, non-empty string member (`InvalidParameterException` naming the field
+/// when it is missing or not a string).
+pub fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
+    match input.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        None | Some(Value::Null) => Err(invalid(format!(
+            "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must not be null",
+            lower_first(name)
+        ))),
+        Some(Value::String(_)) => Err(invalid(format!(
+            "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            lower_first(name)
+        ))),
+        _ => Err(invalid(format!("{name} must be a string."))),
+    }
+}
+
+/// An optional string member (absent or null is `None`).
+pub fn optional<'a>(input: &'a Value, name: &str) -> Result<Option<&'a str>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        _ => Err(invalid(format!("{name} must be a string."))),
+    }
+}
+
+/// An optional boolean member.
+pub fn optional_bool(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        _ => Err(invalid(format!("{name} must be a boolean."))),
+    }
+}
+
+/// An optional integer member within `range`.
+pub fn optional_int(
+    input: &Value,
+    name: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if range.contains(&v) => Ok(Some(v)),
+            _ => Err(invalid(format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have value between {} and {}",
+                lower_first(name),
+                range.start(),
+                range.end()
+            ))),
+        },
+        _ => Err(invalid(format!("{name} must be a number."))),
+    }
+}
+
+/// An optional map of strings (`ClientMetadata`, `AuthParameters`, `ChallengeResponses`):
+/// absent is empty.
+pub fn string_map(input: &Value, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(invalid(format!("{name} values must be strings."))),
+            })
+            .collect(),
+        Some(_) => Err(invalid(format!("{name} must be a map of strings."))),
+    }
+}
+
+/// An optional list of strings (absent is empty).
+pub fn string_list(input: &Value, name: &str) -> Result<Vec<String>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(invalid(format!("{name} must be a list of strings."))),
+            })
+            .collect(),
+        Some(_) => Err(invalid(format!("{name} must be a list of strings."))),
+    }
+}
+
+/// Cognito's `AttributeType` list (`[{"Name": "email", "Value": "a@b.c"}]`) as a map;
+/// `required` makes an absent list an error naming `name`. A repeated name is refused.
+pub fn attributes_in(
+    input: &Value,
+    name: &str,
+    required_list: bool,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let items = match input.get(name) {
+        None | Some(Value::Null) if required_list => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(name)
+            )))
+        }
+        None | Some(Value::Null) => return Ok(BTreeMap::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid(format!("{name} must be a list of attributes."))),
+    };
+    let mut out = BTreeMap::new();
+    for item in items {
+        let attr_name = match item.get("Name") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(invalid(format!("{name}: every attribute needs a Name."))),
+        };
+        let value = match item.get("Value") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(invalid(format!(
+                    "{name}: {attr_name}'s Value must be a string."
+                )))
+            }
+        };
+        if out.insert(attr_name.clone(), value).is_some() {
+            return Err(invalid(format!("{name}: {attr_name} is given twice.")));
+        }
+    }
+    Ok(out)
+}
+
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The pool named by a `UserPoolId` (`ResourceNotFoundException` if there is none).
+pub async fn pool(state: &AppState, call: &AwsCall, id: &str) -> Result<UserPool, AwsError> {
+    match state.node.store.get_pool(id).await {
+        Ok(Some(pool)) => Ok(pool),
+        Ok(None) => Err(not_found(format!("User pool {id} does not exist."))),
+        Err(e) => Err(AwsError::internal(call.protocol, e)),
+    }
+}
+
+/// The app client named by a `ClientId`, with its pool (`ResourceNotFoundException` if
+/// there is none).
+pub async fn client_of(
+    state: &AppState,
+    call: &AwsCall,
+    client_id: &str,
+) -> Result<(UserPool, AppClient), AwsError> {
+    let client = match state.node.store.get_client(client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            return Err(not_found(format!(
+                "User pool client {client_id} does not exist."
+            )))
+        }
+        Err(e) => return Err(AwsError::internal(call.protocol, e)),
+    };
+    let pool = pool(state, call, &client.pool_id).await?;
+    Ok((pool, client))
+}
+
+/// The app client named by `ClientId` that must belong to the pool `UserPoolId` (the
+/// admin actions name both).
+pub async fn pool_client(
+    state: &AppState,
+    call: &AwsCall,
+    pool_id: &str,
+    client_id: &str,
+) -> Result<(UserPool, AppClient), AwsError> {
+    let (pool, client) = client_of(state, call, client_id).await?;
+    if pool.id != pool_id {
+        return Err(not_found(format!(
+            "User pool client {client_id} does not exist."
+        )));
+    }
+    Ok((pool, client))
+}
+
+/// Checks Cognito's `SECRET_HASH` (`base64(HMAC-SHA256(client secret, username ||
+/// client id))`) for a client with a secret, in constant time. A client without a secret
+/// ignores it, as Cognito does. A missing or wrong hash is `NotAuthorizedException`
+/// ("Client <id> is configured with secret but SECRET_HASH was not received" / "Unable to
+/// verify secret hash for client <id>").
+pub fn check_secret_hash(
+    state: &AppState,
+    client: &AppClient,
+    username: &str,
+    secret_hash: Option<&str>,
+) -> Result<(), AwsError> {
+    let _ = (state, client, username, secret_hash);
+    todo!("issue 14 H2: SECRET_HASH")
+}
+
+/// The user an end-user action's `AccessToken` stands for.
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    pub pool: UserPool,
+    pub client: AppClient,
+    pub user: User,
+    /// The token's `origin_jti` (its family), `jti`, `iat`, scopes.
+    pub claims: crate::core::oauth::verify::AccessClaims,
+}
+
+/// Checks an end-user action's `AccessToken`: a user access token of this deployment
+/// (signature, issuer, expiry, `token_use = access`) carrying
+/// `aws.cognito.signin.user.admin`, whose family is not revoked and whose user was not
+/// signed out since it was issued, of a user that exists and is enabled. An ID token, a
+/// client-credentials token or anything else is `NotAuthorizedException` ("Invalid Access
+/// Token" / "Access Token has been revoked" / "Access Token does not have required
+/// scopes" / "User is disabled.").
+pub async fn access_token_user(
+    state: &AppState,
+    call: &AwsCall,
+    token: &str,
+) -> Result<TokenUser, AwsError> {
+    let _ = (state, call, token);
+    todo!("issue 14 H3: access tokens of the end-user actions")
+}
+
+/// Cognito's `UserAttributes` / `Attributes` list: `sub` first, then the user's attributes
+/// (those `client` may read, when one is given).
+pub fn attributes_out(user: &User, client: Option<&AppClient>) -> Value {
+    let mut out = vec![json!({"Name": "sub", "Value": user.sub})];
+    for (name, value) in &user.attributes {
+        if let Some(client) = client {
+            if !client.read_attributes.is_empty() && !client.read_attributes.contains(name) {
+                continue;
+            }
+        }
+        out.push(json!({"Name": name, "Value": value}));
+    }
+    if !user.identities.is_empty() && client.is_none_or(|c| c.read_attributes.is_empty()) {
+        out.push(json!({
+            "Name": "identities",
+            "Value": crate::core::oauth::tokens::identities_claim(user).to_string(),
+        }));
+    }
+    Value::Array(out)
+}
+
+/// Epoch seconds as Cognito's JSON timestamps carry them.
+pub fn epoch(t: crate::core::UnixTime) -> Value {
+    json!(t)
+}
+
+/// Cognito's `UserType` (ListUsers, AdminCreateUser, ListUsersInGroup).
+pub fn user_type(user: &User) -> Value {
+    json!({
+        "Username": user.username,
+        "Attributes": attributes_out(user, None),
+        "UserCreateDate": epoch(user.created_at),
+        "UserLastModifiedDate": epoch(user.updated_at),
+        "Enabled": user.enabled,
+        "UserStatus": user.status.as_str(),
+    })
+}
+
+/// An account flow's error in Cognito's terms; internal detail goes to the log.
+pub fn account_error(call: &AwsCall, e: AccountError) -> AwsError {
+    match e {
+        AccountError::Internal(detail) => AwsError::internal(call.protocol, detail),
+        e => AwsError::bad_request(account_error_type(&e), e.to_string()),
+    }
+}
+
+/// A refused sign-in in Cognito's terms; internal detail goes to the log.
+pub fn sign_in_error(call: &AwsCall, e: SignInError) -> AwsError {
+    match e {
+        SignInError::Internal { .. } => AwsError::internal(call.protocol, e),
+        e => AwsError::bad_request(sign_in_error_type(&e), e.to_string()),
+    }
+}
+
+/// A directory error in Cognito's terms (through the account service's names).
+pub fn directory_error(call: &AwsCall, e: DirectoryError) -> AwsError {
+    account_error(call, AccountError::from(e))
+}

@@ -1,0 +1,1 @@
+//! See the module doc of `super`: owned by issue 14's admin work.
