@@ -638,9 +638,10 @@ impl Directory {
         // this master key cannot open) gets one, so USER_SRP_AUTH works from now on.
         let srp_missing = self.srp_key.is_some() && self.open_srp_verifier(pool, &user).is_none();
         if verification.needs_rehash || srp_missing {
-            let fresh = match verification.needs_rehash {
-                true => Some(self.passwords.hash(password).await?),
-                false => None,
+            let fresh = if verification.needs_rehash {
+                Some(self.passwords.hash(password).await?)
+            } else {
+                None
             };
             let srp = self.srp_verifier(pool, &user.sub, &user.username, password);
             let expected = user.password_hash.clone();
