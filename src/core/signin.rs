@@ -24,6 +24,13 @@
 //!    ([`crate::core::mfa::requirement`]): a second factor to pass, enrolment first
 //!    (`MFA_SETUP`), or tokens.
 //!
+//! `USER_SRP_AUTH` ([`SignIn::srp_start`], then [`SignIn::srp_verify`]) runs the same
+//! steps with an SRP proof ([`crate::core::srp`]) in place of the password: step 1 at
+//! both calls; the start only looks the login up and answers the `PASSWORD_VERIFIER`
+//! challenge, counting nothing; the answer reserves the attempt under the account of the
+//! login typed at the start (step 3) before its proof is checked, and a proof that holds
+//! goes through the same step 5 ([`Directory::check_status`], then the outcome).
+//!
 //! Nothing here knows HTTP: the client address and the time come in the request.
 
 use std::net::IpAddr;
