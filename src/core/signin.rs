@@ -401,8 +401,9 @@ impl SignIn {
     }
 
     /// `USER_SRP_AUTH`, step 2 (`PASSWORD_VERIFIER`): takes the stored state (single use),
-    /// reserves the attempt with the throttle exactly as [`SignIn::password`] does, then
-    /// checks the timestamp and the claim signature (constant time). The outcome is
+    /// checks the timestamp, reserves the attempt with the throttle exactly as
+    /// [`SignIn::password`] does, then checks the claim signature (constant time). The
+    /// outcome is
     /// [`SignIn::password`]'s: the user's status and the pool's `mfa` rule choose it.
     ///
     /// In order: the state is taken (so a second answer finds nothing, on any node) and
@@ -429,9 +430,11 @@ impl SignIn {
         }
         let master = self.srp_master()?;
         // A block we made is base64 of SECRET_BLOCK_BYTES; anything else names no state.
-        let block = match STANDARD.decode(secret_block) {
-            Ok(block) if secret_block.len() <= 4 * SECRET_BLOCK_BYTES => block,
-            _ => return Err(SignInError::SessionExpired),
+        if secret_block.len() > 4 * SECRET_BLOCK_BYTES {
+            return Err(SignInError::SessionExpired);
+        }
+        let Ok(block) = STANDARD.decode(secret_block) else {
+            return Err(SignInError::SessionExpired);
         };
         let id = srp_state_id(&block);
         let taken = self

@@ -288,6 +288,20 @@ async fn a_secret_block_is_single_use_short_lived_and_bound_to_client_and_user()
     signed_in_as(h.verify(&h.web, "alice", &a1, now()).await, "alice");
     expired(h.verify(&h.web, "alice", &a1, now()).await);
 
+    // Two answers at once (two nodes, say): exactly one is taken.
+    let challenge = h.start(&h.web, "alice", &srp_a, now()).await.unwrap();
+    let twice = answer(&srp, &challenge);
+    let (first, second) = tokio::join!(
+        h.verify(&h.web, "alice", &twice, now()),
+        h.verify(&h.web, "alice", &twice, now())
+    );
+    let expired_count = [&first, &second]
+        .iter()
+        .filter(|r| matches!(r, Err(SignInError::SessionExpired)))
+        .count();
+    assert_eq!(expired_count, 1, "{first:?} {second:?}");
+    assert!(first.is_ok() || second.is_ok(), "{first:?} {second:?}");
+
     // Expired: 181 seconds after the start (the state lives 180).
     let t = now();
     let challenge = h.start(&h.web, "alice", &srp_a, t).await.unwrap();
