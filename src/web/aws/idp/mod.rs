@@ -240,8 +240,25 @@ pub fn check_secret_hash(
     username: &str,
     secret_hash: Option<&str>,
 ) -> Result<(), AwsError> {
-    let _ = (state, client, username, secret_hash);
-    todo!("issue 14 H2: SECRET_HASH")
+    check_secret_hash_any(state, client, &[username], secret_hash)
+}
+
+/// [`check_secret_hash`] over several names the hash may be computed with (a refresh
+/// token's user: Cognito clients hash the username or the sub).
+pub fn check_secret_hash_any(
+    state: &AppState,
+    client: &AppClient,
+    usernames: &[&str],
+    secret_hash: Option<&str>,
+) -> Result<(), AwsError> {
+    use crate::core::oauth::client_auth::{self, SecretHashError};
+    match client_auth::check_secret_hash(&state.node.master, client, usernames, secret_hash) {
+        Ok(()) => Ok(()),
+        Err(SecretHashError::Internal(detail)) => {
+            Err(AwsError::internal(super::Protocol::Json, detail))
+        }
+        Err(e) => Err(not_authorized(e.to_string())),
+    }
 }
 
 /// The user an end-user action's `AccessToken` stands for.
