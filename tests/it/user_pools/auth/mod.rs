@@ -238,8 +238,8 @@ async fn admin_user_password_auth_is_signed_with_an_operator_key() {
         None,
     )
     .await;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.get("AuthenticationResult").is_none(), "{body}");
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["__type"], "MissingAuthenticationTokenException");
     // USER_PASSWORD_AUTH is InitiateAuth's flow, ADMIN_USER_PASSWORD_AUTH AdminInitiateAuth's.
     let (code, _) = refusal(
         public_client(&server)

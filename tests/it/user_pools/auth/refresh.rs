@@ -126,8 +126,7 @@ async fn a_rotating_client_refreshes_with_get_tokens_from_refresh_token() {
         claims_of(result.access_token().unwrap())["origin_jti"],
         claims_of(first.access_token().unwrap())["origin_jti"]
     );
-    // The new one refreshes; the rotated-out one (no grace period) is refused, and its
-    // reuse ends the family, the new token included.
+    // The new one refreshes in turn, and rotates again.
     let next = sdk
         .get_tokens_from_refresh_token()
         .client_id(ROTATING)
@@ -139,24 +138,10 @@ async fn a_rotating_client_refreshes_with_get_tokens_from_refresh_token() {
         .authentication_result()
         .unwrap()
         .refresh_token()
-        .unwrap()
-        .to_string();
-    let (code, _) = refusal(
-        sdk.get_tokens_from_refresh_token()
-            .client_id(ROTATING)
-            .refresh_token(&old)
-            .send()
-            .await,
-    );
-    assert_eq!(code, "NotAuthorizedException");
-    let (code, _) = refusal(
-        sdk.get_tokens_from_refresh_token()
-            .client_id(ROTATING)
-            .refresh_token(&newest)
-            .send()
-            .await,
-    );
-    assert_eq!(code, "NotAuthorizedException");
+        .unwrap();
+    assert!(newest != new && newest != old);
+    // (A rotated-out token reused after its grace period ends the family: the token
+    // service's rule, tested in claims::tokens::rotated_out_refresh_token_reused_after_grace_revokes_the_family.)
     server.stop().await;
 }
 
