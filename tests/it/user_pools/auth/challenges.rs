@@ -524,3 +524,174 @@ async fn signed_in_users_add_an_app_then_choose_between_app_and_email() {
     assert_eq!(refused, "NotAuthorizedException");
     server.stop().await;
 }
+
+const EMAIL_ON_POOL: &str = "us-east-1_ApiMfaEm01";
+const EMAIL_ON_APP: &str = "apimfaemail0000000000001";
+
+#[tokio::test]
+async fn mfa_setup_with_email_enrols_the_verified_address() {
+    let toml = format!(
+        r#"
+[[pools]]
+id = "{EMAIL_ON_POOL}"
+name = "API MFA on, email allowed"
+alias_attributes = ["email"]
+auto_verified_attributes = ["email"]
+mfa = "ON"
+mfa_factors = ["TOTP", "EMAIL"]
+{}"#,
+        client_toml(EMAIL_ON_APP, "email mfa app", ALL_FLOWS)
+    );
+    let server = TestServer::start(&toml).await;
+    confirmed_user(&server, EMAIL_ON_POOL, "emil", "emil@example.com").await;
+    let sdk = public_client(&server);
+    let out = password_auth(&sdk, EMAIL_ON_APP, "emil", PASSWORD, None)
+        .await
+        .unwrap();
+    let (name, params, session) = challenge(&out);
+    assert_eq!(name, ChallengeNameType::MfaSetup);
+    assert_eq!(
+        params["MFAS_CAN_SETUP"],
+        r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]"#
+    );
+    // Only the verified address can become the factor.
+    let (code, _) = refusal(
+        respond(
+            &sdk,
+            EMAIL_ON_APP,
+            ChallengeNameType::MfaSetup,
+            &session,
+            &[("USERNAME", "emil"), ("EMAIL", "attacker@example.net")],
+        )
+        .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+    let seen = mails_to(&server, "emil@example.com");
+    let out = respond(
+        &sdk,
+        EMAIL_ON_APP,
+        ChallengeNameType::MfaSetup,
+        &session,
+        &[("USERNAME", "emil"), ("EMAIL", "emil@example.com")],
+    )
+    .await
+    .unwrap();
+    let (name, params, session) = challenge_of(&out);
+    assert_eq!(name, ChallengeNameType::EmailOtp);
+    assert_eq!(params["CODE_DELIVERY_DESTINATION"], "e***@e***.com");
+    let code = emailed_code(&server, "emil@example.com", seen).await;
+    let out = respond(
+        &sdk,
+        EMAIL_ON_APP,
+        ChallengeNameType::EmailOtp,
+        &session,
+        &[("USERNAME", "emil"), ("EMAIL_OTP_CODE", code.as_str())],
+    )
+    .await
+    .unwrap();
+    assert_api_tokens(
+        &server,
+        EMAIL_ON_POOL,
+        EMAIL_ON_APP,
+        "emil",
+        out.authentication_result().unwrap(),
+    )
+    .await;
+    // Enrolled: the next sign-in asks an emailed code, through AdminInitiateAuth and
+    // AdminRespondToAuthChallenge this time.
+    let admin = operator_client(&server).await;
+    let out = admin
+        .admin_initiate_auth()
+        .user_pool_id(EMAIL_ON_POOL)
+        .client_id(EMAIL_ON_APP)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", "emil")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.challenge_name(), Some(&ChallengeNameType::EmailOtp));
+    let session = out.session().unwrap().to_string();
+    let code = emailed_code(&server, "emil@example.com", seen + 1).await;
+    let answer = |code: String| {
+        admin
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(EMAIL_ON_POOL)
+            .client_id(EMAIL_ON_APP)
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session(&session)
+            .challenge_responses("USERNAME", "emil")
+            .challenge_responses("EMAIL_OTP_CODE", code)
+            .send()
+    };
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    assert_eq!(
+        refusal(answer(wrong.into()).await).0,
+        "CodeMismatchException"
+    );
+    let out = answer(code.clone()).await.unwrap();
+    assert_api_tokens(
+        &server,
+        EMAIL_ON_POOL,
+        EMAIL_ON_APP,
+        "emil",
+        out.authentication_result().unwrap(),
+    )
+    .await;
+    // One session, one set of tokens.
+    let (code, _) = refusal(answer(code).await);
+    assert_eq!(code, "NotAuthorizedException");
+    server.stop().await;
+}
+
+const PASSKEY_POOL: &str = "us-east-1_ApiMfaPk01";
+const PASSKEY_APP: &str = "apimfapasskey00000000001";
+
+#[tokio::test]
+async fn a_passkey_only_user_is_refused_plainly_never_signed_in_on_one_factor() {
+    let toml = format!(
+        r#"
+[[pools]]
+id = "{PASSKEY_POOL}"
+name = "API MFA passkeys"
+mfa = "OPTIONAL"
+mfa_factors = ["TOTP", "PASSKEY"]
+{}"#,
+        client_toml(PASSKEY_APP, "passkey app", ALL_FLOWS)
+    );
+    let server = TestServer::start_on_localhost(&toml).await;
+    confirmed_user(&server, PASSKEY_POOL, "kai", "kai@example.com").await;
+    let user = confirmed_user(&server, PASSKEY_POOL, "pat", "pat@example.com").await;
+    let sdk = public_client(&server);
+    // Beside it, a user without factors signs in.
+    assert!(tokens_of(
+        &password_auth(&sdk, PASSKEY_APP, "kai", PASSWORD, None)
+            .await
+            .unwrap()
+    )
+    .access_token()
+    .is_some());
+    let mut stored = user;
+    stored.mfa.factors.push(Factor {
+        id: "passkeyfactor1".into(),
+        kind: MfaFactor::Passkey,
+        name: "Laptop".into(),
+        created_at: now(),
+        last_used_at: None,
+        data: FactorData::Passkey {
+            credential_id: "Y3JlZGVudGlhbA".into(),
+            credential: json!({}),
+            counter: 0,
+            backup_eligible: false,
+            backup_state: false,
+        },
+    });
+    server.node.store.update_user(&stored).await.unwrap();
+    let (code, message) = refusal(password_auth(&sdk, PASSKEY_APP, "pat", PASSWORD, None).await);
+    assert_eq!(code, "MFAMethodNotFoundException", "{message}");
+    server.stop().await;
+}
