@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::account::AccountError;
 use crate::core::mfa::MfaError;
-use crate::core::model::{AppClient, AuthFlow, UserExistenceErrors};
+use crate::core::model::{AppClient, AuthFlow, FirstFactor, UserExistenceErrors, UserPool};
 use crate::core::oauth::OAuthError;
 use crate::core::signin::SignInError;
 
@@ -40,6 +40,9 @@ pub enum ChallengeName {
     EmailOtp,
     SelectMfaType,
     MfaSetup,
+    /// `USER_AUTH` without a usable `PREFERRED_CHALLENGE`: the user chooses among the
+    /// pool's first factors (`AvailableChallenges`).
+    SelectChallenge,
 }
 
 impl ChallengeName {
@@ -51,16 +54,18 @@ impl ChallengeName {
             ChallengeName::EmailOtp => "EMAIL_OTP",
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
+            ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
         }
     }
 
     /// Every challenge a session may name.
-    pub const ALL: [ChallengeName; 5] = [
+    pub const ALL: [ChallengeName; 6] = [
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
+        ChallengeName::SelectChallenge,
     ];
 
     pub fn parse(text: &str) -> Option<ChallengeName> {
@@ -136,7 +141,8 @@ impl RequestedFlow {
 /// and every password flow needs `COGNITO` among its identity providers
 /// ([`SignInError::PasswordsNotTaken`]). `CUSTOM_AUTH` needs the custom-challenge
 /// triggers, which Cognate does not have yet: refused as Cognito refuses it without them.
-/// `USER_AUTH` (choice-based sign-in) is not served yet: refused plainly.
+/// `USER_AUTH` (choice-based sign-in) offers the pool's first factors
+/// ([`first_factor_challenges`]).
 pub fn check_flow(client: &AppClient, flow: RequestedFlow) -> Result<(), ChallengeError> {
     if !client.allows_flow(flow.allowed_by()) {
         return Err(ChallengeError::InvalidParameter(format!(
@@ -148,13 +154,27 @@ pub fn check_flow(client: &AppClient, flow: RequestedFlow) -> Result<(), Challen
         RequestedFlow::Custom => Err(ChallengeError::InvalidParameter(
             "Custom auth lambda trigger is not configured for the user pool.".into(),
         )),
-        RequestedFlow::UserAuth => Err(ChallengeError::InvalidParameter(
-            "USER_AUTH is not supported by this user pool yet; use USER_SRP_AUTH or USER_PASSWORD_AUTH.".into(),
-        )),
         RequestedFlow::RefreshToken => Ok(()),
         _ if !client.takes_own_users() => Err(SignInError::PasswordsNotTaken.into()),
         _ => Ok(()),
     }
+}
+
+/// The first factors `USER_AUTH` offers (Cognito's `AvailableChallenges`): the pool's
+/// `sign_in_factors` the API can serve, for a client that takes the pool's own users.
+/// Passkeys (`WEB_AUTHN`) are the hosted UI's for now and not offered here.
+pub fn first_factor_challenges(pool: &UserPool, client: &AppClient) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !client.takes_own_users() {
+        return out;
+    }
+    if pool.factors.allows_first(FirstFactor::Password) {
+        out.extend(["PASSWORD", "PASSWORD_SRP"]);
+    }
+    if pool.factors.allows_first(FirstFactor::EmailOtp) {
+        out.push("EMAIL_OTP");
+    }
+    out
 }
 
 /// Why an API sign-in step was refused. The edge names each in Cognito's terms.

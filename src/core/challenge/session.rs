@@ -46,6 +46,10 @@ pub struct AuthSession {
     /// `EMAIL_OTP` after `MFA_SETUP` with `EMAIL`: the code enrols email as a factor.
     #[serde(default)]
     pub enrolling_email: bool,
+    /// `EMAIL_OTP` as `USER_AUTH`'s first factor: the code is a passwordless sign-in code
+    /// for `login` (`sub` is empty: whether it names a user is not told).
+    #[serde(default)]
+    pub sign_in_code: bool,
 }
 
 impl AuthSession {

@@ -35,6 +35,8 @@ pub enum Step {
         name: ChallengeName,
         parameters: BTreeMap<String, String>,
         session: String,
+        /// `SELECT_CHALLENGE`'s `AvailableChallenges` (empty for the others).
+        available: Vec<&'static str>,
     },
 }
 
@@ -192,6 +194,7 @@ impl ApiSignIn {
             totp_enrolment: None,
             enrolled: false,
             enrolling_email: false,
+            sign_in_code: false,
         };
         match outcome {
             SignInOutcome::SignedIn(user) => {
@@ -256,6 +259,7 @@ impl ApiSignIn {
             name,
             parameters,
             session,
+            available: Vec::new(),
         })
     }
 
@@ -417,6 +421,28 @@ impl ApiSignIn {
             }
             ChallengeName::EmailOtp => {
                 let code = required(responses, "EMAIL_OTP_CODE")?;
+                if s.sign_in_code {
+                    let user = self
+                        .mfa
+                        .verify_sign_in_code(pool, &s.login, code, address, now)
+                        .await?;
+                    self.sessions.take(&opened, now).await?;
+                    let started = Started {
+                        login: s.login.clone(),
+                        amr: vec![MfaFactor::Email.amr().to_string()],
+                        auth_time: now,
+                    };
+                    let outcome = match requirement_after(pool, &user, &started.amr) {
+                        Requirement::None => SignInOutcome::SignedIn(user),
+                        Requirement::Challenge { factors } => {
+                            SignInOutcome::MfaRequired { user, factors }
+                        }
+                        Requirement::Setup { factors } => SignInOutcome::MfaSetup { user, factors },
+                    };
+                    return self
+                        .proceed(pool, client, started, outcome, address, now)
+                        .await;
+                }
                 let user = if s.enrolling_email {
                     self.mfa
                         .confirm_email_factor(pool, &s.sub, code, address, now)
@@ -458,6 +484,11 @@ impl ApiSignIn {
                 self.answer_setup(opened, pool, client, responses, address, now)
                     .await
             }
+            // The edge answers SELECT_CHALLENGE (its password and SRP answers are the
+            // sign-in operation's) after taking the session with [`ApiSignIn::choose`].
+            ChallengeName::SelectChallenge => Err(ChallengeError::InvalidParameter(
+                "SELECT_CHALLENGE is answered with ANSWER.".into(),
+            )),
         }
     }
 
@@ -672,6 +703,102 @@ impl ApiSignIn {
             .await?;
         let _ = self.store.delete_ephemeral(USER_TOTP_KIND, &key).await;
         Ok(())
+    }
+
+    /// `USER_AUTH` without a usable preference: `SELECT_CHALLENGE` among `available`,
+    /// with a session for `login` whoever it names (the answer tells nobody whether the
+    /// user exists).
+    pub async fn select_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        available: Vec<&'static str>,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        let session = self.login_session(pool, client, login, ChallengeName::SelectChallenge, now);
+        let session = self.sessions.open(session, now).await?;
+        Ok(Step::Challenge {
+            name: ChallengeName::SelectChallenge,
+            parameters: BTreeMap::from([("USERNAME".to_string(), login.to_string())]),
+            session,
+            available,
+        })
+    }
+
+    fn login_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        challenge: ChallengeName,
+        now: UnixTime,
+    ) -> AuthSession {
+        AuthSession {
+            pool_id: pool.id.clone(),
+            client_id: client.id.clone(),
+            sub: String::new(),
+            username: login.to_string(),
+            login: login.to_string(),
+            challenge,
+            amr: Vec::new(),
+            auth_time: now,
+            expires_at: now,
+            totp_enrolment: None,
+            enrolled: false,
+            enrolling_email: false,
+            sign_in_code: false,
+        }
+    }
+
+    /// Answers `SELECT_CHALLENGE`: checks and takes its session (single use) and returns
+    /// the login it was for; the caller then runs the chosen first factor.
+    pub async fn choose(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &str,
+        username: &str,
+        now: UnixTime,
+    ) -> Result<String, ChallengeError> {
+        let opened = self
+            .sessions
+            .read_for(session, &pool.id, &client.id, now)
+            .await?;
+        if opened.session.challenge != ChallengeName::SelectChallenge
+            || !opened.session.names(username)
+        {
+            return Err(ChallengeError::SessionExpired);
+        }
+        self.sessions.take(&opened, now).await?;
+        Ok(opened.session.login)
+    }
+
+    /// `EMAIL_OTP` as a first factor: mails a sign-in code to the account `login` names,
+    /// if it may sign in that way (the MFA core answers alike for anyone), and asks it.
+    pub async fn email_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        self.mfa
+            .send_sign_in_code(pool, login, lang, address, now)
+            .await?;
+        let mut session = self.login_session(pool, client, login, ChallengeName::EmailOtp, now);
+        session.sign_in_code = true;
+        let parameters = BTreeMap::from([
+            ("USERNAME".to_string(), login.to_string()),
+            (
+                "CODE_DELIVERY_DELIVERY_MEDIUM".to_string(),
+                "EMAIL".to_string(),
+            ),
+        ]);
+        self.challenge(session, ChallengeName::EmailOtp, parameters, now)
+            .await
     }
 
     /// `REFRESH_TOKEN_AUTH` (`initiate`) or GetTokensFromRefreshToken: the token

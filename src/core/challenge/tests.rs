@@ -30,6 +30,7 @@ fn session() -> AuthSession {
         totp_enrolment: None,
         enrolled: false,
         enrolling_email: false,
+        sign_in_code: false,
     }
 }
 

@@ -15,6 +15,7 @@
 mod bursts;
 mod challenges;
 mod refresh;
+mod user_auth;
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;

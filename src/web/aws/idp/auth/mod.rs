@@ -24,7 +24,8 @@ use super::{
 };
 use crate::core::challenge::steps::{Answer, Started};
 use crate::core::challenge::{
-    check_flow, existence_error, ApiSignIn, ChallengeError, ChallengeName, RequestedFlow, Step,
+    check_flow, existence_error, first_factor_challenges, ApiSignIn, ChallengeError, ChallengeName,
+    RequestedFlow, Step,
 };
 use crate::core::mfa::MfaError;
 use crate::core::model::{AppClient, UserPool};
@@ -117,11 +118,18 @@ fn render(step: Step) -> Value {
             name,
             parameters,
             session,
-        } => json!({
-            "ChallengeName": name.as_str(),
-            "ChallengeParameters": parameters,
-            "Session": session,
-        }),
+            available,
+        } => {
+            let mut out = json!({
+                "ChallengeName": name.as_str(),
+                "ChallengeParameters": parameters,
+                "Session": session,
+            });
+            if !available.is_empty() {
+                out["AvailableChallenges"] = json!(available);
+            }
+            out
+        }
     }
 }
 
@@ -181,71 +189,39 @@ async fn initiate(
     match flow {
         RequestedFlow::UserPassword | RequestedFlow::AdminUserPassword => {
             let username = param(&params, "USERNAME")?;
-            let password = SecretString::new(param(&params, "PASSWORD")?);
-            check_secret_hash(
-                state,
-                &client,
-                username,
-                params.get("SECRET_HASH").map(String::as_str),
-            )?;
-            let attempt = PasswordSignIn {
-                pool: &pool,
-                client: &client,
-                login: username,
-                password: &password,
-                address: call.client_ip,
-                now: call.now,
-            };
-            let outcome = match state.signin.password(attempt).await {
-                Ok(outcome) => outcome,
-                Err(e) => return Err(fail(refusal(&api, &pool, &client, username, e).await)),
-            };
-            let started = Started::password(username, call.now);
-            let step = api
-                .proceed(&pool, &client, started, outcome, call.client_ip, call.now)
-                .await
-                .map_err(fail)?;
-            Ok(render(step))
+            check_secret_hash(state, &client, username, secret_hash_of(&params))?;
+            let password = param(&params, "PASSWORD")?;
+            password_first(state, call, &api, &pool, &client, username, password).await
         }
         RequestedFlow::UserSrp => {
             let username = param(&params, "USERNAME")?;
+            check_secret_hash(state, &client, username, secret_hash_of(&params))?;
             let srp_a = param(&params, "SRP_A")?;
-            check_secret_hash(
-                state,
-                &client,
-                username,
-                params.get("SECRET_HASH").map(String::as_str),
-            )?;
-            // LEGACY tells at once that the user does not exist, as Cognito does; the
-            // default answers an unknown user with a fake challenge (the core's).
-            if client.prevent_user_existence_errors
-                == crate::core::model::UserExistenceErrors::Legacy
-                && !api.user_exists(&pool, username).await.map_err(fail)?
-            {
-                return Err(fail(ChallengeError::UserNotFound));
+            srp_first(state, call, &api, &pool, &client, username, srp_a).await
+        }
+        RequestedFlow::UserAuth => {
+            let username = param(&params, "USERNAME")?;
+            check_secret_hash(state, &client, username, secret_hash_of(&params))?;
+            let available = first_factor_challenges(&pool, &client);
+            if available.is_empty() {
+                return Err(sign_in_error(call, SignInError::PasswordsNotTaken));
             }
-            let challenge = state
-                .signin
-                .srp_start(SrpStart {
-                    pool: &pool,
-                    client: &client,
-                    login: username,
-                    srp_a,
-                    address: call.client_ip,
-                    now: call.now,
-                })
-                .await
-                .map_err(|e| sign_in_error(call, e))?;
-            Ok(json!({
-                "ChallengeName": "PASSWORD_VERIFIER",
-                "ChallengeParameters": {
-                    "SALT": challenge.salt,
-                    "SRP_B": challenge.srp_b,
-                    "SECRET_BLOCK": challenge.secret_block,
-                    "USER_ID_FOR_SRP": challenge.user_id_for_srp,
-                    "USERNAME": challenge.username,
-                },
-            }))
+            // A preference the pool does not offer is answered with the choice, as
+            // Cognito does.
+            let preferred = params
+                .get("PREFERRED_CHALLENGE")
+                .map(String::as_str)
+                .filter(|p| available.contains(p));
+            match preferred {
+                Some(choice) => {
+                    first_factor(state, call, &api, &pool, &client, username, choice, &params).await
+                }
+                None => api
+                    .select_challenge(&pool, &client, username, available, call.now)
+                    .await
+                    .map(render)
+                    .map_err(fail),
+            }
         }
         RequestedFlow::RefreshToken => {
             let token = param(&params, "REFRESH_TOKEN")?;
@@ -284,10 +260,122 @@ async fn initiate(
                 "ChallengeParameters": {},
             }))
         }
-        // check_flow refused these.
-        RequestedFlow::Custom | RequestedFlow::UserAuth => {
-            Err(invalid(format!("{flow_name} is not supported.")))
+        // check_flow refused it.
+        RequestedFlow::Custom => Err(invalid(format!("{flow_name} is not supported."))),
+    }
+}
+
+fn secret_hash_of(params: &BTreeMap<String, String>) -> Option<&str> {
+    params.get("SECRET_HASH").map(String::as_str)
+}
+
+/// A password sign-in (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH's
+/// PASSWORD) through the sign-in operation, then the next step.
+async fn password_first(
+    state: &AppState,
+    call: &AwsCall,
+    api: &ApiSignIn,
+    pool: &UserPool,
+    client: &AppClient,
+    username: &str,
+    password: &str,
+) -> Result<Value, AwsError> {
+    let fail = |e| challenge_error(call, e);
+    let password = SecretString::new(password);
+    let attempt = PasswordSignIn {
+        pool,
+        client,
+        login: username,
+        password: &password,
+        address: call.client_ip,
+        now: call.now,
+    };
+    let outcome = match state.signin.password(attempt).await {
+        Ok(outcome) => outcome,
+        Err(e) => return Err(fail(refusal(api, pool, client, username, e).await)),
+    };
+    let started = Started::password(username, call.now);
+    let step = api
+        .proceed(pool, client, started, outcome, call.client_ip, call.now)
+        .await
+        .map_err(fail)?;
+    Ok(render(step))
+}
+
+/// SRP's first step (USER_SRP_AUTH, USER_AUTH's PASSWORD_SRP): the core's
+/// `PASSWORD_VERIFIER` challenge.
+async fn srp_first(
+    state: &AppState,
+    call: &AwsCall,
+    api: &ApiSignIn,
+    pool: &UserPool,
+    client: &AppClient,
+    username: &str,
+    srp_a: &str,
+) -> Result<Value, AwsError> {
+    let fail = |e| challenge_error(call, e);
+    // LEGACY tells at once that the user does not exist, as Cognito does; the default
+    // answers an unknown user with a fake challenge (the core's).
+    if client.prevent_user_existence_errors == crate::core::model::UserExistenceErrors::Legacy
+        && !api.user_exists(pool, username).await.map_err(fail)?
+    {
+        return Err(fail(ChallengeError::UserNotFound));
+    }
+    let challenge = state
+        .signin
+        .srp_start(SrpStart {
+            pool,
+            client,
+            login: username,
+            srp_a,
+            address: call.client_ip,
+            now: call.now,
+        })
+        .await
+        .map_err(|e| sign_in_error(call, e))?;
+    Ok(json!({
+        "ChallengeName": "PASSWORD_VERIFIER",
+        "ChallengeParameters": {
+            "SALT": challenge.salt,
+            "SRP_B": challenge.srp_b,
+            "SECRET_BLOCK": challenge.secret_block,
+            "USER_ID_FOR_SRP": challenge.user_id_for_srp,
+            "USERNAME": challenge.username,
+        },
+    }))
+}
+
+/// USER_AUTH's chosen first factor (`PREFERRED_CHALLENGE` or SELECT_CHALLENGE's
+/// `ANSWER`), one of [`first_factor_challenges`]; `params` carry its `PASSWORD` or
+/// `SRP_A`.
+#[allow(clippy::too_many_arguments)]
+async fn first_factor(
+    state: &AppState,
+    call: &AwsCall,
+    api: &ApiSignIn,
+    pool: &UserPool,
+    client: &AppClient,
+    username: &str,
+    choice: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<Value, AwsError> {
+    match choice {
+        "PASSWORD" => {
+            let password = param(params, "PASSWORD")?;
+            password_first(state, call, api, pool, client, username, password).await
         }
+        "PASSWORD_SRP" => {
+            let srp_a = param(params, "SRP_A")?;
+            srp_first(state, call, api, pool, client, username, srp_a).await
+        }
+        "EMAIL_OTP" => api
+            .email_sign_in(pool, client, username, "en", call.client_ip, call.now)
+            .await
+            .map(render)
+            .map_err(|e| challenge_error(call, e)),
+        other => Err(invalid(format!(
+            "{other} is not a challenge this user pool offers."
+        ))),
     }
 }
 
@@ -350,7 +438,10 @@ async fn respond(
     )?;
     let api = api(state);
     if name == "PASSWORD_VERIFIER" {
-        check_flow(&client, RequestedFlow::UserSrp).map_err(fail)?;
+        // SRP's second step, of USER_SRP_AUTH or of USER_AUTH's PASSWORD_SRP.
+        if !client.allows_flow(crate::core::model::AuthFlow::AllowUserAuth) {
+            check_flow(&client, RequestedFlow::UserSrp).map_err(fail)?;
+        }
         // The state is the SECRET_BLOCK's (the core's, single use); a `Session` Amplify
         // echoes back is not needed.
         let outcome = state
@@ -373,6 +464,25 @@ async fn respond(
             .await
             .map_err(fail)?;
         return Ok(render(step));
+    }
+    if name == "SELECT_CHALLENGE" {
+        let session = required(&input, "Session")?;
+        let answer = param(&responses, "ANSWER")?;
+        let available = first_factor_challenges(&pool, &client);
+        if !available.contains(&answer) {
+            return Err(invalid(format!(
+                "ANSWER {} is not a challenge this user pool offers.",
+                answer.chars().take(64).collect::<String>()
+            )));
+        }
+        let login = api
+            .choose(&pool, &client, session, username, call.now)
+            .await
+            .map_err(fail)?;
+        return first_factor(
+            state, call, &api, &pool, &client, &login, answer, &responses,
+        )
+        .await;
     }
     let Some(challenge) = ChallengeName::parse(name) else {
         return Err(invalid(format!(
