@@ -1,0 +1,107 @@
+//! `USER_AUTH`'s first factors: `SELECT_CHALLENGE` and the passwordless `EMAIL_OTP`
+//! (the password and SRP answers are the sign-in operation's, run by the edge).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::{ApiSignIn, AuthSession, ChallengeError, ChallengeName, Step};
+use crate::core::model::{AppClient, UserPool};
+use crate::core::UnixTime;
+
+impl ApiSignIn {
+    /// `USER_AUTH` without a usable preference: `SELECT_CHALLENGE` among `available`,
+    /// with a session for `login` whoever it names (the answer tells nobody whether the
+    /// user exists).
+    pub async fn select_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        available: Vec<&'static str>,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        let session = self.login_session(pool, client, login, ChallengeName::SelectChallenge, now);
+        let session = self.sessions.open(session, now).await?;
+        Ok(Step::Challenge {
+            name: ChallengeName::SelectChallenge,
+            parameters: BTreeMap::from([("USERNAME".to_string(), login.to_string())]),
+            session,
+            available,
+        })
+    }
+
+    fn login_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        challenge: ChallengeName,
+        now: UnixTime,
+    ) -> AuthSession {
+        AuthSession {
+            pool_id: pool.id.clone(),
+            client_id: client.id.clone(),
+            sub: String::new(),
+            username: login.to_string(),
+            login: login.to_string(),
+            challenge,
+            amr: Vec::new(),
+            auth_time: now,
+            expires_at: now,
+            totp_enrolment: None,
+            enrolled: false,
+            enrolling_email: false,
+            sign_in_code: false,
+        }
+    }
+
+    /// Answers `SELECT_CHALLENGE`: checks and takes its session (single use) and returns
+    /// the login it was for; the caller then runs the chosen first factor.
+    pub async fn choose(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &str,
+        username: &str,
+        now: UnixTime,
+    ) -> Result<String, ChallengeError> {
+        let opened = self
+            .sessions
+            .read_for(session, &pool.id, &client.id, now)
+            .await?;
+        if opened.session.challenge != ChallengeName::SelectChallenge
+            || !opened.session.names(username)
+        {
+            return Err(ChallengeError::SessionExpired);
+        }
+        self.sessions.take(&opened, now).await?;
+        Ok(opened.session.login)
+    }
+
+    /// `EMAIL_OTP` as a first factor: mails a sign-in code to the account `login` names,
+    /// if it may sign in that way (the MFA core answers alike for anyone), and asks it.
+    pub async fn email_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        self.mfa
+            .send_sign_in_code(pool, login, lang, address, now)
+            .await?;
+        let mut session = self.login_session(pool, client, login, ChallengeName::EmailOtp, now);
+        session.sign_in_code = true;
+        let parameters = BTreeMap::from([
+            ("USERNAME".to_string(), login.to_string()),
+            (
+                "CODE_DELIVERY_DELIVERY_MEDIUM".to_string(),
+                "EMAIL".to_string(),
+            ),
+        ]);
+        self.challenge(session, ChallengeName::EmailOtp, parameters, now)
+            .await
+    }
+}
