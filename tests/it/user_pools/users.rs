@@ -616,6 +616,27 @@ async fn only_a_live_user_access_token_acts_for_the_user() {
         not_authorized("Invalid Access Token")
     );
 
+    // A client-credentials token (no user), even of this pool and well signed.
+    let mut m2m = server
+        .node
+        .store
+        .get_client(SECRET_APP)
+        .await
+        .unwrap()
+        .unwrap();
+    m2m.allowed_oauth_flows = vec![cognate::core::model::OAuthFlow::ClientCredentials];
+    m2m.allowed_oauth_scopes = vec!["orders/read".into()];
+    let machine = server
+        .node
+        .tokens
+        .client_credentials(&m2m, None, cognate::core::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        get_user(&sdk, &machine.access_token).await.unwrap_err(),
+        not_authorized("Access Token does not have required scopes")
+    );
+
     // Another pool's user with the same name: their token acts for them only.
     let other = cognate_user_in(&server, MFA_POOL, "judy", "judy@other.example").await;
     let theirs = sign_in_on(&sdk, MFA_APP, "judy", PASSWORD).await.unwrap();
