@@ -772,3 +772,69 @@ async fn legacy_clients_tell_unknown_users_enabled_ones_do_not() {
         .unwrap_err();
     assert_eq!(refusal(&err).0, "CodeMismatchException");
 }
+
+#[tokio::test]
+async fn get_user_shows_the_second_factors() {
+    use cognate::core::model::{Factor, FactorData, MfaFactor};
+    let server = start().await;
+    let sdk = public_client(&server);
+    let user = confirmed_user(&server, MFA_POOL, "mia", "mia@example.com").await;
+    let token = access(&sign_in_on(&sdk, MFA_APP, "mia", PASSWORD).await.unwrap());
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    assert!(got.user_mfa_setting_list.is_none());
+    assert!(got.preferred_mfa_setting.is_none());
+    // An email factor enrolled (as the hosted account page or the MFA actions do).
+    let pool = server.pool(MFA_POOL).await;
+    server
+        .node
+        .directory
+        .modify_user(&pool, &user.sub, |u| {
+            u.mfa.factors.push(Factor {
+                id: "f1".into(),
+                kind: MfaFactor::Email,
+                name: "mail".into(),
+                created_at: 1,
+                last_used_at: None,
+                data: FactorData::Email,
+            });
+            u.mfa.preferred = Some(MfaFactor::Email);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    assert_eq!(got.user_mfa_setting_list(), ["EMAIL_OTP".to_string()]);
+    assert_eq!(got.preferred_mfa_setting.as_deref(), Some("EMAIL_OTP"));
+    assert!(got.mfa_options.is_none());
+}
+
+#[tokio::test]
+async fn an_address_verified_by_another_user_stays_theirs() {
+    let server = start().await;
+    let sdk = public_client(&server);
+    confirmed_user(&server, POOL, "olga", "olga@example.com").await;
+    confirmed_user(&server, POOL, "pete", "pete@example.com").await;
+    let token = access(&sign_in(&sdk, "pete", PASSWORD).await.unwrap());
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("email", "olga@example.com"))
+        .send()
+        .await
+        .expect("the change waits for its code");
+    let code = server.inbox.code_for("olga@example.com").await;
+    let err = sdk
+        .verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("email")
+        .code(&code)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "AliasExistsException");
+    // Both keep their addresses and their sign-ins.
+    sign_in(&sdk, "olga@example.com", PASSWORD)
+        .await
+        .expect("olga's alias");
+    let attrs = get_user(&sdk, &token).await.unwrap();
+    assert_eq!(value(&attrs, "email"), Some("pete@example.com"));
+}
