@@ -1,0 +1,427 @@
+//! What an administrator does to an account, as Cognito's signed admin actions have it:
+//! AdminCreateUser's invitation (a temporary password, FORCE_CHANGE_PASSWORD for the
+//! pool's temporary-password validity, the invitation mail, `MessageAction` RESEND and
+//! SUPPRESS), AdminResetUserPassword (RESET_REQUIRED and a reset code mailed: the user
+//! then finishes with ConfirmForgotPassword), and AdminConfirmSignUp.
+//!
+//! These calls are signed with operator credentials, so unlike the public flows they do
+//! not hide whether a user exists (Cognito answers them `UserNotFoundException`), and they
+//! take no code budget: the budgets protect an address from whoever can reach the public
+//! API, and an operator can do anything to the account anyway.
+
+use std::collections::BTreeMap;
+
+use super::codes::code_id;
+use super::{
+    AccountError, AccountResult, AccountService, CodeDelivery, RESET_CODE_KIND,
+    SIGNUP_CODE_KIND,
+};
+use crate::core::directory::{DirectoryError, InitialState, NewUser};
+use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
+use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::storage::{Conflict, UserRef};
+use crate::core::UnixTime;
+
+/// Why an administrator's account action was refused: an account error, or the user's
+/// state does not allow it (Cognito's `UnsupportedUserStateException`).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminUserError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// Cognito's `UnsupportedUserStateException` (RESEND to a user who already chose a
+    /// password, say).
+    #[error("{0}")]
+    UnsupportedUserState(String),
+    /// The federated identity is already a user, or linked to another one (Cognito's
+    /// `AliasExistsException` for AdminLinkProviderForUser: it does not merge users).
+    #[error("{0}")]
+    LinkExists(String),
+    /// The user has as many links as Cognito allows (`LimitExceededException`).
+    #[error("{0}")]
+    LimitExceeded(String),
+}
+
+impl From<DirectoryError> for AdminUserError {
+    fn from(e: DirectoryError) -> Self {
+        AdminUserError::Account(e.into())
+    }
+}
+
+pub type AdminUserResult<T> = Result<T, AdminUserError>;
+
+/// AdminCreateUser's `MessageAction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageAction {
+    /// Absent: create the user and mail the invitation.
+    Send,
+    /// Re-invite an existing FORCE_CHANGE_PASSWORD user with a new temporary password
+    /// (and a new validity period).
+    Resend,
+    /// Create the user and mail nothing.
+    Suppress,
+}
+
+/// AdminCreateUser's `DesiredDeliveryMediums`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMedium {
+    Email,
+    /// Refused: Cognate sends no SMS yet (issue 16).
+    Sms,
+}
+
+/// An AdminCreateUser request, as the core reads it.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// The username, or with email/phone-as-username the address.
+    pub username: String,
+    /// `UserAttributes`: an administrator may set `email_verified` and
+    /// `phone_number_verified` (Cognito lets admins vouch for an address).
+    pub attributes: BTreeMap<String, String>,
+    /// `TemporaryPassword`; one satisfying the pool's policy is drawn when absent.
+    pub temporary_password: Option<SecretString>,
+    pub action: MessageAction,
+    /// `DesiredDeliveryMediums` (empty: email, Cognate's only medium).
+    pub mediums: Vec<DeliveryMedium>,
+    /// The language of the mail.
+    pub lang: String,
+}
+
+/// What AdminCreateUser did.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    /// The user, FORCE_CHANGE_PASSWORD.
+    pub user: User,
+    /// Where the invitation went; `None` with SUPPRESS.
+    pub delivery: Option<CodeDelivery>,
+}
+
+/// A random temporary password that satisfies `policy`: at least 12 characters with one
+/// of each required class, the rest drawn from all classes, uniformly from the OS CSPRNG.
+/// (Cognito generates one the same way when AdminCreateUser is given none.)
+pub fn generate_temporary_password(policy: &PasswordPolicy) -> SecretString {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const DIGITS: &[u8] = b"23456789";
+    // A subset of Cognito's symbols that needs no quoting in a shell.
+    const SYMBOLS: &[u8] = b"!#%*+-=@^_";
+    let len = (policy.minimum_length as usize).max(12);
+    let mut chars: Vec<u8> = Vec::with_capacity(len);
+    for (class, required) in [
+        (UPPER, policy.require_uppercase),
+        (LOWER, policy.require_lowercase),
+        (DIGITS, policy.require_numbers),
+        (SYMBOLS, policy.require_symbols),
+    ] {
+        if required {
+            chars.push(pick(class));
+        }
+    }
+    let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
+    while chars.len() < len {
+        chars.push(pick(&all));
+    }
+    // Fisher-Yates, so the required characters are not always in front.
+    for i in (1..chars.len()).rev() {
+        let j = uniform(i + 1);
+        chars.swap(i, j);
+    }
+    SecretString::new(String::from_utf8_lossy(&chars).into_owned())
+}
+
+fn pick(alphabet: &[u8]) -> u8 {
+    alphabet[uniform(alphabet.len())]
+}
+
+/// A uniform index below `n` (n <= 256) from the OS CSPRNG, by rejection sampling.
+fn uniform(n: usize) -> usize {
+    let limit = 256 - (256 % n);
+    loop {
+        let [b] = random_bytes::<1>();
+        if (b as usize) < limit {
+            return b as usize % n;
+        }
+    }
+}
+
+/// The address an invitation goes to: the user's email. SMS is refused rather than
+/// silently not sent (Cognito's default medium is SMS; Cognate has none until issue 16).
+fn invitation_address(
+    user_email: Option<&str>,
+    mediums: &[DeliveryMedium],
+) -> AccountResult<String> {
+    if mediums.contains(&DeliveryMedium::Sms) {
+        return Err(AccountError::param(
+            "DesiredDeliveryMediums",
+            "Cognate does not send SMS yet; use [\"EMAIL\"], or MessageAction SUPPRESS and \
+             hand the temporary password over yourself",
+        ));
+    }
+    match user_email {
+        Some(email) if !email.is_empty() => Ok(email.to_string()),
+        _ => Err(AccountError::param(
+            "DesiredDeliveryMediums",
+            "the invitation goes by email and the user has no email attribute; give one, or \
+             use MessageAction SUPPRESS",
+        )),
+    }
+}
+
+impl AccountService {
+    /// AdminCreateUser: creates a FORCE_CHANGE_PASSWORD user with a temporary password
+    /// (given, or drawn to satisfy the pool's policy), valid for the pool's
+    /// `temporary_password_validity_days`, and mails the invitation (username and
+    /// temporary password) to the user's email unless SUPPRESS. RESEND instead gives an
+    /// existing FORCE_CHANGE_PASSWORD user a new temporary password and a new validity, and
+    /// mails it again (`UserNotFound` for nobody, `UnsupportedUserState` for a user past
+    /// that state). A taken username is `UsernameExists`; a verified email or phone
+    /// number that is another user's alias is `AliasExists` (Cognito without
+    /// ForceAliasCreation). When the invitation cannot be mailed the new user is removed
+    /// again (`CodeDeliveryFailure`), so the call can simply be repeated.
+    pub async fn admin_create_user(
+        &self,
+        pool: &UserPool,
+        invitation: Invitation,
+        now: UnixTime,
+    ) -> AdminUserResult<Invited> {
+        let Invitation {
+            username,
+            attributes,
+            temporary_password,
+            action,
+            mediums,
+            lang,
+        } = invitation;
+        let password = match temporary_password {
+            Some(pw) => {
+                crate::core::password::check_policy(&pool.password_policy, pw.expose())
+                    .map_err(AccountError::InvalidPassword)?;
+                pw
+            }
+            None => generate_temporary_password(&pool.password_policy),
+        };
+        if action == MessageAction::Resend {
+            return self
+                .resend_invitation(pool, &username, &password, &mediums, &lang, now)
+                .await;
+        }
+        // Check the medium before anything is stored, so a refused call leaves nothing.
+        let to_mail = action == MessageAction::Send;
+        if to_mail {
+            let email = attributes.get("email").map(String::as_str).or_else(|| {
+                // With email-as-username the username is the address.
+                username.contains('@').then_some(username.as_str())
+            });
+            invitation_address(email, &mediums)?;
+        }
+        let new = NewUser {
+            username: username.trim().to_string(),
+            attributes,
+            password: Some(password.clone()),
+            state: InitialState::ForceChangePassword,
+        };
+        let user = match self.directory.create_user(pool, new, now).await {
+            Ok(user) => user,
+            Err(DirectoryError::Conflict(Conflict::Username | Conflict::Exists)) => {
+                return Err(AccountError::UsernameExists.into())
+            }
+            Err(DirectoryError::Conflict(_)) => return Err(AccountError::AliasExists.into()),
+            Err(e) => return Err(e.into()),
+        };
+        if !to_mail {
+            return Ok(Invited {
+                user,
+                delivery: None,
+            });
+        }
+        match self.mail_invitation(pool, &user, &password, &mediums, &lang).await {
+            Ok(delivery) => Ok(Invited {
+                user,
+                delivery: Some(delivery),
+            }),
+            Err(e) => {
+                tracing::warn!(pool = %pool.id, error = %e, "invitation not sent; user removed");
+                let _ = self.directory.delete_user(pool, &user.sub).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// RESEND: a new temporary password and validity for a FORCE_CHANGE_PASSWORD user,
+    /// mailed again.
+    async fn resend_invitation(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        password: &SecretString,
+        mediums: &[DeliveryMedium],
+        lang: &str,
+        now: UnixTime,
+    ) -> AdminUserResult<Invited> {
+        let user = self.directory.require_user(pool, username.trim()).await?;
+        if user.status != UserStatus::ForceChangePassword {
+            return Err(AdminUserError::UnsupportedUserState(format!(
+                "Resend not possible. {} status is not FORCE_CHANGE_PASSWORD (it is {}).",
+                user.username, user.status
+            )));
+        }
+        invitation_address(user.attribute("email"), mediums)?;
+        let user = self
+            .directory
+            .set_password(pool, &user.sub, password, false, now)
+            .await?;
+        let delivery = self
+            .mail_invitation(pool, &user, password, mediums, lang)
+            .await?;
+        Ok(Invited {
+            user,
+            delivery: Some(delivery),
+        })
+    }
+
+    async fn mail_invitation(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        password: &SecretString,
+        mediums: &[DeliveryMedium],
+        lang: &str,
+    ) -> AccountResult<CodeDelivery> {
+        let email = invitation_address(user.attribute("email"), mediums)?;
+        let mail = self
+            .mail
+            .invitation_mail(&email, &user.username, password, lang);
+        self.mail
+            .for_user_pool(pool)
+            .send(&mail)
+            .await
+            .map_err(|e| AccountError::CodeDeliveryFailure(e.to_string()))?;
+        Ok(CodeDelivery::email(&email))
+    }
+
+    /// AdminResetUserPassword: the user's password stops working (RESET_REQUIRED: a
+    /// password sign-in is answered `PasswordResetRequired`), and a reset code (valid 1
+    /// hour, the code [`AccountService::confirm_forgot_password`] checks) is mailed to the
+    /// verified email. Cognito refuses a user without a verified address to send it to
+    /// ("Cannot reset password for the user as there is no registered/verified email or
+    /// phone_number"), and a federated user has no password to reset.
+    pub async fn admin_reset_user_password(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        lang: &str,
+        now: UnixTime,
+    ) -> AdminUserResult<CodeDelivery> {
+        if user.status == UserStatus::ExternalProvider {
+            return Err(AccountError::param(
+                "Username",
+                "a federated user has no password in this pool",
+            )
+            .into());
+        }
+        let Some(email) = user
+            .attribute("email")
+            .filter(|_| user.attribute("email_verified") == Some("true"))
+            .map(str::to_string)
+        else {
+            return Err(AccountError::param(
+                "",
+                "Cannot reset password for the user as there is no registered/verified email \
+                 or phone_number",
+            )
+            .into());
+        };
+        self.directory
+            .modify_user(pool, &user.sub, |u| {
+                u.status = UserStatus::ResetRequired;
+                u.temporary_password_expires_at = None;
+                u.updated_at = now;
+                Ok(())
+            })
+            .await?;
+        let id = code_id(pool, &user.sub);
+        self.mail_code(pool, RESET_CODE_KIND, &id, &email, lang, now)
+            .await?;
+        Ok(CodeDelivery::email(&email))
+    }
+
+    /// AdminConfirmSignUp: an UNCONFIRMED user becomes CONFIRMED without a code (no
+    /// attribute is verified by it, as in Cognito), and a pending confirmation code is
+    /// dropped. Any other status is refused as Cognito refuses it ("User cannot be
+    /// confirmed. Current status is CONFIRMED").
+    pub async fn admin_confirm_sign_up(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        now: UnixTime,
+    ) -> AdminUserResult<User> {
+        let confirmed = self
+            .directory
+            .modify_user(pool, &user.sub, |u| {
+                if u.status != UserStatus::Unconfirmed {
+                    return Err(DirectoryError::InvalidParameter(u.status.to_string()));
+                }
+                u.status = UserStatus::Confirmed;
+                u.updated_at = now;
+                Ok(())
+            })
+            .await;
+        let confirmed = match confirmed {
+            Ok(user) => user,
+            Err(DirectoryError::InvalidParameter(status)) => {
+                return Err(AccountError::NotAuthorized(format!(
+                    "User cannot be confirmed. Current status is {status}"
+                ))
+                .into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.store()
+            .delete_ephemeral(SIGNUP_CODE_KIND, &code_id(pool, &user.sub))
+            .await
+            .map_err(AccountError::from)?;
+        Ok(confirmed)
+    }
+
+    /// The user an admin action names: by username, alias, or `sub` (Cognito's admin
+    /// actions take any of them); `UserNotFound` otherwise.
+    pub async fn admin_user(&self, pool: &UserPool, login: &str) -> AccountResult<User> {
+        Ok(self.directory.require_user(pool, login).await?)
+    }
+
+    /// The user of `sub`, if it still exists.
+    pub async fn user_by_sub(&self, pool: &UserPool, sub: &str) -> AccountResult<Option<User>> {
+        Ok(self
+            .store()
+            .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::password::check_policy;
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        let mut policy = PasswordPolicy::default();
+        for _ in 0..200 {
+            let pw = generate_temporary_password(&policy);
+            assert!(check_policy(&policy, pw.expose()).is_ok());
+        }
+        policy.minimum_length = 40;
+        assert_eq!(generate_temporary_password(&policy).expose().len(), 40);
+    }
+
+    #[test]
+    fn invitations_go_by_email_only() {
+        let e = invitation_address(Some("a@b.c"), &[DeliveryMedium::Sms]).unwrap_err();
+        assert!(e.to_string().contains("DesiredDeliveryMediums"), "{e}");
+        let e = invitation_address(None, &[]).unwrap_err();
+        assert!(e.to_string().contains("no email attribute"), "{e}");
+        assert_eq!(
+            invitation_address(Some("a@b.c"), &[DeliveryMedium::Email]).unwrap(),
+            "a@b.c"
+        );
+    }
+}
