@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use super::codes::code_id;
 use super::{
-    AccountError, AccountResult, AccountService, CodeDelivery, RESET_CODE_KIND,
-    SIGNUP_CODE_KIND,
+    AccountError, AccountResult, AccountService, CodeDelivery, RESET_CODE_KIND, SIGNUP_CODE_KIND,
 };
 use crate::core::directory::{DirectoryError, InitialState, NewUser};
 use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
@@ -233,7 +232,10 @@ impl AccountService {
                 delivery: None,
             });
         }
-        match self.mail_invitation(pool, &user, &password, &mediums, &lang).await {
+        match self
+            .mail_invitation(pool, &user, &password, &mediums, &lang)
+            .await
+        {
             Ok(delivery) => Ok(Invited {
                 user,
                 delivery: Some(delivery),

@@ -116,7 +116,12 @@ impl AccountService {
             .require_user(pool, &destination.attribute_value)
             .await?;
         let by_link = UserRef::Federated(provider.name.clone(), subject.to_string());
-        if let Some(holder) = self.store().get_user(&pool.id, &by_link).await.map_err(AccountError::from)? {
+        if let Some(holder) = self
+            .store()
+            .get_user(&pool.id, &by_link)
+            .await
+            .map_err(AccountError::from)?
+        {
             if holder.sub == user.sub {
                 return Ok(holder);
             }
@@ -124,7 +129,8 @@ impl AccountService {
                 Conflict::FederatedIdentity,
             )));
         }
-        let identity = crate::federation::linking::identity(provider, subject, &BTreeMap::new(), now);
+        let identity =
+            crate::federation::linking::identity(provider, subject, &BTreeMap::new(), now);
         let provider_name = provider.name.clone();
         let linked = self
             .directory
