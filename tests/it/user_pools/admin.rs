@@ -154,11 +154,17 @@ async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in
         .expect("AdminCreateUser");
     let user = out.user().expect("User");
     assert_eq!(user.username(), Some("ivy"));
-    assert_eq!(user.user_status(), Some(&UserStatusType::ForceChangePassword));
+    assert_eq!(
+        user.user_status(),
+        Some(&UserStatusType::ForceChangePassword)
+    );
     assert!(user.enabled());
     assert!(user.user_create_date().is_some());
     let names: Vec<&str> = user.attributes().iter().map(|a| a.name()).collect();
-    assert!(names.contains(&"sub") && names.contains(&"email"), "{names:?}");
+    assert!(
+        names.contains(&"sub") && names.contains(&"email"),
+        "{names:?}"
+    );
 
     // The invitation: username and a generated temporary password meeting the policy.
     let passwords = invitations(&server, "ivy@example.com");
@@ -177,7 +183,10 @@ async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in
         .await
         .expect("AdminGetUser");
     assert_eq!(got.username(), "ivy");
-    assert_eq!(got.user_status(), Some(&UserStatusType::ForceChangePassword));
+    assert_eq!(
+        got.user_status(),
+        Some(&UserStatusType::ForceChangePassword)
+    );
     assert!(got.enabled());
     assert!(got.user_last_modified_date().is_some());
     assert!(got.mfa_options().is_empty());
@@ -200,7 +209,9 @@ async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in
         sign_in_core(&server, "ivy", "Wrong-passw0rd!").await,
         Err(DirectoryError::NotAuthorized)
     ));
-    let signed_in = sign_in_core(&server, "ivy", temporary).await.expect("sign-in");
+    let signed_in = sign_in_core(&server, "ivy", temporary)
+        .await
+        .expect("sign-in");
     assert_eq!(signed_in.status, UserStatus::ForceChangePassword);
     let pool = server.pool(POOL).await;
     accounts(&server)
@@ -526,7 +537,10 @@ async fn attributes_are_updated_and_deleted_under_the_directory_rules() {
         .send()
         .await
         .expect("AdminUpdateUserAttributes");
-    let olga = server.find_user(POOL, "olga@new.example").await.expect("new alias");
+    let olga = server
+        .find_user(POOL, "olga@new.example")
+        .await
+        .expect("new alias");
     assert_eq!(olga.attribute("name"), Some("Olga"));
     assert_eq!(olga.attribute("email_verified"), Some("true"));
 
@@ -727,7 +741,10 @@ async fn admin_reset_user_password_requires_the_mailed_code() {
         .send()
         .await
         .expect("AdminResetUserPassword");
-    assert_eq!(status_of(&admin, "sam").await, UserStatusType::ResetRequired);
+    assert_eq!(
+        status_of(&admin, "sam").await,
+        UserStatusType::ResetRequired
+    );
     // The old password no longer signs in: Cognito's PasswordResetRequiredException.
     assert!(matches!(
         sign_in_core(&server, "sam", PASSWORD).await,
@@ -794,7 +811,10 @@ async fn admin_reset_user_password_requires_the_mailed_code() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("no registered/verified email"), "{message}");
+    assert!(
+        message.contains("no registered/verified email"),
+        "{message}"
+    );
     assert_eq!(status_of(&admin, "tao").await, UserStatusType::Confirmed);
 }
 
@@ -850,7 +870,11 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         .await
         .expect("AdminUserGlobalSignOut");
     assert_eq!(refresh(refresh_tokens[0].clone()).await, 400, "Uma's ended");
-    assert_eq!(refresh(refresh_tokens[1].clone()).await, 200, "Vera's did not");
+    assert_eq!(
+        refresh(refresh_tokens[1].clone()).await,
+        200,
+        "Vera's did not"
+    );
 
     // AdminDisableUser signs out too (Cognito revokes a disabled user's tokens).
     admin
@@ -867,7 +891,11 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         .send()
         .await
         .expect("AdminEnableUser");
-    assert_eq!(refresh(refresh_tokens[1].clone()).await, 400, "Vera's ended");
+    assert_eq!(
+        refresh(refresh_tokens[1].clone()).await,
+        400,
+        "Vera's ended"
+    );
 }
 
 const LINK_POOL: &str = "us-east-1_AdmLink001";
@@ -925,9 +953,21 @@ async fn a_linked_identity_signs_in_as_the_local_user_until_the_link_is_disabled
 
     // Refused: an unknown provider, Cognito as the source, an unknown destination.
     for (src, dst, expected) in [
-        (source("Okta", "g-ana"), destination("ana"), "InvalidParameterException"),
-        (source("Cognito", "ana"), destination("ana"), "InvalidParameterException"),
-        (source("Google", "g-ana"), destination("nobody"), "UserNotFoundException"),
+        (
+            source("Okta", "g-ana"),
+            destination("ana"),
+            "InvalidParameterException",
+        ),
+        (
+            source("Cognito", "ana"),
+            destination("ana"),
+            "InvalidParameterException",
+        ),
+        (
+            source("Google", "g-ana"),
+            destination("nobody"),
+            "UserNotFoundException",
+        ),
     ] {
         let err = admin
             .admin_link_provider_for_user()
@@ -939,7 +979,12 @@ async fn a_linked_identity_signs_in_as_the_local_user_until_the_link_is_disabled
             .unwrap_err();
         assert_eq!(refusal(&err).0, expected);
     }
-    assert!(server.find_user(LINK_POOL, "ana").await.unwrap().identities.is_empty());
+    assert!(server
+        .find_user(LINK_POOL, "ana")
+        .await
+        .unwrap()
+        .identities
+        .is_empty());
 
     // The honest link: Ana's Google identity signs in as Ana.
     admin
@@ -960,7 +1005,10 @@ async fn a_linked_identity_signs_in_as_the_local_user_until_the_link_is_disabled
         .send()
         .await
         .unwrap();
-    assert!(got.user_attributes().iter().any(|a| a.name() == "identities"));
+    assert!(got
+        .user_attributes()
+        .iter()
+        .any(|a| a.name() == "identities"));
 
     // The identity is Ana's: it cannot be linked to Bob too.
     server
@@ -989,7 +1037,12 @@ async fn a_linked_identity_signs_in_as_the_local_user_until_the_link_is_disabled
         .send()
         .await
         .expect("AdminDisableProviderForUser");
-    assert!(server.find_user(LINK_POOL, "ana").await.unwrap().identities.is_empty());
+    assert!(server
+        .find_user(LINK_POOL, "ana")
+        .await
+        .unwrap()
+        .identities
+        .is_empty());
     let id = sign_in().await;
     assert_eq!(id["cognito:username"], "Google_g-ana");
     assert_ne!(id["sub"], ana.sub.as_str());

@@ -109,14 +109,18 @@ async fn existing_group(
 }
 
 /// `Description`, `RoleArn` and `Precedence` as given (absent: `None`).
-fn group_settings(
-    input: &Value,
-) -> Result<(Option<String>, Option<String>, Option<i64>), AwsError> {
-    Ok((
-        optional(input, "Description")?.map(str::to_string),
-        optional(input, "RoleArn")?.map(str::to_string),
-        optional_int(input, "Precedence", 0..=i64::from(i32::MAX))?,
-    ))
+struct Settings {
+    description: Option<String>,
+    role_arn: Option<String>,
+    precedence: Option<i64>,
+}
+
+fn group_settings(input: &Value) -> Result<Settings, AwsError> {
+    Ok(Settings {
+        description: optional(input, "Description")?.map(str::to_string),
+        role_arn: optional(input, "RoleArn")?.map(str::to_string),
+        precedence: optional_int(input, "Precedence", 0..=i64::from(i32::MAX))?,
+    })
 }
 
 /// `CreateGroup`.
@@ -127,7 +131,11 @@ pub async fn create_group(
 ) -> Result<Value, AwsError> {
     let name = required(&input, "GroupName")?;
     let pool_id = required(&input, "UserPoolId")?;
-    let (description, role_arn, precedence) = group_settings(&input)?;
+    let Settings {
+        description,
+        role_arn,
+        precedence,
+    } = group_settings(&input)?;
     let pool = pool(state, call, pool_id).await?;
     let group = Group {
         pool_id: pool.id.clone(),
@@ -163,7 +171,11 @@ pub async fn update_group(
 ) -> Result<Value, AwsError> {
     let name = required(&input, "GroupName")?;
     let pool_id = required(&input, "UserPoolId")?;
-    let (description, role_arn, precedence) = group_settings(&input)?;
+    let Settings {
+        description,
+        role_arn,
+        precedence,
+    } = group_settings(&input)?;
     let pool = pool(state, call, pool_id).await?;
     let stored = existing_group(state, call, &pool, name).await?;
     let group = Group {
