@@ -81,6 +81,10 @@ pub struct Invitation {
     pub action: MessageAction,
     /// `DesiredDeliveryMediums` (empty: email, Cognate's only medium).
     pub mediums: Vec<DeliveryMedium>,
+    /// `ForceAliasCreation`: a verified email or phone number that is another user's
+    /// alias moves to the new user (the other user's copy becomes unverified, so it no
+    /// longer signs in with it), instead of `AliasExists`.
+    pub force_alias: bool,
     /// The language of the mail.
     pub lang: String,
 }
@@ -189,6 +193,7 @@ impl AccountService {
             action,
             mediums,
             lang,
+            force_alias,
         } = invitation;
         let password = match temporary_password {
             Some(pw) => {
@@ -218,7 +223,24 @@ impl AccountService {
             password: Some(password.clone()),
             state: InitialState::ForceChangePassword,
         };
-        let user = match self.directory.create_user(pool, new, now).await {
+        let mut created = self.directory.create_user(pool, new.clone(), now).await;
+        if force_alias {
+            // One retry per alias moved (email, then phone number): another writer taking
+            // the alias meanwhile is answered AliasExists, as without the flag.
+            for _ in 0..2 {
+                let Err(DirectoryError::Conflict(conflict)) = &created else {
+                    break;
+                };
+                if !self
+                    .move_alias(pool, *conflict, &new.attributes, now)
+                    .await?
+                {
+                    break;
+                }
+                created = self.directory.create_user(pool, new.clone(), now).await;
+            }
+        }
+        let user = match created {
             Ok(user) => user,
             Err(DirectoryError::Conflict(Conflict::Username | Conflict::Exists)) => {
                 return Err(AccountError::UsernameExists.into())
@@ -246,6 +268,52 @@ impl AccountService {
                 Err(e.into())
             }
         }
+    }
+
+    /// ForceAliasCreation: the user holding the email address or phone number of
+    /// `attributes` as a verified alias loses its verification of it (Cognito: "the
+    /// previous user will no longer be able to log in using that alias"). Returns whether
+    /// an alias was moved; a username or preferred_username is never taken from anyone.
+    async fn move_alias(
+        &self,
+        pool: &UserPool,
+        conflict: Conflict,
+        attributes: &BTreeMap<String, String>,
+        now: UnixTime,
+    ) -> AdminUserResult<bool> {
+        use crate::core::directory::{normalize_email, normalize_phone};
+        let (by, flag) = match conflict {
+            Conflict::Email => match attributes.get("email") {
+                Some(e) => (UserRef::Email(normalize_email(e)), "email_verified"),
+                None => return Ok(false),
+            },
+            Conflict::PhoneNumber => match attributes.get("phone_number") {
+                Some(p) => (
+                    UserRef::PhoneNumber(normalize_phone(p)),
+                    "phone_number_verified",
+                ),
+                None => return Ok(false),
+            },
+            _ => return Ok(false),
+        };
+        let Some(holder) = self
+            .store()
+            .get_user(&pool.id, &by)
+            .await
+            .map_err(AccountError::from)?
+        else {
+            // Gone meanwhile: the retry may simply succeed.
+            return Ok(true);
+        };
+        self.directory
+            .modify_user(pool, &holder.sub, |u| {
+                u.attributes.insert(flag.to_string(), "false".to_string());
+                u.updated_at = now;
+                Ok(())
+            })
+            .await?;
+        tracing::info!(pool = %pool.id, from = %holder.sub, "AdminCreateUser moved an alias (ForceAliasCreation)");
+        Ok(true)
     }
 
     /// RESEND: a new temporary password and validity for a FORCE_CHANGE_PASSWORD user,

@@ -1,6 +1,7 @@
 //! The signed administration of users (issue 14 item 6), through the official AWS SDK
 //! signed with an operator key: AdminCreateUser's invitation mail (read from the SMTP
-//! sink, its temporary password then used), SUPPRESS and RESEND, AdminGetUser,
+//! sink, its temporary password then used), SUPPRESS, RESEND and ForceAliasCreation,
+//! AdminGetUser,
 //! AdminUpdateUserAttributes / AdminDeleteUserAttributes, AdminDisableUser /
 //! AdminEnableUser, AdminSetUserPassword, AdminResetUserPassword (then the mailed code),
 //! AdminConfirmSignUp, AdminDeleteUser, AdminUserGlobalSignOut (refresh tokens end), and
@@ -250,6 +251,22 @@ async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in
         .unwrap_err();
     assert_eq!(refusal(&err).0, "AliasExistsException");
     assert!(server.find_user(POOL, "ivy2").await.is_none());
+    // ForceAliasCreation moves the alias: Ivy's copy becomes unverified.
+    admin
+        .admin_create_user()
+        .user_pool_id(POOL)
+        .username("ivy2")
+        .user_attributes(attr("email", "ivy@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .force_alias_creation(true)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .expect("AdminCreateUser ForceAliasCreation");
+    let holder = server.find_user(POOL, "ivy@example.com").await.unwrap();
+    assert_eq!(holder.username, "ivy2");
+    let ivy = server.find_user(POOL, "ivy").await.unwrap();
+    assert_eq!(ivy.attribute("email_verified"), Some("false"));
 }
 
 #[tokio::test]

@@ -106,14 +106,7 @@ pub async fn admin_create_user(
             ))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if optional_bool(&input, "ForceAliasCreation")? == Some(true) {
-        // A setting is a promise: moving a verified alias off another account is not done
-        // here, so it is refused rather than ignored.
-        return Err(invalid(
-            "ForceAliasCreation is not supported: remove the address from the user holding it \
-             (AdminUpdateUserAttributes), then create this user",
-        ));
-    }
+    let force_alias = optional_bool(&input, "ForceAliasCreation")?.unwrap_or(false);
     let pool = pool(state, call, pool_id).await?;
     let invitation = Invitation {
         username: username.to_string(),
@@ -122,6 +115,7 @@ pub async fn admin_create_user(
         action,
         mediums,
         lang: MAIL_LANG.into(),
+        force_alias,
     };
     let invited = state
         .accounts
