@@ -457,14 +457,6 @@ impl AccountService {
     pub async fn admin_user(&self, pool: &UserPool, login: &str) -> AccountResult<User> {
         Ok(self.directory.require_user(pool, login).await?)
     }
-
-    /// The user of `sub`, if it still exists.
-    pub async fn user_by_sub(&self, pool: &UserPool, sub: &str) -> AccountResult<Option<User>> {
-        Ok(self
-            .store()
-            .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
-            .await?)
-    }
 }
 
 #[cfg(test)]
