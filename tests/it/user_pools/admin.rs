@@ -9,28 +9,22 @@
 //! a fake Google. Every refusal (unsigned, a non-operator key, an unknown pool or user, a
 //! bad parameter naming its field, a taken name or alias) sits beside the honest call.
 //!
-//! Steps that need actions of other parts of issue 14 not on this branch (the
-//! NEW_PASSWORD_REQUIRED challenge, ConfirmForgotPassword) drive the same core the API
-//! calls (`AccountService`), marked where they do.
-
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+//! The users then sign in through the public API as an app does: InitiateAuth
+//! USER_PASSWORD_AUTH, the NEW_PASSWORD_REQUIRED challenge, ConfirmForgotPassword.
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, DeliveryMediumType, MessageActionType, ProviderUserIdentifierType,
-    UserStatusType,
+    AttributeType, AuthFlowType, ChallengeNameType, DeliveryMediumType, MessageActionType,
+    ProviderUserIdentifierType, UserStatusType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use serde_json::json;
 
-use cognate::core::account::AccountService;
 use cognate::core::directory::DirectoryError;
-use cognate::core::mail::{DevMailer, MailRouter};
 use cognate::core::model::UserStatus;
 use cognate::core::secrets::SecretString;
 
-use super::{confirmed_user, operator_client, public_client, start, CALLBACK, PASSWORD, POOL};
+use super::{confirmed_user, operator_client, public_client, start, APP, CALLBACK, PASSWORD, POOL};
 use crate::support::federated::{self, fake_google, google_idp, GOOGLE_SECRET_ENV};
 use crate::support::server::{browser_client, TestServer};
 
@@ -98,12 +92,32 @@ fn invitations(server: &TestServer, to: &str) -> Vec<String> {
         .collect()
 }
 
-/// The account service the API's actions call, for the steps of other parts of the API.
-fn accounts(server: &TestServer) -> AccountService {
-    AccountService::new(
-        server.node.directory.clone(),
-        MailRouter::new(Arc::new(DevMailer::default())),
-    )
+/// InitiateAuth USER_PASSWORD_AUTH through the SDK as an app sends it (client [`APP`]):
+/// the challenge's name and session (both `None` for tokens), or the refusal's code.
+async fn api_sign_in(
+    server: &TestServer,
+    username: &str,
+    password: &str,
+) -> Result<(Option<ChallengeNameType>, Option<String>), String> {
+    public_client(server)
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .map(|out| {
+            assert!(
+                out.challenge_name().is_some() || out.authentication_result().is_some(),
+                "{out:?}"
+            );
+            (
+                out.challenge_name().cloned(),
+                out.session().map(str::to_string),
+            )
+        })
+        .map_err(|e| refusal(&e).0)
 }
 
 async fn sign_in_core(
@@ -203,31 +217,33 @@ async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in
         .expect("AdminGetUser by alias");
     assert_eq!(by_alias.username(), "ivy");
 
-    // The temporary password signs in, to a FORCE_CHANGE_PASSWORD user; a wrong one does
-    // not. (NEW_PASSWORD_REQUIRED is RespondToAuthChallenge's, another part of issue 14:
-    // its core step is driven here.)
-    assert!(matches!(
-        sign_in_core(&server, "ivy", "Wrong-passw0rd!").await,
-        Err(DirectoryError::NotAuthorized)
-    ));
-    let signed_in = sign_in_core(&server, "ivy", temporary)
+    // The temporary password signs in through the API, to the NEW_PASSWORD_REQUIRED
+    // challenge; a wrong one does not.
+    assert_eq!(
+        api_sign_in(&server, "ivy", "Wrong-passw0rd!").await,
+        Err("NotAuthorizedException".to_string())
+    );
+    let (challenge, session) = api_sign_in(&server, "ivy", temporary)
         .await
-        .expect("sign-in");
-    assert_eq!(signed_in.status, UserStatus::ForceChangePassword);
-    let pool = server.pool(POOL).await;
-    accounts(&server)
-        .complete_new_password(
-            &pool,
-            &signed_in.sub,
-            &SecretString::new("Brand-new-passw0rd"),
-            cognate::core::now(),
-        )
+        .expect("the temporary password signs in");
+    assert_eq!(challenge, Some(ChallengeNameType::NewPasswordRequired));
+    let answered = public_client(&server)
+        .respond_to_auth_challenge()
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::NewPasswordRequired)
+        .session(session.expect("Session"))
+        .challenge_responses("USERNAME", "ivy")
+        .challenge_responses("NEW_PASSWORD", "Brand-new-passw0rd")
+        .send()
         .await
-        .expect("new password");
+        .expect("NEW_PASSWORD_REQUIRED");
+    assert!(answered.authentication_result().is_some(), "{answered:?}");
     assert_eq!(status_of(&admin, "ivy").await, UserStatusType::Confirmed);
-    sign_in_core(&server, "ivy", "Brand-new-passw0rd")
-        .await
-        .expect("the new password signs in");
+    assert_eq!(
+        api_sign_in(&server, "ivy", "Brand-new-passw0rd").await,
+        Ok((None, None)),
+        "the new password signs in"
+    );
 
     // A taken username.
     let err = admin
@@ -762,45 +778,44 @@ async fn admin_reset_user_password_requires_the_mailed_code() {
         status_of(&admin, "sam").await,
         UserStatusType::ResetRequired
     );
-    // The old password no longer signs in: Cognito's PasswordResetRequiredException.
-    assert!(matches!(
-        sign_in_core(&server, "sam", PASSWORD).await,
-        Err(DirectoryError::PasswordResetRequired)
-    ));
+    // The old password no longer signs in.
+    assert_eq!(
+        api_sign_in(&server, "sam", PASSWORD).await,
+        Err("PasswordResetRequiredException".to_string())
+    );
     let code = server.inbox.code_for("sam@example.com").await;
 
-    // ConfirmForgotPassword (the account flow the API's action calls): a wrong code does
-    // nothing, the mailed one sets the new password.
-    let pool = server.pool(POOL).await;
-    let accounts = accounts(&server);
-    let client = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+    // ConfirmForgotPassword: a wrong code does nothing, the mailed one sets the password.
+    let confirm = |code: String| {
+        let sdk = public_client(&server);
+        async move {
+            sdk.confirm_forgot_password()
+                .client_id(APP)
+                .username("sam")
+                .confirmation_code(code)
+                .password("Reset-passw0rd-1")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| refusal(&e).0)
+        }
+    };
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    assert!(accounts
-        .confirm_forgot_password(
-            &pool,
-            "sam",
-            wrong,
-            &SecretString::new("Reset-passw0rd-1"),
-            client,
-            cognate::core::now(),
-        )
-        .await
-        .is_err());
-    accounts
-        .confirm_forgot_password(
-            &pool,
-            "sam",
-            &code,
-            &SecretString::new("Reset-passw0rd-1"),
-            client,
-            cognate::core::now(),
-        )
-        .await
-        .expect("ConfirmForgotPassword");
+    assert_eq!(
+        confirm(wrong.to_string()).await,
+        Err("CodeMismatchException".to_string())
+    );
+    assert_eq!(
+        status_of(&admin, "sam").await,
+        UserStatusType::ResetRequired
+    );
+    confirm(code).await.expect("ConfirmForgotPassword");
     assert_eq!(status_of(&admin, "sam").await, UserStatusType::Confirmed);
-    sign_in_core(&server, "sam", "Reset-passw0rd-1")
-        .await
-        .expect("the new password");
+    assert_eq!(
+        api_sign_in(&server, "sam", "Reset-passw0rd-1").await,
+        Ok((None, None)),
+        "the new password signs in"
+    );
 
     // A user without a verified address to send the code to.
     let pool = server.pool(POOL).await;
