@@ -461,8 +461,172 @@ impl AccountService {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
-    use crate::core::password::check_policy;
+    use crate::core::directory::Directory;
+    use crate::core::mail::{Mail, MailError, MailRouter, Mailer};
+    use crate::core::password::{check_policy, Passwords};
+    use crate::core::storage::Store;
+    use crate::store::sqlite::SqliteStore;
+
+    const NOW: UnixTime = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    /// Keeps what it is asked to send.
+    #[derive(Default)]
+    struct Outbox(Mutex<Vec<Mail>>);
+
+    #[async_trait::async_trait]
+    impl Mailer for Outbox {
+        async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+            self.0.lock().unwrap().push(mail.clone());
+            Ok(())
+        }
+    }
+
+    fn pool() -> UserPool {
+        serde_json::from_value(serde_json::json!({
+            "id": "us-east-1_AdmCore01",
+            "name": "admin core",
+            "alias_attributes": ["email"],
+            "created_at": 0,
+            "updated_at": 0,
+        }))
+        .unwrap()
+    }
+
+    async fn service() -> (tempfile::TempDir, AccountService, Arc<Outbox>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("admin.db"))
+            .await
+            .unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store.put_pool(&pool()).await.unwrap();
+        let outbox = Arc::new(Outbox::default());
+        let accounts = AccountService::new(
+            Directory::new(store, Passwords::standard().unwrap()),
+            MailRouter::new(outbox.clone()),
+        );
+        (dir, accounts, outbox)
+    }
+
+    fn invitation(action: MessageAction, password: Option<&str>) -> Invitation {
+        Invitation {
+            username: "ivy".into(),
+            attributes: [("email".to_string(), "ivy@example.com".to_string())].into(),
+            temporary_password: password.map(SecretString::new),
+            action,
+            mediums: Vec::new(),
+            lang: "en".into(),
+            force_alias: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_temporary_password_expires_with_the_pools_validity_and_resend_renews_it() {
+        let (_dir, accounts, outbox) = service().await;
+        let pool = pool();
+        let given = "Given-temp-passw0rd";
+        let invited = accounts
+            .admin_create_user(&pool, invitation(MessageAction::Suppress, Some(given)), NOW)
+            .await
+            .unwrap();
+        assert_eq!(invited.user.status, UserStatus::ForceChangePassword);
+        assert_eq!(
+            invited.user.temporary_password_expires_at,
+            Some(NOW + 7 * DAY)
+        );
+        assert!(invited.delivery.is_none());
+        assert!(
+            outbox.0.lock().unwrap().is_empty(),
+            "SUPPRESS mails nothing"
+        );
+
+        let directory = accounts.directory();
+        let sign_in = |password: String, at: UnixTime| {
+            let pool = pool.clone();
+            async move {
+                directory
+                    .authenticate(&pool, "ivy", &SecretString::new(password), at)
+                    .await
+            }
+        };
+        sign_in(given.into(), NOW + 7 * DAY - 1)
+            .await
+            .expect("valid until the end of its validity");
+        assert!(matches!(
+            sign_in(given.into(), NOW + 7 * DAY).await,
+            Err(DirectoryError::TemporaryPasswordExpired)
+        ));
+
+        // RESEND, eight days later: a new password, a new validity, a mail carrying both
+        // the username and that password.
+        let later = NOW + 8 * DAY;
+        let resent = accounts
+            .admin_create_user(&pool, invitation(MessageAction::Resend, None), later)
+            .await
+            .unwrap();
+        assert_eq!(
+            resent.user.temporary_password_expires_at,
+            Some(later + 7 * DAY)
+        );
+        let mails = outbox.0.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to, "ivy@example.com");
+        assert!(mails[0].text.contains("ivy"), "{}", mails[0].text);
+        let password = mails[0]
+            .text
+            .split("temporary password is ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        assert!(check_policy(&pool.password_policy, &password).is_ok());
+        assert!(
+            !format!("{:?}", mails[0]).contains(&password),
+            "Debug hides it"
+        );
+        assert!(sign_in(given.into(), later).await.is_err());
+        let user = sign_in(password, later + DAY)
+            .await
+            .expect("the new password");
+        assert_eq!(user.status, UserStatus::ForceChangePassword);
+    }
+
+    #[tokio::test]
+    async fn admin_confirm_sign_up_takes_unconfirmed_users_only() {
+        let (_dir, accounts, _) = service().await;
+        let pool = pool();
+        let user = accounts
+            .directory()
+            .create_user(
+                &pool,
+                NewUser {
+                    username: "una".into(),
+                    attributes: Default::default(),
+                    password: Some(SecretString::new("Corr3ct-horse-1")),
+                    state: InitialState::Unconfirmed,
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        let confirmed = accounts
+            .admin_confirm_sign_up(&pool, &user, NOW + 1)
+            .await
+            .unwrap();
+        assert_eq!(confirmed.status, UserStatus::Confirmed);
+        assert_eq!(confirmed.updated_at, NOW + 1);
+        let again = accounts
+            .admin_confirm_sign_up(&pool, &confirmed, NOW + 2)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again.to_string(),
+            "User cannot be confirmed. Current status is CONFIRMED"
+        );
+    }
 
     #[test]
     fn generated_passwords_meet_the_policy() {
