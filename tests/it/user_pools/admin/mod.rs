@@ -4,28 +4,31 @@
 //! AdminGetUser,
 //! AdminUpdateUserAttributes / AdminDeleteUserAttributes, AdminDisableUser /
 //! AdminEnableUser, AdminSetUserPassword, AdminResetUserPassword (then the mailed code),
-//! AdminConfirmSignUp, AdminDeleteUser, AdminUserGlobalSignOut (refresh tokens end), and
+//! AdminConfirmSignUp, AdminDeleteUser, AdminUserGlobalSignOut (refresh tokens end; a
+//! disabled user's access token is refused), and
 //! AdminLinkProviderForUser / AdminDisableProviderForUser with a federated sign-in through
 //! a fake Google. Every refusal (unsigned, a non-operator key, an unknown pool or user, a
 //! bad parameter naming its field, a taken name or alias) sits beside the honest call.
+//!
+//! - [`invitations`]: AdminCreateUser (the mail, SUPPRESS, RESEND, ForceAliasCreation);
+//! - [`links`]: AdminLinkProviderForUser / AdminDisableProviderForUser;
+//! - here: the signature, unknown pools and users, and the other actions.
 //!
 //! The users then sign in through the public API as an app does: InitiateAuth
 //! USER_PASSWORD_AUTH, the NEW_PASSWORD_REQUIRED challenge, ConfirmForgotPassword.
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, ChallengeNameType, DeliveryMediumType, MessageActionType,
-    ProviderUserIdentifierType, UserStatusType,
+    AttributeType, AuthFlowType, ChallengeNameType, UserStatusType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use serde_json::json;
 
 use cognate::core::directory::DirectoryError;
-use cognate::core::model::UserStatus;
 use cognate::core::secrets::SecretString;
 
 use super::{confirmed_user, operator_client, public_client, start, APP, CALLBACK, PASSWORD, POOL};
-use crate::support::federated::{self, fake_google, google_idp, GOOGLE_SECRET_ENV};
+use crate::support::federated;
 use crate::support::server::{browser_client, TestServer};
 
 /// The code and message of a refused call.
@@ -151,280 +154,8 @@ async fn status_of(client: &Client, username: &str) -> UserStatusType {
         .expect("UserStatus")
 }
 
-#[tokio::test]
-async fn admin_create_user_mails_an_invitation_whose_temporary_password_signs_in() {
-    let server = start().await;
-    let admin = operator_client(&server).await;
-
-    let out = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ivy")
-        .user_attributes(attr("email", "ivy@example.com"))
-        .user_attributes(attr("email_verified", "true"))
-        .user_attributes(attr("name", "Ivy"))
-        .desired_delivery_mediums(DeliveryMediumType::Email)
-        .send()
-        .await
-        .expect("AdminCreateUser");
-    let user = out.user().expect("User");
-    assert_eq!(user.username(), Some("ivy"));
-    assert_eq!(
-        user.user_status(),
-        Some(&UserStatusType::ForceChangePassword)
-    );
-    assert!(user.enabled());
-    assert!(user.user_create_date().is_some());
-    let names: Vec<&str> = user.attributes().iter().map(|a| a.name()).collect();
-    assert!(
-        names.contains(&"sub") && names.contains(&"email"),
-        "{names:?}"
-    );
-
-    // The invitation: username and a generated temporary password meeting the policy.
-    let passwords = invitations(&server, "ivy@example.com");
-    assert_eq!(passwords.len(), 1, "{:?}", server.inbox.all());
-    let temporary = &passwords[0];
-    assert!(temporary.len() >= 12, "{temporary}");
-    let mail: String = server.inbox.all().iter().map(|m| body_text(m)).collect();
-    assert!(mail.contains("Your username is ivy"), "{mail}");
-
-    // AdminGetUser: Cognito's shape.
-    let got = admin
-        .admin_get_user()
-        .user_pool_id(POOL)
-        .username("ivy")
-        .send()
-        .await
-        .expect("AdminGetUser");
-    assert_eq!(got.username(), "ivy");
-    assert_eq!(
-        got.user_status(),
-        Some(&UserStatusType::ForceChangePassword)
-    );
-    assert!(got.enabled());
-    assert!(got.user_last_modified_date().is_some());
-    assert!(got.mfa_options().is_empty());
-    let name = got.user_attributes().iter().find(|a| a.name() == "name");
-    assert_eq!(name.and_then(|a| a.value()), Some("Ivy"));
-    // Found by its verified email alias too.
-    let by_alias = admin
-        .admin_get_user()
-        .user_pool_id(POOL)
-        .username("ivy@example.com")
-        .send()
-        .await
-        .expect("AdminGetUser by alias");
-    assert_eq!(by_alias.username(), "ivy");
-
-    // The temporary password signs in through the API, to the NEW_PASSWORD_REQUIRED
-    // challenge; a wrong one does not.
-    assert_eq!(
-        api_sign_in(&server, "ivy", "Wrong-passw0rd!").await,
-        Err("NotAuthorizedException".to_string())
-    );
-    let (challenge, session) = api_sign_in(&server, "ivy", temporary)
-        .await
-        .expect("the temporary password signs in");
-    assert_eq!(challenge, Some(ChallengeNameType::NewPasswordRequired));
-    let answered = public_client(&server)
-        .respond_to_auth_challenge()
-        .client_id(APP)
-        .challenge_name(ChallengeNameType::NewPasswordRequired)
-        .session(session.expect("Session"))
-        .challenge_responses("USERNAME", "ivy")
-        .challenge_responses("NEW_PASSWORD", "Brand-new-passw0rd")
-        .send()
-        .await
-        .expect("NEW_PASSWORD_REQUIRED");
-    assert!(answered.authentication_result().is_some(), "{answered:?}");
-    assert_eq!(status_of(&admin, "ivy").await, UserStatusType::Confirmed);
-    assert_eq!(
-        api_sign_in(&server, "ivy", "Brand-new-passw0rd").await,
-        Ok((None, None)),
-        "the new password signs in"
-    );
-
-    // A taken username.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ivy")
-        .user_attributes(attr("email", "other@example.com"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "UsernameExistsException");
-    // Another user claiming Ivy's verified address as verified.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ivy2")
-        .user_attributes(attr("email", "ivy@example.com"))
-        .user_attributes(attr("email_verified", "true"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "AliasExistsException");
-    assert!(server.find_user(POOL, "ivy2").await.is_none());
-    // ForceAliasCreation moves the alias: Ivy's copy becomes unverified.
-    admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ivy2")
-        .user_attributes(attr("email", "ivy@example.com"))
-        .user_attributes(attr("email_verified", "true"))
-        .force_alias_creation(true)
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .expect("AdminCreateUser ForceAliasCreation");
-    let holder = server.find_user(POOL, "ivy@example.com").await.unwrap();
-    assert_eq!(holder.username, "ivy2");
-    let ivy = server.find_user(POOL, "ivy").await.unwrap();
-    assert_eq!(ivy.attribute("email_verified"), Some("false"));
-}
-
-#[tokio::test]
-async fn suppress_sends_nothing_and_resend_sends_a_new_temporary_password() {
-    let server = start().await;
-    let admin = operator_client(&server).await;
-    let given = "Given-temp-passw0rd";
-
-    let out = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("jude")
-        .temporary_password(given)
-        .user_attributes(attr("email", "jude@example.com"))
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .expect("AdminCreateUser SUPPRESS");
-    assert_eq!(
-        out.user().and_then(|u| u.user_status()),
-        Some(&UserStatusType::ForceChangePassword)
-    );
-    assert!(invitations(&server, "jude@example.com").is_empty());
-    sign_in_core(&server, "jude", given)
-        .await
-        .expect("the given temporary password");
-
-    // RESEND: a new temporary password, mailed; the old one stops working.
-    admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("jude")
-        .message_action(MessageActionType::Resend)
-        .send()
-        .await
-        .expect("AdminCreateUser RESEND");
-    let passwords = invitations(&server, "jude@example.com");
-    assert_eq!(passwords.len(), 1, "{:?}", server.inbox.all());
-    assert_ne!(passwords[0], given);
-    assert!(sign_in_core(&server, "jude", given).await.is_err());
-    let user = sign_in_core(&server, "jude", &passwords[0])
-        .await
-        .expect("the resent password");
-    assert_eq!(user.status, UserStatus::ForceChangePassword);
-
-    // RESEND to nobody, and to a user past FORCE_CHANGE_PASSWORD.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("nobody")
-        .message_action(MessageActionType::Resend)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "UserNotFoundException");
-    confirmed_user(&server, POOL, "kim", "kim@example.com").await;
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("kim")
-        .message_action(MessageActionType::Resend)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "UnsupportedUserStateException");
-    assert!(invitations(&server, "kim@example.com").is_empty());
-}
-
-#[tokio::test]
-async fn admin_create_user_refuses_bad_input_and_what_it_cannot_deliver() {
-    let server = start().await;
-    let admin = operator_client(&server).await;
-
-    // SMS is refused clearly, naming the field; nothing is created.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("lou")
-        .user_attributes(attr("email", "lou@example.com"))
-        .desired_delivery_mediums(DeliveryMediumType::Sms)
-        .send()
-        .await
-        .unwrap_err();
-    let (code, message) = refusal(&err);
-    assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("DesiredDeliveryMediums"), "{message}");
-    // No address to mail the invitation to.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("lou")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "InvalidParameterException");
-    assert!(server.find_user(POOL, "lou").await.is_none());
-    // An unknown MessageAction names the field.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("lou")
-        .message_action(MessageActionType::from("SHOUT"))
-        .send()
-        .await
-        .unwrap_err();
-    let (code, message) = refusal(&err);
-    assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("messageAction"), "{message}");
-    // A temporary password below the pool's policy.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("lou")
-        .temporary_password("short")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "InvalidPasswordException");
-    // An unknown pool.
-    let err = admin
-        .admin_create_user()
-        .user_pool_id("us-east-1_Nowhere00")
-        .username("lou")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "ResourceNotFoundException");
-    assert!(server.find_user(POOL, "lou").await.is_none());
-
-    // The honest call.
-    admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("lou")
-        .user_attributes(attr("email", "lou@example.com"))
-        .send()
-        .await
-        .expect("AdminCreateUser");
-    assert_eq!(invitations(&server, "lou@example.com").len(), 1);
-}
+mod invitations;
+mod links;
 
 #[tokio::test]
 async fn admin_calls_need_an_operator_signature() {
@@ -908,7 +639,28 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         "Vera's did not"
     );
 
-    // AdminDisableUser signs out too (Cognito revokes a disabled user's tokens).
+    // AdminDisableUser signs out too (Cognito revokes a disabled user's tokens), and the
+    // access token of an API sign-in stops answering the end-user actions at once.
+    let sdk = public_client(&server);
+    let signed_in = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "vera")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("InitiateAuth");
+    let access = signed_in
+        .authentication_result()
+        .and_then(|r| r.access_token())
+        .expect("an access token")
+        .to_string();
+    sdk.get_user()
+        .access_token(&access)
+        .send()
+        .await
+        .expect("GetUser before");
     admin
         .admin_disable_user()
         .user_pool_id(POOL)
@@ -916,6 +668,13 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         .send()
         .await
         .expect("AdminDisableUser");
+    let err = sdk
+        .get_user()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "NotAuthorizedException");
     admin
         .admin_enable_user()
         .user_pool_id(POOL)
@@ -928,177 +687,4 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         400,
         "Vera's ended"
     );
-}
-
-const LINK_POOL: &str = "us-east-1_AdmLink001";
-const LINK_CALLBACK: &str = "https://app.example.com/cb";
-const LINK_VERIFIER: &str = "admin-link-test-verifier-0123456789-abcdefghijklmnop";
-
-fn link_rp() -> federated::Client {
-    federated::Client::new("admlinkweb", LINK_CALLBACK, LINK_VERIFIER)
-}
-
-fn source(provider: &str, subject: &str) -> ProviderUserIdentifierType {
-    ProviderUserIdentifierType::builder()
-        .provider_name(provider)
-        .provider_attribute_name("Cognito_Subject")
-        .provider_attribute_value(subject)
-        .build()
-}
-
-fn destination(username: &str) -> ProviderUserIdentifierType {
-    ProviderUserIdentifierType::builder()
-        .provider_name("Cognito")
-        .provider_attribute_value(username)
-        .build()
-}
-
-#[tokio::test]
-async fn a_linked_identity_signs_in_as_the_local_user_until_the_link_is_disabled() {
-    let google = fake_google().await;
-    let pools = format!(
-        "[[pools]]\nid = \"{LINK_POOL}\"\nname = \"Admin links\"\n{}{}",
-        google_idp(&google.issuer),
-        link_rp().toml(&["Google"])
-    );
-    let server = TestServer::start_with(&pools, "idp_timeout_secs = 5", &[GOOGLE_SECRET_ENV]).await;
-    let ana = server
-        .create_user(
-            LINK_POOL,
-            "ana",
-            [("email".to_string(), "ana@example.com".to_string())].into(),
-            PASSWORD,
-        )
-        .await;
-    let admin = operator_client(&server).await;
-    let sign_in = || async {
-        let url = link_rp().authorize_url(&server.base, &[("identity_provider", "Google")]);
-        let redirect = federated::sign_in(&url)
-            .await
-            .unwrap_or_else(|e| panic!("the sign-in failed: {e:?}"));
-        link_rp().id_token(&server.base, &redirect).await
-    };
-    google.set_user(
-        "g-ana",
-        json!({"email": "ana.b@gmail.example", "email_verified": true, "name": "Ana G"}),
-    );
-
-    // Refused: an unknown provider, Cognito as the source, an unknown destination.
-    for (src, dst, expected) in [
-        (
-            source("Okta", "g-ana"),
-            destination("ana"),
-            "InvalidParameterException",
-        ),
-        (
-            source("Cognito", "ana"),
-            destination("ana"),
-            "InvalidParameterException",
-        ),
-        (
-            source("Google", "g-ana"),
-            destination("nobody"),
-            "UserNotFoundException",
-        ),
-    ] {
-        let err = admin
-            .admin_link_provider_for_user()
-            .user_pool_id(LINK_POOL)
-            .source_user(src)
-            .destination_user(dst)
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(refusal(&err).0, expected);
-    }
-    assert!(server
-        .find_user(LINK_POOL, "ana")
-        .await
-        .unwrap()
-        .identities
-        .is_empty());
-
-    // The honest link: Ana's Google identity signs in as Ana.
-    admin
-        .admin_link_provider_for_user()
-        .user_pool_id(LINK_POOL)
-        .source_user(source("Google", "g-ana"))
-        .destination_user(destination("ana"))
-        .send()
-        .await
-        .expect("AdminLinkProviderForUser");
-    let id = sign_in().await;
-    assert_eq!(id["sub"], ana.sub.as_str());
-    assert_eq!(id["cognito:username"], "ana");
-    let got = admin
-        .admin_get_user()
-        .user_pool_id(LINK_POOL)
-        .username("ana")
-        .send()
-        .await
-        .unwrap();
-    assert!(got
-        .user_attributes()
-        .iter()
-        .any(|a| a.name() == "identities"));
-
-    // The identity is Ana's: it cannot be linked to Bob too.
-    server
-        .create_user(
-            LINK_POOL,
-            "bob",
-            [("email".to_string(), "bob@example.com".to_string())].into(),
-            PASSWORD,
-        )
-        .await;
-    let err = admin
-        .admin_link_provider_for_user()
-        .user_pool_id(LINK_POOL)
-        .source_user(source("Google", "g-ana"))
-        .destination_user(destination("bob"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "AliasExistsException");
-
-    // Disabled: the link is removed, and the identity's next sign-in is a new user.
-    admin
-        .admin_disable_provider_for_user()
-        .user_pool_id(LINK_POOL)
-        .user(source("Google", "g-ana"))
-        .send()
-        .await
-        .expect("AdminDisableProviderForUser");
-    assert!(server
-        .find_user(LINK_POOL, "ana")
-        .await
-        .unwrap()
-        .identities
-        .is_empty());
-    let id = sign_in().await;
-    assert_eq!(id["cognito:username"], "Google_g-ana");
-    assert_ne!(id["sub"], ana.sub.as_str());
-
-    // That federated-only user is disabled by the same call (its identity is its only
-    // way in), and its sign-in is refused.
-    admin
-        .admin_disable_provider_for_user()
-        .user_pool_id(LINK_POOL)
-        .user(source("Google", "g-ana"))
-        .send()
-        .await
-        .expect("AdminDisableProviderForUser");
-    let fed = server.find_user(LINK_POOL, "Google_g-ana").await.unwrap();
-    assert!(!fed.enabled);
-    let url = link_rp().authorize_url(&server.base, &[("identity_provider", "Google")]);
-    assert!(federated::sign_in(&url).await.is_err(), "a disabled user");
-    // An identity nobody holds.
-    let err = admin
-        .admin_disable_provider_for_user()
-        .user_pool_id(LINK_POOL)
-        .user(source("Google", "g-nobody"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refusal(&err).0, "UserNotFoundException");
 }
