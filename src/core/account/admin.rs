@@ -357,9 +357,19 @@ impl AccountService {
         lang: &str,
     ) -> AccountResult<CodeDelivery> {
         let email = invitation_address(user.attribute("email"), mediums)?;
-        let mail = self
-            .mail
-            .invitation_mail(&email, &user.username, password, lang);
+        // What the person types to sign in: with email- or phone-as-username the stored
+        // username is the sub, which nobody types, so the mail names the address.
+        let login = if pool.username_attributes.is_empty() {
+            user.username.as_str()
+        } else if pool
+            .username_attributes
+            .contains(&crate::core::model::AliasAttribute::Email)
+        {
+            email.as_str()
+        } else {
+            user.attribute("phone_number").unwrap_or(&user.username)
+        };
+        let mail = self.mail.invitation_mail(&email, login, password, lang);
         self.mail
             .for_user_pool(pool)
             .send(&mail)
@@ -592,6 +602,37 @@ mod tests {
             .await
             .expect("the new password");
         assert_eq!(user.status, UserStatus::ForceChangePassword);
+    }
+
+    #[tokio::test]
+    async fn with_email_as_username_the_invitation_names_the_address() {
+        let (_dir, accounts, outbox) = service().await;
+        let mut pool = pool();
+        pool.alias_attributes = Vec::new();
+        pool.username_attributes = vec![crate::core::model::AliasAttribute::Email];
+        accounts.store().put_pool(&pool).await.unwrap();
+        let invited = accounts
+            .admin_create_user(
+                &pool,
+                Invitation {
+                    username: "zoe@example.com".into(),
+                    attributes: Default::default(),
+                    ..invitation(MessageAction::Send, None)
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_ne!(invited.user.username, "zoe@example.com", "the sub");
+        assert_eq!(invited.user.attribute("email"), Some("zoe@example.com"));
+        let mails = outbox.0.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0].text.contains("username is zoe@example.com"),
+            "{}",
+            mails[0].text
+        );
+        assert!(!mails[0].text.contains(&invited.user.username));
     }
 
     #[tokio::test]
