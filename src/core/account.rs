@@ -24,11 +24,17 @@
 //! Confirmation, resend and password recovery never reveal whether an account exists or
 //! is confirmed (Cognito's PreventUserExistenceErrors, always on): unknown, unconfirmed
 //! and confirmed users get the same answers, tries and limits ([`decoys`]).
+//!
+//! The administrator's actions on accounts (AdminCreateUser's invitation,
+//! AdminResetUserPassword, AdminConfirmSignUp) are in [`admin`]; linking and unlinking
+//! federated identities (AdminLinkProviderForUser, AdminDisableProviderForUser) in [`links`].
 
+pub mod admin;
 pub mod attributes;
 pub mod budgets;
 pub mod codes;
 pub mod decoys;
+pub mod links;
 pub mod own;
 
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
-//! Mail delivery of confirmation and reset codes.
+//! Mail delivery of confirmation and reset codes, and of AdminCreateUser's invitations
+//! ([`invitation_mail`]).
 //!
 //! - [`Mailer`] is the narrow interface the account service sends through.
 //! - [`SmtpMailer`] delivers through an SMTP server (lettre, TLS by rustls on aws-lc-rs),
@@ -97,6 +98,10 @@ pub const MAIL_TEMPLATES: EmbeddedTemplates = &[
     (
         "mail/notice.txt",
         include_str!("../../templates/mail/notice.txt"),
+    ),
+    (
+        "mail/invitation.txt",
+        include_str!("../../templates/mail/invitation.txt"),
     ),
 ];
 
@@ -219,6 +224,40 @@ pub fn notice_mail(
         &[("factor", &factor)],
     );
     let text = texts.render("mail/notice.txt", lang, &NoticeMail { notice, factor, to })?;
+    Ok(Mail {
+        to: to.to_string(),
+        subject,
+        text,
+    })
+}
+
+/// The invitation AdminCreateUser mails to a new user (Cognito's "Your username is
+/// {username} and temporary password is {####}."): the subject is the catalog's
+/// `mail.invitation.subject`, the body the template `mail/invitation.txt`, in `lang`.
+pub fn invitation_mail(
+    texts: &Texts,
+    to: &str,
+    username: &str,
+    password: &SecretString,
+    lang: &str,
+) -> Result<Mail, TextError> {
+    #[derive(Serialize)]
+    struct Invitation<'a> {
+        username: &'a str,
+        password: &'a str,
+        to: &'a str,
+    }
+    let lang = mail_lang(lang);
+    let subject = texts.tr(lang, "mail.invitation.subject", &[("username", username)]);
+    let text = texts.render(
+        "mail/invitation.txt",
+        lang,
+        &Invitation {
+            username,
+            password: password.expose(),
+            to,
+        },
+    )?;
     Ok(Mail {
         to: to.to_string(),
         subject,
@@ -475,6 +514,28 @@ impl MailRouter {
                 to: to.to_string(),
                 subject: self.texts.tr(lang, &key("subject"), &args),
                 text: self.texts.tr(lang, &key("body"), &args),
+            }
+        })
+    }
+
+    /// The invitation mail ([`invitation_mail`] with this router's texts); a failing
+    /// operator template falls back to the catalog's body, as [`MailRouter::code_mail`]
+    /// does.
+    pub fn invitation_mail(
+        &self,
+        to: &str,
+        username: &str,
+        password: &SecretString,
+        lang: &str,
+    ) -> Mail {
+        invitation_mail(&self.texts, to, username, password, lang).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the mail template failed; sending the catalog's text");
+            let lang = mail_lang(lang);
+            let args = [("username", username), ("password", password.expose())];
+            Mail {
+                to: to.to_string(),
+                subject: self.texts.tr(lang, "mail.invitation.subject", &args),
+                text: self.texts.tr(lang, "mail.invitation.body", &args),
             }
         })
     }

@@ -14,7 +14,7 @@ use crate::cli::{CliError, CliResult};
 use crate::core::directory::{InitialState, NewUser};
 use crate::core::model::{FederatedIdentity, PageRequest, PasswordPolicy, UserPool};
 use crate::core::now;
-use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::secrets::SecretString;
 use crate::core::storage::{StoreError, UserRef};
 use crate::core::throttle::{account_login_key, MfaScope, Throttle};
 use crate::server::Node;
@@ -524,51 +524,10 @@ fn parse_attributes(pairs: &[String]) -> Result<BTreeMap<String, String>, CliErr
     Ok(out)
 }
 
-/// A random temporary password that satisfies the pool's policy: at least 12 characters
-/// with one of each required class, the rest drawn from all classes.
+/// A random temporary password that satisfies the pool's policy (the core's, which
+/// AdminCreateUser draws too).
 pub(crate) fn generate_password(policy: &PasswordPolicy) -> SecretString {
-    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
-    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
-    const DIGITS: &[u8] = b"23456789";
-    // A subset of Cognito's symbols that needs no quoting in a shell.
-    const SYMBOLS: &[u8] = b"!#%*+-=@^_";
-    let len = (policy.minimum_length as usize).max(12);
-    let mut chars: Vec<u8> = Vec::with_capacity(len);
-    for (class, required) in [
-        (UPPER, policy.require_uppercase),
-        (LOWER, policy.require_lowercase),
-        (DIGITS, policy.require_numbers),
-        (SYMBOLS, policy.require_symbols),
-    ] {
-        if required {
-            chars.push(pick(class));
-        }
-    }
-    let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
-    while chars.len() < len {
-        chars.push(pick(&all));
-    }
-    // Fisher-Yates, so the required characters are not always in front.
-    for i in (1..chars.len()).rev() {
-        let j = uniform(i + 1);
-        chars.swap(i, j);
-    }
-    SecretString::new(String::from_utf8_lossy(&chars).into_owned())
-}
-
-fn pick(alphabet: &[u8]) -> u8 {
-    alphabet[uniform(alphabet.len())]
-}
-
-/// A uniform index below `n` (n <= 256) from the OS CSPRNG, by rejection sampling.
-fn uniform(n: usize) -> usize {
-    let limit = 256 - (256 % n);
-    loop {
-        let [b] = random_bytes::<1>();
-        if (b as usize) < limit {
-            return b as usize % n;
-        }
-    }
+    crate::core::account::admin::generate_temporary_password(policy)
 }
 
 async fn list_users(node: &Node, pool: &str, limit: u32, page: Option<String>) -> CliResult {

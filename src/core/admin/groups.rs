@@ -1,10 +1,12 @@
-//! Groups: CreateGroup / UpdateGroup / DeleteGroup. A group's role and precedence feed
+//! Groups: CreateGroup / UpdateGroup / DeleteGroup (a group declared in the configuration
+//! file is refused to API writes). A group's role and precedence feed
 //! `cognito:roles` and `cognito:preferred_role` (lower precedence wins).
 
 use std::ops::Deref;
 
+use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
-use crate::core::model::Group;
+use crate::core::model::{Group, Origin};
 use crate::core::storage::{Store, StoreError};
 
 /// Cognito's limits: names 1 to 128 characters without white space, descriptions up to
@@ -103,5 +105,41 @@ where
     /// DeleteGroup: its members stay in the pool. Returns whether it existed.
     pub async fn delete_group(&self, pool_id: &str, name: &str) -> AdminResult<bool> {
         Ok(self.store().delete_group(pool_id, name).await?)
+    }
+
+    /// UpdateGroup on behalf of `by`: replaces the description, precedence and role of an
+    /// existing group, keeping its origin and creation time. A group declared in the
+    /// configuration file changes only there ([`AdminError::ConfigOwned`] for an API
+    /// write); an unknown group is [`AdminError::NotFound`].
+    pub async fn update_group(&self, group: &Group, by: Origin) -> AdminResult<Group> {
+        let Some(stored) = self.store().get_group(&group.pool_id, &group.name).await? else {
+            return Err(AdminError::NotFound {
+                kind: RecordKind::Group,
+                id: group.name.clone(),
+            });
+        };
+        refuse_config_owned(RecordKind::Group, &group.name, stored.origin, by)?;
+        let updated = Group {
+            origin: stored.origin,
+            created_at: stored.created_at,
+            ..group.clone()
+        };
+        self.put_group(&updated).await?;
+        Ok(updated)
+    }
+
+    /// DeleteGroup on behalf of `by`: a group declared in the configuration file is the
+    /// file's to delete ([`AdminError::ConfigOwned`]). Returns whether it existed.
+    pub async fn delete_group_by(
+        &self,
+        pool_id: &str,
+        name: &str,
+        by: Origin,
+    ) -> AdminResult<bool> {
+        match self.store().get_group(pool_id, name).await? {
+            Some(stored) => refuse_config_owned(RecordKind::Group, name, stored.origin, by)?,
+            None => return Ok(false),
+        }
+        self.delete_group(pool_id, name).await
     }
 }
