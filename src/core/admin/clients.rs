@@ -123,6 +123,7 @@ pub fn validate_client(client: &AppClient, pool: &ClientContext) -> Vec<FieldErr
         );
     }
     check_flows(&mut e, client);
+    check_auth_flows(&mut e, client);
     check_scopes(
         &mut e,
         &client.allowed_oauth_flows,
@@ -226,6 +227,24 @@ fn check_flows(e: &mut Errors, client: &AppClient) {
                 at,
                 Rule::Duplicate,
                 "flow listed twice",
+                "remove the duplicate",
+            );
+        }
+    }
+}
+
+/// Cognito's `ExplicitAuthFlows`: the names themselves are an enum (an unknown one never
+/// parses); a flow named twice is refused as in the other lists. An empty list is allowed:
+/// the client then signs in only through the hosted UI, as a Cognito client created with
+/// none of the `ALLOW_` flows.
+fn check_auth_flows(e: &mut Errors, client: &AppClient) {
+    let flows = &client.explicit_auth_flows;
+    for (k, flow) in flows.iter().enumerate() {
+        if flows[..k].contains(flow) {
+            e.push(
+                format!("explicit_auth_flows[{k}]"),
+                Rule::Duplicate,
+                format!("{} is listed twice", flow.as_str()),
                 "remove the duplicate",
             );
         }
