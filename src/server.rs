@@ -132,7 +132,7 @@ impl Node {
         Ok(Node {
             identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
             idp_http,
-            directory: Directory::new(store.clone(), passwords),
+            directory: Directory::new(store.clone(), passwords).with_srp_key(master.clone()),
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
             sp_keys: SpKeyService::new(store.clone(), master.clone()),

@@ -21,9 +21,11 @@
 //! is confirmed (Cognito's PreventUserExistenceErrors, always on): unknown, unconfirmed
 //! and confirmed users get the same answers, tries and limits ([`decoys`]).
 
+pub mod attributes;
 pub mod budgets;
 pub mod codes;
 pub mod decoys;
+pub mod own;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -95,9 +95,12 @@ use std::sync::Arc;
 
 use super::attributes::{check_immutable, validate_attributes, AttributeError};
 use super::ids::new_sub;
-use super::model::{Group, Origin, UserStatus};
+use num_bigint::BigUint;
+
+use super::model::{Group, Origin, SrpVerifier, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
-use super::secrets::SecretString;
+use super::secrets::{srp_verifier_context, MasterKey, SecretString};
+use super::srp;
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::UnixTime;
 
@@ -306,11 +309,75 @@ pub struct GroupSpec {
 pub struct Directory {
     store: Arc<dyn Store>,
     passwords: Passwords,
+    /// Seals users' SRP verifiers and the SRP sign-in state; without it (some unit tests)
+    /// no verifier is made and `USER_SRP_AUTH` is unavailable.
+    srp_key: Option<Arc<MasterKey>>,
 }
 
 impl Directory {
     pub fn new(store: Arc<dyn Store>, passwords: Passwords) -> Self {
-        Directory { store, passwords }
+        Directory {
+            store,
+            passwords,
+            srp_key: None,
+        }
+    }
+
+    /// The directory, making and sealing an SRP verifier under `master` whenever a
+    /// password is set or checked in clear (`USER_SRP_AUTH` needs one per user).
+    pub fn with_srp_key(mut self, master: Arc<MasterKey>) -> Self {
+        self.srp_key = Some(master);
+        self
+    }
+
+    /// The key SRP state is sealed under, if the directory has one.
+    pub fn srp_key(&self) -> Option<&Arc<MasterKey>> {
+        self.srp_key.as_ref()
+    }
+
+    /// A fresh SRP verifier of `password` for the user `sub` named `username` (Cognito's
+    /// `USER_ID_FOR_SRP`): a new random salt, `v` sealed under the master key bound to the
+    /// pool, the user and the salt. `None` without the master key. One 3072-bit modular
+    /// exponentiation, done only for a password just set or proven, never for an unknown
+    /// user.
+    pub fn srp_verifier(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        username: &str,
+        password: &SecretString,
+    ) -> Option<SrpVerifier> {
+        let master = self.srp_key.as_ref()?;
+        let salt = srp::new_salt();
+        let v = srp::verifier(&pool.id, username, password.expose(), &salt)?;
+        let context = srp_verifier_context(&pool.id, sub, &salt);
+        Some(SrpVerifier {
+            verifier: master.seal(&context, &v.to_bytes_be()),
+            salt,
+        })
+    }
+
+    /// The user's SRP salt and opened verifier, if they have one this node can open.
+    pub fn open_srp_verifier(&self, pool: &UserPool, user: &User) -> Option<(String, BigUint)> {
+        let master = self.srp_key.as_ref()?;
+        let srp = user.srp.as_ref()?;
+        let context = srp_verifier_context(&pool.id, &user.sub, &srp.salt);
+        let v = master.open(&context, &srp.verifier).ok()?;
+        Some((srp.salt.clone(), BigUint::from_bytes_be(&v)))
+    }
+
+    /// What a password write stores: the hash and the SRP verifier of `password` for the
+    /// user `sub` named `username`. Every password writer goes through here, so the
+    /// verifier always matches the hash (a new password replaces the old verifier).
+    async fn password_record(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        username: &str,
+        password: &SecretString,
+    ) -> DirectoryResult<(SecretString, Option<SrpVerifier>)> {
+        let hash = self.passwords.hash(password).await?;
+        Ok((hash, self.srp_verifier(pool, sub, username, password)))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -371,12 +438,13 @@ impl Directory {
         };
         validate_attributes(pool, &attributes, true)?;
         check_login_attributes(pool, &attributes)?;
-        let password_hash = match &new.password {
+        let (password_hash, srp) = match &new.password {
             Some(pw) => {
                 check_policy(&pool.password_policy, pw.expose())?;
-                Some(self.passwords.hash(pw).await?)
+                let (hash, srp) = self.password_record(pool, &sub, &username, pw).await?;
+                (Some(hash), srp)
             }
-            None => None,
+            None => (None, None),
         };
         let status = match new.state {
             InitialState::Unconfirmed => UserStatus::Unconfirmed,
@@ -402,7 +470,7 @@ impl Directory {
             updated_at: now,
             version: 0,
             mfa: Default::default(),
-            srp: None,
+            srp,
             pending_attributes: Default::default(),
         };
         user.lookup = lookup_for(pool, &user);
@@ -502,7 +570,15 @@ impl Directory {
         now: UnixTime,
     ) -> DirectoryResult<User> {
         check_policy(&pool.password_policy, password.expose())?;
-        let hash = self.passwords.hash(password).await?;
+        // The verifier hashes the username (Cognito's USER_ID_FOR_SRP), which never changes.
+        let current = self
+            .store
+            .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
+            .await?
+            .ok_or(DirectoryError::UserNotFound)?;
+        let (hash, srp) = self
+            .password_record(pool, sub, &current.username, password)
+            .await?;
         let validity = i64::from(pool.password_policy.temporary_password_validity_days) * 86400;
         self.modify_user(pool, sub, |user| {
             if user.status == UserStatus::ExternalProvider {
@@ -511,6 +587,8 @@ impl Directory {
                 ));
             }
             user.password_hash = Some(hash.clone());
+            // Replaced, never kept: the old password must stop working for SRP too.
+            user.srp = srp.clone();
             if permanent {
                 user.status = UserStatus::Confirmed;
                 user.temporary_password_expires_at = None;
@@ -554,27 +632,29 @@ impl Directory {
         let Some(user) = user.filter(|_| verification.ok) else {
             return Err(DirectoryError::NotAuthorized);
         };
-        if !user.enabled {
-            return Err(DirectoryError::UserDisabled);
-        }
-        match user.status {
-            UserStatus::Unconfirmed => return Err(DirectoryError::UserNotConfirmed),
-            UserStatus::ResetRequired => return Err(DirectoryError::PasswordResetRequired),
-            UserStatus::ForceChangePassword
-                if user.temporary_password_expires_at.is_some_and(|t| t <= now) =>
-            {
-                return Err(DirectoryError::TemporaryPasswordExpired)
-            }
-            _ => {}
-        }
-        if verification.needs_rehash {
-            let fresh = self.passwords.hash(password).await?;
+        Self::check_status(&user, now)?;
+        // The password is in clear and right: a legacy hash is upgraded, and a user
+        // without an SRP verifier (an imported hash, a user from before SRP, a verifier
+        // this master key cannot open) gets one, so USER_SRP_AUTH works from now on.
+        let srp_missing = self.srp_key.is_some() && self.open_srp_verifier(pool, &user).is_none();
+        if verification.needs_rehash || srp_missing {
+            let fresh = match verification.needs_rehash {
+                true => Some(self.passwords.hash(password).await?),
+                false => None,
+            };
+            let srp = self.srp_verifier(pool, &user.sub, &user.username, password);
             let expected = user.password_hash.clone();
-            // Only replace the hash that was verified; a concurrent password change wins.
+            // Only upgrade the password that was verified; a concurrent password change
+            // wins (with its own verifier).
             let upgraded = self
                 .modify_user(pool, &user.sub, |u| {
                     if u.password_hash == expected {
-                        u.password_hash = Some(fresh.clone());
+                        if let Some(fresh) = &fresh {
+                            u.password_hash = Some(fresh.clone());
+                        }
+                        if srp.is_some() {
+                            u.srp = srp.clone();
+                        }
                     }
                     Ok(())
                 })
@@ -584,6 +664,25 @@ impl Directory {
             }
         }
         Ok(user)
+    }
+
+    /// Whether `user`, whose password was just proven (in clear or by SRP), may go on
+    /// signing in, by Cognito's rules: not disabled, confirmed, no reset pending, and a
+    /// temporary password not expired at `now`.
+    pub fn check_status(user: &User, now: UnixTime) -> DirectoryResult<()> {
+        if !user.enabled {
+            return Err(DirectoryError::UserDisabled);
+        }
+        match user.status {
+            UserStatus::Unconfirmed => Err(DirectoryError::UserNotConfirmed),
+            UserStatus::ResetRequired => Err(DirectoryError::PasswordResetRequired),
+            UserStatus::ForceChangePassword
+                if user.temporary_password_expires_at.is_some_and(|t| t <= now) =>
+            {
+                Err(DirectoryError::TemporaryPasswordExpired)
+            }
+            _ => Ok(()),
+        }
     }
 
     pub async fn set_enabled(

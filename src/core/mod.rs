@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_keys;
 pub mod attributes;
+pub mod challenge;
 pub mod directory;
 pub mod identity_pools;
 pub mod ids;

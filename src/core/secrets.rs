@@ -87,6 +87,8 @@ pub enum SecretError {
 pub struct MasterKey {
     key: LessSafeKey,
     cookie_key: aws_lc_rs::hmac::Key,
+    /// HKDF-SHA256's pseudorandom key of the master key, for [`MasterKey::derive_key`].
+    prk: aws_lc_rs::hkdf::Prk,
 }
 
 impl fmt::Debug for MasterKey {
@@ -111,6 +113,7 @@ impl MasterKey {
         Ok(MasterKey {
             key: LessSafeKey::new(unbound),
             cookie_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &cookie_bytes),
+            prk,
         })
     }
 
@@ -230,6 +233,22 @@ impl MasterKey {
 }
 
 impl MasterKey {
+    /// A 256-bit key for `purpose`, derived with HKDF-SHA256 (RFC 5869) like the
+    /// cookie-signing key (another `info`, so never equal to it), for a keyed hash every
+    /// node must compute alike (the SRP answers for unknown users) without handing out the
+    /// master key itself.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        self.prk
+            .expand(
+                &[b"derived-key-v1:", purpose.as_bytes()],
+                aws_lc_rs::hkdf::HKDF_SHA256,
+            )
+            .and_then(|okm| okm.fill(&mut out))
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
     /// `value.signature` with an HMAC-SHA256 over the cookie's name and value, so a
     /// cookie cannot be forged, altered or moved to another cookie name.
     pub fn sign_cookie(&self, name: &str, value: &str) -> String {

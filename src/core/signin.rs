@@ -27,13 +27,24 @@
 //! Nothing here knows HTTP: the client address and the time come in the request.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use super::directory::{Directory, DirectoryError};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::directory::{normalize_email, normalize_username, Directory, DirectoryError};
 use super::mfa::{requirement, Requirement};
 use super::model::{AppClient, MfaFactor, User, UserPool, UserStatus};
-use super::secrets::SecretString;
+use super::secrets::{constant_time_eq, random_bytes, EncryptedSecret, MasterKey, SecretString};
+use super::srp::{self, SrpRefusal};
+use super::storage::StoreError;
 use super::throttle::{account_login_key, Throttle, Verdict};
 use super::UnixTime;
+
+#[cfg(test)]
+mod tests;
 
 /// The longest login (in bytes) worth looking up: a username is at most 128 characters,
 /// an email address 254 bytes; anything longer is a wrong login without a lookup.
@@ -223,8 +234,22 @@ impl SignIn {
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
-        // These outcomes follow a password proven right (authenticate_found looks at the
-        // user's state only then).
+        self.conclude(pool, &login_key, address, verified).await
+    }
+
+    /// What follows the first factor's check, for a password and an SRP proof alike:
+    /// `verified` is the user whose password was proven and whose status allows going on
+    /// ([`Directory::check_status`]), or why not. A proven password clears the throttle's
+    /// counts; the user's status and the pool's `mfa` rule choose the outcome.
+    async fn conclude(
+        &self,
+        pool: &UserPool,
+        login_key: &str,
+        address: IpAddr,
+        verified: Result<User, DirectoryError>,
+    ) -> Result<SignInOutcome, SignInError> {
+        // These outcomes follow a password proven right (the user's state is looked at
+        // only then).
         let proven = matches!(
             verified,
             Ok(_)
@@ -239,7 +264,7 @@ impl SignIn {
             // next attempts.
             let _ = self
                 .throttle
-                .record_success(&pool.id, &login_key, address)
+                .record_success(&pool.id, login_key, address)
                 .await;
         }
         let user = match verified {
@@ -271,18 +296,209 @@ impl SignIn {
     /// `PASSWORD_VERIFIER` challenge, keeping the server's secret `b` in the store (single
     /// use, bound to the user and the client, 3 minutes). Nothing is counted here: no
     /// password is tried until [`SignIn::srp_verify`].
+    ///
+    /// A login nobody has, and a user without a verifier, get a challenge of the same
+    /// shape (see [`crate::core::srp`], "Unknown users"), and their state is stored alike;
+    /// the cost is one modular exponentiation (`g^b`) either way.
     pub async fn srp_start(&self, request: SrpStart<'_>) -> Result<SrpChallenge, SignInError> {
-        let _ = request;
-        todo!("issue 14 H1: USER_SRP_AUTH step 1")
+        let SrpStart {
+            pool,
+            client,
+            login,
+            srp_a,
+            address: _,
+            now,
+        } = request;
+        if !client.takes_own_users() {
+            return Err(SignInError::PasswordsNotTaken);
+        }
+        let a = srp::parse_a(srp_a).map_err(SignInError::from)?;
+        if login.is_empty() || login.len() > MAX_LOGIN_BYTES {
+            return Err(SignInError::NotAuthorized);
+        }
+        let master = self.srp_master()?;
+        let found = self
+            .directory
+            .find_user(pool, login)
+            .await
+            .map_err(|source| SignInError::Internal {
+                stage: "SRP user lookup",
+                source,
+            })?;
+        let real = found
+            .as_ref()
+            .and_then(|user| Some((user, self.directory.open_srp_verifier(pool, user)?)));
+        let (sub, username, salt, v) = match real {
+            Some((user, (salt, v))) => (Some(user.sub.clone()), user.username.clone(), salt, v),
+            None => {
+                // A user without a verifier is keyed by sub, so every login of theirs gets
+                // one salt, as a real user's does; an unknown login by its folded form.
+                let key = master.derive_key(SRP_FAKE_KEY_PURPOSE);
+                let seed = match &found {
+                    Some(user) => format!("sub:{}", user.sub),
+                    None => format!("login:{}", fold_login(pool, login)),
+                };
+                let (salt, v) = srp::fake_verifier(&key, &pool.id, &seed);
+                let username = match &found {
+                    Some(user) => user.username.clone(),
+                    // Such a pool's usernames are subs: an unknown login gets a UUID.
+                    None if !pool.username_attributes.is_empty() => {
+                        srp::fake_user_id(&key, &pool.id, &seed)
+                    }
+                    None => login.to_string(),
+                };
+                (None, username, salt, v)
+            }
+        };
+        let b = random_bytes::<{ srp::SERVER_SECRET_BYTES }>();
+        let b_pub = srp::server_public(&v, &b);
+        if srp::scrambler(&a, &b_pub) == num_bigint::BigUint::ZERO {
+            // Probability 2^-256; refused rather than retried (RFC 5054, section 2.6).
+            return Err(SrpRefusal {
+                field: "SRP_A",
+                reason: "SRP_A gives a scrambling parameter of zero.".into(),
+            }
+            .into());
+        }
+        let block = random_bytes::<SECRET_BLOCK_BYTES>();
+        let id = srp_state_id(&block);
+        let mut secret = b.to_vec();
+        secret.extend_from_slice(&v.to_bytes_be());
+        let state = SrpState {
+            pool_id: pool.id.clone(),
+            client_id: client.id.clone(),
+            login: login.to_string(),
+            sub,
+            username: username.clone(),
+            salt: salt.clone(),
+            srp_a: srp::int_to_hex(&a),
+            srp_b: srp::int_to_hex(&b_pub),
+            secret: master.seal(&srp_state_context(&pool.id, &id), &secret),
+        };
+        let value = serde_json::to_string(&state).map_err(|e| corrupt_state(e.to_string()))?;
+        self.directory
+            .store()
+            .put_ephemeral(SRP_STATE_KIND, &id, &value, now + SRP_STATE_TTL_SECS, now)
+            .await
+            .map_err(|e| SignInError::Internal {
+                stage: "SRP state",
+                source: e.into(),
+            })?;
+        Ok(SrpChallenge {
+            salt,
+            srp_b: state.srp_b,
+            secret_block: STANDARD.encode(block),
+            user_id_for_srp: username.clone(),
+            username,
+        })
     }
 
     /// `USER_SRP_AUTH`, step 2 (`PASSWORD_VERIFIER`): takes the stored state (single use),
     /// reserves the attempt with the throttle exactly as [`SignIn::password`] does, then
     /// checks the timestamp and the claim signature (constant time). The outcome is
     /// [`SignIn::password`]'s: the user's status and the pool's `mfa` rule choose it.
+    ///
+    /// In order: the state is taken (so a second answer finds nothing, on any node) and
+    /// must belong to this pool, client and `USERNAME`; the timestamp and the signature
+    /// must be well-formed and the timestamp within [`srp::TIMESTAMP_WINDOW_SECS`] of
+    /// `now` (none of this tries a password, so none of it is counted); then the attempt is
+    /// reserved under the account of the login typed at [`SignIn::srp_start`], and only
+    /// then is the proof checked. A login that had no verifier, a user whose password
+    /// changed since the challenge and a wrong password all fail alike, as a counted
+    /// wrong password.
     pub async fn srp_verify(&self, request: SrpVerify<'_>) -> Result<SignInOutcome, SignInError> {
-        let _ = request;
-        todo!("issue 14 H1: USER_SRP_AUTH step 2")
+        let SrpVerify {
+            pool,
+            client,
+            username,
+            secret_block,
+            signature,
+            timestamp,
+            address,
+            now,
+        } = request;
+        if !client.takes_own_users() {
+            return Err(SignInError::PasswordsNotTaken);
+        }
+        let master = self.srp_master()?;
+        // A block we made is base64 of SECRET_BLOCK_BYTES; anything else names no state.
+        let block = match STANDARD.decode(secret_block) {
+            Ok(block) if secret_block.len() <= 4 * SECRET_BLOCK_BYTES => block,
+            _ => return Err(SignInError::SessionExpired),
+        };
+        let id = srp_state_id(&block);
+        let taken = self
+            .directory
+            .store()
+            .take_ephemeral(SRP_STATE_KIND, &id, now)
+            .await
+            .map_err(|e| SignInError::Internal {
+                stage: "SRP state",
+                source: e.into(),
+            })?;
+        let Some(value) = taken else {
+            return Err(SignInError::SessionExpired);
+        };
+        let state: SrpState =
+            serde_json::from_str(&value).map_err(|e| corrupt_state(e.to_string()))?;
+        // Bound to the pool, the client and the user the challenge was for. USERNAME may
+        // be the challenge's USERNAME / USER_ID_FOR_SRP (amazon-cognito-identity-js sends
+        // the latter, Amplify v6 the former) or the login as typed.
+        let named = username == state.username || username == state.login;
+        if state.pool_id != pool.id || state.client_id != client.id || !named {
+            return Err(SignInError::SessionExpired);
+        }
+        let claimed_at = srp::parse_timestamp(timestamp)?;
+        let signature = srp::parse_signature(signature)?;
+        if !srp::timestamp_is_fresh(claimed_at, now) {
+            return Err(SignInError::NotAuthorized);
+        }
+        let opened = master
+            .open(&srp_state_context(&pool.id, &id), &state.secret)
+            .map_err(|e| corrupt_state(e.to_string()))?;
+        if opened.len() <= srp::SERVER_SECRET_BYTES {
+            return Err(corrupt_state("short secret".into()));
+        }
+        let (b, v) = opened.split_at(srp::SERVER_SECRET_BYTES);
+        let v = num_bigint::BigUint::from_bytes_be(v);
+        let (Some(a), Some(b_pub)) = (
+            srp::int_from_hex(&state.srp_a),
+            srp::int_from_hex(&state.srp_b),
+        ) else {
+            return Err(corrupt_state("not hex".into()));
+        };
+
+        let (found, login_key) = self
+            .reserved_lookup(pool, &state.login, address, now)
+            .await?;
+        // The key is computed whoever asked, so a login without a verifier costs what a
+        // real one does; its proof is refused below whatever it says.
+        let key = srp::session_key(&a, &b_pub, b, &v)?;
+        let expected = srp::claim(&key, &pool.id, &state.username, &block, timestamp);
+        let proof_holds = constant_time_eq(&expected, &signature);
+        // The proof counts only for the user the challenge was made for, still holding the
+        // verifier it was made with: a password changed since came with a new salt.
+        let user = found.filter(|user| {
+            state.sub.as_deref() == Some(user.sub.as_str())
+                && user.srp.as_ref().is_some_and(|srp| srp.salt == state.salt)
+        });
+        let verified = match user {
+            Some(user) if proof_holds => Directory::check_status(&user, now).map(|()| user),
+            _ => Err(DirectoryError::NotAuthorized),
+        };
+        self.conclude(pool, &login_key, address, verified).await
+    }
+
+    /// The key SRP state is sealed under.
+    fn srp_master(&self) -> Result<&Arc<MasterKey>, SignInError> {
+        self.directory
+            .srp_key()
+            .ok_or_else(|| SignInError::Internal {
+                stage: "USER_SRP_AUTH",
+                source: DirectoryError::InvalidParameter(
+                    "the directory has no master key to seal SRP state with".into(),
+                ),
+            })
     }
 
     /// Looks the login up and reserves the attempt with the throttle: counted per account,
@@ -333,5 +549,81 @@ impl SignIn {
                 Ok((found, key))
             }
         }
+    }
+}
+
+impl From<SrpRefusal> for SignInError {
+    fn from(e: SrpRefusal) -> Self {
+        SignInError::InvalidParameter {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}
+
+/// The store kind of the SRP state between [`SignIn::srp_start`] and
+/// [`SignIn::srp_verify`].
+pub const SRP_STATE_KIND: &str = "srp_state";
+/// How long the SRP state lives: Cognito's `PASSWORD_VERIFIER` challenge must be answered
+/// within 3 minutes.
+pub const SRP_STATE_TTL_SECS: i64 = 180;
+/// Random bytes in a `SECRET_BLOCK` (opaque base64 to the client, as Cognito's is).
+const SECRET_BLOCK_BYTES: usize = 64;
+/// The purpose of the key (derived from the master key) that the answers for unknown
+/// users are derived under.
+const SRP_FAKE_KEY_PURPOSE: &str = "srp-unknown-users";
+
+/// The server's half of an SRP sign-in, stored under the hash of its `SECRET_BLOCK`.
+///
+/// `b` (and `v`, beside it) is sealed under the master key: with `b`, a reader of the
+/// database alone who also saw the client's answer could test password guesses offline
+/// (compute `v` for a guess, then `S`, the key and the claim), which is what a sealed
+/// verifier is there to prevent.
+#[derive(Serialize, Deserialize)]
+struct SrpState {
+    pool_id: String,
+    client_id: String,
+    /// The login as typed at the start (the throttle's account key is derived from it).
+    login: String,
+    /// The user the challenge was for; `None` for an unknown login or a user without a
+    /// verifier (whose proof always fails).
+    sub: Option<String>,
+    /// `USERNAME` and `USER_ID_FOR_SRP` as answered.
+    username: String,
+    /// The salt of the verifier used: a password changed since comes with another.
+    salt: String,
+    srp_a: String,
+    srp_b: String,
+    /// `b` (SERVER_SECRET_BYTES) then `v`, sealed with [`srp_state_context`].
+    secret: EncryptedSecret,
+}
+
+/// The state's id: a hash of the `SECRET_BLOCK`, so the store never holds the block
+/// itself (a database reader cannot answer the challenge with it).
+fn srp_state_id(block: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(block))
+}
+
+/// The associated data the state's secret is sealed with: bound to the pool and the
+/// state's id, so a sealed `b` cannot be moved to another state.
+fn srp_state_context(pool_id: &str, id: &str) -> String {
+    format!("srp-state:{pool_id}:{id}")
+}
+
+/// An unknown login as the pool would find it: email-shaped logins folded as email
+/// aliases are, others as usernames, so `Bob` and `bob` get one fake salt where the pool
+/// finds one user by both.
+fn fold_login(pool: &UserPool, login: &str) -> String {
+    if login.contains('@') {
+        normalize_email(login)
+    } else {
+        normalize_username(pool, login)
+    }
+}
+
+fn corrupt_state(detail: String) -> SignInError {
+    SignInError::Internal {
+        stage: "SRP state",
+        source: DirectoryError::Store(StoreError::Corrupt(detail)),
     }
 }

@@ -24,6 +24,9 @@ use crate::core::UnixTime;
 
 /// Store kind of refresh tokens (keyed by hash).
 pub const REFRESH_KIND: &str = "refresh_token";
+/// The access-token scope of the user pools API's sign-in (Cognito's
+/// `aws.cognito.signin.user.admin`: the end-user actions of the API).
+pub const API_SCOPE: &str = "aws.cognito.signin.user.admin";
 /// Store kind of revoked families (keyed by `origin_jti`).
 pub const REVOKED_FAMILY_KIND: &str = "revoked_family";
 
@@ -68,6 +71,10 @@ struct RefreshRecord {
     /// user is signed out everywhere ([`crate::core::signout`]).
     #[serde(default)]
     sign_out_generation: Option<String>,
+    /// A family started by the user pools API's sign-in (issue 14): its refreshes answer
+    /// with an ID token too, as Cognito's `REFRESH_TOKEN_AUTH` does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    api: bool,
 }
 
 /// The token service of one node.
@@ -202,6 +209,7 @@ impl TokenService {
             expires_at: now + client.token_validity.refresh_token_secs,
             rotated_at: None,
             sign_out_generation: signed_out.generation,
+            api: false,
         };
         let mut response = self
             .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
@@ -232,6 +240,7 @@ impl TokenService {
             rotated_at: None,
             // No refresh token is issued here (implicit flow), so none to end.
             sign_out_generation: None,
+            api: false,
         };
         self.user_tokens(client, user, &family, nonce, true, now)
             .await
@@ -266,6 +275,7 @@ impl TokenService {
                 origin_jti: &family.origin_jti,
                 nonce,
                 with_at_hash,
+                id_token_always: family.api,
             },
             now,
         )
@@ -389,6 +399,61 @@ impl TokenService {
         Ok(response)
     }
 
+    /// Tokens for a sign-in through the user pools API (`InitiateAuth` and its
+    /// challenges, issue 14): the hosted UI's kind of tokens (same claims, keys, family,
+    /// refresh record, sign-out generation and revocation), with Cognito's API scope
+    /// `aws.cognito.signin.user.admin` on the access token, an ID token always, and a
+    /// refresh token. `auth_time` is when the first factor was proven.
+    pub async fn api_sign_in_tokens(
+        &self,
+        client: &AppClient,
+        user: &User,
+        auth_time: UnixTime,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let signed_out =
+            signout::state(self.store.as_ref(), &client.pool_id, &user.sub, now).await?;
+        // A sign-in that a sign-out everywhere (a password reset) overtook mid-challenge.
+        if signed_out.predates(auth_time) {
+            return Err(OAuthError::invalid_grant(
+                "The user was signed out after this sign-in.",
+            ));
+        }
+        let family = RefreshRecord {
+            pool_id: client.pool_id.clone(),
+            client_id: client.id.clone(),
+            sub: user.sub.clone(),
+            scopes: vec![API_SCOPE.to_string()],
+            auth_time,
+            origin_jti: uuid::Uuid::new_v4().to_string(),
+            expires_at: now + client.token_validity.refresh_token_secs,
+            rotated_at: None,
+            sign_out_generation: signed_out.generation,
+            api: true,
+        };
+        let mut response = self
+            .user_tokens(client, user, &family, None, false, now)
+            .await?;
+        response.refresh_token = Some(self.store_refresh(&family, now).await?);
+        Ok(response)
+    }
+
+    /// Who a live refresh token belongs to, without using it: `(client id, sub)`. The
+    /// user pools API reads it to check a `SECRET_HASH` computed over the token's user.
+    pub async fn refresh_owner(
+        &self,
+        refresh_token: &str,
+        now: UnixTime,
+    ) -> Result<Option<(String, String)>, OAuthError> {
+        let hash = token_hash(refresh_token);
+        let Some(text) = self.store.get_ephemeral(REFRESH_KIND, &hash, now).await? else {
+            return Ok(None);
+        };
+        let record: RefreshRecord =
+            serde_json::from_str(&text).map_err(OAuthError::server_error)?;
+        Ok(Some((record.client_id, record.sub)))
+    }
+
     /// `grant_type=client_credentials`: an access token for the client itself, with
     /// resource-server scopes only.
     pub async fn client_credentials(
@@ -442,6 +507,7 @@ impl TokenService {
                 origin_jti: &origin_jti,
                 nonce: None,
                 with_at_hash: false,
+                id_token_always: false,
             },
             now,
         )

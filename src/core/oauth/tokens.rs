@@ -36,6 +36,10 @@ pub struct TokenRequest<'a> {
     pub nonce: Option<&'a str>,
     /// Add `at_hash` (OIDC Core 3.1.3.6) to the ID token.
     pub with_at_hash: bool,
+    /// Issue the ID token whatever the scopes: the user pools API's sign-in always
+    /// answers with one, though its access token's scope is only
+    /// `aws.cognito.signin.user.admin` (issue 14).
+    pub id_token_always: bool,
 }
 
 /// Signed ID and access tokens.
@@ -70,7 +74,7 @@ pub async fn sign_tokens(
         .await?;
     let access_token = access_signer.sign(&access_claims)?;
     let id_token = match &req.subject {
-        Some(subject) if req.scopes.iter().any(|s| s == "openid") => {
+        Some(subject) if req.id_token_always || req.scopes.iter().any(|s| s == "openid") => {
             let mut claims = id_claims(req, subject, now, now + validity.id_token_secs);
             if req.with_at_hash {
                 claims.insert("at_hash".into(), Value::String(at_hash(&access_token)));

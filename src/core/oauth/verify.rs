@@ -17,6 +17,14 @@ use crate::core::UnixTime;
 /// Clock skew tolerated between nodes, in seconds.
 pub const LEEWAY_SECS: i64 = 5;
 
+/// The description of a token refused because its family was revoked or its user signed
+/// out everywhere since it was issued (the user pools API tells this case apart:
+/// "Access Token has been revoked").
+pub const REVOKED: &str = "The token has been revoked.";
+
+/// The description of a token refused because it expired ("Access Token has expired").
+pub const EXPIRED: &str = "The token has expired.";
+
 /// The claims of a verified access token.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AccessClaims {
@@ -56,7 +64,7 @@ pub async fn verify_access_token(
 ) -> Result<(String, AccessClaims), OAuthError> {
     let (pool_id, claims) = verify_signed::<AccessClaims>(tokens, token, now).await?;
     if claims.exp + LEEWAY_SECS <= now {
-        return Err(invalid("The token has expired."));
+        return Err(invalid(EXPIRED));
     }
     if claims.token_use != "access" || claims.aud.is_some() {
         return Err(invalid("This is not an access token."));
@@ -109,7 +117,7 @@ pub async fn verify_id_token(
     let wire: IdClaimsWire = serde_json::from_value(Value::Object(all.clone()))
         .map_err(|_| invalid("This is not an ID token."))?;
     if wire.exp + LEEWAY_SECS <= now {
-        return Err(invalid("The token has expired."));
+        return Err(invalid(EXPIRED));
     }
     if wire.token_use != "id" {
         return Err(invalid("This is not an ID token."));
@@ -135,7 +143,7 @@ async fn check_not_revoked(
     now: UnixTime,
 ) -> Result<(), OAuthError> {
     if tokens.is_family_revoked(origin_jti, now).await? {
-        return Err(invalid("The token has been revoked."));
+        return Err(invalid(REVOKED));
     }
     // A user signed out everywhere since the token was issued (GlobalSignOut).
     if let Some(issued_at) = iat {
@@ -143,7 +151,7 @@ async fn check_not_revoked(
             .is_signed_out_since(pool_id, sub, issued_at, now)
             .await?
         {
-            return Err(invalid("The token has been revoked."));
+            return Err(invalid(REVOKED));
         }
     }
     Ok(())

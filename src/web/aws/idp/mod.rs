@@ -240,8 +240,25 @@ pub fn check_secret_hash(
     username: &str,
     secret_hash: Option<&str>,
 ) -> Result<(), AwsError> {
-    let _ = (state, client, username, secret_hash);
-    todo!("issue 14 H2: SECRET_HASH")
+    check_secret_hash_any(state, client, &[username], secret_hash)
+}
+
+/// [`check_secret_hash`] over several names the hash may be computed with (a refresh
+/// token's user: Cognito clients hash the username or the sub).
+pub fn check_secret_hash_any(
+    state: &AppState,
+    client: &AppClient,
+    usernames: &[&str],
+    secret_hash: Option<&str>,
+) -> Result<(), AwsError> {
+    use crate::core::oauth::client_auth::{self, SecretHashError};
+    match client_auth::check_secret_hash(&state.node.master, client, usernames, secret_hash) {
+        Ok(()) => Ok(()),
+        Err(SecretHashError::Internal(detail)) => {
+            Err(AwsError::internal(super::Protocol::Json, detail))
+        }
+        Err(e) => Err(not_authorized(e.to_string())),
+    }
 }
 
 /// The user an end-user action's `AccessToken` stands for.
@@ -266,9 +283,74 @@ pub async fn access_token_user(
     call: &AwsCall,
     token: &str,
 ) -> Result<TokenUser, AwsError> {
-    let _ = (state, call, token);
-    todo!("issue 14 H3: access tokens of the end-user actions")
+    use crate::core::oauth::verify::{verify_access_token, EXPIRED, REVOKED};
+    use crate::core::oauth::ErrorCode;
+    use crate::core::storage::UserRef;
+
+    // verify_access_token checks the signature, issuer, expiry, `token_use`, the family
+    // (TokenService::is_family_revoked) and the user's last sign-out
+    // (is_signed_out_since); Cognito names the revoked and expired cases apart.
+    let (pool_id, claims) = match verify_access_token(&state.node.tokens, token, call.now).await {
+        Ok(found) => found,
+        Err(e) => {
+            return Err(match e.code {
+                ErrorCode::InvalidToken if e.description == REVOKED => {
+                    not_authorized("Access Token has been revoked")
+                }
+                ErrorCode::InvalidToken if e.description == EXPIRED => {
+                    not_authorized("Access Token has expired")
+                }
+                ErrorCode::InvalidToken => not_authorized("Invalid Access Token"),
+                // The store or the keys failed: the detail was logged where it was made.
+                _ => AwsError::internal(call.protocol, e),
+            });
+        }
+    };
+    // A client-credentials token (no user) cannot carry this scope: Cognito grants it only
+    // to user sign-ins, and the end-user actions require it.
+    if !claims.has_scope(SIGNIN_USER_ADMIN_SCOPE) {
+        return Err(not_authorized("Access Token does not have required scopes"));
+    }
+    // A deleted app client's tokens no longer act for the user (as at userInfo).
+    let client = match state.node.store.get_client(&claims.client_id).await {
+        Ok(Some(client)) if client.pool_id == pool_id => client,
+        Ok(_) => return Err(not_authorized("Invalid Access Token")),
+        Err(e) => return Err(AwsError::internal(call.protocol, e)),
+    };
+    let pool = match state.node.store.get_pool(&pool_id).await {
+        Ok(Some(pool)) => pool,
+        Ok(None) => return Err(not_authorized("Invalid Access Token")),
+        Err(e) => return Err(AwsError::internal(call.protocol, e)),
+    };
+    let user = match state
+        .node
+        .store
+        .get_user(&pool.id, &UserRef::Sub(claims.sub.clone()))
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return Err(AwsError::bad_request(
+                "UserNotFoundException",
+                "User does not exist.",
+            ))
+        }
+        Err(e) => return Err(AwsError::internal(call.protocol, e)),
+    };
+    if !user.enabled {
+        return Err(not_authorized("User is disabled."));
+    }
+    Ok(TokenUser {
+        pool,
+        client,
+        user,
+        claims,
+    })
 }
+
+/// The scope an access token needs for the end-user actions (Cognito grants it to every
+/// sign-in through the user pools API, and to hosted-UI sign-ins that ask for it).
+pub const SIGNIN_USER_ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// Cognito's `UserAttributes` / `Attributes` list: `sub` first, then the user's attributes
 /// (those `client` may read, when one is given).

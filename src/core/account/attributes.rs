@@ -1,0 +1,353 @@
+//! A signed-in user's own attributes (Cognito's UpdateUserAttributes,
+//! DeleteUserAttributes, GetUserAttributeVerificationCode and VerifyUserAttribute), and
+//! which attributes an app client may write ([`check_client_writes`]).
+//!
+//! Cognito's `AttributesRequireVerificationBeforeUpdate`, always on here: a change of a
+//! VERIFIED email is kept in [`User::pending_attributes`] and a code is mailed to the new
+//! address; the attribute keeps its old, verified value (so it stays the sign-in alias and
+//! the recovery address) until the code comes back through
+//! [`AccountService::verify_attribute`]. An access token alone, stolen or not, cannot
+//! redirect the account's recovery. An unverified or absent email changes at once, with
+//! `email_verified=false`, and a code is mailed to it.
+//!
+//! Phone numbers cannot be verified: Cognate sends no SMS yet (issue 16). An unverified
+//! phone number changes at once (`phone_number_verified=false`); a VERIFIED one cannot be
+//! changed by its user (an administrator can), and verifying `phone_number` is refused,
+//! each saying why.
+//!
+//! Attribute codes are the account service's 6-digit codes (kind [`ATTRIBUTE_CODE_KIND`],
+//! id `<pool>:<sub>`, valid 24 hours as Cognito's, stored hashed, single use, mailed
+//! through the pool's mailer). Every code mailed takes a send, and every code tried a try,
+//! from the budgets of the client address and of the destination address
+//! ([`super::budgets`]) before the work; a wrong code never destroys the right one.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::budgets::Spend;
+use super::codes::code_id;
+use super::{AccountError, AccountResult, AccountService, CodeDelivery};
+use crate::core::attributes::validate_attribute;
+use crate::core::directory::{normalize_email, DirectoryError};
+use crate::core::model::{AppClient, User, UserPool};
+use crate::core::storage::UserRef;
+use crate::core::UnixTime;
+
+/// Ephemeral-store kind of attribute verification codes.
+pub const ATTRIBUTE_CODE_KIND: &str = "attribute_code";
+
+/// Cognito's words when a client writes an attribute outside its `WriteAttributes`.
+pub const UNAUTHORIZED_ATTRIBUTE: &str = "A client attempted to write unauthorized attribute";
+
+const NO_SMS: &str = "phone numbers cannot be verified: Cognate does not send SMS yet";
+
+/// Refuses attributes the caller may not write: `sub` (assigned), the verification flags
+/// (only a code sets them), and, for a client with `write_attributes`, any attribute not
+/// among them (Cognito: NotAuthorizedException "A client attempted to write unauthorized
+/// attribute"; an empty list means every mutable attribute).
+pub fn check_client_writes<'a>(
+    client: &AppClient,
+    names: impl IntoIterator<Item = &'a String>,
+) -> AccountResult<()> {
+    for name in names {
+        match name.as_str() {
+            "sub" => return Err(AccountError::param(name, "is assigned and cannot be set")),
+            "email_verified" | "phone_number_verified" => {
+                return Err(AccountError::param(
+                    name,
+                    "is set by verifying a code, not by the user",
+                ))
+            }
+            _ => {}
+        }
+        if !client.write_attributes.is_empty() && !client.write_attributes.contains(name) {
+            return Err(AccountError::NotAuthorized(UNAUTHORIZED_ATTRIBUTE.into()));
+        }
+    }
+    Ok(())
+}
+
+/// What UpdateUserAttributes did: the user as stored, and where codes went (Cognito's
+/// `CodeDeliveryDetailsList`).
+#[derive(Debug, Clone)]
+pub struct AttributeUpdate {
+    pub user: User,
+    pub deliveries: Vec<CodeDelivery>,
+}
+
+fn is_verified(user: &User, flag: &str) -> bool {
+    user.attribute(flag) == Some("true")
+}
+
+fn same_email(a: &str, b: &str) -> bool {
+    normalize_email(a) == normalize_email(b)
+}
+
+/// The attribute a code can verify: `email` only (see the module doc for phone numbers).
+fn verifiable(name: &str) -> AccountResult<()> {
+    match name {
+        "email" => Ok(()),
+        "phone_number" => Err(AccountError::param("AttributeName", NO_SMS)),
+        _ => Err(AccountError::param(
+            "AttributeName",
+            "only email can be verified",
+        )),
+    }
+}
+
+impl AccountService {
+    async fn user_by_sub(&self, pool: &UserPool, sub: &str) -> AccountResult<User> {
+        self.store()
+            .get_user(&pool.id, &UserRef::Sub(sub.to_string()))
+            .await?
+            .ok_or(AccountError::UserNotFound)
+    }
+
+    /// UpdateUserAttributes for the signed-in user `sub` through `client`: the client's
+    /// write rules ([`check_client_writes`]), then the directory's (schema, immutable and
+    /// required attributes, aliases), with email and phone number handled as the module
+    /// doc says. The send of a code is reserved before anything is written; a code that
+    /// cannot be mailed is `CodeDeliveryFailure` after the change (request another with
+    /// GetUserAttributeVerificationCode).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_own_attributes(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        sub: &str,
+        changes: &BTreeMap<String, String>,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> AccountResult<AttributeUpdate> {
+        check_client_writes(client, changes.keys())?;
+        let user = self.user_by_sub(pool, sub).await?;
+        let mut immediate = BTreeMap::new();
+        // Some(Some(v)): keep v pending; Some(None): drop the pending email.
+        let mut pending: Option<Option<String>> = None;
+        let mut code_to = None;
+        for (name, value) in changes {
+            match name.as_str() {
+                "email" if value.is_empty() => {
+                    immediate.insert("email".to_string(), String::new());
+                    immediate.insert("email_verified".to_string(), String::new());
+                    pending = Some(None);
+                }
+                "email" => {
+                    validate_attribute(pool, name, value)
+                        .map_err(|e| AccountError::param(&e.name, e.reason))?;
+                    if user.attribute("email") == Some(value.as_str()) {
+                        // Back to the current address: a pending change is dropped.
+                        pending = Some(None);
+                    } else if is_verified(&user, "email_verified") {
+                        pending = Some(Some(value.clone()));
+                        code_to = Some(value.clone());
+                    } else {
+                        immediate.insert("email".to_string(), value.clone());
+                        immediate.insert("email_verified".to_string(), "false".to_string());
+                        pending = Some(None);
+                        code_to = Some(value.clone());
+                    }
+                }
+                "phone_number" => {
+                    if user.attribute("phone_number") == Some(value.as_str()) {
+                        continue;
+                    }
+                    if is_verified(&user, "phone_number_verified") {
+                        return Err(AccountError::param(
+                            "phone_number",
+                            format!(
+                                "a verified phone number cannot be changed by its user ({NO_SMS} to verify the new one); an administrator can change it"
+                            ),
+                        ));
+                    }
+                    immediate.insert(name.clone(), value.clone());
+                    let flag = if value.is_empty() { "" } else { "false" };
+                    immediate.insert("phone_number_verified".to_string(), flag.to_string());
+                }
+                _ => {
+                    immediate.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        if let Some(to) = &code_to {
+            self.reserve(pool, Spend::Send, to, address, now).await?;
+        }
+        let mut user = user;
+        if !immediate.is_empty() {
+            user = self
+                .directory
+                .update_attributes(pool, sub, &immediate, now)
+                .await
+                .map_err(alias_conflict)?;
+        }
+        if let Some(pending) = pending {
+            if user.pending_attributes.get("email") != pending.as_ref() {
+                user = self
+                    .directory
+                    .modify_user(pool, sub, |u| {
+                        match &pending {
+                            Some(email) => u
+                                .pending_attributes
+                                .insert("email".to_string(), email.clone()),
+                            None => u.pending_attributes.remove("email"),
+                        };
+                        u.updated_at = now;
+                        Ok(())
+                    })
+                    .await?;
+            }
+        }
+        let mut deliveries = Vec::new();
+        if let Some(to) = code_to {
+            self.mail_code(
+                pool,
+                ATTRIBUTE_CODE_KIND,
+                &code_id(pool, sub),
+                &to,
+                lang,
+                now,
+            )
+            .await?;
+            deliveries.push(CodeDelivery::email(&to));
+        }
+        Ok(AttributeUpdate { user, deliveries })
+    }
+
+    /// DeleteUserAttributes for the signed-in user `sub`: the client's write rules, then
+    /// the directory's (a required or immutable attribute stays). Deleting `email` (or
+    /// `phone_number`) deletes its verification flag, and a pending email change with it.
+    pub async fn delete_own_attributes(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        sub: &str,
+        names: &[String],
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        check_client_writes(client, names)?;
+        let mut changes: BTreeMap<String, String> = BTreeMap::new();
+        for name in names {
+            changes.insert(name.clone(), String::new());
+            match name.as_str() {
+                "email" => changes.insert("email_verified".into(), String::new()),
+                "phone_number" => changes.insert("phone_number_verified".into(), String::new()),
+                _ => None,
+            };
+        }
+        let user = self
+            .directory
+            .update_attributes(pool, sub, &changes, now)
+            .await?;
+        if changes.contains_key("email") && user.pending_attributes.contains_key("email") {
+            return Ok(self
+                .directory
+                .modify_user(pool, sub, |u| {
+                    u.pending_attributes.remove("email");
+                    Ok(())
+                })
+                .await?);
+        }
+        Ok(user)
+    }
+
+    /// GetUserAttributeVerificationCode: mails a code to the pending email, or else to the
+    /// current one (verified or not, as Cognito does), after reserving a send from the
+    /// client address's and the destination's budgets. The new code replaces any earlier.
+    pub async fn send_attribute_code(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        name: &str,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> AccountResult<CodeDelivery> {
+        verifiable(name)?;
+        let user = self.user_by_sub(pool, sub).await?;
+        let to = user
+            .pending_attributes
+            .get("email")
+            .map(String::as_str)
+            .or(user.attribute("email"))
+            .ok_or_else(|| AccountError::param("AttributeName", "the user has no email"))?
+            .to_string();
+        self.reserve(pool, Spend::Send, &to, address, now).await?;
+        self.mail_code(
+            pool,
+            ATTRIBUTE_CODE_KIND,
+            &code_id(pool, sub),
+            &to,
+            lang,
+            now,
+        )
+        .await?;
+        Ok(CodeDelivery::email(&to))
+    }
+
+    /// VerifyUserAttribute: the code mailed for `email` (the try reserved first). The
+    /// address the code went to becomes the verified email: a pending change is applied
+    /// (and the sign-in alias follows), or the current address is marked verified. A code
+    /// sent to an address the user no longer has or awaits is `ExpiredCode`; an address
+    /// that is now another user's verified alias is `AliasExists`, and the email stays
+    /// as it was.
+    pub async fn verify_attribute(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        name: &str,
+        code: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        verifiable(name)?;
+        let id = code_id(pool, sub);
+        // Every stored attribute code names its destination; `unsent` is never used.
+        let stored = self
+            .check_code(pool, (ATTRIBUTE_CODE_KIND, &id), code, &id, address, now)
+            .await?;
+        let Some(destination) = stored.destination else {
+            return Err(AccountError::ExpiredCode);
+        };
+        // Set by the last run of the change (modify_user may retry it).
+        let stale = AtomicBool::new(false);
+        let verified = self
+            .directory
+            .modify_user(pool, sub, |u| {
+                stale.store(false, Ordering::Relaxed);
+                let pending = u.pending_attributes.get("email").cloned();
+                if pending
+                    .as_deref()
+                    .is_some_and(|p| same_email(p, &destination))
+                {
+                    u.pending_attributes.remove("email");
+                    u.attributes.insert("email".into(), destination.clone());
+                } else if !u
+                    .attribute("email")
+                    .is_some_and(|e| same_email(e, &destination))
+                {
+                    stale.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+                u.attributes.insert("email_verified".into(), "true".into());
+                u.updated_at = now;
+                Ok(())
+            })
+            .await
+            .map_err(alias_conflict)?;
+        if stale.load(Ordering::Relaxed) {
+            return Err(AccountError::ExpiredCode);
+        }
+        Ok(verified)
+    }
+}
+
+/// A verified address (or other alias) already held by another user: Cognito's
+/// AliasExistsException.
+fn alias_conflict(e: DirectoryError) -> AccountError {
+    match e {
+        DirectoryError::Conflict(_) => AccountError::AliasExists,
+        e => e.into(),
+    }
+}
