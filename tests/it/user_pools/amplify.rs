@@ -99,7 +99,10 @@ fn bundle() -> Option<PathBuf> {
     let dir = project_dir();
     let lock = dir.join("package-lock.json");
     // npm writes node_modules/.package-lock.json at every install.
-    if !up_to_date(&dir.join("node_modules/.package-lock.json"), &[lock.clone()]) {
+    if !up_to_date(
+        &dir.join("node_modules/.package-lock.json"),
+        &[lock.clone()],
+    ) {
         npm(&["ci", "--no-audit", "--no-fund"], "amplify-npm-ci.log");
     }
     let out = dir.join("dist/app.js");
@@ -210,7 +213,11 @@ async fn amplify_signs_up_confirms_signs_in_with_srp_refreshes_and_signs_out() {
     let endpoint = format!("{}/", server.base);
     let url = url::Url::parse_with_params(
         &format!("{page}/"),
-        [("pool", POOL), ("client", SRP_ONLY), ("endpoint", &endpoint)],
+        [
+            ("pool", POOL),
+            ("client", SRP_ONLY),
+            ("endpoint", &endpoint),
+        ],
     )
     .unwrap();
     browser.goto(url.as_str()).await;
@@ -243,7 +250,10 @@ async fn amplify_signs_up_confirms_signs_in_with_srp_refreshes_and_signs_out() {
     let code = server.inbox.code_for(email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = call(&browser, "confirmSignUp", json!([username, wrong])).await;
-    assert_eq!(refused["error"]["name"], "CodeMismatchException", "{refused}");
+    assert_eq!(
+        refused["error"]["name"], "CodeMismatchException",
+        "{refused}"
+    );
     let confirmed = ok(
         call(&browser, "confirmSignUp", json!([username, code])).await,
         "confirmSignUp",
@@ -322,8 +332,14 @@ async fn amplify_signs_up_confirms_signs_in_with_srp_refreshes_and_signs_out() {
     let again = ok(call(&browser, "session", json!([false])).await, "session");
     let (access3, _, _) = tokens(&again);
     assert!(!access_refused(&server, &access3).await, "honest token");
-    ok(call(&browser, "signOut", json!([true])).await, "global signOut");
-    assert!(access_refused(&server, &access3).await, "after GlobalSignOut");
+    ok(
+        call(&browser, "signOut", json!([true])).await,
+        "global signOut",
+    );
+    assert!(
+        access_refused(&server, &access3).await,
+        "after GlobalSignOut"
+    );
     let after = ok(call(&browser, "session", json!([false])).await, "session");
     assert_eq!(after["accessToken"], Value::Null, "{after}");
 }
