@@ -64,7 +64,7 @@ fn omitted_settings_are_cognitos_defaults() {
 fn declared_settings_are_read() {
     let text = file(
         "explicit_auth_flows = [\"ALLOW_USER_PASSWORD_AUTH\", \"ALLOW_ADMIN_USER_PASSWORD_AUTH\", \
-         \"ALLOW_USER_AUTH\"]\nprevent_user_existence_errors = \"LEGACY\"",
+         \"ALLOW_CUSTOM_AUTH\"]\nprevent_user_existence_errors = \"LEGACY\"",
     );
     let config = check_str(&text, "cognate.toml").unwrap();
     let client = &config.pools[0].clients[0];
@@ -73,7 +73,7 @@ fn declared_settings_are_read() {
         [
             AuthFlow::AllowUserPasswordAuth,
             AuthFlow::AllowAdminUserPasswordAuth,
-            AuthFlow::AllowUserAuth
+            AuthFlow::AllowCustomAuth
         ]
     );
     assert_eq!(
@@ -116,6 +116,15 @@ fn a_flow_listed_twice_is_refused() {
     assert_eq!(d.path, "pools[0].clients[0].explicit_auth_flows[2]", "{d}");
     assert!(d.message.contains("ALLOW_USER_SRP_AUTH"), "{d}");
     assert!(d.fix.contains("duplicate"), "{d}");
+}
+
+#[test]
+fn user_auth_is_refused_until_initiate_auth_serves_it() {
+    let text = file("explicit_auth_flows = [\"ALLOW_USER_SRP_AUTH\", \"ALLOW_USER_AUTH\"]");
+    let d = only(&text, "ALLOW_USER_AUTH");
+    assert_eq!(d.path, "pools[0].clients[0].explicit_auth_flows[1]", "{d}");
+    assert!(d.message.contains("not supported yet"), "{d}");
+    assert!(d.fix.contains("ALLOW_USER_SRP_AUTH"), "{d}");
 }
 
 #[test]

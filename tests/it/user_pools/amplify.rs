@@ -101,7 +101,7 @@ fn bundle() -> Option<PathBuf> {
     // npm writes node_modules/.package-lock.json at every install.
     if !up_to_date(
         &dir.join("node_modules/.package-lock.json"),
-        &[lock.clone()],
+        std::slice::from_ref(&lock),
     ) {
         npm(&["ci", "--no-audit", "--no-fund"], "amplify-npm-ci.log");
     }
