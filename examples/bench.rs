@@ -15,6 +15,8 @@
 //!   with its ratio to the raw Argon2id rate on all cores: as many users as connections,
 //!   taken in turn (honest load is many users; one account signing in from one address
 //!   more than 10 times at once meets the brute-force reservation, as guesses would);
+//! - InitiateAuth sign-ins/s over the user pools API: USER_PASSWORD_AUTH as a ratio to
+//!   raw Argon2id, USER_SRP_AUTH as a ratio to USER_PASSWORD_AUTH (see [`auth`]);
 //! - SAML sign-ins/s through the assertion consumer service (the IdP's cross-site POST and
 //!   the same-site continuation that verifies the response and signs the user in), each
 //!   response signed beforehand by `xmlsec1` as an IdP would, with its ratio to the raw
@@ -35,6 +37,10 @@ use aws_lc_rs::signature::{
     KeyPair, RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
 };
 use cognate::core::password::{PasswordHasher, StandardHasher};
+
+/// Issue 14: InitiateAuth sign-ins over the user pools API.
+#[path = "bench/auth.rs"]
+mod auth;
 
 /// The tests' independent SAML signer (`xmlsec1`), shared rather than copied.
 #[allow(dead_code)]
@@ -521,6 +527,7 @@ callback_urls = ["http://127.0.0.1:9/cb"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email"]
 require_pkce = false
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 {supported}
 {saml_idp}
 "#,
@@ -722,6 +729,7 @@ require_pkce = false
         phase.pct(0.99),
         phase.errors
     );
+    auth::figures(conns, seconds, base.clone()).await;
     if saml {
         let flows = prepare_saml(&base, SAML_RESPONSES, conns).await;
         let raw_verify = raw_verify_rate(seconds.min(3.0));

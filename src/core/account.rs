@@ -17,6 +17,10 @@
 //! caller passes the client address it trusts (the hosted pages: the peer, or the
 //! forwarded address from a trusted proxy).
 //!
+//! A signed-in user's own account (the user pools API's access-token actions) is served
+//! here too: their attributes and the verification of a changed email ([`attributes`]),
+//! the password change, deleting the account and signing out everywhere ([`own`]).
+//!
 //! Confirmation, resend and password recovery never reveal whether an account exists or
 //! is confirmed (Cognito's PreventUserExistenceErrors, always on): unknown, unconfirmed
 //! and confirmed users get the same answers, tries and limits ([`decoys`]).

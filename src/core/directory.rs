@@ -6,6 +6,8 @@ use unicode_normalization::UnicodeNormalization;
 use super::admin::{AdminError, AdminService};
 use super::model::{User, UserLookup, UserPool};
 
+mod verifiers;
+
 /// The key a username is stored and found under. Case-insensitive pools fold case here,
 /// in Rust (NFKC, then Unicode lowercase), never by the database's collation, so SQLite
 /// and PostgreSQL agree on which usernames collide.
@@ -95,12 +97,9 @@ use std::sync::Arc;
 
 use super::attributes::{check_immutable, validate_attributes, AttributeError};
 use super::ids::new_sub;
-use num_bigint::BigUint;
-
-use super::model::{Group, Origin, SrpVerifier, UserStatus};
+use super::model::{Group, Origin, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
-use super::secrets::{srp_verifier_context, MasterKey, SecretString};
-use super::srp;
+use super::secrets::{MasterKey, SecretString};
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::UnixTime;
 
@@ -321,63 +320,6 @@ impl Directory {
             passwords,
             srp_key: None,
         }
-    }
-
-    /// The directory, making and sealing an SRP verifier under `master` whenever a
-    /// password is set or checked in clear (`USER_SRP_AUTH` needs one per user).
-    pub fn with_srp_key(mut self, master: Arc<MasterKey>) -> Self {
-        self.srp_key = Some(master);
-        self
-    }
-
-    /// The key SRP state is sealed under, if the directory has one.
-    pub fn srp_key(&self) -> Option<&Arc<MasterKey>> {
-        self.srp_key.as_ref()
-    }
-
-    /// A fresh SRP verifier of `password` for the user `sub` named `username` (Cognito's
-    /// `USER_ID_FOR_SRP`): a new random salt, `v` sealed under the master key bound to the
-    /// pool, the user and the salt. `None` without the master key. One 3072-bit modular
-    /// exponentiation, done only for a password just set or proven, never for an unknown
-    /// user.
-    pub fn srp_verifier(
-        &self,
-        pool: &UserPool,
-        sub: &str,
-        username: &str,
-        password: &SecretString,
-    ) -> Option<SrpVerifier> {
-        let master = self.srp_key.as_ref()?;
-        let salt = srp::new_salt();
-        let v = srp::verifier(&pool.id, username, password.expose(), &salt)?;
-        let context = srp_verifier_context(&pool.id, sub, &salt);
-        Some(SrpVerifier {
-            verifier: master.seal(&context, &v.to_bytes_be()),
-            salt,
-        })
-    }
-
-    /// The user's SRP salt and opened verifier, if they have one this node can open.
-    pub fn open_srp_verifier(&self, pool: &UserPool, user: &User) -> Option<(String, BigUint)> {
-        let master = self.srp_key.as_ref()?;
-        let srp = user.srp.as_ref()?;
-        let context = srp_verifier_context(&pool.id, &user.sub, &srp.salt);
-        let v = master.open(&context, &srp.verifier).ok()?;
-        Some((srp.salt.clone(), BigUint::from_bytes_be(&v)))
-    }
-
-    /// What a password write stores: the hash and the SRP verifier of `password` for the
-    /// user `sub` named `username`. Every password writer goes through here, so the
-    /// verifier always matches the hash (a new password replaces the old verifier).
-    async fn password_record(
-        &self,
-        pool: &UserPool,
-        sub: &str,
-        username: &str,
-        password: &SecretString,
-    ) -> DirectoryResult<(SecretString, Option<SrpVerifier>)> {
-        let hash = self.passwords.hash(password).await?;
-        Ok((hash, self.srp_verifier(pool, sub, username, password)))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -638,9 +580,10 @@ impl Directory {
         // this master key cannot open) gets one, so USER_SRP_AUTH works from now on.
         let srp_missing = self.srp_key.is_some() && self.open_srp_verifier(pool, &user).is_none();
         if verification.needs_rehash || srp_missing {
-            let fresh = match verification.needs_rehash {
-                true => Some(self.passwords.hash(password).await?),
-                false => None,
+            let fresh = if verification.needs_rehash {
+                Some(self.passwords.hash(password).await?)
+            } else {
+                None
             };
             let srp = self.srp_verifier(pool, &user.sub, &user.username, password);
             let expected = user.password_hash.clone();

@@ -24,6 +24,13 @@
 //!    ([`crate::core::mfa::requirement`]): a second factor to pass, enrolment first
 //!    (`MFA_SETUP`), or tokens.
 //!
+//! `USER_SRP_AUTH` ([`SignIn::srp_start`], then [`SignIn::srp_verify`]) runs the same
+//! steps with an SRP proof ([`crate::core::srp`]) in place of the password: step 1 at
+//! both calls; the start only looks the login up and answers the `PASSWORD_VERIFIER`
+//! challenge, counting nothing; the answer reserves the attempt under the account of the
+//! login typed at the start (step 3) before its proof is checked, and a proof that holds
+//! goes through the same step 5 ([`Directory::check_status`], then the outcome).
+//!
 //! Nothing here knows HTTP: the client address and the time come in the request.
 
 use std::net::IpAddr;
@@ -394,8 +401,9 @@ impl SignIn {
     }
 
     /// `USER_SRP_AUTH`, step 2 (`PASSWORD_VERIFIER`): takes the stored state (single use),
-    /// reserves the attempt with the throttle exactly as [`SignIn::password`] does, then
-    /// checks the timestamp and the claim signature (constant time). The outcome is
+    /// checks the timestamp, reserves the attempt with the throttle exactly as
+    /// [`SignIn::password`] does, then checks the claim signature (constant time). The
+    /// outcome is
     /// [`SignIn::password`]'s: the user's status and the pool's `mfa` rule choose it.
     ///
     /// In order: the state is taken (so a second answer finds nothing, on any node) and
@@ -422,9 +430,11 @@ impl SignIn {
         }
         let master = self.srp_master()?;
         // A block we made is base64 of SECRET_BLOCK_BYTES; anything else names no state.
-        let block = match STANDARD.decode(secret_block) {
-            Ok(block) if secret_block.len() <= 4 * SECRET_BLOCK_BYTES => block,
-            _ => return Err(SignInError::SessionExpired),
+        if secret_block.len() > 4 * SECRET_BLOCK_BYTES {
+            return Err(SignInError::SessionExpired);
+        }
+        let Ok(block) = STANDARD.decode(secret_block) else {
+            return Err(SignInError::SessionExpired);
         };
         let id = srp_state_id(&block);
         let taken = self

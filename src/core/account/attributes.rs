@@ -351,3 +351,6 @@ fn alias_conflict(e: DirectoryError) -> AccountError {
         e => e.into(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -222,3 +222,24 @@ fn fake_answers_are_deterministic_per_key_pool_and_seed() {
     assert_eq!(id, fake_user_id(&key, POOL, "login:nobody@example.com"));
     assert!(uuid::Uuid::parse_str(&id).is_ok());
 }
+
+#[test]
+fn the_key_for_fake_answers_is_derived_per_purpose_and_master_key() {
+    use crate::core::secrets::MasterKey;
+    let (master, text) = MasterKey::generate();
+    let again = MasterKey::from_base64(&text).unwrap();
+    // Every node with the master key derives the same key, so they answer alike.
+    assert_eq!(
+        master.derive_key("srp-unknown-users"),
+        again.derive_key("srp-unknown-users")
+    );
+    assert_ne!(
+        master.derive_key("srp-unknown-users"),
+        master.derive_key("other")
+    );
+    let (other, _) = MasterKey::generate();
+    assert_ne!(
+        master.derive_key("srp-unknown-users"),
+        other.derive_key("srp-unknown-users")
+    );
+}

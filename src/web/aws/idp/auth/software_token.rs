@@ -12,7 +12,7 @@ use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
 /// Exactly one of `Session` and `AccessToken`.
-fn session_or_token<'a>(input: &'a Value) -> Result<Result<&'a str, &'a str>, AwsError> {
+fn session_or_token(input: &Value) -> Result<Result<&str, &str>, AwsError> {
     match (optional(input, "Session")?, optional(input, "AccessToken")?) {
         (Some(session), None) if !session.is_empty() => Ok(Ok(session)),
         (None, Some(token)) if !token.is_empty() => Ok(Err(token)),

@@ -1,1 +1,0 @@
-//! See the module doc of `super`: owned by issue 14's auth work.
