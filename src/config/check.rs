@@ -579,4 +579,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 #[cfg(test)]
+mod auth_flow_tests;
+#[cfg(test)]
 mod tests;

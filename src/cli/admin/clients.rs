@@ -1,5 +1,6 @@
-//! `cognate clients ...`: Cognito's CreateUserPoolClient, ListUserPoolClients,
-//! DescribeUserPoolClient and DeleteUserPoolClient. The client is checked by the core's
+//! `cognate clients ...`: Cognito's CreateUserPoolClient, UpdateUserPoolClient (the user
+//! pools API's settings), ListUserPoolClients, DescribeUserPoolClient and
+//! DeleteUserPoolClient. The client is checked by the core's
 //! administration service ([`crate::core::admin`]), by the same rules `check-config`
 //! applies to `[[pools.clients]]`.
 
@@ -9,7 +10,10 @@ use serde_json::json;
 use super::{admin, admin_error, confirm, pretty, print_table, require_pool};
 use crate::cli::{CliError, CliResult};
 use crate::core::ids;
-use crate::core::model::{AppClient, Branding, OAuthFlow, Origin, RefreshRotation, TokenValidity};
+use crate::core::model::{
+    default_auth_flows, AppClient, AuthFlow, Branding, OAuthFlow, Origin, RefreshRotation,
+    TokenValidity, UserExistenceErrors,
+};
 use crate::core::now;
 use crate::core::secrets::client_secret_context;
 use crate::server::Node;
@@ -18,6 +22,9 @@ use crate::server::Node;
 pub enum ClientsCmd {
     /// Create an app client; prints its id, and its secret (once) with --generate-secret.
     Create(ClientCreateArgs),
+    /// Change an app client's user pools API settings (its explicit auth flows and how
+    /// unknown users are answered).
+    Update(ClientUpdateArgs),
     /// List a pool's app clients.
     List {
         #[arg(long)]
@@ -58,6 +65,72 @@ impl From<FlowArg> for OAuthFlow {
     }
 }
 
+/// Cognito's `PreventUserExistenceErrors`, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExistenceArg {
+    /// Unknown users are answered as known ones (the default).
+    #[value(name = "enabled", alias = "ENABLED")]
+    Enabled,
+    /// `UserNotFoundException` tells that a user does not exist (Cognito's LEGACY).
+    #[value(name = "legacy", alias = "LEGACY")]
+    Legacy,
+}
+
+impl From<ExistenceArg> for UserExistenceErrors {
+    fn from(e: ExistenceArg) -> Self {
+        match e {
+            ExistenceArg::Enabled => UserExistenceErrors::Enabled,
+            ExistenceArg::Legacy => UserExistenceErrors::Legacy,
+        }
+    }
+}
+
+/// The user pools API's settings of a client, shared by `create` and `update`.
+#[derive(Debug, Args)]
+pub struct ApiSettingsArgs {
+    /// The user pools API's sign-in flows the client may use (Cognito's ExplicitAuthFlows),
+    /// comma-separated: ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH,
+    /// ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_AUTH,
+    /// ALLOW_CUSTOM_AUTH; '' for none (hosted UI only). Default at creation: Cognito's
+    /// ALLOW_USER_SRP_AUTH,ALLOW_CUSTOM_AUTH,ALLOW_REFRESH_TOKEN_AUTH.
+    #[arg(long, value_name = "FLOWS", value_parser = parse_auth_flows)]
+    pub explicit_auth_flows: Option<AuthFlows>,
+    /// How sign-in, sign-up and recovery answer for a user that does not exist (Cognito's
+    /// PreventUserExistenceErrors): `enabled` (as for a known user; the default) or
+    /// `legacy` (UserNotFoundException).
+    #[arg(long, value_enum, value_name = "enabled|legacy")]
+    pub prevent_user_existence_errors: Option<ExistenceArg>,
+}
+
+/// A parsed `--explicit-auth-flows` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthFlows(pub Vec<AuthFlow>);
+
+/// Parses `--explicit-auth-flows`: Cognito's names, comma-separated, in the order given
+/// (a name given twice is left for the core's rules to refuse, as in the file).
+fn parse_auth_flows(text: &str) -> Result<AuthFlows, String> {
+    let mut flows = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let flow = AuthFlow::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = AuthFlow::ALL.iter().map(|f| f.as_str()).collect();
+            format!(
+                "{name:?} is not an auth flow: use {} (comma-separated; '' for none)",
+                names.join(", ")
+            )
+        })?;
+        flows.push(flow);
+    }
+    Ok(AuthFlows(flows))
+}
+
+#[derive(Debug, Args)]
+pub struct ClientUpdateArgs {
+    /// The client id.
+    pub id: String,
+    #[command(flatten)]
+    pub api: ApiSettingsArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ClientCreateArgs {
     /// The pool the client belongs to.
@@ -90,11 +163,14 @@ pub struct ClientCreateArgs {
     /// Require PKCE on the code flow (default: true for public clients, false with a secret).
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     pub require_pkce: Option<bool>,
+    #[command(flatten)]
+    pub api: ApiSettingsArgs,
 }
 
 pub async fn clients(node: Node, cmd: ClientsCmd) -> CliResult {
     match cmd {
         ClientsCmd::Create(args) => create_client(&node, args).await,
+        ClientsCmd::Update(args) => update_client(&node, args).await,
         ClientsCmd::List { pool } => {
             let pool = require_pool(&node, &pool).await?;
             let rows: Vec<Vec<String>> = node
@@ -113,10 +189,29 @@ pub async fn clients(node: Node, cmd: ClientsCmd) -> CliResult {
                         .iter()
                         .map(|f| flow_name(*f))
                         .collect();
-                    vec![c.id, c.name, kind.to_string(), flows.join(",")]
+                    let auth_flows: Vec<&str> =
+                        c.explicit_auth_flows.iter().map(|f| f.as_str()).collect();
+                    vec![
+                        c.id,
+                        c.name,
+                        kind.to_string(),
+                        flows.join(","),
+                        auth_flows.join(","),
+                        existence_name(c.prevent_user_existence_errors).to_string(),
+                    ]
                 })
                 .collect();
-            print_table(&["ID", "NAME", "TYPE", "FLOWS"], &rows);
+            print_table(
+                &[
+                    "ID",
+                    "NAME",
+                    "TYPE",
+                    "FLOWS",
+                    "AUTH FLOWS",
+                    "EXISTENCE ERRORS",
+                ],
+                &rows,
+            );
             Ok(())
         }
         ClientsCmd::Describe { id } => {
@@ -180,6 +275,8 @@ fn client_flag(field: &str) -> Option<&'static str> {
         "allowed_oauth_flows" => "--flow",
         "allowed_oauth_scopes" => "--scope",
         "supported_identity_providers" => "--identity-provider",
+        "explicit_auth_flows" => "--explicit-auth-flows",
+        "prevent_user_existence_errors" => "--prevent-user-existence-errors",
         _ => return None,
     })
 }
@@ -235,8 +332,15 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
         write_attributes: Vec::new(),
         allowed_cors_origins: Vec::new(),
         branding: Branding::default(),
-        explicit_auth_flows: crate::core::model::default_auth_flows(),
-        prevent_user_existence_errors: Default::default(),
+        explicit_auth_flows: args
+            .api
+            .explicit_auth_flows
+            .map_or_else(default_auth_flows, |f| f.0),
+        prevent_user_existence_errors: args
+            .api
+            .prevent_user_existence_errors
+            .map(UserExistenceErrors::from)
+            .unwrap_or_default(),
         created_at: now,
         updated_at: now,
     };
@@ -254,6 +358,50 @@ async fn create_client(node: &Node, args: ClientCreateArgs) -> CliResult {
         );
     }
     Ok(())
+}
+
+/// UpdateUserPoolClient for the user pools API's settings: only the flags given change.
+async fn update_client(node: &Node, args: ClientUpdateArgs) -> CliResult {
+    let mut client = require_client(node, &args.id).await?;
+    let ApiSettingsArgs {
+        explicit_auth_flows,
+        prevent_user_existence_errors,
+    } = args.api;
+    if explicit_auth_flows.is_none() && prevent_user_existence_errors.is_none() {
+        return Err(CliError(
+            "nothing to change: give --explicit-auth-flows and/or \
+             --prevent-user-existence-errors"
+                .into(),
+        ));
+    }
+    if let Some(flows) = explicit_auth_flows {
+        client.explicit_auth_flows = flows.0;
+    }
+    if let Some(existence) = prevent_user_existence_errors {
+        client.prevent_user_existence_errors = existence.into();
+    }
+    client.updated_at = now();
+    admin(node)
+        .put_client(&client)
+        .await
+        .map_err(|e| admin_error(e, client_flag))?;
+    if client.origin == Origin::Config {
+        eprintln!(
+            "warning: client {} is declared in the configuration file; the next apply or \
+             start puts back the file's settings unless you change them there",
+            client.id
+        );
+    }
+    println!("updated app client {}", client.id);
+    Ok(())
+}
+
+/// Cognito's name of a `PreventUserExistenceErrors` value.
+fn existence_name(e: UserExistenceErrors) -> &'static str {
+    match e {
+        UserExistenceErrors::Enabled => "ENABLED",
+        UserExistenceErrors::Legacy => "LEGACY",
+    }
 }
 
 /// A client in the shape of Cognito's `DescribeUserPoolClient` response (token
@@ -286,6 +434,8 @@ fn describe_client(c: &AppClient, secret: Option<&str>) -> serde_json::Value {
         },
         "RequirePkce": c.require_pkce,
         "AllowedCorsOrigins": c.allowed_cors_origins,
+        "ExplicitAuthFlows": c.explicit_auth_flows.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "PreventUserExistenceErrors": existence_name(c.prevent_user_existence_errors),
     });
     if let (Some(secret), Some(obj)) = (secret, out.as_object_mut()) {
         obj.insert("ClientSecret".into(), json!(secret));

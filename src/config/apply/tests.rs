@@ -549,3 +549,69 @@ async fn nodes_applying_at_once_converge_on_one_id_per_unpinned_declaration() {
         secret_of(nodes[1].0.as_ref(), &master, machine).await
     );
 }
+
+/// Issue 14: a declared client's `explicit_auth_flows` and `prevent_user_existence_errors`
+/// are stored as declared (Cognito's defaults when omitted), and a change in the file
+/// updates the stored client.
+#[tokio::test]
+async fn a_clients_api_settings_are_applied_and_follow_changes() {
+    use crate::core::model::{default_auth_flows, AuthFlow, UserExistenceErrors};
+    let (_dir, store) = store().await;
+    let master = master();
+    apply(&config(FILE), store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+    let web = store.get_client("webclient1").await.unwrap().unwrap();
+    assert_eq!(web.explicit_auth_flows, default_auth_flows());
+    assert_eq!(
+        web.prevent_user_existence_errors,
+        UserExistenceErrors::Enabled
+    );
+    assert!(web.allows_flow(AuthFlow::AllowUserSrpAuth));
+    assert!(!web.allows_flow(AuthFlow::AllowUserPasswordAuth));
+
+    let changed = FILE.replace(
+        "allowed_oauth_scopes = [\"openid\", \"email\"]",
+        "allowed_oauth_scopes = [\"openid\", \"email\"]\nexplicit_auth_flows = \
+         [\"ALLOW_USER_PASSWORD_AUTH\", \"ALLOW_REFRESH_TOKEN_AUTH\"]\n\
+         prevent_user_existence_errors = \"LEGACY\"",
+    );
+    let report = apply(&config(&changed), store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    assert_eq!(
+        report
+            .with(Action::Updated)
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["web"]
+    );
+    let web = store.get_client("webclient1").await.unwrap().unwrap();
+    assert_eq!(
+        web.explicit_auth_flows,
+        [
+            AuthFlow::AllowUserPasswordAuth,
+            AuthFlow::AllowRefreshTokenAuth
+        ]
+    );
+    assert_eq!(
+        web.prevent_user_existence_errors,
+        UserExistenceErrors::Legacy
+    );
+    assert!(!web.allows_flow(AuthFlow::AllowUserSrpAuth));
+
+    // No API sign-in at all: an empty list is stored empty, not replaced by defaults.
+    let none = FILE.replace(
+        "allowed_oauth_scopes = [\"openid\", \"email\"]",
+        "allowed_oauth_scopes = [\"openid\", \"email\"]\nexplicit_auth_flows = []",
+    );
+    apply(&config(&none), store.as_ref(), &master, false, 3000)
+        .await
+        .unwrap();
+    let web = store.get_client("webclient1").await.unwrap().unwrap();
+    assert!(web.explicit_auth_flows.is_empty());
+    assert_eq!(
+        web.prevent_user_existence_errors,
+        UserExistenceErrors::Enabled
+    );
+}

@@ -592,6 +592,22 @@ fn client_flow_and_scope_rules() {
         "allowed_oauth_scopes[1]",
         Rule::Duplicate,
     );
+    // ExplicitAuthFlows: a flow named twice is refused; none at all is allowed (the
+    // client signs in through the hosted UI only).
+    use crate::core::model::AuthFlow;
+    client_case(
+        |c| c.explicit_auth_flows = vec![AuthFlow::AllowUserSrpAuth, AuthFlow::AllowUserSrpAuth],
+        |c| c.explicit_auth_flows = Vec::new(),
+        "explicit_auth_flows[1]",
+        Rule::Duplicate,
+    );
+    // USER_AUTH is not served by InitiateAuth yet: refused rather than stored and ignored.
+    client_case(
+        |c| c.explicit_auth_flows = vec![AuthFlow::AllowUserSrpAuth, AuthFlow::AllowUserAuth],
+        |c| c.explicit_auth_flows = vec![AuthFlow::AllowUserSrpAuth, AuthFlow::AllowCustomAuth],
+        "explicit_auth_flows[1]",
+        Rule::NotSupported,
+    );
 }
 
 #[test]

@@ -421,9 +421,12 @@ pub async fn authenticate_session(
     })
 }
 
-/// The headers browsers may send on `POST /`.
+/// The headers browsers may send on `POST /`. Amplify v6 adds `cache-control: no-store` to
+/// every user pools API call (its `cognitoUserPoolTransferHandler`): without it in the
+/// preflight's answer the browser never sends the call.
 const ALLOW_HEADERS: &str = "content-type, x-amz-target, x-amz-user-agent, x-amz-date, \
-     x-amz-security-token, authorization, amz-sdk-invocation-id, amz-sdk-request";
+     x-amz-security-token, authorization, amz-sdk-invocation-id, amz-sdk-request, \
+     cache-control";
 /// The answer headers browser code may read.
 const EXPOSE_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType";
 

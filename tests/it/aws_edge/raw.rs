@@ -296,7 +296,8 @@ async fn cors_for_browser_sdks() {
         .header("access-control-request-method", "POST")
         .header(
             "access-control-request-headers",
-            "content-type,x-amz-target,x-amz-user-agent,amz-sdk-invocation-id,amz-sdk-request",
+            "content-type,x-amz-target,x-amz-user-agent,amz-sdk-invocation-id,amz-sdk-request,\
+             cache-control",
         )
         .send()
         .await
@@ -314,6 +315,7 @@ async fn cors_for_browser_sdks() {
         "authorization",
         "amz-sdk-invocation-id",
         "amz-sdk-request",
+        "cache-control",
     ] {
         assert!(allowed.contains(needed), "{needed}: {allowed}");
     }

@@ -13,6 +13,7 @@
 mod identity_pools;
 // H1: operator credentials.
 mod admin_keys;
+mod client_api_settings;
 mod identity_keys;
 mod idps;
 mod lifecycle;
