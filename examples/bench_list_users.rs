@@ -80,7 +80,8 @@ fn user(pool: &UserPool, template: &User, i: u64) -> User {
     u.username = format!("user{i:08}");
     u.attributes.insert("email".into(), email(i));
     u.attributes.insert("email_verified".into(), "true".into());
-    u.attributes.insert("given_name".into(), format!("Given{}", i % 1000));
+    u.attributes
+        .insert("given_name".into(), format!("Given{}", i % 1000));
     u.lookup = lookup_for(pool, &u);
     u
 }
@@ -94,7 +95,11 @@ async fn load(store: &dyn Store, pool: &UserPool, from: u64, to: u64) {
         let end = (i + BATCH).min(to);
         let batch: Vec<User> = (i..end).map(|i| user(pool, &template, i)).collect();
         let outcome = store.import_users(&batch).await.expect("import");
-        assert!(outcome.skipped.is_empty(), "skipped {:?}", outcome.skipped.len());
+        assert!(
+            outcome.skipped.is_empty(),
+            "skipped {:?}",
+            outcome.skipped.len()
+        );
         i = end;
     }
     let secs = started.elapsed().as_secs_f64();
@@ -136,7 +141,10 @@ fn prefix_len(n: u64) -> usize {
 
 async fn measure(store: &dyn Store, n: u64, queries: usize) {
     let plen = prefix_len(n);
-    println!("  prefix length {plen} (~{} users per prefix)", n / 16u64.pow(plen as u32));
+    println!(
+        "  prefix length {plen} (~{} users per prefix)",
+        n / 16u64.pow(plen as u32)
+    );
     let mut rng = 0x1234_5678u64;
     let mut next = || {
         rng = mix(rng);
@@ -145,9 +153,17 @@ async fn measure(store: &dyn Store, n: u64, queries: usize) {
     // Warm-up: the first queries open connections and prepare statements.
     for _ in 0..20 {
         let f = parse_filter(r#"email ^= "a""#).expect("filter");
-        list_users(store, POOL, f.as_ref(), &PageRequest { limit: 10, after: None })
-            .await
-            .expect("list");
+        list_users(
+            store,
+            POOL,
+            f.as_ref(),
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .expect("list");
     }
     for limit in [10u32, 60] {
         let (mut first, mut second) = (Vec::new(), Vec::new());
@@ -156,9 +172,14 @@ async fn measure(store: &dyn Store, n: u64, queries: usize) {
             let prefix: String = format!("{:016x}", next()).chars().take(plen).collect();
             let filter = parse_filter(&format!(r#"email ^= "{prefix}""#)).expect("filter");
             let t = Instant::now();
-            let page = list_users(store, POOL, filter.as_ref(), &PageRequest { limit, after: None })
-                .await
-                .expect("list");
+            let page = list_users(
+                store,
+                POOL,
+                filter.as_ref(),
+                &PageRequest { limit, after: None },
+            )
+            .await
+            .expect("list");
             first.push(t.elapsed());
             rows1 += page.items.len();
             let Some(token) = page.next else { continue };
@@ -177,8 +198,16 @@ async fn measure(store: &dyn Store, n: u64, queries: usize) {
             second.push(t.elapsed());
             rows2 += page.items.len();
         }
-        report(&format!("email ^= prefix, Limit {limit}, page 1"), first, rows1);
-        report(&format!("email ^= prefix, Limit {limit}, page 2"), second, rows2);
+        report(
+            &format!("email ^= prefix, Limit {limit}, page 1"),
+            first,
+            rows1,
+        );
+        report(
+            &format!("email ^= prefix, Limit {limit}, page 2"),
+            second,
+            rows2,
+        );
     }
     let mut exact = Vec::new();
     let mut rows = 0;
@@ -186,9 +215,17 @@ async fn measure(store: &dyn Store, n: u64, queries: usize) {
         let i = next() % n;
         let filter = parse_filter(&format!(r#"email = "{}""#, email(i))).expect("filter");
         let t = Instant::now();
-        let page = list_users(store, POOL, filter.as_ref(), &PageRequest { limit: 60, after: None })
-            .await
-            .expect("list");
+        let page = list_users(
+            store,
+            POOL,
+            filter.as_ref(),
+            &PageRequest {
+                limit: 60,
+                after: None,
+            },
+        )
+        .await
+        .expect("list");
         exact.push(t.elapsed());
         rows += page.items.len();
     }
@@ -215,10 +252,12 @@ async fn run(
         load(store, &pool, loaded, size).await;
         loaded = size;
         if let Some((conn, schema)) = analyze.as_mut() {
-            sqlx::query(&format!("ANALYZE \"{schema}\".users, \"{schema}\".user_filters"))
-                .execute(&mut **conn)
-                .await
-                .expect("analyze");
+            sqlx::query(&format!(
+                "ANALYZE \"{schema}\".users, \"{schema}\".user_filters"
+            ))
+            .execute(&mut **conn)
+            .await
+            .expect("analyze");
         }
         measure(store, size, queries).await;
     }
@@ -227,7 +266,10 @@ async fn run(
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let queries: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
     println!("ListUsers prefix filter: N = {n}, {queries} queries per line, one at a time");
 

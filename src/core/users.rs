@@ -245,7 +245,9 @@ pub fn check_attributes_to_get<'a>(
         let known = match name.strip_prefix("custom:") {
             Some(custom) => pool.custom_attributes.iter().any(|c| c.name == custom),
             None => {
-                name == "sub" || name == "identities" || STANDARD_ATTRIBUTES.contains(&name.as_str())
+                name == "sub"
+                    || name == "identities"
+                    || STANDARD_ATTRIBUTES.contains(&name.as_str())
             }
         };
         if !known {

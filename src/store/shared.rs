@@ -490,8 +490,12 @@ impl<E: Run> Store for E {
         let base = "SELECT u.version, u.doc, f.value AS filter_value FROM user_filters f \
                     JOIN users u ON u.pool_id = f.pool_id AND u.sub = f.sub \
                     WHERE f.pool_id = $1 AND f.attr = $2 AND (f.value, f.sub) > ($3, $4)";
-        let mut values: Vec<Value<'_>> =
-            vec![pool_id.into(), attr.into(), from_value.into(), from_sub.into()];
+        let mut values: Vec<Value<'_>> = vec![
+            pool_id.into(),
+            attr.into(),
+            from_value.into(),
+            from_sub.into(),
+        ];
         let end;
         let sql = if !filter.prefix {
             values.push(filter.value.as_str().into());

@@ -87,18 +87,20 @@ fn refuses_what_cognito_does_not_search() {
 #[test]
 fn keys_cover_the_searchable_attributes_only() {
     let keys = filter_keys(&user());
-    let get = |a| {
-        keys.iter()
-            .find(|(k, _)| *k == a)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |a| keys.iter().find(|(k, _)| *k == a).map(|(_, v)| v.as_str());
     assert_eq!(get(FilterAttribute::Username), Some("ann"));
     assert_eq!(get(FilterAttribute::Email), Some("ann@example.com"));
     // NFKC folds the full-width letter, lowercase the rest.
     assert_eq!(get(FilterAttribute::Name), Some("zoë"));
-    assert_eq!(get(FilterAttribute::UserStatus), Some("force_change_password"));
+    assert_eq!(
+        get(FilterAttribute::UserStatus),
+        Some("force_change_password")
+    );
     assert_eq!(get(FilterAttribute::Status), Some("disabled"));
-    assert_eq!(get(FilterAttribute::Sub), Some("0f8fad5b-d9cb-469f-a165-70867728950e"));
+    assert_eq!(
+        get(FilterAttribute::Sub),
+        Some("0f8fad5b-d9cb-469f-a165-70867728950e")
+    );
     // An empty attribute has no key; custom attributes are not searchable.
     assert_eq!(get(FilterAttribute::GivenName), None);
     assert_eq!(keys.len(), 6);

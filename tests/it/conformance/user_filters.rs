@@ -69,26 +69,57 @@ pub async fn search_exact_prefix_case_and_unicode(store: Arc<dyn Store>) {
         .unwrap();
 
     // Exact, case-insensitive.
-    assert_eq!(usernames(&store, &p.id, r#"email = "ANN@example.COM""#).await, ["ann"]);
-    assert!(usernames(&store, &p.id, r#"email = "ann@example.co""#).await.is_empty());
+    assert_eq!(
+        usernames(&store, &p.id, r#"email = "ANN@example.COM""#).await,
+        ["ann"]
+    );
+    assert!(usernames(&store, &p.id, r#"email = "ann@example.co""#)
+        .await
+        .is_empty());
     // Prefix, in the order of the value: "ann@…" < "anna@…".
-    assert_eq!(usernames(&store, &p.id, r#"email ^= "an""#).await, ["ann", "ann2"]);
+    assert_eq!(
+        usernames(&store, &p.id, r#"email ^= "an""#).await,
+        ["ann", "ann2"]
+    );
     assert_eq!(
         usernames(&store, &p.id, r#"email ^= "b""#).await,
         ["bob"],
         "a prefix bounds the range on both sides"
     );
     // Unicode: NFKC folds the full-width letters, lowercase the case.
-    assert_eq!(usernames(&store, &p.id, r#"given_name = "anna""#).await, ["ann2"]);
-    assert_eq!(usernames(&store, &p.id, r#"given_name ^= "ZO""#).await, ["zoe"]);
-    assert_eq!(usernames(&store, &p.id, r#"given_name = "ZOË""#).await, ["zoe"]);
-    assert!(usernames(&store, &p.id, r#"given_name = "zoe""#).await.is_empty());
-    // Username, status, user status and sub are searchable too.
-    assert_eq!(usernames(&store, &p.id, r#"username = "BOB""#).await, ["bob"]);
-    assert_eq!(usernames(&store, &p.id, r#"status = "Enabled""#).await.len(), 4);
-    assert!(usernames(&store, &p.id, r#"status = "Disabled""#).await.is_empty());
     assert_eq!(
-        usernames(&store, &p.id, r#"cognito:user_status = "CONFIRMED""#).await.len(),
+        usernames(&store, &p.id, r#"given_name = "anna""#).await,
+        ["ann2"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"given_name ^= "ZO""#).await,
+        ["zoe"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"given_name = "ZOË""#).await,
+        ["zoe"]
+    );
+    assert!(usernames(&store, &p.id, r#"given_name = "zoe""#)
+        .await
+        .is_empty());
+    // Username, status, user status and sub are searchable too.
+    assert_eq!(
+        usernames(&store, &p.id, r#"username = "BOB""#).await,
+        ["bob"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"status = "Enabled""#)
+            .await
+            .len(),
+        4
+    );
+    assert!(usernames(&store, &p.id, r#"status = "Disabled""#)
+        .await
+        .is_empty());
+    assert_eq!(
+        usernames(&store, &p.id, r#"cognito:user_status = "CONFIRMED""#)
+            .await
+            .len(),
         4
     );
     let bob = store
@@ -102,7 +133,9 @@ pub async fn search_exact_prefix_case_and_unicode(store: Arc<dyn Store>) {
     // The other pool sees its own user only.
     assert_eq!(usernames(&store, &q.id, r#"email ^= "an""#).await, ["ann"]);
     // An unknown pool finds nothing.
-    assert!(usernames(&store, "us-east-1_None", r#"email ^= "a""#).await.is_empty());
+    assert!(usernames(&store, "us-east-1_None", r#"email ^= "a""#)
+        .await
+        .is_empty());
 }
 
 pub async fn search_pages_in_value_then_sub_order(store: Arc<dyn Store>) {
@@ -161,7 +194,10 @@ pub async fn search_pages_in_value_then_sub_order(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(second.items.len(), 5);
-    assert!(first.items.iter().all(|a| second.items.iter().all(|b| a.sub != b.sub)));
+    assert!(first
+        .items
+        .iter()
+        .all(|a| second.items.iter().all(|b| a.sub != b.sub)));
     // A token of another search cannot widen this one: the token of `^= "a"`-ordered
     // values before "smith" starts this search at its own range.
     let before = cognate::core::model::PageRequest::token_after("[\"a\",\"\"]");
@@ -183,33 +219,61 @@ pub async fn search_follows_writes_and_deletes(store: Arc<dyn Store>) {
         .await
         .unwrap();
     // "old2@…" sorts before "old@…" ('2' < '@').
-    assert_eq!(usernames(&store, &p.id, r#"email ^= "old""#).await, ["stayer", "mover"]);
+    assert_eq!(
+        usernames(&store, &p.id, r#"email ^= "old""#).await,
+        ["stayer", "mover"]
+    );
 
     // The email changes: the user moves in the index in the same write.
     let mut moved = u.clone();
-    moved.attributes.insert("email".into(), "new@example.com".into());
+    moved
+        .attributes
+        .insert("email".into(), "new@example.com".into());
     moved.enabled = false;
     let moved = store.update_user(&moved).await.unwrap();
-    assert_eq!(usernames(&store, &p.id, r#"email ^= "old""#).await, ["stayer"]);
-    assert_eq!(usernames(&store, &p.id, r#"email = "new@example.com""#).await, ["mover"]);
-    assert_eq!(usernames(&store, &p.id, r#"status = "disabled""#).await, ["mover"]);
+    assert_eq!(
+        usernames(&store, &p.id, r#"email ^= "old""#).await,
+        ["stayer"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"email = "new@example.com""#).await,
+        ["mover"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"status = "disabled""#).await,
+        ["mover"]
+    );
     // An update refused (stale version) changes nothing in the index.
     let mut stale = u.clone();
-    stale.attributes.insert("email".into(), "stale@example.com".into());
+    stale
+        .attributes
+        .insert("email".into(), "stale@example.com".into());
     assert!(store.update_user(&stale).await.is_err());
-    assert!(usernames(&store, &p.id, r#"email ^= "stale""#).await.is_empty());
-    assert_eq!(usernames(&store, &p.id, r#"email ^= "new""#).await, ["mover"]);
+    assert!(usernames(&store, &p.id, r#"email ^= "stale""#)
+        .await
+        .is_empty());
+    assert_eq!(
+        usernames(&store, &p.id, r#"email ^= "new""#).await,
+        ["mover"]
+    );
 
     // An attribute removed: the user is no longer found by it.
     let mut cleared = moved.clone();
     cleared.attributes.remove("email");
     store.update_user(&cleared).await.unwrap();
-    assert!(usernames(&store, &p.id, r#"email ^= "new""#).await.is_empty());
-    assert_eq!(usernames(&store, &p.id, r#"username = "mover""#).await, ["mover"]);
+    assert!(usernames(&store, &p.id, r#"email ^= "new""#)
+        .await
+        .is_empty());
+    assert_eq!(
+        usernames(&store, &p.id, r#"username = "mover""#).await,
+        ["mover"]
+    );
 
     // Deleted users vanish.
     assert!(store.delete_user(&p.id, &stay.sub).await.unwrap());
-    assert!(usernames(&store, &p.id, r#"email ^= "old""#).await.is_empty());
+    assert!(usernames(&store, &p.id, r#"email ^= "old""#)
+        .await
+        .is_empty());
 
     // Imported users are searchable; a skipped one leaves no key behind.
     let batch = [
@@ -218,11 +282,18 @@ pub async fn search_follows_writes_and_deletes(store: Arc<dyn Store>) {
     ];
     let outcome = store.import_users(&batch).await.unwrap();
     assert_eq!(outcome.inserted, 1);
-    assert_eq!(usernames(&store, &p.id, r#"email ^= "imp""#).await, ["imported"]);
-    assert!(usernames(&store, &p.id, r#"email = "dup@example.com""#).await.is_empty());
+    assert_eq!(
+        usernames(&store, &p.id, r#"email ^= "imp""#).await,
+        ["imported"]
+    );
+    assert!(usernames(&store, &p.id, r#"email = "dup@example.com""#)
+        .await
+        .is_empty());
     // Deleting the pool takes its users' keys with them.
     store.delete_pool(&p.id).await.unwrap();
-    assert!(usernames(&store, &p.id, r#"username ^= "m""#).await.is_empty());
+    assert!(usernames(&store, &p.id, r#"username ^= "m""#)
+        .await
+        .is_empty());
 }
 
 pub async fn search_wildcards_and_edges_are_literal(store: Arc<dyn Store>) {
@@ -242,9 +313,18 @@ pub async fn search_wildcards_and_edges_are_literal(store: Arc<dyn Store>) {
         store.create_user(&u).await.unwrap();
     }
     // `%` and `_` are plain characters, never LIKE wildcards.
-    assert_eq!(usernames(&store, &p.id, r#"given_name ^= "50%""#).await, ["pct"]);
-    assert_eq!(usernames(&store, &p.id, r#"given_name = "a_b""#).await, ["under"]);
-    assert_eq!(usernames(&store, &p.id, r#"given_name ^= "a_""#).await, ["under"]);
+    assert_eq!(
+        usernames(&store, &p.id, r#"given_name ^= "50%""#).await,
+        ["pct"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"given_name = "a_b""#).await,
+        ["under"]
+    );
+    assert_eq!(
+        usernames(&store, &p.id, r#"given_name ^= "a_""#).await,
+        ["under"]
+    );
     // A prefix ending in the largest character: the range has no upper bound of the
     // usual form, yet stays within the prefix.
     assert_eq!(

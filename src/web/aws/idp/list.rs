@@ -21,8 +21,9 @@ const MAX_LIMIT: i64 = 60;
 pub async fn list_users(state: &AppState, call: &AwsCall, input: Value) -> Result<Value, AwsError> {
     let pool_id = required(&input, "UserPoolId")?;
     let filter = match optional(&input, "Filter")? {
-        Some(text) => users::parse_filter(text)
-            .map_err(|e| invalid(format!("Invalid filter: {e}")))?,
+        Some(text) => {
+            users::parse_filter(text).map_err(|e| invalid(format!("Invalid filter: {e}")))?
+        }
         None => None,
     };
     let attributes_to_get = match input.get("AttributesToGet") {
