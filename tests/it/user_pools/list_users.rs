@@ -94,7 +94,7 @@ async fn list_users_filters_each_attribute_kind() {
     assert_eq!(attribute(ann, "email"), Some("Ann.Lee@Example.com"));
     assert_eq!(attribute(ann, "family_name"), Some("Lee"));
     assert!(attribute(ann, "sub").is_some());
-    assert_eq!(ann.enabled(), true);
+    assert!(ann.enabled());
     assert_eq!(ann.user_status().map(|s| s.as_str()), Some("CONFIRMED"));
 
     // Text attributes, exact and prefix, case-insensitive.
