@@ -345,3 +345,174 @@ pub async fn search_wildcards_and_edges_are_literal(store: Arc<dyn Store>) {
         ["top"]
     );
 }
+
+// --- migration 0010 on existing users ----------------------------------------------------
+
+/// Migrations 0001 to 0009: a database as it was before the filter index.
+fn migrations_before_filters(engine: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let name = entry.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        if name.as_ref() < "0010" {
+            std::fs::copy(source.join(name.as_ref()), dir.path().join(name.as_ref()))
+                .expect("copy migration");
+        }
+    }
+    dir
+}
+
+const OLD_POOL: &str = "INSERT INTO pools (id, doc) VALUES ($1, $2)";
+const OLD_USER: &str = "INSERT INTO users (pool_id, sub, username_key, email_key, phone_key, \
+     preferred_username_key, verified_email_key, version, created_at, doc) \
+     VALUES ($1, $2, $3, NULL, NULL, NULL, NULL, 1, $4, $5)";
+
+/// Users written before migration 0010: ASCII ones (backfilled), a disabled one, one with
+/// a non-ASCII name (keyed at its next write), and one whose document is not JSON (the
+/// migration must not fail on it).
+fn old_users() -> (cognate::core::model::UserPool, Vec<(User, String)>) {
+    let p = super::fixtures::pool("us-east-1_Pool1", false);
+    let mut ann = user(
+        &p,
+        "Ann",
+        &[
+            ("email", "Ann@Example.com"),
+            ("given_name", "Ann"),
+            ("phone_number", "+15550100"),
+        ],
+    );
+    ann.version = 1;
+    let mut bob = user(&p, "bob", &[("family_name", "Smith")]);
+    bob.enabled = false;
+    bob.version = 1;
+    let mut zoe = user(&p, "zoe", &[("given_name", "Zoë")]);
+    zoe.status = cognate::core::model::UserStatus::Unconfirmed;
+    zoe.version = 1;
+    let broken = user(&p, "broken", &[]);
+    let docs = vec![
+        (ann.clone(), serde_json::to_string(&ann).unwrap()),
+        (bob.clone(), serde_json::to_string(&bob).unwrap()),
+        (zoe.clone(), serde_json::to_string(&zoe).unwrap()),
+        (broken, "not json".to_string()),
+    ];
+    (p, docs)
+}
+
+macro_rules! insert_old {
+    ($conn:expr, $p:expr, $users:expr) => {{
+        sqlx::query(OLD_POOL)
+            .bind($p.id.clone())
+            .bind(serde_json::to_string(&$p).unwrap())
+            .execute(&mut $conn)
+            .await
+            .unwrap();
+        for (u, doc) in $users {
+            sqlx::query(OLD_USER)
+                .bind(u.pool_id.clone())
+                .bind(u.sub.clone())
+                .bind(u.lookup.username.clone())
+                .bind(u.created_at)
+                .bind(doc.clone())
+                .execute(&mut $conn)
+                .await
+                .unwrap();
+        }
+    }};
+}
+
+/// What a migrated store finds: the ASCII values at once, the non-ASCII one after the
+/// user's next write.
+async fn backfilled_users_are_found(store: Arc<dyn Store>, p: &str, users: &[(User, String)]) {
+    assert_eq!(
+        usernames(&store, p, r#"email = "ann@example.com""#).await,
+        ["Ann"]
+    );
+    assert_eq!(usernames(&store, p, r#"username ^= "AN""#).await, ["Ann"]);
+    assert_eq!(usernames(&store, p, r#"given_name = "ANN""#).await, ["Ann"]);
+    assert_eq!(
+        usernames(&store, p, r#"phone_number ^= "+1555""#).await,
+        ["Ann"]
+    );
+    assert_eq!(
+        usernames(&store, p, r#"family_name = "smith""#).await,
+        ["bob"]
+    );
+    assert_eq!(
+        usernames(&store, p, r#"status = "Disabled""#).await,
+        ["bob"]
+    );
+    // Same value: in sub order, which is random here.
+    let mut enabled = usernames(&store, p, r#"status = "Enabled""#).await;
+    enabled.sort();
+    assert_eq!(enabled, ["Ann", "zoe"]);
+    assert_eq!(
+        usernames(&store, p, r#"cognito:user_status = "unconfirmed""#).await,
+        ["zoe"]
+    );
+    let by_sub = format!(r#"sub = "{}""#, users[0].0.sub);
+    assert_eq!(usernames(&store, p, &by_sub).await, ["Ann"]);
+    // The non-ASCII name waits for the user's next write; the rest of it is found.
+    assert!(usernames(&store, p, r#"given_name = "zoë""#)
+        .await
+        .is_empty());
+    assert_eq!(usernames(&store, p, r#"username = "zoe""#).await, ["zoe"]);
+    let zoe = users[2].0.clone();
+    store.update_user(&zoe).await.unwrap();
+    assert_eq!(usernames(&store, p, r#"given_name = "ZOË""#).await, ["zoe"]);
+}
+
+#[tokio::test]
+async fn sqlite_filter_migration_backfills_existing_users() {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cognate.db");
+    let old = migrations_before_filters("sqlite");
+    let mut raw = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .unwrap()
+        .run(&mut raw)
+        .await
+        .unwrap();
+    let (p, users) = old_users();
+    insert_old!(raw, p, &users);
+    drop(raw);
+    let store = cognate::store::sqlite::SqliteStore::open(&path)
+        .await
+        .expect("the migration runs on existing data");
+    backfilled_users_are_found(Arc::new(store), &p.id, &users).await;
+}
+
+/// The same on PostgreSQL, on a hardened database (no TEMPORARY privilege, no superuser).
+#[tokio::test]
+async fn postgres_filter_migration_backfills_existing_users() {
+    use sqlx::Connection;
+    let Some(db) = super::hardened::Hardened::create().await else {
+        return;
+    };
+    let old = migrations_before_filters("postgres");
+    let mut raw = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .unwrap()
+        .run(&mut raw)
+        .await
+        .unwrap();
+    let (p, users) = old_users();
+    insert_old!(raw, p, &users);
+    let _ = raw.close().await;
+    let store = cognate::store::postgres::PgStore::connect(&db.url)
+        .await
+        .expect("the migration runs on existing data");
+    backfilled_users_are_found(Arc::new(store), &p.id, &users).await;
+    db.cleanup().await;
+}
