@@ -18,16 +18,24 @@
 //!   length that leaves every prefix at least 120 users (so every page is full and the
 //!   queries spread over the whole index rather than a few hot pages);
 //! - the second page of the same query (through the first page's PaginationToken);
-//! - `email = "<address>"` of a random existing user.
+//! - `email = "<address>"` of a random existing user;
+//! - then the same prefix queries over HTTP: the real server (in this process, on
+//!   127.0.0.1, over the same store) answering the official AWS SDK's ListUsers, signed
+//!   with an operator key (SigV4), one call at a time.
 //!
 //! It prints p50/p99/max per line. The load is in the figures' headers; it is not part of
 //! the test suite.
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
+use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+use cognate::core::admin_keys::{AdminKeyPurpose, AdminKeys, NewAdminKey};
 use cognate::core::directory::lookup_for;
 use cognate::core::model::{PageRequest, User, UserPool};
+use cognate::core::password::Passwords;
 use cognate::core::users::{list_users, parse_filter};
+use cognate::server::Node;
 use cognate::store::Store;
 use serde_json::json;
 
@@ -45,17 +53,6 @@ fn mix(mut x: u64) -> u64 {
 
 fn email(i: u64) -> String {
     format!("{:016x}.{i}@example.com", mix(i))
-}
-
-fn pool() -> UserPool {
-    serde_json::from_value(json!({
-        "id": POOL,
-        "name": "bench list users",
-        "username_case_sensitive": false,
-        "created_at": 1_700_000_000,
-        "updated_at": 1_700_000_000,
-    }))
-    .expect("pool")
 }
 
 fn template(pool: &UserPool) -> User {
@@ -232,17 +229,140 @@ async fn measure(store: &dyn Store, n: u64, queries: usize) {
     report("email = address (one user)", exact, rows);
 }
 
-/// Runs both sizes on one store: loads 10k, measures, loads up to `n`, measures. On
+/// The real server over `node`'s store on 127.0.0.1, and the official SDK signed with a
+/// fresh operator key.
+async fn serve(
+    node: &Node,
+) -> (
+    aws_sdk_cognitoidentityprovider::Client,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let state = cognate::web::AppState::new(node.clone()).expect("state");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = cognate::web::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let key = AdminKeys::new(node.store.clone(), node.master.clone())
+        .create(
+            NewAdminKey {
+                access_key_id: None,
+                secret: None,
+                description: "bench".into(),
+                purpose: AdminKeyPurpose::Operator,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .expect("operator key");
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(base)
+        .retry_config(RetryConfig::disabled())
+        .credentials_provider(Credentials::new(
+            key.access_key_id.clone(),
+            key.secret.expose().to_string(),
+            None,
+            None,
+            "bench",
+        ))
+        .build();
+    (
+        aws_sdk_cognitoidentityprovider::Client::from_conf(config),
+        tx,
+    )
+}
+
+/// The prefix queries through the API.
+async fn measure_http(client: &aws_sdk_cognitoidentityprovider::Client, n: u64, queries: usize) {
+    let plen = prefix_len(n);
+    let mut rng = 0x8765_4321u64;
+    for _ in 0..20 {
+        client
+            .list_users()
+            .user_pool_id(POOL)
+            .filter(r#"email ^= "a""#)
+            .limit(10)
+            .send()
+            .await
+            .expect("ListUsers");
+    }
+    for limit in [10, 60] {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..queries {
+            rng = mix(rng);
+            let prefix: String = format!("{rng:016x}").chars().take(plen).collect();
+            let t = Instant::now();
+            let out = client
+                .list_users()
+                .user_pool_id(POOL)
+                .filter(format!(r#"email ^= "{prefix}""#))
+                .limit(limit)
+                .send()
+                .await
+                .expect("ListUsers");
+            times.push(t.elapsed());
+            rows += out.users().len();
+        }
+        report(
+            &format!("HTTP SDK email ^= prefix, Limit {limit}"),
+            times,
+            rows,
+        );
+    }
+}
+
+/// A node over SQLite in `dir`, or over PostgreSQL at `database_url`, with the bench pool
+/// configured.
+async fn node(dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    let text = format!(
+        "[server]\ndata_dir = \"{}\"\npublic_url = \"http://127.0.0.1\"\n\n[[pools]]\nid = \"{POOL}\"\nname = \"bench list users\"\n",
+        dir.join("data").display()
+    );
+    let path = dir.join("cognate.toml");
+    std::fs::write(&path, text).expect("config");
+    let (_, master) = cognate::core::secrets::MasterKey::generate();
+    let env: Vec<(String, String)> = match database_url {
+        Some(url) => vec![
+            ("COGNATE_DATABASE_URL".into(), url.to_string()),
+            ("COGNATE_MASTER_KEY".into(), master),
+        ],
+        None => vec![],
+    };
+    let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let config = cognate::config::Config::load_with_env(Some(&path), &lookup)
+        .unwrap_or_else(|d| panic!("config: {d:?}"));
+    let node = Node::open_with(config, Passwords::standard().expect("hasher"))
+        .await
+        .expect("node");
+    node.bootstrap(false).await.expect("bootstrap");
+    node
+}
+
+/// Runs both sizes on one node: loads 10k, measures, loads up to `n`, measures. On
 /// PostgreSQL, `analyze` (a connection and the schema) refreshes the planner statistics
 /// after each load, as autovacuum would within a minute of it.
 async fn run(
-    store: &dyn Store,
+    node: &Node,
     n: u64,
     queries: usize,
     mut analyze: Option<(&mut sqlx::PgConnection, &str)>,
 ) {
-    let pool = pool();
-    store.put_pool(&pool).await.expect("pool");
+    let store = node.store.as_ref();
+    let pool = store
+        .get_pool(POOL)
+        .await
+        .expect("pool")
+        .expect("configured pool");
+    let (client, stop) = serve(node).await;
     let mut loaded = 0;
     for size in [SMALL.min(n), n] {
         if size <= loaded {
@@ -260,7 +380,9 @@ async fn run(
             .expect("analyze");
         }
         measure(store, size, queries).await;
+        measure_http(&client, size, queries / 4).await;
     }
+    let _ = stop.send(());
 }
 
 #[tokio::main]
@@ -273,14 +395,11 @@ async fn main() {
     let queries: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
     println!("ListUsers prefix filter: N = {n}, {queries} queries per line, one at a time");
 
-    let dir = tempfile::tempdir().expect("temp dir");
     {
-        let store = cognate::store::sqlite::SqliteStore::open(&dir.path().join("bench.db"))
-            .await
-            .expect("open SQLite");
-        run(&store, n, queries, None).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let node = node(dir.path(), None).await;
+        run(&node, n, queries, None).await;
     }
-    drop(dir);
 
     let Some(base) = std::env::var("COGNATE_TEST_DATABASE_URL")
         .ok()
@@ -304,10 +423,9 @@ async fn main() {
     };
     url.set_query(Some(&query));
     {
-        let store = cognate::store::postgres::PgStore::connect(url.as_str())
-            .await
-            .expect("connect PostgreSQL store");
-        run(&store, n, queries, Some((&mut admin, &schema))).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let node = node(dir.path(), Some(url.as_str())).await;
+        run(&node, n, queries, Some((&mut admin, &schema))).await;
     }
     sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .execute(&mut admin)
