@@ -26,6 +26,7 @@ pub mod sp_keys;
 pub mod srp;
 pub mod storage;
 pub mod throttle;
+pub mod users;
 
 /// Seconds since the Unix epoch. Every core function that judges expiry takes `now`
 /// as an argument (kanidm's pattern), so tests never sleep.

@@ -26,6 +26,7 @@ mod shared;
 mod sql;
 pub mod sqlite;
 mod user_rows;
+mod user_search;
 
 /// Helpers shared by both engines for (de)serializing record documents.
 pub(crate) mod doc {

@@ -24,6 +24,7 @@ use super::engine::Engine;
 use super::sql::{self, links_of};
 use super::{doc, Conflict, ImportOutcome, StoreError, StoreResult};
 use crate::core::model::User;
+use crate::core::users::filter_keys;
 
 /// Connections per node; PostgreSQL's default limit of 100 leaves room for several nodes.
 const MAX_CONNECTIONS: u32 = 10;
@@ -333,6 +334,35 @@ impl Engine for PgStore {
                 }
             }
             refused.extend(wanted.into_iter().filter(|(_, n)| *n > 0).map(|(k, _)| k));
+        }
+        // The ListUsers filter keys of the inserted users (those refused just above
+        // lose theirs with them, by the cascade below).
+        let (mut f_pool, mut f_attr, mut f_value, mut f_sub) = (vec![], vec![], vec![], vec![]);
+        let mut filtered = BTreeSet::new();
+        for user in users {
+            let key = (user.pool_id.clone(), user.sub.clone());
+            if !inserted.contains(&key) || refused.contains(&key) || !filtered.insert(key) {
+                continue;
+            }
+            for (attr, value) in filter_keys(user) {
+                f_pool.push(user.pool_id.clone());
+                f_attr.push(attr.as_str().to_string());
+                f_value.push(value);
+                f_sub.push(user.sub.clone());
+            }
+        }
+        if !f_pool.is_empty() {
+            sqlx::query(
+                "INSERT INTO user_filters (pool_id, attr, value, sub) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])",
+            )
+            .bind(&f_pool)
+            .bind(&f_attr)
+            .bind(&f_value)
+            .bind(&f_sub)
+            .execute(&mut *tx)
+            .await
+            .map_err(Self::map_err)?;
         }
         if !refused.is_empty() {
             let (pools, subs): (Vec<String>, Vec<String>) = refused.iter().cloned().unzip();

@@ -10,8 +10,10 @@ use super::sql::{
     self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of, RecordRow,
 };
 use super::user_rows::{
-    user_values, write_links, write_login_keys, DELETE_USER, INSERT_LINK, INSERT_USER,
+    user_values, write_filters, write_links, write_login_keys, DELETE_FILTERS, DELETE_USER,
+    INSERT_LINK, INSERT_USER,
 };
+use super::user_search;
 use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserFilter, UserRef};
 use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
 use crate::core::identity_pools::openid::IdentityKeyRecord;
@@ -287,6 +289,7 @@ impl<E: Run> Store for E {
             return Err(StoreError::Conflict(conflict));
         }
         write_links(self, &mut tx, INSERT_LINK, &stored).await?;
+        write_filters(self, &mut tx, &stored).await?;
         tx.commit().await.map_err(E::map_err)?;
         Ok(stored)
     }
@@ -354,6 +357,10 @@ impl<E: Run> Store for E {
         let sql = "DELETE FROM federated_links WHERE pool_id = $1 AND sub = $2";
         self.execute(On::Tx(&mut *tx), sql, &key).await?;
         write_links(self, &mut tx, INSERT_LINK, &stored).await?;
+        // The filter keys follow the document: a changed email (or status, or name)
+        // moves the user in the ListUsers index in this same transaction.
+        self.execute(On::Tx(&mut *tx), DELETE_FILTERS, &key).await?;
+        write_filters(self, &mut tx, &stored).await?;
         tx.commit().await.map_err(E::map_err)?;
         Ok(stored)
     }
@@ -446,8 +453,7 @@ impl<E: Run> Store for E {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<User>> {
-        let _ = (pool_id, filter, page);
-        todo!("issue 14 H5: ListUsers filter over an index")
+        user_search::search_users(self, pool_id, filter, page).await
     }
 
     async fn import_users(&self, users: &[User]) -> StoreResult<ImportOutcome> {

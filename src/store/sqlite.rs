@@ -23,7 +23,7 @@ use sqlx::{Sqlite, Transaction};
 use super::engine::{Engine, On, Run};
 use super::shared::INSERT_MEMBER;
 use super::sql::{self, links_of};
-use super::user_rows::{user_values, write_links, write_login_keys, DELETE_USER};
+use super::user_rows::{user_values, write_filters, write_links, write_login_keys, DELETE_USER};
 use super::{doc, Conflict, ImportOutcome, StoreError, StoreResult};
 use crate::core::model::User;
 
@@ -216,6 +216,7 @@ impl Engine for SqliteStore {
                 outcome.skipped.push(user.sub.clone());
                 continue;
             }
+            write_filters(self, &mut tx, &stored).await?;
             outcome.inserted += 1;
         }
         tx.commit().await.map_err(Self::map_err)?;

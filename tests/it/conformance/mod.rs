@@ -27,6 +27,8 @@ mod keys;
 mod mfa;
 mod pools;
 mod sp_keys;
+// issue 14: ListUsers' Filter.
+mod user_filters;
 mod users;
 
 macro_rules! conformance {
@@ -106,6 +108,11 @@ conformance!(
     // second factors (issue 13)
     mfa_factors_round_trip,
     mfa_two_writers_of_one_version,
+    // ListUsers' Filter (issue 14)
+    search_exact_prefix_case_and_unicode,
+    search_pages_in_value_then_sub_order,
+    search_follows_writes_and_deletes,
+    search_wildcards_and_edges_are_literal,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -569,5 +576,6 @@ mod checks {
     pub use super::mfa::*;
     pub use super::pools::*;
     pub use super::sp_keys::*;
+    pub use super::user_filters::*;
     pub use super::users::*;
 }
