@@ -23,6 +23,16 @@
 //!   127.0.0.1, over the same store) answering the official AWS SDK's ListUsers, signed
 //!   with an operator key (SigV4), one call at a time.
 //!
+//! Measured (issue 14, 2 shared cores with other builds running; release, one query at a
+//! time, 2,000 queries per line, 500 over HTTP), p99 of a prefix first page:
+//!
+//! | engine     | N         | Limit 10 | Limit 60 | HTTP Limit 60 |
+//! |------------|-----------|----------|----------|---------------|
+//! | SQLite     | 10,000    | 0.37 ms  | 5.0 ms   | 4.9 ms        |
+//! | SQLite     | 1,000,000 | 0.94 ms  | 3.8 ms   | 3.7 ms        |
+//! | PostgreSQL | 10,000    | 3.5 ms   | 5.4 ms   | 8.9 ms        |
+//! | PostgreSQL | 1,000,000 | 6.2 ms   | 11.6 ms  | 12.8 ms       |
+//!
 //! It prints p50/p99/max per line. The load is in the figures' headers; it is not part of
 //! the test suite.
 
