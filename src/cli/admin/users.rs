@@ -248,6 +248,10 @@ pub async fn users(node: Node, cmd: UsersCmd) -> CliResult {
                         .into(),
                 );
                 obj.insert("password_set".into(), found.password_hash.is_some().into());
+                // The SRP verifier is a fast hash of the password (sealed, but not shown):
+                // only whether USER_SRP_AUTH can sign the user in yet.
+                obj.remove("srp");
+                obj.insert("srp_ready".into(), found.srp.is_some().into());
                 obj.insert(
                     "groups".into(),
                     groups

@@ -119,15 +119,6 @@ fn a_flow_listed_twice_is_refused() {
 }
 
 #[test]
-fn user_auth_is_refused_until_initiate_auth_serves_it() {
-    let text = file("explicit_auth_flows = [\"ALLOW_USER_SRP_AUTH\", \"ALLOW_USER_AUTH\"]");
-    let d = only(&text, "ALLOW_USER_AUTH");
-    assert_eq!(d.path, "pools[0].clients[0].explicit_auth_flows[1]", "{d}");
-    assert!(d.message.contains("not supported yet"), "{d}");
-    assert!(d.fix.contains("ALLOW_USER_SRP_AUTH"), "{d}");
-}
-
-#[test]
 fn an_unknown_existence_setting_is_refused_with_the_values() {
     let text = file("prevent_user_existence_errors = \"DISABLED\"");
     let d = only(&text, "DISABLED");

@@ -9,7 +9,7 @@ use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, Re
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AppClient, AuthFlow, OAuthFlow, ResourceServer, UserPool, MAX_REFRESH_SECS, MAX_TOKEN_SECS,
+    AppClient, OAuthFlow, ResourceServer, UserPool, MAX_REFRESH_SECS, MAX_TOKEN_SECS,
     MIN_REFRESH_SECS, MIN_TOKEN_SECS, OWN_USERS,
 };
 use crate::core::oauth::STANDARD_SCOPES;
@@ -236,21 +236,12 @@ fn check_flows(e: &mut Errors, client: &AppClient) {
 /// Cognito's `ExplicitAuthFlows`: the names themselves are an enum (an unknown one never
 /// parses); a flow named twice is refused as in the other lists. An empty list is allowed:
 /// the client then signs in only through the hosted UI, as a Cognito client created with
-/// none of the `ALLOW_` flows. `ALLOW_USER_AUTH` (choice-based sign-in) is refused while
-/// InitiateAuth does not serve `USER_AUTH` ([`crate::core::challenge::check_flow`]): a
-/// setting that is accepted must be honoured. `ALLOW_CUSTOM_AUTH` is accepted, as in
+/// none of the `ALLOW_` flows. `ALLOW_CUSTOM_AUTH` is accepted, as in
 /// Cognito, whose `CUSTOM_AUTH` without the custom-challenge triggers is refused at sign-in.
 fn check_auth_flows(e: &mut Errors, client: &AppClient) {
     let flows = &client.explicit_auth_flows;
     for (k, flow) in flows.iter().enumerate() {
-        if *flow == AuthFlow::AllowUserAuth {
-            e.push(
-                format!("explicit_auth_flows[{k}]"),
-                Rule::NotSupported,
-                "ALLOW_USER_AUTH (choice-based sign-in) is not supported yet",
-                "remove it; apps sign in with ALLOW_USER_SRP_AUTH or ALLOW_USER_PASSWORD_AUTH",
-            );
-        } else if flows[..k].contains(flow) {
+        if flows[..k].contains(flow) {
             e.push(
                 format!("explicit_auth_flows[{k}]"),
                 Rule::Duplicate,

@@ -601,13 +601,6 @@ fn client_flow_and_scope_rules() {
         "explicit_auth_flows[1]",
         Rule::Duplicate,
     );
-    // USER_AUTH is not served by InitiateAuth yet: refused rather than stored and ignored.
-    client_case(
-        |c| c.explicit_auth_flows = vec![AuthFlow::AllowUserSrpAuth, AuthFlow::AllowUserAuth],
-        |c| c.explicit_auth_flows = vec![AuthFlow::AllowUserSrpAuth, AuthFlow::AllowCustomAuth],
-        "explicit_auth_flows[1]",
-        Rule::NotSupported,
-    );
 }
 
 #[test]

@@ -134,15 +134,6 @@ fn bad_api_settings_are_refused_naming_the_flag() {
         ),
         &["--explicit-auth-flows", "listed twice"],
     );
-    // Choice-based sign-in is not served yet: refused rather than stored and ignored.
-    cli.fails(
-        &format!("clients update {id} --explicit-auth-flows ALLOW_USER_SRP_AUTH,ALLOW_USER_AUTH"),
-        &[
-            "--explicit-auth-flows",
-            "ALLOW_USER_AUTH",
-            "not supported yet",
-        ],
-    );
     cli.fails(
         "clients update nosuchclient --prevent-user-existence-errors legacy",
         &["app client", "nosuchclient", "does not exist"],
