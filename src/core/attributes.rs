@@ -46,6 +46,19 @@ fn err(name: &str, reason: impl Into<String>) -> AttributeError {
     }
 }
 
+/// Whether `c` is a control character refused in attribute values: C0 (U+0000 to U+001F)
+/// and DEL (U+007F). A tab is text; a line break is text only in `address`, whose OIDC
+/// `formatted` form is several lines (OIDC Core section 5.1.1). NUL matters most:
+/// PostgreSQL refuses it in TEXT and JSONB, so an accepted one would fail every later write
+/// of the user.
+fn refused_control(name: &str, c: char) -> bool {
+    match c {
+        '\t' => false,
+        '\n' | '\r' => name != "address",
+        c => c <= '\u{1f}' || c == '\u{7f}',
+    }
+}
+
 /// Checks one attribute's name and value against the pool's schema.
 pub fn validate_attribute(pool: &UserPool, name: &str, value: &str) -> Result<(), AttributeError> {
     if value.chars().count() > MAX_ATTRIBUTE_LEN {
@@ -53,6 +66,9 @@ pub fn validate_attribute(pool: &UserPool, name: &str, value: &str) -> Result<()
             name,
             format!("value is longer than {MAX_ATTRIBUTE_LEN} characters"),
         ));
+    }
+    if value.chars().any(|c| refused_control(name, c)) {
+        return Err(err(name, "must not contain control characters"));
     }
     if let Some(custom) = name.strip_prefix("custom:") {
         let Some(def) = pool.custom_attributes.iter().find(|c| c.name == custom) else {
@@ -461,5 +477,34 @@ mod tests {
         assert_eq!(e.name, "email");
         attrs.insert("email".to_string(), "a@example.com".to_string());
         assert!(validate_attributes(&p, &attrs, true).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_value() {
+        let p = pool();
+        // The honest values pass, a tab anywhere and line breaks in an address included.
+        for (name, value) in [
+            ("name", "Ada Lovelace"),
+            ("given_name", "Ada\tB."),
+            ("custom:tier", "12"),
+            ("address", "1 Main St\r\nSpringfield"),
+        ] {
+            assert!(validate_attribute(&p, name, value).is_ok(), "{name}");
+        }
+        // NUL (which PostgreSQL refuses in TEXT), other C0 characters and DEL, in
+        // standard and custom attributes alike, are refused naming the attribute.
+        for (name, value) in [
+            ("name", "Ada\0"),
+            ("given_name", "\u{1}Ada"),
+            ("family_name", "Love\u{1f}lace"),
+            ("preferred_username", "ada\u{7f}"),
+            ("nickname", "ada\nlovelace"),
+            ("custom:tier", "1\0"),
+            ("address", "1 Main St\0"),
+        ] {
+            let e = validate_attribute(&p, name, value).unwrap_err();
+            assert_eq!(e.name, name);
+            assert!(e.reason.contains("control characters"), "{name}");
+        }
     }
 }

@@ -644,7 +644,10 @@ impl Directory {
     }
 
     /// Replaces or removes attributes (an empty value removes one). An immutable custom
-    /// attribute may be given while unset, never changed nor removed once set.
+    /// attribute may be given while unset, never changed nor removed once set. Writing
+    /// `email` (an administrator's AdminUpdateUserAttributes, or a user's change applied at
+    /// once) drops a pending email change: a code mailed for it can no longer replace the
+    /// address just written.
     pub async fn update_attributes(
         &self,
         pool: &UserPool,
@@ -653,6 +656,9 @@ impl Directory {
         now: UnixTime,
     ) -> DirectoryResult<User> {
         self.modify_user(pool, sub, |u| {
+            if changes.contains_key("email") {
+                u.pending_attributes.remove("email");
+            }
             for (name, value) in changes {
                 if value.is_empty() {
                     u.attributes.remove(name);

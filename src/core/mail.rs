@@ -518,6 +518,20 @@ impl MailRouter {
         })
     }
 
+    /// A notice about the account's email address (`email_change_requested`,
+    /// `email_changed`), mailed to the OLD verified address `to` and naming the new one
+    /// already masked (`address`): the catalog's `mail.notice.<notice>.subject|body`.
+    pub fn address_notice_mail(&self, notice: &str, address: &str, to: &str, lang: &str) -> Mail {
+        let lang = mail_lang(lang);
+        let key = |part: &str| format!("mail.notice.{notice}.{part}");
+        let args = [("address", address)];
+        Mail {
+            to: to.to_string(),
+            subject: self.texts.tr(lang, &key("subject"), &args),
+            text: self.texts.tr(lang, &key("body"), &args),
+        }
+    }
+
     /// The invitation mail ([`invitation_mail`] with this router's texts); a failing
     /// operator template falls back to the catalog's body, as [`MailRouter::code_mail`]
     /// does.

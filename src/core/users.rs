@@ -88,7 +88,13 @@ impl FilterAttribute {
 /// function used both when the store writes a user's keys and when a filter is parsed,
 /// so both sides always agree.
 pub fn filter_key(value: &str) -> String {
-    let mut key: String = value.nfkc().collect::<String>().to_lowercase();
+    // NUL is dropped: PostgreSQL refuses it in TEXT, and a value stored before attribute
+    // values refused control characters must not break the user's every later write.
+    let mut key: String = value
+        .nfkc()
+        .filter(|c| *c != '\0')
+        .collect::<String>()
+        .to_lowercase();
     if key.len() > FILTER_KEY_MAX_BYTES {
         let mut end = FILTER_KEY_MAX_BYTES;
         while !key.is_char_boundary(end) {

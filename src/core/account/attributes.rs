@@ -6,14 +6,23 @@
 //! VERIFIED email is kept in [`User::pending_attributes`] and a code is mailed to the new
 //! address; the attribute keeps its old, verified value (so it stays the sign-in alias and
 //! the recovery address) until the code comes back through
-//! [`AccountService::verify_attribute`]. An access token alone, stolen or not, cannot
-//! redirect the account's recovery. An unverified or absent email changes at once, with
+//! [`AccountService::verify_attribute`]. The old address is told: a notice naming the new
+//! address (masked) is mailed to the old verified address when the change is requested
+//! and again when it is applied, so the holder of a stolen access token who proves an
+//! address of theirs cannot take the account's recovery unseen. When the change is
+//! applied the EMAIL second factor is removed: its codes follow the `email` attribute, and
+//! the factor was enrolled by proving the OLD mailbox, so it must not pass silently to the
+//! new one (the user enrols it again; under a pool's MFA `ON`, the next sign-in asks for a
+//! factor to be set up). An unverified or absent email changes at once, with
 //! `email_verified=false`, and a code is mailed to it.
+//!
+//! A user cannot remove an attribute the pool requires (Cognito's
+//! InvalidParameterException), by DeleteUserAttributes or by writing an empty value.
 //!
 //! Phone numbers cannot be verified: Cognate sends no SMS yet (issue 16). An unverified
 //! phone number changes at once (`phone_number_verified=false`); a VERIFIED one cannot be
-//! changed by its user (an administrator can), and verifying `phone_number` is refused,
-//! each saying why.
+//! changed nor deleted by its user (an administrator can), and verifying `phone_number` is
+//! refused, each saying why.
 //!
 //! Attribute codes are the account service's 6-digit codes (kind [`ATTRIBUTE_CODE_KIND`],
 //! id `<pool>:<sub>`, valid 24 hours as Cognito's, stored hashed, single use, mailed
@@ -24,13 +33,16 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use super::budgets::Spend;
 use super::codes::code_id;
-use super::{AccountError, AccountResult, AccountService, CodeDelivery};
+use super::{mask_email, AccountError, AccountResult, AccountService, CodeDelivery};
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{normalize_email, DirectoryError};
-use crate::core::model::{AppClient, User, UserPool};
+use crate::core::mfa::has_verified_email;
+use crate::core::mfa::manage::user_lang;
+use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::storage::UserRef;
 use crate::core::UnixTime;
 
@@ -41,6 +53,32 @@ pub const ATTRIBUTE_CODE_KIND: &str = "attribute_code";
 pub const UNAUTHORIZED_ATTRIBUTE: &str = "A client attempted to write unauthorized attribute";
 
 const NO_SMS: &str = "phone numbers cannot be verified: Cognate does not send SMS yet";
+
+/// Refuses removing (an empty value) an attribute the pool requires: Cognito answers
+/// InvalidParameterException naming it.
+fn check_not_required(pool: &UserPool, name: &str) -> AccountResult<()> {
+    if pool.required_attributes.iter().any(|r| r == name) {
+        return Err(AccountError::param(
+            name,
+            "is required by this user pool and cannot be removed",
+        ));
+    }
+    Ok(())
+}
+
+/// Removes the EMAIL second factor, as [`crate::core::mfa::Mfa::remove_factor`] would
+/// (the recovery codes go with the last factor; a preference for it is dropped), but
+/// without the pool's `ON` rule: the address it proved is gone.
+fn drop_email_factor(u: &mut User) {
+    let mfa = &mut u.mfa;
+    mfa.factors.retain(|f| f.kind != MfaFactor::Email);
+    if mfa.factors.is_empty() {
+        mfa.recovery_codes.clear();
+    }
+    if mfa.preferred.is_some_and(|p| !mfa.has(p)) {
+        mfa.preferred = None;
+    }
+}
 
 /// Refuses attributes the caller may not write: `sub` (assigned), the verification flags
 /// (only a code sets them), and, for a client with `write_attributes`, any attribute not
@@ -104,6 +142,24 @@ impl AccountService {
             .ok_or(AccountError::UserNotFound)
     }
 
+    /// Mails `notice` (`email_change_requested`, `email_changed`) to `old`'s verified
+    /// address, naming `new_address` masked. A failure is logged: the notice never blocks
+    /// the change it reports (as the MFA notices).
+    async fn notify_old_email(&self, pool: &UserPool, old: &User, notice: &str, new_address: &str) {
+        if !has_verified_email(old) {
+            return;
+        }
+        let Some(to) = old.attribute("email") else {
+            return;
+        };
+        let mail =
+            self.mail
+                .address_notice_mail(notice, &mask_email(new_address), to, user_lang(old));
+        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
+            tracing::warn!(error = %e, notice, "a notice mail was not sent");
+        }
+    }
+
     /// UpdateUserAttributes for the signed-in user `sub` through `client`: the client's
     /// write rules ([`check_client_writes`]), then the directory's (schema, immutable and
     /// required attributes, aliases), with email and phone number handled as the module
@@ -128,6 +184,9 @@ impl AccountService {
         let mut pending: Option<Option<String>> = None;
         let mut code_to = None;
         for (name, value) in changes {
+            if value.is_empty() {
+                check_not_required(pool, name)?;
+            }
             match name.as_str() {
                 "email" if value.is_empty() => {
                     immediate.insert("email".to_string(), String::new());
@@ -182,7 +241,7 @@ impl AccountService {
                 .await
                 .map_err(alias_conflict)?;
         }
-        if let Some(pending) = pending {
+        if let Some(pending) = &pending {
             if user.pending_attributes.get("email") != pending.as_ref() {
                 user = self
                     .directory
@@ -198,6 +257,10 @@ impl AccountService {
                     })
                     .await?;
             }
+        }
+        if let Some(Some(new)) = &pending {
+            self.notify_old_email(pool, &user, "email_change_requested", new)
+                .await;
         }
         let mut deliveries = Vec::new();
         if let Some(to) = code_to {
@@ -216,7 +279,8 @@ impl AccountService {
     }
 
     /// DeleteUserAttributes for the signed-in user `sub`: the client's write rules, then
-    /// the directory's (a required or immutable attribute stays). Deleting `email` (or
+    /// the directory's (an immutable attribute stays); an attribute the pool requires and a
+    /// verified phone number are refused (see the module doc). Deleting `email` (or
     /// `phone_number`) deletes its verification flag, and a pending email change with it.
     pub async fn delete_own_attributes(
         &self,
@@ -227,6 +291,18 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<User> {
         check_client_writes(client, names)?;
+        for name in names {
+            check_not_required(pool, name)?;
+        }
+        if names.iter().any(|n| n == "phone_number") {
+            let user = self.user_by_sub(pool, sub).await?;
+            if is_verified(&user, "phone_number_verified") {
+                return Err(AccountError::param(
+                    "phone_number",
+                    "a verified phone number cannot be deleted by its user; an administrator can delete it",
+                ));
+            }
+        }
         let mut changes: BTreeMap<String, String> = BTreeMap::new();
         for name in names {
             changes.insert(name.clone(), String::new());
@@ -288,7 +364,8 @@ impl AccountService {
 
     /// VerifyUserAttribute: the code mailed for `email` (the try reserved first). The
     /// address the code went to becomes the verified email: a pending change is applied
-    /// (and the sign-in alias follows), or the current address is marked verified. A code
+    /// (the sign-in alias follows, the EMAIL second factor is removed and the old verified
+    /// address is told, see the module doc), or the current address is marked verified. A code
     /// sent to an address the user no longer has or awaits is `ExpiredCode`; an address
     /// that is now another user's verified alias is `AliasExists`, and the email stays
     /// as it was.
@@ -312,17 +389,22 @@ impl AccountService {
         };
         // Set by the last run of the change (modify_user may retry it).
         let stale = AtomicBool::new(false);
+        // The user as it was before an applied change (to tell its old address).
+        let replaced: Mutex<Option<User>> = Mutex::new(None);
         let verified = self
             .directory
             .modify_user(pool, sub, |u| {
                 stale.store(false, Ordering::Relaxed);
+                let mut old = None;
                 let pending = u.pending_attributes.get("email").cloned();
                 if pending
                     .as_deref()
                     .is_some_and(|p| same_email(p, &destination))
                 {
+                    old = Some(u.clone());
                     u.pending_attributes.remove("email");
                     u.attributes.insert("email".into(), destination.clone());
+                    drop_email_factor(u);
                 } else if !u
                     .attribute("email")
                     .is_some_and(|e| same_email(e, &destination))
@@ -332,12 +414,20 @@ impl AccountService {
                 }
                 u.attributes.insert("email_verified".into(), "true".into());
                 u.updated_at = now;
+                if let Ok(mut r) = replaced.lock() {
+                    *r = old;
+                }
                 Ok(())
             })
             .await
             .map_err(alias_conflict)?;
         if stale.load(Ordering::Relaxed) {
             return Err(AccountError::ExpiredCode);
+        }
+        let old = replaced.lock().ok().and_then(|mut r| r.take());
+        if let Some(old) = old {
+            self.notify_old_email(pool, &old, "email_changed", &destination)
+                .await;
         }
         Ok(verified)
     }

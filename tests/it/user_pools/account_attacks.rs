@@ -9,6 +9,11 @@
 //! 8. an attacker's reset requests and wrong codes cost the attacker, not the owner
 //!    (ForgotPassword, ConfirmForgotPassword).
 //!
+//! And review 14's attribute writes (SDK): a stolen token redirecting the email is told to
+//! the old address and does not carry the EMAIL factor along; required attributes and a
+//! verified phone stay; control characters are refused; an administrator's email write
+//! drops a pending change.
+//!
 //! Raw JSON requests name their client address in `X-Forwarded-For` (127.0.0.1 is a
 //! trusted proxy in the fixture), as a load balancer would; the SDK cannot.
 
@@ -20,7 +25,12 @@ use serde_json::{json, Value};
 
 use cognate::core::model::CodeLimits;
 
-use super::{confirmed_user, APP, PASSWORD, POOL};
+use aws_sdk_cognitoidentityprovider::Client;
+
+use super::users::{attr, refusal, sign_in_on};
+use super::{
+    confirmed_user, operator_client, public_client, start, APP, MFA_APP, MFA_POOL, PASSWORD, POOL,
+};
 use crate::support::server::{browser_client, TestServer};
 
 const VICTIM: &str = "ceo@victim.test";
@@ -341,4 +351,347 @@ async fn an_attacker_cannot_deny_the_owner_recovery() {
     )
     .await;
     assert_eq!(signed_in.0, 200, "{:?}", signed_in.1);
+}
+
+// Review 14: a stolen access token, and the attribute writes of a signed-in user.
+
+/// The access token of `login` signed in on `client`.
+async fn access_on(sdk: &Client, client: &str, login: &str) -> String {
+    sign_in_on(sdk, client, login, PASSWORD)
+        .await
+        .unwrap()
+        .access_token
+        .expect("an access token")
+}
+
+/// The messages mailed to `to`, quoted-printable soft breaks undone.
+fn mail_to(server: &TestServer, to: &str) -> Vec<String> {
+    server
+        .inbox
+        .all()
+        .into_iter()
+        .filter(|m| m.contains(&format!("<{to}>")) || m.contains(&format!("To: {to}")))
+        .map(|m| m.replace("=\r\n", ""))
+        .collect()
+}
+
+/// Waits for a message to `to` containing `text`.
+async fn wait_mail(server: &TestServer, to: &str, text: &str) -> String {
+    for _ in 0..200 {
+        if let Some(m) = mail_to(server, to).into_iter().find(|m| m.contains(text)) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "no mail to {to} with {text:?}; inbox: {:?}",
+        server.inbox.all()
+    );
+}
+
+#[tokio::test]
+async fn a_stolen_token_redirecting_the_email_is_told_to_the_old_address() {
+    use cognate::core::model::{Factor, FactorData, MfaFactor};
+    let server = start().await;
+    let sdk = public_client(&server);
+    let user = confirmed_user(&server, MFA_POOL, "vic", "vic@old.example").await;
+    // The token the attacker stole, taken before the victim enrolled email codes.
+    let token = access_on(&sdk, MFA_APP, "vic").await;
+    let pool = server.pool(MFA_POOL).await;
+    server
+        .node
+        .directory
+        .modify_user(&pool, &user.sub, |u| {
+            u.mfa.factors.push(Factor {
+                id: "f1".into(),
+                kind: MfaFactor::Email,
+                name: "mail".into(),
+                created_at: 1,
+                last_used_at: None,
+                data: FactorData::Email,
+            });
+            u.mfa.preferred = Some(MfaFactor::Email);
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    // The change is requested: the code goes to the new address, a notice to the old one.
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("email", "thief@evil.example"))
+        .send()
+        .await
+        .expect("the change waits for its code");
+    let code = server.inbox.code_for("thief@evil.example").await;
+    let notice = wait_mail(
+        &server,
+        "vic@old.example",
+        "A change of your email address was requested",
+    )
+    .await;
+    assert!(notice.contains("t***@e***.example"), "{notice}");
+    assert!(!notice.contains(&code), "the notice never carries the code");
+
+    // The code applies it: the old address is told again, and the EMAIL factor, which
+    // proved the old mailbox, does not pass to the new one.
+    sdk.verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("email")
+        .code(&code)
+        .send()
+        .await
+        .expect("verified");
+    let notice = wait_mail(&server, "vic@old.example", "Your email address was changed").await;
+    assert!(notice.contains("t***@e***.example"), "{notice}");
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    assert!(got.user_mfa_setting_list().is_empty(), "{got:?}");
+    assert!(got.preferred_mfa_setting.is_none());
+    let stored = server
+        .node
+        .store
+        .get_user(
+            &pool.id,
+            &cognate::core::storage::UserRef::Sub(user.sub.clone()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attribute("email"), Some("thief@evil.example"));
+    assert!(!stored.mfa.has(MfaFactor::Email));
+
+    // An unverified address changes at once with no one to tell: no notice.
+    let quiet = server
+        .create_user(
+            POOL,
+            "quinn",
+            [("email".to_string(), "quinn@old.example".to_string())].into(),
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(quiet.attribute("email_verified"), None);
+    let token = access_on(&sdk, APP, "quinn").await;
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("email", "quinn@new.example"))
+        .send()
+        .await
+        .expect("changed at once");
+    server.inbox.code_for("quinn@new.example").await;
+    assert!(mail_to(&server, "quinn@old.example").is_empty());
+}
+
+#[tokio::test]
+async fn required_attributes_and_a_verified_phone_stay_with_their_user() {
+    let server = start().await;
+    let sdk = public_client(&server);
+    let mut pool = server.pool(POOL).await;
+    pool.required_attributes = vec!["email".into(), "name".into()];
+    server.node.store.put_pool(&pool).await.unwrap();
+    let user = server
+        .create_user(
+            POOL,
+            "rita",
+            [
+                ("email", "rita@example.com"),
+                ("email_verified", "true"),
+                ("name", "Rita"),
+                ("nickname", "ri"),
+                ("phone_number", "+14325551212"),
+                ("phone_number_verified", "true"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            PASSWORD,
+        )
+        .await;
+    let token = access_on(&sdk, APP, "rita").await;
+
+    // Honest: an attribute the pool does not require goes, and a required one changes.
+    sdk.delete_user_attributes()
+        .access_token(&token)
+        .user_attribute_names("nickname")
+        .send()
+        .await
+        .expect("an optional attribute is deleted");
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("name", "Rita R."))
+        .send()
+        .await
+        .expect("a required attribute changes");
+
+    // Removing a required attribute either way is refused, naming it.
+    for name in ["email", "name"] {
+        let err = sdk
+            .delete_user_attributes()
+            .access_token(&token)
+            .user_attribute_names(name)
+            .send()
+            .await
+            .unwrap_err();
+        let (code, message) = refusal(&err);
+        assert_eq!(code, "InvalidParameterException", "{name}");
+        assert!(
+            message.contains(name) && message.contains("required"),
+            "{message}"
+        );
+        let err = sdk
+            .update_user_attributes()
+            .access_token(&token)
+            .user_attributes(attr(name, ""))
+            .send()
+            .await
+            .unwrap_err();
+        let (code, message) = refusal(&err);
+        assert_eq!(code, "InvalidParameterException", "{name}");
+        assert!(
+            message.contains(name) && message.contains("required"),
+            "{message}"
+        );
+    }
+
+    // A verified phone number is not its user's to delete; an unverified one is.
+    let err = sdk
+        .delete_user_attributes()
+        .access_token(&token)
+        .user_attribute_names("phone_number")
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "InvalidParameterException");
+    assert!(message.contains("verified phone number"), "{message}");
+    server
+        .node
+        .directory
+        .modify_user(&pool, &user.sub, |u| {
+            u.attributes
+                .insert("phone_number_verified".into(), "false".into());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    sdk.delete_user_attributes()
+        .access_token(&token)
+        .user_attribute_names("phone_number")
+        .send()
+        .await
+        .expect("an unverified phone number is deleted");
+
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    let has = |n: &str| got.user_attributes().iter().any(|a| a.name == n);
+    assert!(has("email") && has("name"));
+    assert!(!has("nickname") && !has("phone_number"));
+}
+
+#[tokio::test]
+async fn control_characters_in_attribute_values_are_refused() {
+    let server = start().await;
+    let sdk = public_client(&server);
+    // Honest: a sign-up with plain values.
+    sdk.sign_up()
+        .client_id(APP)
+        .username("sam")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "sam@example.com"))
+        .user_attributes(attr("name", "Sam Smith"))
+        .send()
+        .await
+        .expect("signed up");
+    // A NUL (which PostgreSQL refuses) or another control character is refused by name.
+    for (name, value) in [("name", "Sam\0"), ("given_name", "S\u{1}am")] {
+        let err = sdk
+            .sign_up()
+            .client_id(APP)
+            .username("sam2")
+            .password(PASSWORD)
+            .user_attributes(attr("email", "sam2@example.com"))
+            .user_attributes(attr(name, value))
+            .send()
+            .await
+            .unwrap_err();
+        let (code, message) = refusal(&err);
+        assert_eq!(code, "InvalidParameterException", "{name}");
+        assert!(message.contains(name), "{message}");
+    }
+
+    confirmed_user(&server, POOL, "tess", "tess@example.com").await;
+    let token = access_on(&sdk, APP, "tess").await;
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("family_name", "Tessier"))
+        .send()
+        .await
+        .expect("a plain value");
+    for (name, value) in [
+        ("family_name", "Tess\0ier"),
+        ("preferred_username", "tess\u{7f}"),
+    ] {
+        let err = sdk
+            .update_user_attributes()
+            .access_token(&token)
+            .user_attributes(attr(name, value))
+            .send()
+            .await
+            .unwrap_err();
+        let (code, message) = refusal(&err);
+        assert_eq!(code, "InvalidParameterException", "{name}");
+        assert!(message.contains(name), "{message}");
+    }
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    let family = got
+        .user_attributes()
+        .iter()
+        .find(|a| a.name == "family_name")
+        .and_then(|a| a.value.clone());
+    assert_eq!(family.as_deref(), Some("Tessier"));
+}
+
+#[tokio::test]
+async fn an_administrators_email_write_drops_a_pending_change() {
+    let server = start().await;
+    let sdk = public_client(&server);
+    let admin = operator_client(&server).await;
+    confirmed_user(&server, POOL, "ursa", "ursa@old.example").await;
+    let token = access_on(&sdk, APP, "ursa").await;
+    // A stolen token asks for the attacker's address; the administrator, told, sets the
+    // address the owner gives.
+    sdk.update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("email", "thief@evil.example"))
+        .send()
+        .await
+        .expect("pending");
+    let code = server.inbox.code_for("thief@evil.example").await;
+    admin
+        .admin_update_user_attributes()
+        .user_pool_id(POOL)
+        .username("ursa")
+        .user_attributes(attr("email", "ursa@safe.example"))
+        .user_attributes(attr("email_verified", "true"))
+        .send()
+        .await
+        .expect("the administrator's write");
+    // The attacker's code no longer applies anything.
+    let err = sdk
+        .verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("email")
+        .code(&code)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "ExpiredCodeException");
+    let got = sdk.get_user().access_token(&token).send().await.unwrap();
+    let email = got
+        .user_attributes()
+        .iter()
+        .find(|a| a.name == "email")
+        .and_then(|a| a.value.clone());
+    assert_eq!(email.as_deref(), Some("ursa@safe.example"));
+    sign_in_on(&sdk, APP, "ursa@safe.example", PASSWORD)
+        .await
+        .expect("the administrator's address signs in");
 }

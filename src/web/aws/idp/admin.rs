@@ -156,7 +156,8 @@ pub async fn admin_get_user(
 /// alias uniqueness: `AliasExistsException`). An administrator may set `email_verified`
 /// and `phone_number_verified`. A new email or phone number given without its
 /// `*_verified` flag is unverified (it stops being a sign-in alias until verified), since
-/// nobody proved the new address.
+/// nobody proved the new address. Writing `email` drops the user's pending email change
+/// ([`crate::core::directory::Directory::update_attributes`]).
 pub async fn admin_update_user_attributes(
     state: &AppState,
     call: &AwsCall,
