@@ -18,6 +18,7 @@ use super::{
 use crate::core::directory::{DirectoryError, InitialState, NewUser};
 use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::signout;
 use crate::core::storage::{Conflict, UserRef};
 use crate::core::UnixTime;
 
@@ -379,9 +380,9 @@ impl AccountService {
     }
 
     /// AdminResetUserPassword: the user's password stops working (RESET_REQUIRED: a
-    /// password sign-in is answered `PasswordResetRequired`), and a reset code (valid 1
-    /// hour, the code [`AccountService::confirm_forgot_password`] checks) is mailed to the
-    /// verified email. Cognito refuses a user without a verified address to send it to
+    /// password sign-in is answered `PasswordResetRequired`), the user is signed out
+    /// everywhere, and a reset code (valid 1 hour, the code
+    /// [`AccountService::confirm_forgot_password`] checks) is mailed to the verified email. Cognito refuses a user without a verified address to send it to
     /// ("Cannot reset password for the user as there is no registered/verified email or
     /// phone_number"), and a federated user has no password to reset.
     pub async fn admin_reset_user_password(
@@ -418,10 +419,27 @@ impl AccountService {
                 Ok(())
             })
             .await?;
+        // The reset says the password may be known to someone else: what it already
+        // opened ends too (sessions, refresh tokens, earlier access tokens).
+        signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
+            .await
+            .map_err(AccountError::from)?;
         let id = code_id(pool, &user.sub);
         self.mail_code(pool, RESET_CODE_KIND, &id, &email, lang, now)
             .await?;
         Ok(CodeDelivery::email(&email))
+    }
+
+    /// AdminDeleteUser: as DeleteUser ([`AccountService::delete_self`]), the user is signed
+    /// out everywhere before it is removed, so no refresh token, session or earlier access
+    /// token outlives the account.
+    pub async fn admin_delete_user(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        now: UnixTime,
+    ) -> AdminUserResult<()> {
+        Ok(self.delete_self(pool, &user.sub, now).await?)
     }
 
     /// AdminConfirmSignUp: an UNCONFIRMED user becomes CONFIRMED without a code (no

@@ -19,6 +19,7 @@ use super::admin::{AdminUserError, AdminUserResult};
 use super::{AccountError, AccountService};
 use crate::core::directory::{normalize_username, DirectoryError};
 use crate::core::model::{User, UserPool, UserStatus, MAX_LINKED_IDENTITIES};
+use crate::core::signout;
 use crate::core::storage::{Conflict, UserRef};
 use crate::core::UnixTime;
 
@@ -169,7 +170,7 @@ impl AccountService {
     /// removing its only identity would leave its name for the next sign-in to collide
     /// with. For `Cognito` and a username: the user's password is removed, so it can no
     /// longer sign in with one (Cognito's "they can't use their password to sign in")
-    /// until an administrator sets a new one. An identity nobody holds is `UserNotFound`.
+    /// until an administrator sets a new one, and is signed out everywhere. An identity nobody holds is `UserNotFound`.
     pub async fn admin_disable_provider(
         &self,
         pool: &UserPool,
@@ -190,6 +191,10 @@ impl AccountService {
                     Ok(())
                 })
                 .await?;
+            // Without its password the user must not keep what the password opened.
+            signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
+                .await
+                .map_err(AccountError::from)?;
             return Ok(());
         }
         let subject = target.attribute_value.clone();

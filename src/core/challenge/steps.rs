@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use super::session::{AuthSession, Opened, Sessions};
 use super::{ChallengeError, ChallengeName};
-use crate::core::account::AccountService;
+use crate::core::account::{AccountError, AccountService};
 use crate::core::directory::Directory;
 use crate::core::mfa::email::EmailCodePurpose;
 use crate::core::mfa::manage::user_lang;
 use crate::core::mfa::{requirement_after, Mfa, MfaError, Requirement, AMR_PASSWORD};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::oauth::grants::{TokenResponse, TokenService};
+use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::SignInOutcome;
 use crate::core::storage::{Store, UserRef};
@@ -332,7 +333,10 @@ impl ApiSignIn {
         self.challenge(template, name, parameters, now).await
     }
 
-    /// Tokens for `user`, who passed every factor the pool asks.
+    /// Tokens for `user`, who passed every factor the pool asks. The user is read again
+    /// and its status checked right before issuing: an administrator may have disabled
+    /// it, reset its password (RESET_REQUIRED) or deleted it while a challenge was open,
+    /// and the session alone must not outlive that.
     async fn sign_in_tokens(
         &self,
         client: &AppClient,
@@ -340,12 +344,16 @@ impl ApiSignIn {
         auth_time: UnixTime,
         now: UnixTime,
     ) -> Result<Step, ChallengeError> {
-        if !user.enabled {
-            return Err(ChallengeError::NotAuthorized("User is disabled.".into()));
-        }
+        let user = self
+            .store
+            .get_user(&client.pool_id, &UserRef::Sub(user.sub.clone()))
+            .await
+            .map_err(|e| ChallengeError::Internal(e.to_string()))?
+            .ok_or(ChallengeError::SessionExpired)?;
+        Directory::check_status(&user, now).map_err(AccountError::from)?;
         Ok(Step::Tokens(
             self.tokens
-                .api_sign_in_tokens(client, user, auth_time, now)
+                .api_sign_in_tokens(client, &user, auth_time, now)
                 .await?,
         ))
     }
@@ -400,11 +408,16 @@ impl ApiSignIn {
                     ));
                 }
                 let password = SecretString::new(required(responses, "NEW_PASSWORD")?);
+                // A password the policy refuses leaves the session for another try; an
+                // accepted one is written only once the session is taken, so a session
+                // sets at most one password (two answers at once: one write, one refusal).
+                check_policy(&pool.password_policy, password.expose())
+                    .map_err(AccountError::InvalidPassword)?;
+                self.sessions.take(&opened, now).await?;
                 let user = self
                     .accounts
                     .complete_new_password(pool, &s.sub, &password, now)
                     .await?;
-                self.sessions.take(&opened, now).await?;
                 let outcome = SignInOutcome::after_first_factor(pool, user);
                 self.proceed(pool, client, started, outcome, address, now)
                     .await
@@ -491,8 +504,8 @@ impl ApiSignIn {
         }
     }
 
-    /// The user, if the pool's rule still asks `factor` of them after what the session
-    /// proved (a factor removed or a pool changed since is refused).
+    /// The user, if the pool's rule still asks `factor` of them as a challenge after what
+    /// the session proved (a factor removed or a pool changed since is refused).
     async fn require_factor(
         &self,
         pool: &UserPool,
@@ -502,11 +515,29 @@ impl ApiSignIn {
         let user = self.user(pool, &s.sub).await?;
         match requirement_after(pool, &user, &s.amr) {
             Requirement::Challenge { factors } if factors.contains(&factor) => Ok(user),
-            Requirement::Setup { factors } if factors.contains(&factor) => Ok(user),
             _ => Err(ChallengeError::InvalidParameter(format!(
                 "{} is not a factor this user can use.",
                 challenge_of(factor).map_or("PASSKEY", ChallengeName::as_str)
             ))),
+        }
+    }
+
+    /// The user, if the pool's rule still asks them to enrol `factor` (`MFA_SETUP`). Once
+    /// the user has enrolled a factor elsewhere (another session, the hosted UI), the rule
+    /// asks a challenge instead and an older setup session is refused: whoever holds it
+    /// (the password is all it took) must not add their own factor.
+    async fn require_setup(
+        &self,
+        pool: &UserPool,
+        s: &AuthSession,
+        factor: MfaFactor,
+    ) -> Result<User, ChallengeError> {
+        let user = self.user(pool, &s.sub).await?;
+        match requirement_after(pool, &user, &s.amr) {
+            Requirement::Setup { factors } if factors.contains(&factor) => Ok(user),
+            _ => Err(ChallengeError::InvalidParameter(
+                "The user has no MFA factor to set up any more: sign in again.".into(),
+            )),
         }
     }
 
@@ -544,7 +575,7 @@ impl ApiSignIn {
                 "MFA_SETUP is answered after AssociateSoftwareToken and VerifySoftwareToken, or with EMAIL to set up email codes.".into(),
             ));
         };
-        let user = self.require_factor(pool, &s, MfaFactor::Email).await?;
+        let user = self.require_setup(pool, &s, MfaFactor::Email).await?;
         // The factor is the verified address: another one would need its own proof.
         let verified = user
             .attribute("email")

@@ -15,7 +15,8 @@ use crate::core::UnixTime;
 const USER_TOTP_KIND: &str = "api_user_totp_enrolment";
 
 impl ApiSignIn {
-    /// The `MFA_SETUP` session `id` and its pool, if it may still enrol an app.
+    /// The `MFA_SETUP` session `id` and its pool, if it may still enrol an app (the user
+    /// has enrolled no factor since: [`ApiSignIn::require_setup`]).
     async fn setup_session(
         &self,
         id: &str,
@@ -32,7 +33,7 @@ impl ApiSignIn {
             .await
             .map_err(|e| ChallengeError::Internal(e.to_string()))?
             .ok_or(ChallengeError::SessionExpired)?;
-        let user = self.require_factor(&pool, s, MfaFactor::Totp).await?;
+        let user = self.require_setup(&pool, s, MfaFactor::Totp).await?;
         Ok((opened, pool, user))
     }
 

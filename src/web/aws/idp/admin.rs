@@ -214,7 +214,7 @@ pub async fn admin_delete_user_attributes(
     Ok(json!({}))
 }
 
-/// `AdminDeleteUser`: the user, its memberships and links.
+/// `AdminDeleteUser`: the user, its memberships and links, signed out everywhere first.
 pub async fn admin_delete_user(
     state: &AppState,
     call: &AwsCall,
@@ -222,11 +222,10 @@ pub async fn admin_delete_user(
 ) -> Result<Value, AwsError> {
     let (pool, user) = pool_and_user(state, call, &input).await?;
     state
-        .node
-        .directory
-        .delete_user(&pool, &user.sub)
+        .accounts
+        .admin_delete_user(&pool, &user, call.now)
         .await
-        .map_err(|e| directory_error(call, e))?;
+        .map_err(|e| admin_user_error(call, e))?;
     Ok(json!({}))
 }
 

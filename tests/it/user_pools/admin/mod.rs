@@ -5,7 +5,8 @@
 //! AdminUpdateUserAttributes / AdminDeleteUserAttributes, AdminDisableUser /
 //! AdminEnableUser, AdminSetUserPassword, AdminResetUserPassword (then the mailed code),
 //! AdminConfirmSignUp, AdminDeleteUser, AdminUserGlobalSignOut (refresh tokens end; a
-//! disabled user's access token is refused), and
+//! disabled user's access token is refused; AdminResetUserPassword, AdminDeleteUser and
+//! AdminDisableProviderForUser(Cognito) end refresh tokens too), and
 //! AdminLinkProviderForUser / AdminDisableProviderForUser with a federated sign-in through
 //! a fake Google. Every refusal (unsigned, a non-operator key, an unknown pool or user, a
 //! bad parameter naming its field, a taken name or alias) sits beside the honest call.
@@ -687,4 +688,82 @@ async fn admin_user_global_sign_out_ends_refresh_tokens() {
         400,
         "Vera's ended"
     );
+}
+
+/// REFRESH_TOKEN_AUTH with `token` through the SDK: `Ok` or the refusal's code.
+async fn refreshed(server: &TestServer, token: &str) -> Result<(), String> {
+    public_client(server)
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", token)
+        .send()
+        .await
+        .map(|out| assert!(out.authentication_result().is_some(), "{out:?}"))
+        .map_err(|e| refusal(&e).0)
+}
+
+#[tokio::test]
+async fn admin_reset_delete_and_cognito_unlink_end_the_users_refresh_tokens() {
+    let server = start().await;
+    let admin = operator_client(&server).await;
+    let who = ["reset", "unlinked", "deleted", "bystander"];
+    let mut tokens = Vec::new();
+    for name in who {
+        confirmed_user(&server, POOL, name, &format!("{name}@example.com")).await;
+        let out = public_client(&server)
+            .initiate_auth()
+            .client_id(APP)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", name)
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await
+            .expect("InitiateAuth");
+        let token = out
+            .authentication_result()
+            .and_then(|r| r.refresh_token())
+            .expect("a refresh token")
+            .to_string();
+        // The honest refresh works before the administrator acts.
+        assert_eq!(refreshed(&server, &token).await, Ok(()), "{name}");
+        tokens.push(token);
+    }
+
+    admin
+        .admin_reset_user_password()
+        .user_pool_id(POOL)
+        .username("reset")
+        .send()
+        .await
+        .expect("AdminResetUserPassword");
+    admin
+        .admin_disable_provider_for_user()
+        .user_pool_id(POOL)
+        .user(
+            aws_sdk_cognitoidentityprovider::types::ProviderUserIdentifierType::builder()
+                .provider_name("Cognito")
+                .provider_attribute_value("unlinked")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AdminDisableProviderForUser(Cognito)");
+    admin
+        .admin_delete_user()
+        .user_pool_id(POOL)
+        .username("deleted")
+        .send()
+        .await
+        .expect("AdminDeleteUser");
+
+    // Each action ended what the password had opened; the bystander's token still works.
+    for (name, token) in who.iter().zip(&tokens).take(3) {
+        assert_eq!(
+            refreshed(&server, token).await,
+            Err("NotAuthorizedException".to_string()),
+            "{name}'s refresh token must end"
+        );
+    }
+    assert_eq!(refreshed(&server, &tokens[3]).await, Ok(()), "bystander");
 }

@@ -1,7 +1,9 @@
 //! The challenges: NEW_PASSWORD_REQUIRED, MFA_SETUP (Associate/VerifySoftwareToken with
 //! the session), SOFTWARE_TOKEN_MFA (the code computed here with totp-rs; a replayed code
 //! refused), SELECT_MFA_TYPE and EMAIL_OTP (the code read from the SMTP sink), the
-//! software token of a signed-in user (AccessToken), and the session's single use.
+//! software token of a signed-in user (AccessToken), and the session's single use;
+//! [`after`]: what happened since a session opened (a concurrent answer, a factor enrolled
+//! elsewhere, an administrator's reset).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,8 @@ use cognate::core::model::{Factor, FactorData, MfaFactor};
 use cognate::core::secrets::SecretString;
 
 use super::*;
+
+mod after;
 
 /// The TOTP code of `secret` (base32) at `at`, computed here.
 fn totp_code(secret: &str, at: i64) -> String {
