@@ -442,6 +442,64 @@ impl AccountService {
         Ok(self.delete_self(pool, &user.sub, now).await?)
     }
 
+    /// AdminUpdateUserAttributes: the directory's rules apply (immutable custom attributes,
+    /// alias uniqueness). An administrator may set `email_verified` and
+    /// `phone_number_verified`; a new email or phone number given without its `*_verified`
+    /// flag is unverified (it stops being a sign-in alias until verified), since nobody
+    /// proved the new address. Writing `email` drops the user's pending email change
+    /// ([`crate::core::directory::Directory::update_attributes`]). `sub` is never changed.
+    pub async fn admin_update_attributes(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        mut changes: BTreeMap<String, String>,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        if changes.contains_key("sub") {
+            return Err(AccountError::param(
+                "UserAttributes",
+                "sub cannot be changed.",
+            ));
+        }
+        for (attr, flag) in [
+            ("email", "email_verified"),
+            ("phone_number", "phone_number_verified"),
+        ] {
+            if let Some(new) = changes.get(attr) {
+                if user.attribute(attr) != Some(new.as_str()) && !changes.contains_key(flag) {
+                    changes.insert(flag.to_string(), "false".to_string());
+                }
+            }
+        }
+        Ok(self
+            .directory
+            .update_attributes(pool, &user.sub, &changes, now)
+            .await?)
+    }
+
+    /// AdminDeleteUserAttributes: each named attribute removed under the directory's rules;
+    /// `sub` is never deleted.
+    pub async fn admin_delete_attributes(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        names: Vec<String>,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        if names.iter().any(|n| n == "sub") {
+            return Err(AccountError::param(
+                "UserAttributeNames",
+                "sub cannot be deleted.",
+            ));
+        }
+        let changes: BTreeMap<String, String> =
+            names.into_iter().map(|n| (n, String::new())).collect();
+        Ok(self
+            .directory
+            .update_attributes(pool, &user.sub, &changes, now)
+            .await?)
+    }
+
     /// AdminConfirmSignUp: an UNCONFIRMED user becomes CONFIRMED without a code (no
     /// attribute is verified by it, as in Cognito), and a pending confirmation code is
     /// dropped. Any other status is refused as Cognito refuses it ("User cannot be

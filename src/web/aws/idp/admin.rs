@@ -10,8 +10,6 @@
 //! admin actions accept; an unknown user is `UserNotFoundException` ("User does not
 //! exist."), since signed calls do not hide existence from operators.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 
 use super::{
@@ -152,43 +150,26 @@ pub async fn admin_get_user(
     Ok(out)
 }
 
-/// `AdminUpdateUserAttributes`: the directory's rules apply (immutable custom attributes,
-/// alias uniqueness: `AliasExistsException`). An administrator may set `email_verified`
-/// and `phone_number_verified`. A new email or phone number given without its
-/// `*_verified` flag is unverified (it stops being a sign-in alias until verified), since
-/// nobody proved the new address. Writing `email` drops the user's pending email change
-/// ([`crate::core::directory::Directory::update_attributes`]).
+/// `AdminUpdateUserAttributes`: the rules are the core's
+/// ([`crate::core::account::AccountService::admin_update_attributes`]).
 pub async fn admin_update_user_attributes(
     state: &AppState,
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    let mut changes = attributes_in(&input, "UserAttributes", true)?;
+    let changes = attributes_in(&input, "UserAttributes", true)?;
     string_map(&input, "ClientMetadata")?;
-    if changes.contains_key("sub") {
-        return Err(invalid("UserAttributes: sub cannot be changed."));
-    }
     let (pool, user) = pool_and_user(state, call, &input).await?;
-    for (attr, flag) in [
-        ("email", "email_verified"),
-        ("phone_number", "phone_number_verified"),
-    ] {
-        if let Some(new) = changes.get(attr) {
-            if user.attribute(attr) != Some(new.as_str()) && !changes.contains_key(flag) {
-                changes.insert(flag.to_string(), "false".to_string());
-            }
-        }
-    }
     state
-        .node
-        .directory
-        .update_attributes(&pool, &user.sub, &changes, call.now)
+        .accounts
+        .admin_update_attributes(&pool, &user, changes, call.now)
         .await
-        .map_err(|e| directory_error(call, e))?;
+        .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
 }
 
-/// `AdminDeleteUserAttributes`.
+/// `AdminDeleteUserAttributes`
+/// ([`crate::core::account::AccountService::admin_delete_attributes`]).
 pub async fn admin_delete_user_attributes(
     state: &AppState,
     call: &AwsCall,
@@ -200,17 +181,12 @@ pub async fn admin_delete_user_attributes(
         ));
     }
     let names = string_list(&input, "UserAttributeNames")?;
-    if names.iter().any(|n| n == "sub") {
-        return Err(invalid("UserAttributeNames: sub cannot be deleted."));
-    }
     let (pool, user) = pool_and_user(state, call, &input).await?;
-    let changes: BTreeMap<String, String> = names.into_iter().map(|n| (n, String::new())).collect();
     state
-        .node
-        .directory
-        .update_attributes(&pool, &user.sub, &changes, call.now)
+        .accounts
+        .admin_delete_attributes(&pool, &user, names, call.now)
         .await
-        .map_err(|e| directory_error(call, e))?;
+        .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
 }
 
