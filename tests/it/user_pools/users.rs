@@ -608,9 +608,13 @@ async fn only_a_live_user_access_token_acts_for_the_user() {
         not_authorized("Invalid Access Token")
     );
     // A token with its signature altered.
-    let mut forged = access(&tokens);
-    forged.pop();
-    forged.push(if forged.ends_with('A') { 'B' } else { 'A' });
+    // One character in the middle of the signature changes, so the change is never
+    // confined to the last character's unused bits.
+    let original = access(&tokens);
+    let at = original.rfind('.').unwrap() + 40;
+    let flipped = if &original[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{}{}", &original[..at], flipped, &original[at + 1..]);
+    assert_ne!(forged, original);
     assert_eq!(
         get_user(&sdk, &forged).await.unwrap_err(),
         not_authorized("Invalid Access Token")
