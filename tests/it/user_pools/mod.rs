@@ -25,6 +25,9 @@ mod amplify;
 mod auth;
 mod groups;
 mod list_users;
+mod manage;
+mod mfa_api;
+mod passkeys_api;
 mod srp;
 mod users;
 

@@ -12,9 +12,9 @@ use serde_json::{json, Map, Value};
 
 use super::{
     account_error, directory_error, epoch, invalid, not_found, optional, optional_int, pool,
-    required, user_type,
+    required, user_type, AdminNames,
 };
-use crate::core::admin::{AdminError, AdminService, RecordKind};
+use crate::core::admin::{AdminError, AdminService};
 use crate::core::model::{Group, Origin, PageRequest, UserPool};
 use crate::core::storage::UserRef;
 use crate::web::aws::{AwsCall, AwsError};
@@ -46,52 +46,22 @@ fn group_not_found() -> AwsError {
     not_found("Group not found.")
 }
 
-/// The administration service's refusal in Cognito's terms, field paths in the API's
-/// spelling.
+const NAMES: AdminNames = AdminNames {
+    fields: &[
+        ("name", "GroupName"),
+        ("description", "Description"),
+        ("precedence", "Precedence"),
+        ("role_arn", "RoleArn"),
+    ],
+    not_found: "Group not found.",
+    exists: (
+        "GroupExistsException",
+        "A group with the name already exists.",
+    ),
+};
+
 fn admin_error(state: &AppState, call: &AwsCall, e: AdminError) -> AwsError {
-    match e {
-        AdminError::Invalid { errors, .. } => invalid(
-            errors
-                .iter()
-                .map(|f| {
-                    let field = match f.field() {
-                        "name" => "GroupName",
-                        "description" => "Description",
-                        "precedence" => "Precedence",
-                        "role_arn" => "RoleArn",
-                        other => other,
-                    };
-                    format!("{field}: {}", f.message)
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        AdminError::Exists { .. } => AwsError::bad_request(
-            "GroupExistsException",
-            "A group with the name already exists.",
-        ),
-        AdminError::NotFound {
-            kind: RecordKind::Pool,
-            id,
-        } => not_found(format!("User pool {id} does not exist.")),
-        AdminError::NotFound { .. } => group_not_found(),
-        AdminError::ConfigOwned { kind, id } => {
-            let file = state
-                .node
-                .config
-                .source
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "the configuration file".into());
-            AwsError::bad_request(
-                "NotAuthorizedException",
-                format!(
-                    "{kind} {id} is declared in the configuration file {file}; change it there and run `cognate apply`."
-                ),
-            )
-        }
-        AdminError::Store(e) => AwsError::internal(call.protocol, e),
-    }
+    super::admin_error(state, call, e, &NAMES)
 }
 
 /// The group `GroupName` names in `pool` (`ResourceNotFoundException` "Group not found.").

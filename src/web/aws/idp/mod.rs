@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 use super::{AwsCall, AwsError};
 use crate::core::account::AccountError;
+use crate::core::admin::{AdminError, RecordKind};
 use crate::core::directory::DirectoryError;
 use crate::core::model::{AppClient, User, UserPool};
 use crate::core::signin::SignInError;
@@ -29,8 +30,15 @@ use crate::web::AppState;
 
 pub mod admin;
 pub mod auth;
+pub mod clients;
+pub mod domains;
 pub mod groups;
 pub mod list;
+pub mod mfa;
+pub mod passkeys;
+pub mod pools;
+pub mod providers;
+pub mod resource_servers;
 pub mod user;
 
 /// `InvalidParameterException` with `message`.
@@ -409,4 +417,71 @@ pub fn sign_in_error(call: &AwsCall, e: SignInError) -> AwsError {
 /// A directory error in Cognito's terms (through the account service's names).
 pub fn directory_error(call: &AwsCall, e: DirectoryError) -> AwsError {
     account_error(call, AccountError::from(e))
+}
+
+/// How one record kind's handlers name the administration service's refusals in the
+/// API's terms: each record field's API member (`("callback_urls", "CallbackURLs")`), the
+/// message of `ResourceNotFoundException` for the record itself, and the exception of a
+/// name or id already taken.
+pub struct AdminNames {
+    pub fields: &'static [(&'static str, &'static str)],
+    pub not_found: &'static str,
+    pub exists: (&'static str, &'static str),
+}
+
+/// The administration service's refusal in Cognito's terms: `InvalidParameterException`
+/// naming each field by its API member, `ResourceNotFoundException` (the pool's own
+/// message when the pool is missing), the kind's exists exception, and
+/// `NotAuthorizedException` naming the configuration file for a record the file owns.
+pub fn admin_error(
+    state: &AppState,
+    call: &AwsCall,
+    e: AdminError,
+    names: &AdminNames,
+) -> AwsError {
+    match e {
+        AdminError::Invalid { errors, .. } => invalid(
+            errors
+                .iter()
+                .map(|f| {
+                    let field = f.field();
+                    let api = names
+                        .fields
+                        .iter()
+                        .find(|(ours, _)| *ours == field)
+                        .map(|(_, theirs)| *theirs)
+                        .unwrap_or(field);
+                    format!("{api}{}: {}", &f.path[field.len()..], f.message)
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        AdminError::Exists { .. } => AwsError::bad_request(names.exists.0, names.exists.1),
+        AdminError::NotFound {
+            kind: RecordKind::Pool,
+            id,
+        } => not_found(format!("User pool {id} does not exist.")),
+        AdminError::NotFound { .. } => not_found(names.not_found),
+        AdminError::ConfigOwned { kind, id } => {
+            let file = state
+                .node
+                .config
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the configuration file".into());
+            not_authorized(format!(
+                "{kind} {id} is declared in the configuration file {file}; change it there and run `cognate apply`."
+            ))
+        }
+        AdminError::Store(e) => AwsError::internal(call.protocol, e),
+    }
+}
+
+/// A handler not written yet (the skeleton of issue 15; none remains when it is done).
+pub fn not_yet(action: &str) -> AwsError {
+    AwsError::bad_request(
+        "InvalidParameterException",
+        format!("{action} is not implemented yet."),
+    )
 }

@@ -1,0 +1,1 @@
+//! Issue 15: clients through the user pools API.

@@ -1,0 +1,1 @@
+//! Issue 15: lifecycle through the user pools API.

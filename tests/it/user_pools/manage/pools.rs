@@ -1,0 +1,1 @@
+//! Issue 15: pools through the user pools API.

@@ -1,0 +1,1 @@
+//! Issue 15: providers through the user pools API.

@@ -1,0 +1,1 @@
+//! Issue 15: resource_servers through the user pools API.
