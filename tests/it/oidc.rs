@@ -30,13 +30,13 @@ use crate::support::server::{browser_client, sign_in};
 /// The discovery document's `revocation_endpoint` (RFC 8414), which the core metadata type
 /// does not model: the crate's documented way to read an extension.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-struct RevocationMetadata {
+pub(crate) struct RevocationMetadata {
     revocation_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for RevocationMetadata {}
 
-type RpMetadata = ProviderMetadata<
+pub(crate) type RpMetadata = ProviderMetadata<
     RevocationMetadata,
     CoreAuthDisplay,
     CoreClientAuthMethod,
@@ -85,7 +85,7 @@ where
 
 /// The relying party's HTTP client: reqwest 0.12 (the crate's own integration), never
 /// following redirects (a redirect from a token endpoint is an SSRF vector).
-fn rp_http() -> reqwest::Client {
+pub(crate) fn rp_http() -> reqwest::Client {
     cognate::federation::http::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -94,7 +94,7 @@ fn rp_http() -> reqwest::Client {
         .unwrap()
 }
 
-async fn discover(base: &str, pool: &str, http: &reqwest::Client) -> RpMetadata {
+pub(crate) async fn discover(base: &str, pool: &str, http: &reqwest::Client) -> RpMetadata {
     let issuer = IssuerUrl::new(format!("{base}/{pool}")).unwrap();
     RpMetadata::discover_async(issuer, http)
         .await
