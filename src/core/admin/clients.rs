@@ -625,3 +625,7 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[path = "clients_tests.rs"]
+mod tests;
