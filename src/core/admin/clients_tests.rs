@@ -31,7 +31,12 @@ async fn creation_refuses_a_taken_id_and_the_pools_thousand_and_first_client() {
     assert_eq!(errors.len(), 1, "{err}");
     assert_eq!(errors[0].rule, Rule::Limit);
     assert!(errors[0].message.contains("1000"), "{err}");
-    assert!(admin.store().get_client("onetoomany").await.unwrap().is_none());
+    assert!(admin
+        .store()
+        .get_client("onetoomany")
+        .await
+        .unwrap()
+        .is_none());
     // An existing client is still updated at the quota.
     let mut renamed = client();
     renamed.name = "renamed".into();
@@ -64,7 +69,10 @@ async fn update_keeps_id_secret_origin_and_creation_and_refuses_file_clients() {
     assert_eq!(updated.created_at, 5, "creation time kept");
     assert_eq!(updated.origin, Origin::Api, "origin kept");
     assert!(updated.logout_urls.is_empty());
-    assert_eq!(admin.store().get_client("webclient1").await.unwrap(), Some(updated));
+    assert_eq!(
+        admin.store().get_client("webclient1").await.unwrap(),
+        Some(updated)
+    );
 
     // A file-owned client: refused to the API, through update and delete alike.
     let mut file = client();
@@ -78,7 +86,9 @@ async fn update_keeps_id_secret_origin_and_creation_and_refuses_file_clients() {
         Err(AdminError::ConfigOwned { .. })
     ));
     assert!(matches!(
-        admin.delete_client_by(POOL_ID, "fileclient", Origin::Api).await,
+        admin
+            .delete_client_by(POOL_ID, "fileclient", Origin::Api)
+            .await,
         Err(AdminError::ConfigOwned { .. })
     ));
     assert_eq!(
@@ -120,5 +130,10 @@ async fn update_keeps_id_secret_origin_and_creation_and_refuses_file_clients() {
         .delete_client_by(POOL_ID, "webclient1", Origin::Api)
         .await
         .unwrap();
-    assert!(admin.store().get_client("webclient1").await.unwrap().is_none());
+    assert!(admin
+        .store()
+        .get_client("webclient1")
+        .await
+        .unwrap()
+        .is_none());
 }

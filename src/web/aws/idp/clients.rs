@@ -17,8 +17,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    epoch, invalid, not_found, optional, optional_bool, optional_int, pool, required,
-    string_list, AdminNames,
+    epoch, invalid, not_found, optional, optional_bool, optional_int, pool, required, string_list,
+    AdminNames,
 };
 use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule};
 use crate::core::ids;
@@ -321,7 +321,8 @@ fn settings(input: &Value) -> Result<Settings, AwsError> {
     let allowed_oauth_flows = oauth_flows(input)?;
     let allowed_oauth_scopes = string_list(input, "AllowedOAuthScopes")?;
     let oauth_on = optional_bool(input, "AllowedOAuthFlowsUserPoolClient")?.unwrap_or(false);
-    if !oauth_on && !(allowed_oauth_flows.is_empty() && allowed_oauth_scopes.is_empty()) {
+    let any_oauth = !allowed_oauth_flows.is_empty() || !allowed_oauth_scopes.is_empty();
+    if any_oauth && !oauth_on {
         return Err(invalid(
             "AllowedOAuthFlowsUserPoolClient must be true for a client with AllowedOAuthFlows \
              or AllowedOAuthScopes (Cognito's rule: the OAuth settings apply only when it is).",
@@ -575,9 +576,12 @@ pub async fn create_user_pool_client(
         pool_id: pool.id.clone(),
         name: name.to_string(),
         origin: Origin::Api,
-        secret: secret
-            .as_ref()
-            .map(|s| state.node.master.seal(&client_secret_context(&id), s.as_bytes())),
+        secret: secret.as_ref().map(|s| {
+            state
+                .node
+                .master
+                .seal(&client_secret_context(&id), s.as_bytes())
+        }),
         callback_urls: Vec::new(),
         logout_urls: Vec::new(),
         allowed_oauth_flows: Vec::new(),
@@ -696,7 +700,8 @@ pub async fn list_user_pool_clients(
             .map(|c| json!({ "ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name }))
             .collect::<Vec<_>>(),
     });
-    if let (true, Some(last), Some(obj)) = (rest.len() > page.len(), page.last(), out.as_object_mut())
+    if let (true, Some(last), Some(obj)) =
+        (rest.len() > page.len(), page.last(), out.as_object_mut())
     {
         obj.insert(
             "NextToken".into(),

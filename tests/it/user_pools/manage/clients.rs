@@ -134,7 +134,10 @@ async fn a_client_with_every_setting_is_read_back() {
         Some(&PreventUserExistenceErrorTypes::Legacy)
     );
     assert_eq!(c.enable_token_revocation(), Some(true));
-    assert_eq!(c.enable_propagate_additional_user_context_data(), Some(false));
+    assert_eq!(
+        c.enable_propagate_additional_user_context_data(),
+        Some(false)
+    );
     assert_eq!(c.auth_session_validity(), Some(3));
     let rotation = c.refresh_token_rotation().expect("rotation");
     assert_eq!(rotation.feature(), &FeatureType::Enabled);
@@ -244,7 +247,11 @@ async fn an_update_resets_every_omitted_member_and_keeps_id_and_secret() {
         .unwrap();
     assert_eq!(updated.client_name(), Some("renamed"));
     assert_eq!(updated.client_id(), Some(id.as_str()));
-    assert_eq!(updated.client_secret(), Some(secret.as_str()), "secret kept");
+    assert_eq!(
+        updated.client_secret(),
+        Some(secret.as_str()),
+        "secret kept"
+    );
     assert_defaults(&updated);
     assert_defaults(&describe(&admin, &id).await);
     let after = server.node.store.get_client(&id).await.unwrap().unwrap();
@@ -290,27 +297,23 @@ async fn an_update_resets_every_omitted_member_and_keeps_id_and_secret() {
         c.prevent_user_existence_errors(),
         Some(&PreventUserExistenceErrorTypes::Enabled)
     );
-    let c = one(
-        base().refresh_token_rotation(
-            RefreshTokenRotationType::builder()
-                .feature(FeatureType::Enabled)
-                .build()
-                .unwrap(),
-        ),
-    )
+    let c = one(base().refresh_token_rotation(
+        RefreshTokenRotationType::builder()
+            .feature(FeatureType::Enabled)
+            .build()
+            .unwrap(),
+    ))
     .await;
     assert_eq!(
         c.refresh_token_rotation().unwrap().feature(),
         &FeatureType::Enabled
     );
     assert!(c.supported_identity_providers().is_empty());
-    let c = one(
-        base()
-            .callback_urls(CB)
-            .allowed_o_auth_flows(OAuthFlowType::Code)
-            .allowed_o_auth_scopes("openid")
-            .allowed_o_auth_flows_user_pool_client(true),
-    )
+    let c = one(base()
+        .callback_urls(CB)
+        .allowed_o_auth_flows(OAuthFlowType::Code)
+        .allowed_o_auth_scopes("openid")
+        .allowed_o_auth_flows_user_pool_client(true))
     .await;
     assert_eq!(c.allowed_o_auth_flows(), [OAuthFlowType::Code]);
     assert_eq!(
@@ -353,15 +356,29 @@ async fn invalid_settings_are_refused_naming_their_members() {
             .allowed_o_auth_scopes("openid")
     };
     // The service's rules, named as check-config names them, in the API's member names.
-    let m = refused(oauth().callback_urls("http://app.example.com/cb"), "CallbackURLs[0]").await;
+    let m = refused(
+        oauth().callback_urls("http://app.example.com/cb"),
+        "CallbackURLs[0]",
+    )
+    .await;
     assert!(m.contains("http"), "{m}");
-    refused(oauth().callback_urls("https://app.example.com/cb#frag"), "CallbackURLs[0]").await;
-    refused(oauth().callback_urls(CB).logout_urls("javascript:alert(1)"), "LogoutURLs[0]").await;
+    refused(
+        oauth().callback_urls("https://app.example.com/cb#frag"),
+        "CallbackURLs[0]",
+    )
+    .await;
+    refused(
+        oauth().callback_urls(CB).logout_urls("javascript:alert(1)"),
+        "LogoutURLs[0]",
+    )
+    .await;
     let many: Vec<String> = (0..101).map(|k| format!("https://a.example/{k}")).collect();
     refused(oauth().set_callback_urls(Some(many)), "CallbackURLs").await;
     refused(oauth(), "AllowedOAuthFlows[0]").await; // code without a callback URL
     refused(
-        oauth().callback_urls(CB).allowed_o_auth_scopes("orders/read"),
+        oauth()
+            .callback_urls(CB)
+            .allowed_o_auth_scopes("orders/read"),
         "AllowedOAuthScopes[1]",
     )
     .await;
@@ -373,14 +390,28 @@ async fn invalid_settings_are_refused_naming_their_members() {
         "AllowedOAuthFlows[0]",
     )
     .await; // client_credentials without a secret
-    refused(new().supported_identity_providers("Google"), "SupportedIdentityProviders[0]").await;
+    refused(
+        new().supported_identity_providers("Google"),
+        "SupportedIdentityProviders[0]",
+    )
+    .await;
     refused(new().read_attributes("custom:nope"), "ReadAttributes[0]").await;
     refused(new().write_attributes("sub"), "WriteAttributes[0]").await;
-    refused(new().id_token_validity(2).token_validity_units(
-        TokenValidityUnitsType::builder().id_token(TimeUnitsType::Minutes).build(),
-    ), "IdTokenValidity").await;
+    refused(
+        new().id_token_validity(2).token_validity_units(
+            TokenValidityUnitsType::builder()
+                .id_token(TimeUnitsType::Minutes)
+                .build(),
+        ),
+        "IdTokenValidity",
+    )
+    .await;
     refused(new().access_token_validity(25), "AccessTokenValidity").await; // 25 hours
-    refused(new().refresh_token_validity(11 * 365), "RefreshTokenValidity").await;
+    refused(
+        new().refresh_token_validity(11 * 365),
+        "RefreshTokenValidity",
+    )
+    .await;
     refused(
         new().refresh_token_rotation(
             RefreshTokenRotationType::builder()
@@ -393,30 +424,49 @@ async fn invalid_settings_are_refused_naming_their_members() {
     )
     .await;
     refused(
-        new().explicit_auth_flows(Flow::AllowUserSrpAuth).explicit_auth_flows(Flow::AllowUserSrpAuth),
+        new()
+            .explicit_auth_flows(Flow::AllowUserSrpAuth)
+            .explicit_auth_flows(Flow::AllowUserSrpAuth),
         "ExplicitAuthFlows[1]",
     )
     .await;
     refused(
-        new().explicit_auth_flows(Flow::UserPasswordAuth).explicit_auth_flows(Flow::AllowUserSrpAuth),
+        new()
+            .explicit_auth_flows(Flow::UserPasswordAuth)
+            .explicit_auth_flows(Flow::AllowUserSrpAuth),
         "ExplicitAuthFlows",
     )
     .await;
     refused(new().client_name("x".repeat(129)), "ClientName").await;
     // The API's own consistency rule on OAuth.
     refused(
-        new().callback_urls(CB).allowed_o_auth_flows(OAuthFlowType::Code).allowed_o_auth_scopes("openid"),
+        new()
+            .callback_urls(CB)
+            .allowed_o_auth_flows(OAuthFlowType::Code)
+            .allowed_o_auth_scopes("openid"),
         "AllowedOAuthFlowsUserPoolClient",
     )
     .await;
-    refused(new().allowed_o_auth_flows_user_pool_client(true), "AllowedOAuthFlowsUserPoolClient").await;
+    refused(
+        new().allowed_o_auth_flows_user_pool_client(true),
+        "AllowedOAuthFlowsUserPoolClient",
+    )
+    .await;
     // Settings Cognate would not honour: refused, never stored and ignored.
     refused(
-        new().analytics_configuration(AnalyticsConfigurationType::builder().application_id("a").build()),
+        new().analytics_configuration(
+            AnalyticsConfigurationType::builder()
+                .application_id("a")
+                .build(),
+        ),
         "AnalyticsConfiguration",
     )
     .await;
-    refused(new().enable_token_revocation(false), "EnableTokenRevocation").await;
+    refused(
+        new().enable_token_revocation(false),
+        "EnableTokenRevocation",
+    )
+    .await;
     refused(
         new().enable_propagate_additional_user_context_data(true),
         "EnablePropagateAdditionalUserContextData",
@@ -429,7 +479,11 @@ async fn invalid_settings_are_refused_naming_their_members() {
         "ClientSecret",
     )
     .await;
-    refused(new().generate_secret(true).client_secret("short"), "ClientSecret").await;
+    refused(
+        new().generate_secret(true).client_secret("short"),
+        "ClientSecret",
+    )
+    .await;
     let before = server.node.store.list_clients(POOL).await.unwrap().len();
 
     // The honest requests beside them succeed.
@@ -440,7 +494,11 @@ async fn invalid_settings_are_refused_naming_their_members() {
         .read_attributes("email")
         .write_attributes("email")
         .id_token_validity(5)
-        .token_validity_units(TokenValidityUnitsType::builder().id_token(TimeUnitsType::Minutes).build())
+        .token_validity_units(
+            TokenValidityUnitsType::builder()
+                .id_token(TimeUnitsType::Minutes)
+                .build(),
+        )
         .enable_token_revocation(true)
         .auth_session_validity(3)
         .send()
@@ -577,7 +635,10 @@ async fn file_clients_and_other_pools_clients_are_refused() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "NotAuthorizedException");
-    assert!(message.contains("cognate.toml"), "names the file: {message}");
+    assert!(
+        message.contains("cognate.toml"),
+        "names the file: {message}"
+    );
     let err = admin
         .delete_user_pool_client()
         .user_pool_id(POOL)
@@ -670,7 +731,11 @@ async fn unsigned_and_wrongly_signed_calls_are_refused() {
     assert_eq!(refusal(&err).0, "UnrecognizedClientException");
     // An operator's key id with the wrong secret.
     let key = crate::aws_edge::make_key(&server, None, None).await;
-    let forged = client_with(&server.base, &key.access_key_id, "not-the-secret-of-this-key");
+    let forged = client_with(
+        &server.base,
+        &key.access_key_id,
+        "not-the-secret-of-this-key",
+    );
     let err = forged
         .list_user_pool_clients()
         .user_pool_id(POOL)
@@ -715,7 +780,13 @@ async fn unsigned_and_wrongly_signed_calls_are_refused() {
         .map(|c| c.name)
         .collect();
     assert!(!names.contains(&"intruder".to_string()), "{names:?}");
-    assert!(server.node.store.get_client(SECRET_APP).await.unwrap().is_some());
+    assert!(server
+        .node
+        .store
+        .get_client(SECRET_APP)
+        .await
+        .unwrap()
+        .is_some());
     // The same calls with the right secret succeed.
     let honest = client_with(&server.base, &key.access_key_id, key.secret.expose());
     let out = honest
@@ -780,7 +851,10 @@ async fn an_api_client_signs_a_user_in_and_its_tokens_end_with_it() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("USER_SRP_AUTH flow not enabled"), "{message}");
+    assert!(
+        message.contains("USER_SRP_AUTH flow not enabled"),
+        "{message}"
+    );
 
     admin
         .delete_user_pool_client()
@@ -797,8 +871,17 @@ async fn an_api_client_signs_a_user_in_and_its_tokens_end_with_it() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(refusal(&err).0, "ResourceNotFoundException", "the client is gone");
-    let err = sdk.get_user().access_token(&access).send().await.unwrap_err();
+    assert_eq!(
+        refusal(&err).0,
+        "ResourceNotFoundException",
+        "the client is gone"
+    );
+    let err = sdk
+        .get_user()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(&err).0, "NotAuthorizedException");
     let err = sign_in_on(&sdk, &id, "ada", PASSWORD).await.unwrap_err();
     assert_eq!(err.0, "ResourceNotFoundException");
