@@ -247,6 +247,12 @@ fn rotation(input: &Value) -> Result<RefreshRotation, AwsError> {
         Some(v @ Value::Object(_)) => v,
         Some(_) => return Err(invalid("RefreshTokenRotation must be an object.")),
     };
+    if value.get("Feature").is_none_or(Value::is_null) {
+        return Err(invalid(
+            "1 validation error detected: Value at 'refreshTokenRotation.feature' failed to \
+             satisfy constraint: Member must not be null",
+        ));
+    }
     let enabled = match required(value, "Feature")? {
         "ENABLED" => true,
         "DISABLED" => false,

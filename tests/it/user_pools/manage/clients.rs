@@ -984,3 +984,135 @@ async fn an_api_client_survives_cognate_apply() {
     assert!(server.node.store.get_client(APP).await.unwrap().is_some());
     server.stop().await;
 }
+
+/// A signed raw `POST /` of `action` with `body` (shapes the SDK never sends): the
+/// answer's status and JSON.
+async fn raw(
+    server: &crate::support::server::TestServer,
+    key: &cognate::core::admin_keys::CreatedAdminKey,
+    action: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let body = body.to_string();
+    let host = server.base.trim_start_matches("http://").to_string();
+    let target = format!("AWSCognitoIdentityProviderService.{action}");
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", target.as_str()),
+    ];
+    let signed = crate::aws_edge::Signing::new(key, "cognito-idp").sign(
+        &server.base,
+        &headers,
+        body.as_bytes(),
+    );
+    let response = crate::aws_edge::post(&server.base, &signed, body.as_bytes()).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_members_get_cognitos_validation_errors() {
+    use serde_json::json;
+    let server = start().await;
+    let key = crate::aws_edge::make_key(&server, None, None).await;
+    let before = server.node.store.list_clients(POOL).await.unwrap().len();
+    let cases = [
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL}),
+            "clientName",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"ClientName": "c"}),
+            "userPoolId",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "GenerateSecret": "yes"}),
+            "GenerateSecret",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "CallbackURLs": "https://a.example/cb"}),
+            "CallbackURLs",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "IdTokenValidity": -1}),
+            "idTokenValidity",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "TokenValidityUnits": {"IdToken": "weeks"}}),
+            "TokenValidityUnits.IdToken",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "AllowedOAuthFlows": ["password"], "AllowedOAuthFlowsUserPoolClient": true}),
+            "AllowedOAuthFlows[0]",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "ExplicitAuthFlows": ["ALLOW_EVERYTHING"]}),
+            "ExplicitAuthFlows[0]",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "PreventUserExistenceErrors": "MAYBE"}),
+            "PreventUserExistenceErrors",
+        ),
+        (
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": "c", "RefreshTokenRotation": {"RetryGracePeriodSeconds": 5}}),
+            "refreshTokenRotation.feature",
+        ),
+        (
+            "DescribeUserPoolClient",
+            json!({"UserPoolId": POOL}),
+            "clientId",
+        ),
+        (
+            "UpdateUserPoolClient",
+            json!({"ClientId": APP}),
+            "userPoolId",
+        ),
+        (
+            "DeleteUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientId": 7}),
+            "ClientId",
+        ),
+        (
+            "ListUserPoolClients",
+            json!({"UserPoolId": POOL, "MaxResults": "ten"}),
+            "MaxResults",
+        ),
+    ];
+    for (action, body, member) in cases {
+        let (status, answer) = raw(&server, &key, action, body.clone()).await;
+        assert_eq!(status, 400, "{action} {body}: {answer}");
+        assert_eq!(
+            answer["__type"], "InvalidParameterException",
+            "{action} {body}: {answer}"
+        );
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(message.contains(member), "{action} {body}: {message}");
+    }
+    assert_eq!(
+        server.node.store.list_clients(POOL).await.unwrap().len(),
+        before,
+        "nothing stored"
+    );
+    // The honest raw request.
+    let (status, answer) = raw(
+        &server,
+        &key,
+        "CreateUserPoolClient",
+        json!({"UserPoolId": POOL, "ClientName": "raw", "TokenValidityUnits": {"IdToken": "minutes"}, "IdTokenValidity": 45}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["UserPoolClient"]["IdTokenValidity"], 45);
+    server.stop().await;
+}
