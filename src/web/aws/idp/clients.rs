@@ -727,3 +727,58 @@ fn after_of(token: &str) -> Result<String, AwsError> {
         .filter(|id| ids::is_valid_client_id(id))
         .ok_or_else(|| invalid("NextToken is not a token this listing issued."))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_read_back_in_cognitos_unit_when_it_divides() {
+        assert_eq!(lifetime_out(3600, "hours"), (1, "hours"));
+        assert_eq!(lifetime_out(1800, "hours"), (30, "minutes"));
+        assert_eq!(lifetime_out(86400, "hours"), (24, "hours"));
+        assert_eq!(lifetime_out(30 * 86400, "days"), (30, "days"));
+        assert_eq!(lifetime_out(7200, "days"), (2, "hours"));
+        assert_eq!(lifetime_out(301, "hours"), (301, "seconds"));
+        let input =
+            json!({"RefreshTokenValidity": 2, "TokenValidityUnits": {"RefreshToken": "hours"}});
+        assert_eq!(
+            lifetime(&input, "RefreshTokenValidity", "RefreshToken", "days", 0).unwrap(),
+            7200
+        );
+        let input = json!({"RefreshTokenValidity": 2});
+        assert_eq!(
+            lifetime(&input, "RefreshTokenValidity", "RefreshToken", "days", 0).unwrap(),
+            2 * 86400,
+            "Cognito's default unit of refresh tokens is days"
+        );
+        assert_eq!(
+            lifetime(&json!({}), "IdTokenValidity", "IdToken", "hours", 3600).unwrap(),
+            3600
+        );
+    }
+
+    #[test]
+    fn legacy_auth_flow_names_keep_cognitos_meaning() {
+        let flows = |names: &[&str]| explicit_auth_flows(&json!({ "ExplicitAuthFlows": names }));
+        assert_eq!(flows(&[]).unwrap(), default_auth_flows());
+        assert_eq!(
+            flows(&["CUSTOM_AUTH_FLOW_ONLY"]).unwrap(),
+            [AuthFlow::AllowCustomAuth, AuthFlow::AllowRefreshTokenAuth]
+        );
+        assert_eq!(
+            flows(&["USER_PASSWORD_AUTH"]).unwrap(),
+            [
+                AuthFlow::AllowUserSrpAuth,
+                AuthFlow::AllowUserPasswordAuth,
+                AuthFlow::AllowRefreshTokenAuth
+            ]
+        );
+        assert_eq!(
+            flows(&["ALLOW_USER_AUTH"]).unwrap(),
+            [AuthFlow::AllowUserAuth]
+        );
+        assert!(flows(&["ADMIN_NO_SRP_AUTH", "ALLOW_USER_SRP_AUTH"]).is_err());
+        assert!(flows(&["ALLOW_NOTHING"]).is_err());
+    }
+}
