@@ -7,7 +7,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 
 use super::super::super::users::{refusal, sign_in_on};
 use super::super::super::{
-    confirmed_user, operator_client, public_client, start, APP, PASSWORD, POOL,
+    confirmed_user, operator_client, public_client, secret_hash, start, APP, PASSWORD, POOL,
 };
 use super::{describe, full_client, strs};
 use crate::claims::{authorize_url, exchange, query_param, Pkce, SPA_CALLBACK};
@@ -196,5 +196,52 @@ async fn an_api_client_survives_cognate_apply() {
     assert_eq!(after.client_secret(), made.client_secret());
     assert_eq!(strs(after.callback_urls()), strs(made.callback_urls()));
     assert!(server.node.store.get_client(APP).await.unwrap().is_some());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_secret_an_api_client_is_shown_is_the_one_its_sign_ins_check() {
+    let server = start().await;
+    let admin = operator_client(&server).await;
+    confirmed_user(&server, POOL, "cy", "cy@example.com").await;
+    let created = admin
+        .create_user_pool_client()
+        .user_pool_id(POOL)
+        .client_name("confidential")
+        .generate_secret(true)
+        .supported_identity_providers("COGNITO")
+        .explicit_auth_flows(Flow::AllowUserPasswordAuth)
+        .send()
+        .await
+        .expect("create")
+        .user_pool_client
+        .unwrap();
+    let id = created.client_id().unwrap();
+    let secret = describe(&admin, id).await.client_secret.expect("secret");
+    let sdk = public_client(&server);
+    let attempt = |hash: Option<String>| {
+        sdk.initiate_auth()
+            .client_id(id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .set_auth_parameters({
+                let mut p = std::collections::HashMap::new();
+                p.insert("USERNAME".to_string(), "cy".to_string());
+                p.insert("PASSWORD".to_string(), PASSWORD.to_string());
+                if let Some(h) = hash {
+                    p.insert("SECRET_HASH".to_string(), h);
+                }
+                Some(p)
+            })
+            .send()
+    };
+    let err = attempt(None).await.unwrap_err();
+    assert_eq!(refusal(&err).0, "NotAuthorizedException");
+    let forged = secret_hash("not-the-secret-of-this-client-0000", "cy", id);
+    let err = attempt(Some(forged)).await.unwrap_err();
+    assert_eq!(refusal(&err).0, "NotAuthorizedException");
+    let out = attempt(Some(secret_hash(&secret, "cy", id)))
+        .await
+        .expect("the shown secret signs in");
+    assert!(out.authentication_result().is_some());
     server.stop().await;
 }
