@@ -179,6 +179,25 @@ async fn an_api_client_signs_a_user_in_through_the_hosted_ui_with_pkce() {
     let claims = crate::claims::claims_of(&tokens.str("id_token"));
     assert_eq!(claims["aud"], id.as_str());
     assert_eq!(claims["cognito:username"], "bea");
+
+    // The refresh token works at /oauth2/token while the client exists, and not after.
+    let refresh = tokens.str("refresh_token");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", id.as_str()),
+        ("refresh_token", refresh.as_str()),
+    ];
+    let again = crate::claims::token(&base, &form, None).await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    admin
+        .delete_user_pool_client()
+        .user_pool_id(POOL)
+        .client_id(&id)
+        .send()
+        .await
+        .expect("delete");
+    let after = crate::claims::token(&base, &form, None).await;
+    assert_eq!(after.error(), "invalid_client", "{}", after.json);
     server.stop().await;
 }
 
