@@ -5,11 +5,12 @@
 use std::net::IpAddr;
 use std::ops::Deref;
 
+use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AppClient, OAuthFlow, ResourceServer, UserPool, MAX_REFRESH_SECS, MAX_TOKEN_SECS,
+    AppClient, OAuthFlow, Origin, ResourceServer, UserPool, MAX_REFRESH_SECS, MAX_TOKEN_SECS,
     MIN_REFRESH_SECS, MIN_TOKEN_SECS, OWN_USERS,
 };
 use crate::core::oauth::STANDARD_SCOPES;
@@ -19,6 +20,9 @@ use crate::core::storage::{Store, StoreError};
 const MAX_URLS: usize = 100;
 const MAX_URL_LEN: usize = 1024;
 const MAX_CLIENT_NAME: usize = 128;
+
+/// Cognito's quota of app clients in one pool (not adjustable there either).
+pub const MAX_CLIENTS_PER_POOL: usize = 1000;
 
 /// What a client's rules need to know about its pool: the names its lists may refer to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -535,6 +539,24 @@ where
         let mut context = ClientContext::of(&pool, &servers);
         context.own_base_url = own_base_url.map(String::from);
         valid(RecordKind::Client, validate_client(client, &context))?;
+        if self.store().get_client(&client.id).await?.is_none() {
+            let count = self.store().list_clients(&pool.id).await?.len();
+            if count >= MAX_CLIENTS_PER_POOL {
+                return Err(AdminError::Invalid {
+                    kind: RecordKind::Client,
+                    errors: vec![FieldError::new(
+                        "pool_id",
+                        Rule::Limit,
+                        format!(
+                            "pool {} already has {count} app clients, Cognito's limit per pool \
+                             is {MAX_CLIENTS_PER_POOL}",
+                            pool.id
+                        ),
+                        "delete a client first",
+                    )],
+                });
+            }
+        }
         match self.store().put_client(client).await {
             Err(StoreError::MissingParent(_)) => Err(AdminError::NotFound {
                 kind: RecordKind::Pool,
@@ -548,4 +570,62 @@ where
     pub async fn delete_client(&self, id: &str) -> AdminResult<bool> {
         Ok(self.store().delete_client(id).await?)
     }
+
+    /// CreateUserPoolClient: a new client (its id not taken in any pool), checked by
+    /// [`AdminService::put_client`]'s rules and within [`MAX_CLIENTS_PER_POOL`].
+    pub async fn create_client(&self, client: &AppClient) -> AdminResult<()> {
+        if self.store().get_client(&client.id).await?.is_some() {
+            return Err(AdminError::Exists {
+                kind: RecordKind::Client,
+                id: client.id.clone(),
+            });
+        }
+        self.put_client(client).await
+    }
+
+    /// UpdateUserPoolClient on behalf of `by`: replaces the settings of the client
+    /// `client.id` of pool `client.pool_id`, keeping what Cognito never changes on update
+    /// (the id, the secret, the creation time) and the record's origin. A client of another
+    /// pool is [`AdminError::NotFound`], as an unknown one; a client declared in the
+    /// configuration file changes only there ([`AdminError::ConfigOwned`]).
+    pub async fn update_client(&self, client: &AppClient, by: Origin) -> AdminResult<AppClient> {
+        let stored = self.stored_client(&client.pool_id, &client.id).await?;
+        refuse_config_owned(RecordKind::Client, &client.id, stored.origin, by)?;
+        let updated = AppClient {
+            origin: stored.origin,
+            secret: stored.secret,
+            created_at: stored.created_at,
+            ..client.clone()
+        };
+        self.put_client(&updated).await?;
+        Ok(updated)
+    }
+
+    /// DeleteUserPoolClient on behalf of `by`: a client declared in the configuration file
+    /// is the file's to delete ([`AdminError::ConfigOwned`]); one of another pool, or none,
+    /// is [`AdminError::NotFound`]. Its tokens stop working with it: refresh and the
+    /// end-user actions look the client up.
+    pub async fn delete_client_by(&self, pool_id: &str, id: &str, by: Origin) -> AdminResult<()> {
+        let stored = self.stored_client(pool_id, id).await?;
+        refuse_config_owned(RecordKind::Client, id, stored.origin, by)?;
+        self.delete_client(id).await?;
+        Ok(())
+    }
+
+    /// The stored client `id` of pool `pool_id` (the pool first: an unknown pool is named
+    /// as such).
+    pub async fn stored_client(&self, pool_id: &str, id: &str) -> AdminResult<AppClient> {
+        self.require_pool(pool_id).await?;
+        match self.store().get_client(id).await? {
+            Some(client) if client.pool_id == pool_id => Ok(client),
+            _ => Err(AdminError::NotFound {
+                kind: RecordKind::Client,
+                id: id.to_string(),
+            }),
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "clients_tests.rs"]
+mod tests;

@@ -119,6 +119,9 @@ pub enum Rule {
     /// A setting Cognate does not honour yet (phone numbers verified by SMS): refused
     /// rather than stored and ignored.
     NotSupported,
+    /// One record too many for its parent (Cognito's `LimitExceededException`: 1000 app
+    /// clients per pool).
+    Limit,
 }
 
 /// One refused field of a record.
