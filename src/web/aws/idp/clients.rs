@@ -24,7 +24,7 @@ use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule}
 use crate::core::ids;
 use crate::core::model::{
     default_auth_flows, AppClient, AuthFlow, Branding, OAuthFlow, Origin, PageRequest,
-    RefreshRotation, TokenValidity, UserExistenceErrors,
+    RefreshRotation, TokenValidity, UserExistenceErrors, OWN_USERS,
 };
 use crate::core::secrets::client_secret_context;
 use crate::web::aws::{AwsCall, AwsError};
@@ -393,7 +393,13 @@ fn settings(input: &Value) -> Result<Settings, AwsError> {
         read_attributes: string_list(input, "ReadAttributes")?,
         write_attributes: string_list(input, "WriteAttributes")?,
         explicit_auth_flows: explicit_auth_flows(input)?,
-        supported_identity_providers: string_list(input, "SupportedIdentityProviders")?,
+        // Left out, the pool's own users: Cognito's API gives such a client no providers,
+        // yet signs its users in with passwords through the API (the list only governs
+        // the hosted UI there), which Cognate ties to `COGNITO` being listed.
+        supported_identity_providers: match input.get("SupportedIdentityProviders") {
+            None | Some(Value::Null) => vec![OWN_USERS.to_string()],
+            Some(_) => string_list(input, "SupportedIdentityProviders")?,
+        },
         callback_urls: string_list(input, "CallbackURLs")?,
         logout_urls: string_list(input, "LogoutURLs")?,
         allowed_oauth_flows,

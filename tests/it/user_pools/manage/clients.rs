@@ -202,7 +202,8 @@ fn assert_defaults(c: &UserPoolClientType) {
             Flow::AllowRefreshTokenAuth
         ]
     );
-    assert!(c.supported_identity_providers().is_empty());
+    // Left out: the pool's own users (see the README).
+    assert_eq!(strs(c.supported_identity_providers()), ["COGNITO"]);
     assert!(c.callback_urls().is_empty());
     assert!(c.logout_urls().is_empty());
     assert!(c.allowed_o_auth_flows().is_empty());
@@ -304,7 +305,8 @@ async fn an_update_resets_every_omitted_member_and_keeps_id_and_secret() {
         c.refresh_token_rotation().unwrap().feature(),
         &FeatureType::Enabled
     );
-    assert!(c.supported_identity_providers().is_empty());
+    // Left out: the pool's own users (see the README).
+    assert_eq!(strs(c.supported_identity_providers()), ["COGNITO"]);
     let c = one(base()
         .callback_urls(CB)
         .allowed_o_auth_flows(OAuthFlowType::Code)

@@ -92,7 +92,10 @@ async fn create_providers(sdk: &Client, pool_id: &str, saml: &FakeSaml) -> Vec<S
             "Google",
             IdentityProviderTypeType::Google,
             vec![
-                ("client_id", "google-client.apps.googleusercontent.com".into()),
+                (
+                    "client_id",
+                    "google-client.apps.googleusercontent.com".into(),
+                ),
                 ("client_secret", "google-secret".into()),
                 ("authorize_scopes", "openid email profile".into()),
             ],
@@ -136,9 +139,15 @@ async fn create_providers(sdk: &Client, pool_id: &str, saml: &FakeSaml) -> Vec<S
                 ("attributes_request_method", "GET".into()),
                 ("oidc_issuer", "https://idp.corporate.example".into()),
                 ("authorize_scopes", "openid email".into()),
-                ("authorize_url", "https://idp.corporate.example/authorize".into()),
+                (
+                    "authorize_url",
+                    "https://idp.corporate.example/authorize".into(),
+                ),
                 ("token_url", "https://idp.corporate.example/token".into()),
-                ("attributes_url", "https://idp.corporate.example/userinfo".into()),
+                (
+                    "attributes_url",
+                    "https://idp.corporate.example/userinfo".into(),
+                ),
                 ("jwks_uri", "https://idp.corporate.example/jwks".into()),
             ],
         ),
@@ -285,7 +294,10 @@ async fn infrastructure_code_builds_uses_and_tears_down_a_pool() {
     let read = read.user_pool_client().unwrap();
     assert_eq!(read.callback_urls(), [CALLBACK]);
     assert_eq!(read.access_token_validity(), Some(30));
-    assert_eq!(read.supported_identity_providers().len(), 1 + providers.len());
+    assert_eq!(
+        read.supported_identity_providers().len(),
+        1 + providers.len()
+    );
     assert!(read
         .allowed_o_auth_scopes()
         .contains(&format!("{API}/read")));
@@ -371,9 +383,9 @@ async fn infrastructure_code_builds_uses_and_tears_down_a_pool() {
         query_param(&location, "state").as_deref(),
         Some(state.secret().as_str())
     );
-    let code = AuthorizationCode::new(query_param(&location, "code").expect("a code"));
+    let grant = AuthorizationCode::new(query_param(&location, "code").expect("a code"));
     let tokens = rp
-        .exchange_code(code)
+        .exchange_code(grant)
         .unwrap()
         .set_pkce_verifier(verifier)
         .request_async(&http)
@@ -433,7 +445,11 @@ async fn infrastructure_code_builds_uses_and_tears_down_a_pool() {
         .unwrap();
     let read = read.user_pool_client().unwrap();
     assert_eq!(read.client_name(), Some("web, renamed"));
-    assert!(read.callback_urls().is_empty(), "{:?}", read.callback_urls());
+    assert!(
+        read.callback_urls().is_empty(),
+        "{:?}",
+        read.callback_urls()
+    );
     assert!(read.allowed_o_auth_scopes().is_empty());
 
     // Everything is deleted again.
