@@ -119,6 +119,9 @@ pub enum Rule {
     /// A setting Cognate does not honour yet (phone numbers verified by SMS): refused
     /// rather than stored and ignored.
     NotSupported,
+    /// A count over Cognito's quota (1,000 user pools, 50 custom attributes): the API
+    /// answers `LimitExceededException`.
+    Limit,
 }
 
 /// One refused field of a record.
