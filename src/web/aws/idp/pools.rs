@@ -304,6 +304,7 @@ fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
 fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
     refuse_unhonoured(input)?;
     let mut policy = PasswordPolicy::default();
+    let mut temporary_days_given = false;
     let mut first = vec![FirstFactor::Password];
     if let Some(policies) = object(input, "Policies")?.map(|m| Value::Object(m.clone())) {
         if let Some(pp) = object(&policies, "PasswordPolicy")?.map(|m| Value::Object(m.clone())) {
@@ -315,13 +316,20 @@ fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
                 require_lowercase: optional_bool(&pp, "RequireLowercase")?.unwrap_or(false),
                 require_numbers: optional_bool(&pp, "RequireNumbers")?.unwrap_or(false),
                 require_symbols: optional_bool(&pp, "RequireSymbols")?.unwrap_or(false),
+                // The Rust SDK sends an unset primitive as 0; a temporary password valid
+                // for no time is no setting, so 0 is Cognito's default of 7 days.
                 temporary_password_validity_days: optional_int(
                     &pp,
                     "TemporaryPasswordValidityDays",
                     0..=i64::from(u32::MAX),
                 )?
+                .filter(|v| *v > 0)
                 .map_or(7, |v| v as u32),
             };
+            temporary_days_given = pp
+                .get("TemporaryPasswordValidityDays")
+                .and_then(Value::as_i64)
+                .is_some_and(|v| v > 0);
             if optional_int(&pp, "PasswordHistorySize", 0..=24)?.is_some_and(|n| n > 0) {
                 return Err(refused(
                     "Policies.PasswordPolicy.PasswordHistorySize",
@@ -368,12 +376,11 @@ fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
     let admin = object(input, "AdminCreateUserConfig")?.map(|m| Value::Object(m.clone()));
     pool.admin_create_user_only = match &admin {
         Some(a) => {
-            if a.get("UnusedAccountValidityDays").is_some_and(|v| !v.is_null()) {
-                return Err(refused(
-                    "AdminCreateUserConfig.UnusedAccountValidityDays",
-                    "deprecated by Cognito; use \
-                     Policies.PasswordPolicy.TemporaryPasswordValidityDays",
-                ));
+            // Cognito's deprecated alias of TemporaryPasswordValidityDays: used only when
+            // the password policy does not give it (0 is the SDKs' unset value).
+            let unused = optional_int(a, "UnusedAccountValidityDays", 0..=365)?;
+            if let Some(days) = unused.filter(|d| *d > 0 && !temporary_days_given) {
+                pool.password_policy.temporary_password_validity_days = days as u32;
             }
             if a.get("InviteMessageTemplate").is_some_and(|v| !v.is_null()) {
                 return Err(refused(
