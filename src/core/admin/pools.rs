@@ -10,8 +10,8 @@ use super::{
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, CodeLimits, CustomAttribute, FirstFactor, MfaSetting, Origin,
-    PasskeySettings, UserPool,
+    AliasAttribute, CodeLimits, CustomAttribute, FirstFactor, MfaSetting, Origin, PasskeySettings,
+    UserPool,
 };
 use crate::core::storage::Store;
 
@@ -141,7 +141,10 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
         e.push(
             "tags",
             Rule::Invalid,
-            format!("{} tags: a pool can have at most {MAX_TAGS}", pool.tags.len()),
+            format!(
+                "{} tags: a pool can have at most {MAX_TAGS}",
+                pool.tags.len()
+            ),
             "remove some tags",
         );
     }
@@ -825,7 +828,12 @@ mod tests {
             err.to_string().contains("deletion protection is activated"),
             "{err}"
         );
-        assert!(admin.store().get_pool(&protected.id).await.unwrap().is_some());
+        assert!(admin
+            .store()
+            .get_pool(&protected.id)
+            .await
+            .unwrap()
+            .is_some());
         protected.deletion_protection = false;
         admin.update_pool_by(protected, Origin::Api).await.unwrap();
         assert!(admin.delete_pool_by(POOL_ID, Origin::Api).await.unwrap());

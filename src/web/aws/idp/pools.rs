@@ -24,8 +24,8 @@ use crate::core::admin::{AdminError, AdminService, FieldError, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaFactor, MfaSetting,
-    Origin, PageRequest, PasswordPolicy, UserPool,
+    AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaFactor, MfaSetting, Origin,
+    PageRequest, PasswordPolicy, UserPool,
 };
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
@@ -45,7 +45,10 @@ const PATHS: &[(&str, &str)] = &[
         "factors.passkeys.relying_party_id",
         "WebAuthnConfiguration.RelyingPartyId",
     ),
-    ("factors.first", "Policies.SignInPolicy.AllowedFirstAuthFactors"),
+    (
+        "factors.first",
+        "Policies.SignInPolicy.AllowedFirstAuthFactors",
+    ),
     ("factors.mfa", "MfaConfiguration"),
     ("auto_verified_attributes", "AutoVerifiedAttributes"),
     ("username_attributes", "UsernameAttributes"),
@@ -207,9 +210,9 @@ fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
         }
     }
     if let Some(t) = object(input, "VerificationMessageTemplate")? {
-        let default_only = t.iter().all(|(k, v)| {
-            v.is_null() || (k == "DefaultEmailOption" && v == "CONFIRM_WITH_CODE")
-        });
+        let default_only = t
+            .iter()
+            .all(|(k, v)| v.is_null() || (k == "DefaultEmailOption" && v == "CONFIRM_WITH_CODE"));
         if !default_only {
             return Err(refused(
                 "VerificationMessageTemplate",
@@ -219,9 +222,9 @@ fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
         }
     }
     if let Some(e) = object(input, "EmailConfiguration")? {
-        let default_only = e.iter().all(|(k, v)| {
-            v.is_null() || (k == "EmailSendingAccount" && v == "COGNITO_DEFAULT")
-        });
+        let default_only = e
+            .iter()
+            .all(|(k, v)| v.is_null() || (k == "EmailSendingAccount" && v == "COGNITO_DEFAULT"));
         if !default_only {
             return Err(refused(
                 "EmailConfiguration",
@@ -363,14 +366,11 @@ fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
     pool.factors.first = first;
     pool.deletion_protection =
         enum_member(input, "DeletionProtection", &["ACTIVE", "INACTIVE"])? == Some("ACTIVE");
-    pool.auto_verified_attributes = enum_list(
-        input,
-        "AutoVerifiedAttributes",
-        &["phone_number", "email"],
-    )?
-    .iter()
-    .map(|a| alias(a))
-    .collect();
+    pool.auto_verified_attributes =
+        enum_list(input, "AutoVerifiedAttributes", &["phone_number", "email"])?
+            .iter()
+            .map(|a| alias(a))
+            .collect();
     pool.mfa = enum_member(input, "MfaConfiguration", &["OFF", "ON", "OPTIONAL"])?
         .map_or(MfaSetting::Off, mfa_setting);
     let admin = object(input, "AdminCreateUserConfig")?.map(|m| Value::Object(m.clone()));
@@ -892,7 +892,10 @@ pub async fn set_user_pool_mfa_config(
     input: Value,
 ) -> Result<Value, AwsError> {
     let id = required(&input, "UserPoolId")?;
-    if input.get("SmsMfaConfiguration").is_some_and(|v| !v.is_null()) {
+    if input
+        .get("SmsMfaConfiguration")
+        .is_some_and(|v| !v.is_null())
+    {
         return Err(refused(
             "SmsMfaConfiguration",
             "Cognate does not send SMS; remove it",

@@ -80,7 +80,10 @@ async fn a_pool_is_created_with_custom_attributes_and_read_back() {
     let out = admin
         .create_user_pool()
         .pool_name("shop customers")
-        .policies(policies(12, &[AuthFactorType::Password, AuthFactorType::EmailOtp]))
+        .policies(policies(
+            12,
+            &[AuthFactorType::Password, AuthFactorType::EmailOtp],
+        ))
         .alias_attributes(AliasAttributeType::Email)
         .auto_verified_attributes(VerifiedAttributeType::Email)
         .username_configuration(
@@ -165,7 +168,10 @@ async fn a_pool_is_created_with_custom_attributes_and_read_back() {
         pool.username_configuration().map(|u| u.case_sensitive()),
         Some(true)
     );
-    assert_eq!(pool.deletion_protection(), Some(&DeletionProtectionType::Active));
+    assert_eq!(
+        pool.deletion_protection(),
+        Some(&DeletionProtectionType::Active)
+    );
     assert_eq!(pool.mfa_configuration(), Some(&UserPoolMfaType::Optional));
     assert_eq!(
         pool.admin_create_user_config()
@@ -251,7 +257,10 @@ async fn a_pool_is_created_with_custom_attributes_and_read_back() {
     let err = admin
         .add_custom_attributes()
         .user_pool_id(&id)
-        .custom_attributes(custom("name_that_is_far_too_long", AttributeDataType::String))
+        .custom_attributes(custom(
+            "name_that_is_far_too_long",
+            AttributeDataType::String,
+        ))
         .send()
         .await
         .unwrap_err();
@@ -342,11 +351,17 @@ async fn update_returns_each_omitted_member_to_its_default() {
         .unwrap();
 
     // All members given: each is stored.
-    full_update(&admin, &id, "").send().await.expect("full update");
+    full_update(&admin, &id, "")
+        .send()
+        .await
+        .expect("full update");
     let full = describe(&admin, &id).await;
     let pp = full.policies().and_then(|p| p.password_policy()).unwrap();
     assert_eq!(pp.minimum_length(), Some(10));
-    assert_eq!(full.deletion_protection(), Some(&DeletionProtectionType::Active));
+    assert_eq!(
+        full.deletion_protection(),
+        Some(&DeletionProtectionType::Active)
+    );
     assert_eq!(full.mfa_configuration(), Some(&UserPoolMfaType::Optional));
 
     let members = [
@@ -432,7 +447,10 @@ async fn update_returns_each_omitted_member_to_its_default() {
             .iter()
             .any(|a| a.name() == Some("custom:tenant")));
         // Back to everything set for the next member.
-        full_update(&admin, &id, "").send().await.expect("full update");
+        full_update(&admin, &id, "")
+            .send()
+            .await
+            .expect("full update");
     }
 
     // A bare update resets everything at once (and may rename).
@@ -445,7 +463,10 @@ async fn update_returns_each_omitted_member_to_its_default() {
         .expect("bare update");
     let bare = describe(&admin, &id).await;
     assert_eq!(bare.name(), Some("renamed"));
-    assert_eq!(bare.deletion_protection(), Some(&DeletionProtectionType::Inactive));
+    assert_eq!(
+        bare.deletion_protection(),
+        Some(&DeletionProtectionType::Inactive)
+    );
     assert_eq!(bare.mfa_configuration(), Some(&UserPoolMfaType::Off));
     let record = server.pool(&id).await;
     assert_eq!(record.password_policy, Default::default());
@@ -484,7 +505,9 @@ async fn invalid_settings_are_refused_by_member_with_the_checkers_words() {
         .unwrap_err();
     let (_, message) = refusal(&err);
     assert!(
-        message.contains("AliasAttributes: username_attributes and alias_attributes cannot both be set"),
+        message.contains(
+            "AliasAttributes: username_attributes and alias_attributes cannot both be set"
+        ),
         "{message}"
     );
     // Phone numbers verified by SMS.
@@ -505,20 +528,28 @@ async fn invalid_settings_are_refused_by_member_with_the_checkers_words() {
         .create_user_pool()
         .pool_name("otp on")
         .mfa_configuration(UserPoolMfaType::On)
-        .policies(policies(8, &[AuthFactorType::Password, AuthFactorType::EmailOtp]))
+        .policies(policies(
+            8,
+            &[AuthFactorType::Password, AuthFactorType::EmailOtp],
+        ))
         .send()
         .await
         .unwrap_err();
     let (_, message) = refusal(&err);
     assert!(
-        message.contains("Policies.SignInPolicy.AllowedFirstAuthFactors[1]: EMAIL_OTP sign-in is one factor"),
+        message.contains(
+            "Policies.SignInPolicy.AllowedFirstAuthFactors[1]: EMAIL_OTP sign-in is one factor"
+        ),
         "{message}"
     );
     // SMS_OTP sign-in; a sign-in policy without PASSWORD.
     let err = admin
         .create_user_pool()
         .pool_name("sms otp")
-        .policies(policies(8, &[AuthFactorType::Password, AuthFactorType::SmsOtp]))
+        .policies(policies(
+            8,
+            &[AuthFactorType::Password, AuthFactorType::SmsOtp],
+        ))
         .send()
         .await
         .unwrap_err();
@@ -624,7 +655,9 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .await
         .unwrap_err();
     assert!(
-        refusal(&err).1.starts_with("SmsConfiguration: Cognate does not send SMS"),
+        refusal(&err)
+            .1
+            .starts_with("SmsConfiguration: Cognate does not send SMS"),
         "{err:?}"
     );
     let err = admin
@@ -660,7 +693,10 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .send()
         .await
         .unwrap_err();
-    assert!(refusal(&err).1.starts_with("EmailConfiguration:"), "{err:?}");
+    assert!(
+        refusal(&err).1.starts_with("EmailConfiguration:"),
+        "{err:?}"
+    );
     assert_eq!(server.node.store.list_pools().await.unwrap().len(), before);
 
     // Their defaults are accepted: an empty LambdaConfig, OFF, ESSENTIALS, COGNITO_DEFAULT.
@@ -928,7 +964,11 @@ async fn deletion_protection_holds_the_pool_until_it_is_turned_off() {
         message.contains("The pool cannot be deleted because deletion protection is activated"),
         "{message}"
     );
-    assert_eq!(server.user_count(&id).await, 1, "the pool and its user stay");
+    assert_eq!(
+        server.user_count(&id).await,
+        1,
+        "the pool and its user stay"
+    );
     assert_eq!(describe(&admin, &id).await.estimated_number_of_users(), 1);
     // An update that omits DeletionProtection turns it off (Cognito's reset rule).
     admin
@@ -1022,7 +1062,10 @@ async fn the_mfa_configuration_is_set_and_read() {
         record.factors.passkeys.relying_party_id.as_deref(),
         Some("example.com")
     );
-    assert_eq!(describe(&admin, &id).await.mfa_configuration(), Some(&UserPoolMfaType::Optional));
+    assert_eq!(
+        describe(&admin, &id).await.mfa_configuration(),
+        Some(&UserPoolMfaType::Optional)
+    );
 
     // Refusals: SMS, preferred verification, an IP relying party, ON with no factor.
     let err = admin
@@ -1033,7 +1076,9 @@ async fn the_mfa_configuration_is_set_and_read() {
         .await
         .unwrap_err();
     assert!(
-        refusal(&err).1.starts_with("SmsMfaConfiguration: Cognate does not send SMS"),
+        refusal(&err)
+            .1
+            .starts_with("SmsMfaConfiguration: Cognate does not send SMS"),
         "{err:?}"
     );
     let err = admin
@@ -1091,7 +1136,10 @@ async fn the_mfa_configuration_is_set_and_read() {
         .update_user_pool()
         .user_pool_id(&id)
         .mfa_configuration(UserPoolMfaType::Optional)
-        .policies(policies(8, &[AuthFactorType::Password, AuthFactorType::EmailOtp]))
+        .policies(policies(
+            8,
+            &[AuthFactorType::Password, AuthFactorType::EmailOtp],
+        ))
         .send()
         .await
         .expect("EMAIL_OTP with OPTIONAL");
