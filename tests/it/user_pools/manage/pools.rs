@@ -1168,3 +1168,51 @@ async fn the_mfa_configuration_is_set_and_read() {
         .expect("email only");
     assert_eq!(server.pool(&id).await.factors.mfa, [MfaFactor::Email]);
 }
+
+#[tokio::test]
+async fn the_file_and_the_api_agree_on_deletion_protection() {
+    // `deletion_protection = true` in the file is the API's DeletionProtection ACTIVE.
+    let file_pool = "us-east-1_Protect01";
+    let server = crate::support::server::TestServer::start(&format!(
+        "[[pools]]\nid = \"{file_pool}\"\nname = \"protected by the file\"\n\
+         deletion_protection = true\n"
+    ))
+    .await;
+    let admin = operator_client(&server).await;
+    let pool = describe(&admin, file_pool).await;
+    assert_eq!(
+        pool.deletion_protection(),
+        Some(&DeletionProtectionType::Active)
+    );
+    assert!(server.pool(file_pool).await.deletion_protection);
+    // Without the key, INACTIVE.
+    let unprotected = super::super::start().await;
+    let admin = operator_client(&unprotected).await;
+    assert_eq!(
+        describe(&admin, POOL).await.deletion_protection(),
+        Some(&DeletionProtectionType::Inactive)
+    );
+}
+
+#[tokio::test]
+async fn list_user_pools_requires_max_results() {
+    let server = super::super::start().await;
+    let admin = operator_client(&server).await;
+    let err = admin.list_user_pools().send().await.unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "InvalidParameterException");
+    assert!(
+        message.contains(
+            "Value at 'maxResults' failed to satisfy constraint: Member must not be null"
+        ),
+        "{message}"
+    );
+    let out = admin
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .expect("ListUserPools");
+    assert!(out.next_token.is_none());
+    assert!(out.user_pools().iter().any(|p| p.id() == Some(POOL)));
+}
