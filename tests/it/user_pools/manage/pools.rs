@@ -1216,3 +1216,91 @@ async fn list_user_pools_requires_max_results() {
     assert!(out.next_token.is_none());
     assert!(out.user_pools().iter().any(|p| p.id() == Some(POOL)));
 }
+
+/// What the API sets up, the hosted UI honours: a pool made by CreateUserPool signs a user
+/// in; after SetUserPoolMfaConfig ON, the same sign-in is sent to set up a second factor.
+#[tokio::test]
+async fn the_hosted_ui_honours_what_the_api_sets() {
+    use cognate::core::admin::AdminService;
+    use cognate::core::model::{AppClient, OAuthFlow};
+
+    let server = super::super::start().await;
+    let admin = operator_client(&server).await;
+    let id = new_pool(&admin, "hosted").await;
+    let callback = "https://app.example/cb";
+    let now = cognate::core::now();
+    let client = AppClient {
+        id: "hostedapiclient000000001".into(),
+        pool_id: id.clone(),
+        name: "web".into(),
+        origin: Origin::Api,
+        secret: None,
+        callback_urls: vec![callback.into()],
+        logout_urls: Vec::new(),
+        allowed_oauth_flows: vec![OAuthFlow::Code],
+        allowed_oauth_scopes: vec!["openid".into()],
+        supported_identity_providers: vec!["COGNITO".into()],
+        token_validity: Default::default(),
+        refresh_rotation: Default::default(),
+        require_pkce: false,
+        read_attributes: Vec::new(),
+        write_attributes: Vec::new(),
+        allowed_cors_origins: Vec::new(),
+        branding: Default::default(),
+        explicit_auth_flows: cognate::core::model::default_auth_flows(),
+        prevent_user_existence_errors: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    AdminService::new(server.node.store.clone())
+        .put_client(&client)
+        .await
+        .expect("the client");
+    server.user(&id, "ana", "Corr3ct-horse-api!").await;
+    let authorize = {
+        let mut url = url::Url::parse(&format!("{}/oauth2/authorize", server.base)).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.id)
+            .append_pair("redirect_uri", callback)
+            .append_pair("scope", "openid")
+            .append_pair("state", "st");
+        url.to_string()
+    };
+    let browser = crate::support::server::browser_client();
+    let location = crate::support::server::sign_in(
+        &browser,
+        &server.base,
+        &authorize,
+        "ana",
+        "Corr3ct-horse-api!",
+    )
+    .await
+    .expect("sign-in");
+    assert!(location.starts_with(callback), "{location}");
+
+    admin
+        .set_user_pool_mfa_config()
+        .user_pool_id(&id)
+        .mfa_configuration(UserPoolMfaType::On)
+        .software_token_mfa_configuration(
+            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
+        )
+        .send()
+        .await
+        .expect("SetUserPoolMfaConfig");
+    let browser = crate::support::server::browser_client();
+    let location = crate::support::server::sign_in(
+        &browser,
+        &server.base,
+        &authorize,
+        "ana",
+        "Corr3ct-horse-api!",
+    )
+    .await
+    .expect("sign-in");
+    assert!(
+        location.starts_with("/login/mfa-setup"),
+        "MFA ON asks for a factor: {location}"
+    );
+}
