@@ -586,7 +586,7 @@ async fn invalid_settings_are_refused_by_member_with_the_checkers_words() {
     assert!(
         refusal(&err)
             .1
-            .contains("Member must satisfy enum value set: [OFF, ON, OPTIONAL]"),
+            .contains("Value 'SOMETIMES' at 'mfaConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [OFF, ON, OPTIONAL]"),
         "{err:?}"
     );
     // An empty name.
@@ -1303,4 +1303,53 @@ async fn the_hosted_ui_honours_what_the_api_sets() {
         location.starts_with("/login/mfa-setup"),
         "MFA ON asks for a factor: {location}"
     );
+}
+
+#[tokio::test]
+async fn cognitos_quotas_are_limit_exceeded() {
+    let server = super::super::start().await;
+    let admin = operator_client(&server).await;
+    let id = new_pool(&admin, "quota").await;
+    // 50 custom attributes fit; the 51st is over the quota.
+    let mut add = admin.add_custom_attributes().user_pool_id(&id);
+    for i in 0..50 {
+        add = add.custom_attributes(custom(&format!("a{i}"), AttributeDataType::String));
+    }
+    add.send().await.expect("50 custom attributes");
+    let err = admin
+        .add_custom_attributes()
+        .user_pool_id(&id)
+        .custom_attributes(custom("one_more", AttributeDataType::String))
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "LimitExceededException");
+    assert!(message.contains("at most 50"), "{message}");
+    assert_eq!(server.pool(&id).await.custom_attributes.len(), 50);
+
+    // 1,000 pools: the next CreateUserPool is refused, and succeeds once one is gone.
+    let mut filler = server.pool(&id).await;
+    filler.custom_attributes.clear();
+    let have = server.node.store.list_pools().await.unwrap().len();
+    for i in have..1000 {
+        filler.id = format!("us-east-1_Fill{i:05}");
+        server.node.store.put_pool(&filler).await.unwrap();
+    }
+    let err = admin
+        .create_user_pool()
+        .pool_name("one too many")
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "LimitExceededException");
+    assert!(message.contains("quota is 1000"), "{message}");
+    admin
+        .delete_user_pool()
+        .user_pool_id("us-east-1_Fill00999")
+        .send()
+        .await
+        .expect("DeleteUserPool");
+    new_pool(&admin, "fits again").await;
 }

@@ -46,8 +46,14 @@ pub(super) fn check_enum(value: &str, name: &str, allowed: &[&str]) -> Result<()
     if allowed.contains(&value) {
         return Ok(());
     }
+    // Cognito names the member in lower camel case (`mfaConfiguration`).
+    let mut chars = name.chars();
+    let member: String = match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    };
     Err(invalid(format!(
-        "1 validation error detected: Value '{value}' at '{name}' failed to satisfy \
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
          constraint: Member must satisfy enum value set: [{}]",
         allowed.join(", ")
     )))
