@@ -307,6 +307,11 @@ pub async fn create_user_pool(
 
 /// The passkey rules that need the public URL (as `check-config` runs them).
 fn check_passkeys(state: &AppState, pool: &UserPool) -> Result<(), AwsError> {
+    // A pool the file owns is refused by the service as config-owned, whatever its
+    // passkey settings: that refusal, not this one, is the answer.
+    if pool.origin == Origin::Config {
+        return Ok(());
+    }
     let Ok(public_url) = url::Url::parse(&state.node.config.public_url()) else {
         return Ok(());
     };
