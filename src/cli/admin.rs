@@ -502,6 +502,8 @@ fn pool_from_args(
         mfa: args.mfa.into(),
         userinfo_string_values: false,
         link_federated_users_by_email: false,
+        deletion_protection: false,
+        tags: Default::default(),
         code_limits,
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,

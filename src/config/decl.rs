@@ -75,6 +75,9 @@ pub struct PoolDecl {
     /// email address (see [`crate::federation::linking`]).
     #[serde(default)]
     pub link_federated_users_by_email: bool,
+    /// Cognito's `DeletionProtection`: the API's DeleteUserPool refuses the pool.
+    #[serde(default)]
+    pub deletion_protection: bool,
     /// `[pools.code_limits]`: budgets of mailed codes per destination and client address.
     #[serde(default)]
     pub code_limits: CodeLimitsDecl,
@@ -495,6 +498,8 @@ impl PoolDecl {
             mfa: self.mfa,
             userinfo_string_values: self.userinfo_string_values,
             link_federated_users_by_email: self.link_federated_users_by_email,
+            deletion_protection: self.deletion_protection,
+            tags: Default::default(),
             code_limits: (&self.code_limits).into(),
             identity_providers,
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),

@@ -237,6 +237,14 @@ pub struct UserPool {
     /// `urn:amazon:cognito:sp:<poolId>` (see [`UserPool::sp_entity_id`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml_sp_entity_id: Option<String>,
+    /// Cognito's `DeletionProtection` (`ACTIVE`): DeleteUserPool refuses the pool until
+    /// it is turned off.
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// Cognito's `UserPoolTags`: AWS plumbing that changes no behaviour, stored and
+    /// echoed by the API (at most 50, as in Cognito).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -119,8 +119,8 @@ pub enum Rule {
     /// A setting Cognate does not honour yet (phone numbers verified by SMS): refused
     /// rather than stored and ignored.
     NotSupported,
-    /// One record too many for its parent (Cognito's `LimitExceededException`: 1000 app
-    /// clients per pool).
+    /// A count over Cognito's quota (1,000 user pools, 1,000 app clients per pool, 50
+    /// custom attributes): the API answers `LimitExceededException`.
     Limit,
 }
 

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 
+use super::roles::refuse_config_owned;
 use super::{
     valid, validate_identity_providers, AdminError, AdminResult, AdminService, Errors, FieldError,
     RecordKind, Rule,
@@ -9,7 +10,8 @@ use super::{
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, CodeLimits, FirstFactor, MfaSetting, PasskeySettings, UserPool,
+    AliasAttribute, CodeLimits, CustomAttribute, FirstFactor, MfaSetting, Origin, PasskeySettings,
+    UserPool,
 };
 use crate::core::storage::Store;
 
@@ -19,6 +21,11 @@ const MAX_POOL_NAME: usize = 128;
 const MAX_CUSTOM_NAME: usize = 20;
 const MAX_ATTRIBUTE_LEN: u32 = 2048;
 const MAX_TEMPORARY_DAYS: u32 = 365;
+/// Cognito's quotas: 1,000 user pools per account (region), 50 custom attributes per pool,
+/// 50 tags per pool (keys 1 to 128 characters, values up to 256).
+pub const MAX_POOLS: usize = 1000;
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+const MAX_TAGS: usize = 50;
 /// Upper bounds of the code budgets (per hour; see [`check_code_limits`]).
 const MAX_SENDS_PER_DESTINATION: u32 = 100;
 const MAX_TRIES_PER_DESTINATION: u32 = 100;
@@ -130,6 +137,27 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
         );
     }
     check_code_limits(&mut e, &pool.code_limits);
+    if pool.tags.len() > MAX_TAGS {
+        e.push(
+            "tags",
+            Rule::Invalid,
+            format!(
+                "{} tags: a pool can have at most {MAX_TAGS}",
+                pool.tags.len()
+            ),
+            "remove some tags",
+        );
+    }
+    for (key, value) in &pool.tags {
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+            e.push(
+                format!("tags.{key}"),
+                Rule::Invalid,
+                format!("tag {key:?}: keys have 1 to 128 characters, values at most 256"),
+                "shorten the tag",
+            );
+        }
+    }
     if let Some(entity_id) = &pool.saml_sp_entity_id {
         if let Err(message) = check_sp_entity_id(entity_id) {
             e.push(
@@ -518,6 +546,18 @@ fn check_code_limits(e: &mut Errors, limits: &CodeLimits) {
 /// Cognito's `SchemaAttributeType` rules for `custom:` attributes: the name without the
 /// prefix, letters, digits, `_` and `-`, and string lengths within the attribute size.
 fn check_custom_attributes(e: &mut Errors, pool: &UserPool) {
+    if pool.custom_attributes.len() > MAX_CUSTOM_ATTRIBUTES {
+        e.push(
+            "custom_attributes",
+            Rule::Limit,
+            format!(
+                "{} custom attributes: a pool can have at most {MAX_CUSTOM_ATTRIBUTES} \
+                 (Cognito's quota)",
+                pool.custom_attributes.len()
+            ),
+            "remove some custom attributes",
+        );
+    }
     for (k, attr) in pool.custom_attributes.iter().enumerate() {
         let at = format!("custom_attributes[{k}]");
         let valid = (1..=MAX_CUSTOM_NAME).contains(&attr.name.chars().count())
@@ -589,6 +629,20 @@ where
                 id: pool.id.clone(),
             });
         }
+        // Cognito's quota of user pools (an unlocked check: two creations racing at the
+        // limit may both pass, as a soft quota may).
+        let count = self.store().list_pools().await?.len();
+        if count >= MAX_POOLS {
+            return Err(AdminError::Invalid {
+                kind: RecordKind::Pool,
+                errors: vec![FieldError::new(
+                    "id",
+                    Rule::Limit,
+                    format!("there are {count} user pools, Cognito's quota is {MAX_POOLS}"),
+                    "delete a pool first",
+                )],
+            });
+        }
         self.store().put_pool(pool).await?;
         Ok(())
     }
@@ -615,6 +669,71 @@ where
         Ok(pool)
     }
 
+    /// UpdateUserPool / SetUserPoolMfaConfig on behalf of `by`: [`AdminService::update_pool`]
+    /// for a pool the caller owns; a pool declared in the configuration file changes only
+    /// there ([`AdminError::ConfigOwned`] for an API write).
+    pub async fn update_pool_by(&self, pool: UserPool, by: Origin) -> AdminResult<UserPool> {
+        let stored = self.require_pool(&pool.id).await?;
+        refuse_config_owned(RecordKind::Pool, &pool.id, stored.origin, by)?;
+        self.update_pool(pool).await
+    }
+
+    /// DeleteUserPool on behalf of `by`: a pool declared in the configuration file is the
+    /// file's to delete ([`AdminError::ConfigOwned`]), and a pool with deletion protection
+    /// is refused until it is turned off (Cognito's `InvalidParameterException`). Returns
+    /// whether it existed.
+    pub async fn delete_pool_by(&self, id: &str, by: Origin) -> AdminResult<bool> {
+        let Some(stored) = self.store().get_pool(id).await? else {
+            return Ok(false);
+        };
+        refuse_config_owned(RecordKind::Pool, id, stored.origin, by)?;
+        if stored.deletion_protection {
+            return Err(AdminError::Invalid {
+                kind: RecordKind::Pool,
+                errors: vec![FieldError::new(
+                    "deletion_protection",
+                    Rule::Invalid,
+                    "The pool cannot be deleted because deletion protection is activated. \
+                     Deletion protection must be inactivated first.",
+                    "update the pool with deletion protection INACTIVE, then delete it",
+                )],
+            });
+        }
+        self.delete_pool(id).await
+    }
+
+    /// AddCustomAttributes on behalf of `by`: appends `added` to the pool's custom
+    /// attributes. A name the pool already has is refused (Cognito cannot change or remove
+    /// a custom attribute), as is going over 50; every other rule is the pool's own
+    /// ([`validate_pool`]). Returns the stored pool.
+    pub async fn add_custom_attributes(
+        &self,
+        pool_id: &str,
+        added: Vec<CustomAttribute>,
+        by: Origin,
+        now: crate::core::UnixTime,
+    ) -> AdminResult<UserPool> {
+        let mut pool = self.require_pool(pool_id).await?;
+        refuse_config_owned(RecordKind::Pool, pool_id, pool.origin, by)?;
+        let existing = pool.custom_attributes.len();
+        let mut errors = Vec::new();
+        for (k, attr) in added.iter().enumerate() {
+            if pool.custom_attributes.iter().any(|c| c.name == attr.name) {
+                errors.push(FieldError::new(
+                    format!("custom_attributes[{}].name", existing + k),
+                    Rule::Duplicate,
+                    format!("Existing attribute already has name custom:{}.", attr.name),
+                    "choose another name: a custom attribute cannot be changed or removed",
+                ));
+            }
+        }
+        valid(RecordKind::Pool, errors)?;
+        pool.custom_attributes.extend(added);
+        pool.updated_at = now;
+        self.put_pool(&pool).await?;
+        Ok(pool)
+    }
+
     /// DeleteUserPool: the pool with its clients, users, groups and keys. Returns whether
     /// it existed.
     pub async fn delete_pool(&self, id: &str) -> AdminResult<bool> {
@@ -632,3 +751,6 @@ where
             })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,6 +35,8 @@ fn pool() -> UserPool {
         mfa: Default::default(),
         userinfo_string_values: false,
         link_federated_users_by_email: false,
+        deletion_protection: false,
+        tags: Default::default(),
         code_limits: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,

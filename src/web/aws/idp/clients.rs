@@ -20,7 +20,7 @@ use super::{
     epoch, invalid, not_found, optional, optional_bool, optional_int, pool, required, string_list,
     AdminNames,
 };
-use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind, Rule};
+use crate::core::admin::{AdminError, AdminService, FieldError, RecordKind};
 use crate::core::ids;
 use crate::core::model::{
     default_auth_flows, AppClient, AuthFlow, Branding, OAuthFlow, Origin, PageRequest,
@@ -73,19 +73,10 @@ const NESTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The service's refusal in Cognito's terms: the pool's quota is
-/// `LimitExceededException`, an unknown client names its id, the rest as every kind.
+/// The service's refusal in Cognito's terms: an unknown client names its id, the rest
+/// (the pool's quota included) as every kind.
 fn admin_error(state: &AppState, call: &AwsCall, client_id: &str, e: AdminError) -> AwsError {
     match e {
-        AdminError::Invalid { errors, .. } if errors.iter().any(|f| f.rule == Rule::Limit) => {
-            let message = errors
-                .iter()
-                .filter(|f| f.rule == Rule::Limit)
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            AwsError::bad_request("LimitExceededException", message)
-        }
         AdminError::Invalid { kind, errors } => {
             let errors = errors
                 .into_iter()

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use super::{AwsCall, AwsError};
 use crate::core::account::AccountError;
-use crate::core::admin::{AdminError, RecordKind};
+use crate::core::admin::{AdminError, RecordKind, Rule};
 use crate::core::directory::DirectoryError;
 use crate::core::model::{AppClient, User, UserPool};
 use crate::core::signin::SignInError;
@@ -440,6 +440,16 @@ pub fn admin_error(
     names: &AdminNames,
 ) -> AwsError {
     match e {
+        // A quota (Rule::Limit) is Cognito's LimitExceededException.
+        AdminError::Invalid { errors, .. } if errors.iter().any(|f| f.rule == Rule::Limit) => {
+            let message = errors
+                .iter()
+                .filter(|f| f.rule == Rule::Limit)
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            AwsError::bad_request("LimitExceededException", message)
+        }
         AdminError::Invalid { errors, .. } => invalid(
             errors
                 .iter()

@@ -1,0 +1,411 @@
+//! Reading CreateUserPool's and UpdateUserPool's members onto the pool record: the
+//! updatable members with their defaults ([`apply_updatable`]), the schema ([`schema`]),
+//! and the refusal of every member Cognate cannot honour ([`refuse_unhonoured`]).
+
+use serde_json::{Map, Value};
+
+use super::super::{invalid, optional, optional_bool, optional_int, required};
+use crate::core::attributes::STANDARD_ATTRIBUTES;
+use crate::core::model::{
+    AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaSetting, PasswordPolicy,
+    UserPool,
+};
+use crate::web::aws::AwsError;
+
+/// A refused member: `InvalidParameterException` naming it and why.
+pub(super) fn refused(member: &str, why: &str) -> AwsError {
+    invalid(format!("{member}: {why}"))
+}
+
+/// An optional structure member (absent or null is `None`).
+pub(super) fn object<'a>(
+    input: &'a Value,
+    name: &str,
+) -> Result<Option<&'a Map<String, Value>>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(invalid(format!("{name} must be a structure."))),
+    }
+}
+
+/// An optional enum member, checked against Cognito's value set.
+pub(super) fn enum_member<'a>(
+    input: &'a Value,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, AwsError> {
+    let Some(value) = optional(input, name)? else {
+        return Ok(None);
+    };
+    check_enum(value, name, allowed)?;
+    Ok(Some(value))
+}
+
+pub(super) fn check_enum(value: &str, name: &str, allowed: &[&str]) -> Result<(), AwsError> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    // Cognito names the member in lower camel case (`mfaConfiguration`).
+    let mut chars = name.chars();
+    let member: String = match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    Err(invalid(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
+         constraint: Member must satisfy enum value set: [{}]",
+        allowed.join(", ")
+    )))
+}
+
+/// An optional list of enum values.
+pub(super) fn enum_list(
+    input: &Value,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Vec<String>, AwsError> {
+    let items = super::super::string_list(input, name)?;
+    for item in &items {
+        check_enum(item, name, allowed)?;
+    }
+    Ok(items)
+}
+
+pub(super) fn alias(name: &str) -> AliasAttribute {
+    match name {
+        "email" => AliasAttribute::Email,
+        "phone_number" => AliasAttribute::PhoneNumber,
+        _ => AliasAttribute::PreferredUsername,
+    }
+}
+
+pub(super) fn mfa_setting(name: &str) -> MfaSetting {
+    match name {
+        "ON" => MfaSetting::On,
+        "OPTIONAL" => MfaSetting::Optional,
+        _ => MfaSetting::Off,
+    }
+}
+
+/// A number given as Cognito's string (`"256"`), or as a JSON number.
+pub(super) fn length(v: Option<&Value>, name: &str) -> Result<Option<u32>, AwsError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| invalid(format!("{name}: {s:?} is not a length."))),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{name}: {n} is not a length."))),
+        Some(_) => Err(invalid(format!("{name} must be a string."))),
+    }
+}
+
+/// The members Cognate does not honour: refused unless they ask for Cognito's default
+/// (a setting is a promise). `UserPoolTier` ESSENTIALS is accepted: it is pricing, not
+/// behaviour.
+pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
+    if object(input, "LambdaConfig")?.is_some_and(|m| !m.is_empty()) {
+        return Err(refused(
+            "LambdaConfig",
+            "Lambda triggers are not supported yet (they come with the triggers issue); \
+             remove LambdaConfig",
+        ));
+    }
+    for member in [
+        "SmsConfiguration",
+        "SmsVerificationMessage",
+        "SmsAuthenticationMessage",
+    ] {
+        if input.get(member).is_some_and(|v| !v.is_null()) {
+            return Err(refused(member, "Cognate does not send SMS; remove it"));
+        }
+    }
+    for member in [
+        "EmailVerificationMessage",
+        "EmailVerificationSubject",
+        "InviteMessageTemplate",
+    ] {
+        if input.get(member).is_some_and(|v| !v.is_null()) {
+            return Err(refused(
+                member,
+                "messages come from Cognate's mail templates (templates/), not from the pool",
+            ));
+        }
+    }
+    if let Some(t) = object(input, "VerificationMessageTemplate")? {
+        let default_only = t
+            .iter()
+            .all(|(k, v)| v.is_null() || (k == "DefaultEmailOption" && v == "CONFIRM_WITH_CODE"));
+        if !default_only {
+            return Err(refused(
+                "VerificationMessageTemplate",
+                "only DefaultEmailOption CONFIRM_WITH_CODE is supported: messages come from \
+                 Cognate's mail templates, and verification links are not sent",
+            ));
+        }
+    }
+    if let Some(e) = object(input, "EmailConfiguration")? {
+        let default_only = e
+            .iter()
+            .all(|(k, v)| v.is_null() || (k == "EmailSendingAccount" && v == "COGNITO_DEFAULT"));
+        if !default_only {
+            return Err(refused(
+                "EmailConfiguration",
+                "mail is sent through the [mail] settings of Cognate's configuration; only \
+                 EmailSendingAccount COGNITO_DEFAULT is accepted",
+            ));
+        }
+    }
+    if let Some(d) = object(input, "DeviceConfiguration")? {
+        if d.values().any(|v| v == &Value::Bool(true)) {
+            return Err(refused(
+                "DeviceConfiguration",
+                "device tracking (remembered devices) is not supported",
+            ));
+        }
+    }
+    if let Some(a) = object(input, "UserPoolAddOns")? {
+        let off = a
+            .iter()
+            .all(|(k, v)| v.is_null() || (k == "AdvancedSecurityMode" && v == "OFF"));
+        if !off {
+            return Err(refused(
+                "UserPoolAddOns",
+                "advanced security (threat protection) is not supported; use \
+                 AdvancedSecurityMode OFF",
+            ));
+        }
+    }
+    if let Some(u) = object(input, "UserAttributeUpdateSettings")? {
+        let asks = u
+            .get("AttributesRequireVerificationBeforeUpdate")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if asks {
+            return Err(refused(
+                "UserAttributeUpdateSettings",
+                "keeping the old value until the new one is verified is not supported",
+            ));
+        }
+    }
+    if let Some(r) = object(input, "AccountRecoverySetting")? {
+        let mechanisms = r
+            .get("RecoveryMechanisms")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let email_only = mechanisms
+            .iter()
+            .all(|m| m.get("Name").and_then(Value::as_str) == Some("verified_email"));
+        if !email_only {
+            return Err(refused(
+                "AccountRecoverySetting",
+                "accounts are recovered by a code sent to the verified email address only \
+                 (no SMS, no admin_only); use [{\"Name\": \"verified_email\", \"Priority\": 1}]",
+            ));
+        }
+    }
+    if let Some(tier) = enum_member(input, "UserPoolTier", &["LITE", "ESSENTIALS", "PLUS"])? {
+        if tier != "ESSENTIALS" {
+            return Err(refused(
+                "UserPoolTier",
+                "Cognate's feature set is Cognito's ESSENTIALS tier; use ESSENTIALS",
+            ));
+        }
+    }
+    for member in [
+        "KeyConfiguration",
+        "IssuerConfiguration",
+        "AcrConfiguration",
+    ] {
+        if input.get(member).is_some_and(|v| !v.is_null()) {
+            return Err(refused(member, "this setting is not supported"));
+        }
+    }
+    Ok(())
+}
+
+/// The updatable members (CreateUserPool's and UpdateUserPool's), onto `pool`: each
+/// omitted one takes Cognito's default.
+pub(super) fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
+    refuse_unhonoured(input)?;
+    let mut policy = PasswordPolicy::default();
+    let mut temporary_days_given = false;
+    let mut first = vec![FirstFactor::Password];
+    if let Some(policies) = object(input, "Policies")?.map(|m| Value::Object(m.clone())) {
+        if let Some(pp) = object(&policies, "PasswordPolicy")?.map(|m| Value::Object(m.clone())) {
+            // A given policy's omitted booleans are false, as in Cognito.
+            policy = PasswordPolicy {
+                minimum_length: optional_int(&pp, "MinimumLength", 0..=i64::from(u32::MAX))?
+                    .map_or(8, |v| v as u32),
+                require_uppercase: optional_bool(&pp, "RequireUppercase")?.unwrap_or(false),
+                require_lowercase: optional_bool(&pp, "RequireLowercase")?.unwrap_or(false),
+                require_numbers: optional_bool(&pp, "RequireNumbers")?.unwrap_or(false),
+                require_symbols: optional_bool(&pp, "RequireSymbols")?.unwrap_or(false),
+                // The Rust SDK sends an unset primitive as 0; a temporary password valid
+                // for no time is no setting, so 0 is Cognito's default of 7 days.
+                temporary_password_validity_days: optional_int(
+                    &pp,
+                    "TemporaryPasswordValidityDays",
+                    0..=i64::from(u32::MAX),
+                )?
+                .filter(|v| *v > 0)
+                .map_or(7, |v| v as u32),
+            };
+            temporary_days_given = pp
+                .get("TemporaryPasswordValidityDays")
+                .and_then(Value::as_i64)
+                .is_some_and(|v| v > 0);
+            if optional_int(&pp, "PasswordHistorySize", 0..=24)?.is_some_and(|n| n > 0) {
+                return Err(refused(
+                    "Policies.PasswordPolicy.PasswordHistorySize",
+                    "password history is not kept; use 0",
+                ));
+            }
+        }
+        if let Some(sp) = object(&policies, "SignInPolicy")?.map(|m| Value::Object(m.clone())) {
+            let factors = enum_list(
+                &sp,
+                "AllowedFirstAuthFactors",
+                &["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"],
+            )?;
+            first = Vec::new();
+            for f in factors {
+                first.push(match f.as_str() {
+                    "PASSWORD" => FirstFactor::Password,
+                    "EMAIL_OTP" => FirstFactor::EmailOtp,
+                    "WEB_AUTHN" => FirstFactor::Passkey,
+                    _ => {
+                        return Err(refused(
+                            "Policies.SignInPolicy.AllowedFirstAuthFactors",
+                            "SMS_OTP is refused: Cognate does not send SMS",
+                        ))
+                    }
+                });
+            }
+        }
+    }
+    pool.password_policy = policy;
+    pool.factors.first = first;
+    pool.deletion_protection =
+        enum_member(input, "DeletionProtection", &["ACTIVE", "INACTIVE"])? == Some("ACTIVE");
+    pool.auto_verified_attributes =
+        enum_list(input, "AutoVerifiedAttributes", &["phone_number", "email"])?
+            .iter()
+            .map(|a| alias(a))
+            .collect();
+    pool.mfa = enum_member(input, "MfaConfiguration", &["OFF", "ON", "OPTIONAL"])?
+        .map_or(MfaSetting::Off, mfa_setting);
+    let admin = object(input, "AdminCreateUserConfig")?.map(|m| Value::Object(m.clone()));
+    pool.admin_create_user_only = match &admin {
+        Some(a) => {
+            // Cognito's deprecated alias of TemporaryPasswordValidityDays: used only when
+            // the password policy does not give it (0 is the SDKs' unset value).
+            let unused = optional_int(a, "UnusedAccountValidityDays", 0..=365)?;
+            if let Some(days) = unused.filter(|d| *d > 0 && !temporary_days_given) {
+                pool.password_policy.temporary_password_validity_days = days as u32;
+            }
+            if a.get("InviteMessageTemplate").is_some_and(|v| !v.is_null()) {
+                return Err(refused(
+                    "AdminCreateUserConfig.InviteMessageTemplate",
+                    "messages come from Cognate's mail templates (templates/), not from the \
+                     pool",
+                ));
+            }
+            optional_bool(a, "AllowAdminCreateUserOnly")?.unwrap_or(false)
+        }
+        None => false,
+    };
+    pool.tags = super::super::string_map(input, "UserPoolTags")?;
+    Ok(())
+}
+
+/// Cognito's `Schema` (CreateUserPool) or `CustomAttributes` (AddCustomAttributes):
+/// standard attributes' `Required` and the custom attributes. `custom_only` reads every
+/// entry as a custom attribute.
+pub(super) fn schema(
+    input: &Value,
+    member: &str,
+    custom_only: bool,
+) -> Result<(Vec<String>, Vec<CustomAttribute>), AwsError> {
+    let items = match input.get(member) {
+        None | Some(Value::Null) => return Ok((Vec::new(), Vec::new())),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid(format!("{member} must be a list."))),
+    };
+    let mut required_attributes = Vec::new();
+    let mut custom = Vec::new();
+    for item in items {
+        let name = required(item, "Name")?;
+        let at = format!("{member}({name})");
+        let data_type = match enum_member(
+            item,
+            "AttributeDataType",
+            &["String", "Number", "DateTime", "Boolean"],
+        )? {
+            Some("Number") => AttributeDataType::Number,
+            Some("DateTime") => AttributeDataType::DateTime,
+            Some("Boolean") => AttributeDataType::Boolean,
+            _ => AttributeDataType::String,
+        };
+        if optional_bool(item, "DeveloperOnlyAttribute")? == Some(true) {
+            return Err(refused(
+                &at,
+                "developer-only attributes are not supported (Cognito deprecated them)",
+            ));
+        }
+        let mutable = optional_bool(item, "Mutable")?.unwrap_or(true);
+        let is_required = optional_bool(item, "Required")?.unwrap_or(false);
+        let strings = object(item, "StringAttributeConstraints")?;
+        let min_length = length(strings.and_then(|s| s.get("MinLength")), &at)?;
+        let max_length = length(strings.and_then(|s| s.get("MaxLength")), &at)?;
+        if object(item, "NumberAttributeConstraints")?
+            .is_some_and(|n| n.values().any(|v| !v.is_null()))
+        {
+            return Err(refused(
+                &at,
+                "NumberAttributeConstraints (MinValue, MaxValue) are not enforced; remove them",
+            ));
+        }
+        let standard = !custom_only && STANDARD_ATTRIBUTES.contains(&name);
+        if standard {
+            if !mutable {
+                return Err(refused(
+                    &at,
+                    "standard attributes are always mutable in Cognate",
+                ));
+            }
+            let default_lengths =
+                min_length.unwrap_or(0) == 0 && max_length.unwrap_or(2048) == 2048;
+            if !default_lengths {
+                return Err(refused(
+                    &at,
+                    "length constraints on standard attributes are not enforced; use \
+                     MinLength 0 and MaxLength 2048",
+                ));
+            }
+            if is_required && !required_attributes.iter().any(|r| r == name) {
+                required_attributes.push(name.to_string());
+            }
+            continue;
+        }
+        let bare = name.strip_prefix("custom:").unwrap_or(name);
+        if is_required {
+            // The service refuses it by name (custom attributes cannot be required).
+            required_attributes.push(format!("custom:{bare}"));
+        }
+        custom.push(CustomAttribute {
+            name: bare.to_string(),
+            data_type,
+            mutable,
+            min_length,
+            max_length,
+        });
+    }
+    Ok((required_attributes, custom))
+}
