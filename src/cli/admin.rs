@@ -418,7 +418,12 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
                     pool.id
                 );
             }
-            admin(&node).delete_pool(&pool.id).await?;
+            // The operator may delete any pool (the warning above covers the file's),
+            // but deletion protection holds here as it does on the API.
+            admin(&node)
+                .delete_pool_by(&pool.id, Origin::Config)
+                .await
+                .map_err(|e| admin_error(e, pool_flag))?;
             println!("deleted pool {}", pool.id);
             Ok(())
         }

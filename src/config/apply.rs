@@ -377,7 +377,9 @@ pub async fn apply(
     for pool in &stored_pools {
         if pool.origin == Origin::Config && !declared_pools.contains(pool.id.as_str()) {
             if prune {
-                admin.delete_pool(&pool.id).await?;
+                // Deletion protection holds against the file too: a protected pool is
+                // turned unprotected in the file (and applied) before it can be dropped.
+                admin.delete_pool_by(&pool.id, Origin::Config).await?;
             }
             report.push(
                 Kind::Pool,
