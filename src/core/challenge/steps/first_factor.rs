@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::{ApiSignIn, AuthSession, ChallengeError, ChallengeName, Step};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+
 use crate::core::mfa::MfaError;
 use crate::core::model::{AppClient, UserPool};
 use crate::core::UnixTime;
@@ -162,17 +166,28 @@ impl ApiSignIn {
             )
         })?;
         self.sessions.take(opened, now).await?;
-        let verified = self
-            .mfa
-            .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
-            .await?;
+        // The passkey must be the named user's: its user handle (the user's sub) is
+        // compared before the assertion is verified, so another user's passkey is refused
+        // without being counted as that user's sign-in.
         let named = self
             .directory
             .find_user(pool, &s.login)
             .await
             .map_err(|e| ChallengeError::Internal(e.to_string()))?;
-        if named.is_none_or(|u| u.sub != verified.user.sub) {
-            // Another user's passkey: a sign-in is for the user it named.
+        let handle = credential["response"]["userHandle"]
+            .as_str()
+            .and_then(|h| URL_SAFE_NO_PAD.decode(h.trim_end_matches('=')).ok())
+            .and_then(|b| Uuid::from_slice(&b).ok());
+        let Some(named) =
+            named.filter(|u| handle.is_some_and(|h| h.to_string().eq_ignore_ascii_case(&u.sub)))
+        else {
+            return Err(MfaError::CodeMismatch.into());
+        };
+        let verified = self
+            .mfa
+            .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
+            .await?;
+        if verified.user.sub != named.sub {
             return Err(MfaError::CodeMismatch.into());
         }
         self.sign_in_tokens(client, &verified.user, now, now).await

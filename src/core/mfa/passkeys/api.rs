@@ -68,7 +68,13 @@ impl Mfa {
         for _ in 0..5 {
             store.delete_ephemeral(API_REGISTRATION_KIND, &key).await?;
             match store
-                .put_ephemeral(API_REGISTRATION_KIND, &key, &value, now + CEREMONY_SECS, now)
+                .put_ephemeral(
+                    API_REGISTRATION_KIND,
+                    &key,
+                    &value,
+                    now + CEREMONY_SECS,
+                    now,
+                )
                 .await
             {
                 Ok(()) => return Ok(ceremony.options),
