@@ -376,3 +376,172 @@ fn apply_preferences(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod preference_tests {
+    //! [`apply_preferences`], the rule of Cognito's SetUserMFAPreference over the stored
+    //! user (the store's version-checked write is the MFA core's, tested with it).
+
+    use super::*;
+    use crate::core::model::{
+        AliasAttribute, FactorSettings, FirstFactor, Origin, PasswordPolicy, UserLookup, UserStatus,
+    };
+
+    fn pool(mfa: MfaSetting, factors: Vec<MfaFactor>) -> UserPool {
+        UserPool {
+            id: "us-east-1_Prefs0001".into(),
+            name: "customers".into(),
+            origin: Origin::Api,
+            username_case_sensitive: false,
+            username_attributes: vec![AliasAttribute::Email],
+            alias_attributes: Vec::new(),
+            auto_verified_attributes: vec![AliasAttribute::Email],
+            required_attributes: Vec::new(),
+            custom_attributes: Vec::new(),
+            password_policy: PasswordPolicy::default(),
+            admin_create_user_only: false,
+            mfa,
+            userinfo_string_values: false,
+            link_federated_users_by_email: false,
+            code_limits: Default::default(),
+            identity_providers: Vec::new(),
+            saml_sp_entity_id: None,
+            created_at: 1,
+            updated_at: 1,
+            factors: FactorSettings {
+                mfa: factors,
+                first: vec![FirstFactor::Password],
+                passkeys: Default::default(),
+            },
+        }
+    }
+
+    fn user(email_verified: bool) -> User {
+        User {
+            pool_id: "p".into(),
+            sub: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            username: "ann".into(),
+            attributes: [
+                ("email".to_string(), "ann@example.com".to_string()),
+                ("email_verified".to_string(), email_verified.to_string()),
+            ]
+            .into(),
+            status: UserStatus::Confirmed,
+            enabled: true,
+            password_hash: None,
+            temporary_password_expires_at: None,
+            identities: vec![],
+            lookup: UserLookup::default(),
+            mfa: Default::default(),
+            srp: None,
+            pending_attributes: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+            version: 0,
+        }
+    }
+
+    fn change(factor: MfaFactor, enabled: Option<bool>, preferred: Option<bool>) -> MfaPreference {
+        MfaPreference {
+            factor,
+            enabled,
+            preferred,
+        }
+    }
+
+    fn apply(pool: &UserPool, user: &mut User, changes: &[MfaPreference]) -> MfaResult<()> {
+        apply_preferences(pool, user, changes, "email-factor", 7)
+    }
+
+    #[test]
+    fn email_is_enabled_for_a_verified_address_only() {
+        let pool = pool(
+            MfaSetting::Optional,
+            vec![MfaFactor::Totp, MfaFactor::Email],
+        );
+        let mut unverified = user(false);
+        let e = apply(
+            &pool,
+            &mut unverified,
+            &[change(MfaFactor::Email, Some(true), None)],
+        );
+        assert!(
+            matches!(e, Err(MfaError::NotPossible(NO_VERIFIED_EMAIL))),
+            "{e:?}"
+        );
+        assert!(unverified.mfa.factors.is_empty());
+
+        let mut ann = user(true);
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(true), Some(true))],
+        )
+        .unwrap();
+        assert_eq!(ann.mfa.kinds(), vec![MfaFactor::Email]);
+        assert_eq!(ann.mfa.preferred, Some(MfaFactor::Email));
+        // Enabling again adds nothing; disabling removes it and the preference.
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(true), None)],
+        )
+        .unwrap();
+        assert_eq!(ann.mfa.factors.len(), 1);
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(false), None)],
+        )
+        .unwrap();
+        assert!(ann.mfa.factors.is_empty());
+        assert_eq!(ann.mfa.preferred, None);
+    }
+
+    #[test]
+    fn totp_needs_a_verified_app_and_the_last_factor_of_an_on_pool_stays() {
+        let on = pool(MfaSetting::On, vec![MfaFactor::Totp, MfaFactor::Email]);
+        let mut ann = user(true);
+        let e = apply(&on, &mut ann, &[change(MfaFactor::Totp, Some(true), None)]);
+        assert!(
+            matches!(e, Err(MfaError::NotPossible(NO_SOFTWARE_TOKEN))),
+            "{e:?}"
+        );
+        apply(&on, &mut ann, &[change(MfaFactor::Email, Some(true), None)]).unwrap();
+        let e = apply(
+            &on,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(false), None)],
+        );
+        assert!(matches!(e, Err(MfaError::LastFactor)), "{e:?}");
+    }
+
+    #[test]
+    fn preferring_needs_the_factor_and_passkeys_are_not_switched_off() {
+        let pool = pool(
+            MfaSetting::Optional,
+            vec![MfaFactor::Totp, MfaFactor::Email],
+        );
+        let mut ann = user(true);
+        let e = apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, None, Some(true))],
+        );
+        assert!(matches!(e, Err(MfaError::NotPossible(_))), "{e:?}");
+        let e = apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Passkey, Some(true), None)],
+        );
+        assert!(matches!(e, Err(MfaError::NotPossible(NO_PASSKEY))), "{e:?}");
+        // Switching off a passkey the user does not hold changes nothing.
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Passkey, Some(false), None)],
+        )
+        .unwrap();
+        assert!(ann.mfa.factors.is_empty());
+    }
+}
