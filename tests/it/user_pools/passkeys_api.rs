@@ -558,6 +558,34 @@ async fn a_passkey_registered_through_the_api_signs_in_on_the_hosted_ui_and_with
     let (code, _) = refusal(respond(for_bob.session().unwrap().to_string(), "bob", &anns).await);
     assert_eq!(code, "CodeMismatchException");
 
+    // A disabled user's passkey gets no tokens (Cognito's "User is disabled.").
+    let pool = server.pool(POOL).await;
+    let sub = server.find_user(POOL, "ann").await.unwrap().sub;
+    let now = cognate::core::now();
+    server
+        .node
+        .directory
+        .set_enabled(&pool, &sub, false, now)
+        .await
+        .unwrap();
+    let out = user_auth(&sdk, "ann", Some("WEB_AUTHN")).await;
+    let options: Value =
+        serde_json::from_str(&out.challenge_parameters().unwrap()["CREDENTIAL_REQUEST_OPTIONS"])
+            .unwrap();
+    let assertion = ceremony(&browser, "get", &options).await;
+    let (code, message) =
+        refusal(respond(out.session().unwrap().to_string(), "ann", &assertion).await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("NotAuthorizedException", "User is disabled.")
+    );
+    server
+        .node
+        .directory
+        .set_enabled(&pool, &sub, true, now)
+        .await
+        .unwrap();
+
     // Deleted: gone from the list, and no longer signs in.
     sdk.delete_web_authn_credential()
         .access_token(&ann)

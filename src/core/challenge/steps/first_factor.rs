@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::core::mfa::MfaError;
 use crate::core::model::{AppClient, UserPool};
+use crate::core::signin::SignInError;
 use crate::core::UnixTime;
 
 impl ApiSignIn {
@@ -186,7 +187,15 @@ impl ApiSignIn {
         let verified = self
             .mfa
             .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // Told only to the passkey's holder, in the sign-in's own terms.
+                MfaError::NotPossible("User is disabled.") => SignInError::UserDisabled.into(),
+                MfaError::NotPossible("User is not confirmed.") => {
+                    SignInError::UserNotConfirmed.into()
+                }
+                e => ChallengeError::Mfa(e),
+            })?;
         if verified.user.sub != named.sub {
             return Err(MfaError::CodeMismatch.into());
         }
