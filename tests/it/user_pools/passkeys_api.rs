@@ -2,7 +2,8 @@
 //! StartWebAuthnRegistration, CompleteWebAuthnRegistration, ListWebAuthnCredentials,
 //! DeleteWebAuthnCredential, and USER_AUTH with WEB_AUTHN as the first factor.
 //!
-//! - Without a browser: a pool without passkeys refuses; a registration completed by a user
+//! - Without a browser: a pool without passkeys refuses; paging and deleting (not another
+//!   user's passkey); a registration completed by a user
 //!   who did not start it (another user's token), by another app client, or twice is
 //!   refused; listing and deleting check their input; USER_AUTH offers WEB_AUTHN alike for
 //!   every username and its options name nobody's credentials.
@@ -335,6 +336,107 @@ async fn a_registration_is_completed_only_by_its_user_through_its_client_once() 
             .await,
     );
     assert_eq!(code, "NotAuthorizedException");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn credentials_are_listed_a_page_at_a_time_and_deleted_one_by_one() {
+    use cognate::core::model::{Factor, FactorData, MfaFactor};
+    let app = app_origin().await;
+    let (server, sdk) = start(&app).await;
+    user(&server, POOL, "cyd").await;
+    let token = access_token(&sdk, APP, "cyd").await;
+    // Three passkeys stored as a registration stores them (their keys are not used here).
+    let mut stored = server.find_user(POOL, "cyd").await.unwrap();
+    for (i, id) in ["cred-one", "cred-two", "cred-three"].iter().enumerate() {
+        stored.mfa.factors.push(Factor {
+            id: format!("factor-{i}"),
+            kind: MfaFactor::Passkey,
+            name: format!("Key {i}"),
+            created_at: 1_800_000_000 + i as i64,
+            last_used_at: None,
+            data: FactorData::Passkey {
+                credential_id: id.to_string(),
+                credential: json!({}),
+                counter: 0,
+                backup_eligible: false,
+                backup_state: false,
+            },
+        });
+    }
+    server.node.store.update_user(&stored).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = sdk
+            .list_web_authn_credentials()
+            .access_token(&token)
+            .max_results(2)
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .expect("a page");
+        assert!(page.credentials().len() <= 2);
+        for c in page.credentials() {
+            assert_eq!(c.relying_party_id(), "localhost");
+            seen.push((
+                c.credential_id().to_string(),
+                c.friendly_credential_name().to_string(),
+                c.created_at().secs(),
+            ));
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("cred-one".to_string(), "Key 0".to_string(), 1_800_000_000),
+            ("cred-two".to_string(), "Key 1".to_string(), 1_800_000_001),
+            ("cred-three".to_string(), "Key 2".to_string(), 1_800_000_002),
+        ]
+    );
+    sdk.delete_web_authn_credential()
+        .access_token(&token)
+        .credential_id("cred-two")
+        .send()
+        .await
+        .expect("DeleteWebAuthnCredential");
+    let left: Vec<String> = sdk
+        .list_web_authn_credentials()
+        .access_token(&token)
+        .send()
+        .await
+        .unwrap()
+        .credentials()
+        .iter()
+        .map(|c| c.credential_id().to_string())
+        .collect();
+    assert_eq!(left, ["cred-one", "cred-three"]);
+    // Attack: another user cannot delete cyd's passkey by its id.
+    user(&server, POOL, "dee").await;
+    let dee = access_token(&sdk, APP, "dee").await;
+    let (code, _) = refusal(
+        sdk.delete_web_authn_credential()
+            .access_token(&dee)
+            .credential_id("cred-one")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        server
+            .find_user(POOL, "cyd")
+            .await
+            .unwrap()
+            .mfa
+            .factors
+            .len(),
+        2
+    );
     server.stop().await;
 }
 
