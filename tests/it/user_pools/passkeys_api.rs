@@ -2,11 +2,11 @@
 //! StartWebAuthnRegistration, CompleteWebAuthnRegistration, ListWebAuthnCredentials,
 //! DeleteWebAuthnCredential, and USER_AUTH with WEB_AUTHN as the first factor.
 //!
-//! - Without a browser: a pool without passkeys refuses; paging and deleting (not another
-//!   user's passkey); a registration completed by a user
-//!   who did not start it (another user's token), by another app client, or twice is
-//!   refused; listing and deleting check their input; USER_AUTH offers WEB_AUTHN alike for
-//!   every username and its options name nobody's credentials.
+//! - Without a browser: a pool without passkeys refuses; paging and deleting (never another
+//!   user's passkey); a registration completed by a user who did not start it (another
+//!   user's token), by another app client, or twice is refused; listing and deleting check
+//!   their input; USER_AUTH offers WEB_AUTHN alike for every username and its options name
+//!   nobody's credentials.
 //! - In Chromium with WebDriver's virtual authenticator (skipped with a NOT RUN banner when
 //!   Chromium is missing, failing when `CI=true`): the page runs
 //!   `navigator.credentials.create` with the options the SDK got, the SDK completes the
