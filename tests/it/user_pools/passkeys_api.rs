@@ -457,6 +457,32 @@ async fn user_auth_offers_web_authn_alike_for_every_username() {
         .available_challenges()
         .contains(&ChallengeNameType::WebAuthn));
 
+    // SELECT_CHALLENGE answered with WEB_AUTHN leads to the WEB_AUTHN challenge.
+    let chosen = sdk
+        .respond_to_auth_challenge()
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::SelectChallenge)
+        .session(known.session().unwrap())
+        .challenge_responses("USERNAME", "ann")
+        .challenge_responses("ANSWER", "WEB_AUTHN")
+        .send()
+        .await
+        .expect("SELECT_CHALLENGE answered");
+    assert_eq!(chosen.challenge_name(), Some(&ChallengeNameType::WebAuthn));
+    assert!(chosen.challenge_parameters().unwrap()["CREDENTIAL_REQUEST_OPTIONS"].starts_with('{'));
+    // Attack: the WEB_AUTHN session answered through another app client.
+    let (code, _) = refusal(
+        sdk.respond_to_auth_challenge()
+            .client_id(OTHER_APP)
+            .challenge_name(ChallengeNameType::WebAuthn)
+            .session(chosen.session().unwrap())
+            .challenge_responses("USERNAME", "ann")
+            .challenge_responses("CREDENTIAL", "{}")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "NotAuthorizedException");
+
     let mut shapes = Vec::new();
     for name in ["ann", "nobody-here"] {
         let out = user_auth(&sdk, name, Some("WEB_AUTHN")).await;
