@@ -8,7 +8,8 @@
 //!   minutes, bound to pool, client and user).
 //! - [`steps`]: [`ApiSignIn`], from a proven first factor to tokens or the next challenge
 //!   (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, `SELECT_MFA_TYPE`,
-//!   `MFA_SETUP`), over the account service and the MFA core the hosted UI uses, so the
+//!   `MFA_SETUP`; `USER_AUTH`'s `SELECT_CHALLENGE`, `EMAIL_OTP` and `WEB_AUTHN` first
+//!   factors), over the account service and the MFA core the hosted UI uses, so the
 //!   API asks exactly what the hosted UI asks: no token before every required factor.
 //!
 //! The tokens are the hosted UI's ([`crate::core::oauth::grants::TokenService`]), with
