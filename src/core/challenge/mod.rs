@@ -8,7 +8,8 @@
 //!   minutes, bound to pool, client and user).
 //! - [`steps`]: [`ApiSignIn`], from a proven first factor to tokens or the next challenge
 //!   (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, `SELECT_MFA_TYPE`,
-//!   `MFA_SETUP`), over the account service and the MFA core the hosted UI uses, so the
+//!   `MFA_SETUP`; `USER_AUTH`'s `SELECT_CHALLENGE`, `EMAIL_OTP` and `WEB_AUTHN` first
+//!   factors), over the account service and the MFA core the hosted UI uses, so the
 //!   API asks exactly what the hosted UI asks: no token before every required factor.
 //!
 //! The tokens are the hosted UI's ([`crate::core::oauth::grants::TokenService`]), with
@@ -43,6 +44,9 @@ pub enum ChallengeName {
     /// `USER_AUTH` without a usable `PREFERRED_CHALLENGE`: the user chooses among the
     /// pool's first factors (`AvailableChallenges`).
     SelectChallenge,
+    /// `USER_AUTH`'s passkey first factor: `CREDENTIAL_REQUEST_OPTIONS` (the JSON for
+    /// `navigator.credentials.get`), answered with `CREDENTIAL` (the assertion's JSON).
+    WebAuthn,
 }
 
 impl ChallengeName {
@@ -55,17 +59,19 @@ impl ChallengeName {
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
             ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
+            ChallengeName::WebAuthn => "WEB_AUTHN",
         }
     }
 
     /// Every challenge a session may name.
-    pub const ALL: [ChallengeName; 6] = [
+    pub const ALL: [ChallengeName; 7] = [
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
         ChallengeName::SelectChallenge,
+        ChallengeName::WebAuthn,
     ];
 
     pub fn parse(text: &str) -> Option<ChallengeName> {
@@ -161,8 +167,8 @@ pub fn check_flow(client: &AppClient, flow: RequestedFlow) -> Result<(), Challen
 }
 
 /// The first factors `USER_AUTH` offers (Cognito's `AvailableChallenges`): the pool's
-/// `sign_in_factors` the API can serve, for a client that takes the pool's own users.
-/// Passkeys (`WEB_AUTHN`) are the hosted UI's for now and not offered here.
+/// `sign_in_factors` the API can serve, for a client that takes the pool's own users:
+/// the same list whoever the username names (known or not, with passkeys or not).
 pub fn first_factor_challenges(pool: &UserPool, client: &AppClient) -> Vec<&'static str> {
     let mut out = Vec::new();
     if !client.takes_own_users() {
@@ -173,6 +179,9 @@ pub fn first_factor_challenges(pool: &UserPool, client: &AppClient) -> Vec<&'sta
     }
     if pool.factors.allows_first(FirstFactor::EmailOtp) {
         out.push("EMAIL_OTP");
+    }
+    if pool.factors.allows_first(FirstFactor::Passkey) {
+        out.push("WEB_AUTHN");
     }
     out
 }

@@ -50,6 +50,11 @@ pub struct AuthSession {
     /// for `login` (`sub` is empty: whether it names a user is not told).
     #[serde(default)]
     pub sign_in_code: bool,
+    /// `WEB_AUTHN` as `USER_AUTH`'s first factor: the MFA core's passkey ceremony (a
+    /// discoverable one, so the options name no credential of anyone's; the assertion must
+    /// come from the passkey of the user `login` names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_ceremony: Option<String>,
 }
 
 impl AuthSession {

@@ -195,6 +195,7 @@ impl ApiSignIn {
             enrolled: false,
             enrolling_email: false,
             sign_in_code: false,
+            passkey_ceremony: None,
         };
         match outcome {
             SignInOutcome::SignedIn(user) => {
@@ -501,6 +502,11 @@ impl ApiSignIn {
             ChallengeName::SelectChallenge => Err(ChallengeError::InvalidParameter(
                 "SELECT_CHALLENGE is answered with ANSWER.".into(),
             )),
+            ChallengeName::WebAuthn => {
+                let credential = required(responses, "CREDENTIAL")?;
+                self.passkey_answer(&opened, pool, client, credential, address, now)
+                    .await
+            }
         }
     }
 

@@ -31,6 +31,7 @@ fn session() -> AuthSession {
         enrolled: false,
         enrolling_email: false,
         sign_in_code: false,
+        passkey_ceremony: None,
     }
 }
 

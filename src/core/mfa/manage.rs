@@ -4,7 +4,8 @@
 
 use super::recovery::new_recovery_codes;
 use super::{Enrolled, Mfa, MfaError, MfaResult};
-use crate::core::model::{Factor, MfaFactor, MfaSetting, User, UserPool};
+use crate::core::model::{Factor, FactorData, MfaFactor, MfaSetting, User, UserPool};
+use crate::core::secrets::random_token;
 use crate::core::storage::{StoreError, UserRef};
 use crate::core::throttle::{MfaScope, Verdict};
 use crate::core::UnixTime;
@@ -235,5 +236,312 @@ impl Mfa {
         if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
             tracing::warn!(error = %e, notice = notice.name(), "a notice mail was not sent");
         }
+    }
+}
+
+/// One factor's part of Cognito's `SetUserMFAPreference` / `AdminSetUserMFAPreference`
+/// (`SoftwareTokenMfaSettings`, `EmailMfaSettings`, `WebAuthnMfaSettings`): each member
+/// the request names (`None`: not named, left as it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaPreference {
+    pub factor: MfaFactor,
+    pub enabled: Option<bool>,
+    pub preferred: Option<bool>,
+}
+
+/// Cognito's refusal when TOTP is enabled before an authenticator app was verified.
+pub const NO_SOFTWARE_TOKEN: &str = "User has not set up software token mfa";
+/// Email as a second factor needs a verified address.
+pub const NO_VERIFIED_EMAIL: &str = "User does not have a verified email address";
+/// A passkey preference needs a registered passkey.
+pub const NO_PASSKEY: &str = "User has not registered a passkey";
+/// Passkeys are credentials, removed one by one, not switched off as a setting.
+pub const PASSKEY_NOT_DISABLED: &str =
+    "Passkeys cannot be disabled as a setting; remove them with DeleteWebAuthnCredential";
+/// A factor preferred must be enabled too.
+pub const PREFERRED_NOT_ENABLED: &str = "A disabled MFA method cannot be preferred";
+
+impl Mfa {
+    /// Cognito's user MFA preference, over the enrolled factors (in Cognate a factor is
+    /// enabled while it is enrolled): `Enabled: true` enables a factor the user can use
+    /// (TOTP: an authenticator app verified with `VerifySoftwareToken`; EMAIL: a verified
+    /// email address, no code needed, as in Cognito) and the pool allows; `Enabled: false`
+    /// removes it (so the sign-in no longer asks for it; an authenticator app removed must
+    /// be associated again), refused for the last factor of a pool whose `mfa` is `ON`;
+    /// `PreferredMfa` names the factor the sign-in asks first (`false` clears it when it was
+    /// that factor). Every change is checked before any is written, and all are written in
+    /// one version-checked write.
+    pub async fn set_mfa_preferences(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        changes: &[MfaPreference],
+        now: UnixTime,
+    ) -> MfaResult<User> {
+        for change in changes {
+            let enabling = change.enabled == Some(true) || change.preferred == Some(true);
+            if enabling && !pool.factors.allows_mfa(change.factor) {
+                return Err(MfaError::FactorNotAllowed);
+            }
+            if change.preferred == Some(true) && change.enabled == Some(false) {
+                return Err(MfaError::NotPossible(PREFERRED_NOT_ENABLED));
+            }
+        }
+        let before = self.user_by_sub(pool, sub).await?.mfa.kinds();
+        let email_id = random_token::<12>();
+        let (user, ()) = self
+            .update_user(pool, sub, now, |user| {
+                apply_preferences(pool, user, changes, &email_id, now)
+            })
+            .await?;
+        let after = user.mfa.kinds();
+        let lang = user_lang(&user).to_string();
+        for kind in MfaFactor::ALL {
+            match (before.contains(&kind), after.contains(&kind)) {
+                (false, true) => {
+                    self.notify(pool, &user, Notice::FactorAdded(kind), &lang)
+                        .await
+                }
+                (true, false) => {
+                    self.notify(pool, &user, Notice::FactorRemoved(kind), &lang)
+                        .await
+                }
+                _ => {}
+            }
+        }
+        Ok(user)
+    }
+}
+
+/// [`Mfa::set_mfa_preferences`]'s change of the stored user.
+fn apply_preferences(
+    pool: &UserPool,
+    user: &mut User,
+    changes: &[MfaPreference],
+    email_id: &str,
+    now: UnixTime,
+) -> MfaResult<()> {
+    let had_allowed = user.mfa.kinds().iter().any(|k| pool.factors.allows_mfa(*k));
+    for change in changes {
+        let kind = change.factor;
+        match change.enabled {
+            Some(true) if !user.mfa.has(kind) => match kind {
+                MfaFactor::Totp => return Err(MfaError::NotPossible(NO_SOFTWARE_TOKEN)),
+                MfaFactor::Passkey => return Err(MfaError::NotPossible(NO_PASSKEY)),
+                MfaFactor::Email => {
+                    if !super::has_verified_email(user) {
+                        return Err(MfaError::NotPossible(NO_VERIFIED_EMAIL));
+                    }
+                    user.mfa.factors.push(Factor {
+                        id: email_id.to_string(),
+                        kind: MfaFactor::Email,
+                        name: "Email".into(),
+                        created_at: now,
+                        last_used_at: None,
+                        data: FactorData::Email,
+                    });
+                }
+            },
+            Some(false) if user.mfa.has(kind) => {
+                if kind == MfaFactor::Passkey {
+                    return Err(MfaError::NotPossible(PASSKEY_NOT_DISABLED));
+                }
+                user.mfa.factors.retain(|f| f.kind != kind);
+            }
+            _ => {}
+        }
+        match change.preferred {
+            Some(true) if !user.mfa.has(kind) => {
+                return Err(MfaError::NotPossible(match kind {
+                    MfaFactor::Totp => NO_SOFTWARE_TOKEN,
+                    MfaFactor::Passkey => NO_PASSKEY,
+                    MfaFactor::Email => PREFERRED_NOT_ENABLED,
+                }))
+            }
+            Some(true) => user.mfa.preferred = Some(kind),
+            Some(false) if user.mfa.preferred == Some(kind) => user.mfa.preferred = None,
+            _ => {}
+        }
+    }
+    // Under `ON` a user who held a factor the pool allows keeps one.
+    let has_allowed = user.mfa.kinds().iter().any(|k| pool.factors.allows_mfa(*k));
+    if pool.mfa == MfaSetting::On && had_allowed && !has_allowed {
+        return Err(MfaError::LastFactor);
+    }
+    if user.mfa.factors.is_empty() {
+        user.mfa.recovery_codes.clear();
+    }
+    if user.mfa.preferred.is_some_and(|p| !user.mfa.has(p)) {
+        user.mfa.preferred = None;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod preference_tests {
+    //! [`apply_preferences`], the rule of Cognito's SetUserMFAPreference over the stored
+    //! user (the store's version-checked write is the MFA core's, tested with it).
+
+    use super::*;
+    use crate::core::model::{
+        AliasAttribute, FactorSettings, FirstFactor, Origin, PasswordPolicy, UserLookup, UserStatus,
+    };
+
+    fn pool(mfa: MfaSetting, factors: Vec<MfaFactor>) -> UserPool {
+        UserPool {
+            id: "us-east-1_Prefs0001".into(),
+            name: "customers".into(),
+            origin: Origin::Api,
+            username_case_sensitive: false,
+            username_attributes: vec![AliasAttribute::Email],
+            alias_attributes: Vec::new(),
+            auto_verified_attributes: vec![AliasAttribute::Email],
+            required_attributes: Vec::new(),
+            custom_attributes: Vec::new(),
+            password_policy: PasswordPolicy::default(),
+            admin_create_user_only: false,
+            mfa,
+            userinfo_string_values: false,
+            link_federated_users_by_email: false,
+            code_limits: Default::default(),
+            identity_providers: Vec::new(),
+            saml_sp_entity_id: None,
+            created_at: 1,
+            updated_at: 1,
+            factors: FactorSettings {
+                mfa: factors,
+                first: vec![FirstFactor::Password],
+                passkeys: Default::default(),
+            },
+        }
+    }
+
+    fn user(email_verified: bool) -> User {
+        User {
+            pool_id: "p".into(),
+            sub: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            username: "ann".into(),
+            attributes: [
+                ("email".to_string(), "ann@example.com".to_string()),
+                ("email_verified".to_string(), email_verified.to_string()),
+            ]
+            .into(),
+            status: UserStatus::Confirmed,
+            enabled: true,
+            password_hash: None,
+            temporary_password_expires_at: None,
+            identities: vec![],
+            lookup: UserLookup::default(),
+            mfa: Default::default(),
+            srp: None,
+            pending_attributes: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+            version: 0,
+        }
+    }
+
+    fn change(factor: MfaFactor, enabled: Option<bool>, preferred: Option<bool>) -> MfaPreference {
+        MfaPreference {
+            factor,
+            enabled,
+            preferred,
+        }
+    }
+
+    fn apply(pool: &UserPool, user: &mut User, changes: &[MfaPreference]) -> MfaResult<()> {
+        apply_preferences(pool, user, changes, "email-factor", 7)
+    }
+
+    #[test]
+    fn email_is_enabled_for_a_verified_address_only() {
+        let pool = pool(
+            MfaSetting::Optional,
+            vec![MfaFactor::Totp, MfaFactor::Email],
+        );
+        let mut unverified = user(false);
+        let e = apply(
+            &pool,
+            &mut unverified,
+            &[change(MfaFactor::Email, Some(true), None)],
+        );
+        assert!(
+            matches!(e, Err(MfaError::NotPossible(NO_VERIFIED_EMAIL))),
+            "{e:?}"
+        );
+        assert!(unverified.mfa.factors.is_empty());
+
+        let mut ann = user(true);
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(true), Some(true))],
+        )
+        .unwrap();
+        assert_eq!(ann.mfa.kinds(), vec![MfaFactor::Email]);
+        assert_eq!(ann.mfa.preferred, Some(MfaFactor::Email));
+        // Enabling again adds nothing; disabling removes it and the preference.
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(true), None)],
+        )
+        .unwrap();
+        assert_eq!(ann.mfa.factors.len(), 1);
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(false), None)],
+        )
+        .unwrap();
+        assert!(ann.mfa.factors.is_empty());
+        assert_eq!(ann.mfa.preferred, None);
+    }
+
+    #[test]
+    fn totp_needs_a_verified_app_and_the_last_factor_of_an_on_pool_stays() {
+        let on = pool(MfaSetting::On, vec![MfaFactor::Totp, MfaFactor::Email]);
+        let mut ann = user(true);
+        let e = apply(&on, &mut ann, &[change(MfaFactor::Totp, Some(true), None)]);
+        assert!(
+            matches!(e, Err(MfaError::NotPossible(NO_SOFTWARE_TOKEN))),
+            "{e:?}"
+        );
+        apply(&on, &mut ann, &[change(MfaFactor::Email, Some(true), None)]).unwrap();
+        let e = apply(
+            &on,
+            &mut ann,
+            &[change(MfaFactor::Email, Some(false), None)],
+        );
+        assert!(matches!(e, Err(MfaError::LastFactor)), "{e:?}");
+    }
+
+    #[test]
+    fn preferring_needs_the_factor_and_passkeys_are_not_switched_off() {
+        let pool = pool(
+            MfaSetting::Optional,
+            vec![MfaFactor::Totp, MfaFactor::Email],
+        );
+        let mut ann = user(true);
+        let e = apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Email, None, Some(true))],
+        );
+        assert!(matches!(e, Err(MfaError::NotPossible(_))), "{e:?}");
+        let e = apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Passkey, Some(true), None)],
+        );
+        assert!(matches!(e, Err(MfaError::NotPossible(NO_PASSKEY))), "{e:?}");
+        // Switching off a passkey the user does not hold changes nothing.
+        apply(
+            &pool,
+            &mut ann,
+            &[change(MfaFactor::Passkey, Some(false), None)],
+        )
+        .unwrap();
+        assert!(ann.mfa.factors.is_empty());
     }
 }

@@ -1,5 +1,5 @@
 //! Multi-factor authentication and passkeys (issue 13): the core every edge shares (the
-//! hosted UI now; the Cognito API's MFA actions and `USER_AUTH` next).
+//! hosted UI, the Cognito API's MFA preferences, passkey actions and `USER_AUTH`).
 //!
 //! - [`requirement`]: what the pool's `mfa` setting asks of a user after a first factor
 //!   (`OFF`: nothing; `OPTIONAL`: the factors the user enabled; `ON`: a factor, or

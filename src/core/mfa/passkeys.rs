@@ -588,5 +588,7 @@ fn passkey_name(name: &str) -> MfaResult<String> {
     Ok(name.to_string())
 }
 
+pub mod api;
+
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,13 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::{ApiSignIn, AuthSession, ChallengeError, ChallengeName, Step};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+
+use crate::core::mfa::MfaError;
 use crate::core::model::{AppClient, UserPool};
+use crate::core::signin::SignInError;
 use crate::core::UnixTime;
 
 impl ApiSignIn {
@@ -52,6 +58,7 @@ impl ApiSignIn {
             enrolled: false,
             enrolling_email: false,
             sign_in_code: false,
+            passkey_ceremony: None,
         }
     }
 
@@ -103,5 +110,95 @@ impl ApiSignIn {
         ]);
         self.challenge(session, ChallengeName::EmailOtp, parameters, now)
             .await
+    }
+}
+
+impl ApiSignIn {
+    /// `WEB_AUTHN` as a first factor: a passkey ceremony for any discoverable passkey of
+    /// the pool, so the options (`CREDENTIAL_REQUEST_OPTIONS`) are alike for every login,
+    /// known or not, and list nobody's credentials; the answer must be an assertion of
+    /// the user `login` names ([`ApiSignIn::passkey_answer`]).
+    pub async fn passkey_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        let ceremony = self
+            .mfa
+            .start_passkey_authentication(pool, None, now)
+            .await?;
+        let mut session = self.login_session(pool, client, login, ChallengeName::WebAuthn, now);
+        session.passkey_ceremony = Some(ceremony.id);
+        let parameters = BTreeMap::from([
+            ("USERNAME".to_string(), login.to_string()),
+            (
+                "CREDENTIAL_REQUEST_OPTIONS".to_string(),
+                ceremony.options.to_string(),
+            ),
+        ]);
+        self.challenge(session, ChallengeName::WebAuthn, parameters, now)
+            .await
+    }
+
+    /// Answers `WEB_AUTHN` with `credential` (the browser's assertion as JSON): the session
+    /// and the ceremony are taken (single use, whatever the outcome), the assertion is
+    /// verified (user verification required), and it must be a passkey of the user the
+    /// sign-in named. A passkey with user verification is two factors: tokens follow, no
+    /// further MFA (as in Cognito).
+    pub(super) async fn passkey_answer(
+        &self,
+        opened: &super::Opened,
+        pool: &UserPool,
+        client: &AppClient,
+        credential: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> Result<Step, ChallengeError> {
+        let s = &opened.session;
+        let ceremony = s
+            .passkey_ceremony
+            .clone()
+            .ok_or(ChallengeError::SessionExpired)?;
+        let credential: serde_json::Value = serde_json::from_str(credential).map_err(|_| {
+            ChallengeError::InvalidParameter(
+                "CREDENTIAL must be the browser's PublicKeyCredential as JSON.".into(),
+            )
+        })?;
+        self.sessions.take(opened, now).await?;
+        // The passkey must be the named user's: its user handle (the user's sub) is
+        // compared before the assertion is verified, so another user's passkey is refused
+        // without being counted as that user's sign-in.
+        let named = self
+            .directory
+            .find_user(pool, &s.login)
+            .await
+            .map_err(|e| ChallengeError::Internal(e.to_string()))?;
+        let handle = credential["response"]["userHandle"]
+            .as_str()
+            .and_then(|h| URL_SAFE_NO_PAD.decode(h.trim_end_matches('=')).ok())
+            .and_then(|b| Uuid::from_slice(&b).ok());
+        let Some(named) =
+            named.filter(|u| handle.is_some_and(|h| h.to_string().eq_ignore_ascii_case(&u.sub)))
+        else {
+            return Err(MfaError::CodeMismatch.into());
+        };
+        let verified = self
+            .mfa
+            .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
+            .await
+            .map_err(|e| match e {
+                // Told only to the passkey's holder, in the sign-in's own terms.
+                MfaError::NotPossible("User is disabled.") => SignInError::UserDisabled.into(),
+                MfaError::NotPossible("User is not confirmed.") => {
+                    SignInError::UserNotConfirmed.into()
+                }
+                e => ChallengeError::Mfa(e),
+            })?;
+        if verified.user.sub != named.sub {
+            return Err(MfaError::CodeMismatch.into());
+        }
+        self.sign_in_tokens(client, &verified.user, now, now).await
     }
 }

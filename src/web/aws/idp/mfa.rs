@@ -1,24 +1,137 @@
-//! MFA preferences: SetUserMFAPreference (access token), AdminSetUserMFAPreference (signed).
+//! MFA preferences: SetUserMFAPreference (access token), AdminSetUserMFAPreference (signed),
+//! over the MFA core's [`crate::core::mfa::Mfa::set_mfa_preferences`] (the rules live
+//! there, shared with the hosted account page's factors).
+//!
+//! Cognito's members: `SoftwareTokenMfaSettings` (TOTP), `EmailMfaSettings` (EMAIL),
+//! `WebAuthnMfaSettings` (passkeys; `Enabled` only) and `SMSMfaSettings`: Cognate sends no
+//! SMS, so enabling or preferring SMS is refused (disabling it is accepted: it is off).
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use super::auth::challenge_error;
+use super::{access_token_user, account_error, invalid, optional_bool, pool, required};
+use crate::core::challenge::ChallengeError;
+use crate::core::mfa::manage::MfaPreference;
+use crate::core::mfa::MfaError;
+use crate::core::model::{MfaFactor, User, UserPool};
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
-/// SetUserMFAPreference.
-pub async fn set_user_mfa_preference(
-    _state: &AppState,
-    _call: &AwsCall,
-    _input: Value,
-) -> Result<Value, AwsError> {
-    Err(super::not_yet("SetUserMFAPreference"))
+/// The settings members a request may name, with the factor each stands for (`None`:
+/// SMS, which Cognate does not send).
+const MEMBERS: [(&str, Option<MfaFactor>); 4] = [
+    ("SMSMfaSettings", None),
+    ("SoftwareTokenMfaSettings", Some(MfaFactor::Totp)),
+    ("EmailMfaSettings", Some(MfaFactor::Email)),
+    ("WebAuthnMfaSettings", Some(MfaFactor::Passkey)),
+];
+
+/// Reads the settings members of `input` (each an object of `Enabled` and
+/// `PreferredMfa` booleans; `WebAuthnMfaSettings` has `Enabled` only).
+fn preferences(input: &Value) -> Result<Vec<MfaPreference>, AwsError> {
+    let mut out = Vec::new();
+    for (member, factor) in MEMBERS {
+        let settings = match input.get(member) {
+            None | Some(Value::Null) => continue,
+            Some(v @ Value::Object(_)) => v,
+            Some(_) => return Err(invalid(format!("{member} must be a structure."))),
+        };
+        let enabled = optional_bool(settings, "Enabled")?;
+        let preferred = if factor == Some(MfaFactor::Passkey) {
+            if settings.get("PreferredMfa").is_some() {
+                return Err(invalid(
+                    "WebAuthnMfaSettings has no PreferredMfa member; passkeys are not asked as a preferred second factor.",
+                ));
+            }
+            None
+        } else {
+            optional_bool(settings, "PreferredMfa")?
+        };
+        match factor {
+            None if enabled == Some(true) || preferred == Some(true) => {
+                return Err(invalid(
+                    "SMSMfaSettings cannot be enabled or preferred: Cognate sends no text messages (SMS MFA is not supported); use SoftwareTokenMfaSettings or EmailMfaSettings.",
+                ))
+            }
+            None => {}
+            Some(factor) => out.push(MfaPreference {
+                factor,
+                enabled,
+                preferred,
+            }),
+        }
+    }
+    Ok(out)
 }
 
-/// AdminSetUserMFAPreference.
-pub async fn admin_set_user_mfa_preference(
-    _state: &AppState,
-    _call: &AwsCall,
-    _input: Value,
+/// Applies the preferences; the core's refusals in Cognito's terms.
+async fn apply(
+    state: &AppState,
+    call: &AwsCall,
+    pool: &UserPool,
+    user: &User,
+    changes: &[MfaPreference],
 ) -> Result<Value, AwsError> {
-    Err(super::not_yet("AdminSetUserMFAPreference"))
+    if changes.is_empty() {
+        return Ok(json!({}));
+    }
+    state
+        .mfa
+        .set_mfa_preferences(pool, &user.sub, changes, call.now)
+        .await
+        .map_err(|e| match e {
+            MfaError::FactorNotAllowed => invalid(format!(
+                "{}: this MFA method is not enabled for the user pool",
+                disallowed(pool, changes)
+            )),
+            MfaError::NotFound => {
+                AwsError::bad_request("UserNotFoundException", "User does not exist.")
+            }
+            e => challenge_error(call, ChallengeError::Mfa(e)),
+        })?;
+    Ok(json!({}))
+}
+
+/// The member naming the first factor the pool does not allow (for the refusal).
+fn disallowed(pool: &UserPool, changes: &[MfaPreference]) -> &'static str {
+    changes
+        .iter()
+        .find(|c| !pool.factors.allows_mfa(c.factor))
+        .and_then(|c| {
+            MEMBERS
+                .iter()
+                .find(|(_, f)| *f == Some(c.factor))
+                .map(|(m, _)| *m)
+        })
+        .unwrap_or("MFA settings")
+}
+
+/// SetUserMFAPreference: the signed-in user's own preferences (`AccessToken`).
+pub async fn set_user_mfa_preference(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let token = required(&input, "AccessToken")?;
+    let changes = preferences(&input)?;
+    let signed_in = access_token_user(state, call, token).await?;
+    apply(state, call, &signed_in.pool, &signed_in.user, &changes).await
+}
+
+/// AdminSetUserMFAPreference: any user's preferences (`UserPoolId`, `Username`; signed).
+pub async fn admin_set_user_mfa_preference(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let pool_id = required(&input, "UserPoolId")?;
+    let username = required(&input, "Username")?;
+    let changes = preferences(&input)?;
+    let pool = pool(state, call, pool_id).await?;
+    let user = state
+        .accounts
+        .admin_user(&pool, username)
+        .await
+        .map_err(|e| account_error(call, e))?;
+    apply(state, call, &pool, &user, &changes).await
 }

@@ -373,6 +373,11 @@ async fn first_factor(
             .await
             .map(render)
             .map_err(|e| challenge_error(call, e)),
+        "WEB_AUTHN" => api
+            .passkey_sign_in(pool, client, username, call.now)
+            .await
+            .map(render)
+            .map_err(|e| challenge_error(call, e)),
         other => Err(invalid(format!(
             "{other} is not a challenge this user pool offers."
         ))),
