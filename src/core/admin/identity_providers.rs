@@ -24,10 +24,11 @@ use base64::Engine;
 
 use super::clients::is_loopback;
 use super::groups::is_group_name;
+use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
+    AppleSigningKey, IdentityProvider, OidcClientSecret, Origin, Protocol, ProtocolSettings, ProviderType,
     Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
     MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS, OWN_USERS,
 };
@@ -40,6 +41,8 @@ const MAX_NAME_LEN: usize = 32;
 const MAX_CLIENT_ID_LEN: usize = 256;
 /// The hosted UI's button text.
 const MAX_DISPLAY_NAME_LEN: usize = 128;
+/// Cognito's quota of identity providers per pool.
+pub const MAX_IDENTITY_PROVIDERS: usize = 300;
 /// Cognito's limits on `IdpIdentifiers`.
 const MAX_IDENTIFIERS: usize = 50;
 const MAX_IDENTIFIER_LEN: usize = 40;
@@ -709,17 +712,29 @@ where
                 id: taken.name.clone(),
             });
         }
-        valid(
-            RecordKind::IdentityProvider,
-            validate_identity_provider(&idp, &pool),
-        )?;
+        let mut errors = validate_identity_provider(&idp, &pool);
+        if pool.identity_providers.len() >= MAX_IDENTITY_PROVIDERS {
+            errors.push(FieldError {
+                path: "name".into(),
+                rule: Rule::Invalid,
+                message: format!(
+                    "the pool already has {MAX_IDENTITY_PROVIDERS} identity providers, \
+                     Cognito's quota"
+                ),
+                fix: Some("delete an identity provider first".into()),
+            });
+        }
+        valid(RecordKind::IdentityProvider, errors)?;
         pool.identity_providers.push(idp);
         pool.updated_at = now;
         self.put_pool(&pool).await?;
         Ok(pool)
     }
 
-    /// UpdateIdentityProvider: replaces the pool's provider of `idp`'s name, in place.
+    /// UpdateIdentityProvider: replaces the pool's provider of `idp`'s name, in place. A
+    /// provider the configuration file declared is refused to a record of the API
+    /// (`idp.origin == Origin::Api`: [`AdminError::ConfigOwned`]), and a provider's type
+    /// cannot change (Cognito's `ProviderType` is fixed at creation).
     pub async fn replace_identity_provider(
         &self,
         pool_id: &str,
@@ -737,26 +752,61 @@ where
                 id: idp.name,
             });
         };
-        valid(
+        let stored = &pool.identity_providers[index];
+        refuse_config_owned(
             RecordKind::IdentityProvider,
-            validate_identity_provider(&idp, &pool),
+            &idp.name,
+            stored.origin,
+            idp.origin,
         )?;
+        let mut errors = validate_identity_provider(&idp, &pool);
+        if stored.provider_type != idp.provider_type {
+            errors.push(FieldError {
+                path: "provider_type".into(),
+                rule: Rule::Invalid,
+                message: format!(
+                    "a provider's type cannot change ({} is a {} provider)",
+                    idp.name, stored.provider_type
+                ),
+                fix: Some("delete the provider and create it again with the new type".into()),
+            });
+        }
+        valid(RecordKind::IdentityProvider, errors)?;
         pool.identity_providers[index] = idp;
         pool.updated_at = now;
         self.put_pool(&pool).await?;
         Ok(pool)
     }
 
-    /// DeleteIdentityProvider: removes the pool's provider of this name. Returns whether
-    /// it existed. Clients listing it in `supported_identity_providers` keep the name;
-    /// their next update is refused until it is removed there.
+    /// Removes the pool's provider of this name whatever declared it: the operator's
+    /// console (`cognate admin idps delete`, which warns that the next apply recreates a
+    /// provider of the file). Returns whether it existed.
     pub async fn remove_identity_provider(
         &self,
         pool_id: &str,
         name: &str,
         now: UnixTime,
     ) -> AdminResult<bool> {
+        self.remove_identity_provider_by(pool_id, name, Origin::Config, now)
+            .await
+    }
+
+    /// DeleteIdentityProvider: removes the pool's provider of this name for a caller of
+    /// origin `by`; a provider of the configuration file is refused to the API
+    /// ([`AdminError::ConfigOwned`]). Returns whether it existed. Clients listing it in
+    /// `supported_identity_providers` keep the name; their next update is refused until it
+    /// is removed there.
+    pub async fn remove_identity_provider_by(
+        &self,
+        pool_id: &str,
+        name: &str,
+        by: Origin,
+        now: UnixTime,
+    ) -> AdminResult<bool> {
         let mut pool = self.require_pool(pool_id).await?;
+        if let Some(stored) = pool.identity_provider(name) {
+            refuse_config_owned(RecordKind::IdentityProvider, name, stored.origin, by)?;
+        }
         let before = pool.identity_providers.len();
         pool.identity_providers.retain(|p| p.name != name);
         if pool.identity_providers.len() == before {
