@@ -95,9 +95,22 @@ pub fn validate_identity_provider_among(
 }
 
 /// The rules on every provider of `pool`, each among the others, with paths under
-/// `identity_providers[i]`: what a whole-pool write checks.
+/// `identity_providers[i]`, and Cognito's quota of providers: what a whole-pool write
+/// checks.
 pub fn validate_identity_providers(pool: &UserPool) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    if pool.identity_providers.len() > MAX_IDENTITY_PROVIDERS {
+        errors.push(FieldError {
+            path: "identity_providers".into(),
+            rule: Rule::Invalid,
+            message: format!(
+                "{} identity providers: a pool has at most {MAX_IDENTITY_PROVIDERS} \
+                 (Cognito's quota)",
+                pool.identity_providers.len()
+            ),
+            fix: Some("declare fewer identity providers".into()),
+        });
+    }
     for (i, idp) in pool.identity_providers.iter().enumerate() {
         let others: Vec<&IdentityProvider> = pool
             .identity_providers
