@@ -21,12 +21,14 @@ use crate::config::decl::{EndpointsDecl, IdpDecl};
 use crate::core::admin::identity_providers::MAX_IDENTITY_PROVIDERS;
 use crate::core::admin::{AdminError, AdminService, RecordKind, Rule};
 use crate::core::model::{
-    IdentityProvider, Origin, PageRequest, ProtocolSettings, ProviderType, UserPool,
+    IdentityProvider, Origin, PageRequest, ProtocolSettings, ProviderType, SamlBinding,
+    SamlSettings, UserPool,
 };
 use crate::core::secrets::{idp_secret_context, EncryptedSecret};
 use crate::federation::oauth::apple;
 use crate::federation::saml::metadata::{self, IdpMetadata};
 use crate::federation::saml::remote;
+use crate::federation::saml::sp::xml_escape;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
@@ -613,6 +615,9 @@ fn details_of(idp: &IdentityProvider) -> BTreeMap<String, String> {
         }
         ProtocolSettings::Saml(saml) => {
             put("MetadataURL", saml.metadata_url.as_deref());
+            if saml.metadata_url.is_none() {
+                put("MetadataFile", Some(&metadata_document(saml)));
+            }
             put("SSORedirectBindingURI", saml.sso_redirect_url.as_deref());
             put("SLORedirectBindingURI", saml.slo_redirect_url.as_deref());
             put("IDPSignout", Some("false"));
@@ -631,6 +636,56 @@ fn details_of(idp: &IdentityProvider) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// The IdP metadata Cognate holds for a provider given by `MetadataFile`, as a document:
+/// its entity id, SSO and SLO endpoints, `WantAuthnRequestsSigned` (the provider's
+/// `sign_requests`) and signing certificates. The file itself is not kept (its other
+/// elements change nothing Cognate does); this document gives the same provider back.
+fn metadata_document(saml: &SamlSettings) -> String {
+    let mut services = String::new();
+    let mut service = |element: &str, binding: SamlBinding, url: &Option<String>| {
+        if let Some(url) = url {
+            services.push_str(&format!(
+                "<md:{element} Binding=\"{}\" Location=\"{}\"/>",
+                binding.urn(),
+                xml_escape(url)
+            ));
+        }
+    };
+    service(
+        "SingleLogoutService",
+        SamlBinding::Redirect,
+        &saml.slo_redirect_url,
+    );
+    service(
+        "SingleSignOnService",
+        SamlBinding::Redirect,
+        &saml.sso_redirect_url,
+    );
+    service("SingleSignOnService", SamlBinding::Post, &saml.sso_post_url);
+    let keys: String = saml
+        .signing_certificates
+        .iter()
+        .map(|cert| {
+            format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data>\
+                 <ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\
+                 </md:KeyDescriptor>",
+                xml_escape(cert)
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor \
+         xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" \
+         xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"{}\">\
+         <md:IDPSSODescriptor WantAuthnRequestsSigned=\"{}\" \
+         protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{keys}{services}\
+         </md:IDPSSODescriptor></md:EntityDescriptor>",
+        xml_escape(&saml.entity_id),
+        saml.sign_requests,
+    )
 }
 
 /// Cognito's `AttributeMapping`: the record's, with `username` (the user id's claim).

@@ -195,6 +195,23 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
     let d = out.identity_provider().unwrap().provider_details().unwrap();
     assert_eq!(d["SSORedirectBindingURI"], format!("{}/sso", saml.base));
     assert_eq!(d["IDPInit"], "false");
+    // Describe shows the metadata Cognate holds as a document, which Update takes back
+    // for the same provider.
+    assert!(d["MetadataFile"].contains(&saml.entity_id), "{d:?}");
+    let before = server.pool(POOL).await;
+    let mut call = admin
+        .update_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Okta-SAML");
+    for (k, v) in d {
+        call = call.provider_details(k, v);
+    }
+    call.send().await.expect("the SAML details sent back");
+    let after = server.pool(POOL).await;
+    assert_eq!(
+        before.identity_provider("Okta-SAML").unwrap().protocol,
+        after.identity_provider("Okta-SAML").unwrap().protocol
+    );
 
     // Describe and GetIdentityProviderByIdentifier (without case).
     let described = admin
