@@ -640,6 +640,22 @@ async fn duplicates_identifier_collisions_config_owned_and_unsigned_callers_are_
         .await
         .expect("an identifier of its own");
 
+    // `cognate apply`, even pruning, leaves the API's provider alone.
+    let node = &server.node;
+    cognate::config::apply::apply(
+        &node.config,
+        node.store.as_ref(),
+        &node.master,
+        true,
+        cognate::core::now(),
+    )
+    .await
+    .expect("apply");
+    let applied = server.pool(POOL).await;
+    let kept = applied.identity_provider("Corp").expect("kept by apply");
+    assert_eq!(kept.identifiers, ["corp.example".to_string()]);
+    assert!(applied.identity_provider("Declared").is_some());
+
     // The file's provider: readable, not changeable through the API.
     let declared = admin
         .describe_identity_provider()
