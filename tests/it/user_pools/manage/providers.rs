@@ -571,6 +571,23 @@ async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_nami
     // Nothing refused was stored; the honest request succeeds.
     assert_eq!(server.pool(POOL).await.identity_providers.len(), 1);
     create(&admin, "Corp", T::Oidc, &oidc).await.expect("honest");
+
+    // Cognito's quota: 300 providers in a pool (filled through the store here).
+    let mut full = server.pool(POOL).await;
+    let corp = full.identity_provider("Corp").unwrap().clone();
+    for n in full.identity_providers.len()..299 {
+        let mut more = corp.clone();
+        more.name = format!("Corp{n}");
+        full.identity_providers.push(more);
+    }
+    server.node.store.put_pool(&full).await.unwrap();
+    create(&admin, "Corp299", T::Oidc, &oidc)
+        .await
+        .expect("the 300th");
+    let (code, message) = refused(create(&admin, "Corp300", T::Oidc, &oidc).await);
+    assert_eq!(code, "LimitExceededException");
+    assert!(message.contains("300"), "{message}");
+    assert_eq!(server.pool(POOL).await.identity_providers.len(), 300);
     server.stop().await;
 }
 
@@ -703,6 +720,31 @@ async fn duplicates_identifier_collisions_config_owned_and_unsigned_callers_are_
     );
     assert_eq!(code, "UnrecognizedClientException");
     assert!(server.pool(POOL).await.identity_provider("Corp").is_some());
+    // No signature at all.
+    let r = crate::support::http()
+        .post(format!("{}/", server.base))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.CreateIdentityProvider",
+        )
+        .body(
+            json!({
+                "UserPoolId": POOL,
+                "ProviderName": "Sneaky",
+                "ProviderType": "OIDC",
+                "ProviderDetails": {"client_id": "c", "client_secret": "s",
+                    "oidc_issuer": "https://login.corp.example", "authorize_scopes": "openid"},
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["__type"], "MissingAuthenticationTokenException", "{body}");
+    assert!(server.pool(POOL).await.identity_provider("Sneaky").is_none());
     // An unknown pool.
     let (code, _) = refused(
         admin
