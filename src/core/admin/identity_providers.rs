@@ -28,8 +28,8 @@ use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, OidcClientSecret, Origin, Protocol, ProtocolSettings, ProviderType,
-    Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
+    AppleSigningKey, IdentityProvider, OidcClientSecret, Origin, Protocol, ProtocolSettings,
+    ProviderType, Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
     MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS, OWN_USERS,
 };
 use crate::core::storage::Store;

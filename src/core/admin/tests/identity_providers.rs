@@ -647,10 +647,7 @@ async fn api_writes_refuse_config_providers_type_changes_and_the_301st_provider(
         .replace_identity_provider(POOL, as_google, 4)
         .await
         .unwrap_err();
-    assert!(err
-        .field_errors()
-        .iter()
-        .any(|e| e.path == "provider_type"));
+    assert!(err.field_errors().iter().any(|e| e.path == "provider_type"));
     corp.display_name = "Corporate".into();
     let replaced = admin
         .replace_identity_provider(POOL, corp.clone(), 4)

@@ -54,7 +54,12 @@ fn detail_keys(t: ProviderType) -> (&'static [&'static str], &'static [&'static 
             ],
         ),
         ProviderType::Facebook => (
-            &["client_id", "client_secret", "authorize_scopes", "api_version"],
+            &[
+                "client_id",
+                "client_secret",
+                "authorize_scopes",
+                "api_version",
+            ],
             &[
                 "authorize_url",
                 "token_url",
@@ -148,17 +153,29 @@ fn api_path(path: &str) -> String {
         ("subject_claim", "AttributeMapping.username"),
         ("client_id", "ProviderDetails.client_id"),
         ("protocol.issuer", "ProviderDetails.oidc_issuer"),
-        ("protocol.endpoints.authorize", "ProviderDetails.authorize_url"),
+        (
+            "protocol.endpoints.authorize",
+            "ProviderDetails.authorize_url",
+        ),
         ("protocol.endpoints.token", "ProviderDetails.token_url"),
-        ("protocol.endpoints.userinfo", "ProviderDetails.attributes_url"),
-        ("protocol.endpoints.profile", "ProviderDetails.attributes_url"),
+        (
+            "protocol.endpoints.userinfo",
+            "ProviderDetails.attributes_url",
+        ),
+        (
+            "protocol.endpoints.profile",
+            "ProviderDetails.attributes_url",
+        ),
         ("protocol.endpoints.jwks", "ProviderDetails.jwks_uri"),
         ("protocol.scopes", "ProviderDetails.authorize_scopes"),
         ("protocol.client_secret.team_id", "ProviderDetails.team_id"),
         ("protocol.client_secret.key_id", "ProviderDetails.key_id"),
         ("protocol.client_secret", "ProviderDetails.client_secret"),
         ("protocol.metadata_url", "ProviderDetails.MetadataURL"),
-        ("protocol.sign_requests", "ProviderDetails.RequestSigningAlgorithm"),
+        (
+            "protocol.sign_requests",
+            "ProviderDetails.RequestSigningAlgorithm",
+        ),
         ("protocol.user_id_attribute", "AttributeMapping.username"),
         ("protocol", "ProviderDetails.MetadataFile"),
         ("provider_type", "ProviderType"),
@@ -271,19 +288,19 @@ fn is_api_version(segment: &str) -> bool {
     )
 }
 
+/// `AttributeMapping` without `username`, and `username`'s claim.
+type Mapping = (BTreeMap<String, String>, Option<String>);
+
 /// What a request says about the provider, as read from its members.
 struct Requested {
     name: String,
     provider_type: ProviderType,
     details: BTreeMap<String, String>,
-    /// `AttributeMapping` without `username`, and `username`'s claim.
-    mapping: Option<(BTreeMap<String, String>, Option<String>)>,
+    mapping: Option<Mapping>,
     identifiers: Option<Vec<String>>,
 }
 
-fn read_mapping(
-    input: &Value,
-) -> Result<Option<(BTreeMap<String, String>, Option<String>)>, AwsError> {
+fn read_mapping(input: &Value) -> Result<Option<Mapping>, AwsError> {
     if input.get("AttributeMapping").is_none_or(Value::is_null) {
         return Ok(None);
     }
@@ -487,9 +504,8 @@ async fn resolve(
             decl.key_id = Some(need("key_id")?);
             apple_key = match d.get("private_key") {
                 Some(pem) => {
-                    apple::parse_p8(pem).map_err(|e| {
-                        invalid(format!("ProviderDetails.private_key: {e}"))
-                    })?;
+                    apple::parse_p8(pem)
+                        .map_err(|e| invalid(format!("ProviderDetails.private_key: {e}")))?;
                     Some(master.seal(&context, pem.as_bytes()))
                 }
                 None => match stored.and_then(|s| s.protocol.apple_key()) {
@@ -856,7 +872,8 @@ pub async fn list_identity_providers(
     input: Value,
 ) -> Result<Value, AwsError> {
     let pool_id = required(&input, "UserPoolId")?;
-    let limit = optional_int(&input, "MaxResults", 1..=MAX_RESULTS)?.unwrap_or(MAX_RESULTS) as usize;
+    let limit =
+        optional_int(&input, "MaxResults", 1..=MAX_RESULTS)?.unwrap_or(MAX_RESULTS) as usize;
     let offset = offset_of(&input)?;
     let pool = pool(state, call, pool_id).await?;
     let total = pool.identity_providers.len();

@@ -55,7 +55,7 @@ async fn create(
     aws_sdk_cognitoidentityprovider::error::SdkError<
         aws_sdk_cognitoidentityprovider::operation::create_identity_provider::CreateIdentityProviderError,
     >,
-> {
+>{
     let mut call = admin
         .create_identity_provider()
         .user_pool_id(POOL)
@@ -233,7 +233,10 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
         .send()
         .await
         .unwrap();
-    assert_eq!(by_id.identity_provider().unwrap().provider_name(), Some("Corp"));
+    assert_eq!(
+        by_id.identity_provider().unwrap().provider_name(),
+        Some("Corp")
+    );
     let (code, _) = refused(
         admin
             .get_identity_provider_by_identifier()
@@ -293,7 +296,12 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
         .update_identity_provider()
         .user_pool_id(POOL)
         .provider_name("Google");
-    for (k, v) in google.identity_provider().unwrap().provider_details().unwrap() {
+    for (k, v) in google
+        .identity_provider()
+        .unwrap()
+        .provider_details()
+        .unwrap()
+    {
         call = call.provider_details(k, v);
     }
     call.send().await.expect("Describe's details sent back");
@@ -388,6 +396,9 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
     server.stop().await;
 }
 
+/// A refused creation: the name, the type, the details, and the key the refusal names.
+type Case<'a> = (&'a str, T, Vec<(&'a str, String)>, &'a str);
+
 #[tokio::test]
 async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_naming_the_key() {
     let fake = FakeOidc::start("declared-client", "declared-secret", ClientAuth::Basic).await;
@@ -400,7 +411,7 @@ async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_nami
         ("oidc_issuer", "https://login.corp.example"),
         ("authorize_scopes", "openid"),
     ];
-    let cases: Vec<(&str, T, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "Google",
             T::Google,
@@ -537,7 +548,10 @@ async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_nami
     for (name, t, details, key) in cases {
         let details: Vec<(&str, &str)> = details.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (code, message) = refused(create(&admin, name, t.clone(), &details).await);
-        assert_eq!(code, "InvalidParameterException", "{name} {t:?} {key}: {message}");
+        assert_eq!(
+            code, "InvalidParameterException",
+            "{name} {t:?} {key}: {message}"
+        );
         assert!(message.contains(key), "{key}: {message}");
     }
     // An unknown type and no ProviderDetails: Cognito's validation wording.
@@ -560,17 +574,24 @@ async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_nami
             .provider_name("Corp")
             .provider_type(T::Oidc)
             .set_provider_details(Some(
-                oidc.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                oidc.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
             ))
             .attribute_mapping("custom:tenant", "tid")
             .send()
             .await,
     );
     assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("AttributeMapping.custom:tenant"), "{message}");
+    assert!(
+        message.contains("AttributeMapping.custom:tenant"),
+        "{message}"
+    );
     // Nothing refused was stored; the honest request succeeds.
     assert_eq!(server.pool(POOL).await.identity_providers.len(), 1);
-    create(&admin, "Corp", T::Oidc, &oidc).await.expect("honest");
+    create(&admin, "Corp", T::Oidc, &oidc)
+        .await
+        .expect("honest");
 
     // Cognito's quota: 300 providers in a pool (filled through the store here).
     let mut full = server.pool(POOL).await;
@@ -616,7 +637,9 @@ async fn duplicates_identifier_collisions_config_owned_and_unsigned_callers_are_
             .provider_name("Other")
             .provider_type(T::Oidc)
             .set_provider_details(Some(
-                oidc.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                oidc.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
             ))
             .idp_identifiers("Declared.Example")
             .send()
@@ -705,7 +728,11 @@ async fn duplicates_identifier_collisions_config_owned_and_unsigned_callers_are_
             .await,
     );
     assert_eq!(code, "NotAuthorizedException");
-    assert!(server.pool(POOL).await.identity_provider("Declared").is_some());
+    assert!(server
+        .pool(POOL)
+        .await
+        .identity_provider("Declared")
+        .is_some());
 
     // An unsigned (non-operator) caller.
     let (code, _) = refused(create(&public_client(&server), "Other", T::Oidc, &oidc).await);
@@ -743,8 +770,15 @@ async fn duplicates_identifier_collisions_config_owned_and_unsigned_callers_are_
         .unwrap();
     assert_eq!(r.status(), 403);
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["__type"], "MissingAuthenticationTokenException", "{body}");
-    assert!(server.pool(POOL).await.identity_provider("Sneaky").is_none());
+    assert_eq!(
+        body["__type"], "MissingAuthenticationTokenException",
+        "{body}"
+    );
+    assert!(server
+        .pool(POOL)
+        .await
+        .identity_provider("Sneaky")
+        .is_none());
     // An unknown pool.
     let (code, _) = refused(
         admin
@@ -789,9 +823,10 @@ async fn an_oidc_provider_created_through_the_api_signs_a_user_in_through_the_ho
     server.node.store.put_client(&client).await.unwrap();
 
     let rp = Rp::new(WEB, CALLBACK, VERIFIER).with_nonce("n-1");
-    let redirect = federated::sign_in(&rp.authorize_url(&server.base, &[("identity_provider", "Corp")]))
-        .await
-        .expect("signed in through the API-created provider");
+    let redirect =
+        federated::sign_in(&rp.authorize_url(&server.base, &[("identity_provider", "Corp")]))
+            .await
+            .expect("signed in through the API-created provider");
     let id = rp.id_token(&server.base, &redirect).await;
     assert_eq!(id["cognito:username"], "Corp_c-carol");
     assert_eq!(id["email"], "carol@corp.example");
@@ -844,7 +879,10 @@ async fn a_saml_provider_is_created_from_a_metadata_url() {
         &admin,
         "Shibboleth",
         T::Saml,
-        &[("MetadataURL", &url), ("RequestSigningAlgorithm", "rsa-sha256")],
+        &[
+            ("MetadataURL", &url),
+            ("RequestSigningAlgorithm", "rsa-sha256"),
+        ],
     )
     .await
     .expect("SAML from a MetadataURL");
