@@ -875,18 +875,24 @@ async fn a_saml_provider_is_created_from_a_metadata_url() {
     });
     let server = start(&fake).await;
     let admin = operator_client(&server).await;
-    let out = create(
-        &admin,
-        "Shibboleth",
-        T::Saml,
-        &[
-            ("MetadataURL", &url),
-            ("RequestSigningAlgorithm", "rsa-sha256"),
-        ],
-    )
-    .await
-    .expect("SAML from a MetadataURL");
-    let d = out.identity_provider().unwrap().provider_details().unwrap();
+    let out = admin
+        .create_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Shibboleth")
+        .provider_type(T::Saml)
+        .provider_details("MetadataURL", &url)
+        .provider_details("RequestSigningAlgorithm", "rsa-sha256")
+        .attribute_mapping("username", "urn:oid:0.9.2342.19200300.100.1.1")
+        .attribute_mapping("email", "urn:oid:0.9.2342.19200300.100.1.3")
+        .send()
+        .await
+        .expect("SAML from a MetadataURL");
+    let created = out.identity_provider().unwrap();
+    assert_eq!(
+        created.attribute_mapping().unwrap()["username"],
+        "urn:oid:0.9.2342.19200300.100.1.1"
+    );
+    let d = created.provider_details().unwrap();
     assert_eq!(d["MetadataURL"], url);
     assert_eq!(d["RequestSigningAlgorithm"], "rsa-sha256");
     let stored = server.pool(POOL).await;
@@ -899,6 +905,35 @@ async fn a_saml_provider_is_created_from_a_metadata_url() {
         .clone();
     assert_eq!(settings.entity_id, saml.entity_id);
     assert!(settings.sign_requests);
+    assert_eq!(
+        settings.user_id_attribute.as_deref(),
+        Some("urn:oid:0.9.2342.19200300.100.1.1"),
+        "AttributeMapping's username is the attribute holding the user id"
+    );
+    // Without `username`, the NameID is the user id, as Describe says.
+    admin
+        .update_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Shibboleth")
+        .attribute_mapping("email", "urn:oid:0.9.2342.19200300.100.1.3")
+        .send()
+        .await
+        .unwrap();
+    let described = admin
+        .describe_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Shibboleth")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .identity_provider()
+            .unwrap()
+            .attribute_mapping()
+            .unwrap()["username"],
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+    );
     // A URL that answers no metadata names the key.
     let (code, message) = refused(
         create(
