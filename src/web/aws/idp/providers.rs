@@ -144,8 +144,9 @@ fn preset_of(t: ProviderType) -> &'static str {
     }
 }
 
-/// Where a record path of the service's errors is in Cognito's input.
-fn api_path(path: &str) -> String {
+/// Where a record path of the service's errors is in Cognito's input; the SAML settings
+/// read from the metadata are the key it was given by (`MetadataFile` or `MetadataURL`).
+fn api_path(path: &str, metadata_key: &str) -> String {
     const PATHS: &[(&str, &str)] = &[
         ("name", "ProviderName"),
         ("identifiers", "IdpIdentifiers"),
@@ -177,7 +178,6 @@ fn api_path(path: &str) -> String {
             "ProviderDetails.RequestSigningAlgorithm",
         ),
         ("protocol.user_id_attribute", "AttributeMapping.username"),
-        ("protocol", "ProviderDetails.MetadataFile"),
         ("provider_type", "ProviderType"),
     ];
     for (ours, theirs) in PATHS {
@@ -187,18 +187,31 @@ fn api_path(path: &str) -> String {
             }
         }
     }
-    path.to_string()
+    match path.strip_prefix("protocol") {
+        Some(rest) if rest.is_empty() || rest.starts_with('.') => {
+            format!("ProviderDetails.{metadata_key}{rest}")
+        }
+        _ => path.to_string(),
+    }
+}
+
+/// The key a SAML provider's metadata came by.
+fn metadata_key(idp: &IdentityProvider) -> &'static str {
+    match idp.protocol.as_saml() {
+        Some(saml) if saml.metadata_url.is_some() => "MetadataURL",
+        _ => "MetadataFile",
+    }
 }
 
 /// The administration service's refusal in Cognito's terms: a name or identifier taken is
 /// `DuplicateProviderException`, other invalid settings `InvalidParameterException` naming
-/// the API member.
-fn admin_error(state: &AppState, call: &AwsCall, e: AdminError) -> AwsError {
+/// the API member (`metadata_key`: the key a SAML provider's metadata came by).
+fn admin_error(state: &AppState, call: &AwsCall, e: AdminError, metadata_key: &str) -> AwsError {
     match e {
         AdminError::Invalid { errors, .. } => {
             let message = errors
                 .iter()
-                .map(|f| format!("{}: {}", api_path(&f.path), f.message))
+                .map(|f| format!("{}: {}", api_path(&f.path, metadata_key), f.message))
                 .collect::<Vec<_>>()
                 .join("; ");
             if errors.iter().any(|f| f.rule == Rule::Duplicate) {
@@ -233,6 +246,7 @@ fn config_owned(state: &AppState, call: &AwsCall, idp: &IdentityProvider) -> Opt
                 kind: RecordKind::IdentityProvider,
                 id: idp.name.clone(),
             },
+            "MetadataFile",
         )
     })
 }
@@ -778,10 +792,11 @@ pub async fn create_identity_provider(
         ));
     }
     let record = build(state, call, &pool, &req, true, None).await?;
+    let key = metadata_key(&record);
     let updated = AdminService::new(state.node.store.clone())
         .add_identity_provider(&pool.id, record, call.now)
         .await
-        .map_err(|e| admin_error(state, call, e))?;
+        .map_err(|e| admin_error(state, call, e, key))?;
     let idp = existing(&updated, name)?;
     Ok(json!({ "IdentityProvider": provider_type_out(&updated, idp) }))
 }
@@ -825,10 +840,11 @@ pub async fn update_identity_provider(
         identifiers,
     };
     let record = build(state, call, &pool, &req, details_given, Some(stored)).await?;
+    let key = metadata_key(&record);
     let updated = AdminService::new(state.node.store.clone())
         .replace_identity_provider(&pool.id, record, call.now)
         .await
-        .map_err(|e| admin_error(state, call, e))?;
+        .map_err(|e| admin_error(state, call, e, key))?;
     let idp = existing(&updated, name)?;
     Ok(json!({ "IdentityProvider": provider_type_out(&updated, idp) }))
 }
@@ -845,7 +861,7 @@ pub async fn delete_identity_provider(
     let existed = AdminService::new(state.node.store.clone())
         .remove_identity_provider_by(&pool.id, name, Origin::Api, call.now)
         .await
-        .map_err(|e| admin_error(state, call, e))?;
+        .map_err(|e| admin_error(state, call, e, "MetadataFile"))?;
     if !existed {
         return Err(provider_not_found(name));
     }

@@ -396,6 +396,13 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
     server.stop().await;
 }
 
+/// `metadata` without its KeyDescriptor elements.
+fn without_keys(metadata: &str) -> String {
+    let start = metadata.find("<md:KeyDescriptor").unwrap();
+    let end = metadata.rfind("</md:KeyDescriptor>").unwrap() + "</md:KeyDescriptor>".len();
+    format!("{}{}", &metadata[..start], &metadata[end..])
+}
+
 /// A refused creation: the name, the type, the details, and the key the refusal names.
 type Case<'a> = (&'a str, T, Vec<(&'a str, String)>, &'a str);
 
@@ -536,6 +543,13 @@ async fn bad_keys_missing_keys_and_values_cognate_cannot_honour_are_refused_nami
             "Corp",
             T::Saml,
             vec![("MetadataFile", "<not-metadata/>".into())],
+            "ProviderDetails.MetadataFile",
+        ),
+        // Metadata without a signing certificate: responses could not be checked.
+        (
+            "Corp",
+            T::Saml,
+            vec![("MetadataFile", without_keys(&saml.metadata(false)))],
             "ProviderDetails.MetadataFile",
         ),
         (
