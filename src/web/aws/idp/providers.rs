@@ -397,17 +397,19 @@ async fn build(
     Ok(record)
 }
 
-/// `username` in `AttributeMapping`: the claim holding the user id (the NameID, or a SAML
-/// attribute).
+/// `username` in `AttributeMapping`: the claim holding the user id (for SAML an
+/// attribute, or the NameID); without it, the type's default (the preset's claim, or the
+/// NameID).
 fn set_username(record: &mut IdentityProvider, username: Option<String>, t: ProviderType) {
-    match (&mut record.protocol, t) {
-        (ProtocolSettings::Saml(saml), _) => {
+    match &mut record.protocol {
+        ProtocolSettings::Saml(saml) => {
             saml.user_id_attribute = username.filter(|u| u != NAME_ID);
         }
         _ => {
-            if let Some(claim) = username {
-                record.subject_claim = claim;
-            }
+            let default = crate::federation::presets::get(preset_of(t))
+                .map(|p| p.subject_claim.clone())
+                .unwrap_or_else(|| "sub".to_string());
+            record.subject_claim = username.unwrap_or(default);
         }
     }
 }

@@ -283,6 +283,38 @@ async fn one_provider_of_each_type_is_created_described_updated_listed_and_delet
     assert_eq!(u.idp_identifiers(), ["corp2.example".to_string()]);
     let mapping = u.attribute_mapping().unwrap();
     assert!(!mapping.contains_key("email") && mapping["name"] == "name");
+    assert_eq!(mapping["username"], "sub");
+    // `username` names the claim holding the user id; a mapping without it goes back to
+    // the type's default.
+    let updated = admin
+        .update_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Corp")
+        .attribute_mapping("username", "oid")
+        .send()
+        .await
+        .unwrap();
+    let u = updated.identity_provider().unwrap();
+    assert_eq!(u.attribute_mapping().unwrap()["username"], "oid");
+    let stored = server.pool(POOL).await;
+    assert_eq!(
+        stored.identity_provider("Corp").unwrap().subject_claim,
+        "oid"
+    );
+    let updated = admin
+        .update_identity_provider()
+        .user_pool_id(POOL)
+        .provider_name("Corp")
+        .attribute_mapping("name", "name")
+        .send()
+        .await
+        .unwrap();
+    let mapping = updated
+        .identity_provider()
+        .unwrap()
+        .attribute_mapping()
+        .unwrap();
+    assert_eq!(mapping["username"], "sub");
     assert_eq!(u.provider_details().unwrap()["client_id"], "corp-client-2");
     // Describe's answer goes back unchanged (the keys Cognito adds included).
     let google = admin
