@@ -994,3 +994,82 @@ async fn a_saml_provider_is_created_from_a_metadata_url() {
     assert!(message.contains("ProviderDetails.MetadataURL"), "{message}");
     server.stop().await;
 }
+
+/// `AWSCognitoIdentityProviderService.<action>` with `body`, operator-signed: the status,
+/// the error type (empty on success) and the message.
+async fn raw(server: &TestServer, action: &str, body: &str) -> (u16, String, String) {
+    use crate::aws_edge::{make_key, post, Signing};
+    let key = make_key(server, None, None).await;
+    let target = format!("AWSCognitoIdentityProviderService.{action}");
+    let headers = Signing::new(&key, "cognito-idp").sign(
+        &server.base,
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ],
+        body.as_bytes(),
+    );
+    let r = post(&server.base, &headers, body.as_bytes()).await;
+    let status = r.status().as_u16();
+    let answer: serde_json::Value = r.json().await.unwrap_or_default();
+    (
+        status,
+        answer["__type"].as_str().unwrap_or_default().to_string(),
+        answer["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn members_of_the_wrong_type_get_cognito_validation_errors_never_a_500() {
+    let fake = FakeOidc::start("declared-client", "declared-secret", ClientAuth::Basic).await;
+    let server = start(&fake).await;
+    let details = json!({"client_id": "c", "client_secret": "s",
+        "oidc_issuer": "https://login.corp.example", "authorize_scopes": "openid"});
+    let honest = json!({
+        "UserPoolId": POOL, "ProviderName": "Corp", "ProviderType": "OIDC",
+        "ProviderDetails": details,
+    });
+    let cases = [
+        ("ProviderDetails", json!("client_id=c"), "ProviderDetails"),
+        (
+            "ProviderDetails",
+            json!({"client_id": 7, "client_secret": "s"}),
+            "ProviderDetails",
+        ),
+        (
+            "AttributeMapping",
+            json!({"email": ["email"]}),
+            "AttributeMapping",
+        ),
+        ("IdpIdentifiers", json!("corp.example"), "IdpIdentifiers"),
+        ("ProviderType", json!("oidc"), "providerType"),
+        ("ProviderName", json!(42), "ProviderName"),
+        ("ProviderName", json!(null), "providerName"),
+        ("UserPoolId", json!(""), "userPoolId"),
+    ];
+    for (member, value, named) in cases {
+        let mut body = honest.clone();
+        body[member] = value;
+        let (status, code, message) =
+            raw(&server, "CreateIdentityProvider", &body.to_string()).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "InvalidParameterException"),
+            "{member}: {message}"
+        );
+        assert!(message.contains(named), "{member}: {message}");
+    }
+    let (status, code, message) = raw(
+        &server,
+        "ListIdentityProviders",
+        &json!({"UserPoolId": POOL, "NextToken": "forged"}).to_string(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "InvalidParameterException"));
+    assert!(message.contains("NextToken"), "{message}");
+    assert!(server.pool(POOL).await.identity_provider("Corp").is_none());
+    let (status, code, message) = raw(&server, "CreateIdentityProvider", &honest.to_string()).await;
+    assert_eq!((status, code.as_str()), (200, ""), "{message}");
+    assert!(server.pool(POOL).await.identity_provider("Corp").is_some());
+    server.stop().await;
+}
