@@ -47,6 +47,11 @@ pub const MAX_IDENTITY_PROVIDERS: usize = 300;
 const MAX_IDENTIFIERS: usize = 50;
 const MAX_IDENTIFIER_LEN: usize = 40;
 
+/// Serializes this node's read-modify-write of a pool's provider list (the providers live
+/// on the pool record): without it, two providers created at once (Terraform creates in
+/// parallel) would each write the list read before the other's, and one would be lost.
+static PROVIDER_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The social provider types, whose names are reserved for them.
 const SOCIAL: [ProviderType; 4] = [
     ProviderType::Google,
@@ -718,6 +723,7 @@ where
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
         if let Some(taken) = pool.identity_provider(&idp.name) {
             return Err(AdminError::Exists {
@@ -754,6 +760,7 @@ where
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
         let Some(index) = pool
             .identity_providers
@@ -816,6 +823,7 @@ where
         by: Origin,
         now: UnixTime,
     ) -> AdminResult<bool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
         if let Some(stored) = pool.identity_provider(name) {
             refuse_config_owned(RecordKind::IdentityProvider, name, stored.origin, by)?;

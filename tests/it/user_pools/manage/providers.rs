@@ -1073,3 +1073,37 @@ async fn members_of_the_wrong_type_get_cognito_validation_errors_never_a_500() {
     assert!(server.pool(POOL).await.identity_provider("Corp").is_some());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn providers_created_at_once_are_all_kept() {
+    let fake = FakeOidc::start("declared-client", "declared-secret", ClientAuth::Basic).await;
+    let server = start(&fake).await;
+    let admin = operator_client(&server).await;
+    let calls = (0..10).map(|n| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .create_identity_provider()
+                .user_pool_id(POOL)
+                .provider_name(format!("Corp{n}"))
+                .provider_type(T::Oidc)
+                .provider_details("client_id", "c")
+                .provider_details("client_secret", "s")
+                .provider_details("oidc_issuer", "https://login.corp.example")
+                .provider_details("authorize_scopes", "openid")
+                .send()
+                .await
+        }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.expect("created");
+    }
+    let pool = server.pool(POOL).await;
+    for n in 0..10 {
+        assert!(
+            pool.identity_provider(&format!("Corp{n}")).is_some(),
+            "Corp{n} was lost"
+        );
+    }
+    server.stop().await;
+}
