@@ -24,11 +24,12 @@ use base64::Engine;
 
 use super::clients::is_loopback;
 use super::groups::is_group_name;
+use super::roles::refuse_config_owned;
 use super::{valid, AdminError, AdminResult, AdminService, Errors, FieldError, RecordKind, Rule};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
-    AppleSigningKey, IdentityProvider, OidcClientSecret, Protocol, ProtocolSettings, ProviderType,
-    Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
+    AppleSigningKey, IdentityProvider, OidcClientSecret, Origin, Protocol, ProtocolSettings,
+    ProviderType, Quirk, SamlBinding, SamlSettings, UserPool, DEFAULT_METADATA_REFRESH_SECS,
     MAX_METADATA_REFRESH_SECS, MIN_METADATA_REFRESH_SECS, OWN_USERS,
 };
 use crate::core::storage::Store;
@@ -40,9 +41,16 @@ const MAX_NAME_LEN: usize = 32;
 const MAX_CLIENT_ID_LEN: usize = 256;
 /// The hosted UI's button text.
 const MAX_DISPLAY_NAME_LEN: usize = 128;
+/// Cognito's quota of identity providers per pool.
+pub const MAX_IDENTITY_PROVIDERS: usize = 300;
 /// Cognito's limits on `IdpIdentifiers`.
 const MAX_IDENTIFIERS: usize = 50;
 const MAX_IDENTIFIER_LEN: usize = 40;
+
+/// Serializes this node's read-modify-write of a pool's provider list (the providers live
+/// on the pool record): without it, two providers created at once (Terraform creates in
+/// parallel) would each write the list read before the other's, and one would be lost.
+static PROVIDER_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The social provider types, whose names are reserved for them.
 const SOCIAL: [ProviderType; 4] = [
@@ -92,9 +100,22 @@ pub fn validate_identity_provider_among(
 }
 
 /// The rules on every provider of `pool`, each among the others, with paths under
-/// `identity_providers[i]`: what a whole-pool write checks.
+/// `identity_providers[i]`, and Cognito's quota of providers: what a whole-pool write
+/// checks.
 pub fn validate_identity_providers(pool: &UserPool) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    if pool.identity_providers.len() > MAX_IDENTITY_PROVIDERS {
+        errors.push(FieldError {
+            path: "identity_providers".into(),
+            rule: Rule::Invalid,
+            message: format!(
+                "{} identity providers: a pool has at most {MAX_IDENTITY_PROVIDERS} \
+                 (Cognito's quota)",
+                pool.identity_providers.len()
+            ),
+            fix: Some("declare fewer identity providers".into()),
+        });
+    }
     for (i, idp) in pool.identity_providers.iter().enumerate() {
         let others: Vec<&IdentityProvider> = pool
             .identity_providers
@@ -702,6 +723,7 @@ where
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
         if let Some(taken) = pool.identity_provider(&idp.name) {
             return Err(AdminError::Exists {
@@ -709,23 +731,36 @@ where
                 id: taken.name.clone(),
             });
         }
-        valid(
-            RecordKind::IdentityProvider,
-            validate_identity_provider(&idp, &pool),
-        )?;
+        let mut errors = validate_identity_provider(&idp, &pool);
+        if pool.identity_providers.len() >= MAX_IDENTITY_PROVIDERS {
+            errors.push(FieldError {
+                path: "name".into(),
+                rule: Rule::Invalid,
+                message: format!(
+                    "the pool already has {MAX_IDENTITY_PROVIDERS} identity providers, \
+                     Cognito's quota"
+                ),
+                fix: Some("delete an identity provider first".into()),
+            });
+        }
+        valid(RecordKind::IdentityProvider, errors)?;
         pool.identity_providers.push(idp);
         pool.updated_at = now;
         self.put_pool(&pool).await?;
         Ok(pool)
     }
 
-    /// UpdateIdentityProvider: replaces the pool's provider of `idp`'s name, in place.
+    /// UpdateIdentityProvider: replaces the pool's provider of `idp`'s name, in place. A
+    /// provider the configuration file declared is refused to a record of the API
+    /// (`idp.origin == Origin::Api`: [`AdminError::ConfigOwned`]), and a provider's type
+    /// cannot change (Cognito's `ProviderType` is fixed at creation).
     pub async fn replace_identity_provider(
         &self,
         pool_id: &str,
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
         let Some(index) = pool
             .identity_providers
@@ -737,26 +772,62 @@ where
                 id: idp.name,
             });
         };
-        valid(
+        let stored = &pool.identity_providers[index];
+        refuse_config_owned(
             RecordKind::IdentityProvider,
-            validate_identity_provider(&idp, &pool),
+            &idp.name,
+            stored.origin,
+            idp.origin,
         )?;
+        let mut errors = validate_identity_provider(&idp, &pool);
+        if stored.provider_type != idp.provider_type {
+            errors.push(FieldError {
+                path: "provider_type".into(),
+                rule: Rule::Invalid,
+                message: format!(
+                    "a provider's type cannot change ({} is a {} provider)",
+                    idp.name, stored.provider_type
+                ),
+                fix: Some("delete the provider and create it again with the new type".into()),
+            });
+        }
+        valid(RecordKind::IdentityProvider, errors)?;
         pool.identity_providers[index] = idp;
         pool.updated_at = now;
         self.put_pool(&pool).await?;
         Ok(pool)
     }
 
-    /// DeleteIdentityProvider: removes the pool's provider of this name. Returns whether
-    /// it existed. Clients listing it in `supported_identity_providers` keep the name;
-    /// their next update is refused until it is removed there.
+    /// Removes the pool's provider of this name whatever declared it: the operator's
+    /// console (`cognate admin idps delete`, which warns that the next apply recreates a
+    /// provider of the file). Returns whether it existed.
     pub async fn remove_identity_provider(
         &self,
         pool_id: &str,
         name: &str,
         now: UnixTime,
     ) -> AdminResult<bool> {
+        self.remove_identity_provider_by(pool_id, name, Origin::Config, now)
+            .await
+    }
+
+    /// DeleteIdentityProvider: removes the pool's provider of this name for a caller of
+    /// origin `by`; a provider of the configuration file is refused to the API
+    /// ([`AdminError::ConfigOwned`]). Returns whether it existed. Clients listing it in
+    /// `supported_identity_providers` keep the name; their next update is refused until it
+    /// is removed there.
+    pub async fn remove_identity_provider_by(
+        &self,
+        pool_id: &str,
+        name: &str,
+        by: Origin,
+        now: UnixTime,
+    ) -> AdminResult<bool> {
+        let _writing = PROVIDER_WRITES.lock().await;
         let mut pool = self.require_pool(pool_id).await?;
+        if let Some(stored) = pool.identity_provider(name) {
+            refuse_config_owned(RecordKind::IdentityProvider, name, stored.origin, by)?;
+        }
         let before = pool.identity_providers.len();
         pool.identity_providers.retain(|p| p.name != name);
         if pool.identity_providers.len() == before {

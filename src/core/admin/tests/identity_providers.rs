@@ -602,3 +602,104 @@ fn saml_provider_rules_refuse_and_accept() {
         Rule::Invalid,
     );
 }
+
+/// The API's writes: a provider of the configuration file is refused to an API record
+/// (replace and delete), an API provider is replaced and deleted, a type cannot change,
+/// and a pool takes at most Cognito's 300 providers.
+#[tokio::test]
+async fn api_writes_refuse_config_providers_type_changes_and_the_301st_provider() {
+    use crate::core::admin::identity_providers::MAX_IDENTITY_PROVIDERS;
+    use crate::core::model::Origin;
+    let (_dir, admin) = service().await;
+    let mut p = pool();
+    let mut declared = idp("Declared", "OIDC");
+    declared.origin = Origin::Config;
+    p.identity_providers = vec![declared.clone()];
+    admin.put_pool(&p).await.unwrap();
+
+    // The file's provider: an API record does not replace it, the API does not delete it.
+    let mut from_api = declared.clone();
+    from_api.origin = Origin::Api;
+    from_api.display_name = "Changed".into();
+    let err = admin
+        .replace_identity_provider(POOL, from_api, 2)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AdminError::ConfigOwned { .. }), "{err:?}");
+    let err = admin
+        .remove_identity_provider_by(POOL, "Declared", Origin::Api, 2)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AdminError::ConfigOwned { .. }), "{err:?}");
+    let stored = admin.store().get_pool(POOL).await.unwrap().unwrap();
+    assert_eq!(stored.identity_provider("Declared"), Some(&declared));
+
+    // An API provider is replaced (not as another type) and deleted.
+    let mut corp = idp("Corp", "OIDC");
+    corp.origin = Origin::Api;
+    admin
+        .add_identity_provider(POOL, corp.clone(), 3)
+        .await
+        .unwrap();
+    let mut as_google = corp.clone();
+    as_google.provider_type = crate::core::model::ProviderType::Google;
+    let err = admin
+        .replace_identity_provider(POOL, as_google, 4)
+        .await
+        .unwrap_err();
+    assert!(err.field_errors().iter().any(|e| e.path == "provider_type"));
+    corp.display_name = "Corporate".into();
+    let replaced = admin
+        .replace_identity_provider(POOL, corp.clone(), 4)
+        .await
+        .unwrap();
+    assert_eq!(replaced.identity_provider("Corp"), Some(&corp));
+    assert!(admin
+        .remove_identity_provider_by(POOL, "Corp", Origin::Api, 5)
+        .await
+        .unwrap());
+    assert!(!admin
+        .remove_identity_provider_by(POOL, "Corp", Origin::Api, 5)
+        .await
+        .unwrap());
+    // The console's delete (`cognate admin idps delete`) still removes the file's.
+    assert!(admin
+        .remove_identity_provider(POOL, "Declared", 6)
+        .await
+        .unwrap());
+
+    // Cognito's quota: 300 providers; the 301st is refused, the 300th accepted.
+    let mut full = pool();
+    full.identity_providers = (1..MAX_IDENTITY_PROVIDERS)
+        .map(|n| idp(&format!("Idp{n}"), "OIDC"))
+        .collect();
+    admin.put_pool(&full).await.unwrap();
+    admin
+        .add_identity_provider(POOL, idp("Idp300", "OIDC"), 7)
+        .await
+        .unwrap();
+    let err = admin
+        .add_identity_provider(POOL, idp("Idp301", "OIDC"), 8)
+        .await
+        .unwrap_err();
+    assert!(
+        err.field_errors()[0].message.contains("300"),
+        "{:?}",
+        err.field_errors()
+    );
+}
+
+/// A whole-pool write (the configuration file) has the same quota.
+#[test]
+fn a_pool_of_301_providers_is_refused() {
+    use crate::core::admin::identity_providers::MAX_IDENTITY_PROVIDERS;
+    let mut full = pool();
+    full.identity_providers = (0..MAX_IDENTITY_PROVIDERS)
+        .map(|n| idp(&format!("Idp{n}"), "OIDC"))
+        .collect();
+    assert_eq!(validate_identity_providers(&full), []);
+    full.identity_providers.push(idp("Idp300", "OIDC"));
+    let errors = validate_identity_providers(&full);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, "identity_providers");
+}
