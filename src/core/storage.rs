@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
+    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
     Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
@@ -149,6 +149,28 @@ pub trait Store: Send + Sync + 'static {
     async fn put_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
     async fn list_resource_servers(&self, pool_id: &str) -> StoreResult<Vec<ResourceServer>>;
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+    /// Inserts a new resource server (CreateResourceServer); `Conflict::Exists` when the
+    /// pool has one with this identifier already (the stored one is left as it was), so of
+    /// two creates at once exactly one wins. A missing pool is `MissingParent`.
+    async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
+
+    // --- domains (issue 15, migration 0011) ------------------------------------------------
+
+    /// Inserts a pool's domain. `Conflict::Exists` when the name belongs to any pool, or
+    /// when the pool has a domain of this kind already (one prefix and one custom domain
+    /// per pool): the database's unique keys decide, so of several nodes creating one
+    /// name at once exactly one wins. A missing pool is `MissingParent`.
+    async fn insert_domain(&self, domain: &Domain) -> StoreResult<()>;
+    /// Replaces the stored domain of this name if it belongs to `domain.pool_id` (its
+    /// kind stays); returns whether it did.
+    async fn update_domain(&self, domain: &Domain) -> StoreResult<bool>;
+    /// The domain of this name, whichever pool holds it.
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<Domain>>;
+    /// A pool's domains (at most two), by name.
+    async fn list_domains(&self, pool_id: &str) -> StoreResult<Vec<Domain>>;
+    /// Deletes the domain of this name if it belongs to the pool; returns whether it did.
+    /// Deleting a pool deletes its domains too.
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool>;
 
     // --- users ---------------------------------------------------------------------------
 
