@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
-    Role, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
 use crate::core::identity_pools::openid::IdentityKeyRecord;

@@ -18,8 +18,8 @@ use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserFi
 use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
 use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::model::{
-    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
-    Role, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use crate::core::UnixTime;
 

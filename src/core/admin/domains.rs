@@ -204,7 +204,12 @@ where
 
     /// DeleteUserPoolDomain on behalf of `by`: the pool's domain of this name. Returns
     /// whether it existed (in this pool).
-    pub async fn delete_domain_by(&self, pool_id: &str, name: &str, by: Origin) -> AdminResult<bool> {
+    pub async fn delete_domain_by(
+        &self,
+        pool_id: &str,
+        name: &str,
+        by: Origin,
+    ) -> AdminResult<bool> {
         match self.store().get_domain(name).await? {
             Some(stored) if stored.pool_id == pool_id => {
                 refuse_config_owned(RecordKind::Domain, name, stored.origin, by)?
@@ -272,7 +277,15 @@ mod tests {
         for ok in ["a", "my-app", "app-2", "0", &"x".repeat(63)] {
             assert!(validate_domain(&domain(ok, None)).is_empty(), "{ok}");
         }
-        for bad in ["", "-app", "app-", "My-App", "my_app", "my.app", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "-app",
+            "app-",
+            "My-App",
+            "my_app",
+            "my.app",
+            &"x".repeat(64),
+        ] {
             let errors = validate_domain(&domain(bad, None));
             assert_eq!(errors.len(), 1, "{bad}");
             assert_eq!(errors[0].path, "domain");
@@ -287,12 +300,22 @@ mod tests {
     #[test]
     fn custom_domains_are_host_names_with_a_certificate() {
         assert!(validate_domain(&domain("auth.example.com", Some(ARN))).is_empty());
-        for bad in ["example", "Auth.example.com", "a..b", "-a.example.com", "10.0.0.1"] {
+        for bad in [
+            "example",
+            "Auth.example.com",
+            "a..b",
+            "-a.example.com",
+            "10.0.0.1",
+        ] {
             let errors = validate_domain(&domain(bad, Some(ARN)));
             assert_eq!(errors.len(), 1, "{bad}");
             assert_eq!(errors[0].path, "domain");
         }
-        for bad in ["", "arn:aws:iam::123456789012:role/x", "arn:aws:acm:us-east-1:1:certificate/x"] {
+        for bad in [
+            "",
+            "arn:aws:iam::123456789012:role/x",
+            "arn:aws:acm:us-east-1:1:certificate/x",
+        ] {
             let errors = validate_domain(&domain("auth.example.com", Some(bad)));
             assert_eq!(errors.len(), 1, "{bad}");
             assert_eq!(errors[0].path, "certificate_arn");

@@ -201,7 +201,10 @@ where
             origin: stored.origin,
             ..server.clone()
         };
-        valid(RecordKind::ResourceServer, validate_resource_server(&updated))?;
+        valid(
+            RecordKind::ResourceServer,
+            validate_resource_server(&updated),
+        )?;
         let removed = removed_scopes(&stored, &updated);
         self.check_scopes_releasable(&stored.pool_id, &removed, by)
             .await?;
@@ -305,7 +308,10 @@ where
 }
 
 /// The full names (`<identifier>/<scope>`) of `scopes` of `server`.
-fn full_scopes(server: &ResourceServer, scopes: &[crate::core::model::ResourceScope]) -> Vec<String> {
+fn full_scopes(
+    server: &ResourceServer,
+    scopes: &[crate::core::model::ResourceScope],
+) -> Vec<String> {
     scopes
         .iter()
         .map(|s| format!("{}/{}", server.identifier, s.name))

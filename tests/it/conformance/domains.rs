@@ -35,18 +35,27 @@ pub async fn domains_one_name_one_pool(store: Arc<dyn Store>) {
     let q = with_pool(&store, "us-east-1_Pool2", false).await;
     let prefix = domain(&p.id, "my-app", false);
     store.insert_domain(&prefix).await.unwrap();
-    assert_eq!(store.get_domain("my-app").await.unwrap(), Some(prefix.clone()));
+    assert_eq!(
+        store.get_domain("my-app").await.unwrap(),
+        Some(prefix.clone())
+    );
     assert_eq!(store.get_domain("other").await.unwrap(), None);
 
     // The name, for another pool or the same one: refused, the stored one unchanged.
     let mut taken = domain(&q.id, "my-app", false);
     taken.managed_login_version = 2;
-    assert!(is_conflict(&store.insert_domain(&taken).await, Conflict::Exists));
+    assert!(is_conflict(
+        &store.insert_domain(&taken).await,
+        Conflict::Exists
+    ));
     assert!(is_conflict(
         &store.insert_domain(&domain(&p.id, "my-app", true)).await,
         Conflict::Exists
     ));
-    assert_eq!(store.get_domain("my-app").await.unwrap(), Some(prefix.clone()));
+    assert_eq!(
+        store.get_domain("my-app").await.unwrap(),
+        Some(prefix.clone())
+    );
     // A second prefix domain for the pool: refused; a custom one beside it: fine.
     assert!(is_conflict(
         &store.insert_domain(&domain(&p.id, "second", false)).await,
@@ -112,7 +121,11 @@ pub async fn domains_one_name_one_pool(store: Arc<dyn Store>) {
 pub async fn domains_concurrent_inserts_one_winner(store: Arc<dyn Store>) {
     let mut pools = Vec::new();
     for i in 0..4 {
-        pools.push(with_pool(&store, &format!("us-east-1_Burst{i}"), false).await.id);
+        pools.push(
+            with_pool(&store, &format!("us-east-1_Burst{i}"), false)
+                .await
+                .id,
+        );
     }
     let mut tasks = Vec::new();
     for i in 0..16 {

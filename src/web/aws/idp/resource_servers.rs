@@ -205,8 +205,8 @@ pub async fn list_resource_servers(
     let mut out = json!({ "ResourceServers": page });
     if rest.len() > limit {
         let last = &rest[limit - 1].identifier;
-        out["NextToken"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("after:{last}")));
+        out["NextToken"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{last}")));
     }
     Ok(out)
 }

@@ -13,7 +13,8 @@ use cognate::core::admin::{AdminService, PoolDomains};
 use super::super::admin::refusal;
 use super::super::{operator_client, public_client, MFA_ON_POOL, MFA_POOL, POOL};
 
-const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+const ARN: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
 const ARN2: &str = "arn:aws:acm:us-east-1:123456789012:certificate/second";
 
 fn cert(arn: &str) -> CustomDomainConfigType {
@@ -205,7 +206,9 @@ async fn an_unknown_domain_is_an_empty_description() {
         .send()
         .await
         .expect("DescribeUserPoolDomain of an unknown domain");
-    let d = out.domain_description().expect("an empty DomainDescription");
+    let d = out
+        .domain_description()
+        .expect("an empty DomainDescription");
     assert_eq!(d.domain(), None);
     assert_eq!(d.user_pool_id(), None);
     assert_eq!(d.status(), None);
@@ -360,7 +363,12 @@ async fn bad_names_and_unhonoured_settings_are_refused() {
         assert!(message.contains("reserved"), "{message}");
     }
     // A custom domain: a host name with an ACM certificate.
-    for bad in ["localhost", "Auth.Example.com", "10.0.0.1", "a..example.com"] {
+    for bad in [
+        "localhost",
+        "Auth.Example.com",
+        "10.0.0.1",
+        "a..example.com",
+    ] {
         let err = admin
             .create_user_pool_domain()
             .user_pool_id(POOL)
@@ -381,7 +389,10 @@ async fn bad_names_and_unhonoured_settings_are_refused() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("CustomDomainConfig.CertificateArn"), "{message}");
+    assert!(
+        message.contains("CustomDomainConfig.CertificateArn"),
+        "{message}"
+    );
     // ManagedLoginVersion is 1 or 2.
     let err = admin
         .create_user_pool_domain()
@@ -426,7 +437,13 @@ async fn bad_names_and_unhonoured_settings_are_refused() {
         .unwrap_err();
     assert_eq!(refusal(&err).0, "ResourceNotFoundException");
     // Nothing of it was stored; the honest prefix is.
-    assert!(server.node.store.list_domains(POOL).await.unwrap().is_empty());
+    assert!(server
+        .node
+        .store
+        .list_domains(POOL)
+        .await
+        .unwrap()
+        .is_empty());
     admin
         .create_user_pool_domain()
         .user_pool_id(POOL)
@@ -457,7 +474,13 @@ async fn unsigned_domain_calls_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(refusal(&err).0, "UnrecognizedClientException");
-    assert!(server.node.store.get_domain("sneaky").await.unwrap().is_none());
+    assert!(server
+        .node
+        .store
+        .get_domain("sneaky")
+        .await
+        .unwrap()
+        .is_none());
     operator_client(&server)
         .await
         .create_user_pool_domain()

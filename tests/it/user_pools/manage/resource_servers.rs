@@ -53,12 +53,7 @@ async fn resource_servers_are_created_described_updated_listed_and_deleted() {
     assert_eq!(scope_names(rs), ["read", "write"]);
     assert_eq!(rs.scopes()[0].scope_description(), "Read orders");
     // The store holds it as an API record.
-    let stored = server
-        .node
-        .store
-        .list_resource_servers(POOL)
-        .await
-        .unwrap();
+    let stored = server.node.store.list_resource_servers(POOL).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].origin, Origin::Api);
 
@@ -266,7 +261,13 @@ async fn api_scopes_are_granted_to_client_credentials_and_removed_ones_no_longer
         .send()
         .await
         .unwrap();
-    m2m_client(&server, M2M, M2M_SECRET, &["inventory/read", "inventory/write"]).await;
+    m2m_client(
+        &server,
+        M2M,
+        M2M_SECRET,
+        &["inventory/read", "inventory/write"],
+    )
+    .await;
 
     let base = server.base.clone();
     let all = token(
@@ -310,7 +311,10 @@ async fn api_scopes_are_granted_to_client_credentials_and_removed_ones_no_longer
     )
     .await;
     assert_eq!(read.status, 200, "{}", read.json);
-    assert_eq!(claims_of(&read.str("access_token"))["scope"], "inventory/read");
+    assert_eq!(
+        claims_of(&read.str("access_token"))["scope"],
+        "inventory/read"
+    );
 
     // DeleteResourceServer: none of its scopes is granted any more.
     admin
@@ -322,7 +326,10 @@ async fn api_scopes_are_granted_to_client_credentials_and_removed_ones_no_longer
         .unwrap();
     let gone = token(
         &base,
-        &[("grant_type", "client_credentials"), ("scope", "inventory/read")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "inventory/read"),
+        ],
         Some((M2M, M2M_SECRET)),
     )
     .await;
@@ -360,7 +367,10 @@ async fn cognitos_limits_and_bad_input_are_refused() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
-    assert!(message.contains("Scopes") && message.contains("100"), "{message}");
+    assert!(
+        message.contains("Scopes") && message.contains("100"),
+        "{message}"
+    );
 
     // Bad scope names, a repeated scope, a bad identifier, a missing name.
     for (bad, field) in [
@@ -436,7 +446,13 @@ async fn cognitos_limits_and_bad_input_are_refused() {
     assert_eq!(code, "LimitExceededException");
     assert!(message.contains("25"), "{message}");
     assert_eq!(
-        server.node.store.list_resource_servers(POOL).await.unwrap().len(),
+        server
+            .node
+            .store
+            .list_resource_servers(POOL)
+            .await
+            .unwrap()
+            .len(),
         25
     );
     server.stop().await;
@@ -466,7 +482,10 @@ scopes = [{{ name = "read", description = "Read" }}]
         .send()
         .await
         .expect("DescribeResourceServer of the file's server");
-    assert_eq!(described.resource_server().unwrap().name(), Some("Config API"));
+    assert_eq!(
+        described.resource_server().unwrap().name(),
+        Some("Config API")
+    );
     // Not changeable nor deletable through it.
     let err = admin
         .update_resource_server()
