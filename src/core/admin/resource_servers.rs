@@ -328,3 +328,103 @@ fn removed_scopes(stored: &ResourceServer, updated: &ResourceServer) -> Vec<Stri
         .collect();
     full_scopes(stored, &gone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::admin::tests::{client, pool, service};
+    use crate::core::model::ResourceScope;
+
+    fn inventory(scopes: &[&str]) -> ResourceServer {
+        ResourceServer {
+            pool_id: pool().id,
+            identifier: "inventory".into(),
+            name: "Inventory".into(),
+            origin: Origin::Api,
+            scopes: scopes
+                .iter()
+                .map(|s| ResourceScope {
+                    name: s.to_string(),
+                    description: "d".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn removed_scopes_leave_api_clients_and_a_file_client_keeps_them() {
+        let (_dir, admin) = service().await;
+        admin.put_pool(&pool()).await.unwrap();
+        admin
+            .create_resource_server(&inventory(&["read", "write"]))
+            .await
+            .unwrap();
+        let mut api = client();
+        api.allowed_oauth_scopes = vec!["openid".into(), "inventory/write".into()];
+        admin.put_client(&api).await.unwrap();
+        let mut file = client();
+        file.id = "fileclient1".into();
+        file.origin = Origin::Config;
+        file.allowed_oauth_scopes = vec!["openid".into(), "inventory/read".into()];
+        admin.put_client(&file).await.unwrap();
+
+        // Removing `read`, which the file's client allows: refused, nothing changed.
+        let err = admin
+            .update_resource_server(&inventory(&["write"]), Origin::Api)
+            .await
+            .unwrap_err();
+        let errors = err.field_errors();
+        assert_eq!(errors[0].path, "scopes");
+        assert!(errors[0].message.contains("fileclient1"), "{err}");
+        let err = admin
+            .delete_resource_server_by(&pool().id, "inventory", Origin::Api)
+            .await
+            .unwrap_err();
+        assert_eq!(err.field_errors()[0].path, "scopes");
+        let stored = admin
+            .resource_server(&pool().id, "inventory")
+            .await
+            .unwrap();
+        assert_eq!(stored.unwrap().scopes.len(), 2);
+
+        // Removing `write`: it leaves the API client; the file's client is untouched.
+        admin
+            .update_resource_server(&inventory(&["read"]), Origin::Api)
+            .await
+            .unwrap();
+        let store = admin.store();
+        let api_now = store.get_client(&api.id).await.unwrap().unwrap();
+        assert_eq!(api_now.allowed_oauth_scopes, ["openid"]);
+        let file_now = store.get_client(&file.id).await.unwrap().unwrap();
+        assert_eq!(file_now.allowed_oauth_scopes, file.allowed_oauth_scopes);
+
+        // The file itself (Origin::Config) may remove what its own clients allowed.
+        assert!(admin
+            .delete_resource_server_by(&pool().id, "inventory", Origin::Config)
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn create_refuses_a_taken_identifier_and_the_26th_server() {
+        let (_dir, admin) = service().await;
+        admin.put_pool(&pool()).await.unwrap();
+        admin.create_resource_server(&inventory(&[])).await.unwrap();
+        assert!(matches!(
+            admin.create_resource_server(&inventory(&[])).await,
+            Err(AdminError::Exists {
+                kind: RecordKind::ResourceServer,
+                ..
+            })
+        ));
+        for i in 1..MAX_SERVERS_PER_POOL {
+            let mut rs = inventory(&[]);
+            rs.identifier = format!("api-{i}");
+            admin.create_resource_server(&rs).await.unwrap();
+        }
+        let mut extra = inventory(&[]);
+        extra.identifier = "one-too-many".into();
+        let err = admin.create_resource_server(&extra).await.unwrap_err();
+        assert_eq!(err.field_errors()[0].path, "resource_servers");
+    }
+}
