@@ -474,6 +474,17 @@ async fn unsigned_domain_calls_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(refusal(&err).0, "UnrecognizedClientException");
+    // A real operator key id signed with the wrong secret.
+    let key = crate::aws_edge::make_key(&server, None, None).await;
+    let forged = super::super::client_with(&server.base, &key.access_key_id, "not-its-secret");
+    let err = forged
+        .create_user_pool_domain()
+        .user_pool_id(POOL)
+        .domain("sneaky")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "InvalidSignatureException");
     assert!(server
         .node
         .store
