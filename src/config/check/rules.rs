@@ -226,6 +226,7 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
         }
     }
     check_resource_servers(c, at, pool);
+    check_domains(c, at, pool);
     check_groups(c, at, pool);
     idp::check_identity_providers(c, at, pool);
 }
@@ -269,6 +270,24 @@ fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
             );
         }
         report(c, &rat, errors, RecordKind::ResourceServer, "");
+    }
+}
+
+/// `domain` and `custom_domain`: CreateUserPoolDomain's rules (issue 15).
+fn check_domains(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    for record in pool.domain_records("", 0) {
+        let rat = if record.certificate_arn.is_some() {
+            format!("{at}.custom_domain")
+        } else {
+            at.to_string()
+        };
+        report(
+            c,
+            &rat,
+            admin::validate_domain(&record),
+            RecordKind::Domain,
+            "",
+        );
     }
 }
 

@@ -502,3 +502,99 @@ async fn unsigned_domain_calls_are_refused() {
         .expect("the signed call");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn domains_of_the_configuration_file_are_the_files() {
+    const CFG_ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/cfg";
+    let toml = super::super::pools_toml().replace(
+        "mfa = \"ON\"\n",
+        &format!(
+            "mfa = \"ON\"\ndomain = \"cfg-prefix\"\ncustom_domain = {{ domain = \"cfg.example.com\", certificate_arn = \"{CFG_ARN}\" }}\n"
+        ),
+    );
+    let env = super::super::secrets_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = crate::support::server::TestServer::start_with(&toml, "", &env).await;
+    let admin = operator_client(&server).await;
+
+    // Applied at start, as file-owned records, and readable through the API.
+    let names = AdminService::new(server.node.store.clone())
+        .pool_domains(MFA_ON_POOL)
+        .await
+        .unwrap();
+    assert_eq!(names.prefix.as_deref(), Some("cfg-prefix"));
+    assert_eq!(names.custom.as_deref(), Some("cfg.example.com"));
+    let stored = server
+        .node
+        .store
+        .get_domain("cfg-prefix")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.origin, cognate::core::model::Origin::Config);
+    let described = admin
+        .describe_user_pool_domain()
+        .domain("cfg.example.com")
+        .send()
+        .await
+        .unwrap();
+    let d = described.domain_description().unwrap();
+    assert_eq!(d.user_pool_id(), Some(MFA_ON_POOL));
+    assert_eq!(
+        d.custom_domain_config().map(|c| c.certificate_arn()),
+        Some(CFG_ARN)
+    );
+
+    // Not changeable nor deletable through the API; its name is taken for other pools.
+    let err = admin
+        .update_user_pool_domain()
+        .user_pool_id(MFA_ON_POOL)
+        .domain("cfg.example.com")
+        .custom_domain_config(cert(ARN))
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "NotAuthorizedException");
+    assert!(message.contains("configuration file"), "{message}");
+    let err = admin
+        .delete_user_pool_domain()
+        .user_pool_id(MFA_ON_POOL)
+        .domain("cfg-prefix")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "NotAuthorizedException");
+    let err = admin
+        .create_user_pool_domain()
+        .user_pool_id(POOL)
+        .domain("cfg-prefix")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(&err).0, "InvalidParameterException");
+    let stored = server
+        .node
+        .store
+        .get_domain("cfg.example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.certificate_arn.as_deref(), Some(CFG_ARN));
+    assert!(server
+        .node
+        .store
+        .get_domain("cfg-prefix")
+        .await
+        .unwrap()
+        .is_some());
+    // The honest call: an API domain for another pool.
+    admin
+        .create_user_pool_domain()
+        .user_pool_id(POOL)
+        .domain("api-prefix")
+        .send()
+        .await
+        .expect("an API domain beside the file's");
+    server.stop().await;
+}
