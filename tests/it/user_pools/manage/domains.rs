@@ -427,6 +427,18 @@ async fn bad_names_and_unhonoured_settings_are_refused() {
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
     assert!(message.contains("SecurityPolicy"), "{message}");
+    // Multi-region failover routing is not something Cognate does: refused, not ignored.
+    let err = admin
+        .create_user_pool_domain()
+        .user_pool_id(POOL)
+        .domain("routed")
+        .routing(aws_sdk_cognitoidentityprovider::types::RoutingType::builder().build())
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = refusal(&err);
+    assert_eq!(code, "InvalidParameterException");
+    assert!(message.contains("Routing"), "{message}");
     // An unknown pool.
     let err = admin
         .create_user_pool_domain()
