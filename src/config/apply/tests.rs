@@ -733,3 +733,24 @@ fn check_config_refuses_bad_domains_at_their_keys() {
     // The honest file passes.
     config("[[pools]]\nname = \"shop\"\ndomain = \"my-app\"\n");
 }
+
+#[test]
+fn check_config_refuses_a_26th_resource_server() {
+    let servers = |n: usize| {
+        (0..n)
+            .map(|i| {
+                format!("[[pools.resource_servers]]\nidentifier = \"api-{i}\"\nname = \"API\"\n")
+            })
+            .collect::<String>()
+    };
+    let base = "[[pools]]\nname = \"shop\"\n";
+    config(&format!("{base}{}", servers(25)));
+    let diagnostics = check_str(&format!("{base}{}", servers(26)), "cognate.toml").unwrap_err();
+    let joined: String = diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("pools[0].resource_servers"), "{joined}");
+    assert!(joined.contains("at most 25"), "{joined}");
+}

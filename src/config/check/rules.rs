@@ -253,6 +253,15 @@ pub fn check_mail_from(text: &str) -> Result<(), String> {
 }
 
 fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    // CreateResourceServer's quota, the service's constant (issue 15).
+    let max = admin::resource_servers::MAX_SERVERS_PER_POOL;
+    if pool.resource_servers.len() > max {
+        c.error(
+            format!("{at}.resource_servers"),
+            format!("a user pool can have at most {max} resource servers"),
+            "remove resource servers",
+        );
+    }
     for (k, rs) in pool.resource_servers.iter().enumerate() {
         let rat = format!("{at}.resource_servers[{k}]");
         let errors = admin::validate_resource_server(&rs.to_record(""));
