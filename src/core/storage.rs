@@ -149,10 +149,17 @@ pub trait Store: Send + Sync + 'static {
     async fn put_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
     async fn list_resource_servers(&self, pool_id: &str) -> StoreResult<Vec<ResourceServer>>;
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
-    /// Inserts a new resource server (CreateResourceServer); `Conflict::Exists` when the
-    /// pool has one with this identifier already (the stored one is left as it was), so of
-    /// two creates at once exactly one wins. A missing pool is `MissingParent`.
-    async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
+    /// Inserts a new resource server (CreateResourceServer) unless its pool has
+    /// `max_per_pool` servers already (then `Ok(false)`, nothing written): the count and
+    /// the insert are one transaction holding the pool, so concurrent creates on any nodes
+    /// never exceed the quota. `Conflict::Exists` when the pool has a server with this
+    /// identifier (the stored one is left as it was), so of two creates at once exactly
+    /// one wins. A missing pool is `MissingParent`.
+    async fn insert_resource_server(
+        &self,
+        server: &ResourceServer,
+        max_per_pool: u32,
+    ) -> StoreResult<bool>;
 
     // --- domains (issue 15, migration 0011) ------------------------------------------------
 

@@ -276,18 +276,38 @@ impl<E: Run> Store for E {
         Ok(self.execute(On::Write, sql, &values).await? > 0)
     }
 
-    async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()> {
+    async fn insert_resource_server(
+        &self,
+        server: &ResourceServer,
+        max_per_pool: u32,
+    ) -> StoreResult<bool> {
+        let doc = doc::to_json(server)?;
+        let mut tx = self.begin().await?;
+        let pool = [(&server.pool_id).into()];
+        if self
+            .fetch_optional(On::Tx(&mut *tx), E::POOL_LOCK, &pool)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::MissingParent("user pool"));
+        }
+        let sql = "SELECT count(*) AS n FROM resource_servers WHERE pool_id = $1";
+        let count = self.fetch_one(On::Tx(&mut *tx), sql, &pool).await?;
+        if count.int("n")? >= i64::from(max_per_pool) {
+            return Ok(false);
+        }
         self.execute(
-            On::Write,
+            On::Tx(&mut *tx),
             "INSERT INTO resource_servers (pool_id, identifier, doc) VALUES ($1, $2, $3)",
             &[
                 (&server.pool_id).into(),
                 (&server.identifier).into(),
-                doc::to_json(server)?.as_str().into(),
+                doc.as_str().into(),
             ],
         )
         .await?;
-        Ok(())
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(true)
     }
 
     // --- domains -------------------------------------------------------------------------

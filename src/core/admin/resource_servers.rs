@@ -125,23 +125,30 @@ where
                 id: server.identifier.clone(),
             });
         }
+        let full = || AdminError::Invalid {
+            kind: RecordKind::ResourceServer,
+            errors: vec![FieldError::new(
+                "resource_servers",
+                Rule::Invalid,
+                format!(
+                    "user pool {} has {MAX_SERVERS_PER_POOL} resource servers, the most a \
+                     pool can have",
+                    server.pool_id
+                ),
+                "delete one first",
+            )],
+        };
+        // Checked again by the store, atomically with the insert.
         if stored.len() >= MAX_SERVERS_PER_POOL {
-            return Err(AdminError::Invalid {
-                kind: RecordKind::ResourceServer,
-                errors: vec![FieldError::new(
-                    "resource_servers",
-                    Rule::Invalid,
-                    format!(
-                        "user pool {} has {MAX_SERVERS_PER_POOL} resource servers, the most \
-                         a pool can have",
-                        server.pool_id
-                    ),
-                    "delete one first",
-                )],
-            });
+            return Err(full());
         }
-        match self.store().insert_resource_server(server).await {
-            Ok(()) => Ok(()),
+        match self
+            .store()
+            .insert_resource_server(server, MAX_SERVERS_PER_POOL as u32)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(full()),
             Err(StoreError::MissingParent(_)) => Err(AdminError::NotFound {
                 kind: RecordKind::Pool,
                 id: server.pool_id.clone(),

@@ -153,18 +153,49 @@ pub async fn domains_concurrent_inserts_one_winner(store: Arc<dyn Store>) {
 
 pub async fn resource_server_insert_refuses_a_taken_identifier(store: Arc<dyn Store>) {
     let rs = resource_server("us-east-1_Pool1", "https://api.example");
-    let missing = store.insert_resource_server(&rs).await;
+    let missing = store.insert_resource_server(&rs, 25).await;
     assert!(
         matches!(missing, Err(StoreError::MissingParent(_))),
         "{missing:?}"
     );
     let p = with_pool(&store, "us-east-1_Pool1", false).await;
-    store.insert_resource_server(&rs).await.unwrap();
+    assert!(store.insert_resource_server(&rs, 25).await.unwrap());
     let mut again = rs.clone();
     again.name = "again".into();
     assert!(is_conflict(
-        &store.insert_resource_server(&again).await,
+        &store.insert_resource_server(&again, 25).await,
         Conflict::Exists
     ));
     assert_eq!(store.list_resource_servers(&p.id).await.unwrap(), vec![rs]);
+}
+
+pub async fn resource_server_quota_holds_under_concurrent_inserts(store: Arc<dyn Store>) {
+    let p = with_pool(&store, "us-east-1_Pool1", false).await;
+    // A full pool refuses without writing.
+    assert!(store
+        .insert_resource_server(&resource_server(&p.id, "first"), 1)
+        .await
+        .unwrap());
+    assert!(!store
+        .insert_resource_server(&resource_server(&p.id, "second"), 1)
+        .await
+        .unwrap());
+    assert_eq!(store.list_resource_servers(&p.id).await.unwrap().len(), 1);
+    // Twelve creates at once against a quota of 4: exactly three more get in.
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = store.clone();
+        let rs = resource_server(&p.id, &format!("api-{i:02}"));
+        tasks.push(tokio::spawn(async move {
+            store.insert_resource_server(&rs, 4).await
+        }));
+    }
+    let mut inserted = 0;
+    for task in tasks {
+        if task.await.unwrap().expect("no error, full or not") {
+            inserted += 1;
+        }
+    }
+    assert_eq!(inserted, 3);
+    assert_eq!(store.list_resource_servers(&p.id).await.unwrap().len(), 4);
 }

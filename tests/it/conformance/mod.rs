@@ -119,6 +119,7 @@ conformance!(
     domains_one_name_one_pool,
     domains_concurrent_inserts_one_winner,
     resource_server_insert_refuses_a_taken_identifier,
+    resource_server_quota_holds_under_concurrent_inserts,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
