@@ -4,8 +4,9 @@
 //! A scope that an update or a delete removes is no longer granted (Cognito: "users can no
 //! longer generate access tokens with scopes that are associated with that resource
 //! server"): the service takes it out of the allowed scopes of the pool's API-made clients
-//! in the same call. A client declared in the configuration file changes only there, so a
-//! removal that would change one is refused, naming the client.
+//! in the same call, whether the API or `cognate apply` removes it. A client declared in
+//! the configuration file changes only there, so an API removal that would change one is
+//! refused, naming the client.
 
 use std::ops::Deref;
 
@@ -101,15 +102,27 @@ where
 {
     /// CreateResourceServer / UpdateResourceServer: creates or replaces the pool's server
     /// with this identifier.
+    /// Scopes the replacement removes leave the pool's API-made clients (see the module's
+    /// note), whoever writes it: the API or `cognate apply`.
     pub async fn put_resource_server(&self, server: &ResourceServer) -> AdminResult<()> {
         valid(RecordKind::ResourceServer, validate_resource_server(server))?;
+        let removed = match self
+            .resource_server(&server.pool_id, &server.identifier)
+            .await?
+        {
+            Some(stored) => removed_scopes(&stored, server),
+            None => Vec::new(),
+        };
         match self.store().put_resource_server(server).await {
-            Err(StoreError::MissingParent(_)) => Err(AdminError::NotFound {
-                kind: RecordKind::Pool,
-                id: server.pool_id.clone(),
-            }),
-            other => Ok(other?),
+            Err(StoreError::MissingParent(_)) => {
+                return Err(AdminError::NotFound {
+                    kind: RecordKind::Pool,
+                    id: server.pool_id.clone(),
+                })
+            }
+            other => other?,
         }
+        self.release_scopes(&server.pool_id, &removed).await
     }
 
     /// CreateResourceServer: a new server of the pool. An identifier the pool has is
@@ -216,7 +229,6 @@ where
         self.check_scopes_releasable(&stored.pool_id, &removed, by)
             .await?;
         self.put_resource_server(&updated).await?;
-        self.release_scopes(&stored.pool_id, &removed).await?;
         Ok(updated)
     }
 
@@ -234,9 +246,7 @@ where
         refuse_config_owned(RecordKind::ResourceServer, identifier, stored.origin, by)?;
         let removed = full_scopes(&stored, &stored.scopes);
         self.check_scopes_releasable(pool_id, &removed, by).await?;
-        let existed = self.delete_resource_server(pool_id, identifier).await?;
-        self.release_scopes(pool_id, &removed).await?;
-        Ok(existed)
+        self.delete_resource_server(pool_id, identifier).await
     }
 
     /// Refuses to remove a scope that a client declared in the configuration file allows
@@ -302,15 +312,23 @@ where
     }
 
     /// DeleteResourceServer. Returns whether it existed.
+    /// Its scopes leave the pool's API-made clients (see the module's note), whoever
+    /// deletes it: the API or `cognate apply --prune`.
     pub async fn delete_resource_server(
         &self,
         pool_id: &str,
         identifier: &str,
     ) -> AdminResult<bool> {
-        Ok(self
+        let Some(stored) = self.resource_server(pool_id, identifier).await? else {
+            return Ok(false);
+        };
+        let existed = self
             .store()
             .delete_resource_server(pool_id, identifier)
-            .await?)
+            .await?;
+        self.release_scopes(pool_id, &full_scopes(&stored, &stored.scopes))
+            .await?;
+        Ok(existed)
     }
 }
 
@@ -405,11 +423,17 @@ mod tests {
         let file_now = store.get_client(&file.id).await.unwrap().unwrap();
         assert_eq!(file_now.allowed_oauth_scopes, file.allowed_oauth_scopes);
 
-        // The file itself (Origin::Config) may remove what its own clients allowed.
+        // The file itself (Origin::Config, `cognate apply --prune`) may remove what its
+        // own clients allowed; the API clients lose the scopes then too.
+        let mut api_read = api_now.clone();
+        api_read.allowed_oauth_scopes.push("inventory/read".into());
+        admin.put_client(&api_read).await.unwrap();
         assert!(admin
             .delete_resource_server_by(&pool().id, "inventory", Origin::Config)
             .await
             .unwrap());
+        let api_after = store.get_client(&api.id).await.unwrap().unwrap();
+        assert_eq!(api_after.allowed_oauth_scopes, ["openid"]);
     }
 
     #[tokio::test]
