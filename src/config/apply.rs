@@ -38,6 +38,7 @@ pub enum Kind {
     IdentityProvider,
     IdentityPool,
     Role,
+    Domain,
 }
 
 impl fmt::Display for Kind {
@@ -50,6 +51,7 @@ impl fmt::Display for Kind {
             Kind::IdentityProvider => "identity provider",
             Kind::IdentityPool => "identity pool",
             Kind::Role => "role",
+            Kind::Domain => "domain",
         })
     }
 }
@@ -305,6 +307,8 @@ pub async fn apply(
             report.push(Kind::Group, action, &plan.id, &group.name, &group.name);
         }
 
+        apply_domains(store, &admin, plan, prune, now, &mut report).await?;
+
         // File-owned children the file no longer declares.
         let declared_clients: HashSet<&str> = plan.clients.iter().map(|c| c.id.as_str()).collect();
         for client in &plan.stored_clients {
@@ -391,6 +395,63 @@ pub async fn apply(
         }
     }
     Ok(report)
+}
+
+/// The pool's `domain` and `custom_domain` (issue 15): created, updated or, when the file
+/// names another domain of the same kind or with `prune`, deleted. Domains the API made are
+/// never touched (a declared name the API holds was refused by `plan`).
+async fn apply_domains(
+    store: &dyn Store,
+    admin: &AdminService<&dyn Store>,
+    plan: &PoolPlan<'_>,
+    prune: bool,
+    now: UnixTime,
+    report: &mut ApplyReport,
+) -> Result<(), ApplyError> {
+    let declared = plan.decl.domain_records(&plan.id, now);
+    let stored = store.list_domains(&plan.id).await?;
+    for old in stored.iter().filter(|d| d.origin == Origin::Config) {
+        if declared.iter().any(|d| d.domain == old.domain) {
+            continue;
+        }
+        // A renamed domain frees its kind's slot for the new name.
+        let replaced = declared.iter().any(|d| d.kind() == old.kind());
+        if prune || replaced {
+            admin
+                .delete_domain_by(&plan.id, &old.domain, Origin::Config)
+                .await?;
+        }
+        let action = if replaced {
+            Action::Deleted
+        } else {
+            undeclared(prune)
+        };
+        report.push(Kind::Domain, action, &plan.id, &old.domain, &old.domain);
+    }
+    for domain in &declared {
+        let action = match stored.iter().find(|s| s.domain == domain.domain) {
+            None => {
+                admin.create_domain(domain).await?;
+                Action::Created
+            }
+            Some(s)
+                if s.certificate_arn != domain.certificate_arn
+                    || s.managed_login_version != domain.managed_login_version =>
+            {
+                admin.update_domain(domain, Origin::Config).await?;
+                Action::Updated
+            }
+            Some(_) => Action::Unchanged,
+        };
+        report.push(
+            Kind::Domain,
+            action,
+            &plan.id,
+            &domain.domain,
+            &domain.domain,
+        );
+    }
+    Ok(())
 }
 
 fn undeclared(prune: bool) -> Action {
@@ -489,6 +550,16 @@ async fn plan<'a>(
                     return Err(ApplyError::ApiOwned {
                         kind: Kind::Group,
                         id: format!("{} in pool {id}", g.name),
+                    });
+                }
+            }
+        }
+        for declared in decl.domain_records(&id, 0) {
+            if let Some(d) = store.get_domain(&declared.domain).await? {
+                if d.origin == Origin::Api {
+                    return Err(ApplyError::ApiOwned {
+                        kind: Kind::Domain,
+                        id: format!("{} of pool {}", d.domain, d.pool_id),
                     });
                 }
             }

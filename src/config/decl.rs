@@ -96,6 +96,21 @@ pub struct PoolDecl {
     /// `urn:amazon:cognito:sp:<poolId>` when omitted.
     #[serde(default)]
     pub saml_sp_entity_id: Option<String>,
+    /// The pool's prefix domain (Cognito's CreateUserPoolDomain without a certificate): a
+    /// name kept for compatibility (issue 15).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The pool's custom domain: a host name Cognate answers for behind the proxy.
+    #[serde(default)]
+    pub custom_domain: Option<CustomDomainDecl>,
+}
+
+/// `custom_domain = { domain = "auth.example.com", certificate_arn = "arn:aws:acm:..." }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDomainDecl {
+    pub domain: String,
+    pub certificate_arn: String,
 }
 
 /// `passkeys = { ... }`: the pool's WebAuthn relying party (used when `mfa_factors` or
@@ -439,6 +454,27 @@ impl<'de> Deserialize<'de> for Lifetime {
 }
 
 impl PoolDecl {
+    /// The pool's declared domains as file-owned records (prefix first).
+    pub fn domain_records(&self, pool_id: &str, now: UnixTime) -> Vec<crate::core::model::Domain> {
+        let record = |domain: &str, certificate_arn: Option<&str>| crate::core::model::Domain {
+            domain: domain.to_string(),
+            pool_id: pool_id.to_string(),
+            certificate_arn: certificate_arn.map(str::to_string),
+            managed_login_version: crate::core::model::default_managed_login_version(),
+            origin: Origin::Config,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut out = Vec::new();
+        if let Some(prefix) = &self.domain {
+            out.push(record(prefix, None));
+        }
+        if let Some(custom) = &self.custom_domain {
+            out.push(record(&custom.domain, Some(&custom.certificate_arn)));
+        }
+        out
+    }
+
     /// The pool's factor settings, with the defaults for what is not declared.
     pub fn factor_settings(&self) -> FactorSettings {
         let defaults = FactorSettings::default();

@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::secrets::{EncryptedSecret, SecretString};
 use super::UnixTime;
 
+mod domain;
 mod identity_pool;
 mod idp;
 mod mfa;
 
+pub use domain::{default_managed_login_version, Domain, DomainKind};
 pub use identity_pool::{
     is_identity_id, new_identity_id, Identity, IdentityLogin, IdentityPool, IdentityPoolUserPool,
     Role, RoleTrust, TrustAmr, DEFAULT_ROLE_SESSION_SECS, MAX_ROLE_SESSION_SECS,

@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
-    Role, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
 use crate::core::identity_pools::openid::IdentityKeyRecord;
@@ -149,6 +149,35 @@ pub trait Store: Send + Sync + 'static {
     async fn put_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
     async fn list_resource_servers(&self, pool_id: &str) -> StoreResult<Vec<ResourceServer>>;
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+    /// Inserts a new resource server (CreateResourceServer) unless its pool has
+    /// `max_per_pool` servers already (then `Ok(false)`, nothing written): the count and
+    /// the insert are one transaction holding the pool, so concurrent creates on any nodes
+    /// never exceed the quota. `Conflict::Exists` when the pool has a server with this
+    /// identifier (the stored one is left as it was), so of two creates at once exactly
+    /// one wins. A missing pool is `MissingParent`.
+    async fn insert_resource_server(
+        &self,
+        server: &ResourceServer,
+        max_per_pool: u32,
+    ) -> StoreResult<bool>;
+
+    // --- domains (issue 15, migration 0011) ------------------------------------------------
+
+    /// Inserts a pool's domain. `Conflict::Exists` when the name belongs to any pool, or
+    /// when the pool has a domain of this kind already (one prefix and one custom domain
+    /// per pool): the database's unique keys decide, so of several nodes creating one
+    /// name at once exactly one wins. A missing pool is `MissingParent`.
+    async fn insert_domain(&self, domain: &Domain) -> StoreResult<()>;
+    /// Replaces the stored domain of this name if it belongs to `domain.pool_id` (its
+    /// kind stays); returns whether it did.
+    async fn update_domain(&self, domain: &Domain) -> StoreResult<bool>;
+    /// The domain of this name, whichever pool holds it.
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<Domain>>;
+    /// A pool's domains (at most two), by name.
+    async fn list_domains(&self, pool_id: &str) -> StoreResult<Vec<Domain>>;
+    /// Deletes the domain of this name if it belongs to the pool; returns whether it did.
+    /// Deleting a pool deletes its domains too.
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool>;
 
     // --- users ---------------------------------------------------------------------------
 

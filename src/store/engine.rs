@@ -34,6 +34,9 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// `SELECT 1` for the user `($1 pool, $2 sub)` that a membership is about to point at,
     /// likewise.
     const USER_EXISTS: &'static str;
+    /// `SELECT 1` for the pool `$1`, holding it until the transaction ends where the engine
+    /// needs a lock for it (a per-pool quota counted and written in one transaction).
+    const POOL_LOCK: &'static str;
 
     /// The connections that serve reads.
     fn reader(&self) -> &Pool<Self::Db>;

@@ -167,6 +167,9 @@ impl Engine for PgStore {
         "SELECT 1 FROM groups WHERE pool_id = $1 AND name = $2 FOR KEY SHARE";
     const USER_EXISTS: &'static str =
         "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2 FOR KEY SHARE";
+    // FOR NO KEY UPDATE: two transactions counting one pool's resource servers take turns
+    // (READ COMMITTED would let both count 24 and both insert).
+    const POOL_LOCK: &'static str = "SELECT 1 FROM pools WHERE id = $1 FOR NO KEY UPDATE";
 
     /// One pool serves reads and writes: every node may write.
     fn reader(&self) -> &PgPool {

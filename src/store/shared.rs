@@ -18,8 +18,8 @@ use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserFi
 use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
 use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::model::{
-    AppClient, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest, ResourceServer,
-    Role, SigningKey, SpKeyRecord, User, UserPool,
+    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use crate::core::UnixTime;
 
@@ -273,6 +273,92 @@ impl<E: Run> Store for E {
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool> {
         let sql = "DELETE FROM resource_servers WHERE pool_id = $1 AND identifier = $2";
         let values = [pool_id.into(), identifier.into()];
+        Ok(self.execute(On::Write, sql, &values).await? > 0)
+    }
+
+    async fn insert_resource_server(
+        &self,
+        server: &ResourceServer,
+        max_per_pool: u32,
+    ) -> StoreResult<bool> {
+        let doc = doc::to_json(server)?;
+        let mut tx = self.begin().await?;
+        let pool = [(&server.pool_id).into()];
+        if self
+            .fetch_optional(On::Tx(&mut *tx), E::POOL_LOCK, &pool)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::MissingParent("user pool"));
+        }
+        let sql = "SELECT count(*) AS n FROM resource_servers WHERE pool_id = $1";
+        let count = self.fetch_one(On::Tx(&mut *tx), sql, &pool).await?;
+        if count.int("n")? >= i64::from(max_per_pool) {
+            return Ok(false);
+        }
+        self.execute(
+            On::Tx(&mut *tx),
+            "INSERT INTO resource_servers (pool_id, identifier, doc) VALUES ($1, $2, $3)",
+            &[
+                (&server.pool_id).into(),
+                (&server.identifier).into(),
+                doc.as_str().into(),
+            ],
+        )
+        .await?;
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(true)
+    }
+
+    // --- domains -------------------------------------------------------------------------
+
+    async fn insert_domain(&self, domain: &Domain) -> StoreResult<()> {
+        // No ON CONFLICT: the primary key (the name) and the (pool_id, kind) key refuse
+        // the loser of a race, whichever node it runs on.
+        self.execute(
+            On::Write,
+            "INSERT INTO domains (domain, pool_id, kind, doc) VALUES ($1, $2, $3, $4)",
+            &[
+                (&domain.domain).into(),
+                (&domain.pool_id).into(),
+                domain.kind().as_str().into(),
+                doc::to_json(domain)?.as_str().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_domain(&self, domain: &Domain) -> StoreResult<bool> {
+        let done = self
+            .execute(
+                On::Write,
+                "UPDATE domains SET doc = $3 WHERE domain = $1 AND pool_id = $2 AND kind = $4",
+                &[
+                    (&domain.domain).into(),
+                    (&domain.pool_id).into(),
+                    doc::to_json(domain)?.as_str().into(),
+                    domain.kind().as_str().into(),
+                ],
+            )
+            .await?;
+        Ok(done > 0)
+    }
+
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<Domain>> {
+        let sql = "SELECT doc FROM domains WHERE domain = $1";
+        let row = self.fetch_optional(On::Read, sql, &[domain.into()]).await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_domains(&self, pool_id: &str) -> StoreResult<Vec<Domain>> {
+        let sql = "SELECT doc FROM domains WHERE pool_id = $1 ORDER BY domain";
+        docs_of(&self.fetch_all(On::Read, sql, &[pool_id.into()]).await?)
+    }
+
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM domains WHERE domain = $1 AND pool_id = $2";
+        let values = [domain.into(), pool_id.into()];
         Ok(self.execute(On::Write, sql, &values).await? > 0)
     }
 

@@ -151,6 +151,8 @@ impl Engine for SqliteStore {
     // before the membership commits.
     const GROUP_EXISTS: &'static str = "SELECT 1 FROM groups WHERE pool_id = $1 AND name = $2";
     const USER_EXISTS: &'static str = "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2";
+    // BEGIN IMMEDIATE already serializes writers.
+    const POOL_LOCK: &'static str = "SELECT 1 FROM pools WHERE id = $1";
 
     fn reader(&self) -> &SqlitePool {
         &self.reader

@@ -615,3 +615,142 @@ async fn a_clients_api_settings_are_applied_and_follow_changes() {
         UserExistenceErrors::Enabled
     );
 }
+
+/// `domain` and `custom_domain` (issue 15): file-owned records, renamed in place, kept or
+/// pruned when dropped, and a name the API holds never taken over.
+#[tokio::test]
+async fn declared_domains_follow_the_file() {
+    let (_dir, store) = store().await;
+    let master = master();
+    const POOL: &str = "us-east-1_Shop12345";
+    let file = |prefix: &str, custom: bool| {
+        let mut pool =
+            format!("[[pools]]\nid = \"{POOL}\"\nname = \"shop\"\ndomain = \"{prefix}\"\n");
+        if custom {
+            pool += "custom_domain = { domain = \"auth.shop.example\", certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/x\" }\n";
+        }
+        config(&pool)
+    };
+    let first = apply(&file("shop", true), store.as_ref(), &master, false, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        first
+            .with(Action::Created)
+            .filter(|i| i.kind == Kind::Domain)
+            .count(),
+        2
+    );
+    let stored = store.list_domains(POOL).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|d| d.origin == Origin::Config));
+    let again = apply(&file("shop", true), store.as_ref(), &master, false, 2000)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .with(Action::Unchanged)
+            .filter(|i| i.kind == Kind::Domain)
+            .count(),
+        2
+    );
+
+    // A new prefix replaces the old one; a dropped custom domain is kept unless pruned.
+    apply(
+        &file("shop-new", false),
+        store.as_ref(),
+        &master,
+        false,
+        3000,
+    )
+    .await
+    .unwrap();
+    let names: Vec<String> = store
+        .list_domains(POOL)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.domain)
+        .collect();
+    assert_eq!(names, ["auth.shop.example", "shop-new"]);
+    apply(
+        &file("shop-new", false),
+        store.as_ref(),
+        &master,
+        true,
+        4000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.list_domains(POOL).await.unwrap().len(), 1);
+
+    // A name the API made (for any pool) is never taken over; nothing is written.
+    let admin = AdminService::new(store.as_ref() as &dyn Store);
+    let mut api = file("x", false).pools[0].domain_records(POOL, 1).remove(0);
+    api.domain = "api-made".into();
+    api.origin = Origin::Api;
+    admin
+        .delete_domain_by(POOL, "shop-new", Origin::Config)
+        .await
+        .unwrap();
+    admin.create_domain(&api).await.unwrap();
+    let err = apply(
+        &file("api-made", false),
+        store.as_ref(),
+        &master,
+        true,
+        5000,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ApplyError::ApiOwned {
+                kind: Kind::Domain,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(store.get_domain("api-made").await.unwrap(), Some(api));
+}
+
+#[test]
+fn check_config_refuses_bad_domains_at_their_keys() {
+    let text = "[[pools]]\nname = \"shop\"\ndomain = \"my-aws-app\"\n\
+                custom_domain = { domain = \"Not A Host\", certificate_arn = \"nope\" }\n";
+    let diagnostics = check_str(text, "cognate.toml").unwrap_err();
+    let all: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    let joined = all.join("\n");
+    assert!(joined.contains("pools[0].domain"), "{joined}");
+    assert!(joined.contains("reserved word"), "{joined}");
+    assert!(joined.contains("pools[0].custom_domain.domain"), "{joined}");
+    assert!(
+        joined.contains("pools[0].custom_domain.certificate_arn"),
+        "{joined}"
+    );
+    // The honest file passes.
+    config("[[pools]]\nname = \"shop\"\ndomain = \"my-app\"\n");
+}
+
+#[test]
+fn check_config_refuses_a_26th_resource_server() {
+    let servers = |n: usize| {
+        (0..n)
+            .map(|i| {
+                format!("[[pools.resource_servers]]\nidentifier = \"api-{i}\"\nname = \"API\"\n")
+            })
+            .collect::<String>()
+    };
+    let base = "[[pools]]\nname = \"shop\"\n";
+    config(&format!("{base}{}", servers(25)));
+    let diagnostics = check_str(&format!("{base}{}", servers(26)), "cognate.toml").unwrap_err();
+    let joined: String = diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("pools[0].resource_servers"), "{joined}");
+    assert!(joined.contains("at most 25"), "{joined}");
+}

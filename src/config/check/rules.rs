@@ -226,6 +226,7 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
         }
     }
     check_resource_servers(c, at, pool);
+    check_domains(c, at, pool);
     check_groups(c, at, pool);
     idp::check_identity_providers(c, at, pool);
 }
@@ -252,6 +253,15 @@ pub fn check_mail_from(text: &str) -> Result<(), String> {
 }
 
 fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    // CreateResourceServer's quota, the service's constant (issue 15).
+    let max = admin::resource_servers::MAX_SERVERS_PER_POOL;
+    if pool.resource_servers.len() > max {
+        c.error(
+            format!("{at}.resource_servers"),
+            format!("a user pool can have at most {max} resource servers"),
+            "remove resource servers",
+        );
+    }
     for (k, rs) in pool.resource_servers.iter().enumerate() {
         let rat = format!("{at}.resource_servers[{k}]");
         let errors = admin::validate_resource_server(&rs.to_record(""));
@@ -269,6 +279,24 @@ fn check_resource_servers(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
             );
         }
         report(c, &rat, errors, RecordKind::ResourceServer, "");
+    }
+}
+
+/// `domain` and `custom_domain`: CreateUserPoolDomain's rules (issue 15).
+fn check_domains(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    for record in pool.domain_records("", 0) {
+        let rat = if record.certificate_arn.is_some() {
+            format!("{at}.custom_domain")
+        } else {
+            at.to_string()
+        };
+        report(
+            c,
+            &rat,
+            admin::validate_domain(&record),
+            RecordKind::Domain,
+            "",
+        );
     }
 }
 

@@ -19,6 +19,7 @@
 //! - [`clients`]: app clients: names, redirect URLs, token lifetimes, flows and scopes,
 //!   identity providers, attribute lists, CORS origins, branding.
 //! - [`resource_servers`]: identifiers, names and scopes.
+//! - [`domains`]: a pool's prefix and custom domains (names unique across pools).
 //! - [`groups`]: names, precedence, description, role ARN.
 //! - [`identity_pools`]: identity pools (CreateIdentityPool ... SetIdentityPoolRoles) and
 //!   the identity operations the identity API calls; [`roles`]: the role records they
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use super::storage::{Store, StoreError};
 
 pub mod clients;
+pub mod domains;
 pub mod groups;
 pub mod identity_pools;
 pub mod identity_providers;
@@ -44,6 +46,7 @@ pub mod resource_servers;
 pub mod roles;
 
 pub use clients::{check_redirect_url, is_loopback, validate_client, ClientContext};
+pub use domains::{validate_domain, PoolDomains};
 pub use groups::{is_group_name, validate_group};
 pub use identity_pools::{
     is_developer_provider_name, is_identity_pool_name, validate_identity_pool,
@@ -69,6 +72,7 @@ pub enum RecordKind {
     IdentityPool,
     Role,
     Identity,
+    Domain,
 }
 
 impl fmt::Display for RecordKind {
@@ -82,6 +86,7 @@ impl fmt::Display for RecordKind {
             RecordKind::IdentityPool => "identity pool",
             RecordKind::Role => "role",
             RecordKind::Identity => "identity",
+            RecordKind::Domain => "domain",
         })
     }
 }

@@ -17,6 +17,8 @@ use fixtures::{page, pool, user};
 // H1: operator credentials.
 mod admin_keys;
 mod counters;
+// issue 15: domains.
+mod domains;
 mod ephemeral;
 mod fixtures;
 mod groups;
@@ -113,6 +115,11 @@ conformance!(
     search_pages_in_value_then_sub_order,
     search_follows_writes_and_deletes,
     search_wildcards_and_edges_are_literal,
+    // domains and resource servers (issue 15)
+    domains_one_name_one_pool,
+    domains_concurrent_inserts_one_winner,
+    resource_server_insert_refuses_a_taken_identifier,
+    resource_server_quota_holds_under_concurrent_inserts,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -568,6 +575,7 @@ mod checks {
     // H1: operator credentials.
     pub use super::admin_keys::*;
     pub use super::counters::*;
+    pub use super::domains::*;
     pub use super::ephemeral::*;
     pub use super::groups::*;
     pub use super::identity_keys::*;
