@@ -413,6 +413,8 @@ mod preference_tests {
                 first: vec![FirstFactor::Password],
                 passkeys: Default::default(),
             },
+            deletion_protection: false,
+            tags: Default::default(),
         }
     }
 

@@ -171,7 +171,7 @@ fn arn(state: &AppState, pool: &UserPool) -> String {
     )
 }
 
-/// Cognito's `UserPoolType`. `Domain` and `CustomDomain` are the domains module's.
+/// Cognito's `UserPoolType`, but for `Domain` and `CustomDomain` ([`described`] adds them).
 fn pool_type(state: &AppState, pool: &UserPool, users: u64) -> Value {
     let pp = &pool.password_policy;
     let first: Vec<&str> = pool
@@ -238,7 +238,18 @@ async fn described(state: &AppState, call: &AwsCall, pool: &UserPool) -> Result<
         .count_users(&pool.id)
         .await
         .map_err(|e| AwsError::internal(call.protocol, e))?;
-    Ok(pool_type(state, pool, users))
+    let domains = AdminService::new(state.node.store.clone())
+        .pool_domains(&pool.id)
+        .await
+        .map_err(|e| AwsError::internal(call.protocol, e))?;
+    let mut out = pool_type(state, pool, users);
+    if let Some(prefix) = domains.prefix {
+        out["Domain"] = json!(prefix);
+    }
+    if let Some(custom) = domains.custom {
+        out["CustomDomain"] = json!(custom);
+    }
+    Ok(out)
 }
 
 /// CreateUserPool: a new `Origin::Api` pool with an id `<region>_<9 alphanumerics>` and
