@@ -394,11 +394,19 @@ async fn infrastructure_code_builds_uses_and_tears_down_a_pool() {
         format!("{}/{pool_id}", server.base)
     );
     assert_eq!(claims.email().map(|e| e.as_str()), Some("lena@example.com"));
-    let scopes: Vec<String> = tokens
-        .scopes()
-        .map(|s| s.iter().map(|s| s.to_string()).collect())
-        .unwrap_or_default();
-    assert!(scopes.contains(&format!("{API}/read")), "{scopes:?}");
+    // The access token carries the resource server's scope (Cognito's token response
+    // names no `scope`; the access token's `scope` claim does).
+    let access = crate::support::federated::payload(tokens.access_token().secret());
+    let scopes: Vec<&str> = access["scope"]
+        .as_str()
+        .expect("a scope claim")
+        .split(' ')
+        .collect();
+    assert!(
+        scopes.contains(&format!("{API}/read").as_str()),
+        "{scopes:?}"
+    );
+    assert!(scopes.contains(&"email"), "{scopes:?}");
     // The access token lives the client's 30 minutes.
     assert_eq!(tokens.expires_in().map(|d| d.as_secs()), Some(1800));
 
@@ -494,5 +502,13 @@ async fn infrastructure_code_builds_uses_and_tears_down_a_pool() {
     assert!(domain
         .domain_description()
         .is_none_or(|d| d.user_pool_id().is_none()));
-    assert!(server.find_user(&pool_id, "lena").await.is_none());
+    // The pool's users went with it.
+    assert!(server
+        .node
+        .store
+        .get_pool(&pool_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(server.user_count(&pool_id).await, 0);
 }
