@@ -120,6 +120,18 @@ impl Mfa {
         let factor_id = factor.id.clone();
         let (user, first) = self
             .update_user(pool, sub, now, |user| {
+                // Counted in the version-checked write, so concurrent registrations
+                // cannot pass the quota together.
+                let passkeys = |u: &User| {
+                    u.mfa
+                        .factors
+                        .iter()
+                        .filter(|f| f.kind == MfaFactor::Passkey)
+                        .count()
+                };
+                if kind == MfaFactor::Passkey && passkeys(user) >= super::passkeys::MAX_PASSKEYS {
+                    return Err(MfaError::NotPossible(super::passkeys::TOO_MANY_PASSKEYS));
+                }
                 let first = user.mfa.factors.is_empty();
                 user.mfa.factors.push(factor.clone());
                 if first {

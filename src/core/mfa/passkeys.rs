@@ -33,6 +33,13 @@ use crate::core::secrets::random_token;
 use crate::core::storage::{Conflict, StoreError, UserRef};
 use crate::core::UnixTime;
 
+/// A user's passkeys at most, Cognito's quota (each one grows the user record and every
+/// registration's list of excluded credentials).
+pub const MAX_PASSKEYS: usize = 20;
+
+/// The refusal of a passkey past [`MAX_PASSKEYS`].
+pub const TOO_MANY_PASSKEYS: &str = "A user can have at most 20 passkeys; delete one first";
+
 /// How long a ceremony may take (the browser's own timeout is about as long).
 pub const CEREMONY_SECS: i64 = 300;
 /// The store kind of a registration ceremony's state.
@@ -173,6 +180,9 @@ impl Mfa {
             return Err(MfaError::NotPossible(
                 "Federated users sign in with their identity provider",
             ));
+        }
+        if passkey_factors(user).count() >= MAX_PASSKEYS {
+            return Err(MfaError::NotPossible(TOO_MANY_PASSKEYS));
         }
         let handle = user_handle(user)?;
         let exclude: Vec<CredentialID> = passkey_factors(user)

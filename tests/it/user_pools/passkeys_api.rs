@@ -321,6 +321,17 @@ async fn a_registration_is_completed_only_by_its_user_through_its_client_once() 
             .await,
     );
     assert_eq!(code, "InvalidParameterException");
+    // A forged position past the end (or at usize::MAX) is refused, not a dropped connection.
+    for forged in ["pk.18446744073709551615", "pk.21"] {
+        let (code, _) = refusal(
+            sdk.list_web_authn_credentials()
+                .access_token(&ann)
+                .next_token(forged)
+                .send()
+                .await,
+        );
+        assert_eq!(code, "InvalidParameterException", "{forged}");
+    }
     let (code, _) = refusal(
         sdk.delete_web_authn_credential()
             .access_token(&ann)

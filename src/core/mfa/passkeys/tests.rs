@@ -195,6 +195,50 @@ async fn registration_excludes_the_users_passkeys() {
 }
 
 #[tokio::test]
+async fn a_user_has_at_most_twenty_passkeys() {
+    let f = fixture().await;
+    let mut user = f.user.clone();
+    for i in 0..MAX_PASSKEYS - 1 {
+        user = give_factor(&f, &f.user.sub, fake_passkey(&format!("cred{i}"))).await;
+    }
+    // The twentieth may still be registered ...
+    f.mfa
+        .start_passkey_registration(&f.pool, &user, NOW)
+        .await
+        .expect("the twentieth passkey");
+    let enrolled = f
+        .mfa
+        .enrol(&f.pool, &f.user.sub, fake_passkey("cred19"), NOW)
+        .await
+        .expect("the twentieth passkey is stored");
+    assert_eq!(passkey_factors(&enrolled.user).count(), MAX_PASSKEYS);
+    // ... a twenty-first is refused when it starts and when it would be stored (a
+    // ceremony started before the twentieth landed).
+    let err = f
+        .mfa
+        .start_passkey_registration(&f.pool, &enrolled.user, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::NotPossible(m) if m == TOO_MANY_PASSKEYS));
+    let err = f
+        .mfa
+        .enrol(&f.pool, &f.user.sub, fake_passkey("cred20"), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MfaError::NotPossible(m) if m == TOO_MANY_PASSKEYS));
+    let stored = f
+        .store
+        .get_user(
+            POOL,
+            &crate::core::storage::UserRef::Sub(f.user.sub.clone()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(passkey_factors(&stored).count(), MAX_PASSKEYS);
+}
+
+#[tokio::test]
 async fn a_registration_ceremony_is_single_use_and_bound() {
     let f = fixture().await;
     let bogus = json!({"id": "x", "rawId": "eA", "type": "public-key",

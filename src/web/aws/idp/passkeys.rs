@@ -9,6 +9,7 @@ use super::auth::challenge_error;
 use super::{access_token_user, epoch, invalid, not_found, optional, optional_int, required};
 use crate::core::challenge::ChallengeError;
 use crate::core::mfa::passkeys::api::CLIENT_MISMATCH;
+use crate::core::mfa::passkeys::TOO_MANY_PASSKEYS;
 use crate::core::mfa::MfaError;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
@@ -32,6 +33,9 @@ fn passkey_error(call: &AwsCall, e: MfaError) -> AwsError {
         }
         MfaError::NotPossible(m) if m.starts_with("Passkeys need") => {
             AwsError::bad_request("WebAuthnConfigurationMissingException", m)
+        }
+        MfaError::NotPossible(m) if m == TOO_MANY_PASSKEYS => {
+            AwsError::bad_request("LimitExceededException", m)
         }
         MfaError::NotFound => not_found("The passkey was not found."),
         e => challenge_error(call, ChallengeError::Mfa(e)),
@@ -109,6 +113,9 @@ pub async fn list_web_authn_credentials(
     };
     let signed_in = access_token_user(state, call, token).await?;
     let all = state.mfa.passkeys_of(&signed_in.pool, &signed_in.user);
+    if start > all.len() {
+        return Err(invalid("Invalid NextToken."));
+    }
     let page: Vec<Value> = all
         .iter()
         .skip(start)
@@ -124,8 +131,9 @@ pub async fn list_web_authn_credentials(
         })
         .collect();
     let mut out = json!({ "Credentials": page });
-    if start + limit < all.len() {
-        out["NextToken"] = json!(format!("pk.{}", start + limit));
+    let end = start.saturating_add(limit);
+    if end < all.len() {
+        out["NextToken"] = json!(format!("pk.{end}"));
     }
     Ok(out)
 }

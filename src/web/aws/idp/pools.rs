@@ -266,12 +266,16 @@ pub async fn create_user_pool(
         "AliasAttributes",
         &["phone_number", "email", "preferred_username"],
     )?;
+    // Cognito's API default is case-sensitive (the file's `username_case_sensitive` defaults
+    // to false, the best practice); a given UsernameConfiguration must say which.
     let case_sensitive = match object(&input, "UsernameConfiguration")? {
         Some(u) => {
             let u = Value::Object(u.clone());
-            optional_bool(&u, "CaseSensitive")?.unwrap_or(false)
+            optional_bool(&u, "CaseSensitive")?.ok_or_else(|| {
+                invalid("UsernameConfiguration.CaseSensitive: a value is required (true or false)")
+            })?
         }
-        None => false,
+        None => true,
     };
     let (required_attributes, custom_attributes) = schema(&input, "Schema", false)?;
     let mut pool = UserPool {

@@ -1195,6 +1195,37 @@ async fn the_file_and_the_api_agree_on_deletion_protection() {
 }
 
 #[tokio::test]
+async fn a_pool_without_username_configuration_is_case_sensitive_as_in_cognito() {
+    let server = super::super::start().await;
+    let admin = operator_client(&server).await;
+    let id = new_pool(&admin, "defaults").await;
+    let pool = describe(&admin, &id).await;
+    assert_eq!(
+        pool.username_configuration().map(|u| u.case_sensitive()),
+        Some(true)
+    );
+    for username in ["Alice", "alice"] {
+        admin
+            .admin_create_user()
+            .user_pool_id(&id)
+            .username(username)
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{username}: {e:?}"));
+    }
+    assert_eq!(server.user_count(&id).await, 2);
+    // A UsernameConfiguration must say which.
+    let body = json!({"PoolName": "p", "UsernameConfiguration": {}}).to_string();
+    let (status, code, message) = super::providers::raw(&server, "CreateUserPool", &body).await;
+    assert_eq!((status, code.as_str()), (400, "InvalidParameterException"));
+    assert!(
+        message.contains("UsernameConfiguration.CaseSensitive"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn list_user_pools_requires_max_results() {
     let server = super::super::start().await;
     let admin = operator_client(&server).await;

@@ -997,7 +997,7 @@ async fn a_saml_provider_is_created_from_a_metadata_url() {
 
 /// `AWSCognitoIdentityProviderService.<action>` with `body`, operator-signed: the status,
 /// the error type (empty on success) and the message.
-async fn raw(server: &TestServer, action: &str, body: &str) -> (u16, String, String) {
+pub(crate) async fn raw(server: &TestServer, action: &str, body: &str) -> (u16, String, String) {
     use crate::aws_edge::{make_key, post, Signing};
     let key = make_key(server, None, None).await;
     let target = format!("AWSCognitoIdentityProviderService.{action}");
