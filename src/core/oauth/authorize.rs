@@ -255,6 +255,22 @@ pub async fn validate(
             &format!("scope {bad} is not allowed for this app client"),
         ));
     }
+    match super::retired_scope(store, &client.pool_id, &scopes).await {
+        Ok(None) => {}
+        Ok(Some(bad)) => {
+            return Err(fail(
+                ErrorCode::InvalidScope,
+                &format!("scope {bad} is no longer defined by the pool's resource servers"),
+            ))
+        }
+        Err(StoreError::Unavailable(_)) => {
+            return Err(AuthorizeError::Page(PageError::Unavailable))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "loading resource servers");
+            return Err(AuthorizeError::Page(PageError::Internal));
+        }
+    }
     let needs_openid = ["email", "phone", "profile"];
     if scopes.iter().any(|s| needs_openid.contains(&s.as_str()))
         && !scopes.iter().any(|s| s == "openid")

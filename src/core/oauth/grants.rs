@@ -493,6 +493,14 @@ impl TokenService {
                 format!("scope {bad} is not a resource-server scope of this app client"),
             ));
         }
+        if let Some(bad) =
+            super::retired_scope(self.store.as_ref(), &client.pool_id, &scopes).await?
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope {bad} is no longer defined by the pool's resource servers"),
+            ));
+        }
         let issuer = self.issuer(&client.pool_id);
         let origin_jti = uuid::Uuid::new_v4().to_string();
         let signed = sign_tokens(

@@ -141,6 +141,34 @@ pub fn parse_scopes(scope: &str) -> Vec<String> {
     out
 }
 
+/// The first of `scopes` naming a resource-server scope (`<identifier>/<name>`) that the
+/// pool's resource servers no longer define, if any. A client's allowed scopes are pruned
+/// when a scope goes (the administration service does it), but that write may lose a race
+/// with an update of the client or fail half way; granting checks the live definition too,
+/// so a removed scope is never granted.
+pub async fn retired_scope(
+    store: &dyn crate::core::storage::Store,
+    pool_id: &str,
+    scopes: &[String],
+) -> crate::core::storage::StoreResult<Option<String>> {
+    if !scopes.iter().any(|s| s.contains('/')) {
+        return Ok(None);
+    }
+    let servers = store.list_resource_servers(pool_id).await?;
+    let defined = |scope: &str| {
+        servers.iter().any(|rs| {
+            scope
+                .strip_prefix(rs.identifier.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| rs.scopes.iter().any(|s| s.name == name))
+        })
+    };
+    Ok(scopes
+        .iter()
+        .find(|s| s.contains('/') && !defined(s))
+        .cloned())
+}
+
 /// SHA-256, base64url: how codes, refresh tokens and sessions are keyed in the store, so a
 /// database leak reveals no usable token.
 pub fn token_hash(token: &str) -> String {

@@ -338,6 +338,68 @@ async fn api_scopes_are_granted_to_client_credentials_and_removed_ones_no_longer
     server.stop().await;
 }
 
+/// The clients' scope lists are pruned after the server is written; should that pruning
+/// lose a race (an UpdateUserPoolClient writing the old list back) or stop half way, the
+/// grant still checks the live definition: a client listing a removed scope never gets it.
+#[tokio::test]
+async fn a_client_still_listing_a_removed_scope_is_not_granted_it() {
+    const M2M: &str = "apim2m0000000000000000002";
+    const M2M_SECRET: &str = "m2m-secret-0123456789abcdefghijklmnopqrstuvx";
+    let server = super::super::start().await;
+    let admin = operator_client(&server).await;
+    admin
+        .create_resource_server()
+        .user_pool_id(POOL)
+        .identifier("ledger")
+        .name("Ledger")
+        .scopes(scope("read", "Read"))
+        .scopes(scope("write", "Write"))
+        .send()
+        .await
+        .unwrap();
+    admin
+        .update_resource_server()
+        .user_pool_id(POOL)
+        .identifier("ledger")
+        .name("Ledger")
+        .scopes(scope("read", "Read"))
+        .send()
+        .await
+        .unwrap();
+    // The lost race's outcome: the client is written back with `ledger/write`, straight
+    // through the store (the service itself would refuse the undefined scope).
+    m2m_client(&server, M2M, M2M_SECRET, &["ledger/read"]).await;
+    let mut stale = server.node.store.get_client(M2M).await.unwrap().unwrap();
+    stale.allowed_oauth_scopes = vec!["ledger/read".into(), "ledger/write".into()];
+    server.node.store.put_client(&stale).await.unwrap();
+
+    let base = server.base.clone();
+    for asked in [None, Some("ledger/write"), Some("ledger/read ledger/write")] {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = asked {
+            form.push(("scope", scope));
+        }
+        let refused = token(&base, &form, Some((M2M, M2M_SECRET))).await;
+        assert_eq!(refused.status, 400, "{asked:?}: {}", refused.json);
+        assert_eq!(refused.error(), "invalid_scope", "{asked:?}");
+    }
+    let honest = token(
+        &base,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "ledger/read"),
+        ],
+        Some((M2M, M2M_SECRET)),
+    )
+    .await;
+    assert_eq!(honest.status, 200, "{}", honest.json);
+    assert_eq!(
+        claims_of(&honest.str("access_token"))["scope"],
+        "ledger/read"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn cognitos_limits_and_bad_input_are_refused() {
     let server = super::super::start().await;
