@@ -152,19 +152,21 @@ impl AppleClientSecret {
     }
 }
 
-/// The minters of a node, one per (pool, provider, team id, key id), so each Services ID's
-/// secret is minted once and reused until it nears expiry.
+/// The minters of a node, one per (pool, provider), so each Services ID's secret is minted
+/// once and reused until it nears expiry. A minter is kept only while the provider's
+/// client id, team id, key id and sealed key are those it was built from: an update of any
+/// of them (through the API, the file or the CLI, on any node) builds a new one.
 #[derive(Debug, Default)]
 pub struct SecretCache {
-    minters: Mutex<HashMap<MinterId, Arc<AppleClientSecret>>>,
+    minters: Mutex<HashMap<(String, String), (Fingerprint, Arc<AppleClientSecret>)>>,
 }
 
-/// (pool id, provider name, team id, key id).
-type MinterId = (String, String, String, String);
+/// (client id, team id, key id, sealed private key): what a minted secret depends on.
+type Fingerprint = (String, String, String, String);
 
 impl SecretCache {
     /// The minter of this provider, built from the `.p8` PEM `open_pem` returns (called
-    /// only the first time).
+    /// only when no minter of the same settings is cached).
     pub fn minter<E: From<AppleKeyError>>(
         &self,
         pool_id: &str,
@@ -172,18 +174,21 @@ impl SecretCache {
         key: &AppleSigningKey,
         open_pem: impl FnOnce() -> Result<SecretString, E>,
     ) -> Result<Arc<AppleClientSecret>, E> {
-        let id = (
-            pool_id.to_string(),
-            provider.name.clone(),
+        let id = (pool_id.to_string(), provider.name.clone());
+        let fingerprint = (
+            provider.client_id.clone(),
             key.team_id.clone(),
             key.key_id.clone(),
+            key.private_key.as_stored().to_string(),
         );
         let mut minters = self
             .minters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(minter) = minters.get(&id) {
-            return Ok(minter.clone());
+        if let Some((built_from, minter)) = minters.get(&id) {
+            if *built_from == fingerprint {
+                return Ok(minter.clone());
+            }
         }
         let pem = open_pem()?;
         let minter = Arc::new(AppleClientSecret::new(
@@ -192,7 +197,7 @@ impl SecretCache {
             &key.key_id,
             &provider.client_id,
         )?);
-        minters.insert(id, minter.clone());
+        minters.insert(id, (fingerprint, minter.clone()));
         Ok(minter)
     }
 }
@@ -329,6 +334,53 @@ pub(crate) mod tests {
         let s = short.get(t0).unwrap();
         assert_eq!(short.get(t0 + 59).unwrap(), s);
         assert_ne!(short.get(t0 + 60).unwrap(), s);
+    }
+
+    /// The payload of a minted secret (its signature is checked by the test above).
+    fn sub_of(secret: &SecretString) -> Value {
+        let payload = secret.expose().split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_cache_follows_a_change_of_the_providers_settings() {
+        use crate::core::secrets::EncryptedSecret;
+        let (pem, _) = p8();
+        let cache = SecretCache::default();
+        let mut provider = crate::federation::mapping::tests::provider("apple");
+        provider.client_id = "com.example.old".into();
+        let key = |sealed: &str| AppleSigningKey {
+            team_id: "TEAM123456".into(),
+            key_id: "KEY1234567".into(),
+            private_key: EncryptedSecret::from_stored(sealed.into()),
+        };
+        let open = || Ok::<_, AppleKeyError>(SecretString::new(pem.clone()));
+        let now = chrono::Utc::now().timestamp();
+        let first = cache
+            .minter("p", &provider, &key("sealed-1"), open)
+            .unwrap();
+        assert_eq!(sub_of(&first.get(now).unwrap())["sub"], "com.example.old");
+        // Same settings: the cached minter, the PEM not opened again.
+        let again = cache
+            .minter(
+                "p",
+                &provider,
+                &key("sealed-1"),
+                || -> Result<_, AppleKeyError> { panic!("the cached minter should serve") },
+            )
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // A new Services ID: a new minter signing for it.
+        provider.client_id = "com.example.new".into();
+        let renamed = cache
+            .minter("p", &provider, &key("sealed-1"), open)
+            .unwrap();
+        assert_eq!(sub_of(&renamed.get(now).unwrap())["sub"], "com.example.new");
+        // A replaced key under the same key id: built again too.
+        let rekeyed = cache
+            .minter("p", &provider, &key("sealed-2"), open)
+            .unwrap();
+        assert!(!Arc::ptr_eq(&renamed, &rekeyed));
     }
 
     #[test]
