@@ -142,6 +142,10 @@ pub trait Store: Send + Sync + 'static {
     /// Creates or replaces a client. The pool must exist; client ids are unique across
     /// pools, so replacing a client id that belongs to another pool is a conflict.
     async fn put_client(&self, client: &AppClient) -> StoreResult<()>;
+    /// Replaces the settings of an existing client of the same pool, never creating one:
+    /// false when no such client is stored (deleted meanwhile, or of another pool), so an
+    /// update racing a delete cannot bring the client back.
+    async fn update_client(&self, client: &AppClient) -> StoreResult<bool>;
     async fn get_client(&self, id: &str) -> StoreResult<Option<AppClient>>;
     async fn list_clients(&self, pool_id: &str) -> StoreResult<Vec<AppClient>>;
     async fn delete_client(&self, id: &str) -> StoreResult<bool>;

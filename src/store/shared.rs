@@ -234,6 +234,21 @@ impl<E: Run> Store for E {
         Ok(())
     }
 
+    async fn update_client(&self, client: &AppClient) -> StoreResult<bool> {
+        let done = self
+            .execute(
+                On::Write,
+                "UPDATE clients SET doc = $3 WHERE id = $1 AND pool_id = $2",
+                &[
+                    (&client.id).into(),
+                    (&client.pool_id).into(),
+                    doc::to_json(client)?.as_str().into(),
+                ],
+            )
+            .await?;
+        Ok(done > 0)
+    }
+
     async fn get_client(&self, id: &str) -> StoreResult<Option<AppClient>> {
         let sql = "SELECT doc FROM clients WHERE id = $1";
         let row = self.fetch_optional(On::Read, sql, &[id.into()]).await?;

@@ -515,7 +515,7 @@ where
     /// (custom attributes, identity providers, resource-server scopes as stored) and writes
     /// it. A client id names one client across all pools, so a client cannot move pools.
     pub async fn put_client(&self, client: &AppClient) -> AdminResult<()> {
-        self.put_client_with(client, None).await
+        self.put_client_with(client, None, Write::Upsert).await
     }
 
     /// As [`AdminService::put_client`], for a client whose pages the node serves itself
@@ -526,13 +526,15 @@ where
         client: &AppClient,
         own_base_url: &str,
     ) -> AdminResult<()> {
-        self.put_client_with(client, Some(own_base_url)).await
+        self.put_client_with(client, Some(own_base_url), Write::Upsert)
+            .await
     }
 
     async fn put_client_with(
         &self,
         client: &AppClient,
         own_base_url: Option<&str>,
+        write: Write,
     ) -> AdminResult<()> {
         let pool = self.require_pool(&client.pool_id).await?;
         let servers = self.store().list_resource_servers(&pool.id).await?;
@@ -557,6 +559,16 @@ where
                 });
             }
         }
+        if write == Write::Existing {
+            // Deleted since it was read: the update must not bring it back.
+            return match self.store().update_client(client).await? {
+                true => Ok(()),
+                false => Err(AdminError::NotFound {
+                    kind: RecordKind::Client,
+                    id: client.id.clone(),
+                }),
+            };
+        }
         match self.store().put_client(client).await {
             Err(StoreError::MissingParent(_)) => Err(AdminError::NotFound {
                 kind: RecordKind::Pool,
@@ -564,6 +576,12 @@ where
             }),
             other => Ok(other?),
         }
+    }
+
+    /// Replaces an existing client (checked by [`AdminService::put_client`]'s rules),
+    /// never re-creating one deleted meanwhile ([`AdminError::NotFound`]).
+    pub(crate) async fn replace_client(&self, client: &AppClient) -> AdminResult<()> {
+        self.put_client_with(client, None, Write::Existing).await
     }
 
     /// DeleteUserPoolClient. Returns whether the client existed.
@@ -597,7 +615,7 @@ where
             created_at: stored.created_at,
             ..client.clone()
         };
-        self.put_client(&updated).await?;
+        self.replace_client(&updated).await?;
         Ok(updated)
     }
 
@@ -624,6 +642,14 @@ where
             }),
         }
     }
+}
+
+/// How [`AdminService::put_client_with`] writes: create or replace (the file, the CLI,
+/// CreateUserPoolClient), or only replace a client still stored (updates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Upsert,
+    Existing,
 }
 
 #[cfg(test)]

@@ -302,11 +302,8 @@ where
                 continue;
             }
             client.allowed_oauth_scopes.retain(|s| !removed.contains(s));
-            match self.store().put_client(&client).await {
-                // The client or its pool went meanwhile: nothing left to release.
-                Ok(()) | Err(StoreError::MissingParent(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            // Update-only: a client deleted meanwhile stays deleted.
+            self.store().update_client(&client).await?;
         }
         Ok(())
     }

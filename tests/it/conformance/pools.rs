@@ -159,8 +159,27 @@ pub async fn clients(store: Arc<dyn Store>) {
         .map(|c| c.id)
         .collect();
     assert_eq!(ids, ["client0", "client1"]);
+    // update_client replaces only a client still stored in that pool.
+    let mut updated = renamed.clone();
+    updated.name = "updated".into();
+    assert!(store.update_client(&updated).await.unwrap());
+    assert_eq!(store.get_client("client1").await.unwrap(), Some(updated));
+    let mut foreign = client("client1", &q.id, "thief");
+    foreign.name = "thief".into();
+    assert!(!store.update_client(&foreign).await.unwrap());
+    assert_eq!(
+        store
+            .get_client("client1")
+            .await
+            .unwrap()
+            .map(|c| c.pool_id),
+        Some(p.id.clone())
+    );
     assert!(store.delete_client("client1").await.unwrap());
     assert!(!store.delete_client("client1").await.unwrap());
+    assert_eq!(store.get_client("client1").await.unwrap(), None);
+    // An update racing the delete does not bring the client back.
+    assert!(!store.update_client(&renamed).await.unwrap());
     assert_eq!(store.get_client("client1").await.unwrap(), None);
     assert_eq!(store.list_clients(&p.id).await.unwrap().len(), 1);
     assert_eq!(store.list_clients(&q.id).await.unwrap().len(), 1);
