@@ -7,10 +7,10 @@
 
 use aws_sdk_cognitoidentityprovider::types::{
     AliasAttributeType, AttributeDataType, AttributeType, ExplicitAuthFlowsType,
-    IdentityProviderTypeType, MessageActionType, OAuthFlowType, PasswordPolicyType,
-    PreventUserExistenceErrorTypes, ResourceServerScopeType, SchemaAttributeType,
-    StringAttributeConstraintsType, TimeUnitsType, TokenValidityUnitsType, UserPoolPolicyType,
-    VerifiedAttributeType,
+    IdentityProviderTypeType, MessageActionType, NumberAttributeConstraintsType, OAuthFlowType,
+    PasswordPolicyType, PreventUserExistenceErrorTypes, ResourceServerScopeType,
+    SchemaAttributeType, StringAttributeConstraintsType, TimeUnitsType, TokenValidityUnitsType,
+    UserPoolPolicyType, VerifiedAttributeType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use openidconnect::core::CoreClient;
@@ -70,6 +70,12 @@ async fn create_pool(sdk: &Client) -> String {
                 .name("seats")
                 .attribute_data_type(AttributeDataType::Number)
                 .mutable(true)
+                .number_attribute_constraints(
+                    NumberAttributeConstraintsType::builder()
+                        .min_value("0")
+                        .max_value("1000")
+                        .build(),
+                )
                 .build(),
         )
         .send()
