@@ -84,10 +84,13 @@ async fn create_pool(sdk: &Client) -> String {
     created.user_pool().unwrap().id().unwrap().to_string()
 }
 
+/// A provider's name, type and `ProviderDetails`.
+type ProviderSpec<'a> = (&'a str, IdentityProviderTypeType, Vec<(&'a str, String)>);
+
 /// One identity provider of each kind Cognito has, with its `ProviderDetails`.
 async fn create_providers(sdk: &Client, pool_id: &str, saml: &FakeSaml) -> Vec<String> {
     let (apple_key, _) = generate_p8();
-    let kinds: Vec<(&str, IdentityProviderTypeType, Vec<(&str, String)>)> = vec![
+    let kinds: Vec<ProviderSpec> = vec![
         (
             "Google",
             IdentityProviderTypeType::Google,
