@@ -564,6 +564,8 @@ fn parse_custom_attribute(spec: &str) -> Result<CustomAttribute, CliError> {
         mutable: true,
         min_length: None,
         max_length: None,
+        min_value: None,
+        max_value: None,
     })
 }
 

@@ -157,6 +157,12 @@ pub struct CustomAttributeDecl {
     pub min_length: Option<u32>,
     #[serde(default)]
     pub max_length: Option<u32>,
+    /// The least value of a `Number` attribute (an integer).
+    #[serde(default)]
+    pub min_value: Option<i64>,
+    /// The greatest value of a `Number` attribute (an integer).
+    #[serde(default)]
+    pub max_value: Option<i64>,
 }
 
 fn default_true() -> bool {
@@ -527,6 +533,8 @@ impl PoolDecl {
                     mutable: c.mutable,
                     min_length: c.min_length,
                     max_length: c.max_length,
+                    min_value: c.min_value,
+                    max_value: c.max_value,
                 })
                 .collect(),
             password_policy: (&self.password_policy).into(),

@@ -90,10 +90,8 @@ pub fn validate_attribute(pool: &UserPool, name: &str, value: &str) -> Result<()
         }
         return match def.data_type {
             AttributeDataType::String => Ok(()),
-            AttributeDataType::Number => value
-                .parse::<f64>()
-                .map(|_| ())
-                .map_err(|_| err(name, "must be a number")),
+            AttributeDataType::Number => check_number(value, def.min_value, def.max_value)
+                .map_err(|reason| err(name, reason)),
             AttributeDataType::Boolean => match value {
                 "true" | "false" => Ok(()),
                 _ => Err(err(name, "must be \"true\" or \"false\"")),
@@ -123,6 +121,30 @@ pub fn validate_attribute(pool: &UserPool, name: &str, value: &str) -> Result<()
         "birthdate" => validate_birthdate(value).map_err(|r| err(name, r)),
         _ => Ok(()),
     }
+}
+
+/// A `Number` custom attribute's value: an integer (Cognito's number attributes hold
+/// integers), within the attribute's `NumberAttributeConstraints` when it has them.
+/// Integers are read as `i64`, the range the bounds are given in.
+fn check_number(value: &str, min: Option<i64>, max: Option<i64>) -> Result<(), String> {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must be an integer".into());
+    }
+    let Ok(n) = value.parse::<i64>() else {
+        return Err(format!(
+            "must be an integer from {} to {}",
+            i64::MIN,
+            i64::MAX
+        ));
+    };
+    if let Some(min) = min.filter(|min| n < *min) {
+        return Err(format!("must be at least {min}"));
+    }
+    if let Some(max) = max.filter(|max| n > *max) {
+        return Err(format!("must be at most {max}"));
+    }
+    Ok(())
 }
 
 /// Checks a whole attribute map, then the pool's required attributes.
@@ -322,6 +344,8 @@ mod tests {
                 mutable: true,
                 min_length: None,
                 max_length: Some(3),
+                min_value: None,
+                max_value: None,
             }],
             password_policy: PasswordPolicy::default(),
             admin_create_user_only: false,
@@ -479,6 +503,61 @@ mod tests {
         assert_eq!(e.name, "email");
         attrs.insert("email".to_string(), "a@example.com".to_string());
         assert!(validate_attributes(&p, &attrs, true).is_ok());
+    }
+
+    #[test]
+    fn number_values_are_integers_within_the_bounds() {
+        let mut p = pool();
+        p.custom_attributes.push(CustomAttribute {
+            name: "seats".into(),
+            data_type: AttributeDataType::Number,
+            mutable: true,
+            min_length: None,
+            max_length: None,
+            min_value: Some(1),
+            max_value: Some(10),
+        });
+        for ok in ["1", "5", "10", "+7", "007"] {
+            assert_eq!(validate_attribute(&p, "custom:seats", ok), Ok(()), "{ok}");
+        }
+        for (bad, reason) in [
+            ("0", "must be at least 1"),
+            ("-3", "must be at least 1"),
+            ("11", "must be at most 10"),
+            ("9223372036854775807", "must be at most 10"),
+            ("abc", "must be an integer"),
+            ("5.5", "must be an integer"),
+            ("5.0", "must be an integer"),
+            ("1e1", "must be an integer"),
+            (" 5", "must be an integer"),
+            ("", "must be an integer"),
+            ("-", "must be an integer"),
+            ("NaN", "must be an integer"),
+            ("inf", "must be an integer"),
+            (
+                "99999999999999999999",
+                "must be an integer from -9223372036854775808 to 9223372036854775807",
+            ),
+        ] {
+            let e = validate_attribute(&p, "custom:seats", bad).unwrap_err();
+            assert_eq!(e.name, "custom:seats", "{bad:?}");
+            assert_eq!(e.reason, reason, "{bad:?}");
+        }
+        // Without bounds any integer in range is a value; a decimal still is not.
+        assert_eq!(validate_attribute(&p, "custom:tier", "-12"), Ok(()));
+        assert!(validate_attribute(&p, "custom:tier", "1.5").is_err());
+        // One bound alone holds on its side only.
+        p.custom_attributes[1].max_value = None;
+        assert_eq!(validate_attribute(&p, "custom:seats", "1000000"), Ok(()));
+        assert!(validate_attribute(&p, "custom:seats", "0").is_err());
+    }
+
+    #[test]
+    fn stored_attributes_without_bounds_still_load() {
+        let stored = serde_json::json!({"name": "seats", "data_type": "Number"});
+        let attr: CustomAttribute = serde_json::from_value(stored).unwrap();
+        assert_eq!((attr.min_value, attr.max_value), (None, None));
+        assert!(attr.mutable);
     }
 
     #[test]

@@ -175,6 +175,14 @@ pub struct CustomAttribute {
     pub min_length: Option<u32>,
     #[serde(default)]
     pub max_length: Option<u32>,
+    /// Cognito's `NumberAttributeConstraints.MinValue`: the least value of a `Number`
+    /// attribute. Number values are integers, so the bounds are too.
+    #[serde(default)]
+    pub min_value: Option<i64>,
+    /// Cognito's `NumberAttributeConstraints.MaxValue`: the greatest value of a `Number`
+    /// attribute.
+    #[serde(default)]
+    pub max_value: Option<i64>,
 }
 
 fn default_true() -> bool {

@@ -260,6 +260,35 @@ fn custom_attribute_rules() {
         "pools[0].custom_attributes[0].min_length",
         "min_length = 5\nmax_length = 10",
     );
+    // Value bounds: the least at most the greatest, and on Number attributes only.
+    let d = case(
+        "type = \"String\"",
+        "min_value = 10\nmax_value = 5\ntype = \"Number\"",
+        "pools[0].custom_attributes[0].min_value",
+        "min_value = 5\nmax_value = 10\ntype = \"Number\"",
+    );
+    assert!(
+        d.message
+            .contains("min_value 10 is larger than max_value 5"),
+        "{d}"
+    );
+    let d = case(
+        "mutable = false",
+        "min_value = 1\nmutable = false",
+        "pools[0].custom_attributes[0].min_value",
+        "mutable = true",
+    );
+    assert!(d.message.contains("Number attributes only"), "{d}");
+    let text = edit("mutable = false", "min_value = 1.5\ntype = \"Number\"");
+    let text = text.replace("type = \"String\"\n", "");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(
+        d[0].line,
+        Some(line_of(&text, "min_value = 1.5")),
+        "{}",
+        d[0]
+    );
     // A duplicate: the second declaration is the one reported.
     let text = edit(
         "[[pools.resource_servers]]",

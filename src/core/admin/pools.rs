@@ -10,8 +10,8 @@ use super::{
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, CodeLimits, CustomAttribute, FirstFactor, MfaSetting, Origin, PasskeySettings,
-    UserPool,
+    AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, FirstFactor, MfaSetting,
+    Origin, PasskeySettings, UserPool,
 };
 use crate::core::storage::Store;
 
@@ -604,6 +604,39 @@ fn check_custom_attributes(e: &mut Errors, pool: &UserPool) {
                     "make min_length at most max_length",
                 );
             }
+        }
+        check_number_bounds(e, &at, attr);
+    }
+}
+
+/// Cognito's `NumberAttributeConstraints`: value bounds belong to `Number` attributes
+/// only (a bound on any other type would be a promise nothing keeps), and the least
+/// value is at most the greatest. The bounds are integers by their type (`i64`).
+fn check_number_bounds(e: &mut Errors, at: &str, attr: &CustomAttribute) {
+    if attr.data_type != AttributeDataType::Number {
+        for (key, bound) in [("min_value", attr.min_value), ("max_value", attr.max_value)] {
+            if bound.is_some() {
+                e.push(
+                    format!("{at}.{key}"),
+                    Rule::Invalid,
+                    format!(
+                        "{key} bounds Number attributes only; {:?} is a {:?} attribute",
+                        attr.name, attr.data_type
+                    ),
+                    format!("remove {key}, or make the attribute's type Number"),
+                );
+            }
+        }
+        return;
+    }
+    if let (Some(min), Some(max)) = (attr.min_value, attr.max_value) {
+        if min > max {
+            e.push(
+                format!("{at}.min_value"),
+                Rule::Invalid,
+                format!("min_value {min} is larger than max_value {max}"),
+                "make min_value at most max_value",
+            );
         }
     }
 }

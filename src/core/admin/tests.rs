@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::core::model::{
-    AliasAttribute, AppClient, Branding, CustomAttribute, FirstFactor, Group, IdentityProvider,
-    MfaFactor, MfaSetting, OAuthFlow, OidcClientSecret, Origin, PasswordPolicy, ProtocolSettings,
-    RefreshRotation, ResourceScope, ResourceServer, TokenValidity, UserPool,
+    AliasAttribute, AppClient, AttributeDataType, Branding, CustomAttribute, FirstFactor, Group,
+    IdentityProvider, MfaFactor, MfaSetting, OAuthFlow, OidcClientSecret, Origin, PasswordPolicy,
+    ProtocolSettings, RefreshRotation, ResourceScope, ResourceServer, TokenValidity, UserPool,
 };
 use crate::core::storage::Store;
 // As in the throttle's tests: the service is driven over the real engine, which the core
@@ -32,6 +32,8 @@ pub(crate) fn pool() -> UserPool {
             mutable: true,
             min_length: Some(1),
             max_length: Some(64),
+            min_value: None,
+            max_value: None,
         }],
         password_policy: PasswordPolicy::default(),
         admin_create_user_only: false,
@@ -366,6 +368,36 @@ fn pool_rules_refuse_and_accept() {
         &|p| p.custom_attributes[0].min_length = Some(65),
         &|p| p.custom_attributes[0].min_length = Some(64),
         "custom_attributes[0].min_length",
+        Rule::Invalid,
+    );
+    // NumberAttributeConstraints: on Number attributes only, the least at most the greatest.
+    let number = |p: &mut UserPool, min, max| {
+        p.custom_attributes[0].data_type = AttributeDataType::Number;
+        p.custom_attributes[0].min_value = min;
+        p.custom_attributes[0].max_value = max;
+    };
+    check(
+        &|p| number(p, Some(11), Some(10)),
+        &|p| number(p, Some(10), Some(10)),
+        "custom_attributes[0].min_value",
+        Rule::Invalid,
+    );
+    check(
+        &|p| number(p, Some(-5), Some(-10)),
+        &|p| number(p, Some(-10), None),
+        "custom_attributes[0].min_value",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.custom_attributes[0].min_value = Some(1),
+        &|p| number(p, Some(1), None),
+        "custom_attributes[0].min_value",
+        Rule::Invalid,
+    );
+    check(
+        &|p| p.custom_attributes[0].max_value = Some(10),
+        &|p| number(p, None, Some(10)),
+        "custom_attributes[0].max_value",
         Rule::Invalid,
     );
     check(

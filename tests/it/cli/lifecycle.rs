@@ -317,7 +317,7 @@ fn bad_input_exits_2_naming_the_field() {
     );
     fails(
         create("bob -a custom:tier=gold --no-password"),
-        &["custom:tier", "must be a number"],
+        &["custom:tier", "must be an integer"],
     );
     fails(
         create("bob -a novalue --no-password"),

@@ -14,6 +14,8 @@ fn custom(name: &str) -> CustomAttribute {
         mutable: true,
         min_length: None,
         max_length: None,
+        min_value: None,
+        max_value: None,
     }
 }
 

@@ -153,6 +153,17 @@ fn schema_out(pool: &UserPool) -> Vec<Value> {
             }
             attr["StringAttributeConstraints"] = Value::Object(constraints);
         }
+        if c.data_type == AttributeDataType::Number {
+            // Strings, as in botocore's `NumberAttributeConstraintsType`.
+            let mut constraints = Map::new();
+            if let Some(min) = c.min_value {
+                constraints.insert("MinValue".into(), json!(min.to_string()));
+            }
+            if let Some(max) = c.max_value {
+                constraints.insert("MaxValue".into(), json!(max.to_string()));
+            }
+            attr["NumberAttributeConstraints"] = Value::Object(constraints);
+        }
         out.push(attr);
     }
     out

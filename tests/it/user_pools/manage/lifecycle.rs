@@ -7,10 +7,10 @@
 
 use aws_sdk_cognitoidentityprovider::types::{
     AliasAttributeType, AttributeDataType, AttributeType, ExplicitAuthFlowsType,
-    IdentityProviderTypeType, MessageActionType, OAuthFlowType, PasswordPolicyType,
-    PreventUserExistenceErrorTypes, ResourceServerScopeType, SchemaAttributeType,
-    StringAttributeConstraintsType, TimeUnitsType, TokenValidityUnitsType, UserPoolPolicyType,
-    VerifiedAttributeType,
+    IdentityProviderTypeType, MessageActionType, NumberAttributeConstraintsType, OAuthFlowType,
+    PasswordPolicyType, PreventUserExistenceErrorTypes, ResourceServerScopeType,
+    SchemaAttributeType, StringAttributeConstraintsType, TimeUnitsType, TokenValidityUnitsType,
+    UserPoolPolicyType, VerifiedAttributeType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use openidconnect::core::CoreClient;
@@ -70,6 +70,12 @@ async fn create_pool(sdk: &Client) -> String {
                 .name("seats")
                 .attribute_data_type(AttributeDataType::Number)
                 .mutable(true)
+                .number_attribute_constraints(
+                    NumberAttributeConstraintsType::builder()
+                        .min_value("0")
+                        .max_value("1000")
+                        .build(),
+                )
                 .build(),
         )
         .send()
@@ -78,10 +84,13 @@ async fn create_pool(sdk: &Client) -> String {
     created.user_pool().unwrap().id().unwrap().to_string()
 }
 
+/// A provider's name, type and `ProviderDetails`.
+type ProviderSpec<'a> = (&'a str, IdentityProviderTypeType, Vec<(&'a str, String)>);
+
 /// One identity provider of each kind Cognito has, with its `ProviderDetails`.
 async fn create_providers(sdk: &Client, pool_id: &str, saml: &FakeSaml) -> Vec<String> {
     let (apple_key, _) = generate_p8();
-    let kinds: Vec<(&str, IdentityProviderTypeType, Vec<(&str, String)>)> = vec![
+    let kinds: Vec<ProviderSpec> = vec![
         (
             "Google",
             IdentityProviderTypeType::Google,

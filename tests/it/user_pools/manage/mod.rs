@@ -1,12 +1,14 @@
 //! The signed management API of issue 15, driven by the official AWS SDK for Rust:
 //! [`pools`] (CreateUserPool ... GetUserPoolMfaConfig), [`clients`], [`domains`],
-//! [`resource_servers`], [`providers`] (each kind of identity provider), and
+//! [`resource_servers`], [`providers`] (each kind of identity provider), [`numbers`]
+//! (NumberAttributeConstraints enforced on every attribute write), and
 //! [`lifecycle`] (a whole pool built through the API, used through the hosted UI, and torn
 //! down).
 
 mod clients;
 mod domains;
 mod lifecycle;
+mod numbers;
 mod pools;
 mod providers;
 mod resource_servers;

@@ -105,6 +105,23 @@ pub(super) fn length(v: Option<&Value>, name: &str) -> Result<Option<u32>, AwsEr
     }
 }
 
+/// A `NumberAttributeConstraints` bound: botocore's string (`"10"`), or a JSON number from
+/// a hand-written request; an integer either way, as Number values are.
+fn bound(v: Option<&Value>, name: &str) -> Result<Option<i64>, AwsError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid(format!("{name}: {s:?} is not an integer."))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{name}: {n} is not an integer."))),
+        Some(_) => Err(invalid(format!("{name} must be a string."))),
+    }
+}
+
 /// The members Cognate does not honour: refused unless they ask for Cognito's default
 /// (a setting is a promise). `UserPoolTier` ESSENTIALS is accepted: it is pricing, not
 /// behaviour.
@@ -364,14 +381,15 @@ pub(super) fn schema(
         let strings = object(item, "StringAttributeConstraints")?;
         let min_length = length(strings.and_then(|s| s.get("MinLength")), &at)?;
         let max_length = length(strings.and_then(|s| s.get("MaxLength")), &at)?;
-        if object(item, "NumberAttributeConstraints")?
-            .is_some_and(|n| n.values().any(|v| !v.is_null()))
-        {
-            return Err(refused(
-                &at,
-                "NumberAttributeConstraints (MinValue, MaxValue) are not enforced; remove them",
-            ));
-        }
+        let numbers = object(item, "NumberAttributeConstraints")?;
+        let min_value = bound(
+            numbers.and_then(|n| n.get("MinValue")),
+            &format!("{at}.NumberAttributeConstraints.MinValue"),
+        )?;
+        let max_value = bound(
+            numbers.and_then(|n| n.get("MaxValue")),
+            &format!("{at}.NumberAttributeConstraints.MaxValue"),
+        )?;
         let standard = !custom_only && STANDARD_ATTRIBUTES.contains(&name);
         if standard {
             if !mutable {
@@ -387,6 +405,14 @@ pub(super) fn schema(
                     &at,
                     "length constraints on standard attributes are not enforced; use \
                      MinLength 0 and MaxLength 2048",
+                ));
+            }
+            // What DescribeUserPool shows for `updated_at` (MinValue 0) may come back.
+            if min_value.unwrap_or(0) != 0 || max_value.is_some() {
+                return Err(refused(
+                    &at,
+                    "value constraints on standard attributes are not enforced; omit \
+                     NumberAttributeConstraints or use MinValue 0",
                 ));
             }
             if is_required && !required_attributes.iter().any(|r| r == name) {
@@ -405,6 +431,8 @@ pub(super) fn schema(
             mutable,
             min_length,
             max_length,
+            min_value,
+            max_value,
         });
     }
     Ok((required_attributes, custom))
