@@ -165,6 +165,15 @@ pub enum ApplyError {
     )]
     ApiOwned { kind: Kind, id: String },
     #[error(
+        "domain {domain} is declared in pool {declared_pool} but belongs to pool \
+         {stored_pool}; a domain belongs to one pool (remove it there and apply first)"
+    )]
+    DomainInOtherPool {
+        domain: String,
+        declared_pool: String,
+        stored_pool: String,
+    },
+    #[error(
         "client {client_id} is declared in pool {declared_pool} but already belongs to pool \
          {stored_pool}; client ids are unique across pools (declare another id)"
     )]
@@ -554,6 +563,7 @@ async fn plan<'a>(
                 }
             }
         }
+        let pool_domains = store.list_domains(&id).await?;
         for declared in decl.domain_records(&id, 0) {
             if let Some(d) = store.get_domain(&declared.domain).await? {
                 if d.origin == Origin::Api {
@@ -562,6 +572,30 @@ async fn plan<'a>(
                         id: format!("{} of pool {}", d.domain, d.pool_id),
                     });
                 }
+                if d.pool_id != id {
+                    return Err(ApplyError::DomainInOtherPool {
+                        domain: d.domain,
+                        declared_pool: id.clone(),
+                        stored_pool: d.pool_id,
+                    });
+                }
+            }
+            // A pool has one prefix and one custom domain: an API-made one of the same kind
+            // holds the place (found now, before anything is written).
+            let custom = declared.certificate_arn.is_some();
+            if let Some(d) = pool_domains.iter().find(|d| {
+                d.origin == Origin::Api
+                    && d.certificate_arn.is_some() == custom
+                    && d.domain != declared.domain
+            }) {
+                return Err(ApplyError::ApiOwned {
+                    kind: Kind::Domain,
+                    id: format!(
+                        "{} of pool {id} (the pool's {} domain)",
+                        d.domain,
+                        if custom { "custom" } else { "prefix" }
+                    ),
+                });
             }
         }
         idp::check_declared(decl, &id, existing.as_ref())?;

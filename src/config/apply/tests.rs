@@ -713,7 +713,60 @@ async fn declared_domains_follow_the_file() {
         ),
         "{err}"
     );
-    assert_eq!(store.get_domain("api-made").await.unwrap(), Some(api));
+    assert_eq!(
+        store.get_domain("api-made").await.unwrap(),
+        Some(api.clone())
+    );
+
+    // The API's prefix domain holds the pool's one prefix place: a file declaring another
+    // prefix is refused before anything is written (the pool's settings included), so a
+    // node's boot-time apply fails cleanly instead of half way.
+    let before = store.get_pool(POOL).await.unwrap();
+    let err = apply(
+        &file("shop-file", false),
+        store.as_ref(),
+        &master,
+        false,
+        6000,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::ApiOwned { kind: Kind::Domain, id } if id.contains("api-made")),
+        "{err}"
+    );
+    assert!(store.get_domain("shop-file").await.unwrap().is_none());
+    assert_eq!(store.get_pool(POOL).await.unwrap(), before);
+    // Once the API's domain is gone, the file's is applied.
+    admin
+        .delete_domain_by(POOL, "api-made", Origin::Api)
+        .await
+        .unwrap();
+    apply(
+        &file("shop-file", false),
+        store.as_ref(),
+        &master,
+        false,
+        7000,
+    )
+    .await
+    .unwrap();
+    assert!(store.get_domain("shop-file").await.unwrap().is_some());
+}
+
+#[test]
+fn check_config_refuses_a_domain_declared_by_two_pools() {
+    let text = "[[pools]]\nname = \"shop\"\ndomain = \"shared\"\n\
+                [[pools]]\nname = \"blog\"\ndomain = \"shared\"\n";
+    let diagnostics = check_str(text, "cognate.toml").unwrap_err();
+    let joined: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    let joined = joined.join("\n");
+    assert!(joined.contains("pools[1].domain"), "{joined}");
+    assert!(
+        joined.contains("also declared at pools[0].domain"),
+        "{joined}"
+    );
+    config("[[pools]]\nname = \"shop\"\ndomain = \"shop\"\n[[pools]]\nname = \"blog\"\ndomain = \"blog\"\n");
 }
 
 #[test]

@@ -31,8 +31,24 @@ pub(super) fn check_config(c: &mut Checker<'_>, config: &Config) {
     let mut pool_ids: HashMap<&str, usize> = HashMap::new();
     let mut pool_names: HashMap<&str, usize> = HashMap::new();
     let mut client_ids: HashMap<String, String> = HashMap::new();
+    // A domain name belongs to one pool of the deployment (the store's unique key).
+    let mut domains: HashMap<String, String> = HashMap::new();
     for (i, pool) in config.pools.iter().enumerate() {
         let at = format!("pools[{i}]");
+        for record in pool.domain_records("", 0) {
+            let field = if record.certificate_arn.is_some() {
+                format!("{at}.custom_domain.domain")
+            } else {
+                format!("{at}.domain")
+            };
+            if let Some(first) = domains.insert(record.domain.clone(), field.clone()) {
+                c.error(
+                    field,
+                    format!("domain {:?} is also declared at {first}", record.domain),
+                    "a domain belongs to one pool: give each pool its own",
+                );
+            }
+        }
         let record = pool.to_record(pool.id.as_deref().unwrap_or(CHECKED_POOL_ID), 0, None);
         let (id_errors, errors): (Vec<FieldError>, Vec<FieldError>) = admin::validate_pool(&record)
             .into_iter()
