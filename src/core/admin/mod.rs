@@ -215,6 +215,11 @@ pub enum AdminError {
     /// configuration file. The web edge names the file (`node.config`).
     #[error("{kind} {id} is declared in the configuration file; change it there")]
     ConfigOwned { kind: RecordKind, id: String },
+    /// A read-modify-write of the record kept losing to other writers (on any node) for
+    /// every one of its bounded retries (Cognito's `ConcurrentModificationException`):
+    /// nothing was written, and the caller may send the request again.
+    #[error("{kind} {id} is being changed by other requests; try again")]
+    Concurrent { kind: RecordKind, id: String },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
