@@ -215,7 +215,9 @@ impl<E: Run> Store for E {
             .await?;
         if done == 0 {
             let sql = "SELECT 1 FROM pools WHERE id = $1";
-            let exists = self.fetch_optional(On::Read, sql, &[(&pool.id).into()]).await?;
+            let exists = self
+                .fetch_optional(On::Read, sql, &[(&pool.id).into()])
+                .await?;
             return Err(if exists.is_some() {
                 StoreError::VersionMismatch
             } else {

@@ -680,7 +680,11 @@ where
     /// the record as it was writes nothing. Returns the stored pool and what `change`
     /// returned; [`AdminError::Concurrent`] after
     /// [`POOL_WRITE_ATTEMPTS`] lost rounds.
-    pub async fn modify_pool<T, E, F>(&self, pool_id: &str, mut change: F) -> Result<(UserPool, T), E>
+    pub async fn modify_pool<T, E, F>(
+        &self,
+        pool_id: &str,
+        mut change: F,
+    ) -> Result<(UserPool, T), E>
     where
         F: FnMut(&mut UserPool) -> Result<T, E> + Send,
         E: From<AdminError>,

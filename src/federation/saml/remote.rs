@@ -270,8 +270,7 @@ impl MetadataRefresher {
         let updated = ProtocolSettings::Saml(updated);
         AdminService::new(self.store.clone())
             .modify_pool(pool_id, |pool| {
-                let Some(idp) = pool.identity_providers.iter_mut().find(|p| p.name == name)
-                else {
+                let Some(idp) = pool.identity_providers.iter_mut().find(|p| p.name == name) else {
                     return Err(WriteError::Stale("the provider was deleted meanwhile"));
                 };
                 if idp.protocol.as_saml() != Some(saml) {

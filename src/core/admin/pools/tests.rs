@@ -46,7 +46,13 @@ async fn config_owned_pools_refuse_api_writes_and_api_pools_take_them() {
         Err(AdminError::ConfigOwned { .. })
     ));
     let stored = admin.require_pool(&owned.id).await.unwrap();
-    assert_eq!(stored, UserPool { version: 1, ..owned.clone() });
+    assert_eq!(
+        stored,
+        UserPool {
+            version: 1,
+            ..owned.clone()
+        }
+    );
     // The file itself may change its pool.
     let updated = admin
         .update_pool_by(&owned.id, Origin::Config, rename("renamed"))

@@ -614,7 +614,8 @@ pub async fn set_user_pool_mfa_config(
                         "WebAuthnConfiguration.FactorConfiguration",
                         "passkeys always count as two factors in Cognate (user verification is \
                          required); remove it",
-                    ).into());
+                    )
+                    .into());
                 }
                 stored.factors.passkeys.relying_party_id =
                     optional(w, "RelyingPartyId")?.map(str::to_string);

@@ -2,9 +2,10 @@
 //! [`pools`] (CreateUserPool ... GetUserPoolMfaConfig), [`clients`], [`domains`],
 //! [`resource_servers`], [`providers`] (each kind of identity provider), and
 //! [`lifecycle`] (a whole pool built through the API, used through the hosted UI, and torn
-//! down).
+//! down), and [`concurrent`] (one pool changed from two nodes at once).
 
 mod clients;
+mod concurrent;
 mod domains;
 mod lifecycle;
 mod pools;
