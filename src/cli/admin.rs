@@ -377,16 +377,19 @@ pub async fn pools(node: Node, cmd: PoolsCmd) -> CliResult {
                     "nothing to update: give the setting to change, e.g. --mfa off".into(),
                 ));
             }
-            let mut pool = require_pool(&node, &id).await?;
-            if let Some(mfa) = mfa {
-                pool.mfa = mfa.into();
-            }
-            if saml_sp_entity_id.is_some() || default_saml_sp_entity_id {
-                pool.saml_sp_entity_id = saml_sp_entity_id;
-            }
-            pool.updated_at = crate::core::now();
+            require_pool(&node, &id).await?;
+            let now = crate::core::now();
             let pool = admin(&node)
-                .update_pool(pool)
+                .update_pool(&id, |pool| {
+                    if let Some(mfa) = mfa {
+                        pool.mfa = mfa.into();
+                    }
+                    if saml_sp_entity_id.is_some() || default_saml_sp_entity_id {
+                        pool.saml_sp_entity_id = saml_sp_entity_id.clone();
+                    }
+                    pool.updated_at = now;
+                    Ok::<_, AdminError>(())
+                })
                 .await
                 .map_err(|e| admin_error(e, pool_flag))?;
             if pool.origin == Origin::Config {
@@ -514,6 +517,7 @@ fn pool_from_args(
         saml_sp_entity_id: None,
         created_at: now,
         updated_at: now,
+        version: 0,
         factors: Default::default(),
     })
 }

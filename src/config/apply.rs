@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::core::admin::{AdminError, AdminService};
+use crate::core::admin::{AdminError, AdminService, RecordKind};
 use crate::core::ids;
 use crate::core::model::{
     AliasAttribute, AppClient, Group, OAuthFlow, Origin, ResourceServer, UserPool,
@@ -263,17 +263,32 @@ pub async fn apply(
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport::default();
     let stored_pools = store.list_pools().await?;
-    let plans = plan(config, store, &stored_pools, &mut report).await?;
+    let mut plans = plan(config, store, &stored_pools, &mut report).await?;
     // Every write goes through the core's administration service, which checks Cognito's
     // rules on the record (the same rules `check-config` ran on the file).
     let admin = AdminService::new(store);
 
-    for plan in &plans {
+    for plan in &mut plans {
         let decl = plan.decl;
-        let (providers, provider_actions) = idp::resolve(master, plan, prune, now)?;
-        let pool = decl.to_record_with_providers(&plan.id, providers, now, plan.existing.as_ref());
-        let action =
-            put_if_changed(plan.existing.as_ref(), &pool, || admin.put_pool(&pool)).await?;
+        // The pool keeps what the API added to it (its own identity providers): when
+        // another writer changed it since it was read, read it again and rebuild.
+        let mut attempt = 0;
+        let (action, provider_actions) = loop {
+            let (providers, provider_actions) = idp::resolve(master, plan, prune, now)?;
+            let pool =
+                decl.to_record_with_providers(&plan.id, providers, now, plan.existing.as_ref());
+            if let Some(action) = write_pool(&admin, plan.existing.as_ref(), &pool).await? {
+                break (action, provider_actions);
+            }
+            attempt += 1;
+            if attempt >= POOL_WRITE_ATTEMPTS {
+                return Err(ApplyError::Admin(AdminError::Concurrent {
+                    kind: RecordKind::Pool,
+                    id: plan.id.clone(),
+                }));
+            }
+            plan.existing = store.get_pool(&plan.id).await?;
+        };
         report.push(Kind::Pool, action, &plan.id, &plan.id, &decl.name);
         report.pool_ids.push(plan.id.clone());
         for (action, name) in provider_actions {
@@ -742,6 +757,33 @@ where
     }
 }
 
+/// How many times a pool write re-reads the pool after losing to another writer.
+const POOL_WRITE_ATTEMPTS: u32 = 16;
+
+/// Writes a pool built from `existing` (the stored record it was read as): created when
+/// there was none, else replaced by a compare-and-swap against `existing`'s version
+/// ([`AdminService::replace_pool`]). `None` when the stored pool changed (or went) since
+/// it was read: the caller reads it again and rebuilds, so the file never overwrites what
+/// another writer (the API on any node) did meanwhile.
+async fn write_pool(
+    admin: &AdminService<&dyn Store>,
+    existing: Option<&UserPool>,
+    pool: &UserPool,
+) -> Result<Option<Action>, ApplyError> {
+    match existing {
+        Some(e) if e == pool => Ok(Some(Action::Unchanged)),
+        Some(_) => match admin.replace_pool(pool).await {
+            Ok(_) => Ok(Some(Action::Updated)),
+            Err(AdminError::Store(StoreError::VersionMismatch | StoreError::NotFound)) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+        None => {
+            admin.put_pool(pool).await?;
+            Ok(Some(Action::Created))
+        }
+    }
+}
+
 /// The demo pool created when Cognate starts without a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoPool {
@@ -782,9 +824,21 @@ pub async fn ensure_demo_pool(
         ..PoolDecl::default()
     };
     let admin = AdminService::new(store);
-    let existing = store.get_pool(&pool_id).await?;
-    let pool = pool_decl.to_record(&pool_id, now, existing.as_ref());
-    put_if_changed(existing.as_ref(), &pool, || admin.put_pool(&pool)).await?;
+    let mut written = None;
+    for _ in 0..POOL_WRITE_ATTEMPTS {
+        let existing = store.get_pool(&pool_id).await?;
+        let pool = pool_decl.to_record(&pool_id, now, existing.as_ref());
+        written = write_pool(&admin, existing.as_ref(), &pool).await?;
+        if written.is_some() {
+            break;
+        }
+    }
+    if written.is_none() {
+        return Err(ApplyError::Admin(AdminError::Concurrent {
+            kind: RecordKind::Pool,
+            id: pool_id,
+        }));
+    }
 
     let base = public_url.trim_end_matches('/');
     let client_decl = ClientDecl {

@@ -550,6 +550,8 @@ impl PoolDecl {
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: existing.map_or(now, |e| e.updated_at),
             factors: self.factor_settings(),
+            // The version read: an update is a compare-and-swap against it.
+            version: existing.map_or(0, |e| e.version),
         };
         touch(record, existing, now, |r, t| r.updated_at = t)
     }

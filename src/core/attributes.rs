@@ -359,6 +359,7 @@ mod tests {
             saml_sp_entity_id: None,
             created_at: 0,
             updated_at: 0,
+            version: 0,
             factors: Default::default(),
         }
     }

@@ -257,6 +257,12 @@ pub struct UserPool {
     pub tags: BTreeMap<String, String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+    /// Optimistic-concurrency version, as a user's: every write of the pool bumps it, and
+    /// [`Store::replace_pool`](crate::core::storage::Store::replace_pool) names the version
+    /// it read and fails if another writer (on any node) got there first. The store's
+    /// column is authoritative; 0 for a record not read from the store.
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl UserPool {

@@ -132,8 +132,16 @@ pub trait Store: Send + Sync + 'static {
 
     // --- pools, clients, resource servers ------------------------------------------------
 
-    /// Creates or replaces a pool.
+    /// Creates or replaces a pool whatever its stored version (CreateUserPool, the
+    /// configuration file's create), bumping the version. A read-modify-write of a stored
+    /// pool uses [`Store::replace_pool`] instead.
     async fn put_pool(&self, pool: &UserPool) -> StoreResult<()>;
+    /// Replaces a pool if `pool.version` is still the stored version; returns the stored
+    /// record with its new version. [`StoreError::VersionMismatch`] when another writer
+    /// changed the pool since it was read (the caller re-reads and re-applies its change),
+    /// [`StoreError::NotFound`] when the pool is gone. The check and the write are one
+    /// statement, so of two nodes replacing one version exactly one wins.
+    async fn replace_pool(&self, pool: &UserPool) -> StoreResult<UserPool>;
     async fn get_pool(&self, id: &str) -> StoreResult<Option<UserPool>>;
     async fn list_pools(&self) -> StoreResult<Vec<UserPool>>;
     /// Deletes a pool and everything in it. Returns whether it existed.

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::identities;
 use super::sql::{
-    self, doc_of, docs_of, key_of, page_after, paginate, sp_key_of, string_of, user_of, RecordRow,
+    self, doc_of, docs_of, key_of, page_after, paginate, pool_of, sp_key_of, string_of, user_of,
+    RecordRow,
 };
 use super::user_rows::{
     user_values, write_filters, write_links, write_login_keys, DELETE_FILTERS, DELETE_USER,
@@ -183,26 +184,59 @@ impl<E: Run> Store for E {
 
     async fn put_pool(&self, pool: &UserPool) -> StoreResult<()> {
         // An upsert, never SQLite's INSERT OR REPLACE nor a delete and insert: the delete
-        // would cascade to every user of the pool.
+        // would cascade to every user of the pool. The version moves on either way, so a
+        // replace_pool based on the record before this write fails.
         self.execute(
             On::Write,
-            "INSERT INTO pools (id, doc) VALUES ($1, $2) \
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            "INSERT INTO pools (id, doc, version) VALUES ($1, $2, 1) \
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = pools.version + 1",
             &[(&pool.id).into(), doc::to_json(pool)?.as_str().into()],
         )
         .await?;
         Ok(())
     }
 
+    async fn replace_pool(&self, pool: &UserPool) -> StoreResult<UserPool> {
+        let mut stored = pool.clone();
+        stored.version = pool.version + 1;
+        // One statement compares and writes (a row lock in PostgreSQL, the one writer in
+        // SQLite): of two writers naming one version, the second matches no row.
+        let done = self
+            .execute(
+                On::Write,
+                "UPDATE pools SET doc = $2, version = $3 WHERE id = $1 AND version = $4",
+                &[
+                    (&pool.id).into(),
+                    doc::to_json(&stored)?.as_str().into(),
+                    stored.version.into(),
+                    pool.version.into(),
+                ],
+            )
+            .await?;
+        if done == 0 {
+            let sql = "SELECT 1 FROM pools WHERE id = $1";
+            let exists = self
+                .fetch_optional(On::Read, sql, &[(&pool.id).into()])
+                .await?;
+            return Err(if exists.is_some() {
+                StoreError::VersionMismatch
+            } else {
+                StoreError::NotFound
+            });
+        }
+        Ok(stored)
+    }
+
     async fn get_pool(&self, id: &str) -> StoreResult<Option<UserPool>> {
-        let sql = "SELECT doc FROM pools WHERE id = $1";
+        let sql = "SELECT version, doc FROM pools WHERE id = $1";
         let row = self.fetch_optional(On::Read, sql, &[id.into()]).await?;
-        row.as_ref().map(doc_of).transpose()
+        row.as_ref().map(pool_of).transpose()
     }
 
     async fn list_pools(&self) -> StoreResult<Vec<UserPool>> {
-        let sql = "SELECT doc FROM pools ORDER BY id";
-        docs_of(&self.fetch_all(On::Read, sql, &[]).await?)
+        let sql = "SELECT version, doc FROM pools ORDER BY id";
+        let rows = self.fetch_all(On::Read, sql, &[]).await?;
+        rows.iter().map(pool_of).collect()
     }
 
     async fn delete_pool(&self, id: &str) -> StoreResult<bool> {

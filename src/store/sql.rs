@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
 use sqlx::Row;
 
 use super::{doc, Conflict, StoreError, StoreResult};
-use crate::core::model::{Page, PageRequest, SigningKey, SpKeyRecord, User};
+use crate::core::model::{Page, PageRequest, SigningKey, SpKeyRecord, User, UserPool};
 use crate::core::secrets::EncryptedSecret;
 
 /// Maps a driver error: a unique rule to the [`Conflict`] that `conflict` reads off the
@@ -116,6 +116,13 @@ pub(crate) fn user_of(row: &impl RecordRow) -> StoreResult<User> {
     let mut user: User = doc_of(row)?;
     user.version = row.int("version")?;
     Ok(user)
+}
+
+/// A pool row; the `version` column is authoritative over the copy inside the document.
+pub(crate) fn pool_of(row: &impl RecordRow) -> StoreResult<UserPool> {
+    let mut pool: UserPool = doc_of(row)?;
+    pool.version = row.int("version")?;
+    Ok(pool)
 }
 
 /// A key row; the `retired_at` column is authoritative over the copy inside the document.

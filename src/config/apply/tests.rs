@@ -292,8 +292,13 @@ async fn records_made_by_the_api_are_never_taken_over() {
             .starts_with("pool us-east-1_Shop12345 was created by the CLI/API; the config file cannot take it over"),
         "{err}"
     );
-    // Nothing was written: the refusal comes before any write.
-    assert_eq!(store.list_pools().await.unwrap(), vec![api_pool.clone()]);
+    // Nothing was written: the refusal comes before any write (the version is still the
+    // one put_pool wrote).
+    let stored = UserPool {
+        version: 1,
+        ..api_pool.clone()
+    };
+    assert_eq!(store.list_pools().await.unwrap(), vec![stored.clone()]);
     assert!(store
         .list_clients("us-east-1_Shop12345")
         .await
@@ -308,7 +313,7 @@ async fn records_made_by_the_api_are_never_taken_over() {
     assert_ne!(report.pool_ids[0], "us-east-1_Shop12345");
     assert_eq!(
         store.get_pool("us-east-1_Shop12345").await.unwrap(),
-        Some(api_pool)
+        Some(stored)
     );
 
     // An API client with a declared id is refused the same way.

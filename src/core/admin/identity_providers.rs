@@ -47,11 +47,6 @@ pub const MAX_IDENTITY_PROVIDERS: usize = 300;
 const MAX_IDENTIFIERS: usize = 50;
 const MAX_IDENTIFIER_LEN: usize = 40;
 
-/// Serializes this node's read-modify-write of a pool's provider list (the providers live
-/// on the pool record): without it, two providers created at once (Terraform creates in
-/// parallel) would each write the list read before the other's, and one would be lost.
-static PROVIDER_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// The social provider types, whose names are reserved for them.
 const SOCIAL: [ProviderType; 4] = [
     ProviderType::Google,
@@ -716,85 +711,96 @@ impl<S> AdminService<S>
 where
     S: Deref<Target = dyn Store> + Send + Sync,
 {
-    /// CreateIdentityProvider: adds `idp` to the pool's list.
+    /// CreateIdentityProvider: adds `idp` to the pool's list. The list lives on the pool
+    /// record, so the write is [`AdminService::modify_pool`]'s compare-and-swap: providers
+    /// created at once on any nodes (Terraform creates in parallel) all land, and of two
+    /// creates of one name exactly one does (the other is [`AdminError::Exists`]).
     pub async fn add_identity_provider(
         &self,
         pool_id: &str,
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
-        let _writing = PROVIDER_WRITES.lock().await;
-        let mut pool = self.require_pool(pool_id).await?;
-        if let Some(taken) = pool.identity_provider(&idp.name) {
-            return Err(AdminError::Exists {
-                kind: RecordKind::IdentityProvider,
-                id: taken.name.clone(),
-            });
-        }
-        let mut errors = validate_identity_provider(&idp, &pool);
-        if pool.identity_providers.len() >= MAX_IDENTITY_PROVIDERS {
-            errors.push(FieldError {
-                path: "name".into(),
-                rule: Rule::Invalid,
-                message: format!(
-                    "the pool already has {MAX_IDENTITY_PROVIDERS} identity providers, \
-                     Cognito's quota"
-                ),
-                fix: Some("delete an identity provider first".into()),
-            });
-        }
-        valid(RecordKind::IdentityProvider, errors)?;
-        pool.identity_providers.push(idp);
-        pool.updated_at = now;
-        self.put_pool(&pool).await?;
+        let (pool, ()) = self
+            .modify_pool(pool_id, |pool| {
+                if let Some(taken) = pool.identity_provider(&idp.name) {
+                    return Err(AdminError::Exists {
+                        kind: RecordKind::IdentityProvider,
+                        id: taken.name.clone(),
+                    });
+                }
+                let mut errors = validate_identity_provider(&idp, pool);
+                if pool.identity_providers.len() >= MAX_IDENTITY_PROVIDERS {
+                    errors.push(FieldError {
+                        path: "name".into(),
+                        rule: Rule::Invalid,
+                        message: format!(
+                            "the pool already has {MAX_IDENTITY_PROVIDERS} identity providers, \
+                             Cognito's quota"
+                        ),
+                        fix: Some("delete an identity provider first".into()),
+                    });
+                }
+                valid(RecordKind::IdentityProvider, errors)?;
+                pool.identity_providers.push(idp.clone());
+                pool.updated_at = now;
+                Ok(())
+            })
+            .await?;
         Ok(pool)
     }
 
     /// UpdateIdentityProvider: replaces the pool's provider of `idp`'s name, in place. A
     /// provider the configuration file declared is refused to a record of the API
     /// (`idp.origin == Origin::Api`: [`AdminError::ConfigOwned`]), and a provider's type
-    /// cannot change (Cognito's `ProviderType` is fixed at creation).
+    /// cannot change (Cognito's `ProviderType` is fixed at creation). Written through
+    /// [`AdminService::modify_pool`], so the pool's other providers changed meanwhile are
+    /// kept.
     pub async fn replace_identity_provider(
         &self,
         pool_id: &str,
         idp: IdentityProvider,
         now: UnixTime,
     ) -> AdminResult<UserPool> {
-        let _writing = PROVIDER_WRITES.lock().await;
-        let mut pool = self.require_pool(pool_id).await?;
-        let Some(index) = pool
-            .identity_providers
-            .iter()
-            .position(|p| p.name == idp.name)
-        else {
-            return Err(AdminError::NotFound {
-                kind: RecordKind::IdentityProvider,
-                id: idp.name,
-            });
-        };
-        let stored = &pool.identity_providers[index];
-        refuse_config_owned(
-            RecordKind::IdentityProvider,
-            &idp.name,
-            stored.origin,
-            idp.origin,
-        )?;
-        let mut errors = validate_identity_provider(&idp, &pool);
-        if stored.provider_type != idp.provider_type {
-            errors.push(FieldError {
-                path: "provider_type".into(),
-                rule: Rule::Invalid,
-                message: format!(
-                    "a provider's type cannot change ({} is a {} provider)",
-                    idp.name, stored.provider_type
-                ),
-                fix: Some("delete the provider and create it again with the new type".into()),
-            });
-        }
-        valid(RecordKind::IdentityProvider, errors)?;
-        pool.identity_providers[index] = idp;
-        pool.updated_at = now;
-        self.put_pool(&pool).await?;
+        let (pool, ()) = self
+            .modify_pool(pool_id, |pool| {
+                let Some(index) = pool
+                    .identity_providers
+                    .iter()
+                    .position(|p| p.name == idp.name)
+                else {
+                    return Err(AdminError::NotFound {
+                        kind: RecordKind::IdentityProvider,
+                        id: idp.name.clone(),
+                    });
+                };
+                let stored = &pool.identity_providers[index];
+                refuse_config_owned(
+                    RecordKind::IdentityProvider,
+                    &idp.name,
+                    stored.origin,
+                    idp.origin,
+                )?;
+                let mut errors = validate_identity_provider(&idp, pool);
+                if stored.provider_type != idp.provider_type {
+                    errors.push(FieldError {
+                        path: "provider_type".into(),
+                        rule: Rule::Invalid,
+                        message: format!(
+                            "a provider's type cannot change ({} is a {} provider)",
+                            idp.name, stored.provider_type
+                        ),
+                        fix: Some(
+                            "delete the provider and create it again with the new type".into(),
+                        ),
+                    });
+                }
+                valid(RecordKind::IdentityProvider, errors)?;
+                pool.identity_providers[index] = idp.clone();
+                pool.updated_at = now;
+                Ok(())
+            })
+            .await?;
         Ok(pool)
     }
 
@@ -823,18 +829,22 @@ where
         by: Origin,
         now: UnixTime,
     ) -> AdminResult<bool> {
-        let _writing = PROVIDER_WRITES.lock().await;
-        let mut pool = self.require_pool(pool_id).await?;
-        if let Some(stored) = pool.identity_provider(name) {
-            refuse_config_owned(RecordKind::IdentityProvider, name, stored.origin, by)?;
-        }
-        let before = pool.identity_providers.len();
-        pool.identity_providers.retain(|p| p.name != name);
-        if pool.identity_providers.len() == before {
-            return Ok(false);
-        }
-        pool.updated_at = now;
-        self.put_pool(&pool).await?;
-        Ok(true)
+        let removed = self
+            .modify_pool(pool_id, |pool| {
+                if let Some(stored) = pool.identity_provider(name) {
+                    refuse_config_owned(RecordKind::IdentityProvider, name, stored.origin, by)?;
+                }
+                let before = pool.identity_providers.len();
+                pool.identity_providers.retain(|p| p.name != name);
+                if pool.identity_providers.len() == before {
+                    // Nothing changed: modify_pool writes nothing.
+                    return Ok::<_, AdminError>(false);
+                }
+                pool.updated_at = now;
+                Ok(true)
+            })
+            .await?
+            .1;
+        Ok(removed)
     }
 }

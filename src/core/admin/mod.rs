@@ -29,6 +29,12 @@
 //!   names, client ids, identifiers, attribute mapping, and each protocol's settings
 //!   (issuer and endpoint URLs, scopes, credentials). A whole-pool write
 //!   ([`AdminService::put_pool`]) checks every provider the pool carries too.
+//!
+//! A pool (its settings, custom attributes and identity providers) is one stored record.
+//! Every change of a stored pool goes through [`AdminService::modify_pool`]: the change is
+//! applied to the current record and written with a compare-and-swap on its version
+//! ([`Store::replace_pool`]), re-read and re-applied when another writer on any node got
+//! there first, so concurrent changes from several nodes are all kept.
 
 use std::fmt;
 use std::ops::Deref;
@@ -215,6 +221,11 @@ pub enum AdminError {
     /// configuration file. The web edge names the file (`node.config`).
     #[error("{kind} {id} is declared in the configuration file; change it there")]
     ConfigOwned { kind: RecordKind, id: String },
+    /// A read-modify-write of the record kept losing to other writers (on any node) for
+    /// every one of its bounded retries (Cognito's `ConcurrentModificationException`):
+    /// nothing was written, and the caller may send the request again.
+    #[error("{kind} {id} is being changed by other requests; try again")]
+    Concurrent { kind: RecordKind, id: String },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }

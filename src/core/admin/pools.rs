@@ -13,7 +13,7 @@ use crate::core::model::{
     AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, FirstFactor, MfaSetting,
     Origin, PasskeySettings, UserPool,
 };
-use crate::core::storage::Store;
+use crate::core::storage::{Store, StoreError};
 
 /// Cognito's limits: pool names 1 to 128 characters, passwords 6 to 99, temporary passwords
 /// valid at most 365 days, custom attribute names 1 to 20 characters, values 2048.
@@ -30,6 +30,10 @@ const MAX_TAGS: usize = 50;
 const MAX_SENDS_PER_DESTINATION: u32 = 100;
 const MAX_TRIES_PER_DESTINATION: u32 = 100;
 const MAX_PER_CLIENT_ADDRESS: u32 = 100_000;
+/// How many times [`AdminService::modify_pool`] re-reads the pool and re-applies its change
+/// after losing to another writer. Each round one writer wins, so this many concurrent
+/// changes of one pool (Terraform's default parallelism is 10) all land.
+const POOL_WRITE_ATTEMPTS: u32 = 64;
 
 /// CreateUserPool's rules on a pool record. Its identity providers have their own rules
 /// ([`super::validate_identity_providers`]), which [`AdminService::put_pool`] runs too.
@@ -690,25 +694,116 @@ where
         Ok(())
     }
 
-    /// UpdateUserPool: replaces an existing pool's settings. The stored identity providers,
-    /// origin and creation time are kept (providers change through
-    /// [`AdminService::add_identity_provider`] and its siblings). Returns the stored record.
-    pub async fn update_pool(&self, mut pool: UserPool) -> AdminResult<UserPool> {
-        let stored = self.require_pool(&pool.id).await?;
-        pool.identity_providers = stored.identity_providers;
-        pool.origin = stored.origin;
-        pool.created_at = stored.created_at;
-        self.put_pool(&pool).await?;
-        Ok(pool)
+    /// Replaces the stored pool `pool` was read as (`pool.version`), checking the whole
+    /// record as [`AdminService::put_pool`] does. `StoreError::VersionMismatch` when another
+    /// writer changed it since (the configuration file re-plans and tries again).
+    pub async fn replace_pool(&self, pool: &UserPool) -> AdminResult<UserPool> {
+        valid(RecordKind::Pool, whole_pool_errors(pool))?;
+        Ok(self.store().replace_pool(pool).await?)
+    }
+
+    /// Applies `change` to the stored pool and writes it back with a compare-and-swap
+    /// ([`Store::replace_pool`]); when another writer (on any node) changed the pool in
+    /// between, re-reads it and applies `change` again, so concurrent changes of one pool
+    /// (identity providers created in parallel) all survive and none is silently lost.
+    /// `change` sees the current record each time and refuses by returning an error (a
+    /// provider name another writer took meanwhile is then [`AdminError::Exists`]); its
+    /// error type is the caller's, so an edge can refuse in its own terms. The result is
+    /// checked as a whole pool ([`AdminService::put_pool`]'s rules); a change that leaves
+    /// the record as it was writes nothing. Returns the stored pool and what `change`
+    /// returned; [`AdminError::Concurrent`] after
+    /// [`POOL_WRITE_ATTEMPTS`] lost rounds.
+    pub async fn modify_pool<T, E, F>(
+        &self,
+        pool_id: &str,
+        mut change: F,
+    ) -> Result<(UserPool, T), E>
+    where
+        F: FnMut(&mut UserPool) -> Result<T, E> + Send,
+        E: From<AdminError>,
+        T: Send,
+    {
+        for attempt in 0..POOL_WRITE_ATTEMPTS {
+            let mut pool = self.require_pool(pool_id).await?;
+            let before = pool.clone();
+            let out = change(&mut pool)?;
+            if pool == before {
+                // A change that changes nothing writes nothing.
+                return Ok((pool, out));
+            }
+            match self.replace_pool(&pool).await {
+                Ok(stored) => return Ok((stored, out)),
+                Err(AdminError::Store(StoreError::VersionMismatch)) => back_off(attempt).await,
+                Err(AdminError::Store(StoreError::NotFound)) => {
+                    return Err(AdminError::NotFound {
+                        kind: RecordKind::Pool,
+                        id: pool_id.to_string(),
+                    }
+                    .into())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AdminError::Concurrent {
+            kind: RecordKind::Pool,
+            id: pool_id.to_string(),
+        }
+        .into())
+    }
+
+    /// UpdateUserPool: applies `change` (the new settings) to the stored pool, through
+    /// [`AdminService::modify_pool`]: a change computed from an older read would overwrite
+    /// what other writers did meanwhile, so the edge passes the change itself and it is
+    /// re-applied to the current record. The stored identity providers, custom
+    /// attributes, origin and creation time are kept whatever `change` does (they change
+    /// through [`AdminService::add_identity_provider`] and its siblings, and
+    /// [`AdminService::add_custom_attributes`]). Returns the stored record.
+    pub async fn update_pool<E, F>(&self, id: &str, change: F) -> Result<UserPool, E>
+    where
+        F: FnMut(&mut UserPool) -> Result<(), E> + Send,
+        E: From<AdminError>,
+    {
+        self.update_pool_as(id, None, change).await
     }
 
     /// UpdateUserPool / SetUserPoolMfaConfig on behalf of `by`: [`AdminService::update_pool`]
     /// for a pool the caller owns; a pool declared in the configuration file changes only
     /// there ([`AdminError::ConfigOwned`] for an API write).
-    pub async fn update_pool_by(&self, pool: UserPool, by: Origin) -> AdminResult<UserPool> {
-        let stored = self.require_pool(&pool.id).await?;
-        refuse_config_owned(RecordKind::Pool, &pool.id, stored.origin, by)?;
-        self.update_pool(pool).await
+    pub async fn update_pool_by<E, F>(&self, id: &str, by: Origin, change: F) -> Result<UserPool, E>
+    where
+        F: FnMut(&mut UserPool) -> Result<(), E> + Send,
+        E: From<AdminError>,
+    {
+        self.update_pool_as(id, Some(by), change).await
+    }
+
+    async fn update_pool_as<E, F>(
+        &self,
+        id: &str,
+        by: Option<Origin>,
+        mut change: F,
+    ) -> Result<UserPool, E>
+    where
+        F: FnMut(&mut UserPool) -> Result<(), E> + Send,
+        E: From<AdminError>,
+    {
+        let (stored, ()) = self
+            .modify_pool::<(), E, _>(id, |pool| {
+                if let Some(by) = by {
+                    refuse_config_owned(RecordKind::Pool, id, pool.origin, by)?;
+                }
+                let kept = pool.clone();
+                change(pool)?;
+                pool.id = kept.id;
+                pool.identity_providers = kept.identity_providers;
+                pool.custom_attributes = kept.custom_attributes;
+                pool.origin = kept.origin;
+                pool.created_at = kept.created_at;
+                pool.version = kept.version;
+                Ok(())
+            })
+            .await?;
+        Ok(stored)
     }
 
     /// DeleteUserPool on behalf of `by`: a pool declared in the configuration file is the
@@ -746,24 +841,27 @@ where
         by: Origin,
         now: crate::core::UnixTime,
     ) -> AdminResult<UserPool> {
-        let mut pool = self.require_pool(pool_id).await?;
-        refuse_config_owned(RecordKind::Pool, pool_id, pool.origin, by)?;
-        let existing = pool.custom_attributes.len();
-        let mut errors = Vec::new();
-        for (k, attr) in added.iter().enumerate() {
-            if pool.custom_attributes.iter().any(|c| c.name == attr.name) {
-                errors.push(FieldError::new(
-                    format!("custom_attributes[{}].name", existing + k),
-                    Rule::Duplicate,
-                    format!("Existing attribute already has name custom:{}.", attr.name),
-                    "choose another name: a custom attribute cannot be changed or removed",
-                ));
-            }
-        }
-        valid(RecordKind::Pool, errors)?;
-        pool.custom_attributes.extend(added);
-        pool.updated_at = now;
-        self.put_pool(&pool).await?;
+        let (pool, ()) = self
+            .modify_pool(pool_id, |pool| {
+                refuse_config_owned(RecordKind::Pool, pool_id, pool.origin, by)?;
+                let existing = pool.custom_attributes.len();
+                let mut errors = Vec::new();
+                for (k, attr) in added.iter().enumerate() {
+                    if pool.custom_attributes.iter().any(|c| c.name == attr.name) {
+                        errors.push(FieldError::new(
+                            format!("custom_attributes[{}].name", existing + k),
+                            Rule::Duplicate,
+                            format!("Existing attribute already has name custom:{}.", attr.name),
+                            "choose another name: a custom attribute cannot be changed or removed",
+                        ));
+                    }
+                }
+                valid(RecordKind::Pool, errors)?;
+                pool.custom_attributes.extend(added.iter().cloned());
+                pool.updated_at = now;
+                Ok::<_, AdminError>(())
+            })
+            .await?;
         Ok(pool)
     }
 
@@ -783,6 +881,15 @@ where
                 id: id.to_string(),
             })
     }
+}
+
+/// Waits a few random milliseconds (more after each lost round) before the next attempt,
+/// so writers that collided do not collide again in lockstep.
+async fn back_off(attempt: u32) {
+    let [jitter] = crate::core::secrets::random_bytes::<1>();
+    let ceiling = 2 + u64::from(attempt.min(8)) * 2;
+    let wait = u64::from(jitter) % ceiling;
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub(crate) fn pool() -> UserPool {
         saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
+        version: 0,
         factors: Default::default(),
     }
 }
@@ -859,9 +860,13 @@ async fn identity_providers_are_added_replaced_and_removed_on_the_pool() {
         .unwrap();
 
     // Updating the pool's settings keeps its providers.
-    let mut renamed = pool();
-    renamed.name = "shop".into();
-    let updated = admin.update_pool(renamed).await.unwrap();
+    let updated = admin
+        .update_pool(POOL, |p| {
+            p.name = "shop".into();
+            Ok::<_, AdminError>(())
+        })
+        .await
+        .unwrap();
     assert_eq!(updated.identity_providers.len(), 2);
     assert_eq!(
         admin.store().get_pool(POOL).await.unwrap().unwrap().name,

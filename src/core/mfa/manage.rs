@@ -420,6 +420,7 @@ mod preference_tests {
             saml_sp_entity_id: None,
             created_at: 1,
             updated_at: 1,
+            version: 0,
             factors: FactorSettings {
                 mfa: factors,
                 first: vec![FirstFactor::Password],

@@ -54,6 +54,7 @@ fn pool(username_attributes: Vec<AliasAttribute>) -> UserPool {
         saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
+        version: 0,
         factors: Default::default(),
     }
 }

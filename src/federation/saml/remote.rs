@@ -22,7 +22,7 @@ use reqwest::header::ACCEPT;
 
 use super::metadata::{self, IdpMetadata, MetadataError, MAX_METADATA_BYTES};
 use crate::config::Config;
-use crate::core::admin::{is_loopback, AdminService};
+use crate::core::admin::{is_loopback, AdminError, AdminService};
 use crate::core::model::{ProtocolSettings, SamlSettings, UserPool, MIN_METADATA_REFRESH_SECS};
 use crate::core::UnixTime;
 use crate::federation::http::{for_log_str, HttpError, IdpHttp};
@@ -264,20 +264,28 @@ impl MetadataRefresher {
         }
         let certificates_changed = fresh.signing_certificates != saml.signing_certificates;
         let updated = fresh.update(saml);
-        // Read again just before writing: the file or the API may have changed the pool
-        // meanwhile; only a provider still holding the copy compared above is updated.
-        let mut pool = self.stored(pool_id, name).await?;
-        let Some(idp) = pool.identity_providers.iter_mut().find(|p| p.name == name) else {
-            return Err("the provider was deleted meanwhile".into());
-        };
-        if idp.protocol.as_saml() != Some(saml) {
-            return Err("the provider was changed meanwhile; the next refresh retries".into());
-        }
-        idp.protocol = ProtocolSettings::Saml(updated);
+        // Written as a compare-and-swap of the pool, re-read at each attempt: the file or
+        // the API (on any node) may change the pool meanwhile; its other providers are
+        // kept, and only a provider still holding the copy compared above is updated.
+        let updated = ProtocolSettings::Saml(updated);
         AdminService::new(self.store.clone())
-            .put_pool(&pool)
+            .modify_pool(pool_id, |pool| {
+                let Some(idp) = pool.identity_providers.iter_mut().find(|p| p.name == name) else {
+                    return Err(WriteError::Stale("the provider was deleted meanwhile"));
+                };
+                if idp.protocol.as_saml() != Some(saml) {
+                    return Err(WriteError::Stale(
+                        "the provider was changed meanwhile; the next refresh retries",
+                    ));
+                }
+                idp.protocol = updated.clone();
+                Ok(())
+            })
             .await
-            .map_err(|e| format!("the new copy is refused: {e}"))?;
+            .map_err(|e| match e {
+                WriteError::Stale(why) => why.to_string(),
+                WriteError::Refused(e) => format!("the new copy is refused: {e}"),
+            })?;
         Ok(Refreshed::Updated {
             certificates_changed,
         })
@@ -290,6 +298,18 @@ impl MetadataRefresher {
             .map_err(|e| format!("cannot read pool {pool_id}: {e}"))?
             .filter(|p| p.identity_providers.iter().any(|i| i.name == name))
             .ok_or_else(|| "the provider is no longer stored".to_string())
+    }
+}
+
+/// Why a refresh wrote nothing: the stored provider moved on, or the service refused.
+enum WriteError {
+    Stale(&'static str),
+    Refused(AdminError),
+}
+
+impl From<AdminError> for WriteError {
+    fn from(e: AdminError) -> Self {
+        WriteError::Refused(e)
     }
 }
 

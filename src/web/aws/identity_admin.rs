@@ -109,6 +109,9 @@ fn admin_error(state: &AppState, e: AdminError) -> AwsError {
                 ),
             )
         }
+        e @ AdminError::Concurrent { .. } => {
+            AwsError::bad_request("ConcurrentModificationException", e.to_string())
+        }
         AdminError::Store(e) => AwsError::internal(Protocol::Json, e),
     }
 }

@@ -305,6 +305,7 @@ mod tests {
             saml_sp_entity_id: None,
             created_at: 1,
             updated_at: 1,
+            version: 0,
             factors: Default::default(),
         };
         if passkeys {

@@ -110,7 +110,12 @@ pub fn page(limit: u32, after: Option<String>) -> PageRequest {
 pub async fn with_pool(store: &Arc<dyn Store>, id: &str, case_sensitive: bool) -> UserPool {
     let p = pool(id, case_sensitive);
     store.put_pool(&p).await.expect("put pool");
-    p
+    // As stored: with the version the write gave it.
+    store
+        .get_pool(id)
+        .await
+        .expect("get pool")
+        .expect("the pool just put")
 }
 
 pub fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>, want: Conflict) -> bool {

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use cognate::core::model::UserPool;
 use cognate::store::{Store, StoreError, UserRef};
 
 use fixtures::{page, pool, user};
@@ -71,6 +72,7 @@ macro_rules! conformance {
 conformance!(
     ping_and_meta_race,
     pools_crud_and_cascade,
+    pool_replace_is_a_compare_and_swap,
     clients,
     resource_servers,
     user_lookups,
@@ -139,6 +141,8 @@ async fn sqlite_two_processes_share_one_file() {
         .collect();
     let p = pool("us-east-1_Pool1", false);
     stores[0].put_pool(&p).await.unwrap();
+    // Created at version 1.
+    let p = UserPool { version: 1, ..p };
     assert_eq!(stores[3].get_pool(&p.id).await.unwrap(), Some(p.clone()));
 
     let writers: Vec<_> = stores
@@ -189,7 +193,10 @@ async fn postgres_migrations_land_in_the_search_path_schema() {
     c.expect("node c");
     let p = pool("us-east-1_Pool1", false);
     a.put_pool(&p).await.unwrap();
-    assert_eq!(b.get_pool(&p.id).await.unwrap(), Some(p));
+    assert_eq!(
+        b.get_pool(&p.id).await.unwrap(),
+        Some(UserPool { version: 1, ..p })
+    );
 
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");

@@ -113,6 +113,81 @@ pub async fn pools_crud_and_cascade(store: Arc<dyn Store>) {
     assert_eq!(still, Some(survivor));
 }
 
+/// A pool replace names the version it read: a stale one is refused and writes nothing, the
+/// fresh one succeeds and moves the version on; any put_pool moves it too; a missing pool
+/// is `NotFound`; of writers racing on one version exactly one wins.
+pub async fn pool_replace_is_a_compare_and_swap(store: Arc<dyn Store>) {
+    let mut missing = pool("us-east-1_Absent1", false);
+    missing.version = 1;
+    let gone = store.replace_pool(&missing).await;
+    assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+    assert_eq!(store.get_pool(&missing.id).await.unwrap(), None);
+
+    let read = with_pool(&store, "us-east-1_Pool1", false).await;
+    assert_eq!(read.version, 1, "a created pool is at version 1");
+
+    // The honest replace: the version read is current.
+    let mut renamed = read.clone();
+    renamed.name = "renamed".into();
+    let stored = store.replace_pool(&renamed).await.expect("fresh replace");
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.name, "renamed");
+    assert_eq!(
+        store.get_pool(&read.id).await.unwrap(),
+        Some(stored.clone())
+    );
+
+    // A writer still holding version 1 is refused, and the stored pool is untouched.
+    let mut stale = read.clone();
+    stale.name = "stale".into();
+    let refused = store.replace_pool(&stale).await;
+    assert!(
+        matches!(refused, Err(StoreError::VersionMismatch)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.get_pool(&read.id).await.unwrap(),
+        Some(stored.clone())
+    );
+
+    // put_pool (create or config apply) moves the version on too: a replace based on the
+    // record before it is stale.
+    store.put_pool(&stored).await.unwrap();
+    let after_put = store.get_pool(&read.id).await.unwrap().unwrap();
+    assert_eq!(after_put.version, 3);
+    let mut behind = stored.clone();
+    behind.name = "behind".into();
+    let refused = store.replace_pool(&behind).await;
+    assert!(
+        matches!(refused, Err(StoreError::VersionMismatch)),
+        "{refused:?}"
+    );
+    behind.version = after_put.version;
+    assert_eq!(store.replace_pool(&behind).await.unwrap().version, 4);
+
+    // Eight writers replace the same version at once: one wins, the others are refused.
+    let base = store.get_pool(&read.id).await.unwrap().unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, mut p) = (store.clone(), base.clone());
+            p.name = format!("writer {n}");
+            tokio::spawn(async move { store.replace_pool(&p).await })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(p) => winners.push(p),
+            Err(StoreError::VersionMismatch) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let last = store.get_pool(&read.id).await.unwrap().unwrap();
+    assert_eq!(last, winners[0]);
+    assert_eq!(last.version, base.version + 1);
+}
+
 pub async fn clients(store: Arc<dyn Store>) {
     let c = client("client1", "us-east-1_Pool1", "app");
     // The pool must exist first.

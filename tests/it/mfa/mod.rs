@@ -110,10 +110,11 @@ pub async fn set_mfa(
     pool_id: &str,
     setting: cognate::core::model::MfaSetting,
 ) {
-    let mut pool = server.pool(pool_id).await;
-    pool.mfa = setting;
     cognate::core::admin::AdminService::new(server.node.store.clone())
-        .update_pool(pool)
+        .update_pool(pool_id, |pool| {
+            pool.mfa = setting;
+            Ok::<_, cognate::core::admin::AdminError>(())
+        })
         .await
         .unwrap_or_else(|e| panic!("update pool {pool_id}: {e:?}"));
 }

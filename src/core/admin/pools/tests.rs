@@ -25,10 +25,16 @@ async fn config_owned_pools_refuse_api_writes_and_api_pools_take_them() {
     let mut owned = pool();
     owned.origin = Origin::Config;
     admin.create_pool(&owned).await.unwrap();
-    let mut renamed = owned.clone();
-    renamed.name = "renamed".into();
+    let rename = |name: &'static str| {
+        move |p: &mut UserPool| {
+            p.name = name.into();
+            Ok::<_, AdminError>(())
+        }
+    };
     assert!(matches!(
-        admin.update_pool_by(renamed.clone(), Origin::Api).await,
+        admin
+            .update_pool_by(&owned.id, Origin::Api, rename("renamed"))
+            .await,
         Err(AdminError::ConfigOwned { .. })
     ));
     assert!(matches!(
@@ -41,9 +47,19 @@ async fn config_owned_pools_refuse_api_writes_and_api_pools_take_them() {
             .await,
         Err(AdminError::ConfigOwned { .. })
     ));
-    assert_eq!(admin.require_pool(&owned.id).await.unwrap(), owned);
+    let stored = admin.require_pool(&owned.id).await.unwrap();
+    assert_eq!(
+        stored,
+        UserPool {
+            version: 1,
+            ..owned.clone()
+        }
+    );
     // The file itself may change its pool.
-    let updated = admin.update_pool_by(renamed, Origin::Config).await.unwrap();
+    let updated = admin
+        .update_pool_by(&owned.id, Origin::Config, rename("renamed"))
+        .await
+        .unwrap();
     assert_eq!(updated.name, "renamed");
     assert_eq!(updated.origin, Origin::Config);
 
@@ -51,9 +67,10 @@ async fn config_owned_pools_refuse_api_writes_and_api_pools_take_them() {
     let mut api = pool();
     api.id = "us-east-1_ApiOwned1".into();
     admin.create_pool(&api).await.unwrap();
-    let mut renamed = api.clone();
-    renamed.name = "api renamed".into();
-    let updated = admin.update_pool_by(renamed, Origin::Api).await.unwrap();
+    let updated = admin
+        .update_pool_by(&api.id, Origin::Api, rename("api renamed"))
+        .await
+        .unwrap();
     assert_eq!(updated.name, "api renamed");
     let added = admin
         .add_custom_attributes(&api.id, vec![custom("plan")], Origin::Api, 5)
@@ -86,8 +103,13 @@ async fn deletion_protection_refuses_the_delete_until_it_is_turned_off() {
         .await
         .unwrap()
         .is_some());
-    protected.deletion_protection = false;
-    admin.update_pool_by(protected, Origin::Api).await.unwrap();
+    admin
+        .update_pool_by(&protected.id, Origin::Api, |p| {
+            p.deletion_protection = false;
+            Ok::<_, AdminError>(())
+        })
+        .await
+        .unwrap();
     assert!(admin.delete_pool_by(POOL_ID, Origin::Api).await.unwrap());
 }
 

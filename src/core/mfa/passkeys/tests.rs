@@ -46,6 +46,7 @@ fn pool() -> UserPool {
         saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
+        version: 0,
         factors: FactorSettings {
             mfa: vec![MfaFactor::Totp, MfaFactor::Passkey],
             first: vec![FirstFactor::Password, FirstFactor::Passkey],

@@ -78,6 +78,7 @@ fn pool(mfa: MfaSetting) -> UserPool {
         saml_sp_entity_id: None,
         created_at: 1,
         updated_at: 1,
+        version: 0,
         factors: Default::default(),
     };
     pool.factors.mfa = vec![MfaFactor::Totp, MfaFactor::Email];

@@ -484,6 +484,11 @@ pub fn admin_error(
                 "{kind} {id} is declared in the configuration file {file}; change it there and run `cognate apply`."
             ))
         }
+        // Cognito's answer when concurrent changes of one resource collide; the caller
+        // sends the request again.
+        e @ AdminError::Concurrent { .. } => {
+            AwsError::bad_request("ConcurrentModificationException", e.to_string())
+        }
         AdminError::Store(e) => AwsError::internal(call.protocol, e),
     }
 }

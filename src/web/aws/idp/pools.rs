@@ -98,6 +98,33 @@ fn admin_error(state: &AppState, call: &AwsCall, e: AdminError, custom: &str) ->
     super::admin_error(state, call, AdminError::Invalid { kind, errors }, &NAMES)
 }
 
+/// Why a pool change the edge hands the service ([`AdminService::update_pool_by`]) was
+/// refused: by the edge's own checks, run on the current record at each attempt, or by
+/// the service.
+enum ChangeError {
+    Edge(AwsError),
+    Admin(AdminError),
+}
+
+impl From<AwsError> for ChangeError {
+    fn from(e: AwsError) -> Self {
+        ChangeError::Edge(e)
+    }
+}
+
+impl From<AdminError> for ChangeError {
+    fn from(e: AdminError) -> Self {
+        ChangeError::Admin(e)
+    }
+}
+
+fn change_error(state: &AppState, call: &AwsCall, e: ChangeError) -> AwsError {
+    match e {
+        ChangeError::Edge(e) => e,
+        ChangeError::Admin(e) => admin_error(state, call, e, "Schema"),
+    }
+}
+
 /// Cognito's `SchemaAttributeType` list: `sub`, the standard attributes, then the custom
 /// ones (`custom:` prefixed).
 fn schema_out(pool: &UserPool) -> Vec<Value> {
@@ -312,6 +339,7 @@ pub async fn create_user_pool(
         tags: Default::default(),
         created_at: call.now,
         updated_at: call.now,
+        version: 0,
     };
     apply_updatable(&mut pool, &input)?;
     check_passkeys(state, &pool)?;
@@ -368,18 +396,21 @@ pub async fn update_user_pool(
     input: Value,
 ) -> Result<Value, AwsError> {
     let id = required(&input, "UserPoolId")?;
-    let stored = pool(state, call, id).await?;
-    let mut updated = stored.clone();
-    if let Some(name) = optional(&input, "PoolName")? {
-        updated.name = name.to_string();
-    }
-    apply_updatable(&mut updated, &input)?;
-    updated.updated_at = call.now;
-    check_passkeys(state, &updated)?;
+    let name = optional(&input, "PoolName")?;
+    // The change is applied to the current record (again, if another writer got there
+    // first), so what others changed meanwhile is kept.
     AdminService::new(state.node.store.clone())
-        .update_pool_by(updated, Origin::Api)
+        .update_pool_by(id, Origin::Api, |updated| {
+            if let Some(name) = name {
+                updated.name = name.to_string();
+            }
+            apply_updatable(updated, &input)?;
+            updated.updated_at = call.now;
+            check_passkeys(state, updated)?;
+            Ok(())
+        })
         .await
-        .map_err(|e| admin_error(state, call, e, "Schema"))?;
+        .map_err(|e| change_error(state, call, e))?;
     Ok(json!({}))
 }
 
@@ -567,45 +598,49 @@ pub async fn set_user_pool_mfa_config(
         None => false,
     };
     let webauthn = object(&input, "WebAuthnConfiguration")?.map(|m| Value::Object(m.clone()));
-    let mut stored = pool(state, call, id).await?;
-    if let Some(m) = mfa {
-        stored.mfa = mfa_setting(m);
-    }
-    let passkey = stored.factors.allows_mfa(MfaFactor::Passkey);
-    stored.factors.mfa = MfaFactor::ALL
-        .into_iter()
-        .filter(|f| match f {
-            MfaFactor::Totp => totp,
-            MfaFactor::Email => email,
-            MfaFactor::Passkey => passkey,
-        })
-        .collect();
-    if let Some(w) = &webauthn {
-        if let Some(uv) = enum_member(w, "UserVerification", &["required", "preferred"])? {
-            if uv == "preferred" {
-                return Err(refused(
-                    "WebAuthnConfiguration.UserVerification",
-                    "Cognate always requires user verification (a passkey is two factors); \
-                     use required",
-                ));
-            }
-        }
-        if w.get("FactorConfiguration").is_some_and(|v| !v.is_null()) {
-            return Err(refused(
-                "WebAuthnConfiguration.FactorConfiguration",
-                "passkeys always count as two factors in Cognate (user verification is \
-                 required); remove it",
-            ));
-        }
-        stored.factors.passkeys.relying_party_id =
-            optional(w, "RelyingPartyId")?.map(str::to_string);
-    }
-    stored.updated_at = call.now;
-    check_passkeys(state, &stored)?;
+    // Applied to the current record (again, if another writer got there first), so
+    // what others changed meanwhile is kept.
     let updated = AdminService::new(state.node.store.clone())
-        .update_pool_by(stored, Origin::Api)
+        .update_pool_by(id, Origin::Api, |stored| {
+            if let Some(m) = mfa {
+                stored.mfa = mfa_setting(m);
+            }
+            let passkey = stored.factors.allows_mfa(MfaFactor::Passkey);
+            stored.factors.mfa = MfaFactor::ALL
+                .into_iter()
+                .filter(|f| match f {
+                    MfaFactor::Totp => totp,
+                    MfaFactor::Email => email,
+                    MfaFactor::Passkey => passkey,
+                })
+                .collect();
+            if let Some(w) = &webauthn {
+                if let Some(uv) = enum_member(w, "UserVerification", &["required", "preferred"])? {
+                    if uv == "preferred" {
+                        return Err(refused(
+                            "WebAuthnConfiguration.UserVerification",
+                            "Cognate always requires user verification (a passkey is two factors); \
+                             use required",
+                        ).into());
+                    }
+                }
+                if w.get("FactorConfiguration").is_some_and(|v| !v.is_null()) {
+                    return Err(refused(
+                        "WebAuthnConfiguration.FactorConfiguration",
+                        "passkeys always count as two factors in Cognate (user verification is \
+                         required); remove it",
+                    )
+                    .into());
+                }
+                stored.factors.passkeys.relying_party_id =
+                    optional(w, "RelyingPartyId")?.map(str::to_string);
+            }
+            stored.updated_at = call.now;
+            check_passkeys(state, stored)?;
+            Ok(())
+        })
         .await
-        .map_err(|e| admin_error(state, call, e, "Schema"))?;
+        .map_err(|e| change_error(state, call, e))?;
     Ok(mfa_config_out(state, &updated))
 }
 

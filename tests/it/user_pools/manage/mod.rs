@@ -3,9 +3,10 @@
 //! [`resource_servers`], [`providers`] (each kind of identity provider), [`numbers`]
 //! (NumberAttributeConstraints enforced on every attribute write), and
 //! [`lifecycle`] (a whole pool built through the API, used through the hosted UI, and torn
-//! down).
+//! down), and [`concurrent`] (one pool changed from two nodes at once).
 
 mod clients;
+mod concurrent;
 mod domains;
 mod lifecycle;
 mod numbers;
