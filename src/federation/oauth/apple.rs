@@ -158,8 +158,11 @@ impl AppleClientSecret {
 /// of them (through the API, the file or the CLI, on any node) builds a new one.
 #[derive(Debug, Default)]
 pub struct SecretCache {
-    minters: Mutex<HashMap<(String, String), (Fingerprint, Arc<AppleClientSecret>)>>,
+    minters: Mutex<HashMap<(String, String), Cached>>,
 }
+
+/// A minter and the settings it was built from.
+type Cached = (Fingerprint, Arc<AppleClientSecret>);
 
 /// (client id, team id, key id, sealed private key): what a minted secret depends on.
 type Fingerprint = (String, String, String, String);
