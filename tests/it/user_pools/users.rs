@@ -630,6 +630,22 @@ async fn only_a_live_user_access_token_acts_for_the_user() {
         .unwrap();
     m2m.allowed_oauth_flows = vec![cognate::core::model::OAuthFlow::ClientCredentials];
     m2m.allowed_oauth_scopes = vec!["orders/read".into()];
+    // The scope is granted only while a resource server of the pool defines it.
+    server
+        .node
+        .store
+        .put_resource_server(&cognate::core::model::ResourceServer {
+            pool_id: POOL.into(),
+            identifier: "orders".into(),
+            name: "Orders".into(),
+            origin: cognate::core::model::Origin::Api,
+            scopes: vec![cognate::core::model::ResourceScope {
+                name: "read".into(),
+                description: "Read orders".into(),
+            }],
+        })
+        .await
+        .unwrap();
     let machine = server
         .node
         .tokens
