@@ -513,6 +513,7 @@ fn pool_from_args(
         deletion_protection: false,
         tags: Default::default(),
         code_limits,
+        triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,
         created_at: now,
