@@ -24,6 +24,7 @@ pub fn account_error_type(e: &AccountError) -> &'static str {
         AccountError::PasswordResetRequired => "PasswordResetRequiredException",
         AccountError::CodeDeliveryFailure(_) => "CodeDeliveryFailureException",
         AccountError::ResourceNotFound(_) => "ResourceNotFoundException",
+        AccountError::TriggerRefused(_) => "UserLambdaValidationException",
         AccountError::Internal(_) => "InternalErrorException",
     }
 }
