@@ -424,6 +424,23 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
+        let caller = TriggerCaller::default();
+        self.confirm_sign_up_with(pool, username, code, client, &caller, now)
+            .await
+    }
+
+    /// [`AccountService::confirm_sign_up`] for a caller the triggers are told about: a
+    /// confirmation calls the pool's post confirmation webhook
+    /// (`PostConfirmation_ConfirmSignUp`), whose failure is logged and undoes nothing.
+    pub async fn confirm_sign_up_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        now: UnixTime,
+    ) -> AccountResult<User> {
         refuse_without_email_codes(pool)?;
         let login = username.trim();
         let typed = login_key(pool, login);
@@ -476,9 +493,33 @@ impl AccountService {
             })
             .await;
         match confirmed {
-            Ok(user) => Ok(user),
+            Ok(confirmed) => {
+                if user.status == UserStatus::Unconfirmed {
+                    self.post_confirmation(
+                        pool,
+                        "PostConfirmation_ConfirmSignUp",
+                        &confirmed,
+                        caller,
+                    )
+                    .await;
+                }
+                Ok(confirmed)
+            }
             Err(DirectoryError::Conflict(_)) => Err(AccountError::AliasExists),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Calls the pool's post confirmation webhook, if any (a failure is logged only).
+    pub(crate) async fn post_confirmation(
+        &self,
+        pool: &UserPool,
+        source: &str,
+        user: &User,
+        caller: &TriggerCaller,
+    ) {
+        if let Some(webhooks) = self.directory.webhooks() {
+            webhooks.post_confirmation(pool, source, user, caller).await;
         }
     }
 
@@ -589,6 +630,25 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
+        let caller = TriggerCaller::default();
+        self.confirm_forgot_password_with(pool, username, code, new_password, client, &caller, now)
+            .await
+    }
+
+    /// [`AccountService::confirm_forgot_password`] for a caller the triggers are told
+    /// about: the new password calls the pool's post confirmation webhook
+    /// (`PostConfirmation_ConfirmForgotPassword`), whose failure is logged only.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_forgot_password_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        new_password: &SecretString,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        now: UnixTime,
+    ) -> AccountResult<User> {
         check_policy(&pool.password_policy, new_password.expose())
             .map_err(AccountError::InvalidPassword)?;
         let login = username.trim();
@@ -614,6 +674,13 @@ impl AccountService {
                 // sessions and refresh tokens (Cognito's GlobalSignOut).
                 signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
                     .await?;
+                self.post_confirmation(
+                    pool,
+                    "PostConfirmation_ConfirmForgotPassword",
+                    &user,
+                    caller,
+                )
+                .await;
                 return Ok(user);
             }
         }

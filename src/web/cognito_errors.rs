@@ -45,6 +45,7 @@ pub fn sign_in_error_type(e: &SignInError) -> &'static str {
         | SignInError::TemporaryPasswordExpired => "NotAuthorizedException",
         SignInError::UserNotConfirmed => "UserNotConfirmedException",
         SignInError::PasswordResetRequired => "PasswordResetRequiredException",
+        SignInError::TriggerRefused(_) => "UserLambdaValidationException",
         SignInError::Internal { .. } => "InternalErrorException",
     }
 }

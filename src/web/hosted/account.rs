@@ -352,7 +352,14 @@ pub async fn confirm_submit(
     let now = now();
     match state
         .accounts
-        .confirm_sign_up(&pool, &username, &code, address, now)
+        .confirm_sign_up_with(
+            &pool,
+            &username,
+            &code,
+            address,
+            &TriggerCaller::client(&client.id),
+            now,
+        )
         .await
     {
         Ok(user) => {
@@ -550,12 +557,13 @@ pub async fn reset_submit(
     let now = now();
     match state
         .accounts
-        .confirm_forgot_password(
+        .confirm_forgot_password_with(
             &pool,
             &username,
             &code,
             &SecretString::new(password),
             address,
+            &TriggerCaller::client(&client.id),
             now,
         )
         .await

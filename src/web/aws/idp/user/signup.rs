@@ -83,6 +83,15 @@ async fn legacy_user(
     }
 }
 
+/// The triggers' view of the caller: the app client and the request's `ClientMetadata`.
+fn caller_of(input: &Value, client: &AppClient) -> Result<TriggerCaller, AwsError> {
+    Ok(TriggerCaller {
+        client_id: Some(client.id.clone()),
+        client_metadata: string_map(input, "ClientMetadata")?,
+        validation_data: Default::default(),
+    })
+}
+
 /// Cognito's `CodeDeliveryDetailsType`.
 pub fn delivery_out(delivery: &CodeDelivery) -> Value {
     json!({
@@ -160,7 +169,14 @@ pub async fn confirm_sign_up(
     }
     state
         .accounts
-        .confirm_sign_up(&pool, username, code, call.client_ip, call.now)
+        .confirm_sign_up_with(
+            &pool,
+            username,
+            code,
+            call.client_ip,
+            &caller_of(&input, &client)?,
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
@@ -228,7 +244,15 @@ pub async fn confirm_forgot_password(
     }
     state
         .accounts
-        .confirm_forgot_password(&pool, username, code, &password, call.client_ip, call.now)
+        .confirm_forgot_password_with(
+            &pool,
+            username,
+            code,
+            &password,
+            call.client_ip,
+            &caller_of(&input, &client)?,
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
