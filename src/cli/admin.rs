@@ -799,6 +799,46 @@ pub enum KeysCmd {
     RotateIdentity,
 }
 
+/// `cognate triggers ...`: a pool's webhook signing secret.
+#[derive(Debug, clap::Subcommand)]
+pub enum TriggersCmd {
+    /// Print the pool's webhook signing secret (`whsec_<base64 key>`) for the receivers to
+    /// verify signatures with; made on first use.
+    Secret {
+        /// The pool id.
+        pool: String,
+    },
+    /// Replace the pool's webhook signing secret with a new one and print it; events are
+    /// signed with it from now on, so give it to the receivers.
+    RotateSecret {
+        /// The pool id.
+        pool: String,
+    },
+}
+
+pub async fn triggers(node: Node, cmd: TriggersCmd) -> CliResult {
+    let (secret, pool) = match cmd {
+        TriggersCmd::Secret { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            (node.webhooks.secret(&pool.id).await?, pool)
+        }
+        TriggersCmd::RotateSecret { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            let secret = node.webhooks.rotate_secret(&pool.id).await?;
+            eprintln!(
+                "pool {}'s webhooks are signed with this new secret from now on",
+                pool.id
+            );
+            (secret, pool)
+        }
+    };
+    if pool.triggers.is_empty() {
+        eprintln!("note: pool {} declares no trigger yet", pool.id);
+    }
+    println!("{}", secret.display());
+    Ok(())
+}
+
 pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {
     match cmd {
         KeysCmd::Rotate { pool } => {
