@@ -15,6 +15,7 @@ use crate::core::password::{PasswordError, Passwords};
 use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
 use crate::core::session::Sessions;
 use crate::core::sp_keys::SpKeyService;
+use crate::core::triggers::{WebhookSettings, Webhooks};
 use crate::core::{now, UnixTime};
 use crate::federation::http::{HttpSettings, IdpHttp};
 use crate::federation::saml::remote;
@@ -75,6 +76,8 @@ pub struct Node {
     /// The identity service's OpenID tokens and their keys (issue 12), one issuer per
     /// deployment: `<public URL>/identity`.
     pub identity_tokens: OpenIdTokens,
+    /// The pools' trigger webhooks (the directory calls them; the CLI shows their secret).
+    pub webhooks: Webhooks,
 }
 
 impl std::fmt::Debug for Node {
@@ -129,10 +132,21 @@ impl Node {
             private_networks: config.server.idp_private_networks.clone(),
             ..HttpSettings::default()
         });
+        let webhooks = Webhooks::new(
+            store.clone(),
+            master.clone(),
+            WebhookSettings {
+                timeout: Duration::from_millis(config.server.trigger_timeout_ms),
+                private_networks: config.server.idp_private_networks.clone(),
+            },
+        );
         Ok(Node {
             identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
             idp_http,
-            directory: Directory::new(store.clone(), passwords).with_srp_key(master.clone()),
+            directory: Directory::new(store.clone(), passwords)
+                .with_srp_key(master.clone())
+                .with_webhooks(webhooks.clone()),
+            webhooks,
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
             sp_keys: SpKeyService::new(store.clone(), master.clone()),

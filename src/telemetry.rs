@@ -150,6 +150,12 @@ impl Metrics {
             .inc();
     }
 
+    /// Adds the trigger webhooks' calls, failures and latency ([`crate::core::triggers`]).
+    pub fn register_triggers(&self, triggers: &crate::core::triggers::TriggerMetrics) {
+        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        triggers.register(&mut registry);
+    }
+
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();

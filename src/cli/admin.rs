@@ -513,6 +513,7 @@ fn pool_from_args(
         deletion_protection: false,
         tags: Default::default(),
         code_limits,
+        triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,
         created_at: now,
@@ -796,6 +797,46 @@ pub enum KeysCmd {
     /// `<public URL>/identity`); prints its kid. The old key stays in that issuer's JWKS
     /// until every token it signed has expired (a day at most).
     RotateIdentity,
+}
+
+/// `cognate triggers ...`: a pool's webhook signing secret.
+#[derive(Debug, clap::Subcommand)]
+pub enum TriggersCmd {
+    /// Print the pool's webhook signing secret (`whsec_<base64 key>`) for the receivers to
+    /// verify signatures with; made on first use.
+    Secret {
+        /// The pool id.
+        pool: String,
+    },
+    /// Replace the pool's webhook signing secret with a new one and print it; events are
+    /// signed with it from now on, so give it to the receivers.
+    RotateSecret {
+        /// The pool id.
+        pool: String,
+    },
+}
+
+pub async fn triggers(node: Node, cmd: TriggersCmd) -> CliResult {
+    let (secret, pool) = match cmd {
+        TriggersCmd::Secret { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            (node.webhooks.secret(&pool.id).await?, pool)
+        }
+        TriggersCmd::RotateSecret { pool } => {
+            let pool = require_pool(&node, &pool).await?;
+            let secret = node.webhooks.rotate_secret(&pool.id).await?;
+            eprintln!(
+                "pool {}'s webhooks are signed with this new secret from now on",
+                pool.id
+            );
+            (secret, pool)
+        }
+    };
+    if pool.triggers.is_empty() {
+        eprintln!("note: pool {} declares no trigger yet", pool.id);
+    }
+    println!("{}", secret.display());
+    Ok(())
 }
 
 pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {

@@ -82,6 +82,9 @@ pub enum Command {
     /// APIs on `POST /`).
     #[command(subcommand)]
     AdminKeys(admin::AdminKeysCmd),
+    /// A pool's trigger webhooks: show or rotate their signing secret.
+    #[command(subcommand)]
+    Triggers(admin::TriggersCmd),
     /// Print a new random master key (base64 of 32 bytes) for COGNATE_MASTER_KEY or a
     /// master key file, as several nodes on one database need.
     GenerateMasterKey,
@@ -186,6 +189,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Users(cmd) => admin::users(open(config).await?, cmd).await,
         Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
         Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,
+        Command::Triggers(cmd) => admin::triggers(open(config).await?, cmd).await,
         Command::AdminKeys(cmd) => admin::admin_keys(open(config).await?, cmd).await,
     }
 }

@@ -7,6 +7,7 @@
 //! than a silently ignored setting. The `to_record` helpers turn a declaration into the
 //! stored record ([`crate::core::model`]), owned by the file (`Origin::Config`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -16,7 +17,7 @@ use crate::core::model::{
     AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute,
     FactorSettings, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting, OAuthFlow, Origin,
     PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer, TokenValidity,
-    UserPool,
+    TriggerKind, Triggers, UserPool,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
@@ -81,6 +82,9 @@ pub struct PoolDecl {
     /// `[pools.code_limits]`: budgets of mailed codes per destination and client address.
     #[serde(default)]
     pub code_limits: CodeLimitsDecl,
+    /// `[pools.triggers]`: a webhook URL per Cognito trigger (`pre_sign_up = "https://..."`).
+    #[serde(default)]
+    pub triggers: BTreeMap<TriggerKind, String>,
     /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
     #[serde(default)]
     pub email: Option<EmailDecl>,
@@ -545,6 +549,7 @@ impl PoolDecl {
             deletion_protection: self.deletion_protection,
             tags: Default::default(),
             code_limits: (&self.code_limits).into(),
+            triggers: Triggers(self.triggers.clone()),
             identity_providers,
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),
             created_at: existing.map_or(now, |e| e.created_at),

@@ -93,6 +93,9 @@ pub struct ServerSettings {
     /// non-public address (`federation::http::guard`); empty by default, as Cognito
     /// reaches IdPs only over the internet.
     pub idp_private_networks: Vec<ipnet::IpNet>,
+    /// The most time one attempt of a trigger webhook call may take, in milliseconds
+    /// (Cognito's Lambda triggers time out after 5 s; each event is tried up to 3 times).
+    pub trigger_timeout_ms: u64,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -137,6 +140,7 @@ impl Default for ServerSettings {
             smtp: None,
             idp_timeout_secs: 10,
             idp_private_networks: Vec::new(),
+            trigger_timeout_ms: 5000,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

@@ -55,6 +55,7 @@ use super::secrets::SecretString;
 use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
+use super::triggers::{TriggerCaller, TriggerError};
 use super::UnixTime;
 use budgets::Spend;
 use codes::code_id;
@@ -108,6 +109,10 @@ pub enum AccountError {
     CodeDeliveryFailure(String),
     #[error("{0}")]
     ResourceNotFound(String),
+    /// A trigger webhook failed or refused (Cognito's `UserLambdaValidationException`:
+    /// "PreSignUp failed with error ...").
+    #[error("{0}")]
+    TriggerRefused(String),
     /// Storage or hashing failed; the detail is for the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -161,6 +166,15 @@ impl From<DirectoryError> for AccountError {
             D::PasswordResetRequired => AccountError::PasswordResetRequired,
             D::Store(e) => AccountError::Internal(e.to_string()),
             D::Password(e) => AccountError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<TriggerError> for AccountError {
+    fn from(e: TriggerError) -> Self {
+        match e {
+            TriggerError::Failed { .. } => AccountError::TriggerRefused(e.to_string()),
+            TriggerError::Internal(_) => AccountError::Internal(e.to_string()),
         }
     }
 }
@@ -266,6 +280,31 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<SignUpOutcome> {
+        let caller = TriggerCaller::default();
+        self.sign_up_with(
+            pool, username, password, attributes, lang, client, &caller, now,
+        )
+        .await
+    }
+
+    /// [`AccountService::sign_up`] for a caller the triggers are told about (the app
+    /// client, `ClientMetadata`, `ValidationData`). The pool's pre sign-up webhook
+    /// (`PreSignUp_SignUp`) is called before anything is stored: its failure refuses the
+    /// sign-up (`TriggerRefused`) and stores nothing; its `autoConfirmUser` makes the user
+    /// CONFIRMED with no code mailed (then `autoVerifyEmail` / `autoVerifyPhone` mark the
+    /// addresses verified) and calls the post confirmation webhook, as in Cognito.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_up_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        password: &SecretString,
+        mut attributes: BTreeMap<String, String>,
+        lang: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        now: UnixTime,
+    ) -> AccountResult<SignUpOutcome> {
         if pool.admin_create_user_only {
             return Err(AccountError::SignUpDisabled);
         }
@@ -278,11 +317,43 @@ impl AccountService {
                 ));
             }
         }
+        let username = username.trim();
+        let answer = match self.directory.webhooks() {
+            Some(webhooks) => {
+                webhooks
+                    .pre_sign_up(pool, "PreSignUp_SignUp", username, &attributes, caller)
+                    .await?
+            }
+            None => Default::default(),
+        };
+        let mut state = InitialState::Unconfirmed;
+        if answer.auto_confirm_user {
+            state = InitialState::Confirmed;
+            for (on, attribute, flag) in [
+                (answer.auto_verify_email, "email", "email_verified"),
+                (
+                    answer.auto_verify_phone,
+                    "phone_number",
+                    "phone_number_verified",
+                ),
+            ] {
+                // With email- or phone-as-username the typed username is the address.
+                let given = attributes.contains_key(attribute)
+                    || (pool
+                        .username_attributes
+                        .iter()
+                        .any(|a| a.attribute_name() == attribute)
+                        && username.contains('@') == (attribute == "email"));
+                if on && given {
+                    attributes.insert(flag.to_string(), "true".to_string());
+                }
+            }
+        }
         let new = NewUser {
-            username: username.trim().to_string(),
+            username: username.to_string(),
             attributes,
             password: Some(password.clone()),
-            state: InitialState::Unconfirmed,
+            state,
         };
         let user = match self.directory.create_user(pool, new, now).await {
             Ok(user) => user,
@@ -290,6 +361,17 @@ impl AccountService {
             Err(DirectoryError::Conflict(_)) => return Err(AccountError::UsernameExists),
             Err(e) => return Err(e.into()),
         };
+        if answer.auto_confirm_user {
+            if let Some(webhooks) = self.directory.webhooks() {
+                webhooks
+                    .post_confirmation(pool, "PostConfirmation_ConfirmSignUp", &user, caller)
+                    .await;
+            }
+            return Ok(SignUpOutcome {
+                user,
+                delivery: None,
+            });
+        }
         let Some(email) = verifiable_email(pool, &user) else {
             return Ok(SignUpOutcome {
                 user,
@@ -340,6 +422,23 @@ impl AccountService {
         username: &str,
         code: &str,
         client: IpAddr,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        let caller = TriggerCaller::default();
+        self.confirm_sign_up_with(pool, username, code, client, &caller, now)
+            .await
+    }
+
+    /// [`AccountService::confirm_sign_up`] for a caller the triggers are told about: a
+    /// confirmation calls the pool's post confirmation webhook
+    /// (`PostConfirmation_ConfirmSignUp`), whose failure is logged and undoes nothing.
+    pub async fn confirm_sign_up_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
         now: UnixTime,
     ) -> AccountResult<User> {
         refuse_without_email_codes(pool)?;
@@ -394,9 +493,33 @@ impl AccountService {
             })
             .await;
         match confirmed {
-            Ok(user) => Ok(user),
+            Ok(confirmed) => {
+                if user.status == UserStatus::Unconfirmed {
+                    self.post_confirmation(
+                        pool,
+                        "PostConfirmation_ConfirmSignUp",
+                        &confirmed,
+                        caller,
+                    )
+                    .await;
+                }
+                Ok(confirmed)
+            }
             Err(DirectoryError::Conflict(_)) => Err(AccountError::AliasExists),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Calls the pool's post confirmation webhook, if any (a failure is logged only).
+    pub(crate) async fn post_confirmation(
+        &self,
+        pool: &UserPool,
+        source: &str,
+        user: &User,
+        caller: &TriggerCaller,
+    ) {
+        if let Some(webhooks) = self.directory.webhooks() {
+            webhooks.post_confirmation(pool, source, user, caller).await;
         }
     }
 
@@ -507,6 +630,25 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
+        let caller = TriggerCaller::default();
+        self.confirm_forgot_password_with(pool, username, code, new_password, client, &caller, now)
+            .await
+    }
+
+    /// [`AccountService::confirm_forgot_password`] for a caller the triggers are told
+    /// about: the new password calls the pool's post confirmation webhook
+    /// (`PostConfirmation_ConfirmForgotPassword`), whose failure is logged only.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_forgot_password_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        new_password: &SecretString,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        now: UnixTime,
+    ) -> AccountResult<User> {
         check_policy(&pool.password_policy, new_password.expose())
             .map_err(AccountError::InvalidPassword)?;
         let login = username.trim();
@@ -532,6 +674,13 @@ impl AccountService {
                 // sessions and refresh tokens (Cognito's GlobalSignOut).
                 signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &user.sub, now)
                     .await?;
+                self.post_confirmation(
+                    pool,
+                    "PostConfirmation_ConfirmForgotPassword",
+                    &user,
+                    caller,
+                )
+                .await;
                 return Ok(user);
             }
         }

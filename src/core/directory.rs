@@ -5,6 +5,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::admin::{AdminError, AdminService};
 use super::model::{User, UserLookup, UserPool};
+use super::triggers::Webhooks;
 
 mod verifiers;
 
@@ -311,6 +312,8 @@ pub struct Directory {
     /// Seals users' SRP verifiers and the SRP sign-in state; without it (some unit tests)
     /// no verifier is made and `USER_SRP_AUTH` is unavailable.
     srp_key: Option<Arc<MasterKey>>,
+    /// The pools' trigger webhooks; without it (unit tests) no trigger is called.
+    webhooks: Option<Webhooks>,
 }
 
 impl Directory {
@@ -319,7 +322,19 @@ impl Directory {
             store,
             passwords,
             srp_key: None,
+            webhooks: None,
         }
+    }
+
+    /// This directory, calling the pools' trigger webhooks through `webhooks`.
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// The trigger webhooks, when this directory calls them.
+    pub fn webhooks(&self) -> Option<&Webhooks> {
+        self.webhooks.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -26,6 +26,7 @@ pub mod sp_keys;
 pub mod srp;
 pub mod storage;
 pub mod throttle;
+pub mod triggers;
 pub mod users;
 
 /// Seconds since the Unix epoch. Every core function that judges expiry takes `now`

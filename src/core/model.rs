@@ -15,6 +15,7 @@ mod domain;
 mod identity_pool;
 mod idp;
 mod mfa;
+mod triggers;
 
 pub use domain::{default_managed_login_version, Domain, DomainKind};
 pub use identity_pool::{
@@ -32,6 +33,7 @@ pub use mfa::{
     Factor, FactorData, FactorSettings, FirstFactor, MfaFactor, PasskeySettings, RecoveryCode,
     UserMfa,
 };
+pub use triggers::{TriggerKind, Triggers};
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit
 /// prune) deletes only `Config` records; records made by the CLI or the API are never
@@ -240,6 +242,9 @@ pub struct UserPool {
     /// stored before they existed get the defaults).
     #[serde(default)]
     pub code_limits: CodeLimits,
+    /// Webhooks called as Cognito calls its Lambda triggers (`LambdaConfig`), by kind.
+    #[serde(default, skip_serializing_if = "Triggers::is_empty")]
+    pub triggers: Triggers,
     /// Upstream identity providers users may sign in through (federation).
     #[serde(default)]
     pub identity_providers: Vec<IdentityProvider>,

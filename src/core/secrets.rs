@@ -325,6 +325,12 @@ pub fn srp_verifier_context(pool_id: &str, sub: &str, salt: &str) -> String {
     format!("srp-verifier:{pool_id}:{sub}:{salt}")
 }
 
+/// The associated-data context of a pool's trigger webhook signing secret, bound to the
+/// pool.
+pub fn webhook_secret_context(pool_id: &str) -> String {
+    format!("webhook-secret:{pool_id}")
+}
+
 /// The context of the value stored to check that a node has the right master key.
 pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
 

@@ -48,6 +48,7 @@ use super::secrets::{constant_time_eq, random_bytes, EncryptedSecret, MasterKey,
 use super::srp::{self, SrpRefusal};
 use super::storage::StoreError;
 use super::throttle::{account_login_key, Throttle, Verdict};
+use super::triggers::{TriggerCaller, TriggerError};
 use super::UnixTime;
 
 #[cfg(test)]
@@ -140,12 +141,27 @@ pub enum SignInError {
     /// or client (Cognito: `NotAuthorizedException`, "Invalid session for the user.").
     #[error("Invalid session for the user, session is expired.")]
     SessionExpired,
+    /// The pool's pre or post authentication webhook failed or refused (Cognito's
+    /// `UserLambdaValidationException`, "PreAuthentication failed with error ...").
+    #[error("{0}")]
+    TriggerRefused(String),
     /// The store or the hasher failed; the detail is for the log, not the user.
     #[error("{stage}: {source}")]
     Internal {
         stage: &'static str,
         source: DirectoryError,
     },
+}
+
+/// A trigger's refusal in sign-in terms (an unreadable secret is internal).
+fn trigger_refusal(e: TriggerError) -> SignInError {
+    match e {
+        TriggerError::Failed { .. } => SignInError::TriggerRefused(e.to_string()),
+        TriggerError::Internal(detail) => SignInError::Internal {
+            stage: "trigger webhook",
+            source: DirectoryError::InvalidParameter(detail),
+        },
+    }
 }
 
 /// The first step of `USER_SRP_AUTH` (Cognito's `InitiateAuth` with `SRP_A`).
@@ -237,11 +253,15 @@ impl SignIn {
             return Err(SignInError::NotAuthorized);
         }
         let (found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        if let Some(user) = &found {
+            self.pre_authentication(pool, client, user).await?;
+        }
         let verified = self
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
-        self.conclude(pool, &login_key, address, verified).await
+        self.conclude(pool, client, &login_key, address, verified)
+            .await
     }
 
     /// What follows the first factor's check, for a password and an SRP proof alike:
@@ -251,6 +271,7 @@ impl SignIn {
     async fn conclude(
         &self,
         pool: &UserPool,
+        client: &AppClient,
         login_key: &str,
         address: IpAddr,
         verified: Result<User, DirectoryError>,
@@ -293,10 +314,34 @@ impl SignIn {
                 })
             }
         };
+        if let Some(webhooks) = self.directory.webhooks() {
+            webhooks
+                .post_authentication(pool, &user, &TriggerCaller::client(&client.id))
+                .await
+                .map_err(trigger_refusal)?;
+        }
         if user.status == UserStatus::ForceChangePassword {
             return Ok(SignInOutcome::NewPasswordRequired(user));
         }
         Ok(SignInOutcome::after_first_factor(pool, user))
+    }
+
+    /// The pool's pre authentication webhook for an existing user, after the attempt is
+    /// reserved and before the password or proof is checked; its failure refuses the
+    /// sign-in (the attempt stays counted).
+    async fn pre_authentication(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<(), SignInError> {
+        let Some(webhooks) = self.directory.webhooks() else {
+            return Ok(());
+        };
+        webhooks
+            .pre_authentication(pool, user, &TriggerCaller::client(&client.id))
+            .await
+            .map_err(trigger_refusal)
     }
 
     /// `USER_SRP_AUTH`, step 1: checks `A`, looks the login up and answers the
@@ -481,6 +526,9 @@ impl SignIn {
         let (found, login_key) = self
             .reserved_lookup(pool, &state.login, address, now)
             .await?;
+        if let Some(user) = &found {
+            self.pre_authentication(pool, client, user).await?;
+        }
         // The key is computed whoever asked, so a login without a verifier costs what a
         // real one does; its proof is refused below whatever it says.
         let key = srp::session_key(&a, &b_pub, b, &v)?;
@@ -496,7 +544,8 @@ impl SignIn {
             Some(user) if proof_holds => Directory::check_status(&user, now).map(|()| user),
             _ => Err(DirectoryError::NotAuthorized),
         };
-        self.conclude(pool, &login_key, address, verified).await
+        self.conclude(pool, client, &login_key, address, verified)
+            .await
     }
 
     /// The key SRP state is sealed under.

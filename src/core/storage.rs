@@ -129,6 +129,8 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `value` unless the key exists; returns the value that is stored afterwards
     /// (ours, or the one another node wrote first).
     async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Writes `value` whether or not the key exists (a rotated pool webhook secret).
+    async fn put_meta(&self, key: &str, value: &str) -> StoreResult<()>;
 
     // --- pools, clients, resource servers ------------------------------------------------
 

@@ -182,6 +182,17 @@ impl<E: Run> Store for E {
         Ok(stored)
     }
 
+    async fn put_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.execute(
+            On::Write,
+            "INSERT INTO meta (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[key.into(), value.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn put_pool(&self, pool: &UserPool) -> StoreResult<()> {
         // An upsert, never SQLite's INSERT OR REPLACE nor a delete and insert: the delete
         // would cascade to every user of the pool. The version moves on either way, so a

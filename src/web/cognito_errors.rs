@@ -24,6 +24,7 @@ pub fn account_error_type(e: &AccountError) -> &'static str {
         AccountError::PasswordResetRequired => "PasswordResetRequiredException",
         AccountError::CodeDeliveryFailure(_) => "CodeDeliveryFailureException",
         AccountError::ResourceNotFound(_) => "ResourceNotFoundException",
+        AccountError::TriggerRefused(_) => "UserLambdaValidationException",
         AccountError::Internal(_) => "InternalErrorException",
     }
 }
@@ -44,6 +45,7 @@ pub fn sign_in_error_type(e: &SignInError) -> &'static str {
         | SignInError::TemporaryPasswordExpired => "NotAuthorizedException",
         SignInError::UserNotConfirmed => "UserNotConfirmedException",
         SignInError::PasswordResetRequired => "PasswordResetRequiredException",
+        SignInError::TriggerRefused(_) => "UserLambdaValidationException",
         SignInError::Internal { .. } => "InternalErrorException",
     }
 }

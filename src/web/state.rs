@@ -84,7 +84,11 @@ impl AppState {
             ),
             accounts: AccountService::new(node.directory.clone(), mail),
             signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
-            metrics: Arc::new(Metrics::new()),
+            metrics: {
+                let metrics = Metrics::new();
+                metrics.register_triggers(node.webhooks.metrics());
+                Arc::new(metrics)
+            },
             origins: cors::OriginCache::default(),
             ui: Arc::new(ui),
             node,

@@ -41,6 +41,8 @@ mod server;
 mod sessions;
 mod signin;
 mod support;
+// Issue 16: trigger webhooks.
+mod triggers;
 mod ui;
 // Issue 14: the Cognito user pools API (AWS SDK for Rust, aws-cognito-srp, Amplify).
 mod user_pools;

@@ -129,6 +129,13 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 120 seconds; the default is 10",
         );
     }
+    if !(100..=30_000).contains(&s.trigger_timeout_ms) {
+        c.error(
+            "server.trigger_timeout_ms",
+            format!("{} ms is not a usable timeout", s.trigger_timeout_ms),
+            "use 100 to 30000 milliseconds; the default is 5000 (Cognito's 5 s)",
+        );
+    }
     for net in &s.idp_private_networks {
         if net.prefix_len() == 0 {
             c.error(

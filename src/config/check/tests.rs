@@ -1147,3 +1147,53 @@ fn account_id_is_twelve_digits() {
     let config = check_str(GOOD, "cognate.toml").unwrap();
     assert_eq!(config.server.account_id, "000000000000");
 }
+
+#[test]
+fn triggers_are_checked_and_unsupported_ones_refused() {
+    const FROM: &str = "password_policy = { minimum_length = 10, require_symbols = false }";
+    let d = case(
+        FROM,
+        "triggers = { pre_token_generation = \"https://hooks.example.com/tokens\" }",
+        "pools[0].triggers.pre_token_generation",
+        "triggers = { pre_sign_up = \"https://hooks.example.com/pre-signup\" }",
+    );
+    assert!(d.message.contains("not supported yet"), "{d}");
+    let d = case(
+        FROM,
+        "triggers = { post_confirmation = \"http://hooks.example.com/confirmed\" }",
+        "pools[0].triggers.post_confirmation",
+        "triggers = { post_confirmation = \"http://127.0.0.1:8080/confirmed\" }",
+    );
+    assert!(d.message.contains("loopback"), "{d}");
+    let d = case(
+        FROM,
+        "triggers = { pre_authentication = \"https://u:p@hooks.example.com/pre-auth\" }",
+        "pools[0].triggers.pre_authentication",
+        "triggers = { pre_authentication = \"https://hooks.example.com/pre-auth\" }",
+    );
+    assert!(d.message.contains("credentials"), "{d}");
+    assert!(!d.message.contains("u:p"), "{d}");
+    // A key that is no trigger at all is refused by name.
+    let d = diagnostics(&edit(
+        FROM,
+        "triggers = { pre_signup = \"https://hooks.example.com/x\" }",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("pre_signup"), "{}", d[0]);
+    // The declared URLs reach the record.
+    let declared = check_str(
+        &edit(
+            FROM,
+            "triggers = { post_authentication = \"https://hooks.example.com/post-auth\" }",
+        ),
+        "cognate.toml",
+    )
+    .unwrap();
+    let record = declared.pools[0].to_record("us-east-1_AbC123dEf", 0, None);
+    assert_eq!(
+        record
+            .triggers
+            .url(crate::core::model::TriggerKind::PostAuthentication),
+        Some("https://hooks.example.com/post-auth")
+    );
+}

@@ -20,6 +20,7 @@ use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, SecretString};
 use crate::core::signout;
 use crate::core::storage::{Conflict, UserRef};
+use crate::core::triggers::TriggerCaller;
 use crate::core::UnixTime;
 
 /// Why an administrator's account action was refused: an account error, or the user's
@@ -217,6 +218,20 @@ impl AccountService {
                 username.contains('@').then_some(username.as_str())
             });
             invitation_address(email, &mediums)?;
+        }
+        // The pool's pre sign-up webhook (`PreSignUp_AdminCreateUser`) may refuse the user
+        // before anything is stored; its answer has nothing to apply to an invited user.
+        if let Some(webhooks) = self.directory.webhooks() {
+            webhooks
+                .pre_sign_up(
+                    pool,
+                    "PreSignUp_AdminCreateUser",
+                    username.trim(),
+                    &attributes,
+                    &TriggerCaller::default(),
+                )
+                .await
+                .map_err(AccountError::from)?;
         }
         let new = NewUser {
             username: username.trim().to_string(),
@@ -535,6 +550,13 @@ impl AccountService {
             .delete_ephemeral(SIGNUP_CODE_KIND, &code_id(pool, &user.sub))
             .await
             .map_err(AccountError::from)?;
+        self.post_confirmation(
+            pool,
+            "PostConfirmation_ConfirmSignUp",
+            &confirmed,
+            &TriggerCaller::default(),
+        )
+        .await;
         Ok(confirmed)
     }
 

@@ -675,6 +675,17 @@ fn check_hosted_domain(e: &mut Errors, idp: &IdentityProvider, domain: &str) {
 /// An IdP URL: absolute, no fragment, https except http on a loopback host (a local test
 /// provider), as the redirect-URL rule allows.
 fn check_idp_url(text: &str) -> Result<(), String> {
+    check_service_url(
+        text,
+        "a local test provider",
+        "identity providers are reached over https",
+    )
+}
+
+/// A URL Cognate calls (an IdP's, a trigger's webhook): absolute, no fragment, https
+/// except http on a loopback host (`local` says what such a host is for, `reached` why
+/// https), as the redirect-URL rule allows.
+pub(crate) fn check_service_url(text: &str, local: &str, reached: &str) -> Result<(), String> {
     let url =
         url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URL ({e})"))?;
     if url.fragment().is_some() {
@@ -687,8 +698,7 @@ fn check_idp_url(text: &str) -> Result<(), String> {
         "https" => Ok(()),
         "http" if is_loopback(&url) => Ok(()),
         "http" => Err(format!(
-            "{text:?} uses http, allowed only for a loopback host (a local test provider); \
-             identity providers are reached over https"
+            "{text:?} uses http, allowed only for a loopback host ({local}); {reached}"
         )),
         other => Err(format!("{text:?} has scheme {other:?}; use https")),
     }

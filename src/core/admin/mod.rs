@@ -62,7 +62,8 @@ pub use identity_providers::{
     validate_identity_providers,
 };
 pub use pools::{
-    check_passkey_origin, check_relying_party_id, validate_passkeys_at, validate_pool,
+    check_passkey_origin, check_relying_party_id, check_webhook_url, validate_passkeys_at,
+    validate_pool,
 };
 pub use resource_servers::validate_resource_server;
 pub use roles::validate_role;

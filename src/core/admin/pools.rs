@@ -35,6 +35,53 @@ const MAX_PER_CLIENT_ADDRESS: u32 = 100_000;
 /// changes of one pool (Terraform's default parallelism is 10) all land.
 const POOL_WRITE_ATTEMPTS: u32 = 64;
 
+/// A pool's triggers: only the kinds Cognate calls, each at a webhook URL it may call
+/// (https, or http to a loopback host, as IdP URLs; no credentials in it: the request is
+/// signed instead). Paths are `triggers.<key>`.
+fn check_triggers(e: &mut Errors, pool: &UserPool) {
+    for (kind, url) in &pool.triggers.0 {
+        let at = format!("triggers.{}", kind.key());
+        if !kind.is_supported() {
+            e.push(
+                at,
+                Rule::NotSupported,
+                format!(
+                    "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
+                     post_confirmation, pre_authentication and post_authentication)",
+                    kind.key()
+                ),
+                "remove it",
+            );
+            continue;
+        }
+        if let Err(message) = check_webhook_url(url) {
+            e.push(
+                at,
+                Rule::Invalid,
+                message,
+                "write e.g. \"https://hooks.example.com/pre-signup\"",
+            );
+        }
+    }
+}
+
+/// A trigger's webhook URL: the IdP URL rule, and no user name or password in it.
+pub fn check_webhook_url(text: &str) -> Result<(), String> {
+    super::identity_providers::check_service_url(
+        text,
+        "a webhook on the same machine",
+        "webhooks are called over https",
+    )?;
+    let url = url::Url::parse(text).map_err(|e| e.to_string())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{:?} carries credentials; remove them (Cognate signs every call instead)",
+            crate::federation::http::for_log(&url)
+        ));
+    }
+    Ok(())
+}
+
 /// CreateUserPool's rules on a pool record. Its identity providers have their own rules
 /// ([`super::validate_identity_providers`]), which [`AdminService::put_pool`] runs too.
 pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
@@ -120,6 +167,7 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
         }
     }
     check_custom_attributes(&mut e, pool);
+    check_triggers(&mut e, pool);
     let pp = &pool.password_policy;
     if !(6..=99).contains(&pp.minimum_length) {
         e.push(

@@ -416,6 +416,7 @@ mod preference_tests {
             userinfo_string_values: false,
             link_federated_users_by_email: false,
             code_limits: Default::default(),
+            triggers: Default::default(),
             identity_providers: Vec::new(),
             saml_sp_entity_id: None,
             created_at: 1,

@@ -23,6 +23,7 @@ use crate::core::model::{AliasAttribute, AppClient, UserPool};
 use crate::core::now;
 use crate::core::secrets::SecretString;
 use crate::core::session::LoginFlow;
+use crate::core::triggers::TriggerCaller;
 use crate::web::net::client_ip;
 use crate::web::AppState;
 
@@ -53,6 +54,10 @@ pub(super) fn message_for(state: &AppState, lang: Lang, e: &AccountError) -> Str
         // Name the attribute at fault, or say what the password lacks.
         AccountError::InvalidParameter { field, reason } if !field.is_empty() => {
             format!("{field}: {reason}")
+        }
+        // The webhook's own words (Cognito's "PreSignUp failed with error ...").
+        AccountError::TriggerRefused(why) => {
+            format!("{} {why}", state.ui.message(lang, "error.trigger_refused"))
         }
         AccountError::InvalidPassword(v) => {
             let mut m = state.ui.message(lang, "error.password_policy");
@@ -259,13 +264,14 @@ pub async fn signup_submit(
     let now = now();
     match state
         .accounts
-        .sign_up(
+        .sign_up_with(
             &pool,
             &username,
             &SecretString::new(password),
             values.clone(),
             lang.code(),
             address,
+            &TriggerCaller::client(&client.id),
             now,
         )
         .await
@@ -274,6 +280,11 @@ pub async fn signup_submit(
             flow.username = Some(username.clone());
             flow.signed_up = Some(outcome.user.sub.clone());
             let _ = state.node.sessions.save_flow(&flow, now).await;
+            // A pre sign-up webhook's autoConfirmUser: no code to type, sign in.
+            if outcome.user.status == crate::core::model::UserStatus::Confirmed {
+                return Redirect::to(&format!("/login?flow={}&notice=confirmed", flow.id))
+                    .into_response();
+            }
             let mut url = format!("/confirm?flow={}&notice=code_sent", flow.id);
             if let Some(d) = outcome.delivery {
                 url.push_str(&format!("&sent={}", urlencode(&d.destination)));
@@ -341,7 +352,14 @@ pub async fn confirm_submit(
     let now = now();
     match state
         .accounts
-        .confirm_sign_up(&pool, &username, &code, address, now)
+        .confirm_sign_up_with(
+            &pool,
+            &username,
+            &code,
+            address,
+            &TriggerCaller::client(&client.id),
+            now,
+        )
         .await
     {
         Ok(user) => {
@@ -539,12 +557,13 @@ pub async fn reset_submit(
     let now = now();
     match state
         .accounts
-        .confirm_forgot_password(
+        .confirm_forgot_password_with(
             &pool,
             &username,
             &code,
             &SecretString::new(password),
             address,
+            &TriggerCaller::client(&client.id),
             now,
         )
         .await

@@ -408,8 +408,12 @@ pub async fn login_submit(
                 tracing::error!(error = %e, "password sign-in");
             }
             let (key, status) = sign_in_refusal(&e);
-            let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
-                .with_error(state.ui.message(lang, key));
+            let mut message = state.ui.message(lang, key);
+            // The webhook's own words (Cognito's "PreAuthentication failed with error ...").
+            if let SignInError::TriggerRefused(why) = &e {
+                message = format!("{} {why}", state.ui.message(lang, "error.trigger_refused"));
+            }
+            let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id).with_error(message);
             let page = login_page_for(&flow, &pool, &client, chrome, username);
             return login_html(&state, status, lang, &page);
         }
@@ -467,6 +471,7 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
         SignInError::TemporaryPasswordExpired => {
             ("error.temporary_password_expired", StatusCode::OK)
         }
+        SignInError::TriggerRefused(_) => ("error.trigger_refused", StatusCode::OK),
         // The other refusals are answered by a page of their own; reaching here is an
         // internal failure.
         SignInError::PasswordsNotTaken

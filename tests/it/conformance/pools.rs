@@ -35,6 +35,11 @@ pub async fn ping_and_meta_race(store: Arc<dyn Store>) {
     // Absent keys are written.
     let other = store.put_meta_if_absent("other", "x").await.unwrap();
     assert_eq!(other, "x");
+    // put_meta replaces a stored value, and writes an absent one.
+    store.put_meta("other", "y").await.unwrap();
+    assert_eq!(store.get_meta("other").await.unwrap().as_deref(), Some("y"));
+    store.put_meta("fresh", "z").await.unwrap();
+    assert_eq!(store.get_meta("fresh").await.unwrap().as_deref(), Some("z"));
 }
 
 pub async fn pools_crud_and_cascade(store: Arc<dyn Store>) {

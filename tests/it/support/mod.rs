@@ -14,6 +14,7 @@ pub mod process;
 pub mod saml_sign;
 pub mod server;
 pub mod smtp;
+pub mod webhook;
 
 /// An HTTP client for tests: no redirects followed, short timeouts.
 pub fn http() -> reqwest::Client {

@@ -5,7 +5,8 @@
 //! the [`UserPool`] record and renders `UserPoolType`; every rule on the record (names,
 //! attributes, password policy, factors, quotas, config ownership, deletion protection) is
 //! the administration service's ([`crate::core::admin::pools`]), shared with the
-//! configuration file and the CLI. A member Cognate cannot honour (SMS, Lambda triggers,
+//! configuration file and the CLI. `LambdaConfig` takes each trigger's webhook URL
+//! (`input::lambda_config`). A member Cognate cannot honour (SMS, triggers it does not call,
 //! message templates, advanced security ...) is refused when it asks for anything but
 //! Cognito's default, never stored and ignored.
 //!
@@ -60,6 +61,20 @@ const PATHS: &[(&str, &str)] = &[
     ("required_attributes", "Schema"),
     ("custom_attributes", "Schema"),
     ("deletion_protection", "DeletionProtection"),
+    ("triggers.pre_sign_up", "LambdaConfig.PreSignUp"),
+    (
+        "triggers.post_confirmation",
+        "LambdaConfig.PostConfirmation",
+    ),
+    (
+        "triggers.pre_authentication",
+        "LambdaConfig.PreAuthentication",
+    ),
+    (
+        "triggers.post_authentication",
+        "LambdaConfig.PostAuthentication",
+    ),
+    ("triggers", "LambdaConfig"),
     ("tags", "UserPoolTags"),
     ("name", "PoolName"),
     ("id", "UserPoolId"),
@@ -241,7 +256,7 @@ fn pool_type(state: &AppState, pool: &UserPool, users: u64) -> Value {
             "SignInPolicy": {"AllowedFirstAuthFactors": first},
         },
         "DeletionProtection": if pool.deletion_protection { "ACTIVE" } else { "INACTIVE" },
-        "LambdaConfig": {},
+        "LambdaConfig": input::lambda_config_out(&pool.triggers),
         "SchemaAttributes": schema_out(pool),
         "AutoVerifiedAttributes": alias_names(&pool.auto_verified_attributes),
         "MfaConfiguration": pool.mfa.as_str(),
@@ -333,6 +348,7 @@ pub async fn create_user_pool(
         userinfo_string_values: false,
         link_federated_users_by_email: false,
         code_limits: Default::default(),
+        triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,
         deletion_protection: false,
@@ -468,7 +484,7 @@ pub async fn list_user_pools(
             json!({
                 "Id": p.id,
                 "Name": p.name,
-                "LambdaConfig": {},
+                "LambdaConfig": input::lambda_config_out(&p.triggers),
                 "CreationDate": epoch(p.created_at),
                 "LastModifiedDate": epoch(p.updated_at),
             })

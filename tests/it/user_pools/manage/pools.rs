@@ -4,7 +4,7 @@
 //! DeleteUserPool (deletion protection, the pool's users going with it), ListUserPools'
 //! paging, AddCustomAttributes, GetSigningCertificate, Set/GetUserPoolMfaConfig; and the
 //! refusals, each beside the honest call: invalid settings named by their member (the
-//! service's check-config messages), members Cognate cannot honour (LambdaConfig, SMS ...),
+//! service's check-config messages), members Cognate cannot honour (Lambda ARNs, SMS ...),
 //! pools declared in the configuration file, unsigned and wrongly signed calls.
 
 use aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder;
@@ -639,8 +639,10 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .unwrap_err();
     let (code, message) = refusal(&err);
     assert_eq!(code, "InvalidParameterException");
+    // A Lambda ARN: triggers are webhooks here (see tests/it/triggers for their URLs).
     assert!(
-        message.starts_with("LambdaConfig: Lambda triggers are not supported yet"),
+        message.starts_with("LambdaConfig.PreSignUp:")
+            && message.contains("give the webhook's URL"),
         "{message}"
     );
     let err = admin
@@ -729,7 +731,12 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .send()
         .await
         .unwrap_err();
-    assert!(refusal(&err).1.starts_with("LambdaConfig:"), "{err:?}");
+    assert!(
+        refusal(&err)
+            .1
+            .starts_with("LambdaConfig.PostConfirmation:"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use super::super::{invalid, optional, optional_bool, optional_int, required};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaSetting, PasswordPolicy,
-    UserPool,
+    TriggerKind, Triggers, UserPool,
 };
 use crate::web::aws::AwsError;
 
@@ -122,17 +122,66 @@ fn bound(v: Option<&Value>, name: &str) -> Result<Option<i64>, AwsError> {
     }
 }
 
+/// `LambdaConfig`: each trigger Cognate calls, given as its webhook's URL where Cognito
+/// takes a Lambda ARN (the URL rules are the administration service's). A Lambda ARN, and
+/// every trigger Cognate does not call yet, is refused by name.
+fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
+    let mut triggers = Triggers::default();
+    let Some(config) = object(input, "LambdaConfig")? else {
+        return Ok(triggers);
+    };
+    for (member, value) in config {
+        if value.is_null() {
+            continue;
+        }
+        let at = format!("LambdaConfig.{member}");
+        let Some(kind) = TriggerKind::from_lambda_config_member(member) else {
+            return Err(refused(
+                &at,
+                "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication \
+                 and PostAuthentication are)",
+            ));
+        };
+        if !kind.is_supported() {
+            return Err(refused(
+                &at,
+                "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
+                 PostConfirmation, PreAuthentication and PostAuthentication)",
+            ));
+        }
+        let Some(url) = value.as_str() else {
+            return Err(invalid(format!("{at} must be a string.")));
+        };
+        if url.starts_with("arn:") {
+            return Err(refused(
+                &at,
+                "Cognate calls triggers as webhooks: give the webhook's URL \
+                 (https://...), not a Lambda ARN",
+            ));
+        }
+        triggers.0.insert(kind, url.to_string());
+    }
+    Ok(triggers)
+}
+
+/// `LambdaConfig` as Cognito renders it: each trigger's member with its webhook URL.
+pub(super) fn lambda_config_out(triggers: &Triggers) -> Map<String, Value> {
+    triggers
+        .0
+        .iter()
+        .map(|(kind, url)| {
+            (
+                kind.lambda_config_member().to_string(),
+                Value::String(url.clone()),
+            )
+        })
+        .collect()
+}
+
 /// The members Cognate does not honour: refused unless they ask for Cognito's default
 /// (a setting is a promise). `UserPoolTier` ESSENTIALS is accepted: it is pricing, not
 /// behaviour.
 pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
-    if object(input, "LambdaConfig")?.is_some_and(|m| !m.is_empty()) {
-        return Err(refused(
-            "LambdaConfig",
-            "Lambda triggers are not supported yet (they come with the triggers issue); \
-             remove LambdaConfig",
-        ));
-    }
     for member in [
         "SmsConfiguration",
         "SmsVerificationMessage",
@@ -251,6 +300,8 @@ pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
 /// omitted one takes Cognito's default.
 pub(super) fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), AwsError> {
     refuse_unhonoured(input)?;
+    // Omitted, LambdaConfig clears every trigger (UpdateUserPool's reset, as in Cognito).
+    pool.triggers = lambda_config(input)?;
     let mut policy = PasswordPolicy::default();
     let mut temporary_days_given = false;
     let mut first = vec![FirstFactor::Password];

@@ -18,6 +18,7 @@ use crate::core::account::attributes::check_client_writes;
 use crate::core::account::CodeDelivery;
 use crate::core::model::{AppClient, User, UserExistenceErrors, UserPool, UserStatus};
 use crate::core::secrets::SecretString;
+use crate::core::triggers::TriggerCaller;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
@@ -50,8 +51,8 @@ async fn own_users_client(
     if client.is_confidential() {
         check_secret_hash(state, &client, username, secret_hash)?;
     }
-    // ClientMetadata feeds Lambda triggers in Cognito, which Cognate does not run; its
-    // shape is still checked so a mistyped request is told.
+    // ClientMetadata goes to the triggers of the calls that have them; its shape is
+    // checked here so a mistyped request is told.
     string_map(input, "ClientMetadata")?;
     Ok((pool, client))
 }
@@ -82,6 +83,15 @@ async fn legacy_user(
     }
 }
 
+/// The triggers' view of the caller: the app client and the request's `ClientMetadata`.
+fn caller_of(input: &Value, client: &AppClient) -> Result<TriggerCaller, AwsError> {
+    Ok(TriggerCaller {
+        client_id: Some(client.id.clone()),
+        client_metadata: string_map(input, "ClientMetadata")?,
+        validation_data: Default::default(),
+    })
+}
+
 /// Cognito's `CodeDeliveryDetailsType`.
 pub fn delivery_out(delivery: &CodeDelivery) -> Value {
     json!({
@@ -92,26 +102,32 @@ pub fn delivery_out(delivery: &CodeDelivery) -> Value {
 }
 
 /// `SignUp`: an UNCONFIRMED user and, when the pool verifies email, a mailed code.
-/// `ValidationData` and `ClientMetadata` feed Lambda triggers in Cognito; Cognate runs
-/// none, so they are read and ignored.
+/// `ValidationData` and `ClientMetadata` go to the pool's pre sign-up webhook, as to
+/// Cognito's Lambda trigger.
 pub async fn sign_up(state: &AppState, call: &AwsCall, input: Value) -> Result<Value, AwsError> {
     let username = required(&input, "Username")?;
     let password = SecretString::new(required(&input, "Password")?);
     let mut attributes = super::super::attributes_in(&input, "UserAttributes", false)?;
-    super::super::attributes_in(&input, "ValidationData", false)?;
+    let validation_data = super::super::attributes_in(&input, "ValidationData", false)?;
     let (pool, client) = own_users_client(state, call, &input, username).await?;
+    let caller = TriggerCaller {
+        client_id: Some(client.id.clone()),
+        client_metadata: string_map(&input, "ClientMetadata")?,
+        validation_data,
+    };
     check_client_writes(&client, attributes.keys()).map_err(|e| account_error(call, e))?;
     // An empty value sets nothing at sign-up (Cognito stores no empty attribute).
     attributes.retain(|_, v| !v.is_empty());
     let outcome = state
         .accounts
-        .sign_up(
+        .sign_up_with(
             &pool,
             username,
             &password,
             attributes,
             LANG,
             call.client_ip,
+            &caller,
             call.now,
         )
         .await
@@ -153,7 +169,14 @@ pub async fn confirm_sign_up(
     }
     state
         .accounts
-        .confirm_sign_up(&pool, username, code, call.client_ip, call.now)
+        .confirm_sign_up_with(
+            &pool,
+            username,
+            code,
+            call.client_ip,
+            &caller_of(&input, &client)?,
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
@@ -221,7 +244,15 @@ pub async fn confirm_forgot_password(
     }
     state
         .accounts
-        .confirm_forgot_password(&pool, username, code, &password, call.client_ip, call.now)
+        .confirm_forgot_password_with(
+            &pool,
+            username,
+            code,
+            &password,
+            call.client_ip,
+            &caller_of(&input, &client)?,
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
