@@ -492,11 +492,3 @@ pub fn admin_error(
         AdminError::Store(e) => AwsError::internal(call.protocol, e),
     }
 }
-
-/// A handler not written yet (the skeleton of issue 15; none remains when it is done).
-pub fn not_yet(action: &str) -> AwsError {
-    AwsError::bad_request(
-        "InvalidParameterException",
-        format!("{action} is not implemented yet."),
-    )
-}
