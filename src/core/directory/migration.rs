@@ -63,6 +63,10 @@ impl Directory {
         pool.triggers
             .url(crate::core::model::TriggerKind::UserMigration)?;
         let login = login.trim();
+        // No account can have such a login; the webhook is not asked about it.
+        if login.is_empty() || login.len() > crate::core::signin::MAX_LOGIN_BYTES {
+            return None;
+        }
         let folded = if login.contains('@') {
             normalize_email(login)
         } else {

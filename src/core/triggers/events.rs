@@ -271,7 +271,7 @@ impl Webhooks {
 }
 
 /// Reads a user migration answer (Cognito's `response` fields).
-fn migration_answer(response: &Map<String, Value>) -> Result<MigrationAnswer, String> {
+pub(super) fn migration_answer(response: &Map<String, Value>) -> Result<MigrationAnswer, String> {
     let attributes = match response.get("userAttributes") {
         Some(Value::Object(map)) => map
             .iter()
