@@ -14,8 +14,12 @@ use aws_sdk_cognitoidentityprovider::Client;
 use cognate::core::throttle::PAIR_LOCK_FAILURES;
 use serde_json::{json, Value};
 
-use crate::support::server::{browser_client, sign_in as hosted_sign_in, TestServer};
+use crate::support::pg::PgNodeEnv;
+use crate::support::server::{
+    absolute, browser_client, hidden, sign_in as hosted_sign_in, TestServer,
+};
 use crate::support::webhook::{Answer, Receiver};
+use crate::user_pools::operator_client;
 use crate::user_pools::public_client;
 
 const POOL: &str = "us-east-1_Migrate01";
@@ -23,11 +27,9 @@ const APP: &str = "migrateapp00000000000001";
 const PASSWORD: &str = "Old-system-pass-1";
 const MIGRATION: &str = "/user-migration";
 
-/// A pool whose only trigger is the migration webhook; sign-in attempts are counted per
-/// `X-Forwarded-For` address (the throttle test needs two addresses).
-async fn start() -> (Arc<TestServer>, Receiver) {
-    let receiver = Receiver::start().await;
-    let pools = format!(
+/// A pool whose only trigger is the migration webhook.
+fn pools(receiver: &Receiver) -> String {
+    format!(
         r#"
 [[pools]]
 id = "{POOL}"
@@ -44,16 +46,19 @@ name = "app"
 callback_urls = ["https://app.example/cb"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email"]
-explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 "#,
         receiver.url(MIGRATION),
-    );
-    let server = TestServer::start_with(
-        &pools,
-        "trigger_timeout_ms = 2000\ntrusted_proxies = [\"127.0.0.1/32\"]",
-        &[],
     )
-    .await;
+}
+
+/// Sign-in attempts are counted per `X-Forwarded-For` address (the throttle test needs
+/// two addresses).
+const SERVER: &str = "trigger_timeout_ms = 2000\ntrusted_proxies = [\"127.0.0.1/32\"]";
+
+async fn start() -> (Arc<TestServer>, Receiver) {
+    let receiver = Receiver::start().await;
+    let server = TestServer::start_with(&pools(&receiver), SERVER, &[]).await;
     let secret = server.node.webhooks.secret(POOL).await.unwrap();
     receiver.set_secret(&secret.display());
     (Arc::new(server), receiver)
@@ -180,6 +185,26 @@ async fn user_password_auth_migrates_an_unknown_user_once_with_cognitos_event() 
     let srp = SrpClient::new(SrpUser::new(POOL, "olga", PASSWORD), APP, None);
     assert!(srp_sign_in(&sdk, &srp).await.is_ok());
     assert_eq!(hooks.events(MIGRATION).len(), 1);
+
+    // ADMIN_USER_PASSWORD_AUTH migrates too.
+    hooks.answer(MIGRATION, accept("adam@example.com"));
+    let admin = operator_client(&server).await;
+    let out = admin
+        .admin_initiate_auth()
+        .user_pool_id(POOL)
+        .client_id(APP)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", "adam")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("admin sign-in");
+    assert!(out.authentication_result.is_some());
+    let events = hooks.events(MIGRATION);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["userName"], "adam");
+    assert_eq!(events[1]["request"]["password"], PASSWORD);
+    assert!(server.find_user(POOL, "adam").await.is_some());
     stop(server).await;
 }
 
@@ -373,6 +398,61 @@ async fn forgot_password_migrates_the_user_then_the_reset_and_sign_in_work() {
 }
 
 #[tokio::test]
+async fn the_hosted_forgot_page_migrates_the_user() {
+    let (server, hooks) = start().await;
+    let base = server.base.as_str();
+    let browser = browser_client();
+    let r = browser.get(authorize_url(&server)).send().await.unwrap();
+    let login = r.headers()["location"].to_str().unwrap().to_string();
+    let page = browser
+        .get(absolute(base, &login))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let flow = hidden(&page, "flow").unwrap();
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let forgot = |username: &'static str| {
+        let (browser, flow, csrf) = (browser.clone(), flow.clone(), csrf.clone());
+        async move {
+            browser
+                .post(format!("{base}/forgot-password"))
+                .form(&[
+                    ("flow", flow.as_str()),
+                    ("_csrf", csrf.as_str()),
+                    ("username", username),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Refused by the old system: the page answers as for anyone (a code "sent"), and
+    // nothing is stored.
+    hooks.answer(MIGRATION, Answer::Error(404, "unknown".into()));
+    let r = forgot("hugo").await;
+    assert_eq!(r.status(), 303);
+    assert!(server.find_user(POOL, "hugo").await.is_none());
+    // Accepted: the user is moved in and mailed a code.
+    hooks.answer(MIGRATION, accept("hugo@example.com"));
+    let r = forgot("hugo").await;
+    assert_eq!(r.status(), 303);
+    let reset = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(reset.starts_with("/reset-password?flow="), "{reset}");
+    let code = server.inbox.code_for("hugo@example.com").await;
+    assert_eq!(code.len(), 6);
+    let events = hooks.events(MIGRATION);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["triggerSource"], "UserMigration_ForgotPassword");
+    assert_eq!(events[1]["callerContext"]["clientId"], APP);
+    assert!(events[1]["request"].get("password").is_none());
+    assert!(server.find_user(POOL, "hugo").await.is_some());
+    stop(server).await;
+}
+
+#[tokio::test]
 async fn a_burst_of_first_sign_ins_calls_the_webhook_once() {
     let (server, hooks) = start().await;
     // A slow old system, so the burst overlaps the call: the answer is the event as sent
@@ -393,6 +473,43 @@ async fn a_burst_of_first_sign_ins_calls_the_webhook_once() {
     assert_eq!(hooks.events(MIGRATION).len(), 1);
     assert_eq!(server.user_count(POOL).await, 1);
     stop(server).await;
+}
+
+#[tokio::test]
+async fn a_burst_split_across_two_nodes_calls_the_webhook_once() {
+    let Some(pg) = PgNodeEnv::new("migration_nodes").await else {
+        return;
+    };
+    let hooks = Receiver::start().await;
+    let env = pg.with(&[]);
+    let a = Arc::new(TestServer::start_with(&pools(&hooks), SERVER, &env).await);
+    let b = Arc::new(TestServer::start_with(&pools(&hooks), SERVER, &env).await);
+    assert_eq!(a.node.store.engine(), "postgres");
+    // One secret for both nodes (kept in the shared database).
+    let secret = a.node.webhooks.secret(POOL).await.unwrap();
+    assert_eq!(
+        b.node.webhooks.secret(POOL).await.unwrap().display(),
+        secret.display()
+    );
+    hooks.set_secret(&secret.display());
+    hooks.answer(
+        MIGRATION,
+        Answer::Sleep(std::time::Duration::from_millis(400)),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.spawn(async move { raw_sign_in(&node, "twonodes", PASSWORD, "198.51.100.8").await });
+    }
+    while let Some(answer) = tasks.join_next().await {
+        let body = answer.unwrap();
+        assert!(body["AuthenticationResult"].is_object(), "{body}");
+    }
+    assert_eq!(hooks.events(MIGRATION).len(), 1);
+    assert_eq!(a.user_count(POOL).await, 1);
+    stop(a).await;
+    stop(b).await;
+    pg.cleanup().await;
 }
 
 #[tokio::test]
