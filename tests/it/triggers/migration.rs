@@ -26,6 +26,9 @@ const POOL: &str = "us-east-1_Migrate01";
 const APP: &str = "migrateapp00000000000001";
 const PASSWORD: &str = "Old-system-pass-1";
 const MIGRATION: &str = "/user-migration";
+/// A pool with `mfa = "ON"` and the same webhook.
+const MFA_POOL: &str = "us-east-1_Migrate02";
+const MFA_APP: &str = "migratemfa00000000000001";
 
 /// A pool whose only trigger is the migration webhook.
 fn pools(receiver: &Receiver) -> String {
@@ -38,7 +41,7 @@ alias_attributes = ["email"]
 auto_verified_attributes = ["email"]
 
 [pools.triggers]
-user_migration = "{}"
+user_migration = "{url}"
 
 [[pools.clients]]
 id = "{APP}"
@@ -47,8 +50,21 @@ callback_urls = ["https://app.example/cb"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email"]
 explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools]]
+id = "{MFA_POOL}"
+name = "migration with mfa"
+mfa = "ON"
+
+[pools.triggers]
+user_migration = "{url}"
+
+[[pools.clients]]
+id = "{MFA_APP}"
+name = "mfa app"
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 "#,
-        receiver.url(MIGRATION),
+        url = receiver.url(MIGRATION),
     )
 }
 
@@ -551,5 +567,30 @@ async fn attempt_limits_hold_for_unknown_users_with_migration_on() {
     let body = raw_sign_in(&server, "victim", PASSWORD, "198.51.100.20").await;
     assert!(body["AuthenticationResult"].is_object(), "{body}");
     assert_eq!(hooks.events(MIGRATION).len(), calls + 1);
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_migrated_sign_in_continues_to_the_pools_mfa() {
+    let (server, hooks) = start().await;
+    let secret = server.node.webhooks.secret(MFA_POOL).await.unwrap();
+    hooks.set_secret(&secret.display());
+    hooks.answer(MIGRATION, accept("mia@example.com"));
+    let out = public_client(&server)
+        .initiate_auth()
+        .client_id(MFA_APP)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "mia")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("a challenge");
+    // No token before the second factor: mfa = "ON" asks the new user to enrol one.
+    assert!(out.authentication_result.is_none());
+    assert_eq!(out.challenge_name, Some(ChallengeNameType::MfaSetup));
+    let events = hooks.events(MIGRATION);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["userPoolId"], MFA_POOL);
+    assert!(server.find_user(MFA_POOL, "mia").await.is_some());
     stop(server).await;
 }
