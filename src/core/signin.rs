@@ -14,10 +14,9 @@
 //!    over the account's or the account-and-address's limit is refused without verifying
 //!    the password, however many arrive at once, and a slowed one waits out the delay of
 //!    its reserved number here (then the user is read again, since the wait may have seen
-//!    it disabled);
-//!    A login nobody has is offered to the pool's user migration webhook here, after the
-//!    reservation ([`Directory::migrate`]: once per burst, the user created only when it
-//!    accepts); a refusal leaves it unknown;
+//!    it disabled). A login nobody has is then offered to the pool's user migration
+//!    webhook, after the reservation ([`Directory::migrate`]: once per burst, the user
+//!    created only when it accepts); a refusal leaves it unknown;
 //! 4. the password is verified ([`Directory::authenticate_found`]: unknown users cost one
 //!    verification too). The reservation stands as the failure of a wrong password or an
 //!    unknown login; a password proven right clears the account's and the address's counts
