@@ -47,7 +47,9 @@ pub use budgets::BUDGET_WINDOW_SECS;
 pub use codes::generate_code;
 pub use decoys::MIN_USERS_TO_SAMPLE;
 
-use super::directory::{normalize_email, Directory, DirectoryError, InitialState, NewUser};
+use super::directory::{
+    normalize_email, Directory, DirectoryError, InitialState, MigrationSource, NewUser,
+};
 use super::mail::{CodePurpose, Mail, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
@@ -586,8 +588,48 @@ impl AccountService {
         client: IpAddr,
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
+        let caller = TriggerCaller::default();
+        self.forgot_password_with(pool, username, lang, client, &caller, now)
+            .await
+    }
+
+    /// [`AccountService::forgot_password`] for a caller the triggers are told about: a
+    /// login nobody has is offered to the pool's user migration webhook
+    /// (`UserMigration_ForgotPassword`) after the request took its send from the budgets;
+    /// a user it moves in is mailed the code as any other (it needs a verified email).
+    pub async fn forgot_password_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        lang: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        now: UnixTime,
+    ) -> AccountResult<CodeDelivery> {
         let login = username.trim();
-        let user = self.directory.find_user(pool, login).await?;
+        let found = self.directory.find_user(pool, login).await?;
+        let migrating = found.is_none()
+            && pool
+                .triggers
+                .url(crate::core::model::TriggerKind::UserMigration)
+                .is_some();
+        let user = if migrating {
+            // Counted first, under the login typed, as any unknown login's request.
+            self.reserve(pool, Spend::Send, &login_key(pool, login), client, now)
+                .await?;
+            self.directory
+                .migrate(
+                    pool,
+                    MigrationSource::ForgotPassword,
+                    login,
+                    None,
+                    caller,
+                    now,
+                )
+                .await
+        } else {
+            found
+        };
         let target = user.as_ref().and_then(|u| {
             let can_reset = u.enabled && u.status != UserStatus::ExternalProvider;
             let email = u
@@ -600,8 +642,12 @@ impl AccountService {
             Some((_, email)) => email.clone(),
             None => login_key(pool, login),
         };
-        self.reserve(pool, Spend::Send, &destination, client, now)
-            .await?;
+        // A migration attempt took its send already (under the login typed); a migrated
+        // user's address is not charged a second time for it.
+        if !migrating {
+            self.reserve(pool, Spend::Send, &destination, client, now)
+                .await?;
+        }
         let Some((user, email)) = target else {
             self.issue_simulated_code(RESET_CODE_KIND, pool, login, now)
                 .await?;

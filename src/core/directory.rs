@@ -7,7 +7,10 @@ use super::admin::{AdminError, AdminService};
 use super::model::{User, UserLookup, UserPool};
 use super::triggers::Webhooks;
 
+mod migration;
 mod verifiers;
+
+pub use migration::{MigrationSource, MIGRATION_CLAIM_KIND};
 
 /// The key a username is stored and found under. Case-insensitive pools fold case here,
 /// in Rust (NFKC, then Unicode lowercase), never by the database's collation, so SQLite
@@ -160,6 +163,9 @@ pub enum InitialState {
     /// Created by an administrator with a temporary password to change at first sign-in
     /// (Cognito's AdminCreateUser invitation state).
     ForceChangePassword,
+    /// Moved in by the user migration webhook with `RESET_REQUIRED`: must reset the
+    /// password before signing in.
+    ResetRequired,
 }
 
 /// A user to create.
@@ -407,6 +413,7 @@ impl Directory {
             InitialState::Unconfirmed => UserStatus::Unconfirmed,
             InitialState::Confirmed => UserStatus::Confirmed,
             InitialState::ForceChangePassword => UserStatus::ForceChangePassword,
+            InitialState::ResetRequired => UserStatus::ResetRequired,
         };
         let temporary_password_expires_at =
             (new.state == InitialState::ForceChangePassword).then(|| {

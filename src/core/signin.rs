@@ -14,7 +14,9 @@
 //!    over the account's or the account-and-address's limit is refused without verifying
 //!    the password, however many arrive at once, and a slowed one waits out the delay of
 //!    its reserved number here (then the user is read again, since the wait may have seen
-//!    it disabled);
+//!    it disabled). A login nobody has is then offered to the pool's user migration
+//!    webhook, after the reservation ([`Directory::migrate`]: once per burst, the user
+//!    created only when it accepts); a refusal leaves it unknown;
 //! 4. the password is verified ([`Directory::authenticate_found`]: unknown users cost one
 //!    verification too). The reservation stands as the failure of a wrong password or an
 //!    unknown login; a password proven right clears the account's and the address's counts
@@ -33,6 +35,7 @@
 //!
 //! Nothing here knows HTTP: the client address and the time come in the request.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -41,7 +44,9 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::directory::{normalize_email, normalize_username, Directory, DirectoryError};
+use super::directory::{
+    normalize_email, normalize_username, Directory, DirectoryError, MigrationSource,
+};
 use super::mfa::{requirement, Requirement};
 use super::model::{AppClient, MfaFactor, User, UserPool, UserStatus};
 use super::secrets::{constant_time_eq, random_bytes, EncryptedSecret, MasterKey, SecretString};
@@ -73,6 +78,9 @@ pub struct PasswordSignIn<'a> {
     /// per-account-and-address count.
     pub address: IpAddr,
     pub now: UnixTime,
+    /// The request's `ClientMetadata`, the user migration webhook's `validationData`
+    /// (empty where the edge has none).
+    pub validation_data: BTreeMap<String, String>,
 }
 
 /// What a password that was accepted leads to, chosen by the user's status (Cognito's
@@ -242,6 +250,7 @@ impl SignIn {
             password,
             address,
             now,
+            validation_data,
         } = request;
         if !client.takes_own_users() {
             return Err(SignInError::PasswordsNotTaken);
@@ -252,7 +261,26 @@ impl SignIn {
         {
             return Err(SignInError::NotAuthorized);
         }
-        let (found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        let (mut found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        if found.is_none() {
+            // Lazy migration, only now that the attempt is counted: the webhook sees the
+            // password, so it gets no more guesses than the sign-in itself.
+            let caller = TriggerCaller {
+                validation_data,
+                ..TriggerCaller::client(&client.id)
+            };
+            found = self
+                .directory
+                .migrate(
+                    pool,
+                    MigrationSource::Authentication,
+                    login,
+                    Some(password),
+                    &caller,
+                    now,
+                )
+                .await;
+        }
         if let Some(user) = &found {
             self.pre_authentication(pool, client, user).await?;
         }

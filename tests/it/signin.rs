@@ -83,6 +83,7 @@ impl Env {
                 password: &SecretString::new(password),
                 address: IpAddr::from([198, 51, 100, 7]),
                 now: NOW,
+                validation_data: Default::default(),
             })
             .await
     }

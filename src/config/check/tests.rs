@@ -1173,6 +1173,14 @@ fn triggers_are_checked_and_unsupported_ones_refused() {
     );
     assert!(d.message.contains("credentials"), "{d}");
     assert!(!d.message.contains("u:p"), "{d}");
+    // The user migration webhook gets clear passwords: https, or http to loopback only.
+    let d = case(
+        FROM,
+        "triggers = { user_migration = \"http://legacy.example.com/migrate\" }",
+        "pools[0].triggers.user_migration",
+        "triggers = { user_migration = \"https://legacy.example.com/migrate\" }",
+    );
+    assert!(d.message.contains("loopback"), "{d}");
     // A key that is no trigger at all is refused by name.
     let d = diagnostics(&edit(
         FROM,

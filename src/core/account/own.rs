@@ -61,6 +61,7 @@ impl AccountService {
             password: previous,
             address,
             now,
+            validation_data: Default::default(),
         };
         match signin.password(attempt).await {
             // Any next step (a second factor, a new password) follows a proven password;

@@ -94,6 +94,7 @@ impl TriggerKind {
                 | TriggerKind::PostConfirmation
                 | TriggerKind::PreAuthentication
                 | TriggerKind::PostAuthentication
+                | TriggerKind::UserMigration
         )
     }
 

@@ -491,6 +491,7 @@ async fn unknown_users_and_users_without_a_verifier_get_the_same_answer() {
             password: &password,
             address: ip(),
             now: now(),
+            validation_data: Default::default(),
         })
         .await;
     assert!(

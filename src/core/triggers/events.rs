@@ -10,6 +10,7 @@
 //! | post confirmation | `PostConfirmation_ConfirmSignUp`, `PostConfirmation_ConfirmForgotPassword` | `userAttributes`, `clientMetadata` | none; a failure is logged |
 //! | pre authentication | `PreAuthentication_Authentication` | `userAttributes`, `validationData`, `userNotFound` | a failure refuses the sign-in |
 //! | post authentication | `PostAuthentication_Authentication` | `userAttributes`, `newDeviceUsed`, `clientMetadata` | a failure refuses the sign-in |
+//! | user migration | `UserMigration_Authentication`, `UserMigration_ForgotPassword` | `password` (sign-in only), `validationData`, `clientMetadata` | `userAttributes`, `finalUserStatus`, `messageAction`, `desiredDeliveryMediums`, `forceAliasCreation` ([`MigrationAnswer`]); a failure answers as for an unknown user |
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use super::{TriggerError, Webhooks};
 use crate::core::model::{TriggerKind, User, UserPool, UserStatus};
+use crate::core::secrets::SecretString;
 
 /// Cognito's `clientId` for calls no app client made (administrator actions).
 pub const NO_CLIENT: &str = "CLIENT_ID_NOT_APPLICABLE";
@@ -50,6 +52,15 @@ pub struct PreSignUpAnswer {
     /// Honoured only with `auto_confirm_user` (Cognito's rule).
     pub auto_verify_email: bool,
     pub auto_verify_phone: bool,
+}
+
+/// What a user migration webhook answered: the user to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationAnswer {
+    /// `userAttributes` (checked by the directory's rules when the user is created).
+    pub attributes: BTreeMap<String, String>,
+    /// `finalUserStatus`: `CONFIRMED` (the default) or `RESET_REQUIRED`.
+    pub final_status: UserStatus,
 }
 
 /// The event: Cognito's common parameters around `request` and `response`.
@@ -216,4 +227,103 @@ impl Webhooks {
             None => Ok(()),
         }
     }
+
+    /// User migration (`UserMigration_Authentication` with the password typed,
+    /// `UserMigration_ForgotPassword` without one), for a login nobody in the pool has.
+    /// `None` when the pool declares no such webhook. The answer is read strictly: what
+    /// Cognate cannot honour (`messageAction` `RESEND`, an `SMS` delivery medium,
+    /// `forceAliasCreation`) is a failure with a message saying so, never half applied.
+    pub async fn user_migration(
+        &self,
+        pool: &UserPool,
+        source: &str,
+        user_name: &str,
+        password: Option<&SecretString>,
+        caller: &TriggerCaller,
+    ) -> Option<Result<MigrationAnswer, TriggerError>> {
+        let mut request = json!({
+            "validationData": string_map(&caller.validation_data),
+            "clientMetadata": string_map(&caller.client_metadata),
+        });
+        if let Some(password) = password {
+            request["password"] = Value::String(password.expose().to_string());
+        }
+        let response = json!({
+            "userAttributes": {},
+            "finalUserStatus": null,
+            "messageAction": null,
+            "desiredDeliveryMediums": null,
+            "forceAliasCreation": null,
+            "enableSMSMFA": null,
+        });
+        let event = event(pool, source, user_name, caller, request, response);
+        let answer = self.call(pool, TriggerKind::UserMigration, &event).await?;
+        Some(answer.and_then(|response| {
+            migration_answer(&response).map_err(|message| {
+                tracing::warn!(pool = %pool.id, error = %message, "user migration answer refused");
+                TriggerError::Failed {
+                    kind: TriggerKind::UserMigration,
+                    message,
+                }
+            })
+        }))
+    }
+}
+
+/// Reads a user migration answer (Cognito's `response` fields).
+pub(super) fn migration_answer(response: &Map<String, Value>) -> Result<MigrationAnswer, String> {
+    let attributes = match response.get("userAttributes") {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(format!("userAttributes.{k} is not a string")),
+            })
+            .collect::<Result<BTreeMap<_, _>, _>>()?,
+        _ => return Err("the answer has no userAttributes object".into()),
+    };
+    let final_status = match response.get("finalUserStatus") {
+        None | Some(Value::Null) => UserStatus::Confirmed,
+        Some(Value::String(s)) if s == "CONFIRMED" => UserStatus::Confirmed,
+        Some(Value::String(s)) if s == "RESET_REQUIRED" => UserStatus::ResetRequired,
+        Some(other) => {
+            return Err(format!(
+                "finalUserStatus {other} is not CONFIRMED or RESET_REQUIRED"
+            ))
+        }
+    };
+    match response.get("messageAction") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s == "SUPPRESS" => {}
+        Some(other) => {
+            return Err(format!(
+                "messageAction {other} is not supported: Cognate sends migrated users no \
+                 welcome message; answer SUPPRESS"
+            ))
+        }
+    }
+    match response.get("desiredDeliveryMediums") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(mediums)) if mediums.iter().all(|m| m == "EMAIL") => {}
+        Some(other) => {
+            return Err(format!(
+                "desiredDeliveryMediums {other} is not supported: Cognate delivers by EMAIL \
+                 only (no SMS yet)"
+            ))
+        }
+    }
+    if flag(response, "forceAliasCreation") {
+        return Err(
+            "forceAliasCreation is not supported: an alias another user holds \
+                    stays theirs"
+                .into(),
+        );
+    }
+    if flag(response, "enableSMSMFA") {
+        return Err("enableSMSMFA is not supported: Cognate has no SMS yet".into());
+    }
+    Ok(MigrationAnswer {
+        attributes,
+        final_status,
+    })
 }

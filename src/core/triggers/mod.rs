@@ -40,7 +40,7 @@ use super::secrets::{
 use super::storage::Store;
 use crate::federation::http::{for_log_str, HttpError, HttpSettings, IdpHttp};
 
-pub use events::{PreSignUpAnswer, TriggerCaller};
+pub use events::{MigrationAnswer, PreSignUpAnswer, TriggerCaller};
 pub use metrics::TriggerMetrics;
 
 /// How a secret is shown to operators (the Standard Webhooks convention).
@@ -146,6 +146,12 @@ impl Webhooks {
                 metrics: TriggerMetrics::default(),
             }),
         }
+    }
+
+    /// The longest one event's delivery may take (every attempt timing out), for claims
+    /// held while a webhook is called.
+    pub fn max_delivery_time(&self) -> Duration {
+        self.inner.http.settings().timeout * ATTEMPTS
     }
 
     /// The counters and latencies, for the `/metrics` registry.

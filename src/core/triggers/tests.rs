@@ -59,3 +59,53 @@ fn error_answers_carry_the_receivers_error_message() {
         "PreSignUp failed with error domain not allowed."
     );
 }
+
+#[test]
+fn migration_answers_are_read_strictly() {
+    use crate::core::model::UserStatus;
+    let read = |v: Value| events::migration_answer(v.as_object().unwrap());
+    // Cognito's example answer, and the defaults.
+    let answer = read(serde_json::json!({
+        "userAttributes": {"email": "a@example.com", "email_verified": "true"},
+        "finalUserStatus": "RESET_REQUIRED",
+        "messageAction": "SUPPRESS",
+        "desiredDeliveryMediums": ["EMAIL"],
+        "forceAliasCreation": false,
+    }))
+    .unwrap();
+    assert_eq!(answer.attributes["email"], "a@example.com");
+    assert_eq!(answer.final_status, UserStatus::ResetRequired);
+    let answer = read(serde_json::json!({"userAttributes": {}})).unwrap();
+    assert_eq!(answer.final_status, UserStatus::Confirmed);
+    // What cannot be honoured is refused by name.
+    for (bad, named) in [
+        (serde_json::json!({}), "userAttributes"),
+        (
+            serde_json::json!({"userAttributes": {"n": 1}}),
+            "userAttributes.n",
+        ),
+        (
+            serde_json::json!({"userAttributes": {}, "finalUserStatus": "UNCONFIRMED"}),
+            "finalUserStatus",
+        ),
+        (
+            serde_json::json!({"userAttributes": {}, "messageAction": "RESEND"}),
+            "messageAction",
+        ),
+        (
+            serde_json::json!({"userAttributes": {}, "desiredDeliveryMediums": ["SMS"]}),
+            "desiredDeliveryMediums",
+        ),
+        (
+            serde_json::json!({"userAttributes": {}, "forceAliasCreation": true}),
+            "forceAliasCreation",
+        ),
+        (
+            serde_json::json!({"userAttributes": {}, "enableSMSMFA": true}),
+            "enableSMSMFA",
+        ),
+    ] {
+        let e = read(bad.clone()).unwrap_err();
+        assert!(e.contains(named), "{bad}: {e}");
+    }
+}

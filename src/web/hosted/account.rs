@@ -460,7 +460,14 @@ pub async fn forgot_submit(
     let now = now();
     match state
         .accounts
-        .forgot_password(&pool, &username, lang.code(), address, now)
+        .forgot_password_with(
+            &pool,
+            &username,
+            lang.code(),
+            address,
+            &TriggerCaller::client(&client.id),
+            now,
+        )
         .await
     {
         Ok(d) => {

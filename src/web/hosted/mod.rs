@@ -354,6 +354,7 @@ pub async fn login_submit(
         password: &password,
         address,
         now,
+        validation_data: Default::default(),
     };
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,

@@ -267,12 +267,24 @@ async fn lambda_config_round_trips_through_the_sdk() {
     );
     let (_, message) = refused(
         LambdaConfigType::builder()
-            .user_migration("https://hooks.example.com/migrate")
+            .custom_message("https://hooks.example.com/message")
             .build(),
     )
     .await;
     assert!(
-        message.contains("UserMigration") && message.contains("not supported yet"),
+        message.contains("CustomMessage") && message.contains("not supported yet"),
+        "{message}"
+    );
+    // The migration webhook receives clear passwords: https only (http to loopback).
+    let (kind, message) = refused(
+        LambdaConfigType::builder()
+            .user_migration("http://hooks.example.com/migrate")
+            .build(),
+    )
+    .await;
+    assert_eq!(kind, "InvalidParameterException");
+    assert!(
+        message.contains("LambdaConfig.UserMigration") && message.contains("loopback"),
         "{message}"
     );
     let (kind, message) = refused(
@@ -294,6 +306,7 @@ async fn lambda_config_round_trips_through_the_sdk() {
         .lambda_config(
             LambdaConfigType::builder()
                 .post_confirmation("https://hooks.example.com/confirmed")
+                .user_migration("https://hooks.example.com/migrate")
                 .build(),
         )
         .send()
@@ -313,6 +326,10 @@ async fn lambda_config_round_trips_through_the_sdk() {
     assert_eq!(
         lambda.post_confirmation.as_deref(),
         Some("https://hooks.example.com/confirmed")
+    );
+    assert_eq!(
+        lambda.user_migration.as_deref(),
+        Some("https://hooks.example.com/migrate")
     );
     admin
         .update_user_pool()

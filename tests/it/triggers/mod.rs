@@ -6,10 +6,13 @@
 //! - [`events`]: each trigger fires at its moment with Cognito's event shape, and the
 //!   answers change the result (autoConfirmUser, autoVerifyEmail; refusals);
 //! - [`delivery`]: retries, timeouts, redirects, oversized answers, signatures (replayed
-//!   and forged), and LambdaConfig through the SDK.
+//!   and forged), and LambdaConfig through the SDK;
+//! - [`migration`] (part C): lazy user migration through the hosted UI, USER_PASSWORD_AUTH
+//!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP).
 
 mod delivery;
 mod events;
+mod migration;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 

@@ -74,6 +74,7 @@ const PATHS: &[(&str, &str)] = &[
         "triggers.post_authentication",
         "LambdaConfig.PostAuthentication",
     ),
+    ("triggers.user_migration", "LambdaConfig.UserMigration"),
     ("triggers", "LambdaConfig"),
     ("tags", "UserPoolTags"),
     ("name", "PoolName"),

@@ -191,7 +191,17 @@ async fn initiate(
             let username = param(&params, "USERNAME")?;
             check_secret_hash(state, &client, username, secret_hash_of(&params))?;
             let password = param(&params, "PASSWORD")?;
-            password_first(state, call, &api, &pool, &client, username, password).await
+            let metadata = string_map(&input, "ClientMetadata")?;
+            password_first(
+                state,
+                call,
+                &api,
+                (&pool, &client),
+                username,
+                password,
+                metadata,
+            )
+            .await
         }
         RequestedFlow::UserSrp => {
             let username = param(&params, "USERNAME")?;
@@ -270,15 +280,16 @@ fn secret_hash_of(params: &BTreeMap<String, String>) -> Option<&str> {
 }
 
 /// A password sign-in (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH's
-/// PASSWORD) through the sign-in operation, then the next step.
+/// PASSWORD) through the sign-in operation, then the next step. `metadata` is the
+/// request's `ClientMetadata` (the user migration webhook's `validationData`).
 async fn password_first(
     state: &AppState,
     call: &AwsCall,
     api: &ApiSignIn,
-    pool: &UserPool,
-    client: &AppClient,
+    (pool, client): (&UserPool, &AppClient),
     username: &str,
     password: &str,
+    metadata: BTreeMap<String, String>,
 ) -> Result<Value, AwsError> {
     let fail = |e| challenge_error(call, e);
     let password = SecretString::new(password);
@@ -289,6 +300,7 @@ async fn password_first(
         password: &password,
         address: call.client_ip,
         now: call.now,
+        validation_data: metadata,
     };
     let outcome = match state.signin.password(attempt).await {
         Ok(outcome) => outcome,
@@ -362,7 +374,17 @@ async fn first_factor(
     match choice {
         "PASSWORD" => {
             let password = param(params, "PASSWORD")?;
-            password_first(state, call, api, pool, client, username, password).await
+            let metadata = BTreeMap::new();
+            password_first(
+                state,
+                call,
+                api,
+                (pool, client),
+                username,
+                password,
+                metadata,
+            )
+            .await
         }
         "PASSWORD_SRP" => {
             let srp_a = param(params, "SRP_A")?;

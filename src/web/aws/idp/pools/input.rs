@@ -138,15 +138,15 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
         let Some(kind) = TriggerKind::from_lambda_config_member(member) else {
             return Err(refused(
                 &at,
-                "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication \
-                 and PostAuthentication are)",
+                "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication, \
+                 PostAuthentication and UserMigration are)",
             ));
         };
         if !kind.is_supported() {
             return Err(refused(
                 &at,
                 "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
-                 PostConfirmation, PreAuthentication and PostAuthentication)",
+                 PostConfirmation, PreAuthentication, PostAuthentication and UserMigration)",
             ));
         }
         let Some(url) = value.as_str() else {

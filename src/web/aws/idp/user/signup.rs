@@ -220,9 +220,10 @@ pub async fn forgot_password(
             ));
         }
     }
+    let caller = caller_of(&input, &client)?;
     let delivery = state
         .accounts
-        .forgot_password(&pool, username, LANG, call.client_ip, call.now)
+        .forgot_password_with(&pool, username, LANG, call.client_ip, &caller, call.now)
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({ "CodeDeliveryDetails": delivery_out(&delivery) }))
