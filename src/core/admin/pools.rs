@@ -47,7 +47,8 @@ fn check_triggers(e: &mut Errors, pool: &UserPool) {
                 Rule::NotSupported,
                 format!(
                     "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
-                     post_confirmation, pre_authentication and post_authentication)",
+                     post_confirmation, pre_authentication, post_authentication and \
+                     pre_token_generation)",
                     kind.key()
                 ),
                 "remove it",

@@ -74,6 +74,10 @@ const PATHS: &[(&str, &str)] = &[
         "triggers.post_authentication",
         "LambdaConfig.PostAuthentication",
     ),
+    (
+        "triggers.pre_token_generation",
+        "LambdaConfig.PreTokenGenerationConfig.LambdaArn",
+    ),
     ("triggers", "LambdaConfig"),
     ("tags", "UserPoolTags"),
     ("name", "PoolName"),
