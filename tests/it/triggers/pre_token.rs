@@ -444,3 +444,116 @@ async fn v3_changes_client_credentials_tokens() {
     assert!(refused.json.get("access_token").is_none());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn pre_token_generation_config_round_trips_through_the_sdk() {
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    use aws_sdk_cognitoidentityprovider::types::{
+        LambdaConfigType, PreTokenGenerationLambdaVersionType as Version,
+        PreTokenGenerationVersionConfigType as Config,
+    };
+    let (server, hooks) = start("V1_0").await;
+    let admin = crate::user_pools::operator_client(&server).await;
+    let url = hooks.url("/api-pre-token");
+    let config = |arn: &str, version: Version| {
+        Config::builder()
+            .lambda_arn(arn)
+            .lambda_version(version)
+            .build()
+            .unwrap()
+    };
+    let created = admin
+        .create_user_pool()
+        .pool_name("api pre token")
+        .lambda_config(
+            LambdaConfigType::builder()
+                .pre_token_generation_config(config(&url, Version::V20))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create");
+    let id = created.user_pool.unwrap().id.unwrap();
+    let describe = || async {
+        admin
+            .describe_user_pool()
+            .user_pool_id(&id)
+            .send()
+            .await
+            .unwrap()
+            .user_pool
+            .unwrap()
+            .lambda_config
+            .unwrap()
+    };
+    let lambda = describe().await;
+    assert_eq!(lambda.pre_token_generation.as_deref(), Some(url.as_str()));
+    let declared = lambda.pre_token_generation_config.unwrap();
+    assert_eq!(declared.lambda_arn(), url);
+    assert_eq!(declared.lambda_version(), &Version::V20);
+    assert_eq!(
+        server.pool(&id).await.triggers.pre_token_version(),
+        cognate::core::model::PreTokenVersion::V2
+    );
+
+    // The legacy member alone is V1_0.
+    admin
+        .update_user_pool()
+        .user_pool_id(&id)
+        .lambda_config(
+            LambdaConfigType::builder()
+                .pre_token_generation(&url)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("legacy member");
+    let lambda = describe().await;
+    assert_eq!(
+        lambda.pre_token_generation_config.unwrap().lambda_version(),
+        &Version::V10
+    );
+
+    // Refused by name: a Lambda ARN, an unknown version, two different URLs.
+    for (bad, expected) in [
+        (
+            LambdaConfigType::builder()
+                .pre_token_generation_config(config(
+                    "arn:aws:lambda:us-east-1:123456789012:function:tokens",
+                    Version::V30,
+                ))
+                .build(),
+            "LambdaConfig.PreTokenGenerationConfig.LambdaArn",
+        ),
+        (
+            LambdaConfigType::builder()
+                .pre_token_generation_config(config(&url, Version::from("V9_0")))
+                .build(),
+            "V9_0",
+        ),
+        (
+            LambdaConfigType::builder()
+                .pre_token_generation("https://hooks.example.com/other")
+                .pre_token_generation_config(config(&url, Version::V30))
+                .build(),
+            "must be the same",
+        ),
+    ] {
+        let e = admin
+            .update_user_pool()
+            .user_pool_id(&id)
+            .lambda_config(bad)
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code(), Some("InvalidParameterException"));
+        let message = e.message().unwrap_or_default();
+        assert!(message.contains(expected), "{message}");
+    }
+    // The refusals changed nothing.
+    assert_eq!(
+        describe().await.pre_token_generation.as_deref(),
+        Some(url.as_str())
+    );
+    server.stop().await;
+}
