@@ -10,6 +10,8 @@
 //! | post confirmation | `PostConfirmation_ConfirmSignUp`, `PostConfirmation_ConfirmForgotPassword` | `userAttributes`, `clientMetadata` | none; a failure is logged |
 //! | pre authentication | `PreAuthentication_Authentication` | `userAttributes`, `validationData`, `userNotFound` | a failure refuses the sign-in |
 //! | post authentication | `PostAuthentication_Authentication` | `userAttributes`, `newDeviceUsed`, `clientMetadata` | a failure refuses the sign-in |
+//!
+//! Pre token generation has its own module ([`super::pre_token`]).
 
 use std::collections::BTreeMap;
 
