@@ -8,6 +8,10 @@
 //! presented after its grace period, or by a refresh token presented after the user was
 //! signed out everywhere ([`crate::core::signout`]); its access tokens are then refused too
 //! (checked by `origin_jti`).
+//!
+//! Every kind of token asks the pool's pre token generation webhook first
+//! ([`crate::core::triggers::pre_token`]): its changes are applied where the claims are
+//! assembled ([`super::tokens::sign_tokens`]), and its failure refuses the tokens.
 
 use serde::{Deserialize, Serialize};
 
@@ -251,7 +255,6 @@ impl TokenService {
                 record.nonce.as_deref(),
                 true,
                 TokenSource::HostedAuth,
-                &TriggerCaller::client(&client.id),
                 now,
             )
             .await?;
@@ -290,13 +293,11 @@ impl TokenService {
             nonce,
             true,
             TokenSource::HostedAuth,
-            &TriggerCaller::client(&client.id),
             now,
         )
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn user_tokens(
         &self,
         client: &AppClient,
@@ -305,7 +306,6 @@ impl TokenService {
         nonce: Option<&str>,
         with_at_hash: bool,
         source: TokenSource,
-        caller: &TriggerCaller,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let groups = self
@@ -320,7 +320,7 @@ impl TokenService {
                     user: Some(user),
                     groups: &groups,
                     scopes: &family.scopes,
-                    caller,
+                    caller: &TriggerCaller::client(&client.id),
                 },
             )
             .await?;
@@ -440,7 +440,6 @@ impl TokenService {
                 None,
                 false,
                 TokenSource::RefreshTokens,
-                &TriggerCaller::client(&client.id),
                 now,
             )
             .await?;
@@ -508,16 +507,7 @@ impl TokenService {
             api: true,
         };
         let mut response = self
-            .user_tokens(
-                client,
-                user,
-                &family,
-                None,
-                false,
-                source,
-                &TriggerCaller::client(&client.id),
-                now,
-            )
+            .user_tokens(client, user, &family, None, false, source, now)
             .await?;
         response.refresh_token = Some(self.store_refresh(&family, now).await?);
         Ok(response)
