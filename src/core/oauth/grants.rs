@@ -253,7 +253,6 @@ impl TokenService {
                 &user,
                 &refresh,
                 record.nonce.as_deref(),
-                true,
                 TokenSource::HostedAuth,
                 now,
             )
@@ -286,16 +285,8 @@ impl TokenService {
             sign_out_generation: None,
             api: false,
         };
-        self.user_tokens(
-            client,
-            user,
-            &family,
-            nonce,
-            true,
-            TokenSource::HostedAuth,
-            now,
-        )
-        .await
+        self.user_tokens(client, user, &family, nonce, TokenSource::HostedAuth, now)
+            .await
     }
 
     async fn user_tokens(
@@ -304,10 +295,12 @@ impl TokenService {
         user: &User,
         family: &RefreshRecord,
         nonce: Option<&str>,
-        with_at_hash: bool,
         source: TokenSource,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
+        // `at_hash` (OIDC Core 3.1.3.6) on the hosted UI's sign-in tokens; refreshed and
+        // API tokens go without, as Cognito's.
+        let with_at_hash = source == TokenSource::HostedAuth;
         let groups = self
             .store
             .groups_of_user(&family.pool_id, &user.sub)
@@ -438,7 +431,6 @@ impl TokenService {
                 &user,
                 &record,
                 None,
-                false,
                 TokenSource::RefreshTokens,
                 now,
             )
@@ -507,7 +499,7 @@ impl TokenService {
             api: true,
         };
         let mut response = self
-            .user_tokens(client, user, &family, None, false, source, now)
+            .user_tokens(client, user, &family, None, source, now)
             .await?;
         response.refresh_token = Some(self.store_refresh(&family, now).await?);
         Ok(response)
