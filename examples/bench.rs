@@ -42,6 +42,10 @@ use cognate::core::password::{PasswordHasher, StandardHasher};
 #[path = "bench/auth.rs"]
 mod auth;
 
+/// Issue 16: sign-ins with a pre token generation webhook.
+#[path = "bench/pre_token.rs"]
+mod pre_token;
+
 /// The tests' independent SAML signer (`xmlsec1`), shared rather than copied.
 #[allow(dead_code)]
 #[path = "../tests/it/support/saml_sign.rs"]
@@ -499,6 +503,8 @@ async fn main() {
     // The SAML phase needs the independent signer (`xmlsec1` and `openssl`).
     let saml = std::env::var("CI").as_deref() != Ok("true") && saml_sign::available();
     let dir = tempfile::tempdir().expect("tempdir");
+    let hook_secret = pre_token::Secret::default();
+    let hook_url = pre_token::start_receiver(hook_secret.clone()).await;
     let config = format!(
         r#"
 [server]
@@ -530,7 +536,9 @@ require_pkce = false
 explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 {supported}
 {saml_idp}
+{hooked}
 "#,
+        hooked = pre_token::pool_toml(&hook_url),
         supported = if saml {
             "supported_identity_providers = [\"COGNITO\", \"Corp\"]"
         } else {
@@ -547,12 +555,12 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
         .status()
         .expect("apply");
     assert!(status.success());
-    for i in 0..conns {
+    for (i, pool) in (0..conns).flat_map(|i| [(i, POOL), (i, pre_token::HOOKED_POOL)]) {
         let (name, email) = (format!("bench{i}"), format!("email=bench{i}@example.com"));
         let status = std::process::Command::new(&binary)
             .current_dir(dir.path())
             .env(&secret_var, M2M_SECRET)
-            .args(["-c", "cognate.toml", "users", "create", "--pool", POOL])
+            .args(["-c", "cognate.toml", "users", "create", "--pool", pool])
             .args([
                 name.as_str(),
                 "--attribute",
@@ -565,6 +573,29 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
             .expect("create user");
         assert!(status.success());
     }
+    // The hooked pool's webhook secret, for the receiver to verify signatures with.
+    let printed = std::process::Command::new(&binary)
+        .current_dir(dir.path())
+        .env(&secret_var, M2M_SECRET)
+        .args([
+            "-c",
+            "cognate.toml",
+            "triggers",
+            "secret",
+            pre_token::HOOKED_POOL,
+        ])
+        .output()
+        .expect("triggers secret");
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    let key = printed
+        .trim()
+        .strip_prefix("whsec_")
+        .and_then(|k| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(k).ok()
+        })
+        .expect("a whsec_ secret");
+    let _ = hook_secret.set(key);
     // P3: the authorization check's records and credentials, written before the server
     // starts (one writer at a time on the SQLite file).
     let authorize_bench = prepare_authorize(&dir.path().join("data"), 256).await;
@@ -730,6 +761,7 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
         phase.errors
     );
     auth::figures(conns, seconds, base.clone()).await;
+    pre_token::figures(conns, seconds, base.clone()).await;
     if saml {
         let flows = prepare_saml(&base, SAML_RESPONSES, conns).await;
         let raw_verify = raw_verify_rate(seconds.min(3.0));

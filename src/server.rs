@@ -146,8 +146,9 @@ impl Node {
             directory: Directory::new(store.clone(), passwords)
                 .with_srp_key(master.clone())
                 .with_webhooks(webhooks.clone()),
+            tokens: TokenService::new(store.clone(), keys.clone(), config.public_url())
+                .with_webhooks(webhooks.clone()),
             webhooks,
-            tokens: TokenService::new(store.clone(), keys.clone(), config.public_url()),
             sessions: Sessions::new(store.clone()),
             sp_keys: SpKeyService::new(store.clone(), master.clone()),
             keys,

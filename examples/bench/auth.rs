@@ -15,7 +15,12 @@ use serde_json::{json, Value};
 use super::{load, raw_argon2_rate, PASSWORD, POOL, WEB};
 
 /// One AWS JSON call of the user pools API; the answer if it succeeded.
-async fn call(client: &reqwest::Client, base: &str, action: &str, body: Value) -> Option<Value> {
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    action: &str,
+    body: Value,
+) -> Option<Value> {
     let response = client
         .post(format!("{base}/"))
         .header("content-type", "application/x-amz-json-1.1")

@@ -24,11 +24,13 @@ use crate::core::UnixTime;
 
 mod identity_pool;
 mod idp;
+mod trigger;
 
 pub use identity_pool::{
     IdentityPoolDecl, IdentityPoolUserPoolDecl, RoleDecl, RoleMappingDecl, RuleDecl, TrustDecl,
 };
 pub use idp::{EndpointsDecl, IdpDecl, LiteralSecret};
+pub use trigger::TriggerDecl;
 
 /// `[[pools]]`: a user pool.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -82,9 +84,10 @@ pub struct PoolDecl {
     /// `[pools.code_limits]`: budgets of mailed codes per destination and client address.
     #[serde(default)]
     pub code_limits: CodeLimitsDecl,
-    /// `[pools.triggers]`: a webhook URL per Cognito trigger (`pre_sign_up = "https://..."`).
+    /// `[pools.triggers]`: a webhook URL per Cognito trigger (`pre_sign_up = "https://..."`;
+    /// `pre_token_generation = { url = "https://...", version = "V2_0" }`).
     #[serde(default)]
-    pub triggers: BTreeMap<TriggerKind, String>,
+    pub triggers: BTreeMap<TriggerKind, TriggerDecl>,
     /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
     #[serde(default)]
     pub email: Option<EmailDecl>,
@@ -549,7 +552,16 @@ impl PoolDecl {
             deletion_protection: self.deletion_protection,
             tags: Default::default(),
             code_limits: (&self.code_limits).into(),
-            triggers: Triggers(self.triggers.clone()),
+            triggers: Triggers(
+                self.triggers
+                    .iter()
+                    .map(|(kind, d)| (*kind, d.url.clone()))
+                    .collect(),
+                self.triggers
+                    .get(&TriggerKind::PreTokenGeneration)
+                    .and_then(|d| d.version)
+                    .unwrap_or_default(),
+            ),
             identity_providers,
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),
             created_at: existing.map_or(now, |e| e.created_at),

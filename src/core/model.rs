@@ -33,7 +33,7 @@ pub use mfa::{
     Factor, FactorData, FactorSettings, FirstFactor, MfaFactor, PasskeySettings, RecoveryCode,
     UserMfa,
 };
-pub use triggers::{TriggerKind, Triggers};
+pub use triggers::{PreTokenVersion, TriggerKind, Triggers};
 
 /// Who owns a record. Applying the config file creates, updates and (with an explicit
 /// prune) deletes only `Config` records; records made by the CLI or the API are never

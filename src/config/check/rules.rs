@@ -248,6 +248,15 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
             }
         }
     }
+    for (kind, decl) in &pool.triggers {
+        if decl.version.is_some() && *kind != crate::core::model::TriggerKind::PreTokenGeneration {
+            c.error(
+                format!("{at}.triggers.{}.version", kind.key()),
+                "only the pre_token_generation trigger has an event version",
+                format!("write {} = \"https://...\" (its URL alone)", kind.key()),
+            );
+        }
+    }
     check_resource_servers(c, at, pool);
     check_domains(c, at, pool);
     check_groups(c, at, pool);

@@ -1153,8 +1153,8 @@ fn triggers_are_checked_and_unsupported_ones_refused() {
     const FROM: &str = "password_policy = { minimum_length = 10, require_symbols = false }";
     let d = case(
         FROM,
-        "triggers = { pre_token_generation = \"https://hooks.example.com/tokens\" }",
-        "pools[0].triggers.pre_token_generation",
+        "triggers = { custom_message = \"https://hooks.example.com/message\" }",
+        "pools[0].triggers.custom_message",
         "triggers = { pre_sign_up = \"https://hooks.example.com/pre-signup\" }",
     );
     assert!(d.message.contains("not supported yet"), "{d}");
@@ -1204,4 +1204,44 @@ fn triggers_are_checked_and_unsupported_ones_refused() {
             .url(crate::core::model::TriggerKind::PostAuthentication),
         Some("https://hooks.example.com/post-auth")
     );
+}
+
+#[test]
+fn pre_token_generation_takes_a_version() {
+    use crate::core::model::{PreTokenVersion, TriggerKind};
+    const FROM: &str = "password_policy = { minimum_length = 10, require_symbols = false }";
+    // A version belongs to pre token generation only.
+    let d = case(
+        FROM,
+        "triggers = { pre_sign_up = { url = \"https://hooks.example.com/a\", version = \"V2_0\" } }",
+        "pools[0].triggers.pre_sign_up.version",
+        "triggers = { pre_token_generation = { url = \"https://hooks.example.com/a\", version = \"V2_0\" } }",
+    );
+    assert!(d.message.contains("only the pre_token_generation"), "{d}");
+    // An unknown version is refused by name.
+    let d = diagnostics(&edit(
+        FROM,
+        "triggers = { pre_token_generation = { url = \"https://hooks.example.com/a\", version = \"V4_0\" } }",
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("V4_0"), "{}", d[0]);
+    // The URL and version reach the record; the plain form is V1_0.
+    for (decl, version) in [
+        (
+            "triggers = { pre_token_generation = { url = \"https://hooks.example.com/t\", version = \"V3_0\" } }",
+            PreTokenVersion::V3,
+        ),
+        (
+            "triggers = { pre_token_generation = \"https://hooks.example.com/t\" }",
+            PreTokenVersion::V1,
+        ),
+    ] {
+        let config = check_str(&edit(FROM, decl), "cognate.toml").unwrap();
+        let record = config.pools[0].to_record("us-east-1_AbC123dEf", 0, None);
+        assert_eq!(
+            record.triggers.url(TriggerKind::PreTokenGeneration),
+            Some("https://hooks.example.com/t")
+        );
+        assert_eq!(record.triggers.pre_token_version(), version);
+    }
 }

@@ -47,8 +47,8 @@ fn check_triggers(e: &mut Errors, pool: &UserPool) {
                 Rule::NotSupported,
                 format!(
                     "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
-                     post_confirmation, pre_authentication, post_authentication and \
-                     user_migration)",
+                     post_confirmation, pre_authentication, post_authentication, \
+                     pre_token_generation and user_migration)",
                     kind.key()
                 ),
                 "remove it",

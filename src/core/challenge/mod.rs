@@ -224,6 +224,9 @@ pub enum ChallengeError {
 impl From<OAuthError> for ChallengeError {
     fn from(e: OAuthError) -> Self {
         use crate::core::oauth::ErrorCode;
+        if e.trigger_refused {
+            return ChallengeError::SignIn(SignInError::TriggerRefused(e.description));
+        }
         match e.code {
             ErrorCode::InvalidGrant | ErrorCode::InvalidClient => {
                 ChallengeError::NotAuthorized(e.description)

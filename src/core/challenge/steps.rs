@@ -20,6 +20,7 @@ use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::SignInOutcome;
 use crate::core::storage::{Store, UserRef};
+use crate::core::triggers::pre_token::TokenSource;
 use crate::core::UnixTime;
 
 mod enrol;
@@ -199,8 +200,14 @@ impl ApiSignIn {
         };
         match outcome {
             SignInOutcome::SignedIn(user) => {
-                self.sign_in_tokens(client, &user, started.auth_time, now)
-                    .await
+                self.sign_in_tokens(
+                    client,
+                    &user,
+                    started.auth_time,
+                    TokenSource::Authentication,
+                    now,
+                )
+                .await
             }
             SignInOutcome::NewPasswordRequired(user) => {
                 let mut parameters = self.user_parameters(&user);
@@ -343,6 +350,7 @@ impl ApiSignIn {
         client: &AppClient,
         user: &User,
         auth_time: UnixTime,
+        source: TokenSource,
         now: UnixTime,
     ) -> Result<Step, ChallengeError> {
         let user = self
@@ -354,7 +362,7 @@ impl ApiSignIn {
         Directory::check_status(&user, now).map_err(AccountError::from)?;
         Ok(Step::Tokens(
             self.tokens
-                .api_sign_in_tokens(client, &user, auth_time, now)
+                .api_sign_in_tokens(client, &user, auth_time, source, now)
                 .await?,
         ))
     }
@@ -420,6 +428,17 @@ impl ApiSignIn {
                     .complete_new_password(pool, &s.sub, &password, now)
                     .await?;
                 let outcome = SignInOutcome::after_first_factor(pool, user);
+                if let SignInOutcome::SignedIn(user) = &outcome {
+                    return self
+                        .sign_in_tokens(
+                            client,
+                            user,
+                            started.auth_time,
+                            TokenSource::NewPasswordChallenge,
+                            now,
+                        )
+                        .await;
+                }
                 self.proceed(pool, client, started, outcome, address, now)
                     .await
             }
@@ -556,8 +575,14 @@ impl ApiSignIn {
         now: UnixTime,
     ) -> Result<Step, ChallengeError> {
         self.sessions.take(opened, now).await?;
-        self.sign_in_tokens(client, user, opened.session.auth_time, now)
-            .await
+        self.sign_in_tokens(
+            client,
+            user,
+            opened.session.auth_time,
+            TokenSource::Authentication,
+            now,
+        )
+        .await
     }
 
     /// `MFA_SETUP`: after VerifySoftwareToken enrolled an app, the tokens; with `EMAIL`

@@ -95,6 +95,7 @@ impl TriggerKind {
                 | TriggerKind::PreAuthentication
                 | TriggerKind::PostAuthentication
                 | TriggerKind::UserMigration
+                | TriggerKind::PreTokenGeneration
         )
     }
 
@@ -107,10 +108,80 @@ impl TriggerKind {
     }
 }
 
-/// The webhook URL of each trigger a pool declares.
+/// The event version of the pre token generation trigger (Cognito's
+/// `PreTokenGenerationConfig.LambdaVersion`): `V1_0` customises the ID token; `V2_0` the ID
+/// and access tokens of users, with scopes; `V3_0` also client-credentials access tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreTokenVersion {
+    #[default]
+    #[serde(rename = "V1_0")]
+    V1,
+    #[serde(rename = "V2_0")]
+    V2,
+    #[serde(rename = "V3_0")]
+    V3,
+}
+
+impl PreTokenVersion {
+    /// Cognito's name (`V1_0`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PreTokenVersion::V1 => "V1_0",
+            PreTokenVersion::V2 => "V2_0",
+            PreTokenVersion::V3 => "V3_0",
+        }
+    }
+
+    /// The name Cognito's name stands for, if any.
+    pub fn parse(text: &str) -> Option<PreTokenVersion> {
+        [
+            PreTokenVersion::V1,
+            PreTokenVersion::V2,
+            PreTokenVersion::V3,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == text)
+    }
+}
+
+/// The webhook URL of each trigger a pool declares (`.0`), and the pre token generation
+/// trigger's event version (`.1`; stored beside the URLs only when not `V1_0`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Triggers(pub BTreeMap<TriggerKind, String>);
+#[serde(from = "StoredTriggers", into = "StoredTriggers")]
+pub struct Triggers(pub BTreeMap<TriggerKind, String>, pub PreTokenVersion);
+
+/// How [`Triggers`] is stored: the map of URLs as before versions existed, and the
+/// version beside them.
+#[derive(Serialize, Deserialize)]
+struct StoredTriggers {
+    #[serde(
+        default,
+        rename = "pre_token_generation_version",
+        skip_serializing_if = "is_v1"
+    )]
+    version: PreTokenVersion,
+    #[serde(flatten)]
+    urls: BTreeMap<TriggerKind, String>,
+}
+
+fn is_v1(v: &PreTokenVersion) -> bool {
+    *v == PreTokenVersion::V1
+}
+
+impl From<StoredTriggers> for Triggers {
+    fn from(s: StoredTriggers) -> Self {
+        Triggers(s.urls, s.version)
+    }
+}
+
+impl From<Triggers> for StoredTriggers {
+    fn from(t: Triggers) -> Self {
+        StoredTriggers {
+            version: t.1,
+            urls: t.0,
+        }
+    }
+}
 
 impl Triggers {
     pub fn is_empty(&self) -> bool {
@@ -120,5 +191,36 @@ impl Triggers {
     /// The URL of `kind`, when declared.
     pub fn url(&self, kind: TriggerKind) -> Option<&str> {
         self.0.get(&kind).map(String::as_str)
+    }
+
+    /// The pre token generation event version.
+    pub fn pre_token_version(&self) -> PreTokenVersion {
+        self.1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_form_keeps_urls_and_version() {
+        let old = r#"{"pre_sign_up":"https://h.example/a"}"#;
+        let t: Triggers = serde_json::from_str(old).unwrap();
+        assert_eq!(t.url(TriggerKind::PreSignUp), Some("https://h.example/a"));
+        assert_eq!(t.pre_token_version(), PreTokenVersion::V1);
+        assert_eq!(serde_json::to_string(&t).unwrap(), old);
+        let mut v2 = t.clone();
+        v2.0.insert(
+            TriggerKind::PreTokenGeneration,
+            "https://h.example/t".into(),
+        );
+        v2.1 = PreTokenVersion::V2;
+        let text = serde_json::to_string(&v2).unwrap();
+        assert!(
+            text.contains(r#""pre_token_generation_version":"V2_0""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Triggers>(&text).unwrap(), v2);
     }
 }

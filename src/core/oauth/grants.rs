@@ -8,6 +8,10 @@
 //! presented after its grace period, or by a refresh token presented after the user was
 //! signed out everywhere ([`crate::core::signout`]); its access tokens are then refused too
 //! (checked by `origin_jti`).
+//!
+//! Every kind of token asks the pool's pre token generation webhook first
+//! ([`crate::core::triggers::pre_token`]): its changes are applied where the claims are
+//! assembled ([`super::tokens::sign_tokens`]), and its failure refuses the tokens.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +24,8 @@ use crate::core::secrets::{constant_time_eq, random_token};
 use crate::core::secrets::{redacted, REDACTED};
 use crate::core::signout;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
+use crate::core::triggers::pre_token::{PreTokenInput, TokenOverrides, TokenSource};
+use crate::core::triggers::{TriggerCaller, Webhooks};
 use crate::core::UnixTime;
 
 /// Store kind of refresh tokens (keyed by hash).
@@ -83,6 +89,8 @@ pub struct TokenService {
     store: std::sync::Arc<dyn Store>,
     keys: KeyService,
     public_url: String,
+    /// The pre token generation trigger's caller, when this node calls webhooks.
+    webhooks: Option<Webhooks>,
 }
 
 impl TokenService {
@@ -91,7 +99,35 @@ impl TokenService {
             store,
             keys,
             public_url,
+            webhooks: None,
         }
+    }
+
+    /// Calls the pools' pre token generation webhooks before signing tokens.
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// The pre token generation trigger's changes, when the pool has one: the single
+    /// place every kind of token (hosted UI, API, refresh, client credentials) asks it.
+    /// A failed webhook refuses the tokens.
+    async fn pre_token(
+        &self,
+        pool_id: &str,
+        source: TokenSource,
+        input: PreTokenInput<'_>,
+    ) -> Result<Option<TokenOverrides>, OAuthError> {
+        let Some(webhooks) = &self.webhooks else {
+            return Ok(None);
+        };
+        let Some(pool) = self.store.get_pool(pool_id).await? else {
+            return Ok(None);
+        };
+        webhooks
+            .pre_token_generation(&pool, source, input)
+            .await
+            .map_err(OAuthError::trigger)
     }
 
     pub fn issuer(&self, pool_id: &str) -> String {
@@ -212,7 +248,14 @@ impl TokenService {
             api: false,
         };
         let mut response = self
-            .user_tokens(client, &user, &refresh, record.nonce.as_deref(), true, now)
+            .user_tokens(
+                client,
+                &user,
+                &refresh,
+                record.nonce.as_deref(),
+                TokenSource::HostedAuth,
+                now,
+            )
             .await?;
         response.refresh_token = Some(self.store_refresh(&refresh, now).await?);
         Ok(response)
@@ -242,7 +285,7 @@ impl TokenService {
             sign_out_generation: None,
             api: false,
         };
-        self.user_tokens(client, user, &family, nonce, true, now)
+        self.user_tokens(client, user, &family, nonce, TokenSource::HostedAuth, now)
             .await
     }
 
@@ -252,12 +295,27 @@ impl TokenService {
         user: &User,
         family: &RefreshRecord,
         nonce: Option<&str>,
-        with_at_hash: bool,
+        source: TokenSource,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
+        // `at_hash` (OIDC Core 3.1.3.6) on the hosted UI's sign-in tokens; refreshed and
+        // API tokens go without, as Cognito's.
+        let with_at_hash = source == TokenSource::HostedAuth;
         let groups = self
             .store
             .groups_of_user(&family.pool_id, &user.sub)
+            .await?;
+        let overrides = self
+            .pre_token(
+                &family.pool_id,
+                source,
+                PreTokenInput {
+                    user: Some(user),
+                    groups: &groups,
+                    scopes: &family.scopes,
+                    caller: &TriggerCaller::client(&client.id),
+                },
+            )
             .await?;
         let issuer = self.issuer(&family.pool_id);
         let signed = sign_tokens(
@@ -276,6 +334,7 @@ impl TokenService {
                 nonce,
                 with_at_hash,
                 id_token_always: family.api,
+                overrides: overrides.as_ref(),
             },
             now,
         )
@@ -367,7 +426,14 @@ impl TokenService {
         }
         let user = self.active_user(&record.pool_id, &record.sub).await?;
         let mut response = self
-            .user_tokens(client, &user, &record, None, false, now)
+            .user_tokens(
+                client,
+                &user,
+                &record,
+                None,
+                TokenSource::RefreshTokens,
+                now,
+            )
             .await?;
         if rotation.enabled {
             if record.rotated_at.is_none() {
@@ -409,6 +475,7 @@ impl TokenService {
         client: &AppClient,
         user: &User,
         auth_time: UnixTime,
+        source: TokenSource,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let signed_out =
@@ -432,7 +499,7 @@ impl TokenService {
             api: true,
         };
         let mut response = self
-            .user_tokens(client, user, &family, None, false, now)
+            .user_tokens(client, user, &family, None, source, now)
             .await?;
         response.refresh_token = Some(self.store_refresh(&family, now).await?);
         Ok(response)
@@ -501,6 +568,18 @@ impl TokenService {
                 format!("scope {bad} is no longer defined by the pool's resource servers"),
             ));
         }
+        let overrides = self
+            .pre_token(
+                &client.pool_id,
+                TokenSource::ClientCredentials,
+                PreTokenInput {
+                    user: None,
+                    groups: &[],
+                    scopes: &scopes,
+                    caller: &TriggerCaller::client(&client.id),
+                },
+            )
+            .await?;
         let issuer = self.issuer(&client.pool_id);
         let origin_jti = uuid::Uuid::new_v4().to_string();
         let signed = sign_tokens(
@@ -516,6 +595,7 @@ impl TokenService {
                 nonce: None,
                 with_at_hash: false,
                 id_token_always: false,
+                overrides: overrides.as_ref(),
             },
             now,
         )

@@ -78,6 +78,8 @@ impl ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
+    /// A trigger webhook refused (Cognito's `UserLambdaValidationException` in the API).
+    pub trigger_refused: bool,
 }
 
 impl OAuthError {
@@ -85,6 +87,19 @@ impl OAuthError {
         OAuthError {
             code,
             description: description.into(),
+            trigger_refused: false,
+        }
+    }
+
+    /// A trigger's failure: `invalid_request` with Cognito's message ("PreTokenGeneration
+    /// failed with error ..."); its signing secret failing is a server error.
+    pub fn trigger(e: crate::core::triggers::TriggerError) -> Self {
+        match e {
+            crate::core::triggers::TriggerError::Failed { .. } => OAuthError {
+                trigger_refused: true,
+                ..Self::invalid_request(e.to_string())
+            },
+            crate::core::triggers::TriggerError::Internal(_) => Self::server_error(e),
         }
     }
 

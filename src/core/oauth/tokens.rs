@@ -14,6 +14,7 @@ use super::OAuthError;
 use crate::core::keys::KeyService;
 use crate::core::model::{AppClient, Group, KeyPurpose, User};
 use crate::core::secrets::{redacted, REDACTED};
+use crate::core::triggers::pre_token::TokenOverrides;
 use crate::core::UnixTime;
 
 /// What tokens are about.
@@ -40,6 +41,8 @@ pub struct TokenRequest<'a> {
     /// answers with one, though its access token's scope is only
     /// `aws.cognito.signin.user.admin` (issue 14).
     pub id_token_always: bool,
+    /// The pre token generation trigger's changes ([`crate::core::triggers::pre_token`]).
+    pub overrides: Option<&'a TokenOverrides>,
 }
 
 /// Signed ID and access tokens.
@@ -68,7 +71,10 @@ pub async fn sign_tokens(
     now: UnixTime,
 ) -> Result<SignedTokens, OAuthError> {
     let validity = req.client.token_validity;
-    let access_claims = access_claims(req, now, now + validity.access_token_secs);
+    let mut access_claims = access_claims(req, now, now + validity.access_token_secs);
+    if let (Some(o), Value::Object(claims)) = (req.overrides, &mut access_claims) {
+        o.apply_access(claims);
+    }
     let access_signer = keys
         .signer(req.pool_id, KeyPurpose::AccessToken, now)
         .await?;
@@ -76,6 +82,9 @@ pub async fn sign_tokens(
     let id_token = match &req.subject {
         Some(subject) if req.id_token_always || req.scopes.iter().any(|s| s == "openid") => {
             let mut claims = id_claims(req, subject, now, now + validity.id_token_secs);
+            if let Some(o) = req.overrides {
+                o.apply_id(&mut claims);
+            }
             if req.with_at_hash {
                 claims.insert("at_hash".into(), Value::String(at_hash(&access_token)));
             }

@@ -11,6 +11,8 @@
 //! | pre authentication | `PreAuthentication_Authentication` | `userAttributes`, `validationData`, `userNotFound` | a failure refuses the sign-in |
 //! | post authentication | `PostAuthentication_Authentication` | `userAttributes`, `newDeviceUsed`, `clientMetadata` | a failure refuses the sign-in |
 //! | user migration | `UserMigration_Authentication`, `UserMigration_ForgotPassword` | `password` (sign-in only), `validationData`, `clientMetadata` | `userAttributes`, `finalUserStatus`, `messageAction`, `desiredDeliveryMediums`, `forceAliasCreation` ([`MigrationAnswer`]); a failure answers as for an unknown user |
+//!
+//! Pre token generation has its own module ([`super::pre_token`]).
 
 use std::collections::BTreeMap;
 

@@ -24,6 +24,7 @@
 
 pub mod events;
 mod metrics;
+pub mod pre_token;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

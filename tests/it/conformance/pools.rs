@@ -48,11 +48,16 @@ pub async fn pools_crud_and_cascade(store: Arc<dyn Store>) {
     let other = with_pool(&store, "us-east-1_Pool2", false).await;
     assert_eq!(store.get_pool(&p.id).await.unwrap(), Some(p.clone()));
     p.name = "renamed".into();
-    store.put_pool(&p).await.unwrap();
-    assert_eq!(
-        store.get_pool(&p.id).await.unwrap().unwrap().name,
-        "renamed"
+    // A pre token generation trigger with its event version is kept whole.
+    p.triggers.0.insert(
+        cognate::core::model::TriggerKind::PreTokenGeneration,
+        "https://hooks.example.com/tokens".into(),
     );
+    p.triggers.1 = cognate::core::model::PreTokenVersion::V3;
+    store.put_pool(&p).await.unwrap();
+    let stored = store.get_pool(&p.id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "renamed");
+    assert_eq!(stored.triggers, p.triggers);
     let ids: Vec<String> = store
         .list_pools()
         .await

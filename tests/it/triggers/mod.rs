@@ -5,6 +5,8 @@
 //!
 //! - [`events`]: each trigger fires at its moment with Cognito's event shape, and the
 //!   answers change the result (autoConfirmUser, autoVerifyEmail; refusals);
+//! - [`pre_token`]: the pre token generation trigger's sources, V1 / V2 / V3 answers,
+//!   protected claims and failures (part B);
 //! - [`delivery`]: retries, timeouts, redirects, oversized answers, signatures (replayed
 //!   and forged), and LambdaConfig through the SDK;
 //! - [`migration`] (part C): lazy user migration through the hosted UI, USER_PASSWORD_AUTH
@@ -13,6 +15,7 @@
 mod delivery;
 mod events;
 mod migration;
+mod pre_token;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 

@@ -199,6 +199,13 @@ impl ApiSignIn {
         if verified.user.sub != named.sub {
             return Err(MfaError::CodeMismatch.into());
         }
-        self.sign_in_tokens(client, &verified.user, now, now).await
+        self.sign_in_tokens(
+            client,
+            &verified.user,
+            now,
+            crate::core::triggers::pre_token::TokenSource::Authentication,
+            now,
+        )
+        .await
     }
 }

@@ -75,6 +75,10 @@ const PATHS: &[(&str, &str)] = &[
         "LambdaConfig.PostAuthentication",
     ),
     ("triggers.user_migration", "LambdaConfig.UserMigration"),
+    (
+        "triggers.pre_token_generation",
+        "LambdaConfig.PreTokenGenerationConfig.LambdaArn",
+    ),
     ("triggers", "LambdaConfig"),
     ("tags", "UserPoolTags"),
     ("name", "PoolName"),

@@ -8,7 +8,7 @@ use super::super::{invalid, optional, optional_bool, optional_int, required};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaSetting, PasswordPolicy,
-    TriggerKind, Triggers, UserPool,
+    PreTokenVersion, TriggerKind, Triggers, UserPool,
 };
 use crate::web::aws::AwsError;
 
@@ -124,14 +124,16 @@ fn bound(v: Option<&Value>, name: &str) -> Result<Option<i64>, AwsError> {
 
 /// `LambdaConfig`: each trigger Cognate calls, given as its webhook's URL where Cognito
 /// takes a Lambda ARN (the URL rules are the administration service's). A Lambda ARN, and
-/// every trigger Cognate does not call yet, is refused by name.
+/// every trigger Cognate does not call yet, is refused by name. Pre token generation is
+/// `PreTokenGenerationConfig {LambdaArn, LambdaVersion}`, or the legacy `PreTokenGeneration`
+/// (version `V1_0`); given both, they must name the same URL, as in Cognito.
 fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
     let mut triggers = Triggers::default();
     let Some(config) = object(input, "LambdaConfig")? else {
         return Ok(triggers);
     };
     for (member, value) in config {
-        if value.is_null() {
+        if value.is_null() || member == PRE_TOKEN_CONFIG {
             continue;
         }
         let at = format!("LambdaConfig.{member}");
@@ -139,34 +141,70 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
             return Err(refused(
                 &at,
                 "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication, \
-                 PostAuthentication and UserMigration are)",
+                 PostAuthentication, PreTokenGenerationConfig and UserMigration are)",
             ));
         };
         if !kind.is_supported() {
             return Err(refused(
                 &at,
                 "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
-                 PostConfirmation, PreAuthentication, PostAuthentication and UserMigration)",
+                 PostConfirmation, PreAuthentication, PostAuthentication, \
+                 PreTokenGenerationConfig and UserMigration)",
             ));
         }
         let Some(url) = value.as_str() else {
             return Err(invalid(format!("{at} must be a string.")));
         };
-        if url.starts_with("arn:") {
-            return Err(refused(
-                &at,
-                "Cognate calls triggers as webhooks: give the webhook's URL \
-                 (https://...), not a Lambda ARN",
-            ));
+        triggers.0.insert(kind, webhook_url(&at, url)?);
+    }
+    if let Some(pre_token) = config.get(PRE_TOKEN_CONFIG).filter(|v| !v.is_null()) {
+        let at = format!("LambdaConfig.{PRE_TOKEN_CONFIG}");
+        let Some(pre_token) = pre_token.as_object() else {
+            return Err(invalid(format!("{at} must be an object.")));
+        };
+        let url = match pre_token.get("LambdaArn") {
+            Some(Value::String(url)) => webhook_url(&format!("{at}.LambdaArn"), url)?,
+            _ => return Err(invalid(format!("{at}.LambdaArn must be a string."))),
+        };
+        triggers.1 = match pre_token.get("LambdaVersion") {
+            Some(Value::String(v)) => PreTokenVersion::parse(v).ok_or_else(|| {
+                invalid(format!(
+                    "{at}.LambdaVersion: {v:?} is not V1_0, V2_0 or V3_0."
+                ))
+            })?,
+            _ => return Err(invalid(format!("{at}.LambdaVersion must be a string."))),
+        };
+        if let Some(legacy) = triggers.url(TriggerKind::PreTokenGeneration) {
+            if legacy != url {
+                return Err(invalid(format!(
+                    "LambdaConfig.PreTokenGeneration and {at}.LambdaArn must be the same."
+                )));
+            }
         }
-        triggers.0.insert(kind, url.to_string());
+        triggers.0.insert(TriggerKind::PreTokenGeneration, url);
     }
     Ok(triggers)
 }
 
-/// `LambdaConfig` as Cognito renders it: each trigger's member with its webhook URL.
+/// Cognito's member holding the pre token generation trigger with its event version.
+const PRE_TOKEN_CONFIG: &str = "PreTokenGenerationConfig";
+
+/// A trigger member's URL: a Lambda ARN is refused by name.
+fn webhook_url(at: &str, url: &str) -> Result<String, AwsError> {
+    if url.starts_with("arn:") {
+        return Err(refused(
+            at,
+            "Cognate calls triggers as webhooks: give the webhook's URL \
+             (https://...), not a Lambda ARN",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// `LambdaConfig` as Cognito renders it: each trigger's member with its webhook URL, and
+/// pre token generation also as `PreTokenGenerationConfig` with its version.
 pub(super) fn lambda_config_out(triggers: &Triggers) -> Map<String, Value> {
-    triggers
+    let mut out: Map<String, Value> = triggers
         .0
         .iter()
         .map(|(kind, url)| {
@@ -175,7 +213,17 @@ pub(super) fn lambda_config_out(triggers: &Triggers) -> Map<String, Value> {
                 Value::String(url.clone()),
             )
         })
-        .collect()
+        .collect();
+    if let Some(url) = triggers.url(TriggerKind::PreTokenGeneration) {
+        out.insert(
+            PRE_TOKEN_CONFIG.into(),
+            serde_json::json!({
+                "LambdaArn": url,
+                "LambdaVersion": triggers.pre_token_version().as_str(),
+            }),
+        );
+    }
+    out
 }
 
 /// The members Cognate does not honour: refused unless they ask for Cognito's default
