@@ -286,6 +286,9 @@ pub fn parse_answer(
             if let Some(access) = object(details, "accessTokenGeneration")? {
                 out.access_token = changes(access, true)?;
                 out.scopes_to_add = strings(access, "scopesToAdd")?.unwrap_or_default();
+                if out.scopes_to_add.iter().any(|s| s == ACCOUNT_SCOPE) {
+                    return Err(format!("scopesToAdd may not add {ACCOUNT_SCOPE}"));
+                }
                 out.scopes_to_suppress = strings(access, "scopesToSuppress")?.unwrap_or_default();
             }
         }
@@ -293,10 +296,23 @@ pub fn parse_answer(
     Ok(out)
 }
 
-/// `claimsToAddOrOverride` and `claimsToSuppress`, refusing protected claims (and `scope`
-/// in the access token, which changes through the scope lists).
+/// The access token's claims that Cognate itself reads to act on the token besides the
+/// protected ones (`client_id`, the client it was issued to; `scope`, which changes only
+/// through the scope lists): an answer changing them would let the token act as another
+/// client or with other rights.
+pub const PROTECTED_ACCESS_CLAIMS: &[&str] = &["client_id", "scope"];
+
+/// The scope no answer may add: it opens the user's own account actions of the user pools
+/// API (GetUser, ChangePassword ...), which only a sign-in through the API, or a client
+/// allowed it, grants.
+const ACCOUNT_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// `claimsToAddOrOverride` and `claimsToSuppress`, refusing protected claims (and, in the
+/// access token, [`PROTECTED_ACCESS_CLAIMS`]).
 fn changes(m: &Map<String, Value>, access: bool) -> Result<ClaimChanges, String> {
-    let protected = |name: &str| PROTECTED_CLAIMS.contains(&name) || (access && name == "scope");
+    let protected = |name: &str| {
+        PROTECTED_CLAIMS.contains(&name) || (access && PROTECTED_ACCESS_CLAIMS.contains(&name))
+    };
     let add_or_override = object(m, "claimsToAddOrOverride")?
         .cloned()
         .unwrap_or_default();

@@ -318,6 +318,10 @@ async fn v2_changes_both_tokens_and_scopes_and_refuses_protected_claims() {
         json!({"accessTokenGeneration": {"claimsToAddOrOverride": {"sub": "someone-else"}}}),
         json!({"idTokenGeneration": {"claimsToSuppress": ["cognito:username"]}}),
         json!({"accessTokenGeneration": {"claimsToAddOrOverride": {"scope": "orders/write"}}}),
+        // The claims Cognate reads to act on an access token, and the account scope.
+        json!({"accessTokenGeneration": {"claimsToAddOrOverride": {"client_id": "another"}}}),
+        json!({"accessTokenGeneration": {"claimsToSuppress": ["client_id"]}}),
+        json!({"accessTokenGeneration": {"scopesToAdd": ["aws.cognito.signin.user.admin"]}}),
     ] {
         hooks.answer(
             HOOK,
