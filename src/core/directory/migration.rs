@@ -124,8 +124,11 @@ impl Directory {
             // Logged by the webhook caller.
             Err(_) => return None,
         };
-        let state = match answer.final_status {
-            UserStatus::ResetRequired => InitialState::ResetRequired,
+        // A user migrated without a password (a reset asked for) must set one: CONFIRMED
+        // would leave a password-less account that anyone asking for a reset of someone
+        // else's login could create, and whose sign-ins never reach the webhook again.
+        let state = match (answer.final_status, password) {
+            (UserStatus::ResetRequired, _) | (_, None) => InitialState::ResetRequired,
             _ => InitialState::Confirmed,
         };
         let new = NewUser {

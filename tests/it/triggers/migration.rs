@@ -396,6 +396,23 @@ async fn forgot_password_migrates_the_user_then_the_reset_and_sign_in_work() {
     let user = server.find_user(POOL, "fred").await.expect("stored");
     assert_eq!(user.status.as_str(), "RESET_REQUIRED");
     assert!(user.password_hash.is_none());
+    // A reset's migration answered CONFIRMED still makes a RESET_REQUIRED user: a
+    // password-less CONFIRMED account would be one anyone asking for a reset could create.
+    hooks.answer(
+        MIGRATION,
+        Answer::Respond(Some(json!({
+            "userAttributes": {"email": "gina@example.com", "email_verified": "true"},
+            "finalUserStatus": "CONFIRMED",
+        }))),
+    );
+    sdk.forgot_password()
+        .client_id(APP)
+        .username("gina")
+        .send()
+        .await
+        .expect("forgot password");
+    let gina = server.find_user(POOL, "gina").await.expect("stored");
+    assert_eq!(gina.status.as_str(), "RESET_REQUIRED");
 
     let code = server.inbox.code_for("fred@example.com").await;
     sdk.confirm_forgot_password()
@@ -409,7 +426,7 @@ async fn forgot_password_migrates_the_user_then_the_reset_and_sign_in_work() {
     password_sign_in(&sdk, "fred", "New-system-pass-2")
         .await
         .expect("signed in");
-    assert_eq!(hooks.events(MIGRATION).len(), 1);
+    assert_eq!(hooks.events(MIGRATION).len(), 2);
     stop(server).await;
 }
 
