@@ -22,6 +22,9 @@ use crate::core::UnixTime;
 
 /// The store kind of the single-flight claims.
 pub const MIGRATION_CLAIM_KIND: &str = "migration_claim";
+/// What the claim allows, beyond the webhook's slowest delivery, for creating the user
+/// (hashing the password).
+const CREATION_MARGIN: Duration = Duration::from_secs(5);
 /// How often a caller that lost the claim looks again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -73,12 +76,23 @@ impl Directory {
             normalize_username(pool, login)
         };
         let claim_id = format!("{}:{folded}", pool.id);
-        // The claim outlives the slowest delivery, so a crashed node's claim frees itself.
-        let wait = webhooks.max_delivery_time() + Duration::from_secs(1);
-        let expires_at = now + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2) + 1;
+        // The claim outlives the slowest delivery and the user's creation (a password
+        // hash), so a crashed node's claim frees itself; counted from the clock now, not
+        // from the request's start (the sign-in's throttle may have delayed it). Its value
+        // is this caller's own token, so only this caller releases it.
+        let wait = webhooks.max_delivery_time() + CREATION_MARGIN;
+        let claimed_at = chrono::Utc::now().timestamp();
+        let expires_at = claimed_at + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2) + 1;
+        let owner = crate::core::secrets::random_token::<16>();
         match self
             .store
-            .put_ephemeral(MIGRATION_CLAIM_KIND, &claim_id, "1", expires_at, now)
+            .put_ephemeral(
+                MIGRATION_CLAIM_KIND,
+                &claim_id,
+                &owner,
+                expires_at,
+                claimed_at,
+            )
             .await
         {
             Ok(()) => {}
@@ -93,10 +107,19 @@ impl Directory {
         let migrated = self
             .migrate_claimed(pool, source, login, password, caller, now)
             .await;
-        // Done either way: the next attempt may try again (after its own count).
+        // Done either way: the next attempt may try again (after its own count). The claim
+        // is expired (never deleted outright) only while it is still this caller's.
+        let released_at = chrono::Utc::now().timestamp();
         let _ = self
             .store
-            .delete_ephemeral(MIGRATION_CLAIM_KIND, &claim_id)
+            .replace_ephemeral(
+                MIGRATION_CLAIM_KIND,
+                &claim_id,
+                &owner,
+                &owner,
+                released_at,
+                released_at,
+            )
             .await;
         migrated
     }
