@@ -76,17 +76,14 @@ fn settings(input: &Value) -> Result<Settings, AwsError> {
     })
 }
 
-/// CreateUserPoolDomain.
-pub async fn create_user_pool_domain(
-    state: &AppState,
-    call: &AwsCall,
-    input: Value,
-) -> Result<Value, AwsError> {
-    let name = required(&input, "Domain")?;
-    let pool_id = required(&input, "UserPoolId")?;
-    let settings = settings(&input)?;
+/// The domain record a Create or UpdateUserPoolDomain request names (its pool checked),
+/// as the API's own.
+async fn requested(state: &AppState, call: &AwsCall, input: &Value) -> Result<Domain, AwsError> {
+    let name = required(input, "Domain")?;
+    let pool_id = required(input, "UserPoolId")?;
+    let settings = settings(input)?;
     let pool = pool(state, call, pool_id).await?;
-    let domain = Domain {
+    Ok(Domain {
         domain: name.to_string(),
         pool_id: pool.id,
         certificate_arn: settings.certificate_arn,
@@ -94,7 +91,16 @@ pub async fn create_user_pool_domain(
         origin: Origin::Api,
         created_at: call.now,
         updated_at: call.now,
-    };
+    })
+}
+
+/// CreateUserPoolDomain.
+pub async fn create_user_pool_domain(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let domain = requested(state, call, &input).await?;
     AdminService::new(state.node.store.clone())
         .create_domain(&domain)
         .await
@@ -150,19 +156,7 @@ pub async fn update_user_pool_domain(
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    let name = required(&input, "Domain")?;
-    let pool_id = required(&input, "UserPoolId")?;
-    let settings = settings(&input)?;
-    let pool = pool(state, call, pool_id).await?;
-    let domain = Domain {
-        domain: name.to_string(),
-        pool_id: pool.id,
-        certificate_arn: settings.certificate_arn,
-        managed_login_version: settings.managed_login_version,
-        origin: Origin::Api,
-        created_at: call.now,
-        updated_at: call.now,
-    };
+    let domain = requested(state, call, &input).await?;
     let updated = AdminService::new(state.node.store.clone())
         .update_domain(&domain, Origin::Api)
         .await
