@@ -7,7 +7,6 @@
 //! than a silently ignored setting. The `to_record` helpers turn a declaration into the
 //! stored record ([`crate::core::model`]), owned by the file (`Origin::Config`).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -30,7 +29,7 @@ pub use identity_pool::{
     IdentityPoolDecl, IdentityPoolUserPoolDecl, RoleDecl, RoleMappingDecl, RuleDecl, TrustDecl,
 };
 pub use idp::{EndpointsDecl, IdpDecl, LiteralSecret};
-pub use trigger::TriggerDecl;
+pub use trigger::{TriggerDecl, TriggersDecl};
 
 /// `[[pools]]`: a user pool.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -85,9 +84,10 @@ pub struct PoolDecl {
     #[serde(default)]
     pub code_limits: CodeLimitsDecl,
     /// `[pools.triggers]`: a webhook URL per Cognito trigger (`pre_sign_up = "https://..."`;
-    /// `pre_token_generation = { url = "https://...", version = "V2_0" }`).
+    /// `pre_token_generation = { url = "https://...", version = "V2_0" }`), and the custom
+    /// senders' `sender_key`.
     #[serde(default)]
-    pub triggers: BTreeMap<TriggerKind, TriggerDecl>,
+    pub triggers: TriggersDecl,
     /// This pool's mail sender (confirmation and reset codes); else `[server.smtp]`.
     #[serde(default)]
     pub email: Option<EmailDecl>,
@@ -561,6 +561,10 @@ impl PoolDecl {
                     .get(&TriggerKind::PreTokenGeneration)
                     .and_then(|d| d.version)
                     .unwrap_or_default(),
+                self.triggers
+                    .sender_key
+                    .as_ref()
+                    .map(|k| k.trim().to_string()),
             ),
             identity_providers,
             saml_sp_entity_id: self.saml_sp_entity_id.clone(),

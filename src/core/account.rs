@@ -41,23 +41,25 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 pub use budgets::BUDGET_WINDOW_SECS;
 pub use codes::generate_code;
 pub use decoys::MIN_USERS_TO_SAMPLE;
 
+use super::delivery::{
+    normalize_phone, sms_available, CodeSender, DeliveryError, Destination, MessageSource,
+};
 use super::directory::{
     normalize_email, Directory, DirectoryError, InitialState, MigrationSource, NewUser,
 };
-use super::mail::{CodePurpose, Mail, MailRouter};
+use super::mail::{CodePurpose, MailRouter};
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
 use super::secrets::SecretString;
 use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
 use super::throttle::login_key;
-use super::triggers::{TriggerCaller, TriggerError};
+use super::triggers::events::user_attributes;
+use super::triggers::{CodeMessage, TriggerCaller, TriggerError};
 use super::UnixTime;
 use budgets::Spend;
 use codes::code_id;
@@ -183,19 +185,10 @@ impl From<TriggerError> for AccountError {
 
 pub type AccountResult<T> = Result<T, AccountError>;
 
-/// Where a code went (Cognito's `CodeDeliveryDetails`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CodeDelivery {
-    /// `"EMAIL"` (Cognate has no SMS delivery).
-    pub medium: &'static str,
-    /// `"email"`.
-    pub attribute_name: &'static str,
-    /// The address, masked as Cognito does: `a***@e***.com`.
-    pub destination: String,
-}
+pub use super::delivery::CodeDelivery;
 
 impl CodeDelivery {
-    fn email(address: &str) -> Self {
+    pub(crate) fn email(address: &str) -> Self {
         CodeDelivery {
             medium: "EMAIL",
             attribute_name: "email",
@@ -374,7 +367,7 @@ impl AccountService {
                 delivery: None,
             });
         }
-        let Some(email) = verifiable_email(pool, &user) else {
+        let Some(to) = verifiable_destination(pool, &user) else {
             return Ok(SignUpOutcome {
                 user,
                 delivery: None,
@@ -382,10 +375,20 @@ impl AccountService {
         };
         let id = code_id(pool, &user.sub);
         let sent = async {
-            self.reserve(pool, Spend::SignUpSend, &email, client, now)
+            self.reserve(pool, Spend::SignUpSend, to.address(), client, now)
                 .await?;
-            self.mail_code(pool, SIGNUP_CODE_KIND, &id, &email, lang, now)
-                .await
+            self.mail_code(
+                pool,
+                SIGNUP_CODE_KIND,
+                &id,
+                &user,
+                &to,
+                MessageSource::SignUp,
+                lang,
+                caller,
+                now,
+            )
+            .await
         }
         .await;
         if let Err(e) = sent {
@@ -396,7 +399,7 @@ impl AccountService {
         }
         Ok(SignUpOutcome {
             user,
-            delivery: Some(CodeDelivery::email(&email)),
+            delivery: Some(delivered_to(&to)),
         })
     }
 
@@ -490,6 +493,12 @@ impl AccountService {
                     u.attributes
                         .insert("email_verified".to_string(), "true".to_string());
                 }
+                // A code sent by SMS verifies the number it went to.
+                let phone = u.attribute("phone_number").map(normalize_phone);
+                if phone.is_some() && phone == stored.destination.as_deref().map(normalize_phone) {
+                    u.attributes
+                        .insert("phone_number_verified".to_string(), "true".to_string());
+                }
                 u.updated_at = now;
                 Ok(())
             })
@@ -546,22 +555,32 @@ impl AccountService {
         let target = user
             .as_ref()
             .filter(|u| u.status == UserStatus::Unconfirmed)
-            .and_then(|u| verifiable_email(pool, u).map(|email| (u, email)));
+            .and_then(|u| verifiable_destination(pool, u).map(|to| (u, to)));
         let destination = match &target {
-            Some((_, email)) => email.clone(),
+            Some((_, to)) => to.address().to_string(),
             None => login_key(pool, login),
         };
         self.reserve(pool, Spend::Send, &destination, client, now)
             .await?;
-        let Some((user, email)) = target else {
+        let Some((user, to)) = target else {
             self.issue_simulated_code(SIGNUP_CODE_KIND, pool, login, now)
                 .await?;
             return self.simulated_delivery(pool, login, user.as_ref()).await;
         };
         let id = code_id(pool, &user.sub);
-        self.mail_code_in_background(pool, SIGNUP_CODE_KIND, &id, &email, lang, now)
-            .await?;
-        Ok(CodeDelivery::email(&email))
+        self.mail_code_in_background(
+            pool,
+            SIGNUP_CODE_KIND,
+            &id,
+            user,
+            &to,
+            MessageSource::ResendCode,
+            lang,
+            &TriggerCaller::default(),
+            now,
+        )
+        .await?;
+        Ok(delivered_to(&to))
     }
 
     /// ForgotPassword: mails a reset code (valid 1 hour) to the user's verified email.
@@ -632,14 +651,12 @@ impl AccountService {
         };
         let target = user.as_ref().and_then(|u| {
             let can_reset = u.enabled && u.status != UserStatus::ExternalProvider;
-            let email = u
-                .attribute("email")
-                .filter(|_| u.attribute("email_verified") == Some("true"))
-                .map(str::to_string);
-            email.filter(|_| can_reset).map(|email| (u, email))
+            recovery_destination(pool, u)
+                .filter(|_| can_reset)
+                .map(|to| (u, to))
         });
         let destination = match &target {
-            Some((_, email)) => email.clone(),
+            Some((_, to)) => to.address().to_string(),
             None => login_key(pool, login),
         };
         // A migration attempt took its send already (under the login typed); a migrated
@@ -648,15 +665,25 @@ impl AccountService {
             self.reserve(pool, Spend::Send, &destination, client, now)
                 .await?;
         }
-        let Some((user, email)) = target else {
+        let Some((user, to)) = target else {
             self.issue_simulated_code(RESET_CODE_KIND, pool, login, now)
                 .await?;
             return self.simulated_delivery(pool, login, user.as_ref()).await;
         };
         let id = code_id(pool, &user.sub);
-        self.mail_code_in_background(pool, RESET_CODE_KIND, &id, &email, lang, now)
-            .await?;
-        Ok(CodeDelivery::email(&email))
+        self.mail_code_in_background(
+            pool,
+            RESET_CODE_KIND,
+            &id,
+            user,
+            &to,
+            MessageSource::ForgotPassword,
+            lang,
+            caller,
+            now,
+        )
+        .await?;
+        Ok(delivered_to(&to))
     }
 
     /// ConfirmForgotPassword: checks the password against the pool's policy (before the
@@ -770,65 +797,105 @@ impl AccountService {
             .await?)
     }
 
-    // --- mailing codes ---------------------------------------------------------------------
+    // --- sending codes ---------------------------------------------------------------------
 
-    /// Draws a code, stores it under (kind, id) for `email`, and mails it; the code is
-    /// taken back if the mail cannot be sent.
-    async fn mail_code(
+    /// The code sender of this service ([`CodeSender`]: custom senders, custom message,
+    /// SMTP).
+    pub(crate) fn sender(&self) -> CodeSender {
+        CodeSender::new(self.mail.clone(), self.directory.webhooks().cloned())
+    }
+
+    /// Draws a code, stores it under (kind, id) for `to`, and delivers it to `user` there
+    /// ([`CodeSender::send_code`]); the code is taken back if it cannot be delivered.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn mail_code(
         &self,
         pool: &UserPool,
         kind: &str,
         id: &str,
-        email: &str,
+        user: &User,
+        to: &Destination,
+        source: MessageSource,
         lang: &str,
+        caller: &TriggerCaller,
         now: UnixTime,
     ) -> AccountResult<()> {
-        let mail = self.stored_code_mail(kind, id, email, lang, now).await?;
-        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
+        let message = self
+            .stored_code_message(kind, id, user, to, source, caller, now)
+            .await?;
+        if let Err(e) = self
+            .sender()
+            .send_code(pool, to, &message, purpose_of(kind), lang)
+            .await
+        {
             let _ = self.store().delete_ephemeral(kind, id).await;
-            return Err(AccountError::CodeDeliveryFailure(e.to_string()));
+            return Err(delivery_error(e));
         }
         Ok(())
     }
 
-    /// Draws a code, stores it, and mails it in the background, so the answer takes as
-    /// long as a simulated one; a sending failure is logged.
+    /// Draws a code, stores it, and delivers it in the background, so the answer takes as
+    /// long as a simulated one; a failure (of SMTP or of a message webhook) is logged.
+    /// (Cognito fails the request when a custom message trigger fails; here the answer
+    /// must not tell a real request from a simulated one.)
+    #[allow(clippy::too_many_arguments)]
     async fn mail_code_in_background(
         &self,
         pool: &UserPool,
         kind: &str,
         id: &str,
-        email: &str,
+        user: &User,
+        to: &Destination,
+        source: MessageSource,
         lang: &str,
+        caller: &TriggerCaller,
         now: UnixTime,
     ) -> AccountResult<()> {
-        let mail = self.stored_code_mail(kind, id, email, lang, now).await?;
-        let mailer = self.mail.for_user_pool(pool);
-        let pool_id = pool.id.clone();
+        let message = self
+            .stored_code_message(kind, id, user, to, source, caller, now)
+            .await?;
+        let sender = self.sender();
+        let pool = pool.clone();
+        let to = to.clone();
+        let purpose = purpose_of(kind);
+        let lang = lang.to_string();
         let kind = kind.to_string();
         tokio::spawn(async move {
-            if let Err(e) = mailer.send(&mail).await {
-                tracing::error!(pool = %pool_id, kind = %kind, error = %e, "code not sent");
+            if let Err(e) = sender.send_code(&pool, &to, &message, purpose, &lang).await {
+                tracing::error!(pool = %pool.id, kind = %kind, error = %e, "code not sent");
             }
         });
         Ok(())
     }
 
-    /// Draws a code, stores it under (kind, id) for `email` (replacing the earlier one),
-    /// and composes its mail: the first steps of [`Self::mail_code`] and
+    /// Draws a code, stores it under (kind, id) for `to` (replacing the earlier one), and
+    /// describes its message: the first steps of [`Self::mail_code`] and
     /// [`Self::mail_code_in_background`].
-    async fn stored_code_mail(
+    #[allow(clippy::too_many_arguments)]
+    async fn stored_code_message(
         &self,
         kind: &str,
         id: &str,
-        email: &str,
-        lang: &str,
+        user: &User,
+        to: &Destination,
+        source: MessageSource,
+        caller: &TriggerCaller,
         now: UnixTime,
-    ) -> AccountResult<Mail> {
+    ) -> AccountResult<CodeMessage> {
         let code = generate_code();
-        self.issue_code(kind, id, &code, Some(email), validity_of(kind), now)
+        let destination = match to {
+            Destination::Email(address) => address.clone(),
+            Destination::Phone(phone) => normalize_phone(phone),
+        };
+        self.issue_code(kind, id, &code, Some(&destination), validity_of(kind), now)
             .await?;
-        Ok(self.mail.code_mail(purpose_of(kind), email, &code, lang))
+        Ok(CodeMessage {
+            source,
+            user_name: user.username.clone(),
+            user_attributes: user_attributes(user),
+            code,
+            caller: caller.clone(),
+        })
     }
 
     /// Replaces the simulated code under the typed login, as a real request replaces the
@@ -863,32 +930,82 @@ fn purpose_of(kind: &str) -> CodePurpose {
     }
 }
 
-/// Confirmation codes exist only in pools that verify email automatically; elsewhere an
-/// administrator confirms users, and every request is refused alike.
+/// Confirmation codes exist only in pools that verify email or phone numbers
+/// automatically; elsewhere an administrator confirms users, and every request is refused
+/// alike.
 fn refuse_without_email_codes(pool: &UserPool) -> AccountResult<()> {
     if pool
         .auto_verified_attributes
         .contains(&AliasAttribute::Email)
+        || verifies_phone(pool)
     {
         Ok(())
     } else {
         Err(AccountError::param(
             "username",
-            "this pool does not confirm users by email; an administrator confirms them",
+            "this pool does not confirm users by a code; an administrator confirms them",
         ))
     }
 }
 
-/// The email address a sign-up confirmation code goes to: the user's email, when the pool
-/// verifies email automatically.
-fn verifiable_email(pool: &UserPool, user: &User) -> Option<String> {
+/// Whether the pool verifies phone numbers by SMS (auto-verified, and it can send SMS).
+fn verifies_phone(pool: &UserPool) -> bool {
+    pool.auto_verified_attributes
+        .contains(&AliasAttribute::PhoneNumber)
+        && sms_available(pool)
+}
+
+/// Where a sign-up confirmation code goes: the user's phone number when the pool verifies
+/// phone numbers (Cognito: with both auto-verified, the code goes to the phone), else their
+/// email when the pool verifies email.
+fn verifiable_destination(pool: &UserPool, user: &User) -> Option<Destination> {
+    if verifies_phone(pool) {
+        if let Some(phone) = user.attribute("phone_number") {
+            return Some(Destination::Phone(normalize_phone(phone)));
+        }
+    }
     if !pool
         .auto_verified_attributes
         .contains(&AliasAttribute::Email)
     {
         return None;
     }
-    user.attribute("email").map(str::to_string)
+    user.attribute("email")
+        .map(|e| Destination::Email(e.to_string()))
+}
+
+/// Where a reset code goes (Cognito's default account recovery: the verified email, else
+/// the verified phone number by SMS when the pool can send SMS).
+pub(crate) fn recovery_destination(pool: &UserPool, user: &User) -> Option<Destination> {
+    let verified = |flag: &str| user.attribute(flag) == Some("true");
+    if let Some(email) = user
+        .attribute("email")
+        .filter(|_| verified("email_verified"))
+    {
+        return Some(Destination::Email(email.to_string()));
+    }
+    user.attribute("phone_number")
+        .filter(|_| verified("phone_number_verified") && sms_available(pool))
+        .map(|phone| Destination::Phone(normalize_phone(phone)))
+}
+
+/// The answer's `CodeDeliveryDetails` for a code sent to `to`.
+pub(crate) fn delivered_to(to: &Destination) -> CodeDelivery {
+    match to {
+        Destination::Email(address) => CodeDelivery::email(address),
+        Destination::Phone(phone) => CodeDelivery::phone(phone),
+    }
+}
+
+/// A delivery failure as the account flows answer it: a message webhook's failure is
+/// Cognito's `UserLambdaValidationException` ("CustomMessage failed with error ...").
+pub(crate) fn delivery_error(e: DeliveryError) -> AccountError {
+    match e {
+        DeliveryError::Trigger(t) => t.into(),
+        e @ (DeliveryError::Mail(_) | DeliveryError::NoSmsSender) => {
+            AccountError::CodeDeliveryFailure(e.to_string())
+        }
+    }
 }
 
 #[cfg(test)]

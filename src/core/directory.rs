@@ -30,9 +30,16 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().nfkc().collect::<String>().to_lowercase()
 }
 
-/// Phone numbers are E.164 already; only surrounding space is dropped.
+/// A phone number in E.164 form (`+` and digits), the key it is indexed and budgeted
+/// under: the spaces, dashes, dots and parentheses people type between digits are dropped
+/// (`+1 (555) 555-1234` is `+15555551234`). Stored numbers are E.164 already
+/// ([`super::attributes::validate_phone`]), so only typed logins change.
 pub fn normalize_phone(phone: &str) -> String {
-    phone.trim().to_string()
+    phone
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect()
 }
 
 /// Whether an attribute counts as verified (`email_verified` = "true" and the like).

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod admin_keys;
 pub mod attributes;
 pub mod challenge;
+pub mod delivery;
 pub mod directory;
 pub mod identity_pools;
 pub mod ids;

@@ -248,7 +248,7 @@ fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
             }
         }
     }
-    for (kind, decl) in &pool.triggers {
+    for (kind, decl) in pool.triggers.iter() {
         if decl.version.is_some() && *kind != crate::core::model::TriggerKind::PreTokenGeneration {
             c.error(
                 format!("{at}.triggers.{}.version", kind.key()),

@@ -1153,8 +1153,8 @@ fn triggers_are_checked_and_unsupported_ones_refused() {
     const FROM: &str = "password_policy = { minimum_length = 10, require_symbols = false }";
     let d = case(
         FROM,
-        "triggers = { custom_message = \"https://hooks.example.com/message\" }",
-        "pools[0].triggers.custom_message",
+        "triggers = { define_auth_challenge = \"https://hooks.example.com/define\" }",
+        "pools[0].triggers.define_auth_challenge",
         "triggers = { pre_sign_up = \"https://hooks.example.com/pre-signup\" }",
     );
     assert!(d.message.contains("not supported yet"), "{d}");

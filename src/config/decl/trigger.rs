@@ -3,12 +3,33 @@
 //! (`pre_token_generation = { url = "https://...", version = "V2_0" }`, Cognito's
 //! `PreTokenGenerationConfig`).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Deref;
 
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::core::model::PreTokenVersion;
+use crate::core::model::{PreTokenVersion, TriggerKind};
+
+/// `[pools.triggers]`: the declared triggers by key, and `sender_key`, the RSA public key
+/// (PEM `-----BEGIN PUBLIC KEY-----`, or an RSA JWK) the custom email and SMS senders'
+/// codes are encrypted to (Cognito's `KMSKeyID`; see `crate::core::triggers::jwe`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct TriggersDecl {
+    #[serde(default)]
+    pub sender_key: Option<String>,
+    #[serde(flatten)]
+    pub urls: BTreeMap<TriggerKind, TriggerDecl>,
+}
+
+impl Deref for TriggersDecl {
+    type Target = BTreeMap<TriggerKind, TriggerDecl>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.urls
+    }
+}
 
 /// One declared trigger.
 #[derive(Debug, Clone, PartialEq, Eq)]

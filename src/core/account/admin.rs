@@ -386,18 +386,27 @@ impl AccountService {
             user.attribute("phone_number").unwrap_or(&user.username)
         };
         let mail = self.mail.invitation_mail(&email, login, password, lang);
-        self.mail
-            .for_user_pool(pool)
-            .send(&mail)
+        // The custom message and custom email sender triggers see the temporary password
+        // as the code (`CustomMessage_AdminCreateUser`, `CustomEmailSender_AdminCreateUser`).
+        let message = crate::core::triggers::CodeMessage {
+            source: crate::core::delivery::MessageSource::AdminCreateUser,
+            user_name: login.to_string(),
+            user_attributes: crate::core::triggers::events::user_attributes(user),
+            code: password.expose().to_string(),
+            caller: crate::core::triggers::TriggerCaller::default(),
+        };
+        self.sender()
+            .send_mail(pool, &message, mail)
             .await
-            .map_err(|e| AccountError::CodeDeliveryFailure(e.to_string()))?;
+            .map_err(super::delivery_error)?;
         Ok(CodeDelivery::email(&email))
     }
 
     /// AdminResetUserPassword: the user's password stops working (RESET_REQUIRED: a
     /// password sign-in is answered `PasswordResetRequired`), the user is signed out
     /// everywhere, and a reset code (valid 1 hour, the code
-    /// [`AccountService::confirm_forgot_password`] checks) is mailed to the verified email. Cognito refuses a user without a verified address to send it to
+    /// [`AccountService::confirm_forgot_password`] checks) is sent to the verified email, else
+    /// by SMS to the verified phone number when the pool can send SMS. Cognito refuses a user without a verified address to send it to
     /// ("Cannot reset password for the user as there is no registered/verified email or
     /// phone_number"), and a federated user has no password to reset.
     pub async fn admin_reset_user_password(
@@ -414,11 +423,7 @@ impl AccountService {
             )
             .into());
         }
-        let Some(email) = user
-            .attribute("email")
-            .filter(|_| user.attribute("email_verified") == Some("true"))
-            .map(str::to_string)
-        else {
+        let Some(to) = super::recovery_destination(pool, user) else {
             return Err(AccountError::param(
                 "",
                 "Cannot reset password for the user as there is no registered/verified email \
@@ -440,9 +445,19 @@ impl AccountService {
             .await
             .map_err(AccountError::from)?;
         let id = code_id(pool, &user.sub);
-        self.mail_code(pool, RESET_CODE_KIND, &id, &email, lang, now)
-            .await?;
-        Ok(CodeDelivery::email(&email))
+        self.mail_code(
+            pool,
+            RESET_CODE_KIND,
+            &id,
+            user,
+            &to,
+            crate::core::delivery::MessageSource::ForgotPassword,
+            lang,
+            &crate::core::triggers::TriggerCaller::default(),
+            now,
+        )
+        .await?;
+        Ok(super::delivered_to(&to))
     }
 
     /// AdminDeleteUser: as DeleteUser ([`AccountService::delete_self`]), the user is signed

@@ -19,10 +19,12 @@
 //! A user cannot remove an attribute the pool requires (Cognito's
 //! InvalidParameterException), by DeleteUserAttributes or by writing an empty value.
 //!
-//! Phone numbers cannot be verified: Cognate sends no SMS yet (issue 16). An unverified
-//! phone number changes at once (`phone_number_verified=false`); a VERIFIED one cannot be
-//! changed nor deleted by its user (an administrator can), and verifying `phone_number` is
-//! refused, each saying why.
+//! Phone numbers are verified by a code sent by SMS, which Cognate sends only through the
+//! pool's custom SMS sender webhook ([`crate::core::delivery`]); in a pool without one,
+//! verifying `phone_number` is refused, saying why. An unverified phone number changes at
+//! once (`phone_number_verified=false`, and with SMS a code goes to the new number,
+//! unless the same change also sends an email code: one attribute code is live at a
+//! time); a VERIFIED one cannot be changed nor deleted by its user (an administrator can).
 //!
 //! Attribute codes are the account service's 6-digit codes (kind [`ATTRIBUTE_CODE_KIND`],
 //! id `<pool>:<sub>`, valid 24 hours as Cognito's, stored hashed, single use, mailed
@@ -52,7 +54,10 @@ pub const ATTRIBUTE_CODE_KIND: &str = "attribute_code";
 /// Cognito's words when a client writes an attribute outside its `WriteAttributes`.
 pub const UNAUTHORIZED_ATTRIBUTE: &str = "A client attempted to write unauthorized attribute";
 
-const NO_SMS: &str = "phone numbers cannot be verified: Cognate does not send SMS yet";
+use crate::core::delivery::{
+    normalize_phone, sms_available, Destination, MessageSource, NO_SMS_SENDER,
+};
+use crate::core::triggers::TriggerCaller;
 
 /// Refuses removing (an empty value) an attribute the pool requires: Cognito answers
 /// InvalidParameterException naming it.
@@ -122,14 +127,16 @@ fn same_email(a: &str, b: &str) -> bool {
     normalize_email(a) == normalize_email(b)
 }
 
-/// The attribute a code can verify: `email` only (see the module doc for phone numbers).
-fn verifiable(name: &str) -> AccountResult<()> {
+/// The attribute a code can verify: `email`, and `phone_number` in a pool that can send
+/// SMS (see the module doc).
+fn verifiable(pool: &UserPool, name: &str) -> AccountResult<()> {
     match name {
         "email" => Ok(()),
-        "phone_number" => Err(AccountError::param("AttributeName", NO_SMS)),
+        "phone_number" if sms_available(pool) => Ok(()),
+        "phone_number" => Err(AccountError::param("AttributeName", NO_SMS_SENDER)),
         _ => Err(AccountError::param(
             "AttributeName",
-            "only email can be verified",
+            "only email and phone_number can be verified",
         )),
     }
 }
@@ -183,6 +190,7 @@ impl AccountService {
         // Some(Some(v)): keep v pending; Some(None): drop the pending email.
         let mut pending: Option<Option<String>> = None;
         let mut code_to = None;
+        let mut sms_to = None;
         for (name, value) in changes {
             if value.is_empty() {
                 check_not_required(pool, name)?;
@@ -216,22 +224,33 @@ impl AccountService {
                     if is_verified(&user, "phone_number_verified") {
                         return Err(AccountError::param(
                             "phone_number",
-                            format!(
-                                "a verified phone number cannot be changed by its user ({NO_SMS} to verify the new one); an administrator can change it"
-                            ),
+                            "a verified phone number cannot be changed by its user; an \
+                             administrator can change it",
                         ));
                     }
                     immediate.insert(name.clone(), value.clone());
                     let flag = if value.is_empty() { "" } else { "false" };
                     immediate.insert("phone_number_verified".to_string(), flag.to_string());
+                    if !value.is_empty() && sms_available(pool) {
+                        validate_attribute(pool, name, value)
+                            .map_err(|e| AccountError::param(&e.name, e.reason))?;
+                        sms_to = Some(normalize_phone(value));
+                    }
                 }
                 _ => {
                     immediate.insert(name.clone(), value.clone());
                 }
             }
         }
+        // One attribute code is live at a time: the email's when both changed.
+        let code_to = match (code_to, sms_to) {
+            (Some(email), _) => Some(Destination::Email(email)),
+            (None, Some(phone)) => Some(Destination::Phone(phone)),
+            (None, None) => None,
+        };
         if let Some(to) = &code_to {
-            self.reserve(pool, Spend::Send, to, address, now).await?;
+            self.reserve(pool, Spend::Send, to.address(), address, now)
+                .await?;
         }
         let mut user = user;
         if !immediate.is_empty() {
@@ -268,12 +287,15 @@ impl AccountService {
                 pool,
                 ATTRIBUTE_CODE_KIND,
                 &code_id(pool, sub),
+                &user,
                 &to,
+                MessageSource::UpdateUserAttribute,
                 lang,
+                &TriggerCaller::client(&client.id),
                 now,
             )
             .await?;
-            deliveries.push(CodeDelivery::email(&to));
+            deliveries.push(super::delivered_to(&to));
         }
         Ok(AttributeUpdate { user, deliveries })
     }
@@ -340,26 +362,37 @@ impl AccountService {
         address: IpAddr,
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
-        verifiable(name)?;
+        verifiable(pool, name)?;
         let user = self.user_by_sub(pool, sub).await?;
-        let to = user
-            .pending_attributes
-            .get("email")
-            .map(String::as_str)
-            .or(user.attribute("email"))
-            .ok_or_else(|| AccountError::param("AttributeName", "the user has no email"))?
-            .to_string();
-        self.reserve(pool, Spend::Send, &to, address, now).await?;
+        let to = if name == "phone_number" {
+            let phone = user.attribute("phone_number").ok_or_else(|| {
+                AccountError::param("AttributeName", "the user has no phone_number")
+            })?;
+            Destination::Phone(normalize_phone(phone))
+        } else {
+            let email = user
+                .pending_attributes
+                .get("email")
+                .map(String::as_str)
+                .or(user.attribute("email"))
+                .ok_or_else(|| AccountError::param("AttributeName", "the user has no email"))?;
+            Destination::Email(email.to_string())
+        };
+        self.reserve(pool, Spend::Send, to.address(), address, now)
+            .await?;
         self.mail_code(
             pool,
             ATTRIBUTE_CODE_KIND,
             &code_id(pool, sub),
+            &user,
             &to,
+            MessageSource::VerifyUserAttribute,
             lang,
+            &TriggerCaller::default(),
             now,
         )
         .await?;
-        Ok(CodeDelivery::email(&to))
+        Ok(super::delivered_to(&to))
     }
 
     /// VerifyUserAttribute: the code mailed for `email` (the try reserved first). The
@@ -378,7 +411,7 @@ impl AccountService {
         address: IpAddr,
         now: UnixTime,
     ) -> AccountResult<User> {
-        verifiable(name)?;
+        verifiable(pool, name)?;
         let id = code_id(pool, sub);
         // Every stored attribute code names its destination; `unsent` is never used.
         let stored = self
@@ -387,6 +420,9 @@ impl AccountService {
         let Some(destination) = stored.destination else {
             return Err(AccountError::ExpiredCode);
         };
+        if name == "phone_number" {
+            return self.verify_phone(pool, sub, &destination, now).await;
+        }
         // Set by the last run of the change (modify_user may retry it).
         let stale = AtomicBool::new(false);
         // The user as it was before an applied change (to tell its old address).
@@ -428,6 +464,40 @@ impl AccountService {
         if let Some(old) = old {
             self.notify_old_email(pool, &old, "email_changed", &destination)
                 .await;
+        }
+        Ok(verified)
+    }
+}
+
+impl AccountService {
+    /// VerifyUserAttribute for `phone_number`, the code checked: the number the code went
+    /// to becomes verified if it is still the user's (else `ExpiredCode`); a number that
+    /// is another user's verified alias is `AliasExists`.
+    async fn verify_phone(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        destination: &str,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        let stale = AtomicBool::new(false);
+        let verified = self
+            .directory
+            .modify_user(pool, sub, |u| {
+                let current = u.attribute("phone_number").map(normalize_phone);
+                let same = current.as_deref() == Some(normalize_phone(destination).as_str());
+                stale.store(!same, Ordering::Relaxed);
+                if same {
+                    u.attributes
+                        .insert("phone_number_verified".into(), "true".into());
+                    u.updated_at = now;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(alias_conflict)?;
+        if stale.load(Ordering::Relaxed) {
+            return Err(AccountError::ExpiredCode);
         }
         Ok(verified)
     }

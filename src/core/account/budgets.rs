@@ -41,7 +41,7 @@
 use std::net::IpAddr;
 
 use super::{AccountError, AccountResult, AccountService};
-use crate::core::directory::normalize_email;
+use crate::core::directory::{normalize_email, normalize_phone};
 use crate::core::model::{CodeLimits, UserPool};
 use crate::core::oauth::token_hash;
 use crate::core::throttle::address_key;
@@ -90,9 +90,15 @@ impl Spend {
 /// its IDNA ASCII form (UTS #46, lowercase), the name the mail is delivered to, so every
 /// spelling of one domain (`xn--exmple-cua.test` and `exämple.test`, full-width or
 /// ideographic dots, ...) shares one budget. A domain IDNA refuses is keyed normalized,
-/// as it was typed. A login that is not an email address (a simulated code for a
-/// username) is keyed as typed, normalized by the caller.
-pub(super) fn destination_key(address: &str) -> String {
+/// as it was typed. A phone number (`+` first: SMS codes) is keyed in E.164
+/// ([`normalize_phone`]), so every way of typing one number is one destination, across
+/// every account that carries it: text messages cost the operator money (SMS pumping).
+/// A login that is not an email address (a simulated code for a username) is keyed as
+/// typed, normalized by the caller.
+pub(crate) fn destination_key(address: &str) -> String {
+    if address.trim_start().starts_with('+') {
+        return normalize_phone(address);
+    }
     let normalized = normalize_email(address);
     let Some((local, domain)) = normalized.rsplit_once('@') else {
         return address.to_string();
@@ -159,6 +165,7 @@ mod tests {
     fn destinations_are_keyed_normalized() {
         assert_eq!(destination_key("CEO@Victim.test"), "ceo@victim.test");
         assert_eq!(destination_key("bob"), "bob");
+        assert_eq!(destination_key(" +1 (555) 555-1234"), "+15555551234");
     }
 
     #[test]

@@ -37,7 +37,9 @@ const POOL_WRITE_ATTEMPTS: u32 = 64;
 
 /// A pool's triggers: only the kinds Cognate calls, each at a webhook URL it may call
 /// (https, or http to a loopback host, as IdP URLs; no credentials in it: the request is
-/// signed instead). Paths are `triggers.<key>`.
+/// signed instead). The custom senders need the pool's sender key (their codes are
+/// encrypted to it, [`crate::core::triggers::jwe`]), and a sender key must be an RSA
+/// public key. Paths are `triggers.<key>`.
 fn check_triggers(e: &mut Errors, pool: &UserPool) {
     for (kind, url) in &pool.triggers.0 {
         let at = format!("triggers.{}", kind.key());
@@ -48,7 +50,8 @@ fn check_triggers(e: &mut Errors, pool: &UserPool) {
                 format!(
                     "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
                      post_confirmation, pre_authentication, post_authentication, \
-                     pre_token_generation and user_migration)",
+                     pre_token_generation, user_migration, custom_message, \
+                     custom_email_sender and custom_sms_sender)",
                     kind.key()
                 ),
                 "remove it",
@@ -57,10 +60,34 @@ fn check_triggers(e: &mut Errors, pool: &UserPool) {
         }
         if let Err(message) = check_webhook_url(url) {
             e.push(
-                at,
+                at.clone(),
                 Rule::Invalid,
                 message,
                 "write e.g. \"https://hooks.example.com/pre-signup\"",
+            );
+        }
+        if kind.is_sender() && pool.triggers.sender_key().is_none() {
+            e.push(
+                at,
+                Rule::Invalid,
+                format!(
+                    "the {} trigger receives codes encrypted to the pool's sender key, and \
+                     the pool has none",
+                    kind.key()
+                ),
+                "set triggers.sender_key to an RSA public key (PEM \"-----BEGIN PUBLIC \
+                 KEY-----\" or an RSA JWK; the API's LambdaConfig.KMSKeyID)",
+            );
+        }
+    }
+    if let Some(key) = pool.triggers.sender_key() {
+        if let Err(message) = crate::core::triggers::jwe::SenderKey::parse(key) {
+            e.push(
+                "triggers.sender_key",
+                Rule::Invalid,
+                message,
+                "give the public key of an RSA key pair of 2048 bits or more, e.g. the \
+                 output of `openssl rsa -in sender.pem -pubout`",
             );
         }
     }
@@ -134,16 +161,20 @@ pub fn validate_pool(pool: &UserPool) -> Vec<FieldError> {
                 "only email and phone_number can be verified by a code",
                 "use \"email\"",
             ),
-            // Verifying a phone number needs SMS, which Cognate does not send yet (the
-            // triggers issue adds the custom SMS sender): a pool that asked for it would
-            // leave every number unverified while promising otherwise.
-            AliasAttribute::PhoneNumber => e.push(
+            // Verifying a phone number needs SMS, which Cognate sends only through a
+            // custom SMS sender webhook: without one a pool that asked for it would leave
+            // every number unverified while promising otherwise.
+            AliasAttribute::PhoneNumber if !crate::core::delivery::sms_available(pool) => e.push(
                 format!("auto_verified_attributes[{k}]"),
                 Rule::NotSupported,
-                "phone_number cannot be verified yet: Cognate does not send SMS codes",
-                "remove \"phone_number\" (an administrator can still set \
-                 phone_number_verified); keep \"email\"",
+                format!(
+                    "phone_number cannot be verified: {}",
+                    crate::core::delivery::NO_SMS_SENDER
+                ),
+                "declare triggers.custom_sms_sender and triggers.sender_key, or remove \
+                 \"phone_number\" (an administrator can still set phone_number_verified)",
             ),
+            AliasAttribute::PhoneNumber => {}
             AliasAttribute::Email => {}
         }
     }

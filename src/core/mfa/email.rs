@@ -15,10 +15,13 @@ use std::net::IpAddr;
 use super::{Enrolled, Mfa, MfaError, MfaResult, Verified};
 use crate::core::account::budgets::Spend;
 use crate::core::account::{mask_email, AccountError, AccountService, CodeDelivery};
+use crate::core::delivery::{Destination, MessageSource};
 use crate::core::mail::CodePurpose;
 use crate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, random_token};
 use crate::core::throttle::{login_key, MfaScope};
+use crate::core::triggers::events::user_attributes;
+use crate::core::triggers::{CodeMessage, TriggerCaller};
 use crate::core::UnixTime;
 
 /// How long an emailed sign-in or MFA code is valid (Cognito: 3 minutes for EMAIL_OTP;
@@ -159,8 +162,27 @@ impl Mfa {
         accounts
             .issue_code(CODE_KIND, &id, &code, Some(email), EMAIL_CODE_SECS, now)
             .await?;
-        let mail = self.mail.code_mail(purpose.mail(), email, &code, lang);
-        if let Err(e) = self.mail.for_user_pool(pool).send(&mail).await {
+        // Through the custom email sender / custom message triggers when declared
+        // (`_Authentication`; enrolment proves the address as attribute verification does).
+        let source = match purpose {
+            EmailCodePurpose::Enrol => MessageSource::VerifyUserAttribute,
+            EmailCodePurpose::SecondFactor | EmailCodePurpose::SignIn => {
+                MessageSource::Authentication
+            }
+        };
+        let message = CodeMessage {
+            source,
+            user_name: user.username.clone(),
+            user_attributes: user_attributes(user),
+            code,
+            caller: TriggerCaller::default(),
+        };
+        let to = Destination::Email(email.to_string());
+        if let Err(e) = accounts
+            .sender()
+            .send_code(pool, &to, &message, purpose.mail(), lang)
+            .await
+        {
             tracing::warn!(error = %e, "an emailed code was not sent");
             let _ = self.store().delete_ephemeral(CODE_KIND, &id).await;
             return Err(MfaError::Delivery);
@@ -313,12 +335,22 @@ impl Mfa {
                 now,
             )
             .await?;
-        let mail = self
-            .mail
-            .code_mail(CodePurpose::SignIn, &destination, &code, lang);
-        let mailer = self.mail.for_user_pool(pool);
+        let message = CodeMessage {
+            source: MessageSource::Authentication,
+            user_name: user.username.clone(),
+            user_attributes: user_attributes(&user),
+            code,
+            caller: TriggerCaller::default(),
+        };
+        let sender = accounts.sender();
+        let pool = pool.clone();
+        let lang = lang.to_string();
         tokio::spawn(async move {
-            if let Err(e) = mailer.send(&mail).await {
+            let to = Destination::Email(destination);
+            if let Err(e) = sender
+                .send_code(&pool, &to, &message, CodePurpose::SignIn, &lang)
+                .await
+            {
                 tracing::warn!(error = %e, "a sign-in code was not sent");
             }
         });

@@ -96,6 +96,19 @@ impl TriggerKind {
                 | TriggerKind::PostAuthentication
                 | TriggerKind::UserMigration
                 | TriggerKind::PreTokenGeneration
+                | TriggerKind::CustomMessage
+                | TriggerKind::CustomEmailSender
+                | TriggerKind::CustomSmsSender
+        )
+    }
+
+    /// Whether this is a custom sender (Cognito's `CustomEmailSender` / `CustomSMSSender`,
+    /// `{LambdaVersion: "V1_0", LambdaArn}` objects in `LambdaConfig`), which receives the
+    /// code encrypted to the pool's sender key ([`Triggers::sender_key`]).
+    pub fn is_sender(self) -> bool {
+        matches!(
+            self,
+            TriggerKind::CustomEmailSender | TriggerKind::CustomSmsSender
         )
     }
 
@@ -144,11 +157,17 @@ impl PreTokenVersion {
     }
 }
 
-/// The webhook URL of each trigger a pool declares (`.0`), and the pre token generation
-/// trigger's event version (`.1`; stored beside the URLs only when not `V1_0`).
+/// The webhook URL of each trigger a pool declares (`.0`), the pre token generation
+/// trigger's event version (`.1`; stored beside the URLs only when not `V1_0`), and the
+/// custom senders' key (`.2`: the RSA public key, PEM or JWK text, their codes are
+/// encrypted to; Cognito's `KMSKeyID`; see [`crate::core::triggers::jwe`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredTriggers", into = "StoredTriggers")]
-pub struct Triggers(pub BTreeMap<TriggerKind, String>, pub PreTokenVersion);
+pub struct Triggers(
+    pub BTreeMap<TriggerKind, String>,
+    pub PreTokenVersion,
+    pub Option<String>,
+);
 
 /// How [`Triggers`] is stored: the map of URLs as before versions existed, and the
 /// version beside them.
@@ -160,6 +179,8 @@ struct StoredTriggers {
         skip_serializing_if = "is_v1"
     )]
     version: PreTokenVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sender_key: Option<String>,
     #[serde(flatten)]
     urls: BTreeMap<TriggerKind, String>,
 }
@@ -170,7 +191,7 @@ fn is_v1(v: &PreTokenVersion) -> bool {
 
 impl From<StoredTriggers> for Triggers {
     fn from(s: StoredTriggers) -> Self {
-        Triggers(s.urls, s.version)
+        Triggers(s.urls, s.version, s.sender_key)
     }
 }
 
@@ -178,6 +199,7 @@ impl From<Triggers> for StoredTriggers {
     fn from(t: Triggers) -> Self {
         StoredTriggers {
             version: t.1,
+            sender_key: t.2,
             urls: t.0,
         }
     }
@@ -196,6 +218,11 @@ impl Triggers {
     /// The pre token generation event version.
     pub fn pre_token_version(&self) -> PreTokenVersion {
         self.1
+    }
+
+    /// The custom senders' key (PEM or JWK text), when configured.
+    pub fn sender_key(&self) -> Option<&str> {
+        self.2.as_deref()
     }
 }
 

@@ -23,8 +23,10 @@
 //! password or event body reaches a log.
 
 pub mod events;
+pub mod jwe;
 mod metrics;
 pub mod pre_token;
+pub mod senders;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +45,7 @@ use crate::federation::http::{for_log_str, HttpError, HttpSettings, IdpHttp};
 
 pub use events::{MigrationAnswer, PreSignUpAnswer, TriggerCaller};
 pub use metrics::TriggerMetrics;
+pub use senders::{CodeMessage, CustomText, MessageSource};
 
 /// How a secret is shown to operators (the Standard Webhooks convention).
 pub const SECRET_PREFIX: &str = "whsec_";

@@ -12,6 +12,7 @@ pub mod federated;
 pub mod pg;
 pub mod process;
 pub mod saml_sign;
+pub mod sender_key;
 pub mod server;
 pub mod smtp;
 pub mod webhook;

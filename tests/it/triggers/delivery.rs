@@ -267,12 +267,12 @@ async fn lambda_config_round_trips_through_the_sdk() {
     );
     let (_, message) = refused(
         LambdaConfigType::builder()
-            .custom_message("https://hooks.example.com/message")
+            .define_auth_challenge("https://hooks.example.com/define")
             .build(),
     )
     .await;
     assert!(
-        message.contains("CustomMessage") && message.contains("not supported yet"),
+        message.contains("DefineAuthChallenge") && message.contains("not supported yet"),
         "{message}"
     );
     // The migration webhook receives clear passwords: https only (http to loopback).

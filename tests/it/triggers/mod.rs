@@ -10,12 +10,18 @@
 //! - [`delivery`]: retries, timeouts, redirects, oversized answers, signatures (replayed
 //!   and forged), and LambdaConfig through the SDK;
 //! - [`migration`] (part C): lazy user migration through the hosted UI, USER_PASSWORD_AUTH
-//!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP).
+//!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP);
+//! - [`senders`]: custom message, custom email sender (the code a JWE decrypted with
+//!   OpenSSL), their failures and LambdaConfig's senders and KMSKeyID;
+//! - [`sms`]: the custom SMS sender, phone verification, phone sign-in and reset by SMS,
+//!   phone budgets under parallel bursts, and the refusal without a sender.
 
 mod delivery;
 mod events;
 mod migration;
 mod pre_token;
+mod senders;
+mod sms;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 

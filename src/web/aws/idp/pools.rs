@@ -276,7 +276,14 @@ fn pool_type(state: &AppState, pool: &UserPool, users: u64) -> Value {
         "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
         "VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_CODE"},
         "AccountRecoverySetting": {
-            "RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}],
+            "RecoveryMechanisms": if crate::core::delivery::sms_available(pool) {
+                json!([
+                    {"Priority": 1, "Name": "verified_email"},
+                    {"Priority": 2, "Name": "verified_phone_number"},
+                ])
+            } else {
+                json!([{"Priority": 1, "Name": "verified_email"}])
+            },
         },
         "UserPoolAddOns": {"AdvancedSecurityMode": "OFF"},
     });

@@ -520,7 +520,9 @@ async fn invalid_settings_are_refused_by_member_with_the_checkers_words() {
         .unwrap_err();
     let (_, message) = refusal(&err);
     assert!(
-        message.contains("AutoVerifiedAttributes[0]: phone_number cannot be verified yet"),
+        message.contains(
+            "AutoVerifiedAttributes[0]: phone_number cannot be verified: this pool cannot send SMS"
+        ),
         "{message}"
     );
     // EMAIL_OTP sign-in with MFA required.

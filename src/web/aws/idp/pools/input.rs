@@ -126,7 +126,10 @@ fn bound(v: Option<&Value>, name: &str) -> Result<Option<i64>, AwsError> {
 /// takes a Lambda ARN (the URL rules are the administration service's). A Lambda ARN, and
 /// every trigger Cognate does not call yet, is refused by name. Pre token generation is
 /// `PreTokenGenerationConfig {LambdaArn, LambdaVersion}`, or the legacy `PreTokenGeneration`
-/// (version `V1_0`); given both, they must name the same URL, as in Cognito.
+/// (version `V1_0`); given both, they must name the same URL, as in Cognito. The custom
+/// senders are Cognito's `{LambdaVersion: "V1_0", LambdaArn}` objects (the URL in
+/// `LambdaArn`), and `KMSKeyID` takes the RSA public key (PEM or JWK) their codes are
+/// encrypted to, in place of a KMS key ARN (refused by name).
 fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
     let mut triggers = Triggers::default();
     let Some(config) = object(input, "LambdaConfig")? else {
@@ -136,12 +139,25 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
         if value.is_null() || member == PRE_TOKEN_CONFIG {
             continue;
         }
+        if member == KMS_KEY_ID {
+            let Some(key) = value.as_str() else {
+                return Err(invalid(format!(
+                    "LambdaConfig.{KMS_KEY_ID} must be a string."
+                )));
+            };
+            if let Err(reason) = crate::core::triggers::jwe::SenderKey::parse(key) {
+                return Err(refused(&format!("LambdaConfig.{KMS_KEY_ID}"), &reason));
+            }
+            triggers.2 = Some(key.trim().to_string());
+            continue;
+        }
         let at = format!("LambdaConfig.{member}");
         let Some(kind) = TriggerKind::from_lambda_config_member(member) else {
             return Err(refused(
                 &at,
                 "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication, \
-                 PostAuthentication, PreTokenGenerationConfig and UserMigration are)",
+                 PostAuthentication, PreTokenGenerationConfig, UserMigration, CustomMessage, \
+                 CustomEmailSender and CustomSMSSender are)",
             ));
         };
         if !kind.is_supported() {
@@ -149,8 +165,30 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
                 &at,
                 "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
                  PostConfirmation, PreAuthentication, PostAuthentication, \
-                 PreTokenGenerationConfig and UserMigration)",
+                 PreTokenGenerationConfig, UserMigration, CustomMessage, CustomEmailSender \
+                 and CustomSMSSender)",
             ));
+        }
+        if kind.is_sender() {
+            let Some(sender) = value.as_object() else {
+                return Err(invalid(format!(
+                    "{at} must be an object {{LambdaVersion, LambdaArn}}."
+                )));
+            };
+            match sender.get("LambdaVersion") {
+                Some(Value::String(v)) if v == "V1_0" => {}
+                Some(Value::String(v)) => {
+                    return Err(invalid(format!("{at}.LambdaVersion: {v:?} is not V1_0.")))
+                }
+                _ => return Err(invalid(format!("{at}.LambdaVersion must be a string."))),
+            }
+            let Some(url) = sender.get("LambdaArn").and_then(Value::as_str) else {
+                return Err(invalid(format!("{at}.LambdaArn must be a string.")));
+            };
+            triggers
+                .0
+                .insert(kind, webhook_url(&format!("{at}.LambdaArn"), url)?);
+            continue;
         }
         let Some(url) = value.as_str() else {
             return Err(invalid(format!("{at} must be a string.")));
@@ -188,6 +226,8 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
 
 /// Cognito's member holding the pre token generation trigger with its event version.
 const PRE_TOKEN_CONFIG: &str = "PreTokenGenerationConfig";
+/// Cognito's member holding the custom senders' KMS key; here their RSA public key.
+const KMS_KEY_ID: &str = "KMSKeyID";
 
 /// A trigger member's URL: a Lambda ARN is refused by name.
 fn webhook_url(at: &str, url: &str) -> Result<String, AwsError> {
@@ -208,12 +248,17 @@ pub(super) fn lambda_config_out(triggers: &Triggers) -> Map<String, Value> {
         .0
         .iter()
         .map(|(kind, url)| {
-            (
-                kind.lambda_config_member().to_string(),
-                Value::String(url.clone()),
-            )
+            let value = if kind.is_sender() {
+                serde_json::json!({"LambdaVersion": "V1_0", "LambdaArn": url})
+            } else {
+                Value::String(url.clone())
+            };
+            (kind.lambda_config_member().to_string(), value)
         })
         .collect();
+    if let Some(key) = triggers.sender_key() {
+        out.insert(KMS_KEY_ID.into(), Value::String(key.to_string()));
+    }
     if let Some(url) = triggers.url(TriggerKind::PreTokenGeneration) {
         out.insert(
             PRE_TOKEN_CONFIG.into(),
@@ -236,7 +281,11 @@ pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
         "SmsAuthenticationMessage",
     ] {
         if input.get(member).is_some_and(|v| !v.is_null()) {
-            return Err(refused(member, "Cognate does not send SMS; remove it"));
+            return Err(refused(
+                member,
+                "Cognate sends text messages only through a custom SMS sender webhook \
+                 (LambdaConfig.CustomSMSSender), which writes them; remove it",
+            ));
         }
     }
     for member in [
@@ -313,14 +362,26 @@ pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let email_only = mechanisms
+        // Cognate's recovery: the verified email, then (in a pool with a custom SMS
+        // sender) the verified phone number by SMS.
+        let mut named: Vec<(i64, &str)> = mechanisms
             .iter()
-            .all(|m| m.get("Name").and_then(Value::as_str) == Some("verified_email"));
-        if !email_only {
+            .map(|m| {
+                (
+                    m.get("Priority").and_then(Value::as_i64).unwrap_or(0),
+                    m.get("Name").and_then(Value::as_str).unwrap_or(""),
+                )
+            })
+            .collect();
+        named.sort();
+        let names: Vec<&str> = named.iter().map(|(_, n)| *n).collect();
+        if names != ["verified_email"] && names != ["verified_email", "verified_phone_number"] {
             return Err(refused(
                 "AccountRecoverySetting",
-                "accounts are recovered by a code sent to the verified email address only \
-                 (no SMS, no admin_only); use [{\"Name\": \"verified_email\", \"Priority\": 1}]",
+                "accounts are recovered by a code sent to the verified email address, then \
+                 (with a custom SMS sender) by SMS to the verified phone number (no admin_only, \
+                 no phone first); use [{\"Name\": \"verified_email\", \"Priority\": 1}, \
+                 {\"Name\": \"verified_phone_number\", \"Priority\": 2}]",
             ));
         }
     }
