@@ -294,35 +294,36 @@ custom_email_sender = "https://hooks.example.com/email"
             .lambda_arn("https://hooks.example.com/email")
             .build()
             .unwrap();
-    let update = |kms: Option<&str>| {
+    let create = |kms: Option<&str>| {
         let mut config = aws_sdk_cognitoidentityprovider::types::LambdaConfigType::builder()
             .custom_email_sender(sender.clone());
         if let Some(kms) = kms {
             config = config.kms_key_id(kms);
         }
         admin
-            .update_user_pool()
-            .user_pool_id(POOL)
+            .create_user_pool()
+            .pool_name("api senders")
             .auto_verified_attributes(
                 aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
             )
             .lambda_config(config.build())
     };
-    let err = update(None).send().await.unwrap_err();
+    let err = create(None).send().await.unwrap_err();
     assert!(
         err.message().unwrap_or_default().contains("sender key"),
         "{err:?}"
     );
-    let err = update(Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd"))
+    let err = create(Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd"))
         .send()
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterException"));
     assert!(err.message().unwrap_or_default().contains("KMS"), "{err:?}");
-    update(Some(&keys.public_pem)).send().await.unwrap();
+    let created = create(Some(&keys.public_pem)).send().await.unwrap();
+    let id = created.user_pool.unwrap().id.unwrap();
     let described = admin
         .describe_user_pool()
-        .user_pool_id(POOL)
+        .user_pool_id(id)
         .send()
         .await
         .unwrap();

@@ -280,8 +280,8 @@ async fn phone_verification_without_an_sms_sender_is_refused() {
         VerifiedAttributeType,
     };
     let err = admin
-        .update_user_pool()
-        .user_pool_id(POOL)
+        .create_user_pool()
+        .pool_name("no sms")
         .auto_verified_attributes(VerifiedAttributeType::PhoneNumber)
         .send()
         .await
@@ -298,9 +298,9 @@ async fn phone_verification_without_an_sms_sender_is_refused() {
         .lambda_arn("https://hooks.example.com/sms")
         .build()
         .unwrap();
-    admin
-        .update_user_pool()
-        .user_pool_id(POOL)
+    let created = admin
+        .create_user_pool()
+        .pool_name("sms")
         .auto_verified_attributes(VerifiedAttributeType::PhoneNumber)
         .lambda_config(
             LambdaConfigType::builder()
@@ -311,7 +311,11 @@ async fn phone_verification_without_an_sms_sender_is_refused() {
         .send()
         .await
         .unwrap();
-    let pool = server.pool(POOL).await;
+    let pool = server.pool(&created.user_pool.unwrap().id.unwrap()).await;
     assert!(cognate::core::delivery::sms_available(&pool));
+    assert_eq!(
+        pool.auto_verified_attributes,
+        vec![cognate::core::model::AliasAttribute::PhoneNumber]
+    );
     server.stop().await;
 }
