@@ -661,7 +661,7 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
     assert!(
         refusal(&err)
             .1
-            .starts_with("SmsConfiguration: Cognate does not send SMS"),
+            .starts_with("SmsConfiguration: Cognate sends text messages only through a custom SMS sender"),
         "{err:?}"
     );
     let err = admin
