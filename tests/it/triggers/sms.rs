@@ -22,6 +22,10 @@ use crate::user_pools::{operator_client, public_client};
 const POOL: &str = "us-east-1_SmsPool01";
 const APP: &str = "smsapp000000000000000001";
 const SMS: &str = "/custom-sms-sender";
+/// A phone-as-username pool with a hosted UI client, on the same receiver.
+const PHONE_POOL: &str = "us-east-1_SmsPool02";
+const WEB: &str = "smsweb000000000000000001";
+const PHONE_SMS: &str = "/phone-pool-sms";
 
 fn pools(hooks: &Receiver, keys: &SenderKeyPair) -> String {
     format!(
@@ -45,8 +49,28 @@ sender_key = """
 id = "{APP}"
 name = "app"
 explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools]]
+id = "{PHONE_POOL}"
+name = "phones"
+username_attributes = ["phone_number"]
+auto_verified_attributes = ["phone_number"]
+
+[pools.triggers]
+custom_sms_sender = "{}"
+sender_key = """
+{}"""
+
+[[pools.clients]]
+id = "{WEB}"
+name = "web"
+callback_urls = ["https://web.example.com/cb"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "phone"]
 "#,
         hooks.url(SMS),
+        keys.public_pem,
+        hooks.url(PHONE_SMS),
         keys.public_pem
     )
 }
@@ -317,5 +341,204 @@ async fn phone_verification_without_an_sms_sender_is_refused() {
         pool.auto_verified_attributes,
         vec![cognate::core::model::AliasAttribute::PhoneNumber]
     );
+    server.stop().await;
+}
+
+/// Waits for the `n`th event on `path`.
+async fn nth_event(hooks: &Receiver, path: &str, n: usize) -> Value {
+    for _ in 0..200 {
+        if let Some(e) = hooks.events(path).get(n - 1) {
+            return e.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no event number {n} on {path}: {:?}", hooks.events(path));
+}
+
+#[tokio::test]
+async fn the_hosted_sign_up_confirms_a_phone_by_its_sms_code() {
+    use crate::support::server::{absolute, browser_client, hidden};
+    let (server, hooks, keys) = start(&[]).await;
+    let secret = server.node.webhooks.secret(PHONE_POOL).await.unwrap();
+    hooks.set_secret(&secret.display());
+    let client = browser_client();
+    let authorize = format!(
+        "{}/oauth2/authorize?response_type=code&client_id={WEB}&redirect_uri=https%3A%2F%2Fweb.example.com%2Fcb&scope=openid+phone&state=s1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        server.base
+    );
+    let r = client.get(&authorize).send().await.unwrap();
+    let login = absolute(&server.base, r.headers()["location"].to_str().unwrap());
+    let flow = url::Url::parse(&login)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "flow")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no flow in {login}"));
+    let page = client
+        .get(format!("{}/signup?flow={flow}", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("type=\"tel\""), "{page}");
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let r = client
+        .post(format!("{}/signup", server.base))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "+15555553333"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let confirm_url = absolute(&server.base, r.headers()["location"].to_str().unwrap());
+    let confirm_page = client
+        .get(&confirm_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm_page.contains("+*******3333"), "{confirm_page}");
+    let event = nth_event(&hooks, PHONE_SMS, 1).await;
+    assert_eq!(event["triggerSource"], "CustomSMSSender_SignUp");
+    assert_eq!(event["userPoolId"], PHONE_POOL);
+    assert_eq!(
+        event["request"]["userAttributes"]["phone_number"],
+        "+15555553333"
+    );
+    let code = keys.decrypt(event["request"]["code"].as_str().unwrap());
+    let csrf = hidden(&confirm_page, "_csrf").unwrap_or(csrf);
+    let r = client
+        .post(format!("{}/confirm", server.base))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "+15555553333"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let r = client
+        .post(format!("{}/login", server.base))
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", "+1 (555) 555-3333"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("https://web.example.com/cb?code="), "{loc}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_phone_number_added_later_is_verified_by_its_sms_code() {
+    let (server, hooks, keys) = start(&[]).await;
+    let sdk = public_client(&server);
+    // Signed up with an email only: the code goes by mail.
+    let out = sdk
+        .sign_up()
+        .client_id(APP)
+        .username("kate")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "kate@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let d = out.code_delivery_details.unwrap();
+    assert_eq!(d.delivery_medium, Some(DeliveryMediumType::Email));
+    let code = server.inbox.code_for("kate@example.com").await;
+    sdk.confirm_sign_up()
+        .client_id(APP)
+        .username("kate")
+        .confirmation_code(code)
+        .send()
+        .await
+        .unwrap();
+    let token = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "kate")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .access_token
+        .unwrap();
+    // UpdateUserAttributes with a phone number: stored unverified, a code goes by SMS.
+    let out = sdk
+        .update_user_attributes()
+        .access_token(&token)
+        .user_attributes(attr("phone_number", "+15555556666"))
+        .send()
+        .await
+        .unwrap();
+    let list = out.code_delivery_details_list.unwrap_or_default();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0].delivery_medium, Some(DeliveryMediumType::Sms));
+    assert_eq!(list[0].attribute_name.as_deref(), Some("phone_number"));
+    assert_eq!(list[0].destination.as_deref(), Some("+*******6666"));
+    let event = nth_sms(&hooks, 1).await;
+    assert_eq!(
+        event["triggerSource"],
+        "CustomSMSSender_UpdateUserAttribute"
+    );
+    assert_eq!(event["callerContext"]["clientId"], APP);
+    assert!(!password_sign_in(&sdk, "+15555556666", PASSWORD).await);
+
+    // GetUserAttributeVerificationCode sends a fresh code (the first one is replaced); a
+    // wrong code is refused and the right one verifies the number.
+    let out = sdk
+        .get_user_attribute_verification_code()
+        .access_token(&token)
+        .attribute_name("phone_number")
+        .send()
+        .await
+        .unwrap();
+    let d = out.code_delivery_details.unwrap();
+    assert_eq!(d.delivery_medium, Some(DeliveryMediumType::Sms));
+    assert_eq!(d.destination.as_deref(), Some("+*******6666"));
+    let event = nth_sms(&hooks, 2).await;
+    assert_eq!(
+        event["triggerSource"],
+        "CustomSMSSender_VerifyUserAttribute"
+    );
+    let code = keys.decrypt(event["request"]["code"].as_str().unwrap());
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let err = sdk
+        .verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("phone_number")
+        .code(wrong)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("CodeMismatchException"));
+    sdk.verify_user_attribute()
+        .access_token(&token)
+        .attribute_name("phone_number")
+        .code(code)
+        .send()
+        .await
+        .unwrap();
+    let user = server.find_user(POOL, "kate").await.unwrap();
+    assert_eq!(user.attribute("phone_number_verified"), Some("true"));
+    assert!(password_sign_in(&sdk, "+15555556666", PASSWORD).await);
     server.stop().await;
 }
