@@ -334,3 +334,146 @@ custom_email_sender = "https://hooks.example.com/email"
     assert_eq!(config.kms_key_id.as_deref(), Some(keys.public_pem.trim()));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn admin_invitations_and_resets_go_through_the_message_triggers() {
+    let keys = SenderKeyPair::generate();
+    let hooks = Receiver::start().await;
+    let server = start(&format!(
+        "custom_email_sender = \"{}\"\nsender_key = \"\"\"\n{}\"\"\"",
+        hooks.url(EMAIL_SENDER),
+        keys.public_pem
+    ))
+    .await;
+    receiver_for(&server, &hooks).await;
+    let admin = crate::user_pools::operator_client(&server).await;
+    admin
+        .admin_create_user()
+        .user_pool_id(POOL)
+        .username("ivy")
+        .user_attributes(attr("email", "ivy@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .desired_delivery_mediums(aws_sdk_cognitoidentityprovider::types::DeliveryMediumType::Email)
+        .send()
+        .await
+        .unwrap();
+    let events = hooks.events(EMAIL_SENDER);
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["triggerSource"], "CustomEmailSender_AdminCreateUser");
+    assert_eq!(event["userName"], "ivy");
+    assert_eq!(
+        event["callerContext"]["clientId"],
+        "CLIENT_ID_NOT_APPLICABLE"
+    );
+    assert_eq!(event["request"]["type"], "customEmailSenderRequestV1");
+    // The "code" of an invitation is the temporary password: it signs in.
+    let temporary = keys.decrypt(event["request"]["code"].as_str().unwrap());
+    assert!(server.inbox.all().is_empty());
+    let sdk = public_client(&server);
+    let out = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "ivy")
+        .auth_parameters("PASSWORD", &temporary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.challenge_name
+            .map(|c| c.as_str().to_string())
+            .as_deref(),
+        Some("NEW_PASSWORD_REQUIRED")
+    );
+
+    // AdminResetUserPassword: CustomEmailSender_ForgotPassword, the code resets.
+    admin
+        .admin_reset_user_password()
+        .user_pool_id(POOL)
+        .username("ivy")
+        .send()
+        .await
+        .unwrap();
+    let events = hooks.events(EMAIL_SENDER);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        events[1]["triggerSource"],
+        "CustomEmailSender_ForgotPassword"
+    );
+    let code = keys.decrypt(events[1]["request"]["code"].as_str().unwrap());
+    sdk.confirm_forgot_password()
+        .client_id(APP)
+        .username("ivy")
+        .confirmation_code(code)
+        .password("Ivy-chose-this-1")
+        .send()
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn custom_message_writes_the_reset_mail_and_a_failure_there_is_only_logged() {
+    let hooks = Receiver::start().await;
+    let server = start(&format!("custom_message = \"{}\"", hooks.url(MESSAGE))).await;
+    receiver_for(&server, &hooks).await;
+    let attributes = [("email", "jade@example.com"), ("email_verified", "true")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    server.create_user(POOL, "jade", attributes, PASSWORD).await;
+    hooks.answer(
+        MESSAGE,
+        Answer::Respond(Some(json!({
+            "emailSubject": "Reset for {username}",
+            "emailMessage": "Code {####} resets {username}'s password",
+        }))),
+    );
+    let sdk = public_client(&server);
+    sdk.forgot_password()
+        .client_id(APP)
+        .username("jade")
+        .send()
+        .await
+        .unwrap();
+    let code = server.inbox.code_for("jade@example.com").await;
+    let mail = server.inbox.all().join("\n");
+    assert!(mail.contains("Subject: Reset for jade"), "{mail}");
+    assert!(
+        mail.contains(&format!("Code {code} resets jade's password")),
+        "{mail}"
+    );
+    let event = &hooks.events(MESSAGE)[0];
+    assert_common_admin(event, "CustomMessage_ForgotPassword", "jade");
+    // ForgotPassword answers before the message is written (its timing must not tell
+    // whether the account exists): a failing webhook is logged and nothing is mailed.
+    hooks.answer(MESSAGE, Answer::Error(400, "down".into()));
+    let before = server.inbox.all().len();
+    sdk.forgot_password()
+        .client_id(APP)
+        .username("jade")
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if hooks.events(MESSAGE).len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(hooks.events(MESSAGE).len(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(server.inbox.all().len(), before);
+    server.stop().await;
+}
+
+/// The common fields of an event no app client's `ClientMetadata` reached.
+#[track_caller]
+fn assert_common_admin(event: &Value, source: &str, user_name: &str) {
+    assert_eq!(event["version"], "1", "{event}");
+    assert_eq!(event["userPoolId"], POOL, "{event}");
+    assert_eq!(event["userName"], user_name, "{event}");
+    assert_eq!(event["triggerSource"], source, "{event}");
+    assert_eq!(event["request"]["codeParameter"], "{####}", "{event}");
+}
