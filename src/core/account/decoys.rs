@@ -30,8 +30,6 @@ use crate::core::oauth::token_hash;
 use crate::core::secrets::random_bytes;
 use crate::core::throttle::login_key;
 
-use super::mask_email;
-
 /// Node metadata key of the secret that shapes the simulated destinations.
 const DECOY_KEY_META: &str = "account_decoy_key";
 /// Under this many users, simulated destinations come from the fixed spread.
@@ -77,14 +75,13 @@ impl AccountService {
             return Ok(CodeDelivery::email(login));
         }
         let tag = self.decoy_tag(pool, login).await?;
-        let destination = match self.sampled_mask(pool, &tag).await? {
-            Some(mask) => mask,
-            None => spread_mask(&tag),
-        };
-        Ok(CodeDelivery {
-            medium: "EMAIL",
-            attribute_name: "email",
-            destination,
+        Ok(match self.sampled_mask(pool, &tag).await? {
+            Some(delivery) => delivery,
+            None => CodeDelivery {
+                medium: "EMAIL",
+                attribute_name: "email",
+                destination: spread_mask(&tag),
+            },
         })
     }
 
@@ -104,7 +101,11 @@ impl AccountService {
     /// The masked verified address of the first user at or after the tag's point among
     /// the subs, wrapping around; `None` when the pool is too small or none is found.
     /// Two bounded reads (no count of a large pool's users).
-    async fn sampled_mask(&self, pool: &UserPool, tag: &[u8; 32]) -> AccountResult<Option<String>> {
+    async fn sampled_mask(
+        &self,
+        pool: &UserPool,
+        tag: &[u8; 32],
+    ) -> AccountResult<Option<CodeDelivery>> {
         let limit = u32::try_from(MIN_USERS_TO_SAMPLE).unwrap_or(u32::MAX);
         let start = PageRequest { limit, after: None };
         let first = self.store().list_users(&pool.id, &start).await?;
@@ -118,12 +119,16 @@ impl AccountService {
             .to_string();
         let after = PageRequest::after_key(&point, SAMPLE_PAGE);
         let after = self.store().list_users(&pool.id, &after).await?;
-        // Past the last sub, the ring wraps around to the first ones.
-        let verified = after.items.iter().chain(&first.items).find_map(|u| {
-            u.attribute("email")
-                .filter(|_| u.attribute("email_verified") == Some("true"))
-        });
-        Ok(verified.map(mask_email))
+        // Past the last sub, the ring wraps around to the first ones. The delivery a
+        // recovery code of that user would have (its verified email, else by SMS its
+        // verified phone number in a pool that sends SMS), so a pool whose users recover
+        // by SMS answers simulated requests by SMS too.
+        let verified = after
+            .items
+            .iter()
+            .chain(&first.items)
+            .find_map(|u| super::recovery_destination(pool, u));
+        Ok(verified.as_ref().map(super::delivered_to))
     }
 
     /// A secret shared by every node (node metadata), created on first use.
