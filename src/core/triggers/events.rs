@@ -309,8 +309,8 @@ pub(super) fn migration_answer(response: &Map<String, Value>) -> Result<Migratio
         Some(Value::Array(mediums)) if mediums.iter().all(|m| m == "EMAIL") => {}
         Some(other) => {
             return Err(format!(
-                "desiredDeliveryMediums {other} is not supported: Cognate delivers by EMAIL \
-                 only (no SMS yet)"
+                "desiredDeliveryMediums {other} is not supported: Cognate sends migrated \
+                 users no welcome message, and none by SMS; answer [\"EMAIL\"] or omit it"
             ))
         }
     }
@@ -322,7 +322,7 @@ pub(super) fn migration_answer(response: &Map<String, Value>) -> Result<Migratio
         );
     }
     if flag(response, "enableSMSMFA") {
-        return Err("enableSMSMFA is not supported: Cognate has no SMS yet".into());
+        return Err("enableSMSMFA is not supported: Cognate has no SMS second factor yet".into());
     }
     Ok(MigrationAnswer {
         attributes,
