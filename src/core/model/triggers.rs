@@ -96,6 +96,9 @@ impl TriggerKind {
                 | TriggerKind::PostAuthentication
                 | TriggerKind::UserMigration
                 | TriggerKind::PreTokenGeneration
+                | TriggerKind::DefineAuthChallenge
+                | TriggerKind::CreateAuthChallenge
+                | TriggerKind::VerifyAuthChallenge
         )
     }
 

@@ -22,6 +22,7 @@
 //! Metrics per pool and trigger: calls, failures, latency ([`TriggerMetrics`]). No secret,
 //! password or event body reaches a log.
 
+pub mod custom_auth;
 pub mod events;
 mod metrics;
 pub mod pre_token;

@@ -10,8 +10,11 @@
 //! - [`delivery`]: retries, timeouts, redirects, oversized answers, signatures (replayed
 //!   and forged), and LambdaConfig through the SDK;
 //! - [`migration`] (part C): lazy user migration through the hosted UI, USER_PASSWORD_AUTH
-//!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP).
+//!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP);
+//! - [`custom_auth`]: CUSTOM_AUTH with define / create / verify auth challenge webhooks
+//!   (rounds, sessions, unknown users, attempt limits, failures, ClientMetadata).
 
+mod custom_auth;
 mod delivery;
 mod events;
 mod migration;

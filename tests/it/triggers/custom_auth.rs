@@ -1,0 +1,843 @@
+//! Issue 16: CUSTOM_AUTH, Cognito's custom authentication challenges, through the AWS SDK
+//! against a receiver that implements define / create / verify auth challenge as a
+//! typical Lambda OTP-by-email handler does: define asks CUSTOM_CHALLENGE until the last
+//! answer was right (users named `two...` need two right answers), and fails the sign-in
+//! after three wrong ones; create makes a random six-digit code, "mails" it (the test's
+//! mailbox) and keeps it in privateChallengeParameters; verify compares.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+use aws_sdk_cognitoidentityprovider::Client;
+use cognate::core::throttle::PAIR_LOCK_FAILURES;
+use serde_json::{json, Value};
+
+use crate::support::pg::PgNodeEnv;
+use crate::support::server::{browser_client, TestServer};
+use crate::support::webhook::{Answer, Handler, Receiver};
+use crate::user_pools::{operator_client, public_client};
+
+const POOL: &str = "us-east-1_Custom0001";
+const APP: &str = "customapp000000000000001";
+/// Another client of the pool with CUSTOM_AUTH.
+const OTHER: &str = "customother0000000000001";
+/// A client without ALLOW_CUSTOM_AUTH.
+const NO_CUSTOM: &str = "customnone00000000000001";
+/// A client with PreventUserExistenceErrors LEGACY.
+const LEGACY: &str = "customlegacy000000000001";
+/// A pool without the custom challenge triggers.
+const PLAIN_POOL: &str = "us-east-1_Custom0002";
+const PLAIN_APP: &str = "customplain0000000000001";
+const PASSWORD: &str = "Unused-passw0rd-custom";
+
+const DEFINE: &str = "/define";
+const CREATE: &str = "/create";
+const VERIFY: &str = "/verify";
+const PRE_AUTH: &str = "/pre-auth";
+const POST_AUTH: &str = "/post-auth";
+const PRE_TOKEN: &str = "/pre-token";
+
+fn pools(hooks: &Receiver) -> String {
+    format!(
+        r#"
+[[pools]]
+id = "{POOL}"
+name = "custom"
+alias_attributes = ["email"]
+
+[pools.triggers]
+define_auth_challenge = "{define}"
+create_auth_challenge = "{create}"
+verify_auth_challenge = "{verify}"
+pre_authentication = "{pre_auth}"
+post_authentication = "{post_auth}"
+pre_token_generation = "{pre_token}"
+
+[[pools.clients]]
+id = "{APP}"
+name = "app"
+explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools.clients]]
+id = "{OTHER}"
+name = "other"
+explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools.clients]]
+id = "{NO_CUSTOM}"
+name = "no custom"
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools.clients]]
+id = "{LEGACY}"
+name = "legacy"
+explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+prevent_user_existence_errors = "LEGACY"
+
+[[pools]]
+id = "{PLAIN_POOL}"
+name = "plain"
+
+[[pools.clients]]
+id = "{PLAIN_APP}"
+name = "plain"
+explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+"#,
+        define = hooks.url(DEFINE),
+        create = hooks.url(CREATE),
+        verify = hooks.url(VERIFY),
+        pre_auth = hooks.url(PRE_AUTH),
+        post_auth = hooks.url(POST_AUTH),
+        pre_token = hooks.url(PRE_TOKEN),
+    )
+}
+
+/// Attempts are counted per `X-Forwarded-For` address (the burst test needs two).
+const SERVER: &str = "trigger_timeout_ms = 2000\ntrusted_proxies = [\"127.0.0.1/32\"]";
+
+/// The codes create "mailed", in order: (userName, code).
+type Mailbox = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Installs the OTP handlers on `hooks`.
+fn otp_handlers(hooks: &Receiver) -> Mailbox {
+    let mailbox: Mailbox = Arc::default();
+    hooks.answer(DEFINE, Handler::new(define));
+    let mail = mailbox.clone();
+    hooks.answer(
+        CREATE,
+        Handler::new(move |event| {
+            let code = format!("{:06}", rand_code());
+            let user = event["userName"].as_str().unwrap_or_default().to_string();
+            mail.lock().unwrap().push((user, code.clone()));
+            let round = event["request"]["session"].as_array().map_or(0, Vec::len);
+            json!({
+                "publicChallengeParameters": {"delivery": "EMAIL", "round": round.to_string()},
+                "privateChallengeParameters": {"answer": code},
+                "challengeMetadata": format!("CODE-{round}"),
+            })
+        }),
+    );
+    hooks.answer(
+        VERIFY,
+        Handler::new(|event| {
+            let r = &event["request"];
+            json!({"answerCorrect": r["privateChallengeParameters"]["answer"] == r["challengeAnswer"]})
+        }),
+    );
+    mailbox
+}
+
+fn rand_code() -> u128 {
+    uuid::Uuid::new_v4().as_u128() % 1_000_000
+}
+
+/// The define handler: the typical Lambda's logic.
+fn define(event: &Value) -> Value {
+    let session = event["request"]["session"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let needed = if event["userName"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("two"))
+    {
+        2
+    } else {
+        1
+    };
+    let right = session
+        .iter()
+        .filter(|s| s["challengeResult"] == true)
+        .count();
+    let wrong = session.len() - right;
+    if event["request"]["userNotFound"] == true && wrong >= 3 {
+        return json!({"issueTokens": false, "failAuthentication": true});
+    }
+    if right >= needed && session.last().is_some_and(|s| s["challengeResult"] == true) {
+        json!({"issueTokens": true, "failAuthentication": false})
+    } else if wrong >= 3 {
+        json!({"issueTokens": false, "failAuthentication": true})
+    } else {
+        json!({"challengeName": "CUSTOM_CHALLENGE", "issueTokens": false, "failAuthentication": false})
+    }
+}
+
+fn last_code(mailbox: &Mailbox, user: &str) -> String {
+    mailbox
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|(u, _)| u == user)
+        .map(|(_, c)| c.clone())
+        .expect("a code was mailed")
+}
+
+async fn start() -> (Arc<TestServer>, Receiver, Mailbox) {
+    let hooks = Receiver::start().await;
+    let server = TestServer::start_with(&pools(&hooks), SERVER, &[]).await;
+    let secret = server.node.webhooks.secret(POOL).await.unwrap();
+    hooks.set_secret(&secret.display());
+    let mailbox = otp_handlers(&hooks);
+    (Arc::new(server), hooks, mailbox)
+}
+
+async fn stop(server: Arc<TestServer>) {
+    if let Ok(server) = Arc::try_unwrap(server) {
+        server.stop().await;
+    }
+}
+
+fn refusal<E: ProvideErrorMetadata>(err: &E) -> (String, String) {
+    (
+        err.code().unwrap_or_default().to_string(),
+        err.message().unwrap_or_default().to_string(),
+    )
+}
+
+async fn initiate(
+    sdk: &Client,
+    client: &str,
+    user: &str,
+) -> Result<InitiateAuthOutput, (String, String)> {
+    sdk.initiate_auth()
+        .client_id(client)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", user)
+        .client_metadata("from", "initiate")
+        .send()
+        .await
+        .map_err(|e| refusal(&e))
+}
+
+async fn answer(
+    sdk: &Client,
+    client: &str,
+    session: &str,
+    user: &str,
+    answer: &str,
+) -> Result<RespondToAuthChallengeOutput, (String, String)> {
+    sdk.respond_to_auth_challenge()
+        .client_id(client)
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(session)
+        .challenge_responses("USERNAME", user)
+        .challenge_responses("ANSWER", answer)
+        .client_metadata("from", "respond")
+        .send()
+        .await
+        .map_err(|e| refusal(&e))
+}
+
+const INCORRECT: (&str, &str) = ("NotAuthorizedException", "Incorrect username or password.");
+
+fn pair((a, b): (&str, &str)) -> (String, String) {
+    (a.to_string(), b.to_string())
+}
+
+#[tokio::test]
+async fn the_honest_flow_gets_tokens_in_one_and_two_rounds_with_cognitos_events() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "carol", PASSWORD).await;
+    let sdk = public_client(&server);
+
+    let out = initiate(&sdk, APP, "carol").await.expect("a challenge");
+    assert_eq!(out.challenge_name, Some(ChallengeNameType::CustomChallenge));
+    assert!(out.authentication_result.is_none());
+    // The public parameters and USERNAME; nothing private.
+    let params = out.challenge_parameters.clone().unwrap();
+    let code = last_code(&mailbox, "carol");
+    assert_eq!(params.len(), 3, "{params:?}");
+    assert_eq!(params["USERNAME"], "carol");
+    assert_eq!(params["delivery"], "EMAIL");
+    assert_eq!(params["round"], "0");
+    assert!(!format!("{out:?}").contains(&code));
+    let session = out.session.clone().unwrap();
+
+    let done = answer(&sdk, APP, &session, "carol", &code)
+        .await
+        .expect("tokens");
+    let tokens = done.authentication_result.expect("tokens");
+    assert!(tokens.id_token.is_some() && tokens.access_token.is_some());
+    assert!(tokens.refresh_token.is_some());
+
+    // Cognito's events, field by field, with each call's ClientMetadata.
+    let defines = hooks.events(DEFINE);
+    assert_eq!(defines.len(), 2);
+    for e in &defines {
+        assert_eq!(e["triggerSource"], "DefineAuthChallenge_Authentication");
+        assert_eq!(e["userPoolId"], POOL);
+        assert_eq!(e["userName"], "carol");
+        assert_eq!(e["callerContext"]["clientId"], APP);
+        assert_eq!(e["request"]["userNotFound"], false);
+        assert_eq!(e["request"]["userAttributes"]["email"], "carol@example.com");
+    }
+    assert_eq!(defines[0]["request"]["session"], json!([]));
+    assert_eq!(
+        defines[0]["request"]["clientMetadata"],
+        json!({"from": "initiate"})
+    );
+    assert_eq!(
+        defines[1]["request"]["session"],
+        json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "CODE-0"}])
+    );
+    assert_eq!(
+        defines[1]["request"]["clientMetadata"],
+        json!({"from": "respond"})
+    );
+    let creates = hooks.events(CREATE);
+    assert_eq!(creates.len(), 1);
+    assert_eq!(
+        creates[0]["triggerSource"],
+        "CreateAuthChallenge_Authentication"
+    );
+    assert_eq!(creates[0]["request"]["challengeName"], "CUSTOM_CHALLENGE");
+    assert_eq!(creates[0]["request"]["session"], json!([]));
+    assert_eq!(creates[0]["request"]["userNotFound"], false);
+    assert_eq!(
+        creates[0]["request"]["clientMetadata"],
+        json!({"from": "initiate"})
+    );
+    let verifies = hooks.events(VERIFY);
+    assert_eq!(verifies.len(), 1);
+    let v = &verifies[0];
+    assert_eq!(
+        v["triggerSource"],
+        "VerifyAuthChallengeResponse_Authentication"
+    );
+    assert_eq!(
+        v["request"]["privateChallengeParameters"],
+        json!({"answer": code})
+    );
+    assert_eq!(v["request"]["challengeAnswer"], code.as_str());
+    assert_eq!(v["request"]["userNotFound"], false);
+    assert_eq!(v["request"]["clientMetadata"], json!({"from": "respond"}));
+    // Pre authentication at the start (InitiateAuth's metadata as validationData),
+    // post authentication and pre token generation when the tokens are issued.
+    let pre = hooks.events(PRE_AUTH);
+    assert_eq!(pre.len(), 1);
+    assert_eq!(
+        pre[0]["request"]["validationData"],
+        json!({"from": "initiate"})
+    );
+    let post = hooks.events(POST_AUTH);
+    assert_eq!(post.len(), 1);
+    assert_eq!(
+        post[0]["request"]["clientMetadata"],
+        json!({"from": "respond"})
+    );
+    let pre_token = hooks.events(PRE_TOKEN);
+    assert_eq!(pre_token.len(), 1);
+    assert_eq!(
+        pre_token[0]["triggerSource"],
+        "TokenGeneration_Authentication"
+    );
+    assert_eq!(
+        pre_token[0]["request"]["clientMetadata"],
+        json!({"from": "respond"})
+    );
+
+    // Two rounds (the define handler wants two right answers of "two..." users), through
+    // the admin actions.
+    server.user(POOL, "twobox", PASSWORD).await;
+    let admin = operator_client(&server).await;
+    let first = admin
+        .admin_initiate_auth()
+        .user_pool_id(POOL)
+        .client_id(APP)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", "twobox")
+        .send()
+        .await
+        .expect("round one");
+    let code = last_code(&mailbox, "twobox");
+    let second = admin
+        .admin_respond_to_auth_challenge()
+        .user_pool_id(POOL)
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(first.session.unwrap())
+        .challenge_responses("USERNAME", "twobox")
+        .challenge_responses("ANSWER", &code)
+        .send()
+        .await
+        .expect("round two");
+    assert_eq!(
+        second.challenge_name,
+        Some(ChallengeNameType::CustomChallenge)
+    );
+    assert!(second.authentication_result.is_none());
+    assert_eq!(second.challenge_parameters.as_ref().unwrap()["round"], "1");
+    let code2 = last_code(&mailbox, "twobox");
+    assert_ne!(code, code2);
+    let third = admin
+        .admin_respond_to_auth_challenge()
+        .user_pool_id(POOL)
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::CustomChallenge)
+        .session(second.session.unwrap())
+        .challenge_responses("USERNAME", "twobox")
+        .challenge_responses("ANSWER", &code2)
+        .send()
+        .await
+        .expect("tokens");
+    assert!(third.authentication_result.is_some());
+    let last_define = hooks.events(DEFINE).pop().unwrap();
+    assert_eq!(
+        last_define["request"]["session"],
+        json!([
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "CODE-0"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "CODE-1"},
+        ])
+    );
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_wrong_answer_then_the_right_one_and_fail_authentication() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "wendy", PASSWORD).await;
+    let sdk = public_client(&server);
+    let out = initiate(&sdk, APP, "wendy").await.unwrap();
+    let code = last_code(&mailbox, "wendy");
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let retry = answer(&sdk, APP, &out.session.unwrap(), "wendy", wrong)
+        .await
+        .expect("another challenge");
+    assert_eq!(
+        retry.challenge_name,
+        Some(ChallengeNameType::CustomChallenge)
+    );
+    assert!(retry.authentication_result.is_none());
+    let define = hooks.events(DEFINE).pop().unwrap();
+    assert_eq!(define["request"]["session"][0]["challengeResult"], false);
+    let code = last_code(&mailbox, "wendy");
+    let done = answer(&sdk, APP, &retry.session.unwrap(), "wendy", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
+
+    // Three wrong answers: define fails the sign-in.
+    let mut session = initiate(&sdk, APP, "wendy").await.unwrap().session.unwrap();
+    for round in 0..3 {
+        let result = answer(&sdk, APP, &session, "wendy", "not-the-code").await;
+        if round < 2 {
+            session = result.expect("another round").session.unwrap();
+        } else {
+            assert_eq!(result.unwrap_err(), pair(INCORRECT));
+        }
+    }
+    assert_eq!(hooks.events(POST_AUTH).len(), 1);
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn sessions_are_single_use_and_bound_to_their_user_and_client() {
+    let (server, _hooks, mailbox) = start().await;
+    server.user(POOL, "sam", PASSWORD).await;
+    server.user(POOL, "mallory", PASSWORD).await;
+    let sdk = public_client(&server);
+    let expired = pair((
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    ));
+
+    // Another client's session, and another user's name on it, are refused...
+    let session = initiate(&sdk, APP, "sam").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox, "sam");
+    assert_eq!(
+        answer(&sdk, OTHER, &session, "sam", &code)
+            .await
+            .unwrap_err(),
+        expired
+    );
+    assert_eq!(
+        answer(&sdk, APP, &session, "mallory", &code)
+            .await
+            .unwrap_err(),
+        expired
+    );
+    // ... and leave it to its owner, whose answer is taken once.
+    let done = answer(&sdk, APP, &session, "sam", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
+    assert_eq!(
+        answer(&sdk, APP, &session, "sam", &code).await.unwrap_err(),
+        expired
+    );
+
+    // A session answered wrongly is spent too: its replay with the right code fails.
+    let session = initiate(&sdk, APP, "sam").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox, "sam");
+    let next = answer(&sdk, APP, &session, "sam", "nope").await.unwrap();
+    assert_eq!(
+        answer(&sdk, APP, &session, "sam", &code).await.unwrap_err(),
+        expired
+    );
+    let code = last_code(&mailbox, "sam");
+    let done = answer(&sdk, APP, &next.session.unwrap(), "sam", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn the_flow_is_refused_without_allow_custom_auth_or_triggers() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "nina", PASSWORD).await;
+    let sdk = public_client(&server);
+    assert_eq!(
+        initiate(&sdk, NO_CUSTOM, "nina").await.unwrap_err(),
+        pair((
+            "InvalidParameterException",
+            "CUSTOM_AUTH flow not enabled for this client"
+        ))
+    );
+    // A session of the flow cannot be answered through that client either.
+    let session = initiate(&sdk, APP, "nina").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox, "nina");
+    assert_eq!(
+        answer(&sdk, NO_CUSTOM, &session, "nina", &code)
+            .await
+            .unwrap_err()
+            .0,
+        "InvalidParameterException"
+    );
+    // A pool without the triggers refuses as Cognito does.
+    assert_eq!(
+        initiate(&sdk, PLAIN_APP, "nina").await.unwrap_err(),
+        pair((
+            "InvalidParameterException",
+            "Custom auth lambda trigger is not configured for the user pool."
+        ))
+    );
+    // The SRP-first variant is refused by name.
+    let err = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", "nina")
+        .auth_parameters("CHALLENGE_NAME", "SRP_A")
+        .auth_parameters("SRP_A", "abcd")
+        .send()
+        .await
+        .unwrap_err();
+    let (kind, message) = refusal(&err);
+    assert_eq!(kind, "InvalidParameterException");
+    assert!(message.contains("CHALLENGE_NAME SRP_A"), "{message}");
+    // The honest flow through the allowed client still works.
+    let done = answer(&sdk, APP, &session, "nina", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
+    assert_eq!(hooks.events(VERIFY).len(), 1);
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn unknown_users_are_asked_alike_and_never_signed_in() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "kate", PASSWORD).await;
+    let sdk = public_client(&server);
+
+    let known = initiate(&sdk, APP, "kate").await.unwrap();
+    let ghost = initiate(&sdk, APP, "ghost").await.expect("a challenge");
+    assert_eq!(ghost.challenge_name, known.challenge_name);
+    let mut known_keys: Vec<_> = known
+        .challenge_parameters
+        .clone()
+        .unwrap()
+        .into_keys()
+        .collect();
+    let mut ghost_keys: Vec<_> = ghost
+        .challenge_parameters
+        .clone()
+        .unwrap()
+        .into_keys()
+        .collect();
+    known_keys.sort();
+    ghost_keys.sort();
+    assert_eq!(known_keys, ghost_keys);
+    assert_eq!(
+        ghost.challenge_parameters.as_ref().unwrap()["USERNAME"],
+        "ghost"
+    );
+    let define = hooks.events(DEFINE).pop().unwrap();
+    assert_eq!(define["userName"], "ghost");
+    assert_eq!(define["request"]["userNotFound"], true);
+    assert_eq!(define["request"]["userAttributes"], json!({}));
+    assert_eq!(
+        hooks.events(CREATE).pop().unwrap()["request"]["userNotFound"],
+        true
+    );
+
+    // Even the code create made is no right answer for nobody: the rounds go as a known
+    // user's wrong answers go, to the same refusal.
+    let mut k = known.session.unwrap();
+    let mut g = ghost.session.unwrap();
+    for round in 0..3 {
+        let code = last_code(&mailbox, "ghost");
+        let known_answer = answer(&sdk, APP, &k, "kate", "nope").await;
+        let ghost_answer = answer(&sdk, APP, &g, "ghost", &code).await;
+        let verify = hooks.events(VERIFY).pop().unwrap();
+        assert_eq!(verify["request"]["userNotFound"], true);
+        if round < 2 {
+            let (ka, ga) = (known_answer.unwrap(), ghost_answer.unwrap());
+            assert_eq!(ka.challenge_name, ga.challenge_name);
+            k = ka.session.unwrap();
+            g = ga.session.unwrap();
+        } else {
+            assert_eq!(known_answer.unwrap_err(), pair(INCORRECT));
+            assert_eq!(ghost_answer.unwrap_err(), pair(INCORRECT));
+        }
+    }
+    let last = hooks.events(DEFINE).pop().unwrap();
+    assert_eq!(last["request"]["session"][0]["challengeResult"], false);
+    assert!(server.find_user(POOL, "ghost").await.is_none());
+
+    // A LEGACY client tells, as Cognito's LEGACY setting does.
+    assert_eq!(
+        initiate(&sdk, LEGACY, "ghost").await.unwrap_err(),
+        pair(("UserNotFoundException", "User does not exist."))
+    );
+    // The honest user still signs in.
+    let session = initiate(&sdk, APP, "kate").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox, "kate");
+    assert!(answer(&sdk, APP, &session, "kate", &code)
+        .await
+        .unwrap()
+        .authentication_result
+        .is_some());
+    stop(server).await;
+}
+
+/// A raw InitiateAuth / RespondToAuthChallenge from `address`.
+async fn raw(server: &TestServer, action: &str, body: Value, address: &str) -> Value {
+    browser_client()
+        .post(&server.base)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            format!("AWSCognitoIdentityProviderService.{action}"),
+        )
+        .header("x-forwarded-for", address)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn raw_initiate(server: &TestServer, user: &str, address: &str) -> String {
+    let body = json!({
+        "ClientId": APP,
+        "AuthFlow": "CUSTOM_AUTH",
+        "AuthParameters": {"USERNAME": user},
+    });
+    let out = raw(server, "InitiateAuth", body, address).await;
+    out["Session"].as_str().expect("a session").to_string()
+}
+
+fn raw_answer(session: &str, user: &str, answer: &str) -> Value {
+    json!({
+        "ClientId": APP,
+        "ChallengeName": "CUSTOM_CHALLENGE",
+        "Session": session,
+        "ChallengeResponses": {"USERNAME": user, "ANSWER": answer},
+    })
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_guesses_is_stopped_by_the_attempt_limits() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "otto", PASSWORD).await;
+    const BURST: usize = 24;
+    let attacker = "203.0.113.50";
+    let mut sessions = Vec::new();
+    for _ in 0..BURST {
+        sessions.push(raw_initiate(&server, "otto", attacker).await);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, session) in sessions.into_iter().enumerate() {
+        let server = server.clone();
+        tasks.spawn(async move {
+            let guess = format!("{:06}", 999_000 + i);
+            raw(
+                &server,
+                "RespondToAuthChallenge",
+                raw_answer(&session, "otto", &guess),
+                attacker,
+            )
+            .await
+        });
+    }
+    let (mut asked_again, mut locked) = (0, 0);
+    while let Some(out) = tasks.join_next().await {
+        let body = out.unwrap();
+        if body["ChallengeName"] == "CUSTOM_CHALLENGE" {
+            asked_again += 1;
+        } else {
+            assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+            assert_eq!(body["message"], "Password attempts exceeded", "{body}");
+            locked += 1;
+        }
+    }
+    let limit = usize::try_from(PAIR_LOCK_FAILURES).unwrap();
+    // Only the limit's worth of answers reached verify, however many arrived at once.
+    assert_eq!(hooks.events(VERIFY).len(), limit);
+    assert_eq!((asked_again, locked), (limit, BURST - limit));
+    // The attacker's address stays locked even with the right code.
+    let session = raw_initiate(&server, "otto", attacker).await;
+    let code = last_code(&mailbox, "otto");
+    let body = raw(
+        &server,
+        "RespondToAuthChallenge",
+        raw_answer(&session, "otto", &code),
+        attacker,
+    )
+    .await;
+    assert_eq!(body["message"], "Password attempts exceeded", "{body}");
+    assert_eq!(hooks.events(VERIFY).len(), limit);
+    // The real user, from their own address, signs in (slowed, not locked).
+    let honest = "198.51.100.60";
+    let session = raw_initiate(&server, "otto", honest).await;
+    let code = last_code(&mailbox, "otto");
+    let body = raw(
+        &server,
+        "RespondToAuthChallenge",
+        raw_answer(&session, "otto", &code),
+        honest,
+    )
+    .await;
+    assert!(
+        body["AuthenticationResult"]["AccessToken"].is_string(),
+        "{body}"
+    );
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn webhook_failures_give_cognitos_errors() {
+    let (server, hooks, mailbox) = start().await;
+    server.user(POOL, "fay", PASSWORD).await;
+    let sdk = public_client(&server);
+
+    hooks.answer(DEFINE, Answer::Error(400, "define is down".into()));
+    assert_eq!(
+        initiate(&sdk, APP, "fay").await.unwrap_err(),
+        pair((
+            "UserLambdaValidationException",
+            "DefineAuthChallenge failed with error define is down."
+        ))
+    );
+    hooks.answer(DEFINE, Answer::Respond(Some(json!({"issueTokens": "yes"}))));
+    let (kind, _) = initiate(&sdk, APP, "fay").await.unwrap_err();
+    assert_eq!(kind, "InvalidLambdaResponseException");
+    // issueTokens before any answer is never a sign-in.
+    hooks.answer(DEFINE, Answer::Respond(Some(json!({"issueTokens": true}))));
+    let (kind, _) = initiate(&sdk, APP, "fay").await.unwrap_err();
+    assert_eq!(kind, "InvalidLambdaResponseException");
+    hooks.answer(DEFINE, Handler::new(define));
+
+    hooks.answer(CREATE, Answer::Error(500, "no mail".into()));
+    assert_eq!(
+        initiate(&sdk, APP, "fay").await.unwrap_err(),
+        pair((
+            "UserLambdaValidationException",
+            "CreateAuthChallenge failed with error no mail."
+        ))
+    );
+    // Back to the OTP handlers; verify fails.
+    let mailbox2 = otp_handlers(&hooks);
+    let session = initiate(&sdk, APP, "fay").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox2, "fay");
+    hooks.answer(VERIFY, Answer::Error(400, "verify refused".into()));
+    assert_eq!(
+        answer(&sdk, APP, &session, "fay", &code).await.unwrap_err(),
+        pair((
+            "UserLambdaValidationException",
+            "VerifyAuthChallenge failed with error verify refused."
+        ))
+    );
+    // The honest flow with working webhooks.
+    let mailbox3 = otp_handlers(&hooks);
+    let session = initiate(&sdk, APP, "fay").await.unwrap().session.unwrap();
+    let code = last_code(&mailbox3, "fay");
+    assert!(answer(&sdk, APP, &session, "fay", &code)
+        .await
+        .unwrap()
+        .authentication_result
+        .is_some());
+    drop(mailbox);
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn oversized_client_metadata_is_refused_by_name() {
+    let (server, hooks, _mailbox) = start().await;
+    server.user(POOL, "max", PASSWORD).await;
+    let sdk = public_client(&server);
+    let err = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::CustomAuth)
+        .auth_parameters("USERNAME", "max")
+        .client_metadata("blob", "x".repeat(70 * 1024))
+        .send()
+        .await
+        .unwrap_err();
+    let (kind, message) = refusal(&err);
+    assert_eq!(kind, "InvalidParameterException");
+    assert!(message.contains("ClientMetadata"), "{message}");
+    assert!(hooks.events(DEFINE).is_empty());
+    assert!(initiate(&sdk, APP, "max").await.is_ok());
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn a_flow_started_on_one_node_continues_on_another() {
+    let Some(pg) = PgNodeEnv::new("custom_auth_nodes").await else {
+        return;
+    };
+    let hooks = Receiver::start().await;
+    let env = pg.with(&[]);
+    let a = TestServer::start_with(&pools(&hooks), SERVER, &env).await;
+    let b = TestServer::start_with(&pools(&hooks), SERVER, &env).await;
+    assert_eq!(a.node.store.engine(), "postgres");
+    hooks.set_secret(&a.node.webhooks.secret(POOL).await.unwrap().display());
+    let mailbox = otp_handlers(&hooks);
+    a.user(POOL, "nora", PASSWORD).await;
+    let (sdk_a, sdk_b) = (public_client(&a), public_client(&b));
+    let session = initiate(&sdk_a, APP, "nora")
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let code = last_code(&mailbox, "nora");
+    // A wrong answer on B, the right one on A: the rounds travel in the shared store.
+    let next = answer(&sdk_b, APP, &session, "nora", "nope").await.unwrap();
+    assert_eq!(
+        answer(&sdk_a, APP, &session, "nora", &code)
+            .await
+            .unwrap_err()
+            .0,
+        "NotAuthorizedException"
+    );
+    let code = last_code(&mailbox, "nora");
+    let done = answer(&sdk_a, APP, &next.session.unwrap(), "nora", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
+    let define = hooks.events(DEFINE).pop().unwrap();
+    assert_eq!(define["request"]["session"].as_array().unwrap().len(), 2);
+    a.stop().await;
+    b.stop().await;
+    pg.cleanup().await;
+}
