@@ -105,7 +105,10 @@ fn flows_are_checked_against_the_client() {
     assert!(check_flow(&c, RequestedFlow::Custom).is_ok());
     let c = client(vec![AuthFlow::AllowUserSrpAuth]);
     let e = check_flow(&c, RequestedFlow::Custom).unwrap_err();
-    assert_eq!(e.to_string(), "CUSTOM_AUTH flow not enabled for this client");
+    assert_eq!(
+        e.to_string(),
+        "CUSTOM_AUTH flow not enabled for this client"
+    );
     assert!(check_flow(&c, RequestedFlow::RefreshToken).is_err());
     assert_eq!(
         RequestedFlow::parse("ADMIN_NO_SRP_AUTH", true),

@@ -47,8 +47,9 @@ pub enum Answer {
 #[derive(Clone)]
 pub struct Handler(pub Arc<dyn Fn(&Value) -> Value + Send + Sync>);
 
-impl Handler {
-    pub fn new(f: impl Fn(&Value) -> Value + Send + Sync + 'static) -> Answer {
+impl Answer {
+    /// [`Answer::Compute`] with `f`.
+    pub fn compute(f: impl Fn(&Value) -> Value + Send + Sync + 'static) -> Answer {
         Answer::Compute(Handler(Arc::new(f)))
     }
 }

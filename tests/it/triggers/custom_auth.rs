@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::support::pg::PgNodeEnv;
 use crate::support::server::{browser_client, TestServer};
-use crate::support::webhook::{Answer, Handler, Receiver};
+use crate::support::webhook::{Answer, Receiver};
 use crate::user_pools::{operator_client, public_client};
 
 const POOL: &str = "us-east-1_Custom0001";
@@ -39,6 +39,11 @@ const VERIFY: &str = "/verify";
 const PRE_AUTH: &str = "/pre-auth";
 const POST_AUTH: &str = "/post-auth";
 const PRE_TOKEN: &str = "/pre-token";
+const PRE_SIGN_UP: &str = "/pre-sign-up";
+const POST_CONFIRMATION: &str = "/post-confirmation";
+/// A pool with `mfa = "ON"` and the same custom challenge webhooks.
+const MFA_POOL: &str = "us-east-1_Custom0003";
+const MFA_APP: &str = "custommfa000000000000001";
 
 fn pools(hooks: &Receiver) -> String {
     format!(
@@ -55,6 +60,8 @@ verify_auth_challenge = "{verify}"
 pre_authentication = "{pre_auth}"
 post_authentication = "{post_auth}"
 pre_token_generation = "{pre_token}"
+pre_sign_up = "{pre_sign_up}"
+post_confirmation = "{post_confirmation}"
 
 [[pools.clients]]
 id = "{APP}"
@@ -85,6 +92,21 @@ name = "plain"
 id = "{PLAIN_APP}"
 name = "plain"
 explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools]]
+id = "{MFA_POOL}"
+name = "custom with mfa"
+mfa = "ON"
+
+[pools.triggers]
+define_auth_challenge = "{define}"
+create_auth_challenge = "{create}"
+verify_auth_challenge = "{verify}"
+
+[[pools.clients]]
+id = "{MFA_APP}"
+name = "mfa"
+explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 "#,
         define = hooks.url(DEFINE),
         create = hooks.url(CREATE),
@@ -92,6 +114,8 @@ explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
         pre_auth = hooks.url(PRE_AUTH),
         post_auth = hooks.url(POST_AUTH),
         pre_token = hooks.url(PRE_TOKEN),
+        pre_sign_up = hooks.url(PRE_SIGN_UP),
+        post_confirmation = hooks.url(POST_CONFIRMATION),
     )
 }
 
@@ -104,11 +128,11 @@ type Mailbox = Arc<Mutex<Vec<(String, String)>>>;
 /// Installs the OTP handlers on `hooks`.
 fn otp_handlers(hooks: &Receiver) -> Mailbox {
     let mailbox: Mailbox = Arc::default();
-    hooks.answer(DEFINE, Handler::new(define));
+    hooks.answer(DEFINE, Answer::compute(define));
     let mail = mailbox.clone();
     hooks.answer(
         CREATE,
-        Handler::new(move |event| {
+        Answer::compute(move |event| {
             let code = format!("{:06}", rand_code());
             let user = event["userName"].as_str().unwrap_or_default().to_string();
             mail.lock().unwrap().push((user, code.clone()));
@@ -122,7 +146,7 @@ fn otp_handlers(hooks: &Receiver) -> Mailbox {
     );
     hooks.answer(
         VERIFY,
-        Handler::new(|event| {
+        Answer::compute(|event| {
             let r = &event["request"];
             json!({"answerCorrect": r["privateChallengeParameters"]["answer"] == r["challengeAnswer"]})
         }),
@@ -744,7 +768,7 @@ async fn webhook_failures_give_cognitos_errors() {
     hooks.answer(DEFINE, Answer::Respond(Some(json!({"issueTokens": true}))));
     let (kind, _) = initiate(&sdk, APP, "fay").await.unwrap_err();
     assert_eq!(kind, "InvalidLambdaResponseException");
-    hooks.answer(DEFINE, Handler::new(define));
+    hooks.answer(DEFINE, Answer::compute(define));
 
     hooks.answer(CREATE, Answer::Error(500, "no mail".into()));
     assert_eq!(
@@ -840,4 +864,88 @@ async fn a_flow_started_on_one_node_continues_on_another() {
     a.stop().await;
     b.stop().await;
     pg.cleanup().await;
+}
+
+#[tokio::test]
+async fn issued_tokens_wait_for_the_pools_mfa() {
+    let (server, hooks, mailbox) = start().await;
+    hooks.set_secret(
+        &server
+            .node
+            .webhooks
+            .secret(MFA_POOL)
+            .await
+            .unwrap()
+            .display(),
+    );
+    server.user(MFA_POOL, "mia", PASSWORD).await;
+    let sdk = public_client(&server);
+    let session = initiate(&sdk, MFA_APP, "mia")
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let code = last_code(&mailbox, "mia");
+    // issueTokens, then the pool's MFA: the user has no factor, so MFA_SETUP, no token.
+    let out = answer(&sdk, MFA_APP, &session, "mia", &code)
+        .await
+        .expect("a challenge");
+    assert!(out.authentication_result.is_none());
+    assert_eq!(out.challenge_name, Some(ChallengeNameType::MfaSetup));
+    assert!(out.session.is_some());
+    assert_eq!(hooks.events(DEFINE).pop().unwrap()["userPoolId"], MFA_POOL);
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn client_metadata_reaches_the_administrators_triggers() {
+    let (server, hooks, _mailbox) = start().await;
+    let admin = operator_client(&server).await;
+    admin
+        .admin_create_user()
+        .user_pool_id(POOL)
+        .username("ada")
+        .user_attributes(super::attr("email", "ada@example.com"))
+        .validation_data(super::attr("invite", "yes"))
+        .client_metadata("source", "admin")
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .expect("created");
+    let e = hooks.events(PRE_SIGN_UP).pop().expect("pre sign-up");
+    assert_eq!(e["triggerSource"], "PreSignUp_AdminCreateUser");
+    assert_eq!(e["callerContext"]["clientId"], "CLIENT_ID_NOT_APPLICABLE");
+    assert_eq!(e["request"]["clientMetadata"], json!({"source": "admin"}));
+    assert_eq!(e["request"]["validationData"], json!({"invite": "yes"}));
+
+    // A signed-up user confirmed by the administrator: post confirmation gets its metadata.
+    let sdk = public_client(&server);
+    sdk.sign_up()
+        .client_id(APP)
+        .username("bea")
+        .password(PASSWORD)
+        .user_attributes(super::attr("email", "bea@example.com"))
+        .client_metadata("source", "signup")
+        .send()
+        .await
+        .expect("signed up");
+    assert_eq!(
+        hooks.events(PRE_SIGN_UP).pop().unwrap()["request"]["clientMetadata"],
+        json!({"source": "signup"})
+    );
+    admin
+        .admin_confirm_sign_up()
+        .user_pool_id(POOL)
+        .username("bea")
+        .client_metadata("source", "confirm")
+        .send()
+        .await
+        .expect("confirmed");
+    let e = hooks
+        .events(POST_CONFIRMATION)
+        .pop()
+        .expect("post confirmation");
+    assert_eq!(e["triggerSource"], "PostConfirmation_ConfirmSignUp");
+    assert_eq!(e["request"]["clientMetadata"], json!({"source": "confirm"}));
+    stop(server).await;
 }
