@@ -677,7 +677,7 @@ impl ApiSignIn {
         }
         let mut response = self
             .tokens
-            .refresh(client, refresh_token, now)
+            .refresh(client, refresh_token, &self.metadata, now)
             .await
             .map_err(|e| match e.code {
                 crate::core::oauth::ErrorCode::InvalidGrant => {

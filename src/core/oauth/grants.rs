@@ -404,6 +404,7 @@ impl TokenService {
         &self,
         client: &AppClient,
         refresh_token: &str,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let invalid = || OAuthError::invalid_grant("The refresh token is invalid or expired.");
@@ -450,7 +451,7 @@ impl TokenService {
                 &record,
                 None,
                 TokenSource::RefreshTokens,
-                &BTreeMap::new(),
+                client_metadata,
                 now,
             )
             .await?;

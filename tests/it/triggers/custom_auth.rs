@@ -363,6 +363,20 @@ async fn the_honest_flow_gets_tokens_in_one_and_two_rounds_with_cognitos_events(
         pre_token[0]["request"]["clientMetadata"],
         json!({"from": "respond"})
     );
+    // A refresh's ClientMetadata reaches pre token generation too.
+    let refreshed = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", tokens.refresh_token.clone().unwrap())
+        .client_metadata("from", "refresh")
+        .send()
+        .await
+        .expect("refreshed");
+    assert!(refreshed.authentication_result.is_some());
+    let e = hooks.events(PRE_TOKEN).pop().unwrap();
+    assert_eq!(e["triggerSource"], "TokenGeneration_RefreshTokens");
+    assert_eq!(e["request"]["clientMetadata"], json!({"from": "refresh"}));
 
     // Two rounds (the define handler wants two right answers of "two..." users), through
     // the admin actions.
