@@ -48,7 +48,8 @@ fn check_triggers(e: &mut Errors, pool: &UserPool) {
                 format!(
                     "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
                      post_confirmation, pre_authentication, post_authentication, \
-                     pre_token_generation and user_migration)",
+                     pre_token_generation, user_migration, define_auth_challenge, \
+                     create_auth_challenge and verify_auth_challenge)",
                     kind.key()
                 ),
                 "remove it",

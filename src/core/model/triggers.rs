@@ -75,7 +75,8 @@ impl TriggerKind {
             TriggerKind::CustomSmsSender => "CustomSMSSender",
             TriggerKind::DefineAuthChallenge => "DefineAuthChallenge",
             TriggerKind::CreateAuthChallenge => "CreateAuthChallenge",
-            TriggerKind::VerifyAuthChallenge => "VerifyAuthChallenge",
+            // Cognito's member keeps the Lambda's old name.
+            TriggerKind::VerifyAuthChallenge => "VerifyAuthChallengeResponse",
         }
     }
 

@@ -801,7 +801,7 @@ async fn webhook_failures_give_cognitos_errors() {
         answer(&sdk, APP, &session, "fay", &code).await.unwrap_err(),
         pair((
             "UserLambdaValidationException",
-            "VerifyAuthChallenge failed with error verify refused."
+            "VerifyAuthChallengeResponse failed with error verify refused."
         ))
     );
     // The honest flow with working webhooks.
@@ -961,5 +961,74 @@ async fn client_metadata_reaches_the_administrators_triggers() {
         .expect("post confirmation");
     assert_eq!(e["triggerSource"], "PostConfirmation_ConfirmSignUp");
     assert_eq!(e["request"]["clientMetadata"], json!({"source": "confirm"}));
+    stop(server).await;
+}
+
+#[tokio::test]
+async fn lambda_config_declares_the_custom_challenge_webhooks() {
+    use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, LambdaConfigType};
+    let (server, hooks, mailbox) = start().await;
+    let admin = operator_client(&server).await;
+    let created = admin
+        .create_user_pool()
+        .pool_name("api custom auth")
+        .lambda_config(
+            LambdaConfigType::builder()
+                .define_auth_challenge(hooks.url(DEFINE))
+                .create_auth_challenge(hooks.url(CREATE))
+                .verify_auth_challenge_response(hooks.url(VERIFY))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("created");
+    let pool_id = created.user_pool.unwrap().id.unwrap();
+    let described = admin
+        .describe_user_pool()
+        .user_pool_id(&pool_id)
+        .send()
+        .await
+        .unwrap();
+    let lambda = described.user_pool.unwrap().lambda_config.unwrap();
+    assert_eq!(lambda.define_auth_challenge, Some(hooks.url(DEFINE)));
+    assert_eq!(lambda.create_auth_challenge, Some(hooks.url(CREATE)));
+    assert_eq!(
+        lambda.verify_auth_challenge_response,
+        Some(hooks.url(VERIFY))
+    );
+    let client_id = admin
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("custom")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowCustomAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .expect("client")
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    hooks.set_secret(
+        &server
+            .node
+            .webhooks
+            .secret(&pool_id)
+            .await
+            .unwrap()
+            .display(),
+    );
+    server.user(&pool_id, "api", PASSWORD).await;
+    let sdk = public_client(&server);
+    let session = initiate(&sdk, &client_id, "api")
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let code = last_code(&mailbox, "api");
+    let done = answer(&sdk, &client_id, &session, "api", &code)
+        .await
+        .expect("tokens");
+    assert!(done.authentication_result.is_some());
     stop(server).await;
 }

@@ -149,7 +149,8 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
                 &at,
                 "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
                  PostConfirmation, PreAuthentication, PostAuthentication, \
-                 PreTokenGenerationConfig and UserMigration)",
+                 PreTokenGenerationConfig, UserMigration, DefineAuthChallenge, \
+                 CreateAuthChallenge and VerifyAuthChallengeResponse)",
             ));
         }
         let Some(url) = value.as_str() else {
