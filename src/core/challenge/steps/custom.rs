@@ -2,8 +2,9 @@
 //! create and verify auth challenge webhooks ([`crate::core::triggers::custom_auth`]).
 //!
 //! - **Start** ([`ApiSignIn::custom_start`], InitiateAuth / AdminInitiateAuth): the pool
-//!   must declare all three webhooks; the login is looked up; an existing user's status is
-//!   checked and the pre authentication webhook called. A login nobody has is refused at
+//!   must declare all three webhooks; the login is looked up; for an existing user the pre
+//!   authentication webhook is called (the status is checked at the tokens, after an
+//!   answer proved something, as a password sign-in checks it after the password). A login nobody has is refused at
 //!   once for a `LEGACY` client (`UserNotFoundException`); otherwise, as Cognito does with
 //!   `PreventUserExistenceErrors` `ENABLED`, the flow goes on with `userNotFound: true`
 //!   and can never end in tokens. Define is called with an empty `session`; its
@@ -171,8 +172,10 @@ impl ApiSignIn {
             .map_err(internal)?;
         let caller = self.caller(client);
         let username = match &found {
+            // The user's status is looked at only once an answer proved something (at
+            // the tokens), as a password sign-in looks at it only after the password:
+            // the start tells nobody whether a login is unconfirmed or disabled.
             Some(user) => {
-                Directory::check_status(user, now).map_err(AccountError::from)?;
                 webhooks
                     .pre_authentication(pool, user, &caller)
                     .await

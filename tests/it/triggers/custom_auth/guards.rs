@@ -371,3 +371,29 @@ async fn oversized_client_metadata_is_refused_by_name() {
     assert!(initiate(&sdk, APP, "max").await.is_ok());
     stop(server).await;
 }
+
+#[tokio::test]
+async fn an_unconfirmed_users_status_is_told_only_after_the_challenge() {
+    let (server, _hooks, mailbox) = start().await;
+    let sdk = public_client(&server);
+    sdk.sign_up()
+        .client_id(APP)
+        .username("una")
+        .password(PASSWORD)
+        .user_attributes(super::super::attr("email", "una@example.com"))
+        .send()
+        .await
+        .expect("signed up");
+    // Asked like anyone; a wrong answer is a wrong answer.
+    let session = initiate(&sdk, APP, "una").await.unwrap().session.unwrap();
+    let next = answer(&sdk, APP, &session, "una", "nope").await.unwrap();
+    // The right one tells the status, and no token.
+    let code = last_code(&mailbox, "una");
+    assert_eq!(
+        answer(&sdk, APP, &next.session.unwrap(), "una", &code)
+            .await
+            .unwrap_err(),
+        pair(("UserNotConfirmedException", "User is not confirmed."))
+    );
+    stop(server).await;
+}
