@@ -162,7 +162,7 @@ pub enum SignInError {
 }
 
 /// A trigger's refusal in sign-in terms (an unreadable secret is internal).
-fn trigger_refusal(e: TriggerError) -> SignInError {
+pub(crate) fn trigger_refusal(e: TriggerError) -> SignInError {
     match e {
         TriggerError::Failed { .. } => SignInError::TriggerRefused(e.to_string()),
         TriggerError::Internal(detail) => SignInError::Internal {
@@ -214,6 +214,8 @@ pub struct SrpVerify<'a> {
     pub timestamp: &'a str,
     pub address: IpAddr,
     pub now: UnixTime,
+    /// The request's `ClientMetadata`, for the pre and post authentication webhooks.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// Password sign-in over the directory and the brute-force throttle. Cheap to clone.
@@ -262,13 +264,16 @@ impl SignIn {
             return Err(SignInError::NotAuthorized);
         }
         let (mut found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        // InitiateAuth's ClientMetadata reaches user migration and pre authentication as
+        // their `validationData`, as in Cognito (their `clientMetadata`, and post
+        // authentication's, carry RespondToAuthChallenge's).
+        let caller = TriggerCaller {
+            validation_data,
+            ..TriggerCaller::client(&client.id)
+        };
         if found.is_none() {
             // Lazy migration, only now that the attempt is counted: the webhook sees the
             // password, so it gets no more guesses than the sign-in itself.
-            let caller = TriggerCaller {
-                validation_data,
-                ..TriggerCaller::client(&client.id)
-            };
             found = self
                 .directory
                 .migrate(
@@ -282,13 +287,13 @@ impl SignIn {
                 .await;
         }
         if let Some(user) = &found {
-            self.pre_authentication(pool, client, user).await?;
+            self.pre_authentication(pool, &caller, user).await?;
         }
         let verified = self
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
-        self.conclude(pool, client, &login_key, address, verified)
+        self.conclude(pool, &caller, &login_key, address, verified)
             .await
     }
 
@@ -299,7 +304,7 @@ impl SignIn {
     async fn conclude(
         &self,
         pool: &UserPool,
-        client: &AppClient,
+        caller: &TriggerCaller,
         login_key: &str,
         address: IpAddr,
         verified: Result<User, DirectoryError>,
@@ -344,7 +349,7 @@ impl SignIn {
         };
         if let Some(webhooks) = self.directory.webhooks() {
             webhooks
-                .post_authentication(pool, &user, &TriggerCaller::client(&client.id))
+                .post_authentication(pool, &user, caller)
                 .await
                 .map_err(trigger_refusal)?;
         }
@@ -360,14 +365,14 @@ impl SignIn {
     async fn pre_authentication(
         &self,
         pool: &UserPool,
-        client: &AppClient,
+        caller: &TriggerCaller,
         user: &User,
     ) -> Result<(), SignInError> {
         let Some(webhooks) = self.directory.webhooks() else {
             return Ok(());
         };
         webhooks
-            .pre_authentication(pool, user, &TriggerCaller::client(&client.id))
+            .pre_authentication(pool, user, caller)
             .await
             .map_err(trigger_refusal)
     }
@@ -497,7 +502,15 @@ impl SignIn {
             timestamp,
             address,
             now,
+            client_metadata,
         } = request;
+        // RespondToAuthChallenge's ClientMetadata: post authentication's
+        // `clientMetadata` (pre authentication's `validationData` is InitiateAuth's, which
+        // this step does not have).
+        let caller = TriggerCaller {
+            client_metadata,
+            ..TriggerCaller::client(&client.id)
+        };
         if !client.takes_own_users() {
             return Err(SignInError::PasswordsNotTaken);
         }
@@ -555,7 +568,7 @@ impl SignIn {
             .reserved_lookup(pool, &state.login, address, now)
             .await?;
         if let Some(user) = &found {
-            self.pre_authentication(pool, client, user).await?;
+            self.pre_authentication(pool, &caller, user).await?;
         }
         // The key is computed whoever asked, so a login without a verifier costs what a
         // real one does; its proof is refused below whatever it says.
@@ -572,8 +585,54 @@ impl SignIn {
             Some(user) if proof_holds => Directory::check_status(&user, now).map(|()| user),
             _ => Err(DirectoryError::NotAuthorized),
         };
-        self.conclude(pool, client, &login_key, address, verified)
+        self.conclude(pool, &caller, &login_key, address, verified)
             .await
+    }
+
+    /// Reserves one attempt of `login` from `address` with the throttle, as a password
+    /// attempt is reserved, for a first factor that is not a password (a `CUSTOM_AUTH`
+    /// answer, before its verify webhook is called): the account's and the
+    /// account-and-address's counts are raised before the check, a locked account is
+    /// refused, a slowed one waits here. Returns the user `login` names now and the key
+    /// the attempt is counted under ([`SignIn::attempt_proven`] clears it).
+    pub async fn reserve_attempt(
+        &self,
+        pool: &UserPool,
+        login: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> Result<(Option<User>, String), SignInError> {
+        if login.is_empty() || login.len() > MAX_LOGIN_BYTES {
+            return Err(SignInError::NotAuthorized);
+        }
+        self.reserved_lookup(pool, login, address, now).await
+    }
+
+    /// A first factor proven (a whole `CUSTOM_AUTH` flow that ended in tokens): the
+    /// account's and that address's counts go, as for a password proven right.
+    pub async fn attempt_proven(&self, pool: &UserPool, login_key: &str, address: IpAddr) {
+        // One that cannot be cleared only delays the user's next attempts.
+        let _ = self
+            .throttle
+            .record_success(&pool.id, login_key, address)
+            .await;
+    }
+
+    /// The `USERNAME` answered for a login nobody has: the login itself, or in a pool
+    /// whose usernames are generated (`username_attributes`) a UUID derived from it, the
+    /// one USER_SRP_AUTH answers, so neither flow tells who exists.
+    pub fn unknown_username(&self, pool: &UserPool, login: &str) -> String {
+        match self.directory.srp_key() {
+            Some(master) if !pool.username_attributes.is_empty() => {
+                let key = master.derive_key(SRP_FAKE_KEY_PURPOSE);
+                srp::fake_user_id(
+                    &key,
+                    &pool.id,
+                    &format!("login:{}", fold_login(pool, login)),
+                )
+            }
+            _ => login.to_string(),
+        }
     }
 
     /// The key SRP state is sealed under.

@@ -213,7 +213,7 @@ async fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Toke
             None => Err(OAuthError::invalid_request("code is missing.")),
         },
         Some("refresh_token") => match param("refresh_token") {
-            Some(rt) => tokens.refresh(&client, rt, now).await,
+            Some(rt) => tokens.refresh(&client, rt, &Default::default(), now).await,
             None => Err(OAuthError::invalid_request("refresh_token is missing.")),
         },
         Some("client_credentials") => {

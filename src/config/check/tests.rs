@@ -1149,15 +1149,8 @@ fn account_id_is_twelve_digits() {
 }
 
 #[test]
-fn triggers_are_checked_and_unsupported_ones_refused() {
+fn trigger_urls_are_checked() {
     const FROM: &str = "password_policy = { minimum_length = 10, require_symbols = false }";
-    let d = case(
-        FROM,
-        "triggers = { define_auth_challenge = \"https://hooks.example.com/define\" }",
-        "pools[0].triggers.define_auth_challenge",
-        "triggers = { pre_sign_up = \"https://hooks.example.com/pre-signup\" }",
-    );
-    assert!(d.message.contains("not supported yet"), "{d}");
     let d = case(
         FROM,
         "triggers = { post_confirmation = \"http://hooks.example.com/confirmed\" }",

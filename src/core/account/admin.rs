@@ -89,6 +89,9 @@ pub struct Invitation {
     pub force_alias: bool,
     /// The language of the mail.
     pub lang: String,
+    /// `ValidationData` and `ClientMetadata`, for the pre sign-up webhook
+    /// (`PreSignUp_AdminCreateUser`, called with no app client).
+    pub caller: TriggerCaller,
 }
 
 /// What AdminCreateUser did.
@@ -196,6 +199,7 @@ impl AccountService {
             mediums,
             lang,
             force_alias,
+            caller,
         } = invitation;
         let password = match temporary_password {
             Some(pw) => {
@@ -228,7 +232,7 @@ impl AccountService {
                     "PreSignUp_AdminCreateUser",
                     username.trim(),
                     &attributes,
-                    &TriggerCaller::default(),
+                    &caller,
                 )
                 .await
                 .map_err(AccountError::from)?;
@@ -538,6 +542,7 @@ impl AccountService {
         &self,
         pool: &UserPool,
         user: &User,
+        caller: &TriggerCaller,
         now: UnixTime,
     ) -> AdminUserResult<User> {
         let confirmed = self
@@ -565,13 +570,8 @@ impl AccountService {
             .delete_ephemeral(SIGNUP_CODE_KIND, &code_id(pool, &user.sub))
             .await
             .map_err(AccountError::from)?;
-        self.post_confirmation(
-            pool,
-            "PostConfirmation_ConfirmSignUp",
-            &confirmed,
-            &TriggerCaller::default(),
-        )
-        .await;
+        self.post_confirmation(pool, "PostConfirmation_ConfirmSignUp", &confirmed, caller)
+            .await;
         Ok(confirmed)
     }
 
@@ -643,6 +643,7 @@ mod tests {
             mediums: Vec::new(),
             lang: "en".into(),
             force_alias: false,
+            caller: TriggerCaller::default(),
         }
     }
 
@@ -767,13 +768,13 @@ mod tests {
             .await
             .unwrap();
         let confirmed = accounts
-            .admin_confirm_sign_up(&pool, &user, NOW + 1)
+            .admin_confirm_sign_up(&pool, &user, &TriggerCaller::default(), NOW + 1)
             .await
             .unwrap();
         assert_eq!(confirmed.status, UserStatus::Confirmed);
         assert_eq!(confirmed.updated_at, NOW + 1);
         let again = accounts
-            .admin_confirm_sign_up(&pool, &confirmed, NOW + 2)
+            .admin_confirm_sign_up(&pool, &confirmed, &TriggerCaller::default(), NOW + 2)
             .await
             .unwrap_err();
         assert_eq!(

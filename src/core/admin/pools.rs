@@ -43,21 +43,6 @@ const POOL_WRITE_ATTEMPTS: u32 = 64;
 fn check_triggers(e: &mut Errors, pool: &UserPool) {
     for (kind, url) in &pool.triggers.0 {
         let at = format!("triggers.{}", kind.key());
-        if !kind.is_supported() {
-            e.push(
-                at,
-                Rule::NotSupported,
-                format!(
-                    "the {} trigger is not supported yet (Cognate calls pre_sign_up, \
-                     post_confirmation, pre_authentication, post_authentication, \
-                     pre_token_generation, user_migration, custom_message, \
-                     custom_email_sender and custom_sms_sender)",
-                    kind.key()
-                ),
-                "remove it",
-            );
-            continue;
-        }
         if let Err(message) = check_webhook_url(url) {
             e.push(
                 at.clone(),

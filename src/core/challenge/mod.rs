@@ -18,6 +18,8 @@
 pub mod session;
 pub mod steps;
 
+pub use steps::custom;
+
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +49,9 @@ pub enum ChallengeName {
     /// `USER_AUTH`'s passkey first factor: `CREDENTIAL_REQUEST_OPTIONS` (the JSON for
     /// `navigator.credentials.get`), answered with `CREDENTIAL` (the assertion's JSON).
     WebAuthn,
+    /// `CUSTOM_AUTH`'s challenge, made by the pool's create auth challenge webhook and
+    /// answered with `ANSWER` ([`custom`]).
+    CustomChallenge,
 }
 
 impl ChallengeName {
@@ -60,11 +65,12 @@ impl ChallengeName {
             ChallengeName::MfaSetup => "MFA_SETUP",
             ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
             ChallengeName::WebAuthn => "WEB_AUTHN",
+            ChallengeName::CustomChallenge => "CUSTOM_CHALLENGE",
         }
     }
 
     /// Every challenge a session may name.
-    pub const ALL: [ChallengeName; 7] = [
+    pub const ALL: [ChallengeName; 8] = [
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
@@ -72,6 +78,7 @@ impl ChallengeName {
         ChallengeName::MfaSetup,
         ChallengeName::SelectChallenge,
         ChallengeName::WebAuthn,
+        ChallengeName::CustomChallenge,
     ];
 
     pub fn parse(text: &str) -> Option<ChallengeName> {
@@ -145,8 +152,8 @@ impl RequestedFlow {
 /// Whether `client` may use `flow`: its `ExplicitAuthFlows` must allow it (Cognito:
 /// `InvalidParameterException`, "USER_PASSWORD_AUTH flow not enabled for this client"),
 /// and every password flow needs `COGNITO` among its identity providers
-/// ([`SignInError::PasswordsNotTaken`]). `CUSTOM_AUTH` needs the custom-challenge
-/// triggers, which Cognate does not have yet: refused as Cognito refuses it without them.
+/// ([`SignInError::PasswordsNotTaken`]), as does `CUSTOM_AUTH` (a flow of the pool's own
+/// users; its triggers are checked by [`custom::check_triggers`]).
 /// `USER_AUTH` (choice-based sign-in) offers the pool's first factors
 /// ([`first_factor_challenges`]).
 pub fn check_flow(client: &AppClient, flow: RequestedFlow) -> Result<(), ChallengeError> {
@@ -157,9 +164,6 @@ pub fn check_flow(client: &AppClient, flow: RequestedFlow) -> Result<(), Challen
         )));
     }
     match flow {
-        RequestedFlow::Custom => Err(ChallengeError::InvalidParameter(
-            "Custom auth lambda trigger is not configured for the user pool.".into(),
-        )),
         RequestedFlow::RefreshToken => Ok(()),
         _ if !client.takes_own_users() => Err(SignInError::PasswordsNotTaken.into()),
         _ => Ok(()),
@@ -216,6 +220,10 @@ pub enum ChallengeError {
     /// user).
     #[error("{0}")]
     NotAuthorized(String),
+    /// A trigger answered what Cognito would not accept (Cognito's
+    /// `InvalidLambdaResponseException`).
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
     /// The store, the keys or the master key failed: for the log.
     #[error("{0}")]
     Internal(String),

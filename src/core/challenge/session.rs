@@ -55,6 +55,10 @@ pub struct AuthSession {
     /// come from the passkey of the user `login` names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passkey_ceremony: Option<String>,
+    /// `CUSTOM_CHALLENGE`: the flow's rounds so far and the current challenge's sealed
+    /// private parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<super::steps::custom::CustomState>,
 }
 
 impl AuthSession {

@@ -23,6 +23,7 @@ use crate::core::storage::{Store, UserRef};
 use crate::core::triggers::pre_token::TokenSource;
 use crate::core::UnixTime;
 
+pub mod custom;
 mod enrol;
 mod first_factor;
 
@@ -81,6 +82,9 @@ pub struct ApiSignIn {
     tokens: TokenService,
     mfa: Mfa,
     accounts: AccountService,
+    /// The request's `ClientMetadata`, for the triggers this step fires (pre token
+    /// generation, and the custom challenge's).
+    metadata: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for ApiSignIn {
@@ -153,7 +157,19 @@ impl ApiSignIn {
             tokens,
             mfa,
             accounts,
+            metadata: BTreeMap::new(),
         }
+    }
+
+    /// The same, with the request's `ClientMetadata` for the triggers its step fires.
+    pub fn with_client_metadata(mut self, metadata: BTreeMap<String, String>) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// The request's `ClientMetadata` this sign-in step was given.
+    pub fn client_metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
     }
 
     /// The token service (refresh, revocation).
@@ -197,6 +213,7 @@ impl ApiSignIn {
             enrolling_email: false,
             sign_in_code: false,
             passkey_ceremony: None,
+            custom: None,
         };
         match outcome {
             SignInOutcome::SignedIn(user) => {
@@ -362,7 +379,7 @@ impl ApiSignIn {
         Directory::check_status(&user, now).map_err(AccountError::from)?;
         Ok(Step::Tokens(
             self.tokens
-                .api_sign_in_tokens(client, &user, auth_time, source, now)
+                .api_sign_in_tokens(client, &user, auth_time, source, &self.metadata, now)
                 .await?,
         ))
     }
@@ -521,6 +538,10 @@ impl ApiSignIn {
             ChallengeName::SelectChallenge => Err(ChallengeError::InvalidParameter(
                 "SELECT_CHALLENGE is answered with ANSWER.".into(),
             )),
+            // Answered by [`ApiSignIn::custom_answer`], which the edge calls.
+            ChallengeName::CustomChallenge => Err(ChallengeError::InvalidParameter(
+                "CUSTOM_CHALLENGE is answered with ANSWER.".into(),
+            )),
             ChallengeName::WebAuthn => {
                 let credential = required(responses, "CREDENTIAL")?;
                 self.passkey_answer(&opened, pool, client, credential, address, now)
@@ -656,7 +677,7 @@ impl ApiSignIn {
         }
         let mut response = self
             .tokens
-            .refresh(client, refresh_token, now)
+            .refresh(client, refresh_token, &self.metadata, now)
             .await
             .map_err(|e| match e.code {
                 crate::core::oauth::ErrorCode::InvalidGrant => {

@@ -32,6 +32,7 @@ fn session() -> AuthSession {
         enrolling_email: false,
         sign_in_code: false,
         passkey_ceremony: None,
+        custom: None,
     }
 }
 
@@ -100,10 +101,13 @@ fn flows_are_checked_against_the_client() {
         e.to_string(),
         "USER_PASSWORD_AUTH flow not enabled for this client"
     );
+    // The client allows CUSTOM_AUTH; the pool's triggers are checked at the start.
+    assert!(check_flow(&c, RequestedFlow::Custom).is_ok());
+    let c = client(vec![AuthFlow::AllowUserSrpAuth]);
     let e = check_flow(&c, RequestedFlow::Custom).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "Custom auth lambda trigger is not configured for the user pool."
+        "CUSTOM_AUTH flow not enabled for this client"
     );
     assert!(check_flow(&c, RequestedFlow::RefreshToken).is_err());
     assert_eq!(

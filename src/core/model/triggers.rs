@@ -1,9 +1,7 @@
 //! A pool's triggers: Cognito's Lambda triggers, called here as HTTP webhooks that
 //! receive Cognito's own event JSON (see [`crate::core::triggers`] for delivery).
 //!
-//! The record names every Cognito trigger so a later part slots in by accepting its kind;
-//! until then [`TriggerKind::is_supported`] is false for it and the administration rules
-//! refuse it (a setting is a promise).
+//! The record names every Cognito trigger; Cognate calls each of them.
 
 use std::collections::BTreeMap;
 
@@ -75,7 +73,8 @@ impl TriggerKind {
             TriggerKind::CustomSmsSender => "CustomSMSSender",
             TriggerKind::DefineAuthChallenge => "DefineAuthChallenge",
             TriggerKind::CreateAuthChallenge => "CreateAuthChallenge",
-            TriggerKind::VerifyAuthChallenge => "VerifyAuthChallenge",
+            // Cognito's member keeps the Lambda's old name.
+            TriggerKind::VerifyAuthChallenge => "VerifyAuthChallengeResponse",
         }
     }
 
@@ -84,22 +83,6 @@ impl TriggerKind {
         Self::ALL
             .into_iter()
             .find(|k| k.lambda_config_member() == member)
-    }
-
-    /// Whether Cognate calls this trigger yet. The others are refused where declared.
-    pub fn is_supported(self) -> bool {
-        matches!(
-            self,
-            TriggerKind::PreSignUp
-                | TriggerKind::PostConfirmation
-                | TriggerKind::PreAuthentication
-                | TriggerKind::PostAuthentication
-                | TriggerKind::UserMigration
-                | TriggerKind::PreTokenGeneration
-                | TriggerKind::CustomMessage
-                | TriggerKind::CustomEmailSender
-                | TriggerKind::CustomSmsSender
-        )
     }
 
     /// Whether this is a custom sender (Cognito's `CustomEmailSender` / `CustomSMSSender`,

@@ -13,6 +13,8 @@
 //! ([`crate::core::triggers::pre_token`]): its changes are applied where the claims are
 //! assembled ([`super::tokens::sign_tokens`]), and its failure refuses the tokens.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::authorize::{AuthCode, CODE_KIND, SPENT_CODE_KIND, SPENT_CODE_MEMORY_SECS};
@@ -254,6 +256,7 @@ impl TokenService {
                 &refresh,
                 record.nonce.as_deref(),
                 TokenSource::HostedAuth,
+                &BTreeMap::new(),
                 now,
             )
             .await?;
@@ -285,10 +288,21 @@ impl TokenService {
             sign_out_generation: None,
             api: false,
         };
-        self.user_tokens(client, user, &family, nonce, TokenSource::HostedAuth, now)
-            .await
+        self.user_tokens(
+            client,
+            user,
+            &family,
+            nonce,
+            TokenSource::HostedAuth,
+            &BTreeMap::new(),
+            now,
+        )
+        .await
     }
 
+    /// `client_metadata` is the request's `ClientMetadata` (the API's sign-in), for the
+    /// pre token generation trigger.
+    #[allow(clippy::too_many_arguments)]
     async fn user_tokens(
         &self,
         client: &AppClient,
@@ -296,6 +310,7 @@ impl TokenService {
         family: &RefreshRecord,
         nonce: Option<&str>,
         source: TokenSource,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         // `at_hash` (OIDC Core 3.1.3.6) on the hosted UI's sign-in tokens; refreshed and
@@ -313,7 +328,10 @@ impl TokenService {
                     user: Some(user),
                     groups: &groups,
                     scopes: &family.scopes,
-                    caller: &TriggerCaller::client(&client.id),
+                    caller: &TriggerCaller {
+                        client_metadata: client_metadata.clone(),
+                        ..TriggerCaller::client(&client.id)
+                    },
                 },
             )
             .await?;
@@ -386,6 +404,7 @@ impl TokenService {
         &self,
         client: &AppClient,
         refresh_token: &str,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let invalid = || OAuthError::invalid_grant("The refresh token is invalid or expired.");
@@ -432,6 +451,7 @@ impl TokenService {
                 &record,
                 None,
                 TokenSource::RefreshTokens,
+                client_metadata,
                 now,
             )
             .await?;
@@ -476,6 +496,7 @@ impl TokenService {
         user: &User,
         auth_time: UnixTime,
         source: TokenSource,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let signed_out =
@@ -499,7 +520,7 @@ impl TokenService {
             api: true,
         };
         let mut response = self
-            .user_tokens(client, user, &family, None, source, now)
+            .user_tokens(client, user, &family, None, source, client_metadata, now)
             .await?;
         response.refresh_token = Some(self.store_refresh(&family, now).await?);
         Ok(response)

@@ -161,6 +161,7 @@ impl Harness {
                 timestamp: &answer.timestamp,
                 address: ip(),
                 now,
+                client_metadata: Default::default(),
             })
             .await
     }

@@ -12,7 +12,8 @@
 //! | post authentication | `PostAuthentication_Authentication` | `userAttributes`, `newDeviceUsed`, `clientMetadata` | a failure refuses the sign-in |
 //! | user migration | `UserMigration_Authentication`, `UserMigration_ForgotPassword` | `password` (sign-in only), `validationData`, `clientMetadata` | `userAttributes`, `finalUserStatus`, `messageAction`, `desiredDeliveryMediums`, `forceAliasCreation` ([`MigrationAnswer`]); a failure answers as for an unknown user |
 //!
-//! Pre token generation has its own module ([`super::pre_token`]).
+//! Pre token generation has its own module ([`super::pre_token`]), and define / create /
+//! verify auth challenge theirs ([`super::custom_auth`]).
 
 use std::collections::BTreeMap;
 

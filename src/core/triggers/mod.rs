@@ -16,12 +16,13 @@
 //!   timeouts and 5xx answers, as Cognito retries its Lambda calls. A 4xx, a redirect, an
 //!   answer over 256 KiB, or a 2xx whose body is not an event object with a `response`
 //!   object is a failure at once. Only `response` is read from the answer.
-//! - **Answered** by the callers ([`events`]): what a failure means is the trigger's
+//! - **Answered** by the callers ([`events`], [`pre_token`], [`custom_auth`]): what a failure means is the trigger's
 //!   (a refused sign-up, a logged post confirmation).
 //!
 //! Metrics per pool and trigger: calls, failures, latency ([`TriggerMetrics`]). No secret,
 //! password or event body reaches a log.
 
+pub mod custom_auth;
 pub mod events;
 pub mod jwe;
 mod metrics;

@@ -38,6 +38,26 @@ pub enum Answer {
     Redirect,
     /// 200 with a 10 MB JSON body.
     Huge,
+    /// 200 with the event, its `response` replaced by what the function makes of the
+    /// event (a handler with logic, like a custom auth challenge Lambda).
+    Compute(Handler),
+}
+
+/// A function from the event to its `response`.
+#[derive(Clone)]
+pub struct Handler(pub Arc<dyn Fn(&Value) -> Value + Send + Sync>);
+
+impl Answer {
+    /// [`Answer::Compute`] with `f`.
+    pub fn compute(f: impl Fn(&Value) -> Value + Send + Sync + 'static) -> Answer {
+        Answer::Compute(Handler(Arc::new(f)))
+    }
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
 }
 
 /// One delivery as it arrived.
@@ -235,6 +255,10 @@ async fn handle(
             axum::Json(json!({ "errorMessage": message, "errorType": "Error" })),
         )
             .into_response(),
+        Answer::Compute(handler) => {
+            event["response"] = (handler.0)(&event);
+            axum::Json(event).into_response()
+        }
         Answer::Sleep(duration) => {
             tokio::time::sleep(duration).await;
             axum::Json(event).into_response()

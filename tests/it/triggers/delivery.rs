@@ -265,16 +265,6 @@ async fn lambda_config_round_trips_through_the_sdk() {
         message.contains("LambdaConfig.PreSignUp") && message.contains("URL"),
         "{message}"
     );
-    let (_, message) = refused(
-        LambdaConfigType::builder()
-            .define_auth_challenge("https://hooks.example.com/define")
-            .build(),
-    )
-    .await;
-    assert!(
-        message.contains("DefineAuthChallenge") && message.contains("not supported yet"),
-        "{message}"
-    );
     // The migration webhook receives clear passwords: https only (http to loopback).
     let (kind, message) = refused(
         LambdaConfigType::builder()

@@ -15,7 +15,10 @@
 //!   OpenSSL), their failures and LambdaConfig's senders and KMSKeyID;
 //! - [`sms`]: the custom SMS sender, phone verification, phone sign-in and reset by SMS,
 //!   phone budgets under parallel bursts, and the refusal without a sender.
+//! - [`custom_auth`]: CUSTOM_AUTH with define / create / verify auth challenge webhooks
+//!   (rounds, sessions, unknown users, attempt limits, failures, ClientMetadata).
 
+mod custom_auth;
 mod delivery;
 mod events;
 mod migration;

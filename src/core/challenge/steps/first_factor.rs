@@ -59,6 +59,7 @@ impl ApiSignIn {
             enrolling_email: false,
             sign_in_code: false,
             passkey_ceremony: None,
+            custom: None,
         }
     }
 

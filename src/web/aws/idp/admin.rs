@@ -14,13 +14,14 @@ use serde_json::{json, Value};
 
 use super::{
     account_error, attributes_in, directory_error, epoch, invalid, optional, optional_bool, pool,
-    required, string_list, string_map, user_type,
+    required, string_list, user_type,
 };
 use crate::core::account::admin::{AdminUserError, DeliveryMedium, Invitation, MessageAction};
 use crate::core::account::links::ProviderUser;
 use crate::core::model::{MfaFactor, User, UserPool};
 use crate::core::secrets::SecretString;
 use crate::core::signout;
+use crate::core::triggers::TriggerCaller;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
@@ -79,9 +80,12 @@ pub async fn admin_create_user(
     let pool_id = required(&input, "UserPoolId")?;
     let username = required(&input, "Username")?;
     let attributes = attributes_in(&input, "UserAttributes", false)?;
-    // Read for their shape only: Cognate runs no Lambda triggers to hand them to.
-    attributes_in(&input, "ValidationData", false)?;
-    string_map(&input, "ClientMetadata")?;
+    // For the pool's pre sign-up webhook (`PreSignUp_AdminCreateUser`).
+    let caller = TriggerCaller {
+        client_id: None,
+        client_metadata: super::client_metadata(&input)?,
+        validation_data: attributes_in(&input, "ValidationData", false)?,
+    };
     let temporary_password =
         optional(&input, "TemporaryPassword")?.map(|p| SecretString::new(p.to_string()));
     let action = match optional(&input, "MessageAction")? {
@@ -114,6 +118,7 @@ pub async fn admin_create_user(
         mediums,
         lang: MAIL_LANG.into(),
         force_alias,
+        caller,
     };
     let invited = state
         .accounts
@@ -158,7 +163,7 @@ pub async fn admin_update_user_attributes(
     input: Value,
 ) -> Result<Value, AwsError> {
     let changes = attributes_in(&input, "UserAttributes", true)?;
-    string_map(&input, "ClientMetadata")?;
+    super::client_metadata(&input)?;
     let (pool, user) = pool_and_user(state, call, &input).await?;
     state
         .accounts
@@ -266,7 +271,7 @@ pub async fn admin_reset_user_password(
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    string_map(&input, "ClientMetadata")?;
+    super::client_metadata(&input)?;
     let (pool, user) = pool_and_user(state, call, &input).await?;
     state
         .accounts
@@ -282,11 +287,15 @@ pub async fn admin_confirm_sign_up(
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    string_map(&input, "ClientMetadata")?;
+    // For the post confirmation webhook (`clientId` CLIENT_ID_NOT_APPLICABLE).
+    let caller = TriggerCaller {
+        client_metadata: super::client_metadata(&input)?,
+        ..TriggerCaller::default()
+    };
     let (pool, user) = pool_and_user(state, call, &input).await?;
     state
         .accounts
-        .admin_confirm_sign_up(&pool, &user, call.now)
+        .admin_confirm_sign_up(&pool, &user, &caller, call.now)
         .await
         .map_err(|e| admin_user_error(call, e))?;
     Ok(json!({}))

@@ -128,6 +128,24 @@ pub fn string_map(input: &Value, name: &str) -> Result<BTreeMap<String, String>,
     }
 }
 
+/// The most a request's `ClientMetadata` may hold, keys and values together, in bytes:
+/// it travels in every trigger event of the call, and a webhook's answer (the event
+/// echoed back) must fit the triggers' answer cap.
+pub const MAX_CLIENT_METADATA_BYTES: usize = 64 * 1024;
+
+/// A request's `ClientMetadata` (absent is empty), bounded by
+/// [`MAX_CLIENT_METADATA_BYTES`].
+pub fn client_metadata(input: &Value) -> Result<BTreeMap<String, String>, AwsError> {
+    let map = string_map(input, "ClientMetadata")?;
+    let size: usize = map.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_CLIENT_METADATA_BYTES {
+        return Err(invalid(format!(
+            "ClientMetadata holds {size} bytes of keys and values; at most {MAX_CLIENT_METADATA_BYTES} are accepted."
+        )));
+    }
+    Ok(map)
+}
+
 /// An optional list of strings (absent is empty).
 pub fn string_list(input: &Value, name: &str) -> Result<Vec<String>, AwsError> {
     match input.get(name) {

@@ -19,9 +19,10 @@ pub use software_token::{associate_software_token, verify_software_token};
 pub use tokens::{get_tokens_from_refresh_token, revoke_token};
 
 use super::{
-    check_secret_hash, check_secret_hash_any, client_of, invalid, not_authorized, pool_client,
-    required, sign_in_error, string_map,
+    check_secret_hash, check_secret_hash_any, client_metadata, client_of, invalid, not_authorized,
+    pool_client, required, sign_in_error, string_map,
 };
+use crate::core::challenge::custom::{CustomAnswer, CustomStart};
 use crate::core::challenge::steps::{Answer, Started};
 use crate::core::challenge::{
     check_flow, existence_error, first_factor_challenges, ApiSignIn, ChallengeError, ChallengeName,
@@ -87,6 +88,9 @@ pub(crate) fn challenge_error(call: &AwsCall, e: ChallengeError) -> AwsError {
             AwsError::bad_request("MFAMethodNotFoundException", m)
         }
         ChallengeError::NotAuthorized(m) => not_authorized(m),
+        ChallengeError::InvalidLambdaResponse(m) => {
+            AwsError::bad_request("InvalidLambdaResponseException", m)
+        }
         ChallengeError::Internal(detail) => AwsError::internal(call.protocol, detail),
     }
 }
@@ -182,16 +186,16 @@ async fn initiate(
         ))
     })?;
     let params = string_map(&input, "AuthParameters")?;
+    let metadata = client_metadata(&input)?;
     let (pool, client) = pool_and_client(state, call, &input, admin).await?;
     check_flow(&client, flow).map_err(|e| challenge_error(call, e))?;
-    let api = api(state);
+    let api = api(state).with_client_metadata(metadata.clone());
     let fail = |e| challenge_error(call, e);
     match flow {
         RequestedFlow::UserPassword | RequestedFlow::AdminUserPassword => {
             let username = param(&params, "USERNAME")?;
             check_secret_hash(state, &client, username, secret_hash_of(&params))?;
             let password = param(&params, "PASSWORD")?;
-            let metadata = string_map(&input, "ClientMetadata")?;
             password_first(
                 state,
                 call,
@@ -208,6 +212,31 @@ async fn initiate(
             check_secret_hash(state, &client, username, secret_hash_of(&params))?;
             let srp_a = param(&params, "SRP_A")?;
             srp_first(state, call, &api, &pool, &client, username, srp_a).await
+        }
+        RequestedFlow::Custom => {
+            let username = param(&params, "USERNAME")?;
+            check_secret_hash(state, &client, username, secret_hash_of(&params))?;
+            if let Some(first) = params.get("CHALLENGE_NAME") {
+                // Cognito's variant that proves the password by SRP before the custom
+                // challenges (define sees SRP_A and PASSWORD_VERIFIER in its session).
+                return Err(invalid(format!(
+                    "CUSTOM_AUTH with CHALLENGE_NAME {} is not supported: Cognate's custom flow starts with USERNAME only (no SRP_A step before the custom challenges).",
+                    first.chars().take(64).collect::<String>()
+                )));
+            }
+            api.custom_start(
+                &state.signin,
+                CustomStart {
+                    pool: &pool,
+                    client: &client,
+                    login: username,
+                    address: call.client_ip,
+                    now: call.now,
+                },
+            )
+            .await
+            .map(render)
+            .map_err(fail)
         }
         RequestedFlow::UserAuth => {
             let username = param(&params, "USERNAME")?;
@@ -270,8 +299,6 @@ async fn initiate(
                 "ChallengeParameters": {},
             }))
         }
-        // check_flow refused it.
-        RequestedFlow::Custom => Err(invalid(format!("{flow_name} is not supported."))),
     }
 }
 
@@ -374,7 +401,7 @@ async fn first_factor(
     match choice {
         "PASSWORD" => {
             let password = param(params, "PASSWORD")?;
-            let metadata = BTreeMap::new();
+            let metadata = api.client_metadata().clone();
             password_first(
                 state,
                 call,
@@ -454,6 +481,7 @@ async fn respond(
 ) -> Result<Value, AwsError> {
     let name = required(&input, "ChallengeName")?;
     let responses = string_map(&input, "ChallengeResponses")?;
+    let metadata = client_metadata(&input)?;
     let (pool, client) = pool_and_client(state, call, &input, admin).await?;
     let fail = |e| challenge_error(call, e);
     let username = param(&responses, "USERNAME")?;
@@ -463,7 +491,28 @@ async fn respond(
         username,
         responses.get("SECRET_HASH").map(String::as_str),
     )?;
-    let api = api(state);
+    let api = api(state).with_client_metadata(metadata.clone());
+    if name == "CUSTOM_CHALLENGE" {
+        check_flow(&client, RequestedFlow::Custom).map_err(fail)?;
+        let session = required(&input, "Session")?;
+        let answer = param(&responses, "ANSWER")?;
+        let step = api
+            .custom_answer(
+                &state.signin,
+                CustomAnswer {
+                    pool: &pool,
+                    client: &client,
+                    session,
+                    username,
+                    answer,
+                    address: call.client_ip,
+                    now: call.now,
+                },
+            )
+            .await
+            .map_err(fail)?;
+        return Ok(render(step));
+    }
     if name == "PASSWORD_VERIFIER" {
         // SRP's second step, of USER_SRP_AUTH or of USER_AUTH's PASSWORD_SRP.
         if !client.allows_flow(crate::core::model::AuthFlow::AllowUserAuth) {
@@ -482,6 +531,7 @@ async fn respond(
                 timestamp: param(&responses, "TIMESTAMP")?,
                 address: call.client_ip,
                 now: call.now,
+                client_metadata: metadata,
             })
             .await
             .map_err(|e| sign_in_error(call, e))?;

@@ -50,6 +50,7 @@ pub async fn get_tokens_from_refresh_token(
     .await?;
     check_flow(&client, RequestedFlow::RefreshToken).map_err(|e| challenge_error(call, e))?;
     let tokens = api(state)
+        .with_client_metadata(super::super::client_metadata(&input)?)
         .refresh(&client, token, false, call.now)
         .await
         .map_err(|e| challenge_error(call, e))?;

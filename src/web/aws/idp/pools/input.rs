@@ -155,20 +155,12 @@ fn lambda_config(input: &Value) -> Result<Triggers, AwsError> {
         let Some(kind) = TriggerKind::from_lambda_config_member(member) else {
             return Err(refused(
                 &at,
-                "not a trigger Cognate calls (PreSignUp, PostConfirmation, PreAuthentication, \
+                "not a member of LambdaConfig (PreSignUp, PostConfirmation, PreAuthentication, \
                  PostAuthentication, PreTokenGenerationConfig, UserMigration, CustomMessage, \
-                 CustomEmailSender and CustomSMSSender are)",
+                 CustomEmailSender, CustomSMSSender, DefineAuthChallenge, CreateAuthChallenge, \
+                 VerifyAuthChallengeResponse and KMSKeyID are)",
             ));
         };
-        if !kind.is_supported() {
-            return Err(refused(
-                &at,
-                "this trigger is not supported yet; remove it (Cognate calls PreSignUp, \
-                 PostConfirmation, PreAuthentication, PostAuthentication, \
-                 PreTokenGenerationConfig, UserMigration, CustomMessage, CustomEmailSender \
-                 and CustomSMSSender)",
-            ));
-        }
         if kind.is_sender() {
             let Some(sender) = value.as_object() else {
                 return Err(invalid(format!(

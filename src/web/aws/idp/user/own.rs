@@ -5,8 +5,7 @@
 use serde_json::{json, Value};
 
 use super::super::{
-    access_token_user, account_error, attributes_out, invalid, required, string_list, string_map,
-    TokenUser,
+    access_token_user, account_error, attributes_out, invalid, required, string_list, TokenUser,
 };
 use super::signup::delivery_out;
 use crate::core::account::own::PasswordChange;
@@ -63,7 +62,7 @@ pub async fn update_user_attributes(
     input: Value,
 ) -> Result<Value, AwsError> {
     let changes = super::super::attributes_in(&input, "UserAttributes", true)?;
-    string_map(&input, "ClientMetadata")?;
+    super::super::client_metadata(&input)?;
     let TokenUser {
         pool, client, user, ..
     } = token_user(state, call, &input).await?;
@@ -131,7 +130,7 @@ pub async fn get_user_attribute_verification_code(
     input: Value,
 ) -> Result<Value, AwsError> {
     let name = required(&input, "AttributeName")?;
-    string_map(&input, "ClientMetadata")?;
+    super::super::client_metadata(&input)?;
     let TokenUser { pool, user, .. } = token_user(state, call, &input).await?;
     let delivery = state
         .accounts

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::super::{
     account_error, check_secret_hash, client_of, invalid, not_authorized, optional, optional_bool,
-    required, string_map,
+    required,
 };
 use crate::core::account::attributes::check_client_writes;
 use crate::core::account::CodeDelivery;
@@ -53,7 +53,7 @@ async fn own_users_client(
     }
     // ClientMetadata goes to the triggers of the calls that have them; its shape is
     // checked here so a mistyped request is told.
-    string_map(input, "ClientMetadata")?;
+    super::super::client_metadata(input)?;
     Ok((pool, client))
 }
 
@@ -87,7 +87,7 @@ async fn legacy_user(
 fn caller_of(input: &Value, client: &AppClient) -> Result<TriggerCaller, AwsError> {
     Ok(TriggerCaller {
         client_id: Some(client.id.clone()),
-        client_metadata: string_map(input, "ClientMetadata")?,
+        client_metadata: super::super::client_metadata(input)?,
         validation_data: Default::default(),
     })
 }
@@ -112,7 +112,7 @@ pub async fn sign_up(state: &AppState, call: &AwsCall, input: Value) -> Result<V
     let (pool, client) = own_users_client(state, call, &input, username).await?;
     let caller = TriggerCaller {
         client_id: Some(client.id.clone()),
-        client_metadata: string_map(&input, "ClientMetadata")?,
+        client_metadata: super::super::client_metadata(&input)?,
         validation_data,
     };
     check_client_writes(&client, attributes.keys()).map_err(|e| account_error(call, e))?;
