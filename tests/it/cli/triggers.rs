@@ -7,7 +7,6 @@
 use serde_json::json;
 
 use cognate::core::model::{PreTokenVersion, TriggerKind};
-use cognate::core::storage::Store;
 
 use super::Cli;
 use crate::support::webhook::{Answer, Receiver};
