@@ -30,6 +30,7 @@ mod clients;
 mod identity_pools;
 mod idps;
 mod mfa;
+mod triggers;
 mod users;
 
 // H1: operator credentials.
@@ -38,6 +39,7 @@ pub use clients::{clients, ClientsCmd};
 pub use identity_pools::{identity_pools, roles, IdentityPoolsCmd, RolesCmd};
 pub use idps::{idps, IdpsCmd};
 pub use mfa::MfaCmd;
+pub use triggers::{triggers, TriggersCmd};
 pub use users::{users, UsersCmd};
 
 // ------------------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ pub(crate) async fn require_pool(node: &Node, id: &str) -> Result<UserPool, CliE
 /// The administration service over the node's store: every pool, client and group the
 /// CLI writes goes through it, so the CLI applies the core's rules (Cognito's).
 pub(crate) fn admin(node: &Node) -> AdminService {
-    AdminService::new(node.store.clone())
+    AdminService::new(node.store.clone()).with_pool_quota(node.config.server.max_user_pools)
 }
 
 /// A refusal of the administration service as a CLI message: one line per field error,
@@ -797,46 +799,6 @@ pub enum KeysCmd {
     /// `<public URL>/identity`); prints its kid. The old key stays in that issuer's JWKS
     /// until every token it signed has expired (a day at most).
     RotateIdentity,
-}
-
-/// `cognate triggers ...`: a pool's webhook signing secret.
-#[derive(Debug, clap::Subcommand)]
-pub enum TriggersCmd {
-    /// Print the pool's webhook signing secret (`whsec_<base64 key>`) for the receivers to
-    /// verify signatures with; made on first use.
-    Secret {
-        /// The pool id.
-        pool: String,
-    },
-    /// Replace the pool's webhook signing secret with a new one and print it; events are
-    /// signed with it from now on, so give it to the receivers.
-    RotateSecret {
-        /// The pool id.
-        pool: String,
-    },
-}
-
-pub async fn triggers(node: Node, cmd: TriggersCmd) -> CliResult {
-    let (secret, pool) = match cmd {
-        TriggersCmd::Secret { pool } => {
-            let pool = require_pool(&node, &pool).await?;
-            (node.webhooks.secret(&pool.id).await?, pool)
-        }
-        TriggersCmd::RotateSecret { pool } => {
-            let pool = require_pool(&node, &pool).await?;
-            let secret = node.webhooks.rotate_secret(&pool.id).await?;
-            eprintln!(
-                "pool {}'s webhooks are signed with this new secret from now on",
-                pool.id
-            );
-            (secret, pool)
-        }
-    };
-    if pool.triggers.is_empty() {
-        eprintln!("note: pool {} declares no trigger yet", pool.id);
-    }
-    println!("{}", secret.display());
-    Ok(())
 }
 
 pub async fn keys(node: Node, cmd: KeysCmd) -> CliResult {

@@ -96,6 +96,13 @@ pub struct ServerSettings {
     /// The most time one attempt of a trigger webhook call may take, in milliseconds
     /// (Cognito's Lambda triggers time out after 5 s; each event is tried up to 3 times).
     pub trigger_timeout_ms: u64,
+    /// Whether a trigger webhook URL set through the API (`LambdaConfig`) may be on
+    /// loopback (`localhost`, 127.0.0.0/8, `[::1]`). Off by default: any holder of an
+    /// operator API key could otherwise point webhooks at the node's own internal
+    /// services. The configuration file's triggers may always be on loopback.
+    pub api_webhooks_on_loopback: bool,
+    /// CreateUserPool's quota: the most user pools the store holds (Cognito's is 1,000).
+    pub max_user_pools: u32,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -141,6 +148,8 @@ impl Default for ServerSettings {
             idp_timeout_secs: 10,
             idp_private_networks: Vec::new(),
             trigger_timeout_ms: 5000,
+            api_webhooks_on_loopback: false,
+            max_user_pools: crate::core::admin::MAX_POOLS,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

@@ -20,7 +20,10 @@
 //! 4. the password is verified ([`Directory::authenticate_found`]: unknown users cost one
 //!    verification too). The reservation stands as the failure of a wrong password or an
 //!    unknown login; a password proven right clears the account's and the address's counts
-//!    (whatever the user's status then says);
+//!    (whatever the user's status then says). Only then, for a user whose status lets the
+//!    sign-in go on, are the pool's pre and post authentication webhooks called (either
+//!    refuses the sign-in): a webhook never answers someone who did not prove the
+//!    password, so its refusal cannot tell existing logins from unknown ones;
 //! 5. the user's status chooses the next step: Cognito's `NEW_PASSWORD_REQUIRED` challenge
 //!    for a `FORCE_CHANGE_PASSWORD` user; otherwise the pool's `mfa` rule
 //!    ([`crate::core::mfa::requirement`]): a second factor to pass, enrolment first
@@ -286,9 +289,6 @@ impl SignIn {
                 )
                 .await;
         }
-        if let Some(user) = &found {
-            self.pre_authentication(pool, &caller, user).await?;
-        }
         let verified = self
             .directory
             .authenticate_found(pool, found, password, now)
@@ -300,7 +300,8 @@ impl SignIn {
     /// What follows the first factor's check, for a password and an SRP proof alike:
     /// `verified` is the user whose password was proven and whose status allows going on
     /// ([`Directory::check_status`]), or why not. A proven password clears the throttle's
-    /// counts; the user's status and the pool's `mfa` rule choose the outcome.
+    /// counts; then the pre and post authentication webhooks are called (either may
+    /// refuse); the user's status and the pool's `mfa` rule choose the outcome.
     async fn conclude(
         &self,
         pool: &UserPool,
@@ -348,6 +349,15 @@ impl SignIn {
             }
         };
         if let Some(webhooks) = self.directory.webhooks() {
+            // Pre authentication only once the first factor is proven: called before the
+            // check (as Cognito does), a webhook refusing by the user's attributes would
+            // answer an existing user differently from an unknown one to anyone typing a
+            // login, and refuse without a password. Here its refusal reaches only someone
+            // who proved the password, and every failed attempt answers alike.
+            webhooks
+                .pre_authentication(pool, &user, caller)
+                .await
+                .map_err(trigger_refusal)?;
             webhooks
                 .post_authentication(pool, &user, caller)
                 .await
@@ -357,24 +367,6 @@ impl SignIn {
             return Ok(SignInOutcome::NewPasswordRequired(user));
         }
         Ok(SignInOutcome::after_first_factor(pool, user))
-    }
-
-    /// The pool's pre authentication webhook for an existing user, after the attempt is
-    /// reserved and before the password or proof is checked; its failure refuses the
-    /// sign-in (the attempt stays counted).
-    async fn pre_authentication(
-        &self,
-        pool: &UserPool,
-        caller: &TriggerCaller,
-        user: &User,
-    ) -> Result<(), SignInError> {
-        let Some(webhooks) = self.directory.webhooks() else {
-            return Ok(());
-        };
-        webhooks
-            .pre_authentication(pool, user, caller)
-            .await
-            .map_err(trigger_refusal)
     }
 
     /// `USER_SRP_AUTH`, step 1: checks `A`, looks the login up and answers the
@@ -567,9 +559,6 @@ impl SignIn {
         let (found, login_key) = self
             .reserved_lookup(pool, &state.login, address, now)
             .await?;
-        if let Some(user) = &found {
-            self.pre_authentication(pool, &caller, user).await?;
-        }
         // The key is computed whoever asked, so a login without a verifier costs what a
         // real one does; its proof is refused below whatever it says.
         let key = srp::session_key(&a, &b_pub, b, &v)?;

@@ -138,6 +138,11 @@ pub trait Store: Send + Sync + 'static {
     /// configuration file's create), bumping the version. A read-modify-write of a stored
     /// pool uses [`Store::replace_pool`] instead.
     async fn put_pool(&self, pool: &UserPool) -> StoreResult<()>;
+    /// Inserts a new pool (CreateUserPool) unless `max_pools` pools exist already (then
+    /// `Ok(false)`, nothing written): the count and the insert are one transaction under
+    /// a store-wide lock, so concurrent creates on any nodes never exceed the quota.
+    /// `Conflict::Exists` when a pool has this id (the stored one is left as it was).
+    async fn insert_pool(&self, pool: &UserPool, max_pools: u32) -> StoreResult<bool>;
     /// Replaces a pool if `pool.version` is still the stored version; returns the stored
     /// record with its new version. [`StoreError::VersionMismatch`] when another writer
     /// changed the pool since it was read (the caller re-reads and re-applies its change),

@@ -37,6 +37,9 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// `SELECT 1` for the pool `$1`, holding it until the transaction ends where the engine
     /// needs a lock for it (a per-pool quota counted and written in one transaction).
     const POOL_LOCK: &'static str;
+    /// A statement that holds the store-wide pool-creation lock until the transaction
+    /// ends (the pool quota counted and written in one transaction, whatever the node).
+    const POOLS_LOCK: &'static str;
 
     /// The connections that serve reads.
     fn reader(&self) -> &Pool<Self::Db>;

@@ -170,6 +170,10 @@ impl Engine for PgStore {
     // FOR NO KEY UPDATE: two transactions counting one pool's resource servers take turns
     // (READ COMMITTED would let both count 24 and both insert).
     const POOL_LOCK: &'static str = "SELECT 1 FROM pools WHERE id = $1 FOR NO KEY UPDATE";
+    // A transaction-scoped advisory lock (released at commit or rollback): two nodes
+    // counting the pools take turns (READ COMMITTED would let both count 999 and insert).
+    const POOLS_LOCK: &'static str =
+        "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext('cognate:pool-quota'))) AS l";
 
     /// One pool serves reads and writes: every node may write.
     fn reader(&self) -> &PgPool {

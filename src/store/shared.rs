@@ -207,6 +207,28 @@ impl<E: Run> Store for E {
         Ok(())
     }
 
+    async fn insert_pool(&self, pool: &UserPool, max_pools: u32) -> StoreResult<bool> {
+        let doc = doc::to_json(pool)?;
+        let mut tx = self.begin().await?;
+        self.fetch_optional(On::Tx(&mut *tx), E::POOLS_LOCK, &[])
+            .await?;
+        let count = self
+            .fetch_one(On::Tx(&mut *tx), "SELECT count(*) AS n FROM pools", &[])
+            .await?;
+        if count.int("n")? >= i64::from(max_pools) {
+            return Ok(false);
+        }
+        // No ON CONFLICT: the primary key refuses a second pool of this id.
+        self.execute(
+            On::Tx(&mut *tx),
+            "INSERT INTO pools (id, doc, version) VALUES ($1, $2, 1)",
+            &[(&pool.id).into(), doc.as_str().into()],
+        )
+        .await?;
+        tx.commit().await.map_err(E::map_err)?;
+        Ok(true)
+    }
+
     async fn replace_pool(&self, pool: &UserPool) -> StoreResult<UserPool> {
         let mut stored = pool.clone();
         stored.version = pool.version + 1;

@@ -153,6 +153,8 @@ impl Engine for SqliteStore {
     const USER_EXISTS: &'static str = "SELECT 1 FROM users WHERE pool_id = $1 AND sub = $2";
     // BEGIN IMMEDIATE already serializes writers.
     const POOL_LOCK: &'static str = "SELECT 1 FROM pools WHERE id = $1";
+    // `begin` takes SQLite's one write lock (BEGIN IMMEDIATE): transactions take turns.
+    const POOLS_LOCK: &'static str = "SELECT 1";
 
     fn reader(&self) -> &SqlitePool {
         &self.reader

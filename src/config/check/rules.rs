@@ -136,6 +136,13 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 100 to 30000 milliseconds; the default is 5000 (Cognito's 5 s)",
         );
     }
+    if !(1..=100_000).contains(&s.max_user_pools) {
+        c.error(
+            "server.max_user_pools",
+            format!("{} is not a usable user pool quota", s.max_user_pools),
+            "use 1 to 100000; the default is 1000 (Cognito's quota)",
+        );
+    }
     for net in &s.idp_private_networks {
         if net.prefix_len() == 0 {
             c.error(

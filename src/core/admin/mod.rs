@@ -62,8 +62,8 @@ pub use identity_providers::{
     validate_identity_providers,
 };
 pub use pools::{
-    check_passkey_origin, check_relying_party_id, check_webhook_url, validate_passkeys_at,
-    validate_pool,
+    check_passkey_origin, check_relying_party_id, check_webhook_url, validate_api_webhook_targets,
+    validate_passkeys_at, validate_pool, MAX_POOLS,
 };
 pub use resource_servers::validate_resource_server;
 pub use roles::validate_role;
@@ -266,6 +266,8 @@ fn valid(kind: RecordKind, errors: Vec<FieldError>) -> AdminResult<()> {
 #[derive(Clone)]
 pub struct AdminService<S = Arc<dyn Store>> {
     store: S,
+    /// The most user pools the store may hold (CreateUserPool's quota).
+    max_pools: u32,
 }
 
 impl<S> fmt::Debug for AdminService<S> {
@@ -279,7 +281,17 @@ where
     S: Deref<Target = dyn Store> + Send + Sync,
 {
     pub fn new(store: S) -> Self {
-        AdminService { store }
+        AdminService {
+            store,
+            max_pools: pools::MAX_POOLS,
+        }
+    }
+
+    /// The service with another user pool quota than Cognito's 1,000 (`[server]
+    /// max_user_pools`).
+    pub fn with_pool_quota(mut self, max_pools: u32) -> Self {
+        self.max_pools = max_pools;
+        self
     }
 
     fn store(&self) -> &dyn Store {

@@ -23,7 +23,7 @@ const MAX_ATTRIBUTE_LEN: u32 = 2048;
 const MAX_TEMPORARY_DAYS: u32 = 365;
 /// Cognito's quotas: 1,000 user pools per account (region), 50 custom attributes per pool,
 /// 50 tags per pool (keys 1 to 128 characters, values up to 256).
-pub const MAX_POOLS: usize = 1000;
+pub const MAX_POOLS: u32 = 1000;
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
 const MAX_TAGS: usize = 50;
 /// Upper bounds of the code budgets (per hour; see [`check_code_limits`]).
@@ -93,6 +93,62 @@ pub fn check_webhook_url(text: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Trigger webhooks set through the API (`LambdaConfig`), beyond [`check_webhook_url`]:
+/// any holder of an operator API key may set them, so they may not point the node at
+/// its own or its network's internal services (server-side request forgery). A loopback
+/// host (`localhost` and names under it, 127.0.0.0/8, `[::1]`) is refused unless the
+/// operator allows it (`[server] api_webhooks_on_loopback`); an address written in the
+/// URL must be public or in `private_networks` (`[server] idp_private_networks`). Host
+/// names are checked where it counts, at delivery: the resolver keeps only public
+/// addresses (and the networks allowed), so a name resolving to an internal address,
+/// then or later (DNS rebinding), is never connected to, and redirects are never
+/// followed ([`crate::federation::http`]). Paths are `triggers.<key>`.
+pub fn validate_api_webhook_targets(
+    pool: &UserPool,
+    loopback_allowed: bool,
+    private_networks: &[ipnet::IpNet],
+) -> Vec<FieldError> {
+    use crate::federation::http::guard;
+    let mut e = Errors::default();
+    for (kind, text) in &pool.triggers.0 {
+        // Malformed URLs are the pool rules' to report.
+        let Ok(url) = url::Url::parse(text) else {
+            continue;
+        };
+        let Some(host) = url.host() else {
+            continue;
+        };
+        let at = format!("triggers.{}", kind.key());
+        if guard::is_loopback_host(&host) {
+            if !loopback_allowed {
+                e.push(
+                    at,
+                    Rule::Invalid,
+                    format!(
+                        "{:?} is on loopback, which webhooks set through the API may not be \
+                         (the operator allows it with [server] api_webhooks_on_loopback = true)",
+                        crate::federation::http::for_log(&url)
+                    ),
+                    "use a public https URL, or declare the trigger in the configuration file",
+                );
+            }
+            continue;
+        }
+        if let Err(detail) = guard::check_literal(&url, private_networks) {
+            e.push(
+                at,
+                Rule::Invalid,
+                format!(
+                    "{detail}: webhooks are called only on public addresses (or the \
+                     networks in [server] idp_private_networks)"
+                ),
+                "use a public https URL",
+            );
+        }
+    }
+    e.into_vec()
 }
 
 /// CreateUserPool's rules on a pool record. Its identity providers have their own rules
@@ -731,22 +787,32 @@ where
                 id: pool.id.clone(),
             });
         }
-        // Cognito's quota of user pools (an unlocked check: two creations racing at the
-        // limit may both pass, as a soft quota may).
+        // Cognito's quota of user pools: checked here for a quick answer, then again by
+        // the store, counted and inserted in one transaction under a store-wide lock (two
+        // nodes creating the last pool at once cannot both pass).
+        let max = self.max_pools;
+        let full = |count: usize| AdminError::Invalid {
+            kind: RecordKind::Pool,
+            errors: vec![FieldError::new(
+                "id",
+                Rule::Limit,
+                format!("there are {count} user pools, the quota is {max}"),
+                "delete a pool first",
+            )],
+        };
         let count = self.store().list_pools().await?.len();
-        if count >= MAX_POOLS {
-            return Err(AdminError::Invalid {
-                kind: RecordKind::Pool,
-                errors: vec![FieldError::new(
-                    "id",
-                    Rule::Limit,
-                    format!("there are {count} user pools, Cognito's quota is {MAX_POOLS}"),
-                    "delete a pool first",
-                )],
-            });
+        if count >= max as usize {
+            return Err(full(count));
         }
-        self.store().put_pool(pool).await?;
-        Ok(())
+        match self.store().insert_pool(pool, max).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(full(max as usize)),
+            Err(StoreError::Conflict(_)) => Err(AdminError::Exists {
+                kind: RecordKind::Pool,
+                id: pool.id.clone(),
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Writes a whole pool record, identity providers included, creating or replacing it

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | pre sign-up | `PreSignUp_SignUp`, `PreSignUp_AdminCreateUser` | `userAttributes`, `validationData`, `clientMetadata` | `autoConfirmUser`, `autoVerifyEmail`, `autoVerifyPhone`; a failure refuses the sign-up |
 //! | post confirmation | `PostConfirmation_ConfirmSignUp`, `PostConfirmation_ConfirmForgotPassword` | `userAttributes`, `clientMetadata` | none; a failure is logged |
-//! | pre authentication | `PreAuthentication_Authentication` | `userAttributes`, `validationData`, `userNotFound` | a failure refuses the sign-in |
+//! | pre authentication | `PreAuthentication_Authentication` (after the first factor is proven) | `userAttributes`, `validationData`, `userNotFound` (false) | a failure refuses the sign-in |
 //! | post authentication | `PostAuthentication_Authentication` | `userAttributes`, `newDeviceUsed`, `clientMetadata` | a failure refuses the sign-in |
 //! | user migration | `UserMigration_Authentication`, `UserMigration_ForgotPassword` | `password` (sign-in only), `validationData`, `clientMetadata` | `userAttributes`, `finalUserStatus`, `messageAction`, `desiredDeliveryMediums`, `forceAliasCreation` ([`MigrationAnswer`]); a failure answers as for an unknown user |
 //!
@@ -126,27 +126,11 @@ impl Webhooks {
         attributes: &BTreeMap<String, String>,
         caller: &TriggerCaller,
     ) -> Result<PreSignUpAnswer, TriggerError> {
-        let request = json!({
-            "userAttributes": string_map(attributes),
-            "validationData": string_map(&caller.validation_data),
-            "clientMetadata": string_map(&caller.client_metadata),
-        });
-        let response = json!({
-            "autoConfirmUser": false,
-            "autoVerifyEmail": false,
-            "autoVerifyPhone": false,
-        });
-        let event = event(pool, source, user_name, caller, request, response);
+        let event = pre_sign_up_event(pool, source, user_name, attributes, caller);
         let Some(answer) = self.call(pool, TriggerKind::PreSignUp, &event).await else {
             return Ok(PreSignUpAnswer::default());
         };
-        let response = answer?;
-        let auto_confirm_user = flag(&response, "autoConfirmUser");
-        Ok(PreSignUpAnswer {
-            auto_confirm_user,
-            auto_verify_email: auto_confirm_user && flag(&response, "autoVerifyEmail"),
-            auto_verify_phone: auto_confirm_user && flag(&response, "autoVerifyPhone"),
-        })
+        Ok(pre_sign_up_answer(&answer?))
     }
 
     /// Post confirmation (`PostConfirmation_ConfirmSignUp` or
@@ -163,35 +147,21 @@ impl Webhooks {
         if user.status == UserStatus::ExternalProvider {
             return;
         }
-        let request = json!({
-            "userAttributes": user_attributes(user),
-            "clientMetadata": string_map(&caller.client_metadata),
-        });
-        let event = event(pool, source, &user.username, caller, request, json!({}));
+        let event = post_confirmation_event(pool, source, user, caller);
         let _ = self.call(pool, TriggerKind::PostConfirmation, &event).await;
     }
 
-    /// Pre authentication (`PreAuthentication_Authentication`), for an existing user
-    /// before the password is checked. A failure refuses the sign-in.
+    /// Pre authentication (`PreAuthentication_Authentication`), for a user whose first
+    /// factor was just proven (see [`crate::core::signin`]: never before the check, so a
+    /// refusal cannot tell existing users from unknown ones; `userNotFound` is therefore
+    /// always false). A failure refuses the sign-in.
     pub async fn pre_authentication(
         &self,
         pool: &UserPool,
         user: &User,
         caller: &TriggerCaller,
     ) -> Result<(), TriggerError> {
-        let request = json!({
-            "userAttributes": user_attributes(user),
-            "userNotFound": false,
-            "validationData": string_map(&caller.validation_data),
-        });
-        let event = event(
-            pool,
-            "PreAuthentication_Authentication",
-            &user.username,
-            caller,
-            request,
-            json!({}),
-        );
+        let event = pre_authentication_event(pool, user, caller);
         match self
             .call(pool, TriggerKind::PreAuthentication, &event)
             .await
@@ -209,19 +179,7 @@ impl Webhooks {
         user: &User,
         caller: &TriggerCaller,
     ) -> Result<(), TriggerError> {
-        let request = json!({
-            "userAttributes": user_attributes(user),
-            "newDeviceUsed": false,
-            "clientMetadata": string_map(&caller.client_metadata),
-        });
-        let event = event(
-            pool,
-            "PostAuthentication_Authentication",
-            &user.username,
-            caller,
-            request,
-            json!({}),
-        );
+        let event = post_authentication_event(pool, user, caller);
         match self
             .call(pool, TriggerKind::PostAuthentication, &event)
             .await
@@ -244,22 +202,7 @@ impl Webhooks {
         password: Option<&SecretString>,
         caller: &TriggerCaller,
     ) -> Option<Result<MigrationAnswer, TriggerError>> {
-        let mut request = json!({
-            "validationData": string_map(&caller.validation_data),
-            "clientMetadata": string_map(&caller.client_metadata),
-        });
-        if let Some(password) = password {
-            request["password"] = Value::String(password.expose().to_string());
-        }
-        let response = json!({
-            "userAttributes": {},
-            "finalUserStatus": null,
-            "messageAction": null,
-            "desiredDeliveryMediums": null,
-            "forceAliasCreation": null,
-            "enableSMSMFA": null,
-        });
-        let event = event(pool, source, user_name, caller, request, response);
+        let event = user_migration_event(pool, source, user_name, password, caller);
         let answer = self.call(pool, TriggerKind::UserMigration, &event).await?;
         Some(answer.and_then(|response| {
             migration_answer(&response).map_err(|message| {
@@ -273,8 +216,114 @@ impl Webhooks {
     }
 }
 
+/// The pre sign-up event (`PreSignUp_SignUp`, `PreSignUp_AdminCreateUser`).
+pub fn pre_sign_up_event(
+    pool: &UserPool,
+    source: &str,
+    user_name: &str,
+    attributes: &BTreeMap<String, String>,
+    caller: &TriggerCaller,
+) -> Value {
+    let request = json!({
+        "userAttributes": string_map(attributes),
+        "validationData": string_map(&caller.validation_data),
+        "clientMetadata": string_map(&caller.client_metadata),
+    });
+    let response = json!({
+        "autoConfirmUser": false,
+        "autoVerifyEmail": false,
+        "autoVerifyPhone": false,
+    });
+    event(pool, source, user_name, caller, request, response)
+}
+
+/// Reads a pre sign-up answer: the flags, `autoVerify*` honoured only with
+/// `autoConfirmUser` (Cognito's rule).
+pub fn pre_sign_up_answer(response: &Map<String, Value>) -> PreSignUpAnswer {
+    let auto_confirm_user = flag(response, "autoConfirmUser");
+    PreSignUpAnswer {
+        auto_confirm_user,
+        auto_verify_email: auto_confirm_user && flag(response, "autoVerifyEmail"),
+        auto_verify_phone: auto_confirm_user && flag(response, "autoVerifyPhone"),
+    }
+}
+
+/// The post confirmation event.
+pub fn post_confirmation_event(
+    pool: &UserPool,
+    source: &str,
+    user: &User,
+    caller: &TriggerCaller,
+) -> Value {
+    let request = json!({
+        "userAttributes": user_attributes(user),
+        "clientMetadata": string_map(&caller.client_metadata),
+    });
+    event(pool, source, &user.username, caller, request, json!({}))
+}
+
+/// The pre authentication event.
+pub fn pre_authentication_event(pool: &UserPool, user: &User, caller: &TriggerCaller) -> Value {
+    let request = json!({
+        "userAttributes": user_attributes(user),
+        "userNotFound": false,
+        "validationData": string_map(&caller.validation_data),
+    });
+    event(
+        pool,
+        "PreAuthentication_Authentication",
+        &user.username,
+        caller,
+        request,
+        json!({}),
+    )
+}
+
+/// The post authentication event.
+pub fn post_authentication_event(pool: &UserPool, user: &User, caller: &TriggerCaller) -> Value {
+    let request = json!({
+        "userAttributes": user_attributes(user),
+        "newDeviceUsed": false,
+        "clientMetadata": string_map(&caller.client_metadata),
+    });
+    event(
+        pool,
+        "PostAuthentication_Authentication",
+        &user.username,
+        caller,
+        request,
+        json!({}),
+    )
+}
+
+/// The user migration event (`password` only for `UserMigration_Authentication`).
+pub fn user_migration_event(
+    pool: &UserPool,
+    source: &str,
+    user_name: &str,
+    password: Option<&SecretString>,
+    caller: &TriggerCaller,
+) -> Value {
+    let mut request = json!({
+        "validationData": string_map(&caller.validation_data),
+        "clientMetadata": string_map(&caller.client_metadata),
+    });
+    if let Some(password) = password {
+        request["password"] = Value::String(password.expose().to_string());
+    }
+    let response = json!({
+        "userAttributes": {},
+        "finalUserStatus": null,
+        "messageAction": null,
+        "desiredDeliveryMediums": null,
+        "forceAliasCreation": null,
+        "enableSMSMFA": null,
+    });
+    event(pool, source, user_name, caller, request, response)
+}
+
 /// Reads a user migration answer (Cognito's `response` fields).
-pub(super) fn migration_answer(response: &Map<String, Value>) -> Result<MigrationAnswer, String> {
+pub fn migration_answer(response: &Map<String, Value>) -> Result<MigrationAnswer, String> {
     let attributes = match response.get("userAttributes") {
         Some(Value::Object(map)) => map
             .iter()

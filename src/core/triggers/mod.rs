@@ -9,7 +9,8 @@
 //!   (seconds) and `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
 //!   The key is 32 random bytes per pool, made on first need, sealed under the master key
 //!   ([`webhook_secret_context`]) and kept in the shared store, so every node signs alike;
-//!   the operator reads it as `whsec_<base64 key>` (`cognate triggers secret`).
+//!   the operator reads it as `whsec_<base64 key>` (`cognate triggers secret`). It is read
+//!   per event (a rotation holds at once on every node), but opened once per node.
 //! - **Delivered** through the IdP HTTP client ([`IdpHttp`]: no redirects followed, the
 //!   address connected to checked, answers read within a cap), with a 5 s timeout per
 //!   attempt (`[server] trigger_timeout_ms`) and up to 3 attempts on connection errors,
@@ -27,6 +28,7 @@ pub mod events;
 pub mod jwe;
 mod metrics;
 pub mod pre_token;
+pub mod sample;
 pub mod senders;
 
 use std::sync::Arc;
@@ -56,6 +58,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPTS: u32 = 3;
 /// The largest answer read from a webhook.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+/// How many opened signing secrets a node keeps (by their sealed form, see
+/// [`Webhooks::secret`]).
+const OPENED_SECRETS: u64 = 10_000;
 
 /// The store's metadata key of a pool's sealed webhook secret.
 fn secret_meta_key(pool_id: &str) -> String {
@@ -126,6 +131,8 @@ struct Inner {
     master: Arc<MasterKey>,
     http: IdpHttp,
     metrics: TriggerMetrics,
+    /// Opened signing secrets by their sealed form as stored.
+    opened: moka::future::Cache<String, WebhookSecret>,
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -149,6 +156,9 @@ impl Webhooks {
                 master,
                 http,
                 metrics: TriggerMetrics::default(),
+                opened: moka::future::Cache::builder()
+                    .max_capacity(OPENED_SECRETS)
+                    .build(),
             }),
         }
     }
@@ -166,6 +176,10 @@ impl Webhooks {
 
     /// The pool's signing secret, made and stored on first need (nodes racing to make it
     /// converge on the first one stored).
+    ///
+    /// The sealed secret is read from the store for every event, so a rotation on any node
+    /// takes effect at once everywhere; its opening is kept, by the sealed text (a new
+    /// secret is a new text, and the text names its pool through the sealing context).
     pub async fn secret(&self, pool_id: &str) -> Result<WebhookSecret, TriggerError> {
         let key = secret_meta_key(pool_id);
         let store = &self.inner.store;
@@ -179,7 +193,13 @@ impl Webhooks {
                     .map_err(internal)?
             }
         };
-        self.open(pool_id, stored)
+        let cache_key = format!("{pool_id}\n{stored}");
+        if let Some(secret) = self.inner.opened.get(&cache_key).await {
+            return Ok(secret);
+        }
+        let secret = self.open(pool_id, stored)?;
+        self.inner.opened.insert(cache_key, secret.clone()).await;
+        Ok(secret)
     }
 
     /// Replaces the pool's signing secret with a new random one (receivers must be given
@@ -226,7 +246,7 @@ impl Webhooks {
     ) -> Option<Result<serde_json::Map<String, Value>, TriggerError>> {
         let url = pool.triggers.url(kind)?;
         let started = Instant::now();
-        let result = self.deliver(pool, kind, url, event).await;
+        let result = self.deliver(pool, kind, url, event, &mut Vec::new()).await;
         let metrics = &self.inner.metrics;
         metrics.observe(&pool.id, kind, started.elapsed(), result.is_ok());
         if let Err(e) = &result {
@@ -241,12 +261,33 @@ impl Webhooks {
         Some(result)
     }
 
+    /// Sends `event` to `url` as [`Webhooks::call`] does (signed, retried, capped), but
+    /// counts no metric and logs nothing: `cognate triggers test`'s delivery. Returns the
+    /// answer's `response` (or the failure) and each attempt's outcome.
+    pub async fn send(
+        &self,
+        pool: &UserPool,
+        kind: TriggerKind,
+        url: &str,
+        event: &Value,
+    ) -> (
+        Result<serde_json::Map<String, Value>, TriggerError>,
+        Vec<Attempt>,
+    ) {
+        let mut attempts = Vec::new();
+        let result = self.deliver(pool, kind, url, event, &mut attempts).await;
+        (result, attempts)
+    }
+
+    /// The delivery of one event: signed, up to [`ATTEMPTS`] tries, each recorded in
+    /// `attempts`.
     async fn deliver(
         &self,
         pool: &UserPool,
         kind: TriggerKind,
         url: &str,
         event: &Value,
+        attempts: &mut Vec<Attempt>,
     ) -> Result<serde_json::Map<String, Value>, TriggerError> {
         let failed = |message: String| TriggerError::Failed { kind, message };
         let secret = self.secret(&pool.id).await?;
@@ -256,46 +297,94 @@ impl Webhooks {
         let timeout = self.inner.http.settings().timeout;
         let mut last = String::new();
         for _ in 0..ATTEMPTS {
+            let started = Instant::now();
+            let outcome = self.attempt(&secret, &id, url, &body, timeout).await;
+            attempts.push(Attempt {
+                status: outcome.status,
+                elapsed: started.elapsed(),
+                error: outcome.verdict.as_ref().err().map(|(m, _)| m.clone()),
+            });
+            match outcome.verdict {
+                Ok(response) => return Ok(response),
+                Err((message, true)) => last = message,
+                Err((message, false)) => return Err(failed(message)),
+            }
+        }
+        Err(failed(last))
+    }
+
+    /// One signed POST and what its answer means: the `response`, or why not and whether
+    /// another attempt may help (connection errors, timeouts and 5xx, as Cognito retries).
+    async fn attempt(
+        &self,
+        secret: &WebhookSecret,
+        id: &str,
+        url: &str,
+        body: &str,
+        timeout: Duration,
+    ) -> AttemptOutcome {
+        let at_once = |message: String| (message, false);
+        let retry = |message: String| (message, true);
+        let mut status = None;
+        let verdict = async {
             let timestamp = chrono::Utc::now().timestamp();
             let request = self
                 .inner
                 .http
                 .client()
-                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| at_once(e.to_string()))?
                 .post(url)
                 .header(CONTENT_TYPE, "application/json")
-                .header("webhook-id", &id)
+                .header("webhook-id", id)
                 .header("webhook-timestamp", timestamp.to_string())
-                .header("webhook-signature", secret.sign(&id, timestamp, &body))
-                .body(body.clone());
+                .header("webhook-signature", secret.sign(id, timestamp, body))
+                .body(body.to_string());
             match self.inner.http.execute(request).await {
-                Ok(answer) => match answer.status {
-                    200..=299 => return response_of(&answer.body).map_err(failed),
-                    300..=399 => {
-                        return Err(failed(format!(
+                Ok(answer) => {
+                    status = Some(answer.status);
+                    match answer.status {
+                        200..=299 => response_of(&answer.body).map_err(at_once),
+                        300..=399 => Err(at_once(format!(
                             "the webhook answered a redirect (HTTP {}), which is not followed",
                             answer.status
-                        )))
+                        ))),
+                        400..=499 => Err(at_once(error_message(answer.status, &answer.body))),
+                        other => Err(retry(error_message(other, &answer.body))),
                     }
-                    400..=499 => return Err(failed(error_message(answer.status, &answer.body))),
-                    status => last = error_message(status, &answer.body),
-                },
-                Err(HttpError::Timeout { .. }) => {
-                    last = format!("Task timed out after {:.2} seconds", timeout.as_secs_f64())
                 }
+                Err(HttpError::Timeout { .. }) => Err(retry(format!(
+                    "Task timed out after {:.2} seconds",
+                    timeout.as_secs_f64()
+                ))),
                 Err(e @ (HttpError::Connect { .. } | HttpError::Request { .. })) => {
-                    last = e.to_string()
+                    Err(retry(e.to_string()))
                 }
-                Err(HttpError::TooLarge { limit, .. }) => {
-                    return Err(failed(format!(
-                        "the webhook's answer is larger than {limit} bytes"
-                    )))
-                }
-                Err(e) => return Err(failed(e.to_string())),
+                Err(HttpError::TooLarge { limit, .. }) => Err(at_once(format!(
+                    "the webhook's answer is larger than {limit} bytes"
+                ))),
+                Err(e) => Err(at_once(e.to_string())),
             }
         }
-        Err(failed(last))
+        .await;
+        AttemptOutcome { status, verdict }
     }
+}
+
+/// What one attempt came to: the HTTP status (when an answer came), and the `response`
+/// or the failure's message with whether to try again.
+struct AttemptOutcome {
+    status: Option<u16>,
+    verdict: Result<serde_json::Map<String, Value>, (String, bool)>,
+}
+
+/// One attempt of a delivery, as `cognate triggers test` shows it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The HTTP status answered; `None` when no answer came (connection, timeout).
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+    /// Why the attempt failed, if it did.
+    pub error: Option<String>,
 }
 
 fn internal(e: impl std::fmt::Display) -> TriggerError {

@@ -99,7 +99,7 @@ fn is_loopback(ip: IpAddr) -> bool {
 
 /// Whether a host names the local machine: a loopback address, or `localhost` and the
 /// names under it (RFC 6761 section 6.3).
-fn is_loopback_host(host: &Host<&str>) -> bool {
+pub fn is_loopback_host(host: &Host<&str>) -> bool {
     match host {
         Host::Ipv4(v4) => v4.is_loopback(),
         Host::Ipv6(v6) => is_loopback(IpAddr::V6(*v6)),

@@ -20,6 +20,7 @@ mod lifecycle;
 mod mfa;
 mod saml_keys;
 mod transfer;
+mod triggers;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -341,3 +341,89 @@ async fn lambda_config_round_trips_through_the_sdk() {
         "cleared"
     );
 }
+
+/// Review finding: any holder of an operator API key could point a pool's webhooks at the
+/// node's own or its network's internal services (SSRF). Without the operator's opt-in
+/// (`[server] api_webhooks_on_loopback`), LambdaConfig through the API refuses loopback
+/// hosts, and any address written in the URL that is not public; a public https URL is
+/// accepted. The file's triggers stay free to use loopback (every test receiver is).
+#[tokio::test]
+async fn api_webhooks_may_not_target_internal_addresses() {
+    let server = crate::support::server::TestServer::start("").await;
+    let admin = operator_client(&server).await;
+    let before = server.node.store.list_pools().await.unwrap().len();
+    for (url, expected) in [
+        ("http://127.0.0.1:6379/hook", "api_webhooks_on_loopback"),
+        ("http://localhost:8080/admin", "api_webhooks_on_loopback"),
+        ("https://sub.localhost/hook", "api_webhooks_on_loopback"),
+        ("http://[::1]:9000/hook", "api_webhooks_on_loopback"),
+        ("https://10.0.0.5/hook", "not a public address"),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "not a public address",
+        ),
+        ("https://[::ffff:192.168.1.1]/hook", "not a public address"),
+    ] {
+        let e = admin
+            .create_user_pool()
+            .pool_name("ssrf")
+            .lambda_config(LambdaConfigType::builder().pre_sign_up(url).build())
+            .send()
+            .await
+            .expect_err(url);
+        assert_eq!(e.code(), Some("InvalidParameterException"), "{url}");
+        let message = e.message().unwrap_or_default();
+        assert!(
+            message.starts_with("LambdaConfig.PreSignUp:") && message.contains(expected),
+            "{url}: {message}"
+        );
+    }
+    assert_eq!(server.node.store.list_pools().await.unwrap().len(), before);
+
+    // The honest webhook, on a public https URL, is accepted; an update cannot move it
+    // onto loopback either, and the refused update changes nothing.
+    let id = admin
+        .create_user_pool()
+        .pool_name("public hooks")
+        .lambda_config(
+            LambdaConfigType::builder()
+                .pre_sign_up("https://hooks.example.com/pre-sign-up")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a public webhook")
+        .user_pool
+        .and_then(|p| p.id)
+        .unwrap();
+    let e = admin
+        .update_user_pool()
+        .user_pool_id(&id)
+        .lambda_config(
+            LambdaConfigType::builder()
+                .user_migration("http://127.0.0.1:5432/")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("loopback on update");
+    let message = e.message().unwrap_or_default();
+    assert!(
+        message.starts_with("LambdaConfig.UserMigration:"),
+        "{message}"
+    );
+    let stored = server.pool(&id).await;
+    assert_eq!(
+        stored
+            .triggers
+            .url(cognate::core::model::TriggerKind::PreSignUp),
+        Some("https://hooks.example.com/pre-sign-up")
+    );
+    assert_eq!(
+        stored
+            .triggers
+            .url(cognate::core::model::TriggerKind::UserMigration),
+        None
+    );
+    server.stop().await;
+}

@@ -9,6 +9,8 @@
 //!   protected claims and failures (part B);
 //! - [`delivery`]: retries, timeouts, redirects, oversized answers, signatures (replayed
 //!   and forged), and LambdaConfig through the SDK;
+//! - [`enumeration`]: pre authentication runs only after the first factor is proven, so
+//!   its refusal cannot tell existing users from unknown ones;
 //! - [`migration`] (part C): lazy user migration through the hosted UI, USER_PASSWORD_AUTH
 //!   and ForgotPassword, and its guards (attempt limits, one call per burst, no SRP);
 //! - [`senders`]: custom message, custom email sender (the code a JWE decrypted with
@@ -20,6 +22,7 @@
 
 mod custom_auth;
 mod delivery;
+mod enumeration;
 mod events;
 mod migration;
 mod pre_token;
@@ -39,6 +42,11 @@ pub const PRE_SIGN_UP: &str = "/pre-sign-up";
 pub const POST_CONFIRMATION: &str = "/post-confirmation";
 pub const PRE_AUTH: &str = "/pre-auth";
 pub const POST_AUTH: &str = "/post-auth";
+
+/// The `[server]` settings of the trigger tests: a trigger attempt times out after 1 s;
+/// webhooks set through the API may be on loopback, where the receiver is (off by
+/// default: see `delivery::api_webhooks_may_not_target_internal_addresses`).
+pub const SERVER_SETTINGS: &str = "trigger_timeout_ms = 1000\napi_webhooks_on_loopback = true";
 
 /// A server whose pool calls the receiver for all four triggers; a trigger attempt times
 /// out after 1 s (`trigger_timeout_ms`, so the timeout test is quick). The receiver is
@@ -72,7 +80,7 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
         receiver.url(PRE_AUTH),
         receiver.url(POST_AUTH),
     );
-    let server = TestServer::start_with(&pools, "trigger_timeout_ms = 1000", &[]).await;
+    let server = TestServer::start_with(&pools, SERVER_SETTINGS, &[]).await;
     let secret = server.node.webhooks.secret(POOL).await.unwrap();
     receiver.set_secret(&secret.display());
     (server, receiver)

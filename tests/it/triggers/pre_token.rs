@@ -49,7 +49,7 @@ pre_token_generation = {{ url = "{}", version = "{version}" }}
     );
     let env = secrets_env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = TestServer::start_with(&pools, "trigger_timeout_ms = 1000", &env).await;
+    let server = TestServer::start_with(&pools, super::SERVER_SETTINGS, &env).await;
     let secret = server.node.webhooks.secret(POOL).await.unwrap();
     receiver.set_secret(&secret.display());
     (server, receiver)

@@ -185,3 +185,71 @@ async fn the_pool_quota_is_a_thousand() {
     admin.delete_pool("us-east-1_Quota0000").await.unwrap();
     admin.create_pool(&p).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_lower_pool_quota_is_counted_with_the_insert() {
+    let (_dir, admin) = service().await;
+    let admin = admin.with_pool_quota(2);
+    let mut p = pool();
+    for i in 0..2 {
+        p.id = format!("us-east-1_Small{i}");
+        admin.create_pool(&p).await.unwrap();
+    }
+    p.id = "us-east-1_Small2".into();
+    let err = admin.create_pool(&p).await.unwrap_err();
+    assert_eq!(err.field_errors()[0].rule, Rule::Limit);
+    // The store's own check, past the service's quick one.
+    assert!(!admin.store().insert_pool(&p, 2).await.unwrap());
+    assert!(admin.store().insert_pool(&p, 3).await.unwrap());
+    // A second insert of one id is a conflict, never a replacement.
+    assert!(matches!(
+        admin.store().insert_pool(&p, 10).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[test]
+fn api_webhooks_stay_off_internal_addresses() {
+    use crate::core::model::TriggerKind;
+    let with = |url: &str| {
+        let mut p = pool();
+        p.triggers.0.insert(TriggerKind::PreSignUp, url.to_string());
+        p
+    };
+    let private: Vec<ipnet::IpNet> = vec!["10.1.2.0/24".parse().unwrap()];
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "https://a.localhost/hook",
+        "http://[::1]/hook",
+    ] {
+        let errors = validate_api_webhook_targets(&with(url), false, &[]);
+        assert_eq!(errors[0].path, "triggers.pre_sign_up", "{url}");
+        assert!(
+            errors[0].message.contains("api_webhooks_on_loopback"),
+            "{url}"
+        );
+        // The operator's opt-in lets loopback through.
+        assert!(validate_api_webhook_targets(&with(url), true, &[]).is_empty());
+    }
+    for url in [
+        "https://10.0.0.1/",
+        "https://169.254.169.254/",
+        "https://[fd00::1]/",
+    ] {
+        let errors = validate_api_webhook_targets(&with(url), true, &private);
+        assert!(errors[0].message.contains("not a public address"), "{url}");
+    }
+    // Public addresses and names pass (names are checked at delivery); so does a listed
+    // internal network.
+    for url in [
+        "https://hooks.example.com/pre",
+        "https://93.184.216.34/hook",
+        "https://10.1.2.7/hook",
+    ] {
+        assert!(
+            validate_api_webhook_targets(&with(url), false, &private).is_empty(),
+            "{url}"
+        );
+    }
+}

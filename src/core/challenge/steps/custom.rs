@@ -175,13 +175,10 @@ impl ApiSignIn {
             // The user's status is looked at only once an answer proved something (at
             // the tokens), as a password sign-in looks at it only after the password:
             // the start tells nobody whether a login is unconfirmed or disabled.
-            Some(user) => {
-                webhooks
-                    .pre_authentication(pool, user, &caller)
-                    .await
-                    .map_err(trigger_refusal)?;
-                user.username.clone()
-            }
+            // Pre authentication waits for a correct answer ([`Self::custom_tokens`]), as
+            // it waits for the password in the other flows: called here, a refusing webhook
+            // would tell an existing login from an unknown one to anyone typing it.
+            Some(user) => user.username.clone(),
             None if client.prevent_user_existence_errors == UserExistenceErrors::Legacy => {
                 return Err(ChallengeError::UserNotFound)
             }
@@ -375,8 +372,8 @@ impl ApiSignIn {
         }
     }
 
-    /// `issueTokens` for an existing user: the normal path (status, post authentication,
-    /// the pool's MFA rule, tokens).
+    /// `issueTokens` for an existing user: the normal path (status, pre and post
+    /// authentication, the pool's MFA rule, tokens).
     #[allow(clippy::too_many_arguments)]
     async fn custom_tokens(
         &self,
@@ -392,8 +389,13 @@ impl ApiSignIn {
         signin.attempt_proven(pool, login_key, address).await;
         Directory::check_status(&user, now).map_err(AccountError::from)?;
         if let Some(webhooks) = self.directory.webhooks() {
+            let caller = self.caller(client);
             webhooks
-                .post_authentication(pool, &user, &self.caller(client))
+                .pre_authentication(pool, &user, &caller)
+                .await
+                .map_err(trigger_refusal)?;
+            webhooks
+                .post_authentication(pool, &user, &caller)
                 .await
                 .map_err(trigger_refusal)?;
         }

@@ -371,7 +371,8 @@ pub async fn create_user_pool(
     };
     apply_updatable(&mut pool, &input)?;
     check_passkeys(state, &pool)?;
-    let admin = AdminService::new(state.node.store.clone());
+    let admin = AdminService::new(state.node.store.clone())
+        .with_pool_quota(state.node.config.server.max_user_pools);
     admin
         .create_pool(&pool)
         .await
@@ -384,17 +385,23 @@ pub async fn create_user_pool(
     Ok(json!({ "UserPool": pool_type(state, &pool, 0) }))
 }
 
-/// The passkey rules that need the public URL (as `check-config` runs them).
+/// The rules of an API-made pool that need the server's settings: passkeys (the public
+/// URL, as `check-config` runs them) and where its trigger webhooks may point.
 fn check_passkeys(state: &AppState, pool: &UserPool) -> Result<(), AwsError> {
     // A pool the file owns is refused by the service as config-owned, whatever its
-    // passkey settings: that refusal, not this one, is the answer.
+    // settings: that refusal, not this one, is the answer.
     if pool.origin == Origin::Config {
         return Ok(());
     }
-    let Ok(public_url) = url::Url::parse(&state.node.config.public_url()) else {
-        return Ok(());
-    };
-    let errors = crate::core::admin::validate_passkeys_at(pool, &public_url);
+    let server = &state.node.config.server;
+    let mut errors = crate::core::admin::validate_api_webhook_targets(
+        pool,
+        server.api_webhooks_on_loopback,
+        &server.idp_private_networks,
+    );
+    if let Ok(public_url) = url::Url::parse(&state.node.config.public_url()) {
+        errors.extend(crate::core::admin::validate_passkeys_at(pool, &public_url));
+    }
     if let Some(e) = errors.first() {
         let api = PATHS
             .iter()

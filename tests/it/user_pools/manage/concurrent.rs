@@ -170,3 +170,68 @@ async fn pool_changes_sent_to_two_nodes_at_once_all_survive() {
     b.stop().await;
     pg.cleanup().await;
 }
+
+/// CreateUserPool sent to two nodes at once at the quota (`max_user_pools = 4` here, a
+/// real setting; Cognito's is 1,000): the store counts and inserts under one lock, so the
+/// pools never outnumber the quota whichever node each create reaches, and the creates
+/// past it are Cognito's LimitExceededException.
+#[tokio::test]
+async fn the_pool_quota_holds_against_a_burst_on_two_nodes() {
+    const QUOTA: usize = 4;
+    const BURST: usize = 12;
+    let Some(pg) = PgNodeEnv::new("pool_quota").await else {
+        return;
+    };
+    let env = pg.with(&[]);
+    let settings = format!("max_user_pools = {QUOTA}");
+    let a = TestServer::start_with("", &settings, &env).await;
+    let b = TestServer::start_with("", &settings, &env).await;
+    let key = crate::aws_edge::make_key(&a, None, None).await;
+    let on_a = client_with(&a.base, &key.access_key_id, key.secret.expose());
+    let on_b = client_with(&b.base, &key.access_key_id, key.secret.expose());
+    let count = || async { a.node.store.list_pools().await.unwrap().len() };
+    let create = |admin: Client, n: usize| async move {
+        admin
+            .create_user_pool()
+            .pool_name(format!("burst {n}"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| refusal(e.as_service_error().expect("a service error")))
+    };
+
+    // The honest single create passes while there is room.
+    let before = count().await;
+    assert!(before < QUOTA - 1, "{before} pools at start");
+    create(on_b.clone(), 0)
+        .await
+        .expect("a single CreateUserPool");
+    let room = QUOTA - before - 1;
+
+    let burst = (1..=BURST).map(|n| {
+        let admin = if n % 2 == 0 {
+            on_a.clone()
+        } else {
+            on_b.clone()
+        };
+        create(admin, n)
+    });
+    let outcomes = futures::future::join_all(burst).await;
+    let created = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(created, room, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!(refused.0, "LimitExceededException", "{refused:?}");
+    }
+    assert_eq!(count().await, QUOTA, "never past the quota");
+    let listed = on_a
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .expect("ListUserPools");
+    assert_eq!(listed.user_pools().len(), QUOTA);
+
+    a.stop().await;
+    b.stop().await;
+    pg.cleanup().await;
+}
