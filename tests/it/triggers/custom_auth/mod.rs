@@ -125,7 +125,8 @@ explicit_auth_flows = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 }
 
 /// Attempts are counted per `X-Forwarded-For` address (the burst test needs two).
-const SERVER: &str = "trigger_timeout_ms = 2000\ntrusted_proxies = [\"127.0.0.1/32\"]";
+const SERVER: &str =
+    "trigger_timeout_ms = 2000\ntrusted_proxies = [\"127.0.0.1/32\"]\napi_webhooks_on_loopback = true";
 
 /// The codes create "mailed", in order: (userName, code).
 type Mailbox = Arc<Mutex<Vec<(String, String)>>>;
@@ -344,13 +345,14 @@ async fn the_honest_flow_gets_tokens_in_one_and_two_rounds_with_cognitos_events(
     assert_eq!(v["request"]["challengeAnswer"], code.as_str());
     assert_eq!(v["request"]["userNotFound"], false);
     assert_eq!(v["request"]["clientMetadata"], json!({"from": "respond"}));
-    // Pre authentication at the start (InitiateAuth's metadata as validationData),
-    // post authentication and pre token generation when the tokens are issued.
+    // Pre authentication once an answer proved the user (a refusal at the start would
+    // tell existing logins from unknown ones), then post authentication and pre token
+    // generation, all with the answering call's metadata.
     let pre = hooks.events(PRE_AUTH);
     assert_eq!(pre.len(), 1);
     assert_eq!(
         pre[0]["request"]["validationData"],
-        json!({"from": "initiate"})
+        json!({"from": "respond"})
     );
     let post = hooks.events(POST_AUTH);
     assert_eq!(post.len(), 1);
