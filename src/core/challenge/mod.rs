@@ -39,6 +39,9 @@ pub enum ChallengeName {
     NewPasswordRequired,
     SoftwareTokenMfa,
     EmailOtp,
+    /// A code texted to the verified phone number (`SMS_MFA`, answered with
+    /// `SMS_MFA_CODE`).
+    SmsMfa,
     SelectMfaType,
     MfaSetup,
     /// `USER_AUTH` without a usable `PREFERRED_CHALLENGE`: the user chooses among the
@@ -56,6 +59,7 @@ impl ChallengeName {
             ChallengeName::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
             ChallengeName::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             ChallengeName::EmailOtp => "EMAIL_OTP",
+            ChallengeName::SmsMfa => "SMS_MFA",
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
             ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
@@ -64,10 +68,11 @@ impl ChallengeName {
     }
 
     /// Every challenge a session may name.
-    pub const ALL: [ChallengeName; 7] = [
+    pub const ALL: [ChallengeName; 8] = [
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
+        ChallengeName::SmsMfa,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
         ChallengeName::SelectChallenge,

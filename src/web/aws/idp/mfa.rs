@@ -3,8 +3,8 @@
 //! there, shared with the hosted account page's factors).
 //!
 //! Cognito's members: `SoftwareTokenMfaSettings` (TOTP), `EmailMfaSettings` (EMAIL),
-//! `WebAuthnMfaSettings` (passkeys; `Enabled` only) and `SMSMfaSettings`: Cognate sends no
-//! SMS, so enabling or preferring SMS is refused (disabling it is accepted: it is off).
+//! `SMSMfaSettings` (SMS: a verified phone number, a pool whose custom SMS sender can
+//! send) and `WebAuthnMfaSettings` (passkeys; `Enabled` only).
 
 use serde_json::{json, Value};
 
@@ -17,13 +17,12 @@ use crate::core::model::{MfaFactor, User, UserPool};
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
-/// The settings members a request may name, with the factor each stands for (`None`:
-/// SMS, which Cognate does not send).
-const MEMBERS: [(&str, Option<MfaFactor>); 4] = [
-    ("SMSMfaSettings", None),
-    ("SoftwareTokenMfaSettings", Some(MfaFactor::Totp)),
-    ("EmailMfaSettings", Some(MfaFactor::Email)),
-    ("WebAuthnMfaSettings", Some(MfaFactor::Passkey)),
+/// The settings members a request may name, with the factor each stands for.
+const MEMBERS: [(&str, MfaFactor); 4] = [
+    ("SMSMfaSettings", MfaFactor::Sms),
+    ("SoftwareTokenMfaSettings", MfaFactor::Totp),
+    ("EmailMfaSettings", MfaFactor::Email),
+    ("WebAuthnMfaSettings", MfaFactor::Passkey),
 ];
 
 /// Reads the settings members of `input` (each an object of `Enabled` and
@@ -37,7 +36,7 @@ fn preferences(input: &Value) -> Result<Vec<MfaPreference>, AwsError> {
             Some(_) => return Err(invalid(format!("{member} must be a structure."))),
         };
         let enabled = optional_bool(settings, "Enabled")?;
-        let preferred = if factor == Some(MfaFactor::Passkey) {
+        let preferred = if factor == MfaFactor::Passkey {
             if settings.get("PreferredMfa").is_some() {
                 return Err(invalid(
                     "WebAuthnMfaSettings has no PreferredMfa member; passkeys are not asked as a preferred second factor.",
@@ -47,19 +46,11 @@ fn preferences(input: &Value) -> Result<Vec<MfaPreference>, AwsError> {
         } else {
             optional_bool(settings, "PreferredMfa")?
         };
-        match factor {
-            None if enabled == Some(true) || preferred == Some(true) => {
-                return Err(invalid(
-                    "SMSMfaSettings cannot be enabled or preferred: Cognate sends no text messages (SMS MFA is not supported); use SoftwareTokenMfaSettings or EmailMfaSettings.",
-                ))
-            }
-            None => {}
-            Some(factor) => out.push(MfaPreference {
-                factor,
-                enabled,
-                preferred,
-            }),
-        }
+        out.push(MfaPreference {
+            factor,
+            enabled,
+            preferred,
+        });
     }
     Ok(out)
 }
@@ -100,7 +91,7 @@ fn disallowed(pool: &UserPool, changes: &[MfaPreference]) -> &'static str {
         .and_then(|c| {
             MEMBERS
                 .iter()
-                .find(|(_, f)| *f == Some(c.factor))
+                .find(|(_, f)| *f == c.factor)
                 .map(|(m, _)| *m)
         })
         .unwrap_or("MFA settings")
