@@ -15,7 +15,9 @@ use super::codes::code_id;
 use super::{
     AccountError, AccountResult, AccountService, CodeDelivery, RESET_CODE_KIND, SIGNUP_CODE_KIND,
 };
+use crate::core::delivery::{normalize_phone, sms_available, Destination, NO_SMS_SENDER};
 use crate::core::directory::{DirectoryError, InitialState, NewUser};
+use crate::core::mail::CodePurpose;
 use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, SecretString};
 use crate::core::signout;
@@ -66,7 +68,9 @@ pub enum MessageAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryMedium {
     Email,
-    /// Refused: Cognate sends no SMS yet (issue 16).
+    /// A text message through the pool's custom SMS sender (`CustomSMSSender_AdminCreateUser`,
+    /// the temporary password encrypted as the code); refused for a pool that cannot
+    /// send SMS.
     Sms,
 }
 
@@ -81,7 +85,8 @@ pub struct Invitation {
     /// `TemporaryPassword`; one satisfying the pool's policy is drawn when absent.
     pub temporary_password: Option<SecretString>,
     pub action: MessageAction,
-    /// `DesiredDeliveryMediums` (empty: email, Cognate's only medium).
+    /// `DesiredDeliveryMediums` (empty: email when the user has an address, else SMS
+    /// when the user has a phone number and the pool can send SMS).
     pub mediums: Vec<DeliveryMedium>,
     /// `ForceAliasCreation`: a verified email or phone number that is another user's
     /// alias moves to the new user (the other user's copy becomes unverified, so it no
@@ -148,27 +153,64 @@ fn uniform(n: usize) -> usize {
     }
 }
 
-/// The address an invitation goes to: the user's email. SMS is refused rather than
-/// silently not sent (Cognito's default medium is SMS; Cognate has none until issue 16).
-fn invitation_address(
+/// Where an invitation goes: each medium asked, to the user's email address or phone
+/// number (E.164). Without `DesiredDeliveryMediums`, email when the user has an address,
+/// else SMS when the user has a phone number and the pool can send SMS (Cognito's default
+/// is SMS). A medium that cannot be honoured is refused rather than silently not sent:
+/// SMS needs the pool's custom SMS sender ([`sms_available`]) and a phone number.
+fn invitation_targets(
+    sms: bool,
     user_email: Option<&str>,
+    user_phone: Option<&str>,
     mediums: &[DeliveryMedium],
-) -> AccountResult<String> {
-    if mediums.contains(&DeliveryMedium::Sms) {
-        return Err(AccountError::param(
-            "DesiredDeliveryMediums",
-            "Cognate does not send SMS yet; use [\"EMAIL\"], or MessageAction SUPPRESS and \
-             hand the temporary password over yourself",
-        ));
+) -> AccountResult<Vec<Destination>> {
+    let email = user_email.filter(|e| !e.is_empty());
+    let phone = user_phone.filter(|p| !p.is_empty());
+    let asked: Vec<DeliveryMedium> = if !mediums.is_empty() {
+        mediums.to_vec()
+    } else if email.is_none() && phone.is_some() && sms {
+        vec![DeliveryMedium::Sms]
+    } else {
+        vec![DeliveryMedium::Email]
+    };
+    let mut out = Vec::new();
+    for medium in asked {
+        let to = match medium {
+            DeliveryMedium::Email => Destination::Email(
+                email
+                    .ok_or_else(|| {
+                        AccountError::param(
+                            "DesiredDeliveryMediums",
+                            "the invitation goes by email and the user has no email attribute; \
+                             give one, or use MessageAction SUPPRESS",
+                        )
+                    })?
+                    .to_string(),
+            ),
+            DeliveryMedium::Sms if !sms => {
+                return Err(AccountError::param(
+                    "DesiredDeliveryMediums",
+                    &format!(
+                        "{NO_SMS_SENDER}; use [\"EMAIL\"], or MessageAction SUPPRESS and hand \
+                         the temporary password over yourself"
+                    ),
+                ))
+            }
+            DeliveryMedium::Sms => Destination::Phone(normalize_phone(phone.ok_or_else(
+                || {
+                    AccountError::param(
+                        "DesiredDeliveryMediums",
+                        "the invitation goes by SMS and the user has no phone_number \
+                         attribute; give one, or use MessageAction SUPPRESS",
+                    )
+                },
+            )?)),
+        };
+        if !out.contains(&to) {
+            out.push(to);
+        }
     }
-    match user_email {
-        Some(email) if !email.is_empty() => Ok(email.to_string()),
-        _ => Err(AccountError::param(
-            "DesiredDeliveryMediums",
-            "the invitation goes by email and the user has no email attribute; give one, or \
-             use MessageAction SUPPRESS",
-        )),
-    }
+    Ok(out)
 }
 
 impl AccountService {
@@ -217,7 +259,11 @@ impl AccountService {
                 // With email-as-username the username is the address.
                 username.contains('@').then_some(username.as_str())
             });
-            invitation_address(email, &mediums)?;
+            let phone = attributes.get("phone_number").map(String::as_str).or_else(|| {
+                // With phone-as-username the username is the number.
+                username.trim().starts_with('+').then_some(username.trim())
+            });
+            invitation_targets(sms_available(pool), email, phone, &mediums)?;
         }
         // The pool's pre sign-up webhook (`PreSignUp_AdminCreateUser`) may refuse the user
         // before anything is stored; its answer has nothing to apply to an invited user.
@@ -350,7 +396,12 @@ impl AccountService {
                 user.username, user.status
             )));
         }
-        invitation_address(user.attribute("email"), mediums)?;
+        invitation_targets(
+            sms_available(pool),
+            user.attribute("email"),
+            user.attribute("phone_number"),
+            mediums,
+        )?;
         let user = self
             .directory
             .set_password(pool, &user.sub, password, false, now)
@@ -372,22 +423,27 @@ impl AccountService {
         mediums: &[DeliveryMedium],
         lang: &str,
     ) -> AccountResult<CodeDelivery> {
-        let email = invitation_address(user.attribute("email"), mediums)?;
+        let targets = invitation_targets(
+            sms_available(pool),
+            user.attribute("email"),
+            user.attribute("phone_number"),
+            mediums,
+        )?;
         // What the person types to sign in: with email- or phone-as-username the stored
-        // username is the sub, which nobody types, so the mail names the address.
+        // username is the sub, which nobody types, so the message names the address.
         let login = if pool.username_attributes.is_empty() {
             user.username.as_str()
         } else if pool
             .username_attributes
             .contains(&crate::core::model::AliasAttribute::Email)
         {
-            email.as_str()
+            user.attribute("email").unwrap_or(&user.username)
         } else {
             user.attribute("phone_number").unwrap_or(&user.username)
         };
-        let mail = self.mail.invitation_mail(&email, login, password, lang);
-        // The custom message and custom email sender triggers see the temporary password
-        // as the code (`CustomMessage_AdminCreateUser`, `CustomEmailSender_AdminCreateUser`).
+        // The custom message and custom sender triggers see the temporary password as the
+        // code (`CustomMessage_AdminCreateUser`, `CustomEmailSender_AdminCreateUser`,
+        // `CustomSMSSender_AdminCreateUser`, encrypted to the pool's sender key).
         let message = crate::core::triggers::CodeMessage {
             source: crate::core::delivery::MessageSource::AdminCreateUser,
             user_name: login.to_string(),
@@ -395,11 +451,31 @@ impl AccountService {
             code: password.expose().to_string(),
             caller: crate::core::triggers::TriggerCaller::default(),
         };
-        self.sender()
-            .send_mail(pool, &message, mail)
-            .await
-            .map_err(super::delivery_error)?;
-        Ok(CodeDelivery::email(&email))
+        let mut first = None;
+        for to in &targets {
+            let delivery = match to {
+                Destination::Email(email) => {
+                    let mail = self.mail.invitation_mail(email, login, password, lang);
+                    self.sender()
+                        .send_mail(pool, &message, mail)
+                        .await
+                        .map_err(super::delivery_error)?;
+                    CodeDelivery::email(email)
+                }
+                Destination::Phone(phone) => {
+                    // The SMS sender writes the text; the purpose only names mail text.
+                    self.sender()
+                        .send_code(pool, to, &message, CodePurpose::Verification, lang)
+                        .await
+                        .map_err(super::delivery_error)?;
+                    CodeDelivery::phone(phone)
+                }
+            };
+            first.get_or_insert(delivery);
+        }
+        first.ok_or_else(|| {
+            AccountError::param("DesiredDeliveryMediums", "no medium to send the invitation")
+        })
     }
 
     /// AdminResetUserPassword: the user's password stops working (RESET_REQUIRED: a
@@ -794,14 +870,36 @@ mod tests {
     }
 
     #[test]
-    fn invitations_go_by_email_only() {
-        let e = invitation_address(Some("a@b.c"), &[DeliveryMedium::Sms]).unwrap_err();
+    fn invitations_go_by_the_mediums_the_pool_can_honour() {
+        let email = |a: &str| Destination::Email(a.into());
+        let phone = |p: &str| Destination::Phone(p.into());
+        // SMS without a custom SMS sender is refused by name.
+        let e = invitation_targets(false, Some("a@b.c"), Some("+15555550100"), &[DeliveryMedium::Sms])
+            .unwrap_err();
         assert!(e.to_string().contains("DesiredDeliveryMediums"), "{e}");
-        let e = invitation_address(None, &[]).unwrap_err();
+        assert!(e.to_string().contains("custom SMS sender"), "{e}");
+        let e = invitation_targets(false, None, None, &[]).unwrap_err();
         assert!(e.to_string().contains("no email attribute"), "{e}");
         assert_eq!(
-            invitation_address(Some("a@b.c"), &[DeliveryMedium::Email]).unwrap(),
-            "a@b.c"
+            invitation_targets(false, Some("a@b.c"), None, &[DeliveryMedium::Email]).unwrap(),
+            vec![email("a@b.c")]
         );
+        // With a sender: SMS to the normalized number; the default is email when there
+        // is an address, else SMS.
+        assert_eq!(
+            invitation_targets(true, None, Some("+1 555 555-0100"), &[DeliveryMedium::Sms])
+                .unwrap(),
+            vec![phone("+15555550100")]
+        );
+        assert_eq!(
+            invitation_targets(true, None, Some("+15555550100"), &[]).unwrap(),
+            vec![phone("+15555550100")]
+        );
+        assert_eq!(
+            invitation_targets(true, Some("a@b.c"), Some("+15555550100"), &[]).unwrap(),
+            vec![email("a@b.c")]
+        );
+        let e = invitation_targets(true, Some("a@b.c"), None, &[DeliveryMedium::Sms]).unwrap_err();
+        assert!(e.to_string().contains("no phone_number"), "{e}");
     }
 }

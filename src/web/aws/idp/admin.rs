@@ -72,7 +72,8 @@ pub fn mfa_settings(user: &User) -> (Vec<&'static str>, Option<&'static str>) {
 }
 
 /// `AdminCreateUser`: a FORCE_CHANGE_PASSWORD user and its invitation mail
-/// (`MessageAction` RESEND / SUPPRESS; `DesiredDeliveryMediums` EMAIL only).
+/// (`MessageAction` RESEND / SUPPRESS; `DesiredDeliveryMediums` EMAIL, and SMS through the
+/// pool's custom SMS sender).
 pub async fn admin_create_user(
     state: &AppState,
     call: &AwsCall,
