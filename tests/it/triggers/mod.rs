@@ -14,7 +14,9 @@
 //! - [`senders`]: custom message, custom email sender (the code a JWE decrypted with
 //!   OpenSSL), their failures and LambdaConfig's senders and KMSKeyID;
 //! - [`sms`]: the custom SMS sender, phone verification, phone sign-in and reset by SMS,
-//!   phone budgets under parallel bursts, and the refusal without a sender.
+//!   phone budgets under parallel bursts, and the refusal without a sender;
+//! - [`sms_mfa`]: SMS as a second factor (SMS_MFA through the SDK and the hosted UI, its
+//!   throttle and phone budget) and AdminCreateUser invitations by SMS.
 
 mod delivery;
 mod events;
@@ -22,6 +24,7 @@ mod migration;
 mod pre_token;
 mod senders;
 mod sms;
+mod sms_mfa;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 
