@@ -344,7 +344,8 @@ fn check_factors(e: &mut Errors, pool: &UserPool) {
                 format!("factors.mfa[{k}]"),
                 Rule::Missing,
                 format!("SMS as a second factor needs a way to send SMS: {NO_SMS_SENDER}"),
-                "declare custom_sms_sender and sender_key in [pools.triggers]                  (LambdaConfig.CustomSMSSender and KMSKeyID through the API), or remove \"SMS\"",
+                "declare custom_sms_sender and sender_key in [pools.triggers] \
+                 (LambdaConfig.CustomSMSSender and KMSKeyID through the API), or remove \"SMS\"",
             );
         }
     }

@@ -653,6 +653,16 @@ pub async fn set_user_pool_mfa_config(
             if let Some(m) = mfa {
                 stored.mfa = mfa_setting(m);
             }
+            if sms && !crate::core::delivery::sms_available(stored) {
+                return Err(refused(
+                    "SmsMfaConfiguration",
+                    &format!(
+                        "SMS as a second factor needs a way to send SMS: {}",
+                        crate::core::delivery::NO_SMS_SENDER
+                    ),
+                )
+                .into());
+            }
             let passkey = stored.factors.allows_mfa(MfaFactor::Passkey);
             stored.factors.mfa = MfaFactor::ALL
                 .into_iter()
