@@ -196,15 +196,13 @@ fn invitation_targets(
                     ),
                 ))
             }
-            DeliveryMedium::Sms => Destination::Phone(normalize_phone(phone.ok_or_else(
-                || {
-                    AccountError::param(
-                        "DesiredDeliveryMediums",
-                        "the invitation goes by SMS and the user has no phone_number \
+            DeliveryMedium::Sms => Destination::Phone(normalize_phone(phone.ok_or_else(|| {
+                AccountError::param(
+                    "DesiredDeliveryMediums",
+                    "the invitation goes by SMS and the user has no phone_number \
                          attribute; give one, or use MessageAction SUPPRESS",
-                    )
-                },
-            )?)),
+                )
+            })?)),
         };
         if !out.contains(&to) {
             out.push(to);
@@ -259,10 +257,13 @@ impl AccountService {
                 // With email-as-username the username is the address.
                 username.contains('@').then_some(username.as_str())
             });
-            let phone = attributes.get("phone_number").map(String::as_str).or_else(|| {
-                // With phone-as-username the username is the number.
-                username.trim().starts_with('+').then_some(username.trim())
-            });
+            let phone = attributes
+                .get("phone_number")
+                .map(String::as_str)
+                .or_else(|| {
+                    // With phone-as-username the username is the number.
+                    username.trim().starts_with('+').then_some(username.trim())
+                });
             invitation_targets(sms_available(pool), email, phone, &mediums)?;
         }
         // The pool's pre sign-up webhook (`PreSignUp_AdminCreateUser`) may refuse the user
@@ -874,8 +875,13 @@ mod tests {
         let email = |a: &str| Destination::Email(a.into());
         let phone = |p: &str| Destination::Phone(p.into());
         // SMS without a custom SMS sender is refused by name.
-        let e = invitation_targets(false, Some("a@b.c"), Some("+15555550100"), &[DeliveryMedium::Sms])
-            .unwrap_err();
+        let e = invitation_targets(
+            false,
+            Some("a@b.c"),
+            Some("+15555550100"),
+            &[DeliveryMedium::Sms],
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("DesiredDeliveryMediums"), "{e}");
         assert!(e.to_string().contains("custom SMS sender"), "{e}");
         let e = invitation_targets(false, None, None, &[]).unwrap_err();

@@ -152,7 +152,8 @@ pub fn session_satisfies(pool: &UserPool, user: &User, amr: &[String]) -> bool {
 /// Whether the user's `phone_number` attribute is present and verified (SMS codes go
 /// only to a verified number).
 pub fn has_verified_phone(user: &User) -> bool {
-    user.attribute("phone_number").is_some_and(|p| !p.is_empty())
+    user.attribute("phone_number")
+        .is_some_and(|p| !p.is_empty())
         && user.attribute("phone_number_verified") == Some("true")
 }
 

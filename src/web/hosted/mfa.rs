@@ -474,10 +474,7 @@ pub async fn challenge_submit(
                 factors: &factors,
                 proof,
             };
-            let code_sent = matches!(
-                proof,
-                Proof::Factor(MfaFactor::Email | MfaFactor::Sms)
-            );
+            let code_sent = matches!(proof, Proof::Factor(MfaFactor::Email | MfaFactor::Sms));
             render_challenge(&state, lang, &c, code_sent, None, Some(key), status)
         }
     }

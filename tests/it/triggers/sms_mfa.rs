@@ -67,9 +67,12 @@ allowed_oauth_scopes = ["openid", "email", "profile"]
 async fn start(env: &[(&str, &str)], sends: u32) -> (TestServer, Receiver, SenderKeyPair) {
     let keys = SenderKeyPair::generate();
     let hooks = Receiver::start().await;
-    let server =
-        TestServer::start_with(&pools(&hooks, &keys, sends), "trigger_timeout_ms = 2000", env)
-            .await;
+    let server = TestServer::start_with(
+        &pools(&hooks, &keys, sends),
+        "trigger_timeout_ms = 2000",
+        env,
+    )
+    .await;
     let secret = server.node.webhooks.secret(POOL).await.unwrap();
     hooks.set_secret(&secret.display());
     (server, hooks, keys)
@@ -139,7 +142,11 @@ async fn answer(
 /// Signs in with a password and expects the SMS_MFA challenge: its session.
 async fn sms_challenge(sdk: &Client, user: &str) -> String {
     let out = password_auth(sdk, user).await.unwrap();
-    assert_eq!(out.challenge_name, Some(ChallengeNameType::SmsMfa), "{out:?}");
+    assert_eq!(
+        out.challenge_name,
+        Some(ChallengeNameType::SmsMfa),
+        "{out:?}"
+    );
     let p = out.challenge_parameters.unwrap();
     assert_eq!(p["CODE_DELIVERY_DELIVERY_MEDIUM"], "SMS");
     assert_eq!(p["CODE_DELIVERY_DESTINATION"], "+*******1234");
@@ -183,7 +190,9 @@ async fn sms_mfa_signs_in_with_the_texted_code_once(env: &[(&str, &str)]) {
     let code = nth_code(&hooks, &keys, 1).await;
     assert_eq!(code.len(), 6, "{code}");
     assert_eq!(
-        answer(&sdk, &session, "sam", &wrong(&code)).await.unwrap_err(),
+        answer(&sdk, &session, "sam", &wrong(&code))
+            .await
+            .unwrap_err(),
         "CodeMismatchException"
     );
     let out = answer(&sdk, &session, "sam", &code).await.unwrap();
@@ -211,7 +220,10 @@ async fn sms_mfa_signs_in_with_the_texted_code_once(env: &[(&str, &str)]) {
     let mails = server.inbox.all();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].contains("text message codes"), "{mails:?}");
-    assert!(!mails[0].contains(&code) && !mails[0].contains(&fresh), "{mails:?}");
+    assert!(
+        !mails[0].contains(&code) && !mails[0].contains(&fresh),
+        "{mails:?}"
+    );
     server.stop().await;
 }
 
@@ -413,13 +425,16 @@ async fn the_hosted_ui_asks_for_the_texted_code() {
     let challenge = browser.get(page.location()).await;
     assert_eq!(challenge.status, StatusCode::OK, "{challenge:?}");
     assert!(challenge.body.contains("sms-code"), "{}", challenge.body);
-    assert!(challenge.body.contains("Text me a code"), "{}", challenge.body);
+    assert!(
+        challenge.body.contains("Text me a code"),
+        "{}",
+        challenge.body
+    );
     let email_page = browser
         .get(&format!("/login/mfa?flow={}&factor=email", flow.flow))
         .await;
     assert!(
-        email_page.body.contains("data-factor=\"sms\"")
-            && email_page.body.contains("Text message"),
+        email_page.body.contains("data-factor=\"sms\"") && email_page.body.contains("Text message"),
         "{}",
         email_page.body
     );
@@ -447,7 +462,8 @@ async fn the_hosted_ui_asks_for_the_texted_code() {
 #[tokio::test]
 async fn sms_mfa_config_needs_a_pool_that_can_send_sms() {
     let keys = SenderKeyPair::generate();
-    let server = TestServer::start("[[pools]]\nid = \"us-east-1_SmsMfaPlain\"\nname = \"plain\"\n").await;
+    let server =
+        TestServer::start("[[pools]]\nid = \"us-east-1_SmsMfaPlain\"\nname = \"plain\"\n").await;
     let admin = operator_client(&server).await;
     let plain = admin
         .create_user_pool()
@@ -469,7 +485,9 @@ async fn sms_mfa_config_needs_a_pool_that_can_send_sms() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterException"));
     assert!(
-        err.message().unwrap_or_default().contains("custom SMS sender"),
+        err.message()
+            .unwrap_or_default()
+            .contains("custom SMS sender"),
         "{err:?}"
     );
     let sender = CustomSmsLambdaVersionConfigType::builder()
@@ -559,7 +577,11 @@ async fn sms_invitation_delivers_an_encrypted_temporary_password(env: &[(&str, &
     let encrypted = event["request"]["code"].as_str().unwrap();
     let temporary = keys.decrypt(encrypted);
     assert!(!encrypted.contains(&temporary));
-    assert!(server.inbox.all().is_empty(), "no mail: {:?}", server.inbox.all());
+    assert!(
+        server.inbox.all().is_empty(),
+        "no mail: {:?}",
+        server.inbox.all()
+    );
     // The temporary password signs in, to NEW_PASSWORD_REQUIRED.
     let sdk = public_client(&server);
     let out = sdk
@@ -594,7 +616,8 @@ async fn an_sms_invitation_delivers_an_encrypted_temporary_password_on_postgres(
 
 #[tokio::test]
 async fn an_sms_invitation_is_refused_by_a_pool_that_cannot_send_sms() {
-    let server = TestServer::start(&format!("[[pools]]\nid = \"{POOL}\"\nname = \"plain\"\n")).await;
+    let server =
+        TestServer::start(&format!("[[pools]]\nid = \"{POOL}\"\nname = \"plain\"\n")).await;
     let admin = operator_client(&server).await;
     let err = admin
         .admin_create_user()
@@ -607,7 +630,9 @@ async fn an_sms_invitation_is_refused_by_a_pool_that_cannot_send_sms() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterException"));
     assert!(
-        err.message().unwrap_or_default().contains("custom SMS sender"),
+        err.message()
+            .unwrap_or_default()
+            .contains("custom SMS sender"),
         "{err:?}"
     );
     assert!(server.find_user(POOL, "ola").await.is_none());
@@ -623,4 +648,143 @@ async fn an_sms_invitation_is_refused_by_a_pool_that_cannot_send_sms() {
         .unwrap();
     assert!(server.find_user(POOL, "ola").await.is_some());
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_mfa_type_offers_sms_among_the_users_factors() {
+    let (server, hooks, keys) = start(&[], 50).await;
+    user_with_phone(&server, "rae", PHONE, true).await;
+    let admin = operator_client(&server).await;
+    admin
+        .admin_set_user_mfa_preference()
+        .user_pool_id(POOL)
+        .username("rae")
+        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).build())
+        .email_mfa_settings(
+            aws_sdk_cognitoidentityprovider::types::EmailMfaSettingsType::builder()
+                .enabled(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sdk = public_client(&server);
+    let out = password_auth(&sdk, "rae").await.unwrap();
+    assert_eq!(out.challenge_name, Some(ChallengeNameType::SelectMfaType));
+    assert_eq!(
+        out.challenge_parameters.as_ref().unwrap()["MFAS_CAN_CHOOSE"],
+        r#"["EMAIL_OTP","SMS_MFA"]"#
+    );
+    assert!(
+        hooks.events(SMS).is_empty(),
+        "nothing sent before the choice"
+    );
+    let chosen = sdk
+        .respond_to_auth_challenge()
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::SelectMfaType)
+        .session(out.session.unwrap())
+        .challenge_responses("USERNAME", "rae")
+        .challenge_responses("ANSWER", "SMS_MFA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.challenge_name, Some(ChallengeNameType::SmsMfa));
+    let p = chosen.challenge_parameters.unwrap();
+    assert_eq!(p["CODE_DELIVERY_DELIVERY_MEDIUM"], "SMS");
+    let code = nth_code(&hooks, &keys, 1).await;
+    answer(&sdk, &chosen.session.unwrap(), "rae", &code)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_page_switches_sms_codes_on_and_off() {
+    let (server, hooks, keys) = start(&[], 50).await;
+    user_with_phone(&server, "ida", PHONE, true).await;
+    // No factor yet (OPTIONAL): the password signs in; the page offers text message codes.
+    let browser = Browser::new(&server);
+    let (_, page) = browser.password(APP, "ida").await;
+    page.expect_code("the password alone");
+    let page = browser
+        .get(&format!("/account/security?client_id={APP}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{page:?}");
+    assert!(
+        page.body.contains("/account/security/sms/enable"),
+        "{}",
+        page.body
+    );
+    let csrf = crate::support::server::hidden(&page.body, "_csrf").unwrap();
+    let enabled = browser
+        .post(
+            "/account/security/sms/enable",
+            &[("_csrf", csrf.as_str()), ("client_id", APP)],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER, "{enabled:?}");
+    assert!(
+        enabled.location().contains("notice=factor_added"),
+        "{enabled:?}"
+    );
+    let stored = server.find_user(POOL, "ida").await.unwrap();
+    assert!(
+        stored.mfa.has(cognate::core::model::MfaFactor::Sms),
+        "{:?}",
+        stored.mfa
+    );
+    // The password-only session no longer satisfies the pool's rule for this user: the
+    // account page asks for a sign-in again.
+    let page = browser
+        .get(&format!("/account/security?client_id={APP}"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{page:?}");
+
+    // The next sign-in asks for a texted code.
+    let other = Browser::new(&server);
+    let (flow, page) = other.password(APP, "ida").await;
+    assert!(page.location().starts_with("/login/mfa?"), "{page:?}");
+    other.form(&flow, "/login/mfa/sms-code", &[]).await;
+    let code = nth_code(&hooks, &keys, 1).await;
+    other
+        .form(&flow, "/login/mfa", &[("factor", "sms"), ("code", &code)])
+        .await
+        .expect_code("the texted code");
+
+    // Listed, and removed like any factor: the sign-in after asks for nothing more.
+    let body = page_body(&other).await;
+    let listed = crate::mfa::factors(&body);
+    assert_eq!(listed.len(), 1, "{listed:?} {body}");
+    assert_eq!(listed[0].1, "SMS", "{listed:?}");
+    assert!(!body.contains("/account/security/sms/enable"));
+    let csrf = crate::support::server::hidden(&body, "_csrf").unwrap();
+    let removed = other
+        .post(
+            "/account/security/remove",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("client_id", APP),
+                ("factor", listed[0].0.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{removed:?}");
+    assert!(
+        removed.location().contains("notice=factor_removed"),
+        "{removed:?}"
+    );
+    let third = Browser::new(&server);
+    let (_, page) = third.password(APP, "ida").await;
+    page.expect_code("SMS codes switched off");
+    server.stop().await;
+}
+
+async fn page_body(browser: &Browser) -> String {
+    browser
+        .get(&format!("/account/security?client_id={APP}"))
+        .await
+        .body
 }

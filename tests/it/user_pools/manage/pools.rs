@@ -659,9 +659,9 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .await
         .unwrap_err();
     assert!(
-        refusal(&err)
-            .1
-            .starts_with("SmsConfiguration: Cognate sends text messages only through a custom SMS sender"),
+        refusal(&err).1.starts_with(
+            "SmsConfiguration: Cognate sends text messages only through a custom SMS sender"
+        ),
         "{err:?}"
     );
     let err = admin

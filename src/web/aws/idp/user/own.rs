@@ -26,7 +26,6 @@ async fn token_user(
     access_token_user(state, call, token).await
 }
 
-
 /// `GetUser`: the user's name, the attributes the token's client may read, and the
 /// second factors (`UserMFASettingList`, `PreferredMfaSetting`, and the legacy
 /// `MFAOptions` when SMS MFA is on, as [`super::super::admin::mfa_settings`] says).
