@@ -190,7 +190,7 @@ fn invitation_targets(
             DeliveryMedium::Sms if !sms => {
                 return Err(AccountError::param(
                     "DesiredDeliveryMediums",
-                    &format!(
+                    format!(
                         "{NO_SMS_SENDER}; use [\"EMAIL\"], or MessageAction SUPPRESS and hand \
                          the temporary password over yourself"
                     ),
