@@ -16,7 +16,8 @@
 //! - [`sms`]: the custom SMS sender, phone verification, phone sign-in and reset by SMS,
 //!   phone budgets under parallel bursts, and the refusal without a sender;
 //! - [`sms_mfa`]: SMS as a second factor (SMS_MFA through the SDK and the hosted UI, its
-//!   throttle and phone budget) and AdminCreateUser invitations by SMS.
+//!   throttle and phone budget, enabling it by API, legacy MFAOptions and the account page);
+//! - [`sms_invitations`]: AdminCreateUser invitations by SMS.
 
 mod delivery;
 mod events;
@@ -24,6 +25,7 @@ mod migration;
 mod pre_token;
 mod senders;
 mod sms;
+mod sms_invitations;
 mod sms_mfa;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;

@@ -1,9 +1,9 @@
-//! SMS as a second factor (Cognito's `SMS_MFA`, issue 16 item 4) and AdminCreateUser
-//! invitations by SMS: the codes and temporary passwords reach the pool's custom SMS
+//! SMS as a second factor (Cognito's `SMS_MFA`, issue 16 item 4): the codes reach the pool's custom SMS
 //! sender encrypted, and the receiver here decrypts them with OpenSSL
 //! ([`SenderKeyPair`]). Through the AWS SDK (SetUserMFAPreference, InitiateAuth,
 //! RespondToAuthChallenge, SetUserPoolMfaConfig, AdminCreateUser) and the hosted UI's MFA
-//! page (reqwest). Each refusal is paired with the honest request succeeding.
+//! page (reqwest). Each refusal is paired with the honest request succeeding. The
+//! invitations are in [`super::sms_invitations`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +20,6 @@ use aws_sdk_cognitoidentityprovider::Client;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::attr;
 use crate::mfa::{tokens_for, wrong, Browser, CALLBACK, MFA_LOCK_FAILURES, PASSWORD};
 use crate::support::pg::PgNodeEnv;
 use crate::support::sender_key::SenderKeyPair;
@@ -28,10 +27,10 @@ use crate::support::server::TestServer;
 use crate::support::webhook::Receiver;
 use crate::user_pools::{operator_client, public_client};
 
-const POOL: &str = "us-east-1_SmsMfa0001";
-const APP: &str = "smsmfaapp000000000000001";
-const SMS: &str = "/custom-sms-sender";
-const PHONE: &str = "+15555551234";
+pub(super) const POOL: &str = "us-east-1_SmsMfa0001";
+pub(super) const APP: &str = "smsmfaapp000000000000001";
+pub(super) const SMS: &str = "/custom-sms-sender";
+pub(super) const PHONE: &str = "+15555551234";
 
 fn pools(hooks: &Receiver, keys: &SenderKeyPair, sends_per_destination: u32) -> String {
     format!(
@@ -64,7 +63,10 @@ allowed_oauth_scopes = ["openid", "email", "profile"]
     )
 }
 
-async fn start(env: &[(&str, &str)], sends: u32) -> (TestServer, Receiver, SenderKeyPair) {
+pub(super) async fn start(
+    env: &[(&str, &str)],
+    sends: u32,
+) -> (TestServer, Receiver, SenderKeyPair) {
     let keys = SenderKeyPair::generate();
     let hooks = Receiver::start().await;
     let server = TestServer::start_with(
@@ -101,7 +103,7 @@ async fn password_auth(sdk: &Client, login: &str) -> Result<InitiateAuthOutput, 
 }
 
 /// Waits for the `n`th SMS event.
-async fn nth_sms(hooks: &Receiver, n: usize) -> Value {
+pub(super) async fn nth_sms(hooks: &Receiver, n: usize) -> Value {
     for _ in 0..200 {
         if let Some(e) = hooks.events(SMS).get(n - 1) {
             return e.clone();
@@ -555,101 +557,6 @@ async fn sms_mfa_config_needs_a_pool_that_can_send_sms() {
     server.stop().await;
 }
 
-async fn sms_invitation_delivers_an_encrypted_temporary_password(env: &[(&str, &str)]) {
-    let (server, hooks, keys) = start(env, 50).await;
-    let admin = operator_client(&server).await;
-    admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ned")
-        .user_attributes(attr("phone_number", PHONE))
-        .user_attributes(attr("phone_number_verified", "true"))
-        .desired_delivery_mediums(DeliveryMediumType::Sms)
-        .send()
-        .await
-        .unwrap();
-    let event = nth_sms(&hooks, 1).await;
-    assert_eq!(
-        event["triggerSource"], "CustomSMSSender_AdminCreateUser",
-        "{event}"
-    );
-    assert_eq!(event["request"]["userAttributes"]["phone_number"], PHONE);
-    let encrypted = event["request"]["code"].as_str().unwrap();
-    let temporary = keys.decrypt(encrypted);
-    assert!(!encrypted.contains(&temporary));
-    assert!(
-        server.inbox.all().is_empty(),
-        "no mail: {:?}",
-        server.inbox.all()
-    );
-    // The temporary password signs in, to NEW_PASSWORD_REQUIRED.
-    let sdk = public_client(&server);
-    let out = sdk
-        .initiate_auth()
-        .client_id(APP)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "ned")
-        .auth_parameters("PASSWORD", &temporary)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.challenge_name,
-        Some(ChallengeNameType::NewPasswordRequired)
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn an_sms_invitation_delivers_an_encrypted_temporary_password_on_sqlite() {
-    sms_invitation_delivers_an_encrypted_temporary_password(&[]).await;
-}
-
-#[tokio::test]
-async fn an_sms_invitation_delivers_an_encrypted_temporary_password_on_postgres() {
-    let Some(pg) = PgNodeEnv::new("sms_invite").await else {
-        return;
-    };
-    sms_invitation_delivers_an_encrypted_temporary_password(&pg.vars()).await;
-    pg.cleanup().await;
-}
-
-#[tokio::test]
-async fn an_sms_invitation_is_refused_by_a_pool_that_cannot_send_sms() {
-    let server =
-        TestServer::start(&format!("[[pools]]\nid = \"{POOL}\"\nname = \"plain\"\n")).await;
-    let admin = operator_client(&server).await;
-    let err = admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ola")
-        .user_attributes(attr("phone_number", PHONE))
-        .desired_delivery_mediums(DeliveryMediumType::Sms)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidParameterException"));
-    assert!(
-        err.message()
-            .unwrap_or_default()
-            .contains("custom SMS sender"),
-        "{err:?}"
-    );
-    assert!(server.find_user(POOL, "ola").await.is_none());
-    // The honest invitation by email.
-    admin
-        .admin_create_user()
-        .user_pool_id(POOL)
-        .username("ola")
-        .user_attributes(attr("email", "ola@example.com"))
-        .desired_delivery_mediums(DeliveryMediumType::Email)
-        .send()
-        .await
-        .unwrap();
-    assert!(server.find_user(POOL, "ola").await.is_some());
-    server.stop().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn select_mfa_type_offers_sms_among_the_users_factors() {
     let (server, hooks, keys) = start(&[], 50).await;
@@ -787,4 +694,68 @@ async fn page_body(browser: &Browser) -> String {
         .get(&format!("/account/security?client_id={APP}"))
         .await
         .body
+}
+
+#[tokio::test]
+async fn the_legacy_mfa_options_switch_sms_mfa() {
+    use aws_sdk_cognitoidentityprovider::types::MfaOptionType;
+    let (server, hooks, keys) = start(&[], 50).await;
+    user_with_phone(&server, "lee", PHONE, true).await;
+    let admin = operator_client(&server).await;
+    let option = |medium: DeliveryMediumType| {
+        MfaOptionType::builder()
+            .delivery_medium(medium)
+            .attribute_name("phone_number")
+            .build()
+    };
+    let err = admin
+        .admin_set_user_settings()
+        .user_pool_id(POOL)
+        .username("lee")
+        .mfa_options(option(DeliveryMediumType::Email))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterException"));
+    assert!(
+        err.message().unwrap_or_default().contains("MFAOptions"),
+        "{err:?}"
+    );
+    admin
+        .admin_set_user_settings()
+        .user_pool_id(POOL)
+        .username("lee")
+        .mfa_options(option(DeliveryMediumType::Sms))
+        .send()
+        .await
+        .unwrap();
+    let got = admin
+        .admin_get_user()
+        .user_pool_id(POOL)
+        .username("lee")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.user_mfa_setting_list(), ["SMS_MFA".to_string()]);
+    assert_eq!(got.mfa_options().len(), 1, "{got:?}");
+    // The user's own call switches it off again.
+    let sdk = public_client(&server);
+    let session = sms_challenge(&sdk, "lee").await;
+    let code = nth_code(&hooks, &keys, 1).await;
+    let access = answer(&sdk, &session, "lee", &code)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .access_token
+        .unwrap();
+    sdk.set_user_settings()
+        .access_token(&access)
+        .set_mfa_options(Some(Vec::new()))
+        .send()
+        .await
+        .unwrap();
+    let out = password_auth(&sdk, "lee").await.unwrap();
+    assert!(out.authentication_result.is_some(), "{out:?}");
+    server.stop().await;
 }

@@ -1,4 +1,5 @@
 //! MFA preferences: SetUserMFAPreference (access token), AdminSetUserMFAPreference (signed),
+//! and the legacy SetUserSettings / AdminSetUserSettings (`MFAOptions`: SMS on or off),
 //! over the MFA core's [`crate::core::mfa::Mfa::set_mfa_preferences`] (the rules live
 //! there, shared with the hosted account page's factors).
 //!
@@ -125,4 +126,59 @@ pub async fn admin_set_user_mfa_preference(
         .await
         .map_err(|e| account_error(call, e))?;
     apply(state, call, &pool, &user, &changes).await
+}
+
+/// The legacy `MFAOptions` of SetUserSettings / AdminSetUserSettings, Cognito's older way
+/// to switch SMS MFA: `[{DeliveryMedium: SMS, AttributeName: phone_number}]` switches it
+/// on, an empty list off. Any other medium or attribute is refused by name.
+fn legacy_options(input: &Value) -> Result<MfaPreference, AwsError> {
+    let options = match input.get("MFAOptions") {
+        Some(Value::Array(options)) => options,
+        None | Some(Value::Null) => return Err(invalid("Missing required parameter MFAOptions")),
+        Some(_) => return Err(invalid("MFAOptions must be a list.")),
+    };
+    for option in options {
+        let medium = option.get("DeliveryMedium").and_then(Value::as_str);
+        let attribute = option.get("AttributeName").and_then(Value::as_str);
+        if medium != Some("SMS") || attribute != Some("phone_number") {
+            return Err(invalid(
+                "MFAOptions: only {DeliveryMedium: SMS, AttributeName: phone_number} is an MFA option; use SetUserMFAPreference for the other factors.",
+            ));
+        }
+    }
+    Ok(MfaPreference {
+        factor: MfaFactor::Sms,
+        enabled: Some(!options.is_empty()),
+        preferred: None,
+    })
+}
+
+/// SetUserSettings: the signed-in user's legacy `MFAOptions` (SMS MFA on or off).
+pub async fn set_user_settings(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let token = required(&input, "AccessToken")?;
+    let change = legacy_options(&input)?;
+    let signed_in = access_token_user(state, call, token).await?;
+    apply(state, call, &signed_in.pool, &signed_in.user, &[change]).await
+}
+
+/// AdminSetUserSettings: any user's legacy `MFAOptions` (`UserPoolId`, `Username`; signed).
+pub async fn admin_set_user_settings(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let pool_id = required(&input, "UserPoolId")?;
+    let username = required(&input, "Username")?;
+    let change = legacy_options(&input)?;
+    let pool = pool(state, call, pool_id).await?;
+    let user = state
+        .accounts
+        .admin_user(&pool, username)
+        .await
+        .map_err(|e| account_error(call, e))?;
+    apply(state, call, &pool, &user, &[change]).await
 }
