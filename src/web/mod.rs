@@ -139,6 +139,7 @@ pub fn app(state: AppState) -> Router {
             "/login/mfa/email-code",
             post(hosted::mfa::challenge_email_code),
         )
+        .route("/login/mfa/sms-code", post(hosted::mfa::challenge_sms_code))
         .route(
             "/login/mfa-setup",
             get(hosted::mfa::setup_page).post(hosted::mfa::setup_submit),
@@ -191,6 +192,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/account/security/passkey/register",
             post(hosted::security::passkey_register),
+        )
+        .route(
+            "/account/security/sms/enable",
+            post(hosted::security::sms_enable),
         )
         .route("/account/security/remove", post(hosted::security::remove))
         .route("/account/security/prefer", post(hosted::security::prefer))

@@ -560,6 +560,7 @@ pub fn sample_pages(
         recovery_codes_left: 9,
         can_add_totp: true,
         can_add_email: false,
+        can_add_sms: false,
         passkey: None,
         preferable: vec!["TOTP".into(), "EMAIL".into()],
         required: true,

@@ -55,6 +55,8 @@ pub enum FactorRecordData {
         last_step: Option<u64>,
     },
     Email,
+    /// Codes texted to the verified phone number at the time they are sent.
+    Sms,
     Passkey {
         credential_id: String,
         credential: serde_json::Value,
@@ -92,6 +94,7 @@ pub fn export_mfa(master: &MasterKey, user: &User) -> Result<Option<MfaRecord>, 
                 }
             }
             FactorData::Email => FactorRecordData::Email,
+            FactorData::Sms => FactorRecordData::Sms,
             FactorData::Passkey {
                 credential_id,
                 credential,
@@ -171,6 +174,7 @@ pub fn import_mfa(
                 )
             }
             FactorRecordData::Email => (MfaFactor::Email, FactorData::Email),
+            FactorRecordData::Sms => (MfaFactor::Sms, FactorData::Sms),
             FactorRecordData::Passkey {
                 credential_id,
                 credential,

@@ -844,11 +844,18 @@ fn factor_rules_are_reported_at_their_keys() {
         "passkeys = { origins = [\"https://app.example.com\"], relying_party_id = \"example.com\" }",
     );
     assert!(d.fix.contains("relying_party_id"), "{d}");
-    // An unknown factor or key is refused where it is written.
+    // SMS codes need the pool's custom SMS sender: refused at the key without one.
     let text = edit(from, "mfa_factors = [\"SMS\"]");
     let d = diagnostics(&text);
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].line, Some(line_of(&text, "SMS")));
+    assert!(d[0].message.contains("custom SMS sender"), "{}", d[0]);
+    assert!(d[0].fix.contains("sender_key"), "{}", d[0]);
+    // An unknown factor or key is refused where it is written.
+    let text = edit(from, "mfa_factors = [\"VOICE\"]");
+    let d = diagnostics(&text);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].line, Some(line_of(&text, "VOICE")));
     assert!(d[0].message.contains("TOTP"), "{}", d[0]);
     let text = edit(from, "passkeys = { rp_id = \"example.com\" }");
     let d = diagnostics(&text);

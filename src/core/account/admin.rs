@@ -15,9 +15,11 @@ use super::codes::code_id;
 use super::{
     AccountError, AccountResult, AccountService, CodeDelivery, RESET_CODE_KIND, SIGNUP_CODE_KIND,
 };
+use crate::core::delivery::{sms_available, Destination};
 use crate::core::directory::{DirectoryError, InitialState, NewUser};
-use crate::core::model::{PasswordPolicy, User, UserPool, UserStatus};
-use crate::core::secrets::{random_bytes, SecretString};
+use crate::core::mail::CodePurpose;
+use crate::core::model::{User, UserPool, UserStatus};
+use crate::core::secrets::SecretString;
 use crate::core::signout;
 use crate::core::storage::{Conflict, UserRef};
 use crate::core::triggers::TriggerCaller;
@@ -66,7 +68,9 @@ pub enum MessageAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryMedium {
     Email,
-    /// Refused: Cognate sends no SMS yet (issue 16).
+    /// A text message through the pool's custom SMS sender (`CustomSMSSender_AdminCreateUser`,
+    /// the temporary password encrypted as the code); refused for a pool that cannot
+    /// send SMS.
     Sms,
 }
 
@@ -81,7 +85,8 @@ pub struct Invitation {
     /// `TemporaryPassword`; one satisfying the pool's policy is drawn when absent.
     pub temporary_password: Option<SecretString>,
     pub action: MessageAction,
-    /// `DesiredDeliveryMediums` (empty: email, Cognate's only medium).
+    /// `DesiredDeliveryMediums` (empty: email when the user has an address, else SMS
+    /// when the user has a phone number and the pool can send SMS).
     pub mediums: Vec<DeliveryMedium>,
     /// `ForceAliasCreation`: a verified email or phone number that is another user's
     /// alias moves to the new user (the other user's copy becomes unverified, so it no
@@ -103,76 +108,10 @@ pub struct Invited {
     pub delivery: Option<CodeDelivery>,
 }
 
-/// A random temporary password that satisfies `policy`: at least 12 characters with one
-/// of each required class, the rest drawn from all classes, uniformly from the OS CSPRNG.
-/// (Cognito generates one the same way when AdminCreateUser is given none.)
-pub fn generate_temporary_password(policy: &PasswordPolicy) -> SecretString {
-    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
-    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
-    const DIGITS: &[u8] = b"23456789";
-    // A subset of Cognito's symbols that needs no quoting in a shell.
-    const SYMBOLS: &[u8] = b"!#%*+-=@^_";
-    let len = (policy.minimum_length as usize).max(12);
-    let mut chars: Vec<u8> = Vec::with_capacity(len);
-    for (class, required) in [
-        (UPPER, policy.require_uppercase),
-        (LOWER, policy.require_lowercase),
-        (DIGITS, policy.require_numbers),
-        (SYMBOLS, policy.require_symbols),
-    ] {
-        if required {
-            chars.push(pick(class));
-        }
-    }
-    let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
-    while chars.len() < len {
-        chars.push(pick(&all));
-    }
-    // Fisher-Yates, so the required characters are not always in front.
-    for i in (1..chars.len()).rev() {
-        let j = uniform(i + 1);
-        chars.swap(i, j);
-    }
-    SecretString::new(String::from_utf8_lossy(&chars).into_owned())
-}
+mod invitation;
 
-fn pick(alphabet: &[u8]) -> u8 {
-    alphabet[uniform(alphabet.len())]
-}
-
-/// A uniform index below `n` (n <= 256) from the OS CSPRNG, by rejection sampling.
-fn uniform(n: usize) -> usize {
-    let limit = 256 - (256 % n);
-    loop {
-        let [b] = random_bytes::<1>();
-        if (b as usize) < limit {
-            return b as usize % n;
-        }
-    }
-}
-
-/// The address an invitation goes to: the user's email. SMS is refused rather than
-/// silently not sent (Cognito's default medium is SMS; Cognate has none until issue 16).
-fn invitation_address(
-    user_email: Option<&str>,
-    mediums: &[DeliveryMedium],
-) -> AccountResult<String> {
-    if mediums.contains(&DeliveryMedium::Sms) {
-        return Err(AccountError::param(
-            "DesiredDeliveryMediums",
-            "Cognate does not send SMS yet; use [\"EMAIL\"], or MessageAction SUPPRESS and \
-             hand the temporary password over yourself",
-        ));
-    }
-    match user_email {
-        Some(email) if !email.is_empty() => Ok(email.to_string()),
-        _ => Err(AccountError::param(
-            "DesiredDeliveryMediums",
-            "the invitation goes by email and the user has no email attribute; give one, or \
-             use MessageAction SUPPRESS",
-        )),
-    }
-}
+pub use invitation::generate_temporary_password;
+use invitation::invitation_targets;
 
 impl AccountService {
     /// AdminCreateUser: creates a FORCE_CHANGE_PASSWORD user with a temporary password
@@ -221,7 +160,14 @@ impl AccountService {
                 // With email-as-username the username is the address.
                 username.contains('@').then_some(username.as_str())
             });
-            invitation_address(email, &mediums)?;
+            let phone = attributes
+                .get("phone_number")
+                .map(String::as_str)
+                .or_else(|| {
+                    // With phone-as-username the username is the number.
+                    username.trim().starts_with('+').then_some(username.trim())
+                });
+            invitation_targets(sms_available(pool), email, phone, &mediums)?;
         }
         // The pool's pre sign-up webhook (`PreSignUp_AdminCreateUser`) may refuse the user
         // before anything is stored; its answer has nothing to apply to an invited user.
@@ -354,7 +300,12 @@ impl AccountService {
                 user.username, user.status
             )));
         }
-        invitation_address(user.attribute("email"), mediums)?;
+        invitation_targets(
+            sms_available(pool),
+            user.attribute("email"),
+            user.attribute("phone_number"),
+            mediums,
+        )?;
         let user = self
             .directory
             .set_password(pool, &user.sub, password, false, now)
@@ -376,22 +327,27 @@ impl AccountService {
         mediums: &[DeliveryMedium],
         lang: &str,
     ) -> AccountResult<CodeDelivery> {
-        let email = invitation_address(user.attribute("email"), mediums)?;
+        let targets = invitation_targets(
+            sms_available(pool),
+            user.attribute("email"),
+            user.attribute("phone_number"),
+            mediums,
+        )?;
         // What the person types to sign in: with email- or phone-as-username the stored
-        // username is the sub, which nobody types, so the mail names the address.
+        // username is the sub, which nobody types, so the message names the address.
         let login = if pool.username_attributes.is_empty() {
             user.username.as_str()
         } else if pool
             .username_attributes
             .contains(&crate::core::model::AliasAttribute::Email)
         {
-            email.as_str()
+            user.attribute("email").unwrap_or(&user.username)
         } else {
             user.attribute("phone_number").unwrap_or(&user.username)
         };
-        let mail = self.mail.invitation_mail(&email, login, password, lang);
-        // The custom message and custom email sender triggers see the temporary password
-        // as the code (`CustomMessage_AdminCreateUser`, `CustomEmailSender_AdminCreateUser`).
+        // The custom message and custom sender triggers see the temporary password as the
+        // code (`CustomMessage_AdminCreateUser`, `CustomEmailSender_AdminCreateUser`,
+        // `CustomSMSSender_AdminCreateUser`, encrypted to the pool's sender key).
         let message = crate::core::triggers::CodeMessage {
             source: crate::core::delivery::MessageSource::AdminCreateUser,
             user_name: login.to_string(),
@@ -399,11 +355,31 @@ impl AccountService {
             code: password.expose().to_string(),
             caller: crate::core::triggers::TriggerCaller::default(),
         };
-        self.sender()
-            .send_mail(pool, &message, mail)
-            .await
-            .map_err(super::delivery_error)?;
-        Ok(CodeDelivery::email(&email))
+        let mut first = None;
+        for to in &targets {
+            let delivery = match to {
+                Destination::Email(email) => {
+                    let mail = self.mail.invitation_mail(email, login, password, lang);
+                    self.sender()
+                        .send_mail(pool, &message, mail)
+                        .await
+                        .map_err(super::delivery_error)?;
+                    CodeDelivery::email(email)
+                }
+                Destination::Phone(phone) => {
+                    // The SMS sender writes the text; the purpose only names mail text.
+                    self.sender()
+                        .send_code(pool, to, &message, CodePurpose::Verification, lang)
+                        .await
+                        .map_err(super::delivery_error)?;
+                    CodeDelivery::phone(phone)
+                }
+            };
+            first.get_or_insert(delivery);
+        }
+        first.ok_or_else(|| {
+            AccountError::param("DesiredDeliveryMediums", "no medium to send the invitation")
+        })
     }
 
     /// AdminResetUserPassword: the user's password stops working (RESET_REQUIRED: a
@@ -780,29 +756,6 @@ mod tests {
         assert_eq!(
             again.to_string(),
             "User cannot be confirmed. Current status is CONFIRMED"
-        );
-    }
-
-    #[test]
-    fn generated_passwords_meet_the_policy() {
-        let mut policy = PasswordPolicy::default();
-        for _ in 0..200 {
-            let pw = generate_temporary_password(&policy);
-            assert!(check_policy(&policy, pw.expose()).is_ok());
-        }
-        policy.minimum_length = 40;
-        assert_eq!(generate_temporary_password(&policy).expose().len(), 40);
-    }
-
-    #[test]
-    fn invitations_go_by_email_only() {
-        let e = invitation_address(Some("a@b.c"), &[DeliveryMedium::Sms]).unwrap_err();
-        assert!(e.to_string().contains("DesiredDeliveryMediums"), "{e}");
-        let e = invitation_address(None, &[]).unwrap_err();
-        assert!(e.to_string().contains("no email attribute"), "{e}");
-        assert_eq!(
-            invitation_address(Some("a@b.c"), &[DeliveryMedium::Email]).unwrap(),
-            "a@b.c"
         );
     }
 }

@@ -8,10 +8,11 @@ use super::{
     RecordKind, Rule,
 };
 use crate::core::attributes::STANDARD_ATTRIBUTES;
+use crate::core::delivery::NO_SMS_SENDER;
 use crate::core::ids;
 use crate::core::model::{
-    AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, FirstFactor, MfaSetting,
-    Origin, PasskeySettings, UserPool,
+    AliasAttribute, AttributeDataType, CodeLimits, CustomAttribute, FirstFactor, MfaFactor,
+    MfaSetting, Origin, PasskeySettings, UserPool,
 };
 use crate::core::storage::{Store, StoreError};
 
@@ -372,9 +373,22 @@ fn check_factors(e: &mut Errors, pool: &UserPool) {
                 "mfa {} needs at least one second factor, and none is allowed",
                 pool.mfa
             ),
-            "allow at least one of TOTP, EMAIL and PASSKEY, e.g. mfa_factors = [\"TOTP\"], \
+            "allow at least one of TOTP, EMAIL, SMS and PASSKEY, e.g. mfa_factors = [\"TOTP\"], \
              or set mfa = \"OFF\"",
         );
+    }
+    // SMS codes go out only through the pool's custom SMS sender (a setting is a promise:
+    // a factor the pool cannot deliver is refused, not left to fail at sign-in).
+    if let Some(k) = f.mfa.iter().position(|x| *x == MfaFactor::Sms) {
+        if !crate::core::delivery::sms_available(pool) {
+            e.push(
+                format!("factors.mfa[{k}]"),
+                Rule::Missing,
+                format!("SMS as a second factor needs a way to send SMS: {NO_SMS_SENDER}"),
+                "declare custom_sms_sender and sender_key in [pools.triggers] \
+                 (LambdaConfig.CustomSMSSender and KMSKeyID through the API), or remove \"SMS\"",
+            );
+        }
     }
     // The hosted sign-up sets a password; a pool without password sign-in would create
     // users who cannot sign in until they have another factor.

@@ -41,6 +41,9 @@ pub enum ChallengeName {
     NewPasswordRequired,
     SoftwareTokenMfa,
     EmailOtp,
+    /// A code texted to the verified phone number (`SMS_MFA`, answered with
+    /// `SMS_MFA_CODE`).
+    SmsMfa,
     SelectMfaType,
     MfaSetup,
     /// `USER_AUTH` without a usable `PREFERRED_CHALLENGE`: the user chooses among the
@@ -61,6 +64,7 @@ impl ChallengeName {
             ChallengeName::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
             ChallengeName::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             ChallengeName::EmailOtp => "EMAIL_OTP",
+            ChallengeName::SmsMfa => "SMS_MFA",
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
             ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
@@ -74,6 +78,7 @@ impl ChallengeName {
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
+        ChallengeName::SmsMfa,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
         ChallengeName::SelectChallenge,

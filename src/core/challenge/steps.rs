@@ -11,8 +11,8 @@ use super::session::{AuthSession, Opened, Sessions};
 use super::{ChallengeError, ChallengeName};
 use crate::core::account::{AccountError, AccountService};
 use crate::core::directory::Directory;
-use crate::core::mfa::email::EmailCodePurpose;
 use crate::core::mfa::manage::user_lang;
+use crate::core::mfa::otp::{Channel, EmailCodePurpose};
 use crate::core::mfa::{requirement_after, Mfa, MfaError, Requirement, AMR_PASSWORD};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::oauth::grants::{TokenResponse, TokenService};
@@ -99,6 +99,7 @@ fn challenge_of(factor: MfaFactor) -> Option<ChallengeName> {
     match factor {
         MfaFactor::Totp => Some(ChallengeName::SoftwareTokenMfa),
         MfaFactor::Email => Some(ChallengeName::EmailOtp),
+        MfaFactor::Sms => Some(ChallengeName::SmsMfa),
         MfaFactor::Passkey => None,
     }
 }
@@ -324,7 +325,8 @@ impl ApiSignIn {
         }
     }
 
-    /// `SOFTWARE_TOKEN_MFA`, or `EMAIL_OTP` with the code mailed now.
+    /// `SOFTWARE_TOKEN_MFA`, or `EMAIL_OTP` / `SMS_MFA` with the code sent now
+    /// (`CODE_DELIVERY_DELIVERY_MEDIUM` `EMAIL` / `SMS`, the destination masked).
     async fn factor_challenge(
         &self,
         pool: &UserPool,
@@ -337,10 +339,12 @@ impl ApiSignIn {
         let mut parameters = self.user_parameters(user);
         let name = match factor {
             MfaFactor::Totp => ChallengeName::SoftwareTokenMfa,
-            MfaFactor::Email => {
+            MfaFactor::Email | MfaFactor::Sms => {
+                let channel = Channel::of(factor).ok_or(MfaError::FactorNotAllowed)?;
                 let sent = self
                     .mfa
-                    .send_email_code(
+                    .send_factor_code(
+                        channel,
                         pool,
                         user,
                         EmailCodePurpose::SecondFactor,
@@ -351,7 +355,7 @@ impl ApiSignIn {
                     .await?;
                 parameters.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), sent.medium.into());
                 parameters.insert("CODE_DELIVERY_DESTINATION".into(), sent.destination);
-                ChallengeName::EmailOtp
+                challenge_of(factor).ok_or(MfaError::FactorNotAllowed)?
             }
             MfaFactor::Passkey => return Err(MfaError::FactorNotAllowed.into()),
         };
@@ -513,10 +517,28 @@ impl ApiSignIn {
                 };
                 self.finish(&opened, client, &user, now).await
             }
+            ChallengeName::SmsMfa => {
+                let code = required(responses, "SMS_MFA_CODE")?;
+                self.require_factor(pool, &s, MfaFactor::Sms).await?;
+                let verified = self
+                    .mfa
+                    .verify_factor_code(
+                        Channel::Sms,
+                        pool,
+                        &s.sub,
+                        EmailCodePurpose::SecondFactor,
+                        code,
+                        address,
+                        now,
+                    )
+                    .await?;
+                self.finish(&opened, client, &verified.user, now).await
+            }
             ChallengeName::SelectMfaType => {
                 let factor = match required(responses, "ANSWER")? {
                     "SOFTWARE_TOKEN_MFA" => MfaFactor::Totp,
                     "EMAIL_OTP" => MfaFactor::Email,
+                    "SMS_MFA" => MfaFactor::Sms,
                     other => {
                         return Err(ChallengeError::InvalidParameter(format!(
                             "ANSWER {other} is not a factor the user can choose."

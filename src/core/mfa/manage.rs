@@ -252,7 +252,8 @@ impl Mfa {
 }
 
 /// One factor's part of Cognito's `SetUserMFAPreference` / `AdminSetUserMFAPreference`
-/// (`SoftwareTokenMfaSettings`, `EmailMfaSettings`, `WebAuthnMfaSettings`): each member
+/// (`SoftwareTokenMfaSettings`, `EmailMfaSettings`, `SMSMfaSettings`,
+/// `WebAuthnMfaSettings`): each member
 /// the request names (`None`: not named, left as it is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MfaPreference {
@@ -265,6 +266,8 @@ pub struct MfaPreference {
 pub const NO_SOFTWARE_TOKEN: &str = "User has not set up software token mfa";
 /// Email as a second factor needs a verified address.
 pub const NO_VERIFIED_EMAIL: &str = "User does not have a verified email address";
+/// SMS as a second factor needs a verified phone number (Cognito's wording).
+pub const NO_VERIFIED_PHONE: &str = "User does not have a verified phone number";
 /// A passkey preference needs a registered passkey.
 pub const NO_PASSKEY: &str = "User has not registered a passkey";
 /// Passkeys are credentials, removed one by one, not switched off as a setting.
@@ -277,7 +280,8 @@ impl Mfa {
     /// Cognito's user MFA preference, over the enrolled factors (in Cognate a factor is
     /// enabled while it is enrolled): `Enabled: true` enables a factor the user can use
     /// (TOTP: an authenticator app verified with `VerifySoftwareToken`; EMAIL: a verified
-    /// email address, no code needed, as in Cognito) and the pool allows; `Enabled: false`
+    /// email address, SMS: a verified phone number, no code needed, as in Cognito) and the
+    /// pool allows; `Enabled: false`
     /// removes it (so the sign-in no longer asks for it; an authenticator app removed must
     /// be associated again), refused for the last factor of a pool whose `mfa` is `ON`;
     /// `PreferredMfa` names the factor the sign-in asks first (`false` clears it when it was
@@ -353,6 +357,21 @@ fn apply_preferences(
                         data: FactorData::Email,
                     });
                 }
+                // As in Cognito, a verified phone number is all SMS MFA needs (the number
+                // was proven by a code, or by an administrator).
+                MfaFactor::Sms => {
+                    if !super::has_verified_phone(user) {
+                        return Err(MfaError::NotPossible(NO_VERIFIED_PHONE));
+                    }
+                    user.mfa.factors.push(Factor {
+                        id: format!("{email_id}s"),
+                        kind: MfaFactor::Sms,
+                        name: "Text message".into(),
+                        created_at: now,
+                        last_used_at: None,
+                        data: FactorData::Sms,
+                    });
+                }
             },
             Some(false) if user.mfa.has(kind) => {
                 if kind == MfaFactor::Passkey {
@@ -367,7 +386,7 @@ fn apply_preferences(
                 return Err(MfaError::NotPossible(match kind {
                     MfaFactor::Totp => NO_SOFTWARE_TOKEN,
                     MfaFactor::Passkey => NO_PASSKEY,
-                    MfaFactor::Email => PREFERRED_NOT_ENABLED,
+                    MfaFactor::Email | MfaFactor::Sms => PREFERRED_NOT_ENABLED,
                 }))
             }
             Some(true) => user.mfa.preferred = Some(kind),

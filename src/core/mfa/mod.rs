@@ -6,8 +6,10 @@
 //!   enrolment first, Cognito's `MFA_SETUP`). Federated users are never asked.
 //! - [`totp`]: RFC 6238 enrolment (QR code as inline SVG, `otpauth://` URI, the key as
 //!   text) and verification (one step of drift each way, each step accepted once).
-//! - [`email`]: one-time codes mailed to the verified address, as a second factor, for
-//!   enrolment, and as a passwordless first factor (Cognito's `EMAIL_OTP`).
+//! - [`otp`] (also reachable as `email`): one-time codes over a channel: mailed to the
+//!   verified address, as a second factor, for enrolment, and as a passwordless first
+//!   factor (Cognito's `EMAIL_OTP`); texted to the verified phone number through the
+//!   pool's custom SMS sender as a second factor (Cognito's `SMS_MFA`).
 //! - [`recovery`]: ten single-use recovery codes, stored hashed.
 //! - [`passkeys`]: WebAuthn registration and authentication (webauthn-rs), ceremony state
 //!   kept in the shared store, single use.
@@ -19,11 +21,14 @@
 //! refused. Wrong codes are counted by the brute-force throttle, reserved before the
 //! comparison, so parallel guesses cannot exceed the limit.
 
-pub mod email;
 pub mod manage;
+pub mod otp;
 pub mod passkeys;
 pub mod recovery;
 pub mod totp;
+
+/// The one-time codes' module under its first name (email codes came first).
+pub use otp as email;
 
 use std::sync::Arc;
 
@@ -65,7 +70,8 @@ pub enum Requirement {
 /// or an emailed sign-in code). A passkey sign-in never asks (it is two factors).
 ///
 /// Under `ON`, `Setup` offers the pool's allowed factors the user can enrol (`EMAIL`
-/// needs a verified email address). The preferred factor comes first in `Challenge`.
+/// needs a verified email address; `SMS` is not enrolled in a setup step: it is switched
+/// on for a verified phone number, by the user's MFA preference or an administrator's). The preferred factor comes first in `Challenge`.
 pub fn requirement(pool: &UserPool, user: &User) -> Requirement {
     if user.status == UserStatus::ExternalProvider || pool.mfa == MfaSetting::Off {
         return Requirement::None;
@@ -92,7 +98,13 @@ pub fn requirement(pool: &UserPool, user: &User) -> Requirement {
                 .mfa
                 .iter()
                 .copied()
-                .filter(|k| *k != MfaFactor::Email || has_verified_email(user))
+                .filter(|k| match k {
+                    MfaFactor::Email => has_verified_email(user),
+                    // SMS is enabled, not enrolled: a verified phone number and
+                    // SetUserMFAPreference (or the account page) switch it on.
+                    MfaFactor::Sms => false,
+                    MfaFactor::Totp | MfaFactor::Passkey => true,
+                })
                 .collect(),
         },
         _ => Requirement::None,
@@ -135,6 +147,14 @@ pub fn requirement_after(pool: &UserPool, user: &User, first_amr: &[String]) -> 
 /// pool's own users (`COGNITO`) are judged: a federated sign-in's IdP asks its own factors.
 pub fn session_satisfies(pool: &UserPool, user: &User, amr: &[String]) -> bool {
     amr.iter().any(|a| a == AMR_MFA) || requirement_after(pool, user, amr) == Requirement::None
+}
+
+/// Whether the user's `phone_number` attribute is present and verified (SMS codes go
+/// only to a verified number).
+pub fn has_verified_phone(user: &User) -> bool {
+    user.attribute("phone_number")
+        .is_some_and(|p| !p.is_empty())
+        && user.attribute("phone_number_verified") == Some("true")
 }
 
 /// Whether the user's `email` attribute is present and verified.

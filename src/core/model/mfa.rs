@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::core::secrets::EncryptedSecret;
 use crate::core::UnixTime;
 
-/// A second factor a pool may allow (Cognito's `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, and
-/// `WEB_AUTHN` used after a password).
+/// A second factor a pool may allow (Cognito's `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`,
+/// `SMS_MFA`, and `WEB_AUTHN` used after a password).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MfaFactor {
@@ -19,10 +19,18 @@ pub enum MfaFactor {
     Email,
     /// A WebAuthn credential (user verification required).
     Passkey,
+    /// A code texted to the user's verified phone number through the pool's custom SMS
+    /// sender (Cognito's `SMS_MFA`).
+    Sms,
 }
 
 impl MfaFactor {
-    pub const ALL: [MfaFactor; 3] = [MfaFactor::Totp, MfaFactor::Email, MfaFactor::Passkey];
+    pub const ALL: [MfaFactor; 4] = [
+        MfaFactor::Totp,
+        MfaFactor::Email,
+        MfaFactor::Sms,
+        MfaFactor::Passkey,
+    ];
 
     /// The configuration's spelling: `TOTP`, `EMAIL`, `PASSKEY`.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +38,7 @@ impl MfaFactor {
             MfaFactor::Totp => "TOTP",
             MfaFactor::Email => "EMAIL",
             MfaFactor::Passkey => "PASSKEY",
+            MfaFactor::Sms => "SMS",
         }
     }
 
@@ -39,6 +48,7 @@ impl MfaFactor {
             MfaFactor::Totp => "otp",
             MfaFactor::Email => "email",
             MfaFactor::Passkey => "hwk",
+            MfaFactor::Sms => "sms",
         }
     }
 }
@@ -144,6 +154,8 @@ pub enum FactorData {
     },
     /// Codes go to the user's verified `email` attribute at the time they are sent.
     Email,
+    /// Codes go to the user's verified `phone_number` attribute at the time they are sent.
+    Sms,
     Passkey {
         /// The credential id, base64url without padding (unique per pool).
         credential_id: String,

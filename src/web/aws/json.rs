@@ -516,6 +516,16 @@ pub const IDP_ACTIONS: &[JsonAction] = &[
         super::idp::mfa::admin_set_user_mfa_preference
     ),
     json_action!(
+        "SetUserSettings",
+        Auth::Public,
+        super::idp::mfa::set_user_settings
+    ),
+    json_action!(
+        "AdminSetUserSettings",
+        Auth::Operator,
+        super::idp::mfa::admin_set_user_settings
+    ),
+    json_action!(
         "StartWebAuthnRegistration",
         Auth::Public,
         super::idp::passkeys::start_web_authn_registration

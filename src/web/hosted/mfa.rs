@@ -20,7 +20,7 @@ use super::ui::{
     Chrome, FactorLink, Lang, MfaChallengePage, MfaSetupPage, PasskeyButton, RecoveryCodesPage,
     TotpView,
 };
-use crate::core::mfa::email::EmailCodePurpose;
+use crate::core::mfa::otp::{Channel, EmailCodePurpose};
 use crate::core::mfa::{self, requirement_after, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, User, UserPool};
 use crate::core::now;
@@ -66,6 +66,7 @@ pub(crate) fn factor_str(f: MfaFactor) -> &'static str {
         MfaFactor::Totp => "totp",
         MfaFactor::Email => "email",
         MfaFactor::Passkey => "passkey",
+        MfaFactor::Sms => "sms",
     }
 }
 
@@ -74,6 +75,7 @@ pub(crate) fn factor_of(text: &str) -> Option<MfaFactor> {
         "totp" => Some(MfaFactor::Totp),
         "email" => Some(MfaFactor::Email),
         "passkey" => Some(MfaFactor::Passkey),
+        "sms" => Some(MfaFactor::Sms),
         _ => None,
     }
 }
@@ -212,7 +214,11 @@ fn render_challenge(
         factor: c.proof.as_str().into(),
         code_sent,
         destination,
-        email_code_action: "/login/mfa/email-code".into(),
+        email_code_action: match c.proof {
+            Proof::Factor(MfaFactor::Sms) => "/login/mfa/sms-code",
+            _ => "/login/mfa/email-code",
+        }
+        .into(),
         passkey,
         others,
     };
@@ -399,10 +405,16 @@ pub async fn challenge_submit(
         Proof::Factor(MfaFactor::Totp) => {
             state.mfa.verify_totp(&pool, sub, &code, address, now).await
         }
-        Proof::Factor(MfaFactor::Email) => {
+        Proof::Factor(f @ (MfaFactor::Email | MfaFactor::Sms)) => {
+            let channel = if f == MfaFactor::Sms {
+                Channel::Sms
+            } else {
+                Channel::Email
+            };
             state
                 .mfa
-                .verify_email_code(
+                .verify_factor_code(
+                    channel,
                     &pool,
                     sub,
                     EmailCodePurpose::SecondFactor,
@@ -462,7 +474,7 @@ pub async fn challenge_submit(
                 factors: &factors,
                 proof,
             };
-            let code_sent = proof == Proof::Factor(MfaFactor::Email);
+            let code_sent = matches!(proof, Proof::Factor(MfaFactor::Email | MfaFactor::Sms));
             render_challenge(&state, lang, &c, code_sent, None, Some(key), status)
         }
     }
@@ -470,6 +482,27 @@ pub async fn challenge_submit(
 
 /// `POST /login/mfa/email-code`: mails the second-factor code, then shows the code form.
 pub async fn challenge_email_code(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: SubmittedForm,
+) -> Response {
+    challenge_code(state, peer, headers, form, Channel::Email).await
+}
+
+/// `POST /login/mfa/sms-code`: texts the second-factor code to the verified phone number
+/// (through the pool's custom SMS sender), then shows the code form.
+pub async fn challenge_sms_code(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: SubmittedForm,
+) -> Response {
+    challenge_code(state, peer, headers, form, Channel::Sms).await
+}
+
+/// Sends the second-factor code over `channel`, then shows the code form.
+async fn challenge_code(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -480,6 +513,7 @@ pub async fn challenge_email_code(
         client,
         ..
     }: SubmittedForm,
+    channel: Channel,
 ) -> Response {
     let now = now();
     let (pending, user) = match challenge_context(&state, &flow, &pool, lang, now).await {
@@ -487,7 +521,7 @@ pub async fn challenge_email_code(
         Err(r) => return r,
     };
     let factors = match remaining(&pool, &user, &pending) {
-        Requirement::Challenge { factors } if factors.contains(&MfaFactor::Email) => factors,
+        Requirement::Challenge { factors } if factors.contains(&channel.factor()) => factors,
         _ => {
             return error_page(
                 &state,
@@ -499,7 +533,7 @@ pub async fn challenge_email_code(
     };
     let address =
         crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    let proof = Proof::Factor(MfaFactor::Email);
+    let proof = Proof::Factor(channel.factor());
     let c = Challenge {
         flow: &flow,
         client: &client,
@@ -509,7 +543,8 @@ pub async fn challenge_email_code(
     };
     match state
         .mfa
-        .send_email_code(
+        .send_factor_code(
+            channel,
             &pool,
             &user,
             EmailCodePurpose::SecondFactor,
@@ -866,6 +901,8 @@ pub(crate) async fn enrol(
                 .finish_passkey_registration(pool, sub, &ceremony, &credential, &name, now)
                 .await
         }
+        // SMS is switched on for a verified number, never enrolled in a setup step.
+        MfaFactor::Sms => Err(MfaError::FactorNotAllowed),
     }
 }
 

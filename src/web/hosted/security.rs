@@ -31,6 +31,7 @@ use super::ui::{
     Chrome, FactorView, Lang, MfaSetupPage, PasskeyButton, RecoveryCodesPage, SecurityPage,
 };
 use crate::core::mfa::email::EmailCodePurpose;
+use crate::core::mfa::manage::MfaPreference;
 use crate::core::mfa::{self, MfaError, AMR_MFA};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool, OWN_USERS};
 use crate::core::now;
@@ -326,6 +327,9 @@ fn render_page(
         can_add_email: allows(MfaFactor::Email)
             && !mfa.has(MfaFactor::Email)
             && mfa::has_verified_email(&s.user),
+        can_add_sms: allows(MfaFactor::Sms)
+            && !mfa.has(MfaFactor::Sms)
+            && mfa::has_verified_phone(&s.user),
         passkey,
         preferable,
         required: s.pool.mfa == crate::core::model::MfaSetting::On,
@@ -399,7 +403,7 @@ fn render_enrolment(
     }
     let form_action = match view.step {
         MfaFactor::Totp => "/account/security/totp/confirm",
-        MfaFactor::Email => "/account/security/email/confirm",
+        MfaFactor::Email | MfaFactor::Sms => "/account/security/email/confirm",
         MfaFactor::Passkey => "/account/security/passkey/register",
     };
     let page = MfaSetupPage {
@@ -556,6 +560,33 @@ pub async fn email_send(State(state): State<AppState>, f: SecurityForm) -> Respo
     }
 }
 
+/// `POST /account/security/sms/enable`: switches SMS codes on for the verified phone
+/// number (a fresh sign-in required; as Cognito's SMSMfaSettings, the number was proven
+/// when it was verified). Removed like any factor.
+pub async fn sms_enable(State(state): State<AppState>, f: SecurityForm) -> Response {
+    if let Some(r) = require_fresh(&state, &f).await {
+        return r;
+    }
+    let s = &f.signed;
+    let change = MfaPreference {
+        factor: MfaFactor::Sms,
+        enabled: Some(true),
+        preferred: None,
+    };
+    match state
+        .mfa
+        .set_mfa_preferences(&s.pool, &s.user.sub, &[change], now())
+        .await
+    {
+        Ok(_) => back_to_page(&s.client.id, "factor_added"),
+        Err(e) => {
+            log_refusal(&e, "SMS codes not switched on");
+            let (key, status) = refused_status(&e);
+            render_page(&state, s, None, Some(key), status)
+        }
+    }
+}
+
 /// `POST /account/security/email/confirm` (`code`).
 pub async fn email_confirm(State(state): State<AppState>, f: SecurityForm) -> Response {
     confirm_factor(&state, &f, MfaFactor::Email).await
@@ -631,6 +662,7 @@ pub async fn prefer(State(state): State<AppState>, f: SecurityForm) -> Response 
     let kind = match form_text(&f.form, "kind").as_str() {
         "TOTP" => MfaFactor::Totp,
         "EMAIL" => MfaFactor::Email,
+        "SMS" => MfaFactor::Sms,
         "PASSKEY" => MfaFactor::Passkey,
         _ => {
             return render_page(

@@ -16,7 +16,10 @@
 //! - [`senders`]: custom message, custom email sender (the code a JWE decrypted with
 //!   OpenSSL), their failures and LambdaConfig's senders and KMSKeyID;
 //! - [`sms`]: the custom SMS sender, phone verification, phone sign-in and reset by SMS,
-//!   phone budgets under parallel bursts, and the refusal without a sender.
+//!   phone budgets under parallel bursts, and the refusal without a sender;
+//! - [`sms_mfa`]: SMS as a second factor (SMS_MFA through the SDK and the hosted UI, its
+//!   throttle and phone budget, enabling it by API, legacy MFAOptions and the account page);
+//! - [`sms_invitations`]: AdminCreateUser invitations by SMS;
 //! - [`custom_auth`]: CUSTOM_AUTH with define / create / verify auth challenge webhooks
 //!   (rounds, sessions, unknown users, attempt limits, failures, ClientMetadata).
 
@@ -28,6 +31,8 @@ mod migration;
 mod pre_token;
 mod senders;
 mod sms;
+mod sms_invitations;
+mod sms_mfa;
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 

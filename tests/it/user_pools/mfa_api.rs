@@ -400,7 +400,8 @@ async fn email_needs_a_verified_address_and_a_pool_that_allows_it_and_sms_is_ref
     );
     assert_eq!(mfa_of(&sdk, &dan).await, (vec![], None));
 
-    // SMS: never sent, so never enabled; switching it off is accepted.
+    // SMS: not allowed by this pool (no custom SMS sender), so never enabled; switching
+    // it off is accepted.
     let carol = access_token(&sdk, OPT_APP, "carol").await;
     let (code, message) = refusal(
         sdk.set_user_mfa_preference()

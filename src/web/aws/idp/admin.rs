@@ -59,11 +59,13 @@ async fn pool_and_user(
 
 /// Cognito's `UserMFASettingList` and `PreferredMfaSetting` of a user: the second
 /// factors enrolled (an authenticator app is `SOFTWARE_TOKEN_MFA`, email codes
-/// `EMAIL_OTP`; a passkey is a first factor in Cognito, not an MFA setting).
+/// `EMAIL_OTP`, texted codes `SMS_MFA`; a passkey is a first factor in Cognito, not an
+/// MFA setting).
 pub fn mfa_settings(user: &User) -> (Vec<&'static str>, Option<&'static str>) {
     let name = |f: MfaFactor| match f {
         MfaFactor::Totp => Some("SOFTWARE_TOKEN_MFA"),
         MfaFactor::Email => Some("EMAIL_OTP"),
+        MfaFactor::Sms => Some("SMS_MFA"),
         MfaFactor::Passkey => None,
     };
     let list = user.mfa.kinds().into_iter().filter_map(name).collect();
@@ -71,7 +73,8 @@ pub fn mfa_settings(user: &User) -> (Vec<&'static str>, Option<&'static str>) {
 }
 
 /// `AdminCreateUser`: a FORCE_CHANGE_PASSWORD user and its invitation mail
-/// (`MessageAction` RESEND / SUPPRESS; `DesiredDeliveryMediums` EMAIL only).
+/// (`MessageAction` RESEND / SUPPRESS; `DesiredDeliveryMediums` EMAIL, and SMS through the
+/// pool's custom SMS sender).
 pub async fn admin_create_user(
     state: &AppState,
     call: &AwsCall,
@@ -135,7 +138,6 @@ pub async fn admin_get_user(
     input: Value,
 ) -> Result<Value, AwsError> {
     let (_, user) = pool_and_user(state, call, &input).await?;
-    let (mfa_list, preferred) = mfa_settings(&user);
     let mut out = json!({
         "Username": user.username,
         "UserAttributes": super::attributes_out(&user, None),
@@ -144,15 +146,30 @@ pub async fn admin_get_user(
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
     });
-    if let Some(obj) = out.as_object_mut() {
-        if !mfa_list.is_empty() {
-            obj.insert("UserMFASettingList".into(), json!(mfa_list));
-        }
-        if let Some(preferred) = preferred {
-            obj.insert("PreferredMfaSetting".into(), json!(preferred));
-        }
-    }
+    mfa_out(&user, &mut out);
     Ok(out)
+}
+
+/// Adds a user's `UserMFASettingList`, `PreferredMfaSetting` and, with SMS MFA on, the
+/// legacy `MFAOptions` (`[{DeliveryMedium: SMS, AttributeName: phone_number}]`, as Cognito
+/// answers them) to GetUser's or AdminGetUser's answer.
+pub fn mfa_out(user: &User, out: &mut Value) {
+    let (list, preferred) = mfa_settings(user);
+    let Some(obj) = out.as_object_mut() else {
+        return;
+    };
+    if user.mfa.has(MfaFactor::Sms) {
+        obj.insert(
+            "MFAOptions".into(),
+            json!([{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]),
+        );
+    }
+    if !list.is_empty() {
+        obj.insert("UserMFASettingList".into(), json!(list));
+    }
+    if let Some(preferred) = preferred {
+        obj.insert("PreferredMfaSetting".into(), json!(preferred));
+    }
 }
 
 /// `AdminUpdateUserAttributes`: the rules are the core's

@@ -1,10 +1,11 @@
 //! MFA preferences: SetUserMFAPreference (access token), AdminSetUserMFAPreference (signed),
+//! and the legacy SetUserSettings / AdminSetUserSettings (`MFAOptions`: SMS on or off),
 //! over the MFA core's [`crate::core::mfa::Mfa::set_mfa_preferences`] (the rules live
 //! there, shared with the hosted account page's factors).
 //!
 //! Cognito's members: `SoftwareTokenMfaSettings` (TOTP), `EmailMfaSettings` (EMAIL),
-//! `WebAuthnMfaSettings` (passkeys; `Enabled` only) and `SMSMfaSettings`: Cognate sends no
-//! SMS, so enabling or preferring SMS is refused (disabling it is accepted: it is off).
+//! `SMSMfaSettings` (SMS: a verified phone number, a pool whose custom SMS sender can
+//! send) and `WebAuthnMfaSettings` (passkeys; `Enabled` only).
 
 use serde_json::{json, Value};
 
@@ -17,13 +18,12 @@ use crate::core::model::{MfaFactor, User, UserPool};
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
-/// The settings members a request may name, with the factor each stands for (`None`:
-/// SMS, which Cognate does not send).
-const MEMBERS: [(&str, Option<MfaFactor>); 4] = [
-    ("SMSMfaSettings", None),
-    ("SoftwareTokenMfaSettings", Some(MfaFactor::Totp)),
-    ("EmailMfaSettings", Some(MfaFactor::Email)),
-    ("WebAuthnMfaSettings", Some(MfaFactor::Passkey)),
+/// The settings members a request may name, with the factor each stands for.
+const MEMBERS: [(&str, MfaFactor); 4] = [
+    ("SMSMfaSettings", MfaFactor::Sms),
+    ("SoftwareTokenMfaSettings", MfaFactor::Totp),
+    ("EmailMfaSettings", MfaFactor::Email),
+    ("WebAuthnMfaSettings", MfaFactor::Passkey),
 ];
 
 /// Reads the settings members of `input` (each an object of `Enabled` and
@@ -37,7 +37,7 @@ fn preferences(input: &Value) -> Result<Vec<MfaPreference>, AwsError> {
             Some(_) => return Err(invalid(format!("{member} must be a structure."))),
         };
         let enabled = optional_bool(settings, "Enabled")?;
-        let preferred = if factor == Some(MfaFactor::Passkey) {
+        let preferred = if factor == MfaFactor::Passkey {
             if settings.get("PreferredMfa").is_some() {
                 return Err(invalid(
                     "WebAuthnMfaSettings has no PreferredMfa member; passkeys are not asked as a preferred second factor.",
@@ -47,19 +47,11 @@ fn preferences(input: &Value) -> Result<Vec<MfaPreference>, AwsError> {
         } else {
             optional_bool(settings, "PreferredMfa")?
         };
-        match factor {
-            None if enabled == Some(true) || preferred == Some(true) => {
-                return Err(invalid(
-                    "SMSMfaSettings cannot be enabled or preferred: Cognate sends no text messages (SMS MFA is not supported); use SoftwareTokenMfaSettings or EmailMfaSettings.",
-                ))
-            }
-            None => {}
-            Some(factor) => out.push(MfaPreference {
-                factor,
-                enabled,
-                preferred,
-            }),
-        }
+        out.push(MfaPreference {
+            factor,
+            enabled,
+            preferred,
+        });
     }
     Ok(out)
 }
@@ -100,7 +92,7 @@ fn disallowed(pool: &UserPool, changes: &[MfaPreference]) -> &'static str {
         .and_then(|c| {
             MEMBERS
                 .iter()
-                .find(|(_, f)| *f == Some(c.factor))
+                .find(|(_, f)| *f == c.factor)
                 .map(|(m, _)| *m)
         })
         .unwrap_or("MFA settings")
@@ -134,4 +126,59 @@ pub async fn admin_set_user_mfa_preference(
         .await
         .map_err(|e| account_error(call, e))?;
     apply(state, call, &pool, &user, &changes).await
+}
+
+/// The legacy `MFAOptions` of SetUserSettings / AdminSetUserSettings, Cognito's older way
+/// to switch SMS MFA: `[{DeliveryMedium: SMS, AttributeName: phone_number}]` switches it
+/// on, an empty list off. Any other medium or attribute is refused by name.
+fn legacy_options(input: &Value) -> Result<MfaPreference, AwsError> {
+    let options = match input.get("MFAOptions") {
+        Some(Value::Array(options)) => options,
+        None | Some(Value::Null) => return Err(invalid("Missing required parameter MFAOptions")),
+        Some(_) => return Err(invalid("MFAOptions must be a list.")),
+    };
+    for option in options {
+        let medium = option.get("DeliveryMedium").and_then(Value::as_str);
+        let attribute = option.get("AttributeName").and_then(Value::as_str);
+        if medium != Some("SMS") || attribute != Some("phone_number") {
+            return Err(invalid(
+                "MFAOptions: only {DeliveryMedium: SMS, AttributeName: phone_number} is an MFA option; use SetUserMFAPreference for the other factors.",
+            ));
+        }
+    }
+    Ok(MfaPreference {
+        factor: MfaFactor::Sms,
+        enabled: Some(!options.is_empty()),
+        preferred: None,
+    })
+}
+
+/// SetUserSettings: the signed-in user's legacy `MFAOptions` (SMS MFA on or off).
+pub async fn set_user_settings(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let token = required(&input, "AccessToken")?;
+    let change = legacy_options(&input)?;
+    let signed_in = access_token_user(state, call, token).await?;
+    apply(state, call, &signed_in.pool, &signed_in.user, &[change]).await
+}
+
+/// AdminSetUserSettings: any user's legacy `MFAOptions` (`UserPoolId`, `Username`; signed).
+pub async fn admin_set_user_settings(
+    state: &AppState,
+    call: &AwsCall,
+    input: Value,
+) -> Result<Value, AwsError> {
+    let pool_id = required(&input, "UserPoolId")?;
+    let username = required(&input, "Username")?;
+    let change = legacy_options(&input)?;
+    let pool = pool(state, call, pool_id).await?;
+    let user = state
+        .accounts
+        .admin_user(&pool, username)
+        .await
+        .map_err(|e| account_error(call, e))?;
+    apply(state, call, &pool, &user, &[change]).await
 }

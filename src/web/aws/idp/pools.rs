@@ -591,11 +591,17 @@ fn mfa_config_out(state: &AppState, pool: &UserPool) -> Value {
     if pool.factors.allows_mfa(MfaFactor::Email) {
         out["EmailMfaConfiguration"] = json!({});
     }
+    if pool.factors.allows_mfa(MfaFactor::Sms) {
+        out["SmsMfaConfiguration"] = json!({});
+    }
     out
 }
 
 /// SetUserPoolMfaConfig: `MfaConfiguration`, TOTP (`SoftwareTokenMfaConfiguration`),
-/// email (`EmailMfaConfiguration` present) and the passkeys' relying party. The factor
+/// email (`EmailMfaConfiguration` present), SMS (`SmsMfaConfiguration` present: only for
+/// a pool that can send SMS, through its custom SMS sender, which writes the message, so
+/// `SmsAuthenticationMessage` and `SmsConfiguration` (SNS) are refused by name) and the
+/// passkeys' relying party. The factor
 /// members replace the pool's (an omitted one is off); an omitted `MfaConfiguration` or
 /// `WebAuthnConfiguration` keeps the pool's. PASSKEY as a second factor (Cognate's own)
 /// is kept as it is.
@@ -605,15 +611,29 @@ pub async fn set_user_pool_mfa_config(
     input: Value,
 ) -> Result<Value, AwsError> {
     let id = required(&input, "UserPoolId")?;
-    if input
-        .get("SmsMfaConfiguration")
-        .is_some_and(|v| !v.is_null())
-    {
-        return Err(refused(
-            "SmsMfaConfiguration",
-            "Cognate does not send SMS; remove it",
-        ));
-    }
+    let sms = match object(&input, "SmsMfaConfiguration")? {
+        Some(s) => {
+            for (member, why) in [
+                (
+                    "SmsAuthenticationMessage",
+                    "the pool's custom SMS sender webhook writes the text message (it \
+                     receives the code, encrypted); send an empty SmsMfaConfiguration",
+                ),
+                (
+                    "SmsConfiguration",
+                    "Cognate sends no SMS through Amazon SNS: text messages go through the \
+                     pool's custom SMS sender webhook (LambdaConfig.CustomSMSSender); send \
+                     an empty SmsMfaConfiguration",
+                ),
+            ] {
+                if s.get(member).is_some_and(|v| !v.is_null()) {
+                    return Err(refused(&format!("SmsMfaConfiguration.{member}"), why));
+                }
+            }
+            true
+        }
+        None => false,
+    };
     let mfa = enum_member(&input, "MfaConfiguration", &["OFF", "ON", "OPTIONAL"])?;
     let totp = match object(&input, "SoftwareTokenMfaConfiguration")? {
         Some(t) => optional_bool(&Value::Object(t.clone()), "Enabled")?.unwrap_or(false),
@@ -640,12 +660,23 @@ pub async fn set_user_pool_mfa_config(
             if let Some(m) = mfa {
                 stored.mfa = mfa_setting(m);
             }
+            if sms && !crate::core::delivery::sms_available(stored) {
+                return Err(refused(
+                    "SmsMfaConfiguration",
+                    &format!(
+                        "SMS as a second factor needs a way to send SMS: {}",
+                        crate::core::delivery::NO_SMS_SENDER
+                    ),
+                )
+                .into());
+            }
             let passkey = stored.factors.allows_mfa(MfaFactor::Passkey);
             stored.factors.mfa = MfaFactor::ALL
                 .into_iter()
                 .filter(|f| match f {
                     MfaFactor::Totp => totp,
                     MfaFactor::Email => email,
+                    MfaFactor::Sms => sms,
                     MfaFactor::Passkey => passkey,
                 })
                 .collect();

@@ -54,6 +54,7 @@ pub struct MfaChallengePage {
     pub code_sent: bool,
     /// Where the emailed code went, masked.
     pub destination: Option<String>,
+    /// The action that sends the code of an `email` or `sms` factor.
     pub email_code_action: String,
     pub passkey: Option<PasskeyButton>,
     /// The user's other factors, and the recovery code.
@@ -186,6 +187,9 @@ pub struct SecurityPage {
     /// Kinds of factor the pool allows and the user may add (`TOTP`, `EMAIL`, `PASSKEY`).
     pub can_add_totp: bool,
     pub can_add_email: bool,
+    /// SMS codes can be switched on: the pool allows and can send them, the user has a
+    /// verified phone number and has not switched them on.
+    pub can_add_sms: bool,
     pub passkey: Option<PasskeyButton>,
     /// Kinds the user holds, for "prefer" buttons (more than one kind held).
     pub preferable: Vec<String>,

@@ -452,7 +452,8 @@ pub(super) fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), 
                     _ => {
                         return Err(refused(
                             "Policies.SignInPolicy.AllowedFirstAuthFactors",
-                            "SMS_OTP is refused: Cognate does not send SMS",
+                            "SMS_OTP is refused: text message codes are a second factor only \
+                             (SMS in the MFA configuration, SMS_MFA), not a way to sign in",
                         ))
                     }
                 });

@@ -9,7 +9,6 @@ use super::super::{
 };
 use super::signup::delivery_out;
 use crate::core::account::own::PasswordChange;
-use crate::core::model::MfaFactor;
 use crate::core::secrets::SecretString;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
@@ -26,31 +25,16 @@ async fn token_user(
     access_token_user(state, call, token).await
 }
 
-/// Cognito's names of the second factors (`UserMFASettingList`); passkeys are not an MFA
-/// setting in Cognito's API.
-fn mfa_name(factor: MfaFactor) -> Option<&'static str> {
-    match factor {
-        MfaFactor::Totp => Some("SOFTWARE_TOKEN_MFA"),
-        MfaFactor::Email => Some("EMAIL_OTP"),
-        MfaFactor::Passkey => None,
-    }
-}
-
 /// `GetUser`: the user's name, the attributes the token's client may read, and the
-/// second factors (`MFAOptions`, SMS only in Cognito, is left out).
+/// second factors (`UserMFASettingList`, `PreferredMfaSetting`, and the legacy
+/// `MFAOptions` when SMS MFA is on, as [`super::super::admin::mfa_settings`] says).
 pub async fn get_user(state: &AppState, call: &AwsCall, input: Value) -> Result<Value, AwsError> {
     let TokenUser { client, user, .. } = token_user(state, call, &input).await?;
     let mut out = json!({
         "Username": user.username,
         "UserAttributes": attributes_out(&user, Some(&client)),
     });
-    let factors: Vec<&str> = user.mfa.kinds().into_iter().filter_map(mfa_name).collect();
-    if !factors.is_empty() {
-        out["UserMFASettingList"] = json!(factors);
-    }
-    if let Some(preferred) = user.mfa.preferred.and_then(mfa_name) {
-        out["PreferredMfaSetting"] = json!(preferred);
-    }
+    super::super::admin::mfa_out(&user, &mut out);
     Ok(out)
 }
 

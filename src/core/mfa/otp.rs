@@ -1,6 +1,9 @@
-//! Email one-time codes: a second factor, an enrolment proof, and a passwordless first
-//! factor (Cognito's `EMAIL_OTP`). 6 to 8 digits, single use, short expiry, stored hashed,
-//! mailed through the pool's mailer, under the pool's code budgets. Owned by helper A.
+//! One-time codes over a channel ([`Channel`]): email (a second factor, an enrolment
+//! proof, and a passwordless first factor, Cognito's `EMAIL_OTP`) and SMS (a second
+//! factor, Cognito's `SMS_MFA`, to the verified phone number through the pool's custom SMS
+//! sender, [`crate::core::delivery`]). Digits, single use, short expiry, stored hashed,
+//! sent through [`crate::core::delivery::CodeSender::send_code`], under the pool's code
+//! budgets (the destination's: the address, or the E.164 phone number). Owned by helper A.
 //!
 //! The codes are the account flows' ([`crate::core::account::codes`]): stored salted and
 //! hashed in the shared store, one slot per user and purpose (the latest code sent
@@ -15,7 +18,7 @@ use std::net::IpAddr;
 use super::{Enrolled, Mfa, MfaError, MfaResult, Verified};
 use crate::core::account::budgets::Spend;
 use crate::core::account::{mask_email, AccountError, AccountService, CodeDelivery};
-use crate::core::delivery::{Destination, MessageSource};
+use crate::core::delivery::{normalize_phone, Destination, MessageSource};
 use crate::core::mail::CodePurpose;
 use crate::core::model::{Factor, FactorData, FirstFactor, MfaFactor, User, UserPool, UserStatus};
 use crate::core::secrets::{random_bytes, random_token};
@@ -29,8 +32,89 @@ use crate::core::UnixTime;
 pub const EMAIL_CODE_SECS: i64 = 300;
 /// Digits in an emailed code (Cognito's EMAIL_OTP codes have 8; 6 to 8 allowed).
 pub const EMAIL_CODE_DIGITS: usize = 8;
+/// Digits in a texted code (Cognito's SMS_MFA codes have 6).
+pub const SMS_CODE_DIGITS: usize = 6;
+/// How long a texted MFA code is valid (Cognito: 3 minutes; a person needs the phone).
+pub const SMS_CODE_SECS: i64 = 300;
 /// The ephemeral-store kind of emailed MFA and sign-in codes.
 const CODE_KIND: &str = "mfa_email_code";
+/// The ephemeral-store kind of texted MFA codes.
+const SMS_CODE_KIND: &str = "mfa_sms_code";
+
+/// The channel a second factor's one-time code goes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The verified `email` address (`EMAIL`, Cognito's `EMAIL_OTP`).
+    Email,
+    /// The verified `phone_number`, through the custom SMS sender (`SMS`, `SMS_MFA`).
+    Sms,
+}
+
+impl Channel {
+    /// The channel of a code factor (`None` for TOTP and passkeys).
+    pub fn of(factor: MfaFactor) -> Option<Channel> {
+        match factor {
+            MfaFactor::Email => Some(Channel::Email),
+            MfaFactor::Sms => Some(Channel::Sms),
+            MfaFactor::Totp | MfaFactor::Passkey => None,
+        }
+    }
+
+    pub fn factor(self) -> MfaFactor {
+        match self {
+            Channel::Email => MfaFactor::Email,
+            Channel::Sms => MfaFactor::Sms,
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Channel::Email => CODE_KIND,
+            Channel::Sms => SMS_CODE_KIND,
+        }
+    }
+
+    fn digits(self) -> usize {
+        match self {
+            Channel::Email => EMAIL_CODE_DIGITS,
+            Channel::Sms => SMS_CODE_DIGITS,
+        }
+    }
+
+    fn lifetime(self) -> i64 {
+        match self {
+            Channel::Email => EMAIL_CODE_SECS,
+            Channel::Sms => SMS_CODE_SECS,
+        }
+    }
+
+    /// The user's verified destination on this channel: the address, or the phone
+    /// number normalized (E.164, the key of its send and try budgets).
+    fn destination(self, user: &User) -> Option<Destination> {
+        match self {
+            Channel::Email => verified_email(user).map(|e| Destination::Email(e.to_string())),
+            Channel::Sms => user
+                .attribute("phone_number")
+                .filter(|_| super::has_verified_phone(user))
+                .map(|p| Destination::Phone(normalize_phone(p))),
+        }
+    }
+
+    /// The refusal for a user without [`Channel::destination`].
+    pub fn missing(self) -> &'static str {
+        match self {
+            Channel::Email => "The user has no verified email address",
+            Channel::Sms => super::manage::NO_VERIFIED_PHONE,
+        }
+    }
+
+    fn delivery(self, to: &Destination) -> CodeDelivery {
+        match self {
+            Channel::Email => delivery(to.address()),
+            Channel::Sms => CodeDelivery::phone(to.address()),
+        }
+    }
+}
 
 /// What an emailed code is for (each has its own stored slot per user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +152,21 @@ impl EmailCodePurpose {
     }
 }
 
-/// A uniformly random code of [`EMAIL_CODE_DIGITS`] digits (four random bytes drawn again
-/// when they fall in the incomplete last block, so every code is equally likely).
+/// A uniformly random code of [`EMAIL_CODE_DIGITS`] digits.
 pub fn generate_email_code() -> String {
-    const RANGE: u32 = 100_000_000;
-    const ZONE: u32 = u32::MAX - (u32::MAX % RANGE);
+    generate_code(EMAIL_CODE_DIGITS)
+}
+
+/// A uniformly random code of `digits` digits (at most 9; four random bytes drawn again
+/// when they fall in the incomplete last block, so every code is equally likely).
+pub fn generate_code(digits: usize) -> String {
+    let digits = digits.clamp(1, 9);
+    let range: u32 = 10u32.pow(digits as u32);
+    let zone: u32 = u32::MAX - (u32::MAX % range);
     loop {
         let value = u32::from_le_bytes(random_bytes::<4>());
-        if value < ZONE {
-            return format!("{:08}", value % RANGE);
+        if value < zone {
+            return format!("{:0digits$}", value % range);
         }
     }
 }
@@ -91,11 +181,10 @@ fn unknown_slot_id(pool: &UserPool, key: &str) -> String {
     format!("{}:login:{key}", pool.id)
 }
 
-/// A typed code without spaces, if it could be a code at all.
-fn typed_code(code: &str) -> Option<String> {
+/// A typed code without spaces, if it could be a code of `len` digits at all.
+fn typed_code(code: &str, len: usize) -> Option<String> {
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    (digits.len() == EMAIL_CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(digits)
+    (digits.len() == len && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 /// The user's verified email address.
@@ -138,32 +227,75 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<CodeDelivery> {
+        self.send_factor_code(Channel::Email, pool, user, purpose, lang, address, now)
+            .await
+    }
+
+    /// Checks an emailed code (see [`Mfa::verify_factor_code`]).
+    pub async fn verify_email_code(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        purpose: EmailCodePurpose,
+        code: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> MfaResult<Verified> {
+        self.verify_factor_code(Channel::Email, pool, sub, purpose, code, address, now)
+            .await
+    }
+
+    /// Sends a code for `purpose` over `channel` to the user's verified destination:
+    /// the destination's send budget is reserved first (a phone number normalized), the
+    /// code drawn and stored hashed (replacing the slot's earlier one), then sent through
+    /// the pool's [`crate::core::delivery::CodeSender`] (`_Authentication`; an email
+    /// enrolment proves the address as attribute verification does). SMS is a second
+    /// factor only (enabled with a verified number, as in Cognito: no enrolment code).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_factor_code(
+        &self,
+        channel: Channel,
+        pool: &UserPool,
+        user: &User,
+        purpose: EmailCodePurpose,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> MfaResult<CodeDelivery> {
         let allowed = match purpose {
-            EmailCodePurpose::SecondFactor | EmailCodePurpose::Enrol => {
-                pool.factors.allows_mfa(MfaFactor::Email)
+            EmailCodePurpose::SecondFactor => pool.factors.allows_mfa(channel.factor()),
+            EmailCodePurpose::Enrol => {
+                channel == Channel::Email && pool.factors.allows_mfa(MfaFactor::Email)
             }
-            EmailCodePurpose::SignIn => pool.factors.allows_first(FirstFactor::EmailOtp),
+            EmailCodePurpose::SignIn => {
+                channel == Channel::Email && pool.factors.allows_first(FirstFactor::EmailOtp)
+            }
         };
         if !allowed {
             return Err(MfaError::FactorNotAllowed);
         }
-        if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(MfaFactor::Email) {
+        if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(channel.factor()) {
             return Err(MfaError::NotFound);
         }
-        let email = verified_email(user).ok_or(MfaError::NotPossible(
-            "The user has no verified email address",
-        ))?;
+        let to = channel
+            .destination(user)
+            .ok_or(MfaError::NotPossible(channel.missing()))?;
         let accounts = self.accounts();
         accounts
-            .reserve(pool, Spend::Send, email, address, now)
+            .reserve(pool, Spend::Send, to.address(), address, now)
             .await?;
-        let code = generate_email_code();
+        let code = generate_code(channel.digits());
         let id = slot_id(pool, &user.sub, purpose);
         accounts
-            .issue_code(CODE_KIND, &id, &code, Some(email), EMAIL_CODE_SECS, now)
+            .issue_code(
+                channel.kind(),
+                &id,
+                &code,
+                Some(to.address()),
+                channel.lifetime(),
+                now,
+            )
             .await?;
-        // Through the custom email sender / custom message triggers when declared
-        // (`_Authentication`; enrolment proves the address as attribute verification does).
         let source = match purpose {
             EmailCodePurpose::Enrol => MessageSource::VerifyUserAttribute,
             EmailCodePurpose::SecondFactor | EmailCodePurpose::SignIn => {
@@ -177,23 +309,25 @@ impl Mfa {
             code,
             caller: TriggerCaller::default(),
         };
-        let to = Destination::Email(email.to_string());
         if let Err(e) = accounts
             .sender()
             .send_code(pool, &to, &message, purpose.mail(), lang)
             .await
         {
-            tracing::warn!(error = %e, "an emailed code was not sent");
-            let _ = self.store().delete_ephemeral(CODE_KIND, &id).await;
+            tracing::warn!(error = %e, channel = ?channel, "a one-time code was not sent");
+            let _ = self.store().delete_ephemeral(channel.kind(), &id).await;
             return Err(MfaError::Delivery);
         }
-        Ok(delivery(email))
+        Ok(channel.delivery(&to))
     }
 
-    /// Checks an emailed code (single use; wrong codes counted by the throttle: the try is
-    /// reserved per account, then against the code budgets, before the comparison).
-    pub async fn verify_email_code(
+    /// Checks a code sent over `channel` (single use; wrong codes counted by the
+    /// throttle: the try is reserved per account, then against the code budgets of the
+    /// destination, before the comparison). A second factor's success marks it used.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn verify_factor_code(
         &self,
+        channel: Channel,
         pool: &UserPool,
         sub: &str,
         purpose: EmailCodePurpose,
@@ -201,15 +335,17 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<Verified> {
-        let code = typed_code(code).ok_or(MfaError::CodeMismatch)?;
+        let code = typed_code(code, channel.digits()).ok_or(MfaError::CodeMismatch)?;
         let scope = purpose.scope();
         self.reserve_code(scope, pool, sub, now).await?;
         let user = self.user_by_sub(pool, sub).await?;
-        let unsent = verified_email(&user).unwrap_or(sub).to_string();
+        let unsent = channel
+            .destination(&user)
+            .map_or_else(|| sub.to_string(), |d| d.address().to_string());
         self.accounts()
             .check_code(
                 pool,
-                (CODE_KIND, &slot_id(pool, sub, purpose)),
+                (channel.kind(), &slot_id(pool, sub, purpose)),
                 &code,
                 &unsent,
                 address,
@@ -217,10 +353,11 @@ impl Mfa {
             )
             .await?;
         self.code_success(scope, pool, sub).await;
+        let factor = channel.factor();
         let user = if purpose == EmailCodePurpose::SecondFactor {
             self.update_user(pool, sub, now, |user| {
                 for f in &mut user.mfa.factors {
-                    if f.kind == MfaFactor::Email {
+                    if f.kind == factor {
                         f.last_used_at = Some(now);
                     }
                 }
@@ -233,7 +370,7 @@ impl Mfa {
         };
         Ok(Verified {
             user,
-            amr: MfaFactor::Email.amr(),
+            amr: factor.amr(),
             recovery_codes_left: None,
         })
     }
@@ -373,7 +510,7 @@ impl Mfa {
         if !pool.factors.allows_first(FirstFactor::EmailOtp) {
             return Err(MfaError::FactorNotAllowed);
         }
-        let code = typed_code(code).ok_or(MfaError::CodeMismatch)?;
+        let code = typed_code(code, EMAIL_CODE_DIGITS).ok_or(MfaError::CodeMismatch)?;
         let login = login.trim();
         let target = self
             .directory
