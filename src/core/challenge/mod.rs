@@ -74,7 +74,7 @@ impl ChallengeName {
     }
 
     /// Every challenge a session may name.
-    pub const ALL: [ChallengeName; 8] = [
+    pub const ALL: [ChallengeName; 9] = [
         ChallengeName::NewPasswordRequired,
         ChallengeName::SoftwareTokenMfa,
         ChallengeName::EmailOtp,
