@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example bench            # defaults: 32 connections, 5 s per phase
 //! cargo run --release --example bench -- 64 10   # connections, seconds per phase
+//! BENCH_ONLY=pre_token cargo run --release --example bench   # issue 16's figure alone
 //! ```
 //!
 //! It starts `target/release/cognate` as a separate process (so its resident memory can be
@@ -640,6 +641,12 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    // `BENCH_ONLY=pre_token`: issue 16's figure alone (the other phases take minutes).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("pre_token") {
+        pre_token::figures(conns, seconds, base.clone()).await;
+        let _ = child.kill().await;
+        return;
+    }
     let raw_sign = raw_signing_rate(2.0);
     println!("raw RS256 signing, 1 thread:          {raw_sign:>8.0} signs/s");
 

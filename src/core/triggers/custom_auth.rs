@@ -108,7 +108,7 @@ fn string_map(
     }
 }
 
-fn invalid(kind: TriggerKind, detail: &str) -> CustomAuthError {
+pub(super) fn invalid(kind: TriggerKind, detail: &str) -> CustomAuthError {
     CustomAuthError::InvalidResponse(format!(
         "Unrecognizable lambda output: {} answered {detail}.",
         kind.error_name()
@@ -166,25 +166,7 @@ impl Webhooks {
         caller: &TriggerCaller,
     ) -> Result<DefineAnswer, CustomAuthError> {
         let kind = TriggerKind::DefineAuthChallenge;
-        let request = json!({
-            "userAttributes": subject.attributes(),
-            "session": session_json(session),
-            "clientMetadata": caller.client_metadata,
-            "userNotFound": subject.user.is_none(),
-        });
-        let response = json!({
-            "challengeName": null,
-            "issueTokens": null,
-            "failAuthentication": null,
-        });
-        let event = event(
-            pool,
-            "DefineAuthChallenge_Authentication",
-            subject.user_name,
-            caller,
-            request,
-            response,
-        );
+        let event = define_event(pool, subject, session, caller);
         let answer = required_call(self, pool, kind, &event).await?;
         define_answer(&answer).map_err(|detail| invalid(kind, &detail))
     }
@@ -200,37 +182,8 @@ impl Webhooks {
         caller: &TriggerCaller,
     ) -> Result<CreateAnswer, CustomAuthError> {
         let kind = TriggerKind::CreateAuthChallenge;
-        let request = json!({
-            "userAttributes": subject.attributes(),
-            "challengeName": challenge_name,
-            "session": session_json(session),
-            "clientMetadata": caller.client_metadata,
-            "userNotFound": subject.user.is_none(),
-        });
-        let response = json!({
-            "publicChallengeParameters": null,
-            "privateChallengeParameters": null,
-            "challengeMetadata": null,
-        });
-        let event = event(
-            pool,
-            "CreateAuthChallenge_Authentication",
-            subject.user_name,
-            caller,
-            request,
-            response,
-        );
-        let answer = required_call(self, pool, kind, &event).await?;
-        let metadata = match answer.get("challengeMetadata") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(invalid(kind, "a challengeMetadata that is not a string")),
-        };
-        Ok(CreateAnswer {
-            public: string_map(kind, &answer, "publicChallengeParameters")?,
-            private: string_map(kind, &answer, "privateChallengeParameters")?,
-            metadata,
-        })
+        let event = create_event(pool, subject, challenge_name, session, caller);
+        create_answer(&required_call(self, pool, kind, &event).await?)
     }
 
     /// Verify auth challenge response (`VerifyAuthChallengeResponse_Authentication`):
@@ -244,27 +197,137 @@ impl Webhooks {
         caller: &TriggerCaller,
     ) -> Result<bool, CustomAuthError> {
         let kind = TriggerKind::VerifyAuthChallenge;
-        let request = json!({
-            "userAttributes": subject.attributes(),
-            "privateChallengeParameters": private,
-            "challengeAnswer": answer,
-            "clientMetadata": caller.client_metadata,
-            "userNotFound": subject.user.is_none(),
-        });
-        let event = event(
-            pool,
-            "VerifyAuthChallengeResponse_Authentication",
-            subject.user_name,
-            caller,
-            request,
-            json!({ "answerCorrect": null }),
-        );
-        let response = required_call(self, pool, kind, &event).await?;
-        match response.get("answerCorrect") {
-            Some(Value::Bool(correct)) => Ok(*correct),
-            None | Some(Value::Null) => Ok(false),
-            Some(_) => Err(invalid(kind, "an answerCorrect that is not a boolean")),
-        }
+        let event = verify_event(pool, subject, private, answer, caller);
+        verify_answer(&required_call(self, pool, kind, &event).await?)
+    }
+}
+
+/// Define auth challenge's event after the challenges of `session`.
+pub(super) fn define_event(
+    pool: &UserPool,
+    subject: Subject<'_>,
+    session: &[ChallengeResult],
+    caller: &TriggerCaller,
+) -> Value {
+    let request = json!({
+        "userAttributes": subject.attributes(),
+        "session": session_json(session),
+        "clientMetadata": caller.client_metadata,
+        "userNotFound": subject.user.is_none(),
+    });
+    let response = json!({
+        "challengeName": null,
+        "issueTokens": null,
+        "failAuthentication": null,
+    });
+    event(
+        pool,
+        "DefineAuthChallenge_Authentication",
+        subject.user_name,
+        caller,
+        request,
+        response,
+    )
+}
+
+/// Create auth challenge's event for the challenge define named.
+pub(super) fn create_event(
+    pool: &UserPool,
+    subject: Subject<'_>,
+    challenge_name: &str,
+    session: &[ChallengeResult],
+    caller: &TriggerCaller,
+) -> Value {
+    let request = json!({
+        "userAttributes": subject.attributes(),
+        "challengeName": challenge_name,
+        "session": session_json(session),
+        "clientMetadata": caller.client_metadata,
+        "userNotFound": subject.user.is_none(),
+    });
+    let response = json!({
+        "publicChallengeParameters": null,
+        "privateChallengeParameters": null,
+        "challengeMetadata": null,
+    });
+    event(
+        pool,
+        "CreateAuthChallenge_Authentication",
+        subject.user_name,
+        caller,
+        request,
+        response,
+    )
+}
+
+/// Verify auth challenge response's event for `answer`.
+pub(super) fn verify_event(
+    pool: &UserPool,
+    subject: Subject<'_>,
+    private: &BTreeMap<String, String>,
+    answer: &str,
+    caller: &TriggerCaller,
+) -> Value {
+    let request = json!({
+        "userAttributes": subject.attributes(),
+        "privateChallengeParameters": private,
+        "challengeAnswer": answer,
+        "clientMetadata": caller.client_metadata,
+        "userNotFound": subject.user.is_none(),
+    });
+    event(
+        pool,
+        "VerifyAuthChallengeResponse_Authentication",
+        subject.user_name,
+        caller,
+        request,
+        json!({ "answerCorrect": null }),
+    )
+}
+
+/// Reads create's answer: string maps of parameters, a string (or null) metadata.
+pub(super) fn create_answer(answer: &Map<String, Value>) -> Result<CreateAnswer, CustomAuthError> {
+    let kind = TriggerKind::CreateAuthChallenge;
+    let metadata = match answer.get("challengeMetadata") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(invalid(kind, "a challengeMetadata that is not a string")),
+    };
+    Ok(CreateAnswer {
+        public: string_map(kind, answer, "publicChallengeParameters")?,
+        private: string_map(kind, answer, "privateChallengeParameters")?,
+        metadata,
+    })
+}
+
+/// Reads verify's answer: `answerCorrect` a boolean (absent or null: false).
+pub(super) fn verify_answer(response: &Map<String, Value>) -> Result<bool, CustomAuthError> {
+    match response.get("answerCorrect") {
+        Some(Value::Bool(correct)) => Ok(*correct),
+        None | Some(Value::Null) => Ok(false),
+        Some(_) => Err(invalid(
+            TriggerKind::VerifyAuthChallenge,
+            "an answerCorrect that is not a boolean",
+        )),
+    }
+}
+
+/// The flow's rules on a readable define answer after `session` (Cognito's
+/// `InvalidLambdaResponseException`): no tokens before a challenge was answered
+/// correctly, and only `CUSTOM_CHALLENGE` asked (Cognate serves no other).
+pub fn check_define(answer: &DefineAnswer, session: &[ChallengeResult]) -> Result<(), String> {
+    match answer {
+        DefineAnswer::IssueTokens if session.is_empty() => Err(
+            "Unrecognizable lambda output: DefineAuthChallenge answered issueTokens before any challenge was answered.".into(),
+        ),
+        DefineAnswer::IssueTokens if !session.iter().any(|r| r.challenge_result) => Err(
+            "Unrecognizable lambda output: DefineAuthChallenge answered issueTokens though no challenge was answered correctly.".into(),
+        ),
+        DefineAnswer::Challenge(name) if name != CUSTOM_CHALLENGE => Err(format!(
+            "Unrecognizable lambda output: DefineAuthChallenge answered challengeName {}; Cognate's CUSTOM_AUTH asks CUSTOM_CHALLENGE only.",
+            name.chars().take(64).collect::<String>()
+        )),
+        _ => Ok(()),
     }
 }
 

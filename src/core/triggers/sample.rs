@@ -4,19 +4,27 @@
 //! read by the same parsers the sign-up, sign-in and token paths use.
 //!
 //! Each trigger kind is one arm of [`sample_event`] (the sources it is sent with and its
-//! event) and one of [`consequence`] (the answer read, and what a failure means). A kind
-//! without arms yet is refused by name ([`SampleError::NotSupported`]).
+//! event) and one of [`consequence`] (the answer read, and what a failure means). The
+//! message triggers get the sample code [`SAMPLE_CODE`] (encrypted to the pool's sender
+//! key for the custom senders, as deliveries encrypt it); the custom challenge triggers
+//! get a sample session ([`sample_session`]: define is asked after one correct answer,
+//! create for the first challenge, verify with a right answer).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use super::custom_auth::{
+    check_define, create_answer, create_event, define_answer, define_event, invalid, verify_answer,
+    verify_event, ChallengeResult, CustomAuthError, DefineAnswer, Subject, CUSTOM_CHALLENGE,
+};
 use super::events::{
     migration_answer, post_authentication_event, post_confirmation_event, pre_authentication_event,
-    pre_sign_up_answer, pre_sign_up_event, user_migration_event, TriggerCaller,
+    pre_sign_up_answer, pre_sign_up_event, user_attributes, user_migration_event, TriggerCaller,
 };
 use super::pre_token::{parse_answer, pre_token_event, PreTokenInput, TokenSource};
+use super::senders::{custom_message_event, custom_text, sender_event, CodeMessage, MessageSource};
 use super::{Attempt, TriggerError, Webhooks};
 use crate::core::model::{
     Group, PreTokenVersion, TriggerKind, User, UserLookup, UserPool, UserStatus,
@@ -26,16 +34,38 @@ use crate::core::secrets::SecretString;
 /// The sample user's name, and the password the sample sign-in migration event carries.
 pub const SAMPLE_USER: &str = "sample-user";
 const SAMPLE_PASSWORD: &str = "Sample-passw0rd (not a real one)";
+/// The code the message triggers' samples carry (filled into `{####}`, or encrypted).
+pub const SAMPLE_CODE: &str = "123456";
+/// The sample custom challenge's private parameters and the answer verify is asked about.
+const SAMPLE_ANSWER: &str = "sample-answer";
+const SAMPLE_METADATA: &str = "sample-challenge";
+
+/// The message sources Cognate sends codes for, in the order of the trigger sources.
+const MESSAGE_SOURCES: [MessageSource; 7] = [
+    MessageSource::SignUp,
+    MessageSource::AdminCreateUser,
+    MessageSource::ResendCode,
+    MessageSource::ForgotPassword,
+    MessageSource::UpdateUserAttribute,
+    MessageSource::VerifyUserAttribute,
+    MessageSource::Authentication,
+];
+
+/// The sample session define auth challenge is asked about: one `CUSTOM_CHALLENGE`
+/// answered correctly.
+pub fn sample_session() -> Vec<ChallengeResult> {
+    vec![ChallengeResult {
+        challenge_name: CUSTOM_CHALLENGE.into(),
+        challenge_result: true,
+        challenge_metadata: Some(SAMPLE_METADATA.into()),
+    }]
+}
 
 /// Why no sample was sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
-    #[error(
-        "the {0} trigger is not supported yet: `cognate triggers test` sends pre_sign_up, \
-         post_confirmation, pre_authentication, post_authentication, pre_token_generation \
-         and user_migration events"
-    )]
-    NotSupported(&'static str),
+    #[error("no sample {kind} event is sent: {why} (nothing is sent with the code in clear)")]
+    NoSenderKey { kind: &'static str, why: String },
     #[error("{given} is not a triggerSource of the {kind} trigger; use one of: {expected}")]
     UnknownSource {
         kind: &'static str,
@@ -85,10 +115,9 @@ impl SampleRun {
     }
 }
 
-/// The triggerSource values a kind is sent with (the first is the default); `None` for
-/// a kind Cognate does not call yet.
-pub fn sources(kind: TriggerKind, version: PreTokenVersion) -> Option<Vec<&'static str>> {
-    Some(match kind {
+/// The triggerSource values a kind is sent with (the first is the default).
+pub fn sources(kind: TriggerKind, version: PreTokenVersion) -> Vec<&'static str> {
+    match kind {
         TriggerKind::PreSignUp => vec!["PreSignUp_SignUp", "PreSignUp_AdminCreateUser"],
         TriggerKind::PostConfirmation => vec![
             "PostConfirmation_ConfirmSignUp",
@@ -112,9 +141,57 @@ pub fn sources(kind: TriggerKind, version: PreTokenVersion) -> Option<Vec<&'stat
             "UserMigration_Authentication",
             "UserMigration_ForgotPassword",
         ],
-        // The kinds being built in other parts slot in here and in `consequence`.
-        _ => return None,
-    })
+        TriggerKind::CustomMessage => vec![
+            "CustomMessage_SignUp",
+            "CustomMessage_AdminCreateUser",
+            "CustomMessage_ResendCode",
+            "CustomMessage_ForgotPassword",
+            "CustomMessage_UpdateUserAttribute",
+            "CustomMessage_VerifyUserAttribute",
+            "CustomMessage_Authentication",
+        ],
+        TriggerKind::CustomEmailSender => vec![
+            "CustomEmailSender_SignUp",
+            "CustomEmailSender_AdminCreateUser",
+            "CustomEmailSender_ResendCode",
+            "CustomEmailSender_ForgotPassword",
+            "CustomEmailSender_UpdateUserAttribute",
+            "CustomEmailSender_VerifyUserAttribute",
+            "CustomEmailSender_Authentication",
+        ],
+        TriggerKind::CustomSmsSender => vec![
+            "CustomSMSSender_SignUp",
+            "CustomSMSSender_AdminCreateUser",
+            "CustomSMSSender_ResendCode",
+            "CustomSMSSender_ForgotPassword",
+            "CustomSMSSender_UpdateUserAttribute",
+            "CustomSMSSender_VerifyUserAttribute",
+            "CustomSMSSender_Authentication",
+        ],
+        TriggerKind::DefineAuthChallenge => vec!["DefineAuthChallenge_Authentication"],
+        TriggerKind::CreateAuthChallenge => vec!["CreateAuthChallenge_Authentication"],
+        TriggerKind::VerifyAuthChallenge => vec!["VerifyAuthChallengeResponse_Authentication"],
+    }
+}
+
+/// The sample message of a message trigger's `source` (`CustomMessage_SignUp`, ...).
+fn sample_message(user: &User, source: &str, caller: &TriggerCaller) -> CodeMessage {
+    let suffix = source.split_once('_').map_or("", |(_, suffix)| suffix);
+    let source = MESSAGE_SOURCES
+        .into_iter()
+        .find(|s| s.suffix() == suffix)
+        .unwrap_or(MessageSource::SignUp);
+    CodeMessage {
+        source,
+        user_name: user.username.clone(),
+        user_attributes: user_attributes(user),
+        code: SAMPLE_CODE.into(),
+        caller: caller.clone(),
+    }
+}
+
+fn sample_private() -> BTreeMap<String, String> {
+    BTreeMap::from([("answer".to_string(), SAMPLE_ANSWER.to_string())])
 }
 
 /// The sample user: confirmed, with a verified email.
@@ -150,6 +227,13 @@ fn sample_user(pool: &UserPool) -> User {
     }
 }
 
+fn subject(user: &User) -> Subject<'_> {
+    Subject {
+        user_name: &user.username,
+        user: Some(user),
+    }
+}
+
 /// The sample event of `kind` for `source`, as the real path would build it.
 pub fn sample_event(
     pool: &UserPool,
@@ -158,9 +242,7 @@ pub fn sample_event(
     caller: &TriggerCaller,
 ) -> Result<Value, SampleError> {
     let version = pool.triggers.pre_token_version();
-    let Some(known) = sources(kind, version) else {
-        return Err(SampleError::NotSupported(kind.key()));
-    };
+    let known = sources(kind, version);
     if !known.contains(&source) {
         let mut expected = known.join(", ");
         if kind == TriggerKind::PreTokenGeneration && version != PreTokenVersion::V3 {
@@ -216,7 +298,33 @@ pub fn sample_event(
             let password = (source == "UserMigration_Authentication").then_some(&password);
             user_migration_event(pool, source, &user.username, password, caller)
         }
-        _ => return Err(SampleError::NotSupported(kind.key())),
+        TriggerKind::CustomMessage => {
+            custom_message_event(pool, &sample_message(&user, source, caller))
+        }
+        TriggerKind::CustomEmailSender | TriggerKind::CustomSmsSender => {
+            sender_event(pool, kind, &sample_message(&user, source, caller)).map_err(|e| {
+                SampleError::NoSenderKey {
+                    kind: kind.key(),
+                    why: match e {
+                        TriggerError::Failed { message, .. } => message,
+                        other => other.to_string(),
+                    },
+                }
+            })?
+        }
+        TriggerKind::DefineAuthChallenge => {
+            define_event(pool, subject(&user), &sample_session(), caller)
+        }
+        TriggerKind::CreateAuthChallenge => {
+            create_event(pool, subject(&user), CUSTOM_CHALLENGE, &[], caller)
+        }
+        TriggerKind::VerifyAuthChallenge => verify_event(
+            pool,
+            subject(&user),
+            &sample_private(),
+            SAMPLE_ANSWER,
+            caller,
+        ),
     })
 }
 
@@ -336,8 +444,109 @@ pub fn consequence(
                 TriggerError::Failed { kind, message }
             )),
         },
-        _ => Consequence::Refused(SampleError::NotSupported(kind.key()).to_string()),
+        TriggerKind::CustomMessage => custom_message_consequence(response),
+        TriggerKind::CustomEmailSender | TriggerKind::CustomSmsSender => {
+            Consequence::Honoured(vec![
+                "the answer is not read: the webhook delivers the message itself, with the \
+                 code it decrypts (Cognate sends nothing else)"
+                    .into(),
+            ])
+        }
+        TriggerKind::DefineAuthChallenge
+        | TriggerKind::CreateAuthChallenge
+        | TriggerKind::VerifyAuthChallenge => match custom_auth_consequence(kind, response) {
+            Ok(lines) => Consequence::Honoured(lines),
+            Err(message) => {
+                Consequence::Refused(format!("InvalidLambdaResponseException: {message}"))
+            }
+        },
     }
+}
+
+/// The messages Cognate would send (the sample code filled in), read by the delivery's
+/// parser.
+fn custom_message_consequence(response: &Map<String, Value>) -> Consequence {
+    match custom_text(response, SAMPLE_CODE, SAMPLE_USER) {
+        Ok(text) => {
+            let part = |name: &str, text: &Option<String>| match text {
+                Some(text) => format!("{name}: {text}"),
+                None => format!("{name}: Cognate's own (the answer leaves it null)"),
+            };
+            Consequence::Honoured(vec![
+                format!("the messages sent, {{####}} filled with the sample code {SAMPLE_CODE}:"),
+                part("email subject", &text.email_subject),
+                part("email message", &text.email_message),
+                part("SMS message", &text.sms_message),
+            ])
+        }
+        Err(message) => Consequence::Refused(format!(
+            "UserLambdaValidationException: {} (no message is sent; the operation fails)",
+            TriggerError::Failed {
+                kind: TriggerKind::CustomMessage,
+                message
+            }
+        )),
+    }
+}
+
+/// What the custom challenge flow would do with a define, create or verify answer, read
+/// by the flow's parsers and rules; an error is Cognito's `InvalidLambdaResponseException`.
+fn custom_auth_consequence(
+    kind: TriggerKind,
+    response: &Map<String, Value>,
+) -> Result<Vec<String>, String> {
+    let message = |e: CustomAuthError| e.to_string();
+    Ok(match kind {
+        TriggerKind::DefineAuthChallenge => {
+            let session = sample_session();
+            let answer = define_answer(response).map_err(|d| message(invalid(kind, &d)))?;
+            check_define(&answer, &session)?;
+            vec![match answer {
+                DefineAnswer::IssueTokens => "issueTokens: Cognate issues the tokens (after the \
+                     user's status, pre and post authentication and the pool's MFA rule)"
+                    .to_string(),
+                DefineAnswer::Fail => {
+                    "failAuthentication: the sign-in fails with NotAuthorizedException".into()
+                }
+                DefineAnswer::Challenge(name) => format!(
+                    "challengeName {name}: create auth challenge is asked for the next challenge"
+                ),
+            }]
+        }
+        TriggerKind::CreateAuthChallenge => {
+            let created = create_answer(response).map_err(message)?;
+            let mut public = created.public;
+            public.insert("USERNAME".into(), SAMPLE_USER.into());
+            let private: Vec<&str> = created.private.keys().map(String::as_str).collect();
+            vec![
+                format!(
+                    "public challenge parameters, sent to the client: {}",
+                    json!(public)
+                ),
+                if private.is_empty() {
+                    "private challenge parameters: none (verify gets an empty map)".to_string()
+                } else {
+                    format!(
+                        "private challenge parameters, kept sealed on the server for verify: {}",
+                        private.join(", ")
+                    )
+                },
+                match created.metadata {
+                    Some(m) => format!("challengeMetadata {m:?}, told in the next events' session"),
+                    None => "challengeMetadata: none (null in the next events' session)".into(),
+                },
+            ]
+        }
+        _ => vec![if verify_answer(response).map_err(message)? {
+            "answerCorrect true: the answer counts as right (challengeResult true in define's \
+             session)"
+                .to_string()
+        } else {
+            "answerCorrect false: the answer counts as wrong (challengeResult false; define \
+             decides what comes next)"
+                .to_string()
+        }],
+    })
 }
 
 impl Webhooks {
@@ -352,9 +561,7 @@ impl Webhooks {
         caller: &TriggerCaller,
     ) -> Result<SampleRun, SampleError> {
         let version = pool.triggers.pre_token_version();
-        let Some(known) = sources(kind, version) else {
-            return Err(SampleError::NotSupported(kind.key()));
-        };
+        let known = sources(kind, version);
         let source = source.unwrap_or(known[0]).to_string();
         let event = sample_event(pool, kind, &source, caller)?;
         let url = match url.or_else(|| pool.triggers.url(kind)) {
@@ -414,13 +621,12 @@ mod tests {
             matches!(&c, Consequence::Honoured(l) if l.len() == 2 && l[1].contains("email_verified")),
             "{c:?}"
         );
-        assert_eq!(
-            sources(TriggerKind::CustomMessage, PreTokenVersion::V1),
-            None
-        );
-        let v2 = sources(TriggerKind::PreTokenGeneration, PreTokenVersion::V2).unwrap();
+        for kind in TriggerKind::ALL {
+            assert!(!sources(kind, PreTokenVersion::V1).is_empty(), "{kind:?}");
+        }
+        let v2 = sources(TriggerKind::PreTokenGeneration, PreTokenVersion::V2);
         assert!(!v2.contains(&"TokenGeneration_ClientCredentials"));
-        let v3 = sources(TriggerKind::PreTokenGeneration, PreTokenVersion::V3).unwrap();
+        let v3 = sources(TriggerKind::PreTokenGeneration, PreTokenVersion::V3);
         assert!(v3.contains(&"TokenGeneration_ClientCredentials"));
         let failed = Err(TriggerError::Failed {
             kind: TriggerKind::PostConfirmation,
@@ -430,5 +636,69 @@ mod tests {
             consequence(PreTokenVersion::V1, TriggerKind::PostConfirmation, &failed),
             Consequence::Logged(_)
         ));
+    }
+
+    #[test]
+    fn message_and_challenge_answers_are_read_by_the_real_parsers() {
+        let read = |kind, v: Value| {
+            consequence(
+                PreTokenVersion::V1,
+                kind,
+                &Ok(v.as_object().cloned().unwrap()),
+            )
+        };
+        let c = read(
+            TriggerKind::CustomMessage,
+            json!({"emailMessage": "Your code: {####}"}),
+        );
+        assert!(
+            matches!(&c, Consequence::Honoured(l) if l[2].ends_with("Your code: 123456")),
+            "{c:?}"
+        );
+        let c = read(
+            TriggerKind::CustomMessage,
+            json!({"emailMessage": "No code here"}),
+        );
+        assert!(
+            matches!(&c, Consequence::Refused(m) if m.contains("{####}")),
+            "{c:?}"
+        );
+        let c = read(
+            TriggerKind::DefineAuthChallenge,
+            json!({"challengeName": "SRP_A"}),
+        );
+        assert!(
+            matches!(&c, Consequence::Refused(m) if m.contains("InvalidLambdaResponseException")),
+            "{c:?}"
+        );
+        let c = read(
+            TriggerKind::DefineAuthChallenge,
+            json!({"issueTokens": true}),
+        );
+        assert!(
+            matches!(&c, Consequence::Honoured(l) if l[0].starts_with("issueTokens")),
+            "{c:?}"
+        );
+        let c = read(
+            TriggerKind::CreateAuthChallenge,
+            json!({"publicChallengeParameters": {"q": 1}}),
+        );
+        assert!(
+            matches!(&c, Consequence::Refused(m) if m.contains("publicChallengeParameters.q")),
+            "{c:?}"
+        );
+        let c = read(
+            TriggerKind::VerifyAuthChallenge,
+            json!({"answerCorrect": "yes"}),
+        );
+        assert!(matches!(&c, Consequence::Refused(_)), "{c:?}");
+        let c = read(
+            TriggerKind::VerifyAuthChallenge,
+            json!({"answerCorrect": true}),
+        );
+        assert!(
+            matches!(&c, Consequence::Honoured(l) if l[0].starts_with("answerCorrect true")),
+            "{c:?}"
+        );
     }
 }

@@ -119,24 +119,7 @@ impl Webhooks {
         pool: &UserPool,
         message: &CodeMessage,
     ) -> Option<Result<CustomText, TriggerError>> {
-        let request = json!({
-            "userAttributes": message.user_attributes,
-            "codeParameter": CODE_PARAMETER,
-            "linkParameter": LINK_PARAMETER,
-            "usernameParameter": (message.source == MessageSource::AdminCreateUser)
-                .then_some(USERNAME_PARAMETER),
-            "clientMetadata": message.caller.client_metadata,
-        });
-        let response = json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
-        let source = format!("CustomMessage_{}", message.source.suffix());
-        let event = event(
-            pool,
-            &source,
-            &message.user_name,
-            &message.caller,
-            request,
-            response,
-        );
+        let event = custom_message_event(pool, message);
         let answer = self.call(pool, TriggerKind::CustomMessage, &event).await?;
         Some(answer.and_then(|response| {
             custom_text(&response, &message.code, &message.user_name).map_err(|message| {
@@ -159,44 +142,79 @@ impl Webhooks {
         kind: TriggerKind,
         message: &CodeMessage,
     ) -> Option<Result<(), TriggerError>> {
-        let (prefix, request_type) = match kind {
-            TriggerKind::CustomEmailSender => ("CustomEmailSender", "customEmailSenderRequestV1"),
-            TriggerKind::CustomSmsSender => ("CustomSMSSender", "customSMSSenderRequestV1"),
-            _ => return None,
-        };
+        if !kind.is_sender() {
+            return None;
+        }
         pool.triggers.url(kind)?;
-        let failed = |message: String| TriggerError::Failed { kind, message };
-        let encrypted = match pool.triggers.sender_key().map(SenderKey::parse) {
-            Some(Ok(key)) => key.encrypt(message.code.as_bytes()).map_err(failed),
-            Some(Err(e)) => Err(failed(format!("the pool's sender key is unusable: {e}"))),
-            None => Err(failed(
-                "the pool has no sender key to encrypt the code to (KMSKeyID / \
-                 [pools.triggers] sender_key)"
-                    .into(),
-            )),
-        };
-        let code = match encrypted {
-            Ok(code) => code,
+        let event = match sender_event(pool, kind, message) {
+            Ok(event) => event,
             Err(e) => return Some(Err(e)),
         };
-        let request = json!({
-            "type": request_type,
-            "code": code,
-            "userAttributes": message.user_attributes,
-            "clientMetadata": message.caller.client_metadata,
-        });
-        let source = format!("{prefix}_{}", message.source.suffix());
-        let event = event(
-            pool,
-            &source,
-            &message.user_name,
-            &message.caller,
-            request,
-            json!({}),
-        );
         Some(self.call(pool, kind, &event).await?.map(drop))
     }
 }
+
+/// The custom message event (`CustomMessage_<source>`); the code is not in it (Cognate
+/// fills in `{####}` after the answer).
+pub(super) fn custom_message_event(pool: &UserPool, message: &CodeMessage) -> Value {
+    let request = json!({
+        "userAttributes": message.user_attributes,
+        "codeParameter": CODE_PARAMETER,
+        "linkParameter": LINK_PARAMETER,
+        "usernameParameter": (message.source == MessageSource::AdminCreateUser)
+            .then_some(USERNAME_PARAMETER),
+        "clientMetadata": message.caller.client_metadata,
+    });
+    let response = json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
+    let source = format!("CustomMessage_{}", message.source.suffix());
+    event(
+        pool,
+        &source,
+        &message.user_name,
+        &message.caller,
+        request,
+        response,
+    )
+}
+
+/// The custom email or SMS sender's event (`kind`): the code encrypted to the pool's
+/// sender key. Without a usable sender key there is no event (nothing is sent in clear).
+pub(super) fn sender_event(
+    pool: &UserPool,
+    kind: TriggerKind,
+    message: &CodeMessage,
+) -> Result<Value, TriggerError> {
+    let failed = |message: String| TriggerError::Failed { kind, message };
+    let (prefix, request_type) = match kind {
+        TriggerKind::CustomEmailSender => ("CustomEmailSender", "customEmailSenderRequestV1"),
+        TriggerKind::CustomSmsSender => ("CustomSMSSender", "customSMSSenderRequestV1"),
+        _ => return Err(failed(format!("{} is not a custom sender", kind.key()))),
+    };
+    let code = match pool.triggers.sender_key().map(SenderKey::parse) {
+        Some(Ok(key)) => key.encrypt(message.code.as_bytes()).map_err(failed)?,
+        Some(Err(e)) => return Err(failed(format!("the pool's sender key is unusable: {e}"))),
+        None => return Err(failed(NO_SENDER_KEY.into())),
+    };
+    let request = json!({
+        "type": request_type,
+        "code": code,
+        "userAttributes": message.user_attributes,
+        "clientMetadata": message.caller.client_metadata,
+    });
+    let source = format!("{prefix}_{}", message.source.suffix());
+    Ok(event(
+        pool,
+        &source,
+        &message.user_name,
+        &message.caller,
+        request,
+        json!({}),
+    ))
+}
+
+/// Why a custom sender has no event without a sender key.
+pub const NO_SENDER_KEY: &str = "the pool has no sender key to encrypt the code to (KMSKeyID / \
+     [pools.triggers] sender_key)";
 
 /// Reads a custom message answer: each part a string or null, within Cognito's lengths,
 /// messages holding the code placeholder; placeholders filled in.

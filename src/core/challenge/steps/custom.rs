@@ -45,7 +45,7 @@ use crate::core::model::{AppClient, TriggerKind, User, UserExistenceErrors, User
 use crate::core::secrets::EncryptedSecret;
 use crate::core::signin::{trigger_refusal, SignIn, SignInError, SignInOutcome};
 use crate::core::triggers::custom_auth::{
-    ChallengeResult, CustomAuthError, DefineAnswer, Subject, CUSTOM_CHALLENGE,
+    check_define, ChallengeResult, CustomAuthError, DefineAnswer, Subject, CUSTOM_CHALLENGE,
 };
 use crate::core::triggers::{TriggerCaller, Webhooks};
 use crate::core::UnixTime;
@@ -194,7 +194,9 @@ impl ApiSignIn {
         match define {
             DefineAnswer::Fail => Err(SignInError::NotAuthorized.into()),
             DefineAnswer::IssueTokens => Err(ChallengeError::InvalidLambdaResponse(
-                "Unrecognizable lambda output: DefineAuthChallenge answered issueTokens before any challenge was answered.".into(),
+                check_define(&DefineAnswer::IssueTokens, &[])
+                    .err()
+                    .unwrap_or_default(),
             )),
             DefineAnswer::Challenge(name) => {
                 let session = AuthSession {
@@ -234,12 +236,8 @@ impl ApiSignIn {
         rounds: Vec<ChallengeResult>,
         now: UnixTime,
     ) -> Result<Step, ChallengeError> {
-        if name != CUSTOM_CHALLENGE {
-            return Err(ChallengeError::InvalidLambdaResponse(format!(
-                "Unrecognizable lambda output: DefineAuthChallenge answered challengeName {}; Cognate's CUSTOM_AUTH asks CUSTOM_CHALLENGE only.",
-                name.chars().take(64).collect::<String>()
-            )));
-        }
+        check_define(&DefineAnswer::Challenge(name.to_string()), &rounds)
+            .map_err(ChallengeError::InvalidLambdaResponse)?;
         let created = webhooks
             .create_auth_challenge(pool, subject, name, &rounds, &self.caller(client))
             .await?;
@@ -348,11 +346,8 @@ impl ApiSignIn {
                 let Some(user) = user else {
                     return Err(SignInError::NotAuthorized.into());
                 };
-                if !rounds.iter().any(|r| r.challenge_result) {
-                    return Err(ChallengeError::InvalidLambdaResponse(
-                        "Unrecognizable lambda output: DefineAuthChallenge answered issueTokens though no challenge was answered correctly.".into(),
-                    ));
-                }
+                check_define(&DefineAnswer::IssueTokens, &rounds)
+                    .map_err(ChallengeError::InvalidLambdaResponse)?;
                 self.custom_tokens(signin, pool, client, &s, user, &login_key, address, now)
                     .await
             }
