@@ -15,6 +15,7 @@ use crate::core::password::{PasswordError, Passwords};
 use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
 use crate::core::session::Sessions;
 use crate::core::sp_keys::SpKeyService;
+use crate::core::threat::AuthEvents;
 use crate::core::triggers::{WebhookSettings, Webhooks};
 use crate::core::{now, UnixTime};
 use crate::federation::http::{HttpSettings, IdpHttp};
@@ -78,6 +79,8 @@ pub struct Node {
     pub identity_tokens: OpenIdTokens,
     /// The pools' trigger webhooks (the directory calls them; the CLI shows their secret).
     pub webhooks: Webhooks,
+    /// The auth event log's writer on this node (threat protection, issue 17).
+    pub events: AuthEvents,
 }
 
 impl std::fmt::Debug for Node {
@@ -140,12 +143,15 @@ impl Node {
                 private_networks: config.server.idp_private_networks.clone(),
             },
         );
+        let events = AuthEvents::start(store.clone(), config.server.auth_event_retention_days);
         Ok(Node {
             identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
             idp_http,
             directory: Directory::new(store.clone(), passwords)
                 .with_srp_key(master.clone())
-                .with_webhooks(webhooks.clone()),
+                .with_webhooks(webhooks.clone())
+                .with_events(events.clone()),
+            events,
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url())
                 .with_webhooks(webhooks.clone()),
             webhooks,

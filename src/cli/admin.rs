@@ -515,6 +515,7 @@ fn pool_from_args(
         deletion_protection: false,
         tags: Default::default(),
         code_limits,
+        threat_protection: Default::default(),
         triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use crate::core::model::{
     AliasAttribute, AppClient, AttributeDataType, Branding, CodeLimits, CustomAttribute,
     FactorSettings, FirstFactor, Group, IdentityProvider, MfaFactor, MfaSetting, OAuthFlow, Origin,
-    PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer, TokenValidity,
-    TriggerKind, Triggers, UserPool,
+    PasskeySettings, PasswordPolicy, RefreshRotation, ResourceScope, ResourceServer,
+    ThreatProtection, TokenValidity, TriggerKind, Triggers, UserPool,
 };
 use crate::core::secrets::{EncryptedSecret, SecretString};
 use crate::core::UnixTime;
@@ -83,6 +83,10 @@ pub struct PoolDecl {
     /// `[pools.code_limits]`: budgets of mailed codes per destination and client address.
     #[serde(default)]
     pub code_limits: CodeLimitsDecl,
+    /// `[pools.threat_protection]`: compromised passwords, the auth event log and
+    /// risk-based responses (the model's own shape, unknown keys refused).
+    #[serde(default)]
+    pub threat_protection: ThreatProtection,
     /// `[pools.triggers]`: a webhook URL per Cognito trigger (`pre_sign_up = "https://..."`;
     /// `pre_token_generation = { url = "https://...", version = "V2_0" }`), and the custom
     /// senders' `sender_key`.
@@ -552,6 +556,7 @@ impl PoolDecl {
             deletion_protection: self.deletion_protection,
             tags: Default::default(),
             code_limits: (&self.code_limits).into(),
+            threat_protection: self.threat_protection.clone(),
             triggers: Triggers(
                 self.triggers
                     .iter()

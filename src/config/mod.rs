@@ -103,6 +103,8 @@ pub struct ServerSettings {
     pub api_webhooks_on_loopback: bool,
     /// CreateUserPool's quota: the most user pools the store holds (Cognito's is 1,000).
     pub max_user_pools: u32,
+    /// How long auth events are kept, in days (threat protection's log; 90 by default).
+    pub auth_event_retention_days: u32,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -150,6 +152,7 @@ impl Default for ServerSettings {
             trigger_timeout_ms: 5000,
             api_webhooks_on_loopback: false,
             max_user_pools: crate::core::admin::MAX_POOLS,
+            auth_event_retention_days: crate::core::threat::events::DEFAULT_RETENTION_DAYS,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

@@ -355,6 +355,7 @@ mod tests {
             deletion_protection: false,
             tags: Default::default(),
             code_limits: Default::default(),
+            threat_protection: Default::default(),
             triggers: Default::default(),
             identity_providers: vec![],
             saml_sp_entity_id: None,

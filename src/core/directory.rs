@@ -112,6 +112,7 @@ use super::model::{Group, Origin, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
 use super::secrets::{MasterKey, SecretString};
 use super::storage::{Conflict, Store, StoreError, UserRef};
+use super::threat::AuthEvents;
 use super::UnixTime;
 
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +328,9 @@ pub struct Directory {
     srp_key: Option<Arc<MasterKey>>,
     /// The pools' trigger webhooks; without it (unit tests) no trigger is called.
     webhooks: Option<Webhooks>,
+    /// The auth event log (threat protection); without it (unit tests) nothing is
+    /// recorded.
+    events: Option<AuthEvents>,
 }
 
 impl Directory {
@@ -336,7 +340,19 @@ impl Directory {
             passwords,
             srp_key: None,
             webhooks: None,
+            events: None,
         }
+    }
+
+    /// This directory, recording auth events of pools with threat protection on.
+    pub fn with_events(mut self, events: AuthEvents) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// The auth event log, where there is one.
+    pub fn events(&self) -> Option<&AuthEvents> {
+        self.events.as_ref()
     }
 
     /// This directory, calling the pools' trigger webhooks through `webhooks`.

@@ -26,6 +26,7 @@ pub mod sigv4;
 pub mod sp_keys;
 pub mod srp;
 pub mod storage;
+pub mod threat;
 pub mod throttle;
 pub mod triggers;
 pub mod users;

@@ -15,6 +15,7 @@ mod domain;
 mod identity_pool;
 mod idp;
 mod mfa;
+mod threat;
 mod triggers;
 
 pub use domain::{default_managed_login_version, Domain, DomainKind};
@@ -32,6 +33,10 @@ pub use idp::{
 pub use mfa::{
     Factor, FactorData, FactorSettings, FirstFactor, MfaFactor, PasskeySettings, RecoveryCode,
     UserMfa,
+};
+pub use threat::{
+    AuthEvent, AuthEventKind, AuthEventOutcome, CompromisedPasswords, EventFeedback, EventRisk,
+    GeoPoint, LevelAction, RiskAction, RiskLevel, RiskTuning, ThreatMode, ThreatProtection,
 };
 pub use triggers::{PreTokenVersion, TriggerKind, Triggers};
 
@@ -245,6 +250,10 @@ pub struct UserPool {
     /// Webhooks called as Cognito calls its Lambda triggers (`LambdaConfig`), by kind.
     #[serde(default, skip_serializing_if = "Triggers::is_empty")]
     pub triggers: Triggers,
+    /// Compromised-password checks, the auth event log and risk-based responses (issue
+    /// 17; Cognito's advanced security).
+    #[serde(default)]
+    pub threat_protection: ThreatProtection,
     /// Upstream identity providers users may sign in through (federation).
     #[serde(default)]
     pub identity_providers: Vec<IdentityProvider>,

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use super::model::{
-    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    AppClient, AuthEvent, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
     ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use super::UnixTime;
@@ -389,6 +389,26 @@ pub trait Store: Send + Sync + 'static {
     async fn list_identity_keys(&self) -> StoreResult<Vec<IdentityKeyRecord>>;
     /// Removes retired identity keys no longer published at `now`; returns how many.
     async fn prune_identity_keys(&self, now: UnixTime) -> StoreResult<u64>;
+
+    // --- the auth event log (threat protection) ---------------------------------------------
+
+    /// Writes a batch of events at once (one statement per 200); an id already stored is
+    /// left as it is.
+    async fn insert_auth_events(&self, events: &[AuthEvent]) -> StoreResult<()>;
+    /// A pool's events (one user's when `sub` is given) created at or after `since`,
+    /// newest first.
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        sub: Option<&str>,
+        since: UnixTime,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuthEvent>>;
+    async fn get_auth_event(&self, pool_id: &str, id: &str) -> StoreResult<Option<AuthEvent>>;
+    /// Replaces an event's document (its feedback); returns whether it was there.
+    async fn update_auth_event(&self, event: &AuthEvent) -> StoreResult<bool>;
+    /// Deletes every event created before `before` (the retention); returns how many.
+    async fn prune_auth_events(&self, before: UnixTime) -> StoreResult<u64>;
 
     // --- short-lived protocol state (flows, codes), shared by every node ----------------------
 

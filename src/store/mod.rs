@@ -19,6 +19,7 @@
 
 pub use crate::core::storage::*;
 
+mod auth_events;
 mod engine;
 mod identities;
 pub mod postgres;

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use super::auth_events;
 use super::engine::{Engine, On, RowOf, Run, Value};
 use super::identities;
 use super::sql::{
@@ -19,7 +20,7 @@ use super::{doc, Conflict, ImportOutcome, Store, StoreError, StoreResult, UserFi
 use crate::core::admin_keys::{AdminKey, AdminKeyPurpose};
 use crate::core::identity_pools::openid::IdentityKeyRecord;
 use crate::core::model::{
-    AppClient, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
+    AppClient, AuthEvent, Domain, Group, Identity, IdentityLogin, IdentityPool, Page, PageRequest,
     ResourceServer, Role, SigningKey, SpKeyRecord, User, UserPool,
 };
 use crate::core::UnixTime;
@@ -935,6 +936,34 @@ impl<E: Run> Store for E {
         let sql = "SELECT COUNT(*) AS n FROM identities WHERE identity_pool_id = $1";
         let row = self.fetch_one(On::Read, sql, &[pool_id.into()]).await?;
         Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+    }
+
+    // --- the auth event log ----------------------------------------------------------------
+
+    async fn insert_auth_events(&self, events: &[AuthEvent]) -> StoreResult<()> {
+        auth_events::insert_auth_events(self, events).await
+    }
+
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        sub: Option<&str>,
+        since: UnixTime,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuthEvent>> {
+        auth_events::list_auth_events(self, pool_id, sub, since, page).await
+    }
+
+    async fn get_auth_event(&self, pool_id: &str, id: &str) -> StoreResult<Option<AuthEvent>> {
+        auth_events::get_auth_event(self, pool_id, id).await
+    }
+
+    async fn update_auth_event(&self, event: &AuthEvent) -> StoreResult<bool> {
+        auth_events::update_auth_event(self, event).await
+    }
+
+    async fn prune_auth_events(&self, before: UnixTime) -> StoreResult<u64> {
+        auth_events::prune_auth_events(self, before).await
     }
 
     // --- operator credentials (admin keys) -----------------------------------------------

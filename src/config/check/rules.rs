@@ -143,6 +143,16 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 100000; the default is 1000 (Cognito's quota)",
         );
     }
+    if !(1..=3650).contains(&s.auth_event_retention_days) {
+        c.error(
+            "server.auth_event_retention_days",
+            format!(
+                "{} days is not a usable retention",
+                s.auth_event_retention_days
+            ),
+            "use 1 to 3650 days; the default is 90",
+        );
+    }
     for net in &s.idp_private_networks {
         if net.prefix_len() == 0 {
             c.error(

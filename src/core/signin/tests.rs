@@ -50,6 +50,7 @@ fn pool(username_attributes: Vec<AliasAttribute>) -> UserPool {
         deletion_protection: false,
         tags: Default::default(),
         code_limits: Default::default(),
+        threat_protection: Default::default(),
         triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,

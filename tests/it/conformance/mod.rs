@@ -17,6 +17,8 @@ use fixtures::{page, pool, user};
 
 // H1: operator credentials.
 mod admin_keys;
+// issue 17: the auth event log.
+mod auth_events;
 mod counters;
 // issue 15: domains.
 mod domains;
@@ -122,6 +124,8 @@ conformance!(
     domains_concurrent_inserts_one_winner,
     resource_server_insert_refuses_a_taken_identifier,
     resource_server_quota_holds_under_concurrent_inserts,
+    // the auth event log (issue 17)
+    auth_events_batches_pages_and_prune,
 );
 
 // --- engine-specific start-up ------------------------------------------------------------
@@ -581,6 +585,7 @@ async fn postgres_corrupt_documents_are_reported() {
 mod checks {
     // H1: operator credentials.
     pub use super::admin_keys::*;
+    pub use super::auth_events::*;
     pub use super::counters::*;
     pub use super::domains::*;
     pub use super::ephemeral::*;

@@ -360,6 +360,7 @@ pub async fn create_user_pool(
         userinfo_string_values: false,
         link_federated_users_by_email: false,
         code_limits: Default::default(),
+        threat_protection: Default::default(),
         triggers: Default::default(),
         identity_providers: Vec::new(),
         saml_sp_entity_id: None,

@@ -1,0 +1,15 @@
+-- The auth event log (issue 17, Cognito's AdminListUserAuthEvents): one row per sign-in
+-- attempt, sign-up, confirmation, reset, MFA change or federated sign-in of a pool with
+-- threat protection on, written in batches. `sub` is NULL for a login nobody has. No
+-- foreign key: a batch is never refused for one event of a pool deleted meanwhile, and
+-- the retention prune removes what is left.
+CREATE TABLE auth_events (
+    id         TEXT NOT NULL PRIMARY KEY,
+    pool_id    TEXT NOT NULL,
+    sub        TEXT,
+    created_at INTEGER NOT NULL,
+    doc        TEXT NOT NULL
+);
+CREATE INDEX auth_events_user ON auth_events (pool_id, sub, created_at, id);
+CREATE INDEX auth_events_pool ON auth_events (pool_id, created_at, id);
+CREATE INDEX auth_events_time ON auth_events (created_at);
