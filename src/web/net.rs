@@ -6,6 +6,15 @@ use std::net::{IpAddr, SocketAddr};
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
+/// The `User-Agent` header, cut to what the auth event log keeps (a header that is not
+/// UTF-8 is kept lossily: it is only shown, never compared).
+pub fn user_agent(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(axum::http::header::USER_AGENT)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let context = crate::core::threat::EventContext::new(None, None, Some(&text));
+    context.user_agent
+}
+
 /// The client's address. Walks `X-Forwarded-For` from the right (the entry our own proxy
 /// added) past trusted proxies; the first untrusted hop is the client (RFC 7239 section 7.4
 /// explains why the left-most entry cannot be trusted). An entry may carry a port

@@ -87,6 +87,8 @@ pub struct AwsCall {
     /// The client's address (`X-Forwarded-For` from `[server] trusted_proxies` only), for
     /// rate limits of unauthenticated writes.
     pub client_ip: IpAddr,
+    /// The `User-Agent` header (truncated), for the auth event log.
+    pub user_agent: Option<String>,
     /// The `x-amzn-RequestId` of the answer.
     pub request_id: String,
     pub now: UnixTime,
@@ -206,6 +208,7 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     let call = AwsCall {
         caller: Caller::Unsigned,
         client_ip,
+        user_agent: crate::web::net::user_agent(&parts.headers),
         request_id,
         now,
         protocol,
