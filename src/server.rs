@@ -141,6 +141,7 @@ impl Node {
             WebhookSettings {
                 timeout: Duration::from_millis(config.server.trigger_timeout_ms),
                 private_networks: config.server.idp_private_networks.clone(),
+                api_loopback: config.server.api_webhooks_on_loopback,
             },
         );
         let events = AuthEvents::start(store.clone(), config.server.auth_event_retention_days);

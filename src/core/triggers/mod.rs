@@ -39,7 +39,7 @@ use base64::Engine;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use super::model::{TriggerKind, UserPool};
+use super::model::{Origin, TriggerKind, UserPool};
 use super::secrets::{
     random_bytes, random_token, webhook_secret_context, EncryptedSecret, MasterKey,
 };
@@ -74,6 +74,10 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// Non-public networks webhooks may be on (the operator's `idp_private_networks`).
     pub private_networks: Vec<ipnet::IpNet>,
+    /// Whether webhooks of pools made through the API (not the configuration file) may be
+    /// on loopback (`[server] api_webhooks_on_loopback`). Checked when a URL is set and
+    /// again at every delivery, so turning the setting off stops URLs accepted before.
+    pub api_loopback: bool,
 }
 
 impl Default for WebhookSettings {
@@ -81,6 +85,7 @@ impl Default for WebhookSettings {
         WebhookSettings {
             timeout: DEFAULT_TIMEOUT,
             private_networks: Vec::new(),
+            api_loopback: false,
         }
     }
 }
@@ -131,6 +136,8 @@ struct Inner {
     master: Arc<MasterKey>,
     http: IdpHttp,
     metrics: TriggerMetrics,
+    /// See [`WebhookSettings::api_loopback`].
+    api_loopback: bool,
     /// Opened signing secrets by their sealed form as stored.
     opened: moka::future::Cache<String, WebhookSecret>,
 }
@@ -143,6 +150,7 @@ impl std::fmt::Debug for Webhooks {
 
 impl Webhooks {
     pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, settings: WebhookSettings) -> Self {
+        let api_loopback = settings.api_loopback;
         let http = IdpHttp::new(HttpSettings {
             connect_timeout: settings.timeout,
             timeout: settings.timeout,
@@ -156,6 +164,7 @@ impl Webhooks {
                 master,
                 http,
                 metrics: TriggerMetrics::default(),
+                api_loopback,
                 opened: moka::future::Cache::builder()
                     .max_capacity(OPENED_SECRETS)
                     .build(),
@@ -290,6 +299,14 @@ impl Webhooks {
         attempts: &mut Vec<Attempt>,
     ) -> Result<serde_json::Map<String, Value>, TriggerError> {
         let failed = |message: String| TriggerError::Failed { kind, message };
+        if let Some(refusal) = self.loopback_refusal(pool, url) {
+            attempts.push(Attempt {
+                status: None,
+                elapsed: Duration::ZERO,
+                error: Some(refusal.clone()),
+            });
+            return Err(failed(refusal));
+        }
         let secret = self.secret(&pool.id).await?;
         let body = event.to_string();
         // One id per event, the same on every attempt (receivers deduplicate by it).
@@ -311,6 +328,23 @@ impl Webhooks {
             }
         }
         Err(failed(last))
+    }
+
+    /// Why `url` may not be called for `pool`: a loopback URL of a pool made through the
+    /// API while `[server] api_webhooks_on_loopback` is off. The API refuses such URLs
+    /// when they are set; this holds for URLs accepted while the setting was on. (Other
+    /// non-public addresses are refused by the HTTP client itself, whatever the pool.)
+    fn loopback_refusal(&self, pool: &UserPool, url: &str) -> Option<String> {
+        if pool.origin == Origin::Config || self.inner.api_loopback {
+            return None;
+        }
+        let url = url::Url::parse(url).ok()?;
+        let host = url.host()?;
+        crate::federation::http::guard::is_loopback_host(&host).then(|| {
+            "the webhook is on loopback, which webhooks set through the API may not be \
+             ([server] api_webhooks_on_loopback is off)"
+                .to_string()
+        })
     }
 
     /// One signed POST and what its answer means: the `response`, or why not and whether

@@ -427,3 +427,54 @@ async fn api_webhooks_may_not_target_internal_addresses() {
     );
     server.stop().await;
 }
+
+/// Review finding (issue 16's note): `api_webhooks_on_loopback` was checked only when a
+/// URL was set, so a loopback URL accepted while it was on kept being called after the
+/// operator turned it off. Now every delivery checks it too: the same API pool's webhook
+/// on loopback is refused (and never reached) by a node with the setting off, and called
+/// by one with it on; a configuration file's pool may always call loopback.
+#[tokio::test]
+async fn api_loopback_webhooks_are_refused_at_delivery_once_the_setting_is_off() {
+    use cognate::core::model::{Origin, TriggerKind};
+    use cognate::core::triggers::{WebhookSettings, Webhooks};
+
+    let (server, receiver) = start().await;
+    let mut pool = server.pool(POOL).await;
+    let event =
+        serde_json::json!({"triggerSource": "PreSignUp_SignUp", "request": {}, "response": {}});
+    let node = |api_loopback: bool| {
+        Webhooks::new(
+            server.node.store.clone(),
+            server.node.master.clone(),
+            WebhookSettings {
+                api_loopback,
+                ..WebhookSettings::default()
+            },
+        )
+    };
+    let (off, on) = (node(false), node(true));
+
+    // The file's pool: called on loopback whatever the setting.
+    assert_eq!(pool.origin, Origin::Config);
+    let called = off.call(&pool, TriggerKind::PreSignUp, &event).await;
+    assert!(matches!(called, Some(Ok(_))), "{called:?}");
+    assert_eq!(receiver.deliveries(PRE_SIGN_UP).len(), 1);
+
+    // The same webhook as an API pool's: refused at once with the setting off, nothing
+    // sent; called with it on.
+    pool.origin = Origin::Api;
+    let refused = off.call(&pool, TriggerKind::PreSignUp, &event).await;
+    let message = match refused {
+        Some(Err(e)) => e.to_string(),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(
+        message.starts_with("PreSignUp failed with error")
+            && message.contains("api_webhooks_on_loopback is off"),
+        "{message}"
+    );
+    assert_eq!(receiver.deliveries(PRE_SIGN_UP).len(), 1);
+    let called = on.call(&pool, TriggerKind::PreSignUp, &event).await;
+    assert!(matches!(called, Some(Ok(_))), "{called:?}");
+    assert_eq!(receiver.deliveries(PRE_SIGN_UP).len(), 2);
+}
