@@ -406,6 +406,16 @@ pub const IDP_ACTIONS: &[JsonAction] = &[
         super::idp::pools::get_user_pool_mfa_config
     ),
     json_action!(
+        "SetRiskConfiguration",
+        Auth::Operator,
+        super::idp::pools::set_risk_configuration
+    ),
+    json_action!(
+        "DescribeRiskConfiguration",
+        Auth::Operator,
+        super::idp::pools::describe_risk_configuration
+    ),
+    json_action!(
         "CreateUserPoolClient",
         Auth::Operator,
         super::idp::clients::create_user_pool_client

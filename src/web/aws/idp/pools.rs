@@ -30,6 +30,9 @@ use crate::core::model::{
 };
 
 mod input;
+mod risk;
+
+pub use risk::{describe_risk_configuration, set_risk_configuration};
 
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;

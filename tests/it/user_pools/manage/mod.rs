@@ -13,3 +13,5 @@ mod numbers;
 mod pools;
 mod providers;
 mod resource_servers;
+// issue 17: Set/DescribeRiskConfiguration.
+mod risk_config;
