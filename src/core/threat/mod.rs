@@ -7,5 +7,7 @@
 //! A pool asks for it in [`ThreatProtection`](crate::core::model::ThreatProtection).
 
 pub mod events;
+pub mod record;
 
 pub use events::{AuthEvents, EventContext};
+pub use record::{outcome_of, Subject};
