@@ -55,12 +55,12 @@ use super::directory::{
     normalize_email, Directory, DirectoryError, InitialState, MigrationSource, NewUser,
 };
 use super::mail::{CodePurpose, MailRouter};
+use super::model::AuthEventKind;
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
 use super::secrets::SecretString;
 use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
-use super::model::AuthEventKind;
 use super::threat::{EventContext, Subject};
 use super::throttle::login_key;
 use super::triggers::{TriggerCaller, TriggerError};
@@ -310,7 +310,9 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<SignUpOutcome> {
         let result = self
-            .sign_up_unrecorded(pool, username, password, attributes, lang, client, caller, now)
+            .sign_up_unrecorded(
+                pool, username, password, attributes, lang, client, caller, now,
+            )
             .await;
         // A refused sign-up names no user (a taken username is someone else's).
         self.record(

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use super::{AccountError, AccountResult, AccountService};
+use crate::core::model::AuthEventKind;
 use crate::core::model::{AppClient, User, UserPool};
 use crate::core::oauth::grants::TokenService;
 use crate::core::password::check_policy;
@@ -12,7 +13,6 @@ use crate::core::secrets::SecretString;
 use crate::core::signin::{PasswordSignIn, SignIn, SignInError, SignInOutcome};
 use crate::core::signout;
 use crate::core::threat::{EventContext, Subject};
-use crate::core::model::AuthEventKind;
 use crate::core::UnixTime;
 
 /// Cognito's answer to a wrong PreviousPassword.
