@@ -8,6 +8,8 @@
 
 pub mod events;
 pub mod record;
+pub mod review;
 
 pub use events::{AuthEvents, EventContext};
 pub use record::{outcome_of, Subject};
+pub use review::{FeedbackProvider, ReviewError};
