@@ -242,7 +242,10 @@ impl AuthEvents {
 /// The writer task: gathers events into batches and writes each with one insert, prunes
 /// on schedule, and answers flushes once everything before them is written.
 async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Command>, retention_secs: i64) {
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    // The first prune waits a whole period: a node that only lives for one CLI command
+    // deletes nothing as a side effect (`cognate events prune` is the way to do it now).
+    let mut prune =
+        tokio::time::interval_at(tokio::time::Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
     prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
