@@ -712,12 +712,12 @@ fn rp() -> Client {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_federated_sign_in_is_recorded_pass_and_fail() {
+async fn federated_sign_ins_and_hosted_sign_ups_are_recorded() {
     federated_sign_ins_are_recorded(None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_federated_sign_in_is_recorded_pass_and_fail_on_postgres() {
+async fn federated_sign_ins_and_hosted_sign_ups_are_recorded_on_postgres() {
     let Some(pg) = PgNodeEnv::new("events_fed").await else {
         return;
     };
@@ -740,7 +740,12 @@ async fn federated_sign_ins_are_recorded(pg: Option<&PgNodeEnv>) {
     if let Some(pg) = pg {
         vars.extend(pg.vars());
     }
-    let server = TestServer::start_with(&pools, "idp_timeout_secs = 2", &vars).await;
+    let server = TestServer::start_with(
+        &pools,
+        "idp_timeout_secs = 2\ntrusted_proxies = [\"127.0.0.1/32\"]",
+        &vars,
+    )
+    .await;
     let authorize = rp().authorize_url(&server.base, &[("identity_provider", "Google")]);
     federated::sign_in(&authorize).await.expect("signed in");
     let sdk = operator_client(&server).await;
@@ -792,5 +797,62 @@ async fn federated_sign_ins_are_recorded(pg: Option<&PgNodeEnv>) {
         federated[0].details.get("reason").map(String::as_str),
         Some("user_disabled")
     );
+
+    // The hosted sign-up page records through the same account service, with the
+    // browser's address, user agent and the flow's client.
+    let status = hosted_sign_up(&server.base, "dana").await;
+    assert_eq!(status, 303, "the sign-up goes on to the next page");
+    let all = stored(&server, FED_POOL).await;
+    let sign_up = all
+        .iter()
+        .find(|e| e.kind.as_str() == "SignUp")
+        .expect("the hosted sign-up's event");
+    assert_eq!(sign_up.username, "dana");
+    assert_eq!(sign_up.outcome.as_str(), "Pass");
+    assert_eq!(sign_up.client_id.as_deref(), Some(FED_CLIENT));
+    assert_eq!(sign_up.user_agent.as_deref(), Some(AGENT));
+    assert_eq!(
+        sign_up.address.map(|a| a.to_string()).as_deref(),
+        Some(ADDRESS)
+    );
+    let dana = server.find_user(FED_POOL, "dana").await.expect("dana");
+    assert_eq!(sign_up.sub.as_deref(), Some(dana.sub.as_str()));
     server.stop().await;
+}
+
+/// Signs up `username` over the hosted `/signup` page, from [`ADDRESS`] with [`AGENT`];
+/// returns the answer's status.
+async fn hosted_sign_up(base: &str, username: &str) -> u16 {
+    let browser = browser_client();
+    let r = browser
+        .get(rp().authorize_url(base, &[]))
+        .send()
+        .await
+        .unwrap();
+    let login = crate::support::server::absolute(base, &federated::location(&r));
+    let flow = federated::param(&login, "flow").expect("a login flow");
+    let page = browser
+        .get(format!("{base}/signup?flow={flow}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::support::server::hidden(&page, "_csrf").expect("_csrf");
+    let r = browser
+        .post(format!("{base}/signup"))
+        .header("x-forwarded-for", ADDRESS)
+        .header("user-agent", AGENT)
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
 }
