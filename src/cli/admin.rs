@@ -27,6 +27,7 @@ use crate::server::Node;
 // H1: operator credentials.
 mod admin_keys;
 mod clients;
+mod events;
 mod identity_pools;
 mod idps;
 mod mfa;
@@ -36,6 +37,7 @@ mod users;
 // H1: operator credentials.
 pub use admin_keys::{admin_keys, AdminKeysCmd};
 pub use clients::{clients, ClientsCmd};
+pub use events::{events, EventsCmd};
 pub use identity_pools::{identity_pools, roles, IdentityPoolsCmd, RolesCmd};
 pub use idps::{idps, IdpsCmd};
 pub use mfa::MfaCmd;

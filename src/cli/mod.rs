@@ -85,6 +85,10 @@ pub enum Command {
     /// A pool's trigger webhooks: show or rotate their signing secret.
     #[command(subcommand)]
     Triggers(admin::TriggersCmd),
+    /// The auth event log of threat protection: list a pool's or a user's events, prune
+    /// the expired ones.
+    #[command(subcommand)]
+    Events(admin::EventsCmd),
     /// Print a new random master key (base64 of 32 bytes) for COGNATE_MASTER_KEY or a
     /// master key file, as several nodes on one database need.
     GenerateMasterKey,
@@ -190,6 +194,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Groups(cmd) => admin::groups(open(config).await?, cmd).await,
         Command::Keys(cmd) => admin::keys(open(config).await?, cmd).await,
         Command::Triggers(cmd) => admin::triggers(open(config).await?, cmd).await,
+        Command::Events(cmd) => admin::events(open(config).await?, cmd).await,
         Command::AdminKeys(cmd) => admin::admin_keys(open(config).await?, cmd).await,
     }
 }

@@ -37,6 +37,7 @@ pub mod attributes;
 pub mod budgets;
 pub mod codes;
 pub mod decoys;
+mod events;
 pub mod links;
 pub mod own;
 mod sending;
@@ -54,11 +55,13 @@ use super::directory::{
     normalize_email, Directory, DirectoryError, InitialState, MigrationSource, NewUser,
 };
 use super::mail::{CodePurpose, MailRouter};
+use super::model::AuthEventKind;
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
 use super::password::{check_policy, PolicyViolation};
 use super::secrets::SecretString;
 use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
+use super::threat::{EventContext, Subject};
 use super::throttle::login_key;
 use super::triggers::{TriggerCaller, TriggerError};
 use super::UnixTime;
@@ -279,8 +282,9 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<SignUpOutcome> {
         let caller = TriggerCaller::default();
+        let context = EventContext::new(None, Some(client), None);
         self.sign_up_with(
-            pool, username, password, attributes, lang, client, &caller, now,
+            pool, username, password, attributes, lang, client, &caller, &context, now,
         )
         .await
     }
@@ -291,8 +295,42 @@ impl AccountService {
     /// sign-up (`TriggerRefused`) and stores nothing; its `autoConfirmUser` makes the user
     /// CONFIRMED with no code mailed (then `autoVerifyEmail` / `autoVerifyPhone` mark the
     /// addresses verified) and calls the post confirmation webhook, as in Cognito.
+    /// The outcome is recorded in the auth event log (`SignUp`) with `context`.
     #[allow(clippy::too_many_arguments)]
     pub async fn sign_up_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        password: &SecretString,
+        attributes: BTreeMap<String, String>,
+        lang: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> AccountResult<SignUpOutcome> {
+        let result = self
+            .sign_up_unrecorded(
+                pool, username, password, attributes, lang, client, caller, now,
+            )
+            .await;
+        // A refused sign-up names no user (a taken username is someone else's).
+        self.record(
+            pool,
+            AuthEventKind::SignUp,
+            Subject::Unattributed(username),
+            context,
+            &result,
+            |o| Some(&o.user),
+            &[],
+            now,
+        )
+        .await;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sign_up_unrecorded(
         &self,
         pool: &UserPool,
         username: &str,
@@ -433,14 +471,44 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<User> {
         let caller = TriggerCaller::default();
-        self.confirm_sign_up_with(pool, username, code, client, &caller, now)
+        let context = EventContext::new(None, Some(client), None);
+        self.confirm_sign_up_with(pool, username, code, client, &caller, &context, now)
             .await
     }
 
     /// [`AccountService::confirm_sign_up`] for a caller the triggers are told about: a
     /// confirmation calls the pool's post confirmation webhook
     /// (`PostConfirmation_ConfirmSignUp`), whose failure is logged and undoes nothing.
+    /// The outcome is recorded in the auth event log (`Confirmation`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn confirm_sign_up_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        let result = self
+            .confirm_sign_up_unrecorded(pool, username, code, client, caller, now)
+            .await;
+        self.record(
+            pool,
+            AuthEventKind::Confirmation,
+            Subject::Login(username),
+            context,
+            &result,
+            events::itself,
+            &[("what", "sign_up")],
+            now,
+        )
+        .await;
+        result
+    }
+
+    async fn confirm_sign_up_unrecorded(
         &self,
         pool: &UserPool,
         username: &str,
@@ -544,7 +612,39 @@ impl AccountService {
     /// limits, and nothing is mailed: a simulated code is stored and the destination shown
     /// is simulated ([`decoys`]). A pool that does not verify email automatically refuses
     /// every request alike (an administrator confirms its users).
+    ///
+    /// The request is recorded in the auth event log (`ResendCode`) with `context`.
     pub async fn resend_confirmation_code(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        lang: &str,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> AccountResult<CodeDelivery> {
+        // The address the edge trusts is the one budgets count (the context always has it
+        // from an edge; unspecified only in a caller that has none).
+        let client = context
+            .address
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let result = self
+            .resend_confirmation_code_unrecorded(pool, username, lang, client, now)
+            .await;
+        self.record(
+            pool,
+            AuthEventKind::ResendCode,
+            Subject::Login(username),
+            context,
+            &result,
+            |_| None,
+            &[],
+            now,
+        )
+        .await;
+        result
+    }
+
+    async fn resend_confirmation_code_unrecorded(
         &self,
         pool: &UserPool,
         username: &str,
@@ -611,7 +711,8 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<CodeDelivery> {
         let caller = TriggerCaller::default();
-        self.forgot_password_with(pool, username, lang, client, &caller, now)
+        let context = EventContext::new(None, Some(client), None);
+        self.forgot_password_with(pool, username, lang, client, &caller, &context, now)
             .await
     }
 
@@ -619,7 +720,36 @@ impl AccountService {
     /// login nobody has is offered to the pool's user migration webhook
     /// (`UserMigration_ForgotPassword`) after the request took its send from the budgets;
     /// a user it moves in is mailed the code as any other (it needs a verified email).
+    /// The request is recorded in the auth event log (`ForgotPassword`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn forgot_password_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        lang: &str,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> AccountResult<CodeDelivery> {
+        let result = self
+            .forgot_password_unrecorded(pool, username, lang, client, caller, now)
+            .await;
+        self.record(
+            pool,
+            AuthEventKind::ForgotPassword,
+            Subject::Login(username),
+            context,
+            &result,
+            |_| None,
+            &[("step", "request")],
+            now,
+        )
+        .await;
+        result
+    }
+
+    async fn forgot_password_unrecorded(
         &self,
         pool: &UserPool,
         username: &str,
@@ -707,15 +837,63 @@ impl AccountService {
         now: UnixTime,
     ) -> AccountResult<User> {
         let caller = TriggerCaller::default();
-        self.confirm_forgot_password_with(pool, username, code, new_password, client, &caller, now)
-            .await
+        let context = EventContext::new(None, Some(client), None);
+        self.confirm_forgot_password_with(
+            pool,
+            username,
+            code,
+            new_password,
+            client,
+            &caller,
+            &context,
+            now,
+        )
+        .await
     }
 
     /// [`AccountService::confirm_forgot_password`] for a caller the triggers are told
     /// about: the new password calls the pool's post confirmation webhook
-    /// (`PostConfirmation_ConfirmForgotPassword`), whose failure is logged only.
+    /// (`PostConfirmation_ConfirmForgotPassword`), whose failure is logged only. The
+    /// outcome is recorded in the auth event log (`ForgotPassword`, step `confirm`).
     #[allow(clippy::too_many_arguments)]
     pub async fn confirm_forgot_password_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        code: &str,
+        new_password: &SecretString,
+        client: IpAddr,
+        caller: &TriggerCaller,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        let result = self
+            .confirm_forgot_password_unrecorded(
+                pool,
+                username,
+                code,
+                new_password,
+                client,
+                caller,
+                now,
+            )
+            .await;
+        self.record(
+            pool,
+            AuthEventKind::ForgotPassword,
+            Subject::Login(username),
+            context,
+            &result,
+            events::itself,
+            &[("step", "confirm")],
+            now,
+        )
+        .await;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_forgot_password_unrecorded(
         &self,
         pool: &UserPool,
         username: &str,

@@ -35,13 +35,26 @@ use super::oauth::leg::OAuthLeg;
 use super::saml::leg::SamlLeg;
 use crate::core::attributes::validate_attribute;
 use crate::core::directory::{lookup_for, Directory, GroupSpec};
+use crate::core::model::AuthEventKind;
 use crate::core::model::{IdentityProvider, Origin, Quirk, User, UserLookup, UserPool, UserStatus};
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::token_hash;
 use crate::core::secrets::{constant_time_eq, random_token, MasterKey};
 use crate::core::sp_keys::SpKeyService;
 use crate::core::storage::{Conflict, Store, StoreError, UserRef};
+use crate::core::threat::{EventContext, Subject};
 use crate::core::UnixTime;
+
+/// A failed federated sign-in's name in the auth event log (never the message).
+fn failure_name(e: &FederationError) -> &'static str {
+    match e {
+        FederationError::UserDisabled => "user_disabled",
+        FederationError::IssuerChanged(_) => "issuer_changed",
+        FederationError::MissingAttributes { .. } => "missing_attributes",
+        FederationError::Directory(_) | FederationError::Store(_) => "internal",
+        _ => "refused",
+    }
+}
 
 /// The store kind of upstream flows (keyed by the flow id).
 pub const IDP_FLOW_KIND: &str = "idp_flow";
@@ -350,7 +363,66 @@ impl Federation {
     /// without a link may be linked by its verified email ([`linking::by_email`]);
     /// otherwise a new `<ProviderName>_<subject>` user, EXTERNAL_PROVIDER, in group
     /// `<poolId>_<ProviderName>`, if it has the pool's required attributes.
+    ///
+    /// The outcome is recorded in the auth event log (`FederatedSignIn`, with the
+    /// provider) with `context`, made through `client_id`.
     pub(super) async fn sign_in(
+        &self,
+        pool: &UserPool,
+        provider: &IdentityProvider,
+        mapped: Mapped,
+        client_id: &str,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> Result<User, FederationError> {
+        let subject = mapped.subject.clone();
+        let result = self.sign_in_unrecorded(pool, provider, mapped, now).await;
+        let mut context = context.clone();
+        context.client_id = Some(client_id.to_string());
+        let upstream_name = format!("{}_{}", provider.name, subject);
+        let (who, mut details) = match &result {
+            Ok(user) => (
+                Subject::User(user),
+                vec![("provider", provider.name.as_str())],
+            ),
+            // The user the identity is linked to, if any (a disabled one, say).
+            Err(_) => (
+                Subject::Unattributed(&upstream_name),
+                vec![("provider", provider.name.as_str())],
+            ),
+        };
+        if let Err(e) = &result {
+            details.push(("reason", failure_name(e)));
+        }
+        let outcome = crate::core::threat::outcome_of(&result);
+        let linked = match (&result, pool.threat_protection.records_events()) {
+            (Err(_), true) => self
+                .store
+                .get_user(
+                    &pool.id,
+                    &UserRef::Federated(provider.name.clone(), subject.clone()),
+                )
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        let who = linked.as_ref().map(Subject::User).unwrap_or(who);
+        self.directory
+            .record_event(
+                pool,
+                who,
+                AuthEventKind::FederatedSignIn,
+                outcome,
+                &context,
+                &details,
+                now,
+            )
+            .await;
+        result
+    }
+
+    async fn sign_in_unrecorded(
         &self,
         pool: &UserPool,
         provider: &IdentityProvider,

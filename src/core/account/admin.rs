@@ -556,6 +556,43 @@ impl AccountService {
     pub async fn admin_user(&self, pool: &UserPool, login: &str) -> AccountResult<User> {
         Ok(self.directory.require_user(pool, login).await?)
     }
+
+    /// AdminSetUserPassword: the directory's password writer ([`Directory::set_password`]:
+    /// the policy, the hash and SRP verifier, CONFIRMED or FORCE_CHANGE_PASSWORD by
+    /// `permanent`), recorded in the auth event log (`PasswordChange` by `admin`).
+    ///
+    /// [`Directory::set_password`]: crate::core::directory::Directory::set_password
+    pub async fn admin_set_user_password(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        password: &SecretString,
+        permanent: bool,
+        context: &crate::core::threat::EventContext,
+        now: UnixTime,
+    ) -> Result<User, DirectoryError> {
+        let result = self
+            .directory
+            .set_password(pool, &user.sub, password, permanent, now)
+            .await;
+        let permanence = if permanent { "permanent" } else { "temporary" };
+        let mut details = vec![("by", "admin"), ("password", permanence)];
+        if result.is_err() {
+            details.push(("reason", "refused"));
+        }
+        self.directory
+            .record_event(
+                pool,
+                crate::core::threat::Subject::User(user),
+                crate::core::model::AuthEventKind::PasswordChange,
+                crate::core::threat::outcome_of(&result),
+                context,
+                &details,
+                now,
+            )
+            .await;
+        result
+    }
 }
 
 #[cfg(test)]

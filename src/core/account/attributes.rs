@@ -402,7 +402,37 @@ impl AccountService {
     /// sent to an address the user no longer has or awaits is `ExpiredCode`; an address
     /// that is now another user's verified alias is `AliasExists`, and the email stays
     /// as it was.
+    ///
+    /// The outcome is recorded in the auth event log (`Confirmation`, with the attribute).
+    #[allow(clippy::too_many_arguments)]
     pub async fn verify_attribute(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        name: &str,
+        code: &str,
+        address: IpAddr,
+        context: &crate::core::threat::EventContext,
+        now: UnixTime,
+    ) -> AccountResult<User> {
+        let result = self
+            .verify_attribute_unrecorded(pool, sub, name, code, address, now)
+            .await;
+        self.record(
+            pool,
+            crate::core::model::AuthEventKind::Confirmation,
+            crate::core::threat::Subject::Sub(sub),
+            context,
+            &result,
+            super::events::itself,
+            &[("what", "attribute"), ("attribute", name)],
+            now,
+        )
+        .await;
+        result
+    }
+
+    async fn verify_attribute_unrecorded(
         &self,
         pool: &UserPool,
         sub: &str,

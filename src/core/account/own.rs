@@ -5,12 +5,14 @@
 use std::net::IpAddr;
 
 use super::{AccountError, AccountResult, AccountService};
+use crate::core::model::AuthEventKind;
 use crate::core::model::{AppClient, User, UserPool};
 use crate::core::oauth::grants::TokenService;
 use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::{PasswordSignIn, SignIn, SignInError, SignInOutcome};
 use crate::core::signout;
+use crate::core::threat::{EventContext, Subject};
 use crate::core::UnixTime;
 
 /// Cognito's answer to a wrong PreviousPassword.
@@ -27,6 +29,8 @@ pub struct PasswordChange<'a> {
     /// The client address the edge trusts (the sign-in throttle counts per account and
     /// per account-and-address).
     pub address: IpAddr,
+    /// The request as the auth event log records it (`PasswordChange`).
+    pub context: EventContext,
     pub now: UnixTime,
 }
 
@@ -37,8 +41,31 @@ impl AccountService {
     /// throttle like any other guess: a stolen access token does not buy free guesses at
     /// the password. Then the new password is written through the directory's password
     /// writer, which replaces the hash and the SRP verifier. Other sessions are left
-    /// alone, as in Cognito.
+    /// alone, as in Cognito. The outcome is recorded in the auth event log
+    /// (`PasswordChange`).
     pub async fn change_password(
+        &self,
+        signin: &SignIn,
+        change: PasswordChange<'_>,
+    ) -> AccountResult<User> {
+        let (pool, user, now) = (change.pool, change.user, change.now);
+        let context = change.context.clone();
+        let result = self.change_password_unrecorded(signin, change).await;
+        self.record(
+            pool,
+            AuthEventKind::PasswordChange,
+            Subject::User(user),
+            &context,
+            &result,
+            super::events::itself,
+            &[("by", "user")],
+            now,
+        )
+        .await;
+        result
+    }
+
+    async fn change_password_unrecorded(
         &self,
         signin: &SignIn,
         change: PasswordChange<'_>,
@@ -51,6 +78,7 @@ impl AccountService {
             proposed,
             address,
             now,
+            ..
         } = change;
         check_policy(&pool.password_policy, proposed.expose())
             .map_err(AccountError::InvalidPassword)?;

@@ -2,11 +2,13 @@
 //! mails; and the pieces every factor shares: the version-checked write of the user, the
 //! code throttle, enrolment with the first factor's recovery codes. Owned by helper A.
 
+use super::events::factor_name;
 use super::recovery::new_recovery_codes;
 use super::{Enrolled, Mfa, MfaError, MfaResult};
 use crate::core::model::{Factor, FactorData, MfaFactor, MfaSetting, User, UserPool};
 use crate::core::secrets::random_token;
 use crate::core::storage::{StoreError, UserRef};
+use crate::core::threat::EventContext;
 use crate::core::throttle::{MfaScope, Verdict};
 use crate::core::UnixTime;
 
@@ -155,15 +157,38 @@ impl Mfa {
     }
 
     /// Removes one factor; refused for the last one when the pool's `mfa` is `ON`. The
-    /// recovery codes go with the last factor. A notice is mailed.
+    /// recovery codes go with the last factor. A notice is mailed. Recorded in the auth
+    /// event log (`MfaChange`) with `context`.
     pub async fn remove_factor(
         &self,
         pool: &UserPool,
         sub: &str,
         factor_id: &str,
         lang: &str,
+        context: &EventContext,
         now: UnixTime,
     ) -> MfaResult<User> {
+        let result = self
+            .remove_factor_unrecorded(pool, sub, factor_id, lang, now)
+            .await;
+        let factor = match &result {
+            Ok((_, kind)) => factor_name(*kind),
+            Err(_) => "unknown",
+        };
+        let details = [("factor", factor), ("change", "remove")];
+        self.record_change(pool, sub, context, &result, &details, now)
+            .await;
+        result.map(|(user, _)| user)
+    }
+
+    async fn remove_factor_unrecorded(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        factor_id: &str,
+        lang: &str,
+        now: UnixTime,
+    ) -> MfaResult<(User, MfaFactor)> {
         let (user, kind) = self
             .update_user(pool, sub, now, |user| {
                 let mfa = &mut user.mfa;
@@ -194,11 +219,27 @@ impl Mfa {
             .await?;
         self.notify(pool, &user, Notice::FactorRemoved(kind), lang)
             .await;
-        Ok(user)
+        Ok((user, kind))
     }
 
-    /// Sets the factor the sign-in asks first (one the user holds).
+    /// Sets the factor the sign-in asks first (one the user holds). Recorded in the auth
+    /// event log (`MfaChange`) with `context`.
     pub async fn set_preferred(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        kind: MfaFactor,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> MfaResult<User> {
+        let result = self.set_preferred_unrecorded(pool, sub, kind, now).await;
+        let details = [("factor", factor_name(kind)), ("change", "prefer")];
+        self.record_change(pool, sub, context, &result, &details, now)
+            .await;
+        result
+    }
+
+    async fn set_preferred_unrecorded(
         &self,
         pool: &UserPool,
         sub: &str,
@@ -286,8 +327,46 @@ impl Mfa {
     /// be associated again), refused for the last factor of a pool whose `mfa` is `ON`;
     /// `PreferredMfa` names the factor the sign-in asks first (`false` clears it when it was
     /// that factor). Every change is checked before any is written, and all are written in
-    /// one version-checked write.
+    /// one version-checked write. Recorded in the auth event log (`MfaChange`, with the
+    /// factors added and removed) with `context`.
     pub async fn set_mfa_preferences(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        changes: &[MfaPreference],
+        context: &EventContext,
+        now: UnixTime,
+    ) -> MfaResult<User> {
+        let result = self
+            .set_mfa_preferences_unrecorded(pool, sub, changes, now)
+            .await;
+        let named = |pick: fn(&MfaPreference) -> bool| {
+            changes
+                .iter()
+                .filter(|c| pick(c))
+                .map(|c| factor_name(c.factor))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let enabled = named(|c| c.enabled == Some(true));
+        let disabled = named(|c| c.enabled == Some(false));
+        let preferred = named(|c| c.preferred == Some(true));
+        let mut details = vec![("change", "preferences")];
+        for (key, value) in [
+            ("enabled", &enabled),
+            ("disabled", &disabled),
+            ("preferred", &preferred),
+        ] {
+            if !value.is_empty() {
+                details.push((key, value.as_str()));
+            }
+        }
+        self.record_change(pool, sub, context, &result, &details, now)
+            .await;
+        result
+    }
+
+    async fn set_mfa_preferences_unrecorded(
         &self,
         pool: &UserPool,
         sub: &str,

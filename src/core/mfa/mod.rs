@@ -21,6 +21,7 @@
 //! refused. Wrong codes are counted by the brute-force throttle, reserved before the
 //! comparison, so parallel guesses cannot exceed the limit.
 
+mod events;
 pub mod manage;
 pub mod otp;
 pub mod passkeys;

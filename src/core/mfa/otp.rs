@@ -375,8 +375,27 @@ impl Mfa {
         })
     }
 
-    /// Enrols email as a factor with a code sent for [`EmailCodePurpose::Enrol`].
+    /// Enrols email as a factor with a code sent for [`EmailCodePurpose::Enrol`]
+    /// (recorded in the auth event log, `MfaChange`).
     pub async fn confirm_email_factor(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        code: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> MfaResult<Enrolled> {
+        let result = self
+            .confirm_email_factor_unrecorded(pool, sub, code, address, now)
+            .await;
+        let context = crate::core::threat::EventContext::new(None, Some(address), None);
+        let details = [("factor", "email"), ("change", "enrol")];
+        self.record_change(pool, sub, &context, &result, &details, now)
+            .await;
+        result
+    }
+
+    async fn confirm_email_factor_unrecorded(
         &self,
         pool: &UserPool,
         sub: &str,

@@ -220,7 +220,28 @@ impl Mfa {
 
     /// Finishes a registration with the browser's `PublicKeyCredential` (JSON): the
     /// passkey is stored under `name`. The user's first factor comes with recovery codes.
+    /// Recorded in the auth event log (`MfaChange`) with `context`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_passkey_registration(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        ceremony_id: &str,
+        credential: &serde_json::Value,
+        name: &str,
+        context: &crate::core::threat::EventContext,
+        now: UnixTime,
+    ) -> MfaResult<Enrolled> {
+        let result = self
+            .register_passkey(pool, sub, ceremony_id, credential, name, now)
+            .await;
+        let details = [("factor", "passkey"), ("change", "enrol")];
+        self.record_change(pool, sub, context, &result, &details, now)
+            .await;
+        result
+    }
+
+    async fn register_passkey(
         &self,
         pool: &UserPool,
         sub: &str,

@@ -205,7 +205,25 @@ impl Mfa {
         address: IpAddr,
         now: UnixTime,
     ) -> MfaResult<Enrolled> {
-        let _ = address;
+        let result = self
+            .confirm_totp_unrecorded(pool, sub, enrolment_id, code, name, now)
+            .await;
+        let context = crate::core::threat::EventContext::new(None, Some(address), None);
+        let details = [("factor", "totp"), ("change", "enrol")];
+        self.record_change(pool, sub, &context, &result, &details, now)
+            .await;
+        result
+    }
+
+    async fn confirm_totp_unrecorded(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        enrolment_id: &str,
+        code: &str,
+        name: &str,
+        now: UnixTime,
+    ) -> MfaResult<Enrolled> {
         let raw = self
             .store()
             .get_ephemeral(PENDING_KIND, enrolment_id, now)

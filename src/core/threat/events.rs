@@ -73,13 +73,20 @@ fn truncate(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
-/// A new event id: 16 random bytes, hex (Cognito's `EventId` is a UUID-like opaque
-/// string).
+/// A new event id, 32 hex digits (Cognito's `EventId` is a UUID-like opaque string): the
+/// wall clock in microseconds, then 8 random bytes. Listings order events of one second by
+/// id, so the clock part keeps them in the order they happened (a random id alone would
+/// shuffle a user's sign-up, confirmation and first sign-in when they share a second).
 pub fn new_event_id() -> String {
-    random_bytes::<16>()
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or_default();
+    let random: String = random_bytes::<8>()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    format!("{micros:016x}{random}")
 }
 
 /// Builds the event `kind` with `outcome` for `pool`, from `context`, with no risk yet.
@@ -235,7 +242,10 @@ impl AuthEvents {
 /// The writer task: gathers events into batches and writes each with one insert, prunes
 /// on schedule, and answers flushes once everything before them is written.
 async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Command>, retention_secs: i64) {
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    // The first prune waits a whole period: a node that only lives for one CLI command
+    // deletes nothing as a side effect (`cognate events prune` is the way to do it now).
+    let mut prune =
+        tokio::time::interval_at(tokio::time::Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
     prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {

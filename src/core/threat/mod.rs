@@ -7,5 +7,9 @@
 //! A pool asks for it in [`ThreatProtection`](crate::core::model::ThreatProtection).
 
 pub mod events;
+pub mod record;
+pub mod review;
 
 pub use events::{AuthEvents, EventContext};
+pub use record::{outcome_of, Subject};
+pub use review::{FeedbackProvider, ReviewError};

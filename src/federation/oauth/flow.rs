@@ -347,6 +347,7 @@ impl Federation {
         params: &CallbackParams,
         route: &CallbackRoute,
         browser_cookie: Option<&str>,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
         let state = params
@@ -447,7 +448,14 @@ impl Federation {
         };
         let mapped = map_claims(provider, &claims).map_err(|e| fail(e.into()))?;
         let user = self
-            .sign_in(&pool, provider, mapped, now)
+            .sign_in(
+                &pool,
+                provider,
+                mapped,
+                &flow.request.client_id,
+                context,
+                now,
+            )
             .await
             .map_err(fail)?;
         Ok(SignedIn {

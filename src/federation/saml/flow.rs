@@ -212,6 +212,7 @@ impl Federation {
         flow_id: &str,
         token: &str,
         browser_cookie: Option<&str>,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
         if !request::is_request_id(flow_id) {
@@ -265,7 +266,14 @@ impl Federation {
             .map_err(fail)?;
         let mapped = map_assertion(provider, saml, &assertion).map_err(|e| fail(e.into()))?;
         let user = self
-            .sign_in(&pool, provider, mapped, now)
+            .sign_in(
+                &pool,
+                provider,
+                mapped,
+                &flow.request.client_id,
+                context,
+                now,
+            )
             .await
             .map_err(fail)?;
         self.apply_groups(&pool, saml, &user, mapped_groups(saml, &assertion), now)

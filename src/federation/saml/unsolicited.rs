@@ -175,6 +175,7 @@ impl Federation {
     pub async fn saml_unsolicited(
         &self,
         saml_response: &str,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> Result<SignedIn, CallbackFailure> {
         let pools = self
@@ -220,7 +221,7 @@ impl Federation {
             {
                 Ok(assertion) => {
                     return self
-                        .finish_unsolicited(pool, provider, assertion, now)
+                        .finish_unsolicited(pool, provider, assertion, context, now)
                         .await
                         .map_err(CallbackFailure::from)
                 }
@@ -259,6 +260,7 @@ impl Federation {
         pool: &UserPool,
         provider: &IdentityProvider,
         assertion: VerifiedAssertion,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> Result<SignedIn, FederationError> {
         let saml = provider
@@ -275,7 +277,9 @@ impl Federation {
         self.record_assertion(&saml.entity_id, &assertion, now)
             .await?;
         let mapped = map_assertion(provider, saml, &assertion)?;
-        let user = self.sign_in(pool, provider, mapped, now).await?;
+        let user = self
+            .sign_in(pool, provider, mapped, &request.client_id, context, now)
+            .await?;
         self.apply_groups(pool, saml, &user, mapped_groups(saml, &assertion), now)
             .await?;
         Ok(SignedIn {

@@ -309,6 +309,16 @@ pub const IDP_ACTIONS: &[JsonAction] = &[
         super::idp::admin::admin_user_global_sign_out
     ),
     json_action!(
+        "AdminListUserAuthEvents",
+        Auth::Operator,
+        super::idp::events::admin_list_user_auth_events
+    ),
+    json_action!(
+        "AdminUpdateAuthEventFeedback",
+        Auth::Operator,
+        super::idp::events::admin_update_auth_event_feedback
+    ),
+    json_action!(
         "AdminLinkProviderForUser",
         Auth::Operator,
         super::idp::admin::admin_link_provider_for_user

@@ -95,6 +95,17 @@ pub struct AwsCall {
     pub protocol: Protocol,
 }
 
+impl AwsCall {
+    /// The call as the auth event log records it, made through `client_id` (if any).
+    pub fn event_context(&self, client_id: Option<&str>) -> crate::core::threat::EventContext {
+        crate::core::threat::EventContext::new(
+            client_id,
+            Some(self.client_ip),
+            self.user_agent.as_deref(),
+        )
+    }
+}
+
 /// A received request in the verifier's terms (owned: the handler keeps it while it
 /// awaits the key lookup).
 pub struct Received {

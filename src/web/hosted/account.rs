@@ -23,6 +23,7 @@ use crate::core::model::{AliasAttribute, AppClient, UserPool};
 use crate::core::now;
 use crate::core::secrets::SecretString;
 use crate::core::session::LoginFlow;
+use crate::core::threat::EventContext;
 use crate::core::triggers::TriggerCaller;
 use crate::web::net::client_ip;
 use crate::web::AppState;
@@ -166,7 +167,7 @@ async fn account_page_flow(
 /// A form POST to an account page: the checked [`SubmittedForm`], refused when the client
 /// takes no own users, and the client address the account service counts its code
 /// budgets under (the peer, or the address a trusted proxy forwarded, as for `/login`).
-pub struct AccountForm(SubmittedForm, IpAddr);
+pub struct AccountForm(SubmittedForm, IpAddr, Option<String>);
 
 impl FromRequest<AppState> for AccountForm {
     type Rejection = Response;
@@ -183,12 +184,13 @@ impl FromRequest<AppState> for AccountForm {
                 &state.node.config.server.trusted_proxies,
             )
         });
+        let user_agent = crate::web::net::user_agent(request.headers());
         let form = SubmittedForm::from_request(request, state).await?;
         if let Some(refused) = own_users_refused(state, form.lang, &form.client) {
             return Err(refused);
         }
         match address {
-            Some(address) => Ok(AccountForm(form, address)),
+            Some(address) => Ok(AccountForm(form, address, user_agent)),
             // The server always runs with connection info; without it no budget could
             // be counted, so nothing is done.
             None => Err(error_page(
@@ -231,6 +233,7 @@ pub async fn signup_submit(
             form,
         },
         address,
+        user_agent,
     ): AccountForm,
 ) -> Response {
     if pool.admin_create_user_only {
@@ -272,6 +275,7 @@ pub async fn signup_submit(
             lang.code(),
             address,
             &TriggerCaller::client(&client.id),
+            &EventContext::new(Some(&client.id), Some(address), user_agent.as_deref()),
             now,
         )
         .await
@@ -345,6 +349,7 @@ pub async fn confirm_submit(
             form,
         },
         address,
+        user_agent,
     ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
@@ -358,6 +363,7 @@ pub async fn confirm_submit(
             &code,
             address,
             &TriggerCaller::client(&client.id),
+            &EventContext::new(Some(&client.id), Some(address), user_agent.as_deref()),
             now,
         )
         .await
@@ -394,12 +400,19 @@ pub async fn confirm_resend(
             form,
         },
         address,
+        user_agent,
     ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
     match state
         .accounts
-        .resend_confirmation_code(&pool, &username, lang.code(), address, now())
+        .resend_confirmation_code(
+            &pool,
+            &username,
+            lang.code(),
+            &EventContext::new(Some(&client.id), Some(address), user_agent.as_deref()),
+            now(),
+        )
         .await
     {
         Ok(d) => Redirect::to(&format!(
@@ -454,6 +467,7 @@ pub async fn forgot_submit(
             form,
         },
         address,
+        user_agent,
     ): AccountForm,
 ) -> Response {
     let username = form_text(&form, "username");
@@ -466,6 +480,7 @@ pub async fn forgot_submit(
             lang.code(),
             address,
             &TriggerCaller::client(&client.id),
+            &EventContext::new(Some(&client.id), Some(address), user_agent.as_deref()),
             now,
         )
         .await
@@ -542,6 +557,7 @@ pub async fn reset_submit(
             form,
         },
         address,
+        user_agent,
     ): AccountForm,
 ) -> Response {
     let username = form_username(&form, &flow);
@@ -571,6 +587,7 @@ pub async fn reset_submit(
             &SecretString::new(password),
             address,
             &TriggerCaller::client(&client.id),
+            &EventContext::new(Some(&client.id), Some(address), user_agent.as_deref()),
             now,
         )
         .await

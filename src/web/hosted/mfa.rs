@@ -898,7 +898,15 @@ pub(crate) async fn enrol(
             let ceremony = form_text(form, "ceremony");
             state
                 .mfa
-                .finish_passkey_registration(pool, sub, &ceremony, &credential, &name, now)
+                .finish_passkey_registration(
+                    pool,
+                    sub,
+                    &ceremony,
+                    &credential,
+                    &name,
+                    &crate::core::threat::EventContext::new(None, Some(address), None),
+                    now,
+                )
                 .await
         }
         // SMS is switched on for a verified number, never enrolled in a setup step.

@@ -389,7 +389,17 @@ pub async fn login_submit(
             let _ = state.node.sessions.save_flow(&flow, now).await;
             let sent = state
                 .accounts
-                .resend_confirmation_code(&pool, &username, lang.code(), address, now)
+                .resend_confirmation_code(
+                    &pool,
+                    &username,
+                    lang.code(),
+                    &crate::core::threat::EventContext::new(
+                        Some(&client.id),
+                        Some(address),
+                        super::net::user_agent(&headers).as_deref(),
+                    ),
+                    now,
+                )
                 .await
                 .ok()
                 .map(|d| d.destination);

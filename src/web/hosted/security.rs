@@ -215,6 +215,17 @@ pub struct SecurityForm {
     pub headers: HeaderMap,
 }
 
+impl SecurityForm {
+    /// The request as the auth event log records it.
+    pub fn event_context(&self) -> crate::core::threat::EventContext {
+        crate::core::threat::EventContext::new(
+            Some(&self.signed.client.id),
+            Some(self.address),
+            crate::web::net::user_agent(&self.headers).as_deref(),
+        )
+    }
+}
+
 impl FromRequest<crate::web::AppState> for SecurityForm {
     type Rejection = Response;
 
@@ -575,7 +586,7 @@ pub async fn sms_enable(State(state): State<AppState>, f: SecurityForm) -> Respo
     };
     match state
         .mfa
-        .set_mfa_preferences(&s.pool, &s.user.sub, &[change], now())
+        .set_mfa_preferences(&s.pool, &s.user.sub, &[change], &f.event_context(), now())
         .await
     {
         Ok(_) => back_to_page(&s.client.id, "factor_added"),
@@ -638,7 +649,14 @@ pub async fn remove(State(state): State<AppState>, f: SecurityForm) -> Response 
     let id = form_text(&f.form, "factor");
     match state
         .mfa
-        .remove_factor(&s.pool, &s.user.sub, &id, s.lang.code(), now())
+        .remove_factor(
+            &s.pool,
+            &s.user.sub,
+            &id,
+            s.lang.code(),
+            &f.event_context(),
+            now(),
+        )
         .await
     {
         Ok(_) => back_to_page(&s.client.id, "factor_removed"),
@@ -676,7 +694,7 @@ pub async fn prefer(State(state): State<AppState>, f: SecurityForm) -> Response 
     };
     match state
         .mfa
-        .set_preferred(&s.pool, &s.user.sub, kind, now())
+        .set_preferred(&s.pool, &s.user.sub, kind, &f.event_context(), now())
         .await
     {
         Ok(_) => back_to_page(&s.client.id, "preferred_set"),

@@ -11,7 +11,9 @@
 //! [`hosted`](super)'s sign-in path.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -25,12 +27,14 @@ use crate::core::now;
 use crate::core::oauth::authorize::AuthorizeRequest;
 use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::session::{LoginFlow, SessionExtras};
+use crate::core::threat::EventContext;
 use crate::core::UnixTime;
 use crate::federation::error::{missing_description, CallbackFailure, FederationError};
 use crate::federation::flow::provider_for_identifier;
 use crate::federation::flow::{SignedIn, Started};
 use crate::federation::oauth::flow::{CallbackParams, CallbackRoute, PostedFields};
 use crate::web::cookies;
+use crate::web::net::{client_ip, user_agent};
 use crate::web::AppState;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -280,9 +284,10 @@ pub async fn route_idp_identifier(
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    answer(state, headers, raw, CallbackRoute::Bare).await
+    answer(state, headers, peer, raw, CallbackRoute::Bare).await
 }
 
 /// `GET /oauth2/idpresponse/<pool id>/<provider name>`: one provider's own callback.
@@ -290,11 +295,13 @@ pub async fn provider_callback(
     State(state): State<AppState>,
     Path((pool_id, provider)): Path<(String, String)>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     answer(
         state,
         headers,
+        peer,
         raw,
         CallbackRoute::Provider { pool_id, provider },
     )
@@ -307,6 +314,7 @@ pub async fn provider_callback(
 async fn answer(
     state: AppState,
     headers: HeaderMap,
+    peer: SocketAddr,
     raw: Option<String>,
     route: CallbackRoute,
 ) -> Response {
@@ -320,9 +328,22 @@ async fn answer(
     let now = now();
     let outcome = state
         .federation
-        .callback(&params, &route, browser.as_deref(), now)
+        .callback(
+            &params,
+            &route,
+            browser.as_deref(),
+            &event_context(&state, &headers, peer),
+            now,
+        )
         .await;
     finish(&state, &headers, outcome, now).await
+}
+
+/// The request as the auth event log records a federated sign-in (the flow adds the
+/// client).
+fn event_context(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> EventContext {
+    let address = client_ip(peer, headers, &state.node.config.server.trusted_proxies);
+    EventContext::new(None, Some(address), user_agent(headers).as_deref())
 }
 
 /// The end of every federated sign-in: the session and the client's code, or the page
@@ -460,7 +481,12 @@ async fn posted_answer(
 /// See Other; the token goes only to the browser that posted). Without a RelayState (or
 /// with an empty one) the response is unsolicited: IdP-initiated sign-in, completed here
 /// when its IdP enabled it ([`crate::federation::saml::unsolicited`]), refused otherwise.
-pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn saml_acs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
     let form = form_fields(&body);
     let lang = lang_of(&headers, None);
     let Some(saml_response) = form.get("SAMLResponse") else {
@@ -480,7 +506,10 @@ pub async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, body: B
         // here when its IdP enabled that (see `federation::saml::unsolicited`), with no
         // browser to bind (there was no request).
         let now = now();
-        let outcome = state.federation.saml_unsolicited(saml_response, now).await;
+        let outcome = state
+            .federation
+            .saml_unsolicited(saml_response, &event_context(&state, &headers, peer), now)
+            .await;
         return finish(&state, &headers, outcome, now).await;
     }
     let accepted = state
@@ -517,6 +546,7 @@ pub struct SamlContinue {
 pub async fn saml_continue(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<SamlContinue>,
 ) -> Response {
     let browser = cookies::browser(
@@ -531,6 +561,7 @@ pub async fn saml_continue(
             q.flow.as_deref().unwrap_or_default(),
             q.posted.as_deref().unwrap_or_default(),
             browser.as_deref(),
+            &event_context(&state, &headers, peer),
             now,
         )
         .await;

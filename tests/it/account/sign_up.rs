@@ -235,7 +235,13 @@ async fn codes_expire_and_resending_replaces_them() {
 
     let delivery = e
         .accounts
-        .resend_confirmation_code(&e.pool, "slow@example.com", "en", ADDRESS, later)
+        .resend_confirmation_code(
+            &e.pool,
+            "slow@example.com",
+            "en",
+            &cognate::core::threat::EventContext::new(None, Some(ADDRESS), None),
+            later,
+        )
         .await
         .unwrap();
     assert_eq!(delivery.destination, "s***@e***.com");

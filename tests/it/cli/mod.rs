@@ -14,6 +14,7 @@ mod identity_pools;
 // H1: operator credentials.
 mod admin_keys;
 mod client_api_settings;
+mod events;
 mod identity_keys;
 mod idps;
 mod lifecycle;

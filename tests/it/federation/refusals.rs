@@ -65,6 +65,7 @@ async fn an_expired_upstream_flow_is_refused() {
             &params(&started.state),
             &google,
             Some("browser-cookie"),
+            &Default::default(),
             now + 601,
         )
         .await
@@ -81,6 +82,7 @@ async fn an_expired_upstream_flow_is_refused() {
             &params(&started.state),
             &google,
             Some("browser-cookie"),
+            &Default::default(),
             now + 599,
         )
         .await

@@ -151,8 +151,9 @@ async fn a_verified_email_changes_only_with_its_code_before_it_expires() {
     let (_dir, accounts, user) = service().await;
     pending_change(&accounts, &user, "alice@new.test", NOW).await;
     let pool = pool();
+    let context = crate::core::threat::EventContext::default();
     let verify = |code: &'static str, now: UnixTime| {
-        accounts.verify_attribute(&pool, &user.sub, "email", code, HERE, now)
+        accounts.verify_attribute(&pool, &user.sub, "email", code, HERE, &context, now)
     };
     // A wrong code changes nothing and leaves the right one usable.
     assert!(matches!(
@@ -197,7 +198,15 @@ async fn a_code_for_an_address_given_up_verifies_nothing() {
     assert!(update.deliveries.is_empty());
     assert!(update.user.pending_attributes.is_empty());
     let err = accounts
-        .verify_attribute(&pool(), &user.sub, "email", "123456", HERE, NOW + 10)
+        .verify_attribute(
+            &pool(),
+            &user.sub,
+            "email",
+            "123456",
+            HERE,
+            &Default::default(),
+            NOW + 10,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AccountError::ExpiredCode), "{err:?}");

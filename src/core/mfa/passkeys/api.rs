@@ -97,6 +97,7 @@ impl Mfa {
         client_id: &str,
         sub: &str,
         credential: &serde_json::Value,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> MfaResult<Enrolled> {
         let key = pointer_key(pool, sub);
@@ -111,7 +112,7 @@ impl Mfa {
         if pending.client_id != client_id {
             return Err(MfaError::NotPossible(CLIENT_MISMATCH));
         }
-        self.finish_passkey_registration(pool, sub, &pending.ceremony, credential, "", now)
+        self.finish_passkey_registration(pool, sub, &pending.ceremony, credential, "", context, now)
             .await
     }
 
@@ -148,6 +149,7 @@ impl Mfa {
         pool: &UserPool,
         user: &User,
         credential_id: &str,
+        context: &crate::core::threat::EventContext,
         now: UnixTime,
     ) -> MfaResult<User> {
         let factor_id = passkey_factors(user)
@@ -155,7 +157,7 @@ impl Mfa {
             .map(|(f, _, _)| f.id.clone())
             .ok_or(MfaError::NotFound)?;
         let lang = super::super::manage::user_lang(user).to_string();
-        self.remove_factor(pool, &user.sub, &factor_id, &lang, now)
+        self.remove_factor(pool, &user.sub, &factor_id, &lang, context, now)
             .await
     }
 }

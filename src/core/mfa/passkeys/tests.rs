@@ -252,13 +252,29 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "Key", NOW)
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "Key",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Passkey(_)), "{err:?}");
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "Key", NOW)
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "Key",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -267,7 +283,15 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &json!({"id": 1}), "", NOW)
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &json!({"id": 1}),
+            "",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -279,7 +303,15 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "", NOW + CEREMONY_SECS)
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "",
+            &Default::default(),
+            NOW + CEREMONY_SECS,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -290,7 +322,15 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     other.id = "us-east-1_Other".into();
     let err = f
         .mfa
-        .finish_passkey_registration(&other, &f.user.sub, &c.id, &bogus, "", NOW)
+        .finish_passkey_registration(
+            &other,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -303,6 +343,7 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
             &c.id,
             &bogus,
             "",
+            &Default::default(),
             NOW,
         )
         .await
@@ -319,7 +360,15 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     let c = start().await.unwrap();
     let err = f
         .mfa
-        .finish_passkey_registration(&f.pool, &f.user.sub, &c.id, &bogus, "a\u{7}b", NOW)
+        .finish_passkey_registration(
+            &f.pool,
+            &f.user.sub,
+            &c.id,
+            &bogus,
+            "a\u{7}b",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -330,7 +379,15 @@ async fn a_registration_ceremony_is_single_use_and_bound() {
     for id in ["", &"x".repeat(500)] {
         let err = f
             .mfa
-            .finish_passkey_registration(&f.pool, &f.user.sub, id, &bogus, "", NOW)
+            .finish_passkey_registration(
+                &f.pool,
+                &f.user.sub,
+                id,
+                &bogus,
+                "",
+                &Default::default(),
+                NOW,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, MfaError::Expired), "{err:?}");
@@ -650,7 +707,15 @@ mod soft {
             .unwrap();
         let response = register_with(authenticator, &c);
         f.mfa
-            .finish_passkey_registration(&f.pool, &user.sub, &c.id, &response, name, NOW + 1)
+            .finish_passkey_registration(
+                &f.pool,
+                &user.sub,
+                &c.id,
+                &response,
+                name,
+                &Default::default(),
+                NOW + 1,
+            )
             .await
             .unwrap()
     }
@@ -892,7 +957,15 @@ mod soft {
         let response = register_with(&mut key, &c);
         assert_ne!(response["rawId"], json!(id));
         f.mfa
-            .finish_passkey_registration(&f.pool, &mallory.sub, &c.id, &response, "", NOW + 5)
+            .finish_passkey_registration(
+                &f.pool,
+                &mallory.sub,
+                &c.id,
+                &response,
+                "",
+                &Default::default(),
+                NOW + 5,
+            )
             .await
             .unwrap();
 

@@ -449,13 +449,20 @@ async fn the_last_factor_of_an_on_pool_stays_and_recovery_codes_go_with_the_last
     let (_, enrolled) = h.enrol_totp().await;
     assert!(matches!(
         h.mfa
-            .remove_factor(&h.pool, &h.sub, &enrolled.factor_id, "en", NOW)
+            .remove_factor(
+                &h.pool,
+                &h.sub,
+                &enrolled.factor_id,
+                "en",
+                &Default::default(),
+                NOW
+            )
             .await,
         Err(MfaError::LastFactor)
     ));
     assert!(matches!(
         h.mfa
-            .remove_factor(&h.pool, &h.sub, "nope", "en", NOW)
+            .remove_factor(&h.pool, &h.sub, "nope", "en", &Default::default(), NOW)
             .await,
         Err(MfaError::NotFound)
     ));
@@ -463,19 +470,32 @@ async fn the_last_factor_of_an_on_pool_stays_and_recovery_codes_go_with_the_last
     optional.mfa = MfaSetting::Optional;
     let user = h
         .mfa
-        .set_preferred(&optional, &h.sub, MfaFactor::Totp, NOW)
+        .set_preferred(&optional, &h.sub, MfaFactor::Totp, &Default::default(), NOW)
         .await
         .unwrap();
     assert_eq!(user.mfa.preferred, Some(MfaFactor::Totp));
     assert!(matches!(
         h.mfa
-            .set_preferred(&optional, &h.sub, MfaFactor::Email, NOW)
+            .set_preferred(
+                &optional,
+                &h.sub,
+                MfaFactor::Email,
+                &Default::default(),
+                NOW
+            )
             .await,
         Err(MfaError::NotFound)
     ));
     let user = h
         .mfa
-        .remove_factor(&optional, &h.sub, &enrolled.factor_id, "fr", NOW)
+        .remove_factor(
+            &optional,
+            &h.sub,
+            &enrolled.factor_id,
+            "fr",
+            &Default::default(),
+            NOW,
+        )
         .await
         .unwrap();
     assert!(user.mfa.is_empty(), "{:?}", user.mfa);

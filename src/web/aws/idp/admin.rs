@@ -273,9 +273,15 @@ pub async fn admin_set_user_password(
     let permanent = optional_bool(&input, "Permanent")?.unwrap_or(false);
     let (pool, user) = pool_and_user(state, call, &input).await?;
     state
-        .node
-        .directory
-        .set_password(&pool, &user.sub, &password, permanent, call.now)
+        .accounts
+        .admin_set_user_password(
+            &pool,
+            &user,
+            &password,
+            permanent,
+            &call.event_context(None),
+            call.now,
+        )
         .await
         .map_err(|e| directory_error(call, e))?;
     Ok(json!({}))

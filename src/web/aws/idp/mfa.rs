@@ -62,6 +62,7 @@ async fn apply(
     call: &AwsCall,
     pool: &UserPool,
     user: &User,
+    client_id: Option<&str>,
     changes: &[MfaPreference],
 ) -> Result<Value, AwsError> {
     if changes.is_empty() {
@@ -69,7 +70,13 @@ async fn apply(
     }
     state
         .mfa
-        .set_mfa_preferences(pool, &user.sub, changes, call.now)
+        .set_mfa_preferences(
+            pool,
+            &user.sub,
+            changes,
+            &call.event_context(client_id),
+            call.now,
+        )
         .await
         .map_err(|e| match e {
             MfaError::FactorNotAllowed => invalid(format!(
@@ -107,7 +114,16 @@ pub async fn set_user_mfa_preference(
     let token = required(&input, "AccessToken")?;
     let changes = preferences(&input)?;
     let signed_in = access_token_user(state, call, token).await?;
-    apply(state, call, &signed_in.pool, &signed_in.user, &changes).await
+    let client_id = Some(signed_in.client.id.as_str());
+    apply(
+        state,
+        call,
+        &signed_in.pool,
+        &signed_in.user,
+        client_id,
+        &changes,
+    )
+    .await
 }
 
 /// AdminSetUserMFAPreference: any user's preferences (`UserPoolId`, `Username`; signed).
@@ -125,7 +141,7 @@ pub async fn admin_set_user_mfa_preference(
         .admin_user(&pool, username)
         .await
         .map_err(|e| account_error(call, e))?;
-    apply(state, call, &pool, &user, &changes).await
+    apply(state, call, &pool, &user, None, &changes).await
 }
 
 /// The legacy `MFAOptions` of SetUserSettings / AdminSetUserSettings, Cognito's older way
@@ -162,7 +178,16 @@ pub async fn set_user_settings(
     let token = required(&input, "AccessToken")?;
     let change = legacy_options(&input)?;
     let signed_in = access_token_user(state, call, token).await?;
-    apply(state, call, &signed_in.pool, &signed_in.user, &[change]).await
+    let client_id = Some(signed_in.client.id.as_str());
+    apply(
+        state,
+        call,
+        &signed_in.pool,
+        &signed_in.user,
+        client_id,
+        &[change],
+    )
+    .await
 }
 
 /// AdminSetUserSettings: any user's legacy `MFAOptions` (`UserPoolId`, `Username`; signed).
@@ -180,5 +205,5 @@ pub async fn admin_set_user_settings(
         .admin_user(&pool, username)
         .await
         .map_err(|e| account_error(call, e))?;
-    apply(state, call, &pool, &user, &[change]).await
+    apply(state, call, &pool, &user, None, &[change]).await
 }

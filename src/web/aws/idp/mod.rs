@@ -32,6 +32,7 @@ pub mod admin;
 pub mod auth;
 pub mod clients;
 pub mod domains;
+pub mod events;
 pub mod groups;
 pub mod list;
 pub mod mfa;

@@ -88,6 +88,7 @@ pub async fn complete_web_authn_registration(
             &signed_in.client.id,
             &signed_in.user.sub,
             credential,
+            &call.event_context(Some(&signed_in.client.id)),
             call.now,
         )
         .await
@@ -149,7 +150,13 @@ pub async fn delete_web_authn_credential(
     let signed_in = access_token_user(state, call, token).await?;
     state
         .mfa
-        .remove_passkey(&signed_in.pool, &signed_in.user, credential_id, call.now)
+        .remove_passkey(
+            &signed_in.pool,
+            &signed_in.user,
+            credential_id,
+            &call.event_context(Some(&signed_in.client.id)),
+            call.now,
+        )
         .await
         .map_err(|e| passkey_error(call, e))?;
     Ok(json!({}))

@@ -288,7 +288,9 @@ fn pool_type(state: &AppState, pool: &UserPool, users: u64) -> Value {
                 json!([{"Priority": 1, "Name": "verified_email"}])
             },
         },
-        "UserPoolAddOns": {"AdvancedSecurityMode": "OFF"},
+        "UserPoolAddOns": {
+            "AdvancedSecurityMode": pool.threat_protection.mode.as_cognito(),
+        },
     });
     if !pool.username_attributes.is_empty() {
         out["UsernameAttributes"] = json!(alias_names(&pool.username_attributes));

@@ -668,15 +668,27 @@ async fn members_cognate_cannot_honour_are_refused_never_ignored() {
         .create_user_pool()
         .pool_name("threats")
         .user_pool_add_ons(
+            // AdvancedSecurityMode is honoured (tests/it/threat); a separate mode for
+            // custom authentication flows is not.
             UserPoolAddOnsType::builder()
                 .advanced_security_mode("ENFORCED".into())
+                .advanced_security_additional_flows(
+                    aws_sdk_cognitoidentityprovider::types::AdvancedSecurityAdditionalFlowsType::builder()
+                        .custom_auth_mode("AUDIT".into())
+                        .build(),
+                )
                 .build()
                 .unwrap(),
         )
         .send()
         .await
         .unwrap_err();
-    assert!(refusal(&err).1.starts_with("UserPoolAddOns:"), "{err:?}");
+    assert!(
+        refusal(&err)
+            .1
+            .starts_with("UserPoolAddOns.AdvancedSecurityAdditionalFlows:"),
+        "{err:?}"
+    );
     let err = admin
         .create_user_pool()
         .pool_name("plus")

@@ -8,7 +8,7 @@ use super::super::{invalid, optional, optional_bool, optional_int, required};
 use crate::core::attributes::STANDARD_ATTRIBUTES;
 use crate::core::model::{
     AliasAttribute, AttributeDataType, CustomAttribute, FirstFactor, MfaSetting, PasswordPolicy,
-    PreTokenVersion, TriggerKind, Triggers, UserPool,
+    PreTokenVersion, ThreatMode, TriggerKind, Triggers, UserPool,
 };
 use crate::web::aws::AwsError;
 
@@ -325,15 +325,26 @@ pub(super) fn refuse_unhonoured(input: &Value) -> Result<(), AwsError> {
         }
     }
     if let Some(a) = object(input, "UserPoolAddOns")? {
-        let off = a
-            .iter()
-            .all(|(k, v)| v.is_null() || (k == "AdvancedSecurityMode" && v == "OFF"));
-        if !off {
-            return Err(refused(
-                "UserPoolAddOns",
-                "advanced security (threat protection) is not supported; use \
-                 AdvancedSecurityMode OFF",
-            ));
+        for (key, value) in a {
+            match key.as_str() {
+                // Read by `advanced_security_mode`.
+                "AdvancedSecurityMode" => {}
+                "AdvancedSecurityAdditionalFlows"
+                    if value.is_null() || value.as_object().is_some_and(|o| o.is_empty()) => {}
+                "AdvancedSecurityAdditionalFlows" => {
+                    return Err(refused(
+                        "UserPoolAddOns.AdvancedSecurityAdditionalFlows",
+                        "a separate mode for custom authentication flows is not supported; \
+                         AdvancedSecurityMode covers every sign-in",
+                    ))
+                }
+                other => {
+                    return Err(refused(
+                        &format!("UserPoolAddOns.{other}"),
+                        "unknown member",
+                    ))
+                }
+            }
         }
     }
     if let Some(u) = object(input, "UserAttributeUpdateSettings")? {
@@ -492,7 +503,29 @@ pub(super) fn apply_updatable(pool: &mut UserPool, input: &Value) -> Result<(), 
         None => false,
     };
     pool.tags = super::super::string_map(input, "UserPoolTags")?;
+    // Omitted, it is OFF (UpdateUserPool's reset, as in Cognito); the rest of the pool's
+    // threat protection (actions, tuning) is the configuration file's.
+    pool.threat_protection.mode = advanced_security_mode(input)?;
     Ok(())
+}
+
+/// `UserPoolAddOns.AdvancedSecurityMode` (`OFF`, `AUDIT`, `ENFORCED`): the pool's
+/// threat protection mode ([`ThreatMode`]).
+fn advanced_security_mode(input: &Value) -> Result<ThreatMode, AwsError> {
+    let Some(addons) = object(input, "UserPoolAddOns")?.map(|m| Value::Object(m.clone())) else {
+        return Ok(ThreatMode::Off);
+    };
+    Ok(
+        match enum_member(
+            &addons,
+            "AdvancedSecurityMode",
+            &["OFF", "AUDIT", "ENFORCED"],
+        )? {
+            Some("AUDIT") => ThreatMode::Audit,
+            Some("ENFORCED") => ThreatMode::Enforced,
+            _ => ThreatMode::Off,
+        },
+    )
 }
 
 /// Cognito's `Schema` (CreateUserPool) or `CustomAttributes` (AddCustomAttributes):

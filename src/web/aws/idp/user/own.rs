@@ -98,10 +98,20 @@ pub async fn verify_user_attribute(
 ) -> Result<Value, AwsError> {
     let name = required(&input, "AttributeName")?;
     let code = required(&input, "Code")?;
-    let TokenUser { pool, user, .. } = token_user(state, call, &input).await?;
+    let TokenUser {
+        pool, client, user, ..
+    } = token_user(state, call, &input).await?;
     state
         .accounts
-        .verify_attribute(&pool, &user.sub, name, code, call.client_ip, call.now)
+        .verify_attribute(
+            &pool,
+            &user.sub,
+            name,
+            code,
+            call.client_ip,
+            &call.event_context(Some(&client.id)),
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({}))
@@ -142,6 +152,7 @@ pub async fn change_password(
         previous: &previous,
         proposed: &proposed,
         address: call.client_ip,
+        context: call.event_context(Some(&client.id)),
         now: call.now,
     };
     state

@@ -128,6 +128,7 @@ pub async fn sign_up(state: &AppState, call: &AwsCall, input: Value) -> Result<V
             LANG,
             call.client_ip,
             &caller,
+            &call.event_context(Some(&client.id)),
             call.now,
         )
         .await
@@ -175,6 +176,7 @@ pub async fn confirm_sign_up(
             code,
             call.client_ip,
             &caller_of(&input, &client)?,
+            &call.event_context(Some(&client.id)),
             call.now,
         )
         .await
@@ -198,7 +200,13 @@ pub async fn resend_confirmation_code(
     }
     let delivery = state
         .accounts
-        .resend_confirmation_code(&pool, username, LANG, call.client_ip, call.now)
+        .resend_confirmation_code(
+            &pool,
+            username,
+            LANG,
+            &call.event_context(Some(&client.id)),
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({ "CodeDeliveryDetails": delivery_out(&delivery) }))
@@ -223,7 +231,15 @@ pub async fn forgot_password(
     let caller = caller_of(&input, &client)?;
     let delivery = state
         .accounts
-        .forgot_password_with(&pool, username, LANG, call.client_ip, &caller, call.now)
+        .forgot_password_with(
+            &pool,
+            username,
+            LANG,
+            call.client_ip,
+            &caller,
+            &call.event_context(Some(&client.id)),
+            call.now,
+        )
         .await
         .map_err(|e| account_error(call, e))?;
     Ok(json!({ "CodeDeliveryDetails": delivery_out(&delivery) }))
@@ -252,6 +268,7 @@ pub async fn confirm_forgot_password(
             &password,
             call.client_ip,
             &caller_of(&input, &client)?,
+            &call.event_context(Some(&client.id)),
             call.now,
         )
         .await
