@@ -7,5 +7,9 @@
 //! A pool asks for it in [`ThreatProtection`](crate::core::model::ThreatProtection).
 
 pub mod events;
+pub mod geo;
+pub mod risk;
 
 pub use events::{AuthEvents, EventContext};
+pub use geo::GeoIp;
+pub use risk::Risk;

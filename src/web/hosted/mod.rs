@@ -30,6 +30,7 @@
 pub mod account;
 pub mod completion;
 pub mod mfa;
+pub mod not_me;
 pub mod passkey_offer;
 pub mod passwordless;
 pub mod plumbing;
@@ -53,6 +54,7 @@ use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::SecretString;
 use crate::core::session::{LoginFlow, PendingMfa};
 use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
+use crate::core::threat::EventContext;
 use crate::federation::flow::provider_for_identifier;
 use completion::{complete, finish_sign_in, session_user};
 use plumbing::{
@@ -171,6 +173,12 @@ pub async fn authorize(
     let mut response = Redirect::to(&location).into_response();
     if let Some(c) = new_cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    // The long-lived device cookie the risk signals recognise this browser by.
+    if cookies::device(&headers, secure(&state)).is_none() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookies::issue_device(secure(&state)));
     }
     response
 }
@@ -355,6 +363,7 @@ pub async fn login_submit(
         address,
         now,
         validation_data: Default::default(),
+        context: Some(event_context(&state, &headers, &pool, &client, address)),
     };
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,
@@ -432,6 +441,25 @@ pub async fn login_submit(
     .await
 }
 
+/// Where a hosted sign-in comes from, for the auth event log: the client, the address,
+/// the browser's user agent and its device cookie (hashed with the pool id).
+fn event_context(
+    state: &AppState,
+    headers: &HeaderMap,
+    pool: &UserPool,
+    client: &AppClient,
+    address: std::net::IpAddr,
+) -> EventContext {
+    let mut context = EventContext::new(
+        Some(&client.id),
+        Some(address),
+        super::net::user_agent(headers).as_deref(),
+    );
+    context.device = cookies::device(headers, secure(state))
+        .map(|value| crate::core::threat::risk::device_id(&pool.id, &value));
+    context
+}
+
 /// A first factor proven (`first_amr`: a password, an emailed sign-in code), and the pool
 /// asks a second factor (or enrolment first): the flow remembers who is half signed in,
 /// and the browser goes to the second-factor page.
@@ -473,6 +501,7 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
             ("error.temporary_password_expired", StatusCode::OK)
         }
         SignInError::TriggerRefused(_) => ("error.trigger_refused", StatusCode::OK),
+        SignInError::BlockedByRisk => ("error.blocked_by_risk", StatusCode::FORBIDDEN),
         // The other refusals are answered by a page of their own; reaching here is an
         // internal failure.
         SignInError::PasswordsNotTaken
