@@ -141,7 +141,13 @@ async fn pending_user(
 
 /// What remains of the pool's rule for the pending user ([`requirement_after`]).
 pub(crate) fn remaining(pool: &UserPool, user: &User, pending: &PendingMfa) -> Requirement {
-    requirement_after(pool, user, &pending.amr)
+    match requirement_after(pool, user, &pending.amr) {
+        // Threat protection's `mfa` response asked a factor the rule alone does not.
+        Requirement::None if !pending.risk_factors.is_empty() => Requirement::Challenge {
+            factors: pending.risk_factors.clone(),
+        },
+        other => other,
+    }
 }
 
 /// The session's `amr`: what the first step proved, then `extra`, each once.

@@ -367,8 +367,18 @@ pub async fn login_submit(
     };
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,
-        Ok(SignInOutcome::MfaRequired { user, .. }) => {
-            return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, false, now).await
+        Ok(SignInOutcome::MfaRequired { user, factors }) => {
+            // The factors asked stay asked (threat protection's `mfa` response may ask
+            // one the pool's rule alone would not).
+            return to_second_factor_asking(
+                &state,
+                &mut flow,
+                &user,
+                (AMR_PASSWORD, false),
+                factors,
+                now,
+            )
+            .await;
         }
         Ok(SignInOutcome::MfaSetup { user, .. }) => {
             return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, true, now).await
@@ -471,11 +481,24 @@ pub(crate) async fn to_second_factor(
     setup: bool,
     now: crate::core::UnixTime,
 ) -> Response {
+    to_second_factor_asking(state, flow, user, (first_amr, setup), Vec::new(), now).await
+}
+
+/// [`to_second_factor`] remembering the factors the sign-in asked (`risk_factors`).
+async fn to_second_factor_asking(
+    state: &AppState,
+    flow: &mut LoginFlow,
+    user: &crate::core::model::User,
+    (first_amr, setup): (&str, bool),
+    risk_factors: Vec<crate::core::model::MfaFactor>,
+    now: crate::core::UnixTime,
+) -> Response {
     flow.pending_mfa = Some(PendingMfa {
         sub: user.sub.clone(),
         amr: vec![first_amr.to_string()],
         since: now,
         setup,
+        risk_factors,
     });
     flow.pending_new_password = None;
     if !matches!(state.node.sessions.save_flow(flow, now).await, Ok(true)) {
