@@ -42,6 +42,7 @@ mod sessions;
 mod signin;
 mod support;
 // Issue 16: trigger webhooks.
+mod threat;
 mod triggers;
 mod ui;
 // Issue 14: the Cognito user pools API (AWS SDK for Rust, aws-cognito-srp, Amplify).

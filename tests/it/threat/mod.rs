@@ -1,0 +1,3 @@
+//! Threat protection (issue 17) over real HTTP.
+
+mod risk;
