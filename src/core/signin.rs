@@ -620,9 +620,7 @@ impl SignIn {
             return Err(corrupt_state("not hex".into()));
         };
 
-        let (found, login_key) = match self
-            .reserved_lookup(pool, &state.login, address, now)
-            .await
+        let (found, login_key) = match self.reserved_lookup(pool, &state.login, address, now).await
         {
             Ok(v) => v,
             Err(e) => {

@@ -67,8 +67,7 @@ pub const DEVICE_MAX_AGE_SECS: i64 = 400 * 86_400;
 pub fn device(headers: &HeaderMap, secure: bool) -> Option<String> {
     get(headers, &name(DEVICE, secure)).filter(|v| {
         (16..=64).contains(&v.len())
-            && v
-                .bytes()
+            && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
 }

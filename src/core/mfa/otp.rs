@@ -274,7 +274,15 @@ impl Mfa {
         if !allowed {
             return Err(MfaError::FactorNotAllowed);
         }
-        if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(channel.factor()) {
+        // A second-factor code goes to an enrolled factor, or by email to the verified
+        // address when threat protection's `mfa` response asks it of a user with no
+        // factor (the callers send only a factor the sign-in asked: the API's
+        // `require_factor`, the hosted pages' `remaining`).
+        let risk_email = channel == Channel::Email && super::has_verified_email(user);
+        if purpose == EmailCodePurpose::SecondFactor
+            && !user.mfa.has(channel.factor())
+            && !risk_email
+        {
             return Err(MfaError::NotFound);
         }
         let to = channel

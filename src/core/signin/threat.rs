@@ -8,8 +8,7 @@
 use super::{SignIn, SignInError, SignInOutcome};
 use crate::core::mfa::has_verified_email;
 use crate::core::model::{
-    AuthEventKind, AuthEventOutcome, LevelAction, MfaFactor, RiskAction, ThreatMode, User,
-    UserPool,
+    AuthEventKind, AuthEventOutcome, LevelAction, MfaFactor, RiskAction, ThreatMode, User, UserPool,
 };
 use crate::core::threat::{events, EventContext};
 use crate::core::UnixTime;
@@ -170,7 +169,10 @@ impl SignIn {
         };
         let (outcome, taken) = match (action.action, outcome) {
             (RiskAction::Mfa, SignInOutcome::SignedIn(user)) => match risk_factors(pool, &user) {
-                Some(factors) => (SignInOutcome::MfaRequired { user, factors }, RiskAction::Mfa),
+                Some(factors) => (
+                    SignInOutcome::MfaRequired { user, factors },
+                    RiskAction::Mfa,
+                ),
                 // No factor to ask: the sign-in cannot be let through.
                 None => (SignInOutcome::SignedIn(user), RiskAction::Block),
             },
@@ -208,7 +210,9 @@ impl SignIn {
         );
         event.challenges = vec![format!("{}:Success", attempt.challenge)];
         if blocked {
-            event.details.insert("reason".into(), "BlockedByRisk".into());
+            event
+                .details
+                .insert("reason".into(), "BlockedByRisk".into());
         }
         event.risk = assessment.risk;
         event.risk.decision = decision;

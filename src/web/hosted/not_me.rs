@@ -38,7 +38,12 @@ pub async fn page(
         Ok(live) => live,
         Err(e) => {
             tracing::error!(error = %e, "reading a 'not me' link");
-            return error_page(&state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+            return error_page(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
         }
     };
     let page = NotMePage {
@@ -47,7 +52,11 @@ pub async fn page(
         live,
         done: None,
     };
-    let status = if live { StatusCode::OK } else { StatusCode::GONE };
+    let status = if live {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
     html(&state, status, lang, &page)
 }
 
@@ -61,7 +70,14 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let answer = match form.get("answer").map(String::as_str) {
         Some("not_me") => Answer::NotMe,
         Some("me") => Answer::ItWasMe,
-        _ => return error_page(&state, StatusCode::BAD_REQUEST, lang, "error.invalid_request"),
+        _ => {
+            return error_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                lang,
+                "error.invalid_request",
+            )
+        }
     };
     let token = form.get("token").cloned().unwrap_or_default();
     let (status, live, done) = match risk.answer(&token, answer, now()).await {
@@ -75,7 +91,12 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Err(AnswerError::Expired) => (StatusCode::GONE, false, None),
         Err(AnswerError::Internal(e)) => {
             tracing::error!(error = %e, "answering a 'not me' link");
-            return error_page(&state, StatusCode::SERVICE_UNAVAILABLE, lang, "error.generic");
+            return error_page(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "error.generic",
+            );
         }
     };
     let page = NotMePage {
