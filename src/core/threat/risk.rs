@@ -160,7 +160,11 @@ pub fn device_id(pool_id: &str, cookie: &str) -> String {
 
 /// The level of `score` by the pool's thresholds.
 pub fn level_of(pool: &UserPool, score: u32) -> RiskLevel {
-    let t = &pool.threat_protection.tuning;
+    level_by(&pool.threat_protection.tuning, score)
+}
+
+/// The level of `score` by thresholds `t`.
+pub fn level_by(t: &crate::core::model::RiskTuning, score: u32) -> RiskLevel {
     if score == 0 {
         RiskLevel::None
     } else if score >= t.high_at {
@@ -452,4 +456,43 @@ fn token_id(secret: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_group_neighbours_and_burst_keys_group_a_host() {
+        let a: IpAddr = "203.0.113.7".parse().unwrap();
+        let b: IpAddr = "203.0.113.250".parse().unwrap();
+        let c: IpAddr = "203.0.114.7".parse().unwrap();
+        assert_eq!(network_of(a), network_of(b));
+        assert_ne!(network_of(a), network_of(c));
+        let v6a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let v6c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(burst_key("p", v6a), burst_key("p", v6b));
+        assert_ne!(burst_key("p", v6a), burst_key("p", v6c));
+        assert_eq!(network_of(v6a), network_of(v6c), "one /48");
+        assert_ne!(burst_key("p", a), burst_key("q", a), "per pool");
+    }
+
+    #[test]
+    fn device_ids_are_hashed_per_pool() {
+        let one = device_id("pool-a", "cookie-value");
+        assert_eq!(one, device_id("pool-a", "cookie-value"));
+        assert_ne!(one, device_id("pool-b", "cookie-value"));
+        assert!(!one.contains("cookie"));
+    }
+
+    #[test]
+    fn levels_follow_the_thresholds() {
+        let t = crate::core::model::RiskTuning::default();
+        assert_eq!(level_by(&t, 0), RiskLevel::None);
+        assert_eq!(level_by(&t, t.medium_at - 1), RiskLevel::Low);
+        assert_eq!(level_by(&t, t.medium_at), RiskLevel::Medium);
+        assert_eq!(level_by(&t, t.high_at - 1), RiskLevel::Medium);
+        assert_eq!(level_by(&t, t.high_at), RiskLevel::High);
+    }
 }
