@@ -348,18 +348,24 @@ impl ApiSignIn {
             MfaFactor::Totp => ChallengeName::SoftwareTokenMfa,
             MfaFactor::Email | MfaFactor::Sms => {
                 let channel = Channel::of(factor).ok_or(MfaError::FactorNotAllowed)?;
-                let sent = self
-                    .mfa
-                    .send_factor_code(
-                        channel,
-                        pool,
-                        user,
-                        EmailCodePurpose::SecondFactor,
-                        user_lang(user),
-                        address,
-                        now,
-                    )
-                    .await?;
+                let sent = if template.risk_factors.contains(&factor) {
+                    // Asked by threat protection, enrolled or not.
+                    self.mfa
+                        .send_asked_code(channel, pool, user, user_lang(user), address, now)
+                        .await?
+                } else {
+                    self.mfa
+                        .send_factor_code(
+                            channel,
+                            pool,
+                            user,
+                            EmailCodePurpose::SecondFactor,
+                            user_lang(user),
+                            address,
+                            now,
+                        )
+                        .await?
+                };
                 parameters.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), sent.medium.into());
                 parameters.insert("CODE_DELIVERY_DESTINATION".into(), sent.destination);
                 challenge_of(factor).ok_or(MfaError::FactorNotAllowed)?

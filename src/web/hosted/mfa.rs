@@ -547,19 +547,27 @@ async fn challenge_code(
         factors: &factors,
         proof,
     };
-    match state
-        .mfa
-        .send_factor_code(
-            channel,
-            &pool,
-            &user,
-            EmailCodePurpose::SecondFactor,
-            lang.code(),
-            address,
-            now,
-        )
-        .await
-    {
+    let sent = if pending.risk_factors.contains(&channel.factor()) {
+        // Asked by threat protection, enrolled or not.
+        state
+            .mfa
+            .send_asked_code(channel, &pool, &user, lang.code(), address, now)
+            .await
+    } else {
+        state
+            .mfa
+            .send_factor_code(
+                channel,
+                &pool,
+                &user,
+                EmailCodePurpose::SecondFactor,
+                lang.code(),
+                address,
+                now,
+            )
+            .await
+    };
+    match sent {
         Ok(sent) => render_challenge(
             &state,
             lang,
