@@ -495,11 +495,17 @@ async fn failure_burst_blocks_the_address(env: &[(&str, &str)]) {
         blocked.1["message"], "Unable to login because of security reasons.",
         "{blocked:?}"
     );
+    // The hosted UI says so on a page of its own.
+    let page = hosted_attempt(&server, "victim", PASSWORD, attacker).await;
+    assert_eq!(page.0, 403, "{}", page.1);
+    assert!(page.1.contains("security reasons"), "{}", page.1);
     // The same user from another address signs in.
     signed_in(
         &password_auth(&server, "victim", PASSWORD, "203.0.113.20").await,
         "from another address",
     );
+    let page = hosted_attempt(&server, "victim", PASSWORD, "203.0.113.21").await;
+    assert_eq!(page.0, 303, "{}", page.1);
     let events = events_of(&server, "victim").await;
     let blocked_event = events
         .iter()
@@ -535,6 +541,54 @@ async fn failure_burst_blocks_the_address(env: &[(&str, &str)]) {
         .iter()
         .any(|e| e.sub.is_none() && e.username == "nobody-here"));
     server.stop().await;
+}
+
+/// A hosted sign-in from client address `from` (a fresh browser): the status and the
+/// page (or the redirect's location).
+async fn hosted_attempt(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    from: &str,
+) -> (u16, String) {
+    let browser = browser_client();
+    let started = browser
+        .get(hosted_authorize(server, true))
+        .header("x-forwarded-for", from)
+        .send()
+        .await
+        .unwrap();
+    let location = started.headers()["location"].to_str().unwrap().to_string();
+    let page = browser
+        .get(format!("{}{location}", server.base))
+        .header("x-forwarded-for", from)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (flow, csrf) = (
+        hidden(&page, "flow").unwrap(),
+        hidden(&page, "_csrf").unwrap(),
+    );
+    let r = browser
+        .post(format!("{}/login", server.base))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    match r.headers().get("location") {
+        Some(l) => (status, l.to_str().unwrap().to_string()),
+        None => (status, r.text().await.unwrap()),
+    }
 }
 
 // --- impossible travel ------------------------------------------------------------------
