@@ -46,7 +46,7 @@ name = "web"
 callback_urls = ["{CALLBACK}"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email", "profile"]
-explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 "#
     )
 }
@@ -810,6 +810,80 @@ async fn audit_mode_records_without_acting(env: &[(&str, &str)]) {
     assert_eq!(failed.outcome, AuthEventOutcome::Fail);
     assert_eq!(failed.challenges, ["Password:Failure"]);
     assert_eq!(notices_to(&server, "erin@example.com"), 0);
+    server.stop().await;
+}
+
+// --- SRP sign-ins are recorded too ---------------------------------------------------
+
+/// USER_SRP_AUTH, both steps, through the AWS SDK and an independent SRP client; the
+/// refusal's code.
+async fn srp_sign_in(server: &TestServer, user: &str, password: &str) -> Result<(), String> {
+    use aws_cognito_srp::{SrpClient, User as SrpUser, UserAuthenticationParameters};
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+    let sdk = crate::user_pools::public_client(server);
+    let srp = SrpClient::new(SrpUser::new(POOL, user, password), CLIENT, None);
+    let UserAuthenticationParameters { a, username } = srp.get_auth_parameters();
+    let challenge = sdk
+        .initiate_auth()
+        .client_id(CLIENT)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("SRP_A", a)
+        .send()
+        .await
+        .map_err(|e| e.code().unwrap_or_default().to_string())?;
+    let p = challenge.challenge_parameters().unwrap();
+    let v = srp
+        .verify(
+            &p["SECRET_BLOCK"],
+            &p["USER_ID_FOR_SRP"],
+            &p["SALT"],
+            &p["SRP_B"],
+        )
+        .unwrap();
+    sdk.respond_to_auth_challenge()
+        .client_id(CLIENT)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .challenge_responses("USERNAME", &p["USER_ID_FOR_SRP"])
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", v.password_claim_secret_block)
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", v.password_claim_signature)
+        .challenge_responses("TIMESTAMP", v.timestamp)
+        .send()
+        .await
+        .map_err(|e| e.code().unwrap_or_default().to_string())?;
+    Ok(())
+}
+
+on_both_engines!(
+    srp_sign_ins_are_recorded_sqlite,
+    srp_sign_ins_are_recorded_postgres,
+    srp_sign_ins_are_recorded
+);
+
+async fn srp_sign_ins_are_recorded(env: &[(&str, &str)]) {
+    let server = start("mode = \"audit\"", "", env).await;
+    server.user(POOL, "gus", PASSWORD).await;
+    assert_eq!(
+        srp_sign_in(&server, "gus", "wrong-Passw0rd").await,
+        Err("NotAuthorizedException".to_string())
+    );
+    srp_sign_in(&server, "gus", PASSWORD)
+        .await
+        .expect("SRP sign-in");
+    let events = events_of(&server, "gus").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let passed = events
+        .iter()
+        .find(|e| e.outcome == AuthEventOutcome::Pass)
+        .expect("the SRP sign-in");
+    assert_eq!(passed.challenges, ["PasswordVerifier:Success"]);
+    assert_eq!(passed.risk.decision, "audit");
+    let failed = events
+        .iter()
+        .find(|e| e.outcome == AuthEventOutcome::Fail)
+        .expect("the wrong proof");
+    assert_eq!(failed.challenges, ["PasswordVerifier:Failure"]);
     server.stop().await;
 }
 
