@@ -775,6 +775,42 @@ async fn emailed_code(server: &TestServer, to: &str) -> String {
     panic!("no code mailed to {to}");
 }
 
+on_both_engines!(
+    hosted_mfa_action_asks_an_emailed_code_sqlite,
+    hosted_mfa_action_asks_an_emailed_code_postgres,
+    hosted_mfa_action_asks_an_emailed_code
+);
+
+/// The hosted UI's side of the `mfa` action: a new device must pass an emailed code (the
+/// pool's rule alone asks no second factor); the known device signs in with the password.
+async fn hosted_mfa_action_asks_an_emailed_code(env: &[(&str, &str)]) {
+    use crate::mfa::{Browser, PASSWORD as MFA_PASSWORD};
+    let server = start("mode = \"enforced\"\nlow = { action = \"mfa\" }", "", env).await;
+    server.user(POOL, "hal", MFA_PASSWORD).await;
+    let home = Browser::new(&server);
+    let (_, page) = home.password(CLIENT, "hal").await;
+    page.expect_code("the first sign-in");
+    flush(&server).await;
+    let flow = home.start(CLIENT, &[("prompt", "login")]).await;
+    home.password_on(&flow, "hal")
+        .await
+        .expect_code("the known device");
+    flush(&server).await;
+
+    let away = Browser::new(&server);
+    let (flow, page) = away.password(CLIENT, "hal").await;
+    assert!(page.location().starts_with("/login/mfa?"), "{page:?}");
+    let challenge = away.get(page.location()).await;
+    assert_eq!(challenge.status, 200, "{challenge:?}");
+    let sent = away.form(&flow, "/login/mfa/email-code", &[]).await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+    let code = emailed_code(&server, "hal@example.com").await;
+    away.form(&flow, "/login/mfa", &[("factor", "email"), ("code", &code)])
+        .await
+        .expect_code("the new device after the emailed code");
+    server.stop().await;
+}
+
 // --- audit mode -------------------------------------------------------------------------
 
 on_both_engines!(
