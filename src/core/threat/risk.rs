@@ -4,7 +4,7 @@
 //!
 //! A sign-in whose first factor was proven is [`Risk::assess`]ed for its user:
 //! - `new_device`: the hosted UI's device cookie (hashed) was never seen in the user's
-//!   successful sign-ins within the retention (only for a user with such history, and only
+//!   successful sign-ins within the retention (see [`counts_as_history`]) (only for a user with such history, and only
 //!   where the edge has a device: the AWS API sends none);
 //! - `new_network`: the client address's network (IPv4 /24, IPv6 /48) was never seen in
 //!   them (only with history);
@@ -247,7 +247,7 @@ impl Risk {
             Ok(page) => page
                 .items
                 .into_iter()
-                .filter(|e| e.kind == AuthEventKind::SignIn && e.outcome == AuthEventOutcome::Pass)
+                .filter(|e| e.kind == AuthEventKind::SignIn && counts_as_history(e))
                 .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "sign-in history unreadable; its signals are silent");
@@ -447,6 +447,19 @@ impl Risk {
             .set_feedback(&token.pool_id, &token.sub, &token.event_id, feedback, now)
             .await?;
         Ok(())
+    }
+}
+
+/// Whether a past sign-in tells where the user signs in from: one that ended in tokens,
+/// or went on to a challenge of the pool's own (its MFA, a new password: the password was
+/// right and the pool asks that challenge every time). One sent to a challenge by this
+/// scoring (`mfa`) does not count until passed, so failing the asked factor never makes
+/// a device or network known.
+fn counts_as_history(e: &AuthEvent) -> bool {
+    match e.outcome {
+        AuthEventOutcome::Pass => true,
+        AuthEventOutcome::InProgress => !e.risk.decision.starts_with("mfa"),
+        AuthEventOutcome::Fail => false,
     }
 }
 
