@@ -4,6 +4,7 @@
 //! cargo run --release --example bench            # defaults: 32 connections, 5 s per phase
 //! cargo run --release --example bench -- 64 10   # connections, seconds per phase
 //! BENCH_ONLY=pre_token cargo run --release --example bench   # issue 16's figure alone
+//! BENCH_ONLY=threat cargo run --release --example bench      # issue 17's figure alone
 //! ```
 //!
 //! It starts `target/release/cognate` as a separate process (so its resident memory can be
@@ -46,6 +47,10 @@ mod auth;
 /// Issue 16: sign-ins with a pre token generation webhook.
 #[path = "bench/pre_token.rs"]
 mod pre_token;
+
+/// Issue 17: sign-ins with threat protection enforced.
+#[path = "bench/threat.rs"]
+mod threat;
 
 /// The tests' independent SAML signer (`xmlsec1`), shared rather than copied.
 #[allow(dead_code)]
@@ -538,8 +543,10 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
 {supported}
 {saml_idp}
 {hooked}
+{threat}
 "#,
         hooked = pre_token::pool_toml(&hook_url),
+        threat = threat::pool_toml(),
         supported = if saml {
             "supported_identity_providers = [\"COGNITO\", \"Corp\"]"
         } else {
@@ -556,7 +563,13 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
         .status()
         .expect("apply");
     assert!(status.success());
-    for (i, pool) in (0..conns).flat_map(|i| [(i, POOL), (i, pre_token::HOOKED_POOL)]) {
+    for (i, pool) in (0..conns).flat_map(|i| {
+        [
+            (i, POOL),
+            (i, pre_token::HOOKED_POOL),
+            (i, threat::THREAT_POOL),
+        ]
+    }) {
         let (name, email) = (format!("bench{i}"), format!("email=bench{i}@example.com"));
         let status = std::process::Command::new(&binary)
             .current_dir(dir.path())
@@ -644,6 +657,12 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
     // `BENCH_ONLY=pre_token`: issue 16's figure alone (the other phases take minutes).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("pre_token") {
         pre_token::figures(conns, seconds, base.clone()).await;
+        let _ = child.kill().await;
+        return;
+    }
+    // `BENCH_ONLY=threat`: issue 17's figure alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("threat") {
+        threat::figures(conns, seconds, base.clone()).await;
         let _ = child.kill().await;
         return;
     }
@@ -769,6 +788,7 @@ explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW
     );
     auth::figures(conns, seconds, base.clone()).await;
     pre_token::figures(conns, seconds, base.clone()).await;
+    threat::figures(conns, seconds, base.clone()).await;
     if saml {
         let flows = prepare_saml(&base, SAML_RESPONSES, conns).await;
         let raw_verify = raw_verify_rate(seconds.min(3.0));

@@ -38,6 +38,9 @@ pub enum NodeError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// `[server] geoip_database` names a file that is not a readable MaxMind DB.
+    #[error("{0}")]
+    GeoIp(String),
     #[error("{0}")]
     Secret(#[from] SecretError),
     #[error(
@@ -81,6 +84,9 @@ pub struct Node {
     pub webhooks: Webhooks,
     /// The auth event log's writer on this node (threat protection, issue 17).
     pub events: AuthEvents,
+    /// The operator's GeoIP file (`[server] geoip_database`), for the impossible-travel
+    /// signal.
+    pub geo: Option<Arc<crate::core::threat::GeoIp>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -145,7 +151,14 @@ impl Node {
             },
         );
         let events = AuthEvents::start(store.clone(), config.server.auth_event_retention_days);
+        let geo = match &config.server.geoip_database {
+            Some(path) => Some(Arc::new(
+                crate::core::threat::GeoIp::open(path).map_err(NodeError::GeoIp)?,
+            )),
+            None => None,
+        };
         Ok(Node {
+            geo,
             identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
             idp_http,
             directory: Directory::new(store.clone(), passwords)

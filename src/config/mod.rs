@@ -105,6 +105,9 @@ pub struct ServerSettings {
     pub max_user_pools: u32,
     /// How long auth events are kept, in days (threat protection's log; 90 by default).
     pub auth_event_retention_days: u32,
+    /// A MaxMind DB file (GeoLite2-City or alike) for the impossible-travel risk signal;
+    /// read whole at start, never fetched.
+    pub geoip_database: Option<PathBuf>,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -153,6 +156,7 @@ impl Default for ServerSettings {
             api_webhooks_on_loopback: false,
             max_user_pools: crate::core::admin::MAX_POOLS,
             auth_event_retention_days: crate::core::threat::events::DEFAULT_RETENTION_DAYS,
+            geoip_database: None,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

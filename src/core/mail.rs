@@ -532,6 +532,18 @@ impl MailRouter {
         }
     }
 
+    /// Threat protection's "was this you?" notice about a sign-in (the catalog's
+    /// `mail.notice.new_sign_in.subject|body`): `args` name the time, the client address,
+    /// the browser and the single-use `link` to the page that answers it.
+    pub fn sign_in_notice_mail(&self, to: &str, lang: &str, args: &[(&str, &str)]) -> Mail {
+        let lang = mail_lang(lang);
+        Mail {
+            to: to.to_string(),
+            subject: self.texts.tr(lang, "mail.notice.new_sign_in.subject", args),
+            text: self.texts.tr(lang, "mail.notice.new_sign_in.body", args),
+        }
+    }
+
     /// The invitation mail ([`invitation_mail`] with this router's texts); a failing
     /// operator template falls back to the catalog's body, as [`MailRouter::code_mail`]
     /// does.

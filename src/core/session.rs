@@ -69,6 +69,10 @@ pub struct PendingMfa {
     pub since: UnixTime,
     /// `MFA_SETUP`: the user must enrol a factor (and gets recovery codes) first.
     pub setup: bool,
+    /// The factors asked at sign-in by threat protection's `mfa` response, which the
+    /// pool's rule alone may not ask: they stay asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risk_factors: Vec<crate::core::model::MfaFactor>,
 }
 
 impl std::fmt::Debug for LoginFlow {

@@ -55,12 +55,16 @@ use super::model::{AppClient, MfaFactor, User, UserPool, UserStatus};
 use super::secrets::{constant_time_eq, random_bytes, EncryptedSecret, MasterKey, SecretString};
 use super::srp::{self, SrpRefusal};
 use super::storage::StoreError;
+use super::threat::{EventContext, Risk};
 use super::throttle::{account_login_key, Throttle, Verdict};
 use super::triggers::{TriggerCaller, TriggerError};
 use super::UnixTime;
 
 #[cfg(test)]
 mod tests;
+mod threat;
+
+use threat::Attempt;
 
 /// The longest login (in bytes) worth looking up: a username is at most 128 characters,
 /// an email address 254 bytes; anything longer is a wrong login without a lookup.
@@ -84,6 +88,10 @@ pub struct PasswordSignIn<'a> {
     /// The request's `ClientMetadata`, the user migration webhook's `validationData`
     /// (empty where the edge has none).
     pub validation_data: BTreeMap<String, String>,
+    /// Where the attempt comes from, for the auth event log and the risk signals; `None`
+    /// for a password re-check that is no sign-in (ChangePassword's previous password):
+    /// not recorded, not scored.
+    pub context: Option<EventContext>,
 }
 
 /// What a password that was accepted leads to, chosen by the user's status (Cognito's
@@ -156,6 +164,10 @@ pub enum SignInError {
     /// `UserLambdaValidationException`, "PreAuthentication failed with error ...").
     #[error("{0}")]
     TriggerRefused(String),
+    /// Threat protection's `block` response to a risky sign-in (Cognito's
+    /// `NotAuthorizedException`, "Unable to login because of security reasons.").
+    #[error("Unable to login because of security reasons.")]
+    BlockedByRisk,
     /// The store or the hasher failed; the detail is for the log, not the user.
     #[error("{stage}: {source}")]
     Internal {
@@ -219,6 +231,8 @@ pub struct SrpVerify<'a> {
     pub now: UnixTime,
     /// The request's `ClientMetadata`, for the pre and post authentication webhooks.
     pub client_metadata: BTreeMap<String, String>,
+    /// Where the attempt comes from, for the auth event log and the risk signals.
+    pub context: EventContext,
 }
 
 /// Password sign-in over the directory and the brute-force throttle. Cheap to clone.
@@ -226,6 +240,8 @@ pub struct SrpVerify<'a> {
 pub struct SignIn {
     directory: Directory,
     throttle: Throttle,
+    /// Threat protection's event log and risk responses (pools with it off skip both).
+    risk: Option<Risk>,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -239,7 +255,19 @@ impl SignIn {
         SignIn {
             directory,
             throttle,
+            risk: None,
         }
+    }
+
+    /// This sign-in, recording attempts and scoring risk for pools with threat protection.
+    pub fn with_risk(mut self, risk: Risk) -> Self {
+        self.risk = Some(risk);
+        self
+    }
+
+    /// The risk service, if threat protection is wired.
+    pub fn risk(&self) -> Option<&Risk> {
+        self.risk.as_ref()
     }
 
     /// Signs a user in with a password (the steps are in the [module doc](self)). The
@@ -256,6 +284,7 @@ impl SignIn {
             address,
             now,
             validation_data,
+            context,
         } = request;
         if !client.takes_own_users() {
             return Err(SignInError::PasswordsNotTaken);
@@ -266,7 +295,13 @@ impl SignIn {
         {
             return Err(SignInError::NotAuthorized);
         }
-        let (mut found, login_key) = self.reserved_lookup(pool, login, address, now).await?;
+        let (mut found, login_key) = match self.reserved_lookup(pool, login, address, now).await {
+            Ok(v) => v,
+            Err(e) => {
+                let attempt = Attempt::new(login, context.as_ref(), "Password", now);
+                return Err(self.refused(pool, None, &attempt, e).await);
+            }
+        };
         // InitiateAuth's ClientMetadata reaches user migration and pre authentication as
         // their `validationData`, as in Cognito (their `clientMetadata`, and post
         // authentication's, carry RespondToAuthChallenge's).
@@ -289,11 +324,16 @@ impl SignIn {
                 )
                 .await;
         }
+        let found_sub = found.as_ref().map(|u| u.sub.clone());
         let verified = self
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
-        self.conclude(pool, &caller, &login_key, address, verified)
+        let attempt = Attempt {
+            sub: found_sub,
+            ..Attempt::new(login, context.as_ref(), "Password", now)
+        };
+        self.conclude(pool, &caller, &login_key, address, verified, attempt)
             .await
     }
 
@@ -303,6 +343,29 @@ impl SignIn {
     /// counts; then the pre and post authentication webhooks are called (either may
     /// refuse); the user's status and the pool's `mfa` rule choose the outcome.
     async fn conclude(
+        &self,
+        pool: &UserPool,
+        caller: &TriggerCaller,
+        login_key: &str,
+        address: IpAddr,
+        verified: Result<User, DirectoryError>,
+        attempt: Attempt<'_>,
+    ) -> Result<SignInOutcome, SignInError> {
+        let outcome = self
+            .conclude_first_factor(pool, caller, login_key, address, verified)
+            .await;
+        match outcome {
+            Ok(outcome) => self.respond_to_risk(pool, outcome, &attempt).await,
+            Err(e) => {
+                let sub = attempt.sub.clone();
+                Err(self.refused(pool, sub.as_deref(), &attempt, e).await)
+            }
+        }
+    }
+
+    /// [`SignIn::conclude`] before threat protection: the throttle, the webhooks, the
+    /// user's status and the pool's `mfa` rule.
+    async fn conclude_first_factor(
         &self,
         pool: &UserPool,
         caller: &TriggerCaller,
@@ -495,6 +558,7 @@ impl SignIn {
             address,
             now,
             client_metadata,
+            context,
         } = request;
         // RespondToAuthChallenge's ClientMetadata: post authentication's
         // `clientMetadata` (pre authentication's `validationData` is InitiateAuth's, which
@@ -556,9 +620,14 @@ impl SignIn {
             return Err(corrupt_state("not hex".into()));
         };
 
-        let (found, login_key) = self
-            .reserved_lookup(pool, &state.login, address, now)
-            .await?;
+        let (found, login_key) = match self.reserved_lookup(pool, &state.login, address, now).await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                let attempt = Attempt::new(&state.login, Some(&context), "PasswordVerifier", now);
+                return Err(self.refused(pool, state.sub.as_deref(), &attempt, e).await);
+            }
+        };
         // The key is computed whoever asked, so a login without a verifier costs what a
         // real one does; its proof is refused below whatever it says.
         let key = srp::session_key(&a, &b_pub, b, &v)?;
@@ -574,7 +643,11 @@ impl SignIn {
             Some(user) if proof_holds => Directory::check_status(&user, now).map(|()| user),
             _ => Err(DirectoryError::NotAuthorized),
         };
-        self.conclude(pool, &caller, &login_key, address, verified)
+        let attempt = Attempt {
+            sub: state.sub.clone(),
+            ..Attempt::new(&state.login, Some(&context), "PasswordVerifier", now)
+        };
+        self.conclude(pool, &caller, &login_key, address, verified, attempt)
             .await
     }
 

@@ -42,7 +42,8 @@ pub fn sign_in_error_type(e: &SignInError) -> &'static str {
         | SignInError::NotAuthorized
         | SignInError::Locked { .. }
         | SignInError::UserDisabled
-        | SignInError::TemporaryPasswordExpired => "NotAuthorizedException",
+        | SignInError::TemporaryPasswordExpired
+        | SignInError::BlockedByRisk => "NotAuthorizedException",
         SignInError::UserNotConfirmed => "UserNotConfirmedException",
         SignInError::PasswordResetRequired => "PasswordResetRequiredException",
         SignInError::TriggerRefused(_) => "UserLambdaValidationException",

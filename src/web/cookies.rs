@@ -55,6 +55,34 @@ pub fn issue_browser(master: &MasterKey, secure: bool) -> (String, HeaderValue) 
 pub fn session(pool_id: &str) -> String {
     format!("cognate_session_{pool_id}")
 }
+/// The long-lived device cookie (threat protection's `new_device` signal): a random id
+/// that only names this browser; the auth event log keeps a hash of it with the pool id.
+/// Not signed: a forged value is only an unknown device.
+pub const DEVICE: &str = "cognate_device";
+/// How long the device cookie lives: 400 days, the most RFC 6265bis (section 5.5) lets a
+/// browser keep a cookie.
+pub const DEVICE_MAX_AGE_SECS: i64 = 400 * 86_400;
+
+/// This browser's device id, if it has one that looks like ours.
+pub fn device(headers: &HeaderMap, secure: bool) -> Option<String> {
+    get(headers, &name(DEVICE, secure)).filter(|v| {
+        (16..=64).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// A fresh device cookie.
+pub fn issue_device(secure: bool) -> HeaderValue {
+    set(
+        &name(DEVICE, secure),
+        &random_token::<32>(),
+        "/",
+        Some(DEVICE_MAX_AGE_SECS),
+        secure,
+    )
+}
+
 /// The demo page's state and PKCE verifier (signed).
 pub const DEMO: &str = "cognate_demo";
 

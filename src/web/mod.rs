@@ -168,6 +168,10 @@ pub fn app(state: AppState) -> Router {
             post(hosted::passwordless::email_verify),
         )
         .route("/static/passkey.js", get(hosted::passwordless::passkey_js))
+        .route(
+            "/security/not-me",
+            get(hosted::not_me::page).post(hosted::not_me::submit),
+        )
         .route("/account/security", get(hosted::security::page))
         .route(
             "/account/security/totp/start",

@@ -10,6 +10,7 @@ use crate::core::account::AccountService;
 use crate::core::admin_keys::AdminKeys;
 use crate::core::identity_pools::service::IdentityService;
 use crate::core::signin::SignIn;
+use crate::core::threat::Risk;
 use crate::core::throttle::Throttle;
 use crate::federation::flow::Federation;
 use crate::server::Node;
@@ -82,8 +83,15 @@ impl AppState {
                 node.master.clone(),
                 public_url,
             ),
-            accounts: AccountService::new(node.directory.clone(), mail),
-            signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone())),
+            accounts: AccountService::new(node.directory.clone(), mail.clone()),
+            signin: SignIn::new(node.directory.clone(), Throttle::new(node.store.clone()))
+                .with_risk(Risk::new(
+                    node.directory.clone(),
+                    node.events.clone(),
+                    node.geo.clone(),
+                    mail,
+                    node.config.public_url(),
+                )),
             metrics: {
                 let metrics = Metrics::new();
                 metrics.register_triggers(node.webhooks.metrics());

@@ -84,6 +84,7 @@ impl Env {
                 address: IpAddr::from([198, 51, 100, 7]),
                 now: NOW,
                 validation_data: Default::default(),
+                context: None,
             })
             .await
     }

@@ -143,6 +143,15 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 100000; the default is 1000 (Cognito's quota)",
         );
     }
+    if let Some(path) = &s.geoip_database {
+        if !path.is_file() {
+            c.error(
+                "server.geoip_database",
+                format!("{} is not a readable file", path.display()),
+                "name a MaxMind DB file (GeoLite2-City.mmdb or alike), or remove the setting",
+            );
+        }
+    }
     if !(1..=3650).contains(&s.auth_event_retention_days) {
         c.error(
             "server.auth_event_retention_days",
@@ -235,6 +244,7 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
 /// The file's own pool rules (the mail sender) and the pool's children; the pool record's
 /// rules are the core's ([`admin::validate_pool`], run by [`check_config`]).
 fn check_pool(c: &mut Checker<'_>, at: &str, pool: &PoolDecl) {
+    check_risk_tuning(c, at, &pool.threat_protection.tuning);
     if let Some(email) = &pool.email {
         if let Err(message) = check_mail_from(&email.from) {
             c.error(
@@ -493,4 +503,42 @@ fn placeholder_secret(client_id: &str) -> Option<EncryptedSecret> {
     MasterKey::from_bytes(&[0; 32])
         .ok()
         .map(|key| key.seal(&client_secret_context(client_id), b"checked"))
+}
+
+/// `[pools.threat_protection.tuning]`: thresholds above 0 and ordered (a level no score
+/// can reach, or two levels at one score, is a mistake), and a burst and a speed that can
+/// be met.
+fn check_risk_tuning(c: &mut Checker<'_>, at: &str, t: &crate::core::model::RiskTuning) {
+    let key = |k: &str| format!("{at}.threat_protection.tuning.{k}");
+    if t.medium_at == 0 {
+        c.error(
+            key("medium_at"),
+            "a threshold of 0 makes every sign-in medium risk",
+            "use a score above 0; the default is 40",
+        );
+    }
+    if t.high_at <= t.medium_at {
+        c.error(
+            key("high_at"),
+            format!(
+                "high_at ({}) must be above medium_at ({})",
+                t.high_at, t.medium_at
+            ),
+            "the defaults are medium_at = 40, high_at = 70",
+        );
+    }
+    if t.burst_failures == 0 {
+        c.error(
+            key("burst_failures"),
+            "0 failures would make every sign-in a failure burst",
+            "use 1 or more; the default is 10 (in 10 minutes, from one address)",
+        );
+    }
+    if t.max_travel_kmh == 0 {
+        c.error(
+            key("max_travel_kmh"),
+            "a speed of 0 km/h makes any travel impossible",
+            "use a speed above 0; the default is 1000 (a passenger jet)",
+        );
+    }
 }

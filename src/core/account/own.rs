@@ -90,6 +90,8 @@ impl AccountService {
             address,
             now,
             validation_data: Default::default(),
+            // A re-check of the current password, not a sign-in: not recorded or scored.
+            context: None,
         };
         match signin.password(attempt).await {
             // Any next step (a second factor, a new password) follows a proven password;

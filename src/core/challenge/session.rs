@@ -59,6 +59,10 @@ pub struct AuthSession {
     /// private parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<super::steps::custom::CustomState>,
+    /// The factors asked at sign-in (threat protection's `mfa` response may ask one the
+    /// pool's rule alone would not); any of them passes the challenge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risk_factors: Vec<crate::core::model::MfaFactor>,
 }
 
 impl AuthSession {

@@ -215,6 +215,7 @@ impl ApiSignIn {
             sign_in_code: false,
             passkey_ceremony: None,
             custom: None,
+            risk_factors: Vec::new(),
         };
         match outcome {
             SignInOutcome::SignedIn(user) => {
@@ -250,7 +251,13 @@ impl ApiSignIn {
                 .await
             }
             SignInOutcome::MfaRequired { user, factors } => {
-                self.mfa_challenge(pool, template(&user), &user, &factors, address, now)
+                // The factors asked stay asked, whatever the pool's rule (threat
+                // protection's `mfa` response asks one the rule alone would not).
+                let session = AuthSession {
+                    risk_factors: factors.clone(),
+                    ..template(&user)
+                };
+                self.mfa_challenge(pool, session, &user, &factors, address, now)
                     .await
             }
             SignInOutcome::MfaSetup { user, factors } => {
@@ -341,18 +348,24 @@ impl ApiSignIn {
             MfaFactor::Totp => ChallengeName::SoftwareTokenMfa,
             MfaFactor::Email | MfaFactor::Sms => {
                 let channel = Channel::of(factor).ok_or(MfaError::FactorNotAllowed)?;
-                let sent = self
-                    .mfa
-                    .send_factor_code(
-                        channel,
-                        pool,
-                        user,
-                        EmailCodePurpose::SecondFactor,
-                        user_lang(user),
-                        address,
-                        now,
-                    )
-                    .await?;
+                let sent = if template.risk_factors.contains(&factor) {
+                    // Asked by threat protection, enrolled or not.
+                    self.mfa
+                        .send_asked_code(channel, pool, user, user_lang(user), address, now)
+                        .await?
+                } else {
+                    self.mfa
+                        .send_factor_code(
+                            channel,
+                            pool,
+                            user,
+                            EmailCodePurpose::SecondFactor,
+                            user_lang(user),
+                            address,
+                            now,
+                        )
+                        .await?
+                };
                 parameters.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), sent.medium.into());
                 parameters.insert("CODE_DELIVERY_DESTINATION".into(), sent.destination);
                 challenge_of(factor).ok_or(MfaError::FactorNotAllowed)?
@@ -583,6 +596,8 @@ impl ApiSignIn {
         let user = self.user(pool, &s.sub).await?;
         match requirement_after(pool, &user, &s.amr) {
             Requirement::Challenge { factors } if factors.contains(&factor) => Ok(user),
+            // Asked at sign-in by threat protection's `mfa` response.
+            _ if s.risk_factors.contains(&factor) && pool.factors.allows_mfa(factor) => Ok(user),
             _ => Err(ChallengeError::InvalidParameter(format!(
                 "{} is not a factor this user can use.",
                 challenge_of(factor).map_or("PASSKEY", ChallengeName::as_str)

@@ -33,6 +33,7 @@ fn session() -> AuthSession {
         sign_in_code: false,
         passkey_ceremony: None,
         custom: None,
+        risk_factors: Vec::new(),
     }
 }
 

@@ -277,6 +277,49 @@ impl Mfa {
         if purpose == EmailCodePurpose::SecondFactor && !user.mfa.has(channel.factor()) {
             return Err(MfaError::NotFound);
         }
+        self.deliver_factor_code(channel, pool, user, purpose, lang, address, now)
+            .await
+    }
+
+    /// A second-factor code the sign-in itself asked for (threat protection's `mfa`
+    /// response, recorded in the sign-in's session as its `risk_factors`): by email to
+    /// the user's verified address even without the email factor enrolled. Only callers
+    /// holding such a session call this.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_asked_code(
+        &self,
+        channel: Channel,
+        pool: &UserPool,
+        user: &User,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> MfaResult<CodeDelivery> {
+        let purpose = EmailCodePurpose::SecondFactor;
+        if !pool.factors.allows_mfa(channel.factor()) {
+            return Err(MfaError::FactorNotAllowed);
+        }
+        let asked = user.mfa.has(channel.factor())
+            || (channel == Channel::Email && super::has_verified_email(user));
+        if !asked {
+            return Err(MfaError::NotFound);
+        }
+        self.deliver_factor_code(channel, pool, user, purpose, lang, address, now)
+            .await
+    }
+
+    /// Draws, stores and sends a code (the checks are the callers').
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_factor_code(
+        &self,
+        channel: Channel,
+        pool: &UserPool,
+        user: &User,
+        purpose: EmailCodePurpose,
+        lang: &str,
+        address: IpAddr,
+        now: UnixTime,
+    ) -> MfaResult<CodeDelivery> {
         let to = channel
             .destination(user)
             .ok_or(MfaError::NotPossible(channel.missing()))?;

@@ -163,6 +163,7 @@ impl Harness {
                 address: ip(),
                 now,
                 client_metadata: Default::default(),
+                context: Default::default(),
             })
             .await
     }
@@ -494,6 +495,7 @@ async fn unknown_users_and_users_without_a_verifier_get_the_same_answer() {
             address: ip(),
             now: now(),
             validation_data: Default::default(),
+            context: None,
         })
         .await;
     assert!(

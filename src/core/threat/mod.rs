@@ -7,9 +7,13 @@
 //! A pool asks for it in [`ThreatProtection`](crate::core::model::ThreatProtection).
 
 pub mod events;
+pub mod geo;
 pub mod record;
 pub mod review;
+pub mod risk;
 
 pub use events::{AuthEvents, EventContext};
+pub use geo::GeoIp;
 pub use record::{outcome_of, Subject};
 pub use review::{FeedbackProvider, ReviewError};
+pub use risk::Risk;

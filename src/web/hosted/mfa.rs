@@ -141,7 +141,13 @@ async fn pending_user(
 
 /// What remains of the pool's rule for the pending user ([`requirement_after`]).
 pub(crate) fn remaining(pool: &UserPool, user: &User, pending: &PendingMfa) -> Requirement {
-    requirement_after(pool, user, &pending.amr)
+    match requirement_after(pool, user, &pending.amr) {
+        // Threat protection's `mfa` response asked a factor the rule alone does not.
+        Requirement::None if !pending.risk_factors.is_empty() => Requirement::Challenge {
+            factors: pending.risk_factors.clone(),
+        },
+        other => other,
+    }
 }
 
 /// The session's `amr`: what the first step proved, then `extra`, each once.
@@ -541,19 +547,27 @@ async fn challenge_code(
         factors: &factors,
         proof,
     };
-    match state
-        .mfa
-        .send_factor_code(
-            channel,
-            &pool,
-            &user,
-            EmailCodePurpose::SecondFactor,
-            lang.code(),
-            address,
-            now,
-        )
-        .await
-    {
+    let sent = if pending.risk_factors.contains(&channel.factor()) {
+        // Asked by threat protection, enrolled or not.
+        state
+            .mfa
+            .send_asked_code(channel, &pool, &user, lang.code(), address, now)
+            .await
+    } else {
+        state
+            .mfa
+            .send_factor_code(
+                channel,
+                &pool,
+                &user,
+                EmailCodePurpose::SecondFactor,
+                lang.code(),
+                address,
+                now,
+            )
+            .await
+    };
+    match sent {
         Ok(sent) => render_challenge(
             &state,
             lang,

@@ -30,6 +30,7 @@
 pub mod account;
 pub mod completion;
 pub mod mfa;
+pub mod not_me;
 pub mod passkey_offer;
 pub mod passwordless;
 pub mod plumbing;
@@ -53,6 +54,7 @@ use crate::core::oauth::{ErrorCode, OAuthError};
 use crate::core::secrets::SecretString;
 use crate::core::session::{LoginFlow, PendingMfa};
 use crate::core::signin::{PasswordSignIn, SignInError, SignInOutcome};
+use crate::core::threat::EventContext;
 use crate::federation::flow::provider_for_identifier;
 use completion::{complete, finish_sign_in, session_user};
 use plumbing::{
@@ -171,6 +173,12 @@ pub async fn authorize(
     let mut response = Redirect::to(&location).into_response();
     if let Some(c) = new_cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    // The long-lived device cookie the risk signals recognise this browser by.
+    if cookies::device(&headers, secure(&state)).is_none() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookies::issue_device(secure(&state)));
     }
     response
 }
@@ -355,11 +363,22 @@ pub async fn login_submit(
         address,
         now,
         validation_data: Default::default(),
+        context: Some(event_context(&state, &headers, &pool, &client, address)),
     };
     let user = match state.signin.password(attempt).await {
         Ok(SignInOutcome::SignedIn(user)) => user,
-        Ok(SignInOutcome::MfaRequired { user, .. }) => {
-            return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, false, now).await
+        Ok(SignInOutcome::MfaRequired { user, factors }) => {
+            // The factors asked stay asked (threat protection's `mfa` response may ask
+            // one the pool's rule alone would not).
+            return to_second_factor_asking(
+                &state,
+                &mut flow,
+                &user,
+                (AMR_PASSWORD, false),
+                factors,
+                now,
+            )
+            .await;
         }
         Ok(SignInOutcome::MfaSetup { user, .. }) => {
             return to_second_factor(&state, &mut flow, &user, AMR_PASSWORD, true, now).await
@@ -442,6 +461,25 @@ pub async fn login_submit(
     .await
 }
 
+/// Where a hosted sign-in comes from, for the auth event log: the client, the address,
+/// the browser's user agent and its device cookie (hashed with the pool id).
+fn event_context(
+    state: &AppState,
+    headers: &HeaderMap,
+    pool: &UserPool,
+    client: &AppClient,
+    address: std::net::IpAddr,
+) -> EventContext {
+    let mut context = EventContext::new(
+        Some(&client.id),
+        Some(address),
+        super::net::user_agent(headers).as_deref(),
+    );
+    context.device = cookies::device(headers, secure(state))
+        .map(|value| crate::core::threat::risk::device_id(&pool.id, &value));
+    context
+}
+
 /// A first factor proven (`first_amr`: a password, an emailed sign-in code), and the pool
 /// asks a second factor (or enrolment first): the flow remembers who is half signed in,
 /// and the browser goes to the second-factor page.
@@ -453,11 +491,24 @@ pub(crate) async fn to_second_factor(
     setup: bool,
     now: crate::core::UnixTime,
 ) -> Response {
+    to_second_factor_asking(state, flow, user, (first_amr, setup), Vec::new(), now).await
+}
+
+/// [`to_second_factor`] remembering the factors the sign-in asked (`risk_factors`).
+async fn to_second_factor_asking(
+    state: &AppState,
+    flow: &mut LoginFlow,
+    user: &crate::core::model::User,
+    (first_amr, setup): (&str, bool),
+    risk_factors: Vec<crate::core::model::MfaFactor>,
+    now: crate::core::UnixTime,
+) -> Response {
     flow.pending_mfa = Some(PendingMfa {
         sub: user.sub.clone(),
         amr: vec![first_amr.to_string()],
         since: now,
         setup,
+        risk_factors,
     });
     flow.pending_new_password = None;
     if !matches!(state.node.sessions.save_flow(flow, now).await, Ok(true)) {
@@ -483,6 +534,7 @@ fn sign_in_refusal(e: &SignInError) -> (&'static str, StatusCode) {
             ("error.temporary_password_expired", StatusCode::OK)
         }
         SignInError::TriggerRefused(_) => ("error.trigger_refused", StatusCode::OK),
+        SignInError::BlockedByRisk => ("error.blocked_by_risk", StatusCode::FORBIDDEN),
         // The other refusals are answered by a page of their own; reaching here is an
         // internal failure.
         SignInError::PasswordsNotTaken

@@ -77,6 +77,7 @@ pub async fn offer(
         amr: amr.iter().map(|a| a.to_string()).collect(),
         since: now,
         setup: false,
+        risk_factors: Vec::new(),
     });
     if !matches!(state.node.sessions.save_flow(&flow, now).await, Ok(true)) {
         return None;
@@ -368,6 +369,7 @@ mod tests {
             amr: vec!["pwd".into()],
             since: 1,
             setup: false,
+            risk_factors: Vec::new(),
         });
         assert!(!offered(&pool(true, true), &f, &nina));
     }

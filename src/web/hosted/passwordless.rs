@@ -261,6 +261,7 @@ pub async fn email_verify(
         amr: vec![email_amr.to_string()],
         since: now,
         setup: false,
+        risk_factors: Vec::new(),
     };
     match remaining(&pool, &user, &pending) {
         Requirement::None => {

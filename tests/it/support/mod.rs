@@ -9,6 +9,7 @@ pub mod fake_oidc;
 pub mod fake_saml;
 pub mod fake_sts;
 pub mod federated;
+pub mod mmdb;
 pub mod pg;
 pub mod process;
 pub mod saml_sign;

@@ -215,6 +215,7 @@ impl ApiSignIn {
                     sign_in_code: false,
                     passkey_ceremony: None,
                     custom: None,
+                    risk_factors: Vec::new(),
                 };
                 let at = (session, subject);
                 self.next_challenge(pool, client, webhooks, at, &name, Vec::new(), now)

@@ -60,6 +60,7 @@ impl ApiSignIn {
             sign_in_code: false,
             passkey_ceremony: None,
             custom: None,
+            risk_factors: Vec::new(),
         }
     }
 

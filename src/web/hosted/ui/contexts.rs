@@ -589,6 +589,25 @@ impl Page for LoggedOutPage {
     const TEMPLATE: &'static str = "logged_out.html";
 }
 
+/// Threat protection's "was this you?" page, `not_me.html`: two POST buttons carrying
+/// the link's token (the GET changes nothing), or the answer's result.
+#[derive(Clone, Serialize)]
+pub struct NotMePage {
+    #[serde(flatten)]
+    pub chrome: Chrome,
+    /// The link's token, posted back with the answer (it is the form's CSRF guard: only
+    /// the mail's reader knows it).
+    pub token: String,
+    /// Whether the link is still unused and unexpired.
+    pub live: bool,
+    /// The translated result, after an answer.
+    pub done: Option<String>,
+}
+
+impl Page for NotMePage {
+    const TEMPLATE: &'static str = "not_me.html";
+}
+
 /// The demo client's callback, `demo.html`: the tokens it received, raw and decoded.
 /// Build with [`DemoPage::new`]. No `Debug`: it holds live tokens.
 #[derive(Clone, Serialize)]

@@ -72,6 +72,10 @@ pub const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/logged_out.html"),
     ),
     (
+        "not_me.html",
+        include_str!("../../../../templates/not_me.html"),
+    ),
+    (
         "upstream_post.html",
         include_str!("../../../../templates/upstream_post.html"),
     ),

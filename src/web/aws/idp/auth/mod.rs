@@ -33,6 +33,7 @@ use crate::core::model::{AppClient, UserPool};
 use crate::core::oauth::grants::TokenResponse;
 use crate::core::secrets::SecretString;
 use crate::core::signin::{PasswordSignIn, SignInError, SrpStart, SrpVerify};
+use crate::core::threat::EventContext;
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
 
@@ -302,6 +303,16 @@ async fn initiate(
     }
 }
 
+/// Where an API sign-in comes from, for the auth event log. The API has no device
+/// cookie (Cognito reads `UserContextData` there): its sign-ins carry no device signal.
+fn event_context(call: &AwsCall, client: &AppClient) -> EventContext {
+    EventContext::new(
+        Some(&client.id),
+        Some(call.client_ip),
+        call.user_agent.as_deref(),
+    )
+}
+
 fn secret_hash_of(params: &BTreeMap<String, String>) -> Option<&str> {
     params.get("SECRET_HASH").map(String::as_str)
 }
@@ -328,6 +339,7 @@ async fn password_first(
         address: call.client_ip,
         now: call.now,
         validation_data: metadata,
+        context: Some(event_context(call, client)),
     };
     let outcome = match state.signin.password(attempt).await {
         Ok(outcome) => outcome,
@@ -532,6 +544,7 @@ async fn respond(
                 address: call.client_ip,
                 now: call.now,
                 client_metadata: metadata,
+                context: event_context(call, &client),
             })
             .await
             .map_err(|e| sign_in_error(call, e))?;

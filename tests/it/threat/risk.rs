@@ -1,0 +1,938 @@
+//! Risk-based responses over real HTTP (issue 17), each on SQLite and PostgreSQL, each
+//! attack beside the honest sign-in that still goes through:
+//! - a sign-in from a new device (a fresh cookie jar) with the `notify` action mails a
+//!   "was this you?" link; its GET changes nothing, its POST "not me" locks the account
+//!   down (refresh token refused, hosted session gone, next sign-in must reset), once;
+//!   "it was me" records `Valid` and changes nothing;
+//! - a burst of failures across accounts from one address raises the level to high and
+//!   blocks a right password from that address, while the user signs in from another;
+//! - impossible travel with a GeoIP file written by the test MMDB writer;
+//! - the `mfa` action asks an emailed code of a user the pool's rule would not ask;
+//! - `audit` mode scores and records without acting.
+//!
+//! Client addresses are named in `X-Forwarded-For` (127.0.0.1 is a trusted proxy).
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use cognate::core::model::{AuthEvent, AuthEventOutcome, PageRequest, RiskLevel, UserStatus};
+
+use crate::claims::{authorize_url, Pkce};
+use crate::support::mmdb::{self, Place};
+use crate::support::pg::PgNodeEnv;
+use crate::support::server::{browser_client, hidden, sign_in, TestServer};
+
+const POOL: &str = "us-east-1_Risk000001";
+const CLIENT: &str = "riskweb000000000000000001";
+const CALLBACK: &str = "http://127.0.0.1:9/cb";
+const PASSWORD: &str = "Corr3ct-horse-risk";
+
+fn pool_toml(threat: &str) -> String {
+    format!(
+        r#"
+[[pools]]
+id = "{POOL}"
+name = "Risk"
+mfa_factors = ["TOTP", "EMAIL"]
+
+[pools.threat_protection]
+{threat}
+
+[[pools.clients]]
+id = "{CLIENT}"
+name = "web"
+callback_urls = ["{CALLBACK}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile"]
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+"#
+    )
+}
+
+/// A server for `threat` (the `[pools.threat_protection]` keys) on `env`'s engine.
+async fn start(threat: &str, server_toml: &str, env: &[(&str, &str)]) -> TestServer {
+    let server_toml = format!("trusted_proxies = [\"127.0.0.1/32\"]\n{server_toml}");
+    TestServer::start_with(&pool_toml(threat), &server_toml, env).await
+}
+
+/// Runs `test` on SQLite, then on PostgreSQL when a test database is configured.
+macro_rules! on_both_engines {
+    ($sqlite:ident, $pg:ident, $run:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $run(&[]).await;
+        }
+
+        #[tokio::test]
+        async fn $pg() {
+            let Some(pg) = PgNodeEnv::new(stringify!($pg)).await else {
+                return;
+            };
+            $run(&pg.vars()).await;
+            pg.cleanup().await;
+        }
+    };
+}
+
+/// One user pools API call from client address `from`.
+async fn call(server: &TestServer, action: &str, body: Value, from: &str) -> (u16, Value) {
+    let r = browser_client()
+        .post(&server.base)
+        .header(
+            "x-amz-target",
+            format!("AWSCognitoIdentityProviderService.{action}"),
+        )
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-forwarded-for", from)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// USER_PASSWORD_AUTH from `from`.
+async fn password_auth(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    from: &str,
+) -> (u16, Value) {
+    call(
+        server,
+        "InitiateAuth",
+        json!({
+            "ClientId": CLIENT,
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": user, "PASSWORD": password},
+        }),
+        from,
+    )
+    .await
+}
+
+fn kind(answer: &(u16, Value)) -> &str {
+    answer.1.get("__type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn signed_in(answer: &(u16, Value), what: &str) -> String {
+    assert_eq!(answer.0, 200, "{what}: {:?}", answer.1);
+    answer.1["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no tokens: {:?}", answer.1))
+        .to_string()
+}
+
+/// The user's events, newest first (this node's queue written first).
+async fn events_of(server: &TestServer, username: &str) -> Vec<AuthEvent> {
+    let user = server.find_user(POOL, username).await.expect("user");
+    let page = server
+        .node
+        .events
+        .list(
+            POOL,
+            Some(&user.sub),
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    page.items
+}
+
+/// Waits until this node's queued events are written (the next sign-in reads them).
+async fn flush(server: &TestServer) {
+    server.node.events.flush().await;
+}
+
+/// The hosted authorization request; `prompt=login` asks the password even of a browser
+/// with a session.
+fn hosted_authorize(server: &TestServer, prompt_login: bool) -> String {
+    let pkce = Pkce::new("risk");
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid email"),
+        ("state", "st"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if prompt_login {
+        params.push(("prompt", "login"));
+    }
+    authorize_url(&server.base, &params)
+}
+
+/// The event of `events` from `address` (events of one second have no set order).
+fn from_address<'a>(events: &'a [AuthEvent], address: &str) -> &'a AuthEvent {
+    let address = address.parse().unwrap();
+    events
+        .iter()
+        .find(|e| e.address == Some(address))
+        .unwrap_or_else(|| panic!("no event from {address}: {events:?}"))
+}
+
+/// A mail's text, its transfer encoding undone (lettre picks quoted-printable or base64
+/// for long lines).
+fn mail_text(raw: &str) -> String {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or(("", raw));
+    let head = head.to_ascii_lowercase();
+    if head.contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let joined: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(joined.trim_end_matches('.'))
+            .unwrap_or_default();
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    if head.contains("content-transfer-encoding: quoted-printable") {
+        let joined = body.replace("=\r\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        return String::from_utf8_lossy(&out).into_owned();
+    }
+    body.to_string()
+}
+
+/// The "not me" link of the newest notice to `to`, waiting for the mail (it is sent off
+/// the request path).
+async fn notice_link(server: &TestServer, to: &str) -> String {
+    for _ in 0..200 {
+        let found = server.inbox.all().iter().rev().find_map(|m| {
+            if !m.contains(&format!("To: {to}")) {
+                return None;
+            }
+            let text = mail_text(m);
+            let start = text.find("http://")?;
+            let link: String = text[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            link.contains("/security/not-me?token=").then_some(link)
+        });
+        if let Some(link) = found {
+            return link;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no notice mailed to {to}: {:?}", server.inbox.all());
+}
+
+fn notices_to(server: &TestServer, to: &str) -> usize {
+    server
+        .inbox
+        .all()
+        .iter()
+        .filter(|m| m.contains(&format!("To: {to}")) && mail_text(m).contains("/security/not-me"))
+        .count()
+}
+
+/// Waits for the clock's next second: the global sign-out refuses tokens issued in
+/// earlier seconds, so a token must be older than the answer that revokes it.
+async fn next_second() {
+    let start = cognate::core::now();
+    while cognate::core::now() == start {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn refresh(server: &TestServer, token: &str) -> (u16, Value) {
+    call(
+        server,
+        "InitiateAuth",
+        json!({
+            "ClientId": CLIENT,
+            "AuthFlow": "REFRESH_TOKEN_AUTH",
+            "AuthParameters": {"REFRESH_TOKEN": token},
+        }),
+        "203.0.113.9",
+    )
+    .await
+}
+
+// --- new device, notify, "not me" --------------------------------------------------------
+
+on_both_engines!(
+    new_device_notice_and_not_me_sqlite,
+    new_device_notice_and_not_me_postgres,
+    new_device_notice_and_not_me
+);
+
+async fn new_device_notice_and_not_me(env: &[(&str, &str)]) {
+    let server = start(
+        "mode = \"enforced\"\nlow = { notify = true }\nmedium = { notify = true }",
+        "",
+        env,
+    )
+    .await;
+    server.user(POOL, "ann", PASSWORD).await;
+    server.user(POOL, "bob", PASSWORD).await;
+    let authorize = hosted_authorize(&server, true);
+    let sso_authorize = hosted_authorize(&server, false);
+
+    // The first sign-in (no history) and a second from the same browser: no signal, no
+    // notice (the honest case).
+    let home = browser_client();
+    for _ in 0..2 {
+        let to = sign_in(&home, &server.base, &authorize, "ann", PASSWORD)
+            .await
+            .expect("sign-in from the known browser");
+        assert!(to.starts_with(CALLBACK), "{to}");
+        flush(&server).await;
+    }
+    let events = events_of(&server, "ann").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|e| e.outcome == AuthEventOutcome::Pass
+        && e.risk.signals.is_empty()
+        && e.device.is_some()
+        && e.client_id.as_deref() == Some(CLIENT)
+        && e.challenges == ["Password:Success"]));
+    assert_eq!(
+        events[0].device, events[1].device,
+        "one browser, one device"
+    );
+    assert_eq!(notices_to(&server, "ann@example.com"), 0);
+
+    // A fresh browser: a new device, low risk, allowed, and the notice mailed.
+    let elsewhere = browser_client();
+    let to = sign_in(&elsewhere, &server.base, &authorize, "ann", PASSWORD)
+        .await
+        .expect("the new device is allowed (low: allow + notify)");
+    assert!(to.starts_with(CALLBACK), "{to}");
+    let link = notice_link(&server, "ann@example.com").await;
+    let events = events_of(&server, "ann").await;
+    let newest = events
+        .iter()
+        .find(|e| !e.risk.signals.is_empty())
+        .expect("the new device's event");
+    assert_eq!(newest.risk.signals, ["new_device"]);
+    assert_eq!(newest.risk.level, RiskLevel::Low);
+    assert_eq!(newest.risk.decision, "allow+notify");
+    let known_device = events.iter().find(|e| e.risk.signals.is_empty()).unwrap();
+    assert_ne!(newest.device, known_device.device);
+
+    // A refresh token from before the answer, which the answer must revoke.
+    let refresh_token = signed_in(
+        &password_auth(&server, "ann", PASSWORD, "127.0.0.1").await,
+        "API sign-in",
+    );
+    next_second().await;
+
+    // GET changes nothing (mail scanners fetch links).
+    let page = browser_client().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    let token = hidden(&body, "token").expect("the form carries the token");
+    assert!(body.contains("value=\"not_me\""), "{body}");
+    let again = browser_client().get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 200, "a GET does not use the link up");
+    assert_eq!(
+        server.find_user(POOL, "ann").await.unwrap().status,
+        UserStatus::Confirmed
+    );
+    assert_eq!(refresh(&server, &refresh_token).await.0, 200);
+    let sso = elsewhere.get(&sso_authorize).send().await.unwrap();
+    let sso_to = sso.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        sso_to.starts_with(CALLBACK),
+        "the session still signs in: {sso_to}"
+    );
+
+    // A POST with a wrong token changes nothing either.
+    let forged = browser_client()
+        .post(format!("{}/security/not-me", server.base))
+        .form(&[("token", "forged-token-value"), ("answer", "not_me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 410);
+    assert_eq!(
+        server.find_user(POOL, "ann").await.unwrap().status,
+        UserStatus::Confirmed
+    );
+
+    // POST "not me": signed out everywhere, reset required, feedback recorded.
+    let answered = browser_client()
+        .post(format!("{}/security/not-me", server.base))
+        .form(&[("token", token.as_str()), ("answer", "not_me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    let refused = refresh(&server, &refresh_token).await;
+    assert_eq!(kind(&refused), "NotAuthorizedException", "{refused:?}");
+    let sso = elsewhere.get(&sso_authorize).send().await.unwrap();
+    let sso_to = sso.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        sso_to.starts_with("/login"),
+        "the session is gone: {sso_to}"
+    );
+    assert_eq!(
+        server.find_user(POOL, "ann").await.unwrap().status,
+        UserStatus::ResetRequired
+    );
+    let next = password_auth(&server, "ann", PASSWORD, "127.0.0.1").await;
+    assert_eq!(kind(&next), "PasswordResetRequiredException", "{next:?}");
+    let events = events_of(&server, "ann").await;
+    let noticed = events.iter().find(|e| e.id == newest.id).unwrap();
+    let feedback = noticed.feedback.as_ref().expect("feedback recorded");
+    assert_eq!(
+        (feedback.value.as_str(), feedback.provider.as_str()),
+        ("Invalid", "User")
+    );
+
+    // Single use: the second POST is refused, and so is the page.
+    let twice = browser_client()
+        .post(format!("{}/security/not-me", server.base))
+        .form(&[("token", token.as_str()), ("answer", "not_me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 410);
+    assert_eq!(
+        browser_client().get(&link).send().await.unwrap().status(),
+        410
+    );
+
+    // "It was me": Valid, nothing else changes.
+    sign_in(&browser_client(), &server.base, &authorize, "bob", PASSWORD)
+        .await
+        .unwrap();
+    flush(&server).await;
+    sign_in(&browser_client(), &server.base, &authorize, "bob", PASSWORD)
+        .await
+        .unwrap();
+    let link = notice_link(&server, "bob@example.com").await;
+    let body = browser_client()
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden(&body, "token").unwrap();
+    let answered = browser_client()
+        .post(format!("{}/security/not-me", server.base))
+        .form(&[("token", token.as_str()), ("answer", "me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    assert_eq!(
+        server.find_user(POOL, "bob").await.unwrap().status,
+        UserStatus::Confirmed
+    );
+    signed_in(
+        &password_auth(&server, "bob", PASSWORD, "127.0.0.1").await,
+        "bob still signs in",
+    );
+    let events = events_of(&server, "bob").await;
+    assert!(events
+        .iter()
+        .any(|e| e.feedback.as_ref().is_some_and(|f| f.value == "Valid")));
+    server.stop().await;
+}
+
+// --- a burst of failures across accounts --------------------------------------------------
+
+on_both_engines!(
+    failure_burst_blocks_the_address_sqlite,
+    failure_burst_blocks_the_address_postgres,
+    failure_burst_blocks_the_address
+);
+
+const BURST_THREAT: &str = "mode = \"enforced\"\nhigh = { action = \"block\" }\n\n[pools.threat_protection.tuning]\nburst_failures = 5\nfailure_burst = 70";
+
+async fn failure_burst_blocks_the_address(env: &[(&str, &str)]) {
+    let server = start(BURST_THREAT, "", env).await;
+    server.user(POOL, "victim", PASSWORD).await;
+    for i in 0..5 {
+        server.user(POOL, &format!("user{i}"), PASSWORD).await;
+    }
+    let attacker = "198.51.100.66";
+    // Before the burst the victim signs in from the attacker's address too (a shared
+    // NAT): allowed.
+    signed_in(
+        &password_auth(&server, "victim", PASSWORD, attacker).await,
+        "before the burst",
+    );
+    // One wrong password per account (no account's own lockout is reached), and an
+    // unknown login.
+    for i in 0..4 {
+        let r = password_auth(&server, &format!("user{i}"), "wrong-Passw0rd", attacker).await;
+        assert_eq!(kind(&r), "NotAuthorizedException");
+    }
+    let r = password_auth(&server, "nobody-here", "wrong-Passw0rd", attacker).await;
+    assert_eq!(kind(&r), "NotAuthorizedException");
+    // The right password from that address is now refused: high risk, block.
+    let blocked = password_auth(&server, "victim", PASSWORD, attacker).await;
+    assert_eq!(kind(&blocked), "NotAuthorizedException", "{blocked:?}");
+    assert_eq!(
+        blocked.1["message"], "Unable to login because of security reasons.",
+        "{blocked:?}"
+    );
+    // The hosted UI says so on a page of its own.
+    let page = hosted_attempt(&server, "victim", PASSWORD, attacker).await;
+    assert_eq!(page.0, 403, "{}", page.1);
+    assert!(page.1.contains("security reasons"), "{}", page.1);
+    // The same user from another address signs in.
+    signed_in(
+        &password_auth(&server, "victim", PASSWORD, "203.0.113.20").await,
+        "from another address",
+    );
+    let page = hosted_attempt(&server, "victim", PASSWORD, "203.0.113.21").await;
+    assert_eq!(page.0, 303, "{}", page.1);
+    let events = events_of(&server, "victim").await;
+    let blocked_event = events
+        .iter()
+        .find(|e| e.risk.decision == "block")
+        .expect("the blocked attempt is recorded");
+    assert_eq!(blocked_event.outcome, AuthEventOutcome::Fail);
+    assert_eq!(blocked_event.risk.level, RiskLevel::High);
+    assert!(blocked_event
+        .risk
+        .signals
+        .contains(&"failure_burst".to_string()));
+    let failed = events_of(&server, "user0").await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].outcome, AuthEventOutcome::Fail);
+    assert_eq!(failed[0].challenges, ["Password:Failure"]);
+    // The unknown login is recorded without a user.
+    let all = server
+        .node
+        .events
+        .list(
+            POOL,
+            None,
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    assert!(all
+        .items
+        .iter()
+        .any(|e| e.sub.is_none() && e.username == "nobody-here"));
+    server.stop().await;
+}
+
+/// A hosted sign-in from client address `from` (a fresh browser): the status and the
+/// page (or the redirect's location).
+async fn hosted_attempt(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    from: &str,
+) -> (u16, String) {
+    let browser = browser_client();
+    let started = browser
+        .get(hosted_authorize(server, true))
+        .header("x-forwarded-for", from)
+        .send()
+        .await
+        .unwrap();
+    let location = started.headers()["location"].to_str().unwrap().to_string();
+    let page = browser
+        .get(format!("{}{location}", server.base))
+        .header("x-forwarded-for", from)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (flow, csrf) = (
+        hidden(&page, "flow").unwrap(),
+        hidden(&page, "_csrf").unwrap(),
+    );
+    let r = browser
+        .post(format!("{}/login", server.base))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("flow", flow.as_str()),
+            ("_csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    match r.headers().get("location") {
+        Some(l) => (status, l.to_str().unwrap().to_string()),
+        None => (status, r.text().await.unwrap()),
+    }
+}
+
+// --- impossible travel ------------------------------------------------------------------
+
+fn geo_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let bytes = mmdb::write(&[
+        Place {
+            network: Ipv4Addr::new(203, 0, 113, 0),
+            prefix: 24,
+            country: "FR",
+            latitude: 48.8566,
+            longitude: 2.3522,
+        },
+        Place {
+            network: Ipv4Addr::new(192, 0, 2, 0),
+            prefix: 24,
+            country: "FR",
+            latitude: 48.8049,
+            longitude: 2.1204,
+        },
+        Place {
+            network: Ipv4Addr::new(198, 51, 100, 0),
+            prefix: 24,
+            country: "US",
+            latitude: 40.7128,
+            longitude: -74.0060,
+        },
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test-city.mmdb");
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn the_test_geoip_file_reads_back_with_maxminddb() {
+    let (_dir, path) = geo_file();
+    let reader = maxminddb::Reader::open_readfile(&path).expect("a valid MaxMind DB");
+    assert_eq!(reader.metadata().ip_version, 4);
+    assert_eq!(reader.metadata().record_size, 32);
+    let geo = cognate::core::threat::GeoIp::open(&path).unwrap();
+    let paris = geo.locate("203.0.113.7".parse().unwrap()).unwrap();
+    assert_eq!(paris.country.as_deref(), Some("FR"));
+    assert!((paris.latitude - 48.8566).abs() < 1e-9);
+    let new_york = geo.locate("198.51.100.5".parse().unwrap()).unwrap();
+    assert_eq!(new_york.country.as_deref(), Some("US"));
+    assert!((new_york.longitude + 74.006).abs() < 1e-9);
+    assert!(geo.locate("10.1.2.3".parse().unwrap()).is_none());
+}
+
+on_both_engines!(
+    impossible_travel_sqlite,
+    impossible_travel_postgres,
+    impossible_travel
+);
+
+async fn impossible_travel(env: &[(&str, &str)]) {
+    let (_dir, path) = geo_file();
+    let server_toml = format!("geoip_database = \"{}\"", path.display());
+    let server = start(
+        "mode = \"enforced\"\nhigh = { action = \"block\" }",
+        &server_toml,
+        env,
+    )
+    .await;
+    server.user(POOL, "carol", PASSWORD).await;
+    signed_in(
+        &password_auth(&server, "carol", PASSWORD, "203.0.113.7").await,
+        "Paris",
+    );
+    flush(&server).await;
+    // Versailles, minutes later: another network (low), a short way: allowed.
+    signed_in(
+        &password_auth(&server, "carol", PASSWORD, "192.0.2.7").await,
+        "Versailles",
+    );
+    flush(&server).await;
+    // New York, seconds later: impossible.
+    let blocked = password_auth(&server, "carol", PASSWORD, "198.51.100.7").await;
+    assert_eq!(kind(&blocked), "NotAuthorizedException", "{blocked:?}");
+    let events = events_of(&server, "carol").await;
+    assert_eq!(events.len(), 3);
+    let new_york = from_address(&events, "198.51.100.7");
+    assert_eq!(new_york.risk.signals, ["new_network", "impossible_travel"]);
+    assert_eq!(new_york.risk.level, RiskLevel::High);
+    assert_eq!(new_york.outcome, AuthEventOutcome::Fail);
+    assert_eq!(
+        new_york
+            .location
+            .as_ref()
+            .and_then(|l| l.country.as_deref()),
+        Some("US")
+    );
+    let versailles = from_address(&events, "192.0.2.7");
+    assert_eq!(versailles.risk.signals, ["new_network"]);
+    assert_eq!(versailles.risk.level, RiskLevel::Low);
+    assert_eq!(versailles.outcome, AuthEventOutcome::Pass);
+    server.stop().await;
+}
+
+// --- the mfa action -------------------------------------------------------------------
+
+on_both_engines!(
+    mfa_action_asks_an_emailed_code_sqlite,
+    mfa_action_asks_an_emailed_code_postgres,
+    mfa_action_asks_an_emailed_code
+);
+
+async fn mfa_action_asks_an_emailed_code(env: &[(&str, &str)]) {
+    let server = start("mode = \"enforced\"\nlow = { action = \"mfa\" }", "", env).await;
+    server.user(POOL, "dana", PASSWORD).await;
+    signed_in(
+        &password_auth(&server, "dana", PASSWORD, "203.0.113.7").await,
+        "first sign-in",
+    );
+    flush(&server).await;
+    // From the known network: no second factor (the pool's rule asks none).
+    signed_in(
+        &password_auth(&server, "dana", PASSWORD, "203.0.113.8").await,
+        "known network",
+    );
+    flush(&server).await;
+    // From a new network: low risk, mfa: an emailed code first.
+    let asked = password_auth(&server, "dana", PASSWORD, "198.51.100.7").await;
+    assert_eq!(asked.0, 200, "{asked:?}");
+    assert_eq!(asked.1["ChallengeName"], "EMAIL_OTP", "{asked:?}");
+    assert!(asked.1.get("AuthenticationResult").is_none());
+    let session = asked.1["Session"].as_str().unwrap().to_string();
+    let code = emailed_code(&server, "dana@example.com").await;
+    let wrong = call(
+        &server,
+        "RespondToAuthChallenge",
+        json!({
+            "ClientId": CLIENT,
+            "ChallengeName": "EMAIL_OTP",
+            "Session": session,
+            "ChallengeResponses": {"USERNAME": "dana", "EMAIL_OTP_CODE": if code == "00000000" { "11111111" } else { "00000000" }},
+        }),
+        "198.51.100.7",
+    )
+    .await;
+    assert_eq!(kind(&wrong), "CodeMismatchException", "{wrong:?}");
+    let session = wrong.1["Session"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or(session);
+    let passed = call(
+        &server,
+        "RespondToAuthChallenge",
+        json!({
+            "ClientId": CLIENT,
+            "ChallengeName": "EMAIL_OTP",
+            "Session": session,
+            "ChallengeResponses": {"USERNAME": "dana", "EMAIL_OTP_CODE": code},
+        }),
+        "198.51.100.7",
+    )
+    .await;
+    signed_in(&passed, "after the emailed code");
+    let events = events_of(&server, "dana").await;
+    let asked = from_address(&events, "198.51.100.7");
+    assert_eq!(asked.outcome, AuthEventOutcome::InProgress);
+    assert_eq!(asked.risk.decision, "mfa");
+    server.stop().await;
+}
+
+/// The code (a run of 6 to 8 digits) of the newest code mail to `to`.
+async fn emailed_code(server: &TestServer, to: &str) -> String {
+    for _ in 0..200 {
+        let found = server.inbox.all().iter().rev().find_map(|m| {
+            if !m.contains(&format!("To: {to}")) {
+                return None;
+            }
+            mail_text(m)
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|run| (6..=8).contains(&run.len()))
+                .map(str::to_string)
+        });
+        if let Some(code) = found {
+            return code;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no code mailed to {to}");
+}
+
+on_both_engines!(
+    hosted_mfa_action_asks_an_emailed_code_sqlite,
+    hosted_mfa_action_asks_an_emailed_code_postgres,
+    hosted_mfa_action_asks_an_emailed_code
+);
+
+/// The hosted UI's side of the `mfa` action: a new device must pass an emailed code (the
+/// pool's rule alone asks no second factor); the known device signs in with the password.
+async fn hosted_mfa_action_asks_an_emailed_code(env: &[(&str, &str)]) {
+    use crate::mfa::{Browser, PASSWORD as MFA_PASSWORD};
+    let server = start("mode = \"enforced\"\nlow = { action = \"mfa\" }", "", env).await;
+    server.user(POOL, "hal", MFA_PASSWORD).await;
+    let home = Browser::new(&server);
+    let (_, page) = home.password(CLIENT, "hal").await;
+    page.expect_code("the first sign-in");
+    flush(&server).await;
+    let flow = home.start(CLIENT, &[("prompt", "login")]).await;
+    home.password_on(&flow, "hal")
+        .await
+        .expect_code("the known device");
+    flush(&server).await;
+
+    let away = Browser::new(&server);
+    let (flow, page) = away.password(CLIENT, "hal").await;
+    assert!(page.location().starts_with("/login/mfa?"), "{page:?}");
+    let challenge = away.get(page.location()).await;
+    assert_eq!(challenge.status, 200, "{challenge:?}");
+    let sent = away.form(&flow, "/login/mfa/email-code", &[]).await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+    let code = emailed_code(&server, "hal@example.com").await;
+    away.form(&flow, "/login/mfa", &[("factor", "email"), ("code", &code)])
+        .await
+        .expect_code("the new device after the emailed code");
+    server.stop().await;
+}
+
+// --- audit mode -------------------------------------------------------------------------
+
+on_both_engines!(
+    audit_mode_records_without_acting_sqlite,
+    audit_mode_records_without_acting_postgres,
+    audit_mode_records_without_acting
+);
+
+async fn audit_mode_records_without_acting(env: &[(&str, &str)]) {
+    let threat = BURST_THREAT.replace("enforced", "audit");
+    let server = start(&threat, "", env).await;
+    server.user(POOL, "erin", PASSWORD).await;
+    let attacker = "198.51.100.66";
+    for i in 0..5 {
+        let r = password_auth(&server, &format!("ghost{i}"), "wrong-Passw0rd", attacker).await;
+        assert_eq!(kind(&r), "NotAuthorizedException");
+    }
+    let wrong = password_auth(&server, "erin", "wrong-Passw0rd", "203.0.113.5").await;
+    assert_eq!(kind(&wrong), "NotAuthorizedException");
+    // Scored high, not blocked.
+    signed_in(
+        &password_auth(&server, "erin", PASSWORD, attacker).await,
+        "audit mode does not block",
+    );
+    let events = events_of(&server, "erin").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let scored = from_address(&events, attacker);
+    assert_eq!(scored.outcome, AuthEventOutcome::Pass);
+    assert_eq!(scored.risk.level, RiskLevel::High);
+    assert_eq!(scored.risk.signals, ["failure_burst"]);
+    assert_eq!(scored.risk.decision, "audit");
+    let failed = from_address(&events, "203.0.113.5");
+    assert_eq!(failed.outcome, AuthEventOutcome::Fail);
+    assert_eq!(failed.challenges, ["Password:Failure"]);
+    assert_eq!(notices_to(&server, "erin@example.com"), 0);
+    server.stop().await;
+}
+
+// --- SRP sign-ins are recorded too ---------------------------------------------------
+
+/// USER_SRP_AUTH, both steps, through the AWS SDK and an independent SRP client; the
+/// refusal's code.
+async fn srp_sign_in(server: &TestServer, user: &str, password: &str) -> Result<(), String> {
+    use aws_cognito_srp::{SrpClient, User as SrpUser, UserAuthenticationParameters};
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+    let sdk = crate::user_pools::public_client(server);
+    let srp = SrpClient::new(SrpUser::new(POOL, user, password), CLIENT, None);
+    let UserAuthenticationParameters { a, username } = srp.get_auth_parameters();
+    let challenge = sdk
+        .initiate_auth()
+        .client_id(CLIENT)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("SRP_A", a)
+        .send()
+        .await
+        .map_err(|e| e.code().unwrap_or_default().to_string())?;
+    let p = challenge.challenge_parameters().unwrap();
+    let v = srp
+        .verify(
+            &p["SECRET_BLOCK"],
+            &p["USER_ID_FOR_SRP"],
+            &p["SALT"],
+            &p["SRP_B"],
+        )
+        .unwrap();
+    sdk.respond_to_auth_challenge()
+        .client_id(CLIENT)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .challenge_responses("USERNAME", &p["USER_ID_FOR_SRP"])
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", v.password_claim_secret_block)
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", v.password_claim_signature)
+        .challenge_responses("TIMESTAMP", v.timestamp)
+        .send()
+        .await
+        .map_err(|e| e.code().unwrap_or_default().to_string())?;
+    Ok(())
+}
+
+on_both_engines!(
+    srp_sign_ins_are_recorded_sqlite,
+    srp_sign_ins_are_recorded_postgres,
+    srp_sign_ins_are_recorded
+);
+
+async fn srp_sign_ins_are_recorded(env: &[(&str, &str)]) {
+    let server = start("mode = \"audit\"", "", env).await;
+    server.user(POOL, "gus", PASSWORD).await;
+    assert_eq!(
+        srp_sign_in(&server, "gus", "wrong-Passw0rd").await,
+        Err("NotAuthorizedException".to_string())
+    );
+    srp_sign_in(&server, "gus", PASSWORD)
+        .await
+        .expect("SRP sign-in");
+    let events = events_of(&server, "gus").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let passed = events
+        .iter()
+        .find(|e| e.outcome == AuthEventOutcome::Pass)
+        .expect("the SRP sign-in");
+    assert_eq!(passed.challenges, ["PasswordVerifier:Success"]);
+    assert_eq!(passed.risk.decision, "audit");
+    let failed = events
+        .iter()
+        .find(|e| e.outcome == AuthEventOutcome::Fail)
+        .expect("the wrong proof");
+    assert_eq!(failed.challenges, ["PasswordVerifier:Failure"]);
+    server.stop().await;
+}
+
+// --- threat protection off records nothing --------------------------------------------
+
+#[tokio::test]
+async fn off_records_nothing() {
+    let server = start("mode = \"off\"", "", &[]).await;
+    server.user(POOL, "fay", PASSWORD).await;
+    signed_in(
+        &password_auth(&server, "fay", PASSWORD, "203.0.113.5").await,
+        "off",
+    );
+    assert!(events_of(&server, "fay").await.is_empty());
+    server.stop().await;
+}
