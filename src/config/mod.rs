@@ -105,6 +105,12 @@ pub struct ServerSettings {
     pub max_user_pools: u32,
     /// How long auth events are kept, in days (threat protection's log; 90 by default).
     pub auth_event_retention_days: u32,
+    /// The operator's breached-password corpus (threat protection's compromised-password
+    /// check): a directory of Pwned Passwords range files (`<5 hex>.txt`) or one sorted
+    /// `<hash>:<count>` file. Checked at start-up; read by prefix, never loaded whole.
+    pub breached_password_corpus: Option<PathBuf>,
+    /// The corpus's hash: `sha1` (default) or `ntlm`.
+    pub breached_password_corpus_format: crate::core::threat::compromised::CorpusFormat,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -153,6 +159,8 @@ impl Default for ServerSettings {
             api_webhooks_on_loopback: false,
             max_user_pools: crate::core::admin::MAX_POOLS,
             auth_event_retention_days: crate::core::threat::events::DEFAULT_RETENTION_DAYS,
+            breached_password_corpus: None,
+            breached_password_corpus_format: Default::default(),
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

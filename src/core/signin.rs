@@ -293,6 +293,12 @@ impl SignIn {
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
+        // Threat protection: a proven but compromised password, with the pool's
+        // `compromised_passwords = "reset"`, sets RESET_REQUIRED and refuses the sign-in.
+        let verified = self
+            .directory
+            .reset_if_compromised(pool, verified, password, now)
+            .await;
         self.conclude(pool, &caller, &login_key, address, verified)
             .await
     }

@@ -5,9 +5,8 @@
 use std::net::IpAddr;
 
 use super::{AccountError, AccountResult, AccountService};
-use crate::core::model::{AppClient, User, UserPool};
+use crate::core::model::{AppClient, User, UserPool, UserStatus};
 use crate::core::oauth::grants::TokenService;
-use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::{PasswordSignIn, SignIn, SignInError, SignInOutcome};
 use crate::core::signout;
@@ -52,7 +51,9 @@ impl AccountService {
             address,
             now,
         } = change;
-        check_policy(&pool.password_policy, proposed.expose())
+        self.directory
+            .check_new_password(pool, proposed)
+            .await
             .map_err(AccountError::InvalidPassword)?;
         let attempt = PasswordSignIn {
             pool,
@@ -68,6 +69,15 @@ impl AccountService {
             // the login must have been this user's own (a legacy username shaped like an
             // address could name someone else's alias).
             Ok(outcome) if proven_user(&outcome).sub == user.sub => {}
+            // The previous password was right but compromised (the pool's
+            // `compromised_passwords = "reset"` just set RESET_REQUIRED): this change is
+            // the remedy, so it goes on (a permanent password makes the user CONFIRMED).
+            // A reset pending before this request still refuses.
+            Err(SignInError::PasswordResetRequired)
+                if user.status != UserStatus::ResetRequired =>
+            {
+                tracing::info!(pool = %pool.id, sub = %user.sub, "compromised previous password replaced");
+            }
             Ok(_) | Err(SignInError::NotAuthorized) => {
                 return Err(AccountError::NotAuthorized(INCORRECT_PASSWORD.into()))
             }
