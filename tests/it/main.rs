@@ -41,6 +41,8 @@ mod server;
 mod sessions;
 mod signin;
 mod support;
+// Issue 17: threat protection.
+mod threat;
 // Issue 16: trigger webhooks.
 mod triggers;
 mod ui;
