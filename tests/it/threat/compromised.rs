@@ -38,6 +38,11 @@ const PAGE_MESSAGE: &str = "This password has appeared in a data breach or is to
 const ALL_FLOWS: &str = r#"explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]"#;
 
 fn pools_toml(mode: &str) -> String {
+    pools_toml_with(mode, "")
+}
+
+/// [`pools_toml`] with more tables of the pool (`[pools.triggers]`).
+fn pools_toml_with(mode: &str, tables: &str) -> String {
     format!(
         r#"
 [[pools]]
@@ -48,6 +53,8 @@ auto_verified_attributes = ["email"]
 
 [pools.threat_protection]
 compromised_passwords = "{mode}"
+
+{tables}
 
 [[pools.clients]]
 id = "{APP}"
@@ -69,15 +76,18 @@ struct Env {
 impl Env {
     /// `None` on PostgreSQL without a test database (said loudly by the support module).
     async fn start(engine: Engine, mode: &str, server_toml: &str) -> Option<Env> {
-        let pools = pools_toml(mode);
+        Self::start_pools(engine, &pools_toml(mode), server_toml).await
+    }
+
+    async fn start_pools(engine: Engine, pools: &str, server_toml: &str) -> Option<Env> {
         match engine {
             Engine::Sqlite => Some(Env {
-                server: TestServer::start_with(&pools, server_toml, &[]).await,
+                server: TestServer::start_with(pools, server_toml, &[]).await,
                 pg: None,
             }),
             Engine::Postgres => {
                 let pg = PgNodeEnv::new("compromised").await?;
-                let server = TestServer::start_with(&pools, server_toml, &pg.vars()).await;
+                let server = TestServer::start_with(pools, server_toml, &pg.vars()).await;
                 Some(Env {
                     server,
                     pg: Some(pg),
@@ -199,6 +209,7 @@ on_both_engines!(
     block_refuses_corpus_hits_in_each_format,
     reset_forces_a_reset_at_password_sign_in,
     off_lets_common_passwords_through,
+    a_migrated_compromised_password_makes_the_user_reset,
 );
 
 async fn block_refuses_a_common_password_wherever_one_is_chosen(engine: Engine) {
@@ -210,7 +221,7 @@ async fn block_refuses_a_common_password_wherever_one_is_chosen(engine: Engine) 
     let admin = operator_client(server).await;
 
     // SignUp, in any case.
-    for common in [COMMON, "P@SSW0RD", "Pa$$w0rd"] {
+    for common in [COMMON, "p@SSW0RD", "Pa$$w0rd"] {
         let (code, message) = sign_up(&sdk, "ann", common).await.unwrap_err();
         assert_eq!(code, "InvalidPasswordException");
         assert!(message.contains(MESSAGE), "{message}");
@@ -491,5 +502,62 @@ async fn off_lets_common_passwords_through(engine: Engine) {
     env.server.user(POOL, "ned", LEAKED).await;
     password_auth(&sdk, "ned", LEAKED).await.expect("signs in");
     assert_eq!(env.status("ned").await, UserStatus::Confirmed);
+    env.stop().await;
+}
+
+async fn a_migrated_compromised_password_makes_the_user_reset(engine: Engine) {
+    use crate::support::webhook::{Answer, Receiver};
+    let receiver = Receiver::start().await;
+    let tables = format!(
+        "[pools.triggers]\nuser_migration = \"{}\"",
+        receiver.url("/migrate")
+    );
+    let pools = pools_toml_with("block", &tables);
+    let Some(env) = Env::start_pools(engine, &pools, "trigger_timeout_ms = 2000").await else {
+        return;
+    };
+    let secret = env.server.node.webhooks.secret(POOL).await.unwrap();
+    receiver.set_secret(&secret.display());
+    // The old system knows every user it is asked about.
+    receiver.answer(
+        "/migrate",
+        Answer::compute(|event| {
+            let name = event["userName"].as_str().unwrap_or_default();
+            serde_json::json!({
+                "userAttributes": {"email": format!("{name}@example.com"), "email_verified": "true"},
+                "finalUserStatus": "CONFIRMED",
+                "messageAction": "SUPPRESS",
+            })
+        }),
+    );
+    let sdk = public_client(&env.server);
+    // A strong password migrates and signs in.
+    password_auth(&sdk, "pam", STRONG).await.expect("migrated");
+    assert_eq!(env.status("pam").await, UserStatus::Confirmed);
+    // A common one migrates too, but RESET_REQUIRED: the sign-in says so, and the reset
+    // (refusing the common password again) makes the user choose another.
+    assert_eq!(
+        password_auth(&sdk, "olga", COMMON).await.unwrap_err(),
+        "PasswordResetRequiredException"
+    );
+    assert_eq!(env.status("olga").await, UserStatus::ResetRequired);
+    sdk.forgot_password()
+        .client_id(APP)
+        .username("olga")
+        .send()
+        .await
+        .unwrap();
+    let code = env.server.inbox.code_for("olga@example.com").await;
+    let confirm = |password: &'static str| {
+        sdk.confirm_forgot_password()
+            .client_id(APP)
+            .username("olga")
+            .confirmation_code(code.clone())
+            .password(password)
+            .send()
+    };
+    assert_compromised(&confirm(COMMON).await.unwrap_err());
+    confirm(FRESH).await.expect("reset");
+    password_auth(&sdk, "olga", FRESH).await.expect("signs in");
     env.stop().await;
 }
