@@ -154,10 +154,9 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
         );
     }
     if let Some(path) = &s.breached_password_corpus {
-        if let Err(e) = crate::core::threat::compromised::Corpus::open(
-            path,
-            s.breached_password_corpus_format,
-        ) {
+        if let Err(e) =
+            crate::core::threat::compromised::Corpus::open(path, s.breached_password_corpus_format)
+        {
             c.error(
                 "server.breached_password_corpus",
                 e.to_string(),

@@ -73,9 +73,7 @@ impl AccountService {
             // `compromised_passwords = "reset"` just set RESET_REQUIRED): this change is
             // the remedy, so it goes on (a permanent password makes the user CONFIRMED).
             // A reset pending before this request still refuses.
-            Err(SignInError::PasswordResetRequired)
-                if user.status != UserStatus::ResetRequired =>
-            {
+            Err(SignInError::PasswordResetRequired) if user.status != UserStatus::ResetRequired => {
                 tracing::info!(pool = %pool.id, sub = %user.sub, "compromised previous password replaced");
             }
             Ok(_) | Err(SignInError::NotAuthorized) => {

@@ -169,6 +169,47 @@ async fn password_auth(sdk: &Client, username: &str, password: &str) -> Result<S
         .map_err(|e| refusal(&e).0)
 }
 
+/// USER_SRP_AUTH with the independent `aws-cognito-srp` client; the access token.
+async fn srp_sign_in(sdk: &Client, username: &str, password: &str) -> String {
+    use aws_cognito_srp::{SrpClient, User as SrpUser, UserAuthenticationParameters};
+    use aws_sdk_cognitoidentityprovider::types::ChallengeNameType;
+    let srp = SrpClient::new(SrpUser::new(POOL, username, password), APP, None);
+    let UserAuthenticationParameters { a, username } = srp.get_auth_parameters();
+    let challenge = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::UserSrpAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("SRP_A", a)
+        .send()
+        .await
+        .unwrap();
+    let p = challenge.challenge_parameters().unwrap();
+    let v = srp
+        .verify(
+            &p["SECRET_BLOCK"],
+            &p["USER_ID_FOR_SRP"],
+            &p["SALT"],
+            &p["SRP_B"],
+        )
+        .unwrap();
+    let out = sdk
+        .respond_to_auth_challenge()
+        .client_id(APP)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .challenge_responses("USERNAME", &p["USER_ID_FOR_SRP"])
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", v.password_claim_secret_block)
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", v.password_claim_signature)
+        .challenge_responses("TIMESTAMP", v.timestamp)
+        .send()
+        .await
+        .unwrap();
+    out.authentication_result()
+        .and_then(|r| r.access_token())
+        .expect("tokens")
+        .to_string()
+}
+
 /// Writes the corpus: `hits` (with counts) and a few decoys, in `format`, as a sorted
 /// single file (`dir/pwned.txt`) or range files (`dir/ranges/<prefix>.txt`); returns the
 /// path to configure.
@@ -227,7 +268,9 @@ async fn block_refuses_a_common_password_wherever_one_is_chosen(engine: Engine) 
         assert!(message.contains(MESSAGE), "{message}");
     }
     assert!(server.find_user(POOL, "ann").await.is_none());
-    sign_up(&sdk, "ann", STRONG).await.expect("a strong password");
+    sign_up(&sdk, "ann", STRONG)
+        .await
+        .expect("a strong password");
 
     // The hosted sign-up page says it in its own words.
     let browser = browser_client();
@@ -248,7 +291,10 @@ async fn block_refuses_a_common_password_wherever_one_is_chosen(engine: Engine) 
         .text()
         .await
         .unwrap();
-    let (flow, csrf) = (hidden(&page, "flow").unwrap(), hidden(&page, "_csrf").unwrap());
+    let (flow, csrf) = (
+        hidden(&page, "flow").unwrap(),
+        hidden(&page, "_csrf").unwrap(),
+    );
     let hosted_sign_up = |password: &'static str| {
         let form = [
             ("flow", flow.as_str()),
@@ -342,13 +388,43 @@ async fn block_refuses_a_common_password_wherever_one_is_chosen(engine: Engine) 
     };
     assert_compromised(&invite(COMMON).await.unwrap_err());
     invite(FRESH).await.expect("a strong temporary password");
+    // The invited user's NEW_PASSWORD_REQUIRED answer: refused, then a strong one.
+    let challenge = sdk
+        .initiate_auth()
+        .client_id(APP)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "fay")
+        .auth_parameters("PASSWORD", FRESH)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        challenge.challenge_name(),
+        Some(&aws_sdk_cognitoidentityprovider::types::ChallengeNameType::NewPasswordRequired)
+    );
+    let answer = |password: &'static str| {
+        sdk.respond_to_auth_challenge()
+            .client_id(APP)
+            .challenge_name(
+                aws_sdk_cognitoidentityprovider::types::ChallengeNameType::NewPasswordRequired,
+            )
+            .session(challenge.session().unwrap())
+            .challenge_responses("USERNAME", "fay")
+            .challenge_responses("NEW_PASSWORD", password)
+            .send()
+    };
+    assert_compromised(&answer(COMMON).await.unwrap_err());
+    let out = answer(STRONG).await.expect("a strong new password");
+    assert!(out.authentication_result().is_some());
 
     // `block` checks passwords being chosen, not sign-ins: a user whose password the
     // list holds (made before the pool turned the check on) still signs in.
     env.set_mode(CompromisedPasswords::Off).await;
     server.user(POOL, "gus", COMMON).await;
     env.set_mode(CompromisedPasswords::Block).await;
-    password_auth(&sdk, "gus", COMMON).await.expect("block spares sign-ins");
+    password_auth(&sdk, "gus", COMMON)
+        .await
+        .expect("block spares sign-ins");
     env.stop().await;
 }
 
@@ -387,7 +463,7 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
     let sdk = public_client(server);
     let admin = operator_client(server).await;
     // Users whose passwords leaked after they chose them.
-    for name in ["ida", "jon", "kit"] {
+    for name in ["ida", "jon", "kit", "mia"] {
         server.user(POOL, name, LEAKED).await;
     }
     server.user(POOL, "lee", STRONG).await;
@@ -395,7 +471,9 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
 
     // A wrong password is only wrong: no one can force someone else into a reset.
     assert_eq!(
-        password_auth(&sdk, "ida", "Wrong-passw0rd-1").await.unwrap_err(),
+        password_auth(&sdk, "ida", "Wrong-passw0rd-1")
+            .await
+            .unwrap_err(),
         "NotAuthorizedException"
     );
     assert_eq!(env.status("ida").await, UserStatus::Confirmed);
@@ -472,7 +550,10 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
         .text()
         .await
         .unwrap();
-    let (flow, csrf) = (hidden(&page, "flow").unwrap(), hidden(&page, "_csrf").unwrap());
+    let (flow, csrf) = (
+        hidden(&page, "flow").unwrap(),
+        hidden(&page, "_csrf").unwrap(),
+    );
     let r = browser
         .post(format!("{}/login", server.base))
         .form(&[
@@ -488,6 +569,22 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
     let location = r.headers()["location"].to_str().unwrap();
     assert!(location.starts_with("/forgot-password?flow="), "{location}");
     assert_eq!(env.status("kit").await, UserStatus::ResetRequired);
+
+    // SRP cannot be checked (no password reaches the server, as in Cognito): the user
+    // signs in, and may then replace the leaked password with ChangePassword (a
+    // compromised proposal is still refused).
+    let token = srp_sign_in(&sdk, "mia", LEAKED).await;
+    let change = |proposed: &'static str| {
+        sdk.change_password()
+            .access_token(token.clone())
+            .previous_password(LEAKED)
+            .proposed_password(proposed)
+            .send()
+    };
+    assert_compromised(&change(COMMON).await.unwrap_err());
+    change(FRESH).await.expect("the leaked password replaced");
+    assert_eq!(env.status("mia").await, UserStatus::Confirmed);
+    password_auth(&sdk, "mia", FRESH).await.expect("signs in");
     env.stop().await;
 }
 
@@ -498,7 +595,9 @@ async fn off_lets_common_passwords_through(engine: Engine) {
         return;
     };
     let sdk = public_client(&env.server);
-    sign_up(&sdk, "max", COMMON).await.expect("off checks nothing");
+    sign_up(&sdk, "max", COMMON)
+        .await
+        .expect("off checks nothing");
     env.server.user(POOL, "ned", LEAKED).await;
     password_auth(&sdk, "ned", LEAKED).await.expect("signs in");
     assert_eq!(env.status("ned").await, UserStatus::Confirmed);

@@ -97,8 +97,7 @@ impl CompromisedCheck {
             return false;
         };
         let password = password.clone();
-        match tokio::task::spawn_blocking(move || corpus.contains_password(password.expose()))
-            .await
+        match tokio::task::spawn_blocking(move || corpus.contains_password(password.expose())).await
         {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {

@@ -45,7 +45,11 @@ fn every_line_of_a_sorted_file_is_found_first_and_last_included() {
             assert!(corpus.contains_hash(h).unwrap(), "{n}: {h}");
             assert!(corpus.contains_hash(&h.to_lowercase()).unwrap());
         }
-        for miss in ["0".repeat(40), "F".repeat(40), format!("{}0", &hashes[0][..39])] {
+        for miss in [
+            "0".repeat(40),
+            "F".repeat(40),
+            format!("{}0", &hashes[0][..39]),
+        ] {
             if !hashes.contains(&miss) {
                 assert!(!corpus.contains_hash(&miss).unwrap(), "{n}: {miss}");
             }
@@ -126,13 +130,22 @@ fn range_directory_opens_only_the_prefix_file() {
         .map(|p| format!("{p:05X}"))
         .find(|p| !files.contains_key(p))
         .unwrap();
-    assert!(!corpus.contains_hash(&format!("{missing}{}", "0".repeat(35))).unwrap());
+    assert!(!corpus
+        .contains_hash(&format!("{missing}{}", "0".repeat(35)))
+        .unwrap());
     // Lower-case file names are read too.
     let lower = tempfile::tempdir().unwrap();
     let (prefix, text) = files.iter().next().unwrap();
-    std::fs::write(lower.path().join(format!("{}.txt", prefix.to_lowercase())), text).unwrap();
+    std::fs::write(
+        lower.path().join(format!("{}.txt", prefix.to_lowercase())),
+        text,
+    )
+    .unwrap();
     let corpus = Corpus::open(lower.path(), CorpusFormat::Sha1).unwrap();
-    let first = hashes.iter().find(|h| h.starts_with(prefix.as_str())).unwrap();
+    let first = hashes
+        .iter()
+        .find(|h| h.starts_with(prefix.as_str()))
+        .unwrap();
     assert!(corpus.contains_hash(first).unwrap());
 }
 
