@@ -71,9 +71,19 @@ impl AccountService {
             Ok(outcome) if proven_user(&outcome).sub == user.sub => {}
             // The previous password was right but compromised (the pool's
             // `compromised_passwords = "reset"` just set RESET_REQUIRED): this change is
-            // the remedy, so it goes on (a permanent password makes the user CONFIRMED).
-            // A reset pending before this request still refuses.
-            Err(SignInError::PasswordResetRequired) if user.status != UserStatus::ResetRequired => {
+            // the remedy, so it goes on (a permanent password makes the user CONFIRMED),
+            // once the password is proven to be this user's own (the login could have
+            // named someone else's alias). A reset pending before this request still
+            // refuses.
+            Err(SignInError::PasswordResetRequired)
+                if user.status != UserStatus::ResetRequired
+                    && self
+                        .directory
+                        .passwords()
+                        .verify(previous, user.password_hash.as_ref())
+                        .await
+                        .is_ok_and(|v| v.ok) =>
+            {
                 tracing::info!(pool = %pool.id, sub = %user.sub, "compromised previous password replaced");
             }
             Ok(_) | Err(SignInError::NotAuthorized) => {

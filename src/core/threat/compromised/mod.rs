@@ -10,7 +10,7 @@
 //! The list is zxcvbn's password frequency list (the `zxcvbn` crate 3.1.1, MIT licence,
 //! Copyright (c) 2016 Joshua Holmer; the list is Dropbox's zxcvbn's, MIT), extracted once by
 //! `make-common-passwords.sh` into `common-passwords.txt.gz`, embedded and decompressed on
-//! first use (about 30,000 entries, 0.3 MB in memory).
+//! first use (30,000 entries, about 2 MB in memory).
 //!
 //! Where the pool's `compromised_passwords` applies it is the directory's business
 //! ([`Directory::check_new_password`](crate::core::directory::Directory::check_new_password)
