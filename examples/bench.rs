@@ -5,6 +5,7 @@
 //! cargo run --release --example bench -- 64 10   # connections, seconds per phase
 //! BENCH_ONLY=pre_token cargo run --release --example bench   # issue 16's figure alone
 //! BENCH_ONLY=threat cargo run --release --example bench      # issue 17's figure alone
+//! BENCH_ONLY=corpus cargo run --release --example bench      # issue 17's corpus lookup
 //! ```
 //!
 //! It starts `target/release/cognate` as a separate process (so its resident memory can be
@@ -48,6 +49,9 @@ mod auth;
 #[path = "bench/pre_token.rs"]
 mod pre_token;
 
+/// Issue 17: the breached-password corpus lookup (no server needed).
+#[path = "bench/corpus.rs"]
+mod corpus;
 /// Issue 17: sign-ins with threat protection enforced.
 #[path = "bench/threat.rs"]
 mod threat;
@@ -498,6 +502,11 @@ async fn sign_in_once(client: reqwest::Client, base: Arc<String>, user: &str) ->
 async fn main() {
     // reqwest is built without a TLS provider of its own (see Cargo.toml).
     cognate::federation::http::install_crypto_provider();
+    // `BENCH_ONLY=corpus`: issue 17's corpus lookup alone, in this process.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("corpus") {
+        corpus::figures();
+        return;
+    }
     let args: Vec<String> = std::env::args().collect();
     let conns: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
     let seconds: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5.0);

@@ -15,6 +15,7 @@ use crate::core::password::{PasswordError, Passwords};
 use crate::core::secrets::{MasterKey, SecretError, MASTER_KEY_CHECK_CONTEXT};
 use crate::core::session::Sessions;
 use crate::core::sp_keys::SpKeyService;
+use crate::core::threat::compromised::CompromisedCheck;
 use crate::core::threat::AuthEvents;
 use crate::core::triggers::{WebhookSettings, Webhooks};
 use crate::core::{now, UnixTime};
@@ -60,6 +61,8 @@ pub enum NodeError {
     Passwords(#[from] PasswordError),
     #[error("applying the configuration: {0}")]
     Apply(String),
+    #[error("{0}")]
+    Corpus(#[from] crate::core::threat::compromised::CorpusError),
 }
 
 /// Everything a node needs, shared by the HTTP edge and the CLI.
@@ -157,6 +160,10 @@ impl Node {
             )),
             None => None,
         };
+        let compromised = CompromisedCheck::open(
+            config.server.breached_password_corpus.as_deref(),
+            config.server.breached_password_corpus_format,
+        )?;
         Ok(Node {
             geo,
             identity_tokens: OpenIdTokens::new(store.clone(), master.clone(), &config.public_url()),
@@ -164,7 +171,8 @@ impl Node {
             directory: Directory::new(store.clone(), passwords)
                 .with_srp_key(master.clone())
                 .with_webhooks(webhooks.clone())
-                .with_events(events.clone()),
+                .with_events(events.clone())
+                .with_compromised_check(compromised),
             events,
             tokens: TokenService::new(store.clone(), keys.clone(), config.public_url())
                 .with_webhooks(webhooks.clone()),

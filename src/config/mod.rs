@@ -108,6 +108,12 @@ pub struct ServerSettings {
     /// A MaxMind DB file (GeoLite2-City or alike) for the impossible-travel risk signal;
     /// read whole at start, never fetched.
     pub geoip_database: Option<PathBuf>,
+    /// The operator's breached-password corpus (threat protection's compromised-password
+    /// check): a directory of Pwned Passwords range files (`<5 hex>.txt`) or one sorted
+    /// `<hash>:<count>` file. Checked at start-up; read by prefix, never loaded whole.
+    pub breached_password_corpus: Option<PathBuf>,
+    /// The corpus's hash: `sha1` (default) or `ntlm`.
+    pub breached_password_corpus_format: crate::core::threat::compromised::CorpusFormat,
     /// The most time one request may take, body included, in seconds (then 408).
     pub request_timeout_secs: u64,
     /// The most time a client may take to send a request head, in seconds (then the
@@ -157,6 +163,8 @@ impl Default for ServerSettings {
             max_user_pools: crate::core::admin::MAX_POOLS,
             auth_event_retention_days: crate::core::threat::events::DEFAULT_RETENTION_DAYS,
             geoip_database: None,
+            breached_password_corpus: None,
+            breached_password_corpus_format: Default::default(),
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
             metrics_listen: None,

@@ -57,7 +57,7 @@ use super::directory::{
 use super::mail::{CodePurpose, MailRouter};
 use super::model::AuthEventKind;
 use super::model::{AliasAttribute, User, UserPool, UserStatus};
-use super::password::{check_policy, PolicyViolation};
+use super::password::PolicyViolation;
 use super::secrets::SecretString;
 use super::signout;
 use super::storage::{Conflict, Store, StoreError, UserRef};
@@ -903,7 +903,9 @@ impl AccountService {
         caller: &TriggerCaller,
         now: UnixTime,
     ) -> AccountResult<User> {
-        check_policy(&pool.password_policy, new_password.expose())
+        self.directory
+            .check_new_password(pool, new_password)
+            .await
             .map_err(AccountError::InvalidPassword)?;
         let login = username.trim();
         let typed = login_key(pool, login);

@@ -108,10 +108,11 @@ use std::sync::Arc;
 
 use super::attributes::{check_immutable, validate_attributes, AttributeError};
 use super::ids::new_sub;
-use super::model::{Group, Origin, UserStatus};
+use super::model::{CompromisedPasswords, Group, Origin, UserStatus};
 use super::password::{check_policy, PasswordError, Passwords, PolicyViolation};
 use super::secrets::{MasterKey, SecretString};
 use super::storage::{Conflict, Store, StoreError, UserRef};
+use super::threat::compromised::CompromisedCheck;
 use super::threat::AuthEvents;
 use super::UnixTime;
 
@@ -331,6 +332,9 @@ pub struct Directory {
     /// The auth event log (threat protection); without it (unit tests) nothing is
     /// recorded.
     events: Option<AuthEvents>,
+    /// The compromised-password check (the common-password list, and the operator's
+    /// breached-password corpus when one is configured).
+    compromised: CompromisedCheck,
 }
 
 impl Directory {
@@ -341,7 +345,70 @@ impl Directory {
             srp_key: None,
             webhooks: None,
             events: None,
+            compromised: CompromisedCheck::default(),
         }
+    }
+
+    /// This directory, checking new passwords against `check` (by default the built-in
+    /// common-password list only).
+    pub fn with_compromised_check(mut self, check: CompromisedCheck) -> Self {
+        self.compromised = check;
+        self
+    }
+
+    /// Checks a password being chosen (sign-up, change, reset, administrator set, new
+    /// password challenge, lazy migration): the pool's policy, then, where the pool's
+    /// threat protection asks (`compromised_passwords` `block` or `reset`), whether it is
+    /// compromised (NIST SP 800-63B 5.1.1.2; Cognito's compromised-credentials check at
+    /// sign-up and password change).
+    pub async fn check_new_password(
+        &self,
+        pool: &UserPool,
+        password: &SecretString,
+    ) -> Result<(), PolicyViolation> {
+        check_policy(&pool.password_policy, password.expose())?;
+        if self.is_compromised(pool, password).await {
+            return Err(PolicyViolation::compromised());
+        }
+        Ok(())
+    }
+
+    /// Whether the pool checks for compromised passwords and `password` is one.
+    async fn is_compromised(&self, pool: &UserPool, password: &SecretString) -> bool {
+        pool.threat_protection.compromised_passwords != CompromisedPasswords::Off
+            && self.compromised.is_compromised(password).await
+    }
+
+    /// After a password sign-in proved `password` (`verified` is the user): with the
+    /// pool's `compromised_passwords = "reset"` and a compromised password, the user is
+    /// set to RESET_REQUIRED and the sign-in refused with PasswordResetRequired (Cognito's
+    /// compromised-credentials `BLOCK` at sign-in: "it sets the user's UserStatus to
+    /// RESET_REQUIRED"). SRP sign-ins never reach here: no password reaches Cognate.
+    pub async fn reset_if_compromised(
+        &self,
+        pool: &UserPool,
+        verified: DirectoryResult<User>,
+        password: &SecretString,
+        now: UnixTime,
+    ) -> DirectoryResult<User> {
+        let user = verified?;
+        if pool.threat_protection.compromised_passwords != CompromisedPasswords::Reset
+            || !self.compromised.is_compromised(password).await
+        {
+            return Ok(user);
+        }
+        let expected = user.password_hash.clone();
+        self.modify_user(pool, &user.sub, |u| {
+            // Only the password just proven is condemned (a concurrent change wins).
+            if u.password_hash == expected {
+                u.status = UserStatus::ResetRequired;
+                u.updated_at = now;
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(pool = %pool.id, sub = %user.sub, "compromised password: reset required");
+        Err(DirectoryError::PasswordResetRequired)
     }
 
     /// This directory, recording auth events of pools with threat protection on.
@@ -425,8 +492,15 @@ impl Directory {
         validate_attributes(pool, &attributes, true)?;
         check_login_attributes(pool, &attributes)?;
         let (password_hash, srp) = match &new.password {
-            Some(pw) => {
+            // A user created RESET_REQUIRED (a lazy migration whose password is
+            // compromised) cannot sign in with it: only the policy applies.
+            Some(pw) if new.state == InitialState::ResetRequired => {
                 check_policy(&pool.password_policy, pw.expose())?;
+                let (hash, srp) = self.password_record(pool, &sub, &username, pw).await?;
+                (Some(hash), srp)
+            }
+            Some(pw) => {
+                self.check_new_password(pool, pw).await?;
                 let (hash, srp) = self.password_record(pool, &sub, &username, pw).await?;
                 (Some(hash), srp)
             }
@@ -556,7 +630,7 @@ impl Directory {
         permanent: bool,
         now: UnixTime,
     ) -> DirectoryResult<User> {
-        check_policy(&pool.password_policy, password.expose())?;
+        self.check_new_password(pool, password).await?;
         // The verifier hashes the username (Cognito's USER_ID_FOR_SRP), which never changes.
         let current = self
             .store

@@ -285,6 +285,24 @@ fn verify_django_pbkdf2(password: &[u8], stored: &str) -> Result<bool, PasswordE
 #[error("Password does not conform to policy: {}", missing.join("; "))]
 pub struct PolicyViolation {
     pub missing: Vec<String>,
+    /// The password is otherwise fine but compromised (too common, or in the breached
+    /// password corpus): the hosted UI says so in words of its own.
+    pub compromised: bool,
+}
+
+/// What a compromised password is told (InvalidPasswordException's message follows
+/// "Password does not conform to policy: ").
+pub const COMPROMISED_MESSAGE: &str =
+    "Password has been found in a data breach or is too common; choose another";
+
+impl PolicyViolation {
+    /// A password refused by the compromised-password check (threat protection).
+    pub fn compromised() -> Self {
+        PolicyViolation {
+            missing: vec![COMPROMISED_MESSAGE.to_string()],
+            compromised: true,
+        }
+    }
 }
 
 /// Checks a password against a pool's policy (Cognito's `PasswordPolicyType`). Symbols are
@@ -314,7 +332,10 @@ pub fn check_policy(policy: &PasswordPolicy, password: &str) -> Result<(), Polic
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(PolicyViolation { missing })
+        Err(PolicyViolation {
+            missing,
+            compromised: false,
+        })
     }
 }
 

@@ -329,6 +329,12 @@ impl SignIn {
             .directory
             .authenticate_found(pool, found, password, now)
             .await;
+        // Threat protection: a proven but compromised password, with the pool's
+        // `compromised_passwords = "reset"`, sets RESET_REQUIRED and refuses the sign-in.
+        let verified = self
+            .directory
+            .reset_if_compromised(pool, verified, password, now)
+            .await;
         let attempt = Attempt {
             sub: found_sub,
             ..Attempt::new(login, context.as_ref(), "Password", now)

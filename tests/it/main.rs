@@ -41,8 +41,9 @@ mod server;
 mod sessions;
 mod signin;
 mod support;
-// Issue 16: trigger webhooks.
+// Issue 17: threat protection.
 mod threat;
+// Issue 16: trigger webhooks.
 mod triggers;
 mod ui;
 // Issue 14: the Cognito user pools API (AWS SDK for Rust, aws-cognito-srp, Amplify).

@@ -162,6 +162,17 @@ fn check_server(c: &mut Checker<'_>, config: &Config) {
             "use 1 to 3650 days; the default is 90",
         );
     }
+    if let Some(path) = &s.breached_password_corpus {
+        if let Err(e) =
+            crate::core::threat::compromised::Corpus::open(path, s.breached_password_corpus_format)
+        {
+            c.error(
+                "server.breached_password_corpus",
+                e.to_string(),
+                "point it at a Pwned Passwords download: a directory of <prefix>.txt range files or one sorted <hash>:<count> file",
+            );
+        }
+    }
     for net in &s.idp_private_networks {
         if net.prefix_len() == 0 {
             c.error(

@@ -693,6 +693,29 @@ fn server_rules() {
 }
 
 #[test]
+fn the_breached_password_corpus_must_exist_and_read_in_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pwned.txt");
+    std::fs::write(&file, "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8:9545824\n").unwrap();
+    let good = format!("breached_password_corpus = \"{}\"", file.display());
+    let d = case(
+        "log_format = \"json\"",
+        "breached_password_corpus = \"/nonexistent/pwned\"",
+        "server.breached_password_corpus",
+        &good,
+    );
+    assert!(d.message.contains("/nonexistent/pwned"), "{d}");
+    // A SHA-1 corpus declared NTLM: its first line says otherwise.
+    let d = case(
+        "log_format = \"json\"",
+        &format!("{good}\nbreached_password_corpus_format = \"ntlm\""),
+        "server.breached_password_corpus",
+        &format!("{good}\nbreached_password_corpus_format = \"sha1\""),
+    );
+    assert!(d.message.contains("32 hex digits"), "{d}");
+}
+
+#[test]
 fn unknown_keys_are_located_and_list_the_allowed_keys() {
     let text = edit(
         "generate_secret = true",

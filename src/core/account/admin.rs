@@ -142,7 +142,9 @@ impl AccountService {
         } = invitation;
         let password = match temporary_password {
             Some(pw) => {
-                crate::core::password::check_policy(&pool.password_policy, pw.expose())
+                self.directory
+                    .check_new_password(pool, &pw)
+                    .await
                     .map_err(AccountError::InvalidPassword)?;
                 pw
             }

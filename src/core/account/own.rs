@@ -6,9 +6,8 @@ use std::net::IpAddr;
 
 use super::{AccountError, AccountResult, AccountService};
 use crate::core::model::AuthEventKind;
-use crate::core::model::{AppClient, User, UserPool};
+use crate::core::model::{AppClient, User, UserPool, UserStatus};
 use crate::core::oauth::grants::TokenService;
-use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::{PasswordSignIn, SignIn, SignInError, SignInOutcome};
 use crate::core::signout;
@@ -80,7 +79,9 @@ impl AccountService {
             now,
             ..
         } = change;
-        check_policy(&pool.password_policy, proposed.expose())
+        self.directory
+            .check_new_password(pool, proposed)
+            .await
             .map_err(AccountError::InvalidPassword)?;
         let attempt = PasswordSignIn {
             pool,
@@ -98,6 +99,23 @@ impl AccountService {
             // the login must have been this user's own (a legacy username shaped like an
             // address could name someone else's alias).
             Ok(outcome) if proven_user(&outcome).sub == user.sub => {}
+            // The previous password was right but compromised (the pool's
+            // `compromised_passwords = "reset"` just set RESET_REQUIRED): this change is
+            // the remedy, so it goes on (a permanent password makes the user CONFIRMED),
+            // once the password is proven to be this user's own (the login could have
+            // named someone else's alias). A reset pending before this request still
+            // refuses.
+            Err(SignInError::PasswordResetRequired)
+                if user.status != UserStatus::ResetRequired
+                    && self
+                        .directory
+                        .passwords()
+                        .verify(previous, user.password_hash.as_ref())
+                        .await
+                        .is_ok_and(|v| v.ok) =>
+            {
+                tracing::info!(pool = %pool.id, sub = %user.sub, "compromised previous password replaced");
+            }
             Ok(_) | Err(SignInError::NotAuthorized) => {
                 return Err(AccountError::NotAuthorized(INCORRECT_PASSWORD.into()))
             }

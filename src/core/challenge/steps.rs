@@ -16,7 +16,6 @@ use crate::core::mfa::otp::{Channel, EmailCodePurpose};
 use crate::core::mfa::{requirement_after, Mfa, MfaError, Requirement, AMR_PASSWORD};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::oauth::grants::{TokenResponse, TokenService};
-use crate::core::password::check_policy;
 use crate::core::secrets::SecretString;
 use crate::core::signin::SignInOutcome;
 use crate::core::storage::{Store, UserRef};
@@ -454,7 +453,10 @@ impl ApiSignIn {
                 // A password the policy refuses leaves the session for another try; an
                 // accepted one is written only once the session is taken, so a session
                 // sets at most one password (two answers at once: one write, one refusal).
-                check_policy(&pool.password_policy, password.expose())
+                self.accounts
+                    .directory()
+                    .check_new_password(pool, &password)
+                    .await
                     .map_err(AccountError::InvalidPassword)?;
                 self.sessions.take(&opened, now).await?;
                 let user = self

@@ -150,10 +150,20 @@ impl Directory {
         // A user migrated without a password (a reset asked for) must set one: CONFIRMED
         // would leave a password-less account that anyone asking for a reset of someone
         // else's login could create, and whose sign-ins never reach the webhook again.
-        let state = match (answer.final_status, password) {
+        let mut state = match (answer.final_status, password) {
             (UserStatus::ResetRequired, _) | (_, None) => InitialState::ResetRequired,
             _ => InitialState::Confirmed,
         };
+        // A compromised password (pool's `compromised_passwords` `block` or `reset`)
+        // migrates the user all the same, RESET_REQUIRED: refusing the migration would
+        // leave the user unable to sign in or reset at all, while the reset makes them
+        // choose a password the check accepts (as Cognito's sign-in block does).
+        if let Some(pw) = password {
+            if state == InitialState::Confirmed && self.is_compromised(pool, pw).await {
+                tracing::info!(pool = %pool.id, "migrated password compromised: reset required");
+                state = InitialState::ResetRequired;
+            }
+        }
         let new = NewUser {
             username: login.to_string(),
             attributes: answer.attributes,

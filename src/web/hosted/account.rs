@@ -60,6 +60,10 @@ pub(super) fn message_for(state: &AppState, lang: Lang, e: &AccountError) -> Str
         AccountError::TriggerRefused(why) => {
             format!("{} {why}", state.ui.message(lang, "error.trigger_refused"))
         }
+        // A compromised password: words of its own, not a requirement list.
+        AccountError::InvalidPassword(v) if v.compromised => {
+            state.ui.message(lang, "error.password_compromised")
+        }
         AccountError::InvalidPassword(v) => {
             let mut m = state.ui.message(lang, "error.password_policy");
             if !v.missing.is_empty() {

@@ -1,4 +1,5 @@
 //! Threat protection (issue 17), over real HTTP.
 
+mod compromised;
 mod events;
 mod risk;
