@@ -331,12 +331,16 @@ impl SignIn {
             .await;
         // Threat protection: a proven but compromised password, with the pool's
         // `compromised_passwords = "reset"`, sets RESET_REQUIRED and refuses the sign-in.
+        let proven = verified.is_ok();
         let verified = self
             .directory
             .reset_if_compromised(pool, verified, password, now)
             .await;
         let attempt = Attempt {
             sub: found_sub,
+            // The event says why the proven password was refused (Cognito's
+            // `CompromisedCredentialsDetected`).
+            compromised: proven && matches!(verified, Err(DirectoryError::PasswordResetRequired)),
             ..Attempt::new(login, context.as_ref(), "Password", now)
         };
         self.conclude(pool, &caller, &login_key, address, verified, attempt)

@@ -23,6 +23,8 @@ pub(crate) struct Attempt<'a> {
     pub context: Option<&'a EventContext>,
     /// The first factor's challenge name (`Password`, `PasswordVerifier`).
     pub challenge: &'static str,
+    /// The proven password was found compromised (and the sign-in refused for a reset).
+    pub compromised: bool,
     pub now: UnixTime,
 }
 
@@ -38,6 +40,7 @@ impl<'a> Attempt<'a> {
             sub: None,
             context,
             challenge,
+            compromised: false,
             now,
         }
     }
@@ -138,6 +141,7 @@ impl SignIn {
         let result = if proven { "Success" } else { "Failure" };
         event.challenges = vec![format!("{}:{result}", attempt.challenge)];
         event.details.insert("reason".into(), reason.into());
+        event.risk.compromised_credentials = attempt.compromised;
         risk.events().record(pool, event).await;
         e
     }

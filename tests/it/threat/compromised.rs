@@ -468,6 +468,10 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
     }
     server.user(POOL, "lee", STRONG).await;
     env.set_mode(CompromisedPasswords::Reset).await;
+    // The auth event log on (audit: recorded, never acted on), to see the flag.
+    let mut pool = server.pool(POOL).await;
+    pool.threat_protection.mode = cognate::core::model::ThreatMode::Audit;
+    server.node.store.put_pool(&pool).await.unwrap();
 
     // A wrong password is only wrong: no one can force someone else into a reset.
     assert_eq!(
@@ -483,6 +487,28 @@ async fn reset_forces_a_reset_at_password_sign_in(engine: Engine) {
         "PasswordResetRequiredException"
     );
     assert_eq!(env.status("ida").await, UserStatus::ResetRequired);
+    // The event says why (Cognito's CompromisedCredentialsDetected); the wrong password's
+    // does not.
+    let ida = server.find_user(POOL, "ida").await.unwrap();
+    let logged = server
+        .node
+        .events
+        .list(
+            POOL,
+            Some(&ida.sub),
+            &cognate::core::model::PageRequest::default(),
+            cognate::core::now(),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert!(logged[0].risk.compromised_credentials, "{:?}", logged[0]);
+    assert_eq!(
+        logged[0].details.get("reason").map(String::as_str),
+        Some("PasswordResetRequired")
+    );
+    assert!(!logged[1].risk.compromised_credentials, "{:?}", logged[1]);
     // A strong password signs in as ever.
     password_auth(&sdk, "lee", STRONG).await.expect("signs in");
 
