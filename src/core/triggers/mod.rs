@@ -255,7 +255,12 @@ impl Webhooks {
     ) -> Option<Result<serde_json::Map<String, Value>, TriggerError>> {
         let url = pool.triggers.url(kind)?;
         let started = Instant::now();
-        let result = self.deliver(pool, kind, url, event, &mut Vec::new()).await;
+        // Only the pool's own deliveries are held to the API's loopback rule: `send` is
+        // the operator's `cognate triggers test`, run at the console.
+        let result = match self.loopback_refusal(pool, url) {
+            Some(message) => Err(TriggerError::Failed { kind, message }),
+            None => self.deliver(pool, kind, url, event, &mut Vec::new()).await,
+        };
         let metrics = &self.inner.metrics;
         metrics.observe(&pool.id, kind, started.elapsed(), result.is_ok());
         if let Err(e) = &result {
@@ -299,14 +304,6 @@ impl Webhooks {
         attempts: &mut Vec<Attempt>,
     ) -> Result<serde_json::Map<String, Value>, TriggerError> {
         let failed = |message: String| TriggerError::Failed { kind, message };
-        if let Some(refusal) = self.loopback_refusal(pool, url) {
-            attempts.push(Attempt {
-                status: None,
-                elapsed: Duration::ZERO,
-                error: Some(refusal.clone()),
-            });
-            return Err(failed(refusal));
-        }
         let secret = self.secret(&pool.id).await?;
         let body = event.to_string();
         // One id per event, the same on every attempt (receivers deduplicate by it).
