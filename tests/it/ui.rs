@@ -191,6 +191,19 @@ fn render_all(ui: &Ui, lang: Lang) -> Vec<(&'static str, String, bool)> {
             false,
         ),
         (DemoPage::TEMPLATE, ui.page(lang, &demo), false),
+        (
+            NotMePage::TEMPLATE,
+            ui.page(
+                lang,
+                &NotMePage {
+                    chrome: chrome(),
+                    token: "mail-token-789".into(),
+                    live: true,
+                    done: None,
+                },
+            ),
+            true,
+        ),
     ];
     out.extend(crate::mfa_pages::sample_pages(ui, lang, chrome()));
     out.into_iter()
@@ -288,21 +301,32 @@ fn every_page_renders_in_every_language() {
                 );
             }
 
-            // Every form carries the CSRF token and the flow; none needs JavaScript.
+            // Every form carries the CSRF token and the flow; none needs JavaScript. The
+            // "was this you?" page is reached from a mail, with no flow: the mail's
+            // single-use token is its guard.
             let forms = html.matches("<form ").count();
             assert_eq!(forms > 0, has_form, "{ctx}: forms");
-            assert_eq!(
-                html.matches(r#"<input type="hidden" name="_csrf" value="csrf-123">"#)
-                    .count(),
-                forms,
-                "{ctx}: a form lacks _csrf"
-            );
-            assert_eq!(
-                html.matches(r#"<input type="hidden" name="flow" value="flow-456">"#)
-                    .count(),
-                forms,
-                "{ctx}: a form lacks flow"
-            );
+            if name == NotMePage::TEMPLATE {
+                assert_eq!(
+                    html.matches(r#"<input type="hidden" name="token" value="mail-token-789">"#)
+                        .count(),
+                    forms,
+                    "{ctx}: the answer lacks the mail's token"
+                );
+            } else {
+                assert_eq!(
+                    html.matches(r#"<input type="hidden" name="_csrf" value="csrf-123">"#)
+                        .count(),
+                    forms,
+                    "{ctx}: a form lacks _csrf"
+                );
+                assert_eq!(
+                    html.matches(r#"<input type="hidden" name="flow" value="flow-456">"#)
+                        .count(),
+                    forms,
+                    "{ctx}: a form lacks flow"
+                );
+            }
             for method in attr_values(&html, "form", "method") {
                 assert_eq!(method, "post", "{ctx}");
             }
@@ -650,7 +674,7 @@ async fn chromium_renders_the_login_page_on_phone_and_desktop() {
         // The form that takes the browser to an IdP submits itself: tested on its own.
         .filter(|n| !n.starts_with('_') && *n != "layout.html" && *n != "upstream_post.html")
         .collect();
-    assert_eq!(templates.len(), 15);
+    assert_eq!(templates.len(), 16);
     for (size, w, h) in [("phone", 390, 844), ("desktop", 1280, 800)] {
         browser.set_size(w, h).await;
         for name in &templates {
