@@ -41,7 +41,7 @@ pub fn admin_user_error(call: &AwsCall, e: AdminUserError) -> AwsError {
 }
 
 /// The pool `UserPoolId` names and the user `Username` names in it.
-async fn pool_and_user(
+pub(super) async fn pool_and_user(
     state: &AppState,
     call: &AwsCall,
     input: &Value,

@@ -9,8 +9,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{account_error, epoch, invalid, not_found, optional, optional_int, pool, required};
-use crate::core::model::{AuthEvent, PageRequest, RiskLevel, User, UserPool};
+use super::admin::pool_and_user;
+use super::{epoch, invalid, not_found, optional, optional_int, required};
+use crate::core::model::{AuthEvent, PageRequest, RiskLevel};
 use crate::core::threat::{FeedbackProvider, ReviewError};
 use crate::web::aws::{AwsCall, AwsError};
 use crate::web::AppState;
@@ -18,22 +19,6 @@ use crate::web::AppState;
 /// Cognito's `MaxResults` of AdminListUserAuthEvents: 0 to 60 (0, the SDKs' unset
 /// value, is the full page).
 const MAX_RESULTS: i64 = 60;
-
-async fn pool_and_user(
-    state: &AppState,
-    call: &AwsCall,
-    input: &Value,
-) -> Result<(UserPool, User), AwsError> {
-    let pool_id = required(input, "UserPoolId")?;
-    let username = required(input, "Username")?;
-    let pool = pool(state, call, pool_id).await?;
-    let user = state
-        .accounts
-        .admin_user(&pool, username)
-        .await
-        .map_err(|e| account_error(call, e))?;
-    Ok((pool, user))
-}
 
 fn review_error(call: &AwsCall, e: ReviewError) -> AwsError {
     match e {
