@@ -13,12 +13,13 @@ use crate::core::account::{AccountError, AccountService};
 use crate::core::directory::Directory;
 use crate::core::mfa::manage::user_lang;
 use crate::core::mfa::otp::{Channel, EmailCodePurpose};
-use crate::core::mfa::{requirement_after, Mfa, MfaError, Requirement, AMR_PASSWORD};
+use crate::core::mfa::{requirement_after, Answered, Mfa, MfaError, Requirement, AMR_PASSWORD};
 use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::oauth::grants::{TokenResponse, TokenService};
 use crate::core::secrets::SecretString;
 use crate::core::signin::SignInOutcome;
 use crate::core::storage::{Store, UserRef};
+use crate::core::threat::{EventContext, Subject};
 use crate::core::triggers::pre_token::TokenSource;
 use crate::core::UnixTime;
 
@@ -69,6 +70,9 @@ pub struct Answer<'a> {
     /// `ChallengeResponses`.
     pub responses: &'a BTreeMap<String, String>,
     pub address: IpAddr,
+    /// Where the answer comes from, for the auth event log (a second factor's answer is
+    /// recorded).
+    pub context: &'a EventContext,
     pub now: UnixTime,
 }
 
@@ -419,6 +423,7 @@ impl ApiSignIn {
             challenge,
             responses,
             address,
+            context,
             now,
         } = answer;
         let opened = self
@@ -481,11 +486,18 @@ impl ApiSignIn {
             ChallengeName::SoftwareTokenMfa => {
                 let code = required(responses, "SOFTWARE_TOKEN_MFA_CODE")?;
                 self.require_factor(pool, &s, MfaFactor::Totp).await?;
-                let verified = self
-                    .mfa
-                    .verify_totp(pool, &s.sub, code, address, now)
-                    .await?;
-                self.finish(&opened, client, &verified.user, now).await
+                let verified = self.mfa.verify_totp(pool, &s.sub, code, address, now).await;
+                self.mfa
+                    .record_answer(
+                        pool,
+                        Subject::Sub(&s.sub),
+                        context,
+                        Answered::SecondFactor(Some(MfaFactor::Totp)),
+                        &verified,
+                        now,
+                    )
+                    .await;
+                self.finish(&opened, client, &verified?.user, now).await
             }
             ChallengeName::EmailOtp => {
                 let code = required(responses, "EMAIL_OTP_CODE")?;
@@ -493,7 +505,15 @@ impl ApiSignIn {
                     let user = self
                         .mfa
                         .verify_sign_in_code(pool, &s.login, code, address, now)
-                        .await?;
+                        .await;
+                    let subject = match &user {
+                        Ok(user) => Subject::User(user),
+                        Err(_) => Subject::Login(&s.login),
+                    };
+                    self.mfa
+                        .record_answer(pool, subject, context, Answered::SignInCode, &user, now)
+                        .await;
+                    let user = user?;
                     self.sessions.take(&opened, now).await?;
                     let started = Started {
                         login: s.login.clone(),
@@ -518,7 +538,8 @@ impl ApiSignIn {
                         .user
                 } else {
                     self.require_factor(pool, &s, MfaFactor::Email).await?;
-                    self.mfa
+                    let verified = self
+                        .mfa
                         .verify_email_code(
                             pool,
                             &s.sub,
@@ -527,8 +548,18 @@ impl ApiSignIn {
                             address,
                             now,
                         )
-                        .await?
-                        .user
+                        .await;
+                    self.mfa
+                        .record_answer(
+                            pool,
+                            Subject::Sub(&s.sub),
+                            context,
+                            Answered::SecondFactor(Some(MfaFactor::Email)),
+                            &verified,
+                            now,
+                        )
+                        .await;
+                    verified?.user
                 };
                 self.finish(&opened, client, &user, now).await
             }
@@ -546,8 +577,18 @@ impl ApiSignIn {
                         address,
                         now,
                     )
-                    .await?;
-                self.finish(&opened, client, &verified.user, now).await
+                    .await;
+                self.mfa
+                    .record_answer(
+                        pool,
+                        Subject::Sub(&s.sub),
+                        context,
+                        Answered::SecondFactor(Some(MfaFactor::Sms)),
+                        &verified,
+                        now,
+                    )
+                    .await;
+                self.finish(&opened, client, &verified?.user, now).await
             }
             ChallengeName::SelectMfaType => {
                 let factor = match required(responses, "ANSWER")? {
@@ -581,7 +622,7 @@ impl ApiSignIn {
             )),
             ChallengeName::WebAuthn => {
                 let credential = required(responses, "CREDENTIAL")?;
-                self.passkey_answer(&opened, pool, client, credential, address, now)
+                self.passkey_answer(&opened, pool, client, credential, address, context, now)
                     .await
             }
         }

@@ -1,9 +1,11 @@
-//! The auth events of MFA changes (threat protection's log, `MfaChange`): enrolling or
-//! removing a factor, and the preferences, recorded where each change is decided.
+//! The auth events of MFA (threat protection's log): changes (`MfaChange`: enrolling or
+//! removing a factor, the preferences), recorded where each change is decided, and the
+//! second factor of a sign-in (`SignIn`, challenge `Mfa`), recorded by the edge that
+//! asked it (the API's challenge step, the hosted UI's second-factor page).
 
 use super::{Mfa, MfaError, MfaResult};
 use crate::core::model::{AuthEventKind, MfaFactor, UserPool};
-use crate::core::threat::{outcome_of, EventContext, Subject};
+use crate::core::threat::{outcome_of, EventContext, Step, Subject};
 use crate::core::UnixTime;
 
 impl Mfa {
@@ -34,6 +36,54 @@ impl Mfa {
             )
             .await;
     }
+
+    /// Records an answer in a sign-in (`answered`: a second factor, or a passwordless
+    /// first factor): a `SignIn` event, `Pass` with challenge `<name>:Success` or `Fail`
+    /// with `<name>:Failure` and the refusal's `reason`, and the `factor` answered. A
+    /// second factor's first step (`InProgress`) was recorded when it was asked. An
+    /// internal failure is no attempt and is not recorded.
+    pub async fn record_answer<T>(
+        &self,
+        pool: &UserPool,
+        subject: Subject<'_>,
+        context: &EventContext,
+        answered: Answered,
+        result: &MfaResult<T>,
+        now: UnixTime,
+    ) {
+        if matches!(result, Err(MfaError::Internal(_))) {
+            return;
+        }
+        let (challenge, factor) = match answered {
+            Answered::SecondFactor(factor) => ("Mfa", factor.map_or("recovery_code", factor_name)),
+            Answered::SignInCode => ("EmailOtp", factor_name(MfaFactor::Email)),
+            Answered::Passkey => ("WebAuthn", factor_name(MfaFactor::Passkey)),
+        };
+        let mut details = vec![("factor", factor)];
+        if let Err(e) = result {
+            details.push(("reason", reason(e)));
+        }
+        let verdict = if result.is_ok() { "Success" } else { "Failure" };
+        let step = Step {
+            kind: AuthEventKind::SignIn,
+            outcome: outcome_of(result),
+            challenge: Some(format!("{challenge}:{verdict}")),
+        };
+        self.directory
+            .record_step(pool, subject, step, context, &details, now)
+            .await;
+    }
+}
+
+/// What a sign-in answered, for [`Mfa::record_answer`].
+#[derive(Debug, Clone, Copy)]
+pub enum Answered {
+    /// A second factor (`None`: a recovery code).
+    SecondFactor(Option<MfaFactor>),
+    /// An emailed sign-in code (a passwordless first factor).
+    SignInCode,
+    /// A passkey as the first factor.
+    Passkey,
 }
 
 /// The name of a factor in the log.

@@ -22,6 +22,7 @@
 //! comparison, so parallel guesses cannot exceed the limit.
 
 mod events;
+pub use events::Answered;
 pub mod manage;
 pub mod otp;
 pub mod passkeys;

@@ -15,6 +15,6 @@ pub mod risk;
 
 pub use events::{AuthEvents, EventContext};
 pub use geo::GeoIp;
-pub use record::{outcome_of, Subject};
+pub use record::{outcome_of, Step, Subject};
 pub use review::{FeedbackProvider, ReviewError};
 pub use risk::Risk;

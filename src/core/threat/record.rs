@@ -24,6 +24,15 @@ pub enum Subject<'a> {
     Unattributed(&'a str),
 }
 
+/// What an event records: its kind, its outcome and the challenge met, if any.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub kind: AuthEventKind,
+    pub outcome: AuthEventOutcome,
+    /// `<challenge>:<Success|Failure>`, as Cognito's `ChallengeResponses` lists them.
+    pub challenge: Option<String>,
+}
+
 impl Directory {
     /// Records `kind` ended with `outcome` for `subject` in the pool's auth event log,
     /// with `details` (the factor changed, the IdP, the reason of a failure). Never fails:
@@ -39,6 +48,31 @@ impl Directory {
         details: &[(&str, &str)],
         now: UnixTime,
     ) {
+        let step = Step {
+            kind,
+            outcome,
+            challenge: None,
+        };
+        self.record_step(pool, subject, step, context, details, now)
+            .await;
+    }
+
+    /// [`Directory::record_event`] with the challenge met (`Mfa:Success`...), as a
+    /// sign-in step records it.
+    pub async fn record_step(
+        &self,
+        pool: &UserPool,
+        subject: Subject<'_>,
+        step: Step,
+        context: &EventContext,
+        details: &[(&str, &str)],
+        now: UnixTime,
+    ) {
+        let Step {
+            kind,
+            outcome,
+            challenge,
+        } = step;
         let Some(events) = self.events() else {
             return;
         };
@@ -68,6 +102,7 @@ impl Directory {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        recorded.challenges = challenge.into_iter().collect();
         events.record(pool, recorded).await;
     }
 }

@@ -21,11 +21,12 @@ use super::ui::{
     TotpView,
 };
 use crate::core::mfa::otp::{Channel, EmailCodePurpose};
-use crate::core::mfa::{self, requirement_after, MfaError, Requirement, AMR_MFA};
+use crate::core::mfa::{self, requirement_after, Answered, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, User, UserPool};
 use crate::core::now;
 use crate::core::session::{LoginFlow, PendingMfa};
 use crate::core::storage::UserRef;
+use crate::core::threat::Subject;
 use crate::core::UnixTime;
 use crate::web::AppState;
 
@@ -455,6 +456,16 @@ pub async fn challenge_submit(
             None => Err(MfaError::Passkey("no credential posted".into())),
         },
     };
+    let context = super::event_context(&state, &headers, &pool, &client, address);
+    let factor = match proof {
+        Proof::Factor(f) => Some(f),
+        Proof::Recovery => None,
+    };
+    let answered = Answered::SecondFactor(factor);
+    state
+        .mfa
+        .record_answer(&pool, Subject::Sub(sub), &context, answered, &result, now)
+        .await;
     match result {
         Ok(verified) => {
             let amr = amr_with(&pending, &[verified.amr, AMR_MFA]);

@@ -15,10 +15,11 @@ use super::mfa::{credential_of, log_refusal, remaining};
 use super::plumbing::{error_page, form_username, html, page_flow, PageQuery, SubmittedForm};
 use super::ui::{Chrome, EmailSignInPage, Lang, UsernameKind};
 use super::{login_html, login_page_for, to_second_factor};
-use crate::core::mfa::{MfaError, Requirement, AMR_MFA};
+use crate::core::mfa::{Answered, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, UserPool, UserStatus};
 use crate::core::now;
 use crate::core::session::{LoginFlow, PendingMfa};
+use crate::core::threat::Subject;
 use crate::web::AppState;
 
 /// The passkey script: base64url and `ArrayBuffer` conversions, the WebAuthn calls, and
@@ -225,11 +226,20 @@ pub async fn email_verify(
     let now = now();
     let address =
         crate::web::net::client_ip(peer, &headers, &state.node.config.server.trusted_proxies);
-    let user = match state
+    let result = state
         .mfa
         .verify_sign_in_code(&pool, &username, &code, address, now)
-        .await
-    {
+        .await;
+    let subject = match &result {
+        Ok(user) => Subject::User(user),
+        Err(_) => Subject::Login(&username),
+    };
+    let context = super::event_context(&state, &headers, &pool, &client, address);
+    state
+        .mfa
+        .record_answer(&pool, subject, &context, Answered::SignInCode, &result, now)
+        .await;
+    let user = match result {
         Ok(u) => u,
         Err(e) => {
             log_refusal(&e, "sign-in code refused");
@@ -321,6 +331,37 @@ pub async fn passkey_submit(
         }
         None => Err(MfaError::Passkey("no credential posted".into())),
     };
+    let context = super::event_context(&state, &headers, &pool, &client, address);
+    match &result {
+        Ok(v) => {
+            // The passkey is proven; the sign-in passes only for an account that may
+            // sign in now.
+            let gate = if v.user.enabled && v.user.status == UserStatus::Confirmed {
+                Ok(())
+            } else {
+                Err(MfaError::NotPossible("The account may not sign in yet."))
+            };
+            let subject = Subject::User(&v.user);
+            state
+                .mfa
+                .record_answer(&pool, subject, &context, Answered::Passkey, &gate, now)
+                .await;
+        }
+        Err(_) => {
+            let typed = flow.username.as_deref().unwrap_or_default();
+            state
+                .mfa
+                .record_answer(
+                    &pool,
+                    Subject::Login(typed),
+                    &context,
+                    Answered::Passkey,
+                    &result,
+                    now,
+                )
+                .await;
+        }
+    }
     let refused = |key: &str, status: StatusCode| {
         let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
             .with_error(state.ui.message(lang, key));

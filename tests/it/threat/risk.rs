@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use cognate::core::model::{AuthEvent, AuthEventOutcome, PageRequest, RiskLevel, UserStatus};
+use cognate::core::model::{
+    AuthEvent, AuthEventKind, AuthEventOutcome, PageRequest, RiskLevel, UserStatus,
+};
 
 use crate::claims::{authorize_url, Pkce};
 use crate::support::mmdb::{self, Place};
@@ -748,10 +750,35 @@ async fn mfa_action_asks_an_emailed_code(env: &[(&str, &str)]) {
     )
     .await;
     signed_in(&passed, "after the emailed code");
+    flush(&server).await;
     let events = events_of(&server, "dana").await;
-    let asked = from_address(&events, "198.51.100.7");
+    let away: Vec<&AuthEvent> = events
+        .iter()
+        .filter(|e| e.address == Some("198.51.100.7".parse().unwrap()))
+        .collect();
+    let with = |challenge: &str| {
+        *away
+            .iter()
+            .find(|e| e.challenges == [challenge])
+            .unwrap_or_else(|| panic!("no {challenge} event: {away:?}"))
+    };
+    assert_eq!(away.len(), 3, "{away:?}");
+    // The password proven, the risk's emailed code asked.
+    let asked = with("Password:Success");
     assert_eq!(asked.outcome, AuthEventOutcome::InProgress);
     assert_eq!(asked.risk.decision, "mfa");
+    // The wrong code, then the right one: each answer recorded as its own step.
+    let failed = with("Mfa:Failure");
+    assert_eq!(failed.kind, AuthEventKind::SignIn);
+    assert_eq!(failed.outcome, AuthEventOutcome::Fail);
+    assert_eq!(failed.details["factor"], "email");
+    assert_eq!(failed.details["reason"], "code_mismatch");
+    assert_eq!(failed.client_id.as_deref(), Some(CLIENT));
+    let passed = with("Mfa:Success");
+    assert_eq!(passed.kind, AuthEventKind::SignIn);
+    assert_eq!(passed.outcome, AuthEventOutcome::Pass);
+    assert_eq!(passed.details["factor"], "email");
+    assert_eq!(passed.sub, asked.sub);
     server.stop().await;
 }
 
@@ -808,6 +835,21 @@ async fn hosted_mfa_action_asks_an_emailed_code(env: &[(&str, &str)]) {
     away.form(&flow, "/login/mfa", &[("factor", "email"), ("code", &code)])
         .await
         .expect_code("the new device after the emailed code");
+    flush(&server).await;
+    // The answer is a sign-in step of its own, with the browser's device: that device
+    // is now known, and signs in again with the password alone.
+    let events = events_of(&server, "hal").await;
+    let passed = events
+        .iter()
+        .find(|e| e.challenges == ["Mfa:Success"])
+        .unwrap_or_else(|| panic!("no second factor event: {events:?}"));
+    assert_eq!(passed.outcome, AuthEventOutcome::Pass);
+    assert_eq!(passed.details["factor"], "email");
+    assert!(passed.device.is_some(), "{passed:?}");
+    let flow = away.start(CLIENT, &[("prompt", "login")]).await;
+    away.password_on(&flow, "hal")
+        .await
+        .expect_code("the device that passed the emailed code");
     server.stop().await;
 }
 

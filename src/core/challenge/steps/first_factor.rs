@@ -9,9 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
-use crate::core::mfa::MfaError;
+use crate::core::mfa::{Answered, MfaError};
 use crate::core::model::{AppClient, UserPool};
 use crate::core::signin::SignInError;
+use crate::core::threat::{EventContext, Subject};
 use crate::core::UnixTime;
 
 impl ApiSignIn {
@@ -156,6 +157,7 @@ impl ApiSignIn {
         client: &AppClient,
         credential: &str,
         address: IpAddr,
+        context: &EventContext,
         now: UnixTime,
     ) -> Result<Step, ChallengeError> {
         let s = &opened.session;
@@ -181,26 +183,35 @@ impl ApiSignIn {
             .as_str()
             .and_then(|h| URL_SAFE_NO_PAD.decode(h.trim_end_matches('=')).ok())
             .and_then(|b| Uuid::from_slice(&b).ok());
-        let Some(named) =
-            named.filter(|u| handle.is_some_and(|h| h.to_string().eq_ignore_ascii_case(&u.sub)))
-        else {
-            return Err(MfaError::CodeMismatch.into());
+        let named =
+            named.filter(|u| handle.is_some_and(|h| h.to_string().eq_ignore_ascii_case(&u.sub)));
+        let verified = match named {
+            None => Err(MfaError::CodeMismatch),
+            Some(named) => self
+                .mfa
+                .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
+                .await
+                .and_then(|v| {
+                    if v.user.sub == named.sub {
+                        Ok(v)
+                    } else {
+                        Err(MfaError::CodeMismatch)
+                    }
+                }),
         };
-        let verified = self
-            .mfa
-            .finish_passkey_authentication(pool, &ceremony, &credential, address, now)
-            .await
-            .map_err(|e| match e {
-                // Told only to the passkey's holder, in the sign-in's own terms.
-                MfaError::NotPossible("User is disabled.") => SignInError::UserDisabled.into(),
-                MfaError::NotPossible("User is not confirmed.") => {
-                    SignInError::UserNotConfirmed.into()
-                }
-                e => ChallengeError::Mfa(e),
-            })?;
-        if verified.user.sub != named.sub {
-            return Err(MfaError::CodeMismatch.into());
-        }
+        let subject = match &verified {
+            Ok(v) => Subject::User(&v.user),
+            Err(_) => Subject::Login(&s.login),
+        };
+        self.mfa
+            .record_answer(pool, subject, context, Answered::Passkey, &verified, now)
+            .await;
+        let verified = verified.map_err(|e| match e {
+            // Told only to the passkey's holder, in the sign-in's own terms.
+            MfaError::NotPossible("User is disabled.") => SignInError::UserDisabled.into(),
+            MfaError::NotPossible("User is not confirmed.") => SignInError::UserNotConfirmed.into(),
+            e => ChallengeError::Mfa(e),
+        })?;
         self.sign_in_tokens(
             client,
             &verified.user,

@@ -19,6 +19,8 @@ name = "API choice-based sign-in"
 alias_attributes = ["email"]
 auto_verified_attributes = ["email"]
 sign_in_factors = ["PASSWORD", "EMAIL_OTP"]
+# The log on (scoring acts on nothing): each sign-in step is recorded.
+threat_protection = {{ mode = "audit" }}
 {}"#,
         client_toml(
             CHOICE_APP,
@@ -239,6 +241,34 @@ async fn user_auth_offers_the_pools_first_factors() {
         out.authentication_result().unwrap(),
     )
     .await;
+    // The pool's log holds each answer to the emailed code as a sign-in step.
+    server.node.events.flush().await;
+    let uma = server.find_user(CHOICE_POOL, "uma").await.unwrap();
+    let page = cognate::core::model::PageRequest {
+        limit: 50,
+        after: None,
+    };
+    let events = server
+        .node
+        .events
+        .list(CHOICE_POOL, Some(&uma.sub), &page, cognate::core::now())
+        .await
+        .unwrap()
+        .items;
+    let step = |challenge: &str| {
+        events
+            .iter()
+            .find(|e| e.challenges == [challenge])
+            .unwrap_or_else(|| panic!("no {challenge} event: {events:?}"))
+    };
+    let failed = step("EmailOtp:Failure");
+    assert_eq!(failed.outcome, cognate::core::model::AuthEventOutcome::Fail);
+    assert_eq!(failed.details["reason"], "code_mismatch");
+    assert_eq!(failed.client_id.as_deref(), Some(CHOICE_APP));
+    let passed = step("EmailOtp:Success");
+    assert_eq!(passed.outcome, cognate::core::model::AuthEventOutcome::Pass);
+    assert_eq!(passed.details["factor"], "email");
+    assert_eq!(passed.kind, cognate::core::model::AuthEventKind::SignIn);
     // An unknown user's EMAIL_OTP looks the same and no code matches.
     let out = user_auth(&sdk, "nobody", &[("PREFERRED_CHALLENGE", "EMAIL_OTP")])
         .await

@@ -581,6 +581,7 @@ async fn respond(
         )));
     };
     let session = required(&input, "Session")?;
+    let context = event_context(call, &client);
     let step = api
         .answer(Answer {
             pool: &pool,
@@ -589,6 +590,7 @@ async fn respond(
             challenge,
             responses: &responses,
             address: call.client_ip,
+            context: &context,
             now: call.now,
         })
         .await
