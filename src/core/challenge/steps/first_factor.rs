@@ -150,6 +150,7 @@ impl ApiSignIn {
     /// verified (user verification required), and it must be a passkey of the user the
     /// sign-in named. A passkey with user verification is two factors: tokens follow, no
     /// further MFA (as in Cognito).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn passkey_answer(
         &self,
         opened: &super::Opened,
