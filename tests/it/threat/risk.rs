@@ -545,6 +545,100 @@ async fn failure_burst_blocks_the_address(env: &[(&str, &str)]) {
     server.stop().await;
 }
 
+/// The failure-burst count under a parallel burst split across nodes: `burst_failures`
+/// (5) wrong passwords sent at once, over one node (SQLite) or two nodes sharing one
+/// PostgreSQL store, are all counted, no fewer (a lost update would let an attacker
+/// through) and no more (one below the limit still lets the honest user in).
+async fn parallel_failure_burst(nodes: &[TestServer]) {
+    let first = &nodes[0];
+    first.user(POOL, "victim", PASSWORD).await;
+    let attacker = "198.51.100.77";
+    let at_once = |range: std::ops::Range<usize>| {
+        let calls =
+            range.map(|i| {
+                let node = &nodes[i % nodes.len()];
+                async move {
+                    password_auth(node, &format!("ghost{i}"), "wrong-Passw0rd", attacker).await
+                }
+            });
+        futures::future::join_all(calls)
+    };
+    // Four at once: one below the limit. The victim, behind the same address, gets in
+    // on every node.
+    for r in at_once(0..4).await {
+        assert_eq!(kind(&r), "NotAuthorizedException", "{r:?}");
+    }
+    for node in nodes {
+        signed_in(
+            &password_auth(node, "victim", PASSWORD, attacker).await,
+            "one failure below the burst",
+        );
+    }
+    // The fifth failure: the address is now blocked on every node.
+    for r in at_once(4..5).await {
+        assert_eq!(kind(&r), "NotAuthorizedException", "{r:?}");
+    }
+    for node in nodes {
+        let blocked = password_auth(node, "victim", PASSWORD, attacker).await;
+        assert_eq!(
+            blocked.1["message"], "Unable to login because of security reasons.",
+            "{blocked:?}"
+        );
+        // The honest user from elsewhere is not held up.
+        signed_in(
+            &password_auth(node, "victim", PASSWORD, "203.0.113.30").await,
+            "from another address",
+        );
+    }
+    // Every failure is in the log, whichever node took it.
+    for node in nodes {
+        node.node.events.flush().await;
+    }
+    let all = first
+        .node
+        .events
+        .list(
+            POOL,
+            None,
+            &PageRequest {
+                limit: 60,
+                after: None,
+            },
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    let ghosts = all
+        .items
+        .iter()
+        .filter(|e| e.username.starts_with("ghost") && e.outcome == AuthEventOutcome::Fail)
+        .count();
+    assert_eq!(ghosts, 5, "{:?}", all.items);
+}
+
+#[tokio::test]
+async fn a_parallel_failure_burst_is_counted_exactly_sqlite() {
+    let server = start(BURST_THREAT, "", &[]).await;
+    parallel_failure_burst(std::slice::from_ref(&server)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_parallel_failure_burst_split_across_two_nodes_is_counted_exactly_postgres() {
+    let Some(pg) = PgNodeEnv::new("burst_across_nodes").await else {
+        return;
+    };
+    // One after the other: the first applies the configuration and makes the keys.
+    let a = start(BURST_THREAT, "", &pg.vars()).await;
+    let b = start(BURST_THREAT, "", &pg.vars()).await;
+    let nodes = [a, b];
+    parallel_failure_burst(&nodes).await;
+    for node in nodes {
+        node.stop().await;
+    }
+    pg.cleanup().await;
+}
+
 /// A hosted sign-in from client address `from` (a fresh browser): the status and the
 /// page (or the redirect's location).
 async fn hosted_attempt(
