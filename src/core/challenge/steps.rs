@@ -17,7 +17,7 @@ use crate::core::mfa::{requirement_after, Answered, Mfa, MfaError, Requirement, 
 use crate::core::model::{AppClient, MfaFactor, User, UserPool};
 use crate::core::oauth::grants::{TokenResponse, TokenService};
 use crate::core::secrets::SecretString;
-use crate::core::signin::SignInOutcome;
+use crate::core::signin::{SignIn, SignInOutcome};
 use crate::core::storage::{Store, UserRef};
 use crate::core::threat::{EventContext, Subject};
 use crate::core::triggers::pre_token::TokenSource;
@@ -85,6 +85,8 @@ pub struct ApiSignIn {
     tokens: TokenService,
     mfa: Mfa,
     accounts: AccountService,
+    /// Threat protection's scoring of passwordless first factors (as of passwords).
+    signin: SignIn,
     /// The request's `ClientMetadata`, for the triggers this step fires (pre token
     /// generation, and the custom challenge's).
     metadata: BTreeMap<String, String>,
@@ -152,6 +154,7 @@ impl ApiSignIn {
         tokens: TokenService,
         mfa: Mfa,
         accounts: AccountService,
+        signin: SignIn,
     ) -> Self {
         let store = directory.store().clone();
         ApiSignIn {
@@ -161,6 +164,7 @@ impl ApiSignIn {
             tokens,
             mfa,
             accounts,
+            signin,
             metadata: BTreeMap::new(),
         }
     }
@@ -506,13 +510,13 @@ impl ApiSignIn {
                         .mfa
                         .verify_sign_in_code(pool, &s.login, code, address, now)
                         .await;
-                    let subject = match &user {
-                        Ok(user) => Subject::User(user),
-                        Err(_) => Subject::Login(&s.login),
-                    };
-                    self.mfa
-                        .record_answer(pool, subject, context, Answered::SignInCode, &user, now)
-                        .await;
+                    // A refusal is recorded here; a proven code by the risk step below.
+                    if user.is_err() {
+                        let subject = Subject::Login(&s.login);
+                        self.mfa
+                            .record_answer(pool, subject, context, Answered::SignInCode, &user, now)
+                            .await;
+                    }
                     let user = user?;
                     self.sessions.take(&opened, now).await?;
                     let started = Started {
@@ -527,6 +531,10 @@ impl ApiSignIn {
                         }
                         Requirement::Setup { factors } => SignInOutcome::MfaSetup { user, factors },
                     };
+                    let outcome = self
+                        .signin
+                        .respond_to_passwordless_risk(pool, outcome, MfaFactor::Email, context, now)
+                        .await?;
                     return self
                         .proceed(pool, client, started, outcome, address, now)
                         .await;

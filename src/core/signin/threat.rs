@@ -25,6 +25,10 @@ pub(crate) struct Attempt<'a> {
     pub challenge: &'static str,
     /// The proven password was found compromised (and the sign-in refused for a reset).
     pub compromised: bool,
+    /// A passwordless first factor (`None`: a password or SRP proof): an emailed code is
+    /// not asked again as the risk's second factor, and a passkey (user verification
+    /// required) already is two factors.
+    pub passwordless: Option<MfaFactor>,
     pub now: UnixTime,
 }
 
@@ -41,8 +45,17 @@ impl<'a> Attempt<'a> {
             context,
             challenge,
             compromised: false,
+            passwordless: None,
             now,
         }
+    }
+}
+
+/// The event log's challenge name of a passwordless first factor.
+fn passwordless_challenge(factor: MfaFactor) -> &'static str {
+    match factor {
+        MfaFactor::Passkey => "WebAuthn",
+        _ => "EmailOtp",
     }
 }
 
@@ -146,6 +159,27 @@ impl SignIn {
         e
     }
 
+    /// A passwordless first factor proven (`factor`: an emailed sign-in code or a
+    /// passkey) with `outcome` by the pool's rule: scored and answered as a password
+    /// sign-in is ([`SignIn::respond_to_risk`]), and recorded as the step
+    /// (`EmailOtp:Success`, `WebAuthn:Success`). Pools with threat protection off get
+    /// `outcome` back untouched.
+    pub async fn respond_to_passwordless_risk(
+        &self,
+        pool: &UserPool,
+        outcome: SignInOutcome,
+        factor: MfaFactor,
+        context: &EventContext,
+        now: UnixTime,
+    ) -> Result<SignInOutcome, SignInError> {
+        let login = outcome.user().username.clone();
+        let attempt = Attempt {
+            passwordless: Some(factor),
+            ..Attempt::new(&login, Some(context), passwordless_challenge(factor), now)
+        };
+        self.respond_to_risk(pool, outcome, &attempt).await
+    }
+
     /// A proven first factor: scores the sign-in, takes the level's action (in `enforced`
     /// mode), records the event and logs the decision.
     pub(super) async fn respond_to_risk(
@@ -172,14 +206,27 @@ impl SignIn {
             LevelAction::default()
         };
         let (outcome, taken) = match (action.action, outcome) {
-            (RiskAction::Mfa, SignInOutcome::SignedIn(user)) => match risk_factors(pool, &user) {
-                Some(factors) => (
-                    SignInOutcome::MfaRequired { user, factors },
-                    RiskAction::Mfa,
-                ),
-                // No factor to ask: the sign-in cannot be let through.
-                None => (SignInOutcome::SignedIn(user), RiskAction::Block),
-            },
+            // A passkey with user verification is already two factors.
+            (RiskAction::Mfa, SignInOutcome::SignedIn(user))
+                if attempt.passwordless == Some(MfaFactor::Passkey) =>
+            {
+                (SignInOutcome::SignedIn(user), RiskAction::Mfa)
+            }
+            (RiskAction::Mfa, SignInOutcome::SignedIn(user)) => {
+                // The factor that signed in is not asked again as the second.
+                let factors = risk_factors(pool, &user).map(|mut f| {
+                    f.retain(|k| Some(*k) != attempt.passwordless);
+                    f
+                });
+                match factors.filter(|f| !f.is_empty()) {
+                    Some(factors) => (
+                        SignInOutcome::MfaRequired { user, factors },
+                        RiskAction::Mfa,
+                    ),
+                    // No factor to ask: the sign-in cannot be let through.
+                    None => (SignInOutcome::SignedIn(user), RiskAction::Block),
+                }
+            }
             // A challenge (second factor, enrolment, new password) already stands.
             (RiskAction::Mfa, other) => (other, RiskAction::Mfa),
             (action, other) => (other, action),
@@ -213,6 +260,14 @@ impl SignIn {
             attempt.now,
         );
         event.challenges = vec![format!("{}:Success", attempt.challenge)];
+        if let Some(factor) = attempt.passwordless {
+            let name = if factor == MfaFactor::Passkey {
+                "passkey"
+            } else {
+                "email"
+            };
+            event.details.insert("factor".into(), name.into());
+        }
         if blocked {
             event
                 .details

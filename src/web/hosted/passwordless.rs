@@ -14,11 +14,12 @@ use super::completion::finish_sign_in;
 use super::mfa::{credential_of, log_refusal, remaining};
 use super::plumbing::{error_page, form_username, html, page_flow, PageQuery, SubmittedForm};
 use super::ui::{Chrome, EmailSignInPage, Lang, UsernameKind};
-use super::{login_html, login_page_for, to_second_factor};
+use super::{login_html, login_page_for, to_second_factor, to_second_factor_asking};
 use crate::core::mfa::{Answered, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, UserPool, UserStatus};
 use crate::core::now;
 use crate::core::session::{LoginFlow, PendingMfa};
+use crate::core::signin::SignInOutcome;
 use crate::core::threat::Subject;
 use crate::web::AppState;
 
@@ -230,15 +231,15 @@ pub async fn email_verify(
         .mfa
         .verify_sign_in_code(&pool, &username, &code, address, now)
         .await;
-    let subject = match &result {
-        Ok(user) => Subject::User(user),
-        Err(_) => Subject::Login(&username),
-    };
     let context = super::event_context(&state, &headers, &pool, &client, address);
-    state
-        .mfa
-        .record_answer(&pool, subject, &context, Answered::SignInCode, &result, now)
-        .await;
+    // A refusal is recorded here; a proven code by the risk step below.
+    if result.is_err() {
+        let subject = Subject::Login(&username);
+        state
+            .mfa
+            .record_answer(&pool, subject, &context, Answered::SignInCode, &result, now)
+            .await;
+    }
     let user = match result {
         Ok(u) => u,
         Err(e) => {
@@ -273,8 +274,19 @@ pub async fn email_verify(
         setup: false,
         risk_factors: Vec::new(),
     };
-    match remaining(&pool, &user, &pending) {
-        Requirement::None => {
+    let outcome = match remaining(&pool, &user, &pending) {
+        Requirement::None => SignInOutcome::SignedIn(user),
+        Requirement::Challenge { factors } => SignInOutcome::MfaRequired { user, factors },
+        Requirement::Setup { factors } => SignInOutcome::MfaSetup { user, factors },
+    };
+    // Scored as a password sign-in is: the `mfa` action asks a factor other than email,
+    // `block` refuses.
+    let outcome = state
+        .signin
+        .respond_to_passwordless_risk(&pool, outcome, MfaFactor::Email, &context, now)
+        .await;
+    match outcome {
+        Ok(SignInOutcome::SignedIn(user)) => {
             finish_sign_in(
                 &state,
                 &headers,
@@ -287,11 +299,19 @@ pub async fn email_verify(
             )
             .await
         }
-        Requirement::Challenge { .. } => {
-            to_second_factor(&state, &mut flow, &user, email_amr, false, now).await
+        Ok(SignInOutcome::MfaRequired { user, factors }) => {
+            to_second_factor_asking(&state, &mut flow, &user, (email_amr, false), factors, now)
+                .await
         }
-        Requirement::Setup { .. } => {
+        Ok(SignInOutcome::MfaSetup { user, .. }) => {
             to_second_factor(&state, &mut flow, &user, email_amr, true, now).await
+        }
+        // A code never asks a new password; a refusal is the risk's block.
+        Ok(SignInOutcome::NewPasswordRequired(_)) | Err(_) => {
+            let chrome = Chrome::new(&client.branding, &flow.csrf, &flow.id)
+                .with_error(state.ui.message(lang, "error.blocked_by_risk"));
+            let page = login_page_for(&flow, &pool, &client, chrome, username);
+            login_html(&state, StatusCode::FORBIDDEN, lang, &page)
         }
     }
 }
@@ -332,33 +352,25 @@ pub async fn passkey_submit(
         None => Err(MfaError::Passkey("no credential posted".into())),
     };
     let context = super::event_context(&state, &headers, &pool, &client, address);
+    // A refusal is recorded here; a proven passkey of an account that may sign in by the
+    // risk step below.
     match &result {
+        Ok(v) if v.user.enabled && v.user.status == UserStatus::Confirmed => {}
         Ok(v) => {
-            // The passkey is proven; the sign-in passes only for an account that may
-            // sign in now.
-            let gate = if v.user.enabled && v.user.status == UserStatus::Confirmed {
-                Ok(())
-            } else {
-                Err(MfaError::NotPossible("The account may not sign in yet."))
-            };
+            let refused: Result<(), MfaError> =
+                Err(MfaError::NotPossible("The account may not sign in yet."));
             let subject = Subject::User(&v.user);
             state
                 .mfa
-                .record_answer(&pool, subject, &context, Answered::Passkey, &gate, now)
+                .record_answer(&pool, subject, &context, Answered::Passkey, &refused, now)
                 .await;
         }
         Err(_) => {
             let typed = flow.username.as_deref().unwrap_or_default();
+            let subject = Subject::Login(typed);
             state
                 .mfa
-                .record_answer(
-                    &pool,
-                    Subject::Login(typed),
-                    &context,
-                    Answered::Passkey,
-                    &result,
-                    now,
-                )
+                .record_answer(&pool, subject, &context, Answered::Passkey, &result, now)
                 .await;
         }
     }
@@ -371,17 +383,34 @@ pub async fn passkey_submit(
     };
     match result {
         Ok(v) if v.user.enabled && v.user.status == UserStatus::Confirmed => {
-            finish_sign_in(
-                &state,
-                &headers,
-                &flow,
-                &client,
-                &v.user,
-                &[v.amr, AMR_MFA],
-                lang,
-                now,
-            )
-            .await
+            // Scored as any sign-in: a block refuses it (a passkey already is two
+            // factors, so the `mfa` action asks nothing more).
+            let outcome = state
+                .signin
+                .respond_to_passwordless_risk(
+                    &pool,
+                    SignInOutcome::SignedIn(v.user),
+                    MfaFactor::Passkey,
+                    &context,
+                    now,
+                )
+                .await;
+            match outcome {
+                Ok(outcome) => {
+                    finish_sign_in(
+                        &state,
+                        &headers,
+                        &flow,
+                        &client,
+                        outcome.user(),
+                        &[v.amr, AMR_MFA],
+                        lang,
+                        now,
+                    )
+                    .await
+                }
+                Err(_) => refused("error.blocked_by_risk", StatusCode::FORBIDDEN),
+            }
         }
         // The passkey is the user's, but the account may not sign in yet: said as the
         // password sign-in says it.

@@ -646,6 +646,140 @@ async fn a_parallel_failure_burst_split_across_two_nodes_is_counted_exactly_post
     pg.cleanup().await;
 }
 
+// --- passwordless first factors are scored too ---------------------------------------------
+
+const CODE_CLIENT: &str = "riskapi000000000000000002";
+
+/// A pool whose users may sign in with an emailed code (USER_AUTH), under `threat`.
+fn passwordless_toml(threat: &str) -> String {
+    format!(
+        r#"
+[[pools]]
+id = "{POOL}"
+name = "Risk, passwordless"
+sign_in_factors = ["PASSWORD", "EMAIL_OTP"]
+
+[pools.threat_protection]
+{threat}
+
+[[pools.clients]]
+id = "{CODE_CLIENT}"
+name = "api"
+explicit_auth_flows = ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+"#
+    )
+}
+
+/// A USER_AUTH sign-in with an emailed code from `from`: the answer to the code.
+async fn code_sign_in(server: &TestServer, user: &str, from: &str) -> (u16, Value) {
+    let to = format!("{user}@example.com");
+    let seen = server
+        .inbox
+        .all()
+        .iter()
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .count();
+    let asked = call(
+        server,
+        "InitiateAuth",
+        json!({
+            "ClientId": CODE_CLIENT,
+            "AuthFlow": "USER_AUTH",
+            "AuthParameters": {"USERNAME": user, "PREFERRED_CHALLENGE": "EMAIL_OTP"},
+        }),
+        from,
+    )
+    .await;
+    assert_eq!(asked.1["ChallengeName"], "EMAIL_OTP", "{asked:?}");
+    let mut code = None;
+    for _ in 0..200 {
+        let mails: Vec<String> = server
+            .inbox
+            .all()
+            .into_iter()
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .collect();
+        if mails.len() > seen {
+            code = mail_text(mails.last().unwrap())
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|run| run.len() == 8)
+                .map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let code = code.expect("a sign-in code mailed");
+    call(
+        server,
+        "RespondToAuthChallenge",
+        json!({
+            "ClientId": CODE_CLIENT,
+            "ChallengeName": "EMAIL_OTP",
+            "Session": asked.1["Session"],
+            "ChallengeResponses": {"USERNAME": user, "EMAIL_OTP_CODE": code},
+        }),
+        from,
+    )
+    .await
+}
+
+on_both_engines!(
+    an_emailed_code_sign_in_is_scored_sqlite,
+    an_emailed_code_sign_in_is_scored_postgres,
+    an_emailed_code_sign_in_is_scored
+);
+
+/// The right emailed code from an address in a failure burst is blocked as the right
+/// password is; from elsewhere it signs in. Both are recorded as the code's step.
+async fn an_emailed_code_sign_in_is_scored(env: &[(&str, &str)]) {
+    let server_toml = "trusted_proxies = [\"127.0.0.1/32\"]";
+    let server = TestServer::start_with(&passwordless_toml(BURST_THREAT), server_toml, env).await;
+    server.user(POOL, "pia", PASSWORD).await;
+    signed_in(
+        &code_sign_in(&server, "pia", "203.0.113.40").await,
+        "the honest code",
+    );
+    let attacker = "198.51.100.88";
+    for i in 0..5 {
+        let r = call(
+            &server,
+            "InitiateAuth",
+            json!({
+                "ClientId": CODE_CLIENT,
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": format!("ghost{i}"), "PASSWORD": "wrong-Passw0rd"},
+            }),
+            attacker,
+        )
+        .await;
+        assert_eq!(kind(&r), "NotAuthorizedException", "{r:?}");
+    }
+    let blocked = code_sign_in(&server, "pia", attacker).await;
+    assert_eq!(kind(&blocked), "NotAuthorizedException", "{blocked:?}");
+    assert_eq!(
+        blocked.1["message"], "Unable to login because of security reasons.",
+        "{blocked:?}"
+    );
+    // The honest user elsewhere is not held up.
+    signed_in(
+        &code_sign_in(&server, "pia", "203.0.113.41").await,
+        "from elsewhere",
+    );
+    flush(&server).await;
+    let events = events_of(&server, "pia").await;
+    let steps: Vec<&AuthEvent> = events
+        .iter()
+        .filter(|e| e.challenges == ["EmailOtp:Success"])
+        .collect();
+    assert_eq!(steps.len(), 3, "{events:?}");
+    assert!(steps.iter().all(|e| e.details["factor"] == "email"));
+    let block = from_address(&events, attacker);
+    assert_eq!(block.outcome, AuthEventOutcome::Fail);
+    assert_eq!(block.risk.decision, "block");
+    assert!(block.risk.signals.contains(&"failure_burst".to_string()));
+    server.stop().await;
+}
+
 /// A hosted sign-in from client address `from` (a fresh browser): the status and the
 /// page (or the redirect's location).
 async fn hosted_attempt(

@@ -10,8 +10,8 @@ use base64::Engine;
 use uuid::Uuid;
 
 use crate::core::mfa::{Answered, MfaError};
-use crate::core::model::{AppClient, UserPool};
-use crate::core::signin::SignInError;
+use crate::core::model::{AppClient, MfaFactor, UserPool};
+use crate::core::signin::{SignInError, SignInOutcome};
 use crate::core::threat::{EventContext, Subject};
 use crate::core::UnixTime;
 
@@ -200,22 +200,34 @@ impl ApiSignIn {
                     }
                 }),
         };
-        let subject = match &verified {
-            Ok(v) => Subject::User(&v.user),
-            Err(_) => Subject::Login(&s.login),
-        };
-        self.mfa
-            .record_answer(pool, subject, context, Answered::Passkey, &verified, now)
-            .await;
+        // A refusal is recorded here; a proven passkey by the risk step below.
+        if verified.is_err() {
+            let subject = Subject::Login(&s.login);
+            self.mfa
+                .record_answer(pool, subject, context, Answered::Passkey, &verified, now)
+                .await;
+        }
         let verified = verified.map_err(|e| match e {
             // Told only to the passkey's holder, in the sign-in's own terms.
             MfaError::NotPossible("User is disabled.") => SignInError::UserDisabled.into(),
             MfaError::NotPossible("User is not confirmed.") => SignInError::UserNotConfirmed.into(),
             e => ChallengeError::Mfa(e),
         })?;
+        // Scored as any sign-in: a block refuses it (a passkey already is two factors,
+        // so the `mfa` action asks nothing more).
+        let outcome = self
+            .signin
+            .respond_to_passwordless_risk(
+                pool,
+                SignInOutcome::SignedIn(verified.user),
+                MfaFactor::Passkey,
+                context,
+                now,
+            )
+            .await?;
         self.sign_in_tokens(
             client,
-            &verified.user,
+            outcome.user(),
             now,
             crate::core::triggers::pre_token::TokenSource::Authentication,
             now,

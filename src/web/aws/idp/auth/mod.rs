@@ -44,6 +44,7 @@ pub(crate) fn api(state: &AppState) -> ApiSignIn {
         state.node.tokens.clone(),
         state.mfa.clone(),
         state.accounts.clone(),
+        state.signin.clone(),
     )
 }
 
