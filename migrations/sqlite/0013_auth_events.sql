@@ -8,8 +8,12 @@ CREATE TABLE auth_events (
     pool_id    TEXT NOT NULL,
     sub        TEXT,
     created_at INTEGER NOT NULL,
+    -- 1 when the event is sign-in history the risk signals compare with (a sign-in that
+    -- passed or went on to a challenge of the pool's own, without "not me" feedback).
+    history    INTEGER NOT NULL DEFAULT 0,
     doc        TEXT NOT NULL
 );
 CREATE INDEX auth_events_user ON auth_events (pool_id, sub, created_at, id);
 CREATE INDEX auth_events_pool ON auth_events (pool_id, created_at, id);
+CREATE INDEX auth_events_history ON auth_events (pool_id, sub, history, created_at);
 CREATE INDEX auth_events_time ON auth_events (created_at);

@@ -299,7 +299,22 @@ impl SignIn {
             Ok(v) => v,
             Err(e) => {
                 let attempt = Attempt::new(login, context.as_ref(), "Password", now);
-                return Err(self.refused(pool, None, &attempt, e).await);
+                // A locked account's attempt is its user's event (the SRP path knows the
+                // user already); looked up only when the log records it.
+                let sub = match (
+                    &e,
+                    context.is_some() && pool.threat_protection.records_events(),
+                ) {
+                    (SignInError::Locked { .. }, true) => self
+                        .directory
+                        .find_user(pool, login)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|u| u.sub),
+                    _ => None,
+                };
+                return Err(self.refused(pool, sub.as_deref(), &attempt, e).await);
             }
         };
         // InitiateAuth's ClientMetadata reaches user migration and pre authentication as

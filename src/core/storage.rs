@@ -404,6 +404,16 @@ pub trait Store: Send + Sync + 'static {
         since: UnixTime,
         page: &PageRequest,
     ) -> StoreResult<Page<AuthEvent>>;
+    /// A user's latest sign-in history (events that
+    /// [count as history](AuthEvent::counts_as_history)) created at or after `since`,
+    /// newest first, at most `limit`.
+    async fn list_sign_in_history(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        since: UnixTime,
+        limit: i64,
+    ) -> StoreResult<Vec<AuthEvent>>;
     async fn get_auth_event(&self, pool_id: &str, id: &str) -> StoreResult<Option<AuthEvent>>;
     /// Replaces an event's document (its feedback); returns whether it was there.
     async fn update_auth_event(&self, event: &AuthEvent) -> StoreResult<bool>;

@@ -8,7 +8,7 @@ use super::{doc, StoreResult};
 use crate::core::model::{AuthEvent, Page, PageRequest};
 use crate::core::UnixTime;
 
-/// Rows per INSERT statement: 5 values each, well under SQLite's 32766 placeholders.
+/// Rows per INSERT statement: 6 values each, well under SQLite's 32766 placeholders.
 const INSERT_CHUNK: usize = 200;
 
 /// Inserts `events` with one multi-row statement per [`INSERT_CHUNK`] events. An id
@@ -20,26 +20,29 @@ pub(crate) async fn insert_auth_events<E: Run>(store: &E, events: &[AuthEvent]) 
             .iter()
             .map(doc::to_json)
             .collect::<StoreResult<Vec<String>>>()?;
-        let mut sql =
-            String::from("INSERT INTO auth_events (id, pool_id, sub, created_at, doc) VALUES ");
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(chunk.len() * 5);
+        let mut sql = String::from(
+            "INSERT INTO auth_events (id, pool_id, sub, created_at, history, doc) VALUES ",
+        );
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(chunk.len() * 6);
         for (i, (event, doc)) in chunk.iter().zip(&docs).enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            let n = i * 5;
+            let n = i * 6;
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${})",
                 n + 1,
                 n + 2,
                 n + 3,
                 n + 4,
-                n + 5
+                n + 5,
+                n + 6
             ));
             values.push((&event.id).into());
             values.push((&event.pool_id).into());
             values.push(event.sub.as_deref().into());
             values.push(event.created_at.into());
+            values.push(i64::from(event.counts_as_history()).into());
             values.push(doc.as_str().into());
         }
         sql.push_str(" ON CONFLICT (id) DO NOTHING");
@@ -100,6 +103,28 @@ pub(crate) async fn list_auth_events<E: Run>(
     Ok(Page { items, next })
 }
 
+/// A user's latest sign-in history ([`AuthEvent::counts_as_history`]) created at or
+/// after `since`, newest first, at most `limit` events: what the risk signals compare a
+/// sign-in with. Events of other kinds, however many, never push it out.
+pub(crate) async fn list_sign_in_history<E: Run>(
+    store: &E,
+    pool_id: &str,
+    sub: &str,
+    since: UnixTime,
+    limit: i64,
+) -> StoreResult<Vec<AuthEvent>> {
+    let sql = "SELECT doc FROM auth_events WHERE pool_id = $1 AND sub = $2 AND history = 1 \
+               AND created_at >= $3 ORDER BY created_at DESC, id DESC LIMIT $4";
+    let rows = store
+        .fetch_all(
+            On::Read,
+            sql,
+            &[pool_id.into(), sub.into(), since.into(), limit.into()],
+        )
+        .await?;
+    docs_of(&rows)
+}
+
 /// One event of a pool.
 pub(crate) async fn get_auth_event<E: Run>(
     store: &E,
@@ -118,12 +143,13 @@ pub(crate) async fn get_auth_event<E: Run>(
 
 /// Replaces an event's document (its feedback); returns whether it was there.
 pub(crate) async fn update_auth_event<E: Run>(store: &E, event: &AuthEvent) -> StoreResult<bool> {
-    let sql = "UPDATE auth_events SET doc = $3 WHERE id = $1 AND pool_id = $2";
+    let sql = "UPDATE auth_events SET doc = $3, history = $4 WHERE id = $1 AND pool_id = $2";
     let doc = doc::to_json(event)?;
     let values = [
         (&event.id).into(),
         (&event.pool_id).into(),
         doc.as_str().into(),
+        i64::from(event.counts_as_history()).into(),
     ];
     Ok(store.execute(On::Write, sql, &values).await? > 0)
 }

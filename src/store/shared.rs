@@ -954,6 +954,16 @@ impl<E: Run> Store for E {
         auth_events::list_auth_events(self, pool_id, sub, since, page).await
     }
 
+    async fn list_sign_in_history(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        since: UnixTime,
+        limit: i64,
+    ) -> StoreResult<Vec<AuthEvent>> {
+        auth_events::list_sign_in_history(self, pool_id, sub, since, limit).await
+    }
+
     async fn get_auth_event(&self, pool_id: &str, id: &str) -> StoreResult<Option<AuthEvent>> {
         auth_events::get_auth_event(self, pool_id, id).await
     }

@@ -279,6 +279,27 @@ pub struct AuthEvent {
     pub details: BTreeMap<String, String>,
 }
 
+impl AuthEvent {
+    /// Whether the event is sign-in history the risk signals compare a new sign-in with:
+    /// a `SignIn` that ended in tokens, or went on to a challenge of the pool's own (its
+    /// MFA, a new password), not one the risk's `mfa` action asked (which counts once the
+    /// factor is passed, as that step's event), and not one its user or an administrator
+    /// marked `Invalid`. Other kinds never count: anyone can have a `ForgotPassword` or a
+    /// failed attempt recorded under someone's name.
+    pub fn counts_as_history(&self) -> bool {
+        if self.kind != AuthEventKind::SignIn
+            || self.feedback.as_ref().is_some_and(|f| f.value == "Invalid")
+        {
+            return false;
+        }
+        match self.outcome {
+            AuthEventOutcome::Pass => true,
+            AuthEventOutcome::InProgress => !self.risk.decision.starts_with("mfa"),
+            AuthEventOutcome::Fail => false,
+        }
+    }
+}
+
 /// Where an address is, by the GeoIP file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {

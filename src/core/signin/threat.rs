@@ -227,8 +227,13 @@ impl SignIn {
                     None => (SignInOutcome::SignedIn(user), RiskAction::Block),
                 }
             }
-            // A challenge (second factor, enrolment, new password) already stands.
-            (RiskAction::Mfa, other) => (other, RiskAction::Mfa),
+            // The pool's own second factor is asked anyway: it is the factor.
+            (RiskAction::Mfa, other @ SignInOutcome::MfaRequired { .. }) => {
+                (other, RiskAction::Mfa)
+            }
+            // A new password or a first enrolment proves no second factor (the risky
+            // caller would set the password or enrol their own authenticator): refused.
+            (RiskAction::Mfa, other) => (other, RiskAction::Block),
             (action, other) => (other, action),
         };
         let blocked = taken == RiskAction::Block;

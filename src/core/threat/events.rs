@@ -46,18 +46,25 @@ pub struct EventContext {
     pub user_agent: Option<String>,
     /// The device cookie's id (already hashed by the edge), if any.
     pub device: Option<String>,
+    /// The edge gives every browser a device cookie (the hosted UI): a request without
+    /// one is from a new device, not from one that cannot say.
+    pub expects_device: bool,
 }
 
 impl EventContext {
     /// The longest user agent kept (a header can be 8 KiB; the log needs the start).
     pub const MAX_USER_AGENT: usize = 512;
+    /// The longest login kept (usernames and email addresses are far shorter).
+    pub const MAX_LOGIN: usize = 256;
 
     pub fn new(client_id: Option<&str>, address: Option<IpAddr>, user_agent: Option<&str>) -> Self {
         EventContext {
             client_id: client_id.map(str::to_string),
-            address,
+            // `::ffff:a.b.c.d` (a dual-stack listener) is the IPv4 client it is.
+            address: address.map(|a| a.to_canonical()),
             user_agent: user_agent.map(|ua| truncate(ua, Self::MAX_USER_AGENT)),
             device: None,
+            expects_device: false,
         }
     }
 }
@@ -103,7 +110,8 @@ pub fn event(
         id: new_event_id(),
         pool_id: pool.id.clone(),
         sub: sub.map(str::to_string),
-        username: username.to_string(),
+        // A login as typed can be anything a request carries: the log keeps its start.
+        username: truncate(username, EventContext::MAX_LOGIN),
         kind,
         outcome,
         challenges: Vec::new(),
@@ -158,13 +166,16 @@ impl AuthEvents {
         if !pool.threat_protection.records_events() {
             return;
         }
-        if self
-            .tx
-            .send(Command::Record(Box::new(event)))
-            .await
-            .is_err()
-        {
-            tracing::warn!("auth event writer stopped; event dropped");
+        // Never waits: a full queue (a database that stalls) drops the event rather than
+        // hold up the request it records.
+        match self.tx.try_send(Command::Record(Box::new(event))) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("auth event queue full; event dropped");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::warn!("auth event writer stopped; event dropped");
+            }
         }
     }
 

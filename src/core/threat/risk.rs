@@ -4,8 +4,9 @@
 //!
 //! A sign-in whose first factor was proven is [`Risk::assess`]ed for its user:
 //! - `new_device`: the hosted UI's device cookie (hashed) was never seen in the user's
-//!   successful sign-ins within the retention (see [`counts_as_history`]) (only for a user with such history, and only
-//!   where the edge has a device: the AWS API sends none);
+//!   sign-in history within the retention ([`AuthEvent::counts_as_history`]; only for a
+//!   user with such history, and only where the edge has a device: the AWS API sends
+//!   none);
 //! - `new_network`: the client address's network (IPv4 /24, IPv6 /48) was never seen in
 //!   them (only with history);
 //! - `failure_burst`: failed sign-ins from the client's address (IPv6: its /64) across
@@ -36,8 +37,7 @@ use crate::core::directory::Directory;
 use crate::core::mail::MailRouter;
 use crate::core::mfa::has_verified_email;
 use crate::core::model::{
-    AuthEvent, AuthEventKind, AuthEventOutcome, EventFeedback, EventRisk, GeoPoint, PageRequest,
-    RiskLevel, User, UserPool, UserStatus,
+    AuthEvent, EventFeedback, EventRisk, GeoPoint, RiskLevel, User, UserPool, UserStatus,
 };
 use crate::core::secrets::random_token;
 use crate::core::signout;
@@ -47,7 +47,7 @@ use crate::core::UnixTime;
 /// The window of the failure-burst count, in seconds.
 pub const BURST_WINDOW_SECS: i64 = 600;
 /// How many of the user's latest events the history holds.
-pub const HISTORY: u32 = 50;
+pub const HISTORY: i64 = 50;
 /// How long a "not me" link works, in seconds (7 days).
 pub const NOT_ME_TTL_SECS: i64 = 7 * 86_400;
 /// The ephemeral kind of "not me" tokens.
@@ -101,6 +101,9 @@ struct NotMeToken {
     pool_id: String,
     sub: String,
     event_id: String,
+    /// When the link stops working (it is given back until then if an answer fails).
+    #[serde(default)]
+    expires_at: UnixTime,
 }
 
 /// Risk scoring and responses over the store, the event log and the GeoIP file. Cheap to
@@ -126,7 +129,9 @@ impl std::fmt::Debug for Risk {
 /// The store counter of failed sign-ins from `address` in `pool_id` (IPv6 by /64: one
 /// host gets a whole /64).
 pub fn burst_key(pool_id: &str, address: IpAddr) -> String {
-    let net = match address {
+    // An IPv4 client on a dual-stack listener arrives as `::ffff:a.b.c.d`: its own key,
+    // not the whole IPv4 Internet's shared /64.
+    let net = match address.to_canonical() {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let s = v6.segments();
@@ -138,7 +143,7 @@ pub fn burst_key(pool_id: &str, address: IpAddr) -> String {
 
 /// The network an address belongs to for `new_network`: IPv4 /24, IPv6 /48.
 pub fn network_of(address: IpAddr) -> String {
-    match address {
+    match address.to_canonical() {
         IpAddr::V4(v4) => {
             let o = v4.octets();
             format!("{}.{}.{}.0/24", o[0], o[1], o[2])
@@ -231,34 +236,27 @@ impl Risk {
     ) -> Assessment {
         let tuning = &pool.threat_protection.tuning;
         let mut fired: Vec<(&'static str, u32)> = Vec::new();
+        let since = now - self.events.retention_secs();
         let history: Vec<AuthEvent> = match self
             .store()
-            .list_auth_events(
-                &pool.id,
-                Some(&user.sub),
-                now - self.events.retention_secs(),
-                &PageRequest {
-                    limit: HISTORY,
-                    after: None,
-                },
-            )
+            .list_sign_in_history(&pool.id, &user.sub, since, HISTORY)
             .await
         {
-            Ok(page) => page
-                .items
-                .into_iter()
-                .filter(|e| e.kind == AuthEventKind::SignIn && counts_as_history(e))
-                .collect(),
+            Ok(events) => events,
             Err(e) => {
                 tracing::warn!(error = %e, "sign-in history unreadable; its signals are silent");
                 Vec::new()
             }
         };
         if !history.is_empty() {
-            if let Some(device) = &context.device {
-                if !history.iter().any(|e| e.device.as_ref() == Some(device)) {
-                    fired.push((signals::NEW_DEVICE, tuning.new_device));
-                }
+            let new_device = match &context.device {
+                Some(device) => !history.iter().any(|e| e.device.as_ref() == Some(device)),
+                // A hosted sign-in whose browser dropped (or forged) the cookie it was
+                // given is a device never seen.
+                None => context.expects_device,
+            };
+            if new_device {
+                fired.push((signals::NEW_DEVICE, tuning.new_device));
             }
             if let Some(address) = context.address {
                 let net = network_of(address);
@@ -331,12 +329,13 @@ impl Risk {
             pool_id: pool.id.clone(),
             sub: user.sub.clone(),
             event_id: event.id.clone(),
+            expires_at: now + NOT_ME_TTL_SECS,
         };
         let when = chrono::DateTime::from_timestamp(event.created_at, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_default();
         let address = event.address.map(|a| a.to_string()).unwrap_or_default();
-        let browser = event.user_agent.clone().unwrap_or_default();
+        let browser = browser_name(event.user_agent.as_deref().unwrap_or(""));
         tokio::spawn(async move {
             let secret = random_token::<32>();
             let Ok(value) = serde_json::to_string(&token) else {
@@ -387,6 +386,32 @@ impl Risk {
             .is_some())
     }
 
+    /// "Not me": the password reset is required first (a sign-in between the two steps
+    /// then gets nothing: its password no longer works), then every session, refresh
+    /// token and earlier access token of the user is signed out.
+    async fn lock_down(&self, token: &NotMeToken, now: UnixTime) -> Result<(), AnswerError> {
+        let pool = self
+            .store()
+            .get_pool(&token.pool_id)
+            .await?
+            .ok_or(AnswerError::Expired)?;
+        self.directory
+            .modify_user(&pool, &token.sub, |u| {
+                if u.status != UserStatus::ExternalProvider {
+                    u.status = UserStatus::ResetRequired;
+                    u.temporary_password_expires_at = None;
+                }
+                u.updated_at = now;
+                Ok(())
+            })
+            .await
+            .map_err(|e| AnswerError::Internal(e.to_string()))?;
+        signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &token.sub, now).await?;
+        tracing::warn!(pool = %pool.id, sub = %token.sub, event = %token.event_id,
+            "a user answered 'not me': password reset required, signed out everywhere");
+        Ok(())
+    }
+
     /// The user's answer through the link (single use across nodes): `NotMe` signs the
     /// user out everywhere (sessions, refresh tokens, earlier access tokens), requires a
     /// password reset (`RESET_REQUIRED`) and records `Invalid` on the event; `ItWasMe`
@@ -400,7 +425,8 @@ impl Risk {
         if secret.is_empty() || secret.len() > 128 {
             return Err(AnswerError::Expired);
         }
-        let Some(value) = self
+        // Taken first, so one answer wins across nodes and parallel posts.
+        let Some(stored) = self
             .store()
             .take_ephemeral(NOT_ME_KIND, &token_id(secret), now)
             .await?
@@ -408,32 +434,22 @@ impl Risk {
             return Err(AnswerError::Expired);
         };
         let token: NotMeToken =
-            serde_json::from_str(&value).map_err(|e| AnswerError::Internal(e.to_string()))?;
+            serde_json::from_str(&stored).map_err(|e| AnswerError::Internal(e.to_string()))?;
         let value = match answer {
             Answer::NotMe => {
-                let pool = self
-                    .store()
-                    .get_pool(&token.pool_id)
-                    .await?
-                    .ok_or(AnswerError::Expired)?;
-                signout::sign_out_everywhere(self.store().as_ref(), &pool.id, &token.sub, now)
-                    .await?;
-                let reset = self
-                    .directory
-                    .modify_user(&pool, &token.sub, |u| {
-                        if u.status != UserStatus::ExternalProvider {
-                            u.status = UserStatus::ResetRequired;
-                            u.temporary_password_expires_at = None;
-                        }
-                        u.updated_at = now;
-                        Ok(())
-                    })
-                    .await;
-                if let Err(e) = reset {
-                    tracing::warn!(error = %e, "the reset after a 'not me' answer failed");
+                if let Err(e) = self.lock_down(&token, now).await {
+                    // The lock-down did not happen: the link is given back for another try.
+                    let expires_at = token.expires_at.max(now + 60);
+                    let id = token_id(secret);
+                    let back = self
+                        .store()
+                        .put_ephemeral(NOT_ME_KIND, &id, &stored, expires_at, now)
+                        .await;
+                    if let Err(put) = back {
+                        tracing::error!(error = %put, "a 'not me' link could not be given back");
+                    }
+                    return Err(e);
                 }
-                tracing::warn!(pool = %pool.id, sub = %token.sub, event = %token.event_id,
-                    "a user answered 'not me': signed out everywhere, password reset required");
                 "Invalid"
             }
             Answer::ItWasMe => "Valid",
@@ -455,11 +471,42 @@ impl Risk {
 /// right and the pool asks that challenge every time). One sent to a challenge by this
 /// scoring (`mfa`) does not count until passed, so failing the asked factor never makes
 /// a device or network known.
-fn counts_as_history(e: &AuthEvent) -> bool {
-    match e.outcome {
-        AuthEventOutcome::Pass => true,
-        AuthEventOutcome::InProgress => !e.risk.decision.starts_with("mfa"),
-        AuthEventOutcome::Fail => false,
+
+/// The browser a notice names: a family and a system picked from known tokens of the
+/// user agent, never its text (whoever signed in chose it, and a mail quoting "reset at
+/// https://..." from it would carry their link in a genuine security notice).
+fn browser_name(user_agent: &str) -> String {
+    const BROWSERS: [(&str, &str); 9] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+        ("python-requests/", "Python requests"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Windows", "Windows"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    let pick = |table: &[(&str, &'static str)]| {
+        table
+            .iter()
+            .find(|(token, _)| user_agent.contains(token))
+            .map(|(_, name)| *name)
+    };
+    match (pick(&BROWSERS), pick(&SYSTEMS)) {
+        (Some(b), Some(os)) => format!("{b}, {os}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(os)) => os.to_string(),
+        (None, None) => "?".to_string(),
     }
 }
 
@@ -474,6 +521,28 @@ fn token_id(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notices_name_the_browser_never_quote_the_user_agent() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(browser_name(firefox), "Firefox, Linux");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(browser_name(edge), "Edge, Windows");
+        let hostile = "x). If this was not you, reset at https://evil.example/r";
+        assert_eq!(browser_name(hostile), "?");
+        assert_eq!(browser_name(""), "?");
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_their_ipv4_selves() {
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
+        let plain: IpAddr = "203.0.113.7".parse().unwrap();
+        let other: IpAddr = "::ffff:198.51.100.7".parse().unwrap();
+        assert_eq!(burst_key("p", mapped), burst_key("p", plain));
+        assert_ne!(burst_key("p", mapped), burst_key("p", other));
+        assert_eq!(network_of(mapped), "203.0.113.0/24");
+        assert_ne!(network_of(mapped), network_of(other));
+    }
 
     #[test]
     fn networks_group_neighbours_and_burst_keys_group_a_host() {

@@ -477,6 +477,7 @@ fn event_context(
     );
     context.device = cookies::device(headers, secure(state))
         .map(|value| crate::core::threat::risk::device_id(&pool.id, &value));
+    context.expects_device = true;
     context
 }
 

@@ -666,6 +666,13 @@ sign_in_factors = ["PASSWORD", "EMAIL_OTP"]
 id = "{CODE_CLIENT}"
 name = "api"
 explicit_auth_flows = ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pools.clients]]
+id = "{CLIENT}"
+name = "web"
+callback_urls = ["{CALLBACK}"]
+allowed_oauth_flows = ["code"]
+allowed_oauth_scopes = ["openid", "email", "profile"]
 "#
     )
 }
@@ -673,12 +680,7 @@ explicit_auth_flows = ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REF
 /// A USER_AUTH sign-in with an emailed code from `from`: the answer to the code.
 async fn code_sign_in(server: &TestServer, user: &str, from: &str) -> (u16, Value) {
     let to = format!("{user}@example.com");
-    let seen = server
-        .inbox
-        .all()
-        .iter()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .count();
+    let seen = crate::mfa::mails_to(server, &to);
     let asked = call(
         server,
         "InitiateAuth",
@@ -691,24 +693,7 @@ async fn code_sign_in(server: &TestServer, user: &str, from: &str) -> (u16, Valu
     )
     .await;
     assert_eq!(asked.1["ChallengeName"], "EMAIL_OTP", "{asked:?}");
-    let mut code = None;
-    for _ in 0..200 {
-        let mails: Vec<String> = server
-            .inbox
-            .all()
-            .into_iter()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .collect();
-        if mails.len() > seen {
-            code = mail_text(mails.last().unwrap())
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|run| run.len() == 8)
-                .map(str::to_string);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let code = code.expect("a sign-in code mailed");
+    let code = crate::mfa::next_code(server, &to, seen).await;
     call(
         server,
         "RespondToAuthChallenge",
@@ -721,6 +706,25 @@ async fn code_sign_in(server: &TestServer, user: &str, from: &str) -> (u16, Valu
         from,
     )
     .await
+}
+
+/// A hosted sign-in with an emailed code in `browser`: the page the code answers with.
+async fn hosted_code_sign_in(
+    server: &TestServer,
+    browser: &crate::mfa::Browser,
+    user: &str,
+) -> crate::mfa::Page {
+    let to = format!("{user}@example.com");
+    let flow = browser.start(CLIENT, &[("prompt", "login")]).await;
+    let seen = crate::mfa::mails_to(server, &to);
+    let asked = browser
+        .form(&flow, "/login/email", &[("username", user)])
+        .await;
+    assert_eq!(asked.status, 200, "{asked:?}");
+    let code = crate::mfa::next_code(server, &to, seen).await;
+    browser
+        .form(&flow, "/login/email/verify", &[("code", &code)])
+        .await
 }
 
 on_both_engines!(
@@ -777,6 +781,139 @@ async fn an_emailed_code_sign_in_is_scored(env: &[(&str, &str)]) {
     assert_eq!(block.outcome, AuthEventOutcome::Fail);
     assert_eq!(block.risk.decision, "block");
     assert!(block.risk.signals.contains(&"failure_burst".to_string()));
+    server.stop().await;
+}
+
+on_both_engines!(
+    a_hosted_emailed_code_sign_in_is_scored_sqlite,
+    a_hosted_emailed_code_sign_in_is_scored_postgres,
+    a_hosted_emailed_code_sign_in_is_scored
+);
+
+/// The hosted UI's emailed code is scored as its password is: a new device (low risk,
+/// action `block` here) is refused with the security page; the known browser signs in.
+async fn a_hosted_emailed_code_sign_in_is_scored(env: &[(&str, &str)]) {
+    use crate::mfa::Browser;
+    let threat = "mode = \"enforced\"\nlow = { action = \"block\" }";
+    let server_toml = "trusted_proxies = [\"127.0.0.1/32\"]";
+    let server = TestServer::start_with(&passwordless_toml(threat), server_toml, env).await;
+    server.user(POOL, "quin", PASSWORD).await;
+    let home = Browser::new(&server);
+    hosted_code_sign_in(&server, &home, "quin")
+        .await
+        .expect_code("the first sign-in");
+    flush(&server).await;
+    hosted_code_sign_in(&server, &home, "quin")
+        .await
+        .expect_code("the known browser");
+    flush(&server).await;
+    let refused = hosted_code_sign_in(&server, &Browser::new(&server), "quin").await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+    assert!(
+        refused.body.contains("security reasons"),
+        "{}",
+        refused.body
+    );
+    flush(&server).await;
+    let events = events_of(&server, "quin").await;
+    let block = events
+        .iter()
+        .find(|e| e.risk.decision == "block")
+        .unwrap_or_else(|| panic!("no blocked event: {events:?}"));
+    assert_eq!(block.challenges, ["EmailOtp:Success"]);
+    assert_eq!(block.risk.signals, ["new_device"]);
+    assert_eq!(block.outcome, AuthEventOutcome::Fail);
+    server.stop().await;
+}
+
+// --- what an attacker may try on the signals ---------------------------------------------
+
+on_both_engines!(
+    events_anyone_can_cause_never_push_sign_ins_out_of_history_sqlite,
+    events_anyone_can_cause_never_push_sign_ins_out_of_history_postgres,
+    events_anyone_can_cause_never_push_sign_ins_out_of_history
+);
+
+/// Sixty ForgotPassword calls under the victim's name (anyone may make them; each is
+/// recorded as the victim's) do not push the victim's sign-ins out of the history the
+/// signals compare with: the stolen password from a new network still scores.
+async fn events_anyone_can_cause_never_push_sign_ins_out_of_history(env: &[(&str, &str)]) {
+    let server = start("mode = \"enforced\"\nlow = { action = \"block\" }", "", env).await;
+    server.user(POOL, "vera", PASSWORD).await;
+    signed_in(
+        &password_auth(&server, "vera", PASSWORD, "203.0.113.50").await,
+        "the victim at home",
+    );
+    flush(&server).await;
+    let attacker = "198.51.100.99";
+    for i in 0..60 {
+        // From many addresses, as a botnet would (the code budgets answer most).
+        let from = format!("192.0.2.{}", i + 1);
+        let r = call(
+            &server,
+            "ForgotPassword",
+            json!({"ClientId": CLIENT, "Username": "vera"}),
+            &from,
+        )
+        .await;
+        assert!(r.0 == 200 || kind(&r) == "LimitExceededException", "{r:?}");
+    }
+    flush(&server).await;
+    let blocked = password_auth(&server, "vera", PASSWORD, attacker).await;
+    assert_eq!(
+        blocked.1["message"], "Unable to login because of security reasons.",
+        "the new network still scores: {blocked:?}"
+    );
+    // The victim at home is not held up.
+    signed_in(
+        &password_auth(&server, "vera", PASSWORD, "203.0.113.51").await,
+        "the victim's own network",
+    );
+    server.stop().await;
+}
+
+on_both_engines!(
+    a_risky_sign_in_cannot_set_a_new_password_in_place_of_a_factor_sqlite,
+    a_risky_sign_in_cannot_set_a_new_password_in_place_of_a_factor_postgres,
+    a_risky_sign_in_cannot_set_a_new_password_in_place_of_a_factor
+);
+
+/// Under `mfa`, a risky sign-in with a temporary password (an intercepted reset by an
+/// administrator) is refused: setting the new password proves no second factor. From the
+/// user's own network the new password is asked as usual.
+async fn a_risky_sign_in_cannot_set_a_new_password_in_place_of_a_factor(env: &[(&str, &str)]) {
+    let server = start("mode = \"enforced\"\nlow = { action = \"mfa\" }", "", env).await;
+    let user = server.user(POOL, "wynn", PASSWORD).await;
+    signed_in(
+        &password_auth(&server, "wynn", PASSWORD, "203.0.113.60").await,
+        "the user at home",
+    );
+    flush(&server).await;
+    let temporary = "Temp-0rary-passw0rd!";
+    let pool = server.node.store.get_pool(POOL).await.unwrap().unwrap();
+    server
+        .node
+        .directory
+        .set_password(
+            &pool,
+            &user.sub,
+            &cognate::core::secrets::SecretString::new(temporary),
+            false,
+            cognate::core::now(),
+        )
+        .await
+        .unwrap();
+    let refused = password_auth(&server, "wynn", temporary, "198.51.100.61").await;
+    assert_eq!(
+        refused.1["message"], "Unable to login because of security reasons.",
+        "{refused:?}"
+    );
+    let asked = password_auth(&server, "wynn", temporary, "203.0.113.61").await;
+    assert_eq!(asked.0, 200, "{asked:?}");
+    assert_eq!(
+        asked.1["ChallengeName"], "NEW_PASSWORD_REQUIRED",
+        "{asked:?}"
+    );
     server.stop().await;
 }
 

@@ -105,7 +105,7 @@ pub async fn admin_update_auth_event_feedback(
 fn auth_event_type(event: &AuthEvent) -> Value {
     let risk = &event.risk;
     let decision = match risk.decision.as_str() {
-        "block" => "Block",
+        d if d.starts_with("block") => "Block",
         _ if risk.level > RiskLevel::None => "AccountTakeover",
         _ => "NoRisk",
     };
