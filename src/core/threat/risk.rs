@@ -466,12 +466,6 @@ impl Risk {
     }
 }
 
-/// Whether a past sign-in tells where the user signs in from: one that ended in tokens,
-/// or went on to a challenge of the pool's own (its MFA, a new password: the password was
-/// right and the pool asks that challenge every time). One sent to a challenge by this
-/// scoring (`mfa`) does not count until passed, so failing the asked factor never makes
-/// a device or network known.
-
 /// The browser a notice names: a family and a system picked from known tokens of the
 /// user agent, never its text (whoever signed in chose it, and a mail quoting "reset at
 /// https://..." from it would carry their link in a genuine security notice).
