@@ -48,7 +48,7 @@ name = "web"
 callback_urls = ["{CALLBACK}"]
 allowed_oauth_flows = ["code"]
 allowed_oauth_scopes = ["openid", "email", "profile"]
-explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 "#
     )
 }
@@ -914,6 +914,72 @@ async fn a_risky_sign_in_cannot_set_a_new_password_in_place_of_a_factor(env: &[(
         asked.1["ChallengeName"], "NEW_PASSWORD_REQUIRED",
         "{asked:?}"
     );
+    server.stop().await;
+}
+
+on_both_engines!(
+    admin_sign_ins_are_scored_by_the_users_context_data_sqlite,
+    admin_sign_ins_are_scored_by_the_users_context_data_postgres,
+    admin_sign_ins_are_scored_by_the_users_context_data
+);
+
+/// ADMIN_USER_PASSWORD_AUTH from the app's server, which names the user's address and
+/// browser in `ContextData` (an AWS SDK sends it): scored and recorded as the user's.
+async fn admin_sign_ins_are_scored_by_the_users_context_data(env: &[(&str, &str)]) {
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ContextDataType, HttpHeader};
+    let server = start("mode = \"enforced\"\nlow = { action = \"block\" }", "", env).await;
+    server.user(POOL, "xena", PASSWORD).await;
+    let sdk = crate::user_pools::operator_client(&server).await;
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let sign_in = |ip: &str| {
+        let context = ContextDataType::builder()
+            .ip_address(ip)
+            .server_name("app.example.com")
+            .server_path("/login")
+            .http_headers(
+                HttpHeader::builder()
+                    .header_name("User-Agent")
+                    .header_value(firefox)
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        sdk.admin_initiate_auth()
+            .user_pool_id(POOL)
+            .client_id(CLIENT)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", "xena")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .context_data(context)
+            .send()
+    };
+    let home = sign_in("203.0.113.70").await.expect("the user at home");
+    assert!(home.authentication_result().is_some());
+    flush(&server).await;
+    // The same server, the user elsewhere: a new network, blocked.
+    let err = sign_in("198.51.100.70").await.expect_err("a new network");
+    assert_eq!(err.code(), Some("NotAuthorizedException"), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some("Unable to login because of security reasons.")
+    );
+    // The user's own network again: signed in.
+    assert!(sign_in("203.0.113.71")
+        .await
+        .expect("the user's network")
+        .authentication_result()
+        .is_some());
+    // An address that is none is refused by name.
+    let err = sign_in("not-an-address").await.expect_err("no address");
+    assert_eq!(err.code(), Some("InvalidParameterException"), "{err:?}");
+    let events = events_of(&server, "xena").await;
+    let at_home = from_address(&events, "203.0.113.70");
+    assert_eq!(at_home.user_agent.as_deref(), Some(firefox));
+    assert_eq!(at_home.outcome, AuthEventOutcome::Pass);
+    let away = from_address(&events, "198.51.100.70");
+    assert_eq!(away.risk.signals, ["new_network"]);
+    assert_eq!(away.risk.decision, "block");
     server.stop().await;
 }
 

@@ -357,8 +357,9 @@ fn settings(input: &Value) -> Result<Settings, AwsError> {
     }
     if optional_bool(input, "EnablePropagateAdditionalUserContextData")? == Some(true) {
         return Err(invalid(
-            "EnablePropagateAdditionalUserContextData cannot be true: Cognate has no threat \
-             protection to pass the user's context data to.",
+            "EnablePropagateAdditionalUserContextData cannot be true: Cognate's threat \
+             protection does not read UserContextData yet (the admin calls' ContextData it \
+             does read).",
         ));
     }
     if let Some(minutes) = optional_int(input, "AuthSessionValidity", 3..=15)? {

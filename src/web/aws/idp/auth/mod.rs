@@ -154,7 +154,47 @@ pub async fn admin_initiate_auth(
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    initiate(state, call, input, true).await
+    let call = with_context_data(call, &input)?;
+    initiate(state, &call, input, true).await
+}
+
+/// The admin calls' `ContextData` (Cognito's `ContextDataType`): the app server, which
+/// signs the call with an operator key, names the end user's address (`IpAddress`) and
+/// passes the user's request headers (`HttpHeaders`, of which `User-Agent` is read). The
+/// sign-in is then counted, scored and recorded as the user's, not as the server's.
+/// `ServerName`, `ServerPath` and `EncodedData` (Cognito's own fingerprint) are not read.
+fn with_context_data(call: &AwsCall, input: &Value) -> Result<AwsCall, AwsError> {
+    let Some(context) = input.get("ContextData").filter(|c| !c.is_null()) else {
+        return Ok(call.clone());
+    };
+    let address = context
+        .get("IpAddress")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("ContextData.IpAddress is required (the end user's address)."))?;
+    let address: std::net::IpAddr = address.trim().parse().map_err(|_| {
+        invalid("ContextData.IpAddress must be an IPv4 or IPv6 address.".to_string())
+    })?;
+    let headers = match context.get("HttpHeaders") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(invalid(
+                "ContextData.HttpHeaders must be a list.".to_string(),
+            ))
+        }
+    };
+    let user_agent = headers.iter().find_map(|h| {
+        let name = h.get("headerName").and_then(Value::as_str)?;
+        let value = h.get("headerValue").and_then(Value::as_str)?;
+        name.eq_ignore_ascii_case("user-agent")
+            .then(|| value.to_string())
+    });
+    let mut call = call.clone();
+    call.client_ip = address.to_canonical();
+    call.user_agent = user_agent
+        .map(|ua| EventContext::new(None, None, Some(&ua)))
+        .and_then(|c| c.user_agent);
+    Ok(call)
 }
 
 async fn pool_and_client(
@@ -483,7 +523,8 @@ pub async fn admin_respond_to_auth_challenge(
     call: &AwsCall,
     input: Value,
 ) -> Result<Value, AwsError> {
-    respond(state, call, input, true).await
+    let call = with_context_data(call, &input)?;
+    respond(state, &call, input, true).await
 }
 
 async fn respond(
