@@ -492,11 +492,11 @@ impl ApiSignIn {
                 self.require_factor(pool, &s, MfaFactor::Totp).await?;
                 let verified = self.mfa.verify_totp(pool, &s.sub, code, address, now).await;
                 self.mfa
-                    .record_answer(
+                    .record_second_factor(
                         pool,
-                        Subject::Sub(&s.sub),
+                        &s.sub,
                         context,
-                        Answered::SecondFactor(Some(MfaFactor::Totp)),
+                        Some(MfaFactor::Totp),
                         &verified,
                         now,
                     )
@@ -558,11 +558,11 @@ impl ApiSignIn {
                         )
                         .await;
                     self.mfa
-                        .record_answer(
+                        .record_second_factor(
                             pool,
-                            Subject::Sub(&s.sub),
+                            &s.sub,
                             context,
-                            Answered::SecondFactor(Some(MfaFactor::Email)),
+                            Some(MfaFactor::Email),
                             &verified,
                             now,
                         )
@@ -587,11 +587,11 @@ impl ApiSignIn {
                     )
                     .await;
                 self.mfa
-                    .record_answer(
+                    .record_second_factor(
                         pool,
-                        Subject::Sub(&s.sub),
+                        &s.sub,
                         context,
-                        Answered::SecondFactor(Some(MfaFactor::Sms)),
+                        Some(MfaFactor::Sms),
                         &verified,
                         now,
                     )

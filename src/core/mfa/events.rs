@@ -3,7 +3,7 @@
 //! second factor of a sign-in (`SignIn`, challenge `Mfa`), recorded by the edge that
 //! asked it (the API's challenge step, the hosted UI's second-factor page).
 
-use super::{Mfa, MfaError, MfaResult};
+use super::{Mfa, MfaError, MfaResult, Verified};
 use crate::core::model::{AuthEventKind, MfaFactor, UserPool};
 use crate::core::threat::{outcome_of, EventContext, Step, Subject};
 use crate::core::UnixTime;
@@ -34,6 +34,27 @@ impl Mfa {
                 &all,
                 now,
             )
+            .await;
+    }
+
+    /// Records the answer to a sign-in's second factor of `sub` (`factor`; `None`: a
+    /// recovery code) through [`Mfa::record_answer`]: a proven one under the user it
+    /// verified (no look-up), a refused one under `sub`.
+    pub async fn record_second_factor(
+        &self,
+        pool: &UserPool,
+        sub: &str,
+        context: &EventContext,
+        factor: Option<MfaFactor>,
+        result: &MfaResult<Verified>,
+        now: UnixTime,
+    ) {
+        let subject = match result {
+            Ok(verified) => Subject::User(&verified.user),
+            Err(_) => Subject::Sub(sub),
+        };
+        let answered = Answered::SecondFactor(factor);
+        self.record_answer(pool, subject, context, answered, result, now)
             .await;
     }
 

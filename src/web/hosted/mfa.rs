@@ -21,12 +21,11 @@ use super::ui::{
     TotpView,
 };
 use crate::core::mfa::otp::{Channel, EmailCodePurpose};
-use crate::core::mfa::{self, requirement_after, Answered, MfaError, Requirement, AMR_MFA};
+use crate::core::mfa::{self, requirement_after, MfaError, Requirement, AMR_MFA};
 use crate::core::model::{AppClient, FirstFactor, MfaFactor, User, UserPool};
 use crate::core::now;
 use crate::core::session::{LoginFlow, PendingMfa};
 use crate::core::storage::UserRef;
-use crate::core::threat::Subject;
 use crate::core::UnixTime;
 use crate::web::AppState;
 
@@ -461,10 +460,9 @@ pub async fn challenge_submit(
         Proof::Factor(f) => Some(f),
         Proof::Recovery => None,
     };
-    let answered = Answered::SecondFactor(factor);
     state
         .mfa
-        .record_answer(&pool, Subject::Sub(sub), &context, answered, &result, now)
+        .record_second_factor(&pool, sub, &context, factor, &result, now)
         .await;
     match result {
         Ok(verified) => {
